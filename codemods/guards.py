@@ -1,0 +1,201 @@
+"""guards: empty responses end in "" or None with a warning, never in a crash.
+
+Why: ``choices: []`` makes ``response.choices[0]`` raise IndexError outside the
+helper's try, ``content: null`` returns None where callers expect a string, and
+the rubric generator parses whatever comes back, so an empty answer turns into
+a silent ``None`` rubric (and, when the awaited call raises, the handler's
+``print(resp)`` raises UnboundLocalError).
+
+Helper, before::
+
+    return response.choices[0].message.content
+
+after::
+
+    if not response.choices or response.choices[0].message is None or response.choices[0].message.content is None:
+        logging.getLogger(__name__).warning("run_litellm_async: LiteLLM returned no message content; returning an empty string")
+        return ""
+    return response.choices[0].message.content
+
+Generator, before::
+
+    try:
+        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+        obj = extract_json_from_response(resp)
+
+after::
+
+    resp = None
+    try:
+        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+        if not resp:
+            logging.getLogger(__name__).warning("Rubric generation got an empty response from model %s; returning None", model_name)
+            return None
+        obj = extract_json_from_response(resp)
+
+An existing guard (``if not response.choices ...: return ""``) is recognised;
+one that lets a null content through gets ``or ""`` on its return.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+import libcst.matchers as m
+
+from codemods._analysis import (
+    GeneratorSite,
+    all_functions,
+    block_of,
+    find_generators,
+    find_litellm_calls,
+    iter_statements,
+    single_small,
+)
+from codemods._base import Edits, Outcome, PlannedCodemod, Sites, parse_statement, parse_statements
+
+HELPER_GUARD = """\
+if not {r}.choices or {r}.choices[0].message is None or {r}.choices[0].message.content is None:
+    logging.getLogger(__name__).warning("{where}: LiteLLM returned no message content; returning an empty string")
+    return ""
+"""
+
+GENERATOR_GUARD = """\
+if not {resp}:
+    logging.getLogger(__name__).warning(
+        "Rubric generation got an empty response from model %s; returning None", {model}
+    )
+    return None
+"""
+
+CHOICES_ACCESS = m.Subscript(value=m.Attribute(value=m.Name(), attr=m.Name("choices")))
+
+
+def _choices_access(stmt: cst.BaseStatement) -> str | None:
+    """The response name ``r`` when ``stmt`` indexes ``r.choices[...]``."""
+    if not isinstance(stmt, cst.SimpleStatementLine):
+        return None
+    found = m.findall(stmt, CHOICES_ACCESS)
+    return found[0].value.value.value if found else None  # type: ignore[attr-defined]
+
+
+def _guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
+    """``if`` statements that test ``name`` (or ``name.choices``) and return."""
+    guards = []
+    for stmt in iter_statements(func.body):
+        if (
+            isinstance(stmt, cst.If)
+            and m.findall(stmt.test, m.Name(name))
+            and m.findall(stmt.body, m.Return())
+        ):
+            guards.append(stmt)
+    return guards
+
+
+def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    body = list(getattr(block, "body", []))
+    ids = [id(s) for s in body]
+    return id(first) in ids and id(second) in ids and ids.index(id(first)) < ids.index(id(second))
+
+
+class GuardsCommand(PlannedCodemod):
+    NAME = "guards"
+    SUMMARY = 'empty responses: helpers return "" with a warning, the generator returns None before parsing'
+    DESCRIPTION = __doc__.split("\n\n")[0]
+
+    def plan(self, tree: cst.Module, edits: Edits) -> Outcome:
+        sites = Sites()
+        for func in self._helper_functions(tree):
+            self._plan_helper(tree, func, edits, sites)
+        for site in find_generators(tree):
+            self._plan_generator(tree, site, edits, sites)
+        if sites.applied and not sites.missing:
+            edits.need_import("logging")
+        return sites.outcome("no LiteLLM helper reads choices and no rubric generator parses a response")
+
+    # -- helpers ----------------------------------------------------------
+
+    @staticmethod
+    def _helper_functions(tree: cst.Module) -> list[cst.FunctionDef]:
+        """Helpers that call LiteLLM, and the module functions that call those helpers."""
+        helpers = {id(c.function): c.function for c in find_litellm_calls(tree)}
+        names = {f.name.value for f in helpers.values()}
+        for func in all_functions(tree):
+            if m.findall(func.body, m.Call(func=m.Name(m.MatchIfTrue(lambda n: n in names)))):
+                helpers.setdefault(id(func), func)
+        return [f for f in all_functions(tree) if id(f) in helpers]
+
+    def _plan_helper(self, tree: cst.Module, func: cst.FunctionDef, edits: Edits, sites: Sites) -> None:
+        where = f"{func.name.value}()"
+        access = next(
+            ((s, r) for s in iter_statements(func.body) if (r := _choices_access(s)) is not None), None
+        )
+        if access is None:
+            return
+        stmt, response = access
+        guards = [g for g in _guard_tests(func, response) if m.findall(g.test, m.Attribute(attr=m.Name("choices")))]
+        if guards:
+            self._complete_existing_guard(tree, where, stmt, guards, edits, sites)
+            return
+        block = block_of(func, stmt)
+        if block is None:
+            sites.missing.append(f"{where}: `{response}.choices[...]` is not on a line of its own")
+            return
+        edits.insert_before(stmt, [parse_statement(HELPER_GUARD.format(r=response, where=func.name.value), tree)])
+        sites.applied.append(f"{where}: empty-response guard added")
+
+    @staticmethod
+    def _complete_existing_guard(
+        tree: cst.Module, where: str, stmt: cst.BaseStatement, guards: list[cst.If], edits: Edits, sites: Sites
+    ) -> None:
+        """An existing guard that lets ``content: null`` through gets ``or ""``."""
+        if any(m.findall(g.test, m.Attribute(attr=m.Name("content"))) for g in guards):
+            sites.present.append(f"{where} guards empty responses")
+            return
+        small = single_small(stmt)
+        if (
+            isinstance(small, cst.Return)
+            and small.value is not None
+            and m.matches(small.value, m.Attribute(attr=m.Name("content")))
+        ):
+            value = cst.BooleanOperation(
+                left=small.value, operator=cst.Or(), right=cst.SimpleString('""')
+            )
+            edits.replace_node(small.value, value)
+            sites.applied.append(f'{where}: existing guard kept; a null content now returns ""')
+            return
+        sites.present.append(f"{where} guards empty choices")
+
+    # -- the rubric generator ----------------------------------------------
+
+    def _plan_generator(self, tree: cst.Module, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
+        where = f"{site.function.name.value}()"
+        name = site.result_name
+        done = []
+        guarded = any(
+            _precedes(block_of(site.function, g) or site.function.body, site.await_line, g)
+            for g in _guard_tests(site.function, name)
+        )
+        if not guarded:
+            model = site.model
+            model_code = tree.code_for_node(model) if model is not None else repr("unknown")
+            edits.insert_after(site.await_line, parse_statements(GENERATOR_GUARD.format(resp=name, model=model_code), tree))
+            done.append("empty-response guard added")
+        if site.enclosing_try is not None and not self._bound_before(site):
+            edits.insert_before(site.top, [parse_statement(f"{name} = None\n", tree)])
+            done.append(f"`{name}` bound before the try")
+        if done:
+            sites.applied.append(f"{where}: {', '.join(done)}")
+        else:
+            sites.present.append(f"{where} guards an empty response")
+
+    @staticmethod
+    def _bound_before(site: GeneratorSite) -> bool:
+        for stmt in site.function.body.body:
+            if stmt is site.top:
+                return False
+            small = single_small(stmt)
+            if isinstance(small, (cst.Assign, cst.AnnAssign)) and m.findall(
+                small, m.AssignTarget(target=m.Name(site.result_name))
+            ) + ([small] if isinstance(small, cst.AnnAssign) and m.matches(small.target, m.Name(site.result_name)) else []):
+                return True
+        return False
