@@ -255,6 +255,11 @@ def _litellm_binding(
     return None
 
 
+def is_probe(call: cst.Call) -> bool:
+    """A one-token completion is a connection check (like precheck's), not a helper."""
+    return number_literal(keyword_arg(call, "max_tokens")) == 1
+
+
 def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
     """Every LiteLLM completion call that takes a ``**kwargs`` splat."""
     functions = module_functions(module)
@@ -271,7 +276,7 @@ def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
             if base != "litellm" and binding is None:
                 continue
             splats = [a.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)]
-            if not splats:
+            if not splats or is_probe(call):
                 continue
             calls.append(
                 LiteLLMCall(

@@ -1,0 +1,88 @@
+"""The ``llmfix`` command line.
+
+Exit codes everywhere: 0 success or nothing to do, 1 ``check`` found pending
+changes (or ``verify``/``doctor`` found a problem), 2 drift, bad input or any
+error, and then no file was changed. Commands are imported only when run, so
+``llmfix --help`` stays fast and apply/diff/check never import litellm.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from llmfix import __version__
+
+EXIT_OK, EXIT_PENDING, EXIT_ERROR = 0, 1, 2
+
+# name -> (module, attribute, one-line help); imported on first use only
+COMMANDS = {
+    "apply": ("llmfix.commands", "apply_command", "Patch the LiteLLM helpers and the rubric generator."),
+    "diff": ("llmfix.commands", "diff_command", "Show the unified diff apply would make."),
+    "check": ("llmfix.commands", "check_command", "Exit 1 when apply would change something (for CI)."),
+    "revert": ("llmfix.commands", "revert_command", "Undo what llmfix applied."),
+    "list": ("llmfix.commands", "list_command", "List the transforms, one line each."),
+    "verify": ("llmfix.verify.command", "verify_command", "Drive the patched helpers through injected faults."),
+    "doctor": ("llmfix.doctor.command", "doctor_command", "Say why LLM calls fail, most likely cause first."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported when they run, not at startup."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attribute, _ = COMMANDS[name]
+        return getattr(importlib.import_module(module), attribute)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="llmfix")
+def main() -> None:
+    """Make open-instruct's LiteLLM calls survive a bad network.
+
+    \b
+    llmfix apply PATH     patch run_utils.py and rubric_utils.py
+    llmfix diff PATH      review the change
+    llmfix check PATH     gate CI (exit 1 when a fix is missing)
+    llmfix verify PATH    prove the patched code against injected faults
+    llmfix doctor         name the real cause of "Connection error."
+    """
+
+
+def run() -> None:
+    """Console entry point: any unexpected error is one line on stderr and exit 2."""
+    try:
+        code = main(standalone_mode=False)
+    except click.ClickException as error:
+        click.echo(f"llmfix: error: {error.format_message()}", err=True)
+        sys.exit(EXIT_ERROR)
+    except click.exceptions.Abort:
+        click.echo("llmfix: aborted", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("llmfix: interrupted", err=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as error:  # noqa: BLE001 - the contract is one line, never a traceback
+        if os.environ.get("LLMFIX_DEBUG"):
+            raise
+        click.echo(f"llmfix: internal error: {type(error).__name__}: {error} (set LLMFIX_DEBUG=1 for details)", err=True)
+        sys.exit(EXIT_ERROR)
+    sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def paths_argument(function):
+    return click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))(function)

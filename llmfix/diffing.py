@@ -1,0 +1,89 @@
+"""Git-style unified diffs of planned changes, and their line counts.
+
+Paths are ``a/<relpath>`` / ``b/<relpath>`` relative to the checkout root, so
+``git apply`` accepts the output from that root. CRLF lines keep their ``\\r``
+and a missing final newline is marked as git marks it.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from unidiff import PatchSet
+
+from llmfix.planning import FilePlan
+
+NO_NEWLINE = "\\ No newline at end of file\n"
+
+
+def _hunk_lines(lines: Iterable[str]) -> list[str]:
+    out = []
+    for line in lines:
+        if line.endswith("\n"):
+            out.append(line)
+        else:
+            out.append(line + "\n")
+            out.append(NO_NEWLINE)
+    return out
+
+
+def unified_diff(relpath: str, old: str, new: str, context: int = 3) -> str:
+    """One file's diff in git's format (empty when nothing changes)."""
+    if old == new:
+        return ""
+    body = difflib.unified_diff(
+        old.splitlines(keepends=True),
+        new.splitlines(keepends=True),
+        fromfile=f"a/{relpath}",
+        tofile=f"b/{relpath}",
+        n=context,
+    )
+    lines = list(body)
+    headers = [line if line.endswith("\n") else line + "\n" for line in lines[:2]]
+    return f"diff --git a/{relpath} b/{relpath}\n" + "".join(headers) + "".join(_hunk_lines(lines[2:]))
+
+
+def plan_diff(plans: Sequence[FilePlan]) -> str:
+    return "".join(unified_diff(p.target.relpath, p.original, p.patched) for p in plans)
+
+
+@dataclass(frozen=True)
+class LineCount:
+    name: str
+    added: int
+    removed: int
+
+
+def count_lines(diff_text: str) -> list[LineCount]:
+    """Added/removed lines per file of a diff, read back with unidiff."""
+    if not diff_text:
+        return []
+    return [LineCount(f.path, f.added, f.removed) for f in PatchSet(diff_text)]
+
+
+def per_transform_counts(plan: FilePlan) -> list[LineCount]:
+    """Added/removed lines each transform contributes to one file."""
+    counts = []
+    for name, before, after in plan.step_texts():
+        (count,) = count_lines(unified_diff(plan.target.relpath, before, after)) or [LineCount("", 0, 0)]
+        counts.append(LineCount(name, count.added, count.removed))
+    return counts
+
+
+def render_stat(plans: Sequence[FilePlan]) -> str:
+    """A ``--stat`` summary: per file, then per transform."""
+    rows = []
+    total_added = total_removed = 0
+    for plan in plans:
+        (count,) = count_lines(unified_diff(plan.target.relpath, plan.original, plan.patched)) or [
+            LineCount(plan.target.relpath, 0, 0)
+        ]
+        total_added += count.added
+        total_removed += count.removed
+        rows.append(f" {plan.target.relpath} | +{count.added} -{count.removed}")
+        rows.extend(f"     {c.name:<10} +{c.added} -{c.removed}" for c in per_transform_counts(plan))
+    changed = sum(1 for p in plans if p.changed)
+    rows.append(f" {changed} file(s) changed, {total_added} insertion(s)(+), {total_removed} deletion(s)(-)")
+    return "\n".join(rows) + "\n"

@@ -1,0 +1,136 @@
+"""Find the files llmfix patches under the paths a user names.
+
+A PATH is a checkout root at any depth above ``open_instruct/`` or a target
+file itself. The known layouts are tried first by direct lookup; only when
+none matches is the tree walked, pruning ``.git``, virtualenvs and
+``node_modules``, and looking only at files named like the targets under a
+directory named ``open_instruct``. No Python file is parsed here: a cheap byte
+scan tells a target from a namesake.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmfix.errors import BadInput
+
+TARGET_NAMES = ("run_utils.py", "rubric_utils.py")
+PACKAGE_DIR = "open_instruct"
+KNOWN_LAYOUTS = (
+    "rubrics",  # upstream main, from Feb 2026
+    "search_rewards/utils",  # DR Tulu; upstream autumn 2025 to Feb 2026
+    "search_rewards",  # upstream mid 2025
+)
+KNOWN_PREFIXES = (".", "rl/open-instruct", "open-instruct")
+PRUNED_DIRS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".nox", ".venv", "venv", "site-packages", ".mypy_cache"}
+MARKERS = (b"litellm", b"extract_json_from_response", b"run_litellm")
+
+
+@dataclass(frozen=True)
+class Target:
+    """One file to patch, and the checkout root its diff paths are relative to."""
+
+    path: Path
+    root: Path
+
+    @property
+    def relpath(self) -> str:
+        return self.path.relative_to(self.root).as_posix()
+
+
+def _is_target(path: Path) -> bool:
+    try:
+        head = path.read_bytes()
+    except OSError:
+        return False
+    return any(marker in head for marker in MARKERS)
+
+
+def _check_path(path: Path) -> None:
+    if not os.path.lexists(path):
+        raise BadInput(f"{path}: no such file or directory")
+    if path.is_symlink():
+        raise BadInput(f"{path}: is a symbolic link; name the real file")
+
+
+def _targets_in_package(package: Path, root: Path) -> list[Target]:
+    for layout in KNOWN_LAYOUTS:
+        folder = package / layout
+        found = [folder / name for name in TARGET_NAMES if (folder / name).is_file()]
+        found = [p for p in found if _is_target(p)]
+        if found:
+            return [Target(p, root) for p in found]
+    return []
+
+
+def _walk_for_packages(top: Path) -> list[Path]:
+    """Directories named open_instruct below ``top``, skipping vendored trees."""
+    packages = []
+    for dirpath, dirnames, _ in os.walk(top):
+        if os.path.isfile(os.path.join(dirpath, "pyvenv.cfg")):
+            dirnames[:] = []
+            continue
+        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS and not d.startswith(".venv"))
+        if os.path.basename(dirpath) == PACKAGE_DIR:
+            packages.append(Path(dirpath))
+            dirnames[:] = []
+    return packages
+
+
+def _drifted_targets(package: Path, root: Path) -> list[Target]:
+    """Files named like targets anywhere in a package whose layout we don't know."""
+    found = []
+    for dirpath, dirnames, filenames in os.walk(package):
+        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS)
+        for name in TARGET_NAMES:
+            if name in filenames and _is_target(Path(dirpath, name)):
+                found.append(Target(Path(dirpath, name), root))
+    return found
+
+
+def targets_in_directory(directory: Path) -> list[Target]:
+    """The target files of the checkout(s) under ``directory``."""
+    for prefix in KNOWN_PREFIXES:
+        package = directory / prefix / PACKAGE_DIR
+        if package.is_dir():
+            found = _targets_in_package(package, directory)
+            if found:
+                return found
+    if directory.name == PACKAGE_DIR:
+        found = _targets_in_package(directory, directory.parent)
+        if found:
+            return found
+    found = []
+    for package in _walk_for_packages(directory):
+        found.extend(_targets_in_package(package, directory) or _drifted_targets(package, directory))
+    return found
+
+
+def _root_for_file(path: Path) -> Path:
+    """The checkout root of a file: the parent of its topmost open_instruct folder."""
+    for parent in reversed(path.parents):
+        if parent.name == PACKAGE_DIR:
+            return parent.parent
+    return path.parent
+
+
+def discover(paths: list[Path]) -> list[Target]:
+    """Targets for every path; raise :class:`BadInput` for a path with none."""
+    targets: dict[Path, Target] = {}
+    for raw in paths:
+        _check_path(raw)
+        path = raw.absolute()
+        if path.is_dir():
+            found = targets_in_directory(path)
+            if not found:
+                raise BadInput(f"{raw}: no open-instruct LiteLLM helper files (run_utils.py, rubric_utils.py) found")
+        elif path.is_file():
+            found = [Target(path, _root_for_file(path))]
+        else:
+            raise BadInput(f"{raw}: not a regular file or directory")
+        for target in found:
+            _check_path(target.path)
+            targets.setdefault(target.path.resolve(), target)
+    return list(targets.values())

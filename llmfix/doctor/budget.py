@@ -1,0 +1,56 @@
+"""Worst-case seconds one helper call can take, from retry/timeout/fallback settings (pure).
+
+Facts (TARGETS.md, litellm 1.110 + openai SDK): ``num_retries=N`` makes N+1 HTTP attempts;
+``timeout`` is per attempt (an idle timeout, so a hanging endpoint costs the full value each
+time); the SDK sleeps about 0.5*2^k s between attempts, capped at 8 s; each fallback model
+gets its own full budget; with ``tenacity`` installed, LiteLLM's own retry layer re-runs the
+SDK's retries N more times on the sync path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+
+
+def backoff_seconds(retries: int) -> float:
+    """Total SDK sleep between N+1 attempts (upper bound, before jitter)."""
+    return sum(min(BACKOFF_BASE * 2**k, BACKOFF_CAP) for k in range(max(retries, 0)))
+
+
+@dataclass(frozen=True)
+class Budget:
+    retries: int
+    timeout: float
+    models: int  # primary + fallbacks
+    layers: int  # 1, or N+1 when LiteLLM's tenacity layer re-runs the SDK retries
+
+    @property
+    def attempts(self) -> int:
+        return (self.retries + 1) * self.layers * self.models
+
+    @property
+    def seconds(self) -> float:
+        per_model = self.layers * ((self.retries + 1) * self.timeout + backoff_seconds(self.retries))
+        return per_model * self.models
+
+    @property
+    def outage_seconds(self) -> float:
+        """How long an outage that fails fast (refused/reset) one call rides out: the backoff alone."""
+        return self.layers * backoff_seconds(self.retries)
+
+
+def budget(retries: int, timeout: float, fallbacks: int = 0, tenacity_layer: bool = False) -> Budget:
+    layers = retries + 1 if tenacity_layer and retries > 0 else 1
+    return Budget(retries, timeout, 1 + max(fallbacks, 0), layers)
+
+
+def human(seconds: float) -> str:
+    """3615.5 -> '3616 s (1.0 h)'."""
+    if seconds >= 3600:
+        return f"{seconds:.0f} s ({seconds / 3600:.1f} h)"
+    if seconds >= 120:
+        return f"{seconds:.0f} s ({seconds / 60:.0f} min)"
+    return f"{seconds:.1f} s"

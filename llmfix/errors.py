@@ -1,0 +1,21 @@
+"""The errors llmfix reports as one line on stderr with exit code 2."""
+
+from __future__ import annotations
+
+
+class LlmfixError(Exception):
+    """Any failure that ends a command with exit 2 and no file changed."""
+
+    exit_code = 2
+
+
+class BadInput(LlmfixError):
+    """A path, flag or file llmfix can't work with."""
+
+
+class Drift(LlmfixError):
+    """The code is there but not in a shape a transform can safely edit."""
+
+
+class WriteFailed(LlmfixError):
+    """Writing the patched files failed; every file was left as it was."""

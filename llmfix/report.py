@@ -1,0 +1,60 @@
+"""How apply and check tell the user what happened: a scannable table, or JSON."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+
+from codemods import ALREADY_PRESENT, APPLIED
+from llmfix.planning import FilePlan
+
+STATUS_WORDS = {
+    "apply": {APPLIED: "applied"},
+    "check": {APPLIED: "pending"},
+}
+
+
+def to_json(command: str, plans: Sequence[FilePlan], exit_code: int) -> str:
+    return json.dumps(
+        {
+            "command": command,
+            "exit_code": exit_code,
+            "pending": any(p.pending for p in plans),
+            "files": [p.to_json() for p in plans],
+        },
+        indent=2,
+    )
+
+
+def to_text(command: str, plans: Sequence[FilePlan], verbose: bool = False, dry_run: bool = False) -> str:
+    """One block per file, one line per transform; then a summary line."""
+    words = STATUS_WORDS.get(command, {})
+    lines = []
+    counts: Counter[str] = Counter()
+    for plan in plans:
+        lines.append(plan.target.relpath)
+        for name, outcome in plan.outcomes.items():
+            counts[outcome.status] += 1
+            status = words.get(outcome.status, outcome.status)
+            if dry_run and outcome.status == APPLIED:
+                status = "would apply"
+            if verbose or outcome.status in (APPLIED, ALREADY_PRESENT):
+                lines.append(f"  {name:<10} {status:<16} {outcome.reason}")
+    lines.append(summary(command, plans, counts, dry_run))
+    return "\n".join(lines)
+
+
+def summary(command: str, plans: Sequence[FilePlan], counts: Counter[str], dry_run: bool) -> str:
+    changed = sum(1 for p in plans if p.changed)
+    applied, present = counts[APPLIED], counts[ALREADY_PRESENT]
+    if not applied and not present:
+        return f"nothing to patch: no LiteLLM call helper or rubric generator in {len(plans)} file(s)"
+    if command == "check":
+        if changed:
+            return f"{changed} file(s) would change: {applied} fix(es) pending, {present} already present"
+        return f"all fixes present ({present} already present) in {len(plans)} file(s)"
+    if not changed:
+        return f"nothing to do: {present} fix(es) already present in {len(plans)} file(s)"
+    verb = "would patch" if dry_run else "patched"
+    return f"{verb} {changed} file(s): {applied} fix(es) applied, {present} already present"
