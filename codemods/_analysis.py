@@ -291,6 +291,29 @@ def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
     return calls
 
 
+def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
+    """Helpers that call LiteLLM, and the functions that call those helpers, in source order.
+
+    In the split shape ``run_litellm_async`` awaits ``run_litellm_async_raw``
+    (the one calling LiteLLM) and reads the content: both are listed.
+    """
+    helpers = {id(c.function): c.function for c in find_litellm_calls(module)}
+    names = {f.name.value for f in helpers.values()}
+    for func in all_functions(module):
+        if m.findall(func.body, m.Call(func=m.Name(m.MatchIfTrue(lambda n: n in names)))):
+            helpers.setdefault(id(func), func)
+    return [f for f in all_functions(module) if id(f) in helpers]
+
+
+def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
+    """The helpers that return the response text (they read ``response.choices[...]``)."""
+    return [
+        f
+        for f in helper_functions(module)
+        if m.findall(f.body, m.Subscript(value=m.Attribute(attr=m.Name("choices"))))
+    ]
+
+
 # --------------------------------------------------------------------------
 # Default lines:  d["key"] = d.get("key", default)   /   d.setdefault("key", default)
 # --------------------------------------------------------------------------

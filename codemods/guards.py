@@ -44,10 +44,9 @@ import libcst.matchers as m
 
 from codemods._analysis import (
     GeneratorSite,
-    all_functions,
     block_of,
     find_generators,
-    find_litellm_calls,
+    helper_functions,
     iter_statements,
     single_small,
 )
@@ -104,7 +103,7 @@ class GuardsCommand(PlannedCodemod):
 
     def plan(self, tree: cst.Module, edits: Edits) -> Outcome:
         sites = Sites()
-        for func in self._helper_functions(tree):
+        for func in helper_functions(tree):
             self._plan_helper(tree, func, edits, sites)
         for site in find_generators(tree):
             self._plan_generator(tree, site, edits, sites)
@@ -113,16 +112,6 @@ class GuardsCommand(PlannedCodemod):
         return sites.outcome("no LiteLLM helper reads choices and no rubric generator parses a response")
 
     # -- helpers ----------------------------------------------------------
-
-    @staticmethod
-    def _helper_functions(tree: cst.Module) -> list[cst.FunctionDef]:
-        """Helpers that call LiteLLM, and the module functions that call those helpers."""
-        helpers = {id(c.function): c.function for c in find_litellm_calls(tree)}
-        names = {f.name.value for f in helpers.values()}
-        for func in all_functions(tree):
-            if m.findall(func.body, m.Call(func=m.Name(m.MatchIfTrue(lambda n: n in names)))):
-                helpers.setdefault(id(func), func)
-        return [f for f in all_functions(tree) if id(f) in helpers]
 
     def _plan_helper(self, tree: cst.Module, func: cst.FunctionDef, edits: Edits, sites: Sites) -> None:
         where = f"{func.name.value}()"
