@@ -48,20 +48,21 @@ def _fallback_models_from_env(default, model_name=None):
     """LiteLLM fallbacks from LITELLM_FALLBACK_MODELS (added by llmfix).
 
     The variable holds a comma-separated list of model names, or a JSON list of
-    names and objects with their own "model", "api_base" and "api_key". Unset
+    names and objects with their own "model", "api_base" and "api_key" (or one
+    such object). Unset
     means ``default``; set but empty means no fallbacks. An entry equal to the
     primary ``model_name`` is dropped.
     """
     raw = os.environ.get("LITELLM_FALLBACK_MODELS")
     if raw is None:
         models = list(default)
-    elif raw.strip().startswith("["):
+    elif raw.strip()[:1] in ("[", "{"):
         try:
             models = json.loads(raw)
         except ValueError as error:
-            raise ValueError(f"LITELLM_FALLBACK_MODELS is not a valid JSON list: {error}") from None
-        if not isinstance(models, list):
-            raise ValueError("LITELLM_FALLBACK_MODELS must be a JSON list")
+            raise ValueError(f"LITELLM_FALLBACK_MODELS is not valid JSON: {error}") from None
+        if isinstance(models, dict):
+            models = [models]
     else:
         models = [name.strip() for name in raw.split(",") if name.strip()]
     return [

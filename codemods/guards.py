@@ -107,8 +107,6 @@ class GuardsCommand(PlannedCodemod):
             self._plan_helper(tree, func, edits, sites)
         for site in find_generators(tree):
             self._plan_generator(tree, site, edits, sites)
-        if sites.applied and not sites.missing:
-            edits.need_import("logging")
         return sites.outcome("no LiteLLM helper reads choices and no rubric generator parses a response")
 
     # -- helpers ----------------------------------------------------------
@@ -130,6 +128,7 @@ class GuardsCommand(PlannedCodemod):
             sites.missing.append(f"{where}: `{response}.choices[...]` is not on a line of its own")
             return
         edits.insert_before(stmt, [parse_statement(HELPER_GUARD.format(r=response, where=func.name.value), tree)])
+        edits.need_import("logging")
         sites.applied.append(f"{where}: empty-response guard added")
 
     @staticmethod
@@ -168,6 +167,7 @@ class GuardsCommand(PlannedCodemod):
             model = site.model
             model_code = tree.code_for_node(model) if model is not None else repr("unknown")
             edits.insert_after(site.await_line, parse_statements(GENERATOR_GUARD.format(resp=name, model=model_code), tree))
+            edits.need_import("logging")
             done.append("empty-response guard added")
         if site.enclosing_try is not None and not self._bound_before(site):
             edits.insert_before(site.top, [parse_statement(f"{name} = None\n", tree)])

@@ -1,0 +1,183 @@
+"""guards: before/after pairs for helpers and the rubric generator."""
+
+from codemods import ALREADY_PRESENT, APPLIED, NOT_APPLICABLE
+from codemods.guards import GuardsCommand
+
+HELPER_WARNING = 'logging.getLogger(__name__).warning("{name}: LiteLLM returned no message content; returning an empty string")'
+
+
+def test_helper_return_gets_a_guard(check_transform):
+    check_transform(
+        GuardsCommand,
+        """\
+        import litellm
+
+        def run_litellm(model_name, msgs, **chat_kwargs):
+            try:
+                response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+            except:
+                return ""
+            return response.choices[0].message.content
+        """,
+        f"""\
+        import litellm
+        import logging
+
+        def run_litellm(model_name, msgs, **chat_kwargs):
+            try:
+                response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+            except:
+                return ""
+            if not response.choices or response.choices[0].message is None or response.choices[0].message.content is None:
+                {HELPER_WARNING.format(name="run_litellm")}
+                return ""
+            return response.choices[0].message.content
+        """,
+        APPLIED,
+    )
+
+
+def test_wrapper_of_a_raw_helper_is_guarded(check_transform):
+    outcome = check_transform(
+        GuardsCommand,
+        """\
+        import logging
+        import litellm
+
+        async def raw(m, **kw):
+            return await litellm.acompletion(model=m, **kw)
+
+        async def run(m, **kw):
+            resp = await raw(m, **kw)
+            return resp.choices[0].message.content
+        """,
+        f"""\
+        import logging
+        import litellm
+
+        async def raw(m, **kw):
+            return await litellm.acompletion(model=m, **kw)
+
+        async def run(m, **kw):
+            resp = await raw(m, **kw)
+            if not resp.choices or resp.choices[0].message is None or resp.choices[0].message.content is None:
+                {HELPER_WARNING.format(name="run")}
+                return ""
+            return resp.choices[0].message.content
+        """,
+        APPLIED,
+    )
+    assert "run()" in outcome.reason and "raw()" not in outcome.reason
+
+
+def test_existing_full_guard_is_recognised(check_transform):
+    check_transform(
+        GuardsCommand,
+        """\
+        import litellm
+        def f(m, **kw):
+            response = litellm.completion(model=m, **kw)
+            if (
+                not response.choices
+                or response.choices[0].message is None
+                or response.choices[0].message.content is None
+            ):
+                return ""
+            return response.choices[0].message.content
+        """,
+        None,
+        ALREADY_PRESENT,
+    )
+
+
+def test_guard_without_content_check_is_completed(check_transform):
+    check_transform(
+        GuardsCommand,
+        """\
+        import litellm
+        def f(m, **kw):
+            response = litellm.completion(model=m, **kw)
+            if not response.choices or response.choices[0].message is None:
+                return ""
+            return response.choices[0].message.content
+        """,
+        """\
+        import litellm
+        def f(m, **kw):
+            response = litellm.completion(model=m, **kw)
+            if not response.choices or response.choices[0].message is None:
+                return ""
+            return response.choices[0].message.content or ""
+        """,
+        APPLIED,
+    )
+
+
+GENERATOR = """\
+import os
+from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+
+async def make_rubrics(question, model_name=os.environ.get("RUBRIC_GENERATION_MODEL", "gpt-4.1")):
+    prompt = question
+    try:
+        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+        obj = extract_json_from_response(resp)
+    except Exception as e:
+        print(f"Response: {resp}")
+        return None
+    return obj
+
+async def score(question, model_name="gpt-4.1"):
+    resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+    obj = extract_json_from_response(resp)
+    return float(obj["score"]) if obj else 0.0
+"""
+
+
+def test_generator_guard_and_binding(check_transform):
+    outcome = check_transform(
+        GuardsCommand,
+        GENERATOR,
+        GENERATOR.replace(
+            "from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async\n",
+            "from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async\nimport logging\n",
+        ).replace(
+            """\
+    try:
+        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+""",
+            """\
+    resp = None
+    try:
+        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+        if not resp:
+            logging.getLogger(__name__).warning(
+                "Rubric generation got an empty response from model %s; returning None", model_name
+            )
+            return None
+""",
+        ),
+        APPLIED,
+    )
+    # the judge returns a score, not the parsed object: it is not the generator
+    assert "make_rubrics()" in outcome.reason and "score()" not in outcome.reason
+
+
+def test_generator_with_hand_written_guard(check_transform):
+    check_transform(
+        GuardsCommand,
+        """\
+        async def gen(q, model_name="m"):
+            resp = await call(model_name, q)
+            if resp is None or not resp.strip():
+                return None
+            obj = extract_json_from_response(resp)
+            return obj
+        """,
+        None,
+        ALREADY_PRESENT,
+    )
+
+
+def test_nothing_to_guard(check_transform):
+    check_transform(GuardsCommand, "def f():\n    return 1\n", None, NOT_APPLICABLE)
