@@ -376,12 +376,13 @@ def parse_source(source: str, launcher: Launcher, env: Mapping[str, str]) -> Lau
             launcher.sourced.append((rest[1].replace(UNRESOLVED, "…"), line))
             continue
         launcher.commands.append((line, rest))
-        _find_flag(launcher, rest, line)
+        _find_flag(launcher, rest, [w.line for w in words[k:]])
     return launcher
 
 
-def _find_flag(launcher: Launcher, args: list[str], line: int) -> None:
+def _find_flag(launcher: Launcher, args: list[str], lines: list[int]) -> None:
     for idx, arg in enumerate(args):
+        line = lines[idx]
         if arg == RUBRIC_FLAG:
             nxt = args[idx + 1] if idx + 1 < len(args) else ""
             value = "" if not nxt or nxt.startswith("-") else nxt

@@ -1,0 +1,45 @@
+"""`llmfix doctor [PATH] [--offline] [--model NAME] [--json]` (registered by llmfix.cli).
+
+Importing this module must stay cheap: no litellm here (the live probe imports it lazily).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+from llmfix.doctor.report import EXIT_ERROR, render_json, render_text
+
+
+@click.command(name="doctor")
+@click.argument("path", required=False, type=click.Path(path_type=str))
+@click.option("--offline", is_flag=True, help="No network at all: check settings, launchers and the checkout only.")
+@click.option("--model", "model", metavar="NAME", default=None, help="Model to check and probe (default: RUBRIC_GENERATION_MODEL or gpt-4.1).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: {\"findings\": [...]} in rank order.")
+def doctor_command(path: str | None, offline: bool, model: str | None, as_json: bool) -> None:
+    """Say why LLM calls fail: proxy, endpoint, key, models, LiteLLM, checkout, live probe.
+
+    Findings are ranked, most likely root cause first, each with the line to change.
+    Exit 0 healthy (warnings allowed), 1 problems found, 2 could not run.
+    """
+    from llmfix.doctor.runner import DoctorInputError, run_doctor
+
+    try:
+        report = run_doctor(path, offline=offline, model=model)
+    except DoctorInputError as exc:
+        click.echo(f"llmfix doctor: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    except KeyboardInterrupt:
+        click.echo("llmfix doctor: interrupted", err=True)
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # a bug must not end in a traceback for the user
+        click.echo(f"llmfix doctor: could not run: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if as_json:
+        click.echo(render_json(report))
+    else:
+        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        click.echo(render_text(report, color=color))
+    sys.exit(report.exit_code)

@@ -1,0 +1,93 @@
+"""Run every check and rank the findings: the doctor's Python entry point."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+from typing import Mapping
+
+from llmfix.doctor import launchers as launchermod
+from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, models, proxy
+from llmfix.doctor.checks.checkout import CheckoutCheck
+from llmfix.doctor.context import EnvView, TraceCache
+from llmfix.doctor.findings import FAIL, Finding
+from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe
+from llmfix.doctor.rank import rank
+from llmfix.doctor.report import Report
+
+ONLINE_BUDGET = 14.0  # seconds; the live probe is abandoned after this
+
+
+class DoctorInputError(ValueError):
+    """Bad input: the doctor cannot run (exit 2)."""
+
+
+def env_findings(view: EnvView) -> list[Finding]:
+    """Checks 1-4 on one environment."""
+    out: list[Finding] = []
+    for check in (proxy.check, endpoint.check, key.check, models.check):
+        out.extend(check(view))
+    return out
+
+
+def _targets(path: Path | None) -> tuple[Path | None, list[Path]]:
+    """(what `llmfix check` gets, the launcher scripts)."""
+    if path is None:
+        return None, []
+    if not path.exists():
+        raise DoctorInputError(f"{path}: no such file or directory")
+    if path.is_dir():
+        return path, launchermod.find_launchers(path)
+    if path.suffix == ".sh":
+        return None, [path]
+    return path, []
+
+
+def run_doctor(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    offline: bool = False,
+    model: str | None = None,
+    probe_timeout: float = PROBE_TIMEOUT,
+) -> Report:
+    """Diagnose the environment ``env`` (default ``os.environ``) and the checkout at ``path``."""
+    started = time.monotonic()
+    env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
+    if model is not None and not model.strip():
+        raise DoctorInputError("--model needs a model name")
+    check_target, scripts = _targets(Path(path) if path is not None else None)
+
+    checkout = CheckoutCheck(check_target).start() if check_target is not None else None
+    cache = TraceCache()
+    main = EnvView.build(env, "environment", offline, model, cache)
+    probe = None
+    if not offline:
+        probe = LiveProbe(env, main.probe_model, probe_timeout).start()
+
+    findings: list[Finding] = env_findings(main)
+    findings += litellm_setup.install_findings(env)
+
+    parsed = [launchermod.parse_launcher(p, env) for p in scripts]
+    for script in parsed:
+        findings += launcher.check(script)
+        if launcher.changes(script, env):
+            overlay = script.overlay(env)
+            view = EnvView.build(overlay, script.name, offline, model, cache)
+            findings += env_findings(view)
+            if any(n.startswith("LITELLM_") for n in script.exports()):
+                findings += litellm_setup.budget_findings(overlay, None, script.name)
+
+    patched = None
+    if checkout is not None:
+        findings += checkout.findings()
+        patched = checkout.patched
+    findings += litellm_setup.budget_findings(env, patched)
+
+    if probe is not None:
+        result = probe.result(ONLINE_BUDGET - (time.monotonic() - started))
+        failed = {f.check: f.cause for f in findings if f.status == FAIL and f.source == "environment"}
+        findings.append(live.finding(result, probe_timeout, failed))
+
+    return Report(rank(findings), time.monotonic() - started, offline)
