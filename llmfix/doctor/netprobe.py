@@ -290,48 +290,48 @@ def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bo
             phost = pparts.hostname or ""
             pscheme = pparts.scheme.lower()
             pport = pparts.port or (443 if pscheme == "https" else 80)
-            stage = resolve(phost, pport)
+            stage = resolve(phost, pport, DNS_TIMEOUT)
             stage.name = "proxy-dns"
             trace.stages.append(stage)
             if not stage.ok:
                 return trace
-            stage, sock = tcp_connect(stage.data["addresses"], pport)
+            stage, sock = tcp_connect(stage.data["addresses"], pport, TCP_TIMEOUT)
             stage.name = "proxy-tcp"
             trace.stages.append(stage)
             if sock is None:
                 return trace
             if pscheme == "https":
-                stage, sock2 = tls_wrap(sock, phost, tls_context(verify, cafile))
+                stage, sock2 = tls_wrap(sock, phost, tls_context(verify, cafile), TLS_TIMEOUT)
                 stage.name = "proxy-tls"
                 trace.stages.append(stage)
                 if sock2 is None:
                     return trace
                 sock = sock2
             if scheme == "https":
-                stage = http_connect(sock, host, port, proxy)
+                stage = http_connect(sock, host, port, proxy, CONNECT_TIMEOUT)
                 trace.stages.append(stage)
                 if not stage.ok:
                     return trace
             else:
-                trace.stages.append(http_get(sock, url, _host_header(host, port, scheme), key,
+                trace.stages.append(http_get(sock, url, _host_header(host, port, scheme), key, HTTP_TIMEOUT,
                                              absolute=True, proxy_auth=_proxy_auth(proxy)))
                 return trace
         else:
-            stage = resolve(host, port)
+            stage = resolve(host, port, DNS_TIMEOUT)
             trace.stages.append(stage)
             if not stage.ok:
                 return trace
-            stage, sock = tcp_connect(stage.data["addresses"], port)
+            stage, sock = tcp_connect(stage.data["addresses"], port, TCP_TIMEOUT)
             trace.stages.append(stage)
             if sock is None:
                 return trace
         if ctx is not None:
-            stage, wrapped = tls_wrap(sock, host, ctx)
+            stage, wrapped = tls_wrap(sock, host, ctx, TLS_TIMEOUT)
             trace.stages.append(stage)
             if wrapped is None:
                 return trace
             sock = wrapped
-        trace.stages.append(http_get(sock, url, _host_header(host, port, scheme), key))
+        trace.stages.append(http_get(sock, url, _host_header(host, port, scheme), key, HTTP_TIMEOUT))
         return trace
     finally:
         _close(sock)

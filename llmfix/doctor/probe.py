@@ -23,6 +23,7 @@ from typing import Any, Mapping
 PROBE_TIMEOUT = 4.0
 _GRACE = 2.0
 _ENV_LOCK = threading.Lock()
+_GLOBALS = ("api_base", "api_key", "openai_key", "aclient_session")
 _LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx", "openai")
 
 
@@ -112,6 +113,11 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
             result.import_seconds = time.monotonic() - start
             _quiet()  # litellm may have configured its loggers on import
             litellm.suppress_debug_info = True
+            # Module globals a host program may have set would override the env, as they
+            # would not in the training job: neutralise them for the call.
+            saved_globals = {n: getattr(litellm, n) for n in _GLOBALS if hasattr(litellm, n)}
+            for n in saved_globals:
+                setattr(litellm, n, None)
             cache = getattr(litellm, "in_memory_llm_clients_cache", None)
             if cache is not None and hasattr(cache, "flush_cache"):
                 cache.flush_cache()
@@ -132,8 +138,12 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
             try:
                 response = asyncio.run(call())
             except Exception as exc:
+                response = None
                 result.chain = exception_chain(exc)
-            else:
+            finally:
+                for n, v in saved_globals.items():
+                    setattr(litellm, n, v)
+            if not result.chain:
                 result.ok = True
                 try:
                     result.content = response.choices[0].message.content
