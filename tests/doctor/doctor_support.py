@@ -27,3 +27,14 @@ def closed_url(scheme: str = "http") -> str:
 
 def by_check(findings: list[Any], check: str, source: str = "environment") -> list[Any]:
     return [f for f in findings if f.check == check and f.source == source]
+
+
+def cli_env(env: dict[str, str]) -> dict[str, str | None]:
+    """For CliRunner(env=...): the given variables, and every other LLM-related one removed."""
+    import os
+
+    from llmfix.doctor.launchers import relevant
+
+    cleared: dict[str, str | None] = {n: None for n in os.environ if relevant(n) or n.upper() in ("SSL_CERT_DIR",)}
+    cleared.update(env)
+    return cleared

@@ -14,7 +14,7 @@ from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK
 from llmfix.doctor.runner import run_doctor
 
-from doctor_support import TEST_KEY, by_check, closed_url, make_env
+from doctor_support import TEST_KEY, by_check, cli_env, closed_url, make_env
 
 PROBE_TIMEOUT = 1.5
 
@@ -185,7 +185,7 @@ def test_launcher_exports_a_dead_proxy(tmp_path, mock_llm, dead_proxy_url):
 
 def test_cli_dead_proxy_json(mock_llm, dead_proxy_url):
     env = make_env(mock_llm.base_url, http_proxy=dead_proxy_url)
-    result = CliRunner().invoke(doctor_command, ["--json"], env=env)
+    result = CliRunner().invoke(doctor_command, ["--json"], env=cli_env(env))
     assert result.exit_code == 1, result.output
     data = json.loads(result.output)
     assert set(data) >= {"findings"}
@@ -197,7 +197,7 @@ def test_cli_dead_proxy_json(mock_llm, dead_proxy_url):
 
 def test_cli_healthy_text(mock_llm):
     env = make_env(mock_llm.base_url)
-    result = CliRunner().invoke(doctor_command, [], env=env)
+    result = CliRunner().invoke(doctor_command, [], env=cli_env(env))
     assert result.exit_code == 0, result.output
     assert result.output.startswith("llmfix doctor:")
     assert "live-probe" in result.output and TEST_KEY not in result.output
@@ -208,3 +208,12 @@ def test_cli_bad_path_exit_2(tmp_path):
     assert result.exit_code == 2
     assert "no such file or directory" in result.output  # CliRunner mixes stderr in
     assert "Traceback" not in result.output
+
+
+def test_star_inside_no_proxy_list_does_not_bypass_for_async_calls(mock_llm, dead_proxy_url):
+    """httpx would bypass on 'foo,*'; LiteLLM's async (aiohttp) path does not. The doctor
+    follows the async path, proved by the real probe, and warns that the paths disagree."""
+    report = doctor(make_env(mock_llm.base_url, http_proxy=dead_proxy_url, no_proxy="foo,*"))
+    assert (first(report).check, first(report).cause) == ("proxy", "proxy-refused")
+    assert probe(report).cause == "proxy-refused"
+    assert any(f.cause == "proxy-rules-differ" for f in report.findings)

@@ -46,13 +46,13 @@ def check(launcher: Launcher) -> list[Finding]:
                  None: "value not understood"}[on]
         flag = f"--apply_adaptive_rubric_reward {value} (line {line}): {state}"
     names = ", ".join(sorted(exports)) or "no LLM-related variables"
-    findings.append(Finding(CHECK, OK, f"{src} exports {names}; {flag}", "", detail, "", src, LAYER_LAUNCHER))
+    findings.append(Finding(CHECK, OK, f"exports {names}; {flag}", "", detail, "", src, LAYER_LAUNCHER))
     for a in launcher.unexported():
-        findings.append(Finding(CHECK, WARN, f"{src} line {a.line} sets {a.name} without exporting it: the training job does not see it",
+        findings.append(Finding(CHECK, WARN, f"line {a.line} sets {a.name} without exporting it: the training job does not see it",
                                 f"export {a.name}={shown_value(a.name, a.shown)}  (line {a.line} of {src})", [],
                                 "launcher-unexported", src, LAYER_CONFIG))
     for n, a in exports.items():
         if a.unresolved:
-            findings.append(Finding(CHECK, WARN, f"{src} line {a.line}: {n} comes from a command substitution or argument; the doctor cannot check its value",
+            findings.append(Finding(CHECK, WARN, f"line {a.line}: {n} comes from a command substitution or argument; the doctor cannot check its value",
                                     "", [], "launcher-unresolved", src, LAYER_LAUNCHER))
     return findings
