@@ -1,6 +1,8 @@
 """llmfix's transforms, one per module, in the order llmfix runs them.
 
-Each is a libcst ``VisitorBasedCodemodCommand``, so it also runs on its own::
+llmfix runs the ``*Transform`` classes directly on one parse per file. Each
+module also offers a libcst ``VisitorBasedCodemodCommand`` (``RetriesCommand``
+and so on, built on first access), so a transform also runs on its own::
 
     python -m libcst.tool codemod retries.RetriesCommand path/to/run_utils.py
 
@@ -9,19 +11,19 @@ Each is a libcst ``VisitorBasedCodemodCommand``, so it also runs on its own::
 
 from __future__ import annotations
 
-from codemods._base import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, Outcome, PlannedCodemod
-from codemods.fallbacks import FallbacksCommand
-from codemods.guards import GuardsCommand
-from codemods.precheck import PrecheckCommand
-from codemods.retries import RetriesCommand
-from codemods.timeout import TimeoutCommand
+from codemods._base import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, Outcome, PlannedTransform
+from codemods.fallbacks import FallbacksTransform
+from codemods.guards import GuardsTransform
+from codemods.precheck import PrecheckTransform
+from codemods.retries import RetriesTransform
+from codemods.timeout import TimeoutTransform
 
-TRANSFORMS: tuple[type[PlannedCodemod], ...] = (
-    RetriesCommand,
-    FallbacksCommand,
-    TimeoutCommand,
-    GuardsCommand,
-    PrecheckCommand,
+TRANSFORMS: tuple[type[PlannedTransform], ...] = (
+    RetriesTransform,
+    FallbacksTransform,
+    TimeoutTransform,
+    GuardsTransform,
+    PrecheckTransform,
 )
 TRANSFORM_NAMES = tuple(t.NAME for t in TRANSFORMS)
 
@@ -33,5 +35,5 @@ __all__ = [
     "TRANSFORMS",
     "TRANSFORM_NAMES",
     "Outcome",
-    "PlannedCodemod",
+    "PlannedTransform",
 ]

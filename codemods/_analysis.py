@@ -15,7 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
-import libcst.matchers as m
+
+from codemods._tree import contains, find_all, per_module, walk
 
 COMPLETION_ATTRS = ("completion", "acompletion")
 JSON_PARSER = "extract_json_from_response"
@@ -44,6 +45,29 @@ def dotted_name(node: cst.CSTNode | None) -> str | None:
     return None
 
 
+def is_name(node: cst.CSTNode | None, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def is_attribute(node: cst.CSTNode | None, attr: str) -> bool:
+    """``<anything>.attr``."""
+    return isinstance(node, cst.Attribute) and node.attr.value == attr
+
+
+def is_method_call(call: cst.CSTNode, owner: str, method: str) -> bool:
+    """``owner.method(...)``."""
+    return isinstance(call, cst.Call) and is_attribute(call.func, method) and is_name(call.func.value, owner)  # type: ignore[attr-defined]
+
+
+def is_choices_index(node: cst.CSTNode) -> bool:
+    """``r.choices[...]`` for a plain name ``r``."""
+    return (
+        isinstance(node, cst.Subscript)
+        and is_attribute(node.value, "choices")
+        and isinstance(node.value.value, cst.Name)  # type: ignore[attr-defined]
+    )
+
+
 def callee_name(call: cst.Call) -> str | None:
     """The last name of what a call calls: ``f`` for ``f()`` and ``m.f()``."""
     if isinstance(call.func, cst.Name):
@@ -68,18 +92,12 @@ def first_positional(call: cst.Call) -> cst.BaseExpression | None:
     return None
 
 
-def contains(node: cst.CSTNode, target: cst.CSTNode) -> bool:
-    """True when ``target`` (by identity) is ``node`` or inside it."""
-    if node is target:
-        return True
-    return any(contains(child, target) for child in node.children)
-
-
 def mentions_string(node: cst.CSTNode, text: str) -> bool:
     """True when a string literal inside ``node`` equals ``text``."""
-    return any(string_value(s) == text for s in m.findall(node, m.SimpleString()))
+    return any(isinstance(n, cst.SimpleString) and string_value(n) == text for n in walk(node))
 
 
+@per_module
 def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
     """Top-level functions by name (the last definition wins, as at run time)."""
     return {
@@ -87,6 +105,7 @@ def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
     }
 
 
+@per_module
 def all_functions(module: cst.Module) -> list[cst.FunctionDef]:
     """Module-level functions and methods of module-level classes, in source order."""
     found: list[cst.FunctionDef] = []
@@ -102,7 +121,7 @@ def reads_env(node: cst.CSTNode, variable: str, functions: dict[str, cst.Functio
     """True when ``node`` reads env ``variable``, directly or through a module function it calls."""
     if mentions_string(node, variable):
         return True
-    for call in m.findall(node, m.Call(func=m.Name())):
+    for call in find_all(node, cst.Call, lambda c: isinstance(c.func, cst.Name)):
         helper = functions.get(call.func.value)  # type: ignore[attr-defined]
         if helper is not None and mentions_string(helper, variable):
             return True
@@ -126,8 +145,8 @@ def number_literal(node: cst.CSTNode | None) -> float | None:
 
 def env_default_literal(node: cst.CSTNode, variable: str) -> float | None:
     """The numeric default in ``os.environ.get(variable, "N")`` inside ``node``."""
-    for call in m.findall(node, m.Call()):
-        args = [a.value for a in call.args]  # type: ignore[attr-defined]
+    for call in find_all(node, cst.Call):
+        args = [a.value for a in call.args]
         if len(args) == 2 and string_value(args[0]) == variable:
             return number_literal(args[1])
     return None
@@ -229,12 +248,22 @@ class LiteLLMCall:
         return self.function.asynchronous is not None
 
 
-def _functions_importing_litellm(functions: dict[str, cst.FunctionDef]) -> set[str]:
+@per_module
+def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, list[cst.CSTNode]]]:
+    """Each function with every node of its body (one walk per module, shared)."""
+    return [(func, list(walk(func.body))) for func in all_functions(module)]
+
+
+def _nodes_of(module: cst.Module, func: cst.FunctionDef) -> list[cst.CSTNode]:
+    return next(nodes for f, nodes in function_nodes(module) if f is func)
+
+
+def _functions_importing_litellm(module: cst.Module) -> set[str]:
     importing = set()
-    for name, func in functions.items():
-        for imp in m.findall(func, m.Import()):
-            if any(dotted_name(a.name) == "litellm" for a in imp.names):  # type: ignore[attr-defined]
-                importing.add(name)
+    for func, nodes in function_nodes(module):
+        for node in nodes:
+            if isinstance(node, cst.Import) and any(dotted_name(a.name) == "litellm" for a in node.names):
+                importing.add(func.name.value)
     return importing
 
 
@@ -247,7 +276,7 @@ def _litellm_binding(
         if (
             isinstance(small, cst.Assign)
             and len(small.targets) == 1
-            and m.matches(small.targets[0].target, m.Name(base))
+            and is_name(small.targets[0].target, base)
             and isinstance(small.value, cst.Call)
             and callee_name(small.value) in lazy_loaders
         ):
@@ -255,22 +284,23 @@ def _litellm_binding(
     return None
 
 
+def _is_completion_call(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and call.func.attr.value in COMPLETION_ATTRS
+
+
 def is_probe(call: cst.Call) -> bool:
     """A one-token completion is a connection check (like precheck's), not a helper."""
     return number_literal(keyword_arg(call, "max_tokens")) == 1
 
 
+@per_module
 def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
     """Every LiteLLM completion call that takes a ``**kwargs`` splat."""
-    functions = module_functions(module)
-    lazy_loaders = _functions_importing_litellm(functions)
+    lazy_loaders = _functions_importing_litellm(module)
     calls: list[LiteLLMCall] = []
-    for func in all_functions(module):
-        for call in m.findall(
-            func.body,
-            m.Call(func=m.Attribute(value=m.Name(), attr=m.OneOf(*(m.Name(a) for a in COMPLETION_ATTRS)))),
-        ):
-            assert isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute)
+    for func, nodes in function_nodes(module):
+        for call in (n for n in nodes if isinstance(n, cst.Call) and _is_completion_call(n)):
+            assert isinstance(call.func, cst.Attribute)
             base = call.func.value.value  # type: ignore[attr-defined]
             binding = _litellm_binding(func, base, lazy_loaders)
             if base != "litellm" and binding is None:
@@ -291,6 +321,7 @@ def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
     return calls
 
 
+@per_module
 def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
     """Helpers that call LiteLLM, and the functions that call those helpers, in source order.
 
@@ -299,19 +330,15 @@ def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
     """
     helpers = {id(c.function): c.function for c in find_litellm_calls(module)}
     names = {f.name.value for f in helpers.values()}
-    for func in all_functions(module):
-        if m.findall(func.body, m.Call(func=m.Name(m.MatchIfTrue(lambda n: n in names)))):
+    for func, nodes in function_nodes(module):
+        if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names for n in nodes):
             helpers.setdefault(id(func), func)
     return [f for f in all_functions(module) if id(f) in helpers]
 
 
 def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
     """The helpers that return the response text (they read ``response.choices[...]``)."""
-    return [
-        f
-        for f in helper_functions(module)
-        if m.findall(f.body, m.Subscript(value=m.Attribute(attr=m.Name("choices"))))
-    ]
+    return [f for f in helper_functions(module) if any(is_choices_index(n) for n in _nodes_of(module, f))]
 
 
 # --------------------------------------------------------------------------
@@ -338,7 +365,7 @@ def default_line(stmt: cst.BaseStatement) -> DefaultLine | None:
             and len(target.slice) == 1
             and isinstance(target.slice[0].slice, cst.Index)
             and isinstance(value, cst.Call)
-            and m.matches(value.func, m.Attribute(value=m.Name(target.value.value), attr=m.Name("get")))
+            and is_method_call(value, target.value.value, "get")
             and len(value.args) == 2
         ):
             key = string_value(target.slice[0].slice.value)
@@ -346,10 +373,7 @@ def default_line(stmt: cst.BaseStatement) -> DefaultLine | None:
                 return DefaultLine(stmt, target.value.value, key, value.args[1].value)  # type: ignore[arg-type]
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         call = small.value
-        if (
-            m.matches(call.func, m.Attribute(value=m.Name(), attr=m.Name("setdefault")))
-            and len(call.args) == 2
-        ):
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and is_method_call(call, call.func.value.value, "setdefault") and len(call.args) == 2:
             key = string_value(call.args[0].value)
             if key is not None:
                 return DefaultLine(stmt, call.func.value.value, key, call.args[1].value)  # type: ignore[attr-defined,arg-type]
@@ -365,7 +389,7 @@ def overriding_assignments(func: cst.FunctionDef, dict_name: str, key: str) -> l
             for t in small.targets:
                 if (
                     isinstance(t.target, cst.Subscript)
-                    and m.matches(t.target.value, m.Name(dict_name))
+                    and is_name(t.target.value, dict_name)
                     and isinstance(t.target.slice[0].slice, cst.Index)
                     and string_value(t.target.slice[0].slice.value) == key
                 ):
@@ -422,7 +446,7 @@ def _assigned_from_module_call(
         small = single_small(stmt)
         if (
             isinstance(small, cst.Assign)
-            and any(m.matches(t.target, m.Name(name)) for t in small.targets)
+            and any(is_name(t.target, name) for t in small.targets)
             and isinstance(small.value, cst.Call)
             and isinstance(small.value.func, cst.Name)
             and small.value.func.value in functions
@@ -442,8 +466,8 @@ def _callers_with_splat(
     for func in functions.values():
         if func is helper:
             continue
-        for call in m.findall(func.body, m.Call(func=m.Name(helper.name.value))):
-            for arg in call.args:  # type: ignore[attr-defined]
+        for call in find_all(func.body, cst.Call, lambda c: is_name(c.func, helper.name.value)):
+            for arg in call.args:
                 if arg.star == "**" and isinstance(arg.value, cst.Name):
                     yield func, call, arg.value.value  # type: ignore[misc]
 
@@ -475,6 +499,7 @@ def _groups_for(
     return found
 
 
+@per_module
 def defaults_groups(module: cst.Module) -> list[DefaultsGroup]:
     """One group per (function, dict) that sets defaults for a LiteLLM call."""
     functions = module_functions(module)
@@ -518,7 +543,7 @@ def _is_json_parse_of(node: cst.CSTNode, name: str) -> bool:
     return (
         isinstance(node, cst.Call)
         and callee_name(node) == JSON_PARSER
-        and any(m.matches(a.value, m.Name(name)) for a in node.args)
+        and any(is_name(a.value, name) for a in node.args)
     )
 
 
@@ -529,8 +554,8 @@ def _returns_parsed(func: cst.FunctionDef, result_name: str) -> bool:
         small = single_small(stmt)
         if isinstance(small, cst.Assign) and _is_json_parse_of(small.value, result_name):
             parsed_names.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
-    for ret in m.findall(func.body, m.Return()):
-        value = ret.value  # type: ignore[attr-defined]
+    for ret in find_all(func.body, cst.Return):
+        value = ret.value
         if value is None:
             continue
         if _is_json_parse_of(value, result_name):
@@ -540,6 +565,7 @@ def _returns_parsed(func: cst.FunctionDef, result_name: str) -> bool:
     return False
 
 
+@per_module
 def find_generators(module: cst.Module) -> list[GeneratorSite]:
     """Async functions that await a call, parse its text as JSON and return the result."""
     sites = []

@@ -1,10 +1,10 @@
-"""The shape every llmfix transform shares: analyse first, then edit in one visit.
+"""The shape every llmfix transform shares: analyse first, then edit.
 
 A transform's ``plan()`` reads the whole module and returns an :class:`Outcome`
 plus the edits it wants (replace a node, insert statements before or after a
 statement). Nothing is edited unless the whole plan is safe: when any anchor is
 missing the transform reports ``anchor-missing`` and returns the tree unchanged.
-The edits are then applied by a single libcst visit keyed on node identity.
+The edits are applied by rebuilding only the edited paths of the tree.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
-from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
+
+from codemods._tree import rebuild
 
 APPLIED = "applied"
 ALREADY_PRESENT = "already-present"
@@ -83,54 +84,25 @@ class Sites:
         return Outcome(NOT_APPLICABLE, nothing_found)
 
 
-class PlannedCodemod(VisitorBasedCodemodCommand):
-    """Base class: subclasses implement :meth:`plan`."""
+class PlannedTransform:
+    """Base class: subclasses implement :meth:`plan`; :meth:`apply` does the rest."""
 
     NAME: ClassVar[str]
     SUMMARY: ClassVar[str]
-
-    def __init__(self, context: CodemodContext) -> None:
-        super().__init__(context)
-        self.outcome = Outcome(NOT_APPLICABLE, "not run")
-        self._edits = Edits()
+    DESCRIPTION: ClassVar[str]
 
     def plan(self, tree: cst.Module, edits: Edits) -> Outcome:
         raise NotImplementedError
 
-    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+    def apply(self, tree: cst.Module) -> tuple[cst.Module, Outcome]:
+        """The edited tree (``tree`` itself when nothing changes) and the outcome."""
         edits = Edits()
-        self.outcome = self.plan(tree, edits)
-        if self.outcome.status == ANCHOR_MISSING:
-            raise SkipFile(f"{self.NAME}: {self.outcome.reason}")
-        if not edits:
-            return tree
-        self._edits = edits
-        try:
-            tree = tree.visit(self)
-        finally:
-            self._edits = Edits()
-        return ensure_imports(tree, edits.imports)
-
-    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode):  # type: ignore[override]
-        updated = super().on_leave(original_node, updated_node)
-        replacement = self._edits.replace.get(id(original_node))
-        if replacement is not None:
-            return replacement
-        if isinstance(updated, (cst.Module, cst.IndentedBlock)) and isinstance(
-            original_node, (cst.Module, cst.IndentedBlock)
-        ):
-            return self._splice(original_node, updated)
-        return updated
-
-    def _splice(self, original: cst.Module | cst.IndentedBlock, updated: cst.Module | cst.IndentedBlock):
-        if not any(id(s) in self._edits.before or id(s) in self._edits.after for s in original.body):
-            return updated
-        body: list[cst.BaseStatement] = []
-        for old, new in zip(original.body, updated.body):
-            body.extend(self._edits.before.get(id(old), []))
-            body.append(new)
-            body.extend(self._edits.after.get(id(old), []))
-        return updated.with_changes(body=body)
+        outcome = self.plan(tree, edits)
+        if outcome.status == ANCHOR_MISSING or not edits:
+            return tree, outcome
+        new = rebuild(tree, edits.replace, edits.before, edits.after)
+        assert isinstance(new, cst.Module)
+        return ensure_imports(new, edits.imports), outcome
 
 
 # --------------------------------------------------------------------------
@@ -148,6 +120,8 @@ def reindent(source: str, indent: str) -> str:
 def parse_statements(source: str, module: cst.Module) -> list[cst.BaseStatement]:
     """Statements parsed with the target module's newline and indentation."""
     source = reindent(source, module.default_indent)
+    if module.default_newline != "\n":  # multi-line strings keep their newlines verbatim
+        source = source.replace("\n", module.default_newline)
     return list(cst.parse_module(source, config=module.config_for_parsing).body)
 
 

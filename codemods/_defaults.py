@@ -13,14 +13,14 @@ from typing import ClassVar
 import libcst as cst
 
 from codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, module_functions, overriding_assignments, reads_env
-from codemods._base import Edits, Outcome, PlannedCodemod, Sites, parse_expression, parse_statement
+from codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_expression, parse_statement
 
 
 class Unpatchable(Exception):
     """The site exists but its shape is not one the transform can edit safely."""
 
 
-class KeyDefaultCodemod(PlannedCodemod):
+class KeyDefaultTransform(PlannedTransform):
     """Make ``d[KEY]``'s default env-driven in every helper's defaults."""
 
     KEY: ClassVar[str]

@@ -28,16 +28,14 @@ non-empty list, else ``["openai/gpt-4o-mini"]``, or ``--fallback``.
 
 from __future__ import annotations
 
-import argparse
 from collections.abc import Sequence
 
 import libcst as cst
-import libcst.matchers as m
-from libcst.codemod import CodemodContext
 
 from codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, module_functions
 from codemods._base import Edits, import_position, parse_statements
-from codemods._defaults import KeyDefaultCodemod, Unpatchable
+from codemods._defaults import KeyDefaultTransform, Unpatchable
+from codemods._tree import find_all
 
 DEFAULT_FALLBACKS = ("openai/gpt-4o-mini",)
 HELPER_NAME = "_fallback_models_from_env"
@@ -49,9 +47,8 @@ def _fallback_models_from_env(default, model_name=None):
 
     The variable holds a comma-separated list of model names, or a JSON list of
     names and objects with their own "model", "api_base" and "api_key" (or one
-    such object). Unset
-    means ``default``; set but empty means no fallbacks. An entry equal to the
-    primary ``model_name`` is dropped.
+    such object). Unset means ``default``; set but empty means no fallbacks. An
+    entry equal to the primary ``model_name`` is dropped.
     """
     raw = os.environ.get("LITELLM_FALLBACK_MODELS")
     if raw is None:
@@ -85,23 +82,16 @@ def _list_literal(node: cst.BaseExpression) -> list[str] | None:
     return values  # type: ignore[return-value]
 
 
-class FallbacksCommand(KeyDefaultCodemod):
+class FallbacksTransform(KeyDefaultTransform):
     NAME = "fallbacks"
     SUMMARY = "fallbacks default from LITELLM_FALLBACK_MODELS (names or endpoint objects)"
     DESCRIPTION = __doc__.split("\n\n")[0]
     KEY = "fallbacks"
     ENV_VAR = "LITELLM_FALLBACK_MODELS"
 
-    def __init__(self, context: CodemodContext, fallbacks: Sequence[str] | None = None) -> None:
-        super().__init__(context)
+    def __init__(self, fallbacks: Sequence[str] | None = None) -> None:
         self.fallbacks = list(fallbacks) if fallbacks else None
         self._file_default: list[str] = list(DEFAULT_FALLBACKS)
-
-    @staticmethod
-    def add_args(arg_parser: argparse.ArgumentParser) -> None:
-        arg_parser.add_argument(
-            "--fallback", dest="fallbacks", action="append", default=None, help="baked-in fallback model (repeatable)"
-        )
 
     def plan(self, tree: cst.Module, edits: Edits):
         self._file_default = self._existing_list(tree) or list(DEFAULT_FALLBACKS)
@@ -145,7 +135,18 @@ class FallbacksCommand(KeyDefaultCodemod):
 
 def helper_default_models(tree: cst.Module) -> cst.BaseExpression | None:
     """The first baked-in default handed to the fallbacks helper, if any."""
-    for call in m.findall(tree, m.Call(func=m.Name(HELPER_NAME))):
-        if call.args:  # type: ignore[attr-defined]
-            return call.args[0].value  # type: ignore[attr-defined]
+    for call in find_all(tree, cst.Call, lambda c: isinstance(c.func, cst.Name) and c.func.value == HELPER_NAME):
+        if call.args:
+            return call.args[0].value
     return None
+
+
+def __getattr__(name: str):
+    """Build the libcst command class on first access (it imports libcst.codemod)."""
+    if name == "FallbacksCommand":
+        from codemods._command import command_for
+
+        return command_for(
+            FallbacksTransform, {"fallbacks": {"action": "append", "help": "baked-in fallback model (repeatable)"}}
+        )
+    raise AttributeError(name)

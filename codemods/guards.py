@@ -40,17 +40,20 @@ one that lets a null content through gets ``or ""`` on its return.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from codemods._analysis import (
     GeneratorSite,
     block_of,
+    is_attribute,
+    is_choices_index,
+    is_name,
     find_generators,
     helper_functions,
     iter_statements,
     single_small,
 )
-from codemods._base import Edits, Outcome, PlannedCodemod, Sites, parse_statement, parse_statements
+from codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
+from codemods._tree import find_all
 
 HELPER_GUARD = """\
 if not {r}.choices or {r}.choices[0].message is None or {r}.choices[0].message.content is None:
@@ -66,14 +69,13 @@ if not {resp}:
     return None
 """
 
-CHOICES_ACCESS = m.Subscript(value=m.Attribute(value=m.Name(), attr=m.Name("choices")))
 
 
 def _choices_access(stmt: cst.BaseStatement) -> str | None:
     """The response name ``r`` when ``stmt`` indexes ``r.choices[...]``."""
     if not isinstance(stmt, cst.SimpleStatementLine):
         return None
-    found = m.findall(stmt, CHOICES_ACCESS)
+    found = find_all(stmt, cst.Subscript, is_choices_index)
     return found[0].value.value.value if found else None  # type: ignore[attr-defined]
 
 
@@ -83,11 +85,15 @@ def _guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
     for stmt in iter_statements(func.body):
         if (
             isinstance(stmt, cst.If)
-            and m.findall(stmt.test, m.Name(name))
-            and m.findall(stmt.body, m.Return())
+            and find_all(stmt.test, cst.Name, lambda n: n.value == name)
+            and find_all(stmt.body, cst.Return)
         ):
             guards.append(stmt)
     return guards
+
+
+def _mentions_attribute(node: cst.CSTNode, attr: str) -> bool:
+    return bool(find_all(node, cst.Attribute, lambda a: a.attr.value == attr))
 
 
 def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
@@ -96,7 +102,7 @@ def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bo
     return id(first) in ids and id(second) in ids and ids.index(id(first)) < ids.index(id(second))
 
 
-class GuardsCommand(PlannedCodemod):
+class GuardsTransform(PlannedTransform):
     NAME = "guards"
     SUMMARY = 'empty responses: helpers return "" with a warning, the generator returns None before parsing'
     DESCRIPTION = __doc__.split("\n\n")[0]
@@ -119,7 +125,7 @@ class GuardsCommand(PlannedCodemod):
         if access is None:
             return
         stmt, response = access
-        guards = [g for g in _guard_tests(func, response) if m.findall(g.test, m.Attribute(attr=m.Name("choices")))]
+        guards = [g for g in _guard_tests(func, response) if _mentions_attribute(g.test, "choices")]
         if guards:
             self._complete_existing_guard(tree, where, stmt, guards, edits, sites)
             return
@@ -136,14 +142,14 @@ class GuardsCommand(PlannedCodemod):
         tree: cst.Module, where: str, stmt: cst.BaseStatement, guards: list[cst.If], edits: Edits, sites: Sites
     ) -> None:
         """An existing guard that lets ``content: null`` through gets ``or ""``."""
-        if any(m.findall(g.test, m.Attribute(attr=m.Name("content"))) for g in guards):
+        if any(_mentions_attribute(g.test, "content") for g in guards):
             sites.present.append(f"{where} guards empty responses")
             return
         small = single_small(stmt)
         if (
             isinstance(small, cst.Return)
             and small.value is not None
-            and m.matches(small.value, m.Attribute(attr=m.Name("content")))
+            and is_attribute(small.value, "content")
         ):
             value = cst.BooleanOperation(
                 left=small.value, operator=cst.Or(), right=cst.SimpleString('""')
@@ -183,8 +189,17 @@ class GuardsCommand(PlannedCodemod):
             if stmt is site.top:
                 return False
             small = single_small(stmt)
-            if isinstance(small, (cst.Assign, cst.AnnAssign)) and m.findall(
-                small, m.AssignTarget(target=m.Name(site.result_name))
-            ) + ([small] if isinstance(small, cst.AnnAssign) and m.matches(small.target, m.Name(site.result_name)) else []):
+            if isinstance(small, cst.Assign) and any(is_name(t.target, site.result_name) for t in small.targets):
+                return True
+            if isinstance(small, cst.AnnAssign) and is_name(small.target, site.result_name):
                 return True
         return False
+
+
+def __getattr__(name: str):
+    """Build the libcst command class on first access (it imports libcst.codemod)."""
+    if name == "GuardsCommand":
+        from codemods._command import command_for
+
+        return command_for(GuardsTransform)
+    raise AttributeError(name)

@@ -31,7 +31,6 @@ and ``ensure_litellm_connection`` is imported from where the helper comes from.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 
 from codemods._analysis import (
     GeneratorSite,
@@ -40,7 +39,8 @@ from codemods._analysis import (
     find_litellm_calls,
     module_functions,
 )
-from codemods._base import Edits, Outcome, PlannedCodemod, Sites, parse_statement, parse_statements
+from codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
+from codemods._tree import find_all
 from codemods.fallbacks import HELPER_NAME as FALLBACKS_HELPER
 from codemods.fallbacks import helper_default_models
 
@@ -149,7 +149,7 @@ async def ensure_litellm_connection(model_name):
 '''
 
 
-class PrecheckCommand(PlannedCodemod):
+class PrecheckTransform(PlannedTransform):
     NAME = "precheck"
     SUMMARY = "connection check before the first rubric request; fails fast, names endpoint and proxy"
     DESCRIPTION = __doc__.split("\n\n")[0]
@@ -191,7 +191,7 @@ class PrecheckCommand(PlannedCodemod):
 
     def _plan_generator(self, tree: cst.Module, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
         where = f"{site.function.name.value}()"
-        if any(callee_name(c) == ENSURE for c in m.findall(site.function, m.Call())):  # type: ignore[arg-type]
+        if find_all(site.function, cst.Call, lambda c: callee_name(c) == ENSURE):
             sites.present.append(f"{where} awaits {ENSURE}()")
             return
         model = site.model
@@ -230,3 +230,12 @@ class PrecheckCommand(PlannedCodemod):
                             edits.insert_after(stmt, [parse_statement(f"from {module} import {ENSURE}\n", tree)])
                         return ENSURE
         return None
+
+
+def __getattr__(name: str):
+    """Build the libcst command class on first access (it imports libcst.codemod)."""
+    if name == "PrecheckCommand":
+        from codemods._command import command_for
+
+        return command_for(PrecheckTransform)
+    raise AttributeError(name)

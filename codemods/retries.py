@@ -20,31 +20,23 @@ before the call when it has none.
 
 from __future__ import annotations
 
-import argparse
-
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from codemods._analysis import DefaultLine, DefaultsGroup, number_literal
-from codemods._defaults import KeyDefaultCodemod, Unpatchable
+from codemods._defaults import KeyDefaultTransform, Unpatchable
 
 DEFAULT_RETRIES = 10
 
 
-class RetriesCommand(KeyDefaultCodemod):
+class RetriesTransform(KeyDefaultTransform):
     NAME = "retries"
     SUMMARY = "num_retries default from LITELLM_NUM_RETRIES (10 unless larger already)"
     DESCRIPTION = __doc__.split("\n\n")[0]
     KEY = "num_retries"
     ENV_VAR = "LITELLM_NUM_RETRIES"
 
-    def __init__(self, context: CodemodContext, retries: int = DEFAULT_RETRIES) -> None:
-        super().__init__(context)
+    def __init__(self, retries: int = DEFAULT_RETRIES) -> None:
         self.retries = int(retries)
-
-    @staticmethod
-    def add_args(arg_parser: argparse.ArgumentParser) -> None:
-        arg_parser.add_argument("--retries", type=int, default=DEFAULT_RETRIES, help="baked-in retry default")
 
     def default_source(self, group: DefaultsGroup, line: DefaultLine | None, tree: cst.Module) -> str:
         retries = self.retries
@@ -55,3 +47,12 @@ class RetriesCommand(KeyDefaultCodemod):
                 raise Unpatchable(f"num_retries default is `{code}`; expected an integer literal")
             retries = max(retries, int(existing))
         return f'int(os.environ.get("{self.ENV_VAR}", "{retries}"))'
+
+
+def __getattr__(name: str):
+    """Build the libcst command class on first access (it imports libcst.codemod)."""
+    if name == "RetriesCommand":
+        from codemods._command import command_for
+
+        return command_for(RetriesTransform, {"retries": {"type": int, "help": "baked-in retry default (10)"}})
+    raise AttributeError(name)

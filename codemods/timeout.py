@@ -22,33 +22,25 @@ versions), else 600 s, or ``--timeout``.
 
 from __future__ import annotations
 
-import argparse
-
 import libcst as cst
-from libcst.codemod import CodemodContext
 
 from codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, env_default_literal, format_number, number_literal
 from codemods._base import Edits
-from codemods._defaults import KeyDefaultCodemod, Unpatchable
+from codemods._defaults import KeyDefaultTransform, Unpatchable
 
 DEFAULT_TIMEOUT = 600.0
 
 
-class TimeoutCommand(KeyDefaultCodemod):
+class TimeoutTransform(KeyDefaultTransform):
     NAME = "timeout"
     SUMMARY = "timeout default from LITELLM_DEFAULT_TIMEOUT, sync and async"
     DESCRIPTION = __doc__.split("\n\n")[0]
     KEY = "timeout"
     ENV_VAR = "LITELLM_DEFAULT_TIMEOUT"
 
-    def __init__(self, context: CodemodContext, timeout: float | None = None) -> None:
-        super().__init__(context)
+    def __init__(self, timeout: float | None = None) -> None:
         self.timeout = None if timeout is None else float(timeout)
         self._file_default = DEFAULT_TIMEOUT
-
-    @staticmethod
-    def add_args(arg_parser: argparse.ArgumentParser) -> None:
-        arg_parser.add_argument("--timeout", type=float, default=None, help="baked-in timeout default (s)")
 
     def plan(self, tree: cst.Module, edits: Edits):
         self._file_default = self._existing_literal(tree) or DEFAULT_TIMEOUT
@@ -75,3 +67,12 @@ class TimeoutCommand(KeyDefaultCodemod):
         if seconds is None:
             seconds = number_literal(line.default) if line is not None else self._file_default
         return f'float(os.environ.get("{self.ENV_VAR}", "{format_number(seconds)}"))'
+
+
+def __getattr__(name: str):
+    """Build the libcst command class on first access (it imports libcst.codemod)."""
+    if name == "TimeoutCommand":
+        from codemods._command import command_for
+
+        return command_for(TimeoutTransform, {"timeout": {"type": float, "help": "baked-in timeout default (s)"}})
+    raise AttributeError(name)

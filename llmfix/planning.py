@@ -10,9 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst.codemod import CodemodContext, SkipFile
 
-from codemods import ANCHOR_MISSING, APPLIED, TRANSFORMS, Outcome, PlannedCodemod
+from codemods import ANCHOR_MISSING, APPLIED, TRANSFORMS, Outcome, PlannedTransform
 from llmfix.discovery import Target
 from llmfix.errors import BadInput
 
@@ -27,22 +26,21 @@ class Options:
     fallbacks: tuple[str, ...] = ()
     timeout: float | None = None
 
-    def selected(self) -> list[type[PlannedCodemod]]:
+    def selected(self) -> list[type[PlannedTransform]]:
         names = [t.NAME for t in TRANSFORMS]
         for name in (*self.only, *self.skip):
             if name not in names:
                 raise BadInput(f"unknown transform {name!r}; choose from {', '.join(names)}")
         return [t for t in TRANSFORMS if (not self.only or t.NAME in self.only) and t.NAME not in self.skip]
 
-    def instantiate(self, transform: type[PlannedCodemod]) -> PlannedCodemod:
-        context = CodemodContext()
+    def instantiate(self, transform: type[PlannedTransform]) -> PlannedTransform:
         if transform.NAME == "retries":
-            return transform(context, retries=self.retries)  # type: ignore[call-arg]
+            return transform(retries=self.retries)  # type: ignore[call-arg]
         if transform.NAME == "fallbacks":
-            return transform(context, fallbacks=list(self.fallbacks) or None)  # type: ignore[call-arg]
+            return transform(fallbacks=list(self.fallbacks) or None)  # type: ignore[call-arg]
         if transform.NAME == "timeout":
-            return transform(context, timeout=self.timeout)  # type: ignore[call-arg]
-        return transform(context)
+            return transform(timeout=self.timeout)  # type: ignore[call-arg]
+        return transform()
 
 
 @dataclass
@@ -113,16 +111,12 @@ def parse(target: Target, source: str) -> cst.Module:
         raise BadInput(f"{target.path}:{error.raw_line}:{error.raw_column}: syntax error: {error.message}") from None
 
 
-def plan_source(target: Target, source: str, transforms: Sequence[PlannedCodemod]) -> FilePlan:
+def plan_source(target: Target, source: str, transforms: Sequence[PlannedTransform]) -> FilePlan:
     """Run the transforms on ``source``; the tree comes from a single parse."""
     plan = FilePlan(target, source)
     tree = parse(target, source)
     for transform in transforms:
-        try:
-            updated = transform.transform_module_impl(tree)
-        except SkipFile:
-            updated = tree
-        plan.outcomes[transform.NAME] = transform.outcome
+        updated, plan.outcomes[transform.NAME] = transform.apply(tree)
         if updated is not tree:
             tree = updated
             plan.steps.append((transform.NAME, tree))

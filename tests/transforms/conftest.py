@@ -4,22 +4,10 @@ from __future__ import annotations
 
 import textwrap
 
-import libcst as cst
 import pytest
-from libcst.codemod import CodemodContext, SkipFile
 
 from codemods import ANCHOR_MISSING
-
-
-def run_transform(command_class, source: str, **options):
-    """(new source, outcome) after one run of the transform on ``source``."""
-    command = command_class(CodemodContext(), **options)
-    tree = cst.parse_module(source)
-    try:
-        new = command.transform_module_impl(tree).code
-    except SkipFile:
-        new = source
-    return new, command.outcome
+from harness import run_transform
 
 
 @pytest.fixture

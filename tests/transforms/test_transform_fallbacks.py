@@ -6,9 +6,9 @@ import libcst as cst
 import pytest
 
 from codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED
-from codemods.fallbacks import HELPER_SOURCE, FallbacksCommand
+from codemods.fallbacks import HELPER_SOURCE, FallbacksTransform
 
-from conftest import run_transform
+from harness import run_transform
 
 SOURCE = """\
 import json
@@ -26,32 +26,32 @@ async def run_litellm_async(model_name, **chat_kwargs):
 
 
 def test_both_sites_read_the_env_through_one_helper():
-    new, outcome = run_transform(FallbacksCommand, SOURCE)
+    new, outcome = run_transform(FallbacksTransform, SOURCE)
     assert outcome.status == APPLIED
     assert new.count("def _fallback_models_from_env(") == 1
     assert '_fallback_models_from_env(["gpt-4.1-mini"], model_name))' in new
     # the empty async list takes the file's list
     assert new.count('_fallback_models_from_env(["gpt-4.1-mini"], model_name)') == 2
-    again, second = run_transform(FallbacksCommand, new)
+    again, second = run_transform(FallbacksTransform, new)
     assert again == new and second.status == ALREADY_PRESENT
 
 
 def test_no_list_anywhere_uses_the_built_in_default():
     source = "import litellm\ndef f(m, **kw):\n    return litellm.completion(model=m, **kw)\n"
-    new, outcome = run_transform(FallbacksCommand, source)
+    new, outcome = run_transform(FallbacksTransform, source)
     assert outcome.status == APPLIED
     assert 'kw["fallbacks"] = kw.get("fallbacks", _fallback_models_from_env(["openai/gpt-4o-mini"], m))' in new
     assert "import json" in new and "import os" in new
 
 
 def test_fallback_flag_wins():
-    new, _ = run_transform(FallbacksCommand, SOURCE, fallbacks=["a", "b"])
+    new, _ = run_transform(FallbacksTransform, SOURCE, fallbacks=["a", "b"])
     assert new.count('_fallback_models_from_env(["a", "b"], model_name)') == 2
 
 
 def test_non_list_default_is_anchor_missing(check_transform):
     check_transform(
-        FallbacksCommand,
+        FallbacksTransform,
         """\
         import litellm
         def f(m, **kw):

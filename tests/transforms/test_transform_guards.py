@@ -1,14 +1,14 @@
 """guards: before/after pairs for helpers and the rubric generator."""
 
 from codemods import ALREADY_PRESENT, APPLIED, NOT_APPLICABLE
-from codemods.guards import GuardsCommand
+from codemods.guards import GuardsTransform
 
 HELPER_WARNING = 'logging.getLogger(__name__).warning("{name}: LiteLLM returned no message content; returning an empty string")'
 
 
 def test_helper_return_gets_a_guard(check_transform):
     check_transform(
-        GuardsCommand,
+        GuardsTransform,
         """\
         import litellm
 
@@ -39,7 +39,7 @@ def test_helper_return_gets_a_guard(check_transform):
 
 def test_wrapper_of_a_raw_helper_is_guarded(check_transform):
     outcome = check_transform(
-        GuardsCommand,
+        GuardsTransform,
         """\
         import logging
         import litellm
@@ -72,7 +72,7 @@ def test_wrapper_of_a_raw_helper_is_guarded(check_transform):
 
 def test_existing_full_guard_is_recognised(check_transform):
     check_transform(
-        GuardsCommand,
+        GuardsTransform,
         """\
         import litellm
         def f(m, **kw):
@@ -92,7 +92,7 @@ def test_existing_full_guard_is_recognised(check_transform):
 
 def test_guard_without_content_check_is_completed(check_transform):
     check_transform(
-        GuardsCommand,
+        GuardsTransform,
         """\
         import litellm
         def f(m, **kw):
@@ -136,7 +136,7 @@ async def score(question, model_name="gpt-4.1"):
 
 def test_generator_guard_and_binding(check_transform):
     outcome = check_transform(
-        GuardsCommand,
+        GuardsTransform,
         GENERATOR,
         GENERATOR.replace(
             "from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async\n",
@@ -165,7 +165,7 @@ def test_generator_guard_and_binding(check_transform):
 
 def test_generator_with_hand_written_guard(check_transform):
     check_transform(
-        GuardsCommand,
+        GuardsTransform,
         """\
         async def gen(q, model_name="m"):
             resp = await call(model_name, q)
@@ -180,4 +180,4 @@ def test_generator_with_hand_written_guard(check_transform):
 
 
 def test_nothing_to_guard(check_transform):
-    check_transform(GuardsCommand, "def f():\n    return 1\n", None, NOT_APPLICABLE)
+    check_transform(GuardsTransform, "def f():\n    return 1\n", None, NOT_APPLICABLE)

@@ -6,9 +6,9 @@ import sys
 import pytest
 
 from codemods import ALREADY_PRESENT, APPLIED, NOT_APPLICABLE
-from codemods.precheck import PrecheckCommand
+from codemods.precheck import PrecheckTransform
 
-from conftest import run_transform
+from harness import run_transform
 
 RUN_UTILS = """\
 import litellm
@@ -22,14 +22,14 @@ def later():
 
 
 def test_run_utils_gains_the_check_after_the_last_helper():
-    new, outcome = run_transform(PrecheckCommand, RUN_UTILS)
+    new, outcome = run_transform(PrecheckTransform, RUN_UTILS)
     assert outcome.status == APPLIED
     assert new.index("async def ensure_litellm_connection(") < new.index("def later():")
     assert new.index("async def run_litellm_async(") < new.index("async def check_litellm_connection(")
     for name in ("asyncio", "logging", "os", "re"):
         assert f"import {name}\n" in new
     assert "_fallback_models_from_env" not in new  # no fallbacks helper in this file
-    again, second = run_transform(PrecheckCommand, new)
+    again, second = run_transform(PrecheckTransform, new)
     assert again == new and second.status == ALREADY_PRESENT
 
 
@@ -37,7 +37,7 @@ def test_lazy_litellm_binding_is_copied_into_the_check():
     source = RUN_UTILS.replace("import litellm\n", "def _get_litellm():\n    import litellm\n    return litellm\n").replace(
         "    return await litellm", "    litellm = _get_litellm()\n    return await litellm"
     )
-    new, _ = run_transform(PrecheckCommand, source)
+    new, _ = run_transform(PrecheckTransform, source)
     check = new[new.index("async def _litellm_connection_error") :]
     assert "    litellm = _get_litellm()\n" in check.split("try:")[0]
 
@@ -62,7 +62,7 @@ async def gen(question, model_name=None):
 
 def test_generator_awaits_the_check_outside_its_try(check_transform):
     check_transform(
-        PrecheckCommand,
+        PrecheckTransform,
         GENERATOR,
         GENERATOR.replace(
             "    run_litellm_async,\n)\n",
@@ -77,7 +77,7 @@ def test_generator_awaits_the_check_outside_its_try(check_transform):
 
 def test_module_attribute_call_uses_the_same_module(check_transform):
     check_transform(
-        PrecheckCommand,
+        PrecheckTransform,
         """\
         from pkg import run_utils as ru
         async def gen(q, model_name="m"):
@@ -96,13 +96,13 @@ def test_module_attribute_call_uses_the_same_module(check_transform):
 
 
 def test_no_helper_no_generator(check_transform):
-    check_transform(PrecheckCommand, "import os\n", None, NOT_APPLICABLE)
+    check_transform(PrecheckTransform, "import os\n", None, NOT_APPLICABLE)
 
 
 @pytest.fixture
 def precheck_namespace(monkeypatch):
     """The inserted functions, run against a stand-in acompletion that counts calls."""
-    new, _ = run_transform(PrecheckCommand, RUN_UTILS)
+    new, _ = run_transform(PrecheckTransform, RUN_UTILS)
     calls = []
 
     class FakeLiteLLM:

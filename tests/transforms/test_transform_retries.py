@@ -1,14 +1,14 @@
 """retries: before/after pairs."""
 
 from codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
-from codemods.retries import RetriesCommand
+from codemods.retries import RetriesTransform
 
 ENV_10 = 'int(os.environ.get("LITELLM_NUM_RETRIES", "10"))'
 
 
 def test_literal_default_becomes_env_driven(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import os
         import litellm
@@ -31,7 +31,7 @@ def test_literal_default_becomes_env_driven(check_transform):
 
 def test_larger_existing_default_is_never_lowered(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import os, litellm
         def f(m, **kw):
@@ -50,7 +50,7 @@ def test_larger_existing_default_is_never_lowered(check_transform):
 
 def test_retries_flag_sets_the_baked_in_default(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import litellm
         async def f(m, **kw):
@@ -71,7 +71,7 @@ def test_retries_flag_sets_the_baked_in_default(check_transform):
 
 def test_missing_line_is_inserted_before_the_call_statement(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import os
         import litellm
@@ -97,7 +97,7 @@ def test_missing_line_is_inserted_before_the_call_statement(check_transform):
 
 def test_missing_line_goes_after_the_other_defaults(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import os
         import litellm
@@ -121,7 +121,7 @@ def test_missing_line_goes_after_the_other_defaults(check_transform):
 
 def test_hand_written_env_read_is_recognised(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import os, litellm
         def f(m, **kw):
@@ -135,7 +135,7 @@ def test_hand_written_env_read_is_recognised(check_transform):
 
 def test_defaults_in_a_separate_function_are_followed(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import os, litellm
         def _defaults(chat_kwargs):
@@ -166,7 +166,7 @@ def test_defaults_in_a_separate_function_are_followed(check_transform):
 
 def test_lazily_imported_litellm_is_a_helper_too(check_transform):
     outcome = check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import os
         def _get_litellm():
@@ -193,7 +193,7 @@ def test_lazily_imported_litellm_is_a_helper_too(check_transform):
 
 def test_non_literal_default_is_anchor_missing(check_transform):
     outcome = check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import litellm
         def f(m, **kw):
@@ -208,7 +208,7 @@ def test_non_literal_default_is_anchor_missing(check_transform):
 
 def test_explicit_keyword_is_anchor_missing(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         import litellm
         def f(m, **kw):
@@ -221,7 +221,7 @@ def test_explicit_keyword_is_anchor_missing(check_transform):
 
 def test_no_helper_is_not_applicable(check_transform):
     check_transform(
-        RetriesCommand,
+        RetriesTransform,
         """\
         from openai import OpenAI
         def run_chatopenai(prompt):

@@ -1,12 +1,12 @@
 """timeout: before/after pairs."""
 
 from codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED
-from codemods.timeout import TimeoutCommand
+from codemods.timeout import TimeoutTransform
 
 
 def test_sync_helper_gets_the_files_existing_literal(check_transform):
     outcome = check_transform(
-        TimeoutCommand,
+        TimeoutTransform,
         """\
         import os
         import litellm
@@ -43,7 +43,7 @@ def test_sync_helper_gets_the_files_existing_literal(check_transform):
 
 def test_no_timeout_anywhere_defaults_to_600(check_transform):
     check_transform(
-        TimeoutCommand,
+        TimeoutTransform,
         """\
         import os, litellm
         def f(m, **kw):
@@ -63,7 +63,7 @@ def test_no_timeout_anywhere_defaults_to_600(check_transform):
 
 def test_literal_timeout_keeps_its_value(check_transform):
     check_transform(
-        TimeoutCommand,
+        TimeoutTransform,
         """\
         import os, litellm
         def f(m, **kw):
@@ -82,7 +82,7 @@ def test_literal_timeout_keeps_its_value(check_transform):
 
 def test_timeout_flag_wins(check_transform):
     check_transform(
-        TimeoutCommand,
+        TimeoutTransform,
         """\
         import os, litellm
         def f(m, **kw):
@@ -102,7 +102,7 @@ def test_timeout_flag_wins(check_transform):
 
 def test_env_read_is_already_present(check_transform):
     check_transform(
-        TimeoutCommand,
+        TimeoutTransform,
         """\
         import os, litellm
         def f(m, **kw):
@@ -116,7 +116,7 @@ def test_env_read_is_already_present(check_transform):
 
 def test_unconditional_assignment_is_anchor_missing(check_transform):
     outcome = check_transform(
-        TimeoutCommand,
+        TimeoutTransform,
         """\
         import litellm
         def f(m, **kw):
