@@ -27,13 +27,19 @@ class PendingWrite:
     new: bytes
 
 
+def _has_write_bit(path: Path) -> bool:
+    """A file with no write bit at all is read-only on purpose, even for root."""
+    return bool(path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+
+
 def check_writable(paths: Sequence[Path]) -> None:
     """BadInput for a target that can't be replaced (read-only file or folder)."""
     for path in paths:
         if path.is_symlink():
             raise BadInput(f"{path}: is a symbolic link; llmfix won't write through it")
-        exists = path.exists()
-        if (exists and not os.access(path, os.W_OK)) or not os.access(path.parent, os.W_OK | os.X_OK):
+        if path.exists() and (not os.access(path, os.W_OK) or not _has_write_bit(path)):
+            raise BadInput(f"{path}: read-only; nothing was changed")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
             raise BadInput(f"{path}: read-only; nothing was changed")
 
 
