@@ -42,4 +42,18 @@ def doctor_command(path: str | None, offline: bool, model: str | None, as_json: 
     else:
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         click.echo(render_text(report, color=color))
-    sys.exit(report.exit_code)
+    _exit(report.exit_code)
+
+
+def _exit(code: int) -> None:
+    """Exit with ``code``. After the live probe has imported litellm, a normal interpreter
+    exit spends ~3 s tearing its modules down; the report is out by then, so a real CLI
+    process leaves at once. Inside a host that replaced stdout (tests, CliRunner) or when
+    litellm was never imported, exit normally."""
+    if "litellm" in sys.modules and sys.stdout is sys.__stdout__ and os.environ.get("LLMFIX_DOCTOR_SLOW_EXIT") != "1":
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+    sys.exit(code)

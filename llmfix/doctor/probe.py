@@ -124,16 +124,19 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
             start = time.monotonic()
 
             async def call() -> Any:
-                return await asyncio.wait_for(
-                    litellm.acompletion(
-                        model=model,
-                        messages=[{"role": "user", "content": "Reply with one word: ok"}],
-                        max_tokens=1,
-                        num_retries=0,
-                        timeout=timeout,
-                    ),
-                    timeout + _GRACE,
-                )
+                try:
+                    return await asyncio.wait_for(
+                        litellm.acompletion(
+                            model=model,
+                            messages=[{"role": "user", "content": "Reply with one word: ok"}],
+                            max_tokens=1,
+                            num_retries=0,
+                            timeout=timeout,
+                        ),
+                        timeout + _GRACE,
+                    )
+                finally:
+                    await _cleanup()
 
             try:
                 response = asyncio.run(call())
@@ -152,6 +155,23 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
             result.seconds = time.monotonic() - start
         finally:
             _restore_loggers(levels)
+
+
+async def _cleanup() -> None:
+    """Leave nothing for LiteLLM's atexit handlers (they would add seconds to the exit):
+    drop the queued logging callbacks of the probe call and close its HTTP clients."""
+    try:
+        from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER
+
+        await asyncio.wait_for(GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=0.5), 1.0)
+    except Exception:  # an internal API: best effort only
+        pass
+    try:
+        from litellm.llms.custom_httpx.async_client_cleanup import close_litellm_async_clients
+
+        await asyncio.wait_for(close_litellm_async_clients(), 1.0)
+    except Exception:
+        pass
 
 
 class LiveProbe:
