@@ -149,6 +149,16 @@ async def ensure_litellm_connection(model_name):
 '''
 
 
+def _imported_names(tree: cst.Module) -> set[str]:
+    """Names bound by top-level ``from ... import`` statements."""
+    names = set()
+    for stmt in tree.body:
+        for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
+                names.update(a.asname.name.value if a.asname else a.name.value for a in small.names)  # type: ignore[union-attr]
+    return names
+
+
 class PrecheckTransform(PlannedTransform):
     NAME = "precheck"
     SUMMARY = "connection check before the first rubric request; fails fast, names endpoint and proxy"
@@ -215,7 +225,7 @@ class PrecheckTransform(PlannedTransform):
             return f"{tree.code_for_node(func.value)}.{ENSURE}"
         if not isinstance(func, cst.Name):
             return None
-        if func.value in module_functions(tree) or ENSURE in module_functions(tree):
+        if func.value in module_functions(tree) or ENSURE in module_functions(tree) or ENSURE in _imported_names(tree):
             return ENSURE
         for stmt in tree.body:
             if not isinstance(stmt, cst.SimpleStatementLine):

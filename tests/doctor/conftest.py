@@ -50,3 +50,13 @@ def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(netprobe, "CONNECT_TIMEOUT", 1.5)
     monkeypatch.setattr(netprobe, "TLS_TIMEOUT", 1.5)
     monkeypatch.setattr(netprobe, "TCP_TIMEOUT", 1.5)
+
+
+@pytest.fixture(scope="session")
+def litellm_imported() -> None:
+    """Import litellm once, up front, so no probe races its 3-12 s first import against the
+    doctor's online time budget (and no teardown sees a half-imported module)."""
+    import os
+
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm  # noqa: F401

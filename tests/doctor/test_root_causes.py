@@ -17,6 +17,7 @@ from llmfix.doctor.runner import run_doctor
 from doctor_support import TEST_KEY, by_check, cli_env, closed_url, make_env
 
 PROBE_TIMEOUT = 1.5
+pytestmark = pytest.mark.usefixtures("litellm_imported")
 
 
 def doctor(env: dict[str, str], **kw):

@@ -165,3 +165,26 @@ def test_precheck_modes(precheck_namespace, monkeypatch, mode, raises, expected_
         raised = True
     assert raised is raises
     assert len(calls) == expected_calls
+
+
+def test_existing_import_is_reused_after_a_merge(check_transform):
+    """A merge can keep llmfix's import line while upstream rewrote the generator."""
+    check_transform(
+        PrecheckTransform,
+        """\
+        from pkg.run_utils import extract_json_from_response, run_litellm_async
+        from pkg.run_utils import ensure_litellm_connection
+        async def gen(q, model_name="m"):
+            resp = await run_litellm_async(model_name, q)
+            return extract_json_from_response(resp)
+        """,
+        """\
+        from pkg.run_utils import extract_json_from_response, run_litellm_async
+        from pkg.run_utils import ensure_litellm_connection
+        async def gen(q, model_name="m"):
+            await ensure_litellm_connection(model_name)
+            resp = await run_litellm_async(model_name, q)
+            return extract_json_from_response(resp)
+        """,
+        APPLIED,
+    )

@@ -1,0 +1,100 @@
+"""Shared fixtures: the mock OpenAI endpoint (plain and TLS), tinyproxy, a dead proxy.
+
+Everything here stays on 127.0.0.1. The environment is scrubbed of proxy variables at
+session start so a developer's own proxy cannot leak into the tests; a test that needs
+one sets it with ``monkeypatch.setenv``.
+"""
+
+from __future__ import annotations
+
+import os
+
+# Must precede any litellm import: otherwise litellm fetches its model-cost map from the net.
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+import ssl  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import Iterator  # noqa: E402
+
+import pytest  # noqa: E402
+import trustme  # noqa: E402
+
+from llmfix.mockllm import MockLLM  # noqa: E402
+from llmfix.proxy import ProxyUnavailable, Tinyproxy, closed_port  # noqa: E402
+
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Drop the developer's proxy settings before any test runs."""
+    for name in PROXY_VARIABLES:
+        os.environ.pop(name, None)
+
+
+@pytest.fixture
+def mock_llm() -> Iterator[MockLLM]:
+    """A fresh plain-HTTP MockLLM on 127.0.0.1."""
+    with MockLLM() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def tls_ca() -> trustme.CA:
+    """A throwaway certificate authority for the TLS fixtures."""
+    return trustme.CA()
+
+
+@pytest.fixture(scope="session")
+def ca_bundle(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A PEM file holding the test CA (for SSL_CERT_FILE / httpx ``verify=``)."""
+    path = tmp_path_factory.mktemp("tls") / "ca.pem"
+    tls_ca.cert_pem.write_to_path(str(path))
+    return path
+
+
+@pytest.fixture
+def tls_mock_llm(tls_ca: trustme.CA) -> Iterator[MockLLM]:
+    """A MockLLM serving HTTPS with a cert for 127.0.0.1 and localhost signed by ``tls_ca``."""
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    tls_ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+    with MockLLM(tls=context) as server:
+        yield server
+
+
+@pytest.fixture
+def tinyproxy() -> Iterator[Tinyproxy]:
+    """A running tinyproxy; fails (never skips) when the binary is missing."""
+    try:
+        proxy = Tinyproxy()
+        proxy.start()
+    except ProxyUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
+
+
+@pytest.fixture
+def dead_proxy_url() -> str:
+    """A proxy URL on a loopback port where nothing listens."""
+    return f"http://127.0.0.1:{closed_port()}"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_litellm_clients() -> Iterator[None]:
+    """Forget litellm's cached SDK clients after each test.
+
+    Measured with litellm 1.110.2: the proxy env (http(s)_proxy, no_proxy) and SSL_CERT_FILE
+    are read only when litellm builds an SDK client. Clients are cached in
+    ``litellm.in_memory_llm_clients_cache`` for an hour, keyed on api_key hash, api_base,
+    timeout, max_retries (and, for async calls, the running event loop). So an env change is
+    ignored by a later call with the same key in the same loop, and by any later sync call.
+    ``flush_cache()`` makes the next call build a fresh client. litellm is not imported here,
+    only reset when some test already imported it.
+    """
+    yield
+    litellm = sys.modules.get("litellm")
+    if litellm is not None:
+        litellm.in_memory_llm_clients_cache.flush_cache()

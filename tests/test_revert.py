@@ -1,0 +1,70 @@
+"""revert: byte-identical round trip, hunk-wise undo after other edits, clear refusal."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from support import PATCHABLE, copy_fixture, invoke, snapshot, target_files
+
+
+@pytest.mark.parametrize("name", PATCHABLE)
+def test_apply_then_revert_restores_every_byte(name, tmp_path):
+    root = copy_fixture(name, tmp_path)
+    files = target_files(name, root)
+    originals = {p: p.read_bytes() for p in files}
+    assert invoke("apply", root).exit_code == 0
+    assert any(p.read_bytes() != originals[p] for p in files)
+    result = invoke("revert", root)
+    assert result.exit_code == 0, result.stderr
+    assert {p: p.read_bytes() for p in files} == originals
+    assert invoke("check", root).exit_code == 1
+    # nothing left to revert; state keeps no record
+    assert "nothing to revert" in invoke("revert", root).stdout
+
+
+def test_revert_after_other_edits_undoes_only_llmfix_hunks(tmp_path):
+    root = copy_fixture("drtulu-canonical", tmp_path)
+    run_utils = target_files("drtulu-canonical", root)[0]
+    original = run_utils.read_text(encoding="utf-8")
+    assert invoke("apply", root).exit_code == 0
+    edited = run_utils.read_text(encoding="utf-8") + "\n\ndef added_by_the_user():\n    return 42\n"
+    edited = edited.replace('"""LLM call helpers', '"""Edited docstring. LLM call helpers', 1)
+    run_utils.write_text(edited, encoding="utf-8")
+    assert invoke("revert", root).exit_code == 0
+    expected = original + "\n\ndef added_by_the_user():\n    return 42\n"
+    expected = expected.replace('"""LLM call helpers', '"""Edited docstring. LLM call helpers', 1)
+    assert run_utils.read_text(encoding="utf-8") == expected
+
+
+def test_revert_refuses_when_a_hunk_was_edited_and_writes_nothing(tmp_path):
+    root = copy_fixture("drtulu-canonical", tmp_path)
+    run_utils, rubric = target_files("drtulu-canonical", root)
+    assert invoke("apply", root).exit_code == 0
+    text = run_utils.read_text(encoding="utf-8")
+    run_utils.write_text(text.replace('"LITELLM_NUM_RETRIES", "10"', '"LITELLM_NUM_RETRIES", "7"'), encoding="utf-8")
+    before = snapshot(root)
+    result = invoke("revert", root)
+    assert result.exit_code == 2
+    assert "can't revert hunk @@" in result.stderr and "run_utils.py" in result.stderr
+    assert "def run_litellm" in result.stderr  # the hunk names the function it sits in
+    assert snapshot(root) == before  # rubric_utils was not reverted alone either
+
+
+def test_reapply_after_revert_and_file_mode_is_kept(tmp_path):
+    root = copy_fixture("upstream-mid2025", tmp_path)
+    run_utils = target_files("upstream-mid2025", root)[0]
+    run_utils.chmod(0o755)
+    assert invoke("apply", root).exit_code == 0
+    assert stat.S_IMODE(run_utils.stat().st_mode) == 0o755
+    assert invoke("revert", root).exit_code == 0
+    assert invoke("apply", root).exit_code == 0
+    assert invoke("check", root).exit_code == 0
+    assert stat.S_IMODE(run_utils.stat().st_mode) == 0o755
+
+
+def test_state_folder_hides_itself_from_git(tmp_path):
+    root = copy_fixture("upstream-mid2025", tmp_path)
+    assert invoke("apply", root).exit_code == 0
+    assert (root / ".llmfix" / ".gitignore").read_text() == "*\n"
