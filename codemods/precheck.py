@@ -20,8 +20,8 @@ The rubric generator, before::
 
 after (outside the try, so the failure is not swallowed)::
 
-    await ensure_litellm_connection(model_name)
     resp = None
+    await ensure_litellm_connection(model_name)
     try:
         resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
 
