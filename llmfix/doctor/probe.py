@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from typing import Any, Mapping
 PROBE_TIMEOUT = 4.0
 _GRACE = 2.0
 _ENV_LOCK = threading.Lock()
+_SSL_NOISE = re.compile(r" ssl:(<[^>]*>|True|False|default)")
 _GLOBALS = ("api_base", "api_key", "openai_key", "aclient_session")
 _LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx", "openai")
 
@@ -53,7 +55,7 @@ def exception_chain(exc: BaseException | None, limit: int = 20) -> list[dict[str
         out.append(
             {
                 "type": f"{type(exc).__module__}.{type(exc).__qualname__}".replace("builtins.", ""),
-                "message": str(exc)[:500],
+                "message": _SSL_NOISE.sub("", str(exc))[:500],
                 "status_code": status if isinstance(status, int) else None,
                 "errno": err if isinstance(err, int) else None,
             }

@@ -62,7 +62,8 @@ _FIXES = {
 def finding(result: ProbeResult, timeout: float, failed_checks: dict[str, str]) -> Finding:
     """``failed_checks`` maps check name -> cause of that check's FAIL in the same environment."""
     if not result.ran:
-        return Finding(CHECK, WARN, f"live probe not run: {result.error}", "pip install litellm" if "import" in result.error else "",
+        fix = "pip install litellm" if "cannot be imported" in result.error else "run again; or skip the probe with --offline"
+        return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix,
                        [], "probe-unavailable", "environment", LAYER_PROBE)
     if result.ok:
         return Finding(CHECK, OK, f"one-token completion with {result.model} answered in {result.seconds:.2f} s "
