@@ -6,7 +6,6 @@ both run on os.environ set to each case."""
 
 from __future__ import annotations
 
-import itertools
 import os
 import random
 import urllib.request

@@ -218,3 +218,11 @@ def test_star_inside_no_proxy_list_does_not_bypass_for_async_calls(mock_llm, dea
     assert (first(report).check, first(report).cause) == ("proxy", "proxy-refused")
     assert probe(report).cause == "proxy-refused"
     assert any(f.cause == "proxy-rules-differ" for f in report.findings)
+
+
+def test_model_option_is_checked_and_probed(mock_llm):
+    mock_llm.models = ["gpt-4.1-mini"]
+    report = doctor(make_env(mock_llm.base_url, RUBRIC_JUDGE_MODEL="gpt-4.1-mini"), model="openai/gpt-4.1-mini")
+    assert report.exit_code == 0, [f.to_json() for f in report.findings if f.status == FAIL]
+    assert mock_llm.attempts("gpt-4.1-mini") == 1  # the probe sent the --model id, prefix stripped
+    assert any("--model 'openai/gpt-4.1-mini': LiteLLM sends 'gpt-4.1-mini'" in f.summary for f in by_check(report.findings, "models"))

@@ -57,7 +57,7 @@ def check(view: EnvView) -> list[Finding]:
     problems = 0
     for role, name in names:
         r = route(name)
-        label = f"{role} model {name!r}"
+        label = f"--model {name!r}" if role == "--model" else f"{role} model {name!r}"
         if r.route == "unknown":
             problems += 1
             findings.append(finding(FAIL, f"{label}: {r.note}", f"spell it openai/{name} to send {name!r} to the OpenAI-compatible base URL",
