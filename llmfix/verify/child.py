@@ -1,0 +1,315 @@
+"""The verify child process: import litellm once, then run every case in its own fork.
+
+Started by the runner as ``python child.py`` with a clean environment and a JSON job
+on stdin. It writes nothing on stdout: events go, one JSON object per line, to files
+in the job's ``out_dir`` (``zygote.jsonl`` for its own, ``case-<id>.jsonl`` per case);
+what the checkout and litellm print goes to ``*.log`` files next to them.
+
+Why forks: ``import litellm`` costs seconds, and each case needs its own process
+(its own environment, read by the checkout at import time and by litellm when it builds
+a client; its own once-per-process precheck cache; a hung call killed without taking the
+others down). So this process imports litellm and warms its lazy imports up with one
+async call (no threads are left behind, so forking stays safe), then forks one child
+per case. Each fork replaces ``os.environ`` with the case's, imports the checkout's
+modules through ``loader.py`` and runs the case's steps. The parent of the forks kills
+any that outlive their limit.
+
+Standard library only (plus litellm, imported here on purpose). POSIX only (fork).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import importlib.util
+import json
+import logging
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
+    del sys.path[0]  # never let this folder's modules shadow the checkout's imports
+
+QUESTION = "Which sources best explain why the sky is blue?"
+RESPONSES = [
+    "Rayleigh scattering: shorter wavelengths scatter more off air molecules (see any optics textbook).",
+    "The sky reflects the ocean.",
+]
+TEXT_LIMIT = 600
+
+_current_step: contextvars.ContextVar[str | None] = contextvars.ContextVar("llmfix_verify_step", default=None)
+
+
+def _load_loader() -> Any:
+    spec = importlib.util.spec_from_file_location("_llmfix_verify_loader", os.path.join(HERE, "loader.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Events:
+    """Append-only JSON-lines file, flushed per line."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "a", buffering=1, encoding="utf-8")
+
+    def emit(self, **fields: Any) -> None:
+        self._file.write(json.dumps(fields, default=repr) + "\n")
+        self._file.flush()
+
+
+def _redirect_output(path: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def _short(text: Any) -> str:
+    text = str(text)
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 3] + "..."
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return _short(value)
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return _short(repr(value))
+
+
+class _WarningCollector(logging.Handler):
+    """Keeps WARNING+ records with the step (task context) that emitted them."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is still a warning
+            message = str(record.msg)
+        self.records.append({"step": _current_step.get(), "logger": record.name, "level": record.levelname, "message": _short(message)})
+
+
+# ----------------------------------------------------------------------------- one case
+
+
+def _function(modules: dict[str, Any], job: dict[str, Any], op: str) -> tuple[Any, str]:
+    """The callable behind a step and a name for messages; (None, why) when it is absent."""
+    names = {
+        "sync": ("run_utils", job["helpers"].get("sync")),
+        "async": ("run_utils", job["helpers"].get("async")),
+        "generator": ("rubric_utils", job.get("generator")),
+        "ensure": ("run_utils", "ensure_litellm_connection"),
+        "check": ("run_utils", "check_litellm_connection"),
+    }
+    role, name = names[op]
+    module = modules.get(role)
+    if module is None or not name:
+        return None, f"no {op} function found in the checkout"
+    function = getattr(module, name, None)
+    if function is None:
+        return None, f"{name} not defined in {module.__name__}"
+    return function, name
+
+
+async def _call(function: Any, step: dict[str, Any]) -> Any:
+    op, model = step["op"], step.get("model")
+    kwargs = step.get("kwargs") or {}
+    if op == "sync":
+        return await asyncio.to_thread(function, model, step.get("prompt", "Say OK."), **kwargs)
+    if op == "async":
+        return await function(model, step.get("prompt", "Say OK."), **kwargs)
+    if op == "generator":
+        if model is None:
+            return await function(QUESTION, RESPONSES)
+        return await function(QUESTION, RESPONSES, model_name=model)
+    return await function(model)
+
+
+async def _run_step(step: dict[str, Any], modules: dict[str, Any], job: dict[str, Any], collector: _WarningCollector, events: _Events) -> None:
+    label = step["label"]
+    _current_step.set(label)
+    function, name = _function(modules, job, step["op"])
+    result: dict[str, Any] = {"event": "step", "label": label, "op": step["op"], "function": name, "model": step.get("model")}
+    start = time.monotonic()
+    if function is None:
+        result.update(outcome="missing", error={"type": "MissingFunction", "message": name})
+    else:
+        try:
+            value = await _call(function, step)
+        except BaseException as error:  # noqa: BLE001 - what the checkout raises is the observation
+            if isinstance(error, (KeyboardInterrupt, SystemExit)):
+                raise
+            result.update(outcome="raised", error={"type": type(error).__name__, "message": _short(error)})
+        else:
+            result.update(outcome="returned", type=type(value).__name__, value=_jsonable(value))
+    result["seconds"] = round(time.monotonic() - start, 3)
+    result["warnings"] = [r for r in collector.records if r["step"] == label]
+    events.emit(**result)
+
+
+async def _run_steps(case: dict[str, Any], modules: dict[str, Any], job: dict[str, Any], events: _Events) -> None:
+    collector = _WarningCollector()
+    logging.getLogger().addHandler(collector)
+    steps = case["steps"]
+    if case.get("concurrent", True):
+        await asyncio.gather(*(_run_step(s, modules, job, collector, events) for s in steps))
+    else:
+        for step in steps:
+            await asyncio.create_task(_run_step(step, modules, job, collector, events))
+
+
+def _import_modules(loader: Any, job: dict[str, Any]) -> dict[str, Any]:
+    modules = {}
+    for role in ("run_utils", "rubric_utils"):
+        dotted = job["modules"].get(role)
+        if dotted:
+            modules[role] = loader.import_checkout_module(job["import_root"], dotted)
+    return modules
+
+
+def _case_child(case: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
+    """Body of one fork. Never returns: ends with ``os._exit``."""
+    code = 0
+    try:
+        out = job["out_dir"]
+        _redirect_output(os.path.join(out, f"case-{case['id']}.log"))
+        events = _Events(os.path.join(out, f"case-{case['id']}.jsonl"))
+        os.environ.clear()
+        os.environ.update(case["env"])
+        try:
+            modules = _import_modules(loader, job)
+        except loader.CheckoutImportError as error:
+            events.emit(event="import-error", **error.to_json())
+            os._exit(3)
+        if case.get("probe"):
+            run_utils = modules.get("run_utils")
+            events.emit(
+                event="probe",
+                python=sys.executable,
+                tenacity=importlib.util.find_spec("tenacity") is not None,
+                modules={role: m.__name__ for role, m in modules.items()},
+                has={name: hasattr(run_utils, name) for name in ("ensure_litellm_connection", "check_litellm_connection", "LiteLLMConnectionError")},
+            )
+        else:
+            asyncio.run(_run_steps(case, modules, job, events))
+    except BaseException as error:  # noqa: BLE001 - report, never hang the parent
+        try:
+            events.emit(event="crash", error={"type": type(error).__name__, "message": _short(error)})
+        except Exception:  # noqa: BLE001
+            pass
+        code = 4
+    os._exit(code)
+
+
+# ----------------------------------------------------------------------------- the parent of the forks
+
+
+def _warm_up(job: dict[str, Any], litellm: Any) -> None:
+    """Pay litellm's lazy imports once, here, instead of in every fork."""
+    import httpcore  # noqa: F401  (litellm imports it on the first sync call: about a second)
+    import httpx
+
+    httpx.Client().close()
+    warmup = job.get("warmup")
+    if not warmup:
+        return
+
+    async def call() -> None:
+        await litellm.acompletion(
+            model=warmup["model"], api_base=warmup["api_base"], api_key="sk-llmfix-verify-warmup",
+            messages=[{"role": "user", "content": "warm up"}], max_tokens=1, num_retries=0, timeout=10,
+        )
+
+    try:
+        asyncio.run(call())
+    except Exception:  # noqa: BLE001 - warming up is best effort
+        pass
+    litellm.in_memory_llm_clients_cache.flush_cache()
+
+
+def _fork(case: dict[str, Any], job: dict[str, Any], loader: Any) -> int:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        _case_child(case, job, loader)
+    return pid
+
+
+def _supervise(running: dict[int, tuple[dict[str, Any], float, float]], events: _Events) -> None:
+    """Reap the forks; SIGKILL any past its limit."""
+    killed: set[int] = set()
+    while running:
+        now = time.monotonic()
+        for pid, (case, start, limit) in running.items():
+            if pid not in killed and now - start > limit:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                killed.add(pid)
+        try:
+            pid, status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            time.sleep(0.01)
+            continue
+        if pid not in running:
+            continue
+        case, start, _ = running.pop(pid)
+        events.emit(
+            event="case-end", id=case["id"], seconds=round(time.monotonic() - start, 3),
+            killed=pid in killed, exit=os.waitstatus_to_exitcode(status),
+        )
+
+
+def main() -> int:
+    job = json.load(sys.stdin)
+    out = job["out_dir"]
+    events = _Events(os.path.join(out, "zygote.jsonl"))
+    _redirect_output(os.path.join(out, "zygote.log"))
+    loader = _load_loader()
+    start = time.monotonic()
+    try:
+        import litellm
+    except ModuleNotFoundError as error:
+        events.emit(event="import-error", module="litellm", missing=error.name, kind="missing-module", message=str(error))
+        return 3
+    events.emit(event="litellm-imported", seconds=round(time.monotonic() - start, 3), version=getattr(litellm, "version", None))
+    start = time.monotonic()
+    _warm_up(job, litellm)
+    events.emit(event="warmed-up", seconds=round(time.monotonic() - start, 3))
+
+    probe = {"id": "probe", "probe": True, "env": job["probe_env"], "steps": []}
+    pid = _fork(probe, job, loader)
+    running = {pid: (probe, time.monotonic(), float(job.get("import_limit", 60)))}
+    _supervise(running, events)
+
+    with open(os.path.join(out, "case-probe.jsonl"), encoding="utf-8") as handle:
+        if not any(json.loads(line).get("event") == "probe" for line in handle if line.strip()):
+            return 3
+    running = {}
+    for case in job["cases"]:
+        running[_fork(case, job, loader)] = (case, time.monotonic(), float(case["limit"]))
+    _supervise(running, events)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,156 @@
+"""verify's output: a table on stdout, or one JSON object for machines."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from typing import Any
+
+from llmfix.verify.runner import CaseOutcome, RunResult
+
+COLUMNS = ("ID", "SCENARIO", "CASE", "EXPECTED", "OBSERVED", "ATTEMPTS", "SECS", "RESULT")
+WIDTHS = {"CASE": 30, "EXPECTED": 40, "OBSERVED": 44}
+FIX_ORDER = ("retries", "fallbacks", "timeout", "guards", "precheck", "basics")
+
+
+def _clip(text: str, width: int | None) -> str:
+    if width is None or len(text) <= width:
+        return text
+    return text[: width - 1] + "…"
+
+
+def observed(outcome: CaseOutcome, rubric_module: str | None = None) -> str:
+    if outcome.status == "skip":
+        return f"skipped: {outcome.reason}"
+    obs = outcome.observation
+    if obs is None:
+        return ""
+    parts = []
+    for step in outcome.case.steps:
+        result = obs.step(step.label)
+        text = result.describe()
+        mine = [w for w in result.warnings if rubric_module is None or w["logger"] == rubric_module]
+        if step.op == "generator" and mine:
+            text += f" +{len(mine)} warning{'s' if len(mine) > 1 else ''}"
+        parts.append(text)
+    return ", ".join(parts)
+
+
+def attempts(outcome: CaseOutcome) -> str:
+    obs = outcome.observation
+    if obs is None or not (obs.attempts or obs.extra_attempts):
+        return "-"
+    parts = ["/".join(str(obs.attempts.get(step.label, 0)) for step in outcome.case.steps)] if obs.attempts else ["refused"]
+    parts += [f"{name} {count}" for name, count in obs.extra_attempts.items()]
+    return ", ".join(parts)
+
+
+def seconds(outcome: CaseOutcome) -> str:
+    obs = outcome.observation
+    return "-" if obs is None else f"{obs.seconds:.2f}"
+
+
+def rows(result: RunResult) -> list[tuple[str, ...]]:
+    rubric = result.checkout.modules.get("rubric_utils")
+    return [
+        (o.case.id, o.case.scenario, o.case.title, o.case.expected, observed(o, rubric), attempts(o), seconds(o), o.status)
+        for o in result.outcomes
+    ]
+
+
+def missing_fixes(result: RunResult) -> OrderedDict[str, list[str]]:
+    """fix -> problems, each once with the ids of the cases that showed it, in transform order."""
+    found: dict[str, dict[str, list[str]]] = {}
+    for outcome in result.outcomes:
+        for fix, message in outcome.problems:
+            ids = found.setdefault(fix, {}).setdefault(message, [])
+            if outcome.case.id not in ids:
+                ids.append(outcome.case.id)
+    ordered = sorted(found, key=lambda f: FIX_ORDER.index(f) if f in FIX_ORDER else len(FIX_ORDER))
+    return OrderedDict((fix, [f"{message} [{', '.join(ids)}]" for message, ids in found[fix].items()]) for fix in ordered)
+
+
+def summary(result: RunResult) -> str:
+    counts = {status: sum(1 for o in result.outcomes if o.status == status) for status in ("pass", "fail", "skip")}
+    text = f"{counts['pass']} passed, {counts['fail']} failed"
+    if counts["skip"]:
+        text += f", {counts['skip']} skipped"
+    text += f" in {result.seconds:.1f}s"
+    if result.startup_seconds is not None:
+        text += f" (child start-up: litellm import {result.startup_seconds:.1f}s)"
+    return text
+
+
+def to_text(result: RunResult, header: list[str]) -> str:
+    table = [COLUMNS] + [tuple(_clip(cell, WIDTHS.get(COLUMNS[i])) for i, cell in enumerate(row)) for row in rows(result)]
+    widths = [max(len(row[i]) for row in table) for i in range(len(COLUMNS))]
+    lines = list(header)
+    lines.append("")
+    for row in table:
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip())
+    lines.append("")
+    fixes = missing_fixes(result)
+    if fixes:
+        lines.append("missing fixes:" if not result.live else "problems:")
+        for fix, problems in fixes.items():
+            for problem in problems:
+                lines.append(f"  {fix:<9} {problem}")
+    for note in result.notes:
+        lines.append(f"note: {note}")
+    lines.append(summary(result))
+    return "\n".join(lines)
+
+
+def _case_json(outcome: CaseOutcome, rubric: str | None) -> dict[str, Any]:
+    obs = outcome.observation
+    return {
+        "id": outcome.case.id,
+        "scenario": outcome.case.scenario,
+        "case": outcome.case.title,
+        "expected": outcome.case.expected,
+        "observed": observed(outcome, rubric),
+        "status": outcome.status,
+        "reason": outcome.reason or None,
+        "attempts": obs.attempts if obs else {},
+        "extra_attempts": obs.extra_attempts if obs else {},
+        "seconds": obs.seconds if obs else None,
+        "killed": obs.killed if obs else False,
+        "problems": [{"fix": fix, "message": message} for fix, message in outcome.problems],
+        "steps": [
+            {
+                "label": s.label, "op": s.op, "function": s.function, "outcome": s.outcome, "type": s.type,
+                "value": s.value, "error": s.error, "seconds": s.seconds, "warnings": s.warnings,
+            }
+            for s in (obs.steps.values() if obs else [])
+        ],
+    }
+
+
+def to_json(result: RunResult, exit_code: int, extra: dict[str, Any] | None = None) -> str:
+    settings = result.settings
+    return json.dumps(
+        {
+            "command": "verify",
+            "exit_code": exit_code,
+            "live": result.live,
+            "checkout": result.checkout.to_json(),
+            "settings": {
+                "LITELLM_NUM_RETRIES": settings.retries,
+                "LITELLM_DEFAULT_TIMEOUT": settings.timeout,
+                "hang LITELLM_DEFAULT_TIMEOUT": settings.hang_timeout,
+                "LITELLM_PRECHECK_TIMEOUT": settings.precheck_timeout,
+                "tenacity": settings.tenacity,
+            },
+            "seconds": result.seconds,
+            "startup_seconds": result.startup_seconds,
+            "passed": sum(1 for o in result.outcomes if o.status == "pass"),
+            "failed": sum(1 for o in result.outcomes if o.status == "fail"),
+            "skipped": sum(1 for o in result.outcomes if o.status == "skip"),
+            "missing_fixes": missing_fixes(result) if not result.live else {},
+            "notes": result.notes,
+            "cases": [_case_json(o, result.checkout.modules.get("rubric_utils")) for o in result.outcomes],
+            **(extra or {}),
+        },
+        indent=2,
+        default=str,
+    )

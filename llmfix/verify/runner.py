@@ -1,0 +1,298 @@
+"""Run the cases: start the mock endpoints (and tinyproxy), spawn the child, judge what it saw.
+
+One child process per run (``child.py``) imports litellm once and forks a process per
+case, so all cases run at the same time; each has its own model names, so the shared
+mock endpoints keep their plans and attempt counts apart.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+from string import Template
+from typing import Any
+
+from llmfix.errors import LlmfixError
+from llmfix.verify.analysis import Checkout
+from llmfix.verify.scenarios import Case, Observation, Scenario, Settings, StepResult
+
+CHILD = Path(__file__).with_name("child.py")
+IMPORT_LIMIT = 120.0  # seconds for the child to import litellm and the checkout
+KEPT_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT", "USER", "LOGNAME")
+DUMMY_KEY = "sk-llmfix-verify-dummy"
+
+
+class VerifyError(LlmfixError):
+    """verify could not run (exit 2): a missing module, a child that died, bad input."""
+
+
+@dataclass
+class CaseOutcome:
+    case: Case
+    status: str  # pass | fail | skip
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    observation: Observation | None = None
+    reason: str = ""
+
+
+@dataclass
+class RunResult:
+    checkout: Checkout
+    settings: Settings
+    outcomes: list[CaseOutcome]
+    seconds: float
+    startup_seconds: float | None = None  # litellm import + warm-up in the child
+    notes: list[str] = field(default_factory=list)
+    live: bool = False
+
+    @property
+    def failed(self) -> list[CaseOutcome]:
+        return [o for o in self.outcomes if o.status == "fail"]
+
+
+def base_env(settings: Settings) -> dict[str, str]:
+    """The child's environment: a few process basics and verify's own settings, nothing of the user's LLM setup."""
+    env = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
+    env.update(
+        PYTHONDONTWRITEBYTECODE="1",  # leave no __pycache__ in the checkout
+        PYTHONUNBUFFERED="1",
+        OPENAI_API_BASE="$mock",
+        OPENAI_API_KEY=DUMMY_KEY,
+        LITELLM_LOCAL_MODEL_COST_MAP="True",
+        LITELLM_NUM_RETRIES=str(settings.retries),
+        LITELLM_DEFAULT_TIMEOUT=f"{settings.timeout:g}",
+        LITELLM_FALLBACK_MODELS="",
+        LITELLM_PRECHECK_TIMEOUT=f"{settings.precheck_timeout:g}",
+    )
+    return env
+
+
+def resolve_env(base: dict[str, str], overrides: dict[str, str | None], resources: dict[str, str | None]) -> dict[str, str]:
+    """``base`` updated with ``overrides``; ``$name`` values filled from ``resources`` (None removes)."""
+    env: dict[str, str] = {}
+    for name, value in {**base, **overrides}.items():
+        if value is None:
+            continue
+        if value.startswith("$") and value[1:] in resources and resources[value[1:]] is None:
+            continue
+        env[name] = Template(value).substitute({k: v for k, v in resources.items() if v is not None})
+    return env
+
+
+class _Endpoints:
+    """The mock servers and proxies one run needs, started lazily, stopped together."""
+
+    def __init__(self, stack: ExitStack, cases: list[Case]) -> None:
+        from llmfix.mockllm import MockLLM
+        from llmfix.proxy import closed_port
+
+        self.primary = stack.enter_context(MockLLM())
+        self.fallback = stack.enter_context(MockLLM())
+        self.proxied = self.primary
+        self.proxy = None
+        self.ca_file: str | None = None
+        self.notes: list[str] = []
+        self.resources: dict[str, str | None] = {
+            "mock": self.primary.base_url,
+            "fallback": self.fallback.base_url,
+            "dead_base": f"http://127.0.0.1:{closed_port()}/v1",
+            "dead_proxy": f"http://127.0.0.1:{closed_port()}",
+            "proxied_base": self.primary.base_url,
+            "proxied_ca": None,
+            "proxy": None,
+        }
+        if any("tinyproxy" in c.needs for c in cases):
+            self._start_proxy(stack)
+
+    def _start_proxy(self, stack: ExitStack) -> None:
+        from llmfix.proxy import ProxyUnavailable, Tinyproxy, tinyproxy_path
+
+        if tinyproxy_path() is None:
+            self.proxy_missing = "tinyproxy not found on PATH (apt-get install tinyproxy)"
+            return
+        try:
+            self.proxy = stack.enter_context(Tinyproxy())
+        except ProxyUnavailable as error:
+            self.proxy_missing = str(error)
+            return
+        self.resources["proxy"] = self.proxy.url
+        tls = self._tls(stack)
+        if tls is None:
+            self.notes.append("9b ran over plain HTTP through the proxy; install trustme to exercise CONNECT + TLS")
+
+    def _tls(self, stack: ExitStack) -> Any:
+        """A TLS mock signed by a throwaway CA, when trustme is installed (the production CONNECT path)."""
+        try:
+            import ssl
+
+            import trustme
+        except ImportError:
+            return None
+        from llmfix.mockllm import MockLLM
+
+        ca = trustme.CA()
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="llmfix-verify-ca-"))
+        self.ca_file = os.path.join(folder, "ca.pem")
+        ca.cert_pem.write_to_path(self.ca_file)
+        self.proxied = stack.enter_context(MockLLM(tls=context))
+        self.resources.update(proxied_base=self.proxied.base_url, proxied_ca=self.ca_file)
+        return self.proxied
+
+    def server(self, case: Case) -> Any:
+        return self.proxied if case.server == "proxied" else self.primary
+
+    def prepare(self, case: Case, settings: Settings) -> None:
+        server = self.server(case)
+        server.retry_after = settings.retry_after
+        for key, behaviours in case.plans.items():
+            server.plan(key, behaviours)
+        for key, content in case.contents.items():
+            server.set_content(key, content)
+        for key, content in case.fallback_contents.items():
+            self.fallback.set_content(key, content)
+
+
+def _read_events(path: Path) -> list[dict[str, Any]]:
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events
+
+
+def _tail(path: Path, lines: int = 3) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return " | ".join(text[-lines:])
+
+
+def _import_error(event: dict[str, Any], checkout: Checkout) -> VerifyError:
+    python = sys.executable
+    if event.get("kind") == "missing-module" and event.get("missing"):
+        top = event["missing"].split(".", 1)[0]
+        where = "verify needs litellm" if event.get("module") == "litellm" else f"{event['module']} imports {event['missing']!r}"
+        return VerifyError(f"cannot import the checkout: {where}, which is not installed for {python} (pip install {top})")
+    return VerifyError(f"cannot import {event.get('module')}: {event.get('message')}")
+
+
+def _spawn(job: dict[str, Any], env: dict[str, str], out: Path, limit: float) -> None:
+    with open(out / "child-stderr.txt", "wb") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
+            cwd=str(out), env=env, start_new_session=True,
+        )
+        try:
+            assert process.stdin is not None
+            process.stdin.write(json.dumps(job).encode())
+            process.stdin.close()
+            process.wait(limit)
+        except subprocess.TimeoutExpired:
+            pass
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)  # the child and every fork it left behind
+            except ProcessLookupError:
+                pass
+            process.wait()
+
+
+def run(checkout: Checkout, scenarios: list[Scenario], settings: Settings, live_env: dict[str, str] | None = None) -> RunResult:
+    """Run every case of ``scenarios`` against ``checkout``; judge and return the outcomes."""
+    started = time.monotonic()
+    cases = [c for s in scenarios for c in s.cases]
+    outcomes: dict[str, CaseOutcome] = {}
+    with ExitStack() as stack:
+        out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="llmfix-verify-")))
+        endpoints = None if live_env is not None else _Endpoints(stack, cases)
+        resources = endpoints.resources if endpoints else {}
+        base = dict(live_env) if live_env is not None else base_env(settings)
+        runnable = []
+        for case in cases:
+            if case.skip_reason:
+                outcomes[case.id] = CaseOutcome(case, "skip", reason=case.skip_reason)
+            elif endpoints and "tinyproxy" in case.needs and endpoints.proxy is None:
+                outcomes[case.id] = CaseOutcome(case, "skip", reason=getattr(endpoints, "proxy_missing", "no proxy"))
+            else:
+                runnable.append(case)
+        envs = {case.id: resolve_env(base, case.env, resources) for case in runnable}
+        if endpoints:
+            for case in runnable:
+                endpoints.prepare(case, settings)
+        job = {
+            "out_dir": str(out),
+            "import_root": str(checkout.import_root),
+            "modules": checkout.modules,
+            "helpers": checkout.helpers,
+            "generator": checkout.generator,
+            "warmup": {"model": "openai/verify-warmup", "api_base": endpoints.primary.base_url} if endpoints else None,
+            "import_limit": IMPORT_LIMIT,
+            "probe_env": resolve_env(base, {}, resources),
+            "cases": [
+                {"id": c.id, "env": envs[c.id], "limit": c.limit, "concurrent": c.concurrent, "steps": [s.to_json() for s in c.steps]}
+                for c in runnable
+            ],
+        }
+        child_env = resolve_env(base, {}, resources)
+        limit = IMPORT_LIMIT * 2 + max((c.limit for c in runnable), default=0) + 10
+        _spawn(job, child_env, out, limit)
+
+        zygote = _read_events(out / "zygote.jsonl")
+        for event in zygote:
+            if event.get("event") == "import-error":
+                raise _import_error(event, checkout)
+        probe = _read_events(out / "case-probe.jsonl")
+        for event in probe:
+            if event.get("event") == "import-error":
+                raise _import_error(event, checkout)
+        if not any(e.get("event") == "probe" for e in probe):
+            detail = _tail(out / "child-stderr.txt") or _tail(out / "zygote.log") or _tail(out / "case-probe.log")
+            raise VerifyError(f"the verify child did not start: {detail or 'no output (timed out?)'}")
+        startup = sum(e.get("seconds", 0) for e in zygote if e.get("event") in ("litellm-imported", "warmed-up"))
+        ends = {e["id"]: e for e in zygote if e.get("event") == "case-end"}
+        names = {**checkout.helpers, "generator": checkout.generator or "generator", "ensure": "ensure_litellm_connection", "check": "check_litellm_connection"}
+        proxy_log = endpoints.proxy.log_text() if endpoints and endpoints.proxy else ""
+        for case in runnable:
+            outcomes[case.id] = _judge(case, settings, out, ends.get(case.id), envs[case.id], endpoints, proxy_log, names)
+        notes = endpoints.notes if endpoints else []
+    ordered = [outcomes[c.id] for c in cases]
+    return RunResult(checkout, settings, ordered, round(time.monotonic() - started, 2), round(startup, 2), notes, live_env is not None)
+
+
+def _judge(case: Case, settings: Settings, out: Path, end: dict[str, Any] | None, env: dict[str, str], endpoints: _Endpoints | None, proxy_log: str, names: dict[str, str]) -> CaseOutcome:
+    events = _read_events(out / f"case-{case.id}.jsonl")
+    steps = {e["label"]: StepResult.from_event(e) for e in events if e.get("event") == "step"}
+    attempts: dict[str, int] = {}
+    extra: dict[str, int] = {}
+    if endpoints:
+        server = endpoints.server(case)
+        if case.env.get("OPENAI_API_BASE") != "$dead_base":  # nothing listens there: no count to show
+            attempts = {s.label: server.attempts(s.key) for s in case.steps if s.key}
+        if case.fallback_contents:
+            extra["fallback"] = sum(endpoints.fallback.attempts(k) for k in case.fallback_contents)
+    killed = bool(end and end.get("killed"))
+    seconds = end["seconds"] if end else case.limit
+    observation = Observation(case, settings, steps, attempts, extra, seconds, killed, env, proxy_log, names)
+    problems = []
+    for event in events:
+        if event.get("event") == "crash":
+            problems.append(("basics", f"the case crashed: {event['error']['type']}: {event['error']['message']}"))
+        if event.get("event") == "import-error":
+            problems.append(("basics", f"import failed: {event.get('message')}"))
+    problems += case.evaluate(observation)
+    return CaseOutcome(case, "fail" if problems else "pass", problems, observation)
