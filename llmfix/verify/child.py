@@ -106,12 +106,12 @@ class _WarningCollector(logging.Handler):
 # ----------------------------------------------------------------------------- one case
 
 
-def _function(modules: dict[str, Any], job: dict[str, Any], op: str) -> tuple[Any, str]:
+def _function(modules: dict[str, Any], checkout: dict[str, Any], op: str) -> tuple[Any, str]:
     """The callable behind a step and a name for messages; (None, why) when it is absent."""
     names = {
-        "sync": ("run_utils", job["helpers"].get("sync")),
-        "async": ("run_utils", job["helpers"].get("async")),
-        "generator": ("rubric_utils", job.get("generator")),
+        "sync": ("run_utils", checkout["helpers"].get("sync")),
+        "async": ("run_utils", checkout["helpers"].get("async")),
+        "generator": ("rubric_utils", checkout.get("generator")),
         "ensure": ("run_utils", "ensure_litellm_connection"),
         "check": ("run_utils", "check_litellm_connection"),
     }
@@ -139,10 +139,10 @@ async def _call(function: Any, step: dict[str, Any]) -> Any:
     return await function(model)
 
 
-async def _run_step(step: dict[str, Any], modules: dict[str, Any], job: dict[str, Any], collector: _WarningCollector, events: _Events) -> None:
+async def _run_step(step: dict[str, Any], modules: dict[str, Any], checkout: dict[str, Any], collector: _WarningCollector, events: _Events) -> None:
     label = step["label"]
     _current_step.set(label)
-    function, name = _function(modules, job, step["op"])
+    function, name = _function(modules, checkout, step["op"])
     result: dict[str, Any] = {"event": "step", "label": label, "op": step["op"], "function": name, "model": step.get("model")}
     start = time.monotonic()
     if function is None:
@@ -161,23 +161,23 @@ async def _run_step(step: dict[str, Any], modules: dict[str, Any], job: dict[str
     events.emit(**result)
 
 
-async def _run_steps(case: dict[str, Any], modules: dict[str, Any], job: dict[str, Any], events: _Events) -> None:
+async def _run_steps(case: dict[str, Any], modules: dict[str, Any], checkout: dict[str, Any], events: _Events) -> None:
     collector = _WarningCollector()
     logging.getLogger().addHandler(collector)
     steps = case["steps"]
     if case.get("concurrent", True):
-        await asyncio.gather(*(_run_step(s, modules, job, collector, events) for s in steps))
+        await asyncio.gather(*(_run_step(s, modules, checkout, collector, events) for s in steps))
     else:
         for step in steps:
-            await asyncio.create_task(_run_step(step, modules, job, collector, events))
+            await asyncio.create_task(_run_step(step, modules, checkout, collector, events))
 
 
-def _import_modules(loader: Any, job: dict[str, Any]) -> dict[str, Any]:
+def _import_modules(loader: Any, checkout: dict[str, Any]) -> dict[str, Any]:
     modules = {}
     for role in ("run_utils", "rubric_utils"):
-        dotted = job["modules"].get(role)
+        dotted = checkout["modules"].get(role)
         if dotted:
-            modules[role] = loader.import_checkout_module(job["import_root"], dotted)
+            modules[role] = loader.import_checkout_module(checkout["import_root"], dotted)
     return modules
 
 
@@ -186,12 +186,13 @@ def _case_child(case: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
     code = 0
     try:
         out = job["out_dir"]
-        _redirect_output(os.path.join(out, f"case-{case['id']}.log"))
-        events = _Events(os.path.join(out, f"case-{case['id']}.jsonl"))
+        checkout = job["checkouts"][case["checkout"]]
+        _redirect_output(os.path.join(out, f"case-{case['file']}.log"))
+        events = _Events(os.path.join(out, f"case-{case['file']}.jsonl"))
         os.environ.clear()
         os.environ.update(case["env"])
         try:
-            modules = _import_modules(loader, job)
+            modules = _import_modules(loader, checkout)
         except loader.CheckoutImportError as error:
             events.emit(event="import-error", **error.to_json())
             os._exit(3)
@@ -205,7 +206,7 @@ def _case_child(case: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
                 has={name: hasattr(run_utils, name) for name in ("ensure_litellm_connection", "check_litellm_connection", "LiteLLMConnectionError")},
             )
         else:
-            asyncio.run(_run_steps(case, modules, job, events))
+            asyncio.run(_run_steps(case, modules, checkout, events))
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent
         try:
             events.emit(event="crash", error={"type": type(error).__name__, "message": _short(error)})
@@ -251,20 +252,25 @@ def _fork(case: dict[str, Any], job: dict[str, Any], loader: Any) -> int:
     return pid
 
 
-def _supervise(running: dict[int, tuple[dict[str, Any], float, float]], events: _Events) -> None:
-    """Reap the forks; SIGKILL any past its limit."""
+def _supervise(pending: list[dict[str, Any]], job: dict[str, Any], loader: Any, events: _Events, max_parallel: int) -> None:
+    """Fork the cases, at most ``max_parallel`` at a time; reap them; SIGKILL any past its limit."""
+    pending = list(pending)
+    running: dict[int, tuple[dict[str, Any], float]] = {}
     killed: set[int] = set()
-    while running:
+    while pending or running:
+        while pending and len(running) < max_parallel:
+            case = pending.pop(0)
+            running[_fork(case, job, loader)] = (case, time.monotonic())
         now = time.monotonic()
-        for pid, (case, start, limit) in running.items():
-            if pid not in killed and now - start > limit:
+        for pid, (case, start) in running.items():
+            if pid not in killed and now - start > float(case["limit"]):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
                     pass
                 killed.add(pid)
         try:
-            pid, status = os.waitpid(-1, os.WNOHANG)
+            pid, status, usage = os.wait4(-1, os.WNOHANG)
         except ChildProcessError:
             break
         if pid == 0:
@@ -272,11 +278,19 @@ def _supervise(running: dict[int, tuple[dict[str, Any], float, float]], events: 
             continue
         if pid not in running:
             continue
-        case, start, _ = running.pop(pid)
+        case, start = running.pop(pid)
         events.emit(
-            event="case-end", id=case["id"], seconds=round(time.monotonic() - start, 3),
-            killed=pid in killed, exit=os.waitstatus_to_exitcode(status),
+            event="case-end", file=case["file"], seconds=round(time.monotonic() - start, 3),
+            killed=pid in killed, exit=os.waitstatus_to_exitcode(status), cpu=round(usage.ru_utime + usage.ru_stime, 3),
         )
+
+
+def _probe_ok(out: str, name: str) -> bool:
+    try:
+        with open(os.path.join(out, f"case-{name}.jsonl"), encoding="utf-8") as handle:
+            return any(json.loads(line).get("event") == "probe" for line in handle if line.strip())
+    except OSError:
+        return False
 
 
 def main() -> int:
@@ -296,18 +310,14 @@ def main() -> int:
     _warm_up(job, litellm)
     events.emit(event="warmed-up", seconds=round(time.monotonic() - start, 3))
 
-    probe = {"id": "probe", "probe": True, "env": job["probe_env"], "steps": []}
-    pid = _fork(probe, job, loader)
-    running = {pid: (probe, time.monotonic(), float(job.get("import_limit", 60)))}
-    _supervise(running, events)
-
-    with open(os.path.join(out, "case-probe.jsonl"), encoding="utf-8") as handle:
-        if not any(json.loads(line).get("event") == "probe" for line in handle if line.strip()):
-            return 3
-    running = {}
-    for case in job["cases"]:
-        running[_fork(case, job, loader)] = (case, time.monotonic(), float(case["limit"]))
-    _supervise(running, events)
+    max_parallel = int(job.get("max_parallel", 32))
+    probes = [
+        {"file": f"probe-{index}", "checkout": index, "probe": True, "env": checkout["probe_env"], "steps": [], "limit": job.get("import_limit", 60)}
+        for index, checkout in enumerate(job["checkouts"])
+    ]
+    _supervise(probes, job, loader, events, max_parallel)
+    ready = {index for index in range(len(job["checkouts"])) if _probe_ok(out, f"probe-{index}")}
+    _supervise([c for c in job["cases"] if c["checkout"] in ready], job, loader, events, max_parallel)
     return 0
 
 

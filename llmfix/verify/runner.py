@@ -52,6 +52,7 @@ class RunResult:
     startup_seconds: float | None = None  # litellm import + warm-up in the child
     notes: list[str] = field(default_factory=list)
     live: bool = False
+    error: str | None = None
 
     @property
     def failed(self) -> list[CaseOutcome]:
@@ -182,13 +183,13 @@ def _tail(path: Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])
 
 
-def _import_error(event: dict[str, Any], checkout: Checkout) -> VerifyError:
+def _import_error(event: dict[str, Any]) -> str:
     python = sys.executable
     if event.get("kind") == "missing-module" and event.get("missing"):
         top = event["missing"].split(".", 1)[0]
         where = "verify needs litellm" if event.get("module") == "litellm" else f"{event['module']} imports {event['missing']!r}"
-        return VerifyError(f"cannot import the checkout: {where}, which is not installed for {python} (pip install {top})")
-    return VerifyError(f"cannot import {event.get('module')}: {event.get('message')}")
+        return f"cannot import the checkout: {where}, which is not installed for {python} (pip install {top})"
+    return f"cannot import {event.get('module')}: {event.get('message')}"
 
 
 def _spawn(job: dict[str, Any], env: dict[str, str], out: Path, limit: float) -> None:
@@ -213,69 +214,118 @@ def _spawn(job: dict[str, Any], env: dict[str, str], out: Path, limit: float) ->
 
 
 def run(checkout: Checkout, scenarios: list[Scenario], settings: Settings, live_env: dict[str, str] | None = None) -> RunResult:
-    """Run every case of ``scenarios`` against ``checkout``; judge and return the outcomes."""
+    """Run every case of ``scenarios`` against ``checkout``; raise :class:`VerifyError` when it cannot."""
+    result = run_many([(checkout, scenarios)], settings, live_env)[0]
+    if result.error:
+        raise VerifyError(result.error)
+    return result
+
+
+def run_many(
+    jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None, max_parallel: int = 32
+) -> list[RunResult]:
+    """Run several checkouts with one child (one litellm import); each gets its own endpoints.
+
+    A checkout that cannot be imported gets a result with ``error`` set instead of outcomes.
+    """
     started = time.monotonic()
-    cases = [c for s in scenarios for c in s.cases]
-    outcomes: dict[str, CaseOutcome] = {}
     with ExitStack() as stack:
         out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="llmfix-verify-")))
-        endpoints = None if live_env is not None else _Endpoints(stack, cases)
-        resources = endpoints.resources if endpoints else {}
         base = dict(live_env) if live_env is not None else base_env(settings)
-        runnable = []
-        for case in cases:
-            if case.skip_reason:
-                outcomes[case.id] = CaseOutcome(case, "skip", reason=case.skip_reason)
-            elif endpoints and "tinyproxy" in case.needs and endpoints.proxy is None:
-                outcomes[case.id] = CaseOutcome(case, "skip", reason=getattr(endpoints, "proxy_missing", "no proxy"))
-            else:
-                runnable.append(case)
-        envs = {case.id: resolve_env(base, case.env, resources) for case in runnable}
-        if endpoints:
-            for case in runnable:
-                endpoints.prepare(case, settings)
+        plans = [_Plan(index, checkout, scenarios, base, settings, stack, live_env is not None) for index, (checkout, scenarios) in enumerate(jobs)]
+        first = plans[0].endpoints
         job = {
             "out_dir": str(out),
-            "import_root": str(checkout.import_root),
-            "modules": checkout.modules,
-            "helpers": checkout.helpers,
-            "generator": checkout.generator,
-            "warmup": {"model": "openai/verify-warmup", "api_base": endpoints.primary.base_url} if endpoints else None,
+            "checkouts": [p.checkout_json() for p in plans],
+            "warmup": {"model": "openai/verify-warmup", "api_base": first.primary.base_url} if first else None,
             "import_limit": IMPORT_LIMIT,
-            "probe_env": resolve_env(base, {}, resources),
-            "cases": [
-                {"id": c.id, "env": envs[c.id], "limit": c.limit, "concurrent": c.concurrent, "steps": [s.to_json() for s in c.steps]}
-                for c in runnable
-            ],
+            "max_parallel": max_parallel,
+            "cases": [case for p in plans for case in p.cases_json()],
         }
-        child_env = resolve_env(base, {}, resources)
-        limit = IMPORT_LIMIT * 2 + max((c.limit for c in runnable), default=0) + 10
+        child_env = resolve_env(base, {}, first.resources if first else {})
+        waves = max(1, -(-len(job["cases"]) // max_parallel))
+        limit = IMPORT_LIMIT * 2 + waves * max((c["limit"] for c in job["cases"]), default=0) + 10
         _spawn(job, child_env, out, limit)
 
         zygote = _read_events(out / "zygote.jsonl")
-        for event in zygote:
-            if event.get("event") == "import-error":
-                raise _import_error(event, checkout)
-        probe = _read_events(out / "case-probe.jsonl")
+        startup = sum(e.get("seconds", 0) for e in zygote if e.get("event") in ("litellm-imported", "warmed-up"))
+        ends = {e["file"]: e for e in zygote if e.get("event") == "case-end"}
+        fatal = next((e for e in zygote if e.get("event") == "import-error"), None)
+        results = []
+        for plan in plans:
+            error = None
+            if fatal is not None:
+                error = _import_error(fatal)
+            else:
+                error = plan.probe_error(out)
+            outcomes = [] if error else plan.judge(out, ends)
+            notes = plan.endpoints.notes if plan.endpoints else []
+            results.append(RunResult(plan.checkout, settings, outcomes, 0.0, round(startup, 2), list(notes), live_env is not None, error))
+    elapsed = round(time.monotonic() - started, 2)
+    for result in results:
+        result.seconds = elapsed
+    return results
+
+
+class _Plan:
+    """One checkout's share of a run: its endpoints, its cases, their environments."""
+
+    def __init__(self, index: int, checkout: Checkout, scenarios: list[Scenario], base: dict[str, str], settings: Settings, stack: ExitStack, live: bool) -> None:
+        self.index = index
+        self.checkout = checkout
+        self.settings = settings
+        self.cases = [c for s in scenarios for c in s.cases]
+        self.endpoints = None if live else _Endpoints(stack, self.cases)
+        resources = self.endpoints.resources if self.endpoints else {}
+        self.outcomes: dict[str, CaseOutcome] = {}
+        self.runnable: list[Case] = []
+        for case in self.cases:
+            if case.skip_reason:
+                self.outcomes[case.id] = CaseOutcome(case, "skip", reason=case.skip_reason)
+            elif self.endpoints and "tinyproxy" in case.needs and self.endpoints.proxy is None:
+                self.outcomes[case.id] = CaseOutcome(case, "skip", reason=getattr(self.endpoints, "proxy_missing", "no proxy"))
+            else:
+                self.runnable.append(case)
+        self.envs = {case.id: resolve_env(base, case.env, resources) for case in self.runnable}
+        self.probe_env = resolve_env(base, {}, resources)
+        if self.endpoints:
+            for case in self.runnable:
+                self.endpoints.prepare(case, settings)
+
+    def file(self, case_id: str) -> str:
+        return f"{self.index}-{case_id}"
+
+    def checkout_json(self) -> dict[str, Any]:
+        c = self.checkout
+        return {"import_root": str(c.import_root), "modules": c.modules, "helpers": c.helpers, "generator": c.generator, "probe_env": self.probe_env}
+
+    def cases_json(self) -> list[dict[str, Any]]:
+        return [
+            {"file": self.file(c.id), "checkout": self.index, "env": self.envs[c.id], "limit": c.limit, "concurrent": c.concurrent, "steps": [s.to_json() for s in c.steps]}
+            for c in self.runnable
+        ]
+
+    def probe_error(self, out: Path) -> str | None:
+        probe = _read_events(out / f"case-probe-{self.index}.jsonl")
         for event in probe:
             if event.get("event") == "import-error":
-                raise _import_error(event, checkout)
+                return _import_error(event)
         if not any(e.get("event") == "probe" for e in probe):
-            detail = _tail(out / "child-stderr.txt") or _tail(out / "zygote.log") or _tail(out / "case-probe.log")
-            raise VerifyError(f"the verify child did not start: {detail or 'no output (timed out?)'}")
-        startup = sum(e.get("seconds", 0) for e in zygote if e.get("event") in ("litellm-imported", "warmed-up"))
-        ends = {e["id"]: e for e in zygote if e.get("event") == "case-end"}
-        names = {**checkout.helpers, "generator": checkout.generator or "generator", "ensure": "ensure_litellm_connection", "check": "check_litellm_connection"}
-        proxy_log = endpoints.proxy.log_text() if endpoints and endpoints.proxy else ""
-        for case in runnable:
-            outcomes[case.id] = _judge(case, settings, out, ends.get(case.id), envs[case.id], endpoints, proxy_log, names)
-        notes = endpoints.notes if endpoints else []
-    ordered = [outcomes[c.id] for c in cases]
-    return RunResult(checkout, settings, ordered, round(time.monotonic() - started, 2), round(startup, 2), notes, live_env is not None)
+            detail = _tail(out / "child-stderr.txt") or _tail(out / "zygote.log") or _tail(out / f"case-probe-{self.index}.log")
+            return f"the verify child did not start: {detail or 'no output (timed out?)'}"
+        return None
+
+    def judge(self, out: Path, ends: dict[str, dict[str, Any]]) -> list[CaseOutcome]:
+        proxy_log = self.endpoints.proxy.log_text() if self.endpoints and self.endpoints.proxy else ""
+        c = self.checkout
+        names = {**c.helpers, "generator": c.generator or "generator", "ensure": "ensure_litellm_connection", "check": "check_litellm_connection"}
+        for case in self.runnable:
+            events = _read_events(out / f"case-{self.file(case.id)}.jsonl")
+            self.outcomes[case.id] = _judge(case, self.settings, events, ends.get(self.file(case.id)), self.envs[case.id], self.endpoints, proxy_log, names)
+        return [self.outcomes[c.id] for c in self.cases]
 
 
-def _judge(case: Case, settings: Settings, out: Path, end: dict[str, Any] | None, env: dict[str, str], endpoints: _Endpoints | None, proxy_log: str, names: dict[str, str]) -> CaseOutcome:
-    events = _read_events(out / f"case-{case.id}.jsonl")
+def _judge(case: Case, settings: Settings, events: list[dict[str, Any]], end: dict[str, Any] | None, env: dict[str, str], endpoints: _Endpoints | None, proxy_log: str, names: dict[str, str]) -> CaseOutcome:
     steps = {e["label"]: StepResult.from_event(e) for e in events if e.get("event") == "step"}
     attempts: dict[str, int] = {}
     extra: dict[str, int] = {}

@@ -1,0 +1,90 @@
+"""The verify command line: exit codes, one-line errors, JSON, cheap import, the loader."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from llmfix.verify import command, runner, scenarios
+from llmfix.verify.analysis import Checkout
+
+REPO = Path(__file__).resolve().parents[2]
+FIXTURES = REPO / "fixtures"
+
+
+def llmfix(*args: str, env: dict[str, str] | None = None, timeout: float = 240) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "llmfix", *args], capture_output=True, text=True, cwd=REPO, env=env, timeout=timeout)
+
+
+def test_missing_path_is_one_line_exit_2(tmp_path):
+    done = llmfix("verify", str(tmp_path / "nope"))
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1 and "no such file" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_helpers_is_nothing_to_verify_exit_0():
+    done = llmfix("verify", str(FIXTURES / "no-helpers"), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["nothing_to_verify"] is True
+
+
+def test_unknown_scenario_is_bad_input():
+    done = llmfix("verify", str(FIXTURES / "drtulu-canonical"), "--scenario", "sunny")
+    assert done.returncode == 2 and done.stderr.startswith("llmfix: error: unknown scenario sunny")
+
+
+def test_importing_the_command_is_cheap():
+    code = "import sys, llmfix.verify.command; print(sorted(m for m in ('litellm', 'libcst', 'llmfix.mockllm') if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
+    assert done.stdout.strip() == "[]", done.stderr
+
+
+def test_patched_checkout_json_exit_0(checkout_copy):
+    done = llmfix("verify", str(checkout_copy("drtulu-canonical", True)), "--scenario", "healthy", "--scenario", "7c,8b", "--json")
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert [c["id"] for c in report["cases"]] == ["1", "7c", "8b"]
+    assert all(c["status"] == "pass" for c in report["cases"])
+    assert report["checkout"]["helpers"] == {"sync": "run_litellm", "async": "run_litellm_async"}
+    assert report["settings"]["LITELLM_NUM_RETRIES"] == 2
+
+
+def test_a_failed_case_is_exit_1_and_names_the_fix(monkeypatch):
+    """Exit-code wiring, with the run itself replaced (no child, no litellm)."""
+    case = scenarios.build(scenarios.Settings())[6].cases[2]  # 7c
+    outcome = runner.CaseOutcome(case, "fail", [("guards", "run_litellm raised IndexError on choices: []")])
+    checkout = Checkout(Path("x"), Path("x"), {"run_utils": "m"}, {}, {"sync": "run_litellm"}, None)
+    monkeypatch.setattr("llmfix.verify.analysis.analyse", lambda path: checkout)
+    monkeypatch.setattr(runner, "run", lambda *a, **k: runner.RunResult(checkout, scenarios.Settings(), [outcome], 1.0))
+    done = CliRunner().invoke(command.verify_command, ["x", "--scenario", "7c"])
+    assert done.exit_code == 1
+    assert "guards    run_litellm raised IndexError on choices: [] [7c]" in done.output
+    assert "0 passed, 1 failed" in done.output
+
+
+LOADER_PROBE = """
+import sys
+sys.path.insert(0, {verify!r})
+import loader
+module = loader.import_checkout_module({root!r}, "open_instruct.rubrics.rubric_utils")
+package = sys.modules["open_instruct.rubrics"]
+print(module.generate_instance_wise_evolving_rubrics.__name__, hasattr(package, "DEFAULT_SCORE_DTYPE"), "litellm" in sys.modules)
+try:
+    loader.import_checkout_module({root!r}, "open_instruct.rubrics.not_there")
+except loader.CheckoutImportError as error:
+    print(error.kind, error.missing)
+"""
+
+
+def test_loader_imports_by_absolute_name_without_package_init():
+    root = str(FIXTURES / "upstream-main-split")
+    code = LOADER_PROBE.format(verify=str(REPO / "llmfix" / "verify"), root=root)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"})
+    assert done.returncode == 0, done.stderr
+    first, second = done.stdout.splitlines()
+    assert first == "generate_instance_wise_evolving_rubrics False False"  # __init__ (numpy, re-exports) never ran
+    assert second == "checkout-module open_instruct.rubrics.not_there"
