@@ -265,10 +265,14 @@ class MockLLM:
     Use as a context manager (or call ``start()``/``stop()``). All public methods are
     thread-safe and may be called from any thread or event loop.
 
-    Check order for a chat request: bearer key (``require_key``), then ``stream``
-    (400), then model list (``models``), then the planned behaviour. A request
-    rejected by one of the first three checks is counted in ``attempts()`` and
-    ``requests`` but does not use up a planned behaviour.
+    Check order for a chat request: bearer key (``require_key``, 401), JSON body
+    with a model (400), ``stream: true`` (400), model list (``models``, 404), then
+    the planned behaviour. A request rejected by a check is counted in
+    ``attempts()`` and ``requests`` but does not use up a planned behaviour.
+
+    ``refuse()`` also resets open connections, so pooled keep-alive connections
+    cannot bypass an outage. A ``hang`` connection is held until the client closes
+    it or the server stops.
 
     ``GET /v1/models`` does not use plans or count as an attempt, but follows
     ``default`` for the transport-level behaviours (drop, hang, slow:N) and for
@@ -482,8 +486,8 @@ class MockLLM:
         self._writers.add(writer)
         try:
             await self._serve_connection(reader, writer)
-        except (OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass  # client went away, or the server is stopping
+        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, asyncio.CancelledError):
+            pass  # client went away or sent garbage, or the server is stopping
         finally:
             self._handlers.discard(task)
             self._writers.discard(writer)

@@ -27,10 +27,16 @@ __all__ = ["ProxyUnavailable", "Tinyproxy", "closed_port", "tinyproxy_path"]
 INSTALL_HINT = "tinyproxy not found; install it with `apt-get install tinyproxy`"
 _FALLBACK_DIRS = ("/usr/bin", "/usr/sbin")
 _HOST = "127.0.0.1"
+_READY_MARK = "Accepting connections"
+_START_ATTEMPTS = 3
 
 
 class ProxyUnavailable(RuntimeError):
     """tinyproxy is missing or would not start."""
+
+
+class _ExitedEarly(ProxyUnavailable):
+    """tinyproxy died during startup (e.g. its port was taken meanwhile)."""
 
 
 def tinyproxy_path() -> str | None:
@@ -52,6 +58,15 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _accepts(port: int) -> bool:
+    """Whether something accepts TCP connections on 127.0.0.1:port."""
+    try:
+        socket.create_connection((_HOST, port), timeout=0.2).close()
+    except OSError:
+        return False
+    return True
+
+
 def _free_port() -> int:
     """A port for tinyproxy to listen on (tinyproxy has no "port 0")."""
     return closed_port()
@@ -69,7 +84,6 @@ def _config(port: int, log_file: Path, pid_file: Path) -> str:
             f'PidFile "{pid_file}"',
             "MaxClients 512",
             f"Allow {_HOST}",
-            "ViaProxyName \"llmfix-tinyproxy\"",
             "DisableViaHeader Yes",
             "",
         ]
@@ -121,11 +135,30 @@ class Tinyproxy:
         self.stop()
 
     def start(self) -> None:
-        """Write the config, launch ``tinyproxy -d -c conf`` and wait for its port."""
+        """Launch ``tinyproxy -d -c conf`` on a free port and wait until it serves.
+
+        The port is picked before tinyproxy binds it, so another process can take it
+        in between; a tinyproxy that exits during startup is retried on a new port.
+        """
         if self._binary is None:
             raise ProxyUnavailable(INSTALL_HINT)
         if self._process is not None:
             raise RuntimeError("Tinyproxy already started")
+        for attempt in range(_START_ATTEMPTS):
+            try:
+                self._launch(self._binary)
+                self._wait_ready()
+                return
+            except _ExitedEarly as exc:
+                self.stop()
+                if attempt == _START_ATTEMPTS - 1:
+                    raise ProxyUnavailable(str(exc)) from None
+            except BaseException:
+                self.stop()
+                raise
+
+    def _launch(self, binary: str) -> None:
+        """Write a config for a fresh free port into a new temp dir and start the process."""
         self._tmp = tempfile.TemporaryDirectory(prefix="llmfix-tinyproxy-")
         tmp = Path(self._tmp.name)
         self.port = _free_port()
@@ -133,31 +166,31 @@ class Tinyproxy:
         conf.write_text(_config(self.port, tmp / "tinyproxy.log", tmp / "tinyproxy.pid"))
         self._stderr = (tmp / "stderr.txt").open("wb")
         self._process = subprocess.Popen(
-            [self._binary, "-d", "-c", str(conf)],
+            [binary, "-d", "-c", str(conf)],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=self._stderr,
             start_new_session=True,
         )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
 
     def _wait_ready(self) -> None:
-        """Poll the port until it accepts a connection, or fail with the log tail."""
+        """Wait until tinyproxy's main loop runs and its port accepts, or fail with the log tail.
+
+        tinyproxy binds its port before it finishes starting up, so an accepting port
+        alone is not enough: a SIGTERM before "Accepting connections" is logged kills it
+        mid-startup without a clean log.
+        """
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
-                raise ProxyUnavailable(f"tinyproxy exited with {self._process.returncode}: {self._diagnostics()}")
-            try:
-                socket.create_connection((_HOST, self.port), timeout=0.2).close()
+                raise _ExitedEarly(f"tinyproxy exited with {self._process.returncode}: {self._diagnostics()}")
+            if _READY_MARK in self.log_text() and _accepts(self.port):
                 return
-            except OSError:
-                time.sleep(0.02)
-        raise ProxyUnavailable(f"tinyproxy did not listen on {self.port} within {self.startup_timeout}s: {self._diagnostics()}")
+            time.sleep(0.02)
+        raise ProxyUnavailable(
+            f"tinyproxy did not start on port {self.port} within {self.startup_timeout}s: {self._diagnostics()}"
+        )
 
     def _diagnostics(self) -> str:
         """The last lines of stderr and the log, for error messages."""

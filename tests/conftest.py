@@ -90,11 +90,19 @@ def _fresh_litellm_clients() -> Iterator[None]:
     are read only when litellm builds an SDK client. Clients are cached in
     ``litellm.in_memory_llm_clients_cache`` for an hour, keyed on api_key hash, api_base,
     timeout, max_retries (and, for async calls, the running event loop). So an env change is
-    ignored by a later call with the same key in the same loop, and by any later sync call.
-    ``flush_cache()`` makes the next call build a fresh client. litellm is not imported here,
-    only reset when some test already imported it.
+    ignored by a later call with the same key in the same loop, and by any later sync call;
+    ``flush_cache()`` makes the next call build a fresh client. Sync clients are closed here
+    first (they keep pooled sockets); async ones can only be closed on their own loop, so
+    async tests should ``await litellm.close_litellm_async_clients()`` before their loop ends.
+    Nothing is imported here: litellm is only reset when a test already imported it.
     """
     yield
     litellm = sys.modules.get("litellm")
-    if litellm is not None:
-        litellm.in_memory_llm_clients_cache.flush_cache()
+    openai = sys.modules.get("openai")
+    if litellm is None or openai is None:
+        return
+    cache = litellm.in_memory_llm_clients_cache
+    for client in list(cache.cache_dict.values()):
+        if isinstance(client, openai.OpenAI):
+            client.close()
+    cache.flush_cache()
