@@ -1,0 +1,66 @@
+"""Property-based: drifted variants of every fixture family patch correctly, or not at all.
+
+For each fixture file (one per TARGETS.md family; see fixtures/catalog.json) hypothesis
+draws variants (variant_strategies.py) and variant_checks.check() asserts: planning never
+raises; the patched text compiles and reads no new undefined name; each transform ends as
+the unmutated fixture does (applied / already-present / not-applicable), and the change is
+really in the resulting tree; anchor-missing edits nothing; a second apply changes nothing.
+
+    python -m pytest tests/hardening/test_variants.py -q                       # dev profile
+    HYPOTHESIS_PROFILE=thorough python -m pytest tests/hardening -q            # 500 per file
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import pytest
+from hypothesis import given
+
+from hypothesis_profiles import active_profile
+from support import CATALOG, FIXTURES
+from variant_checks import check, plan
+from variant_strategies import variants
+
+FILES = [
+    pytest.param(name, kind, id=f"{entry['families'][kind]}:{name}")
+    for name, entry in sorted(CATALOG.items())
+    for kind in ("run_utils", "rubric_utils")
+]
+
+
+def _paths(name: str, kind: str):
+    root = FIXTURES / name
+    return root / CATALOG[name]["files"][kind], root
+
+
+@lru_cache(maxsize=None)
+def base(name: str, kind: str) -> tuple[str, dict[str, str]]:
+    path, root = _paths(name, kind)
+    source = path.read_bytes().decode("utf-8")
+    return source, {n: o.status for n, o in plan(path, root, source).outcomes.items()}
+
+
+@pytest.mark.parametrize(("name", "kind"), FILES)
+def test_the_fixture_itself_satisfies_the_properties(name, kind):
+    source, expected = base(name, kind)
+    path, root = _paths(name, kind)
+    check(path, root, source, expected, CATALOG[name]["generator"])
+
+
+@pytest.mark.parametrize(("name", "kind"), FILES)
+def test_variants_patch_correctly_or_not_at_all(name, kind):
+    source, expected = base(name, kind)
+    path, root = _paths(name, kind)
+
+    @active_profile()
+    @given(variants(source))
+    def run(variant):
+        text, mutations = variant
+        try:
+            check(path, root, text, expected, CATALOG[name]["generator"])
+        except BaseException as error:
+            error.add_note(f"mutations: {', '.join(mutations) or 'none'}")
+            raise
+
+    run()
