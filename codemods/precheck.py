@@ -183,8 +183,9 @@ class PrecheckTransform(PlannedTransform):
             return
         binding = next((c.litellm_binding for c in calls if c.litellm_binding is not None), None)
         binding_code = ""
-        if binding is not None:
-            binding_code = "    " + tree.code_for_node(binding).strip() + "\n"
+        if binding is not None:  # the loader call only: the helper may bind it to another name, with comments
+            loader = binding.body[0].value  # type: ignore[attr-defined]
+            binding_code = f"    litellm = {cst.Module([]).code_for_node(loader)}\n"
         defaults = helper_default_models(tree)
         fallbacks = f"{FALLBACKS_HELPER}({tree.code_for_node(defaults)}, model_name)" if defaults is not None else "[]"
         source = PRECHECK_SOURCE.format(binding=binding_code, fallbacks=fallbacks).lstrip("\n")
