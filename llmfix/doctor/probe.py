@@ -38,6 +38,7 @@ class ProbeResult:
     content: str | None = None
     chain: list[dict[str, Any]] = field(default_factory=list)
     error: str = ""  # the probe itself could not run (litellm missing, did not finish)
+    phase: str = "starting"  # starting, importing litellm, calling, done
 
     @property
     def ran(self) -> bool:
@@ -107,6 +108,7 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
         levels = _quiet()
         try:
             start = time.monotonic()
+            result.phase = "importing litellm"
             try:
                 import litellm
             except Exception as exc:  # ImportError, or a broken install
@@ -124,6 +126,7 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
             if cache is not None and hasattr(cache, "flush_cache"):
                 cache.flush_cache()
             start = time.monotonic()
+            result.phase = "calling"
 
             async def call() -> Any:
                 try:
@@ -155,6 +158,7 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
                 except (AttributeError, IndexError, TypeError):
                     result.content = None
             result.seconds = time.monotonic() - start
+            result.phase = "done"
         finally:
             _restore_loggers(levels)
 
@@ -202,5 +206,9 @@ class LiveProbe:
         self._thread.join(max(wait, 0.0))
         if self._thread.is_alive():
             took = time.monotonic() - self._started
-            return ProbeResult(self.model, error=f"the probe did not finish within {took:.0f} s (the litellm import or the call hung)")
+            if self._result.phase == "importing litellm":
+                why = f"still importing litellm after {took:.0f} s (a slow or busy machine)"
+            else:
+                why = f"no answer within {took:.0f} s ({self._result.phase})"
+            return ProbeResult(self.model, error=f"the probe did not finish: {why}")
         return self._result
