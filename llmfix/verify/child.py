@@ -1,7 +1,7 @@
 """The verify child process: import litellm once, then run every case in its own fork.
 
-Started by the runner as ``python child.py`` with a clean environment and a JSON job
-on stdin. It writes nothing on stdout: events go, one JSON object per line, to files
+Started by the runner as ``python child.py OUT_DIR`` with a clean environment and a
+JSON job on stdin. It writes nothing on stdout: events go, one JSON object per line, to files
 in the job's ``out_dir`` (``zygote.jsonl`` for its own, ``case-<id>.jsonl`` per case);
 what the checkout and litellm print goes to ``*.log`` files next to them.
 
@@ -12,7 +12,8 @@ others down). So this process imports litellm and warms its lazy imports up with
 async call (no threads are left behind, so forking stays safe), then forks one child
 per case. Each fork replaces ``os.environ`` with the case's, imports the checkout's
 modules through ``loader.py`` and runs the case's steps. The parent of the forks kills
-any that outlive their limit.
+any that outlive their limit. The runner starts this process first and writes the job to
+its stdin while litellm imports, so setting up the endpoints costs no extra time.
 
 Standard library only (plus litellm, imported here on purpose). POSIX only (fork).
 """
@@ -294,8 +295,8 @@ def _probe_ok(out: str, name: str) -> bool:
 
 
 def main() -> int:
-    job = json.load(sys.stdin)
-    out = job["out_dir"]
+    """``child.py OUT_DIR``: import litellm at once, then read the job from stdin (the parent prepares it meanwhile)."""
+    out = sys.argv[1]
     events = _Events(os.path.join(out, "zygote.jsonl"))
     _redirect_output(os.path.join(out, "zygote.log"))
     loader = _load_loader()
@@ -306,6 +307,9 @@ def main() -> int:
         events.emit(event="import-error", module="litellm", missing=error.name, kind="missing-module", message=str(error))
         return 3
     events.emit(event="litellm-imported", seconds=round(time.monotonic() - start, 3), version=getattr(litellm, "version", None))
+    job = json.load(sys.stdin)
+    if not job.get("cases") and not job.get("checkouts"):
+        return 0
     start = time.monotonic()
     _warm_up(job, litellm)
     events.emit(event="warmed-up", seconds=round(time.monotonic() - start, 3))

@@ -39,6 +39,26 @@ def verify_command(path: Path, live: bool, scenario_names: tuple[str, ...], as_j
 
 
 def _verify(path: Path, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
+    from llmfix.verify import runner, scenarios
+
+    settings = scenarios.Settings(tenacity=importlib.util.find_spec("tenacity") is not None)
+    env = None
+    if live:
+        from llmfix.verify import live as live_mode
+
+        env = live_mode.live_env()
+    if path.exists():
+        child = runner.start_child(settings, env)  # litellm imports while we analyse and set up
+    else:
+        child = None
+    try:
+        return _verify_with(path, settings, env, scenario_names, as_json, child)
+    finally:
+        if child is not None:
+            child.close()
+
+
+def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_json: bool, child) -> int:
     from llmfix.errors import BadInput
     from llmfix.verify import report, runner, scenarios
     from llmfix.verify.analysis import analyse
@@ -48,20 +68,17 @@ def _verify(path: Path, live: bool, scenario_names: tuple[str, ...], as_json: bo
         message = f"nothing to verify: no LiteLLM helper or rubric generator under {path}"
         click.echo(json.dumps({"command": "verify", "exit_code": EXIT_OK, "nothing_to_verify": True, "message": message}) if as_json else message)
         return EXIT_OK
-    settings = scenarios.Settings(tenacity=importlib.util.find_spec("tenacity") is not None)
-    if live:
+    if env is not None:
         from llmfix.verify import live as live_mode
 
-        env = live_mode.live_env()
         available = live_mode.scenarios(env)
     else:
-        env = None
         available = scenarios.build(settings, checkout.modules.get("rubric_utils"))
     try:
         chosen = scenarios.select(available, scenario_names)
     except ValueError as error:
         raise BadInput(str(error)) from None
-    result = runner.run(checkout, chosen, settings, live_env=env)
+    result = runner.run(checkout, chosen, settings, live_env=env, child=child)
     code = EXIT_FAILED if result.failed else EXIT_OK
     if as_json:
         text = report.to_json(result, code)

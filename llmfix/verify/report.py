@@ -32,8 +32,11 @@ def observed(outcome: CaseOutcome, rubric_module: str | None = None) -> str:
         mine = [w for w in result.warnings if rubric_module is None or w["logger"] == rubric_module]
         if step.op == "generator" and mine:
             text += f" +{len(mine)} warning{'s' if len(mine) > 1 else ''}"
-        parts.append(text)
-    return ", ".join(parts)
+        if parts and len(text) > 8 and parts[-1][0] == text:
+            parts[-1][1] += 1
+        else:
+            parts.append([text, 1])
+    return ", ".join(text if count == 1 else f"{text} x{count}" for text, count in parts)
 
 
 def attempts(outcome: CaseOutcome) -> str:

@@ -192,37 +192,64 @@ def _import_error(event: dict[str, Any]) -> str:
     return f"cannot import {event.get('module')}: {event.get('message')}"
 
 
-def _spawn(job: dict[str, Any], env: dict[str, str], out: Path, limit: float) -> None:
-    with open(out / "child-stderr.txt", "wb") as stderr:
-        process = subprocess.Popen(
-            [sys.executable, str(CHILD)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=stderr,
-            cwd=str(out), env=env, start_new_session=True,
+class Child:
+    """The verify child process. Started early: it imports litellm while the parent sets up."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self._tmp = tempfile.TemporaryDirectory(prefix="llmfix-verify-")
+        self.out = Path(self._tmp.name)
+        self._stderr = open(self.out / "child-stderr.txt", "wb")
+        importable = {k: v for k, v in env.items() if "$" not in v}  # endpoints are not known yet; forks get theirs
+        self.process = subprocess.Popen(
+            [sys.executable, str(CHILD), str(self.out)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            stderr=self._stderr, cwd=str(self.out), env=importable, start_new_session=True,
         )
+
+    def run(self, job: dict[str, Any], limit: float) -> None:
+        """Send the job and wait for the child (and every fork it made) to finish, at most ``limit`` s."""
         try:
-            assert process.stdin is not None
-            process.stdin.write(json.dumps(job).encode())
-            process.stdin.close()
-            process.wait(limit)
-        except subprocess.TimeoutExpired:
+            assert self.process.stdin is not None
+            self.process.stdin.write(json.dumps(job).encode())
+            self.process.stdin.close()
+            self.process.wait(limit)
+        except (subprocess.TimeoutExpired, BrokenPipeError):
             pass
         finally:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)  # the child and every fork it left behind
-            except ProcessLookupError:
-                pass
-            process.wait()
+            self.stop()
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)  # the child and every fork it left behind
+        except ProcessLookupError:
+            pass
+        self.process.wait()
+        self._stderr.close()
+
+    def close(self) -> None:
+        """Stop the child if still running and remove its folder."""
+        if self.process.returncode is None:
+            self.stop()
+        self._tmp.cleanup()
 
 
-def run(checkout: Checkout, scenarios: list[Scenario], settings: Settings, live_env: dict[str, str] | None = None) -> RunResult:
+def start_child(settings: Settings, live_env: dict[str, str] | None = None) -> Child:
+    """Start the child now (litellm takes seconds to import); hand it to :func:`run` later."""
+    return Child(dict(live_env) if live_env is not None else base_env(settings))
+
+
+def run(
+    checkout: Checkout, scenarios: list[Scenario], settings: Settings, live_env: dict[str, str] | None = None, child: Child | None = None
+) -> RunResult:
     """Run every case of ``scenarios`` against ``checkout``; raise :class:`VerifyError` when it cannot."""
-    result = run_many([(checkout, scenarios)], settings, live_env)[0]
+    result = run_many([(checkout, scenarios)], settings, live_env, child=child)[0]
     if result.error:
         raise VerifyError(result.error)
     return result
 
 
 def run_many(
-    jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None, max_parallel: int = 32
+    jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None,
+    max_parallel: int = 32, child: Child | None = None,
 ) -> list[RunResult]:
     """Run several checkouts with one child (one litellm import); each gets its own endpoints.
 
@@ -230,22 +257,23 @@ def run_many(
     """
     started = time.monotonic()
     with ExitStack() as stack:
-        out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="llmfix-verify-")))
         base = dict(live_env) if live_env is not None else base_env(settings)
+        child = child or Child(base)
+        stack.callback(child.close)
+        out = child.out
         plans = [_Plan(index, checkout, scenarios, base, settings, stack, live_env is not None) for index, (checkout, scenarios) in enumerate(jobs)]
         first = plans[0].endpoints
         job = {
-            "out_dir": str(out),
             "checkouts": [p.checkout_json() for p in plans],
             "warmup": {"model": "openai/verify-warmup", "api_base": first.primary.base_url} if first else None,
             "import_limit": IMPORT_LIMIT,
             "max_parallel": max_parallel,
             "cases": [case for p in plans for case in p.cases_json()],
         }
-        child_env = resolve_env(base, {}, first.resources if first else {})
         waves = max(1, -(-len(job["cases"]) // max_parallel))
         limit = IMPORT_LIMIT * 2 + waves * max((c["limit"] for c in job["cases"]), default=0) + 10
-        _spawn(job, child_env, out, limit)
+        job["out_dir"] = str(out)
+        child.run(job, limit)
 
         zygote = _read_events(out / "zygote.jsonl")
         startup = sum(e.get("seconds", 0) for e in zygote if e.get("event") in ("litellm-imported", "warmed-up"))

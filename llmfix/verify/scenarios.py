@@ -195,20 +195,20 @@ def _unfinished(step: StepResult, fix: str, obs: Observation) -> list[Problem]:
 
 def _show(value: Any) -> str:
     if isinstance(value, str):
-        return json.dumps(value)
+        return json.dumps(value) if len(value) <= 40 else f"{json.dumps(value[:30])[:-1]}…\" ({len(value)} chars)"
     if isinstance(value, dict):
         return "the rubric dict"
     return repr(value)
 
 
-def _returns(step: StepResult, expected: Any, fix: str, obs: Observation, why: str) -> list[Problem]:
+def _returns(step: StepResult, expected: Any, fix: str, obs: Observation, why: str, shown: str | None = None) -> list[Problem]:
     problems = _unfinished(step, fix, obs)
     if problems or step.outcome in ("missing", "unfinished"):
         return problems
     if step.outcome == "raised":
         return [(fix, f"{step.name} raised {step.error['type']} on {why}: {_first_line(step.error['message'])}")]
     if step.value != expected or (expected == "" and step.type != "str"):
-        return [(fix, f"{step.name} returned {step.describe()} on {why} (expected {_show(expected)})")]
+        return [(fix, f"{step.name} returned {step.describe()} on {why} (expected {shown or _show(expected)})")]
     return []
 
 
@@ -356,13 +356,13 @@ def build(settings: Settings, rubric_module: str | None = None) -> list[Scenario
     def fallback(obs: Observation) -> list[Problem]:
         problems: list[Problem] = []
         for label, expected in (("sync", FALLBACK_TEXT), ("async", FALLBACK_TEXT), ("generator", FALLBACK_RUBRIC)):
-            problems += _returns(obs.step(label), expected, "fallbacks", obs, "a dead primary with LITELLM_FALLBACK_MODELS set")
+            problems += _returns(obs.step(label), expected, "fallbacks", obs, "a dead primary with LITELLM_FALLBACK_MODELS set", "the fallback's answer")
         if not obs.extra_attempts.get("fallback"):
             problems.append(("fallbacks", "the fallback endpoint saw no request (LITELLM_FALLBACK_MODELS not used)"))
         return problems
 
     scenarios.append(Scenario(5, "fallback", "dead primary; LITELLM_FALLBACK_MODELS object with its own api_base answers", [
-        Case("5", "fallback", "primary refused, fallback endpoint up", "fallback text, text, dict", _callers("5"), fallback,
+        Case("5", "fallback", "primary refused, fallback up", "fallback text, text, dict", _callers("5"), fallback,
              limit=2 * s.failing_call_bound("sync") + 5,
              env=_rubric_env("5", OPENAI_API_BASE="$dead_base", LITELLM_FALLBACK_MODELS=fallback_env),
              fallback_contents={"verify-5-fallback": FALLBACK_TEXT}),
@@ -466,11 +466,11 @@ def build(settings: Settings, rubric_module: str | None = None) -> list[Scenario
 
     ensure_model = _model("8b", "ensure")
     scenarios.append(Scenario(8, "precheck", "ensure_litellm_connection fails fast and clearly, checks once, can be turned off", [
-        Case("8a", "precheck", "refused endpoint", "LiteLLMConnectionError naming endpoint, proxy vars, model",
+        Case("8a", "precheck", "refused endpoint", "raises; names endpoint, proxies, model",
              [Step("ensure", "ensure", _model("8a", "ensure")), Step("generator", "generator", _model("8a", "generator"))], refused,
              limit=s.failing_call_bound("sync") + s.precheck_timeout + 4,
              env=_rubric_env("8a", OPENAI_API_BASE="$dead_base")),
-        Case("8b", "precheck", "healthy endpoint, checked twice", "passes; 1 request in all", [
+        Case("8b", "precheck", "healthy, checked twice", "passes; 1 request in all", [
             Step("ensure", "ensure", ensure_model), Step("ensure", "ensure-again", ensure_model)], once,
              limit=15, concurrent=False),
         Case("8c", "precheck", "LITELLM_PRECHECK=0", "passes; no request", [Step("ensure", "ensure", _model("8c", "ensure"))], disabled,
@@ -523,7 +523,7 @@ def build(settings: Settings, rubric_module: str | None = None) -> list[Scenario
 
     live_steps = [Step("ensure", "ensure", _model("9b", "ensure"))] + _callers("9b")
     scenarios.append(Scenario(9, "proxy", "dead proxy fails fast and is named; a live proxy carries the calls; no_proxy bypasses", [
-        Case("9a", "proxy", "proxy at a closed port", "LiteLLMConnectionError naming the proxy, fast",
+        Case("9a", "proxy", "proxy at a closed port", "raises fast; names the proxy",
              [Step("ensure", "ensure", _model("9a", "ensure"))], dead_proxy, limit=s.precheck_timeout + s.slack + 5,
              env={name: "$dead_proxy" for name in proxy_vars}),
         Case("9b", "proxy", "live forward proxy (tinyproxy)", "all calls succeed through it", live_steps, live_proxy,
