@@ -140,7 +140,7 @@ def to_json(result: RunResult, exit_code: int, extra: dict[str, Any] | None = No
             "settings": {
                 "LITELLM_NUM_RETRIES": settings.retries,
                 "LITELLM_DEFAULT_TIMEOUT": settings.timeout,
-                "hang LITELLM_DEFAULT_TIMEOUT": settings.hang_timeout,
+                "LITELLM_DEFAULT_TIMEOUT_in_hang": settings.hang_timeout,
                 "LITELLM_PRECHECK_TIMEOUT": settings.precheck_timeout,
                 "tenacity": settings.tenacity,
             },

@@ -270,6 +270,9 @@ def run_many(
             "max_parallel": max_parallel,
             "cases": [case for p in plans for case in p.cases_json()],
         }
+        if not job["cases"]:  # every case skipped: nothing for the child to do
+            return [RunResult(p.checkout, settings, p.judge(out, {}), round(time.monotonic() - started, 2), None,
+                              list(p.endpoints.notes if p.endpoints else []), live_env is not None) for p in plans]
         waves = max(1, -(-len(job["cases"]) // max_parallel))
         limit = IMPORT_LIMIT * 2 + waves * max((c["limit"] for c in job["cases"]), default=0) + 10
         job["out_dir"] = str(out)

@@ -88,3 +88,16 @@ def test_loader_imports_by_absolute_name_without_package_init():
     first, second = done.stdout.splitlines()
     assert first == "generate_instance_wise_evolving_rubrics False False"  # __init__ (numpy, re-exports) never ran
     assert second == "checkout-module open_instruct.rubrics.not_there"
+
+
+def test_live_proxy_case_is_skipped_with_a_reason_without_tinyproxy(monkeypatch, checkout_copy):
+    """No tinyproxy binary: 9b is reported as skipped, naming why (no child is needed for that)."""
+    monkeypatch.setattr("llmfix.proxy.tinyproxy_path", lambda: None)
+    from llmfix.verify.analysis import analyse
+
+    checkout = analyse(checkout_copy("drtulu-canonical", True))
+    chosen = scenarios.select(scenarios.build(scenarios.Settings()), ("9b",))
+    result = runner.run(checkout, chosen, scenarios.Settings())
+    [outcome] = result.outcomes
+    assert outcome.status == "skip" and "tinyproxy not found" in outcome.reason
+    assert not result.failed
