@@ -15,8 +15,8 @@ from llmfix.discovery import Target, discover
 from llmfix.errors import Drift, LlmfixError
 from llmfix.planning import FilePlan, Options, plan_targets, read_source
 from llmfix.reverting import revert_text
-from llmfix.state import Record, ensure_state_dir, load_state
-from llmfix.writing import PendingWrite, check_writable, write_all
+from llmfix.state import Record, ensure_state_dir, load_state, state_path
+from llmfix.writing import JOURNAL_NAME, PendingWrite, check_writable, finish_interrupted, write_all
 
 
 def plan_paths(paths: Sequence[Path], options: Options) -> list[FilePlan]:
@@ -35,8 +35,23 @@ def _by_root(plans: Sequence[FilePlan]) -> dict[Path, list[FilePlan]]:
     return grouped
 
 
+def _journal(root: Path) -> Path:
+    return state_path(root).parent / JOURNAL_NAME
+
+
+def finish_interrupted_writes(paths: Sequence[Path]) -> None:
+    """Complete what a killed apply/revert left half-renamed, before planning anew."""
+    by_root: dict[Path, list[Path]] = defaultdict(list)
+    for target in discover(list(paths)):
+        by_root[target.root].append(target.path)
+    for root, files in by_root.items():
+        finish_interrupted(_journal(root), [*files, state_path(root)])
+
+
 def apply(paths: Sequence[Path], options: Options, dry_run: bool = False) -> list[FilePlan]:
     """Patch every target; each checkout's files (and its llmfix state) are written together."""
+    if not dry_run:
+        finish_interrupted_writes(paths)
     plans = plan_paths(paths, options)
     changed = [p for p in plans if p.changed]
     check_writable([p.target.path for p in changed])
@@ -50,7 +65,7 @@ def apply(paths: Sequence[Path], options: Options, dry_run: bool = False) -> lis
         ensure_state_dir(root)
         old_state = state.path.read_bytes() if state.path.exists() else None
         writes.append(PendingWrite(state.path, old_state, state.to_bytes()))
-        write_all(writes)
+        write_all(writes, journal=_journal(root))
     return plans
 
 
@@ -61,6 +76,7 @@ def check(paths: Sequence[Path], options: Options) -> list[FilePlan]:
 
 def revert(paths: Sequence[Path]) -> list[tuple[Target, bool]]:
     """Undo llmfix's recorded changes; returns (target, changed) per target."""
+    finish_interrupted_writes(paths)
     targets = discover(list(paths))
     results: list[tuple[Target, bool]] = []
     by_root: dict[Path, list[Target]] = defaultdict(list)
@@ -80,7 +96,7 @@ def revert(paths: Sequence[Path]) -> list[tuple[Target, bool]]:
         if writes:
             check_writable([w.path for w in writes])
             writes.append(PendingWrite(state.path, state.path.read_bytes(), state.to_bytes()))
-            write_all(writes)
+            write_all(writes, journal=_journal(root))
     return results
 
 
