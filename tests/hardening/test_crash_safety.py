@@ -1,0 +1,257 @@
+"""Crash safety: a failure or a kill at any point of a write leaves every file whole.
+
+In-process, the writer's system calls are made to fail (no space left mid-write, a
+permission error creating a temp file, a rename that fails between the two target
+files, an fsync error). In a real child process, ``llmfix apply`` is stopped at every
+write, fsync and rename in turn (a hook pauses it there, half-way through a write
+when it is one) and SIGKILLed. Afterwards each file is byte for byte its original
+or its fully patched text, never truncated or mixed; after a re-run no temp file is
+left, every fix is present, and ``revert`` restores the originals.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from llmfix.planning import Options
+from llmfix.workflow import plan_paths
+from llmfix.writing import TEMP_SUFFIX
+from support import REPO, copy_fixture, invoke, snapshot, target_files
+
+FIXTURE = "drtulu-canonical"
+HOOK = '''
+import os, sys, time
+
+_op, _n = os.environ["LLMFIX_TEST_PAUSE"].split(":")
+_n = int(_n)
+_marker = os.environ["LLMFIX_TEST_MARKER"]
+_count = {"n": 0}
+
+
+def _pause():
+    with open(_marker, "w") as f:
+        f.write(str(os.getpid()))
+    while True:  # the test SIGKILLs us here
+        time.sleep(1)
+
+
+def _wrap(name):
+    real = getattr(os, name)
+
+    def hooked(*args):
+        if name == _op or _op == "any":
+            _count["n"] += 1
+            if _count["n"] == _n:
+                if name == "write" and len(args[1]) > 1:  # half the bytes reach the disk first
+                    real(args[0], bytes(args[1][: len(args[1]) // 2]))
+                    os.fsync(args[0])
+                _pause()
+        return real(*args)
+
+    setattr(os, name, hooked)
+
+
+for _name in ("write", "fsync", "replace"):
+    _wrap(_name)
+
+import runpy
+sys.argv[0] = "llmfix"
+runpy.run_module("llmfix", run_name="__main__", alter_sys=True)
+'''
+
+
+@pytest.fixture
+def checkout(tmp_path):
+    root = copy_fixture(FIXTURE, tmp_path)
+    originals = {p: p.read_bytes() for p in target_files(FIXTURE, root)}
+    expected = {p.target.path: p.patched.encode("utf-8") for p in plan_paths([root], Options())}
+    return root, originals, expected
+
+
+def files(root: Path) -> dict[str, bytes]:
+    """Every file but llmfix's own state folder marker (created before any write)."""
+    found = snapshot(root)
+    found.pop(".llmfix/.gitignore", None)
+    return found
+
+
+def temp_files(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob(f"*{TEMP_SUFFIX}"))
+
+
+def assert_each_file_whole(root: Path, originals: dict, expected: dict) -> dict[Path, str]:
+    states = {}
+    for path, old in originals.items():
+        data = path.read_bytes()
+        assert data in (old, expected[path]), f"{path.name} is neither original nor patched ({len(data)} bytes)"
+        states[path] = "original" if data == old else "patched"
+    state = root / ".llmfix" / "state.json"
+    if state.exists():
+        json.loads(state.read_text(encoding="utf-8"))  # never a torn state file
+    return states
+
+
+def assert_rerun_finishes(root: Path, originals: dict, expected: dict) -> None:
+    result = invoke("apply", root)
+    assert result.exit_code == 0, result.stderr
+    assert {p: p.read_bytes() for p in originals} == expected
+    assert temp_files(root) == []
+    assert invoke("check", root).exit_code == 0
+    reverted = invoke("revert", root)
+    assert reverted.exit_code == 0, reverted.stderr
+    assert {p: p.read_bytes() for p in originals} == originals, "revert after the re-run did not restore the originals"
+
+
+# --------------------------------------------------------------------------
+# in-process: system calls that fail
+# --------------------------------------------------------------------------
+
+
+def failing(monkeypatch, name: str, nth: int, error: int, when=lambda *args: True):
+    real = getattr(os, name)
+    calls = {"n": 0}
+
+    def fake(*args, **kwargs):
+        if when(*args):
+            calls["n"] += 1
+            if calls["n"] == nth:
+                if name == "write" and len(args[1]) > 1:
+                    real(args[0], bytes(args[1][: len(args[1]) // 2]))
+                raise OSError(error, os.strerror(error), str(args[0]) if name != "write" else None)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(os, name, fake)
+    return calls
+
+
+def _is_temp(path, *args) -> bool:
+    return str(path).endswith(TEMP_SUFFIX)
+
+
+@pytest.mark.parametrize(
+    ("name", "nth", "error", "when"),
+    [
+        pytest.param("write", 1, errno.ENOSPC, None, id="disk-full-writing-the-first-file"),
+        pytest.param("write", 2, errno.ENOSPC, None, id="disk-full-writing-the-second-file"),
+        pytest.param("write", 3, errno.ENOSPC, None, id="disk-full-writing-the-state"),
+        pytest.param("open", 2, errno.EACCES, _is_temp, id="permission-denied-creating-the-second-temp"),
+        pytest.param("fsync", 2, errno.EIO, None, id="fsync-error-on-the-second-file"),
+        pytest.param("replace", 2, errno.EACCES, None, id="rename-fails-between-the-two-files"),
+        pytest.param("replace", 3, errno.EXDEV, None, id="rename-of-the-state-fails-after-both-files"),
+    ],
+)
+def test_a_failing_write_changes_nothing_and_a_rerun_finishes(checkout, monkeypatch, name, nth, error, when):
+    root, originals, expected = checkout
+    before = files(root)
+    calls = failing(monkeypatch, name, nth, error, when or (lambda *args: True))
+    result = invoke("apply", root)
+    monkeypatch.undo()
+    assert calls["n"] >= nth, "the failure was never injected"
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1 and "nothing was changed" in result.stderr, result.stderr
+    assert files(root) == before, "a failed apply changed files"
+    assert temp_files(root) == []
+    assert_rerun_finishes(root, originals, expected)
+
+
+def test_a_failure_while_putting_a_file_back_still_leaves_each_file_whole(checkout, monkeypatch):
+    """The second rename fails, then the disk fills while the first file is put back."""
+    root, originals, expected = checkout
+    real_open, real_replace = os.open, os.replace
+    state = {"renames": 0, "armed": False}
+
+    def replace(src, dst):
+        state["renames"] += 1
+        if state["renames"] == 2:
+            state["armed"] = True
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(src))
+        return real_replace(src, dst)
+
+    def open_(path, *args, **kwargs):
+        if state["armed"] and _is_temp(path):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(os, "open", open_)
+    result = invoke("apply", root)
+    monkeypatch.undo()
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert_each_file_whole(root, originals, expected)
+    assert temp_files(root) == []
+    assert_rerun_finishes(root, originals, expected)
+
+
+# --------------------------------------------------------------------------
+# a real process, SIGKILLed at every write, fsync and rename
+# --------------------------------------------------------------------------
+
+
+def _child_env(tmp_path: Path, pause: str) -> dict[str, str]:
+    hook_dir = tmp_path / "hook"
+    hook_dir.mkdir(exist_ok=True)
+    (hook_dir / "llmfix_kill_hook.py").write_text(HOOK, encoding="utf-8")
+    return {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(hook_dir), str(REPO)]),
+        "LLMFIX_TEST_PAUSE": pause,
+        "LLMFIX_TEST_MARKER": str(tmp_path / "paused"),
+    }
+
+
+def _count_events(tmp_path: Path) -> int:
+    """How many write/fsync/rename calls a whole apply makes (on a scratch copy)."""
+    scratch = copy_fixture(FIXTURE, tmp_path / "count")
+    env = _child_env(tmp_path, "any:1000000")
+    code = HOOK.replace("runpy.run_module", "import atexit; atexit.register(lambda: print('EVENTS', _count['n'], file=sys.stderr)); runpy.run_module")
+    (tmp_path / "hook" / "llmfix_count_hook.py").write_text(code, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-c", "import llmfix_count_hook", "apply", str(scratch)],
+        env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    return int(done.stderr.split("EVENTS")[-1].split()[0])
+
+
+def test_sigkill_at_every_write_fsync_and_rename_leaves_whole_files(tmp_path):
+    events = _count_events(tmp_path)
+    assert events >= 9  # three files: write, fsync, rename each (and the folder fsyncs)
+    seen = set()
+    for k in range(1, events + 1):
+        case = tmp_path / f"kill-{k}"
+        case.mkdir()
+        root = copy_fixture(FIXTURE, case)
+        originals = {p: p.read_bytes() for p in target_files(FIXTURE, root)}
+        expected = {p.target.path: p.patched.encode("utf-8") for p in plan_paths([root], Options())}
+        env = _child_env(case, f"any:{k}")
+        marker = case / "paused"
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import llmfix_kill_hook", "apply", str(root)],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert marker.exists(), f"the child never reached event {k}: {child.stderr.read().decode()[-500:] if child.poll() is not None else 'timeout'}"
+            child.kill()  # SIGKILL: no cleanup of any kind runs
+            child.wait(timeout=30)
+        finally:
+            if child.poll() is None:
+                child.kill()
+                child.wait(timeout=30)
+            child.stderr.close()
+        states = assert_each_file_whole(root, originals, expected)
+        seen.add(tuple(sorted(states.values())))
+        assert_rerun_finishes(root, originals, expected)
+    # the kills landed both before and after the renames (and between them)
+    assert ("original", "original") in seen and ("patched", "patched") in seen
