@@ -48,8 +48,12 @@ def finish_interrupted_writes(paths: Sequence[Path]) -> None:
         finish_interrupted(_journal(root), [*files, state_path(root)])
 
 
-def apply(paths: Sequence[Path], options: Options, dry_run: bool = False) -> list[FilePlan]:
-    """Patch every target; each checkout's files (and its llmfix state) are written together."""
+def apply(paths: Sequence[Path], options: Options, dry_run: bool = False, force: bool = False) -> list[FilePlan]:
+    """Patch every target; each checkout's files (and its llmfix state) are written together.
+
+    In a git checkout, a target with uncommitted changes llmfix did not make is
+    refused unless ``force`` (see :mod:`llmfix.gitguard`).
+    """
     if not dry_run:
         finish_interrupted_writes(paths)
     plans = plan_paths(paths, options)
@@ -57,6 +61,10 @@ def apply(paths: Sequence[Path], options: Options, dry_run: bool = False) -> lis
     check_writable([p.target.path for p in changed])
     if dry_run or not changed:
         return plans
+    if not force:
+        from llmfix.gitguard import refuse_foreign_changes
+
+        refuse_foreign_changes(changed, options)
     for root, group in _by_root(changed).items():
         state = load_state(root)
         writes = [PendingWrite(p.target.path, p.original.encode("utf-8"), p.patched.encode("utf-8")) for p in group]
