@@ -78,15 +78,21 @@ def _print_report(command: str, plans: list, code: int, as_json: bool, quiet: bo
 @click.command("apply")
 @paths_argument
 @click.option("--dry-run", is_flag=True, help="Plan and report; write nothing.")
+@click.option("--force", is_flag=True, help="Patch even files with uncommitted changes llmfix did not make (git).")
 @selection_options
 @json_option
 @with_verbosity
 @one_line_errors
-def apply_command(paths, dry_run, only, skip, retries, fallbacks, timeout, as_json, quiet, verbose) -> int:
-    """Patch the LiteLLM helpers (run_utils.py) and the rubric generator (rubric_utils.py)."""
+def apply_command(paths, dry_run, force, only, skip, retries, fallbacks, timeout, as_json, quiet, verbose) -> int:
+    """Patch the LiteLLM helpers (run_utils.py) and the rubric generator (rubric_utils.py).
+
+    In a git checkout, files with uncommitted changes llmfix did not make are
+    refused (exit 2) unless --force, so the diff a reviewer sees is llmfix's alone.
+    """
     from llmfix import workflow
 
-    plans = workflow.apply(paths, make_options(only, skip, retries, fallbacks, timeout), dry_run=dry_run)
+    options = make_options(only, skip, retries, fallbacks, timeout)
+    plans = workflow.apply(paths, options, dry_run=dry_run, force=force)
     _print_report("apply", plans, EXIT_OK, as_json, quiet, verbose, dry_run)
     return EXIT_OK
 
