@@ -17,7 +17,6 @@ import time
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
-from string import Template
 from typing import Any
 
 from llmfix.errors import LlmfixError
@@ -28,6 +27,7 @@ CHILD = Path(__file__).with_name("child.py")
 IMPORT_LIMIT = 120.0  # seconds for the child to import litellm and the checkout
 KEPT_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT", "USER", "LOGNAME")
 DUMMY_KEY = "sk-llmfix-verify-dummy"
+PLACEHOLDERS = ("mock", "fallback", "dead_base", "dead_proxy", "proxied_base", "proxied_ca", "proxy")
 
 
 class VerifyError(LlmfixError):
@@ -77,14 +77,22 @@ def base_env(settings: Settings) -> dict[str, str]:
 
 
 def resolve_env(base: dict[str, str], overrides: dict[str, str | None], resources: dict[str, str | None]) -> dict[str, str]:
-    """``base`` updated with ``overrides``; ``$name`` values filled from ``resources`` (None removes)."""
+    """``base`` updated with ``overrides``; ``$name`` placeholders filled from ``resources``.
+
+    A value that is just a placeholder whose resource is None is dropped, like an override of
+    None. Only verify's own placeholder names are replaced, so a ``$`` in a user's value (live
+    mode) stays as it is.
+    """
     env: dict[str, str] = {}
     for name, value in {**base, **overrides}.items():
         if value is None:
             continue
         if value.startswith("$") and value[1:] in resources and resources[value[1:]] is None:
             continue
-        env[name] = Template(value).substitute({k: v for k, v in resources.items() if v is not None})
+        for key in sorted(PLACEHOLDERS, key=len, reverse=True):
+            if f"${key}" in value and resources.get(key) is not None:
+                value = value.replace(f"${key}", str(resources[key]))
+        env[name] = value
     return env
 
 
@@ -99,6 +107,7 @@ class _Endpoints:
         self.fallback = stack.enter_context(MockLLM())
         self.proxied = self.primary
         self.proxy = None
+        self.proxy_missing = "no proxy started"
         self.ca_file: str | None = None
         self.notes: list[str] = []
         self.resources: dict[str, str | None] = {
@@ -188,7 +197,7 @@ def _import_error(event: dict[str, Any]) -> str:
     if event.get("kind") == "missing-module" and event.get("missing"):
         top = event["missing"].split(".", 1)[0]
         where = "verify needs litellm" if event.get("module") == "litellm" else f"{event['module']} imports {event['missing']!r}"
-        return f"cannot import the checkout: {where}, which is not installed for {python} (pip install {top})"
+        return f"cannot import the checkout: {where}, which is not installed for {python}; install it there (e.g. pip install {top})"
     return f"cannot import {event.get('module')}: {event.get('message')}"
 
 
@@ -199,7 +208,8 @@ class Child:
         self._tmp = tempfile.TemporaryDirectory(prefix="llmfix-verify-")
         self.out = Path(self._tmp.name)
         self._stderr = open(self.out / "child-stderr.txt", "wb")
-        importable = {k: v for k, v in env.items() if "$" not in v}  # endpoints are not known yet; forks get theirs
+        # the endpoints are not known yet (each fork gets its own environment later)
+        importable = {k: v for k, v in env.items() if not (v.startswith("$") and v[1:] in PLACEHOLDERS)}
         self.process = subprocess.Popen(
             [sys.executable, str(CHILD), str(self.out)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
             stderr=self._stderr, cwd=str(self.out), env=importable, start_new_session=True,
@@ -314,7 +324,7 @@ class _Plan:
             if case.skip_reason:
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason=case.skip_reason)
             elif self.endpoints and "tinyproxy" in case.needs and self.endpoints.proxy is None:
-                self.outcomes[case.id] = CaseOutcome(case, "skip", reason=getattr(self.endpoints, "proxy_missing", "no proxy"))
+                self.outcomes[case.id] = CaseOutcome(case, "skip", reason=self.endpoints.proxy_missing)
             else:
                 self.runnable.append(case)
         self.envs = {case.id: resolve_env(base, case.env, resources) for case in self.runnable}

@@ -101,3 +101,17 @@ def test_live_proxy_case_is_skipped_with_a_reason_without_tinyproxy(monkeypatch,
     [outcome] = result.outcomes
     assert outcome.status == "skip" and "tinyproxy not found" in outcome.reason
     assert not result.failed
+
+
+def test_child_environment_is_clean_and_filled_in(monkeypatch):
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-user-real-key")
+    monkeypatch.setenv("https_proxy", "http://corp:3128")
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
+    base = runner.base_env(scenarios.Settings())
+    assert "https_proxy" not in base and base["OPENAI_API_KEY"] == runner.DUMMY_KEY and base["PATH"] == "/usr/bin:/bin"
+    env = runner.resolve_env(base, {"LITELLM_FALLBACK_MODELS": '[{"api_base": "$fallback"}]', "SSL_CERT_FILE": "$proxied_ca", "X": None},
+                             {"mock": "http://127.0.0.1:1/v1", "fallback": "http://127.0.0.1:2/v1", "proxied_ca": None})
+    assert env["OPENAI_API_BASE"] == "http://127.0.0.1:1/v1"
+    assert env["LITELLM_FALLBACK_MODELS"] == '[{"api_base": "http://127.0.0.1:2/v1"}]'
+    assert "SSL_CERT_FILE" not in env and "X" not in env
+    assert runner.resolve_env({"PW": "a$$b$mockery"}, {}, {})["PW"] == "a$$b$mockery"  # live: a user's $ is left alone
