@@ -27,6 +27,7 @@ def verify_command(path: Path, live: bool, scenario_names: tuple[str, ...], as_j
     \b
     Scenarios: 1 healthy, 2 transient, 3 persistent-500, 4 rate-limit, 5 fallback,
     6 hang, 7 empty, 8 precheck, 9 proxy. --live: precheck, completion, rubric.
+    Exit 0 all passed (or nothing to verify), 1 a case failed, 2 could not run.
     """
     from llmfix.errors import LlmfixError
 
