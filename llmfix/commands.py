@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from llmfix.cli import EXIT_ERROR, EXIT_OK, EXIT_PENDING, paths_argument
-from llmfix.errors import LlmfixError
+from llmfix.errors import BadInput, LlmfixError
 from llmfix.planning import Options
 
 
@@ -117,21 +117,29 @@ def check_command(paths, only, skip, retries, fallbacks, timeout, as_json, quiet
 @paths_argument
 @click.option("--output", type=click.Path(file_okay=False, path_type=Path), help="Write <checkout>.diff into this folder instead of printing.")
 @click.option("--stat", is_flag=True, help="Summarise added/removed lines per file and per transform.")
+@click.option("--markdown", is_flag=True, help="A PR-ready summary: one section per transform, its diff folded.")
 @selection_options
 @one_line_errors
-def diff_command(paths, output, stat, only, skip, retries, fallbacks, timeout) -> int:
+def diff_command(paths, output, stat, markdown, only, skip, retries, fallbacks, timeout) -> int:
     """Show, as a git-style unified diff, what apply would do. Writes nothing unless --output."""
     from llmfix import diffing, workflow
 
+    if stat and markdown:
+        raise BadInput("--stat and --markdown are two views of the diff; choose one")
     plans = workflow.plan_paths(paths, make_options(only, skip, retries, fallbacks, timeout))
-    text = diffing.render_stat(plans) if stat else diffing.plan_diff(plans)
+    if markdown:
+        from llmfix.markdown import render_markdown
+
+        text = render_markdown(plans)
+    else:
+        text = diffing.render_stat(plans) if stat else diffing.plan_diff(plans)
     if output is None:
         click.echo(text, nl=False)
         return EXIT_OK
     output.mkdir(parents=True, exist_ok=True)
     roots = sorted({p.target.root for p in plans})
     name = roots[0].name if len(roots) == 1 else "llmfix"
-    destination = output / f"{name}.{'stat' if stat else 'diff'}"
+    destination = output / f"{name}.{'stat' if stat else 'md' if markdown else 'diff'}"
     destination.write_text(text, encoding="utf-8", newline="")
     click.echo(f"wrote {destination}")
     return EXIT_OK
