@@ -1,0 +1,294 @@
+"""Family 1: how cheap llmfix is to run (1a fixture, 1b 5,000-file tree, 1c 500-file batch).
+
+Every figure is a whole process (start-up included), measured alone by a wrapper
+process (wall clock around the child; CPU and peak RSS from RUSAGE_CHILDREN). Runs of
+the things compared are interleaved, so load changes hit both sides alike; medians.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import time
+from pathlib import Path
+
+from bench import generate
+from bench.common import (
+    CANONICAL,
+    CATALOG,
+    FIXTURES,
+    REPO,
+    Profile,
+    Row,
+    Run,
+    Scratch,
+    clean_env,
+    fmt_s,
+    llmfix_command,
+    log,
+    median,
+    run_measured,
+    stats,
+)
+
+# The floor: the least any libcst codemod tool must do. Start Python, import libcst, parse
+# and re-render the files (directories are searched for *.py).
+FLOOR = r"""
+import pathlib, sys
+import libcst
+paths = []
+for arg in sys.argv[1:]:
+    p = pathlib.Path(arg)
+    paths.extend(sorted(p.rglob("*.py")) if p.is_dir() else [p])
+for path in paths:
+    source = path.read_bytes().decode("utf-8")
+    module = libcst.parse_module(source)
+    assert module.code == source
+"""
+LIBCST_COMMANDS = (
+    "retries.RetriesCommand",
+    "fallbacks.FallbacksCommand",
+    "timeout.TimeoutCommand",
+    "guards.GuardsCommand",
+    "precheck.PrecheckCommand",
+)
+
+
+def floor_command(*paths: Path) -> list[str]:
+    return [sys.executable, "-c", FLOOR, *map(str, paths)]
+
+
+def _checked(run: Run, what: str, ok_codes=(0,)) -> Run:
+    if run.code not in ok_codes:
+        raise RuntimeError(f"{what} exited {run.code}: {run.stderr.strip()[-800:]}")
+    return run
+
+
+def _fixture_targets(checkout: Path) -> list[Path]:
+    return [checkout / rel for rel in CATALOG[CANONICAL]["files"].values()]
+
+
+# ----------------------------------------------------------------------------- 1a
+
+
+def bench_1a(profile: Profile, scratch: Scratch) -> dict:
+    """--help, check, apply on a fixture copy, and the floor on the same two files."""
+    llmfix = llmfix_command()
+    check_copy = scratch.copy_fixture(CANONICAL, "1a-check")
+    floor_copy = scratch.copy_fixture(CANONICAL, "1a-floor")
+    runs: dict[str, list[Run]] = {"help": [], "check": [], "apply": [], "floor": []}
+
+    def one(kind: str, index: int) -> Run:
+        if kind == "help":
+            return _checked(run_measured([*llmfix, "--help"]), "llmfix --help")
+        if kind == "check":
+            return _checked(run_measured([*llmfix, "check", "-q", check_copy]), "llmfix check", (1,))
+        if kind == "apply":
+            copy = scratch.copy_fixture(CANONICAL, f"1a-apply-{index}")
+            return _checked(run_measured([*llmfix, "apply", "-q", copy]), "llmfix apply")
+        return _checked(run_measured(floor_command(*_fixture_targets(floor_copy))), "floor")
+
+    kinds = list(runs)
+    for kind in kinds:  # warm-up: page cache, .pyc files
+        one(kind, -1)
+    for i in range(profile.reps_1a):
+        order = kinds[i % len(kinds):] + kinds[: i % len(kinds)]
+        for kind in order:
+            runs[kind].append(one(kind, i))
+    result = {kind: stats(r) for kind, r in runs.items()}
+    result["command"] = "llmfix (console script)" if len(llmfix) == 1 else "python -m llmfix"
+    result["ratio_apply_floor"] = result["apply"]["wall"] / result["floor"]["wall"]
+    result["ratio_apply_floor_cpu"] = result["apply"]["cpu"] / result["floor"]["cpu"]
+    result["ratio_check_floor"] = result["check"]["wall"] / result["floor"]["wall"]
+    return result
+
+
+def rows_1a(r: dict) -> list[Row]:
+    floor = r["floor"]
+    rows = [
+        Row("1a", f"`llmfix --help` wall (median of {r['help']['n']})", "-", fmt_s(r["help"]["wall"]), "-", "-", "-"),
+        Row("1a", "`llmfix check` vs floor, wall", fmt_s(floor["wall"]), fmt_s(r["check"]["wall"]), f"{r['ratio_check_floor']:.2f}x", "-", "-"),
+    ]
+    ratio = r["ratio_apply_floor"]
+    rows.append(
+        Row(
+            "1a",
+            f"`llmfix apply` vs floor, wall (CPU: {r['ratio_apply_floor_cpu']:.2f}x)",
+            fmt_s(floor["wall"]),
+            fmt_s(r["apply"]["wall"]),
+            f"{ratio:.2f}x",
+            "<= 1.5x",
+            "met" if ratio <= 1.5 else "MISSED",
+        )
+    )
+    return rows
+
+
+# ----------------------------------------------------------------------------- 1b
+
+
+def _reset_big(big: dict, originals: dict[Path, bytes]) -> None:
+    for path, data in originals.items():
+        path.write_bytes(data)
+    for state in (big["root"] / ".llmfix", big["checkout"] / ".llmfix"):
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def bench_1b(profile: Profile, scratch: Scratch) -> dict:
+    """apply on a generated 5,000-file tree vs apply on the bare fixture, paired runs."""
+    llmfix = llmfix_command()
+    t = time.perf_counter()
+    big = generate.big_checkout(scratch.root / "1b-big", profile.big_files)
+    generated = time.perf_counter() - t
+    originals = {p: p.read_bytes() for p in big["targets"]}
+    big_runs: list[Run] = []
+    small_runs: list[Run] = []
+
+    def big_once() -> Run:
+        _reset_big(big, originals)
+        run = _checked(run_measured([*llmfix, "apply", "-q", big["root"]]), "llmfix apply (big)")
+        if any(p.read_bytes() == originals[p] for p in big["targets"]):
+            raise RuntimeError("apply on the 5,000-file tree did not patch the targets")
+        return run
+
+    def small_once(i: int) -> Run:
+        copy = scratch.copy_fixture(CANONICAL, f"1b-apply-{i}")
+        return _checked(run_measured([*llmfix, "apply", "-q", copy]), "llmfix apply")
+
+    big_once()  # warm-up: the tree into the page cache
+    for i in range(profile.reps_1b):
+        if i % 2:
+            big_runs.append(big_once())
+            small_runs.append(small_once(i))
+        else:
+            small_runs.append(small_once(i))
+            big_runs.append(big_once())
+    # discovery alone, in this process (no parsing involved)
+    sys.path.insert(0, str(REPO))
+    from llmfix.discovery import discover
+
+    walks = []
+    for _ in range(5):
+        t = time.perf_counter()
+        found = discover([big["root"]])
+        walks.append(time.perf_counter() - t)
+    result = {
+        "py_files": big["py_files"],
+        "generate_seconds": generated,
+        "big": stats(big_runs),
+        "fixture": stats(small_runs),
+        "discover_seconds": median(walks),
+        "discovered": [str(t.path.relative_to(big["root"])) for t in found],
+    }
+    result["ratio"] = result["big"]["wall"] / result["fixture"]["wall"]
+    result["ratio_cpu"] = result["big"]["cpu"] / result["fixture"]["cpu"]
+    return result
+
+
+def rows_1b(r: dict) -> list[Row]:
+    ratio = r["ratio"]
+    return [
+        Row(
+            "1b",
+            f"`llmfix apply` on a {r['py_files']:,}-file tree vs on the fixture (1a), wall (CPU: {r['ratio_cpu']:.2f}x; discovery alone {fmt_s(r['discover_seconds'])})",
+            fmt_s(r["fixture"]["wall"]),
+            fmt_s(r["big"]["wall"]),
+            f"{ratio:.2f}x",
+            "<= 1.2x",
+            "met" if ratio <= 1.2 else "MISSED",
+        )
+    ]
+
+
+# ----------------------------------------------------------------------------- 1c
+
+
+def _fresh_batch(pristine: Path, dest: Path) -> Path:
+    shutil.rmtree(dest, ignore_errors=True)
+    shutil.copytree(pristine, dest)
+    return dest
+
+
+def _libcst_runner(work: Path) -> Run:
+    """The five codemods through ``python -m libcst.tool codemod``, one after another."""
+    total = Run(0.0, 0.0, 0.0, 0)
+    for command in LIBCST_COMMANDS:
+        run = run_measured(
+            [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "--hide-progress", command, work],
+            cwd=REPO,  # .libcst.codemod.yaml: modules: [codemods]
+        )
+        _checked(run, f"libcst.tool codemod {command}")
+        total = Run(total.wall + run.wall, total.cpu + run.cpu, max(total.maxrss_mib, run.maxrss_mib), 0)
+    return total
+
+
+def bench_1c(profile: Profile, scratch: Scratch) -> dict:
+    """One ``llmfix apply`` over N generated target files vs the floor vs the libcst runner."""
+    llmfix = llmfix_command()
+    pristine = scratch.root / "1c-pristine"
+    t = time.perf_counter()
+    batch = generate.batch(pristine, profile.batch_files)
+    generated = time.perf_counter() - t
+    files = len(batch["files"])
+    runs: dict[str, list[Run]] = {"apply": [], "floor": [], "libcst": []}
+    outputs: dict[str, dict[str, bytes]] = {}
+
+    def snapshot(root: Path) -> dict[str, bytes]:
+        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.py"))}
+
+    reps = max(profile.reps_1c, profile.reps_1c_libcst)
+    for i in range(reps):
+        if i < profile.reps_1c:
+            work = _fresh_batch(pristine, scratch.root / "1c-apply")
+            runs["apply"].append(_checked(run_measured([*llmfix, "apply", "-q", work]), "llmfix apply (batch)"))
+            outputs["apply"] = snapshot(work)
+            work = _fresh_batch(pristine, scratch.root / "1c-floor")
+            runs["floor"].append(_checked(run_measured(floor_command(work)), "floor (batch)"))
+        if i < profile.reps_1c_libcst:
+            work = _fresh_batch(pristine, scratch.root / "1c-libcst")
+            runs["libcst"].append(_libcst_runner(work))
+            outputs["libcst"] = snapshot(work)
+        log(f"1c: round {i + 1}/{reps} done")
+    original = snapshot(pristine)
+    patched = sum(1 for k, v in outputs["apply"].items() if v != original[k])
+    same = sum(1 for k, v in outputs["apply"].items() if outputs["libcst"].get(k) == v)
+    result = {kind: stats(r) for kind, r in runs.items()}
+    result.update(
+        files=files,
+        families=batch["families"],
+        generate_seconds=generated,
+        patched_files=patched,
+        identical_to_libcst=same,
+    )
+    for kind in runs:
+        result[kind]["files_per_s"] = files / result[kind]["wall"]
+        result[kind]["files_per_cpu_s"] = files / result[kind]["cpu"]
+    result["vs_floor"] = result["apply"]["files_per_s"] / result["floor"]["files_per_s"]
+    result["vs_floor_cpu"] = result["apply"]["files_per_cpu_s"] / result["floor"]["files_per_cpu_s"]
+    result["vs_libcst"] = result["apply"]["files_per_s"] / result["libcst"]["files_per_s"]
+    result["vs_libcst_cpu"] = result["apply"]["files_per_cpu_s"] / result["libcst"]["files_per_cpu_s"]
+    return result
+
+
+def rows_1c(r: dict) -> list[Row]:
+    a, f, l = r["apply"], r["floor"], r["libcst"]
+    return [
+        Row(
+            "1c",
+            f"{r['files']} files in one `llmfix apply`: files/s vs the parse+render floor (CPU: {r['vs_floor_cpu']:.2f}x)",
+            f"{f['files_per_s']:.1f}/s",
+            f"{a['files_per_s']:.1f}/s",
+            f"{r['vs_floor']:.2f}x",
+            ">= 0.7x",
+            "met" if r["vs_floor"] >= 0.7 else "MISSED",
+        ),
+        Row(
+            "1c",
+            f"same files: files/s vs the 5 codemods via `python -m libcst.tool codemod` (CPU: {r['vs_libcst_cpu']:.2f}x)",
+            f"{l['files_per_s']:.1f}/s",
+            f"{a['files_per_s']:.1f}/s",
+            f"{r['vs_libcst']:.2f}x",
+            ">= 3x",
+            "met" if r["vs_libcst"] >= 3 else "MISSED",
+        ),
+    ]
