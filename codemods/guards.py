@@ -34,7 +34,10 @@ after::
         obj = extract_json_from_response(resp)
 
 An existing guard (``if not response.choices ...: return ""``) is recognised;
-one that lets a null content through gets ``or ""`` on its return.
+one that lets a null content through gets ``or ""`` on its return. A helper
+whose LiteLLM call sits outside any try (older versions) gets the contract of
+later ones: the call is wrapped in ``try``/``except Exception`` that logs a
+warning and returns ``""``; an existing try is left as it is.
 """
 
 from __future__ import annotations
@@ -44,6 +47,9 @@ import libcst as cst
 from codemods._analysis import (
     GeneratorSite,
     block_of,
+    find_litellm_calls,
+    statement_of,
+    top_statement,
     is_attribute,
     is_choices_index,
     is_name,
@@ -53,11 +59,19 @@ from codemods._analysis import (
     single_small,
 )
 from codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
-from codemods._tree import find_all
+from codemods._tree import contains, find_all
 
 HELPER_GUARD = """\
 if not {r}.choices or {r}.choices[0].message is None or {r}.choices[0].message.content is None:
     logging.getLogger(__name__).warning("{where}: LiteLLM returned no message content; returning an empty string")
+    return ""
+"""
+
+CALL_GUARD = """\
+try:
+    pass
+except Exception as error:
+    logging.getLogger(__name__).warning("{where}: LiteLLM call failed (%s); returning an empty string", error)
     return ""
 """
 
@@ -90,6 +104,17 @@ def _guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
         ):
             guards.append(stmt)
     return guards
+
+
+def _llm_call_in(tree: cst.Module, func: cst.FunctionDef) -> cst.Call | None:
+    """The LiteLLM call in a helper, or the call to a helper in a wrapper."""
+    calls = find_litellm_calls(tree)
+    own = [c.call for c in calls if c.function is func]
+    if own:
+        return own[0]
+    names = {c.function.name.value for c in calls}
+    wrapped = find_all(func.body, cst.Call, lambda c: isinstance(c.func, cst.Name) and c.func.value in names)
+    return wrapped[0] if wrapped else None
 
 
 def _mentions_attribute(node: cst.CSTNode, attr: str) -> bool:
@@ -125,6 +150,7 @@ class GuardsTransform(PlannedTransform):
         if access is None:
             return
         stmt, response = access
+        self._plan_failed_call(tree, func, stmt, edits, sites)
         guards = [g for g in _guard_tests(func, response) if _mentions_attribute(g.test, "choices")]
         if guards:
             self._complete_existing_guard(tree, where, stmt, guards, edits, sites)
@@ -136,6 +162,29 @@ class GuardsTransform(PlannedTransform):
         edits.insert_before(stmt, [parse_statement(HELPER_GUARD.format(r=response, where=func.name.value), tree)])
         edits.need_import("logging")
         sites.applied.append(f"{where}: empty-response guard added")
+
+    def _plan_failed_call(
+        self, tree: cst.Module, func: cst.FunctionDef, access: cst.BaseStatement, edits: Edits, sites: Sites
+    ) -> None:
+        """A call outside any try (older versions) gets the later versions' contract: warn, return ""."""
+        call = _llm_call_in(tree, func)
+        if call is None or any(contains(t.body, call) for t in find_all(func.body, cst.Try)):
+            return
+        target = top_statement(func, call)
+        if target is None or contains(target, access):
+            target = statement_of(func, call)
+        if target is None or contains(target, access):
+            sites.missing.append(f"{func.name.value}(): the LiteLLM call and the content read share one statement")
+            return
+        wrapper = parse_statement(CALL_GUARD.format(where=func.name.value), tree)
+        assert isinstance(wrapper, cst.Try) and isinstance(wrapper.body, cst.IndentedBlock)
+        wrapper = wrapper.with_changes(
+            body=wrapper.body.with_changes(body=[target.with_changes(leading_lines=())]),
+            leading_lines=target.leading_lines,
+        )
+        edits.replace_node(target, wrapper)
+        edits.need_import("logging")
+        sites.applied.append(f'{func.name.value}(): a failed call now returns "" with a warning')
 
     @staticmethod
     def _complete_existing_guard(
