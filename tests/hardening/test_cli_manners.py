@@ -1,0 +1,93 @@
+"""CLI manners: --version, -q/-v on apply/check/revert, no colour codes, click's shell completion."""
+
+from __future__ import annotations
+
+import os
+import pty
+import subprocess
+import sys
+
+import pytest
+
+from llmfix import __version__
+from support import REPO, copy_fixture, invoke
+
+LLMFIX = [sys.executable, "-c", "import sys; sys.argv[0] = 'llmfix'; from llmfix.cli import run; run()"]
+
+
+def test_version():
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == f"llmfix, version {__version__}"
+
+
+@pytest.mark.parametrize("command", ["apply", "check", "revert"])
+def test_quiet_and_verbose_exist(command):
+    help_text = invoke(command, "--help").stdout
+    assert "-q, --quiet" in help_text and "-v, --verbose" in help_text
+
+
+def test_quiet_prints_only_the_summary_and_verbose_lists_every_transform(tmp_path):
+    root = copy_fixture("upstream-autumn2025-defaults", tmp_path)
+    quiet = invoke("check", root, "-q")
+    assert quiet.exit_code == 1 and len(quiet.stdout.strip().splitlines()) == 1
+    normal = invoke("check", root)
+    verbose = invoke("check", root, "-v")
+    assert "not-applicable" in verbose.stdout and "not-applicable" not in normal.stdout
+    assert len(verbose.stdout.splitlines()) > len(normal.stdout.splitlines()) > 1
+
+    applied = invoke("apply", root, "-q")
+    assert applied.exit_code == 0 and applied.stdout.strip().splitlines() == [applied.stdout.strip()]
+    assert applied.stdout.startswith("patched 2 file(s)")
+
+    reverted_quiet = invoke("revert", root, "-q")
+    assert reverted_quiet.stdout.strip() == "reverted 2 file(s)"
+    again = invoke("revert", root, "-v")
+    assert "nothing recorded to revert" in again.stdout and again.stdout.strip().endswith("nothing to revert")
+
+
+def _on_a_terminal(args, env) -> str:
+    """Run with stdout and stderr on a pseudo-terminal; return what it printed."""
+    primary, secondary = pty.openpty()
+    try:
+        done = subprocess.run(args, stdout=secondary, stderr=secondary, stdin=subprocess.DEVNULL, env=env, timeout=120)
+    finally:
+        os.close(secondary)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(primary)
+    assert done.returncode in (0, 1)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.parametrize("no_color", [None, "1"])
+def test_the_file_commands_print_no_colour_codes_even_on_a_terminal(tmp_path, no_color):
+    root = copy_fixture("drtulu-canonical", tmp_path)
+    env = {**os.environ, "PYTHONPATH": str(REPO), "FORCE_COLOR": "1", "CLICOLOR_FORCE": "1"}
+    env.pop("NO_COLOR", None)
+    if no_color:
+        env["NO_COLOR"] = no_color
+    for args in (["check", str(root)], ["diff", str(root)], ["diff", "--stat", str(root)], ["apply", str(root)], ["revert", str(root)]):
+        output = _on_a_terminal([*LLMFIX, *args], env)
+        assert output.strip(), args
+        assert "\x1b[" not in output, args
+
+
+def test_shell_completion_is_clicks(tmp_path):
+    env = {**os.environ, "PYTHONPATH": str(REPO), "_LLMFIX_COMPLETE": "bash_source"}
+    script = subprocess.run(LLMFIX, env=env, capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0
+    assert "_llmfix_completion" in script.stdout and "complete -o nosort -F _llmfix_completion llmfix" in script.stdout
+    env.update({"_LLMFIX_COMPLETE": "bash_complete", "COMP_WORDS": "llmfix ap", "COMP_CWORD": "1"})
+    words = subprocess.run(LLMFIX, env=env, capture_output=True, text=True, timeout=60)
+    assert "plain,apply" in words.stdout.splitlines()
+    env.update({"COMP_WORDS": "llmfix diff --m", "COMP_CWORD": "2"})
+    options = subprocess.run(LLMFIX, env=env, capture_output=True, text=True, timeout=60)
+    assert "plain,--markdown" in options.stdout.splitlines()
