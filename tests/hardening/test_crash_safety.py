@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from llmfix import workflow
 from llmfix.planning import Options
 from llmfix.workflow import plan_paths
 from llmfix.writing import TEMP_SUFFIX
@@ -136,16 +137,22 @@ def _is_temp(path, *args) -> bool:
     return str(path).endswith(TEMP_SUFFIX)
 
 
+def _not_the_journal(src, dst=None, *args) -> bool:
+    return "pending.json" not in str(dst)
+
+
 @pytest.mark.parametrize(
     ("name", "nth", "error", "when"),
     [
         pytest.param("write", 1, errno.ENOSPC, None, id="disk-full-writing-the-first-file"),
         pytest.param("write", 2, errno.ENOSPC, None, id="disk-full-writing-the-second-file"),
         pytest.param("write", 3, errno.ENOSPC, None, id="disk-full-writing-the-state"),
+        pytest.param("write", 4, errno.ENOSPC, None, id="disk-full-writing-the-journal"),
         pytest.param("open", 2, errno.EACCES, _is_temp, id="permission-denied-creating-the-second-temp"),
         pytest.param("fsync", 2, errno.EIO, None, id="fsync-error-on-the-second-file"),
-        pytest.param("replace", 2, errno.EACCES, None, id="rename-fails-between-the-two-files"),
-        pytest.param("replace", 3, errno.EXDEV, None, id="rename-of-the-state-fails-after-both-files"),
+        pytest.param("replace", 1, errno.EACCES, _not_the_journal, id="rename-of-the-first-file-fails"),
+        pytest.param("replace", 2, errno.EACCES, _not_the_journal, id="rename-fails-between-the-two-files"),
+        pytest.param("replace", 3, errno.EXDEV, _not_the_journal, id="rename-of-the-state-fails-after-both-files"),
     ],
 )
 def test_a_failing_write_changes_nothing_and_a_rerun_finishes(checkout, monkeypatch, name, nth, error, when):
@@ -169,8 +176,8 @@ def test_a_failure_while_putting_a_file_back_still_leaves_each_file_whole(checko
     state = {"renames": 0, "armed": False}
 
     def replace(src, dst):
-        state["renames"] += 1
-        if state["renames"] == 2:
+        state["renames"] += _not_the_journal(src, dst)
+        if state["renames"] == 2 and _not_the_journal(src, dst):
             state["armed"] = True
             raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(src))
         return real_replace(src, dst)
@@ -186,9 +193,9 @@ def test_a_failure_while_putting_a_file_back_still_leaves_each_file_whole(checko
     monkeypatch.undo()
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "run the same command again to finish" in result.stderr
     assert_each_file_whole(root, originals, expected)
-    assert temp_files(root) == []
-    assert_rerun_finishes(root, originals, expected)
+    assert_rerun_finishes(root, originals, expected)  # the journal completes the group, no temp file left
 
 
 # --------------------------------------------------------------------------
@@ -255,3 +262,51 @@ def test_sigkill_at_every_write_fsync_and_rename_leaves_whole_files(tmp_path):
         assert_rerun_finishes(root, originals, expected)
     # the kills landed both before and after the renames (and between them)
     assert ("original", "original") in seen and ("patched", "patched") in seen
+
+
+# --------------------------------------------------------------------------
+# the journal: Ctrl-C between the renames, and a file edited before the re-run
+# --------------------------------------------------------------------------
+
+
+def _interrupt_second_rename(monkeypatch):
+    real = os.replace
+    calls = {"n": 0}
+
+    def replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == 3:  # 1: the journal, 2: the first file, 3: the second file
+            raise KeyboardInterrupt
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def test_ctrl_c_between_the_renames_is_finished_by_the_next_run(checkout, monkeypatch):
+    root, originals, expected = checkout
+    _interrupt_second_rename(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        workflow.apply([root], Options())
+    monkeypatch.undo()
+    states = assert_each_file_whole(root, originals, expected)
+    assert sorted(states.values()) == ["original", "patched"]  # the kill landed between the two files
+    assert (root / ".llmfix" / "pending.json").exists() and temp_files(root)
+    assert_rerun_finishes(root, originals, expected)
+    assert not (root / ".llmfix" / "pending.json").exists()
+
+
+def test_a_file_edited_after_the_kill_is_not_overwritten(checkout, monkeypatch):
+    root, originals, expected = checkout
+    _interrupt_second_rename(monkeypatch)
+    with pytest.raises(KeyboardInterrupt):
+        workflow.apply([root], Options())
+    monkeypatch.undo()
+    pending = [p for p in originals if p.read_bytes() == originals[p]]
+    assert len(pending) == 1
+    edited = pending[0].read_bytes() + b"\n# edited after the crash\n"
+    pending[0].write_bytes(edited)
+    from llmfix.workflow import finish_interrupted_writes
+
+    finish_interrupted_writes([root])
+    assert pending[0].read_bytes() == edited  # the user's text wins over the stale temp file
+    assert temp_files(root) == [] and not (root / ".llmfix" / "pending.json").exists()
