@@ -79,8 +79,7 @@ def test_tinyproxy_starts_and_stops() -> None:
         assert proxy.url == f"http://127.0.0.1:{proxy.port}"
         socket.create_connection(("127.0.0.1", proxy.port), timeout=1).close()
         assert "Accepting connections" in proxy.log_text()
-        start = time.monotonic()
-    assert time.monotonic() - start < 3
+
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", proxy.port), timeout=1)
     log = proxy.log_text()  # the log survives stop()
@@ -155,8 +154,8 @@ def test_litellm_dead_proxy_fails_fast_with_proxy_error_in_chain(
     monkeypatch.setenv("https_proxy", dead_proxy_url)
     monkeypatch.setenv("SSL_CERT_FILE", str(ca_bundle))
     start = time.monotonic()
-    exc = acomplete(tls_mock_llm, "m", timeout=10)
-    assert time.monotonic() - start < 2.0  # refused at once, far below the 10 s timeout
+    exc = acomplete(tls_mock_llm, "m", timeout=60)
+    assert time.monotonic() - start < 30  # refused at once: it did not wait for the 60 s timeout
     assert isinstance(exc, litellm.InternalServerError)
     assert not isinstance(exc, litellm.APIConnectionError)
     assert "Connection error." in str(exc)

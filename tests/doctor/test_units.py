@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -129,12 +128,10 @@ def test_command_import_does_not_import_litellm():
     assert "litellm" not in out.stderr
 
 
-def test_offline_run_is_fast_and_quiet():
+def test_offline_run_is_quiet():
     env = {"OPENAI_API_BASE": "https://blackholed.invalid/v1", "OPENAI_API_KEY": "sk-or-v1-abcdefabcdef",
            "https_proxy": "http://10.255.255.1:3128", "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
-    start = time.monotonic()
     report = run_doctor(env=env, offline=True)
-    assert time.monotonic() - start < 2.0
     assert not any(f.check == "live-probe" for f in report.findings)
 
 
