@@ -64,3 +64,35 @@ def test_variants_patch_correctly_or_not_at_all(name, kind):
             raise
 
     run()
+
+
+@pytest.mark.parametrize("name", sorted(CATALOG))
+def test_variant_checkouts_through_the_cli(name, tmp_path_factory):
+    """A few whole checkouts (both files drifted) through apply, check, a second apply and revert."""
+    from hypothesis import settings
+
+    from support import invoke
+
+    sources = {kind: base(name, kind)[0] for kind in ("run_utils", "rubric_utils")}
+    profile = active_profile()
+
+    @settings(profile, max_examples=max(2, profile.max_examples // 10))
+    @given(variants(sources["run_utils"]), variants(sources["rubric_utils"]))
+    def run(run_utils, rubric_utils):
+        root = tmp_path_factory.mktemp(name)
+        texts = {}
+        for kind, (text, _) in (("run_utils", run_utils), ("rubric_utils", rubric_utils)):
+            path = root / CATALOG[name]["files"][kind]
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(text.encode("utf-8"))
+            texts[path] = text.encode("utf-8")
+        first = invoke("apply", root)
+        assert first.exit_code == 0, first.stderr
+        after = {p: p.read_bytes() for p in texts}
+        assert invoke("check", root).exit_code == 0
+        second = invoke("apply", root)
+        assert second.exit_code == 0 and {p: p.read_bytes() for p in texts} == after
+        assert invoke("revert", root).exit_code == 0
+        assert {p: p.read_bytes() for p in texts} == texts
+
+    run()
