@@ -6,6 +6,7 @@ import os
 import pty
 import subprocess
 import sys
+import threading
 
 import pytest
 
@@ -49,19 +50,25 @@ def test_quiet_prints_only_the_summary_and_verbose_lists_every_transform(tmp_pat
 def _on_a_terminal(args, env) -> str:
     """Run with stdout and stderr on a pseudo-terminal; return what it printed."""
     primary, secondary = pty.openpty()
+    chunks: list[bytes] = []
+
+    def drain() -> None:  # read while the child writes, so a full pty buffer never blocks it
+        while True:
+            try:
+                chunk = os.read(primary, 65536)
+            except OSError:
+                return
+            if not chunk:
+                return
+            chunks.append(chunk)
+
+    reader = threading.Thread(target=drain, daemon=True)
+    reader.start()
     try:
         done = subprocess.run(args, stdout=secondary, stderr=secondary, stdin=subprocess.DEVNULL, env=env, timeout=120)
     finally:
         os.close(secondary)
-    chunks = []
-    while True:
-        try:
-            chunk = os.read(primary, 65536)
-        except OSError:
-            break
-        if not chunk:
-            break
-        chunks.append(chunk)
+    reader.join(timeout=30)
     os.close(primary)
     assert done.returncode in (0, 1)
     return b"".join(chunks).decode("utf-8", "replace")
