@@ -119,6 +119,7 @@ def finish_interrupted(journal: Path, paths: Sequence[Path] = ()) -> list[Path]:
     """
     finished: list[Path] = []
     handled: set[Path] = set()
+    _temp_path(journal).unlink(missing_ok=True)  # killed while writing the journal: nothing was renamed
     if journal.exists():
         try:
             entries = json.loads(journal.read_text(encoding="utf-8"))["writes"]
