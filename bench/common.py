@@ -34,6 +34,7 @@ class Profile:
     batch_files: int  # generated target files (1c)
     reps_1c: int  # runs of llmfix apply and of the floor (1c)
     reps_1c_libcst: int  # runs of the five-command libcst.tool sequence (1c)
+    libcst_files: int  # 1c: the libcst.tool comparison runs on the first N files of the batch
     reps_mem: int  # runs per memory measurement (3)
     outage_calls: int  # concurrent calls whose attempt schedule is recorded (2a)
     outage_real_defaults: bool  # 2a: patched measured at real defaults (else extrapolated)
@@ -42,8 +43,8 @@ class Profile:
     precheck_timeout: float  # 2c: LITELLM_PRECHECK_TIMEOUT for the patched runs
 
 
-QUICK = Profile("quick", 3, 3, 5000, 20, 1, 1, 1, 3, False, 60, (1.0,), 2.0)
-FULL = Profile("full", 9, 7, 5000, 500, 3, 1, 3, 4, True, 500, (1.0, 2.0), 30.0)
+QUICK = Profile("quick", 3, 3, 5000, 20, 1, 1, 20, 1, 3, False, 60, (1.0,), 2.0)
+FULL = Profile("full", 9, 7, 5000, 500, 3, 1, 100, 3, 4, True, 500, (1.0, 2.0), 30.0)
 
 
 def median(values: Sequence[float]) -> float:
@@ -78,8 +79,6 @@ def cpu_model() -> str:
 
 def machine() -> dict:
     """What the figures were measured on."""
-    import libcst  # noqa: F401 - version below
-
     versions = {}
     for name in ("libcst", "litellm", "openai", "httpx", "aiohttp", "click"):
         try:

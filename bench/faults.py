@@ -274,7 +274,7 @@ def rows_2b(s: dict) -> list[Row]:
         rows.append(
             Row(
                 "2b",
-                f"same, latency per generation p50 / p95",
+                "same, latency per generation p50 / p95",
                 f"{fmt_s(u['p50'])} / {fmt_s(u['p95'])}",
                 f"{fmt_s(p['p50'])} / {fmt_s(p['p95'])}",
                 f"{p['p95'] / u['p95']:.2f}x (p95)",

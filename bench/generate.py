@@ -44,6 +44,9 @@ def run_litellm_proxy_cli(args):
 '''
 
 
+FILES_PER_FOLDER = 12  # about what real Python trees have (CPython's Lib/: ~10)
+
+
 def big_checkout(root: Path, total_files: int, seed: int = 6) -> dict:
     """A monorepo-like tree of ``total_files`` .py files with an open-instruct checkout
     buried at ``vendor/research/rl-stack/third_party/rl/open-instruct``.
@@ -69,12 +72,15 @@ def big_checkout(root: Path, total_files: int, seed: int = 6) -> dict:
     decoys = 40
     outside = total_files - written - inside - decoys
     subpackages = ["data", "models", "rl", "eval", "search_rewards/scorers", "utils", "launch", "tools"]
+    per_folder = FILES_PER_FOLDER
     for i in range(inside):
-        folder = package / subpackages[i % len(subpackages)] / f"part{i // 100:02d}"
+        index = i // per_folder
+        folder = package / subpackages[index % len(subpackages)] / f"part{index // len(subpackages):02d}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"module_{i:04d}.py").write_text(rng.choice(fillers), encoding="utf-8")
     for i in range(outside):
-        folder = root / f"services/svc{i % 25:02d}/pkg{(i // 25) % 8}/sub{i // 200:02d}"
+        index = i // per_folder
+        folder = root / f"services/svc{index // 8:02d}/pkg{index % 8}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"mod_{i:04d}.py").write_text(rng.choice(fillers), encoding="utf-8")
     for i in range(decoys):
@@ -83,7 +89,8 @@ def big_checkout(root: Path, total_files: int, seed: int = 6) -> dict:
         name = "run_utils.py" if i % 2 == 0 else "rubric_utils.py"
         (folder / name).write_text(DECOY_RUN_UTILS, encoding="utf-8")
     count = sum(1 for _ in root.rglob("*.py"))
-    return {"root": root, "checkout": checkout, "py_files": count, "targets": [base / r for r in source_files.values()]}
+    folders = sum(1 for p in root.rglob("*") if p.is_dir()) + 1
+    return {"root": root, "checkout": checkout, "py_files": count, "folders": folders, "targets": [base / r for r in source_files.values()]}
 
 
 # ----------------------------------------------------------------------------- 1c
