@@ -114,14 +114,23 @@ def _litellm_connection_report(model_name, failures):
 
 
 async def _diagnose_litellm_connection(model_name):
-    """None when the model or one of its fallbacks answers, else the report."""
-    failures = []
-    for target in [model_name, *{fallbacks}]:
-        detail = await _litellm_connection_error(target)
-        if detail is None:
-            return None
-        name = target.get("model") if isinstance(target, dict) else target
-        failures.append((name, detail))
+    """None when the model or one of its fallbacks answers, else the report.
+
+    All are checked at once, so a blackholed endpoint costs one timeout, not one per model.
+    """
+    targets = [model_name, *{fallbacks}]
+    checks = [asyncio.ensure_future(_litellm_connection_error(target)) for target in targets]
+    try:
+        for finished in asyncio.as_completed(checks):
+            if await finished is None:
+                return None
+    finally:
+        for check in checks:
+            check.cancel()
+    failures = [
+        (target.get("model") if isinstance(target, dict) else target, check.result())
+        for target, check in zip(targets, checks)
+    ]
     return _litellm_connection_report(model_name, failures)
 
 

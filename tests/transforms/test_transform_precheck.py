@@ -188,3 +188,38 @@ def test_existing_import_is_reused_after_a_merge(check_transform):
         """,
         APPLIED,
     )
+
+
+def test_model_and_fallbacks_are_checked_at_once(monkeypatch):
+    """A blackholed endpoint costs one timeout, not one per model: the checks overlap."""
+    from codemods.fallbacks import FallbacksTransform
+
+    source = RUN_UTILS.replace("    return await litellm", '    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", [])\n    return await litellm')
+    patched, _ = run_transform(FallbacksTransform, source)
+    patched, _ = run_transform(PrecheckTransform, patched)
+    started, sequential = [], []
+
+    class OverlapOnly:
+        """Every check waits until both have started; checked one after the other, they never would."""
+
+        @staticmethod
+        async def acompletion(**kwargs):
+            started.append(kwargs["model"])
+            for _ in range(200):
+                if len(started) >= 2:
+                    break
+                await asyncio.sleep(0.01)
+            else:
+                sequential.append(kwargs["model"])
+                raise TimeoutError("the other check never started")
+            if kwargs["model"] == "primary":
+                raise ConnectionError("blackholed")
+
+    monkeypatch.setitem(sys.modules, "litellm", OverlapOnly)
+    monkeypatch.setenv("LITELLM_FALLBACK_MODELS", "backup")
+    monkeypatch.delenv("LITELLM_PRECHECK", raising=False)
+    namespace: dict = {"__name__": "patched_run_utils"}
+    exec(compile(patched, "patched", "exec"), namespace)
+    asyncio.run(namespace["ensure_litellm_connection"]("primary"))  # the fallback answers: no raise
+    assert sorted(started) == ["backup", "primary"]
+    assert sequential == []
