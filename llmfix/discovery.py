@@ -66,17 +66,29 @@ def _targets_in_package(package: Path, root: Path) -> list[Target]:
 
 
 def _walk_for_packages(top: Path) -> list[Path]:
-    """Directories named open_instruct below ``top``, skipping vendored trees."""
+    """Directories named open_instruct below ``top``, skipping vendored trees.
+
+    Only directory entries are looked at (``scandir`` knows the type without a
+    stat), and the walk does not go into an ``open_instruct`` it found.
+    """
     packages = []
-    for dirpath, dirnames, _ in os.walk(top):
-        if os.path.isfile(os.path.join(dirpath, "pyvenv.cfg")):
-            dirnames[:] = []
+    stack = [str(top)]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as scan:
+                entries = list(scan)
+        except OSError:
             continue
-        dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS and not d.startswith(".venv"))
-        if os.path.basename(dirpath) == PACKAGE_DIR:
-            packages.append(Path(dirpath))
-            dirnames[:] = []
-    return packages
+        if any(e.name == "pyvenv.cfg" for e in entries):  # a virtualenv
+            continue
+        subdirs = [e for e in entries if e.is_dir(follow_symlinks=False)]
+        for entry in sorted(subdirs, key=lambda e: e.name, reverse=True):
+            if entry.name == PACKAGE_DIR:
+                packages.append(Path(entry.path))
+            elif entry.name not in PRUNED_DIRS and not entry.name.startswith(".venv"):
+                stack.append(entry.path)
+    return sorted(packages)
 
 
 def _drifted_targets(package: Path, root: Path) -> list[Target]:

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from support import ALL_FIXTURES, CATALOG, PATCHABLE, PATCHES, copy_fixture, invoke, snapshot, target_files
+from support import ALL_FIXTURES, CATALOG, FIXTURES, PATCHABLE, PATCHES, copy_fixture, invoke, snapshot, target_files
 
 TRANSFORMS = ("retries", "fallbacks", "timeout", "guards", "precheck")
 
@@ -159,3 +159,26 @@ def test_list_names_every_transform():
 
 def test_catalog_covers_every_layout():
     assert {entry["layout"] for entry in CATALOG.values()} >= {"drtulu", "upstream-mid2025", "upstream-autumn2025", "upstream-main"}
+
+
+def test_discovery_finds_a_checkout_buried_in_a_large_tree(tmp_path):
+    import shutil
+
+    from llmfix.discovery import discover
+
+    for index in range(40):
+        folder = tmp_path / f"pkg{index % 4}" / f"sub{index}"
+        folder.mkdir(parents=True)
+        (folder / "run_utils.py").write_text("import litellm  # a namesake outside open_instruct\n")
+    venv = tmp_path / ".venv-x" / "lib" / "open_instruct" / "rubrics"
+    venv.mkdir(parents=True)
+    (venv / "run_utils.py").write_text("import litellm\n")
+    (tmp_path / "env").mkdir()
+    (tmp_path / "env" / "pyvenv.cfg").write_text("home = /usr\n")
+    shutil.copytree(FIXTURES / "upstream-main-split" / "open_instruct", tmp_path / "env" / "open_instruct")
+    shutil.copytree(FIXTURES / "drtulu-canonical", tmp_path / "vendor" / "a" / "b" / "dr-tulu")
+    found = sorted(t.relpath for t in discover([tmp_path]))
+    assert found == [
+        "vendor/a/b/dr-tulu/rl/open-instruct/open_instruct/search_rewards/utils/rubric_utils.py",
+        "vendor/a/b/dr-tulu/rl/open-instruct/open_instruct/search_rewards/utils/run_utils.py",
+    ]
