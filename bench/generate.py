@@ -108,10 +108,6 @@ RENAMES = {
     "e": ["err", "exc"],
 }
 DEFAULT_LINE = re.compile(r'^[ \t]*(\w+)\["\w+"\] = \1\.get\("\w+", .*\)[ \t]*(#.*)?$')
-# llmfix bug (reported): a comment line right above a helper's ``litellm = _get_litellm()``
-# is copied, unindented, into the precheck code, and apply stops with a syntax error.
-# Until that is fixed, the batch does not put comments there.
-AVOID_COMMENT_BEFORE = re.compile(r"^[ \t]*litellm = _get_litellm\(\)")
 COMMENTS = [
     "keep in sync with the judge settings",
     "TODO(infra): revisit once the proxy is gone",
@@ -182,7 +178,6 @@ def _add_comments(text: str, rng: random.Random, count: int) -> tuple[str, int]:
     nl = _newline(text)
     starts, ends = _logical_line_starts(text.replace("\r\n", "\n"))
     lines = text.splitlines(keepends=True)
-    starts = {ln for ln in starts if not AVOID_COMMENT_BEFORE.match(lines[ln - 1])}
     chosen_before = set(rng.sample(sorted(starts), min(count, len(starts))))
     single = sorted(ln for ln in ends if ln in starts and "#" not in lines[ln - 1])
     chosen_after = set(rng.sample(single, min(count // 2, len(single))))

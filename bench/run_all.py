@@ -103,6 +103,15 @@ def profiles(results: dict, rows: list[Row], scratch: Scratch) -> list[str]:
                 + "."
             )
             out.append("")
+        if "error" not in stages and "error" not in imports:
+            transforms = sum(v for k, v in stages["seconds"].items() if k.startswith("transform:"))
+            extra = sum(v for _, v in imports["extra_top"])
+            out.append(
+                f"In short: of the +{fmt_s(r['apply']['cpu'] - r['floor']['cpu'])}, the five transforms on the two files take about "
+                f"{fmt_s(transforms)} (half of it walking trees in codemods/_tree.py), imports the floor does not need about {fmt_s(extra)} "
+                "(click, llmfix, codemods and more of libcst); the compile check and the writes a few ms."
+            )
+            out.append("")
         out += _stage_lines(stages) + [""]
     if "1b" in missed:
         r = results["1b"]
@@ -130,21 +139,38 @@ def profiles(results: dict, rows: list[Row], scratch: Scratch) -> list[str]:
             "",
         ]
         out += _stage_lines(stages) + [""]
+        if "error" not in stages:
+            sec = stages["seconds"]
+            per = {k: v / stages["files"] * 1000 for k, v in sec.items()}
+            transforms = sum(v for k, v in per.items() if k.startswith("transform:"))
+            base = per.get("parse", 0) + per.get("render", 0)
+            budget = base / 0.7 - base - per.get("compile check", 0)
+            out.append(
+                f"In short: parse + render cost {base:.0f} ms per file, the transforms {transforms:.0f} ms ({transforms / base:.1f}x the floor's work). "
+                f"For 0.7x the floor, the five transforms together would have to fit in about {max(budget, 0):.0f} ms per file. "
+                "Most of their time is repeated whole-tree walks: each transform re-finds the helpers and litellm calls and "
+                "rebuilds parent maps for its edits (`codemods/_tree.py` holds about half of all self time)."
+            )
+            out.append("")
     if "2c" in missed:
         r = results["2"]["2c"]
+        limit = r["precheck_timeout"]
         out += ["### 2c: time to a clear failure", ""]
         for key in ("blackhole-patched", "blackhole-patched-nofb", "deadproxy-patched"):
             p = r[key]
-            attempts = ", ".join(f"{t:.2f} s" for t in (p.get("attempts") or []))
+            times = p.get("attempts") or []
+            attempts = ", ".join(f"{t:.2f} s" for t in times)
             where = f"check requests reached the mock at {attempts}" if attempts else "no request reached the mock (the proxy refused)"
+            if len(times) >= 2:
+                spread = times[-1] - times[0]
+                where += " (one after another: each waits out the timeout)" if spread > limit / 2 else " (at once)"
             out.append(f"- {key}: {p['outcome']} after {fmt_s(p['seconds'] or float('nan'))}; {where}.")
         out += [
             "",
-            "The precheck (`_diagnose_litellm_connection`) checks the model and then each fallback one after another, each "
-            "with the full LITELLM_PRECHECK_TIMEOUT, so with the default fallback (`gpt-4.1-mini`) a blackholed endpoint "
-            "costs 2 x LITELLM_PRECHECK_TIMEOUT before LiteLLMConnectionError. The gap between the call and the first "
-            "request reaching the mock is client set-up in a fresh process (building the SDK client for the check's "
-            "timeout/retry settings), which grows with the machine's load.",
+            "The patched generator raises once every model it checks (the model, then each fallback from "
+            "LITELLM_FALLBACK_MODELS or the baked-in default) has failed; on a blackholed endpoint each check waits "
+            "LITELLM_PRECHECK_TIMEOUT. Checks made one after another add up; checks made at once cost one timeout. "
+            "The time before the first request reaches the mock is client set-up in a fresh process, which grows with the load.",
             "",
         ]
     return out
@@ -295,7 +321,11 @@ def details(results: dict) -> list[str]:
         out.append("")
     if "3" in results:
         r = results["3"]
-        out.append(f"3: fixture peak over {r['fixture']['runs']} runs ({r['fixture']['source']}); batch peak over {r['batch']['runs']} runs ({r['batch']['source']}).")
+        out.append(
+            f"3: fixture peak over {r['fixture']['runs']} runs ({r['fixture']['source']}); batch peak over {r['batch']['runs']} runs ({r['batch']['source']}). "
+            f"On the batch, apply grows by about {(r['batch']['apply'] - r['fixture']['apply']) / max(r['batch']['files'] - 2, 1) * 1024:.0f} KiB per file: "
+            "it plans every file before writing any (all-or-nothing writes) and keeps each file's trees (one per transform step) until then."
+        )
         out.append("")
     return out
 

@@ -106,14 +106,14 @@ def bench_1a(profile: Profile, scratch: Scratch) -> dict:
 def rows_1a(r: dict) -> list[Row]:
     floor = r["floor"]
     rows = [
-        Row("1a", f"`llmfix --help` wall (median of {r['help']['n']})", "-", fmt_s(r["help"]["wall"]), "-", "-", "-"),
+        Row("1a", "`llmfix --help`, wall", "-", fmt_s(r["help"]["wall"]), "-", "-", "-"),
         Row("1a", "`llmfix check` vs floor, wall", fmt_s(floor["wall"]), fmt_s(r["check"]["wall"]), f"{r['ratio_check_floor']:.2f}x", "-", "-"),
     ]
     ratio = r["ratio_apply_floor"]
     rows.append(
         Row(
             "1a",
-            f"`llmfix apply` vs floor, wall (CPU: {r['ratio_apply_floor_cpu']:.2f}x)",
+            f"`llmfix apply` vs floor, wall (CPU ratio {r['ratio_apply_floor_cpu']:.2f}x)",
             fmt_s(floor["wall"]),
             fmt_s(r["apply"]["wall"]),
             f"{ratio:.2f}x",
@@ -201,7 +201,7 @@ def rows_1b(r: dict) -> list[Row]:
     return [
         Row(
             "1b",
-            f"`llmfix apply` on a {r['py_files']:,}-file tree vs on the fixture (1a), wall (CPU: {r['ratio_cpu']:.2f}x; discovery alone {fmt_s(r['discover_seconds'])})",
+            f"`llmfix apply` on a {r['py_files']:,}-file tree vs on the fixture, wall (CPU ratio {r['ratio_cpu']:.2f}x)",
             fmt_s(r["fixture"]["wall"]),
             fmt_s(r["big"]["wall"]),
             f"{ratio:.2f}x",
@@ -296,7 +296,7 @@ def rows_1c(r: dict) -> list[Row]:
     return [
         Row(
             "1c",
-            f"{r['files']} files in one `llmfix apply`: files/s vs the parse+render floor (CPU: {r['vs_floor_cpu']:.2f}x)",
+            f"{r['files']} files in one `llmfix apply`: files/s vs floor (CPU ratio {r['vs_floor_cpu']:.2f}x)",
             f"{f['files_per_s']:.1f}/s",
             f"{a['files_per_s']:.1f}/s",
             f"{r['vs_floor']:.2f}x",
@@ -305,7 +305,7 @@ def rows_1c(r: dict) -> list[Row]:
         ),
         Row(
             "1c",
-            f"{r['subset_files']} of those files: files/s vs the 5 codemods via `python -m libcst.tool codemod`, one after another (CPU: {r['vs_libcst_cpu']:.2f}x)",
+            f"{r['subset_files']} of them: files/s vs the 5 codemods run by `libcst.tool codemod` (CPU ratio {r['vs_libcst_cpu']:.2f}x)",
             f"{l['files_per_s']:.1f}/s",
             f"{r['apply_subset']['files_per_s']:.1f}/s",
             f"{r['vs_libcst']:.2f}x",
