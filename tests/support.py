@@ -46,3 +46,12 @@ def snapshot(root: Path) -> dict[str, bytes]:
 
 def target_files(name: str, root: Path) -> list[Path]:
     return [root / rel for rel in CATALOG[name]["files"].values()]
+
+
+def exception_chain(exc: BaseException | None) -> list[BaseException]:
+    """``exc`` and everything reachable through ``__cause__``/``__context__``."""
+    chain: list[BaseException] = []
+    while exc is not None and all(exc is not seen for seen in chain):
+        chain.append(exc)
+        exc = exc.__cause__ or exc.__context__
+    return chain

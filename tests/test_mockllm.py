@@ -22,17 +22,9 @@ import openai
 import pytest
 
 from llmfix.mockllm import MockLLM
+from support import exception_chain
 
 MESSAGES = [{"role": "user", "content": "ping"}]
-
-
-def exception_chain(exc: BaseException | None) -> list[BaseException]:
-    """``exc`` and everything reachable through ``__cause__``/``__context__``."""
-    chain: list[BaseException] = []
-    while exc is not None and all(exc is not seen for seen in chain):
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return chain
 
 
 def acomplete(server: MockLLM, key: str, *, num_retries: int = 0, timeout: float = 5.0, **kwargs: Any) -> Any:

@@ -30,18 +30,10 @@ import pytest
 
 from llmfix import proxy as proxy_module
 from llmfix.mockllm import MockLLM
+from support import exception_chain
 from llmfix.proxy import ProxyUnavailable, Tinyproxy, closed_port, tinyproxy_path
 
 MESSAGES = [{"role": "user", "content": "ping"}]
-
-
-def exception_chain(exc: BaseException | None) -> list[BaseException]:
-    """``exc`` and everything reachable through ``__cause__``/``__context__``."""
-    chain: list[BaseException] = []
-    while exc is not None and all(exc is not seen for seen in chain):
-        chain.append(exc)
-        exc = exc.__cause__ or exc.__context__
-    return chain
 
 
 async def _acompletion(server: MockLLM, key: str, **kwargs: Any) -> Any:
