@@ -97,6 +97,8 @@ def bench_1a(profile: Profile, scratch: Scratch) -> dict:
             runs[kind].append(one(kind, i))
     result = {kind: stats(r) for kind, r in runs.items()}
     result["command"] = "llmfix (console script)" if len(llmfix) == 1 else "python -m llmfix"
+    pairs = sorted(a.wall / f.wall for a, f in zip(runs["apply"], runs["floor"]))
+    result["pair_ratios"] = {"min": pairs[0], "median": median(pairs), "max": pairs[-1]}
     result["ratio_apply_floor"] = result["apply"]["wall"] / result["floor"]["wall"]
     result["ratio_apply_floor_cpu"] = result["apply"]["cpu"] / result["floor"]["cpu"]
     result["ratio_check_floor"] = result["check"]["wall"] / result["floor"]["wall"]
