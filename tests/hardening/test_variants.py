@@ -15,7 +15,8 @@ from __future__ import annotations
 from functools import lru_cache
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given, note
+from hypothesis import strategies as st
 
 from hypothesis_profiles import active_profile
 from support import CATALOG, FIXTURES
@@ -49,21 +50,15 @@ def test_the_fixture_itself_satisfies_the_properties(name, kind):
 
 
 @pytest.mark.parametrize(("name", "kind"), FILES)
-def test_variants_patch_correctly_or_not_at_all(name, kind):
+@active_profile()
+@given(data=st.data())
+def test_variants_patch_correctly_or_not_at_all(name, kind, data):
     source, expected = base(name, kind)
     path, root = _paths(name, kind)
-
-    @active_profile()
-    @given(variants(source))
-    def run(variant):
-        text, mutations = variant
-        try:
-            check(path, root, text, expected, CATALOG[name]["generator"])
-        except BaseException as error:
-            error.add_note(f"mutations: {', '.join(mutations) or 'none'}")
-            raise
-
-    run()
+    text, mutations = data.draw(variants(source), label="variant")
+    note(f"mutations: {', '.join(mutations) or 'none'}")
+    event(f"mutations: {len(mutations)}")
+    check(path, root, text, expected, CATALOG[name]["generator"])
 
 
 @pytest.mark.parametrize("name", sorted(CATALOG))
