@@ -74,8 +74,8 @@ def test_tinyproxy_starts_and_stops() -> None:
 
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", proxy.port), timeout=1)
-    log = proxy.log_text()  # the log survives stop()
-    assert "Shutting down" in log
+    # the log survives stop() (tinyproxy may be killed before it logs its own shutdown)
+    assert "Accepting connections" in proxy.log_text()
 
 
 def test_missing_binary_raises_install_hint(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
