@@ -11,12 +11,12 @@ and so on, built on first access), so a transform also runs on its own::
 
 from __future__ import annotations
 
-from codemods._base import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, Outcome, PlannedTransform
-from codemods.fallbacks import FallbacksTransform
-from codemods.guards import GuardsTransform
-from codemods.precheck import PrecheckTransform
-from codemods.retries import RetriesTransform
-from codemods.timeout import TimeoutTransform
+from llmfix.codemods._base import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, Outcome, PlannedTransform
+from llmfix.codemods.fallbacks import FallbacksTransform
+from llmfix.codemods.guards import GuardsTransform
+from llmfix.codemods.precheck import PrecheckTransform
+from llmfix.codemods.retries import RetriesTransform
+from llmfix.codemods.timeout import TimeoutTransform
 
 TRANSFORMS: tuple[type[PlannedTransform], ...] = (
     RetriesTransform,

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from codemods._tree import contains, find_all, per_module, walk
+from llmfix.codemods._tree import contains, find_all, per_module, walk
 
 COMPLETION_ATTRS = ("completion", "acompletion")
 JSON_PARSER = "extract_json_from_response"

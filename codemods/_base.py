@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import libcst as cst
 
-from codemods._tree import rebuild
+from llmfix.codemods._tree import rebuild
 
 APPLIED = "applied"
 ALREADY_PRESENT = "already-present"

@@ -15,7 +15,7 @@ from typing import Any
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
-from codemods._base import ANCHOR_MISSING, PlannedTransform
+from llmfix.codemods._base import ANCHOR_MISSING, PlannedTransform
 
 _COMMANDS: dict[type, type] = {}
 

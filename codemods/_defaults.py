@@ -12,8 +12,8 @@ from typing import ClassVar
 
 import libcst as cst
 
-from codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, module_functions, overriding_assignments, reads_env
-from codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_expression, parse_statement
+from llmfix.codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, module_functions, overriding_assignments, reads_env
+from llmfix.codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_expression, parse_statement
 
 
 class Unpatchable(Exception):

@@ -32,10 +32,10 @@ from collections.abc import Sequence
 
 import libcst as cst
 
-from codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, module_functions
-from codemods._base import Edits, import_position, parse_statements
-from codemods._defaults import KeyDefaultTransform, Unpatchable
-from codemods._tree import find_all
+from llmfix.codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, module_functions
+from llmfix.codemods._base import Edits, import_position, parse_statements
+from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
+from llmfix.codemods._tree import find_all
 
 DEFAULT_FALLBACKS = ("openai/gpt-4o-mini",)
 HELPER_NAME = "_fallback_models_from_env"
@@ -144,7 +144,7 @@ def helper_default_models(tree: cst.Module) -> cst.BaseExpression | None:
 def __getattr__(name: str):
     """Build the libcst command class on first access (it imports libcst.codemod)."""
     if name == "FallbacksCommand":
-        from codemods._command import command_for
+        from llmfix.codemods._command import command_for
 
         return command_for(
             FallbacksTransform, {"fallbacks": {"action": "append", "help": "baked-in fallback model (repeatable)"}}

@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods._analysis import (
+from llmfix.codemods._analysis import (
     GeneratorSite,
     block_of,
     find_litellm_calls,
@@ -58,8 +58,8 @@ from codemods._analysis import (
     iter_statements,
     single_small,
 )
-from codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
-from codemods._tree import contains, find_all
+from llmfix.codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
+from llmfix.codemods._tree import contains, find_all
 
 HELPER_GUARD = """\
 if not {r}.choices or {r}.choices[0].message is None or {r}.choices[0].message.content is None:
@@ -248,7 +248,7 @@ class GuardsTransform(PlannedTransform):
 def __getattr__(name: str):
     """Build the libcst command class on first access (it imports libcst.codemod)."""
     if name == "GuardsCommand":
-        from codemods._command import command_for
+        from llmfix.codemods._command import command_for
 
         return command_for(GuardsTransform)
     raise AttributeError(name)

@@ -32,17 +32,17 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods._analysis import (
+from llmfix.codemods._analysis import (
     GeneratorSite,
     callee_name,
     find_generators,
     find_litellm_calls,
     module_functions,
 )
-from codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
-from codemods._tree import find_all
-from codemods.fallbacks import HELPER_NAME as FALLBACKS_HELPER
-from codemods.fallbacks import helper_default_models
+from llmfix.codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
+from llmfix.codemods._tree import find_all
+from llmfix.codemods.fallbacks import HELPER_NAME as FALLBACKS_HELPER
+from llmfix.codemods.fallbacks import helper_default_models
 
 ENSURE = "ensure_litellm_connection"
 
@@ -255,7 +255,7 @@ class PrecheckTransform(PlannedTransform):
 def __getattr__(name: str):
     """Build the libcst command class on first access (it imports libcst.codemod)."""
     if name == "PrecheckCommand":
-        from codemods._command import command_for
+        from llmfix.codemods._command import command_for
 
         return command_for(PrecheckTransform)
     raise AttributeError(name)

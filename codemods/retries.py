@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods._analysis import DefaultLine, DefaultsGroup, number_literal
-from codemods._defaults import KeyDefaultTransform, Unpatchable
+from llmfix.codemods._analysis import DefaultLine, DefaultsGroup, number_literal
+from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
 
 DEFAULT_RETRIES = 10
 
@@ -52,7 +52,7 @@ class RetriesTransform(KeyDefaultTransform):
 def __getattr__(name: str):
     """Build the libcst command class on first access (it imports libcst.codemod)."""
     if name == "RetriesCommand":
-        from codemods._command import command_for
+        from llmfix.codemods._command import command_for
 
         return command_for(RetriesTransform, {"retries": {"type": int, "help": "baked-in retry default (10)"}})
     raise AttributeError(name)

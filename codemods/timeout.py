@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, env_default_literal, format_number, number_literal
-from codemods._base import Edits
-from codemods._defaults import KeyDefaultTransform, Unpatchable
+from llmfix.codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, env_default_literal, format_number, number_literal
+from llmfix.codemods._base import Edits
+from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
 
 DEFAULT_TIMEOUT = 600.0
 
@@ -72,7 +72,7 @@ class TimeoutTransform(KeyDefaultTransform):
 def __getattr__(name: str):
     """Build the libcst command class on first access (it imports libcst.codemod)."""
     if name == "TimeoutCommand":
-        from codemods._command import command_for
+        from llmfix.codemods._command import command_for
 
         return command_for(TimeoutTransform, {"timeout": {"type": float, "help": "baked-in timeout default (s)"}})
     raise AttributeError(name)

@@ -166,7 +166,7 @@ def revert_command(paths, quiet, verbose) -> int:
 @click.command("list")
 def list_command() -> None:
     """List the transforms, one line each."""
-    from codemods import TRANSFORMS
+    from llmfix.codemods import TRANSFORMS
 
     for transform in TRANSFORMS:
         click.echo(f"{transform.NAME:<10} {transform.SUMMARY}")

@@ -14,7 +14,7 @@ import inspect
 import re
 from collections.abc import Sequence
 
-from codemods import ALREADY_PRESENT, TRANSFORMS
+from llmfix.codemods import ALREADY_PRESENT, TRANSFORMS
 from llmfix.diffing import LineCount, count_lines, unified_diff
 from llmfix.planning import FilePlan
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from codemods import ANCHOR_MISSING, APPLIED, TRANSFORMS, Outcome, PlannedTransform
+from llmfix.codemods import ANCHOR_MISSING, APPLIED, TRANSFORMS, Outcome, PlannedTransform
 from llmfix.discovery import Target
 from llmfix.errors import BadInput
 

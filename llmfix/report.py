@@ -6,7 +6,7 @@ import json
 from collections import Counter
 from collections.abc import Sequence
 
-from codemods import ALREADY_PRESENT, APPLIED
+from llmfix.codemods import ALREADY_PRESENT, APPLIED
 from llmfix.planning import FilePlan
 
 STATUS_WORDS = {

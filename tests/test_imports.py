@@ -26,6 +26,6 @@ def test_file_commands_do_not_import_litellm(tmp_path, command):
 
 
 def test_help_imports_no_transform_machinery():
-    probe = "import sys\nfrom llmfix.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\nprint('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('libcst', 'litellm', 'codemods')))\n"
+    probe = "import sys\nfrom llmfix.cli import main\ntry:\n    main(['--help'])\nexcept SystemExit:\n    pass\nprint('LOADED', sorted(m for m in sys.modules if m.split('.')[0] in ('libcst', 'litellm') or m.startswith('llmfix.codemods')))\n"
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert "LOADED []" in result.stdout, result.stdout + result.stderr

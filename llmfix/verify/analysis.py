@@ -55,7 +55,7 @@ def analyse(path: Path) -> Checkout:
     """Discover the target files under ``path`` and name what verify will call."""
     import libcst
 
-    from codemods._analysis import content_helpers, find_generators
+    from llmfix.codemods._analysis import content_helpers, find_generators
     from llmfix.discovery import discover
 
     checkout = Checkout(path)

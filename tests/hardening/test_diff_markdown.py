@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from codemods import TRANSFORMS
+from llmfix.codemods import TRANSFORMS
 from llmfix.diffing import per_transform_counts
 from llmfix.markdown import fence_for, what, why
 from llmfix.planning import Options

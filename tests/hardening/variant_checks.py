@@ -13,7 +13,7 @@ import symtable
 from dataclasses import dataclass
 from pathlib import Path
 
-from codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
 from llmfix.discovery import Target
 from llmfix.planning import FilePlan, Options, plan_source
 

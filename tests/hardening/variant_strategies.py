@@ -35,11 +35,11 @@ import libcst as cst
 from hypothesis import note, reject
 from hypothesis import strategies as st
 
-from codemods._analysis import default_line, single_small
-from codemods._base import import_position, parse_statements
-from codemods._tree import find_all, iter_children, rebuild, walk
-from codemods.fallbacks import HELPER_SOURCE
-from codemods.precheck import PRECHECK_SOURCE
+from llmfix.codemods._analysis import default_line, single_small
+from llmfix.codemods._base import import_position, parse_statements
+from llmfix.codemods._tree import find_all, iter_children, rebuild, walk
+from llmfix.codemods.fallbacks import HELPER_SOURCE
+from llmfix.codemods.precheck import PRECHECK_SOURCE
 
 # Names the transforms add to a module; a rename must never produce one.
 RESERVED = set(re.findall(r"[A-Za-z_]\w*", PRECHECK_SOURCE + HELPER_SOURCE)) | {

@@ -6,7 +6,7 @@ import textwrap
 
 import pytest
 
-from codemods import ANCHOR_MISSING
+from llmfix.codemods import ANCHOR_MISSING
 from harness import run_transform
 
 

@@ -5,8 +5,8 @@ import json
 import libcst as cst
 import pytest
 
-from codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED
-from codemods.fallbacks import HELPER_SOURCE, FallbacksTransform
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED
+from llmfix.codemods.fallbacks import HELPER_SOURCE, FallbacksTransform
 
 from harness import run_transform
 

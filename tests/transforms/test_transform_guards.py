@@ -1,7 +1,7 @@
 """guards: before/after pairs for helpers and the rubric generator."""
 
-from codemods import ALREADY_PRESENT, APPLIED, NOT_APPLICABLE
-from codemods.guards import GuardsTransform
+from llmfix.codemods import ALREADY_PRESENT, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.guards import GuardsTransform
 
 HELPER_WARNING = 'logging.getLogger(__name__).warning("{name}: LiteLLM returned no message content; returning an empty string")'
 

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from codemods import ALREADY_PRESENT, APPLIED, NOT_APPLICABLE
-from codemods.precheck import PrecheckTransform
+from llmfix.codemods import ALREADY_PRESENT, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.precheck import PrecheckTransform
 
 from harness import run_transform
 
@@ -192,7 +192,7 @@ def test_existing_import_is_reused_after_a_merge(check_transform):
 
 def test_model_and_fallbacks_are_checked_at_once(monkeypatch):
     """A blackholed endpoint costs one timeout, not one per model: the checks overlap."""
-    from codemods.fallbacks import FallbacksTransform
+    from llmfix.codemods.fallbacks import FallbacksTransform
 
     source = RUN_UTILS.replace("    return await litellm", '    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", [])\n    return await litellm')
     patched, _ = run_transform(FallbacksTransform, source)

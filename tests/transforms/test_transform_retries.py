@@ -1,7 +1,7 @@
 """retries: before/after pairs."""
 
-from codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
-from codemods.retries import RetriesTransform
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.retries import RetriesTransform
 
 ENV_10 = 'int(os.environ.get("LITELLM_NUM_RETRIES", "10"))'
 

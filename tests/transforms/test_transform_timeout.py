@@ -1,7 +1,7 @@
 """timeout: before/after pairs."""
 
-from codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED
-from codemods.timeout import TimeoutTransform
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED
+from llmfix.codemods.timeout import TimeoutTransform
 
 
 def test_sync_helper_gets_the_files_existing_literal(check_transform):
