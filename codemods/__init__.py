@@ -11,7 +11,14 @@ and so on, built on first access), so a transform also runs on its own::
 
 from __future__ import annotations
 
-from llmfix.codemods._base import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, Outcome, PlannedTransform
+from llmfix.codemods._base import (
+    ALREADY_PRESENT,
+    ANCHOR_MISSING,
+    APPLIED,
+    NOT_APPLICABLE,
+    Outcome,
+    PlannedTransform,
+)
 from llmfix.codemods.fallbacks import FallbacksTransform
 from llmfix.codemods.guards import GuardsTransform
 from llmfix.codemods.precheck import PrecheckTransform

@@ -15,8 +15,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import libcst as cst
-
-from llmfix.codemods._tree import rebuild
+from llmfix.codemods.analysis.tree import rebuild
 
 APPLIED = "applied"
 ALREADY_PRESENT = "already-present"

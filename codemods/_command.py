@@ -14,7 +14,6 @@ from typing import Any
 
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
-
 from llmfix.codemods._base import ANCHOR_MISSING, PlannedTransform
 
 _COMMANDS: dict[type, type] = {}

@@ -1,7 +1,7 @@
 """Shared machinery for the three transforms that rewrite one LiteLLM default.
 
 ``retries``, ``fallbacks`` and ``timeout`` all do the same thing to a different
-key: in every :class:`~codemods._analysis.DefaultsGroup`, the key's default
+key: in every :class:`~llmfix.codemods.analysis.defaults.DefaultsGroup`, the key's default
 line gets an env-driven default (or is inserted when missing), unless the line
 already reads the transform's environment variable.
 """
@@ -11,9 +11,21 @@ from __future__ import annotations
 from typing import ClassVar
 
 import libcst as cst
-
-from llmfix.codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, module_functions, overriding_assignments, reads_env
-from llmfix.codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_expression, parse_statement
+from llmfix.codemods._base import (
+    Edits,
+    Outcome,
+    PlannedTransform,
+    Sites,
+    parse_expression,
+    parse_statement,
+)
+from llmfix.codemods.analysis.defaults import (
+    DefaultLine,
+    DefaultsGroup,
+    defaults_groups,
+    overriding_assignments,
+)
+from llmfix.codemods.analysis.nodes import module_functions, reads_env
 
 
 class Unpatchable(Exception):

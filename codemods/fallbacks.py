@@ -31,11 +31,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import libcst as cst
-
-from llmfix.codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, module_functions
 from llmfix.codemods._base import Edits, import_position, parse_statements
 from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
-from llmfix.codemods._tree import find_all
+from llmfix.codemods.analysis.defaults import (
+    DefaultLine,
+    DefaultsGroup,
+    defaults_groups,
+)
+from llmfix.codemods.analysis.nodes import module_functions
+from llmfix.codemods.analysis.tree import find_all
 
 DEFAULT_FALLBACKS = ("openai/gpt-4o-mini",)
 HELPER_NAME = "_fallback_models_from_env"

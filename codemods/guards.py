@@ -43,23 +43,27 @@ warning and returns ``""``; an existing try is left as it is.
 from __future__ import annotations
 
 import libcst as cst
-
-from llmfix.codemods._analysis import (
-    GeneratorSite,
+from llmfix.codemods._base import (
+    Edits,
+    Outcome,
+    PlannedTransform,
+    Sites,
+    parse_statement,
+    parse_statements,
+)
+from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
+from llmfix.codemods.analysis.helpers import find_litellm_calls, helper_functions
+from llmfix.codemods.analysis.nodes import (
     block_of,
-    find_litellm_calls,
-    statement_of,
-    top_statement,
     is_attribute,
     is_choices_index,
     is_name,
-    find_generators,
-    helper_functions,
     iter_statements,
     single_small,
+    statement_of,
+    top_statement,
 )
-from llmfix.codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
-from llmfix.codemods._tree import contains, find_all
+from llmfix.codemods.analysis.tree import contains, find_all
 
 HELPER_GUARD = """\
 if not {r}.choices or {r}.choices[0].message is None or {r}.choices[0].message.content is None:

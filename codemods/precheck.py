@@ -31,16 +31,18 @@ and ``ensure_litellm_connection`` is imported from where the helper comes from.
 from __future__ import annotations
 
 import libcst as cst
-
-from llmfix.codemods._analysis import (
-    GeneratorSite,
-    callee_name,
-    find_generators,
-    find_litellm_calls,
-    module_functions,
+from llmfix.codemods._base import (
+    Edits,
+    Outcome,
+    PlannedTransform,
+    Sites,
+    parse_statement,
+    parse_statements,
 )
-from llmfix.codemods._base import Edits, Outcome, PlannedTransform, Sites, parse_statement, parse_statements
-from llmfix.codemods._tree import find_all
+from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
+from llmfix.codemods.analysis.helpers import find_litellm_calls
+from llmfix.codemods.analysis.nodes import callee_name, module_functions
+from llmfix.codemods.analysis.tree import find_all
 from llmfix.codemods.fallbacks import HELPER_NAME as FALLBACKS_HELPER
 from llmfix.codemods.fallbacks import helper_default_models
 

@@ -21,9 +21,9 @@ before the call when it has none.
 from __future__ import annotations
 
 import libcst as cst
-
-from llmfix.codemods._analysis import DefaultLine, DefaultsGroup, number_literal
 from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
+from llmfix.codemods.analysis.defaults import DefaultLine, DefaultsGroup
+from llmfix.codemods.analysis.nodes import number_literal
 
 DEFAULT_RETRIES = 10
 

@@ -23,10 +23,18 @@ versions), else 600 s, or ``--timeout``.
 from __future__ import annotations
 
 import libcst as cst
-
-from llmfix.codemods._analysis import DefaultLine, DefaultsGroup, defaults_groups, env_default_literal, format_number, number_literal
 from llmfix.codemods._base import Edits
 from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
+from llmfix.codemods.analysis.defaults import (
+    DefaultLine,
+    DefaultsGroup,
+    defaults_groups,
+)
+from llmfix.codemods.analysis.nodes import (
+    env_default_literal,
+    format_number,
+    number_literal,
+)
 
 DEFAULT_TIMEOUT = 600.0
 

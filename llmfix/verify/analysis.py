@@ -3,7 +3,7 @@
 Runs in the parent, with libcst (the child only imports and calls by name). Names differ
 between open-instruct versions, so they come from structure: ``content_helpers`` (the
 helpers that return the response text; in the split shape the wrapper, not the raw call)
-and ``find_generators`` (the rubric generator), both from ``codemods._analysis``.
+and ``find_generators`` (the rubric generator), both from ``llmfix.codemods.analysis``.
 """
 
 from __future__ import annotations
@@ -55,7 +55,8 @@ def analyse(path: Path) -> Checkout:
     """Discover the target files under ``path`` and name what verify will call."""
     import libcst
 
-    from llmfix.codemods._analysis import content_helpers, find_generators
+    from llmfix.codemods.analysis.generator import find_generators
+    from llmfix.codemods.analysis.helpers import content_helpers
     from llmfix.discovery import discover
 
     checkout = Checkout(path)

@@ -34,10 +34,9 @@ from collections.abc import Callable
 import libcst as cst
 from hypothesis import note, reject
 from hypothesis import strategies as st
-
-from llmfix.codemods._analysis import default_line, single_small
 from llmfix.codemods._base import import_position, parse_statements
-from llmfix.codemods._tree import find_all, iter_children, rebuild, walk
+from llmfix.codemods.analysis.defaults import default_line
+from llmfix.codemods.analysis.tree import find_all, iter_children, rebuild, walk
 from llmfix.codemods.fallbacks import HELPER_SOURCE
 from llmfix.codemods.precheck import PRECHECK_SOURCE
 

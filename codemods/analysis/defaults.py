@@ -1,0 +1,193 @@
+"""Default lines: ``d["key"] = d.get("key", default)`` / ``d.setdefault("key", default)``.
+
+A :class:`DefaultsGroup` is where the options that reach one LiteLLM call get their
+defaults: the helper itself, a defaults function it calls (``_apply_async_chat_defaults``),
+or the callers that hand it their ``**kwargs``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import libcst as cst
+from llmfix.codemods.analysis.helpers import LiteLLMCall, find_litellm_calls
+from llmfix.codemods.analysis.nodes import (
+    is_method_call,
+    is_name,
+    iter_statements,
+    module_functions,
+    single_small,
+    string_value,
+    top_statement,
+)
+from llmfix.codemods.analysis.tree import find_all, per_module
+
+
+@dataclass
+class DefaultLine:
+    statement: cst.SimpleStatementLine
+    dict_name: str
+    key: str
+    default: cst.BaseExpression
+
+
+def default_line(stmt: cst.BaseStatement) -> DefaultLine | None:
+    """Recognise a default-setting line, in either of its two spellings."""
+    small = single_small(stmt)
+    if isinstance(small, cst.Assign) and len(small.targets) == 1:
+        target, value = small.targets[0].target, small.value
+        if (
+            isinstance(target, cst.Subscript)
+            and isinstance(target.value, cst.Name)
+            and len(target.slice) == 1
+            and isinstance(target.slice[0].slice, cst.Index)
+            and isinstance(value, cst.Call)
+            and is_method_call(value, target.value.value, "get")
+            and len(value.args) == 2
+        ):
+            key = string_value(target.slice[0].slice.value)
+            if key is not None and string_value(value.args[0].value) == key:
+                return DefaultLine(stmt, target.value.value, key, value.args[1].value)  # type: ignore[arg-type]
+    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+        call = small.value
+        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and is_method_call(call, call.func.value.value, "setdefault") and len(call.args) == 2:
+            key = string_value(call.args[0].value)
+            if key is not None:
+                return DefaultLine(stmt, call.func.value.value, key, call.args[1].value)  # type: ignore[attr-defined,arg-type]
+    return None
+
+
+def overriding_assignments(func: cst.FunctionDef, dict_name: str, key: str) -> list[cst.SimpleStatementLine]:
+    """Lines that set ``dict_name[key]`` unconditionally (not a default)."""
+    found = []
+    for stmt in iter_statements(func.body):
+        small = single_small(stmt)
+        if default_line(stmt) is None and isinstance(small, cst.Assign):
+            for t in small.targets:
+                if (
+                    isinstance(t.target, cst.Subscript)
+                    and is_name(t.target.value, dict_name)
+                    and isinstance(t.target.slice[0].slice, cst.Index)
+                    and string_value(t.target.slice[0].slice.value) == key
+                ):
+                    found.append(stmt)
+    return found  # type: ignore[return-value]
+
+
+@dataclass
+class DefaultsGroup:
+    """The default lines of one dict in one function: where LiteLLM's options are set.
+
+    ``anchor`` is where a missing key's line goes: after the last default line,
+    or (with no default lines at all) before the statement holding the call.
+    """
+
+    function: cst.FunctionDef
+    dict_name: str
+    lines: list[DefaultLine]
+    anchor: cst.BaseStatement
+    insert_after: bool
+    calls: list[LiteLLMCall] = field(default_factory=list)
+
+    def line_for(self, key: str) -> DefaultLine | None:
+        matches = [line for line in self.lines if line.key == key]
+        return matches[-1] if matches else None
+
+    @property
+    def model(self) -> cst.BaseExpression | None:
+        """The primary model's expression, when the call sits in this function."""
+        for call in self.calls:
+            if call.function is self.function and call.model is not None:
+                return call.model
+        return None
+
+    def describe(self) -> str:
+        return f"{self.function.name.value}()"
+
+
+def _default_lines(func: cst.FunctionDef, dict_name: str | None) -> list[DefaultLine]:
+    lines = [d for d in map(default_line, iter_statements(func.body)) if d is not None]
+    if dict_name is not None:
+        return [d for d in lines if d.dict_name == dict_name]
+    by_dict: dict[str, list[DefaultLine]] = {}
+    for line in lines:
+        by_dict.setdefault(line.dict_name, []).append(line)
+    return max(by_dict.values(), key=len) if by_dict else []
+
+
+def _assigned_from_module_call(
+    func: cst.FunctionDef, name: str, functions: dict[str, cst.FunctionDef]
+) -> cst.FunctionDef | None:
+    """The module function ``f`` in ``name = f(...)`` inside ``func``."""
+    for stmt in iter_statements(func.body):
+        small = single_small(stmt)
+        if (
+            isinstance(small, cst.Assign)
+            and any(is_name(t.target, name) for t in small.targets)
+            and isinstance(small.value, cst.Call)
+            and isinstance(small.value.func, cst.Name)
+            and small.value.func.value in functions
+        ):
+            return functions[small.value.func.value]
+    return None
+
+
+def _star_kwargs_name(func: cst.FunctionDef) -> str | None:
+    star = func.params.star_kwarg
+    return star.name.value if star is not None else None
+
+
+def _callers_with_splat(
+    helper: cst.FunctionDef, functions: dict[str, cst.FunctionDef]
+) -> Iterator[tuple[cst.FunctionDef, cst.Call, str]]:
+    for func in functions.values():
+        if func is helper:
+            continue
+        for call in find_all(func.body, cst.Call, lambda c: is_name(c.func, helper.name.value)):
+            for arg in call.args:
+                if arg.star == "**" and isinstance(arg.value, cst.Name):
+                    yield func, call, arg.value.value  # type: ignore[misc]
+
+
+def _groups_for(
+    func: cst.FunctionDef,
+    dict_name: str,
+    call_node: cst.Call,
+    functions: dict[str, cst.FunctionDef],
+    depth: int = 0,
+) -> list[tuple[cst.FunctionDef, str, list[DefaultLine], cst.BaseStatement, bool]]:
+    """Where the defaults of the dict that reaches ``call_node`` are set."""
+    found = []
+    own = _default_lines(func, dict_name)
+    if own:
+        found.append((func, dict_name, own, own[-1].statement, True))
+    source = _assigned_from_module_call(func, dict_name, functions)
+    if source is not None:
+        lines = _default_lines(source, None)
+        if lines:
+            found.append((source, lines[0].dict_name, lines, lines[-1].statement, True))
+    if not found and depth < 2 and dict_name == _star_kwargs_name(func):
+        for caller, call, splat in _callers_with_splat(func, functions):
+            found.extend(_groups_for(caller, splat, call, functions, depth + 1))
+    if not found and depth == 0:
+        anchor = top_statement(func, call_node)
+        if anchor is not None:
+            found.append((func, dict_name, [], anchor, False))
+    return found
+
+
+@per_module
+def defaults_groups(module: cst.Module) -> list[DefaultsGroup]:
+    """One group per (function, dict) that sets defaults for a LiteLLM call."""
+    functions = module_functions(module)
+    groups: dict[tuple[int, str], DefaultsGroup] = {}
+    for llm_call in find_litellm_calls(module):
+        for func, dict_name, lines, anchor, after in _groups_for(
+            llm_call.function, llm_call.splat, llm_call.call, functions
+        ):
+            key = (id(func), dict_name)
+            if key not in groups:
+                groups[key] = DefaultsGroup(func, dict_name, lines, anchor, after)
+            groups[key].calls.append(llm_call)
+    return list(groups.values())

@@ -1,0 +1,135 @@
+"""LiteLLM call helpers: functions that call ``litellm.completion``/``acompletion`` with a ``**kwargs`` splat.
+
+Anchored on structure, never on names: the call may go through a lazily bound litellm
+(``litellm = _get_litellm()``), and a function that calls such a helper and reads the
+content (the split shape's ``run_litellm_async``) is a helper too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+from llmfix.codemods.analysis.nodes import (
+    all_functions,
+    callee_name,
+    dotted_name,
+    is_choices_index,
+    is_name,
+    iter_statements,
+    keyword_arg,
+    number_literal,
+    single_small,
+)
+from llmfix.codemods.analysis.tree import per_module, walk
+
+COMPLETION_ATTRS = ("completion", "acompletion")
+
+
+@dataclass
+class LiteLLMCall:
+    """One ``litellm.(a)completion(..., **d)`` call inside a helper."""
+
+    function: cst.FunctionDef
+    call: cst.Call
+    splat: str
+    model: cst.BaseExpression | None
+    explicit_keys: frozenset[str]
+    litellm_binding: cst.SimpleStatementLine | None  # e.g. ``litellm = _get_litellm()``
+
+    @property
+    def is_async(self) -> bool:
+        return self.function.asynchronous is not None
+
+
+@per_module
+def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, list[cst.CSTNode]]]:
+    """Each function with every node of its body (one walk per module, shared)."""
+    return [(func, list(walk(func.body))) for func in all_functions(module)]
+
+
+def _nodes_of(module: cst.Module, func: cst.FunctionDef) -> list[cst.CSTNode]:
+    return next(nodes for f, nodes in function_nodes(module) if f is func)
+
+
+def _functions_importing_litellm(module: cst.Module) -> set[str]:
+    importing = set()
+    for func, nodes in function_nodes(module):
+        for node in nodes:
+            if isinstance(node, cst.Import) and any(dotted_name(a.name) == "litellm" for a in node.names):
+                importing.add(func.name.value)
+    return importing
+
+
+def _litellm_binding(
+    func: cst.FunctionDef, base: str, lazy_loaders: set[str]
+) -> cst.SimpleStatementLine | None:
+    """The ``base = loader()`` line of a lazily imported litellm, if ``func`` has one."""
+    for stmt in iter_statements(func.body):
+        small = single_small(stmt)
+        if (
+            isinstance(small, cst.Assign)
+            and len(small.targets) == 1
+            and is_name(small.targets[0].target, base)
+            and isinstance(small.value, cst.Call)
+            and callee_name(small.value) in lazy_loaders
+        ):
+            return stmt  # type: ignore[return-value]
+    return None
+
+
+def _is_completion_call(call: cst.Call) -> bool:
+    return isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and call.func.attr.value in COMPLETION_ATTRS
+
+
+def is_probe(call: cst.Call) -> bool:
+    """A one-token completion is a connection check (like precheck's), not a helper."""
+    return number_literal(keyword_arg(call, "max_tokens")) == 1
+
+
+@per_module
+def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
+    """Every LiteLLM completion call that takes a ``**kwargs`` splat."""
+    lazy_loaders = _functions_importing_litellm(module)
+    calls: list[LiteLLMCall] = []
+    for func, nodes in function_nodes(module):
+        for call in (n for n in nodes if isinstance(n, cst.Call) and _is_completion_call(n)):
+            assert isinstance(call.func, cst.Attribute)
+            base = call.func.value.value  # type: ignore[attr-defined]
+            binding = _litellm_binding(func, base, lazy_loaders)
+            if base != "litellm" and binding is None:
+                continue
+            splats = [a.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)]
+            if not splats or is_probe(call):
+                continue
+            calls.append(
+                LiteLLMCall(
+                    function=func,
+                    call=call,
+                    splat=splats[0].value,  # type: ignore[attr-defined]
+                    model=keyword_arg(call, "model"),
+                    explicit_keys=frozenset(a.keyword.value for a in call.args if a.keyword is not None),
+                    litellm_binding=binding,
+                )
+            )
+    return calls
+
+
+@per_module
+def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
+    """Helpers that call LiteLLM, and the functions that call those helpers, in source order.
+
+    In the split shape ``run_litellm_async`` awaits ``run_litellm_async_raw``
+    (the one calling LiteLLM) and reads the content: both are listed.
+    """
+    helpers = {id(c.function): c.function for c in find_litellm_calls(module)}
+    names = {f.name.value for f in helpers.values()}
+    for func, nodes in function_nodes(module):
+        if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names for n in nodes):
+            helpers.setdefault(id(func), func)
+    return [f for f in all_functions(module) if id(f) in helpers]
+
+
+def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
+    """The helpers that return the response text (they read ``response.choices[...]``)."""
+    return [f for f in helper_functions(module) if any(is_choices_index(n) for n in _nodes_of(module, f))]

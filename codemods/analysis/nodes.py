@@ -1,0 +1,203 @@
+"""Small, generic questions about libcst nodes: names, literals, statements and blocks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+from llmfix.codemods.analysis.tree import contains, find_all, per_module, walk
+
+
+def string_value(node: cst.CSTNode | None) -> str | None:
+    """The value of a plain string literal, else None."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def dotted_name(node: cst.CSTNode | None) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted_name(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def is_name(node: cst.CSTNode | None, name: str) -> bool:
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def is_attribute(node: cst.CSTNode | None, attr: str) -> bool:
+    """``<anything>.attr``."""
+    return isinstance(node, cst.Attribute) and node.attr.value == attr
+
+
+def is_method_call(call: cst.CSTNode, owner: str, method: str) -> bool:
+    """``owner.method(...)``."""
+    return isinstance(call, cst.Call) and is_attribute(call.func, method) and is_name(call.func.value, owner)  # type: ignore[attr-defined]
+
+
+def is_choices_index(node: cst.CSTNode) -> bool:
+    """``r.choices[...]`` for a plain name ``r``."""
+    return (
+        isinstance(node, cst.Subscript)
+        and is_attribute(node.value, "choices")
+        and isinstance(node.value.value, cst.Name)  # type: ignore[attr-defined]
+    )
+
+
+def callee_name(call: cst.Call) -> str | None:
+    """The last name of what a call calls: ``f`` for ``f()`` and ``m.f()``."""
+    if isinstance(call.func, cst.Name):
+        return call.func.value
+    if isinstance(call.func, cst.Attribute):
+        return call.func.attr.value
+    return None
+
+
+def keyword_arg(call: cst.Call, *names: str) -> cst.BaseExpression | None:
+    """The value of the first keyword argument named in ``names``."""
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value in names:
+            return arg.value
+    return None
+
+
+def first_positional(call: cst.Call) -> cst.BaseExpression | None:
+    for arg in call.args:
+        if arg.keyword is None and not arg.star:
+            return arg.value
+    return None
+
+
+def mentions_string(node: cst.CSTNode, text: str) -> bool:
+    """True when a string literal inside ``node`` equals ``text``."""
+    return any(isinstance(n, cst.SimpleString) and string_value(n) == text for n in walk(node))
+
+
+@per_module
+def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
+    """Top-level functions by name (the last definition wins, as at run time)."""
+    return {
+        stmt.name.value: stmt for stmt in module.body if isinstance(stmt, cst.FunctionDef)
+    }
+
+
+@per_module
+def all_functions(module: cst.Module) -> list[cst.FunctionDef]:
+    """Module-level functions and methods of module-level classes, in source order."""
+    found: list[cst.FunctionDef] = []
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            found.append(stmt)
+        elif isinstance(stmt, cst.ClassDef):
+            found.extend(s for s in stmt.body.body if isinstance(s, cst.FunctionDef))
+    return found
+
+
+def reads_env(node: cst.CSTNode, variable: str, functions: dict[str, cst.FunctionDef]) -> bool:
+    """True when ``node`` reads env ``variable``, directly or through a module function it calls."""
+    if mentions_string(node, variable):
+        return True
+    for call in find_all(node, cst.Call, lambda c: isinstance(c.func, cst.Name)):
+        helper = functions.get(call.func.value)  # type: ignore[attr-defined]
+        if helper is not None and mentions_string(helper, variable):
+            return True
+    return False
+
+
+def number_literal(node: cst.CSTNode | None) -> float | None:
+    """The value of an int/float literal (or a numeric string literal), else None."""
+    if isinstance(node, cst.Integer):
+        return float(int(node.value.replace("_", ""), 0))
+    if isinstance(node, cst.Float):
+        return float(node.value.replace("_", ""))
+    text = string_value(node)
+    if text is not None:
+        try:
+            return float(text)
+        except ValueError:
+            return None
+    return None
+
+
+def env_default_literal(node: cst.CSTNode, variable: str) -> float | None:
+    """The numeric default in ``os.environ.get(variable, "N")`` inside ``node``."""
+    for call in find_all(node, cst.Call):
+        args = [a.value for a in call.args]
+        if len(args) == 2 and string_value(args[0]) == variable:
+            return number_literal(args[1])
+    return None
+
+
+def format_number(value: float) -> str:
+    return str(int(value)) if value == int(value) else repr(value)
+
+
+def iter_statements(block: cst.CSTNode) -> Iterator[cst.BaseStatement]:
+    """Every statement inside ``block`` (depth first), compound ones included."""
+    body = getattr(block, "body", None)
+    if isinstance(body, cst.BaseSuite):
+        body = body.body
+    if not isinstance(body, (list, tuple)):
+        return
+    for stmt in body:
+        if not isinstance(stmt, cst.BaseStatement):
+            continue
+        yield stmt
+        if isinstance(stmt, cst.BaseCompoundStatement):
+            yield from iter_statements(stmt)
+            for extra in _compound_branches(stmt):
+                yield from iter_statements(extra)
+
+
+def _compound_branches(stmt: cst.BaseCompoundStatement) -> list[cst.CSTNode]:
+    """The else/except/finally parts of a compound statement."""
+    parts: list[cst.CSTNode] = []
+    if isinstance(stmt, (cst.Try, cst.TryStar)):
+        parts.extend(stmt.handlers)
+        parts.extend(p for p in (stmt.orelse, stmt.finalbody) if p is not None)
+    elif isinstance(stmt, cst.If):
+        orelse = stmt.orelse
+        if orelse is not None:
+            parts.append(orelse)
+    elif isinstance(stmt, (cst.For, cst.While)) and stmt.orelse is not None:
+        parts.append(stmt.orelse)
+    return parts
+
+
+def top_statement(func: cst.FunctionDef, target: cst.CSTNode) -> cst.BaseStatement | None:
+    """The statement directly in ``func``'s body that holds ``target``."""
+    for stmt in func.body.body:
+        if contains(stmt, target):
+            return stmt
+    return None
+
+
+def block_of(root: cst.CSTNode, stmt: cst.BaseStatement) -> cst.CSTNode | None:
+    """The node (IndentedBlock or Module) whose body lists ``stmt`` directly."""
+    body = getattr(root, "body", None)
+    if isinstance(body, (list, tuple)) and any(s is stmt for s in body):
+        return root
+    for child in root.children:
+        found = block_of(child, stmt)
+        if found is not None:
+            return found
+    return None
+
+
+def statement_of(func: cst.FunctionDef, target: cst.CSTNode) -> cst.SimpleStatementLine | None:
+    """The simple statement line inside ``func`` that holds ``target``."""
+    for stmt in iter_statements(func.body):
+        if isinstance(stmt, cst.SimpleStatementLine) and contains(stmt, target):
+            return stmt
+    return None
+
+
+def single_small(stmt: cst.BaseStatement) -> cst.BaseSmallStatement | None:
+    if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
+        return stmt.body[0]
+    return None
