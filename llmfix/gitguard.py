@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llmfix.errors import BadInput, LlmfixError
-from llmfix.planning import FilePlan, Options, plan_source
+from llmfix.planning import FilePlan, Options, plan_text
 
 GIT = "git"
 GIT_TIMEOUT = 10.0
@@ -101,7 +101,7 @@ def _is_llmfix_own(plan: FilePlan, options: Options) -> bool:
     if head == plan.original:
         return True
     try:
-        from_head = plan_source(plan.target, head, [options.instantiate(t) for t in options.selected()])
+        from_head = plan_text(plan.target, head, options)
     except BadInput:
         from_head = None
     if from_head is not None and from_head.patched == plan.patched:

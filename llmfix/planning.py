@@ -132,8 +132,10 @@ def _check_compiles(target: Target, text: str) -> None:
         raise BadInput(f"{target.path}: patched text does not compile ({error.msg}); nothing written") from None
 
 
+def plan_text(target: Target, source: str, options: Options) -> FilePlan:
+    """What the selected transforms make of ``source`` (the text of ``target``, or another version of it)."""
+    return plan_source(target, source, [options.instantiate(s) for s in options.selected()])
+
+
 def plan_targets(targets: Sequence[Target], options: Options) -> list[FilePlan]:
-    selected = options.selected()
-    return [
-        plan_source(t, read_source(t), [options.instantiate(s) for s in selected]) for t in targets
-    ]
+    return [plan_text(t, read_source(t), options) for t in targets]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
 from llmfix.discovery import Target
-from llmfix.planning import FilePlan, Options, plan_source
+from llmfix.planning import FilePlan, Options, plan_text
 
 DONE = (APPLIED, ALREADY_PRESENT)
 ENV_VARS = {"num_retries": "LITELLM_NUM_RETRIES", "fallbacks": "LITELLM_FALLBACK_MODELS", "timeout": "LITELLM_DEFAULT_TIMEOUT"}
@@ -26,7 +26,7 @@ MODULE_DUNDERS = {"__name__", "__file__", "__doc__", "__spec__", "__loader__", "
 
 def plan(path: Path, root: Path, source: str) -> FilePlan:
     options = Options()
-    return plan_source(Target(path, root), source, [options.instantiate(t) for t in options.selected()])
+    return plan_text(Target(path, root), source, options)
 
 
 # --------------------------------------------------------------------------
