@@ -14,6 +14,7 @@ from llmfix.codemods.analysis.nodes import (
     iter_statements,
     keyword_arg,
     single_small,
+    swallowing_try,
     top_statement,
 )
 from llmfix.codemods.analysis.tree import find_all, per_module
@@ -34,6 +35,11 @@ class GeneratorSite:
     @property
     def model(self) -> cst.BaseExpression | None:
         return keyword_arg(self.helper_call, "model_name", "model") or first_positional(self.helper_call)
+
+    @property
+    def contract(self) -> str:
+        """``swallows`` when a failed awaited call ends in the generator's own handler, else ``raises``."""
+        return "swallows" if swallowing_try(self.function, self.await_line) is not None else "raises"
 
     @property
     def enclosing_try(self) -> cst.Try | None:

@@ -20,6 +20,7 @@ from llmfix.codemods.analysis.nodes import (
     keyword_arg,
     number_literal,
     single_small,
+    swallowing_try,
 )
 from llmfix.codemods.analysis.tree import per_module, walk
 
@@ -133,3 +134,24 @@ def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
 def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
     """The helpers that return the response text (they read ``response.choices[...]``)."""
     return [f for f in helper_functions(module) if any(is_choices_index(n) for n in _nodes_of(module, f))]
+
+
+RAISES = "raises"
+SWALLOWS = "swallows"
+
+
+def llm_call_of(module: cst.Module, func: cst.FunctionDef) -> cst.Call | None:
+    """The LiteLLM call in a helper, or (in a wrapper such as the split shape's) its call to a helper."""
+    calls = find_litellm_calls(module)
+    own = [c.call for c in calls if c.function is func]
+    if own:
+        return own[0]
+    names = {c.function.name.value for c in calls}
+    wrapped = [n for n in _nodes_of(module, func) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names]
+    return wrapped[0] if wrapped else None
+
+
+def error_contract(module: cst.Module, func: cst.FunctionDef) -> str:
+    """``swallows`` when a failed LiteLLM call ends in one of ``func``'s own handlers, else ``raises``."""
+    call = llm_call_of(module, func)
+    return SWALLOWS if call is not None and swallowing_try(func, call) is not None else RAISES

@@ -201,3 +201,30 @@ def single_small(stmt: cst.BaseStatement) -> cst.BaseSmallStatement | None:
     if isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1:
         return stmt.body[0]
     return None
+
+
+BROAD_EXCEPTIONS = ("Exception", "BaseException")
+
+
+def is_broad_handler(handler: cst.ExceptHandler) -> bool:
+    """``except:``, ``except Exception`` / ``BaseException`` (alone or in a tuple)."""
+    kind = handler.type
+    if kind is None:
+        return True
+    names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
+    return any(dotted_name(n) in BROAD_EXCEPTIONS or dotted_name(n) == "builtins.Exception" for n in names)
+
+
+def swallowing_try(func: cst.FunctionDef, target: cst.CSTNode) -> cst.Try | None:
+    """The ``try`` in ``func`` whose body holds ``target`` and whose broad handler does not re-raise.
+
+    That is where an exception raised by ``target`` ends: the function's contract is to
+    swallow it (and usually return a fallback value) instead of letting it propagate.
+    """
+    for stmt in iter_statements(func.body):
+        if not isinstance(stmt, cst.Try) or not contains(stmt.body, target):
+            continue
+        for handler in stmt.handlers:
+            if is_broad_handler(handler) and not find_all(handler.body, cst.Raise):
+                return stmt
+    return None
