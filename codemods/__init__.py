@@ -1,46 +1,31 @@
-"""llmfix's transforms, one per module, in the order llmfix runs them.
+"""llmfix's transforms: one per module, each declared once (see :mod:`.transform`).
 
-llmfix runs the ``*Transform`` classes directly on one parse per file. Each
-module also offers a libcst ``VisitorBasedCodemodCommand`` (``RetriesCommand``
-and so on, built on first access), so a transform also runs on its own::
+llmfix plans every selected transform on one parse of each file and applies their
+edits together. Each transform also runs alone as a libcst codemod, its command class
+derived from the same declaration::
 
-    python -m libcst.tool codemod retries.RetriesCommand path/to/run_utils.py
-
-(with ``modules: [codemods]`` in ``.libcst.codemod.yaml``).
+    python -m libcst.tool codemod -x llmfix.codemods.retries.RetriesCommand --retries 12 path/to/run_utils.py
 """
 
 from __future__ import annotations
 
-from llmfix.codemods._base import (
-    ALREADY_PRESENT,
-    ANCHOR_MISSING,
-    APPLIED,
-    NOT_APPLICABLE,
-    Outcome,
-    PlannedTransform,
-)
-from llmfix.codemods.fallbacks import FallbacksTransform
-from llmfix.codemods.guards import GuardsTransform
-from llmfix.codemods.precheck import PrecheckTransform
-from llmfix.codemods.retries import RetriesTransform
-from llmfix.codemods.timeout import TimeoutTransform
+from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, Example, Option, Outcome, Transform
 
-TRANSFORMS: tuple[type[PlannedTransform], ...] = (
-    RetriesTransform,
-    FallbacksTransform,
-    TimeoutTransform,
-    GuardsTransform,
-    PrecheckTransform,
-)
-TRANSFORM_NAMES = tuple(t.NAME for t in TRANSFORMS)
+__all__ = ["ALREADY_PRESENT", "ANCHOR_MISSING", "APPLIED", "NOT_APPLICABLE", "Example", "Option", "Outcome", "Transform", "TRANSFORM_NAMES", "transforms"]
 
-__all__ = [
-    "ALREADY_PRESENT",
-    "ANCHOR_MISSING",
-    "APPLIED",
-    "NOT_APPLICABLE",
-    "TRANSFORMS",
-    "TRANSFORM_NAMES",
-    "Outcome",
-    "PlannedTransform",
-]
+
+def transforms() -> list[type[Transform]]:
+    """Every registered transform, in order."""
+    from llmfix.codemods import registry
+
+    return registry.transforms()
+
+
+def __getattr__(name: str):
+    if name == "TRANSFORM_NAMES":
+        from llmfix.codemods import registry
+
+        return registry.names()
+    if name == "TRANSFORMS":
+        return tuple(transforms())
+    raise AttributeError(name)

@@ -1,54 +1,67 @@
 """Each transform as a libcst ``VisitorBasedCodemodCommand``, for ``python -m libcst.tool codemod``.
 
-llmfix itself calls the transforms directly (one parse per file, and no import
-of ``libcst.codemod``, which costs most of a second). The command classes are
-built on first access, from each module's ``__getattr__``::
+llmfix itself never imports ``libcst.codemod`` (it costs most of a second); the
+command class of a transform is built on first access, from the transform's
+declaration: its description, and one argument per declared option::
 
-    python -m libcst.tool codemod retries.RetriesCommand path/to/run_utils.py
+    python -m libcst.tool codemod -x llmfix.codemods.retries.RetriesCommand --retries 12 path/to/run_utils.py
+
+Alone, a transform sees one file: rubric_utils.py's precheck then can't know what
+run_utils.py will define, so it refuses to add the import (use ``llmfix apply`` for a
+whole checkout).
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
-from llmfix.codemods._base import ANCHOR_MISSING, PlannedTransform
+
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import Edits, apply_edits
+from llmfix.codemods.settings import Settings
+from llmfix.codemods.style import Style
+from llmfix.codemods.transform import ANCHOR_MISSING, Transform
 
 _COMMANDS: dict[type, type] = {}
 
 
-def command_for(transform: type[PlannedTransform], options: dict[str, dict[str, Any]] | None = None) -> type:
-    """The ``VisitorBasedCodemodCommand`` subclass that runs ``transform``.
-
-    ``options`` maps each constructor keyword to ``argparse`` settings for
-    ``libcst.tool``'s command line.
-    """
+def command_for(transform: type[Transform]) -> type:
+    """The ``VisitorBasedCodemodCommand`` subclass that runs ``transform``."""
     if transform in _COMMANDS:
         return _COMMANDS[transform]
-    settings = options or {}
 
     class Command(VisitorBasedCodemodCommand):
-        DESCRIPTION = transform.DESCRIPTION
+        DESCRIPTION = transform.description()
 
         def __init__(self, context: CodemodContext, **kwargs: Any) -> None:
             super().__init__(context)
-            self.transform = transform(**{k: v for k, v in kwargs.items() if v is not None})
+            flags = {k: v for k, v in kwargs.items() if v not in (None, [], ())}
+            self.settings = dataclasses.replace(Settings.build(flags=flags), only=(transform.NAME,), skip=())
             self.outcome = None
 
         @staticmethod
         def add_args(arg_parser: argparse.ArgumentParser) -> None:
-            for keyword, argparse_options in settings.items():
-                arg_parser.add_argument(f"--{keyword}", dest=keyword, **argparse_options)
+            for option in transform.OPTIONS:
+                extra: dict[str, Any] = {"action": "append"} if option.multiple else {}
+                arg_parser.add_argument(option.flag, dest=option.name, metavar=option.metavar, help=option.help, **extra)
 
         def transform_module_impl(self, tree: cst.Module) -> cst.Module:
-            tree, self.outcome = self.transform.apply(tree)
+            filename = self.context.filename
+            style = Style.for_file(tree, Path(filename)) if filename else Style.for_module(tree)
+            file = FileContext(tree, style)
+            edits = Edits()
+            self.outcome = transform(self.settings).plan(file, edits)
             if self.outcome.status == ANCHOR_MISSING:
                 raise SkipFile(f"{transform.NAME}: {self.outcome.reason}")
-            return tree
+            return apply_edits(file, [edits])
 
     Command.__name__ = Command.__qualname__ = transform.__name__.replace("Transform", "Command")
     Command.__module__ = transform.__module__
     _COMMANDS[transform] = Command
     return Command
+

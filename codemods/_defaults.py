@@ -1,100 +1,192 @@
-"""Shared machinery for the three transforms that rewrite one LiteLLM default.
+"""What retries, fallbacks and timeout share: make one LiteLLM option's default env-driven.
 
-``retries``, ``fallbacks`` and ``timeout`` all do the same thing to a different
-key: in every :class:`~llmfix.codemods.analysis.defaults.DefaultsGroup`, the key's default
-line gets an env-driven default (or is inserted when missing), unless the line
-already reads the transform's environment variable.
+In every :class:`~llmfix.codemods.analysis.defaults.DefaultsGroup` (where the options
+that reach one LiteLLM call get their defaults), the key's default line gets an
+env-driven default, or is inserted when missing, unless it already reads the
+transform's environment variable. A default written by hand inside an
+``if "key" not in d:`` is the same fix: its literal is made env-driven, or it is
+reported as present. An option given on the command line or in ``[tool.llmfix]``
+that differs from what a patched file bakes in is updated.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 import libcst as cst
-from llmfix.codemods._base import (
-    Edits,
-    Outcome,
-    PlannedTransform,
-    Sites,
-    parse_expression,
-    parse_statement,
-)
-from llmfix.codemods.analysis.defaults import (
-    DefaultLine,
-    DefaultsGroup,
-    defaults_groups,
-    overriding_assignments,
-)
+
+from llmfix.codemods.analysis.defaults import DefaultLine, DefaultsGroup, KeyAssignment, defaults_groups, key_assignments
 from llmfix.codemods.analysis.nodes import module_functions, reads_env
+from llmfix.codemods.analysis.tree import indent_of
+from llmfix.codemods.building import statement
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import Edits
+from llmfix.codemods.style.wrap import fit
+from llmfix.codemods.transform import Outcome, Sites, Transform
 
 
 class Unpatchable(Exception):
     """The site exists but its shape is not one the transform can edit safely."""
 
 
-class KeyDefaultTransform(PlannedTransform):
+@dataclass
+class Site:
+    """One place a default is set: a group, and the node whose value is the default (if any)."""
+
+    group: DefaultsGroup
+    line: DefaultLine | None
+    default: cst.BaseExpression | None  # the current default expression (a line's, or a hand-written assignment's)
+    statement: cst.SimpleStatementLine | None
+
+    @property
+    def where(self) -> str:
+        return self.group.describe()
+
+
+class KeyDefaultTransform(Transform):
     """Make ``d[KEY]``'s default env-driven in every helper's defaults."""
 
     KEY: ClassVar[str]
     ENV_VAR: ClassVar[str]
+    OPTION: ClassVar[str]  # the option that sets the baked-in default
 
-    def default_source(self, group: DefaultsGroup, line: DefaultLine | None, tree: cst.Module) -> str:
-        """Source of the new default expression; raise :class:`Unpatchable` to refuse."""
+    # -- what subclasses say ------------------------------------------------
+
+    def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
+        """The env-driven default expression for ``site``; raise :class:`Unpatchable` to refuse."""
         raise NotImplementedError
 
-    def prepare(self, tree: cst.Module, groups: list[DefaultsGroup], edits: Edits) -> None:
-        """Hook run once before the sites are patched (e.g. to add a module helper)."""
+    def baked(self, file: FileContext, expression: cst.BaseExpression) -> object | None:
+        """The baked-in value of an env-driven default llmfix wrote (None: not llmfix's shape)."""
+        return None
 
-    def plan(self, tree: cst.Module, edits: Edits) -> Outcome:
-        groups = defaults_groups(tree)
-        functions = module_functions(tree)
+    def wanted(self, file: FileContext, site: Site) -> object:
+        """The value the option asks for at ``site`` (compared with :meth:`baked`)."""
+        return self.option(self.OPTION)
+
+    def outdated(self, baked: object, wanted: object) -> bool:
+        """True when an explicitly given option should replace what a patched file bakes in."""
+        return baked != wanted
+
+    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> str | None:
+        """The behaviour change at ``site`` in words, for the PR summary (None: none to mention)."""
+        return None
+
+    def prepare(self, file: FileContext, edits: Edits) -> None:
+        """Run once before any site is patched (e.g. to ask for runtime support)."""
+
+    def request(self, file: FileContext, site: Site, edits: Edits) -> None:
+        """Ask for what the new default at ``site`` needs: here ``os``, under the name it uses there."""
+        name = file.module_name("os", site.group.function)
+        edits.need_import("os", asname=None if name == "os" else name)
+
+    # -- the shared plan ------------------------------------------------------
+
+    @property
+    def explicit(self) -> bool:
+        """True when the option comes from a flag or ``[tool.llmfix]``, not its default."""
+        return self.settings.sources.get(self.OPTION, "default") != "default"
+
+    def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
-        pending: list[tuple[DefaultsGroup, DefaultLine | None, str]] = []
-        for group in groups:
-            where = group.describe()
-            line = group.line_for(self.KEY)
-            if self._passed_explicitly(group):
-                sites.missing.append(
-                    f"{where}: `{self.KEY}` is passed to litellm explicitly, so no default can reach the call"
-                )
-                continue
-            if overriding_assignments(group.function, group.dict_name, self.KEY):
-                sites.missing.append(
-                    f"{where}: `{group.dict_name}[{self.KEY!r}]` is assigned unconditionally; expected "
-                    f"`{group.dict_name}[{self.KEY!r}] = {group.dict_name}.get({self.KEY!r}, ...)`"
-                )
-                continue
-            if line is not None and reads_env(line.default, self.ENV_VAR, functions):
-                sites.present.append(f"{where} reads {self.ENV_VAR}")
-                continue
-            try:
-                source = self.default_source(group, line, tree)
-            except Unpatchable as problem:
-                sites.missing.append(f"{where}: {problem}")
-                continue
-            pending.append((group, line, source))
+        pending: list[tuple[Site, str]] = []
+        functions = module_functions(file.module)
+        for group in defaults_groups(file.module):
+            for site, action in self._sites_of(file, group, functions, sites):
+                pending.append((site, action))
         if sites.missing or not pending:
             return sites.outcome(f"no LiteLLM call helper with a **kwargs splat sets `{self.KEY}`")
-        self.prepare(tree, groups, edits)
-        for group, line, source in pending:
-            self._patch_site(tree, group, line, source, edits)
-            verb = "default now" if line is not None else "default added:"
-            sites.applied.append(f"{group.describe()} {self.KEY} {verb} {self.ENV_VAR}")
+        self.prepare(file, edits)
+        for site, action in pending:
+            self._patch(file, site, action, edits, sites)
         return sites.outcome("")
 
-    def _passed_explicitly(self, group: DefaultsGroup) -> bool:
-        return any(self.KEY in call.explicit_keys for call in group.calls if call.function is group.function)
-
-    def _patch_site(
-        self, tree: cst.Module, group: DefaultsGroup, line: DefaultLine | None, source: str, edits: Edits
-    ) -> None:
-        edits.need_import("os")
-        if line is not None:
-            edits.replace_node(line.default, parse_expression(source, tree))
+    def _sites_of(self, file: FileContext, group: DefaultsGroup, functions, sites: Sites):
+        where = group.describe()
+        skip_hint = f"; apply the rest with `--skip {self.NAME}`"
+        if any(self.KEY in call.explicit_keys for call in group.calls if call.function is group.function):
+            sites.missing.append(f"{where}: `{self.KEY}=` is passed to the LiteLLM call as a keyword, so no default can reach it{skip_hint}")
             return
-        d = group.dict_name
-        new_line = parse_statement(f'{d}["{self.KEY}"] = {d}.get("{self.KEY}", {source})\n', tree)
-        if group.insert_after:
-            edits.insert_after(group.anchor, [new_line])
+        assignments = key_assignments(group.function, group.dict_name, self.KEY)
+        unguarded = [a for a in assignments if not a.guarded]
+        if unguarded:
+            code = file.code(unguarded[0].statement.body[0]).strip()
+            sites.missing.append(
+                f"{where}: `{code}` sets `{self.KEY}` whatever the caller passed (not a default); expected "
+                f"`{group.dict_name}[{self.KEY!r}] = {group.dict_name}.get({self.KEY!r}, ...)`{skip_hint}"
+            )
+            return
+        line = group.line_for(self.KEY)
+        if line is None and assignments:
+            yield from self._hand_written(file, group, assignments, functions, sites)
+            return
+        site = Site(group, line, line.default if line else None, line.statement if line else None)
+        if line is not None and reads_env(line.default, self.ENV_VAR, functions):
+            baked = self.baked(file, line.default)
+            if self.explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
+                yield site, "update"
+            else:
+                sites.present.append(f"{where} reads {self.ENV_VAR}")
+            return
+        try:
+            self.new_default(file, site)
+        except Unpatchable as problem:
+            sites.missing.append(f"{where}: {problem}{skip_hint}")
+            return
+        yield site, "replace" if line is not None else "insert"
+
+    def _hand_written(self, file: FileContext, group: DefaultsGroup, assignments: list[KeyAssignment], functions, sites: Sites):
+        where = group.describe()
+        for assignment in assignments:
+            site = Site(group, None, assignment.value, assignment.statement)
+            if reads_env(assignment.value, self.ENV_VAR, functions):
+                sites.present.append(f"{where} sets `{self.KEY}` by hand when absent, from {self.ENV_VAR}")
+                continue
+            try:
+                self.new_default(file, site)
+            except Unpatchable:
+                sites.present.append(f"{where} sets `{self.KEY}` by hand when absent (kept as written)")
+                continue
+            yield site, "replace"
+
+    def _patch(self, file: FileContext, site: Site, action: str, edits: Edits, sites: Sites) -> None:
+        new = self.new_default(file, site)
+        self.request(file, site, edits)
+        where = site.where
+        if action == "insert":
+            d = site.group.dict_name
+            line = statement(f'{d}[__key__] = {d}.get(__key__, __default__)\n', file, key=_key(file, self.KEY), default=new)
+            anchor = site.group.anchor
+            line = fit(line, file.module, indent_of(file.module, anchor) or "", file.style.line_length)
+            (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
+            sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
         else:
-            edits.insert_before(group.anchor, [new_line])
+            assert site.default is not None and site.statement is not None
+            edits.replace_node(site.statement, self._refit(file, site.statement, site.default, new))
+            verb = "updated" if action == "update" else "now"
+            hand = " (hand-written, when absent)" if site.line is None else ""
+            sites.applied.append(f"{where} {self.KEY} default{hand} {verb} {self.ENV_VAR}")
+        described = self.change(file, site, new)
+        if described:
+            sites.changes.append(described)
+
+    @staticmethod
+    def _refit(file: FileContext, stmt: cst.SimpleStatementLine, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
+        """``stmt`` with ``old`` replaced by ``new``, wrapped to the line length if it grew past it."""
+        from llmfix.codemods.analysis.tree import rebuild
+
+        replaced = rebuild(stmt, {id(old): new}, {}, {})
+        assert isinstance(replaced, cst.SimpleStatementLine)
+        original = file.code(stmt)
+        limit = file.style.line_length
+        indent = indent_of(file.module, stmt) or ""
+        if "\n" in original.strip("\r\n") or len(indent + original.strip("\r\n")) > limit:
+            return replaced  # the file's own wrapping (or its own long line): keep it
+        return fit(replaced, file.module, indent, limit)  # type: ignore[return-value]
+
+
+def _key(file: FileContext, key: str) -> cst.SimpleString:
+    from llmfix.codemods.building import string
+
+    return string(key, file.style.quote)

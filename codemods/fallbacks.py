@@ -1,156 +1,202 @@
 """fallbacks: the fallbacks default comes from LITELLM_FALLBACK_MODELS.
 
-Why: when the primary model keeps failing, LiteLLM tries each fallback with its
-own retry budget. A bare model name goes to the same endpoint (useless when the
-endpoint or the proxy is down); only an object with its own ``api_base`` and
-``api_key`` survives a dead primary endpoint. The env var takes either form::
+Why: when the primary model keeps failing, LiteLLM tries each fallback with its own
+retry budget. A bare model name goes to the same endpoint (no help when the endpoint
+or the proxy is down); only an object with its own ``api_base`` and ``api_key``
+survives a dead primary endpoint. The env var takes either form::
 
     LITELLM_FALLBACK_MODELS="gpt-4.1-mini,gpt-4o-mini"
     LITELLM_FALLBACK_MODELS='[{"model": "openai/gpt-4o-mini", "api_base": "https://...", "api_key": "sk-..."}]'
 
-Unset means the baked-in default; set but empty means no fallbacks; an entry
-equal to the primary model is dropped at run time.
+Unset means the file's own default, unchanged (a helper that had none keeps none);
+set but empty means no fallbacks; an entry equal to the primary model is dropped at
+run time. No model is ever added behind a reviewer's back: ``--fallback MODEL``
+(repeatable, or ``a,b``; ``fallbacks = [...]`` in ``[tool.llmfix]``) bakes one in.
 
 Before::
 
     chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
-    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
 
 After::
 
     chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env(["gpt-4.1-mini"], model_name))
-    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
 
-plus the one ``_fallback_models_from_env`` helper, inserted once after the
-imports. Baked-in default: the site's non-empty list, else the file's first
-non-empty list, else ``["openai/gpt-4o-mini"]``, or ``--fallback``.
+plus ``_fallback_models_from_env`` in the runtime support block of run_utils.py.
+A default written by hand inside ``if "fallbacks" not in chat_kwargs:`` gets the same
+env-driven value in place.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
 
 import libcst as cst
-from llmfix.codemods._base import Edits, import_position, parse_statements
-from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
-from llmfix.codemods.analysis.defaults import (
-    DefaultLine,
-    DefaultsGroup,
-    defaults_groups,
-)
-from llmfix.codemods.analysis.nodes import module_functions
-from llmfix.codemods.analysis.tree import find_all
 
-DEFAULT_FALLBACKS = ("openai/gpt-4o-mini",)
-HELPER_NAME = "_fallback_models_from_env"
+from llmfix.codemods import litellm_facts
+from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
+from llmfix.codemods.analysis.nodes import callee_name, string_value
+from llmfix.codemods.analysis.scopes import binds_name
+from llmfix.codemods.building import expression, string
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import Edits
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Option
 
-HELPER_SOURCE = '''
-
-def _fallback_models_from_env(default, model_name=None):
-    """LiteLLM fallbacks from LITELLM_FALLBACK_MODELS (added by llmfix).
-
-    The variable holds a comma-separated list of model names, or a JSON list of
-    names and objects with their own "model", "api_base" and "api_key" (or one
-    such object). Unset means ``default``; set but empty means no fallbacks. An
-    entry equal to the primary ``model_name`` is dropped.
-    """
-    raw = os.environ.get("LITELLM_FALLBACK_MODELS")
-    if raw is None:
-        models = list(default)
-    elif raw.strip()[:1] in ("[", "{"):
-        try:
-            models = json.loads(raw)
-        except ValueError as error:
-            raise ValueError(f"LITELLM_FALLBACK_MODELS is not valid JSON: {error}") from None
-        if isinstance(models, dict):
-            models = [models]
-    else:
-        models = [name.strip() for name in raw.split(",") if name.strip()]
-    return [
-        entry
-        for entry in models
-        if (entry.get("model") if isinstance(entry, dict) else entry) != model_name
-    ]
-'''
+PARSER = "_fallback_models_from_env"
+RUNTIME = "fallbacks"
+_MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+\-]*")
 
 
-def _list_literal(node: cst.BaseExpression) -> list[str] | None:
+def parse_fallbacks(text: str) -> list[str]:
+    """``a`` or ``a,b`` (split like LITELLM_FALLBACK_MODELS); each a model name."""
+    names = [part.strip() for part in text.split(",")]
+    if not any(names):
+        raise ValueError("an empty fallback model name")
+    for name in names:
+        if not name:
+            raise ValueError(f"an empty model name in {text!r}")
+        if not _MODEL_NAME.fullmatch(name):
+            raise ValueError(f"{name!r} is not a model name (letters, digits and . _ : / @ + - only)")
+    return names
+
+
+def list_literal(node: cst.BaseExpression | None) -> list[str] | None:
     """The strings of a list/tuple literal of plain strings, else None."""
     if not isinstance(node, (cst.List, cst.Tuple)):
         return None
     values = []
     for element in node.elements:
-        if not isinstance(element.value, cst.SimpleString):
+        value = string_value(element.value)
+        if value is None:
             return None
-        values.append(element.value.evaluated_value)
-    return values  # type: ignore[return-value]
+        values.append(value)
+    return values
 
 
 class FallbacksTransform(KeyDefaultTransform):
     NAME = "fallbacks"
-    SUMMARY = "fallbacks default from LITELLM_FALLBACK_MODELS (names or endpoint objects)"
-    DESCRIPTION = __doc__.split("\n\n")[0]
+    SUMMARY = f"fallbacks default from {litellm_facts.FALLBACK_MODELS} (names or endpoint objects)"
+    ORDER = 20
     KEY = "fallbacks"
-    ENV_VAR = "LITELLM_FALLBACK_MODELS"
+    ENV_VAR = litellm_facts.FALLBACK_MODELS
+    OPTION = "fallbacks"
+    OPTIONS = (
+        Option(
+            "fallbacks",
+            "Baked-in fallback model (repeatable, or a,b) [default: each helper's own list].",
+            parse_fallbacks,
+            default=(),
+            metavar="MODEL",
+            multiple=True,
+            flag_name="fallback",
+        ),
+    )
+    EXAMPLES = (
+        Example(
+            "the helper's own list, now overridable from the environment",
+            """
+            import litellm
 
-    def __init__(self, fallbacks: Sequence[str] | None = None) -> None:
-        self.fallbacks = list(fallbacks) if fallbacks else None
-        self._file_default: list[str] = list(DEFAULT_FALLBACKS)
 
-    def plan(self, tree: cst.Module, edits: Edits):
-        self._file_default = self._existing_list(tree) or list(DEFAULT_FALLBACKS)
-        return super().plan(tree, edits)
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            """
+            import litellm
 
-    def _existing_list(self, tree: cst.Module) -> list[str] | None:
-        for group in defaults_groups(tree):
-            line = group.line_for(self.KEY)
-            models = _list_literal(line.default) if line is not None else None
-            if models:
-                return models
+
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env(["gpt-4.1-mini"], model_name))
+                return litellm.completion(model=model_name, **chat_kwargs)
+            __RUNTIME__
+            """,
+            APPLIED,
+        ),
+        Example(
+            "a default written by hand inside a condition is the same fix, made env-driven",
+            """
+            import litellm
+
+
+            def run_litellm(model_name, **chat_kwargs):
+                if "fallbacks" not in chat_kwargs:
+                    if model_name != "gpt-4.1-mini":
+                        chat_kwargs["fallbacks"] = ["gpt-4.1-mini"]
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            """
+            import litellm
+
+
+            def run_litellm(model_name, **chat_kwargs):
+                if "fallbacks" not in chat_kwargs:
+                    if model_name != "gpt-4.1-mini":
+                        chat_kwargs["fallbacks"] = _fallback_models_from_env(["gpt-4.1-mini"], model_name)
+                return litellm.completion(model=model_name, **chat_kwargs)
+            __RUNTIME__
+            """,
+            APPLIED,
+        ),
+        Example(
+            "already env-driven: left alone",
+            """
+            import litellm
+
+
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env([], model_name))
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            None,
+            ALREADY_PRESENT,
+        ),
+    )
+
+    def wanted(self, file: FileContext, site: Site) -> tuple[str, ...]:
+        chosen = self.option("fallbacks")
+        if chosen:
+            return tuple(chosen)
+        own = self._literal(file, site)
+        return tuple(own or ())
+
+    def baked(self, file: FileContext, expression_: cst.BaseExpression) -> tuple[str, ...] | None:
+        if isinstance(expression_, cst.Call) and callee_name(expression_) == PARSER and expression_.args:
+            found = list_literal(expression_.args[0].value)
+            return None if found is None else tuple(found)
         return None
 
-    def default_source(self, group: DefaultsGroup, line: DefaultLine | None, tree: cst.Module) -> str:
-        models = self.fallbacks
-        if line is not None:
-            existing = _list_literal(line.default)
-            if existing is None:
-                code = tree.code_for_node(line.default)
-                raise Unpatchable(f"fallbacks default is `{code}`; expected a list of model names")
-            models = models or existing or None
-        models = models or self._file_default
-        listed = ", ".join(f'"{name}"' for name in models)
-        model = group.model
-        primary = f", {tree.code_for_node(model)}" if isinstance(model, cst.Name) else ""
-        return f"{HELPER_NAME}([{listed}]{primary})"
+    def _literal(self, file: FileContext, site: Site) -> list[str] | None:
+        if site.default is None or self.baked(file, site.default) is not None:
+            return None
+        found = list_literal(site.default)
+        if found is None:
+            raise Unpatchable(f"the fallbacks default is `{file.code(site.default)}`; expected a list of model names")
+        return found
 
-    def prepare(self, tree: cst.Module, groups: list[DefaultsGroup], edits: Edits) -> None:
-        if HELPER_NAME in module_functions(tree):
-            return
-        helper = parse_statements(HELPER_SOURCE.lstrip("\n"), tree)
-        helper[0] = helper[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-        position = import_position(tree)
-        if position == 0:
-            edits.insert_before(tree.body[0], helper)
-        else:
-            edits.insert_after(tree.body[position - 1], helper)
-        edits.need_import("json")
-        edits.need_import("os")
+    def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
+        models = cst.List([cst.Element(string(name, file.style.quote)) for name in self.wanted(file, site)])
+        model = self._primary(site)
+        if model is None:
+            return expression(f"{PARSER}(__models__)", file, models=models)
+        return expression(f"{PARSER}(__models__, __model__)", file, models=models, model=model)
 
+    @staticmethod
+    def _primary(site: Site) -> cst.BaseExpression | None:
+        """The primary model's name, when the defaults are set where the call's model is in scope."""
+        model = site.group.model
+        if isinstance(model, cst.Name) and (binds_name(site.group.function, model.value)):
+            return cst.Name(model.value)
+        return None
 
-def helper_default_models(tree: cst.Module) -> cst.BaseExpression | None:
-    """The first baked-in default handed to the fallbacks helper, if any."""
-    for call in find_all(tree, cst.Call, lambda c: isinstance(c.func, cst.Name) and c.func.value == HELPER_NAME):
-        if call.args:
-            return call.args[0].value
-    return None
+    def request(self, file: FileContext, site: Site, edits: Edits) -> None:
+        edits.need_runtime(RUNTIME)
 
-
-def __getattr__(name: str):
-    """Build the libcst command class on first access (it imports libcst.codemod)."""
-    if name == "FallbacksCommand":
-        from llmfix.codemods._command import command_for
-
-        return command_for(
-            FallbacksTransform, {"fallbacks": {"action": "append", "help": "baked-in fallback model (repeatable)"}}
+    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> str | None:
+        after = self.baked(file, new) or ()
+        before = tuple(self._literal(file, site) or ()) if site.default is not None and self.baked(file, site.default) is None else (
+            self.baked(file, site.default) if site.default is not None else None
         )
-    raise AttributeError(name)
+        shown = ", ".join(after) or "none"
+        if before is None or tuple(before) == tuple(after):
+            return f"{site.where}: fallbacks can be set with {self.ENV_VAR} (default unchanged: {shown})"
+        return f"{site.where}: default fallbacks {shown} instead of {', '.join(before) or 'none'}; {self.ENV_VAR}={','.join(before)!r} restores them"

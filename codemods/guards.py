@@ -1,23 +1,34 @@
-"""guards: empty responses end in "" or None with a warning, never in a crash.
+"""guards: empty responses end in "" or None with a warning; swallowed errors are logged.
 
-Why: ``choices: []`` makes ``response.choices[0]`` raise IndexError outside the
-helper's try, ``content: null`` returns None where callers expect a string, and
-the rubric generator parses whatever comes back, so an empty answer turns into
-a silent ``None`` rubric (and, when the awaited call raises, the handler's
-``print(resp)`` raises UnboundLocalError).
+Why: ``choices: []`` makes ``response.choices[0]`` raise IndexError, ``content:
+null`` returns None where callers expect a string, and the rubric generator parses
+whatever comes back, so an empty answer turns into a silent ``None`` rubric (and,
+when its awaited call raises, the handler's ``print(resp)`` raises UnboundLocalError).
+A helper that swallows a failed call says nothing about why.
+
+Each helper keeps its error contract: one that lets a failed call raise still raises
+(after its retries and fallbacks); one that swallows it still returns ``""`` and now
+logs the root cause through the module's own logger.
 
 Helper, before::
 
     return response.choices[0].message.content
 
-after::
+after (``_litellm_response_text`` returns ``""`` with one warning for no choices, no
+message or null content)::
 
-    if not response.choices or response.choices[0].message is None or response.choices[0].message.content is None:
-        logging.getLogger(__name__).warning("run_litellm_async: LiteLLM returned no message content; returning an empty string")
-        return ""
-    return response.choices[0].message.content
+    return _litellm_response_text(response, "run_litellm_async")
 
-Generator, before::
+A swallowing handler, before / after::
+
+    except Exception as e:
+        print(f"Error in run_litellm_async: {e}")
+
+    except Exception as e:
+        _log_litellm_failure("run_litellm_async")
+        print(f"Error in run_litellm_async: {e}")
+
+The rubric generator, before::
 
     try:
         resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
@@ -29,96 +40,58 @@ after::
     try:
         resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
         if not resp:
-            logging.getLogger(__name__).warning("Rubric generation got an empty response from model %s; returning None", model_name)
+            logger.warning("Empty rubric response from model %s", model_name)
             return None
         obj = extract_json_from_response(resp)
 
-An existing guard (``if not response.choices ...: return ""``) is recognised;
-one that lets a null content through gets ``or ""`` on its return. A helper
-whose LiteLLM call sits outside any try (older versions) gets the contract of
-later ones: the call is wrapped in ``try``/``except Exception`` that logs a
-warning and returns ``""``; an existing try is left as it is.
+An existing guard (``if not response.choices ...: return ""``) is recognised; one that
+lets a null content through gets ``or ""`` on its return.
 """
 
 from __future__ import annotations
 
 import libcst as cst
-from llmfix.codemods._base import (
-    Edits,
-    Outcome,
-    PlannedTransform,
-    Sites,
-    parse_statement,
-    parse_statements,
-)
+
 from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
-from llmfix.codemods.analysis.helpers import find_litellm_calls, helper_functions
-from llmfix.codemods.analysis.nodes import (
-    block_of,
-    is_attribute,
-    is_choices_index,
-    is_name,
-    iter_statements,
-    single_small,
-    statement_of,
-    top_statement,
-)
-from llmfix.codemods.analysis.tree import contains, find_all
+from llmfix.codemods.analysis.helpers import SWALLOWS, error_contract, helper_functions, llm_call_of
+from llmfix.codemods.analysis.nodes import block_of, callee_name, is_attribute, is_broad_handler, is_choices_index, is_name, iter_statements, single_small, swallowing_try
+from llmfix.codemods.analysis.tree import find_all, indent_of
+from llmfix.codemods.building import expression, statement, statements, string
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import Edits
+from llmfix.codemods.style.wrap import fit
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Outcome, Sites, Transform
 
-HELPER_GUARD = """\
-if not {r}.choices or {r}.choices[0].message is None or {r}.choices[0].message.content is None:
-    logging.getLogger(__name__).warning("{where}: LiteLLM returned no message content; returning an empty string")
-    return ""
-"""
+RESPONSE_TEXT = "_litellm_response_text"
+LOG_FAILURE = "_log_litellm_failure"
+RUNTIME = "responses"
 
-CALL_GUARD = """\
-try:
-    pass
-except Exception as error:
-    logging.getLogger(__name__).warning("{where}: LiteLLM call failed (%s); returning an empty string", error)
-    return ""
-"""
 
-GENERATOR_GUARD = """\
-if not {resp}:
-    logging.getLogger(__name__).warning(
-        "Rubric generation got an empty response from model %s; returning None", {model}
+def _content_reads(func: cst.FunctionDef) -> list[cst.Attribute]:
+    """``r.choices[...].message.content`` expressions in ``func``."""
+    return find_all(
+        func.body,
+        cst.Attribute,
+        lambda a: a.attr.value == "content"
+        and is_attribute(a.value, "message")
+        and is_choices_index(a.value.value),  # type: ignore[attr-defined]
     )
-    return None
-"""
 
 
-
-def _choices_access(stmt: cst.BaseStatement) -> str | None:
-    """The response name ``r`` when ``stmt`` indexes ``r.choices[...]``."""
-    if not isinstance(stmt, cst.SimpleStatementLine):
-        return None
-    found = find_all(stmt, cst.Subscript, is_choices_index)
-    return found[0].value.value.value if found else None  # type: ignore[attr-defined]
+def _response_name(read: cst.Attribute) -> str:
+    """``r`` in ``r.choices[i].message.content``."""
+    return read.value.value.value.value.value  # type: ignore[attr-defined]
 
 
 def _guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
     """``if`` statements that test ``name`` (or ``name.choices``) and return."""
-    guards = []
-    for stmt in iter_statements(func.body):
-        if (
-            isinstance(stmt, cst.If)
-            and find_all(stmt.test, cst.Name, lambda n: n.value == name)
-            and find_all(stmt.body, cst.Return)
-        ):
-            guards.append(stmt)
-    return guards
-
-
-def _llm_call_in(tree: cst.Module, func: cst.FunctionDef) -> cst.Call | None:
-    """The LiteLLM call in a helper, or the call to a helper in a wrapper."""
-    calls = find_litellm_calls(tree)
-    own = [c.call for c in calls if c.function is func]
-    if own:
-        return own[0]
-    names = {c.function.name.value for c in calls}
-    wrapped = find_all(func.body, cst.Call, lambda c: isinstance(c.func, cst.Name) and c.func.value in names)
-    return wrapped[0] if wrapped else None
+    return [
+        stmt
+        for stmt in iter_statements(func.body)
+        if isinstance(stmt, cst.If)
+        and find_all(stmt.test, cst.Name, lambda n: n.value == name)
+        and find_all(stmt.body, cst.Return)
+    ]
 
 
 def _mentions_attribute(node: cst.CSTNode, attr: str) -> bool:
@@ -126,95 +99,168 @@ def _mentions_attribute(node: cst.CSTNode, attr: str) -> bool:
 
 
 def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
-    body = list(getattr(block, "body", []))
-    ids = [id(s) for s in body]
+    ids = [id(s) for s in getattr(block, "body", [])]
     return id(first) in ids and id(second) in ids and ids.index(id(first)) < ids.index(id(second))
 
 
-class GuardsTransform(PlannedTransform):
-    NAME = "guards"
-    SUMMARY = 'empty responses: helpers return "" with a warning, the generator returns None before parsing'
-    DESCRIPTION = __doc__.split("\n\n")[0]
+def _calls(node: cst.CSTNode, name: str) -> list[cst.Call]:
+    return find_all(node, cst.Call, lambda c: callee_name(c) == name)
 
-    def plan(self, tree: cst.Module, edits: Edits) -> Outcome:
+
+class GuardsTransform(Transform):
+    NAME = "guards"
+    SUMMARY = 'empty responses: helpers return "" with a warning, the generator None; swallowed errors logged'
+    ORDER = 40
+    EXAMPLES = (
+        Example(
+            "a swallowing helper: the content read is guarded, the swallowed error logged",
+            """
+            import litellm
+
+
+            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
+                try:
+                    response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
+                except Exception as e:
+                    print(f"Error in run_litellm_async: {e}")
+                    return ""
+                return response.choices[0].message.content
+            """,
+            """
+            import litellm
+
+
+            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
+                try:
+                    response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
+                except Exception as e:
+                    _log_litellm_failure("run_litellm_async")
+                    print(f"Error in run_litellm_async: {e}")
+                    return ""
+                return _litellm_response_text(response, "run_litellm_async")
+            __RUNTIME__
+            """,
+            APPLIED,
+        ),
+        Example(
+            "a raising helper keeps raising; only the empty response is guarded",
+            """
+            import litellm
+
+
+            def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
+                resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
+                return resp.choices[0].message.content
+            """,
+            """
+            import litellm
+
+
+            def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
+                resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
+                return _litellm_response_text(resp, "run_chatopenai")
+            __RUNTIME__
+            """,
+            APPLIED,
+        ),
+        Example(
+            "a helper that already guards empty responses is left alone",
+            """
+            import litellm
+
+
+            def run_litellm(model_name, **chat_kwargs):
+                response = litellm.completion(model=model_name, **chat_kwargs)
+                if not response.choices or response.choices[0].message.content is None:
+                    return ""
+                return response.choices[0].message.content
+            """,
+            None,
+            ALREADY_PRESENT,
+        ),
+    )
+
+    def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
-        for func in helper_functions(tree):
-            self._plan_helper(tree, func, edits, sites)
-        for site in find_generators(tree):
-            self._plan_generator(tree, site, edits, sites)
+        for func in helper_functions(file.module):
+            self._plan_helper(file, func, edits, sites)
+        for site in find_generators(file.module):
+            self._plan_generator(file, site, edits, sites)
         return sites.outcome("no LiteLLM helper reads choices and no rubric generator parses a response")
 
     # -- helpers ----------------------------------------------------------
 
-    def _plan_helper(self, tree: cst.Module, func: cst.FunctionDef, edits: Edits, sites: Sites) -> None:
+    def _plan_helper(self, file: FileContext, func: cst.FunctionDef, edits: Edits, sites: Sites) -> None:
         where = f"{func.name.value}()"
-        access = next(
-            ((s, r) for s in iter_statements(func.body) if (r := _choices_access(s)) is not None), None
-        )
-        if access is None:
+        reads = _content_reads(func)
+        if not reads:
             return
-        stmt, response = access
-        self._plan_failed_call(tree, func, stmt, edits, sites)
+        done: list[str] = []
+        self._log_failures(file, func, edits, done, sites)
+        response = _response_name(reads[0])
         guards = [g for g in _guard_tests(func, response) if _mentions_attribute(g.test, "choices")]
         if guards:
-            self._complete_existing_guard(tree, where, stmt, guards, edits, sites)
-            return
-        block = block_of(func, stmt)
-        if block is None:
-            sites.missing.append(f"{where}: `{response}.choices[...]` is not on a line of its own")
-            return
-        edits.insert_before(stmt, [parse_statement(HELPER_GUARD.format(r=response, where=func.name.value), tree)])
-        edits.need_import("logging")
-        sites.applied.append(f"{where}: empty-response guard added")
+            self._complete_existing_guard(file, func, reads, guards, edits, done, sites)
+        elif _calls(func, RESPONSE_TEXT):
+            sites.present.append(f"{where} guards empty responses")
+        else:
+            for read in reads:
+                text = expression(
+                    f"{RESPONSE_TEXT}(__response__, __helper__)",
+                    file,
+                    response=cst.Name(_response_name(read)),
+                    helper=string(func.name.value, file.style.quote),
+                )
+                edits.replace_node(read, text)
+            edits.need_runtime(RUNTIME)
+            done.append("empty responses return \"\" with a warning")
+            sites.changes.append(f'{where}: an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None')
+        if done:
+            sites.applied.append(f"{where}: {'; '.join(done)}")
 
-    def _plan_failed_call(
-        self, tree: cst.Module, func: cst.FunctionDef, access: cst.BaseStatement, edits: Edits, sites: Sites
-    ) -> None:
-        """A call outside any try (older versions) gets the later versions' contract: warn, return ""."""
-        call = _llm_call_in(tree, func)
-        if call is None or any(contains(t.body, call) for t in find_all(func.body, cst.Try)):
+    def _log_failures(self, file: FileContext, func: cst.FunctionDef, edits: Edits, done: list[str], sites: Sites) -> None:
+        """A swallowing helper's broad handlers log the root cause first (its contract is kept)."""
+        if error_contract(file.module, func) != SWALLOWS:
             return
-        target = top_statement(func, call)
-        if target is None or contains(target, access):
-            target = statement_of(func, call)
-        if target is None or contains(target, access):
-            sites.missing.append(f"{func.name.value}(): the LiteLLM call and the content read share one statement")
+        call = llm_call_of(file.module, func)
+        handling = swallowing_try(func, call) if call is not None else None
+        if handling is None:
             return
-        wrapper = parse_statement(CALL_GUARD.format(where=func.name.value), tree)
-        assert isinstance(wrapper, cst.Try) and isinstance(wrapper.body, cst.IndentedBlock)
-        wrapper = wrapper.with_changes(
-            body=wrapper.body.with_changes(body=[target.with_changes(leading_lines=())]),
-            leading_lines=target.leading_lines,
-        )
-        edits.replace_node(target, wrapper)
-        edits.need_import("logging")
-        sites.applied.append(f'{func.name.value}(): a failed call now returns "" with a warning')
+        handlers = [h for h in handling.handlers if is_broad_handler(h) and not find_all(h.body, cst.Raise)]
+        pending = [h for h in handlers if not _calls(h.body, LOG_FAILURE)]
+        if not pending:
+            if handlers:
+                sites.present.append(f"{func.name.value}() logs swallowed errors")
+            return
+        for handler in pending:
+            first = handler.body.body[0]
+            line = statement(f"{LOG_FAILURE}(__helper__)\n", file, helper=string(func.name.value, file.style.quote))
+            edits.insert_before(first, [line])
+        edits.need_runtime(RUNTIME)
+        done.append("swallowed errors logged with their root cause")
+        sites.changes.append(f"{func.name.value}(): a failed call still returns its fallback value, and now logs the root cause")
 
     @staticmethod
     def _complete_existing_guard(
-        tree: cst.Module, where: str, stmt: cst.BaseStatement, guards: list[cst.If], edits: Edits, sites: Sites
+        file: FileContext, func: cst.FunctionDef, reads: list[cst.Attribute], guards: list[cst.If], edits: Edits, done: list[str], sites: Sites
     ) -> None:
-        """An existing guard that lets ``content: null`` through gets ``or ""``."""
+        """An existing guard that lets ``content: null`` through gets ``or ""`` on the return."""
+        where = f"{func.name.value}()"
         if any(_mentions_attribute(g.test, "content") for g in guards):
             sites.present.append(f"{where} guards empty responses")
             return
-        small = single_small(stmt)
-        if (
-            isinstance(small, cst.Return)
-            and small.value is not None
-            and is_attribute(small.value, "content")
-        ):
-            value = cst.BooleanOperation(
-                left=small.value, operator=cst.Or(), right=cst.SimpleString('""')
-            )
-            edits.replace_node(small.value, value)
-            sites.applied.append(f'{where}: existing guard kept; a null content now returns ""')
+        returned = [r for r in reads if find_all(func.body, cst.Return, lambda ret: ret.value is r)]
+        if not returned:
+            sites.present.append(f"{where} guards empty choices")
             return
-        sites.present.append(f"{where} guards empty choices")
+        for read in returned:
+            edits.replace_node(read, cst.BooleanOperation(left=read, operator=cst.Or(), right=string("", file.style.quote)))
+        done.append('existing guard kept; a null content now returns ""')
+        sites.changes.append(f'{where}: a null content returns "" instead of None')
 
     # -- the rubric generator ----------------------------------------------
 
-    def _plan_generator(self, tree: cst.Module, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
+    def _plan_generator(self, file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
         where = f"{site.function.name.value}()"
         name = site.result_name
         done = []
@@ -223,13 +269,24 @@ class GuardsTransform(PlannedTransform):
             for g in _guard_tests(site.function, name)
         )
         if not guarded:
-            model = site.model
-            model_code = tree.code_for_node(model) if model is not None else repr("unknown")
-            edits.insert_after(site.await_line, parse_statements(GENERATOR_GUARD.format(resp=name, model=model_code), tree))
-            edits.need_import("logging")
+            model = site.model if site.model is not None else string("unknown", file.style.quote)
+            logger = file.uses_logger(edits)
+            guard = statements(
+                "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n",
+                file,
+                resp=cst.Name(name),
+                logger=cst.Name(logger),
+                message=string("Empty rubric response from model %s", file.style.quote),
+                model=model.deep_clone(),
+            )
+            indent = (indent_of(file.module, site.await_line) or "") + file.module.default_indent
+            body = guard[0].body  # type: ignore[attr-defined]
+            body = body.with_changes(body=[fit(s, file.module, indent, file.style.line_length) for s in body.body])
+            edits.insert_after(site.await_line, [guard[0].with_changes(body=body)])
             done.append("empty-response guard added")
+            sites.changes.append(f"{where}: an empty answer returns None with a warning naming the model, before parsing")
         if site.enclosing_try is not None and not self._bound_before(site):
-            edits.insert_before(site.top, [parse_statement(f"{name} = None\n", tree)])
+            edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
             done.append(f"`{name}` bound before the try")
         if done:
             sites.applied.append(f"{where}: {', '.join(done)}")
@@ -248,11 +305,3 @@ class GuardsTransform(PlannedTransform):
                 return True
         return False
 
-
-def __getattr__(name: str):
-    """Build the libcst command class on first access (it imports libcst.codemod)."""
-    if name == "GuardsCommand":
-        from llmfix.codemods._command import command_for
-
-        return command_for(GuardsTransform)
-    raise AttributeError(name)

@@ -1,16 +1,19 @@
 """precheck: fail fast and loudly when the LLM endpoint can't be reached.
 
-Why: a dead proxy or endpoint makes every rubric call swallow its error and
-return None, and training runs on for hours with a degraded reward. One tiny
-completion before the first request tells a dead endpoint apart in seconds.
+Why: a dead proxy or endpoint makes every rubric call swallow its error and return
+None, and training runs on for hours with a degraded reward. One tiny completion
+before the first request tells a dead endpoint apart in seconds.
 
-run_utils.py gains ``check_litellm_connection(model_name=None, timeout=None) -> bool``
-(one completion: max_tokens 1, no retries, timeout from LITELLM_PRECHECK_TIMEOUT,
-default 30 s) and ``ensure_litellm_connection(model_name)``, which runs the check
-once per process and model (concurrent callers share it) and, when the model
-and every fallback fail, raises ``LiteLLMConnectionError`` naming the endpoint,
-the proxy variables in effect and the model. ``LITELLM_PRECHECK=0`` skips the
-check; ``LITELLM_PRECHECK=warn`` logs the failure and goes on.
+run_utils.py gains, in its runtime support block, ``check_litellm_connection(model_name=None,
+timeout=None) -> bool`` and ``ensure_litellm_connection(model_name)``. The check
+retries transient failures (reset, 408/409/429/5xx, obeying Retry-After) within
+LITELLM_PRECHECK_TIMEOUT (30 s); only a definitive failure counts. Success is cached
+per process and model; a failure is re-checked at most once per
+LITELLM_PRECHECK_RECHECK seconds (60), so a recovered endpoint recovers the run. When
+the model and every fallback fail it raises ``LiteLLMConnectionError`` naming the
+endpoint, the proxy variables in effect (credentials redacted) and the model.
+``LITELLM_PRECHECK=0`` skips the check; ``LITELLM_PRECHECK=warn`` logs the failure and
+goes on.
 
 The rubric generator, before::
 
@@ -18,246 +21,218 @@ The rubric generator, before::
     try:
         resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
 
-after (outside the try, so the failure is not swallowed)::
+after (outside the try, so the failure is not swallowed; the argument is the same
+expression the awaited call passes as its model)::
 
     resp = None
     await ensure_litellm_connection(model_name)
     try:
         resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
 
-and ``ensure_litellm_connection`` is imported from where the helper comes from.
+and ``ensure_litellm_connection`` is imported from where the helper comes from (added
+to that import), only when that module defines it after the same run.
 """
 
 from __future__ import annotations
 
 import libcst as cst
-from llmfix.codemods._base import (
-    Edits,
-    Outcome,
-    PlannedTransform,
-    Sites,
-    parse_statement,
-    parse_statements,
-)
+
 from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.helpers import find_litellm_calls
-from llmfix.codemods.analysis.nodes import callee_name, module_functions
-from llmfix.codemods.analysis.tree import find_all
-from llmfix.codemods.fallbacks import HELPER_NAME as FALLBACKS_HELPER
-from llmfix.codemods.fallbacks import helper_default_models
+from llmfix.codemods.analysis.nodes import callee_name, dotted_name, module_functions
+from llmfix.codemods.analysis.tree import find_all, indent_of
+from llmfix.codemods.building import statement
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import Edits
+from llmfix.codemods.style.wrap import fit
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Outcome, Sites, Transform
 
 ENSURE = "ensure_litellm_connection"
-
-PRECHECK_SOURCE = '''
-
-class LiteLLMConnectionError(RuntimeError):
-    """The LLM endpoint did not answer the connection check (added by llmfix)."""
+RUNTIME = "precheck"
+# the first docstring line of the check an earlier llmfix inserted (no retry of a blip, no re-check)
+OLD_DOCSTRING = "Raise LiteLLMConnectionError, once per process and model, when nothing answers (added by llmfix)."
 
 
-_LITELLM_CONNECTION_CHECKS = {{}}
-_LITELLM_PRECHECK_WARNED = set()
-_PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")
+def _awaited_ensure(func: cst.FunctionDef) -> list[cst.Call]:
+    return find_all(func, cst.Call, lambda c: callee_name(c) == ENSURE)
 
 
-async def check_litellm_connection(model_name=None, timeout=None) -> bool:
-    """True when one tiny completion to ``model_name`` answers (added by llmfix).
-
-    max_tokens 1, no retries, ``timeout`` seconds (default LITELLM_PRECHECK_TIMEOUT, 30 s).
-    """
-    if model_name is None:
-        model_name = os.environ.get("RUBRIC_GENERATION_MODEL", "gpt-4.1")
-    return await _litellm_connection_error(model_name, timeout) is None
-
-
-async def _litellm_connection_error(target, timeout=None):
-    """None when ``target`` (a model name or a fallback object) answers, else why not."""
-{binding}    if timeout is None:
-        timeout = float(os.environ.get("LITELLM_PRECHECK_TIMEOUT", "30"))
-    request = dict(target) if isinstance(target, dict) else {{"model": target}}
-    try:
-        await asyncio.wait_for(
-            litellm.acompletion(
-                messages=[{{"role": "user", "content": "ping"}}],
-                max_tokens=1,
-                num_retries=0,
-                timeout=timeout,
-                **request,
-            ),
-            timeout + 5,
-        )
-    except Exception as error:
-        root = error
-        for _ in range(20):
-            if (root.__cause__ or root.__context__) is None:
-                break
-            root = root.__cause__ or root.__context__
-        detail = f"{{type(error).__name__}}: {{error}}"
-        if root is not error:
-            detail += f" [root cause: {{type(root).__name__}}: {{root}}]"
-        return detail
-    return None
+def _is_older_llmfix(func: cst.FunctionDef) -> bool:
+    """The runtime an earlier llmfix inserted (its docstrings carried a marker)."""
+    body = func.body.body
+    first = body[0] if body else None
+    if isinstance(first, cst.SimpleStatementLine) and first.body and isinstance(first.body[0], cst.Expr):
+        value = first.body[0].value
+        return isinstance(value, cst.SimpleString) and OLD_DOCSTRING in value.value
+    return False
 
 
-def _litellm_connection_report(model_name, failures):
-    """The error message: endpoint, proxy variables in effect, model, what failed."""
-    endpoint = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or "https://api.openai.com/v1 (default)"
-    proxies = []
-    for name in _PROXY_VARIABLES:
-        value = os.environ.get(name)
-        if value:
-            proxies.append(f"{{name}}={{re.sub(r'//[^@/]*@', '//***@', value)}}")
-    lines = [
-        f"LiteLLM connection check failed for model {{model_name!r}} at endpoint {{endpoint}}",
-        f"proxy variables: {{', '.join(proxies) or 'none set'}}",
-    ]
-    lines += [f"  {{name}}: {{detail}}" for name, detail in failures]
-    lines.append("Fix the endpoint, key or proxy; LITELLM_PRECHECK=warn logs this and goes on, LITELLM_PRECHECK=0 skips the check.")
-    return "\\n".join(lines)
+def resolve_import(file: FileContext, node: cst.ImportFrom) -> str:
+    """The dotted name ``node`` imports from, relative imports resolved against this file."""
+    module = dotted_name(node.module) or ""
+    if not node.relative:
+        return module
+    base = (file.dotted_name or "").split(".")[: -len(node.relative)] if file.dotted_name else []
+    return ".".join([*base, module] if module else base)
 
 
-async def _diagnose_litellm_connection(model_name):
-    """None when the model or one of its fallbacks answers, else the report.
-
-    All are checked at once, so a blackholed endpoint costs one timeout, not one per model.
-    """
-    targets = [model_name, *{fallbacks}]
-    checks = [asyncio.ensure_future(_litellm_connection_error(target)) for target in targets]
-    try:
-        for finished in asyncio.as_completed(checks):
-            if await finished is None:
-                return None
-    finally:
-        for check in checks:
-            check.cancel()
-    failures = [
-        (target.get("model") if isinstance(target, dict) else target, check.result())
-        for target, check in zip(targets, checks)
-    ]
-    return _litellm_connection_report(model_name, failures)
-
-
-async def ensure_litellm_connection(model_name):
-    """Raise LiteLLMConnectionError, once per process and model, when nothing answers (added by llmfix).
-
-    LITELLM_PRECHECK=0 skips the check; LITELLM_PRECHECK=warn logs the failure and goes on.
-    """
-    mode = os.environ.get("LITELLM_PRECHECK", "1").strip().lower()
-    if mode in ("0", "false", "no", "off"):
-        return
-    check = _LITELLM_CONNECTION_CHECKS.get(model_name)
-    if check is None or (not check.done() and check.get_loop() is not asyncio.get_running_loop()):
-        check = asyncio.ensure_future(_diagnose_litellm_connection(model_name))
-        _LITELLM_CONNECTION_CHECKS[model_name] = check
-    report = check.result() if check.done() else await asyncio.shield(check)
-    if report is None:
-        return
-    if mode == "warn":
-        if model_name not in _LITELLM_PRECHECK_WARNED:
-            _LITELLM_PRECHECK_WARNED.add(model_name)
-            logging.getLogger(__name__).warning(report)
-        return
-    raise LiteLLMConnectionError(report)
-'''
-
-
-def _imported_names(tree: cst.Module) -> set[str]:
-    """Names bound by top-level ``from ... import`` statements."""
-    names = set()
-    for stmt in tree.body:
-        for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
-            if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                names.update(a.asname.name.value if a.asname else a.name.value for a in small.names)  # type: ignore[union-attr]
-    return names
-
-
-class PrecheckTransform(PlannedTransform):
+class PrecheckTransform(Transform):
     NAME = "precheck"
     SUMMARY = "connection check before the first rubric request; fails fast, names endpoint and proxy"
-    DESCRIPTION = __doc__.split("\n\n")[0]
+    ORDER = 50
+    AFTER = ("fallbacks",)
+    EXAMPLES = (
+        Example(
+            "the generator checks the model its call uses, outside its try",
+            """
+            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
 
-    def plan(self, tree: cst.Module, edits: Edits) -> Outcome:
+
+            async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
+                resp = None
+                try:
+                    resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+                    obj = extract_json_from_response(resp)
+                except Exception:
+                    return None
+                return obj
+            """,
+            """
+            from open_instruct.rubrics.run_utils import ensure_litellm_connection, extract_json_from_response, run_litellm_async
+
+
+            async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
+                resp = None
+                await ensure_litellm_connection(model_name)
+                try:
+                    resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+                    obj = extract_json_from_response(resp)
+                except Exception:
+                    return None
+                return obj
+            """,
+            APPLIED,
+            siblings={"open_instruct.rubrics.run_utils": ("ensure_litellm_connection", "extract_json_from_response", "run_litellm_async")},
+        ),
+        Example(
+            "a check that still names the model the call uses is left alone",
+            """
+            from open_instruct.rubrics.run_utils import ensure_litellm_connection, extract_json_from_response, run_litellm_async
+
+
+            async def generate(question, model_name="gpt-4.1"):
+                await ensure_litellm_connection(model_name)
+                resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+                return extract_json_from_response(resp)
+            """,
+            None,
+            ALREADY_PRESENT,
+        ),
+    )
+
+    def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
-        self._import_added = False
-        self._plan_functions(tree, edits, sites)
-        for site in find_generators(tree):
-            self._plan_generator(tree, site, edits, sites)
+        self._plan_runtime(file, edits, sites)
+        for site in find_generators(file.module):
+            self._plan_generator(file, site, edits, sites)
         return sites.outcome("no LiteLLM call helper and no rubric generator")
 
     # -- run_utils.py: the check itself -----------------------------------
 
-    def _plan_functions(self, tree: cst.Module, edits: Edits, sites: Sites) -> None:
-        calls = find_litellm_calls(tree)
-        if not calls:
+    def _plan_runtime(self, file: FileContext, edits: Edits, sites: Sites) -> None:
+        if not find_litellm_calls(file.module):
             return
-        if ENSURE in module_functions(tree):
+        existing = module_functions(file.module).get(ENSURE)
+        if existing is not None and not _is_older_llmfix(existing):
             sites.present.append(f"{ENSURE}() is defined")
             return
-        binding = next((c.litellm_binding for c in calls if c.litellm_binding is not None), None)
-        binding_code = ""
-        if binding is not None:  # the loader call only: the helper may bind it to another name, with comments
-            loader = binding.body[0].value  # type: ignore[attr-defined]
-            binding_code = f"    litellm = {cst.Module([]).code_for_node(loader)}\n"
-        defaults = helper_default_models(tree)
-        fallbacks = f"{FALLBACKS_HELPER}({tree.code_for_node(defaults)}, model_name)" if defaults is not None else "[]"
-        source = PRECHECK_SOURCE.format(binding=binding_code, fallbacks=fallbacks).lstrip("\n")
-        statements = parse_statements(source, tree)
-        statements[0] = statements[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-        last_helper = [s for s in tree.body if any(s is c.function for c in calls)]
-        anchor = last_helper[-1] if last_helper else tree.body[-1]
-        edits.insert_after(anchor, statements)
-        for name in ("asyncio", "logging", "os", "re"):
-            edits.need_import(name)
-        sites.applied.append(f"check_litellm_connection() and {ENSURE}() added")
+        edits.need_runtime(RUNTIME)
+        if existing is not None:
+            edits.removed_runtime.append(RUNTIME)
+            sites.applied.append(f"{ENSURE}() from an earlier llmfix replaced by the current one (retries a blip, re-checks a failure)")
+        else:
+            sites.applied.append(f"check_litellm_connection() and {ENSURE}() added")
+        sites.changes.append(
+            "a connection check runs before the first rubric request of each model and raises LiteLLMConnectionError "
+            "when nothing answers; LITELLM_PRECHECK=0 turns it off, LITELLM_PRECHECK=warn only logs"
+        )
 
     # -- rubric_utils.py: await the check before the first request ----------
 
-    def _plan_generator(self, tree: cst.Module, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
+    def _plan_generator(self, file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
         where = f"{site.function.name.value}()"
-        if find_all(site.function, cst.Call, lambda c: callee_name(c) == ENSURE):
+        skip = "; apply the rest with `--skip precheck`"
+        model = site.model
+        existing = _awaited_ensure(site.function)
+        if existing:
+            self._check_argument(file, where, existing[0], model, edits, sites)
+            return
+        if model is None:
+            sites.missing.append(f"{where}: the awaited call passes no model name to check{skip}")
+            return
+        callee = self._ensure_callee(file, site, edits, sites, skip)
+        if callee is None:
+            return
+        line = statement("await __ensure__(__model__)\n", file, ensure=callee, model=model.deep_clone())
+        line = fit(line, file.module, indent_of(file.module, site.top) or "", file.style.line_length)
+        edits.insert_before(site.top, [line])
+        sites.applied.append(f"{where} awaits {ENSURE}({file.code(model)}) before its first request")
+
+    def _check_argument(self, file: FileContext, where: str, call: cst.Call, model: cst.BaseExpression | None, edits: Edits, sites: Sites) -> None:
+        """The check must name the model the call uses; after a merge changed that expression, it is stale."""
+        argument = call.args[0].value if call.args else None
+        if model is None or argument is None or file.code(argument).strip() == file.code(model).strip():
             sites.present.append(f"{where} awaits {ENSURE}()")
             return
-        model = site.model
-        if model is None:
-            sites.missing.append(f"{where}: the awaited call passes no model name to check")
-            return
-        ensure_call = self._ensure_callee(tree, site, edits)
-        if ensure_call is None:
-            sites.missing.append(
-                f"{where}: can't tell where `{tree.code_for_node(site.helper_call.func)}` is imported from"
-            )
-            return
-        line = parse_statement(f"await {ensure_call}({tree.code_for_node(model)})\n", tree)
-        edits.insert_before(site.top, [line])
-        sites.applied.append(f"{where} awaits {ENSURE}() before its first request")
+        edits.replace_node(argument, model.deep_clone())
+        sites.applied.append(
+            f"{where}: {ENSURE}({file.code(argument).strip()}) is stale: the call now uses {file.code(model).strip()}; updated"
+        )
 
-    def _ensure_callee(self, tree: cst.Module, site: GeneratorSite, edits: Edits) -> str | None:
-        """How the generator's module reaches ``ensure_litellm_connection`` (importing it if needed)."""
+    def _ensure_callee(self, file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites, skip: str) -> cst.BaseExpression | None:
+        """How the generator reaches ``ensure_litellm_connection`` (importing it where the helper comes from)."""
         func = site.helper_call.func
+        where = f"{site.function.name.value}()"
         if isinstance(func, cst.Attribute):
-            return f"{tree.code_for_node(func.value)}.{ENSURE}"
+            owner = dotted_name(func.value)
+            source = self._module_bound_to(file, owner) if owner else None
+            if source is None or not self._defines(file, source):
+                sites.missing.append(f"{where}: can't tell that `{file.code(func.value)}` will define {ENSURE}{skip}")
+                return None
+            return cst.Attribute(value=func.value.deep_clone(), attr=cst.Name(ENSURE))
         if not isinstance(func, cst.Name):
+            sites.missing.append(f"{where}: can't tell where the awaited `{file.code(func)}` comes from{skip}")
             return None
-        if func.value in module_functions(tree) or ENSURE in module_functions(tree) or ENSURE in _imported_names(tree):
-            return ENSURE
-        for stmt in tree.body:
-            if not isinstance(stmt, cst.SimpleStatementLine):
-                continue
-            for small in stmt.body:
-                if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar):
-                    imported = {(a.asname.name.value if a.asname else a.name.value) for a in small.names}  # type: ignore[union-attr]
-                    if func.value in imported:
-                        if ENSURE not in imported and not self._import_added:
-                            self._import_added = True
-                            module = "." * len(small.relative) + (tree.code_for_node(small.module) if small.module else "")
-                            edits.insert_after(stmt, [parse_statement(f"from {module} import {ENSURE}\n", tree)])
-                        return ENSURE
+        if func.value in module_functions(file.module) or ENSURE in module_functions(file.module):
+            return cst.Name(ENSURE)  # the helper lives here: so does the check
+        for stmt in file.module.body:
+            for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
+                if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
+                    continue
+                imported = {(a.asname.name.value if a.asname else dotted_name(a.name)) for a in small.names}  # type: ignore[union-attr]
+                if func.value not in imported:
+                    continue
+                source = resolve_import(file, small)
+                if not self._defines(file, source):
+                    sites.missing.append(
+                        f"{where}: {ENSURE} would be imported from {source}, which does not define it after this run "
+                        f"(patch the whole checkout, with its run_utils.py){skip}"
+                    )
+                    return None
+                if ENSURE not in imported:
+                    edits.need_import(dotted_name(small.module) or "", ENSURE, len(small.relative))
+                return cst.Name(ENSURE)
+        sites.missing.append(f"{where}: can't tell where `{func.value}` is imported from{skip}")
         return None
 
+    @staticmethod
+    def _module_bound_to(file: FileContext, name: str) -> str | None:
+        from llmfix.codemods.analysis.scopes import module_bindings
 
-def __getattr__(name: str):
-    """Build the libcst command class on first access (it imports libcst.codemod)."""
-    if name == "PrecheckCommand":
-        from llmfix.codemods._command import command_for
+        how = module_bindings(file.module).get(name.split(".")[0], "")
+        return how[len("import "):] if how.startswith("import ") else None
 
-        return command_for(PrecheckTransform)
-    raise AttributeError(name)
+    @staticmethod
+    def _defines(file: FileContext, module: str) -> bool:
+        defined = file.checkout.lookup(module)
+        return defined is not None and ENSURE in defined

@@ -1,9 +1,9 @@
 """retries: every LiteLLM call helper's retry default comes from LITELLM_NUM_RETRIES.
 
 Why: LiteLLM hands ``num_retries`` to the OpenAI SDK, which spaces attempts
-0.5 s, 1 s, 2 s ... apart (capped at 8 s). Five retries ride out about 14 s of
-outage; ten ride out about a minute. The env var lets a launcher raise it
-without another edit, and a caller's explicit ``num_retries`` still wins.
+0.5 s, 1 s, 2 s ... apart (capped at 8 s). Five retries ride out about 15 s of
+outage; ten ride out about a minute. The env var lets a launcher (or a test suite)
+choose without another edit, and a caller's explicit ``num_retries`` still wins.
 
 Before::
 
@@ -13,46 +13,157 @@ After::
 
     chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "10")))
 
-A larger existing literal is kept as the new default (never lowered); a helper
-with no ``num_retries`` line gets one inserted after its other defaults, or
-before the call when it has none.
+A larger existing literal is kept as the new default (never lowered); a helper with
+no ``num_retries`` line gets one after its other defaults, or before the call when it
+has none. ``--retries N`` (or ``retries = N`` in ``[tool.llmfix]``) bakes in N, and
+raises the value in a file patched with a smaller one.
 """
 
 from __future__ import annotations
 
 import libcst as cst
-from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
-from llmfix.codemods.analysis.defaults import DefaultLine, DefaultsGroup
-from llmfix.codemods.analysis.nodes import number_literal
 
-DEFAULT_RETRIES = 10
+from llmfix.codemods import litellm_facts
+from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
+from llmfix.codemods.analysis.nodes import env_default_literal
+from llmfix.codemods.building import expression, names, string
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Option
+
+
+def parse_retries(text: str) -> int:
+    try:
+        value = int(text.strip(), 10)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a whole number of retries") from None
+    if not 0 <= value <= 100:
+        raise ValueError(f"{value} is outside 0..100")
+    return value
 
 
 class RetriesTransform(KeyDefaultTransform):
     NAME = "retries"
-    SUMMARY = "num_retries default from LITELLM_NUM_RETRIES (10 unless larger already)"
-    DESCRIPTION = __doc__.split("\n\n")[0]
+    SUMMARY = f"num_retries default from {litellm_facts.NUM_RETRIES} ({litellm_facts.DEFAULT_RETRIES} unless larger already)"
+    ORDER = 10
     KEY = "num_retries"
-    ENV_VAR = "LITELLM_NUM_RETRIES"
+    ENV_VAR = litellm_facts.NUM_RETRIES
+    OPTION = "retries"
+    OPTIONS = (
+        Option(
+            "retries",
+            f"Baked-in retry default; never lowers a larger literal [default: {litellm_facts.DEFAULT_RETRIES}].",
+            parse_retries,
+            default=litellm_facts.DEFAULT_RETRIES,
+            metavar="N",
+        ),
+    )
+    EXAMPLES = (
+        Example(
+            "a literal default becomes env-driven",
+            """
+            import os
 
-    def __init__(self, retries: int = DEFAULT_RETRIES) -> None:
-        self.retries = int(retries)
-
-    def default_source(self, group: DefaultsGroup, line: DefaultLine | None, tree: cst.Module) -> str:
-        retries = self.retries
-        if line is not None:
-            existing = number_literal(line.default) if isinstance(line.default, cst.Integer) else None
-            if existing is None:
-                code = tree.code_for_node(line.default)
-                raise Unpatchable(f"num_retries default is `{code}`; expected an integer literal")
-            retries = max(retries, int(existing))
-        return f'int(os.environ.get("{self.ENV_VAR}", "{retries}"))'
+            import litellm
 
 
-def __getattr__(name: str):
-    """Build the libcst command class on first access (it imports libcst.codemod)."""
-    if name == "RetriesCommand":
-        from llmfix.codemods._command import command_for
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            """
+            import os
 
-        return command_for(RetriesTransform, {"retries": {"type": int, "help": "baked-in retry default (10)"}})
-    raise AttributeError(name)
+            import litellm
+
+
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "10")))
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            APPLIED,
+        ),
+        Example(
+            "a larger literal is kept; --retries sets the baked-in value",
+            """
+            import litellm
+
+
+            async def run(model, **kw):
+                kw["num_retries"] = kw.get("num_retries", 20)
+                return await litellm.acompletion(model=model, **kw)
+            """,
+            """
+            import os
+
+            import litellm
+
+
+            async def run(model, **kw):
+                kw["num_retries"] = kw.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "20")))
+                return await litellm.acompletion(model=model, **kw)
+            """,
+            APPLIED,
+            {"retries": "12"},
+        ),
+        Example(
+            "already env-driven: left alone",
+            """
+            import os
+
+            import litellm
+
+
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "12")))
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            None,
+            ALREADY_PRESENT,
+        ),
+    )
+
+    def wanted(self, file: FileContext, site: Site) -> int:
+        return int(self.option("retries"))
+
+    def outdated(self, baked: object, wanted: object) -> bool:
+        """Raised, never lowered: a first apply bakes max(--retries, the file's literal)."""
+        return int(wanted) > int(baked)  # type: ignore[call-overload]
+
+    def baked(self, file: FileContext, expression_: cst.BaseExpression) -> int | None:
+        value = env_default_literal(expression_, self.ENV_VAR)
+        return None if value is None else int(value)
+
+    def _literal(self, file: FileContext, site: Site) -> int | None:
+        """The site's own literal (an upstream default), None when it has none."""
+        if site.default is None or self.baked(file, site.default) is not None:
+            return None
+        if isinstance(site.default, cst.Integer):
+            return int(site.default.evaluated_value)
+        raise Unpatchable(f"the num_retries default is `{file.code(site.default)}`; expected an integer literal")
+
+    def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
+        retries = self.wanted(file, site)
+        literal = self._literal(file, site)
+        if literal is not None:
+            retries = max(retries, literal)
+        return expression(
+            "int(__os__.environ.get(__var__, __value__))",
+            file,
+            **names(os=file.module_name("os", site.group.function)),
+            var=string(self.ENV_VAR, file.style.quote),
+            value=string(str(retries), file.style.quote),
+        )
+
+    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> str | None:
+        after = self.baked(file, new) or 0
+        before = self._literal(file, site)
+        if before is None and site.default is not None:
+            before = self.baked(file, site.default)
+        if before == after:
+            return None
+        was = f"{before} (rides out {litellm_facts.describe_outage(before)})" if before is not None else "none set (LiteLLM's own default)"
+        restore = f"{self.ENV_VAR}={before} restores it" if before is not None else f"{self.ENV_VAR}=0 disables them"
+        return (
+            f"{site.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "
+            f"endpoint; before: {was}; {restore}"
+        )

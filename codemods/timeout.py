@@ -1,9 +1,8 @@
 """timeout: every LiteLLM call helper, sync and async, reads LITELLM_DEFAULT_TIMEOUT.
 
-Why: the sync helper usually has no timeout at all (a hung endpoint holds the
-call forever), and a literal timeout can't be tuned per launch. LiteLLM's
-timeout is per attempt and an idle timeout, so the product of retries and
-timeout bounds one call.
+Why: the sync helper usually has no timeout at all (a hung endpoint holds the call
+forever), and a literal timeout can't be tuned per launch. LiteLLM's timeout is per
+attempt and an idle timeout, so retries times timeout bounds one call.
 
 Before::
 
@@ -16,47 +15,102 @@ After::
     chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600")))
     response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
 
-The default is the file's existing timeout literal (``"120"`` in some
-versions), else 600 s, or ``--timeout``.
+The default is the file's existing timeout literal (``"120"`` in some versions), else
+600 s, or ``--timeout SECONDS`` (``timeout = ...`` in ``[tool.llmfix]``).
 """
 
 from __future__ import annotations
 
-import libcst as cst
-from llmfix.codemods._base import Edits
-from llmfix.codemods._defaults import KeyDefaultTransform, Unpatchable
-from llmfix.codemods.analysis.defaults import (
-    DefaultLine,
-    DefaultsGroup,
-    defaults_groups,
-)
-from llmfix.codemods.analysis.nodes import (
-    env_default_literal,
-    format_number,
-    number_literal,
-)
+import math
 
-DEFAULT_TIMEOUT = 600.0
+import libcst as cst
+
+from llmfix.codemods import litellm_facts
+from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
+from llmfix.codemods.analysis.defaults import defaults_groups
+from llmfix.codemods.analysis.nodes import env_default_literal, number_literal
+from llmfix.codemods.building import expression, format_number, names, string
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import Edits
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Option, Outcome
+
+MIN_TIMEOUT = 0.001
+MAX_TIMEOUT = 7 * 24 * 3600.0
+
+
+def parse_timeout(text: str) -> float:
+    try:
+        value = float(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or not MIN_TIMEOUT <= value <= MAX_TIMEOUT:
+        raise ValueError(f"{text.strip()} is not a timeout between {MIN_TIMEOUT:g} and {MAX_TIMEOUT:g} seconds")
+    return value
 
 
 class TimeoutTransform(KeyDefaultTransform):
     NAME = "timeout"
-    SUMMARY = "timeout default from LITELLM_DEFAULT_TIMEOUT, sync and async"
-    DESCRIPTION = __doc__.split("\n\n")[0]
+    SUMMARY = f"timeout default from {litellm_facts.DEFAULT_TIMEOUT_VARIABLE}, sync and async"
+    ORDER = 30
     KEY = "timeout"
-    ENV_VAR = "LITELLM_DEFAULT_TIMEOUT"
+    ENV_VAR = litellm_facts.DEFAULT_TIMEOUT_VARIABLE
+    OPTION = "timeout"
+    OPTIONS = (
+        Option(
+            "timeout",
+            f"Baked-in timeout in seconds [default: the file's own, else {format_number(litellm_facts.DEFAULT_TIMEOUT)}].",
+            parse_timeout,
+            metavar="SECONDS",
+        ),
+    )
+    EXAMPLES = (
+        Example(
+            "a helper without a timeout gets one after its defaults",
+            """
+            import litellm
 
-    def __init__(self, timeout: float | None = None) -> None:
-        self.timeout = None if timeout is None else float(timeout)
-        self._file_default = DEFAULT_TIMEOUT
 
-    def plan(self, tree: cst.Module, edits: Edits):
-        self._file_default = self._existing_literal(tree) or DEFAULT_TIMEOUT
-        return super().plan(tree, edits)
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            """
+            import os
 
-    def _existing_literal(self, tree: cst.Module) -> float | None:
-        """The first timeout literal the file already uses (plain or inside the env read)."""
-        for group in defaults_groups(tree):
+            import litellm
+
+
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+                chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600")))
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            APPLIED,
+        ),
+        Example(
+            "already env-driven: left alone",
+            """
+            import os
+
+            import litellm
+
+
+            async def run(model, **kw):
+                kw["timeout"] = kw.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "120")))
+                return await litellm.acompletion(model=model, **kw)
+            """,
+            None,
+            ALREADY_PRESENT,
+        ),
+    )
+
+    def plan(self, file: FileContext, edits: Edits) -> Outcome:
+        file.facts.setdefault("timeout.file_default", self._file_literal(file) or litellm_facts.DEFAULT_TIMEOUT)
+        return super().plan(file, edits)
+
+    def _file_literal(self, file: FileContext) -> float | None:
+        """The first timeout the file already uses (a literal, or the default of its env read)."""
+        for group in defaults_groups(file.module):
             line = group.line_for(self.KEY)
             if line is None:
                 continue
@@ -67,20 +121,40 @@ class TimeoutTransform(KeyDefaultTransform):
                 return value
         return None
 
-    def default_source(self, group: DefaultsGroup, line: DefaultLine | None, tree: cst.Module) -> str:
-        if line is not None and not isinstance(line.default, (cst.Integer, cst.Float)):
-            code = tree.code_for_node(line.default)
-            raise Unpatchable(f"timeout default is `{code}`; expected a number or an env read of {self.ENV_VAR}")
-        seconds = self.timeout
-        if seconds is None:
-            seconds = number_literal(line.default) if line is not None else self._file_default
-        return f'float(os.environ.get("{self.ENV_VAR}", "{format_number(seconds)}"))'
+    def wanted(self, file: FileContext, site: Site) -> float:
+        chosen = self.option("timeout")
+        if chosen is not None:
+            return float(chosen)
+        literal = self._literal(file, site)
+        return literal if literal is not None else float(file.facts["timeout.file_default"])
 
+    def baked(self, file: FileContext, expression_: cst.BaseExpression) -> float | None:
+        return env_default_literal(expression_, self.ENV_VAR)
 
-def __getattr__(name: str):
-    """Build the libcst command class on first access (it imports libcst.codemod)."""
-    if name == "TimeoutCommand":
-        from llmfix.codemods._command import command_for
+    def _literal(self, file: FileContext, site: Site) -> float | None:
+        if site.default is None or self.baked(file, site.default) is not None:
+            return None
+        if isinstance(site.default, (cst.Integer, cst.Float)):
+            return number_literal(site.default)
+        raise Unpatchable(f"the timeout default is `{file.code(site.default)}`; expected a number or a read of {self.ENV_VAR}")
 
-        return command_for(TimeoutTransform, {"timeout": {"type": float, "help": "baked-in timeout default (s)"}})
-    raise AttributeError(name)
+    def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
+        seconds = self.wanted(file, site)
+        return expression(
+            "float(__os__.environ.get(__var__, __value__))",
+            file,
+            **names(os=file.module_name("os", site.group.function)),
+            var=string(self.ENV_VAR, file.style.quote),
+            value=string(format_number(seconds), file.style.quote),
+        )
+
+    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> str | None:
+        after = self.baked(file, new)
+        before = self._literal(file, site) if site.default is not None else None
+        if site.default is not None and before is None:
+            before = self.baked(file, site.default)
+        if before == after:
+            return None
+        if before is None:
+            return f"{site.where}: each attempt now times out after {format_number(after or 0)} s (there was no timeout: a hung endpoint held the call forever); set {self.ENV_VAR} to change it"
+        return f"{site.where}: per-attempt timeout {format_number(after or 0)} s instead of {format_number(before)} s; {self.ENV_VAR}={format_number(before)} restores it"

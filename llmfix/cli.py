@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 
 from llmfix import __version__
-
-EXIT_OK, EXIT_PENDING, EXIT_ERROR = 0, 1, 2
+from llmfix.exit_codes import ERROR as EXIT_ERROR
+from llmfix.exit_codes import OK as EXIT_OK
 
 # name -> (module, attribute, one-line help); imported on first use only
 COMMANDS = {
@@ -26,6 +26,7 @@ COMMANDS = {
     "check": ("llmfix.commands", "check_command", "Exit 1 when apply would change something (for CI)."),
     "revert": ("llmfix.commands", "revert_command", "Undo what llmfix applied."),
     "list": ("llmfix.commands", "list_command", "List the transforms, one line each."),
+    "explain": ("llmfix.commands", "explain_command", "Say what a transform does and why, with examples."),
     "verify": ("llmfix.verify.command", "verify_command", "Drive the patched helpers through injected faults."),
     "doctor": ("llmfix.doctor.command", "doctor_command", "Say why LLM calls fail, most likely cause first."),
 }
@@ -84,5 +85,12 @@ def run() -> None:
     sys.exit(code if isinstance(code, int) else EXIT_OK)
 
 
+def _paths(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[Path, ...]:
+    for path in value:
+        if not path.strip():
+            raise click.BadParameter("an empty path")
+    return tuple(Path(path) for path in value)
+
+
 def paths_argument(function):
-    return click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))(function)
+    return click.argument("paths", nargs=-1, required=True, type=click.Path(), callback=_paths)(function)

@@ -1,17 +1,26 @@
-"""The file commands: apply, diff, check, revert, list."""
+"""The file commands: apply, diff, check, revert, list, explain.
+
+Their transform flags are derived from the transforms' declarations (one click
+option per declared option), so a new transform's options appear here without an
+edit. Flag values are validated by the option that declares them.
+"""
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import click
 
-from llmfix.cli import EXIT_ERROR, EXIT_OK, EXIT_PENDING, paths_argument
+from llmfix import exit_codes
+from llmfix.cli import paths_argument
+from llmfix.codemods import registry
+from llmfix.codemods.transform import Option
+from llmfix.config import CommandSettings
 from llmfix.errors import BadInput, LlmfixError
-from llmfix.planning import Options
 
 
 def one_line_errors(function: Callable[..., int]) -> Callable[..., Any]:
@@ -23,52 +32,73 @@ def one_line_errors(function: Callable[..., int]) -> Callable[..., Any]:
             code = function(*args, **kwargs)
         except LlmfixError as error:
             click.echo(f"llmfix: error: {error}", err=True)
-            code = EXIT_ERROR
+            code = exit_codes.ERROR
         click.get_current_context().exit(code)
 
     return wrapper
 
 
-def _split_names(values: tuple[str, ...]) -> tuple[str, ...]:
-    return tuple(name.strip() for value in values for name in value.split(",") if name.strip())
+class _OptionValue(click.ParamType):
+    """A transform option's value, checked by the option's own ``parse`` (the text is kept)."""
+
+    def __init__(self, option: Option) -> None:
+        self.option = option
+        self.name = option.metavar.lower()
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            self.option.parse(str(value))
+        except ValueError as error:
+            self.fail(str(error), param, ctx)
+        return str(value)
+
+
+def _names(value: str) -> str:
+    if not value.strip():
+        raise click.BadParameter("an empty transform name; choose from " + ", ".join(registry.names()))
+    return value
 
 
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
-    """--only/--skip and the defaults the transforms bake in."""
+    """--only/--skip and one flag per option any transform declares."""
     decorators = [
-        click.option("--only", multiple=True, metavar="NAMES", help="Run only these transforms (comma-separated)."),
-        click.option("--skip", multiple=True, metavar="NAMES", help="Leave these transforms out (comma-separated)."),
-        click.option("--retries", type=click.IntRange(0, 100), default=10, show_default=True, help="Baked-in retry default (never lowers a larger one)."),
-        click.option("--fallback", "fallbacks", multiple=True, metavar="MODEL", help="Baked-in fallback model (repeatable)."),
-        click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=None, help="Baked-in timeout in seconds (default: the file's, else 600)."),
+        click.option("--only", multiple=True, metavar="NAMES", callback=lambda c, p, v: tuple(_names(x) for x in v), help="Run only these transforms (comma-separated)."),
+        click.option("--skip", multiple=True, metavar="NAMES", callback=lambda c, p, v: tuple(_names(x) for x in v), help="Leave these transforms out (comma-separated)."),
     ]
+    for _, option in registry.options():
+        decorators.append(
+            click.option(option.flag, option.name, type=_OptionValue(option), multiple=option.multiple, default=None, metavar=option.metavar, help=option.help)
+        )
     for decorator in reversed(decorators):
         function = decorator(function)
     return function
 
 
-def make_options(only: tuple[str, ...], skip: tuple[str, ...], retries: int, fallbacks: tuple[str, ...], timeout: float | None) -> Options:
-    return Options(_split_names(only), _split_names(skip), retries, tuple(fallbacks), timeout)
+def command_settings(kwargs: dict[str, Any]) -> CommandSettings:
+    """The transform flags given on the command line (popped from ``kwargs``)."""
+    flags: dict[str, Any] = {}
+    for name in ("only", "skip", *(option.name for _, option in registry.options())):
+        value = kwargs.pop(name, None)
+        if value not in (None, (), []):
+            flags[name] = list(value) if isinstance(value, tuple) else value
+    settings = CommandSettings(flags)
+    settings.check()
+    return settings
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
-verbosity = [
-    click.option("-q", "--quiet", is_flag=True, help="Print only errors and the summary."),
-    click.option("-v", "--verbose", is_flag=True, help="Also list transforms that did not apply."),
-]
 
 
 def with_verbosity(function: Callable[..., Any]) -> Callable[..., Any]:
-    for decorator in reversed(verbosity):
-        function = decorator(function)
-    return function
+    function = click.option("-v", "--verbose", is_flag=True, help="Also list transforms that did not apply.")(function)
+    return click.option("-q", "--quiet", is_flag=True, help="Print only errors and the summary.")(function)
 
 
 def _print_report(command: str, plans: list, code: int, as_json: bool, quiet: bool, verbose: bool, dry_run: bool = False) -> None:
     from llmfix import report
 
     if as_json:
-        click.echo(report.to_json(command, plans, code))
+        click.echo(report.to_json(command, plans, code, dry_run=dry_run))
     elif quiet:
         click.echo(report.to_text(command, plans, dry_run=dry_run).splitlines()[-1])
     else:
@@ -77,24 +107,25 @@ def _print_report(command: str, plans: list, code: int, as_json: bool, quiet: bo
 
 @click.command("apply")
 @paths_argument
-@click.option("--dry-run", is_flag=True, help="Plan and report; write nothing.")
+@click.option("--dry-run", is_flag=True, help="Plan and report what would change; write nothing.")
 @click.option("--force", is_flag=True, help="Patch even files with uncommitted changes llmfix did not make (git).")
 @selection_options
 @json_option
 @with_verbosity
 @one_line_errors
-def apply_command(paths, dry_run, force, only, skip, retries, fallbacks, timeout, as_json, quiet, verbose) -> int:
+def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> int:
     """Patch the LiteLLM helpers (run_utils.py) and the rubric generator (rubric_utils.py).
 
-    In a git checkout, files with uncommitted changes llmfix did not make are
-    refused (exit 2) unless --force, so the diff a reviewer sees is llmfix's alone.
+    The files of one checkout are written together or not at all. In a git checkout,
+    files with uncommitted changes llmfix did not make are refused (exit 2) unless
+    --force, so the diff a reviewer sees is llmfix's alone. Flags override the
+    checkout's [tool.llmfix] settings.
     """
     from llmfix import workflow
 
-    options = make_options(only, skip, retries, fallbacks, timeout)
-    plans = workflow.apply(paths, options, dry_run=dry_run, force=force)
-    _print_report("apply", plans, EXIT_OK, as_json, quiet, verbose, dry_run)
-    return EXIT_OK
+    plans = workflow.apply(paths, command_settings(flags), dry_run=dry_run, force=force)
+    _print_report("apply", plans, exit_codes.OK, as_json, quiet, verbose, dry_run)
+    return exit_codes.OK
 
 
 @click.command("check")
@@ -103,70 +134,118 @@ def apply_command(paths, dry_run, force, only, skip, retries, fallbacks, timeout
 @json_option
 @with_verbosity
 @one_line_errors
-def check_command(paths, only, skip, retries, fallbacks, timeout, as_json, quiet, verbose) -> int:
+def check_command(paths, as_json, quiet, verbose, **flags) -> int:
     """Exit 0 when every selected fix is present, 1 when apply would change something."""
     from llmfix import workflow
 
-    plans = workflow.check(paths, make_options(only, skip, retries, fallbacks, timeout))
-    code = EXIT_PENDING if any(p.pending for p in plans) else EXIT_OK
+    plans = workflow.check(paths, command_settings(flags))
+    code = exit_codes.PENDING if any(p.pending for p in plans) else exit_codes.OK
     _print_report("check", plans, code, as_json, quiet, verbose)
     return code
 
 
+def _output_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
+    if value is None:
+        return None
+    if not value.strip():
+        raise click.BadParameter("an empty folder name")
+    return Path(value)
+
+
 @click.command("diff")
 @paths_argument
-@click.option("--output", type=click.Path(file_okay=False, path_type=Path), help="Write <checkout>.diff into this folder instead of printing.")
-@click.option("--stat", is_flag=True, help="Summarise added/removed lines per file and per transform.")
-@click.option("--markdown", is_flag=True, help="A PR-ready summary: one section per transform, its diff folded.")
+@click.option("--output", callback=_output_folder, metavar="DIR", help="Write <checkout>.diff (or .md, .stat) into this folder instead of printing.")
+@click.option("--stat", is_flag=True, help="Added/removed lines and hunks per changed file and per transform.")
+@click.option("--markdown", is_flag=True, help="A PR-ready summary: behaviour changes, then one section per transform, its diff folded.")
+@click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 when there are changes (like git diff --exit-code).")
 @selection_options
+@json_option
 @one_line_errors
-def diff_command(paths, output, stat, markdown, only, skip, retries, fallbacks, timeout) -> int:
+def diff_command(paths, output, stat, markdown, exit_code, as_json, **flags) -> int:
     """Show, as a git-style unified diff, what apply would do. Writes nothing unless --output."""
     from llmfix import diffing, workflow
 
-    if stat and markdown:
-        raise BadInput("--stat and --markdown are two views of the diff; choose one")
-    plans = workflow.plan_paths(paths, make_options(only, skip, retries, fallbacks, timeout))
+    if sum((stat, markdown, as_json)) > 1:
+        raise BadInput("--stat, --markdown and --json are views of the same diff; choose one")
+    plans = workflow.plan_paths(paths, command_settings(flags))
+    changed = any(p.changed for p in plans)
     if markdown:
         from llmfix.markdown import render_markdown
 
-        text = render_markdown(plans)
+        text, suffix = render_markdown(plans), "md"
+    elif stat:
+        text, suffix = diffing.render_stat(plans), "stat"
+    elif as_json:
+        text, suffix = json.dumps({"command": "diff", "changed": changed, "files": [diffing.file_json(p) for p in plans]}, indent=2) + "\n", "json"
     else:
-        text = diffing.render_stat(plans) if stat else diffing.plan_diff(plans)
+        text, suffix = diffing.plan_diff(plans), "diff"
+    code = exit_codes.PENDING if exit_code and changed else exit_codes.OK
     if output is None:
         click.echo(text, nl=False)
-        return EXIT_OK
+        return code
     output.mkdir(parents=True, exist_ok=True)
     roots = sorted({p.target.root for p in plans})
     name = roots[0].name if len(roots) == 1 else "llmfix"
-    destination = output / f"{name}.{'stat' if stat else 'md' if markdown else 'diff'}"
+    destination = output / f"{name}.{suffix}"
     destination.write_text(text, encoding="utf-8", newline="")
     click.echo(f"wrote {destination}")
-    return EXIT_OK
+    return code
 
 
 @click.command("revert")
 @paths_argument
+@click.option("--dry-run", is_flag=True, help="Say what would be reverted; write nothing.")
+@json_option
 @with_verbosity
 @one_line_errors
-def revert_command(paths, quiet, verbose) -> int:
+def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
     """Undo what llmfix applied (byte for byte when the file is untouched since)."""
     from llmfix import workflow
 
-    results = workflow.revert(paths)
+    results = workflow.revert(paths, dry_run=dry_run) if dry_run else workflow.revert(paths)
     reverted = [t for t, changed in results if changed]
+    verb = "would revert" if dry_run else "reverted"
+    if as_json:
+        files = [{"path": t.relpath, "root": str(t.root), "reverted": changed} for t, changed in results]
+        click.echo(json.dumps({"command": "revert", "dry_run": dry_run, "exit_code": exit_codes.OK, "files": files}, indent=2))
+        return exit_codes.OK
     if not quiet:
         for target, changed in results:
             if changed or verbose:
-                click.echo(f"{target.relpath}: {'reverted' if changed else 'nothing recorded to revert'}")
-    click.echo(f"reverted {len(reverted)} file(s)" if reverted else "nothing to revert")
-    return EXIT_OK
+                click.echo(f"{target.relpath}: {verb if changed else 'nothing recorded to revert'}")
+    click.echo(f"{verb} {len(reverted)} file(s)" if reverted else "nothing to revert")
+    return exit_codes.OK
 
 
 @click.command("list")
-def list_command() -> None:
+@json_option
+def list_command(as_json: bool) -> None:
     """List the transforms, one line each."""
-    from llmfix.codemods import TRANSFORMS
-
-    for transform in TRANSFORMS:
+    if as_json:
+        click.echo(json.dumps({"command": "list", "transforms": [_transform_json(t) for t in registry.transforms()]}, indent=2))
+        return
+    for transform in registry.transforms():
         click.echo(f"{transform.NAME:<10} {transform.SUMMARY}")
+
+
+def _transform_json(transform) -> dict[str, Any]:
+    return {
+        "name": transform.NAME,
+        "summary": transform.SUMMARY,
+        "options": [{"flag": o.flag, "help": o.help, "default": list(o.default) if isinstance(o.default, tuple) else o.default} for o in transform.OPTIONS],
+    }
+
+
+@click.command("explain")
+@click.argument("name")
+@one_line_errors
+def explain_command(name: str) -> int:
+    """Say what a transform does and why, with its before/after examples."""
+    from llmfix.explain import render
+
+    try:
+        transform = registry.get(name)
+    except KeyError:
+        raise BadInput(f"unknown transform {name!r}; choose from {', '.join(registry.names())}") from None
+    click.echo(render(transform))
+    return exit_codes.OK

@@ -54,13 +54,14 @@ class LineCount:
     name: str
     added: int
     removed: int
+    hunks: int = 0
 
 
 def count_lines(diff_text: str) -> list[LineCount]:
-    """Added/removed lines per file of a diff, read back with unidiff."""
+    """Added/removed lines and hunks per file of a diff, read back with unidiff."""
     if not diff_text:
         return []
-    return [LineCount(f.path, f.added, f.removed) for f in PatchSet(diff_text)]
+    return [LineCount(f.path, f.added, f.removed, len(f)) for f in PatchSet(diff_text)]
 
 
 def per_transform_counts(plan: FilePlan) -> list[LineCount]:
@@ -77,13 +78,21 @@ def render_stat(plans: Sequence[FilePlan]) -> str:
     rows = []
     total_added = total_removed = 0
     for plan in plans:
-        (count,) = count_lines(unified_diff(plan.target.relpath, plan.original, plan.patched)) or [
-            LineCount(plan.target.relpath, 0, 0)
-        ]
+        if not plan.changed:
+            continue
+        (count,) = count_lines(unified_diff(plan.target.relpath, plan.original, plan.patched))
         total_added += count.added
         total_removed += count.removed
-        rows.append(f" {plan.target.relpath} | +{count.added} -{count.removed}")
+        hunks = f"{count.hunks} hunk{'s' if count.hunks != 1 else ''}"
+        rows.append(f" {plan.target.relpath} | +{count.added} -{count.removed}, {hunks}, {count.removed} upstream line(s) touched")
         rows.extend(f"     {c.name:<10} +{c.added} -{c.removed}" for c in per_transform_counts(plan))
     changed = sum(1 for p in plans if p.changed)
     rows.append(f" {changed} file(s) changed, {total_added} insertion(s)(+), {total_removed} deletion(s)(-)")
     return "\n".join(rows) + "\n"
+
+
+def file_json(plan: FilePlan) -> dict:
+    """One file of ``diff --json``: its diff, counts and outcomes."""
+    diff = unified_diff(plan.target.relpath, plan.original, plan.patched)
+    (count,) = count_lines(diff) or [LineCount(plan.target.relpath, 0, 0)]
+    return {**plan.to_json(), "added": count.added, "removed": count.removed, "hunks": count.hunks, "diff": diff}

@@ -1,46 +1,37 @@
-"""Plan what the selected transforms do to each target: one parse per file.
+"""Plan what the selected transforms do to each target: one parse and one analysis per file.
 
-The transforms run one after another on the same libcst tree; the text after
-each step is kept so a diff can be split per transform. Nothing is written here.
+Every transform plans on the same tree; their edits are applied together. The text
+after each transform's share (for a diff split per transform) is rendered only when
+asked for. The files of one checkout are planned together, the LiteLLM helpers' file
+first, so rubric_utils.py knows what run_utils.py will define; a checkout whose files
+would import a name another one does not define is refused. Nothing is written here.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 
-from llmfix.codemods import ANCHOR_MISSING, APPLIED, TRANSFORMS, Outcome, PlannedTransform
+from llmfix.codemods.analysis.helpers import find_litellm_calls
+from llmfix.codemods.analysis.nodes import dotted_name
+from llmfix.codemods.analysis.scopes import module_bindings
+from llmfix.codemods.context import CheckoutFacts, FileContext
+from llmfix.codemods.edits import EditConflict, Edits, apply_edits
+from llmfix.codemods.settings import Settings
+from llmfix.codemods.style import Style
+from llmfix.codemods.style.config import ConfigError
+from llmfix.codemods.transform import ANCHOR_MISSING, APPLIED, Outcome
+from llmfix.config import CommandSettings, settings_for
 from llmfix.discovery import Target
-from llmfix.errors import BadInput
+from llmfix.errors import BadInput, Drift
 
+PACKAGE_DIR = "open_instruct"
 
-@dataclass(frozen=True)
-class Options:
-    """User choices: which transforms, and the defaults they bake in."""
-
-    only: tuple[str, ...] = ()
-    skip: tuple[str, ...] = ()
-    retries: int = 10
-    fallbacks: tuple[str, ...] = ()
-    timeout: float | None = None
-
-    def selected(self) -> list[type[PlannedTransform]]:
-        names = [t.NAME for t in TRANSFORMS]
-        for name in (*self.only, *self.skip):
-            if name not in names:
-                raise BadInput(f"unknown transform {name!r}; choose from {', '.join(names)}")
-        return [t for t in TRANSFORMS if (not self.only or t.NAME in self.only) and t.NAME not in self.skip]
-
-    def instantiate(self, transform: type[PlannedTransform]) -> PlannedTransform:
-        if transform.NAME == "retries":
-            return transform(retries=self.retries)  # type: ignore[call-arg]
-        if transform.NAME == "fallbacks":
-            return transform(fallbacks=list(self.fallbacks) or None)  # type: ignore[call-arg]
-        if transform.NAME == "timeout":
-            return transform(timeout=self.timeout)  # type: ignore[call-arg]
-        return transform()
+Options = CommandSettings  # the name the workflow and the git guard know it by
 
 
 @dataclass
@@ -49,21 +40,28 @@ class FilePlan:
 
     target: Target
     original: str
-    steps: list[tuple[str, cst.Module]] = field(default_factory=list)  # (transform, tree after it)
     outcomes: dict[str, Outcome] = field(default_factory=dict)
+    context: FileContext | None = field(default=None, repr=False)
+    parts: list[tuple[str, Edits]] = field(default_factory=list, repr=False)  # (transform, its edits)
     _texts: dict[int, str] = field(default_factory=dict, repr=False)
 
+    @property
+    def steps(self) -> list[str]:
+        """The transforms that change the file, in order."""
+        return [name for name, edits in self.parts if edits]
+
     def text_after(self, index: int) -> str:
-        """The text after step ``index`` (rendered once, on demand)."""
-        if index < 0:
+        """The text after the first ``index + 1`` changing transforms (rendered once, on demand)."""
+        if index < 0 or self.context is None:
             return self.original
         if index not in self._texts:
-            self._texts[index] = self.steps[index][1].code
+            changing = [edits for _, edits in self.parts if edits][: index + 1]
+            self._texts[index] = apply_edits(self.context, changing).code
         return self._texts[index]
 
     def step_texts(self) -> list[tuple[str, str, str]]:
         """(transform, text before, text after) for each transform that changed the file."""
-        return [(name, self.text_after(i - 1), self.text_after(i)) for i, (name, _) in enumerate(self.steps)]
+        return [(name, self.text_after(i - 1), self.text_after(i)) for i, name in enumerate(self.steps)]
 
     @property
     def patched(self) -> str:
@@ -111,18 +109,81 @@ def parse(target: Target, source: str) -> cst.Module:
         raise BadInput(f"{target.path}:{error.raw_line}:{error.raw_column}: syntax error: {error.message}") from None
 
 
-def plan_source(target: Target, source: str, transforms: Sequence[PlannedTransform]) -> FilePlan:
-    """Run the transforms on ``source``; the tree comes from a single parse."""
-    plan = FilePlan(target, source)
-    tree = parse(target, source)
-    for transform in transforms:
-        updated, plan.outcomes[transform.NAME] = transform.apply(tree)
-        if updated is not tree:
-            tree = updated
-            plan.steps.append((transform.NAME, tree))
+def dotted_module_name(path: Path) -> str | None:
+    """How the checkout imports ``path``: ``open_instruct.x.y`` from the parent of its topmost ``open_instruct``."""
+    path = path.absolute()
+    for parent in reversed(path.parents):
+        if parent.name == PACKAGE_DIR:
+            return ".".join(path.relative_to(parent.parent).with_suffix("").parts)
+    return None
+
+
+def _context(target: Target, module: cst.Module, facts: CheckoutFacts) -> FileContext:
+    try:
+        style = Style.for_file(module, target.path)
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+    return FileContext(module, style, dotted_module_name(target.path) or target.path.stem, facts)
+
+
+def _plan_file(target: Target, source: str, module: cst.Module, settings: Settings, facts: CheckoutFacts) -> FilePlan:
+    file = _context(target, module, facts)
+    plan = FilePlan(target, source, context=file)
+    for transform in settings.instantiate():
+        edits = Edits()
+        outcome = transform.plan(file, edits)
+        plan.outcomes[transform.NAME] = outcome
+        plan.parts.append((transform.NAME, edits if outcome.status != ANCHOR_MISSING else Edits()))
+    try:
+        patched = apply_edits(file, [edits for _, edits in plan.parts])
+    except EditConflict as error:
+        raise BadInput(f"{target.path}: {error}; nothing written") from None
+    plan._texts[len(plan.steps) - 1] = patched.code if plan.steps else source
+    facts.publish(file.dotted_name or target.path.stem, set(module_bindings(patched)))
     if plan.changed:
         _check_compiles(target, plan.patched)
     return plan
+
+
+def plan_checkout(targets: Sequence[tuple[Target, str]], settings: Settings) -> list[FilePlan]:
+    """Plans for the files of one checkout (given with their texts), in the order given back."""
+    facts = CheckoutFacts()
+    parsed = [(target, source, parse(target, source)) for target, source in targets]
+    order = sorted(range(len(parsed)), key=lambda i: not find_litellm_calls(parsed[i][2]))
+    plans: dict[int, FilePlan] = {}
+    for index in order:
+        target, source, module = parsed[index]
+        plans[index] = _plan_file(target, source, module, settings, facts)
+    result = [plans[i] for i in range(len(parsed))]
+    _check_imports(result, facts)
+    return result
+
+
+def _check_imports(plans: Sequence[FilePlan], facts: CheckoutFacts) -> None:
+    """Refuse a checkout whose files would import, from each other, a name that isn't there."""
+    from llmfix.codemods.precheck import resolve_import
+
+    problems = []
+    for plan in plans:
+        if plan.context is None:
+            continue
+        tree = cst.parse_module(plan.patched) if plan.changed else plan.context.module
+        for statement in tree.body:
+            for small in getattr(statement, "body", ()) if isinstance(statement, cst.SimpleStatementLine) else ():
+                if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
+                    continue
+                source = resolve_import(plan.context, small)
+                defined = facts.defines.get(source)
+                if defined is None and "." not in source:
+                    defined = facts.lookup(source)  # a sys.path import: from run_utils import ...
+                if defined is None or source == plan.context.dotted_name:
+                    continue
+                for alias in small.names:
+                    name = dotted_name(alias.name) or ""
+                    if name not in defined:
+                        problems.append(f"{plan.target.relpath} imports {name} from {source}, which does not define it")
+    if problems:
+        raise Drift("imports that would not resolve, nothing written:\n  " + "\n  ".join(problems))
 
 
 def _check_compiles(target: Target, text: str) -> None:
@@ -130,12 +191,34 @@ def _check_compiles(target: Target, text: str) -> None:
         compile(text, str(target.path), "exec", dont_inherit=True)
     except SyntaxError as error:  # a transform bug: never write such a file
         raise BadInput(f"{target.path}: patched text does not compile ({error.msg}); nothing written") from None
+    except RecursionError:
+        raise BadInput(f"{target.path}: too deeply nested to check; nothing written") from None
 
 
-def plan_text(target: Target, source: str, options: Options) -> FilePlan:
-    """What the selected transforms make of ``source`` (the text of ``target``, or another version of it)."""
-    return plan_source(target, source, [options.instantiate(s) for s in options.selected()])
+def plan_text(target: Target, source: str, options: Settings | CommandSettings) -> FilePlan:
+    """What the selected transforms make of ``source`` (the text of ``target``, or another version of it).
+
+    The other target files of its checkout are planned with it, as they are on disk.
+    """
+    from llmfix.discovery import discover
+
+    try:
+        siblings = [t for t in discover([target.root]) if t.path.resolve() != target.path.resolve()]
+    except BadInput:
+        siblings = []
+    settings = settings_for(options, target.path.parent)
+    group = plan_checkout([(target, source), *((t, read_source(t)) for t in siblings)], settings)
+    return group[0]
 
 
-def plan_targets(targets: Sequence[Target], options: Options) -> list[FilePlan]:
-    return [plan_text(t, read_source(t), options) for t in targets]
+def plan_targets(targets: Sequence[Target], options: Settings | CommandSettings) -> list[FilePlan]:
+    """Plans for every target, each checkout's files planned together (with that checkout's settings)."""
+    by_root: dict[Path, list[int]] = defaultdict(list)
+    for index, target in enumerate(targets):
+        by_root[target.root].append(index)
+    plans: dict[int, FilePlan] = {}
+    for indices in by_root.values():
+        settings = settings_for(options, targets[indices[0]].path.parent)
+        group = plan_checkout([(targets[i], read_source(targets[i])) for i in indices], settings)
+        plans.update(zip(indices, group))
+    return [plans[i] for i in range(len(targets))]

@@ -13,16 +13,18 @@ STATUS_WORDS = {
     "apply": {APPLIED: "applied"},
     "check": {APPLIED: "pending"},
 }
+PENDING = "pending"  # the JSON status of a fix that was not written (check, --dry-run)
 
 
-def to_json(command: str, plans: Sequence[FilePlan], exit_code: int) -> str:
+def to_json(command: str, plans: Sequence[FilePlan], exit_code: int, dry_run: bool = False) -> str:
+    files = [p.to_json() for p in plans]
+    if command != "apply" or dry_run:
+        for entry in files:
+            for outcome in entry["transforms"].values():
+                if outcome["status"] == APPLIED:
+                    outcome["status"] = PENDING
     return json.dumps(
-        {
-            "command": command,
-            "exit_code": exit_code,
-            "pending": any(p.pending for p in plans),
-            "files": [p.to_json() for p in plans],
-        },
+        {"command": command, "dry_run": dry_run, "exit_code": exit_code, "pending": any(p.pending for p in plans), "files": files},
         indent=2,
     )
 

@@ -58,23 +58,6 @@ def default_line(stmt: cst.BaseStatement) -> DefaultLine | None:
     return None
 
 
-def overriding_assignments(func: cst.FunctionDef, dict_name: str, key: str) -> list[cst.SimpleStatementLine]:
-    """Lines that set ``dict_name[key]`` unconditionally (not a default)."""
-    found = []
-    for stmt in iter_statements(func.body):
-        small = single_small(stmt)
-        if default_line(stmt) is None and isinstance(small, cst.Assign):
-            for t in small.targets:
-                if (
-                    isinstance(t.target, cst.Subscript)
-                    and is_name(t.target.value, dict_name)
-                    and isinstance(t.target.slice[0].slice, cst.Index)
-                    and string_value(t.target.slice[0].slice.value) == key
-                ):
-                    found.append(stmt)
-    return found  # type: ignore[return-value]
-
-
 @dataclass
 class DefaultsGroup:
     """The default lines of one dict in one function: where LiteLLM's options are set.
@@ -191,3 +174,82 @@ def defaults_groups(module: cst.Module) -> list[DefaultsGroup]:
                 groups[key] = DefaultsGroup(func, dict_name, lines, anchor, after)
             groups[key].calls.append(llm_call)
     return list(groups.values())
+
+
+@dataclass
+class KeyAssignment:
+    """``d["key"] = value`` (not the ``d.get`` default form) inside a helper.
+
+    ``guarded`` when an enclosing ``if`` (at any depth) sets it only while the key is
+    absent (``"key" not in d``, ``not d.get("key")``, ``d.get("key") is None``): that
+    is a default written by hand.
+    """
+
+    statement: cst.SimpleStatementLine
+    value: cst.BaseExpression
+    guarded: bool
+
+
+def _tests_absence(test: cst.BaseExpression, dict_name: str, key: str) -> bool:
+    if isinstance(test, cst.BooleanOperation):
+        return _tests_absence(test.left, dict_name, key) or _tests_absence(test.right, dict_name, key)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        target = test.comparisons[0]
+        if isinstance(target.operator, cst.NotIn):
+            return string_value(test.left) == key and is_name(target.comparator, dict_name)
+        if isinstance(target.operator, (cst.Is, cst.Equal)) and is_name(target.comparator, "None"):
+            return _is_get_of(test.left, dict_name, key)
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        return _is_get_of(test.expression, dict_name, key)
+    return False
+
+
+def _is_get_of(node: cst.BaseExpression, dict_name: str, key: str) -> bool:
+    return isinstance(node, cst.Call) and is_method_call(node, dict_name, "get") and bool(node.args) and string_value(node.args[0].value) == key
+
+
+def _assignment_to(stmt: cst.BaseStatement, dict_name: str, key: str) -> cst.Assign | None:
+    small = single_small(stmt)
+    if not isinstance(small, cst.Assign) or default_line(stmt) is not None:
+        return None
+    for t in small.targets:
+        if (
+            isinstance(t.target, cst.Subscript)
+            and is_name(t.target.value, dict_name)
+            and len(t.target.slice) == 1
+            and isinstance(t.target.slice[0].slice, cst.Index)
+            and string_value(t.target.slice[0].slice.value) == key
+        ):
+            return small
+    return None
+
+
+def key_assignments(func: cst.FunctionDef, dict_name: str, key: str) -> list[KeyAssignment]:
+    """Every plain assignment of ``dict_name[key]`` in ``func``, with whether it is guarded."""
+    found: list[KeyAssignment] = []
+
+    def visit(block: cst.CSTNode, guarded: bool) -> None:
+        body = getattr(block, "body", None)
+        if isinstance(body, cst.BaseSuite):
+            body = body.body
+        for stmt in body if isinstance(body, (list, tuple)) else ():
+            assign = _assignment_to(stmt, dict_name, key) if isinstance(stmt, cst.SimpleStatementLine) else None
+            if assign is not None:
+                found.append(KeyAssignment(stmt, assign.value, guarded))  # type: ignore[arg-type]
+            elif isinstance(stmt, cst.If):
+                visit_if(stmt, guarded)
+            elif isinstance(stmt, cst.BaseCompoundStatement) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                visit(stmt, guarded)
+                for part in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None), *getattr(stmt, "handlers", ())):
+                    if part is not None:
+                        visit(part, guarded)
+
+    def visit_if(stmt: cst.If, guarded: bool) -> None:
+        visit(stmt, guarded or _tests_absence(stmt.test, dict_name, key))
+        if isinstance(stmt.orelse, cst.If):
+            visit_if(stmt.orelse, guarded)
+        elif stmt.orelse is not None:
+            visit(stmt.orelse, guarded)
+
+    visit(func.body, False)
+    return found

@@ -1,7 +1,8 @@
 """LiteLLM call helpers: functions that call ``litellm.completion``/``acompletion`` with a ``**kwargs`` splat.
 
-Anchored on structure, never on names: the call may go through a lazily bound litellm
-(``litellm = _get_litellm()``), and a function that calls such a helper and reads the
+Anchored on structure, never on names: the call may go through an alias
+(``import litellm as ll``, ``from litellm import acompletion as ac``) or a lazily bound
+litellm (``litellm = _get_litellm()``), and a function that calls such a helper and reads the
 content (the split shape's ``run_litellm_async``) is a helper too.
 """
 
@@ -22,6 +23,7 @@ from llmfix.codemods.analysis.nodes import (
     single_small,
     swallowing_try,
 )
+from llmfix.codemods.analysis.scopes import module_bindings
 from llmfix.codemods.analysis.tree import per_module, walk
 
 COMPLETION_ATTRS = ("completion", "acompletion")
@@ -79,8 +81,22 @@ def _litellm_binding(
     return None
 
 
-def _is_completion_call(call: cst.Call) -> bool:
-    return isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and call.func.attr.value in COMPLETION_ATTRS
+def _litellm_names(module: cst.Module) -> tuple[set[str], set[str]]:
+    """(names bound to the litellm module, names bound to ``litellm.completion``/``acompletion``)."""
+    bound = module_bindings(module)
+    modules = {"litellm"} | {name for name, how in bound.items() if how == "import litellm"}
+    functions = {name for name, how in bound.items() if how in {f"from litellm import {a}" for a in COMPLETION_ATTRS}}
+    return modules, functions
+
+
+def _completion_base(call: cst.Call, direct: set[str]) -> str | None:
+    """The name a completion call goes through: ``ll`` in ``ll.completion(...)``, ``ac`` in ``ac(...)``."""
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.attr.value in COMPLETION_ATTRS:
+        return func.value.value
+    if isinstance(func, cst.Name) and func.value in direct:
+        return func.value
+    return None
 
 
 def is_probe(call: cst.Call) -> bool:
@@ -92,13 +108,15 @@ def is_probe(call: cst.Call) -> bool:
 def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
     """Every LiteLLM completion call that takes a ``**kwargs`` splat."""
     lazy_loaders = _functions_importing_litellm(module)
+    modules, direct = _litellm_names(module)
     calls: list[LiteLLMCall] = []
     for func, nodes in function_nodes(module):
-        for call in (n for n in nodes if isinstance(n, cst.Call) and _is_completion_call(n)):
-            assert isinstance(call.func, cst.Attribute)
-            base = call.func.value.value  # type: ignore[attr-defined]
-            binding = _litellm_binding(func, base, lazy_loaders)
-            if base != "litellm" and binding is None:
+        for call in (n for n in nodes if isinstance(n, cst.Call)):
+            base = _completion_base(call, direct)
+            if base is None:
+                continue
+            binding = _litellm_binding(func, base, lazy_loaders) if isinstance(call.func, cst.Attribute) else None
+            if base not in modules and base not in direct and binding is None:
                 continue
             splats = [a.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)]
             if not splats or is_probe(call):

@@ -94,12 +94,18 @@ def rebuild(
     replace: dict[int, cst.CSTNode],
     before: dict[int, list[cst.BaseStatement]],
     after: dict[int, list[cst.BaseStatement]],
+    decorate: dict[int, list[cst.Decorator]] | None = None,
 ) -> cst.CSTNode:
-    """``node`` with nodes replaced and statements spliced in, keyed by node identity."""
-    targets = set(replace) | set(before) | set(after)
+    """``node`` with nodes replaced, statements spliced in and decorators added, keyed by node identity.
+
+    Only the ancestors of edited nodes are rebuilt; everything else (and its bytes) is
+    kept as it was. Decorators go on top of a function's existing ones.
+    """
+    decorate = decorate or {}
+    targets = set(replace) | set(before) | set(after) | set(decorate)
     hot: set[int] = set()
     _mark_ancestors(node, targets, hot)
-    return _rebuild(node, replace, before, after, hot)
+    return _Rebuild(replace, before, after, decorate, hot).node(node)
 
 
 def _mark_ancestors(node: cst.CSTNode, targets: set[int], hot: set[int]) -> bool:
@@ -112,24 +118,44 @@ def _mark_ancestors(node: cst.CSTNode, targets: set[int], hot: set[int]) -> bool
     return found
 
 
-def _rebuild(node, replace, before, after, hot):
-    if id(node) in replace:
-        return replace[id(node)]
-    if id(node) not in hot:
-        return node
-    changes = {}
-    for name in _field_names(node):
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            new = _rebuild(value, replace, before, after, hot)
-            if new is not value:
-                changes[name] = new
-        elif isinstance(value, (list, tuple)) and any(isinstance(v, cst.CSTNode) for v in value):
-            items = []
-            for item in value:
-                items.extend(before.get(id(item), ()))
-                items.append(_rebuild(item, replace, before, after, hot) if isinstance(item, cst.CSTNode) else item)
-                items.extend(after.get(id(item), ()))
-            if len(items) != len(value) or any(a is not b for a, b in zip(items, value)):
-                changes[name] = type(value)(items)
-    return node.with_changes(**changes) if changes else node
+class _Rebuild:
+    def __init__(self, replace, before, after, decorate, hot) -> None:
+        self.replace, self.before, self.after, self.decorate, self.hot = replace, before, after, decorate, hot
+
+    def node(self, node: cst.CSTNode) -> cst.CSTNode:
+        if id(node) in self.replace:
+            return self.replace[id(node)]
+        if id(node) not in self.hot:
+            return node
+        changes: dict[str, object] = {}
+        for name in _field_names(node):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                new = self.node(value)
+                if new is not value:
+                    changes[name] = new
+            elif isinstance(value, (list, tuple)) and any(isinstance(v, cst.CSTNode) for v in value):
+                items: list[object] = []
+                for item in value:
+                    items.extend(self.before.get(id(item), ()))
+                    items.append(self.node(item) if isinstance(item, cst.CSTNode) else item)
+                    items.extend(self.after.get(id(item), ()))
+                if len(items) != len(value) or any(a is not b for a, b in zip(items, value)):
+                    changes[name] = type(value)(items)
+        added = self.decorate.get(id(node))
+        if added:
+            changes["decorators"] = (*added, *changes.get("decorators", node.decorators))  # type: ignore[attr-defined]
+        return node.with_changes(**changes) if changes else node
+
+
+def indent_of(module: cst.Module, target: cst.CSTNode) -> str | None:
+    """The indentation of the line ``target`` (a statement) starts on, or None if it is not in ``module``."""
+    stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
+    while stack:
+        node, indent = stack.pop()
+        if node is target:
+            return indent
+        if isinstance(node, cst.IndentedBlock):
+            indent += module.default_indent if node.indent is None else node.indent
+        stack.extend((child, indent) for child in iter_children(node))
+    return None

@@ -1,0 +1,110 @@
+"""Which names a module or a function binds, so generated code never means the wrong thing.
+
+A patch that writes ``os.environ`` inside a helper that says ``os = kwargs.pop(...)``
+would turn every call into AttributeError. These walks answer "is this name bound
+here, and to what" without libcst's (slow) scope metadata: module level (imports,
+definitions, assignments) and one function's own scope (parameters, assignments,
+loop and ``with`` targets, ``except ... as``, local imports; not nested functions).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import libcst as cst
+
+from llmfix.codemods.analysis.nodes import dotted_name
+from llmfix.codemods.analysis.tree import iter_children, per_module
+
+_NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def _target_names(node: cst.CSTNode) -> Iterator[str]:
+    """Names bound by an assignment target (``a``, ``a, b``, ``[a, *b]``); not ``a.x`` or ``a[i]``."""
+    if isinstance(node, cst.Name):
+        yield node.value
+    elif isinstance(node, (cst.Tuple, cst.List)):
+        for element in node.elements:
+            yield from _target_names(element.value)
+    elif isinstance(node, cst.StarredElement):
+        yield from _target_names(node.value)
+
+
+def _import_bindings(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, str]]:
+    if isinstance(node, cst.Import):
+        for alias in node.names:
+            module = dotted_name(alias.name) or ""
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                yield alias.asname.name.value, f"import {module}"
+            else:
+                yield module.split(".")[0], f"import {module.split('.')[0]}"
+    elif not isinstance(node.names, cst.ImportStar):
+        module = "." * len(node.relative) + (dotted_name(node.module) or "")
+        for alias in node.names:
+            bound = alias.asname.name if alias.asname is not None else alias.name
+            if isinstance(bound, cst.Name):
+                yield bound.value, f"from {module} import {dotted_name(alias.name)}"
+
+
+def _bindings(node: cst.CSTNode, top: bool) -> Iterator[tuple[str, str]]:
+    """(name, how) for every binding in ``node``'s scope, not descending into new scopes."""
+    if isinstance(node, (cst.Import, cst.ImportFrom)):
+        yield from _import_bindings(node)
+        return
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and not top:
+        yield node.name.value, "def" if isinstance(node, cst.FunctionDef) else "class"
+        return
+    if isinstance(node, _NEW_SCOPES) and not top:
+        return
+    if isinstance(node, cst.Assign):
+        for target in node.targets:
+            yield from ((n, "assign") for n in _target_names(target.target))
+    elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+        yield from ((n, "assign") for n in _target_names(node.target))
+    elif isinstance(node, (cst.For, cst.CompFor)):
+        yield from ((n, "assign") for n in _target_names(node.target))
+    elif isinstance(node, cst.WithItem) and node.asname is not None:
+        yield from ((n, "assign") for n in _target_names(node.asname.name))
+    elif isinstance(node, cst.ExceptHandler) and node.name is not None:
+        yield from ((n, "assign") for n in _target_names(node.name.name))
+    elif isinstance(node, cst.NamedExpr):
+        yield from ((n, "assign") for n in _target_names(node.target))
+    elif isinstance(node, cst.Param):
+        yield node.name.value, "param"
+    for child in iter_children(node):
+        if isinstance(node, cst.FunctionDef) and top and child is node.name:
+            continue
+        yield from _bindings(child, False)
+
+
+@per_module
+def module_bindings(module: cst.Module) -> dict[str, str]:
+    """Module-level name -> how it is bound; the last binding wins, as at run time.
+
+    ``how`` is ``import os`` for a name bound to the module os (``import os`` or
+    ``import os as x``), ``from m import n``, ``def``, ``class`` or ``assign``.
+    """
+    found: dict[str, str] = {}
+    for statement in module.body:
+        for name, how in _bindings(statement, False):
+            found[name] = how
+    return found
+
+
+def binds_name(function: cst.FunctionDef, name: str) -> bool:
+    """True when ``name`` is a local of ``function`` (a parameter or bound in its body)."""
+    for bound, _ in _bindings(function, True):
+        if bound == name:
+            return not _declared_global(function, name)
+    return False
+
+
+def _declared_global(function: cst.FunctionDef, name: str) -> bool:
+    stack: list[cst.CSTNode] = [function.body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, (cst.Global, cst.Nonlocal)) and any(n.name.value == name for n in node.names):
+            return True
+        if not isinstance(node, _NEW_SCOPES):
+            stack.extend(iter_children(node))
+    return False

@@ -1,0 +1,109 @@
+"""Build new code safely: fixed templates whose holes are filled with libcst nodes.
+
+A template is llmfix's own text with holes written as ``__name__``; values that come
+from the user or the target (a fallback model name, a retry count, a helper's name)
+become literal nodes (:func:`string`, :func:`integer`, :func:`number`) and are put in
+the holes after parsing, so no value is ever parsed as code. Templates are written
+with four-space indentation and ``\\n``; they come out in the module's own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+
+import libcst as cst
+
+from llmfix.codemods.context import FileContext
+
+_HOLE = re.compile(r"^__(\w+)__$")
+_ESCAPES = {"\\": "\\\\", "\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def string(value: str, quote: str = '"') -> cst.SimpleString:
+    """A string literal for ``value`` in ``quote`` (the other quote when that avoids escapes)."""
+    if quote in value and ({'"', "'"} - {quote}).pop() not in value:
+        quote = '"' if quote == "'" else "'"
+    out = []
+    for char in value:
+        if char in _ESCAPES:
+            out.append(_ESCAPES[char])
+        elif char == quote:
+            out.append("\\" + char)
+        elif not char.isprintable():
+            out.append(f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}" if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
+        else:
+            out.append(char)
+    return cst.SimpleString(f"{quote}{''.join(out)}{quote}")
+
+
+def integer(value: int) -> cst.Integer:
+    return cst.Integer(str(int(value)))
+
+
+def number(value: float) -> cst.Integer | cst.Float:
+    """``600`` for 600.0, ``0.5`` for 0.5; finite values only."""
+    if not math.isfinite(value):
+        raise ValueError(f"not a finite number: {value!r}")
+    return integer(int(value)) if value == int(value) else cst.Float(repr(float(value)))
+
+
+def format_number(value: float) -> str:
+    """The text :func:`number` would write (for messages and env-var defaults)."""
+    return str(int(value)) if value == int(value) else repr(float(value))
+
+
+class _Fill(cst.CSTTransformer):
+    def __init__(self, nodes: dict[str, cst.CSTNode]) -> None:
+        super().__init__()
+        self.nodes = nodes
+        self.used: set[str] = set()
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.CSTNode:
+        hole = _HOLE.match(original.value)
+        if hole and hole.group(1) in self.nodes:
+            self.used.add(hole.group(1))
+            return self.nodes[hole.group(1)]
+        return updated
+
+
+def _fill(tree: cst.CSTNode, nodes: dict[str, cst.CSTNode]) -> cst.CSTNode:
+    if not nodes:
+        return tree
+    fill = _Fill(nodes)
+    filled = tree.visit(fill)
+    missing = set(nodes) - fill.used
+    assert not missing, f"template has no hole for {sorted(missing)}"
+    return filled
+
+
+def _adapt(template: str, file: FileContext) -> str:
+    indent = file.module.default_indent
+    if indent != "    ":
+        template = re.sub(r"^((?:    )+)", lambda found: indent * (len(found.group(1)) // 4), template, flags=re.M)
+    if file.module.default_newline != "\n":
+        template = template.replace("\n", file.module.default_newline)
+    return template
+
+
+def names(**values: str) -> dict[str, cst.CSTNode]:
+    """Holes filled with plain names (identifiers llmfix chose or found in the file)."""
+    return {hole: cst.parse_expression(value) if "." in value else cst.Name(value) for hole, value in values.items()}
+
+
+def statements(template: str, file: FileContext, **nodes: cst.CSTNode) -> list[cst.BaseStatement]:
+    module = cst.parse_module(_adapt(template, file), config=file.module.config_for_parsing)
+    filled = _fill(module, nodes)
+    assert isinstance(filled, cst.Module)
+    return list(filled.body)
+
+
+def statement(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.BaseStatement:
+    (single,) = statements(template, file, **nodes)
+    return single
+
+
+def expression(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.BaseExpression:
+    filled = _fill(cst.parse_expression(template, config=file.module.config_for_parsing), nodes)
+    assert isinstance(filled, cst.BaseExpression)
+    return filled

@@ -1,0 +1,123 @@
+"""The edits a transform plans, keyed by the nodes of the one analysed tree.
+
+Every transform plans on the same parse, so edits from several transforms are merged
+and applied in one rebuild (:func:`apply_edits`): nodes replaced, statements inserted
+before or after a statement, decorators added, then the imports the new code needs
+(placed in their isort section) and the runtime support it calls (one contiguous
+block, see :mod:`llmfix.codemods.runtime_block`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from llmfix.codemods.analysis.tree import contains, rebuild
+
+if TYPE_CHECKING:
+    from llmfix.codemods.context import FileContext
+
+
+class EditConflict(Exception):
+    """Two transforms want incompatible changes to the same node (an llmfix bug)."""
+
+
+@dataclass(frozen=True)
+class ImportNeed:
+    """``import module [as asname]`` (``name`` None) or ``from module import name``."""
+
+    module: str
+    name: str | None = None
+    level: int = 0  # leading dots of a relative import
+    asname: str | None = None
+
+
+@dataclass
+class Edits:
+    replace: dict[int, cst.CSTNode] = field(default_factory=dict)
+    before: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
+    after: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
+    decorate: dict[int, list[cst.Decorator]] = field(default_factory=dict)
+    imports: list[ImportNeed] = field(default_factory=list)
+    runtime: list[str] = field(default_factory=list)  # runtime support the new code calls
+    logger: str | None = None  # create this module logger (the file has none)
+    removed_runtime: list[str] = field(default_factory=list)  # support a transform replaces (outdated copies)
+    _anchors: dict[int, cst.CSTNode] = field(default_factory=dict)  # keeps ids valid, and for conflict checks
+
+    def replace_node(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
+        self._anchors[id(old)] = old
+        self.replace[id(old)] = new
+
+    def insert_before(self, anchor: cst.BaseStatement, statements: Sequence[cst.BaseStatement]) -> None:
+        self._anchors[id(anchor)] = anchor
+        self.before.setdefault(id(anchor), []).extend(statements)
+
+    def insert_after(self, anchor: cst.BaseStatement, statements: Sequence[cst.BaseStatement]) -> None:
+        self._anchors[id(anchor)] = anchor
+        self.after.setdefault(id(anchor), []).extend(statements)
+
+    def add_decorator(self, function: cst.FunctionDef, decorator: cst.Decorator) -> None:
+        self._anchors[id(function)] = function
+        self.decorate.setdefault(id(function), []).append(decorator)
+
+    def need_import(self, module: str, name: str | None = None, level: int = 0, asname: str | None = None) -> None:
+        need = ImportNeed(module, name, level, asname)
+        if need not in self.imports:
+            self.imports.append(need)
+
+    def need_logger(self, name: str) -> None:
+        self.logger = name
+
+    def need_runtime(self, *names: str) -> None:
+        for name in names:
+            if name not in self.runtime:
+                self.runtime.append(name)
+
+    def __bool__(self) -> bool:
+        return bool(self.replace or self.before or self.after or self.decorate or self.imports or self.runtime or self.logger)
+
+    @classmethod
+    def merged(cls, parts: Sequence[Edits]) -> Edits:
+        """All of ``parts`` as one set of edits; :class:`EditConflict` when two replace one node."""
+        total = cls()
+        for part in parts:
+            for key, node in part.replace.items():
+                if key in total.replace and total.replace[key] is not node:
+                    raise EditConflict(f"two transforms replace the same {type(part._anchors[key]).__name__}")
+                total.replace[key] = node
+            for source, target in ((part.before, total.before), (part.after, total.after), (part.decorate, total.decorate)):
+                for key, items in source.items():
+                    target.setdefault(key, []).extend(items)
+            total._anchors.update(part._anchors)
+            for need in part.imports:
+                total.need_import(need.module, need.name, need.level, need.asname)
+            total.need_runtime(*part.runtime)
+            total.logger = total.logger or part.logger
+            total.removed_runtime.extend(n for n in part.removed_runtime if n not in total.removed_runtime)
+        for key in total.replace:
+            old = total._anchors[key]
+            for other in set(total.before) | set(total.after) | set(total.decorate) | (set(total.replace) - {key}):
+                if other != key and contains(old, total._anchors[other]):
+                    raise EditConflict(f"an edit inside a replaced {type(old).__name__} would be lost")
+        return total
+
+
+def apply_edits(file: FileContext, parts: Sequence[Edits]) -> cst.Module:
+    """The module with every edit of ``parts`` applied (``file.module`` itself when there are none)."""
+    from llmfix.codemods import runtime_block
+    from llmfix.codemods.style import imports
+
+    edits = Edits.merged(parts)
+    if not edits:
+        return file.module
+    tree = rebuild(file.module, edits.replace, edits.before, edits.after, edits.decorate)
+    assert isinstance(tree, cst.Module)
+    tree = runtime_block.place(file, tree, edits.runtime, edits.removed_runtime)
+    needed = list(edits.imports) + runtime_block.imports_needed(file, edits.runtime)
+    if edits.logger or (edits.runtime and file.style.logger is None):
+        tree = imports.add_logger(file, tree, file.logger_name())
+        needed.append(ImportNeed("logging"))
+    return imports.ensure(file, tree, needed)

@@ -1,0 +1,39 @@
+"""Facts about LiteLLM and the patched code that more than one part of llmfix states.
+
+The environment variables the patched code reads, llmfix's defaults, and the openai
+SDK's retry schedule (``num_retries`` is handed to the SDK, which sleeps about
+0.5 * 2**k seconds, capped at 8 s, before retry k+1). The transforms, ``verify`` and
+``doctor`` all take them from here.
+"""
+
+from __future__ import annotations
+
+NUM_RETRIES = "LITELLM_NUM_RETRIES"
+DEFAULT_TIMEOUT_VARIABLE = "LITELLM_DEFAULT_TIMEOUT"
+FALLBACK_MODELS = "LITELLM_FALLBACK_MODELS"
+PRECHECK = "LITELLM_PRECHECK"
+PRECHECK_TIMEOUT = "LITELLM_PRECHECK_TIMEOUT"
+PRECHECK_RECHECK = "LITELLM_PRECHECK_RECHECK"
+
+DEFAULT_RETRIES = 10
+DEFAULT_TIMEOUT = 600.0
+DEFAULT_PRECHECK_TIMEOUT = 30.0
+DEFAULT_PRECHECK_RECHECK = 60.0
+
+BACKOFF_BASE = 0.5
+BACKOFF_CAP = 8.0
+
+
+def backoff(retry: int) -> float:
+    """The SDK's nominal sleep before retry number ``retry`` (0-based), before jitter."""
+    return min(BACKOFF_BASE * 2**retry, BACKOFF_CAP)
+
+
+def outage_ridden_out(retries: int) -> float:
+    """Seconds of fast-failing outage ``retries`` retries ride out (the sum of the sleeps)."""
+    return sum(backoff(k) for k in range(retries))
+
+
+def describe_outage(retries: int) -> str:
+    seconds = outage_ridden_out(retries)
+    return f"about {seconds:.0f} s" if seconds < 120 else f"about {seconds / 60:.0f} min"

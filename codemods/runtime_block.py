@@ -1,0 +1,375 @@
+"""Insert the runtime support the patched helpers call, as one contiguous block.
+
+The support is ordinary Python in :mod:`llmfix.codemods.runtime` (linted and tested
+there). A transform asks for a runtime module by name (``edits.need_runtime("precheck")``);
+this module reads the modules' sources, keeps what their ``__all__`` lists plus the
+private definitions those use (across modules), and adapts them to the target with
+libcst: the module's own logger for ``logger``, its spelling of ``litellm`` (an alias,
+or a lazy ``litellm = _get_litellm()`` at the top of each function that needs it),
+stdlib modules under the names the file leaves free, and the file's quote style. The
+block goes at the end of the module, before any ``if __name__ == "__main__":``, after
+a comment that says where it comes from; definitions the file already has are not
+inserted again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import libcst as cst
+
+from llmfix.codemods.analysis.helpers import find_litellm_calls
+from llmfix.codemods.analysis.nodes import dotted_name
+from llmfix.codemods.analysis.scopes import module_bindings
+from llmfix.codemods.analysis.tree import walk
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import ImportNeed
+
+RUNTIME_DIR = Path(__file__).with_name("runtime")
+RUNTIME_PACKAGE = "llmfix.codemods.runtime"
+BANNER = "# LiteLLM call support (retries, fallbacks, empty responses, connection check), added by llmfix."
+PRECHECK_TARGETS = "_litellm_precheck_targets"
+FALLBACKS_PARSER = "_fallback_models_from_env"
+
+
+@dataclass
+class RuntimeModule:
+    name: str
+    exports: list[str]
+    definitions: dict[str, cst.BaseStatement]  # top-level name -> statement, in source order
+    imports: list[str]  # stdlib modules (and "litellm") it imports plainly
+    requires: dict[str, list[str]] = field(default_factory=dict)  # runtime module -> names it imports from it
+
+
+def _defined_names(statement: cst.BaseStatement) -> list[str]:
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return [statement.name.value]
+    if isinstance(statement, cst.SimpleStatementLine):
+        names = []
+        for small in statement.body:
+            if isinstance(small, cst.Assign):
+                names += [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                names.append(small.target.value)
+        return names
+    return []
+
+
+@lru_cache(maxsize=None)
+def load(name: str) -> RuntimeModule:
+    """One runtime module, parsed and sorted into exports, definitions, imports and requirements."""
+    module = cst.parse_module((RUNTIME_DIR / f"{name}.py").read_text(encoding="utf-8"))
+    exports: list[str] = []
+    definitions: dict[str, cst.BaseStatement] = {}
+    imports: list[str] = []
+    requires: dict[str, list[str]] = {}
+    for statement in module.body:
+        small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+        if isinstance(small, cst.Import):
+            imports += [dotted_name(alias.name) or "" for alias in small.names]
+        elif isinstance(small, cst.ImportFrom):
+            source = dotted_name(small.module) or ""
+            if source.startswith(RUNTIME_PACKAGE + "."):
+                requires.setdefault(source.rsplit(".", 1)[1], []).extend(
+                    dotted_name(a.name) or "" for a in small.names  # type: ignore[union-attr]
+                )
+        elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
+            continue  # the module docstring
+        else:
+            names = _defined_names(statement)
+            if names == ["__all__"]:
+                value = small.value  # type: ignore[union-attr]
+                exports = [e.value.evaluated_value for e in value.elements]  # type: ignore[attr-defined]
+            elif names == ["logger"]:
+                continue
+            else:
+                for defined in names:
+                    definitions[defined] = statement
+    return RuntimeModule(name, exports, definitions, imports, requires)
+
+
+def _order(names: Iterable[str]) -> list[RuntimeModule]:
+    """The modules ``names`` and what they require, dependencies first."""
+    ordered: list[RuntimeModule] = []
+
+    def visit(name: str) -> None:
+        if any(m.name == name for m in ordered):
+            return
+        module = load(name)
+        for required in module.requires:
+            visit(required)
+        ordered.append(module)
+
+    for name in names:
+        visit(name)
+    return ordered
+
+
+def _references(statement: cst.CSTNode) -> set[str]:
+    return {n.value for n in walk(statement) if isinstance(n, cst.Name)}
+
+
+def selected_statements(names: Sequence[str]) -> list[tuple[str, cst.BaseStatement]]:
+    """(name, statement) of every runtime definition ``names`` need, in block order."""
+    modules = _order(names)
+    known: dict[str, cst.BaseStatement] = {}
+    for module in modules:
+        known.update(module.definitions)
+    wanted: set[str] = set()
+    stack = [export for module in modules if module.name in names for export in module.exports]
+    while stack:
+        name = stack.pop()
+        if name in wanted or name not in known:
+            continue
+        wanted.add(name)
+        stack.extend(_references(known[name]) & set(known))
+    chosen: list[tuple[str, cst.BaseStatement]] = []
+    seen: set[int] = set()
+    for module in modules:
+        for name, statement in module.definitions.items():
+            if name in wanted and id(statement) not in seen:
+                seen.add(id(statement))
+                chosen.append((name, statement))
+    return chosen
+
+
+# --------------------------------------------------------------------------- adapting to the target
+
+
+class _Rename(cst.CSTTransformer):
+    """Rename free uses of module-level names (never attributes, keywords or parameters)."""
+
+    def __init__(self, renames: dict[str, str]) -> None:
+        super().__init__()
+        self.renames = renames
+        self._skip: set[int] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._skip.add(id(node.attr))
+
+    def visit_Arg(self, node: cst.Arg) -> None:
+        if node.keyword is not None:
+            self._skip.add(id(node.keyword))
+
+    def visit_Param(self, node: cst.Param) -> None:
+        self._skip.add(id(node.name))
+
+    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
+        if id(original) in self._skip or original.value not in self.renames:
+            return updated
+        return updated.with_changes(value=self.renames[original.value])
+
+
+class _Quotes(cst.CSTTransformer):
+    """Single-line strings in the file's quote style, where that needs no escaping."""
+
+    def __init__(self, quote: str) -> None:
+        super().__init__()
+        self.quote = quote
+
+    def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
+        return updated.with_changes(value=_requote(updated.value, self.quote))
+
+    def leave_FormattedString(self, original: cst.FormattedString, updated: cst.FormattedString) -> cst.FormattedString:
+        text = cst.Module([]).code_for_node(updated)
+        other = '"' if self.quote == "'" else "'"
+        if updated.start.endswith(other) and len(updated.end) == 1 and self.quote not in text and other not in text[len(updated.start):-1]:
+            return updated.with_changes(start=updated.start[:-1] + self.quote, end=self.quote)
+        return updated
+
+
+def _requote(value: str, quote: str) -> str:
+    prefix = value[: len(value) - len(value.lstrip("rRbBuU"))]
+    body = value[len(prefix):]
+    if body[:3] in ('"""', "'''") or body[:1] == quote:
+        return value
+    inner = body[1:-1]
+    if quote in inner or body[:1] in inner or "\\" in inner:
+        return value
+    return f"{prefix}{quote}{inner}{quote}"
+
+
+class _LazyLiteLLM(cst.CSTTransformer):
+    """Put ``litellm = <loader>()`` first in every function that uses ``litellm``."""
+
+    def __init__(self, binding: cst.BaseStatement) -> None:
+        super().__init__()
+        self.binding = binding
+
+    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
+        uses = any(isinstance(n, cst.Name) and n.value == "litellm" for n in walk(original.body))
+        if not uses:
+            return updated
+        body = list(updated.body.body)
+        first = body[0] if body else None
+        docstring = (
+            isinstance(first, cst.SimpleStatementLine)
+            and bool(first.body)
+            and isinstance(first.body[0], cst.Expr)
+            and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+        )
+        body.insert(1 if docstring else 0, self.binding.deep_clone())
+        return updated.with_changes(body=updated.body.with_changes(body=body))
+
+
+def _litellm_spelling(file: FileContext) -> tuple[str | None, cst.BaseStatement | None, bool]:
+    """(module-level name of litellm, lazy binding statement, whether ``import litellm`` must be added)."""
+    bound = module_bindings(file.module)
+    aliases = [name for name, how in bound.items() if how == "import litellm"]
+    if "litellm" in aliases:
+        return "litellm", None, False
+    if aliases:
+        return aliases[0], None, False
+    for call in find_litellm_calls(file.module):
+        if call.litellm_binding is not None:
+            loader = call.litellm_binding.body[0].value  # type: ignore[attr-defined]
+            text = f"litellm = {cst.Module([]).code_for_node(loader)}\n"
+            return None, cst.parse_statement(text), False
+    return "litellm", None, "litellm" not in bound
+
+
+def _adapted(file: FileContext, statements: list[cst.BaseStatement], has_fallbacks: bool) -> list[cst.BaseStatement]:
+    renames: dict[str, str] = {}
+    logger = file.logger_name()
+    if logger != "logger":
+        renames["logger"] = logger
+    name, lazy, _ = _litellm_spelling(file)
+    if name and name != "litellm":
+        renames["litellm"] = name
+    for stdlib in ("os", "json", "re", "asyncio", "time", "threading", "contextvars", "sys", "inspect", "functools", "collections", "math", "logging"):
+        spelled = file.module_name(stdlib)
+        if spelled != stdlib:
+            renames[stdlib] = spelled
+    out = []
+    for statement in statements:
+        if not has_fallbacks and isinstance(statement, cst.FunctionDef) and statement.name.value == PRECHECK_TARGETS:
+            statement = _only_the_model(statement)
+        if renames:
+            statement = statement.visit(_Rename(renames))  # type: ignore[assignment]
+        if lazy is not None:
+            statement = statement.visit(_LazyLiteLLM(lazy))  # type: ignore[assignment]
+        if file.style.quote != '"':
+            statement = statement.visit(_Quotes(file.style.quote))  # type: ignore[assignment]
+        out.append(statement)
+    return out
+
+
+def _only_the_model(function: cst.FunctionDef) -> cst.FunctionDef:
+    """``_litellm_precheck_targets`` for a file without the fallbacks parser: just the model."""
+    body = list(function.body.body)
+    keep = body[:1] if body and isinstance(body[0], cst.SimpleStatementLine) and isinstance(body[0].body[0], cst.Expr) else []
+    param = function.params.params[0].name.value
+    keep.append(cst.parse_statement(f"return [{param}]\n"))
+    return function.with_changes(body=function.body.with_changes(body=keep))
+
+
+def _is_main_guard(statement: cst.BaseStatement) -> bool:
+    if not isinstance(statement, cst.If):
+        return False
+    test = statement.test
+    return isinstance(test, cst.Comparison) and any(
+        isinstance(n, cst.SimpleString) and n.evaluated_value == "__main__" for n in walk(test)
+    ) and any(isinstance(n, cst.Name) and n.value == "__name__" for n in walk(test))
+
+
+def _to_module_style(file: FileContext, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """Re-parse in the module's indentation and newline (the runtime modules use 4 spaces and \\n)."""
+    text = cst.Module(statements).code
+    target = file.module
+    if target.default_indent != "    ":
+        import re
+
+        text = re.sub(r"^((?:    )+)", lambda m: target.default_indent * (len(m.group(1)) // 4), text, flags=re.M)
+    if target.default_newline != "\n":
+        text = text.replace("\n", target.default_newline)
+    return list(cst.parse_module(text, config=target.config_for_parsing).body)
+
+
+def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Sequence[str]) -> cst.Module:
+    """``tree`` with the runtime support ``names`` need, minus what it already defines."""
+    if not names:
+        return tree
+    chosen = selected_statements(names)
+    body = list(tree.body)
+    if removed:
+        stale: set[str] = set()
+        for module in removed:
+            stale |= set(OLD_NAMES.get(module, ())) | {name for name, _ in selected_statements([module])}
+        body = [s for s in body if not (set(_defined_names(s)) & stale)]
+    present = {name for statement in body for name in _defined_names(statement)}
+    missing: list[cst.BaseStatement] = []
+    for name, statement in chosen:
+        if name not in present and all(statement is not s for s in missing):
+            missing.append(statement)
+    if not missing:
+        return tree.with_changes(body=body)
+    has_fallbacks = FALLBACKS_PARSER in present or any(FALLBACKS_PARSER in _defined_names(s) for s in missing)
+    block = _to_module_style(file, _adapted(file, missing, has_fallbacks))
+    block[0] = block[0].with_changes(
+        leading_lines=[cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(BANNER))]
+    )
+    runtime_names = {name for name, _ in chosen}
+    existing = [i for i, s in enumerate(body) if set(_defined_names(s)) & runtime_names]
+    if existing:
+        position = existing[-1] + 1
+        block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    else:
+        position = len(body)
+        while position > 0 and _is_main_guard(body[position - 1]):
+            position -= 1
+    if position < len(body):
+        following = body[position]
+        leading = list(following.leading_lines)  # type: ignore[union-attr]
+        blanks = 0
+        while blanks < len(leading) and leading[blanks].comment is None:
+            blanks += 1
+        body[position] = following.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()] + leading[blanks:])  # type: ignore[union-attr]
+    body[position:position] = block
+    return tree.with_changes(body=body)
+
+
+# names an earlier llmfix inserted with its connection check, replaced when it is upgraded
+OLD_NAMES: dict[str, tuple[str, ...]] = {
+    "precheck": (
+        "LiteLLMConnectionError",
+        "_LITELLM_CONNECTION_CHECKS",
+        "_LITELLM_PRECHECK_WARNED",
+        "_PROXY_VARIABLES",
+        "check_litellm_connection",
+        "_litellm_connection_error",
+        "_litellm_connection_report",
+        "_diagnose_litellm_connection",
+        "ensure_litellm_connection",
+    ),
+}
+
+
+def imports_needed(file: FileContext, names: Sequence[str]) -> list[ImportNeed]:
+    """The plain imports the inserted support uses that the file may lack."""
+    if not names:
+        return []
+    chosen = [statement for _, statement in selected_statements(names)]
+    used = set().union(*(_references(s) for s in chosen)) if chosen else set()
+    needs: list[ImportNeed] = []
+    for module in _order(names):
+        for imported in module.imports:
+            if imported == "litellm":
+                spelled, lazy, add = _litellm_spelling(file)
+                if add and "litellm" in used:
+                    needs.append(ImportNeed("litellm"))
+                continue
+            if imported.split(".")[0] in used:
+                spelled = file.module_name(imported)
+                need = ImportNeed(imported, asname=None if spelled == imported else spelled)
+                if need not in needs:
+                    needs.append(need)
+    return needs
+
+
+def defined_by_runtime(names: Sequence[str]) -> set[str]:
+    """Every top-level name the support for ``names`` defines (for recognising it in a file)."""
+    return {name for name, _ in selected_statements(names)}
+

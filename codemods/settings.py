@@ -1,0 +1,88 @@
+"""One settings object that flows to every transform: which ones run, and their option values.
+
+Values come, lowest first, from each option's declared default, the target repo's
+``[tool.llmfix]`` table, then the command line. Every value is validated by the
+declaring option's ``parse`` whatever its source, so a config file can't smuggle in
+what a flag would refuse.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from llmfix.codemods import registry
+
+if TYPE_CHECKING:
+    from llmfix.codemods.transform import Transform
+
+SELECTION_KEYS = ("only", "skip")
+
+
+class SettingsError(ValueError):
+    """An unknown transform or option, or a value its option refuses."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    only: tuple[str, ...] = ()
+    skip: tuple[str, ...] = ()
+    values: Mapping[str, Any] = field(default_factory=dict)
+    sources: Mapping[str, str] = field(default_factory=dict)  # option -> "default" | "config" | "flag"
+
+    @classmethod
+    def build(
+        cls,
+        config: Mapping[str, Any] | None = None,
+        flags: Mapping[str, Any] | None = None,
+        config_name: str = "[tool.llmfix]",
+    ) -> Settings:
+        """Defaults, then ``config`` (a ``[tool.llmfix]`` table), then ``flags`` (only those given)."""
+        declared = {option.name: option for _, option in registry.options()}
+        values = {name: option.default for name, option in declared.items()}
+        sources = dict.fromkeys(declared, "default")
+        selection: dict[str, tuple[str, ...]] = {"only": (), "skip": ()}
+        for source, given in (("config", config or {}), ("flag", flags or {})):
+            for key, value in given.items():
+                name = key.replace("-", "_")
+                where = config_name if source == "config" else f"--{key.replace('_', '-')}"
+                if name in SELECTION_KEYS:
+                    selection[name] = _transform_names(value, where)
+                elif name in declared:
+                    try:
+                        values[name] = declared[name].coerce(value)
+                    except ValueError as error:
+                        raise SettingsError(f"{where}: {error}") from None
+                    sources[name] = source
+                elif source == "config":
+                    raise SettingsError(f"{config_name}: unknown key {key!r}; known: {', '.join([*SELECTION_KEYS, *declared])}")
+        return cls(selection["only"], selection["skip"], values, sources)
+
+    def value(self, name: str) -> Any:
+        return self.values[name]
+
+    def selected(self) -> list[type[Transform]]:
+        return [t for t in registry.transforms() if (not self.only or t.NAME in self.only) and t.NAME not in self.skip]
+
+    def is_selected(self, name: str) -> bool:
+        return any(t.NAME == name for t in self.selected())
+
+    def instantiate(self) -> list[Transform]:
+        return [transform(self) for transform in self.selected()]
+
+
+def _transform_names(value: Any, where: str) -> tuple[str, ...]:
+    items: Sequence[Any] = value if isinstance(value, (list, tuple)) else [value]
+    known = registry.names()
+    names: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise SettingsError(f"{where}: expected transform names, got {item!r}")
+        for name in (part.strip() for part in item.split(",")):
+            if not name:
+                raise SettingsError(f"{where}: an empty transform name; choose from {', '.join(known)}")
+            if name not in known:
+                raise SettingsError(f"{where}: unknown transform {name!r}; choose from {', '.join(known)}")
+            names.append(name)
+    return tuple(names)

@@ -1,0 +1,172 @@
+"""The target repo's own style settings, read from where its tools keep them.
+
+Walking up from a target file's folder to the repository root (the first folder
+holding ``.git``), the nearest settings win, in the order the tools themselves use:
+``[tool.ruff]`` (pyproject.toml, ruff.toml, .ruff.toml), ``[tool.black]``, a
+Makefile's ``black --line-length N`` / ``-l N``, then ``[isort]``/``[flake8]`` in
+setup.cfg, tox.ini or .flake8 for what they say. ``[tool.llmfix]`` is read from the
+nearest pyproject.toml that has one. Nothing found: line length 88.
+"""
+
+from __future__ import annotations
+
+import configparser
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - Python 3.10
+    import tomli as tomllib
+
+DEFAULT_LINE_LENGTH = 88
+_MAKEFILE_BLACK = re.compile(r"\bblack\b[^\n]*?(?:--line-length[ =]|-l ?)(\d+)")
+
+
+class ConfigError(ValueError):
+    """A settings file llmfix has to read is not valid."""
+
+
+@dataclass(frozen=True)
+class RepoStyle:
+    """What the target repo's settings say; None where they say nothing."""
+
+    line_length: int = DEFAULT_LINE_LENGTH
+    line_length_source: str = "default (88)"
+    quote_style: str | None = None  # "double" | "single" (ruff/black format), None: follow the file
+    magic_trailing_comma: bool = True
+    known_first_party: tuple[str, ...] = ()
+    case_sensitive: bool = False
+    order_by_type: bool = True
+    force_sort_within_sections: bool = False
+    target_version: str | None = None
+    llmfix: dict[str, Any] = field(default_factory=dict)
+    llmfix_source: str | None = None
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read: {error}") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _ruff_table(folder: Path) -> tuple[dict[str, Any], Path] | None:
+    for name in ("ruff.toml", ".ruff.toml"):
+        if (folder / name).is_file():
+            return _read_toml(folder / name), folder / name
+    pyproject = folder / "pyproject.toml"
+    if pyproject.is_file():
+        table = _read_toml(pyproject).get("tool", {}).get("ruff")
+        if isinstance(table, dict):
+            return table, pyproject
+    return None
+
+
+def _ini(folder: Path) -> configparser.ConfigParser | None:
+    parser = configparser.ConfigParser(interpolation=None)
+    found = [str(folder / n) for n in ("setup.cfg", "tox.ini", ".flake8", ".isort.cfg") if (folder / n).is_file()]
+    if not found:
+        return None
+    try:
+        parser.read(found, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return None
+    return parser
+
+
+def _from_ruff(table: dict[str, Any], source: Path, settings: dict[str, Any]) -> None:
+    if "line-length" in table:
+        settings.setdefault("line_length", (int(table["line-length"]), f"{source.name} [tool.ruff] line-length"))
+    fmt = table.get("format", {}) if isinstance(table.get("format"), dict) else {}
+    if "quote-style" in fmt:
+        settings.setdefault("quote_style", fmt["quote-style"] if fmt["quote-style"] in ("double", "single") else None)
+    if fmt.get("skip-magic-trailing-comma"):
+        settings.setdefault("magic_trailing_comma", False)
+    lint = table.get("lint", {}) if isinstance(table.get("lint"), dict) else {}
+    isort = lint.get("isort", table.get("isort", {}))
+    if isinstance(isort, dict):
+        for key, name in (("known-first-party", "known_first_party"),):
+            if key in isort:
+                settings.setdefault(name, tuple(str(v) for v in isort[key]))
+        for key, name in (("case-sensitive", "case_sensitive"), ("order-by-type", "order_by_type"), ("force-sort-within-sections", "force_sort_within_sections")):
+            if key in isort:
+                settings.setdefault(name, bool(isort[key]))
+    if "target-version" in table:
+        settings.setdefault("target_version", str(table["target-version"]))
+
+
+def _from_black(table: dict[str, Any], source: Path, settings: dict[str, Any]) -> None:
+    if "line-length" in table:
+        settings.setdefault("line_length", (int(table["line-length"]), f"{source.name} [tool.black] line-length"))
+    settings.setdefault("quote_style", "single" if table.get("skip-string-normalization") else "double")
+    if table.get("skip-magic-trailing-comma"):
+        settings.setdefault("magic_trailing_comma", False)
+
+
+def _from_makefile(folder: Path, settings: dict[str, Any]) -> None:
+    makefile = folder / "Makefile"
+    if not makefile.is_file():
+        return
+    try:
+        text = makefile.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    found = _MAKEFILE_BLACK.search(text)
+    if found:
+        settings.setdefault("line_length", (int(found.group(1)), f"{makefile.name}: black --line-length {found.group(1)}"))
+        settings.setdefault("quote_style", "double")
+
+
+def _from_ini(parser: configparser.ConfigParser, settings: dict[str, Any]) -> None:
+    if parser.has_section("isort"):
+        section = parser["isort"]
+        if "known_first_party" in section:
+            names = [n.strip() for n in re.split(r"[,\n]", section["known_first_party"]) if n.strip()]
+            settings.setdefault("known_first_party", tuple(names))
+        if section.get("profile", "").strip() == "black":
+            settings.setdefault("quote_style", "double")
+        if "line_length" in section and section["line_length"].strip().isdigit():
+            settings.setdefault("line_length", (int(section["line_length"]), "[isort] line_length"))
+    if parser.has_section("flake8"):
+        value = parser["flake8"].get("max-line-length", parser["flake8"].get("max_line_length", ""))
+        if value.strip().isdigit():
+            settings.setdefault("line_length", (int(value), "[flake8] max-line-length"))
+
+
+@lru_cache(maxsize=64)
+def repo_style(folder: Path) -> RepoStyle:
+    """The style settings that apply to files in ``folder``."""
+    settings: dict[str, Any] = {}
+    llmfix: tuple[dict[str, Any], str] | None = None
+    for current in (folder, *folder.parents):
+        ruff = _ruff_table(current)
+        if ruff is not None:
+            _from_ruff(ruff[0], ruff[1], settings)
+        pyproject = current / "pyproject.toml"
+        if pyproject.is_file():
+            tool = _read_toml(pyproject).get("tool", {})
+            if isinstance(tool.get("black"), dict):
+                _from_black(tool["black"], pyproject, settings)
+            if llmfix is None and isinstance(tool.get("llmfix"), dict):
+                llmfix = (tool["llmfix"], f"{pyproject} [tool.llmfix]")
+        _from_makefile(current, settings)
+        parser = _ini(current)
+        if parser is not None:
+            _from_ini(parser, settings)
+        if (current / ".git").exists():
+            break
+    line_length, source = settings.pop("line_length", (DEFAULT_LINE_LENGTH, f"default ({DEFAULT_LINE_LENGTH})"))
+    return RepoStyle(
+        line_length=line_length,
+        line_length_source=source,
+        llmfix=dict(llmfix[0]) if llmfix else {},
+        llmfix_source=llmfix[1] if llmfix else None,
+        **settings,
+    )

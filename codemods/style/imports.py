@@ -1,0 +1,259 @@
+"""Add the imports new code needs, where isort (and ruff's ``I`` rules) would put them.
+
+Sections in order: ``__future__``, standard library, third party, first party (the
+file's own top-level package and ``known-first-party``), local (relative). Within a
+section plain ``import x`` lines come first, then ``from x import y``, each sorted by
+module name (case-insensitively unless the repo says otherwise). A name wanted from a
+module the file already imports from is added to that import, sorted, re-wrapped in
+parentheses when the line grows past the line length.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from llmfix.codemods.analysis.nodes import dotted_name
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import ImportNeed
+from llmfix.codemods.style.wrap import fits
+
+SECTIONS = ("future", "stdlib", "third-party", "first-party", "local")
+
+
+@dataclass(frozen=True)
+class _Line:
+    index: int  # in module.body
+    section: int
+    is_from: bool
+    module: str
+    node: cst.Import | cst.ImportFrom
+
+
+def _is_import_line(statement: cst.BaseStatement) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and bool(statement.body) and all(
+        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
+    )
+
+
+def _is_docstring(statement: cst.BaseStatement) -> bool:
+    small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
+    return isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def section_of(module: str, level: int, file: FileContext) -> int:
+    if level:
+        return SECTIONS.index("local")
+    top = module.split(".")[0]
+    if top == "__future__":
+        return SECTIONS.index("future")
+    own = (file.dotted_name or "").split(".")[0]
+    if top in file.style.repo.known_first_party or (own and top == own):
+        return SECTIONS.index("first-party")
+    if top in sys.stdlib_module_names:
+        return SECTIONS.index("stdlib")
+    return SECTIONS.index("third-party")
+
+
+def _sort_key(name: str, file: FileContext) -> tuple[str, str]:
+    return (name if file.style.repo.case_sensitive else name.lower(), name)
+
+
+def _head(tree: cst.Module, file: FileContext) -> tuple[list[_Line], int]:
+    """The import lines at the top of the module, and the index just after the docstring."""
+    lines: list[_Line] = []
+    start = 1 if tree.body and _is_docstring(tree.body[0]) else 0
+    for index in range(start, len(tree.body)):
+        statement = tree.body[index]
+        if not _is_import_line(statement):
+            break
+        node = statement.body[0]  # type: ignore[union-attr]
+        if isinstance(node, cst.Import):
+            module, level = dotted_name(node.names[0].name) or "", 0
+        else:
+            module, level = dotted_name(node.module) or "", len(node.relative)
+        lines.append(_Line(index, section_of(module, level, file), isinstance(node, cst.ImportFrom), module, node))  # type: ignore[arg-type]
+    return lines, start
+
+
+def _has_plain_import(tree: cst.Module, need: ImportNeed) -> bool:
+    for statement in tree.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
+                    if dotted_name(alias.name) == need.module and asname == need.asname:
+                        return True
+    return False
+
+
+def _existing_from(tree: cst.Module, need: ImportNeed) -> int | None:
+    for index, statement in enumerate(tree.body):
+        if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+            continue
+        small = statement.body[0]
+        if (
+            isinstance(small, cst.ImportFrom)
+            and not isinstance(small.names, cst.ImportStar)
+            and len(small.relative) == need.level
+            and (dotted_name(small.module) or "") == need.module
+        ):
+            return index
+    return None
+
+
+def _imported_names(node: cst.ImportFrom) -> list[str]:
+    assert not isinstance(node.names, cst.ImportStar)
+    return [dotted_name(alias.name) or "" for alias in node.names]
+
+
+def _type_rank(name: str) -> int:
+    """isort's order-by-type: CONSTANTS, then Classes, then everything else."""
+    if name.isupper() and len(name) > 1:
+        return 0
+    return 1 if name[:1].isupper() else 2
+
+
+def _name_key(name: str, file: FileContext) -> tuple:
+    rank = _type_rank(name) if file.style.repo.order_by_type else 0
+    return (rank, *_sort_key(name, file))
+
+
+def _from_import_text(module: str, level: int, aliases: Sequence[str], file: FileContext) -> str:
+    head = f"from {'.' * level}{module} import "
+    one_line = head + ", ".join(aliases)
+    if fits(one_line, file.style.line_length):
+        return one_line + "\n"
+    indent = file.module.default_indent
+    return head + "(\n" + "".join(f"{indent}{alias},\n" for alias in aliases) + ")\n"
+
+
+def _alias_text(alias: cst.ImportAlias) -> str:
+    name = dotted_name(alias.name) or ""
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return f"{name} as {alias.asname.name.value}"
+    return name
+
+
+def _extend_from(tree: cst.Module, index: int, need: ImportNeed, file: FileContext) -> cst.Module | None:
+    """``tree`` with ``need.name`` added to the ``from`` import at ``index``; None if it has comments."""
+    statement = tree.body[index]
+    assert isinstance(statement, cst.SimpleStatementLine)
+    node = statement.body[0]
+    assert isinstance(node, cst.ImportFrom) and not isinstance(node.names, cst.ImportStar)
+    if "#" in cst.Module([]).code_for_node(node):
+        return None
+    aliases = [_alias_text(a) for a in node.names]
+    names = _imported_names(node)
+    new_name = need.name or ""
+    keys = [_name_key(n, file) for n in names]
+    if keys == sorted(keys):
+        position = next((i for i, key in enumerate(keys) if key > _name_key(new_name, file)), len(names))
+    else:
+        position = len(names)
+    aliases.insert(position, new_name)
+    text = _from_import_text(dotted_name(node.module) or "", len(node.relative), aliases, file)
+    text = text.replace("\n", file.module.default_newline)
+    new = cst.parse_statement(text, config=file.module.config_for_parsing)
+    assert isinstance(new, cst.SimpleStatementLine)
+    new = new.with_changes(leading_lines=statement.leading_lines, trailing_whitespace=statement.trailing_whitespace)
+    body = list(tree.body)
+    body[index] = new
+    return tree.with_changes(body=body)
+
+
+def _new_line(need: ImportNeed, file: FileContext) -> cst.SimpleStatementLine:
+    if need.name is None:
+        text = f"import {need.module}" + (f" as {need.asname}" if need.asname else "") + "\n"
+    else:
+        text = _from_import_text(need.module, need.level, [need.name], file)
+    parsed = cst.parse_statement(text.replace("\n", file.module.default_newline), config=file.module.config_for_parsing)
+    assert isinstance(parsed, cst.SimpleStatementLine)
+    return parsed
+
+
+def _blank() -> tuple[cst.EmptyLine, ...]:
+    return (cst.EmptyLine(),)
+
+
+def _insert(tree: cst.Module, need: ImportNeed, file: FileContext) -> cst.Module:
+    lines, start = _head(tree, file)
+    section = section_of(need.module, need.level, file)
+    key = (need.name is not None, *_sort_key(need.module, file))
+    new = _new_line(need, file)
+    body = list(tree.body)
+    same = [line for line in lines if line.section == section]
+    if same:
+        later = next((line for line in same if (line.is_from, *_sort_key(line.module, file)) > key), None)
+        if later is not None:
+            anchor = body[later.index]
+            # the new line takes the anchor's place (and its leading comments stay with the anchor)
+            leading = anchor.leading_lines  # type: ignore[union-attr]
+            blank_before = tuple(line for line in leading if line.comment is None)
+            comments = tuple(line for line in leading if line.comment is not None)
+            body[later.index] = anchor.with_changes(leading_lines=comments)  # type: ignore[union-attr]
+            body.insert(later.index, new.with_changes(leading_lines=blank_before))
+        else:
+            body.insert(same[-1].index + 1, new)
+        return tree.with_changes(body=body)
+    before = [line for line in lines if line.section < section]
+    if before:
+        body.insert(before[-1].index + 1, new.with_changes(leading_lines=_blank()))
+        return tree.with_changes(body=body)
+    after = [line for line in lines if line.section > section]
+    position = after[0].index if after else start
+    if position < len(body):
+        following = body[position]
+        leading = tuple(following.leading_lines)  # type: ignore[union-attr]
+        if not any(line.comment is None for line in leading[:1]):
+            leading = _blank() + leading
+        body[position] = following.with_changes(leading_lines=leading)  # type: ignore[union-attr]
+    body.insert(position, new.with_changes(leading_lines=_blank() if position > 0 else ()))
+    return tree.with_changes(body=body)
+
+
+def ensure(file: FileContext, tree: cst.Module, needs: Sequence[ImportNeed]) -> cst.Module:
+    """``tree`` with every import of ``needs`` present, each in its place."""
+    for need in needs:
+        if need.name is None:
+            if not _has_plain_import(tree, need):
+                tree = _insert(tree, need, file)
+            continue
+        index = _existing_from(tree, need)
+        if index is not None:
+            node = tree.body[index].body[0]  # type: ignore[union-attr]
+            if need.name in _imported_names(node):
+                continue
+            extended = _extend_from(tree, index, need, file)
+            if extended is not None:
+                tree = extended
+                continue
+        tree = _insert(tree, need, file)
+    return tree
+
+
+def add_logger(file: FileContext, tree: cst.Module, name: str) -> cst.Module:
+    """``name = logging.getLogger(__name__)`` after the imports at the top, two blank lines before what follows."""
+    lines, start = _head(tree, file)
+    position = lines[-1].index + 1 if lines else start
+    text = f"{name} = logging.getLogger(__name__){file.module.default_newline}"
+    statement = cst.parse_statement(text, config=file.module.config_for_parsing)
+    body = list(tree.body)
+    statement = statement.with_changes(leading_lines=_blank() if position > 0 else ())
+    if position < len(body):
+        following = body[position]
+        leading = [line for line in following.leading_lines]  # type: ignore[union-attr]
+        blank = 0
+        while blank < len(leading) and leading[blank].comment is None:
+            blank += 1
+        wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) or (
+            isinstance(following, cst.SimpleStatementLine) is False
+        ) else 1
+        body[position] = following.with_changes(leading_lines=[cst.EmptyLine()] * max(wanted, blank) + leading[blank:])  # type: ignore[union-attr]
+    body.insert(position, statement)
+    return tree.with_changes(body=body)

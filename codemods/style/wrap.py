@@ -1,0 +1,130 @@
+"""Split a generated line the way black and ``ruff format`` would, when it is too long.
+
+Only llmfix's own generated statements go through here, so the shapes are simple: an
+assignment, expression, ``return`` or decorator ending in a bracketed call. As black
+does, the last bracket pair is split first (its contents on one line of their own,
+one indent deeper); contents that still don't fit go one item per line with a trailing
+comma; an item that doesn't fit is split the same way. A trailing comment stays on the
+closing bracket's line.
+"""
+
+from __future__ import annotations
+
+import io
+import tokenize
+
+import libcst as cst
+
+OPENING, CLOSING = "([{", ")]}"
+
+
+def fits(text: str, limit: int) -> bool:
+    return all(len(line) <= limit for line in text.splitlines())
+
+
+def _split_comment(line: str) -> tuple[str, str]:
+    """(code, "  # comment") of one physical line, found with the tokenizer (never inside a string)."""
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(line).readline):
+            if token.type == tokenize.COMMENT:
+                start = token.start[1]
+                return line[:start].rstrip(), "  " + line[start:].rstrip("\n")
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        pass
+    return line.rstrip("\n"), ""
+
+
+def _brackets(code: str) -> list[tuple[str, int]]:
+    """(bracket, column) of every bracket token of ``code``, strings excluded."""
+    found = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(code).readline):
+            if token.type == tokenize.OP and token.string in OPENING + CLOSING:
+                found.append((token.string, token.start[1]))
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return []
+    return found
+
+
+def _last_pair(code: str) -> tuple[int, int] | None:
+    """Columns of the last closing bracket and its opener."""
+    brackets = _brackets(code)
+    for position in range(len(brackets) - 1, -1, -1):
+        if brackets[position][0] in CLOSING:
+            depth = 0
+            for back in range(position, -1, -1):
+                char, column = brackets[back]
+                depth += 1 if char in CLOSING else -1
+                if depth == 0:
+                    return column, brackets[position][1]
+            return None
+    return None
+
+
+def _top_level_items(body: str) -> list[str]:
+    """``body`` split at its top-level commas (brackets and strings respected)."""
+    items, depth, start = [], 0, 0
+    cuts = []
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(body).readline):
+            if token.type == tokenize.OP:
+                if token.string in OPENING:
+                    depth += 1
+                elif token.string in CLOSING:
+                    depth -= 1
+                elif token.string == "," and depth == 0:
+                    cuts.append(token.start[1])
+    except (tokenize.TokenError, IndentationError, SyntaxError):
+        return [body]
+    for cut in cuts:
+        items.append(body[start:cut].strip())
+        start = cut + 1
+    tail = body[start:].strip()
+    if tail:
+        items.append(tail)
+    return items
+
+
+def wrap_line(line: str, indent: str, limit: int) -> list[str]:
+    """One logical line (with its absolute indentation) as the physical lines black would make."""
+    if len(line) <= limit:
+        return [line]
+    code, comment = _split_comment(line)
+    pair = _last_pair(code)
+    if pair is None:
+        return [line]
+    opening, closing = pair
+    head, body, tail = code[: opening + 1], code[opening + 1 : closing].strip(), code[closing:] + comment
+    if not body:
+        return [line]
+    base = code[: len(code) - len(code.lstrip())]
+    inner = base + indent
+    if len(inner + body) <= limit and not body.endswith(","):
+        return [head, inner + body, base + tail]
+    items = _top_level_items(body)
+    if len(items) == 1:
+        middle = wrap_line(inner + items[0], indent, limit)
+    else:
+        middle = [part for item in items for part in wrap_line(f"{inner}{item},", indent, limit)]
+    return [head, *middle, base + tail]
+
+
+def fit(statement: cst.BaseStatement, module: cst.Module, indent: str, limit: int) -> cst.BaseStatement:
+    """``statement`` (a one-line simple statement, at ``indent``) wrapped to ``limit`` columns."""
+    if not isinstance(statement, cst.SimpleStatementLine):
+        return statement
+    text = cst.Module([], default_indent=module.default_indent).code_for_node(statement.with_changes(leading_lines=()))
+    lines = text.rstrip("\r\n").split("\n")
+    if len(lines) != 1 or len(indent + lines[0]) <= limit:
+        return statement
+    wrapped = wrap_line(indent + lines[0], module.default_indent, limit)
+    if len(wrapped) == 1:
+        return statement
+    newline = module.default_newline
+    # libcst keeps continuation lines relative to the statement's own indentation
+    source = newline.join(line[len(indent):] if line.startswith(indent) else line for line in wrapped) + newline
+    try:
+        parsed = cst.parse_statement(source, config=module.config_for_parsing)
+    except cst.ParserSyntaxError:
+        return statement
+    return parsed.with_changes(leading_lines=statement.leading_lines)

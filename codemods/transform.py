@@ -1,0 +1,167 @@
+"""What every llmfix transform declares, once, and what it reports.
+
+A transform is a class with a ``NAME`` in a module of its own. Its declaration is the
+one place its facts live: ``SUMMARY`` (one line for ``llmfix list``), the module
+docstring (what and why: ``llmfix explain``, ``diff --markdown``), ``OPTIONS`` (from
+which the click flags, the libcst command's arguments, ``[tool.llmfix]`` keys and the
+:class:`~llmfix.codemods.settings.Settings` fields are all derived), ``ORDER`` and
+``AFTER`` (where it runs), and ``EXAMPLES`` (before/after pairs that the tests run and
+``llmfix explain`` shows). Defining such a class registers it.
+
+A transform never edits a tree itself: :meth:`Transform.plan` reads the analysed file
+and returns an :class:`Outcome` plus the :class:`~llmfix.codemods.edits.Edits` it wants.
+All transforms plan on the same parse (one analysis per file); the edits are applied
+together afterwards.
+"""
+
+from __future__ import annotations
+
+import inspect
+import sys
+import textwrap
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from llmfix.codemods.context import FileContext
+    from llmfix.codemods.edits import Edits
+    from llmfix.codemods.settings import Settings
+
+APPLIED = "applied"
+ALREADY_PRESENT = "already-present"
+NOT_APPLICABLE = "not-applicable"
+ANCHOR_MISSING = "anchor-missing"
+
+
+@dataclass
+class Outcome:
+    """What a transform did (or would do) to one file, and why.
+
+    ``changes`` are the behaviour changes a reviewer must know about, in plain words
+    (a new fallback model, a changed retry count, a new startup check) with how to get
+    the old behaviour back.
+    """
+
+    status: str
+    reason: str
+    changes: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"status": self.status, "reason": self.reason, "changes": list(self.changes)}
+
+
+class Sites:
+    """Per-site results folded into one file-level :class:`Outcome`."""
+
+    def __init__(self) -> None:
+        self.applied: list[str] = []
+        self.present: list[str] = []
+        self.missing: list[str] = []
+        self.changes: list[str] = []
+
+    def outcome(self, nothing_found: str) -> Outcome:
+        if self.missing:
+            return Outcome(ANCHOR_MISSING, "; ".join(self.missing))
+        if self.applied:
+            extra = f" (already present: {'; '.join(self.present)})" if self.present else ""
+            return Outcome(APPLIED, "; ".join(self.applied) + extra, self.changes)
+        if self.present:
+            return Outcome(ALREADY_PRESENT, "; ".join(self.present))
+        return Outcome(NOT_APPLICABLE, nothing_found)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One setting a transform reads: a flag, a libcst command argument and a ``[tool.llmfix]`` key.
+
+    ``parse`` turns one text value (a flag, a config entry) into the value, raising
+    ``ValueError`` with a message for the user; with ``multiple`` it returns a list
+    (one flag value may hold several, like ``a,b``) and the value is their tuple.
+    ``flag_name`` when the flag is spelled unlike the option (``--fallback`` for
+    ``fallbacks``).
+    """
+
+    name: str
+    help: str
+    parse: Callable[[str], Any]
+    default: Any = None
+    metavar: str = "VALUE"
+    multiple: bool = False
+    flag_name: str | None = None
+
+    @property
+    def flag(self) -> str:
+        return "--" + (self.flag_name or self.name).replace("_", "-")
+
+    def coerce(self, value: Any) -> Any:
+        """A value from a flag or a config file, validated; a tuple for ``multiple``."""
+        if self.multiple:
+            items = value if isinstance(value, (list, tuple)) else [value]
+            return tuple(part for item in items for part in self._one(item))
+        return self._one(value)
+
+    def _one(self, value: Any) -> Any:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError(f"{self.flag}: expected a {self.metavar.lower()}, got {value!r}")
+        return self.parse(str(value))
+
+
+@dataclass(frozen=True)
+class Example:
+    """A before/after pair for one transform run alone; ``after`` None means no change.
+
+    ``before``/``after`` are written indented in the declaring module, as triple-quoted
+    strings; they are dedented here. ``options`` are flag values (``{"retries": "12"}``).
+    ``__RUNTIME__`` in ``after`` stands for the runtime support block. Examples are shown
+    at upstream open-instruct's line length, 119.
+    """
+
+    title: str
+    before: str
+    after: str | None
+    status: str
+    options: Mapping[str, Any] = field(default_factory=dict)
+    siblings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # module -> names it defines after the run
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "before", textwrap.dedent(self.before).lstrip("\n"))
+        if self.after is not None:
+            object.__setattr__(self, "after", textwrap.dedent(self.after).lstrip("\n"))
+
+
+class Transform:
+    """Base class: subclasses declare themselves and implement :meth:`plan`."""
+
+    NAME: ClassVar[str]
+    SUMMARY: ClassVar[str]
+    ORDER: ClassVar[int]
+    AFTER: ClassVar[tuple[str, ...]] = ()
+    OPTIONS: ClassVar[tuple[Option, ...]] = ()
+    EXAMPLES: ClassVar[tuple[Example, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "NAME" in cls.__dict__:
+            from llmfix.codemods.registry import register
+
+            register(cls)
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def option(self, name: str) -> Any:
+        return self.settings.value(name)
+
+    def plan(self, file: FileContext, edits: Edits) -> Outcome:
+        raise NotImplementedError
+
+    @classmethod
+    def documentation(cls) -> str:
+        """The module docstring: what the transform does and why (the ``explain`` text)."""
+        return inspect.cleandoc(sys.modules[cls.__module__].__doc__ or cls.SUMMARY)
+
+    @classmethod
+    def description(cls) -> str:
+        """The first paragraph of the documentation."""
+        return cls.documentation().split("\n\n")[0]

@@ -1,0 +1,44 @@
+"""Settings for a command: the flags given, and each checkout's ``[tool.llmfix]``.
+
+Flags override the target repo's ``[tool.llmfix]`` table (in the nearest
+pyproject.toml above the target files), which overrides the transforms' defaults.
+Keys are the long flag names: ``retries``, ``fallbacks``, ``timeout``, ``only``,
+``skip``. Every command, and so every pre-commit hook, reads it the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from llmfix.codemods.settings import Settings, SettingsError
+from llmfix.codemods.style.config import ConfigError, repo_style
+from llmfix.errors import BadInput
+
+
+@dataclass(frozen=True)
+class CommandSettings:
+    """The flags of one command; :meth:`for_folder` gives the Settings for a checkout."""
+
+    flags: Mapping[str, Any] = field(default_factory=dict)
+
+    def for_folder(self, folder: Path) -> Settings:
+        try:
+            repo = repo_style(folder.resolve())
+            return Settings.build(config=repo.llmfix, flags=self.flags, config_name=repo.llmfix_source or "[tool.llmfix]")
+        except (SettingsError, ConfigError) as error:
+            raise BadInput(str(error)) from None
+
+    def check(self) -> None:
+        """Validate the flags alone (before any file is read)."""
+        try:
+            Settings.build(flags=self.flags)
+        except SettingsError as error:
+            raise BadInput(str(error)) from None
+
+
+def settings_for(options: Settings | CommandSettings, folder: Path) -> Settings:
+    """The Settings for files in ``folder``: ``options`` itself, or its flags with that checkout's config."""
+    return options.for_folder(folder) if isinstance(options, CommandSettings) else options
