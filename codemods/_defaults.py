@@ -23,7 +23,7 @@ from llmfix.codemods.building import statement
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.style.wrap import fit
-from llmfix.codemods.transform import Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Outcome, Sites, Transform
 
 
 class Unpatchable(Exception):
@@ -65,11 +65,15 @@ class KeyDefaultTransform(Transform):
         """The value the option asks for at ``site`` (compared with :meth:`baked`)."""
         return self.option(self.OPTION)
 
+    def reads_variable(self, file: FileContext, expression_: cst.BaseExpression, functions) -> bool:
+        """True when ``expression_`` already takes the default from the transform's variable."""
+        return reads_env(expression_, self.ENV_VAR, functions)
+
     def outdated(self, baked: object, wanted: object) -> bool:
         """True when an explicitly given option should replace what a patched file bakes in."""
         return baked != wanted
 
-    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> str | None:
+    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         """The behaviour change at ``site`` in words, for the PR summary (None: none to mention)."""
         return None
 
@@ -122,7 +126,7 @@ class KeyDefaultTransform(Transform):
             yield from self._hand_written(file, group, assignments, functions, sites)
             return
         site = Site(group, line, line.default if line else None, line.statement if line else None)
-        if line is not None and reads_env(line.default, self.ENV_VAR, functions):
+        if line is not None and self.reads_variable(file, line.default, functions):
             baked = self.baked(file, line.default)
             if self.explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
                 yield site, "update"
@@ -140,7 +144,7 @@ class KeyDefaultTransform(Transform):
         where = group.describe()
         for assignment in assignments:
             site = Site(group, None, assignment.value, assignment.statement)
-            if reads_env(assignment.value, self.ENV_VAR, functions):
+            if self.reads_variable(file, assignment.value, functions):
                 sites.present.append(f"{where} sets `{self.KEY}` by hand when absent, from {self.ENV_VAR}")
                 continue
             try:

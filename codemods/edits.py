@@ -117,7 +117,7 @@ def apply_edits(file: FileContext, parts: Sequence[Edits]) -> cst.Module:
     assert isinstance(tree, cst.Module)
     tree = runtime_block.place(file, tree, edits.runtime, edits.removed_runtime)
     needed = list(edits.imports) + runtime_block.imports_needed(file, edits.runtime)
-    if edits.logger or (edits.runtime and file.style.logger is None):
+    if file.style.logger is None and (edits.logger or runtime_block.uses_logger(edits.runtime)):
         tree = imports.add_logger(file, tree, file.logger_name())
         needed.append(ImportNeed("logging"))
     return imports.ensure(file, tree, needed)

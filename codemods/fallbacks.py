@@ -34,15 +34,15 @@ import libcst as cst
 
 from llmfix.codemods import litellm_facts
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
-from llmfix.codemods.analysis.nodes import callee_name, string_value
+from llmfix.codemods.analysis.nodes import callee_name, module_functions, string_value
+from llmfix.codemods.analysis.tree import find_all
 from llmfix.codemods.analysis.scopes import binds_name
 from llmfix.codemods.building import expression, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Option
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option, Outcome
 
 PARSER = "_fallback_models_from_env"
-RUNTIME = "fallbacks"
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+\-]*")
 
 
@@ -76,6 +76,7 @@ class FallbacksTransform(KeyDefaultTransform):
     NAME = "fallbacks"
     SUMMARY = f"fallbacks default from {litellm_facts.FALLBACK_MODELS} (names or endpoint objects)"
     ORDER = 20
+    RUNTIME = ("fallbacks",)
     KEY = "fallbacks"
     ENV_VAR = litellm_facts.FALLBACK_MODELS
     OPTION = "fallbacks"
@@ -102,6 +103,9 @@ class FallbacksTransform(KeyDefaultTransform):
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             """
+            import json
+            import os
+
             import litellm
 
 
@@ -125,6 +129,9 @@ class FallbacksTransform(KeyDefaultTransform):
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             """
+            import json
+            import os
+
             import litellm
 
 
@@ -140,17 +147,32 @@ class FallbacksTransform(KeyDefaultTransform):
         Example(
             "already env-driven: left alone",
             """
+            import json
+            import os
+
             import litellm
 
 
             def run_litellm(model_name, **chat_kwargs):
                 chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env([], model_name))
                 return litellm.completion(model=model_name, **chat_kwargs)
+            __RUNTIME__
             """,
             None,
             ALREADY_PRESENT,
         ),
     )
+
+    def plan(self, file: FileContext, edits: Edits) -> Outcome:
+        outcome = super().plan(file, edits)
+        calls = find_all(file.module, cst.Call, lambda c: callee_name(c) == PARSER)
+        if outcome.status == ALREADY_PRESENT and calls and PARSER not in module_functions(file.module):
+            edits.need_runtime(*self.RUNTIME)
+            return Outcome(APPLIED, f"{PARSER}() is called but not defined: runtime support restored")
+        return outcome
+
+    def reads_variable(self, file: FileContext, expression_: cst.BaseExpression, functions) -> bool:
+        return self.baked(file, expression_) is not None or super().reads_variable(file, expression_, functions)
 
     def wanted(self, file: FileContext, site: Site) -> tuple[str, ...]:
         chosen = self.option("fallbacks")
@@ -189,14 +211,21 @@ class FallbacksTransform(KeyDefaultTransform):
         return None
 
     def request(self, file: FileContext, site: Site, edits: Edits) -> None:
-        edits.need_runtime(RUNTIME)
+        edits.need_runtime(*self.RUNTIME)
 
-    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> str | None:
+    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new) or ()
         before = tuple(self._literal(file, site) or ()) if site.default is not None and self.baked(file, site.default) is None else (
             self.baked(file, site.default) if site.default is not None else None
         )
         shown = ", ".join(after) or "none"
         if before is None or tuple(before) == tuple(after):
-            return f"{site.where}: fallbacks can be set with {self.ENV_VAR} (default unchanged: {shown})"
-        return f"{site.where}: default fallbacks {shown} instead of {', '.join(before) or 'none'}; {self.ENV_VAR}={','.join(before)!r} restores them"
+            return Change(f"{site.where}: fallbacks can be set with {self.ENV_VAR} (default unchanged: {shown})")
+        old = ",".join(before)
+        return Change(
+            f"{site.where}: default fallbacks {shown} instead of {', '.join(before) or 'none'} (answers may come from "
+            f"another model); {self.ENV_VAR}={old!r} restores them",
+            ((self.ENV_VAR, old),),
+            self.KEY,
+            list(before),
+        )

@@ -60,11 +60,10 @@ from llmfix.codemods.building import expression, statement, statements, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.style.wrap import fit
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
 
 RESPONSE_TEXT = "_litellm_response_text"
 LOG_FAILURE = "_log_litellm_failure"
-RUNTIME = "responses"
 
 
 def _content_reads(func: cst.FunctionDef) -> list[cst.Attribute]:
@@ -111,6 +110,7 @@ class GuardsTransform(Transform):
     NAME = "guards"
     SUMMARY = 'empty responses: helpers return "" with a warning, the generator None; swallowed errors logged'
     ORDER = 40
+    RUNTIME = ("responses",)
     EXAMPLES = (
         Example(
             "a swallowing helper: the content read is guarded, the swallowed error logged",
@@ -127,7 +127,14 @@ class GuardsTransform(Transform):
                 return response.choices[0].message.content
             """,
             """
+            import contextvars
+            import logging
+            import re
+            import sys
+
             import litellm
+
+            logger = logging.getLogger(__name__)
 
 
             async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
@@ -153,7 +160,14 @@ class GuardsTransform(Transform):
                 return resp.choices[0].message.content
             """,
             """
+            import contextvars
+            import logging
+            import re
+            import sys
+
             import litellm
+
+            logger = logging.getLogger(__name__)
 
 
             def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
@@ -193,15 +207,14 @@ class GuardsTransform(Transform):
     def _plan_helper(self, file: FileContext, func: cst.FunctionDef, edits: Edits, sites: Sites) -> None:
         where = f"{func.name.value}()"
         reads = _content_reads(func)
-        if not reads:
+        if not reads and not _calls(func, RESPONSE_TEXT):
             return
         done: list[str] = []
         self._log_failures(file, func, edits, done, sites)
-        response = _response_name(reads[0])
-        guards = [g for g in _guard_tests(func, response) if _mentions_attribute(g.test, "choices")]
+        guards = [g for g in _guard_tests(func, _response_name(reads[0])) if _mentions_attribute(g.test, "choices")] if reads else []
         if guards:
             self._complete_existing_guard(file, func, reads, guards, edits, done, sites)
-        elif _calls(func, RESPONSE_TEXT):
+        elif not reads:
             sites.present.append(f"{where} guards empty responses")
         else:
             for read in reads:
@@ -212,9 +225,9 @@ class GuardsTransform(Transform):
                     helper=string(func.name.value, file.style.quote),
                 )
                 edits.replace_node(read, text)
-            edits.need_runtime(RUNTIME)
+            edits.need_runtime(*self.RUNTIME)
             done.append("empty responses return \"\" with a warning")
-            sites.changes.append(f'{where}: an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None')
+            sites.changes.append(Change(f'{where}: an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None'))
         if done:
             sites.applied.append(f"{where}: {'; '.join(done)}")
 
@@ -236,9 +249,9 @@ class GuardsTransform(Transform):
             first = handler.body.body[0]
             line = statement(f"{LOG_FAILURE}(__helper__)\n", file, helper=string(func.name.value, file.style.quote))
             edits.insert_before(first, [line])
-        edits.need_runtime(RUNTIME)
+        edits.need_runtime(*self.RUNTIME)
         done.append("swallowed errors logged with their root cause")
-        sites.changes.append(f"{func.name.value}(): a failed call still returns its fallback value, and now logs the root cause")
+        sites.changes.append(Change(f"{func.name.value}(): a failed call still returns its fallback value, and now logs the root cause as a warning"))
 
     @staticmethod
     def _complete_existing_guard(
@@ -256,7 +269,7 @@ class GuardsTransform(Transform):
         for read in returned:
             edits.replace_node(read, cst.BooleanOperation(left=read, operator=cst.Or(), right=string("", file.style.quote)))
         done.append('existing guard kept; a null content now returns ""')
-        sites.changes.append(f'{where}: a null content returns "" instead of None')
+        sites.changes.append(Change(f'{where}: a null content returns "" instead of None'))
 
     # -- the rubric generator ----------------------------------------------
 
@@ -284,7 +297,7 @@ class GuardsTransform(Transform):
             body = body.with_changes(body=[fit(s, file.module, indent, file.style.line_length) for s in body.body])
             edits.insert_after(site.await_line, [guard[0].with_changes(body=body)])
             done.append("empty-response guard added")
-            sites.changes.append(f"{where}: an empty answer returns None with a warning naming the model, before parsing")
+            sites.changes.append(Change(f"{where}: an empty answer returns None with a warning naming the model, before parsing"))
         if site.enclosing_try is not None and not self._bound_before(site):
             edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
             done.append(f"`{name}` bound before the try")

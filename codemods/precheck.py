@@ -39,16 +39,16 @@ import libcst as cst
 
 from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.helpers import find_litellm_calls
-from llmfix.codemods.analysis.nodes import callee_name, dotted_name, module_functions
+from llmfix.codemods._sibling import Unreachable, reach
+from llmfix.codemods.analysis.nodes import callee_name, module_functions
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import statement
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.style.wrap import fit
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
 
 ENSURE = "ensure_litellm_connection"
-RUNTIME = "precheck"
 # the first docstring line of the check an earlier llmfix inserted (no retry of a blip, no re-check)
 OLD_DOCSTRING = "Raise LiteLLMConnectionError, once per process and model, when nothing answers (added by llmfix)."
 
@@ -67,19 +67,11 @@ def _is_older_llmfix(func: cst.FunctionDef) -> bool:
     return False
 
 
-def resolve_import(file: FileContext, node: cst.ImportFrom) -> str:
-    """The dotted name ``node`` imports from, relative imports resolved against this file."""
-    module = dotted_name(node.module) or ""
-    if not node.relative:
-        return module
-    base = (file.dotted_name or "").split(".")[: -len(node.relative)] if file.dotted_name else []
-    return ".".join([*base, module] if module else base)
-
-
 class PrecheckTransform(Transform):
     NAME = "precheck"
     SUMMARY = "connection check before the first rubric request; fails fast, names endpoint and proxy"
     ORDER = 50
+    RUNTIME = ("precheck",)
     AFTER = ("fallbacks",)
     EXAMPLES = (
         Example(
@@ -146,15 +138,18 @@ class PrecheckTransform(Transform):
         if existing is not None and not _is_older_llmfix(existing):
             sites.present.append(f"{ENSURE}() is defined")
             return
-        edits.need_runtime(RUNTIME)
+        edits.need_runtime(*self.RUNTIME)
         if existing is not None:
-            edits.removed_runtime.append(RUNTIME)
+            edits.removed_runtime.extend(self.RUNTIME)
             sites.applied.append(f"{ENSURE}() from an earlier llmfix replaced by the current one (retries a blip, re-checks a failure)")
         else:
             sites.applied.append(f"check_litellm_connection() and {ENSURE}() added")
         sites.changes.append(
-            "a connection check runs before the first rubric request of each model and raises LiteLLMConnectionError "
-            "when nothing answers; LITELLM_PRECHECK=0 turns it off, LITELLM_PRECHECK=warn only logs"
+            Change(
+                "a connection check runs before the first rubric request of each model and raises LiteLLMConnectionError "
+                "when nothing answers; LITELLM_PRECHECK=0 turns it off, LITELLM_PRECHECK=warn only logs",
+                (("LITELLM_PRECHECK", "0"),),
+            )
         )
 
     # -- rubric_utils.py: await the check before the first request ----------
@@ -170,8 +165,10 @@ class PrecheckTransform(Transform):
         if model is None:
             sites.missing.append(f"{where}: the awaited call passes no model name to check{skip}")
             return
-        callee = self._ensure_callee(file, site, edits, sites, skip)
-        if callee is None:
+        try:
+            callee = reach(file, site, ENSURE, edits)
+        except Unreachable as problem:
+            sites.missing.append(f"{where}: {problem}{skip}")
             return
         line = statement("await __ensure__(__model__)\n", file, ensure=callee, model=model.deep_clone())
         line = fit(line, file.module, indent_of(file.module, site.top) or "", file.style.line_length)
@@ -188,51 +185,3 @@ class PrecheckTransform(Transform):
         sites.applied.append(
             f"{where}: {ENSURE}({file.code(argument).strip()}) is stale: the call now uses {file.code(model).strip()}; updated"
         )
-
-    def _ensure_callee(self, file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites, skip: str) -> cst.BaseExpression | None:
-        """How the generator reaches ``ensure_litellm_connection`` (importing it where the helper comes from)."""
-        func = site.helper_call.func
-        where = f"{site.function.name.value}()"
-        if isinstance(func, cst.Attribute):
-            owner = dotted_name(func.value)
-            source = self._module_bound_to(file, owner) if owner else None
-            if source is None or not self._defines(file, source):
-                sites.missing.append(f"{where}: can't tell that `{file.code(func.value)}` will define {ENSURE}{skip}")
-                return None
-            return cst.Attribute(value=func.value.deep_clone(), attr=cst.Name(ENSURE))
-        if not isinstance(func, cst.Name):
-            sites.missing.append(f"{where}: can't tell where the awaited `{file.code(func)}` comes from{skip}")
-            return None
-        if func.value in module_functions(file.module) or ENSURE in module_functions(file.module):
-            return cst.Name(ENSURE)  # the helper lives here: so does the check
-        for stmt in file.module.body:
-            for small in getattr(stmt, "body", ()) if isinstance(stmt, cst.SimpleStatementLine) else ():
-                if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):
-                    continue
-                imported = {(a.asname.name.value if a.asname else dotted_name(a.name)) for a in small.names}  # type: ignore[union-attr]
-                if func.value not in imported:
-                    continue
-                source = resolve_import(file, small)
-                if not self._defines(file, source):
-                    sites.missing.append(
-                        f"{where}: {ENSURE} would be imported from {source}, which does not define it after this run "
-                        f"(patch the whole checkout, with its run_utils.py){skip}"
-                    )
-                    return None
-                if ENSURE not in imported:
-                    edits.need_import(dotted_name(small.module) or "", ENSURE, len(small.relative))
-                return cst.Name(ENSURE)
-        sites.missing.append(f"{where}: can't tell where `{func.value}` is imported from{skip}")
-        return None
-
-    @staticmethod
-    def _module_bound_to(file: FileContext, name: str) -> str | None:
-        from llmfix.codemods.analysis.scopes import module_bindings
-
-        how = module_bindings(file.module).get(name.split(".")[0], "")
-        return how[len("import "):] if how.startswith("import ") else None
-
-    @staticmethod
-    def _defines(file: FileContext, module: str) -> bool:
-        defined = file.checkout.lookup(module)
-        return defined is not None and ENSURE in defined

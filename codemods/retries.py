@@ -28,7 +28,7 @@ from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
 from llmfix.codemods.analysis.nodes import env_default_literal
 from llmfix.codemods.building import expression, names, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Option
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
 
 def parse_retries(text: str) -> int:
@@ -154,7 +154,7 @@ class RetriesTransform(KeyDefaultTransform):
             value=string(str(retries), file.style.quote),
         )
 
-    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> str | None:
+    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new) or 0
         before = self._literal(file, site)
         if before is None and site.default is not None:
@@ -162,8 +162,11 @@ class RetriesTransform(KeyDefaultTransform):
         if before == after:
             return None
         was = f"{before} (rides out {litellm_facts.describe_outage(before)})" if before is not None else "none set (LiteLLM's own default)"
-        restore = f"{self.ENV_VAR}={before} restores it" if before is not None else f"{self.ENV_VAR}=0 disables them"
-        return (
+        old = str(before) if before is not None else "0"
+        return Change(
             f"{site.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "
-            f"endpoint; before: {was}; {restore}"
+            f"endpoint; before: {was}; {self.ENV_VAR}={old} restores it",
+            ((self.ENV_VAR, old),),
+            self.KEY,
+            before,
         )

@@ -369,6 +369,18 @@ def imports_needed(file: FileContext, names: Sequence[str]) -> list[ImportNeed]:
     return needs
 
 
+@lru_cache(maxsize=1)
+def runtime_function_names() -> frozenset[str]:
+    """Every function any runtime module defines: llmfix's own code, never a target helper."""
+    names = (p.stem for p in RUNTIME_DIR.glob("*.py") if not p.stem.startswith("_"))
+    return frozenset(n for m in names for n, s in load(m).definitions.items() if isinstance(s, (cst.FunctionDef, cst.ClassDef)))
+
+
+def uses_logger(names: Sequence[str]) -> bool:
+    """True when the support for ``names`` logs (the file then needs a module logger)."""
+    return any("logger" in _references(statement) for _, statement in selected_statements(names))
+
+
 def defined_by_runtime(names: Sequence[str]) -> set[str]:
     """Every top-level name the support for ``names`` defines (for recognising it in a file)."""
     return {name for name, _ in selected_statements(names)}

@@ -32,7 +32,7 @@ from llmfix.codemods.analysis.nodes import env_default_literal, number_literal
 from llmfix.codemods.building import expression, format_number, names, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Option, Outcome
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option, Outcome
 
 MIN_TIMEOUT = 0.001
 MAX_TIMEOUT = 7 * 24 * 3600.0
@@ -148,7 +148,7 @@ class TimeoutTransform(KeyDefaultTransform):
             value=string(format_number(seconds), file.style.quote),
         )
 
-    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> str | None:
+    def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new)
         before = self._literal(file, site) if site.default is not None else None
         if site.default is not None and before is None:
@@ -156,5 +156,14 @@ class TimeoutTransform(KeyDefaultTransform):
         if before == after:
             return None
         if before is None:
-            return f"{site.where}: each attempt now times out after {format_number(after or 0)} s (there was no timeout: a hung endpoint held the call forever); set {self.ENV_VAR} to change it"
-        return f"{site.where}: per-attempt timeout {format_number(after or 0)} s instead of {format_number(before)} s; {self.ENV_VAR}={format_number(before)} restores it"
+            return Change(
+                f"{site.where}: each attempt now times out after {format_number(after or 0)} s (there was no timeout: "
+                f"a hung endpoint held the call forever); {self.ENV_VAR} sets it"
+            )
+        return Change(
+            f"{site.where}: per-attempt timeout {format_number(after or 0)} s instead of {format_number(before)} s; "
+            f"{self.ENV_VAR}={format_number(before)} restores it",
+            ((self.ENV_VAR, format_number(before)),),
+            self.KEY,
+            before,
+        )

@@ -5,7 +5,7 @@ one place its facts live: ``SUMMARY`` (one line for ``llmfix list``), the module
 docstring (what and why: ``llmfix explain``, ``diff --markdown``), ``OPTIONS`` (from
 which the click flags, the libcst command's arguments, ``[tool.llmfix]`` keys and the
 :class:`~llmfix.codemods.settings.Settings` fields are all derived), ``ORDER`` and
-``AFTER`` (where it runs), and ``EXAMPLES`` (before/after pairs that the tests run and
+``AFTER`` (where it runs), ``RUNTIME`` (the support modules its new code calls), and ``EXAMPLES`` (before/after pairs that the tests run and
 ``llmfix explain`` shows). Defining such a class registers it.
 
 A transform never edits a tree itself: :meth:`Transform.plan` reads the analysed file
@@ -34,21 +34,36 @@ NOT_APPLICABLE = "not-applicable"
 ANCHOR_MISSING = "anchor-missing"
 
 
+@dataclass(frozen=True)
+class Change:
+    """A behaviour change a reviewer must know about, in plain words.
+
+    ``restore`` holds the environment settings that bring the old behaviour back
+    (``(("LITELLM_NUM_RETRIES", "5"),)``), so a PR summary can list them for a test suite.
+    """
+
+    text: str
+    restore: tuple[tuple[str, str], ...] = ()
+    key: str | None = None  # the LiteLLM option whose default changed ("num_retries")
+    old: Any = None  # its default before the patch (5), so tests that pin it can be found
+
+    def __str__(self) -> str:
+        return self.text
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "restore": dict(self.restore), "key": self.key, "old": self.old}
+
+
 @dataclass
 class Outcome:
-    """What a transform did (or would do) to one file, and why.
-
-    ``changes`` are the behaviour changes a reviewer must know about, in plain words
-    (a new fallback model, a changed retry count, a new startup check) with how to get
-    the old behaviour back.
-    """
+    """What a transform did (or would do) to one file, and why, and what it changes in behaviour."""
 
     status: str
     reason: str
-    changes: list[str] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"status": self.status, "reason": self.reason, "changes": list(self.changes)}
+        return {"status": self.status, "reason": self.reason, "changes": [c.to_json() for c in self.changes]}
 
 
 class Sites:
@@ -58,7 +73,7 @@ class Sites:
         self.applied: list[str] = []
         self.present: list[str] = []
         self.missing: list[str] = []
-        self.changes: list[str] = []
+        self.changes: list[Change] = []
 
     def outcome(self, nothing_found: str) -> Outcome:
         if self.missing:
@@ -139,6 +154,7 @@ class Transform:
     AFTER: ClassVar[tuple[str, ...]] = ()
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
     EXAMPLES: ClassVar[tuple[Example, ...]] = ()
+    RUNTIME: ClassVar[tuple[str, ...]] = ()  # the runtime support modules its edits may call
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

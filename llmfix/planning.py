@@ -161,7 +161,7 @@ def plan_checkout(targets: Sequence[tuple[Target, str]], settings: Settings) -> 
 
 def _check_imports(plans: Sequence[FilePlan], facts: CheckoutFacts) -> None:
     """Refuse a checkout whose files would import, from each other, a name that isn't there."""
-    from llmfix.codemods.precheck import resolve_import
+    from llmfix.codemods._sibling import resolve_import
 
     problems = []
     for plan in plans:

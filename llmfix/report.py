@@ -43,8 +43,29 @@ def to_text(command: str, plans: Sequence[FilePlan], verbose: bool = False, dry_
                 status = "would apply"
             if verbose or outcome.status in (APPLIED, ALREADY_PRESENT):
                 lines.append(f"  {name:<10} {status:<16} {outcome.reason}")
+    if command == "apply":
+        lines += _reviewer_notes(plans)
     lines.append(summary(command, plans, counts, dry_run))
     return "\n".join(lines)
+
+
+def _reviewer_notes(plans: Sequence[FilePlan]) -> list[str]:
+    """The behaviour changes, the environment that restores them, and the tests that pin old defaults."""
+    from llmfix.markdown import behaviour_changes, pinned, restoring_environment, shell_assignments
+
+    changes = behaviour_changes(plans)
+    if not changes:
+        return []
+    lines = ["behaviour changes (`llmfix diff --markdown` lists them for the PR):"]
+    lines += [f"  {plan.target.relpath}: {change.text}" for plan, _, change in changes]
+    env = restoring_environment([c for _, _, c in changes])
+    if env:
+        lines.append(f"  old behaviour: {shell_assignments(env)}")
+    tests = pinned(plans)
+    if tests:
+        lines.append("tests that pin a default the patch changes (they pass with the old-behaviour variables):")
+        lines += [f"  {t}" for t in tests]
+    return lines
 
 
 def summary(command: str, plans: Sequence[FilePlan], counts: Counter[str], dry_run: bool) -> str:

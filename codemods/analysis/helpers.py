@@ -107,10 +107,15 @@ def is_probe(call: cst.Call) -> bool:
 @per_module
 def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
     """Every LiteLLM completion call that takes a ``**kwargs`` splat."""
+    from llmfix.codemods.runtime_block import runtime_function_names
+
     lazy_loaders = _functions_importing_litellm(module)
     modules, direct = _litellm_names(module)
+    ours = runtime_function_names()
     calls: list[LiteLLMCall] = []
     for func, nodes in function_nodes(module):
+        if func.name.value in ours:
+            continue  # the support llmfix inserted (its connection probe calls LiteLLM too)
         for call in (n for n in nodes if isinstance(n, cst.Call)):
             base = _completion_base(call, direct)
             if base is None:

@@ -15,6 +15,7 @@ import pytest
 from llmfix.codemods import registry
 from llmfix.codemods.context import CheckoutFacts, FileContext
 from llmfix.codemods.edits import Edits, apply_edits
+from llmfix.codemods import runtime_block
 from llmfix.codemods.runtime_block import BANNER
 from llmfix.codemods.settings import Settings
 from llmfix.codemods.style import Style
@@ -23,7 +24,7 @@ from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, NOT_APPLI
 
 EXAMPLES = [(t, e) for t in registry.transforms() for e in t.EXAMPLES]
 UPSTREAM = RepoStyle(line_length=119, line_length_source="examples")
-RUNTIME_BLOCK = re.compile(r"\n\n" + re.escape(BANNER) + r".*\Z", re.S)
+RUNTIME_BLOCK = re.compile(r"\n+" + re.escape(BANNER) + r".*\Z", re.S)
 
 
 def run(transform, example: Example, source: str):
@@ -38,9 +39,19 @@ def run(transform, example: Example, source: str):
     return apply_edits(file, [edits]).code if outcome.status != ANCHOR_MISSING else source, outcome
 
 
+def with_runtime(transform, text: str) -> str:
+    """``text`` with a ``__RUNTIME__`` line replaced by the transform's runtime support block."""
+    if "__RUNTIME__\n" not in text:
+        return text
+    module = cst.parse_module(text.replace("__RUNTIME__\n", ""))
+    file = FileContext(module, Style.for_module(module, UPSTREAM))
+    return runtime_block.place(file, module, transform.RUNTIME, []).code
+
+
 @pytest.mark.parametrize(("transform", "example"), EXAMPLES, ids=[f"{t.NAME}: {e.title}" for t, e in EXAMPLES])
 def test_example(transform, example: Example) -> None:
-    patched, outcome = run(transform, example, example.before)
+    before = with_runtime(transform, example.before)
+    patched, outcome = run(transform, example, before)
     assert outcome.status == example.status, outcome.reason
     expected = example.before if example.after is None else example.after
     assert RUNTIME_BLOCK.sub("\n__RUNTIME__\n", patched) == expected

@@ -1,0 +1,132 @@
+"""Find the target repo's own tests that pin a default the patch changes.
+
+Upstream's test suites assert the options a helper hands to LiteLLM (for instance
+``assert kwargs["num_retries"] == 5``). After the patch such a test fails by design;
+apply and ``diff --markdown`` name it, with the environment that restores the old
+default for a test run. Test files (``test_*.py``, ``*_test.py``) under the checkout
+are read with :mod:`ast`; only those mentioning a changed option are parsed.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from llmfix.discovery import PRUNED_DIRS
+
+ASSERT_METHODS = {"assertEqual", "assertEquals", "assert_called_with", "assert_called_once_with", "assert_any_call", "assert_awaited_with", "assert_awaited_once_with"}
+
+
+@dataclass(frozen=True)
+class PinnedTest:
+    path: str  # relative to the checkout root
+    line: int
+    test: str  # Class::test_name or test_name
+    key: str
+    value: Any
+
+    def __str__(self) -> str:
+        return f"{self.path}::{self.test} (line {self.line}) pins {self.key} == {self.value!r}"
+
+
+def test_files(root: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS and not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
+                yield Path(folder, name)
+
+
+def _literal(node: ast.AST) -> Any:
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _Missing
+
+
+class _Missing:
+    pass
+
+
+def _key_of(node: ast.AST) -> str | None:
+    """``"k"`` in ``x["k"]`` or ``x.get("k")``."""
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return node.slice.value
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "get"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+        and isinstance(node.args[0].value, str)
+    ):
+        return node.args[0].value
+    return None
+
+
+def _same(value: Any, old: Any) -> bool:
+    if value is _Missing:
+        return False
+    if isinstance(old, (list, tuple)) and isinstance(value, (list, tuple)):
+        return list(value) == list(old)
+    if isinstance(old, (int, float)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value) == float(old)
+    return bool(value == old)
+
+
+def _pins(node: ast.AST, old: Mapping[str, Any]) -> Iterator[tuple[str, Any, int]]:
+    """(key, value, line) for each comparison of a changed option with its old default in ``node``."""
+    for sub in ast.walk(node):
+        if isinstance(sub, ast.Compare) and len(sub.ops) == 1 and isinstance(sub.ops[0], ast.Eq):
+            for left, right in ((sub.left, sub.comparators[0]), (sub.comparators[0], sub.left)):
+                key = _key_of(left)
+                if key in old and _same(_literal(right), old[key]):
+                    yield key, old[key], sub.lineno
+        elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in ASSERT_METHODS:
+            if sub.func.attr.startswith("assertEqual") and len(sub.args) >= 2:
+                for left, right in ((sub.args[0], sub.args[1]), (sub.args[1], sub.args[0])):
+                    key = _key_of(left)
+                    if key in old and _same(_literal(right), old[key]):
+                        yield key, old[key], sub.lineno
+            for keyword in sub.keywords:
+                if keyword.arg in old and _same(_literal(keyword.value), old[keyword.arg]):
+                    yield keyword.arg, old[keyword.arg], sub.lineno
+
+
+def _tests(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith("test"):
+            yield node.name, node
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef)) and item.name.startswith("test"):
+                    yield f"{node.name}::{item.name}", item
+
+
+def pinned_tests(root: Path, old: Mapping[str, Any], files: Iterable[Path] | None = None) -> list[PinnedTest]:
+    """The tests under ``root`` that assert an option of ``old`` (key -> old default) equals that default."""
+    if not old:
+        return []
+    found = []
+    for path in files if files is not None else test_files(root):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError):
+            continue
+        if not any(key in text for key in old):
+            continue
+        try:
+            tree = ast.parse(text)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for name, test in _tests(tree):
+            seen = set()
+            for key, value, line in _pins(test, old):
+                if key not in seen:
+                    seen.add(key)
+                    found.append(PinnedTest(path.relative_to(root).as_posix(), line, name, key, value))
+    return found
