@@ -109,10 +109,12 @@ class FallbacksTransform(KeyDefaultTransform):
             import litellm
 
 
+            __RUNTIME__
+
+
             def run_litellm(model_name, **chat_kwargs):
                 chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env(["gpt-4.1-mini"], model_name))
                 return litellm.completion(model=model_name, **chat_kwargs)
-            __RUNTIME__
             """,
             APPLIED,
         ),
@@ -135,12 +137,14 @@ class FallbacksTransform(KeyDefaultTransform):
             import litellm
 
 
+            __RUNTIME__
+
+
             def run_litellm(model_name, **chat_kwargs):
                 if "fallbacks" not in chat_kwargs:
                     if model_name != "gpt-4.1-mini":
                         chat_kwargs["fallbacks"] = _fallback_models_from_env(["gpt-4.1-mini"], model_name)
                 return litellm.completion(model=model_name, **chat_kwargs)
-            __RUNTIME__
             """,
             APPLIED,
         ),
@@ -153,10 +157,12 @@ class FallbacksTransform(KeyDefaultTransform):
             import litellm
 
 
+            __RUNTIME__
+
+
             def run_litellm(model_name, **chat_kwargs):
                 chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env([], model_name))
                 return litellm.completion(model=model_name, **chat_kwargs)
-            __RUNTIME__
             """,
             None,
             ALREADY_PRESENT,

@@ -137,6 +137,9 @@ class GuardsTransform(Transform):
             logger = logging.getLogger(__name__)
 
 
+            __RUNTIME__
+
+
             async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
                 try:
                     response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
@@ -145,7 +148,6 @@ class GuardsTransform(Transform):
                     print(f"Error in run_litellm_async: {e}")
                     return ""
                 return _litellm_response_text(response, "run_litellm_async")
-            __RUNTIME__
             """,
             APPLIED,
         ),
@@ -170,10 +172,12 @@ class GuardsTransform(Transform):
             logger = logging.getLogger(__name__)
 
 
+            __RUNTIME__
+
+
             def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
                 resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
                 return _litellm_response_text(resp, "run_chatopenai")
-            __RUNTIME__
             """,
             APPLIED,
         ),

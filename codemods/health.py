@@ -86,11 +86,13 @@ class HealthTransform(Transform):
             logger = logging.getLogger(__name__)
 
 
+            __RUNTIME__
+
+
             @_litellm_tracked("run_litellm_async")
             async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
                 response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
                 return response.choices[0].message.content
-            __RUNTIME__
             """,
             APPLIED,
         ),

@@ -7,8 +7,9 @@ private definitions those use (across modules), and adapts them to the target wi
 libcst: the module's own logger for ``logger``, its spelling of ``litellm`` (an alias,
 or a lazy ``litellm = _get_litellm()`` at the top of each function that needs it),
 stdlib modules under the names the file leaves free, and the file's quote style. The
-block goes at the end of the module, before any ``if __name__ == "__main__":``, after
-a comment that says where it comes from; definitions the file already has are not
+block goes before the module's first function or class (after its imports and setup:
+the decorators the helpers get run at import time), after a comment that says where it
+comes from; definitions the file already has are not
 inserted again.
 """
 
@@ -30,7 +31,7 @@ from llmfix.codemods.edits import ImportNeed
 
 RUNTIME_DIR = Path(__file__).with_name("runtime")
 RUNTIME_PACKAGE = "llmfix.codemods.runtime"
-BANNER = "# LiteLLM call support (retries, fallbacks, empty responses, connection check), added by llmfix."
+BANNER = "# LiteLLM call support, added by llmfix."
 PRECHECK_TARGETS = "_litellm_precheck_targets"
 FALLBACKS_PARSER = "_fallback_models_from_env"
 
@@ -266,6 +267,10 @@ def _only_the_model(function: cst.FunctionDef) -> cst.FunctionDef:
     return function.with_changes(body=function.body.with_changes(body=keep))
 
 
+def _comments(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
+    return [line for line in statement.leading_lines if line.comment is not None]  # type: ignore[union-attr]
+
+
 def _is_main_guard(statement: cst.BaseStatement) -> bool:
     if not isinstance(statement, cst.If):
         return False
@@ -307,9 +312,9 @@ def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Se
     if not missing:
         return tree.with_changes(body=body)
     has_fallbacks = FALLBACKS_PARSER in present or any(FALLBACKS_PARSER in _defined_names(s) for s in missing)
-    block = _to_module_style(file, _adapted(file, missing, has_fallbacks))
+    block = _spaced(_to_module_style(file, _adapted(file, missing, has_fallbacks)))
     block[0] = block[0].with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(BANNER))]
+        leading_lines=[cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(BANNER)), *_comments(block[0])]
     )
     runtime_names = {name for name, _ in chosen}
     existing = [i for i, s in enumerate(body) if set(_defined_names(s)) & runtime_names]
@@ -317,18 +322,46 @@ def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Se
         position = existing[-1] + 1
         block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
     else:
-        position = len(body)
-        while position > 0 and _is_main_guard(body[position - 1]):
-            position -= 1
+        position = _first_definition(body)
     if position < len(body):
         following = body[position]
-        leading = list(following.leading_lines)  # type: ignore[union-attr]
-        blanks = 0
-        while blanks < len(leading) and leading[blanks].comment is None:
-            blanks += 1
-        body[position] = following.with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()] + leading[blanks:])  # type: ignore[union-attr]
+        body[position] = following.with_changes(leading_lines=_two_blank_lines(following.leading_lines))  # type: ignore[union-attr]
     body[position:position] = block
     return tree.with_changes(body=body)
+
+
+def _first_definition(body: Sequence[cst.BaseStatement]) -> int:
+    """Where the block goes: before the first top-level function or class (decorators run at import,
+    so the support must be defined by then), after the imports and module setup; at the end if
+    there is none, but before ``if __name__ == "__main__":``."""
+    for index, statement in enumerate(body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            return index
+    position = len(body)
+    while position > 0 and _is_main_guard(body[position - 1]):
+        position -= 1
+    return position
+
+
+def _two_blank_lines(leading: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """``leading`` with exactly two blank lines before its comments (black's rule around definitions)."""
+    lines = list(leading)
+    while lines and lines[0].comment is None:
+        lines.pop(0)
+    return [cst.EmptyLine(), cst.EmptyLine(), *lines]
+
+
+def _spaced(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """Two blank lines before and after every definition of the block; other lines as written."""
+    out: list[cst.BaseStatement] = []
+    for index, statement in enumerate(statements):
+        previous = statements[index - 1] if index else None
+        is_definition = isinstance(statement, (cst.FunctionDef, cst.ClassDef))
+        after_definition = isinstance(previous, (cst.FunctionDef, cst.ClassDef))
+        if index and (is_definition or after_definition):
+            statement = statement.with_changes(leading_lines=_two_blank_lines(statement.leading_lines))  # type: ignore[union-attr]
+        out.append(statement)
+    return out
 
 
 # names an earlier llmfix inserted with its connection check, replaced when it is upgraded
@@ -369,11 +402,20 @@ def imports_needed(file: FileContext, names: Sequence[str]) -> list[ImportNeed]:
     return needs
 
 
+def _modules() -> list[str]:
+    return sorted(p.stem for p in RUNTIME_DIR.glob("*.py") if not p.stem.startswith("_"))
+
+
+@lru_cache(maxsize=1)
+def runtime_names() -> frozenset[str]:
+    """Every top-level name any runtime module defines."""
+    return frozenset(n for m in _modules() for n in load(m).definitions)
+
+
 @lru_cache(maxsize=1)
 def runtime_function_names() -> frozenset[str]:
     """Every function any runtime module defines: llmfix's own code, never a target helper."""
-    names = (p.stem for p in RUNTIME_DIR.glob("*.py") if not p.stem.startswith("_"))
-    return frozenset(n for m in names for n, s in load(m).definitions.items() if isinstance(s, (cst.FunctionDef, cst.ClassDef)))
+    return frozenset(n for m in _modules() for n, s in load(m).definitions.items() if isinstance(s, (cst.FunctionDef, cst.ClassDef)))
 
 
 def uses_logger(names: Sequence[str]) -> bool:

@@ -16,7 +16,6 @@ from llmfix.codemods import registry
 from llmfix.codemods.context import CheckoutFacts, FileContext
 from llmfix.codemods.edits import Edits, apply_edits
 from llmfix.codemods import runtime_block
-from llmfix.codemods.runtime_block import BANNER
 from llmfix.codemods.settings import Settings
 from llmfix.codemods.style import Style
 from llmfix.codemods.style.config import RepoStyle
@@ -24,7 +23,19 @@ from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, NOT_APPLI
 
 EXAMPLES = [(t, e) for t in registry.transforms() for e in t.EXAMPLES]
 UPSTREAM = RepoStyle(line_length=119, line_length_source="examples")
-RUNTIME_BLOCK = re.compile(r"\n+" + re.escape(BANNER) + r".*\Z", re.S)
+
+
+def mark_runtime(code: str) -> str:
+    """``code`` with the runtime support block replaced by a ``__RUNTIME__`` line."""
+    module = cst.parse_module(code)
+    names = runtime_block.runtime_names()
+    body = list(module.body)
+    found = [i for i, s in enumerate(body) if set(runtime_block._defined_names(s)) & names]
+    if not found:
+        return code
+    marker = cst.parse_statement("__RUNTIME__\n").with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
+    body[found[0] : found[-1] + 1] = [marker]
+    return module.with_changes(body=body).code
 
 
 def run(transform, example: Example, source: str):
@@ -43,7 +54,7 @@ def with_runtime(transform, text: str) -> str:
     """``text`` with a ``__RUNTIME__`` line replaced by the transform's runtime support block."""
     if "__RUNTIME__\n" not in text:
         return text
-    module = cst.parse_module(text.replace("__RUNTIME__\n", ""))
+    module = cst.parse_module(re.sub(r"\n*__RUNTIME__\n", "\n", text))
     file = FileContext(module, Style.for_module(module, UPSTREAM))
     return runtime_block.place(file, module, transform.RUNTIME, []).code
 
@@ -54,7 +65,7 @@ def test_example(transform, example: Example) -> None:
     patched, outcome = run(transform, example, before)
     assert outcome.status == example.status, outcome.reason
     expected = example.before if example.after is None else example.after
-    assert RUNTIME_BLOCK.sub("\n__RUNTIME__\n", patched) == expected
+    assert mark_runtime(patched) == expected
     compile(patched, "<example>", "exec")
     again, second = run(transform, example, patched)
     assert again == patched, "a second run changed the code"
