@@ -1,0 +1,152 @@
+"""Every fixture checkout imports the way training imports it, and behaves as TARGETS.md says.
+
+A checkout is imported with its root (``root_subdir``) first on ``sys.path``, using the
+layout's absolute module names; ``sys_path_importers`` are imported from their own
+folder, as top-level modules. Checkouts that keep litellm off the import path (lazy
+shapes, no LiteLLM at all) each get a fresh interpreter, so "litellm was not imported"
+means something; the others share one interpreter that imports litellm once (it costs
+seconds) and forgets each checkout's modules before importing the next.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+CATALOG: dict = json.loads((FIXTURES / "catalog.json").read_text(encoding="utf-8"))
+NAMES = sorted(CATALOG)
+LAZY_FAMILIES = {"R-lazy", "R-split", "R-guarded", "R-none"}
+
+PROBE = r"""
+import importlib, json, sys
+
+def forget(prefixes):
+    for module in [m for m in sys.modules if m.split(".")[0] in prefixes]:
+        del sys.modules[module]
+
+def probe_checkout(root, modules):
+    sys.path.insert(0, root)
+    try:
+        loaded = {kind: importlib.import_module(dotted) for kind, dotted in modules.items()}
+    finally:
+        sys.path.remove(root)
+    run_utils, rubric_utils = loaded["run_utils"], loaded["rubric_utils"]
+    report = {
+        "files": {kind: module.__file__ for kind, module in loaded.items()},
+        "functions": sorted(n for n in dir(run_utils) if callable(getattr(run_utils, n))),
+        "rubric_functions": sorted(n for n in dir(rubric_utils) if callable(getattr(rubric_utils, n))),
+        "empty_reply": run_utils.extract_json_from_response(""),
+        "fenced_reply": run_utils.extract_json_from_response('```json\n{"score": 2}\n```'),
+        "heavy": sorted(m for m in ("torch", "vllm", "ray") if m in sys.modules),
+        "litellm_imported": "litellm" in sys.modules,
+    }
+    try:
+        run_utils.extract_json_from_response(None)
+    except AttributeError:
+        report["none_reply"] = "AttributeError"
+    else:
+        report["none_reply"] = "no error"
+    forget({"open_instruct"})
+    return report
+
+def probe_importer(folder, module):
+    sys.path.insert(0, folder)
+    try:
+        importlib.import_module(module)
+        report = {"run_utils": sys.modules["run_utils"].__file__}
+    finally:
+        sys.path.remove(folder)
+    forget({module, "run_utils"})
+    return report
+
+reports = {}
+for job in json.loads(sys.argv[1]):
+    if job["kind"] == "checkout":
+        reports[job["key"]] = probe_checkout(job["root"], job["modules"])
+    else:
+        reports[job["key"]] = probe_importer(job["folder"], job["module"])
+print(json.dumps(reports))
+"""
+
+
+def _clean_env() -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith("OPENAI_")}
+    env.pop("PYTHONPATH", None)
+    env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"  # never fetch the model-cost map
+    env["PYTHONDONTWRITEBYTECODE"] = "1"  # leave no __pycache__ in fixtures/
+    return env
+
+
+def _root(name: str) -> Path:
+    return (FIXTURES / name / CATALOG[name]["root_subdir"]).resolve()
+
+
+def _module(name: str, kind: str) -> str:
+    rel = (FIXTURES / name / CATALOG[name]["files"][kind]).resolve().relative_to(_root(name))
+    return ".".join(rel.with_suffix("").parts)
+
+
+def _checkout_job(name: str) -> dict:
+    modules = {kind: _module(name, kind) for kind in ("run_utils", "rubric_utils")}
+    return {"kind": "checkout", "key": name, "root": str(_root(name)), "modules": modules}
+
+
+def _importer_job(name: str, rel: str) -> dict:
+    path = (FIXTURES / name / rel).resolve()
+    return {"kind": "importer", "key": f"{name}:{rel}", "folder": str(path.parent), "module": path.stem}
+
+
+@pytest.fixture(scope="module")
+def reports() -> dict[str, dict]:
+    shared = [_checkout_job(n) for n in NAMES if CATALOG[n]["families"]["run_utils"] not in LAZY_FAMILIES]
+    shared += [_importer_job(n, rel) for n in NAMES for rel in CATALOG[n]["sys_path_importers"]]
+    batches = [shared] + [[_checkout_job(n)] for n in NAMES if CATALOG[n]["families"]["run_utils"] in LAZY_FAMILIES]
+    env = _clean_env()
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-c", PROBE, json.dumps(batch)],
+            cwd=FIXTURES,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for batch in batches
+    ]
+    merged: dict[str, dict] = {}
+    for process in running:
+        stdout, stderr = process.communicate(timeout=300)
+        assert process.returncode == 0, stderr
+        merged.update(json.loads(stdout.strip().splitlines()[-1]))
+    return merged
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_checkout_imports_and_names_what_the_catalog_says(reports, name):
+    report = reports[name]
+    entry = CATALOG[name]
+    for kind in ("run_utils", "rubric_utils"):
+        assert Path(report["files"][kind]) == (FIXTURES / name / entry["files"][kind]).resolve()
+    assert set(entry["helpers"]) <= set(report["functions"])
+    assert "extract_json_from_response" in report["functions"]
+    if entry["generator"]:
+        assert entry["generator"] in report["rubric_functions"]
+    assert "_score_property" in report["rubric_functions"]
+    assert report["empty_reply"] is None
+    assert report["fenced_reply"] == {"score": 2}
+    assert report["none_reply"] == "AttributeError"
+    assert report["heavy"] == []
+    if entry["families"]["run_utils"] in LAZY_FAMILIES:  # probed in a fresh interpreter
+        assert report["litellm_imported"] is False
+
+
+@pytest.mark.parametrize("key", [f"{n}:{rel}" for n in NAMES for rel in CATALOG[n]["sys_path_importers"]])
+def test_sys_path_importer_loads_run_utils_as_a_top_level_module(reports, key):
+    name, _, rel = key.partition(":")
+    assert Path(reports[key]["run_utils"]) == (FIXTURES / name / rel).resolve().parent / "run_utils.py"
