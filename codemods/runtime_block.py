@@ -322,7 +322,7 @@ def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Se
         position = existing[-1] + 1
         block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
     else:
-        position = _first_definition(body)
+        position = _first_definition(body, runtime_names)
     if position < len(body):
         following = body[position]
         body[position] = following.with_changes(leading_lines=_two_blank_lines(following.leading_lines))  # type: ignore[union-attr]
@@ -330,10 +330,19 @@ def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Se
     return tree.with_changes(body=body)
 
 
-def _first_definition(body: Sequence[cst.BaseStatement]) -> int:
-    """Where the block goes: before the first top-level function or class (decorators run at import,
-    so the support must be defined by then), after the imports and module setup; at the end if
-    there is none, but before ``if __name__ == "__main__":``."""
+def _uses_support_at_import(statement: cst.BaseStatement, names: set[str]) -> bool:
+    """A definition whose decorators call the support (they run when the module is imported)."""
+    decorators = getattr(statement, "decorators", ())
+    return any(_references(d) & names for d in decorators)
+
+
+def _first_definition(body: Sequence[cst.BaseStatement], names: set[str]) -> int:
+    """Where the block goes: before the first top-level definition whose decorators use it
+    (they run at import), else before the first function or class, after the imports and
+    module setup; at the end if there is none, but before ``if __name__ == "__main__":``."""
+    for index, statement in enumerate(body):
+        if _uses_support_at_import(statement, names):
+            return index
     for index, statement in enumerate(body):
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             return index

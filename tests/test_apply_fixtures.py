@@ -9,7 +9,7 @@ import pytest
 
 from support import ALL_FIXTURES, CATALOG, FIXTURES, PATCHABLE, PATCHES, copy_fixture, invoke, snapshot, target_files
 
-TRANSFORMS = ("retries", "fallbacks", "timeout", "guards", "precheck")
+from llmfix.codemods import TRANSFORM_NAMES as TRANSFORMS
 
 
 @pytest.mark.parametrize("name", ALL_FIXTURES)
