@@ -39,12 +39,17 @@ from llmfix.codemods._sibling import Unreachable, reach
 from llmfix.codemods.analysis.generator import find_generators
 from llmfix.codemods.analysis.helpers import content_helpers, find_litellm_calls
 from llmfix.codemods.analysis.nodes import callee_name
+from llmfix.codemods.analysis.scopes import module_bindings
 from llmfix.codemods.building import string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
 
 TRACKED = "_litellm_tracked"
+
+
+def _uses_bare_name(function: cst.FunctionDef) -> bool:
+    return any(isinstance(d.decorator, cst.Call) and isinstance(d.decorator.func, cst.Name) and d.decorator.func.value == TRACKED for d in function.decorators)
 
 
 def _tracked(function: cst.FunctionDef) -> bool:
@@ -152,7 +157,15 @@ class HealthTransform(Transform):
         for site in find_generators(file.module):
             where = f"{site.function.name.value}()"
             if _tracked(site.function):
-                sites.present.append(f"{where} is tracked")
+                if TRACKED in module_bindings(file.module) or not _uses_bare_name(site.function):
+                    sites.present.append(f"{where} is tracked")
+                    continue
+                try:
+                    reach(file, site, TRACKED, edits)  # the decorator survived a merge that dropped its import
+                except Unreachable as problem:
+                    sites.missing.append(f"{where}: is decorated with {TRACKED} but does not import it, and {problem}; apply the rest with `--skip health`")
+                    continue
+                sites.applied.append(f"{where}: the import of {TRACKED} its decorator uses is back")
                 continue
             try:
                 tracked = reach(file, site, TRACKED, edits)

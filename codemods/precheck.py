@@ -41,6 +41,7 @@ from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.helpers import find_litellm_calls
 from llmfix.codemods._sibling import Unreachable, reach
 from llmfix.codemods.analysis.nodes import callee_name, module_functions
+from llmfix.codemods.analysis.scopes import module_bindings
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import statement
 from llmfix.codemods.context import FileContext
@@ -160,6 +161,13 @@ class PrecheckTransform(Transform):
         model = site.model
         existing = _awaited_ensure(site.function)
         if existing:
+            if isinstance(existing[0].func, cst.Name) and ENSURE not in module_bindings(file.module):
+                try:
+                    reach(file, site, ENSURE, edits)  # the call survived a merge that dropped its import
+                except Unreachable as problem:
+                    sites.missing.append(f"{where}: calls {ENSURE} but does not import it, and {problem}{skip}")
+                    return
+                sites.applied.append(f"{where}: the import of {ENSURE} it calls is back")
             self._check_argument(file, where, existing[0], model, edits, sites)
             return
         if model is None:

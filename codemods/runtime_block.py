@@ -427,6 +427,18 @@ def runtime_function_names() -> frozenset[str]:
     return frozenset(n for m in _modules() for n, s in load(m).definitions.items() if isinstance(s, (cst.FunctionDef, cst.ClassDef)))
 
 
+def module_defining(name: str) -> str | None:
+    """The runtime module that defines ``name``."""
+    return next((m for m in _modules() if name in load(m).definitions), None)
+
+
+def unbound_support(tree: cst.Module) -> set[str]:
+    """Runtime names ``tree`` uses without defining or importing them (say, after a merge dropped the block)."""
+    bound = set(module_bindings(tree))
+    used = {n.value for n in walk(tree) if isinstance(n, cst.Name)}
+    return (used & runtime_names()) - bound
+
+
 def uses_logger(names: Sequence[str]) -> bool:
     """True when the support for ``names`` logs (the file then needs a module logger)."""
     return any("logger" in _references(statement) for _, statement in selected_statements(names))

@@ -136,6 +136,7 @@ def _plan_file(target: Target, source: str, module: cst.Module, settings: Settin
         plan.parts.append((transform.NAME, edits if outcome.status != ANCHOR_MISSING else Edits()))
     try:
         patched = apply_edits(file, [edits for _, edits in plan.parts])
+        patched = _restore_support(file, plan, patched)
     except EditConflict as error:
         raise BadInput(f"{target.path}: {error}; nothing written") from None
     plan._texts[len(plan.steps) - 1] = patched.code if plan.steps else source
@@ -143,6 +144,28 @@ def _plan_file(target: Target, source: str, module: cst.Module, settings: Settin
     if plan.changed:
         _check_compiles(target, plan.patched)
     return plan
+
+
+def _restore_support(file: FileContext, plan: FilePlan, patched: cst.Module) -> cst.Module:
+    """Put back runtime support the helpers call but the file lost (a merge took the block, kept the calls)."""
+    from llmfix.codemods import registry, runtime_block
+
+    if not find_litellm_calls(file.module):
+        return patched
+    missing = runtime_block.unbound_support(patched)
+    if not missing:
+        return patched
+    modules = {runtime_block.module_defining(name) for name in missing} - {None}
+    for transform in reversed(registry.transforms()):
+        owned = modules & set(transform.RUNTIME)
+        if transform.NAME in plan.outcomes and owned:
+            edits = dict(plan.parts)[transform.NAME]
+            edits.need_runtime(*sorted(owned))
+            outcome = plan.outcomes[transform.NAME]
+            if outcome.status != APPLIED:
+                plan.outcomes[transform.NAME] = Outcome(APPLIED, f"runtime support its code calls was missing ({', '.join(sorted(missing))}): restored")
+            modules -= owned
+    return apply_edits(file, [edits for _, edits in plan.parts])
 
 
 def plan_checkout(targets: Sequence[tuple[Target, str]], settings: Settings) -> list[FilePlan]:
