@@ -400,6 +400,25 @@ def test_sys_path_importers(name):
         assert not any(isinstance(n, ast.ImportFrom) and (n.module or "").startswith("open_instruct") for n in tree.body)
 
 
+LOGGER_SPELLINGS = {
+    "LOGGER = logging.getLogger(__name__)",
+    "logger = logging.getLogger(__name__)",
+    "logger = logger_utils.setup_logger(__name__)",
+}
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("kind", KINDS)
+def test_every_target_module_already_has_a_logger(name, kind):
+    assigned = {_src(n) for n in _tree(name, kind).body if isinstance(n, ast.Assign)}
+    assert len(assigned & LOGGER_SPELLINGS) == 1
+
+
+def test_every_logger_spelling_is_covered():
+    assigned = {_src(n) for name in NAMES for kind in KINDS for n in _tree(name, kind).body if isinstance(n, ast.Assign)}
+    assert LOGGER_SPELLINGS <= assigned
+
+
 # --------------------------------------------------------------------------- families
 
 DEFAULT_RETRIES = "chat_kwargs['num_retries'] = chat_kwargs.get('num_retries', 5)"
