@@ -106,6 +106,9 @@ def _litellm(litellm_module):
         (lambda: http_error("PermissionDeniedError", 403), None),
         (lambda: http_error("NotFoundError", 404), None),
         (lambda: http_error("BadRequestError", 400), None),
+        # no status anywhere: the chain alone decides (asyncio.wait_for, the sync tenacity error)
+        (lambda: asyncio.TimeoutError(), 0.0),
+        (lambda: chained(Exception("tenacity import failed"), ConnectionResetError(104, "reset")), 0.0),
         # unrecognised: don't retry
         (lambda: ValueError("LLM Provider NOT provided"), None),
         (lambda: chained(Exception("tenacity import failed"), ConnectionRefusedError(111, "refused")), None),
