@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from llmfix.doctor.redact import redact_url
+
 OK = "OK"
 WARN = "WARN"
 FAIL = "FAIL"
@@ -49,6 +51,10 @@ class Finding:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"bad status {self.status!r}")
+        # What a finding shows comes from the environment and from exception texts:
+        # never let a credential through (fix lines are written by the checks).
+        self.summary = redact_url(self.summary)
+        self.detail = [redact_url(line) for line in self.detail]
 
     @property
     def key(self) -> tuple[str, str]:

@@ -21,6 +21,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from llmfix.doctor.redact import redact_url
+
 PROBE_TIMEOUT = 4.0
 _GRACE = 2.0
 _ENV_LOCK = threading.Lock()
@@ -56,7 +58,7 @@ def exception_chain(exc: BaseException | None, limit: int = 20) -> list[dict[str
         out.append(
             {
                 "type": f"{type(exc).__module__}.{type(exc).__qualname__}".replace("builtins.", ""),
-                "message": _SSL_NOISE.sub("", str(exc))[:500],
+                "message": redact_url(_SSL_NOISE.sub("", str(exc)))[:500],
                 "status_code": status if isinstance(status, int) else None,
                 "errno": err if isinstance(err, int) else None,
             }
@@ -112,7 +114,7 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
             try:
                 import litellm
             except Exception as exc:  # ImportError, or a broken install
-                result.error = f"litellm cannot be imported: {type(exc).__name__}: {exc}"
+                result.error = f"litellm cannot be imported: {type(exc).__name__}: {redact_url(str(exc))}"
                 return
             result.import_seconds = time.monotonic() - start
             _quiet()  # litellm may have configured its loggers on import
@@ -195,7 +197,7 @@ class LiveProbe:
         try:
             _run(self.env, self.model, self.timeout, self._result)
         except BaseException as exc:  # never let the thread die silently
-            self._result.error = f"probe crashed: {type(exc).__name__}: {exc}"
+            self._result.error = f"probe crashed: {type(exc).__name__}: {redact_url(str(exc))}"
 
     def start(self) -> LiveProbe:
         self._started = time.monotonic()

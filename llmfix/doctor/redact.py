@@ -1,8 +1,8 @@
-"""Never show a secret: short key prefixes and proxy URLs without passwords."""
+"""Never show a secret: short key prefixes, URLs and any text without credentials."""
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
+from llmfix.codemods.runtime.redact import _redact_credentials
 
 _KEY_PREFIXES = ("sk-or-v1-", "sk-proj-", "sk-ant-", "sk-svcacct-", "sk-")
 
@@ -23,18 +23,10 @@ def redact_key(key: str | None) -> str:
 
 
 def redact_url(url: str | None) -> str:
-    """Drop the password (and mask the user) from a URL's userinfo; leave the rest."""
-    if not url:
-        return url or ""
-    try:
-        parts = urlsplit(url if "://" in url else f"http://{url}")
-        netloc = parts.netloc
-    except ValueError:
-        return "(unparseable URL)"
-    if "@" not in netloc:
-        return url
-    userinfo, _, hostport = netloc.rpartition("@")
-    user = userinfo.split(":", 1)[0]
-    masked = f"{user[:2]}…:***" if ":" in userinfo else f"{user[:2]}…"
-    rebuilt = urlunsplit((parts.scheme, f"{masked}@{hostport}", parts.path, parts.query, parts.fragment))
-    return rebuilt if "://" in url else rebuilt.split("://", 1)[1]
+    """``url`` (or any text) with every credential in it replaced by ``***``.
+
+    One function for llmfix and the code it inserts: userinfo passwords and tokens
+    (``http://alice:***@proxy:3128``, with or without a scheme) and secret query
+    parameters (``?api-key=***``).
+    """
+    return _redact_credentials(url) if url else ""

@@ -70,7 +70,7 @@ def test_redaction():
     assert redact_key("sk-or-v1-abcdef0123456789") == "sk-or-v1-ab…"
     assert redact_key("sk-proj-abcdefghijklmnop") == "sk-proj-ab…"
     assert redact_key("abc") == "…"
-    assert redact_url("http://alice:s3cret@proxy:3128") == "http://al…:***@proxy:3128"
+    assert redact_url("http://alice:s3cret@proxy:3128") == "http://alice:***@proxy:3128"
     assert "s3cret" not in redact_url("user:s3cret@proxy:3128")
 
 

@@ -36,7 +36,7 @@ def _path_warnings(view: EnvView) -> list[tuple[str, str]]:
     var = _var(view)
     if path.endswith("/chat/completions"):
         out.append((f"{var} ends in /chat/completions; LiteLLM appends that itself",
-                    f"export {var}={ep.base_url.strip()[: -len('/chat/completions')].rstrip('/')}"))
+                    f"export {var}={redact_url(ep.base_url.strip()[: -len('/chat/completions')].rstrip('/'))}"))
     elif ep.is_openrouter and path != "/api/v1":
         out.append((f"OpenRouter's OpenAI-compatible base is https://openrouter.ai/api/v1, not {ep.base_url.strip()}",
                     f"export {var}=https://openrouter.ai/api/v1"))
@@ -93,7 +93,7 @@ def check(view: EnvView) -> list[Finding]:
         msg = stage.message
         findings.append(finding(FAIL, f"{where}: the proxy cannot reach {host}:{port} ({msg}); the endpoint is down, "
                                       f"its name does not resolve from the proxy, or the proxy blocks it",
-                                f"check {var} (host and port); from a machine without the proxy: curl {base}/models",
+                                f"check {var} (host and port); from a machine without the proxy: curl {redact_url(base)}/models",
                                 "proxy-upstream", LAYER_TCP))
         return findings
     if stage is None:

@@ -1,0 +1,35 @@
+"""LiteLLM fallbacks from LITELLM_FALLBACK_MODELS."""
+
+import json
+import os
+
+__all__ = ["_fallback_models_from_env"]
+
+
+def _fallback_models_from_env(default, model_name=None):
+    """LiteLLM fallbacks from LITELLM_FALLBACK_MODELS (added by llmfix).
+
+    The variable holds a comma-separated list of model names, or a JSON list of
+    names and objects with their own "model", "api_base" and "api_key" (or one
+    such object). Unset means ``default``; set but empty means no fallbacks. An
+    entry equal to the primary ``model_name`` is dropped.
+    """
+    raw = os.environ.get("LITELLM_FALLBACK_MODELS")
+    if raw is None:
+        models = list(default)
+    elif raw.strip()[:1] in ("[", "{"):
+        try:
+            models = json.loads(raw)
+        except ValueError as error:
+            reason = f"LITELLM_FALLBACK_MODELS is not valid JSON: {error}"
+            raise ValueError(reason) from None
+        if isinstance(models, dict):
+            models = [models]
+    else:
+        models = [name.strip() for name in raw.split(",") if name.strip()]
+    kept = []
+    for entry in models:
+        name = entry.get("model") if isinstance(entry, dict) else entry
+        if name != model_name:
+            kept.append(entry)
+    return kept

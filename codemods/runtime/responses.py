@@ -1,0 +1,91 @@
+"""An empty answer or a swallowed failure of a LiteLLM helper, said out loud.
+
+Both also write to the note of the call in progress, when a tracker (health)
+opened one: ``{"kind": ..., "detail": ..., "model": ...}``, where kind is
+"ok", "fallback" (detail: the model that answered), "empty" (detail: what
+was what) or "failed" (detail: the root cause). The worst kind wins.
+"""
+
+import contextvars
+import logging
+import sys
+
+from llmfix.codemods.runtime.errors import _litellm_cause
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["_litellm_response_text", "_log_litellm_failure"]
+
+_LITELLM_CALL_NOTE = contextvars.ContextVar("litellm_call_note", default=None)
+_LITELLM_OUTCOMES = ("ok", "fallback", "empty", "failed")  # mildest first
+
+
+def _open_litellm_note():
+    """Open a note for the call about to run; pass the token to close it."""
+    note = {"kind": "ok", "detail": None, "model": None}
+    return _LITELLM_CALL_NOTE.set(note)
+
+
+def _close_litellm_note(token):
+    """Close the note ``token`` opened and return it."""
+    note = _LITELLM_CALL_NOTE.get()
+    _LITELLM_CALL_NOTE.reset(token)
+    return note
+
+
+def _note_litellm_outcome(kind, detail=None, model=None):
+    """Tell the open note (if any) what happened, unless it knows worse."""
+    note = _LITELLM_CALL_NOTE.get()
+    if note is None:
+        return
+    if model is not None and note["model"] is None:
+        note["model"] = model
+    rank = _LITELLM_OUTCOMES.index
+    if rank(kind) >= rank(note["kind"]):
+        note["kind"] = kind
+        note["detail"] = detail
+
+
+def _note_litellm_fallback(response):
+    """Note the model that answered when LiteLLM had to use a fallback."""
+    hidden = getattr(response, "_hidden_params", None)
+    if not isinstance(hidden, dict):
+        return
+    headers = hidden.get("additional_headers")
+    if not isinstance(headers, dict):
+        return
+    attempted = headers.get("x-litellm-attempted-fallbacks")
+    if attempted and str(attempted) != "0":
+        _note_litellm_outcome("fallback", getattr(response, "model", None))
+
+
+def _litellm_response_text(response, helper):
+    """The answer's text; "" and one warning when it holds none (llmfix)."""
+    choices = getattr(response, "choices", None)
+    message = getattr(choices[0], "message", None) if choices else None
+    content = getattr(message, "content", None)
+    if content:
+        _note_litellm_fallback(response)
+        return content
+    if not choices:
+        what = "no choices"
+    elif message is None:
+        what = "no message"
+    elif content is None:
+        what = "null content"
+    else:
+        what = "empty content"
+    logger.warning('%s: %s in the LiteLLM answer; returning ""', helper, what)
+    _note_litellm_outcome("empty", what)
+    return ""
+
+
+def _log_litellm_failure(helper):
+    """Log the root cause of the exception being handled (first in except)."""
+    error = sys.exc_info()[1]
+    if error is None:
+        return None
+    cause = _litellm_cause(error)
+    logger.warning("%s failed: %s", helper, cause)
+    _note_litellm_outcome("failed", cause)
+    return None
