@@ -13,6 +13,7 @@ import libcst as cst
 
 from llmfix.codemods import ANCHOR_MISSING, APPLIED, TRANSFORMS, Outcome, PlannedTransform
 from llmfix.discovery import Target
+from llmfix import sourcetext
 from llmfix.errors import BadInput
 
 
@@ -91,24 +92,28 @@ class FilePlan:
 
 
 def read_source(target: Target) -> str:
-    """The file's text, exactly (newlines untouched); BadInput when it isn't Python text."""
+    """The file's text, exactly (newlines untouched, a byte-order mark set aside); BadInput when it isn't Python text."""
     try:
         data = target.path.read_bytes()
     except OSError as error:
         raise BadInput(f"{target.path}: cannot read: {error.strerror}") from None
-    if b"\0" in data:
-        raise BadInput(f"{target.path}: binary file, not Python source")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise BadInput(f"{target.path}: not UTF-8 text (byte {error.start})") from None
+    return sourcetext.decode(data, target.path)
 
 
 def parse(target: Target, source: str) -> cst.Module:
+    """libcst's tree of ``source``; BadInput (one line) for a syntax error, a merge conflict or too deep code."""
+    sourcetext.check_nesting(target.path, source)
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
+        conflict = sourcetext.conflict_marker_line(source)
+        if conflict is not None:
+            raise BadInput(
+                f"{target.path}: unresolved merge conflict at line {conflict} (run `git mergetool` or edit, then re-run)"
+            ) from None
         raise BadInput(f"{target.path}:{error.raw_line}:{error.raw_column}: syntax error: {error.message}") from None
+    except RecursionError:
+        raise BadInput(f"{target.path}: code nested too deeply for llmfix's parser; nothing written") from None
 
 
 def plan_source(target: Target, source: str, transforms: Sequence[PlannedTransform]) -> FilePlan:

@@ -64,7 +64,11 @@ def test_reapply_after_revert_and_file_mode_is_kept(tmp_path):
     assert stat.S_IMODE(run_utils.stat().st_mode) == 0o755
 
 
-def test_state_folder_hides_itself_from_git(tmp_path):
+def test_the_record_folder_is_committable_and_says_what_it_is(tmp_path):
     root = copy_fixture("upstream-mid2025", tmp_path)
     assert invoke("apply", root).exit_code == 0
-    assert (root / ".llmfix" / ".gitignore").read_text() == "*\n"
+    ignored = (root / ".llmfix" / ".gitignore").read_text().splitlines()
+    assert "*" not in ignored and "/pending.json" in ignored  # only the transient journal is hidden
+    assert "llmfix revert" in (root / ".llmfix" / "README.md").read_text()
+    assert invoke("revert", root).exit_code == 0
+    assert not (root / ".llmfix").exists()  # nothing left once nothing is recorded
