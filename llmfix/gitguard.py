@@ -119,12 +119,12 @@ def operation_in_progress(folder: Path) -> str | None:
     return next((name for name in IN_PROGRESS if (found / name).exists()), None)
 
 
-def unresolved_targets(targets: Sequence[Target]) -> list[str]:
-    """One line per target git still lists as unmerged (only while a merge or the like is in progress)."""
+def unresolved_targets(targets: Sequence[Target]) -> dict[Path, str]:
+    """Target path -> one line, for each target git still lists as unmerged (only while a merge or the like is in progress)."""
     by_folder: dict[Path, list[Target]] = defaultdict(list)
     for target in targets:
         by_folder[target.checkout].append(target)
-    problems = []
+    problems: dict[Path, str] = {}
     for checkout, group in by_folder.items():
         if operation_in_progress(checkout) is None:
             continue
@@ -140,7 +140,7 @@ def unresolved_targets(targets: Sequence[Target]) -> list[str]:
         listed = {(top / path).resolve() for path in unmerged.values()}
         for target in group:
             if target.path.resolve() in listed:
-                problems.append(f"{target.path}: unresolved merge conflict (git lists it as unmerged; resolve it, `git add` it, then re-run)")
+                problems[target.path] = f"{target.path}: unresolved merge conflict (git lists it as unmerged; resolve it, `git add` it, then re-run)"
     return problems
 
 

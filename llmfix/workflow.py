@@ -60,15 +60,20 @@ def _plan(targets: Sequence[Target], options: Options) -> list[FilePlan]:
     """Plans for ``targets``; raise on unresolved conflicts (naming each) or any anchor-missing."""
     from llmfix.gitguard import unresolved_targets
 
-    unresolved = unresolved_targets(targets)
+    unmerged = unresolved_targets(targets)
+    unresolved = []
     plans = []
     for target in targets:
         try:
             plans.append(_plan_one(target, options))
         except BadInput as error:
-            if "unresolved merge conflict" not in str(error):
+            if "unresolved merge conflict" in str(error):
+                unresolved.append(str(error))
+                continue
+            if target.path not in unmerged:
                 raise
-            unresolved.append(str(error))
+        if target.path in unmerged:
+            unresolved.append(unmerged[target.path])
     if unresolved:
         unique = list(dict.fromkeys(_conflict_lines(unresolved)))
         if len(unique) == 1:
