@@ -180,10 +180,12 @@ def failing_swap(monkeypatch, nth: int, error: int):
 @pytest.mark.parametrize(
     ("name", "nth", "error", "when"),
     [
-        pytest.param("write", 1, errno.ENOSPC, None, id="disk-full-writing-the-first-file"),
-        pytest.param("write", 2, errno.ENOSPC, None, id="disk-full-writing-the-second-file"),
-        pytest.param("write", 3, errno.ENOSPC, None, id="disk-full-writing-the-state"),
-        pytest.param("write", 4, errno.ENOSPC, None, id="disk-full-writing-the-journal"),
+        pytest.param("write", 1, errno.ENOSPC, None, id="disk-full-creating-the-record-folder"),
+        pytest.param("write", 2, errno.ENOSPC, None, id="disk-full-writing-the-record-folder-readme"),
+        pytest.param("write", 3, errno.ENOSPC, None, id="disk-full-writing-the-first-file"),
+        pytest.param("write", 4, errno.ENOSPC, None, id="disk-full-writing-the-second-file"),
+        pytest.param("write", 5, errno.ENOSPC, None, id="disk-full-writing-the-state"),
+        pytest.param("write", 6, errno.ENOSPC, None, id="disk-full-writing-the-journal"),
         pytest.param("open", 2, errno.EACCES, _is_temp, id="permission-denied-creating-the-second-temp"),
         pytest.param("fsync", 2, errno.EIO, None, id="fsync-error-on-the-second-file"),
         pytest.param("swap", 1, errno.EACCES, None, id="rename-of-the-first-file-fails"),
@@ -203,7 +205,7 @@ def test_a_failing_write_changes_nothing_and_a_rerun_finishes(checkout, monkeypa
     assert calls["n"] >= nth, "the failure was never injected"
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "nothing was changed" in result.stderr, result.stderr
-    assert files(root) == before, "a failed apply changed files"
+    assert files(root) == before, "a failed apply changed files (or left llmfix's folder behind)"
     assert temp_files(root) == []
     assert_rerun_finishes(root, originals, expected)
 
@@ -344,3 +346,51 @@ def test_a_file_edited_after_the_kill_is_not_overwritten(checkout, monkeypatch):
     finish_interrupted_writes([root])
     assert pending[0].read_bytes() == edited  # the user's text wins over the stale temp file
     assert temp_files(root) == [] and not (record_dir(root) / "pending.json").exists()
+
+
+# --------------------------------------------------------------------------
+# recovery wherever the checkout is, and revert after an interrupted apply
+# --------------------------------------------------------------------------
+
+
+def _killed_between_the_swaps(root: Path, tmp_path: Path) -> None:
+    from paused import PausedLlmfix
+
+    child = PausedLlmfix(tmp_path / "child", ["apply", str(root)], "exchange:2")  # run_utils in, rubric_utils next
+    assert child.wait_paused()
+    child.kill()
+
+
+def test_a_checkout_moved_after_a_kill_is_recovered_where_it_is(checkout, tmp_path):
+    root, originals, expected = checkout
+    _killed_between_the_swaps(root, tmp_path)
+    assert sorted(assert_each_file_whole(root, originals, expected).values()) == ["original", "patched"]
+    moved = tmp_path / "moved" / root.name
+    moved.parent.mkdir()
+    root.rename(moved)
+    relocate = lambda files: {moved / p.relative_to(root): data for p, data in files.items()}  # noqa: E731
+    originals, expected = relocate(originals), relocate(expected)
+    result = invoke("apply", moved)
+    assert result.exit_code == 0, result.stderr
+    assert {p: p.read_bytes() for p in originals} == expected
+    reverted = invoke("revert", moved)
+    assert reverted.exit_code == 0, reverted.stderr
+    assert {p: p.read_bytes() for p in originals} == originals
+    assert temp_files(moved) == []
+
+
+@pytest.mark.parametrize("git_checkout", [False, True], ids=["as-left", "after-git-checkout"])
+def test_revert_after_an_interrupted_apply_puts_back_the_originals_and_writes_no_patch(checkout, tmp_path, git_checkout):
+    root, originals, expected = checkout
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x.invalid"}
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "commit", "-q", "-m", "upstream"], cwd=root, check=True, env=env)
+    _killed_between_the_swaps(root, tmp_path)
+    if git_checkout:
+        subprocess.run(["git", "checkout", "--", "rl"], cwd=root, check=True, env=env)
+    result = invoke("revert", root)
+    assert result.exit_code == 0, result.stderr
+    assert {p: p.read_bytes() for p in originals} == originals
+    assert temp_files(root) == [] and not (record_dir(root) / "pending.json").exists()
+    assert invoke("check", root).exit_code == 1  # nothing was patched on the way
