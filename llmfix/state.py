@@ -83,6 +83,7 @@ class State:
     checkout: Path
     files: dict[str, list[Record]] = field(default_factory=dict)
     raw: bytes | None = None  # the bytes read (None: no state file yet)
+    legacy: list[tuple[Path, str]] = field(default_factory=list)  # (llmfix 0.1 state file, its key) folded in
 
     @property
     def path(self) -> Path:
@@ -164,6 +165,50 @@ def load_state(checkout: Path) -> State:
     if raw is None:
         return State(checkout, {}, None)
     return State(checkout, parse_state(path, raw), raw)
+
+
+def fold_in_legacy(state: State, roots_and_targets: list[tuple[Path, Path]]) -> None:
+    """Fold in what llmfix 0.1 recorded at the folder the user named (an ancestor of the checkout).
+
+    ``roots_and_targets``: (named folder, target file). The entries come first
+    (they are older); :func:`retire_legacy` removes them once the new record is written.
+    """
+    for root, target in roots_and_targets:
+        if root == state.checkout or root not in state.checkout.parents:
+            continue
+        check_state_dir(root)
+        path = state_path(root)
+        raw = read_regular(path)
+        if raw is None:
+            continue
+        key = target.relative_to(root).as_posix()
+        entries = parse_state(path, raw).get(key)
+        if entries:
+            name = target.relative_to(state.checkout).as_posix()
+            state.files[name] = [*entries, *state.files.get(name, [])]
+            state.legacy.append((path, key))
+
+
+def retire_legacy(state: State) -> None:
+    """Drop the folded-in llmfix 0.1 entries from their old files (the folder too, once empty)."""
+    by_file: dict[Path, set[str]] = {}
+    for path, key in state.legacy:
+        by_file.setdefault(path, set()).add(key)
+    for path, keys in by_file.items():
+        raw = read_regular(path)
+        if raw is None:
+            continue
+        data = json.loads(raw.decode("utf-8"))
+        data["files"] = {k: v for k, v in data["files"].items() if k not in keys}
+        if data["files"]:
+            _write_small(path, json.dumps(data, indent=1, ensure_ascii=False) + "\n", os.stat(path))
+            continue
+        path.unlink()
+        ignore = path.parent / IGNORE_FILE
+        if read_regular(ignore) == OLD_IGNORE_TEXT.encode() and set(os.listdir(path.parent)) == {IGNORE_FILE}:
+            ignore.unlink()
+            path.parent.rmdir()
+    state.legacy.clear()
 
 
 def parse_state(path: Path, raw: bytes) -> dict[str, list[Record]]:

@@ -32,8 +32,10 @@ from llmfix.state import (
     State,
     digest,
     ensure_state_dir,
+    fold_in_legacy,
     load_state,
     remove_state_dir,
+    retire_legacy,
 )
 from llmfix.writing import ChangedMeanwhile, PendingWrite, check_writable, recover, write_group
 
@@ -166,7 +168,7 @@ def apply(paths: Sequence[str | Path], options: Options, dry_run: bool = False, 
         check_writable([p.target.path for p in changed])
         if not changed:
             return plans
-        states = {checkout: load_state(checkout) for checkout in grouped}
+        states = {checkout: _load_state(checkout, group) for checkout, group in grouped.items()}
         if not force:
             from llmfix.gitguard import refuse_foreign_changes
 
@@ -184,6 +186,13 @@ def apply(paths: Sequence[str | Path], options: Options, dry_run: bool = False, 
     return plans
 
 
+def _load_state(checkout: Path, group: Sequence[Target]) -> State:
+    """The checkout's record, with what llmfix 0.1 recorded at the folder the user named folded in."""
+    state = load_state(checkout)
+    fold_in_legacy(state, [(t.root, t.path) for t in group])
+    return state
+
+
 def _plans_by_checkout(plans: Sequence[FilePlan]) -> dict[Path, list[FilePlan]]:
     grouped: dict[Path, list[FilePlan]] = defaultdict(list)
     for plan in plans:
@@ -194,9 +203,7 @@ def _plans_by_checkout(plans: Sequence[FilePlan]) -> dict[Path, list[FilePlan]]:
 def _write_with_record(checkout: Path, state: State, writes: list[PendingWrite], command: str) -> None:
     """Write the files and the record as one group (the record folder made first, whole)."""
     new_state = state.to_bytes() if any(state.files.values()) else None
-    created = False
-    if new_state is not None:
-        created = ensure_state_dir(checkout)
+    created = ensure_state_dir(checkout)  # the journal lives there too
     writes = [*writes, PendingWrite(state.path, state.raw, new_state)]
     try:
         write_group(checkout, writes, command)
@@ -206,6 +213,7 @@ def _write_with_record(checkout: Path, state: State, writes: list[PendingWrite],
         raise
     if new_state is None:
         remove_state_dir(checkout)
+    retire_legacy(state)
 
 
 def check(paths: Sequence[str | Path], options: Options) -> list[FilePlan]:
@@ -268,7 +276,7 @@ def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bo
         if dry_run:
             return report
         for checkout, (state, writes) in planned:
-            if writes or state.raw != (state.to_bytes() if any(state.files.values()) else None):
+            if writes or state.legacy or state.raw != (state.to_bytes() if any(state.files.values()) else None):
                 check_writable([w.path for w in writes])
                 _write_with_record(checkout, state, writes, "revert")
     return report
@@ -277,7 +285,7 @@ def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bo
 def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> tuple[State, list[PendingWrite]]:
     from llmfix.gitguard import upstream_hint
 
-    state = load_state(checkout)
+    state = _load_state(checkout, group)
     outcomes: dict[Target, tuple[str, bytes, str]] = {}  # target -> (current text, bytes, reverted text)
     blocked: dict[Target, list[HunkProblem]] = {}
     for target in group:

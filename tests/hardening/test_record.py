@@ -163,3 +163,23 @@ def test_a_file_exactly_as_llmfix_wrote_it_always_reverts(tmp_path):
     result = invoke("revert", repo)
     assert result.exit_code == 0, result.stderr
     assert {p: p.read_bytes() for p in files} == originals
+
+
+def test_a_record_llmfix_0_1_left_at_the_dr_tulu_root_reverts_through_any_path_form(tmp_path):
+    """llmfix 0.1 kept its record at the folder the user named (here the DR Tulu root)."""
+    from llmfix.planning import Options
+
+    root = copy_fixture(FIXTURE, tmp_path)
+    files = target_files(FIXTURE, root)
+    originals = {p: p.read_bytes() for p in files}
+    plans = workflow.plan_paths([root], Options())
+    (root / ".llmfix").mkdir()
+    (root / ".llmfix" / ".gitignore").write_text("*\n")
+    v1 = {p.target.relpath: [{"original": p.original, "patched": p.patched}] for p in plans if p.changed}
+    (root / ".llmfix" / "state.json").write_text(json.dumps({"version": 1, "files": v1}), encoding="utf-8")
+    for plan in plans:
+        plan.target.path.write_text(plan.patched, encoding="utf-8")
+    result = invoke("revert", root)
+    assert result.exit_code == 0, result.stderr
+    assert {p: p.read_bytes() for p in files} == originals
+    assert not (root / ".llmfix").exists()  # the old record is used up, its folder gone
