@@ -8,7 +8,6 @@ leaves what is still patched alone, and every fix ends up present exactly once.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 
