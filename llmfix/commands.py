@@ -199,22 +199,47 @@ def diff_command(paths, output, stat, markdown, exit_code, as_json, **flags) -> 
 @with_verbosity
 @one_line_errors
 def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
-    """Undo what llmfix applied (byte for byte when the file is untouched since)."""
+    """Undo what llmfix applied: byte for byte when a file is untouched since, else hunk by hunk.
+
+    A file with a hunk that can't be found unambiguously (edited, or changed by an
+    upstream merge) is left as it is and named, with the command that gets upstream's
+    version back; the other files are reverted. Exit 0 all reverted (or nothing to
+    revert), 1 some files left patched, 2 nothing could be reverted.
+    """
     from llmfix import workflow
 
-    results = workflow.revert(paths, dry_run=dry_run) if dry_run else workflow.revert(paths)
-    reverted = [t for t, changed in results if changed]
+    report = workflow.revert_files(paths, dry_run=dry_run, partial=True)
+    if report.blocked:
+        code = exit_codes.PENDING if report.reverted else exit_codes.ERROR
+    else:
+        code = exit_codes.OK
     verb = "would revert" if dry_run else "reverted"
     if as_json:
-        files = [{"path": t.relpath, "root": str(t.root), "reverted": changed} for t, changed in results]
-        click.echo(json.dumps({"command": "revert", "dry_run": dry_run, "exit_code": exit_codes.OK, "files": files}, indent=2))
-        return exit_codes.OK
+        blocked = {b.target: b for b in report.blocked}
+        files = [
+            {
+                "path": t.relpath,
+                "root": str(t.root),
+                "reverted": t in report.reverted,
+                "blocked": [line for line in blocked[t].describe()] if t in blocked else [],
+            }
+            for t in report.targets
+        ]
+        click.echo(json.dumps({"command": "revert", "dry_run": dry_run, "exit_code": code, "files": files}, indent=2))
+        return code
     if not quiet:
-        for target, changed in results:
-            if changed or verbose:
-                click.echo(f"{target.relpath}: {verb if changed else 'nothing recorded to revert'}")
-    click.echo(f"{verb} {len(reverted)} file(s)" if reverted else "nothing to revert")
-    return exit_codes.OK
+        for target in report.targets:
+            if target in report.reverted:
+                click.echo(f"{target.relpath}: {verb}")
+            elif verbose and all(b.target != target for b in report.blocked):
+                click.echo(f"{target.relpath}: nothing recorded to revert")
+    if report.blocked:
+        click.echo(report.describe_blocked(), err=True)
+    summary = f"{verb} {len(report.reverted)} file(s)" if report.reverted else "nothing to revert" if not report.blocked else "nothing reverted"
+    if report.blocked:
+        summary += f"; {len(report.blocked)} file(s) left as they are (see above)"
+    click.echo(summary)
+    return code
 
 
 @click.command("list")

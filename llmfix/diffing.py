@@ -2,47 +2,28 @@
 
 Paths are ``a/<relpath>`` / ``b/<relpath>`` relative to the checkout root, so
 ``git apply`` accepts the output from that root. CRLF lines keep their ``\\r``
-and a missing final newline is marked as git marks it.
+and a missing final newline is marked as git marks it. The hunks are
+:mod:`llmfix.linediff`'s (Myers, as git): the same added/removed counts as
+``git diff``.
 """
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from unidiff import PatchSet
 
+from llmfix import linediff
 from llmfix.planning import FilePlan
-
-NO_NEWLINE = "\\ No newline at end of file\n"
-
-
-def _hunk_lines(lines: Iterable[str]) -> list[str]:
-    out = []
-    for line in lines:
-        if line.endswith("\n"):
-            out.append(line)
-        else:
-            out.append(line + "\n")
-            out.append(NO_NEWLINE)
-    return out
 
 
 def unified_diff(relpath: str, old: str, new: str, context: int = 3) -> str:
     """One file's diff in git's format (empty when nothing changes)."""
     if old == new:
         return ""
-    body = difflib.unified_diff(
-        old.splitlines(keepends=True),
-        new.splitlines(keepends=True),
-        fromfile=f"a/{relpath}",
-        tofile=f"b/{relpath}",
-        n=context,
-    )
-    lines = list(body)
-    headers = [line if line.endswith("\n") else line + "\n" for line in lines[:2]]
-    return f"diff --git a/{relpath} b/{relpath}\n" + "".join(headers) + "".join(_hunk_lines(lines[2:]))
+    hunks = linediff.hunks(linediff.split_lines(old), linediff.split_lines(new), context)
+    return f"diff --git a/{relpath} b/{relpath}\n--- a/{relpath}\n+++ b/{relpath}\n" + linediff.render(hunks)
 
 
 def plan_diff(plans: Sequence[FilePlan]) -> str:

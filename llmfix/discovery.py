@@ -11,6 +11,7 @@ scan tells a target from a namesake.
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,7 +38,25 @@ class Target:
 
     @property
     def relpath(self) -> str:
+        """The path diffs show: relative to the directory the user named."""
         return self.path.relative_to(self.root).as_posix()
+
+    @property
+    def checkout(self) -> Path:
+        """The folder holding the file's ``open_instruct`` package, whatever PATH named it.
+
+        llmfix keeps its record (``.llmfix/``), its journal and its lock there, so
+        that apply and revert agree on them through any PATH form.
+        """
+        for parent in self.path.parents:
+            if parent.name == PACKAGE_DIR:
+                return parent.parent
+        return self.path.parent
+
+    @property
+    def record_path(self) -> str:
+        """The file's path relative to :attr:`checkout`, as llmfix's record names it."""
+        return self.path.relative_to(self.checkout).as_posix()
 
 
 def _is_target(path: Path) -> bool:
@@ -46,6 +65,13 @@ def _is_target(path: Path) -> bool:
     except OSError:
         return False
     return any(marker in head for marker in MARKERS)
+
+
+def path_argument(raw: str | os.PathLike[str]) -> Path:
+    """A PATH as the user typed it; an empty one is bad input (it would mean the current folder)."""
+    if isinstance(raw, str) and not raw.strip():
+        raise BadInput("empty PATH: name a checkout folder or a target file")
+    return Path(raw)
 
 
 def _check_path(path: Path) -> None:
@@ -128,10 +154,11 @@ def _root_for_file(path: Path) -> Path:
     return path.parent
 
 
-def discover(paths: list[Path]) -> list[Target]:
-    """Targets for every path; raise :class:`BadInput` for a path with none."""
+def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
+    """Targets for every path; raise :class:`BadInput` for a path with none (or an empty one)."""
     targets: dict[Path, Target] = {}
-    for raw in paths:
+    for argument in paths:
+        raw = path_argument(argument)
         _check_path(raw)
         path = raw.absolute()
         if path.is_dir():

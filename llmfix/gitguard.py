@@ -13,11 +13,18 @@ them gives HEAD's text. A re-run with nothing to do writes nothing, so nothing
 is checked. Staged changes are uncommitted too. An untracked target has no
 committed version to compare with: refused.
 
+A merge in progress (``MERGE_HEAD``; also a cherry-pick, revert or rebase
+stopped on conflicts) is a normal state: upstream's merged changes are staged,
+and what counts as uncommitted is what differs from the index (the merge
+result), not from HEAD; you cannot stash during a merge. A target git still
+lists as unmerged is refused by apply, check and diff, naming each one.
+
 It is cheap: only targets apply would change are looked at; one
 ``git status --porcelain`` per checkout, and for a dirty target one
-``git rev-parse`` and one ``git cat-file`` (HEAD's text, with the checkout's
-eol filters). Outside a git checkout, or when git is missing or slow, the
-guard does nothing.
+``git rev-parse`` and one ``git cat-file`` (HEAD's or the index's text, with
+the checkout's eol filters). Whether an operation is in progress is read from
+the git folder, without running git. Outside a git checkout, or when git is
+missing or slow, the guard does nothing.
 """
 
 from __future__ import annotations
@@ -28,11 +35,15 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
+from llmfix import sourcetext
+from llmfix.discovery import Target
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.planning import FilePlan, Options, plan_text
 
 GIT = "git"
 GIT_TIMEOUT = 10.0
+IN_PROGRESS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
+UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
 
 
 class DirtyTree(LlmfixError):
@@ -75,27 +86,89 @@ def dirty_targets(plans: Sequence[FilePlan]) -> dict[Path, str] | None:
     entries = _porcelain(status.stdout)
     if not entries:
         return {}
-    top = _git(["rev-parse", "--show-toplevel"], folder)
-    if top is None or top.returncode != 0:
+    root = _toplevel(folder)
+    if root is None:
         return None
-    root = Path(top.stdout.decode("utf-8", "surrogateescape").strip()).resolve()
     by_path = {(root / path).resolve(): code for code, path in entries}
     return {p.target.path: by_path[p.target.path.resolve()] for p in plans if p.target.path.resolve() in by_path}
 
 
-def _head_text(path: Path) -> str | None:
-    shown = _git(["cat-file", "--filters", f"HEAD:./{path.name}"], path.parent)
+def git_dir(folder: Path) -> Path | None:
+    """The git folder of the repository holding ``folder`` (a worktree's too), found without running git."""
+    for parent in [folder, *folder.parents]:
+        dot_git = parent / ".git"
+        if dot_git.is_dir():
+            return dot_git
+        if dot_git.is_file():
+            try:
+                line = dot_git.read_text(encoding="utf-8").strip()
+            except (OSError, UnicodeDecodeError):
+                return None
+            if line.startswith("gitdir:"):
+                found = Path(line[len("gitdir:"):].strip())
+                return found if found.is_absolute() else (parent / found)
+            return None
+    return None
+
+
+def operation_in_progress(folder: Path) -> str | None:
+    """The marker (``MERGE_HEAD``, ...) of a merge, cherry-pick, revert or rebase in progress, else None."""
+    found = git_dir(folder)
+    if found is None:
+        return None
+    return next((name for name in IN_PROGRESS if (found / name).exists()), None)
+
+
+def unresolved_targets(targets: Sequence[Target]) -> dict[Path, str]:
+    """Target path -> one line, for each target git still lists as unmerged (only while a merge or the like is in progress)."""
+    by_folder: dict[Path, list[Target]] = defaultdict(list)
+    for target in targets:
+        by_folder[target.checkout].append(target)
+    problems: dict[Path, str] = {}
+    for checkout, group in by_folder.items():
+        if operation_in_progress(checkout) is None:
+            continue
+        status = _git(["status", "--porcelain=v1", "-z", "--", *(str(t.path) for t in group)], checkout)
+        if status is None or status.returncode != 0:
+            continue
+        unmerged = {code: path for code, path in _porcelain(status.stdout) if code in UNMERGED}
+        if not unmerged:
+            continue
+        top = _toplevel(checkout)
+        if top is None:
+            continue
+        listed = {(top / path).resolve() for path in unmerged.values()}
+        for target in group:
+            if target.path.resolve() in listed:
+                problems[target.path] = f"{target.path}: unresolved merge conflict (git lists it as unmerged; resolve it, `git add` it, then re-run)"
+    return problems
+
+
+def _toplevel(folder: Path) -> Path | None:
+    top = _git(["rev-parse", "--show-toplevel"], folder)
+    if top is None or top.returncode != 0:
+        return None
+    return Path(top.stdout.decode("utf-8", "surrogateescape").strip()).resolve()
+
+
+def _version_text(path: Path, version: str) -> str | None:
+    """The file's text in HEAD (``version="HEAD"``) or the index (``""``), with the checkout's filters."""
+    shown = _git(["cat-file", "--filters", f"{version}:./{path.name}"], path.parent)
     if shown is None or shown.returncode != 0:
         return None
     try:
-        return shown.stdout.decode("utf-8")
-    except UnicodeDecodeError:
+        return sourcetext.decode(shown.stdout, path)
+    except BadInput:
         return None
 
 
-def _is_llmfix_own(plan: FilePlan, options: Options) -> bool:
-    """True when llmfix makes of HEAD's text what it makes of the working tree's."""
-    head = _head_text(plan.target.path)
+def _head_text(path: Path) -> str | None:
+    return _version_text(path, "HEAD")
+
+
+def _is_llmfix_own(plan: FilePlan, options: Options, base: str = "HEAD") -> bool:
+    """True when llmfix makes of the committed (or, mid-merge, staged) text what it makes of the working tree's."""
+    head = _version_text(plan.target.path, base)
     if head is None:
         return False
     if head == plan.original:
@@ -115,14 +188,17 @@ def _recorded_by_llmfix(plan: FilePlan, head: str) -> bool:
     Covers an earlier apply with other options (say ``--retries 20``), which the
     structural test can't tell from an edit.
     """
-    from llmfix.reverting import revert_text
+    from llmfix.reverting import revert_file
     from llmfix.state import load_state
 
     try:
-        records = load_state(plan.target.root).files.get(plan.target.relpath)
-        return bool(records) and revert_text(plan.original, records, plan.target.relpath) == head
+        records = load_state(plan.target.checkout).files.get(plan.target.record_path)
     except LlmfixError:
         return False
+    if not records:
+        return False
+    outcome = revert_file(plan.original, records)
+    return outcome.ok and outcome.text == head
 
 
 def refuse_foreign_changes(plans: Sequence[FilePlan], options: Options) -> None:
@@ -130,25 +206,54 @@ def refuse_foreign_changes(plans: Sequence[FilePlan], options: Options) -> None:
     by_folder: dict[Path, list[FilePlan]] = defaultdict(list)
     for plan in plans:
         if plan.changed:
-            by_folder[plan.target.root].append(plan)
+            by_folder[plan.target.checkout].append(plan)
     foreign: dict[str, list[FilePlan]] = defaultdict(list)
-    for group in by_folder.values():
+    merging = False
+    for folder, group in by_folder.items():
         dirty = dirty_targets(group)
         if not dirty:
             continue
+        in_merge = operation_in_progress(folder) is not None
+        merging = merging or in_merge
         for plan in group:
             code = dirty.get(plan.target.path)
             if code == "??":
                 foreign["untracked"].append(plan)
-            elif code is not None and not _is_llmfix_own(plan, options):
+            elif code is None:
+                continue
+            elif in_merge:
+                # upstream's merged changes are staged; only changes on top of the index count
+                if code[1] != " " and not _is_llmfix_own(plan, options, base=""):
+                    foreign["unstaged"].append(plan)
+            elif not _is_llmfix_own(plan, options):
                 foreign["edited"].append(plan)
     if not foreign:
         return
     phrases = {
         "untracked": ("is not committed", "are not committed"),
         "edited": ("has uncommitted changes llmfix did not make", "have uncommitted changes llmfix did not make"),
+        "unstaged": ("has changes llmfix did not make that are not staged for the merge", "have changes llmfix did not make that are not staged for the merge"),
     }
     parts = [
         f"{', '.join(p.target.relpath for p in group)} {phrases[kind][len(group) > 1]}" for kind, group in foreign.items()
     ]
-    raise DirtyTree(f"{'; '.join(parts)}; commit or stash first so the diff is llmfix's alone, or pass --force")
+    advice = "stage them (`git add`) first" if merging else "commit or stash first"
+    raise DirtyTree(f"{'; '.join(parts)}; {advice} so the diff is llmfix's alone, or pass --force")
+
+
+def upstream_hint(target: Target) -> str | None:
+    """A git command that gets upstream's version of ``target`` back, when git can tell which that is."""
+    folder = target.path.parent
+    top = _toplevel(folder)
+    if top is None:
+        return None
+    try:
+        relative = target.path.resolve().relative_to(top).as_posix()
+    except ValueError:
+        return None
+    if operation_in_progress(folder) == "MERGE_HEAD":
+        return f"git -C {top} checkout MERGE_HEAD -- {relative}"
+    parents = _git(["rev-parse", "--verify", "-q", "HEAD^2"], folder)
+    if parents is not None and parents.returncode == 0:
+        return f"git -C {top} checkout HEAD^2 -- {relative}"
+    return None

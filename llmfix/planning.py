@@ -27,6 +27,7 @@ from llmfix.codemods.style.config import ConfigError
 from llmfix.codemods.transform import ANCHOR_MISSING, APPLIED, Outcome
 from llmfix.config import CommandSettings, settings_for
 from llmfix.discovery import Target
+from llmfix import sourcetext
 from llmfix.errors import BadInput, Drift
 
 PACKAGE_DIR = "open_instruct"
@@ -89,24 +90,28 @@ class FilePlan:
 
 
 def read_source(target: Target) -> str:
-    """The file's text, exactly (newlines untouched); BadInput when it isn't Python text."""
+    """The file's text, exactly (newlines untouched, a byte-order mark set aside); BadInput when it isn't Python text."""
     try:
         data = target.path.read_bytes()
     except OSError as error:
         raise BadInput(f"{target.path}: cannot read: {error.strerror}") from None
-    if b"\0" in data:
-        raise BadInput(f"{target.path}: binary file, not Python source")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise BadInput(f"{target.path}: not UTF-8 text (byte {error.start})") from None
+    return sourcetext.decode(data, target.path)
 
 
 def parse(target: Target, source: str) -> cst.Module:
+    """libcst's tree of ``source``; BadInput (one line) for a syntax error, a merge conflict or too deep code."""
+    sourcetext.check_nesting(target.path, source)
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as error:
+        conflict = sourcetext.conflict_marker_line(source)
+        if conflict is not None:
+            raise BadInput(
+                f"{target.path}: unresolved merge conflict at line {conflict} (run `git mergetool` or edit, then re-run)"
+            ) from None
         raise BadInput(f"{target.path}:{error.raw_line}:{error.raw_column}: syntax error: {error.message}") from None
+    except RecursionError:
+        raise BadInput(f"{target.path}: code nested too deeply for llmfix's parser; nothing written") from None
 
 
 def dotted_module_name(path: Path) -> str | None:
@@ -168,10 +173,11 @@ def _restore_support(file: FileContext, plan: FilePlan, patched: cst.Module) -> 
     return apply_edits(file, [edits for _, edits in plan.parts])
 
 
-def plan_checkout(targets: Sequence[tuple[Target, str]], settings: Settings) -> list[FilePlan]:
-    """Plans for the files of one checkout (given with their texts), in the order given back."""
+def plan_checkout(targets: Sequence[tuple[Target, str]], settings: Settings, modules: Sequence[cst.Module] | None = None) -> list[FilePlan]:
+    """Plans for the files of one checkout (given with their texts, and their trees if parsed already)."""
     facts = CheckoutFacts()
-    parsed = [(target, source, parse(target, source)) for target, source in targets]
+    trees = modules if modules is not None else [parse(target, source) for target, source in targets]
+    parsed = [(target, source, tree) for (target, source), tree in zip(targets, trees)]
     order = sorted(range(len(parsed)), key=lambda i: not find_litellm_calls(parsed[i][2]))
     plans: dict[int, FilePlan] = {}
     for index in order:

@@ -1,81 +1,115 @@
-"""Write the files of one checkout all together, or not at all.
+"""Write the files of one checkout all together, or not at all, and never over someone's edit.
 
-Each new text goes to a temp file beside its target (same mode), is fsynced,
-and only when every temp file is ready are they renamed over the targets. A
-rename that fails midway puts back the files already renamed. A crash at any
-point leaves each file either wholly old or wholly new.
+Each new text goes to a temp file beside its target (``.NAME.RUN.llmfix-tmp``,
+RUN unique per run, created exclusively and never through a symlink) with the
+target's mode and, when permitted, its owner and group; it is fsynced. Then a
+journal (``<checkout>/.llmfix/pending.json``) names the group: paths relative
+to the checkout, the SHA-256 of each file's old and new bytes, the command and
+the run. Then, file by file, the target's bytes are read again and compared
+with what was planned from (an edit made meanwhile stops everything), and the
+temp file and the target are exchanged in one atomic step (``renameat2``
+``RENAME_EXCHANGE`` on Linux): the old file is kept under the temp name and
+checked once more, so even an editor saving during the swap is detected and
+put back. Only when every file is swapped are the old copies removed and the
+journal dropped. A failure or a detected edit swaps everything back; where the
+file system can't exchange, a plain rename is used after the check.
 
-With a journal (``.llmfix/pending.json``), the group is all-or-nothing across a
-kill too: the journal, naming every complete temp file and its target, is
-written just before the first rename and removed after the last. A run killed
-in between leaves it behind, and :func:`finish_interrupted` (run first by the
-next apply or revert) renames the remaining temp files, so the interrupted
-write completes instead of leaving one file patched and the other not (or the
-files patched and the state that lets revert undo them unwritten).
+A run killed at any point leaves each file wholly old or wholly new.
+:func:`recover` (run first by the next apply or revert, under the checkout's
+lock) finishes the group, or puts every file back when a concurrent save was
+displaced or when ``revert`` finds an interrupted apply. The journal is input,
+not truth: it may only name the checkout's target files and llmfix's record,
+by relative paths without ``..``, and only temp files llmfix names itself; a
+journal naming anything else is refused before anything is touched.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
+import re
+import secrets
 import stat
-from collections.abc import Sequence
+import sys
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmfix.errors import BadInput, WriteFailed
+from llmfix.errors import BadInput, LlmfixError, WriteFailed
+from llmfix.state import check_state_dir, read_regular, remove_stale_builds, safe_record_path, state_dir
 
 TEMP_SUFFIX = ".llmfix-tmp"
 JOURNAL_NAME = "pending.json"
 NEW_FILE_MODE = 0o644
+RUN_ID = re.compile(r"^[0-9a-f]{8,32}$")
+JOURNAL_VERSION = 2
+
+
+class ChangedMeanwhile(LlmfixError):
+    """A target's bytes changed between planning and writing: someone else is editing it."""
 
 
 @dataclass(frozen=True)
 class PendingWrite:
+    """One file of a group: what it holds now and what it will hold (None: absent)."""
+
     path: Path
-    old: bytes | None  # None: the file is new
-    new: bytes
+    old: bytes | None
+    new: bytes | None
 
 
-def _has_write_bit(path: Path) -> bool:
-    """A file with no write bit at all is read-only on purpose, even for root."""
-    return bool(path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
+def digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
-def check_writable(paths: Sequence[Path]) -> None:
-    """BadInput for a target that can't be replaced (read-only file or folder)."""
-    for path in paths:
-        if path.is_symlink():
-            raise BadInput(f"{path}: is a symbolic link; llmfix won't write through it")
-        if path.exists() and (not os.access(path, os.W_OK) or not _has_write_bit(path)):
-            raise BadInput(f"{path}: read-only; nothing was changed")
-        if not os.access(path.parent, os.W_OK | os.X_OK):
-            raise BadInput(f"{path}: read-only; nothing was changed")
+def _maybe_digest(data: bytes | None) -> str | None:
+    return None if data is None else digest(data)
 
 
-def _temp_path(path: Path) -> Path:
-    return path.with_name(f".{path.name}{TEMP_SUFFIX}")
+# --------------------------------------------------------------------------
+# file system steps (module functions, so tests can make them fail)
+# --------------------------------------------------------------------------
 
-
-def _write_temp(write: PendingWrite) -> Path:
-    temp = _temp_path(write.path)
-    mode = stat.S_IMODE(write.path.stat().st_mode) if write.path.exists() else NEW_FILE_MODE
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2 = None
+if sys.platform.startswith("linux"):
     try:
-        try:
-            view = memoryview(write.new)
-            while view:
-                written = os.write(fd, view)
-                view = view[written:]
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.chmod(temp, mode)
-    except OSError:
-        temp.unlink(missing_ok=True)  # never leave a partial temp file behind
-        raise
-    return temp
+        _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+        _renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        _renameat2.restype = ctypes.c_int
+    except (AttributeError, OSError):
+        _renameat2 = None
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically; False when the system or file system can't."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
+
+
+def _read(path: Path) -> bytes | None:
+    """A file's bytes, never through a symlink; None when absent."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except FileNotFoundError:
+        return None
+    try:
+        chunks = []
+        while chunk := os.read(fd, 1 << 20):
+            chunks.append(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -85,118 +119,391 @@ def _fsync_dir(directory: Path) -> None:
         return
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 
 
-def _digest(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+def _has_write_bit(path: Path) -> bool:
+    """A file with no write bit at all is read-only on purpose, even for root."""
+    return bool(path.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
 
 
-def _write_journal(journal: Path, writes: Sequence[PendingWrite]) -> None:
-    entries = [
-        {"path": str(w.path), "temp": str(_temp_path(w.path)), "old": None if w.old is None else _digest(w.old), "new": _digest(w.new)}
-        for w in writes
-    ]
-    data = (json.dumps({"version": 1, "writes": entries}, indent=1) + "\n").encode("utf-8")
-    temp = _write_temp(PendingWrite(journal, None, data))
+def check_writable(paths: Sequence[Path]) -> None:
+    """BadInput for a target that can't be replaced (symlink, read-only file or folder)."""
+    for path in paths:
+        if path.is_symlink():
+            raise BadInput(f"{path}: is a symbolic link; llmfix won't write through it")
+        if path.exists() and (not path.is_file() or not os.access(path, os.W_OK) or not _has_write_bit(path)):
+            raise BadInput(f"{path}: read-only; nothing was changed")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise BadInput(f"{path}: read-only; nothing was changed")
+
+
+def temp_path(path: Path, run: str) -> Path:
+    return path.with_name(f".{path.name}.{run}{TEMP_SUFFIX}")
+
+
+def _owner_like(path: Path, fallback: Path | None) -> os.stat_result | None:
+    for candidate in (path, fallback):
+        if candidate is None:
+            continue
+        try:
+            return os.stat(candidate)
+        except OSError:
+            continue
+    return None
+
+
+def write_new_file(path: Path, data: bytes, mode: int, owner: os.stat_result | None) -> None:
+    """Create ``path`` (never existing before, never through a symlink) holding ``data``, fsynced."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if owner is not None and hasattr(os, "fchown"):
+                try:
+                    os.fchown(fd, owner.st_uid, owner.st_gid)
+                except PermissionError:
+                    pass  # not root: the file is ours, as any editor would leave it
+            os.fchmod(fd, mode)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        path.unlink(missing_ok=True)  # never leave a partial temp file behind
+        raise
+
+
+def _write_temp(write: PendingWrite, run: str, owner_fallback: Path | None) -> Path:
+    assert write.new is not None
+    temp = temp_path(write.path, run)
+    try:
+        info = os.stat(write.path)
+        mode, owner = stat.S_IMODE(info.st_mode), info
+    except FileNotFoundError:
+        mode, owner = NEW_FILE_MODE, _owner_like(write.path.parent, owner_fallback)
+    write_new_file(temp, write.new, mode, owner)
+    return temp
+
+
+# --------------------------------------------------------------------------
+# the journal
+# --------------------------------------------------------------------------
+
+
+def journal_path(checkout: Path) -> Path:
+    return state_dir(checkout) / JOURNAL_NAME
+
+
+def _relative(checkout: Path, path: Path) -> str:
+    return path.relative_to(checkout).as_posix()
+
+
+def _write_journal(checkout: Path, writes: Sequence[PendingWrite], command: str, run: str) -> None:
+    entries = [{"path": _relative(checkout, w.path), "old": _maybe_digest(w.old), "new": _maybe_digest(w.new)} for w in writes]
+    data = (json.dumps({"version": JOURNAL_VERSION, "command": command, "run": run, "writes": entries}, indent=1) + "\n").encode("utf-8")
+    journal = journal_path(checkout)
+    temp = temp_path(journal, run)
+    write_new_file(temp, data, NEW_FILE_MODE, _owner_like(journal.parent, None))
     os.replace(temp, journal)
     _fsync_dir(journal.parent)
 
 
-def _remove_journal(journal: Path | None) -> None:
-    if journal is not None:
-        journal.unlink(missing_ok=True)
-        _fsync_dir(journal.parent)
+def _remove_journal(checkout: Path) -> None:
+    journal_path(checkout).unlink(missing_ok=True)
+    _fsync_dir(state_dir(checkout))
 
 
-def finish_interrupted(journal: Path, paths: Sequence[Path] = ()) -> list[Path]:
-    """Complete a group write a kill interrupted; drop stale temp files of ``paths``.
-
-    Only a temp file holding exactly the journalled new bytes replaces its
-    target, and only while the target still holds the journalled old bytes.
-    Returns the files this finished.
-    """
-    finished: list[Path] = []
-    handled: set[Path] = set()
-    _temp_path(journal).unlink(missing_ok=True)  # killed while writing the journal: nothing was renamed
-    if journal.exists():
-        try:
-            entries = json.loads(journal.read_text(encoding="utf-8"))["writes"]
-        except (OSError, ValueError, KeyError, TypeError):
-            entries = []
-        for entry in entries:
-            path, temp = Path(entry["path"]), Path(entry["temp"])
-            handled.add(path)
-            try:
-                if not temp.exists():
-                    continue  # renamed before the kill
-                current = path.read_bytes() if path.exists() else None
-                still_old = (current is None) if entry["old"] is None else (current is not None and _digest(current) == entry["old"])
-                if still_old and _digest(temp.read_bytes()) == entry["new"]:
-                    os.replace(temp, path)
-                    finished.append(path)
-                else:
-                    temp.unlink()
-            except OSError as error:
-                raise WriteFailed(f"{path}: can't finish the interrupted write ({error.strerror}); remove {journal} to give up on it") from None
-        for directory in {p.parent for p in finished}:
-            _fsync_dir(directory)
-        _remove_journal(journal)
-    for path in paths:
-        if path not in handled:
-            _temp_path(path).unlink(missing_ok=True)  # a kill before the journal: never renamed
-    return finished
+# --------------------------------------------------------------------------
+# the group write
+# --------------------------------------------------------------------------
 
 
-def write_all(writes: Sequence[PendingWrite], journal: Path | None = None) -> None:
-    """Replace every file with its new bytes, atomically as a group.
+@dataclass
+class _Done:
+    write: PendingWrite
+    temp: Path
+    how: str  # "exchanged": temp holds the old file; "replaced": old bytes gone; "created"; "removed": temp holds the old file
 
-    ``journal``: where to note the renames so that :func:`finish_interrupted`
-    can complete them after a kill.
-    """
+
+def _describe(path: Path, checkout: Path) -> str:
+    try:
+        return _relative(checkout, path)
+    except ValueError:
+        return str(path)
+
+
+def write_group(checkout: Path, writes: Sequence[PendingWrite], command: str) -> None:
+    """Replace every file with its new bytes, atomically as a group (see the module docstring)."""
     writes = [w for w in writes if w.new != w.old]
+    if not writes:
+        return
     check_writable([w.path for w in writes])
-    temps: list[Path] = []
+    run = secrets.token_hex(6)
+    temps: dict[Path, Path] = {}
     try:
         for write in writes:
-            temps.append(_write_temp(write))
-        if journal is not None:
-            _write_journal(journal, writes)
+            if write.new is not None:
+                temps[write.path] = _write_temp(write, run, checkout)
+        _write_journal(checkout, writes, command, run)
     except OSError as error:
-        for temp in temps + [_temp_path(w.path) for w in writes[len(temps):]]:
+        for temp in temps.values():
             temp.unlink(missing_ok=True)
-        if journal is not None:
-            _temp_path(journal).unlink(missing_ok=True)
-            journal.unlink(missing_ok=True)
+        temp_path(journal_path(checkout), run).unlink(missing_ok=True)
+        journal_path(checkout).unlink(missing_ok=True)
         raise WriteFailed(f"{error.filename or 'write'}: {error.strerror}; nothing was changed") from None
-    done: list[PendingWrite] = []
+    done: list[_Done] = []
     try:
-        for write, temp in zip(writes, temps):
-            os.replace(temp, write.path)
-            done.append(write)
-    except OSError as error:
+        for write in writes:
+            done.append(_swap_in(checkout, write, temps.get(write.path), run))
+    except (OSError, ChangedMeanwhile) as error:
         try:
-            for write in done:  # put the old text back, atomically too
-                if write.old is None:
-                    write.path.unlink(missing_ok=True)
-                else:
-                    os.replace(_write_temp(PendingWrite(write.path, write.new, write.old)), write.path)
+            _roll_back(done)
         except OSError as undo_error:
-            if journal is None:
-                raise WriteFailed(
-                    f"{error.filename or 'rename'}: {error.strerror}; putting the files back failed too "
-                    f"({undo_error.strerror}): {', '.join(str(w.path) for w in done)} hold the new text"
-                ) from None
-            # leave the journal and the remaining temp files: the next run completes the group
             raise WriteFailed(
-                f"{error.filename or 'rename'}: {error.strerror}; putting the files back failed too "
-                f"({undo_error.strerror}); run the same command again to finish the write"
+                f"{_failure(error, checkout)}; putting the files back failed too ({undo_error.strerror}); "
+                "run the same command again to finish the write"
             ) from None
-        for temp in temps[len(done):]:
+        for temp in temps.values():
             temp.unlink(missing_ok=True)
-        _remove_journal(journal)
-        raise WriteFailed(f"{error.filename or 'rename'}: {error.strerror}; nothing was changed") from None
+        _remove_journal(checkout)
+        if isinstance(error, ChangedMeanwhile):
+            raise
+        raise WriteFailed(f"{_failure(error, checkout)}; nothing was changed") from None
+    except BaseException:
+        raise  # Ctrl-C and the like: the journal stays, the next run finishes or undoes the group
+    for entry in done:
+        if entry.how in ("exchanged", "removed"):
+            entry.temp.unlink(missing_ok=True)
     for directory in {w.path.parent for w in writes}:
         _fsync_dir(directory)
-    _remove_journal(journal)
+    _remove_journal(checkout)
+
+
+def _failure(error: BaseException, checkout: Path) -> str:
+    if isinstance(error, OSError):
+        return f"{_describe(Path(error.filename), checkout) if error.filename else 'rename'}: {error.strerror}"
+    return str(error)
+
+
+def _changed(checkout: Path, path: Path) -> ChangedMeanwhile:
+    return ChangedMeanwhile(
+        f"{_describe(path, checkout)} changed while llmfix was working (saved by an editor or another program?); "
+        "nothing was changed: run the command again"
+    )
+
+
+def _swap_in(checkout: Path, write: PendingWrite, temp: Path | None, run: str) -> _Done:
+    """Put one file's new bytes in place, first making sure it still holds the old ones."""
+    if _read(write.path) != write.old:
+        raise _changed(checkout, write.path)
+    if write.new is None:  # remove: keep the old file under the temp name until the group is done
+        kept = temp_path(write.path, run)
+        os.rename(write.path, kept)
+        return _Done(write, kept, "removed")
+    assert temp is not None
+    if write.old is None:  # a new file: never replace one that appeared meanwhile
+        try:
+            os.link(temp, write.path)
+        except FileExistsError:
+            raise _changed(checkout, write.path) from None
+        os.unlink(temp)
+        return _Done(write, temp, "created")
+    if exchange(temp, write.path):
+        entry = _Done(write, temp, "exchanged")
+        if _read(temp) != write.old:  # saved during the swap: that save is now under the temp name
+            exchange(temp, write.path)
+            entry.how = "returned"
+            raise _changed(checkout, write.path)
+        return entry
+    os.replace(temp, write.path)
+    return _Done(write, temp, "replaced")
+
+
+def _roll_back(done: Sequence[_Done]) -> None:
+    """Put back the files already swapped in, newest first, unless someone saved over them since."""
+    for entry in reversed(done):
+        write, current = entry.write, _read(entry.write.path)
+        if entry.how == "exchanged":
+            if current == write.new:
+                exchange(entry.temp, write.path)
+            entry.temp.unlink(missing_ok=True)
+        elif entry.how == "replaced" and current == write.new and write.old is not None:
+            _restore_bytes(write.path, write.old)
+        elif entry.how == "created" and current == write.new:
+            write.path.unlink()
+        elif entry.how == "removed" and current is None:
+            os.rename(entry.temp, write.path)
+
+
+def _restore_bytes(path: Path, data: bytes) -> None:
+    temp = temp_path(path, secrets.token_hex(6))
+    info = os.stat(path)
+    write_new_file(temp, data, stat.S_IMODE(info.st_mode), info)
+    os.replace(temp, path)
+
+
+# --------------------------------------------------------------------------
+# recovery after a kill
+# --------------------------------------------------------------------------
+
+
+class UnsafeJournal(BadInput):
+    """The journal names something llmfix never writes."""
+
+
+def _unsafe(journal: Path, why: str) -> UnsafeJournal:
+    return UnsafeJournal(f"{journal}: {why}; nothing was touched (inspect it, then remove it to go on)")
+
+
+@dataclass
+class _Entry:
+    path: Path
+    temp: Path
+    old: str | None
+    new: str | None
+
+
+def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collection[str]) -> tuple[str, list[_Entry]]:
+    """The journal's command and entries, each checked to name an allowed file; UnsafeJournal otherwise."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return "", []  # torn by a kill while it was written (it is written by rename, so: not ours)
+    if not isinstance(data, dict) or not isinstance(data.get("writes"), list):
+        raise _unsafe(journal, "not an llmfix journal")
+    version = data.get("version")
+    entries = []
+    for raw_entry in data["writes"]:
+        if not isinstance(raw_entry, dict):
+            raise _unsafe(journal, "not an llmfix journal")
+        old, new = raw_entry.get("old"), raw_entry.get("new")
+        for value in (old, new):
+            if value is not None and not (isinstance(value, str) and re.fullmatch(r"[0-9a-f]{64}", value)):
+                raise _unsafe(journal, "not an llmfix journal (bad digest)")
+        name = raw_entry.get("path")
+        if version == JOURNAL_VERSION:
+            run = data.get("run")
+            if not isinstance(run, str) or not RUN_ID.match(run):
+                raise _unsafe(journal, "not an llmfix journal (bad run id)")
+            relative = safe_record_path(name) if name != ".llmfix/state.json" else name
+            if relative is None or relative not in allowed:
+                raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout}")
+            path = checkout / relative
+            temp = temp_path(path, run)
+        elif version == 1:  # written by llmfix 0.1: absolute paths, one temp name per file
+            temp_name = raw_entry.get("temp")
+            if not isinstance(name, str) or not isinstance(temp_name, str):
+                raise _unsafe(journal, "not an llmfix journal")
+            path = Path(name)
+            try:
+                relative = path.relative_to(checkout).as_posix()
+            except ValueError:
+                relative = None
+            if relative is None or relative not in allowed or ".." in relative.split("/"):
+                raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout} (was the checkout moved?)")
+            temp = path.with_name(f".{path.name}{TEMP_SUFFIX}")
+            if Path(temp_name) != temp:
+                raise _unsafe(journal, f"names temp file {temp_name!r}, which llmfix never writes")
+            if new is None:
+                raise _unsafe(journal, "not an llmfix journal")
+        else:
+            raise _unsafe(journal, f"unknown journal version {version!r}")
+        entries.append(_Entry(path, temp, old, new))
+    command = data.get("command") if isinstance(data.get("command"), str) else "apply"
+    return command, entries
+
+
+def _regular_or_absent(path: Path, journal: Path) -> bytes | None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise _unsafe(journal, f"{path} is not a regular file")
+    return _read(path)
+
+
+def _stale_temps(paths: Collection[Path]) -> list[Path]:
+    """Temp files llmfix itself would have named for ``paths`` (left by a kill before its journal)."""
+    found = []
+    for path in paths:
+        pattern = re.compile(rf"^\.{re.escape(path.name)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$|^\.{re.escape(path.name)}{re.escape(TEMP_SUFFIX)}$")
+        try:
+            with os.scandir(path.parent) as scan:
+                found += [Path(e.path) for e in scan if pattern.match(e.name) and not e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+    return found
+
+
+def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False) -> list[Path]:
+    """Finish (or, for ``undo_apply`` and an interrupted apply, undo) a group a kill interrupted.
+
+    ``allowed``: the paths relative to ``checkout`` llmfix may write there (the
+    target files and its record). Every entry is checked before anything is
+    touched. Only a temp file holding exactly the journalled new bytes replaces
+    its target, and only while the target still holds the journalled old bytes;
+    a target edited since the kill is left alone. Returns the files changed.
+    """
+    check_state_dir(checkout)
+    remove_stale_builds(checkout)
+    journal = journal_path(checkout)
+    raw = read_regular(journal)
+    allowed_paths = [checkout / name for name in allowed]
+    if raw is None:
+        for temp in _stale_temps([*allowed_paths, journal]):
+            temp.unlink(missing_ok=True)  # killed before its journal was written: nothing was renamed
+        return []
+    command, entries = _journal_entries(checkout, journal, raw, allowed)
+    states = []
+    for entry in entries:
+        current = _regular_or_absent(entry.path, journal)
+        kept = _regular_or_absent(entry.temp, journal)
+        states.append((entry, _maybe_digest(current), _maybe_digest(kept), kept is not None))
+    displaced = any(kept_exists and target == entry.new and kept not in (entry.old, entry.new) for entry, target, kept, kept_exists in states)
+    undoable = all(
+        target != entry.new or entry.old is None or kept_exists
+        for entry, target, kept, kept_exists in states
+        if entry.new is not None
+    )
+    backward = undoable and (displaced or (undo_apply and command == "apply"))
+    changed = []
+    try:
+        for entry, target, kept, kept_exists in states:
+            if backward:
+                if target == entry.new and entry.new is not None:
+                    if kept_exists and kept != entry.new:
+                        os.replace(entry.temp, entry.path)  # the old (or displaced) file goes back
+                        changed.append(entry.path)
+                    elif entry.old is None:
+                        entry.path.unlink()
+                        changed.append(entry.path)
+                elif entry.new is None and target is None and kept_exists and kept == entry.old:
+                    os.rename(entry.temp, entry.path)
+                    changed.append(entry.path)
+            elif target == entry.old and entry.new is not None and kept == entry.new:
+                if entry.old is None:
+                    os.link(entry.temp, entry.path)
+                else:
+                    os.replace(entry.temp, entry.path)
+                changed.append(entry.path)
+            elif target == entry.old and entry.new is None and target is not None:
+                entry.path.unlink()
+                changed.append(entry.path)
+        for entry, *_ in states:
+            entry.temp.unlink(missing_ok=True)
+        for directory in {e.path.parent for e in entries}:
+            _fsync_dir(directory)
+        _remove_journal(checkout)
+    except OSError as error:
+        raise WriteFailed(
+            f"{error.filename or journal}: can't finish the interrupted write ({error.strerror}); remove {journal} to give up on it"
+        ) from None
+    for temp in _stale_temps(allowed_paths):
+        temp.unlink(missing_ok=True)
+    return changed

@@ -9,7 +9,6 @@ leaves what is still patched alone, and every fix ends up present exactly once.
 from __future__ import annotations
 
 import ast
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -103,3 +102,75 @@ def test_apply_after_upstream_merge(tmp_path, older, newer):
             assert line.count(f'["{key}"] =') <= 1
     compile(run_utils, "run_utils.py", "exec")
     compile(rubric, "rubric_utils.py", "exec")
+
+
+def _merged_upstream_edit(tmp_path: Path, name: str, which: str) -> tuple[Path, dict[str, bytes]]:
+    """Apply, commit, then merge an upstream change to a line llmfix rewrote in ``which``, upstream winning."""
+    from llmfix import linediff
+    from llmfix.planning import Options
+    from llmfix.workflow import plan_paths
+
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    git(repo, "config", "core.autocrlf", "false")
+    files = checkout_files(name)
+    write_tree(repo, files)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "upstream")
+    (plan,) = [p for p in plan_paths([repo], Options()) if p.target.path.name == which]
+    old_lines = plan.original.splitlines(keepends=True)
+    codes = linediff.opcodes(old_lines, plan.patched.splitlines(keepends=True))
+    # a line llmfix rewrites, else one between two of its insertions: no fuzz finds the hunk once upstream edits it
+    rewritten = [c[1] for c in codes if c[0] == "replace"]
+    interior = [c[1] for c, _ in zip(codes[1:], codes[2:]) if c[0] == "equal" and c[2] - c[1] <= 3 and old_lines[c[1]].strip()]
+    i1 = (rewritten or interior)[0]
+    line = old_lines[i1].rstrip("\n")
+    git(repo, "checkout", "-q", "-b", "upstream")
+    edited = old_lines[:i1] + [line + "  # changed upstream\n"] + old_lines[i1 + 1 :]
+    plan.target.path.write_text("".join(edited), encoding="utf-8")
+    git(repo, "commit", "-q", "-am", "upstream changes a line llmfix rewrites")
+    git(repo, "checkout", "-q", "main")
+    assert invoke("apply", repo).exit_code == 0
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "apply llmfix")
+    if git(repo, "merge", "-q", "-X", "theirs", "--no-edit", "upstream", check=False).returncode != 0:
+        resolve_in_upstreams_favour(repo)
+    assert "# changed upstream" in plan.target.path.read_text(encoding="utf-8")
+    return repo, {rel: (repo / rel).read_bytes() for rel in files}
+
+
+def test_revert_after_a_merge_names_each_hunk_and_how_to_take_upstreams_version(tmp_path):
+    repo, before = _merged_upstream_edit(tmp_path, "upstream-main-split", "run_utils.py")
+    result = invoke("revert", repo)
+    assert result.exit_code == 2
+    assert "open_instruct/rubrics/run_utils.py: can't revert hunk @@" in result.stderr
+    assert f"git -C {repo.resolve()} checkout HEAD^2 -- open_instruct/rubrics/run_utils.py" in result.stderr
+    assert "nothing was reverted" in result.stderr
+    assert {rel: (repo / rel).read_bytes() for rel in before} == before
+
+
+def test_a_partial_revert_after_a_merge_reverts_the_files_it_can(tmp_path):
+    from llmfix.workflow import revert_files
+
+    repo, before = _merged_upstream_edit(tmp_path, "upstream-main-split", "run_utils.py")
+    report = revert_files([repo], partial=True)
+    assert [t.path.name for t in report.reverted] == ["rubric_utils.py"]
+    assert [b.target.path.name for b in report.blocked] == ["run_utils.py"]
+    rubric = repo / "open_instruct/rubrics/rubric_utils.py"
+    assert rubric.read_bytes() == checkout_files("upstream-main-split")["open_instruct/rubrics/rubric_utils.py"]
+    assert (repo / "open_instruct/rubrics/run_utils.py").read_bytes() == before["open_instruct/rubrics/run_utils.py"]
+    again = revert_files([repo], partial=True)  # the blocked file's record is kept for later
+    assert [b.target.path.name for b in again.blocked] == ["run_utils.py"] and not again.reverted
+
+
+def test_a_file_another_patched_file_imports_from_is_held_back(tmp_path):
+    """rubric_utils.py can't be reverted and imports ensure_litellm_connection: run_utils.py stays patched too."""
+    from llmfix.workflow import revert_files
+
+    repo, before = _merged_upstream_edit(tmp_path, "upstream-main-split", "rubric_utils.py")
+    report = revert_files([repo], partial=True)
+    assert report.reverted == []
+    reasons = {b.target.path.name: " ".join(p.reason for p in b.problems) for b in report.blocked}
+    assert "imports ensure_litellm_connection" in reasons["run_utils.py"]
+    assert {rel: (repo / rel).read_bytes() for rel in before} == before

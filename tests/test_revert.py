@@ -64,7 +64,59 @@ def test_reapply_after_revert_and_file_mode_is_kept(tmp_path):
     assert stat.S_IMODE(run_utils.stat().st_mode) == 0o755
 
 
-def test_state_folder_hides_itself_from_git(tmp_path):
+def test_the_record_folder_is_committable_and_says_what_it_is(tmp_path):
     root = copy_fixture("upstream-mid2025", tmp_path)
     assert invoke("apply", root).exit_code == 0
-    assert (root / ".llmfix" / ".gitignore").read_text() == "*\n"
+    ignored = (root / ".llmfix" / ".gitignore").read_text().splitlines()
+    assert "*" not in ignored and "/pending.json" in ignored  # only the transient journal is hidden
+    assert "llmfix revert" in (root / ".llmfix" / "README.md").read_text()
+    assert invoke("revert", root).exit_code == 0
+    assert not (root / ".llmfix").exists()  # nothing left once nothing is recorded
+
+
+def test_a_pasted_copy_of_llmfix_lines_makes_the_hunk_ambiguous_and_nothing_is_reverted(tmp_path):
+    """Reverting the copy instead of llmfix's own lines would leave calls to a deleted helper (NameError)."""
+    root = copy_fixture("drtulu-canonical", tmp_path)
+    run_utils = target_files("drtulu-canonical", root)[0]
+    assert invoke("apply", root).exit_code == 0
+    text = run_utils.read_text(encoding="utf-8")
+    start = text.rindex("import jsonlines\n", 0, text.index("def _fallback_models_from_env("))
+    end = text.index("litellm.suppress_debug_info = True\n\n", start) + len("litellm.suppress_debug_info = True\n\n")
+    block = text[start:end]  # llmfix's helper with the three lines around it, as its hunk has them
+    run_utils.write_text(text + "\n" + block, encoding="utf-8")  # pasted again at the end of the file
+    before = snapshot(root)
+    result = invoke("revert", root)
+    assert result.exit_code == 2
+    assert "appear 2 times" in result.stderr and "can't tell which it wrote" in result.stderr
+    assert snapshot(root) == before
+
+
+def test_revert_after_edits_to_a_large_file(tmp_path):
+    """20,000 lines, edited after apply: every hunk still found, the user's lines kept."""
+    root = copy_fixture("upstream-main-split", tmp_path)
+    run_utils = target_files("upstream-main-split", root)[0]
+    filler = "".join(f"\n\ndef generated_{n}(x):\n    if x:\n        return x\n    return None\n" for n in range(3300))
+    original = run_utils.read_text(encoding="utf-8") + filler
+    run_utils.write_text(original, encoding="utf-8")
+    assert invoke("apply", root).exit_code == 0
+    edited = run_utils.read_text(encoding="utf-8").replace("def generated_1000(x):", "def generated_1000(x):  # edited", 1)
+    run_utils.write_text(edited, encoding="utf-8")
+    assert len(edited.splitlines()) > 20_000
+    result = invoke("revert", root)
+    assert result.exit_code == 0, result.stderr
+    assert run_utils.read_text(encoding="utf-8") == original.replace("def generated_1000(x):", "def generated_1000(x):  # edited", 1)
+
+
+def test_an_edited_context_line_still_reverts(tmp_path):
+    """A line right next to llmfix's hunk was edited: the hunk is found with less context."""
+    root = copy_fixture("drtulu-canonical", tmp_path)
+    run_utils = target_files("drtulu-canonical", root)[0]
+    original = run_utils.read_text(encoding="utf-8")
+    assert invoke("apply", root).exit_code == 0
+    patched = run_utils.read_text(encoding="utf-8")
+    line_before = "from openai import AzureOpenAI"  # the context line just above llmfix's first hunk
+    assert patched.index(line_before) < patched.index("def _fallback_models_from_env(") and line_before in original
+    run_utils.write_text(patched.replace(line_before, line_before + "  # reviewed", 1), encoding="utf-8")
+    result = invoke("revert", root)
+    assert result.exit_code == 0, result.stderr
+    assert run_utils.read_text(encoding="utf-8") == original.replace(line_before, line_before + "  # reviewed", 1)

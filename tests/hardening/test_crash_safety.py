@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from llmfix import workflow
+from llmfix import workflow, writing
 from llmfix.planning import Options
 from llmfix.workflow import plan_paths
 from llmfix.writing import TEMP_SUFFIX
@@ -60,8 +60,23 @@ def _wrap(name):
     setattr(os, name, hooked)
 
 
-for _name in ("write", "fsync", "replace"):
+for _name in ("write", "fsync", "replace", "link", "rename"):
     _wrap(_name)
+
+import llmfix.writing as _writing
+
+_real_exchange = _writing.exchange
+
+
+def _exchange(*args):
+    if _op in ("exchange", "replace", "any"):
+        _count["n"] += 1
+        if _count["n"] == _n:
+            _pause()
+    return _real_exchange(*args)
+
+
+_writing.exchange = _exchange
 
 import runpy
 sys.argv[0] = "llmfix"
@@ -78,10 +93,13 @@ def checkout(tmp_path):
 
 
 def files(root: Path) -> dict[str, bytes]:
-    """Every file but llmfix's own state folder marker (created before any write)."""
-    found = snapshot(root)
-    found.pop(".llmfix/.gitignore", None)
-    return found
+    """Every file of the checkout."""
+    return snapshot(root)
+
+
+def record_dir(root: Path) -> Path:
+    """Where llmfix keeps its record for the fixture: the folder holding open_instruct/."""
+    return root / "rl" / "open-instruct" / ".llmfix"
 
 
 def temp_files(root: Path) -> list[Path]:
@@ -94,7 +112,7 @@ def assert_each_file_whole(root: Path, originals: dict, expected: dict) -> dict[
         data = path.read_bytes()
         assert data in (old, expected[path]), f"{path.name} is neither original nor patched ({len(data)} bytes)"
         states[path] = "original" if data == old else "patched"
-    state = root / ".llmfix" / "state.json"
+    state = record_dir(root) / "state.json"
     if state.exists():
         json.loads(state.read_text(encoding="utf-8"))  # never a torn state file
     return states
@@ -137,60 +155,77 @@ def _is_temp(path, *args) -> bool:
     return str(path).endswith(TEMP_SUFFIX)
 
 
-def _not_the_journal(src, dst=None, *args) -> bool:
-    return "pending.json" not in str(dst)
+def failing_swap(monkeypatch, nth: int, error: int):
+    """Make the nth swap of a file into place fail (an exchange, a rename or the link of a new file)."""
+    calls = {"n": 0}
+
+    def wrap(module, name):
+        real = getattr(module, name)
+
+        def fake(src, dst, *args, **kwargs):
+            if str(src).endswith(TEMP_SUFFIX) and "pending.json" not in str(dst) and not str(dst).endswith((".gitignore", "README.md")):
+                calls["n"] += 1
+                if calls["n"] == nth:
+                    raise OSError(error, os.strerror(error), str(dst))
+            return real(src, dst, *args, **kwargs)
+
+        monkeypatch.setattr(module, name, fake)
+
+    wrap(writing, "exchange")
+    wrap(os, "replace")
+    wrap(os, "link")
+    return calls
 
 
 @pytest.mark.parametrize(
     ("name", "nth", "error", "when"),
     [
-        pytest.param("write", 1, errno.ENOSPC, None, id="disk-full-writing-the-first-file"),
-        pytest.param("write", 2, errno.ENOSPC, None, id="disk-full-writing-the-second-file"),
-        pytest.param("write", 3, errno.ENOSPC, None, id="disk-full-writing-the-state"),
-        pytest.param("write", 4, errno.ENOSPC, None, id="disk-full-writing-the-journal"),
+        pytest.param("write", 1, errno.ENOSPC, None, id="disk-full-creating-the-record-folder"),
+        pytest.param("write", 2, errno.ENOSPC, None, id="disk-full-writing-the-record-folder-readme"),
+        pytest.param("write", 3, errno.ENOSPC, None, id="disk-full-writing-the-first-file"),
+        pytest.param("write", 4, errno.ENOSPC, None, id="disk-full-writing-the-second-file"),
+        pytest.param("write", 5, errno.ENOSPC, None, id="disk-full-writing-the-state"),
+        pytest.param("write", 6, errno.ENOSPC, None, id="disk-full-writing-the-journal"),
         pytest.param("open", 2, errno.EACCES, _is_temp, id="permission-denied-creating-the-second-temp"),
         pytest.param("fsync", 2, errno.EIO, None, id="fsync-error-on-the-second-file"),
-        pytest.param("replace", 1, errno.EACCES, _not_the_journal, id="rename-of-the-first-file-fails"),
-        pytest.param("replace", 2, errno.EACCES, _not_the_journal, id="rename-fails-between-the-two-files"),
-        pytest.param("replace", 3, errno.EXDEV, _not_the_journal, id="rename-of-the-state-fails-after-both-files"),
+        pytest.param("swap", 1, errno.EACCES, None, id="rename-of-the-first-file-fails"),
+        pytest.param("swap", 2, errno.EACCES, None, id="rename-fails-between-the-two-files"),
+        pytest.param("swap", 3, errno.EXDEV, None, id="rename-of-the-state-fails-after-both-files"),
     ],
 )
 def test_a_failing_write_changes_nothing_and_a_rerun_finishes(checkout, monkeypatch, name, nth, error, when):
     root, originals, expected = checkout
     before = files(root)
-    calls = failing(monkeypatch, name, nth, error, when or (lambda *args: True))
+    if name == "swap":
+        calls = failing_swap(monkeypatch, nth, error)
+    else:
+        calls = failing(monkeypatch, name, nth, error, when or (lambda *args: True))
     result = invoke("apply", root)
     monkeypatch.undo()
     assert calls["n"] >= nth, "the failure was never injected"
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "nothing was changed" in result.stderr, result.stderr
-    assert files(root) == before, "a failed apply changed files"
+    assert files(root) == before, "a failed apply changed files (or left llmfix's folder behind)"
     assert temp_files(root) == []
     assert_rerun_finishes(root, originals, expected)
 
 
 def test_a_failure_while_putting_a_file_back_still_leaves_each_file_whole(checkout, monkeypatch):
-    """The second rename fails, then the disk fills while the first file is put back."""
+    """The second swap fails, then putting the first file back fails too."""
     root, originals, expected = checkout
-    real_open, real_replace = os.open, os.replace
-    state = {"renames": 0, "armed": False}
+    real_exchange = writing.exchange
+    state = {"swaps": 0}
 
-    def replace(src, dst):
-        state["renames"] += _not_the_journal(src, dst)
-        if state["renames"] == 2 and _not_the_journal(src, dst):
-            state["armed"] = True
-            raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(src))
-        return real_replace(src, dst)
+    def exchange(src, dst):
+        state["swaps"] += 1
+        if state["swaps"] >= 2:  # the second file's swap, then the first one's swap back
+            raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(dst))
+        return real_exchange(src, dst)
 
-    def open_(path, *args, **kwargs):
-        if state["armed"] and _is_temp(path):
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-        return real_open(path, *args, **kwargs)
-
-    monkeypatch.setattr(os, "replace", replace)
-    monkeypatch.setattr(os, "open", open_)
+    monkeypatch.setattr(writing, "exchange", exchange)
     result = invoke("apply", root)
     monkeypatch.undo()
+    assert state["swaps"] >= 3
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert "run the same command again to finish" in result.stderr
@@ -270,16 +305,17 @@ def test_sigkill_at_every_write_fsync_and_rename_leaves_whole_files(tmp_path):
 
 
 def _interrupt_second_rename(monkeypatch):
-    real = os.replace
+    """Ctrl-C just as the second target file is swapped in."""
+    real = writing.exchange
     calls = {"n": 0}
 
-    def replace(src, dst):
+    def exchange(src, dst):
         calls["n"] += 1
-        if calls["n"] == 3:  # 1: the journal, 2: the first file, 3: the second file
+        if calls["n"] == 2:
             raise KeyboardInterrupt
         return real(src, dst)
 
-    monkeypatch.setattr(os, "replace", replace)
+    monkeypatch.setattr(writing, "exchange", exchange)
 
 
 def test_ctrl_c_between_the_renames_is_finished_by_the_next_run(checkout, monkeypatch):
@@ -290,9 +326,9 @@ def test_ctrl_c_between_the_renames_is_finished_by_the_next_run(checkout, monkey
     monkeypatch.undo()
     states = assert_each_file_whole(root, originals, expected)
     assert sorted(states.values()) == ["original", "patched"]  # the kill landed between the two files
-    assert (root / ".llmfix" / "pending.json").exists() and temp_files(root)
+    assert (record_dir(root) / "pending.json").exists() and temp_files(root)
     assert_rerun_finishes(root, originals, expected)
-    assert not (root / ".llmfix" / "pending.json").exists()
+    assert not (record_dir(root) / "pending.json").exists()
 
 
 def test_a_file_edited_after_the_kill_is_not_overwritten(checkout, monkeypatch):
@@ -309,4 +345,52 @@ def test_a_file_edited_after_the_kill_is_not_overwritten(checkout, monkeypatch):
 
     finish_interrupted_writes([root])
     assert pending[0].read_bytes() == edited  # the user's text wins over the stale temp file
-    assert temp_files(root) == [] and not (root / ".llmfix" / "pending.json").exists()
+    assert temp_files(root) == [] and not (record_dir(root) / "pending.json").exists()
+
+
+# --------------------------------------------------------------------------
+# recovery wherever the checkout is, and revert after an interrupted apply
+# --------------------------------------------------------------------------
+
+
+def _killed_between_the_swaps(root: Path, tmp_path: Path) -> None:
+    from paused import PausedLlmfix
+
+    child = PausedLlmfix(tmp_path / "child", ["apply", str(root)], "exchange:2")  # run_utils in, rubric_utils next
+    assert child.wait_paused()
+    child.kill()
+
+
+def test_a_checkout_moved_after_a_kill_is_recovered_where_it_is(checkout, tmp_path):
+    root, originals, expected = checkout
+    _killed_between_the_swaps(root, tmp_path)
+    assert sorted(assert_each_file_whole(root, originals, expected).values()) == ["original", "patched"]
+    moved = tmp_path / "moved" / root.name
+    moved.parent.mkdir()
+    root.rename(moved)
+    relocate = lambda files: {moved / p.relative_to(root): data for p, data in files.items()}  # noqa: E731
+    originals, expected = relocate(originals), relocate(expected)
+    result = invoke("apply", moved)
+    assert result.exit_code == 0, result.stderr
+    assert {p: p.read_bytes() for p in originals} == expected
+    reverted = invoke("revert", moved)
+    assert reverted.exit_code == 0, reverted.stderr
+    assert {p: p.read_bytes() for p in originals} == originals
+    assert temp_files(moved) == []
+
+
+@pytest.mark.parametrize("git_checkout", [False, True], ids=["as-left", "after-git-checkout"])
+def test_revert_after_an_interrupted_apply_puts_back_the_originals_and_writes_no_patch(checkout, tmp_path, git_checkout):
+    root, originals, expected = checkout
+    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x.invalid"}
+    subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
+    subprocess.run(["git", "commit", "-q", "-m", "upstream"], cwd=root, check=True, env=env)
+    _killed_between_the_swaps(root, tmp_path)
+    if git_checkout:
+        subprocess.run(["git", "checkout", "--", "rl"], cwd=root, check=True, env=env)
+    result = invoke("revert", root)
+    assert result.exit_code == 0, result.stderr
+    assert {p: p.read_bytes() for p in originals} == originals
+    assert temp_files(root) == [] and not (record_dir(root) / "pending.json").exists()
+    assert invoke("check", root).exit_code == 1  # nothing was patched on the way

@@ -1,0 +1,61 @@
+"""One llmfix at a time per checkout.
+
+``apply`` and ``revert`` hold an exclusive ``flock`` on the checkout folder
+itself (the folder holding ``open_instruct/``), from the recovery of an
+interrupted write to the last rename. Nothing is created for it, and the lock
+dies with the process, so a crashed or killed run never blocks the next one.
+A second run waits up to :data:`LOCK_WAIT` seconds, then exits 2 saying
+another llmfix is working there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+
+from llmfix.errors import LlmfixError
+
+LOCK_WAIT = 5.0
+POLL = 0.05
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: no lock
+    fcntl = None  # type: ignore[assignment]
+
+
+class Busy(LlmfixError):
+    """Another llmfix holds the checkout's lock."""
+
+
+@contextlib.contextmanager
+def checkout_lock(checkout: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
+    if fcntl is None:
+        yield
+        return
+    fd = os.open(checkout, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise Busy(f"{checkout}: another llmfix is working on this checkout; run this again when it has finished") from None
+                time.sleep(POLL)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+@contextlib.contextmanager
+def checkout_locks(checkouts: Iterable[Path], wait: float = LOCK_WAIT) -> Iterator[None]:
+    """Every checkout's lock, taken in a fixed order (so two runs never wait on each other)."""
+    with contextlib.ExitStack() as stack:
+        for checkout in sorted(set(checkouts)):
+            stack.enter_context(checkout_lock(checkout, wait))
+        yield

@@ -1,0 +1,129 @@
+"""A target's bytes as text and back, and the checks made before parsing it.
+
+The text llmfix plans on never holds a UTF-8 byte-order mark (libcst drops
+one); :func:`encode` puts it back when the file had one, so the bytes on disk
+keep it. Line endings are part of the text and are never touched.
+
+Before libcst parses a file, :func:`check_nesting` estimates how deeply its
+expressions nest, with Python's own tokenizer (which does not recurse): very
+deep code (hundreds of ``+`` terms or nested brackets) makes libcst's native
+parser overflow its stack and kill the process, and its Python side raise
+RecursionError, so such a file is refused with one line instead.
+"""
+
+from __future__ import annotations
+
+import io
+import keyword
+import re
+import tokenize
+from pathlib import Path
+
+from llmfix.errors import BadInput
+
+BOM = b"\xef\xbb\xbf"
+MAX_NESTING = 400
+CONFLICT_START = re.compile(r"^<{7}(?: |$)")
+CONFLICT_MIDDLE = re.compile(r"^={7}$")
+CONFLICT_END = re.compile(r"^>{7}(?: |$)")
+
+# tokens that make the expression tree one level deeper where they appear
+NESTING_OPERATORS = {
+    "+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^", "~", ".",
+}
+NESTING_KEYWORDS = {"and", "or", "not", "if", "else", "lambda", "await", "for", "async", "yield"}
+OPENING, CLOSING = "([{", ")]}"
+
+
+def decode(data: bytes, path: Path) -> str:
+    """The text of a target file (without a byte-order mark); BadInput when it isn't UTF-8 Python text."""
+    if b"\0" in data:
+        raise BadInput(f"{path}: binary file, not Python source")
+    try:
+        return data.removeprefix(BOM).decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise BadInput(f"{path}: not UTF-8 text (byte {error.start + (len(BOM) if data.startswith(BOM) else 0)})") from None
+
+
+def encode(text: str, like: bytes | None) -> bytes:
+    """``text`` as bytes for a file that held ``like`` (its byte-order mark kept)."""
+    data = text.encode("utf-8")
+    return BOM + data if like is not None and like.startswith(BOM) else data
+
+
+def conflict_marker_line(text: str) -> int | None:
+    """The 1-based line of the first ``<<<<<<<`` opening a conflict that git left in ``text``."""
+    start = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if start is None:
+            if CONFLICT_START.match(line):
+                start = number
+        elif CONFLICT_MIDDLE.match(line):
+            return start
+        elif CONFLICT_START.match(line):
+            start = number
+    return None
+
+
+def nesting(text: str) -> tuple[int, int]:
+    """(estimated deepest expression nesting, its 1-based line), from the tokens alone.
+
+    Each open bracket, each binary or unary operator, attribute dot, call or
+    subscript trailer and each nesting keyword in a chain adds a level; a
+    comma ends the chain at its bracket level. Indented blocks add a level each.
+    A tokenizer error ends the estimate there (the parser reports the error).
+    """
+    deepest, where = 0, 1
+    frames: list[list[int]] = [[0, 0]]  # per open bracket: [depth at the bracket, operators since the last comma]
+    indent = 0
+    previous: tokenize.TokenInfo | None = None
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind, string = token.type, token.string
+            if kind == tokenize.INDENT:
+                indent += 1
+            elif kind == tokenize.DEDENT:
+                indent -= 1
+            elif kind == tokenize.NEWLINE:
+                frames = [[0, 0]]
+            elif kind == tokenize.OP and string in OPENING:
+                frame = frames[-1]
+                if _is_trailer(previous):
+                    frame[1] += 1
+                frames.append([frame[0] + frame[1] + 1, 0])
+            elif kind == tokenize.OP and string in CLOSING:
+                if len(frames) > 1:
+                    frames.pop()
+            elif kind == tokenize.OP and string in (",", ";"):
+                frames[-1][1] = 0
+            elif (kind == tokenize.OP and string in NESTING_OPERATORS) or (kind == tokenize.NAME and string in NESTING_KEYWORDS):
+                frames[-1][1] += 1
+            elif kind == tokenize.STRING and previous is not None and previous.type == tokenize.STRING:
+                frames[-1][1] += 1  # implicit concatenation nests too
+            depth = indent + frames[-1][0] + frames[-1][1]
+            if depth > deepest:
+                deepest, where = depth, token.start[0]
+            if kind not in (tokenize.NL, tokenize.COMMENT):
+                previous = token
+    except (tokenize.TokenError, SyntaxError):
+        pass
+    return deepest, where
+
+
+def _is_trailer(previous: tokenize.TokenInfo | None) -> bool:
+    """True when a bracket after ``previous`` is a call or subscript (which nests), not a new atom."""
+    if previous is None:
+        return False
+    if previous.type == tokenize.NAME:
+        return not keyword.iskeyword(previous.string) or previous.string in ("None", "True", "False")
+    return previous.type in (tokenize.NUMBER, tokenize.STRING) or previous.string in CLOSING
+
+
+def check_nesting(path: Path, text: str) -> None:
+    """BadInput for code nested too deeply for libcst to parse safely."""
+    depth, line = nesting(text)
+    if depth > MAX_NESTING:
+        raise BadInput(
+            f"{path}:{line}: code nested about {depth} levels deep (a very long operator chain or deep brackets); "
+            f"llmfix's parser handles up to {MAX_NESTING}; nothing written"
+        )

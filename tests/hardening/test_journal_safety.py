@@ -1,0 +1,137 @@
+"""The journal and the record are input, not truth.
+
+A crafted ``.llmfix/pending.json`` or ``state.json`` (committed in a repo, left
+in a clone) must never make llmfix create, replace or delete a file outside the
+checkout's target files, and a ``.llmfix`` that is not a plain folder of plain
+files is refused. Each case: one line on stderr, exit 2, nothing touched
+(inside the checkout or outside it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from support import copy_fixture, run_cli, snapshot, target_files
+
+FIXTURE = "upstream-main-split"  # checkout root == fixture root
+
+
+def sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.fixture
+def world(tmp_path):
+    root = copy_fixture(FIXTURE, tmp_path / "repo")
+    outside = tmp_path / "site-packages"
+    outside.mkdir()
+    (outside / "victim.py").write_text("important = True\n", encoding="utf-8")
+    return root, outside
+
+
+def everything(root: Path, outside: Path) -> dict[str, bytes]:
+    return {**{f"repo/{k}": v for k, v in snapshot(root).items()}, **{f"out/{k}": v for k, v in snapshot(outside).items()}}
+
+
+def assert_refused(result, before, root, outside, words: str) -> None:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert words in lines[0], lines[0]
+    assert everything(root, outside) == before
+
+
+def write_journal(root: Path, data: dict) -> None:
+    folder = root / ".llmfix"
+    folder.mkdir(exist_ok=True)
+    (folder / "pending.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["apply", "revert"])
+def test_an_old_style_journal_naming_a_file_outside_is_refused(world, command):
+    """The .pth attack: the journal names site-packages, a planted temp file holds the payload."""
+    root, outside = world
+    payload = b"import os; os.system('touch PWNED')\n"
+    evil = outside / "evil.pth"
+    (outside / ".evil.pth.llmfix-tmp").write_bytes(payload)
+    write_journal(root, {"version": 1, "writes": [{"path": str(evil), "temp": str(outside / ".evil.pth.llmfix-tmp"), "old": None, "new": sha(payload)}]})
+    before = everything(root, outside)
+    assert_refused(run_cli(command, root), before, root, outside, "not a file llmfix writes")
+    assert not evil.exists()
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["../site-packages/victim.py", "/etc/hostname", "open_instruct/../../site-packages/victim.py", "setup.py", "open_instruct/rubrics/__init__.py"],
+)
+def test_a_journal_naming_anything_but_a_target_is_refused(world, path):
+    root, outside = world
+    victim = outside / "victim.py"
+    run = "0123456789ab"
+    write_journal(root, {"version": 2, "command": "apply", "run": run, "writes": [{"path": path, "old": sha(victim.read_bytes()), "new": None}]})
+    before = everything(root, outside)
+    assert_refused(run_cli("apply", root), before, root, outside, "not a file llmfix writes")
+    assert victim.read_text() == "important = True\n"
+
+
+def test_a_journal_with_a_crafted_run_id_is_refused(world):
+    root, outside = world
+    target = target_files(FIXTURE, root)[0]
+    write_journal(root, {"version": 2, "command": "apply", "run": "../../x", "writes": [{"path": target.relative_to(root).as_posix(), "old": None, "new": None}]})
+    before = everything(root, outside)
+    assert_refused(run_cli("apply", root), before, root, outside, "bad run id")
+
+
+def test_a_valid_journal_only_ever_deletes_its_own_temp_names(world):
+    """A journal about the real targets whose temp files are not there changes nothing but itself."""
+    root, outside = world
+    target = target_files(FIXTURE, root)[0]
+    data = target.read_bytes()
+    write_journal(root, {"version": 2, "command": "apply", "run": "00112233", "writes": [{"path": target.relative_to(root).as_posix(), "old": sha(data), "new": sha(b"x")}]})
+    result = run_cli("apply", root, "--dry-run")
+    assert result.returncode == 0
+    result = run_cli("check", root)
+    assert result.returncode == 1
+    applied = run_cli("apply", root)
+    assert applied.returncode == 0, applied.stderr
+    assert not (root / ".llmfix" / "pending.json").exists()
+
+
+@pytest.mark.parametrize("shape", ["file", "symlink-out", "symlinked-gitignore", "symlinked-state", "symlinked-journal"])
+def test_a_record_folder_that_is_not_a_plain_folder_is_refused(world, shape):
+    root, outside = world
+    folder = root / ".llmfix"
+    if shape == "file":
+        folder.write_text("not a folder\n")
+    elif shape == "symlink-out":
+        folder.symlink_to(outside, target_is_directory=True)
+    else:
+        folder.mkdir()
+        name = {"symlinked-gitignore": ".gitignore", "symlinked-state": "state.json", "symlinked-journal": "pending.json"}[shape]
+        (folder / name).symlink_to(outside / "victim.py")
+    before = everything(root, outside)
+    for command in ("apply", "revert"):
+        result = run_cli(command, root)
+        assert_refused(result, before, root, outside, "move it away")
+
+
+@pytest.mark.parametrize("name", ["/etc/x.py", "../site-packages/victim.py", "open_instruct/../../x.py", "", "a\\b.py"])
+def test_a_record_naming_a_path_outside_is_unreadable(world, name):
+    root, outside = world
+    (root / ".llmfix").mkdir()
+    (root / ".llmfix" / "state.json").write_text(json.dumps({"version": 2, "files": {name: []}}), encoding="utf-8")
+    before = everything(root, outside)
+    for command in ("apply", "revert"):
+        assert_refused(run_cli(command, root), before, root, outside, "unreadable llmfix state")
+
+
+def test_no_absolute_path_is_written_anywhere(world):
+    root, outside = world
+    assert run_cli("apply", root).returncode == 0
+    for path in (root / ".llmfix").iterdir():
+        assert str(root.parent) not in path.read_text(encoding="utf-8"), path.name
