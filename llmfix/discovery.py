@@ -1,8 +1,9 @@
 """Find the files llmfix patches under the paths a user names.
 
 A PATH is a checkout root at any depth above ``open_instruct/`` or a target
-file itself. The known layouts are tried first by direct lookup; only when
-none matches is the tree walked, pruning ``.git``, virtualenvs and
+file itself, which stands for its whole checkout (the pair is patched together).
+The known layouts are tried first by direct lookup; only when none matches is the
+tree walked, pruning ``.git``, virtualenvs and
 ``node_modules``, and looking only at files named like the targets under a
 directory named ``open_instruct``. No Python file is parsed here: a cheap byte
 scan tells a target from a namesake.
@@ -154,6 +155,17 @@ def _root_for_file(path: Path) -> Path:
     return path.parent
 
 
+def _with_its_checkout(path: Path) -> list[Target]:
+    """A file argument means its checkout: the file, then the other target files beside it in that checkout.
+
+    run_utils.py and rubric_utils.py are patched together (one imports from the other), so
+    naming either one never leaves the pair half patched.
+    """
+    named = Target(path, _root_for_file(path))
+    others = [t for t in targets_in_directory(named.root) if t.checkout == named.checkout and t.path.resolve() != path.resolve()]
+    return [named, *others]
+
+
 def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
     """Targets for every path; raise :class:`BadInput` for a path with none (or an empty one)."""
     targets: dict[Path, Target] = {}
@@ -166,7 +178,7 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
             if not found:
                 raise BadInput(f"{raw}: no open-instruct LiteLLM helper files (run_utils.py, rubric_utils.py) found")
         elif path.is_file():
-            found = [Target(path, _root_for_file(path))]
+            found = _with_its_checkout(path)
         else:
             raise BadInput(f"{raw}: not a regular file or directory")
         for target in found:

@@ -60,18 +60,20 @@ def _plan(targets: Sequence[Target], options: Options) -> list[FilePlan]:
     for group in _by_checkout(targets).values():
         readable, trees = [], []
         for target in group:
-            if target.path in unmerged:
-                unresolved.append(unmerged[target.path])
-                continue
-            text = read_source(target)
             try:
-                trees.append(planning.parse(target, text))
+                text = read_source(target)
+                tree = planning.parse(target, text)
             except BadInput as error:
-                if "unresolved merge conflict" not in str(error):
+                if "unresolved merge conflict" in str(error):
+                    unresolved.append(str(error))
+                elif target.path not in unmerged:
                     raise
-                unresolved.append(str(error))
-                continue
-            readable.append((target, text))
+                tree = None
+            if target.path in unmerged:
+                unresolved.append(unmerged[target.path])  # a conflict line found above is preferred
+            elif tree is not None:
+                readable.append((target, text))
+                trees.append(tree)
         if unresolved or not readable:
             continue
         try:

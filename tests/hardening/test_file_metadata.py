@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from support import copy_fixture, invoke, target_files
+from support import CATALOG, copy_fixture, invoke, target_files
 
 UNUSED_UID, UNUSED_GID = 54321, 54322
 
@@ -33,8 +33,9 @@ def test_owner_group_and_mode_are_kept_and_the_record_belongs_to_the_checkout_ow
 
 
 def test_a_byte_order_mark_and_crlf_line_endings_are_kept(tmp_path):
-    root = copy_fixture("drtulu-bare-except", tmp_path)  # run_utils.py has CRLF line endings
-    run_utils, rubric = target_files("drtulu-bare-except", root)
+    name = next(n for n in sorted(CATALOG) if "crlf:run_utils" in CATALOG[n]["noise"])  # run_utils.py has CRLF line endings
+    root = copy_fixture(name, tmp_path)
+    run_utils, rubric = target_files(name, root)
     originals = {}
     for path in (run_utils, rubric):
         path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
