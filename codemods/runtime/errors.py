@@ -50,7 +50,7 @@ def _litellm_cause(error):
     specific = [link for link in told if type(link) not in generic]
     root = (sockets or specific or told)[-1]
     lines = str(root).strip().splitlines()
-    message = _redact_credentials(lines[0])[:200] if lines else ""
+    message = _redact_credentials(lines[0][:2000])[:200] if lines else ""
     name = type(root).__name__
     return f"{name}: {message}" if message else name
 
