@@ -7,7 +7,8 @@ with calls, one line per function and model goes to the log, and
 ``litellm_health()`` returns the figures. With LITELLM_MAX_FAILURE_RATE set,
 a function decorated with ``raise_on_degraded=True`` raises
 LiteLLMDegradedError while more than that share of its last
-LITELLM_FAILURE_WINDOW (100) calls failed or came back empty.
+LITELLM_FAILURE_WINDOW (100) calls failed or came back empty. Those two are
+read when a function's first call with a model is recorded.
 """
 
 import collections
