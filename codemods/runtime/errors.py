@@ -21,27 +21,36 @@ _LITELLM_RETRY_STATUSES = (408, 409, 429)  # and every 5xx
 
 
 def _litellm_exception_chain(error):
-    """``error`` and what caused it, outermost first, down to the HTTP answer.
+    """``error`` and what caused it, outermost first.
 
-    An SDK error that carries a status and hides its context (``from None``)
-    ends the chain: below it is only the HTTP library's view of that answer.
+    A context hidden with ``raise ... from None`` is followed only when it is
+    an OSError: HTTP libraries hide the socket's error that way.
     """
     chain = []
     while error is not None and error not in chain and len(chain) < 20:
         chain.append(error)
         hidden = error.__cause__ is None and error.__suppress_context__
-        if hidden and isinstance(getattr(error, "status_code", None), int):
+        if hidden and not isinstance(error.__context__, OSError):
             break
         error = error.__cause__ or error.__context__
     return chain
 
 
 def _litellm_cause(error):
-    """The root cause of ``error``: ``Type: message``, one line, redacted."""
+    """The root cause of ``error``: ``Type: message``, one line, redacted.
+
+    The innermost link that says something: the socket's error if there is
+    one, else the most specific (a bare Exception or RuntimeError only wraps
+    or happened meanwhile).
+    """
     chain = _litellm_exception_chain(error)
-    root = next((e for e in reversed(chain) if str(e).strip()), chain[-1])
+    told = [link for link in chain if str(link).strip()] or chain
+    sockets = [link for link in told if isinstance(link, OSError)]
+    generic = (Exception, RuntimeError)
+    specific = [link for link in told if type(link) not in generic]
+    root = (sockets or specific or told)[-1]
     lines = str(root).strip().splitlines()
-    message = _redact_credentials(lines[0])[:200] if lines else ""
+    message = _redact_credentials(lines[0][:2000])[:200] if lines else ""
     name = type(root).__name__
     return f"{name}: {message}" if message else name
 

@@ -18,11 +18,12 @@ _LITELLM_PROXY_VARIABLES = (
 
 # user:password@ or token@ after a scheme, or user:password@ at the start of
 # a word (a proxy URL without a scheme). A password may hold / # ? and @:
-# it runs to the last @ in the same word that starts a host name.
+# it runs to the last @ in the same word that starts a host name. Bounded
+# lengths keep the search linear in the text.
 _LITELLM_URL_USERINFO = r"""(?x)
     (?P<start> \b[A-Za-z][A-Za-z0-9+.-]*:// | (?<![^\s'"(<\[{,;=]) )
-    (?P<user> [^\s/?#:'"()<>\[\]{}]* )
-    (?P<password> :(?!//) (?:(?!://)\S)* )?
+    (?P<user> [^\s/?#:'"()<>\[\]{}]{0,1024} )
+    (?P<password> :(?!//) (?:[^\s:]|:(?!//)){0,256} )?
     @ (?= \[[0-9A-Fa-f:.]+\] | [A-Za-z0-9] )
     """
 
@@ -47,7 +48,8 @@ def _redact_userinfo(match):
 
 def _redact_credentials(text: str) -> str:
     """``text`` with the credentials of every URL in it replaced by ***."""
-    text = re.sub(_LITELLM_URL_USERINFO, _redact_userinfo, text)
+    if "@" in text:
+        text = re.sub(_LITELLM_URL_USERINFO, _redact_userinfo, text)
     return re.sub(_LITELLM_SECRET_PARAMETER, r"\g<name>***", text)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import json
 import socket
 import ssl
 
@@ -67,6 +68,14 @@ class ClientHttpProxyError(Exception):
         super().__init__(f"{status}, message='Proxy said no', url='{url}'")
         self.status = status
         self.headers = {}
+
+
+class ConnectionTimeoutError(TimeoutError):
+    """aiohttp's (an asyncio.TimeoutError, so an OSError)."""
+
+
+class ServerDisconnectedError(Exception):
+    """aiohttp's (not an OSError)."""
 
 
 @pytest.fixture(autouse=True)
@@ -130,7 +139,7 @@ def test_chain_follows_cause_then_context_and_stops():
     hidden = Exception("raised from None")
     hidden.__context__, hidden.__suppress_context__ = inner, True
     assert _litellm_exception_chain(hidden) == [hidden, inner]  # httpcore hides OS errors so
-    answer = http_error("AuthenticationError", 401)
+    answer = http_error("AuthenticationError", 401)  # openai hides httpx's HTTPStatusError
     assert [type(e).__name__ for e in _litellm_exception_chain(answer)] == ["AuthenticationError"] * 2
 
 
@@ -139,9 +148,23 @@ def test_cause_is_the_innermost_that_says_something_redacted():
     assert _litellm_cause(transport(proxy)) == (
         "ClientHttpProxyError: 500, message='Proxy said no', url='http://alice:***@127.0.0.1:3128'"
     )
-    timeout = transport(asyncio.CancelledError(), Exception("Connection timeout to host http://h/v1"))
+    timeout = transport(asyncio.CancelledError(), ConnectionTimeoutError("Connection timeout to host http://h/v1"))
     timeout.__cause__.__cause__.__cause__ = TimeoutError()
-    assert _litellm_cause(timeout) == "Exception: Connection timeout to host http://h/v1"
+    assert _litellm_cause(timeout) == "ConnectionTimeoutError: Connection timeout to host http://h/v1"
+    assert _litellm_cause(transport(ServerDisconnectedError("Server disconnected"))) == (
+        "ServerDisconnectedError: Server disconnected"
+    )
+    # sync fallbacks that all failed: the real error is in the message, a RuntimeError meanwhile
+    meanwhile = RuntimeError("no running event loop")
+    wrapper = Exception("litellm.InternalServerError: Error code: 500. All fallback attempts failed.")
+    wrapper.__context__ = meanwhile
+    outer = litellm_error("APIConnectionError")
+    outer.__context__ = wrapper
+    assert _litellm_cause(outer).startswith("APIConnectionError: litellm.APIConnectionError")
+    assert _litellm_cause(RuntimeError("overloaded")) == "RuntimeError: overloaded"
+    with pytest.raises(ValueError) as parsing:
+        json.loads("not json")
+    assert _litellm_cause(parsing.value) == "JSONDecodeError: Expecting value: line 1 column 1 (char 0)"
     assert _litellm_cause(http_error("AuthenticationError", 401)) == "AuthenticationError: Error code: 401 - boom"
     assert _litellm_cause(ValueError("line one\nline two")) == "ValueError: line one"
     assert _litellm_cause(TimeoutError()) == "TimeoutError"

@@ -26,6 +26,9 @@ CASES = [
     ("http://alice:Pr0/xy#Pa?ss@w0rd@proxy.corp:3128/path", "http://alice:***@proxy.corp:3128/path"),
     ("http://alice:a@b@c@proxy:3128", "http://alice:***@proxy:3128"),
     ("http://user@corp.example:pw@proxy:8080", "http://user@corp.example:***@proxy:8080"),
+    # long ones: a JWT-sized token, a 250-character password
+    ("https://eyJ" + "t" * 900 + "@gateway/v1", "https://***@gateway/v1"),
+    ("http://alice:" + "p@ss/" * 50 + "@proxy:3128", "http://alice:***@proxy:3128"),
     # no scheme
     ("alice:Pr0xyPassw0rd@proxy:3128", "alice:***@proxy:3128"),
     ("https_proxy=alice:Pr0xyPassw0rd@proxy:3128", "https_proxy=alice:***@proxy:3128"),

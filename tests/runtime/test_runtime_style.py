@@ -75,7 +75,7 @@ def copies(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 
 def test_the_package_has_its_modules():
     names = {m.stem for m in MODULES}
-    assert {"redact", "env", "errors", "fallbacks", "responses", "precheck"} <= names
+    assert {"redact", "env", "errors", "fallbacks", "responses", "precheck", "health"} <= names
 
 
 @pytest.mark.parametrize("formatter", FORMATTERS)
