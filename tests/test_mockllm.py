@@ -20,9 +20,9 @@ import httpx
 import litellm
 import openai
 import pytest
+from support import exception_chain
 
 from llmfix.mockllm import MockLLM
-from support import exception_chain
 
 MESSAGES = [{"role": "user", "content": "ping"}]
 
@@ -52,7 +52,7 @@ def timed(fn: Any, *args: Any, **kwargs: Any) -> tuple[Any, float]:
     start = time.monotonic()
     try:
         result = fn(*args, **kwargs)
-    except Exception as exc:  # noqa: BLE001 - the tests inspect it
+    except Exception as exc:
         result = exc
     return result, time.monotonic() - start
 

@@ -251,7 +251,12 @@ def _module_level(module: Any, function: Any) -> bool:
 def _targets_of(module: Any, dotted: str) -> tuple[list[Target], list[Target], dict[str, str]]:
     """(targets, raw helpers (returning the response object), generator name -> the helper it awaits)."""
     from llmfix.codemods.analysis.generator import find_generators
-    from llmfix.codemods.analysis.helpers import content_helpers, error_contract, find_litellm_calls, llm_call_of
+    from llmfix.codemods.analysis.helpers import (
+        content_helpers,
+        error_contract,
+        find_litellm_calls,
+        llm_call_of,
+    )
 
     constants = _string_constants(module)
     targets: list[Target] = []

@@ -16,7 +16,17 @@ import json
 from typing import Any
 
 from llmfix.verify.analysis import EITHER, RAISES
-from llmfix.verify.cases import ANSWER, ENSURE, FALLBACK_ANSWER, FALLBACK_RUBRIC, RUBRIC, Observation, Problem, Step, StepResult
+from llmfix.verify.cases import (
+    ANSWER,
+    ENSURE,
+    FALLBACK_ANSWER,
+    FALLBACK_RUBRIC,
+    RUBRIC,
+    Observation,
+    Problem,
+    Step,
+    StepResult,
+)
 
 ROOT_CAUSE_FIX = "guards"  # the transform that makes a swallowed failure visible in the log
 CONNECTION_ERROR = "LiteLLMConnectionError"

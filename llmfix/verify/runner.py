@@ -25,7 +25,16 @@ from typing import Any
 
 from llmfix.errors import LlmfixError
 from llmfix.verify.analysis import Checkout
-from llmfix.verify.cases import ANSWER, BASICS, FALLBACK_ANSWER, Case, Observation, Settings, Step, StepResult
+from llmfix.verify.cases import (
+    ANSWER,
+    BASICS,
+    FALLBACK_ANSWER,
+    Case,
+    Observation,
+    Settings,
+    Step,
+    StepResult,
+)
 from llmfix.verify.reaper import Reaper
 from llmfix.verify.scenarios import Scenario
 

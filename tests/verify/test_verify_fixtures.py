@@ -39,7 +39,7 @@ def results(checkout_copy, settings, tmp_path_factory) -> dict[tuple[str, str], 
     for name in WITH_HELPERS:
         for kind in ("patched", "unpatched"):
             checkout = analyse(checkout_copy(name, kind == "patched"))
-            chosen = scenarios.build(settings, checkout.modules.get("rubric_utils"))
+            chosen = scenarios.build(settings, checkout)
             if kind == "unpatched" and name != FULL_UNPATCHED:
                 chosen = scenarios.select(chosen, QUICK)
             jobs.append((checkout, chosen))
@@ -49,7 +49,7 @@ def results(checkout_copy, settings, tmp_path_factory) -> dict[tuple[str, str], 
     run_utils = broken / "rl/open-instruct/open_instruct/search_rewards/utils/run_utils.py"
     run_utils.write_text(f"import {MISSING_MODULE}\n" + run_utils.read_text(encoding="utf-8"), encoding="utf-8")
     checkout = analyse(broken)
-    jobs.append((checkout, scenarios.select(scenarios.build(settings), ("healthy",))))
+    jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), ("healthy",))))
     keys.append(("drtulu-canonical", "missing-module"))
     return dict(zip(keys, runner.run_many(jobs, settings, max_parallel=20)))
 
@@ -65,7 +65,8 @@ def test_patched_fixture_passes(results, name):
     assert not result.failed, _explain(result)
     statuses = {o.case.id: o.status for o in result.outcomes}
     assert statuses["9b"] == "pass"  # tinyproxy is installed by .ci/run: the live-proxy case must run
-    assert set(statuses) == {c.id for s in scenarios.build(scenarios.Settings()) for c in s.cases}
+    assert set(statuses) == {c.id for s in scenarios.build(scenarios.Settings(), result.checkout) for c in s.cases}
+    assert result.ok, result.not_exercised
 
 
 @pytest.mark.parametrize("name", WITH_HELPERS)
@@ -77,7 +78,7 @@ def test_unpatched_fixture_fails_and_names_the_missing_fixes(results, name):
     assert "precheck" in fixes and "guards" in fixes, _explain(result)
     assert any("ensure_litellm_connection not defined" in p for p in fixes["precheck"])
     if name == FULL_UNPATCHED:
-        assert set(fixes) >= {"retries", "fallbacks", "timeout", "guards", "precheck"}, _explain(result)
+        assert set(fixes) >= set(scenarios.fix_order()) - {scenarios.BASICS}, _explain(result)
         assert any(re.search(r"run_litellm raised IndexError on choices: \[\]", p) for p in fixes["guards"])
         assert any("UnboundLocalError" in p for p in fixes["guards"])  # the generator's handler bug
 

@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import Case, Context, Endpoint, Evaluator, Observation, Problem, Scenario, Step
+from llmfix.verify.scenarios import (
+    Case,
+    Context,
+    Endpoint,
+    Evaluator,
+    Observation,
+    Problem,
+    Scenario,
+    Step,
+)
 
 SHAPES = (("a", "empty", 'content ""'), ("b", "null", "content: null"), ("c", "nochoices", "choices: []"))
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario, Step
+from llmfix.verify.scenarios import (
+    Case,
+    Context,
+    Endpoint,
+    Observation,
+    Problem,
+    Scenario,
+    Step,
+)
 from llmfix.verify.scenarios.persistent import outcome_word
 
 ERROR_WORDS = ["timeout", "timed out"]

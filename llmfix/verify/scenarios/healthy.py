@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import BASICS, Case, Context, Observation, Problem, Scenario
+from llmfix.verify.scenarios import (
+    BASICS,
+    Case,
+    Context,
+    Observation,
+    Problem,
+    Scenario,
+)
 
 
 class Healthy(Scenario):

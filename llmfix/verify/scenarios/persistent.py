@@ -9,7 +9,15 @@ from __future__ import annotations
 
 from llmfix.verify import expect
 from llmfix.verify.analysis import EITHER, RAISES
-from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario, Step
+from llmfix.verify.scenarios import (
+    Case,
+    Context,
+    Endpoint,
+    Observation,
+    Problem,
+    Scenario,
+    Step,
+)
 
 ERROR_WORDS = ["InternalServerError", "500"]
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario, Step
+from llmfix.verify.scenarios import (
+    Case,
+    Context,
+    Endpoint,
+    Observation,
+    Problem,
+    Scenario,
+    Step,
+)
 
 
 def refused(steps: list[Step], bound: float) -> object:

@@ -7,7 +7,15 @@ LITELLM_PRECHECK_TIMEOUT; only a definitive failure raises.
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario, Step
+from llmfix.verify.scenarios import (
+    Case,
+    Context,
+    Endpoint,
+    Observation,
+    Problem,
+    Scenario,
+    Step,
+)
 
 BLIPS = (("a", "500", "one 500, then ok"), ("b", "drop", "one connection reset, then ok"), ("c", "429", "one 429 + Retry-After, then ok"))
 

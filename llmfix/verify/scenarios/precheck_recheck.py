@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from llmfix.verify import expect
 from llmfix.verify.cases import WAIT
-from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario, Step
+from llmfix.verify.scenarios import (
+    Case,
+    Context,
+    Endpoint,
+    Observation,
+    Problem,
+    Scenario,
+    Step,
+)
 
 
 class PrecheckRecheck(Scenario):

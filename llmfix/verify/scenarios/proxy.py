@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from llmfix.verify import expect
 from llmfix.verify.analysis import HELPER
-from llmfix.verify.scenarios import BASICS, Case, Context, Observation, Problem, Scenario
+from llmfix.verify.scenarios import (
+    BASICS,
+    Case,
+    Context,
+    Observation,
+    Problem,
+    Scenario,
+)
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 

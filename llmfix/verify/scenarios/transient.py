@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario
+from llmfix.verify.scenarios import (
+    Case,
+    Context,
+    Endpoint,
+    Observation,
+    Problem,
+    Scenario,
+)
 
 
 class Transient(Scenario):
