@@ -45,11 +45,17 @@ class Settings:
     retries: int = 2
     timeout: float = 5.0
     hang_timeout: float = 1.0
-    precheck_timeout: float = 2.0
+    precheck_timeout: float = 2.0  # LITELLM_PRECHECK_TIMEOUT where a failing check is timed
+    precheck_timeout_passing: float = 8.0  # ... everywhere else: a busy machine must not fail a check that should pass
     recheck: float = 1.0  # LITELLM_PRECHECK_RECHECK in the recheck case
     retry_after: float = 1.0
     slack: float = 6.0  # scheduling noise: all cases run at once, on a machine that may be busy
     tenacity: bool = False  # LiteLLM's own retry layer is installed: sync retries multiply
+
+    @property
+    def short_precheck(self) -> dict[str, str | None]:
+        """The environment of a case that times a failing connection check."""
+        return {"LITELLM_PRECHECK_TIMEOUT": f"{self.precheck_timeout:g}"}
 
     def backoff(self, retries: int | None = None) -> float:
         """The openai SDK's longest total sleep between ``retries`` retries (0.5 * 2^k, capped at 8)."""

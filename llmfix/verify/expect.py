@@ -127,9 +127,10 @@ def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[st
         if result.value is not None:
             return [(fix, f"{result.name} returned {result.describe()} on {why} (expected None)")]
         mine = _warnings(result, step)
-        if not _naming(mine, obs.models_of(step) + error_words) and not (mine and not obs.models_of(step)):
-            models = ", ".join(obs.models_of(step)) or "the model"
-            return [(fix, f"{result.name} returned None on {why} but logged no warning naming {models} or the error")]
+        models = obs.models_of(step)
+        told = _naming(mine, models + error_words) if models else mine  # the model unknown: any warning of its own
+        if not told:
+            return [(fix, f"{result.name} returned None on {why} but logged no warning naming {', '.join(models) or 'the model'} or the error")]
         return []
     if result.value != "" or result.type != "str":
         return [(fix, f"{result.name} returned {result.describe()} on {why} (expected {show('')})")]

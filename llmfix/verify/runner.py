@@ -92,7 +92,7 @@ def base_env(settings: Settings) -> dict[str, str]:
         LITELLM_NUM_RETRIES=str(settings.retries),
         LITELLM_DEFAULT_TIMEOUT=f"{settings.timeout:g}",
         LITELLM_FALLBACK_MODELS="",
-        LITELLM_PRECHECK_TIMEOUT=f"{settings.precheck_timeout:g}",
+        LITELLM_PRECHECK_TIMEOUT=f"{settings.precheck_timeout_passing:g}",
     )
     return env
 
@@ -188,7 +188,8 @@ class _Endpoints:
     def server(self, case: Case) -> Any:
         return self.proxied if case.server == "proxied" else self.primary
 
-    def resources(self, case: Case, scope: str) -> dict[str, str | None]:
+    def resources(self, scope: str) -> dict[str, str | None]:
+        """The placeholder values for one lane: the scoped endpoint URLs and the run-wide ones."""
         return {
             **self.fixed,
             "mock": self.primary.scope(scope).base_url,
@@ -345,7 +346,7 @@ def run_many(
         }
         notes = list(endpoints.notes) if endpoints else []
         if not job["cases"]:  # every case skipped: nothing for the child to do
-            return [RunResult(p.checkout, settings, p.judge(out, {}), round(time.monotonic() - started, 2), None, notes, live,
+            return [RunResult(p.checkout, settings, p.judge(out, {}), round(time.monotonic() - started, 2), None, list(notes), live,
                               not_exercised=p.not_exercised([])) for p in plans]
         waves = max(1, -(-len(job["cases"]) // max_parallel))
         limit = IMPORT_LIMIT * 2 + waves * max((c["limit"] for c in job["cases"]), default=0) + 10
@@ -360,7 +361,7 @@ def run_many(
         for plan in plans:
             error = _import_error(fatal) if fatal is not None else plan.probe_error(out)
             outcomes = [] if error else plan.judge(out, ends)
-            results.append(RunResult(plan.checkout, settings, outcomes, 0.0, round(startup, 2), notes, live, error,
+            results.append(RunResult(plan.checkout, settings, outcomes, 0.0, round(startup, 2), list(notes), live, error,
                                      plan.not_exercised(outcomes)))
     elapsed = round(time.monotonic() - started, 2)
     for result in results:
@@ -396,11 +397,11 @@ class _Plan:
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason=endpoints.proxy_missing)
             else:
                 self.lanes[case.id] = [self._lane(case, number, steps, base) for number, steps in enumerate(case.lanes())]
-        self.probe_env = resolve_env(base, {}, endpoints.resources(self.cases[0], f"{index}-probe") if endpoints and self.cases else {})
+        self.probe_env = resolve_env(base, {}, endpoints.resources(f"{index}-probe") if endpoints else {})
 
     def _lane(self, case: Case, number: int, steps: list[Step], base: dict[str, str]) -> _Lane:
         scope = f"{self.index}-{case.id}-{number}"
-        resources = self.endpoints.resources(case, scope) if self.endpoints else {}
+        resources = self.endpoints.resources(scope) if self.endpoints else {}
         if self.endpoints:
             self.endpoints.prepare(case, scope, self.settings)
         return _Lane(case, steps, scope, resolve_env(base, case.env, resources))

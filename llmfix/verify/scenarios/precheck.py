@@ -44,7 +44,7 @@ class Precheck(Scenario):
         steps = [context.ensure(self.case_id("a")), *context.generators(self.case_id("a"))]
         cases.append(Case(self.case_id("a"), self.NAME, "refused endpoint", "raises; names endpoint, proxies, model", steps,
                           refused(steps, bound), limit=s.failing_call_bound(False) + s.precheck_timeout + 4,
-                          env={"OPENAI_API_BASE": "$dead_base"}))
+                          env={"OPENAI_API_BASE": "$dead_base", **s.short_precheck}))
 
         first, again = context.ensure(self.case_id("b")), context.ensure(self.case_id("b"), "ensure-again")
 
@@ -75,5 +75,5 @@ class Precheck(Scenario):
             return problems + expect.within(obs, blackholed, bound, "precheck", f"a hanging endpoint with LITELLM_PRECHECK_TIMEOUT={s.precheck_timeout:g}")
 
         cases.append(Case(self.case_id("d"), self.NAME, "hanging endpoint", f"raises within {s.precheck_timeout:g}s + slack", [blackholed],
-                          hanging, limit=bound + 5, endpoint=Endpoint(then="hang")))
+                          hanging, limit=bound + 5, env=s.short_precheck, endpoint=Endpoint(then="hang")))
         return cases

@@ -37,7 +37,7 @@ class PrecheckBlip(Scenario):
 
     def build(self, context: Context) -> list[Case]:
         s = context.settings
-        bound = s.precheck_timeout + s.slack
+        bound = s.precheck_timeout_passing + s.slack
         cases = []
         for letter, behaviour, title in BLIPS:
             step = context.ensure(self.case_id(letter))

@@ -50,6 +50,6 @@ class PrecheckRecheck(Scenario):
 
         return [
             Case(case_id, self.NAME, "404 once, then ok; checked 3 times", "raises, raises (cached), passes after the recheck", [first, cached, wait, after],
-                 evaluate, limit=s.recheck + s.precheck_timeout * 2 + s.slack + 5, env={"LITELLM_PRECHECK_RECHECK": f"{s.recheck:g}"},
+                 evaluate, limit=s.recheck + s.precheck_timeout_passing * 2 + s.slack + 5, env={"LITELLM_PRECHECK_RECHECK": f"{s.recheck:g}"},
                  endpoint=Endpoint(("404",)), concurrent=False),
         ]

@@ -39,7 +39,7 @@ class Proxy(Scenario):
             return problems
 
         cases.append(Case(self.case_id("a"), self.NAME, "proxy at a closed port", "raises fast; names the proxy", [dead], dead_proxy,
-                          limit=bound + 5, env={name: "$dead_proxy" for name in PROXY_VARIABLES}))
+                          limit=bound + 5, env={**{name: "$dead_proxy" for name in PROXY_VARIABLES}, **s.short_precheck}))
 
         ensure = context.ensure(self.case_id("b"))
         calls = context.callers(self.case_id("b"))
