@@ -9,7 +9,14 @@ import pytest
 
 from llmfix.verify import binding
 from llmfix.verify.analysis import EITHER, GENERATOR, HELPER, RAISES, SWALLOWS, analyse
-from llmfix.verify.binding import MODEL, POSITIONAL, POSITIONAL_ONLY, Parameter, Uncallable, bind
+from llmfix.verify.binding import (
+    MODEL,
+    POSITIONAL,
+    POSITIONAL_ONLY,
+    Parameter,
+    Uncallable,
+    bind,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CHECKOUTS = Path(__file__).resolve().parent / "checkouts"

@@ -9,12 +9,12 @@ from __future__ import annotations
 import pkgutil
 
 import pytest
-
 from llmfix.codemods import TRANSFORM_NAMES
+from verify_support import SHAPES
+
 from llmfix.verify import report, scenarios
 from llmfix.verify.analysis import analyse
 from llmfix.verify.scenarios import BASICS
-from verify_support import SHAPES
 
 UNITS = scenarios.units()
 RUNS_THAT_LACK_FIXES = [f"{shape}/unpatched" for shape in SHAPES]
