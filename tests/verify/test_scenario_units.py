@@ -81,3 +81,11 @@ def test_the_unit_names_only_its_own_fixes(shape_results, unit):
         for outcome in result.outcomes:
             if outcome.case.scenario == unit.NAME:
                 assert {fix for fix, _ in outcome.problems} <= allowed, (key, outcome.case.id, outcome.problems)
+
+
+def test_the_markdown_table_has_a_row_per_case_of_every_unit():
+    table = scenarios.markdown_table().splitlines()
+    built = scenarios.build(scenarios.Settings())
+    assert len(table) == 2 + sum(len(s.cases) for s in built)
+    for unit in UNITS:
+        assert any(f"| {unit.NAME} |" in row for row in table), unit.NAME

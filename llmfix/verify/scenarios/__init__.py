@@ -184,3 +184,14 @@ def select(scenarios: list[Scenario], names: tuple[str, ...]) -> list[Scenario]:
         if cases:
             chosen.append(scenario.with_cases(cases))
     return chosen
+
+
+def markdown_table(settings: Settings | None = None, checkout: Checkout | None = None) -> str:
+    """The scenarios as a Markdown table (one row per case), for the README."""
+    rows = ["| id | scenario | the endpoint does | passes when | fixes it proves |", "|---|---|---|---|---|"]
+    for scenario in build(settings or Settings(), checkout):
+        fixes = ", ".join(scenario.FIXES) or BASICS
+        for case in scenario.cases:
+            rows.append(f"| {case.id} | {scenario.name} | {case.title} | {case.expected} | {fixes} |")
+    return "\n".join(rows)
+
