@@ -374,7 +374,7 @@ class MockLLM:
         asyncio.set_event_loop(loop)
         try:
             loop.run_until_complete(self._serve(ready))
-        except BaseException as exc:
+        except BaseException as exc:  # noqa: BLE001 - reported to start()
             failure.append(exc)
             ready.set()
         finally:

@@ -110,7 +110,7 @@ class _WarningCollector(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             message = record.getMessage()
-        except Exception:
+        except Exception:  # noqa: BLE001 - a bad format string is still a warning
             message = str(record.msg)
         exception = _exception_text(record.exc_info[1]) if record.exc_info else ""
         self.records.append({
@@ -180,7 +180,7 @@ async def _run_step(step: dict[str, Any], modules: dict[str, Any], checkout: dic
     else:
         try:
             value = await _call(function, step)
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 - what the checkout raises is the observation
             if isinstance(error, (KeyboardInterrupt, SystemExit)):
                 raise
             result.update(outcome="raised", error={"type": type(error).__name__, "message": _short(error)})
@@ -232,10 +232,10 @@ def _case_child(case: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
             )
         else:
             asyncio.run(_run_steps(case, modules, checkout, events))
-    except BaseException as error:
+    except BaseException as error:  # noqa: BLE001 - report, never hang the parent
         try:
             events.emit(event="crash", error={"type": type(error).__name__, "message": _short(error)})
-        except Exception:
+        except Exception:  # noqa: BLE001
             pass
         code = 4
     os._exit(code)
@@ -246,7 +246,7 @@ def _case_child(case: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
 
 def _warm_up(job: dict[str, Any], litellm: Any) -> None:
     """Pay litellm's lazy imports once, here, instead of in every fork."""
-    import httpcore
+    import httpcore  # noqa: F401  (litellm imports it on the first sync call: about a second)
     import httpx
 
     httpx.Client().close()
@@ -262,7 +262,7 @@ def _warm_up(job: dict[str, Any], litellm: Any) -> None:
 
     try:
         asyncio.run(call())
-    except Exception:
+    except Exception:  # noqa: BLE001 - warming up is best effort
         pass
     litellm.in_memory_llm_clients_cache.flush_cache()
 

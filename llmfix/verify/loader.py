@@ -72,5 +72,5 @@ def import_checkout_module(import_root: str, dotted: str) -> Any:
         raise CheckoutImportError(dotted, str(error), missing or None, kind) from None
     except SyntaxError as error:
         raise CheckoutImportError(dotted, f"SyntaxError: {error}", kind="syntax") from None
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any import-time failure is a verify error, reported in one line
         raise CheckoutImportError(dotted, f"{type(error).__name__}: {error}") from None
