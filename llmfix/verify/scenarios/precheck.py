@@ -7,6 +7,7 @@ from llmfix.verify.scenarios import (
     Case,
     Context,
     Endpoint,
+    Evaluator,
     Observation,
     Problem,
     Scenario,
@@ -14,7 +15,7 @@ from llmfix.verify.scenarios import (
 )
 
 
-def refused(steps: list[Step], bound: float) -> object:
+def refused(steps: list[Step], bound: float) -> Evaluator:
     def evaluate(obs: Observation) -> list[Problem]:
         problems: list[Problem] = []
         endpoint = obs.env.get("OPENAI_API_BASE", "")

@@ -11,6 +11,7 @@ from llmfix.verify.scenarios import (
     Case,
     Context,
     Endpoint,
+    Evaluator,
     Observation,
     Problem,
     Scenario,
@@ -20,7 +21,7 @@ from llmfix.verify.scenarios import (
 BLIPS = (("a", "500", "one 500, then ok"), ("b", "drop", "one connection reset, then ok"), ("c", "429", "one 429 + Retry-After, then ok"))
 
 
-def _evaluator(step: Step, what: str, bound: float) -> object:
+def _evaluator(step: Step, what: str, bound: float) -> Evaluator:
     def evaluate(obs: Observation) -> list[Problem]:
         problems = expect.answers(obs, step, "precheck", f"{what} during the check (a blip: it must retry)")
         problems += expect.exact_attempts(obs, step, 2, "precheck")
