@@ -147,7 +147,7 @@ def _header(path: Path, checkout, settings, env) -> list[str]:
         lines.append(
             f"  settings:  LITELLM_NUM_RETRIES={settings.retries}, LITELLM_DEFAULT_TIMEOUT={settings.timeout:g}"
             f" ({settings.hang_timeout:g} in hang), LITELLM_PRECHECK_TIMEOUT={settings.precheck_timeout_passing:g}"
-            f" ({settings.precheck_timeout:g} where a failing check is timed)"
-            f" (LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck); mock endpoints on 127.0.0.1, dummy key"
+            f" ({settings.precheck_timeout:g} where a failing check is timed),"
+            f" LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck; mock endpoints on 127.0.0.1, dummy key"
         )
     return lines
