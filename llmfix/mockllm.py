@@ -24,6 +24,18 @@ Behaviours:
 ``hang``        read the request and never answer (until the client leaves or the server stops)
 ``slow:N``      answer ``ok`` after N seconds (float)
 
+*Scopes* keep independent clients apart on one server. ``server.scope("a")`` is reached at
+``http://127.0.0.1:PORT/scope/a/v1`` and has its own plans, contents, attempt counts and
+default, plus ``each``: a plan every new key in the scope starts with. So a caller that
+cannot choose its model name (a literal ``"gpt-4.1"``) still gets counts of its own::
+
+    a, b = server.scope("a"), server.scope("b")
+    a.each, a.default = ["drop"], "ok"          # every key in a: reset once, then answer
+    litellm.completion(model="gpt-4.1", api_base=a.base_url, ...)
+    assert a.attempts("gpt-4.1") == 2 and b.total_attempts == 0
+
+The server's own methods (``plan``, ``attempts``, ...) act on the unscoped ``/v1`` routes.
+
 The server runs in a daemon thread with its own asyncio event loop, so synchronous code,
 other event loops and tests can all use it. Only the standard library is used.
 """
@@ -43,7 +55,7 @@ from dataclasses import dataclass, field
 from email.utils import formatdate
 from typing import Any, Iterable
 
-__all__ = ["MockLLM", "BEHAVIOURS", "parse_behaviour"]
+__all__ = ["BEHAVIOURS", "MockLLM", "MockScope", "parse_behaviour"]
 
 #: Behaviour names without an argument (``slow:N`` is the only parametrised one).
 BEHAVIOURS = ("ok", "drop", "500", "429", "401", "404", "empty", "null", "nochoices", "hang")
@@ -54,6 +66,7 @@ _MAX_HEADER_BYTES = 64 * 1024
 _MAX_BODY_BYTES = 16 * 1024 * 1024
 _BACKLOG = 1024
 _STOP_TIMEOUT = 2.0
+_SCOPE_PREFIX = "/scope/"
 
 _REASONS = {
     200: "OK",
@@ -286,10 +299,8 @@ class MockLLM:
         self.models: list[str] | None = None
         self.retry_after: float = 1
         self._lock = threading.Lock()
-        self._default = "ok"
-        self._plans: dict[str, deque[str]] = {}
-        self._contents: dict[str, str | None] = {}
-        self._attempts: Counter[str] = Counter()
+        self._root = _ScopeState()
+        self._scopes: dict[str, _ScopeState] = {}
         self._requests: list[dict[str, Any]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -308,10 +319,23 @@ class MockLLM:
         self.stop()
 
     @property
+    def origin(self) -> str:
+        """Scheme, host and port, e.g. ``http://127.0.0.1:PORT``."""
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{_HOST}:{self.port}"
+
+    @property
     def base_url(self) -> str:
         """The OpenAI base URL, e.g. ``http://127.0.0.1:PORT/v1``."""
-        scheme = "https" if self.tls is not None else "http"
-        return f"{scheme}://{_HOST}:{self.port}/v1"
+        return f"{self.origin}/v1"
+
+    def scope(self, name: str) -> MockScope:
+        """The scope ``name`` (created on first use): its own plans and counts at its own base URL."""
+        if not name or "/" in name:
+            raise ValueError(f"bad scope name {name!r}: non-empty, no '/'")
+        with self._lock:
+            self._scopes.setdefault(name, _ScopeState())
+        return MockScope(self, name)
 
     def start(self) -> None:
         """Start the event-loop thread and listen on a free loopback port."""
@@ -430,51 +454,58 @@ class MockLLM:
     @property
     def default(self) -> str:
         """Behaviour once a key's plan is used up, and for unplanned keys."""
-        return self._default
+        return self._root.default
 
     @default.setter
     def default(self, behaviour: str) -> None:
         parse_behaviour(behaviour)
-        self._default = behaviour
+        self._root.default = behaviour
 
     def plan(self, key: str, behaviours: Iterable[str]) -> None:
         """Set the behaviours for the next attempts with ``key`` (replaces any old plan)."""
-        steps = list(behaviours)
-        for step in steps:
-            parse_behaviour(step)
-        with self._lock:
-            self._plans[key] = deque(steps)
+        self._plan(self._root, key, behaviours)
 
     def set_content(self, key: str, content: str | None) -> None:
         """Set the assistant content of ``ok`` answers for ``key``."""
         with self._lock:
-            self._contents[key] = content
+            self._root.contents[key] = content
 
     def attempts(self, key: str) -> int:
         """Number of chat requests seen with ``key``."""
         with self._lock:
-            return self._attempts[key]
+            return self._root.attempts[key]
 
     @property
     def total_attempts(self) -> int:
-        """Number of chat requests seen, all keys together."""
+        """Number of chat requests seen, all keys together (unscoped routes only)."""
         with self._lock:
-            return sum(self._attempts.values())
+            return sum(self._root.attempts.values())
 
     @property
     def requests(self) -> list[dict[str, Any]]:
-        """A snapshot of every request seen (chat, models and others), oldest first."""
+        """A snapshot of every request seen (chat, models and others, all scopes), oldest first."""
         with self._lock:
             return list(self._requests)
 
     def reset(self) -> None:
-        """Forget plans, contents, counters and requests; default back to ``ok``."""
+        """Forget plans, contents, counters, requests and scopes; default back to ``ok``."""
         with self._lock:
-            self._plans.clear()
-            self._contents.clear()
-            self._attempts.clear()
+            self._root = _ScopeState()
+            self._scopes.clear()
             self._requests.clear()
-            self._default = "ok"
+
+    def _plan(self, state: _ScopeState, key: str, behaviours: Iterable[str]) -> None:
+        steps = list(behaviours)
+        for step in steps:
+            parse_behaviour(step)
+        with self._lock:
+            state.plans[key] = deque(steps)
+
+    def _state(self, scope: str | None) -> _ScopeState:
+        """The state of ``scope`` (None: the unscoped routes); call with the lock held."""
+        if scope is None:
+            return self._root
+        return self._scopes.setdefault(scope, _ScopeState())
 
     # ----------------------------------------------------------------- request handling
 
@@ -516,7 +547,9 @@ class MockLLM:
         body = request.json_body()
         if request.path.endswith("/chat/completions"):
             decision = self._decide_chat(request, body)
-        elif request.path in ("/v1/models", "/models"):
+        elif request.path in ("/v1/models", "/models") or (
+            request.path.startswith(_SCOPE_PREFIX) and request.path.endswith("/v1/models")
+        ):
             decision = self._decide_models(request)
         else:
             message = f"Unknown request URL: {request.method} {request.path}"
@@ -529,15 +562,20 @@ class MockLLM:
         """Behaviour for a chat completion request (counts an attempt, consumes the plan)."""
         model = body.get("model") if isinstance(body, dict) else None
         key = request.headers.get("x-mock-key") or (model if isinstance(model, str) else "")
+        scope = _scope_of(request.path)
         rejection = self._reject_chat(request, body, model)
         with self._lock:
-            self._attempts[key] += 1
+            state = self._state(scope)
+            first = key not in state.attempts
+            state.attempts[key] += 1
             if rejection is not None:
-                return _Decision(key, body, f"rejected:{rejection.status}", rejection)
-            plan = self._plans.get(key)
-            behaviour = plan.popleft() if plan else self._default
-            content = self._contents.get(key, DEFAULT_CONTENT)
-        return _Decision(key, body, behaviour, self._error_for(behaviour, model), content)
+                return _Decision(key, body, f"rejected:{rejection.status}", rejection, scope=scope)
+            if first and key not in state.plans and state.each:
+                state.plans[key] = deque(state.each)
+            plan = state.plans.get(key)
+            behaviour = plan.popleft() if plan else state.default
+            content = state.contents.get(key, state.content)
+        return _Decision(key, body, behaviour, self._error_for(behaviour, model), content, scope)
 
     def _reject_chat(self, request: _Request, body: Any, model: Any) -> _Response | None:
         """Method, auth, shape, stream and model checks done before any planned behaviour."""
@@ -556,21 +594,24 @@ class MockLLM:
     def _decide_models(self, request: _Request) -> _Decision:
         """Behaviour for GET /models: the list, or ``default`` when that is a failure."""
         key = request.headers.get("x-mock-key")
+        scope = _scope_of(request.path)
         if not self._authorised(request):
-            return _Decision(key, None, "rejected:401", _unauthorised())
-        behaviour = self._default
+            return _Decision(key, None, "rejected:401", _unauthorised(), scope=scope)
+        with self._lock:
+            behaviour = self._state(scope).default
         name, _ = parse_behaviour(behaviour)
         error = self._error_for(behaviour, None) if name in ("500", "429", "401") else None
         if error is None and name not in ("drop", "hang", "slow"):
             behaviour = "ok"
         models = self.models or []
         listing = [{"id": m, "object": "model", "created": 0, "owned_by": "llmfix-mock"} for m in models]
-        return _Decision(key, None, behaviour, error or _Response(200, {"object": "list", "data": listing}))
+        return _Decision(key, None, behaviour, error or _Response(200, {"object": "list", "data": listing}), scope=scope)
 
     def _record(self, request: _Request, decision: _Decision) -> None:
         """Append a request to ``requests``."""
         entry = {
             "key": decision.key,
+            "scope": decision.scope,
             "method": request.method,
             "path": request.path,
             "headers": dict(request.headers),
@@ -623,6 +664,113 @@ class _Decision:
     behaviour: str
     response: _Response | None  # None: build the 200 completion after acting
     content: str | None = DEFAULT_CONTENT
+    scope: str | None = None
+
+
+@dataclass
+class _ScopeState:
+    """Plans, contents and counts of one scope (or of the unscoped routes)."""
+
+    default: str = "ok"
+    each: list[str] = field(default_factory=list)  # the plan each new key starts with
+    content: str | None = DEFAULT_CONTENT  # for keys without their own content
+    plans: dict[str, deque[str]] = field(default_factory=dict)
+    contents: dict[str, str | None] = field(default_factory=dict)
+    attempts: Counter[str] = field(default_factory=Counter)
+
+
+class MockScope:
+    """One scope of a :class:`MockLLM`: its own plans, contents and counts, at ``base_url``.
+
+    ``each`` is the plan every key starts with the first time the scope sees it (unless
+    the key has a plan of its own), ``default`` the behaviour after a plan, and
+    ``content`` the answer of ``ok`` for keys without ``set_content``.
+    """
+
+    def __init__(self, server: MockLLM, name: str) -> None:
+        self.server = server
+        self.name = name
+
+    @property
+    def base_url(self) -> str:
+        """``http://127.0.0.1:PORT/scope/NAME/v1``."""
+        return f"{self.server.origin}{_SCOPE_PREFIX}{self.name}/v1"
+
+    def _get(self) -> _ScopeState:
+        return self.server._state(self.name)
+
+    @property
+    def default(self) -> str:
+        with self.server._lock:
+            return self._get().default
+
+    @default.setter
+    def default(self, behaviour: str) -> None:
+        parse_behaviour(behaviour)
+        with self.server._lock:
+            self._get().default = behaviour
+
+    @property
+    def each(self) -> list[str]:
+        with self.server._lock:
+            return list(self._get().each)
+
+    @each.setter
+    def each(self, behaviours: Iterable[str]) -> None:
+        steps = list(behaviours)
+        for step in steps:
+            parse_behaviour(step)
+        with self.server._lock:
+            self._get().each = steps
+
+    @property
+    def content(self) -> str | None:
+        with self.server._lock:
+            return self._get().content
+
+    @content.setter
+    def content(self, content: str | None) -> None:
+        with self.server._lock:
+            self._get().content = content
+
+    def plan(self, key: str, behaviours: Iterable[str]) -> None:
+        """Set the behaviours for the next attempts with ``key`` in this scope."""
+        with self.server._lock:
+            state = self._get()
+        self.server._plan(state, key, behaviours)
+
+    def set_content(self, key: str, content: str | None) -> None:
+        with self.server._lock:
+            self._get().contents[key] = content
+
+    def attempts(self, key: str) -> int:
+        """Chat requests this scope saw with ``key``."""
+        with self.server._lock:
+            return self._get().attempts[key]
+
+    @property
+    def total_attempts(self) -> int:
+        with self.server._lock:
+            return sum(self._get().attempts.values())
+
+    @property
+    def keys(self) -> list[str]:
+        """The keys (models) this scope saw, in the order it first saw them."""
+        with self.server._lock:
+            return list(self._get().attempts)
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The requests of this scope, oldest first."""
+        return [r for r in self.server.requests if r["scope"] == self.name]
+
+
+def _scope_of(path: str) -> str | None:
+    """``/scope/NAME/...`` -> NAME; None for the unscoped routes."""
+    if not path.startswith(_SCOPE_PREFIX):
+        return None
+    name = path[len(_SCOPE_PREFIX):].split("/", 1)[0]
+    return name or None
 
 
 def _unauthorised() -> _Response:

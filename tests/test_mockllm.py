@@ -20,9 +20,9 @@ import httpx
 import litellm
 import openai
 import pytest
+from support import exception_chain
 
 from llmfix.mockllm import MockLLM
-from support import exception_chain
 
 MESSAGES = [{"role": "user", "content": "ping"}]
 
@@ -447,3 +447,55 @@ def test_stop_is_quick_with_hung_clients_and_leaves_nothing_behind() -> None:
     assert _open_fds() == fds
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", server.port), timeout=1)
+
+
+# ----------------------------------------------------------------- scopes
+
+
+def test_scopes_keep_plans_and_counts_apart_for_the_same_model(mock_llm: MockLLM) -> None:
+    """Two clients that both send the literal model "gpt-4.1" are counted apart by their base URL."""
+    first, second = mock_llm.scope("first"), mock_llm.scope("second")
+    first.each, first.content = ["drop"], "from first"
+    second.default = "500"
+    assert first.base_url == f"{mock_llm.origin}/scope/first/v1"
+
+    answer = litellm.completion(model="gpt-4.1", api_base=first.base_url, api_key="sk-test", messages=MESSAGES, num_retries=2)
+    failure, _ = timed(litellm.completion, model="gpt-4.1", api_base=second.base_url, api_key="sk-test", messages=MESSAGES, num_retries=0)
+
+    assert answer.choices[0].message.content == "from first"
+    assert first.attempts("gpt-4.1") == 2  # the reset from `each`, then `default` ok
+    assert isinstance(failure, litellm.InternalServerError) and second.attempts("gpt-4.1") == 1
+    assert first.keys == second.keys == ["gpt-4.1"]
+    assert mock_llm.total_attempts == 0 and mock_llm.attempts("gpt-4.1") == 0  # the unscoped routes saw nothing
+    assert [r["scope"] for r in mock_llm.requests] == ["first", "first", "second"]
+    assert len(first.requests) == 2 and all(r["path"] == "/scope/first/v1/chat/completions" for r in first.requests)
+
+
+def test_scope_each_is_per_key_and_a_key_plan_wins(mock_llm: MockLLM) -> None:
+    scope = mock_llm.scope("s")
+    scope.each = ["429", "500"]
+    scope.plan("planned", ["ok"])
+    statuses = {model: [post_scoped(scope, model).status_code for _ in range(3)] for model in ("a", "b", "planned")}
+    assert statuses == {"a": [429, 500, 200], "b": [429, 500, 200], "planned": [200, 200, 200]}
+    assert scope.total_attempts == 9 and scope.attempts("a") == 3
+
+
+def test_scope_models_route_follows_the_scope_default(mock_llm: MockLLM) -> None:
+    scope = mock_llm.scope("down")
+    scope.default = "500"
+    assert httpx.get(f"{scope.base_url}/models", timeout=5).status_code == 500
+    assert httpx.get(f"{mock_llm.base_url}/models", timeout=5).status_code == 200
+
+
+def test_scope_names_are_checked_and_reset_forgets_scopes(mock_llm: MockLLM) -> None:
+    for bad in ("", "a/b"):
+        with pytest.raises(ValueError):
+            mock_llm.scope(bad)
+    scope = mock_llm.scope("s")
+    post_scoped(scope, "m")
+    mock_llm.reset()
+    assert scope.total_attempts == 0 and mock_llm.requests == []
+
+
+def post_scoped(scope: Any, model: str) -> httpx.Response:
+    return httpx.post(f"{scope.base_url}/chat/completions", json={"model": model, "messages": MESSAGES}, timeout=5)

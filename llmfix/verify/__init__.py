@@ -1,7 +1,9 @@
 """``llmfix verify``: drive a checkout's patched LiteLLM helpers through injected faults.
 
-analysis.py finds what to call (parent, libcst); scenarios.py says what each case sets up
-and expects; runner.py starts the mock endpoints and the child; child.py and loader.py run
-inside the child; report.py prints the table or JSON; command.py is the click command;
-live.py is ``--live``.
+In the parent: analysis.py finds every helper and generator and their error contracts,
+binding.py says how to call each by parameter name, scenarios/ holds one module per fault
+scenario (its cases and what each expects, with the checks in expect.py and the data model
+in cases.py), runner.py starts the mock endpoints and the child and judges what it saw,
+report.py prints the table or JSON, command.py is the click command, live.py is
+``--live``, reaper.py cleans up even after a kill. In the child: child.py and loader.py.
 """

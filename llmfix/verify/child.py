@@ -1,6 +1,6 @@
 """The verify child process: import litellm once, then run every case in its own fork.
 
-Started by the runner as ``python child.py OUT_DIR`` with a clean environment and a
+Started by the runner as ``python child.py OUT_DIR PARENT_PID`` with a clean environment and a
 JSON job on stdin. It writes nothing on stdout: events go, one JSON object per line, to files
 in the job's ``out_dir`` (``zygote.jsonl`` for its own, ``case-<id>.jsonl`` per case);
 what the checkout and litellm print goes to ``*.log`` files next to them.
@@ -15,6 +15,9 @@ modules through ``loader.py`` and runs the case's steps. The parent of the forks
 any that outlive their limit. The runner starts this process first and writes the job to
 its stdin while litellm imports, so setting up the endpoints costs no extra time.
 
+This process and every fork ask the kernel to kill them when their parent dies
+(``reaper.die_with_parent``), so a killed verify leaves none of them behind.
+
 Standard library only (plus litellm, imported here on purpose). POSIX only (fork).
 """
 
@@ -23,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import importlib.util
+import inspect
 import json
 import logging
 import os
@@ -35,18 +39,14 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
     del sys.path[0]  # never let this folder's modules shadow the checkout's imports
 
-QUESTION = "Which sources best explain why the sky is blue?"
-RESPONSES = [
-    "Rayleigh scattering: shorter wavelengths scatter more off air molecules (see any optics textbook).",
-    "The sky reflects the ocean.",
-]
 TEXT_LIMIT = 600
 
 _current_step: contextvars.ContextVar[str | None] = contextvars.ContextVar("llmfix_verify_step", default=None)
 
 
-def _load_loader() -> Any:
-    spec = importlib.util.spec_from_file_location("_llmfix_verify_loader", os.path.join(HERE, "loader.py"))
+def _load(name: str) -> Any:
+    """A module of this folder (``loader``, ``reaper``), loaded by path: this folder is not on sys.path."""
+    spec = importlib.util.spec_from_file_location(f"_llmfix_verify_{name}", os.path.join(HERE, f"{name}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -89,6 +89,17 @@ def _jsonable(value: Any) -> Any:
         return _short(repr(value))
 
 
+def _exception_text(error: BaseException | None) -> str:
+    """``Type: message`` for an exception and each one in its cause/context chain."""
+    parts = []
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen and len(parts) < 10:
+        seen.add(id(error))
+        parts.append(f"{type(error).__name__}: {error}")
+        error = error.__cause__ or error.__context__
+    return " <- ".join(parts)
+
+
 class _WarningCollector(logging.Handler):
     """Keeps WARNING+ records with the step (task context) that emitted them."""
 
@@ -101,53 +112,71 @@ class _WarningCollector(logging.Handler):
             message = record.getMessage()
         except Exception:  # noqa: BLE001 - a bad format string is still a warning
             message = str(record.msg)
-        self.records.append({"step": _current_step.get(), "logger": record.name, "level": record.levelname, "message": _short(message)})
+        exception = _exception_text(record.exc_info[1]) if record.exc_info else ""
+        self.records.append({
+            "step": _current_step.get(), "logger": record.name, "level": record.levelname,
+            "message": _short(message), "exception": _short(exception) if exception else None,
+        })
 
 
 # ----------------------------------------------------------------------------- one case
 
 
-def _function(modules: dict[str, Any], checkout: dict[str, Any], op: str) -> tuple[Any, str]:
-    """The callable behind a step and a name for messages; (None, why) when it is absent."""
-    names = {
-        "sync": ("run_utils", checkout["helpers"].get("sync")),
-        "async": ("run_utils", checkout["helpers"].get("async")),
-        "generator": ("rubric_utils", checkout.get("generator")),
-        "ensure": ("run_utils", "ensure_litellm_connection"),
-        "check": ("run_utils", "check_litellm_connection"),
-    }
-    role, name = names[op]
-    module = modules.get(role)
-    if module is None or not name:
-        return None, f"no {op} function found in the checkout"
+PRECHECK = "ensure_litellm_connection"
+
+
+def _function(modules: dict[str, Any], checkout: dict[str, Any], step: dict[str, Any]) -> tuple[Any, str]:
+    """The callable behind a step and its name; (None, why) when it is absent."""
+    if step["op"] == "ensure":
+        dotted, name = checkout.get("precheck_module"), PRECHECK
+    else:
+        dotted, name = step["module"], step["name"]
+    module = modules.get(dotted) if dotted else None
+    if module is None:
+        return None, f"{name}: no module to look it up in"
     function = getattr(module, name, None)
     if function is None:
         return None, f"{name} not defined in {module.__name__}"
     return function, name
 
 
+def _check_arguments(function: Any, name: str, args: list[Any], kwargs: dict[str, Any]) -> str | None:
+    """Why ``function`` cannot take these arguments (the code verify imported differs from what it read), or None."""
+    try:
+        signature = inspect.signature(function)
+    except (TypeError, ValueError):
+        return None
+    try:
+        signature.bind(*args, **kwargs)
+    except TypeError as error:
+        return f"cannot call {name}{signature}: {error}"
+    return None
+
+
 async def _call(function: Any, step: dict[str, Any]) -> Any:
-    op, model = step["op"], step.get("model")
-    kwargs = step.get("kwargs") or {}
-    if op == "sync":
-        return await asyncio.to_thread(function, model, step.get("prompt", "Say OK."), **kwargs)
-    if op == "async":
-        return await function(model, step.get("prompt", "Say OK."), **kwargs)
-    if op == "generator":
-        if model is None:
-            return await function(QUESTION, RESPONSES)
-        return await function(QUESTION, RESPONSES, model_name=model)
-    return await function(model)
+    if step["op"] == "ensure":
+        return await function(step["model"])
+    args, kwargs = step.get("args") or [], step.get("kwargs") or {}
+    if inspect.iscoroutinefunction(function):
+        return await function(*args, **kwargs)
+    value = await asyncio.to_thread(function, *args, **kwargs)
+    return await value if inspect.isawaitable(value) else value
 
 
 async def _run_step(step: dict[str, Any], modules: dict[str, Any], checkout: dict[str, Any], collector: _WarningCollector, events: _Events) -> None:
     label = step["label"]
     _current_step.set(label)
-    function, name = _function(modules, checkout, step["op"])
+    if step["op"] == "wait":
+        await asyncio.sleep(float(step["seconds"]))
+        return
+    function, name = _function(modules, checkout, step)
     result: dict[str, Any] = {"event": "step", "label": label, "op": step["op"], "function": name, "model": step.get("model")}
     start = time.monotonic()
+    uncallable = None if function is None or step["op"] == "ensure" else _check_arguments(function, name, step.get("args") or [], step.get("kwargs") or {})
     if function is None:
-        result.update(outcome="missing", error={"type": "MissingFunction", "message": name})
+        result.update(function=step.get("name") or PRECHECK, outcome="missing", error={"type": "MissingFunction", "message": name})
+    elif uncallable:
+        result.update(outcome="uncallable", error={"type": "TypeError", "message": uncallable})
     else:
         try:
             value = await _call(function, step)
@@ -174,12 +203,7 @@ async def _run_steps(case: dict[str, Any], modules: dict[str, Any], checkout: di
 
 
 def _import_modules(loader: Any, checkout: dict[str, Any]) -> dict[str, Any]:
-    modules = {}
-    for role in ("run_utils", "rubric_utils"):
-        dotted = checkout["modules"].get(role)
-        if dotted:
-            modules[role] = loader.import_checkout_module(checkout["import_root"], dotted)
-    return modules
+    return {dotted: loader.import_checkout_module(checkout["import_root"], dotted) for dotted in checkout["modules"]}
 
 
 def _case_child(case: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
@@ -198,13 +222,13 @@ def _case_child(case: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
             events.emit(event="import-error", **error.to_json())
             os._exit(3)
         if case.get("probe"):
-            run_utils = modules.get("run_utils")
+            precheck = modules.get(checkout.get("precheck_module") or "")
             events.emit(
                 event="probe",
                 python=sys.executable,
                 tenacity=importlib.util.find_spec("tenacity") is not None,
-                modules={role: m.__name__ for role, m in modules.items()},
-                has={name: hasattr(run_utils, name) for name in ("ensure_litellm_connection", "check_litellm_connection", "LiteLLMConnectionError")},
+                modules=sorted(modules),
+                has={name: hasattr(precheck, name) for name in (PRECHECK, "check_litellm_connection", "LiteLLMConnectionError")},
             )
         else:
             asyncio.run(_run_steps(case, modules, checkout, events))
@@ -243,17 +267,19 @@ def _warm_up(job: dict[str, Any], litellm: Any) -> None:
     litellm.in_memory_llm_clients_cache.flush_cache()
 
 
-def _fork(case: dict[str, Any], job: dict[str, Any], loader: Any) -> int:
+def _fork(case: dict[str, Any], job: dict[str, Any], loader: Any, reaper: Any) -> int:
     sys.stdout.flush()
     sys.stderr.flush()
+    parent = os.getpid()
     pid = os.fork()
     if pid == 0:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        reaper.die_with_parent(signal.SIGKILL, parent)
         _case_child(case, job, loader)
     return pid
 
 
-def _supervise(pending: list[dict[str, Any]], job: dict[str, Any], loader: Any, events: _Events, max_parallel: int) -> None:
+def _supervise(pending: list[dict[str, Any]], job: dict[str, Any], loader: Any, reaper: Any, events: _Events, max_parallel: int) -> None:
     """Fork the cases, at most ``max_parallel`` at a time; reap them; SIGKILL any past its limit."""
     pending = list(pending)
     running: dict[int, tuple[dict[str, Any], float]] = {}
@@ -261,7 +287,7 @@ def _supervise(pending: list[dict[str, Any]], job: dict[str, Any], loader: Any, 
     while pending or running:
         while pending and len(running) < max_parallel:
             case = pending.pop(0)
-            running[_fork(case, job, loader)] = (case, time.monotonic())
+            running[_fork(case, job, loader, reaper)] = (case, time.monotonic())
         now = time.monotonic()
         for pid, (case, start) in running.items():
             if pid not in killed and now - start > float(case["limit"]):
@@ -295,11 +321,13 @@ def _probe_ok(out: str, name: str) -> bool:
 
 
 def main() -> int:
-    """``child.py OUT_DIR``: import litellm at once, then read the job from stdin (the parent prepares it meanwhile)."""
+    """``child.py OUT_DIR PARENT_PID``: import litellm at once, then read the job from stdin (the parent prepares it meanwhile)."""
     out = sys.argv[1]
+    reaper = _load("reaper")
+    reaper.die_with_parent(signal.SIGKILL, int(sys.argv[2]) if len(sys.argv) > 2 else None)
     events = _Events(os.path.join(out, "zygote.jsonl"))
     _redirect_output(os.path.join(out, "zygote.log"))
-    loader = _load_loader()
+    loader = _load("loader")
     start = time.monotonic()
     try:
         import litellm
@@ -319,9 +347,9 @@ def main() -> int:
         {"file": f"probe-{index}", "checkout": index, "probe": True, "env": checkout["probe_env"], "steps": [], "limit": job.get("import_limit", 60)}
         for index, checkout in enumerate(job["checkouts"])
     ]
-    _supervise(probes, job, loader, events, max_parallel)
+    _supervise(probes, job, loader, reaper, events, max_parallel)
     ready = {index for index in range(len(job["checkouts"])) if _probe_ok(out, f"probe-{index}")}
-    _supervise([c for c in job["cases"] if c["checkout"] in ready], job, loader, events, max_parallel)
+    _supervise([c for c in job["cases"] if c["checkout"] in ready], job, loader, reaper, events, max_parallel)
     return 0
 
 

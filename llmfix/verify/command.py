@@ -1,7 +1,8 @@
 """``llmfix verify PATH [--live] [--scenario NAME]... [--json]``.
 
-Exit 0 when every case passes (skips allowed) or there is nothing to verify, 1 when a
-case fails, 2 when verify could not run. Importing this module is cheap: litellm, libcst
+Exit 0 when every case passes (skips allowed) and every LiteLLM helper and generator was
+exercised, or when there is nothing to verify; 1 when a case fails or a function could not
+be called; 2 when verify could not run. Importing this module is cheap: litellm, libcst
 and the mock endpoints load only when the command runs.
 """
 
@@ -9,49 +10,88 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+from llmfix.verify.scenarios import help_line
+
 EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+HELP = f"""Drive the checkout's (patched) LiteLLM helpers and rubric generators through injected faults.
+
+\b
+Scenarios: {help_line()}.
+--live: precheck, completion, rubric with your own endpoint.
+Exit 0 all passed (or nothing to verify), 1 a case failed or a function
+could not be called, 2 could not run.
+"""
 
 
-@click.command("verify")
-@click.argument("path", type=click.Path(path_type=Path))
+def _path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+    if not value.strip():
+        raise click.BadParameter("empty path; name a checkout or a file", ctx, param)
+    return Path(value)
+
+
+@click.command("verify", help=HELP)
+@click.argument("path", callback=_path)
 @click.option("--live", is_flag=True, help="Harmless calls (precheck, one tiny completion, one rubric) with your real endpoint, key and proxies.")
 @click.option("--scenario", "scenario_names", multiple=True, metavar="NAME", help="Run only these scenarios (name, number or case id; repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 def verify_command(path: Path, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> None:
-    """Drive the checkout's (patched) LiteLLM helpers and rubric generator through injected faults.
-
-    \b
-    Scenarios: 1 healthy, 2 transient, 3 persistent-500, 4 rate-limit, 5 fallback,
-    6 hang, 7 empty, 8 precheck, 9 proxy. --live: precheck, completion, rubric.
-    Exit 0 all passed (or nothing to verify), 1 a case failed, 2 could not run.
-    """
     from llmfix.errors import LlmfixError
 
-    try:
-        code = _verify(path, live, scenario_names, as_json)
-    except LlmfixError as error:
-        click.echo(f"llmfix: error: {error}", err=True)
-        code = EXIT_ERROR
+    with _stop_signals_interrupt():
+        try:
+            code = _verify(path, live, scenario_names, as_json)
+        except LlmfixError as error:
+            click.echo(f"llmfix: error: {error}", err=True)
+            code = EXIT_ERROR
     click.get_current_context().exit(code)
 
 
+@contextmanager
+def _stop_signals_interrupt() -> Iterator[None]:
+    """SIGTERM and SIGHUP end verify like Ctrl-C does: the cleanup (``finally``) runs.
+
+    A second signal during the cleanup is ignored, so the cleanup itself is not cut short.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        for other in STOP_SIGNALS:
+            signal.signal(other, signal.SIG_IGN)
+        raise KeyboardInterrupt(signal.Signals(signum).name)
+
+    previous = {signum: signal.signal(signum, interrupt) for signum in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+
+
 def _verify(path: Path, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
+    from llmfix.errors import BadInput
     from llmfix.verify import runner, scenarios
 
     settings = scenarios.Settings(tenacity=importlib.util.find_spec("tenacity") is not None)
+    if any(not part.strip() for value in scenario_names for part in value.split(",")):
+        raise BadInput(f"empty scenario name; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
     env = None
     if live:
         from llmfix.verify import live as live_mode
 
         env = live_mode.live_env()
-    if path.exists():
-        child = runner.start_child(settings, env)  # litellm imports while we analyse and set up
-    else:
-        child = None
+    child = runner.start_child(settings, env) if path.exists() else None  # litellm imports while we analyse and set up
     try:
         return _verify_with(path, settings, env, scenario_names, as_json, child)
     finally:
@@ -72,15 +112,15 @@ def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_
     if env is not None:
         from llmfix.verify import live as live_mode
 
-        available = live_mode.scenarios(env)
+        available = live_mode.scenarios(env, checkout)
     else:
-        available = scenarios.build(settings, checkout.modules.get("rubric_utils"))
+        available = scenarios.build(settings, checkout)
     try:
         chosen = scenarios.select(available, scenario_names)
     except ValueError as error:
         raise BadInput(str(error)) from None
     result = runner.run(checkout, chosen, settings, live_env=env, child=child)
-    code = EXIT_FAILED if result.failed else EXIT_OK
+    code = EXIT_OK if result.ok else EXIT_FAILED
     if as_json:
         text = report.to_json(result, code)
     else:
@@ -93,11 +133,12 @@ def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_
 
 def _header(path: Path, checkout, settings, env) -> list[str]:
     lines = [f"llmfix verify{' --live' if env is not None else ''} {path}"]
-    if "run_utils" in checkout.modules:
-        names = ", ".join(f"{name} ({kind})" for kind, name in checkout.helpers.items())
-        lines.append(f"  helpers:   {checkout.modules['run_utils']}: {names}")
-    if checkout.generator:
-        lines.append(f"  generator: {checkout.modules['rubric_utils']}: {checkout.generator}")
+    label = "functions:"
+    for module in checkout.modules:
+        targets = [t.describe() for t in checkout.targets if t.module == module]
+        if targets:
+            lines.append(f"  {label:<10} {module}: {', '.join(targets)}")
+            label = ""
     if env is not None:
         from llmfix.verify import live as live_mode
 
@@ -105,7 +146,8 @@ def _header(path: Path, checkout, settings, env) -> list[str]:
     else:
         lines.append(
             f"  settings:  LITELLM_NUM_RETRIES={settings.retries}, LITELLM_DEFAULT_TIMEOUT={settings.timeout:g}"
-            f" ({settings.hang_timeout:g} in 6), LITELLM_PRECHECK_TIMEOUT={settings.precheck_timeout:g};"
-            " mock endpoints on 127.0.0.1, dummy key"
+            f" ({settings.hang_timeout:g} in hang), LITELLM_PRECHECK_TIMEOUT={settings.precheck_timeout_passing:g}"
+            f" ({settings.precheck_timeout:g} where a failing check is timed),"
+            f" LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck; mock endpoints on 127.0.0.1, dummy key"
         )
     return lines

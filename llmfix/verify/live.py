@@ -11,6 +11,9 @@ from __future__ import annotations
 import os
 import re
 
+from llmfix.verify.analysis import GENERATOR, HELPER, Checkout, Target
+from llmfix.verify.binding import VAR_KEYWORD
+from llmfix.verify.cases import CALL, ENSURE
 from llmfix.verify.scenarios import Case, Observation, Problem, Scenario, Step
 
 LIVE_LIMIT = 120.0
@@ -61,6 +64,26 @@ def model_name(env: dict[str, str]) -> str:
     return env.get("RUBRIC_GENERATION_MODEL") or "gpt-4.1"
 
 
+class LiveScenario(Scenario, register=False):
+    """One of the three live calls (not a fault scenario: it is not in the registry)."""
+
+    def __init__(self, number: int, name: str, summary: str, cases: list[Case]) -> None:
+        super().__init__(cases=cases)
+        self._number, self._name, self._summary = number, name, summary
+
+    @property
+    def number(self) -> int:
+        return self._number
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def summary(self) -> str:
+        return self._summary
+
+
 def _no_raise(label: str) -> object:
     def evaluate(obs: Observation) -> list[Problem]:
         step = obs.step(label)
@@ -68,6 +91,8 @@ def _no_raise(label: str) -> object:
             return [("live", f"{step.name}: no answer within {obs.case.limit:g}s")]
         if step.outcome == "missing":
             return [("live", f"{step.name}: not defined (is the checkout patched?)")]
+        if step.outcome == "uncallable":
+            return [("live", f"{step.name}: {step.error['message'] if step.error else 'cannot call it'}")]
         if step.outcome == "raised":
             return [("live", f"{step.name} raised {step.error['type']}: {step.error['message'].splitlines()[0][:200]}")]
         if label in ("completion", "rubric") and not step.value:
@@ -77,17 +102,35 @@ def _no_raise(label: str) -> object:
     return evaluate
 
 
-def scenarios(env: dict[str, str]) -> list[Scenario]:
+def _first(checkout: Checkout, kind: str, prefer_async: bool = False) -> Target | None:
+    targets = [t for t in checkout.callable if t.kind == kind]
+    if prefer_async:
+        targets.sort(key=lambda t: not t.is_async)
+    return targets[0] if targets else None
+
+
+def _takes(target: Target, name: str) -> bool:
+    return any(p.name == name or p.kind == VAR_KEYWORD for p in target.parameters)
+
+
+def scenarios(env: dict[str, str], checkout: Checkout) -> list[Scenario]:
     model = model_name(env)
-    return [
-        Scenario(1, "precheck", "connection check", [
-            Case("L1", "precheck", "ensure_litellm_connection", "passes", [Step("ensure", "precheck", model)], _no_raise("precheck"), LIVE_LIMIT),
-        ]),
-        Scenario(2, "completion", "one tiny completion", [
-            Case("L2", "completion", "async helper, max_tokens 5", "non-empty text",
-                 [Step("async", "completion", model, {"max_tokens": 5})], _no_raise("completion"), LIVE_LIMIT),
-        ]),
-        Scenario(3, "rubric", "one rubric generation", [
-            Case("L3", "rubric", "generator, two-response example", "a rubric dict", [Step("generator", "rubric", model)], _no_raise("rubric"), LIVE_LIMIT),
+    found = [
+        LiveScenario(1, "precheck", "connection check", [
+            Case("L1", "precheck", "ensure_litellm_connection", "passes", [Step("precheck", ENSURE, model=model)], _no_raise("precheck"), LIVE_LIMIT),
         ]),
     ]
+    helper = _first(checkout, HELPER, prefer_async=True)
+    if helper is not None:
+        extra = {"max_tokens": 5} if _takes(helper, "max_tokens") else {}
+        step = Step("completion", CALL, helper, model if helper.controls_model else None, extra=extra)
+        found.append(LiveScenario(2, "completion", "one tiny completion", [
+            Case("L2", "completion", f"{helper.name}{', max_tokens 5' if extra else ''}", "non-empty text", [step], _no_raise("completion"), LIVE_LIMIT),
+        ]))
+    generator = _first(checkout, GENERATOR)
+    if generator is not None:
+        step = Step("rubric", CALL, generator, model if generator.controls_model else None)
+        found.append(LiveScenario(3, "rubric", "one rubric generation", [
+            Case("L3", "rubric", "generator, two-response example", "a rubric dict", [step], _no_raise("rubric"), LIVE_LIMIT),
+        ]))
+    return found

@@ -7,10 +7,10 @@ from collections import OrderedDict
 from typing import Any
 
 from llmfix.verify.runner import CaseOutcome, RunResult
+from llmfix.verify.scenarios import fix_order
 
 COLUMNS = ("ID", "SCENARIO", "CASE", "EXPECTED", "OBSERVED", "ATTEMPTS", "SECS", "RESULT")
 WIDTHS = {"CASE": 30, "EXPECTED": 40, "OBSERVED": 44}
-FIX_ORDER = ("retries", "fallbacks", "timeout", "guards", "precheck", "basics")
 
 
 def _clip(text: str, width: int | None) -> str:
@@ -19,18 +19,19 @@ def _clip(text: str, width: int | None) -> str:
     return text[: width - 1] + "…"
 
 
-def observed(outcome: CaseOutcome, rubric_module: str | None = None) -> str:
+def observed(outcome: CaseOutcome) -> str:
     if outcome.status == "skip":
         return f"skipped: {outcome.reason}"
     obs = outcome.observation
     if obs is None:
         return ""
-    parts = []
-    for step in outcome.case.steps:
-        result = obs.step(step.label)
+    parts: list[list[Any]] = []
+    for step in outcome.case.calls:
+        result = obs.result(step)
         text = result.describe()
-        mine = [w for w in result.warnings if rubric_module is None or w["logger"] == rubric_module]
-        if step.op == "generator" and mine:
+        module = step.target.module if step.target else None
+        mine = [w for w in result.warnings if w["logger"] == module]
+        if step.is_generator and mine:
             text += f" +{len(mine)} warning{'s' if len(mine) > 1 else ''}"
         if parts and len(text) > 8 and parts[-1][0] == text:
             parts[-1][1] += 1
@@ -43,7 +44,7 @@ def attempts(outcome: CaseOutcome) -> str:
     obs = outcome.observation
     if obs is None or not (obs.attempts or obs.extra_attempts):
         return "-"
-    parts = ["/".join(str(obs.attempts.get(step.label, 0)) for step in outcome.case.steps)] if obs.attempts else ["refused"]
+    parts = ["/".join(str(obs.attempts.get(step.label, 0)) for step in outcome.case.calls)] if obs.attempts else ["refused"]
     parts += [f"{name} {count}" for name, count in obs.extra_attempts.items()]
     return ", ".join(parts)
 
@@ -54,9 +55,8 @@ def seconds(outcome: CaseOutcome) -> str:
 
 
 def rows(result: RunResult) -> list[tuple[str, ...]]:
-    rubric = result.checkout.modules.get("rubric_utils")
     return [
-        (o.case.id, o.case.scenario, o.case.title, o.case.expected, observed(o, rubric), attempts(o), seconds(o), o.status)
+        (o.case.id, o.case.scenario, o.case.title, o.case.expected, observed(o), attempts(o), seconds(o), o.status)
         for o in result.outcomes
     ]
 
@@ -69,7 +69,8 @@ def missing_fixes(result: RunResult) -> OrderedDict[str, list[str]]:
             ids = found.setdefault(fix, {}).setdefault(message, [])
             if outcome.case.id not in ids:
                 ids.append(outcome.case.id)
-    ordered = sorted(found, key=lambda f: FIX_ORDER.index(f) if f in FIX_ORDER else len(FIX_ORDER))
+    order = fix_order()
+    ordered = sorted(found, key=lambda f: order.index(f) if f in order else len(order))
     return OrderedDict((fix, [f"{message} [{', '.join(ids)}]" for message, ids in found[fix].items()]) for fix in ordered)
 
 
@@ -78,6 +79,8 @@ def summary(result: RunResult) -> str:
     text = f"{counts['pass']} passed, {counts['fail']} failed"
     if counts["skip"]:
         text += f", {counts['skip']} skipped"
+    if result.not_exercised:
+        text += f", {len(result.not_exercised)} function{'s' if len(result.not_exercised) > 1 else ''} not exercised"
     text += f" in {result.seconds:.1f}s"
     if result.startup_seconds is not None:
         text += f" (child start-up: litellm import {result.startup_seconds:.1f}s)"
@@ -98,23 +101,26 @@ def to_text(result: RunResult, header: list[str]) -> str:
         for fix, problems in fixes.items():
             for problem in problems:
                 lines.append(f"  {fix:<9} {problem}")
+    for name, reason in result.not_exercised:
+        lines.append(f"not exercised: {name}: {reason}")
     for note in result.notes:
         lines.append(f"note: {note}")
     lines.append(summary(result))
     return "\n".join(lines)
 
 
-def _case_json(outcome: CaseOutcome, rubric: str | None) -> dict[str, Any]:
+def _case_json(outcome: CaseOutcome) -> dict[str, Any]:
     obs = outcome.observation
     return {
         "id": outcome.case.id,
         "scenario": outcome.case.scenario,
         "case": outcome.case.title,
         "expected": outcome.case.expected,
-        "observed": observed(outcome, rubric),
+        "observed": observed(outcome),
         "status": outcome.status,
         "reason": outcome.reason or None,
         "attempts": obs.attempts if obs else {},
+        "models": obs.models if obs else {},
         "extra_attempts": obs.extra_attempts if obs else {},
         "seconds": obs.seconds if obs else None,
         "killed": obs.killed if obs else False,
@@ -141,7 +147,9 @@ def to_json(result: RunResult, exit_code: int, extra: dict[str, Any] | None = No
                 "LITELLM_NUM_RETRIES": settings.retries,
                 "LITELLM_DEFAULT_TIMEOUT": settings.timeout,
                 "LITELLM_DEFAULT_TIMEOUT_in_hang": settings.hang_timeout,
-                "LITELLM_PRECHECK_TIMEOUT": settings.precheck_timeout,
+                "LITELLM_PRECHECK_TIMEOUT": settings.precheck_timeout_passing,
+                "LITELLM_PRECHECK_TIMEOUT_in_failing_checks": settings.precheck_timeout,
+                "LITELLM_PRECHECK_RECHECK_in_recheck": settings.recheck,
                 "tenacity": settings.tenacity,
             },
             "seconds": result.seconds,
@@ -150,8 +158,9 @@ def to_json(result: RunResult, exit_code: int, extra: dict[str, Any] | None = No
             "failed": sum(1 for o in result.outcomes if o.status == "fail"),
             "skipped": sum(1 for o in result.outcomes if o.status == "skip"),
             "missing_fixes": missing_fixes(result) if not result.live else {},
+            "not_exercised": [{"function": name, "reason": reason} for name, reason in result.not_exercised],
             "notes": result.notes,
-            "cases": [_case_json(o, result.checkout.modules.get("rubric_utils")) for o in result.outcomes],
+            "cases": [_case_json(o) for o in result.outcomes],
             **(extra or {}),
         },
         indent=2,

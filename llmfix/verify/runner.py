@@ -1,8 +1,12 @@
 """Run the cases: start the mock endpoints (and tinyproxy), spawn the child, judge what it saw.
 
 One child process per run (``child.py``) imports litellm once and forks a process per
-case, so all cases run at the same time; each has its own model names, so the shared
-mock endpoints keep their plans and attempt counts apart.
+case lane, so all cases run at the same time. Every lane talks to its own scope of the
+shared mock endpoints (``/scope/<checkout>-<case>-<lane>/v1``), so plans and counts never
+mix, whatever model names the checkout's code sends.
+
+Everything a run starts is registered with a :class:`~llmfix.verify.reaper.Reaper`, which
+removes it even when verify is killed.
 """
 
 from __future__ import annotations
@@ -21,7 +25,18 @@ from typing import Any
 
 from llmfix.errors import LlmfixError
 from llmfix.verify.analysis import Checkout
-from llmfix.verify.scenarios import Case, Observation, Scenario, Settings, StepResult
+from llmfix.verify.cases import (
+    ANSWER,
+    BASICS,
+    FALLBACK_ANSWER,
+    Case,
+    Observation,
+    Settings,
+    Step,
+    StepResult,
+)
+from llmfix.verify.reaper import Reaper
+from llmfix.verify.scenarios import Scenario
 
 CHILD = Path(__file__).with_name("child.py")
 IMPORT_LIMIT = 120.0  # seconds for the child to import litellm and the checkout
@@ -53,10 +68,16 @@ class RunResult:
     notes: list[str] = field(default_factory=list)
     live: bool = False
     error: str | None = None
+    not_exercised: list[tuple[str, str]] = field(default_factory=list)  # (function, why verify could not call it)
 
     @property
     def failed(self) -> list[CaseOutcome]:
         return [o for o in self.outcomes if o.status == "fail"]
+
+    @property
+    def ok(self) -> bool:
+        """Every case passed (or was skipped) and every function was exercised."""
+        return not self.failed and not self.not_exercised
 
 
 def base_env(settings: Settings) -> dict[str, str]:
@@ -71,7 +92,7 @@ def base_env(settings: Settings) -> dict[str, str]:
         LITELLM_NUM_RETRIES=str(settings.retries),
         LITELLM_DEFAULT_TIMEOUT=f"{settings.timeout:g}",
         LITELLM_FALLBACK_MODELS="",
-        LITELLM_PRECHECK_TIMEOUT=f"{settings.precheck_timeout:g}",
+        LITELLM_PRECHECK_TIMEOUT=f"{settings.precheck_timeout_passing:g}",
     )
     return env
 
@@ -97,9 +118,9 @@ def resolve_env(base: dict[str, str], overrides: dict[str, str | None], resource
 
 
 class _Endpoints:
-    """The mock servers and proxies one run needs, started lazily, stopped together."""
+    """The mock servers and the proxy of a run (shared by every checkout and case), stopped together."""
 
-    def __init__(self, stack: ExitStack, cases: list[Case]) -> None:
+    def __init__(self, stack: ExitStack, reaper: Reaper, want_proxy: bool) -> None:
         from llmfix.mockllm import MockLLM
         from llmfix.proxy import closed_port
 
@@ -110,16 +131,14 @@ class _Endpoints:
         self.proxy_missing = "no proxy started"
         self.ca_file: str | None = None
         self.notes: list[str] = []
-        self.resources: dict[str, str | None] = {
-            "mock": self.primary.base_url,
-            "fallback": self.fallback.base_url,
+        self.reaper = reaper
+        self.fixed: dict[str, str | None] = {
             "dead_base": f"http://127.0.0.1:{closed_port()}/v1",
             "dead_proxy": f"http://127.0.0.1:{closed_port()}",
-            "proxied_base": self.primary.base_url,
             "proxied_ca": None,
             "proxy": None,
         }
-        if any("tinyproxy" in c.needs for c in cases):
+        if want_proxy:
             self._start_proxy(stack)
 
     def _start_proxy(self, stack: ExitStack) -> None:
@@ -128,14 +147,19 @@ class _Endpoints:
         if tinyproxy_path() is None:
             self.proxy_missing = "tinyproxy not found on PATH (apt-get install tinyproxy)"
             return
+        proxy = Tinyproxy()
         try:
-            self.proxy = stack.enter_context(Tinyproxy())
+            proxy.start()
         except ProxyUnavailable as error:
             self.proxy_missing = str(error)
             return
-        self.resources["proxy"] = self.proxy.url
-        tls = self._tls(stack)
-        if tls is None:
+        folder = str(proxy.log_path.parent)
+        self.reaper.watch_folder(folder)
+        stack.callback(self.reaper.forget_folder, folder)
+        stack.callback(proxy.stop)
+        self.proxy = proxy
+        self.fixed["proxy"] = proxy.url
+        if self._tls(stack) is None:
             self.notes.append("9b ran over plain HTTP through the proxy; install trustme to exercise CONNECT + TLS")
 
     def _tls(self, stack: ExitStack) -> Any:
@@ -151,25 +175,40 @@ class _Endpoints:
         ca = trustme.CA()
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
-        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="llmfix-verify-ca-"))
+        folder = tempfile.mkdtemp(prefix="llmfix-verify-ca-")
+        self.reaper.watch_folder(folder)
+        stack.callback(self.reaper.forget_folder, folder)
+        stack.callback(_remove, folder)
         self.ca_file = os.path.join(folder, "ca.pem")
         ca.cert_pem.write_to_path(self.ca_file)
         self.proxied = stack.enter_context(MockLLM(tls=context))
-        self.resources.update(proxied_base=self.proxied.base_url, proxied_ca=self.ca_file)
+        self.fixed["proxied_ca"] = self.ca_file
         return self.proxied
 
     def server(self, case: Case) -> Any:
         return self.proxied if case.server == "proxied" else self.primary
 
-    def prepare(self, case: Case, settings: Settings) -> None:
+    def resources(self, scope: str) -> dict[str, str | None]:
+        """The placeholder values for one lane: the scoped endpoint URLs and the run-wide ones."""
+        return {
+            **self.fixed,
+            "mock": self.primary.scope(scope).base_url,
+            "fallback": self.fallback.scope(scope).base_url,
+            "proxied_base": self.proxied.scope(scope).base_url,
+        }
+
+    def prepare(self, case: Case, scope: str, settings: Settings) -> None:
         server = self.server(case)
         server.retry_after = settings.retry_after
-        for key, behaviours in case.plans.items():
-            server.plan(key, behaviours)
-        for key, content in case.contents.items():
-            server.set_content(key, content)
-        for key, content in case.fallback_contents.items():
-            self.fallback.set_content(key, content)
+        lane = server.scope(scope)
+        lane.each, lane.default, lane.content = list(case.endpoint.each), case.endpoint.then, ANSWER
+        self.fallback.scope(scope).content = FALLBACK_ANSWER
+
+
+def _remove(folder: str) -> None:
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
 
 
 def _read_events(path: Path) -> list[dict[str, Any]]:
@@ -202,18 +241,25 @@ def _import_error(event: dict[str, Any]) -> str:
 
 
 class Child:
-    """The verify child process. Started early: it imports litellm while the parent sets up."""
+    """The verify child process. Started early: it imports litellm while the parent sets up.
+
+    It owns the run's :class:`Reaper` (started first, so nothing is ever started unwatched)
+    and its output folder.
+    """
 
     def __init__(self, env: dict[str, str]) -> None:
-        self._tmp = tempfile.TemporaryDirectory(prefix="llmfix-verify-")
-        self.out = Path(self._tmp.name)
+        self.reaper = Reaper()
+        self.out = Path(tempfile.mkdtemp(prefix="llmfix-verify-"))
+        self.reaper.watch_folder(str(self.out))
         self._stderr = open(self.out / "child-stderr.txt", "wb")
         # the endpoints are not known yet (each fork gets its own environment later)
         importable = {k: v for k, v in env.items() if not (v.startswith("$") and v[1:] in PLACEHOLDERS)}
         self.process = subprocess.Popen(
-            [sys.executable, str(CHILD), str(self.out)], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            [sys.executable, str(CHILD), str(self.out), str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
             stderr=self._stderr, cwd=str(self.out), env=importable, start_new_session=True,
         )
+        self.reaper.watch_group(self.process.pid)
+        self._closed = False
 
     def run(self, job: dict[str, Any], limit: float) -> None:
         """Send the job and wait for the child (and every fork it made) to finish, at most ``limit`` s."""
@@ -228,18 +274,32 @@ class Child:
             self.stop()
 
     def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the child and every fork it left behind
-        except ProcessLookupError:
-            pass
-        self.process.wait()
+        """Kill the child's process group unless it has already exited (and been waited for)."""
+        if self.process.returncode is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)  # the child and every fork it left behind
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+        self.reaper.forget_group(self.process.pid)
+        if self.process.stdin is not None and not self.process.stdin.closed:
+            try:
+                self.process.stdin.close()
+            except OSError:
+                pass
         self._stderr.close()
 
     def close(self) -> None:
-        """Stop the child if still running and remove its folder."""
-        if self.process.returncode is None:
+        """Stop the child if still running, remove its folder, let the reaper go."""
+        if self._closed:
+            return
+        self._closed = True
+        try:
             self.stop()
-        self._tmp.cleanup()
+        finally:
+            _remove(str(self.out))
+            self.reaper.forget_folder(str(self.out))
+            self.reaper.close()
 
 
 def start_child(settings: Settings, live_env: dict[str, str] | None = None) -> Child:
@@ -261,28 +321,33 @@ def run_many(
     jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None,
     max_parallel: int = 32, child: Child | None = None,
 ) -> list[RunResult]:
-    """Run several checkouts with one child (one litellm import); each gets its own endpoints.
+    """Run several checkouts with one child (one litellm import) and one set of endpoints.
 
     A checkout that cannot be imported gets a result with ``error`` set instead of outcomes.
     """
     started = time.monotonic()
+    live = live_env is not None
     with ExitStack() as stack:
-        base = dict(live_env) if live_env is not None else base_env(settings)
+        base = dict(live_env) if live else base_env(settings)
         child = child or Child(base)
         stack.callback(child.close)
         out = child.out
-        plans = [_Plan(index, checkout, scenarios, base, settings, stack, live_env is not None) for index, (checkout, scenarios) in enumerate(jobs)]
-        first = plans[0].endpoints
+        endpoints = None
+        if not live:
+            want_proxy = any("tinyproxy" in c.needs for _, scenarios in jobs for s in scenarios for c in s.cases)
+            endpoints = _Endpoints(stack, child.reaper, want_proxy)
+        plans = [_Plan(index, checkout, scenarios, base, settings, endpoints) for index, (checkout, scenarios) in enumerate(jobs)]
         job = {
             "checkouts": [p.checkout_json() for p in plans],
-            "warmup": {"model": "openai/verify-warmup", "api_base": first.primary.base_url} if first else None,
+            "warmup": {"model": "openai/verify-warmup", "api_base": endpoints.primary.base_url} if endpoints else None,
             "import_limit": IMPORT_LIMIT,
             "max_parallel": max_parallel,
-            "cases": [case for p in plans for case in p.cases_json()],
+            "cases": [lane for p in plans for lane in p.lanes_json()],
         }
+        notes = list(endpoints.notes) if endpoints else []
         if not job["cases"]:  # every case skipped: nothing for the child to do
-            return [RunResult(p.checkout, settings, p.judge(out, {}), round(time.monotonic() - started, 2), None,
-                              list(p.endpoints.notes if p.endpoints else []), live_env is not None) for p in plans]
+            return [RunResult(p.checkout, settings, p.judge(out, {}), round(time.monotonic() - started, 2), None, list(notes), live,
+                              not_exercised=p.not_exercised([])) for p in plans]
         waves = max(1, -(-len(job["cases"]) // max_parallel))
         limit = IMPORT_LIMIT * 2 + waves * max((c["limit"] for c in job["cases"]), default=0) + 10
         job["out_dir"] = str(out)
@@ -294,56 +359,62 @@ def run_many(
         fatal = next((e for e in zygote if e.get("event") == "import-error"), None)
         results = []
         for plan in plans:
-            error = None
-            if fatal is not None:
-                error = _import_error(fatal)
-            else:
-                error = plan.probe_error(out)
+            error = _import_error(fatal) if fatal is not None else plan.probe_error(out)
             outcomes = [] if error else plan.judge(out, ends)
-            notes = plan.endpoints.notes if plan.endpoints else []
-            results.append(RunResult(plan.checkout, settings, outcomes, 0.0, round(startup, 2), list(notes), live_env is not None, error))
+            results.append(RunResult(plan.checkout, settings, outcomes, 0.0, round(startup, 2), list(notes), live, error,
+                                     plan.not_exercised(outcomes)))
     elapsed = round(time.monotonic() - started, 2)
     for result in results:
         result.seconds = elapsed
     return results
 
 
-class _Plan:
-    """One checkout's share of a run: its endpoints, its cases, their environments."""
+@dataclass
+class _Lane:
+    """The steps of a case that run in one process, against one scope of the endpoints."""
 
-    def __init__(self, index: int, checkout: Checkout, scenarios: list[Scenario], base: dict[str, str], settings: Settings, stack: ExitStack, live: bool) -> None:
+    case: Case
+    steps: list[Step]
+    scope: str
+    env: dict[str, str]
+
+
+class _Plan:
+    """One checkout's share of a run: its cases, their lanes and environments."""
+
+    def __init__(self, index: int, checkout: Checkout, scenarios: list[Scenario], base: dict[str, str], settings: Settings, endpoints: _Endpoints | None) -> None:
         self.index = index
         self.checkout = checkout
         self.settings = settings
+        self.endpoints = endpoints
         self.cases = [c for s in scenarios for c in s.cases]
-        self.endpoints = None if live else _Endpoints(stack, self.cases)
-        resources = self.endpoints.resources if self.endpoints else {}
         self.outcomes: dict[str, CaseOutcome] = {}
-        self.runnable: list[Case] = []
+        self.lanes: dict[str, list[_Lane]] = {}
         for case in self.cases:
             if case.skip_reason:
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason=case.skip_reason)
-            elif self.endpoints and "tinyproxy" in case.needs and self.endpoints.proxy is None:
-                self.outcomes[case.id] = CaseOutcome(case, "skip", reason=self.endpoints.proxy_missing)
+            elif endpoints and "tinyproxy" in case.needs and endpoints.proxy is None:
+                self.outcomes[case.id] = CaseOutcome(case, "skip", reason=endpoints.proxy_missing)
             else:
-                self.runnable.append(case)
-        self.envs = {case.id: resolve_env(base, case.env, resources) for case in self.runnable}
-        self.probe_env = resolve_env(base, {}, resources)
-        if self.endpoints:
-            for case in self.runnable:
-                self.endpoints.prepare(case, settings)
+                self.lanes[case.id] = [self._lane(case, number, steps, base) for number, steps in enumerate(case.lanes())]
+        self.probe_env = resolve_env(base, {}, endpoints.resources(f"{index}-probe") if endpoints else {})
 
-    def file(self, case_id: str) -> str:
-        return f"{self.index}-{case_id}"
+    def _lane(self, case: Case, number: int, steps: list[Step], base: dict[str, str]) -> _Lane:
+        scope = f"{self.index}-{case.id}-{number}"
+        resources = self.endpoints.resources(scope) if self.endpoints else {}
+        if self.endpoints:
+            self.endpoints.prepare(case, scope, self.settings)
+        return _Lane(case, steps, scope, resolve_env(base, case.env, resources))
 
     def checkout_json(self) -> dict[str, Any]:
         c = self.checkout
-        return {"import_root": str(c.import_root), "modules": c.modules, "helpers": c.helpers, "generator": c.generator, "probe_env": self.probe_env}
+        return {"import_root": str(c.import_root), "modules": c.modules, "precheck_module": c.precheck_module, "probe_env": self.probe_env}
 
-    def cases_json(self) -> list[dict[str, Any]]:
+    def lanes_json(self) -> list[dict[str, Any]]:
         return [
-            {"file": self.file(c.id), "checkout": self.index, "env": self.envs[c.id], "limit": c.limit, "concurrent": c.concurrent, "steps": [s.to_json() for s in c.steps]}
-            for c in self.runnable
+            {"file": lane.scope, "checkout": self.index, "env": lane.env, "limit": lane.case.limit, "concurrent": lane.case.concurrent,
+             "steps": [s.to_json() for s in lane.steps]}
+            for lanes in self.lanes.values() for lane in lanes
         ]
 
     def probe_error(self, out: Path) -> str | None:
@@ -358,32 +429,61 @@ class _Plan:
 
     def judge(self, out: Path, ends: dict[str, dict[str, Any]]) -> list[CaseOutcome]:
         proxy_log = self.endpoints.proxy.log_text() if self.endpoints and self.endpoints.proxy else ""
-        c = self.checkout
-        names = {**c.helpers, "generator": c.generator or "generator", "ensure": "ensure_litellm_connection", "check": "check_litellm_connection"}
-        for case in self.runnable:
-            events = _read_events(out / f"case-{self.file(case.id)}.jsonl")
-            self.outcomes[case.id] = _judge(case, self.settings, events, ends.get(self.file(case.id)), self.envs[case.id], self.endpoints, proxy_log, names)
+        for case_id, lanes in self.lanes.items():
+            self.outcomes[case_id] = _judge(lanes, self.settings, out, ends, self.endpoints, proxy_log)
         return [self.outcomes[c.id] for c in self.cases]
 
+    def not_exercised(self, outcomes: list[CaseOutcome]) -> list[tuple[str, str]]:
+        """The functions verify could not call: found so by analysis, or by the child on the imported code."""
+        found = [(t.name, t.reason or "") for t in self.checkout.not_exercised]
+        for outcome in outcomes:
+            for result in (outcome.observation.steps.values() if outcome.observation else []):
+                if result.outcome == "uncallable" and all(name != result.name for name, _ in found):
+                    found.append((result.name, result.error["message"] if result.error else "cannot call it"))
+        return found
 
-def _judge(case: Case, settings: Settings, events: list[dict[str, Any]], end: dict[str, Any] | None, env: dict[str, str], endpoints: _Endpoints | None, proxy_log: str, names: dict[str, str]) -> CaseOutcome:
+
+def _counts(lane: _Lane, endpoints: _Endpoints) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Attempts and models per step of a lane, as the lane's scope saw them."""
+    scope = endpoints.server(lane.case).scope(lane.scope)
+    attempts: dict[str, int] = {}
+    models: dict[str, list[str]] = {}
+    seen = scope.keys
+    for step in lane.steps:
+        if step.key:
+            attempts[step.label] = scope.attempts(step.key)
+            models[step.label] = [step.key] if step.key in seen else []
+        elif step.own_lane:
+            primary = seen[:1]  # a call's first model is its own; fallbacks come after it failed
+            attempts[step.label] = scope.attempts(primary[0]) if primary else 0
+            models[step.label] = primary
+    return attempts, models
+
+
+def _judge(lanes: list[_Lane], settings: Settings, out: Path, ends: dict[str, dict[str, Any]], endpoints: _Endpoints | None, proxy_log: str) -> CaseOutcome:
+    case = lanes[0].case
+    events = [e for lane in lanes for e in _read_events(out / f"case-{lane.scope}.jsonl")]
     steps = {e["label"]: StepResult.from_event(e) for e in events if e.get("event") == "step"}
     attempts: dict[str, int] = {}
+    models: dict[str, list[str]] = {}
     extra: dict[str, int] = {}
     if endpoints:
-        server = endpoints.server(case)
         if case.env.get("OPENAI_API_BASE") != "$dead_base":  # nothing listens there: no count to show
-            attempts = {s.label: server.attempts(s.key) for s in case.steps if s.key}
-        if case.fallback_contents:
-            extra["fallback"] = sum(endpoints.fallback.attempts(k) for k in case.fallback_contents)
-    killed = bool(end and end.get("killed"))
-    seconds = end["seconds"] if end else case.limit
-    observation = Observation(case, settings, steps, attempts, extra, seconds, killed, env, proxy_log, names)
+            for lane in lanes:
+                lane_attempts, lane_models = _counts(lane, endpoints)
+                attempts.update(lane_attempts)
+                models.update(lane_models)
+        if "$fallback" in (case.env.get("LITELLM_FALLBACK_MODELS") or ""):
+            extra["fallback"] = sum(endpoints.fallback.scope(lane.scope).total_attempts for lane in lanes)
+    lane_ends = [ends.get(lane.scope) for lane in lanes]
+    killed = any(end and end.get("killed") for end in lane_ends)
+    seconds = max((end["seconds"] if end else case.limit) for end in lane_ends)
+    observation = Observation(case, settings, steps, attempts, models, extra, seconds, killed, lanes[0].env, proxy_log)
     problems = []
     for event in events:
         if event.get("event") == "crash":
-            problems.append(("basics", f"the case crashed: {event['error']['type']}: {event['error']['message']}"))
+            problems.append((BASICS, f"the case crashed: {event['error']['type']}: {event['error']['message']}"))
         if event.get("event") == "import-error":
-            problems.append(("basics", f"import failed: {event.get('message')}"))
+            problems.append((BASICS, f"import failed: {event.get('message')}"))
     problems += case.evaluate(observation)
     return CaseOutcome(case, "fail" if problems else "pass", problems, observation)

@@ -1,12 +1,15 @@
-"""Fixture checkouts for the verify tests: copied, optionally patched, never edited in place.
+"""Checkouts for the verify tests: copied, optionally patched or mutated, never edited in place.
 
 ``checkout_copy(name, patched)`` copies ``fixtures/<name>`` into a session temp folder and,
-when asked, runs ``python -m llmfix apply`` on the copy. verify only reads a checkout, so
-copies are shared by every test of the session.
+when asked, runs ``python -m llmfix apply`` on the copy. ``hand_checkout(shape, kind)``
+copies one of the hand-written ``checkouts/<shape>/<patched|unpatched>``. ``shape_results``
+runs verify once on all hand-written checkouts and their mutants. verify only reads a
+checkout, so copies are shared by every test of the session.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -15,6 +18,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from verify_support import MUTANTS, SHAPES, UNCALLABLE_HELPER, UTILS
+
+from llmfix.verify import runner, scenarios
+from llmfix.verify.analysis import analyse
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures"
@@ -49,3 +56,62 @@ def checkout_copy(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, bo
         return made[key]
 
     return make
+
+
+CHECKOUTS = Path(__file__).resolve().parent / "checkouts"
+
+
+@pytest.fixture(scope="session")
+def hand_checkout(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
+    """``hand_checkout(shape, "patched" | "unpatched")``: a copy of ``checkouts/<shape>/<kind>``.
+
+    The checkouts under ``checkouts/`` are written by hand from TARGETS' descriptions: per
+    shape one patched to llmfix's contract and one as it is in the wild.
+    """
+    base = tmp_path_factory.mktemp("hand-checkouts")
+
+    def make(shape: str, kind: str) -> Path:
+        destination = base / shape / kind
+        if not destination.exists():
+            shutil.copytree(CHECKOUTS / shape / kind, destination)
+        return destination
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def settings() -> scenarios.Settings:
+    return scenarios.Settings(tenacity=importlib.util.find_spec("tenacity") is not None)
+
+
+def _mutate(source: Path, destination: Path, edits: tuple[tuple[str, str, str], ...]) -> Path:
+    shutil.copytree(source, destination)
+    for relative, old, new in edits:
+        path = destination / relative
+        text = path.read_text(encoding="utf-8")
+        assert old in text, f"{relative}: {old!r} not found (the mutant no longer applies)"
+        path.write_text(text.replace(old, new), encoding="utf-8")
+    return destination
+
+
+@pytest.fixture(scope="session")
+def shape_results(hand_checkout, settings, tmp_path_factory) -> dict[str, runner.RunResult]:
+    """Every run, keyed ``<shape>/<kind>``, ``mutant/<name>`` and ``uncallable``."""
+    keyed: list[tuple[str, Path, tuple[str, ...]]] = []
+    for shape in SHAPES:
+        for kind in ("patched", "unpatched"):
+            keyed.append((f"{shape}/{kind}", hand_checkout(shape, kind), ()))
+    base = tmp_path_factory.mktemp("mutants")
+    for mutant in MUTANTS:
+        keyed.append((f"mutant/{mutant.name}", _mutate(hand_checkout(mutant.shape, "patched"), base / mutant.name, mutant.edits), mutant.scenarios))
+    uncallable = _mutate(hand_checkout("old", "patched"), base / "uncallable", ())
+    run_utils = uncallable / UTILS / "run_utils.py"
+    run_utils.write_text(run_utils.read_text(encoding="utf-8") + UNCALLABLE_HELPER, encoding="utf-8")
+    keyed.append(("uncallable", uncallable, ("healthy",)))
+    jobs = []
+    for _, path, names in keyed:
+        checkout = analyse(path)
+        jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), names)))
+    return dict(zip((key for key, _, _ in keyed), runner.run_many(jobs, settings, max_parallel=48)))
+
+

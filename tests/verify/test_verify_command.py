@@ -7,10 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from llmfix.verify import command, runner, scenarios
-from llmfix.verify.analysis import Checkout
+from llmfix.verify.analysis import analyse
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures"
@@ -49,21 +50,53 @@ def test_patched_checkout_json_exit_0(checkout_copy):
     report = json.loads(done.stdout)
     assert [c["id"] for c in report["cases"]] == ["1", "7c", "8b"]
     assert all(c["status"] == "pass" for c in report["cases"])
-    assert report["checkout"]["helpers"] == {"sync": "run_litellm", "async": "run_litellm_async"}
-    assert report["settings"]["LITELLM_NUM_RETRIES"] == 2
+    assert [(h["name"], h["async"], h["contract"]) for h in report["checkout"]["helpers"]] == [
+        ("run_litellm", False, "swallows"), ("run_litellm_async", True, "swallows")]
+    assert [g["name"] for g in report["checkout"]["generators"]] == ["generate_instance_wise_adaptive_rubrics"]
+    assert report["settings"]["LITELLM_NUM_RETRIES"] == 2 and report["not_exercised"] == []
 
 
 def test_a_failed_case_is_exit_1_and_names_the_fix(monkeypatch):
     """Exit-code wiring, with the run itself replaced (no child, no litellm)."""
-    case = scenarios.build(scenarios.Settings())[6].cases[2]  # 7c
+    checkout = analyse(FIXTURES / "drtulu-canonical")
+    [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("7c",)) for c in s.cases]
     outcome = runner.CaseOutcome(case, "fail", [("guards", "run_litellm raised IndexError on choices: []")])
-    checkout = Checkout(Path("x"), Path("x"), {"run_utils": "m"}, {}, {"sync": "run_litellm"}, None)
     monkeypatch.setattr("llmfix.verify.analysis.analyse", lambda path: checkout)
     monkeypatch.setattr(runner, "run", lambda *a, **k: runner.RunResult(checkout, scenarios.Settings(), [outcome], 1.0))
     done = CliRunner().invoke(command.verify_command, ["x", "--scenario", "7c"])
     assert done.exit_code == 1
     assert "guards    run_litellm raised IndexError on choices: [] [7c]" in done.output
     assert "0 passed, 1 failed" in done.output
+
+
+def test_a_function_not_exercised_is_exit_1_with_its_reason(monkeypatch):
+    """Every case passed, but one helper could not be called: exit 1, a "not exercised" line, no missing fix."""
+    checkout = analyse(FIXTURES / "drtulu-canonical")
+    [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("1",)) for c in s.cases]
+    reason = "cannot call run_judge(model_name, rubric_id): no value for required parameter 'rubric_id'"
+    result = runner.RunResult(checkout, scenarios.Settings(), [runner.CaseOutcome(case, "pass")], 1.0, not_exercised=[("run_judge", reason)])
+    monkeypatch.setattr("llmfix.verify.analysis.analyse", lambda path: checkout)
+    monkeypatch.setattr(runner, "run", lambda *a, **k: result)
+    done = CliRunner().invoke(command.verify_command, ["x", "--scenario", "1"])
+    assert done.exit_code == 1
+    assert f"not exercised: run_judge: {reason}" in done.output and "missing fixes" not in done.output
+    assert "1 passed, 0 failed, 1 function not exercised" in done.output
+
+
+@pytest.mark.parametrize("args", [[""], ["   "], ["{fixture}", "--scenario", ""], ["{fixture}", "--scenario", "healthy,"]])
+def test_empty_path_or_scenario_is_one_line_exit_2(args):
+    done = llmfix("verify", *(a.format(fixture=FIXTURES / "drtulu-canonical") for a in args))
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("llmfix: error:") and "empty" in done.stderr, done.stderr
+    assert done.stdout == ""
+
+
+def test_help_lists_every_scenario_unit():
+    done = llmfix("verify", "--help")
+    assert done.returncode == 0
+    text = " ".join(done.stdout.split())
+    for unit in scenarios.units():
+        assert f"{unit.NUMBER} {unit.NAME}" in text
 
 
 LOADER_PROBE = """
@@ -93,10 +126,8 @@ def test_loader_imports_by_absolute_name_without_package_init():
 def test_live_proxy_case_is_skipped_with_a_reason_without_tinyproxy(monkeypatch, checkout_copy):
     """No tinyproxy binary: 9b is reported as skipped, naming why (no child is needed for that)."""
     monkeypatch.setattr("llmfix.proxy.tinyproxy_path", lambda: None)
-    from llmfix.verify.analysis import analyse
-
     checkout = analyse(checkout_copy("drtulu-canonical", True))
-    chosen = scenarios.select(scenarios.build(scenarios.Settings()), ("9b",))
+    chosen = scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("9b",))
     result = runner.run(checkout, chosen, scenarios.Settings())
     [outcome] = result.outcomes
     assert outcome.status == "skip" and "tinyproxy not found" in outcome.reason

@@ -39,7 +39,7 @@ def results(checkout_copy, settings, tmp_path_factory) -> dict[tuple[str, str], 
     for name in WITH_HELPERS:
         for kind in ("patched", "unpatched"):
             checkout = analyse(checkout_copy(name, kind == "patched"))
-            chosen = scenarios.build(settings, checkout.modules.get("rubric_utils"))
+            chosen = scenarios.build(settings, checkout)
             if kind == "unpatched" and name != FULL_UNPATCHED:
                 chosen = scenarios.select(chosen, QUICK)
             jobs.append((checkout, chosen))
@@ -49,7 +49,7 @@ def results(checkout_copy, settings, tmp_path_factory) -> dict[tuple[str, str], 
     run_utils = broken / "rl/open-instruct/open_instruct/search_rewards/utils/run_utils.py"
     run_utils.write_text(f"import {MISSING_MODULE}\n" + run_utils.read_text(encoding="utf-8"), encoding="utf-8")
     checkout = analyse(broken)
-    jobs.append((checkout, scenarios.select(scenarios.build(settings), ("healthy",))))
+    jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), ("healthy",))))
     keys.append(("drtulu-canonical", "missing-module"))
     return dict(zip(keys, runner.run_many(jobs, settings, max_parallel=20)))
 
@@ -65,7 +65,8 @@ def test_patched_fixture_passes(results, name):
     assert not result.failed, _explain(result)
     statuses = {o.case.id: o.status for o in result.outcomes}
     assert statuses["9b"] == "pass"  # tinyproxy is installed by .ci/run: the live-proxy case must run
-    assert set(statuses) == {c.id for s in scenarios.build(scenarios.Settings()) for c in s.cases}
+    assert set(statuses) == {c.id for s in scenarios.build(scenarios.Settings(), result.checkout) for c in s.cases}
+    assert result.ok, result.not_exercised
 
 
 @pytest.mark.parametrize("name", WITH_HELPERS)
@@ -77,7 +78,7 @@ def test_unpatched_fixture_fails_and_names_the_missing_fixes(results, name):
     assert "precheck" in fixes and "guards" in fixes, _explain(result)
     assert any("ensure_litellm_connection not defined" in p for p in fixes["precheck"])
     if name == FULL_UNPATCHED:
-        assert set(fixes) >= {"retries", "fallbacks", "timeout", "guards", "precheck"}, _explain(result)
+        assert set(fixes) >= set(scenarios.fix_order()) - {scenarios.BASICS}, _explain(result)
         assert any(re.search(r"run_litellm raised IndexError on choices: \[\]", p) for p in fixes["guards"])
         assert any("UnboundLocalError" in p for p in fixes["guards"])  # the generator's handler bug
 
@@ -99,7 +100,9 @@ def test_production_path_litellm_https_proxy_connect_tls(results):
     assert obs.env["https_proxy"].startswith("http://127.0.0.1:") and Path(obs.env["SSL_CERT_FILE"]).name == "ca.pem"
     port = obs.env["OPENAI_API_BASE"].split(":")[2].split("/")[0]
     assert re.search(rf"CONNECT 127\.0\.0\.1:{port}", obs.proxy_log), obs.proxy_log[-2000:]
-    assert all(obs.attempts[label] >= 1 for label in ("sync", "async", "generator"))
+    calls = [step.label for step in obs.case.calls]
+    assert calls[0] == "ensure" and {"run_litellm", "run_litellm_async", "generate_instance_wise_adaptive_rubrics"} <= set(calls)
+    assert all(obs.attempts[label] >= 1 for label in calls)
 
 
 def test_missing_third_party_module_is_a_verify_error(results):

@@ -1,0 +1,214 @@
+"""What a step is expected to do, by the kind and the error contract of the function it calls.
+
+The contracts (see :mod:`.analysis`): a *raising* helper (its LiteLLM call outside any
+try of its own that swallows) still raises once its retries and fallbacks are spent; a
+*swallowing* one returns ``""`` and logs the root cause through its module's logger. A
+generator returns ``None`` with a warning instead of a rubric; one without a try of its
+own fails the way the helper it awaits does. When verify cannot tell (``either``), both
+outcomes pass. Every function returns ``""`` (generators ``None``) on an empty answer.
+
+Each check returns problems ``(fix, text)``; no problem means the step behaved.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from llmfix.verify.analysis import EITHER, RAISES
+from llmfix.verify.cases import (
+    ANSWER,
+    ENSURE,
+    FALLBACK_ANSWER,
+    FALLBACK_RUBRIC,
+    RUBRIC,
+    Observation,
+    Problem,
+    Step,
+    StepResult,
+)
+
+ROOT_CAUSE_FIX = "guards"  # the transform that makes a swallowed failure visible in the log
+CONNECTION_ERROR = "LiteLLMConnectionError"
+
+
+def first_line(text: str, limit: int = 120) -> str:
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 3] + "..."
+
+
+def show(value: Any) -> str:
+    if isinstance(value, str):
+        return json.dumps(value) if len(value) <= 40 else f"{json.dumps(value[:30])[:-1]}…\" ({len(value)} chars)"
+    if isinstance(value, dict):
+        return "the rubric dict"
+    return repr(value)
+
+
+def _is_async(step: Step) -> bool:
+    return step.target.is_async if step.target else True
+
+
+def unfinished(obs: Observation, step: Step, fix: str) -> list[Problem]:
+    """Problems for a step that never finished: killed at the case limit, or not defined at all.
+
+    A step verify could not call is not a problem here: the run reports it as not exercised.
+    """
+    result = obs.result(step)
+    if result.outcome == "missing":
+        return [(fix, result.error["message"] if result.error else f"{result.name}: not defined")]
+    if result.outcome != "unfinished":
+        return []
+    n = obs.settings.retries
+    seen = obs.attempts.get(step.label)
+    text = f"{result.name}: no result after {obs.case.limit:g}s (killed)"
+    if seen is None:
+        return [(fix, text)]
+    text += f"; the server saw {seen} attempt{'s' if seen != 1 else ''}"
+    if seen > n + 1 and not (not _is_async(step) and obs.settings.tenacity):
+        return [("retries", f"{text}, LITELLM_NUM_RETRIES={n} allows {n + 1}")]
+    return [(fix, text)]
+
+
+def _raised(result: StepResult, why: str) -> str:
+    assert result.error is not None
+    return f"{result.name} raised {result.error['type']} on {why}: {first_line(result.error['message'])}"
+
+
+def _warnings(result: StepResult, step: Step) -> list[dict[str, Any]]:
+    """The warnings of the step's own module (its logger), attributed to this step."""
+    module = step.target.module if step.target else None
+    return [w for w in result.warnings if module is None or w["logger"] == module]
+
+
+def _text(warning: dict[str, Any]) -> str:
+    return f"{warning['message']} {warning.get('exception') or ''}"
+
+
+def _naming(warnings: list[dict[str, Any]], words: list[str]) -> list[dict[str, Any]]:
+    lowered = [w.lower() for w in words if w]
+    return [w for w in warnings if any(word in _text(w).lower() for word in lowered)]
+
+
+def answers(obs: Observation, step: Step, fix: str, why: str, fallback: bool = False) -> list[Problem]:
+    """The step succeeds: helpers return the answer's text, generators the parsed rubric, the precheck passes."""
+    problems = unfinished(obs, step, fix)
+    result = obs.result(step)
+    if problems or not result.finished:
+        return problems
+    if result.outcome == "raised":
+        return [(fix, _raised(result, why))]
+    if step.op == ENSURE:
+        return []
+    if step.is_generator:
+        expected: Any = FALLBACK_RUBRIC if fallback else RUBRIC
+    else:
+        expected = FALLBACK_ANSWER if fallback else ANSWER
+    if result.value != expected:
+        shown = "the fallback's answer" if fallback else show(expected)
+        return [(fix, f"{result.name} returned {result.describe()} on {why} (expected {shown})")]
+    return []
+
+
+def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[str]) -> list[Problem]:
+    """A failed call ends as its contract says (``error_words`` name the error in a log line)."""
+    problems = unfinished(obs, step, fix)
+    result = obs.result(step)
+    if problems or not result.finished:
+        return problems
+    contract = step.target.contract if step.target else RAISES
+    if result.outcome == "raised":
+        if contract in (RAISES, EITHER):
+            return []
+        return [(fix, f"{_raised(result, why)} (it swallows errors: expected {'None' if step.is_generator else show('')})")]
+    if contract == RAISES:
+        return [(fix, f"{result.name} returned {result.describe()} on {why}; it has no try of its own, so it must raise")]
+    if step.is_generator:
+        if result.value is not None:
+            return [(fix, f"{result.name} returned {result.describe()} on {why} (expected None)")]
+        mine = _warnings(result, step)
+        models = obs.models_of(step)
+        told = _naming(mine, models + error_words) if models else mine  # the model unknown: any warning of its own
+        if not told:
+            return [(fix, f"{result.name} returned None on {why} but logged no warning naming {', '.join(models) or 'the model'} or the error")]
+        return []
+    if result.value != "" or result.type != "str":
+        return [(fix, f"{result.name} returned {result.describe()} on {why} (expected {show('')})")]
+    if not _naming(_warnings(result, step), error_words):
+        return [(ROOT_CAUSE_FIX, f"{result.name} returned \"\" on {why} but its module's logger did not name the error ({' / '.join(error_words)})")]
+    return []
+
+
+def empty(obs: Observation, step: Step, fix: str, why: str) -> list[Problem]:
+    """An empty answer: helpers return ``""`` (never None, never a raise), generators None with one warning naming the model."""
+    problems = unfinished(obs, step, fix)
+    result = obs.result(step)
+    if problems or not result.finished:
+        return problems
+    if result.outcome == "raised":
+        return [(fix, _raised(result, why))]
+    if not step.is_generator:
+        if result.value != "" or result.type != "str":
+            return [(fix, f"{result.name} returned {result.describe()} on {why} (expected {show('')})")]
+        return []
+    if result.value is not None:
+        return [(fix, f"{result.name} returned {result.describe()} on {why} (expected None)")]
+    mine = _warnings(result, step)
+    models = obs.models_of(step)
+    naming = _naming(mine, models) if models else mine
+    if len(naming) != 1:
+        detail = f"{len(mine)} warning(s)" + (", none naming the model" if mine and not naming else "")
+        if len(naming) > 1:
+            detail = f"{len(naming)} warnings naming the model"
+        return [(fix, f"{result.name} returned None on {why} but logged {detail} (expected one naming {', '.join(models) or 'the model'})")]
+    return []
+
+
+def attempts_between(obs: Observation, step: Step, low: int, high: int) -> list[Problem]:
+    """A finished call made between ``low`` and ``high`` attempts."""
+    seen = obs.attempts.get(step.label)
+    if not obs.result(step).finished or seen is None or low <= seen <= high:
+        return []
+    n = obs.settings.retries
+    name = obs.result(step).name
+    if seen < low:
+        return [("retries", f"{name}: the server saw {seen} attempt(s), expected at least {low} with LITELLM_NUM_RETRIES={n}")]
+    return [("retries", f"{name}: the server saw {seen} attempts, LITELLM_NUM_RETRIES={n} allows {high}")]
+
+
+def exact_attempts(obs: Observation, step: Step, expected: int, fix: str) -> list[Problem]:
+    seen = obs.attempts.get(step.label)
+    if obs.result(step).outcome != "returned" or seen == expected:
+        return []
+    return [(fix, f"{obs.result(step).name}: the server saw {seen} attempt(s) (expected {expected})")]
+
+
+def within(obs: Observation, step: Step, bound: float, fix: str, what: str) -> list[Problem]:
+    result = obs.result(step)
+    if result.seconds is not None and result.seconds > bound:
+        return [(fix, f"{result.name} took {result.seconds:.1f}s on {what} (bound {bound:.1f}s)")]
+    return []
+
+
+def raises_connection_error(obs: Observation, step: Step, why: str) -> list[Problem]:
+    """The precheck (or a generator through it) raised LiteLLMConnectionError."""
+    result = obs.result(step)
+    if result.outcome == "unfinished":
+        return [("precheck", f"{result.name}: still waiting on {why} after {obs.case.limit:g}s (killed): no connection check first")]
+    problems = unfinished(obs, step, "precheck")
+    if problems or not result.finished:
+        return problems
+    if result.outcome != "raised" or result.error is None or result.error["type"] != CONNECTION_ERROR:
+        what = result.describe() if result.outcome == "raised" else f"returned {result.describe()}"
+        return [("precheck", f"{result.name} {what} on {why} (expected {CONNECTION_ERROR})")]
+    return []
+
+
+def names_in_error(obs: Observation, step: Step, needles: list[tuple[str, str]]) -> list[Problem]:
+    """The raised error's message holds each ``(text, what)`` of ``needles``."""
+    result = obs.result(step)
+    if result.outcome != "raised" or result.error is None or result.error["type"] != CONNECTION_ERROR:
+        return []
+    message = result.error["message"]
+    return [("precheck", f"{result.name}: the error does not name {what} ({text})") for text, what in needles if text and text not in message]
+

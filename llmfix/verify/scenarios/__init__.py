@@ -1,0 +1,197 @@
+"""The fault scenarios: one module per scenario, each a :class:`Scenario` subclass.
+
+A scenario (``healthy``, ``transient``, ...) has a number, a name, a summary, the fixes
+it proves (the names the transforms declare, ``llmfix.codemods.TRANSFORM_NAMES``; the
+first is the one it is about) and builds its cases for one checkout: every callable
+helper and generator of the checkout takes part. Adding a scenario is adding one module
+here; the command's help, the report's fix order and the tests all come from the list
+:func:`units` finds.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import pkgutil
+from typing import ClassVar
+
+from llmfix.verify.analysis import GENERATOR, HELPER, Checkout, Target
+from llmfix.verify.cases import (
+    BASICS,
+    CALL,
+    ENSURE,
+    Case,
+    Endpoint,
+    Evaluator,
+    Observation,
+    Problem,
+    Settings,
+    Step,
+    StepResult,
+)
+
+__all__ = [
+    "BASICS",
+    "Case",
+    "Context",
+    "Endpoint",
+    "Evaluator",
+    "Observation",
+    "Problem",
+    "Scenario",
+    "Settings",
+    "Step",
+    "StepResult",
+    "build",
+    "fix_order",
+    "select",
+    "units",
+]
+
+
+class Context:
+    """What a scenario builds its cases from: the settings and the checkout's callable functions."""
+
+    def __init__(self, settings: Settings, checkout: Checkout | None) -> None:
+        self.settings = settings
+        self.checkout = checkout
+        self.targets: list[Target] = checkout.callable if checkout else []
+
+    @staticmethod
+    def model(case_id: str, label: str) -> str:
+        """The model verify passes for a step: the mock keys its counts on it."""
+        return f"openai/verify-{case_id}-{label}"
+
+    def callers(self, case_id: str, kinds: tuple[str, ...] = (HELPER, GENERATOR)) -> list[Step]:
+        """One step per callable helper and generator (of ``kinds``), in checkout order."""
+        return [
+            Step(t.name, CALL, t, self.model(case_id, t.name) if t.controls_model else None)
+            for t in self.targets
+            if t.kind in kinds
+        ]
+
+    def generators(self, case_id: str) -> list[Step]:
+        return self.callers(case_id, (GENERATOR,))
+
+    def ensure(self, case_id: str, label: str = "ensure", model_label: str = "ensure") -> Step:
+        return Step(label, ENSURE, model=self.model(case_id, model_label))
+
+    @staticmethod
+    def outcomes(steps: list[Step], helper: str, generator: str) -> str:
+        """The EXPECTED column: what each step should give, in order (``text, text, rubric dict``)."""
+        words = [generator if s.is_generator else helper for s in steps if s.op == CALL]
+        return ", ".join(words) or "-"
+
+
+class Scenario:
+    """One scenario: subclass it in a module of this package and fill in the class attributes."""
+
+    NUMBER: ClassVar[int]
+    NAME: ClassVar[str]
+    SUMMARY: ClassVar[str]
+    FIXES: ClassVar[tuple[str, ...]] = ()  # transform names this scenario proves, the main one first
+    registry: ClassVar[list[type[Scenario]]] = []
+
+    def __init_subclass__(cls, register: bool = True, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if register:
+            Scenario.registry.append(cls)
+
+    def __init__(self, context: Context | None = None, cases: list[Case] | None = None) -> None:
+        self.context = context
+        self.cases = cases if cases is not None else (self.build(context) if context is not None else [])
+
+    def build(self, context: Context) -> list[Case]:
+        raise NotImplementedError
+
+    @property
+    def number(self) -> int:
+        return self.NUMBER
+
+    @property
+    def name(self) -> str:
+        return self.NAME
+
+    @property
+    def summary(self) -> str:
+        return self.SUMMARY
+
+    @property
+    def fix(self) -> str:
+        """The fix a failure of this scenario names first (``basics`` for the baseline ones)."""
+        return self.FIXES[0] if self.FIXES else BASICS
+
+    def with_cases(self, cases: list[Case]) -> Scenario:
+        chosen = copy.copy(self)
+        chosen.cases = cases
+        return chosen
+
+    def case_id(self, letter: str = "") -> str:
+        return f"{self.NUMBER}{letter}"
+
+
+def units() -> list[type[Scenario]]:
+    """Every scenario class of this package, by number (importing the modules registers them)."""
+    for info in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{info.name}")
+    found = sorted({cls for cls in Scenario.registry if cls.__module__.startswith(f"{__name__}.")}, key=lambda c: c.NUMBER)
+    numbers = [c.NUMBER for c in found]
+    names = [c.NAME for c in found]
+    if len(set(numbers)) != len(numbers) or len(set(names)) != len(names):
+        raise RuntimeError(f"verify scenarios share a number or a name: {list(zip(numbers, names))}")
+    return found
+
+
+def fix_order() -> tuple[str, ...]:
+    """The fixes the scenarios prove, in the order llmfix runs the transforms, then ``basics``."""
+    from llmfix.codemods import TRANSFORM_NAMES
+
+    proven = {fix for unit in units() for fix in unit.FIXES}
+    unknown = sorted(proven - set(TRANSFORM_NAMES))
+    if unknown:
+        raise RuntimeError(f"verify scenarios name fixes that are not transforms: {', '.join(unknown)} (known: {', '.join(TRANSFORM_NAMES)})")
+    return (*(name for name in TRANSFORM_NAMES if name in proven), BASICS)
+
+
+def build(settings: Settings, checkout: Checkout | None = None) -> list[Scenario]:
+    """Every scenario with its cases for ``checkout`` (and these settings)."""
+    context = Context(settings, checkout)
+    return [unit(context) for unit in units()]
+
+
+def help_line() -> str:
+    """``1 healthy, 2 transient, ...`` for the command's help."""
+    return ", ".join(f"{unit.NUMBER} {unit.NAME}" for unit in units())
+
+
+def select(scenarios: list[Scenario], names: tuple[str, ...]) -> list[Scenario]:
+    """The scenarios named (by name or number) or holding a named case id; all when ``names`` is empty."""
+    if not names:
+        return scenarios
+    wanted = {n.strip().lower() for value in names for n in value.split(",")}
+    if "" in wanted:
+        raise ValueError(f"empty scenario name; choose from {', '.join(s.name for s in scenarios)}")
+    known = {s.name for s in scenarios} | {str(s.number) for s in scenarios} | {c.id for s in scenarios for c in s.cases}
+    unknown = sorted(wanted - known)
+    if unknown:
+        raise ValueError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(s.name for s in scenarios)}")
+    chosen = []
+    for scenario in scenarios:
+        if scenario.name in wanted or str(scenario.number) in wanted:
+            chosen.append(scenario)
+            continue
+        cases = [c for c in scenario.cases if c.id in wanted]
+        if cases:
+            chosen.append(scenario.with_cases(cases))
+    return chosen
+
+
+def markdown_table(settings: Settings | None = None, checkout: Checkout | None = None) -> str:
+    """The scenarios as a Markdown table (one row per case), for the README."""
+    rows = ["| id | scenario | the endpoint does | passes when | fixes it proves |", "|---|---|---|---|---|"]
+    for scenario in build(settings or Settings(), checkout):
+        fixes = ", ".join(scenario.FIXES) or BASICS
+        for case in scenario.cases:
+            rows.append(f"| {case.id} | {scenario.name} | {case.title} | {case.expected} | {fixes} |")
+    return "\n".join(rows)
+

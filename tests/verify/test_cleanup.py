@@ -1,0 +1,83 @@
+"""A verify killed mid-run leaves nothing behind: no process (checked in /proc), no temporary folder.
+
+Each run gets a TMPDIR of its own, so "nothing behind" is exact: no process whose command
+line names that folder (the verify child and its forks, tinyproxy) and nothing left in it.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PROC = Path("/proc")
+
+pytestmark = pytest.mark.skipif(not PROC.is_dir() or not sys.platform.startswith("linux"), reason="checks /proc")
+
+
+def processes_naming(*needles: str) -> list[tuple[int, str]]:
+    found = []
+    for entry in PROC.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and all(needle in command for needle in needles):
+            found.append((int(entry.name), command))
+    return found
+
+
+def wait_for(condition, seconds: float, what: str):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL], ids=lambda s: signal.Signals(s).name)
+def test_a_killed_verify_leaves_no_process_and_no_folder(tmp_path, hand_checkout, signum):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    command = [sys.executable, "-m", "llmfix", "verify", str(hand_checkout("drtulu", "patched")), "--scenario", "hang,proxy"]
+    verify = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        # mid-run: tinyproxy serves and the child has forked the cases
+        wait_for(lambda: processes_naming(str(temp), "tinyproxy"), 90, "tinyproxy")
+        wait_for(lambda: list(temp.glob("llmfix-verify-*/case-*.log")), 90, "the cases to start")
+        assert processes_naming(str(temp), "child.py")
+        os.kill(verify.pid, signum)
+        _, stderr = verify.communicate(timeout=60)
+    finally:
+        if verify.poll() is None:
+            verify.kill()
+            verify.wait()
+    if signum == signal.SIGKILL:
+        assert verify.returncode == -signal.SIGKILL
+    else:
+        assert verify.returncode == 2 and b"Traceback" not in stderr, stderr.decode(errors="replace")
+    wait_for(lambda: not processes_naming(str(temp)), 20, f"no process naming {temp} (left: {processes_naming(str(temp))})")
+    wait_for(lambda: not any(temp.iterdir()), 20, f"an empty {temp} (left: {sorted(p.name for p in temp.iterdir())})")
+    wait_for(lambda: not processes_naming("reaper.py", f"--parent {verify.pid}"), 20, "the reaper to finish")
+
+
+def test_a_finished_verify_leaves_no_process_and_no_folder(tmp_path, hand_checkout):
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {**os.environ, "TMPDIR": str(temp)}
+    done = subprocess.run([sys.executable, "-m", "llmfix", "verify", str(hand_checkout("drtulu", "patched")), "--scenario", "9b,8b"],
+                          cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert not processes_naming(str(temp)) and not any(temp.iterdir())

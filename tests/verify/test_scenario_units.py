@@ -1,0 +1,91 @@
+"""The scenario units themselves: the registry, the fixes they name, and, per unit, proof on real runs.
+
+Everything here is derived from ``scenarios.units()``: a new scenario module is picked up
+(and held to the same rules) without editing this file.
+"""
+
+from __future__ import annotations
+
+import pkgutil
+
+import pytest
+from llmfix.codemods import TRANSFORM_NAMES
+from verify_support import SHAPES
+
+from llmfix.verify import report, scenarios
+from llmfix.verify.analysis import analyse
+from llmfix.verify.scenarios import BASICS
+
+UNITS = scenarios.units()
+RUNS_THAT_LACK_FIXES = [f"{shape}/unpatched" for shape in SHAPES]
+
+
+def test_one_unit_per_module_with_a_unique_number_and_name():
+    modules = {info.name for info in pkgutil.iter_modules(scenarios.__path__)}
+    assert {unit.__module__.rsplit(".", 1)[1] for unit in UNITS} == modules
+    assert len({u.NUMBER for u in UNITS}) == len({u.NAME for u in UNITS}) == len(UNITS) == len(modules)
+    assert all(unit.SUMMARY and unit.NAME == unit.NAME.strip().lower() for unit in UNITS)
+
+
+def test_units_name_their_fixes_by_the_transforms_declarations():
+    for unit in UNITS:
+        assert set(unit.FIXES) <= set(TRANSFORM_NAMES), (unit.NAME, unit.FIXES, TRANSFORM_NAMES)
+    proven = {fix for unit in UNITS for fix in unit.FIXES}
+    assert set(TRANSFORM_NAMES) <= proven, f"no scenario proves {sorted(set(TRANSFORM_NAMES) - proven)}"
+
+
+def test_the_reports_fix_order_is_the_transforms_order():
+    assert scenarios.fix_order() == (*TRANSFORM_NAMES, BASICS)
+    assert report.missing_fixes.__module__ == "llmfix.verify.report"  # the order has no hand-written copy there
+    assert not hasattr(report, "FIX_ORDER")
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
+def test_cases_carry_the_units_number_and_name(unit):
+    from pathlib import Path
+
+    checkout = analyse(Path(__file__).resolve().parents[2] / "fixtures" / "drtulu-canonical")
+    cases = unit(scenarios.Context(scenarios.Settings(), checkout)).cases
+    assert cases
+    assert all(case.scenario == unit.NAME and case.id.startswith(str(unit.NUMBER)) for case in cases)
+    assert len({case.id for case in cases}) == len(cases)
+    for case in cases:
+        assert len({step.label for step in case.steps}) == len(case.steps), case.id
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
+@pytest.mark.parametrize("shape", SHAPES)
+def test_every_case_of_the_unit_passes_on_the_patched_shape(shape_results, unit, shape):
+    outcomes = [o for o in shape_results[f"{shape}/patched"].outcomes if o.case.scenario == unit.NAME]
+    assert outcomes
+    assert all(o.status == "pass" for o in outcomes), [(o.case.id, o.problems) for o in outcomes if o.status != "pass"]
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
+def test_the_unit_fails_naming_its_fix_when_the_fix_is_missing(shape_results, unit):
+    """Some run lacking a fix (an unpatched shape or a mutant) fails this unit, naming the unit's own fix."""
+    named = set()
+    for key, result in shape_results.items():
+        if key not in RUNS_THAT_LACK_FIXES and not key.startswith("mutant/"):
+            continue
+        for outcome in result.outcomes:
+            if outcome.case.scenario == unit.NAME:
+                named |= {fix for fix, _ in outcome.problems}
+    assert unit(None).fix in named, (unit.NAME, named)
+
+
+@pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
+def test_the_unit_names_only_its_own_fixes(shape_results, unit):
+    allowed = set(unit.FIXES) | {BASICS}
+    for key, result in shape_results.items():
+        for outcome in result.outcomes:
+            if outcome.case.scenario == unit.NAME:
+                assert {fix for fix, _ in outcome.problems} <= allowed, (key, outcome.case.id, outcome.problems)
+
+
+def test_the_markdown_table_has_a_row_per_case_of_every_unit():
+    table = scenarios.markdown_table().splitlines()
+    built = scenarios.build(scenarios.Settings())
+    assert len(table) == 2 + sum(len(s.cases) for s in built)
+    for unit in UNITS:
+        assert any(f"| {unit.NAME} |" in row for row in table), unit.NAME
