@@ -53,8 +53,8 @@ from __future__ import annotations
 import libcst as cst
 
 from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
-from llmfix.codemods.analysis.helpers import SWALLOWS, error_contract, helper_functions, llm_call_of
-from llmfix.codemods.analysis.nodes import block_of, callee_name, is_attribute, is_broad_handler, is_choices_index, is_name, iter_statements, single_small, swallowing_try
+from llmfix.codemods.analysis.helpers import RESPONSE_TEXT, SWALLOWS, error_contract, helper_functions, llm_call_of
+from llmfix.codemods.analysis.nodes import block_of, callee_name, string_value, is_attribute, is_broad_handler, is_choices_index, is_name, iter_statements, single_small, swallowing_try
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import expression, statement, statements, string
 from llmfix.codemods.context import FileContext
@@ -62,8 +62,10 @@ from llmfix.codemods.edits import Edits
 from llmfix.codemods.style.wrap import fit
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
 
-RESPONSE_TEXT = "_litellm_response_text"
 LOG_FAILURE = "_log_litellm_failure"
+EMPTY_WARNING = "Empty rubric response from model %s"
+FAILURE_WARNING = "Rubric generation with model %s failed: %s"
+WARNINGS = (EMPTY_WARNING, FAILURE_WARNING)
 
 
 def _content_reads(func: cst.FunctionDef) -> list[cst.Attribute]:
@@ -293,7 +295,7 @@ class GuardsTransform(Transform):
                 file,
                 resp=cst.Name(name),
                 logger=cst.Name(logger),
-                message=string("Empty rubric response from model %s", file.style.quote),
+                message=string(EMPTY_WARNING, file.style.quote),
                 model=model.deep_clone(),
             )
             indent = (indent_of(file.module, site.await_line) or "") + file.module.default_indent
@@ -305,10 +307,62 @@ class GuardsTransform(Transform):
         if site.enclosing_try is not None and not self._bound_before(site):
             edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
             done.append(f"`{name}` bound before the try")
+        self._log_generator_failure(file, site, edits, done, sites)
+        self._update_stale_models(file, site, edits, done)
         if done:
             sites.applied.append(f"{where}: {', '.join(done)}")
         else:
             sites.present.append(f"{where} guards an empty response")
+
+    @staticmethod
+    def _update_stale_models(file: FileContext, site: GeneratorSite, edits: Edits, done: list[str]) -> None:
+        """llmfix's warnings name the model the call uses; after a merge changed that expression, they follow."""
+        model = site.model
+        if model is None:
+            return
+        for call in find_all(site.function, cst.Call, lambda c: len(c.args) >= 2 and string_value(c.args[0].value) in WARNINGS):
+            argument = call.args[1].value
+            if file.code(argument).strip() != file.code(model).strip():
+                edits.replace_node(argument, model.deep_clone())
+                done.append(f"its warning named {file.code(argument).strip()}, the call now uses {file.code(model).strip()}: updated")
+
+    def _log_generator_failure(self, file: FileContext, site: GeneratorSite, edits: Edits, done: list[str], sites: Sites) -> None:
+        """A generator whose handler swallows a failed call says why, through its module's logger."""
+        handling = swallowing_try(site.function, site.await_line)
+        if handling is None:
+            return
+        where = f"{site.function.name.value}()"
+        logger = file.logger_name()
+        for handler in handling.handlers:
+            if not is_broad_handler(handler) or find_all(handler.body, cst.Raise):
+                continue
+            if any(isinstance(c.func, cst.Attribute) and isinstance(c.func.value, cst.Name) and c.func.value.value == logger for c in find_all(handler.body, cst.Call)):
+                continue  # it logs already
+            named = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
+            bound = named or "error"
+            model = site.model if site.model is not None else string("unknown", file.style.quote)
+            line = statement(
+                "__logger__.warning(__message__, __model__, __error__)\n",
+                file,
+                logger=cst.Name(file.uses_logger(edits)),
+                message=string(FAILURE_WARNING, file.style.quote),
+                model=model.deep_clone(),
+                error=cst.Name(bound),
+            )
+            indent = (indent_of(file.module, handler.body.body[0]) or "")
+            line = fit(line, file.module, indent, file.style.line_length)
+            if named is not None:
+                edits.insert_before(handler.body.body[0], [line])
+            else:  # bind the exception it catches: `except Exception:` -> `except Exception as error:`
+                edits.replace_node(handler, self._handler_with(handler, bound, line))
+            done.append("its swallowed failure logged with the model")
+            sites.changes.append(Change(f"{where}: a failed call still returns None, and now logs a warning naming the model and the error"))
+
+    @staticmethod
+    def _handler_with(handler: cst.ExceptHandler, bound: str, line: cst.BaseStatement) -> cst.ExceptHandler:
+        kind = handler.type if handler.type is not None else cst.Name("BaseException")
+        body = handler.body.with_changes(body=[line, *handler.body.body])
+        return handler.with_changes(type=kind, name=cst.AsName(cst.Name(bound)), whitespace_after_except=cst.SimpleWhitespace(" "), body=body)
 
     @staticmethod
     def _bound_before(site: GeneratorSite) -> bool:

@@ -154,9 +154,17 @@ def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
     return [f for f in all_functions(module) if id(f) in helpers]
 
 
+RESPONSE_TEXT = "_litellm_response_text"  # how a patched helper reads the text (llmfix's runtime support)
+
+
+def _reads_text(node: cst.CSTNode) -> bool:
+    return is_choices_index(node) or (isinstance(node, cst.Call) and callee_name(node) == RESPONSE_TEXT)
+
+
 def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
-    """The helpers that return the response text (they read ``response.choices[...]``)."""
-    return [f for f in helper_functions(module) if any(is_choices_index(n) for n in _nodes_of(module, f))]
+    """The helpers that return the response text (they read ``response.choices[...]``, or, patched,
+    through ``_litellm_response_text``)."""
+    return [f for f in helper_functions(module) if any(_reads_text(n) for n in _nodes_of(module, f))]
 
 
 RAISES = "raises"

@@ -395,6 +395,8 @@ class _Plan:
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason=case.skip_reason)
             elif endpoints and "tinyproxy" in case.needs and endpoints.proxy is None:
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason=endpoints.proxy_missing)
+            elif not case.lanes():
+                self.outcomes[case.id] = CaseOutcome(case, "skip", reason="no function of this kind in the checkout")
             else:
                 self.lanes[case.id] = [self._lane(case, number, steps, base) for number, steps in enumerate(case.lanes())]
         self.probe_env = resolve_env(base, {}, endpoints.resources(f"{index}-probe") if endpoints else {})
