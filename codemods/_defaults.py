@@ -168,9 +168,15 @@ class KeyDefaultTransform(Transform):
         else:
             assert site.default is not None and site.statement is not None
             edits.replace_node(site.statement, self._refit(file, site.statement, site.default, new))
-            verb = "updated" if action == "update" else "now"
             hand = " (hand-written, when absent)" if site.line is None else ""
-            sites.applied.append(f"{where} {self.KEY} default{hand} {verb} {self.ENV_VAR}")
+            if action == "update":
+                source = "[tool.llmfix]" if self.settings.sources.get(self.OPTION) == "config" else "the command line"
+                sites.applied.append(
+                    f"{where} bakes in {self.KEY} {_shown(self.baked(file, site.default))}; {source} asks for "
+                    f"{_shown(self.wanted(file, site))}: updated"
+                )
+            else:
+                sites.applied.append(f"{where} {self.KEY} default{hand} now {self.ENV_VAR}")
         described = self.change(file, site, new)
         if described:
             sites.changes.append(described)
@@ -188,6 +194,14 @@ class KeyDefaultTransform(Transform):
         if "\n" in original.strip("\r\n") or len(indent + original.strip("\r\n")) > limit:
             return replaced  # the file's own wrapping (or its own long line): keep it
         return fit(replaced, file.module, indent, limit)  # type: ignore[return-value]
+
+
+def _shown(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(map(str, value)) + "]"
+    if isinstance(value, float) and value == int(value):
+        return str(int(value))
+    return str(value)
 
 
 def _key(file: FileContext, key: str) -> cst.SimpleString:

@@ -140,9 +140,31 @@ def _from_ini(parser: configparser.ConfigParser, settings: dict[str, Any]) -> No
             settings.setdefault("line_length", (int(value), "[flake8] max-line-length"))
 
 
-@lru_cache(maxsize=64)
+CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml", "setup.cfg", "tox.ini", ".flake8", ".isort.cfg", "Makefile")
+
+
+def _signature(folder: Path) -> tuple:
+    """What the settings depend on (each settings file's size and mtime), so an edited file is read again."""
+    parts = []
+    for current in (folder, *folder.parents):
+        for name in CONFIG_FILES:
+            try:
+                info = (current / name).stat()
+            except OSError:
+                continue
+            parts.append((str(current / name), info.st_mtime_ns, info.st_size))
+        if (current / ".git").exists():
+            break
+    return tuple(parts)
+
+
 def repo_style(folder: Path) -> RepoStyle:
     """The style settings that apply to files in ``folder``."""
+    return _repo_style(folder, _signature(folder))
+
+
+@lru_cache(maxsize=64)
+def _repo_style(folder: Path, signature: tuple) -> RepoStyle:
     settings: dict[str, Any] = {}
     llmfix: tuple[dict[str, Any], str] | None = None
     for current in (folder, *folder.parents):
