@@ -75,7 +75,7 @@ def summary(command: str, plans: Sequence[FilePlan], counts: Counter[str], dry_r
         return f"nothing to patch: no LiteLLM call helper or rubric generator in {len(plans)} file(s)"
     if command == "check":
         if changed:
-            return f"{changed} file(s) would change: {applied} fix(es) pending, {present} already present"
+            return f"{changed} file(s) would change: {applied} fix(es) pending, {present} already present; `llmfix apply` on the same path(s) adds them"
         return f"all fixes present ({present} already present) in {len(plans)} file(s)"
     if not changed:
         return f"nothing to do: {present} fix(es) already present in {len(plans)} file(s)"

@@ -123,6 +123,8 @@ def test_the_installed_hook_blocks_a_commit_until_the_fixes_are_in(repo, env):
 
 
 def test_files_that_are_not_helpers_pass(repo, env):
+    """A namesake outside the checkout runs the hook, which checks the (patched) checkout and passes."""
+    assert run([sys.executable, "-m", "llmfix", "apply", str(repo), "-q"], repo, env).returncode == 0
     (repo / ".pre-commit-config.yaml").write_text(local_config(["llmfix-check"]), encoding="utf-8")
     other = repo / "tools" / "run_utils.py"
     other.parent.mkdir()
@@ -130,3 +132,22 @@ def test_files_that_are_not_helpers_pass(repo, env):
     assert run(["git", "add", "-A"], repo, env).returncode == 0
     done = run([PRE_COMMIT, "run", "llmfix-check", "--files", "tools/run_utils.py"], repo, env)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_apply_hook_patches_the_whole_checkout_never_one_staged_file(repo, env):
+    """Only rubric_utils.py is staged: the hook still patches run_utils.py with it (no ImportError committed)."""
+    (repo / ".pre-commit-config.yaml").write_text(local_config(["llmfix-apply"]), encoding="utf-8")
+    run_utils, rubric_utils = target_files(NAME, repo)
+    rubric_utils.write_text(rubric_utils.read_text(encoding="utf-8") + "\n# a local note\n", encoding="utf-8")
+    assert run(["git", "add", str(rubric_utils), ".pre-commit-config.yaml"], repo, env).returncode == 0
+    done = run([PRE_COMMIT, "run", "llmfix-apply"], repo, env)
+    assert done.returncode == 1, done.stdout + done.stderr  # it modified files
+    assert "ensure_litellm_connection" in rubric_utils.read_text(encoding="utf-8")
+    assert "async def ensure_litellm_connection(" in run_utils.read_text(encoding="utf-8")
+
+
+def test_the_check_hook_says_which_command_fixes_it(repo, env):
+    (repo / ".pre-commit-config.yaml").write_text(local_config(["llmfix-check"]), encoding="utf-8")
+    done = run([PRE_COMMIT, "run", "llmfix-check", "--all-files"], repo, env)
+    assert done.returncode == 1
+    assert "`llmfix apply` on the same path(s) adds them" in done.stdout
