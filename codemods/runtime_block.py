@@ -113,12 +113,18 @@ def _references(statement: cst.CSTNode) -> set[str]:
     return {n.value for n in walk(statement) if isinstance(n, cst.Name)}
 
 
-def selected_statements(names: Sequence[str]) -> list[tuple[str, cst.BaseStatement]]:
-    """(name, statement) of every runtime definition ``names`` need, in block order."""
+def selected_statements(names: Sequence[str], fallbacks: bool = True) -> list[tuple[str, cst.BaseStatement]]:
+    """(name, statement) of every runtime definition ``names`` need, in block order.
+
+    Without ``fallbacks`` (the fallbacks transform is off and the file has no parser), the
+    precheck checks the model alone, and the parser is not pulled in.
+    """
     modules = _order(names)
     known: dict[str, cst.BaseStatement] = {}
     for module in modules:
         known.update(module.definitions)
+    if not fallbacks and isinstance(known.get(PRECHECK_TARGETS), cst.FunctionDef):
+        known[PRECHECK_TARGETS] = _only_the_model(known[PRECHECK_TARGETS])  # type: ignore[arg-type]
     wanted: set[str] = set()
     stack = [export for module in modules if module.name in names for export in module.exports]
     while stack:
@@ -130,11 +136,17 @@ def selected_statements(names: Sequence[str]) -> list[tuple[str, cst.BaseStateme
     chosen: list[tuple[str, cst.BaseStatement]] = []
     seen: set[int] = set()
     for module in modules:
-        for name, statement in module.definitions.items():
+        for name in module.definitions:
+            statement = known[name]
             if name in wanted and id(statement) not in seen:
                 seen.add(id(statement))
                 chosen.append((name, statement))
     return chosen
+
+
+def has_fallbacks(file: FileContext, names: Sequence[str]) -> bool:
+    """True when the fallbacks parser is in the file or goes into the block with ``names``."""
+    return FALLBACKS_PARSER in module_bindings(file.module) or any(FALLBACKS_PARSER in load(m).exports for m in names)
 
 
 # --------------------------------------------------------------------------- adapting to the target
@@ -232,7 +244,7 @@ def _litellm_spelling(file: FileContext) -> tuple[str | None, cst.BaseStatement 
     return "litellm", None, "litellm" not in bound
 
 
-def _adapted(file: FileContext, statements: list[cst.BaseStatement], has_fallbacks: bool) -> list[cst.BaseStatement]:
+def _adapted(file: FileContext, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     renames: dict[str, str] = {}
     logger = file.logger_name()
     if logger != "logger":
@@ -246,8 +258,6 @@ def _adapted(file: FileContext, statements: list[cst.BaseStatement], has_fallbac
             renames[stdlib] = spelled
     out = []
     for statement in statements:
-        if not has_fallbacks and isinstance(statement, cst.FunctionDef) and statement.name.value == PRECHECK_TARGETS:
-            statement = _only_the_model(statement)
         if renames:
             statement = statement.visit(_Rename(renames))  # type: ignore[assignment]
         if lazy is not None:
@@ -297,7 +307,7 @@ def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Se
     """``tree`` with the runtime support ``names`` need, minus what it already defines."""
     if not names:
         return tree
-    chosen = selected_statements(names)
+    chosen = selected_statements(names, has_fallbacks(file, names))
     body = list(tree.body)
     if removed:
         stale: set[str] = set()
@@ -311,8 +321,7 @@ def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Se
             missing.append(statement)
     if not missing:
         return tree.with_changes(body=body)
-    has_fallbacks = FALLBACKS_PARSER in present or any(FALLBACKS_PARSER in _defined_names(s) for s in missing)
-    block = _spaced(_to_module_style(file, _adapted(file, missing, has_fallbacks)))
+    block = _spaced(_to_module_style(file, _adapted(file, missing)))
     block[0] = block[0].with_changes(
         leading_lines=[cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(BANNER)), *_comments(block[0])]
     )
@@ -393,7 +402,7 @@ def imports_needed(file: FileContext, names: Sequence[str]) -> list[ImportNeed]:
     """The plain imports the inserted support uses that the file may lack."""
     if not names:
         return []
-    chosen = [statement for _, statement in selected_statements(names)]
+    chosen = [statement for _, statement in selected_statements(names, has_fallbacks(file, names))]
     used = set().union(*(_references(s) for s in chosen)) if chosen else set()
     needs: list[ImportNeed] = []
     for module in _order(names):

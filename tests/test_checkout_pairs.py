@@ -51,7 +51,12 @@ def test_check_fails_on_a_pair_whose_imports_dont_resolve(tmp_path):
 def test_a_run_utils_without_recognisable_helpers_never_gets_an_import_added(tmp_path):
     root = copy_fixture(NAME, tmp_path)
     run_utils = root / CATALOG[NAME]["files"]["run_utils"]
-    run_utils.write_text("import litellm\n\n\ndef extract_json_from_response(text):\n    return None\n", encoding="utf-8")
+    run_utils.write_text(
+        "import litellm\n\n\ndef extract_json_from_response(text):\n    return None\n\n\n"
+        "def run_litellm(model_name, user_prompt):\n    return ''\n\n\n"
+        "async def run_litellm_async(model_name, user_prompt=None):\n    return ''\n",
+        encoding="utf-8",
+    )  # the names rubric_utils imports, but no LiteLLM call llmfix could patch
     result = run_cli("apply", root)
     assert result.returncode == 2, result.stdout
     assert "does not define it after this run" in result.stderr
