@@ -20,7 +20,7 @@ BENCH = REPO / "bench"
 FIXTURES = REPO / "fixtures"
 CATALOG: dict[str, dict] = json.loads((FIXTURES / "catalog.json").read_text(encoding="utf-8"))
 CANONICAL = "drtulu-canonical"
-PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy", "no_proxy", "NO_PROXY")
+from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES as PROXY_VARIABLES
 
 
 @dataclass(frozen=True)

@@ -11,13 +11,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-BACKOFF_BASE = 0.5
-BACKOFF_CAP = 8.0
+from llmfix.codemods.litellm_facts import outage_ridden_out
 
 
 def backoff_seconds(retries: int) -> float:
     """Total SDK sleep between N+1 attempts (upper bound, before jitter)."""
-    return sum(min(BACKOFF_BASE * 2**k, BACKOFF_CAP) for k in range(max(retries, 0)))
+    return outage_ridden_out(max(retries, 0))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,8 @@ import sys
 
 import click
 
-from llmfix.doctor.report import EXIT_ERROR, render_json, render_text
+from llmfix.doctor.report import render_json, render_text
+from llmfix.exit_codes import ERROR as EXIT_ERROR
 
 
 @click.command(name="doctor")

@@ -7,19 +7,20 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from llmfix.codemods import litellm_facts
 from llmfix.doctor.proxyenv import env_true
 
 DEFAULT_BASE = "https://api.openai.com/v1"
 OPENROUTER_DEFAULT_BASE = "https://openrouter.ai/api/v1"
 DEFAULT_RUBRIC_MODEL = "gpt-4.1"
 
-# The helpers' defaults (TARGETS.md) and llmfix's patched defaults (the core issue).
+# The helpers' defaults (TARGETS.md) and llmfix's patched defaults (llmfix.codemods.litellm_facts).
 UNPATCHED_RETRIES = 5
 UNPATCHED_TIMEOUT = 600.0
-PATCHED_RETRIES = 10
-PATCHED_TIMEOUT = 600.0
-PATCHED_FALLBACKS = ("openai/gpt-4o-mini",)
-PATCHED_PRECHECK_TIMEOUT = 30.0
+PATCHED_RETRIES = litellm_facts.DEFAULT_RETRIES
+PATCHED_TIMEOUT = litellm_facts.DEFAULT_TIMEOUT
+PATCHED_FALLBACKS: tuple[str, ...] = ()  # the patch keeps each helper's own list; none is added
+PATCHED_PRECHECK_TIMEOUT = litellm_facts.DEFAULT_PRECHECK_TIMEOUT
 
 
 @dataclass(frozen=True)

@@ -6,10 +6,8 @@ import json
 from dataclasses import dataclass, field
 
 from llmfix.doctor.findings import FAIL, WARN, Finding
-
-EXIT_HEALTHY = 0
-EXIT_PROBLEMS = 1
-EXIT_ERROR = 2
+from llmfix.exit_codes import OK as EXIT_HEALTHY
+from llmfix.exit_codes import PENDING as EXIT_PROBLEMS
 
 
 @dataclass

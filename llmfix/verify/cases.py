@@ -59,8 +59,9 @@ class Settings:
 
     def backoff(self, retries: int | None = None) -> float:
         """The openai SDK's longest total sleep between ``retries`` retries (0.5 * 2^k, capped at 8)."""
-        n = self.retries if retries is None else retries
-        return sum(min(0.5 * 2**k, 8.0) for k in range(n))
+        from llmfix.codemods.litellm_facts import outage_ridden_out
+
+        return outage_ridden_out(self.retries if retries is None else retries)
 
     def rounds(self, is_async: bool) -> int:
         """How many times the SDK's retry loop can run for one helper call."""

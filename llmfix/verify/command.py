@@ -18,9 +18,11 @@ from pathlib import Path
 
 import click
 
+from llmfix.exit_codes import ERROR as EXIT_ERROR
+from llmfix.exit_codes import OK as EXIT_OK
+from llmfix.exit_codes import PENDING as EXIT_FAILED
 from llmfix.verify.scenarios import help_line
 
-EXIT_OK, EXIT_FAILED, EXIT_ERROR = 0, 1, 2
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 HELP = f"""Drive the checkout's (patched) LiteLLM helpers and rubric generators through injected faults.

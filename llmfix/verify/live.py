@@ -17,7 +17,8 @@ from llmfix.verify.cases import CALL, ENSURE
 from llmfix.verify.scenarios import Case, Observation, Problem, Scenario, Step
 
 LIVE_LIMIT = 120.0
-PROXY_VARIABLES = ("https_proxy", "HTTPS_PROXY", "http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")
+from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES as PROXY_VARIABLES
+
 KEY_VARIABLES = ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "AZURE_API_KEY", "ANTHROPIC_API_KEY")
 
 

@@ -51,7 +51,7 @@ def test_patched_checkout_json_exit_0(checkout_copy):
     assert [c["id"] for c in report["cases"]] == ["1", "7c", "8b"]
     assert all(c["status"] == "pass" for c in report["cases"])
     assert [(h["name"], h["async"], h["contract"]) for h in report["checkout"]["helpers"]] == [
-        ("run_litellm", False, "swallows"), ("run_litellm_async", True, "swallows")]
+        ("run_chatopenai", False, "raises"), ("run_litellm", False, "swallows"), ("run_litellm_async", True, "swallows")]
     assert [g["name"] for g in report["checkout"]["generators"]] == ["generate_instance_wise_adaptive_rubrics"]
     assert report["settings"]["LITELLM_NUM_RETRIES"] == 2 and report["not_exercised"] == []
 

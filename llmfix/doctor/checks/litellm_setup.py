@@ -71,7 +71,7 @@ def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = 
     retries_src = f"LITELLM_NUM_RETRIES={settings.retries}" if settings.retries is not None else f"{envmod.PATCHED_RETRIES} retries (llmfix default)"
     fallbacks = settings.fallbacks if settings.fallbacks is not None else tuple(envmod.Fallback(m) for m in envmod.PATCHED_FALLBACKS)
     fb_src = (f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)" if settings.fallbacks is not None
-              else f"fallback {', '.join(envmod.PATCHED_FALLBACKS)} (llmfix default)")
+              else "no fallback (each helper's own default, unchanged by llmfix)")
     patched_b = budgetmod.budget(retries, timeout, len(fallbacks))
     unpatched_b = budgetmod.budget(envmod.UNPATCHED_RETRIES, timeout)
     sync_b = budgetmod.budget(retries, timeout, len(fallbacks), tenacity_layer=tenacity)
