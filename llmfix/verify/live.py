@@ -9,29 +9,16 @@ short prefix.
 from __future__ import annotations
 
 import os
-import re
 
+from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES as PROXY_VARIABLES
+from llmfix.doctor.redact import redact_key, redact_url
 from llmfix.verify.analysis import GENERATOR, HELPER, Checkout, Target
 from llmfix.verify.binding import VAR_KEYWORD
 from llmfix.verify.cases import CALL, ENSURE
 from llmfix.verify.scenarios import Case, Observation, Problem, Scenario, Step
 
 LIVE_LIMIT = 120.0
-from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES as PROXY_VARIABLES
-
-KEY_VARIABLES = ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "AZURE_API_KEY", "ANTHROPIC_API_KEY")
-
-
-def redact_key(key: str | None) -> str:
-    if not key:
-        return "(not set)"
-    if len(key) <= 12:
-        return "***"
-    return f"{key[:8]}…({len(key)} chars, redacted)"
-
-
-def redact_url(url: str) -> str:
-    return re.sub(r"//[^@/]*@", "//***@", url)
+KEY_VARIABLES = ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "AZURE_API_KEY", "AZURE_OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
 
 def live_env() -> dict[str, str]:
@@ -53,12 +40,12 @@ def header(env: dict[str, str]) -> list[str]:
 
 
 def scrub(text: str, env: dict[str, str]) -> str:
-    """Replace every secret value of ``env`` in ``text`` by its redacted form."""
+    """``text`` with every key of ``env`` shortened and the credentials of every URL redacted."""
     for name in KEY_VARIABLES:
         value = env.get(name)
         if value and len(value) >= 6:
             text = text.replace(value, redact_key(value))
-    return text
+    return redact_url(text)
 
 
 def model_name(env: dict[str, str]) -> str:
