@@ -48,7 +48,7 @@ def test_bad_values_are_refused_before_anything_is_read(tmp_path, command, args,
 
 @pytest.mark.parametrize(
     "args",
-    [["apply", ""], ["check", ""], ["diff", ""], ["revert", ""], ["diff", "--output", ""], ["explain", ""]],
+    [["apply", ""], ["check", ""], ["diff", ""], ["revert", ""], ["diff", "--output", ""], ["explain", ""], ["doctor", "", "--offline"], ["verify", ""]],
 )
 def test_empty_arguments_are_bad_input(tmp_path, args):
     root = copy_fixture("drtulu-canonical", tmp_path)

@@ -57,6 +57,8 @@ def run_doctor(
     env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
     if model is not None and not model.strip():
         raise DoctorInputError("--model needs a model name")
+    if path is not None and not str(path).strip():
+        raise DoctorInputError("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
     check_target, scripts = _targets(Path(path) if path is not None else None)
 
     checkout = CheckoutCheck(check_target).start() if check_target is not None else None

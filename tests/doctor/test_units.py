@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 import sys
 
 import pytest
@@ -110,7 +111,7 @@ def test_rank_cause_before_symptom_and_status_order():
 
 def test_checkout_verdicts(tmp_path):
     pending = {"command": "check", "pending": True, "files": [
-        {"path": "run_utils.py", "transforms": {"retries": {"status": "applied", "reason": ""},
+        {"path": "run_utils.py", "transforms": {"retries": {"status": "pending", "reason": ""},
                                                 "guards": {"status": "already-present", "reason": ""}}}]}
     (f,) = interpret(tmp_path, 1, json.dumps(pending), "")
     assert (f.status, f.cause) == (WARN, "checkout-unpatched") and "retries" in f.summary
@@ -119,6 +120,16 @@ def test_checkout_verdicts(tmp_path):
     assert interpret(tmp_path, 0, json.dumps(done), "")[0].status == OK
     (f,) = interpret(tmp_path, 1, "", "No module named llmfix.__main__")
     assert (f.status, f.cause) == (WARN, "check-unavailable") and "No module named" in f.summary
+
+
+def test_the_checkout_check_reads_the_real_check_json(tmp_path):
+    """The doctor asks `llmfix check --json`; the statuses it reads are the ones check writes."""
+    import shutil
+
+    shutil.copytree(Path(__file__).resolve().parents[2] / "fixtures" / "upstream-main-split", tmp_path / "c")
+    done = subprocess.run([sys.executable, "-m", "llmfix", "check", str(tmp_path / "c"), "--json"], capture_output=True, text=True, timeout=120)
+    (f,) = interpret(tmp_path / "c", done.returncode, done.stdout, done.stderr)
+    assert f.cause == "checkout-unpatched" and "retries" in f.summary and "0 fix(es)" not in f.summary
 
 
 def test_command_import_does_not_import_litellm():

@@ -68,7 +68,7 @@ def _first_line(text: str) -> str:
 
 
 def interpret(path: Path, code: int, out: str, err: str, holder: Any = None) -> list[Finding]:
-    """Turn `llmfix check --json` output into findings. ``applied`` there means 'would be applied'."""
+    """Turn `llmfix check --json` output into findings (a fix ``check`` would add is ``pending``)."""
     def unavailable(why: str) -> list[Finding]:
         return [Finding(CHECK, WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand",
                         [], "check-unavailable", "environment", LAYER_CHECKOUT)]
@@ -87,7 +87,7 @@ def interpret(path: Path, code: int, out: str, err: str, holder: Any = None) -> 
         for name, info in (f.get("transforms") or {}).items():
             status = (info or {}).get("status")
             where = f"{name} in {f.get('path')}"
-            if status == "applied":
+            if status in ("pending", "applied"):
                 pending.append(where)
             elif status == "anchor-missing":
                 drift.append(f"{where}: {(info or {}).get('reason', '')}".rstrip(": "))
