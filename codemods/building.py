@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 import libcst as cst
 
+from llmfix.codemods.analysis.tree import rebuild, walk
 from llmfix.codemods.context import FileContext
 
 _HOLE = re.compile(r"^__(\w+)__$")
@@ -53,37 +55,38 @@ def format_number(value: float) -> str:
     return str(int(value)) if value == int(value) else repr(float(value))
 
 
-class _Fill(cst.CSTTransformer):
-    def __init__(self, nodes: dict[str, cst.CSTNode]) -> None:
-        super().__init__()
-        self.nodes = nodes
-        self.used: set[str] = set()
-
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.CSTNode:
-        hole = _HOLE.match(original.value)
-        if hole and hole.group(1) in self.nodes:
-            self.used.add(hole.group(1))
-            return self.nodes[hole.group(1)]
-        return updated
-
-
 def _fill(tree: cst.CSTNode, nodes: dict[str, cst.CSTNode]) -> cst.CSTNode:
+    """``tree`` with each ``__name__`` hole replaced by its node (a path-only rebuild)."""
     if not nodes:
         return tree
-    fill = _Fill(nodes)
-    filled = tree.visit(fill)
-    missing = set(nodes) - fill.used
+    holes: dict[int, cst.CSTNode] = {}
+    for node in walk(tree):
+        if isinstance(node, cst.Name):
+            hole = _HOLE.match(node.value)
+            if hole and hole.group(1) in nodes:
+                holes[id(node)] = nodes[hole.group(1)]
+    used = {h for h in nodes if any(v is nodes[h] for v in holes.values())}
+    missing = set(nodes) - used
     assert not missing, f"template has no hole for {sorted(missing)}"
-    return filled
+    return rebuild(tree, holes, {}, {})
 
 
-def _adapt(template: str, file: FileContext) -> str:
-    indent = file.module.default_indent
+def _adapt(template: str, indent: str, newline: str) -> str:
     if indent != "    ":
         template = re.sub(r"^((?:    )+)", lambda found: indent * (len(found.group(1)) // 4), template, flags=re.M)
-    if file.module.default_newline != "\n":
-        template = template.replace("\n", file.module.default_newline)
+    if newline != "\n":
+        template = template.replace("\n", newline)
     return template
+
+
+@lru_cache(maxsize=512)
+def _parsed_statements(template: str, indent: str, newline: str) -> cst.Module:
+    return cst.parse_module(_adapt(template, indent, newline), config=cst.PartialParserConfig(default_indent=indent, default_newline=newline))
+
+
+@lru_cache(maxsize=512)
+def _parsed_expression(template: str) -> cst.BaseExpression:
+    return cst.parse_expression(template)
 
 
 def names(**values: str) -> dict[str, cst.CSTNode]:
@@ -92,7 +95,7 @@ def names(**values: str) -> dict[str, cst.CSTNode]:
 
 
 def statements(template: str, file: FileContext, **nodes: cst.CSTNode) -> list[cst.BaseStatement]:
-    module = cst.parse_module(_adapt(template, file), config=file.module.config_for_parsing)
+    module = _parsed_statements(template, file.module.default_indent, file.module.default_newline)
     filled = _fill(module, nodes)
     assert isinstance(filled, cst.Module)
     return list(filled.body)
@@ -104,6 +107,6 @@ def statement(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.Bas
 
 
 def expression(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.BaseExpression:
-    filled = _fill(cst.parse_expression(template, config=file.module.config_for_parsing), nodes)
+    filled = _fill(_parsed_expression(template), nodes)
     assert isinstance(filled, cst.BaseExpression)
     return filled

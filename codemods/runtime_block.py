@@ -15,6 +15,7 @@ inserted again.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -109,11 +110,27 @@ def _order(names: Iterable[str]) -> list[RuntimeModule]:
     return ordered
 
 
-def _references(statement: cst.CSTNode) -> set[str]:
-    return {n.value for n in walk(statement) if isinstance(n, cst.Name)}
+_REFERENCES: dict[int, tuple[cst.CSTNode, frozenset[str]]] = {}
+
+
+def _references(statement: cst.CSTNode) -> frozenset[str]:
+    """The names ``statement`` mentions (cached: runtime statements are loaded once)."""
+    hit = _REFERENCES.get(id(statement))
+    if hit is not None and hit[0] is statement:
+        return hit[1]
+    found = frozenset(n.value for n in walk(statement) if isinstance(n, cst.Name))
+    if len(_REFERENCES) > 4096:
+        _REFERENCES.clear()
+    _REFERENCES[id(statement)] = (statement, found)
+    return found
 
 
 def selected_statements(names: Sequence[str], fallbacks: bool = True) -> list[tuple[str, cst.BaseStatement]]:
+    return list(_selected(tuple(names), fallbacks))
+
+
+@lru_cache(maxsize=64)
+def _selected(names: tuple[str, ...], fallbacks: bool) -> tuple[tuple[str, cst.BaseStatement], ...]:
     """(name, statement) of every runtime definition ``names`` need, in block order.
 
     Without ``fallbacks`` (the fallbacks transform is off and the file has no parser), the
@@ -141,7 +158,7 @@ def selected_statements(names: Sequence[str], fallbacks: bool = True) -> list[tu
             if name in wanted and id(statement) not in seen:
                 seen.add(id(statement))
                 chosen.append((name, statement))
-    return chosen
+    return tuple(chosen)
 
 
 def has_fallbacks(file: FileContext, names: Sequence[str]) -> bool:
@@ -244,7 +261,8 @@ def _litellm_spelling(file: FileContext) -> tuple[str | None, cst.BaseStatement 
     return "litellm", None, "litellm" not in bound
 
 
-def _adapted(file: FileContext, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+def _adaptation(file: FileContext) -> tuple[tuple[tuple[str, str], ...], str | None, str, str, str]:
+    """What adapting the support to ``file`` depends on: renames, lazy litellm binding, quote, indent, newline."""
     renames: dict[str, str] = {}
     logger = file.logger_name()
     if logger != "logger":
@@ -252,20 +270,40 @@ def _adapted(file: FileContext, statements: list[cst.BaseStatement]) -> list[cst
     name, lazy, _ = _litellm_spelling(file)
     if name and name != "litellm":
         renames["litellm"] = name
-    for stdlib in ("os", "json", "re", "asyncio", "time", "threading", "contextvars", "sys", "inspect", "functools", "collections", "math", "logging"):
+    for stdlib in ("os", "json", "re", "asyncio", "time", "threading", "contextvars", "sys", "inspect", "functools", "collections", "math", "logging", "socket", "ssl"):
         spelled = file.module_name(stdlib)
         if spelled != stdlib:
             renames[stdlib] = spelled
+    lazy_text = cst.Module([]).code_for_node(lazy) if lazy is not None else None
+    return tuple(sorted(renames.items())), lazy_text, file.style.quote, file.module.default_indent, file.module.default_newline
+
+
+_BLOCKS: dict[tuple, tuple[list[cst.BaseStatement], list[cst.BaseStatement]]] = {}
+
+
+def _adapted_block(file: FileContext, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+    """The support statements adapted to ``file``, spaced, in its indentation and newline (cached)."""
+    adaptation = _adaptation(file)
+    key = (tuple(id(s) for s in statements), adaptation)
+    hit = _BLOCKS.get(key)
+    if hit is not None and all(a is b for a, b in zip(hit[0], statements)):
+        return list(hit[1])
+    renames, lazy_text, quote, indent, newline = adaptation
+    lazy = cst.parse_statement(lazy_text) if lazy_text else None
     out = []
     for statement in statements:
         if renames:
-            statement = statement.visit(_Rename(renames))  # type: ignore[assignment]
+            statement = statement.visit(_Rename(dict(renames)))  # type: ignore[assignment]
         if lazy is not None:
             statement = statement.visit(_LazyLiteLLM(lazy))  # type: ignore[assignment]
-        if file.style.quote != '"':
-            statement = statement.visit(_Quotes(file.style.quote))  # type: ignore[assignment]
+        if quote != '"':
+            statement = statement.visit(_Quotes(quote))  # type: ignore[assignment]
         out.append(statement)
-    return out
+    block = _spaced(_to_module_style(indent, newline, file.module.config_for_parsing, out))
+    if len(_BLOCKS) > 64:
+        _BLOCKS.clear()
+    _BLOCKS[key] = (list(statements), block)
+    return list(block)
 
 
 def _only_the_model(function: cst.FunctionDef) -> cst.FunctionDef:
@@ -290,17 +328,16 @@ def _is_main_guard(statement: cst.BaseStatement) -> bool:
     ) and any(isinstance(n, cst.Name) and n.value == "__name__" for n in walk(test))
 
 
-def _to_module_style(file: FileContext, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
+def _to_module_style(indent: str, newline: str, config: cst.PartialParserConfig, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
     """Re-parse in the module's indentation and newline (the runtime modules use 4 spaces and \\n)."""
+    if indent == "    " and newline == "\n":
+        return list(statements)
     text = cst.Module(statements).code
-    target = file.module
-    if target.default_indent != "    ":
-        import re
-
-        text = re.sub(r"^((?:    )+)", lambda m: target.default_indent * (len(m.group(1)) // 4), text, flags=re.M)
-    if target.default_newline != "\n":
-        text = text.replace("\n", target.default_newline)
-    return list(cst.parse_module(text, config=target.config_for_parsing).body)
+    if indent != "    ":
+        text = re.sub(r"^((?:    )+)", lambda m: indent * (len(m.group(1)) // 4), text, flags=re.M)
+    if newline != "\n":
+        text = text.replace("\n", newline)
+    return list(cst.parse_module(text, config=config).body)
 
 
 def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Sequence[str]) -> cst.Module:
@@ -321,7 +358,7 @@ def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Se
             missing.append(statement)
     if not missing:
         return tree.with_changes(body=body)
-    block = _spaced(_to_module_style(file, _adapted(file, missing)))
+    block = _adapted_block(file, missing)
     block[0] = block[0].with_changes(
         leading_lines=[cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(BANNER)), *_comments(block[0])]
     )
@@ -424,21 +461,44 @@ def _modules() -> list[str]:
     return sorted(p.stem for p in RUNTIME_DIR.glob("*.py") if not p.stem.startswith("_"))
 
 
+_TOP_LEVEL_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)|^(_?[A-Za-z]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
+
+
 @lru_cache(maxsize=1)
+def _top_level_names() -> dict[str, tuple[str, bool]]:
+    """name -> (module, is a function or class) for every top-level definition of the runtime modules.
+
+    Read from the sources with a regular expression (top-level code starts in column 0):
+    recognising llmfix's own code must not cost a parse of every runtime module.
+    """
+    found: dict[str, tuple[str, bool]] = {}
+    for module in _modules():
+        for match in _TOP_LEVEL_DEFINITION.finditer((RUNTIME_DIR / f"{module}.py").read_text(encoding="utf-8")):
+            name = match.group(1) or match.group(2)
+            if name not in ("__all__", "logger"):
+                found.setdefault(name, (module, match.group(1) is not None))
+    return found
+
+
 def runtime_names() -> frozenset[str]:
     """Every top-level name any runtime module defines."""
-    return frozenset(n for m in _modules() for n in load(m).definitions)
+    return frozenset(_top_level_names())
 
 
-@lru_cache(maxsize=1)
 def runtime_function_names() -> frozenset[str]:
-    """Every function any runtime module defines: llmfix's own code, never a target helper."""
-    return frozenset(n for m in _modules() for n, s in load(m).definitions.items() if isinstance(s, (cst.FunctionDef, cst.ClassDef)))
+    """Every function or class any runtime module defines: llmfix's own code, never a target helper."""
+    return frozenset(name for name, (_, definition) in _top_level_names().items() if definition)
 
 
 def module_defining(name: str) -> str | None:
     """The runtime module that defines ``name``."""
-    return next((m for m in _modules() if name in load(m).definitions), None)
+    found = _top_level_names().get(name)
+    return found[0] if found else None
+
+
+def mentions_support(source: str) -> bool:
+    """A cheap text test: does ``source`` mention any runtime function (so it was patched before)?"""
+    return any(name in source for name in runtime_function_names())
 
 
 def unbound_support(tree: cst.Module) -> set[str]:

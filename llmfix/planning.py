@@ -43,6 +43,7 @@ class FilePlan:
     original: str
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     context: FileContext | None = field(default=None, repr=False)
+    tree: cst.Module | None = field(default=None, repr=False)  # the patched tree, when planned
     parts: list[tuple[str, Edits]] = field(default_factory=list, repr=False)  # (transform, its edits)
     _texts: dict[int, str] = field(default_factory=dict, repr=False)
 
@@ -144,6 +145,7 @@ def _plan_file(target: Target, source: str, module: cst.Module, settings: Settin
         patched = _restore_support(file, plan, patched)
     except EditConflict as error:
         raise BadInput(f"{target.path}: {error}; nothing written") from None
+    plan.tree = patched
     plan._texts[len(plan.steps) - 1] = patched.code if plan.steps else source
     facts.publish(file.dotted_name or target.path.stem, set(module_bindings(patched)))
     if plan.changed:
@@ -155,7 +157,7 @@ def _restore_support(file: FileContext, plan: FilePlan, patched: cst.Module) -> 
     """Put back runtime support the helpers call but the file lost (a merge took the block, kept the calls)."""
     from llmfix.codemods import registry, runtime_block
 
-    if not find_litellm_calls(file.module):
+    if not find_litellm_calls(file.module) or not runtime_block.mentions_support(plan.original):
         return patched
     missing = runtime_block.unbound_support(patched)
     if not missing:
@@ -196,7 +198,7 @@ def _check_imports(plans: Sequence[FilePlan], facts: CheckoutFacts) -> None:
     for plan in plans:
         if plan.context is None:
             continue
-        tree = cst.parse_module(plan.patched) if plan.changed else plan.context.module
+        tree = plan.tree if plan.tree is not None else plan.context.module
         for statement in tree.body:
             for small in getattr(statement, "body", ()) if isinstance(statement, cst.SimpleStatementLine) else ():
                 if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):

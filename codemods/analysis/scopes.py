@@ -10,6 +10,7 @@ loop and ``with`` targets, ``except ... as``, local imports; not nested function
 from __future__ import annotations
 
 from collections.abc import Iterator
+from functools import lru_cache
 
 import libcst as cst
 
@@ -93,10 +94,13 @@ def module_bindings(module: cst.Module) -> dict[str, str]:
 
 def binds_name(function: cst.FunctionDef, name: str) -> bool:
     """True when ``name`` is a local of ``function`` (a parameter or bound in its body)."""
-    for bound, _ in _bindings(function, True):
-        if bound == name:
-            return not _declared_global(function, name)
-    return False
+    return name in _locals(function) and not _declared_global(function, name)
+
+
+@lru_cache(maxsize=256)
+def _locals(function: cst.FunctionDef) -> frozenset[str]:
+    """The names ``function`` binds in its own scope (cached per node: libcst nodes hash by identity)."""
+    return frozenset(bound for bound, _ in _bindings(function, True))
 
 
 def _declared_global(function: cst.FunctionDef, name: str) -> bool:

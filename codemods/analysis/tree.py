@@ -150,12 +150,21 @@ class _Rebuild:
 
 def indent_of(module: cst.Module, target: cst.CSTNode) -> str | None:
     """The indentation of the line ``target`` (a statement) starts on, or None if it is not in ``module``."""
+    return _statement_indents(module).get(id(target))
+
+
+@per_module
+def _statement_indents(module: cst.Module) -> dict[int, str]:
+    """id(statement) -> its indentation, for every statement of ``module`` (one walk)."""
+    found: dict[int, str] = {}
     stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
     while stack:
         node, indent = stack.pop()
-        if node is target:
-            return indent
+        if isinstance(node, cst.BaseStatement):
+            found[id(node)] = indent
         if isinstance(node, cst.IndentedBlock):
             indent += module.default_indent if node.indent is None else node.indent
-        stack.extend((child, indent) for child in iter_children(node))
-    return None
+            stack.extend((child, indent) for child in node.body)
+        elif isinstance(node, (cst.Module, cst.BaseCompoundStatement, cst.ExceptHandler, cst.Else, cst.Finally, cst.If)) or isinstance(node, cst.BaseSuite):
+            stack.extend((child, indent) for child in iter_children(node))
+    return found

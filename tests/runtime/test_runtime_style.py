@@ -299,3 +299,11 @@ def test_all_modules_share_one_namespace():
         for code in filter(None, codes):
             missing = {n for n in global_loads(code) if n not in namespace and not hasattr(builtins, n)}
             assert not missing, f"{name} reads undefined globals {missing}"
+
+
+def test_the_names_llmfix_reads_from_the_sources_are_the_parsed_ones():
+    """runtime_block finds its own names with a regular expression (no parse); it must agree with libcst."""
+    from llmfix.codemods import runtime_block
+
+    parsed = {name for module in runtime_block._modules() for name in runtime_block.load(module).definitions}
+    assert runtime_block.runtime_names() == parsed
