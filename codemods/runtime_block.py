@@ -3,28 +3,34 @@
 The support is ordinary Python in :mod:`llmfix.codemods.runtime` (linted and tested
 there). A transform asks for a runtime module by name (``edits.need_runtime("precheck")``);
 this module reads the modules' sources, keeps what their ``__all__`` lists plus the
-private definitions those use (across modules), and adapts them to the target with
-libcst: the module's own logger for ``logger``, its spelling of ``litellm`` (an alias,
-or a lazy ``litellm = _get_litellm()`` at the top of each function that needs it),
-stdlib modules under the names the file leaves free, and the file's quote style. The
-block goes before the module's first function or class (after its imports and setup:
-the decorators the helpers get run at import time), after a comment that says where it
-comes from; definitions the file already has are not
-inserted again.
+private definitions those use (across modules), and adapts the text to the target: the
+module's own logger for ``logger``, its spelling of ``litellm`` (an alias, or a lazy
+``litellm = _get_litellm()`` at the top of each function that needs it), stdlib modules
+under the names the file leaves free, the file's quote style, indentation and newline.
+The block goes before the first definition whose decorators use it (they run at import),
+else before the module's first function or class, after a comment that says where it
+comes from; definitions the file already has are not inserted again.
+
+The support is handled as text (read with :mod:`ast` and :mod:`tokenize`, which cost a
+fraction of a libcst parse) and enters the tree as one verbatim node: patching a file
+never parses llmfix's own support code with libcst.
 """
 
 from __future__ import annotations
 
+import ast
+import io
 import re
+import tokenize
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 
 from llmfix.codemods.analysis.helpers import find_litellm_calls
-from llmfix.codemods.analysis.nodes import dotted_name
 from llmfix.codemods.analysis.scopes import module_bindings
 from llmfix.codemods.analysis.tree import walk
 from llmfix.codemods.context import FileContext
@@ -35,62 +41,107 @@ RUNTIME_PACKAGE = "llmfix.codemods.runtime"
 BANNER = "# LiteLLM call support, added by llmfix."
 PRECHECK_TARGETS = "_litellm_precheck_targets"
 FALLBACKS_PARSER = "_fallback_models_from_env"
+STDLIB_RENAMED = ("os", "json", "re", "asyncio", "time", "threading", "contextvars", "sys", "inspect", "functools", "collections", "math", "logging", "socket", "ssl")
+
+
+# --------------------------------------------------------------------------- reading the runtime modules
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One top-level statement of a runtime module, as text (its comments included, blank lines not)."""
+
+    names: tuple[str, ...]
+    text: str  # with "\n" newlines and four-space indentation, ending in a newline
+    blank_before: int  # blank lines above it (and above its comments) in its module
+    is_definition: bool  # a def or class
+    references: frozenset[str]
+    litellm_functions: tuple[tuple[int, str], ...]  # (line index to insert before, indentation) of functions using litellm
 
 
 @dataclass
 class RuntimeModule:
     name: str
     exports: list[str]
-    definitions: dict[str, cst.BaseStatement]  # top-level name -> statement, in source order
+    definitions: dict[str, Segment]  # top-level name -> its segment, in source order
     imports: list[str]  # stdlib modules (and "litellm") it imports plainly
     requires: dict[str, list[str]] = field(default_factory=dict)  # runtime module -> names it imports from it
 
 
-def _defined_names(statement: cst.BaseStatement) -> list[str]:
-    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
-        return [statement.name.value]
-    if isinstance(statement, cst.SimpleStatementLine):
-        names = []
-        for small in statement.body:
-            if isinstance(small, cst.Assign):
-                names += [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
-            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                names.append(small.target.value)
-        return names
+def _is_docstring(node: ast.stmt) -> bool:
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+def _assigned(node: ast.stmt) -> list[str]:
+    if isinstance(node, ast.Assign):
+        return [t.id for t in node.targets if isinstance(t, ast.Name)]
+    if isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+        return [node.target.id]
     return []
+
+
+def _litellm_functions(node: ast.stmt, start: int) -> tuple[tuple[int, str], ...]:
+    """Where a lazy ``litellm = loader()`` goes in each function of ``node`` that uses litellm."""
+    found = []
+    functions = [node] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) else []
+    if isinstance(node, ast.ClassDef):
+        functions = [n for n in node.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+    for function in functions:
+        if not any(isinstance(n, ast.Name) and n.id == "litellm" for n in ast.walk(function)):
+            continue
+        first = function.body[0]
+        line = (first.end_lineno or 0) if _is_docstring(first) else first.lineno - 1  # 0-based: after the docstring
+        found.append((line - start, " " * first.col_offset))
+    return tuple(found)
 
 
 @lru_cache(maxsize=None)
 def load(name: str) -> RuntimeModule:
-    """One runtime module, parsed and sorted into exports, definitions, imports and requirements."""
-    module = cst.parse_module((RUNTIME_DIR / f"{name}.py").read_text(encoding="utf-8"))
-    exports: list[str] = []
-    definitions: dict[str, cst.BaseStatement] = {}
-    imports: list[str] = []
-    requires: dict[str, list[str]] = {}
-    for statement in module.body:
-        small = statement.body[0] if isinstance(statement, cst.SimpleStatementLine) and statement.body else None
-        if isinstance(small, cst.Import):
-            imports += [dotted_name(alias.name) or "" for alias in small.names]
-        elif isinstance(small, cst.ImportFrom):
-            source = dotted_name(small.module) or ""
-            if source.startswith(RUNTIME_PACKAGE + "."):
-                requires.setdefault(source.rsplit(".", 1)[1], []).extend(
-                    dotted_name(a.name) or "" for a in small.names  # type: ignore[union-attr]
-                )
-        elif isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString)):
-            continue  # the module docstring
+    """One runtime module, read into exports, definitions (as text), imports and requirements."""
+    source = (RUNTIME_DIR / f"{name}.py").read_text(encoding="utf-8")
+    lines = source.splitlines(keepends=True)
+    tree = ast.parse(source)
+    module = RuntimeModule(name, [], {}, [])
+    previous_end = 0
+    for index, node in enumerate(tree.body):
+        if index == 0 and _is_docstring(node):
+            previous_end = node.end_lineno or 0
+            continue
+        if isinstance(node, ast.Import):
+            module.imports += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if (node.module or "").startswith(RUNTIME_PACKAGE + "."):
+                module.requires.setdefault(node.module.rsplit(".", 1)[1], []).extend(a.name for a in node.names)  # type: ignore[union-attr]
+        elif _assigned(node) == ["__all__"]:
+            module.exports = list(ast.literal_eval(node.value))  # type: ignore[union-attr]
+        elif _assigned(node) == ["logger"]:
+            pass
         else:
-            names = _defined_names(statement)
-            if names == ["__all__"]:
-                value = small.value  # type: ignore[union-attr]
-                exports = [e.value.evaluated_value for e in value.elements]  # type: ignore[attr-defined]
-            elif names == ["logger"]:
-                continue
-            else:
-                for defined in names:
-                    definitions[defined] = statement
-    return RuntimeModule(name, exports, definitions, imports, requires)
+            start = (node.decorator_list[0].lineno if getattr(node, "decorator_list", None) else node.lineno) - 1
+            comments = 0
+            while start - comments - 1 >= previous_end and lines[start - comments - 1].lstrip().startswith("#"):
+                comments += 1
+            first = start - comments
+            blank = 0
+            while first - blank - 1 >= previous_end and not lines[first - blank - 1].strip():
+                blank += 1
+            names = [node.name] if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) else _assigned(node)
+            segment = Segment(
+                tuple(names),
+                "".join(lines[first : node.end_lineno]),
+                blank,
+                isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)),
+                frozenset(n.id for n in ast.walk(node) if isinstance(n, ast.Name)),
+                _litellm_functions(node, first),
+            )
+            for defined in names:
+                module.definitions[defined] = segment
+        previous_end = node.end_lineno or previous_end
+    return module
+
+
+def _modules() -> list[str]:
+    return sorted(p.stem for p in RUNTIME_DIR.glob("*.py") if not p.stem.startswith("_"))
 
 
 def _order(names: Iterable[str]) -> list[RuntimeModule]:
@@ -110,38 +161,35 @@ def _order(names: Iterable[str]) -> list[RuntimeModule]:
     return ordered
 
 
-_REFERENCES: dict[int, tuple[cst.CSTNode, frozenset[str]]] = {}
+def _only_the_model(segment: Segment) -> Segment:
+    """``_litellm_precheck_targets`` for a file without the fallbacks parser: just the model."""
+    node = ast.parse(segment.text).body[-1]
+    assert isinstance(node, ast.FunctionDef)
+    lines = segment.text.splitlines(keepends=True)
+    keep = node.body[0].end_lineno if _is_docstring(node.body[0]) else node.body[0].lineno - 1
+    body_indent = " " * node.body[0].col_offset
+    text = "".join(lines[: keep or 0]) + f"{body_indent}return [{node.args.args[0].arg}]\n"
+    references = frozenset(n.id for n in ast.walk(ast.parse(text)) if isinstance(n, ast.Name))
+    return Segment(segment.names, text, segment.blank_before, True, references, ())
 
 
-def _references(statement: cst.CSTNode) -> frozenset[str]:
-    """The names ``statement`` mentions (cached: runtime statements are loaded once)."""
-    hit = _REFERENCES.get(id(statement))
-    if hit is not None and hit[0] is statement:
-        return hit[1]
-    found = frozenset(n.value for n in walk(statement) if isinstance(n, cst.Name))
-    if len(_REFERENCES) > 4096:
-        _REFERENCES.clear()
-    _REFERENCES[id(statement)] = (statement, found)
-    return found
-
-
-def selected_statements(names: Sequence[str], fallbacks: bool = True) -> list[tuple[str, cst.BaseStatement]]:
-    return list(_selected(tuple(names), fallbacks))
-
-
-@lru_cache(maxsize=64)
-def _selected(names: tuple[str, ...], fallbacks: bool) -> tuple[tuple[str, cst.BaseStatement], ...]:
-    """(name, statement) of every runtime definition ``names`` need, in block order.
+def selected_statements(names: Sequence[str], fallbacks: bool = True) -> list[tuple[str, Segment]]:
+    """(name, segment) of every runtime definition ``names`` need, in block order.
 
     Without ``fallbacks`` (the fallbacks transform is off and the file has no parser), the
     precheck checks the model alone, and the parser is not pulled in.
     """
+    return list(_selected(tuple(names), fallbacks))
+
+
+@lru_cache(maxsize=64)
+def _selected(names: tuple[str, ...], fallbacks: bool) -> tuple[tuple[str, Segment], ...]:
     modules = _order(names)
-    known: dict[str, cst.BaseStatement] = {}
+    known: dict[str, Segment] = {}
     for module in modules:
         known.update(module.definitions)
-    if not fallbacks and isinstance(known.get(PRECHECK_TARGETS), cst.FunctionDef):
-        known[PRECHECK_TARGETS] = _only_the_model(known[PRECHECK_TARGETS])  # type: ignore[arg-type]
+    if not fallbacks and PRECHECK_TARGETS in known:
+        known[PRECHECK_TARGETS] = _only_the_model(known[PRECHECK_TARGETS])
     wanted: set[str] = set()
     stack = [export for module in modules if module.name in names for export in module.exports]
     while stack:
@@ -149,15 +197,15 @@ def _selected(names: tuple[str, ...], fallbacks: bool) -> tuple[tuple[str, cst.B
         if name in wanted or name not in known:
             continue
         wanted.add(name)
-        stack.extend(_references(known[name]) & set(known))
-    chosen: list[tuple[str, cst.BaseStatement]] = []
+        stack.extend(known[name].references & set(known))
+    chosen: list[tuple[str, Segment]] = []
     seen: set[int] = set()
     for module in modules:
         for name in module.definitions:
-            statement = known[name]
-            if name in wanted and id(statement) not in seen:
-                seen.add(id(statement))
-                chosen.append((name, statement))
+            segment = known[name]
+            if name in wanted and id(segment) not in seen:
+                seen.add(id(segment))
+                chosen.append((name, segment))
     return tuple(chosen)
 
 
@@ -166,87 +214,11 @@ def has_fallbacks(file: FileContext, names: Sequence[str]) -> bool:
     return FALLBACKS_PARSER in module_bindings(file.module) or any(FALLBACKS_PARSER in load(m).exports for m in names)
 
 
-# --------------------------------------------------------------------------- adapting to the target
+# --------------------------------------------------------------------------- adapting the text to the target
 
 
-class _Rename(cst.CSTTransformer):
-    """Rename free uses of module-level names (never attributes, keywords or parameters)."""
-
-    def __init__(self, renames: dict[str, str]) -> None:
-        super().__init__()
-        self.renames = renames
-        self._skip: set[int] = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._skip.add(id(node.attr))
-
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self._skip.add(id(node.keyword))
-
-    def visit_Param(self, node: cst.Param) -> None:
-        self._skip.add(id(node.name))
-
-    def leave_Name(self, original: cst.Name, updated: cst.Name) -> cst.Name:
-        if id(original) in self._skip or original.value not in self.renames:
-            return updated
-        return updated.with_changes(value=self.renames[original.value])
-
-
-class _Quotes(cst.CSTTransformer):
-    """Single-line strings in the file's quote style, where that needs no escaping."""
-
-    def __init__(self, quote: str) -> None:
-        super().__init__()
-        self.quote = quote
-
-    def leave_SimpleString(self, original: cst.SimpleString, updated: cst.SimpleString) -> cst.SimpleString:
-        return updated.with_changes(value=_requote(updated.value, self.quote))
-
-    def leave_FormattedString(self, original: cst.FormattedString, updated: cst.FormattedString) -> cst.FormattedString:
-        text = cst.Module([]).code_for_node(updated)
-        other = '"' if self.quote == "'" else "'"
-        if updated.start.endswith(other) and len(updated.end) == 1 and self.quote not in text and other not in text[len(updated.start):-1]:
-            return updated.with_changes(start=updated.start[:-1] + self.quote, end=self.quote)
-        return updated
-
-
-def _requote(value: str, quote: str) -> str:
-    prefix = value[: len(value) - len(value.lstrip("rRbBuU"))]
-    body = value[len(prefix):]
-    if body[:3] in ('"""', "'''") or body[:1] == quote:
-        return value
-    inner = body[1:-1]
-    if quote in inner or body[:1] in inner or "\\" in inner:
-        return value
-    return f"{prefix}{quote}{inner}{quote}"
-
-
-class _LazyLiteLLM(cst.CSTTransformer):
-    """Put ``litellm = <loader>()`` first in every function that uses ``litellm``."""
-
-    def __init__(self, binding: cst.BaseStatement) -> None:
-        super().__init__()
-        self.binding = binding
-
-    def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-        uses = any(isinstance(n, cst.Name) and n.value == "litellm" for n in walk(original.body))
-        if not uses:
-            return updated
-        body = list(updated.body.body)
-        first = body[0] if body else None
-        docstring = (
-            isinstance(first, cst.SimpleStatementLine)
-            and bool(first.body)
-            and isinstance(first.body[0], cst.Expr)
-            and isinstance(first.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-        )
-        body.insert(1 if docstring else 0, self.binding.deep_clone())
-        return updated.with_changes(body=updated.body.with_changes(body=body))
-
-
-def _litellm_spelling(file: FileContext) -> tuple[str | None, cst.BaseStatement | None, bool]:
-    """(module-level name of litellm, lazy binding statement, whether ``import litellm`` must be added)."""
+def _litellm_spelling(file: FileContext) -> tuple[str | None, str | None, bool]:
+    """(module-level name of litellm, lazy binding line, whether ``import litellm`` must be added)."""
     bound = module_bindings(file.module)
     aliases = [name for name, how in bound.items() if how == "import litellm"]
     if "litellm" in aliases:
@@ -256,8 +228,7 @@ def _litellm_spelling(file: FileContext) -> tuple[str | None, cst.BaseStatement 
     for call in find_litellm_calls(file.module):
         if call.litellm_binding is not None:
             loader = call.litellm_binding.body[0].value  # type: ignore[attr-defined]
-            text = f"litellm = {cst.Module([]).code_for_node(loader)}\n"
-            return None, cst.parse_statement(text), False
+            return None, f"litellm = {cst.Module([]).code_for_node(loader)}", False
     return "litellm", None, "litellm" not in bound
 
 
@@ -270,53 +241,162 @@ def _adaptation(file: FileContext) -> tuple[tuple[tuple[str, str], ...], str | N
     name, lazy, _ = _litellm_spelling(file)
     if name and name != "litellm":
         renames["litellm"] = name
-    for stdlib in ("os", "json", "re", "asyncio", "time", "threading", "contextvars", "sys", "inspect", "functools", "collections", "math", "logging", "socket", "ssl"):
+    for stdlib in STDLIB_RENAMED:
         spelled = file.module_name(stdlib)
         if spelled != stdlib:
             renames[stdlib] = spelled
-    lazy_text = cst.Module([]).code_for_node(lazy) if lazy is not None else None
-    return tuple(sorted(renames.items())), lazy_text, file.style.quote, file.module.default_indent, file.module.default_newline
+    return tuple(sorted(renames.items())), lazy, file.style.quote, file.module.default_indent, file.module.default_newline
 
 
-_BLOCKS: dict[tuple, tuple[list[cst.BaseStatement], list[cst.BaseStatement]]] = {}
+def _requote(value: str, quote: str) -> str:
+    """A one-line string literal in ``quote`` when that needs no escaping, else as it is."""
+    prefix = value[: len(value) - len(value.lstrip("rRbBuUfF"))]
+    body = value[len(prefix):]
+    if body[:3] in ('"""', "'''") or body[:1] == quote or len(body) < 2:
+        return value
+    inner = body[1:-1]
+    if quote in inner or body[:1] in inner or "\\" in inner:
+        return value
+    return f"{prefix}{quote}{inner}{quote}"
 
 
-def _adapted_block(file: FileContext, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
-    """The support statements adapted to ``file``, spaced, in its indentation and newline (cached)."""
+def _retokened(text: str, renames: dict[str, str], quote: str) -> str:
+    """``text`` with free names renamed (never attributes, keyword arguments or parameters) and strings requoted."""
+    edits: list[tuple[int, int, int, str]] = []  # (row, start col, end col, new text)
+    tokens = [t for t in tokenize.generate_tokens(io.StringIO(text).readline) if t.type not in (tokenize.NL, tokenize.COMMENT)]
+    depth = 0
+    for index, token in enumerate(tokens):
+        if token.type == tokenize.OP and token.string in "([{":
+            depth += 1
+        elif token.type == tokenize.OP and token.string in ")]}":
+            depth -= 1
+        if token.type == tokenize.NAME and token.string in renames:
+            previous = tokens[index - 1].string if index else ""
+            following = tokens[index + 1].string if index + 1 < len(tokens) else ""
+            if previous == "." or (following == "=" and depth > 0) or previous in ("def", "class"):
+                continue
+            edits.append((token.start[0], token.start[1], token.end[1], renames[token.string]))
+        elif token.type == tokenize.STRING and quote != '"' and token.start[0] == token.end[0]:
+            requoted = _requote(token.string, quote)
+            if requoted != token.string:
+                edits.append((token.start[0], token.start[1], token.end[1], requoted))
+    if not edits:
+        return text
+    lines = text.splitlines(keepends=True)
+    for row, start, end, new in sorted(edits, reverse=True):
+        line = lines[row - 1]
+        lines[row - 1] = line[:start] + new + line[end:]
+    return "".join(lines)
+
+
+def _string_lines(text: str) -> set[int]:
+    """Line numbers (1-based) that lie inside a multi-line string: their indentation is content."""
+    inside: set[int] = set()
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.STRING and token.end[0] > token.start[0]:
+            inside.update(range(token.start[0] + 1, token.end[0] + 1))
+    return inside
+
+
+def _reindented(text: str, indent: str) -> str:
+    if indent == "    ":
+        return text
+    inside = _string_lines(text)
+    lines = text.splitlines(keepends=True)
+    for number, line in enumerate(lines, 1):
+        if number in inside:
+            continue
+        spaces = len(line) - len(line.lstrip(" "))
+        lines[number - 1] = indent * (spaces // 4) + " " * (spaces % 4) + line[spaces:]
+    return "".join(lines)
+
+
+def _with_lazy_litellm(segment: Segment, binding: str) -> str:
+    lines = segment.text.splitlines(keepends=True)
+    for line, indent in sorted(segment.litellm_functions, reverse=True):
+        lines.insert(line, f"{indent}{binding}\n")
+    return "".join(lines)
+
+
+_BLOCKS: dict[tuple, str] = {}
+
+
+def block_text(file: FileContext, segments: Sequence[Segment]) -> str:
+    """The support segments adapted to ``file`` and spaced as black spaces them, as one text (cached)."""
     adaptation = _adaptation(file)
-    key = (tuple(id(s) for s in statements), adaptation)
-    hit = _BLOCKS.get(key)
-    if hit is not None and all(a is b for a, b in zip(hit[0], statements)):
-        return list(hit[1])
-    renames, lazy_text, quote, indent, newline = adaptation
-    lazy = cst.parse_statement(lazy_text) if lazy_text else None
-    out = []
-    for statement in statements:
-        if renames:
-            statement = statement.visit(_Rename(dict(renames)))  # type: ignore[assignment]
-        if lazy is not None:
-            statement = statement.visit(_LazyLiteLLM(lazy))  # type: ignore[assignment]
-        if quote != '"':
-            statement = statement.visit(_Quotes(quote))  # type: ignore[assignment]
-        out.append(statement)
-    block = _spaced(_to_module_style(indent, newline, file.module.config_for_parsing, out))
+    key = (tuple(id(s) for s in segments), adaptation)
+    if key in _BLOCKS:
+        return _BLOCKS[key]
+    renames, lazy, quote, indent, newline = adaptation
+    parts: list[str] = []
+    for index, segment in enumerate(segments):
+        text = _with_lazy_litellm(segment, lazy) if lazy else segment.text
+        text = _retokened(text, dict(renames), quote)
+        if index:
+            previous = segments[index - 1]
+            blank = 2 if segment.is_definition or previous.is_definition else segment.blank_before
+            parts.append("\n" * blank)
+        parts.append(text)
+    text = _reindented("".join(parts), indent)
+    if newline != "\n":
+        text = text.replace("\n", newline)
     if len(_BLOCKS) > 64:
         _BLOCKS.clear()
-    _BLOCKS[key] = (list(statements), block)
-    return list(block)
+    _BLOCKS[key] = text
+    return text
 
 
-def _only_the_model(function: cst.FunctionDef) -> cst.FunctionDef:
-    """``_litellm_precheck_targets`` for a file without the fallbacks parser: just the model."""
-    body = list(function.body.body)
-    keep = body[:1] if body and isinstance(body[0], cst.SimpleStatementLine) and isinstance(body[0].body[0], cst.Expr) else []
-    param = function.params.params[0].name.value
-    keep.append(cst.parse_statement(f"return [{param}]\n"))
-    return function.with_changes(body=function.body.with_changes(body=keep))
+# --------------------------------------------------------------------------- the block in the tree
 
 
-def _comments(statement: cst.BaseStatement) -> list[cst.EmptyLine]:
-    return [line for line in statement.leading_lines if line.comment is not None]  # type: ignore[union-attr]
+@dataclass(frozen=True)
+class VerbatimBlock(cst.BaseSmallStatement):
+    """llmfix's support block as one node: its text is written out as it is.
+
+    ``names`` are the top-level names it defines (the tree can't see them inside the text).
+    """
+
+    text: str = ""
+    names: tuple[str, ...] = ()
+    semicolon: cst.MaybeSentinel = cst.MaybeSentinel.DEFAULT
+
+    def _visit_and_replace_children(self, visitor: object) -> VerbatimBlock:
+        return self
+
+    def _codegen_impl(self, state: CodegenState, default_semicolon: bool = False) -> None:
+        state.add_token(self.text)
+
+
+def block_names(tree: cst.Module) -> set[str]:
+    """The names the support blocks in ``tree`` define."""
+    found: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, cst.SimpleStatementLine):
+            for small in statement.body:
+                if isinstance(small, VerbatimBlock):
+                    found.update(small.names)
+    return found
+
+
+def _defined_names(statement: cst.BaseStatement) -> list[str]:
+    """The top-level names a (libcst) statement of the target defines."""
+    if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+        return [statement.name.value]
+    if isinstance(statement, cst.SimpleStatementLine):
+        names = []
+        for small in statement.body:
+            if isinstance(small, cst.Assign):
+                names += [t.target.value for t in small.targets if isinstance(t.target, cst.Name)]
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                names.append(small.target.value)
+            elif isinstance(small, VerbatimBlock):
+                names += list(small.names)
+        return names
+    return []
+
+
+def _references(statement: cst.CSTNode) -> set[str]:
+    return {n.value for n in walk(statement) if isinstance(n, cst.Name)}
 
 
 def _is_main_guard(statement: cst.BaseStatement) -> bool:
@@ -328,58 +408,9 @@ def _is_main_guard(statement: cst.BaseStatement) -> bool:
     ) and any(isinstance(n, cst.Name) and n.value == "__name__" for n in walk(test))
 
 
-def _to_module_style(indent: str, newline: str, config: cst.PartialParserConfig, statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
-    """Re-parse in the module's indentation and newline (the runtime modules use 4 spaces and \\n)."""
-    if indent == "    " and newline == "\n":
-        return list(statements)
-    text = cst.Module(statements).code
-    if indent != "    ":
-        text = re.sub(r"^((?:    )+)", lambda m: indent * (len(m.group(1)) // 4), text, flags=re.M)
-    if newline != "\n":
-        text = text.replace("\n", newline)
-    return list(cst.parse_module(text, config=config).body)
-
-
-def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Sequence[str]) -> cst.Module:
-    """``tree`` with the runtime support ``names`` need, minus what it already defines."""
-    if not names:
-        return tree
-    chosen = selected_statements(names, has_fallbacks(file, names))
-    body = list(tree.body)
-    if removed:
-        stale: set[str] = set()
-        for module in removed:
-            stale |= set(OLD_NAMES.get(module, ())) | {name for name, _ in selected_statements([module])}
-        body = [s for s in body if not (set(_defined_names(s)) & stale)]
-    present = {name for statement in body for name in _defined_names(statement)}
-    missing: list[cst.BaseStatement] = []
-    for name, statement in chosen:
-        if name not in present and all(statement is not s for s in missing):
-            missing.append(statement)
-    if not missing:
-        return tree.with_changes(body=body)
-    block = _adapted_block(file, missing)
-    block[0] = block[0].with_changes(
-        leading_lines=[cst.EmptyLine(), cst.EmptyLine(), cst.EmptyLine(comment=cst.Comment(BANNER)), *_comments(block[0])]
-    )
-    runtime_names = {name for name, _ in chosen}
-    existing = [i for i, s in enumerate(body) if set(_defined_names(s)) & runtime_names]
-    if existing:
-        position = existing[-1] + 1
-        block[0] = block[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    else:
-        position = _first_definition(body, runtime_names)
-    if position < len(body):
-        following = body[position]
-        body[position] = following.with_changes(leading_lines=_two_blank_lines(following.leading_lines))  # type: ignore[union-attr]
-    body[position:position] = block
-    return tree.with_changes(body=body)
-
-
 def _uses_support_at_import(statement: cst.BaseStatement, names: set[str]) -> bool:
     """A definition whose decorators call the support (they run when the module is imported)."""
-    decorators = getattr(statement, "decorators", ())
-    return any(_references(d) & names for d in decorators)
+    return any(_references(d) & names for d in getattr(statement, "decorators", ()))
 
 
 def _first_definition(body: Sequence[cst.BaseStatement], names: set[str]) -> int:
@@ -406,17 +437,37 @@ def _two_blank_lines(leading: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
     return [cst.EmptyLine(), cst.EmptyLine(), *lines]
 
 
-def _spaced(statements: list[cst.BaseStatement]) -> list[cst.BaseStatement]:
-    """Two blank lines before and after every definition of the block; other lines as written."""
-    out: list[cst.BaseStatement] = []
-    for index, statement in enumerate(statements):
-        previous = statements[index - 1] if index else None
-        is_definition = isinstance(statement, (cst.FunctionDef, cst.ClassDef))
-        after_definition = isinstance(previous, (cst.FunctionDef, cst.ClassDef))
-        if index and (is_definition or after_definition):
-            statement = statement.with_changes(leading_lines=_two_blank_lines(statement.leading_lines))  # type: ignore[union-attr]
-        out.append(statement)
-    return out
+def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Sequence[str]) -> cst.Module:
+    """``tree`` with the runtime support ``names`` need, minus what it already defines."""
+    if not names:
+        return tree
+    chosen = selected_statements(names, has_fallbacks(file, names))
+    body = list(tree.body)
+    if removed:
+        stale: set[str] = set()
+        for module in removed:
+            stale |= set(OLD_NAMES.get(module, ())) | {name for name, _ in selected_statements([module])}
+        body = [s for s in body if not (set(_defined_names(s)) & stale)]
+    present = {name for statement in body for name in _defined_names(statement)}
+    missing: list[Segment] = []
+    for name, segment in chosen:
+        if name not in present and all(segment is not s for s in missing):
+            missing.append(segment)
+    if not missing:
+        return tree.with_changes(body=body)
+    code = block_text(file, missing).rstrip(file.module.default_newline)
+    runtime_names = {name for name, _ in chosen}
+    existing = [i for i, s in enumerate(body) if set(_defined_names(s)) & runtime_names]
+    leading = [cst.EmptyLine(), cst.EmptyLine()]
+    if not existing:
+        leading.append(cst.EmptyLine(comment=cst.Comment(BANNER)))
+    block = cst.SimpleStatementLine([VerbatimBlock(code, tuple(n for s in missing for n in s.names))], leading_lines=leading)
+    position = existing[-1] + 1 if existing else _first_definition(body, runtime_names)
+    if position < len(body):
+        following = body[position]
+        body[position] = following.with_changes(leading_lines=_two_blank_lines(following.leading_lines))  # type: ignore[union-attr]
+    body[position:position] = [block]
+    return tree.with_changes(body=body)
 
 
 # names an earlier llmfix inserted with its connection check, replaced when it is upgraded
@@ -439,13 +490,13 @@ def imports_needed(file: FileContext, names: Sequence[str]) -> list[ImportNeed]:
     """The plain imports the inserted support uses that the file may lack."""
     if not names:
         return []
-    chosen = [statement for _, statement in selected_statements(names, has_fallbacks(file, names))]
-    used = set().union(*(_references(s) for s in chosen)) if chosen else set()
+    chosen = [segment for _, segment in selected_statements(names, has_fallbacks(file, names))]
+    used: set[str] = set().union(*(s.references for s in chosen)) if chosen else set()
     needs: list[ImportNeed] = []
     for module in _order(names):
         for imported in module.imports:
             if imported == "litellm":
-                spelled, lazy, add = _litellm_spelling(file)
+                _, _, add = _litellm_spelling(file)
                 if add and "litellm" in used:
                     needs.append(ImportNeed("litellm"))
                 continue
@@ -457,10 +508,6 @@ def imports_needed(file: FileContext, names: Sequence[str]) -> list[ImportNeed]:
     return needs
 
 
-def _modules() -> list[str]:
-    return sorted(p.stem for p in RUNTIME_DIR.glob("*.py") if not p.stem.startswith("_"))
-
-
 _TOP_LEVEL_DEFINITION = re.compile(r"^(?:async\s+def|def|class)\s+(\w+)|^(_?[A-Za-z]\w*)\s*(?::[^=\n]*)?=(?!=)", re.M)
 
 
@@ -469,7 +516,7 @@ def _top_level_names() -> dict[str, tuple[str, bool]]:
     """name -> (module, is a function or class) for every top-level definition of the runtime modules.
 
     Read from the sources with a regular expression (top-level code starts in column 0):
-    recognising llmfix's own code must not cost a parse of every runtime module.
+    recognising llmfix's own code must not cost reading every runtime module.
     """
     found: dict[str, tuple[str, bool]] = {}
     for module in _modules():
@@ -503,17 +550,16 @@ def mentions_support(source: str) -> bool:
 
 def unbound_support(tree: cst.Module) -> set[str]:
     """Runtime names ``tree`` uses without defining or importing them (say, after a merge dropped the block)."""
-    bound = set(module_bindings(tree))
+    bound = set(module_bindings(tree)) | block_names(tree)
     used = {n.value for n in walk(tree) if isinstance(n, cst.Name)}
     return (used & runtime_names()) - bound
 
 
 def uses_logger(names: Sequence[str]) -> bool:
     """True when the support for ``names`` logs (the file then needs a module logger)."""
-    return any("logger" in _references(statement) for _, statement in selected_statements(names))
+    return any("logger" in segment.references for _, segment in selected_statements(names))
 
 
 def defined_by_runtime(names: Sequence[str]) -> set[str]:
     """Every top-level name the support for ``names`` defines (for recognising it in a file)."""
     return {name for name, _ in selected_statements(names)}
-

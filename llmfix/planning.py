@@ -18,6 +18,7 @@ import libcst as cst
 
 from llmfix.codemods.analysis.helpers import find_litellm_calls
 from llmfix.codemods.analysis.nodes import dotted_name
+from llmfix.codemods import runtime_block
 from llmfix.codemods.analysis.scopes import module_bindings
 from llmfix.codemods.context import CheckoutFacts, FileContext
 from llmfix.codemods.edits import EditConflict, Edits, apply_edits
@@ -147,7 +148,7 @@ def _plan_file(target: Target, source: str, module: cst.Module, settings: Settin
         raise BadInput(f"{target.path}: {error}; nothing written") from None
     plan.tree = patched
     plan._texts[len(plan.steps) - 1] = patched.code if plan.steps else source
-    facts.publish(file.dotted_name or target.path.stem, set(module_bindings(patched)))
+    facts.publish(file.dotted_name or target.path.stem, set(module_bindings(patched)) | runtime_block.block_names(patched))
     if plan.changed:
         _check_compiles(target, plan.patched)
     return plan
@@ -155,7 +156,7 @@ def _plan_file(target: Target, source: str, module: cst.Module, settings: Settin
 
 def _restore_support(file: FileContext, plan: FilePlan, patched: cst.Module) -> cst.Module:
     """Put back runtime support the helpers call but the file lost (a merge took the block, kept the calls)."""
-    from llmfix.codemods import registry, runtime_block
+    from llmfix.codemods import registry
 
     if not find_litellm_calls(file.module) or not runtime_block.mentions_support(plan.original):
         return patched
