@@ -36,16 +36,27 @@ def _defines(file: FileContext, module: str, name: str) -> bool:
     return defined is not None and name in defined
 
 
+def _module_of(how: str) -> str | None:
+    """The module a binding names: ``import a.b`` -> ``a.b``; ``from a import b`` -> ``a.b`` (a submodule)."""
+    if how.startswith("import "):
+        return how[len("import "):]
+    if how.startswith("from ") and " import " in how:
+        package, _, member = how[len("from "):].partition(" import ")
+        return f"{package}.{member}" if package and not package.startswith(".") else None
+    return None
+
+
 def reach(file: FileContext, site: GeneratorSite, name: str, edits: Edits) -> cst.BaseExpression:
     """An expression for ``name`` in the generator's module, importing it beside the helper if needed.
 
     Raises :class:`Unreachable` when the helper's module won't define ``name``.
     """
     func = site.helper_call.func
+    bound = module_bindings(file.module)
     if isinstance(func, cst.Attribute):
         owner = dotted_name(func.value)
-        how = module_bindings(file.module).get((owner or "").split(".")[0], "")
-        source = how[len("import "):] if how.startswith("import ") else None
+        how = bound.get((owner or "").split(".")[0], "")
+        source = _module_of(how)
         if source is None or not _defines(file, source, name):
             raise Unreachable(f"can't tell that `{file.code(func.value)}` will define {name}")
         return cst.Attribute(value=func.value.deep_clone(), attr=cst.Name(name))
@@ -53,6 +64,8 @@ def reach(file: FileContext, site: GeneratorSite, name: str, edits: Edits) -> cs
         raise Unreachable(f"can't tell where the awaited `{file.code(func)}` comes from")
     if func.value in module_functions(file.module) or name in module_functions(file.module):
         return cst.Name(name)  # the helper lives here: so does the runtime support
+    if bound.get(name, "").startswith("from ") and _defines(file, bound[name].split(" ")[1], name):
+        return cst.Name(name)  # imported already (a line a merge kept)
     for statement in file.module.body:
         for small in getattr(statement, "body", ()) if isinstance(statement, cst.SimpleStatementLine) else ():
             if not isinstance(small, cst.ImportFrom) or isinstance(small.names, cst.ImportStar):

@@ -161,8 +161,13 @@ class RetriesTransform(KeyDefaultTransform):
             before = self.baked(file, site.default)
         if before == after:
             return None
-        was = f"{before} (rides out {litellm_facts.describe_outage(before)})" if before is not None else "none set (LiteLLM's own default)"
-        old = str(before) if before is not None else "0"
+        sdk = litellm_facts.SDK_DEFAULT_RETRIES
+        was = (
+            f"{before} (rides out {litellm_facts.describe_outage(before)})"
+            if before is not None
+            else f"none set: the OpenAI SDK's own {sdk} (rides out {litellm_facts.describe_outage(sdk)})"
+        )
+        old = str(before if before is not None else sdk)
         return Change(
             f"{site.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "
             f"endpoint; before: {was}; {self.ENV_VAR}={old} restores it",

@@ -43,6 +43,7 @@ class RepoStyle:
     case_sensitive: bool = False
     order_by_type: bool = True
     force_sort_within_sections: bool = False
+    split_on_trailing_comma: bool = True  # isort keeps an import exploded when it has a trailing comma
     target_version: str | None = None
     llmfix: dict[str, Any] = field(default_factory=dict)
     llmfix_source: str | None = None
@@ -95,7 +96,12 @@ def _from_ruff(table: dict[str, Any], source: Path, settings: dict[str, Any]) ->
         for key, name in (("known-first-party", "known_first_party"),):
             if key in isort:
                 settings.setdefault(name, tuple(str(v) for v in isort[key]))
-        for key, name in (("case-sensitive", "case_sensitive"), ("order-by-type", "order_by_type"), ("force-sort-within-sections", "force_sort_within_sections")):
+        for key, name in (
+            ("case-sensitive", "case_sensitive"),
+            ("order-by-type", "order_by_type"),
+            ("force-sort-within-sections", "force_sort_within_sections"),
+            ("split-on-trailing-comma", "split_on_trailing_comma"),
+        ):
             if key in isort:
                 settings.setdefault(name, bool(isort[key]))
     if "target-version" in table:

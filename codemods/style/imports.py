@@ -124,10 +124,10 @@ def _name_key(name: str, file: FileContext) -> tuple:
     return (rank, *_sort_key(name, file))
 
 
-def _from_import_text(module: str, level: int, aliases: Sequence[str], file: FileContext) -> str:
+def _from_import_text(module: str, level: int, aliases: Sequence[str], file: FileContext, exploded: bool = False) -> str:
     head = f"from {'.' * level}{module} import "
     one_line = head + ", ".join(aliases)
-    if fits(one_line, file.style.line_length):
+    if not exploded and fits(one_line, file.style.line_length):
         return one_line + "\n"
     indent = file.module.default_indent
     return head + "(\n" + "".join(f"{indent}{alias},\n" for alias in aliases) + ")\n"
@@ -157,7 +157,11 @@ def _extend_from(tree: cst.Module, index: int, need: ImportNeed, file: FileConte
     else:
         position = len(names)
     aliases.insert(position, new_name)
-    text = _from_import_text(dotted_name(node.module) or "", len(node.relative), aliases, file)
+    # isort keeps an import written one name per line with a trailing comma that way (unless told not to)
+    exploded = file.style.repo.split_on_trailing_comma and isinstance(node.rpar, cst.RightParen) and bool(node.names) and isinstance(
+        node.names[-1].comma, cst.Comma
+    )
+    text = _from_import_text(dotted_name(node.module) or "", len(node.relative), aliases, file, exploded)
     text = text.replace("\n", file.module.default_newline)
     new = cst.parse_statement(text, config=file.module.config_for_parsing)
     assert isinstance(new, cst.SimpleStatementLine)
