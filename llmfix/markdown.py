@@ -12,6 +12,7 @@ blocks applied in order give apply's result. Fixes already in place come last.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from llmfix.codemods import registry
@@ -75,12 +76,17 @@ def behaviour_changes(plans: Sequence[FilePlan]) -> list[tuple[FilePlan, str, Ch
 
 
 def restoring_environment(changes: Sequence[Change]) -> dict[str, str]:
-    """The environment that brings the old behaviour back (the first value wins for a variable)."""
-    env: dict[str, str] = {}
+    """The environment that brings the old behaviour back: per variable, the old value most helpers had."""
+    values: dict[str, Counter[str]] = {}
     for change in changes:
         for name, value in change.restore:
-            env.setdefault(name, value)
-    return env
+            values.setdefault(name, Counter())[value] += 1
+    return {name: counts.most_common(1)[0][0] for name, counts in values.items()}
+
+
+def restoring_exceptions(changes: Sequence[Change], env: dict[str, str]) -> list[str]:
+    """The behaviour changes whose old value the environment can't give back (one variable serves every helper)."""
+    return [f"{change.text.split(':', 1)[0]} had {name}={value}" for change in changes for name, value in change.restore if env.get(name) != value]
 
 
 def pinned(plans: Sequence[FilePlan]) -> list[PinnedTest]:
@@ -147,6 +153,9 @@ def _behaviour_section(plans: Sequence[FilePlan]) -> list[str]:
     env = restoring_environment([c for _, _, c in changes])
     if env:
         lines += ["", "The old behaviour, for a test run or to back out without reverting:", "", "```sh", f"export {shell_assignments(env)}", "```"]
+        exceptions = restoring_exceptions([c for _, _, c in changes], env)
+        if exceptions:
+            lines += ["", f"(one variable serves every helper: {'; '.join(exceptions)})"]
     tests = pinned(plans)
     if tests:
         lines += ["", "Tests in this repo that pin a default the patch changes (they pass with the variables above):", ""]

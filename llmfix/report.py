@@ -51,7 +51,7 @@ def to_text(command: str, plans: Sequence[FilePlan], verbose: bool = False, dry_
 
 def _reviewer_notes(plans: Sequence[FilePlan]) -> list[str]:
     """The behaviour changes, the environment that restores them, and the tests that pin old defaults."""
-    from llmfix.markdown import behaviour_changes, pinned, restoring_environment, shell_assignments
+    from llmfix.markdown import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 
     changes = behaviour_changes(plans)
     if not changes:
@@ -60,7 +60,8 @@ def _reviewer_notes(plans: Sequence[FilePlan]) -> list[str]:
     lines += [f"  {plan.target.relpath}: {change.text}" for plan, _, change in changes]
     env = restoring_environment([c for _, _, c in changes])
     if env:
-        lines.append(f"  old behaviour: {shell_assignments(env)}")
+        exceptions = restoring_exceptions([c for _, _, c in changes], env)
+        lines.append(f"  old behaviour: {shell_assignments(env)}" + (f" ({'; '.join(exceptions)})" if exceptions else ""))
     tests = pinned(plans)
     if tests:
         lines.append("tests that pin a default the patch changes (they pass with the old-behaviour variables):")
