@@ -77,7 +77,12 @@ def install_merge_driver_command(path: str) -> int:
     attributes = report.attributes.relative_to(report.top).as_posix()
     click.echo(f"{attributes}: {'merge=llmfix added for run_utils.py and rubric_utils.py (commit it)' if report.attributes_changed else 'already set up'}")
     click.echo(f".git/config: merge driver {'set to' if report.config_changed else 'already'} {report.command}")
-    click.echo("after each merge, commit .llmfix/state.json if the merge changed it (git status shows it)")
+    hook = report.hook.relative_to(report.top).as_posix() if report.hook.is_relative_to(report.top) else str(report.hook)
+    if report.hook_state == "foreign":
+        click.echo(f"{hook}: a hook of your own is there, left alone; add this line to it: {sys.executable} -m llmfix.merge_commands after-merge")
+    else:
+        click.echo(f"{hook}: {'written' if report.hook_state == 'written' else 'already there'} (after a merge: the record follows moved files, new code is patched)")
+    click.echo("after each merge, commit what llmfix changed (git status shows it: .llmfix/state.json, newly patched files)")
     return exit_codes.OK
 
 
@@ -108,5 +113,26 @@ def merge_file_command(take_out_only: bool, label: str | None, report_file: str 
     sys.exit(1 if merged.conflicts else 0)
 
 
-if __name__ == "__main__":  # git runs the driver as ``python -m llmfix.merge_commands ...``
-    merge_file_command(prog_name="llmfix merge-file")
+@click.command("after-merge", hidden=True)
+@one_line_errors
+def after_merge_command() -> int:
+    """The post-merge hook: the record follows moved files, then apply patches what upstream brought."""
+    from llmfix.merging import after_merge, repository_top
+
+    plans = after_merge(repository_top(Path.cwd()))
+    changed = [p.target.relpath for p in plans if p.changed]
+    if changed:
+        click.echo(f"llmfix: patched {', '.join(changed)} after the merge: review and commit (git commit -a)", err=True)
+    return exit_codes.OK
+
+
+@click.group(hidden=True)
+def git_side() -> None:
+    """What git runs: the merge driver and the post-merge hook."""
+
+
+git_side.add_command(merge_file_command)
+git_side.add_command(after_merge_command)
+
+if __name__ == "__main__":  # git runs ``python -m llmfix.merge_commands merge-file|after-merge ...``
+    git_side(prog_name="llmfix")

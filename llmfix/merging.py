@@ -54,7 +54,9 @@ BLOCK_START = "# llmfix merge: begin (llmfix removes this block when its merge e
 BLOCK_END = "# llmfix merge: end"
 GIT_TIMEOUT = 600.0
 REPORT_NAME = "llmfix-merge.jsonl"
-DRIVER_MODULE = "llmfix.merge_commands"  # ``python -m`` runs the driver command (merge-file)
+DRIVER_MODULE = "llmfix.merge_commands"  # ``python -m`` runs git's side of llmfix: merge-file, after-merge
+IN_MERGE = "LLMFIX_MERGING"  # set while ``llmfix merge`` runs git: the post-merge hook leaves the work to it
+HOOK_MARK = "# written by llmfix install-merge-driver"
 
 
 # --------------------------------------------------------------------------
@@ -62,14 +64,14 @@ DRIVER_MODULE = "llmfix.merge_commands"  # ``python -m`` runs the driver command
 # --------------------------------------------------------------------------
 
 
-def git(args: Sequence[str], cwd: Path, *, config: Sequence[str] = (), stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+def git(args: Sequence[str], cwd: Path, *, config: Sequence[str] = (), env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run git (``config``: ``name=value`` pairs given as ``-c``); BadInput when git can't be run."""
     command = ["git"]
     for pair in config:
         command += ["-c", pair]
     try:
         return subprocess.run(
-            [*command, *args], cwd=cwd, input=stdin, capture_output=True, timeout=GIT_TIMEOUT, check=False, env={**os.environ, "LC_ALL": "C"}
+            [*command, *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False, env={**os.environ, "LC_ALL": "C", **(env or {})}
         )
     except OSError as error:
         raise BadInput(f"cannot run git: {error.strerror}") from None
@@ -360,7 +362,7 @@ class MergeReport:
 
 def driver_command(*extra: str) -> str:
     """The shell command git runs as the driver: this llmfix, by its interpreter's absolute path."""
-    words = [shlex.quote(sys.executable), "-m", DRIVER_MODULE, *map(shlex.quote, extra)]
+    words = [shlex.quote(sys.executable), "-m", DRIVER_MODULE, "merge-file", *map(shlex.quote, extra)]
     return " ".join([*words, "%O", "%A", "%B", "%L", "%P"])
 
 
@@ -489,7 +491,7 @@ def merge(ref: str, path: Path, options: CommandSettings) -> MergeReport:
     ]
     try:
         with temporary_attributes(top):
-            done = git(["merge", "--no-commit", ref], top, config=config)
+            done = git(["merge", "--no-commit", ref], top, config=config, env={IN_MERGE: "1"})
         report.files = _read_reports(reports)
     finally:
         reports.unlink(missing_ok=True)
@@ -511,6 +513,8 @@ def merge(ref: str, path: Path, options: CommandSettings) -> MergeReport:
         targets = []
     if targets:
         try:
+            for checkout in sorted({t.checkout for t in targets}):
+                replan(checkout, [t for t in targets if t.checkout == checkout], options)
             report.plans = workflow.apply([path], options)
         except LlmfixError as error:
             raise LlmfixError(
@@ -552,6 +556,92 @@ class InstallReport:
     attributes_changed: bool
     config_changed: bool
     command: str
+    hook: Path
+    hook_state: str  # "written", "already", or "foreign" (a hook of someone else's is there: left alone)
+
+
+def hook_text() -> str:
+    return f"#!/bin/sh\n{HOOK_MARK}: after a merge, llmfix's record follows moved files and new code is patched\n[ -n \"${IN_MERGE}\" ] && exit 0\nexec {shlex.quote(sys.executable)} -m {DRIVER_MODULE} after-merge\n"
+
+
+def _install_hook(top: Path) -> tuple[Path, str]:
+    path = git_path(top, "hooks/post-merge")
+    wanted = hook_text()
+    if path.is_file():
+        current = path.read_text(encoding="utf-8", errors="replace")
+        if current == wanted:
+            return path, "already"
+        if HOOK_MARK not in current:
+            return path, "foreign"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(wanted, encoding="utf-8")
+    path.chmod(0o755)
+    return path, "written"
+
+
+def after_merge(top: Path) -> list[FilePlan]:
+    """What the post-merge hook does: the record follows files the merge moved, then ``llmfix apply``.
+
+    The driver only sees files both sides changed; a file git moved, or took
+    from upstream alone (one llmfix had nothing to patch in before), is settled here.
+    """
+    from llmfix import workflow
+
+    try:
+        targets = discover([top])
+    except BadInput:
+        return []
+    for checkout in sorted({t.checkout for t in targets}):
+        state = load_state(checkout)
+        _follow_moves(checkout, state)
+        write_state(state)
+        replan(checkout, [t for t in targets if t.checkout == checkout])
+    return workflow.apply([top], CommandSettings())
+
+
+def replan(checkout: Path, targets: Sequence[Target], options: CommandSettings | None = None) -> list[Target]:
+    """Patch each recorded file anew from its text without llmfix's change, with the checkout's settings as they are now.
+
+    After a merge, a file git took from ours keeps the patch made under the old
+    settings (say upstream changed the line length in pyproject.toml); planning
+    from the clean text gives what a fresh apply gives. Nothing is written when a
+    file can't be reverted or planned (``llmfix apply`` then says why).
+    Returns the targets rewritten.
+    """
+    state = load_state(checkout)
+    texts: dict[Target, tuple[bytes, str, str]] = {}  # target -> (bytes, text, clean text)
+    for target in targets:
+        data = target.path.read_bytes()
+        text = sourcetext.decode(data, target.path)
+        records = state.files.get(target.record_path, [])
+        outcome = revert_file(text, records) if records else None
+        if outcome is not None and not outcome.ok:
+            return []
+        texts[target] = (data, text, outcome.text if outcome is not None else text)
+    if all(clean == text for _, text, clean in texts.values()):
+        return []
+    try:
+        plans = planning.plan_checkout([(t, clean) for t, (_, _, clean) in texts.items()], settings_for(options or CommandSettings(), checkout))
+    except LlmfixError:
+        return []
+    if any(plan.drifted for plan in plans):
+        return []
+    writes, rewritten = [], []
+    for plan in plans:
+        data, text, clean = texts[plan.target]
+        state.files.pop(plan.target.record_path, None)
+        if plan.changed:
+            state.add(plan.target.record_path, Record.of_texts(clean, plan.patched))
+        if plan.patched != text:
+            writes.append(PendingWrite(plan.target.path, data, sourcetext.encode(plan.patched, data)))
+            rewritten.append(plan.target)
+    if not writes:
+        return []
+    new = state.to_bytes() if any(state.files.values()) else None
+    with checkout_lock(checkout):
+        ensure_state_dir(checkout)
+        write_group(checkout, [*writes, PendingWrite(state.path, state.raw, new)], "merge")
+    return rewritten
 
 
 def install_driver(path: Path) -> InstallReport:
@@ -575,4 +665,5 @@ def install_driver(path: Path) -> InstallReport:
     if missing:
         prefix = "" if not text or text.endswith("\n") else "\n"
         attributes.write_text(text + prefix + "\n".join(missing) + "\n", encoding="utf-8")
-    return InstallReport(top, attributes, bool(missing), config_changed, command)
+    hook, hook_state = _install_hook(top)
+    return InstallReport(top, attributes, bool(missing), config_changed, command, hook, hook_state)
