@@ -48,7 +48,7 @@ def merge_command(ref: str, path: str, **flags) -> int:
         click.echo(f"llmfix: the merge stopped on conflicts in {', '.join(report.conflicted)} (your edits against {ref}'s; none on llmfix's lines)", err=True)
         click.echo(f"llmfix: resolve them, `git add` them, run `llmfix apply {path}`, then `git commit -a`", err=True)
         return exit_codes.PENDING
-    applied = sum(1 for p in report.plans if p.changed)
+    applied = sum(1 for p in report.plans if p.changed) + len(report.replanned)
     if report.plans:
         click.echo(f"llmfix re-applied to {applied} file(s)" if applied else "llmfix: every fix already present")
     if report.committed:

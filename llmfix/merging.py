@@ -356,6 +356,7 @@ class MergeReport:
     files: list[FileMerge] = field(default_factory=list)
     conflicted: list[str] = field(default_factory=list)  # paths relative to the current folder's repository top
     plans: list[FilePlan] = field(default_factory=list)
+    replanned: list[Target] = field(default_factory=list)  # files git took patched, patched anew with the merged settings
     committed: str | None = None  # the new commit
     up_to_date: bool = False
 
@@ -514,7 +515,7 @@ def merge(ref: str, path: Path, options: CommandSettings) -> MergeReport:
     if targets:
         try:
             for checkout in sorted({t.checkout for t in targets}):
-                replan(checkout, [t for t in targets if t.checkout == checkout], options)
+                report.replanned += replan(checkout, [t for t in targets if t.checkout == checkout], options)
             report.plans = workflow.apply([path], options)
         except LlmfixError as error:
             raise LlmfixError(

@@ -197,7 +197,7 @@ def result_files(repo: Path, newer: str) -> dict[str, bytes]:
     return out
 
 
-CONFLICT = re.compile(r"^<{7} .*?\n(?P<ours>.*?)(?:^\|{7}.*?\n(?P<base>.*?))?^={7}\n(?P<theirs>.*?)^>{7}.*?$", re.S | re.M)
+CONFLICT = re.compile(r"^<{7} [^\n]*\n(?P<ours>.*?)(?:^\|{7}[^\n]*\n(?P<base>.*?))?^={7}\n(?P<theirs>.*?)^>{7}[^\n]*(?:\n|\Z)", re.S | re.M)
 
 
 @dataclass(frozen=True)
