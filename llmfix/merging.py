@@ -44,7 +44,15 @@ from llmfix.linediff import Hunk
 from llmfix.lock import checkout_lock
 from llmfix.planning import FilePlan
 from llmfix.reverting import revert_file
-from llmfix.state import STATE_DIR, Record, State, digest, ensure_state_dir, load_state, remove_state_dir
+from llmfix.state import (
+    STATE_DIR,
+    Record,
+    State,
+    digest,
+    ensure_state_dir,
+    load_state,
+    remove_state_dir,
+)
 from llmfix.writing import PendingWrite, write_group
 
 DRIVER = "llmfix"

@@ -18,7 +18,6 @@ from __future__ import annotations
 import difflib
 
 import pytest
-
 from support import invoke
 from test_merge_chain import (
     CONFLICT,

@@ -14,17 +14,16 @@ lines against the user's and never llmfix's. The helpers here also serve
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, FIXTURES, invoke
 
 GIT_ENV = {
@@ -46,12 +45,12 @@ def _chains() -> dict[str, list[str]]:
     return chains
 
 
-PAIRS = [(older, newer) for names in _chains().values() for older, newer in zip(names, names[1:])]
+PAIRS = [(older, newer) for names in _chains().values() for older, newer in itertools.pairwise(names)]
 PAIR_IDS = [f"{older}->{newer}" for older, newer in PAIRS]
 
 
 def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, timeout=120)
+    done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, timeout=120, check=False)
     if check:
         assert done.returncode == 0, f"git {' '.join(args)}: {done.stdout}{done.stderr}"
     return done
@@ -59,7 +58,9 @@ def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProce
 
 def llmfix_process(*args: str, cwd: Path) -> subprocess.CompletedProcess:
     """``llmfix ARGS`` as a real process (git runs the driver as one too)."""
-    return subprocess.run([sys.executable, "-m", "llmfix", *map(str, args)], cwd=cwd, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "llmfix", *map(str, args)], cwd=cwd, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, timeout=300, check=False
+    )
 
 
 def checkout_files(name: str) -> dict[str, bytes]:
@@ -155,7 +156,7 @@ def _edit_a_line_upstream_changes(repo: Path, older: str, newer: str) -> dict[st
         old, new = _fixture_lines(older, kind), _fixture_lines(newer, kind)
         lines = (repo / path).read_text(encoding="utf-8").splitlines(keepends=True)
 
-        def unique(line: str) -> int | None:
+        def unique(line: str, lines: list[str] = lines) -> int | None:
             matches = [n for n, current in enumerate(lines) if current.rstrip("\r\n") == line]
             return matches[0] if len(matches) == 1 else None
 
@@ -197,7 +198,7 @@ def result_files(repo: Path, newer: str) -> dict[str, bytes]:
     return out
 
 
-CONFLICT = re.compile(r"^<{7} [^\n]*\n(?P<ours>.*?)(?:^\|{7}[^\n]*\n(?P<base>.*?))?^={7}\n(?P<theirs>.*?)^>{7}[^\n]*(?:\n|\Z)", re.S | re.M)
+CONFLICT = re.compile(r"^<{7} [^\n]*\n(?P<ours>.*?)(?:^\|{7}[^\n]*\n(?P<base>.*?))?^={7}\n(?P<theirs>.*?)^>{7}[^\n]*(?:\n|\Z)", re.DOTALL | re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -250,7 +251,6 @@ def driver_merge(history: History) -> subprocess.CompletedProcess:
 
 
 MODES = {"git": plain_merge, "llmfix-merge": llmfix_merge, "driver": driver_merge}
-COUNTS: dict[tuple[str, str], int] = {}
 
 
 @pytest.mark.parametrize("mode", list(MODES))
@@ -261,8 +261,7 @@ def test_conflicts_on_llmfix_lines(tmp_path, older, newer, mode):
     MODES[mode](history)
     hunks = conflict_hunks(history.repo)
     on_llmfix = [h for h in hunks if on_llmfix_lines(h, history)]
-    COUNTS[(f"{older}->{newer}", mode)] = len(on_llmfix)
-    _record_count(f"{older}->{newer}", mode, len(hunks), len(on_llmfix), len(set(h.path for h in on_llmfix)))
+    _record_count(f"{older}->{newer}", mode, len(hunks), len(on_llmfix), len({h.path for h in on_llmfix}))
     if mode == "git":
         assert len(on_llmfix) == len(hunks), "a plain merge of an untouched upstream conflicts only on llmfix's lines"
     else:
