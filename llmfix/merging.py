@@ -113,13 +113,22 @@ def git_path(top: Path, name: str) -> Path:
     return (top / _git_out(["rev-parse", "--git-path", name], top)).resolve()
 
 
-def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: tuple[str, str, str], marker_size: int) -> tuple[bytes, int]:
-    """``git merge-file`` of the three texts: (merged bytes, number of conflicts)."""
+CONFLICT_STYLES = {"diff3": "--diff3", "zdiff3": "--zdiff3"}
+
+
+def _conflict_style(top: Path) -> str | None:
+    """The repository's ``merge.conflictStyle`` (``diff3``, ``zdiff3``), which a merge driver is not told."""
+    done = git(["config", "--get", "merge.conflictStyle"], top)
+    return done.stdout.decode("utf-8", "replace").strip().lower() or None if done.returncode == 0 else None
+
+
+def merge_file(ours: bytes, base: bytes, theirs: bytes, labels: tuple[str, str, str], marker_size: int, style: str | None = None) -> tuple[bytes, int]:
+    """``git merge-file`` of the three texts (in ``style``: diff3, zdiff3): (merged bytes, number of conflicts)."""
     with tempfile.TemporaryDirectory(prefix="llmfix-merge-") as folder:
         paths = [Path(folder, name) for name in ("ours", "base", "theirs")]
         for path, data in zip(paths, (ours, base, theirs)):
             path.write_bytes(data)
-        args = ["merge-file", "-p", f"--marker-size={marker_size}"]
+        args = ["merge-file", "-p", f"--marker-size={marker_size}", *([CONFLICT_STYLES[style]] if style in CONFLICT_STYLES else [])]
         for label in labels:
             args += ["-L", label]
         done = git([*args, *map(str, paths)], Path(folder))
@@ -268,19 +277,20 @@ def drive(base_path: Path, ours_path: Path, theirs_path: Path, marker_size: int,
     result = FileMerge(relpath)
     ours_bytes, base_bytes, theirs_bytes = (p.read_bytes() for p in (ours_path, base_path, theirs_path))
     labels = ("HEAD", "merge base", label or _theirs_label())
+    style = _conflict_style(top)
     try:
         target = target_at(top, relpath)
         ours, base = (sourcetext.decode(data, target.path) for data in (ours_bytes, base_bytes))
         state = load_state(target.checkout)
         clean, result.taken_out, result.record_key = take_out(target, ours, base, state, options)
-        merged, result.conflicts = merge_file(sourcetext.encode(clean, ours_bytes), base_bytes, theirs_bytes, labels, marker_size)
+        merged, result.conflicts = merge_file(sourcetext.encode(clean, ours_bytes), base_bytes, theirs_bytes, labels, marker_size, style)
         if put_back and not result.conflicts and result.taken_out:
             merged = _put_back(target, merged, state, result, options)
         elif put_back and result.taken_out:
             _record(target, state, result.record_key, None)
     except (LlmfixError, UnicodeDecodeError, OSError) as error:
         result = FileMerge(relpath, note=str(error))
-        merged, result.conflicts = merge_file(ours_bytes, base_bytes, theirs_bytes, labels, marker_size)
+        merged, result.conflicts = merge_file(ours_bytes, base_bytes, theirs_bytes, labels, marker_size, style)
     ours_path.write_bytes(merged)
     return result
 
@@ -445,7 +455,7 @@ def _read_reports(path: Path) -> list[FileMerge]:
     return [FileMerge.from_json(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def settle_records(top: Path, files: Sequence[FileMerge]) -> None:
+def settle_records(top: Path, files: Sequence[FileMerge], checkouts: Sequence[Path] = ()) -> None:
     """Make each checkout's record true of the merged work tree.
 
     A file whose llmfix change the driver took out loses its entry (nothing of
@@ -453,8 +463,7 @@ def settle_records(top: Path, files: Sequence[FileMerge]) -> None:
     file, when exactly one target of that name in the checkout has none.
     """
     taken = [f for f in files if f.taken_out]
-    checkouts = {target_at(top, f.path).checkout for f in files}
-    for checkout in checkouts:
+    for checkout in sorted({target_at(top, f.path).checkout for f in files} | set(checkouts)):
         state = load_state(checkout)
         for merged in taken:
             target = target_at(top, merged.path)
@@ -510,16 +519,16 @@ def merge(ref: str, path: Path, options: CommandSettings) -> MergeReport:
     merging = operation_in_progress(top) == "MERGE_HEAD"
     if done.returncode != 0 and not merging:
         raise LlmfixError(f"git merge {ref} failed: {_first_line(done.stdout + done.stderr)}")
-    settle_records(top, report.files)
+    try:
+        targets = discover([path])
+    except BadInput:
+        targets = []
+    settle_records(top, report.files, [t.checkout for t in targets])
     report.conflicted = _unmerged(top)
     if report.conflicted:
         return report
     if not merging and "up to date" in report.git_output.lower():
         report.up_to_date = True
-    try:
-        targets = discover([path])
-    except BadInput:
-        targets = []
     if targets:
         try:
             for checkout in sorted({t.checkout for t in targets}):
