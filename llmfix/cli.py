@@ -29,6 +29,8 @@ COMMANDS = {
     "explain": ("llmfix.commands", "explain_command", "Say what a transform does and why, with examples."),
     "verify": ("llmfix.verify.command", "verify_command", "Drive the patched helpers through injected faults."),
     "doctor": ("llmfix.doctor.command", "doctor_command", "Say why LLM calls fail, most likely cause first."),
+    "merge": ("llmfix.merge_commands", "merge_command", "Merge upstream with llmfix's change out of git's way, then re-apply."),
+    "install-merge-driver": ("llmfix.merge_commands", "install_merge_driver_command", "Make git merge/pull carry llmfix's change."),
 }
 
 
