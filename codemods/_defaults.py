@@ -130,6 +130,8 @@ class KeyDefaultTransform(Transform):
             baked = self.baked(file, line.default)
             if self.explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
                 yield site, "update"
+            elif file.owns(line.statement) and self._rewrapped(file, line.statement) is not None:
+                yield site, "rewrap"  # llmfix's own line, wrapped for another line length (the repo's changed)
             else:
                 sites.present.append(f"{where} reads {self.ENV_VAR}")
             return
@@ -155,6 +157,13 @@ class KeyDefaultTransform(Transform):
             yield site, "replace"
 
     def _patch(self, file: FileContext, site: Site, action: str, edits: Edits, sites: Sites) -> None:
+        if action == "rewrap":
+            assert site.statement is not None
+            rewrapped = self._rewrapped(file, site.statement)
+            assert rewrapped is not None
+            edits.replace_node(site.statement, rewrapped)
+            sites.applied.append(f"{site.where} {self.KEY}: llmfix's line re-wrapped to the line length ({file.style.line_length})")
+            return
         new = self.new_default(file, site)
         self.request(file, site, edits)
         where = site.where
@@ -182,6 +191,17 @@ class KeyDefaultTransform(Transform):
             sites.changes.append(described)
 
     @staticmethod
+    def _rewrapped(file: FileContext, stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine | None:
+        """``stmt`` wrapped as the line length says now, when that differs from how it is; else None."""
+        flat = cst.parse_statement(" ".join(part.strip() for part in _unwrapped(file.code(stmt)).splitlines()) + file.module.default_newline)
+        comment = stmt.trailing_whitespace if isinstance(stmt, cst.SimpleStatementLine) else None
+        flat = flat.with_changes(leading_lines=stmt.leading_lines, trailing_whitespace=comment or flat.trailing_whitespace)  # type: ignore[union-attr]
+        fitted = fit(flat, file.module, indent_of(file.module, stmt) or "", file.style.line_length)
+        if cst.Module([]).code_for_node(fitted) == cst.Module([]).code_for_node(stmt):
+            return None
+        return fitted  # type: ignore[return-value]
+
+    @staticmethod
     def _refit(file: FileContext, stmt: cst.SimpleStatementLine, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
         """``stmt`` with ``old`` replaced by ``new``, wrapped to the line length if it grew past it."""
         from llmfix.codemods.analysis.tree import rebuild
@@ -194,6 +214,26 @@ class KeyDefaultTransform(Transform):
         if "\n" in original.strip("\r\n") or len(indent + original.strip("\r\n")) > limit:
             return replaced  # the file's own wrapping (or its own long line): keep it
         return fit(replaced, file.module, indent, limit)  # type: ignore[return-value]
+
+
+def _unwrapped(code: str) -> str:
+    """One logical line's code with the line breaks inside its brackets removed (and no trailing comment)."""
+    import io
+    import tokenize
+
+    pieces: list[str] = []
+    previous_end = None
+    for token in tokenize.generate_tokens(io.StringIO(code).readline):
+        if token.type in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT):
+            continue
+        if previous_end is not None and (token.start != previous_end):
+            if token.string not in ")]}," and not (pieces and pieces[-1] in "([{"):
+                pieces.append(" ")
+        if pieces and pieces[-1] == "," and token.string in ")]}":
+            pieces.pop()  # a trailing comma the wrapping added
+        pieces.append(token.string)
+        previous_end = token.end
+    return "".join(pieces)
 
 
 def _shown(value: object) -> str:

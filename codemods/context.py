@@ -51,6 +51,12 @@ class FileContext:
     dotted_name: str | None = None  # how other modules import this file, when known
     checkout: CheckoutFacts = field(default_factory=CheckoutFacts)
     facts: dict[str, Any] = field(default_factory=dict)
+    owned_lines: frozenset[str] = frozenset()  # lines llmfix wrote into this file (its record), stripped
+
+    def owns(self, node: cst.CSTNode) -> bool:
+        """True when every line of ``node`` is one llmfix wrote (so llmfix may keep it up to date)."""
+        lines = [line.strip() for line in self.code(node).splitlines() if line.strip()]
+        return bool(lines) and all(line in self.owned_lines for line in lines)
 
     @classmethod
     def for_source(cls, source: str, **kwargs: Any) -> FileContext:

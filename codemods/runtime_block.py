@@ -555,6 +555,23 @@ def unbound_support(tree: cst.Module) -> set[str]:
     return (used & runtime_names()) - bound
 
 
+def missing_imports(tree: cst.Module) -> list[ImportNeed]:
+    """The plain imports the support defined in ``tree`` uses that ``tree`` does not make."""
+    bound = module_bindings(tree)
+    present = (set(bound) | block_names(tree)) & runtime_names()
+    needs: list[ImportNeed] = []
+    for name in sorted(present):
+        module = load(module_defining(name) or "")
+        segment = module.definitions.get(name)
+        if segment is None:
+            continue
+        for imported in module.imports:
+            top = imported.split(".")[0]
+            if top in segment.references and top != "litellm" and top not in bound and ImportNeed(imported) not in needs:
+                needs.append(ImportNeed(imported))
+    return needs
+
+
 def uses_logger(names: Sequence[str]) -> bool:
     """True when the support for ``names`` logs (the file then needs a module logger)."""
     return any("logger" in segment.references for _, segment in selected_statements(names))

@@ -15,8 +15,10 @@ After::
     chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600")))
     response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
 
-The default is the file's existing timeout literal (``"120"`` in some versions), else
-600 s, or ``--timeout SECONDS`` (``timeout = ...`` in ``[tool.llmfix]``).
+A helper's own timeout literal (``"120"`` in some versions) stays its default; a helper
+without one gets 600 s, or ``--timeout SECONDS`` (``timeout = ...`` in ``[tool.llmfix]``).
+(Not another helper's literal: a patch must not depend on code that an upstream merge can
+change elsewhere in the file.)
 """
 
 from __future__ import annotations
@@ -27,12 +29,10 @@ import libcst as cst
 
 from llmfix.codemods import litellm_facts
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
-from llmfix.codemods.analysis.defaults import defaults_groups
 from llmfix.codemods.analysis.nodes import env_default_literal, number_literal
 from llmfix.codemods.building import expression, format_number, names, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.edits import Edits
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option, Outcome
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
 MIN_TIMEOUT = 0.001
 MAX_TIMEOUT = 7 * 24 * 3600.0
@@ -104,29 +104,12 @@ class TimeoutTransform(KeyDefaultTransform):
         ),
     )
 
-    def plan(self, file: FileContext, edits: Edits) -> Outcome:
-        file.facts.setdefault("timeout.file_default", self._file_literal(file) or litellm_facts.DEFAULT_TIMEOUT)
-        return super().plan(file, edits)
-
-    def _file_literal(self, file: FileContext) -> float | None:
-        """The first timeout the file already uses (a literal, or the default of its env read)."""
-        for group in defaults_groups(file.module):
-            line = group.line_for(self.KEY)
-            if line is None:
-                continue
-            value = env_default_literal(line.default, self.ENV_VAR)
-            if value is None and isinstance(line.default, (cst.Integer, cst.Float)):
-                value = number_literal(line.default)
-            if value is not None:
-                return value
-        return None
-
     def wanted(self, file: FileContext, site: Site) -> float:
         chosen = self.option("timeout")
         if chosen is not None:
             return float(chosen)
         literal = self._literal(file, site)
-        return literal if literal is not None else float(file.facts["timeout.file_default"])
+        return literal if literal is not None else litellm_facts.DEFAULT_TIMEOUT
 
     def baked(self, file: FileContext, expression_: cst.BaseExpression) -> float | None:
         return env_default_literal(expression_, self.ENV_VAR)

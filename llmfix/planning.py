@@ -130,7 +130,19 @@ def _context(target: Target, module: cst.Module, facts: CheckoutFacts) -> FileCo
         style = Style.for_file(module, target.path)
     except ConfigError as error:
         raise BadInput(str(error)) from None
-    return FileContext(module, style, dotted_module_name(target.path) or target.path.stem, facts)
+    return FileContext(module, style, dotted_module_name(target.path) or target.path.stem, facts, owned_lines=_owned_lines(target))
+
+
+def _owned_lines(target: Target) -> frozenset[str]:
+    """The lines llmfix's record says it added to ``target`` (none when there is no readable record)."""
+    from llmfix.errors import LlmfixError
+    from llmfix.state import load_state
+
+    try:
+        records = load_state(target.checkout).files.get(target.record_path, [])
+    except (LlmfixError, OSError, ValueError):
+        return frozenset()
+    return frozenset(line[1:].strip() for record in records for hunk in record.hunks for line in hunk.lines if line.startswith("+"))
 
 
 def _plan_file(target: Target, source: str, module: cst.Module, settings: Settings, facts: CheckoutFacts) -> FilePlan:
@@ -155,24 +167,34 @@ def _plan_file(target: Target, source: str, module: cst.Module, settings: Settin
 
 
 def _restore_support(file: FileContext, plan: FilePlan, patched: cst.Module) -> cst.Module:
-    """Put back runtime support the helpers call but the file lost (a merge took the block, kept the calls)."""
+    """Put back runtime support the helpers call but the file lost, and the imports the support uses.
+
+    A merge resolved in upstream's favour can take the block (or one of its imports) and keep
+    the calls: the file would raise NameError at run time.
+    """
     from llmfix.codemods import registry
 
     if not find_litellm_calls(file.module) or not runtime_block.mentions_support(plan.original):
         return patched
     missing = runtime_block.unbound_support(patched)
-    if not missing:
+    imports = runtime_block.missing_imports(patched)
+    if not missing and not imports:
         return patched
     modules = {runtime_block.module_defining(name) for name in missing} - {None}
     for transform in reversed(registry.transforms()):
         owned = modules & set(transform.RUNTIME)
-        if transform.NAME in plan.outcomes and owned:
+        if transform.NAME in plan.outcomes and (owned or (imports and transform.RUNTIME)):
             edits = dict(plan.parts)[transform.NAME]
             edits.need_runtime(*sorted(owned))
-            outcome = plan.outcomes[transform.NAME]
-            if outcome.status != APPLIED:
-                plan.outcomes[transform.NAME] = Outcome(APPLIED, f"runtime support its code calls was missing ({', '.join(sorted(missing))}): restored")
+            for need in imports:
+                edits.need_import(need.module, asname=need.asname)
+            why = f"runtime support its code calls was missing ({', '.join(sorted(missing))})" if owned else (
+                f"imports the runtime support uses were missing ({', '.join(n.module for n in imports)})"
+            )
+            if plan.outcomes[transform.NAME].status != APPLIED:
+                plan.outcomes[transform.NAME] = Outcome(APPLIED, f"{why}: restored")
             modules -= owned
+            imports = []
     return apply_edits(file, [edits for _, edits in plan.parts])
 
 

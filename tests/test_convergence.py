@@ -66,25 +66,7 @@ def _targets_only(files: dict[str, bytes]) -> dict[str, bytes]:
 
 # A plain merge then apply that neither converges nor is explained by check (exit 0): llmfix's own
 # bugs, kept visible here until fixed (strict: a fix makes these fail until the mark goes).
-NOT_CONVERGING = {
-    ("upstream-jun2025", "upstream-mid2025"): "run_utils.py: the imports llmfix added (socket, ssl) are lost with the conflict "
-    "resolved to upstream's side, and apply does not put them back: the precheck code names undefined socket/ssl",
-    ("upstream-sep2025", "upstream-autumn2025-defaults"): "run_utils.py: socket, ssl, threading, time imports lost as above; "
-    "llmfix's lines kept as wrapped at 88 columns under the new 119-column config; run_chatopenai keeps llmfix's "
-    'timeout default "600" where upstream now has 120 s',
-    ("upstream-autumn2025-defaults", "upstream-autumn2025-lazy"): 'run_utils.py: llmfix\'s timeout default "120" (from the older '
-    'literal) kept in run_chatopenai and run_litellm where upstream dropped the literal and a fresh apply writes "600"',
-}
-
-
-def _plain_pairs() -> list:
-    return [
-        pytest.param(o, n, id=f"{o}->{n}", marks=pytest.mark.xfail(strict=True, reason=NOT_CONVERGING[(o, n)])) if (o, n) in NOT_CONVERGING else pytest.param(o, n, id=f"{o}->{n}")
-        for o, n in PAIRS
-    ]
-
-
-@pytest.mark.parametrize(("older", "newer"), _plain_pairs())
+@pytest.mark.parametrize(("older", "newer"), PAIRS, ids=PAIR_IDS)
 def test_plain_git_merge_then_apply(tmp_path, older, newer):
     from test_merge_chain import make_history
 
