@@ -7,8 +7,8 @@ private definitions those use (across modules), and adapts the text to the targe
 module's own logger for ``logger``, its spelling of ``litellm`` (an alias, or a lazy
 ``litellm = _get_litellm()`` at the top of each function that needs it), stdlib modules
 under the names the file leaves free, the file's quote style, indentation and newline.
-The block goes before the first definition whose decorators use it (they run at import),
-else before the module's first function or class, after a comment that says where it
+The block goes before the first LiteLLM helper (the same place whichever transforms run;
+the helpers' decorators run at import), else before the module's first function or class, after a comment that says where it
 comes from; definitions the file already has are not inserted again.
 
 The support is handled as text (read with :mod:`ast` and :mod:`tokenize`, which cost a
@@ -413,10 +413,17 @@ def _uses_support_at_import(statement: cst.BaseStatement, names: set[str]) -> bo
     return any(_references(d) & names for d in getattr(statement, "decorators", ()))
 
 
-def _first_definition(body: Sequence[cst.BaseStatement], names: set[str]) -> int:
-    """Where the block goes: before the first top-level definition whose decorators use it
-    (they run at import), else before the first function or class, after the imports and
-    module setup; at the end if there is none, but before ``if __name__ == "__main__":``."""
+def _first_definition(file: FileContext, body: Sequence[cst.BaseStatement], names: set[str]) -> int:
+    """Where the block goes: before the first LiteLLM helper (whatever the transforms do to it, so the
+    place never moves between them; the helpers' decorators run at import and need the support defined),
+    else before the first definition whose decorators use it, else before the first function or class,
+    after the imports and module setup; at the end if there is none, but before ``if __name__ == "__main__":``."""
+    from llmfix.codemods.analysis.helpers import content_helpers
+
+    helpers = {c.function.name.value for c in find_litellm_calls(file.module)} | {f.name.value for f in content_helpers(file.module)}
+    for index, statement in enumerate(body):
+        if isinstance(statement, cst.FunctionDef) and statement.name.value in helpers:
+            return index
     for index, statement in enumerate(body):
         if _uses_support_at_import(statement, names):
             return index
@@ -462,7 +469,7 @@ def place(file: FileContext, tree: cst.Module, names: Sequence[str], removed: Se
     if not existing:
         leading.append(cst.EmptyLine(comment=cst.Comment(BANNER)))
     block = cst.SimpleStatementLine([VerbatimBlock(code, tuple(n for s in missing for n in s.names))], leading_lines=leading)
-    position = existing[-1] + 1 if existing else _first_definition(body, runtime_names)
+    position = existing[-1] + 1 if existing else _first_definition(file, body, runtime_names)
     if position < len(body):
         following = body[position]
         body[position] = following.with_changes(leading_lines=_two_blank_lines(following.leading_lines))  # type: ignore[union-attr]
