@@ -8,7 +8,7 @@ import types
 import pytest
 
 from llmfix.codemods.runtime.responses import (
-    _close_litellm_note,
+    _LITELLM_CALL_NOTE,
     _litellm_response_text,
     _log_litellm_failure,
     _note_litellm_fallback,
@@ -20,6 +20,13 @@ from llmfix.proxy import closed_port
 from runtime_support import PASSWORD, TEST_KEY, run
 
 MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def _close_litellm_note(token):
+    """Close the note ``token`` opened, as a tracked call does, and return it."""
+    note = _LITELLM_CALL_NOTE.get()
+    _LITELLM_CALL_NOTE.reset(token)
+    return note
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:

@@ -66,6 +66,11 @@ RUFF_CHECK = [
 ]
 
 
+# rules a stricter target may add: RET501 (no `return None` as the only return), B905 (zip
+# strict=), comprehensions, PLW (loop variables not overwritten), ...
+STRICTER = ["RET", "C4", "PIE", "RUF", "ISC", "Q", "RSE", "G", "LOG", "PLE", "PLW", "T20", "B905"]
+
+
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The modules in a directory with no configuration a tool could pick up."""
@@ -86,6 +91,12 @@ def test_fixed_point_of_every_formatter(formatter, copies):
 
 def test_upstream_ruff_rules(copies):
     result = subprocess.run([*RUFF_CHECK, *map(str, copies)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_stricter_ruff_rules(copies):
+    command = [arg.replace("B905,", "") for arg in RUFF_CHECK] + ["--extend-select", ",".join(STRICTER)]
+    result = subprocess.run([*command, *map(str, copies)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
