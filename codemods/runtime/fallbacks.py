@@ -25,9 +25,5 @@ def _fallback_models_from_env(default, model_name=None):
         models = [models] if isinstance(models, dict) else models
     else:
         models = [name.strip() for name in raw.split(",") if name.strip()]
-    kept = []
-    for entry in models:
-        name = entry.get("model") if isinstance(entry, dict) else entry
-        if name != model_name:
-            kept.append(entry)
-    return kept
+    names = [m.get("model") if isinstance(m, dict) else m for m in models]
+    return [m for m, n in zip(models, names, strict=True) if n != model_name]

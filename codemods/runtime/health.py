@@ -27,10 +27,10 @@ from llmfix.codemods.runtime.errors import _litellm_cause
 from llmfix.codemods.runtime.redact import _litellm_proxy, _litellm_route
 from llmfix.codemods.runtime.responses import (
     _LITELLM_CALL_NOTE,
+    _LITELLM_NEW_NOTE,
     _LITELLM_OUTCOMES,
     _note_litellm_fallback,
     _note_litellm_outcome,
-    _open_litellm_note,
 )
 
 logger = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ class _LiteLLMCallStats:
         self.recent_fallbacks = collections.Counter()  # model -> answers
 
     def add(self, kind, detail):
-        """Count one outcome."""
+        """Count one outcome; a failure's group is its error's type."""
         group = "empty answer" if kind == "empty" else None
         if kind == "failed":
             proxy = _litellm_proxy()
@@ -77,8 +77,8 @@ class _LiteLLMCallStats:
         self.recent[kind] += 1
         self.window.append(group)
 
-    def summary(self):
-        """This interval's log level and figures; the next interval starts."""
+    def summary(self, head):
+        """The interval's log level and line; the next interval starts."""
         recent, calls = self.recent, sum(self.recent.values())
         parts = [f"{recent['ok']} ok"]
         if recent["failed"]:
@@ -90,11 +90,12 @@ class _LiteLLMCallStats:
             parts.append(f"{recent['empty']} empty ({share:.1%})")
         for model, count in self.recent_fallbacks.items():
             parts.append(f"{count} answered by fallback {model}")
-        bad = recent["failed"] or recent["empty"]
+        bad = recent["failed"] + recent["empty"]
+        level = logging.WARNING if bad else logging.INFO
         self.recent.clear()
         self.recent_failed.clear()
         self.recent_fallbacks.clear()
-        return logging.WARNING if bad else logging.INFO, ", ".join(parts)
+        return level, f"{head}: {', '.join(parts)}"
 
     def degradation(self, name, model):
         """The LiteLLMDegradedError message if the window is too bad."""
@@ -118,8 +119,7 @@ class _LiteLLMCallStats:
 
 def _record_litellm_outcome(name, model, kind, detail):
     """Count one call and log the summaries due; the degradation, if any."""
-    now = time.monotonic()
-    lines = []
+    now, lines = time.monotonic(), []
     with _LITELLM_HEALTH_LOCK:
         stats = _LITELLM_HEALTH.get((name, model))
         if stats is None:
@@ -130,10 +130,9 @@ def _record_litellm_outcome(name, model, kind, detail):
         if 0 < interval <= now - since:
             _LITELLM_HEALTH_CLOCK["since"] = now
             head = f"LiteLLM health, last {now - since:.0f} s:"
-            for (function, called), figures in _LITELLM_HEALTH.items():
-                if figures.recent:
-                    level, text = figures.summary()
-                    lines.append((level, f"{head} {function} {called}: {text}"))
+            for (function, used), each in _LITELLM_HEALTH.items():
+                if each.recent:
+                    lines.append(each.summary(f"{head} {function} {used}"))
         degraded = stats.degradation(name, model)
     for level, line in lines:
         logger.log(level, "%s", line)
@@ -154,8 +153,7 @@ def _litellm_tracked(name, raise_on_degraded=False):
             position = len(parameters)  # keyword-only
 
         def settle(args, kwargs, token, result, error):
-            if error is None:
-                _note_litellm_fallback(result)
+            _note_litellm_fallback(result)
             note = _LITELLM_CALL_NOTE.get()
             _LITELLM_CALL_NOTE.reset(token)
             if not isinstance(error, (Exception, type(None))):
@@ -175,7 +173,7 @@ def _litellm_tracked(name, raise_on_degraded=False):
 
         @functools.wraps(function)
         def tracked(*args, **kwargs):
-            token = _open_litellm_note()
+            token = _LITELLM_CALL_NOTE.set(dict(_LITELLM_NEW_NOTE))
             try:
                 result = function(*args, **kwargs)
             except BaseException as error:
@@ -186,7 +184,7 @@ def _litellm_tracked(name, raise_on_degraded=False):
 
         @functools.wraps(function)
         async def tracked_async(*args, **kwargs):
-            token = _open_litellm_note()
+            token = _LITELLM_CALL_NOTE.set(dict(_LITELLM_NEW_NOTE))
             try:
                 result = await function(*args, **kwargs)
             except BaseException as error:
@@ -203,22 +201,17 @@ def _litellm_tracked(name, raise_on_degraded=False):
 
 
 def litellm_health():
-    """``{function: {model: figures}}`` of the LiteLLM calls so far.
-
-    Figures: "ok", "fallback", "empty", "failed" (calls), "failure_rate",
-    "window" (its calls), "window_failure_rate", "causes" ({group: calls})
-    and "latest_causes" ({group: cause}); a failure is failed or empty.
-    """
+    """``{function: {model: figures}}`` of the LiteLLM calls so far."""
     health = {}
     with _LITELLM_HEALTH_LOCK:
         for (name, model), stats in _LITELLM_HEALTH.items():
             entry = {kind: stats.totals[kind] for kind in _LITELLM_OUTCOMES}
-            bad = entry["failed"] + entry["empty"]
+            bad = entry["failed"] + entry["empty"]  # failed or came back empty
             size = len(stats.window)
             entry["failure_rate"] = bad / sum(entry.values())
             entry["window"] = size
             entry["window_failure_rate"] = 1 - stats.window.count(None) / size
-            entry["causes"] = dict(stats.causes)
-            entry["latest_causes"] = dict(stats.latest)
+            entry["causes"] = dict(stats.causes)  # group -> calls
+            entry["latest_causes"] = dict(stats.latest)  # group -> its cause
             health.setdefault(name, {})[model] = entry
     return health

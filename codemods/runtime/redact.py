@@ -37,17 +37,16 @@ _LITELLM_SECRET_PARAMETER = r"""(?xi)
     """
 
 
-def _redact_userinfo(match):
-    """``user:***@``, ``***@`` after a scheme, else the match as it is."""
-    start = match.group("start")
-    if match.group("password") is not None:
-        return f"{start}{match.group('user')}:***@"
-    return f"{start}***@" if start else match.group(0)
-
-
 def _redact_credentials(text: str) -> str:
     """``text`` with the credentials of every URL in it replaced by ***."""
-    text = re.sub(_LITELLM_URL_USERINFO, _redact_userinfo, text)
+
+    def userinfo(match):  # user:***@, ***@ after a scheme, else as it is
+        start = match.group("start")
+        if match.group("password") is not None:
+            return f"{start}{match.group('user')}:***@"
+        return f"{start}***@" if start else match.group(0)
+
+    text = re.sub(_LITELLM_URL_USERINFO, userinfo, text)
     return re.sub(_LITELLM_SECRET_PARAMETER, r"\g<name>***", text)
 
 

@@ -18,13 +18,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["_litellm_response_text", "_log_litellm_failure"]
 
 _LITELLM_CALL_NOTE = contextvars.ContextVar("litellm_call_note", default=None)
+_LITELLM_NEW_NOTE = {"kind": "ok", "detail": None, "model": None}
 _LITELLM_OUTCOMES = ("ok", "fallback", "empty", "failed")  # mildest first
-
-
-def _open_litellm_note():
-    """Open the note of a tracked call; its token closes it."""
-    note = {"kind": "ok", "detail": None, "model": None}
-    return _LITELLM_CALL_NOTE.set(note)
 
 
 def _note_litellm_outcome(kind, detail=None, model=None):
