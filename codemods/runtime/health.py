@@ -139,18 +139,23 @@ def _record_litellm_outcome(name, model, kind, detail):
     return degraded
 
 
+def _litellm_model_parameter(function):
+    """(name, position or None, default) of the model parameter, or Nones."""
+    parameters = inspect.signature(function).parameters.values()
+    for position, parameter in enumerate(parameters):
+        if parameter.name in ("model_name", "model"):
+            positional = parameter.kind <= parameter.POSITIONAL_OR_KEYWORD
+            empty = parameter.default is parameter.empty
+            default = None if empty else parameter.default
+            return parameter.name, position if positional else None, default
+    return None, None, None
+
+
 def _litellm_tracked(name, raise_on_degraded=False):
     """Record the outcome of every call of a LiteLLM function."""
 
     def decorate(function):
-        parameters = list(inspect.signature(function).parameters.values())
-        model = [p for p in parameters if p.name in ("model_name", "model")]
-        key = model[0].name if model else None
-        default = model[0].default if model else None
-        default = None if default is inspect.Parameter.empty else default
-        position = parameters.index(model[0]) if model else len(parameters)
-        if model and model[0].kind > model[0].POSITIONAL_OR_KEYWORD:
-            position = len(parameters)  # keyword-only
+        key, position, default = _litellm_model_parameter(function)
 
         def settle(args, kwargs, token, result, error):
             _note_litellm_fallback(result)
@@ -164,8 +169,10 @@ def _litellm_tracked(name, raise_on_degraded=False):
                 kind, detail = "failed", _litellm_cause(error)
             elif empty and kind in ("ok", "fallback"):
                 kind, detail = "empty", f"returned {result!r}"
-            model = args[position] if position < len(args) else default
-            model = str(kwargs.get(key, model) or note["model"] or "?")
+            model = kwargs.get(key, default)
+            if position is not None and position < len(args):
+                model = args[position]
+            model = str(model or note["model"] or "?")
             _note_litellm_outcome(kind, detail, model)
             degraded = _record_litellm_outcome(name, model, kind, detail)
             if degraded is not None and raise_on_degraded:
@@ -208,9 +215,10 @@ def litellm_health():
             entry = {kind: stats.totals[kind] for kind in _LITELLM_OUTCOMES}
             bad = entry["failed"] + entry["empty"]  # failed or came back empty
             size = len(stats.window)
+            recent_bad = size - stats.window.count(None)
             entry["failure_rate"] = bad / sum(entry.values())
             entry["window"] = size
-            entry["window_failure_rate"] = 1 - stats.window.count(None) / size
+            entry["window_failure_rate"] = recent_bad / size
             entry["causes"] = dict(stats.causes)  # group -> calls
             entry["latest_causes"] = dict(stats.latest)  # group -> its cause
             health.setdefault(name, {})[model] = entry

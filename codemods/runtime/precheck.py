@@ -109,14 +109,15 @@ async def check_litellm_connection(model_name=None, timeout=None) -> bool:
 async def ensure_litellm_connection(model_name):
     """Raise LiteLLMConnectionError unless the model or a fallback answers.
 
-    LITELLM_PRECHECK=0 skips the check; =warn logs a failure once, goes on.
+    LITELLM_PRECHECK=0 skips the check; =warn logs a failure once instead.
     """
     mode = os.environ.get("LITELLM_PRECHECK", "1").strip().lower()
     if mode in ("0", "false", "no", "off"):
         return
     recheck = _litellm_env_number("LITELLM_PRECHECK_RECHECK", 60.0)
     report, checked = _LITELLM_PRECHECK_RESULTS.get(model_name, (None, None))
-    if checked is None or (report and time.monotonic() - checked >= recheck):
+    expired = report is not None and time.monotonic() - checked >= recheck
+    if checked is None or expired:
         loop = asyncio.get_running_loop()
         check = _LITELLM_PRECHECK_RUNNING.get(model_name)
         if check is None or check.done() or check.get_loop() is not loop:

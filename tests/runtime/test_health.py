@@ -218,10 +218,16 @@ def test_model_from_positional_keyword_and_default_arguments():
     def f(prompt, model_name="default-model", **kw):
         return "x"
 
+    @_litellm_tracked("g")
+    def g(prompt, *rest, model="keyword-only"):
+        return "x"
+
     f("p")
     f("p", "positional")
     f("p", model_name="keyword")
+    g("p", "not", "the", "model")
     assert set(litellm_health()["f"]) == {"default-model", "positional", "keyword"}
+    assert set(litellm_health()["g"]) == {"keyword-only"}
 
 
 # --------------------------------------------------------------------------- many threads and tasks
