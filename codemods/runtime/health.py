@@ -161,7 +161,7 @@ def _litellm_tracked(name, raise_on_degraded=False):
             _note_litellm_fallback(result)
             note = _LITELLM_CALL_NOTE.get()
             _LITELLM_CALL_NOTE.reset(token)
-            if not isinstance(error, (Exception, type(None))):
+            if error is not None and not isinstance(error, Exception):
                 return  # cancelled or interrupted: not an outcome
             kind, detail = note["kind"], note["detail"]
             empty = result is None or (isinstance(result, str) and not result)

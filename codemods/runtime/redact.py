@@ -12,7 +12,7 @@ import re
 
 __all__ = []
 
-_LITELLM_PROXY_VARIABLES = (  # every spelling; the lower case wins
+_LITELLM_PROXY_VARIABLES = (  # the lower-case spelling wins when both are set
     "https_proxy",
     "HTTPS_PROXY",
     "http_proxy",
@@ -61,7 +61,7 @@ def _litellm_endpoint():
 def _litellm_proxy():
     """The proxy (redacted) that carries calls to the endpoint, else None."""
     scheme, _, rest = _litellm_endpoint()[0].lower().partition("://")
-    host = re.sub(r"^.*@|:\d*$", "", rest.split("/")[0])
+    host = re.sub(r"^.*@|:\d*$", "", rest.split("/")[0])  # no user, no port
     bypass = os.environ.get("no_proxy") or os.environ.get("NO_PROXY") or ""
     for entry in bypass.replace(" ", "").lower().split(","):
         suffix = "." + entry.lstrip("*.")

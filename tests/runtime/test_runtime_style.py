@@ -6,7 +6,8 @@ bare global with attribute access inside functions, sibling imports as
 %-style log calls; R3 public names as documented, the rest ``_``-prefixed, specific
 and unique across the package, ``__all__`` in source order; R4 lines <= 79 and a fixed
 point of every formatter configuration a target may run (real ruff and black), clean
-under upstream's ruff rules, Python 3.10 syntax, builtin annotations only.
+under upstream's ruff rules and stricter ones a target may add, Python 3.10 syntax,
+builtin annotations only.
 """
 
 from __future__ import annotations
