@@ -9,11 +9,11 @@ import pytest
 
 from llmfix.codemods.runtime.responses import (
     _LITELLM_CALL_NOTE,
+    _LITELLM_NEW_NOTE,
     _litellm_response_text,
     _log_litellm_failure,
     _note_litellm_fallback,
     _note_litellm_outcome,
-    _LITELLM_NEW_NOTE,
 )
 from llmfix.proxy import closed_port
 
