@@ -1,9 +1,10 @@
 """An empty answer or a swallowed failure of a LiteLLM helper, said out loud.
 
-Both also write to the note of the call in progress, when a tracker (health)
-opened one: ``{"kind": ..., "detail": ..., "model": ...}``, where kind is
-"ok", "fallback" (detail: the model that answered), "empty" (detail: what
-was what) or "failed" (detail: the root cause). The worst kind wins.
+Both also go to the note of the tracked call in progress (see health), if
+any: ``{"kind": ..., "detail": ..., "model": ...}``, where the kind is "ok",
+"fallback" (detail: the model that answered), "empty" (detail: what was
+missing) or "failed" (detail: the root cause). The worst kind wins, and the
+first model named sticks.
 """
 
 import contextvars
@@ -17,50 +18,31 @@ logger = logging.getLogger(__name__)
 __all__ = ["_litellm_response_text", "_log_litellm_failure"]
 
 _LITELLM_CALL_NOTE = contextvars.ContextVar("litellm_call_note", default=None)
+_LITELLM_NEW_NOTE = {"kind": "ok", "detail": None, "model": None}
 _LITELLM_OUTCOMES = ("ok", "fallback", "empty", "failed")  # mildest first
 
 
-def _open_litellm_note():
-    """Open a note for the call about to run; pass the token to close it."""
-    note = {"kind": "ok", "detail": None, "model": None}
-    return _LITELLM_CALL_NOTE.set(note)
-
-
-def _close_litellm_note(token):
-    """Close the note ``token`` opened and return it."""
-    note = _LITELLM_CALL_NOTE.get()
-    _LITELLM_CALL_NOTE.reset(token)
-    return note
-
-
 def _note_litellm_outcome(kind, detail=None, model=None):
-    """Tell the open note (if any) what happened, unless it knows worse."""
+    """Tell the open note, if any, what happened, unless it knows worse."""
     note = _LITELLM_CALL_NOTE.get()
-    if note is None:
-        return
-    if model is not None and note["model"] is None:
-        note["model"] = model
-    rank = _LITELLM_OUTCOMES.index
-    if rank(kind) >= rank(note["kind"]):
-        note["kind"] = kind
-        note["detail"] = detail
+    if note is not None:
+        note["model"] = note["model"] or model
+        rank = _LITELLM_OUTCOMES.index
+        if rank(kind) >= rank(note["kind"]):
+            note.update(kind=kind, detail=detail)
 
 
 def _note_litellm_fallback(response):
-    """Note the model that answered when LiteLLM had to use a fallback."""
+    """Note the model that answered, when LiteLLM had to use a fallback."""
     hidden = getattr(response, "_hidden_params", None)
-    if not isinstance(hidden, dict):
-        return
-    headers = hidden.get("additional_headers")
-    if not isinstance(headers, dict):
-        return
-    attempted = headers.get("x-litellm-attempted-fallbacks")
-    if attempted and str(attempted) != "0":
-        _note_litellm_outcome("fallback", getattr(response, "model", None))
+    if isinstance(hidden, dict):
+        headers = hidden.get("additional_headers") or {}
+        if str(headers.get("x-litellm-attempted-fallbacks") or 0) != "0":
+            _note_litellm_outcome("fallback", response.model)
 
 
 def _litellm_response_text(response, helper):
-    """The answer's text; "" and one warning when it holds none (llmfix)."""
+    """The answer's text; "" and one warning when it holds none."""
     choices = getattr(response, "choices", None)
     message = getattr(choices[0], "message", None) if choices else None
     content = getattr(message, "content", None)
@@ -71,10 +53,8 @@ def _litellm_response_text(response, helper):
         what = "no choices"
     elif message is None:
         what = "no message"
-    elif content is None:
-        what = "null content"
     else:
-        what = "empty content"
+        what = "null content" if content is None else "empty content"
     logger.warning('%s: %s in the LiteLLM answer; returning ""', helper, what)
     _note_litellm_outcome("empty", what)
     return ""
@@ -83,9 +63,7 @@ def _litellm_response_text(response, helper):
 def _log_litellm_failure(helper):
     """Log the root cause of the exception being handled (first in except)."""
     error = sys.exc_info()[1]
-    if error is None:
-        return None
-    cause = _litellm_cause(error)
-    logger.warning("%s failed: %s", helper, cause)
-    _note_litellm_outcome("failed", cause)
-    return None
+    if error is not None:
+        cause = _litellm_cause(error)
+        logger.warning("%s failed: %s", helper, cause)
+        _note_litellm_outcome("failed", cause)

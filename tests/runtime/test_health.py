@@ -218,10 +218,16 @@ def test_model_from_positional_keyword_and_default_arguments():
     def f(prompt, model_name="default-model", **kw):
         return "x"
 
+    @_litellm_tracked("g")
+    def g(prompt, *rest, model="keyword-only"):
+        return "x"
+
     f("p")
     f("p", "positional")
     f("p", model_name="keyword")
+    g("p", "not", "the", "model")
     assert set(litellm_health()["f"]) == {"default-model", "positional", "keyword"}
+    assert set(litellm_health()["g"]) == {"keyword-only"}
 
 
 # --------------------------------------------------------------------------- many threads and tasks
@@ -284,9 +290,9 @@ def test_memory_is_a_fixed_ring(llm_env):
         with pytest.raises(TimeoutError):
             f("m", i)
     (entry,) = health._LITELLM_HEALTH.values()
-    assert len(entry.ring) == entry.ring.maxlen == 10
-    assert entry.causes == {"TimeoutError": [1000, "TimeoutError: attempt 999 timed out"]}
-    assert entry.ring_groups == {"TimeoutError": 10}
+    assert len(entry.window) == entry.window.maxlen == 10
+    assert entry.causes == {"TimeoutError": 1000}
+    assert entry.latest == {"TimeoutError": "TimeoutError: attempt 999 timed out"}
     assert figures("f", "m")["window"] == 10 and figures("f", "m")["window_failure_rate"] == 1.0
 
 
@@ -401,7 +407,10 @@ def test_the_alarm_raises_within_the_window_at_60_percent(llm_env):
     )
     assert "most often (6): ConnectionRefusedError: [Errno 111]" in message
     assert "endpoint https://openrouter.ai/api/v1 (OPENAI_API_BASE)" in message
-    assert "https_proxy=http://alice:***@proxy.corp:3128" in message and PASSWORD not in message
+    assert message.splitlines()[-1] == (
+        "  endpoint https://openrouter.ai/api/v1 (OPENAI_API_BASE), proxy http://alice:***@proxy.corp:3128"
+    )
+    assert PASSWORD not in message
     assert all(isinstance(o, LiteLLMDegradedError) for o in outcomes[9:])
     assert sum(litellm_health()["rubrics"]["gpt-4.1"][k] for k in ("ok", "failed")) == 20  # all recorded
 

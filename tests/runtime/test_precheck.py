@@ -230,8 +230,7 @@ def test_the_report_names_endpoint_proxies_model_and_causes(mock_llm, llm_env, l
     lines = report.splitlines()
     assert lines[0] == "LiteLLM connection check failed for model 'openai/m'"
     assert lines[1] == (
-        f"  endpoint {mock_llm.base_url} (OPENAI_API_BASE), proxy variables: "
-        f"http_proxy={dead_proxy_url.replace('http://', 'http://alice:***@')}, no_proxy=example.com"
+        f"  endpoint {mock_llm.base_url} (OPENAI_API_BASE), proxy {dead_proxy_url.replace('http://', 'http://alice:***@')}"
     )
     assert lines[2].startswith("  openai/m: ConnectionRefusedError: [Errno 111]")
     assert lines[3].startswith(f"  openai/spare at {spare.replace('Sp4reSecret', '***')}: ")

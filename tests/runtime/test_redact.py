@@ -9,9 +9,8 @@ from hypothesis import strategies as st
 from llmfix.codemods.runtime.redact import (
     _LITELLM_PROXY_VARIABLES,
     _litellm_endpoint,
-    _litellm_proxy_settings,
+    _litellm_proxy,
     _litellm_route,
-    _litellm_via_proxy,
     _redact_credentials,
 )
 
@@ -92,21 +91,22 @@ def clean_env(monkeypatch):
 
 
 def test_endpoint_in_effect(clean_env):
-    assert _litellm_endpoint() == "https://api.openai.com/v1 (default)"
-    clean_env.setenv("OPENAI_API_BASE", "https://openrouter.ai/api/v1")
-    assert _litellm_endpoint() == "https://openrouter.ai/api/v1 (OPENAI_API_BASE)"
+    assert _litellm_endpoint() == ("https://api.openai.com/v1", "default")
+    clean_env.setenv("OPENAI_API_BASE", " https://openrouter.ai/api/v1 ")
+    assert _litellm_endpoint() == ("https://openrouter.ai/api/v1", "OPENAI_API_BASE")
+    clean_env.setenv("OPENAI_BASE_URL", "https://gw.example/v1")
+    assert _litellm_endpoint() == ("https://gw.example/v1", "OPENAI_BASE_URL")
+
+
+def test_route_names_endpoint_and_proxy_redacted(clean_env):
+    assert _litellm_route() == "endpoint https://api.openai.com/v1 (default), proxy none"
     clean_env.setenv("OPENAI_BASE_URL", "https://bob:S3cret@gw.example/v1?api-key=K3y")
-    assert _litellm_endpoint() == "https://bob:***@gw.example/v1?api-key=*** (OPENAI_BASE_URL)"
-
-
-def test_proxy_settings_and_route(clean_env):
-    assert _litellm_proxy_settings() == "none set"
     clean_env.setenv("https_proxy", "http://alice:Pr0xyPassw0rd@proxy:3128")
-    clean_env.setenv("NO_PROXY", "localhost")
-    assert _litellm_proxy_settings() == "https_proxy=http://alice:***@proxy:3128, NO_PROXY=localhost"
-    route = _litellm_route()
-    assert route.startswith("endpoint https://api.openai.com/v1 (default), proxy variables: https_proxy=")
-    assert "Pr0xyPassw0rd" not in route
+    assert _litellm_route() == (
+        "endpoint https://bob:***@gw.example/v1?api-key=*** (OPENAI_BASE_URL), proxy http://alice:***@proxy:3128"
+    )
+    clean_env.setenv("NO_PROXY", "gw.example")
+    assert _litellm_route().endswith(", proxy none")
 
 
 @pytest.mark.parametrize(
@@ -122,11 +122,13 @@ def test_proxy_settings_and_route(clean_env):
         ("https://api.example.com/v1", {"https_proxy": "http://p:1", "no_proxy": ".example.com"}, None),
         ("https://api.example.com/v1", {"https_proxy": "http://p:1", "NO_PROXY": "*"}, None),
         ("https://api.example.com/v1", {"https_proxy": "http://p:1", "no_proxy": "ample.com"}, "http://p:1"),
-        ("http://127.0.0.1:8000/v1", {"http_proxy": "http://p:1", "no_proxy": "localhost,127.0.0.1"}, None),
+        ("http://127.0.0.1:8000/v1", {"http_proxy": "http://p:1", "no_proxy": "localhost, 127.0.0.1"}, None),
+        ("http://u:pw@Host.Example:80/v1", {"HTTP_PROXY": "http://p:1", "no_proxy": "*.example"}, None),
+        ("http://[::1]:8000/v1", {"http_proxy": "http://p:1", "no_proxy": "[::1]"}, None),
     ],
 )
 def test_proxy_in_effect(clean_env, base, env, expected):
     clean_env.setenv("OPENAI_API_BASE", base)
     for name, value in env.items():
         clean_env.setenv(name, value)
-    assert _litellm_via_proxy() == expected
+    assert _litellm_proxy() == expected

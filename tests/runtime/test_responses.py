@@ -8,18 +8,30 @@ import types
 import pytest
 
 from llmfix.codemods.runtime.responses import (
-    _close_litellm_note,
+    _LITELLM_CALL_NOTE,
+    _LITELLM_NEW_NOTE,
     _litellm_response_text,
     _log_litellm_failure,
     _note_litellm_fallback,
     _note_litellm_outcome,
-    _open_litellm_note,
 )
 from llmfix.proxy import closed_port
 
 from runtime_support import PASSWORD, TEST_KEY, run
 
 MESSAGES = [{"role": "user", "content": "hi"}]
+
+
+def open_note():
+    """Open a note, as a tracked call does; the token closes it."""
+    return _LITELLM_CALL_NOTE.set(dict(_LITELLM_NEW_NOTE))
+
+
+def close_note(token):
+    """Close the note ``token`` opened, as a tracked call does, and return it."""
+    note = _LITELLM_CALL_NOTE.get()
+    _LITELLM_CALL_NOTE.reset(token)
+    return note
 
 
 def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
@@ -33,9 +45,9 @@ def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
 def test_empty_answers_give_empty_text_and_one_warning(endpoint, litellm_module, runtime_logs, behaviour, what):
     endpoint.plan("m", [behaviour])
     response = litellm_module.completion(model="openai/m", messages=MESSAGES, num_retries=0)
-    token = _open_litellm_note()
+    token = open_note()
     assert _litellm_response_text(response, "run_litellm") == ""
-    note = _close_litellm_note(token)
+    note = close_note(token)
     assert warnings_of(runtime_logs) == [f'run_litellm: {what} in the LiteLLM answer; returning ""']
     assert (note["kind"], note["detail"]) == ("empty", what)
 
@@ -53,9 +65,9 @@ def test_message_none_and_not_a_response(runtime_logs):
 def test_an_answer_is_returned_as_it_is(endpoint, litellm_module, runtime_logs):
     endpoint.set_content("m", "the rubric")
     response = litellm_module.completion(model="openai/m", messages=MESSAGES, num_retries=0)
-    token = _open_litellm_note()
+    token = open_note()
     assert _litellm_response_text(response, "run_litellm") == "the rubric"
-    assert _close_litellm_note(token)["kind"] == "ok"
+    assert close_note(token)["kind"] == "ok"
     assert not warnings_of(runtime_logs)
 
 
@@ -66,9 +78,9 @@ def test_an_answer_from_a_fallback_is_noted(endpoint, litellm_module):
     with MockLLM() as spare:
         fallback = {"model": "openai/spare-model", "api_base": spare.base_url, "api_key": TEST_KEY}
         response = litellm_module.completion(model="openai/m", messages=MESSAGES, num_retries=0, fallbacks=[fallback])
-        token = _open_litellm_note()
+        token = open_note()
         assert _litellm_response_text(response, "run_litellm") == "pong"
-        note = _close_litellm_note(token)
+        note = close_note(token)
         assert spare.attempts("spare-model") == 1
     assert (note["kind"], note["detail"]) == ("fallback", "spare-model")
     _note_litellm_fallback(response)  # no note open: nothing happens, nothing fails
@@ -77,12 +89,12 @@ def test_an_answer_from_a_fallback_is_noted(endpoint, litellm_module):
 def test_a_swallowed_failure_logs_its_root_cause(llm_env, litellm_module, runtime_logs):
     llm_env.setenv("OPENAI_API_KEY", TEST_KEY)
     port = closed_port()
-    token = _open_litellm_note()
+    token = open_note()
     try:
         litellm_module.completion(model="openai/m", messages=MESSAGES, api_base=f"http://127.0.0.1:{port}/v1", num_retries=0)
     except:  # noqa: E722 - the bare except of R-bare-except helpers
         assert _log_litellm_failure("run_litellm") is None
-    note = _close_litellm_note(token)
+    note = close_note(token)
     (warning,) = warnings_of(runtime_logs)
     assert warning.startswith("run_litellm failed: ConnectionRefusedError: [Errno 111]")
     assert (note["kind"], note["detail"]) == ("failed", warning.removeprefix("run_litellm failed: "))
@@ -114,14 +126,14 @@ def test_outside_an_except_block_nothing_is_logged(runtime_logs):
 
 def test_notes_worst_outcome_wins_and_first_model_sticks():
     _note_litellm_outcome("failed", "no note open: ignored")
-    token = _open_litellm_note()
+    token = open_note()
     _note_litellm_outcome("fallback", "spare", "gpt-4.1")
     _note_litellm_outcome("ok", None, "other")
-    assert _close_litellm_note(token) == {"kind": "fallback", "detail": "spare", "model": "gpt-4.1"}
-    outer = _open_litellm_note()
+    assert close_note(token) == {"kind": "fallback", "detail": "spare", "model": "gpt-4.1"}
+    outer = open_note()
     _note_litellm_outcome("failed", "ConnectionRefusedError: refused")
-    inner = _open_litellm_note()
+    inner = open_note()
     _note_litellm_outcome("empty", "null content")
-    assert _close_litellm_note(inner)["kind"] == "empty"
+    assert close_note(inner)["kind"] == "empty"
     _note_litellm_outcome("empty", "null content")
-    assert _close_litellm_note(outer) == {"kind": "failed", "detail": "ConnectionRefusedError: refused", "model": None}
+    assert close_note(outer) == {"kind": "failed", "detail": "ConnectionRefusedError: refused", "model": None}

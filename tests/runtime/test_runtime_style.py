@@ -6,7 +6,8 @@ bare global with attribute access inside functions, sibling imports as
 %-style log calls; R3 public names as documented, the rest ``_``-prefixed, specific
 and unique across the package, ``__all__`` in source order; R4 lines <= 79 and a fixed
 point of every formatter configuration a target may run (real ruff and black), clean
-under upstream's ruff rules, Python 3.10 syntax, builtin annotations only.
+under upstream's ruff rules and stricter ones a target may add, Python 3.10 syntax,
+builtin annotations only.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ RUFF_CHECK = [
 ]
 
 
+# rules a stricter target may add: RET501 (no `return None` as the only return), B905 (zip
+# strict=), comprehensions, PLW (loop variables not overwritten), ...
+STRICTER = ["RET", "C4", "PIE", "RUF", "ISC", "Q", "RSE", "G", "LOG", "PLE", "PLW", "T20", "B905"]
+
+
 @pytest.fixture(scope="module")
 def copies(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     """The modules in a directory with no configuration a tool could pick up."""
@@ -86,6 +92,12 @@ def test_fixed_point_of_every_formatter(formatter, copies):
 
 def test_upstream_ruff_rules(copies):
     result = subprocess.run([*RUFF_CHECK, *map(str, copies)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_stricter_ruff_rules(copies):
+    command = [arg.replace("B905,", "") for arg in RUFF_CHECK] + ["--extend-select", ",".join(STRICTER)]
+    result = subprocess.run([*command, *map(str, copies)], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
