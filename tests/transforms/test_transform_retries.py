@@ -424,3 +424,56 @@ def test_a_one_token_probe_is_not_a_helper():
     source = "import litellm\n\n\nasync def ping(m, **kw):\n    return await litellm.acompletion(model=m, max_tokens=1, **kw)\n"
     new, outcome = run_transform(RetriesTransform, source)
     assert outcome.status == NOT_APPLICABLE and new == source
+
+
+def _attempts(tmp_path, source: str, mock_llm, model: str) -> int:
+    """How many requests one call of the module's run_litellm makes against an endpoint that always fails with 500."""
+    import importlib.util
+
+    path = tmp_path / f"{model}.py"
+    path.write_text(source, encoding="utf-8")
+    spec = importlib.util.spec_from_file_location(model, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(Exception):
+        module.run_litellm(f"openai/{model}")
+    return mock_llm.attempts(model)
+
+
+RESTORE_SOURCE = """\
+import litellm
+
+
+def run_litellm(model_name, **kw):
+    {line}return litellm.completion(model=model_name, messages=[{{"role": "user", "content": "hi"}}], timeout=5, **kw)
+"""
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        pytest.param('kw["num_retries"] = kw.get("num_retries", 1)\n    ', id="a literal"),
+        pytest.param(
+            "",
+            id="none set",
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="without num_retries the OpenAI SDK retries twice (3 attempts, measured with litellm against the mock); "
+                "codemods/retries.py change() says `LITELLM_NUM_RETRIES=0 restores it`, which gives 1 attempt: it should say 2",
+            ),
+        ),
+    ],
+)
+def test_the_restoring_environment_gives_back_the_old_attempts(tmp_path, mock_llm, monkeypatch, line):
+    """What the behaviour change says restores the old default, measured: same number of requests before and after."""
+    monkeypatch.setenv("OPENAI_API_BASE", mock_llm.base_url)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
+    monkeypatch.delenv("LITELLM_NUM_RETRIES", raising=False)
+    mock_llm.default = "500"
+    before = RESTORE_SOURCE.format(line=line)
+    patched, outcome = run_transform(RetriesTransform, before)
+    (change,) = outcome.changes
+    old = _attempts(tmp_path, before, mock_llm, "before")
+    for variable, value in change.restore:
+        monkeypatch.setenv(variable, value)
+    assert _attempts(tmp_path, patched, mock_llm, "after") == old
