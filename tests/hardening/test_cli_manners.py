@@ -55,7 +55,7 @@ def test_list_prints_every_registered_transform_in_order():
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[0] for line in lines] == list(TRANSFORM_NAMES)
-    for line, transform in zip(lines, registry.transforms()):
+    for line, transform in zip(lines, registry.transforms(), strict=True):
         assert line.split(None, 1)[1].strip() == transform.SUMMARY
 
 
@@ -64,7 +64,7 @@ def test_list_json_carries_each_transforms_options():
     assert result.exit_code == 0, result.stderr
     listed = json.loads(result.stdout)["transforms"]
     assert [t["name"] for t in listed] == list(TRANSFORM_NAMES)
-    for entry, transform in zip(listed, registry.transforms()):
+    for entry, transform in zip(listed, registry.transforms(), strict=True):
         assert entry["summary"] == transform.SUMMARY
         assert [o["flag"] for o in entry["options"]] == [o.flag for o in transform.OPTIONS]
 

@@ -709,6 +709,10 @@ def check_health(original: Module, module: Module, generator: str | None) -> lis
     return problems
 
 
+def _attribute_reads(function: Function, name: str) -> int:
+    return sum(isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name for n in ast.walk(function))
+
+
 def check_local_names_untouched(original: Module, module: Module) -> list[str]:
     """A function that binds ``os`` (or ``json``, ``logging``) itself gets no new code reading that local as the module."""
     problems = []
@@ -717,8 +721,7 @@ def check_local_names_untouched(original: Module, module: Module) -> list[str]:
         if after is None:
             continue
         for shadowed in {"os", "json", "logging", "re", "time"} & _local_names(before):
-            count = lambda f: sum(isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == shadowed for n in ast.walk(f))  # noqa: E731
-            if count(after) != count(before):
+            if _attribute_reads(after, shadowed) != _attribute_reads(before, shadowed):
                 problems.append(f"{name}() binds `{shadowed}` itself, and the patch added `{shadowed}.<attribute>` reads to it")
     return problems
 

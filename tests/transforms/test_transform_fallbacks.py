@@ -73,7 +73,7 @@ def test_a_missing_line_gets_an_empty_default_and_no_model_is_added(check_transf
         def f(m, **kw):
             return litellm.completion(model=m, **kw)
         """,
-        f"""\
+        """\
         import json
         import os
 
@@ -151,7 +151,7 @@ def test_the_defaults_helper_of_the_split_shape_passes_no_model(check_transform)
             request_kwargs = _apply_async_chat_defaults(chat_kwargs)
             return await run_litellm_async_raw(model_name, **request_kwargs)
         """,
-        f"""\
+        """\
         import json
         import os
 
@@ -191,7 +191,7 @@ def test_a_hand_written_default_under_a_condition_is_made_env_driven(check_trans
                 chat_kwargs["fallbacks"] = ["gpt-4.1-mini"]
             return litellm.completion(model=model_name, **chat_kwargs)
         """,
-        f"""\
+        """\
         import json
         import os
 
@@ -226,7 +226,7 @@ def test_a_hand_written_default_under_a_nested_condition_keeps_each_branch(check
                     chat_kwargs["fallbacks"] = ["gpt-4.1-mini", "gpt-4o-mini"]
             return litellm.completion(model=model_name, **chat_kwargs)
         """,
-        f"""\
+        """\
         import json
         import os
 
