@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import subprocess
+from collections import Counter
 
 import pytest
 
 from llmfix.codemods import TRANSFORM_NAMES, registry
-from llmfix.diffing import per_transform_counts
+from llmfix.diffing import per_transform_counts, unified_diff
 from llmfix.markdown import fence_for, what, why
 from llmfix.planning import Options
 from llmfix.workflow import plan_paths
@@ -43,6 +44,27 @@ def test_sections_counts_and_diffs_reproduce_apply(name, tmp_path):
         done = subprocess.run(["git", "apply", "--whitespace=nowarn", str(patch)], cwd=root, capture_output=True, text=True, timeout=60)
         assert done.returncode == 0, done.stderr
     assert {p.target.path: p.target.path.read_bytes() for p in plans} == {p.target.path: p.patched.encode("utf-8") for p in plans}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the runtime block sits before the first definition until health decorates a later one, then moves below "
+    "the definitions before it (_get_loop_semaphore, extract_json_from_response, _get_litellm): health's section "
+    "shows those 18-26 upstream lines removed and added again, though apply leaves them as they are",
+)
+@pytest.mark.parametrize("name", PATCHABLE)
+def test_no_section_shows_an_upstream_line_removed_that_apply_keeps(name, tmp_path):
+    """Each transform's folded diff shows what it changes; an upstream line the end result keeps is not one."""
+    root = copy_fixture(name, tmp_path)
+    shown = []
+    for plan in plan_paths([root], Options()):
+        original, final = Counter(plan.original.splitlines()), Counter(plan.patched.splitlines())
+        for transform, before, after in plan.step_texts():
+            diff = unified_diff(plan.target.relpath, before, after)
+            removed = [line[1:] for line in diff.splitlines() if line.startswith("-") and not line.startswith("---")]
+            kept = [line for line in removed if line.strip() and original[line] and final[line] >= original[line]]
+            shown += [f"{plan.target.relpath} {transform}: -{line}" for line in kept]
+    assert not shown, "\n".join(shown[:5])
 
 
 @pytest.mark.parametrize("name", PATCHABLE)
