@@ -1,4 +1,5 @@
-"""CLI manners: --version, -q/-v on apply/check/revert, no colour codes, click's shell completion."""
+"""CLI manners: --version, -q/-v on apply/check/revert, list and explain from the registry, no colour codes,
+click's shell completion."""
 
 from __future__ import annotations
 
@@ -6,11 +7,13 @@ import os
 import pty
 import subprocess
 import sys
+import json
 import threading
 
 import pytest
 
 from llmfix import __version__
+from llmfix.codemods import TRANSFORM_NAMES, registry
 from support import REPO, copy_fixture, invoke
 
 LLMFIX = [sys.executable, "-c", "import sys; sys.argv[0] = 'llmfix'; from llmfix.cli import run; run()"]
@@ -47,6 +50,45 @@ def test_quiet_prints_only_the_summary_and_verbose_lists_every_transform(tmp_pat
     assert "nothing recorded to revert" in again.stdout and again.stdout.strip().endswith("nothing to revert")
 
 
+def test_list_prints_every_registered_transform_in_order():
+    result = invoke("list")
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == list(TRANSFORM_NAMES)
+    for line, transform in zip(lines, registry.transforms(), strict=True):
+        assert line.split(None, 1)[1].strip() == transform.SUMMARY
+
+
+def test_list_json_carries_each_transforms_options():
+    result = invoke("list", "--json")
+    assert result.exit_code == 0, result.stderr
+    listed = json.loads(result.stdout)["transforms"]
+    assert [t["name"] for t in listed] == list(TRANSFORM_NAMES)
+    for entry, transform in zip(listed, registry.transforms(), strict=True):
+        assert entry["summary"] == transform.SUMMARY
+        assert [o["flag"] for o in entry["options"]] == [o.flag for o in transform.OPTIONS]
+
+
+@pytest.mark.parametrize("name", TRANSFORM_NAMES)
+def test_explain_shows_the_documentation_and_every_example(name):
+    transform = registry.get(name)
+    result = invoke("explain", name)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout.startswith(f"{name}: {transform.SUMMARY}\n")
+    assert transform.description() in result.stdout
+    for number, example in enumerate(transform.EXAMPLES, 1):
+        assert f"Example {number}: {example.title} ({example.status}" in result.stdout
+    for option in transform.OPTIONS:
+        assert f"option {option.flag} {option.metavar}: {option.help}" in result.stdout
+
+
+def test_explain_an_unknown_transform_is_one_line_and_exit_2():
+    result = invoke("explain", "nope")
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = result.stderr.strip().splitlines()
+    assert "'nope'" in line and ", ".join(TRANSFORM_NAMES) in line
+
+
 def _on_a_terminal(args, env) -> str:
     """Run with stdout and stderr on a pseudo-terminal; return what it printed."""
     primary, secondary = pty.openpty()
@@ -81,7 +123,8 @@ def test_the_file_commands_print_no_colour_codes_even_on_a_terminal(tmp_path, no
     env.pop("NO_COLOR", None)
     if no_color:
         env["NO_COLOR"] = no_color
-    for args in (["check", str(root)], ["diff", str(root)], ["diff", "--stat", str(root)], ["apply", str(root)], ["revert", str(root)]):
+    commands = (["check", str(root)], ["diff", str(root)], ["diff", "--stat", str(root)], ["apply", str(root)], ["revert", str(root)], ["list"], ["explain", "guards"])
+    for args in commands:
         output = _on_a_terminal([*LLMFIX, *args], env)
         assert output.strip(), args
         assert "\x1b[" not in output, args

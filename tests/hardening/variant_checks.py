@@ -1,8 +1,11 @@
 """What must hold for any variant llmfix patches, checked on the resulting code.
 
-The checks read the patched text with Python's own ``ast`` and ``symtable``
-(not with the codemods' matchers), so a transform that reports ``applied``
-without making the change, or makes it in one helper and not another, fails.
+The sites (LiteLLM helpers, their option defaults, the rubric generator) are found in
+the variant with Python's own ``ast``, not with the codemods' matchers, and each
+transform's change is then looked for in the patched tree: a transform that reports
+``applied`` without making its change, or makes it in one helper and not another, or
+makes it differently (a lowered retry count, a check on the wrong model, a try added
+around a call that raises by design), fails.
 """
 
 from __future__ import annotations
@@ -10,23 +13,50 @@ from __future__ import annotations
 import ast
 import builtins
 import symtable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
-from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, TRANSFORM_NAMES, registry
+from llmfix.codemods.runtime_block import RUNTIME_DIR
 from llmfix.discovery import Target
 from llmfix.planning import FilePlan, Options, plan_text
 
 DONE = (APPLIED, ALREADY_PRESENT)
-ENV_VARS = {"num_retries": "LITELLM_NUM_RETRIES", "fallbacks": "LITELLM_FALLBACK_MODELS", "timeout": "LITELLM_DEFAULT_TIMEOUT"}
-KEY_OF = {"retries": "num_retries", "fallbacks": "fallbacks", "timeout": "timeout"}
-ENSURE = "ensure_litellm_connection"
 MODULE_DUNDERS = {"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__", "__path__", "__annotations__"}
+COMPLETIONS = ("completion", "acompletion")
+JSON_PARSER = "extract_json_from_response"
+ENSURE = "ensure_litellm_connection"
+TRACKED = "_litellm_tracked"
+RESPONSE_TEXT = "_litellm_response_text"
+LOG_FAILURE = "_log_litellm_failure"
+LOGGER_FACTORIES = ("getLogger", "get_logger", "setup_logger")
+EMPTY_MESSAGE = "Empty rubric response from model %s"
+BROAD = ("Exception", "BaseException")
+
+# the option each default-setting transform makes env-driven, and what it bakes in by default
+KEY_OF = {"retries": "num_retries", "fallbacks": "fallbacks", "timeout": "timeout"}
+ENV_OF = {"num_retries": "LITELLM_NUM_RETRIES", "fallbacks": "LITELLM_FALLBACK_MODELS", "timeout": "LITELLM_DEFAULT_TIMEOUT"}
+DEFAULT_RETRIES = registry.get("retries").OPTIONS[0].default
+DEFAULT_TIMEOUT = 600.0
 
 
 def plan(path: Path, root: Path, source: str) -> FilePlan:
-    options = Options()
-    return plan_text(Target(path, root), source, options)
+    """The plan llmfix makes for ``source`` as the text of ``path`` (the checkout's other files as on disk)."""
+    return plan_text(Target(path, root), source, Options())
+
+
+@lru_cache(maxsize=1)
+def runtime_definitions() -> frozenset[str]:
+    """Every top-level name the runtime support modules define (read from their sources)."""
+    names: set[str] = set()
+    for path in RUNTIME_DIR.glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                names.add(node.name)
+            elif isinstance(node, ast.Assign):
+                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(names)
 
 
 # --------------------------------------------------------------------------
@@ -42,66 +72,134 @@ def undefined_names(source: str) -> set[str]:
         if symbol.is_assigned() or symbol.is_imported() or symbol.is_namespace():
             bound.add(symbol.get_name())
     missing = {s.get_name() for s in table.get_symbols() if s.is_referenced() and s.get_name() not in bound}
-
-    def visit(scope: symtable.SymbolTable) -> None:
-        for child in scope.get_children():
-            for symbol in child.get_symbols():
-                if symbol.is_referenced() and symbol.is_global() and symbol.get_name() not in bound:
-                    missing.add(symbol.get_name())
-            visit(child)
-
-    visit(table)
+    stack = list(table.get_children())
+    while stack:
+        scope = stack.pop()
+        missing |= {s.get_name() for s in scope.get_symbols() if s.is_referenced() and s.is_global() and s.get_name() not in bound}
+        stack.extend(scope.get_children())
     return missing
 
 
 # --------------------------------------------------------------------------
-# structure of the patched module
+# reading a module with ast
 # --------------------------------------------------------------------------
+
+Function = ast.FunctionDef | ast.AsyncFunctionDef
 
 
 def _string(node: ast.AST | None) -> str | None:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
 
+def _number(node: ast.AST | None) -> float | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)) and not isinstance(node.value, bool):
+        return float(node.value)
+    return None
+
+
 def _mentions(node: ast.AST, text: str) -> bool:
     return any(_string(n) == text for n in ast.walk(node))
 
 
-def _calls_named(node: ast.AST, name: str) -> bool:
-    return any(
-        isinstance(n, ast.Call)
-        and ((isinstance(n.func, ast.Name) and n.func.id == name) or (isinstance(n.func, ast.Attribute) and n.func.attr == name))
-        for n in ast.walk(node)
-    )
+def _callee(call: ast.Call) -> str | None:
+    if isinstance(call.func, ast.Name):
+        return call.func.id
+    if isinstance(call.func, ast.Attribute):
+        return call.func.attr
+    return None
+
+
+def _calls(node: ast.AST, name: str) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if isinstance(n, ast.Call) and _callee(n) == name]
+
+
+def _same(a: ast.AST | None, b: ast.AST | None) -> bool:
+    return a is not None and b is not None and ast.dump(a) == ast.dump(b)
+
+
+def _walk_own(function: Function):
+    """The nodes of ``function``'s body, not descending into nested functions or classes."""
+    stack = list(function.body)
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(c for c in ast.iter_child_nodes(node) if not isinstance(c, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)))
+
+
+def _local_names(function: Function) -> set[str]:
+    names = {a.arg for a in (*function.args.posonlyargs, *function.args.args, *function.args.kwonlyargs)}
+    names |= {a.arg for a in (function.args.vararg, function.args.kwarg) if a is not None}
+    for node in _walk_own(function):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    declared = {n for node in _walk_own(function) if isinstance(node, (ast.Global, ast.Nonlocal)) for n in node.names}
+    return names - declared
+
+
+def _model_of(call: ast.Call) -> ast.AST | None:
+    """The model a call passes: ``model_name=`` / ``model=``, else its first positional argument."""
+    for keyword in call.keywords:
+        if keyword.arg in ("model_name", "model"):
+            return keyword.value
+    return call.args[0] if call.args and not isinstance(call.args[0], ast.Starred) else None
+
+
+def _is_broad(handler: ast.ExceptHandler) -> bool:
+    kinds = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return handler.type is None or any(ast.unparse(k) in (*BROAD, "builtins.Exception") for k in kinds)
+
+
+def _contains(outer: ast.AST, inner: ast.AST) -> bool:
+    return any(n is inner for n in ast.walk(outer))
 
 
 @dataclass
 class Default:
-    function: ast.AST
+    """One place ``dict_name[key]`` gets a default: a ``.get``/``setdefault`` line, or a hand-written one under ``if key not in d``."""
+
+    function: Function
     dict_name: str
     key: str
     value: ast.AST
     line: int
+    hand_written: bool = False
 
 
-def default_lines(function: ast.AST) -> list[Default]:
+def _absent_test(test: ast.AST) -> tuple[str, str] | None:
+    """(dict, key) for ``"key" not in d``."""
+    if isinstance(test, ast.Compare) and len(test.ops) == 1 and isinstance(test.ops[0], ast.NotIn) and isinstance(test.comparators[0], ast.Name):
+        key = _string(test.left)
+        return (test.comparators[0].id, key) if key is not None else None
+    return None
+
+
+def default_lines(function: Function) -> list[Default]:
     found = []
-    for node in ast.walk(function):
+    guarded: dict[int, tuple[str, str]] = {}
+    for node in _walk_own(function):
+        if isinstance(node, ast.If) and (absent := _absent_test(node.test)) is not None:
+            for inner in ast.walk(node):
+                guarded.setdefault(id(inner), absent)
+    for node in _walk_own(function):
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
+            if not (isinstance(target, ast.Subscript) and isinstance(target.value, ast.Name) and _string(target.slice) is not None):
+                continue
+            dict_name, key = target.value.id, _string(target.slice)
             if (
-                isinstance(target, ast.Subscript)
-                and isinstance(target.value, ast.Name)
-                and isinstance(value, ast.Call)
+                isinstance(value, ast.Call)
                 and isinstance(value.func, ast.Attribute)
                 and value.func.attr == "get"
                 and isinstance(value.func.value, ast.Name)
-                and value.func.value.id == target.value.id
+                and value.func.value.id == dict_name
                 and len(value.args) == 2
-                and _string(target.slice) is not None
-                and _string(value.args[0]) == _string(target.slice)
+                and _string(value.args[0]) == key
             ):
-                found.append(Default(function, target.value.id, _string(target.slice), value.args[1], node.lineno))
+                found.append(Default(function, dict_name, key, value.args[1], node.lineno))
+            elif guarded.get(id(node)) == (dict_name, key):
+                found.append(Default(function, dict_name, key, value, node.lineno, hand_written=True))
         elif isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
             call = node.value
             if (
@@ -115,41 +213,128 @@ def default_lines(function: ast.AST) -> list[Default]:
     return found
 
 
+@dataclass
+class Call:
+    """A LiteLLM completion call with a ``**d`` splat, in a helper."""
+
+    function: Function
+    node: ast.Call
+    splat: str
+
+
+@dataclass
+class Generator:
+    """``resp = await helper(...)`` in the rubric generator: the statement, its call, and the body statement holding it."""
+
+    function: Function
+    await_line: ast.Assign
+    call: ast.Call
+    top: ast.stmt
+
+    @property
+    def result(self) -> str:
+        return self.await_line.targets[0].id  # type: ignore[attr-defined]
+
+
+@dataclass
 class Module:
-    """The patched module, read with ast."""
+    """One module, read with ast: its functions, its LiteLLM helpers, its logger."""
 
-    def __init__(self, source: str) -> None:
-        self.tree = ast.parse(source)
-        self.functions: dict[str, ast.AST] = {}
-        self.all_functions: list[ast.AST] = []
+    source: str
+    tree: ast.Module = field(init=False)
+    functions: dict[str, Function] = field(init=False)
+    _cache: dict = field(init=False, default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.tree = ast.parse(self.source)
+        self.functions = {s.name: s for s in self.tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    @property
+    def bindings(self) -> dict[str, ast.stmt]:
+        """Module-level name -> the statement binding it (the last one wins)."""
+        found: dict[str, ast.stmt] = {}
         for stmt in self.tree.body:
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                self.functions[stmt.name] = stmt
-                self.all_functions.append(stmt)
-            elif isinstance(stmt, ast.ClassDef):
-                self.all_functions.extend(s for s in stmt.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
-
-    def litellm_calls(self) -> list[tuple[ast.AST, ast.Call, str]]:
-        """(function, call, splatted dict) for each LiteLLM completion call with **d (not a 1-token probe)."""
-        found = []
-        for function in self.all_functions:
-            for node in ast.walk(function):
-                if (
-                    isinstance(node, ast.Call)
-                    and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("completion", "acompletion")
-                    and isinstance(node.func.value, ast.Name)
-                ):
-                    splats = [k.value.id for k in node.keywords if k.arg is None and isinstance(k.value, ast.Name)]
-                    probe = any(k.arg == "max_tokens" and isinstance(k.value, ast.Constant) and k.value.value == 1 for k in node.keywords)
-                    if splats and not probe:
-                        found.append((function, node, splats[0]))
+            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                found[stmt.name] = stmt
+            elif isinstance(stmt, (ast.Import, ast.ImportFrom)):
+                for alias in stmt.names:
+                    found[(alias.asname or alias.name).split(".")[0]] = stmt
+            elif isinstance(stmt, (ast.Assign, ast.AnnAssign)):
+                for target in stmt.targets if isinstance(stmt, ast.Assign) else [stmt.target]:
+                    if isinstance(target, ast.Name):
+                        found[target.id] = stmt
         return found
 
-    def callers(self, function: ast.AST) -> list[tuple[ast.AST, str]]:
+    def logger(self) -> str | None:
+        for stmt in self.tree.body:
+            if isinstance(stmt, (ast.Assign, ast.AnnAssign)) and isinstance(stmt.value, ast.Call) and _callee(stmt.value) in LOGGER_FACTORIES:
+                target = stmt.targets[0] if isinstance(stmt, ast.Assign) else stmt.target
+                if isinstance(target, ast.Name):
+                    return target.id
+        return None
+
+    def _litellm_modules(self) -> tuple[set[str], set[str], set[str]]:
+        """(names bound to litellm, names bound to its completion functions, module functions that import litellm)."""
+        modules, direct = {"litellm"}, set()
+        for stmt in self.tree.body:
+            if isinstance(stmt, ast.Import):
+                modules |= {a.asname for a in stmt.names if a.name == "litellm" and a.asname}
+            elif isinstance(stmt, ast.ImportFrom) and stmt.module == "litellm":
+                direct |= {a.asname or a.name for a in stmt.names if a.name in COMPLETIONS}
+        loaders = {
+            name for name, f in self.functions.items()
+            if any(isinstance(n, ast.Import) and any(a.name == "litellm" for a in n.names) for n in ast.walk(f))
+        }
+        return modules, direct, loaders
+
+    def litellm_calls(self) -> list[Call]:
+        """Each LiteLLM completion call with ``**d`` (not a one-token probe, not in llmfix's own support)."""
+        if "calls" not in self._cache:
+            self._cache["calls"] = self._find_litellm_calls()
+        return self._cache["calls"]
+
+    def _find_litellm_calls(self) -> list[Call]:
+        modules, direct, loaders = self._litellm_modules()
+        ours = runtime_definitions()
+        found = []
+        for function in self.functions.values():
+            if function.name in ours:
+                continue
+            lazy = {
+                t.id
+                for n in _walk_own(function)
+                if isinstance(n, ast.Assign) and isinstance(n.value, ast.Call) and _callee(n.value) in loaders
+                for t in n.targets
+                if isinstance(t, ast.Name)
+            }
+            for node in ast.walk(function):
+                if not isinstance(node, ast.Call):
+                    continue
+                attribute = isinstance(node.func, ast.Attribute) and node.func.attr in COMPLETIONS and isinstance(node.func.value, ast.Name)
+                if not ((attribute and (node.func.value.id in modules | lazy)) or (isinstance(node.func, ast.Name) and node.func.id in direct)):  # type: ignore[union-attr]
+                    continue
+                splats = [k.value.id for k in node.keywords if k.arg is None and isinstance(k.value, ast.Name)]
+                probe = any(k.arg == "max_tokens" and _number(k.value) == 1 for k in node.keywords)
+                if splats and not probe:
+                    found.append(Call(function, node, splats[0]))
+        return found
+
+    def helpers(self) -> list[Function]:
+        """Functions calling LiteLLM, and the functions that call those and read the response's choices."""
+        direct = {c.function.name: c.function for c in self.litellm_calls()}
+        found = dict(direct)
+        for function in self.functions.values():
+            if function.name in found or function.name in runtime_definitions():
+                continue
+            calls_helper = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in direct for n in ast.walk(function))
+            if calls_helper and _choices_reads(function):
+                found[function.name] = function
+        return [f for f in self.functions.values() if f.name in found]
+
+    def callers(self, function: Function) -> list[tuple[Function, str]]:
         """(caller, splatted dict) for module functions calling ``function`` with **d."""
         found = []
-        for caller in self.all_functions:
+        for caller in self.functions.values():
             if caller is function:
                 continue
             for node in ast.walk(caller):
@@ -157,12 +342,12 @@ class Module:
                     found.extend((caller, k.value.id) for k in node.keywords if k.arg is None and isinstance(k.value, ast.Name))
         return found
 
-    def defaults_reaching(self, function: ast.AST, dict_name: str, key: str, depth: int = 0) -> list[Default] | None:
+    def defaults_reaching(self, function: Function, dict_name: str, key: str, depth: int = 0) -> list[Default] | None:
         """The default lines for ``key`` on every path of ``dict_name`` into ``function``'s call; None: a path has none."""
         own = [d for d in default_lines(function) if d.dict_name == dict_name and d.key == key]
         if own:
             return own
-        for node in ast.walk(function):  # d = helper(...) where the helper sets the defaults
+        for node in _walk_own(function):  # d = helper(...) where the helper sets the defaults
             if (
                 isinstance(node, ast.Assign)
                 and any(isinstance(t, ast.Name) and t.id == dict_name for t in node.targets)
@@ -177,7 +362,7 @@ class Module:
         if depth < 2 and kwarg is not None and kwarg.arg == dict_name:
             callers = self.callers(function)
             if callers:
-                found = []
+                found: list[Default] = []
                 for caller, splat in callers:
                     lines = self.defaults_reaching(caller, splat, key, depth + 1)
                     if lines is None:
@@ -186,173 +371,359 @@ class Module:
                 return found
         return None
 
+    def generator(self, name: str | None) -> Generator | None:
+        """The rubric generator ``name``: an async function that awaits a call, parses its text and returns it."""
+        function = self.functions.get(name or "")
+        if not isinstance(function, ast.AsyncFunctionDef):
+            return None
+        parsed: dict[str, set[str]] = {}  # awaited name -> names holding its parse
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Call) and _callee(node.value) == JSON_PARSER:
+                for arg in node.value.args:
+                    if isinstance(arg, ast.Name):
+                        parsed.setdefault(arg.id, set()).update(t.id for t in node.targets if isinstance(t, ast.Name))
+        returned = set()
+        for node in ast.walk(function):
+            if isinstance(node, ast.Return) and node.value is not None:
+                if isinstance(node.value, ast.Name):
+                    returned.add(node.value.id)
+                elif isinstance(node.value, ast.Call) and _callee(node.value) == JSON_PARSER:
+                    returned |= {f"<parse of {a.id}>" for a in node.value.args if isinstance(a, ast.Name)}
+        for node in ast.walk(function):
+            if (
+                isinstance(node, ast.Assign)
+                and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name)
+                and isinstance(node.value, ast.Await)
+                and isinstance(node.value.value, ast.Call)
+            ):
+                name_ = node.targets[0].id
+                if parsed.get(name_, set()) & returned or f"<parse of {name_}>" in returned:
+                    top = next(s for s in function.body if _contains(s, node))
+                    return Generator(function, node, node.value.value, top)
+        return None
+
+
+def _choices_reads(function: Function) -> list[tuple[ast.Attribute, str]]:
+    """``r.choices[...].message.content`` reads in ``function``: (the read, ``r``)."""
+    found = []
+    for node in ast.walk(function):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr == "content"
+            and isinstance(node.value, ast.Attribute)
+            and node.value.attr == "message"
+            and isinstance(node.value.value, ast.Subscript)
+            and isinstance(node.value.value.value, ast.Attribute)
+            and node.value.value.value.attr == "choices"
+            and isinstance(node.value.value.value.value, ast.Name)
+        ):
+            found.append((node, node.value.value.value.value.id))
+    return found
+
+
+def _guards_of(function: Function, name: str) -> list[ast.If]:
+    """``if`` statements testing ``name.choices`` that return."""
+    return [
+        n for n in ast.walk(function)
+        if isinstance(n, ast.If)
+        and any(isinstance(a, ast.Attribute) and a.attr == "choices" and isinstance(a.value, ast.Name) and a.value.id == name for a in ast.walk(n.test))
+        and any(isinstance(r, ast.Return) for s in n.body for r in ast.walk(s))
+    ]
+
+
+def _swallowing_tries(function: Function, module: Module) -> list[ast.Try]:
+    """Tries whose body holds the helper's LiteLLM call (or its call of a helper) with a broad handler that does not re-raise."""
+    targets = {"completion", "acompletion", *(c.function.name for c in module.litellm_calls())} - {function.name}
+    found = []
+    for node in _walk_own(function):
+        if isinstance(node, ast.Try) and any(isinstance(c, ast.Call) and _callee(c) in targets for s in node.body for c in ast.walk(s)):
+            if any(_is_broad(h) and not any(isinstance(r, ast.Raise) for s in h.body for r in ast.walk(s)) for h in node.handlers):
+                found.append(node)
+    return found
+
+
+def _decorators(function: Function, name: str) -> list[ast.Call]:
+    return [d for d in function.decorator_list if isinstance(d, ast.Call) and _callee(d) == name]
+
+
+# --------------------------------------------------------------------------
+# each transform's change, in the patched tree
+# --------------------------------------------------------------------------
+
 
 def _reads_env(value: ast.AST, key: str, module: Module) -> bool:
-    if _mentions(value, ENV_VARS[key]):
+    if _mentions(value, ENV_OF[key]):
         return True
-    for node in ast.walk(value):  # through a module helper (the fallbacks helper)
+    for node in ast.walk(value):  # through a module function (the fallbacks parser)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in module.functions:
-            if _mentions(module.functions[node.func.id], ENV_VARS[key]):
+            if _mentions(module.functions[node.func.id], ENV_OF[key]):
                 return True
     return False
 
 
-def check_key_default(module: Module, transform: str) -> list[str]:
-    """Every LiteLLM call's dict gets an env-driven default for the transform's key."""
+def _baked(value: ast.AST, key: str) -> object | None:
+    """What an env-driven default llmfix wrote falls back to: ``int(os.environ.get(VAR, "10"))`` -> 10."""
+    if key == "fallbacks":
+        if isinstance(value, ast.Call) and _callee(value) == "_fallback_models_from_env" and value.args and isinstance(value.args[0], (ast.List, ast.Tuple)):
+            return [_string(e) for e in value.args[0].elts]
+        return None
+    for node in ast.walk(value):
+        if isinstance(node, ast.Call) and _callee(node) == "get" and len(node.args) == 2 and _string(node.args[0]) == ENV_OF[key]:
+            text = _string(node.args[1])
+            return float(text) if text is not None else None
+    return None
+
+
+def _original_value(original: Module, line: Default) -> tuple[bool, object | None]:
+    """(the site existed, its literal value) for the default ``line`` of the patched file, in the original."""
+    function = original.functions.get(line.function.name)
+    if function is None:
+        return False, None
+    same = [d for d in default_lines(function) if d.dict_name == line.dict_name and d.key == line.key and d.hand_written == line.hand_written]
+    if not same:
+        return False, None
+    value = same[0].value if len(same) == 1 else None
+    if value is None:
+        return True, None
+    if line.key == "fallbacks":
+        return True, [_string(e) for e in value.elts] if isinstance(value, (ast.List, ast.Tuple)) else None
+    return True, _number(value)
+
+
+def _file_timeout(original: Module) -> float:
+    """The first timeout the original file uses (a literal, or the default of its env read), else 600."""
+    for call in original.litellm_calls():
+        for line in original.defaults_reaching(call.function, call.splat, "timeout") or []:
+            value = _baked(line.value, "timeout")
+            value = value if value is not None else _number(line.value)
+            if value is not None:
+                return float(value)  # type: ignore[arg-type]
+    return DEFAULT_TIMEOUT
+
+
+def check_key_default(original: Module, module: Module, transform: str, status: str) -> list[str]:
+    """Every LiteLLM call's dict gets an env-driven default for the transform's key, baked as llmfix promises."""
     key = KEY_OF[transform]
     problems = []
     calls = module.litellm_calls()
     if not calls:
         problems.append(f"{transform}: no LiteLLM call left in the module")
-    for function, call, splat in calls:
-        lines = module.defaults_reaching(function, splat, key)
+    checked: set[int] = set()
+    for call in calls:
+        lines = module.defaults_reaching(call.function, call.splat, key)
         if lines is None:
-            problems.append(f"{transform}: {function.name}(): no `{key}` default reaches the call on line {call.lineno}")
+            problems.append(f"{transform}: {call.function.name}(): no `{key}` default reaches the call on line {call.node.lineno}")
             continue
         for line in lines:
+            if id(line.value) in checked:
+                continue
+            checked.add(id(line.value))
+            where = f"{transform}: {line.function.name}() line {line.line}"
             if not _reads_env(line.value, key, module):
-                problems.append(f"{transform}: {line.function.name}() line {line.line}: `{key}` default does not read {ENV_VARS[key]}")
-    for function in module.all_functions:  # no stale default left anywhere
+                problems.append(f"{where}: `{key}` default does not read {ENV_OF[key]}")
+                continue
+            if status != APPLIED:
+                continue
+            existed, before = _original_value(original, line)
+            baked = _baked(line.value, key)
+            if baked is None:
+                continue  # an env read written by hand, left as it was
+            if key == "num_retries" and before is not None and baked != max(float(DEFAULT_RETRIES), before):  # type: ignore[arg-type]
+                problems.append(f"{where}: retries baked as {baked}, expected max({DEFAULT_RETRIES}, the literal {before})")
+            if key == "num_retries" and not existed and baked != DEFAULT_RETRIES:
+                problems.append(f"{where}: a new retries line bakes {baked}, expected {DEFAULT_RETRIES}")
+            if key == "timeout" and before is not None and baked != before:
+                problems.append(f"{where}: timeout baked as {baked}, expected the literal {before}")
+            if key == "timeout" and not existed and baked != _file_timeout(original):
+                problems.append(f"{where}: a new timeout line bakes {baked}, expected the file's {_file_timeout(original)}")
+            if key == "fallbacks" and before is not None and baked != before:
+                problems.append(f"{where}: fallbacks default {baked}, expected the site's own list {before}")
+            if key == "fallbacks" and not existed and baked != []:
+                problems.append(f"{where}: a new fallbacks line bakes {baked}: no model may be added unasked")
+            if key == "fallbacks" and isinstance(line.value, ast.Call) and len(line.value.args) > 1:
+                model = line.value.args[1]
+                if not (isinstance(model, ast.Name) and model.id in _local_names(line.function)):
+                    problems.append(f"{where}: the primary model passed to the fallbacks parser is not a local of the function")
+    splats = {c.splat for c in calls} | {d.dict_name for c in calls for d in module.defaults_reaching(c.function, c.splat, "num_retries") or []}
+    for function in module.functions.values():  # no stale default left anywhere
         for line in default_lines(function):
-            if line.key == key and line.dict_name in {s for _, _, s in calls} | _helper_dicts(module) and not _reads_env(line.value, key, module):
+            if line.key == key and line.dict_name in splats and not _reads_env(line.value, key, module):
                 problems.append(f"{transform}: {function.name}() line {line.line}: stale `{key}` default")
     return problems
 
 
-def _helper_dicts(module: Module) -> set[str]:
-    names = set()
-    for function, _, splat in module.litellm_calls():
-        for line in module.defaults_reaching(function, splat, "num_retries") or []:
-            names.add(line.dict_name)
-    return names
-
-
-def _choices_reads(function: ast.AST) -> list[tuple[ast.stmt, str]]:
-    found = []
-    for stmt in ast.walk(function):
-        if isinstance(stmt, (ast.Return, ast.Assign, ast.Expr)):
-            for node in ast.walk(stmt):
-                if (
-                    isinstance(node, ast.Subscript)
-                    and isinstance(node.value, ast.Attribute)
-                    and node.value.attr == "choices"
-                    and isinstance(node.value.value, ast.Name)
-                ):
-                    found.append((stmt, node.value.value.id))
-                    break
-    return found
-
-
-def helper_functions(module: Module) -> list[ast.AST]:
-    helpers = {id(f): f for f, _, _ in module.litellm_calls()}
-    names = {f.name for f in helpers.values()}
-    for function in module.all_functions:
-        if any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in names for n in ast.walk(function)):
-            helpers.setdefault(id(function), function)
-    return list(helpers.values())
-
-
-def _is_guard(node: ast.AST, name: str) -> bool:
-    return (
-        isinstance(node, ast.If)
-        and any(isinstance(n, ast.Name) and n.id == name for n in ast.walk(node.test))
-        and any(isinstance(n, ast.Return) for s in node.body for n in ast.walk(s))
-    )
-
-
-def check_helper_guards(module: Module) -> list[str]:
+def check_helper_guards(original: Module, module: Module) -> list[str]:
+    """Each helper reading the content: the read goes through the runtime (or an existing full guard); the error contract kept."""
     problems = []
-    for function in helper_functions(module):
-        reads = _choices_reads(function)
-        if not reads:
+    for before in (f for f in original.helpers() if _choices_reads(f)):
+        after = module.functions.get(before.name)
+        if after is None:
+            problems.append(f"guards: {before.name}() is gone")
             continue
-        stmt, name = reads[-1] if isinstance(reads[-1][0], ast.Return) else reads[0]
-        first = min(s.lineno for s, _ in reads)
-        guards = [
-            g for g in ast.walk(function)
-            if _is_guard(g, name) and g.lineno <= first and any(isinstance(n, ast.Attribute) and n.attr == "choices" for n in ast.walk(g.test))
-        ]
-        if not guards:
-            problems.append(f"guards: {function.name}(): `{name}.choices[...]` read on line {first} with no guard before it")
-            continue
-        null_safe = any(any(isinstance(n, ast.Attribute) and n.attr == "content" for n in ast.walk(g.test)) for g in guards)
-        or_empty = isinstance(stmt, ast.Return) and isinstance(stmt.value, ast.BoolOp) and isinstance(stmt.value.op, ast.Or)
-        if not (null_safe or or_empty):
-            problems.append(f"guards: {function.name}(): a null content still reaches the caller")
+        where = f"guards: {before.name}()"
+        if sum(isinstance(n, ast.Try) for n in ast.walk(after)) != sum(isinstance(n, ast.Try) for n in ast.walk(before)):
+            problems.append(f"{where}: a try was added or removed (the helper's error contract changed)")
+        if sum(isinstance(n, ast.Raise) for n in ast.walk(after)) != sum(isinstance(n, ast.Raise) for n in ast.walk(before)):
+            problems.append(f"{where}: a raise was added or removed (the helper's error contract changed)")
+        for call in _calls(after, RESPONSE_TEXT):
+            if len(call.args) != 2 or not isinstance(call.args[0], ast.Name) or _string(call.args[1]) != before.name:
+                problems.append(f"{where}: `{ast.unparse(call)}` does not name the response and this helper")
+        for read, name in _choices_reads(after):
+            guards = [g for g in _guards_of(after, name) if g.lineno < read.lineno]
+            null_safe = any(any(isinstance(a, ast.Attribute) and a.attr == "content" for a in ast.walk(g.test)) for g in guards)
+            or_empty = any(
+                isinstance(r, ast.Return) and isinstance(r.value, ast.BoolOp) and isinstance(r.value.op, ast.Or) and r.value.values[0] is read
+                for r in ast.walk(after)
+            )
+            if not guards:
+                problems.append(f"{where}: `{name}.choices[...]` read on line {read.lineno} with no guard")
+            elif not (null_safe or or_empty) and any(isinstance(r, ast.Return) and r.value is read for r in ast.walk(after)):
+                problems.append(f"{where}: a null content still reaches the caller on line {read.lineno}")
+        if not _choices_reads(after) and not _calls(after, RESPONSE_TEXT):
+            problems.append(f"{where}: the content read vanished")
+        for handling in _swallowing_tries(after, module):
+            for handler in handling.handlers:
+                if not _is_broad(handler) or any(isinstance(r, ast.Raise) for s in handler.body for r in ast.walk(s)):
+                    continue
+                first = handler.body[0]
+                logged = isinstance(first, ast.Expr) and isinstance(first.value, ast.Call) and _callee(first.value) == LOG_FAILURE
+                if not logged or [_string(a) for a in first.value.args] != [before.name]:  # type: ignore[union-attr]
+                    problems.append(f"{where}: the swallowing handler on line {handler.lineno} does not start with {LOG_FAILURE}({before.name!r})")
     return problems
 
 
-def generator_site(module: Module, name: str) -> tuple[ast.AST, ast.Assign, ast.stmt] | None:
-    """(generator, ``resp = await ...`` line, the body statement holding it)."""
-    function = module.functions.get(name)
-    if function is None:
-        return None
-    parsed_of = set()
-    for node in ast.walk(function):
-        if isinstance(node, ast.Call) and _calls_named(node, "extract_json_from_response"):
-            parsed_of.update(a.id for a in node.args if isinstance(a, ast.Name))
-    for node in ast.walk(function):
-        if (
-            isinstance(node, ast.Assign)
-            and len(node.targets) == 1
-            and isinstance(node.targets[0], ast.Name)
-            and node.targets[0].id in parsed_of
-            and isinstance(node.value, ast.Await)
-            and isinstance(node.value.value, ast.Call)
-        ):
-            top = next(s for s in function.body if any(n is node for n in ast.walk(s)))
-            return function, node, top
+def _empty_guard(generator: Generator) -> ast.If | None:
+    """The ``if not resp: ...; return None`` right after the await, in the same block."""
+    for parent in ast.walk(generator.function):
+        for field_name in ("body", "orelse", "finalbody"):
+            block = getattr(parent, field_name, None)
+            if isinstance(block, list) and any(s is generator.await_line for s in block):
+                index = next(i for i, s in enumerate(block) if s is generator.await_line)
+                following = block[index + 1] if index + 1 < len(block) else None
+                return following if isinstance(following, ast.If) else None
     return None
 
 
-def check_generator_guard(module: Module, generator: str) -> list[str]:
-    site = generator_site(module, generator)
+def check_generator_guard(original: Module, module: Module, name: str) -> list[str]:
+    site = module.generator(name)
     if site is None:
-        return [f"guards: generator {generator}() not found"]
-    function, await_line, top = site
-    name = await_line.targets[0].id
-    parse_lines = [
-        n.lineno for n in ast.walk(function) if isinstance(n, ast.Call) and isinstance(getattr(n, "func", None), (ast.Name, ast.Attribute))
-        and _calls_named(n, "extract_json_from_response") and any(isinstance(a, ast.Name) and a.id == name for a in n.args)
-    ]
-    guards = [g for g in ast.walk(function) if _is_guard(g, name) and await_line.lineno < g.lineno < min(parse_lines)]
+        return [f"guards: generator {name}() not found"]
     problems = []
-    if not guards:
-        problems.append(f"guards: {generator}(): `{name}` is parsed with no empty-response guard after the await")
-    if isinstance(top, ast.Try):
-        index = function.body.index(top)
+    resp = site.result
+    before = original.generator(name)
+    hand_guarded = before is not None and _empty_guard(before) is not None
+    guard = _empty_guard(site)
+    if guard is None or not any(isinstance(n, ast.Name) and n.id == resp for n in ast.walk(guard.test)):
+        problems.append(f"guards: {name}(): `{resp}` is parsed with no empty-response guard right after the await")
+    elif not hand_guarded:
+        warnings = [c for c in _calls(guard, "warning")]
+        logger = module.logger()
+        if not (isinstance(guard.test, ast.UnaryOp) and isinstance(guard.test.op, ast.Not) and isinstance(guard.test.operand, ast.Name) and guard.test.operand.id == resp):
+            problems.append(f"guards: {name}(): the guard tests `{ast.unparse(guard.test)}`, expected `not {resp}`")
+        if len(warnings) != 1 or not isinstance(warnings[0].func, ast.Attribute) or ast.unparse(warnings[0].func.value) != logger:
+            problems.append(f"guards: {name}(): the guard does not warn through the module's logger {logger!r}")
+        elif [_string(warnings[0].args[0]) if warnings[0].args else None] != [EMPTY_MESSAGE] or not _same(warnings[0].args[1] if len(warnings[0].args) > 1 else None, _model_of(site.call)):
+            problems.append(f"guards: {name}(): the warning `{ast.unparse(warnings[0])}` does not name the model the call uses")
+        if not any(isinstance(r, ast.Return) and (r.value is None or (isinstance(r.value, ast.Constant) and r.value.value is None)) for r in ast.walk(guard)):
+            problems.append(f"guards: {name}(): the guard does not return None")
+    if isinstance(site.top, ast.Try):
+        index = site.function.body.index(site.top)
         bound = any(
             isinstance(s, (ast.Assign, ast.AnnAssign))
-            and any(isinstance(t, ast.Name) and t.id == name for t in (s.targets if isinstance(s, ast.Assign) else [s.target]))
-            for s in function.body[:index]
+            and any(isinstance(t, ast.Name) and t.id == resp for t in (s.targets if isinstance(s, ast.Assign) else [s.target]))
+            for s in site.function.body[:index]
         )
         if not bound:
-            problems.append(f"guards: {generator}(): `{name}` is not bound before the try (its handler may read it)")
+            problems.append(f"guards: {name}(): `{resp}` is not bound before the try (its handler may read it)")
     return problems
 
 
 def check_precheck_defined(module: Module) -> list[str]:
     problems = []
     for name in (ENSURE, "check_litellm_connection"):
-        function = module.functions.get(name)
-        if not isinstance(function, ast.AsyncFunctionDef):
+        if not isinstance(module.functions.get(name), ast.AsyncFunctionDef):
             problems.append(f"precheck: async {name}() is not defined at module level")
+    if not isinstance(module.bindings.get("LiteLLMConnectionError"), ast.ClassDef):
+        problems.append("precheck: LiteLLMConnectionError is not defined at module level")
     return problems
 
 
-def check_precheck_awaited(module: Module, generator: str) -> list[str]:
-    site = generator_site(module, generator)
-    if site is None:
-        return [f"precheck: generator {generator}() not found"]
-    function, _, top = site
-    index = function.body.index(top)
-    awaited = any(
-        isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and _calls_named(s.value, ENSURE)
-        for s in function.body[:index]
+def _reaches(module: Module, site: Generator, name: str, callee: ast.AST) -> bool:
+    """True when ``callee`` (``name`` or ``m.name``) comes from where the generator's helper comes from."""
+    helper = site.call.func
+    if isinstance(callee, ast.Attribute):
+        return callee.attr == name and isinstance(helper, ast.Attribute) and _same(callee.value, helper.value)
+    if not isinstance(callee, ast.Name) or callee.id != name:
+        return False
+    bound = module.bindings.get(name)
+    if isinstance(bound, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        return True
+    helper_import = module.bindings.get(helper.id) if isinstance(helper, ast.Name) else None
+    return (
+        isinstance(bound, ast.ImportFrom)
+        and isinstance(helper_import, ast.ImportFrom)
+        and (bound.module, bound.level) == (helper_import.module, helper_import.level)
     )
+
+
+def check_precheck_awaited(module: Module, name: str) -> list[str]:
+    site = module.generator(name)
+    if site is None:
+        return [f"precheck: generator {name}() not found"]
+    index = site.function.body.index(site.top)
+    awaited = [
+        s.value.value for s in site.function.body[:index]
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and isinstance(s.value.value, ast.Call) and _callee(s.value.value) == ENSURE
+    ]
     if not awaited:
-        return [f"precheck: {generator}() does not await {ENSURE}() in its body before the request"]
-    return []
+        return [f"precheck: {name}() does not await {ENSURE}() in its body before the request"]
+    problems = []
+    check = awaited[0]
+    if not check.args or not _same(check.args[0], _model_of(site.call)):
+        problems.append(f"precheck: {name}(): `{ast.unparse(check)}` does not check the model the call uses ({ast.unparse(_model_of(site.call) or ast.Constant(None))})")
+    if not _reaches(module, site, ENSURE, check.func):
+        problems.append(f"precheck: {name}(): {ENSURE} is not imported from where the helper comes from")
+    return problems
+
+
+def check_health(original: Module, module: Module, generator: str | None) -> list[str]:
+    problems = []
+    for before in original.helpers():
+        after = module.functions.get(before.name)
+        found = _decorators(after, TRACKED) if after is not None else []
+        if len(found) != 1 or [_string(a) for a in found[0].args] != [before.name] or found[0].keywords:
+            problems.append(f"health: {before.name}() is not decorated with {TRACKED}({before.name!r}) exactly once")
+    site = module.generator(generator) if generator else None
+    if site is not None:
+        found = _decorators(site.function, TRACKED)
+        keywords = {k.arg: k.value for k in found[0].keywords} if len(found) == 1 else {}
+        if len(found) != 1 or [_string(a) for a in found[0].args] != [generator] or list(keywords) != ["raise_on_degraded"] or not (
+            isinstance(keywords["raise_on_degraded"], ast.Constant) and keywords["raise_on_degraded"].value is True
+        ):
+            problems.append(f"health: {generator}() is not decorated with {TRACKED}({generator!r}, raise_on_degraded=True)")
+        elif not _reaches(module, site, TRACKED, found[0].func):
+            problems.append(f"health: {generator}(): {TRACKED} is not imported from where the helper comes from")
+    if (original.helpers() or site is not None) and TRACKED not in module.bindings:
+        problems.append(f"health: {TRACKED} is not bound at module level")
+    return problems
+
+
+def _attribute_reads(function: Function, name: str) -> int:
+    return sum(isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == name for n in ast.walk(function))
+
+
+def check_local_names_untouched(original: Module, module: Module) -> list[str]:
+    """A function that binds ``os`` (or ``json``, ``logging``) itself gets no new code reading that local as the module."""
+    problems = []
+    for name, before in original.functions.items():
+        after = module.functions.get(name)
+        if after is None:
+            continue
+        for shadowed in {"os", "json", "logging", "re", "time"} & _local_names(before):
+            if _attribute_reads(after, shadowed) != _attribute_reads(before, shadowed):
+                problems.append(f"{name}() binds `{shadowed}` itself, and the patch added `{shadowed}.<attribute>` reads to it")
+    return problems
 
 
 # --------------------------------------------------------------------------
@@ -360,17 +731,65 @@ def check_precheck_awaited(module: Module, generator: str) -> list[str]:
 # --------------------------------------------------------------------------
 
 
+@dataclass
+class Variant:
+    """What a transform's check gets: the variant and its patched text, read with ast, and the plan's verdict."""
+
+    original: Module
+    patched: Module
+    status: str
+    generator: str | None  # the rubric generator's name, when the variant has one
+
+
+def _key_default(transform: str):
+    def check_transform(v: Variant) -> list[str]:
+        return check_key_default(v.original, v.patched, transform, v.status)
+
+    return check_transform
+
+
+def _guards(v: Variant) -> list[str]:
+    problems = check_helper_guards(v.original, v.patched)
+    if v.generator:
+        problems += check_generator_guard(v.original, v.patched, v.generator)
+    return problems
+
+
+def _precheck(v: Variant) -> list[str]:
+    problems = check_precheck_defined(v.patched) if v.original.litellm_calls() else []
+    if v.generator:
+        problems += check_precheck_awaited(v.patched, v.generator)
+    return problems
+
+
+def _health(v: Variant) -> list[str]:
+    return check_health(v.original, v.patched, v.generator)
+
+
+# how each transform's change is found in the patched tree; every registered transform needs one
+CHANGE_CHECKS = {
+    "retries": _key_default("retries"),
+    "fallbacks": _key_default("fallbacks"),
+    "timeout": _key_default("timeout"),
+    "guards": _guards,
+    "precheck": _precheck,
+    "health": _health,
+}
+
+
 def check(path: Path, root: Path, source: str, expected: dict[str, str], generator: str | None) -> FilePlan:
     """Every property for one variant; AssertionError lists what broke."""
     compile(source, str(path), "exec", dont_inherit=True)  # the variant itself is valid
     result = plan(path, root, source)  # never raises
     statuses = {name: o.status for name, o in result.outcomes.items()}
+    assert tuple(statuses) == TRANSFORM_NAMES, f"planned {tuple(statuses)}, registered {TRANSFORM_NAMES}"
+    assert set(CHANGE_CHECKS) == set(TRANSFORM_NAMES), f"no change check for {sorted(set(TRANSFORM_NAMES) - set(CHANGE_CHECKS))}"
     problems = [
         f"{name}: {status} ({result.outcomes[name].reason}); the fixture gives {expected[name]}"
         for name, status in statuses.items()
         if status != expected[name]
     ]
-    stepped = {name for name, _ in result.steps}
+    stepped = set(result.steps)
     for name, status in statuses.items():
         if status in (ANCHOR_MISSING, NOT_APPLICABLE, ALREADY_PRESENT) and name in stepped:
             problems.append(f"{name}: {status} but the transform changed the text")
@@ -385,19 +804,12 @@ def check(path: Path, root: Path, source: str, expected: dict[str, str], generat
     new_undefined = undefined_names(patched) - undefined_names(source)
     if new_undefined:
         problems.append(f"the patch reads undefined names: {sorted(new_undefined)}")
-    module = Module(patched)
-    for name in ("retries", "fallbacks", "timeout"):
+    original, module = Module(source), Module(patched)
+    has_generator = bool(generator) and original.generator(generator) is not None
+    for name in TRANSFORM_NAMES:
         if statuses[name] in DONE:
-            problems += check_key_default(module, name)
-    if statuses["guards"] in DONE:
-        problems += check_helper_guards(module)
-        if generator and generator_site(Module(source), generator):
-            problems += check_generator_guard(module, generator)
-    if statuses["precheck"] in DONE:
-        if module.litellm_calls():
-            problems += check_precheck_defined(module)
-        if generator and generator_site(Module(source), generator):
-            problems += check_precheck_awaited(module, generator)
+            problems += CHANGE_CHECKS[name](Variant(original, module, statuses[name], generator if has_generator else None))
+    problems += check_local_names_untouched(original, module)
     again = plan(path, root, patched)
     if again.patched != patched:
         problems.append("a second apply changed the text")

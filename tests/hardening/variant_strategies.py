@@ -15,6 +15,8 @@ keeps its meaning for the code llmfix patches:
 - quote styles switched (plain, triple-quoted and f-strings);
 - comments and blank lines almost anywhere (own lines, end of lines, block
   headers, inside wrapped calls);
+- a helper binding ``os`` itself (``os = kwargs.pop("os", None)``), so new code
+  must reach the module under another name;
 - the indentation unit changed (two spaces, a tab).
 
 Every step is drawn from hypothesis, so failing variants shrink towards the
@@ -29,21 +31,21 @@ import functools
 import keyword
 import random
 import re
+import sys
 from collections.abc import Callable
 
 import libcst as cst
 from hypothesis import note, reject
 from hypothesis import strategies as st
-from llmfix.codemods._base import import_position, parse_statements
 from llmfix.codemods.analysis.defaults import default_line
 from llmfix.codemods.analysis.tree import find_all, iter_children, rebuild, walk
-from llmfix.codemods.fallbacks import HELPER_SOURCE
-from llmfix.codemods.precheck import PRECHECK_SOURCE
+from llmfix.codemods.runtime_block import RUNTIME_DIR
 
-# Names the transforms add to a module; a rename must never produce one.
-RESERVED = set(re.findall(r"[A-Za-z_]\w*", PRECHECK_SOURCE + HELPER_SOURCE)) | {
-    "os", "json", "logging", "asyncio", "re", "litellm", "ensure_litellm_connection",
-}
+# Names the transforms add to a module (the runtime support, the stdlib modules it imports and
+# the aliases it may give them, a new logger); a rename must never produce one.
+_RUNTIME_TEXT = "\n".join(p.read_text(encoding="utf-8") for p in sorted(RUNTIME_DIR.glob("*.py")))
+RESERVED = set(re.findall(r"[A-Za-z_]\w*", _RUNTIME_TEXT)) | {"litellm", "logger", "LOGGER", "_logger"}
+RESERVED |= {f"_{name}" for name in sys.stdlib_module_names}
 RESERVED |= set(dir(builtins)) | set(keyword.kwlist) | set(keyword.softkwlist)
 
 NEW_NAMES = (
@@ -150,6 +152,35 @@ COMMENTS = (
 # --------------------------------------------------------------------------
 
 
+def _parse_statements(source: str, module: cst.Module) -> list[cst.BaseStatement]:
+    """Statements of a 4-space template, parsed with the module's indentation and newline."""
+    if module.default_indent != "    ":
+        source = re.sub(r"^((?:    )+)", lambda found: module.default_indent * (len(found.group(1)) // 4), source, flags=re.M)
+    if module.default_newline != "\n":
+        source = source.replace("\n", module.default_newline)
+    return list(cst.parse_module(source, config=module.config_for_parsing).body)
+
+
+def _is_import_line(stmt: cst.BaseStatement) -> bool:
+    return isinstance(stmt, cst.SimpleStatementLine) and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in stmt.body)
+
+
+def _is_docstring(stmt: cst.BaseStatement) -> bool:
+    small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and stmt.body else None
+    return isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+def _import_position(tree: cst.Module) -> int:
+    """Index in ``tree.body`` just after the leading docstring and imports."""
+    position = 0
+    for index, stmt in enumerate(tree.body):
+        if _is_import_line(stmt) or (index == 0 and _is_docstring(stmt)):
+            position = index + 1
+        elif index > position:
+            break
+    return position
+
+
 def _edit(tree: cst.Module, replace=None, before=None, after=None) -> cst.Module:
     new = rebuild(tree, replace or {}, before or {}, after or {})
     assert isinstance(new, cst.Module)
@@ -244,11 +275,11 @@ def add_unrelated_functions(tree: cst.Module, draw) -> cst.Module:
     chosen = draw(st.lists(st.sampled_from(range(len(UNRELATED_FUNCTIONS))), max_size=3, unique=True))
     if not chosen:
         return tree
-    start = import_position(tree)
+    start = _import_position(tree)
     positions = list(range(start, len(tree.body) + 1))
     body = list(tree.body)
     for index in chosen:
-        statements = parse_statements(UNRELATED_FUNCTIONS[index].lstrip("\n"), tree)
+        statements = _parse_statements(UNRELATED_FUNCTIONS[index].lstrip("\n"), tree)
         statements[0] = statements[0].with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
         at = draw(st.sampled_from(positions))
         body[at:at] = statements
@@ -296,7 +327,7 @@ def change_defaults(tree: cst.Module, draw) -> cst.Module:
             if key in keys:
                 continue
             anchor = draw(st.sampled_from(run))
-            after.setdefault(id(anchor), []).extend(parse_statements(template.format(d=dict_name), tree))
+            after.setdefault(id(anchor), []).extend(_parse_statements(template.format(d=dict_name), tree))
     tree = _edit(tree, after=after)
     if not remove:
         return tree
@@ -336,7 +367,7 @@ def add_branches(tree: cst.Module, draw) -> cst.Module:
         top = next(s for s in func.body.body if any(n is inner for n in walk(s)))
         anchor = draw(st.sampled_from([top, inner]))
         # a function-body insert keeps the body's indentation; the inner one the inner block's
-        before.setdefault(id(anchor), []).extend(parse_statements(template.format(p=param, ret=ret), tree))
+        before.setdefault(id(anchor), []).extend(_parse_statements(template.format(p=param, ret=ret), tree))
     return _edit(tree, before=before) if before else tree
 
 
@@ -529,6 +560,28 @@ def reindent(tree: cst.Module, draw) -> cst.Module:
     return tree.with_changes(default_indent=unit)
 
 
+SHADOWS = (
+    'os = {d}.pop("os", None)  # the caller\'s platform, not the module\n',
+    "os = None\n",
+)
+
+
+def shadow_os(tree: cst.Module, draw) -> cst.Module:
+    """A LiteLLM helper that binds ``os`` itself (where it did not use the module ``os``)."""
+    before: dict[int, list] = {}
+    for func in _functions(tree):
+        if not any(_is_completion_call(n) for n in walk(func)) or any(n.value == "os" for n in find_all(func, cst.Name)):
+            continue
+        star = func.params.star_kwarg
+        if not isinstance(star, cst.Param) or not draw(st.booleans()):
+            continue
+        body = list(func.body.body)
+        first = 1 if body and _is_docstring(body[0]) and len(body) > 1 else 0
+        template = draw(st.sampled_from(SHADOWS))
+        before.setdefault(id(body[first]), []).extend(_parse_statements(template.format(d=star.name.value), tree))
+    return _edit(tree, before=before) if before else tree
+
+
 MUTATIONS: tuple[tuple[str, Callable], ...] = (
     ("unrelated-functions", add_unrelated_functions),
     ("unrelated-defaults", change_defaults),
@@ -538,6 +591,7 @@ MUTATIONS: tuple[tuple[str, Callable], ...] = (
     ("rewrap-calls", rewrap_calls),
     ("quotes", switch_quotes),
     ("comments", add_comments),
+    ("shadow-os", shadow_os),
     ("indent", reindent),
 )
 

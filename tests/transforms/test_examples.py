@@ -12,6 +12,7 @@ import re
 import libcst as cst
 import pytest
 
+from harness import mark_runtime
 from llmfix.codemods import registry
 from llmfix.codemods.context import CheckoutFacts, FileContext
 from llmfix.codemods.edits import Edits, apply_edits
@@ -23,19 +24,6 @@ from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, NOT_APPLI
 
 EXAMPLES = [(t, e) for t in registry.transforms() for e in t.EXAMPLES]
 UPSTREAM = RepoStyle(line_length=119, line_length_source="examples")
-
-
-def mark_runtime(code: str) -> str:
-    """``code`` with the runtime support block replaced by a ``__RUNTIME__`` line."""
-    module = cst.parse_module(code)
-    names = runtime_block.runtime_names()
-    body = list(module.body)
-    found = [i for i, s in enumerate(body) if set(runtime_block._defined_names(s)) & names]
-    if not found:
-        return code
-    marker = cst.parse_statement("__RUNTIME__\n").with_changes(leading_lines=[cst.EmptyLine(), cst.EmptyLine()])
-    body[found[0] : found[-1] + 1] = [marker]
-    return module.with_changes(body=body).code
 
 
 def run(transform, example: Example, source: str):
