@@ -51,6 +51,9 @@ class Settings:
     retry_after: float = 1.0
     slack: float = 6.0  # scheduling noise: all cases run at once, on a machine that may be busy
     tenacity: bool = False  # LiteLLM's own retry layer is installed: sync retries multiply
+    health_interval: float = 2.0  # LITELLM_HEALTH_INTERVAL in the health cases that expect a summary
+    failure_window: int = 5  # LITELLM_FAILURE_WINDOW in the health cases
+    max_failure_rate: float = 0.3  # LITELLM_MAX_FAILURE_RATE where it is set (not a multiple of 1/window)
 
     @property
     def short_precheck(self) -> dict[str, str | None]:
@@ -90,7 +93,11 @@ CALL, ENSURE, WAIT = "call", "ensure", "wait"
 
 @dataclass
 class Step:
-    """One thing a case does: call a checkout function, run the precheck, or wait."""
+    """One thing a case does: call a checkout function, run the precheck, or wait.
+
+    A call may be repeated: ``repeat`` calls one after the other in the step's process
+    (what the health tracking counts), the last one ``pause`` seconds after the others.
+    """
 
     label: str  # unique in its case: the function's name, or ensure / ensure-again / ...
     op: str  # call | ensure | wait
@@ -98,6 +105,8 @@ class Step:
     model: str | None = None  # the model verify passes; None when the code fixes it
     seconds: float = 0.0  # wait
     extra: dict[str, Any] = field(default_factory=dict)  # more keyword arguments (live mode)
+    repeat: int = 1  # calls, one after the other
+    pause: float = 0.0  # seconds before the last of them
 
     @property
     def name(self) -> str:
@@ -127,6 +136,8 @@ class Step:
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {"label": self.label, "op": self.op, "model": self.model, "seconds": self.seconds}
+        if self.repeat > 1:
+            data.update(repeat=self.repeat, pause=self.pause)
         if self.target is not None and self.target.binding is not None:
             args, kwargs = self.target.binding.materialise(self.model)
             data.update(module=self.target.module, name=self.target.name, args=args, kwargs={**kwargs, **self.extra})
@@ -145,14 +156,31 @@ class StepResult:
     seconds: float | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
     model: str | None = None
+    calls: list[StepResult] = field(default_factory=list)  # each call of a repeated step, in order; the fields above are the last's
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> StepResult:
+        calls = [
+            cls(label=f"{event['label']}#{number}", op=event["op"], function=event.get("function"), outcome=call["outcome"],
+                value=call.get("value"), type=call.get("type"), error=call.get("error"), seconds=call.get("seconds"),
+                model=event.get("model"))
+            for number, call in enumerate(event.get("calls") or [], 1)
+        ]
         return cls(
             label=event["label"], op=event["op"], function=event.get("function"), outcome=event["outcome"],
             value=event.get("value"), type=event.get("type"), error=event.get("error"),
-            seconds=event.get("seconds"), warnings=event.get("warnings", []), model=event.get("model"),
+            seconds=event.get("seconds"), warnings=event.get("warnings", []), model=event.get("model"), calls=calls,
         )
+
+    @property
+    def each(self) -> list[StepResult]:
+        """Every call of the step: those of a repeated step, else the step itself."""
+        return self.calls or [self]
+
+    @property
+    def raised(self) -> str | None:
+        """The type of the exception the call raised, else None."""
+        return (self.error or {}).get("type", "") if self.outcome == "raised" else None
 
     @property
     def name(self) -> str:
@@ -163,7 +191,19 @@ class StepResult:
         return self.outcome in ("returned", "raised")
 
     def describe(self) -> str:
-        """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``raised X``, ``killed``."""
+        """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``raised X``, ``killed``.
+
+        A repeated step counts its calls in order: ``None x4, raised X x3``.
+        """
+        if len(self.calls) > 1:
+            runs: list[list[Any]] = []
+            for call in self.calls:
+                text = call.describe()
+                if runs and runs[-1][0] == text:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([text, 1])
+            return ", ".join(text if count == 1 else f"{text} x{count}" for text, count in runs)
         if self.outcome == "unfinished":
             return "killed"
         if self.outcome == "missing":
@@ -180,6 +220,15 @@ class StepResult:
 
 
 @dataclass
+class Process:
+    """One process of a case (a lane): its environment, the log lines it kept, what its report function gave."""
+
+    env: dict[str, str]
+    lines: list[dict[str, Any]] = field(default_factory=list)  # Case.keep_lines: step, call, logger, level, message
+    report: StepResult | None = None  # Case.report's result; None when the case has none or the process died first
+
+
+@dataclass
 class Observation:
     """What the runner saw for one case."""
 
@@ -193,6 +242,7 @@ class Observation:
     killed: bool
     env: dict[str, str]
     proxy_log: str = ""
+    processes: dict[str, Process] = field(default_factory=dict)  # per step label: the process (lane) that ran it
 
     def result(self, step: Step) -> StepResult:
         if step.label in self.steps:
@@ -207,6 +257,21 @@ class Observation:
         seen = self.models.get(step.label) or []
         known = step.known_model
         return seen or ([known] if known else [])
+
+    def process(self, step: Step) -> Process:
+        """The process that ran ``step``: its own environment, the lines it kept, its report."""
+        return self.processes.get(step.label) or Process(self.env)
+
+    def env_of(self, step: Step) -> dict[str, str]:
+        return self.process(step).env
+
+    def lines_of(self, step: Step) -> list[dict[str, Any]]:
+        """The log lines kept in the process that ran ``step`` (empty when none or the case keeps none)."""
+        return self.process(step).lines
+
+    def report_of(self, step: Step) -> StepResult:
+        """What the case's report function gave in the process that ran ``step``."""
+        return self.process(step).report or StepResult("report", "report", self.case.report, "unfinished")
 
 
 Evaluator = Callable[[Observation], list[Problem]]
@@ -227,6 +292,8 @@ class Case:
     concurrent: bool = True
     needs: tuple[str, ...] = ()  # "tinyproxy"
     skip_reason: str | None = None
+    keep_lines: str | None = None  # also keep the INFO+ log lines that start with this (the child logs at INFO then)
+    report: str | None = None  # a function of the helpers' module each process calls, without arguments, after its steps
 
     def lanes(self) -> list[list[Step]]:
         """The steps by process: the shared lane first, then one lane per call with a fixed model."""

@@ -42,6 +42,7 @@ if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
 TEXT_LIMIT = 600
 
 _current_step: contextvars.ContextVar[str | None] = contextvars.ContextVar("llmfix_verify_step", default=None)
+_current_call: contextvars.ContextVar[int | None] = contextvars.ContextVar("llmfix_verify_call", default=None)  # of a repeated step, from 1
 
 
 def _load(name: str) -> Any:
@@ -100,6 +101,19 @@ def _exception_text(error: BaseException | None) -> str:
     return " <- ".join(parts)
 
 
+def _record_fields(record: logging.LogRecord) -> dict[str, Any]:
+    """What verify keeps of a log record: the step (and call) that emitted it, logger, level, message."""
+    try:
+        message = record.getMessage()
+    except Exception:  # noqa: BLE001 - a bad format string is still a log line
+        message = str(record.msg)
+    exception = _exception_text(record.exc_info[1]) if record.exc_info else ""
+    return {
+        "step": _current_step.get(), "call": _current_call.get(), "logger": record.name, "level": record.levelname,
+        "message": _short(message), "exception": _short(exception) if exception else None,
+    }
+
+
 class _WarningCollector(logging.Handler):
     """Keeps WARNING+ records with the step (task context) that emitted them."""
 
@@ -108,15 +122,23 @@ class _WarningCollector(logging.Handler):
         self.records: list[dict[str, Any]] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        try:
-            message = record.getMessage()
-        except Exception:  # noqa: BLE001 - a bad format string is still a warning
-            message = str(record.msg)
-        exception = _exception_text(record.exc_info[1]) if record.exc_info else ""
-        self.records.append({
-            "step": _current_step.get(), "logger": record.name, "level": record.levelname,
-            "message": _short(message), "exception": _short(exception) if exception else None,
-        })
+        fields = _record_fields(record)
+        del fields["call"]
+        self.records.append(fields)
+
+
+class _LineCollector(logging.Handler):
+    """Keeps INFO+ records whose message starts with ``prefix`` (a case's ``keep_lines``)."""
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__(logging.INFO)
+        self.prefix = prefix
+        self.records: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        fields = _record_fields(record)
+        if fields["message"].startswith(self.prefix):
+            self.records.append(fields)
 
 
 # ----------------------------------------------------------------------------- one case
@@ -163,6 +185,21 @@ async def _call(function: Any, step: dict[str, Any]) -> Any:
     return await value if inspect.isawaitable(value) else value
 
 
+async def _call_once(function: Any, step: dict[str, Any]) -> dict[str, Any]:
+    """One call: ``outcome`` (returned | raised) with the value or the error, and its seconds."""
+    start = time.monotonic()
+    try:
+        value = await _call(function, step)
+    except BaseException as error:  # noqa: BLE001 - what the checkout raises is the observation
+        if isinstance(error, (KeyboardInterrupt, SystemExit)):
+            raise
+        result: dict[str, Any] = {"outcome": "raised", "error": {"type": type(error).__name__, "message": _short(error)}}
+    else:
+        result = {"outcome": "returned", "type": type(value).__name__, "value": _jsonable(value)}
+    result["seconds"] = round(time.monotonic() - start, 3)
+    return result
+
+
 async def _run_step(step: dict[str, Any], modules: dict[str, Any], checkout: dict[str, Any], collector: _WarningCollector, events: _Events) -> None:
     label = step["label"]
     _current_step.set(label)
@@ -178,28 +215,60 @@ async def _run_step(step: dict[str, Any], modules: dict[str, Any], checkout: dic
     elif uncallable:
         result.update(outcome="uncallable", error={"type": "TypeError", "message": uncallable})
     else:
-        try:
-            value = await _call(function, step)
-        except BaseException as error:  # noqa: BLE001 - what the checkout raises is the observation
-            if isinstance(error, (KeyboardInterrupt, SystemExit)):
-                raise
-            result.update(outcome="raised", error={"type": type(error).__name__, "message": _short(error)})
-        else:
-            result.update(outcome="returned", type=type(value).__name__, value=_jsonable(value))
+        repeat = int(step.get("repeat", 1))
+        calls = []
+        for number in range(1, repeat + 1):
+            if number == repeat and number > 1:
+                await asyncio.sleep(float(step.get("pause", 0)))
+            if repeat > 1:
+                _current_call.set(number)
+            calls.append(await _call_once(function, step))
+        result.update({k: v for k, v in calls[-1].items() if k != "seconds"})
+        if repeat > 1:
+            result["calls"] = calls
     result["seconds"] = round(time.monotonic() - start, 3)
     result["warnings"] = [r for r in collector.records if r["step"] == label]
     events.emit(**result)
 
 
+def _report(case: dict[str, Any], modules: dict[str, Any], checkout: dict[str, Any], events: _Events) -> None:
+    """Call the case's report function (no arguments) of the helpers' module; emit what it gave."""
+    name = case["report"]
+    module = modules.get(checkout.get("precheck_module") or "")
+    function = getattr(module, name, None)
+    event: dict[str, Any] = {"event": "report", "label": "report", "op": "report", "function": name}
+    if function is None:
+        where = module.__name__ if module is not None else "the helpers' module"
+        event.update(outcome="missing", error={"type": "MissingFunction", "message": f"{name} not defined in {where}"})
+    else:
+        try:
+            value = function()
+        except Exception as error:  # noqa: BLE001 - what the checkout raises is the observation
+            event.update(outcome="raised", error={"type": type(error).__name__, "message": _short(error)})
+        else:
+            event.update(outcome="returned", type=type(value).__name__, value=_jsonable(value))
+    events.emit(**event)
+
+
 async def _run_steps(case: dict[str, Any], modules: dict[str, Any], checkout: dict[str, Any], events: _Events) -> None:
     collector = _WarningCollector()
-    logging.getLogger().addHandler(collector)
+    root = logging.getLogger()
+    root.addHandler(collector)
+    lines = None
+    if case.get("keep_lines"):
+        lines = _LineCollector(case["keep_lines"])
+        root.addHandler(lines)
+        root.setLevel(min(root.level, logging.INFO))  # as a training script that logs at INFO
     steps = case["steps"]
     if case.get("concurrent", True):
         await asyncio.gather(*(_run_step(s, modules, checkout, collector, events) for s in steps))
     else:
         for step in steps:
             await asyncio.create_task(_run_step(step, modules, checkout, collector, events))
+    if lines is not None:
+        events.emit(event="lines", records=lines.records)
+    if case.get("report"):
+        _report(case, modules, checkout, events)
 
 
 def _import_modules(loader: Any, checkout: dict[str, Any]) -> dict[str, Any]:

@@ -152,4 +152,9 @@ def _header(path: Path, checkout, settings, env) -> list[str]:
             f" ({settings.precheck_timeout:g} where a failing check is timed),"
             f" LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck; mock endpoints on 127.0.0.1, dummy key"
         )
+        lines.append(
+            f"             health-*: LITELLM_NUM_RETRIES=0 where calls fail, LITELLM_FAILURE_WINDOW={settings.failure_window},"
+            f" LITELLM_MAX_FAILURE_RATE={settings.max_failure_rate:g} (unset in health-unset),"
+            f" LITELLM_HEALTH_INTERVAL={settings.health_interval:g} where a summary line is expected"
+        )
     return lines

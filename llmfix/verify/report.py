@@ -6,6 +6,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+from llmfix.verify.cases import StepResult
 from llmfix.verify.runner import CaseOutcome, RunResult
 from llmfix.verify.scenarios import fix_order
 
@@ -29,6 +30,8 @@ def observed(outcome: CaseOutcome) -> str:
     for step in outcome.case.calls:
         result = obs.result(step)
         text = result.describe()
+        if len(result.calls) > 1:
+            text = f"[{text}]"  # one step's calls, in order
         module = step.target.module if step.target else None
         mine = [w for w in result.warnings if w["logger"] == module]
         if step.is_generator and mine:
@@ -129,10 +132,32 @@ def _case_json(outcome: CaseOutcome) -> dict[str, Any]:
             {
                 "label": s.label, "op": s.op, "function": s.function, "outcome": s.outcome, "type": s.type,
                 "value": s.value, "error": s.error, "seconds": s.seconds, "warnings": s.warnings,
+                **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {}),
             }
             for s in (obs.steps.values() if obs else [])
         ],
+        **({"processes": _processes_json(outcome)} if obs and (outcome.case.keep_lines or outcome.case.report) else {}),
     }
+
+
+def _call_json(call: StepResult) -> dict[str, Any]:
+    return {"outcome": call.outcome, "type": call.type, "value": call.value, "error": call.error, "seconds": call.seconds}
+
+
+def _processes_json(outcome: CaseOutcome) -> list[dict[str, Any]]:
+    """Per process of the case: its steps, the log lines it kept and what its report function returned."""
+    obs = outcome.observation
+    assert obs is not None
+    processes = []
+    for lane in outcome.case.lanes():
+        process = obs.process(lane[0])
+        report = process.report
+        processes.append({
+            "steps": [step.label for step in lane],
+            "lines": process.lines,
+            "report": None if report is None else {"function": report.function, "outcome": report.outcome, "value": report.value, "error": report.error},
+        })
+    return processes
 
 
 def to_json(result: RunResult, exit_code: int, extra: dict[str, Any] | None = None) -> str:
@@ -151,6 +176,9 @@ def to_json(result: RunResult, exit_code: int, extra: dict[str, Any] | None = No
                 "LITELLM_PRECHECK_TIMEOUT_in_failing_checks": settings.precheck_timeout,
                 "LITELLM_PRECHECK_RECHECK_in_recheck": settings.recheck,
                 "tenacity": settings.tenacity,
+                "LITELLM_HEALTH_INTERVAL_in_health": settings.health_interval,
+                "LITELLM_FAILURE_WINDOW_in_health": settings.failure_window,
+                "LITELLM_MAX_FAILURE_RATE_in_health": settings.max_failure_rate,
             },
             "seconds": result.seconds,
             "startup_seconds": result.startup_seconds,

@@ -31,6 +31,7 @@ from llmfix.verify.cases import (
     FALLBACK_ANSWER,
     Case,
     Observation,
+    Process,
     Settings,
     Step,
     StepResult,
@@ -415,7 +416,7 @@ class _Plan:
     def lanes_json(self) -> list[dict[str, Any]]:
         return [
             {"file": lane.scope, "checkout": self.index, "env": lane.env, "limit": lane.case.limit, "concurrent": lane.case.concurrent,
-             "steps": [s.to_json() for s in lane.steps]}
+             "keep_lines": lane.case.keep_lines, "report": lane.case.report, "steps": [s.to_json() for s in lane.steps]}
             for lanes in self.lanes.values() for lane in lanes
         ]
 
@@ -464,8 +465,15 @@ def _counts(lane: _Lane, endpoints: _Endpoints) -> tuple[dict[str, int], dict[st
 
 def _judge(lanes: list[_Lane], settings: Settings, out: Path, ends: dict[str, dict[str, Any]], endpoints: _Endpoints | None, proxy_log: str) -> CaseOutcome:
     case = lanes[0].case
-    events = [e for lane in lanes for e in _read_events(out / f"case-{lane.scope}.jsonl")]
+    by_lane = [(lane, _read_events(out / f"case-{lane.scope}.jsonl")) for lane in lanes]
+    events = [e for _, lane_events in by_lane for e in lane_events]
     steps = {e["label"]: StepResult.from_event(e) for e in events if e.get("event") == "step"}
+    processes: dict[str, Process] = {}
+    for lane, lane_events in by_lane:
+        kept = [r for e in lane_events if e.get("event") == "lines" for r in e.get("records", [])]
+        report = next((StepResult.from_event(e) for e in lane_events if e.get("event") == "report"), None)
+        process = Process(lane.env, kept, report)
+        processes.update((step.label, process) for step in lane.steps)
     attempts: dict[str, int] = {}
     models: dict[str, list[str]] = {}
     extra: dict[str, int] = {}
@@ -480,7 +488,7 @@ def _judge(lanes: list[_Lane], settings: Settings, out: Path, ends: dict[str, di
     lane_ends = [ends.get(lane.scope) for lane in lanes]
     killed = any(end and end.get("killed") for end in lane_ends)
     seconds = max((end["seconds"] if end else case.limit) for end in lane_ends)
-    observation = Observation(case, settings, steps, attempts, models, extra, seconds, killed, lanes[0].env, proxy_log)
+    observation = Observation(case, settings, steps, attempts, models, extra, seconds, killed, lanes[0].env, proxy_log, processes)
     problems = []
     for event in events:
         if event.get("event") == "crash":

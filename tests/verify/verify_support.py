@@ -36,6 +36,13 @@ MUTANTS = (
            ("precheck-recheck",), ("precheck-recheck",)),
     Mutant("wrong-text", "drtulu", ((f"{DRTULU_UTILS}/run_utils.py", "    return response.choices[0].message.content\n", "    return response.choices[0].message.content.lower()\n"),),
            ("healthy",), ("healthy",)),
+    Mutant("alarm-off", "drtulu", ((f"{DRTULU_UTILS}/rubric_utils.py", "raise_on_degraded=True)", "raise_on_degraded=False)"),),
+           ("health-alarm", "health-recovery", "health-unset"), ("health-alarm", "health-recovery")),
+    Mutant("summaries-at-debug", "old", ((f"{UTILS}/run_utils.py", "        logger.log(level, line)\n", "        logger.debug(line)\n"),),
+           ("health-healthy", "health-unset", "health-alarm"), ("health-healthy", "health-unset")),
+    Mutant("alarm-sticks", "old", ((f"{UTILS}/run_utils.py", "and sum(last) / len(last) > float(limit):", "and (counts.get(\"alarmed\") or sum(last) / len(last) > float(limit)):"),
+                                   (f"{UTILS}/run_utils.py", "            endpoint = os.environ.get(", "            counts[\"alarmed\"] = True\n            endpoint = os.environ.get(")),
+           ("health-recovery", "health-alarm"), ("health-recovery",)),
 )
 
 UNCALLABLE_HELPER = '''

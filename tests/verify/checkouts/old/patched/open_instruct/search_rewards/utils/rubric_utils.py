@@ -1,4 +1,4 @@
-"""Adaptive rubrics (older open-instruct shape, patched by hand: the precheck checks the model the call uses).
+"""Adaptive rubrics (older open-instruct shape, patched by hand: the precheck checks the model the call uses; calls tracked).
 
 Two generators: the plain one (no try: it raises when the helper it awaits raises) and a
 guarded copy (its handler logs the error and returns None).
@@ -7,7 +7,7 @@ guarded copy (its handler logs the error and returns None).
 import json
 import logging
 
-from open_instruct.search_rewards.utils.run_utils import ensure_litellm_connection, extract_json_from_response, run_litellm_async
+from open_instruct.search_rewards.utils.run_utils import _litellm_tracked, ensure_litellm_connection, extract_json_from_response, run_litellm_async
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +21,7 @@ Existing rubrics: {existing}
 Return JSON with "positive_rubrics" and "negative_rubrics"."""
 
 
+@_litellm_tracked("generate_instance_wise_adaptive_rubrics", raise_on_degraded=True)
 async def generate_instance_wise_adaptive_rubrics(question, response_list, existing_rubrics=None):
     prompt = RUBRIC_PROMPT.format(question=question, responses="\n".join(response_list), existing=json.dumps(existing_rubrics))
     await ensure_litellm_connection("gpt-4.1")
@@ -33,6 +34,7 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, exist
     return obj
 
 
+@_litellm_tracked("generate_adaptive_rubrics_guarded", raise_on_degraded=True)
 async def generate_adaptive_rubrics_guarded(question, response_list, existing_rubrics=None):
     prompt = RUBRIC_PROMPT.format(question=question, responses="\n".join(response_list), existing=json.dumps(existing_rubrics))
     resp = None

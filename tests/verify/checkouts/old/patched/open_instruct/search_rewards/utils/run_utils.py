@@ -2,19 +2,166 @@
 
 The helpers have no try, so they keep raising once their retries and fallbacks (from
 LITELLM_NUM_RETRIES, LITELLM_FALLBACK_MODELS, LITELLM_DEFAULT_TIMEOUT) are spent; empty
-answers become "" with a warning; the connection precheck is added.
+answers become "" with a warning; the connection precheck is added. Every helper call is
+counted (litellm_health(), a summary line per LITELLM_HEALTH_INTERVAL); the generators raise
+LiteLLMDegradedError past LITELLM_MAX_FAILURE_RATE.
 """
 
 import asyncio
+import collections
+import contextvars
+import functools
+import inspect
 import json
 import logging
 import os
 import re
+import threading
 import time
 
 import litellm
 
 logger = logging.getLogger(__name__)
+
+
+class LiteLLMDegradedError(RuntimeError):
+    """Too many of the rubric generator's recent calls failed or came back empty."""
+
+
+_HEALTH_LOCK = threading.Lock()
+_HEALTH = {}  # (function, model) -> its counts
+_HEALTH_PERIOD = {}  # "start": when the current summary period began
+_CALL_NOTE = contextvars.ContextVar("llm_call_note", default=None)  # the tracked call in progress: its cause, its model
+
+
+def _note_failure(error):
+    """Tell the tracked call in progress why it failed (for a helper that swallows the error)."""
+    note = _CALL_NOTE.get()
+    if note is not None:
+        note["cause"] = f"{type(error).__name__}: {error}"
+
+
+def _counts():
+    window = int(os.environ.get("LITELLM_FAILURE_WINDOW", "100"))
+    return {"total": collections.Counter(), "since": collections.Counter(), "causes": collections.Counter(), "last": collections.deque(maxlen=window)}
+
+
+def _summary_line(function, model, counts, seconds):
+    since = counts["since"]
+    calls = sum(since.values())
+    bad = since["failed"] + since["empty"]
+    text = f"LiteLLM health over {seconds:.1f}s for {function} with {model}: {calls} call(s), {since['ok']} ok"
+    if bad:
+        text += f", {bad} failed or empty ({bad / calls:.0%}; mostly {counts['causes'].most_common(1)[0][0]})"
+    return (logging.WARNING if bad else logging.INFO), text
+
+
+def _record_call(function, model, kind, cause):
+    """Count one call; log the summaries that fell due; the degradation message, if any."""
+    now = time.monotonic()
+    interval = float(os.environ.get("LITELLM_HEALTH_INTERVAL", "300"))
+    with _HEALTH_LOCK:
+        counts = _HEALTH.setdefault((function, model), _counts())
+        counts["total"][kind] += 1
+        counts["since"][kind] += 1
+        if cause:
+            counts["causes"][cause.split(":")[0]] += 1
+        counts["last"].append(kind in ("failed", "empty"))
+        lines = []
+        start = _HEALTH_PERIOD.setdefault("start", now)
+        if interval > 0 and now - start >= interval:
+            for (name, used), each in _HEALTH.items():
+                if each["since"]:
+                    lines.append(_summary_line(name, used, each, now - start))
+                    each["since"] = collections.Counter()
+            _HEALTH_PERIOD["start"] = now
+        last = counts["last"]
+        limit = os.environ.get("LITELLM_MAX_FAILURE_RATE")
+        degraded = None
+        if limit and len(last) == last.maxlen and sum(last) / len(last) > float(limit):
+            endpoint = os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or "https://api.openai.com/v1"
+            degraded = (f"{sum(last)} of the last {len(last)} calls of {function} ({model}) failed, more than LITELLM_MAX_FAILURE_RATE={limit};"
+                        f" mostly {counts['causes'].most_common(1)[0][0]}; endpoint {endpoint}")
+    for level, line in lines:
+        logger.log(level, line)
+    return degraded
+
+
+def litellm_health():
+    """The counts so far: {function: {model: {ok, fallback, empty, failed, failure_rate, window, window_failure_rate, causes}}}."""
+    with _HEALTH_LOCK:
+        figures = {}
+        for (function, model), counts in _HEALTH.items():
+            total = counts["total"]
+            calls = sum(total.values())
+            last = counts["last"]
+            figures.setdefault(function, {})[model] = {
+                **{kind: total[kind] for kind in ("ok", "fallback", "empty", "failed")},
+                "failure_rate": (total["failed"] + total["empty"]) / calls if calls else 0.0,
+                "window": len(last),
+                "window_failure_rate": sum(last) / len(last) if last else 0.0,
+                "causes": dict(counts["causes"]),
+            }
+        return figures
+
+
+def _litellm_tracked(function_name, raise_on_degraded=False):
+    """Count every call of the decorated LiteLLM function; with raise_on_degraded, raise LiteLLMDegradedError when too many fail."""
+
+    def decorate(function):
+        takes_model = "model_name" in inspect.signature(function).parameters
+
+        def begin(args, kwargs):
+            model = kwargs.get("model_name", args[0] if args else None) if takes_model else None
+            return model, _CALL_NOTE.set({"cause": None, "model": model})
+
+        def end(model, token, result, error):
+            note = _CALL_NOTE.get()
+            _CALL_NOTE.reset(token)
+            if error is not None:
+                kind, cause = "failed", f"{type(error).__name__}: {error}"
+            elif note["cause"]:
+                kind, cause = "failed", note["cause"]
+            else:
+                kind, cause = ("ok" if result else "empty"), None
+            model = model or note["model"] or "?"
+            outer = _CALL_NOTE.get()
+            if outer is not None:
+                outer["model"] = outer["model"] or model
+                outer["cause"] = outer["cause"] or cause
+            degraded = _record_call(function_name, model, kind, cause)
+            if degraded and raise_on_degraded:
+                raise LiteLLMDegradedError(degraded) from error
+
+        if inspect.iscoroutinefunction(function):
+
+            @functools.wraps(function)
+            async def tracked_async(*args, **kwargs):
+                model, token = begin(args, kwargs)
+                try:
+                    result = await function(*args, **kwargs)
+                except Exception as error:
+                    end(model, token, None, error)
+                    raise
+                end(model, token, result, None)
+                return result
+
+            return tracked_async
+
+        @functools.wraps(function)
+        def tracked(*args, **kwargs):
+            model, token = begin(args, kwargs)
+            try:
+                result = function(*args, **kwargs)
+            except Exception as error:
+                end(model, token, None, error)
+                raise
+            end(model, token, result, None)
+            return result
+
+        return tracked
+
+    return decorate
 
 
 def _fallback_models_from_env(default, model_name=None):
@@ -50,6 +197,7 @@ def extract_json_from_response(response: str):
     return obj if isinstance(obj, dict) else None
 
 
+@_litellm_tracked("run_chatopenai")
 def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
     chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
     _with_defaults(chat_kwargs, model_name, [])
@@ -63,6 +211,7 @@ def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **ch
     return resp.choices[0].message.content
 
 
+@_litellm_tracked("run_litellm")
 def run_litellm(model_name, user_prompt, system_prompt=None, **chat_kwargs):
     chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
     _with_defaults(chat_kwargs, model_name, [])
@@ -77,6 +226,7 @@ def run_litellm(model_name, user_prompt, system_prompt=None, **chat_kwargs):
     return response.choices[0].message.content
 
 
+@_litellm_tracked("run_litellm_async")
 async def run_litellm_async(model_name, user_prompt=None, system_prompt=None, messages=None, **chat_kwargs):
     chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
     _with_defaults(chat_kwargs, model_name, [])

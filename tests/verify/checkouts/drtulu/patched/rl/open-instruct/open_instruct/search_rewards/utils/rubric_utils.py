@@ -1,10 +1,10 @@
-"""Adaptive rubrics (DR Tulu shape, patched by hand: precheck first, empty answers and failures logged)."""
+"""Adaptive rubrics (DR Tulu shape, patched by hand: precheck first, empty answers and failures logged, calls tracked)."""
 
 import json
 import logging
 import os
 
-from open_instruct.search_rewards.utils.run_utils import ensure_litellm_connection, extract_json_from_response, run_litellm_async
+from open_instruct.search_rewards.utils.run_utils import _litellm_tracked, ensure_litellm_connection, extract_json_from_response, run_litellm_async
 
 logger = logging.getLogger(__name__)
 
@@ -18,6 +18,7 @@ Existing rubrics: {existing}
 Return JSON with "positive_rubrics" and "negative_rubrics"."""
 
 
+@_litellm_tracked("generate_instance_wise_adaptive_rubrics", raise_on_degraded=True)
 async def generate_instance_wise_adaptive_rubrics(question, response_list, existing_rubrics=None, model_name=os.environ.get("RUBRIC_GENERATION_MODEL", "gpt-4.1")):
     prompt = RUBRIC_PROMPT.format(question=question, responses="\n".join(response_list), existing=json.dumps(existing_rubrics))
     resp = None

@@ -1,0 +1,283 @@
+"""What the ``health`` fix shows from outside: summary lines, ``litellm_health()``, the alarm.
+
+The patched code counts every call of a LiteLLM helper and of the rubric generator per
+function and model, logs one ``LiteLLM health`` line per function and model every
+LITELLM_HEALTH_INTERVAL seconds with calls (INFO when all were ok, WARNING otherwise),
+returns the figures from ``litellm_health()``, and, with LITELLM_MAX_FAILURE_RATE set,
+makes the generator raise ``LiteLLMDegradedError`` while more than that share of its last
+LITELLM_FAILURE_WINDOW calls failed or came back empty. The checks here rest on those
+names (the variables, the line prefix, the error class, the dict's keys), never on the
+wording of a line or a message.
+
+A health case plans every call's answer (``500`` or ``ok``) and runs with
+LITELLM_NUM_RETRIES=0, so each call is one attempt and the plan says which calls failed:
+where the alarm must fire follows from the plan alone (:func:`alarms_due`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from llmfix.verify.cases import Observation, Problem, Settings, Step, StepResult
+
+FIX = "health"
+LINE_PREFIX = "LiteLLM health"
+REPORT = "litellm_health"
+DEGRADED = "LiteLLMDegradedError"
+INTERVAL, WINDOW, MAX_RATE = "LITELLM_HEALTH_INTERVAL", "LITELLM_FAILURE_WINDOW", "LITELLM_MAX_FAILURE_RATE"
+FIGURES = ("ok", "fallback", "empty", "failed", "failure_rate", "window", "window_failure_rate", "causes")  # litellm_health()'s keys
+OK, FAILURE = "ok", "500"  # a call's planned answer; a 500 surfaces as InternalServerError at every link of its chain
+CAUSE = "InternalServerError"
+PAUSE_SLACK = 0.1  # seconds past the interval before the call that makes a summary due
+
+Plan = Sequence[str]
+
+
+def env(settings: Settings, *, failing: bool, rate: bool, interval: bool) -> dict[str, str | None]:
+    """A health case's environment: small window, the rate set or not, a short summary interval or the default."""
+    return {
+        "LITELLM_PRECHECK": "0",
+        "LITELLM_NUM_RETRIES": "0" if failing else None,  # None: verify's own setting
+        WINDOW: str(settings.failure_window),
+        MAX_RATE: f"{settings.max_failure_rate:g}" if rate else None,
+        INTERVAL: f"{settings.health_interval:g}" if interval else None,
+    }
+
+
+def repeated(steps: list[Step], plan: Plan, pause: float = 0.0) -> list[Step]:
+    """``steps`` with one call per planned answer, the last ``pause`` seconds after the others."""
+    return [replace(step, repeat=len(plan), pause=pause) for step in steps]
+
+
+def intermittent(calls: int) -> tuple[str, ...]:
+    """``calls`` planned answers, 3 of every 5 in a row failing (60%)."""
+    pattern = (FAILURE, OK, FAILURE, FAILURE, OK)
+    return tuple(pattern[n % len(pattern)] for n in range(calls))
+
+
+def outage_then_recovery(window: int) -> tuple[str, ...]:
+    """A full window of failures, then one more good call than it takes to clear the window."""
+    return (FAILURE,) * window + (OK,) * (window + 1)
+
+
+def describe_alarms(due: list[bool]) -> str:
+    """``calls 5-8`` for the calls on which the alarm is due."""
+    numbers = [n for n, on in enumerate(due, 1) if on]
+    runs: list[list[int]] = []
+    for n in numbers:
+        if runs and runs[-1][1] == n - 1:
+            runs[-1][1] = n
+        else:
+            runs.append([n, n])
+    text = ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in runs)
+    return f"call{'s' if len(numbers) != 1 else ''} {text}" if numbers else "no call"
+
+
+def alarms_due(plan: Plan, window: int, limit: float) -> list[bool]:
+    """Per call: must the generator raise? Only with a full window whose share of failures exceeds ``limit``."""
+    bad = [answer != OK for answer in plan]
+    return [n >= window and sum(bad[n - window:n]) / window > limit for n in range(1, len(plan) + 1)]
+
+
+def _failed_in_window(plan: Plan, window: int, n: int) -> int:
+    return sum(answer != OK for answer in plan[max(0, n - window):n])
+
+
+def _numbers(numbers: list[int]) -> str:
+    return ", ".join(str(n) for n in numbers)
+
+
+def unfinished(obs: Observation, step: Step) -> list[Problem]:
+    """A step that is not defined or did not end (killed at the case's limit)."""
+    result = obs.result(step)
+    if result.outcome == "missing":
+        return [(FIX, result.error["message"] if result.error else f"{result.name}: not defined")]
+    if result.outcome != "unfinished":
+        return []
+    text = f"{result.name}: its {step.repeat} call(s) had not ended after {obs.case.limit:g}s (killed)"
+    seen = obs.attempts.get(step.label)
+    if seen is not None and obs.env_of(step).get("LITELLM_NUM_RETRIES") == "0":
+        text += f"; the server saw {seen} attempt(s), LITELLM_NUM_RETRIES=0 allows one per call"
+    return [(FIX, text)]
+
+
+def never_degraded(obs: Observation, step: Step, why: str) -> list[Problem]:
+    """No call of the step raised LiteLLMDegradedError."""
+    result = obs.result(step)
+    raised = [n for n, call in enumerate(result.each, 1) if call.raised == DEGRADED]
+    if not raised:
+        return []
+    return [(FIX, f"{result.name} raised {DEGRADED} on call(s) {_numbers(raised)} {why}")]
+
+
+def alarms(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
+    """The generator raised LiteLLMDegradedError on exactly the calls :func:`alarms_due` names, and the first names cause and route."""
+    s = obs.settings
+    result = obs.result(step)
+    calls = result.each
+    if not result.finished or len(calls) != len(plan):
+        return []
+    seen = obs.attempts.get(step.label)
+    if seen is not None and seen != len(plan):
+        return [(FIX, f"{result.name}: the server saw {seen} attempts for {len(plan)} calls (LITELLM_NUM_RETRIES=0: one each), "
+                      "so which calls failed is unknown")]
+    due = alarms_due(plan, s.failure_window, s.max_failure_rate)
+    settings = f"{MAX_RATE}={s.max_failure_rate:g}, {WINDOW}={s.failure_window}"
+    raised = [call.raised == DEGRADED for call in calls]
+    problems: list[Problem] = []
+    early = [n for n in range(1, len(plan) + 1) if raised[n - 1] and n < s.failure_window]
+    if early:
+        problems.append((FIX, f"{result.name} raised {DEGRADED} on call(s) {_numbers(early)}, before {s.failure_window} calls filled the window ({settings})"))
+    missed = [n for n in range(1, len(plan) + 1) if due[n - 1] and not raised[n - 1]]
+    if missed and not any(raised):
+        first = missed[0]
+        problems.append((FIX, f"{result.name} never raised {DEGRADED} in {len(plan)} calls ({settings}): by call {first}, "
+                              f"{_failed_in_window(plan, s.failure_window, first)} of the last {s.failure_window} had failed"))
+    elif missed:
+        problems.append((FIX, f"{result.name} did not raise {DEGRADED} on call(s) {_numbers(missed)}, with more than "
+                              f"{s.max_failure_rate:.0%} of the last {s.failure_window} calls failed ({settings})"))
+    cleared = [n for n in range(s.failure_window, len(plan) + 1) if raised[n - 1] and not due[n - 1]]
+    if cleared:
+        n = cleared[0]
+        problems.append((FIX, f"{result.name} still raised {DEGRADED} on call(s) {_numbers(cleared)}, when {_failed_in_window(plan, s.failure_window, n)} "
+                              f"of the last {s.failure_window} calls had failed ({settings}): the alarm must clear as the calls recover"))
+    first_alarm = next((call for call in calls if call.raised == DEGRADED), None)
+    if first_alarm is not None:
+        problems += _names_cause_and_route(obs, step, first_alarm)
+    return problems
+
+
+def _names_cause_and_route(obs: Observation, step: Step, call: StepResult) -> list[Problem]:
+    result = obs.result(step)
+    message = (call.error or {}).get("message", "")
+    endpoint = obs.env_of(step).get("OPENAI_API_BASE", "")
+    needles = [(CAUSE, "the cause"), (endpoint, "the endpoint")]
+    return [(FIX, f"{result.name}: {DEGRADED} does not name {what} ({text})") for text, what in needles if text and text not in message]
+
+
+def _models(step: Step, obs: Observation) -> set[str]:
+    """The names the step's model may go by: as verify passed it, as the endpoint saw it."""
+    return {name for name in (step.model, step.key, *obs.models_of(step)) if name}
+
+
+def _same_model(name: str, models: set[str]) -> bool:
+    return name in models or name.split("/", 1)[-1] in models
+
+
+def _entry(report: Any, function: str, models: set[str]) -> dict[str, Any] | None:
+    per_model = report.get(function) if isinstance(report, dict) else None
+    if not isinstance(per_model, dict):
+        return None
+    return next((entry for name, entry in per_model.items() if _same_model(str(name), models) and isinstance(entry, dict)), None)
+
+
+def _report_problem(report: StepResult) -> list[Problem]:
+    if report.outcome == "missing":
+        return [(FIX, report.error["message"] if report.error else f"{REPORT} not defined")]
+    if report.outcome == "raised":
+        return [(FIX, f"{REPORT}() raised {report.raised}: {(report.error or {}).get('message', '')}")]
+    return []
+
+
+def figures(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
+    """``litellm_health()`` in the step's process counts its function and model as the plan says."""
+    s = obs.settings
+    result = obs.result(step)
+    report = obs.report_of(step)
+    if report.outcome != "returned":
+        return _report_problem(report)
+    models = _models(step, obs)
+    entry = _entry(report.value, result.name, models)
+    shown = f"{result.name} with {step.known_model or 'its model'}"
+    if entry is None:
+        return [(FIX, f"{REPORT}() has no figures for {shown} after {len(plan)} call(s)")]
+    absent = [key for key in FIGURES if key not in entry]
+    if absent:
+        return [(FIX, f"{REPORT}() for {shown} lacks {', '.join(absent)}")]
+    ok = sum(answer == OK for answer in plan)
+    bad = len(plan) - ok
+    problems: list[Problem] = []
+    if (entry["ok"], entry["failed"] + entry["empty"], entry["fallback"]) != (ok, bad, 0):
+        problems.append((FIX, f"{REPORT}() counts {shown} as {entry['ok']} ok, {entry['fallback']} fallback, {entry['failed']} failed, "
+                              f"{entry['empty']} empty (expected {ok} ok and {bad} failed or empty)"))
+    window = min(s.failure_window, len(plan))
+    rate = _failed_in_window(plan, s.failure_window, len(plan)) / window
+    if entry["window"] != window or not _close(entry["window_failure_rate"], rate) or not _close(entry["failure_rate"], bad / len(plan)):
+        problems.append((FIX, f"{REPORT}() for {shown}: window {entry['window']}, window_failure_rate {entry['window_failure_rate']}, "
+                              f"failure_rate {entry['failure_rate']} (expected {window}, {rate:g}, {bad / len(plan):g})"))
+    if bad and not any(CAUSE in str(group) for group in (entry["causes"] or {})):
+        problems.append((FIX, f"{REPORT}() for {shown}: causes {entry['causes']!r} do not name {CAUSE}"))
+    return problems
+
+
+def _close(value: Any, expected: float) -> bool:
+    return isinstance(value, (int, float)) and abs(value - expected) < 1e-9
+
+
+def _naming(lines: list[dict[str, Any]], function: str, models: set[str]) -> list[dict[str, Any]]:
+    """The lines that name ``function`` and one of ``models`` as words of their own."""
+    found = []
+    for line in lines:
+        words = {word.strip(":,;()[]") for word in line["message"].split()}
+        if function in words and any(_same_model(word, models) for word in words):
+            found.append(line)
+    return found
+
+
+def _pairs(obs: Observation, lane: list[Step]) -> list[tuple[str, set[str], str]]:
+    """(function, model names, shown) for every function and model a process called: its steps' and, from litellm_health(), the nested ones."""
+    pairs = [(obs.result(step).name, _models(step, obs), f"{obs.result(step).name} with {step.known_model or 'its model'}") for step in lane]
+    report = obs.report_of(lane[0])
+    if report.outcome == "returned" and isinstance(report.value, dict):
+        for function, per_model in report.value.items():
+            for model in per_model if isinstance(per_model, dict) else {}:
+                if not any(function == f and _same_model(str(model), names) for f, names, _ in pairs):
+                    pairs.append((str(function), {str(model)}, f"{function} with {model}"))
+    return pairs
+
+
+def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, cause: bool) -> list[Problem]:
+    """Each function and model the process called has a summary line at ``level`` (naming the cause when ``cause``).
+
+    ``exact`` (the calls fitted :func:`one_interval`): exactly one line each, logged by the
+    last call, after the interval. Otherwise more summaries may have fallen due, and one
+    covering only good calls is INFO whatever ``level`` is.
+    """
+    if not all(obs.result(step).finished for step in lane):
+        return []
+    interval = obs.env_of(lane[0]).get(INTERVAL, "")
+    lines = obs.lines_of(lane[0])
+    last = max(step.repeat for step in lane)
+    problems: list[Problem] = []
+    for function, models, shown in _pairs(obs, lane):
+        mine = _naming(lines, function, models)
+        if not mine:
+            problems.append((FIX, f"no {LINE_PREFIX!r} line for {shown} after {INTERVAL}={interval} passed"))
+            continue
+        if not any(line["level"] == level and (not cause or CAUSE in line["message"]) for line in mine):
+            levels = ", ".join(sorted({line["level"] for line in mine}))
+            problems.append((FIX, f"the {LINE_PREFIX!r} line(s) for {shown}: {levels}, none at {level}" + (f" naming the cause ({CAUSE})" if cause else "")))
+        if level == "INFO" and any(line["level"] != "INFO" for line in mine):
+            problems.append((FIX, f"a {LINE_PREFIX!r} line for {shown} is above INFO although every call was ok"))
+        if not exact:
+            continue
+        if len(mine) != 1:
+            problems.append((FIX, f"{len(mine)} {LINE_PREFIX!r} lines for {shown} in one interval (expected 1)"))
+        early = sorted({line["call"] for line in mine if line.get("call") not in (None, last)})
+        if early:
+            problems.append((FIX, f"a {LINE_PREFIX!r} line for {shown} came during call {_numbers(early)}, before {INTERVAL}={interval} passed"))
+    return problems
+
+
+def one_interval(obs: Observation, lane: list[Step], interval: float) -> bool:
+    """Whether the process's calls fitted the one-summary timing: the calls before the pause took less than the interval, all less than two.
+
+    Then exactly one summary falls due, at the first of the last calls. On a machine so busy
+    that calls took longer, more may; the case then accepts them.
+    """
+    results = [obs.result(step) for step in lane]
+    before = [sum(call.seconds or 0.0 for call in r.each[:-1]) for r in results]
+    totals = [r.seconds or 0.0 for r in results]
+    return max(before, default=0.0) < interval and max(totals, default=0.0) < 2 * interval

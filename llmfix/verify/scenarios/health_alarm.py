@@ -1,0 +1,49 @@
+"""13 health-alarm: 3 of every 5 calls fail; the rubric generator raises LiteLLMDegradedError.
+
+With LITELLM_MAX_FAILURE_RATE and a small LITELLM_FAILURE_WINDOW set, the generator raises
+(outside its own try: the error reaches the caller) from the call that fills the window,
+naming the cause and the endpoint; the helpers, tracked without the alarm, never raise it.
+"""
+
+from __future__ import annotations
+
+from llmfix.verify import health
+from llmfix.verify.scenarios import (
+    Case,
+    Context,
+    Endpoint,
+    Observation,
+    Problem,
+    Scenario,
+)
+
+
+class HealthAlarm(Scenario):
+    NUMBER = 13
+    NAME = "health-alarm"
+    SUMMARY = "60% of calls fail: the generator raises LiteLLMDegradedError once LITELLM_FAILURE_WINDOW calls exceed LITELLM_MAX_FAILURE_RATE"
+    FIXES = ("health",)
+
+    def build(self, context: Context) -> list[Case]:
+        s = context.settings
+        case_id = self.case_id()
+        plan = health.intermittent(s.failure_window + 2)
+        steps = health.repeated(context.callers(case_id), plan)
+
+        def evaluate(obs: Observation) -> list[Problem]:
+            problems: list[Problem] = []
+            for step in steps:
+                problems += health.unfinished(obs, step)
+                if step.is_generator:
+                    problems += health.alarms(obs, step, plan)
+                else:
+                    problems += health.never_degraded(obs, step, "(a helper: only the rubric generator may)")
+                problems += health.figures(obs, step, plan)
+            return problems
+
+        due = health.describe_alarms(health.alarms_due(plan, s.failure_window, s.max_failure_rate))
+        return [
+            Case(case_id, self.NAME, f"3 of 5 calls 500, window {s.failure_window}, rate {s.max_failure_rate:g}",
+                 f"generator raises on {due}; helpers never", steps, evaluate, limit=15,
+                 env=health.env(s, failing=True, rate=True, interval=False), endpoint=Endpoint(plan), report=health.REPORT),
+        ]
