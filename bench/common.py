@@ -70,25 +70,30 @@ class Profile:
     blackhole_timeouts: tuple[float, ...]  # 2c: LITELLM_DEFAULT_TIMEOUT for the unpatched run(s)
     precheck_timeout: float  # 2c: LITELLM_PRECHECK_TIMEOUT for the patched runs
     budget_1c: float  # 1c: seconds of apply runs after which no further round starts (at least 2 rounds)
-    upstream_together: bool  # 4: the three variants at once (quick) or one after another (full)
+    upstream_fixtures: tuple[str, ...] | None  # 4: the fixtures whose upstream tests run (None: every one)
+    upstream_together: bool  # 4: the three variants at once (quick: one fixture) or one after another
+    footprint_fixtures: tuple[str, ...] | None  # 5: the fixtures measured (None: every one)
     health_healthy: int  # 6a: generations answered before the outage starts
     health_outage: int  # 6a: generations launched once the outage has started (at most)
     health_limit: float  # 6a: seconds an outage scenario may run
     health_harsh: bool  # 6a: also a 90% outage at the patched defaults
     overhead_quick: bool  # 6b: bench/health_overhead.py --quick
+    sample_1c: int  # files of the batch the 1c profile replays (timers, cProfile)
+    sample_3: int  # files of the batch the memory profile runs under tracemalloc
 
 
 QUICK = Profile(
     "quick", reps_1a=3, reps_1b=3, big_files=5000, batch_files=20, reps_1c=1, reps_1c_libcst=1, libcst_files=20,
     reps_mem=1, outage_calls=3, outage_real_defaults=False, rubric_generations=60, blackhole_timeouts=(1.0,),
-    precheck_timeout=2.0, budget_1c=60.0, upstream_together=True, health_healthy=100, health_outage=150,
-    health_limit=60.0, health_harsh=False, overhead_quick=True,
+    precheck_timeout=2.0, budget_1c=60.0, upstream_fixtures=("upstream-main-split",), upstream_together=True,
+    footprint_fixtures=(CANONICAL, "upstream-main-split", "upstream-jun2025", "no-helpers"), health_healthy=100,
+    health_outage=150, health_limit=60.0, health_harsh=False, overhead_quick=True, sample_1c=20, sample_3=4,
 )
 FULL = Profile(
     "full", reps_1a=9, reps_1b=7, big_files=5000, batch_files=500, reps_1c=3, reps_1c_libcst=1, libcst_files=40,
     reps_mem=3, outage_calls=4, outage_real_defaults=True, rubric_generations=500, blackhole_timeouts=(1.0, 2.0),
-    precheck_timeout=30.0, budget_1c=420.0, upstream_together=False, health_healthy=150, health_outage=400,
-    health_limit=200.0, health_harsh=True, overhead_quick=False,
+    precheck_timeout=30.0, budget_1c=420.0, upstream_fixtures=None, upstream_together=False, footprint_fixtures=None, health_healthy=150,
+    health_outage=400, health_limit=200.0, health_harsh=True, overhead_quick=False, sample_1c=40, sample_3=6,
 )
 
 

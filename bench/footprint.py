@@ -128,8 +128,8 @@ def measure(name: str, scratch: Scratch) -> dict:
     return {"files": files, "stat": stat.stdout}
 
 
-def run(scratch: Scratch) -> dict:
-    names = sorted(CATALOG)
+def run(scratch: Scratch, fixtures: tuple[str, ...] | None = None) -> dict:
+    names = [name for name in sorted(CATALOG) if fixtures is None or name in fixtures]
     log(f"5: footprint of the patch on {len(names)} fixtures")
     with ThreadPoolExecutor(2) as pool:
         measured = dict(zip(names, pool.map(lambda n: measure(n, scratch), names)))

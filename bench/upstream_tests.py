@@ -15,7 +15,8 @@ bundled cost map), on three copies:
 Where the machine can make one, every run is in a network namespace with only loopback
 (``unshare -n``), so no test (nor the patched code under test) can reach past 127.0.0.1.
 The files of one variant start at once (most of their time is SDK backoff sleeps);
-the wall time is per file, from start to exit.
+the variants run one after another (the quick profile: one fixture, the variants at
+once); the wall time is per file, from start to exit.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ElementTree
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bench.common import CATALOG, Profile, Row, Scratch, apply_report, fmt_s, log, loopback_only, offline_env, old_behaviour, pinned_tests
@@ -33,14 +35,15 @@ VARIANTS = ("unpatched", "patched", "old")
 LABELS = {"unpatched": "unpatched", "patched": "patched", "old": "patched + old-behaviour variables"}
 
 
-def cases() -> list[tuple[str, str]]:
-    return [(name, rel) for name in sorted(CATALOG) for rel in CATALOG[name].get("upstream_tests", [])]
+def cases(fixtures: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+    """(fixture, test file) for every upstream test file the fixtures carry (of ``fixtures`` only, when given)."""
+    return [(name, rel) for name in sorted(CATALOG) if fixtures is None or name in fixtures for rel in CATALOG[name].get("upstream_tests", [])]
 
 
-def _copies(scratch: Scratch) -> dict:
+def _copies(scratch: Scratch, chosen: list[tuple[str, str]]) -> dict:
     """Per fixture with upstream tests: a copy per variant, apply's report and its old-behaviour variables."""
     found = {}
-    for name in sorted({name for name, _ in cases()}):
+    for name in sorted({name for name, _ in chosen}):
         unpatched = scratch.copy_fixture(name, f"4-{name}-unpatched")
         patched = scratch.copy_fixture(name, f"4-{name}-patched")
         report = apply_report(patched)
@@ -78,48 +81,49 @@ def _junit(report: Path) -> dict:
     return {**counts, "tests": sum(counts.values()), "failing": failing, "slowest": slowest}
 
 
-def _run_variant(variant: str, copies: dict, prefix: list[str], folder: Path) -> dict[tuple[str, str], dict]:
-    """Every test file of one variant, all at once; per file: wall, exit code, JUnit figures."""
-    started = {}
-    for name, rel in cases():
+def _run_one(command: list[str], root: Path, env: dict[str, str], report: Path) -> dict:
+    """One test file: wall from start to exit, exit code, the output's tail and the JUnit figures."""
+    start = time.perf_counter()
+    try:
+        done = subprocess.run(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900)
+        code, output = done.returncode, done.stdout
+    except subprocess.TimeoutExpired as expired:
+        partial = expired.stdout or ""
+        code, output = "timed out after 900 s", partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+    return {"wall": time.perf_counter() - start, "code": code, "tail": output[-1500:], **_junit(report)}
+
+
+def _run_variant(variant: str, chosen: list[tuple[str, str]], copies: dict, prefix: list[str], folder: Path) -> dict[tuple[str, str], dict]:
+    """Every test file of one variant, all at once."""
+    jobs = {}
+    for name, rel in chosen:
         entry = copies[name]
         root = entry["copies"][variant] / CATALOG[name]["root_subdir"]
         report = folder / f"{name}-{variant}-{Path(rel).stem}.xml"
         env = offline_env(**(entry["old_behaviour"] if variant == "old" else {}))
         command = [*prefix, sys.executable, "-m", "pytest", rel, "-q", "-p", "no:cacheprovider", f"--junitxml={report}"]
-        process = subprocess.Popen(command, cwd=root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        started[(name, rel)] = (process, time.perf_counter(), report)
-    finished = {}
-    for key, (process, start, report) in started.items():
-        try:
-            output, _ = process.communicate(timeout=900)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            output, _ = process.communicate()
-        finished[key] = {"wall": time.perf_counter() - start, "code": process.returncode, "tail": output[-1500:], **_junit(report)}
-    return finished
+        jobs[(name, rel)] = (command, root, env, report)
+    with ThreadPoolExecutor(len(jobs)) as pool:
+        futures = {key: pool.submit(_run_one, *job) for key, job in jobs.items()}
+        return {key: future.result() for key, future in futures.items()}
 
 
 def run(profile: Profile, scratch: Scratch) -> dict:
-    copies = _copies(scratch)
+    chosen = cases(profile.upstream_fixtures)
+    copies = _copies(scratch, chosen)
     prefix = loopback_only()
     folder = scratch.root / "4-reports"
     folder.mkdir(parents=True, exist_ok=True)
-    results: dict[str, dict] = {variant: {} for variant in VARIANTS}
     if profile.upstream_together:
-        log(f"4: {len(cases())} upstream test files x {len(VARIANTS)} variants, all at once")
-        from concurrent.futures import ThreadPoolExecutor
-
+        log(f"4: {len(chosen)} upstream test file(s) x {len(VARIANTS)} variants, all at once")
         with ThreadPoolExecutor(len(VARIANTS)) as pool:
-            done = dict(zip(VARIANTS, pool.map(lambda v: _run_variant(v, copies, prefix, folder), VARIANTS)))
+            done = dict(zip(VARIANTS, pool.map(lambda v: _run_variant(v, chosen, copies, prefix, folder), VARIANTS)))
     else:
         done = {}
         for variant in VARIANTS:
-            log(f"4: {len(cases())} upstream test files, {LABELS[variant]}")
-            done[variant] = _run_variant(variant, copies, prefix, folder)
-    for variant, by_case in done.items():
-        for (name, rel), figures in by_case.items():
-            results[variant][f"{name}:{rel}"] = figures
+            log(f"4: {len(chosen)} upstream test file(s), {LABELS[variant]}")
+            done[variant] = _run_variant(variant, chosen, copies, prefix, folder)
+    results = {variant: {f"{name}:{rel}": figures for (name, rel), figures in by_case.items()} for variant, by_case in done.items()}
     return {
         "network": "loopback-only namespace (unshare -n)" if prefix else "the machine's network (unshare -n unavailable)",
         "together": profile.upstream_together,
