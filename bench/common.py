@@ -69,7 +69,7 @@ class Profile:
     rubric_generations: int  # 2b
     blackhole_timeouts: tuple[float, ...]  # 2c: LITELLM_DEFAULT_TIMEOUT for the unpatched run(s)
     precheck_timeout: float  # 2c: LITELLM_PRECHECK_TIMEOUT for the patched runs
-    budget_1c: float  # 1c: seconds of apply runs after which no further round starts (at least 2 rounds)
+    budget_1c: float  # 1c: seconds of apply runs after which no further apply run starts (at least one)
     upstream_fixtures: tuple[str, ...] | None  # 4: the fixtures whose upstream tests run (None: every one)
     upstream_together: bool  # 4: the three variants at once (quick: one fixture) or one after another
     footprint_fixtures: tuple[str, ...] | None  # 5: the fixtures measured (None: every one)
@@ -90,10 +90,10 @@ QUICK = Profile(
     health_outage=150, health_limit=60.0, health_harsh=False, overhead_quick=True, sample_1c=20, sample_3=4,
 )
 FULL = Profile(
-    "full", reps_1a=9, reps_1b=7, big_files=5000, batch_files=500, reps_1c=3, reps_1c_libcst=1, libcst_files=40,
+    "full", reps_1a=9, reps_1b=5, big_files=5000, batch_files=500, reps_1c=3, reps_1c_libcst=1, libcst_files=20,
     reps_mem=3, outage_calls=4, outage_real_defaults=True, rubric_generations=500, blackhole_timeouts=(1.0, 2.0),
-    precheck_timeout=30.0, budget_1c=420.0, upstream_fixtures=None, upstream_together=False, footprint_fixtures=None, health_healthy=150,
-    health_outage=400, health_limit=200.0, health_harsh=True, overhead_quick=False, sample_1c=40, sample_3=6,
+    precheck_timeout=30.0, budget_1c=300.0, upstream_fixtures=None, upstream_together=False, footprint_fixtures=None, health_healthy=150,
+    health_outage=400, health_limit=200.0, health_harsh=True, overhead_quick=False, sample_1c=40, sample_3=8,
 )
 
 

@@ -44,7 +44,7 @@ UNPATCHED_RETRIES = 5  # the fixture's hard-coded num_retries
 QUICK_RETRIES = 6  # 2a, quick profile: the patched schedule is recorded at this many retries
 PATCHED_OUTAGES = (35, 65)  # 2a: outage widths (s) either side of the patched budget (about 49 s)
 UNPATCHED_OUTAGES = (8, 20)  # the same either side of the unpatched budget (about 14 s)
-BLIP = 3.0  # 2c: seconds the endpoint refuses connections before it answers
+BLIP_SHARE = 0.1  # 2c: the endpoint refuses connections for this share of LITELLM_PRECHECK_TIMEOUT, then answers
 
 
 def prepare(scratch: Scratch) -> dict:
@@ -128,10 +128,11 @@ def jobs_2c(profile: Profile, checkouts: dict, dead_proxy: str) -> dict[str, dic
             **checkouts["unpatched"], "kind": "failure", "fault": "blackhole", "env": {"LITELLM_DEFAULT_TIMEOUT": str(timeout)}, "limit": 200
         }
     precheck = {"LITELLM_PRECHECK_TIMEOUT": str(profile.precheck_timeout)}
+    blip = profile.precheck_timeout * BLIP_SHARE
     for fault in ("blackhole", "refused", "blip"):
-        jobs[f"2c-{fault}-patched"] = {**checkouts["patched"], "kind": "failure", "fault": fault, "blip": BLIP, "env": precheck, "limit": 200}
+        jobs[f"2c-{fault}-patched"] = {**checkouts["patched"], "kind": "failure", "fault": fault, "blip": blip, "env": precheck, "limit": 200}
     for fault in ("refused", "blip"):
-        jobs[f"2c-{fault}-unpatched"] = {**checkouts["unpatched"], "kind": "failure", "fault": fault, "blip": BLIP, "env": {}, "limit": 200}
+        jobs[f"2c-{fault}-unpatched"] = {**checkouts["unpatched"], "kind": "failure", "fault": fault, "blip": blip, "env": {}, "limit": 200}
     proxy = {name: dead_proxy for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
     jobs["2c-deadproxy-unpatched"] = {**checkouts["unpatched"], "kind": "failure", "fault": "deadproxy", "env": proxy, "limit": 200}
     jobs["2c-deadproxy-patched"] = {**checkouts["patched"], "kind": "failure", "fault": "deadproxy", "env": {**proxy, **precheck}, "limit": 200}
@@ -313,7 +314,7 @@ def summarise_2c(profile: Profile, results: dict) -> dict:
             "error": (r.get("error") or "").splitlines()[:4],
         }
     out["precheck_timeout"] = profile.precheck_timeout
-    out["blip"] = BLIP
+    out["blip"] = profile.precheck_timeout * BLIP_SHARE
     return out
 
 

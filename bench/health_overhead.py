@@ -1,7 +1,7 @@
 """What ``@_litellm_tracked`` costs per call, against a mocked LiteLLM call.
 
     python bench/health_overhead.py            # about 30 s
-    python bench/health_overhead.py --quick    # about 5 s
+    python bench/health_overhead.py --quick    # about 10 s (most of it importing litellm)
 
 The helper is written the way llmfix patches DR Tulu's ``run_litellm_async`` (the
 call, ``_log_litellm_failure`` in the except, ``_litellm_response_text``); the call is
@@ -98,7 +98,7 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="fewer calls and rounds (a smoke run)")
     parser.add_argument("--json", action="store_true", help="print one JSON object (bench/run_all.py reads it)")
     args = parser.parse_args()
-    calls, rounds = (200, 5) if args.quick else (1000, 11)
+    calls, rounds = (100, 3) if args.quick else (1000, 11)
     litellm.suppress_debug_info = True
     os.environ["LITELLM_HEALTH_INTERVAL"] = "0"  # no summary lines in the timing
 

@@ -339,55 +339,49 @@ def memory(folder: Path) -> dict:
     """What planning keeps alive per file (every plan is kept until the writes: the peak of an
     apply), by the innermost llmfix function on each block's allocation traceback.
 
-    Snapshots after the first checkout is planned and when planning returns: their
-    difference is what each further checkout adds, without the one-time costs (imports,
-    runtime sources parsed once). tracemalloc with 12-frame tracebacks makes libcst about
-    30x slower: run it on a few checkouts.
+    A dry run over the same files comes first, untraced, so the caches any run fills once
+    (the runtime sources parsed, per-style blocks, imports) are in place; tracemalloc then
+    sees only what the traced apply allocates and still holds when planning returns.
+    tracemalloc with 12-frame tracebacks makes libcst about 30x slower: run it on a few files.
     """
-    from llmfix import planning, workflow
+    from llmfix import workflow
     from llmfix.codemods import registry
+    from llmfix.config import CommandSettings
 
     registry.transforms()
     function_at = _FunctionAt()
-    captured: dict = {"files": []}
-    plan_checkout, plan_all = planning.plan_checkout, workflow._plan
-
-    def checkout_then_snapshot(*args, **kwargs):
-        plans = plan_checkout(*args, **kwargs)
-        captured["files"].append(len(plans))
-        if len(captured["files"]) == 1:
-            captured["first"] = tracemalloc.take_snapshot()
-        return plans
+    captured: dict = {}
+    plan_all = workflow._plan
 
     def plan_then_snapshot(*args, **kwargs):
         plans = plan_all(*args, **kwargs)
         captured["last"] = tracemalloc.take_snapshot()
+        captured["files"] = len(plans)
+        captured["checkouts"] = len({p.target.checkout for p in plans})
         return plans
 
     with tempfile.TemporaryDirectory(prefix="llmfix-profile-") as tmp:
+        workflow.apply([_fresh(folder, Path(tmp), "warm-up")], CommandSettings({}), dry_run=True)
         work = _fresh(folder, Path(tmp), "memory")
         tracemalloc.start(TRACE_FRAMES)
         start = tracemalloc.take_snapshot()
-        planning.plan_checkout, workflow._plan = checkout_then_snapshot, plan_then_snapshot
+        workflow._plan = plan_then_snapshot
         try:
             _apply_with_report(work)
             _, peak = tracemalloc.get_traced_memory()
         finally:
-            planning.plan_checkout, workflow._plan = plan_checkout, plan_all
+            workflow._plan = plan_all
             tracemalloc.stop()
-    later_files = sum(captured["files"][1:])
-    whole, _ = _attribute(captured["last"].compare_to(start, "traceback"), function_at)
-    growth, by_site = _attribute(captured["last"].compare_to(captured["first"], "traceback"), function_at)
+    files = captured["files"]
+    kept, by_site = _attribute(captured["last"].compare_to(start, "traceback"), function_at)
     return {
-        "files": sum(captured["files"]),
-        "checkouts": len(captured["files"]),
-        "live_at_plan_end_mib": whole / 2**20,
+        "files": files,
+        "checkouts": captured["checkouts"],
+        "kept_mib": kept / 2**20,
         "traced_peak_mib": peak / 2**20,
-        "first_checkout_mib": (whole - growth) / 2**20,
-        "per_file_kib": growth / 1024 / max(later_files, 1),
+        "per_file_kib": kept / 1024 / max(files, 1),
         "per_file_by_llmfix_function": [
-            (k, v / 1024 / max(later_files, 1), v / growth if growth else float("nan"))
-            for k, v in sorted(by_site.items(), key=lambda kv: -kv[1])[:12]
+            (k, v / 1024 / max(files, 1), v / kept if kept else float("nan")) for k, v in sorted(by_site.items(), key=lambda kv: -kv[1])[:12]
         ],
     }
 

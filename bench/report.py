@@ -177,18 +177,19 @@ def profile_sections(results: dict, profiles: dict, rows: list[Row]) -> list[str
             growth = (b["apply"] - f["apply"]) / max(b["files"] - 2, 1) * 1024
             allowed = (b["floor"] * GOALS["3"].value - f["apply"]) / max(b["files"] - 2, 1) * 1024
             out.append(
-                f"Peak RSS: apply {b['apply']:.0f} MiB on {b['files']} files, {f['apply']:.0f} MiB on the fixture's 2; the floor {b['floor']:.0f} MiB "
-                f"whatever the count (it keeps one tree at a time). Apply grows about {growth:.0f} KiB per file: it plans every file before writing "
-                f"any (all-or-nothing writes) and keeps each plan until then. {GOALS['3'].text} the floor's peak leaves about {max(allowed, 0):.0f} KiB per file."
+                f"Peak RSS: apply {b['apply']:.0f} MiB on {b['files']} files, {f['apply']:.0f} MiB on the fixture's 2 ({f['apply'] / f['floor']:.2f}x the floor "
+                f"already: imports and what a process fills once); the floor {b['floor']:.0f} MiB whatever the count (it keeps one tree at a time). "
+                f"Apply grows about {growth:.0f} KiB per file: it plans every file before writing any (all-or-nothing writes) and keeps each plan "
+                f"until then. {GOALS['3'].text} the floor's peak would leave about {max(allowed, 0):.0f} KiB per file after the fixed part."
             )
             out.append("")
         if "error" in m:
             out += [f"- memory profile failed: `{m['error'][-300:]}`", ""]
         else:
             out.append(
-                f"tracemalloc over {m['files']} files in {m['checkouts']} checkouts: {m['live_at_plan_end_mib']:.1f} MiB alive when planning returns "
-                f"({m['first_checkout_mib']:.1f} MiB of it after the first checkout: imports, the runtime sources parsed once, caches); "
-                f"each further file keeps about {m['per_file_kib']:.0f} KiB of Python objects (RSS adds the allocator's overhead). "
+                f"tracemalloc over {m['files']} files of the batch in {m['checkouts']} checkouts, after an untraced dry run over the same files "
+                f"(so caches filled once per process are not counted): when planning returns, apply holds {m['kept_mib']:.1f} MiB it allocated, "
+                f"{m['per_file_kib']:.0f} KiB of Python objects per file (RSS adds the allocator's overhead). "
                 "What a file's plan keeps, by the innermost llmfix function that allocated it:"
             )
             out.append("")
@@ -230,8 +231,8 @@ def method_notes(profile, results: dict) -> list[str]:
         f"- 1c: {profile.batch_files} generated target files in {profile.batch_files // 2} checkouts, each with both files (run_utils.py and "
         "rubric_utils.py of a patchable fixture family, with renamed locals, shuffled default lines and extra comments; seeded), so the "
         "checkout-level planning runs for every pair (checked before timing: llmfix's discovery groups them two by two). "
-        f"One `llmfix apply DIR` against the floor on the same files, up to {profile.reps_1c} rounds (no new round after "
-        f"{fmt_s(profile.budget_1c)} of apply runs, two at least). The libcst runner (`python -m libcst.tool codemod --no-format --hide-progress "
+        f"`llmfix apply DIR` against the floor on the same files: floor, apply, floor, ... up to {profile.reps_1c} apply runs (none starts after "
+        f"{fmt_s(profile.budget_1c)} of apply runs; one at least). The libcst runner (`python -m libcst.tool codemod --no-format --hide-progress "
         "X.XCommand DIR` for each transform one after another, its default `-j`: one job per core) is compared with `llmfix apply` on the first "
         f"{profile.libcst_files} files; its output is compared byte for byte with llmfix's (run one by one, the transforms can't plan a checkout together).",
         "- 2: two copies of `fixtures/drtulu-canonical`, one as is and one after `llmfix apply`; each scenario runs in its own "
@@ -248,14 +249,24 @@ def method_notes(profile, results: dict) -> list[str]:
         "success or not. Expected yields: unpatched (1-p^6)*0.95, patched (1-p^n)*0.95 with n the patched attempts "
         f"({results.get('2', {}).get('2b', {}).get('patched_attempts', 11)}: 11 per model tried); empty content is not retried by either version.",
         "- 2c: cold start (first call in the process, litellm already imported and warmed). Blackhole = the mock accepts and never "
-        f"answers; refused = the mock's port closed throughout; blip = closed for the first {faults.BLIP:g} s; dead proxy = http(s)_proxy on a "
+        f"answers; refused = the mock's port closed throughout; blip = closed for the first {profile.precheck_timeout * faults.BLIP_SHARE:g} s (a tenth of the precheck's timeout), then answering; dead proxy = http(s)_proxy on a "
         "closed loopback port. The unpatched blackhole run uses a short LITELLM_DEFAULT_TIMEOUT=T (the unpatched async helper reads it) and is "
         "projected to the 600 s default as measured + attempts * (600 - T); "
         + (f"the patched runs use the real LITELLM_PRECHECK_TIMEOUT={profile.precheck_timeout:g}." if profile.precheck_timeout == 30
            else f"the patched runs use LITELLM_PRECHECK_TIMEOUT={profile.precheck_timeout:g} (quick profile; the goal scales with it)."),
         "- 3: the peak RSS of the 1a and 1c runs (the highest of them).",
-        "- 4: " + (upstream_tests.__doc__ or "").split("\n\n", 1)[1].replace("\n", " ").strip(),
-        "- 5: " + (footprint.__doc__ or "").split("\n\n", 1)[1].replace("\n", " ").strip(),
+        "- 4: each upstream test file (catalog.json `upstream_tests`) runs as tests/test_fixture_upstream_tests.py runs it: "
+        "`python -m pytest FILE -q -p no:cacheprovider --junitxml=...` from the checkout root, with no proxy, OPENAI_*, PYTEST_* or LITELLM_* "
+        "variables, no PYTHONPATH and litellm's bundled cost map; on the fixture as it is, after `llmfix apply`, and after apply with the "
+        "variables apply's report prints on its `old behaviour:` line (its report says the tests that pin a changed default pass so). "
+        "Where the machine allows (`unshare -n`), each run is in a network namespace with only loopback, so nothing (neither a test nor the "
+        "patched code under test) can reach past 127.0.0.1. The files of a variant start at once (their time is mostly SDK backoff sleeps); "
+        + ("the three variants too (quick profile, one fixture)." if profile.upstream_together else "the variants one after another, while the fault scenarios of 2 run.")
+        + " Wall time per file, start to exit.",
+        "- 5: per fixture and changed file, llmfix's `diff --stat` (added, removed = upstream lines touched, hunks) against git's count of the "
+        "same change (`git diff --numstat` and the `@@` headers of `git diff`, default settings) after `llmfix apply` in a git repository made "
+        "of the fixture; the runtime block is the banner comment through the last runtime definition after it, in lines, split by the runtime "
+        "module (codemods/runtime/*.py) each definition comes from.",
         f"- 6a: {health.CONCURRENCY} generations at a time; {profile.health_healthy} answered generations first, then up to {profile.health_outage} "
         f"more while each attempt is dropped with probability p (seeded), for at most {fmt_s(profile.health_limit)}. The alarm is read from the generator's "
         "own LiteLLMDegradedError; generations and seconds are counted from the outage's start, up to and including the one that raised. The "
