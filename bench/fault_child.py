@@ -151,21 +151,27 @@ async def failure(server, rubric_utils, generator, spec) -> dict:
     """Cold start against a broken path: how long until the first generator call gives up?
 
     Faults: ``blackhole`` (accepts, never answers), ``refused`` (connections refused
-    throughout), ``blip`` (refused for ``spec["blip"]`` seconds, then answering),
+    throughout), ``refused-blip`` (refused for ``spec["blip"]`` seconds, then answering),
+    ``drop-blip`` (every attempt reset for ``spec["blip"]`` seconds, then answering),
     ``deadproxy`` (set up by the job's proxy variables).
     """
     fault = spec["fault"]
     if fault == "blackhole":
         server.default = "hang"
-    if fault in ("refused", "blip"):
+    if fault == "drop-blip":
+        server.default = "drop"
+    if fault in ("refused", "refused-blip"):
         server.refuse()
     t0 = time.monotonic()
     recovery = None
-    if fault == "blip":
+    if fault.endswith("-blip"):
 
         async def recover() -> None:
             await asyncio.sleep(spec["blip"])
-            await asyncio.to_thread(server.accept)
+            if fault == "drop-blip":
+                server.default = "ok"
+            else:
+                await asyncio.to_thread(server.accept)
 
         recovery = asyncio.ensure_future(recover())
     outcome, seconds, error = await generate(rubric_utils, generator, "bench-fail-")

@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from llmfix.codemods.litellm_facts import DEFAULT_RETRIES, backoff, outage_ridden_out
+
 from bench.common import (
     BENCH,
     CANONICAL,
@@ -36,7 +38,6 @@ from bench.common import (
     old_behaviour,
     percentile,
 )
-from llmfix.codemods.litellm_facts import DEFAULT_RETRIES, backoff, outage_ridden_out
 
 CHILD = BENCH / "fault_child.py"
 MEAN_JITTER = 0.875  # 1 - 0.25 * E[random()]
@@ -129,9 +130,9 @@ def jobs_2c(profile: Profile, checkouts: dict, dead_proxy: str) -> dict[str, dic
         }
     precheck = {"LITELLM_PRECHECK_TIMEOUT": str(profile.precheck_timeout)}
     blip = profile.precheck_timeout * BLIP_SHARE
-    for fault in ("blackhole", "refused", "blip"):
+    for fault in ("blackhole", "refused", "drop-blip", "refused-blip"):
         jobs[f"2c-{fault}-patched"] = {**checkouts["patched"], "kind": "failure", "fault": fault, "blip": blip, "env": precheck, "limit": 200}
-    for fault in ("refused", "blip"):
+    for fault in ("refused", "drop-blip", "refused-blip"):
         jobs[f"2c-{fault}-unpatched"] = {**checkouts["unpatched"], "kind": "failure", "fault": fault, "blip": blip, "env": {}, "limit": 200}
     proxy = {name: dead_proxy for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
     jobs["2c-deadproxy-unpatched"] = {**checkouts["unpatched"], "kind": "failure", "fault": "deadproxy", "env": proxy, "limit": 200}
@@ -288,7 +289,17 @@ def rows_2b(s: dict) -> list[Row]:
     return rows
 
 
-FAILURE_CASES = ("blackhole-patched", "refused-patched", "refused-unpatched", "blip-patched", "blip-unpatched", "deadproxy-unpatched", "deadproxy-patched")
+FAILURE_CASES = (
+    "blackhole-patched",
+    "refused-patched",
+    "refused-unpatched",
+    "drop-blip-patched",
+    "drop-blip-unpatched",
+    "refused-blip-patched",
+    "refused-blip-unpatched",
+    "deadproxy-unpatched",
+    "deadproxy-patched",
+)
 
 
 def summarise_2c(profile: Profile, results: dict) -> dict:
@@ -358,16 +369,28 @@ def rows_2c(s: dict) -> list[Row]:
             status,
         )
     )
-    u, p = s["blip-unpatched"], s["blip-patched"]
+    u, p = s["drop-blip-unpatched"], s["drop-blip-patched"]
     rows.append(
         Row(
             "2c",
-            f"endpoint refusing connections for the first {s['blip']:g} s, then answering: first generation",
+            f"every connection reset for the first {s['blip']:g} s (transient), then answers: the first generation (the precheck retries drops)",
             _outcome(u),
             _outcome(p),
             "-",
             "a rubric",
             "met" if p["outcome"] == "rubric" else "MISSED",
+        )
+    )
+    u, p = s["refused-blip-unpatched"], s["refused-blip-patched"]
+    rows.append(
+        Row(
+            "2c",
+            f"connections refused for the first {s['blip']:g} s (an endpoint restarting), then answers: the first generation (the precheck takes a refusal as definitive)",
+            _outcome(u),
+            _outcome(p),
+            "-",
+            "-",
+            "-",
         )
     )
     u, p = s["deadproxy-unpatched"], s["deadproxy-patched"]

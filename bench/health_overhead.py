@@ -33,9 +33,11 @@ if sys.path and Path(sys.path[0] or ".").resolve() == REPO / "bench":
     sys.path[0] = str(REPO)
 
 import litellm  # noqa: E402
-
 from llmfix.codemods.runtime.health import _litellm_tracked  # noqa: E402
-from llmfix.codemods.runtime.responses import _litellm_response_text, _log_litellm_failure  # noqa: E402
+from llmfix.codemods.runtime.responses import (  # noqa: E402
+    _litellm_response_text,
+    _log_litellm_failure,
+)
 
 MESSAGES = [{"role": "user", "content": "Write rubrics for this answer."}]
 

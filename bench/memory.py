@@ -11,7 +11,15 @@ from __future__ import annotations
 import shutil
 
 from bench import generate
-from bench.common import CANONICAL, GOALS, Profile, Row, Scratch, llmfix_command, run_measured
+from bench.common import (
+    CANONICAL,
+    GOALS,
+    Profile,
+    Row,
+    Scratch,
+    llmfix_command,
+    run_measured,
+)
 from bench.speed import floor_command
 
 

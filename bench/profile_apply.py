@@ -122,9 +122,9 @@ def _parse_label(kind: str) -> Callable[[], str]:
 def install(timers: StepTimers) -> None:
     """Timers on the steps of apply, as the checked-out code names them (a missing name is reported)."""
     import libcst as cst
+    from llmfix.codemods import registry
 
     from llmfix import gitguard, planning, report, workflow
-    from llmfix.codemods import registry
 
     timers.wrap(workflow, "discover", "discover")
     timers.wrap(gitguard, "unresolved_targets", "git: unmerged files")
@@ -235,7 +235,6 @@ def cprofile_summary(profiler: cProfile.Profile, top: int = 15) -> dict:
 def stages(folder: Path) -> dict:
     """Timed steps of one real apply over a copy of ``folder``, then a cProfile of another copy."""
     import libcst  # noqa: F401 - imported before timing, as in apply after start-up
-
     from llmfix.codemods import registry
 
     registry.transforms()  # the transform modules imported, as the CLI does before planning
@@ -344,8 +343,9 @@ def memory(folder: Path) -> dict:
     sees only what the traced apply allocates and still holds when planning returns.
     tracemalloc with 12-frame tracebacks makes libcst about 30x slower: run it on a few files.
     """
-    from llmfix import workflow
     from llmfix.codemods import registry
+
+    from llmfix import workflow
     from llmfix.config import CommandSettings
 
     registry.transforms()

@@ -249,7 +249,7 @@ def method_notes(profile, results: dict) -> list[str]:
         "success or not. Expected yields: unpatched (1-p^6)*0.95, patched (1-p^n)*0.95 with n the patched attempts "
         f"({results.get('2', {}).get('2b', {}).get('patched_attempts', 11)}: 11 per model tried); empty content is not retried by either version.",
         "- 2c: cold start (first call in the process, litellm already imported and warmed). Blackhole = the mock accepts and never "
-        f"answers; refused = the mock's port closed throughout; blip = closed for the first {profile.precheck_timeout * faults.BLIP_SHARE:g} s (a tenth of the precheck's timeout), then answering; dead proxy = http(s)_proxy on a "
+        f"answers; refused = the mock's port closed throughout; the blips last a tenth of the precheck's timeout ({profile.precheck_timeout * faults.BLIP_SHARE:g} s): every attempt reset (drop-blip) or the port closed (refused-blip), then answers; dead proxy = http(s)_proxy on a "
         "closed loopback port. The unpatched blackhole run uses a short LITELLM_DEFAULT_TIMEOUT=T (the unpatched async helper reads it) and is "
         "projected to the 600 s default as measured + attempts * (600 - T); "
         + (f"the patched runs use the real LITELLM_PRECHECK_TIMEOUT={profile.precheck_timeout:g}." if profile.precheck_timeout == 30

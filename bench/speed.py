@@ -322,7 +322,7 @@ def bench_1c(profile: Profile, scratch: Scratch) -> dict:
 
 
 def rows_1c(r: dict) -> list[Row]:
-    a, f, l = r["apply"], r["floor"], r["libcst"]
+    a, f, lib = r["apply"], r["floor"], r["libcst"]
     same_work = r["identical_to_libcst"] == r["subset_files"]
     return [
         Row(
@@ -338,7 +338,7 @@ def rows_1c(r: dict) -> list[Row]:
             "1c",
             f"{r['subset_files']} of them: files/s vs the {len(r.get('libcst_commands', ())) or 5} codemods run one by one by `libcst.tool codemod` (CPU ratio {r['vs_libcst_cpu']:.2f}x)"
             + ("" if same_work else f"; outputs identical for {r['identical_to_libcst']}/{r['subset_files']} files, so not the same work: no goal"),
-            f"{l['files_per_s']:.1f}/s",
+            f"{lib['files_per_s']:.1f}/s",
             f"{r['apply_subset']['files_per_s']:.1f}/s",
             f"{r['vs_libcst']:.2f}x",
             GOALS["1c-libcst"].text if same_work else "-",

@@ -29,7 +29,19 @@ import xml.etree.ElementTree as ElementTree
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench.common import CATALOG, Profile, Row, Scratch, apply_report, fmt_s, log, loopback_only, offline_env, old_behaviour, pinned_tests
+from bench.common import (
+    CATALOG,
+    Profile,
+    Row,
+    Scratch,
+    apply_report,
+    fmt_s,
+    log,
+    loopback_only,
+    offline_env,
+    old_behaviour,
+    pinned_tests,
+)
 
 VARIANTS = ("unpatched", "patched", "old")
 LABELS = {"unpatched": "unpatched", "patched": "patched", "old": "patched + old-behaviour variables"}
