@@ -60,8 +60,8 @@ class Profile:
     reps_1b: int  # paired apply runs, 5,000-file tree vs fixture (1b)
     big_files: int  # .py files in the generated checkout (1b)
     batch_files: int  # generated target files (1c)
-    reps_1c: int  # runs of llmfix apply and of the floor (1c)
-    reps_1c_libcst: int  # runs of the five-command libcst.tool sequence (1c)
+    reps_1c: int  # 1c: apply runs at most (each between two floor runs)
+    reps_1c_libcst: int  # 1c: runs of the libcst.tool sequence (one command per transform)
     libcst_files: int  # 1c: the libcst.tool comparison runs on the first N files of the batch
     reps_mem: int  # runs per memory measurement (3)
     outage_calls: int  # concurrent calls whose attempt schedule is recorded (2a)
@@ -92,8 +92,9 @@ QUICK = Profile(
 FULL = Profile(
     "full", reps_1a=9, reps_1b=5, big_files=5000, batch_files=500, reps_1c=3, reps_1c_libcst=1, libcst_files=20,
     reps_mem=3, outage_calls=4, outage_real_defaults=True, rubric_generations=500, blackhole_timeouts=(1.0, 2.0),
-    precheck_timeout=30.0, budget_1c=300.0, upstream_fixtures=None, upstream_together=False, footprint_fixtures=None, health_healthy=150,
-    health_outage=400, health_limit=200.0, health_harsh=True, overhead_quick=False, sample_1c=40, sample_3=8,
+    precheck_timeout=30.0, budget_1c=300.0, upstream_fixtures=None, upstream_together=False, footprint_fixtures=None,
+    health_healthy=150, health_outage=400, health_limit=200.0, health_harsh=True, overhead_quick=False, sample_1c=40,
+    sample_3=8,
 )
 
 
