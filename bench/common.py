@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import shutil
 import statistics
 import subprocess
@@ -15,12 +16,39 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
+from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES as PROXY_VARIABLES
+
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 FIXTURES = REPO / "fixtures"
 CATALOG: dict[str, dict] = json.loads((FIXTURES / "catalog.json").read_text(encoding="utf-8"))
 CANONICAL = "drtulu-canonical"
-from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES as PROXY_VARIABLES
+
+
+@dataclass(frozen=True)
+class Goal:
+    """A target a figure must meet: at most (``"max"``) or at least (``"min"``) ``value``."""
+
+    kind: str
+    value: float
+    text: str  # as the table shows it
+
+    def status(self, figure: float) -> str:
+        """"met" or "MISSED" (a figure that could not be measured, NaN, never meets a goal)."""
+        if figure != figure:
+            return "MISSED"
+        return "met" if (figure <= self.value if self.kind == "max" else figure >= self.value) else "MISSED"
+
+
+# Every speed, memory and overhead target of llmfix, in one place (never in tests).
+GOALS: dict[str, Goal] = {
+    "1a": Goal("max", 1.3, "<= 1.3x"),  # llmfix apply on the fixture, wall, as a multiple of the floor
+    "1b": Goal("max", 1.2, "<= 1.2x"),  # apply on the 5,000-file tree, as a multiple of apply on the fixture
+    "1c": Goal("min", 0.7, ">= 0.7x"),  # files/s of the batch, as a share of the floor's
+    "1c-libcst": Goal("min", 3.0, ">= 3x"),  # files/s against the codemods run one by one by libcst.tool
+    "3": Goal("max", 1.5, "<= 1.5x"),  # peak RSS of the batch, as a multiple of the floor's
+    "6b": Goal("max", 0.01, "< 1%"),  # the health decorator's cost, as a share of a mocked call
+}
 
 
 @dataclass(frozen=True)
@@ -32,8 +60,8 @@ class Profile:
     reps_1b: int  # paired apply runs, 5,000-file tree vs fixture (1b)
     big_files: int  # .py files in the generated checkout (1b)
     batch_files: int  # generated target files (1c)
-    reps_1c: int  # runs of llmfix apply and of the floor (1c)
-    reps_1c_libcst: int  # runs of the five-command libcst.tool sequence (1c)
+    reps_1c: int  # 1c: apply runs at most (each between two floor runs)
+    reps_1c_libcst: int  # 1c: runs of the libcst.tool sequence (one command per transform)
     libcst_files: int  # 1c: the libcst.tool comparison runs on the first N files of the batch
     reps_mem: int  # runs per memory measurement (3)
     outage_calls: int  # concurrent calls whose attempt schedule is recorded (2a)
@@ -41,10 +69,33 @@ class Profile:
     rubric_generations: int  # 2b
     blackhole_timeouts: tuple[float, ...]  # 2c: LITELLM_DEFAULT_TIMEOUT for the unpatched run(s)
     precheck_timeout: float  # 2c: LITELLM_PRECHECK_TIMEOUT for the patched runs
+    budget_1c: float  # 1c: seconds of apply runs after which no further apply run starts (at least one)
+    upstream_fixtures: tuple[str, ...] | None  # 4: the fixtures whose upstream tests run (None: every one)
+    upstream_together: bool  # 4: the three variants at once (quick: one fixture) or one after another
+    footprint_fixtures: tuple[str, ...] | None  # 5: the fixtures measured (None: every one)
+    health_healthy: int  # 6a: generations answered before the outage starts
+    health_outage: int  # 6a: generations launched once the outage has started (at most)
+    health_limit: float  # 6a: seconds an outage scenario may run
+    health_harsh: bool  # 6a: also a 90% outage at the patched defaults
+    overhead_quick: bool  # 6b: bench/health_overhead.py --quick
+    sample_1c: int  # files of the batch the 1c profile replays (timers, cProfile)
+    sample_3: int  # files of the batch the memory profile runs under tracemalloc
 
 
-QUICK = Profile("quick", 3, 3, 5000, 20, 1, 1, 20, 1, 3, False, 60, (1.0,), 2.0)
-FULL = Profile("full", 9, 7, 5000, 500, 3, 1, 100, 3, 4, True, 500, (1.0, 2.0), 30.0)
+QUICK = Profile(
+    "quick", reps_1a=3, reps_1b=3, big_files=5000, batch_files=20, reps_1c=1, reps_1c_libcst=1, libcst_files=20,
+    reps_mem=1, outage_calls=3, outage_real_defaults=False, rubric_generations=60, blackhole_timeouts=(1.0,),
+    precheck_timeout=2.0, budget_1c=60.0, upstream_fixtures=("upstream-main-split",), upstream_together=True,
+    footprint_fixtures=(CANONICAL, "upstream-main-split", "upstream-jun2025", "no-helpers"), health_healthy=100,
+    health_outage=150, health_limit=60.0, health_harsh=False, overhead_quick=True, sample_1c=20, sample_3=4,
+)
+FULL = Profile(
+    "full", reps_1a=9, reps_1b=5, big_files=5000, batch_files=500, reps_1c=3, reps_1c_libcst=1, libcst_files=20,
+    reps_mem=3, outage_calls=4, outage_real_defaults=True, rubric_generations=500, blackhole_timeouts=(1.0, 2.0),
+    precheck_timeout=30.0, budget_1c=300.0, upstream_fixtures=None, upstream_together=False, footprint_fixtures=None,
+    health_healthy=150, health_outage=400, health_limit=200.0, health_harsh=True, overhead_quick=False, sample_1c=40,
+    sample_3=8,
+)
 
 
 def median(values: Sequence[float]) -> float:
@@ -106,12 +157,69 @@ def llmfix_command() -> list[str]:
     return [sys.executable, "-m", "llmfix"]
 
 
+def offline_env(**extra: str) -> dict[str, str]:
+    """The environment upstream's tests run in (as tests/test_fixture_upstream_tests.py sets it):
+    no proxy, OPENAI_*, PYTEST_* or LITELLM_* variables, no PYTHONPATH, litellm's bundled cost map."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.lower().endswith("_proxy") and not k.startswith(("OPENAI_", "PYTEST_", "LITELLM_"))
+    }
+    env.pop("PYTHONPATH", None)
+    env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
+    env.update(extra)
+    return env
+
+
 def clean_env(**extra: str) -> dict[str, str]:
     """The current environment without proxy variables, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
     env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     env.update(extra)
     return env
+
+
+OLD_BEHAVIOUR = "old behaviour:"  # the line of `llmfix apply`'s report with the variables that restore it
+PINNED_HEADER = "tests that pin a default"
+
+
+def apply_report(checkout: Path) -> str:
+    """``llmfix apply CHECKOUT``'s report (stdout); RuntimeError when it fails."""
+    done = subprocess.run([*llmfix_command(), "apply", str(checkout)], capture_output=True, text=True, env=clean_env())
+    if done.returncode != 0:
+        raise RuntimeError(f"llmfix apply {checkout.name} exited {done.returncode}: {done.stderr.strip()[-500:]}")
+    return done.stdout
+
+
+def old_behaviour(report: str) -> dict[str, str]:
+    """The variables apply's report says bring the old behaviour back (``old behaviour: A=1 B=''``)."""
+    for line in report.splitlines():
+        line = line.strip()
+        if line.startswith(OLD_BEHAVIOUR):
+            return dict(part.split("=", 1) for part in shlex.split(line[len(OLD_BEHAVIOUR):]))
+    return {}
+
+
+def pinned_tests(report: str) -> list[str]:
+    """The tests apply's report names as pinning a default the patch changes (``path::Class::test (line N) pins ...``)."""
+    lines = report.splitlines()
+    for index, line in enumerate(lines):
+        if line.startswith(PINNED_HEADER):
+            return [entry.strip() for entry in lines[index + 1:] if entry.startswith("  ") and "::" in entry]
+    return []
+
+
+def loopback_only() -> list[str]:
+    """A command prefix that runs its command in a network namespace with only loopback, or [] when
+    the machine can't make one (``unshare -n`` needs root or user namespaces)."""
+    prefix = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
+    if shutil.which("unshare") is None or shutil.which("ip") is None:
+        return []
+    try:
+        done = subprocess.run([*prefix, sys.executable, "-c", "pass"], capture_output=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    return prefix if done.returncode == 0 else []
 
 
 @dataclass

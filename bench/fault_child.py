@@ -148,16 +148,98 @@ async def rubric_yield(server, rubric_utils, generator, spec) -> dict:
 
 
 async def failure(server, rubric_utils, generator, spec) -> dict:
-    """Cold start against a broken path: how long until the first generator call gives up?"""
-    if spec["fault"] == "blackhole":
+    """Cold start against a broken path: how long until the first generator call gives up?
+
+    Faults: ``blackhole`` (accepts, never answers), ``refused`` (connections refused
+    throughout), ``refused-blip`` (refused for ``spec["blip"]`` seconds, then answering),
+    ``drop-blip`` (every attempt reset for ``spec["blip"]`` seconds, then answering),
+    ``deadproxy`` (set up by the job's proxy variables).
+    """
+    fault = spec["fault"]
+    if fault == "blackhole":
         server.default = "hang"
+    if fault == "drop-blip":
+        server.default = "drop"
+    if fault in ("refused", "refused-blip"):
+        server.refuse()
     t0 = time.monotonic()
+    recovery = None
+    if fault.endswith("-blip"):
+
+        async def recover() -> None:
+            await asyncio.sleep(spec["blip"])
+            if fault == "drop-blip":
+                server.default = "ok"
+            else:
+                await asyncio.to_thread(server.accept)
+
+        recovery = asyncio.ensure_future(recover())
     outcome, seconds, error = await generate(rubric_utils, generator, "bench-fail-")
+    if recovery is not None and not recovery.done():
+        recovery.cancel()
     attempts = [round(r["t"] - t0, 4) for r in chat_requests(server, t0)]
     return {"outcome": outcome, "seconds": seconds, "attempts": attempts, "error": error}
 
 
-SCENARIOS = {"schedule": schedule, "outage": outage, "yield": rubric_yield, "failure": failure}
+async def degradation(server, rubric_utils, generator, spec) -> dict:
+    """Healthy generations, then an outage (each attempt dropped with probability p): how many
+    generations, and how long, until the generator raises LiteLLMDegradedError (if ever)?
+
+    ``healthy`` generations are answered first (the health ring fills with successes);
+    then up to ``outage`` more are launched, ``concurrency`` at a time, while the mock drops
+    each attempt with probability ``drop`` (seeded). The first LiteLLMDegradedError stops
+    the launches and cancels what is in flight; so does ``deadline`` seconds of outage.
+    """
+    await generate(rubric_utils, generator, "warm-up")
+    gate = asyncio.Semaphore(spec["concurrency"])
+
+    async def healthy(i: int):
+        async with gate:
+            return await generate(rubric_utils, generator, f"bench-healthy-{i}-")
+
+    before = await asyncio.gather(*(healthy(i) for i in range(spec["healthy"])))
+    rng = random.Random(spec["seed"])
+    for model in MODELS:
+        server.plan(model, ["drop" if rng.random() < spec["drop"] else "ok" for _ in range(spec["outage"] * 40)])
+    stop = asyncio.Event()
+    finished: list[dict] = []
+    t0 = time.monotonic()
+
+    async def one(i: int) -> None:
+        async with gate:
+            if stop.is_set():
+                return
+            outcome, seconds, error = await generate(rubric_utils, generator, f"bench-outage-{i}-")
+            degraded = outcome == "raised" and (error or "").startswith("LiteLLMDegradedError")
+            finished.append({"t": round(time.monotonic() - t0, 3), "outcome": "degraded" if degraded else outcome, "error": (error or "")[:300]})
+            if degraded:
+                stop.set()
+
+    tasks = [asyncio.ensure_future(one(i)) for i in range(spec["outage"])]
+    everything = asyncio.ensure_future(asyncio.gather(*tasks, return_exceptions=True))
+    stopped = asyncio.ensure_future(stop.wait())
+    await asyncio.wait({everything, stopped}, timeout=spec["deadline"], return_when=asyncio.FIRST_COMPLETED)
+    elapsed = time.monotonic() - t0
+    in_flight = sum(1 for task in tasks if not task.done())
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(everything, return_exceptions=True)
+    stopped.cancel()
+    first = next((i for i, f in enumerate(finished) if f["outcome"] == "degraded"), None)
+    return {
+        "healthy": {o: sum(1 for r in before if r[0] == o) for o in ("rubric", "none", "raised")},
+        "finished": finished,
+        "degraded_after": None if first is None else first + 1,
+        "degraded_seconds": None if first is None else finished[first]["t"],
+        "degraded_error": None if first is None else finished[first]["error"],
+        "seconds": elapsed,
+        "in_flight_at_stop": in_flight,
+        "launched": spec["outage"],
+        "hit_deadline": first is None and elapsed >= spec["deadline"] - 0.5,
+    }
+
+
+SCENARIOS = {"schedule": schedule, "outage": outage, "yield": rubric_yield, "failure": failure, "degradation": degradation}
 
 
 def warm_up() -> float:

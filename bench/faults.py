@@ -21,6 +21,8 @@ import sys
 import time
 from pathlib import Path
 
+from llmfix.codemods.litellm_facts import DEFAULT_RETRIES, backoff, outage_ridden_out
+
 from bench.common import (
     BENCH,
     CANONICAL,
@@ -28,39 +30,38 @@ from bench.common import (
     Profile,
     Row,
     Scratch,
+    apply_report,
     clean_env,
     fmt_s,
-    llmfix_command,
     log,
     median,
+    old_behaviour,
     percentile,
 )
 
 CHILD = BENCH / "fault_child.py"
-BACKOFF_CAP = 8.0
 MEAN_JITTER = 0.875  # 1 - 0.25 * E[random()]
 UNPATCHED_RETRIES = 5  # the fixture's hard-coded num_retries
-PATCHED_RETRIES = 10  # LITELLM_NUM_RETRIES default after llmfix apply
-
-
-def nominal_backoff(k: int) -> float:
-    return min(0.5 * 2**k, BACKOFF_CAP)
+QUICK_RETRIES = 6  # 2a, quick profile: the patched schedule is recorded at this many retries
+PATCHED_OUTAGES = (35, 65)  # 2a: outage widths (s) either side of the patched budget (about 49 s)
+UNPATCHED_OUTAGES = (8, 20)  # the same either side of the unpatched budget (about 14 s)
+BLIP_SHARE = 0.1  # 2c: the endpoint refuses connections for this share of LITELLM_PRECHECK_TIMEOUT, then answers
 
 
 def prepare(scratch: Scratch) -> dict:
-    """The unpatched and the patched checkout, and how to import them."""
+    """The unpatched and the patched checkout, how to import them, and the variables apply's
+    report gives for the old behaviour."""
     entry = CATALOG[CANONICAL]
     sub = entry["root_subdir"]
     files = {kind: Path(rel).relative_to(sub).as_posix() for kind, rel in entry["files"].items()}
     unpatched = scratch.copy_fixture(CANONICAL, "2-unpatched")
     patched = scratch.copy_fixture(CANONICAL, "2-patched")
-    done = subprocess.run([*llmfix_command(), "apply", "-q", str(patched)], capture_output=True, text=True, env=clean_env())
-    if done.returncode != 0:
-        raise RuntimeError(f"llmfix apply failed: {done.stderr}")
+    report = apply_report(patched)
     base = {"files": files, "generator": entry["generator"]}
     return {
         "unpatched": {**base, "root": str(unpatched / sub)},
         "patched": {**base, "root": str(patched / sub)},
+        "old_behaviour": old_behaviour(report),
     }
 
 
@@ -90,8 +91,8 @@ def run_children(jobs: dict[str, dict], folder: Path, slack: float = 180.0) -> d
     return results
 
 
-def _crashes(results: dict[str, dict]) -> list[str]:
-    return [f"{name}: {r['crash']}" for name, r in results.items() if "crash" in r and not name.startswith("_")]
+def crashes(results: dict[str, dict], prefix: str) -> list[str]:
+    return [f"{name}: {r['crash']}" for name, r in results.items() if name.startswith(prefix) and "crash" in r]
 
 
 # ----------------------------------------------------------------------------- job lists
@@ -99,29 +100,24 @@ def _crashes(results: dict[str, dict]) -> list[str]:
 
 def jobs_2a(profile: Profile, checkouts: dict) -> dict[str, dict]:
     calls = profile.outage_calls
+
+    def outage(variant: str, width: float) -> dict:
+        return {**checkouts[variant], "kind": "outage", "width": width, "env": {}, "limit": width + 150}
+
     jobs = {"2a-sched-unpatched": {**checkouts["unpatched"], "kind": "schedule", "calls": calls, "env": {}, "limit": 200}}
-
-    def outage(variant: str, width: float, env: dict) -> dict:
-        return {**checkouts[variant], "kind": "outage", "width": width, "env": env, "limit": width + 150}
-
-    jobs["2a-outage-unpatched-8"] = outage("unpatched", 8, {})
-    jobs["2a-outage-unpatched-20"] = outage("unpatched", 20, {})
+    for width in UNPATCHED_OUTAGES:
+        jobs[f"2a-outage-unpatched-{width}"] = outage("unpatched", width)
     if profile.outage_real_defaults:
-        jobs["2a-sched-patched"] = {**checkouts["patched"], "kind": "schedule", "calls": calls, "env": {}, "limit": 250}
-        jobs["2a-sched-patched-nofb"] = {
-            **checkouts["patched"], "kind": "schedule", "calls": calls, "env": {"LITELLM_FALLBACK_MODELS": ""}, "limit": 200
-        }
-        jobs["2a-outage-patched-70"] = outage("patched", 70, {})
-        jobs["2a-outage-patched-125"] = outage("patched", 125, {})
-        jobs["2a-outage-patched-nofb-35"] = outage("patched", 35, {"LITELLM_FALLBACK_MODELS": ""})
-        jobs["2a-outage-patched-nofb-65"] = outage("patched", 65, {"LITELLM_FALLBACK_MODELS": ""})
+        jobs["2a-sched-patched"] = {**checkouts["patched"], "kind": "schedule", "calls": calls, "env": {}, "limit": 300}
+        for width in PATCHED_OUTAGES:
+            jobs[f"2a-outage-patched-{width}"] = outage("patched", width)
     else:
-        jobs["2a-sched-patched-r6"] = {
+        jobs["2a-sched-patched-short"] = {
             **checkouts["patched"],
             "kind": "schedule",
             "calls": calls,
-            "env": {"LITELLM_NUM_RETRIES": "6", "LITELLM_FALLBACK_MODELS": ""},
-            "limit": 120,
+            "env": {"LITELLM_NUM_RETRIES": str(QUICK_RETRIES)},
+            "limit": 150,
         }
     return jobs
 
@@ -133,10 +129,11 @@ def jobs_2c(profile: Profile, checkouts: dict, dead_proxy: str) -> dict[str, dic
             **checkouts["unpatched"], "kind": "failure", "fault": "blackhole", "env": {"LITELLM_DEFAULT_TIMEOUT": str(timeout)}, "limit": 200
         }
     precheck = {"LITELLM_PRECHECK_TIMEOUT": str(profile.precheck_timeout)}
-    jobs["2c-blackhole-patched"] = {**checkouts["patched"], "kind": "failure", "fault": "blackhole", "env": precheck, "limit": 200}
-    jobs["2c-blackhole-patched-nofb"] = {
-        **checkouts["patched"], "kind": "failure", "fault": "blackhole", "env": {**precheck, "LITELLM_FALLBACK_MODELS": ""}, "limit": 200
-    }
+    blip = profile.precheck_timeout * BLIP_SHARE
+    for fault in ("blackhole", "refused", "drop-blip", "refused-blip"):
+        jobs[f"2c-{fault}-patched"] = {**checkouts["patched"], "kind": "failure", "fault": fault, "blip": blip, "env": precheck, "limit": 200}
+    for fault in ("refused", "drop-blip", "refused-blip"):
+        jobs[f"2c-{fault}-unpatched"] = {**checkouts["unpatched"], "kind": "failure", "fault": fault, "blip": blip, "env": {}, "limit": 200}
     proxy = {name: dead_proxy for name in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")}
     jobs["2c-deadproxy-unpatched"] = {**checkouts["unpatched"], "kind": "failure", "fault": "deadproxy", "env": proxy, "limit": 200}
     jobs["2c-deadproxy-patched"] = {**checkouts["patched"], "kind": "failure", "fault": "deadproxy", "env": {**proxy, **precheck}, "limit": 200}
@@ -169,37 +166,42 @@ def _windows(schedule: dict) -> list[float]:
     return [c["attempts"][-1] for c in schedule.get("calls", []) if c["attempts"]]
 
 
+def _schedule_summary(schedule: dict) -> dict:
+    calls = schedule.get("calls", [{}])
+    models = calls[0].get("models", []) if calls else []
+    return {
+        "windows": _windows(schedule),
+        "attempts": [len(c.get("attempts", [])) for c in schedule.get("calls", [])],
+        "schedule": calls[0].get("attempts", []) if calls else [],
+        "models": list(dict.fromkeys(models)),
+    }
+
+
 def summarise_2a(profile: Profile, results: dict) -> dict:
-    out: dict = {"crashes": _crashes({k: v for k, v in results.items() if k.startswith("2a")})}
-    sched_u = results.get("2a-sched-unpatched", {})
-    out["unpatched"] = {"windows": _windows(sched_u), "attempts": [len(c["attempts"]) for c in sched_u.get("calls", [])]}
+    out: dict = {"crashes": crashes(results, "2a")}
+    out["unpatched"] = _schedule_summary(results.get("2a-sched-unpatched", {}))
     out["unpatched"]["w"] = median(out["unpatched"]["windows"])
-    out["unpatched"]["schedule"] = sched_u.get("calls", [{}])[0].get("attempts", [])
     if profile.outage_real_defaults:
-        for key, name in (("patched", "2a-sched-patched"), ("patched_nofb", "2a-sched-patched-nofb")):
-            sched = results.get(name, {})
-            out[key] = {
-                "windows": _windows(sched),
-                "attempts": [len(c["attempts"]) for c in sched.get("calls", [])],
-                "schedule": sched.get("calls", [{}])[0].get("attempts", []),
-                "models": sched.get("calls", [{}])[0].get("models", []),
-                "method": "measured at the real defaults",
-            }
-            out[key]["w"] = median(out[key]["windows"])
+        out["patched"] = _schedule_summary(results.get("2a-sched-patched", {}))
+        out["patched"]["w"] = median(out["patched"]["windows"])
+        out["patched"]["method"] = "measured at the patched defaults"
     else:
-        sched = results.get("2a-sched-patched-r6", {})
-        windows = _windows(sched)
+        sched = results.get("2a-sched-patched-short", {})
+        short = _schedule_summary(sched)
         # gaps between attempts k and k+1 for the capped part tell the jitter actually seen
         ratios = []
         for call in sched.get("calls", []):
-            times = call["attempts"]
+            times = call["attempts"][: QUICK_RETRIES + 1]
             for k in range(3, len(times) - 1):
-                ratios.append((times[k + 1] - times[k]) / nominal_backoff(k))
+                ratios.append((times[k + 1] - times[k]) / backoff(k))
         jitter = median(ratios) if ratios else MEAN_JITTER
-        extra = sum(nominal_backoff(k) for k in range(6, PATCHED_RETRIES)) * jitter
-        primary = median(windows) + extra if windows else float("nan")
-        out["patched_nofb"] = {"windows": windows, "w": primary, "method": f"extrapolated from LITELLM_NUM_RETRIES=6 (+{extra:.1f} s for retries 7-10 at jitter {jitter:.2f})"}
-        out["patched"] = {"w": 2 * primary, "method": "extrapolated: primary budget twice (default fallback gpt-4.1-mini, same endpoint)"}
+        models = max(len(short["models"]), 1)
+        extra = sum(backoff(k) for k in range(QUICK_RETRIES, DEFAULT_RETRIES)) * jitter * models
+        out["patched"] = {
+            **short,
+            "w": median(short["windows"]) + extra if short["windows"] else float("nan"),
+            "method": f"extrapolated from LITELLM_NUM_RETRIES={QUICK_RETRIES} (+{extra:.1f} s for retries {QUICK_RETRIES + 1}-{DEFAULT_RETRIES} at jitter {jitter:.2f}, {models} model(s))",
+        }
     out["outages"] = {
         name[len("2a-outage-"):]: {"width": r.get("width"), "outcome": r.get("outcome"), "seconds": r.get("seconds")}
         for name, r in results.items()
@@ -209,29 +211,29 @@ def summarise_2a(profile: Profile, results: dict) -> dict:
 
 
 def rows_2a(s: dict) -> list[Row]:
-    u, p, n = s["unpatched"]["w"], s["patched"]["w"], s["patched_nofb"]["w"]
+    u, p = s["unpatched"]["w"], s["patched"]["w"]
+    models = s["patched"].get("models") or ["?"]
     confirmed: dict[str, list[str]] = {}
-    for v in _labelled(s["outages"]):
-        confirmed.setdefault(v["variant_label"], []).append(f"{v['width']:g} s {'kept' if v['outcome'] == 'rubric' else 'lost'}")
+    for key, value in s["outages"].items():
+        variant = key.rsplit("-", 1)[0]
+        confirmed.setdefault(variant, []).append(f"{value['width']:g} s {'kept' if value['outcome'] == 'rubric' else 'lost'}")
     note = "; ".join(f"{label}: {', '.join(items)}" for label, items in confirmed.items())
     return [
-        Row("2a", "longest connection-refused outage a rubric call survives (patched: default fallback, same endpoint)", fmt_s(u), fmt_s(p), f"{p / u:.1f}x", "expected ~14 s vs ~60 s", "-"),
-        Row("2a", "same, patched with LITELLM_FALLBACK_MODELS='' (its own retry budget only)", fmt_s(u), fmt_s(n), f"{n / u:.1f}x", "expected ~14 s vs ~60 s", "-"),
+        Row(
+            "2a",
+            f"longest connection-refused outage a rubric call survives (patched at its defaults; models tried: {', '.join(models)})",
+            fmt_s(u),
+            fmt_s(p),
+            f"{p / u:.1f}x",
+            f"expected ~{outage_ridden_out(UNPATCHED_RETRIES) * MEAN_JITTER:.0f} s vs ~{outage_ridden_out(DEFAULT_RETRIES) * MEAN_JITTER * len(models):.0f} s",
+            "-",
+        ),
         Row("2a", f"real outages of W seconds ({note})", "-", "-", "-", "-", "-"),
     ]
 
 
-def _labelled(outages: dict) -> list[dict]:
-    rows = []
-    for key, value in outages.items():
-        variant = key.rsplit("-", 1)[0]
-        label = {"unpatched": "unpatched", "patched": "patched", "patched-nofb": "patched/no-fb"}.get(variant, variant)
-        rows.append({**value, "variant_label": label})
-    return rows
-
-
-def summarise_2b(results: dict) -> dict:
-    out: dict = {"crashes": _crashes({k: v for k, v in results.items() if k.startswith("2b")})}
+def summarise_2b(results: dict, patched_models: int = 1) -> dict:
+    out: dict = {"crashes": crashes(results, "2b")}
     for name, r in results.items():
         if not name.startswith("2b-") or "crash" in r:
             continue
@@ -239,7 +241,7 @@ def summarise_2b(results: dict) -> dict:
         outcomes = r["outcomes"]
         lat = r["latencies"]
         p = int(drop) / 100
-        attempts = UNPATCHED_RETRIES + 1 if variant == "unpatched" else 2 * (PATCHED_RETRIES + 1)
+        attempts = UNPATCHED_RETRIES + 1 if variant == "unpatched" else patched_models * (DEFAULT_RETRIES + 1)
         out[f"{variant}-{drop}"] = {
             "n": len(outcomes),
             "yield": sum(1 for o in outcomes if o == "rubric") / len(outcomes),
@@ -252,6 +254,7 @@ def summarise_2b(results: dict) -> dict:
             "behaviours": r["attempts_by_behaviour"],
             "raised": sum(1 for o in outcomes if o == "raised"),
         }
+    out["patched_attempts"] = patched_models * (DEFAULT_RETRIES + 1)
     return out
 
 
@@ -286,8 +289,21 @@ def rows_2b(s: dict) -> list[Row]:
     return rows
 
 
+FAILURE_CASES = (
+    "blackhole-patched",
+    "refused-patched",
+    "refused-unpatched",
+    "drop-blip-patched",
+    "drop-blip-unpatched",
+    "refused-blip-patched",
+    "refused-blip-unpatched",
+    "deadproxy-unpatched",
+    "deadproxy-patched",
+)
+
+
 def summarise_2c(profile: Profile, results: dict) -> dict:
-    out: dict = {"crashes": _crashes({k: v for k, v in results.items() if k.startswith("2c")})}
+    out: dict = {"crashes": crashes(results, "2c")}
     projections = []
     for timeout in profile.blackhole_timeouts:
         r = results.get(f"2c-blackhole-unpatched-T{timeout:g}", {})
@@ -300,7 +316,7 @@ def summarise_2c(profile: Profile, results: dict) -> dict:
     if len(projections) >= 2:
         a, b = projections[0], projections[-1]
         out["blackhole_slope"] = (b["seconds"] - a["seconds"]) / (b["timeout"] - a["timeout"])
-    for key in ("blackhole-patched", "blackhole-patched-nofb", "deadproxy-unpatched", "deadproxy-patched"):
+    for key in FAILURE_CASES:
         r = results.get(f"2c-{key}", {})
         out[key] = {
             "seconds": r.get("seconds"),
@@ -309,44 +325,86 @@ def summarise_2c(profile: Profile, results: dict) -> dict:
             "error": (r.get("error") or "").splitlines()[:4],
         }
     out["precheck_timeout"] = profile.precheck_timeout
+    out["blip"] = profile.precheck_timeout * BLIP_SHARE
     return out
+
+
+def _outcome(case: dict) -> str:
+    seconds = case["seconds"]
+    if seconds is None:
+        return f"no result ({case['outcome']})"
+    words = {"raised": "raised", "none": "returned None", "rubric": "returned a rubric"}
+    return f"{words.get(case['outcome'], case['outcome'])} after {fmt_s(seconds)}"
 
 
 def rows_2c(s: dict) -> list[Row]:
     rows = []
     limit = s["precheck_timeout"] + 1
     proj = s["blackhole_unpatched"]
+    timeout_note = f"LITELLM_PRECHECK_TIMEOUT={s['precheck_timeout']:g}"
+
+    def raised_in_time(case: dict) -> tuple[float, str]:
+        seconds = case["seconds"] if case["outcome"] == "raised" and case["seconds"] is not None else float("nan")
+        return seconds, "met" if seconds == seconds and seconds <= limit else "MISSED"
+
+    p = s["blackhole-patched"]
+    seconds, status = raised_in_time(p)
     if proj:
-        first = proj[-1]
-        baseline = f"{first['projected'] / 60:.0f} min projected ({fmt_s(first['seconds'])} at timeout {first['timeout']:g} s)"
+        last = proj[-1]
+        baseline = f"{last['projected'] / 60:.0f} min projected ({fmt_s(last['seconds'])} at timeout {last['timeout']:g} s)"
+        ratio = f"{last['projected'] / seconds:.0f}x faster" if seconds == seconds else "n/a"
     else:
-        baseline = "n/a"
-    for key, label in (("blackhole-patched", "patched: default fallback"), ("blackhole-patched-nofb", "patched: LITELLM_FALLBACK_MODELS=''")):
-        p = s[key]
-        secs = p["seconds"] if p["outcome"] == "raised" else float("nan")
-        ratio = f"{proj[-1]['projected'] / secs:.0f}x faster" if proj and secs == secs else "n/a"
-        rows.append(
-            Row(
-                "2c",
-                f"blackholed endpoint: time to a clear failure ({label}), LITELLM_PRECHECK_TIMEOUT={s['precheck_timeout']:g}",
-                baseline,
-                fmt_s(secs) if secs == secs else f"no raise ({p['outcome']})",
-                ratio,
-                f"<= {limit:g} s",
-                "met" if secs == secs and secs <= limit else "MISSED",
-            )
+        baseline, ratio = "n/a", "n/a"
+    rows.append(Row("2c", f"blackholed endpoint: time to a clear failure, {timeout_note}", baseline, _outcome(p), ratio, f"<= {limit:g} s", status))
+    u, p = s["refused-unpatched"], s["refused-patched"]
+    seconds, status = raised_in_time(p)
+    rows.append(
+        Row(
+            "2c",
+            f"endpoint refusing connections throughout: time to a clear failure (the precheck retries within {timeout_note})",
+            _outcome(u),
+            _outcome(p),
+            "-",
+            f"<= {limit:g} s",
+            status,
         )
+    )
+    u, p = s["drop-blip-unpatched"], s["drop-blip-patched"]
+    rows.append(
+        Row(
+            "2c",
+            f"every connection reset for the first {s['blip']:g} s (transient), then answers: the first generation (the precheck retries drops)",
+            _outcome(u),
+            _outcome(p),
+            "-",
+            "a rubric",
+            "met" if p["outcome"] == "rubric" else "MISSED",
+        )
+    )
+    u, p = s["refused-blip-unpatched"], s["refused-blip-patched"]
+    rows.append(
+        Row(
+            "2c",
+            f"connections refused for the first {s['blip']:g} s (an endpoint restarting), then answers: the first generation (the precheck takes a refusal as definitive)",
+            _outcome(u),
+            _outcome(p),
+            "-",
+            "-",
+            "-",
+        )
+    )
     u, p = s["deadproxy-unpatched"], s["deadproxy-patched"]
     if u["seconds"] is not None and p["seconds"] is not None:
+        seconds, status = raised_in_time(p)
         rows.append(
             Row(
                 "2c",
                 "dead proxy (closed port): time to a clear failure (no timeout involved: measured = worst case)",
-                fmt_s(u["seconds"]),
-                fmt_s(p["seconds"]) if p["outcome"] == "raised" else f"no raise ({p['outcome']})",
+                _outcome(u),
+                _outcome(p),
                 f"{u['seconds'] / p['seconds']:.0f}x faster",
                 f"<= {limit:g} s",
-                "met" if p["outcome"] == "raised" and p["seconds"] <= limit else "MISSED",
+                status,
             )
         )
     return rows
@@ -355,33 +413,34 @@ def rows_2c(s: dict) -> list[Row]:
 # ----------------------------------------------------------------------------- entry
 
 
-def run(profile: Profile, scratch: Scratch) -> dict:
+def run(profile: Profile, scratch: Scratch, checkouts: dict, extra_jobs: dict[str, dict] | None = None) -> dict:
+    """2a-2c (and ``extra_jobs``, run with 2a and 2c: they wait on backoffs too); the raw results included."""
     from llmfix.proxy import closed_port
 
-    checkouts = prepare(scratch)
     folder = scratch.root / "faults"
     t = time.perf_counter()
-    jobs_a = {**jobs_2a(profile, checkouts), **jobs_2c(profile, checkouts, f"http://127.0.0.1:{closed_port()}")}
+    jobs_a = {**jobs_2a(profile, checkouts), **jobs_2c(profile, checkouts, f"http://127.0.0.1:{closed_port()}"), **(extra_jobs or {})}
     jobs_b = jobs_2b(profile, checkouts)
     if profile.name == "quick":  # one phase: 2b's CPU load then overlaps the timed waits of 2a/2c
-        log("2a+2b+2c together (quick profile)")
+        log(f"2a+2b+2c{'+6a' if extra_jobs else ''} together (quick profile)")
         results = run_children({**jobs_a, **jobs_b}, folder)
-        phases = {"2a+2b+2c": time.perf_counter() - t}
-        zygotes = {"2a+2b+2c": results.pop("_zygote")}
+        phases = {"all fault scenarios": time.perf_counter() - t}
+        zygotes = {"all fault scenarios": results.pop("_zygote")}
     else:
-        log("2a+2c: outage and failure scenarios (parallel forks of one process)")
+        log(f"2a+2c{'+6a' if extra_jobs else ''}: outage and failure scenarios (parallel forks of one process)")
         phase_a = run_children(jobs_a, folder)
         ta = time.perf_counter() - t
         log(f"2a+2c took {ta:.0f} s; 2b: rubric yield")
         t = time.perf_counter()
         phase_b = run_children(jobs_b, folder)
-        phases = {"2a+2c": ta, "2b": time.perf_counter() - t}
+        phases = {"2a+2c" + ("+6a" if extra_jobs else ""): ta, "2b": time.perf_counter() - t}
         zygotes = {"2a+2c": phase_a.pop("_zygote"), "2b": phase_b.pop("_zygote")}
         results = {**phase_a, **phase_b}
     (folder / "all.json").write_text(json.dumps(results))
+    a = summarise_2a(profile, results)
     return {
-        "2a": summarise_2a(profile, results),
-        "2b": summarise_2b(results),
+        "2a": a,
+        "2b": summarise_2b(results, max(len(a["patched"].get("models") or []), 1)),
         "2c": summarise_2c(profile, results),
         "phase_seconds": phases,
         "zygotes": zygotes,

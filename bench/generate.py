@@ -12,7 +12,7 @@ import sysconfig
 import tokenize
 from pathlib import Path
 
-from bench.common import CATALOG, FIXTURES, CANONICAL
+from bench.common import CANONICAL, CATALOG, FIXTURES
 
 # ----------------------------------------------------------------------------- 1b
 
