@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import platform
+import re
 import shlex
 import shutil
 import statistics
@@ -196,7 +198,10 @@ def old_behaviour(report: str) -> dict[str, str]:
     for line in report.splitlines():
         line = line.strip()
         if line.startswith(OLD_BEHAVIOUR):
-            return dict(part.split("=", 1) for part in shlex.split(line[len(OLD_BEHAVIOUR):]))
+            words = shlex.split(line[len(OLD_BEHAVIOUR):])
+            # the assignments come first; a note on the helpers they can't restore may follow
+            assignments = itertools.takewhile(lambda word: re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", word), words)
+            return dict(word.split("=", 1) for word in assignments)
     return {}
 
 

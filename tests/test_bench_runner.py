@@ -51,6 +51,11 @@ def test_old_behaviour_reads_quoted_values():
     }
 
 
+
+def test_old_behaviour_stops_at_the_note_on_helpers_it_cannot_restore():
+    line = "  old behaviour: LITELLM_NUM_RETRIES=5 LITELLM_PRECHECK=0 (run_chatopenai() had LITELLM_NUM_RETRIES=2)"
+    assert old_behaviour(line) == {"LITELLM_NUM_RETRIES": "5", "LITELLM_PRECHECK": "0"}
+
 def test_footprint_agrees_with_git_and_finds_the_runtime_block(scratch):
     measured = footprint.measure("drtulu-canonical", scratch)
     files = measured["files"]
