@@ -176,6 +176,8 @@ def offline_env(**extra: str) -> dict[str, str]:
 def clean_env(**extra: str) -> dict[str, str]:
     """The current environment without proxy variables, plus ``extra``."""
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
+    # an installed llmfix has its bytecode, as libcst has: never time Python compiling llmfix
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     env.update(extra)
     return env
@@ -334,3 +336,14 @@ def stats(runs: Sequence[Run]) -> dict:
         "cpu": median([r.cpu for r in runs]),
         "rss": max((r.maxrss_mib for r in runs), default=float("nan")),
     }
+
+
+def compile_llmfix() -> None:
+    """Write llmfix's bytecode first, as ``pip install`` does, so no timed run compiles it."""
+    import compileall
+
+    import llmfix
+    import llmfix.codemods
+
+    for package in (llmfix, llmfix.codemods):
+        compileall.compile_dir(Path(package.__file__).parent, quiet=1)

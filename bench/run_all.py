@@ -30,7 +30,7 @@ else:
     sys.path.insert(0, str(REPO))
 
 from bench import faults, footprint, health, memory, report, speed, upstream_tests  # noqa: E402
-from bench.common import FULL, QUICK, Profile, Scratch, load_average, log, machine  # noqa: E402
+from bench.common import FULL, QUICK, Profile, Scratch, compile_llmfix, load_average, log, machine  # noqa: E402
 from bench.misses import profile_misses  # noqa: E402
 from bench.report import ALL  # noqa: E402
 
@@ -105,6 +105,7 @@ def main(argv: list[str] | None = None) -> int:
     info = machine()
     revision = _git_revision()
     log(f"profile {profile.name}; nproc {info['nproc']}, Python {info['python']}, load {info['load_start']}")
+    compile_llmfix()
     scratch = Scratch()
     try:
         results = run_selected(selected, profile, scratch)
