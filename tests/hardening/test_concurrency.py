@@ -96,7 +96,8 @@ def test_a_file_read_while_an_in_place_writer_was_half_done_is_not_written(check
     """llmfix planned from a file missing its last functions; the writer finishes before the swap."""
     root, run_utils, rubric = checkout
     full = run_utils.read_bytes()
-    cut = full.index(b"\nasync def run_litellm_async")
+    # the functions after the helpers (rubric_utils.py imports none of them, so the half file plans)
+    cut = full.index(b"\nasync def run_litellm_batch_async")
     run_utils.write_bytes(full[:cut] + b"\n")  # the writer truncated the file and wrote its first part
     child = PausedLlmfix(tmp_path / "child", ["apply", str(root)], "swap_in:1")
     assert child.wait_paused()

@@ -46,12 +46,6 @@ def test_sections_counts_and_diffs_reproduce_apply(name, tmp_path):
     assert {p.target.path: p.target.path.read_bytes() for p in plans} == {p.target.path: p.patched.encode("utf-8") for p in plans}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the runtime block sits before the first definition until health decorates a later one, then moves below "
-    "the definitions before it (_get_loop_semaphore, extract_json_from_response, _get_litellm): health's section "
-    "shows those 18-26 upstream lines removed and added again, though apply leaves them as they are",
-)
 @pytest.mark.parametrize("name", PATCHABLE)
 def test_no_section_shows_an_upstream_line_removed_that_apply_keeps(name, tmp_path):
     """Each transform's folded diff shows what it changes; an upstream line the end result keeps is not one."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from llmfix import workflow
-from support import CATALOG, copy_fixture, invoke, run_cli, snapshot, target_files
+from support import CATALOG, FIXTURES, copy_fixture, invoke, run_cli, snapshot, target_files
 
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
 FIXTURE = "drtulu-canonical"
@@ -46,8 +46,16 @@ def test_the_record_is_hashes_and_hunks_with_relative_paths(tmp_path):
         (record,) = records
         assert len(record["original"]) == 64 and len(record["patched"]) == 64
         assert all(line[0] in " -+" for hunk in record["hunks"] for line in hunk["lines"])
-    # small: llmfix's hunks, not copies of the files (one copy would already be larger)
-    assert len(raw) < sum(len(p.read_text(encoding="utf-8")) for p in files) * 0.75
+    # small: llmfix's hunks (its lines, three of context), never copies of the files
+    hunk_bytes = sum(len(line) for records in data["files"].values() for hunk in records[0]["hunks"] for line in hunk["lines"])
+    assert len(raw) < hunk_bytes * 1.3 + 4096
+    originals = [FIXTURES / FIXTURE / p.relative_to(root) for p in files]
+    upstream = [line for p in originals for line in p.read_text(encoding="utf-8").splitlines() if len(line.strip()) > 20]
+    recorded = {line[1:].rstrip("\n") for records in data["files"].values() for hunk in records[0]["hunks"] for line in hunk["lines"]}
+    hunks = [hunk for records in data["files"].values() for hunk in records[0]["hunks"]]
+    removed = sum(1 for hunk in hunks for line in hunk["lines"] if line[0] == "-")
+    # only context (three lines each side) and the lines llmfix replaced, not the files
+    assert len([line for line in upstream if line in recorded]) <= 6 * len(hunks) + removed < len(upstream) / 2
     assert "def _format_responses" not in raw  # a function llmfix never touches
 
 

@@ -130,7 +130,7 @@ def test_fallback_flag_updates_a_patched_file(check_transform):
 
 
 def test_the_defaults_helper_of_the_split_shape_passes_no_model(check_transform):
-    """R-split: the defaults are set where the call's model is not in scope."""
+    """R-split: the defaults are set where the call's model is not in scope; the block goes before the first LiteLLM helper."""
     check_transform(
         FallbacksTransform,
         """\
@@ -158,13 +158,13 @@ def test_the_defaults_helper_of_the_split_shape_passes_no_model(check_transform)
         import litellm
 
 
-        __RUNTIME__
-
-
         def _apply_async_chat_defaults(chat_kwargs):
             request_kwargs = dict(chat_kwargs)
             request_kwargs["fallbacks"] = request_kwargs.get("fallbacks", _fallback_models_from_env([]))
             return request_kwargs
+
+
+        __RUNTIME__
 
 
         async def run_litellm_async_raw(model_name, **chat_kwargs):

@@ -415,6 +415,12 @@ def test_generator_guard_and_binding_with_a_new_logger(check_transform):
             logger.warning("Empty rubric response from model %s", model_name)
             return None
 """,
+        )
+        .replace(
+            "    except Exception as e:\n        print(f\"Response: {resp}\")\n",
+            "    except Exception as e:\n"
+            '        logger.warning("Rubric generation with model %s failed: %s", model_name, e)\n'
+            "        print(f\"Response: {resp}\")\n",
         ),
         APPLIED,
     )
@@ -431,7 +437,7 @@ def test_generator_guard_and_binding_with_a_new_logger(check_transform):
     ids=["LOGGER", "setup_logger"],
 )
 def test_generator_uses_the_modules_own_logger(check_transform, setup, name):
-    """G-typed: the model is set in the body; ``return obj`` inside the try."""
+    """G-typed: the model is set in the body; ``return obj`` inside the try; the swallowed error is logged."""
     body = """
 
 async def generate(question, model_name: str | None = None):
@@ -450,6 +456,9 @@ async def generate(question, model_name: str | None = None):
         "    try:\n        resp = await run_litellm_async(model_name=model_name, user_prompt=question)\n",
         "    resp = None\n    try:\n        resp = await run_litellm_async(model_name=model_name, user_prompt=question)\n"
         f'        if not resp:\n            {name}.warning("Empty rubric response from model %s", model_name)\n            return None\n',
+    ).replace(
+        "    except Exception as e:\n        print(e)\n",
+        f'    except Exception as e:\n        {name}.warning("Rubric generation with model %s failed: %s", model_name, e)\n        print(e)\n',
     )
     check_transform(GuardsTransform, before, after, APPLIED)
 

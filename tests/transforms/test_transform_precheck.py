@@ -26,7 +26,6 @@ DEFINES = {RUN_UTILS_MODULE: (ENSURE, "extract_json_from_response", "run_litellm
 # what the runtime support of precheck imports, and the logger it logs to (the file had none)
 HEAD = """\
 import asyncio
-import json
 import logging
 import os
 import re
@@ -212,11 +211,6 @@ def test_generator_awaits_the_check_outside_its_try_and_extends_the_import(check
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="extending a from-import written one name per line with a magic trailing comma collapses it onto one line "
-    "(codemods/style/imports.py _from_import_text ignores the existing layout): 4 upstream lines rewritten for one name",
-)
 def test_an_exploded_import_keeps_its_layout(check_transform):
     before = GENERATOR.replace(
         "from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async\n",
@@ -340,12 +334,6 @@ def test_a_module_imported_whole_is_used_for_the_check(check_transform):
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`from pkg import run_utils as ru` then `ru.run_litellm_async(...)`: codemods/_sibling.py reach() only resolves "
-    "a module bound by `import X`, so this is anchor-missing (\"can't tell that `ru` will define ...\") although the "
-    "checkout says pkg.run_utils defines the check",
-)
 def test_a_module_imported_from_its_package_is_used_for_the_check(check_transform):
     check_transform(
         PrecheckTransform,
@@ -371,11 +359,6 @@ def test_a_module_imported_from_its_package_is_used_for_the_check(check_transfor
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a merge kept llmfix's own `from pkg.run_utils import ensure_litellm_connection` line: codemods/_sibling.py "
-    "reach() only looks at the import of the helper, so the name is imported a second time (F811) instead of reused",
-)
 def test_an_existing_import_is_reused_after_a_merge(check_transform):
     check_transform(
         PrecheckTransform,

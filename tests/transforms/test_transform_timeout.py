@@ -7,7 +7,8 @@ from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLIC
 from llmfix.codemods.timeout import TimeoutTransform
 
 
-def test_sync_helper_gets_the_files_existing_literal(check_transform):
+def test_sync_helper_gets_litellms_default_not_another_helpers_literal(check_transform):
+    """Without a timeout of its own a helper waited LiteLLM's 600 s per attempt: that stays its default."""
     outcome = check_transform(
         TimeoutTransform,
         """\
@@ -30,7 +31,7 @@ def test_sync_helper_gets_the_files_existing_literal(check_transform):
 
         def run_litellm(m, **kw):
             kw["num_retries"] = kw.get("num_retries", 5)
-            kw["timeout"] = kw.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "120")))
+            kw["timeout"] = kw.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600")))
             return litellm.completion(model=m, **kw)
 
         async def run_litellm_async(m, **kw):
