@@ -203,7 +203,12 @@ class KeyDefaultTransform(Transform):
 
     @staticmethod
     def _refit(file: FileContext, stmt: cst.SimpleStatementLine, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
-        """``stmt`` with ``old`` replaced by ``new``, wrapped to the line length if it grew past it."""
+        """``stmt`` with ``old`` replaced by ``new``, wrapped to the line length if it is past it.
+
+        A statement the file wrapped itself keeps its wrapping. A one-line statement is now
+        llmfix's line and is wrapped like one, even when upstream's line was already long:
+        the check for llmfix's own lines (``_rewrapped``) would otherwise ask to wrap it.
+        """
         from llmfix.codemods.analysis.tree import rebuild
 
         replaced = rebuild(stmt, {id(old): new}, {}, {})
@@ -211,8 +216,8 @@ class KeyDefaultTransform(Transform):
         original = file.code(stmt)
         limit = file.style.line_length
         indent = indent_of(file.module, stmt) or ""
-        if "\n" in original.strip("\r\n") or len(indent + original.strip("\r\n")) > limit:
-            return replaced  # the file's own wrapping (or its own long line): keep it
+        if "\n" in original.strip("\r\n"):
+            return replaced  # the file's own wrapping: keep it
         return fit(replaced, file.module, indent, limit)  # type: ignore[return-value]
 
 
