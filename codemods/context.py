@@ -10,6 +10,9 @@ transform plans on this same tree, so each is computed once per file.
 
 from __future__ import annotations
 
+import collections
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -51,12 +54,23 @@ class FileContext:
     dotted_name: str | None = None  # how other modules import this file, when known
     checkout: CheckoutFacts = field(default_factory=CheckoutFacts)
     facts: dict[str, Any] = field(default_factory=dict)
-    owned_lines: frozenset[str] = frozenset()  # lines llmfix wrote into this file (its record), stripped
+    owned_lines: Mapping[str, int] = field(default_factory=dict)  # line llmfix wrote here (its record), stripped -> times
 
     def owns(self, node: cst.CSTNode) -> bool:
-        """True when every line of ``node`` is one llmfix wrote (so llmfix may keep it up to date)."""
+        """True when every line of ``node`` is one llmfix wrote (so llmfix may keep it up to date).
+
+        A line the file holds more often than llmfix wrote it may be upstream's copy of the
+        same text (a default llmfix added to one helper, another helper had already): not owned.
+        """
         lines = [line.strip() for line in self.code(node).splitlines() if line.strip()]
-        return bool(lines) and all(line in self.owned_lines for line in lines)
+        if not lines or not all(line in self.owned_lines for line in lines):
+            return False
+        held = self._line_counts
+        return all(held[line] <= self.owned_lines[line] for line in lines)
+
+    @functools.cached_property
+    def _line_counts(self) -> collections.Counter[str]:
+        return collections.Counter(line.strip() for line in self.module.code.splitlines())
 
     @classmethod
     def for_source(cls, source: str, **kwargs: Any) -> FileContext:

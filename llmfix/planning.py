@@ -9,7 +9,7 @@ would import a name another one does not define is refused. Nothing is written h
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -133,16 +133,16 @@ def _context(target: Target, module: cst.Module, facts: CheckoutFacts) -> FileCo
     return FileContext(module, style, dotted_module_name(target.path) or target.path.stem, facts, owned_lines=_owned_lines(target))
 
 
-def _owned_lines(target: Target) -> frozenset[str]:
-    """The lines llmfix's record says it added to ``target`` (none when there is no readable record)."""
+def _owned_lines(target: Target) -> Counter[str]:
+    """The lines llmfix's record says it added to ``target``, with how often (none without a readable record)."""
     from llmfix.errors import LlmfixError
     from llmfix.state import load_state
 
     try:
         records = load_state(target.checkout).files.get(target.record_path, [])
     except (LlmfixError, OSError, ValueError):
-        return frozenset()
-    return frozenset(line[1:].strip() for record in records for hunk in record.hunks for line in hunk.lines if line.startswith("+"))
+        return Counter()
+    return Counter(line[1:].strip() for record in records for hunk in record.hunks for line in hunk.lines if line.startswith("+"))
 
 
 def _plan_file(target: Target, source: str, module: cst.Module, settings: Settings, facts: CheckoutFacts) -> FilePlan:

@@ -191,3 +191,23 @@ def test_a_record_llmfix_0_1_left_at_the_dr_tulu_root_reverts_through_any_path_f
     assert result.exit_code == 0, result.stderr
     assert {p: p.read_bytes() for p in files} == originals
     assert not (root / ".llmfix").exists()  # the old record is used up, its folder gone
+
+
+def test_a_line_upstream_also_has_is_not_llmfixs_to_rewrap(tmp_path):
+    """llmfix adds run_litellm()'s timeout line; run_litellm_async() has the same lines, wrapped its own way (tabs).
+
+    Found by the CLI variants: ``check`` after ``apply`` took upstream's copy for llmfix's
+    own line and asked to re-wrap it. A line the file holds more often than llmfix wrote it
+    is not llmfix's.
+    """
+    regressions = Path(__file__).parent / "regressions"
+    root = tmp_path / "checkout"
+    for kind in ("run_utils", "rubric_utils"):
+        path = root / CATALOG[FIXTURE]["files"][kind]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes((regressions / f"{FIXTURE}__checkout__tabs-shared-timeout-line.{kind}.py").read_bytes())
+    assert invoke("apply", root).exit_code == 0
+    patched = {p: p.read_bytes() for p in root.rglob("*.py")}
+    assert invoke("check", root).exit_code == 0
+    assert invoke("apply", root).exit_code == 0
+    assert {p: p.read_bytes() for p in root.rglob("*.py")} == patched

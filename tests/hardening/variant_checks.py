@@ -491,17 +491,6 @@ def _original_value(original: Module, line: Default) -> tuple[bool, object | Non
     return True, _number(value)
 
 
-def _file_timeout(original: Module) -> float:
-    """The first timeout the original file uses (a literal, or the default of its env read), else 600."""
-    for call in original.litellm_calls():
-        for line in original.defaults_reaching(call.function, call.splat, "timeout") or []:
-            value = _baked(line.value, "timeout")
-            value = value if value is not None else _number(line.value)
-            if value is not None:
-                return float(value)  # type: ignore[arg-type]
-    return DEFAULT_TIMEOUT
-
-
 def check_key_default(original: Module, module: Module, transform: str, status: str) -> list[str]:
     """Every LiteLLM call's dict gets an env-driven default for the transform's key, baked as llmfix promises."""
     key = KEY_OF[transform]
@@ -535,8 +524,9 @@ def check_key_default(original: Module, module: Module, transform: str, status: 
                 problems.append(f"{where}: a new retries line bakes {baked}, expected {DEFAULT_RETRIES}")
             if key == "timeout" and before is not None and baked != before:
                 problems.append(f"{where}: timeout baked as {baked}, expected the literal {before}")
-            if key == "timeout" and not existed and baked != _file_timeout(original):
-                problems.append(f"{where}: a new timeout line bakes {baked}, expected the file's {_file_timeout(original)}")
+            if key == "timeout" and not existed and baked != DEFAULT_TIMEOUT:
+                # a helper without a timeout waited LiteLLM's 600 s per attempt; that stays its default
+                problems.append(f"{where}: a new timeout line bakes {baked}, expected LiteLLM's {DEFAULT_TIMEOUT}")
             if key == "fallbacks" and before is not None and baked != before:
                 problems.append(f"{where}: fallbacks default {baked}, expected the site's own list {before}")
             if key == "fallbacks" and not existed and baked != []:
