@@ -178,6 +178,7 @@ def clean_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
     # an installed llmfix has its bytecode, as libcst has: never time Python compiling llmfix
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.pop("PYTEST_CURRENT_TEST", None)  # under pytest the patched connection check is off
     env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     env.update(extra)
     return env

@@ -22,7 +22,9 @@ KEY_VARIABLES = ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "AZURE_API_KEY", "AZURE
 
 
 def live_env() -> dict[str, str]:
+    """The caller's environment, as training would see it (a test runner's marker dropped)."""
     env = dict(os.environ)
+    env.pop("PYTEST_CURRENT_TEST", None)  # it would turn the patched connection check off
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env

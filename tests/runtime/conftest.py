@@ -32,6 +32,7 @@ def llm_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     """No LLM, LiteLLM or proxy setting from the developer's environment."""
     for name in (*SETTINGS, *_LITELLM_PROXY_VARIABLES):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LITELLM_PRECHECK", "1")  # unset, the check is off under pytest (PYTEST_CURRENT_TEST)
     return monkeypatch
 
 

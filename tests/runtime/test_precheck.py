@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 
@@ -269,6 +270,19 @@ def test_precheck_off_makes_no_request(endpoint, llm_env, off):
     endpoint.default = "401"
     ensure("openai/m")
     assert endpoint.attempts("m") == 0
+
+
+def test_unset_under_pytest_the_check_is_off(endpoint, llm_env):
+    """A unit test's mocks answer for the helpers, not the network: no request, no raise."""
+    llm_env.delenv("LITELLM_PRECHECK")
+    assert "PYTEST_CURRENT_TEST" in os.environ
+    endpoint.default = "401"
+    ensure("openai/m")
+    assert endpoint.attempts("m") == 0
+    llm_env.setenv("LITELLM_PRECHECK", "1")  # asked for explicitly, it runs
+    with pytest.raises(LiteLLMConnectionError):
+        ensure("openai/m")
+    assert endpoint.attempts("m") == 1
 
 
 def test_warn_logs_once_per_model_and_goes_on(endpoint, llm_env, runtime_logs):

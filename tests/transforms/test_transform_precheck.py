@@ -155,6 +155,7 @@ def llm_env(monkeypatch):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
     monkeypatch.setenv("LITELLM_PRECHECK_TIMEOUT", "5")
+    monkeypatch.setenv("LITELLM_PRECHECK", "1")  # unset, the check is off under pytest
     return monkeypatch
 
 
