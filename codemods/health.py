@@ -153,7 +153,8 @@ class HealthTransform(Transform):
             tracked_here.append(f"{function.name.value}()")
         if tracked_here:
             edits.need_runtime(*self.RUNTIME)
-            sites.applied.append(f"{', '.join(tracked_here)} record each call's outcome")
+            verb = "records" if len(tracked_here) == 1 else "record"
+            sites.applied.append(f"{', '.join(tracked_here)} {verb} each call's outcome")
         for site in find_generators(file.module):
             where = f"{site.function.name.value}()"
             if _tracked(site.function):

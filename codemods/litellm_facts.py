@@ -18,6 +18,7 @@ PRECHECK_RECHECK = "LITELLM_PRECHECK_RECHECK"
 DEFAULT_RETRIES = 10
 SDK_DEFAULT_RETRIES = 2  # what the openai SDK retries when LiteLLM is given no num_retries
 DEFAULT_TIMEOUT = 600.0
+LITELLM_REQUEST_TIMEOUT = 6000.0  # LiteLLM's own per-request timeout when a call passes none (REQUEST_TIMEOUT overrides)
 DEFAULT_PRECHECK_TIMEOUT = 30.0
 DEFAULT_PRECHECK_RECHECK = 60.0
 

@@ -11,9 +11,9 @@ LITELLM_PRECHECK_TIMEOUT (30 s); only a definitive failure counts. Success is ca
 per process and model; a failure is re-checked at most once per
 LITELLM_PRECHECK_RECHECK seconds (60), so a recovered endpoint recovers the run. When
 the model and every fallback fail it raises ``LiteLLMConnectionError`` naming the
-endpoint, the proxy variables in effect (credentials redacted) and the model.
+endpoint, the proxy in effect for it (credentials redacted) and the model.
 ``LITELLM_PRECHECK=0`` skips the check; ``LITELLM_PRECHECK=warn`` logs the failure and
-goes on.
+goes on; unset under pytest, the check is off (a test's mocks answer, not the network).
 
 The rubric generator, before::
 
