@@ -281,3 +281,16 @@ def one_interval(obs: Observation, lane: list[Step], interval: float) -> bool:
     before = [sum(call.seconds or 0.0 for call in r.each[:-1]) for r in results]
     totals = [r.seconds or 0.0 for r in results]
     return max(before, default=0.0) < interval and max(totals, default=0.0) < 2 * interval
+
+
+def alarm_problems(obs: Observation, steps: Sequence[Step], plan: Plan) -> list[Problem]:
+    """With the rate set: every call finishes, only the generator raises, on the calls due, with right figures."""
+    problems: list[Problem] = []
+    for step in steps:
+        problems += unfinished(obs, step)
+        if step.is_generator:
+            problems += alarms(obs, step, plan)
+        else:
+            problems += never_degraded(obs, step, "(a helper: only the rubric generator may)")
+        problems += figures(obs, step, plan)
+    return problems

@@ -32,15 +32,7 @@ class HealthRecovery(Scenario):
         steps = health.repeated(context.callers(case_id), plan)
 
         def evaluate(obs: Observation) -> list[Problem]:
-            problems: list[Problem] = []
-            for step in steps:
-                problems += health.unfinished(obs, step)
-                if step.is_generator:
-                    problems += health.alarms(obs, step, plan)
-                else:
-                    problems += health.never_degraded(obs, step, "(a helper: only the rubric generator may)")
-                problems += health.figures(obs, step, plan)
-            return problems
+            return health.alarm_problems(obs, steps, plan)
 
         failing = plan.count(health.FAILURE)
         due = health.describe_alarms(health.alarms_due(plan, s.failure_window, s.max_failure_rate))
