@@ -104,11 +104,18 @@ def _locals(function: cst.FunctionDef) -> frozenset[str]:
 
 
 def _declared_global(function: cst.FunctionDef, name: str) -> bool:
+    return name in _globals(function)
+
+
+@lru_cache(maxsize=256)
+def _globals(function: cst.FunctionDef) -> frozenset[str]:
+    """The names ``function`` declares ``global`` or ``nonlocal`` in its own scope."""
+    names: set[str] = set()
     stack: list[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.Global, cst.Nonlocal)) and any(n.name.value == name for n in node.names):
-            return True
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            names.update(n.name.value for n in node.names)
         if not isinstance(node, _NEW_SCOPES):
             stack.extend(iter_children(node))
-    return False
+    return frozenset(names)

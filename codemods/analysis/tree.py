@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterator
+from functools import lru_cache
 from typing import TypeVar
 
 import libcst as cst
@@ -81,7 +82,13 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
 
 def find_all(node: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
     """Every node of type ``kind`` below ``node`` (inclusive) that passes ``where``."""
-    return [n for n in walk(node) if isinstance(n, kind) and (where is None or where(n))]  # type: ignore[misc]
+    return [n for n in _walked(node) if isinstance(n, kind) and (where is None or where(n))]  # type: ignore[misc]
+
+
+@lru_cache(maxsize=64)  # a few trees at a time: never keep a batch's old trees alive
+def _walked(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
+    """``walk(node)`` kept: trees are immutable and libcst nodes hash by identity, so transforms share one walk."""
+    return tuple(walk(node))
 
 
 def contains(node: cst.CSTNode, target: cst.CSTNode) -> bool:
