@@ -136,10 +136,12 @@ def _context(target: Target, module: cst.Module, facts: CheckoutFacts) -> FileCo
 def _owned_lines(target: Target) -> Counter[str]:
     """The lines llmfix's record says it added to ``target``, with how often (none without a readable record)."""
     from llmfix.errors import LlmfixError
-    from llmfix.state import load_state
+    from llmfix.state import fold_in_legacy, load_state
 
     try:
-        records = load_state(target.checkout).files.get(target.record_path, [])
+        state = load_state(target.checkout)
+        fold_in_legacy(state, [(target.root, target.path)])  # what llmfix 0.1 recorded where the user pointed it
+        records = state.files.get(target.record_path, [])
     except (LlmfixError, OSError, ValueError):
         return Counter()
     return Counter(line[1:].strip() for record in records for hunk in record.hunks for line in hunk.lines if line.startswith("+"))

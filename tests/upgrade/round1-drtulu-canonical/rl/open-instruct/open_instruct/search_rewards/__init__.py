@@ -1,0 +1,1 @@
+# Search-based reward functions (rubric judging, citation checks).
