@@ -116,7 +116,7 @@ SABOTAGE = [
     ("fallbacks", "run_utils", lambda t: t.replace('"fallbacks", _fallback_models_from_env([], model_name)', '"fallbacks", _fallback_models_from_env(["gpt-4.1-mini"], model_name)', 1), "no model may be added unasked"),
     ("fallbacks", "run_utils", lambda t: t.replace('"fallbacks", _fallback_models_from_env([], model_name)', '"fallbacks", _fallback_models_from_env([], "gpt-4.1")', 1), "not a local of the function"),
     ("fallbacks", "run_utils", lambda t: t.replace('_fallback_models_from_env(["gpt-4.1-mini"], model_name)', '_fallback_models_from_env([], model_name)', 1), "expected the site's own list ['gpt-4.1-mini']"),
-    ("timeout", "run_utils", lambda t: t.replace('"LITELLM_DEFAULT_TIMEOUT", "600"', '"LITELLM_DEFAULT_TIMEOUT", "60"', 1), "expected the file's 600.0"),
+    ("timeout", "run_utils", lambda t: t.replace('"LITELLM_DEFAULT_TIMEOUT", "600"', '"LITELLM_DEFAULT_TIMEOUT", "60"', 1), "expected LiteLLM's 600.0"),
     ("guards", "run_utils", lambda t: t.replace('        _log_litellm_failure("run_litellm")\n', "", 1), "does not start with _log_litellm_failure('run_litellm')"),
     ("guards", "run_utils", lambda t: t.replace('_litellm_response_text(response, "run_litellm")', "response.choices[0].message.content", 1), "with no guard"),
     ("guards", "run_utils", lambda t: t.replace('_litellm_response_text(response, "run_litellm")', '_litellm_response_text(response, "run")', 1), "does not name the response and this helper"),
