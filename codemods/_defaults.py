@@ -2,11 +2,15 @@
 
 In every :class:`~llmfix.codemods.analysis.defaults.DefaultsGroup` (where the options
 that reach one LiteLLM call get their defaults), the key's default line gets an
-env-driven default, or is inserted when missing, unless it already reads the
-transform's environment variable. A default written by hand inside an
+env-driven default from the support module, or is inserted when missing, unless it
+already reads the transform's environment variable. A default written by hand inside an
 ``if "key" not in d:`` is the same fix: its literal is made env-driven, or it is
 reported as present. An option given on the command line or in ``[tool.llmfix]``
 that differs from what a patched file bakes in is updated.
+
+Each replaced default is noted (its literal and its statement's digest, keyed by the
+function), an inserted one as ``None``; :meth:`KeyDefaultTransform.undo` puts the literal
+back, or removes the inserted line.
 """
 
 from __future__ import annotations
@@ -16,9 +20,10 @@ from typing import ClassVar
 
 import libcst as cst
 
+from llmfix.codemods import notes, support
 from llmfix.codemods.analysis.defaults import DefaultLine, DefaultsGroup, KeyAssignment, defaults_groups, key_assignments
-from llmfix.codemods.analysis.nodes import module_functions, reads_env
-from llmfix.codemods.analysis.tree import indent_of
+from llmfix.codemods.analysis.nodes import module_functions, qualname, reads_env
+from llmfix.codemods.analysis.tree import indent_of, rebuild
 from llmfix.codemods.building import statement
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
@@ -50,6 +55,7 @@ class KeyDefaultTransform(Transform):
     KEY: ClassVar[str]
     ENV_VAR: ClassVar[str]
     OPTION: ClassVar[str]  # the option that sets the baked-in default
+    SUPPORT: ClassVar[str]  # the support function the new default calls
 
     # -- what subclasses say ------------------------------------------------
 
@@ -60,6 +66,10 @@ class KeyDefaultTransform(Transform):
     def baked(self, file: FileContext, expression: cst.BaseExpression) -> object | None:
         """The baked-in value of an env-driven default llmfix wrote (None: not llmfix's shape)."""
         return None
+
+    def ours(self, expression: cst.BaseExpression | None) -> bool:
+        """True when ``expression`` is the default llmfix writes (a call of the support function)."""
+        return expression is not None and support.is_call(expression, self.SUPPORT)
 
     def wanted(self, file: FileContext, site: Site) -> object:
         """The value the option asks for at ``site`` (compared with :meth:`baked`)."""
@@ -81,9 +91,8 @@ class KeyDefaultTransform(Transform):
         """Run once before any site is patched (e.g. to ask for runtime support)."""
 
     def request(self, file: FileContext, site: Site, edits: Edits) -> None:
-        """Ask for what the new default at ``site`` needs: here ``os``, under the name it uses there."""
-        name = file.module_name("os", site.group.function)
-        edits.need_import("os", asname=None if name == "os" else name)
+        """Ask for what the new default at ``site`` needs: the support module."""
+        edits.need_support()
 
     # -- the shared plan ------------------------------------------------------
 
@@ -99,6 +108,9 @@ class KeyDefaultTransform(Transform):
         for group in defaults_groups(file.module):
             for site, action in self._sites_of(file, group, functions, sites):
                 pending.append((site, action))
+        clash = file.support_clash()
+        if clash and any(action != "update" for _, action in pending):
+            sites.missing.append(f"{clash}; apply the rest with `--skip {self.NAME}`")
         if sites.missing or not pending:
             return sites.outcome(f"no LiteLLM call helper with a **kwargs splat sets `{self.KEY}`")
         self.prepare(file, edits)
@@ -130,8 +142,6 @@ class KeyDefaultTransform(Transform):
             baked = self.baked(file, line.default)
             if self.explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
                 yield site, "update"
-            elif file.owns(line.statement) and self._rewrapped(file, line.statement) is not None:
-                yield site, "rewrap"  # llmfix's own line, wrapped for another line length (the repo's changed)
             else:
                 sites.present.append(f"{where} reads {self.ENV_VAR}")
             return
@@ -157,13 +167,6 @@ class KeyDefaultTransform(Transform):
             yield site, "replace"
 
     def _patch(self, file: FileContext, site: Site, action: str, edits: Edits, sites: Sites) -> None:
-        if action == "rewrap":
-            assert site.statement is not None
-            rewrapped = self._rewrapped(file, site.statement)
-            assert rewrapped is not None
-            edits.replace_node(site.statement, rewrapped)
-            sites.applied.append(f"{site.where} {self.KEY}: llmfix's line re-wrapped to the line length ({file.style.line_length})")
-            return
         new = self.new_default(file, site)
         self.request(file, site, edits)
         where = site.where
@@ -173,10 +176,13 @@ class KeyDefaultTransform(Transform):
             anchor = site.group.anchor
             line = fit(line, file.module, indent_of(file.module, anchor) or "", file.style.line_length)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
+            edits.note(qualname(file.module, site.group.function), None)
             sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
         else:
             assert site.default is not None and site.statement is not None
             edits.replace_node(site.statement, self._refit(file, site.statement, site.default, new))
+            if action != "update":
+                edits.note(qualname(file.module, site.group.function), [notes.literal_value(site.default), notes.digest(site.statement)])
             hand = " (hand-written, when absent)" if site.line is None else ""
             if action == "update":
                 source = "[tool.llmfix]" if self.settings.sources.get(self.OPTION) == "config" else "the command line"
@@ -190,16 +196,33 @@ class KeyDefaultTransform(Transform):
         if described:
             sites.changes.append(described)
 
-    @staticmethod
-    def _rewrapped(file: FileContext, stmt: cst.SimpleStatementLine) -> cst.SimpleStatementLine | None:
-        """``stmt`` wrapped as the line length says now, when that differs from how it is; else None."""
-        flat = cst.parse_statement(" ".join(part.strip() for part in _unwrapped(file.code(stmt)).splitlines()) + file.module.default_newline)
-        comment = stmt.trailing_whitespace if isinstance(stmt, cst.SimpleStatementLine) else None
-        flat = flat.with_changes(leading_lines=stmt.leading_lines, trailing_whitespace=comment or flat.trailing_whitespace)  # type: ignore[union-attr]
-        fitted = fit(flat, file.module, indent_of(file.module, stmt) or "", file.style.line_length)
-        if cst.Module([]).code_for_node(fitted) == cst.Module([]).code_for_node(stmt):
-            return None
-        return fitted  # type: ignore[return-value]
+    # -- revert ----------------------------------------------------------------
+
+    def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
+        """Put back each default llmfix replaced (from the notes), remove each line it added."""
+        problems = []
+        for group in defaults_groups(file.module):
+            key = qualname(file.module, group.function)
+            line = group.line_for(self.KEY)
+            found = [(line.statement, line.default)] if line is not None else []
+            found += [(a.statement, a.value) for a in key_assignments(group.function, group.dict_name, self.KEY) if a.guarded]
+            for stmt, default in found:
+                if not self.ours(default):
+                    continue
+                if key not in noted:
+                    problems.append(f"{key}(): llmfix's record does not say what the {self.KEY} default was before")
+                elif noted[key] is None:
+                    edits.remove(stmt)
+                else:
+                    try:
+                        literal, expected = noted[key]  # type: ignore[misc]
+                        notes.literal_node(literal, file.style.quote)
+                        notes.check_digest(expected)
+                    except (TypeError, ValueError) as error:
+                        raise notes.BadNote(f"{key}: {self.KEY}: {error}") from None
+                    build = lambda quote, stmt=stmt, default=default: rebuild(stmt, {id(default): notes.literal_node(literal, quote)}, {}, {})  # noqa: E731
+                    edits.replace_node(stmt, notes.restored(stmt, build, expected, file.style.quote))
+        return problems
 
     @staticmethod
     def _refit(file: FileContext, stmt: cst.SimpleStatementLine, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
@@ -209,8 +232,6 @@ class KeyDefaultTransform(Transform):
         llmfix's line and is wrapped like one, even when upstream's line was already long:
         the check for llmfix's own lines (``_rewrapped``) would otherwise ask to wrap it.
         """
-        from llmfix.codemods.analysis.tree import rebuild
-
         replaced = rebuild(stmt, {id(old): new}, {}, {})
         assert isinstance(replaced, cst.SimpleStatementLine)
         original = file.code(stmt)
@@ -219,26 +240,6 @@ class KeyDefaultTransform(Transform):
         if "\n" in original.strip("\r\n"):
             return replaced  # the file's own wrapping: keep it
         return fit(replaced, file.module, indent, limit)  # type: ignore[return-value]
-
-
-def _unwrapped(code: str) -> str:
-    """One logical line's code with the line breaks inside its brackets removed (and no trailing comment)."""
-    import io
-    import tokenize
-
-    pieces: list[str] = []
-    previous_end = None
-    for token in tokenize.generate_tokens(io.StringIO(code).readline):
-        if token.type in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT, tokenize.ENDMARKER, tokenize.INDENT, tokenize.DEDENT):
-            continue
-        if previous_end is not None and (token.start != previous_end):
-            if token.string not in ")]}," and not (pieces and pieces[-1] in "([{"):
-                pieces.append(" ")
-        if pieces and pieces[-1] == "," and token.string in ")]}":
-            pieces.pop()  # a trailing comma the wrapping added
-        pieces.append(token.string)
-        previous_end = token.end
-    return "".join(pieces)
 
 
 def _shown(value: object) -> str:

@@ -1,23 +1,20 @@
 """One analysed file, shared by every transform that plans on it.
 
 :class:`FileContext` holds the single parse of a file, its style (line length, quotes,
-logger, import sections: :mod:`llmfix.codemods.style`), the facts transforms hand to
-later ones (``facts``), and the :class:`CheckoutFacts` the other target files of the
-same checkout publish (rubric_utils.py needs to know what run_utils.py will define).
-The analyses in :mod:`llmfix.codemods.analysis` are cached per tree, and every
-transform plans on this same tree, so each is computed once per file.
+logger, import sections: :mod:`llmfix.codemods.style`), where the support module is
+imported from, and the facts transforms hand to later ones (``facts``). The analyses in
+:mod:`llmfix.codemods.analysis` are cached per tree, and every transform plans on this same
+tree, so each is computed once per file.
 """
 
 from __future__ import annotations
 
-import collections
-import functools
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import libcst as cst
 
+from llmfix.codemods import support
 from llmfix.codemods.analysis.scopes import binds_name, module_bindings
 from llmfix.codemods.style import Style
 
@@ -26,51 +23,25 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class CheckoutFacts:
-    """What the files of one checkout tell each other, filled in as each is planned.
-
-    ``defines`` maps a module's dotted name (as other files import it) to the top-level
-    names it defines after this run.
-    """
-
-    defines: dict[str, set[str]] = field(default_factory=dict)
-
-    def publish(self, dotted: str, names: set[str]) -> None:
-        self.defines[dotted] = set(names)
-
-    def lookup(self, module: str) -> set[str] | None:
-        """What ``module`` defines after this run: by its dotted name, or (a ``sys.path`` import
-        such as ``from run_utils import ...``) by its last part when that is unambiguous."""
-        if module in self.defines:
-            return self.defines[module]
-        tail = [names for dotted, names in self.defines.items() if dotted.rsplit(".", 1)[-1] == module]
-        return tail[0] if len(tail) == 1 else None
-
-
-@dataclass
 class FileContext:
     module: cst.Module
     style: Style
     dotted_name: str | None = None  # how other modules import this file, when known
-    checkout: CheckoutFacts = field(default_factory=CheckoutFacts)
+    support_module: str = ""  # the support module's dotted name (empty: beside this file)
     facts: dict[str, Any] = field(default_factory=dict)
-    owned_lines: Mapping[str, int] = field(default_factory=dict)  # line llmfix wrote here (its record), stripped -> times
 
-    def owns(self, node: cst.CSTNode) -> bool:
-        """True when every line of ``node`` is one llmfix wrote (so llmfix may keep it up to date).
+    def __post_init__(self) -> None:
+        if not self.support_module:
+            package = (self.dotted_name or "").rpartition(".")[0]
+            self.support_module = f"{package}.{support.NAME}" if package else support.NAME
 
-        A line the file holds more often than llmfix wrote it may be upstream's copy of the
-        same text (a default llmfix added to one helper, another helper had already): not owned.
-        """
-        lines = [line.strip() for line in self.code(node).splitlines() if line.strip()]
-        if not lines or not all(line in self.owned_lines for line in lines):
-            return False
-        held = self._line_counts
-        return all(held[line] <= self.owned_lines[line] for line in lines)
-
-    @functools.cached_property
-    def _line_counts(self) -> collections.Counter[str]:
-        return collections.Counter(line.strip() for line in self.module.code.splitlines())
+    def support_clash(self) -> str | None:
+        """Why the file can't call the support module by its name (it binds the name otherwise), else None."""
+        how = module_bindings(self.module).get(support.NAME)
+        package, _, name = self.support_module.rpartition(".")
+        if how is None or how == (f"from {package} import {name}" if package else f"import {name}"):
+            return None
+        return f"the file already binds `{support.NAME}` ({how}), the name of llmfix's support module"
 
     @classmethod
     def for_source(cls, source: str, **kwargs: Any) -> FileContext:

@@ -3,8 +3,12 @@
 Every transform plans on the same parse, so edits from several transforms are merged
 and applied in one rebuild (:func:`apply_edits`): nodes replaced, statements inserted
 before or after a statement, decorators added, then the imports the new code needs
-(placed in their isort section) and the runtime support it calls (one contiguous
-block, see :mod:`llmfix.codemods.runtime_block`).
+(placed in their isort section), the support module's among them (see
+:mod:`llmfix.codemods.support`).
+
+Besides the edits, a transform leaves *notes*: what its edits replaced that the code
+can't tell afterwards (an upstream default literal), which llmfix's record keeps so that
+revert can put it back (see :meth:`~llmfix.codemods.transform.Transform.undo`).
 """
 
 from __future__ import annotations
@@ -42,9 +46,10 @@ class Edits:
     after: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
     decorate: dict[int, list[cst.Decorator]] = field(default_factory=dict)
     imports: list[ImportNeed] = field(default_factory=list)
-    runtime: list[str] = field(default_factory=list)  # runtime support the new code calls
+    support: bool = False  # the new code calls the support module
     logger: str | None = None  # create this module logger (the file has none)
-    removed_runtime: list[str] = field(default_factory=list)  # support a transform replaces (outdated copies)
+    notes: dict[str, object] = field(default_factory=dict)  # what revert needs and the code can't tell
+    removals: list[cst.CSTNode] = field(default_factory=list)  # statements to drop (revert)
     _anchors: dict[int, cst.CSTNode] = field(default_factory=dict)  # keeps ids valid, and for conflict checks
 
     def replace_node(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
@@ -71,13 +76,18 @@ class Edits:
     def need_logger(self, name: str) -> None:
         self.logger = name
 
-    def need_runtime(self, *names: str) -> None:
-        for name in names:
-            if name not in self.runtime:
-                self.runtime.append(name)
+    def need_support(self) -> None:
+        self.support = True
+
+    def note(self, key: str, value: object) -> None:
+        self.notes[key] = value
+
+    def remove(self, statement: cst.CSTNode) -> None:
+        self._anchors[id(statement)] = statement
+        self.removals.append(statement)
 
     def __bool__(self) -> bool:
-        return bool(self.replace or self.before or self.after or self.decorate or self.imports or self.runtime or self.logger)
+        return bool(self.replace or self.before or self.after or self.decorate or self.imports or self.support or self.logger or self.removals)
 
     @classmethod
     def merged(cls, parts: Sequence[Edits]) -> Edits:
@@ -94,9 +104,9 @@ class Edits:
             total._anchors.update(part._anchors)
             for need in part.imports:
                 total.need_import(need.module, need.name, need.level, need.asname)
-            total.need_runtime(*part.runtime)
+            total.support = total.support or part.support
             total.logger = total.logger or part.logger
-            total.removed_runtime.extend(n for n in part.removed_runtime if n not in total.removed_runtime)
+            total.removals.extend(part.removals)
         for key in total.replace:
             old = total._anchors[key]
             for other in set(total.before) | set(total.after) | set(total.decorate) | (set(total.replace) - {key}):
@@ -107,17 +117,19 @@ class Edits:
 
 def apply_edits(file: FileContext, parts: Sequence[Edits]) -> cst.Module:
     """The module with every edit of ``parts`` applied (``file.module`` itself when there are none)."""
-    from llmfix.codemods import runtime_block
     from llmfix.codemods.style import imports
 
     edits = Edits.merged(parts)
     if not edits:
         return file.module
-    tree = rebuild(file.module, edits.replace, edits.before, edits.after, edits.decorate)
+    replace = {**edits.replace, **{id(node): cst.RemovalSentinel.REMOVE for node in edits.removals}}
+    tree = rebuild(file.module, replace, edits.before, edits.after, edits.decorate)
     assert isinstance(tree, cst.Module)
-    tree = runtime_block.place(file, tree, edits.runtime, edits.removed_runtime)
-    needed = list(edits.imports) + runtime_block.imports_needed(file, edits.runtime)
-    if file.style.logger is None and (edits.logger or runtime_block.uses_logger(edits.runtime)):
+    needed = list(edits.imports)
+    if edits.support:
+        package, _, name = file.support_module.rpartition(".")
+        needed.append(ImportNeed(package, name) if package else ImportNeed(name))
+    if file.style.logger is None and edits.logger:
         tree = imports.add_logger(file, tree, file.logger_name())
         needed.append(ImportNeed("logging"))
     return imports.ensure(file, tree, needed)

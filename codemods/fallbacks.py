@@ -19,9 +19,8 @@ Before::
 
 After::
 
-    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env(["gpt-4.1-mini"], model_name))
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
 
-plus ``_fallback_models_from_env`` in the runtime support block of run_utils.py.
 A default written by hand inside ``if "fallbacks" not in chat_kwargs:`` gets the same
 env-driven value in place.
 """
@@ -32,17 +31,15 @@ import re
 
 import libcst as cst
 
-from llmfix.codemods import litellm_facts
+from llmfix.codemods import litellm_facts, support
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
-from llmfix.codemods.analysis.nodes import callee_name, module_functions, string_value
-from llmfix.codemods.analysis.tree import find_all
+from llmfix.codemods.analysis.nodes import string_value
 from llmfix.codemods.analysis.scopes import binds_name
 from llmfix.codemods.building import expression, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.edits import Edits
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option, Outcome
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
-PARSER = "_fallback_models_from_env"
+PARSER = f"{support.NAME}.fallback_models"
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+\-]*")
 
 
@@ -76,10 +73,10 @@ class FallbacksTransform(KeyDefaultTransform):
     NAME = "fallbacks"
     SUMMARY = f"fallbacks default from {litellm_facts.FALLBACK_MODELS} (names or endpoint objects)"
     ORDER = 20
-    RUNTIME = ("fallbacks",)
     KEY = "fallbacks"
     ENV_VAR = litellm_facts.FALLBACK_MODELS
     OPTION = "fallbacks"
+    SUPPORT = "fallback_models"
     OPTIONS = (
         Option(
             "fallbacks",
@@ -103,17 +100,13 @@ class FallbacksTransform(KeyDefaultTransform):
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             """
-            import json
-            import os
-
             import litellm
 
-
-            __RUNTIME__
+            from open_instruct.rubrics import litellm_utils
 
 
             def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env(["gpt-4.1-mini"], model_name))
+                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             APPLIED,
@@ -131,19 +124,15 @@ class FallbacksTransform(KeyDefaultTransform):
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             """
-            import json
-            import os
-
             import litellm
 
-
-            __RUNTIME__
+            from open_instruct.rubrics import litellm_utils
 
 
             def run_litellm(model_name, **chat_kwargs):
                 if "fallbacks" not in chat_kwargs:
                     if model_name != "gpt-4.1-mini":
-                        chat_kwargs["fallbacks"] = _fallback_models_from_env(["gpt-4.1-mini"], model_name)
+                        chat_kwargs["fallbacks"] = litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             APPLIED,
@@ -151,31 +140,19 @@ class FallbacksTransform(KeyDefaultTransform):
         Example(
             "already env-driven: left alone",
             """
-            import json
-            import os
-
             import litellm
 
-
-            __RUNTIME__
+            from open_instruct.rubrics import litellm_utils
 
 
             def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", _fallback_models_from_env([], model_name))
+                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models([], model_name))
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             None,
             ALREADY_PRESENT,
         ),
     )
-
-    def plan(self, file: FileContext, edits: Edits) -> Outcome:
-        outcome = super().plan(file, edits)
-        calls = find_all(file.module, cst.Call, lambda c: callee_name(c) == PARSER)
-        if outcome.status == ALREADY_PRESENT and calls and PARSER not in module_functions(file.module):
-            edits.need_runtime(*self.RUNTIME)
-            return Outcome(APPLIED, f"{PARSER}() is called but not defined: runtime support restored")
-        return outcome
 
     def reads_variable(self, file: FileContext, expression_: cst.BaseExpression, functions) -> bool:
         return self.baked(file, expression_) is not None or super().reads_variable(file, expression_, functions)
@@ -188,7 +165,7 @@ class FallbacksTransform(KeyDefaultTransform):
         return tuple(own or ())
 
     def baked(self, file: FileContext, expression_: cst.BaseExpression) -> tuple[str, ...] | None:
-        if isinstance(expression_, cst.Call) and callee_name(expression_) == PARSER and expression_.args:
+        if self.ours(expression_) and expression_.args:  # type: ignore[union-attr]
             found = list_literal(expression_.args[0].value)
             return None if found is None else tuple(found)
         return None
@@ -215,9 +192,6 @@ class FallbacksTransform(KeyDefaultTransform):
         if isinstance(model, cst.Name) and (binds_name(site.group.function, model.value)):
             return cst.Name(model.value)
         return None
-
-    def request(self, file: FileContext, site: Site, edits: Edits) -> None:
-        edits.need_runtime(*self.RUNTIME)
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new) or ()

@@ -14,19 +14,20 @@ Helper, before::
 
     return response.choices[0].message.content
 
-after (``_litellm_response_text`` returns ``""`` with one warning for no choices, no
-message or null content)::
+after (``response_text`` returns ``""`` with one warning for no choices, no message or
+null content)::
 
-    return _litellm_response_text(response, "run_litellm_async")
+    return litellm_utils.response_text(response)
 
-A swallowing handler, before / after::
+A handler that swallows the failure without saying anything, before / after (a handler
+that already prints or logs the error is left alone: never two lines for one failure)::
 
-    except Exception as e:
-        print(f"Error in run_litellm_async: {e}")
+    except:
+        return ""
 
-    except Exception as e:
-        _log_litellm_failure("run_litellm_async")
-        print(f"Error in run_litellm_async: {e}")
+    except:
+        litellm_utils.log_failure("run_litellm")
+        return ""
 
 The rubric generator, before::
 
@@ -52,9 +53,23 @@ from __future__ import annotations
 
 import libcst as cst
 
+from llmfix.codemods import notes, support
 from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
-from llmfix.codemods.analysis.helpers import RESPONSE_TEXT, SWALLOWS, error_contract, helper_functions, llm_call_of
-from llmfix.codemods.analysis.nodes import block_of, callee_name, string_value, is_attribute, is_broad_handler, is_choices_index, is_name, iter_statements, single_small, swallowing_try
+from llmfix.codemods.analysis.helpers import SWALLOWS, error_contract, helper_functions, llm_call_of
+from llmfix.codemods.analysis.nodes import (
+    all_functions,
+    block_of,
+    callee_name,
+    is_attribute,
+    is_broad_handler,
+    is_choices_index,
+    is_name,
+    iter_statements,
+    qualname,
+    single_small,
+    string_value,
+    swallowing_try,
+)
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import expression, statement, statements, string
 from llmfix.codemods.context import FileContext
@@ -62,21 +77,24 @@ from llmfix.codemods.edits import Edits
 from llmfix.codemods.style.wrap import fit
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
 
-LOG_FAILURE = "_log_litellm_failure"
 EMPTY_WARNING = "Empty rubric response from model %s"
 FAILURE_WARNING = "Rubric generation with model %s failed: %s"
 WARNINGS = (EMPTY_WARNING, FAILURE_WARNING)
 
 
+def _is_content_read(node: cst.CSTNode) -> bool:
+    """``r.choices[...].message.content``."""
+    return (
+        isinstance(node, cst.Attribute)
+        and node.attr.value == "content"
+        and is_attribute(node.value, "message")
+        and is_choices_index(node.value.value)  # type: ignore[attr-defined]
+    )
+
+
 def _content_reads(func: cst.FunctionDef) -> list[cst.Attribute]:
     """``r.choices[...].message.content`` expressions in ``func``."""
-    return find_all(
-        func.body,
-        cst.Attribute,
-        lambda a: a.attr.value == "content"
-        and is_attribute(a.value, "message")
-        and is_choices_index(a.value.value),  # type: ignore[attr-defined]
-    )
+    return find_all(func.body, cst.Attribute, _is_content_read)
 
 
 def _response_name(read: cst.Attribute) -> str:
@@ -104,8 +122,19 @@ def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bo
     return id(first) in ids and id(second) in ids and ids.index(id(first)) < ids.index(id(second))
 
 
-def _calls(node: cst.CSTNode, name: str) -> list[cst.Call]:
-    return find_all(node, cst.Call, lambda c: callee_name(c) == name)
+def _support_calls(node: cst.CSTNode, name: str) -> list[cst.Call]:
+    return find_all(node, cst.Call, lambda c: support.is_call(c, name))
+
+
+LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
+
+
+def reports_error(handler: cst.ExceptHandler) -> bool:
+    """True when the handler already prints or logs (``print(...)``, ``x.warning(...)``, ...)."""
+    return any(
+        callee_name(call) == "print" or (isinstance(call.func, cst.Attribute) and call.func.attr.value in LOG_METHODS)
+        for call in find_all(handler.body, cst.Call)
+    )
 
 
 class GuardsTransform(Transform):
@@ -115,7 +144,36 @@ class GuardsTransform(Transform):
     RUNTIME = ("responses",)
     EXAMPLES = (
         Example(
-            "a swallowing helper: the content read is guarded, the swallowed error logged",
+            "a helper that swallows errors silently: the content read is guarded, the failure logged",
+            """
+            import litellm
+
+
+            def run_litellm(model_name, user_prompt=None, **chat_kwargs):
+                try:
+                    response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
+                except:
+                    return ""
+                return response.choices[0].message.content
+            """,
+            """
+            import litellm
+
+            from open_instruct.rubrics import litellm_utils
+
+
+            def run_litellm(model_name, user_prompt=None, **chat_kwargs):
+                try:
+                    response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
+                except:
+                    litellm_utils.log_failure("run_litellm")
+                    return ""
+                return litellm_utils.response_text(response)
+            """,
+            APPLIED,
+        ),
+        Example(
+            "a helper that already prints its error gets no second line; a raising helper keeps raising",
             """
             import litellm
 
@@ -127,36 +185,6 @@ class GuardsTransform(Transform):
                     print(f"Error in run_litellm_async: {e}")
                     return ""
                 return response.choices[0].message.content
-            """,
-            """
-            import contextvars
-            import logging
-            import re
-            import sys
-
-            import litellm
-
-            logger = logging.getLogger(__name__)
-
-
-            __RUNTIME__
-
-
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                except Exception as e:
-                    _log_litellm_failure("run_litellm_async")
-                    print(f"Error in run_litellm_async: {e}")
-                    return ""
-                return _litellm_response_text(response, "run_litellm_async")
-            """,
-            APPLIED,
-        ),
-        Example(
-            "a raising helper keeps raising; only the empty response is guarded",
-            """
-            import litellm
 
 
             def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
@@ -164,22 +192,23 @@ class GuardsTransform(Transform):
                 return resp.choices[0].message.content
             """,
             """
-            import contextvars
-            import logging
-            import re
-            import sys
-
             import litellm
 
-            logger = logging.getLogger(__name__)
+            from open_instruct.rubrics import litellm_utils
 
 
-            __RUNTIME__
+            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
+                try:
+                    response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
+                except Exception as e:
+                    print(f"Error in run_litellm_async: {e}")
+                    return ""
+                return litellm_utils.response_text(response)
 
 
             def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
                 resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                return _litellm_response_text(resp, "run_chatopenai")
+                return litellm_utils.response_text(resp)
             """,
             APPLIED,
         ),
@@ -202,10 +231,13 @@ class GuardsTransform(Transform):
 
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
+        clash = file.support_clash()
         for func in helper_functions(file.module):
             self._plan_helper(file, func, edits, sites)
         for site in find_generators(file.module):
             self._plan_generator(file, site, edits, sites)
+        if clash and edits.support:
+            return Outcome("anchor-missing", f"{clash}; apply the rest with `--skip {self.NAME}`")
         return sites.outcome("no LiteLLM helper reads choices and no rubric generator parses a response")
 
     # -- helpers ----------------------------------------------------------
@@ -213,7 +245,7 @@ class GuardsTransform(Transform):
     def _plan_helper(self, file: FileContext, func: cst.FunctionDef, edits: Edits, sites: Sites) -> None:
         where = f"{func.name.value}()"
         reads = _content_reads(func)
-        if not reads and not _calls(func, RESPONSE_TEXT):
+        if not reads and not _support_calls(func, "response_text"):
             return
         done: list[str] = []
         self._log_failures(file, func, edits, done, sites)
@@ -224,21 +256,15 @@ class GuardsTransform(Transform):
             sites.present.append(f"{where} guards empty responses")
         else:
             for read in reads:
-                text = expression(
-                    f"{RESPONSE_TEXT}(__response__, __helper__)",
-                    file,
-                    response=cst.Name(_response_name(read)),
-                    helper=string(func.name.value, file.style.quote),
-                )
-                edits.replace_node(read, text)
-            edits.need_runtime(*self.RUNTIME)
+                edits.replace_node(read, expression(f"{support.NAME}.response_text(__response__)", file, response=cst.Name(_response_name(read))))
+            edits.need_support()
             done.append("empty responses return \"\" with a warning")
             sites.changes.append(Change(f'{where}: an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None'))
         if done:
             sites.applied.append(f"{where}: {'; '.join(done)}")
 
     def _log_failures(self, file: FileContext, func: cst.FunctionDef, edits: Edits, done: list[str], sites: Sites) -> None:
-        """A swallowing helper's broad handlers log the root cause first (its contract is kept)."""
+        """A swallowing helper's broad handlers that say nothing log the root cause first (its contract is kept)."""
         if error_contract(file.module, func) != SWALLOWS:
             return
         call = llm_call_of(file.module, func)
@@ -246,22 +272,20 @@ class GuardsTransform(Transform):
         if handling is None:
             return
         handlers = [h for h in handling.handlers if is_broad_handler(h) and not find_all(h.body, cst.Raise)]
-        pending = [h for h in handlers if not _calls(h.body, LOG_FAILURE)]
+        pending = [h for h in handlers if not _support_calls(h.body, "log_failure") and not reports_error(h)]
         if not pending:
             if handlers:
-                sites.present.append(f"{func.name.value}() logs swallowed errors")
+                sites.present.append(f"{func.name.value}() reports swallowed errors")
             return
         for handler in pending:
-            first = handler.body.body[0]
-            line = statement(f"{LOG_FAILURE}(__helper__)\n", file, helper=string(func.name.value, file.style.quote))
-            edits.insert_before(first, [line])
-        edits.need_runtime(*self.RUNTIME)
+            line = statement(f"{support.NAME}.log_failure(__helper__)\n", file, helper=string(func.name.value, file.style.quote))
+            edits.insert_before(handler.body.body[0], [line])
+        edits.need_support()
         done.append("swallowed errors logged with their root cause")
         sites.changes.append(Change(f"{func.name.value}(): a failed call still returns its fallback value, and now logs the root cause as a warning"))
 
-    @staticmethod
     def _complete_existing_guard(
-        file: FileContext, func: cst.FunctionDef, reads: list[cst.Attribute], guards: list[cst.If], edits: Edits, done: list[str], sites: Sites
+        self, file: FileContext, func: cst.FunctionDef, reads: list[cst.Attribute], guards: list[cst.If], edits: Edits, done: list[str], sites: Sites
     ) -> None:
         """An existing guard that lets ``content: null`` through gets ``or ""`` on the return."""
         where = f"{func.name.value}()"
@@ -274,6 +298,7 @@ class GuardsTransform(Transform):
             return
         for read in returned:
             edits.replace_node(read, cst.BooleanOperation(left=read, operator=cst.Or(), right=string("", file.style.quote)))
+        edits.note(f"{qualname(file.module, func)}:or-empty", True)
         done.append('existing guard kept; a null content now returns ""')
         sites.changes.append(Change(f'{where}: a null content returns "" instead of None'))
 
@@ -281,6 +306,7 @@ class GuardsTransform(Transform):
 
     def _plan_generator(self, file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
         where = f"{site.function.name.value}()"
+        key = qualname(file.module, site.function)
         name = site.result_name
         done = []
         guarded = any(
@@ -289,12 +315,11 @@ class GuardsTransform(Transform):
         )
         if not guarded:
             model = site.model if site.model is not None else string("unknown", file.style.quote)
-            logger = file.uses_logger(edits)
             guard = statements(
                 "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n",
                 file,
                 resp=cst.Name(name),
-                logger=cst.Name(logger),
+                logger=self._logger(file, edits),
                 message=string(EMPTY_WARNING, file.style.quote),
                 model=model.deep_clone(),
             )
@@ -306,6 +331,7 @@ class GuardsTransform(Transform):
             sites.changes.append(Change(f"{where}: an empty answer returns None with a warning naming the model, before parsing"))
         if site.enclosing_try is not None and not self._bound_before(site):
             edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
+            edits.note(f"{key}:bound", True)
             done.append(f"`{name}` bound before the try")
         self._log_generator_failure(file, site, edits, done, sites)
         self._update_stale_models(file, site, edits, done)
@@ -313,6 +339,14 @@ class GuardsTransform(Transform):
             sites.applied.append(f"{where}: {', '.join(done)}")
         else:
             sites.present.append(f"{where} guards an empty response")
+
+    @staticmethod
+    def _logger(file: FileContext, edits: Edits) -> cst.BaseExpression:
+        """The module's logger; the support module's when the file has none."""
+        if file.style.logger:
+            return cst.Name(file.style.logger)
+        edits.need_support()
+        return expression(f"{support.NAME}.logger", file)
 
     @staticmethod
     def _update_stale_models(file: FileContext, site: GeneratorSite, edits: Edits, done: list[str]) -> None:
@@ -327,24 +361,21 @@ class GuardsTransform(Transform):
                 done.append(f"its warning named {file.code(argument).strip()}, the call now uses {file.code(model).strip()}: updated")
 
     def _log_generator_failure(self, file: FileContext, site: GeneratorSite, edits: Edits, done: list[str], sites: Sites) -> None:
-        """A generator whose handler swallows a failed call says why, through its module's logger."""
+        """A generator whose handler swallows a failed call without a word says why, through its module's logger."""
         handling = swallowing_try(site.function, site.await_line)
         if handling is None:
             return
         where = f"{site.function.name.value}()"
-        logger = file.logger_name()
         for handler in handling.handlers:
-            if not is_broad_handler(handler) or find_all(handler.body, cst.Raise):
+            if not is_broad_handler(handler) or find_all(handler.body, cst.Raise) or reports_error(handler):
                 continue
-            if any(isinstance(c.func, cst.Attribute) and isinstance(c.func.value, cst.Name) and c.func.value.value == logger for c in find_all(handler.body, cst.Call)):
-                continue  # it logs already
             named = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
             bound = named or "error"
             model = site.model if site.model is not None else string("unknown", file.style.quote)
             line = statement(
                 "__logger__.warning(__message__, __model__, __error__)\n",
                 file,
-                logger=cst.Name(file.uses_logger(edits)),
+                logger=self._logger(file, edits),
                 message=string(FAILURE_WARNING, file.style.quote),
                 model=model.deep_clone(),
                 error=cst.Name(bound),
@@ -355,6 +386,7 @@ class GuardsTransform(Transform):
                 edits.insert_before(handler.body.body[0], [line])
             else:  # bind the exception it catches: `except Exception:` -> `except Exception as error:`
                 edits.replace_node(handler, self._handler_with(handler, bound, line))
+                edits.note(f"{qualname(file.module, site.function)}:handler", "bare" if handler.type is None else "unnamed")
             done.append("its swallowed failure logged with the model")
             sites.changes.append(Change(f"{where}: a failed call still returns None, and now logs a warning naming the model and the error"))
 
@@ -376,3 +408,60 @@ class GuardsTransform(Transform):
                 return True
         return False
 
+    # -- revert ----------------------------------------------------------------
+
+    def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
+        module = file.module
+        restored_handlers: set[int] = set()
+        for func in all_functions(module):
+            key = qualname(module, func)
+            handler_note = noted.get(f"{key}:handler")
+            for handler in find_all(func, cst.ExceptHandler, lambda h: h.name is not None and any(map(_is_failure_warning, h.body.body))):
+                if handler_note in ("bare", "unnamed"):
+                    body = handler.body.with_changes(body=[s for s in handler.body.body if not _is_failure_warning(s)])
+                    kind = None if handler_note == "bare" else handler.type
+                    space = cst.SimpleWhitespace("" if kind is None else " ")
+                    edits.replace_node(handler, handler.with_changes(type=kind, name=None, whitespace_after_except=space, body=body))
+                    restored_handlers.update(id(s) for s in handler.body.body)
+            if noted.get(f"{key}:or-empty") is True:
+                for node in find_all(func, cst.BooleanOperation, lambda b: isinstance(b.operator, cst.Or) and string_value(b.right) == "" and _is_content_read(b.left)):
+                    edits.replace_node(node, node.left)
+            site = next((g for g in find_generators(module) if g.function is func), None)
+            if noted.get(f"{key}:bound") is True and site is not None:
+                for stmt in func.body.body[: func.body.body.index(site.top)]:
+                    small = single_small(stmt)
+                    if isinstance(small, cst.Assign) and any(is_name(t.target, site.result_name) for t in small.targets) and is_name(small.value, "None"):
+                        edits.remove(stmt)
+                        break
+        for call in find_all(module, cst.Call, lambda c: support.is_call(c, "response_text") and len(c.args) == 1):
+            edits.replace_node(call, expression("__response__.choices[0].message.content", file, response=call.args[0].value.deep_clone()))
+        for stmt in iter_statements(module):
+            small = single_small(stmt)
+            if id(stmt) in restored_handlers:
+                continue
+            if (isinstance(small, cst.Expr) and support.is_call(small.value, "log_failure")) or _is_failure_warning(stmt):
+                edits.remove(stmt)
+            elif isinstance(stmt, cst.If) and _is_empty_guard(stmt):
+                edits.remove(stmt)
+        return []
+
+
+def _is_failure_warning(stmt: cst.BaseStatement) -> bool:
+    small = single_small(stmt)
+    return isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and len(small.value.args) >= 2 and string_value(small.value.args[0].value) == FAILURE_WARNING
+
+
+def _is_empty_guard(stmt: cst.If) -> bool:
+    """llmfix's generator guard: ``if not resp:`` warning EMPTY_WARNING, then ``return None``."""
+    body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
+    if stmt.orelse is not None or len(body) != 2 or not isinstance(stmt.test, cst.UnaryOperation):
+        return False
+    first, second = single_small(body[0]), single_small(body[1])
+    return (
+        isinstance(first, cst.Expr)
+        and isinstance(first.value, cst.Call)
+        and bool(first.value.args)
+        and string_value(first.value.args[0].value) == EMPTY_WARNING
+        and isinstance(second, cst.Return)
+        and is_name(second.value, "None")
+    )

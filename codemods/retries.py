@@ -11,7 +11,7 @@ Before::
 
 After::
 
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "10")))
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
 
 A larger existing literal is kept as the new default (never lowered); a helper with
 no ``num_retries`` line gets one after its other defaults, or before the call when it
@@ -25,8 +25,8 @@ import libcst as cst
 
 from llmfix.codemods import litellm_facts
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
-from llmfix.codemods.analysis.nodes import env_default_literal
-from llmfix.codemods.building import expression, names, string
+from llmfix.codemods import support
+from llmfix.codemods.building import expression, integer, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
@@ -48,6 +48,7 @@ class RetriesTransform(KeyDefaultTransform):
     KEY = "num_retries"
     ENV_VAR = litellm_facts.NUM_RETRIES
     OPTION = "retries"
+    SUPPORT = "from_env"
     OPTIONS = (
         Option(
             "retries",
@@ -61,8 +62,6 @@ class RetriesTransform(KeyDefaultTransform):
         Example(
             "a literal default becomes env-driven",
             """
-            import os
-
             import litellm
 
 
@@ -71,13 +70,13 @@ class RetriesTransform(KeyDefaultTransform):
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             """
-            import os
-
             import litellm
+
+            from open_instruct.rubrics import litellm_utils
 
 
             def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "10")))
+                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             APPLIED,
@@ -93,13 +92,13 @@ class RetriesTransform(KeyDefaultTransform):
                 return await litellm.acompletion(model=model, **kw)
             """,
             """
-            import os
-
             import litellm
+
+            from open_instruct.rubrics import litellm_utils
 
 
             async def run(model, **kw):
-                kw["num_retries"] = kw.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "20")))
+                kw["num_retries"] = kw.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 20))
                 return await litellm.acompletion(model=model, **kw)
             """,
             APPLIED,
@@ -130,8 +129,9 @@ class RetriesTransform(KeyDefaultTransform):
         return int(wanted) > int(baked)  # type: ignore[call-overload]
 
     def baked(self, file: FileContext, expression_: cst.BaseExpression) -> int | None:
-        value = env_default_literal(expression_, self.ENV_VAR)
-        return None if value is None else int(value)
+        if self.ours(expression_) and len(expression_.args) == 2 and isinstance(expression_.args[1].value, cst.Integer):  # type: ignore[attr-defined]
+            return int(expression_.args[1].value.evaluated_value)  # type: ignore[attr-defined]
+        return None
 
     def _literal(self, file: FileContext, site: Site) -> int | None:
         """The site's own literal (an upstream default), None when it has none."""
@@ -147,11 +147,7 @@ class RetriesTransform(KeyDefaultTransform):
         if literal is not None:
             retries = max(retries, literal)
         return expression(
-            "int(__os__.environ.get(__var__, __value__))",
-            file,
-            **names(os=file.module_name("os", site.group.function)),
-            var=string(self.ENV_VAR, file.style.quote),
-            value=string(str(retries), file.style.quote),
+            f"{support.NAME}.from_env(__var__, __value__)", file, var=string(self.ENV_VAR, file.style.quote), value=integer(retries)
         )
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:

@@ -12,10 +12,11 @@ Before::
 After::
 
     chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-    chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600")))
+    chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
     response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
 
-A helper's own timeout literal (``"120"`` in some versions) stays its default; a helper
+A helper that already reads the variable (``float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600"))``)
+is left alone: the support module checks the value wherever it is read. A helper's own timeout literal (``"120"`` in some versions) stays its default; a helper
 without one gets 600 s, or ``--timeout SECONDS`` (``timeout = ...`` in ``[tool.llmfix]``).
 (Not another helper's literal: a patch must not depend on code that an upstream merge can
 change elsewhere in the file.)
@@ -27,10 +28,10 @@ import math
 
 import libcst as cst
 
-from llmfix.codemods import litellm_facts
+from llmfix.codemods import litellm_facts, support
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
-from llmfix.codemods.analysis.nodes import env_default_literal, number_literal
-from llmfix.codemods.building import expression, format_number, names, string
+from llmfix.codemods.analysis.nodes import number_literal
+from llmfix.codemods.building import expression, format_number, number, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
@@ -55,6 +56,7 @@ class TimeoutTransform(KeyDefaultTransform):
     KEY = "timeout"
     ENV_VAR = litellm_facts.DEFAULT_TIMEOUT_VARIABLE
     OPTION = "timeout"
+    SUPPORT = "from_env"
     OPTIONS = (
         Option(
             "timeout",
@@ -75,14 +77,14 @@ class TimeoutTransform(KeyDefaultTransform):
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             """
-            import os
-
             import litellm
+
+            from open_instruct.rubrics import litellm_utils
 
 
             def run_litellm(model_name, **chat_kwargs):
                 chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-                chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600")))
+                chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             APPLIED,
@@ -112,7 +114,9 @@ class TimeoutTransform(KeyDefaultTransform):
         return literal if literal is not None else litellm_facts.DEFAULT_TIMEOUT
 
     def baked(self, file: FileContext, expression_: cst.BaseExpression) -> float | None:
-        return env_default_literal(expression_, self.ENV_VAR)
+        if self.ours(expression_) and len(expression_.args) == 2:  # type: ignore[attr-defined]
+            return number_literal(expression_.args[1].value)  # type: ignore[attr-defined]
+        return None
 
     def _literal(self, file: FileContext, site: Site) -> float | None:
         if site.default is None or self.baked(file, site.default) is not None:
@@ -124,11 +128,7 @@ class TimeoutTransform(KeyDefaultTransform):
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
         seconds = self.wanted(file, site)
         return expression(
-            "float(__os__.environ.get(__var__, __value__))",
-            file,
-            **names(os=file.module_name("os", site.group.function)),
-            var=string(self.ENV_VAR, file.style.quote),
-            value=string(format_number(seconds), file.style.quote),
+            f"{support.NAME}.from_env(__var__, __value__)", file, var=string(self.ENV_VAR, file.style.quote), value=number(seconds)
         )
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:

@@ -5,13 +5,14 @@ one place its facts live: ``SUMMARY`` (one line for ``llmfix list``), the module
 docstring (what and why: ``llmfix explain``, ``diff --markdown``), ``OPTIONS`` (from
 which the click flags, the libcst command's arguments, ``[tool.llmfix]`` keys and the
 :class:`~llmfix.codemods.settings.Settings` fields are all derived), ``ORDER`` and
-``AFTER`` (where it runs), ``RUNTIME`` (the support modules its new code calls), and ``EXAMPLES`` (before/after pairs that the tests run and
+``AFTER`` (where it runs), and ``EXAMPLES`` (before/after pairs that the tests run and
 ``llmfix explain`` shows). Defining such a class registers it.
 
 A transform never edits a tree itself: :meth:`Transform.plan` reads the analysed file
-and returns an :class:`Outcome` plus the :class:`~llmfix.codemods.edits.Edits` it wants.
-All transforms plan on the same parse (one analysis per file); the edits are applied
-together afterwards.
+and returns an :class:`Outcome` plus the :class:`~llmfix.codemods.edits.Edits` it wants
+(and the notes revert will need); :meth:`Transform.undo` plans the edits that take its
+change out again. All transforms plan on the same parse (one analysis per file); the
+edits are applied together afterwards.
 """
 
 from __future__ import annotations
@@ -128,8 +129,8 @@ class Example:
 
     ``before``/``after`` are written indented in the declaring module, as triple-quoted
     strings; they are dedented here. ``options`` are flag values (``{"retries": "12"}``).
-    ``__RUNTIME__`` in ``after`` stands for the runtime support block. Examples are shown
-    at upstream open-instruct's line length, 119.
+    Examples are shown at upstream open-instruct's line length, 119, as a module of the
+    package ``open_instruct.rubrics`` (so the support module is ``open_instruct.rubrics.litellm_utils``).
     """
 
     title: str
@@ -137,7 +138,6 @@ class Example:
     after: str | None
     status: str
     options: Mapping[str, Any] = field(default_factory=dict)
-    siblings: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # module -> names it defines after the run
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "before", textwrap.dedent(self.before).lstrip("\n"))
@@ -154,7 +154,6 @@ class Transform:
     AFTER: ClassVar[tuple[str, ...]] = ()
     OPTIONS: ClassVar[tuple[Option, ...]] = ()
     EXAMPLES: ClassVar[tuple[Example, ...]] = ()
-    RUNTIME: ClassVar[tuple[str, ...]] = ()  # the runtime support modules its edits may call
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -171,6 +170,11 @@ class Transform:
 
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         raise NotImplementedError
+
+    def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
+        """Plan the edits that take this transform's change out of ``file`` (``noted``: what
+        :meth:`plan` noted); the reasons a part can't be taken out (nothing written then)."""
+        return []
 
     @classmethod
     def documentation(cls) -> str:

@@ -38,7 +38,8 @@ from pathlib import Path
 from llmfix import sourcetext
 from llmfix.discovery import Target
 from llmfix.errors import BadInput, LlmfixError
-from llmfix.planning import FilePlan, Options, plan_text
+from llmfix.config import CommandSettings as Options
+from llmfix.planning import FilePlan, plan_text
 
 GIT = "git"
 GIT_TIMEOUT = 10.0
@@ -167,38 +168,23 @@ def _head_text(path: Path) -> str | None:
 
 
 def _is_llmfix_own(plan: FilePlan, options: Options, base: str = "HEAD") -> bool:
-    """True when llmfix makes of the committed (or, mid-merge, staged) text what it makes of the working tree's."""
+    """True when the uncommitted change is llmfix's: llmfix makes of the committed (or, mid-merge,
+    staged) text what it makes of the working tree's, or taking llmfix's change out of the
+    working tree's text gives the committed one (an earlier apply with other options)."""
     head = _version_text(plan.target.path, base)
     if head is None:
         return False
     if head == plan.original:
         return True
     try:
-        from_head = plan_text(plan.target, head, options)
-    except BadInput:
-        from_head = None
-    if from_head is not None and from_head.patched == plan.patched:
-        return True
-    return _recorded_by_llmfix(plan, head)
+        if plan_text(plan.target, head, options).patched == plan.patched:
+            return True
+        from llmfix import planning, record
 
-
-def _recorded_by_llmfix(plan: FilePlan, head: str) -> bool:
-    """True when undoing llmfix's recorded applies of the file gives HEAD's text.
-
-    Covers an earlier apply with other options (say ``--retries 20``), which the
-    structural test can't tell from an edit.
-    """
-    from llmfix.reverting import revert_file
-    from llmfix.state import load_state
-
-    try:
-        records = load_state(plan.target.checkout).files.get(plan.target.record_path)
+        reverted, blocked = planning.plan_undo([(plan.target, plan.original)], record.load(plan.target.checkout))
     except LlmfixError:
         return False
-    if not records:
-        return False
-    outcome = revert_file(plan.original, records)
-    return outcome.ok and outcome.text == head
+    return not blocked and reverted.get(plan.target) == head
 
 
 def refuse_foreign_changes(plans: Sequence[FilePlan], options: Options) -> None:

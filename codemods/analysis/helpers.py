@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
+
+from llmfix.codemods import support
 from llmfix.codemods.analysis.nodes import (
     all_functions,
     callee_name,
@@ -107,15 +109,10 @@ def is_probe(call: cst.Call) -> bool:
 @per_module
 def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
     """Every LiteLLM completion call that takes a ``**kwargs`` splat."""
-    from llmfix.codemods.runtime_block import runtime_function_names
-
     lazy_loaders = _functions_importing_litellm(module)
     modules, direct = _litellm_names(module)
-    ours = runtime_function_names()
     calls: list[LiteLLMCall] = []
     for func, nodes in function_nodes(module):
-        if func.name.value in ours:
-            continue  # the support llmfix inserted (its connection probe calls LiteLLM too)
         for call in (n for n in nodes if isinstance(n, cst.Call)):
             base = _completion_base(call, direct)
             if base is None:
@@ -154,16 +151,13 @@ def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
     return [f for f in all_functions(module) if id(f) in helpers]
 
 
-RESPONSE_TEXT = "_litellm_response_text"  # how a patched helper reads the text (llmfix's runtime support)
-
-
 def _reads_text(node: cst.CSTNode) -> bool:
-    return is_choices_index(node) or (isinstance(node, cst.Call) and callee_name(node) == RESPONSE_TEXT)
+    return is_choices_index(node) or support.is_call(node, "response_text")
 
 
 def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
     """The helpers that return the response text (they read ``response.choices[...]``, or, patched,
-    through ``_litellm_response_text``)."""
+    through the support module's ``response_text``)."""
     return [f for f in helper_functions(module) if any(_reads_text(n) for n in _nodes_of(module, f))]
 
 

@@ -98,6 +98,22 @@ def all_functions(module: cst.Module) -> list[cst.FunctionDef]:
     return found
 
 
+@per_module
+def qualified_names(module: cst.Module) -> dict[int, str]:
+    """``name`` or ``Class.name`` of each function :func:`all_functions` lists, by node identity."""
+    names: dict[int, str] = {}
+    for stmt in module.body:
+        if isinstance(stmt, cst.FunctionDef):
+            names[id(stmt)] = stmt.name.value
+        elif isinstance(stmt, cst.ClassDef):
+            names.update((id(s), f"{stmt.name.value}.{s.name.value}") for s in stmt.body.body if isinstance(s, cst.FunctionDef))
+    return names
+
+
+def qualname(module: cst.Module, func: cst.FunctionDef) -> str:
+    return qualified_names(module).get(id(func), func.name.value)
+
+
 def reads_env(node: cst.CSTNode, variable: str, functions: dict[str, cst.FunctionDef]) -> bool:
     """True when ``node`` reads env ``variable``, directly or through a module function it calls."""
     if mentions_string(node, variable):

@@ -113,6 +113,9 @@ def rebuild(
 ) -> cst.CSTNode:
     """``node`` with nodes replaced, statements spliced in and decorators added, keyed by node identity.
 
+    A node in a list (a statement, a decorator, an argument) replaced by
+    ``cst.RemovalSentinel.REMOVE`` is dropped.
+
     Only the ancestors of edited nodes are rebuilt; everything else (and its bytes) is
     kept as it was. Decorators go on top of a function's existing ones.
     """
@@ -153,7 +156,9 @@ class _Rebuild:
                 items: list[object] = []
                 for item in value:
                     items.extend(self.before.get(id(item), ()))
-                    items.append(self.node(item) if isinstance(item, cst.CSTNode) else item)
+                    new_item = self.node(item) if isinstance(item, cst.CSTNode) else item
+                    if new_item is not cst.RemovalSentinel.REMOVE:
+                        items.append(new_item)
                     items.extend(self.after.get(id(item), ()))
                 if len(items) != len(value) or any(a is not b for a, b in zip(items, value)):
                     changes[name] = type(value)(items)

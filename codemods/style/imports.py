@@ -194,14 +194,8 @@ def _insert(tree: cst.Module, need: ImportNeed, file: FileContext) -> cst.Module
     same = [line for line in lines if line.section == section]
     if same:
         later = next((line for line in same if (line.is_from, *_sort_key(line.module, file)) > key), None)
-        if later is not None:
-            anchor = body[later.index]
-            # the new line takes the anchor's place (and its leading comments stay with the anchor)
-            leading = anchor.leading_lines  # type: ignore[union-attr]
-            blank_before = tuple(line for line in leading if line.comment is None)
-            comments = tuple(line for line in leading if line.comment is not None)
-            body[later.index] = anchor.with_changes(leading_lines=comments)  # type: ignore[union-attr]
-            body.insert(later.index, new.with_changes(leading_lines=blank_before))
+        if later is not None:  # right above the later line and whatever comments lead it
+            body.insert(later.index, new)
         else:
             body.insert(same[-1].index + 1, new)
         return tree.with_changes(body=body)
@@ -238,6 +232,36 @@ def ensure(file: FileContext, tree: cst.Module, needs: Sequence[ImportNeed]) -> 
                 tree = extended
                 continue
         tree = _insert(tree, need, file)
+    return tree
+
+
+def remove_import(file: FileContext, tree: cst.Module) -> cst.Module:
+    """``tree`` without the import of the support module (``file.support_module``), which llmfix added.
+
+    Each way :func:`_insert` adds a line is undone by removing the line with its own
+    leading blank line; a name added to an existing ``from`` import is taken out of it.
+    """
+    package, _, name = file.support_module.rpartition(".")
+    body = list(tree.body)
+    for index, statement in enumerate(body):
+        if not _is_import_line(statement):
+            continue
+        node = statement.body[0]  # type: ignore[union-attr]
+        if isinstance(node, cst.ImportFrom) and not node.relative and dotted_name(node.module) == package and not isinstance(node.names, cst.ImportStar):
+            kept = [a for a in node.names if not (dotted_name(a.name) == name and a.asname is None)]
+        elif isinstance(node, cst.Import) and not package:
+            kept = [a for a in node.names if not (dotted_name(a.name) == name and a.asname is None)]
+        else:
+            continue
+        if len(kept) == len(node.names):
+            continue
+        if not kept:
+            del body[index]
+        else:
+            text = _from_import_text(package, 0, [_alias_text(a) for a in kept], file, exploded="\n" in file.code(node))
+            replacement = cst.parse_statement(text.replace("\n", tree.default_newline), config=tree.config_for_parsing)
+            body[index] = replacement.with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]
+        return tree.with_changes(body=body)
     return tree
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmfix.codemods.runtime.redact import _redact_credentials
+from llmfix.codemods.runtime.litellm_utils import redact
 
 _KEY_PREFIXES = ("sk-or-v1-", "sk-proj-", "sk-ant-", "sk-svcacct-", "sk-")
 
@@ -29,4 +29,4 @@ def redact_url(url: str | None) -> str:
     (``http://alice:***@proxy:3128``, with or without a scheme) and secret query
     parameters (``?api-key=***``).
     """
-    return _redact_credentials(url) if url else ""
+    return redact(url) if url else ""

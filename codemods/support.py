@@ -1,0 +1,59 @@
+"""The support module: llmfix's runtime, copied whole beside the patched files.
+
+The patched code calls its functions through the module's name (``litellm_utils.from_env(...)``),
+so a reviewer sees where each comes from and the upstream files gain one import line each. The
+module's text is :mod:`llmfix.codemods.runtime.litellm_utils` (the file llmfix's own tests
+import) under a short header naming the llmfix that wrote it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+from pathlib import Path
+
+import libcst as cst
+
+from llmfix import __version__
+from llmfix.codemods.analysis.nodes import dotted_name
+
+NAME = "litellm_utils"
+FILE_NAME = f"{NAME}.py"
+SOURCE = Path(__file__).parent / "runtime" / FILE_NAME
+HEADER = (
+    "# LiteLLM call support for run_utils.py, rubric_utils.py and the LLM judge: env-driven retries, fallbacks\n"
+    "# and timeouts, empty-answer guards, a connection check and call health. Written by llmfix {version}:\n"
+    "# `llmfix apply` rewrites it when llmfix's copy changes, `llmfix revert` removes it with the rest.\n"
+)
+
+
+@functools.lru_cache(maxsize=1)
+def text() -> str:
+    """The module as llmfix writes it into a checkout."""
+    return HEADER.format(version=__version__) + SOURCE.read_text(encoding="utf-8")
+
+
+def digest(data: str) -> str:
+    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+
+
+def is_written_by_llmfix(data: str) -> bool:
+    """True when ``data`` starts with the header some llmfix wrote (any version)."""
+    first = HEADER.splitlines()[0]
+    return data.startswith(first + "\n") or data.startswith(first + "\r\n")
+
+
+def call_name(node: cst.CSTNode) -> str | None:
+    """``from_env`` for a call of ``litellm_utils.from_env``; None for anything else."""
+    if isinstance(node, cst.Call):
+        name = dotted_name(node.func) or ""
+        prefix, _, member = name.rpartition(".")
+        if prefix == NAME:
+            return member
+    return None
+
+
+def is_call(node: cst.CSTNode, *names: str) -> bool:
+    """True for a call of the support module's ``names`` (any name when none is given)."""
+    member = call_name(node)
+    return member is not None and (not names or member in names)

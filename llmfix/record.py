@@ -1,0 +1,144 @@
+"""llmfix's record: the little revert needs that the patched code itself can't tell.
+
+It lives in ``<checkout>/.llmfix/record.json`` (the checkout is the folder holding
+``open_instruct/``) and is meant to be committed with the patch, so a teammate's clone
+can revert too. It holds the SHA-256 of the support module as llmfix wrote it (so an
+edit made to it by hand is recognised), and per patched file the transforms' notes: the
+upstream default literals the patch replaced and the digests of the statements they sat
+in (see :mod:`llmfix.codemods.notes`). Everything else revert finds in the code: every
+line llmfix adds calls the support module.
+
+The record is input, never code: a note is a number, a model name, a list of model
+names, a digest or ``null``/``true``, keyed by a transform's name and a function's name;
+a path must be a Python file inside the checkout. Anything else is refused with one line
+before a file is touched.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from llmfix.errors import BadInput
+from llmfix.state import check_state_dir, read_regular, state_dir
+
+RECORD_FILE = "record.json"
+FORMER_RECORD = "state.json"  # an earlier, never released llmfix's record
+VERSION = 1
+MAX_RECORD_BYTES = 1024 * 1024
+ABOUT = "what `llmfix revert` needs to undo `llmfix apply` here; commit it with the patch"
+_DIGEST = re.compile(r"^[0-9a-f]{64}$")
+_KEY = re.compile(r"^[A-Za-z_][\w.]*(?::[a-z-]+)?(?:#\d+)?$")
+_TRANSFORM = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+class UnreadableRecord(BadInput):
+    """The record is malformed, or holds something llmfix never writes."""
+
+
+@dataclass
+class Record:
+    """One checkout's record."""
+
+    checkout: Path
+    support: str | None = None  # SHA-256 of the support module llmfix wrote
+    notes: dict[str, dict[str, dict[str, object]]] = field(default_factory=dict)  # file -> transform -> key -> note
+    raw: bytes | None = None  # the bytes read (None: no record yet)
+
+    @property
+    def path(self) -> Path:
+        return state_dir(self.checkout) / RECORD_FILE
+
+    def notes_for(self, relpath: str) -> dict[str, dict[str, object]]:
+        return self.notes.get(relpath, {})
+
+    def add_notes(self, relpath: str, transform: str, notes: dict[str, object]) -> None:
+        """Keep ``notes`` for a transform's edits in a file (earlier notes for other keys stay)."""
+        if notes:
+            self.notes.setdefault(relpath, {}).setdefault(transform, {}).update(notes)
+
+    def forget(self, relpath: str) -> None:
+        self.notes.pop(relpath, None)
+
+    @property
+    def empty(self) -> bool:
+        return self.support is None and not any(self.notes.values())
+
+    def to_bytes(self) -> bytes | None:
+        """The record as written: one line per file (None when there is nothing to record)."""
+        if self.empty:
+            return None
+        lines = [f'{{"version": {VERSION}, "about": {json.dumps(ABOUT)},', f' "support": {json.dumps(self.support)},', ' "notes": {']
+        files = sorted((name, notes) for name, notes in self.notes.items() if notes)
+        for index, (name, notes) in enumerate(files):
+            comma = "," if index < len(files) - 1 else ""
+            lines.append(f"  {json.dumps(name)}: {json.dumps(notes, sort_keys=True, ensure_ascii=False)}{comma}")
+        lines.append("}}")
+        return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _unreadable(path: Path, why: str) -> UnreadableRecord:
+    return UnreadableRecord(f"{path}: llmfix's record is unreadable ({why}); restore it from git, or move it away to start over")
+
+
+def load(checkout: Path) -> Record:
+    """The checkout's record (an empty one when there is none); :class:`UnreadableRecord` for anything malformed."""
+    check_state_dir(checkout)
+    if read_regular(state_dir(checkout) / FORMER_RECORD, MAX_RECORD_BYTES) is not None:
+        raise BadInput(
+            f"{state_dir(checkout) / FORMER_RECORD}: this checkout was patched by an earlier llmfix; "
+            "revert it with the llmfix that wrote it, then apply again"
+        )
+    record = Record(checkout)
+    raw = read_regular(record.path, MAX_RECORD_BYTES)
+    if raw is None:
+        return record
+    record.raw = raw
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except RecursionError:
+        raise _unreadable(record.path, "nested too deeply") from None
+    except (UnicodeDecodeError, ValueError) as error:
+        raise _unreadable(record.path, f"not JSON: {error}") from None
+    if not isinstance(data, dict) or data.get("version") != VERSION or type(data.get("version")) is not int:
+        raise _unreadable(record.path, f"not a version {VERSION} record")
+    support, notes = data.get("support"), data.get("notes")
+    if support is not None and (not isinstance(support, str) or not _DIGEST.match(support)):
+        raise _unreadable(record.path, "'support' is not a SHA-256 digest")
+    if not isinstance(notes, dict):
+        raise _unreadable(record.path, "'notes' is not an object")
+    record.support = support
+    for name, per_transform in notes.items():
+        if not _safe_path(name):
+            raise _unreadable(record.path, f"names {name!r}, which is not a Python file inside the checkout")
+        if not isinstance(per_transform, dict) or not all(
+            isinstance(t, str) and _TRANSFORM.match(t) and isinstance(v, dict) for t, v in per_transform.items()
+        ):
+            raise _unreadable(record.path, f"{name}: notes are not grouped by transform")
+        for transform, keyed in per_transform.items():
+            for key, note in keyed.items():
+                if not isinstance(key, str) or not _KEY.match(key) or not _plain(note):
+                    raise _unreadable(record.path, f"{name}: {transform}: {key!r} is not a note llmfix writes")
+        record.notes[name] = per_transform
+    return record
+
+
+def _plain(note: object, depth: int = 0) -> bool:
+    """A note is a literal: null, true/false, a number, a short string, or a short list of those."""
+    if note is None or isinstance(note, (bool, int, float)):
+        return True
+    if isinstance(note, str):
+        return len(note) <= 200
+    if isinstance(note, list) and depth == 0:
+        return len(note) <= 50 and all(_plain(item, 1) or (isinstance(item, list) and all(_plain(i, 2) for i in item)) for item in note)
+    return False
+
+
+def _safe_path(name: object) -> bool:
+    """A path relative to the checkout, without ``..``, naming a Python file."""
+    if not isinstance(name, str) or not name or "\\" in name or "\0" in name:
+        return False
+    path = PurePosixPath(name)
+    return not path.is_absolute() and all(part not in ("", ".", "..") for part in name.split("/")) and path.name.endswith(".py")
