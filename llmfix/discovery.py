@@ -19,6 +19,7 @@ from pathlib import Path
 from llmfix.errors import BadInput
 
 TARGET_NAMES = ("run_utils.py", "rubric_utils.py")
+JUDGE_FILE = "ground_truth_utils.py"  # the reward verifiers, the LLM judge among them: directly in open_instruct/
 PACKAGE_DIR = "open_instruct"
 KNOWN_LAYOUTS = (
     "rubrics",  # upstream main, from Feb 2026
@@ -60,12 +61,12 @@ class Target:
         return self.path.relative_to(self.checkout).as_posix()
 
 
-def _is_target(path: Path) -> bool:
+def _is_target(path: Path, markers: tuple[bytes, ...] = MARKERS) -> bool:
     try:
         head = path.read_bytes()
     except OSError:
         return False
-    return any(marker in head for marker in MARKERS)
+    return any(marker in head for marker in markers)
 
 
 def path_argument(raw: str | os.PathLike[str]) -> Path:
@@ -82,14 +83,20 @@ def _check_path(path: Path) -> None:
         raise BadInput(f"{path}: is a symbolic link; name the real file")
 
 
+def _judge(package: Path, root: Path) -> list[Target]:
+    """The package's ground_truth_utils.py, when it mentions litellm (its LLM judge may call it directly)."""
+    path = package / JUDGE_FILE
+    return [Target(path, root)] if path.is_file() and _is_target(path, (b"litellm",)) else []
+
+
 def _targets_in_package(package: Path, root: Path) -> list[Target]:
     for layout in KNOWN_LAYOUTS:
         folder = package / layout
         found = [folder / name for name in TARGET_NAMES if (folder / name).is_file()]
         found = [p for p in found if _is_target(p)]
         if found:
-            return [Target(p, root) for p in found]
-    return []
+            return [Target(p, root) for p in found] + _judge(package, root)
+    return _judge(package, root)
 
 
 def _walk_for_packages(top: Path) -> list[Path]:

@@ -33,11 +33,12 @@ COMPLETION_ATTRS = ("completion", "acompletion")
 
 @dataclass
 class LiteLLMCall:
-    """One ``litellm.(a)completion(..., **d)`` call inside a helper."""
+    """One call of ``litellm.(a)completion``, however litellm is bound; ``splat`` is the
+    ``**d`` it passes (a helper's call), None for a call with explicit arguments only."""
 
     function: cst.FunctionDef
     call: cst.Call
-    splat: str
+    splat: str | None
     model: cst.BaseExpression | None
     explicit_keys: frozenset[str]
     litellm_binding: cst.SimpleStatementLine | None  # e.g. ``litellm = _get_litellm()``
@@ -91,6 +92,19 @@ def _litellm_names(module: cst.Module) -> tuple[set[str], set[str]]:
     return modules, functions
 
 
+def _local_completion_names(nodes: list[cst.CSTNode]) -> set[str]:
+    """Names a function binds to ``litellm.(a)completion`` with an import inside it (a lazy import)."""
+    names = set()
+    for node in nodes:
+        if isinstance(node, cst.ImportFrom) and dotted_name(node.module) == "litellm" and not isinstance(node.names, cst.ImportStar):
+            for alias in node.names:
+                if dotted_name(alias.name) in COMPLETION_ATTRS:
+                    bound = alias.asname.name if alias.asname is not None else alias.name
+                    if isinstance(bound, cst.Name):
+                        names.add(bound.value)
+    return names
+
+
 def _completion_base(call: cst.Call, direct: set[str]) -> str | None:
     """The name a completion call goes through: ``ll`` in ``ll.completion(...)``, ``ac`` in ``ac(...)``."""
     func = call.func
@@ -107,33 +121,47 @@ def is_probe(call: cst.Call) -> bool:
 
 
 @per_module
-def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
-    """Every LiteLLM completion call that takes a ``**kwargs`` splat."""
+def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
+    """Every call of LiteLLM's completion functions, resolved through the module's and the function's imports."""
     lazy_loaders = _functions_importing_litellm(module)
     modules, direct = _litellm_names(module)
     calls: list[LiteLLMCall] = []
     for func, nodes in function_nodes(module):
+        local = _local_completion_names(nodes)
         for call in (n for n in nodes if isinstance(n, cst.Call)):
-            base = _completion_base(call, direct)
+            base = _completion_base(call, direct | local)
             if base is None:
                 continue
             binding = _litellm_binding(func, base, lazy_loaders) if isinstance(call.func, cst.Attribute) else None
-            if base not in modules and base not in direct and binding is None:
+            if base not in modules and base not in direct and base not in local and binding is None:
+                continue
+            if is_probe(call):
                 continue
             splats = [a.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)]
-            if not splats or is_probe(call):
-                continue
             calls.append(
                 LiteLLMCall(
                     function=func,
                     call=call,
-                    splat=splats[0].value,  # type: ignore[attr-defined]
+                    splat=splats[0].value if splats else None,  # type: ignore[attr-defined]
                     model=keyword_arg(call, "model"),
                     explicit_keys=frozenset(a.keyword.value for a in call.args if a.keyword is not None),
                     litellm_binding=binding,
                 )
             )
     return calls
+
+
+@per_module
+def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
+    """Every LiteLLM completion call that takes a ``**kwargs`` splat (the helpers' calls)."""
+    return [c for c in completion_calls(module) if c.splat is not None]
+
+
+@per_module
+def direct_calls(module: cst.Module) -> list[LiteLLMCall]:
+    """Every LiteLLM completion call with explicit arguments only (a judge's call), outside the helpers."""
+    helpers = {id(f) for f in helper_functions(module)}
+    return [c for c in completion_calls(module) if c.splat is None and id(c.function) not in helpers]
 
 
 @per_module

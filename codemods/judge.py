@@ -1,0 +1,246 @@
+"""judge: LiteLLM calls with explicit arguments (the LLM judge verifier) get a timeout, fallbacks and health.
+
+Why: ``LMJudgeVerifier.async_call`` in ``ground_truth_utils.py`` awaits ``acompletion(...)``
+itself, retries three times by hand, logs a warning and then scores the sample 0.0: an
+unreachable judge hands every sample a zero and training goes on. Its call passes no
+timeout (LiteLLM's own is 6000 s per request) and no fallbacks.
+
+Each call is found by what its name means in the module (``from litellm import
+acompletion``, ``import litellm as ll``, an import inside the function, a lazily loaded
+litellm). Its own arguments win; llmfix adds what it lacks::
+
+    response = await acompletion(
+        model=self.verifier_config.llm_judge_model,
+        messages=[{"role": "user", "content": prompt}],
+        timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),
+        fallbacks=litellm_utils.fallback_models([], self.verifier_config.llm_judge_model),
+    )
+
+Retries are added only where no retry layer exists: inside a hand-written retry loop or
+a tenacity-decorated function the number of requests stays what it was (each attempt is
+one call, which the OpenAI SDK retries twice), and the report says how many requests a
+dead endpoint gets before the default is returned. The function holding the call counts
+its outcomes (``@litellm_utils.track_calls(raise_on_degraded=True)``): a call that ends
+after a failed request returned its default (the zero score), so it counts as failed,
+and past LITELLM_MAX_FAILURE_RATE it raises LiteLLMDegradedError. Its failure is already
+logged by its own warning: no second line.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from llmfix.codemods import litellm_facts, notes, support
+from llmfix.codemods.analysis.helpers import LiteLLMCall, direct_calls
+from llmfix.codemods.analysis.nodes import all_functions, dotted_name, iter_statements, number_literal, qualname, single_small, statement_of
+from llmfix.codemods.analysis.tree import contains, find_all, indent_of, rebuild
+from llmfix.codemods.building import expression, format_number
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import Edits
+from llmfix.codemods.health import decorator, tracked
+from llmfix.codemods.style.wrap import fit
+from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+
+ADDED = {  # keyword: the default llmfix adds (``__model__``: the call's model)
+    "timeout": f'{support.NAME}.from_env("LITELLM_DEFAULT_TIMEOUT", {format_number(litellm_facts.DEFAULT_TIMEOUT)})',
+    "fallbacks": f"{support.NAME}.fallback_models([], __model__)",
+    "num_retries": f'{support.NAME}.from_env("LITELLM_NUM_RETRIES", {litellm_facts.DEFAULT_RETRIES})',
+}
+
+
+def retry_layer(func: cst.FunctionDef, call: cst.Call) -> tuple[str, int | None] | None:
+    """(what, attempts) of the retry layer around ``call``: a tenacity decorator or a hand loop."""
+    for decorated in func.decorators:
+        node = decorated.decorator
+        name = dotted_name(node.func if isinstance(node, cst.Call) else node) or ""
+        if name.split(".")[-1] == "retry":
+            stops = find_all(node, cst.Call, lambda c: (dotted_name(c.func) or "").endswith("stop_after_attempt") and bool(c.args))
+            attempts = number_literal(stops[0].args[0].value) if stops else None
+            return "tenacity", int(attempts) if attempts else None
+    for loop in find_all(func.body, (cst.For, cst.While)):  # type: ignore[arg-type]
+        if contains(loop, call) and any(contains(t, call) for t in find_all(loop.body, cst.Try)):
+            return "loop", _loop_count(func, loop)
+    return None
+
+
+def _loop_count(func: cst.FunctionDef, loop: cst.CSTNode) -> int | None:
+    """N in ``for _ in range(N)``, N a literal or a name set to one earlier in the function."""
+    if not isinstance(loop, cst.For) or not isinstance(loop.iter, cst.Call) or dotted_name(loop.iter.func) != "range" or len(loop.iter.args) != 1:
+        return None
+    value = loop.iter.args[0].value
+    if isinstance(value, cst.Name):
+        for stmt in iter_statements(func.body):
+            small = single_small(stmt)
+            if isinstance(small, cst.Assign) and any(dotted_name(t.target) == value.value for t in small.targets):
+                value = small.value
+                break
+    count = number_literal(value)
+    return int(count) if count is not None and count == int(count) else None
+
+
+def _requests(layer: tuple[str, int | None] | None, retries: float | None) -> str:
+    """How many requests a dead endpoint gets, in words."""
+    per_call = 1 + int(retries if retries is not None else litellm_facts.SDK_DEFAULT_RETRIES)
+    if layer is None:
+        return f"{per_call} requests"
+    kind, attempts = layer
+    what = "its own retry loop" if kind == "loop" else "its tenacity retry"
+    if attempts is None:
+        return f"{per_call} requests per attempt of {what}"
+    return f"{attempts * per_call} requests ({attempts} attempts of {what} x {per_call})"
+
+
+def _with_arguments(call: cst.Call, added: list[cst.Arg]) -> cst.Call:
+    """``call`` with ``added`` after its arguments, laid out as they are (one per line, or on one line)."""
+    opening = call.whitespace_before_args
+    if isinstance(opening, cst.ParenthesizedWhitespace):  # one argument per line
+        between = cst.Comma(whitespace_after=opening.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
+    else:
+        between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    *args, last = call.args
+    new = [arg.with_changes(comma=between) for arg in added[:-1]]
+    new.append(added[-1].with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg))
+    return call.with_changes(args=[*args, last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace("")), *new])
+
+
+def _without_arguments(call: cst.Call) -> cst.Call:
+    """``call`` without the arguments llmfix added (their layout handed back to the last one left)."""
+    args = list(call.args)
+    kept = [a for a in args if not (a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value))]
+    if len(kept) == len(args) or not kept:
+        return call
+    final = args[-1]
+    kept[-1] = kept[-1].with_changes(comma=final.comma, whitespace_after_arg=final.whitespace_after_arg)
+    return call.with_changes(args=kept)
+
+
+class JudgeTransform(Transform):
+    NAME = "judge"
+    SUMMARY = "LiteLLM calls with explicit arguments (the LLM judge): env-driven timeout, fallbacks, health; retries only without a retry layer"
+    ORDER = 70
+    AFTER = ("health",)
+    EXAMPLES = (
+        Example(
+            "the judge's call in a hand retry loop: a timeout and fallbacks, no extra retries; its outcomes counted",
+            """
+            from litellm import acompletion
+
+
+            class LMJudgeVerifier:
+                async def async_call(self, prompt):
+                    max_retries = 3
+                    for attempt in range(max_retries):
+                        try:
+                            response = await acompletion(model=self.model, messages=[{"role": "user", "content": prompt}])
+                            return float(response.choices[0].message.content)
+                        except Exception as e:
+                            if attempt == max_retries - 1:
+                                return 0.0
+                    return 0.0
+            """,
+            """
+            from litellm import acompletion
+
+            from open_instruct.rubrics import litellm_utils
+
+
+            class LMJudgeVerifier:
+                @litellm_utils.track_calls(raise_on_degraded=True)
+                async def async_call(self, prompt):
+                    max_retries = 3
+                    for attempt in range(max_retries):
+                        try:
+                            response = await acompletion(
+                                model=self.model,
+                                messages=[{"role": "user", "content": prompt}],
+                                timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),
+                                fallbacks=litellm_utils.fallback_models([], self.model),
+                            )
+                            return float(response.choices[0].message.content)
+                        except Exception as e:
+                            if attempt == max_retries - 1:
+                                return 0.0
+                    return 0.0
+            """,
+            APPLIED,
+        ),
+        Example(
+            "a call that routes through the patched helper needs nothing",
+            """
+            from open_instruct.rubrics.run_utils import run_litellm_async_raw
+
+
+            class LMJudgeVerifier:
+                async def async_call(self, prompt):
+                    response = await run_litellm_async_raw(model_name=self.model, user_prompt=prompt)
+                    return float(response.choices[0].message.content)
+            """,
+            None,
+            "not-applicable",
+        ),
+    )
+
+    def plan(self, file: FileContext, edits: Edits) -> Outcome:
+        sites = Sites()
+        clash = file.support_clash()
+        for site in direct_calls(file.module):
+            where = f"{qualname(file.module, site.function)}()"
+            missing = [key for key in ADDED if key not in site.explicit_keys]
+            layer = retry_layer(site.function, site.call)
+            if layer is not None or "num_retries" in site.explicit_keys:
+                missing = [key for key in missing if key != "num_retries"]
+            decorate = self.settings.is_selected("health") and not tracked(site.function)
+            if not missing and not decorate:
+                sites.present.append(f"{where} passes a timeout and fallbacks")
+                continue
+            statement = statement_of(site.function, site.call)
+            if clash or statement is None or site.model is None or any(a.star for a in site.call.args):
+                why = clash or ("its call has no model= argument" if site.model is None else "its call is not a simple statement")
+                sites.missing.append(f"{where}: {why}; apply the rest with `--skip judge`")
+                continue
+            self._patch(file, site, statement, missing, decorate, layer, edits, sites)
+        return sites.outcome("no LiteLLM call with explicit arguments outside the helpers")
+
+    def _patch(self, file: FileContext, site: LiteLLMCall, statement: cst.SimpleStatementLine, missing: list[str], decorate: bool, layer, edits: Edits, sites: Sites) -> None:
+        where = f"{qualname(file.module, site.function)}()"
+        if missing:
+            no_space = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+            holes = lambda key: {"model": site.model.deep_clone()} if "__model__" in ADDED[key] else {}  # type: ignore[union-attr]  # noqa: E731
+            added = [cst.Arg(expression(ADDED[k], file, **holes(k)), keyword=cst.Name(k), equal=no_space) for k in missing]
+            new = rebuild(statement, {id(site.call): _with_arguments(site.call, added)}, {}, {})
+            edits.replace_node(statement, fit(new, file.module, indent_of(file.module, statement) or "", file.style.line_length))  # type: ignore[arg-type]
+            edits.note(qualname(file.module, site.function), notes.digest(statement))
+        if decorate:
+            edits.add_decorator(site.function, decorator(file, True))
+        edits.need_support()
+        retries = number_literal(next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "num_retries"), None))
+        before = _requests(layer, retries)
+        after = _requests(layer, retries if "num_retries" not in missing else litellm_facts.DEFAULT_RETRIES)
+        timeout = next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "timeout"), None)
+        was = "LiteLLM's own 6000 s" if timeout is None else f"`{file.code(timeout)}`"
+        sites.applied.append(f"{where}: {', '.join(missing) or 'nothing'} added to its call{'; its outcomes counted' if decorate else ''}")
+        count = f"{after}, as before (llmfix adds no retries inside a retry layer)" if before == after else f"{after} instead of {before}"
+        sites.changes.append(
+            Change(
+                f"{where}: a dead endpoint gets {count} before the call gives up; each request now waits at most "
+                f"{format_number(litellm_facts.DEFAULT_TIMEOUT)} s (LITELLM_DEFAULT_TIMEOUT) instead of {was}"
+                + ("; fallbacks from LITELLM_FALLBACK_MODELS" if "fallbacks" in missing else "")
+                + ("; a default it returns after a failed request counts as a failure, and LITELLM_MAX_FAILURE_RATE can stop the run" if decorate else "")
+            )
+        )
+
+    def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
+        for func in all_functions(file.module):
+            expected = noted.get(qualname(file.module, func))
+            for call in find_all(func, cst.Call):
+                if not any(a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value) for a in call.args):
+                    continue
+                statement = statement_of(func, call)
+                if statement is None:
+                    continue
+                build = lambda quote, statement=statement, call=call: rebuild(statement, {id(call): _without_arguments(call)}, {}, {})  # noqa: E731
+                edits.replace_node(statement, notes.restored(statement, build, notes.check_digest(expected) if expected is not None else None, file.style.quote))
+        return []
+
+
+__all__ = ["ALREADY_PRESENT", "JudgeTransform"]
