@@ -6,9 +6,8 @@ declaration: its description, and one argument per declared option::
 
     python -m libcst.tool codemod -x llmfix.codemods.retries.RetriesCommand --retries 12 path/to/run_utils.py
 
-Alone, a transform sees one file: rubric_utils.py's precheck then can't know what
-run_utils.py will define, so it refuses to add the import (use ``llmfix apply`` for a
-whole checkout).
+Alone, a transform sees one file: the new code imports the support module from beside
+the file, but writing that module (``litellm_utils.py``) is ``llmfix apply``'s work.
 """
 
 from __future__ import annotations

@@ -176,13 +176,13 @@ class KeyDefaultTransform(Transform):
             anchor = site.group.anchor
             line = fit(line, file.module, indent_of(file.module, anchor) or "", file.style.line_length)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
-            edits.note(qualname(file.module, site.group.function), None)
+            edits.note(self._note_key(file, site.group), None)
             sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
         else:
             assert site.default is not None and site.statement is not None
             edits.replace_node(site.statement, self._refit(file, site.statement, site.default, new))
             if action != "update":
-                edits.note(qualname(file.module, site.group.function), [notes.literal_value(site.default), notes.digest(site.statement)])
+                edits.note(self._note_key(file, site.group, site.statement), [notes.literal_value(site.default), notes.digest(site.statement)])
             hand = " (hand-written, when absent)" if site.line is None else ""
             if action == "update":
                 source = "[tool.llmfix]" if self.settings.sources.get(self.OPTION) == "config" else "the command line"
@@ -198,17 +198,26 @@ class KeyDefaultTransform(Transform):
 
     # -- revert ----------------------------------------------------------------
 
+    def _defaults_of(self, group: DefaultsGroup) -> list[tuple[cst.BaseStatement, cst.BaseExpression]]:
+        """(statement, default) of every place ``group`` sets the key, in source order."""
+        line = group.line_for(self.KEY)
+        found = [(line.statement, line.default)] if line is not None else []
+        return found + [(a.statement, a.value) for a in key_assignments(group.function, group.dict_name, self.KEY) if a.guarded]
+
+    def _note_key(self, file: FileContext, group: DefaultsGroup, statement: cst.BaseStatement | None = None) -> str:
+        """The function's name; ``name#N`` for its N-th place that sets the key (a hand-written one)."""
+        index = next((i for i, (s, _) in enumerate(self._defaults_of(group)) if s is statement), 0)
+        name = qualname(file.module, group.function)
+        return name if index == 0 else f"{name}#{index}"
+
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
         """Put back each default llmfix replaced (from the notes), remove each line it added."""
         problems = []
         for group in defaults_groups(file.module):
-            key = qualname(file.module, group.function)
-            line = group.line_for(self.KEY)
-            found = [(line.statement, line.default)] if line is not None else []
-            found += [(a.statement, a.value) for a in key_assignments(group.function, group.dict_name, self.KEY) if a.guarded]
-            for stmt, default in found:
+            for stmt, default in self._defaults_of(group):
                 if not self.ours(default):
                     continue
+                key = self._note_key(file, group, stmt)
                 if key not in noted:
                     problems.append(f"{key}(): llmfix's record does not say what the {self.KEY} default was before")
                 elif noted[key] is None:
@@ -220,7 +229,7 @@ class KeyDefaultTransform(Transform):
                         notes.check_digest(expected)
                     except (TypeError, ValueError) as error:
                         raise notes.BadNote(f"{key}: {self.KEY}: {error}") from None
-                    build = lambda quote, stmt=stmt, default=default: rebuild(stmt, {id(default): notes.literal_node(literal, quote)}, {}, {})  # noqa: E731
+                    build = lambda quote, stmt=stmt, default=default, literal=literal: rebuild(stmt, {id(default): notes.literal_node(literal, quote)}, {}, {})  # noqa: E731
                     edits.replace_node(stmt, notes.restored(stmt, build, expected, file.style.quote))
         return problems
 

@@ -141,7 +141,6 @@ class GuardsTransform(Transform):
     NAME = "guards"
     SUMMARY = 'empty responses: helpers return "" with a warning, the generator None; swallowed errors logged'
     ORDER = 40
-    RUNTIME = ("responses",)
     EXAMPLES = (
         Example(
             "a helper that swallows errors silently: the content read is guarded, the failure logged",

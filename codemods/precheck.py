@@ -69,6 +69,17 @@ def _bound_before(site: GeneratorSite, names: set[str]) -> set[str]:
     return {n for n in names if binds_name(site.function, n) and n not in params and n not in assigned}
 
 
+PROBE = "Reply with OK."
+
+
+def _probe_value(arg: cst.Arg) -> str | None:
+    """The probe that stands for a prompt argument (``user_prompt=``, ``prompt=``, ``messages=``), else None."""
+    name = arg.keyword.value if arg.keyword is not None else ""
+    if name == "messages":
+        return f'[{{"role": "user", "content": "{PROBE}"}}]'
+    return f'"{PROBE}"' if "prompt" in name else None
+
+
 class PrecheckTransform(Transform):
     NAME = "precheck"
     SUMMARY = "connection check through the generator's own helper before its first request; fails fast and loudly"
@@ -143,9 +154,9 @@ class PrecheckTransform(Transform):
                 sites.applied.append(f"{where}: its connection check now makes the call the generator makes")
             return
         clash = file.support_clash()
-        unbound = _bound_before(site, _names_read(site.helper_call))
+        unbound = [a for a in site.helper_call.args if _bound_before(site, _names_read(a.value)) and not _probe_value(a)]
         if clash or unbound:
-            why = clash or f"the awaited call uses {', '.join(sorted(unbound))}, not yet bound before its try"
+            why = clash or f"the awaited call's argument `{file.code(unbound[0]).strip().rstrip(',')}` is computed after where the check must go"
             sites.missing.append(f"{where}: {why}{skip}")
             return
         line = statement("await __check__\n", file, check=wanted)
@@ -164,10 +175,15 @@ class PrecheckTransform(Transform):
 
     @staticmethod
     def _check(file: FileContext, site: GeneratorSite) -> cst.Call:
-        """``litellm_utils.ensure_connection(helper, <the awaited call's arguments>)``."""
+        """``litellm_utils.ensure_connection(helper, <the awaited call's arguments>)``; a prompt computed
+        after the check's place (inside the try) is replaced by a short probe prompt."""
         call = site.helper_call
         first = cst.Arg(call.func.deep_clone(), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args = [a.deep_clone().with_changes(whitespace_after_arg=cst.SimpleWhitespace("")) for a in call.args]
+        args = []
+        for arg in call.args:
+            probe = _probe_value(arg) if _bound_before(site, _names_read(arg.value)) else None
+            arg = arg.deep_clone() if probe is None else arg.with_changes(value=expression(probe, file))
+            args.append(arg.with_changes(whitespace_after_arg=cst.SimpleWhitespace("")))
         if args:
             args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
         args = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(args) - 1 else a for i, a in enumerate(args)]

@@ -18,16 +18,22 @@ from llmfix import linediff
 from llmfix.planning import FilePlan
 
 
-def unified_diff(relpath: str, old: str, new: str, context: int = 3) -> str:
-    """One file's diff in git's format (empty when nothing changes)."""
+def unified_diff(relpath: str, old: str, new: str, context: int = 3, created: bool = False) -> str:
+    """One file's diff in git's format (empty when nothing changes); ``created``: a new file."""
     if old == new:
         return ""
     hunks = linediff.hunks(linediff.split_lines(old), linediff.split_lines(new), context)
+    if created:
+        return f"diff --git a/{relpath} b/{relpath}\nnew file mode 100644\n--- /dev/null\n+++ b/{relpath}\n" + linediff.render(hunks)
     return f"diff --git a/{relpath} b/{relpath}\n--- a/{relpath}\n+++ b/{relpath}\n" + linediff.render(hunks)
 
 
+def file_diff(plan: FilePlan) -> str:
+    return unified_diff(plan.target.relpath, plan.original, plan.patched, created=not plan.exists)
+
+
 def plan_diff(plans: Sequence[FilePlan]) -> str:
-    return "".join(unified_diff(p.target.relpath, p.original, p.patched) for p in plans)
+    return "".join(file_diff(p) for p in plans)
 
 
 @dataclass(frozen=True)
@@ -61,10 +67,13 @@ def render_stat(plans: Sequence[FilePlan]) -> str:
     for plan in plans:
         if not plan.changed:
             continue
-        (count,) = count_lines(unified_diff(plan.target.relpath, plan.original, plan.patched))
+        (count,) = count_lines(file_diff(plan))
         total_added += count.added
         total_removed += count.removed
         hunks = f"{count.hunks} hunk{'s' if count.hunks != 1 else ''}"
+        if not plan.exists:
+            rows.append(f" {plan.target.relpath} | +{count.added} -{count.removed}, a new file (the support the patched code calls)")
+            continue
         rows.append(f" {plan.target.relpath} | +{count.added} -{count.removed}, {hunks}, {count.removed} upstream line(s) touched")
         rows.extend(f"     {c.name:<10} +{c.added} -{c.removed}" for c in per_transform_counts(plan))
     changed = sum(1 for p in plans if p.changed)
@@ -74,6 +83,6 @@ def render_stat(plans: Sequence[FilePlan]) -> str:
 
 def file_json(plan: FilePlan) -> dict:
     """One file of ``diff --json``: its diff, counts and outcomes."""
-    diff = unified_diff(plan.target.relpath, plan.original, plan.patched)
+    diff = file_diff(plan)
     (count,) = count_lines(diff) or [LineCount(plan.target.relpath, 0, 0)]
     return {**plan.to_json(), "added": count.added, "removed": count.removed, "hunks": count.hunks, "diff": diff}

@@ -13,11 +13,9 @@ from llmfix.codemods.transform import Example, Transform
 
 def example_diff(example: Example) -> str:
     """The example as a unified diff (or the unchanged code, for a no-op example)."""
-    before = example.before.replace("__RUNTIME__\n", "")
     if example.after is None:
-        return before
-    after = example.after.replace("__RUNTIME__\n", "# ... plus the runtime support block (see README)\n")
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True), "before", "after", n=2)
+        return example.before
+    lines = difflib.unified_diff(example.before.splitlines(keepends=True), example.after.splitlines(keepends=True), "before", "after", n=2)
     return "".join(lines)
 
 

@@ -194,8 +194,14 @@ def _insert(tree: cst.Module, need: ImportNeed, file: FileContext) -> cst.Module
     same = [line for line in lines if line.section == section]
     if same:
         later = next((line for line in same if (line.is_from, *_sort_key(line.module, file)) > key), None)
-        if later is not None:  # right above the later line and whatever comments lead it
-            body.insert(later.index, new)
+        if later is not None:
+            anchor = body[later.index]
+            # the new line takes the anchor's place (and its blank lines); its leading comments stay with it
+            leading = anchor.leading_lines  # type: ignore[union-attr]
+            blank_before = tuple(line for line in leading if line.comment is None)
+            comments = tuple(line for line in leading if line.comment is not None)
+            body[later.index] = anchor.with_changes(leading_lines=comments)  # type: ignore[union-attr]
+            body.insert(later.index, new.with_changes(leading_lines=blank_before))
         else:
             body.insert(same[-1].index + 1, new)
         return tree.with_changes(body=body)
@@ -238,11 +244,14 @@ def ensure(file: FileContext, tree: cst.Module, needs: Sequence[ImportNeed]) -> 
 def remove_import(file: FileContext, tree: cst.Module) -> cst.Module:
     """``tree`` without the import of the support module (``file.support_module``), which llmfix added.
 
-    Each way :func:`_insert` adds a line is undone by removing the line with its own
-    leading blank line; a name added to an existing ``from`` import is taken out of it.
+    Each way :func:`_insert` adds a line is undone: the line goes with its leading blank
+    lines, which go back to the next line when that is an import of the same section (the
+    line had taken that one's place); a name added to an existing ``from`` import is taken
+    out of it.
     """
     package, _, name = file.support_module.rpartition(".")
     body = list(tree.body)
+    sections = {line.index: line.section for line in _head(tree, file)[0]}
     for index, statement in enumerate(body):
         if not _is_import_line(statement):
             continue
@@ -256,6 +265,10 @@ def remove_import(file: FileContext, tree: cst.Module) -> cst.Module:
         if len(kept) == len(node.names):
             continue
         if not kept:
+            blank = tuple(line for line in statement.leading_lines if line.comment is None)
+            following = body[index + 1] if index + 1 < len(body) else None
+            if blank and following is not None and sections.get(index + 1) == sections.get(index):
+                body[index + 1] = following.with_changes(leading_lines=(*blank, *following.leading_lines))  # type: ignore[union-attr]
             del body[index]
         else:
             text = _from_import_text(package, 0, [_alias_text(a) for a in kept], file, exploded="\n" in file.code(node))
