@@ -1,11 +1,9 @@
-"""Support for LiteLLM calls that must survive a bad network.
-
-Settings come from the environment and are checked when read (a bad value raises ValueError naming it):
-LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT, LITELLM_FALLBACK_MODELS ("a,b", or JSON: names or objects
-with their own "model", "api_base" and "api_key"), LITELLM_PRECHECK (on, warn or off),
-LITELLM_PRECHECK_TIMEOUT (30 s), LITELLM_PRECHECK_RECHECK (60 s), LITELLM_HEALTH_INTERVAL (300 s; 0: no
-health lines), LITELLM_MAX_FAILURE_RATE (0 to 1; unset: never stop) and LITELLM_FAILURE_WINDOW (100 calls).
-"""
+"""Support for LiteLLM calls that must survive a bad network. Settings come from the environment, checked
+when read (a bad value raises ValueError naming it): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT,
+LITELLM_FALLBACK_MODELS ("a,b", or JSON: names or objects with their own "model", "api_base", "api_key"),
+LITELLM_PRECHECK (on, warn, off), LITELLM_PRECHECK_TIMEOUT (30 s), LITELLM_PRECHECK_RECHECK (60 s),
+LITELLM_HEALTH_INTERVAL (300 s; 0: no health lines), LITELLM_MAX_FAILURE_RATE (0 to 1; unset: never stop)
+and LITELLM_FAILURE_WINDOW (100 calls)."""
 
 import asyncio
 import collections
@@ -230,8 +228,7 @@ def _tracked_call(name, model, raise_on_degraded):
 
 
 def track_calls(function=None, *, raise_on_degraded=False):
-    """Count each call's outcome (see health()); with ``raise_on_degraded``, a failed or empty call past
-    LITELLM_MAX_FAILURE_RATE raises LiteLLMDegradedError."""
+    """Count each call's outcome; ``raise_on_degraded``: raise past LITELLM_MAX_FAILURE_RATE."""
     if function is None:
         return functools.partial(track_calls, raise_on_degraded=raise_on_degraded)
     signature = inspect.signature(function)
