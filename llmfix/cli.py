@@ -91,8 +91,9 @@ def _paths(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     for path in value:
         if not path.strip():
             raise click.BadParameter("an empty path")
-    return tuple(Path(path) for path in value)
+    return tuple(Path(path) for path in value) or (Path("."),)
 
 
 def paths_argument(function):
-    return click.argument("paths", nargs=-1, required=True, type=click.Path(), callback=_paths)(function)
+    """``PATH...``, the checkout containing the current folder when none is given (as ruff does)."""
+    return click.argument("paths", nargs=-1, required=False, type=click.Path(), callback=_paths)(function)

@@ -154,6 +154,14 @@ def targets_in_directory(directory: Path) -> list[Target]:
     return found
 
 
+def _enclosing_checkout(folder: Path) -> list[Target]:
+    """The targets of the checkout ``folder`` lies in (a folder inside ``open_instruct/``), else none."""
+    for parent in (folder, *folder.parents):
+        if parent.name == PACKAGE_DIR:
+            return targets_in_directory(parent.parent)
+    return []
+
+
 def _root_for_file(path: Path) -> Path:
     """The checkout root of a file: the parent of its topmost open_instruct folder."""
     for parent in reversed(path.parents):
@@ -181,7 +189,7 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
         _check_path(raw)
         path = raw.absolute()
         if path.is_dir():
-            found = targets_in_directory(path)
+            found = targets_in_directory(path) or _enclosing_checkout(path)
             if not found:
                 raise BadInput(f"{raw}: no open-instruct LiteLLM helper files (run_utils.py, rubric_utils.py) found")
         elif path.is_file():

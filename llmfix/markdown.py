@@ -1,12 +1,9 @@
-"""``llmfix diff --markdown``: a PR-ready summary of what apply would change.
+"""``llmfix diff --markdown``: the pull request description a maintainer reads.
 
-First what a reviewer must know: every behaviour change, per helper, in plain words;
-the environment that restores the old behaviour (for a test suite, or to back out);
-the repo's own tests that pin a default the patch changes. Then one section per
-transform that changes something: what it does and why (from its declaration), the
-files with their counts, and its diff folded in a ``<details>`` block. Each
-transform's diff is taken against the text the previous transforms left, so the
-blocks applied in order give apply's result. Fixes already in place come last.
+It says what the files tab can't: per function, what changes in behaviour; every caller
+in the checkout that a changed default reaches; the environment that restores the old
+behaviour (and which old value no single variable restores); the repo's own tests that
+pin a changed default; and the test plan. It repeats no diff: the files tab shows it.
 """
 
 from __future__ import annotations
@@ -15,11 +12,12 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
-from llmfix.codemods import registry
+from llmfix.callers import callers
+from llmfix.codemods import support
 from llmfix.codemods.transform import ALREADY_PRESENT, Change, Transform
-from llmfix.diffing import LineCount, count_lines, unified_diff
+from llmfix.diffing import count_lines, file_diff
 from llmfix.pinned import PinnedTest, pinned_tests
-from llmfix.planning import FilePlan
+from llmfix.planning import FilePlan, dotted_module_name
 
 TITLE = "llmfix: LiteLLM calls that survive a bad network"
 
@@ -65,11 +63,6 @@ def fence_for(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
-def _count(diff_text: str) -> tuple[int, int, int]:
-    counts: list[LineCount] = count_lines(diff_text)
-    return sum(c.added for c in counts), sum(c.removed for c in counts), sum(c.hunks for c in counts)
-
-
 def behaviour_changes(plans: Sequence[FilePlan]) -> list[tuple[FilePlan, str, Change]]:
     """(file, transform, change) for every behaviour change, in file then transform order."""
     return [(plan, name, change) for plan in plans for name, outcome in plan.outcomes.items() for change in outcome.changes]
@@ -85,8 +78,13 @@ def restoring_environment(changes: Sequence[Change]) -> dict[str, str]:
 
 
 def restoring_exceptions(changes: Sequence[Change], env: dict[str, str]) -> list[str]:
-    """The behaviour changes whose old value the environment can't give back (one variable serves every helper)."""
-    return [f"{change.text.split(':', 1)[0]} had {name}={value}" for change in changes for name, value in change.restore if env.get(name) != value]
+    """Per function whose old value the environment can't give back (one variable serves every helper): what it had."""
+    return [
+        f"{change.text.split(':', 1)[0]} had {name}={value}, which no single {name} restores together with the others"
+        for change in changes
+        for name, value in change.restore
+        if env.get(name) != value
+    ]
 
 
 def pinned(plans: Sequence[FilePlan]) -> list[PinnedTest]:
@@ -102,87 +100,99 @@ def shell_assignments(env: dict[str, str]) -> str:
     return " ".join(f"{name}={value!r}" if (not value or " " in value or "," in value) else f"{name}={value}" for name, value in env.items())
 
 
-def render_markdown(plans: Sequence[FilePlan]) -> str:
-    transforms = registry.transforms()
-    by_name = {t.NAME: t for t in transforms}
-    sections: dict[str, list[tuple[FilePlan, str]]] = {}
+def _function(change: Change) -> str:
+    return change.text.split(":", 1)[0]
+
+
+def _files_table(plans: Sequence[FilePlan]) -> list[str]:
+    rows = ["| file | change |", "|---|---|"]
     for plan in plans:
-        for name, before, after in plan.step_texts():
-            diff = unified_diff(plan.target.relpath, before, after)
-            if diff:
-                sections.setdefault(name, []).append((plan, diff))
-    present = [
-        (plan.target.relpath, name, outcome.reason)
-        for plan in plans
-        for name, outcome in plan.outcomes.items()
-        if outcome.status == ALREADY_PRESENT
-    ]
-    lines = [f"## {TITLE}", ""]
-    changed = [p for p in plans if p.changed]
-    if not changed:
-        lines.append(f"Nothing to change: every selected fix is already in place ({len(plans)} file(s) checked).")
-    else:
-        total = _count("".join(unified_diff(p.target.relpath, p.original, p.patched) for p in changed))
-        lines += [
-            f"`llmfix diff` would change {len(changed)} file(s) (+{total[0]} -{total[1]} in {total[2]} hunk(s); "
-            f"{total[1]} upstream line(s) touched) with {len(sections)} transform(s). "
-            "Re-run `llmfix check` in CI to keep the fixes in place.",
-        ]
-        lines += _behaviour_section(plans)
-        lines += ["", "| transform | what it does | files | lines |", "|---|---|---|---|"]
-        for name in (t.NAME for t in transforms if t.NAME in sections):
-            added, removed, _ = _count("".join(diff for _, diff in sections[name]))
-            files = ", ".join(f"`{plan.target.relpath}`" for plan, _ in sections[name])
-            summary = by_name[name].SUMMARY.replace("|", "\\|")
-            lines.append(f"| [{name}](#{name}) | {summary} | {files} | +{added} -{removed} |")
-        for name in (t.NAME for t in transforms if t.NAME in sections):
-            lines += _section(by_name[name], sections[name])
-    if present:
-        lines += ["", "### Already in place", ""]
-        lines += [f"- `{path}` {name}: {reason}" for path, name, reason in present]
-    return "\n".join(lines) + "\n"
+        if not plan.changed:
+            continue
+        (count,) = count_lines(file_diff(plan))
+        if not plan.exists:
+            rows.append(f"| `{plan.target.relpath}` | new, {count.added} lines: llmfix's support module, written whole (`llmfix apply` keeps it current, `llmfix revert` removes it) |")
+        else:
+            rows.append(f"| `{plan.target.relpath}` | +{count.added} -{count.removed} |")
+    for checkout, root in sorted({(p.target.checkout, p.target.root) for p in plans}):
+        record = (checkout / ".llmfix" / "record.json").relative_to(root).as_posix()
+        rows.append(f"| `{record}` | what `llmfix revert` needs: the defaults the patch replaced |")
+    return rows
 
 
-def _behaviour_section(plans: Sequence[FilePlan]) -> list[str]:
-    changes = behaviour_changes(plans)
-    if not changes:
-        return []
-    lines = ["", "### Behaviour changes to review", ""]
-    for plan, name, change in changes:
-        lines.append(f"- `{plan.target.relpath}` ({name}): {change.text}")
-    env = restoring_environment([c for _, _, c in changes])
-    if env:
-        lines += ["", "The old behaviour, for a test run or to back out without reverting:", "", "```sh", f"export {shell_assignments(env)}", "```"]
-        exceptions = restoring_exceptions([c for _, _, c in changes], env)
-        if exceptions:
-            lines += ["", f"(one variable serves every helper: {'; '.join(exceptions)})"]
-    tests = pinned(plans)
-    if tests:
-        lines += ["", "Tests in this repo that pin a default the patch changes (they pass with the variables above):", ""]
-        lines += [f"- `{t.path}::{t.test}` (line {t.line}): `{t.key} == {t.value!r}`" for t in tests]
+def _per_function(plans: Sequence[FilePlan]) -> list[str]:
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for plan, _, change in behaviour_changes(plans):
+        grouped.setdefault((plan.target.path.name, _function(change)), []).append(change.text.split(":", 1)[1].strip())
+    return [f"- `{function}` ({name}): {'; '.join(texts)}" for (name, function), texts in grouped.items()]
+
+
+def _callers(plans: Sequence[FilePlan]) -> list[str]:
+    lines = []
+    for plan in plans:
+        if plan.context is None or plan.target.path.name != "run_utils.py":
+            continue
+        changed = {_function(c).rstrip("()") for _, c in ((n, c) for n, o in plan.outcomes.items() for c in o.changes)}
+        module = dotted_module_name(plan.target.path) or plan.target.path.stem
+        found = callers(plan.target.checkout, module, changed, plan.target.path)
+        by_helper: dict[str, list[str]] = {}
+        for caller in found:
+            by_helper.setdefault(caller.helper, []).append(str(caller))
+        lines += [f"- `{helper}()`: {', '.join(places)}" for helper, places in sorted(by_helper.items())]
     return lines
 
 
-def _section(transform: type[Transform], diffs: list[tuple[FilePlan, str]]) -> list[str]:
-    body = "".join(diff for _, diff in diffs)
-    added, removed, _ = _count(body)
-    files = ", ".join(f"`{plan.target.relpath}` (+{a} -{r})" for plan, diff in diffs for a, r, _ in [_count(diff)])
-    fence = fence_for(body)
-    lines = ["", f"### {transform.NAME}", "", f"**What:** {what(transform)}"]
-    reason = why(transform)
-    if reason:
-        lines += ["", f"**Why:** {reason}"]
+def render_markdown(plans: Sequence[FilePlan]) -> str:
+    changed = [p for p in plans if p.changed]
+    lines = [f"## {TITLE}", ""]
+    if not changed:
+        lines.append(f"Nothing to change: every selected fix is already in place ({len(plans)} file(s) checked).")
+        return "\n".join(lines) + "\n"
     lines += [
+        "The LiteLLM calls through which RL training gets its reward (rubric generation, rubric and LLM judging) "
+        "now retry longer, can fall back to other models, time out per attempt, turn empty answers into a "
+        "warning, check the endpoint before the first request and count their outcomes, so that an outage "
+        "stops training loudly instead of silently degrading the reward. The support code lives in its own "
+        f"module, `{support.FILE_NAME}`; the upstream files get one import and small edits.",
         "",
-        f"**Files:** {files}",
-        "",
-        "<details>",
-        f"<summary>{transform.NAME} diff (+{added} -{removed})</summary>",
-        "",
-        f"{fence}diff",
-        body.rstrip("\n"),
-        fence,
-        "",
-        "</details>",
+        *_files_table(plans),
     ]
+    per_function = _per_function(plans)
+    if per_function:
+        lines += ["", "### What changes, per function", "", *per_function]
+    reached = _callers(plans)
+    if reached:
+        lines += ["", "### Callers the new defaults reach", "", *reached]
+    lines += _old_behaviour(plans)
+    lines += _test_plan(plans)
+    present = [f"{plan.target.path.name} {name}" for plan in plans for name, o in plan.outcomes.items() if o.status == ALREADY_PRESENT]
+    if present:
+        lines += ["", f"Already in place, unchanged: {', '.join(present)}."]
+    return "\n".join(lines) + "\n"
+
+
+def _old_behaviour(plans: Sequence[FilePlan]) -> list[str]:
+    changes = [c for _, _, c in behaviour_changes(plans)]
+    env = restoring_environment(changes)
+    if not env:
+        return []
+    lines = ["", "### The old behaviour", "", "For a test run, or to back out without reverting:", "", "```sh", f"export {shell_assignments(env)}", "```"]
+    lines += [f"- {text}" for text in restoring_exceptions(changes, env)]
+    return lines
+
+
+def _test_plan(plans: Sequence[FilePlan]) -> list[str]:
+    tests: list[PinnedTest] = pinned(plans)
+    lines = [
+        "",
+        "### Test plan",
+        "",
+        "- [ ] `llmfix check` in CI: every fix stays in place",
+        "- [ ] `llmfix verify`: each patched function against a fault-injecting endpoint (refused, reset, hanging, "
+        "5xx/429, empty answers, a dead primary with a fallback, a dead proxy, an outage the alarm must stop); "
+        "it fails on the unpatched code",
+    ]
+    if tests:
+        lines.append("- [ ] the repo's tests that pin a changed default pass with the old-behaviour variables:")
+        lines += [f"  - `{t.path}::{t.test}` (line {t.line}): `{t.key} == {t.value!r}`" for t in tests]
     return lines

@@ -37,11 +37,11 @@ def to_text(command: str, plans: Sequence[FilePlan], verbose: bool = False, dry_
     for plan in plans:
         lines.append(plan.target.relpath)
         for name, outcome in plan.outcomes.items():
-            counts[outcome.status] += 1
+            counts[outcome.status] += plan.context is not None  # the support module is not a fix
             status = words.get(outcome.status, outcome.status)
             if dry_run and outcome.status == APPLIED:
                 status = "would apply"
-            if verbose or outcome.status in (APPLIED, ALREADY_PRESENT):
+            if verbose or outcome.status in (APPLIED, ALREADY_PRESENT, "edited"):
                 lines.append(f"  {name:<10} {status:<16} {outcome.reason}")
     if command == "apply":
         lines += _reviewer_notes(plans)
@@ -71,14 +71,16 @@ def _reviewer_notes(plans: Sequence[FilePlan]) -> list[str]:
 
 def summary(command: str, plans: Sequence[FilePlan], counts: Counter[str], dry_run: bool) -> str:
     changed = sum(1 for p in plans if p.changed)
+    plans = [p for p in plans if p.context is not None]  # the files the fixes are in
     applied, present = counts[APPLIED], counts[ALREADY_PRESENT]
     if not applied and not present:
-        return f"nothing to patch: no LiteLLM call helper or rubric generator in {len(plans)} file(s)"
+        return f"nothing to patch: no LiteLLM call site in {len(plans)} file(s)"
     if command == "check":
         if changed:
             return f"{changed} file(s) would change: {applied} fix(es) pending, {present} already present; `llmfix apply` on the same path(s) adds them"
         return f"all fixes present ({present} already present) in {len(plans)} file(s)"
     if not changed:
         return f"nothing to do: {present} fix(es) already present in {len(plans)} file(s)"
-    verb = "would patch" if dry_run else "patched"
-    return f"{verb} {changed} file(s): {applied} fix(es) applied, {present} already present"
+    if dry_run:
+        return f"would patch {changed} file(s): {applied} fix(es) would be applied, {present} already present"
+    return f"patched {changed} file(s): {applied} fix(es) applied, {present} already present"
