@@ -9,6 +9,7 @@ derived from the same declaration::
 
 from __future__ import annotations
 
+from llmfix.codemods import registry
 from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, Example, Option, Outcome, Transform
 
 __all__ = ["ALREADY_PRESENT", "ANCHOR_MISSING", "APPLIED", "NOT_APPLICABLE", "Example", "Option", "Outcome", "Transform", "TRANSFORM_NAMES", "transforms"]
@@ -16,15 +17,11 @@ __all__ = ["ALREADY_PRESENT", "ANCHOR_MISSING", "APPLIED", "NOT_APPLICABLE", "Ex
 
 def transforms() -> list[type[Transform]]:
     """Every registered transform, in order."""
-    from llmfix.codemods import registry
-
     return registry.transforms()
 
 
 def __getattr__(name: str):
     if name == "TRANSFORM_NAMES":
-        from llmfix.codemods import registry
-
         return registry.names()
     if name == "TRANSFORMS":
         return tuple(transforms())

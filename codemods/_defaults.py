@@ -24,7 +24,7 @@ from llmfix.codemods import notes, support
 from llmfix.codemods.analysis.defaults import DefaultLine, DefaultsGroup, KeyAssignment, defaults_groups, key_assignments
 from llmfix.codemods.analysis.nodes import module_functions, qualname, reads_env
 from llmfix.codemods.analysis.tree import indent_of, rebuild
-from llmfix.codemods.building import statement
+from llmfix.codemods.building import statement, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.style.wrap import fit
@@ -260,6 +260,4 @@ def _shown(value: object) -> str:
 
 
 def _key(file: FileContext, key: str) -> cst.SimpleString:
-    from llmfix.codemods.building import string
-
     return string(key, file.style.quote)

@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from llmfix.codemods.analysis.tree import contains, rebuild
+from llmfix.codemods.style import imports
+from llmfix.codemods.style.imports import ImportNeed
 
 if TYPE_CHECKING:
     from llmfix.codemods.context import FileContext
@@ -27,16 +29,6 @@ if TYPE_CHECKING:
 
 class EditConflict(Exception):
     """Two transforms want incompatible changes to the same node (an llmfix bug)."""
-
-
-@dataclass(frozen=True)
-class ImportNeed:
-    """``import module [as asname]`` (``name`` None) or ``from module import name``."""
-
-    module: str
-    name: str | None = None
-    level: int = 0  # leading dots of a relative import
-    asname: str | None = None
 
 
 @dataclass
@@ -117,8 +109,6 @@ class Edits:
 
 def apply_edits(file: FileContext, parts: Sequence[Edits]) -> cst.Module:
     """The module with every edit of ``parts`` applied (``file.module`` itself when there are none)."""
-    from llmfix.codemods.style import imports
-
     edits = Edits.merged(parts)
     if not edits:
         return file.module

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from llmfix.codemods import registry
+
 if TYPE_CHECKING:
     from llmfix.codemods.context import FileContext
     from llmfix.codemods.edits import Edits
@@ -158,9 +160,7 @@ class Transform:
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "NAME" in cls.__dict__:
-            from llmfix.codemods.registry import register
-
-            register(cls)
+            registry.register(cls)
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -35,7 +35,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 
-from llmfix import sourcetext
+from llmfix import planning, record, sourcetext
 from llmfix.discovery import Target
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.config import CommandSettings as Options
@@ -179,8 +179,6 @@ def _is_llmfix_own(plan: FilePlan, options: Options, base: str = "HEAD") -> bool
     try:
         if plan_text(plan.target, head, options).patched == plan.patched:
             return True
-        from llmfix import planning, record
-
         reverted, blocked = planning.plan_undo([(plan.target, plan.original)], record.load(plan.target.checkout))
     except LlmfixError:
         return False

@@ -24,6 +24,7 @@ from llmfix.codemods.notes import BadNote
 from llmfix.codemods.settings import Settings
 from llmfix.codemods.style import Style
 from llmfix.codemods.style.config import ConfigError
+from llmfix.codemods.style.imports import remove_import
 from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, Outcome
 from llmfix.config import CommandSettings, settings_for
 from llmfix.discovery import PACKAGE_DIR, Target
@@ -224,8 +225,6 @@ def plan_checkout(
 
 def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict[Target, str], dict[Target, list[str]]]:
     """Each file's text with llmfix's change taken out, and the files that can't be (with why)."""
-    from llmfix.codemods.style.imports import remove_import
-
     targets = [t for t, _ in texts]
     module = (dotted_module_name(support_target(targets).path) if targets else None) or support.NAME
     reverted, blocked = {}, {}

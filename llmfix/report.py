@@ -7,6 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from llmfix.codemods import ALREADY_PRESENT, APPLIED
+from llmfix.markdown import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 from llmfix.planning import FilePlan
 
 STATUS_WORDS = {
@@ -51,8 +52,6 @@ def to_text(command: str, plans: Sequence[FilePlan], verbose: bool = False, dry_
 
 def _reviewer_notes(plans: Sequence[FilePlan]) -> list[str]:
     """The behaviour changes, the environment that restores them, and the tests that pin old defaults."""
-    from llmfix.markdown import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
-
     changes = behaviour_changes(plans)
     if not changes:
         return []

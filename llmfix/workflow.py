@@ -25,6 +25,7 @@ from llmfix.codemods import support
 from llmfix.config import CommandSettings, settings_for
 from llmfix.discovery import Target, discover
 from llmfix.errors import BadInput, Drift, LlmfixError
+from llmfix.gitguard import refuse_foreign_changes, unresolved_targets
 from llmfix.lock import checkout_locks
 from llmfix.planning import FilePlan
 from llmfix.state import STATE_DIR, ensure_state_dir, remove_state_dir
@@ -87,8 +88,6 @@ def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolve
 
 def _plan(targets: Sequence[Target], options: CommandSettings, force: bool = False) -> tuple[list[FilePlan], dict[Path, tuple[record.Record, dict[Target, Source]]]]:
     """Plans for ``targets`` (each checkout's files, then its support module); raise on conflicts or drift."""
-    from llmfix.gitguard import unresolved_targets
-
     unmerged = unresolved_targets(targets)
     unresolved: list[str] = []
     plans: list[FilePlan] = []
@@ -176,8 +175,6 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
         if not changed:
             return plans
         if not force:
-            from llmfix.gitguard import refuse_foreign_changes
-
             refuse_foreign_changes([p for p in changed if p.context is not None], options)
         for checkout, (known, sources) in read.items():
             group = [p for p in plans if p.target.checkout == checkout]

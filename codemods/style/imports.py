@@ -18,10 +18,19 @@ import libcst as cst
 
 from llmfix.codemods.analysis.nodes import dotted_name
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.edits import ImportNeed
 from llmfix.codemods.style.wrap import fits
 
 SECTIONS = ("future", "stdlib", "third-party", "first-party", "local")
+
+
+@dataclass(frozen=True)
+class ImportNeed:
+    """``import module [as asname]`` (``name`` None) or ``from module import name``."""
+
+    module: str
+    name: str | None = None
+    level: int = 0  # leading dots of a relative import
+    asname: str | None = None
 
 
 @dataclass(frozen=True)
