@@ -121,6 +121,16 @@ def test_keep_alive_serves_several_requests_per_connection(mock_llm: MockLLM) ->
     assert mock_llm.attempts("m") == 2
 
 
+def test_malformed_request_gets_400_and_a_close_not_a_hang(mock_llm: MockLLM) -> None:
+    with socket.create_connection(("127.0.0.1", mock_llm.port), timeout=5) as sock:
+        sock.sendall(b"GARBAGE\r\n\r\n")
+        data = b""
+        while chunk := sock.recv(65536):  # the server closes after its answer
+            data += chunk
+    assert data.split(b"\r\n", 1)[0].endswith(b" 400 Bad Request")
+    assert mock_llm.requests == [] and mock_llm.total_attempts == 0
+
+
 def test_requests_log_and_x_mock_key(mock_llm: MockLLM) -> None:
     acomplete(mock_llm, "gpt-4.1-mini", extra_headers={"X-Mock-Key": "judge"})
     assert mock_llm.attempts("judge") == 1
