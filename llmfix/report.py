@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from llmfix.codemods import ALREADY_PRESENT, APPLIED
-from llmfix.markdown import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
+from llmfix.changes import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 from llmfix.planning import FilePlan
 
 STATUS_WORDS = {

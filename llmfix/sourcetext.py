@@ -13,6 +13,7 @@ RecursionError, so such a file is refused with one line instead.
 
 from __future__ import annotations
 
+import ast
 import io
 import keyword
 import re
@@ -119,8 +120,32 @@ def _is_trailer(previous: tokenize.TokenInfo | None) -> bool:
     return previous.type in (tokenize.NUMBER, tokenize.STRING) or previous.string in CLOSING
 
 
+SHALLOW = 100  # an AST no deeper than this is far from what libcst can't take
+
+
+def _shallow(text: str) -> bool:
+    """True when CPython's own parser (in C, so cheap) reads ``text`` into a shallow tree.
+
+    Code that fails there (a syntax error, CPython's own nesting limits) or nests deeper
+    goes through :func:`nesting`, whose estimate decides.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    level: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while level:
+        node, depth = level.pop()
+        if depth > SHALLOW:
+            return False
+        level.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return True
+
+
 def check_nesting(path: Path, text: str) -> None:
     """BadInput for code nested too deeply for libcst to parse safely."""
+    if _shallow(text):
+        return
     depth, line = nesting(text)
     if depth > MAX_NESTING:
         raise BadInput(

@@ -94,7 +94,16 @@ def module_bindings(module: cst.Module) -> dict[str, str]:
 
 def binds_name(function: cst.FunctionDef, name: str) -> bool:
     """True when ``name`` is a local of ``function`` (a parameter or bound in its body)."""
+    if name in _parameters(function):  # the common case, without walking the body
+        return True
     return name in _locals(function) and not _declared_global(function, name)
+
+
+def _parameters(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    names.update(p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
+    return names
 
 
 @lru_cache(maxsize=256)
