@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from llmfix.doctor.redact import redact_url
 from llmfix.doctor.report import render_json, render_text
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 
@@ -30,13 +31,13 @@ def doctor_command(path: str | None, offline: bool, model: str | None, as_json: 
     try:
         report = run_doctor(path, offline=offline, model=model)
     except DoctorInputError as exc:
-        click.echo(f"llmfix doctor: {exc}", err=True)
+        click.echo(redact_url(f"llmfix doctor: {exc}"), err=True)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("llmfix doctor: interrupted", err=True)
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # a bug must not end in a traceback for the user
-        click.echo(f"llmfix doctor: could not run: {type(exc).__name__}: {exc}", err=True)
+        click.echo(redact_url(f"llmfix doctor: could not run: {type(exc).__name__}: {exc}"), err=True)
         sys.exit(EXIT_ERROR)
     if as_json:
         click.echo(render_json(report))

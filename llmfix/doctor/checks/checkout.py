@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llmfix.doctor.findings import LAYER_CHECKOUT, OK, WARN, Finding
+from llmfix.doctor.redact import redact_url
 
 CHECK = "checkout"
 CHECK_TIMEOUT = 20.0
@@ -64,7 +65,7 @@ class CheckoutCheck:
 
 def _first_line(text: str) -> str:
     lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else ""
+    return redact_url(lines[-1])[:200] if lines else ""  # redacted before it is cut
 
 
 def interpret(path: Path, code: int, out: str, err: str, holder: Any = None) -> list[Finding]:

@@ -35,8 +35,9 @@ def _path_warnings(view: EnvView) -> list[tuple[str, str]]:
     out = []
     var = _var(view)
     if path.endswith("/chat/completions"):
-        out.append((f"{var} ends in /chat/completions; LiteLLM appends that itself",
-                    f"export {var}={redact_url(ep.base_url.strip()[: -len('/chat/completions')].rstrip('/'))}"))
+        parts = urlsplit(ep.base_url.strip())
+        fixed = parts._replace(path=path[: -len("/chat/completions")].rstrip("/")).geturl()
+        out.append((f"{var} ends in /chat/completions; LiteLLM appends that itself", f"export {var}={redact_url(fixed)}"))
     elif ep.is_openrouter and path != "/api/v1":
         out.append((f"OpenRouter's OpenAI-compatible base is https://openrouter.ai/api/v1, not {ep.base_url.strip()}",
                     f"export {var}=https://openrouter.ai/api/v1"))

@@ -49,7 +49,7 @@ def check(launcher: Launcher) -> list[Finding]:
     findings.append(Finding(CHECK, OK, f"exports {names}; {flag}", "", detail, "", src, LAYER_LAUNCHER))
     for a in launcher.unexported():
         findings.append(Finding(CHECK, WARN, f"line {a.line} sets {a.name} without exporting it: the training job does not see it",
-                                f"export {a.name}={shown_value(a.name, a.shown)}  (line {a.line} of {src})", [],
+                                f"write `export ` in front of line {a.line} of {src} (or add `export {a.name}` after it)", [],
                                 "launcher-unexported", src, LAYER_CONFIG))
     for n, a in exports.items():
         if a.unresolved:
