@@ -90,6 +90,7 @@ def run_doctor(
     if probe is not None:
         result = probe.result(ONLINE_BUDGET - (time.monotonic() - started))
         failed = {f.check: f.cause for f in findings if f.status == FAIL and f.source == "environment"}
-        findings.append(live.finding(result, probe_timeout, failed))
+        default_base = endpoint.describe(main) if endpoint.is_default(main) else ""
+        findings.append(live.finding(result, probe_timeout, failed, default_base))
 
     return Report(rank(findings), time.monotonic() - started, offline)

@@ -57,10 +57,20 @@ _FIXES = {
     "rate-limited": "wait, or raise the rate limit; retries obey Retry-After",
     "unknown": "see the exception chain in the detail",
 }
+# Causes whose fix above names "the base URL": when that URL is LiteLLM's default (no variable
+# set), there is no host name or port of the user's to fix.
+_BASE_URL_CAUSES = {"proxy-upstream", "dns", "connect-refused", "connect-timeout", "connection-reset", "tls-error"}
 
 
-def finding(result: ProbeResult, timeout: float, failed_checks: dict[str, str]) -> Finding:
-    """``failed_checks`` maps check name -> cause of that check's FAIL in the same environment."""
+def _fix(cause: str, default_base: str) -> str:
+    if default_base and cause in _BASE_URL_CAUSES:
+        return f"see endpoint: the base URL is {default_base}"
+    return _FIXES.get(cause, "")
+
+
+def finding(result: ProbeResult, timeout: float, failed_checks: dict[str, str], default_base: str = "") -> Finding:
+    """``failed_checks`` maps check name -> cause of that check's FAIL in the same environment;
+    ``default_base`` describes LiteLLM's default endpoint when no base URL variable is set."""
     if not result.ran:
         fix = "pip install litellm" if "cannot be imported" in result.error else "run again; or skip the probe with --offline"
         return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix,
@@ -76,4 +86,4 @@ def finding(result: ProbeResult, timeout: float, failed_checks: dict[str, str]) 
     caused_by = diag.owner if diag.owner in failed_checks else ""
     summary = (f"acompletion({result.model}, max_tokens=1, num_retries=0, timeout={timeout:g}) failed after {result.seconds:.1f} s: "
                f"{diag.words} [LiteLLM said: {top}]")
-    return Finding(CHECK, FAIL, summary, _FIXES.get(diag.cause, ""), detail, diag.cause, "environment", layer, caused_by)
+    return Finding(CHECK, FAIL, summary, _fix(diag.cause, default_base), detail, diag.cause, "environment", layer, caused_by)
