@@ -12,6 +12,7 @@ from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, m
 from llmfix.doctor.checks.checkout import CheckoutCheck
 from llmfix.doctor.context import EnvView, TraceCache
 from llmfix.doctor.findings import FAIL, Finding
+from llmfix.doctor.launched import Launched, probe_environment, settle_key
 from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe
 from llmfix.doctor.rank import rank
 from llmfix.doctor.report import Report
@@ -44,6 +45,33 @@ def _targets(path: Path | None) -> tuple[Path | None, list[Path]]:
     return path, []
 
 
+def _launched(scripts: list[Path], env: Mapping[str, str], offline: bool, model: str | None, cache: TraceCache) -> list[Launched]:
+    out = []
+    for path in scripts:
+        script = launchermod.parse_launcher(path, env)
+        view = None
+        if launcher.changes(script, env):
+            view = EnvView.build(script.overlay(env), script.name, offline, model, cache)
+        out.append(Launched(script, script.name, view))
+    return out
+
+
+def _launcher_findings(item: Launched, env: Mapping[str, str]) -> list[Finding]:
+    findings = launcher.check(item.launcher)
+    if item.view is not None:
+        findings += env_findings(item.view)
+        if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
+            findings += litellm_setup.budget_findings(item.view.env, None, item.source)
+    return findings
+
+
+def _validate(path: str | os.PathLike[str] | None, model: str | None) -> None:
+    if model is not None and not model.strip():
+        raise DoctorInputError("--model needs a model name")
+    if path is not None and not str(path).strip():
+        raise DoctorInputError("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
+
+
 def run_doctor(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -55,31 +83,22 @@ def run_doctor(
     """Diagnose the environment ``env`` (default ``os.environ``) and the checkout at ``path``."""
     started = time.monotonic()
     env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
-    if model is not None and not model.strip():
-        raise DoctorInputError("--model needs a model name")
-    if path is not None and not str(path).strip():
-        raise DoctorInputError("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
+    _validate(path, model)
     check_target, scripts = _targets(Path(path) if path is not None else None)
 
     checkout = CheckoutCheck(check_target).start() if check_target is not None else None
     cache = TraceCache()
     main = EnvView.build(env, "environment", offline, model, cache)
+    launched = _launched(scripts, env, offline, model, cache)
     probe = None
     if not offline:
-        probe = LiveProbe(env, main.probe_model, probe_timeout).start()
+        probe_source, probe_env, probe_view = probe_environment(main, launched)
+        probe = LiveProbe(probe_env, probe_view.probe_model, probe_timeout).start()
 
-    findings: list[Finding] = env_findings(main)
+    findings: list[Finding] = settle_key(env_findings(main), main, launched)
     findings += litellm_setup.install_findings(env)
-
-    parsed = [launchermod.parse_launcher(p, env) for p in scripts]
-    for script in parsed:
-        findings += launcher.check(script)
-        if launcher.changes(script, env):
-            overlay = script.overlay(env)
-            view = EnvView.build(overlay, script.name, offline, model, cache)
-            findings += env_findings(view)
-            if any(n.startswith("LITELLM_") for n in script.exports()):
-                findings += litellm_setup.budget_findings(overlay, None, script.name)
+    for item in launched:
+        findings += _launcher_findings(item, env)
 
     patched = None
     if checkout is not None:
@@ -89,8 +108,8 @@ def run_doctor(
 
     if probe is not None:
         result = probe.result(ONLINE_BUDGET - (time.monotonic() - started))
-        failed = {f.check: f.cause for f in findings if f.status == FAIL and f.source == "environment"}
-        default_base = endpoint.describe(main) if endpoint.is_default(main) else ""
-        findings.append(live.finding(result, probe_timeout, failed, default_base))
+        failed = {f.check: f.cause for f in findings if f.status == FAIL and f.source == probe_source}
+        default_base = endpoint.describe(probe_view) if endpoint.is_default(probe_view) else ""
+        findings.append(live.finding(result, probe_timeout, failed, default_base, probe_source))
 
     return Report(rank(findings), time.monotonic() - started, offline)
