@@ -19,8 +19,10 @@ from llmfix.exit_codes import ERROR as EXIT_ERROR
 @click.argument("path", required=False, type=click.Path(path_type=str))
 @click.option("--offline", is_flag=True, help="No network at all: check settings, launchers and the checkout only.")
 @click.option("--model", "model", metavar="NAME", default=None, help="Model to check and probe (default: RUBRIC_GENERATION_MODEL or gpt-4.1).")
+@click.option("--python", "python", metavar="PATH", default=None,
+              help="The interpreter the training job runs: its litellm version and tenacity are checked (llmfix's own are not).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: {\"findings\": [...]} in rank order.")
-def doctor_command(path: str | None, offline: bool, model: str | None, as_json: bool) -> None:
+def doctor_command(path: str | None, offline: bool, model: str | None, python: str | None, as_json: bool) -> None:
     """Say why LLM calls fail: proxy, endpoint, key, models, LiteLLM, checkout, live probe.
 
     Findings are ranked, most likely root cause first, each with the line to change.
@@ -29,7 +31,7 @@ def doctor_command(path: str | None, offline: bool, model: str | None, as_json: 
     from llmfix.doctor.runner import DoctorInputError, run_doctor
 
     try:
-        report = run_doctor(path, offline=offline, model=model)
+        report = run_doctor(path, offline=offline, model=model, python=python)
     except DoctorInputError as exc:
         click.echo(redact_url(f"llmfix doctor: {exc}"), err=True)
         sys.exit(EXIT_ERROR)

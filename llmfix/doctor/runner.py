@@ -12,6 +12,7 @@ from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, m
 from llmfix.doctor.checks.checkout import CheckoutCheck
 from llmfix.doctor.context import EnvView, TraceCache
 from llmfix.doctor.findings import FAIL, Finding
+from llmfix.doctor.jobpython import JobPython, JobPythonCheck, resolve
 from llmfix.doctor.launched import Launched, probe_environment, settle_key
 from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe
 from llmfix.doctor.rank import rank
@@ -65,11 +66,18 @@ def _launcher_findings(item: Launched, env: Mapping[str, str]) -> list[Finding]:
     return findings
 
 
-def _validate(path: str | os.PathLike[str] | None, model: str | None) -> None:
+def _validate(path: str | os.PathLike[str] | None, model: str | None, python: str | None) -> str | None:
+    """Refuse bad input; return the training job's interpreter, resolved (None: not given)."""
     if model is not None and not model.strip():
         raise DoctorInputError("--model needs a model name")
     if path is not None and not str(path).strip():
         raise DoctorInputError("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
+    if python is None:
+        return None
+    found = resolve(python) if python.strip() else None
+    if found is None:
+        raise DoctorInputError(f"--python {python}: no such executable (name the interpreter the training job runs)")
+    return found
 
 
 def run_doctor(
@@ -79,13 +87,16 @@ def run_doctor(
     offline: bool = False,
     model: str | None = None,
     probe_timeout: float = PROBE_TIMEOUT,
+    python: str | None = None,
 ) -> Report:
-    """Diagnose the environment ``env`` (default ``os.environ``) and the checkout at ``path``."""
+    """Diagnose the environment ``env`` (default ``os.environ``) and the checkout at ``path``;
+    ``python`` is the training job's interpreter, whose packages are checked."""
     started = time.monotonic()
     env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
-    _validate(path, model)
+    python = _validate(path, model, python)
     check_target, scripts = _targets(Path(path) if path is not None else None)
 
+    job_check = JobPythonCheck(python, env).start() if python is not None else None
     checkout = CheckoutCheck(check_target).start() if check_target is not None else None
     cache = TraceCache()
     main = EnvView.build(env, "environment", offline, model, cache)
@@ -96,7 +107,8 @@ def run_doctor(
         probe = LiveProbe(probe_env, probe_view.probe_model, probe_timeout).start()
 
     findings: list[Finding] = settle_key(env_findings(main), main, launched)
-    findings += litellm_setup.install_findings(env)
+    job: JobPython | None = job_check.result() if job_check is not None else None
+    findings += litellm_setup.install_findings(env, job)
     for item in launched:
         findings += _launcher_findings(item, env)
 
@@ -104,7 +116,8 @@ def run_doctor(
     if checkout is not None:
         findings += checkout.findings()
         patched = checkout.patched
-    findings += litellm_setup.budget_findings(env, patched)
+    tenacity = job.has("tenacity") if job is not None and not job.error else None
+    findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
 
     if probe is not None:
         result = probe.result(ONLINE_BUDGET - (time.monotonic() - started))
