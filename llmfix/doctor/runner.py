@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
 
@@ -14,6 +15,7 @@ from llmfix.doctor.context import EnvView, TraceCache
 from llmfix.doctor.findings import FAIL, Finding
 from llmfix.doctor.jobpython import JobPython, JobPythonCheck, resolve
 from llmfix.doctor.launched import Launched, probe_environment, settle_key
+from llmfix.doctor.layout import Checkout, checkouts
 from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe
 from llmfix.doctor.rank import rank
 from llmfix.doctor.report import Report
@@ -25,6 +27,18 @@ class DoctorInputError(ValueError):
     """Bad input: the doctor cannot run (exit 2)."""
 
 
+@dataclass
+class _Settings:
+    """What every environment view of one run shares."""
+
+    offline: bool
+    model: str | None
+    cache: TraceCache
+
+    def view(self, env: Mapping[str, str], source: str) -> EnvView:
+        return EnvView.build(env, source, self.offline, self.model, self.cache)
+
+
 def env_findings(view: EnvView) -> list[Finding]:
     """Checks 1-4 on one environment."""
     out: list[Finding] = []
@@ -33,32 +47,29 @@ def env_findings(view: EnvView) -> list[Finding]:
     return out
 
 
-def _targets(path: Path | None) -> tuple[Path | None, list[Path]]:
-    """(what `llmfix check` gets, the launcher scripts)."""
+def _layout(path: str | os.PathLike[str] | None) -> tuple[list[Checkout], list[tuple[Path, str]]]:
+    """(the checkouts to examine, every launcher script with the name its findings carry)."""
     if path is None:
-        return None, []
+        return [], []
+    path = Path(path)
     if not path.exists():
         raise DoctorInputError(f"{path}: no such file or directory")
-    if path.is_dir():
-        return path, launchermod.find_launchers(path)
-    if path.suffix == ".sh":
-        return None, [path]
-    return path, []
+    found, lone = checkouts(path)
+    scripts = [(s, c.script_source(s)) for c in found for s in c.scripts] + [(s, s.name) for s in lone]
+    return found, scripts
 
 
-def _launched(scripts: list[Path], env: Mapping[str, str], offline: bool, model: str | None, cache: TraceCache) -> list[Launched]:
+def _launched(scripts: list[tuple[Path, str]], env: Mapping[str, str], settings: _Settings) -> list[Launched]:
     out = []
-    for path in scripts:
+    for path, source in scripts:
         script = launchermod.parse_launcher(path, env)
-        view = None
-        if launcher.changes(script, env):
-            view = EnvView.build(script.overlay(env), script.name, offline, model, cache)
-        out.append(Launched(script, script.name, view))
+        view = settings.view(script.overlay(env), source) if launcher.changes(script, env) else None
+        out.append(Launched(script, source, view))
     return out
 
 
-def _launcher_findings(item: Launched, env: Mapping[str, str]) -> list[Finding]:
-    findings = launcher.check(item.launcher)
+def _launcher_findings(item: Launched) -> list[Finding]:
+    findings = launcher.check(item.launcher, item.source)
     if item.view is not None:
         findings += env_findings(item.view)
         if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
@@ -80,6 +91,15 @@ def _validate(path: str | os.PathLike[str] | None, model: str | None, python: st
     return found
 
 
+def _checkout_findings(checks: list[CheckoutCheck]) -> tuple[list[Finding], bool | None]:
+    """Each checkout's verdict, and whether the code is patched (None: unknown or mixed)."""
+    findings: list[Finding] = []
+    for check in checks:
+        findings += check.findings()
+    verdicts = {check.patched for check in checks}
+    return findings, (verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None)
+
+
 def run_doctor(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -89,18 +109,18 @@ def run_doctor(
     probe_timeout: float = PROBE_TIMEOUT,
     python: str | None = None,
 ) -> Report:
-    """Diagnose the environment ``env`` (default ``os.environ``) and the checkout at ``path``;
+    """Diagnose the environment ``env`` (default ``os.environ``) and the checkout(s) at ``path``;
     ``python`` is the training job's interpreter, whose packages are checked."""
     started = time.monotonic()
     env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
     python = _validate(path, model, python)
-    check_target, scripts = _targets(Path(path) if path is not None else None)
+    found, scripts = _layout(path)
 
     job_check = JobPythonCheck(python, env).start() if python is not None else None
-    checkout = CheckoutCheck(check_target).start() if check_target is not None else None
-    cache = TraceCache()
-    main = EnvView.build(env, "environment", offline, model, cache)
-    launched = _launched(scripts, env, offline, model, cache)
+    checks = [CheckoutCheck(c.root, source=c.source).start() for c in found]
+    settings = _Settings(offline, model, TraceCache())
+    main = settings.view(env, "environment")
+    launched = _launched(scripts, env, settings)
     probe = None
     if not offline:
         probe_source, probe_env, probe_view = probe_environment(main, launched)
@@ -110,12 +130,9 @@ def run_doctor(
     job: JobPython | None = job_check.result() if job_check is not None else None
     findings += litellm_setup.install_findings(env, job)
     for item in launched:
-        findings += _launcher_findings(item, env)
-
-    patched = None
-    if checkout is not None:
-        findings += checkout.findings()
-        patched = checkout.patched
+        findings += _launcher_findings(item)
+    checkout_findings, patched = _checkout_findings(checks)
+    findings += checkout_findings
     tenacity = job.has("tenacity") if job is not None and not job.error else None
     findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
 

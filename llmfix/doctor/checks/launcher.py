@@ -27,8 +27,9 @@ def changes(launcher: Launcher, env: Mapping[str, str]) -> bool:
     return any(env.get(n) != overlay.get(n) for n in names)
 
 
-def check(launcher: Launcher) -> list[Finding]:
-    src = launcher.name
+def check(launcher: Launcher, source: str | None = None) -> list[Finding]:
+    """``source``: the name findings carry (default: the script's file name)."""
+    src = source or launcher.name
     findings: list[Finding] = []
     exports = {n: a for n, a in launcher.exports().items() if relevant(n)}
     detail = [f"line {a.line}: {'export ' if a.scope == 'script' else ''}{n}={shown_value(n, a.shown)}"
