@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Mapping
 
 from llmfix.doctor import launchers as launchermod
-from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, models, proxy
+from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, mergedriver, models, proxy
 from llmfix.doctor.checks.checkout import CheckoutCheck
 from llmfix.doctor.context import EnvView, TraceCache
 from llmfix.doctor.findings import FAIL, Finding
@@ -91,11 +91,13 @@ def _validate(path: str | os.PathLike[str] | None, model: str | None, python: st
     return found
 
 
-def _checkout_findings(checks: list[CheckoutCheck]) -> tuple[list[Finding], bool | None]:
-    """Each checkout's verdict, and whether the code is patched (None: unknown or mixed)."""
+def _checkout_findings(checks: list[CheckoutCheck], env: Mapping[str, str]) -> tuple[list[Finding], bool | None]:
+    """Each checkout's verdict and merge driver, and whether the code is patched (None: unknown or mixed)."""
     findings: list[Finding] = []
+    repositories: set[str] = set()
     for check in checks:
         findings += check.findings()
+        findings += mergedriver.check(check.path, env, check.source, repositories)
     verdicts = {check.patched for check in checks}
     return findings, (verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None)
 
@@ -131,7 +133,7 @@ def run_doctor(
     findings += litellm_setup.install_findings(env, job)
     for item in launched:
         findings += _launcher_findings(item)
-    checkout_findings, patched = _checkout_findings(checks)
+    checkout_findings, patched = _checkout_findings(checks, env)
     findings += checkout_findings
     tenacity = job.has("tenacity") if job is not None and not job.error else None
     findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
