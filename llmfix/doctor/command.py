@@ -28,10 +28,16 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
     Findings are ranked, most likely root cause first, each with the line to change.
     Exit 0 healthy (warnings allowed), 1 problems found, 2 could not run.
     """
+    from llmfix.doctor.progress import Progress
     from llmfix.doctor.runner import DoctorInputError, run_doctor
 
+    progress = Progress(sys.stderr).start() if not as_json and _is_terminal(sys.stderr) else None
     try:
-        report = run_doctor(path, offline=offline, model=model, python=python)
+        try:
+            report = run_doctor(path, offline=offline, model=model, python=python, progress=progress)
+        finally:  # the progress line is gone before anything else is printed
+            if progress is not None:
+                progress.close()
     except DoctorInputError as exc:
         click.echo(redact_url(f"llmfix doctor: {exc}"), err=True)
         sys.exit(EXIT_ERROR)
@@ -47,6 +53,13 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         click.echo(render_text(report, color=color))
     _exit(report.exit_code)
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
 
 
 def _exit(code: int) -> None:

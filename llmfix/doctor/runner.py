@@ -6,7 +6,7 @@ import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from llmfix.doctor import launchers as launchermod
 from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, mergedriver, models, proxy
@@ -16,7 +16,8 @@ from llmfix.doctor.findings import FAIL, Finding
 from llmfix.doctor.jobpython import JobPython, JobPythonCheck, resolve
 from llmfix.doctor.launched import Launched, probe_environment, settle_key
 from llmfix.doctor.layout import Checkout, checkouts
-from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe
+from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe, ProbeResult
+from llmfix.doctor.progress import quiet
 from llmfix.doctor.rank import rank
 from llmfix.doctor.report import Report
 
@@ -29,11 +30,19 @@ class DoctorInputError(ValueError):
 
 @dataclass
 class _Settings:
-    """What every environment view of one run shares."""
+    """What every environment view of one run shares, and where to say what is being done."""
 
     offline: bool
     model: str | None
     cache: TraceCache
+    say: Callable[[str], None] = quiet
+
+    def findings(self, view: EnvView) -> list[Finding]:
+        """Checks 1-4 on ``view``, saying which endpoint is being contacted (it can take seconds)."""
+        if not self.offline:
+            whose = "" if view.source == "environment" else f" (as {view.source} sets it up)"
+            self.say(f"checking {view.endpoint.base_url.strip()}{whose}")
+        return env_findings(view)
 
     def view(self, env: Mapping[str, str], source: str) -> EnvView:
         return EnvView.build(env, source, self.offline, self.model, self.cache)
@@ -68,10 +77,10 @@ def _launched(scripts: list[tuple[Path, str]], env: Mapping[str, str], settings:
     return out
 
 
-def _launcher_findings(item: Launched) -> list[Finding]:
+def _launcher_findings(item: Launched, settings: _Settings) -> list[Finding]:
     findings = launcher.check(item.launcher, item.source)
     if item.view is not None:
-        findings += env_findings(item.view)
+        findings += settings.findings(item.view)
         if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
             findings += litellm_setup.budget_findings(item.view.env, None, item.source)
     return findings
@@ -91,15 +100,25 @@ def _validate(path: str | os.PathLike[str] | None, model: str | None, python: st
     return found
 
 
-def _checkout_findings(checks: list[CheckoutCheck], env: Mapping[str, str]) -> tuple[list[Finding], bool | None]:
+def _checkout_findings(checks: list[CheckoutCheck], env: Mapping[str, str], say: Callable[[str], None]) -> tuple[list[Finding], bool | None]:
     """Each checkout's verdict and merge driver, and whether the code is patched (None: unknown or mixed)."""
     findings: list[Finding] = []
     repositories: set[str] = set()
     for check in checks:
+        say(f"llmfix check {check.path}")
         findings += check.findings()
         findings += mergedriver.check(check.path, env, check.source, repositories)
     verdicts = {check.patched for check in checks}
     return findings, (verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None)
+
+
+def _await(probe: LiveProbe, deadline: float, say: Callable[[str], None]) -> ProbeResult:
+    """The probe's result by ``deadline``, saying what it is doing meanwhile."""
+    while time.monotonic() < deadline:
+        say(f"live probe ({probe.model}): {probe.phase}")
+        if probe.wait(min(0.25, deadline - time.monotonic())):
+            break
+    return probe.result(deadline - time.monotonic())
 
 
 def run_doctor(
@@ -110,9 +129,11 @@ def run_doctor(
     model: str | None = None,
     probe_timeout: float = PROBE_TIMEOUT,
     python: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
     """Diagnose the environment ``env`` (default ``os.environ``) and the checkout(s) at ``path``;
-    ``python`` is the training job's interpreter, whose packages are checked."""
+    ``python`` is the training job's interpreter, whose packages are checked; ``progress`` is
+    told, in a few words, what is being done (the CLI shows it on a terminal)."""
     started = time.monotonic()
     env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
     python = _validate(path, model, python)
@@ -120,7 +141,7 @@ def run_doctor(
 
     job_check = JobPythonCheck(python, env).start() if python is not None else None
     checks = [CheckoutCheck(c.root, source=c.source).start() for c in found]
-    settings = _Settings(offline, model, TraceCache())
+    settings = _Settings(offline, model, TraceCache(), progress or quiet)
     main = settings.view(env, "environment")
     launched = _launched(scripts, env, settings)
     probe = None
@@ -128,18 +149,21 @@ def run_doctor(
         probe_source, probe_env, probe_view = probe_environment(main, launched)
         probe = LiveProbe(probe_env, probe_view.probe_model, probe_timeout).start()
 
-    findings: list[Finding] = settle_key(env_findings(main), main, launched)
-    job: JobPython | None = job_check.result() if job_check is not None else None
+    findings: list[Finding] = settle_key(settings.findings(main), main, launched)
+    job: JobPython | None = None
+    if job_check is not None:
+        settings.say(f"asking {python} for its packages")
+        job = job_check.result()
     findings += litellm_setup.install_findings(env, job)
     for item in launched:
-        findings += _launcher_findings(item)
-    checkout_findings, patched = _checkout_findings(checks, env)
+        findings += _launcher_findings(item, settings)
+    checkout_findings, patched = _checkout_findings(checks, env, settings.say)
     findings += checkout_findings
     tenacity = job.has("tenacity") if job is not None and not job.error else None
     findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
 
     if probe is not None:
-        result = probe.result(ONLINE_BUDGET - (time.monotonic() - started))
+        result = _await(probe, started + ONLINE_BUDGET, settings.say)
         failed = {f.check: f.cause for f in findings if f.status == FAIL and f.source == probe_source}
         default_base = endpoint.describe(probe_view) if endpoint.is_default(probe_view) else ""
         findings.append(live.finding(result, probe_timeout, failed, default_base, probe_source))
