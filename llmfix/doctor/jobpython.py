@@ -33,8 +33,8 @@ def look(name):
         return [found, version(name) if version else None]
     except Exception:
         return [found, None]
-print(json.dumps({"python": sys.version.split()[0], "packages": {n: look(n) for n in %r}}))
-""" % (PACKAGES,)
+print(json.dumps({"python": sys.version.split()[0], "packages": {n: look(n) for n in PACKAGES}}))
+""".replace("PACKAGES", repr(PACKAGES))
 
 
 @dataclass

@@ -12,10 +12,9 @@ import socket
 
 import pytest
 from click.testing import CliRunner
+from doctor_support import cli_env, make_env
 
 from llmfix.doctor.command import doctor_command
-
-from doctor_support import cli_env, make_env
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 UNSET = ("OPENAI_API_BASE", "OPENAI_BASE_URL")

@@ -10,12 +10,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from doctor_support import by_check, cli_env, closed_url, make_env
 
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK, WARN
 from llmfix.doctor.runner import run_doctor
-
-from doctor_support import by_check, cli_env, closed_url, make_env
 
 
 def _venv(root: Path, packages: dict[str, str]) -> Path:

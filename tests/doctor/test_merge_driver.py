@@ -12,12 +12,11 @@ import sys
 
 import pytest
 from click.testing import CliRunner
+from doctor_support import by_check, cli_env, closed_url, make_env
 
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import OK, WARN
 from llmfix.doctor.runner import run_doctor
-
-from doctor_support import by_check, cli_env, closed_url, make_env
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git not installed")
 TAIL = "merge-file %O %A %B %L %P"

@@ -10,11 +10,10 @@ import string
 
 import pytest
 from click.testing import CliRunner
+from doctor_support import cli_env, make_env
 
 from llmfix.doctor.command import doctor_command
 from llmfix.proxy import closed_port
-
-from doctor_support import cli_env, make_env
 
 pytestmark = pytest.mark.usefixtures("litellm_imported")
 _B64URL = string.ascii_letters + string.digits + "-_"

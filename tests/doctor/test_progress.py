@@ -12,7 +12,6 @@ import sys
 import threading
 
 import pytest
-
 from doctor_support import REPO, TEST_KEY
 
 pytestmark = pytest.mark.skipif(not hasattr(pty, "openpty"), reason="needs a pseudo-terminal")
@@ -59,9 +58,9 @@ def test_progress_line_on_a_terminal(mock_llm):
 def test_only_in_text_mode(mock_llm, monkeypatch, args):
     """In-process, stderr taken for a terminal: the progress line in text mode, nothing with --json."""
     from click.testing import CliRunner
+    from doctor_support import cli_env, make_env
 
     from llmfix.doctor import command
-    from doctor_support import cli_env, make_env
 
     monkeypatch.setattr(command, "_is_terminal", lambda stream: True)
     mock_llm.default = "hang"  # the /models request waits 1.5 s (conftest): a second of silence

@@ -4,15 +4,14 @@ per copy, naming only its own files, and each copy's launcher under its own name
 
 from __future__ import annotations
 
+import json
 import shutil
 
 from click.testing import CliRunner
-import json
+from doctor_support import REPO, cli_env, closed_url, make_env
 
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import WARN
-
-from doctor_support import REPO, cli_env, closed_url, make_env
 
 
 def two_copies(tmp_path):

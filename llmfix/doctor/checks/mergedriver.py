@@ -27,7 +27,7 @@ def _git(root: Path, *args: str) -> str | None:
     folder = root if root.is_dir() else root.parent
     try:
         done = subprocess.run(["git", "-C", str(folder), *args], stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=GIT_TIMEOUT)
+                              text=True, timeout=GIT_TIMEOUT, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -72,7 +72,7 @@ def _module_problem(program: str, module: str, env: Mapping[str, str], top: str)
     repository's top folder); only looks it up, imports nothing."""
     try:
         done = subprocess.run([program, "-c", _FIND, module], stdin=subprocess.DEVNULL, capture_output=True,
-                              env=dict(env), cwd=top, timeout=FIND_TIMEOUT)
+                              env=dict(env), cwd=top, timeout=FIND_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         return ""  # slow, not broken
     except OSError as exc:
