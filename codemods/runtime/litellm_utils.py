@@ -33,11 +33,12 @@ _LIMITS = {  # variable: (type, lowest, highest)
     "LITELLM_MAX_FAILURE_RATE": (float, 0, 1),
     "LITELLM_FAILURE_WINDOW": (int, 1, 100000),
 }
+_NAME = r"[\w.-]*(?:key|token|secret|passw|pwd|auth|code|sig|credential)[\w.-]*"  # a name that holds a secret
 _SECRETS = (  # URL credentials, key parameters, key fields (JSON, keyword arguments), bearer tokens
     (r"(\b[A-Za-z][\w+.-]*://)([^\s/?#@:'\"()<>\[\]{}]*:)?[^\s'\"]*@(?=[\w\[])", r"\1\2***@"),
     (r"(?<![\w/:@.-])([^\s/?#@:'\"()<>\[\]{}=]+:)[^\s'\"/]*@(?=[\w\[])", r"\1***@"),
-    (r"(?i)([?&;#][\w.-]*(?:key|token|secret|passw(?:or)?d|pwd|sig|signature|auth|code|credential)=)[^&;#\s'\"]+", r"\1***"),
-    (r"(?i)((['\"]?)[\w.-]*(?:key|token|secret|passw|auth|credential)[\w.-]*\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3).)*\3", r"\1\3***\3"),
+    (r"(?i)([?&;#]" + _NAME + r"=)[^&;#\s'\"]+", r"\1***"),
+    (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3).)*\3", r"\1\3***\3"),
     (r"(?i)\b(bearer\s+)[\w.~+/=-]+", r"\1***"),
 )
 
