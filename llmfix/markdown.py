@@ -93,7 +93,7 @@ def _per_function(plans: Sequence[FilePlan]) -> list[str]:
 def _callers(plans: Sequence[FilePlan]) -> list[str]:
     lines = []
     for plan in plans:
-        if plan.context is None or plan.target.path.name != "run_utils.py":
+        if plan.support or plan.target.path.name != "run_utils.py":
             continue
         changed = {_function(c).rstrip("()") for _, c in ((n, c) for n, o in plan.outcomes.items() for c in o.changes)}
         module = dotted_module_name(plan.target.path) or plan.target.path.stem

@@ -50,7 +50,9 @@ class FilePlan:
     parts: list[tuple[str, Edits]] = field(default_factory=list, repr=False)  # (transform, its edits)
     whole: str | None = field(default=None, repr=False)
     exists: bool = True
+    support: bool = False  # the support module's plan
     _texts: dict[int, str] = field(default_factory=dict, repr=False)
+    _notes: dict[str, dict[str, object]] | None = field(default=None, repr=False)
 
     @property
     def steps(self) -> list[str]:
@@ -58,6 +60,12 @@ class FilePlan:
         if self.context is None:
             return [SUPPORT] if self.whole is not None and self.whole != self.original else []
         return [name for name, edits in self.parts if edits]
+
+    def release(self) -> None:
+        """Keep the result (text, notes, outcomes) and let the trees go: a large batch holds one tree at a time."""
+        if self.context is not None:
+            self._notes, self.whole = self.notes(), self.patched
+            self.context, self.parts, self._texts = None, [], {}
 
     def text_after(self, index: int) -> str:
         """The text after the first ``index + 1`` changing transforms (rendered once, on demand)."""
@@ -87,6 +95,8 @@ class FilePlan:
         return any(edits.support for _, edits in self.parts)
 
     def notes(self) -> dict[str, dict[str, object]]:
+        if self._notes is not None:
+            return self._notes
         return {name: edits.notes for name, edits in self.parts if edits.notes}
 
     @property
@@ -194,7 +204,7 @@ def _support_plan(targets: Sequence[Target], plans: Sequence[FilePlan], record: 
     if not calls and current is None:
         return None
     wanted = support.text()
-    plan = FilePlan(home, current or "", whole=wanted, exists=current is not None)
+    plan = FilePlan(home, current or "", whole=wanted, exists=current is not None, support=True)
     if current == wanted:
         plan.outcomes[SUPPORT] = Outcome(ALREADY_PRESENT, f"{support.FILE_NAME} is llmfix's current copy")
     elif current is None:
