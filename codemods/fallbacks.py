@@ -35,7 +35,7 @@ from llmfix.codemods import litellm_facts, support
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
 from llmfix.codemods.analysis.nodes import string_value
 from llmfix.codemods.analysis.scopes import binds_name
-from llmfix.codemods.building import expression, string
+from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
@@ -181,9 +181,7 @@ class FallbacksTransform(KeyDefaultTransform):
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
         models = cst.List([cst.Element(string(name, file.style.quote)) for name in self.wanted(file, site)])
         model = self._primary(site)
-        if model is None:
-            return expression(f"{PARSER}(__models__)", file, models=models)
-        return expression(f"{PARSER}(__models__, __model__)", file, models=models, model=model)
+        return call(PARSER, models) if model is None else call(PARSER, models, model)
 
     @staticmethod
     def _primary(site: Site) -> cst.BaseExpression | None:

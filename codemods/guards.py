@@ -70,7 +70,7 @@ from llmfix.codemods.analysis.nodes import (
     swallowing_try,
 )
 from llmfix.codemods.analysis.tree import find_all
-from llmfix.codemods.building import expression, statement, string
+from llmfix.codemods.building import call, expression, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
@@ -223,7 +223,7 @@ class GuardsTransform(Transform):
             sites.present.append(f"{where} guards empty responses")
         else:
             for read in reads:
-                edits.replace_node(read, expression(f"{support.NAME}.response_text(__response__)", file, response=cst.Name(_response_name(read))))
+                edits.replace_node(read, call(f"{support.NAME}.response_text", cst.Name(_response_name(read))))
             edits.need_support()
             done.append("empty responses return \"\" with a warning")
             sites.changes.append(Change(f'{where}: an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None'))
@@ -234,8 +234,8 @@ class GuardsTransform(Transform):
         """A swallowing helper's broad handlers that say nothing log the root cause first (its contract is kept)."""
         if error_contract(file.module, func) != SWALLOWS:
             return
-        call = llm_call_of(file.module, func)
-        handling = swallowing_try(func, call) if call is not None else None
+        llm_call = llm_call_of(file.module, func)
+        handling = swallowing_try(func, llm_call) if llm_call is not None else None
         if handling is None:
             return
         handlers = [h for h in handling.handlers if is_broad_handler(h) and not find_all(h.body, cst.Raise)]
@@ -245,7 +245,7 @@ class GuardsTransform(Transform):
                 sites.present.append(f"{func.name.value}() reports swallowed errors")
             return
         for handler in pending:
-            line = statement(f"{support.NAME}.log_failure(__helper__)\n", file, helper=string(func.name.value, file.style.quote))
+            line = cst.SimpleStatementLine([cst.Expr(call(f"{support.NAME}.log_failure", string(func.name.value, file.style.quote)))])
             edits.insert_before(handler.body.body[0], [line])
         edits.need_support()
         done.append("swallowed errors logged with their root cause")
@@ -294,8 +294,8 @@ class GuardsTransform(Transform):
                     if isinstance(small, cst.Assign) and any(is_name(t.target, site.result_name) for t in small.targets) and is_name(small.value, "None"):
                         edits.remove(stmt)
                         break
-        for call in find_all(module, cst.Call, lambda c: support.is_call(c, "response_text") and len(c.args) == 1):
-            edits.replace_node(call, expression("__response__.choices[0].message.content", file, response=call.args[0].value.deep_clone()))
+        for read in find_all(module, cst.Call, lambda c: support.is_call(c, "response_text") and len(c.args) == 1):
+            edits.replace_node(read, expression("__response__.choices[0].message.content", file, response=read.args[0].value.deep_clone()))
         for stmt in iter_statements(module):
             small = single_small(stmt)
             if id(stmt) in restored_handlers:

@@ -37,7 +37,12 @@ def statement_code(statement: cst.CSTNode) -> str:
 
 
 def digest(statement: cst.CSTNode) -> str:
-    return hashlib.sha256(statement_code(statement).encode("utf-8")).hexdigest()[:8]
+    return digest_text(statement_code(statement))
+
+
+def digest_text(code: str) -> str:
+    """The note's digest of a statement's own code (see :func:`statement_code`)."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
 
 
 def literal_value(node: cst.BaseExpression | None) -> object:

@@ -123,7 +123,7 @@ def rebuild(
     targets = set(replace) | set(before) | set(after) | set(decorate)
     hot: set[int] = set()
     if isinstance(node, cst.Module):  # a whole file: climb from each target instead of walking everything
-        parents = _parents(node)
+        parents = parent_links(node)
         for target in targets:
             while target in parents and target not in hot:
                 hot.add(target)
@@ -136,7 +136,7 @@ def rebuild(
 
 
 @per_module
-def _parents(module: cst.Module) -> dict[int, int]:
+def parent_links(module: cst.Module) -> dict[int, int]:
     """Each node's parent, by identity (one walk per tree, shared by every rebuild of it)."""
     parents: dict[int, int] = {}
     stack: list[cst.CSTNode] = [module]
