@@ -21,6 +21,12 @@ displaced or when ``revert`` finds an interrupted apply. The journal is input,
 not truth: it may only name the checkout's target files and llmfix's record,
 by relative paths without ``..``, and only temp files llmfix names itself; a
 journal naming anything else is refused before anything is touched.
+
+This module is llmfix's whole write path, and the record module
+(:mod:`llmfix.state`) builds on it, never the other way round: it also keeps the
+``.llmfix`` folder (its layout, README and .gitignore, made whole or not at
+all), the one reader that never follows a symlink (:func:`read_regular`) and
+the one digest (:func:`digest`, SHA-256 of bytes).
 """
 
 from __future__ import annotations
@@ -36,16 +42,22 @@ import stat
 import sys
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from llmfix.errors import BadInput, LlmfixError, WriteFailed
-from llmfix.state import check_state_dir, read_regular, remove_stale_builds, safe_record_path, state_dir
 
-TEMP_SUFFIX = ".llmfix-tmp"
+STATE_DIR = ".llmfix"  # beside open_instruct/: llmfix's record, its journal while it writes, a README and a .gitignore
+STATE_FILE = "state.json"  # the record (llmfix.state says what it holds)
+IGNORE_FILE = ".gitignore"
+README_FILE = "README.md"
 JOURNAL_NAME = "pending.json"
+RECORD_PATH = f"{STATE_DIR}/{STATE_FILE}"  # as the journal names it
+TEMP_SUFFIX = ".llmfix-tmp"
 NEW_FILE_MODE = 0o644
 RUN_ID = re.compile(r"^[0-9a-f]{8,32}$")
 JOURNAL_VERSION = 2
+MAX_STATE_BYTES = 64 * 1024 * 1024  # the largest file of llmfix's own it reads (the record); nothing llmfix writes is larger
+MIB = 1024 * 1024
 
 
 class ChangedMeanwhile(LlmfixError):
@@ -62,6 +74,7 @@ class PendingWrite:
 
 
 def digest(data: bytes) -> str:
+    """The SHA-256 of ``data`` (hex), as the journal and the record name file contents; text is digested as UTF-8."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -97,19 +110,82 @@ def exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
-def _read(path: Path) -> bytes | None:
-    """A file's bytes, never through a symlink; None when absent."""
+def open_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> int | None:
+    """A read-only descriptor of a regular file of at most ``limit`` bytes, never through a symlink; None when absent.
+
+    The type and size come from ``fstat`` on the opened descriptor (no race with a
+    separate ``stat``), before a byte is read. BadInput (one line) otherwise.
+    """
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
         return None
+    except OSError as error:
+        raise BadInput(f"{path}: cannot read: {error.strerror}") from None
     try:
-        chunks = []
-        while chunk := os.read(fd, 1 << 20):
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInput(f"{path}: is not a regular file; move it away")
+        if info.st_size > limit:
+            raise _too_large(path, limit, too_large)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def _too_large(path: Path, limit: int, why: str) -> BadInput:
+    return BadInput(f"{path}: larger than {limit // MIB} MiB; {why}")
+
+
+def read_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> bytes | None:
+    """The bytes of a regular file (see :func:`open_regular`); None when it does not exist.
+
+    A file growing while it is read stops at ``limit`` too.
+    """
+    fd = open_regular(path, limit, too_large)
+    if fd is None:
+        return None
+    try:
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
             chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(path, limit, too_large)
         return b"".join(chunks)
     finally:
         os.close(fd)
+
+
+class _Unreadable:
+    """What :func:`_bytes_now` returns for a path that is no longer a regular file: equal to no bytes."""
+
+    def __repr__(self) -> str:
+        return "<not a regular file>"
+
+
+_UNREADABLE = _Unreadable()
+
+
+def _bytes_now(path: Path) -> bytes | None | _Unreadable:
+    """The bytes at ``path`` now for a comparison: None when absent, never equal to any bytes when not a regular file."""
+    try:
+        return read_regular(path)
+    except BadInput:
+        return _UNREADABLE
+
+
+def safe_record_path(name: object) -> str | None:
+    """``name`` when it is a target file path relative to the checkout (no ``..``, not absolute), else None."""
+    if not isinstance(name, str) or not name or "\\" in name or "\0" in name:
+        return None
+    path = PurePosixPath(name)
+    if path.is_absolute() or any(part in ("", ".", "..") for part in name.split("/")):
+        return None
+    if not path.name.endswith(".py"):
+        return None
+    return name
 
 
 def _fsync_dir(directory: Path) -> None:
@@ -188,6 +264,140 @@ def _write_temp(write: PendingWrite, run: str, owner_fallback: Path | None) -> P
         mode, owner = NEW_FILE_MODE, _owner_like(write.path.parent, owner_fallback)
     write_new_file(temp, write.new, mode, owner)
     return temp
+
+
+# --------------------------------------------------------------------------
+# the .llmfix folder
+# --------------------------------------------------------------------------
+
+IGNORE_TEXT = f"# llmfix's transient files; {STATE_FILE} is llmfix's record and is meant to be committed\n/{JOURNAL_NAME}\n/.*{TEMP_SUFFIX}\n"
+OLD_IGNORE_TEXT = "*\n"  # llmfix 0.1 hid the whole folder from git
+README_TEXT = f"""# {STATE_DIR}
+
+This folder is written by llmfix. `{STATE_FILE}` records
+what `llmfix apply` changed in this checkout (for each file: the SHA-256 of its text before
+and after, and llmfix's hunks), so that `llmfix revert` can undo exactly that, here or in
+any clone. Commit it together with the patched files. `{JOURNAL_NAME}` exists only while
+llmfix is writing, or after it was killed (the next `llmfix apply` or `llmfix revert`
+finishes or undoes that write); git ignores it.
+"""
+STALE_BUILD = re.compile(rf"^{re.escape(STATE_DIR)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$")
+
+
+def state_dir(checkout: Path) -> Path:
+    return checkout / STATE_DIR
+
+
+def state_path(checkout: Path) -> Path:
+    return state_dir(checkout) / STATE_FILE
+
+
+def check_state_dir(checkout: Path) -> None:
+    """BadInput unless ``.llmfix`` is absent or a real folder whose known files are regular files."""
+    folder = state_dir(checkout)
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise BadInput(f"{folder}: is a symbolic link; llmfix keeps its record in a real folder (move it away)")
+    if not stat.S_ISDIR(info.st_mode):
+        raise BadInput(f"{folder}: is not a folder; llmfix keeps its record there (move it away)")
+    for name in (STATE_FILE, IGNORE_FILE, README_FILE, JOURNAL_NAME):
+        try:
+            entry = os.lstat(folder / name)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(entry.st_mode):
+            kind = "a symbolic link" if stat.S_ISLNK(entry.st_mode) else "not a regular file"
+            raise BadInput(f"{folder / name}: is {kind}; llmfix won't read or write through it (move it away)")
+
+
+def write_small(path: Path, text: str, owner: os.stat_result | None) -> None:
+    """Create or replace a small file of llmfix's own atomically (temp file, fsync, rename)."""
+    temp = temp_path(path, secrets.token_hex(6))
+    write_new_file(temp, text.encode("utf-8"), NEW_FILE_MODE, owner)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def ensure_state_dir(checkout: Path) -> bool:
+    """Make ``.llmfix/`` (README, .gitignore) whole or not at all; True when this call created it.
+
+    A new folder is built under a temp name and renamed into place, owned like
+    the checkout. An existing one from llmfix 0.1 (which ignored itself in git)
+    gets the new .gitignore and the README.
+    """
+    check_state_dir(checkout)
+    folder = state_dir(checkout)
+    owner = os.stat(checkout)
+    try:
+        if folder.exists():
+            ignore = folder / IGNORE_FILE
+            if read_regular(ignore) in (None, OLD_IGNORE_TEXT.encode(), b""):
+                write_small(ignore, IGNORE_TEXT, owner)
+            if read_regular(folder / README_FILE) is None:
+                write_small(folder / README_FILE, README_TEXT, owner)
+            return False
+        building = checkout / f"{STATE_DIR}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        os.mkdir(building, 0o755)
+        try:
+            try:
+                os.chown(building, owner.st_uid, owner.st_gid)
+            except PermissionError:
+                pass
+            write_small(building / IGNORE_FILE, IGNORE_TEXT, owner)
+            write_small(building / README_FILE, README_TEXT, owner)
+            os.rename(building, folder)
+        except BaseException:
+            for name in (IGNORE_FILE, README_FILE):
+                (building / name).unlink(missing_ok=True)
+            for leftover in building.glob(f"*{TEMP_SUFFIX}"):
+                leftover.unlink(missing_ok=True)
+            building.rmdir()
+            raise
+        return True
+    except OSError as error:
+        raise WriteFailed(f"{error.filename or folder}: {error.strerror}; nothing was changed") from None
+
+
+def remove_stale_builds(checkout: Path) -> None:
+    """Remove a ``.llmfix`` folder a kill left half-built (it was never renamed into place)."""
+    try:
+        entries = [e for e in os.scandir(checkout) if STALE_BUILD.match(e.name) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for entry in entries:
+        folder = Path(entry.path)
+        try:
+            for inner in os.scandir(folder):
+                if inner.name in (IGNORE_FILE, README_FILE) or inner.name.endswith(TEMP_SUFFIX):
+                    if not inner.is_dir(follow_symlinks=False):
+                        os.unlink(inner.path)
+            folder.rmdir()
+        except OSError:
+            continue
+
+
+def remove_state_dir(checkout: Path) -> None:
+    """Remove ``.llmfix/`` when it holds nothing but llmfix's own README and .gitignore."""
+    folder = state_dir(checkout)
+    known = {IGNORE_FILE: IGNORE_TEXT.encode(), README_FILE: README_TEXT.encode()}
+    try:
+        names = set(os.listdir(folder))
+    except OSError:
+        return
+    if not names <= set(known) or any(read_regular(folder / n) != known[n] for n in names):
+        return
+    try:
+        for name in names:
+            (folder / name).unlink()
+        folder.rmdir()
+    except OSError:
+        pass
 
 
 # --------------------------------------------------------------------------
@@ -299,7 +509,7 @@ def _changed(checkout: Path, path: Path) -> ChangedMeanwhile:
 
 def _swap_in(checkout: Path, write: PendingWrite, temp: Path | None, run: str) -> _Done:
     """Put one file's new bytes in place, first making sure it still holds the old ones."""
-    if _read(write.path) != write.old:
+    if _bytes_now(write.path) != write.old:
         raise _changed(checkout, write.path)
     if write.new is None:  # remove: keep the old file under the temp name until the group is done
         kept = temp_path(write.path, run)
@@ -315,7 +525,7 @@ def _swap_in(checkout: Path, write: PendingWrite, temp: Path | None, run: str) -
         return _Done(write, temp, "created")
     if exchange(temp, write.path):
         entry = _Done(write, temp, "exchanged")
-        if _read(temp) != write.old:  # saved during the swap: that save is now under the temp name
+        if _bytes_now(temp) != write.old:  # saved during the swap: that save is now under the temp name
             exchange(temp, write.path)
             entry.how = "returned"
             raise _changed(checkout, write.path)
@@ -327,7 +537,7 @@ def _swap_in(checkout: Path, write: PendingWrite, temp: Path | None, run: str) -
 def _roll_back(done: Sequence[_Done]) -> None:
     """Put back the files already swapped in, newest first, unless someone saved over them since."""
     for entry in reversed(done):
-        write, current = entry.write, _read(entry.write.path)
+        write, current = entry.write, _bytes_now(entry.write.path)
         if entry.how == "exchanged":
             if current == write.new:
                 exchange(entry.temp, write.path)
@@ -390,7 +600,7 @@ def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collect
             run = data.get("run")
             if not isinstance(run, str) or not RUN_ID.match(run):
                 raise _unsafe(journal, "not an llmfix journal (bad run id)")
-            relative = safe_record_path(name) if name != ".llmfix/state.json" else name
+            relative = safe_record_path(name) if name != RECORD_PATH else name
             if relative is None or relative not in allowed:
                 raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout}")
             path = checkout / relative
@@ -425,7 +635,10 @@ def _regular_or_absent(path: Path, journal: Path) -> bytes | None:
         return None
     if not stat.S_ISREG(info.st_mode):
         raise _unsafe(journal, f"{path} is not a regular file")
-    return _read(path)
+    try:
+        return read_regular(path)
+    except BadInput as error:
+        raise _unsafe(journal, str(error).removeprefix(f"{path}: ")) from None
 
 
 def _stale_temps(paths: Collection[Path]) -> list[Path]:
