@@ -20,7 +20,12 @@ lock) finishes the group, or puts every file back when a concurrent save was
 displaced or when ``revert`` finds an interrupted apply. The journal is input,
 not truth: it may only name the checkout's target files and llmfix's record,
 by relative paths without ``..``, and only temp files llmfix names itself; a
-journal naming anything else is refused before anything is touched.
+journal naming anything else is refused before anything is touched. llmfix
+never creates or deletes a target file, so neither does recovery: the one
+file it may delete is llmfix's record, when the interrupted run created it
+(the journal's old hash absent) or emptied it (a revert; new hash absent), and
+only while it holds exactly the journalled bytes. A journal asking to create or
+delete anything else is refused the same way.
 
 This module is llmfix's whole write path, and the record module
 (:mod:`llmfix.state`) builds on it, never the other way round: it also keeps the
@@ -623,6 +628,10 @@ def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collect
                 raise _unsafe(journal, "not an llmfix journal")
         else:
             raise _unsafe(journal, f"unknown journal version {version!r}")
+        if (old is None or new is None) and relative != RECORD_PATH:
+            raise _unsafe(journal, f"would create or delete {relative}; llmfix never creates or deletes a target file, it only replaces one")
+        if old is None and new is None:
+            raise _unsafe(journal, f"not an llmfix journal ({relative} absent before and after)")
         entries.append(_Entry(path, temp, old, new))
     command = data.get("command") if isinstance(data.get("command"), str) else "apply"
     return command, entries
@@ -639,6 +648,21 @@ def _regular_or_absent(path: Path, journal: Path) -> bytes | None:
         return read_regular(path)
     except BadInput as error:
         raise _unsafe(journal, str(error).removeprefix(f"{path}: ")) from None
+
+
+def _delete_if_still(checkout: Path, path: Path, expected: str | None, journal: Path) -> bool:
+    """Delete llmfix's own record, and only while it still holds the bytes the journal names.
+
+    The only files recovery ever deletes: a record the interrupted run created
+    (undone) or emptied (finished). :func:`_journal_entries` refuses any other
+    deletion; this checks it once more, right before the unlink.
+    """
+    if path != state_path(checkout):
+        raise _unsafe(journal, f"would delete {_describe(path, checkout)}, which is not llmfix's record")
+    if expected is None or _maybe_digest(_regular_or_absent(path, journal)) != expected:
+        return False  # changed since: not what llmfix wrote, left alone
+    path.unlink()
+    return True
 
 
 def _stale_temps(paths: Collection[Path]) -> list[Path]:
@@ -693,9 +717,8 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False) 
                     if kept_exists and kept != entry.new:
                         os.replace(entry.temp, entry.path)  # the old (or displaced) file goes back
                         changed.append(entry.path)
-                    elif entry.old is None:
-                        entry.path.unlink()
-                        changed.append(entry.path)
+                    elif entry.old is None and _delete_if_still(checkout, entry.path, entry.new, journal):
+                        changed.append(entry.path)  # llmfix created it in that run: the journal's own hashes say so
                 elif entry.new is None and target is None and kept_exists and kept == entry.old:
                     os.rename(entry.temp, entry.path)
                     changed.append(entry.path)
@@ -706,8 +729,8 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False) 
                     os.replace(entry.temp, entry.path)
                 changed.append(entry.path)
             elif target == entry.old and entry.new is None and target is not None:
-                entry.path.unlink()
-                changed.append(entry.path)
+                if _delete_if_still(checkout, entry.path, entry.old, journal):
+                    changed.append(entry.path)  # the record, emptied by a revert
         for entry, *_ in states:
             entry.temp.unlink(missing_ok=True)
         for directory in {e.path.parent for e in entries}:
