@@ -2,10 +2,12 @@
 
 Each new text goes to a temp file beside its target (``.NAME.RUN.llmfix-tmp``,
 RUN unique per run, created exclusively and never through a symlink) with the
-target's mode and, when permitted, its owner and group; it is fsynced. Then a
-journal (``<checkout>/.llmfix/pending.json``) names the group: paths relative
-to the checkout, the SHA-256 of each file's old and new bytes, the command and
-the run. Then, file by file, the target's bytes are read again and compared
+target's mode, its extended attributes and POSIX ACL (``user.*`` and the ACL
+always, or the write fails; others when permitted) and, when permitted, its
+owner and group; it is fsynced. Then a journal
+(``<checkout>/.llmfix/pending.json``) names the group: paths relative to the
+checkout, the SHA-256 of each file's old and new bytes, the command and the
+run. Then, file by file, the target's bytes are read again and compared
 with what was planned from (an edit made meanwhile stops everything), and the
 temp file and the target are exchanged in one atomic step (``renameat2``
 ``RENAME_EXCHANGE`` on Linux): the old file is kept under the temp name and
@@ -237,8 +239,47 @@ def _owner_like(path: Path, fallback: Path | None) -> os.stat_result | None:
     return None
 
 
-def write_new_file(path: Path, data: bytes, mode: int, owner: os.stat_result | None) -> None:
-    """Create ``path`` (never existing before, never through a symlink) holding ``data``, fsynced."""
+# Extended attributes a copy must keep or fail: the user's own (``user.*``) and the POSIX
+# ACL, both settable by the file's owner wherever the original had them (the temp file
+# is beside it, on the same file system). Others (``security.*``, ``trusted.*``) need
+# privileges the user may lack and are copied when permitted.
+KEPT_XATTRS = ("user.", "system.posix_acl_access")
+_XATTR_NOT_HERE = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def copy_xattrs(source: Path, fd: int) -> None:
+    """Give the open file ``fd`` the extended attributes of ``source`` (its POSIX ACL included).
+
+    An attribute in :data:`KEPT_XATTRS` that can't be set raises OSError: a
+    write that would drop it fails instead (nothing is changed).
+    """
+    if not hasattr(os, "listxattr"):
+        return  # not Linux: no xattr calls
+    try:
+        names = os.listxattr(source, follow_symlinks=False)
+    except OSError as error:
+        if error.errno in (errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOENT):
+            return
+        raise
+    for name in names:
+        try:
+            value = os.getxattr(source, name, follow_symlinks=False)
+        except OSError as error:
+            if error.errno == errno.ENODATA:
+                continue  # removed meanwhile
+            raise
+        try:
+            os.setxattr(fd, name, value)
+        except OSError as error:
+            if name.startswith(KEPT_XATTRS) or error.errno not in _XATTR_NOT_HERE:
+                raise OSError(error.errno, f"can't give the new copy its extended attribute {name} ({error.strerror})", str(source)) from None
+
+
+def write_new_file(path: Path, data: bytes, mode: int, owner: os.stat_result | None, like: Path | None = None) -> None:
+    """Create ``path`` (never existing before, never through a symlink) holding ``data``, fsynced.
+
+    With ``like``, the new file also gets that file's extended attributes and ACL (:func:`copy_xattrs`).
+    """
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
         try:
@@ -251,6 +292,8 @@ def write_new_file(path: Path, data: bytes, mode: int, owner: os.stat_result | N
                 except PermissionError:
                     pass  # not root: the file is ours, as any editor would leave it
             os.fchmod(fd, mode)
+            if like is not None:
+                copy_xattrs(like, fd)  # after fchmod: an ACL sets the group bits to its mask, as on the original
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -264,10 +307,10 @@ def _write_temp(write: PendingWrite, run: str, owner_fallback: Path | None) -> P
     temp = temp_path(write.path, run)
     try:
         info = os.stat(write.path)
-        mode, owner = stat.S_IMODE(info.st_mode), info
+        mode, owner, like = stat.S_IMODE(info.st_mode), info, write.path
     except FileNotFoundError:
-        mode, owner = NEW_FILE_MODE, _owner_like(write.path.parent, owner_fallback)
-    write_new_file(temp, write.new, mode, owner)
+        mode, owner, like = NEW_FILE_MODE, _owner_like(write.path.parent, owner_fallback), None
+    write_new_file(temp, write.new, mode, owner, like)
     return temp
 
 
@@ -558,7 +601,7 @@ def _roll_back(done: Sequence[_Done]) -> None:
 def _restore_bytes(path: Path, data: bytes) -> None:
     temp = temp_path(path, secrets.token_hex(6))
     info = os.stat(path)
-    write_new_file(temp, data, stat.S_IMODE(info.st_mode), info)
+    write_new_file(temp, data, stat.S_IMODE(info.st_mode), info, path)
     os.replace(temp, path)
 
 
