@@ -183,6 +183,31 @@ def _bytes_now(path: Path) -> bytes | None | _Unreadable:
         return _UNREADABLE
 
 
+def check_inside(top: Path, path: Path) -> None:
+    """BadInput unless every folder from ``top`` down to ``path``'s own resolves inside ``top``.
+
+    Each folder on the way is resolved (``os.path.realpath``, symlinks followed)
+    and must stay inside ``top``'s real path: a symlinked folder leading out of
+    the checkout is refused, one leading elsewhere inside it is followed.
+    ``path`` itself is not resolved: a target that is a symlink is refused on its
+    own (:func:`check_writable`, discovery).
+    """
+    real_top = os.path.realpath(top)
+    try:
+        parts = path.parent.relative_to(top).parts
+    except ValueError:
+        raise BadInput(f"{path}: not inside {top}; llmfix reads and writes only inside the checkout; nothing written") from None
+    folder = top
+    for part in parts:
+        folder = folder / part
+        real = os.path.realpath(folder)
+        if os.path.commonpath([real, real_top]) != real_top:
+            raise BadInput(
+                f"{folder}: leads outside the checkout {top} (to {real}); llmfix reads and writes only inside the checkout "
+                "(name the real folder); nothing written"
+            )
+
+
 def safe_record_path(name: object) -> str | None:
     """``name`` when it is a target file path relative to the checkout (no ``..``, not absolute), else None."""
     if not isinstance(name, str) or not name or "\\" in name or "\0" in name:
@@ -500,6 +525,8 @@ def write_group(checkout: Path, writes: Sequence[PendingWrite], command: str) ->
     writes = [w for w in writes if w.new != w.old]
     if not writes:
         return
+    for write in writes:
+        check_inside(checkout, write.path)  # again: a folder may have become a link out since discovery
     check_writable([w.path for w in writes])
     run = secrets.token_hex(6)
     temps: dict[Path, Path] = {}
@@ -740,6 +767,8 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False) 
             temp.unlink(missing_ok=True)  # killed before its journal was written: nothing was renamed
         return []
     command, entries = _journal_entries(checkout, journal, raw, allowed)
+    for entry in entries:
+        check_inside(checkout, entry.path)
     states = []
     for entry in entries:
         current = _regular_or_absent(entry.path, journal)
