@@ -20,6 +20,10 @@ record and the lock are then those of the checkout the path names. Links above
 the named folder are the user's own and are followed (``/tmp`` on macOS). A
 target file that is itself a symlink is refused, whatever it points at. The
 write path checks the folders again just before writing.
+
+A target file is read only when it is a regular file of at most
+:data:`llmfix.sourcetext.MAX_SOURCE_BYTES`, checked on the opened file before
+its content is read; a bigger one is refused with one line, exit 2.
 """
 
 from __future__ import annotations
@@ -29,8 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmfix import sourcetext
 from llmfix.errors import BadInput
-from llmfix.writing import check_inside
+from llmfix.writing import TooLarge, check_inside
 
 TARGET_NAMES = ("run_utils.py", "rubric_utils.py")
 PACKAGE_DIR = "open_instruct"
@@ -79,9 +84,11 @@ def _is_target(path: Path) -> bool:
     if path.is_symlink():
         return True  # never read through it: discover refuses it with one line
     try:
-        head = path.read_bytes()
-    except OSError:
-        return False
+        head = sourcetext.read_source_bytes(path)
+    except TooLarge:
+        raise
+    except BadInput:
+        return False  # unreadable, or not a regular file: not a file llmfix could patch
     return any(marker in head for marker in MARKERS)
 
 
@@ -92,7 +99,7 @@ def _check_inside(target: Target) -> None:
 
 
 def _target_if_one(path: Path, root: Path) -> Target | None:
-    """``path`` as a Target when it is one (see :data:`MARKERS`); BadInput when it lies outside its checkout."""
+    """``path`` as a Target when it is one (see :data:`MARKERS`); BadInput when it lies outside its checkout or is too large."""
     target = Target(path, root)
     _check_inside(target)  # before a byte of it is read
     return target if _is_target(path) else None
@@ -214,5 +221,6 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
         for target in found:
             _check_path(target.path)
             _check_inside(target)
+            sourcetext.check_size(target.path)
             targets.setdefault(target.path.resolve(), target)
     return list(targets.values())

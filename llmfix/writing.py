@@ -141,8 +141,12 @@ def open_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not
     return fd
 
 
-def _too_large(path: Path, limit: int, why: str) -> BadInput:
-    return BadInput(f"{path}: larger than {limit // MIB} MiB; {why}")
+class TooLarge(BadInput):
+    """A file is larger than llmfix reads."""
+
+
+def _too_large(path: Path, limit: int, why: str) -> TooLarge:
+    return TooLarge(f"{path}: larger than {limit // MIB} MiB; {why}")
 
 
 def read_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> bytes | None:

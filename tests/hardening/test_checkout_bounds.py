@@ -4,12 +4,15 @@ A folder on the way to a target that is a symbolic link out of the checkout
 (``open_instruct/search_rewards/utils -> /elsewhere/utils``, or ``open_instruct``
 itself) is refused by discovery: one line on stderr, exit 2, nothing written
 inside or outside. A symlinked folder whose real path stays inside the checkout
-is followed.
+is followed. A target file larger than the cap is refused before its content
+is read (a 1 GiB sparse ``run_utils.py`` never costs a gigabyte of memory).
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +21,7 @@ from support import copy_fixture, run_cli, snapshot, target_files
 
 FIXTURE = "upstream-sep2025"  # open_instruct/search_rewards/utils/{run_utils,rubric_utils}.py at the fixture root
 DRTULU = "drtulu-canonical"  # rl/open-instruct/open_instruct/search_rewards/utils/...
+MAX_SOURCE_BYTES = 8 * 1024 * 1024  # llmfix.sourcetext.MAX_SOURCE_BYTES
 
 
 def assert_refused(result, *words: str) -> str:
@@ -91,3 +95,50 @@ def test_a_link_out_made_after_discovery_is_caught_by_the_write_path(tmp_path):
         write_group(root, [PendingWrite(path, old, old + b"# new\n")], "apply")
     assert (outside / path.name).read_bytes() == old
     assert sorted(p.name for p in outside.iterdir()) == ["rubric_utils.py", "run_utils.py"]
+
+
+PEAK_CHILD = """
+import atexit, resource, runpy, sys
+peak_file = sys.argv.pop(1)
+atexit.register(lambda: open(peak_file, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+sys.argv[0] = "llmfix"
+runpy.run_module("llmfix", run_name="__main__", alter_sys=True)
+"""
+
+
+def run_measured(peak_file: Path, *args) -> tuple[subprocess.CompletedProcess, int]:
+    """``llmfix ARGS`` in a child process, and that child's peak resident memory in bytes."""
+    result = subprocess.run([sys.executable, "-c", PEAK_CHILD, str(peak_file), *map(str, args)], capture_output=True, text=True, timeout=120)
+    return result, int(peak_file.read_text()) * 1024  # ru_maxrss is in KiB on Linux
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak memory is measured with Linux's ru_maxrss")
+@pytest.mark.parametrize("named", ["checkout", "file"])
+def test_a_huge_sparse_target_is_refused_before_it_is_read(tmp_path, named):
+    root = copy_fixture(FIXTURE, tmp_path / "repo")
+    run_utils = target_files(FIXTURE, root)[0]
+    with open(run_utils, "r+b") as handle:
+        handle.truncate(1 << 30)  # 1 GiB, sparse: the real text, then holes
+    before = {p: p.stat().st_size for p in root.rglob("*.py")}
+    for command in ("apply", "check", "diff", "revert"):
+        result, peak = run_measured(tmp_path / f"peak-{command}", command, root if named == "checkout" else run_utils)
+        assert_refused(result, "run_utils.py", f"{MAX_SOURCE_BYTES // (1024 * 1024)} MiB")
+        assert peak < 256 * 1024 * 1024, f"{command}: peak memory {peak >> 20} MiB: the file was read"
+    assert {p: p.stat().st_size for p in root.rglob("*.py")} == before
+    assert not (root / ".llmfix").exists()
+
+
+def test_a_target_just_over_the_cap_is_refused_and_one_at_the_cap_is_read(tmp_path):
+    from llmfix import sourcetext
+
+    assert getattr(sourcetext, "MAX_SOURCE_BYTES", None) == MAX_SOURCE_BYTES
+    root = copy_fixture(FIXTURE, tmp_path / "repo")
+    rubric = target_files(FIXTURE, root)[1]
+    text = rubric.read_bytes()
+    padding = MAX_SOURCE_BYTES - len(text)
+    rubric.write_bytes(text + b"#" * (padding - 1) + b"\n")  # exactly the cap
+    assert len(rubric.read_bytes()) == MAX_SOURCE_BYTES
+    result = run_cli("check", root)
+    assert result.returncode in (0, 1), result.stderr
+    rubric.write_bytes(text + b"#" * padding + b"\n")  # one byte over
+    assert_refused(run_cli("check", root), "rubric_utils.py", "MiB")
