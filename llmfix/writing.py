@@ -32,8 +32,11 @@ delete anything else is refused the same way.
 This module is llmfix's whole write path, and the record module
 (:mod:`llmfix.state`) builds on it, never the other way round: it also keeps the
 ``.llmfix`` folder (its layout, README and .gitignore, made whole or not at
-all), the one reader that never follows a symlink (:func:`read_regular`) and
-the one digest (:func:`digest`, SHA-256 of bytes).
+all), the one reader that never follows a symlink (:func:`read_regular`), the
+one digest (:func:`digest`, SHA-256 of bytes) and :func:`check_inside`, which
+every file written or recovered passes first: each folder on the way from the
+checkout to it must resolve inside the checkout (a folder swapped for a
+symlink out after discovery is caught here).
 """
 
 from __future__ import annotations
@@ -63,8 +66,8 @@ TEMP_SUFFIX = ".llmfix-tmp"
 NEW_FILE_MODE = 0o644
 RUN_ID = re.compile(r"^[0-9a-f]{8,32}$")
 JOURNAL_VERSION = 2
-MAX_STATE_BYTES = 64 * 1024 * 1024  # the largest file of llmfix's own it reads (the record); nothing llmfix writes is larger
 MIB = 1024 * 1024
+MAX_STATE_BYTES = 64 * MIB  # the largest file of llmfix's own it reads (the record); nothing llmfix writes is larger
 
 
 class ChangedMeanwhile(LlmfixError):
@@ -117,6 +120,19 @@ def exchange(first: Path, second: Path) -> bool:
     raise OSError(code, os.strerror(code), str(second))
 
 
+# --------------------------------------------------------------------------
+# reading, and where llmfix may read and write
+# --------------------------------------------------------------------------
+
+
+class TooLarge(BadInput):
+    """A file is larger than llmfix reads."""
+
+
+def _too_large(path: Path, limit: int, why: str) -> TooLarge:
+    return TooLarge(f"{path}: larger than {limit // MIB} MiB; {why}")
+
+
 def open_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> int | None:
     """A read-only descriptor of a regular file of at most ``limit`` bytes, never through a symlink; None when absent.
 
@@ -139,14 +155,6 @@ def open_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not
         os.close(fd)
         raise
     return fd
-
-
-class TooLarge(BadInput):
-    """A file is larger than llmfix reads."""
-
-
-def _too_large(path: Path, limit: int, why: str) -> TooLarge:
-    return TooLarge(f"{path}: larger than {limit // MIB} MiB; {why}")
 
 
 def read_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> bytes | None:
@@ -222,6 +230,11 @@ def safe_record_path(name: object) -> str | None:
     if not path.name.endswith(".py"):
         return None
     return name
+
+
+# --------------------------------------------------------------------------
+# creating files
+# --------------------------------------------------------------------------
 
 
 def _fsync_dir(directory: Path) -> None:
