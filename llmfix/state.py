@@ -17,31 +17,49 @@ write turns them into version 2.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
-import stat
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
+from llmfix import writing
 from llmfix.errors import BadInput
 from llmfix.linediff import Hunk, hunks, split_lines
 
-STATE_DIR = ".llmfix"
-STATE_FILE = "state.json"
-IGNORE_FILE = ".gitignore"
-README_FILE = "README.md"
+# The .llmfix folder, its files and the one symlink-safe reader belong to the write path
+# (llmfix.writing); they are imported here, and kept importable from here for now.
+from llmfix.writing import (  # noqa: F401  (re-exported)
+    IGNORE_FILE,
+    IGNORE_TEXT,
+    MAX_STATE_BYTES,
+    OLD_IGNORE_TEXT,
+    README_FILE,
+    README_TEXT,
+    STALE_BUILD,
+    STATE_DIR,
+    STATE_FILE,
+    check_state_dir,
+    ensure_state_dir,
+    read_regular,
+    remove_stale_builds,
+    remove_state_dir,
+    safe_record_path,
+    state_dir,
+    state_path,
+)
+from llmfix.writing import write_small as _write_small
+
 VERSION = 2
 READABLE_VERSIONS = (1, 2)
-MAX_STATE_BYTES = 64 * 1024 * 1024
 DIGEST = re.compile(r"^[0-9a-f]{64}$")
 ABOUT = "llmfix's record of what `llmfix apply` changed in this checkout, so that `llmfix revert` can undo it; commit it with the patched files"
 
 
 def digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    """The write path's digest (:func:`llmfix.writing.digest`) of ``text`` as UTF-8, for the callers that hold text."""
+    return writing.digest(text.encode("utf-8"))
 
 
 @dataclass(frozen=True)
@@ -62,18 +80,6 @@ class Record:
             "patched": self.patched,
             "hunks": [{"old_line": h.old_start + 1, "new_line": h.new_start + 1, "lines": list(h.lines)} for h in self.hunks],
         }
-
-
-def safe_record_path(name: object) -> str | None:
-    """``name`` when it is a target file path relative to the checkout (no ``..``, not absolute), else None."""
-    if not isinstance(name, str) or not name or "\\" in name or "\0" in name:
-        return None
-    path = PurePosixPath(name)
-    if path.is_absolute() or any(part in ("", ".", "..") for part in name.split("/")):
-        return None
-    if not path.name.endswith(".py"):
-        return None
-    return name
 
 
 @dataclass
@@ -98,63 +104,12 @@ class State:
         return (json.dumps(data, indent=1, ensure_ascii=False) + "\n").encode("utf-8")
 
 
-def state_dir(checkout: Path) -> Path:
-    return checkout / STATE_DIR
-
-
-def state_path(checkout: Path) -> Path:
-    return state_dir(checkout) / STATE_FILE
-
-
 class UnreadableState(BadInput):
     """The record is malformed, or names something it must not."""
 
 
 def _unreadable(path: Path, why: str) -> UnreadableState:
     return UnreadableState(f"{path}: unreadable llmfix state ({why}) (move it away to start over)")
-
-
-def check_state_dir(checkout: Path) -> None:
-    """BadInput unless ``.llmfix`` is absent or a real folder whose known files are regular files."""
-    folder = state_dir(checkout)
-    try:
-        info = os.lstat(folder)
-    except FileNotFoundError:
-        return
-    if stat.S_ISLNK(info.st_mode):
-        raise BadInput(f"{folder}: is a symbolic link; llmfix keeps its record in a real folder (move it away)")
-    if not stat.S_ISDIR(info.st_mode):
-        raise BadInput(f"{folder}: is not a folder; llmfix keeps its record there (move it away)")
-    for name in (STATE_FILE, IGNORE_FILE, README_FILE, "pending.json"):
-        try:
-            entry = os.lstat(folder / name)
-        except FileNotFoundError:
-            continue
-        if not stat.S_ISREG(entry.st_mode):
-            kind = "a symbolic link" if stat.S_ISLNK(entry.st_mode) else "not a regular file"
-            raise BadInput(f"{folder / name}: is {kind}; llmfix won't read or write through it (move it away)")
-
-
-def read_regular(path: Path, limit: int = MAX_STATE_BYTES) -> bytes | None:
-    """The bytes of a regular file, never through a symlink; None when it does not exist."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except FileNotFoundError:
-        return None
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read: {error.strerror}") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise BadInput(f"{path}: is not a regular file; move it away")
-        chunks, size = [], 0
-        while chunk := os.read(fd, 1 << 20):
-            chunks.append(chunk)
-            size += len(chunk)
-            if size > limit:
-                raise BadInput(f"{path}: larger than {limit // (1024 * 1024)} MiB; not llmfix's (move it away)")
-        return b"".join(chunks)
-    finally:
-        os.close(fd)
 
 
 def load_state(checkout: Path) -> State:
@@ -260,114 +215,3 @@ def _record(path: Path, name: str, entry: object, version: int) -> Record:
             raise _unreadable(path, f"{name}: a hunk's 'lines' are not diff lines")
         found.append(Hunk(max(old_line - 1, 0), max(new_line - 1, 0), tuple(lines)))
     return Record(original, patched, tuple(found))
-
-
-IGNORE_TEXT = "# llmfix's transient files; state.json is llmfix's record and is meant to be committed\n/pending.json\n/.*.llmfix-tmp\n"
-OLD_IGNORE_TEXT = "*\n"  # llmfix 0.1 hid the whole folder from git
-README_TEXT = """# .llmfix
-
-This folder is written by llmfix. `state.json` records
-what `llmfix apply` changed in this checkout (for each file: the SHA-256 of its text before
-and after, and llmfix's hunks), so that `llmfix revert` can undo exactly that, here or in
-any clone. Commit it together with the patched files. `pending.json` exists only while
-llmfix is writing, or after it was killed (the next `llmfix apply` or `llmfix revert`
-finishes or undoes that write); git ignores it.
-"""
-
-
-def _write_small(path: Path, text: str, owner: os.stat_result | None) -> None:
-    """Create or replace a small file atomically (temp file, fsync, rename)."""
-    from llmfix.writing import temp_path, write_new_file
-
-    import secrets
-
-    temp = temp_path(path, secrets.token_hex(6))
-    write_new_file(temp, text.encode("utf-8"), 0o644, owner)
-    try:
-        os.replace(temp, path)
-    except BaseException:
-        temp.unlink(missing_ok=True)
-        raise
-
-
-def ensure_state_dir(checkout: Path) -> bool:
-    """Make ``.llmfix/`` (README, .gitignore) whole or not at all; True when this call created it.
-
-    A new folder is built under a temp name and renamed into place, owned like
-    the checkout. An existing one from llmfix 0.1 (which ignored itself in git)
-    gets the new .gitignore and the README.
-    """
-    from llmfix.errors import WriteFailed
-
-    check_state_dir(checkout)
-    folder = state_dir(checkout)
-    owner = os.stat(checkout)
-    try:
-        if folder.exists():
-            ignore = folder / IGNORE_FILE
-            if read_regular(ignore) in (None, OLD_IGNORE_TEXT.encode(), b""):
-                _write_small(ignore, IGNORE_TEXT, owner)
-            if read_regular(folder / README_FILE) is None:
-                _write_small(folder / README_FILE, README_TEXT, owner)
-            return False
-        import secrets
-
-        building = checkout / f"{STATE_DIR}.{secrets.token_hex(6)}.llmfix-tmp"
-        os.mkdir(building, 0o755)
-        try:
-            try:
-                os.chown(building, owner.st_uid, owner.st_gid)
-            except PermissionError:
-                pass
-            _write_small(building / IGNORE_FILE, IGNORE_TEXT, owner)
-            _write_small(building / README_FILE, README_TEXT, owner)
-            os.rename(building, folder)
-        except BaseException:
-            for name in (IGNORE_FILE, README_FILE):
-                (building / name).unlink(missing_ok=True)
-            for leftover in building.glob("*.llmfix-tmp"):
-                leftover.unlink(missing_ok=True)
-            building.rmdir()
-            raise
-        return True
-    except OSError as error:
-        raise WriteFailed(f"{error.filename or folder}: {error.strerror}; nothing was changed") from None
-
-
-STALE_BUILD = re.compile(r"^\.llmfix\.[0-9a-f]{8,32}\.llmfix-tmp$")
-
-
-def remove_stale_builds(checkout: Path) -> None:
-    """Remove a ``.llmfix`` folder a kill left half-built (it was never renamed into place)."""
-    try:
-        entries = [e for e in os.scandir(checkout) if STALE_BUILD.match(e.name) and e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return
-    for entry in entries:
-        folder = Path(entry.path)
-        try:
-            for inner in os.scandir(folder):
-                if inner.name in (IGNORE_FILE, README_FILE) or inner.name.endswith(".llmfix-tmp"):
-                    if not inner.is_dir(follow_symlinks=False):
-                        os.unlink(inner.path)
-            folder.rmdir()
-        except OSError:
-            continue
-
-
-def remove_state_dir(checkout: Path) -> None:
-    """Remove ``.llmfix/`` when it holds nothing but llmfix's own README and .gitignore."""
-    folder = state_dir(checkout)
-    known = {IGNORE_FILE: IGNORE_TEXT.encode(), README_FILE: README_TEXT.encode()}
-    try:
-        names = set(os.listdir(folder))
-    except OSError:
-        return
-    if not names <= set(known) or any(read_regular(folder / n) != known[n] for n in names):
-        return
-    try:
-        for name in names:
-            (folder / name).unlink()
-        folder.rmdir()
-    except OSError:
-        pass
