@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from llmfix.errors import BadInput
-from llmfix.state import check_state_dir, read_regular, state_dir
+from llmfix.writing import STATE_FILE, check_state_dir, read_regular, state_dir
 
-RECORD_FILE = "record.json"
+RECORD_FILE = STATE_FILE
 FORMER_RECORD = "state.json"  # an earlier, never released llmfix's record
 VERSION = 1
 MAX_RECORD_BYTES = 1024 * 1024

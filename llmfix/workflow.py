@@ -28,8 +28,7 @@ from llmfix.errors import BadInput, Drift, LlmfixError
 from llmfix.gitguard import refuse_foreign_changes, unresolved_targets
 from llmfix.lock import checkout_locks
 from llmfix.planning import FilePlan
-from llmfix.state import STATE_DIR, ensure_state_dir, remove_state_dir
-from llmfix.writing import ChangedMeanwhile, PendingWrite, check_writable, recover, write_group
+from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writable, ensure_state_dir, recover, remove_state_dir, write_group
 
 
 @dataclass
@@ -42,10 +41,7 @@ class Source:
 
 
 def _read(target: Target) -> Source:
-    try:
-        data = target.path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"{target.path}: cannot read: {error.strerror}") from None
+    data = sourcetext.read_source_bytes(target.path)
     return Source(target, data, sourcetext.decode(data, target.path))
 
 

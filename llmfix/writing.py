@@ -56,10 +56,9 @@ from pathlib import Path, PurePosixPath
 
 from llmfix.errors import BadInput, LlmfixError, WriteFailed
 
-STATE_DIR = ".llmfix"  # beside open_instruct/: llmfix's record, its journal while it writes, a README and a .gitignore
-STATE_FILE = "state.json"  # the record (llmfix.state says what it holds)
+STATE_DIR = ".llmfix"  # beside open_instruct/: llmfix's record, its journal while it writes, and a .gitignore
+STATE_FILE = "record.json"  # the record (llmfix.record says what it holds)
 IGNORE_FILE = ".gitignore"
-README_FILE = "README.md"
 JOURNAL_NAME = "pending.json"
 RECORD_PATH = f"{STATE_DIR}/{STATE_FILE}"  # as the journal names it
 TEMP_SUFFIX = ".llmfix-tmp"
@@ -360,17 +359,7 @@ def _write_temp(write: PendingWrite, run: str, owner_fallback: Path | None) -> P
 # the .llmfix folder
 # --------------------------------------------------------------------------
 
-IGNORE_TEXT = f"# llmfix's transient files; {STATE_FILE} is llmfix's record and is meant to be committed\n/{JOURNAL_NAME}\n/.*{TEMP_SUFFIX}\n"
-OLD_IGNORE_TEXT = "*\n"  # llmfix 0.1 hid the whole folder from git
-README_TEXT = f"""# {STATE_DIR}
-
-This folder is written by llmfix. `{STATE_FILE}` records
-what `llmfix apply` changed in this checkout (for each file: the SHA-256 of its text before
-and after, and llmfix's hunks), so that `llmfix revert` can undo exactly that, here or in
-any clone. Commit it together with the patched files. `{JOURNAL_NAME}` exists only while
-llmfix is writing, or after it was killed (the next `llmfix apply` or `llmfix revert`
-finishes or undoes that write); git ignores it.
-"""
+IGNORE_TEXT = f"/{JOURNAL_NAME}\n/.*{TEMP_SUFFIX}\n"  # llmfix's transient files; the record is meant to be committed
 STALE_BUILD = re.compile(rf"^{re.escape(STATE_DIR)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$")
 
 
@@ -393,7 +382,7 @@ def check_state_dir(checkout: Path) -> None:
         raise BadInput(f"{folder}: is a symbolic link; llmfix keeps its record in a real folder (move it away)")
     if not stat.S_ISDIR(info.st_mode):
         raise BadInput(f"{folder}: is not a folder; llmfix keeps its record there (move it away)")
-    for name in (STATE_FILE, IGNORE_FILE, README_FILE, JOURNAL_NAME):
+    for name in (STATE_FILE, IGNORE_FILE, JOURNAL_NAME):
         try:
             entry = os.lstat(folder / name)
         except FileNotFoundError:
@@ -415,22 +404,17 @@ def write_small(path: Path, text: str, owner: os.stat_result | None) -> None:
 
 
 def ensure_state_dir(checkout: Path) -> bool:
-    """Make ``.llmfix/`` (README, .gitignore) whole or not at all; True when this call created it.
+    """Make ``.llmfix/`` (with its .gitignore) whole or not at all; True when this call created it.
 
-    A new folder is built under a temp name and renamed into place, owned like
-    the checkout. An existing one from llmfix 0.1 (which ignored itself in git)
-    gets the new .gitignore and the README.
+    A new folder is built under a temp name and renamed into place, owned like the checkout.
     """
     check_state_dir(checkout)
     folder = state_dir(checkout)
     owner = os.stat(checkout)
     try:
         if folder.exists():
-            ignore = folder / IGNORE_FILE
-            if read_regular(ignore) in (None, OLD_IGNORE_TEXT.encode(), b""):
-                write_small(ignore, IGNORE_TEXT, owner)
-            if read_regular(folder / README_FILE) is None:
-                write_small(folder / README_FILE, README_TEXT, owner)
+            if read_regular(folder / IGNORE_FILE) is None:
+                write_small(folder / IGNORE_FILE, IGNORE_TEXT, owner)
             return False
         building = checkout / f"{STATE_DIR}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
         os.mkdir(building, 0o755)
@@ -440,11 +424,9 @@ def ensure_state_dir(checkout: Path) -> bool:
             except PermissionError:
                 pass
             write_small(building / IGNORE_FILE, IGNORE_TEXT, owner)
-            write_small(building / README_FILE, README_TEXT, owner)
             os.rename(building, folder)
         except BaseException:
-            for name in (IGNORE_FILE, README_FILE):
-                (building / name).unlink(missing_ok=True)
+            (building / IGNORE_FILE).unlink(missing_ok=True)
             for leftover in building.glob(f"*{TEMP_SUFFIX}"):
                 leftover.unlink(missing_ok=True)
             building.rmdir()
@@ -464,7 +446,7 @@ def remove_stale_builds(checkout: Path) -> None:
         folder = Path(entry.path)
         try:
             for inner in os.scandir(folder):
-                if inner.name in (IGNORE_FILE, README_FILE) or inner.name.endswith(TEMP_SUFFIX):
+                if inner.name == IGNORE_FILE or inner.name.endswith(TEMP_SUFFIX):
                     if not inner.is_dir(follow_symlinks=False):
                         os.unlink(inner.path)
             folder.rmdir()
@@ -473,9 +455,9 @@ def remove_stale_builds(checkout: Path) -> None:
 
 
 def remove_state_dir(checkout: Path) -> None:
-    """Remove ``.llmfix/`` when it holds nothing but llmfix's own README and .gitignore."""
+    """Remove ``.llmfix/`` when it holds nothing but llmfix's own .gitignore."""
     folder = state_dir(checkout)
-    known = {IGNORE_FILE: IGNORE_TEXT.encode(), README_FILE: README_TEXT.encode()}
+    known = {IGNORE_FILE: IGNORE_TEXT.encode()}
     try:
         names = set(os.listdir(folder))
     except OSError:

@@ -1,9 +1,9 @@
 """The write path is one module the record module imports, one way.
 
-``llmfix.writing`` owns everything about touching files: the ``.llmfix`` folder
-(its names, README and .gitignore), the one symlink-safe reader, the one
-digest, temp files, the journal. ``llmfix.state`` (what the record says) uses
-it and is never imported by it, not even lazily inside a function.
+``llmfix.writing`` owns everything about touching files: the ``.llmfix`` folder (its
+names and .gitignore), the one symlink-safe reader, the one digest, temp files, the
+journal. ``llmfix.record`` (what the record says) uses it and is never imported by it,
+not even lazily inside a function.
 """
 
 from __future__ import annotations
@@ -17,10 +17,7 @@ import pytest
 import llmfix
 
 PACKAGE = Path(llmfix.__file__).resolve().parent
-FOLDER_NAMES = (
-    "check_state_dir", "ensure_state_dir", "remove_state_dir", "remove_stale_builds", "read_regular",
-    "_write_small", "IGNORE_TEXT", "OLD_IGNORE_TEXT", "README_TEXT", "digest",
-)
+FOLDER_NAMES = ("check_state_dir", "ensure_state_dir", "remove_state_dir", "remove_stale_builds", "read_regular", "write_small", "IGNORE_TEXT")
 
 
 def imported_modules(path: Path) -> set[str]:
@@ -47,32 +44,24 @@ def defined_names(path: Path) -> set[str]:
 
 @pytest.mark.parametrize("module", ["writing", "discovery", "sourcetext", "lock"])
 def test_the_file_modules_never_import_the_record(module):
-    assert not {name for name in imported_modules(PACKAGE / f"{module}.py") if name.startswith("llmfix.state")}
+    assert not {name for name in imported_modules(PACKAGE / f"{module}.py") if name.startswith("llmfix.record")}
 
 
-def test_the_record_imports_the_write_path():
-    assert "llmfix.writing" in imported_modules(PACKAGE / "state.py")
-
-
-def test_the_record_folder_is_managed_by_the_write_path_alone():
-    from llmfix import state, writing
-
-    assert not set(FOLDER_NAMES) & defined_names(PACKAGE / "state.py") - {"digest"}
-    for name in FOLDER_NAMES[:-1]:
-        assert getattr(state, name) is getattr(writing, name.lstrip("_") if name == "_write_small" else name), name
+def test_the_record_imports_the_write_path_and_defines_none_of_its_names():
+    assert "llmfix.writing" in imported_modules(PACKAGE / "record.py")
+    assert not set(FOLDER_NAMES) & defined_names(PACKAGE / "record.py")
 
 
 def test_one_symlink_safe_reader_and_one_digest():
-    from llmfix import state, writing
+    from llmfix import writing
 
     assert not hasattr(writing, "_read")
-    for name in ("state", "discovery", "sourcetext", "lock"):
+    for name in ("record", "discovery", "sourcetext", "lock"):
         assert "import hashlib" not in (PACKAGE / f"{name}.py").read_text(encoding="utf-8"), name
     assert writing.digest(b"x") == hashlib.sha256(b"x").hexdigest()
-    assert state.digest("x") == writing.digest(b"x")  # kept for the record's text callers: the same digest of the UTF-8 bytes
 
 
 def test_the_write_path_names_its_own_files():
-    """state.py spells none of the write path's file names (the journal, the temp suffix)."""
-    text = (PACKAGE / "state.py").read_text(encoding="utf-8")
+    """record.py spells none of the write path's file names (the journal, the temp suffix)."""
+    text = (PACKAGE / "record.py").read_text(encoding="utf-8")
     assert "pending.json" not in text and "llmfix-tmp" not in text
