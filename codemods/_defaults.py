@@ -24,7 +24,7 @@ from llmfix.codemods import notes, support
 from llmfix.codemods.analysis.defaults import DefaultLine, DefaultsGroup, KeyAssignment, defaults_groups, key_assignments
 from llmfix.codemods.analysis.nodes import module_functions, qualname, reads_env
 from llmfix.codemods.analysis.tree import indent_of, rebuild
-from llmfix.codemods.building import string
+from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.style.wrap import fits, wrap_line
@@ -171,10 +171,11 @@ class KeyDefaultTransform(Transform):
         self.request(file, site, edits)
         where = site.where
         if action == "insert":
-            d, key = site.group.dict_name, _key(file, self.KEY).value
+            d, key = site.group.dict_name, _key(file, self.KEY)
             anchor = site.group.anchor
-            text = f"{d}[{key}] = {d}.get({key}, {_code(new)})"
-            line = _line(file, text, indent_of(file.module, anchor) or "")
+            target = cst.Subscript(cst.Name(d), [cst.SubscriptElement(cst.Index(key))])
+            built = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call(f"{d}.get", key, new))])
+            line = _line(file, f"{d}[{key.value}] = {d}.get({key.value}, {_code(new)})", indent_of(file.module, anchor) or "", built)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
             edits.note(self._note_key(file, site.group), None)
             sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
@@ -244,21 +245,23 @@ class KeyDefaultTransform(Transform):
         """
         if "\n" in original.strip("\r\n"):
             return rebuild(stmt, {id(old): new}, {}, {})  # type: ignore[return-value]  # the file's own wrapping: keep it
-        old_text = _code(old)
+        old_text, built = _code(old), rebuild(stmt, {id(old): new}, {}, {})
         if original.count(old_text) == 1:  # the cheap way: the line's text with the default's text swapped
             text = original.rstrip("\r\n").replace(old_text, _code(new))
         else:
-            text = notes.statement_code(rebuild(stmt, {id(old): new}, {}, {})).rstrip("\r\n")
-        return _line(file, text, indent_of(file.module, stmt) or "").with_changes(leading_lines=stmt.leading_lines)
+            text = notes.statement_code(built).rstrip("\r\n")
+        return _line(file, text, indent_of(file.module, stmt) or "", built).with_changes(leading_lines=stmt.leading_lines)
 
 
 def _code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
-def _line(file: FileContext, text: str, indent: str) -> cst.SimpleStatementLine:
-    """The statement of one line of ``text`` (llmfix's own), wrapped as black would when it is too long."""
-    lines = wrap_line(indent + text, file.module.default_indent, file.style.line_length) if not fits(indent + text, file.style.line_length) else [indent + text]
+def _line(file: FileContext, text: str, indent: str, built: cst.BaseStatement) -> cst.SimpleStatementLine:
+    """``built`` (whose code is one line, ``text``), wrapped as black would when it is too long."""
+    if fits(indent + text, file.style.line_length):
+        return built  # type: ignore[return-value]
+    lines = wrap_line(indent + text, file.module.default_indent, file.style.line_length)
     source = file.module.default_newline.join(line[len(indent) :] if line.startswith(indent) else line for line in lines)
     parsed = cst.parse_statement(source + file.module.default_newline, config=file.module.config_for_parsing)
     assert isinstance(parsed, cst.SimpleStatementLine)
