@@ -489,9 +489,15 @@ class LMJudgeVerifier:
         return VerificationResult(score=0.0, cost=0.0, reasoning="Unknown error after all retries.")
 '''
 
-# Upstream from Feb 2026 (context_window_checker.py): the import inside the function, **kwargs passed on.
+# A judge call whose litellm import is inside the function (as upstream's context_window_checker.py
+# imports it), no retry layer.
 J_LAZY = '''\
-async def safe_acompletion_with_context_check(model, messages, max_completion_tokens=2048, **kwargs):
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+async def judge_with_context_check(model, messages, max_completion_tokens=2048):
     from litellm import acompletion  # noqa: PLC0415
 
     return await acompletion(model=model, messages=messages, max_tokens=max_completion_tokens)
@@ -569,4 +575,29 @@ class LMJudgeVerifier:
     async def async_call(self, prompt):
         response = await run_litellm_async_raw(self.verifier_config.llm_judge_model, [{"role": "user", "content": prompt}])
         return float(response.choices[0].message.content)
+'''
+
+# rejection_sampling/synthetic_preference_dataset.py: a nested function loops MAX_TRIES (a module constant).
+J_NESTED = '''\
+import asyncio
+
+from litellm import acompletion
+
+MAX_TRIES = 3
+
+
+def judge_all(model, conversations):
+    async def get_judgement(messages):
+        for _ in range(MAX_TRIES):
+            try:
+                response = await acompletion(model=model, messages=messages)
+                return response.choices[0].message.content
+            except Exception as e:
+                print(f"Error: {e}")
+        return None
+
+    async def run():
+        return await asyncio.gather(*(get_judgement(m) for m in conversations))
+
+    return asyncio.run(run())
 '''
