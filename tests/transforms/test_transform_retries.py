@@ -133,6 +133,24 @@ def run_litellm(model_name, **chat_kwargs):
     return litellm.completion(model=model_name, metadata={"utils": litellm_utils}, **chat_kwargs)
 """
 
+LAZY_RENAMED_TABS = """\
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+\timport litellm
+
+\treturn litellm
+
+
+async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
+\t# the call raises by design
+\tllm = _get_litellm()
+\treturn await llm.acompletion(model=model_name, messages=messages, **chat_kwargs)
+"""
+
 
 ROWS = [
     row(
@@ -735,6 +753,34 @@ def run_azure_openai(model_name, system_prompt, user_prompt, **chat_kwargs):
         ANCHOR_MISSING,
         reason="litellm_utils",
         xfail="product bug: the new default reads the helper's local `litellm_utils` (None), not the support module",
+    ),
+    row(
+        "lazy-binding-renamed-tab-indented",
+        LAZY_RENAMED_TABS,
+        """\
+import logging
+
+from open_instruct.rubrics import litellm_utils
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+\timport litellm
+
+\treturn litellm
+
+
+async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
+\t# the call raises by design
+\tllm = _get_litellm()
+\tchat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+\treturn await llm.acompletion(model=model_name, messages=messages, **chat_kwargs)
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm_async_raw(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "2"),), old=None),
+        ],
     ),
 ]
 
