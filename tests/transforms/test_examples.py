@@ -10,7 +10,7 @@ import pytest
 
 from harness import check
 from llmfix.codemods import registry
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example
+from llmfix.codemods.transform import APPLIED, Example
 
 KNOWN_WRONG = {  # (transform, title): why the declared example is not what the transform does
     (
