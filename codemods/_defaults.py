@@ -27,7 +27,7 @@ from llmfix.codemods.analysis.tree import indent_of, rebuild
 from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.style.wrap import fits, wrap_line
+from llmfix.codemods.style.wrap import wrapped
 from llmfix.codemods.transform import Change, Outcome, Sites, Transform
 
 
@@ -108,8 +108,8 @@ class KeyDefaultTransform(Transform):
         for group in defaults_groups(file.module):
             for site, action in self._sites_of(file, group, functions, sites):
                 pending.append((site, action))
-        clash = file.support_clash()
-        if clash and any(action != "update" for _, action in pending):
+        clashes = {file.support_clash(site.group.function) for site, action in pending if action != "update"} - {None}
+        for clash in sorted(clashes):  # type: ignore[type-var]
             sites.missing.append(f"{clash}; apply the rest with `--skip {self.NAME}`")
         if sites.missing or not pending:
             return sites.outcome(f"no LiteLLM call helper with a **kwargs splat sets `{self.KEY}`")
@@ -175,7 +175,8 @@ class KeyDefaultTransform(Transform):
             anchor = site.group.anchor
             target = cst.Subscript(cst.Name(d), [cst.SubscriptElement(cst.Index(key))])
             built = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call(f"{d}.get", key, new))])
-            line = _line(file, f"{d}[{key.value}] = {d}.get({key.value}, {_code(new)})", indent_of(file.module, anchor) or "", built)
+            text = f"{d}[{key.value}] = {d}.get({key.value}, {_code(new)})"
+            line = wrapped(file.module, text, indent_of(file.module, anchor) or "", file.style.line_length, built)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
             edits.note(self._note_key(file, site.group), None)
             sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
@@ -250,22 +251,12 @@ class KeyDefaultTransform(Transform):
             text = original.rstrip("\r\n").replace(old_text, _code(new))
         else:
             text = notes.statement_code(built).rstrip("\r\n")
-        return _line(file, text, indent_of(file.module, stmt) or "", built).with_changes(leading_lines=stmt.leading_lines)
+        line = wrapped(file.module, text, indent_of(file.module, stmt) or "", file.style.line_length, built)
+        return line.with_changes(leading_lines=stmt.leading_lines)  # type: ignore[return-value]
 
 
 def _code(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
-
-
-def _line(file: FileContext, text: str, indent: str, built: cst.BaseStatement) -> cst.SimpleStatementLine:
-    """``built`` (whose code is one line, ``text``), wrapped as black would when it is too long."""
-    if fits(indent + text, file.style.line_length):
-        return built  # type: ignore[return-value]
-    lines = wrap_line(indent + text, file.module.default_indent, file.style.line_length)
-    source = file.module.default_newline.join(line[len(indent) :] if line.startswith(indent) else line for line in lines)
-    parsed = cst.parse_statement(source + file.module.default_newline, config=file.module.config_for_parsing)
-    assert isinstance(parsed, cst.SimpleStatementLine)
-    return parsed
 
 
 def _shown(value: object) -> str:

@@ -95,9 +95,9 @@ class FallbacksTransform(KeyDefaultTransform):
             import litellm
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
-                return litellm.completion(model=model_name, **chat_kwargs)
+            def run_litellm(model_name, **kwargs):
+                kwargs["fallbacks"] = kwargs.get("fallbacks", ["gpt-4.1-mini"])
+                return litellm.completion(model=model_name, **kwargs)
             """,
             """
             import litellm
@@ -105,9 +105,9 @@ class FallbacksTransform(KeyDefaultTransform):
             from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
-                return litellm.completion(model=model_name, **chat_kwargs)
+            def run_litellm(model_name, **kwargs):
+                kwargs["fallbacks"] = kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
+                return litellm.completion(model=model_name, **kwargs)
             """,
             APPLIED,
         ),

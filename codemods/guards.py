@@ -214,6 +214,10 @@ class GuardsTransform(Transform):
         reads = _content_reads(func)
         if not reads and not _support_calls(func, "response_text"):
             return
+        clash = file.support_clash(func)
+        if clash:
+            sites.missing.append(f"{clash}; apply the rest with `--skip {self.NAME}`")
+            return
         done: list[str] = []
         self._log_failures(file, func, edits, done, sites)
         guards = [g for g in guard_tests(func, _response_name(reads[0])) if _mentions_attribute(g.test, "choices")] if reads else []

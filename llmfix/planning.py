@@ -31,7 +31,8 @@ from llmfix.discovery import PACKAGE_DIR, Target
 from llmfix.errors import BadInput
 from llmfix.record import Record
 
-SUPPORT = "support"  # the name the support module's outcome goes by
+SUPPORT = "support"  # the name the support module's outcome goes by (and its import's notes)
+BLANK_FACT = "blank lines after the support import"  # what placing the import added to the next line
 EDITED = "edited"  # its status when someone changed it by hand
 
 
@@ -97,7 +98,9 @@ class FilePlan:
     def notes(self) -> dict[str, dict[str, object]]:
         if self._notes is not None:
             return self._notes
-        return {name: edits.notes for name, edits in self.parts if edits.notes}
+        found = {name: edits.notes for name, edits in self.parts if edits.notes}
+        blank = self.context.facts.get(BLANK_FACT) if self.context is not None else None
+        return {**found, SUPPORT: {"blank": blank}} if blank else found
 
     @property
     def drifted(self) -> list[str]:
@@ -257,7 +260,10 @@ def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict
         except EditConflict as error:
             raise BadInput(f"{target.path}: {error}; nothing written") from None
         if f"{support.NAME}." not in (text := tree.code) and support.NAME in text:
-            tree = remove_import(file, cst.parse_module(text))
+            blank = noted.get(SUPPORT, {}).get("blank", 0)
+            if not isinstance(blank, int) or isinstance(blank, bool) or not 0 <= blank <= 2:
+                raise BadInput(f"{record.path}: {target.record_path}: support: {blank!r} is not a count of blank lines; nothing written")
+            tree = remove_import(file, cst.parse_module(text), blank)
         if tree.code != source:
             _check_compiles(target.path, tree.code)
         reverted[target] = tree.code

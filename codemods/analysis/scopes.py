@@ -78,6 +78,11 @@ def _bindings(node: cst.CSTNode, top: bool) -> Iterator[tuple[str, str]]:
         yield from _bindings(child, False)
 
 
+def statement_bindings(statement: cst.CSTNode) -> Iterator[tuple[str, str]]:
+    """(name, how) for each name ``statement`` binds in the scope it is in."""
+    return _bindings(statement, False)
+
+
 @per_module
 def module_bindings(module: cst.Module) -> dict[str, str]:
     """Module-level name -> how it is bound; the last binding wins, as at run time.

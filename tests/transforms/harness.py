@@ -37,6 +37,9 @@ from llmfix.codemods.settings import Settings
 from llmfix.codemods.style import Style
 from llmfix.codemods.style.config import RepoStyle
 from llmfix.codemods.style.imports import remove_import
+from llmfix.planning import BLANK_FACT
+
+BLANK_NOTE = "blank lines the support import added (the record keeps them as llmfix's own support note)"
 from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, NOT_APPLICABLE, Outcome
 
 DOTTED_NAME = "open_instruct.rubrics.run_utils"
@@ -69,13 +72,17 @@ def run_transform(transform_class, source: str, line_length: int | None = None, 
     outcome = transform_class(_settings(transform_class, options)).plan(file, edits)
     if outcome.status == ANCHOR_MISSING:  # apply writes nothing for it
         return Run(source, outcome, {})
-    return Run(apply_edits(file, [edits]).code, outcome, dict(edits.notes))
+    text = apply_edits(file, [edits]).code
+    blank = file.facts.get(BLANK_FACT)
+    return Run(text, outcome, {**edits.notes, **({BLANK_NOTE: blank} if blank else {})})
 
 
 def undo(transform_class, patched: str, notes: dict[str, object], line_length: int | None = None, dotted_name: str = DOTTED_NAME, **options) -> str:
     """``patched`` with the change taken out as ``llmfix revert`` does: the undo of each selected
     transform (``notes`` are the one under test's), then the support import."""
     file = context(patched, line_length, dotted_name)
+    notes = dict(notes)
+    blank = notes.pop(BLANK_NOTE, 0)
     parts = []
     for transform in _settings(transform_class, options).instantiate():
         edits = Edits()
@@ -84,7 +91,7 @@ def undo(transform_class, patched: str, notes: dict[str, object], line_length: i
         parts.append(edits)
     text = apply_edits(file, parts).code
     if f"{support.NAME}." not in text and support.NAME in text:
-        text = remove_import(file, cst.parse_module(text)).code
+        text = remove_import(file, cst.parse_module(text), blank).code
     return text
 
 

@@ -12,16 +12,7 @@ from harness import check
 from llmfix.codemods import registry
 from llmfix.codemods.transform import APPLIED, Example
 
-KNOWN_WRONG = {  # (transform, title): why the declared example is not what the transform does
-    (
-        "fallbacks",
-        "the helper's own list, now overridable from the environment",
-    ): "product bug: the example's new line is 120 characters and stays on one line; at 119 the transform wraps it",
-    (
-        "judge",
-        "the judge's call in a hand retry loop: a timeout and fallbacks, no extra retries; its outcomes counted",
-    ): "product bug: run alone (as an Example is), judge adds no @litellm_utils.track_calls: it only decorates when health is selected too",
-}
+KNOWN_WRONG: dict[tuple[str, str], str] = {}  # (transform, title): why the declared example is not what the transform does
 
 
 def _params():

@@ -826,7 +826,6 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, judge
         None,
         ANCHOR_MISSING,
         reason="litellm_utils",
-        xfail="product bug: the guarded return calls response_text on the helper's local `litellm_utils` (None), not the support module",
     ),
 ]
 

@@ -646,7 +646,6 @@ def run_litellm(model_name=DEFAULT_MODEL, **chat_kwargs):
 """,
         APPLIED,
         changes=[],
-        xfail="product bug: in a module with no top-level import, revert leaves the blank line that came with the support import (not byte-exact)",
     ),
     row(
         "no-top-level-import-before-a-function",
@@ -665,7 +664,6 @@ def run_litellm(model_name, **chat_kwargs):
         APPLIED,
         changes=[
         ],
-        xfail="product bug: the support import is followed by one blank line before a definition (black and ruff format want two), and revert leaves a blank line",
     ),
 ]
 

@@ -81,6 +81,7 @@ class LMJudgeVerifier:
     def __init__(self, verifier_config):
         self.verifier_config = verifier_config
 
+    @litellm_utils.track_calls(raise_on_degraded=True)
     async def async_call(self, tokenized_prediction, prediction, label, query):
         prompt = f"Question: {query}\\nReference: {label}\\nAnswer: {prediction}"
         max_retries = 3
@@ -346,7 +347,6 @@ class LMJudgeVerifier:
         changes=[
             Says("a dead endpoint gets 9 requests (3 attempts of its own retry loop x 3), as before", absent="instead of `self.verifier_config.llm_judge_timeout`"),
         ],
-        xfail="product bug: the Change says each request now waits at most 600 s instead of the call's own timeout, but llmfix keeps the call's timeout",
         only=WITH_HEALTH,
     ),
     row(
@@ -384,7 +384,6 @@ def judge_all(model, conversations):
     return asyncio.run(run())
 """,
         APPLIED,
-        xfail="product bug: the outcome decorator goes on the outer sync judge_all(), not on the nested async get_judgement() that makes the call and returns its failure default",
         only=WITH_HEALTH,
     ),
 ]

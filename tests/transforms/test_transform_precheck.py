@@ -308,7 +308,6 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, model
         changes=[
             Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
-        xfail="product bug: a second apply rewrites the probe to `messages=messages`, a local bound only later, inside the try (the check's own keyword is taken for a binding)",
     ),
     row(
         "module-imported-whole",
@@ -418,7 +417,6 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, exist
         changes=[
             Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
-        xfail="product bug: a second apply rewrites the probe to `user_prompt=user_prompt`, a local bound only later, inside the try",
     ),
 ]
 

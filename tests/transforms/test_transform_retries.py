@@ -752,7 +752,6 @@ def run_azure_openai(model_name, system_prompt, user_prompt, **chat_kwargs):
         None,
         ANCHOR_MISSING,
         reason="litellm_utils",
-        xfail="product bug: the new default reads the helper's local `litellm_utils` (None), not the support module",
     ),
     row(
         "lazy-binding-renamed-tab-indented",

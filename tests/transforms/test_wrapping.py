@@ -457,8 +457,6 @@ async def get_judgement(model, prompt):
     return response.choices[0].message.content
 """,
         88,
-        xfail="product bug: the new arguments go one per line after the call's own, which stay together on one line, "
-        "and the last gets no trailing comma; black and ruff format put every argument on its own line",
         only=WITH_HEALTH,
     ),
 ]
