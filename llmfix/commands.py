@@ -243,14 +243,26 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
 
 
 @click.command("list")
+@click.argument("paths", nargs=-1, type=click.Path())
 @json_option
-def list_command(as_json: bool) -> None:
-    """List the transforms, one line each."""
+@one_line_errors
+def list_command(paths, as_json: bool) -> int:
+    """List the transforms, one line each; with PATH, every LiteLLM call site there and what llmfix does to it."""
+    if paths:
+        from llmfix.callsites import call_sites  # libcst's import stays off the plain list
+
+        sites = call_sites(paths)
+        if as_json:
+            click.echo(json.dumps({"command": "list", "call_sites": [s.to_json() for s in sites]}, indent=2))
+        for site in sites if not as_json else ():
+            click.echo(f"{site.path}:{site.line} {site.function or '(a reference)'} [{site.kind}]: {site.action}")
+        return exit_codes.OK
     if as_json:
         click.echo(json.dumps({"command": "list", "transforms": [_transform_json(t) for t in registry.transforms()]}, indent=2))
-        return
+        return exit_codes.OK
     for transform in registry.transforms():
         click.echo(f"{transform.NAME:<10} {transform.SUMMARY}")
+    return exit_codes.OK
 
 
 def _transform_json(transform) -> dict[str, Any]:

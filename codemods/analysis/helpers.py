@@ -84,7 +84,7 @@ def _litellm_binding(
     return None
 
 
-def _litellm_names(module: cst.Module) -> tuple[set[str], set[str]]:
+def litellm_names(module: cst.Module) -> tuple[set[str], set[str]]:
     """(names bound to the litellm module, names bound to ``litellm.completion``/``acompletion``)."""
     bound = module_bindings(module)
     modules = {"litellm"} | {name for name, how in bound.items() if how == "import litellm"}
@@ -124,7 +124,7 @@ def is_probe(call: cst.Call) -> bool:
 def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
     """Every call of LiteLLM's completion functions, resolved through the module's and the function's imports."""
     lazy_loaders = _functions_importing_litellm(module)
-    modules, direct = _litellm_names(module)
+    modules, direct = litellm_names(module)
     calls: list[LiteLLMCall] = []
     for func, nodes in function_nodes(module):
         local = _local_completion_names(nodes)
@@ -134,8 +134,6 @@ def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
                 continue
             binding = _litellm_binding(func, base, lazy_loaders) if isinstance(call.func, cst.Attribute) else None
             if base not in modules and base not in direct and base not in local and binding is None:
-                continue
-            if is_probe(call):
                 continue
             splats = [a.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)]
             calls.append(
@@ -154,14 +152,14 @@ def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
 @per_module
 def find_litellm_calls(module: cst.Module) -> list[LiteLLMCall]:
     """Every LiteLLM completion call that takes a ``**kwargs`` splat (the helpers' calls)."""
-    return [c for c in completion_calls(module) if c.splat is not None]
+    return [c for c in completion_calls(module) if c.splat is not None and not is_probe(c.call)]
 
 
 @per_module
 def direct_calls(module: cst.Module) -> list[LiteLLMCall]:
     """Every LiteLLM completion call with explicit arguments only (a judge's call), outside the helpers."""
     helpers = {id(f) for f in helper_functions(module)}
-    return [c for c in completion_calls(module) if c.splat is None and id(c.function) not in helpers]
+    return [c for c in completion_calls(module) if c.splat is None and id(c.function) not in helpers and not is_probe(c.call)]
 
 
 @per_module
