@@ -28,7 +28,13 @@ MODULE_VARIABLES = (
 PROXY_VARIABLES = tuple(
     case(f"{scheme}_proxy") for scheme in ("http", "https", "all", "no") for case in (str.lower, str.upper)
 )
-OTHER_VARIABLES = ("OPENAI_API_KEY", "RUBRIC_GENERATION_MODEL", "RUBRIC_JUDGE_MODEL", "SSL_CERT_FILE", "REQUEST_METHOD")
+OTHER_VARIABLES = (
+    "OPENAI_API_KEY",
+    "RUBRIC_GENERATION_MODEL",
+    "RUBRIC_JUDGE_MODEL",
+    "SSL_CERT_FILE",
+    "REQUEST_METHOD",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -77,4 +83,3 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     """Captured records of the support module's logger (INFO and up)."""
     caplog.set_level(logging.INFO, logger=litellm_utils.logger.name)
     return caplog
-

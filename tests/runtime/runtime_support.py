@@ -67,9 +67,7 @@ def _messages(user_prompt: str | None, system_prompt: str | None) -> list[dict[s
     return [{"role": "user", "content": user_prompt or ""}]
 
 
-_LOOP_SEMAPHORES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = (
-    weakref.WeakKeyDictionary()
-)
+_LOOP_SEMAPHORES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = weakref.WeakKeyDictionary()
 
 
 def _loop_semaphore() -> asyncio.Semaphore:
@@ -107,7 +105,9 @@ def run_litellm(model_name, user_prompt, system_prompt=None, **chat_kwargs):
     """DR Tulu's sync run_litellm, patched: a bare except logs the cause and returns ""."""
     _defaults(model_name, chat_kwargs)
     try:
-        response = _litellm().completion(messages=_messages(user_prompt, system_prompt), model=model_name, **chat_kwargs)
+        response = _litellm().completion(
+            messages=_messages(user_prompt, system_prompt), model=model_name, **chat_kwargs
+        )
     except:  # noqa: E722 - the shape under test
         litellm_utils.log_failure("run_litellm")
         return ""
@@ -133,7 +133,9 @@ def extract_json_from_response(response: str) -> dict[str, Any] | None:
 
 
 @litellm_utils.track_calls(raise_on_degraded=True)
-async def generate_instance_wise_adaptive_rubrics(question, response_list, existing_rubrics=None, model_name="gpt-4.1"):
+async def generate_instance_wise_adaptive_rubrics(
+    question, response_list, existing_rubrics=None, model_name="gpt-4.1"
+):
     """DR Tulu's rubric generator, patched: connection check, empty guard, health with the alarm."""
     prompt = f"Question: {question}\nResponses: {response_list}\nExisting rubrics: {existing_rubrics}"
     resp = None

@@ -7,7 +7,9 @@ code has them; the judge's hand retry loop; a generator awaiting a helper. Real 
 from __future__ import annotations
 
 import asyncio
+import importlib
 import logging
+import re
 import sys
 
 import pytest
@@ -254,7 +256,22 @@ def test_request_window_failure_rate_is_the_share_of_failed_requests(endpoint):
 
 
 def health_lines(caplog) -> list[tuple[int, str]]:
-    return [(r.levelno, r.getMessage()) for r in module_records(caplog) if r.getMessage().startswith("LiteLLM health")]
+    """(level, text) of the health lines logged, their interval's seconds shown as N."""
+    texts = [(r.levelno, r.getMessage()) for r in module_records(caplog)]
+    return [
+        (level, re.sub(r"^LiteLLM health, last \d+ s", "LiteLLM health, last N s", text))
+        for level, text in texts
+        if text.startswith("LiteLLM health")
+    ]
+
+
+def intervals(caplog) -> set[int]:
+    """The seconds the health lines logged say they cover."""
+    return {
+        int(re.match(r"LiteLLM health, last (\d+) s", r.getMessage())[1])
+        for r in module_records(caplog)
+        if r.getMessage().startswith("LiteLLM health")
+    }
 
 
 def test_health_lines_each_interval(endpoint, llm_env, logs):
@@ -266,16 +283,23 @@ def test_health_lines_each_interval(endpoint, llm_env, logs):
     litellm_utils._CLOCK[0] -= 301  # the interval has passed
     run_litellm(MODEL, "Reply with OK.")
     # due at the third call's request, before its own outcome is in: that one opens the next interval
+    assert intervals(logs) <= set(range(301, 304))
     assert sorted(health_lines(logs)) == [
-        (logging.WARNING, f"LiteLLM health, last 301 s: LiteLLM requests m: 1 failed, 3 sent; last cause: {SERVER_ERROR}"),
-        (logging.WARNING, f"LiteLLM health, last 301 s: run_litellm {MODEL}: 1 failed, 1 ok; last cause: {SERVER_ERROR}"),
+        (
+            logging.WARNING,
+            f"LiteLLM health, last N s: LiteLLM requests m: 1 failed, 3 sent; last cause: {SERVER_ERROR}",
+        ),
+        (
+            logging.WARNING,
+            f"LiteLLM health, last N s: run_litellm {MODEL}: 1 failed, 1 ok; last cause: {SERVER_ERROR}",
+        ),
     ]
     logs.clear()
     litellm_utils._CLOCK[0] -= 301
     run_litellm(MODEL, "Reply with OK.")
     assert sorted(health_lines(logs)) == [
-        (logging.INFO, "LiteLLM health, last 301 s: LiteLLM requests m: 1 sent"),
-        (logging.INFO, f"LiteLLM health, last 301 s: run_litellm {MODEL}: 1 ok"),
+        (logging.INFO, "LiteLLM health, last N s: LiteLLM requests m: 1 sent"),
+        (logging.INFO, f"LiteLLM health, last N s: run_litellm {MODEL}: 1 ok"),
     ]
 
 
@@ -391,6 +415,20 @@ def test_an_empty_answer_counts_toward_the_alarm(alarm):
         generate()
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="an empty answer has no cause, and the alarm's text prints it as 'last: None'",
+)
+def test_the_alarm_on_empty_answers_says_what_came_back(alarm):
+    alarm.plan("m", ["empty"] * 10)
+    for _ in range(9):
+        generate()
+    with pytest.raises(LiteLLMDegradedError) as raised:
+        generate()
+    assert "last: None" not in str(raised.value) and "empty" in str(raised.value).split("; last: ")[1]
+
+
 # --------------------------------------------------------------------------- many at once
 
 
@@ -426,6 +464,12 @@ def test_the_first_call_of_a_lazy_helper_is_counted(endpoint, monkeypatch):
         if isinstance(value, list) and any(entry in litellm_utils._EVENTS for entry in value):
             monkeypatch.setattr(litellm, name, [entry for entry in value if entry not in litellm_utils._EVENTS])
     monkeypatch.delitem(sys.modules, "litellm")  # ... and has not imported litellm yet
+    import_module = importlib.import_module
+
+    def importing(name, package=None):  # an import of litellm (by the helper or the support module) brings it back
+        return _get_litellm() if name == "litellm" else import_module(name, package)
+
+    monkeypatch.setattr(importlib, "import_module", importing)
 
     def _get_litellm():
         sys.modules["litellm"] = litellm  # stands for `import litellm` (already loaded: no 3 s wait)

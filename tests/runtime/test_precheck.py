@@ -67,7 +67,7 @@ def test_an_empty_answer_still_proves_the_connection(endpoint, behaviour):
 
 def test_a_refused_endpoint_fails_fast_naming_everything(refused):
     report, seconds = failed_check()
-    assert seconds < 2.5  # the check's 2 retries sleep about 0.5 s and 1 s on a refused connection
+    assert seconds < 3  # about 1.3 s: the check's 2 retries sleep about 0.5 s and 1 s on a refused connection
     first, where, advice = report.splitlines()
     assert first.startswith("LiteLLM connection check failed for model 'openai/m' through run_litellm_async: ")
     assert "ConnectionRefusedError: [Errno 111]" in first
@@ -79,7 +79,7 @@ def test_a_dead_proxy_is_named_without_its_password(endpoint, llm_env, tinyproxy
     tinyproxy.stop()
     llm_env.setenv("HTTP_PROXY", f"http://alice:{PASSWORD}@127.0.0.1:{tinyproxy.port}")
     report, seconds = failed_check()
-    assert seconds < 2.5
+    assert seconds < 3
     assert f"proxy http://alice:***@127.0.0.1:{tinyproxy.port}" in report
     assert f"endpoint {endpoint.base_url}" in report and f"('127.0.0.1', {tinyproxy.port})" in report
     assert PASSWORD not in report
@@ -96,7 +96,7 @@ def test_a_blackholed_endpoint_stops_at_the_precheck_timeout(endpoint, llm_env):
     llm_env.setenv("LITELLM_PRECHECK_TIMEOUT", "0.5")
     endpoint.default = "hang"
     report, seconds = failed_check()
-    assert 0.5 <= seconds < 1.5
+    assert 0.5 <= seconds < 2
     assert "through run_litellm_async: no answer within 0.5 s (LITELLM_PRECHECK_TIMEOUT)" in report
 
 
@@ -187,7 +187,7 @@ def test_the_generator_raises_instead_of_returning_none(endpoint):
     started = time.monotonic()
     with pytest.raises(LiteLLMConnectionError, match="through run_litellm_async: AuthenticationError"):
         run(generate_instance_wise_adaptive_rubrics("q?", ["a"], model_name=MODEL))
-    assert time.monotonic() - started < 2 and endpoint.attempts("m") == 1  # the check only, no real request
+    assert time.monotonic() - started < 3 and endpoint.attempts("m") == 1  # the check only, no real request
 
 
 def test_the_generator_checks_once_then_asks(endpoint):
@@ -214,7 +214,7 @@ def test_a_failure_is_rechecked_after_the_recheck_delay(endpoint, llm_env):
     endpoint.plan("m", ["401", "ok"])
     first, _ = failed_check()
     again, seconds = failed_check()  # the cached report, no request
-    assert again == first and seconds < 0.1 and endpoint.attempts("m") == 1
+    assert again == first and seconds < 0.5 and endpoint.attempts("m") == 1
     time.sleep(0.35)
     check()
     check()
@@ -269,7 +269,7 @@ def test_a_check_cut_short_by_its_loop_ending_is_redone_on_the_next(endpoint, ll
     started = time.monotonic()
     run(impatient())  # the loop ends with the check still waiting
     check()
-    assert time.monotonic() - started < 2 and endpoint.attempts("m") == 2
+    assert time.monotonic() - started < 3 and endpoint.attempts("m") == 2
 
 
 # --------------------------------------------------------------------------- helpers that are not litellm

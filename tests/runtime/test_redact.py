@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import signal
 import subprocess
 import sys
 import time
@@ -44,9 +45,15 @@ def leaked(secret: str, text: str) -> list[str]:
     [
         # user:password@ after a scheme: the user stays, the password goes
         (f"http://alice:{PASSWORD}@127.0.0.1:3128", "http://alice:***@127.0.0.1:3128"),
-        (f"HTTPS_PROXY=https://alice:{PASSWORD}@proxy.corp:3128 ok", "HTTPS_PROXY=https://alice:***@proxy.corp:3128 ok"),
+        (
+            f"HTTPS_PROXY=https://alice:{PASSWORD}@proxy.corp:3128 ok",
+            "HTTPS_PROXY=https://alice:***@proxy.corp:3128 ok",
+        ),
         (f"socks5h://alice:{PASSWORD}@[::1]:1080", "socks5h://alice:***@[::1]:1080"),
-        (f"proxy 'http://alice:{PASSWORD}@proxy.corp:3128': refused", "proxy 'http://alice:***@proxy.corp:3128': refused"),
+        (
+            f"proxy 'http://alice:{PASSWORD}@proxy.corp:3128': refused",
+            "proxy 'http://alice:***@proxy.corp:3128': refused",
+        ),
         (f'{{"https": "http://alice:{PASSWORD}@proxy.corp:3128"}}', '{"https": "http://alice:***@proxy.corp:3128"}'),
         # a token alone before @
         (f"https://{SECRET}@openrouter.ai/api/v1", "https://***@openrouter.ai/api/v1"),
@@ -79,7 +86,10 @@ def test_url_userinfo(text, expected):
         (f"http://127.0.0.1:8000/v1?api_key={SECRET}&model=m", "http://127.0.0.1:8000/v1?api_key=***&model=m"),
         (f"/v1beta/models/gemini:generateContent?key={SECRET}", "/v1beta/models/gemini:generateContent?key=***"),
         (f"wss://h.example/ws?access_token={SECRET}#top", "wss://h.example/ws?access_token=***#top"),
-        (f"https://apim.example/chat?subscription-key={SECRET} failed", "https://apim.example/chat?subscription-key=*** failed"),
+        (
+            f"https://apim.example/chat?subscription-key={SECRET} failed",
+            "https://apim.example/chat?subscription-key=*** failed",
+        ),
         (
             "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=AbC%2Bd%3D&se=2030-01-01",
             "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=***&se=2030-01-01",
@@ -101,7 +111,10 @@ def test_key_query_parameters(text, expected):
         ),
         (json.dumps({"api_key": 'a"b\\c' + SECRET, "n": 1}), '{"api_key": "***", "n": 1}'),
         (f"{{'api_key': '{SECRET}', 'model': 'm'}}", "{'api_key': '***', 'model': 'm'}"),
-        (f'{{"apiKey":"{SECRET}","token": "{SECRET}", "password" : "{PASSWORD}"}}', '{"apiKey":"***","token": "***", "password" : "***"}'),
+        (
+            f'{{"apiKey":"{SECRET}","token": "{SECRET}", "password" : "{PASSWORD}"}}',
+            '{"apiKey":"***","token": "***", "password" : "***"}',
+        ),
     ],
 )
 def test_key_fields_in_json_and_reprs(text, expected):
@@ -137,7 +150,7 @@ def test_a_327_character_jwt_as_a_proxy_password():
 
 
 def test_a_5000_character_token():
-    started = time.perf_counter()
+    started = time.process_time()
     for text in [
         f"https://{LONG_TOKEN}@openrouter.ai/api/v1",
         f"http://alice:{LONG_TOKEN}@proxy.corp:3128",
@@ -147,7 +160,21 @@ def test_a_5000_character_token():
     ]:
         shown = redact(text)
         assert "***" in shown and not leaked(LONG_TOKEN, shown), shown[:120]
-    assert time.perf_counter() - started < 0.5
+    assert time.process_time() - started < 0.5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="since a97654c the key-field name pattern [\\w.-]*(?:key|...)[\\w.-]* has no anchor (and an optional "
+    "quote before it): it starts at every character of a word and scans the word to its end, so a word takes "
+    "time quadratic in its length (5000 characters: about 5 s)",
+)
+def test_a_5000_character_token_in_plain_text_or_after_bearer():
+    texts = {"bearer": f"Authorization: Bearer {LONG_TOKEN}", "plain": f"the proxy answered {LONG_TOKEN} twice"}
+    results = timed_redaction({name: (text, len(text)) for name, text in texts.items()})
+    assert all(seconds < CPU_LIMIT for seconds, _, _ in results.values()), results
+    assert results["bearer"][2] == "Authorization: Bearer ***" and results["plain"][1]
 
 
 def test_redaction_is_idempotent():
@@ -156,15 +183,10 @@ def test_redaction_is_idempotent():
     assert redact(once) == once
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a key field's name must end in key/token/secret/password/auth: Authorization and Proxy-Authorization "
-    "fields (a headers dict in a log) keep their bearer token",
-)
-def test_authorization_fields():
+def test_authorization_fields_and_bearer_tokens():
     for name in ("Authorization", "Proxy-Authorization", "authorization"):
         assert redact(f"{{'{name}': 'Bearer {SECRET}'}}") == f"{{'{name}': '***'}}"
+    assert redact(f"-H 'Authorization: Bearer {SECRET}'") == "-H 'Authorization: Bearer ***'"
 
 
 @pytest.mark.xfail(
@@ -196,43 +218,49 @@ def test_credentials_after_another_at_sign():
 
 # --------------------------------------------------------------------------- time: linear in the text's length
 
-# each timed in a child process: a quadratic or exponential pattern would take minutes
+# The texts are redacted one after the other in a child process, each given CPU_LIMIT seconds of CPU time (not of
+# the clock, which other processes sharing the cores would stretch): the kernel stops the child at the first text
+# over its limit, so a quadratic or exponential pattern (minutes on these texts) costs CPU_LIMIT and no more.
+CPU_LIMIT = 0.75
 TIMED = r"""
-import importlib.util, json, sys, time
-spec = importlib.util.spec_from_file_location("litellm_utils", sys.argv[2])  # the very file under test
+import importlib.util, json, signal, sys, time
+spec = importlib.util.spec_from_file_location("litellm_utils", sys.argv[1])  # the very file under test
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
-for name, (unit, size) in json.loads(sys.argv[1]).items():
+for name, (unit, size) in json.loads(sys.argv[3]).items():
     text = (unit * (size // len(unit) + 1))[:size]
-    started = time.perf_counter()
+    signal.setitimer(signal.ITIMER_PROF, float(sys.argv[2]))  # SIGPROF ends the process: no handler
+    started = time.process_time()
     shown = module.redact(text)
-    print(json.dumps([name, time.perf_counter() - started, shown == text]), flush=True)
+    seconds = time.process_time() - started
+    signal.setitimer(signal.ITIMER_PROF, 0)
+    print(json.dumps([name, seconds, shown == text, shown[:200]]), flush=True)
 """
 
 
-def timed_redaction(texts: dict[str, tuple[str, int]], deadline: float) -> dict[str, float]:
-    """Seconds redact() took on each text (``unit`` repeated to ``size`` characters), in a child process;
-    a text not done by ``deadline`` counts as inf. Ordinary texts (size 1 MB) must come back unchanged."""
-    try:
-        done = subprocess.run(
-            [sys.executable, "-c", TIMED, json.dumps(texts), litellm_utils.__file__], capture_output=True, text=True, timeout=deadline
-        )
-    except subprocess.TimeoutExpired as expired:
-        output = expired.stdout.decode() if isinstance(expired.stdout, bytes) else expired.stdout or ""
-    else:
-        assert done.returncode == 0, done.stderr[-2000:]
-        output = done.stdout
-    times = dict.fromkeys(texts, float("inf"))
-    for line in output.splitlines():
-        name, seconds, unchanged = json.loads(line)
-        assert unchanged or texts[name][1] < MEGABYTE, f"{name}: changed, but holds no credentials"
-        times[name] = seconds
-    return times
+def timed_redaction(texts: dict[str, tuple[str, int]]) -> dict[str, tuple[float, bool, str]]:
+    """For each text (``unit`` repeated to ``size`` characters): redact()'s CPU seconds, whether the text came
+    back unchanged, and the start of what came back. The text that ran out of CPU_LIMIT, and those after it,
+    give inf."""
+    command = [sys.executable, "-I", "-S", "-c", TIMED, litellm_utils.__file__, str(CPU_LIMIT), json.dumps(texts)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)  # stdlib only: no site-packages
+    assert done.returncode in (0, -signal.SIGPROF), done.stderr[-2000:]
+    results = dict.fromkeys(texts, (float("inf"), False, ""))
+    for line in done.stdout.splitlines():
+        name, *result = json.loads(line)
+        results[name] = tuple(result)
+    return results
 
 
 MEGABYTE = 1_000_000
 
 
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="since a97654c the key-field pattern starts at every character of a word and scans to the word's end: "
+    "quadratic in a word's length (10 KB of one word: 16 s; a 1 MB log or prose: minutes)",
+)
 def test_one_megabyte_of_ordinary_text_takes_well_under_a_second():
     texts = {
         "prose": "The quick brown fox jumps over the lazy dog, then naps. ",
@@ -244,16 +272,17 @@ def test_one_megabyte_of_ordinary_text_takes_well_under_a_second():
         "base64": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo+/w==",
         "colons": "a:b:c:d:",
     }
-    times = timed_redaction({name: (unit, MEGABYTE) for name, unit in texts.items()}, deadline=30)
-    assert all(seconds < 1.0 for seconds in times.values()), times
+    results = timed_redaction({name: (unit, MEGABYTE) for name, unit in texts.items()})
+    assert all(seconds < CPU_LIMIT for seconds, _, _ in results.values()), results
+    assert all(unchanged for _, unchanged, _ in results.values()), results  # nothing in them is a credential
 
 
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
     reason="quadratic: the scheme pattern restarts at every word boundary of a dotted or hyphenated run and scans "
-    "past every later scheme; the no-scheme pattern restarts at every punctuation mark (20 KB of 'a.' already "
-    "takes over a second)",
+    "past every later scheme; the no-scheme pattern restarts after every punctuation mark; the key-field pattern "
+    "restarts at every character (20 KB of 'a.' already takes over a second)",
 )
 def test_one_megabyte_of_adversarial_text_takes_well_under_a_second():
     texts = {
@@ -265,8 +294,8 @@ def test_one_megabyte_of_adversarial_text_takes_well_under_a_second():
         "a list of URLs": "http://h.example/x,",
         "assignments": "=a:",
     }
-    times = timed_redaction({name: (unit, MEGABYTE) for name, unit in texts.items()}, deadline=3)
-    assert all(seconds < 1.0 for seconds in times.values()), times
+    results = timed_redaction({name: (unit, MEGABYTE) for name, unit in texts.items()})
+    assert all(seconds < CPU_LIMIT and unchanged for seconds, unchanged, _ in results.values()), results
 
 
 @pytest.mark.xfail(
@@ -277,5 +306,5 @@ def test_one_megabyte_of_adversarial_text_takes_well_under_a_second():
 )
 def test_backslashes_in_an_unterminated_key_field_take_well_under_a_second():
     text = '"api_key": "' + "\\" * 40
-    times = timed_redaction({"backslashes": (text, len(text))}, deadline=1.5)
-    assert times["backslashes"] < 1.0, times
+    (seconds, _, _) = timed_redaction({"backslashes": (text, len(text))})["backslashes"]
+    assert seconds < CPU_LIMIT

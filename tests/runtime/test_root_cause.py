@@ -32,7 +32,9 @@ def failure(api_base: str, is_async: bool, **kwargs) -> BaseException:
     """The exception of one real litellm call to ``api_base``."""
     import litellm
 
-    arguments = dict(model="openai/m", messages=MESSAGES, api_base=api_base, api_key=TEST_KEY, num_retries=0, timeout=2)
+    arguments = dict(
+        model="openai/m", messages=MESSAGES, api_base=api_base, api_key=TEST_KEY, num_retries=0, timeout=2
+    )
     arguments.update(kwargs)
     with pytest.raises(Exception) as raised:
         if is_async:

@@ -32,7 +32,7 @@ ROUTE = ("OPENAI_BASE_URL", "OPENAI_API_BASE") + tuple(
 MODEL = "openai/fuzz"
 INVALID = object()
 FOUND = settings(
-    max_examples=60,
+    max_examples=int(os.environ.get("LLMFIX_RUNTIME_EXAMPLES", "60")),  # more for a thorough run
     deadline=None,
     database=None,
     derandomize=os.environ.get("CI", "").lower() in ("1", "true", "yes"),
@@ -41,13 +41,13 @@ FOUND = settings(
 
 # values an environment can hold: no NUL, no lone surrogate
 text = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30)
-edges = st.sampled_from(
-    [
-        "", " ", "0", "1", "-1", "2.5", "1e3", "1_0", "nan", "inf", "-inf", "abc", "0.001", "0.2", "100", "100000",
-        "86400", "604800", "on", "warn", "OFF", "yes", "[]", "{}", '["a"]', '{"model": "x"}', '[{"model": ""}]',
-        "a,b", "openai/fuzz", "[", '{"model": "openai/x", "api_key": "sk-secret"',
-    ]
-)
+# fmt: off
+edges = st.sampled_from([
+    "", " ", "0", "1", "-1", "2.5", "1e3", "1_0", "nan", "inf", "-inf", "abc", "0.001", "0.2", "100", "100000",
+    "86400", "604800", "on", "warn", "OFF", "yes", "[]", "{}", '["a"]', '{"model": "x"}', '[{"model": ""}]',
+    "a,b", "openai/fuzz", "[", '{"model": "openai/x", "api_key": "sk-secret"',
+])
+# fmt: on
 numbers = st.one_of(st.integers(-10, 200_000).map(str), st.floats().map(repr))
 value = st.none() | text | edges | numbers
 url = st.sampled_from(["http://127.0.0.1:9/v1", "https://alice:pw@127.0.0.1:9/v1", "127.0.0.1:9", "*", ""])
@@ -165,11 +165,17 @@ def check_route(env: dict[str, str | None]) -> None:
 
 @litellm_utils.track_calls(raise_on_degraded=True)
 def ask(model_name, client):
-    """A tracked helper; its client ignores the proxy variables, so every request stays on 127.0.0.1."""
+    """A tracked helper; its client ignores the proxy variables and its api_base the OPENAI_* ones, so every
+    request goes to MockLLM on 127.0.0.1 whatever the environment holds."""
     import litellm
 
     response = litellm.completion(
-        model=model_name, messages=[{"role": "user", "content": "hi"}], client=client, num_retries=0, timeout=5
+        model=model_name,
+        messages=[{"role": "user", "content": "hi"}],
+        client=client,
+        api_base=str(client.base_url),
+        num_retries=0,
+        timeout=5,
     )
     return litellm_utils.response_text(response)
 
@@ -214,7 +220,12 @@ def test_litellm_settings_are_documented_values_or_named_errors_and_answers_are_
 )
 @FOUND
 @given(env=every_variable)
-@example(env={**dict.fromkeys((*NUMERIC, "LITELLM_FALLBACK_MODELS", "LITELLM_PRECHECK", *ROUTE)), "OPENAI_API_BASE": "http://[::1"})
+@example(
+    env={
+        **dict.fromkeys((*NUMERIC, "LITELLM_FALLBACK_MODELS", "LITELLM_PRECHECK", *ROUTE)),
+        "OPENAI_API_BASE": "http://[::1",
+    }
+)
 def test_every_variable_is_a_documented_value_or_a_named_error_and_answers_are_kept(answering, env):
     with environment(env):
         check_documented_values(env)
