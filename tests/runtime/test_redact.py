@@ -192,6 +192,21 @@ def test_authorization_fields_and_bearer_tokens():
 @pytest.mark.xfail(
     strict=True,
     raises=AssertionError,
+    reason="since a97654c a key field named 'code' is a secret: an API error's code, which says what went wrong "
+    "(rate_limit_exceeded, invalid_api_key), is hidden from root causes and the doctor",
+)
+def test_an_api_errors_code_stays_readable():
+    error = (
+        "Error code: 429 - {'error': {'message': 'Rate limit reached.', 'type': 'requests', 'param': None, "
+        "'code': 'rate_limit_exceeded'}}"
+    )
+    assert redact(error) == error
+    assert redact(f"/callback?code={SECRET}&state=1") == "/callback?code=***&state=1"  # an OAuth code stays hidden
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
     reason="a password holding an apostrophe (allowed in URL userinfo) is cut at the quote and shown",
 )
 def test_password_with_an_apostrophe():
