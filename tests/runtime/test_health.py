@@ -265,6 +265,12 @@ def health_lines(caplog) -> list[tuple[int, str]]:
     ]
 
 
+def line_about(caplog, subject: str) -> tuple[int, str]:
+    """The one health line about ``subject`` ("run_litellm openai/m", "LiteLLM requests m")."""
+    (line,) = [(level, text) for level, text in health_lines(caplog) if f" {subject}: " in text]
+    return line
+
+
 def intervals(caplog) -> set[int]:
     """The seconds the health lines logged say they cover."""
     return {
@@ -284,23 +290,17 @@ def test_health_lines_each_interval(endpoint, llm_env, logs):
     run_litellm(MODEL, "Reply with OK.")
     # due at the third call's request, before its own outcome is in: that one opens the next interval
     assert intervals(logs) <= set(range(301, 304))
-    assert sorted(health_lines(logs)) == [
-        (
-            logging.WARNING,
-            f"LiteLLM health, last N s: LiteLLM requests m: 1 failed, 3 sent; last cause: {SERVER_ERROR}",
-        ),
-        (
-            logging.WARNING,
-            f"LiteLLM health, last N s: run_litellm {MODEL}: 1 failed, 1 ok; last cause: {SERVER_ERROR}",
-        ),
-    ]
+    level, text = line_about(logs, f"run_litellm {MODEL}")
+    assert level == logging.WARNING and all(part in text for part in ("1 failed", "1 ok", SERVER_ERROR)), text
+    level, text = line_about(logs, "LiteLLM requests m")
+    assert level == logging.WARNING and all(part in text for part in ("1 failed", "3 sent", SERVER_ERROR)), text
     logs.clear()
     litellm_utils._CLOCK[0] -= 301
     run_litellm(MODEL, "Reply with OK.")
-    assert sorted(health_lines(logs)) == [
-        (logging.INFO, "LiteLLM health, last N s: LiteLLM requests m: 1 sent"),
-        (logging.INFO, f"LiteLLM health, last N s: run_litellm {MODEL}: 1 ok"),
-    ]
+    level, text = line_about(logs, f"run_litellm {MODEL}")
+    assert level == logging.INFO and "1 ok" in text and "failed" not in text, text
+    level, text = line_about(logs, "LiteLLM requests m")
+    assert level == logging.INFO and "1 sent" in text and "failed" not in text, text
 
 
 def test_a_small_interval_logs_in_real_time(endpoint, llm_env, logs):
@@ -335,8 +335,8 @@ def test_the_health_line_names_the_latest_cause(endpoint, llm_env, logs):
     litellm_utils._CLOCK[0] -= 301
     endpoint.plan("m", ["500"])
     run_litellm(MODEL, "Reply with OK.")
-    (line,) = [text for _, text in health_lines(logs) if "run_litellm" in text]
-    assert line.endswith(f"last cause: {SERVER_ERROR}"), line
+    _, line = line_about(logs, f"run_litellm {MODEL}")
+    assert SERVER_ERROR in line and "AuthenticationError" not in line, line
 
 
 # --------------------------------------------------------------------------- the alarm
@@ -362,11 +362,15 @@ def test_the_alarm_past_the_failure_rate(alarm, tinyproxy):
     with pytest.raises(LiteLLMDegradedError) as raised:
         generate()  # 3 of the last 10
     message = str(raised.value)
-    assert message == (
-        "LiteLLM calls are failing: 3 of the last 10 calls of generate_instance_wise_adaptive_rubrics with "
-        f"{MODEL} failed or came back empty (> LITELLM_MAX_FAILURE_RATE=0.2); last: {SERVER_ERROR}; "
-        f"endpoint {alarm.base_url}, proxy http://alice:***@127.0.0.1:{tinyproxy.port}"
-    )
+    for part in (
+        "3 of the last 10 calls",  # the rate
+        "generate_instance_wise_adaptive_rubrics",
+        MODEL,
+        "LITELLM_MAX_FAILURE_RATE=0.2",
+        SERVER_ERROR,  # the last cause
+        f"endpoint {alarm.base_url}, proxy http://alice:***@127.0.0.1:{tinyproxy.port}",  # the route, redacted
+    ):
+        assert part in message, (part, message)
     assert PASSWORD not in message and TEST_KEY not in message
     assert raised.value.__cause__ is None  # the generator swallowed the error: nothing to chain
     assert generate() is not None  # an answer is never stopped, whatever the window

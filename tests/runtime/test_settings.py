@@ -27,8 +27,15 @@ DEFAULT = object()  # a default from_env must hand back untouched
 
 
 def test_every_setting_is_documented():
-    documented = set(re.findall(r"LITELLM_[A-Z_]+", litellm_utils.__doc__))
-    assert documented == {*_LIMITS, "LITELLM_FALLBACK_MODELS", "LITELLM_PRECHECK"}
+    """Each setting is named in the module's docstring, in full or as a suffix after a sibling ("LITELLM_PRECHECK
+    (on, warn, off) and its _TIMEOUT"), and no name there is stale."""
+    doc = litellm_utils.__doc__
+    settings = {*_LIMITS, "LITELLM_FALLBACK_MODELS", "LITELLM_PRECHECK"}
+    named = set(re.findall(r"LITELLM_[A-Z_]+", doc))
+    assert named <= settings
+    for name in settings - named:
+        prefix = max((n for n in named if name.startswith(n + "_")), key=len, default="LITELLM")
+        assert re.search(rf"(?<![A-Z]){name[len(prefix) :]}\b", doc), name
     assert set(_LIMITS) == set(DOCUMENTED_DEFAULTS)
     for name, (kind, low, high) in _LIMITS.items():
         assert kind in (int, float) and low < high

@@ -164,11 +164,13 @@ def check_route(env: dict[str, str | None]) -> None:
 
 
 @litellm_utils.track_calls(raise_on_degraded=True)
-def ask(model_name, client):
+def ask(model_name, client, fail=False):
     """A tracked helper; its client ignores the proxy variables and its api_base the OPENAI_* ones, so every
     request goes to MockLLM on 127.0.0.1 whatever the environment holds."""
     import litellm
 
+    if fail:
+        raise ConnectionResetError(104, "Connection reset by peer")
     response = litellm.completion(
         model=model_name,
         messages=[{"role": "user", "content": "hi"}],
@@ -189,10 +191,11 @@ def answering(litellm_module) -> Iterator[tuple[MockLLM, openai.OpenAI]]:
 def check_answer_kept(env: dict[str, str | None], server: MockLLM, client: openai.OpenAI) -> None:
     litellm_utils._STATS.clear()
     bad = first_bad_variable(env)
-    if bad is None:  # the last calls all failed: the alarm's text is due at every call
-        degraded = litellm_utils._Stats()
-        degraded.window.extend([True] * degraded.window.maxlen)
-        litellm_utils._STATS[(ask.__qualname__, MODEL)] = degraded
+    if bad is None:  # the last calls all failed (one for real, the rest filled in): the alarm's text is due
+        with pytest.raises((ConnectionResetError, litellm_utils.LiteLLMDegradedError)):
+            ask(MODEL, client, fail=True)
+        window = litellm_utils._STATS[(ask.__qualname__, MODEL)].window
+        window.extend([True] * window.maxlen)
     before = server.total_attempts
     if bad is not None:  # refused before asking: nothing was asked, so nothing is lost
         with pytest.raises(ValueError, match=bad):
@@ -201,7 +204,7 @@ def check_answer_kept(env: dict[str, str | None], server: MockLLM, client: opena
         return
     assert ask(MODEL, client) == "pong"
     assert server.total_attempts == before + 1
-    assert litellm_utils.health()[ask.__qualname__][MODEL]["ok"] == 1
+    assert litellm_utils.health()[ask.__qualname__][MODEL]["ok"] == 1  # counted, and not as a failure
 
 
 @FOUND
