@@ -1,39 +1,59 @@
-"""Runtime-module tests: a clean LLM environment, fresh module state, real litellm."""
+"""Tests of the support module (litellm_utils): a clean environment, fresh module state, real litellm.
+
+Every test starts with none of the variables the module reads set (LITELLM_*, OPENAI_*, the
+proxy variables), with no health counts and no cached connection check.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
+import time
 from typing import Iterator
 
 import pytest
 
-from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES
+from llmfix.codemods.runtime import litellm_utils
 
 from runtime_support import TEST_KEY
 
-SETTINGS = (
-    "OPENAI_API_KEY",
-    "OPENAI_API_BASE",
-    "OPENAI_BASE_URL",
-    "RUBRIC_GENERATION_MODEL",
+# everything the module reads from the environment, and what LiteLLM reads besides
+MODULE_VARIABLES = (
+    *litellm_utils._LIMITS,
     "LITELLM_FALLBACK_MODELS",
     "LITELLM_PRECHECK",
-    "LITELLM_PRECHECK_TIMEOUT",
-    "LITELLM_PRECHECK_RECHECK",
-    "LITELLM_HEALTH_INTERVAL",
-    "LITELLM_MAX_FAILURE_RATE",
-    "LITELLM_FAILURE_WINDOW",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+)
+PROXY_VARIABLES = tuple(
+    case(f"{scheme}_proxy") for scheme in ("http", "https", "all", "no") for case in (str.lower, str.upper)
+)
+OTHER_VARIABLES = (
+    "OPENAI_API_KEY",
+    "RUBRIC_GENERATION_MODEL",
+    "RUBRIC_JUDGE_MODEL",
+    "SSL_CERT_FILE",
+    "REQUEST_METHOD",
 )
 
 
 @pytest.fixture(autouse=True)
 def llm_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
-    """No LLM, LiteLLM or proxy setting from the developer's environment."""
-    for name in (*SETTINGS, *_LITELLM_PROXY_VARIABLES):
+    """None of the module's, LiteLLM's or the proxy variables from the developer's environment."""
+    for name in (*MODULE_VARIABLES, *PROXY_VARIABLES, *OTHER_VARIABLES):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("LITELLM_PRECHECK", "1")  # unset, the check is off under pytest (PYTEST_CURRENT_TEST)
     return monkeypatch
+
+
+@pytest.fixture(autouse=True)
+def fresh_state() -> Iterator[None]:
+    """No health counts, no cached or running connection check, a new health interval."""
+    litellm_utils._STATS.clear()
+    litellm_utils._CHECKS.clear()
+    litellm_utils._CLOCK[0] = time.monotonic()
+    yield
+    litellm_utils._STATS.clear()
+    litellm_utils._CHECKS.clear()
 
 
 @pytest.fixture(scope="session")
@@ -50,14 +70,16 @@ def litellm_module():
 
 @pytest.fixture
 def endpoint(mock_llm, llm_env, litellm_module):
-    """The MockLLM as the endpoint in effect (OPENAI_API_BASE and a key)."""
+    """The MockLLM as the endpoint in effect, with no retries and a short timeout by default."""
     llm_env.setenv("OPENAI_API_BASE", mock_llm.base_url)
     llm_env.setenv("OPENAI_API_KEY", TEST_KEY)
+    llm_env.setenv("LITELLM_NUM_RETRIES", "0")
+    llm_env.setenv("LITELLM_DEFAULT_TIMEOUT", "5")
     return mock_llm
 
 
 @pytest.fixture
-def runtime_logs(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """Captured records of the runtime modules' loggers."""
-    caplog.set_level(logging.DEBUG, logger="llmfix.codemods.runtime")
-    yield caplog
+def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
+    """Captured records of the support module's logger (INFO and up)."""
+    caplog.set_level(logging.INFO, logger=litellm_utils.logger.name)
+    return caplog

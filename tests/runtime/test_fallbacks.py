@@ -1,43 +1,99 @@
-"""_fallback_models_from_env: LITELLM_FALLBACK_MODELS as names or endpoint objects."""
+"""fallback_models: LITELLM_FALLBACK_MODELS as names or JSON, else the default; never the model itself."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from llmfix.codemods.runtime.fallbacks import _fallback_models_from_env
+from llmfix.codemods.runtime.litellm_utils import fallback_models
 
-OBJECT = {"model": "openai/x", "api_base": "http://127.0.0.1:1/v1", "api_key": "k"}
+SECRET = "sk-or-v1-0123456789abcdef0123456789abcdef"
+OWN_ENDPOINT = {"model": "openai/gpt-4.1-mini", "api_base": "http://127.0.0.1:8001/v1", "api_key": SECRET}
+
+
+def test_unset_gives_the_default_without_the_model(llm_env):
+    assert fallback_models(["gpt-4.1-mini"], "gpt-4.1") == ["gpt-4.1-mini"]
+    assert fallback_models(["gpt-4.1-mini"], "gpt-4.1-mini") == []
+    assert fallback_models(["gpt-4.1-mini", "gpt-4o"]) == ["gpt-4.1-mini", "gpt-4o"]
+    assert fallback_models([]) == []
+
+
+def test_the_default_list_is_not_changed(llm_env):
+    default = ["gpt-4.1-mini", "gpt-4.1"]
+    assert fallback_models(default, "gpt-4.1") == ["gpt-4.1-mini"]
+    assert default == ["gpt-4.1-mini", "gpt-4.1"]
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
+    ("raw", "expected"),
     [
-        (None, ["d1", "d2"]),  # unset: the default
-        ("", []),  # set but empty: none
-        ("  ", []),
-        ("a, b,,c", ["a", "b", "c"]),
-        ("primary,b", ["b"]),  # the primary is dropped
-        ('["a", {"model": "openai/x", "api_base": "http://127.0.0.1:1/v1", "api_key": "k"}]', ["a", OBJECT]),
-        (' [{"model": "primary"}, "primary", "c"]', ["c"]),
-        ('{"model": "openai/x", "api_base": "http://127.0.0.1:1/v1", "api_key": "k"}', [OBJECT]),
+        ("openai/a", ["openai/a"]),
+        ("openai/a,openai/b", ["openai/a", "openai/b"]),
+        (" openai/a , openai/b ,", ["openai/a", "openai/b"]),
+        ("openai/a,,openai/b", ["openai/a", "openai/b"]),
+        ('["openai/a", "openai/b"]', ["openai/a", "openai/b"]),
+        ('  [" openai/a "]\n', ["openai/a"]),
+        (json.dumps([OWN_ENDPOINT]), [OWN_ENDPOINT]),
+        (json.dumps(OWN_ENDPOINT), [OWN_ENDPOINT]),
+        (json.dumps(["openai/a", OWN_ENDPOINT]), ["openai/a", OWN_ENDPOINT]),
     ],
 )
-def test_the_variable(llm_env, value, expected):
-    if value is not None:
-        llm_env.setenv("LITELLM_FALLBACK_MODELS", value)
-    assert _fallback_models_from_env(["d1", "d2"], "primary") == expected
+def test_names_and_json(llm_env, raw, expected):
+    llm_env.setenv("LITELLM_FALLBACK_MODELS", raw)
+    assert fallback_models(["gpt-4.1-mini"], "gpt-4.1") == expected
 
 
-def test_default_is_copied_and_primary_dropped_from_it():
-    default = ["primary", "d"]
-    models = _fallback_models_from_env(default, "primary")
-    assert models == ["d"] and default == ["primary", "d"]
-    assert _fallback_models_from_env(("a",)) == ["a"]
+@pytest.mark.parametrize("raw", ["", " ", "\t\n", ",", " , ", "[]", '[""]'])
+def test_set_but_empty_means_no_fallbacks(llm_env, raw):
+    llm_env.setenv("LITELLM_FALLBACK_MODELS", raw)
+    assert fallback_models(["gpt-4.1-mini"], "gpt-4.1") == []
 
 
-@pytest.mark.parametrize("value", ["[not json", '{"model": ', "[1, 2"])
-def test_invalid_json_names_the_variable(llm_env, value):
-    llm_env.setenv("LITELLM_FALLBACK_MODELS", value)
-    with pytest.raises(ValueError, match="^LITELLM_FALLBACK_MODELS is not valid JSON: ") as raised:
-        _fallback_models_from_env([], "p")
-    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+def test_entries_equal_to_the_model_are_dropped(llm_env):
+    llm_env.setenv("LITELLM_FALLBACK_MODELS", "gpt-4.1, gpt-4.1-mini,gpt-4.1")
+    assert fallback_models([], "gpt-4.1") == ["gpt-4.1-mini"]
+    llm_env.setenv("LITELLM_FALLBACK_MODELS", json.dumps([OWN_ENDPOINT, "openai/b"]))
+    assert fallback_models([], "openai/gpt-4.1-mini") == ["openai/b"]
+    assert fallback_models([], "openai/b") == [OWN_ENDPOINT]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        '[{"model": "openai/x", "api_key": "' + SECRET + '"',  # cut short
+        '{"model": "openai/x", "api_key": "' + SECRET + '",}',  # trailing comma
+        "['openai/x', '" + SECRET + "']",  # Python, not JSON
+        '[{"model": "openai/x", "api_key": ' + SECRET + "}]",  # unquoted
+    ],
+)
+def test_invalid_json_is_named_without_the_secret(llm_env, raw):
+    llm_env.setenv("LITELLM_FALLBACK_MODELS", raw)
+    with pytest.raises(ValueError) as raised:
+        fallback_models([], "gpt-4.1")
+    message = str(raised.value)
+    assert "LITELLM_FALLBACK_MODELS" in message and "JSON" in message
+    assert SECRET not in message and SECRET[:12] not in message
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__  # the parser's error is not shown
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["[1]", "[null]", "[{}]", '[{"model": ""}]', '[{"model": 5}]', '{"api_base": "http://127.0.0.1:1/v1"}', '[["a"]]'],
+)
+def test_entries_that_are_not_models_are_named(llm_env, raw):
+    llm_env.setenv("LITELLM_FALLBACK_MODELS", raw)
+    with pytest.raises(ValueError, match="LITELLM_FALLBACK_MODELS"):
+        fallback_models([], "gpt-4.1")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=RecursionError,
+    reason="json.loads raises RecursionError (not a ValueError) on deeply nested input; fallback_models lets it out "
+    "unnamed",
+)
+def test_deeply_nested_json_is_a_named_error(llm_env):
+    llm_env.setenv("LITELLM_FALLBACK_MODELS", "[" * 100_000)
+    with pytest.raises(ValueError, match="LITELLM_FALLBACK_MODELS"):
+        fallback_models([], "gpt-4.1")

@@ -1,134 +1,325 @@
-"""Redaction of credentials in any text, and the endpoint and proxies as shown."""
+"""redact: URL credentials, key parameters and key fields become ***; the rest of the text stays; linear time."""
 
 from __future__ import annotations
 
+import base64
+import json
+import signal
+import subprocess
+import sys
+import time
+
 import pytest
-from hypothesis import assume, given
-from hypothesis import strategies as st
 
-from llmfix.codemods.runtime.redact import (
-    _LITELLM_PROXY_VARIABLES,
-    _litellm_endpoint,
-    _litellm_proxy,
-    _litellm_route,
-    _redact_credentials,
-)
+from llmfix.codemods.runtime import litellm_utils
+from llmfix.codemods.runtime.litellm_utils import redact
 
-CASES = [
-    # userinfo: user:password and a bare token
-    ("http://alice:Pr0xyPassw0rd@proxy:3128", "http://alice:***@proxy:3128"),
-    ("https://tok3n-abcdef@gateway.example.com/v1", "https://***@gateway.example.com/v1"),
-    ("socks5h://bob:s3cr3t@10.0.0.1:1080.", "socks5h://bob:***@10.0.0.1:1080."),
-    ("http://u:p4ss@[::1]:8080/x", "http://u:***@[::1]:8080/x"),
-    ("http://:p4ss@proxy", "http://:***@proxy"),
-    # passwords holding / # ? and @: the host starts after the last @
-    ("http://alice:Pr0/xy#Pa?ss@w0rd@proxy.corp:3128/path", "http://alice:***@proxy.corp:3128/path"),
-    ("http://alice:a@b@c@proxy:3128", "http://alice:***@proxy:3128"),
-    ("http://user@corp.example:pw@proxy:8080", "http://user@corp.example:***@proxy:8080"),
-    # long ones: a JWT-sized token, a 250-character password
-    ("https://eyJ" + "t" * 900 + "@gateway/v1", "https://***@gateway/v1"),
-    ("http://alice:" + "p@ss/" * 50 + "@proxy:3128", "http://alice:***@proxy:3128"),
-    # no scheme
-    ("alice:Pr0xyPassw0rd@proxy:3128", "alice:***@proxy:3128"),
-    ("https_proxy=alice:Pr0xyPassw0rd@proxy:3128", "https_proxy=alice:***@proxy:3128"),
-    ('"alice:Pr0xyPassw0rd@proxy:3128"', '"alice:***@proxy:3128"'),
-    # query parameters, any case
-    ("https://x.openai.azure.com/openai?api-version=1&api-key=abc123&x=1",
-     "https://x.openai.azure.com/openai?api-version=1&api-key=***&x=1"),
-    ("https://h/v1?API_KEY=abc&Token=def#frag", "https://h/v1?API_KEY=***&Token=***#frag"),
-    ("https://h/?key=k&access_token=t;sig=s&secret=x&password=y&apikey=z",
-     "https://h/?key=***&access_token=***;sig=***&secret=***&password=***&apikey=***"),
-    ("https://h/?keyboard=1&monkey=2&tokens=3", "https://h/?keyboard=1&monkey=2&tokens=3"),
-    # several URLs in one text, as exception messages quote them
-    ("400, message='Bad Gateway', url='http://alice:Pr0xyPassw0rd@127.0.0.1:39709'",
-     "400, message='Bad Gateway', url='http://alice:***@127.0.0.1:39709'"),
-    ("a http://a:b1@h1 and http://c:d2@h2, 'http://e:f3@h3','http://g:h4@h4' (http://i:j5@h5)",
-     "a http://a:***@h1 and http://c:***@h2, 'http://e:***@h3','http://g:***@h4' (http://i:***@h5)"),
-    ("http://a:b1@h1,http://c:d2@h2", "http://a:***@h1,http://c:***@h2"),
-    # no credentials: unchanged
-    ("http://127.0.0.1:8000/v1", "http://127.0.0.1:8000/v1"),
-    ("https://host/v1/users/me@example.com", "https://host/v1/users/me@example.com"),
-    ("write to alice@example.com at 10:30", "write to alice@example.com at 10:30"),
-    ("no_proxy=localhost,127.0.0.1,.corp.example", "no_proxy=localhost,127.0.0.1,.corp.example"),
-    ("[Errno 111] Connect call failed ('127.0.0.1', 9)", "[Errno 111] Connect call failed ('127.0.0.1', 9)"),
-    ("plain text, a ratio 3:4, a time 12:30", "plain text, a ratio 3:4, a time 12:30"),
-    ("", ""),
-]
+from runtime_support import PASSWORD
+
+SECRET = "sk-or-v1-0123456789abcdef0123456789abcdef"
 
 
-@pytest.mark.parametrize(("text", "expected"), CASES)
-def test_redaction_table(text, expected):
-    assert _redact_credentials(text) == expected
-    assert _redact_credentials(expected) == expected  # idempotent
+def jwt(length: int) -> str:
+    """A JWT-shaped token of exactly ``length`` characters (header.payload.signature, base64url)."""
+    header = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').decode().rstrip("=")
+    signature = base64.urlsafe_b64encode(bytes(range(32))).decode().rstrip("=")
+    claims = json.dumps({"sub": "svc-rubrics", "aud": "proxy.corp", "scope": "egress " * 40}).encode()
+    payload = base64.urlsafe_b64encode(claims).decode().rstrip("=")[: length - len(header) - len(signature) - 2]
+    token = f"{header}.{payload}.{signature}"
+    assert len(token) == length
+    return token
 
 
-PASSWORDS = st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=6, max_size=30)
-HOSTS = st.from_regex(r"[a-z][a-z0-9-]{0,10}(\.[a-z]{2,5}){0,2}", fullmatch=True)
+JWT = jwt(327)
+LONG_TOKEN = ("tok-" + "a1B2c3D4e5-F6g7_H8" * 300)[:5000]
 
 
-@given(password=PASSWORDS, host=HOSTS, scheme=st.sampled_from(["http://", "https://", "socks5://", ""]))
-def test_a_proxy_password_never_survives(password, host, scheme):
-    assume("://" not in password and password[0] != "/")
-    url = f"{scheme}alice:{password}@{host}:3128"
-    shown = _redact_credentials(f"proxy {url} refused; url='{url}'")
-    assert password not in shown.replace(f"alice:***@{host}:3128", "")
-
-
-def test_proxy_variables_both_spellings():
-    assert set(_LITELLM_PROXY_VARIABLES) == {
-        f"{scheme}_proxy".upper() if upper else f"{scheme}_proxy"
-        for scheme in ("http", "https", "all", "no")
-        for upper in (False, True)
-    }
-    assert _LITELLM_PROXY_VARIABLES.index("https_proxy") < _LITELLM_PROXY_VARIABLES.index("HTTPS_PROXY")
-
-
-@pytest.fixture
-def clean_env(monkeypatch):
-    for name in (*_LITELLM_PROXY_VARIABLES, "OPENAI_BASE_URL", "OPENAI_API_BASE"):
-        monkeypatch.delenv(name, raising=False)
-    return monkeypatch
-
-
-def test_endpoint_in_effect(clean_env):
-    assert _litellm_endpoint() == ("https://api.openai.com/v1", "default")
-    clean_env.setenv("OPENAI_API_BASE", " https://openrouter.ai/api/v1 ")
-    assert _litellm_endpoint() == ("https://openrouter.ai/api/v1", "OPENAI_API_BASE")
-    clean_env.setenv("OPENAI_BASE_URL", "https://gw.example/v1")
-    assert _litellm_endpoint() == ("https://gw.example/v1", "OPENAI_BASE_URL")
-
-
-def test_route_names_endpoint_and_proxy_redacted(clean_env):
-    assert _litellm_route() == "endpoint https://api.openai.com/v1 (default), proxy none"
-    clean_env.setenv("OPENAI_BASE_URL", "https://bob:S3cret@gw.example/v1?api-key=K3y")
-    clean_env.setenv("https_proxy", "http://alice:Pr0xyPassw0rd@proxy:3128")
-    assert _litellm_route() == (
-        "endpoint https://bob:***@gw.example/v1?api-key=*** (OPENAI_BASE_URL), proxy http://alice:***@proxy:3128"
-    )
-    clean_env.setenv("NO_PROXY", "gw.example")
-    assert _litellm_route().endswith(", proxy none")
+def leaked(secret: str, text: str) -> list[str]:
+    """Pieces of ``secret`` (8 characters or more) that ``text`` still shows."""
+    size = min(8, len(secret))
+    return [secret[i : i + size] for i in range(len(secret) - size + 1) if secret[i : i + size] in text]
 
 
 @pytest.mark.parametrize(
-    ("base", "env", "expected"),
+    ("text", "expected"),
     [
-        ("https://api.example.com/v1", {"https_proxy": "http://a:pw@p:1"}, "http://a:***@p:1"),
-        ("https://api.example.com/v1", {"HTTPS_PROXY": "http://p:2"}, "http://p:2"),
-        ("https://api.example.com/v1", {"https_proxy": "http://p:1", "HTTPS_PROXY": "http://p:2"}, "http://p:1"),
-        ("https://api.example.com/v1", {"http_proxy": "http://p:1"}, None),
-        ("http://api.example.com/v1", {"http_proxy": "http://p:1"}, "http://p:1"),
-        ("https://api.example.com/v1", {"all_proxy": "socks5://p:3"}, "socks5://p:3"),
-        ("https://api.example.com/v1", {"https_proxy": "http://p:1", "no_proxy": "example.com"}, None),
-        ("https://api.example.com/v1", {"https_proxy": "http://p:1", "no_proxy": ".example.com"}, None),
-        ("https://api.example.com/v1", {"https_proxy": "http://p:1", "NO_PROXY": "*"}, None),
-        ("https://api.example.com/v1", {"https_proxy": "http://p:1", "no_proxy": "ample.com"}, "http://p:1"),
-        ("http://127.0.0.1:8000/v1", {"http_proxy": "http://p:1", "no_proxy": "localhost, 127.0.0.1"}, None),
-        ("http://u:pw@Host.Example:80/v1", {"HTTP_PROXY": "http://p:1", "no_proxy": "*.example"}, None),
-        ("http://[::1]:8000/v1", {"http_proxy": "http://p:1", "no_proxy": "[::1]"}, None),
+        # user:password@ after a scheme: the user stays, the password goes
+        (f"http://alice:{PASSWORD}@127.0.0.1:3128", "http://alice:***@127.0.0.1:3128"),
+        (
+            f"HTTPS_PROXY=https://alice:{PASSWORD}@proxy.corp:3128 ok",
+            "HTTPS_PROXY=https://alice:***@proxy.corp:3128 ok",
+        ),
+        (f"socks5h://alice:{PASSWORD}@[::1]:1080", "socks5h://alice:***@[::1]:1080"),
+        (
+            f"proxy 'http://alice:{PASSWORD}@proxy.corp:3128': refused",
+            "proxy 'http://alice:***@proxy.corp:3128': refused",
+        ),
+        (f'{{"https": "http://alice:{PASSWORD}@proxy.corp:3128"}}', '{"https": "http://alice:***@proxy.corp:3128"}'),
+        # a token alone before @
+        (f"https://{SECRET}@openrouter.ai/api/v1", "https://***@openrouter.ai/api/v1"),
+        (f"git+https://{SECRET}@github.com/org/repo.git", "git+https://***@github.com/org/repo.git"),
+        # passwords holding / # ? @
+        ("http://alice:pa/ss@proxy.corp:3128", "http://alice:***@proxy.corp:3128"),
+        ("http://alice:pa#ss@proxy.corp:3128", "http://alice:***@proxy.corp:3128"),
+        ("http://alice:pa?ss@proxy.corp:3128", "http://alice:***@proxy.corp:3128"),
+        ("http://alice:pa@ss@proxy.corp:3128", "http://alice:***@proxy.corp:3128"),
+        ("http://alice:a/b#c?d@e@proxy.corp:3128/v1 next", "http://alice:***@proxy.corp:3128/v1 next"),
+        # no scheme
+        (f"alice:{PASSWORD}@proxy.corp:3128", "alice:***@proxy.corp:3128"),
+        (f"https_proxy=alice:{PASSWORD}@proxy.corp:3128", "https_proxy=alice:***@proxy.corp:3128"),
+        (f"via (alice:{PASSWORD}@proxy.corp:3128)", "via (alice:***@proxy.corp:3128)"),
+        ("alice:pa#ss@proxy.corp:3128", "alice:***@proxy.corp:3128"),
+        ("alice:pa@ss@proxy.corp:3128", "alice:***@proxy.corp:3128"),
     ],
 )
-def test_proxy_in_effect(clean_env, base, env, expected):
-    clean_env.setenv("OPENAI_API_BASE", base)
-    for name, value in env.items():
-        clean_env.setenv(name, value)
-    assert _litellm_proxy() == expected
+def test_url_userinfo(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            f"https://r.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21&api-key={SECRET}",
+            "https://r.openai.azure.com/openai/deployments/d/chat/completions?api-version=2024-10-21&api-key=***",
+        ),
+        (f"http://127.0.0.1:8000/v1?api_key={SECRET}&model=m", "http://127.0.0.1:8000/v1?api_key=***&model=m"),
+        (f"/v1beta/models/gemini:generateContent?key={SECRET}", "/v1beta/models/gemini:generateContent?key=***"),
+        (f"wss://h.example/ws?access_token={SECRET}#top", "wss://h.example/ws?access_token=***#top"),
+        (
+            f"https://apim.example/chat?subscription-key={SECRET} failed",
+            "https://apim.example/chat?subscription-key=*** failed",
+        ),
+        (
+            "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=AbC%2Bd%3D&se=2030-01-01",
+            "https://acct.blob.core.windows.net/c/b?sv=2022-11-02&sig=***&se=2030-01-01",
+        ),
+        (f"GET /v1/models?API_KEY={SECRET} HTTP/1.1", "GET /v1/models?API_KEY=*** HTTP/1.1"),
+    ],
+)
+def test_key_query_parameters(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "LITELLM_FALLBACK_MODELS="
+            + json.dumps([{"model": "openai/x", "api_base": "http://127.0.0.1:8001/v1", "api_key": SECRET}]),
+            'LITELLM_FALLBACK_MODELS=[{"model": "openai/x", "api_base": "http://127.0.0.1:8001/v1", "api_key": "***"}]',
+        ),
+        (json.dumps({"api_key": 'a"b\\c' + SECRET, "n": 1}), '{"api_key": "***", "n": 1}'),
+        (f"{{'api_key': '{SECRET}', 'model': 'm'}}", "{'api_key': '***', 'model': 'm'}"),
+        (
+            f'{{"apiKey":"{SECRET}","token": "{SECRET}", "password" : "{PASSWORD}"}}',
+            '{"apiKey":"***","token": "***", "password" : "***"}',
+        ),
+    ],
+)
+def test_key_fields_in_json_and_reprs(text, expected):
+    assert redact(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bob@example.com wrote",
+        "git@github.com:org/repo.git",
+        "http://127.0.0.1:8000/v1/chat/completions",
+        "https://openrouter.ai/api/v1?model=openai/gpt-4.1-mini&n=2#part",
+        "Error code: 500 - {'error': {'message': 'The server had an error', 'type': 'server_error'}}",
+        "model=openai/gpt-4.1-mini at 12:30",
+        "LiteLLM health, last 300 s: run_litellm_async openai/gpt-4.1: 3 failed, 7 ok",
+        '{"model": "openai/x", "api_base": "http://127.0.0.1:8001/v1"}',
+        "",
+    ],
+)
+def test_text_without_credentials_is_unchanged(text):
+    assert redact(text) == text
+
+
+def test_a_327_character_jwt_as_a_proxy_password():
+    for text, expected in [
+        (f"http://svc:{JWT}@proxy.corp:3128", "http://svc:***@proxy.corp:3128"),
+        (f"https_proxy=svc:{JWT}@proxy.corp:3128", "https_proxy=svc:***@proxy.corp:3128"),
+        (f"https://{JWT}@proxy.corp:3128", "https://***@proxy.corp:3128"),
+    ]:
+        assert redact(text) == expected
+        assert not leaked(JWT, redact(text))
+
+
+def test_a_5000_character_token():
+    started = time.process_time()
+    for text in [
+        f"https://{LONG_TOKEN}@openrouter.ai/api/v1",
+        f"http://alice:{LONG_TOKEN}@proxy.corp:3128",
+        f"alice:{LONG_TOKEN}@proxy.corp:3128",
+        f"https://h.example/v1?api_key={LONG_TOKEN}&n=1",
+        json.dumps({"model": "m", "api_key": LONG_TOKEN}),
+    ]:
+        shown = redact(text)
+        assert "***" in shown and not leaked(LONG_TOKEN, shown), shown[:120]
+    assert time.process_time() - started < 0.5
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="since a97654c the key-field name pattern [\\w.-]*(?:key|...)[\\w.-]* has no anchor (and an optional "
+    "quote before it): it starts at every character of a word and scans the word to its end, so a word takes "
+    "time quadratic in its length (5000 characters: about 5 s)",
+)
+def test_a_5000_character_token_in_plain_text_or_after_bearer():
+    texts = {"bearer": f"Authorization: Bearer {LONG_TOKEN}", "plain": f"the proxy answered {LONG_TOKEN} twice"}
+    results = timed_redaction({name: (text, len(text)) for name, text in texts.items()})
+    assert all(seconds < CPU_LIMIT for seconds, _, _ in results.values()), results
+    assert results["bearer"][2] == "Authorization: Bearer ***" and results["plain"][1]
+
+
+def test_redaction_is_idempotent():
+    text = f"http://alice:{PASSWORD}@proxy.corp:3128 and ?api_key={SECRET} and {{'api_key': '{SECRET}'}}"
+    once = redact(text)
+    assert redact(once) == once
+
+
+def test_authorization_fields_and_bearer_tokens():
+    for name in ("Authorization", "Proxy-Authorization", "authorization"):
+        assert redact(f"{{'{name}': 'Bearer {SECRET}'}}") == f"{{'{name}': '***'}}"
+    assert redact(f"-H 'Authorization: Bearer {SECRET}'") == "-H 'Authorization: Bearer ***'"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="since a97654c a key field named 'code' is a secret: an API error's code, which says what went wrong "
+    "(rate_limit_exceeded, invalid_api_key), is hidden from root causes and the doctor",
+)
+def test_an_api_errors_code_stays_readable():
+    error = (
+        "Error code: 429 - {'error': {'message': 'Rate limit reached.', 'type': 'requests', 'param': None, "
+        "'code': 'rate_limit_exceeded'}}"
+    )
+    assert redact(error) == error
+    assert redact(f"/callback?code={SECRET}&state=1") == "/callback?code=***&state=1"  # an OAuth code stays hidden
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="a password holding an apostrophe (allowed in URL userinfo) is cut at the quote and shown",
+)
+def test_password_with_an_apostrophe():
+    assert redact("http://alice:it's-Secr3t@proxy.corp:3128") == "http://alice:***@proxy.corp:3128"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="without a scheme, a password holding / is not recognised at all and shown whole",
+)
+def test_password_with_a_slash_without_a_scheme():
+    assert redact("https_proxy=alice:pa/Secr3t@proxy.corp:3128") == "https_proxy=alice:***@proxy.corp:3128"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="an @ in the text before user:password@ (x@y:pw@host) hides the credentials from the no-scheme pattern",
+)
+def test_credentials_after_another_at_sign():
+    assert "Secr3t" not in redact("bob@corp:Secr3t@proxy.corp:3128")
+
+
+# --------------------------------------------------------------------------- time: linear in the text's length
+
+# The texts are redacted one after the other in a child process, each given CPU_LIMIT seconds of CPU time (not of
+# the clock, which other processes sharing the cores would stretch): the kernel stops the child at the first text
+# over its limit, so a quadratic or exponential pattern (minutes on these texts) costs CPU_LIMIT and no more.
+CPU_LIMIT = 0.75
+TIMED = r"""
+import importlib.util, json, signal, sys, time
+spec = importlib.util.spec_from_file_location("litellm_utils", sys.argv[1])  # the very file under test
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+for name, (unit, size) in json.loads(sys.argv[3]).items():
+    text = (unit * (size // len(unit) + 1))[:size]
+    signal.setitimer(signal.ITIMER_PROF, float(sys.argv[2]))  # SIGPROF ends the process: no handler
+    started = time.process_time()
+    shown = module.redact(text)
+    seconds = time.process_time() - started
+    signal.setitimer(signal.ITIMER_PROF, 0)
+    print(json.dumps([name, seconds, shown == text, shown[:200]]), flush=True)
+"""
+
+
+def timed_redaction(texts: dict[str, tuple[str, int]]) -> dict[str, tuple[float, bool, str]]:
+    """For each text (``unit`` repeated to ``size`` characters): redact()'s CPU seconds, whether the text came
+    back unchanged, and the start of what came back. The text that ran out of CPU_LIMIT, and those after it,
+    give inf."""
+    command = [sys.executable, "-I", "-S", "-c", TIMED, litellm_utils.__file__, str(CPU_LIMIT), json.dumps(texts)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120)  # stdlib only: no site-packages
+    assert done.returncode in (0, -signal.SIGPROF), done.stderr[-2000:]
+    results = dict.fromkeys(texts, (float("inf"), False, ""))
+    for line in done.stdout.splitlines():
+        name, *result = json.loads(line)
+        results[name] = tuple(result)
+    return results
+
+
+MEGABYTE = 1_000_000
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="since a97654c the key-field pattern starts at every character of a word and scans to the word's end: "
+    "quadratic in a word's length (10 KB of one word: 16 s; a 1 MB log or prose: minutes)",
+)
+def test_one_megabyte_of_ordinary_text_takes_well_under_a_second():
+    texts = {
+        "prose": "The quick brown fox jumps over the lazy dog, then naps. ",
+        "one long word": "a",
+        "a log": "2025-01-01 12:00:00 WARNING litellm_utils: LiteLLM answer from gpt-4.1 has no choices\n",
+        "emails": "bob@example.com, ",
+        "minified JSON": '{"model":"gpt-4.1","api_base":"http://127.0.0.1:8000/v1","n":1},',
+        "a query string": "?a=1&b=2;c=3",
+        "base64": "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVo+/w==",
+        "colons": "a:b:c:d:",
+    }
+    results = timed_redaction({name: (unit, MEGABYTE) for name, unit in texts.items()})
+    assert all(seconds < CPU_LIMIT for seconds, _, _ in results.values()), results
+    assert all(unchanged for _, unchanged, _ in results.values()), results  # nothing in them is a credential
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="quadratic: the scheme pattern restarts at every word boundary of a dotted or hyphenated run and scans "
+    "past every later scheme; the no-scheme pattern restarts after every punctuation mark; the key-field pattern "
+    "restarts at every character (20 KB of 'a.' already takes over a second)",
+)
+def test_one_megabyte_of_adversarial_text_takes_well_under_a_second():
+    texts = {
+        "dotted": "a.",
+        "hyphenated": "a-",
+        "commas": ",",
+        "bangs": "!",
+        "schemes": "a://",
+        "a list of URLs": "http://h.example/x,",
+        "assignments": "=a:",
+    }
+    results = timed_redaction({name: (unit, MEGABYTE) for name, unit in texts.items()})
+    assert all(seconds < CPU_LIMIT and unchanged for seconds, unchanged, _ in results.values()), results
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="exponential: in an unterminated key field, each backslash matches both \\\\. and (?!quote). (40 "
+    "backslashes take minutes)",
+)
+def test_backslashes_in_an_unterminated_key_field_take_well_under_a_second():
+    text = '"api_key": "' + "\\" * 40
+    (seconds, _, _) = timed_redaction({"backslashes": (text, len(text))})["backslashes"]
+    assert seconds < CPU_LIMIT

@@ -1,139 +1,82 @@
-"""Empty answers and swallowed failures of a helper, said out loud, and the call note."""
+"""response_text: the answer's text, or "" and one warning naming the model when the answer holds none."""
 
 from __future__ import annotations
 
 import logging
-import types
+from types import SimpleNamespace
 
 import pytest
 
-from llmfix.codemods.runtime.responses import (
-    _LITELLM_CALL_NOTE,
-    _LITELLM_NEW_NOTE,
-    _litellm_response_text,
-    _log_litellm_failure,
-    _note_litellm_fallback,
-    _note_litellm_outcome,
-)
-from llmfix.proxy import closed_port
+from llmfix.codemods.runtime.litellm_utils import response_text
 
-from runtime_support import PASSWORD, TEST_KEY, run
-
-MESSAGES = [{"role": "user", "content": "hi"}]
+from runtime_support import TEST_KEY, module_records, run
 
 
-def open_note():
-    """Open a note, as a tracked call does; the token closes it."""
-    return _LITELLM_CALL_NOTE.set(dict(_LITELLM_NEW_NOTE))
+def answer(mock_llm, behaviour: str, is_async: bool):
+    """A real litellm response to a request MockLLM answers with ``behaviour``."""
+    import litellm
+
+    mock_llm.plan("judge-model", [behaviour])
+    arguments = dict(
+        model="openai/judge-model",
+        messages=[{"role": "user", "content": "Reply with OK."}],
+        api_base=mock_llm.base_url,
+        api_key=TEST_KEY,
+        num_retries=0,
+    )
+    return run(litellm.acompletion(**arguments)) if is_async else litellm.completion(**arguments)
 
 
-def close_note(token):
-    """Close the note ``token`` opened, as a tracked call does, and return it."""
-    note = _LITELLM_CALL_NOTE.get()
-    _LITELLM_CALL_NOTE.reset(token)
-    return note
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+@pytest.mark.parametrize(("behaviour", "what"), [("nochoices", "no choices"), ("null", "None"), ("empty", "''")])
+def test_empty_answers_give_empty_text_and_one_warning(litellm_module, mock_llm, logs, is_async, behaviour, what):
+    response = answer(mock_llm, behaviour, is_async)
+    logs.clear()
+    assert response_text(response) == ""
+    (warning,) = module_records(logs)
+    assert warning.levelno == logging.WARNING
+    assert "judge-model" in warning.getMessage() and what in warning.getMessage(), warning.getMessage()
 
 
-def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name.startswith("llmfix.codemods.runtime") and r.levelno == logging.WARNING]
+@pytest.mark.parametrize("is_async", [False, True], ids=["sync", "async"])
+def test_a_normal_answer_is_returned_quietly(litellm_module, mock_llm, logs, is_async):
+    mock_llm.set_content("judge-model", "  1.0\n")
+    response = answer(mock_llm, "ok", is_async)
+    logs.clear()
+    assert response_text(response) == "  1.0\n"  # as the model wrote it
+    assert module_records(logs) == []
 
 
 @pytest.mark.parametrize(
-    ("behaviour", "what"),
-    [("nochoices", "no choices"), ("null", "null content"), ("empty", "empty content")],
+    ("response", "what", "model"),
+    [
+        (SimpleNamespace(model="m", choices=[SimpleNamespace(message=None)]), "message", "m"),
+        (SimpleNamespace(model="m", choices=[SimpleNamespace()]), "message", "m"),
+        (SimpleNamespace(model="m", choices=None), "choices", "m"),
+        (SimpleNamespace(choices=[]), "choices", ""),
+        (None, "choices", ""),
+    ],
 )
-def test_empty_answers_give_empty_text_and_one_warning(endpoint, litellm_module, runtime_logs, behaviour, what):
-    endpoint.plan("m", [behaviour])
-    response = litellm_module.completion(model="openai/m", messages=MESSAGES, num_retries=0)
-    token = open_note()
-    assert _litellm_response_text(response, "run_litellm") == ""
-    note = close_note(token)
-    assert warnings_of(runtime_logs) == [f'run_litellm: {what} in the LiteLLM answer; returning ""']
-    assert (note["kind"], note["detail"]) == ("empty", what)
+def test_shapes_without_a_message(logs, response, what, model):
+    assert response_text(response) == ""
+    (warning,) = module_records(logs)
+    assert warning.levelno == logging.WARNING
+    assert model in warning.getMessage() and what in warning.getMessage(), warning.getMessage()
 
 
-def test_message_none_and_not_a_response(runtime_logs):
-    no_message = types.SimpleNamespace(choices=[types.SimpleNamespace(message=None)])
-    assert _litellm_response_text(no_message, "run_litellm_async") == ""
-    assert _litellm_response_text(None, "run_chatopenai") == ""
-    assert warnings_of(runtime_logs) == [
-        'run_litellm_async: no message in the LiteLLM answer; returning ""',
-        'run_chatopenai: no choices in the LiteLLM answer; returning ""',
-    ]
+def test_each_empty_shape_is_told_apart(logs):
+    for response in (
+        None,
+        SimpleNamespace(model="m", choices=[SimpleNamespace(message=None)]),
+        SimpleNamespace(model="m", choices=[SimpleNamespace(message=SimpleNamespace(content=None))]),
+        SimpleNamespace(model="m", choices=[SimpleNamespace(message=SimpleNamespace(content=""))]),
+    ):
+        response_text(response)
+    assert len({r.getMessage() for r in module_records(logs)}) == 4
 
 
-def test_an_answer_is_returned_as_it_is(endpoint, litellm_module, runtime_logs):
-    endpoint.set_content("m", "the rubric")
-    response = litellm_module.completion(model="openai/m", messages=MESSAGES, num_retries=0)
-    token = open_note()
-    assert _litellm_response_text(response, "run_litellm") == "the rubric"
-    assert close_note(token)["kind"] == "ok"
-    assert not warnings_of(runtime_logs)
-
-
-def test_an_answer_from_a_fallback_is_noted(endpoint, litellm_module):
-    from llmfix.mockllm import MockLLM
-
-    endpoint.default = "500"
-    with MockLLM() as spare:
-        fallback = {"model": "openai/spare-model", "api_base": spare.base_url, "api_key": TEST_KEY}
-        response = litellm_module.completion(model="openai/m", messages=MESSAGES, num_retries=0, fallbacks=[fallback])
-        token = open_note()
-        assert _litellm_response_text(response, "run_litellm") == "pong"
-        note = close_note(token)
-        assert spare.attempts("spare-model") == 1
-    assert (note["kind"], note["detail"]) == ("fallback", "spare-model")
-    _note_litellm_fallback(response)  # no note open: nothing happens, nothing fails
-
-
-def test_a_swallowed_failure_logs_its_root_cause(llm_env, litellm_module, runtime_logs):
-    llm_env.setenv("OPENAI_API_KEY", TEST_KEY)
-    port = closed_port()
-    token = open_note()
-    try:
-        litellm_module.completion(model="openai/m", messages=MESSAGES, api_base=f"http://127.0.0.1:{port}/v1", num_retries=0)
-    except:  # noqa: E722 - the bare except of R-bare-except helpers
-        assert _log_litellm_failure("run_litellm") is None
-    note = close_note(token)
-    (warning,) = warnings_of(runtime_logs)
-    assert warning.startswith("run_litellm failed: ConnectionRefusedError: [Errno 111]")
-    assert (note["kind"], note["detail"]) == ("failed", warning.removeprefix("run_litellm failed: "))
-
-
-def test_a_failure_through_a_proxy_is_logged_redacted(llm_env, litellm_module, runtime_logs, tinyproxy):
-    """tinyproxy answers the tunnel to a closed port with 500; aiohttp (LiteLLM's async
-    transport) quotes the proxy URL, password and all, in its error."""
-    llm_env.setenv("https_proxy", tinyproxy.url.replace("http://", f"http://alice:{PASSWORD}@"))
-    llm_env.setenv("OPENAI_API_KEY", TEST_KEY)
-    base = f"https://127.0.0.1:{closed_port()}/v1"
-
-    async def run_litellm_async():
-        try:
-            await litellm_module.acompletion(model="openai/m", messages=MESSAGES, api_base=base, num_retries=0)
-        except Exception:
-            _log_litellm_failure("run_litellm_async")
-
-    run(run_litellm_async())
-    (warning,) = warnings_of(runtime_logs)
-    assert warning.startswith("run_litellm_async failed: ClientHttpProxyError: 500")
-    assert "alice:***@127.0.0.1" in warning and PASSWORD not in warning
-
-
-def test_outside_an_except_block_nothing_is_logged(runtime_logs):
-    assert _log_litellm_failure("run_litellm") is None
-    assert not runtime_logs.records
-
-
-def test_notes_worst_outcome_wins_and_first_model_sticks():
-    _note_litellm_outcome("failed", "no note open: ignored")
-    token = open_note()
-    _note_litellm_outcome("fallback", "spare", "gpt-4.1")
-    _note_litellm_outcome("ok", None, "other")
-    assert close_note(token) == {"kind": "fallback", "detail": "spare", "model": "gpt-4.1"}
-    outer = open_note()
-    _note_litellm_outcome("failed", "ConnectionRefusedError: refused")
-    inner = open_note()
-    _note_litellm_outcome("empty", "null content")
-    assert close_note(inner)["kind"] == "empty"
-    _note_litellm_outcome("empty", "null content")
-    assert close_note(outer) == {"kind": "failed", "detail": "ConnectionRefusedError: refused", "model": None}
+def test_the_warning_names_each_model(logs):
+    for model in ("openai/gpt-4.1", "gpt-4.1-mini"):
+        response_text(SimpleNamespace(model=model, choices=[SimpleNamespace(message=SimpleNamespace(content=""))]))
+    first, second = (r.getMessage() for r in module_records(logs))
+    assert "openai/gpt-4.1" in first and "gpt-4.1-mini" in second
