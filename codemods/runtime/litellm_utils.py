@@ -32,14 +32,15 @@ _LIMITS = {  # variable: (type, lowest, highest)
     "LITELLM_MAX_FAILURE_RATE": (float, 0, 1),
     "LITELLM_FAILURE_WINDOW": (int, 1, 100000),
 }
-_NAME = r"[\w.-]*(?:key|token|secret|passw|pwd|auth|code|sig|credential)[\w.-]*"  # a name that holds a secret
-_SECRETS = (  # URL credentials, key parameters, key fields (JSON, keyword arguments), bearer tokens
-    (r"(\b[A-Za-z][\w+.-]*://)([^\s/?#@:'\"()<>\[\]{}]*:)?[^\s'\"]*@(?=[\w\[])", r"\1\2***@"),
-    (r"(?<![\w/:@.-])([^\s/?#@:'\"()<>\[\]{}=]+:)[^\s'\"/]*@(?=[\w\[])", r"\1***@"),
-    (r"(?i)([?&;#]" + _NAME + r"=)[^&;#\s'\"]+", r"\1***"),
-    (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3).)*\3", r"\1\3***\3"),
+# a name that holds a secret: a whole run of name characters (one scan per run keeps redact linear); not "code",
+# which in an API error names what went wrong ('code': 'rate_limit_exceeded'), except ?code= (OAuth)
+_NAME = r"(?<![\w.-])(?=[\w.-]*?(?:key|token|secret|passw|pwd|auth|sig|credential))[\w.-]+"
+_SECRETS = (  # key parameters, key fields (JSON, keyword arguments), bearer tokens
+    (r"(?i)([?&;#](?:code|" + _NAME + r")=)[^&;#\s'\"]+", r"\1***"),
+    (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3)[^\\\n])*\3", r"\1\3***\3"),
     (r"(?i)\b(bearer\s+)[\w.~+/=-]+", r"\1***"),
 )
+_AT_HOST = r"(?<![^\s\"])[^\s\"]*@(?=[\w\[])"  # a word up to its last "@" before a host: URL credentials
 
 
 class LiteLLMConnectionError(RuntimeError):
@@ -69,7 +70,7 @@ def fallback_models(default, model_name=None):
     models = default if raw is None else raw.split(",")
     try:
         models = json.loads(raw) if raw and raw.strip()[:1] in ("[", "{") else models
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise ValueError(redact(f"LITELLM_FALLBACK_MODELS is not valid JSON: {error}")) from None
     models = [m.strip() if isinstance(m, str) else m for m in ([models] if isinstance(models, dict) else models)]
     names = [m.get("model") if isinstance(m, dict) else m for m in models if m != ""]
@@ -91,10 +92,23 @@ def check_settings():
 
 
 def redact(text):
-    """``text`` with URL credentials, key parameters and key fields as ***."""
+    """``text`` with URL credentials, key parameters, key fields and bearer tokens as ***, in linear time."""
+    text = re.sub(_AT_HOST, _hide_userinfo, text)
     for pattern, replacement in _SECRETS:
         text = re.sub(pattern, replacement, text)
     return text
+
+
+def _hide_userinfo(match):
+    """``user:***@``, ``scheme://user:***@`` or ``scheme://***@``: before the last "@" stands a password or a
+    token (it may hold / # ? @ '); a user name before it stays."""
+    text, colon = match[0], re.search(r":(?!//)|$", match[0]).start()
+    scheme = text.find("://")
+    if scheme < 0 or colon < scheme:  # user:password@ (or no password: bob@example.com)
+        return text if colon == len(text) else f"{text[: colon + 1]}***@"
+    user = text[scheme + 3 : colon]
+    keep = colon + 1 if colon < len(text) and not re.search(r"[@/?#()<>\[\]{}]", user) else scheme + 3
+    return f"{text[:keep]}***@"
 
 
 def root_cause(error):
@@ -114,12 +128,15 @@ def root_cause(error):
 def route():
     """Where LiteLLM's calls go: the endpoint and its proxy, redacted."""
     url = (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or "").strip()
-    parts = urllib.parse.urlsplit(url or "https://api.openai.com/v1")
     proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if proxy and urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+    try:
+        parts = urllib.parse.urlsplit(url or "https://api.openai.com/v1")
+        shown, proxy, host = parts.geturl(), proxies.get(parts.scheme) or proxies.get("all"), parts.hostname or ""
+    except ValueError:  # malformed ("http://[::1"): shown as written, since error texts include it
+        shown, proxy, host = url, proxies.get(url.partition(":")[0].lower()) or proxies.get("all"), ""
+    if proxy and urllib.request.proxy_bypass_environment(host, proxies):
         proxy = None
-    return f"endpoint {redact(parts.geturl())}{'' if url else ' (the default)'}, proxy {redact(proxy or 'none')}"
+    return f"endpoint {redact(shown)}{'' if url else ' (the default)'}, proxy {redact(proxy or 'none')}"
 
 
 def response_text(response):
@@ -155,8 +172,12 @@ def _count(name, model, outcome, cause):
             stats.window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))
         stats.totals[outcome] += 1
         stats.recent[outcome] += 1
+        if outcome == "failed" and name == "LiteLLM requests" and False in stats.window:  # that request went bad
+            stats.window.remove(False)
         stats.window.append(outcome in ("failed", "empty"))
-        stats.causes.update({cause.split(":")[0]: cause} if cause else {})
+        if cause:  # the latest cause last
+            stats.causes.pop(cause.split(":")[0], None)
+            stats.causes[cause.split(":")[0]] = cause
         since, now = _CLOCK[0], time.monotonic()
         due = [(key, s, s.recent) for key, s in _STATS.items() if s.recent and 0 < interval <= now - since]
         for _, s, _ in due:
@@ -169,7 +190,8 @@ def _count(name, model, outcome, cause):
         logger.log(level, "LiteLLM health, last %.0f s: %s %s: %s", now - since, function, used, text)
     if limit is not None and size == stats.window.maxlen and bad / size > limit:
         what = f"{bad} of the last {size} calls of {name} with {model} failed or came back empty"
-        return f"LiteLLM calls are failing: {what} (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause}; {route()}"
+        what += f" (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}"
+        return f"LiteLLM calls are failing: {what}; {route()}"
 
 
 def _listen(litellm):
@@ -201,8 +223,8 @@ def _tracked_call(function, parameter, args, kwargs, raise_on_degraded):
     """Count the outcome of the call made inside (it sets the answer in the list this yields)."""
     check_settings()
     model = inspect.signature(function).bind_partial(*args, **kwargs).arguments.get(parameter) if parameter else None
-    if "litellm" in sys.modules:
-        _listen(sys.modules["litellm"])
+    with contextlib.suppress(ImportError):  # LiteLLM tells the call about its requests, even its first ones
+        _listen(importlib.import_module("litellm"))
     outer, request, answer, error = _CALL.get(), [None] * 3, [None], None
     token = _CALL.set(request)
     try:
@@ -264,15 +286,16 @@ async def ensure_connection(helper, *args, **kwargs):
     real requests take); raise LiteLLMConnectionError when nothing answers."""
     mode, model = check_settings(), str(kwargs.get("model_name", kwargs.get("model", args[0] if args else "?")))
     report, when, running = _CHECKS.get(model, (None, None, None))
+    started = False  # by this call: it warns (a cached or shared report was warned of already)
     if mode == "off" or (when and (not report or time.monotonic() - when < from_env("LITELLM_PRECHECK_RECHECK", 60))):
         running = None
     elif running is None or running.done() or running.get_loop() is not asyncio.get_running_loop():
-        running = asyncio.ensure_future(_check_connection(helper, model, args, kwargs))
+        running, started = asyncio.ensure_future(_check_connection(helper, model, args, kwargs)), True
         _CHECKS[model] = (report, when, running)
     report = await asyncio.shield(running) if running else report
     if report and mode == "on":
         raise LiteLLMConnectionError(report)
-    if report and mode == "warn":
+    if report and mode == "warn" and started:
         logger.warning("%s", report)
 
 
@@ -289,6 +312,7 @@ async def _check_connection(helper, model, args, kwargs):
     if time.monotonic() - started >= budget:
         cause = f"no answer within {budget:g} s (LITELLM_PRECHECK_TIMEOUT)"
     hint = f"{route()}\n  LITELLM_PRECHECK=warn logs this and goes on, =off skips the check"
-    report = cause and f"LiteLLM connection check of {model!r} via {helper.__qualname__} failed: {cause}\n  {hint}"
+    name = getattr(helper, "__qualname__", None) or repr(helper)  # an AsyncMock or a partial has none
+    report = cause and f"LiteLLM connection check of {model!r} via {name} failed: {cause}\n  {hint}"
     _CHECKS[model] = (report, time.monotonic(), None)
     return report

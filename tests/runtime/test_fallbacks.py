@@ -87,12 +87,6 @@ def test_entries_that_are_not_models_are_named(llm_env, raw):
         fallback_models([], "gpt-4.1")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=RecursionError,
-    reason="json.loads raises RecursionError (not a ValueError) on deeply nested input; fallback_models lets it out "
-    "unnamed",
-)
 def test_deeply_nested_json_is_a_named_error(llm_env):
     llm_env.setenv("LITELLM_FALLBACK_MODELS", "[" * 100_000)
     with pytest.raises(ValueError, match="LITELLM_FALLBACK_MODELS"):

@@ -139,12 +139,6 @@ def test_warn_mode_logs_once_and_goes_on(endpoint, llm_env, logs):
     assert names(warning.getMessage(), MODEL, "run_litellm_async", "AuthenticationError: Error code: 401")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="a failed check is cached for LITELLM_PRECHECK_RECHECK, but warn mode logs the cached report again at "
-    "every call (every rubric of a training step logs the same three lines)",
-)
 def test_warn_mode_warns_once_per_check_not_per_call(endpoint, llm_env, logs):
     llm_env.setenv("LITELLM_PRECHECK", "warn")
     endpoint.plan("m", ["401"])
@@ -302,12 +296,6 @@ def test_the_model_may_come_first_and_positional(endpoint):
     assert endpoint.attempts("m") == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AttributeError,
-    reason="the report reads helper.__qualname__, which an AsyncMock (upstream's tests patch run_litellm_async with "
-    "one) and a functools.partial do not have: a failed check raises AttributeError instead",
-)
 @pytest.mark.parametrize("shape", ["AsyncMock", "partial"])
 def test_a_failing_helper_without_a_qualname_is_reported(refused, shape):
     async def down(model_name, **kwargs):

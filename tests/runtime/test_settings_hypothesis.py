@@ -215,12 +215,6 @@ def test_litellm_settings_are_documented_values_or_named_errors_and_answers_are_
         check_answer_kept(env, *answering)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="route() raises urllib's ValueError ('Invalid IPv6 URL') for a malformed OPENAI_API_BASE; the alarm "
-    "text calls it on every call once the window is degraded, so a successful call loses its answer",
-)
 @FOUND
 @given(env=every_variable)
 @example(
