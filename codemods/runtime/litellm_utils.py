@@ -1,7 +1,7 @@
-"""Support for LiteLLM calls that must survive a bad network. Settings come from the environment, checked when
-read (a bad value raises ValueError naming it): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT, LITELLM_FALLBACK_MODELS
-("a,b", or JSON: names or objects with their own "model", "api_base", "api_key"), LITELLM_PRECHECK (on, warn, off),
-its _TIMEOUT (30 s) and _RECHECK (60 s), LITELLM_HEALTH_INTERVAL (300 s), LITELLM_MAX_FAILURE_RATE, _FAILURE_WINDOW."""
+"""Support for LiteLLM calls that must survive a bad network. Its settings, checked when read (a bad value raises
+ValueError): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT, LITELLM_FALLBACK_MODELS ("a,b" or JSON), LITELLM_PRECHECK
+(on, warn, off), LITELLM_PRECHECK_TIMEOUT, LITELLM_PRECHECK_RECHECK, LITELLM_HEALTH_INTERVAL, LITELLM_MAX_FAILURE_RATE
+(unset: never stop) and LITELLM_FAILURE_WINDOW."""
 
 import asyncio
 import collections
@@ -100,8 +100,7 @@ def redact(text):
 
 
 def _hide_userinfo(match):
-    """``user:***@``, ``scheme://user:***@`` or ``scheme://***@``: before the last "@" stands a password or a
-    token (it may hold / # ? @ '); a user name before it stays."""
+    """``user:***@``, ``scheme://user:***@`` or ``scheme://***@``: a password or token before a word's last "@"."""
     text, colon = match[0], re.search(r":(?!//)|$", match[0]).start()
     scheme = text.find("://")
     if scheme < 0 or colon < scheme:  # user:password@ (or no password: bob@example.com)
@@ -268,22 +267,20 @@ def track_calls(function=None, *, raise_on_degraded=False):
 
 def health():
     """``{function: {model: figures}}`` of the calls counted so far."""
-    figures = {}
+    figures: dict = collections.defaultdict(dict)
     with _LOCK:
-        for (name, model), stats in _STATS.items():
-            entry = {"ok": 0, "failed": 0, "empty": 0} if name != "LiteLLM requests" else {"sent": 0, "failed": 0}
-            entry.update(stats.totals, window_failure_rate=sum(stats.window) / len(stats.window))
-            entry["causes"] = dict(stats.causes)
-            figures.setdefault(name, {})[model] = entry
-    return figures
+        for (name, model), s in _STATS.items():
+            counts = dict.fromkeys(("sent", "failed") if name == "LiteLLM requests" else ("ok", "failed", "empty"), 0)
+            figures[name][model] = {**counts, **s.totals, "window_failure_rate": sum(s.window) / len(s.window)}
+            figures[name][model]["causes"] = dict(s.causes)
+    return dict(figures)
 
 
 _CHECKS = {}  # model -> (report or None, when checked, the check running)
 
 
 async def ensure_connection(helper, *args, **kwargs):
-    """Before the first request for a model, ask ``helper(*args, **kwargs)`` for one token (the path the
-    real requests take); raise LiteLLMConnectionError when nothing answers."""
+    """Before a model's first request, ask ``helper(*args, **kwargs)`` for one token; raise if nothing answers."""
     mode, model = check_settings(), str(kwargs.get("model_name", kwargs.get("model", args[0] if args else "?")))
     report, when, running = _CHECKS.get(model, (None, None, None))
     started = False  # by this call: it warns (a cached or shared report was warned of already)
