@@ -49,8 +49,9 @@ def _revision() -> str:
         git = lambda *args: subprocess.run(["git", *args], cwd=source, capture_output=True, text=True, check=True).stdout.strip()  # noqa: E731
         dirty = git("status", "--porcelain", "--", "llmfix", "codemods")
         return f"{git('rev-parse', '--short', 'HEAD')} ({source}){' + uncommitted changes' if dirty else ''}"
-    except (OSError, subprocess.CalledProcessError):
-        return f"unknown ({source})"
+    except (OSError, subprocess.CalledProcessError):  # an export: its REVISION file, if any, says what it is
+        note = source / "REVISION"
+        return f"{note.read_text().strip() if note.is_file() else 'unknown'} ({source})"
 
 
 def _faults_and_health(selected: list[str], profile: Profile, scratch: Scratch) -> dict:
