@@ -112,7 +112,8 @@ def method_notes(profile) -> list[str]:
         f"- 6a/6c: {profile.health_healthy} answered calls, then each attempt dropped with probability {health.DOWN:g} (seeded), 32 at a time, "
         f"LITELLM_MAX_FAILURE_RATE={health.RATE} on the patched side, at most {fmt_s(profile.health_limit)}. 6c runs `LMJudgeVerifier.async_call`: "
         "the fixture's `ground_truth_utils.py`, or (fixtures without one) the module bench/judge_module.py writes from TARGETS.md's description. "
-        "6b: bench/health_overhead.py, CPU time of the process (`time.process_time`), interleaved rounds.",
+        "6b: bench/health_overhead.py, CPU time of the process (`time.process_time`); rounds rotate the helper with the health callback detached from "
+        "LiteLLM, attached, and under the decorator; the cost is the median of the per-round differences (decorated - detached).",
         "- 4: each upstream test file runs as `python -m pytest FILE` from the checkout root, offline, in a loopback-only network namespace where the "
         "machine allows; unpatched, patched, and patched with the variables apply's report prints for the old behaviour.",
         "- 5: per fixture, a git repository made of it, `llmfix apply`, `git add -N .`, `git diff --numstat`. The hand fix (the five fixes by hand on DR Tulu, "
