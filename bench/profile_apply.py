@@ -50,7 +50,7 @@ def _label(key: tuple) -> str:
     return function if filename == "~" else f"{function} ({_short(filename)}:{line})"
 
 
-def cprofile(folder: Path, top: int = 15) -> dict:
+def cprofile(folder: Path, top: int = 30) -> dict:
     """cProfile of ``llmfix apply`` (the console entry point) on a copy of ``folder``."""
     with tempfile.TemporaryDirectory(prefix="llmfix-profile-") as tmp:
         work = Path(tmp) / "work"

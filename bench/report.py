@@ -52,7 +52,8 @@ def _cprofile_lines(cp: dict, files: str) -> list[str]:
     lines = [
         f"- cProfile of `llmfix apply` on {files}, in one process, imports included: {fmt_s(cp['seconds'])} under the profiler "
         "(the profiler slows libcst's many small calls: read shares, not seconds).",
-        "- llmfix's functions by cumulative time: " + "; ".join(f"{name} {share:.0%}" for name, _, _, share in cp["cumulative_llmfix"][:12]) + ".",
+        "- llmfix's functions by cumulative time (below the CLI's own 90%+ chain): "
+        + "; ".join(f"{name} {share:.0%}" for name, _, _, share in [e for e in cp["cumulative_llmfix"] if e[3] < 0.9][:14]) + ".",
         "- top functions by self time: " + "; ".join(f"{name} {calls:,} calls {share:.0%}" for name, calls, _, share in cp["self_top"][:10]) + ".",
     ]
     return lines
@@ -146,6 +147,10 @@ def details(results: dict) -> list[str]:
         for name, s in results["6"]["alarms"]["scenarios"].items():
             if "counts" in s:
                 out.append(f"- {name}: healthy phase {s['healthy']}; outage outcomes {s['counts']}" + (f"; alarm: `{s['alarm_error'][:200]}`" if s.get("alarm_error") else ""))
+    if "6" in results and "runs" in next(iter(results["6"].get("6b", {}).get("helpers", {}).values()), {}):
+        for label, h in results["6"]["6b"]["helpers"].items():
+            diffs = sorted((t - d) * 1e6 for t, d in zip(h["runs"]["tracked"], h["runs"]["detached"]))
+            out.append(f"- 6b {label}: decorated - detached per round, sorted: {', '.join(f'{x:+.0f}' for x in diffs)} us (mocked call {h['mocked_call'] * 1e6:.0f} us)")
     if "4" in results:
         out.append(f"- 4: {results['4']['network']}; old-behaviour variables: " + "; ".join(f"{n}: {f['old_behaviour']}" for n, f in results["4"]["fixtures"].items()))
     return out + [""]
