@@ -7,8 +7,8 @@
 
 1a-1c speed and memory, 2 faults (2a-2c), 4 upstream's tests before/after the patch, 5 the
 patch's footprint, 6 health (6a the rubric alarm, 6b the decorator's cost, 6c the judge).
-Writes bench/results/<date>.md (full) or <date>-quick.md and a JSON file beside it with
-every raw figure. Missed speed goals are profiled (bench/profile_apply.py). Progress goes
+Writes bench/results/<date>.md (full) or <date>-quick.md (a run of some benchmarks only:
+<date>[-quick]-only-<list>.md) and a JSON file beside it with every raw figure. Missed speed goals are profiled (bench/profile_apply.py). Progress goes
 to stderr; the table to stdout. llmfix is the installed one (the import and the console
 script), never the copy in this checkout.
 """
@@ -131,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
     )
     header = {
         "command": command, "date": date, "profile": profile.name, "run_minutes": minutes, "machine_line": machine_line,
-        "results_file": f"{date}.md" if profile is FULL else f"{date}-quick.md", "revision": _revision(),
+        "results_file": f"{date}{'' if profile is FULL else '-quick'}{'' if selected == list(ALL) else '-only-' + '-'.join(selected)}.md",
+        "revision": _revision(),
     }
     print(report.table(rows))
     print(f"\n{profile.name} profile, {minutes:.1f} min; {machine_line}")
