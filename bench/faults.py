@@ -24,7 +24,7 @@ from pathlib import Path
 from llmfix.codemods.litellm_facts import DEFAULT_RETRIES, backoff, outage_ridden_out
 
 from bench import judge_module
-from bench.common import BENCH, CANONICAL, CATALOG, Profile, Row, Scratch, apply_report, clean_env, fmt_s, log, median, old_behaviour, percentile
+from bench.common import BENCH, CANONICAL, CATALOG, Profile, Row, Scratch, apply_report, clean_env, fmt_s, median, old_behaviour, percentile
 
 MEAN_JITTER = 0.875  # 1 - 0.25 * E[random()]
 UNPATCHED_RETRIES = 5  # the fixture's hard-coded num_retries
