@@ -1,4 +1,4 @@
-"""Shared helpers: paths, the machine description, timed and measured subprocesses."""
+"""Shared helpers: paths, goals, profiles, the machine description, measured subprocesses."""
 
 from __future__ import annotations
 
@@ -18,13 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES as PROXY_VARIABLES
-
 REPO = Path(__file__).resolve().parent.parent
 BENCH = REPO / "bench"
 FIXTURES = REPO / "fixtures"
 CATALOG: dict[str, dict] = json.loads((FIXTURES / "catalog.json").read_text(encoding="utf-8"))
 CANONICAL = "drtulu-canonical"
+PATCHABLE = [name for name, entry in CATALOG.items() if entry["helpers"]]
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY")
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,15 @@ class Goal:
         return "met" if (figure <= self.value if self.kind == "max" else figure >= self.value) else "MISSED"
 
 
-# Every speed, memory and overhead target of llmfix, in one place (never in tests).
+# Every speed, memory, size and overhead target of llmfix, in one place (never in tests).
 GOALS: dict[str, Goal] = {
-    "1a": Goal("max", 1.3, "<= 1.3x"),  # llmfix apply on the fixture, wall, as a multiple of the floor
+    "1a": Goal("max", 1.3, "<= 1.3x"),  # llmfix apply on the fixture, as a multiple of the floor (wall and CPU)
     "1b": Goal("max", 1.2, "<= 1.2x"),  # apply on the 5,000-file tree, as a multiple of apply on the fixture
-    "1c": Goal("min", 0.7, ">= 0.7x"),  # files/s of the batch, as a share of the floor's
-    "1c-libcst": Goal("min", 3.0, ">= 3x"),  # files/s against the codemods run one by one by libcst.tool
-    "3": Goal("max", 1.5, "<= 1.5x"),  # peak RSS of the batch, as a multiple of the floor's
+    "1c": Goal("min", 0.7, ">= 0.7x"),  # files/s of the 500-file batch, as a share of the floor's
+    "1c-rss": Goal("max", 2.0, "<= 2x"),  # peak RSS of the batch's apply, as a multiple of the floor process's
+    "5-upstream": Goal("max", 40, "<= 40 lines"),  # added lines in run_utils.py + rubric_utils.py (DR Tulu shape)
+    "5-total": Goal("max", 330, "<= 330 lines"),  # the whole change: upstream files, support module, record
+    "5-record": Goal("max", 2048, "<= 2 KB"),  # .llmfix/record.json, bytes
     "6b": Goal("max", 0.01, "< 1%"),  # the health decorator's cost, as a share of a mocked call
 }
 
@@ -58,45 +60,37 @@ class Profile:
     """How much work each benchmark does. ``quick`` is a smoke run; ``full`` makes the recorded figures."""
 
     name: str
-    reps_1a: int  # whole-process runs per command (1a)
+    reps_1a: int  # interleaved whole-process runs per command (1a)
     reps_1b: int  # paired apply runs, 5,000-file tree vs fixture (1b)
-    big_files: int  # .py files in the generated checkout (1b)
+    big_files: int  # .py files in the generated tree (1b)
     batch_files: int  # generated target files (1c)
-    reps_1c: int  # 1c: apply runs at most (each between two floor runs)
-    reps_1c_libcst: int  # 1c: runs of the libcst.tool sequence (one command per transform)
-    libcst_files: int  # 1c: the libcst.tool comparison runs on the first N files of the batch
-    reps_mem: int  # runs per memory measurement (3)
+    reps_1c: int  # 1c: apply runs (each between two floor runs)
     outage_calls: int  # concurrent calls whose attempt schedule is recorded (2a)
     outage_real_defaults: bool  # 2a: patched measured at real defaults (else extrapolated)
     rubric_generations: int  # 2b
     blackhole_timeouts: tuple[float, ...]  # 2c: LITELLM_DEFAULT_TIMEOUT for the unpatched run(s)
     precheck_timeout: float  # 2c: LITELLM_PRECHECK_TIMEOUT for the patched runs
-    budget_1c: float  # 1c: seconds of apply runs after which no further apply run starts (at least one)
     upstream_fixtures: tuple[str, ...] | None  # 4: the fixtures whose upstream tests run (None: every one)
-    upstream_together: bool  # 4: the three variants at once (quick: one fixture) or one after another
-    footprint_fixtures: tuple[str, ...] | None  # 5: the fixtures measured (None: every one)
+    footprint_fixtures: tuple[str, ...] | None  # 5: the fixtures measured (None: every patchable one)
     health_healthy: int  # 6a: generations answered before the outage starts
     health_outage: int  # 6a: generations launched once the outage has started (at most)
-    health_limit: float  # 6a: seconds an outage scenario may run
-    health_harsh: bool  # 6a: also a 90% outage at the patched defaults
+    judge_calls: int  # 6c: judge calls launched into the outage (at most)
+    health_limit: float  # 6a/6c: seconds an outage scenario may run
     overhead_quick: bool  # 6b: bench/health_overhead.py --quick
-    sample_1c: int  # files of the batch the 1c profile replays (timers, cProfile)
-    sample_3: int  # files of the batch the memory profile runs under tracemalloc
+    sample_1c: int  # files of the batch the 1c profile runs
 
 
 QUICK = Profile(
-    "quick", reps_1a=3, reps_1b=3, big_files=5000, batch_files=20, reps_1c=1, reps_1c_libcst=1, libcst_files=20,
-    reps_mem=1, outage_calls=3, outage_real_defaults=False, rubric_generations=60, blackhole_timeouts=(1.0,),
-    precheck_timeout=2.0, budget_1c=60.0, upstream_fixtures=("upstream-main-split",), upstream_together=True,
-    footprint_fixtures=(CANONICAL, "upstream-main-split", "upstream-jun2025", "no-helpers"), health_healthy=100,
-    health_outage=150, health_limit=60.0, health_harsh=False, overhead_quick=True, sample_1c=20, sample_3=4,
+    "quick", reps_1a=3, reps_1b=2, big_files=5000, batch_files=20, reps_1c=1, outage_calls=3, outage_real_defaults=False,
+    rubric_generations=60, blackhole_timeouts=(1.0,), precheck_timeout=2.0, upstream_fixtures=("upstream-main-split",),
+    footprint_fixtures=(CANONICAL, "upstream-main-split", "upstream-jun2025"), health_healthy=60, health_outage=150,
+    judge_calls=150, health_limit=60.0, overhead_quick=True, sample_1c=20,
 )
 FULL = Profile(
-    "full", reps_1a=9, reps_1b=5, big_files=5000, batch_files=500, reps_1c=3, reps_1c_libcst=1, libcst_files=20,
-    reps_mem=3, outage_calls=4, outage_real_defaults=True, rubric_generations=500, blackhole_timeouts=(1.0, 2.0),
-    precheck_timeout=30.0, budget_1c=300.0, upstream_fixtures=None, upstream_together=False, footprint_fixtures=None,
-    health_healthy=150, health_outage=400, health_limit=200.0, health_harsh=True, overhead_quick=False, sample_1c=40,
-    sample_3=8,
+    "full", reps_1a=9, reps_1b=5, big_files=5000, batch_files=500, reps_1c=3, outage_calls=4, outage_real_defaults=True,
+    rubric_generations=500, blackhole_timeouts=(1.0, 2.0), precheck_timeout=30.0, upstream_fixtures=None,
+    footprint_fixtures=None, health_healthy=150, health_outage=400, judge_calls=400, health_limit=200.0,
+    overhead_quick=False, sample_1c=40,
 )
 
 
@@ -109,8 +103,7 @@ def percentile(values: Sequence[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    rank = max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5)))
-    return ordered[rank - 1]
+    return ordered[max(1, min(len(ordered), round(q / 100 * len(ordered) + 0.5))) - 1]
 
 
 def load_average() -> tuple[float, float, float]:
@@ -120,31 +113,42 @@ def load_average() -> tuple[float, float, float]:
         return (float("nan"),) * 3
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
+class LoadSampler:
+    """The 1-minute load average, sampled every ``every`` seconds in a daemon thread while a run lasts."""
+
+    def __init__(self, every: float = 15.0) -> None:
+        import threading
+
+        self.samples: list[float] = [load_average()[0]]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(every,), daemon=True)
+        self._thread.start()
+
+    def _run(self, every: float) -> None:
+        while not self._stop.wait(every):
+            self.samples.append(load_average()[0])
+
+    def stop(self) -> dict:
+        self._stop.set()
+        ordered = sorted(self.samples)
+        return {"samples": len(ordered), "min": ordered[0], "median": median(ordered), "max": ordered[-1]}
 
 
 def machine() -> dict:
     """What the figures were measured on."""
-    versions = {}
-    for name in ("libcst", "litellm", "openai", "httpx", "aiohttp", "click"):
-        try:
-            from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    versions = {}
+    for name in ("libcst", "litellm", "openai", "aiohttp"):
+        try:
             versions[name] = version(name)
-        except Exception:  # noqa: BLE001
+        except PackageNotFoundError:
             versions[name] = "?"
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines() if line.startswith("model name")), "?")
     return {
         "nproc": os.cpu_count(),
-        "cpu": cpu_model(),
+        "cpu": cpu,
         "python": platform.python_version(),
-        "implementation": platform.python_implementation(),
         "platform": platform.platform(),
         "load_start": load_average(),
         "versions": versions,
@@ -154,19 +158,13 @@ def machine() -> dict:
 def llmfix_command() -> list[str]:
     """The installed console script next to this interpreter, else ``python -m llmfix``."""
     script = Path(sys.executable).parent / "llmfix"
-    if script.is_file() and os.access(script, os.X_OK):
-        return [str(script)]
-    return [sys.executable, "-m", "llmfix"]
+    return [str(script)] if script.is_file() and os.access(script, os.X_OK) else [sys.executable, "-m", "llmfix"]
 
 
 def offline_env(**extra: str) -> dict[str, str]:
-    """The environment upstream's tests run in (as tests/test_fixture_upstream_tests.py sets it):
-    no proxy, OPENAI_*, PYTEST_* or LITELLM_* variables, no PYTHONPATH, litellm's bundled cost map."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.lower().endswith("_proxy") and not k.startswith(("OPENAI_", "PYTEST_", "LITELLM_"))
-    }
+    """The environment upstream's tests run in: no proxy, OPENAI_*, PYTEST_* or LITELLM_* variables,
+    no PYTHONPATH, litellm's bundled cost map."""
+    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith(("OPENAI_", "PYTEST_", "LITELLM_"))}
     env.pop("PYTHONPATH", None)
     env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     env.update(extra)
@@ -174,11 +172,9 @@ def offline_env(**extra: str) -> dict[str, str]:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """The current environment without proxy variables, plus ``extra``."""
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
-    # an installed llmfix has its bytecode, as libcst has: never time Python compiling llmfix
-    env.pop("PYTHONDONTWRITEBYTECODE", None)
-    env.pop("PYTEST_CURRENT_TEST", None)  # under pytest the patched connection check is off
+    """The current environment without proxy or LITELLM_* variables, plus ``extra``."""
+    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES and not k.startswith("LITELLM_")}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # an installed llmfix has its bytecode: never time compiling it
     env["LITELLM_LOCAL_MODEL_COST_MAP"] = "True"
     env.update(extra)
     return env
@@ -209,7 +205,7 @@ def old_behaviour(report: str) -> dict[str, str]:
 
 
 def pinned_tests(report: str) -> list[str]:
-    """The tests apply's report names as pinning a default the patch changes (``path::Class::test (line N) pins ...``)."""
+    """The tests apply's report names as pinning a default the patch changes."""
     lines = report.splitlines()
     for index, line in enumerate(lines):
         if line.startswith(PINNED_HEADER):
@@ -218,8 +214,7 @@ def pinned_tests(report: str) -> list[str]:
 
 
 def loopback_only() -> list[str]:
-    """A command prefix that runs its command in a network namespace with only loopback, or [] when
-    the machine can't make one (``unshare -n`` needs root or user namespaces)."""
+    """A command prefix that runs its command in a network namespace with only loopback, or []."""
     prefix = ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "sh"]
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         return []
@@ -241,9 +236,8 @@ class Run:
     stderr: str = ""
 
 
-# The measuring wrapper: a fresh Python process whose only child is the measured command,
-# so resource.getrusage(RUSAGE_CHILDREN) after it exits is that command's own CPU time and
-# peak RSS. The wall clock runs only around the child (not around the wrapper's start-up).
+# The measuring wrapper: a fresh Python process whose only child is the measured command, so
+# getrusage(RUSAGE_CHILDREN) after it exits is that command's own CPU time and peak RSS.
 _WRAPPER = r"""
 import json, resource, subprocess, sys, time
 err = open(sys.argv[1], "wb")
@@ -262,11 +256,7 @@ def run_measured(cmd: Sequence[str], cwd: Path | None = None, env: dict | None =
     try:
         done = subprocess.run(
             [sys.executable, "-c", _WRAPPER, err_path, *map(str, cmd)],
-            cwd=cwd,
-            env=env or clean_env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
+            cwd=cwd, env=env or clean_env(), capture_output=True, text=True, timeout=timeout,
         )
         if done.returncode != 0:
             raise RuntimeError(f"measuring wrapper failed: {done.stderr.strip()[-500:]}")
@@ -275,6 +265,25 @@ def run_measured(cmd: Sequence[str], cwd: Path | None = None, env: dict | None =
     finally:
         os.unlink(err_path)
     return Run(data["wall"], data["cpu"], data["maxrss_kib"] / 1024, data["code"], stderr)
+
+
+def checked(run: Run, what: str, ok_codes: tuple[int, ...] = (0,)) -> Run:
+    if run.code not in ok_codes:
+        raise RuntimeError(f"{what} exited {run.code}: {run.stderr.strip()[-800:]}")
+    return run
+
+
+def stats(runs: Sequence[Run]) -> dict:
+    """Medians (and spread) of a list of runs; the peak RSS is the highest."""
+    walls = [r.wall for r in runs]
+    return {
+        "n": len(runs),
+        "wall": median(walls),
+        "wall_min": min(walls, default=float("nan")),
+        "wall_max": max(walls, default=float("nan")),
+        "cpu": median([r.cpu for r in runs]),
+        "rss": max((r.maxrss_mib for r in runs), default=float("nan")),
+    }
 
 
 @dataclass
@@ -294,18 +303,12 @@ class Scratch:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
-def target_files(name: str, checkout: Path) -> list[Path]:
-    return [checkout / rel for rel in CATALOG[name]["files"].values()]
-
-
-def fmt_s(seconds: float) -> str:
-    if seconds != seconds:  # NaN
+def fmt_s(seconds: float | None) -> str:
+    if seconds is None or seconds != seconds:
         return "n/a"
     if seconds < 1:
         return f"{seconds * 1000:.0f} ms"
-    if seconds < 100:
-        return f"{seconds:.2f} s"
-    return f"{seconds:.0f} s"
+    return f"{seconds:.2f} s" if seconds < 100 else f"{seconds:.0f} s"
 
 
 def log(message: str) -> None:
@@ -319,24 +322,15 @@ class Row:
 
     bench: str  # "1a", "2b", ...
     measure: str
-    baseline: str  # the floor / the unpatched code
+    baseline: str  # the floor / the unpatched code / the hand fix
     llmfix: str  # llmfix / the patched code
     ratio: str
     goal: str
     status: str  # "met", "MISSED", or "-" (no goal)
 
 
-def stats(runs: Sequence[Run]) -> dict:
-    """Medians (and spread) of a list of runs."""
-    walls = [r.wall for r in runs]
-    return {
-        "n": len(runs),
-        "wall": median(walls),
-        "wall_min": min(walls) if walls else float("nan"),
-        "wall_max": max(walls) if walls else float("nan"),
-        "cpu": median([r.cpu for r in runs]),
-        "rss": max((r.maxrss_mib for r in runs), default=float("nan")),
-    }
+def goal_row(bench: str, key: str, measure: str, baseline: str, figure: str, ratio_text: str, value: float) -> Row:
+    return Row(bench, measure, baseline, figure, ratio_text, GOALS[key].text, GOALS[key].status(value))
 
 
 def compile_llmfix() -> None:

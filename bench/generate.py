@@ -209,7 +209,7 @@ def vary(text: str, rng: random.Random) -> tuple[str, list[str]]:
 
 
 def batch(root: Path, files: int, seed: int = 61) -> dict:
-    """``files`` target files in ``files // 2`` checkouts (a run_utils.py and a rubric_utils.py each),
+    """``files`` target files in ``files // 2`` checkouts (a run_utils.py and a rubric_utils.py each, no judge module),
     cycling through the patchable fixture families; only the target files are written."""
     rng = random.Random(seed)
     checkouts = []
@@ -218,6 +218,8 @@ def batch(root: Path, files: int, seed: int = 61) -> dict:
         name = PATCHABLE[i % len(PATCHABLE)]
         checkout = root / f"v{i:03d}-{name}"
         for kind, rel in CATALOG[name]["files"].items():
+            if kind not in ("run_utils", "rubric_utils"):
+                continue  # the batch is two files a checkout: the judge module is 1a's and 1b's only
             source = (FIXTURES / name / rel).read_bytes().decode("utf-8")
             text, _ = vary(source, rng)
             dest = checkout / rel

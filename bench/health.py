@@ -1,17 +1,21 @@
-"""Family 6: no silent degradation (6a the alarm under an outage, 6b the decorator's cost).
+"""Family 6: no silent degradation (6a the rubric alarm, 6b the decorator's cost, 6c the judge).
 
-6a. The patched rubric generator counts its outcomes and, with LITELLM_MAX_FAILURE_RATE
-set, raises LiteLLMDegradedError once more than that share of its last
-LITELLM_FAILURE_WINDOW generations failed or came back empty. Each scenario (one fork of
-bench/fault_child.py, real litellm against MockLLM on 127.0.0.1) answers ``healthy``
-generations first, then drops each attempt with probability p (a seeded MockLLM plan,
-as in 2b) and counts how many generations, and how many seconds from the start of the
-outage, pass until the generator raises; the unpatched generator never raises, so it is
-reported with how many of its generations returned None meanwhile. Variants: the patched
-defaults (10 retries absorb most drops), and the patched code with the variables
-``llmfix apply`` prints for the old behaviour (its retries as before the patch).
+6a. The patched rubric generator (``@litellm_utils.track_calls(raise_on_degraded=True)``), with
+LITELLM_MAX_FAILURE_RATE=0.2, raises LiteLLMDegradedError once more than that share of its
+last LITELLM_FAILURE_WINDOW (100) generations failed or came back empty. Each scenario (a
+fork of bench/fault_child.py: real litellm against MockLLM on 127.0.0.1) answers ``healthy``
+generations first, then drops each attempt with probability 0.9 (a seeded plan) and counts
+the generations, and the seconds from the outage's start, until the generator raises; the
+unpatched generator never raises: it is reported with how many generations returned None.
 
-6b. bench/health_overhead.py: the decorator's cost per call against a mocked LiteLLM call.
+6c. The same for the LLM judge: ``LMJudgeVerifier.async_call`` (the fixture's, or the one
+bench/judge_module.py writes) with the judge endpoint down 90% of the time. Patched (the
+``judge`` transform: timeout, fallbacks, ``track_calls(raise_on_degraded=True)``, no
+num_retries inside its hand retry loop) the alarm fires on judge failures; unpatched, every
+failed judge call scores 0.0 to the end. Also: requests per judge call to a dead endpoint
+(every connection reset): the hand loop's 3 attempts x the SDK's 3 requests, before and after.
+
+6b. bench/health_overhead.py: the decorator's cost per call (its LiteLLM callback included) against a mocked LiteLLM call.
 """
 
 from __future__ import annotations
@@ -20,103 +24,90 @@ import json
 import subprocess
 import sys
 
-from bench.common import BENCH, GOALS, Profile, Row, clean_env, fmt_s, log
+from bench.common import BENCH, GOALS, Profile, Row, clean_env, fmt_s, goal_row, log
 
 RATE = "0.2"  # LITELLM_MAX_FAILURE_RATE
-WINDOWS = (100, 20)  # LITELLM_FAILURE_WINDOW: the default, and a smaller one
+DOWN = 0.9  # share of attempts dropped during the outage
 CONCURRENCY = 32
+DEAD_CALLS = 3  # 6c: judge calls, one after another, against an endpoint that resets every connection
 
 
 def jobs(profile: Profile, checkouts: dict) -> dict[str, dict]:
-    """The 6a scenarios (run by bench/faults.py's zygote, next to 2a and 2c)."""
-    old = checkouts.get("old_behaviour", {})
+    """The 6a and 6c scenarios (run by bench/faults.py's zygote, next to 2a and 2c)."""
 
-    def job(variant: str, drop: float, env: dict[str, str]) -> dict:
+    def job(variant: str, judge: bool) -> dict:
+        checkout = checkouts[variant]
         return {
-            **checkouts[variant],
-            "kind": "degradation",
-            "drop": drop,
-            "seed": 606,
-            "healthy": profile.health_healthy,
-            "outage": profile.health_outage,
-            "concurrency": CONCURRENCY,
-            "deadline": profile.health_limit,
-            "env": env,
-            "limit": profile.health_limit + 120,
+            **checkout, "judge": checkout["judge_file"] if judge else None, "kind": "degradation", "drop": DOWN, "seed": 606,
+            "healthy": profile.health_healthy, "outage": profile.judge_calls if judge else profile.health_outage,
+            "concurrency": CONCURRENCY, "deadline": profile.health_limit, "limit": profile.health_limit + 120,
+            "env": {"LITELLM_MAX_FAILURE_RATE": RATE} if variant == "patched" else {},
         }
 
-    found = {"6a-unpatched-60": job("unpatched", 0.6, {})}
-    for window in WINDOWS:
-        alarm = {"LITELLM_MAX_FAILURE_RATE": RATE, "LITELLM_FAILURE_WINDOW": str(window)}
-        found[f"6a-patched-60-w{window}"] = job("patched", 0.6, alarm)
-        if old:
-            found[f"6a-patched-old-60-w{window}"] = job("patched", 0.6, {**alarm, **old})
-    if profile.health_harsh:
-        alarm = {"LITELLM_MAX_FAILURE_RATE": RATE, "LITELLM_FAILURE_WINDOW": str(WINDOWS[0])}
-        found["6a-patched-90-w100"] = job("patched", 0.9, alarm)
-        found["6a-unpatched-90"] = job("unpatched", 0.9, {})
+    found = {}
+    for variant in ("unpatched", "patched"):
+        found[f"6a-{variant}"] = job(variant, judge=False)
+        found[f"6c-{variant}"] = job(variant, judge=True)
+        found[f"6c-dead-{variant}"] = {
+            **checkouts[variant], "judge": checkouts[variant]["judge_file"], "kind": "failure", "fault": "drop",
+            "calls": DEAD_CALLS, "env": {}, "limit": 200,
+        }
     return found
 
 
-def summarise_6a(raw: dict[str, dict], old: dict[str, str]) -> dict:
-    out: dict = {"old_behaviour": old, "rate": RATE, "scenarios": {}, "crashes": []}
+def _degradation(r: dict) -> dict:
+    finished = r["finished"]
+    counts = {o: sum(1 for f in finished if f["outcome"] == o) for o in sorted({f["outcome"] for f in finished})}
+    upto = finished[: r["alarm_after"]] if r["alarm_after"] else finished
+    bad = sum(n for o, n in counts.items() if o not in ("rubric", "scored"))
+    return {
+        "env": r["scenario"]["env"],
+        "healthy": r["healthy"],
+        "finished": len(finished),
+        "counts": counts,
+        "failed_before_alarm": sum(1 for f in upto if f["outcome"] in ("none", "zero")),
+        "failed_share": bad / len(finished) if finished else float("nan"),
+        **{k: r[k] for k in ("alarm_after", "alarm_seconds", "alarm_error", "seconds", "hit_deadline", "launched")},
+    }
+
+
+def summarise(raw: dict[str, dict]) -> dict:
+    out: dict = {"rate": RATE, "down": DOWN, "scenarios": {}, "crashes": []}
     for name, r in raw.items():
-        if not name.startswith("6a-"):
+        if not name.startswith(("6a-", "6c-")):
             continue
         if "crash" in r:
-            out["crashes"].append(f"{name}: {r['crash']}")
-            continue
-        finished = r["finished"]
-        counts = {o: sum(1 for f in finished if f["outcome"] == o) for o in ("rubric", "none", "raised", "degraded")}
-        upto = finished[: r["degraded_after"]] if r["degraded_after"] else finished
-        out["scenarios"][name] = {
-            "env": r["scenario"]["env"],
-            "drop": r["scenario"]["drop"],
-            "healthy": r["healthy"],
-            "finished": len(finished),
-            "counts": counts,
-            "none_before_alarm": sum(1 for f in upto if f["outcome"] == "none"),
-            "failed_share": (counts["none"] + counts["raised"] + counts["degraded"]) / len(finished) if finished else float("nan"),
-            "degraded_after": r["degraded_after"],
-            "degraded_seconds": r["degraded_seconds"],
-            "degraded_error": r["degraded_error"],
-            "seconds": r["seconds"],
-            "hit_deadline": r["hit_deadline"],
-            "launched": r["launched"],
-        }
+            out["crashes"].append(f"{name}: {r['crash'][:300]}")
+        elif name.startswith("6c-dead-"):
+            out["scenarios"][name] = {"calls": r["calls"], "requests": [c["requests"] for c in r["calls"]], "seconds": [c["seconds"] for c in r["calls"]]}
+        else:
+            out["scenarios"][name] = _degradation(r)
     return out
 
 
-def _alarm(s: dict) -> str:
-    if s["degraded_after"]:
-        return f"raised after {s['degraded_after']} generations, {fmt_s(s['degraded_seconds'])} ({s['none_before_alarm']} None before)"
+def _alarm(s: dict | None, failed: str) -> str:
+    if s is None:
+        return "no result"
+    if s["alarm_after"]:
+        return f"LiteLLMDegradedError after {s['alarm_after']} calls, {fmt_s(s['alarm_seconds'])} ({s['failed_before_alarm']} {failed} before)"
+    bad = s["counts"].get("none", 0) + s["counts"].get("zero", 0)
     stop = f"stopped at the {fmt_s(s['seconds'])} limit" if s["hit_deadline"] else f"all {s['launched']} done in {fmt_s(s['seconds'])}"
-    return f"never raised: {s['counts']['none']} of {s['finished']} returned None ({stop})"
+    return f"never raised: {bad} of {s['finished']} {failed} ({stop})"
 
 
-def rows_6a(r: dict) -> list[Row]:
+def rows_6(r: dict) -> list[Row]:
+    sc = r["scenarios"]
     rows = []
-    scenarios = r["scenarios"]
-    old = " ".join(f"{k}={v}" for k, v in r["old_behaviour"].items()) or "none printed"
-    for drop in (60, 90):
-        unpatched = scenarios.get(f"6a-unpatched-{drop}")
-        for window in WINDOWS:
-            for key, label in ((f"6a-patched-{drop}-w{window}", "patched defaults"), (f"6a-patched-old-{drop}-w{window}", f"patched + old behaviour ({old})")):
-                s = scenarios.get(key)
-                if s is None:
-                    continue
-                rows.append(
-                    Row(
-                        "6a",
-                        f"{drop}% of attempts dropped from mid-run, LITELLM_MAX_FAILURE_RATE={r['rate']} LITELLM_FAILURE_WINDOW={window}, {label}: "
-                        "generations and seconds (from the outage's start) until LiteLLMDegradedError",
-                        _alarm(unpatched) if unpatched else "-",
-                        _alarm(s),
-                        f"{s['failed_share']:.0%} failed",
-                        "-",
-                        "-",
-                    )
-                )
+    for key, what, failed in (("6a", "rubric generations", "returned None"), ("6c", "LLM judge calls (LMJudgeVerifier.async_call)", "scored 0.0")):
+        u, p = sc.get(f"{key}-unpatched"), sc.get(f"{key}-patched")
+        measure = f"{what}: {DOWN:.0%} of attempts dropped from mid-run, LITELLM_MAX_FAILURE_RATE={RATE} (patched): calls until the alarm"
+        share = f"{p['failed_share']:.0%} of calls failed" if p else "-"
+        rows.append(Row(key, measure, _alarm(u, failed), _alarm(p, failed), share, "-", "-"))
+    u, p = sc.get("6c-dead-unpatched"), sc.get("6c-dead-patched")
+    if u and p:
+        text = lambda s: f"{'/'.join(map(str, s['requests']))} requests, {fmt_s(sum(s['seconds']) / len(s['seconds']))} per call"  # noqa: E731
+        rows.append(Row("6c", "judge endpoint resetting every connection: requests per judge call (hand loop 3 attempts x SDK 3 requests = 9)", text(u), text(p), "-", "-", "-"))
+    rows += [Row(k[:2], f"CRASH {k}", "-", "-", "-", "-", "-") for k in r["crashes"]]
     return rows
 
 
@@ -125,10 +116,7 @@ def overhead(profile: Profile) -> dict:
     log("6b: the health decorator's cost per call")
     done = subprocess.run(
         [sys.executable, str(BENCH / "health_overhead.py"), "--json", *(["--quick"] if profile.overhead_quick else [])],
-        capture_output=True,
-        text=True,
-        env=clean_env(),
-        timeout=900,
+        capture_output=True, text=True, env=clean_env(), timeout=900,
     )
     if done.returncode != 0:
         return {"error": done.stderr.strip()[-500:]}
@@ -140,15 +128,10 @@ def rows_6b(r: dict) -> list[Row]:
         return [Row("6b", f"health decorator cost: the benchmark failed ({r['error'][-120:]})", "-", "-", "-", GOALS["6b"].text, "MISSED")]
     rows = []
     for label, h in r["helpers"].items():
-        rows.append(
-            Row(
-                "6b",
-                f"`@_litellm_tracked` per call, {label} (decorator alone vs a mocked `litellm` call)",
-                f"{h['mocked_call'] * 1e6:.0f} us",
-                f"+{h['decorator'] * 1e6:.1f} us",
-                f"{h['ratio']:.2%}",
-                GOALS["6b"].text,
-                GOALS["6b"].status(h["ratio"]),
-            )
+        measure = (
+            f"`@litellm_utils.track_calls` per call, {label} vs a mocked `litellm` call (CPU time, median of {r['rounds']} paired rounds "
+            f"of {r['calls']} calls); of it, LiteLLM calling the health callback {h['callbacks'] * 1e6:+.1f} us, "
+            f"the decorator around an instant function {h['decorator'] * 1e6:+.1f} us"
         )
+        rows.append(goal_row("6b", "6b", measure, f"{h['mocked_call'] * 1e6:.0f} us", f"{h['cost'] * 1e6:+.1f} us", f"{h['ratio']:.2%}", h["ratio"]))
     return rows

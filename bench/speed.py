@@ -1,33 +1,31 @@
-"""Family 1: how cheap llmfix is to run (1a fixture, 1b 5,000-file tree, 1c 500-file batch).
+"""Family 1: how cheap llmfix is to run (1a the fixture, 1b a 5,000-file tree, 1c a 500-file batch).
 
-Every figure is a whole process (start-up included), measured alone by a wrapper
-process (wall clock around the child; CPU and peak RSS from RUSAGE_CHILDREN). Runs of
-the things compared are interleaved, so load changes hit both sides alike; medians.
+Every figure is a whole process (start-up included), measured alone by a wrapper process
+(wall clock around the child; CPU time and peak RSS from RUSAGE_CHILDREN). The things
+compared run interleaved, so load changes hit both sides alike; figures are medians.
 """
 
 from __future__ import annotations
 
-import cProfile
-import pstats
 import shutil
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 
 from bench import generate
 from bench.common import (
     CANONICAL,
     CATALOG,
-    GOALS,
-    REPO,
     Profile,
     Row,
     Run,
     Scratch,
+    checked,
     fmt_s,
+    goal_row,
     llmfix_command,
     log,
-    median,
     run_measured,
     stats,
 )
@@ -48,199 +46,87 @@ for path in paths:
 """
 
 
-def libcst_commands() -> list[str]:
-    """Every transform as the libcst codemod command ``module.XCommand`` (.libcst.codemod.yaml lists codemods)."""
-    from llmfix.codemods import registry
-
-    return [f"{t.__module__.rsplit('.', 1)[1]}.{t.__name__.replace('Transform', 'Command')}" for t in registry.transforms()]
-
-
 def floor_command(*paths: Path) -> list[str]:
     return [sys.executable, "-c", FLOOR, *map(str, paths)]
 
 
-def _checked(run: Run, what: str, ok_codes=(0,)) -> Run:
-    if run.code not in ok_codes:
-        raise RuntimeError(f"{what} exited {run.code}: {run.stderr.strip()[-800:]}")
-    return run
-
-
-def _fixture_targets(checkout: Path) -> list[Path]:
-    return [checkout / rel for rel in CATALOG[CANONICAL]["files"].values()]
-
-
-# ----------------------------------------------------------------------------- 1a
+def _apply(path: Path, what: str) -> Run:
+    return checked(run_measured([*llmfix_command(), "apply", path]), what)
 
 
 def bench_1a(profile: Profile, scratch: Scratch) -> dict:
-    """--help, check, apply on a fixture copy, and the floor on the same two files."""
-    llmfix = llmfix_command()
-    check_copy = scratch.copy_fixture(CANONICAL, "1a-check")
+    """--help, apply on a fresh fixture copy, and the floor on the same target files, interleaved."""
     floor_copy = scratch.copy_fixture(CANONICAL, "1a-floor")
-    runs: dict[str, list[Run]] = {"help": [], "check": [], "apply": [], "floor": []}
+    targets = [floor_copy / rel for rel in CATALOG[CANONICAL]["files"].values()]
+    runs: dict[str, list[Run]] = {"help": [], "apply": [], "floor": []}
 
     def one(kind: str, index: int) -> Run:
         if kind == "help":
-            return _checked(run_measured([*llmfix, "--help"]), "llmfix --help")
-        if kind == "check":
-            return _checked(run_measured([*llmfix, "check", "-q", check_copy]), "llmfix check", (1,))
+            return checked(run_measured([*llmfix_command(), "--help"]), "llmfix --help")
         if kind == "apply":
-            copy = scratch.copy_fixture(CANONICAL, f"1a-apply-{index}")
-            return _checked(run_measured([*llmfix, "apply", copy]), "llmfix apply")
-        return _checked(run_measured(floor_command(*_fixture_targets(floor_copy))), "floor")
+            return _apply(scratch.copy_fixture(CANONICAL, f"1a-apply-{index}"), "llmfix apply")
+        return checked(run_measured(floor_command(*targets)), "floor")
 
     kinds = list(runs)
     for kind in kinds:  # warm-up: page cache, .pyc files
         one(kind, -1)
     for i in range(profile.reps_1a):
-        order = kinds[i % len(kinds):] + kinds[: i % len(kinds)]
-        for kind in order:
+        for kind in kinds[i % len(kinds):] + kinds[: i % len(kinds)]:
             runs[kind].append(one(kind, i))
     result = {kind: stats(r) for kind, r in runs.items()}
-    result["command"] = "llmfix (console script)" if len(llmfix) == 1 else "python -m llmfix"
+    result["files"] = len(targets)
+    result["ratio"] = result["apply"]["wall"] / result["floor"]["wall"]
+    result["ratio_cpu"] = result["apply"]["cpu"] / result["floor"]["cpu"]
     pairs = sorted(a.wall / f.wall for a, f in zip(runs["apply"], runs["floor"]))
-    result["pair_ratios"] = {"min": pairs[0], "median": median(pairs), "max": pairs[-1]}
-    result["ratio_apply_floor"] = result["apply"]["wall"] / result["floor"]["wall"]
-    result["ratio_apply_floor_cpu"] = result["apply"]["cpu"] / result["floor"]["cpu"]
-    result["ratio_check_floor"] = result["check"]["wall"] / result["floor"]["wall"]
+    result["pair_ratios"] = [pairs[0], pairs[len(pairs) // 2], pairs[-1]]
     return result
 
 
 def rows_1a(r: dict) -> list[Row]:
-    floor = r["floor"]
-    rows = [
-        Row("1a", "`llmfix --help`, wall", "-", fmt_s(r["help"]["wall"]), "-", "-", "-"),
-        Row("1a", "`llmfix check` vs floor, wall", fmt_s(floor["wall"]), fmt_s(r["check"]["wall"]), f"{r['ratio_check_floor']:.2f}x", "-", "-"),
+    a, f = r["apply"], r["floor"]
+    what = f"`llmfix apply` on {CANONICAL} vs the floor ({r['files']} files)"
+    return [
+        goal_row("1a", "1a", f"{what}, wall (`llmfix --help` alone: {fmt_s(r['help']['wall'])})", fmt_s(f["wall"]), fmt_s(a["wall"]), f"{r['ratio']:.2f}x", r["ratio"]),
+        goal_row("1a", "1a", f"{what}, CPU (`llmfix --help` alone: {fmt_s(r['help']['cpu'])})", fmt_s(f["cpu"]), fmt_s(a["cpu"]), f"{r['ratio_cpu']:.2f}x", r["ratio_cpu"]),
     ]
-    ratio = r["ratio_apply_floor"]
-    rows.append(
-        Row(
-            "1a",
-            f"`llmfix apply` on {CANONICAL} (4 helpers) vs floor, wall (CPU ratio {r['ratio_apply_floor_cpu']:.2f}x)",
-            fmt_s(floor["wall"]),
-            fmt_s(r["apply"]["wall"]),
-            f"{ratio:.2f}x",
-            GOALS["1a"].text,
-            GOALS["1a"].status(ratio),
-        )
-    )
-    return rows
-
-
-# ----------------------------------------------------------------------------- 1b
-
-
-def _reset_big(big: dict, originals: dict[Path, bytes]) -> None:
-    for path, data in originals.items():
-        path.write_bytes(data)
-    for state in (big["root"] / ".llmfix", big["checkout"] / ".llmfix"):
-        shutil.rmtree(state, ignore_errors=True)
 
 
 def bench_1b(profile: Profile, scratch: Scratch) -> dict:
     """apply on a generated 5,000-file tree vs apply on the bare fixture, paired runs."""
-    llmfix = llmfix_command()
-    t = time.perf_counter()
     big = generate.big_checkout(scratch.root / "1b-big", profile.big_files)
-    generated = time.perf_counter() - t
     originals = {p: p.read_bytes() for p in big["targets"]}
-    big_runs: list[Run] = []
-    small_runs: list[Run] = []
 
     def big_once() -> Run:
-        _reset_big(big, originals)
-        run = _checked(run_measured([*llmfix, "apply", big["root"]]), "llmfix apply (big)")
-        if any(p.read_bytes() == originals[p] for p in big["targets"]):
+        for path, data in originals.items():
+            path.write_bytes(data)
+        support = big["targets"][0].parent / "litellm_utils.py"
+        support.unlink(missing_ok=True)
+        for state in (big["root"] / ".llmfix", big["checkout"] / ".llmfix"):
+            shutil.rmtree(state, ignore_errors=True)
+        run = _apply(big["root"], "llmfix apply (big tree)")
+        if any(p.read_bytes() == originals[p] for p in big["targets"] if p.name in ("run_utils.py", "rubric_utils.py")):
             raise RuntimeError("apply on the 5,000-file tree did not patch the targets")
         return run
 
-    def small_once(i: int) -> Run:
-        copy = scratch.copy_fixture(CANONICAL, f"1b-apply-{i}")
-        return _checked(run_measured([*llmfix, "apply", copy]), "llmfix apply")
-
     big_once()  # warm-up: the tree into the page cache
+    big_runs, small_runs = [], []
     for i in range(profile.reps_1b):
-        if i % 2:
-            big_runs.append(big_once())
-            small_runs.append(small_once(i))
-        else:
-            small_runs.append(small_once(i))
-            big_runs.append(big_once())
-    # discovery alone, in this process (no parsing involved)
-    sys.path.insert(0, str(REPO))
-    from llmfix.discovery import discover
-
-    walks = []
-    for _ in range(5):
-        t = time.perf_counter()
-        found = discover([big["root"]])
-        walks.append(time.perf_counter() - t)
-    profiler = cProfile.Profile()
-    profiler.enable()
-    discover([big["root"]])
-    profiler.disable()
-    entries = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
-    walk_profile = sorted(
-        ((f"{Path(f).name}:{fn}" if f != "~" else fn, stat[1], stat[2]) for (f, _, fn), stat in entries.items()),
-        key=lambda e: -e[2],
-    )[:6]
-    result = {
-        "py_files": big["py_files"],
-        "folders": big["folders"],
-        "discover_profile": walk_profile,
-        "generate_seconds": generated,
-        "big": stats(big_runs),
-        "fixture": stats(small_runs),
-        "discover_seconds": median(walks),
-        "discovered": [str(t.path.relative_to(big["root"])) for t in found],
-    }
+        order = [big_runs, small_runs] if i % 2 else [small_runs, big_runs]
+        for out in order:
+            out.append(big_once() if out is big_runs else _apply(scratch.copy_fixture(CANONICAL, f"1b-apply-{i}"), "llmfix apply"))
+    result = {"py_files": big["py_files"], "big": stats(big_runs), "fixture": stats(small_runs)}
     result["ratio"] = result["big"]["wall"] / result["fixture"]["wall"]
     result["ratio_cpu"] = result["big"]["cpu"] / result["fixture"]["cpu"]
     return result
 
 
 def rows_1b(r: dict) -> list[Row]:
-    ratio = r["ratio"]
-    return [
-        Row(
-            "1b",
-            f"`llmfix apply` on a {r['py_files']:,}-file tree vs on the fixture, wall (CPU ratio {r['ratio_cpu']:.2f}x)",
-            fmt_s(r["fixture"]["wall"]),
-            fmt_s(r["big"]["wall"]),
-            f"{ratio:.2f}x",
-            GOALS["1b"].text,
-            GOALS["1b"].status(ratio),
-        )
-    ]
-
-
-# ----------------------------------------------------------------------------- 1c
-
-
-def _fresh_batch(pristine: Path, dest: Path) -> Path:
-    shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(pristine, dest)
-    return dest
-
-
-def _libcst_runner(work: Path) -> Run:
-    """Every transform's codemod through ``python -m libcst.tool codemod``, one after another."""
-    total = Run(0.0, 0.0, 0.0, 0)
-    for command in libcst_commands():
-        run = run_measured(
-            [sys.executable, "-m", "libcst.tool", "codemod", "--no-format", "--hide-progress", command, work],
-            cwd=REPO,  # .libcst.codemod.yaml: modules: [codemods]
-        )
-        _checked(run, f"libcst.tool codemod {command}")
-        total = Run(total.wall + run.wall, total.cpu + run.cpu, max(total.maxrss_mib, run.maxrss_mib), 0)
-    return total
+    measure = f"`llmfix apply` on a {r['py_files']:,}-file tree vs on the fixture, wall (CPU ratio {r['ratio_cpu']:.2f}x)"
+    return [goal_row("1b", "1b", measure, fmt_s(r["fixture"]["wall"]), fmt_s(r["big"]["wall"]), f"{r['ratio']:.2f}x", r["ratio"])]
 
 
 def checkout_pairs(root: Path) -> dict[str, int]:
-    """How llmfix groups the batch: checkouts found, and how many of them have both target files
-    (those are planned together, rubric_utils.py after run_utils.py)."""
-    from collections import Counter
-
+    """How llmfix groups the batch: checkouts found, and how many hold both target files."""
     from llmfix.discovery import discover
 
     per_checkout = Counter(t.checkout for t in discover([root]))
@@ -248,100 +134,63 @@ def checkout_pairs(root: Path) -> dict[str, int]:
 
 
 def bench_1c(profile: Profile, scratch: Scratch) -> dict:
-    """One ``llmfix apply`` over N generated target files vs the floor (all N files), and vs
-    the codemods run one by one through libcst.tool (on the first ``libcst_files`` of them, both sides).
-
-    The floor runs before and after every apply run (floor, apply, floor, apply, floor...).
-    After ``budget_1c`` seconds of apply runs no further apply run starts (one at least), so a
-    slow llmfix can't stretch the run without end; the figures are medians of the runs made.
-    """
-    llmfix = llmfix_command()
+    """One ``llmfix apply`` over N generated target files vs the floor on the same files:
+    floor, apply, floor, apply, floor... (every apply run between two floor runs)."""
     pristine = scratch.root / "1c-pristine"
-    t = time.perf_counter()
     batch = generate.batch(pristine, profile.batch_files)
-    generated = time.perf_counter() - t
     files = len(batch["files"])
     pairs = checkout_pairs(pristine)
     if pairs["with_both_files"] != files // 2:
         raise RuntimeError(f"the batch's checkouts do not each hold both target files: {pairs}")
-    subset = scratch.root / "1c-subset"
-    for checkout in batch["checkouts"][: profile.libcst_files // 2]:
-        shutil.copytree(checkout, subset / checkout.name)
-    subset_files = sum(1 for _ in subset.rglob("*.py"))
-    runs: dict[str, list[Run]] = {"apply": [], "floor": [], "apply_subset": [], "libcst": []}
-    outputs: dict[str, dict[str, bytes]] = {}
+    runs: dict[str, list[Run]] = {"apply": [], "floor": []}
 
-    def snapshot(root: Path) -> dict[str, bytes]:
-        return {p.relative_to(root).as_posix(): p.read_bytes() for p in sorted(root.rglob("*.py"))}
+    def floor_once() -> None:
+        runs["floor"].append(checked(run_measured(floor_command(pristine)), "floor (batch)"))
 
-    floor_once = lambda: runs["floor"].append(_checked(run_measured(floor_command(pristine)), "floor (batch)"))  # noqa: E731
     floor_once()
-    spent = 0.0
     for i in range(profile.reps_1c):
-        if i and spent >= profile.budget_1c:
-            break
-        work = _fresh_batch(pristine, scratch.root / "1c-apply")
-        runs["apply"].append(_checked(run_measured([*llmfix, "apply", work]), "llmfix apply (batch)"))
-        spent += runs["apply"][-1].wall
-        outputs["apply"] = snapshot(work)
-        floor_once()  # every apply run between two floor runs
-        log(f"1c: apply run {i + 1}/{profile.reps_1c} took {fmt_s(runs['apply'][-1].wall)}")
-    for i in range(profile.reps_1c_libcst):
-        work = _fresh_batch(subset, scratch.root / "1c-apply-subset")
-        runs["apply_subset"].append(_checked(run_measured([*llmfix, "apply", work]), "llmfix apply (subset)"))
-        outputs["apply_subset"] = snapshot(work)
-        work = _fresh_batch(subset, scratch.root / "1c-libcst")
-        runs["libcst"].append(_libcst_runner(work))
-        outputs["libcst"] = snapshot(work)
-        log(f"1c: libcst.tool round {i + 1}/{profile.reps_1c_libcst} done")
-    original = snapshot(pristine)
-    patched = sum(1 for k, v in outputs["apply"].items() if v != original[k])
-    same = sum(1 for k, v in outputs["apply_subset"].items() if outputs["libcst"].get(k) == v)
+        work = scratch.root / "1c-apply"
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.copytree(pristine, work)
+        runs["apply"].append(_apply(work, "llmfix apply (batch)"))
+        written = sum(1 for p in work.rglob("litellm_utils.py"))
+        floor_once()
+        log(f"1c: apply run {i + 1}/{profile.reps_1c}: {fmt_s(runs['apply'][-1].wall)} wall, {fmt_s(runs['apply'][-1].cpu)} CPU")
     result = {kind: stats(r) for kind, r in runs.items()}
-    result.update(
-        files=files,
-        subset_files=subset_files,
-        families=batch["families"],
-        generate_seconds=generated,
-        patched_files=patched,
-        identical_to_libcst=same,
-        libcst_commands=libcst_commands(),
-        checkouts=pairs,
-        rounds_cut=len(runs["apply"]) < profile.reps_1c,
-    )
+    result.update(files=files, families=batch["families"], checkouts=pairs, support_modules_written=written)
     for kind in runs:
-        n = files if kind in ("apply", "floor") else subset_files
-        result[kind]["files"] = n
-        result[kind]["files_per_s"] = n / result[kind]["wall"]
-        result[kind]["files_per_cpu_s"] = n / result[kind]["cpu"]
+        result[kind]["files_per_s"] = files / result[kind]["wall"]
+        result[kind]["files_per_cpu_s"] = files / result[kind]["cpu"]
     result["vs_floor"] = result["apply"]["files_per_s"] / result["floor"]["files_per_s"]
     result["vs_floor_cpu"] = result["apply"]["files_per_cpu_s"] / result["floor"]["files_per_cpu_s"]
-    result["vs_libcst"] = result["apply_subset"]["files_per_s"] / result["libcst"]["files_per_s"]
-    result["vs_libcst_cpu"] = result["apply_subset"]["files_per_cpu_s"] / result["libcst"]["files_per_cpu_s"]
+    result["rss_ratio"] = result["apply"]["rss"] / result["floor"]["rss"]
     return result
 
 
 def rows_1c(r: dict) -> list[Row]:
-    a, f, lib = r["apply"], r["floor"], r["libcst"]
-    same_work = r["identical_to_libcst"] == r["subset_files"]
+    a, f = r["apply"], r["floor"]
+    what = f"{r['files']} files ({r['checkouts']['checkouts']} checkouts) in one `llmfix apply` vs the floor"
     return [
-        Row(
-            "1c",
-            f"{r['files']} files ({r['files'] // 2} checkouts) in one `llmfix apply`: files/s vs floor (CPU ratio {r['vs_floor_cpu']:.2f}x)",
-            f"{f['files_per_s']:.1f}/s",
-            f"{a['files_per_s']:.1f}/s",
-            f"{r['vs_floor']:.2f}x",
-            GOALS["1c"].text,
-            GOALS["1c"].status(r["vs_floor"]),
-        ),
-        Row(
-            "1c",
-            f"{r['subset_files']} of them: files/s vs the {len(r.get('libcst_commands', ())) or 5} codemods run one by one by `libcst.tool codemod` (CPU ratio {r['vs_libcst_cpu']:.2f}x)"
-            + ("" if same_work else f"; outputs identical for {r['identical_to_libcst']}/{r['subset_files']} files, so not the same work: no goal"),
-            f"{lib['files_per_s']:.1f}/s",
-            f"{r['apply_subset']['files_per_s']:.1f}/s",
-            f"{r['vs_libcst']:.2f}x",
-            GOALS["1c-libcst"].text if same_work else "-",
-            GOALS["1c-libcst"].status(r["vs_libcst"]) if same_work else "-",
-        ),
+        goal_row("1c", "1c", f"{what}: files/s, wall", f"{f['files_per_s']:.1f}/s", f"{a['files_per_s']:.1f}/s", f"{r['vs_floor']:.2f}x", r["vs_floor"]),
+        goal_row("1c", "1c", f"{what}: files/s, CPU", f"{f['files_per_cpu_s']:.1f}/s", f"{a['files_per_cpu_s']:.1f}/s", f"{r['vs_floor_cpu']:.2f}x", r["vs_floor_cpu"]),
+        goal_row("1c", "1c-rss", f"{what}: peak RSS", f"{f['rss']:.0f} MiB", f"{a['rss']:.0f} MiB", f"{r['rss_ratio']:.2f}x", r["rss_ratio"]),
     ]
+
+
+def run(selected: list[str], profile: Profile, scratch: Scratch) -> dict:
+    out = {}
+    for key, bench, what in (("1a", bench_1a, "apply / floor on the fixture"), ("1b", bench_1b, "apply on a 5,000-file tree"), ("1c", bench_1c, f"{profile.batch_files} files: apply vs floor")):
+        if key in selected:
+            log(f"{key}: {what}")
+            started = time.perf_counter()
+            out[key] = bench(profile, scratch)
+            out[key]["seconds"] = time.perf_counter() - started
+    return out
+
+
+def rows(results: dict) -> list[Row]:
+    found: list[Row] = []
+    for key, make in (("1a", rows_1a), ("1b", rows_1b), ("1c", rows_1c)):
+        if key in results:
+            found += make(results[key])
+    return found

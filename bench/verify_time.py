@@ -31,11 +31,11 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="llmfix-bench-verify-") as tmp:
         checkout = Path(tmp) / "drtulu-canonical"
         shutil.copytree(REPO / "fixtures" / "drtulu-canonical", checkout)
-        subprocess.run([sys.executable, "-m", "llmfix", "apply", str(checkout)], check=True, capture_output=True, cwd=REPO)
+        subprocess.run([sys.executable, "-m", "llmfix", "apply", str(checkout)], check=True, capture_output=True, cwd=tmp)
         runs = []
         for index in range(args.runs):
             start = time.monotonic()
-            done = subprocess.run([sys.executable, "-m", "llmfix", "verify", str(checkout), "--json"], capture_output=True, text=True, cwd=REPO)
+            done = subprocess.run([sys.executable, "-m", "llmfix", "verify", str(checkout), "--json"], capture_output=True, text=True, cwd=tmp)
             wall = time.monotonic() - start
             if done.returncode != 0:
                 print(f"run {index + 1}: exit {done.returncode}\n{done.stdout[-3000:]}{done.stderr[-2000:]}", file=sys.stderr)
