@@ -9,9 +9,8 @@ llmfix and of the git it runs):
     -> merged (the block removed) -> reapply (one group write per checkout)
     -> commit (``git add``, ``git commit``) -> the journal removed.
 
-Each git run writes its phase twice: before it starts, and with its pid once started.
-
-git's output goes to a file, not a pipe, so a git whose llmfix was killed runs to its end.
+Each git run writes its phase twice: before it starts, and with its pid once started; its
+output goes to a file, not a pipe, so a git whose llmfix was killed runs to its end.
 A merge stopped on conflicts is a state git knows (no journal is left): resolve, ``git add``,
 ``llmfix apply``, ``git commit``, or ``llmfix merge --abort``.
 
@@ -303,13 +302,15 @@ def _release_index(top: Path, pid: object) -> list[str]:
 def _roll_back(top: Path, data: dict, run: str) -> list[str]:
     """Save the work tree as a commit, then reset to the pre-merge commit and remove what the merge added."""
     changed = git(["status", "--porcelain=v1", "--untracked-files=no"], top).stdout or git_path(top, "MERGE_HEAD").exists()
-    if changed or git_out(["rev-parse", "HEAD"], top) != data["head"]:
+    added = _added(top, data["target"])
+    if changed or added or git_out(["rev-parse", "HEAD"], top) != data["head"]:
         _backup(top, run)
         git_out(["reset", "-q", "--hard", data["head"]], top)
-    _remove_added(top, data["target"])
+    for path in added:
+        path.unlink()
     if data.get("phase") in ("reapply", "commit"):
         _drop_llmfix_writes(top)
-    if not changed:
+    if not (changed or added):
         return [f"{run} had changed nothing yet"]
     return [f"{run} is undone: HEAD, index and work tree are back at {data['head'][:12]} (the work tree it left is saved as {BACKUP_REF})"]
 
@@ -329,20 +330,17 @@ def _backup(top: Path, run: str) -> None:
         index.unlink(missing_ok=True)
 
 
-def _remove_added(top: Path, merged: str) -> None:
-    """Remove the untracked files that are copies of the merged commit's (git's doing) or llmfix's support module."""
+def _added(top: Path, merged: str) -> list[Path]:
+    """The untracked files the merge added: copies of the merged commit's, llmfix's support module, a killed git's temp files."""
     names = [n for n in git_out(["ls-files", "-z", "--others", "--exclude-standard"], top).split("\0") if n]
     if not names:
-        return
+        return []
     listed = git(["ls-tree", "-r", "-z", merged, "--", *names], top).stdout.decode("utf-8", "surrogateescape")
     blobs = {entry.split("\t", 1)[1]: entry.split()[2] for entry in listed.split("\0") if "\t" in entry}
     hashes = git_out(["hash-object", "--", *names], top).splitlines()
     llmfix_copy = support.digest(support.text())
-    for name, blob in zip(names, hashes):
-        path = top / name
-        ours = path.name == support.FILE_NAME and support.digest(path.read_bytes().decode("utf-8", "replace")) == llmfix_copy
-        if blobs.get(name) == blob or ours or GIT_LEFTOVER.match(name):
-            path.unlink()
+    ours = lambda path: path.name == support.FILE_NAME and support.digest(path.read_bytes().decode("utf-8", "replace")) == llmfix_copy  # noqa: E731
+    return [top / name for name, blob in zip(names, hashes) if blobs.get(name) == blob or GIT_LEFTOVER.match(name) or ours(top / name)]
 
 
 def _drop_llmfix_writes(top: Path) -> None:
@@ -368,20 +366,15 @@ def _drop_llmfix_writes(top: Path) -> None:
 
 def _add_block(path: Path) -> None:
     text = _without_block(path.read_text(encoding="utf-8", errors="surrogateescape") if path.is_file() else "")
-    block = "\n".join((BLOCK_START, *merging.ATTRIBUTE_LINES, BLOCK_END)) + "\n"
-    _replace(path, text + ("\n" if text and not text.endswith("\n") else "") + block)
+    _replace(path, text + ("\n" if text and not text.endswith("\n") else "") + "\n".join((BLOCK_START, *merging.ATTRIBUTE_LINES, BLOCK_END)) + "\n")
 
 
 def _remove_block(path: Path, existed: bool) -> None:
-    if not path.is_file():
-        return
-    text = path.read_text(encoding="utf-8", errors="surrogateescape")
+    text = path.read_text(encoding="utf-8", errors="surrogateescape") if path.is_file() else ""
     kept = _without_block(text)
-    if kept == text:
-        return
-    if kept or existed:
+    if kept != text and (kept or existed):
         _replace(path, kept)
-    else:
+    elif kept != text:
         path.unlink()
 
 
@@ -393,12 +386,9 @@ def _replace(path: Path, text: str) -> None:
 
 
 def _without_block(text: str) -> str:
+    """``text`` without llmfix's block (a killed run may have left one)."""
     out, inside = [], False
     for line in text.splitlines(keepends=True):
-        if line.rstrip("\r\n") == BLOCK_START:
-            inside = True
-        elif inside and line.rstrip("\r\n") == BLOCK_END:
-            inside = False
-        elif not inside:
-            out.append(line)
+        inside = (inside or line.rstrip("\r\n") == BLOCK_START) and line.rstrip("\r\n") != BLOCK_END
+        out += [] if inside or line.rstrip("\r\n") == BLOCK_END else [line]
     return "".join(out)
