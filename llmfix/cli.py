@@ -32,6 +32,10 @@ COMMANDS = {
     "merge": ("llmfix.merge_commands", "merge_command", "Merge upstream with llmfix's change out of git's way, then re-apply."),
     "install-merge-driver": ("llmfix.merge_commands", "install_merge_driver_command", "Make git merge/pull carry llmfix's change."),
 }
+HIDDEN = {  # what git runs: the merge driver and the post-merge hook (llmfix install-merge-driver)
+    "merge-file": ("llmfix.merge_commands", "merge_file_command", ""),
+    "after-merge": ("llmfix.merge_commands", "after_merge_command", ""),
+}
 
 
 class LazyGroup(click.Group):
@@ -41,9 +45,9 @@ class LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS:
+        if name not in COMMANDS and name not in HIDDEN:
             return None
-        module, attribute, _ = COMMANDS[name]
+        module, attribute, _ = COMMANDS.get(name) or HIDDEN[name]
         return getattr(importlib.import_module(module), attribute)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:

@@ -1,41 +1,71 @@
-"""The merge commands: merge, install-merge-driver, and the driver git runs (merge-file, hidden)."""
+"""The merge commands: merge, install-merge-driver, and what git runs (merge-file, after-merge; hidden).
+
+The installed driver and hook run ``llmfix`` from PATH, never an interpreter's absolute path,
+so a virtualenv moved or recreated keeps working; without llmfix on PATH the driver says so
+on git's output and merges as git would (``git merge-file``), and the hook says so.
+"""
 
 from __future__ import annotations
 
+import os
+import shlex
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
 from llmfix import exit_codes
 from llmfix.commands import command_settings, one_line_errors, selection_options
+from llmfix.errors import BadInput
 
-
-def _path_argument(function):
-    return click.argument("path", required=False, default=".", type=click.Path())(function)
+HOOK_MARK = "# written by llmfix install-merge-driver"
+NOT_ON_PATH = "llmfix is not on PATH (its virtualenv not active, moved or recreated?)"
+INSTALLED_DRIVER = (  # git's shell runs it; %P arrives single-quoted, so it stays outside double quotes
+    "if command -v llmfix >/dev/null 2>&1; then llmfix merge-file %O %A %B %L %P; s=$?; [ $s -le 1 ] && exit $s; "
+    'echo "llmfix merge driver: llmfix failed (exit $s) on" %P "- merged as git would" >&2; '
+    f'else echo "llmfix merge driver: {NOT_ON_PATH}; merged" %P "as git would: run \'llmfix apply\' once it is back" >&2; fi; '
+    "exec git merge-file --marker-size=%L -L HEAD -L base -L theirs %A %O %B"
+)
+HOOK = f"""#!/bin/sh
+{HOOK_MARK}: after a merge, llmfix re-applies its change to what the merge brought
+[ -n "$LLMFIX_MERGE_REPORT" ] && exit 0
+command -v llmfix >/dev/null 2>&1 || {{ echo "llmfix post-merge hook: {NOT_ON_PATH}; run 'llmfix apply' once it is back" >&2; exit 0; }}
+exec llmfix after-merge
+"""
 
 
 @click.command("merge")
-@click.argument("ref")
-@_path_argument
+@click.argument("ref", required=False)
+@click.argument("path", required=False, default=".", type=click.Path())
+@click.option("--abort", is_flag=True, help="Undo an interrupted `llmfix merge`, or abort the merge in progress.")
 @selection_options
 @one_line_errors
-def merge_command(ref: str, path: str, **flags) -> int:
+def merge_command(ref: str | None, path: str, abort: bool, **flags) -> int:
     """Merge REF (like `git merge`) with llmfix's change taken out of git's way, then put back and committed.
 
     In a git repository with no uncommitted changes: llmfix's change is taken out
-    of run_utils.py and rubric_utils.py for the merge, `llmfix apply` runs on the
-    merged code (PATH, default: the current folder), and the merge is committed
-    with the patched files and llmfix's record. Exit 0 merged; 1 the merge stopped
-    on conflicts between your own edits and upstream's (resolve them, `git add`,
-    `llmfix apply PATH`, then `git commit -a`); 2 nothing merged, or apply failed.
+    of the target files for the merge, re-applied to the merged code (PATH, default:
+    the current folder), and the merge is committed with the patched files and
+    llmfix's record. Exit 0 merged; 1 the merge stopped on conflicts (resolve them,
+    `git add`, `llmfix apply PATH`, then `git commit`); 2 nothing merged, or
+    re-applying failed. A run that was killed is undone by the next `llmfix merge`,
+    or by `llmfix merge --abort [PATH]`.
     """
-    from llmfix.errors import BadInput
-    from llmfix.merging import merge
+    from llmfix.merge_run import abort as abort_merge
+    from llmfix.merge_run import merge
 
+    if abort:
+        for line in abort_merge(Path(ref if ref is not None and path == "." else path)):
+            click.echo(f"llmfix: {line}")
+        return exit_codes.OK
+    if not ref:
+        raise BadInput("name the REF to merge (or --abort)")
     if not path.strip():
         raise BadInput("empty PATH: name a checkout folder")
     report = merge(ref, Path(path), command_settings(flags))
+    for line in report.recovered:
+        click.echo(f"llmfix: {line}", err=True)
     if report.git_output:
         click.echo(report.git_output)
     taken = [f.path for f in report.files if f.taken_out]
@@ -43,96 +73,143 @@ def merge_command(ref: str, path: str, **flags) -> int:
         click.echo(f"llmfix took its change out of {', '.join(taken)} for the merge")
     for merged in report.files:
         if merged.note:
-            click.echo(f"llmfix: {merged.path}: merged as git would: {merged.note}", err=True)
+            click.echo(f"llmfix: {merged.path}: {merged.note}", err=True)
+    for line in (line for done in report.reapplied for line in done.overrides):
+        click.echo(f"llmfix: {line}")
     if report.conflicted:
-        click.echo(f"llmfix: the merge stopped on conflicts in {', '.join(report.conflicted)} (your edits against {ref}'s; none on llmfix's lines)", err=True)
-        click.echo(f"llmfix: resolve them, `git add` them, run `llmfix apply {path}`, then `git commit -a`", err=True)
+        _say_conflicts(report, path)
         return exit_codes.PENDING
-    applied = sum(1 for p in report.plans if p.changed) + len(report.replanned)
-    if report.plans:
-        click.echo(f"llmfix re-applied to {applied} file(s)" if applied else "llmfix: every fix already present")
-    if report.committed:
-        click.echo(f"committed {report.committed[:12]}")
-    elif report.up_to_date:
-        click.echo("nothing to commit")
+    written = sum(len(done.written) for done in report.reapplied)
+    if report.reapplied:
+        click.echo(f"llmfix re-applied its change: {written} file(s) written" if written else "llmfix: every fix already present")
+    click.echo(f"committed {report.committed[:12]}" if report.committed else "nothing to commit")
     return exit_codes.OK
 
 
+def _say_conflicts(report, path: str) -> None:
+    """Which conflicts are the user's edits against upstream's (llmfix's lines out of the way), which are git's own."""
+    clear = {f.path for f in report.files if f.taken_out}
+    ours = [name for name in report.conflicted if name in clear]
+    other = [name for name in report.conflicted if name not in clear]
+    if ours:
+        click.echo(f"llmfix: the merge stopped on conflicts in {', '.join(ours)}: your edits against {report.ref}'s (llmfix's lines were out of the way)", err=True)
+    if other:
+        click.echo(f"llmfix: the merge stopped on conflicts in {', '.join(other)} (git's own merge)", err=True)
+    click.echo(f"llmfix: resolve them, `git add` them, run `llmfix apply {path}`, then `git commit` (or `llmfix merge --abort`)", err=True)
+
+
+@dataclass
+class InstallReport:
+    top: Path
+    attributes: Path
+    attributes_changed: bool
+    config_changed: bool
+    hook: Path
+    hook_state: str  # "written", "already", or "foreign" (someone else's hook is there: left alone)
+
+
+def install_driver(path: Path) -> InstallReport:
+    """Set the repository up so a plain ``git merge``/``git pull`` runs the driver (take out, merge, put back)."""
+    from llmfix.merging import ATTRIBUTE_LINES, DRIVER, git, git_out, git_path, repository_top
+
+    if not path.exists():
+        raise BadInput(f"{path}: no such file or directory")
+    top = repository_top(path)
+    wanted = {f"merge.{DRIVER}.name": "llmfix: merge with llmfix's change taken out, then put back", f"merge.{DRIVER}.driver": INSTALLED_DRIVER}
+    config_changed = False
+    for key, value in wanted.items():
+        current = git(["config", "--local", "--get", key], top)
+        if current.returncode != 0 or current.stdout.decode("utf-8", "surrogateescape").removesuffix("\n") != value:
+            git_out(["config", "--local", key, value], top)
+            config_changed = True
+    attributes = top / ".gitattributes"
+    text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
+    missing = [line for line in ATTRIBUTE_LINES if line not in {existing.strip() for existing in text.splitlines()}]
+    if missing:
+        attributes.write_text(text + ("\n" if text and not text.endswith("\n") else "") + "\n".join(missing) + "\n", encoding="utf-8")
+    hook = git_path(top, "hooks/post-merge")
+    current = hook.read_text(encoding="utf-8", errors="replace") if hook.is_file() else None
+    state = "already" if current == HOOK else "foreign" if current is not None and HOOK_MARK not in current else "written"
+    if state == "written":
+        hook.parent.mkdir(parents=True, exist_ok=True)
+        hook.write_text(HOOK, encoding="utf-8")
+        hook.chmod(0o755)
+    return InstallReport(top, attributes, bool(missing), config_changed, hook, state)
+
+
 @click.command("install-merge-driver")
-@_path_argument
+@click.argument("path", required=False, default=".", type=click.Path())
 @one_line_errors
 def install_merge_driver_command(path: str) -> int:
     """Make a plain `git merge`/`git pull` take llmfix's change out of the way and put it back.
 
-    Writes `merge=llmfix` entries for run_utils.py and rubric_utils.py to the
-    repository's .gitattributes and the driver to its git config (.git/config).
-    The driver updates .llmfix/state.json in the work tree: commit it after the merge.
+    Writes `merge=llmfix` entries for the target files to the repository's
+    .gitattributes, the driver to its git config (.git/config) and a post-merge
+    hook. Both run `llmfix` from PATH (so a recreated virtualenv keeps working);
+    without it, git merges as it would and says why. The driver updates
+    .llmfix/record.json in the work tree: commit it after the merge.
     """
-    from llmfix.errors import BadInput
-    from llmfix.merging import install_driver
-
     if not path.strip():
         raise BadInput("empty PATH: name a folder of the repository")
     report = install_driver(Path(path))
     attributes = report.attributes.relative_to(report.top).as_posix()
-    click.echo(f"{attributes}: {'merge=llmfix added for run_utils.py and rubric_utils.py (commit it)' if report.attributes_changed else 'already set up'}")
-    click.echo(f".git/config: merge driver {'set to' if report.config_changed else 'already'} {report.command}")
+    click.echo(f"{attributes}: {'merge=llmfix added for the target files (commit it)' if report.attributes_changed else 'already set up'}")
+    click.echo(f".git/config: merge driver {'set' if report.config_changed else 'already set'}: it runs `llmfix merge-file` from PATH")
     hook = report.hook.relative_to(report.top).as_posix() if report.hook.is_relative_to(report.top) else str(report.hook)
     if report.hook_state == "foreign":
-        click.echo(f"{hook}: a hook of your own is there, left alone; add this line to it: {sys.executable} -m llmfix.merge_commands after-merge")
+        click.echo(f"{hook}: a hook of your own is there, left alone; add this line to it: llmfix after-merge")
     else:
-        click.echo(f"{hook}: {'written' if report.hook_state == 'written' else 'already there'} (after a merge: the record follows moved files, new code is patched)")
-    click.echo("after each merge, commit what llmfix changed (git status shows it: .llmfix/state.json, newly patched files)")
+        click.echo(f"{hook}: {'written' if report.hook_state == 'written' else 'already there'} (after a merge, llmfix re-applies to what it brought)")
+    click.echo("after each merge, commit what llmfix changed (git status shows it: .llmfix/record.json, patched files)")
     return exit_codes.OK
 
 
 @click.command("merge-file", hidden=True)
-@click.option("--take-out-only", is_flag=True, help="Only take llmfix's change out (llmfix merge applies afterwards).")
-@click.option("--label", default=None, help="The conflict label of theirs.")
-@click.option("--report", "report_file", type=click.Path(), default=None, help="Append what was done, as a JSON line.")
 @click.argument("base", type=click.Path())
 @click.argument("ours", type=click.Path())
 @click.argument("theirs", type=click.Path())
 @click.argument("marker_size", type=int)
 @click.argument("relpath")
-def merge_file_command(take_out_only: bool, label: str | None, report_file: str | None, base: str, ours: str, theirs: str, marker_size: int, relpath: str) -> None:
+def merge_file_command(base: str, ours: str, theirs: str, marker_size: int, relpath: str) -> None:
     """git's merge driver (%O %A %B %L %P): exit 0 merged cleanly, 1 conflicts left in OURS."""
-    from llmfix.merging import drive, merge_in_place, report_to
+    from llmfix.merging import REPORT_ENV, drive, report_to
 
     try:
-        merged = drive(Path(base), Path(ours), Path(theirs), marker_size, relpath, put_back=not take_out_only, label=label)
-    except Exception as error:  # noqa: BLE001 - a driver must still leave git a merge: git's own
-        click.echo(f"llmfix: {relpath}: merged as git would: {type(error).__name__}: {error}", err=True)
-        sys.exit(merge_in_place(Path(base), Path(ours), Path(theirs), marker_size, label))
-    if report_file:
-        report_to(Path(report_file), merged)
-    if merged.note:
-        click.echo(f"llmfix: {relpath}: {merged.note}", err=True)
-    if merged.reapplied:
-        click.echo(f"llmfix: {relpath}: merged, llmfix's change put back; .llmfix/state.json updated: commit it", err=True)
-    sys.exit(1 if merged.conflicts else 0)
+        data = [Path(name).read_bytes() for name in (ours, base, theirs)]
+    except OSError as error:
+        click.echo(f"llmfix: {relpath}: can't read git's copy: {error}", err=True)
+        sys.exit(2)
+    merged, result = drive(Path.cwd(), *data, marker_size, relpath, put_back=not os.environ.get(REPORT_ENV))
+    Path(ours).write_bytes(merged)
+    try:
+        report_to(os.environ.get(REPORT_ENV), result)
+    except OSError as error:
+        click.echo(f"llmfix: {relpath}: could not report to llmfix merge: {error.strerror}", err=True)
+    for line in [*([result.note] if result.note else []), *result.overrides]:
+        click.echo(f"llmfix: {relpath}: {line}", err=True)
+    if result.reapplied:
+        click.echo(f"llmfix: {relpath}: merged, llmfix's change put back; .llmfix/record.json updated: commit it", err=True)
+    sys.exit(1 if result.conflicts else 0)
 
 
 @click.command("after-merge", hidden=True)
 @one_line_errors
 def after_merge_command() -> int:
-    """The post-merge hook: the record follows moved files, then apply patches what upstream brought."""
-    from llmfix.merging import after_merge, repository_top
+    """The post-merge hook: re-apply llmfix to what the merge brought."""
+    from llmfix.config import CommandSettings
+    from llmfix.discovery import discover
+    from llmfix.merging import reapply, repository_top
 
-    plans = after_merge(repository_top(Path.cwd()))
-    changed = [p.target.relpath for p in plans if p.changed]
-    if changed:
-        click.echo(f"llmfix: patched {', '.join(changed)} after the merge: review and commit (git commit -a)", err=True)
+    top = repository_top(Path.cwd())
+    try:
+        targets = discover([top])
+    except BadInput:
+        return exit_codes.OK  # no checkout here: nothing to do
+    for checkout in sorted({t.checkout for t in targets}):
+        done = reapply(checkout, [t for t in targets if t.checkout == checkout], CommandSettings())
+        for line in done.overrides:
+            click.echo(f"llmfix: {line}", err=True)
+        if done.written:
+            names = " ".join(sorted(shlex.quote(p.resolve().relative_to(top).as_posix()) for p in done.written))
+            click.echo(f"llmfix: re-applied after the merge: review, then commit: git add -A {names}; git commit", err=True)
     return exit_codes.OK
-
-
-@click.group(hidden=True)
-def git_side() -> None:
-    """What git runs: the merge driver and the post-merge hook."""
-
-
-git_side.add_command(merge_file_command)
-git_side.add_command(after_merge_command)
-
-if __name__ == "__main__":  # git runs ``python -m llmfix.merge_commands merge-file|after-merge ...``
-    git_side(prog_name="llmfix")

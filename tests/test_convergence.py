@@ -24,6 +24,7 @@ from test_merge_chain import (
     KINDS,
     PAIR_IDS,
     PAIRS,
+    RECORD,
     driver_merge,
     fresh_apply,
     git,
@@ -113,15 +114,25 @@ def test_installed_driver_merge_equals_a_fresh_apply(tmp_path, older, newer):
 
     history = make_history(tmp_path, older, newer)
     done = driver_merge(history)
-    assert done.returncode == 0, done.stdout + done.stderr
     repo = history.repo
+    stopped = unmerged_paths(repo)
+    if done.returncode == 1 and stopped and all(path.endswith("/litellm_utils.py") for path in stopped):
+        # upstream renamed the folder of llmfix's support module: git itself stops on it ("file location"),
+        # before any driver or hook; the user keeps git's move, commits, and applies
+        git(repo, "add", "--", *stopped)
+        git(repo, "commit", "-q", "--no-edit")
+        assert invoke("apply", repo).exit_code == 0
+    else:
+        assert done.returncode == 0, done.stdout + done.stderr
     status = git(repo, "status", "--porcelain").stdout.splitlines()
-    assert set(status) <= {f" M {path}" for path in (".llmfix/state.json", *(target_path(newer, kind) for kind in KINDS))}, status
+    llmfix_own = {f" M {path}" for path in (RECORD, *(target_path(newer, kind) for kind in KINDS))}
+    assert all(line in llmfix_own or line.endswith("/litellm_utils.py") for line in status), status  # the support module moves too
     if status:
-        git(repo, "commit", "-q", "-a", "-m", "llmfix after the merge")
+        git(repo, "add", "-A")
+        git(repo, "commit", "-q", "-m", "llmfix after the merge")
     expected, got = fresh_apply(tmp_path, newer), result_files(repo, newer)
     assert _targets_only(got) == _targets_only(expected), "\n".join(_diff(expected[p], got[p], p) for p in expected if expected[p] != got[p])
-    assert got == expected, _diff(expected[".llmfix/state.json"], got[".llmfix/state.json"], "state.json")
+    assert got == expected, _diff(expected[RECORD], got[RECORD], "record.json")
     assert invoke("check", repo).exit_code == 0
     reverted = invoke("revert", repo)
     assert reverted.exit_code == 0, reverted.stderr

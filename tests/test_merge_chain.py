@@ -14,12 +14,15 @@ lines against the user's and never llmfix's. The helpers here also serve
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,6 +38,22 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1",
 }
 KINDS = ("run_utils", "rubric_utils")
+RECORD = ".llmfix/record.json"
+
+
+def _llmfix_on_path() -> Path:
+    """A folder holding an ``llmfix`` command that runs this llmfix (the installed driver and hook find it on PATH)."""
+    folder = Path(tempfile.gettempdir(), "llmfix-test-path-" + hashlib.sha256(sys.executable.encode()).hexdigest()[:12])
+    folder.mkdir(exist_ok=True)
+    command = folder / "llmfix"
+    text = f'#!/bin/sh\nexec {shlex.quote(sys.executable)} -m llmfix "$@"\n'
+    if not command.is_file() or command.read_text(encoding="utf-8") != text:
+        command.write_text(text, encoding="utf-8")
+        command.chmod(0o755)
+    return folder
+
+
+GIT_ENV["PATH"] = f"{_llmfix_on_path()}{os.pathsep}{os.environ.get('PATH', '')}"
 USER_MARK = "# edited on the patched branch"
 
 
@@ -193,8 +212,8 @@ def fresh_apply(tmp_path: Path, newer: str) -> dict[str, bytes]:
 def result_files(repo: Path, newer: str) -> dict[str, bytes]:
     """The newer version's target files and llmfix's record (the checkout is the repository top), by path."""
     out = {path: (repo / path).read_bytes() for path in (target_path(newer, kind) for kind in KINDS)}
-    state = repo / ".llmfix" / "state.json"
-    out[".llmfix/state.json"] = state.read_bytes() if state.exists() else b""
+    known = repo / RECORD
+    out[RECORD] = known.read_bytes() if known.exists() else b""
     return out
 
 
@@ -264,6 +283,10 @@ def test_conflicts_on_llmfix_lines(tmp_path, older, newer, mode):
     _record_count(f"{older}->{newer}", mode, len(hunks), len(on_llmfix), len({h.path for h in on_llmfix}))
     if mode == "git":
         assert len(on_llmfix) == len(hunks), "a plain merge of an untouched upstream conflicts only on llmfix's lines"
+    elif mode == "driver":
+        # git itself stops on llmfix's support module when upstream renames its folder ("file location"
+        # conflict: no hunk, no driver involved); llmfix merge settles it, a plain git merge can't
+        assert hunks == [] and [p for p in unmerged_paths(history.repo) if Path(p).name != "litellm_utils.py"] == []
     else:
         assert hunks == [] and unmerged_paths(history.repo) == []
 
@@ -282,19 +305,20 @@ CHANGING = [pair for pair in PAIRS if pair not in ONLY_ON_LLMFIX_LINES]
 
 
 @pytest.mark.parametrize(("older", "newer"), ONLY_ON_LLMFIX_LINES, ids=[f"{o}->{n}" for o, n in ONLY_ON_LLMFIX_LINES])
-def test_where_upstream_changes_only_llmfix_lines_no_user_edit_can_collide(tmp_path, older, newer):
-    """Every upstream change of these pairs falls inside one of llmfix's hunks of the older version."""
-    from llmfix.state import load_state
+def test_where_upstream_changes_only_near_llmfix_lines_no_user_edit_can_collide(tmp_path, older, newer):
+    """Every upstream change of these pairs falls within three lines of a line llmfix changed in the older version."""
+    import difflib
 
     history = make_history(tmp_path, older, newer)
-    records = load_state(history.repo).files
     changes = 0
     for kind in KINDS:
-        hunks = [h for r in records.get(target_path(older, kind), []) for h in r.hunks]
+        path = target_path(older, kind)
+        before, after = history.clean[path].splitlines(), history.patched[path].splitlines()
+        edited = [(i1, i2) for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, before, after, autojunk=False).get_opcodes() if tag != "equal"]
         for _, i1, i2, _, _ in upstream_changes(older, newer, kind):
             changes += 1
-            inside = [h for h in hunks if h.old_start <= i1 and max(i2, i1 + 1) <= h.old_start + len(h.old_lines)]
-            assert inside, f"{kind}: upstream's change of lines {i1 + 1}-{i2} is outside llmfix's hunks"
+            inside = [(a, b) for a, b in edited if a - 3 <= i1 and max(i2, i1 + 1) <= b + 3]
+            assert inside, f"{kind}: upstream's change of lines {i1 + 1}-{i2} is away from llmfix's changes"
     assert changes
 
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from test_merge_chain import (
     KINDS,
+    RECORD,
     conflict_hunks,
     fresh_apply,
     git,
@@ -62,6 +64,7 @@ def test_a_stopped_merge_then_apply_gives_upstream_patched_with_the_users_edit(t
     done = llmfix_process("merge", "upstream", repo, cwd=repo)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "resolve them, `git add` them, run `llmfix apply" in done.stderr
+    assert "your edits against upstream's" in done.stderr and "git's own merge" not in done.stderr
     conflicted = unmerged_paths(repo)
     assert conflicted and all(name in done.stderr for name in conflicted)
     # the user keeps upstream's lines: then the merge must end as a fresh apply of upstream
@@ -76,12 +79,12 @@ def test_a_stopped_merge_then_apply_gives_upstream_patched_with_the_users_edit(t
     assert len(git(repo, "rev-list", "--parents", "-n", "1", "HEAD").stdout.split()) == 3
 
 
-def test_without_a_committed_record_llmfix_is_taken_out_three_way(tmp_path):
+def test_without_a_committed_record_llmfix_is_taken_out_with_the_notes_of_the_base(tmp_path):
     history = make_history(tmp_path, *PAIR)
     repo = history.repo
     git(repo, "rm", "-q", "-r", "--cached", ".llmfix")
     git(repo, "commit", "-q", "-m", "no record")
-    for name in (".llmfix/state.json", ".llmfix/README.md", ".llmfix/.gitignore"):
+    for name in (RECORD, ".llmfix/README.md", ".llmfix/.gitignore"):
         (repo / name).unlink()
     done = llmfix_process("merge", "upstream", repo, cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -101,9 +104,9 @@ def test_install_is_idempotent_and_leaves_a_foreign_hook_alone(tmp_path):
     assert first.returncode == 0, first.stderr
     assert "left alone" in first.stdout and hook.read_text(encoding="utf-8") == "#!/bin/sh\necho mine\n"
     attributes = (repo / ".gitattributes").read_text(encoding="utf-8")
-    assert attributes == "**/run_utils.py merge=llmfix\n**/rubric_utils.py merge=llmfix\n"
+    assert attributes == "**/run_utils.py merge=llmfix\n**/rubric_utils.py merge=llmfix\n**/open_instruct/ground_truth_utils.py merge=llmfix\n"
     config = git(repo, "config", "--get", "merge.llmfix.driver").stdout
-    assert "merge-file %O %A %B %L %P" in config
+    assert "llmfix merge-file %O %A %B %L %P" in config and sys.executable not in config
     second = llmfix_process("install-merge-driver", repo, cwd=repo)
     assert second.returncode == 0 and "already set up" in second.stdout
     assert (repo / ".gitattributes").read_text(encoding="utf-8") == attributes
@@ -128,9 +131,9 @@ def test_the_driver_leaves_the_record_true_of_the_work_tree_on_conflicts(tmp_pat
     git(repo, "commit", "-q", "-m", "driver")
     done = git(repo, "merge", "--no-edit", "upstream", check=False)
     assert done.returncode == 1
-    state = json.loads((repo / ".llmfix" / "state.json").read_text(encoding="utf-8")) if (repo / ".llmfix" / "state.json").exists() else {"files": {}}
+    known = json.loads((repo / RECORD).read_text(encoding="utf-8")) if (repo / RECORD).exists() else {"notes": {}}
     for path in unmerged_paths(repo):
-        assert path not in state["files"], "a conflicted file holds none of llmfix's lines: no record may claim it"
+        assert path not in known["notes"], "a conflicted file holds none of llmfix's lines: no note may claim it"
     for kind in KINDS:
         path = target_path(PAIR[1], kind)
         git(repo, "checkout", "--theirs", "--", path)

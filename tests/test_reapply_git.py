@@ -16,6 +16,8 @@ import pytest
 
 from support import CATALOG, FIXTURES, invoke
 
+from llmfix.codemods import support
+
 GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
 
 
@@ -40,7 +42,9 @@ def write_tree(repo: Path, files: dict[str, bytes]) -> None:
 def resolve_in_upstreams_favour(repo: Path) -> None:
     for line in git(repo, "status", "--porcelain").stdout.splitlines():
         state, path = line[:2], line[3:]
-        if state in ("UD", "DU", "DD") or (state[1] == "D" and state[0] == "U"):
+        if state == "AU":  # added by us in a folder upstream renamed (llmfix's support module): git moved it
+            git(repo, "add", "--", path)
+        elif state in ("UD", "DU", "DD") or (state[1] == "D" and state[0] == "U"):
             git(repo, "rm", "-q", "--", path, check=False)
         elif "U" in state or state == "AA":
             git(repo, "checkout", "--theirs", "--", path)
@@ -52,7 +56,13 @@ def resolve_in_upstreams_favour(repo: Path) -> None:
     ("older", "newer"),
     [
         ("upstream-autumn2025-defaults", "upstream-autumn2025-lazy"),  # same paths, new family
-        ("upstream-autumn2025-lazy", "upstream-main-split"),  # files move to open_instruct/rubrics/
+        pytest.param(
+            "upstream-autumn2025-lazy", "upstream-main-split",  # files move to open_instruct/rubrics/
+            marks=pytest.mark.xfail(
+                strict=True,
+                reason="apply (planning) takes llmfix's own support import naming the old folder for a clash; `llmfix merge` re-points it",
+            ),
+        ),
         ("upstream-mid2025", "upstream-main-guarded"),
     ],
 )
@@ -88,14 +98,14 @@ def test_apply_after_upstream_merge(tmp_path, older, newer):
     assert second.exit_code == 0, second.stderr
     assert invoke("check", repo).exit_code == 0
 
-    run_utils = (repo / CATALOG[newer]["files"]["run_utils"].removeprefix(CATALOG[newer]["root_subdir"] + "/")).read_text(encoding="utf-8")
+    run_utils_path = repo / CATALOG[newer]["files"]["run_utils"].removeprefix(CATALOG[newer]["root_subdir"] + "/")
+    run_utils = run_utils_path.read_text(encoding="utf-8")
     rubric = (repo / CATALOG[newer]["files"]["rubric_utils"].removeprefix(CATALOG[newer]["root_subdir"] + "/")).read_text(encoding="utf-8")
-    assert run_utils.count("def _fallback_models_from_env(") == 1
-    assert run_utils.count("async def ensure_litellm_connection(") == 1
-    assert run_utils.count("class LiteLLMConnectionError") == 1
-    assert rubric.count("await ensure_litellm_connection(") == 1
-    imported = [a.name for n in ast.walk(ast.parse(rubric)) if isinstance(n, ast.ImportFrom) for a in n.names]
-    assert imported.count("ensure_litellm_connection") == 1
+    assert run_utils_path.with_name("litellm_utils.py").read_text(encoding="utf-8") == support.text()
+    assert rubric.count("await litellm_utils.ensure_connection(") == 1
+    for text in (run_utils, rubric):
+        imported = [a.name for n in ast.walk(ast.parse(text)) if isinstance(n, ast.ImportFrom) for a in n.names]
+        assert imported.count("litellm_utils") == 1
     # one env-driven default per defaults site, never two lines for one key
     for key in ("num_retries", "fallbacks", "timeout"):
         for line in run_utils.splitlines():
@@ -107,7 +117,7 @@ def test_apply_after_upstream_merge(tmp_path, older, newer):
 def _merged_upstream_edit(tmp_path: Path, name: str, which: str) -> tuple[Path, dict[str, bytes]]:
     """Apply, commit, then merge an upstream change to a line llmfix rewrote in ``which``, upstream winning."""
     from llmfix import linediff
-    from llmfix.planning import Options
+    from llmfix.config import CommandSettings
     from llmfix.workflow import plan_paths
 
     repo = tmp_path / "checkout"
@@ -118,7 +128,7 @@ def _merged_upstream_edit(tmp_path: Path, name: str, which: str) -> tuple[Path, 
     write_tree(repo, files)
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "upstream")
-    (plan,) = [p for p in plan_paths([repo], Options()) if p.target.path.name == which]
+    (plan,) = [p for p in plan_paths([repo], CommandSettings()) if p.target.path.name == which]
     old_lines = plan.original.splitlines(keepends=True)
     codes = linediff.opcodes(old_lines, plan.patched.splitlines(keepends=True))
     # a line llmfix rewrites (not an import), else one between two of its insertions, else the line right
@@ -142,37 +152,12 @@ def _merged_upstream_edit(tmp_path: Path, name: str, which: str) -> tuple[Path, 
     return repo, {rel: (repo / rel).read_bytes() for rel in files}
 
 
-def test_revert_after_a_merge_names_each_hunk_and_how_to_take_upstreams_version(tmp_path):
-    repo, before = _merged_upstream_edit(tmp_path, "upstream-main-split", "run_utils.py")
+@pytest.mark.parametrize("which", ["run_utils.py", "rubric_utils.py"])
+def test_revert_after_a_merge_gives_upstreams_merged_code_back(tmp_path, which):
+    """Upstream changed a line llmfix rewrote and won the merge: revert takes out the rest of llmfix's change by structure."""
+    repo, _ = _merged_upstream_edit(tmp_path, "upstream-main-split", which)
     result = invoke("revert", repo)
-    assert result.exit_code == 1  # some files reverted, one left as it is
-    assert "open_instruct/rubrics/run_utils.py: can't revert hunk @@" in result.stderr
-    assert f"git -C {repo.resolve()} checkout HEAD^2 -- open_instruct/rubrics/run_utils.py" in result.stderr
-    assert "1 file(s) left as they are" in result.stdout
-    assert (repo / "open_instruct/rubrics/run_utils.py").read_bytes() == before["open_instruct/rubrics/run_utils.py"]
-
-
-def test_a_partial_revert_after_a_merge_reverts_the_files_it_can(tmp_path):
-    from llmfix.workflow import revert_files
-
-    repo, before = _merged_upstream_edit(tmp_path, "upstream-main-split", "run_utils.py")
-    report = revert_files([repo], partial=True)
-    assert [t.path.name for t in report.reverted] == ["rubric_utils.py"]
-    assert [b.target.path.name for b in report.blocked] == ["run_utils.py"]
-    rubric = repo / "open_instruct/rubrics/rubric_utils.py"
-    assert rubric.read_bytes() == checkout_files("upstream-main-split")["open_instruct/rubrics/rubric_utils.py"]
-    assert (repo / "open_instruct/rubrics/run_utils.py").read_bytes() == before["open_instruct/rubrics/run_utils.py"]
-    again = revert_files([repo], partial=True)  # the blocked file's record is kept for later
-    assert [b.target.path.name for b in again.blocked] == ["run_utils.py"] and not again.reverted
-
-
-def test_a_file_another_patched_file_imports_from_is_held_back(tmp_path):
-    """rubric_utils.py can't be reverted and imports ensure_litellm_connection: run_utils.py stays patched too."""
-    from llmfix.workflow import revert_files
-
-    repo, before = _merged_upstream_edit(tmp_path, "upstream-main-split", "rubric_utils.py")
-    report = revert_files([repo], partial=True)
-    assert report.reverted == []
-    reasons = {b.target.path.name: " ".join(p.reason for p in b.problems) for b in report.blocked}
-    assert "ensure_litellm_connection" in reasons["run_utils.py"] and "which stays patched, imports" in reasons["run_utils.py"]
-    assert {rel: (repo / rel).read_bytes() for rel in before} == before
+    assert result.exit_code == 0, result.stderr
+    for rel in ("open_instruct/rubrics/run_utils.py", "open_instruct/rubrics/rubric_utils.py"):
+        assert (repo / rel).read_text(encoding="utf-8") == git(repo, "show", f"upstream:{rel}").stdout, rel
+    assert not (repo / "open_instruct/rubrics/litellm_utils.py").exists()

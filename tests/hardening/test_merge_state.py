@@ -143,6 +143,6 @@ def test_an_empty_path_is_bad_input(tmp_path, monkeypatch, paths):
 
 
 def workflow_options():
-    from llmfix.planning import Options
+    from llmfix.config import CommandSettings
 
-    return Options()
+    return CommandSettings()
