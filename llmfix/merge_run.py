@@ -38,7 +38,7 @@ from llmfix.config import CommandSettings
 from llmfix.discovery import discover
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
-from llmfix.state import STATE_DIR
+from llmfix.writing import STATE_DIR
 
 JOURNAL = "llmfix-merge.json"
 GIT_OUTPUT = "llmfix-merge.out"

@@ -37,8 +37,7 @@ from llmfix.discovery import JUDGE_FILE, PACKAGE_DIR, PRUNED_DIRS, TARGET_NAMES,
 from llmfix.errors import BadInput, Drift, LlmfixError
 from llmfix.lock import checkout_lock
 from llmfix.planning import FilePlan
-from llmfix.state import ensure_state_dir, remove_state_dir
-from llmfix.writing import PendingWrite, write_group
+from llmfix.writing import PendingWrite, ensure_state_dir, remove_state_dir, write_group
 
 DRIVER = "llmfix"
 ATTRIBUTE_LINES = (*(f"**/{name} merge={DRIVER}" for name in TARGET_NAMES), f"**/{PACKAGE_DIR}/{JUDGE_FILE} merge={DRIVER}")
