@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from llmfix import __version__
+from llmfix.discovery import Here
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 from llmfix.exit_codes import OK as EXIT_OK
 
@@ -95,7 +96,7 @@ def _paths(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -
     for path in value:
         if not path.strip():
             raise click.BadParameter("an empty path")
-    return tuple(Path(path) for path in value) or (Path("."),)
+    return tuple(Path(path) for path in value) or (Here("."),)
 
 
 def paths_argument(function):

@@ -221,6 +221,19 @@ def _with_its_checkout(path: Path) -> list[Target]:
     return [named, *others]
 
 
+class Here(type(Path())):  # type: ignore[misc]
+    """The path when the command names none: the checkout the folder is in, or the one checkout below it."""
+
+
+def _here(path: Path) -> list[Target]:
+    found = targets_in_directory(path) or _enclosing_checkout(path)
+    checkouts = sorted({t.checkout for t in found})
+    if len(checkouts) > 1:
+        shown = ", ".join(os.path.relpath(c, path) for c in checkouts[:3]) + (", ..." if len(checkouts) > 3 else "")
+        raise BadInput(f"no PATH given and {len(checkouts)} open-instruct checkouts lie below this folder ({shown}): name the one to patch")
+    return found
+
+
 def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
     """Targets for every path; raise :class:`BadInput` for a path with none (or an empty one)."""
     targets: dict[Path, Target] = {}
@@ -228,7 +241,11 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
         raw = path_argument(argument)
         _check_path(raw)
         path = raw.absolute()
-        if path.is_dir():
+        if isinstance(argument, Here):
+            found = _here(path)
+            if not found:
+                raise BadInput("no PATH given and no open-instruct LiteLLM helper files (run_utils.py, rubric_utils.py) in or below this folder")
+        elif path.is_dir():
             found = targets_in_directory(path) or _enclosing_checkout(path)
             if not found:
                 raise BadInput(f"{raw}: no open-instruct LiteLLM helper files (run_utils.py, rubric_utils.py) found")
