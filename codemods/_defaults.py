@@ -142,6 +142,8 @@ class KeyDefaultTransform(Transform):
             baked = self.baked(file, line.default)
             if self.explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
                 yield site, "update"
+            elif file.noted and self._rewrapped(file, group, site) is not None:
+                yield site, "rewrap"
             else:
                 sites.present.append(f"{where} reads {self.ENV_VAR}")
             return
@@ -166,7 +168,33 @@ class KeyDefaultTransform(Transform):
                 continue
             yield site, "replace"
 
+    def _rewrapped(self, file: FileContext, group: DefaultsGroup, site: Site) -> cst.BaseStatement | None:
+        """llmfix's line laid out as a fresh apply would lay it out now, when that differs (the line length changed since):
+        a line llmfix added, or one that was upstream's one-line statement (the record's digest says which)."""
+        statement, default = site.statement, site.default
+        if not isinstance(statement, cst.SimpleStatementLine) or default is None or not self.ours(default):
+            return None
+        noted = file.noted.get(self.NAME, {}).get(self._note_key(file, group, statement), ())
+        if noted is not None:  # a replaced default: only when upstream had the statement on one line
+            try:
+                literal, expected = noted  # type: ignore[misc]
+                upstream = rebuild(statement, {id(default): notes.literal_node(literal, file.style.quote)}, {}, {})
+            except (TypeError, ValueError):
+                return None
+            if notes.digest(notes.joined(upstream) or upstream) != expected:
+                return None
+        one_line = notes.joined(statement) or statement
+        text = notes.statement_code(one_line).rstrip("\r\n")
+        line = wrapped(file.module, text, indent_of(file.module, statement) or "", file.style.line_length, one_line)
+        if notes.statement_code(line) == notes.statement_code(statement):
+            return None
+        return line.with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]
+
     def _patch(self, file: FileContext, site: Site, action: str, edits: Edits, sites: Sites) -> None:
+        if action == "rewrap":
+            edits.replace_node(site.statement, self._rewrapped(file, site.group, site))  # type: ignore[arg-type]
+            sites.applied.append(f"{site.where} {self.KEY} line wrapped to the line length ({file.style.line_length})")
+            return
         new = self.new_default(file, site)
         self.request(file, site, edits)
         where = site.where

@@ -29,6 +29,7 @@ class FileContext:
     dotted_name: str | None = None  # how other modules import this file, when known
     support_module: str = ""  # the support module's dotted name (empty: beside this file)
     facts: dict[str, Any] = field(default_factory=dict)
+    noted: dict[str, dict[str, object]] = field(default_factory=dict)  # llmfix's record of the file: transform -> notes
 
     def __post_init__(self) -> None:
         if not self.support_module:

@@ -18,18 +18,20 @@ from llmfix import linediff
 from llmfix.planning import FilePlan
 
 
-def unified_diff(relpath: str, old: str, new: str, context: int = 3, created: bool = False) -> str:
-    """One file's diff in git's format (empty when nothing changes); ``created``: a new file."""
-    if old == new:
+def unified_diff(relpath: str, old: str, new: str, context: int = 3, created: bool = False, deleted: bool = False) -> str:
+    """One file's diff in git's format (empty when nothing changes); ``created``: a new file, ``deleted``: a removed one."""
+    if old == new and not deleted:
         return ""
     hunks = linediff.hunks(linediff.split_lines(old), linediff.split_lines(new), context)
     if created:
         return f"diff --git a/{relpath} b/{relpath}\nnew file mode 100644\n--- /dev/null\n+++ b/{relpath}\n" + linediff.render(hunks)
+    if deleted:
+        return f"diff --git a/{relpath} b/{relpath}\ndeleted file mode 100644\n--- a/{relpath}\n+++ /dev/null\n" + linediff.render(hunks)
     return f"diff --git a/{relpath} b/{relpath}\n--- a/{relpath}\n+++ b/{relpath}\n" + linediff.render(hunks)
 
 
 def file_diff(plan: FilePlan) -> str:
-    return unified_diff(plan.target.relpath, plan.original, plan.patched, created=not plan.exists)
+    return unified_diff(plan.target.relpath, plan.original, plan.patched, created=not plan.exists, deleted=plan.delete)
 
 
 def plan_diff(plans: Sequence[FilePlan]) -> str:
@@ -71,8 +73,9 @@ def render_stat(plans: Sequence[FilePlan]) -> str:
         total_added += count.added
         total_removed += count.removed
         hunks = f"{count.hunks} hunk{'s' if count.hunks != 1 else ''}"
-        if not plan.exists:
-            rows.append(f" {plan.target.relpath} | +{count.added} -{count.removed}, a new file (the support the patched code calls)")
+        if not plan.exists or plan.delete:
+            what = "removed (llmfix's old copy)" if plan.delete else "a new file (the support the patched code calls)"
+            rows.append(f" {plan.target.relpath} | +{count.added} -{count.removed}, {what}")
             continue
         rows.append(f" {plan.target.relpath} | +{count.added} -{count.removed}, {hunks}, {count.removed} upstream line(s) touched")
         rows.extend(f"     {c.name:<10} +{c.added} -{c.removed}" for c in per_transform_counts(plan))

@@ -10,6 +10,7 @@ and the notes in llmfix's record. Nothing is written here.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import libcst as cst
 
 from llmfix import sourcetext
 from llmfix.codemods import support
+from llmfix.codemods.analysis.scopes import module_bindings
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import EditConflict, Edits, apply_edits
 from llmfix.codemods.notes import BadNote
@@ -34,6 +36,7 @@ from llmfix.record import Record
 SUPPORT = "support"  # the name the support module's outcome goes by (and its import's notes)
 BLANK_FACT = "blank lines after the support import"  # what placing the import added to the next line
 EDITED = "edited"  # its status when someone changed it by hand
+_SUPPORT_IMPORT = re.compile(rf"^from ([A-Za-z_][\w.]*) import [^\n]*\b{support.NAME}\b", re.MULTILINE)
 
 
 @dataclass
@@ -52,6 +55,8 @@ class FilePlan:
     whole: str | None = field(default=None, repr=False)
     exists: bool = True
     support: bool = False  # the support module's plan
+    delete: bool = False  # a support module's plan: llmfix's copy goes (the patched files import another)
+    moved_from: str | None = None  # the record's key of the notes the file was patched with, when not its own path
     _texts: dict[int, str] = field(default_factory=dict, repr=False)
     _notes: dict[str, dict[str, object]] | None = field(default=None, repr=False)
 
@@ -59,7 +64,7 @@ class FilePlan:
     def steps(self) -> list[str]:
         """The transforms that change the file, in order."""
         if self.context is None:
-            return [SUPPORT] if self.whole is not None and self.whole != self.original else []
+            return [SUPPORT] if self.delete or (self.whole is not None and self.whole != self.original) else []
         return [name for name, edits in self.parts if edits]
 
     def release(self) -> None:
@@ -73,7 +78,7 @@ class FilePlan:
         if index < 0:
             return self.original
         if self.context is None:
-            return self.whole if self.whole is not None else self.original
+            return "" if self.delete else self.whole if self.whole is not None else self.original
         if index not in self._texts:
             changing = [edits for _, edits in self.parts if edits][: index + 1]
             self._texts[index] = apply_edits(self.context, changing).code
@@ -157,12 +162,31 @@ def support_target(targets: Sequence[Target]) -> Target:
     return Target(home.path.with_name(support.FILE_NAME), home.root)
 
 
-def _context(target: Target, module: cst.Module, support_module: str) -> FileContext:
+def imported_support(source: str) -> str | None:
+    """The support module ``source`` imports (``from P import litellm_utils`` gives ``P.litellm_utils``); None: none."""
+    found = _SUPPORT_IMPORT.search(source)
+    return f"{found.group(1)}.{support.NAME}" if found else None
+
+
+def module_path(checkout: Path, module: str) -> Path:
+    return checkout.joinpath(*module.split(".")).with_suffix(".py")
+
+
+def llmfix_copy(path: Path, record: Record) -> str | None:
+    """The text of the support module at ``path`` when it is a copy llmfix wrote (this version's or the record's)."""
+    try:
+        text = read_source(path) if path.is_file() and not path.is_symlink() else None
+    except BadInput:
+        return None
+    return text if text is not None and support.digest(text) in (record.support, support.digest(support.text())) else None
+
+
+def _context(target: Target, module: cst.Module, support_module: str, noted: dict | None = None) -> FileContext:
     try:
         style = Style.for_file(module, target.path)
     except ConfigError as error:
         raise BadInput(str(error)) from None
-    return FileContext(module, style, dotted_module_name(target.path) or target.path.stem, support_module)
+    return FileContext(module, style, dotted_module_name(target.path) or target.path.stem, support_module, noted=noted or {})
 
 
 def _check_compiles(path: Path, text: str) -> None:
@@ -184,16 +208,36 @@ def _finish(plan: FilePlan) -> FilePlan:
     return plan
 
 
-def plan_file(target: Target, source: str, settings: Settings, support_module: str, module: cst.Module | None = None) -> FilePlan:
-    """What the selected transforms make of ``source`` (the text of ``target``)."""
-    file = _context(target, module if module is not None else parse(target.path, source), support_module)
+def plan_file(
+    target: Target, source: str, settings: Settings, support_module: str, module: cst.Module | None = None, noted: dict | None = None
+) -> FilePlan:
+    """What the selected transforms make of ``source`` (the text of ``target``; ``noted``: the record's notes of it)."""
+    file = _context(target, module if module is not None else parse(target.path, source), support_module, noted)
     plan = FilePlan(target, source, context=file)
     for transform in settings.instantiate():
         edits = Edits()
         outcome = transform.plan(file, edits)
         plan.outcomes[transform.NAME] = outcome
         plan.parts.append((transform.NAME, edits if outcome.status != ANCHOR_MISSING else Edits()))
+    if f"{support.NAME}." in source and not plan.uses_support and _calls_support_unbound(file.module):
+        edits = Edits()  # llmfix's calls without their import (a merge took the line out): put it back
+        edits.need_support()
+        plan.parts.append((SUPPORT, edits))
+        plan.outcomes[SUPPORT] = Outcome(APPLIED, f"the file calls {support.NAME} without importing it: import added")
     return _finish(plan)
+
+
+def _calls_support_unbound(module: cst.Module) -> bool:
+    """True when the module calls the support module without binding its name."""
+    if support.NAME in module_bindings(module):
+        return False
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == support.NAME:
+            return True
+        stack.extend(node.children)
+    return False
 
 
 def _support_plan(targets: Sequence[Target], plans: Sequence[FilePlan], record: Record, force: bool) -> FilePlan | None:
@@ -229,22 +273,63 @@ def plan_checkout(
 ) -> list[FilePlan]:
     """Plans for the files of one checkout (given with their texts, and their trees if parsed already),
     followed by the support module's plan when the patched files call it."""
+    if not texts:
+        return []
     targets = [t for t, _ in texts]
-    module = dotted_module_name(support_target(targets).path) if targets else None
-    plans = [plan_file(t, s, settings, module or support.NAME, trees[i] if trees else None) for i, (t, s) in enumerate(texts)]
-    extra = _support_plan(targets, plans, record or Record(targets[0].checkout), force) if targets else None
-    return [*plans, extra] if extra is not None else plans
+    record = record or Record(targets[0].checkout)
+    module = dotted_module_name(support_target(targets).path) or support.NAME
+    plans = []
+    for i, (target, source) in enumerate(texts):
+        moved = _moved(target, source, module, record, settings)
+        noted = record.notes_for(record.key_for(target.record_path) or target.record_path)
+        plans.append(moved or plan_file(target, source, settings, module, trees[i] if trees else None, noted))
+    extra = _support_plan(targets, plans, record, force)
+    old = {imported_support(p.original) for p in plans if p.moved_from} - {imported_support(p.original) for p in plans if not p.moved_from}
+    return [*plans, *([extra] if extra is not None else []), *_old_copies(targets[0], old - {None, module}, record)]
+
+
+def _old_copies(beside: Target, modules: set[str | None], record: Record) -> list[FilePlan]:
+    """Plans removing llmfix's copies of the support module the moved files imported (someone's edited copy stays)."""
+    plans = []
+    for module in sorted(m for m in modules if m):
+        path = module_path(beside.checkout, module)
+        text = llmfix_copy(path, record)
+        if text is not None:
+            plan = FilePlan(Target(path, beside.root), text, support=True, delete=True)
+            plan.outcomes[SUPPORT] = Outcome(APPLIED, f"llmfix's copy removed: the patched files import {module} no more")
+            plans.append(plan)
+    return plans
+
+
+def _moved(target: Target, source: str, module: str, record: Record, settings: Settings) -> FilePlan | None:
+    """The plan of a file patched where it no longer is (its import names llmfix's support module elsewhere, as after a
+    plain ``git merge`` of an upstream that moved the file): the change taken out and made afresh; None otherwise."""
+    imported = imported_support(source)
+    if imported is None or imported == module:
+        return None
+    key = record.key_for(target.record_path)
+    if key is None and llmfix_copy(module_path(target.checkout, imported), record) is None:
+        return None  # a module of the same name that is not llmfix's: the transforms say so
+    reverted, blocked = plan_undo([(target, source)], record)
+    if blocked:
+        return None
+    plan = plan_file(target, reverted[target], settings, module)
+    plan.original, plan.moved_from = source, key or target.record_path
+    plan.outcomes[SUPPORT] = Outcome(APPLIED, f"the file imported llmfix's {imported}: made afresh with {module}")
+    if plan.changed:
+        _check_compiles(target.path, plan.patched)
+    return plan
 
 
 def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict[Target, str], dict[Target, list[str]]]:
     """Each file's text with llmfix's change taken out, and the files that can't be (with why)."""
     targets = [t for t, _ in texts]
-    module = (dotted_module_name(support_target(targets).path) if targets else None) or support.NAME
+    home = (dotted_module_name(support_target(targets).path) if targets else None) or support.NAME
     reverted, blocked = {}, {}
-    for target, source in texts:
-        file = _context(target, parse(target.path, source), module)
+    for target, source in texts:  # undone where its import says it was patched (a merge may have moved the file)
+        file = _context(target, parse(target.path, source), imported_support(source) or home)
         parts, problems = [], []
-        noted = record.notes_for(target.record_path)
+        noted = record.notes_for(record.key_for(target.record_path) or target.record_path)
         for transform in Settings.build().instantiate():
             edits = Edits()
             try:

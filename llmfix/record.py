@@ -54,6 +54,14 @@ class Record:
     def notes_for(self, relpath: str) -> dict[str, dict[str, object]]:
         return self.notes.get(relpath, {})
 
+    def key_for(self, relpath: str) -> str | None:
+        """The key of a file's notes: its path, else (a file a merge moved) the one key of a missing file of its name."""
+        if relpath in self.notes:
+            return relpath
+        name = PurePosixPath(relpath).name
+        same = [key for key in self.notes if PurePosixPath(key).name == name and not (self.checkout / key).is_file()]
+        return same[0] if len(same) == 1 else None
+
     def add_notes(self, relpath: str, transform: str, notes: dict[str, object]) -> None:
         """Keep ``notes`` for a transform's edits in a file (earlier notes for other keys stay)."""
         if notes:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from llmfix.codemods import ALREADY_PRESENT, APPLIED
 from llmfix.changes import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
-from llmfix.planning import FilePlan
+from llmfix.planning import SUPPORT, FilePlan
 
 STATUS_WORDS = {
     "apply": {APPLIED: "applied"},
@@ -38,7 +38,7 @@ def to_text(command: str, plans: Sequence[FilePlan], verbose: bool = False, dry_
     for plan in plans:
         lines.append(plan.target.relpath)
         for name, outcome in plan.outcomes.items():
-            counts[outcome.status] += not plan.support  # the support module is not a fix
+            counts[outcome.status] += not plan.support and name != SUPPORT  # the support module is not a fix
             status = words.get(outcome.status, outcome.status)
             if dry_run and outcome.status == APPLIED:
                 status = "would apply"

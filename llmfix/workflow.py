@@ -159,7 +159,7 @@ def _current(source: Source) -> bytes:
 
 def _support_write(plan: FilePlan) -> PendingWrite:
     old = plan.target.path.read_bytes() if plan.exists else None
-    return PendingWrite(plan.target.path, old, plan.patched.encode("utf-8"))
+    return PendingWrite(plan.target.path, old, None if plan.delete else plan.patched.encode("utf-8"))
 
 
 def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool = False, force: bool = False) -> list[FilePlan]:
@@ -187,9 +187,11 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
                 if plan.support:
                     if plan.changed:
                         writes.append(_support_write(plan))
-                    if plan.outcomes[planning.SUPPORT].status != planning.EDITED:
+                    if plan.outcomes[planning.SUPPORT].status != planning.EDITED and not plan.delete:
                         known.support = support.digest(plan.patched)
                     continue
+                if plan.moved_from is not None:  # its notes are made afresh, under its path
+                    known.forget(plan.moved_from)
                 for name, notes in plan.notes().items():
                     known.add_notes(plan.target.record_path, name, notes)
                 if plan.changed:
@@ -283,24 +285,25 @@ def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> t
         if target in blocked:
             report.blocked.append(BlockedFile(target, blocked[target]))
             continue
-        known.forget(target.record_path)
+        known.forget(known.key_for(target.record_path) or target.record_path)
         source = sources[target]
         if reverted[target] == source.text:
             report.untouched.append(target)
             continue
         writes.append(PendingWrite(target.path, source.data, sourcetext.encode(reverted[target], source.data)))
         report.reverted.append(target)
+    if blocked:
+        return known, writes
     home = planning.support_target(group)
-    if home.path.exists() and not blocked:
-        current = home.path.read_bytes()
-        ours = support.digest(current.decode("utf-8", "replace")) in (known.support, support.digest(support.text()))
-        if ours:
-            writes.append(PendingWrite(home.path, current, None))
-            report.reverted.append(home)
-        else:
-            report.kept.append(f"{home.relpath}: kept: edited since llmfix wrote it (remove it yourself if nothing else uses it)")
-    if not blocked:
-        known.support = None
+    imported = {planning.module_path(checkout, m) for s in sources.values() if (m := planning.imported_support(s.text))}
+    for path in sorted({home.path} | imported):  # every copy the files import: a merge may have moved them
+        place = Target(path, home.root)
+        if planning.llmfix_copy(path, known) is not None:
+            writes.append(PendingWrite(path, path.read_bytes(), None))
+            report.reverted.append(place)
+        elif path == home.path and path.exists():
+            report.kept.append(f"{place.relpath}: kept: edited since llmfix wrote it (remove it yourself if nothing else uses it)")
+    known.support = None
     return known, writes
 
 
