@@ -106,3 +106,20 @@ def _fresh_litellm_clients() -> Iterator[None]:
         if isinstance(client, openai.OpenAI):
             client.close()
     cache.flush_cache()
+
+
+@pytest.fixture(scope="session")
+def checkouts(tmp_path_factory: pytest.TempPathFactory):
+    """Shared read-only pristine and patched copies of the fixture checkouts (see support.Checkouts)."""
+    from support import Checkouts
+
+    return Checkouts(tmp_path_factory.mktemp("checkouts"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Print the figures tests left in support.SUMMARY (the footprint per fixture, for one)."""
+    support = sys.modules.get("support")
+    for title, lines in sorted(getattr(support, "SUMMARY", {}).items()):
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
