@@ -50,6 +50,37 @@ def invoke(*args: str) -> Result:
     return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
+@dataclass
+class EntryResult:
+    exit_code: int
+    stdout: str
+    stderr: str
+
+
+def run_entry(*args: str) -> EntryResult:
+    """Run the console entry point (``llmfix ARGS`` as installed) in-process.
+
+    Unlike :func:`invoke`, this goes through ``llmfix.cli.run``, which turns click's usage
+    errors and unexpected exceptions into the one line the CLI promises.
+    """
+    import contextlib
+    import io
+
+    from llmfix.cli import run
+
+    out, err, argv = io.StringIO(), io.StringIO(), sys.argv
+    sys.argv = ["llmfix", *map(str, args)]
+    code = 0
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            run()
+    except SystemExit as exit:
+        code = exit.code if isinstance(exit.code, int) else (0 if exit.code is None else 2)
+    finally:
+        sys.argv = argv
+    return EntryResult(code, out.getvalue(), err.getvalue())
+
+
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run ``python -m llmfix ARGS`` as a real process."""
     return subprocess.run(
