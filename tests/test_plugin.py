@@ -60,7 +60,7 @@ def cli(tmp_path_factory):
     env = {**os.environ, "LLMFIX_PLUGINS": "llmfix_max_tokens", "PYTHONPATH": os.pathsep.join(filter(None, [str(PLUGINS), os.environ.get("PYTHONPATH")]))}
     done = subprocess.run([sys.executable, "-c", PROBE, json.dumps(list(calls.values()))], capture_output=True, text=True, env=env, cwd=base, timeout=300)
     assert done.returncode == 0, done.stderr
-    results = dict(zip(calls, json.loads(done.stdout.splitlines()[-1])))
+    results = dict(zip(calls, json.loads(done.stdout.splitlines()[-1]), strict=True))
     return results, {"flagged": flagged, "configured": configured, "only": only}
 
 
