@@ -123,3 +123,28 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
         terminalreporter.section(title)
         for line in lines:
             terminalreporter.write_line(line)
+
+
+_FIXTURES_DIGEST: dict[str, str] = {}
+
+
+def _fixtures_digest() -> str:
+    """One digest of every file under fixtures/ (paths and bytes)."""
+    import hashlib
+
+    root = Path(__file__).resolve().parent.parent / "fixtures"
+    digest = hashlib.sha256()
+    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Remember fixtures/ as it is: tests work on copies, never on it (checked at the end)."""
+    _FIXTURES_DIGEST["start"] = _fixtures_digest()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if "start" in _FIXTURES_DIGEST and _fixtures_digest() != _FIXTURES_DIGEST["start"]:
+        session.config.get_terminal_writer().line("fixtures/ changed during the run: a test wrote to the fixtures instead of a copy", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

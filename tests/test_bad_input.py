@@ -32,9 +32,10 @@ def checkout(tmp_path):
 
 
 def test_the_console_entry_point_makes_every_error_one_line(tmp_path):
-    assert_one_line_error(run_cli("apply", tmp_path / "nope"), "no such file")
-    usage = run_cli("apply")
+    assert_one_line_error(run_cli("apply", tmp_path / "nope", cwd=tmp_path), "no such file")
+    usage = run_cli("apply", "--retries", cwd=tmp_path)  # a flag without its value: click's usage error
     assert usage.returncode == 2 and len(usage.stderr.strip().splitlines()) == 1 and "Traceback" not in usage.stderr
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_a_directory_without_targets(tmp_path):
