@@ -112,6 +112,21 @@ def support_module(name: str, copy: Path) -> Path:
     return target_file(name, copy, "run_utils").with_name(SUPPORT_MODULE)
 
 
+def unbound_support_uses(source: str | bytes) -> list[int]:
+    """Lines that use ``litellm_utils`` in a module that never binds the name (a NameError waiting to happen)."""
+    import ast
+
+    tree = ast.parse(source)
+    bound = any(
+        (alias.asname or alias.name).split(".")[0] == "litellm_utils"
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    )
+    used = sorted({n.lineno for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "litellm_utils"})
+    return [] if bound else used
+
+
 def git(repo: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     """The real git, with a fixed identity and no user or system config."""
     done = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env={**os.environ, **GIT_ENV}, timeout=120)
@@ -182,8 +197,22 @@ def _ruff() -> str:
     return os.fsdecode(find_ruff_bin())
 
 
+_BLACK_CACHE: list[str] = []
+
+
+def _black_cache() -> str:
+    """A cache folder for black outside every checkout (black writes one; the checkouts are compared byte for byte)."""
+    if not _BLACK_CACHE:
+        import atexit
+        import tempfile
+
+        _BLACK_CACHE.append(tempfile.mkdtemp(prefix="llmfix-tests-black-cache-"))
+        atexit.register(shutil.rmtree, _BLACK_CACHE[0], True)
+    return _BLACK_CACHE[0]
+
+
 def _tool(args: list[str], root: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "BLACK_CACHE_DIR": str(root.parent / ".black-cache")}
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "BLACK_CACHE_DIR": _black_cache()}
     done = subprocess.run(args, cwd=root, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode in (0, 1), f"{args[0]} crashed: {done.stdout}{done.stderr}"
     return done

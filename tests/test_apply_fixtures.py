@@ -9,7 +9,8 @@ so nothing here re-checks what the patch looks like. Per fixture, on a fresh cop
 - ``llmfix diff`` prints the golden; ``check`` exits 1 and writes nothing;
 - ``apply`` writes exactly the golden (the real ``git apply`` of it onto another fresh
   copy gives the same bytes) plus llmfix's record folder ``.llmfix/`` at the checkout root;
-- every file apply wrote compiles; a second ``apply`` changes no byte; ``check`` exits 0;
+- every file apply wrote compiles and imports the support module it calls; a second
+  ``apply`` changes no byte; ``check`` exits 0;
 - ``revert`` gives back every byte: the files, and the absence of ``litellm_utils.py``
   and ``.llmfix/``.
 """
@@ -22,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from support import ALL_FIXTURES, CATALOG, PATCHABLE, PATCHES, RECORD, checkout_root, copy_fixture, git, invoke, snapshot, support_module
+from support import ALL_FIXTURES, CATALOG, PATCHABLE, PATCHES, RECORD, checkout_root, copy_fixture, git, invoke, snapshot, support_module, unbound_support_uses
 
-RECORD_FOLDER = {".llmfix/record.json", ".llmfix/README.md", ".llmfix/.gitignore"}
+RECORD_FOLDER = {".llmfix/record.json", ".llmfix/.gitignore"}
 
 
 @dataclass
@@ -111,12 +112,13 @@ def test_apply_writes_exactly_the_golden_patch_and_the_record(lifecycles, name, 
 
 
 @pytest.mark.parametrize("name", PATCHABLE)
-def test_every_file_apply_writes_compiles(lifecycles, name):
+def test_every_file_apply_writes_compiles_and_imports_what_it_calls(lifecycles, name):
     run = lifecycles(name)
     changed = [path for path, data in run.applied.items() if path.endswith(".py") and run.pristine.get(path) != data]
     assert support_module(name, Path(".")).as_posix().removeprefix("./") in changed
     for path in changed:
         compile(run.applied[path], path, "exec", dont_inherit=True)
+        assert unbound_support_uses(run.applied[path]) == [], f"{path} calls litellm_utils without importing it"
 
 
 @pytest.mark.parametrize("name", PATCHABLE)
