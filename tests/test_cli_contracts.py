@@ -13,19 +13,20 @@ import shutil
 import subprocess
 import sys
 import tomllib
+from pathlib import Path
 
 import pytest
 
-from support import CATALOG, FIXTURES, REPO, copy_fixture, invoke, snapshot, support_module, target_file, target_files
+from support import CATALOG, FIXTURES, REPO, copy_fixture, invoke, snapshot, support_module, target_file
 
 from llmfix.codemods import TRANSFORM_NAMES as TRANSFORMS
 
 NAME = "upstream-main-split"
 
 
-def patched_text(name: str, root) -> str:
-    """The upstream target files after apply, together (the support module is not one of them)."""
-    return "".join(p.read_text(encoding="utf-8") for p in target_files(name, root) if p.exists())
+def patched_text(name: str, root, kinds=("run_utils", "rubric_utils")) -> str:
+    """Upstream target files after apply, together (by default the helpers' and the generator's)."""
+    return "".join(target_file(name, root, kind).read_text(encoding="utf-8") for kind in kinds)
 
 
 def test_every_file_command_speaks_json(tmp_path):
@@ -97,7 +98,7 @@ def test_naming_one_target_file_patches_its_whole_checkout(tmp_path, kind):
     assert "litellm_utils.ensure_connection(" in target_file(NAME, root, "rubric_utils").read_text(encoding="utf-8")
 
 
-# What each transform leaves in the upstream files (and nothing else does).
+# What each transform leaves in run_utils.py and rubric_utils.py (and nothing else does there).
 MARKERS = {
     "retries": "LITELLM_NUM_RETRIES",
     "fallbacks": "litellm_utils.fallback_models(",
@@ -134,6 +135,20 @@ def test_only_and_skip_select_transforms(tmp_path, transform):
     assert [t for t, marker in MARKERS.items() if marker not in skip_text] == [transform]
     assert invoke("check", only, "--only", transform).exit_code == 0
     assert invoke("check", skip, "--skip", transform).exit_code == 0
+
+
+def test_only_and_skip_select_the_judge(checkouts, tmp_path):
+    """The LLM judge (ground_truth_utils.py) is one transform: alone it changes only that file, skipped it leaves it as it was."""
+    name = "drtulu-canonical"
+    judge = target_file(name, checkouts.pristine(name), "ground_truth_utils").relative_to(checkouts.pristine(name)).as_posix()
+    only, skip = copy_fixture(name, tmp_path / "only"), copy_fixture(name, tmp_path / "skip")
+    pristine = snapshot(checkouts.pristine(name))
+    assert invoke("apply", only, "--only", "judge").exit_code == 0
+    assert invoke("apply", skip, "--skip", "judge").exit_code == 0
+    changed = {path for path, data in snapshot(only).items() if pristine.get(path) != data}
+    assert judge in changed and not any(Path(p).name in ("run_utils.py", "rubric_utils.py") for p in changed)
+    assert snapshot(skip)[judge] == pristine[judge]
+    assert snapshot(checkouts.patched(name).copy)[judge] != pristine[judge]
 
 
 def test_list_names_every_transform():
