@@ -25,6 +25,7 @@ import pytest
 from support import CATALOG, FIXTURES, PATCHABLE
 
 NAMES = sorted(CATALOG)
+KINDS = ("run_utils", "rubric_utils")  # the LLM judge's module needs torch (fixtures/README.md): compiled, not imported
 LAZY_FAMILIES = {"R-lazy", "R-split", "R-guarded", "R-none"}
 
 PROBE = r"""
@@ -38,6 +39,7 @@ def probe_checkout(root, modules, support=None):
     sys.path.insert(0, root)
     try:
         loaded = {kind: importlib.import_module(dotted) for kind, dotted in modules.items()}
+        litellm_imported = "litellm" in sys.modules
     finally:
         sys.path.remove(root)
     run_utils, rubric_utils = loaded["run_utils"], loaded["rubric_utils"]
@@ -48,7 +50,7 @@ def probe_checkout(root, modules, support=None):
         "empty_reply": run_utils.extract_json_from_response(""),
         "fenced_reply": run_utils.extract_json_from_response('```json\n{"score": 2}\n```'),
         "heavy": sorted(m for m in ("torch", "vllm", "ray") if m in sys.modules),
-        "litellm_imported": "litellm" in sys.modules,
+        "litellm_imported": litellm_imported,
     }
     try:
         run_utils.extract_json_from_response(None)
@@ -102,8 +104,9 @@ def _module(name: str, kind: str) -> str:
 
 
 def _checkout_job(name: str, copy: Path | None = None) -> dict:
-    """Import every target module the catalog lists (after the patch: and check the support module)."""
-    modules = {kind: _module(name, kind) for kind in CATALOG[name]["files"]}
+    """Import run_utils and rubric_utils (the LLM judge's module needs torch, through open_instruct/utils.py);
+    after the patch, check the support module too."""
+    modules = {kind: _module(name, kind) for kind in KINDS}
     job = {"kind": "checkout", "key": name if copy is None else f"patched:{name}", "root": str(_root(name, copy)), "modules": modules}
     if copy is not None:
         job["support"] = modules["run_utils"].rpartition(".")[0] + ".litellm_utils"
@@ -153,7 +156,7 @@ def reports(checkouts) -> dict[str, dict]:
 def test_checkout_imports_and_names_what_the_catalog_says(reports, name):
     report = reports[name]
     entry = CATALOG[name]
-    for kind in entry["files"]:
+    for kind in KINDS:
         assert Path(report["files"][kind]) == (FIXTURES / name / entry["files"][kind]).resolve()
     assert set(entry["helpers"]) <= set(report["functions"])
     assert "extract_json_from_response" in report["functions"]
@@ -178,8 +181,8 @@ def test_sys_path_importer_loads_run_utils_as_a_top_level_module(reports, key):
 def test_the_patched_checkout_imports_with_its_support_module(reports, checkouts, name):
     report, pristine = reports[f"patched:{name}"], reports[name]
     copy = checkouts.patched(name).copy
-    for kind, rel in CATALOG[name]["files"].items():
-        assert Path(report["files"][kind]) == (copy / rel).resolve()
+    for kind in KINDS:
+        assert Path(report["files"][kind]) == (copy / CATALOG[name]["files"][kind]).resolve()
     assert Path(report["support"]) == (copy / CATALOG[name]["files"]["run_utils"]).resolve().with_name("litellm_utils.py")
     assert report["support_api"] == sorted(("from_env", "fallback_models", "response_text", "log_failure", "track_calls", "health", "ensure_connection"))
     assert set(pristine["functions"]) <= set(report["functions"]) and set(pristine["rubric_functions"]) <= set(report["rubric_functions"])
