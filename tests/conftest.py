@@ -129,22 +129,24 @@ _FIXTURES_DIGEST: dict[str, str] = {}
 
 
 def _fixtures_digest() -> str:
-    """One digest of every file under fixtures/ (paths and bytes)."""
+    """One digest of every file of the repository's checkouts: fixtures/ and tests/**/checkouts/ (paths and bytes)."""
     import hashlib
 
-    root = Path(__file__).resolve().parent.parent / "fixtures"
+    repo = Path(__file__).resolve().parent.parent
+    folders = [repo / "fixtures", *sorted((repo / "tests").glob("**/checkouts"))]
     digest = hashlib.sha256()
-    for path in sorted(p for p in root.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
-        digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(repo).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    """Remember fixtures/ as it is: tests work on copies, never on it (checked at the end)."""
+    """Remember the repository's checkouts as they are: tests work on copies, never on them (checked at the end)."""
     _FIXTURES_DIGEST["start"] = _fixtures_digest()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if "start" in _FIXTURES_DIGEST and _fixtures_digest() != _FIXTURES_DIGEST["start"]:
-        session.config.get_terminal_writer().line("fixtures/ changed during the run: a test wrote to the fixtures instead of a copy", red=True)
+        session.config.get_terminal_writer().line("fixtures/ or tests/**/checkouts/ changed during the run: a test wrote to them instead of a copy", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
