@@ -148,5 +148,5 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if "start" in _FIXTURES_DIGEST and _fixtures_digest() != _FIXTURES_DIGEST["start"]:
-        session.config.get_terminal_writer().line("fixtures/ or tests/**/checkouts/ changed during the run: a test wrote to them instead of a copy", red=True)
+        session.config.get_terminal_writer().line("\nfixtures/ or tests/**/checkouts/ changed during the run: a test wrote to them instead of a copy", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
