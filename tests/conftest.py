@@ -106,3 +106,47 @@ def _fresh_litellm_clients() -> Iterator[None]:
         if isinstance(client, openai.OpenAI):
             client.close()
     cache.flush_cache()
+
+
+@pytest.fixture(scope="session")
+def checkouts(tmp_path_factory: pytest.TempPathFactory):
+    """Shared read-only pristine and patched copies of the fixture checkouts (see support.Checkouts)."""
+    from support import Checkouts
+
+    return Checkouts(tmp_path_factory.mktemp("checkouts"))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:
+    """Print the figures tests left in support.SUMMARY (the footprint per fixture, for one)."""
+    support = sys.modules.get("support")
+    for title, lines in sorted(getattr(support, "SUMMARY", {}).items()):
+        terminalreporter.section(title)
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+_FIXTURES_DIGEST: dict[str, str] = {}
+
+
+def _fixtures_digest() -> str:
+    """One digest of every file of the repository's checkouts: fixtures/ and tests/**/checkouts/ (paths and bytes)."""
+    import hashlib
+
+    repo = Path(__file__).resolve().parent.parent
+    folders = [repo / "fixtures", *sorted((repo / "tests").glob("**/checkouts"))]
+    digest = hashlib.sha256()
+    for folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts):
+            digest.update(path.relative_to(repo).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Remember the repository's checkouts as they are: tests work on copies, never on them (checked at the end)."""
+    _FIXTURES_DIGEST["start"] = _fixtures_digest()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if "start" in _FIXTURES_DIGEST and _fixtures_digest() != _FIXTURES_DIGEST["start"]:
+        session.config.get_terminal_writer().line("\nfixtures/ or tests/**/checkouts/ changed during the run: a test wrote to them instead of a copy", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED

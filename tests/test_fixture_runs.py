@@ -1,7 +1,9 @@
-"""The fixture code runs: every helper, generator and judge, against MockLLM over real HTTP.
+"""The fixture code runs, pristine and patched: every helper, generator and judge, against
+MockLLM over real HTTP.
 
 One interpreter drives all checkouts (litellm is imported once), forgetting each
-checkout's modules before the next. ``OPENAI_API_BASE`` (and ``OPENAI_BASE_URL``, for
+checkout's modules before the next; each patchable fixture is driven twice, as it is and
+after ``llmfix apply`` (its connection check on, as in training), and must answer the same. ``OPENAI_API_BASE`` (and ``OPENAI_BASE_URL``, for
 the openai-SDK fork) point at a MockLLM on 127.0.0.1 that answers by model name:
 helpers get ``pong``, the generation model a rubric object, the judge model a score of 2.
 """
@@ -16,8 +18,8 @@ from pathlib import Path
 
 import pytest
 
-FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
-CATALOG: dict = json.loads((FIXTURES / "catalog.json").read_text(encoding="utf-8"))
+from support import CATALOG, FIXTURES, PATCHABLE
+
 NAMES = sorted(CATALOG)
 RUBRICS = {"positive_rubrics": [{"title": "t", "description": "d"}], "negative_rubrics": []}
 
@@ -68,19 +70,20 @@ def _module(name: str, kind: str) -> str:
     return ".".join(rel.with_suffix("").parts)
 
 
+def _job(name: str, copy: Path | None = None) -> dict:
+    return {
+        "name": name if copy is None else f"patched:{name}",
+        "root": str(((copy or FIXTURES / name) / CATALOG[name]["root_subdir"]).resolve()),
+        "run_utils": _module(name, "run_utils"),
+        "rubric_utils": _module(name, "rubric_utils"),
+        "helpers": CATALOG[name]["helpers"],
+        "generator": CATALOG[name]["generator"],
+    }
+
+
 @pytest.fixture(scope="module")
-def reports() -> dict[str, dict]:
-    jobs = [
-        {
-            "name": name,
-            "root": str((FIXTURES / name / CATALOG[name]["root_subdir"]).resolve()),
-            "run_utils": _module(name, "run_utils"),
-            "rubric_utils": _module(name, "rubric_utils"),
-            "helpers": CATALOG[name]["helpers"],
-            "generator": CATALOG[name]["generator"],
-        }
-        for name in NAMES
-    ]
+def reports(checkouts) -> dict[str, dict]:
+    jobs = [_job(name) for name in NAMES] + [_job(name, checkouts.patched(name).copy) for name in PATCHABLE]
     env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy") and not k.startswith("OPENAI_")}
     env.update(LITELLM_LOCAL_MODEL_COST_MAP="True", PYTHONDONTWRITEBYTECODE="1", no_proxy="127.0.0.1,localhost")
     result = subprocess.run(
@@ -95,9 +98,10 @@ def reports() -> dict[str, dict]:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", NAMES + [f"patched:{name}" for name in PATCHABLE])
 def test_helpers_generator_and_judges_run(reports, name):
     report = reports[name]
+    name = name.removeprefix("patched:")
     entry = CATALOG[name]
     assert report["chat"] == "pong"
     for helper in entry["helpers"]:

@@ -1,8 +1,8 @@
 """Values from flags become code only as literals, and bad ones are refused by the option itself.
 
 Each bad value is one line on stderr, exit 2, and no file changes. A value that passes
-validation reaches the patched code as a string literal built by llmfix, never pasted
-in as source text.
+validation reaches the patched code as a literal built by llmfix (a number, a list of
+strings), never pasted in as source text. In-process: the checks are click's and llmfix's.
 """
 
 from __future__ import annotations
@@ -11,7 +11,15 @@ import ast
 
 import pytest
 
-from support import copy_fixture, run_cli, snapshot, target_files
+from support import copy_fixture, invoke, run_entry, snapshot, target_file
+
+
+@pytest.fixture(scope="module")
+def checkout(tmp_path_factory):
+    """One pristine copy for the refusals (each must leave it as it is)."""
+    root = copy_fixture("drtulu-canonical", tmp_path_factory.mktemp("flags"))
+    return root, snapshot(root)
+
 
 INJECTION = 'x"] + [__import__("os").system("echo INJECTED")] + ["y'
 
@@ -36,11 +44,10 @@ INJECTION = 'x"] + [__import__("os").system("echo INJECTED")] + ["y'
     ],
 )
 @pytest.mark.parametrize("command", ["apply", "check", "diff"])
-def test_bad_values_are_refused_before_anything_is_read(tmp_path, command, args, message):
-    root = copy_fixture("drtulu-canonical", tmp_path)
-    before = snapshot(root)
-    result = run_cli(command, root, *args)
-    assert result.returncode == 2, result.stdout + result.stderr
+def test_bad_values_are_refused_before_anything_is_read(checkout, command, args, message):
+    root, before = checkout
+    result = run_entry(command, root, *args)
+    assert result.exit_code == 2, result.stdout + result.stderr
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert snapshot(root) == before
@@ -50,29 +57,25 @@ def test_bad_values_are_refused_before_anything_is_read(tmp_path, command, args,
     "args",
     [["apply", ""], ["check", ""], ["diff", ""], ["revert", ""], ["diff", "--output", ""], ["explain", ""], ["doctor", "", "--offline"], ["verify", ""]],
 )
-def test_empty_arguments_are_bad_input(tmp_path, args):
-    root = copy_fixture("drtulu-canonical", tmp_path)
-    before = snapshot(root)
-    result = run_cli(*args, *([str(root)] if args[0] == "diff" and "--output" in args else []), cwd=root)
-    assert result.returncode == 2, result.stdout + result.stderr
+def test_empty_arguments_are_bad_input(checkout, args, monkeypatch):
+    root, before = checkout
+    monkeypatch.chdir(root)  # a command that fell back to "." would act on the checkout
+    result = run_entry(*args, *([str(root)] if args[0] == "diff" and "--output" in args else []))
+    assert result.exit_code == 2, result.stdout + result.stderr
     assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
     assert snapshot(root) == before
 
 
 def test_comma_separated_fallbacks_split_like_the_environment_variable(tmp_path):
     root = copy_fixture("drtulu-canonical", tmp_path)
-    assert run_cli("apply", root, "--fallback", "openai/gpt-4o-mini,gpt-4.1-mini", "--fallback", "o3").returncode == 0
-    run_utils = target_files("drtulu-canonical", root)[0].read_text(encoding="utf-8")
-    from llmfix.codemods.runtime_block import runtime_names
-
-    helpers = [f for f in ast.parse(run_utils).body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef)) and f.name not in runtime_names()]
+    assert invoke("apply", root, "--fallback", "openai/gpt-4o-mini,gpt-4.1-mini", "--fallback", "o3").exit_code == 0
+    tree = ast.parse(target_file("drtulu-canonical", root, "run_utils").read_text(encoding="utf-8"))
     lists = [
-        [e.value for e in call.args[0].elts]
-        for helper in helpers
-        for call in ast.walk(helper)
-        if isinstance(call, ast.Call) and getattr(call.func, "id", None) == "_fallback_models_from_env" and isinstance(call.args[0], ast.List)
+        ast.literal_eval(call.args[0])
+        for call in ast.walk(tree)
+        if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr == "fallback_models"
     ]
-    assert lists and all(values == ["openai/gpt-4o-mini", "gpt-4.1-mini", "o3"] for values in lists)
+    assert len(lists) == 3 and all(values == ["openai/gpt-4o-mini", "gpt-4.1-mini", "o3"] for values in lists)  # one per helper
 
 
 def test_a_value_with_quotes_is_a_literal_even_when_built_directly(tmp_path):

@@ -1,1 +1,0 @@
-# Search-based reward functions (rubric judging, citation checks).
