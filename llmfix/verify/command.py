@@ -1,17 +1,20 @@
-"""``llmfix verify PATH [--live] [--scenario NAME]... [--json]``.
+"""``llmfix verify PATH [--python PY] [--live] [--scenario NAME]... [--json]``.
 
 Exit 0 when every case passes (skips allowed) and every LiteLLM helper and generator was
 exercised, or when there is nothing to verify; 1 when a case fails or a function could not
-be called; 2 when verify could not run. Importing this module is cheap: litellm, libcst
-and the mock endpoints load only when the command runs.
+be called; 2 when verify could not run. A folder holding several checkouts is verified
+checkout by checkout, as ``llmfix check`` sees them. Importing this module is cheap:
+litellm, libcst and the mock endpoints load only when the command runs.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,7 +28,11 @@ from llmfix.verify.scenarios import help_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-HELP = f"""Drive the checkout's (patched) LiteLLM helpers and rubric generators through injected faults.
+HELP = f"""Drive the checkout's (patched) LiteLLM helpers, rubric generators and LLM judges through injected faults.
+
+verify imports the checkout's code and runs it, in a child process, against
+mock endpoints on 127.0.0.1: run it with the Python of the environment the
+training job uses (--python), which has the packages that code imports.
 
 \b
 Scenarios: {help_line()}.
@@ -43,15 +50,16 @@ def _path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
 
 @click.command("verify", help=HELP)
 @click.argument("path", callback=_path)
+@click.option("--python", "python", metavar="PATH", help="The interpreter to import and run the checkout's code with (the training environment's; default: llmfix's own).")
 @click.option("--live", is_flag=True, help="Harmless calls (precheck, one tiny completion, one rubric) with your real endpoint, key and proxies.")
 @click.option("--scenario", "scenario_names", multiple=True, metavar="NAME", help="Run only these scenarios (name, number or case id; repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-def verify_command(path: Path, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> None:
+def verify_command(path: Path, python: str | None, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> None:
     from llmfix.errors import LlmfixError
 
     with _stop_signals_interrupt():
         try:
-            code = _verify(path, live, scenario_names, as_json)
+            code = _verify(path, python, live, scenario_names, as_json)
         except LlmfixError as error:
             click.echo(f"llmfix: error: {error}", err=True)
             code = EXIT_ERROR
@@ -81,53 +89,146 @@ def _stop_signals_interrupt() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _verify(path: Path, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
+def _interpreter(python: str | None) -> tuple[str | None, bool]:
+    """(the interpreter to run the child with, whether it has tenacity); BadInput when it does not run."""
+    import importlib.util
+
+    from llmfix.errors import BadInput
+
+    if python is None:
+        return None, importlib.util.find_spec("tenacity") is not None
+    code = "import importlib.util, sys; print(sys.executable); print(importlib.util.find_spec('tenacity') is not None)"
+    try:
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BadInput(f"--python {python}: cannot run it: {getattr(error, 'strerror', None) or error}") from None
+    lines = done.stdout.split()
+    if done.returncode != 0 or len(lines) != 2:
+        raise BadInput(f"--python {python}: not a working Python interpreter ({(done.stderr.strip().splitlines() or ['no output'])[-1]})")
+    return python, lines[1] == "True"
+
+
+def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
     from llmfix.errors import BadInput
     from llmfix.verify import runner, scenarios
 
-    settings = scenarios.Settings(tenacity=importlib.util.find_spec("tenacity") is not None)
     if any(not part.strip() for value in scenario_names for part in value.split(",")):
         raise BadInput(f"empty scenario name; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
+    python, tenacity = _interpreter(python)
+    settings = scenarios.Settings(tenacity=tenacity)
+    say = Progress(as_json)
+    against = f"{len(scenarios.units())} scenarios" if not scenario_names else f"the scenarios chosen ({','.join(scenario_names)})"
+    say.line(f"verifying {path} against {'the live calls' if live else against}"
+             f" (the checkout's code runs in a child process{f' with {python}' if python else ''})...")
     env = None
     if live:
         from llmfix.verify import live as live_mode
 
         env = live_mode.live_env()
-    child = runner.start_child(settings, env) if path.exists() else None  # litellm imports while we analyse and set up
+    child = runner.start_child(settings, env, python) if path.exists() else None  # litellm imports while we analyse and set up
     try:
-        return _verify_with(path, settings, env, scenario_names, as_json, child)
+        return _verify_with(path, settings, env, scenario_names, as_json, child, say)
     finally:
         if child is not None:
             child.close()
 
 
-def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_json: bool, child) -> int:
+class Progress:
+    """What verify prints while it runs: a first line at once, then a line per scenario as it finishes (stderr with --json)."""
+
+    def __init__(self, as_json: bool) -> None:
+        self.err = as_json
+        self.started = time.monotonic()
+        self.pending: dict[tuple[int, str], int] = {}
+        self.done: dict[tuple[int, str], list] = {}
+        self.prefixes: dict[int, str] = {}
+        self.numbers: dict[str, int] = {}
+
+    def line(self, text: str) -> None:
+        click.echo(text, err=self.err)
+        (sys.stderr if self.err else sys.stdout).flush()
+
+    def expect(self, index: int, prefix: str, chosen: list) -> None:
+        self.prefixes[index] = prefix
+        for scenario in chosen:
+            self.pending[(index, scenario.name)] = len(scenario.cases)
+            self.numbers[scenario.name] = scenario.number
+
+    def __call__(self, index: int, outcome) -> None:
+        key = (index, outcome.case.scenario)
+        self.done.setdefault(key, []).append(outcome)
+        if len(self.done[key]) != self.pending.get(key):
+            return
+        outcomes = self.done[key]
+        counts = {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
+        status = "FAIL" if counts["fail"] else "skip" if counts["skip"] == len(outcomes) else "pass"
+        detail = ", ".join(f"{n} {word}" for word, n in (("passed", counts["pass"]), ("failed", counts["fail"]), ("skipped", counts["skip"])) if n)
+        self.line(f"  {self.prefixes[index]}{self.numbers[key[1]]:>2} {key[1]:<17} {status:<4}  {detail}  [{time.monotonic() - self.started:5.1f}s]")
+
+
+def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_json: bool, child, say: Progress) -> int:
     from llmfix.errors import BadInput
     from llmfix.verify import report, runner, scenarios
-    from llmfix.verify.analysis import analyse
+    from llmfix.verify.analysis import analyse_all
 
-    checkout = analyse(path)
-    if checkout.empty:
-        message = f"nothing to verify: no LiteLLM helper or rubric generator under {path}"
+    found = analyse_all(path)
+    checkouts = [c for c in found if not c.empty]
+    several = len(found) > 1
+    empty = [f"nothing to verify: no LiteLLM helper, rubric generator or LLM judge under {c.path}" for c in found if c.empty]
+    if not checkouts:
+        message = empty[0] if len(empty) == 1 else f"nothing to verify: no LiteLLM helper, rubric generator or LLM judge under {path}"
         click.echo(json.dumps({"command": "verify", "exit_code": EXIT_OK, "nothing_to_verify": True, "message": message}) if as_json else message)
         return EXIT_OK
+    jobs = []
+    for index, checkout in enumerate(checkouts):
+        if env is not None:
+            from llmfix.verify import live as live_mode
+
+            available = live_mode.scenarios(env, checkout)
+        else:
+            available = scenarios.build(settings, checkout)
+        try:
+            chosen = scenarios.select(available, scenario_names, strict=not several)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+        jobs.append((checkout, chosen))
+        functions = [t.name for t in checkout.targets]
+        where = f"{checkout.path.name}: " if several else ""
+        say.expect(index, where, chosen)
+        say.line(f"  {where}{len(functions)} function{'s' if len(functions) != 1 else ''} ({', '.join(functions)}), "
+                 f"{sum(len(s.cases) for s in chosen)} cases")
+    if several and scenario_names and not any(s.cases for _, chosen in jobs for s in chosen):
+        try:  # a name no checkout knows: the error strict selection gives
+            scenarios.select(scenarios.build(settings, checkouts[0]), scenario_names)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+    results = runner.run_many(jobs, settings, env, child=child, progress=say)
+    if not several and results[0].error:
+        raise runner.VerifyError(results[0].error)
+    codes = [EXIT_ERROR if r.error else EXIT_OK if r.ok else EXIT_FAILED for r in results]
+    code = max(codes)
+    if as_json:
+        if several:
+            objects = [json.loads(report.to_json(r, c)) if not r.error else {"checkout": r.checkout.to_json(), "exit_code": c, "error": r.error}
+                       for r, c in zip(results, codes)]
+            text = json.dumps({"command": "verify", "exit_code": code, "checkouts": objects, "nothing_to_verify": empty}, indent=2)
+        else:
+            text = report.to_json(results[0], code)
+    else:
+        parts = []
+        for result in results:
+            if result.error:
+                parts.append(f"llmfix verify {result.checkout.path}\n  could not run: {result.error}")
+            else:
+                parts.append(report.to_text(result, _header(result.checkout.path if several else path, result.checkout, settings, env)))
+        parts += empty
+        if several:
+            verdicts = {"passed": codes.count(EXIT_OK), "failed": codes.count(EXIT_FAILED), "could not run": codes.count(EXIT_ERROR)}
+            parts.append(f"{len(results)} checkouts: " + ", ".join(f"{n} {word}" for word, n in verdicts.items() if n or word != "could not run"))
+        text = "\n\n".join(parts)
     if env is not None:
         from llmfix.verify import live as live_mode
 
-        available = live_mode.scenarios(env, checkout)
-    else:
-        available = scenarios.build(settings, checkout)
-    try:
-        chosen = scenarios.select(available, scenario_names)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
-    result = runner.run(checkout, chosen, settings, live_env=env, child=child)
-    code = EXIT_OK if result.ok else EXIT_FAILED
-    if as_json:
-        text = report.to_json(result, code)
-    else:
-        text = report.to_text(result, _header(path, checkout, settings, env))
-    if env is not None:
         text = live_mode.scrub(text, env)
     click.echo(text)
     return code
@@ -157,4 +258,7 @@ def _header(path: Path, checkout, settings, env) -> list[str]:
             f" LITELLM_MAX_FAILURE_RATE={settings.max_failure_rate:g} (unset in health-unset),"
             f" LITELLM_HEALTH_INTERVAL={settings.health_interval:g} where a summary line is expected"
         )
+        if checkout.judges:
+            lines.append("             judges: an instance built by parameter name, its config's model verify's own and its timeout"
+                         " LITELLM_DEFAULT_TIMEOUT's value")
     return lines

@@ -1,9 +1,11 @@
 """Run the cases: start the mock endpoints (and tinyproxy), spawn the child, judge what it saw.
 
-One child process per run (``child.py``) imports litellm once and forks a process per
-case lane, so all cases run at the same time. Every lane talks to its own scope of the
-shared mock endpoints (``/scope/<checkout>-<case>-<lane>/v1``), so plans and counts never
-mix, whatever model names the checkout's code sends.
+One child process per run (``child.py``, with verify's interpreter or the training
+environment's) imports litellm once and forks a process per case lane, so the cases run
+at the same time; several checkouts share the child. Every lane talks to its own scope of
+the shared mock endpoints (``/scope/<checkout>-<case>-<lane>/v1``), so plans and counts
+never mix, whatever model names the checkout's code sends. The runner follows the child's
+events as they come and judges each case as soon as its last lane ends (``progress``).
 
 Everything a run starts is registered with a :class:`~llmfix.verify.reaper.Reaper`, which
 removes it even when verify is killed.
@@ -18,17 +20,16 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from llmfix.errors import LlmfixError
-from llmfix.verify.analysis import Checkout
+from llmfix.verify.analysis import JUDGE, Checkout
 from llmfix.verify.cases import (
-    ANSWER,
     BASICS,
-    FALLBACK_ANSWER,
     Case,
     Observation,
     Process,
@@ -44,6 +45,7 @@ IMPORT_LIMIT = 120.0  # seconds for the child to import litellm and the checkout
 KEPT_VARIABLES = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TEMP", "TMP", "PYTHONPATH", "VIRTUAL_ENV", "SYSTEMROOT", "USER", "LOGNAME")
 DUMMY_KEY = "sk-llmfix-verify-dummy"
 PLACEHOLDERS = ("mock", "fallback", "dead_base", "dead_proxy", "proxied_base", "proxied_ca", "proxy")
+Progress = Callable[[int, "CaseOutcome"], None]
 
 
 class VerifyError(LlmfixError):
@@ -70,6 +72,7 @@ class RunResult:
     live: bool = False
     error: str | None = None
     not_exercised: list[tuple[str, str]] = field(default_factory=list)  # (function, why verify could not call it)
+    stubbed: dict[str, list[str]] = field(default_factory=dict)  # judge module -> the missing packages stubbed to import it
 
     @property
     def failed(self) -> list[CaseOutcome]:
@@ -77,8 +80,8 @@ class RunResult:
 
     @property
     def ok(self) -> bool:
-        """Every case passed (or was skipped) and every function was exercised."""
-        return not self.failed and not self.not_exercised
+        """Every case passed (or was skipped) and every helper and generator was exercised."""
+        return not self.error and not self.failed and not self.not_exercised
 
 
 def base_env(settings: Settings) -> dict[str, str]:
@@ -130,7 +133,6 @@ class _Endpoints:
         self.proxied = self.primary
         self.proxy = None
         self.proxy_missing = "no proxy started"
-        self.ca_file: str | None = None
         self.notes: list[str] = []
         self.reaper = reaper
         self.fixed: dict[str, str | None] = {
@@ -160,17 +162,17 @@ class _Endpoints:
         stack.callback(proxy.stop)
         self.proxy = proxy
         self.fixed["proxy"] = proxy.url
-        if self._tls(stack) is None:
+        if not self._tls(stack):
             self.notes.append("9b ran over plain HTTP through the proxy; install trustme to exercise CONNECT + TLS")
 
-    def _tls(self, stack: ExitStack) -> Any:
+    def _tls(self, stack: ExitStack) -> bool:
         """A TLS mock signed by a throwaway CA, when trustme is installed (the production CONNECT path)."""
         try:
             import ssl
 
             import trustme
         except ImportError:
-            return None
+            return False
         from llmfix.mockllm import MockLLM
 
         ca = trustme.CA()
@@ -180,11 +182,11 @@ class _Endpoints:
         self.reaper.watch_folder(folder)
         stack.callback(self.reaper.forget_folder, folder)
         stack.callback(_remove, folder)
-        self.ca_file = os.path.join(folder, "ca.pem")
-        ca.cert_pem.write_to_path(self.ca_file)
+        ca_file = os.path.join(folder, "ca.pem")
+        ca.cert_pem.write_to_path(ca_file)
         self.proxied = stack.enter_context(MockLLM(tls=context))
-        self.fixed["proxied_ca"] = self.ca_file
-        return self.proxied
+        self.fixed["proxied_ca"] = ca_file
+        return True
 
     def server(self, case: Case) -> Any:
         return self.proxied if case.server == "proxied" else self.primary
@@ -202,8 +204,28 @@ class _Endpoints:
         server = self.server(case)
         server.retry_after = settings.retry_after
         lane = server.scope(scope)
-        lane.each, lane.default, lane.content = list(case.endpoint.each), case.endpoint.then, ANSWER
-        self.fallback.scope(scope).content = FALLBACK_ANSWER
+        lane.each, lane.default, lane.content = list(case.endpoint.each), case.endpoint.then, case.answer
+        self.fallback.scope(scope).content = case.fallback_answer
+
+    def counts(self, case: Case, scope: str, steps: list[Step]) -> tuple[dict[str, int], dict[str, list[str]], dict[str, int]]:
+        """Attempts, models and connection checks per step of a lane, as its scope saw them."""
+        lane = self.server(case).scope(scope)
+        attempts: dict[str, int] = {}
+        models: dict[str, list[str]] = {}
+        probes: dict[str, int] = {}
+        seen = lane.keys
+        checks = [r["key"] for r in lane.requests if _is_probe(r.get("body"))]
+        for step in steps:
+            key = step.key if step.key else (seen[0] if seen else None)  # a fixed model's first request is its own
+            attempts[step.label] = lane.attempts(key) if key else 0
+            models[step.label] = [key] if key in seen else []
+            probes[step.label] = checks.count(key) if key else 0
+        return attempts, models, probes
+
+
+def _is_probe(body: Any) -> bool:
+    """A connection check's request: one token asked for."""
+    return isinstance(body, dict) and 1 in (body.get("max_tokens"), body.get("max_completion_tokens"))
 
 
 def _remove(folder: str) -> None:
@@ -213,10 +235,12 @@ def _remove(folder: str) -> None:
 
 
 def _read_events(path: Path) -> list[dict[str, Any]]:
-    if not path.exists():
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
         return []
     events = []
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in text.splitlines():
         try:
             events.append(json.loads(line))
         except ValueError:
@@ -232,12 +256,16 @@ def _tail(path: Path, lines: int = 3) -> str:
     return " | ".join(text[-lines:])
 
 
-def _import_error(event: dict[str, Any]) -> str:
-    python = sys.executable
+def _import_error(event: dict[str, Any], python: str) -> str:
+    """One line for a module the child could not import: which package is missing and what to do."""
     if event.get("kind") == "missing-module" and event.get("missing"):
         top = event["missing"].split(".", 1)[0]
-        where = "verify needs litellm" if event.get("module") == "litellm" else f"{event['module']} imports {event['missing']!r}"
-        return f"cannot import the checkout: {where}, which is not installed for {python}; install it there (e.g. pip install {top})"
+        if event.get("module") == "litellm":
+            return f"verify runs the checkout's code with {python}, which has no litellm; install it there or pass --python <the training environment's python>"
+        return (f"cannot import {event['module']}: it imports {event['missing']!r}, which is not installed for {python}; "
+                f"run verify with --python <the training environment's python>, or install it there (pip install {top})")
+    if event.get("kind") == "checkout-module" and event.get("missing"):
+        return f"cannot import {event['module']}: it imports {event['missing']}, which is not in the checkout"
     return f"cannot import {event.get('module')}: {event.get('message')}"
 
 
@@ -248,31 +276,55 @@ class Child:
     and its output folder.
     """
 
-    def __init__(self, env: dict[str, str]) -> None:
+    def __init__(self, env: dict[str, str], python: str | None = None) -> None:
+        self.python = python or sys.executable
         self.reaper = Reaper()
         self.out = Path(tempfile.mkdtemp(prefix="llmfix-verify-"))
         self.reaper.watch_folder(str(self.out))
         self._stderr = open(self.out / "child-stderr.txt", "wb")
         # the endpoints are not known yet (each fork gets its own environment later)
         importable = {k: v for k, v in env.items() if not (v.startswith("$") and v[1:] in PLACEHOLDERS)}
-        self.process = subprocess.Popen(
-            [sys.executable, str(CHILD), str(self.out), str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-            stderr=self._stderr, cwd=str(self.out), env=importable, start_new_session=True,
-        )
+        try:
+            self.process = subprocess.Popen(
+                [self.python, str(CHILD), str(self.out), str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                stderr=self._stderr, cwd=str(self.out), env=importable, start_new_session=True,
+            )
+        except OSError as error:
+            self.close_files()
+            raise VerifyError(f"cannot run {self.python}: {error.strerror or error}") from None
         self.reaper.watch_group(self.process.pid)
         self._closed = False
+        self._offset = 0
 
-    def run(self, job: dict[str, Any], limit: float) -> None:
-        """Send the job and wait for the child (and every fork it made) to finish, at most ``limit`` s."""
+    def send(self, job: dict[str, Any]) -> None:
         try:
             assert self.process.stdin is not None
             self.process.stdin.write(json.dumps(job).encode())
             self.process.stdin.close()
-            self.process.wait(limit)
-        except (subprocess.TimeoutExpired, BrokenPipeError):
+        except BrokenPipeError:
             pass
-        finally:
-            self.stop()
+
+    def events(self) -> list[dict[str, Any]]:
+        """The child's own events written since the last call."""
+        try:
+            with open(self.out / "zygote.jsonl", "rb") as handle:
+                handle.seek(self._offset)
+                data = handle.read()
+        except OSError:
+            return []
+        complete = data[: data.rfind(b"\n") + 1]
+        self._offset += len(complete)
+        found = []
+        for line in complete.decode(errors="replace").splitlines():
+            try:
+                found.append(json.loads(line))
+            except ValueError:
+                continue
+        return found
+
+    @property
+    def running(self) -> bool:
+        return self.process.poll() is None
 
     def stop(self) -> None:
         """Kill the child's process group unless it has already exited (and been waited for)."""
@@ -288,11 +340,14 @@ class Child:
                 self.process.stdin.close()
             except OSError:
                 pass
+        self.close_files()
+
+    def close_files(self) -> None:
         self._stderr.close()
 
     def close(self) -> None:
         """Stop the child if still running, remove its folder, let the reaper go."""
-        if self._closed:
+        if getattr(self, "_closed", True):
             return
         self._closed = True
         try:
@@ -303,14 +358,12 @@ class Child:
             self.reaper.close()
 
 
-def start_child(settings: Settings, live_env: dict[str, str] | None = None) -> Child:
-    """Start the child now (litellm takes seconds to import); hand it to :func:`run` later."""
-    return Child(dict(live_env) if live_env is not None else base_env(settings))
+def start_child(settings: Settings, live_env: dict[str, str] | None = None, python: str | None = None) -> Child:
+    """Start the child now (litellm takes seconds to import); hand it to :func:`run_many` later."""
+    return Child(dict(live_env) if live_env is not None else base_env(settings), python)
 
 
-def run(
-    checkout: Checkout, scenarios: list[Scenario], settings: Settings, live_env: dict[str, str] | None = None, child: Child | None = None
-) -> RunResult:
+def run(checkout: Checkout, scenarios: list[Scenario], settings: Settings, live_env: dict[str, str] | None = None, child: Child | None = None) -> RunResult:
     """Run every case of ``scenarios`` against ``checkout``; raise :class:`VerifyError` when it cannot."""
     result = run_many([(checkout, scenarios)], settings, live_env, child=child)[0]
     if result.error:
@@ -320,11 +373,12 @@ def run(
 
 def run_many(
     jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None,
-    max_parallel: int = 32, child: Child | None = None,
+    max_parallel: int = 32, child: Child | None = None, progress: Progress | None = None,
 ) -> list[RunResult]:
     """Run several checkouts with one child (one litellm import) and one set of endpoints.
 
     A checkout that cannot be imported gets a result with ``error`` set instead of outcomes.
+    ``progress(job index, outcome)`` is told of each case as soon as it is judged.
     """
     started = time.monotonic()
     live = live_env is not None
@@ -332,38 +386,55 @@ def run_many(
         base = dict(live_env) if live else base_env(settings)
         child = child or Child(base)
         stack.callback(child.close)
-        out = child.out
         endpoints = None
         if not live:
             want_proxy = any("tinyproxy" in c.needs for _, scenarios in jobs for s in scenarios for c in s.cases)
             endpoints = _Endpoints(stack, child.reaper, want_proxy)
-        plans = [_Plan(index, checkout, scenarios, base, settings, endpoints) for index, (checkout, scenarios) in enumerate(jobs)]
+        plans = [_Plan(index, checkout, scenarios, base, settings, endpoints, child) for index, (checkout, scenarios) in enumerate(jobs)]
+        for plan in plans:
+            for outcome in plan.outcomes.values():
+                if progress:
+                    progress(plan.index, outcome)
         job = {
             "checkouts": [p.checkout_json() for p in plans],
             "warmup": {"model": "openai/verify-warmup", "api_base": endpoints.primary.base_url} if endpoints else None,
-            "import_limit": IMPORT_LIMIT,
-            "max_parallel": max_parallel,
+            "import_limit": IMPORT_LIMIT, "max_parallel": max_parallel, "out_dir": str(child.out),
             "cases": [lane for p in plans for lane in p.lanes_json()],
         }
         notes = list(endpoints.notes) if endpoints else []
         if not job["cases"]:  # every case skipped: nothing for the child to do
-            return [RunResult(p.checkout, settings, p.judge(out, {}), round(time.monotonic() - started, 2), None, list(notes), live,
-                              not_exercised=p.not_exercised([])) for p in plans]
+            return [RunResult(p.checkout, settings, p.results(), round(time.monotonic() - started, 2), None, list(notes), live,
+                              not_exercised=p.not_exercised()) for p in plans]
         waves = max(1, -(-len(job["cases"]) // max_parallel))
-        limit = IMPORT_LIMIT * 2 + waves * max((c["limit"] for c in job["cases"]), default=0) + 10
-        job["out_dir"] = str(out)
-        child.run(job, limit)
-
-        zygote = _read_events(out / "zygote.jsonl")
-        startup = sum(e.get("seconds", 0) for e in zygote if e.get("event") in ("litellm-imported", "warmed-up"))
-        ends = {e["file"]: e for e in zygote if e.get("event") == "case-end"}
-        fatal = next((e for e in zygote if e.get("event") == "import-error"), None)
+        deadline = time.monotonic() + IMPORT_LIMIT * 2 + waves * max((c["limit"] for c in job["cases"]), default=0) + 10
+        child.send(job)
+        startup = 0.0
+        fatal = None
+        lanes = {lane: plan for plan in plans for lane in plan.lane_files}
+        while True:
+            running = child.running
+            for event in child.events():
+                kind = event.get("event")
+                if kind in ("litellm-imported", "warmed-up"):
+                    startup += event.get("seconds", 0)
+                elif kind == "import-error":
+                    fatal = event
+                elif kind == "case-end" and event["file"].startswith("probe-"):
+                    plans[int(event["file"].split("-")[1])].probe()
+                elif kind == "case-end" and event["file"] in lanes:
+                    for outcome in lanes[event["file"]].lane_ended(event):
+                        if progress:
+                            progress(lanes[event["file"]].index, outcome)
+            if not running or time.monotonic() > deadline or all(p.finished for p in plans):
+                break  # (the child's own exit, litellm's at-exit work included, is not waited for)
+            time.sleep(0.05)
+        child.stop()
         results = []
         for plan in plans:
-            error = _import_error(fatal) if fatal is not None else plan.probe_error(out)
-            outcomes = [] if error else plan.judge(out, ends)
-            results.append(RunResult(plan.checkout, settings, outcomes, 0.0, round(startup, 2), list(notes), live, error,
-                                     plan.not_exercised(outcomes)))
+            error = _import_error(fatal, child.python) if fatal is not None else plan.probe_error()
+            outcomes = [] if error else plan.results()
+            results.append(RunResult(plan.checkout, settings, outcomes, 0.0, round(startup, 2), notes + plan.notes, live, error,
+                                     plan.not_exercised(), plan.stubbed))
     elapsed = round(time.monotonic() - started, 2)
     for result in results:
         result.seconds = elapsed
@@ -381,22 +452,28 @@ class _Lane:
 
 
 class _Plan:
-    """One checkout's share of a run: its cases, their lanes and environments."""
+    """One checkout's share of a run: its cases, their lanes and environments, and what became of them."""
 
-    def __init__(self, index: int, checkout: Checkout, scenarios: list[Scenario], base: dict[str, str], settings: Settings, endpoints: _Endpoints | None) -> None:
+    def __init__(self, index: int, checkout: Checkout, scenarios: list[Scenario], base: dict[str, str], settings: Settings,
+                 endpoints: _Endpoints | None, child: Child) -> None:
         self.index = index
         self.checkout = checkout
         self.settings = settings
         self.endpoints = endpoints
+        self.out = child.out
         self.cases = [c for s in scenarios for c in s.cases]
         self.outcomes: dict[str, CaseOutcome] = {}
         self.lanes: dict[str, list[_Lane]] = {}
+        self.ends: dict[str, dict[str, Any]] = {}
+        self.notes: list[str] = []
+        self.stubbed: dict[str, list[str]] = {}
+        self._probe: list[dict[str, Any]] | None = None
         for case in self.cases:
             if case.skip_reason:
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason=case.skip_reason)
             elif endpoints and "tinyproxy" in case.needs and endpoints.proxy is None:
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason=endpoints.proxy_missing)
-            elif not case.lanes():
+            elif not case.steps:
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason="no function of this kind in the checkout")
             else:
                 self.lanes[case.id] = [self._lane(case, number, steps, base) for number, steps in enumerate(case.lanes())]
@@ -409,91 +486,128 @@ class _Plan:
             self.endpoints.prepare(case, scope, self.settings)
         return _Lane(case, steps, scope, resolve_env(base, case.env, resources))
 
+    @property
+    def finished(self) -> bool:
+        """Every lane ended (or the checkout's probe failed, so none will run)."""
+        return self._probe is not None and (self.probe_error() is not None or all(lane in self.ends for lane in self.lane_files))
+
+    @property
+    def lane_files(self) -> list[str]:
+        return [lane.scope for lanes in self.lanes.values() for lane in lanes]
+
     def checkout_json(self) -> dict[str, Any]:
         c = self.checkout
-        return {"import_root": str(c.import_root), "modules": c.modules, "precheck_module": c.precheck_module, "probe_env": self.probe_env}
+        return {"import_root": str(c.import_root), "modules": [m for m in c.modules if m not in c.judge_modules],
+                "judge_modules": c.judge_modules, "support": c.support, "probe_env": self.probe_env}
 
     def lanes_json(self) -> list[dict[str, Any]]:
         return [
             {"file": lane.scope, "checkout": self.index, "env": lane.env, "limit": lane.case.limit, "concurrent": lane.case.concurrent,
-             "keep_lines": lane.case.keep_lines, "report": lane.case.report, "steps": [s.to_json() for s in lane.steps]}
+             "keep_lines": lane.case.keep_lines, "report": lane.case.report, "judge": any(s.is_judge for s in lane.steps),
+             "steps": [s.to_json() for s in lane.steps]}
             for lanes in self.lanes.values() for lane in lanes
         ]
 
-    def probe_error(self, out: Path) -> str | None:
-        probe = _read_events(out / f"case-probe-{self.index}.jsonl")
+    def probe(self) -> list[dict[str, Any]]:
+        if self._probe is None:
+            self._probe = _read_events(self.out / f"case-probe-{self.index}.jsonl")
+            event = next((e for e in self._probe if e.get("event") == "probe"), {})
+            for module, found in (event.get("judges") or {}).items():
+                if found.get("stubbed"):
+                    self.stubbed[module] = found["stubbed"]
+                    self.notes.append(f"{module} imported with stubs for what is not installed: {', '.join(found['stubbed'])}")
+        return self._probe
+
+    def probe_error(self) -> str | None:
+        probe = self.probe()
         for event in probe:
             if event.get("event") == "import-error":
-                return _import_error(event)
+                return _import_error(event, next((e.get("python") for e in probe if e.get("python")), sys.executable))
         if not any(e.get("event") == "probe" for e in probe):
-            detail = _tail(out / "child-stderr.txt") or _tail(out / "zygote.log") or _tail(out / f"case-probe-{self.index}.log")
+            detail = _tail(self.out / "child-stderr.txt") or _tail(self.out / "zygote.log") or _tail(self.out / f"case-probe-{self.index}.log")
             return f"the verify child did not start: {detail or 'no output (timed out?)'}"
         return None
 
-    def judge(self, out: Path, ends: dict[str, dict[str, Any]]) -> list[CaseOutcome]:
-        proxy_log = self.endpoints.proxy.log_text() if self.endpoints and self.endpoints.proxy else ""
+    def judge_error(self, module: str) -> str | None:
+        """Why a judge module could not be imported (even with stubs), from the probe."""
+        event = next((e for e in self.probe() if e.get("event") == "probe"), {})
+        found = (event.get("judges") or {}).get(module) or {}
+        return _import_error(found, event.get("python") or sys.executable) if found.get("kind") else None
+
+    def lane_ended(self, event: dict[str, Any]) -> list[CaseOutcome]:
+        """Note a lane's end; the case's outcome when it was the case's last lane."""
+        self.ends[event["file"]] = event
         for case_id, lanes in self.lanes.items():
-            self.outcomes[case_id] = _judge(lanes, self.settings, out, ends, self.endpoints, proxy_log)
+            if case_id not in self.outcomes and any(lane.scope == event["file"] for lane in lanes):
+                if all(lane.scope in self.ends for lane in lanes):
+                    self.outcomes[case_id] = self._judge(lanes)
+                    return [self.outcomes[case_id]]
+        return []
+
+    def results(self) -> list[CaseOutcome]:
+        for case_id, lanes in self.lanes.items():
+            if case_id not in self.outcomes:
+                self.outcomes[case_id] = self._judge(lanes)
         return [self.outcomes[c.id] for c in self.cases]
 
-    def not_exercised(self, outcomes: list[CaseOutcome]) -> list[tuple[str, str]]:
-        """The functions verify could not call: found so by analysis, or by the child on the imported code."""
+    def not_exercised(self) -> list[tuple[str, str]]:
+        """The helpers and generators verify could not call: found so by analysis, or by the child on the imported code."""
         found = [(t.name, t.reason or "") for t in self.checkout.not_exercised]
-        for outcome in outcomes:
-            for result in (outcome.observation.steps.values() if outcome.observation else []):
+        for outcome in self.outcomes.values():
+            for result in (outcome.observation.steps.values() if outcome.observation and not outcome.case.is_judge else []):
                 if result.outcome == "uncallable" and all(name != result.name for name, _ in found):
                     found.append((result.name, result.error["message"] if result.error else "cannot call it"))
         return found
 
+    def _judge(self, lanes: list[_Lane]) -> CaseOutcome:
+        case = lanes[0].case
+        by_lane = [(lane, _read_events(self.out / f"case-{lane.scope}.jsonl")) for lane in lanes]
+        events = [e for _, lane_events in by_lane for e in lane_events]
+        steps = {e["label"]: StepResult.from_event(e) for e in events if e.get("event") == "step"}
+        if case.is_judge:
+            skipped = self._judge_skip(case, events, steps)
+            if skipped:
+                return CaseOutcome(case, "skip", reason=skipped)
+        processes: dict[str, Process] = {}
+        for lane, lane_events in by_lane:
+            kept = [r for e in lane_events if e.get("event") == "lines" for r in e.get("records", [])]
+            report = next((StepResult.from_event(e) for e in lane_events if e.get("event") == "report"), None)
+            processes.update((step.label, Process(lane.env, kept, report)) for step in lane.steps)
+        attempts: dict[str, int] = {}
+        models: dict[str, list[str]] = {}
+        probes: dict[str, int] = {}
+        extra: dict[str, int] = {}
+        if self.endpoints:
+            if case.env.get("OPENAI_API_BASE") != "$dead_base":  # nothing listens there: no count to show
+                for lane in lanes:
+                    counted = self.endpoints.counts(case, lane.scope, lane.steps)
+                    attempts.update(counted[0])
+                    models.update(counted[1])
+                    probes.update(counted[2])
+            if "$fallback" in (case.env.get("LITELLM_FALLBACK_MODELS") or ""):
+                extra["fallback"] = sum(self.endpoints.fallback.scope(lane.scope).total_attempts for lane in lanes)
+        ends = [self.ends.get(lane.scope) for lane in lanes]
+        killed = any(end and end.get("killed") for end in ends)
+        seconds = max((end["seconds"] if end else case.limit) for end in ends)
+        proxy_log = self.endpoints.proxy.log_text() if self.endpoints and self.endpoints.proxy and "tinyproxy" in case.needs else ""
+        observation = Observation(case, self.settings, steps, attempts, models, extra, seconds, killed, lanes[0].env, proxy_log, processes, probes)
+        problems = []
+        for event in events:
+            if event.get("event") == "crash":
+                problems.append((BASICS, f"the case crashed: {event['error']['type']}: {event['error']['message']}"))
+            if event.get("event") == "import-error":
+                problems.append((BASICS, f"import failed: {event.get('message')}"))
+        problems += case.problems(observation)
+        return CaseOutcome(case, "fail" if problems else "pass", problems, observation)
 
-def _counts(lane: _Lane, endpoints: _Endpoints) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """Attempts and models per step of a lane, as the lane's scope saw them."""
-    scope = endpoints.server(lane.case).scope(lane.scope)
-    attempts: dict[str, int] = {}
-    models: dict[str, list[str]] = {}
-    seen = scope.keys
-    for step in lane.steps:
-        if step.key:
-            attempts[step.label] = scope.attempts(step.key)
-            models[step.label] = [step.key] if step.key in seen else []
-        elif step.own_lane:
-            primary = seen[:1]  # a call's first model is its own; fallbacks come after it failed
-            attempts[step.label] = scope.attempts(primary[0]) if primary else 0
-            models[step.label] = primary
-    return attempts, models
-
-
-def _judge(lanes: list[_Lane], settings: Settings, out: Path, ends: dict[str, dict[str, Any]], endpoints: _Endpoints | None, proxy_log: str) -> CaseOutcome:
-    case = lanes[0].case
-    by_lane = [(lane, _read_events(out / f"case-{lane.scope}.jsonl")) for lane in lanes]
-    events = [e for _, lane_events in by_lane for e in lane_events]
-    steps = {e["label"]: StepResult.from_event(e) for e in events if e.get("event") == "step"}
-    processes: dict[str, Process] = {}
-    for lane, lane_events in by_lane:
-        kept = [r for e in lane_events if e.get("event") == "lines" for r in e.get("records", [])]
-        report = next((StepResult.from_event(e) for e in lane_events if e.get("event") == "report"), None)
-        process = Process(lane.env, kept, report)
-        processes.update((step.label, process) for step in lane.steps)
-    attempts: dict[str, int] = {}
-    models: dict[str, list[str]] = {}
-    extra: dict[str, int] = {}
-    if endpoints:
-        if case.env.get("OPENAI_API_BASE") != "$dead_base":  # nothing listens there: no count to show
-            for lane in lanes:
-                lane_attempts, lane_models = _counts(lane, endpoints)
-                attempts.update(lane_attempts)
-                models.update(lane_models)
-        if "$fallback" in (case.env.get("LITELLM_FALLBACK_MODELS") or ""):
-            extra["fallback"] = sum(endpoints.fallback.scope(lane.scope).total_attempts for lane in lanes)
-    lane_ends = [ends.get(lane.scope) for lane in lanes]
-    killed = any(end and end.get("killed") for end in lane_ends)
-    seconds = max((end["seconds"] if end else case.limit) for end in lane_ends)
-    observation = Observation(case, settings, steps, attempts, models, extra, seconds, killed, lanes[0].env, proxy_log, processes)
-    problems = []
-    for event in events:
-        if event.get("event") == "crash":
-            problems.append((BASICS, f"the case crashed: {event['error']['type']}: {event['error']['message']}"))
-        if event.get("event") == "import-error":
-            problems.append((BASICS, f"import failed: {event.get('message')}"))
-    problems += case.evaluate(observation)
-    return CaseOutcome(case, "fail" if problems else "pass", problems, observation)
+    def _judge_skip(self, case: Case, events: list[dict[str, Any]], steps: dict[str, StepResult]) -> str | None:
+        """Why a judge's case could not run: its module would not import, or verify could not build or call it."""
+        modules = {s.target.module for s in case.steps if s.target is not None and s.target.kind == JUDGE}
+        for module in sorted(modules):
+            error = self.judge_error(module) if any(e.get("event") == "import-error" for e in events) else None
+            if error:
+                return f"judge not run: {error}"
+        unrunnable = [r for r in steps.values() if r.outcome in ("uncallable", "missing")]
+        if unrunnable:
+            return f"judge not run: {unrunnable[0].error['message'] if unrunnable[0].error else 'cannot call it'}"
+        return None

@@ -46,24 +46,38 @@ def wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL], ids=lambda s: signal.Signals(s).name)
-def test_a_killed_verify_leaves_no_process_and_no_folder(tmp_path, hand_checkout, signum):
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    env = {**os.environ, "TMPDIR": str(temp)}
-    command = [sys.executable, "-m", "llmfix", "verify", str(hand_checkout("drtulu", "patched")), "--scenario", "hang,proxy"]
-    verify = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory, hand_checkout) -> dict[int, tuple[subprocess.Popen, bytes, Path]]:
+    """One verify per signal, all started at once; each killed mid-run (tinyproxy up, the cases forked) with its signal."""
+    runs = {}
+    for signum in SIGNALS:
+        temp = tmp_path_factory.mktemp(f"tmp-{signal.Signals(signum).name}")
+        env = {**os.environ, "TMPDIR": str(temp)}
+        command = [sys.executable, "-m", "llmfix", "verify", str(hand_checkout("drtulu", "patched")), "--scenario", "hang,proxy"]
+        runs[signum] = (subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True), temp)
+    done = {}
     try:
-        # mid-run: tinyproxy serves and the child has forked the cases
-        wait_for(lambda: processes_naming(str(temp), "tinyproxy"), 90, "tinyproxy")
-        wait_for(lambda: list(temp.glob("llmfix-verify-*/case-*.log")), 90, "the cases to start")
-        assert processes_naming(str(temp), "child.py")
-        os.kill(verify.pid, signum)
-        _, stderr = verify.communicate(timeout=60)
+        for signum, (verify, temp) in runs.items():
+            wait_for(lambda temp=temp: processes_naming(str(temp), "tinyproxy"), 90, "tinyproxy")
+            wait_for(lambda temp=temp: list(temp.glob("llmfix-verify-*/case-*.log")), 90, "the cases to start")
+            assert processes_naming(str(temp), "child.py")
+            os.kill(verify.pid, signum)
+        for signum, (verify, temp) in runs.items():
+            done[signum] = (verify, verify.communicate(timeout=60)[1], temp)
     finally:
-        if verify.poll() is None:
-            verify.kill()
-            verify.wait()
+        for verify, _ in runs.values():
+            if verify.poll() is None:
+                verify.kill()
+                verify.wait()
+    return done
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_killed_verify_leaves_no_process_and_no_folder(killed, signum):
+    verify, stderr, temp = killed[signum]
     if signum == signal.SIGKILL:
         assert verify.returncode == -signal.SIGKILL
     else:
