@@ -144,7 +144,6 @@ class Checkout:
             "path": str(self.path),
             "import_root": str(self.import_root) if self.import_root else None,
             "modules": self.modules,
-            "support_module": self.support,
             "helpers": [t.to_json() for t in self.helpers],
             "generators": [t.to_json() for t in self.generators],
             "judges": [t.to_json() for t in self.judges],

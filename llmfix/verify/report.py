@@ -131,7 +131,7 @@ def _case_json(outcome: CaseOutcome) -> dict[str, Any]:
         "steps": [
             {
                 "label": s.label, "op": s.op, "function": s.function, "outcome": s.outcome, "type": s.type,
-                "value": s.value, "error": s.error, "seconds": s.seconds, "warnings": s.warnings,
+                "value": s.value, "error": s.error, "seconds": s.seconds, "warnings": [{k: v for k, v in w.items() if k != "path"} for w in s.warnings],
                 **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {}),
             }
             for s in (obs.steps.values() if obs else [])
