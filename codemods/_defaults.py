@@ -24,10 +24,10 @@ from llmfix.codemods import notes, support
 from llmfix.codemods.analysis.defaults import DefaultLine, DefaultsGroup, KeyAssignment, defaults_groups, key_assignments
 from llmfix.codemods.analysis.nodes import module_functions, qualname, reads_env
 from llmfix.codemods.analysis.tree import indent_of, rebuild
-from llmfix.codemods.building import statement, string
+from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.style.wrap import fit
+from llmfix.codemods.style.wrap import wrapped
 from llmfix.codemods.transform import Change, Outcome, Sites, Transform
 
 
@@ -108,8 +108,8 @@ class KeyDefaultTransform(Transform):
         for group in defaults_groups(file.module):
             for site, action in self._sites_of(file, group, functions, sites):
                 pending.append((site, action))
-        clash = file.support_clash()
-        if clash and any(action != "update" for _, action in pending):
+        clashes = {file.support_clash(site.group.function) for site, action in pending if action != "update"} - {None}
+        for clash in sorted(clashes):  # type: ignore[type-var]
             sites.missing.append(f"{clash}; apply the rest with `--skip {self.NAME}`")
         if sites.missing or not pending:
             return sites.outcome(f"no LiteLLM call helper with a **kwargs splat sets `{self.KEY}`")
@@ -171,18 +171,21 @@ class KeyDefaultTransform(Transform):
         self.request(file, site, edits)
         where = site.where
         if action == "insert":
-            d = site.group.dict_name
-            line = statement(f'{d}[__key__] = {d}.get(__key__, __default__)\n', file, key=_key(file, self.KEY), default=new)
+            d, key = site.group.dict_name, _key(file, self.KEY)
             anchor = site.group.anchor
-            line = fit(line, file.module, indent_of(file.module, anchor) or "", file.style.line_length)
+            target = cst.Subscript(cst.Name(d), [cst.SubscriptElement(cst.Index(key))])
+            built = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call(f"{d}.get", key, new))])
+            text = f"{d}[{key.value}] = {d}.get({key.value}, {_code(new)})"
+            line = wrapped(file.module, text, indent_of(file.module, anchor) or "", file.style.line_length, built)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
             edits.note(self._note_key(file, site.group), None)
             sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
         else:
             assert site.default is not None and site.statement is not None
-            edits.replace_node(site.statement, self._refit(file, site.statement, site.default, new))
+            code = notes.statement_code(site.statement)
+            edits.replace_node(site.statement, self._refit(file, site.statement, code, site.default, new))
             if action != "update":
-                edits.note(self._note_key(file, site.group, site.statement), [notes.literal_value(site.default), notes.digest(site.statement)])
+                edits.note(self._note_key(file, site.group, site.statement), [notes.literal_value(site.default), notes.digest_text(code)])
             hand = " (hand-written, when absent)" if site.line is None else ""
             if action == "update":
                 source = "[tool.llmfix]" if self.settings.sources.get(self.OPTION) == "config" else "the command line"
@@ -234,21 +237,26 @@ class KeyDefaultTransform(Transform):
         return problems
 
     @staticmethod
-    def _refit(file: FileContext, stmt: cst.SimpleStatementLine, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
+    def _refit(file: FileContext, stmt: cst.SimpleStatementLine, original: str, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
         """``stmt`` with ``old`` replaced by ``new``, wrapped to the line length if it is past it.
 
         A statement the file wrapped itself keeps its wrapping. A one-line statement is now
         llmfix's line and is wrapped like one, even when upstream's line was already long:
         the check for llmfix's own lines (``_rewrapped``) would otherwise ask to wrap it.
         """
-        replaced = rebuild(stmt, {id(old): new}, {}, {})
-        assert isinstance(replaced, cst.SimpleStatementLine)
-        original = file.code(stmt)
-        limit = file.style.line_length
-        indent = indent_of(file.module, stmt) or ""
         if "\n" in original.strip("\r\n"):
-            return replaced  # the file's own wrapping: keep it
-        return fit(replaced, file.module, indent, limit)  # type: ignore[return-value]
+            return rebuild(stmt, {id(old): new}, {}, {})  # type: ignore[return-value]  # the file's own wrapping: keep it
+        old_text, built = _code(old), rebuild(stmt, {id(old): new}, {}, {})
+        if original.count(old_text) == 1:  # the cheap way: the line's text with the default's text swapped
+            text = original.rstrip("\r\n").replace(old_text, _code(new))
+        else:
+            text = notes.statement_code(built).rstrip("\r\n")
+        line = wrapped(file.module, text, indent_of(file.module, stmt) or "", file.style.line_length, built)
+        return line.with_changes(leading_lines=stmt.leading_lines)  # type: ignore[return-value]
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
 
 
 def _shown(value: object) -> str:

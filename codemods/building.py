@@ -106,6 +106,16 @@ def statement(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.Bas
     return single
 
 
+def call(function: str, *args: cst.BaseExpression) -> cst.Call:
+    """``a.b(arg, ...)`` built directly (no template to parse or fill: patching a thousand helpers stays cheap)."""
+    head, *rest = function.split(".")
+    callee: cst.BaseExpression = cst.Name(head)
+    for part in rest:
+        callee = cst.Attribute(callee, cst.Name(part))
+    spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    return cst.Call(callee, [cst.Arg(arg, comma=spaced if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT) for i, arg in enumerate(args)])
+
+
 def expression(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.BaseExpression:
     filled = _fill(_parsed_expression(template), nodes)
     assert isinstance(filled, cst.BaseExpression)

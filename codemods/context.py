@@ -35,8 +35,10 @@ class FileContext:
             package = (self.dotted_name or "").rpartition(".")[0]
             self.support_module = f"{package}.{support.NAME}" if package else support.NAME
 
-    def support_clash(self) -> str | None:
-        """Why the file can't call the support module by its name (it binds the name otherwise), else None."""
+    def support_clash(self, function: cst.FunctionDef | None = None) -> str | None:
+        """Why the file (or ``function``) can't call the support module by its name (it binds the name otherwise), else None."""
+        if function is not None and binds_name(function, support.NAME):
+            return f"{function.name.value}() binds `{support.NAME}` itself, the name of llmfix's support module"
         how = module_bindings(self.module).get(support.NAME)
         package, _, name = self.support_module.rpartition(".")
         if how is None or how == (f"from {package} import {name}" if package else f"import {name}"):

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from llmfix.codemods.analysis.tree import contains, rebuild
+from llmfix.codemods.analysis.tree import contains, parent_links, rebuild
 from llmfix.codemods.style import imports
 from llmfix.codemods.style.imports import ImportNeed
 
@@ -82,8 +82,9 @@ class Edits:
         return bool(self.replace or self.before or self.after or self.decorate or self.imports or self.support or self.logger or self.removals)
 
     @classmethod
-    def merged(cls, parts: Sequence[Edits]) -> Edits:
-        """All of ``parts`` as one set of edits; :class:`EditConflict` when two replace one node."""
+    def merged(cls, parts: Sequence[Edits], module: cst.Module | None = None) -> Edits:
+        """All of ``parts`` as one set of edits; :class:`EditConflict` when two replace one node, or
+        when an edit lies inside a replaced node (found by climbing ``module``'s parent links)."""
         total = cls()
         for part in parts:
             for key, node in part.replace.items():
@@ -99,6 +100,16 @@ class Edits:
             total.support = total.support or part.support
             total.logger = total.logger or part.logger
             total.removals.extend(part.removals)
+        replaced = set(total.replace) | {id(node) for node in total.removals}
+        if module is not None:
+            parents = parent_links(module)
+            for key in replaced | set(total.before) | set(total.after) | set(total.decorate):
+                above = parents.get(key)
+                while above is not None:
+                    if above in replaced:
+                        raise EditConflict(f"an edit inside a replaced {type(total._anchors[above]).__name__} would be lost")
+                    above = parents.get(above)
+            return total
         for key in total.replace:
             old = total._anchors[key]
             for other in set(total.before) | set(total.after) | set(total.decorate) | (set(total.replace) - {key}):
@@ -109,7 +120,7 @@ class Edits:
 
 def apply_edits(file: FileContext, parts: Sequence[Edits]) -> cst.Module:
     """The module with every edit of ``parts`` applied (``file.module`` itself when there are none)."""
-    edits = Edits.merged(parts)
+    edits = Edits.merged(parts, file.module)
     if not edits:
         return file.module
     replace = {**edits.replace, **{id(node): cst.RemovalSentinel.REMOVE for node in edits.removals}}

@@ -35,7 +35,7 @@ from llmfix.codemods import litellm_facts, support
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
 from llmfix.codemods.analysis.nodes import string_value
 from llmfix.codemods.analysis.scopes import binds_name
-from llmfix.codemods.building import expression, string
+from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
@@ -95,9 +95,9 @@ class FallbacksTransform(KeyDefaultTransform):
             import litellm
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
-                return litellm.completion(model=model_name, **chat_kwargs)
+            def run_litellm(model_name, **kwargs):
+                kwargs["fallbacks"] = kwargs.get("fallbacks", ["gpt-4.1-mini"])
+                return litellm.completion(model=model_name, **kwargs)
             """,
             """
             import litellm
@@ -105,9 +105,9 @@ class FallbacksTransform(KeyDefaultTransform):
             from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
-                return litellm.completion(model=model_name, **chat_kwargs)
+            def run_litellm(model_name, **kwargs):
+                kwargs["fallbacks"] = kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
+                return litellm.completion(model=model_name, **kwargs)
             """,
             APPLIED,
         ),
@@ -181,9 +181,7 @@ class FallbacksTransform(KeyDefaultTransform):
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
         models = cst.List([cst.Element(string(name, file.style.quote)) for name in self.wanted(file, site)])
         model = self._primary(site)
-        if model is None:
-            return expression(f"{PARSER}(__models__)", file, models=models)
-        return expression(f"{PARSER}(__models__, __model__)", file, models=models, model=model)
+        return call(PARSER, models) if model is None else call(PARSER, models, model)
 
     @staticmethod
     def _primary(site: Site) -> cst.BaseExpression | None:

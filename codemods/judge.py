@@ -28,6 +28,8 @@ logged by its own warning: no second line.
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from llmfix.codemods import litellm_facts, notes, support
@@ -37,8 +39,8 @@ from llmfix.codemods.analysis.tree import contains, find_all, indent_of, rebuild
 from llmfix.codemods.building import expression, format_number
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.health import decorator, tracked
-from llmfix.codemods.style.wrap import fit
+from llmfix.codemods.health import decorator, is_tracking, tracked
+from llmfix.codemods.style.wrap import wrapped
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
 
 ADDED = {  # keyword: the default llmfix adds (``__model__``: the call's model)
@@ -90,17 +92,31 @@ def _requests(layer: tuple[str, int | None] | None, retries: float | None) -> st
     return f"{attempts * per_call} requests ({attempts} attempts of {what} x {per_call})"
 
 
+def _one_per_line(call: cst.Call) -> bool:
+    """True when each argument of ``call`` sits on a line of its own."""
+    return isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace) and all(
+        isinstance(arg.comma, cst.Comma) and isinstance(arg.comma.whitespace_after, cst.ParenthesizedWhitespace) for arg in call.args[:-1]
+    )
+
+
 def _with_arguments(call: cst.Call, added: list[cst.Arg]) -> cst.Call:
-    """``call`` with ``added`` after its arguments, laid out as they are (one per line, or on one line)."""
-    opening = call.whitespace_before_args
-    if isinstance(opening, cst.ParenthesizedWhitespace):  # one argument per line
-        between = cst.Comma(whitespace_after=opening.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
-    else:
-        between = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    """``call`` with ``added`` after its arguments: one per line when its own are, else on one line
+    (the statement is then wrapped as black would)."""
     *args, last = call.args
-    new = [arg.with_changes(comma=between) for arg in added[:-1]]
-    new.append(added[-1].with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg))
-    return call.with_changes(args=[*args, last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace("")), *new])
+    if _one_per_line(call):
+        between = cst.Comma(whitespace_after=call.whitespace_before_args.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))  # type: ignore[attr-defined]
+        new = [arg.with_changes(comma=between) for arg in added[:-1]]
+        new.append(added[-1].with_changes(comma=last.comma, whitespace_after_arg=last.whitespace_after_arg))
+        return call.with_changes(args=[*args, last.with_changes(comma=between, whitespace_after_arg=cst.SimpleWhitespace("")), *new])
+    spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+    new = [arg.with_changes(comma=spaced) for arg in [last, *added[:-1]]]
+    return call.with_changes(args=[*args, *new, added[-1]], whitespace_before_args=cst.SimpleWhitespace(""))
+
+
+def _innermost(function: cst.FunctionDef, call: cst.Call) -> cst.FunctionDef:
+    """The function the call is in: ``function`` or a function nested in it."""
+    nested = [f for f in find_all(function.body, cst.FunctionDef) if contains(f, call)]
+    return nested[-1] if nested else function
 
 
 def _without_arguments(call: cst.Call) -> cst.Call:
@@ -182,65 +198,90 @@ class JudgeTransform(Transform):
 
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
-        clash = file.support_clash()
+        numbered: dict[str, int] = {}
         for site in direct_calls(file.module):
-            where = f"{qualname(file.module, site.function)}()"
+            function = _innermost(site.function, site.call)
+            where = f"{qualname(file.module, site.function)}()" if function is site.function else f"{function.name.value}()"
             missing = [key for key in ADDED if key not in site.explicit_keys]
-            layer = retry_layer(site.function, site.call)
+            layer = retry_layer(function, site.call)
             if layer is not None or "num_retries" in site.explicit_keys:
                 missing = [key for key in missing if key != "num_retries"]
-            decorate = self.settings.is_selected("health") and not tracked(site.function)
+            decorate = not tracked(function)
             if not missing and not decorate:
-                sites.present.append(f"{where} passes a timeout and fallbacks")
+                sites.present.append(f"{where} passes a timeout and fallbacks and counts its outcomes")
                 continue
-            statement = statement_of(site.function, site.call)
-            if clash or statement is None or site.model is None or any(a.star for a in site.call.args):
-                why = clash or ("its call has no model= argument" if site.model is None else "its call is not a simple statement")
+            statement = statement_of(function, site.call)
+            clash = file.support_clash(function)
+            why = clash or (
+                "its call has no model= argument" if site.model is None
+                else "its call unpacks *args or **kwargs" if any(a.star for a in site.call.args)
+                else "its call is not a simple statement" if statement is None
+                else None
+            )
+            if why:
                 sites.missing.append(f"{where}: {why}; apply the rest with `--skip judge`")
                 continue
-            self._patch(file, site, statement, missing, decorate, layer, edits, sites)
+            key = qualname(file.module, site.function)
+            numbered[key] = numbered.get(key, -1) + 1 if missing else numbered.get(key, -1)
+            note = key if numbered[key] <= 0 else f"{key}#{numbered[key]}"
+            self._patch(file, site, function, statement, missing, decorate, layer, note, edits, sites)  # type: ignore[arg-type]
         return sites.outcome("no LiteLLM call with explicit arguments outside the helpers")
 
-    def _patch(self, file: FileContext, site: LiteLLMCall, statement: cst.SimpleStatementLine, missing: list[str], decorate: bool, layer, edits: Edits, sites: Sites) -> None:
-        where = f"{qualname(file.module, site.function)}()"
+    def _patch(self, file: FileContext, site: LiteLLMCall, function: cst.FunctionDef, statement: cst.SimpleStatementLine, missing: list[str], decorate: bool, layer, note: str, edits: Edits, sites: Sites) -> None:
+        where = f"{function.name.value}()" if function is not site.function else f"{qualname(file.module, function)}()"
         if missing:
             no_space = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
             holes = lambda key: {"model": site.model.deep_clone()} if "__model__" in ADDED[key] else {}  # type: ignore[union-attr]  # noqa: E731
             added = [cst.Arg(expression(ADDED[k], file, **holes(k)), keyword=cst.Name(k), equal=no_space) for k in missing]
             new = rebuild(statement, {id(site.call): _with_arguments(site.call, added)}, {}, {})
-            edits.replace_node(statement, fit(new, file.module, indent_of(file.module, statement) or "", file.style.line_length))  # type: ignore[arg-type]
-            edits.note(qualname(file.module, site.function), notes.digest(statement))
+            indent = indent_of(file.module, statement) or ""
+            if not _one_per_line(site.call):  # laid out again, as black would
+                code = notes.statement_code(new)
+                comment = re.search(r"(\s*#[^\n]*)\r?\n?$", code)
+                text = notes.unwrapped(code) + (comment.group(1) if comment and "#" not in notes.unwrapped(code) else "")
+                new = wrapped(file.module, text, indent, file.style.line_length).with_changes(leading_lines=statement.leading_lines)
+            edits.replace_node(statement, new)
+            edits.note(note, notes.digest(statement))
         if decorate:
-            edits.add_decorator(site.function, decorator(file, True))
+            edits.add_decorator(function, decorator(file, True))
         edits.need_support()
+        sites.applied.append(f"{where}: {', '.join(missing) or 'nothing'} added to its call{'; its outcomes counted' if decorate else ''}")
+        sites.changes.append(Change(f"{where}: {self._describe(file, site, missing, layer, decorate)}"))
+
+    @staticmethod
+    def _describe(file: FileContext, site: LiteLLMCall, missing: list[str], layer, decorate: bool) -> str:
         retries = number_literal(next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "num_retries"), None))
         before = _requests(layer, retries)
         after = _requests(layer, retries if "num_retries" not in missing else litellm_facts.DEFAULT_RETRIES)
-        timeout = next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "timeout"), None)
-        was = "LiteLLM's own 6000 s" if timeout is None else f"`{file.code(timeout)}`"
-        sites.applied.append(f"{where}: {', '.join(missing) or 'nothing'} added to its call{'; its outcomes counted' if decorate else ''}")
         count = f"{after}, as before (llmfix adds no retries inside a retry layer)" if before == after else f"{after} instead of {before}"
-        sites.changes.append(
-            Change(
-                f"{where}: a dead endpoint gets {count} before the call gives up; each request now waits at most "
-                f"{format_number(litellm_facts.DEFAULT_TIMEOUT)} s (LITELLM_DEFAULT_TIMEOUT) instead of {was}"
-                + ("; fallbacks from LITELLM_FALLBACK_MODELS" if "fallbacks" in missing else "")
-                + ("; a default it returns after a failed request counts as a failure, and LITELLM_MAX_FAILURE_RATE can stop the run" if decorate else "")
-            )
-        )
+        timeout = next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "timeout"), None)
+        if timeout is None:
+            waits = f"each request now waits at most {format_number(litellm_facts.DEFAULT_TIMEOUT)} s (LITELLM_DEFAULT_TIMEOUT) instead of LiteLLM's own 6000 s"
+        else:
+            waits = f"each request keeps its own timeout, `{file.code(timeout)}`"
+        text = f"a dead endpoint gets {count} before the call gives up; {waits}"
+        text += "; fallbacks from LITELLM_FALLBACK_MODELS" if "fallbacks" in missing else ""
+        text += "; a default it returns after a failed request counts as a failure, and LITELLM_MAX_FAILURE_RATE can stop the run" if decorate else ""
+        return text
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
+        limit = file.style.line_length
         for func in all_functions(file.module):
-            expected = noted.get(qualname(file.module, func))
-            for call in find_all(func, cst.Call):
-                if not any(a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value) for a in call.args):
-                    continue
+            ours = [c for c in find_all(func, cst.Call) if any(a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value) for a in c.args)]
+            for number, call in enumerate(ours):
+                key = qualname(file.module, func) if number == 0 else f"{qualname(file.module, func)}#{number}"
+                expected = notes.check_digest(noted[key]) if key in noted else None
                 statement = statement_of(func, call)
                 if statement is None:
                     continue
+                indent = indent_of(file.module, statement) or ""
                 build = lambda quote, statement=statement, call=call: rebuild(statement, {id(call): _without_arguments(call)}, {}, {})  # noqa: E731
-                edits.replace_node(statement, notes.restored(statement, build, notes.check_digest(expected) if expected is not None else None, file.style.quote))
+                as_black = lambda built, indent=indent: wrapped(file.module, notes.unwrapped(notes.statement_code(built)), indent, limit)  # noqa: E731
+                edits.replace_node(statement, notes.restored(statement, build, expected, file.style.quote, (as_black,)))
+        for site in direct_calls(file.module):  # the decorator the judge's function got
+            for decorated in _innermost(site.function, site.call).decorators:
+                if is_tracking(decorated):
+                    edits.remove(decorated)
         return []
-
 
 __all__ = ["ALREADY_PRESENT", "JudgeTransform"]

@@ -37,7 +37,12 @@ def statement_code(statement: cst.CSTNode) -> str:
 
 
 def digest(statement: cst.CSTNode) -> str:
-    return hashlib.sha256(statement_code(statement).encode("utf-8")).hexdigest()[:8]
+    return digest_text(statement_code(statement))
+
+
+def digest_text(code: str) -> str:
+    """The note's digest of a statement's own code (see :func:`statement_code`)."""
+    return hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
 
 
 def literal_value(node: cst.BaseExpression | None) -> object:
@@ -110,13 +115,18 @@ def unwrapped(code: str) -> str:
 
 
 def restored(
-    statement: cst.BaseStatement, build: Callable[[str], cst.BaseStatement], expected: str | None, quote: str
+    statement: cst.BaseStatement,
+    build: Callable[[str], cst.BaseStatement],
+    expected: str | None,
+    quote: str,
+    layouts: tuple[Callable[[cst.BaseStatement], cst.BaseStatement], ...] = (),
 ) -> cst.BaseStatement:
-    """The statement upstream had: ``build(quote)`` as it stands or joined onto one line, in either quote,
-    whichever matches the noted digest (without a match: as it stands, in the file's quote)."""
+    """The statement upstream had: ``build(quote)`` as it stands, joined onto one line, or in one of
+    ``layouts``, in either quote, whichever matches the noted digest (without a match: as it
+    stands, in the file's quote)."""
     for candidate_quote in dict.fromkeys((quote, "'" if quote == '"' else '"')):
         built = build(candidate_quote)
-        for candidate in (built, joined(built)):
+        for candidate in (built, joined(built), *(layout(built) for layout in layouts)):
             if candidate is not None and expected is not None and digest(candidate) == expected:
                 return candidate.with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]
     return build(quote).with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]

@@ -36,7 +36,7 @@ import libcst as cst
 from llmfix.codemods import support
 from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.nodes import iter_statements, single_small
-from llmfix.codemods.analysis.scopes import binds_name
+from llmfix.codemods.analysis.scopes import binds_name, statement_bindings
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import expression, statement
 from llmfix.codemods.context import FileContext
@@ -64,8 +64,7 @@ def _bound_before(site: GeneratorSite, names: set[str]) -> set[str]:
     for stmt in site.function.body.body:
         if stmt is site.top:
             break
-        for target in find_all(stmt, cst.Name):
-            assigned.add(target.value)
+        assigned.update(name for name, _ in statement_bindings(stmt))
     return {n for n in names if binds_name(site.function, n) and n not in params and n not in assigned}
 
 
@@ -153,7 +152,7 @@ class PrecheckTransform(Transform):
                 edits.replace_node(existing[0], wanted)
                 sites.applied.append(f"{where}: its connection check now makes the call the generator makes")
             return
-        clash = file.support_clash()
+        clash = file.support_clash(site.function)
         unbound = [a for a in site.helper_call.args if _bound_before(site, _names_read(a.value)) and not _probe_value(a)]
         if clash or unbound:
             why = clash or f"the awaited call's argument `{file.code(unbound[0]).strip().rstrip(',')}` is computed after where the check must go"

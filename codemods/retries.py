@@ -26,7 +26,7 @@ import libcst as cst
 from llmfix.codemods import litellm_facts
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
 from llmfix.codemods import support
-from llmfix.codemods.building import expression, integer, string
+from llmfix.codemods.building import call, integer, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
@@ -146,9 +146,7 @@ class RetriesTransform(KeyDefaultTransform):
         literal = self._literal(file, site)
         if literal is not None:
             retries = max(retries, literal)
-        return expression(
-            f"{support.NAME}.from_env(__var__, __value__)", file, var=string(self.ENV_VAR, file.style.quote), value=integer(retries)
-        )
+        return call(f"{support.NAME}.from_env", string(self.ENV_VAR, file.style.quote), integer(retries))
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new) or 0

@@ -20,11 +20,7 @@ from llmfix.codemods.analysis.nodes import dotted_name
 NAME = "litellm_utils"
 FILE_NAME = f"{NAME}.py"
 SOURCE = Path(__file__).parent / "runtime" / FILE_NAME
-HEADER = (
-    "# LiteLLM call support for run_utils.py, rubric_utils.py and the LLM judge: env-driven retries, fallbacks\n"
-    "# and timeouts, empty-answer guards, a connection check and call health. Written by llmfix {version}:\n"
-    "# `llmfix apply` rewrites it when llmfix's copy changes, `llmfix revert` removes it with the rest.\n"
-)
+HEADER = "# LiteLLM call support written by llmfix {version}: `llmfix apply` keeps it current, `llmfix revert` removes it.\n"
 
 
 @functools.lru_cache(maxsize=1)
@@ -39,8 +35,9 @@ def digest(data: str) -> str:
 
 def is_written_by_llmfix(data: str) -> bool:
     """True when ``data`` starts with the header some llmfix wrote (any version)."""
-    first = HEADER.splitlines()[0]
-    return data.startswith(first + "\n") or data.startswith(first + "\r\n")
+    head, _, tail = HEADER.partition("{version}")
+    first = data.split("\n", 1)[0].rstrip("\r")
+    return first.startswith(head) and first.endswith(tail.rstrip("\n"))
 
 
 def call_name(node: cst.CSTNode) -> str | None:

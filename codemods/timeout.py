@@ -31,7 +31,7 @@ import libcst as cst
 from llmfix.codemods import litellm_facts, support
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
 from llmfix.codemods.analysis.nodes import number_literal
-from llmfix.codemods.building import expression, format_number, number, string
+from llmfix.codemods.building import call, format_number, number, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
 
@@ -127,9 +127,7 @@ class TimeoutTransform(KeyDefaultTransform):
 
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
         seconds = self.wanted(file, site)
-        return expression(
-            f"{support.NAME}.from_env(__var__, __value__)", file, var=string(self.ENV_VAR, file.style.quote), value=number(seconds)
-        )
+        return call(f"{support.NAME}.from_env", string(self.ENV_VAR, file.style.quote), number(seconds))
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new)

@@ -95,7 +95,7 @@ def with_verbosity(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _print_report(command: str, plans: list, code: int, as_json: bool, quiet: bool, verbose: bool, dry_run: bool = False) -> None:
-    from llmfix import report
+    from llmfix import report  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     if as_json:
         click.echo(report.to_json(command, plans, code, dry_run=dry_run))
@@ -121,7 +121,7 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
     --force, so the diff a reviewer sees is llmfix's alone. Flags override the
     checkout's [tool.llmfix] settings.
     """
-    from llmfix import workflow
+    from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     plans = workflow.apply(paths, command_settings(flags), dry_run=dry_run, force=force)
     _print_report("apply", plans, exit_codes.OK, as_json, quiet, verbose, dry_run)
@@ -136,7 +136,7 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
 @one_line_errors
 def check_command(paths, as_json, quiet, verbose, **flags) -> int:
     """Exit 0 when every selected fix is present, 1 when apply would change something."""
-    from llmfix import workflow
+    from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     plans = workflow.check(paths, command_settings(flags))
     code = exit_codes.PENDING if any(p.pending for p in plans) else exit_codes.OK
@@ -163,14 +163,14 @@ def _output_folder(ctx: click.Context, param: click.Parameter, value: str | None
 @one_line_errors
 def diff_command(paths, output, stat, markdown, exit_code, as_json, **flags) -> int:
     """Show, as a git-style unified diff, what apply would do. Writes nothing unless --output."""
-    from llmfix import diffing, workflow
+    from llmfix import diffing, workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     if sum((stat, markdown, as_json)) > 1:
         raise BadInput("--stat, --markdown and --json are views of the same diff; choose one")
     plans = workflow.plan_paths(paths, command_settings(flags))
     changed = any(p.changed for p in plans)
     if markdown:
-        from llmfix.markdown import render_markdown
+        from llmfix.markdown import render_markdown  # the callers scan and unidiff only for --markdown
 
         text, suffix = render_markdown(plans), "md"
     elif stat:
@@ -206,7 +206,7 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
     version back; the other files are reverted. Exit 0 all reverted (or nothing to
     revert), 1 some files left patched, 2 nothing could be reverted.
     """
-    from llmfix import workflow
+    from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     report = workflow.revert_files(paths, dry_run=dry_run, partial=True)
     if report.blocked:
@@ -266,7 +266,7 @@ def _transform_json(transform) -> dict[str, Any]:
 @one_line_errors
 def explain_command(name: str) -> int:
     """Say what a transform does and why, with its before/after examples."""
-    from llmfix.explain import render
+    from llmfix.explain import render  # only `explain` needs it
 
     try:
         transform = registry.get(name)

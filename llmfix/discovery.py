@@ -7,6 +7,23 @@ tree walked, pruning ``.git``, virtualenvs and
 ``node_modules``, and looking only at files named like the targets under a
 directory named ``open_instruct``. No Python file is parsed here: a cheap byte
 scan tells a target from a namesake.
+
+Nothing outside the checkout is read or patched. For every target, each folder
+on the way to it, from the folder the user named and from its checkout (the
+folder holding ``open_instruct/``), must resolve inside that folder (its real
+path, symlinks followed): a symlinked folder leading out
+(``open_instruct/search_rewards/utils -> /elsewhere/utils``, or
+``open_instruct`` itself) is refused with one line, exit 2, before any of its
+files is read. A symlinked folder whose real path stays inside is followed
+(a compatibility link such as ``search_rewards/utils -> ../rubrics``); the
+record and the lock are then those of the checkout the path names. Links above
+the named folder are the user's own and are followed (``/tmp`` on macOS). A
+target file that is itself a symlink is refused, whatever it points at. The
+write path checks the folders again just before writing.
+
+A target file is read only when it is a regular file of at most
+:data:`llmfix.sourcetext.MAX_SOURCE_BYTES`, checked on the opened file before
+its content is read; a bigger one is refused with one line, exit 2.
 """
 
 from __future__ import annotations
@@ -16,7 +33,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from llmfix import sourcetext
 from llmfix.errors import BadInput
+from llmfix.writing import TooLarge, check_inside
 
 TARGET_NAMES = ("run_utils.py", "rubric_utils.py")
 JUDGE_FILE = "ground_truth_utils.py"  # the reward verifiers, the LLM judge among them: directly in open_instruct/
@@ -62,11 +81,29 @@ class Target:
 
 
 def _is_target(path: Path, markers: tuple[bytes, ...] = MARKERS) -> bool:
+    """True when a file named like a target holds one of the markers; a symlink is taken (and refused by :func:`discover`)."""
+    if path.is_symlink():
+        return True  # never read through it: discover refuses it with one line
     try:
-        head = path.read_bytes()
-    except OSError:
-        return False
+        head = sourcetext.read_source_bytes(path)
+    except TooLarge:
+        raise
+    except BadInput:
+        return False  # unreadable, or not a regular file: not a file llmfix could patch
     return any(marker in head for marker in markers)
+
+
+def _check_inside(target: Target) -> None:
+    """BadInput when a folder on the way to ``target`` leads out of the folder the user named or out of its checkout."""
+    check_inside(target.root, target.path)
+    check_inside(target.checkout, target.path)
+
+
+def _target_if_one(path: Path, root: Path) -> Target | None:
+    """``path`` as a Target when it is one (see :data:`MARKERS`); BadInput when it lies outside its checkout or is too large."""
+    target = Target(path, root)
+    _check_inside(target)  # before a byte of it is read
+    return target if _is_target(path) else None
 
 
 def path_argument(raw: str | os.PathLike[str]) -> Path:
@@ -86,16 +123,19 @@ def _check_path(path: Path) -> None:
 def _judge(package: Path, root: Path) -> list[Target]:
     """The package's ground_truth_utils.py, when it mentions litellm (its LLM judge may call it directly)."""
     path = package / JUDGE_FILE
-    return [Target(path, root)] if path.is_file() and _is_target(path, (b"litellm",)) else []
+    if not path.is_file() or not _is_target(path, (b"litellm",)):
+        return []
+    found = _target_if_one(path, root)
+    return [found] if found is not None else []
 
 
 def _targets_in_package(package: Path, root: Path) -> list[Target]:
     for layout in KNOWN_LAYOUTS:
         folder = package / layout
-        found = [folder / name for name in TARGET_NAMES if (folder / name).is_file()]
-        found = [p for p in found if _is_target(p)]
+        candidates = [folder / name for name in TARGET_NAMES if (folder / name).is_file()]
+        found = [t for t in (_target_if_one(p, root) for p in candidates) if t is not None]
         if found:
-            return [Target(p, root) for p in found] + _judge(package, root)
+            return found + _judge(package, root)
     return _judge(package, root)
 
 
@@ -131,8 +171,8 @@ def _drifted_targets(package: Path, root: Path) -> list[Target]:
     for dirpath, dirnames, filenames in os.walk(package):
         dirnames[:] = sorted(d for d in dirnames if d not in PRUNED_DIRS)
         for name in TARGET_NAMES:
-            if name in filenames and _is_target(Path(dirpath, name)):
-                found.append(Target(Path(dirpath, name), root))
+            if name in filenames and (target := _target_if_one(Path(dirpath, name), root)) is not None:
+                found.append(target)
     return found
 
 
@@ -198,5 +238,7 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
             raise BadInput(f"{raw}: not a regular file or directory")
         for target in found:
             _check_path(target.path)
+            _check_inside(target)
+            sourcetext.check_size(target.path)
             targets.setdefault(target.path.resolve(), target)
     return list(targets.values())

@@ -31,7 +31,8 @@ from llmfix.discovery import PACKAGE_DIR, Target
 from llmfix.errors import BadInput
 from llmfix.record import Record
 
-SUPPORT = "support"  # the name the support module's outcome goes by
+SUPPORT = "support"  # the name the support module's outcome goes by (and its import's notes)
+BLANK_FACT = "blank lines after the support import"  # what placing the import added to the next line
 EDITED = "edited"  # its status when someone changed it by hand
 
 
@@ -50,7 +51,9 @@ class FilePlan:
     parts: list[tuple[str, Edits]] = field(default_factory=list, repr=False)  # (transform, its edits)
     whole: str | None = field(default=None, repr=False)
     exists: bool = True
+    support: bool = False  # the support module's plan
     _texts: dict[int, str] = field(default_factory=dict, repr=False)
+    _notes: dict[str, dict[str, object]] | None = field(default=None, repr=False)
 
     @property
     def steps(self) -> list[str]:
@@ -58,6 +61,12 @@ class FilePlan:
         if self.context is None:
             return [SUPPORT] if self.whole is not None and self.whole != self.original else []
         return [name for name, edits in self.parts if edits]
+
+    def release(self) -> None:
+        """Keep the result (text, notes, outcomes) and let the trees go: a large batch holds one tree at a time."""
+        if self.context is not None:
+            self._notes, self.whole = self.notes(), self.patched
+            self.context, self.parts, self._texts = None, [], {}
 
     def text_after(self, index: int) -> str:
         """The text after the first ``index + 1`` changing transforms (rendered once, on demand)."""
@@ -87,7 +96,11 @@ class FilePlan:
         return any(edits.support for _, edits in self.parts)
 
     def notes(self) -> dict[str, dict[str, object]]:
-        return {name: edits.notes for name, edits in self.parts if edits.notes}
+        if self._notes is not None:
+            return self._notes
+        found = {name: edits.notes for name, edits in self.parts if edits.notes}
+        blank = self.context.facts.get(BLANK_FACT) if self.context is not None else None
+        return {**found, SUPPORT: {"blank": blank}} if blank else found
 
     @property
     def drifted(self) -> list[str]:
@@ -194,7 +207,7 @@ def _support_plan(targets: Sequence[Target], plans: Sequence[FilePlan], record: 
     if not calls and current is None:
         return None
     wanted = support.text()
-    plan = FilePlan(home, current or "", whole=wanted, exists=current is not None)
+    plan = FilePlan(home, current or "", whole=wanted, exists=current is not None, support=True)
     if current == wanted:
         plan.outcomes[SUPPORT] = Outcome(ALREADY_PRESENT, f"{support.FILE_NAME} is llmfix's current copy")
     elif current is None:
@@ -247,7 +260,10 @@ def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict
         except EditConflict as error:
             raise BadInput(f"{target.path}: {error}; nothing written") from None
         if f"{support.NAME}." not in (text := tree.code) and support.NAME in text:
-            tree = remove_import(file, cst.parse_module(text))
+            blank = noted.get(SUPPORT, {}).get("blank", 0)
+            if not isinstance(blank, int) or isinstance(blank, bool) or not 0 <= blank <= 2:
+                raise BadInput(f"{record.path}: {target.record_path}: support: {blank!r} is not a count of blank lines; nothing written")
+            tree = remove_import(file, cst.parse_module(text), blank)
         if tree.code != source:
             _check_compiles(target.path, tree.code)
         reverted[target] = tree.code

@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from llmfix.errors import BadInput
-from llmfix.state import check_state_dir, read_regular, state_dir
+from llmfix.writing import STATE_FILE, check_state_dir, read_regular, state_dir
 
-RECORD_FILE = "record.json"
+RECORD_FILE = STATE_FILE
 FORMER_RECORD = "state.json"  # an earlier, never released llmfix's record
 VERSION = 1
 MAX_RECORD_BYTES = 1024 * 1024
@@ -67,17 +67,12 @@ class Record:
         return self.support is None and not any(self.notes.values())
 
     def to_bytes(self) -> bytes | None:
-        """The record as written: one line per file (None when there is nothing to record)."""
+        """The record as written, one line (None when there is nothing to record)."""
         if self.empty:
             return None
-        lines = [f'{{"version": {VERSION}, "about": {json.dumps(ABOUT)},', f' "support": {json.dumps(self.support)},', ' "notes": {']
-        files = sorted((name, notes) for name, notes in self.notes.items() if notes)
-        for index, (name, notes) in enumerate(files):
-            comma = "," if index < len(files) - 1 else ""
-            lines.append(f"  {json.dumps(name)}: {json.dumps(notes, sort_keys=True, ensure_ascii=False)}{comma}")
-        lines.append("}}")
-        return ("\n".join(lines) + "\n").encode("utf-8")
-
+        notes = {name: per_transform for name, per_transform in sorted(self.notes.items()) if per_transform}
+        data = {"version": VERSION, "about": ABOUT, "support": self.support, "notes": notes}
+        return (json.dumps(data, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
 
 def _unreadable(path: Path, why: str) -> UnreadableRecord:
     return UnreadableRecord(f"{path}: llmfix's record is unreadable ({why}); restore it from git, or move it away to start over")

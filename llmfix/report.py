@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Sequence
 
 from llmfix.codemods import ALREADY_PRESENT, APPLIED
-from llmfix.markdown import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
+from llmfix.changes import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 from llmfix.planning import FilePlan
 
 STATUS_WORDS = {
@@ -38,7 +38,7 @@ def to_text(command: str, plans: Sequence[FilePlan], verbose: bool = False, dry_
     for plan in plans:
         lines.append(plan.target.relpath)
         for name, outcome in plan.outcomes.items():
-            counts[outcome.status] += plan.context is not None  # the support module is not a fix
+            counts[outcome.status] += not plan.support  # the support module is not a fix
             status = words.get(outcome.status, outcome.status)
             if dry_run and outcome.status == APPLIED:
                 status = "would apply"
@@ -70,7 +70,7 @@ def _reviewer_notes(plans: Sequence[FilePlan]) -> list[str]:
 
 def summary(command: str, plans: Sequence[FilePlan], counts: Counter[str], dry_run: bool) -> str:
     changed = sum(1 for p in plans if p.changed)
-    plans = [p for p in plans if p.context is not None]  # the files the fixes are in
+    plans = [p for p in plans if not p.support]  # the files the fixes are in
     applied, present = counts[APPLIED], counts[ALREADY_PRESENT]
     if not applied and not present:
         return f"nothing to patch: no LiteLLM call site in {len(plans)} file(s)"

@@ -4,6 +4,9 @@ The text llmfix plans on never holds a UTF-8 byte-order mark (libcst drops
 one); :func:`encode` puts it back when the file had one, so the bytes on disk
 keep it. Line endings are part of the text and are never touched.
 
+A target file is read only up to :data:`MAX_SOURCE_BYTES`, checked on the
+opened file before a byte is read (:func:`read_source_bytes`, :func:`check_size`).
+
 Before libcst parses a file, :func:`check_nesting` estimates how deeply its
 expressions nest, with Python's own tokenizer (which does not recurse): very
 deep code (hundreds of ``+`` terms or nested brackets) makes libcst's native
@@ -13,15 +16,23 @@ RecursionError, so such a file is refused with one line instead.
 
 from __future__ import annotations
 
+import ast
 import io
 import keyword
+import os
 import re
 import tokenize
 from pathlib import Path
 
 from llmfix.errors import BadInput
+from llmfix.writing import MIB, open_regular, read_regular
 
 BOM = b"\xef\xbb\xbf"
+# The largest target file llmfix reads. open-instruct's helpers are tens of KB; a file
+# megabytes long is not one of them, and reading it costs its size in memory (and libcst's
+# tree many times that). Checked with fstat on the opened file, before reading it.
+MAX_SOURCE_BYTES = 8 * MIB
+TOO_LARGE = "not a helper file llmfix patches (nothing written)"
 MAX_NESTING = 400
 CONFLICT_START = re.compile(r"^<{7}(?: |$)")
 CONFLICT_MIDDLE = re.compile(r"^={7}$")
@@ -33,6 +44,22 @@ NESTING_OPERATORS = {
 }
 NESTING_KEYWORDS = {"and", "or", "not", "if", "else", "lambda", "await", "for", "async", "yield"}
 OPENING, CLOSING = "([{", ")]}"
+
+
+def read_source_bytes(path: Path) -> bytes:
+    """A target file's bytes, never through a symlink and at most :data:`MAX_SOURCE_BYTES`; BadInput (one line) otherwise."""
+    data = read_regular(path, MAX_SOURCE_BYTES, TOO_LARGE)
+    if data is None:
+        raise BadInput(f"{path}: no such file")
+    return data
+
+
+def check_size(path: Path) -> None:
+    """BadInput when ``path`` is not a regular file of at most :data:`MAX_SOURCE_BYTES` (nothing is read)."""
+    fd = open_regular(path, MAX_SOURCE_BYTES, TOO_LARGE)
+    if fd is None:
+        raise BadInput(f"{path}: no such file")
+    os.close(fd)
 
 
 def decode(data: bytes, path: Path) -> str:
@@ -119,8 +146,32 @@ def _is_trailer(previous: tokenize.TokenInfo | None) -> bool:
     return previous.type in (tokenize.NUMBER, tokenize.STRING) or previous.string in CLOSING
 
 
+SHALLOW = 100  # an AST no deeper than this is far from what libcst can't take
+
+
+def _shallow(text: str) -> bool:
+    """True when CPython's own parser (in C, so cheap) reads ``text`` into a shallow tree.
+
+    Code that fails there (a syntax error, CPython's own nesting limits) or nests deeper
+    goes through :func:`nesting`, whose estimate decides.
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    level: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while level:
+        node, depth = level.pop()
+        if depth > SHALLOW:
+            return False
+        level.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return True
+
+
 def check_nesting(path: Path, text: str) -> None:
     """BadInput for code nested too deeply for libcst to parse safely."""
+    if _shallow(text):
+        return
     depth, line = nesting(text)
     if depth > MAX_NESTING:
         raise BadInput(

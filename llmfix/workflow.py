@@ -28,8 +28,7 @@ from llmfix.errors import BadInput, Drift, LlmfixError
 from llmfix.gitguard import refuse_foreign_changes, unresolved_targets
 from llmfix.lock import checkout_locks
 from llmfix.planning import FilePlan
-from llmfix.state import STATE_DIR, ensure_state_dir, remove_state_dir
-from llmfix.writing import ChangedMeanwhile, PendingWrite, check_writable, recover, write_group
+from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writable, ensure_state_dir, recover, remove_state_dir, write_group
 
 
 @dataclass
@@ -42,10 +41,7 @@ class Source:
 
 
 def _read(target: Target) -> Source:
-    try:
-        data = target.path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"{target.path}: cannot read: {error.strerror}") from None
+    data = sourcetext.read_source_bytes(target.path)
     return Source(target, data, sourcetext.decode(data, target.path))
 
 
@@ -86,8 +82,13 @@ def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolve
     return read
 
 
-def _plan(targets: Sequence[Target], options: CommandSettings, force: bool = False) -> tuple[list[FilePlan], dict[Path, tuple[record.Record, dict[Target, Source]]]]:
-    """Plans for ``targets`` (each checkout's files, then its support module); raise on conflicts or drift."""
+def _plan(
+    targets: Sequence[Target], options: CommandSettings, force: bool = False, release: bool = False
+) -> tuple[list[FilePlan], dict[Path, tuple[record.Record, dict[Target, Source]]]]:
+    """Plans for ``targets`` (each checkout's files, then its support module); raise on conflicts or drift.
+
+    With ``release`` each checkout's trees are let go once it is planned (apply needs only the texts).
+    """
     unmerged = unresolved_targets(targets)
     unresolved: list[str] = []
     plans: list[FilePlan] = []
@@ -99,9 +100,12 @@ def _plan(targets: Sequence[Target], options: CommandSettings, force: bool = Fal
         known = record.load(checkout)
         settings = settings_for(options, read[0][0].target.path.parent)
         try:
-            plans += planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
+            planned = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
         except RecursionError:
             raise BadInput(f"{checkout}: code nested too deeply for llmfix's analysis; nothing written") from None
+        for plan in planned if release else ():
+            plan.release()
+        plans += planned
         read_by_checkout[checkout] = (known, {s.target: s for s, _ in read})
     if unresolved:
         unique = list(dict.fromkeys(_conflict_lines(unresolved)))
@@ -169,18 +173,18 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
     if dry_run:
         return _plan(targets, options, force)[0]
     with _working_on(targets, undo_apply=False):
-        plans, read = _plan(targets, options, force)
+        plans, read = _plan(targets, options, force, release=True)
         changed = [p for p in plans if p.changed]
         check_writable([p.target.path for p in changed if p.exists])
         if not changed:
             return plans
         if not force:
-            refuse_foreign_changes([p for p in changed if p.context is not None], options)
+            refuse_foreign_changes([p for p in changed if not p.support], options)
         for checkout, (known, sources) in read.items():
             group = [p for p in plans if p.target.checkout == checkout]
             writes = []
             for plan in group:
-                if plan.context is None:
+                if plan.support:
                     if plan.changed:
                         writes.append(_support_write(plan))
                     if plan.outcomes[planning.SUPPORT].status != planning.EDITED:

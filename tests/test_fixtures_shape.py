@@ -53,6 +53,8 @@ R_FAMILIES = {
     "R-none",
 }
 G_FAMILIES = {"G-canonical", "G-old", "G-old-try", "G-typed", "G-renamed", "G-none"}
+# ground_truth_utils.py (the LLM judge), optional: a family, or null where the checkout has none.
+J_FAMILIES = {"J-direct", "J-direct-timeout", "J-lazy", "J-routed"}
 # Families whose run_utils is R-canonical with one drift (DR Tulu forks).
 CANONICAL_LIKE = {"R-canonical", "R-bare-except", "R-conditional-fallbacks", "R-aliased"}
 NOISE_TAGS = {
@@ -233,6 +235,10 @@ def test_catalog_entry_is_well_formed(name):
     assert entry["layout"] in LAYOUTS
     assert entry["families"]["run_utils"] in R_FAMILIES
     assert entry["families"]["rubric_utils"] in G_FAMILIES
+    judge = entry["families"]["ground_truth_utils"]
+    assert judge is None or judge in J_FAMILIES
+    assert ("ground_truth_utils" in entry["files"]) == (judge is not None)
+    assert set(entry["files"]) <= {*KINDS, "ground_truth_utils"}
     assert re.fullmatch(r"20\d\d-(0[1-9]|1[0-2])", entry["date"]), entry["date"]
     root = _checkout(name).resolve()
     assert (root / "open_instruct" / "__init__.py").is_file()
@@ -240,9 +246,12 @@ def test_catalog_entry_is_well_formed(name):
         file = (FIXTURES / name / entry["files"][kind]).resolve()
         assert file.is_relative_to(root / "open_instruct"), file
         assert file.name == f"{kind}.py"
+    if judge is not None:
+        judge_file = (FIXTURES / name / entry["files"]["ground_truth_utils"]).resolve()
+        assert judge_file == root / "open_instruct" / "ground_truth_utils.py"
     for tag in entry["noise"]:
         what, _, kind = tag.partition(":")
-        assert what in NOISE_TAGS and kind in KINDS, tag
+        assert what in NOISE_TAGS and kind in entry["files"], tag
     assert len(entry["noise"]) == len(set(entry["noise"]))
 
 
@@ -714,8 +723,7 @@ def test_upstream_tests_are_where_upstream_keeps_them(name):
 # --------------------------------------------------------------------------- noise
 
 
-@pytest.mark.parametrize("name", NAMES)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize(("name", "kind"), [(n, k) for n in NAMES for k in CATALOG[n]["files"]])
 def test_byte_noise_matches_catalog(name, kind):
     data = _raw(name, kind)
     lines = data.decode("utf-8").splitlines()

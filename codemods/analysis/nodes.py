@@ -10,10 +10,13 @@ from llmfix.codemods.analysis.tree import contains, find_all, per_module, walk
 
 def string_value(node: cst.CSTNode | None) -> str | None:
     """The value of a plain string literal, else None."""
-    if isinstance(node, cst.SimpleString):
-        value = node.evaluated_value
-        return value if isinstance(value, str) else None
-    return None
+    if not isinstance(node, cst.SimpleString):
+        return None
+    raw = node.value
+    if raw[:1] in "'\"" and "\\" not in raw and raw[:3] not in ('"""', "'''"):
+        return raw[1:-1]  # the common case, without libcst's literal_eval
+    value = node.evaluated_value
+    return value if isinstance(value, str) else None
 
 
 def dotted_name(node: cst.CSTNode | None) -> str | None:

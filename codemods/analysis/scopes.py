@@ -78,6 +78,11 @@ def _bindings(node: cst.CSTNode, top: bool) -> Iterator[tuple[str, str]]:
         yield from _bindings(child, False)
 
 
+def statement_bindings(statement: cst.CSTNode) -> Iterator[tuple[str, str]]:
+    """(name, how) for each name ``statement`` binds in the scope it is in."""
+    return _bindings(statement, False)
+
+
 @per_module
 def module_bindings(module: cst.Module) -> dict[str, str]:
     """Module-level name -> how it is bound; the last binding wins, as at run time.
@@ -94,7 +99,16 @@ def module_bindings(module: cst.Module) -> dict[str, str]:
 
 def binds_name(function: cst.FunctionDef, name: str) -> bool:
     """True when ``name`` is a local of ``function`` (a parameter or bound in its body)."""
+    if name in _parameters(function):  # the common case, without walking the body
+        return True
     return name in _locals(function) and not _declared_global(function, name)
+
+
+def _parameters(function: cst.FunctionDef) -> set[str]:
+    params = function.params
+    names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
+    names.update(p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
+    return names
 
 
 @lru_cache(maxsize=256)

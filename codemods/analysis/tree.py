@@ -122,8 +122,30 @@ def rebuild(
     decorate = decorate or {}
     targets = set(replace) | set(before) | set(after) | set(decorate)
     hot: set[int] = set()
-    _mark_ancestors(node, targets, hot)
+    if isinstance(node, cst.Module):  # a whole file: climb from each target instead of walking everything
+        parents = parent_links(node)
+        for target in targets:
+            while target in parents and target not in hot:
+                hot.add(target)
+                target = parents[target]
+        if hot or id(node) in targets:
+            hot.add(id(node))
+    else:
+        _mark_ancestors(node, targets, hot)
     return _Rebuild(replace, before, after, decorate, hot).node(node)
+
+
+@per_module
+def parent_links(module: cst.Module) -> dict[int, int]:
+    """Each node's parent, by identity (one walk per tree, shared by every rebuild of it)."""
+    parents: dict[int, int] = {}
+    stack: list[cst.CSTNode] = [module]
+    while stack:
+        node = stack.pop()
+        for child in iter_children(node):  # edits never target whitespace or punctuation
+            parents[id(child)] = id(node)
+            stack.append(child)
+    return parents
 
 
 def _mark_ancestors(node: cst.CSTNode, targets: set[int], hot: set[int]) -> bool:

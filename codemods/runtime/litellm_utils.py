@@ -1,9 +1,7 @@
-"""Support for LiteLLM calls that must survive a bad network. Settings come from the environment, checked
-when read (a bad value raises ValueError naming it): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT,
-LITELLM_FALLBACK_MODELS ("a,b", or JSON: names or objects with their own "model", "api_base", "api_key"),
-LITELLM_PRECHECK (on, warn, off), LITELLM_PRECHECK_TIMEOUT (30 s), LITELLM_PRECHECK_RECHECK (60 s),
-LITELLM_HEALTH_INTERVAL (300 s; 0: no health lines), LITELLM_MAX_FAILURE_RATE (0 to 1; unset: never stop)
-and LITELLM_FAILURE_WINDOW (100 calls)."""
+"""Support for LiteLLM calls that must survive a bad network. Settings come from the environment, checked when
+read (a bad value raises ValueError naming it): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT, LITELLM_FALLBACK_MODELS
+("a,b", or JSON: names or objects with their own "model", "api_base", "api_key"), LITELLM_PRECHECK (on, warn, off),
+its _TIMEOUT (30 s) and _RECHECK (60 s), LITELLM_HEALTH_INTERVAL (300 s), LITELLM_MAX_FAILURE_RATE, _FAILURE_WINDOW."""
 
 import asyncio
 import collections
@@ -19,6 +17,7 @@ import re
 import sys
 import threading
 import time
+import types
 import urllib.parse
 import urllib.request
 
@@ -33,11 +32,13 @@ _LIMITS = {  # variable: (type, lowest, highest)
     "LITELLM_MAX_FAILURE_RATE": (float, 0, 1),
     "LITELLM_FAILURE_WINDOW": (int, 1, 100000),
 }
-_SECRETS = (  # URL credentials, key parameters, key fields
+_NAME = r"[\w.-]*(?:key|token|secret|passw|pwd|auth|code|sig|credential)[\w.-]*"  # a name that holds a secret
+_SECRETS = (  # URL credentials, key parameters, key fields (JSON, keyword arguments), bearer tokens
     (r"(\b[A-Za-z][\w+.-]*://)([^\s/?#@:'\"()<>\[\]{}]*:)?[^\s'\"]*@(?=[\w\[])", r"\1\2***@"),
     (r"(?<![\w/:@.-])([^\s/?#@:'\"()<>\[\]{}=]+:)[^\s'\"/]*@(?=[\w\[])", r"\1***@"),
-    (r"(?i)([?&;][\w.-]*(?:key|token|secret|passw(?:or)?d|sig|signature|auth)=)[^&;#\s'\"]+", r"\1***"),
-    (r"(?i)(([\"'])[\w.-]*(?:key|token|secret|password|auth)\2\s*:\s*)([\"'])(?:\\.|(?!\3).)*\3", r"\1\3***\3"),
+    (r"(?i)([?&;#]" + _NAME + r"=)[^&;#\s'\"]+", r"\1***"),
+    (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3).)*\3", r"\1\3***\3"),
+    (r"(?i)\b(bearer\s+)[\w.~+/=-]+", r"\1***"),
 )
 
 
@@ -144,19 +145,14 @@ _CALL = contextvars.ContextVar("litellm_call", default=None)  # [last request: s
 _LOCK, _STATS, _CLOCK, _EVENTS = threading.Lock(), {}, [time.monotonic()], []
 
 
-class _Stats:
-    """One function's calls with one model: totals, this interval's counts, the recent window, causes."""
-
-    def __init__(self):
-        self.totals, self.recent, self.causes = collections.Counter(), collections.Counter(), {}
-        self.window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))  # True: bad
-
-
 def _count(name, model, outcome, cause):
     """Count one outcome and log the health lines due; the alarm's text, if any."""
     limit, interval = from_env("LITELLM_MAX_FAILURE_RATE", None), from_env("LITELLM_HEALTH_INTERVAL", 300)
-    with _LOCK:
-        stats = _STATS.get((name, model)) or _STATS.setdefault((name, model), _Stats())
+    with _LOCK:  # per function and model: totals, this interval's counts, a window of bad outcomes, causes by type
+        stats = _STATS.get((name, model)) or _STATS.setdefault((name, model), types.SimpleNamespace(causes={}))
+        if not hasattr(stats, "window"):
+            stats.totals, stats.recent = collections.Counter(), collections.Counter()
+            stats.window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))
         stats.totals[outcome] += 1
         stats.recent[outcome] += 1
         stats.window.append(outcome in ("failed", "empty"))
@@ -174,7 +170,6 @@ def _count(name, model, outcome, cause):
     if limit is not None and size == stats.window.maxlen and bad / size > limit:
         what = f"{bad} of the last {size} calls of {name} with {model} failed or came back empty"
         return f"LiteLLM calls are failing: {what} (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause}; {route()}"
-    return None
 
 
 def _listen(litellm):
@@ -202,9 +197,10 @@ def _listen(litellm):
 
 
 @contextlib.contextmanager
-def _tracked_call(name, model, raise_on_degraded):
-    """Count the outcome of the call made inside (it sets ``result`` on the list this yields)."""
+def _tracked_call(function, parameter, args, kwargs, raise_on_degraded):
+    """Count the outcome of the call made inside (it sets the answer in the list this yields)."""
     check_settings()
+    model = inspect.signature(function).bind_partial(*args, **kwargs).arguments.get(parameter) if parameter else None
     if "litellm" in sys.modules:
         _listen(sys.modules["litellm"])
     outer, request, answer, error = _CALL.get(), [None] * 3, [None], None
@@ -220,7 +216,7 @@ def _tracked_call(name, model, raise_on_degraded):
         outcome, cause = "failed", request[1] if error is None else root_cause(error)
     if outer is not None and request[0] is not None:
         outer[:] = ["failed" if outcome == "failed" else "sent", cause, outer[2] or request[2]]
-    alarm = _count(name, str(model or request[2] or "?"), outcome, cause)
+    alarm = _count(function.__qualname__, str(model or request[2] or "?"), outcome, cause)
     if alarm and raise_on_degraded and outcome != "ok":
         raise LiteLLMDegradedError(alarm) from error
     if error is not None:
@@ -231,22 +227,17 @@ def track_calls(function=None, *, raise_on_degraded=False):
     """Count each call's outcome; ``raise_on_degraded``: raise past LITELLM_MAX_FAILURE_RATE."""
     if function is None:
         return functools.partial(track_calls, raise_on_degraded=raise_on_degraded)
-    signature = inspect.signature(function)
-    parameter = next((p for p in ("model_name", "model") if p in signature.parameters), None)
-
-    def tracked_call(args, kwargs):
-        model = signature.bind_partial(*args, **kwargs).arguments.get(parameter) if parameter else None
-        return _tracked_call(function.__qualname__, model, raise_on_degraded)
+    parameter = next((p for p in ("model_name", "model") if p in inspect.signature(function).parameters), None)
 
     @functools.wraps(function)
     def tracked(*args, **kwargs):
-        with tracked_call(args, kwargs) as answer:
+        with _tracked_call(function, parameter, args, kwargs, raise_on_degraded) as answer:
             answer[0] = function(*args, **kwargs)
         return answer[0]
 
     @functools.wraps(function)
     async def tracked_async(*args, **kwargs):
-        with tracked_call(args, kwargs) as answer:
+        with _tracked_call(function, parameter, args, kwargs, raise_on_degraded) as answer:
             answer[0] = await function(*args, **kwargs)
         return answer[0]
 
@@ -297,9 +288,7 @@ async def _check_connection(helper, model, args, kwargs):
         cause = root_cause(error)
     if time.monotonic() - started >= budget:
         cause = f"no answer within {budget:g} s (LITELLM_PRECHECK_TIMEOUT)"
-    report = cause and (
-        f"LiteLLM connection check failed for model {model!r} through {helper.__qualname__}: {cause}\n  {route()}"
-        "\n  LITELLM_PRECHECK=warn logs this and goes on; LITELLM_PRECHECK=off skips the check"
-    )
+    hint = f"{route()}\n  LITELLM_PRECHECK=warn logs this and goes on, =off skips the check"
+    report = cause and f"LiteLLM connection check of {model!r} via {helper.__qualname__} failed: {cause}\n  {hint}"
     _CHECKS[model] = (report, time.monotonic(), None)
     return report

@@ -220,12 +220,14 @@ def _insert(tree: cst.Module, need: ImportNeed, file: FileContext) -> cst.Module
         return tree.with_changes(body=body)
     after = [line for line in lines if line.section > section]
     position = after[0].index if after else start
-    if position < len(body):
+    if position < len(body):  # what follows is set apart as isort and black want (noted, for revert)
         following = body[position]
         leading = tuple(following.leading_lines)  # type: ignore[union-attr]
-        if not any(line.comment is None for line in leading[:1]):
-            leading = _blank() + leading
-        body[position] = following.with_changes(leading_lines=leading)  # type: ignore[union-attr]
+        blank = next((i for i, line in enumerate(leading) if line.comment is not None), len(leading))
+        wanted = 1 if after or isinstance(following, cst.SimpleStatementLine) else 2
+        if blank < wanted:
+            file.facts["blank lines after the support import"] = wanted - blank
+            body[position] = following.with_changes(leading_lines=_blank() * (wanted - blank) + leading)  # type: ignore[union-attr]
     body.insert(position, new.with_changes(leading_lines=_blank() if position > 0 else ()))
     return tree.with_changes(body=body)
 
@@ -250,13 +252,13 @@ def ensure(file: FileContext, tree: cst.Module, needs: Sequence[ImportNeed]) -> 
     return tree
 
 
-def remove_import(file: FileContext, tree: cst.Module) -> cst.Module:
+def remove_import(file: FileContext, tree: cst.Module, added_blank: int = 0) -> cst.Module:
     """``tree`` without the import of the support module (``file.support_module``), which llmfix added.
 
     Each way :func:`_insert` adds a line is undone: the line goes with its leading blank
     lines, which go back to the next line when that is an import of the same section (the
-    line had taken that one's place); a name added to an existing ``from`` import is taken
-    out of it.
+    line had taken that one's place), and the ``added_blank`` lines it gave the next line go
+    too; a name added to an existing ``from`` import is taken out of it.
     """
     package, _, name = file.support_module.rpartition(".")
     body = list(tree.body)
@@ -278,6 +280,8 @@ def remove_import(file: FileContext, tree: cst.Module) -> cst.Module:
             following = body[index + 1] if index + 1 < len(body) else None
             if blank and following is not None and sections.get(index + 1) == sections.get(index):
                 body[index + 1] = following.with_changes(leading_lines=(*blank, *following.leading_lines))  # type: ignore[union-attr]
+            elif added_blank and following is not None:
+                body[index + 1] = following.with_changes(leading_lines=following.leading_lines[added_blank:])  # type: ignore[union-attr]
             del body[index]
         else:
             text = _from_import_text(package, 0, [_alias_text(a) for a in kept], file, exploded="\n" in file.code(node))

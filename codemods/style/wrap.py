@@ -128,3 +128,13 @@ def fit(statement: cst.BaseStatement, module: cst.Module, indent: str, limit: in
     except cst.ParserSyntaxError:
         return statement
     return parsed.with_changes(leading_lines=statement.leading_lines)
+
+
+def wrapped(module: cst.Module, text: str, indent: str, limit: int, built: cst.BaseStatement | None = None) -> cst.BaseStatement:
+    """The statement whose code is the one line ``text`` (``built``, when given, is that statement already),
+    wrapped as black would when the line is too long (parsed once, only then)."""
+    if built is not None and fits(indent + text, limit):
+        return built
+    lines = wrap_line(indent + text, module.default_indent, limit)
+    source = module.default_newline.join(line[len(indent) :] if line.startswith(indent) else line for line in lines)
+    return cst.parse_statement(source + module.default_newline, config=module.config_for_parsing)

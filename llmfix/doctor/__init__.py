@@ -1,7 +1,7 @@
 """llmfix doctor: say why LLM calls fail, most likely cause first, with the line to change.
 
-Python entry point: ``run_doctor(path=None, env=None, offline=False, model=None) -> Report``
-(imported lazily so ``import llmfix.doctor`` stays cheap).
+Python entry point: ``run_doctor(path=None, *, env=None, offline=False, model=None, python=None,
+progress=None) -> Report`` (imported lazily so ``import llmfix.doctor`` stays cheap).
 """
 
 from __future__ import annotations

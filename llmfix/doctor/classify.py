@@ -84,33 +84,57 @@ def _status(chain: list[dict[str, Any]]) -> int | None:
     return None
 
 
-def classify(chain: list[dict[str, Any]]) -> Diagnosis:
-    def make(cause: str, item: dict[str, Any] | None, status: int | None = None) -> Diagnosis:
-        owner, words = CAUSES[cause]
-        return Diagnosis(cause, owner, words, _evidence(item or _root(chain)), status)
+def _diagnosis(chain: list[dict[str, Any]], cause: str, item: dict[str, Any] | None, status: int | None = None) -> Diagnosis:
+    owner, words = CAUSES[cause]
+    return Diagnosis(cause, owner, words, _evidence(item or _root(chain)), status)
 
+
+def _proxy_cause(chain: list[dict[str, Any]], proxy_item: dict[str, Any]) -> Diagnosis:
+    """What went wrong with the proxy, the chain having a proxy error in it."""
     root = _root(chain)
     root_type = root.get("type", "")
-    transport = _has(chain, "APIConnectionError", "APITimeoutError", "httpx.", "aiohttp.")
+    if "gaierror" in root_type or _has(chain, "DNSError"):
+        return _diagnosis(chain, "proxy-dns", proxy_item)
+    if "ConnectionRefused" in root_type or root.get("errno") == 111:
+        return _diagnosis(chain, "proxy-refused", proxy_item)
+    if _has(chain, "Timeout"):
+        return _diagnosis(chain, "proxy-timeout", proxy_item)
+    item = _has(chain, "ClientHttpProxyError") or proxy_item
+    status = item.get("status_code") if isinstance(item.get("status_code"), int) else _status_in_text(item)
+    if status == 407:
+        return _diagnosis(chain, "proxy-auth", item, status)
+    if status is not None and status >= 500:
+        return _diagnosis(chain, "proxy-upstream", item, status)
+    if status is not None:
+        return _diagnosis(chain, "proxy-rejected", item, status)
+    return _diagnosis(chain, "proxy-error", proxy_item)
+
+
+def _http_cause(chain: list[dict[str, Any]]) -> Diagnosis:
+    """The endpoint answered: what its status (or LiteLLM's exception type) says."""
+    status = _status(chain)
+    top = chain[0] if chain else None
+    if status in (401, 403) or _has(chain, "AuthenticationError", "PermissionDeniedError"):
+        return _diagnosis(chain, "auth", _has(chain, "AuthenticationError", "PermissionDeniedError") or top, status)
+    if status == 404 or _has(chain, "NotFoundError"):
+        return _diagnosis(chain, "model-unknown", _has(chain, "NotFoundError") or top, status)
+    if status == 400 or _has(chain, "BadRequestError"):
+        item = _msg(chain, "model") if _msg(chain, "not a valid model", "model_not_found", "does not exist", "invalid model") else None
+        return _diagnosis(chain, "model-unknown" if item else "bad-request", item or top, status)
+    if status == 429 or _has(chain, "RateLimitError"):
+        return _diagnosis(chain, "rate-limited", top, status)
+    if status is not None and status >= 500:
+        return _diagnosis(chain, "server-error", top, status)
+    return _diagnosis(chain, "unknown", top, status)
+
+
+def classify(chain: list[dict[str, Any]]) -> Diagnosis:
+    def make(cause: str, item: dict[str, Any] | None) -> Diagnosis:
+        return _diagnosis(chain, cause, item)
 
     proxy_item = _has(chain, "ProxyConnectionError", "httpx.ProxyError", "ClientHttpProxyError", "ProxyError")
     if proxy_item:
-        if "gaierror" in root_type or _has(chain, "DNSError"):
-            return make("proxy-dns", proxy_item)
-        if "ConnectionRefused" in root_type or root.get("errno") == 111:
-            return make("proxy-refused", proxy_item)
-        if _has(chain, "Timeout"):
-            return make("proxy-timeout", proxy_item)
-        item = _has(chain, "ClientHttpProxyError") or proxy_item
-        status = item.get("status_code") if isinstance(item.get("status_code"), int) else _status_in_text(item)
-        if status == 407:
-            return make("proxy-auth", item, status)
-        if status is not None and status >= 500:
-            return make("proxy-upstream", item, status)
-        if status is not None:
-            return make("proxy-rejected", item, status)
-        return make("proxy-error", proxy_item)
-
+        return _proxy_cause(chain, proxy_item)
     cert = _has(chain, "SSLCertVerificationError", "ClientConnectorCertificateError") or _msg(chain, "CERTIFICATE_VERIFY_FAILED")
     if cert:
         return make("tls-verify", cert)
@@ -129,29 +153,18 @@ def classify(chain: list[dict[str, Any]]) -> Diagnosis:
     timeout = _has(chain, "Timeout")
     if timeout:
         return make("timeout", timeout)
-    if _has(chain, "ConnectionResetError", "ServerDisconnectedError", "RemoteProtocolError", "ClientOSError"):
-        return make("connection-reset", _has(chain, "ConnectionResetError", "ServerDisconnectedError", "RemoteProtocolError", "ClientOSError"))
+    reset = _has(chain, "ConnectionResetError", "ServerDisconnectedError", "RemoteProtocolError", "ClientOSError")
+    if reset:
+        return make("connection-reset", reset)
     missing = _msg(chain, "Missing credentials", "api_key client option must be set", "OPENAI_API_KEY environment variable")
     if missing:
         return make("key-missing", missing)
     if _msg(chain, "LLM Provider NOT provided"):
         return make("provider-unknown", _msg(chain, "LLM Provider NOT provided"))
-    if transport and _has(chain, "APIConnectionError"):
-        return make("connection-reset", _has(chain, "APIConnectionError"))
-    status = _status(chain)
-    top = chain[0] if chain else None
-    if status in (401, 403) or _has(chain, "AuthenticationError", "PermissionDeniedError"):
-        return make("auth", _has(chain, "AuthenticationError", "PermissionDeniedError") or top, status)
-    if status == 404 or _has(chain, "NotFoundError"):
-        return make("model-unknown", _has(chain, "NotFoundError") or top, status)
-    if status == 400 or _has(chain, "BadRequestError"):
-        item = _msg(chain, "model") if _msg(chain, "not a valid model", "model_not_found", "does not exist", "invalid model") else None
-        return make("model-unknown" if item else "bad-request", item or top, status)
-    if status == 429 or _has(chain, "RateLimitError"):
-        return make("rate-limited", top, status)
-    if status is not None and status >= 500:
-        return make("server-error", top, status)
-    return make("unknown", top, status)
+    connection = _has(chain, "APIConnectionError")
+    if connection:
+        return make("connection-reset", connection)
+    return _http_cause(chain)
 
 
 def _status_in_text(item: dict[str, Any]) -> int | None:

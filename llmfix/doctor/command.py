@@ -10,6 +10,7 @@ import sys
 
 import click
 
+from llmfix.doctor.redact import redact_url
 from llmfix.doctor.report import render_json, render_text
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 
@@ -18,25 +19,33 @@ from llmfix.exit_codes import ERROR as EXIT_ERROR
 @click.argument("path", required=False, type=click.Path(path_type=str))
 @click.option("--offline", is_flag=True, help="No network at all: check settings, launchers and the checkout only.")
 @click.option("--model", "model", metavar="NAME", default=None, help="Model to check and probe (default: RUBRIC_GENERATION_MODEL or gpt-4.1).")
+@click.option("--python", "python", metavar="PATH", default=None,
+              help="The interpreter the training job runs: its litellm version and tenacity are checked (llmfix's own are not).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object: {\"findings\": [...]} in rank order.")
-def doctor_command(path: str | None, offline: bool, model: str | None, as_json: bool) -> None:
+def doctor_command(path: str | None, offline: bool, model: str | None, python: str | None, as_json: bool) -> None:
     """Say why LLM calls fail: proxy, endpoint, key, models, LiteLLM, checkout, live probe.
 
     Findings are ranked, most likely root cause first, each with the line to change.
     Exit 0 healthy (warnings allowed), 1 problems found, 2 could not run.
     """
+    from llmfix.doctor.progress import Progress
     from llmfix.doctor.runner import DoctorInputError, run_doctor
 
+    progress = Progress(sys.stderr).start() if not as_json and _is_terminal(sys.stderr) else None
     try:
-        report = run_doctor(path, offline=offline, model=model)
+        try:
+            report = run_doctor(path, offline=offline, model=model, python=python, progress=progress)
+        finally:  # the progress line is gone before anything else is printed
+            if progress is not None:
+                progress.close()
     except DoctorInputError as exc:
-        click.echo(f"llmfix doctor: {exc}", err=True)
+        click.echo(redact_url(f"llmfix doctor: {exc}"), err=True)
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("llmfix doctor: interrupted", err=True)
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # a bug must not end in a traceback for the user
-        click.echo(f"llmfix doctor: could not run: {type(exc).__name__}: {exc}", err=True)
+        click.echo(redact_url(f"llmfix doctor: could not run: {type(exc).__name__}: {exc}"), err=True)
         sys.exit(EXIT_ERROR)
     if as_json:
         click.echo(render_json(report))
@@ -44,6 +53,13 @@ def doctor_command(path: str | None, offline: bool, model: str | None, as_json: 
         color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         click.echo(render_text(report, color=color))
     _exit(report.exit_code)
+
+
+def _is_terminal(stream: object) -> bool:
+    try:
+        return bool(stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError):
+        return False
 
 
 def _exit(code: int) -> None:

@@ -51,10 +51,17 @@ class Finding:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"bad status {self.status!r}")
-        # What a finding shows comes from the environment and from exception texts:
-        # never let a credential through (fix lines are written by the checks).
+        # What a finding shows comes from the environment, launcher scripts and exception
+        # texts: never let a credential through, in any of its strings.
+        self.redact()
+
+    def redact(self) -> Finding:
+        """Pass every shown string through the one redaction (again: a check may have edited it)."""
         self.summary = redact_url(self.summary)
+        self.fix = redact_url(self.fix)
+        self.source = redact_url(self.source)
         self.detail = [redact_url(line) for line in self.detail]
+        return self
 
     @property
     def key(self) -> tuple[str, str]:
@@ -62,6 +69,7 @@ class Finding:
         return (self.source, self.check)
 
     def to_json(self) -> dict[str, Any]:
+        self.redact()
         out: dict[str, Any] = {
             "check": self.check,
             "status": self.status,

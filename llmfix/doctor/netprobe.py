@@ -273,6 +273,41 @@ def _close(sock: socket.socket | None) -> None:
             pass
 
 
+def _through_proxy(trace: Trace, proxy: str, verify: bool, cafile: str | None) -> socket.socket | None:
+    """Reach the proxy (DNS, TCP, TLS for an https:// proxy), adding each stage to ``trace``;
+    the connected socket, or None when a stage failed (nothing left open)."""
+    pparts = urlsplit(proxy)
+    phost = pparts.hostname or ""
+    pscheme = pparts.scheme.lower()
+    pport = pparts.port or (443 if pscheme == "https" else 80)
+    stage = resolve(phost, pport, DNS_TIMEOUT)
+    stage.name = "proxy-dns"
+    trace.stages.append(stage)
+    if not stage.ok:
+        return None
+    stage, sock = tcp_connect(stage.data["addresses"], pport, TCP_TIMEOUT)
+    stage.name = "proxy-tcp"
+    trace.stages.append(stage)
+    if sock is None or pscheme != "https":
+        return sock
+    stage, wrapped = tls_wrap(sock, phost, tls_context(verify, cafile), TLS_TIMEOUT)
+    stage.name = "proxy-tls"
+    trace.stages.append(stage)
+    if wrapped is None:
+        _close(sock)
+    return wrapped
+
+
+def _direct(trace: Trace, host: str, port: int) -> socket.socket | None:
+    stage = resolve(host, port, DNS_TIMEOUT)
+    trace.stages.append(stage)
+    if not stage.ok:
+        return None
+    stage, sock = tcp_connect(stage.data["addresses"], port, TCP_TIMEOUT)
+    trace.stages.append(stage)
+    return sock
+
+
 def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bool = True,
                    cafile: str | None = None, models_path: str = "/models") -> Trace:
     """Walk the path LiteLLM takes to ``{base_url}/models``, stopping at the first failing stage."""
@@ -283,47 +318,18 @@ def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bo
     url = base_url.strip().rstrip("/") + models_path
     trace = Trace(url, proxy)
     ctx = tls_context(verify, cafile) if scheme == "https" else None
-    sock: socket.socket | None = None
+    sock = _through_proxy(trace, proxy, verify, cafile) if proxy else _direct(trace, host, port)
     try:
+        if sock is None:
+            return trace
+        if proxy and scheme != "https":  # a forward request for an http:// endpoint
+            trace.stages.append(http_get(sock, url, _host_header(host, port, scheme), key, HTTP_TIMEOUT,
+                                         absolute=True, proxy_auth=_proxy_auth(proxy)))
+            return trace
         if proxy:
-            pparts = urlsplit(proxy)
-            phost = pparts.hostname or ""
-            pscheme = pparts.scheme.lower()
-            pport = pparts.port or (443 if pscheme == "https" else 80)
-            stage = resolve(phost, pport, DNS_TIMEOUT)
-            stage.name = "proxy-dns"
+            stage = http_connect(sock, host, port, proxy, CONNECT_TIMEOUT)
             trace.stages.append(stage)
             if not stage.ok:
-                return trace
-            stage, sock = tcp_connect(stage.data["addresses"], pport, TCP_TIMEOUT)
-            stage.name = "proxy-tcp"
-            trace.stages.append(stage)
-            if sock is None:
-                return trace
-            if pscheme == "https":
-                stage, sock2 = tls_wrap(sock, phost, tls_context(verify, cafile), TLS_TIMEOUT)
-                stage.name = "proxy-tls"
-                trace.stages.append(stage)
-                if sock2 is None:
-                    return trace
-                sock = sock2
-            if scheme == "https":
-                stage = http_connect(sock, host, port, proxy, CONNECT_TIMEOUT)
-                trace.stages.append(stage)
-                if not stage.ok:
-                    return trace
-            else:
-                trace.stages.append(http_get(sock, url, _host_header(host, port, scheme), key, HTTP_TIMEOUT,
-                                             absolute=True, proxy_auth=_proxy_auth(proxy)))
-                return trace
-        else:
-            stage = resolve(host, port, DNS_TIMEOUT)
-            trace.stages.append(stage)
-            if not stage.ok:
-                return trace
-            stage, sock = tcp_connect(stage.data["addresses"], port, TCP_TIMEOUT)
-            trace.stages.append(stage)
-            if sock is None:
                 return trace
         if ctx is not None:
             stage, wrapped = tls_wrap(sock, host, ctx, TLS_TIMEOUT)

@@ -204,6 +204,16 @@ class LiveProbe:
         self._thread.start()
         return self
 
+    @property
+    def phase(self) -> str:
+        """What the probe is doing: starting, importing litellm, calling, done."""
+        return self._result.phase
+
+    def wait(self, seconds: float) -> bool:
+        """Wait up to ``seconds``; True when the probe has finished."""
+        self._thread.join(max(seconds, 0.0))
+        return not self._thread.is_alive()
+
     def result(self, wait: float) -> ProbeResult:
         self._thread.join(max(wait, 0.0))
         if self._thread.is_alive():

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass, field
 
 from llmfix.doctor.findings import FAIL, WARN, Finding
+from llmfix.doctor.redact import redact_url
 from llmfix.exit_codes import OK as EXIT_HEALTHY
 from llmfix.exit_codes import PENDING as EXIT_PROBLEMS
 
@@ -36,6 +37,7 @@ class Report:
             "offline": self.offline,
             "seconds": round(self.seconds, 2),
             "findings": [f.to_json() for f in self.findings],
+            **({"notes": [redact_url(n) for n in self.notes]} if self.notes else {}),
         }
 
 
@@ -58,6 +60,7 @@ def render_text(report: Report, color: bool = False) -> str:
     lines = [head + f"  ({report.seconds:.1f} s{', offline' if report.offline else ''})", ""]
     width = max((len(f.check) for f in report.findings), default=8)
     for i, f in enumerate(report.findings, 1):
+        f.redact()
         status = f.status
         if color:
             status = {"FAIL": "\x1b[31mFAIL\x1b[0m", "WARN": "\x1b[33mWARN\x1b[0m", "OK": "\x1b[32mOK\x1b[0m"}[f.status] + " " * (4 - len(f.status))
@@ -73,5 +76,5 @@ def render_text(report: Report, color: bool = False) -> str:
                 lines.append(f"{pad}  {d}")
     for note in report.notes:
         lines.append("")
-        lines.append(note)
+        lines.append(redact_url(note))
     return "\n".join(lines)

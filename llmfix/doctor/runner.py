@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import Callable, Mapping
 
 from llmfix.doctor import launchers as launchermod
-from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, models, proxy
+from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, mergedriver, models, proxy
 from llmfix.doctor.checks.checkout import CheckoutCheck
 from llmfix.doctor.context import EnvView, TraceCache
 from llmfix.doctor.findings import FAIL, Finding
-from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe
+from llmfix.doctor.jobpython import JobPython, JobPythonCheck, resolve
+from llmfix.doctor.launched import Launched, probe_environment, settle_key
+from llmfix.doctor.layout import Checkout, checkouts
+from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe, ProbeResult
+from llmfix.doctor.progress import quiet
 from llmfix.doctor.rank import rank
 from llmfix.doctor.report import Report
 
@@ -23,6 +28,26 @@ class DoctorInputError(ValueError):
     """Bad input: the doctor cannot run (exit 2)."""
 
 
+@dataclass
+class _Settings:
+    """What every environment view of one run shares, and where to say what is being done."""
+
+    offline: bool
+    model: str | None
+    cache: TraceCache
+    say: Callable[[str], None] = quiet
+
+    def findings(self, view: EnvView) -> list[Finding]:
+        """Checks 1-4 on ``view``, saying which endpoint is being contacted (it can take seconds)."""
+        if not self.offline:
+            whose = "" if view.source == "environment" else f" (as {view.source} sets it up)"
+            self.say(f"checking {view.endpoint.base_url.strip()}{whose}")
+        return env_findings(view)
+
+    def view(self, env: Mapping[str, str], source: str) -> EnvView:
+        return EnvView.build(env, source, self.offline, self.model, self.cache)
+
+
 def env_findings(view: EnvView) -> list[Finding]:
     """Checks 1-4 on one environment."""
     out: list[Finding] = []
@@ -31,17 +56,69 @@ def env_findings(view: EnvView) -> list[Finding]:
     return out
 
 
-def _targets(path: Path | None) -> tuple[Path | None, list[Path]]:
-    """(what `llmfix check` gets, the launcher scripts)."""
+def _layout(path: str | os.PathLike[str] | None) -> tuple[list[Checkout], list[tuple[Path, str]]]:
+    """(the checkouts to examine, every launcher script with the name its findings carry)."""
     if path is None:
-        return None, []
+        return [], []
+    path = Path(path)
     if not path.exists():
         raise DoctorInputError(f"{path}: no such file or directory")
-    if path.is_dir():
-        return path, launchermod.find_launchers(path)
-    if path.suffix == ".sh":
-        return None, [path]
-    return path, []
+    found, lone = checkouts(path)
+    scripts = [(s, c.script_source(s)) for c in found for s in c.scripts] + [(s, s.name) for s in lone]
+    return found, scripts
+
+
+def _launched(scripts: list[tuple[Path, str]], env: Mapping[str, str], settings: _Settings) -> list[Launched]:
+    out = []
+    for path, source in scripts:
+        script = launchermod.parse_launcher(path, env)
+        view = settings.view(script.overlay(env), source) if launcher.changes(script, env) else None
+        out.append(Launched(script, source, view))
+    return out
+
+
+def _launcher_findings(item: Launched, settings: _Settings) -> list[Finding]:
+    findings = launcher.check(item.launcher, item.source)
+    if item.view is not None:
+        findings += settings.findings(item.view)
+        if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
+            findings += litellm_setup.budget_findings(item.view.env, None, item.source)
+    return findings
+
+
+def _validate(path: str | os.PathLike[str] | None, model: str | None, python: str | None) -> str | None:
+    """Refuse bad input; return the training job's interpreter, resolved (None: not given)."""
+    if model is not None and not model.strip():
+        raise DoctorInputError("--model needs a model name")
+    if path is not None and not str(path).strip():
+        raise DoctorInputError("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
+    if python is None:
+        return None
+    found = resolve(python) if python.strip() else None
+    if found is None:
+        raise DoctorInputError(f"--python {python}: no such executable (name the interpreter the training job runs)")
+    return found
+
+
+def _checkout_findings(checks: list[CheckoutCheck], env: Mapping[str, str], say: Callable[[str], None]) -> tuple[list[Finding], bool | None]:
+    """Each checkout's verdict and merge driver, and whether the code is patched (None: unknown or mixed)."""
+    findings: list[Finding] = []
+    repositories: set[str] = set()
+    for check in checks:
+        say(f"llmfix check {check.path}")
+        findings += check.findings()
+        findings += mergedriver.check(check.path, env, check.source, repositories)
+    verdicts = {check.patched for check in checks}
+    return findings, (verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None)
+
+
+def _await(probe: LiveProbe, deadline: float, say: Callable[[str], None]) -> ProbeResult:
+    """The probe's result by ``deadline``, saying what it is doing meanwhile."""
+    while time.monotonic() < deadline:
+        say(f"live probe ({probe.model}): {probe.phase}")
+        if probe.wait(min(0.25, deadline - time.monotonic())):
+            break
+    return probe.result(deadline - time.monotonic())
 
 
 def run_doctor(
@@ -51,45 +128,44 @@ def run_doctor(
     offline: bool = False,
     model: str | None = None,
     probe_timeout: float = PROBE_TIMEOUT,
+    python: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Report:
-    """Diagnose the environment ``env`` (default ``os.environ``) and the checkout at ``path``."""
+    """Diagnose the environment ``env`` (default ``os.environ``) and the checkout(s) at ``path``;
+    ``python`` is the training job's interpreter, whose packages are checked; ``progress`` is
+    told, in a few words, what is being done (the CLI shows it on a terminal)."""
     started = time.monotonic()
     env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
-    if model is not None and not model.strip():
-        raise DoctorInputError("--model needs a model name")
-    if path is not None and not str(path).strip():
-        raise DoctorInputError("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
-    check_target, scripts = _targets(Path(path) if path is not None else None)
+    python = _validate(path, model, python)
+    found, scripts = _layout(path)
 
-    checkout = CheckoutCheck(check_target).start() if check_target is not None else None
-    cache = TraceCache()
-    main = EnvView.build(env, "environment", offline, model, cache)
+    job_check = JobPythonCheck(python, env).start() if python is not None else None
+    checks = [CheckoutCheck(c.root, source=c.source).start() for c in found]
+    settings = _Settings(offline, model, TraceCache(), progress or quiet)
+    main = settings.view(env, "environment")
+    launched = _launched(scripts, env, settings)
     probe = None
     if not offline:
-        probe = LiveProbe(env, main.probe_model, probe_timeout).start()
+        probe_source, probe_env, probe_view = probe_environment(main, launched)
+        probe = LiveProbe(probe_env, probe_view.probe_model, probe_timeout).start()
 
-    findings: list[Finding] = env_findings(main)
-    findings += litellm_setup.install_findings(env)
-
-    parsed = [launchermod.parse_launcher(p, env) for p in scripts]
-    for script in parsed:
-        findings += launcher.check(script)
-        if launcher.changes(script, env):
-            overlay = script.overlay(env)
-            view = EnvView.build(overlay, script.name, offline, model, cache)
-            findings += env_findings(view)
-            if any(n.startswith("LITELLM_") for n in script.exports()):
-                findings += litellm_setup.budget_findings(overlay, None, script.name)
-
-    patched = None
-    if checkout is not None:
-        findings += checkout.findings()
-        patched = checkout.patched
-    findings += litellm_setup.budget_findings(env, patched)
+    findings: list[Finding] = settle_key(settings.findings(main), main, launched)
+    job: JobPython | None = None
+    if job_check is not None:
+        settings.say(f"asking {python} for its packages")
+        job = job_check.result()
+    findings += litellm_setup.install_findings(env, job)
+    for item in launched:
+        findings += _launcher_findings(item, settings)
+    checkout_findings, patched = _checkout_findings(checks, env, settings.say)
+    findings += checkout_findings
+    tenacity = job.has("tenacity") if job is not None and not job.error else None
+    findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
 
     if probe is not None:
-        result = probe.result(ONLINE_BUDGET - (time.monotonic() - started))
-        failed = {f.check: f.cause for f in findings if f.status == FAIL and f.source == "environment"}
-        findings.append(live.finding(result, probe_timeout, failed))
+        result = _await(probe, started + ONLINE_BUDGET, settings.say)
+        failed = {f.check: f.cause for f in findings if f.status == FAIL and f.source == probe_source}
+        default_base = endpoint.describe(probe_view) if endpoint.is_default(probe_view) else ""
+        findings.append(live.finding(result, probe_timeout, failed, default_base, probe_source))
 
     return Report(rank(findings), time.monotonic() - started, offline)

@@ -71,3 +71,13 @@ def test_cli_text_and_json(litellm_imported):
         assert PASSWORD not in result.output and "alice:***@" in result.output
         if "--json" in args:
             json.loads(result.output)
+
+
+def test_bearer_token_in_a_fallbacks_header_is_redacted(tmp_path):
+    """A fallback object may carry its own headers; a launcher line shows the JSON as written."""
+    token = "Bearer9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+    fallbacks = '[{"model": "openai/x", "api_base": "http://127.0.0.1:9/v1", "extra_headers": {"Authorization": "Bearer ' + token + '"}}]'
+    (tmp_path / "train.sh").write_text(f"export LITELLM_FALLBACK_MODELS='{fallbacks}'\n")
+    result = CliRunner().invoke(doctor_command, [str(tmp_path), "--offline", "--json"], env=cli_env(make_env(None)))
+    assert "LITELLM_FALLBACK_MODELS" in result.output
+    assert token not in result.output

@@ -135,3 +135,69 @@ def test_no_absolute_path_is_written_anywhere(world):
     assert run_cli("apply", root).returncode == 0
     for path in (root / ".llmfix").iterdir():
         assert str(root.parent) not in path.read_text(encoding="utf-8"), path.name
+
+
+@pytest.mark.parametrize("command", ["apply", "revert"])
+@pytest.mark.parametrize(
+    "entry",
+    [
+        pytest.param({"old": "current", "new": None}, id="delete-the-target"),
+        pytest.param({"old": None, "new": "current"}, id="undo-a-creation-of-the-target"),
+        pytest.param({"old": None, "new": None}, id="neither"),
+    ],
+)
+def test_a_journal_asking_to_delete_a_target_is_refused(world, command, entry):
+    """llmfix never creates nor deletes a target file, so a journal saying it did is not llmfix's."""
+    root, outside = world
+    target = target_files(FIXTURE, root)[0]
+    current = sha(target.read_bytes())
+    writes = [{"path": target.relative_to(root).as_posix(), **{k: current if v == "current" else v for k, v in entry.items()}}]
+    write_journal(root, {"version": 2, "command": "apply", "run": "00112233", "writes": writes})
+    before = everything(root, outside)
+    line = assert_refused_any(run_cli(command, root), before, root, outside)
+    assert "never" in line and target.name in line, line
+    assert target.exists()
+
+
+def test_an_old_style_journal_undoing_a_target_creation_is_refused(world):
+    root, outside = world
+    target = target_files(FIXTURE, root)[0]
+    temp = target.with_name(f".{target.name}.llmfix-tmp")
+    temp.write_bytes(b"planted\n")
+    write_journal(root, {"version": 1, "writes": [{"path": str(target), "temp": str(temp), "old": None, "new": sha(target.read_bytes())}]})
+    before = everything(root, outside)
+    line = assert_refused_any(run_cli("revert", root), before, root, outside)
+    assert "never" in line, line
+    assert target.exists()
+
+
+def test_the_record_removal_llmfix_journals_is_still_finished(world):
+    """A revert that emptied the record journals its removal; after a kill that removal is finished."""
+    root, outside = world
+    assert run_cli("apply", root).returncode == 0
+    record = root / ".llmfix" / "state.json"
+    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/state.json", "old": sha(record.read_bytes()), "new": None}]})
+    result = run_cli("apply", root, "--dry-run")
+    assert result.returncode == 0
+    result = run_cli("apply", root)
+    assert result.returncode == 0, result.stderr
+    assert not (root / ".llmfix" / "pending.json").exists()
+
+
+def test_a_record_removal_over_a_changed_record_deletes_nothing(world):
+    root, outside = world
+    assert run_cli("apply", root).returncode == 0
+    record = root / ".llmfix" / "state.json"
+    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/state.json", "old": sha(b"something else"), "new": None}]})
+    kept = record.read_bytes()
+    assert run_cli("apply", root).returncode == 0
+    assert record.read_bytes() == kept
+
+
+def assert_refused_any(result, before, root, outside) -> str:
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr and "internal error" not in result.stderr
+    assert everything(root, outside) == before
+    return lines[0]

@@ -1,7 +1,8 @@
 """Variants hypothesis once broke llmfix with, kept as plain tests (regressions/cases.json).
 
 Each case is a whole drifted file and the fixture it was drawn from; it must pass
-the same properties as any variant (variant_checks.check).
+the same properties as any variant (variant_checks.check), revert included. ``found`` says
+what it once broke; ``exercises`` what it still puts to the test.
 """
 
 from __future__ import annotations

@@ -4,8 +4,11 @@ For each fixture file (one per TARGETS.md family; see fixtures/catalog.json) hyp
 draws variants (variant_strategies.py) and variant_checks.check() asserts: planning never
 raises; the patched text compiles and reads no new undefined name; each transform ends as
 the unmutated fixture does (applied / already-present / not-applicable), and the change is
-really in the resulting tree (read with ast, per transform); anchor-missing edits nothing; a second
-apply changes nothing.
+really in the resulting tree (read with ast, per transform: e.g. each helper's num_retries
+default is ``litellm_utils.from_env("LITELLM_NUM_RETRIES", N)``, the generator awaits
+``litellm_utils.ensure_connection(...)`` before its first request, outside any try);
+anchor-missing edits nothing; a second apply changes nothing; revert gives the variant's
+bytes back.
 
     python -m pytest tests/hardening/test_variants.py -q                       # dev profile
     HYPOTHESIS_PROFILE=thorough python -m pytest tests/hardening -q            # 500 per file
@@ -89,8 +92,11 @@ def test_variant_checkouts_through_the_cli(name, tmp_path_factory):
         assert invoke("check", root).exit_code == 0
         second = invoke("apply", root)
         assert second.exit_code == 0 and {p: p.read_bytes() for p in texts} == after
+        helper_dir = next(iter(texts)).parent
+        assert (helper_dir / "litellm_utils.py").is_file() == (after != texts), "a support module without a patch, or the reverse"
         assert invoke("revert", root).exit_code == 0
         assert {p: p.read_bytes() for p in texts} == texts
+        assert not (helper_dir / "litellm_utils.py").exists(), "revert left the support module"
 
     run()
 
@@ -109,25 +115,40 @@ def _try_around(call_line: str) -> Callable[[str], str]:
     return wrap
 
 
+def _check_inside_try(text: str) -> str:
+    line = "    await litellm_utils.ensure_connection(run_litellm_async, model_name=model_name, user_prompt=prompt)\n"
+    return text.replace(line + "    try:\n", "    try:\n    " + line, 1)
+
+
+def _last(old: str, new: str) -> Callable[[str], str]:
+    """Replace the last occurrence (run_litellm_async's line in drtulu-canonical)."""
+    return lambda text: new.join(text.rsplit(old, 1))
+
+
 RUN_CALL = "    resp = litellm.completion(model=model_name, messages=msgs, **chat_kwargs)"
+NEW_FALLBACKS = '"fallbacks", litellm_utils.fallback_models([], model_name)'
 SABOTAGE = [
-    ("retries", "run_utils", lambda t: t.replace('"LITELLM_NUM_RETRIES", "10"', '"LITELLM_NUM_RETRIES", "5"', 1), "bakes 5.0, expected 10"),
-    ("retries", "run_utils", lambda t: t.replace('"LITELLM_NUM_RETRIES"', '"RETRIES"', 1), "does not read LITELLM_NUM_RETRIES"),
-    ("fallbacks", "run_utils", lambda t: t.replace('"fallbacks", _fallback_models_from_env([], model_name)', '"fallbacks", _fallback_models_from_env(["gpt-4.1-mini"], model_name)', 1), "no model may be added unasked"),
-    ("fallbacks", "run_utils", lambda t: t.replace('"fallbacks", _fallback_models_from_env([], model_name)', '"fallbacks", _fallback_models_from_env([], "gpt-4.1")', 1), "not a local of the function"),
-    ("fallbacks", "run_utils", lambda t: t.replace('_fallback_models_from_env(["gpt-4.1-mini"], model_name)', '_fallback_models_from_env([], model_name)', 1), "expected the site's own list ['gpt-4.1-mini']"),
-    ("timeout", "run_utils", lambda t: t.replace('"LITELLM_DEFAULT_TIMEOUT", "600"', '"LITELLM_DEFAULT_TIMEOUT", "60"', 1), "expected LiteLLM's 600.0"),
-    ("guards", "run_utils", lambda t: t.replace('        _log_litellm_failure("run_litellm")\n', "", 1), "does not start with _log_litellm_failure('run_litellm')"),
-    ("guards", "run_utils", lambda t: t.replace('_litellm_response_text(response, "run_litellm")', "response.choices[0].message.content", 1), "with no guard"),
-    ("guards", "run_utils", lambda t: t.replace('_litellm_response_text(response, "run_litellm")', '_litellm_response_text(response, "run")', 1), "does not name the response and this helper"),
+    ("retries", "run_utils", lambda t: t.replace('"LITELLM_NUM_RETRIES", 10)', '"LITELLM_NUM_RETRIES", 5)', 1), "a new retries line bakes 5.0, expected 10"),
+    ("retries", "run_utils", _last('"LITELLM_NUM_RETRIES", 10)', '"LITELLM_NUM_RETRIES", 5)'), "baked as 5.0, expected max(10, the literal 5.0)"),
+    ("retries", "run_utils", lambda t: t.replace('from_env("LITELLM_NUM_RETRIES"', 'from_env("RETRIES"', 1), "does not read LITELLM_NUM_RETRIES"),
+    ("retries", "run_utils", lambda t: t.replace('litellm_utils.from_env("LITELLM_NUM_RETRIES", 10)', "10", 1), "does not read LITELLM_NUM_RETRIES"),
+    ("fallbacks", "run_utils", lambda t: t.replace(NEW_FALLBACKS, '"fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)', 1), "no model may be added unasked"),
+    ("fallbacks", "run_utils", lambda t: t.replace(NEW_FALLBACKS, '"fallbacks", litellm_utils.fallback_models([], "gpt-4.1")', 1), "not a local of the function"),
+    ("fallbacks", "run_utils", lambda t: t.replace('fallback_models(["gpt-4.1-mini"], model_name)', "fallback_models([], model_name)", 1), "expected the site's own list ['gpt-4.1-mini']"),
+    ("timeout", "run_utils", lambda t: t.replace('"LITELLM_DEFAULT_TIMEOUT", 600)', '"LITELLM_DEFAULT_TIMEOUT", 60)', 1), "expected 600.0"),
+    ("guards", "run_utils", lambda t: t.replace('        litellm_utils.log_failure("run_litellm")\n', "", 1), "does not start with litellm_utils.log_failure('run_litellm')"),
+    ("guards", "run_utils", lambda t: t.replace("litellm_utils.response_text(response)", "response.choices[0].message.content", 1), "with no guard"),
+    ("guards", "run_utils", lambda t: t.replace("litellm_utils.response_text(response)", 'litellm_utils.response_text(response, "run")', 1), "does not pass just the response"),
     ("guards", "run_utils", _try_around(RUN_CALL), "a try was added or removed"),
-    ("guards", "rubric_utils", lambda t: t.replace('"Empty rubric response from model %s", model_name', '"Empty rubric response from model %s", "gpt-4.1"', 1), "does not name the model"),
+    ("guards", "run_utils", lambda t: t.replace('print(f"Error in run_litellm_async: {e}")', 'litellm_utils.log_failure("run_litellm_async")\n        print(f"Error in run_litellm_async: {e}")', 1), "logs it twice"),
+    ("guards", "rubric_utils", lambda t: t.replace('"Empty rubric response from model %s", model_name', '"Empty rubric response from model %s", "gpt-4.1"', 1), "naming the model the call uses"),
     ("guards", "rubric_utils", lambda t: t.replace("    resp = None\n", "", 1), "not bound before the try"),
-    ("precheck", "rubric_utils", lambda t: t.replace("ensure_litellm_connection(model_name)", 'ensure_litellm_connection("gpt-4.1")', 1), "does not check the model the call uses"),
-    ("precheck", "rubric_utils", lambda t: t.replace("    await ensure_litellm_connection(model_name)\n", "", 1), "does not await ensure_litellm_connection()"),
-    ("precheck", "run_utils", lambda t: t.replace("async def ensure_litellm_connection(", "async def _ensure_litellm_connection(", 1), "async ensure_litellm_connection() is not defined"),
-    ("health", "run_utils", lambda t: t.replace('@_litellm_tracked("run_litellm")\n', "", 1), "run_litellm() is not decorated"),
-    ("health", "rubric_utils", lambda t: t.replace(", raise_on_degraded=True)", ")", 1), "raise_on_degraded=True"),
+    ("precheck", "rubric_utils", lambda t: t.replace("ensure_connection(run_litellm_async, model_name=model_name", 'ensure_connection(run_litellm_async, model_name="gpt-4.1"', 1), "does not make the call the generator makes (`model_name=`)"),
+    ("precheck", "rubric_utils", lambda t: t.replace("ensure_connection(run_litellm_async,", "ensure_connection(run_litellm,", 1), "does not check through the helper the generator awaits"),
+    ("precheck", "rubric_utils", lambda t: t.replace("    await litellm_utils.ensure_connection(", "    litellm_utils.ensure_connection(", 1), "does not await litellm_utils.ensure_connection()"),
+    ("precheck", "rubric_utils", _check_inside_try, "(it is inside the try)"),
+    ("health", "run_utils", lambda t: t.replace("@litellm_utils.track_calls\ndef run_litellm(", "def run_litellm(", 1), "run_litellm() is not decorated"),
+    ("health", "rubric_utils", lambda t: t.replace("track_calls(raise_on_degraded=True)", "track_calls", 1), "raise_on_degraded=True"),
 ]
 
 
@@ -147,10 +168,34 @@ def test_each_change_check_catches_a_wrong_patch(transform, kind, sabotage, expe
     assert any(expected in p for p in problems), problems
 
 
+def test_the_support_import_check_catches_another_package():
+    from variant_checks import Module, check_support_import, support_package
+
+    path, root = _paths("drtulu-canonical", "run_utils")
+    patched = plan(path, root, base("drtulu-canonical", "run_utils")[0]).patched
+    package = support_package(path)
+    assert package == "open_instruct.search_rewards.utils"
+    assert check_support_import(Module(patched), package) == []
+    broken = patched.replace(f"from {package} import litellm_utils", "from open_instruct import litellm_utils")
+    assert check_support_import(Module(broken), package)
+
+
+def test_the_revert_property_catches_a_revert_that_leaves_something(monkeypatch):
+    import variant_checks
+
+    name, kind = "drtulu-canonical", "run_utils"
+    source, statuses = base(name, kind)
+    path, root = _paths(name, kind)
+    check(path, root, source, statuses, None)
+    monkeypatch.setattr(variant_checks, "revert", lambda path, root, result: result.patched)
+    with pytest.raises(AssertionError, match="revert did not give the variant's bytes back"):
+        check(path, root, source, statuses, None)
+
+
 def test_the_local_name_check_catches_code_reading_a_shadowed_module():
     from variant_checks import Module, check_local_names_untouched
 
-    before = "import os\n\n\ndef f(**kw):\n    os = kw.pop('os', None)\n    return os\n"
-    after = before.replace("    return os\n", "    kw['timeout'] = float(os.environ.get('T', '1'))\n    return os\n")
+    before = "import os\n\n\ndef f(**kw):\n    litellm_utils = kw.pop('u', None)\n    return litellm_utils\n"
+    after = before.replace("    return litellm_utils\n", "    kw['timeout'] = litellm_utils.from_env('T', 1)\n    return litellm_utils\n")
     assert check_local_names_untouched(Module(before), Module(before)) == []
     assert check_local_names_untouched(Module(before), Module(after))

@@ -1,11 +1,15 @@
 """What must hold for any variant llmfix patches, checked on the resulting code.
 
-The sites (LiteLLM helpers, their option defaults, the rubric generator) are found in
-the variant with Python's own ``ast``, not with the codemods' matchers, and each
-transform's change is then looked for in the patched tree: a transform that reports
-``applied`` without making its change, or makes it in one helper and not another, or
-makes it differently (a lowered retry count, a check on the wrong model, a try added
-around a call that raises by design), fails.
+The sites (LiteLLM helpers, their option defaults, the rubric generator, a judge's direct
+call) are found in the variant with Python's own ``ast``, not with the codemods' matchers,
+and each transform's change is then looked for in the patched tree, in the shapes of the
+support-module design: every helper's ``num_retries`` default is a call of
+``litellm_utils.from_env("LITELLM_NUM_RETRIES", N)``, the generator awaits
+``litellm_utils.ensure_connection(...)`` before its first request and outside any try, and
+so on. A transform that reports ``applied`` without making its change, or makes it in one
+helper and not another, or makes it differently (a lowered retry count, a check that makes
+another call than the generator's, a try added around a call that raises by design), fails.
+Revert must give the variant's bytes back, and a second apply must change nothing.
 """
 
 from __future__ import annotations
@@ -18,20 +22,21 @@ from functools import lru_cache
 from pathlib import Path
 
 from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, TRANSFORM_NAMES, registry
-from llmfix.codemods.runtime_block import RUNTIME_DIR
+from llmfix.config import CommandSettings
 from llmfix.discovery import Target
-from llmfix.planning import FilePlan, Options, plan_text
+from llmfix.planning import FilePlan, plan_text, plan_undo
+from llmfix.record import Record
 
 DONE = (APPLIED, ALREADY_PRESENT)
 MODULE_DUNDERS = {"__name__", "__file__", "__doc__", "__spec__", "__loader__", "__package__", "__builtins__", "__path__", "__annotations__"}
 COMPLETIONS = ("completion", "acompletion")
 JSON_PARSER = "extract_json_from_response"
-ENSURE = "ensure_litellm_connection"
-TRACKED = "_litellm_tracked"
-RESPONSE_TEXT = "_litellm_response_text"
-LOG_FAILURE = "_log_litellm_failure"
+SUPPORT = "litellm_utils"  # the support module, beside run_utils.py, called by name
 LOGGER_FACTORIES = ("getLogger", "get_logger", "setup_logger")
+LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
 EMPTY_MESSAGE = "Empty rubric response from model %s"
+FAILURE_MESSAGE = "Rubric generation with model %s failed: %s"
+PROBE_PROMPTS = ("Reply with OK.",)
 BROAD = ("Exception", "BaseException")
 
 # the option each default-setting transform makes env-driven, and what it bakes in by default
@@ -42,21 +47,25 @@ DEFAULT_TIMEOUT = 600.0
 
 
 def plan(path: Path, root: Path, source: str) -> FilePlan:
-    """The plan llmfix makes for ``source`` as the text of ``path`` (the checkout's other files as on disk)."""
-    return plan_text(Target(path, root), source, Options())
+    """The plan ``llmfix apply`` makes for ``source`` as the text of ``path`` (no flags, the checkout's config)."""
+    return plan_text(Target(path, root), source, CommandSettings())
 
 
-@lru_cache(maxsize=1)
-def runtime_definitions() -> frozenset[str]:
-    """Every top-level name the runtime support modules define (read from their sources)."""
-    names: set[str] = set()
-    for path in RUNTIME_DIR.glob("*.py"):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                names.add(node.name)
-            elif isinstance(node, ast.Assign):
-                names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return frozenset(names)
+def revert(path: Path, root: Path, result: FilePlan) -> str:
+    """``result.patched`` reverted as ``llmfix revert`` does, from the record apply would write."""
+    target = Target(path, root)
+    record = Record(target.checkout)
+    for transform, notes in result.notes().items():
+        record.add_notes(target.record_path, transform, notes)
+    reverted, blocked = plan_undo([(target, result.patched)], record)
+    assert not blocked, f"revert is blocked: {blocked}"
+    return reverted[target]
+
+
+def support_package(path: Path) -> str:
+    """The package the support module is imported from: the folder of ``path`` (run_utils.py's), dotted from ``open_instruct``."""
+    parts = path.parent.parts
+    return ".".join(parts[len(parts) - 1 - parts[::-1].index("open_instruct") :])
 
 
 # --------------------------------------------------------------------------
@@ -175,7 +184,9 @@ def _absent_test(test: ast.AST) -> tuple[str, str] | None:
     return None
 
 
+@lru_cache(maxsize=1024)
 def default_lines(function: Function) -> list[Default]:
+    """Every place ``function`` gives a dict key a default (cached: a check asks for each function's often)."""
     found = []
     guarded: dict[int, tuple[str, str]] = {}
     for node in _walk_own(function):
@@ -215,11 +226,11 @@ def default_lines(function: Function) -> list[Default]:
 
 @dataclass
 class Call:
-    """A LiteLLM completion call with a ``**d`` splat, in a helper."""
+    """A LiteLLM completion call: with a ``**d`` splat (a helper's), or with explicit arguments only (``splat`` None)."""
 
     function: Function
     node: ast.Call
-    splat: str
+    splat: str | None
 
 
 @dataclass
@@ -287,19 +298,25 @@ class Module:
         }
         return modules, direct, loaders
 
-    def litellm_calls(self) -> list[Call]:
-        """Each LiteLLM completion call with ``**d`` (not a one-token probe, not in llmfix's own support)."""
+    def completion_calls(self) -> list[Call]:
+        """Each LiteLLM completion call (``splat`` None for a call with explicit arguments), not a one-token probe."""
         if "calls" not in self._cache:
-            self._cache["calls"] = self._find_litellm_calls()
+            self._cache["calls"] = self._find_completion_calls()
         return self._cache["calls"]
 
-    def _find_litellm_calls(self) -> list[Call]:
+    def litellm_calls(self) -> list[Call]:
+        """Each LiteLLM completion call with ``**d`` (a helper's)."""
+        return [c for c in self.completion_calls() if c.splat is not None]
+
+    def direct_calls(self) -> list[Call]:
+        """Each LiteLLM completion call with explicit arguments only, outside the helpers (a judge's)."""
+        helpers = {f.name for f in self.helpers()}
+        return [c for c in self.completion_calls() if c.splat is None and c.function.name not in helpers]
+
+    def _find_completion_calls(self) -> list[Call]:
         modules, direct, loaders = self._litellm_modules()
-        ours = runtime_definitions()
         found = []
         for function in self.functions.values():
-            if function.name in ours:
-                continue
             lazy = {
                 t.id
                 for n in _walk_own(function)
@@ -307,16 +324,23 @@ class Module:
                 for t in n.targets
                 if isinstance(t, ast.Name)
             }
+            local = {
+                a.asname or a.name
+                for n in ast.walk(function)
+                if isinstance(n, ast.ImportFrom) and n.module == "litellm"
+                for a in n.names
+                if a.name in COMPLETIONS
+            }
             for node in ast.walk(function):
                 if not isinstance(node, ast.Call):
                     continue
                 attribute = isinstance(node.func, ast.Attribute) and node.func.attr in COMPLETIONS and isinstance(node.func.value, ast.Name)
-                if not ((attribute and (node.func.value.id in modules | lazy)) or (isinstance(node.func, ast.Name) and node.func.id in direct)):  # type: ignore[union-attr]
+                if not ((attribute and (node.func.value.id in modules | lazy)) or (isinstance(node.func, ast.Name) and node.func.id in direct | local)):  # type: ignore[union-attr]
                     continue
                 splats = [k.value.id for k in node.keywords if k.arg is None and isinstance(k.value, ast.Name)]
                 probe = any(k.arg == "max_tokens" and _number(k.value) == 1 for k in node.keywords)
-                if splats and not probe:
-                    found.append(Call(function, node, splats[0]))
+                if not probe:
+                    found.append(Call(function, node, splats[0] if splats else None))
         return found
 
     def helpers(self) -> list[Function]:
@@ -324,7 +348,7 @@ class Module:
         direct = {c.function.name: c.function for c in self.litellm_calls()}
         found = dict(direct)
         for function in self.functions.values():
-            if function.name in found or function.name in runtime_definitions():
+            if function.name in found:
                 continue
             calls_helper = any(isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in direct for n in ast.walk(function))
             if calls_helper and _choices_reads(function):
@@ -443,8 +467,41 @@ def _swallowing_tries(function: Function, module: Module) -> list[ast.Try]:
     return found
 
 
-def _decorators(function: Function, name: str) -> list[ast.Call]:
-    return [d for d in function.decorator_list if isinstance(d, ast.Call) and _callee(d) == name]
+def _decorators(function: Function) -> list[ast.expr]:
+    """``function``'s decorators that are the support module's ``track_calls`` (bare or called)."""
+    return [d for d in function.decorator_list if _is_support(d.func if isinstance(d, ast.Call) else d, "track_calls")]
+
+
+def _is_support(node: ast.AST | None, member: str | None = None) -> bool:
+    """``litellm_utils.<member>`` (any member when None)."""
+    return (
+        isinstance(node, ast.Attribute)
+        and isinstance(node.value, ast.Name)
+        and node.value.id == SUPPORT
+        and (member is None or node.attr == member)
+    )
+
+
+def _support_call(node: ast.AST | None, member: str) -> bool:
+    """A call of ``litellm_utils.<member>(...)``."""
+    return isinstance(node, ast.Call) and _is_support(node.func, member)
+
+
+def _support_calls(node: ast.AST, member: str) -> list[ast.Call]:
+    return [n for n in ast.walk(node) if _support_call(n, member)]
+
+
+def _reports(handler: ast.ExceptHandler) -> bool:
+    """The handler already prints or logs (``print(...)``, ``x.warning(...)``, ...)."""
+    return any(
+        isinstance(n, ast.Call) and (_callee(n) == "print" or (isinstance(n.func, ast.Attribute) and n.func.attr in LOG_METHODS))
+        for s in handler.body
+        for n in ast.walk(s)
+    )
+
+
+def _swallows(handler: ast.ExceptHandler) -> bool:
+    return _is_broad(handler) and not any(isinstance(r, ast.Raise) for s in handler.body for r in ast.walk(s))
 
 
 # --------------------------------------------------------------------------
@@ -452,26 +509,23 @@ def _decorators(function: Function, name: str) -> list[ast.Call]:
 # --------------------------------------------------------------------------
 
 
-def _reads_env(value: ast.AST, key: str, module: Module) -> bool:
-    if _mentions(value, ENV_OF[key]):
+def _reads_env(value: ast.AST, key: str) -> bool:
+    """The default comes from the key's variable: through the support module, or a read written by hand."""
+    if key == "fallbacks" and _support_call(value, "fallback_models"):
         return True
-    for node in ast.walk(value):  # through a module function (the fallbacks parser)
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in module.functions:
-            if _mentions(module.functions[node.func.id], ENV_OF[key]):
-                return True
-    return False
+    if _support_call(value, "from_env"):
+        return _string(value.args[0] if value.args else None) == ENV_OF[key]  # type: ignore[attr-defined]
+    return _mentions(value, ENV_OF[key])
 
 
 def _baked(value: ast.AST, key: str) -> object | None:
-    """What an env-driven default llmfix wrote falls back to: ``int(os.environ.get(VAR, "10"))`` -> 10."""
+    """What a default llmfix wrote falls back to: ``litellm_utils.from_env(VAR, 10)`` -> 10.0; None: not llmfix's."""
     if key == "fallbacks":
-        if isinstance(value, ast.Call) and _callee(value) == "_fallback_models_from_env" and value.args and isinstance(value.args[0], (ast.List, ast.Tuple)):
-            return [_string(e) for e in value.args[0].elts]
+        if _support_call(value, "fallback_models") and value.args and isinstance(value.args[0], (ast.List, ast.Tuple)):  # type: ignore[attr-defined]
+            return [_string(e) for e in value.args[0].elts]  # type: ignore[attr-defined]
         return None
-    for node in ast.walk(value):
-        if isinstance(node, ast.Call) and _callee(node) == "get" and len(node.args) == 2 and _string(node.args[0]) == ENV_OF[key]:
-            text = _string(node.args[1])
-            return float(text) if text is not None else None
+    if _support_call(value, "from_env") and len(value.args) == 2:  # type: ignore[attr-defined]
+        return _number(value.args[1])  # type: ignore[attr-defined]
     return None
 
 
@@ -500,7 +554,7 @@ def check_key_default(original: Module, module: Module, transform: str, status: 
         problems.append(f"{transform}: no LiteLLM call left in the module")
     checked: set[int] = set()
     for call in calls:
-        lines = module.defaults_reaching(call.function, call.splat, key)
+        lines = module.defaults_reaching(call.function, call.splat, key)  # type: ignore[arg-type]
         if lines is None:
             problems.append(f"{transform}: {call.function.name}(): no `{key}` default reaches the call on line {call.node.lineno}")
             continue
@@ -509,15 +563,15 @@ def check_key_default(original: Module, module: Module, transform: str, status: 
                 continue
             checked.add(id(line.value))
             where = f"{transform}: {line.function.name}() line {line.line}"
-            if not _reads_env(line.value, key, module):
-                problems.append(f"{where}: `{key}` default does not read {ENV_OF[key]}")
+            if not _reads_env(line.value, key):
+                problems.append(f"{where}: `{key}` default `{ast.unparse(line.value)}` does not read {ENV_OF[key]}")
                 continue
             if status != APPLIED:
                 continue
             existed, before = _original_value(original, line)
             baked = _baked(line.value, key)
             if baked is None:
-                continue  # an env read written by hand, left as it was
+                continue  # an env read written by hand (or upstream's), left as it was
             if key == "num_retries" and before is not None and baked != max(float(DEFAULT_RETRIES), before):  # type: ignore[arg-type]
                 problems.append(f"{where}: retries baked as {baked}, expected max({DEFAULT_RETRIES}, the literal {before})")
             if key == "num_retries" and not existed and baked != DEFAULT_RETRIES:
@@ -525,26 +579,30 @@ def check_key_default(original: Module, module: Module, transform: str, status: 
             if key == "timeout" and before is not None and baked != before:
                 problems.append(f"{where}: timeout baked as {baked}, expected the literal {before}")
             if key == "timeout" and not existed and baked != DEFAULT_TIMEOUT:
-                # a helper without a timeout waited LiteLLM's 600 s per attempt; that stays its default
-                problems.append(f"{where}: a new timeout line bakes {baked}, expected LiteLLM's {DEFAULT_TIMEOUT}")
+                problems.append(f"{where}: a new timeout line bakes {baked}, expected {DEFAULT_TIMEOUT}")
             if key == "fallbacks" and before is not None and baked != before:
                 problems.append(f"{where}: fallbacks default {baked}, expected the site's own list {before}")
             if key == "fallbacks" and not existed and baked != []:
                 problems.append(f"{where}: a new fallbacks line bakes {baked}: no model may be added unasked")
-            if key == "fallbacks" and isinstance(line.value, ast.Call) and len(line.value.args) > 1:
-                model = line.value.args[1]
+            if key == "fallbacks" and len(line.value.args) > 1:  # type: ignore[attr-defined]
+                model = line.value.args[1]  # type: ignore[attr-defined]
                 if not (isinstance(model, ast.Name) and model.id in _local_names(line.function)):
-                    problems.append(f"{where}: the primary model passed to the fallbacks parser is not a local of the function")
-    splats = {c.splat for c in calls} | {d.dict_name for c in calls for d in module.defaults_reaching(c.function, c.splat, "num_retries") or []}
+                    problems.append(f"{where}: the primary model passed to fallback_models is not a local of the function")
+    splats = {c.splat for c in calls} | {d.dict_name for c in calls for d in module.defaults_reaching(c.function, c.splat, key) or []}  # type: ignore[arg-type]
     for function in module.functions.values():  # no stale default left anywhere
         for line in default_lines(function):
-            if line.key == key and line.dict_name in splats and not _reads_env(line.value, key, module):
+            if line.key == key and line.dict_name in splats and not _reads_env(line.value, key):
                 problems.append(f"{transform}: {function.name}() line {line.line}: stale `{key}` default")
     return problems
 
 
+def _handlers(function: Function, module: Module) -> list[ast.ExceptHandler]:
+    return [h for t in _swallowing_tries(function, module) for h in t.handlers if _swallows(h)]
+
+
 def check_helper_guards(original: Module, module: Module) -> list[str]:
-    """Each helper reading the content: the read goes through the runtime (or an existing full guard); the error contract kept."""
+    """Each helper reading the content reads it through ``response_text`` (or an existing full guard); its
+    error contract is kept; a swallowing handler that said nothing logs the failure first."""
     problems = []
     for before in (f for f in original.helpers() if _choices_reads(f)):
         after = module.functions.get(before.name)
@@ -556,9 +614,9 @@ def check_helper_guards(original: Module, module: Module) -> list[str]:
             problems.append(f"{where}: a try was added or removed (the helper's error contract changed)")
         if sum(isinstance(n, ast.Raise) for n in ast.walk(after)) != sum(isinstance(n, ast.Raise) for n in ast.walk(before)):
             problems.append(f"{where}: a raise was added or removed (the helper's error contract changed)")
-        for call in _calls(after, RESPONSE_TEXT):
-            if len(call.args) != 2 or not isinstance(call.args[0], ast.Name) or _string(call.args[1]) != before.name:
-                problems.append(f"{where}: `{ast.unparse(call)}` does not name the response and this helper")
+        for call in _support_calls(after, "response_text"):
+            if len(call.args) != 1 or call.keywords or not isinstance(call.args[0], ast.Name):
+                problems.append(f"{where}: `{ast.unparse(call)}` does not pass just the response")
         for read, name in _choices_reads(after):
             guards = [g for g in _guards_of(after, name) if g.lineno < read.lineno]
             null_safe = any(any(isinstance(a, ast.Attribute) and a.attr == "content" for a in ast.walk(g.test)) for g in guards)
@@ -570,16 +628,20 @@ def check_helper_guards(original: Module, module: Module) -> list[str]:
                 problems.append(f"{where}: `{name}.choices[...]` read on line {read.lineno} with no guard")
             elif not (null_safe or or_empty) and any(isinstance(r, ast.Return) and r.value is read for r in ast.walk(after)):
                 problems.append(f"{where}: a null content still reaches the caller on line {read.lineno}")
-        if not _choices_reads(after) and not _calls(after, RESPONSE_TEXT):
+        if not _choices_reads(after) and not _support_calls(after, "response_text"):
             problems.append(f"{where}: the content read vanished")
-        for handling in _swallowing_tries(after, module):
-            for handler in handling.handlers:
-                if not _is_broad(handler) or any(isinstance(r, ast.Raise) for s in handler.body for r in ast.walk(s)):
-                    continue
-                first = handler.body[0]
-                logged = isinstance(first, ast.Expr) and isinstance(first.value, ast.Call) and _callee(first.value) == LOG_FAILURE
-                if not logged or [_string(a) for a in first.value.args] != [before.name]:  # type: ignore[union-attr]
-                    problems.append(f"{where}: the swallowing handler on line {handler.lineno} does not start with {LOG_FAILURE}({before.name!r})")
+        old_handlers, new_handlers = _handlers(before, original), _handlers(after, module)
+        if len(old_handlers) != len(new_handlers):
+            problems.append(f"{where}: {len(old_handlers)} swallowing handlers became {len(new_handlers)}")
+            continue
+        for old, new in zip(old_handlers, new_handlers):
+            first = new.body[0]
+            logged = isinstance(first, ast.Expr) and _support_call(first.value, "log_failure")
+            if _reports(old):
+                if _support_calls(new, "log_failure"):
+                    problems.append(f"{where}: the handler on line {new.lineno} already reported the error and now logs it twice")
+            elif not logged or [_string(a) for a in first.value.args] != [before.name]:  # type: ignore[attr-defined]
+                problems.append(f"{where}: the silent handler on line {new.lineno} does not start with {SUPPORT}.log_failure({before.name!r})")
     return problems
 
 
@@ -595,28 +657,37 @@ def _empty_guard(generator: Generator) -> ast.If | None:
     return None
 
 
+def _warns(call: ast.Call, logger: str, message: str, *rest: ast.AST | None) -> bool:
+    """``<logger>.warning(message, *rest)``."""
+    return (
+        isinstance(call.func, ast.Attribute)
+        and call.func.attr == "warning"
+        and ast.unparse(call.func.value) == logger
+        and [_string(call.args[0]) if call.args else None] == [message]
+        and len(call.args) == 1 + len(rest)
+        and all(_same(a, b) for a, b in zip(call.args[1:], rest))
+    )
+
+
 def check_generator_guard(original: Module, module: Module, name: str) -> list[str]:
-    site = module.generator(name)
-    if site is None:
+    site, before = module.generator(name), original.generator(name)
+    if site is None or before is None:
         return [f"guards: generator {name}() not found"]
     problems = []
     resp = site.result
-    before = original.generator(name)
-    hand_guarded = before is not None and _empty_guard(before) is not None
+    logger = module.logger() or f"{SUPPORT}.logger"  # the module's own logger, else the support module's
+    model = _model_of(site.call) or ast.Constant("unknown")
+    hand_guarded = _empty_guard(before) is not None
     guard = _empty_guard(site)
     if guard is None or not any(isinstance(n, ast.Name) and n.id == resp for n in ast.walk(guard.test)):
         problems.append(f"guards: {name}(): `{resp}` is parsed with no empty-response guard right after the await")
     elif not hand_guarded:
-        warnings = [c for c in _calls(guard, "warning")]
-        logger = module.logger()
-        if not (isinstance(guard.test, ast.UnaryOp) and isinstance(guard.test.op, ast.Not) and isinstance(guard.test.operand, ast.Name) and guard.test.operand.id == resp):
+        if ast.unparse(guard.test) != f"not {resp}":
             problems.append(f"guards: {name}(): the guard tests `{ast.unparse(guard.test)}`, expected `not {resp}`")
-        if len(warnings) != 1 or not isinstance(warnings[0].func, ast.Attribute) or ast.unparse(warnings[0].func.value) != logger:
-            problems.append(f"guards: {name}(): the guard does not warn through the module's logger {logger!r}")
-        elif [_string(warnings[0].args[0]) if warnings[0].args else None] != [EMPTY_MESSAGE] or not _same(warnings[0].args[1] if len(warnings[0].args) > 1 else None, _model_of(site.call)):
-            problems.append(f"guards: {name}(): the warning `{ast.unparse(warnings[0])}` does not name the model the call uses")
-        if not any(isinstance(r, ast.Return) and (r.value is None or (isinstance(r.value, ast.Constant) and r.value.value is None)) for r in ast.walk(guard)):
-            problems.append(f"guards: {name}(): the guard does not return None")
+        body = [ast.unparse(s) for s in guard.body]
+        warning = guard.body[0].value if guard.body and isinstance(guard.body[0], ast.Expr) else None
+        if not (isinstance(warning, ast.Call) and _warns(warning, logger, EMPTY_MESSAGE, model)) or body[1:] != ["return None"]:
+            problems.append(f"guards: {name}(): the guard `{'; '.join(body)}` does not warn through {logger} naming the model the call uses, then return None")
     if isinstance(site.top, ast.Try):
         index = site.function.body.index(site.top)
         bound = any(
@@ -626,54 +697,52 @@ def check_generator_guard(original: Module, module: Module, name: str) -> list[s
         )
         if not bound:
             problems.append(f"guards: {name}(): `{resp}` is not bound before the try (its handler may read it)")
+        old_handlers = [h for h in before.top.handlers if _swallows(h)] if isinstance(before.top, ast.Try) else []
+        new_handlers = [h for h in site.top.handlers if _swallows(h)]
+        for old, new in zip(old_handlers, new_handlers):
+            if _reports(old):
+                continue
+            first = new.body[0]
+            error = ast.Name(new.name) if new.name else None
+            if not (isinstance(first, ast.Expr) and isinstance(first.value, ast.Call) and _warns(first.value, logger, FAILURE_MESSAGE, model, error)):
+                problems.append(f"guards: {name}(): the silent handler on line {new.lineno} does not first warn through {logger} with the model and the error")
     return problems
 
 
-def check_precheck_defined(module: Module) -> list[str]:
-    problems = []
-    for name in (ENSURE, "check_litellm_connection"):
-        if not isinstance(module.functions.get(name), ast.AsyncFunctionDef):
-            problems.append(f"precheck: async {name}() is not defined at module level")
-    if not isinstance(module.bindings.get("LiteLLMConnectionError"), ast.ClassDef):
-        problems.append("precheck: LiteLLMConnectionError is not defined at module level")
-    return problems
+def _probe(keyword: ast.keyword) -> bool:
+    """A short probe standing for a prompt built after the check's place."""
+    if keyword.arg == "messages":
+        return isinstance(keyword.value, ast.List) and any(_string(n) in PROBE_PROMPTS for n in ast.walk(keyword.value))
+    return "prompt" in (keyword.arg or "") and _string(keyword.value) in PROBE_PROMPTS
 
 
-def _reaches(module: Module, site: Generator, name: str, callee: ast.AST) -> bool:
-    """True when ``callee`` (``name`` or ``m.name``) comes from where the generator's helper comes from."""
-    helper = site.call.func
-    if isinstance(callee, ast.Attribute):
-        return callee.attr == name and isinstance(helper, ast.Attribute) and _same(callee.value, helper.value)
-    if not isinstance(callee, ast.Name) or callee.id != name:
-        return False
-    bound = module.bindings.get(name)
-    if isinstance(bound, (ast.FunctionDef, ast.AsyncFunctionDef)):
-        return True
-    helper_import = module.bindings.get(helper.id) if isinstance(helper, ast.Name) else None
-    return (
-        isinstance(bound, ast.ImportFrom)
-        and isinstance(helper_import, ast.ImportFrom)
-        and (bound.module, bound.level) == (helper_import.module, helper_import.level)
-    )
-
-
-def check_precheck_awaited(module: Module, name: str) -> list[str]:
+def check_precheck(module: Module, name: str) -> list[str]:
+    """The generator awaits ``litellm_utils.ensure_connection(<its helper>, <its call's arguments>)`` in its body, before
+    the statement holding its first request (so outside any try that swallows the failure)."""
     site = module.generator(name)
     if site is None:
         return [f"precheck: generator {name}() not found"]
     index = site.function.body.index(site.top)
     awaited = [
         s.value.value for s in site.function.body[:index]
-        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and isinstance(s.value.value, ast.Call) and _callee(s.value.value) == ENSURE
+        if isinstance(s, ast.Expr) and isinstance(s.value, ast.Await) and _support_call(s.value.value, "ensure_connection")
     ]
     if not awaited:
-        return [f"precheck: {name}() does not await {ENSURE}() in its body before the request"]
+        inside = any(_support_calls(s, "ensure_connection") for s in site.function.body[index:])
+        return [f"precheck: {name}() does not await {SUPPORT}.ensure_connection() in its body before the request" + (" (it is inside the try)" if inside else "")]
+    check, call = awaited[0], site.call
     problems = []
-    check = awaited[0]
-    if not check.args or not _same(check.args[0], _model_of(site.call)):
-        problems.append(f"precheck: {name}(): `{ast.unparse(check)}` does not check the model the call uses ({ast.unparse(_model_of(site.call) or ast.Constant(None))})")
-    if not _reaches(module, site, ENSURE, check.func):
-        problems.append(f"precheck: {name}(): {ENSURE} is not imported from where the helper comes from")
+    if not check.args or not _same(check.args[0], call.func):
+        problems.append(f"precheck: {name}(): `{ast.unparse(check)}` does not check through the helper the generator awaits ({ast.unparse(call.func)})")
+    if [ast.dump(a) for a in check.args[1:]] != [ast.dump(a) for a in call.args]:
+        problems.append(f"precheck: {name}(): `{ast.unparse(check)}` does not pass the positional arguments of `{ast.unparse(call)}`")
+    ours = {k.arg: k for k in check.keywords}
+    for keyword in call.keywords:
+        mine = ours.pop(keyword.arg, None)
+        if mine is None or not (_same(mine.value, keyword.value) or _probe(mine)):
+            problems.append(f"precheck: {name}(): `{ast.unparse(check)}` does not make the call the generator makes (`{keyword.arg}=`)")
+    if ours:
+        problems.append(f"precheck: {name}(): the check passes {sorted(map(str, ours))}, which the generator's call does not")
     return problems
 
 
@@ -681,22 +750,63 @@ def check_health(original: Module, module: Module, generator: str | None) -> lis
     problems = []
     for before in original.helpers():
         after = module.functions.get(before.name)
-        found = _decorators(after, TRACKED) if after is not None else []
-        if len(found) != 1 or [_string(a) for a in found[0].args] != [before.name] or found[0].keywords:
-            problems.append(f"health: {before.name}() is not decorated with {TRACKED}({before.name!r}) exactly once")
+        found = _decorators(after) if after is not None else []
+        if len(found) != 1 or not _is_support(found[0], "track_calls"):
+            problems.append(f"health: {before.name}() is not decorated with @{SUPPORT}.track_calls exactly once")
     site = module.generator(generator) if generator else None
     if site is not None:
-        found = _decorators(site.function, TRACKED)
-        keywords = {k.arg: k.value for k in found[0].keywords} if len(found) == 1 else {}
-        if len(found) != 1 or [_string(a) for a in found[0].args] != [generator] or list(keywords) != ["raise_on_degraded"] or not (
-            isinstance(keywords["raise_on_degraded"], ast.Constant) and keywords["raise_on_degraded"].value is True
-        ):
-            problems.append(f"health: {generator}() is not decorated with {TRACKED}({generator!r}, raise_on_degraded=True)")
-        elif not _reaches(module, site, TRACKED, found[0].func):
-            problems.append(f"health: {generator}(): {TRACKED} is not imported from where the helper comes from")
-    if (original.helpers() or site is not None) and TRACKED not in module.bindings:
-        problems.append(f"health: {TRACKED} is not bound at module level")
+        found = _decorators(site.function)
+        call = found[0] if len(found) == 1 else None
+        if not (isinstance(call, ast.Call) and not call.args and [(k.arg, getattr(k.value, "value", None)) for k in call.keywords] == [("raise_on_degraded", True)]):
+            problems.append(f"health: {generator}() is not decorated with @{SUPPORT}.track_calls(raise_on_degraded=True) exactly once")
     return problems
+
+
+def _retry_layer(function: Function, call: ast.Call) -> bool:
+    """A tenacity ``@retry`` on the function, or a loop holding a try around the call."""
+    if any((_callee(d) if isinstance(d, ast.Call) else getattr(d, "id", getattr(d, "attr", None))) == "retry" for d in function.decorator_list):
+        return True
+    return any(
+        isinstance(loop, (ast.For, ast.While)) and any(isinstance(t, ast.Try) and _contains(t, call) for t in ast.walk(loop))
+        for loop in ast.walk(function)
+    )
+
+
+def check_judge(original: Module, module: Module) -> list[str]:
+    """Each direct call passes a timeout and fallbacks (its own, or the support module's), retries only without a retry
+    layer; its function counts its outcomes."""
+    problems = []
+    for call in module.direct_calls():
+        where = f"judge: {call.function.name}() line {call.node.lineno}"
+        given = {k.arg: k.value for k in call.node.keywords}
+        for key in ("timeout", "fallbacks"):
+            if key not in given:
+                problems.append(f"{where}: passes no `{key}=`")
+        added = [k for k, v in given.items() if _support_call(v, "from_env") or _support_call(v, "fallback_models")]
+        if "num_retries" in added and _retry_layer(call.function, call.node):
+            problems.append(f"{where}: num_retries added inside a retry layer")
+        if "num_retries" not in given and not _retry_layer(call.function, call.node):
+            problems.append(f"{where}: no retry layer and no num_retries")
+        decorated = _decorators(call.function)
+        if len(decorated) != 1 or not isinstance(decorated[0], ast.Call):
+            problems.append(f"{where}: its function is not decorated with @{SUPPORT}.track_calls(raise_on_degraded=True)")
+    return problems
+
+
+def check_support_import(module: Module, package: str) -> list[str]:
+    """A module that calls the support module imports it by name, from beside run_utils.py, at module level."""
+    if not any(_is_support(n) for n in ast.walk(module.tree)):
+        return []
+    bound = module.bindings.get(SUPPORT)
+    if not (
+        isinstance(bound, ast.ImportFrom)
+        and bound.level == 0
+        and bound.module == package
+        and any(a.name == SUPPORT and a.asname is None for a in bound.names)
+    ):
+        shown = ast.unparse(bound) if bound is not None else "nothing"
+        return [f"the module calls {SUPPORT} but binds it with `{shown}`, not `from {package} import {SUPPORT}`"]
+    return []
 
 
 def _attribute_reads(function: Function, name: str) -> int:
@@ -704,13 +814,13 @@ def _attribute_reads(function: Function, name: str) -> int:
 
 
 def check_local_names_untouched(original: Module, module: Module) -> list[str]:
-    """A function that binds ``os`` (or ``json``, ``logging``) itself gets no new code reading that local as the module."""
+    """A function that binds ``os`` (or the support module's name, ``json``, ...) itself gets no new code reading that local as the module."""
     problems = []
     for name, before in original.functions.items():
         after = module.functions.get(name)
         if after is None:
             continue
-        for shadowed in {"os", "json", "logging", "re", "time"} & _local_names(before):
+        for shadowed in {"os", "json", "logging", "re", "time", SUPPORT} & _local_names(before):
             if _attribute_reads(after, shadowed) != _attribute_reads(before, shadowed):
                 problems.append(f"{name}() binds `{shadowed}` itself, and the patch added `{shadowed}.<attribute>` reads to it")
     return problems
@@ -745,25 +855,15 @@ def _guards(v: Variant) -> list[str]:
     return problems
 
 
-def _precheck(v: Variant) -> list[str]:
-    problems = check_precheck_defined(v.patched) if v.original.litellm_calls() else []
-    if v.generator:
-        problems += check_precheck_awaited(v.patched, v.generator)
-    return problems
-
-
-def _health(v: Variant) -> list[str]:
-    return check_health(v.original, v.patched, v.generator)
-
-
 # how each transform's change is found in the patched tree; every registered transform needs one
 CHANGE_CHECKS = {
     "retries": _key_default("retries"),
     "fallbacks": _key_default("fallbacks"),
     "timeout": _key_default("timeout"),
     "guards": _guards,
-    "precheck": _precheck,
-    "health": _health,
+    "precheck": lambda v: check_precheck(v.patched, v.generator) if v.generator else [],
+    "health": lambda v: check_health(v.original, v.patched, v.generator),
+    "judge": lambda v: check_judge(v.original, v.patched),
 }
 
 
@@ -799,6 +899,7 @@ def check(path: Path, root: Path, source: str, expected: dict[str, str], generat
     for name in TRANSFORM_NAMES:
         if statuses[name] in DONE:
             problems += CHANGE_CHECKS[name](Variant(original, module, statuses[name], generator if has_generator else None))
+    problems += check_support_import(module, support_package(path))
     problems += check_local_names_untouched(original, module)
     again = plan(path, root, patched)
     if again.patched != patched:
@@ -806,5 +907,7 @@ def check(path: Path, root: Path, source: str, expected: dict[str, str], generat
     for name, outcome in again.outcomes.items():
         if outcome.status not in (ALREADY_PRESENT, NOT_APPLICABLE):
             problems.append(f"second apply: {name} is {outcome.status} ({outcome.reason})")
+    if patched != source and revert(path, root, result) != source:
+        problems.append("revert did not give the variant's bytes back")
     assert not problems, "\n".join(problems)
     return result

@@ -1,258 +1,54 @@
-"""health: before/after pairs for the tracking decorators.
+"""health: (source, expected, status) rows for the helpers (R-*) and the rubric generator (G-*) of TARGETS.md.
 
-What ``_litellm_tracked`` records and when it raises is tested on the runtime module
-(tests/runtime/test_health.py); here: which functions get it, with what, imported how.
+Each row gets harness.check (expected text, idempotence, byte-exact revert, a result that
+compiles). Helpers get ``@litellm_utils.track_calls``; the generator gets
+``@litellm_utils.track_calls(raise_on_degraded=True)``. What the decorator records and when
+it raises is tested on the support module itself.
 """
-
-from __future__ import annotations
-
-import ast
 
 import pytest
 
-from harness import run_transform
+from harness import Says, row
 from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
 from llmfix.codemods.health import HealthTransform
-
-TRACKED = "_litellm_tracked"
-RUN_UTILS_MODULE = "open_instruct.rubrics.run_utils"
-DEFINES = {RUN_UTILS_MODULE: (TRACKED, "extract_json_from_response", "run_litellm_async")}
-
-# what the runtime support of health imports, and the logger it logs to (the file had none)
-HEAD = """\
-import collections
-import contextvars
-import functools
-import inspect
-import logging
-import os
-import re
-import threading
-import time
-
-import litellm
-
-logger = logging.getLogger(__name__)
-"""
-
-
-def test_every_helper_records_its_calls(check_transform):
-    """R-canonical: the sync and the async helper, each under its own name."""
-    body = """\
-
-
-@_litellm_tracked("run_litellm")
-def run_litellm(model_name, user_prompt, **chat_kwargs):
-    try:
-        response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-    except:
-        return ""
-    return response.choices[0].message.content
-
-
-@_litellm_tracked("run_litellm_async")
-async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-    try:
-        response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-    except Exception as e:
-        print(f"Error in run_litellm_async: {e}")
-        return ""
-    return response.choices[0].message.content
-"""
-    before = "import litellm\n" + body.replace('@_litellm_tracked("run_litellm")\n', "").replace('@_litellm_tracked("run_litellm_async")\n', "")
-    outcome = check_transform(HealthTransform, before, f"{HEAD}\n\n__RUNTIME__\n" + body, APPLIED)
-    assert "run_litellm(), run_litellm_async()" in outcome.reason
-
-
-def test_the_block_goes_before_the_first_decorated_definition(check_transform):
-    """The decorator runs at import: the support must be defined above it, not at the first def."""
-    check_transform(
-        HealthTransform,
-        """\
-        import litellm
-
-
-        def build_messages(prompt):
-            return [{"role": "user", "content": prompt}]
-
-
-        def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
-            resp = litellm.completion(model=model_name, messages=build_messages(user_prompt), **chat_kwargs)
-            return resp.choices[0].message.content
-        """,
-        f"""\
-{HEAD}
-
-def build_messages(prompt):
-    return [{{"role": "user", "content": prompt}}]
-
-
-__RUNTIME__
-
-
-@_litellm_tracked("run_chatopenai")
-def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
-    resp = litellm.completion(model=model_name, messages=build_messages(user_prompt), **chat_kwargs)
-    return resp.choices[0].message.content
-""",
-        APPLIED,
-    )
-
-
-def test_the_raw_helper_and_its_wrapper_are_both_tracked(check_transform):
-    """R-split: the raw helper (which raises) and the wrapper (which swallows) each record their own outcome."""
-    source = """\
-import logging
-
-import litellm
-
-logger = logging.getLogger(__name__)
-
-
-async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
-    return await litellm.acompletion(model=model_name, messages=messages, **chat_kwargs)
-
-
-async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
-    try:
-        response = await run_litellm_async_raw(model_name, [{"role": "user", "content": user_prompt}], **chat_kwargs)
-    except Exception as e:
-        logger.warning("run_litellm_async failed: %s", e)
-        return ""
-    return response.choices[0].message.content
-"""
-    head, body = source.split("\n\n\n", 1)
-    body = body.replace("async def run_litellm_async_raw", '@_litellm_tracked("run_litellm_async_raw")\nasync def run_litellm_async_raw')
-    body = body.replace("async def run_litellm_async(", '@_litellm_tracked("run_litellm_async")\nasync def run_litellm_async(')
-    check_transform(HealthTransform, source, HEAD + "\n\n__RUNTIME__\n\n\n" + body, APPLIED)
-
-
-@pytest.mark.parametrize(
-    ("imports", "call"),
-    [("import litellm as ll", "ll.completion"), ("from litellm import completion as complete", "complete")],
-    ids=["module alias", "function alias"],
+from shapes import (
+    G_CANONICAL,
+    G_NONE,
+    G_OLD,
+    G_OLD_TRY,
+    G_RENAMED,
+    G_TYPED,
+    J_LOOP,
+    R_ALIASED,
+    R_BARE_EXCEPT,
+    R_CANONICAL,
+    R_CHATOPENAI,
+    R_GUARDED,
+    R_LAZY,
+    R_OLD_BARE,
+    R_SPLIT,
 )
-def test_an_aliased_litellm_is_a_helper_too(check_transform, imports, call):
-    check_transform(
-        HealthTransform,
-        f"""\
-        {imports}
 
 
-        def run_litellm(model_name, **chat_kwargs):
-            response = {call}(model=model_name, **chat_kwargs)
-            return response.choices[0].message.content
-        """,
-        HEAD.replace("import litellm\n", f"{imports}\n")
-        + f"""\
+TRACKED = """\
+from open_instruct.rubrics import litellm_utils
+from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
 
 
-__RUNTIME__
-
-
-@_litellm_tracked("run_litellm")
-def run_litellm(model_name, **chat_kwargs):
-    response = {call}(model=model_name, **chat_kwargs)
-    return response.choices[0].message.content
-""",
-        APPLIED,
-    )
-
-
-def test_a_probe_is_not_tracked(check_transform):
-    check_transform(
-        HealthTransform,
-        """\
-        import litellm
-
-
-        async def ping(model_name, **chat_kwargs):
-            return await litellm.acompletion(model=model_name, max_tokens=1, **chat_kwargs)
-        """,
-        None,
-        NOT_APPLICABLE,
-    )
-
-
-GENERATOR = f"""\
-from {RUN_UTILS_MODULE} import extract_json_from_response, run_litellm_async
-
-
-async def generate_instance_wise_adaptive_rubrics(question, response_list, existing_rubrics=None, model_name="gpt-4.1"):
-    resp = None
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-        obj = extract_json_from_response(resp)
-    except Exception:
-        return None
-    return obj
+@litellm_utils.track_calls(raise_on_degraded=True)
+async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
+    resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+    return extract_json_from_response(resp)
 """
 
+HELPER_AND_GENERATOR = """\
+import json
 
-def test_the_generator_can_stop_the_run_and_imports_the_decorator_beside_its_helper(check_transform):
-    outcome = check_transform(
-        HealthTransform,
-        GENERATOR,
-        GENERATOR.replace("import extract_json", f"import {TRACKED}, extract_json").replace(
-            "async def generate", f'@{TRACKED}("generate_instance_wise_adaptive_rubrics", raise_on_degraded=True)\nasync def generate'
-        ),
-        APPLIED,
-        siblings=DEFINES,
-    )
-    assert "LiteLLMDegradedError" in outcome.reason
-    (change,) = outcome.changes
-    assert "LITELLM_MAX_FAILURE_RATE" in change.text
-
-
-def test_g_old_without_a_model_parameter_is_tracked_too(check_transform):
-    module = "open_instruct.search_rewards.utils.run_utils"
-    source = f"""\
-from {module} import extract_json_from_response, run_litellm_async
-
-
-async def generate_instance_wise_adaptive_rubrics(question, response_list, existing_rubrics=None):
-    resp = await run_litellm_async(model_name="gpt-4.1", user_prompt=question)
-    obj = extract_json_from_response(resp)
-    return obj
-"""
-    check_transform(
-        HealthTransform,
-        source,
-        source.replace("import extract_json", f"import {TRACKED}, extract_json").replace(
-            "async def generate", f'@{TRACKED}("generate_instance_wise_adaptive_rubrics", raise_on_degraded=True)\nasync def generate'
-        ),
-        APPLIED,
-        siblings={module: (TRACKED,)},
-    )
-
-
-def test_a_generator_whose_helper_module_will_not_define_the_decorator_is_anchor_missing(check_transform):
-    for siblings in (None, {RUN_UTILS_MODULE: ("extract_json_from_response", "run_litellm_async")}):
-        outcome = check_transform(HealthTransform, GENERATOR, None, ANCHOR_MISSING, siblings=siblings)
-        assert RUN_UTILS_MODULE in outcome.reason and "does not define it" in outcome.reason
-        assert outcome.reason.endswith("apply the rest with `--skip health`")
-
-
-def test_a_decorator_whose_import_a_merge_dropped_gets_it_back(check_transform):
-    source = GENERATOR.replace(
-        "async def generate", f'@{TRACKED}("generate_instance_wise_adaptive_rubrics", raise_on_degraded=True)\nasync def generate'
-    )
-    outcome = check_transform(HealthTransform, source, source.replace("import extract_json", f"import {TRACKED}, extract_json"), APPLIED, siblings=DEFINES)
-    assert "is back" in outcome.reason
-    outcome = check_transform(HealthTransform, source, None, ANCHOR_MISSING)
-    assert "does not import it" in outcome.reason
-
-
-def test_an_already_tracked_generator_is_left_alone(check_transform):
-    source = GENERATOR.replace("import extract_json", f"import {TRACKED}, extract_json").replace(
-        "async def generate", f'@{TRACKED}("generate_instance_wise_adaptive_rubrics", raise_on_degraded=True)\nasync def generate'
-    )
-    check_transform(HealthTransform, source, None, ALREADY_PRESENT, siblings=DEFINES)
-
-
-def test_a_generator_next_to_its_helper_uses_the_decorator_by_name():
-    source = """\
 import litellm
+
+
+def extract_json_from_response(response):
+    return json.loads(response) if response else None
 
 
 async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
@@ -260,18 +56,618 @@ async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
     return response.choices[0].message.content
 
 
-async def generate(question, model_name="gpt-4.1"):
+async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
     resp = await run_litellm_async(model_name, question)
     return extract_json_from_response(resp)
 """
-    new, outcome = run_transform(HealthTransform, source)
-    assert outcome.status == APPLIED
-    functions = {n.name: n for n in ast.parse(new).body if isinstance(n, ast.AsyncFunctionDef)}
-    assert [ast.unparse(d) for d in functions["run_litellm_async"].decorator_list] == [f"{TRACKED}('run_litellm_async')"]
-    assert [ast.unparse(d) for d in functions["generate"].decorator_list] == [f"{TRACKED}('generate', raise_on_degraded=True)"]
-    again, second = run_transform(HealthTransform, new)
-    assert again == new and second.status == ALREADY_PRESENT
+
+PROBE = """\
+import litellm
 
 
-def test_nothing_to_track(check_transform):
-    check_transform(HealthTransform, "import os\n", None, NOT_APPLICABLE)
+async def ping(model_name, **chat_kwargs):
+    return await litellm.acompletion(model=model_name, max_tokens=1, **chat_kwargs)
+"""
+
+CLASH = """\
+import litellm
+
+litellm_utils = object()
+
+
+def run_litellm(model_name, **chat_kwargs):
+    response = litellm.completion(model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+"""
+
+NO_IMPORT_BEFORE_A_CONSTANT = """\
+DEFAULT_MODEL = "gpt-4.1"
+
+
+def run_litellm(model_name=DEFAULT_MODEL, **chat_kwargs):
+    import litellm
+
+    response = litellm.completion(model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+"""
+
+NO_IMPORT_BEFORE_A_FUNCTION = """\
+def run_litellm(model_name, **chat_kwargs):
+    import litellm
+
+    response = litellm.completion(model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+"""
+
+
+ROWS = [
+    row(
+        "R-canonical",
+        R_CANONICAL,
+        """\
+import asyncio
+import os
+
+import litellm
+from openai import AzureOpenAI
+
+from open_instruct.rubrics import litellm_utils
+
+_SEMAPHORE = asyncio.Semaphore(int(os.environ.get("LITELLM_MAX_CONCURRENT_CALLS", "256")))
+
+
+@litellm_utils.track_calls
+def run_litellm(model_name, user_prompt, system_prompt=None, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)  # transient 5xx from the judge endpoint
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
+    msgs = [{"role": "user", "content": user_prompt}]
+    try:
+        response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+    except:
+        return ""
+    return response.choices[0].message.content
+
+
+@litellm_utils.track_calls
+async def run_litellm_async(model_name, user_prompt=None, system_prompt=None, messages=None, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", [])
+    chat_kwargs["timeout"] = chat_kwargs.get(
+        "timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600"))
+    )
+    msgs = messages or [{"role": "user", "content": user_prompt}]
+    try:
+        async with _SEMAPHORE:
+            response = await litellm.acompletion(messages=msgs, model=model_name, **chat_kwargs)
+    except Exception as e:
+        print(f"Error in run_litellm_async: {e}")
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[],
+    ),
+    row(
+        "R-old-bare",
+        R_OLD_BARE,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+@litellm_utils.track_calls
+def run_litellm(model_name, user_prompt, system_prompt=None, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    chat_kwargs["max_tokens"] = chat_kwargs.get("max_tokens", 800)
+    msgs = [{"role": "user", "content": user_prompt}]
+    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+
+
+@litellm_utils.track_calls
+async def run_litellm_async(model_name, user_prompt=None, system_prompt=None, **chat_kwargs):
+    msgs = [{"role": "user", "content": user_prompt}]
+    response = await litellm.acompletion(messages=msgs, model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[],
+    ),
+    row(
+        "R-bare-except",
+        R_BARE_EXCEPT,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+@litellm_utils.track_calls
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 3)
+    try:
+        response = litellm.completion(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    except:
+        return ""
+    return response.choices[0].message.content
+
+
+@litellm_utils.track_calls
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 3)
+    try:
+        response = await litellm.acompletion(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    except:
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[],
+    ),
+    row(
+        "R-lazy",
+        R_LAZY,
+        """\
+import logging
+import os
+
+from open_instruct.rubrics import litellm_utils
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+    import litellm
+
+    return litellm
+
+
+@litellm_utils.track_calls
+def run_litellm(model_name: str, user_prompt: str, system_prompt: str | None = None, **chat_kwargs) -> str:
+    litellm = _get_litellm()
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+    msgs = [{"role": "user", "content": user_prompt}]
+    try:
+        response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm: {e}")
+        return ""
+    return response.choices[0].message.content
+
+
+@litellm_utils.track_calls
+async def run_litellm_async(model_name: str, user_prompt: str | None = None, **chat_kwargs) -> str:
+    litellm = _get_litellm()
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+    chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600")))
+    msgs = [{"role": "user", "content": user_prompt}]
+    try:
+        response = await litellm.acompletion(messages=msgs, model=model_name, **chat_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm_async: {e}")
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[],
+    ),
+    row(
+        "R-split",
+        R_SPLIT,
+        """\
+import logging
+import os
+
+from open_instruct.rubrics import litellm_utils
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+    import litellm
+
+    return litellm
+
+
+def _apply_async_chat_defaults(chat_kwargs):
+    request_kwargs = dict(chat_kwargs)
+    request_kwargs["temperature"] = request_kwargs.get("temperature", 0)
+    request_kwargs["num_retries"] = request_kwargs.get("num_retries", 5)
+    request_kwargs["fallbacks"] = request_kwargs.get("fallbacks", [])
+    if "max_tokens" not in request_kwargs and "max_completion_tokens" not in request_kwargs:
+        request_kwargs["max_tokens"] = 2048
+    return request_kwargs
+
+
+@litellm_utils.track_calls
+async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
+    litellm = _get_litellm()
+    return await litellm.acompletion(model=model_name, messages=messages, **chat_kwargs)
+
+
+@litellm_utils.track_calls
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    request_kwargs = _apply_async_chat_defaults(chat_kwargs)
+    try:
+        response = await run_litellm_async_raw(model_name, [{"role": "user", "content": user_prompt}], **request_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm_async: {e}")
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        reason="run_litellm_async_raw(), run_litellm_async() count each call's outcome",
+        changes=[],
+    ),
+    row(
+        "R-guarded",
+        R_GUARDED,
+        """\
+import logging
+
+from open_instruct.rubrics import litellm_utils
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+    import litellm
+
+    return litellm
+
+
+@litellm_utils.track_calls
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    litellm = _get_litellm()
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+    try:
+        response = litellm.completion(model=model_name, messages=[{"role": "user", "content": user_prompt}], **chat_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm: {e}")
+        return ""
+    if not response.choices or response.choices[0].message is None:
+        return ""
+    return response.choices[0].message.content
+
+
+def _apply_async_chat_defaults(chat_kwargs):
+    request_kwargs = dict(chat_kwargs)
+    request_kwargs["num_retries"] = request_kwargs.get("num_retries", 5)
+    return request_kwargs
+
+
+@litellm_utils.track_calls
+async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
+    litellm = _get_litellm()
+    return await litellm.acompletion(model=model_name, messages=messages, **chat_kwargs)
+
+
+@litellm_utils.track_calls
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    request_kwargs = _apply_async_chat_defaults(chat_kwargs)
+    try:
+        response = await run_litellm_async_raw(model_name, [{"role": "user", "content": user_prompt}], **request_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm_async: {e}")
+        return ""
+    if not response.choices or response.choices[0].message is None or response.choices[0].message.content is None:
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[],
+    ),
+    row(
+        "R-chatopenai",
+        R_CHATOPENAI,
+        """\
+import litellm
+from openai import AzureOpenAI
+
+from open_instruct.rubrics import litellm_utils
+
+
+@litellm_utils.track_calls
+def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    if json_mode:
+        chat_kwargs["response_format"] = {"type": "json_object"}
+    msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
+    resp = litellm.completion(model=model_name, messages=msgs, **chat_kwargs)
+    return resp.choices[0].message.content
+
+
+def run_azure_openai(model_name, system_prompt, user_prompt, **chat_kwargs):
+    client = AzureOpenAI()
+    msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
+    resp = client.chat.completions.create(model=model_name, messages=msgs, **chat_kwargs)
+    return resp.choices[0].message.content
+""",
+        APPLIED,
+        reason="run_chatopenai() counts each call's outcome",
+        changes=[],
+    ),
+    row(
+        "aliases",
+        R_ALIASED,
+        """\
+import litellm as ll
+from litellm import acompletion as ac
+
+from open_instruct.rubrics import litellm_utils
+
+
+@litellm_utils.track_calls
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+    response = ll.completion(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+
+
+@litellm_utils.track_calls
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", [])
+    response = await ac(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[],
+    ),
+    row(
+        "G-canonical",
+        G_CANONICAL,
+        """\
+import os
+
+from open_instruct import logger_utils
+from open_instruct.rubrics import litellm_utils
+from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+
+logger = logger_utils.setup_logger(__name__)
+
+
+@litellm_utils.track_calls(raise_on_degraded=True)
+async def generate_instance_wise_adaptive_rubrics(
+    question, response_list, existing_rubrics=None, model_name=os.environ.get("RUBRIC_GENERATION_MODEL", "gpt-4.1")
+):
+    prompt = f"Question: {question}\\nResponses: {response_list}\\nExisting: {existing_rubrics}"
+    try:
+        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+        obj = extract_json_from_response(resp)
+        print(f"Generated instance-wise adaptive rubrics: {obj}")
+    except Exception as e:
+        print(f"Prompt: {prompt}")
+        print(f"Response: {resp}")
+        print(f"Error generating instance-wise adaptive rubrics: {e}")
+        return None
+    return obj
+""",
+        APPLIED,
+        changes=[
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+        ],
+    ),
+    row(
+        "G-old",
+        G_OLD,
+        """\
+from open_instruct.rubrics import litellm_utils
+from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+
+
+@litellm_utils.track_calls(raise_on_degraded=True)
+async def generate_instance_wise_adaptive_rubrics(question, response_list, existing_rubrics=None):
+    prompt = f"Question: {question}\\nResponses: {response_list}\\nExisting: {existing_rubrics}"
+    resp = await run_litellm_async(model_name="gpt-4.1", user_prompt=prompt)
+    obj = extract_json_from_response(resp)
+    return obj
+""",
+        APPLIED,
+        changes=[
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+        ],
+    ),
+    row(
+        "G-old-try",
+        G_OLD_TRY,
+        """\
+from open_instruct.rubrics import litellm_utils
+from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+
+
+@litellm_utils.track_calls(raise_on_degraded=True)
+async def generate_instance_wise_adaptive_rubrics(question, response_list, existing_rubrics=None):
+    try:
+        prompt = f"Question: {question}\\nResponses: {response_list}\\nExisting: {existing_rubrics}"
+        resp = await run_litellm_async(model_name="gpt-4.1", user_prompt=prompt)
+        obj = extract_json_from_response(resp)
+    except Exception as e:
+        print(f"Error generating instance-wise adaptive rubrics: {e}")
+        return None
+    return obj
+""",
+        APPLIED,
+        changes=[
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+        ],
+    ),
+    row(
+        "G-typed",
+        G_TYPED,
+        """\
+import logging
+import os
+
+from open_instruct.rubrics import litellm_utils
+from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+
+logger = logging.getLogger(__name__)
+
+
+@litellm_utils.track_calls(raise_on_degraded=True)
+async def generate_instance_wise_adaptive_rubrics(
+    question: str, response_list: list[str], existing_rubrics: str | None = None, model_name: str | None = None
+) -> dict | None:
+    if model_name is None:
+        model_name = os.environ.get("RUBRIC_GENERATION_MODEL", "gpt-4.1")
+    prompt = f"Question: {question}\\nResponses: {response_list}\\nExisting: {existing_rubrics}"
+    try:
+        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+        obj = extract_json_from_response(resp)
+        logger.info(f"Generated instance-wise adaptive rubrics: {obj}")
+        return obj
+    except Exception as e:
+        logger.warning(f"Error generating instance-wise adaptive rubrics: {e}")
+        return None
+""",
+        APPLIED,
+        changes=[
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+        ],
+    ),
+    row(
+        "G-renamed",
+        G_RENAMED,
+        """\
+import logging
+import os
+
+from open_instruct.rubrics import litellm_utils
+from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+
+logger = logging.getLogger(__name__)
+
+
+@litellm_utils.track_calls(raise_on_degraded=True)
+async def generate_instance_wise_evolving_rubrics(
+    question: str, response_list: list[str], existing_rubrics: str | None = None, model_name: str | None = None
+) -> dict | None:
+    if model_name is None:
+        model_name = os.environ.get("RUBRIC_GENERATION_MODEL", "gpt-4.1")
+    prompt = f"Question: {question}\\nResponses: {response_list}\\nExisting: {existing_rubrics}"
+    try:
+        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+        obj = extract_json_from_response(resp)
+    except Exception as e:
+        logger.warning(f"Error generating instance-wise evolving rubrics: {e}")
+        return None
+    return obj
+
+
+async def _generate_instance_wise_evolving_rubrics(questions, responses):
+    return [await generate_instance_wise_evolving_rubrics(q, r) for q, r in zip(questions, responses)]
+""",
+        APPLIED,
+        changes=[
+            Says("generate_instance_wise_evolving_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+        ],
+    ),
+    row(
+        "G-none",
+        G_NONE,
+        None,
+        NOT_APPLICABLE,
+    ),
+    row(
+        "helper-and-generator-in-one-file",
+        HELPER_AND_GENERATOR,
+        """\
+import json
+
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def extract_json_from_response(response):
+    return json.loads(response) if response else None
+
+
+@litellm_utils.track_calls
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    response = await litellm.acompletion(model=model_name, messages=[{"role": "user", "content": user_prompt}], **chat_kwargs)
+    return response.choices[0].message.content
+
+
+@litellm_utils.track_calls(raise_on_degraded=True)
+async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
+    resp = await run_litellm_async(model_name, question)
+    return extract_json_from_response(resp)
+""",
+        APPLIED,
+        changes=[
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+        ],
+    ),
+    row(
+        "already-tracked",
+        TRACKED,
+        None,
+        ALREADY_PRESENT,
+        reason="generate_instance_wise_adaptive_rubrics() is tracked",
+    ),
+    row(
+        "one-token-probe",
+        PROBE,
+        None,
+        NOT_APPLICABLE,
+    ),
+    row(
+        "the-judge-is-the-judge-transform's",
+        J_LOOP,
+        None,
+        NOT_APPLICABLE,
+    ),
+    row(
+        "support-name-taken",
+        CLASH,
+        None,
+        ANCHOR_MISSING,
+        reason="the file already binds `litellm_utils`",
+    ),
+    row(
+        "no-top-level-import-before-a-constant",
+        NO_IMPORT_BEFORE_A_CONSTANT,
+        """\
+from open_instruct.rubrics import litellm_utils
+
+DEFAULT_MODEL = "gpt-4.1"
+
+
+@litellm_utils.track_calls
+def run_litellm(model_name=DEFAULT_MODEL, **chat_kwargs):
+    import litellm
+
+    response = litellm.completion(model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[],
+    ),
+    row(
+        "no-top-level-import-before-a-function",
+        NO_IMPORT_BEFORE_A_FUNCTION,
+        """\
+from open_instruct.rubrics import litellm_utils
+
+
+@litellm_utils.track_calls
+def run_litellm(model_name, **chat_kwargs):
+    import litellm
+
+    response = litellm.completion(model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ROWS)
+def test_health(case):
+    case.check(HealthTransform)

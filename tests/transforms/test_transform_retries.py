@@ -1,471 +1,789 @@
-"""retries: before/after pairs."""
+"""retries: (source, expected, status) rows, one per run_utils.py family of TARGETS.md, then the edge cases.
 
-import black
+Each row gets harness.check: the expected text, a second run that changes nothing, a revert
+that gives the source back byte for byte, and a result that compiles and reads no undefined
+name. The Change texts carry the facts a PR summary lists: the new count, the old default
+(``old``) and the setting that restores it (``restore``).
+"""
+
 import pytest
 
-from harness import run_transform
+from harness import Says, row
 from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
 from llmfix.codemods.retries import RetriesTransform
-
-ENV_10 = 'int(os.environ.get("LITELLM_NUM_RETRIES", "10"))'
-
-
-def test_literal_default_becomes_env_driven(check_transform):
-    outcome = check_transform(
-        RetriesTransform,
-        """\
-        import os
-        import litellm
-
-        def run_litellm(model_name, user_prompt, **chat_kwargs):
-            chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)  # keep me
-            return litellm.completion(model=model_name, **chat_kwargs)
-        """,
-        f"""\
-        import os
-        import litellm
-
-        def run_litellm(model_name, user_prompt, **chat_kwargs):
-            chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", {ENV_10})  # keep me
-            return litellm.completion(model=model_name, **chat_kwargs)
-        """,
-        APPLIED,
-    )
-    (change,) = outcome.changes
-    assert change.restore == (("LITELLM_NUM_RETRIES", "5"),) and change.key == "num_retries" and change.old == 5
+from shapes import (
+    G_NONE,
+    R_ALIASED,
+    R_BARE_EXCEPT,
+    R_CANONICAL,
+    R_CHATOPENAI,
+    R_GUARDED,
+    R_HAND_FALLBACKS,
+    R_LAZY,
+    R_LOCAL_OS,
+    R_OLD_BARE,
+    R_OLD_DEFAULTS,
+    R_SPLIT,
+)
 
 
-def test_larger_existing_default_is_never_lowered(check_transform):
-    check_transform(
-        RetriesTransform,
-        """\
-        import os, litellm
-        def f(m, **kw):
-            kw["num_retries"] = kw.get("num_retries", 20)
-            return litellm.completion(model=m, **kw)
-        """,
-        """\
-        import os, litellm
-        def f(m, **kw):
-            kw["num_retries"] = kw.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "20")))
-            return litellm.completion(model=m, **kw)
-        """,
-        APPLIED,
-    )
+LARGER = """\
+import litellm
 
 
-@pytest.mark.parametrize(("literal", "flag", "baked"), [(20, 12, "20"), (3, 12, "12"), (5, 5, "5"), (0, 0, "0")])
-def test_the_baked_default_is_the_larger_of_the_flag_and_the_literal(check_transform, literal, flag, baked):
-    check_transform(
-        RetriesTransform,
-        f"""\
-        import os
+async def run_litellm_async(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 20)
+    return await litellm.acompletion(model=model_name, **chat_kwargs)
+"""
 
-        import litellm
-
-
-        def f(m, **kw):
-            kw["num_retries"] = kw.get("num_retries", {literal})
-            return litellm.completion(model=m, **kw)
-        """,
-        f"""\
-        import os
-
-        import litellm
+SMALLER = """\
+import litellm
 
 
-        def f(m, **kw):
-            kw["num_retries"] = kw.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "{baked}")))
-            return litellm.completion(model=m, **kw)
-        """,
-        APPLIED,
-        retries=flag,
-    )
-
-
-def test_retries_flag_sets_the_baked_in_default_and_os_goes_in_the_stdlib_section(check_transform):
-    check_transform(
-        RetriesTransform,
-        """\
-        import litellm
-
-
-        async def f(m, **kw):
-            kw["num_retries"] = kw.get("num_retries", 5)
-            return await litellm.acompletion(model=m, **kw)
-        """,
-        """\
-        import os
-
-        import litellm
-
-
-        async def f(m, **kw):
-            kw["num_retries"] = kw.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "15")))
-            return await litellm.acompletion(model=m, **kw)
-        """,
-        APPLIED,
-        retries=15,
-    )
-
+async def run_litellm_async(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 3)
+    return await litellm.acompletion(model=model_name, **chat_kwargs)
+"""
 
 PATCHED = """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 12))
+    return litellm.completion(model=model_name, **chat_kwargs)
+"""
+
+HAND_ENV_READ = """\
 import os
 
 import litellm
 
 
 def run_litellm(model_name, **chat_kwargs):
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "12")))
+    chat_kwargs.setdefault("num_retries", int(os.getenv("LITELLM_NUM_RETRIES", "3")))
     return litellm.completion(model=model_name, **chat_kwargs)
 """
 
-
-def test_an_explicit_larger_retries_updates_a_patched_file(check_transform):
-    outcome = check_transform(RetriesTransform, PATCHED, PATCHED.replace('"12"', '"15"'), APPLIED, retries=15)
-    assert "updated" in outcome.reason
-
-
-@pytest.mark.parametrize("options", [{"retries": 3}, {"retries": 12}, {}], ids=["smaller", "same", "no flag"])
-def test_a_patched_file_is_never_lowered_nor_touched_without_a_larger_flag(check_transform, options):
-    check_transform(RetriesTransform, PATCHED, None, ALREADY_PRESENT, **options)
-
-
-def test_missing_line_is_inserted_before_the_call_statement(check_transform):
-    check_transform(
-        RetriesTransform,
-        """\
-        import os
-        import litellm
-
-        async def run(model_name, msgs, **chat_kwargs):
-            async with SEM:
-                response = await litellm.acompletion(messages=msgs, model=model_name, **chat_kwargs)
-            return response
-        """,
-        f"""\
-        import os
-        import litellm
-
-        async def run(model_name, msgs, **chat_kwargs):
-            chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", {ENV_10})
-            async with SEM:
-                response = await litellm.acompletion(messages=msgs, model=model_name, **chat_kwargs)
-            return response
-        """,
-        APPLIED,
-    )
-
-
-def test_missing_line_goes_after_the_other_defaults(check_transform):
-    check_transform(
-        RetriesTransform,
-        """\
-        import os
-        import litellm
-        def f(m, **kw):
-            kw["temperature"] = kw.get("temperature", 0)
-            x = 1
-            return litellm.completion(model=m, **kw)
-        """,
-        f"""\
-        import os
-        import litellm
-        def f(m, **kw):
-            kw["temperature"] = kw.get("temperature", 0)
-            kw["num_retries"] = kw.get("num_retries", {ENV_10})
-            x = 1
-            return litellm.completion(model=m, **kw)
-        """,
-        APPLIED,
-    )
-
-
-def test_run_chatopenai_is_a_helper_too(check_transform):
-    """R-chatopenai: the system prompt comes second; its temperature default is the only one."""
-    check_transform(
-        RetriesTransform,
-        """\
-        import litellm
-
-
-        def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
-            chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
-            msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
-            resp = litellm.completion(model=model_name, messages=msgs, **chat_kwargs)
-            return resp.choices[0].message.content
-        """,
-        f"""\
-        import os
-
-        import litellm
-
-
-        def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
-            chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
-            chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", {ENV_10})
-            msgs = [{{"role": "system", "content": system_prompt}}, {{"role": "user", "content": user_prompt}}]
-            resp = litellm.completion(model=model_name, messages=msgs, **chat_kwargs)
-            return resp.choices[0].message.content
-        """,
-        APPLIED,
-    )
-
-
-def test_hand_written_env_read_is_recognised(check_transform):
-    check_transform(
-        RetriesTransform,
-        """\
-        import os, litellm
-        def f(m, **kw):
-            kw.setdefault("num_retries", int(os.getenv("LITELLM_NUM_RETRIES", "3")))
-            return litellm.completion(model=m, **kw)
-        """,
-        None,
-        ALREADY_PRESENT,
-    )
-
-
-def test_defaults_in_a_separate_function_are_followed(check_transform):
-    check_transform(
-        RetriesTransform,
-        """\
-        import os, litellm
-        def _defaults(chat_kwargs):
-            request_kwargs = dict(chat_kwargs)
-            request_kwargs["num_retries"] = request_kwargs.get("num_retries", 5)
-            return request_kwargs
-        async def raw(m, **chat_kwargs):
-            return await litellm.acompletion(model=m, **chat_kwargs)
-        async def run(m, **chat_kwargs):
-            request_kwargs = _defaults(chat_kwargs)
-            return await raw(m, **request_kwargs)
-        """,
-        """\
-        import os, litellm
-        def _defaults(chat_kwargs):
-            request_kwargs = dict(chat_kwargs)
-            request_kwargs["num_retries"] = request_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "10")))
-            return request_kwargs
-        async def raw(m, **chat_kwargs):
-            return await litellm.acompletion(model=m, **chat_kwargs)
-        async def run(m, **chat_kwargs):
-            request_kwargs = _defaults(chat_kwargs)
-            return await raw(m, **request_kwargs)
-        """,
-        APPLIED,
-    )
-
-
-def test_lazily_imported_litellm_is_a_helper_too(check_transform):
-    outcome = check_transform(
-        RetriesTransform,
-        """\
-        import os
-        def _get_litellm():
-            import litellm
-            return litellm
-        def run(m, **kw):
-            llm = _get_litellm()
-            return llm.completion(model=m, **kw)
-        """,
-        f"""\
-        import os
-        def _get_litellm():
-            import litellm
-            return litellm
-        def run(m, **kw):
-            llm = _get_litellm()
-            kw["num_retries"] = kw.get("num_retries", {ENV_10})
-            return llm.completion(model=m, **kw)
-        """,
-        APPLIED,
-    )
-    assert "run()" in outcome.reason
-
-
-@pytest.mark.parametrize(
-    ("imports", "call"),
-    [("import litellm as ll", "ll.completion"), ("from litellm import completion as complete", "complete")],
-    ids=["module alias", "function alias"],
-)
-def test_an_aliased_litellm_is_a_helper_too(check_transform, imports, call):
-    check_transform(
-        RetriesTransform,
-        f"""\
-        import os
-
-        {imports}
-
-
-        def run_litellm(model_name, **chat_kwargs):
-            chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-            return {call}(model=model_name, **chat_kwargs)
-        """,
-        f"""\
-        import os
-
-        {imports}
-
-
-        def run_litellm(model_name, **chat_kwargs):
-            chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", {ENV_10})
-            return {call}(model=model_name, **chat_kwargs)
-        """,
-        APPLIED,
-    )
-
-
-def test_a_local_os_makes_the_new_code_use_an_alias(check_transform):
-    """``os.environ`` inside a helper that binds ``os`` itself would read the local."""
-    check_transform(
-        RetriesTransform,
-        """\
-        import os
-
-        import litellm
-
-
-        def run_litellm(model_name, **chat_kwargs):
-            os = chat_kwargs.pop("os", "linux")
-            chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-            return litellm.completion(model=model_name, metadata={"os": os}, **chat_kwargs)
-        """,
-        """\
-        import os
-        import os as _os
-
-        import litellm
-
-
-        def run_litellm(model_name, **chat_kwargs):
-            os = chat_kwargs.pop("os", "linux")
-            chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(_os.environ.get("LITELLM_NUM_RETRIES", "10")))
-            return litellm.completion(model=model_name, metadata={"os": os}, **chat_kwargs)
-        """,
-        APPLIED,
-    )
-
-
-def test_a_long_new_default_is_wrapped_as_black_does(check_transform):
-    before = """\
-import os
-
+SETDEFAULT = """\
 import litellm
+
+
+def run_litellm(model_name, **chat_kwargs):
+    chat_kwargs.setdefault("num_retries", 5)
+    return litellm.completion(model=model_name, **chat_kwargs)
+"""
+
+NOT_A_LITERAL = """\
+import litellm
+
+RETRIES = 5
+
+
+def run_litellm(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", RETRIES)
+    return litellm.completion(model=model_name, **chat_kwargs)
+"""
+
+KEYWORD = """\
+import litellm
+
+
+def run_litellm(model_name, **chat_kwargs):
+    return litellm.completion(model=model_name, num_retries=2, **chat_kwargs)
+"""
+
+UNCONDITIONAL = """\
+import litellm
+
+
+def run_litellm(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = 3
+    return litellm.completion(model=model_name, **chat_kwargs)
+"""
+
+PROBE = """\
+import litellm
+
+
+async def ping(model_name, **chat_kwargs):
+    return await litellm.acompletion(model=model_name, max_tokens=1, **chat_kwargs)
+"""
+
+CLASH = """\
+import litellm
+
+from open_instruct import utils as litellm_utils
 
 
 def run_litellm(model_name, **chat_kwargs):
     chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
     return litellm.completion(model=model_name, **chat_kwargs)
 """
-    after = """\
-import os
 
+LOCAL_SUPPORT_NAME = """\
 import litellm
 
 
 def run_litellm(model_name, **chat_kwargs):
-    chat_kwargs["num_retries"] = chat_kwargs.get(
-        "num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "10"))
-    )
-    return litellm.completion(model=model_name, **chat_kwargs)
+    litellm_utils = chat_kwargs.pop("litellm_utils", None)
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+    return litellm.completion(model=model_name, metadata={"utils": litellm_utils}, **chat_kwargs)
 """
-    mode = black.Mode(line_length=88)
-    assert black.format_str(before, mode=mode) == before
-    check_transform(RetriesTransform, before, after, APPLIED, line_length=88)
-    assert black.format_str(after, mode=mode) == after
+
+LAZY_RENAMED_TABS = """\
+import logging
+
+logger = logging.getLogger(__name__)
 
 
-def test_non_literal_default_is_anchor_missing(check_transform):
-    outcome = check_transform(
-        RetriesTransform,
+def _get_litellm():
+\timport litellm
+
+\treturn litellm
+
+
+async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
+\t# the call raises by design
+\tllm = _get_litellm()
+\treturn await llm.acompletion(model=model_name, messages=messages, **chat_kwargs)
+"""
+
+
+ROWS = [
+    row(
+        "R-canonical",
+        R_CANONICAL,
         """\
-        import litellm
-        def f(m, **kw):
-            kw["num_retries"] = kw.get("num_retries", RETRIES)
-            return litellm.completion(model=m, **kw)
-        """,
-        None,
-        ANCHOR_MISSING,
+import asyncio
+import os
+
+import litellm
+from openai import AzureOpenAI
+
+from open_instruct.rubrics import litellm_utils
+
+_SEMAPHORE = asyncio.Semaphore(int(os.environ.get("LITELLM_MAX_CONCURRENT_CALLS", "256")))
+
+
+def run_litellm(model_name, user_prompt, system_prompt=None, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    chat_kwargs["num_retries"] = chat_kwargs.get(
+        "num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10)
+    )  # transient 5xx from the judge endpoint
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
+    msgs = [{"role": "user", "content": user_prompt}]
+    try:
+        response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+    except:
+        return ""
+    return response.choices[0].message.content
+
+
+async def run_litellm_async(model_name, user_prompt=None, system_prompt=None, messages=None, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", [])
+    chat_kwargs["timeout"] = chat_kwargs.get(
+        "timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600"))
     )
-    assert "f()" in outcome.reason and "RETRIES" in outcome.reason
-    assert outcome.reason.endswith("apply the rest with `--skip retries`")
-
-
-def test_explicit_keyword_is_anchor_missing(check_transform):
-    outcome = check_transform(
-        RetriesTransform,
+    msgs = messages or [{"role": "user", "content": user_prompt}]
+    try:
+        async with _SEMAPHORE:
+            response = await litellm.acompletion(messages=msgs, model=model_name, **chat_kwargs)
+    except Exception as e:
+        print(f"Error in run_litellm_async: {e}")
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+            Says("run_litellm_async(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+        ],
+    ),
+    row(
+        "R-old-bare",
+        R_OLD_BARE,
         """\
-        import litellm
-        def f(m, **kw):
-            return litellm.completion(model=m, num_retries=2, **kw)
-        """,
-        None,
-        ANCHOR_MISSING,
-    )
-    assert "`num_retries=`" in outcome.reason and outcome.reason.endswith("`--skip retries`")
-
-
-def test_no_helper_is_not_applicable(check_transform):
-    check_transform(
-        RetriesTransform,
-        """\
-        from openai import OpenAI
-        def run_chatopenai(prompt):
-            return OpenAI().chat.completions.create(messages=[prompt])
-        """,
-        None,
-        NOT_APPLICABLE,
-    )
-
-
-def test_a_one_token_probe_is_not_a_helper():
-    """A connection check's ``max_tokens=1`` completion keeps its own settings."""
-    source = "import litellm\n\n\nasync def ping(m, **kw):\n    return await litellm.acompletion(model=m, max_tokens=1, **kw)\n"
-    new, outcome = run_transform(RetriesTransform, source)
-    assert outcome.status == NOT_APPLICABLE and new == source
-
-
-def _attempts(tmp_path, source: str, mock_llm, model: str) -> int:
-    """How many requests one call of the module's run_litellm makes against an endpoint that always fails with 500."""
-    import importlib.util
-
-    path = tmp_path / f"{model}.py"
-    path.write_text(source, encoding="utf-8")
-    spec = importlib.util.spec_from_file_location(model, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    with pytest.raises(Exception):  # noqa: B017 - without tenacity a failed sync call with retries raises a plain Exception
-        module.run_litellm(f"openai/{model}")
-    return mock_llm.attempts(model)
-
-
-RESTORE_SOURCE = """\
 import litellm
 
-
-def run_litellm(model_name, **kw):
-    {line}return litellm.completion(model=model_name, messages=[{{"role": "user", "content": "hi"}}], timeout=5, **kw)
-"""
+from open_instruct.rubrics import litellm_utils
 
 
-@pytest.mark.parametrize(
-    "line",
-    [
-        pytest.param('kw["num_retries"] = kw.get("num_retries", 1)\n    ', id="a literal"),
-        pytest.param("", id="none set"),  # the OpenAI SDK's own 2 retries
-    ],
-)
-def test_the_restoring_environment_gives_back_the_old_attempts(tmp_path, mock_llm, monkeypatch, line):
-    """What the behaviour change says restores the old default, measured: same number of requests before and after."""
-    monkeypatch.setenv("OPENAI_API_BASE", mock_llm.base_url)
-    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-0123456789abcdef")
-    monkeypatch.delenv("LITELLM_NUM_RETRIES", raising=False)
-    mock_llm.default = "500"
-    before = RESTORE_SOURCE.format(line=line)
-    patched, outcome = run_transform(RetriesTransform, before)
-    (change,) = outcome.changes
-    old = _attempts(tmp_path, before, mock_llm, "before")
-    for variable, value in change.restore:
-        monkeypatch.setenv(variable, value)
-    assert _attempts(tmp_path, patched, mock_llm, "after") == old
+def run_litellm(model_name, user_prompt, system_prompt=None, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    chat_kwargs["max_tokens"] = chat_kwargs.get("max_tokens", 800)
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    msgs = [{"role": "user", "content": user_prompt}]
+    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+
+
+async def run_litellm_async(model_name, user_prompt=None, system_prompt=None, **chat_kwargs):
+    msgs = [{"role": "user", "content": user_prompt}]
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    response = await litellm.acompletion(messages=msgs, model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "2"),), old=None),
+            Says("run_litellm_async(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "2"),), old=None),
+        ],
+    ),
+    row(
+        "R-old-defaults",
+        R_OLD_DEFAULTS,
+        """\
+import os
+
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
+    chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "120")))
+    response = litellm.completion(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+
+
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
+    chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "120")))
+    messages = [{"role": "user", "content": user_prompt}]
+    response = await litellm.acompletion(messages=messages, model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+            Says("run_litellm_async(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+        ],
+    ),
+    row(
+        "R-bare-except",
+        R_BARE_EXCEPT,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    try:
+        response = litellm.completion(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    except:
+        return ""
+    return response.choices[0].message.content
+
+
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    try:
+        response = await litellm.acompletion(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    except:
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "3"),), old=3),
+            Says("run_litellm_async(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "3"),), old=3),
+        ],
+    ),
+    row(
+        "R-lazy",
+        R_LAZY,
+        """\
+import logging
+import os
+
+from open_instruct.rubrics import litellm_utils
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+    import litellm
+
+    return litellm
+
+
+def run_litellm(model_name: str, user_prompt: str, system_prompt: str | None = None, **chat_kwargs) -> str:
+    litellm = _get_litellm()
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    msgs = [{"role": "user", "content": user_prompt}]
+    try:
+        response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm: {e}")
+        return ""
+    return response.choices[0].message.content
+
+
+async def run_litellm_async(model_name: str, user_prompt: str | None = None, **chat_kwargs) -> str:
+    litellm = _get_litellm()
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    chat_kwargs["timeout"] = chat_kwargs.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600")))
+    msgs = [{"role": "user", "content": user_prompt}]
+    try:
+        response = await litellm.acompletion(messages=msgs, model=model_name, **chat_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm_async: {e}")
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+            Says("run_litellm_async(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+        ],
+    ),
+    row(
+        "R-split",
+        R_SPLIT,
+        """\
+import logging
+import os
+
+from open_instruct.rubrics import litellm_utils
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+    import litellm
+
+    return litellm
+
+
+def _apply_async_chat_defaults(chat_kwargs):
+    request_kwargs = dict(chat_kwargs)
+    request_kwargs["temperature"] = request_kwargs.get("temperature", 0)
+    request_kwargs["num_retries"] = request_kwargs.get(
+        "num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10)
+    )
+    request_kwargs["fallbacks"] = request_kwargs.get("fallbacks", [])
+    if "max_tokens" not in request_kwargs and "max_completion_tokens" not in request_kwargs:
+        request_kwargs["max_tokens"] = 2048
+    return request_kwargs
+
+
+async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
+    litellm = _get_litellm()
+    return await litellm.acompletion(model=model_name, messages=messages, **chat_kwargs)
+
+
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    request_kwargs = _apply_async_chat_defaults(chat_kwargs)
+    try:
+        response = await run_litellm_async_raw(model_name, [{"role": "user", "content": user_prompt}], **request_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm_async: {e}")
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("_apply_async_chat_defaults(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+        ],
+    ),
+    row(
+        "R-guarded",
+        R_GUARDED,
+        """\
+import logging
+
+from open_instruct.rubrics import litellm_utils
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+    import litellm
+
+    return litellm
+
+
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    litellm = _get_litellm()
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    try:
+        response = litellm.completion(model=model_name, messages=[{"role": "user", "content": user_prompt}], **chat_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm: {e}")
+        return ""
+    if not response.choices or response.choices[0].message is None:
+        return ""
+    return response.choices[0].message.content
+
+
+def _apply_async_chat_defaults(chat_kwargs):
+    request_kwargs = dict(chat_kwargs)
+    request_kwargs["num_retries"] = request_kwargs.get(
+        "num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10)
+    )
+    return request_kwargs
+
+
+async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
+    litellm = _get_litellm()
+    return await litellm.acompletion(model=model_name, messages=messages, **chat_kwargs)
+
+
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    request_kwargs = _apply_async_chat_defaults(chat_kwargs)
+    try:
+        response = await run_litellm_async_raw(model_name, [{"role": "user", "content": user_prompt}], **request_kwargs)
+    except Exception as e:
+        logger.warning(f"Error in run_litellm_async: {e}")
+        return ""
+    if not response.choices or response.choices[0].message is None or response.choices[0].message.content is None:
+        return ""
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+            Says("_apply_async_chat_defaults(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+        ],
+    ),
+    row(
+        "R-chatopenai",
+        R_CHATOPENAI,
+        """\
+import litellm
+from openai import AzureOpenAI
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    if json_mode:
+        chat_kwargs["response_format"] = {"type": "json_object"}
+    msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
+    resp = litellm.completion(model=model_name, messages=msgs, **chat_kwargs)
+    return resp.choices[0].message.content
+
+
+def run_azure_openai(model_name, system_prompt, user_prompt, **chat_kwargs):
+    client = AzureOpenAI()
+    msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
+    resp = client.chat.completions.create(model=model_name, messages=msgs, **chat_kwargs)
+    return resp.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_chatopenai(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "2"),), old=None),
+        ],
+    ),
+    row(
+        "hand-written-fallbacks",
+        R_HAND_FALLBACKS,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    if "fallbacks" not in chat_kwargs:
+        if model_name != "gpt-4.1-mini":
+            chat_kwargs["fallbacks"] = ["gpt-4.1-mini"]
+        else:
+            chat_kwargs["fallbacks"] = ["gpt-4o-mini"]
+    msgs = [{"role": "user", "content": user_prompt}]
+    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+        ],
+    ),
+    row(
+        "aliases",
+        R_ALIASED,
+        """\
+import litellm as ll
+from litellm import acompletion as ac
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    response = ll.completion(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+
+
+async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
+    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", [])
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    response = await ac(messages=[{"role": "user", "content": user_prompt}], model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+            Says("run_litellm_async(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "2"),), old=None),
+        ],
+    ),
+    row(
+        "local-os",
+        R_LOCAL_OS,
+        """\
+import os
+
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, user_prompt, **chat_kwargs):
+    os = chat_kwargs.pop("os", "linux")
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    msgs = [{"role": "user", "content": f"{user_prompt} ({os})"}]
+    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
+    return response.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+        ],
+    ),
+    row(
+        "setdefault",
+        SETDEFAULT,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, **chat_kwargs):
+    chat_kwargs.setdefault("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    return litellm.completion(model=model_name, **chat_kwargs)
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "5"),), old=5),
+        ],
+    ),
+    row(
+        "a-larger-literal-is-kept",
+        LARGER,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+async def run_litellm_async(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 20))
+    return await litellm.acompletion(model=model_name, **chat_kwargs)
+""",
+        APPLIED,
+        changes=[],
+    ),
+    row(
+        "--retries-below-the-literal",
+        LARGER,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+async def run_litellm_async(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 20))
+    return await litellm.acompletion(model=model_name, **chat_kwargs)
+""",
+        APPLIED,
+        changes=[],
+        retries=12,
+    ),
+    row(
+        "--retries-above-the-literal",
+        SMALLER,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+async def run_litellm_async(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 12))
+    return await litellm.acompletion(model=model_name, **chat_kwargs)
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm_async(): 12 retries by default", restore=(("LITELLM_NUM_RETRIES", "3"),), old=3),
+        ],
+        retries=12,
+    ),
+    row(
+        "patched",
+        PATCHED,
+        None,
+        ALREADY_PRESENT,
+        reason="run_litellm() reads LITELLM_NUM_RETRIES",
+    ),
+    row(
+        "patched-larger-flag-updates",
+        PATCHED,
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, **chat_kwargs):
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 15))
+    return litellm.completion(model=model_name, **chat_kwargs)
+""",
+        APPLIED,
+        reason="bakes in num_retries 12; the command line asks for 15: updated",
+        changes=[
+            Says("run_litellm(): 15 retries by default", restore=(("LITELLM_NUM_RETRIES", "12"),), old=12),
+        ],
+        retries=15,
+    ),
+    row(
+        "patched-smaller-flag-never-lowers",
+        PATCHED,
+        None,
+        ALREADY_PRESENT,
+        retries=3,
+    ),
+    row(
+        "hand-written-env-read",
+        HAND_ENV_READ,
+        None,
+        ALREADY_PRESENT,
+        reason="reads LITELLM_NUM_RETRIES",
+    ),
+    row(
+        "not-a-literal",
+        NOT_A_LITERAL,
+        None,
+        ANCHOR_MISSING,
+        reason="the num_retries default is `RETRIES`; expected an integer literal; apply the rest with `--skip retries`",
+    ),
+    row(
+        "explicit-keyword",
+        KEYWORD,
+        None,
+        ANCHOR_MISSING,
+        reason="`num_retries=` is passed to the LiteLLM call as a keyword",
+    ),
+    row(
+        "unconditional-assignment",
+        UNCONDITIONAL,
+        None,
+        ANCHOR_MISSING,
+        reason="sets `num_retries` whatever the caller passed",
+    ),
+    row(
+        "support-name-taken",
+        CLASH,
+        None,
+        ANCHOR_MISSING,
+        reason="the file already binds `litellm_utils` (from open_instruct import utils)",
+    ),
+    row(
+        "G-none",
+        G_NONE,
+        None,
+        NOT_APPLICABLE,
+    ),
+    row(
+        "one-token-probe",
+        PROBE,
+        None,
+        NOT_APPLICABLE,
+    ),
+    row(
+        "june-2025-layout",
+        R_CHATOPENAI,
+        """\
+import litellm
+from openai import AzureOpenAI
+
+from open_instruct.search_rewards import litellm_utils
+
+
+def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    if json_mode:
+        chat_kwargs["response_format"] = {"type": "json_object"}
+    msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
+    resp = litellm.completion(model=model_name, messages=msgs, **chat_kwargs)
+    return resp.choices[0].message.content
+
+
+def run_azure_openai(model_name, system_prompt, user_prompt, **chat_kwargs):
+    client = AzureOpenAI()
+    msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
+    resp = client.chat.completions.create(model=model_name, messages=msgs, **chat_kwargs)
+    return resp.choices[0].message.content
+""",
+        APPLIED,
+        changes=[
+            Says("run_chatopenai(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "2"),), old=None),
+        ],
+        dotted_name="open_instruct.search_rewards.run_utils",
+    ),
+    row(
+        "a-local-named-like-the-support-module",
+        LOCAL_SUPPORT_NAME,
+        None,
+        ANCHOR_MISSING,
+        reason="litellm_utils",
+    ),
+    row(
+        "lazy-binding-renamed-tab-indented",
+        LAZY_RENAMED_TABS,
+        """\
+import logging
+
+from open_instruct.rubrics import litellm_utils
+
+logger = logging.getLogger(__name__)
+
+
+def _get_litellm():
+\timport litellm
+
+\treturn litellm
+
+
+async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
+\t# the call raises by design
+\tllm = _get_litellm()
+\tchat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+\treturn await llm.acompletion(model=model_name, messages=messages, **chat_kwargs)
+""",
+        APPLIED,
+        changes=[
+            Says("run_litellm_async_raw(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "2"),), old=None),
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize("case", ROWS)
+def test_retries(case):
+    case.check(RetriesTransform)

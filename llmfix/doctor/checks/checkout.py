@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from llmfix.doctor.findings import LAYER_CHECKOUT, OK, WARN, Finding
+from llmfix.doctor.redact import redact_url
 
 CHECK = "checkout"
 CHECK_TIMEOUT = 20.0
@@ -20,9 +21,10 @@ CHECK_TIMEOUT = 20.0
 class CheckoutCheck:
     """Started early (it runs while the other checks do); collected with ``findings()``."""
 
-    def __init__(self, path: Path, timeout: float = CHECK_TIMEOUT) -> None:
+    def __init__(self, path: Path, timeout: float = CHECK_TIMEOUT, source: str = "environment") -> None:
         self.path = path
         self.timeout = timeout
+        self.source = source
         self.patched: bool | None = None
         self._proc: subprocess.Popen[str] | None = None
         self._start_error = ""
@@ -47,7 +49,7 @@ class CheckoutCheck:
 
     def _could_not_run(self, why: str) -> list[Finding]:
         return [Finding(CHECK, WARN, f"could not run `llmfix check {self.path}`: {why}",
-                        f"run `llmfix check {self.path}` by hand", [], "check-unavailable", "environment", LAYER_CHECKOUT)]
+                        f"run `llmfix check {self.path}` by hand", [], "check-unavailable", self.source, LAYER_CHECKOUT)]
 
     def findings(self) -> list[Finding]:
         if self._proc is None:
@@ -59,19 +61,20 @@ class CheckoutCheck:
             self._proc.kill()
             self._proc.communicate()
             return self._could_not_run(f"no answer within {self.timeout:g} s")
-        return interpret(self.path, self._proc.returncode, out, err, self)
+        return interpret(self.path, self._proc.returncode, out, err, self, self.source)
 
 
 def _first_line(text: str) -> str:
     lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else ""
+    return redact_url(lines[-1])[:200] if lines else ""  # redacted before it is cut
 
 
-def interpret(path: Path, code: int, out: str, err: str, holder: Any = None) -> list[Finding]:
-    """Turn `llmfix check --json` output into findings (a fix ``check`` would add is ``pending``)."""
+def interpret(path: Path, code: int, out: str, err: str, holder: Any = None, source: str = "environment") -> list[Finding]:
+    """Turn `llmfix check --json` output into findings (a fix ``check`` would add is ``pending``);
+    ``source`` names the checkout when PATH holds several."""
     def unavailable(why: str) -> list[Finding]:
         return [Finding(CHECK, WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand",
-                        [], "check-unavailable", "environment", LAYER_CHECKOUT)]
+                        [], "check-unavailable", source, LAYER_CHECKOUT)]
 
     try:
         data = json.loads(out) if out.strip() else None
@@ -98,13 +101,13 @@ def interpret(path: Path, code: int, out: str, err: str, holder: Any = None) -> 
         if holder is not None:
             holder.patched = True
         return [Finding(CHECK, OK, f"{path} is patched: {len(present)} fixes present in {len(files)} file(s)", "", [],
-                        "", "environment", LAYER_CHECKOUT)]
+                        "", source, LAYER_CHECKOUT)]
     if drift or code == 2:
         return [Finding(CHECK, WARN, f"llmfix check cannot patch parts of {path} ({len(drift)} anchor(s) missing)",
-                        f"llmfix diff {path}  (and see the reasons)", detail, "checkout-drift", "environment", LAYER_CHECKOUT)]
+                        f"llmfix diff {path}  (and see the reasons)", detail, "checkout-drift", source, LAYER_CHECKOUT)]
     if holder is not None:
         holder.patched = False
     names = sorted({p.split(" in ", 1)[0] for p in pending})
     return [Finding(CHECK, WARN, f"{path} is not patched: {len(pending)} fix(es) pending ({', '.join(names)}); "
                                  f"LLM failures there end as empty rubrics, silently",
-                    f"llmfix apply {path}", detail, "checkout-unpatched", "environment", LAYER_CHECKOUT)]
+                    f"llmfix apply {path}", detail, "checkout-unpatched", source, LAYER_CHECKOUT)]

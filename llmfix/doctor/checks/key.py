@@ -10,9 +10,15 @@ CHECK = "key"
 OPENROUTER_PREFIX = "sk-or-v1-"
 
 
+def variable(view: EnvView) -> str:
+    """The variable the key comes from (or would come from) for the view's route."""
+    ep = view.endpoint
+    return ep.key_source or ("OPENROUTER_API_KEY" if ep.route == "openrouter" else "OPENAI_API_KEY")
+
+
 def check(view: EnvView) -> list[Finding]:
     ep = view.endpoint
-    var = ep.key_source or ("OPENROUTER_API_KEY" if ep.route == "openrouter" else "OPENAI_API_KEY")
+    var = variable(view)
     key = ep.key
 
     def finding(status: str, summary: str, fix: str = "", cause: str = "", detail: list[str] | None = None) -> Finding:

@@ -27,8 +27,9 @@ def changes(launcher: Launcher, env: Mapping[str, str]) -> bool:
     return any(env.get(n) != overlay.get(n) for n in names)
 
 
-def check(launcher: Launcher) -> list[Finding]:
-    src = launcher.name
+def check(launcher: Launcher, source: str | None = None) -> list[Finding]:
+    """``source``: the name findings carry (default: the script's file name)."""
+    src = source or launcher.name
     findings: list[Finding] = []
     exports = {n: a for n, a in launcher.exports().items() if relevant(n)}
     detail = [f"line {a.line}: {'export ' if a.scope == 'script' else ''}{n}={shown_value(n, a.shown)}"
@@ -49,7 +50,7 @@ def check(launcher: Launcher) -> list[Finding]:
     findings.append(Finding(CHECK, OK, f"exports {names}; {flag}", "", detail, "", src, LAYER_LAUNCHER))
     for a in launcher.unexported():
         findings.append(Finding(CHECK, WARN, f"line {a.line} sets {a.name} without exporting it: the training job does not see it",
-                                f"export {a.name}={shown_value(a.name, a.shown)}  (line {a.line} of {src})", [],
+                                f"write `export ` in front of line {a.line} of {src} (or add `export {a.name}` after it)", [],
                                 "launcher-unexported", src, LAYER_CONFIG))
     for n, a in exports.items():
         if a.unresolved:

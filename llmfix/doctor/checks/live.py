@@ -57,17 +57,29 @@ _FIXES = {
     "rate-limited": "wait, or raise the rate limit; retries obey Retry-After",
     "unknown": "see the exception chain in the detail",
 }
+# Causes whose fix above names "the base URL": when that URL is LiteLLM's default (no variable
+# set), there is no host name or port of the user's to fix.
+_BASE_URL_CAUSES = {"proxy-upstream", "dns", "connect-refused", "connect-timeout", "connection-reset", "tls-error"}
 
 
-def finding(result: ProbeResult, timeout: float, failed_checks: dict[str, str]) -> Finding:
-    """``failed_checks`` maps check name -> cause of that check's FAIL in the same environment."""
+def _fix(cause: str, default_base: str) -> str:
+    if default_base and cause in _BASE_URL_CAUSES:
+        return f"see endpoint: the base URL is {default_base}"
+    return _FIXES.get(cause, "")
+
+
+def finding(result: ProbeResult, timeout: float, failed_checks: dict[str, str], default_base: str = "",
+            source: str = "environment") -> Finding:
+    """``failed_checks`` maps check name -> cause of that check's FAIL in the probed environment
+    (``source``: this shell's, or a launcher's); ``default_base`` describes LiteLLM's default
+    endpoint when no base URL variable is set."""
     if not result.ran:
         fix = "pip install litellm" if "cannot be imported" in result.error else "run again; or skip the probe with --offline"
         return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix,
-                       [], "probe-unavailable", "environment", LAYER_PROBE)
+                       [], "probe-unavailable", source, LAYER_PROBE)
     if result.ok:
         return Finding(CHECK, OK, f"one-token completion with {result.model} answered in {result.seconds:.2f} s "
-                                  f"(litellm import {result.import_seconds:.1f} s)", "", [], "", "environment", LAYER_PROBE)
+                                  f"(litellm import {result.import_seconds:.1f} s)", "", [], "", source, LAYER_PROBE)
     diag = classify(result.chain)
     layer = _LAYERS.get(diag.cause, _LAYERS.get(diag.owner, LAYER_HTTP if diag.owner == "endpoint" else LAYER_PROBE)) + 0.5
     detail = [f"{i * '  '}{item['type']}: {str(item['message']).splitlines()[0][:160] if item['message'] else ''}"
@@ -76,4 +88,4 @@ def finding(result: ProbeResult, timeout: float, failed_checks: dict[str, str]) 
     caused_by = diag.owner if diag.owner in failed_checks else ""
     summary = (f"acompletion({result.model}, max_tokens=1, num_retries=0, timeout={timeout:g}) failed after {result.seconds:.1f} s: "
                f"{diag.words} [LiteLLM said: {top}]")
-    return Finding(CHECK, FAIL, summary, _FIXES.get(diag.cause, ""), detail, diag.cause, "environment", layer, caused_by)
+    return Finding(CHECK, FAIL, summary, _fix(diag.cause, default_base), detail, diag.cause, source, layer, caused_by)

@@ -28,82 +28,78 @@ def _fix_bypass(host: str) -> str:
     return f"export no_proxy={host}  (or append {host} to your existing no_proxy)"
 
 
+def _rules_differ(view: EnvView) -> list[Finding]:
+    """The async and sync helpers follow different no_proxy rules: say so when they disagree here."""
+    choice, other, host = view.choice, view.other_choice, view.endpoint.host
+    if (other.proxy or None) == (choice.proxy or None):
+        return []
+    return [Finding(
+        CHECK,
+        WARN,
+        f"the async and sync helpers route {host} differently: {choice.rule} rules give {choice.describe()}, "
+        f"{other.rule} rules give {other.describe()}",
+        "write no_proxy entries both rule sets read the same way: plain host names without a leading dot "
+        f"(e.g. {host}), no '*' inside a list",
+        [f"run_litellm_async (rubric generation) follows the {choice.rule} rules; run_litellm (judging) follows httpx's"],
+        "proxy-rules-differ",
+        view.source,
+        LAYER_PROXY + 0.2,
+    )]
+
+
 def check(view: EnvView) -> list[Finding]:
-    base = view.endpoint.base_url.strip()
     host = view.endpoint.host
     choice = view.choice
     detail = _variables(view)
-    findings: list[Finding] = []
 
-    def finding(status: str, summary: str, fix: str = "", cause: str = "", extra: list[str] | None = None) -> Finding:
-        return Finding(CHECK, status, summary, fix, detail + (extra or []), cause, view.source, LAYER_PROXY)
+    def finding(status: str, summary: str, fix: str = "", cause: str = "") -> Finding:
+        return Finding(CHECK, status, summary, fix, list(detail), cause, view.source, LAYER_PROXY)
 
     if view.base_problem is not None:
         return []
-    other = view.other_choice
-    if (other.proxy or None) != (choice.proxy or None):
-        findings.append(
-            Finding(
-                CHECK,
-                WARN,
-                f"the async and sync helpers route {host} differently: {choice.rule} rules give {choice.describe()}, "
-                f"{other.rule} rules give {other.describe()}",
-                "write no_proxy entries both rule sets read the same way: plain host names without a leading dot "
-                f"(e.g. {host}), no '*' inside a list",
-                [f"run_litellm_async (rubric generation) follows the {choice.rule} rules; run_litellm (judging) follows httpx's"],
-                "proxy-rules-differ",
-                view.source,
-                LAYER_PROXY + 0.2,
-            )
-        )
+    findings = _rules_differ(view)
     if not choice.proxy:
         if not detail:
-            findings.append(finding(OK, f"no proxy variables set: LiteLLM connects to {host} directly"))
-        else:
-            findings.append(finding(OK, f"{choice.describe()} for {host}: LiteLLM connects directly"))
-        return findings
-
-    proxy = choice.proxy
-    shown = redact_url(proxy)
-    pscheme = urlsplit(proxy).scheme.lower()
-    applies = f"{choice.variable}={shown} applies to {base}"
+            return findings + [finding(OK, f"no proxy variables set: LiteLLM connects to {host} directly")]
+        return findings + [finding(OK, f"{choice.describe()} for {host}: LiteLLM connects directly")]
+    applies = f"{choice.variable}={redact_url(choice.proxy)} applies to {view.endpoint.base_url.strip()}"
+    pscheme = urlsplit(choice.proxy).scheme.lower()
     if pscheme not in ("http", "https"):
-        findings.append(finding(FAIL, f"{applies}, but LiteLLM cannot use a {pscheme}:// proxy",
-                                f"export {choice.variable}=http://PROXYHOST:PORT  (an HTTP proxy)", "proxy-scheme"))
-        return findings
-    trace = view.trace
-    if trace is None:
-        findings.append(finding(OK, f"{applies} (not contacted: --offline)"))
-        return findings
+        return findings + [finding(FAIL, f"{applies}, but LiteLLM cannot use a {pscheme}:// proxy",
+                                   f"export {choice.variable}=http://PROXYHOST:PORT  (an HTTP proxy)", "proxy-scheme")]
+    if view.trace is None:
+        return findings + [finding(OK, f"{applies} (not contacted: --offline)")]
+    return findings + [_trace_finding(view, applies, finding)]
+
+
+def _trace_finding(view: EnvView, applies: str, finding) -> Finding:
+    """What the trace through the proxy says about it."""
+    trace, choice, host = view.trace, view.choice, view.endpoint.host
     stage = trace.failed
-    phost = urlsplit(proxy).hostname or "?"
+    phost = urlsplit(choice.proxy).hostname or "?"
     bypass = _fix_bypass(host)
     if stage is not None and stage.name == "proxy-dns":
         cause = "proxy-timeout" if stage.kind == "timeout" else "proxy-dns"
-        findings.append(finding(FAIL, f"{applies}, but the proxy host name {stage.message}",
-                                f"fix the host in {choice.variable}, or bypass it: {bypass}", cause))
-    elif stage is not None and stage.name in ("proxy-tcp", "proxy-tls"):
+        return finding(FAIL, f"{applies}, but the proxy host name {stage.message}", f"fix the host in {choice.variable}, or bypass it: {bypass}", cause)
+    if stage is not None and stage.name in ("proxy-tcp", "proxy-tls"):
         cause = {"refused": "proxy-refused", "timeout": "proxy-timeout"}.get(stage.kind, "proxy-error")
         what = {"proxy-refused": f"the proxy is down or its port is wrong (connection to {stage.data.get('target', phost)} refused)",
                 "proxy-timeout": f"the proxy does not answer ({stage.message})"}.get(cause, stage.message)
-        findings.append(finding(FAIL, f"{applies}, but {what}",
-                                f"start the proxy or correct {choice.variable}; if {host} is reachable without it: unset {choice.variable}, or {bypass}",
-                                cause))
-    elif stage is not None and stage.name == "connect" and stage.kind in ("proxy-auth", "forbidden", "rejected", "protocol"):
+        return finding(FAIL, f"{applies}, but {what}",
+                       f"start the proxy or correct {choice.variable}; if {host} is reachable without it: unset {choice.variable}, or {bypass}", cause)
+    if stage is not None and stage.name == "connect" and stage.kind in ("proxy-auth", "forbidden", "rejected", "protocol"):
         cause = "proxy-auth" if stage.kind == "proxy-auth" else "proxy-rejected"
         fix = (f"put credentials in the proxy URL: export {choice.variable}=http://USER:PASSWORD@{phost}:PORT"
                if cause == "proxy-auth" else f"ask for {host}:443 to be allowed through the proxy, or {bypass}")
-        findings.append(finding(FAIL, f"{applies}, but {stage.message}", fix, cause))
-    elif stage is not None and stage.name == "connect" and stage.kind == "timeout":
-        findings.append(finding(FAIL, f"{applies}, but the proxy {stage.message}", f"check the proxy, or {bypass}", "proxy-timeout"))
-    elif upstream_failure(trace):
-        findings.append(finding(OK, f"{applies}; the proxy answers, but it could not reach {host} (see endpoint)"))
-    else:
-        how = "CONNECT to" if urlsplit(base).scheme == "https" else "a forward request to"
-        reached = trace.stage("connect") or trace.stage("http")
-        took = f" in {reached.seconds * 1000:.0f} ms" if reached else ""
-        findings.append(finding(OK, f"{applies}; it accepts connections and {how} {host} goes through{took}"))
-    return findings
+        return finding(FAIL, f"{applies}, but {stage.message}", fix, cause)
+    if stage is not None and stage.name == "connect" and stage.kind == "timeout":
+        return finding(FAIL, f"{applies}, but the proxy {stage.message}", f"check the proxy, or {bypass}", "proxy-timeout")
+    if upstream_failure(trace):
+        return finding(OK, f"{applies}; the proxy answers, but it could not reach {host} (see endpoint)")
+    how = "CONNECT to" if urlsplit(view.endpoint.base_url.strip()).scheme == "https" else "a forward request to"
+    reached = trace.stage("connect") or trace.stage("http")
+    took = f" in {reached.seconds * 1000:.0f} ms" if reached else ""
+    return finding(OK, f"{applies}; it accepts connections and {how} {host} goes through{took}")
 
 
 def upstream_failure(trace) -> bool:

@@ -1,0 +1,173 @@
+"""The rubric generator's part of the ``guards`` transform (and of its undo).
+
+Before parsing, an empty answer returns None with a warning naming the model; the
+awaited result is bound before the generator's try (its handler prints it); a handler
+that swallows the failure without a word logs it with the model.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from llmfix.codemods import support
+from llmfix.codemods.analysis.generator import GeneratorSite
+from llmfix.codemods.analysis.nodes import block_of, callee_name, is_broad_handler, is_name, iter_statements, qualname, single_small, string_value, swallowing_try
+from llmfix.codemods.analysis.tree import find_all, indent_of
+from llmfix.codemods.building import expression, statement, statements, string
+from llmfix.codemods.context import FileContext
+from llmfix.codemods.edits import Edits
+from llmfix.codemods.style.wrap import fit
+from llmfix.codemods.transform import Change, Sites
+
+EMPTY_WARNING = "Empty rubric response from model %s"
+FAILURE_WARNING = "Rubric generation with model %s failed: %s"
+WARNINGS = (EMPTY_WARNING, FAILURE_WARNING)
+LOG_METHODS = ("debug", "info", "warning", "warn", "error", "exception", "critical", "log")
+
+
+def reports_error(handler: cst.ExceptHandler) -> bool:
+    """True when the handler already prints or logs (``print(...)``, ``x.warning(...)``, ...)."""
+    return any(
+        callee_name(call) == "print" or (isinstance(call.func, cst.Attribute) and call.func.attr.value in LOG_METHODS)
+        for call in find_all(handler.body, cst.Call)
+    )
+
+
+def guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
+    """``if`` statements that test ``name`` (or ``name.choices``) and return."""
+    return [
+        stmt
+        for stmt in iter_statements(func.body)
+        if isinstance(stmt, cst.If)
+        and find_all(stmt.test, cst.Name, lambda n: n.value == name)
+        and find_all(stmt.body, cst.Return)
+    ]
+
+
+def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    ids = [id(s) for s in getattr(block, "body", [])]
+    return id(first) in ids and id(second) in ids and ids.index(id(first)) < ids.index(id(second))
+
+
+def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
+    """The generator's guard before parsing, its result bound before its try, its silent handler made to speak."""
+    where = f"{site.function.name.value}()"
+    key = qualname(file.module, site.function)
+    name = site.result_name
+    done = []
+    guarded = any(
+        _precedes(block_of(site.function, g) or site.function.body, site.await_line, g)
+        for g in guard_tests(site.function, name)
+    )
+    if not guarded:
+        model = site.model if site.model is not None else string("unknown", file.style.quote)
+        guard = statements(
+            "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n",
+            file,
+            resp=cst.Name(name),
+            logger=_logger(file, edits),
+            message=string(EMPTY_WARNING, file.style.quote),
+            model=model.deep_clone(),
+        )
+        indent = (indent_of(file.module, site.await_line) or "") + file.module.default_indent
+        body = guard[0].body  # type: ignore[attr-defined]
+        body = body.with_changes(body=[fit(s, file.module, indent, file.style.line_length) for s in body.body])
+        edits.insert_after(site.await_line, [guard[0].with_changes(body=body)])
+        done.append("empty-response guard added")
+        sites.changes.append(Change(f"{where}: an empty answer returns None with a warning naming the model, before parsing"))
+    if site.enclosing_try is not None and not _bound_before(site):
+        edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
+        edits.note(f"{key}:bound", True)
+        done.append(f"`{name}` bound before the try")
+    _log_generator_failure(file, site, edits, done, sites)
+    _update_stale_models(file, site, edits, done)
+    if done:
+        sites.applied.append(f"{where}: {', '.join(done)}")
+    else:
+        sites.present.append(f"{where} guards an empty response")
+
+def _logger(file: FileContext, edits: Edits) -> cst.BaseExpression:
+    """The module's logger; the support module's when the file has none."""
+    if file.style.logger:
+        return cst.Name(file.style.logger)
+    edits.need_support()
+    return expression(f"{support.NAME}.logger", file)
+
+def _update_stale_models(file: FileContext, site: GeneratorSite, edits: Edits, done: list[str]) -> None:
+    """llmfix's warnings name the model the call uses; after a merge changed that expression, they follow."""
+    model = site.model
+    if model is None:
+        return
+    for call in find_all(site.function, cst.Call, lambda c: len(c.args) >= 2 and string_value(c.args[0].value) in WARNINGS):
+        argument = call.args[1].value
+        if file.code(argument).strip() != file.code(model).strip():
+            edits.replace_node(argument, model.deep_clone())
+            done.append(f"its warning named {file.code(argument).strip()}, the call now uses {file.code(model).strip()}: updated")
+
+def _log_generator_failure(file: FileContext, site: GeneratorSite, edits: Edits, done: list[str], sites: Sites) -> None:
+    """A generator whose handler swallows a failed call without a word says why, through its module's logger."""
+    handling = swallowing_try(site.function, site.await_line)
+    if handling is None:
+        return
+    where = f"{site.function.name.value}()"
+    for handler in handling.handlers:
+        if not is_broad_handler(handler) or find_all(handler.body, cst.Raise) or reports_error(handler):
+            continue
+        named = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
+        bound = named or "error"
+        model = site.model if site.model is not None else string("unknown", file.style.quote)
+        line = statement(
+            "__logger__.warning(__message__, __model__, __error__)\n",
+            file,
+            logger=_logger(file, edits),
+            message=string(FAILURE_WARNING, file.style.quote),
+            model=model.deep_clone(),
+            error=cst.Name(bound),
+        )
+        indent = (indent_of(file.module, handler.body.body[0]) or "")
+        line = fit(line, file.module, indent, file.style.line_length)
+        if named is not None:
+            edits.insert_before(handler.body.body[0], [line])
+        else:  # bind the exception it catches: `except Exception:` -> `except Exception as error:`
+            edits.replace_node(handler, _handler_with(handler, bound, line))
+            edits.note(f"{qualname(file.module, site.function)}:handler", "bare" if handler.type is None else "unnamed")
+        done.append("its swallowed failure logged with the model")
+        sites.changes.append(Change(f"{where}: a failed call still returns None, and now logs a warning naming the model and the error"))
+
+def _handler_with(handler: cst.ExceptHandler, bound: str, line: cst.BaseStatement) -> cst.ExceptHandler:
+    kind = handler.type if handler.type is not None else cst.Name("BaseException")
+    body = handler.body.with_changes(body=[line, *handler.body.body])
+    return handler.with_changes(type=kind, name=cst.AsName(cst.Name(bound)), whitespace_after_except=cst.SimpleWhitespace(" "), body=body)
+
+def _bound_before(site: GeneratorSite) -> bool:
+    for stmt in site.function.body.body:
+        if stmt is site.top:
+            return False
+        small = single_small(stmt)
+        if isinstance(small, cst.Assign) and any(is_name(t.target, site.result_name) for t in small.targets):
+            return True
+        if isinstance(small, cst.AnnAssign) and is_name(small.target, site.result_name):
+            return True
+    return False
+
+
+
+def _is_failure_warning(stmt: cst.BaseStatement) -> bool:
+    small = single_small(stmt)
+    return isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and len(small.value.args) >= 2 and string_value(small.value.args[0].value) == FAILURE_WARNING
+
+
+def _is_empty_guard(stmt: cst.If) -> bool:
+    """llmfix's generator guard: ``if not resp:`` warning EMPTY_WARNING, then ``return None``."""
+    body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
+    if stmt.orelse is not None or len(body) != 2 or not isinstance(stmt.test, cst.UnaryOperation):
+        return False
+    first, second = single_small(body[0]), single_small(body[1])
+    return (
+        isinstance(first, cst.Expr)
+        and isinstance(first.value, cst.Call)
+        and bool(first.value.args)
+        and string_value(first.value.args[0].value) == EMPTY_WARNING
+        and isinstance(second, cst.Return)
+        and is_name(second.value, "None")
+    )
