@@ -250,6 +250,7 @@ class Process:
     env: dict[str, str]
     lines: list[dict[str, Any]] = field(default_factory=list)  # Case.keep_lines: step, call, logger, level, message
     report: StepResult | None = None  # health()'s result; None when the case asks none or the process died first
+    setup: float = 0.0  # seconds from importing the checkout to the first step (the support module's clock runs meanwhile)
 
 
 @dataclass

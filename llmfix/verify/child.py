@@ -369,7 +369,8 @@ def _report(support: Any, events: _Events) -> None:
     events.emit(**event)
 
 
-async def _run_steps(lane: dict[str, Any], modules: dict[str, Any], support: Any, printed: _Printed, events: _Events) -> None:
+async def _run_steps(lane: dict[str, Any], modules: dict[str, Any], support: Any, printed: _Printed, events: _Events, imported: float) -> None:
+    events.emit(event="lane", setup=round(time.monotonic() - imported, 3))
     collector = _Collector(lane.get("keep_lines"))
     root = logging.getLogger()
     root.addHandler(collector)
@@ -441,12 +442,13 @@ def _lane_child(lane: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
             os._exit(0)
         printed = _Printed(sys.stdout, (checkout["modules"] + checkout["judge_modules"])[0].split(".", 1)[0])
         sys.stdout = printed
+        started = time.monotonic()
         try:
             modules, support, _ = _import(loader, checkout, bool(lane.get("judge")))
         except loader.CheckoutImportError as error:
             events.emit(event="import-error", **error.to_json())
             os._exit(3)
-        asyncio.run(_run_steps(lane, modules, support, printed, events))
+        asyncio.run(_run_steps(lane, modules, support, printed, events, started))
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent
         try:
             events.emit(event="crash", error=_error(error))

@@ -281,14 +281,16 @@ def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, c
 
 
 def one_interval(obs: Observation, lane: list[Step], interval: float) -> bool:
-    """Whether the process's calls fitted the one-summary timing: the calls before the pause took less than the interval, all less than two.
+    """Whether the process's calls fitted the one-summary timing: from the support module's import (when its
+    clock starts) to the end of the calls before the pause, less than the interval; to the end, less than two.
 
     Then exactly one summary falls due, at the first of the last calls. On a machine so busy
     that calls took longer, more may; the case then accepts them.
     """
     results = [obs.result(step) for step in lane]
-    before = [sum(call.seconds or 0.0 for call in r.each[:-1]) for r in results]
-    totals = [r.seconds or 0.0 for r in results]
+    setup = obs.process(lane[0]).setup
+    before = [setup + sum(call.seconds or 0.0 for call in r.each[:-1]) for r in results]
+    totals = [setup + (r.seconds or 0.0) for r in results]
     return max(before, default=0.0) < interval and max(totals, default=0.0) < 2 * interval
 
 

@@ -572,7 +572,8 @@ class _Plan:
         for lane, lane_events in by_lane:
             kept = [r for e in lane_events if e.get("event") == "lines" for r in e.get("records", [])]
             report = next((StepResult.from_event(e) for e in lane_events if e.get("event") == "report"), None)
-            processes.update((step.label, Process(lane.env, kept, report)) for step in lane.steps)
+            setup = next((e["setup"] for e in lane_events if e.get("event") == "lane"), 0.0)
+            processes.update((step.label, Process(lane.env, kept, report, setup)) for step in lane.steps)
         attempts: dict[str, int] = {}
         models: dict[str, list[str]] = {}
         probes: dict[str, int] = {}
