@@ -61,7 +61,7 @@ def test_judge_cases_are_built_where_they_mean_something():
     built = {s.name: [c.id for c in s.cases if c.is_judge] for s in scenarios.build(scenarios.Settings(), checkout)}
     assert {name for name, ids in built.items() if ids} == JUDGE_CASE_UNITS
     assert built["persistent-500"] == ["3j", "3k"]
-    without = analyse(Path(__file__).resolve().parents[2] / "fixtures" / "drtulu-canonical")
+    without = analyse(Path(__file__).resolve().parents[2] / "fixtures" / "upstream-main-guarded")  # its judge awaits the raw helper
     assert not any(c.is_judge for s in scenarios.build(scenarios.Settings(), without) for c in s.cases)  # no judge, no judge case
 
 

@@ -194,7 +194,7 @@ def test_a_failed_case_is_exit_1_and_names_the_fix(monkeypatch):
 def test_a_function_not_exercised_is_exit_1_with_its_reason(monkeypatch):
     """Every case passed, but one helper could not be called: exit 1, a "not exercised" line, no missing fix."""
     checkout = analyse(FIXTURES / "drtulu-canonical")
-    [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("1",)) for c in s.cases]
+    [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("1",)) for c in s.cases if c.id == "1"]
     reason = "cannot call run_judge(model_name, rubric_id): no value for required parameter 'rubric_id'"
     result = runner.RunResult(checkout, scenarios.Settings(), [runner.CaseOutcome(case, "pass")], 1.0, not_exercised=[("run_judge", reason)])
     monkeypatch.setattr("llmfix.verify.analysis.analyse_all", lambda path: [checkout])
