@@ -21,6 +21,7 @@ Environment values may hold ``$names`` the runner fills in (``$mock``, ``$dead_b
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,6 +65,15 @@ class Settings:
         """The limit of a case making ``calls`` quick calls one after the other (a health case)."""
         return self.passing_limit + 2 * calls + pause
 
+    @classmethod
+    def for_this_machine(cls, **values: Any) -> Settings:
+        """The settings, the slack for scheduling noise scaled by how busy the machine is (its load per CPU, 1x to 3x)."""
+        try:
+            busy = os.getloadavg()[0] / (os.cpu_count() or 1)
+        except OSError:
+            busy = 1.0
+        return cls(slack=round(cls.slack * min(3.0, max(1.0, busy)), 1), **values)
+
     @property
     def short_precheck(self) -> dict[str, str | None]:
         """The environment of a case that times a failing connection check."""
@@ -92,7 +102,7 @@ class Settings:
         """Upper bound for a judge call whose every request fails: its own attempts, each the SDK's retries
         (LITELLM_NUM_RETRIES or the SDK's 2: verify sets both to 2), and its sleeps between them (1 s doubling)."""
         attempts = target.attempts if target else 1
-        return attempts * ((self.retries + 1) * per_attempt + self.backoff()) + (2 ** (attempts - 1) - 1) * 1.0 + 2 * self.slack
+        return attempts * ((self.retries + 1) * per_attempt + self.backoff()) + (2 ** (attempts - 1) - 1) * 1.0 + self.slack + 4
 
 
 @dataclass(frozen=True)

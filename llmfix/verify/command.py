@@ -115,7 +115,7 @@ def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[st
     if any(not part.strip() for value in scenario_names for part in value.split(",")):
         raise BadInput(f"empty scenario name; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
     python, tenacity = _interpreter(python)
-    settings = scenarios.Settings(tenacity=tenacity)
+    settings = scenarios.Settings.for_this_machine(tenacity=tenacity)
     say = Progress(as_json)
     against = f"{len(scenarios.units())} scenarios" if not scenario_names else f"the scenarios chosen ({','.join(scenario_names)})"
     say.line(f"verifying {path} against {'the live calls' if live else against}"
@@ -251,7 +251,8 @@ def _header(path: Path, checkout, settings, env) -> list[str]:
             f"  settings:  LITELLM_NUM_RETRIES={settings.retries}, LITELLM_DEFAULT_TIMEOUT={settings.timeout:g}"
             f" ({settings.hang_timeout:g} in hang), LITELLM_PRECHECK_TIMEOUT={settings.precheck_timeout_passing:g}"
             f" ({settings.precheck_timeout:g} where a failing check is timed),"
-            f" LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck; mock endpoints on 127.0.0.1, dummy key"
+            f" LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck; {settings.slack:g}s of slack on time bounds;"
+            " mock endpoints on 127.0.0.1, dummy key"
         )
         lines.append(
             f"             health-*: LITELLM_NUM_RETRIES=0 where calls fail, LITELLM_FAILURE_WINDOW={settings.failure_window},"

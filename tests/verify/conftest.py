@@ -8,13 +8,14 @@ reads its results. ``checkout_copy`` and ``hand_checkout`` give the copies to th
 run the command line themselves. verify only reads a checkout, so the copies are shared.
 
 Safe under pytest-xdist: every server is on a free port, every copy under the worker's own
-temp folder. The tests reading ``verify_runs`` share the ``verify-runs`` xdist group, so
-``-n N --dist loadgroup`` computes the runs on one worker while the others run the rest.
+temp folder, and ``verify_runs`` is computed by one worker, the others reading its results.
 """
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
+import pickle
 import shutil
 from collections.abc import Callable
 from pathlib import Path
@@ -68,17 +69,39 @@ def verify_checkouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path
 
 @pytest.fixture(scope="session")
 def settings() -> scenarios.Settings:
-    return scenarios.Settings(tenacity=importlib.util.find_spec("tenacity") is not None)
+    return scenarios.Settings.for_this_machine(tenacity=importlib.util.find_spec("tenacity") is not None)
+
+
+def _run_all(checkouts: dict[str, Path], settings: scenarios.Settings) -> dict[str, runner.RunResult]:
+    jobs = []
+    for key, run in RUNS.items():
+        checkout = analyse(checkouts[key])
+        jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), run.scenarios)))
+    return dict(zip(RUNS, runner.run_many(jobs, settings, max_parallel=64)))
 
 
 @pytest.fixture(scope="session")
-def verify_runs(verify_checkouts: dict[str, Path], settings: scenarios.Settings) -> dict[str, runner.RunResult]:
-    """Every run of :data:`RUNS`, by key: one ``run_many``, the cases of all checkouts in parallel."""
-    jobs = []
-    for key, run in RUNS.items():
-        checkout = analyse(verify_checkouts[key])
-        jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), run.scenarios)))
-    return dict(zip(RUNS, runner.run_many(jobs, settings, max_parallel=64)))
+def verify_runs(verify_checkouts: dict[str, Path], settings: scenarios.Settings, tmp_path_factory: pytest.TempPathFactory,
+                worker_id: str) -> dict[str, runner.RunResult]:
+    """Every run of :data:`RUNS`, by key: one ``run_many``, the cases of all checkouts in parallel.
+
+    Under pytest-xdist the first worker to ask computes them and the others read its results
+    (pickled, without the cases' evaluators: every problem is already in them).
+    """
+    if worker_id == "master":
+        return _run_all(verify_checkouts, settings)
+    shared = tmp_path_factory.getbasetemp().parent  # this session's, the same for every worker
+    with open(shared / "verify-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "verify-runs.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        results = _run_all(verify_checkouts, settings)
+        for result in results.values():
+            for outcome in result.outcomes:
+                outcome.case.evaluate = None  # type: ignore[assignment]  # a closure: not picklable, no longer needed
+        done.write_bytes(pickle.dumps(results))
+        return results
 
 
 @pytest.fixture(scope="session")

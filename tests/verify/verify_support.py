@@ -33,7 +33,7 @@ QUICK = ("empty", "precheck")  # enough to show an unpatched fixture fails
 HEALTH = ("health-healthy", "health-alarm", "health-unset", "health-recovery")
 FULL_UNPATCHED = "drtulu-canonical"
 MISSING_MODULE = "llmfix_verify_no_such_module"
-VERIFY_RUNS_GROUP = pytest.mark.xdist_group("verify-runs")  # the tests reading the session's runs: one xdist worker computes them
+VERIFY_RUNS_GROUP = pytest.mark.xdist_group("verify-runs")  # the tests reading the session's runs (for --dist loadgroup)
 
 Edit = tuple[str, str, str]  # (file, old text, new text): every occurrence is replaced; old "": new is appended
 
