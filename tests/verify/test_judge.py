@@ -80,7 +80,8 @@ import loader
 stubs = loader.Stubs("open_instruct")
 module = loader.import_checkout_module({root!r}, "open_instruct.ground_truth_utils", stubs)
 import copy  # the standard library's own optional imports (org.python.core) stay unstubbed
-print(stubs.stubbed, "litellm" in sys.modules, type(sys.modules["torch"]).__name__)
+never = [stubs.find_spec(name) for name in ("litellm", "litellm.main", "json", "open_instruct.anything")]
+print(stubs.stubbed, never, type(sys.modules["torch"]).__name__)
 try:
     loader.import_checkout_module({root!r}, "open_instruct.elsewhere", loader.Stubs("open_instruct"))
 except loader.CheckoutImportError as error:
@@ -93,7 +94,6 @@ def test_the_judges_module_imports_with_the_missing_training_stack_stubbed(tmp_p
         import torch
         import ray.util
         from transformers import PreTrainedTokenizer
-        from litellm import acompletion
 
         class Model(torch.nn.Module):
             tokenizer: PreTrainedTokenizer | None = None
@@ -105,7 +105,7 @@ def test_the_judges_module_imports_with_the_missing_training_stack_stubbed(tmp_p
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", "PYTHONDONTWRITEBYTECODE": "1"})
     assert done.returncode == 0, done.stderr
     first, second = done.stdout.splitlines()
-    assert first == "['torch', 'ray', 'transformers'] True _StubModule"  # litellm is the real one, never a stub
+    assert first == "['torch', 'ray', 'transformers'] [None, None, None, None] _StubModule"  # never litellm, the stdlib or the checkout
     assert second == "checkout-module open_instruct.not_in_the_checkout"  # the checkout's own modules are never stubbed
 
 
