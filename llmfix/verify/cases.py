@@ -81,7 +81,7 @@ class Settings:
 
     def backoff(self, retries: int | None = None) -> float:
         """The openai SDK's longest total sleep between ``retries`` retries (0.5 * 2^k, capped at 8)."""
-        from llmfix.codemods.litellm_facts import outage_ridden_out
+        from llmfix.codemods.litellm_facts import outage_ridden_out  # codemods: libcst
 
         return outage_ridden_out(self.retries if retries is None else retries)
 

@@ -9,6 +9,7 @@ litellm, libcst and the mock endpoints load only when the command runs.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import signal
 import subprocess
@@ -21,9 +22,12 @@ from pathlib import Path
 
 import click
 
+from llmfix.errors import BadInput, LlmfixError
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 from llmfix.exit_codes import OK as EXIT_OK
 from llmfix.exit_codes import PENDING as EXIT_FAILED
+from llmfix.verify import report, runner, scenarios
+from llmfix.verify.analysis import analyse_all
 from llmfix.verify.scenarios import help_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -55,8 +59,6 @@ def _path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
 @click.option("--scenario", "scenario_names", multiple=True, metavar="NAME", help="Run only these scenarios (name, number or case id; repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
 def verify_command(path: Path, python: str | None, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> None:
-    from llmfix.errors import LlmfixError
-
     with _stop_signals_interrupt():
         try:
             code = _verify(path, python, live, scenario_names, as_json)
@@ -91,10 +93,6 @@ def _stop_signals_interrupt() -> Iterator[None]:
 
 def _interpreter(python: str | None) -> tuple[str | None, bool]:
     """(the interpreter to run the child with, whether it has tenacity); BadInput when it does not run."""
-    import importlib.util
-
-    from llmfix.errors import BadInput
-
     if python is None:
         return None, importlib.util.find_spec("tenacity") is not None
     code = "import importlib.util, sys; print(sys.executable); print(importlib.util.find_spec('tenacity') is not None)"
@@ -109,9 +107,6 @@ def _interpreter(python: str | None) -> tuple[str | None, bool]:
 
 
 def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
-    from llmfix.errors import BadInput
-    from llmfix.verify import runner, scenarios
-
     if any(not part.strip() for value in scenario_names for part in value.split(",")):
         raise BadInput(f"empty scenario name; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
     python, tenacity = _interpreter(python)
@@ -120,11 +115,7 @@ def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[st
     against = f"{len(scenarios.units())} scenarios" if not scenario_names else f"the scenarios chosen ({','.join(scenario_names)})"
     say.line(f"verifying {path} against {'the live calls' if live else against}"
              f" (the checkout's code runs in a child process{f' with {python}' if python else ''})...")
-    env = None
-    if live:
-        from llmfix.verify import live as live_mode
-
-        env = live_mode.live_env()
+    env = _live().live_env() if live else None
     child = runner.start_child(settings, env, python) if path.exists() else None  # litellm imports while we analyse and set up
     try:
         return _verify_with(path, settings, env, scenario_names, as_json, child, say)
@@ -166,11 +157,13 @@ class Progress:
         self.line(f"  {self.prefixes[index]}{self.numbers[key[1]]:>2} {key[1]:<17} {status:<4}  {detail}  [{time.monotonic() - self.started:5.1f}s]")
 
 
-def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_json: bool, child, say: Progress) -> int:
-    from llmfix.errors import BadInput
-    from llmfix.verify import report, runner, scenarios
-    from llmfix.verify.analysis import analyse_all
+def _live():
+    from llmfix.verify import live  # the codemods (libcst): only for --live
 
+    return live
+
+
+def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_json: bool, child, say: Progress) -> int:
     found = analyse_all(path)
     checkouts = [c for c in found if not c.empty]
     several = len(found) > 1
@@ -181,12 +174,7 @@ def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_
         return EXIT_OK
     jobs = []
     for index, checkout in enumerate(checkouts):
-        if env is not None:
-            from llmfix.verify import live as live_mode
-
-            available = live_mode.scenarios(env, checkout)
-        else:
-            available = scenarios.build(settings, checkout)
+        available = _live().scenarios(env, checkout) if env is not None else scenarios.build(settings, checkout)
         try:
             chosen = scenarios.select(available, scenario_names, strict=not several)
         except ValueError as error:
@@ -206,32 +194,30 @@ def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_
     if not several and results[0].error:
         raise runner.VerifyError(results[0].error)
     codes = [EXIT_ERROR if r.error else EXIT_OK if r.ok else EXIT_FAILED for r in results]
-    code = max(codes)
-    if as_json:
-        if several:
-            objects = [json.loads(report.to_json(r, c)) if not r.error else {"checkout": r.checkout.to_json(), "exit_code": c, "error": r.error}
-                       for r, c in zip(results, codes)]
-            text = json.dumps({"command": "verify", "exit_code": code, "checkouts": objects, "nothing_to_verify": empty}, indent=2)
-        else:
-            text = report.to_json(results[0], code)
-    else:
-        parts = []
-        for result in results:
-            if result.error:
-                parts.append(f"llmfix verify {result.checkout.path}\n  could not run: {result.error}")
-            else:
-                parts.append(report.to_text(result, _header(result.checkout.path if several else path, result.checkout, settings, env)))
-        parts += empty
-        if several:
-            verdicts = {"passed": codes.count(EXIT_OK), "failed": codes.count(EXIT_FAILED), "could not run": codes.count(EXIT_ERROR)}
-            parts.append(f"{len(results)} checkouts: " + ", ".join(f"{n} {word}" for word, n in verdicts.items() if n or word != "could not run"))
-        text = "\n\n".join(parts)
-    if env is not None:
-        from llmfix.verify import live as live_mode
+    text = _render(path, results, codes, empty, settings, env, as_json, several)
+    click.echo(_live().scrub(text, env) if env is not None else text)
+    return max(codes)
 
-        text = live_mode.scrub(text, env)
-    click.echo(text)
-    return code
+
+def _render(path: Path, results: list, codes: list[int], empty: list[str], settings, env, as_json: bool, several: bool) -> str:
+    """The report: one checkout's table (or JSON object), or each checkout's and a last line counting them."""
+    if as_json and not several:
+        return report.to_json(results[0], codes[0])
+    if as_json:
+        objects = [json.loads(report.to_json(r, c)) if not r.error else {"checkout": r.checkout.to_json(), "exit_code": c, "error": r.error}
+                   for r, c in zip(results, codes)]
+        return json.dumps({"command": "verify", "exit_code": max(codes), "checkouts": objects, "nothing_to_verify": empty}, indent=2)
+    parts = []
+    for result in results:
+        if result.error:
+            parts.append(f"llmfix verify {result.checkout.path}\n  could not run: {result.error}")
+        else:
+            parts.append(report.to_text(result, _header(result.checkout.path if several else path, result.checkout, settings, env)))
+    parts += empty
+    if several:
+        verdicts = {"passed": codes.count(EXIT_OK), "failed": codes.count(EXIT_FAILED), "could not run": codes.count(EXIT_ERROR)}
+        parts.append(f"{len(results)} checkouts: " + ", ".join(f"{n} {word}" for word, n in verdicts.items() if n or word != "could not run"))
+    return "\n\n".join(parts)
 
 
 def _header(path: Path, checkout, settings, env) -> list[str]:
@@ -243,9 +229,7 @@ def _header(path: Path, checkout, settings, env) -> list[str]:
             lines.append(f"  {label:<10} {module}: {', '.join(targets)}")
             label = ""
     if env is not None:
-        from llmfix.verify import live as live_mode
-
-        lines += live_mode.header(env)
+        lines += _live().header(env)
     else:
         lines.append(
             f"  settings:  LITELLM_NUM_RETRIES={settings.retries}, LITELLM_DEFAULT_TIMEOUT={settings.timeout:g}"

@@ -183,7 +183,7 @@ def test_a_failed_case_is_exit_1_and_names_the_fix(monkeypatch):
     checkout = analyse(FIXTURES / "drtulu-canonical")
     [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("7c",)) for c in s.cases]
     outcome = runner.CaseOutcome(case, "fail", [("guards", "run_litellm raised IndexError on choices: []")])
-    monkeypatch.setattr("llmfix.verify.analysis.analyse_all", lambda path: [checkout])
+    monkeypatch.setattr(command, "analyse_all", lambda path: [checkout])
     monkeypatch.setattr(runner, "run_many", lambda *a, **k: [runner.RunResult(checkout, scenarios.Settings(), [outcome], 1.0)])
     done = CliRunner().invoke(command.verify_command, ["x", "--scenario", "7c"])
     assert done.exit_code == 1
@@ -197,7 +197,7 @@ def test_a_function_not_exercised_is_exit_1_with_its_reason(monkeypatch):
     [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("1",)) for c in s.cases if c.id == "1"]
     reason = "cannot call run_judge(model_name, rubric_id): no value for required parameter 'rubric_id'"
     result = runner.RunResult(checkout, scenarios.Settings(), [runner.CaseOutcome(case, "pass")], 1.0, not_exercised=[("run_judge", reason)])
-    monkeypatch.setattr("llmfix.verify.analysis.analyse_all", lambda path: [checkout])
+    monkeypatch.setattr(command, "analyse_all", lambda path: [checkout])
     monkeypatch.setattr(runner, "run_many", lambda *a, **k: [result])
     done = CliRunner().invoke(command.verify_command, ["x", "--scenario", "1"])
     assert done.exit_code == 1

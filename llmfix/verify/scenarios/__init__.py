@@ -155,7 +155,7 @@ def units() -> list[type[Scenario]]:
 
 def fix_order() -> tuple[str, ...]:
     """The fixes the scenarios prove, in the order llmfix runs the transforms, then ``basics``."""
-    from llmfix.codemods import TRANSFORM_NAMES
+    from llmfix.codemods import TRANSFORM_NAMES  # libcst: not for --help
 
     proven = {fix for unit in units() for fix in unit.FIXES}
     unknown = sorted(proven - set(TRANSFORM_NAMES))
