@@ -67,12 +67,14 @@ class Settings:
 
     @classmethod
     def for_this_machine(cls, **values: Any) -> Settings:
-        """The settings, the slack for scheduling noise scaled by how busy the machine is (its load per CPU, 1x to 3x)."""
+        """The settings, with the slack for scheduling noise (and the time a passing case or connection check may
+        take) scaled by how busy the machine is: its load per CPU, 1x to 3x."""
         try:
-            busy = os.getloadavg()[0] / (os.cpu_count() or 1)
+            busy = min(3.0, max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)))
         except OSError:
             busy = 1.0
-        return cls(slack=round(cls.slack * min(3.0, max(1.0, busy)), 1), **values)
+        return cls(slack=round(cls.slack * busy, 1), precheck_timeout_passing=round(cls.precheck_timeout_passing * busy, 1),
+                   passing_limit=round(cls.passing_limit * busy, 1), **values)
 
     @property
     def short_precheck(self) -> dict[str, str | None]:

@@ -77,7 +77,7 @@ def _run_all(checkouts: dict[str, Path], settings: scenarios.Settings) -> dict[s
     for key, run in RUNS.items():
         checkout = analyse(checkouts[key])
         jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), run.scenarios)))
-    return dict(zip(RUNS, runner.run_many(jobs, settings, max_parallel=64)))
+    return dict(zip(RUNS, runner.run_many(jobs, settings, max_parallel=32)))
 
 
 @pytest.fixture(scope="session")
