@@ -1,8 +1,8 @@
 """Bind verify's inputs to a function's parameters by name, never by position.
 
-Verify passes what it must choose (the model, the prompt, the question and the responses)
-and, for a required parameter only, a plain value it knows the meaning of (a system
-prompt, ``json_mode=False``, no existing rubrics). Every other parameter keeps its
+Verify passes what it must choose (the model, the prompt, the question and the responses,
+a judge's prediction, label and query) and, for a required parameter only, a plain value it
+knows the meaning of (a system prompt, ``json_mode=False``, no existing rubrics, no tokens). Every other parameter keeps its
 default. A required parameter no role fits makes the function uncallable: verify says so
 and does not guess.
 
@@ -22,6 +22,8 @@ RESPONSES = [
     "Rayleigh scattering: shorter wavelengths scatter more off air molecules (see any optics textbook).",
     "The sky reflects the ocean.",
 ]
+PREDICTION = RESPONSES[0]  # what an LLM judge scores
+LABEL = "Rayleigh scattering"
 
 POSITIONAL_ONLY, POSITIONAL, KEYWORD_ONLY, VAR_POSITIONAL, VAR_KEYWORD = "positional-only", "positional", "keyword-only", "*", "**"
 
@@ -64,8 +66,11 @@ ROLES = (
     PROMPT_ROLE,
     MESSAGES_ROLE,
     Role(("system_prompt", "system_message"), SYSTEM_PROMPT, False),
-    Role(("question",), QUESTION, True),
+    Role(("question", "query"), QUESTION, True),
     Role(("response_list", "responses"), RESPONSES, True),
+    Role(("prediction",), PREDICTION, True),
+    Role(("label",), LABEL, True),
+    Role(("tokenized_prediction",), [], False),
     Role(("existing_rubrics",), [], False),
     Role(("json_mode",), False, False),
 )

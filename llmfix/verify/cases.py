@@ -4,13 +4,15 @@ A *case* runs in forked child processes (``child.py``): the runner sets up the m
 endpoint, the child calls the checkout's functions (*steps*), and the case's
 ``evaluate`` turns what was observed into problems. A problem is ``(fix, text)`` where
 ``fix`` names the llmfix transform whose behaviour is missing (or ``basics``), so an
-unpatched checkout fails with a list of the fixes it lacks.
+unpatched checkout fails with a list of the fixes it lacks. A judge's case names ``judge``
+(the transform that patches it) for whatever it lacks.
 
 Each case talks to its own *scope* of the shared mock endpoint (a path prefix in
 ``OPENAI_API_BASE``), so counts never mix between cases. Inside a case, a call whose
-model verify chooses gets its own model name (``openai/verify-<case>-<function>``); a
-call whose model is fixed in the code (``model_name="gpt-4.1"``) runs in a *lane* of its
-own (another process, another scope), so it is counted apart whatever model it sends.
+model verify chooses gets its own model name (``openai/verify-<case>-<function>``); the
+calls of a function whose model is fixed in the code (``model_name="gpt-4.1"``) run in a
+*lane* of their own (another process, another scope), so they are counted apart whatever
+model they send.
 
 Environment values may hold ``$names`` the runner fills in (``$mock``, ``$dead_base``,
 ...); ``None`` removes a variable.
@@ -19,14 +21,16 @@ Environment values may hold ``$names`` the runner fills in (``$mock``, ``$dead_b
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmfix.verify.analysis import GENERATOR, Target
+from llmfix.verify.analysis import GENERATOR, JUDGE, Target
 
 Problem = tuple[str, str]
 BASICS = "basics"  # a problem no transform fixes: the code does not work even on a healthy endpoint
+JUDGE_FIX = "judge"
 
 RUBRIC = {
     "positive_rubrics": [{"title": "Names the mechanism", "description": "Explains Rayleigh scattering."}],
@@ -35,7 +39,8 @@ RUBRIC = {
 ANSWER = json.dumps(RUBRIC)  # what the mock answers: helpers return it, generators parse it
 FALLBACK_RUBRIC = {**RUBRIC, "answered_by": "fallback"}
 FALLBACK_ANSWER = json.dumps(FALLBACK_RUBRIC)
-PRECHECK = "ensure_litellm_connection"
+JUDGE_ANSWER = json.dumps({"REASONING": "It names Rayleigh scattering.", "SCORE": 9})  # a judge's verdict, in the shape its extractors read
+JUDGE_FALLBACK_ANSWER = json.dumps({"REASONING": "Answered by the fallback.", "SCORE": 7})
 
 
 @dataclass(frozen=True)
@@ -46,14 +51,30 @@ class Settings:
     timeout: float = 5.0
     hang_timeout: float = 1.0
     precheck_timeout: float = 2.0  # LITELLM_PRECHECK_TIMEOUT where a failing check is timed
-    precheck_timeout_passing: float = 8.0  # ... everywhere else: a busy machine must not fail a check that should pass
+    precheck_timeout_passing: float = 20.0  # ... everywhere else: a busy machine must not fail a check that should pass
     recheck: float = 1.0  # LITELLM_PRECHECK_RECHECK in the recheck case
     retry_after: float = 1.0
-    slack: float = 6.0  # scheduling noise: all cases run at once, on a machine that may be busy
+    slack: float = 8.0  # scheduling noise: many cases run at once, on a machine that may be busy
     tenacity: bool = False  # LiteLLM's own retry layer is installed: sync retries multiply
     health_interval: float = 2.0  # LITELLM_HEALTH_INTERVAL in the health cases that expect a summary
     failure_window: int = 5  # LITELLM_FAILURE_WINDOW in the health cases
     max_failure_rate: float = 0.3  # LITELLM_MAX_FAILURE_RATE where it is set (not a multiple of 1/window)
+    passing_limit: float = 30.0  # the limit of a case whose calls end quickly, patched or not: only a machine too busy reaches it
+
+    def calls_limit(self, calls: int, pause: float = 0.0) -> float:
+        """The limit of a case making ``calls`` quick calls one after the other (a health case)."""
+        return self.passing_limit + 2 * calls + pause
+
+    @classmethod
+    def for_this_machine(cls, **values: Any) -> Settings:
+        """The settings, with the slack for scheduling noise (and the time a passing case or connection check may
+        take) scaled by how busy the machine is: its load per CPU, 1x to 3x."""
+        try:
+            busy = min(3.0, max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)))
+        except OSError:
+            busy = 1.0
+        return cls(slack=round(cls.slack * busy, 1), precheck_timeout_passing=round(cls.precheck_timeout_passing * busy, 1),
+                   passing_limit=round(cls.passing_limit * busy, 1), **values)
 
     @property
     def short_precheck(self) -> dict[str, str | None]:
@@ -62,7 +83,7 @@ class Settings:
 
     def backoff(self, retries: int | None = None) -> float:
         """The openai SDK's longest total sleep between ``retries`` retries (0.5 * 2^k, capped at 8)."""
-        from llmfix.codemods.litellm_facts import outage_ridden_out
+        from llmfix.codemods.litellm_facts import outage_ridden_out  # codemods: libcst
 
         return outage_ridden_out(self.retries if retries is None else retries)
 
@@ -79,6 +100,12 @@ class Settings:
         rounds = self.rounds(is_async)
         return (self.retries + 1) * rounds * per_attempt + self.backoff() * rounds + self.slack
 
+    def judge_bound(self, target: Target | None, per_attempt: float = 0.0) -> float:
+        """Upper bound for a judge call whose every request fails: its own attempts, each the SDK's retries
+        (LITELLM_NUM_RETRIES or the SDK's 2: verify sets both to 2), and its sleeps between them (1 s doubling)."""
+        attempts = target.attempts if target else 1
+        return attempts * ((self.retries + 1) * per_attempt + self.backoff()) + (2 ** (attempts - 1) - 1) * 1.0 + self.slack + 4
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -88,29 +115,29 @@ class Endpoint:
     then: str = "ok"
 
 
-CALL, ENSURE, WAIT = "call", "ensure", "wait"
+CALL, ENSURE = "call", "ensure"
 
 
 @dataclass
 class Step:
-    """One thing a case does: call a checkout function, run the precheck, or wait.
+    """One thing a case does: call a checkout function, or run the support module's connection check through a helper.
 
     A call may be repeated: ``repeat`` calls one after the other in the step's process
-    (what the health tracking counts), the last one ``pause`` seconds after the others.
+    (what the health tracking counts), the last one ``pause`` seconds after the others
+    (a single call waits ``pause`` seconds first).
     """
 
-    label: str  # unique in its case: the function's name, or ensure / ensure-again / ...
-    op: str  # call | ensure | wait
-    target: Target | None = None
+    label: str  # unique in its case: the function's name, or ensure / <name>-again / ...
+    op: str  # call | ensure
+    target: Target | None = None  # the function called (for ensure: the helper the check goes through)
     model: str | None = None  # the model verify passes; None when the code fixes it
-    seconds: float = 0.0  # wait
     extra: dict[str, Any] = field(default_factory=dict)  # more keyword arguments (live mode)
-    repeat: int = 1  # calls, one after the other
-    pause: float = 0.0  # seconds before the last of them
+    repeat: int = 1
+    pause: float = 0.0
 
     @property
     def name(self) -> str:
-        return self.target.name if self.target else PRECHECK if self.op == ENSURE else self.op
+        return "ensure_connection" if self.op == ENSURE else self.target.name if self.target else self.op
 
     @property
     def key(self) -> str | None:
@@ -118,9 +145,9 @@ class Step:
         return self.model.split("/", 1)[1] if self.model and "/" in self.model else self.model
 
     @property
-    def own_lane(self) -> bool:
-        """A call whose model verify cannot choose runs in a process (and scope) of its own."""
-        return self.op == CALL and self.target is not None and not self.target.controls_model
+    def lane(self) -> str | None:
+        """Steps of a function whose model verify cannot choose share a process (and scope) of their own."""
+        return None if self.target is None or self.op == ENSURE or self.target.controls_model else self.target.name
 
     @property
     def known_model(self) -> str | None:
@@ -132,15 +159,19 @@ class Step:
 
     @property
     def is_generator(self) -> bool:
-        return self.target is not None and self.target.kind == GENERATOR
+        return self.op == CALL and self.target is not None and self.target.kind == GENERATOR
+
+    @property
+    def is_judge(self) -> bool:
+        return self.op == CALL and self.target is not None and self.target.kind == JUDGE
 
     def to_json(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"label": self.label, "op": self.op, "model": self.model, "seconds": self.seconds}
-        if self.repeat > 1:
-            data.update(repeat=self.repeat, pause=self.pause)
+        data: dict[str, Any] = {"label": self.label, "op": self.op, "model": self.model, "repeat": self.repeat, "pause": self.pause}
         if self.target is not None and self.target.binding is not None:
             args, kwargs = self.target.binding.materialise(self.model)
-            data.update(module=self.target.module, name=self.target.name, args=args, kwargs={**kwargs, **self.extra})
+            call = {"module": self.target.module, "name": self.target.name, "args": args, "kwargs": {**kwargs, **self.extra},
+                    "is_async": self.target.is_async, "model_path": list(self.target.model_path), "model": self.model}
+            data.update(call if self.op == CALL else {"helper": call})
         return data
 
 
@@ -157,19 +188,19 @@ class StepResult:
     warnings: list[dict[str, Any]] = field(default_factory=list)
     model: str | None = None
     calls: list[StepResult] = field(default_factory=list)  # each call of a repeated step, in order; the fields above are the last's
+    printed: list[str] = field(default_factory=list)  # what the step printed on stdout
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> StepResult:
         calls = [
             cls(label=f"{event['label']}#{number}", op=event["op"], function=event.get("function"), outcome=call["outcome"],
-                value=call.get("value"), type=call.get("type"), error=call.get("error"), seconds=call.get("seconds"),
-                model=event.get("model"))
+                value=call.get("value"), type=call.get("type"), error=call.get("error"), seconds=call.get("seconds"), model=event.get("model"))
             for number, call in enumerate(event.get("calls") or [], 1)
         ]
         return cls(
             label=event["label"], op=event["op"], function=event.get("function"), outcome=event["outcome"],
-            value=event.get("value"), type=event.get("type"), error=event.get("error"),
-            seconds=event.get("seconds"), warnings=event.get("warnings", []), model=event.get("model"), calls=calls,
+            value=event.get("value"), type=event.get("type"), error=event.get("error"), seconds=event.get("seconds"),
+            warnings=event.get("warnings", []), model=event.get("model"), calls=calls, printed=event.get("printed", []),
         )
 
     @property
@@ -190,8 +221,14 @@ class StepResult:
     def finished(self) -> bool:
         return self.outcome in ("returned", "raised")
 
+    @property
+    def score(self) -> float | None:
+        """A judge's score (its VerificationResult's ``score``), else None."""
+        value = self.value.get("score") if isinstance(self.value, dict) else None
+        return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
+
     def describe(self) -> str:
-        """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``raised X``, ``killed``.
+        """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``score 0.0``, ``raised X``, ``killed``.
 
         A repeated step counts its calls in order: ``None x4, raised X x3``.
         """
@@ -204,14 +241,13 @@ class StepResult:
                 else:
                     runs.append([text, 1])
             return ", ".join(text if count == 1 else f"{text} x{count}" for text, count in runs)
-        if self.outcome == "unfinished":
-            return "killed"
-        if self.outcome == "missing":
-            return "not defined"
-        if self.outcome == "uncallable":
-            return "not called"
+        words = {"unfinished": "killed", "missing": "not defined", "uncallable": "not called"}
+        if self.outcome in words:
+            return words[self.outcome]
         if self.outcome == "raised":
             return f"raised {self.error['type']}" if self.error else "raised"
+        if self.score is not None:
+            return f"score {self.score!r}"
         if isinstance(self.value, str):
             return "text" if self.value else '""'
         if isinstance(self.value, dict):
@@ -221,11 +257,12 @@ class StepResult:
 
 @dataclass
 class Process:
-    """One process of a case (a lane): its environment, the log lines it kept, what its report function gave."""
+    """One process of a case (a lane): its environment, the log lines it kept, what ``health()`` gave."""
 
     env: dict[str, str]
     lines: list[dict[str, Any]] = field(default_factory=list)  # Case.keep_lines: step, call, logger, level, message
-    report: StepResult | None = None  # Case.report's result; None when the case has none or the process died first
+    report: StepResult | None = None  # health()'s result; None when the case asks none or the process died first
+    setup: float = 0.0  # seconds from importing the checkout to the first step (the support module's clock runs meanwhile)
 
 
 @dataclass
@@ -243,6 +280,7 @@ class Observation:
     env: dict[str, str]
     proxy_log: str = ""
     processes: dict[str, Process] = field(default_factory=dict)  # per step label: the process (lane) that ran it
+    probes: dict[str, int] = field(default_factory=dict)  # per step label: its connection checks (one-token requests)
 
     def result(self, step: Step) -> StepResult:
         if step.label in self.steps:
@@ -259,19 +297,17 @@ class Observation:
         return seen or ([known] if known else [])
 
     def process(self, step: Step) -> Process:
-        """The process that ran ``step``: its own environment, the lines it kept, its report."""
         return self.processes.get(step.label) or Process(self.env)
 
     def env_of(self, step: Step) -> dict[str, str]:
         return self.process(step).env
 
     def lines_of(self, step: Step) -> list[dict[str, Any]]:
-        """The log lines kept in the process that ran ``step`` (empty when none or the case keeps none)."""
         return self.process(step).lines
 
     def report_of(self, step: Step) -> StepResult:
-        """What the case's report function gave in the process that ran ``step``."""
-        return self.process(step).report or StepResult("report", "report", self.case.report, "unfinished")
+        """What ``health()`` gave in the process that ran ``step``."""
+        return self.process(step).report or StepResult("report", "report", "health", "unfinished")
 
 
 Evaluator = Callable[[Observation], list[Problem]]
@@ -293,14 +329,32 @@ class Case:
     needs: tuple[str, ...] = ()  # "tinyproxy"
     skip_reason: str | None = None
     keep_lines: str | None = None  # also keep the INFO+ log lines that start with this (the child logs at INFO then)
-    report: str | None = None  # a function of the helpers' module each process calls, without arguments, after its steps
+    report: bool = False  # each process calls the support module's health() after its steps
+    answer: str = ANSWER  # what the endpoint answers (and the fallback: fallback_answer)
+    fallback_answer: str = FALLBACK_ANSWER
 
     def lanes(self) -> list[list[Step]]:
-        """The steps by process: the shared lane first, then one lane per call with a fixed model."""
-        shared = [s for s in self.steps if not s.own_lane]
-        own = [[s] for s in self.steps if s.own_lane]
-        return ([shared] if shared else []) + own
+        """The steps by process: those whose model verify chooses together, then one lane per function with a fixed model."""
+        lanes: dict[str | None, list[Step]] = {}
+        for step in self.steps:
+            lanes.setdefault(step.lane, []).append(step)
+        return list(lanes.values())
 
     @property
     def calls(self) -> list[Step]:
-        return [s for s in self.steps if s.op != WAIT]
+        return list(self.steps)
+
+    @property
+    def is_judge(self) -> bool:
+        return any(step.is_judge for step in self.steps)
+
+    def problems(self, obs: Observation) -> list[Problem]:
+        """The evaluator's problems; a judge's name ``judge``, the transform that patches it."""
+        found = self.evaluate(obs)
+        return [(fix if fix == BASICS or not self.is_judge else JUDGE_FIX, text) for fix, text in found]
+
+
+def judge_case(case: Case) -> Case:
+    """``case`` answering as a judge expects."""
+    case.answer, case.fallback_answer = JUDGE_ANSWER, JUDGE_FALLBACK_ANSWER
+    return case

@@ -1,9 +1,10 @@
-"""``llmfix verify PATH [--live] [--scenario NAME]... [--json]``.
+"""``llmfix verify PATH [--python PY] [--live] [--scenario NAME]... [--json]``.
 
 Exit 0 when every case passes (skips allowed) and every LiteLLM helper and generator was
 exercised, or when there is nothing to verify; 1 when a case fails or a function could not
-be called; 2 when verify could not run. Importing this module is cheap: litellm, libcst
-and the mock endpoints load only when the command runs.
+be called; 2 when verify could not run. A folder holding several checkouts is verified
+checkout by checkout, as ``llmfix check`` sees them. Importing this module is cheap:
+litellm, libcst and the mock endpoints load only when the command runs.
 """
 
 from __future__ import annotations
@@ -11,21 +12,31 @@ from __future__ import annotations
 import importlib.util
 import json
 import signal
+import subprocess
+import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
+from llmfix.errors import BadInput, LlmfixError
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 from llmfix.exit_codes import OK as EXIT_OK
 from llmfix.exit_codes import PENDING as EXIT_FAILED
+from llmfix.verify import report, runner, scenarios
+from llmfix.verify.analysis import analyse_all
 from llmfix.verify.scenarios import help_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
-HELP = f"""Drive the checkout's (patched) LiteLLM helpers and rubric generators through injected faults.
+HELP = f"""Drive the checkout's (patched) LiteLLM helpers, rubric generators and LLM judges through injected faults.
+
+verify imports the checkout's code and runs it, in a child process, against
+mock endpoints on 127.0.0.1: run it with the Python of the environment the
+training job uses (--python), which has the packages that code imports.
 
 \b
 Scenarios: {help_line()}.
@@ -43,15 +54,14 @@ def _path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
 
 @click.command("verify", help=HELP)
 @click.argument("path", callback=_path)
+@click.option("--python", "python", metavar="PATH", help="The interpreter to import and run the checkout's code with (the training environment's; default: llmfix's own).")
 @click.option("--live", is_flag=True, help="Harmless calls (precheck, one tiny completion, one rubric) with your real endpoint, key and proxies.")
 @click.option("--scenario", "scenario_names", multiple=True, metavar="NAME", help="Run only these scenarios (name, number or case id; repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
-def verify_command(path: Path, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> None:
-    from llmfix.errors import LlmfixError
-
+def verify_command(path: Path, python: str | None, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> None:
     with _stop_signals_interrupt():
         try:
-            code = _verify(path, live, scenario_names, as_json)
+            code = _verify(path, python, live, scenario_names, as_json)
         except LlmfixError as error:
             click.echo(f"llmfix: error: {error}", err=True)
             code = EXIT_ERROR
@@ -81,56 +91,133 @@ def _stop_signals_interrupt() -> Iterator[None]:
             signal.signal(signum, handler)
 
 
-def _verify(path: Path, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
-    from llmfix.errors import BadInput
-    from llmfix.verify import runner, scenarios
+def _interpreter(python: str | None) -> tuple[str | None, bool]:
+    """(the interpreter to run the child with, whether it has tenacity); BadInput when it does not run."""
+    if python is None:
+        return None, importlib.util.find_spec("tenacity") is not None
+    code = "import importlib.util, sys; print(sys.executable); print(importlib.util.find_spec('tenacity') is not None)"
+    try:
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as error:
+        raise BadInput(f"--python {python}: cannot run it: {getattr(error, 'strerror', None) or error}") from None
+    lines = done.stdout.split()
+    if done.returncode != 0 or len(lines) != 2:
+        raise BadInput(f"--python {python}: not a working Python interpreter ({(done.stderr.strip().splitlines() or ['no output'])[-1]})")
+    return python, lines[1] == "True"
 
-    settings = scenarios.Settings(tenacity=importlib.util.find_spec("tenacity") is not None)
+
+def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
     if any(not part.strip() for value in scenario_names for part in value.split(",")):
         raise BadInput(f"empty scenario name; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
-    env = None
-    if live:
-        from llmfix.verify import live as live_mode
-
-        env = live_mode.live_env()
-    child = runner.start_child(settings, env) if path.exists() else None  # litellm imports while we analyse and set up
+    python, tenacity = _interpreter(python)
+    settings = scenarios.Settings.for_this_machine(tenacity=tenacity)
+    say = Progress(as_json)
+    against = f"{len(scenarios.units())} scenarios" if not scenario_names else f"the scenarios chosen ({','.join(scenario_names)})"
+    say.line(f"verifying {path} against {'the live calls' if live else against}"
+             f" (the checkout's code runs in a child process{f' with {python}' if python else ''})...")
+    env = _live().live_env() if live else None
+    child = runner.start_child(settings, env, python) if path.exists() else None  # litellm imports while we analyse and set up
     try:
-        return _verify_with(path, settings, env, scenario_names, as_json, child)
+        return _verify_with(path, settings, env, scenario_names, as_json, child, say)
     finally:
         if child is not None:
             child.close()
 
 
-def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_json: bool, child) -> int:
-    from llmfix.errors import BadInput
-    from llmfix.verify import report, runner, scenarios
-    from llmfix.verify.analysis import analyse
+class Progress:
+    """What verify prints while it runs: a first line at once, then a line per scenario as it finishes (stderr with --json)."""
 
-    checkout = analyse(path)
-    if checkout.empty:
-        message = f"nothing to verify: no LiteLLM helper or rubric generator under {path}"
+    def __init__(self, as_json: bool) -> None:
+        self.err = as_json
+        self.started = time.monotonic()
+        self.pending: dict[tuple[int, str], int] = {}
+        self.done: dict[tuple[int, str], list] = {}
+        self.prefixes: dict[int, str] = {}
+        self.numbers: dict[str, int] = {}
+
+    def line(self, text: str) -> None:
+        click.echo(text, err=self.err)
+        (sys.stderr if self.err else sys.stdout).flush()
+
+    def expect(self, index: int, prefix: str, chosen: list) -> None:
+        self.prefixes[index] = prefix
+        for scenario in chosen:
+            self.pending[(index, scenario.name)] = len(scenario.cases)
+            self.numbers[scenario.name] = scenario.number
+
+    def __call__(self, index: int, outcome) -> None:
+        key = (index, outcome.case.scenario)
+        self.done.setdefault(key, []).append(outcome)
+        if len(self.done[key]) != self.pending.get(key):
+            return
+        outcomes = self.done[key]
+        counts = {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
+        status = "FAIL" if counts["fail"] else "skip" if counts["skip"] == len(outcomes) else "pass"
+        detail = ", ".join(f"{n} {word}" for word, n in (("passed", counts["pass"]), ("failed", counts["fail"]), ("skipped", counts["skip"])) if n)
+        self.line(f"  {self.prefixes[index]}{self.numbers[key[1]]:>2} {key[1]:<17} {status:<4}  {detail}  [{time.monotonic() - self.started:5.1f}s]")
+
+
+def _live():
+    from llmfix.verify import live  # the codemods (libcst): only for --live
+
+    return live
+
+
+def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_json: bool, child, say: Progress) -> int:
+    found = analyse_all(path)
+    checkouts = [c for c in found if not c.empty]
+    several = len(found) > 1
+    empty = [f"nothing to verify: no LiteLLM helper, rubric generator or LLM judge under {c.path}" for c in found if c.empty]
+    if not checkouts:
+        message = empty[0] if len(empty) == 1 else f"nothing to verify: no LiteLLM helper, rubric generator or LLM judge under {path}"
         click.echo(json.dumps({"command": "verify", "exit_code": EXIT_OK, "nothing_to_verify": True, "message": message}) if as_json else message)
         return EXIT_OK
-    if env is not None:
-        from llmfix.verify import live as live_mode
+    jobs = []
+    for index, checkout in enumerate(checkouts):
+        available = _live().scenarios(env, checkout) if env is not None else scenarios.build(settings, checkout)
+        try:
+            chosen = scenarios.select(available, scenario_names, strict=not several)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+        jobs.append((checkout, chosen))
+        functions = [t.name for t in checkout.targets]
+        where = f"{checkout.path.name}: " if several else ""
+        say.expect(index, where, chosen)
+        say.line(f"  {where}{len(functions)} function{'s' if len(functions) != 1 else ''} ({', '.join(functions)}), "
+                 f"{sum(len(s.cases) for s in chosen)} cases")
+    if several and scenario_names and not any(s.cases for _, chosen in jobs for s in chosen):
+        try:  # a name no checkout knows: the error strict selection gives
+            scenarios.select(scenarios.build(settings, checkouts[0]), scenario_names)
+        except ValueError as error:
+            raise BadInput(str(error)) from None
+    results = runner.run_many(jobs, settings, env, child=child, progress=say)
+    if not several and results[0].error:
+        raise runner.VerifyError(results[0].error)
+    codes = [EXIT_ERROR if r.error else EXIT_OK if r.ok else EXIT_FAILED for r in results]
+    text = _render(path, results, codes, empty, settings, env, as_json, several)
+    click.echo(_live().scrub(text, env) if env is not None else text)
+    return max(codes)
 
-        available = live_mode.scenarios(env, checkout)
-    else:
-        available = scenarios.build(settings, checkout)
-    try:
-        chosen = scenarios.select(available, scenario_names)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
-    result = runner.run(checkout, chosen, settings, live_env=env, child=child)
-    code = EXIT_OK if result.ok else EXIT_FAILED
+
+def _render(path: Path, results: list, codes: list[int], empty: list[str], settings, env, as_json: bool, several: bool) -> str:
+    """The report: one checkout's table (or JSON object), or each checkout's and a last line counting them."""
+    if as_json and not several:
+        return report.to_json(results[0], codes[0])
     if as_json:
-        text = report.to_json(result, code)
-    else:
-        text = report.to_text(result, _header(path, checkout, settings, env))
-    if env is not None:
-        text = live_mode.scrub(text, env)
-    click.echo(text)
-    return code
+        objects = [json.loads(report.to_json(r, c)) if not r.error else {"checkout": r.checkout.to_json(), "exit_code": c, "error": r.error}
+                   for r, c in zip(results, codes)]
+        return json.dumps({"command": "verify", "exit_code": max(codes), "checkouts": objects, "nothing_to_verify": empty}, indent=2)
+    parts = []
+    for result in results:
+        if result.error:
+            parts.append(f"llmfix verify {result.checkout.path}\n  could not run: {result.error}")
+        else:
+            parts.append(report.to_text(result, _header(result.checkout.path if several else path, result.checkout, settings, env)))
+    parts += empty
+    if several:
+        verdicts = {"passed": codes.count(EXIT_OK), "failed": codes.count(EXIT_FAILED), "could not run": codes.count(EXIT_ERROR)}
+        parts.append(f"{len(results)} checkouts: " + ", ".join(f"{n} {word}" for word, n in verdicts.items() if n or word != "could not run"))
+    return "\n\n".join(parts)
 
 
 def _header(path: Path, checkout, settings, env) -> list[str]:
@@ -142,19 +229,21 @@ def _header(path: Path, checkout, settings, env) -> list[str]:
             lines.append(f"  {label:<10} {module}: {', '.join(targets)}")
             label = ""
     if env is not None:
-        from llmfix.verify import live as live_mode
-
-        lines += live_mode.header(env)
+        lines += _live().header(env)
     else:
         lines.append(
             f"  settings:  LITELLM_NUM_RETRIES={settings.retries}, LITELLM_DEFAULT_TIMEOUT={settings.timeout:g}"
             f" ({settings.hang_timeout:g} in hang), LITELLM_PRECHECK_TIMEOUT={settings.precheck_timeout_passing:g}"
             f" ({settings.precheck_timeout:g} where a failing check is timed),"
-            f" LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck; mock endpoints on 127.0.0.1, dummy key"
+            f" LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck; {settings.slack:g}s of slack on time bounds;"
+            " mock endpoints on 127.0.0.1, dummy key"
         )
         lines.append(
             f"             health-*: LITELLM_NUM_RETRIES=0 where calls fail, LITELLM_FAILURE_WINDOW={settings.failure_window},"
             f" LITELLM_MAX_FAILURE_RATE={settings.max_failure_rate:g} (unset in health-unset),"
             f" LITELLM_HEALTH_INTERVAL={settings.health_interval:g} where a summary line is expected"
         )
+        if checkout.judges:
+            lines.append("             judges: an instance built by parameter name, its config's model verify's own and its timeout"
+                         " LITELLM_DEFAULT_TIMEOUT's value")
     return lines

@@ -2,10 +2,12 @@
 
 The contracts (see :mod:`.analysis`): a *raising* helper (its LiteLLM call outside any
 try of its own that swallows) still raises once its retries and fallbacks are spent; a
-*swallowing* one returns ``""`` and logs the root cause through its module's logger. A
-generator returns ``None`` with a warning instead of a rubric; one without a try of its
-own fails the way the helper it awaits does. When verify cannot tell (``either``), both
-outcomes pass. Every function returns ``""`` (generators ``None``) on an empty answer.
+*swallowing* one returns ``""`` and tells why: a warning of its module or of the support
+module (``litellm_utils.log_failure``), or a line it prints itself. A generator returns
+``None`` with a warning instead of a rubric; one without a try of its own fails the way the
+helper it awaits does. When verify cannot tell (``either``), both outcomes pass. Every
+function returns ``""`` (generators ``None``) on an empty answer. A judge returns a score;
+on a failure its default (0.0) or an error, which health must count (:mod:`.health`).
 
 Each check returns problems ``(fix, text)``; no problem means the step behaved.
 """
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from llmfix.verify.analysis import EITHER, RAISES
+from llmfix.verify.analysis import EITHER, RAISES, SUPPORT
 from llmfix.verify.cases import (
     ANSWER,
     ENSURE,
@@ -75,10 +77,17 @@ def _raised(result: StepResult, why: str) -> str:
     return f"{result.name} raised {result.error['type']} on {why}: {first_line(result.error['message'])}"
 
 
-def _warnings(result: StepResult, step: Step) -> list[dict[str, Any]]:
-    """The warnings of the step's own module (its logger), attributed to this step."""
+def own_warnings(result: StepResult, step: Step, told: bool = False) -> list[dict[str, Any]]:
+    """The warnings the step's own module logged (through any logger), attributed to this step; ``told``:
+    also the support module's and the lines the step printed (how a swallowed failure is told)."""
     module = step.target.module if step.target else None
-    return [w for w in result.warnings if module is None or w["logger"] == module]
+    path = f"/{module.replace('.', '/')}.py" if module else ""
+
+    def own(w: dict[str, Any]) -> bool:
+        return module is None or w["logger"] == module or (w.get("path") or "").replace("\\", "/").endswith(path)
+
+    mine = [w for w in result.warnings if own(w) or (told and w["logger"].rsplit(".", 1)[-1] == SUPPORT)]
+    return mine + ([{"logger": "stdout", "message": line} for line in result.printed] if told else [])
 
 
 def _text(warning: dict[str, Any]) -> str:
@@ -100,6 +109,11 @@ def answers(obs: Observation, step: Step, fix: str, why: str, fallback: bool = F
         return [(fix, _raised(result, why))]
     if step.op == ENSURE:
         return []
+    if step.is_judge:
+        if not result.score:
+            return [(fix, f"{result.name} returned {result.describe()} on {why} (expected the score of {'the fallback' if fallback else 'the'} answer)"
+                          + (f": {first_line(str(result.value.get('reasoning')))}" if isinstance(result.value, dict) and result.value.get("reasoning") else ""))]
+        return []
     if step.is_generator:
         expected: Any = FALLBACK_RUBRIC if fallback else RUBRIC
     else:
@@ -117,6 +131,8 @@ def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[st
     if problems or not result.finished:
         return problems
     contract = step.target.contract if step.target else RAISES
+    if step.is_judge:  # its default score or an error; health tells whether the failure is counted
+        return [] if result.outcome == "raised" or not result.score else [(fix, f"{result.name} scored {result.score:g} on {why}")]
     if result.outcome == "raised":
         if contract in (RAISES, EITHER):
             return []
@@ -126,7 +142,7 @@ def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[st
     if step.is_generator:
         if result.value is not None:
             return [(fix, f"{result.name} returned {result.describe()} on {why} (expected None)")]
-        mine = _warnings(result, step)
+        mine = own_warnings(result, step, told=True)
         models = obs.models_of(step)
         told = _naming(mine, models + error_words) if models else mine  # the model unknown: any warning of its own
         if not told:
@@ -134,8 +150,8 @@ def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[st
         return []
     if result.value != "" or result.type != "str":
         return [(fix, f"{result.name} returned {result.describe()} on {why} (expected {show('')})")]
-    if not _naming(_warnings(result, step), error_words):
-        return [(ROOT_CAUSE_FIX, f"{result.name} returned \"\" on {why} but its module's logger did not name the error ({' / '.join(error_words)})")]
+    if not own_warnings(result, step, told=True):  # its own log line or print, or the support module's root cause
+        return [(ROOT_CAUSE_FIX, f"{result.name} returned \"\" on {why} silently: no warning, no printed line")]
     return []
 
 
@@ -153,7 +169,7 @@ def empty(obs: Observation, step: Step, fix: str, why: str) -> list[Problem]:
         return []
     if result.value is not None:
         return [(fix, f"{result.name} returned {result.describe()} on {why} (expected None)")]
-    mine = _warnings(result, step)
+    mine = own_warnings(result, step)
     models = obs.models_of(step)
     naming = _naming(mine, models) if models else mine
     if len(naming) != 1:
@@ -190,8 +206,18 @@ def within(obs: Observation, step: Step, bound: float, fix: str, what: str) -> l
     return []
 
 
+def checks(obs: Observation, step: Step, expected: int, why: str) -> list[Problem]:
+    """The endpoint saw ``expected`` connection checks (one-token requests) for the step's model."""
+    seen = obs.probes.get(step.label)
+    if seen is None or seen == expected or not obs.result(step).finished:
+        return []
+    if seen == 0:
+        return [("precheck", f"{obs.result(step).name} sent no connection check before its first request ({why})")]
+    return [("precheck", f"{obs.result(step).name}: the endpoint saw {seen} connection check request(s) (expected {expected}: {why})")]
+
+
 def raises_connection_error(obs: Observation, step: Step, why: str) -> list[Problem]:
-    """The precheck (or a generator through it) raised LiteLLMConnectionError."""
+    """The generator (through its connection check) raised LiteLLMConnectionError."""
     result = obs.result(step)
     if result.outcome == "unfinished":
         return [("precheck", f"{result.name}: still waiting on {why} after {obs.case.limit:g}s (killed): no connection check first")]

@@ -1,13 +1,14 @@
-"""What the ``health`` fix shows from outside: summary lines, ``litellm_health()``, the alarm.
+"""What the ``health`` fix shows from outside: summary lines, ``litellm_utils.health()``, the alarm.
 
-The patched code counts every call of a LiteLLM helper and of the rubric generator per
-function and model, logs one ``LiteLLM health`` line per function and model every
-LITELLM_HEALTH_INTERVAL seconds with calls (INFO when all were ok, WARNING otherwise),
-returns the figures from ``litellm_health()``, and, with LITELLM_MAX_FAILURE_RATE set,
-makes the generator raise ``LiteLLMDegradedError`` while more than that share of its last
-LITELLM_FAILURE_WINDOW calls failed or came back empty. The checks here rest on those
-names (the variables, the line prefix, the error class, the dict's keys), never on the
-wording of a line or a message.
+The patched code counts every call of a LiteLLM helper, of the rubric generator and of the
+judge per function and model (LiteLLM's own callbacks tell it a request failed), logs one
+``LiteLLM health`` line per function and model every LITELLM_HEALTH_INTERVAL seconds with
+calls (INFO when all were ok, WARNING otherwise), returns the figures from the support
+module's ``health()``, and, with LITELLM_MAX_FAILURE_RATE set, makes the generator (and the
+judge) raise ``LiteLLMDegradedError`` on a failed or empty call once more than that share of
+its last LITELLM_FAILURE_WINDOW calls failed or came back empty (an ok call never raises).
+The checks here rest on those names (the variables, the line prefix, the error class, the
+dict's keys), never on the wording of a line or a message.
 
 A health case plans every call's answer (``500`` or ``ok``) and runs with
 LITELLM_NUM_RETRIES=0, so each call is one attempt and the plan says which calls failed:
@@ -24,10 +25,10 @@ from llmfix.verify.cases import Observation, Problem, Settings, Step, StepResult
 
 FIX = "health"
 LINE_PREFIX = "LiteLLM health"
-REPORT = "litellm_health"
+REPORT = "health"
 DEGRADED = "LiteLLMDegradedError"
 INTERVAL, WINDOW, MAX_RATE = "LITELLM_HEALTH_INTERVAL", "LITELLM_FAILURE_WINDOW", "LITELLM_MAX_FAILURE_RATE"
-FIGURES = ("ok", "fallback", "empty", "failed", "failure_rate", "window", "window_failure_rate", "causes")  # litellm_health()'s keys
+FIGURES = ("ok", "failed", "empty", "window_failure_rate", "causes")  # health()'s keys per function and model
 OK, FAILURE = "ok", "500"  # a call's planned answer; a 500 surfaces as InternalServerError at every link of its chain
 CAUSE = "InternalServerError"
 PAUSE_SLACK = 0.1  # seconds past the interval before the call that makes a summary due
@@ -38,7 +39,7 @@ Plan = Sequence[str]
 def env(settings: Settings, *, failing: bool, rate: bool, interval: bool) -> dict[str, str | None]:
     """A health case's environment: small window, the rate set or not, a short summary interval or the default."""
     return {
-        "LITELLM_PRECHECK": "0",
+        "LITELLM_PRECHECK": "off",
         "LITELLM_NUM_RETRIES": "0" if failing else None,  # None: verify's own setting
         WINDOW: str(settings.failure_window),
         MAX_RATE: f"{settings.max_failure_rate:g}" if rate else None,
@@ -58,8 +59,9 @@ def intermittent(calls: int) -> tuple[str, ...]:
 
 
 def outage_then_recovery(window: int) -> tuple[str, ...]:
-    """A full window of failures, then one more good call than it takes to clear the window."""
-    return (FAILURE,) * window + (OK,) * (window + 1)
+    """A full window of failures, one good call and a failure (still alarming), then good calls and a
+    failure that finds one failure in the window: the alarm must not sound on it."""
+    return (FAILURE,) * window + (OK, FAILURE) + (OK,) * (window - 1) + (FAILURE,)
 
 
 def describe_alarms(due: list[bool]) -> str:
@@ -76,9 +78,9 @@ def describe_alarms(due: list[bool]) -> str:
 
 
 def alarms_due(plan: Plan, window: int, limit: float) -> list[bool]:
-    """Per call: must the generator raise? Only with a full window whose share of failures exceeds ``limit``."""
+    """Per call: must the generator raise? On a failed call, with a full window whose share of failures exceeds ``limit``."""
     bad = [answer != OK for answer in plan]
-    return [n >= window and sum(bad[n - window:n]) / window > limit for n in range(1, len(plan) + 1)]
+    return [bad[n - 1] and n >= window and sum(bad[n - window:n]) / window > limit for n in range(1, len(plan) + 1)]
 
 
 def _failed_in_window(plan: Plan, window: int, n: int) -> int:
@@ -131,6 +133,9 @@ def alarms(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
     if early:
         problems.append((FIX, f"{result.name} raised {DEGRADED} on call(s) {_numbers(early)}, before {s.failure_window} calls filled the window ({settings})"))
     missed = [n for n in range(1, len(plan) + 1) if due[n - 1] and not raised[n - 1]]
+    on_ok = [n for n in range(1, len(plan) + 1) if raised[n - 1] and plan[n - 1] == OK]
+    if on_ok:
+        problems.append((FIX, f"{result.name} raised {DEGRADED} on call(s) {_numbers(on_ok)}, which the endpoint answered (only a failed or empty call may)"))
     if missed and not any(raised):
         first = missed[0]
         problems.append((FIX, f"{result.name} never raised {DEGRADED} in {len(plan)} calls ({settings}): by call {first}, "
@@ -138,18 +143,18 @@ def alarms(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
     elif missed:
         problems.append((FIX, f"{result.name} did not raise {DEGRADED} on call(s) {_numbers(missed)}, with more than "
                               f"{s.max_failure_rate:.0%} of the last {s.failure_window} calls failed ({settings})"))
-    cleared = [n for n in range(s.failure_window, len(plan) + 1) if raised[n - 1] and not due[n - 1]]
+    cleared = [n for n in range(s.failure_window, len(plan) + 1) if raised[n - 1] and not due[n - 1] and plan[n - 1] != OK]
     if cleared:
         n = cleared[0]
         problems.append((FIX, f"{result.name} still raised {DEGRADED} on call(s) {_numbers(cleared)}, when {_failed_in_window(plan, s.failure_window, n)} "
                               f"of the last {s.failure_window} calls had failed ({settings}): the alarm must clear as the calls recover"))
     first_alarm = next((call for call in calls if call.raised == DEGRADED), None)
     if first_alarm is not None:
-        problems += _names_cause_and_route(obs, step, first_alarm)
+        problems += names_cause_and_route(obs, step, first_alarm)
     return problems
 
 
-def _names_cause_and_route(obs: Observation, step: Step, call: StepResult) -> list[Problem]:
+def names_cause_and_route(obs: Observation, step: Step, call: StepResult) -> list[Problem]:
     result = obs.result(step)
     message = (call.error or {}).get("message", "")
     endpoint = obs.env_of(step).get("OPENAI_API_BASE", "")
@@ -157,7 +162,7 @@ def _names_cause_and_route(obs: Observation, step: Step, call: StepResult) -> li
     return [(FIX, f"{result.name}: {DEGRADED} does not name {what} ({text})") for text, what in needles if text and text not in message]
 
 
-def _models(step: Step, obs: Observation) -> set[str]:
+def models(step: Step, obs: Observation) -> set[str]:
     """The names the step's model may go by: as verify passed it, as the endpoint saw it."""
     return {name for name in (step.model, step.key, *obs.models_of(step)) if name}
 
@@ -166,49 +171,52 @@ def _same_model(name: str, models: set[str]) -> bool:
     return name in models or name.split("/", 1)[-1] in models
 
 
-def _entry(report: Any, function: str, models: set[str]) -> dict[str, Any] | None:
+def entry(report: Any, function: str, models: set[str]) -> dict[str, Any] | None:
     per_model = report.get(function) if isinstance(report, dict) else None
     if not isinstance(per_model, dict):
         return None
     return next((entry for name, entry in per_model.items() if _same_model(str(name), models) and isinstance(entry, dict)), None)
 
 
-def _report_problem(report: StepResult) -> list[Problem]:
+def problem_text(report: StepResult) -> str:
+    """Why ``health()`` gave no figures."""
     if report.outcome == "missing":
-        return [(FIX, report.error["message"] if report.error else f"{REPORT} not defined")]
+        return f"no {REPORT}(): {report.error['message']}" if report.error else f"{REPORT}() not defined"
     if report.outcome == "raised":
-        return [(FIX, f"{REPORT}() raised {report.raised}: {(report.error or {}).get('message', '')}")]
-    return []
+        return f"{REPORT}() raised {report.raised}: {(report.error or {}).get('message', '')}"
+    return f"{REPORT}() gave nothing: the process did not get that far"
+
+
+def _report_problem(report: StepResult) -> list[Problem]:
+    return [] if report.outcome == "returned" else [(FIX, problem_text(report))]
 
 
 def figures(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
-    """``litellm_health()`` in the step's process counts its function and model as the plan says."""
+    """``health()`` in the step's process counts its function and model as the plan says."""
     s = obs.settings
     result = obs.result(step)
     report = obs.report_of(step)
     if report.outcome != "returned":
         return _report_problem(report)
-    models = _models(step, obs)
-    entry = _entry(report.value, result.name, models)
+    names = models(step, obs)
+    found = entry(report.value, result.name, names)
     shown = f"{result.name} with {step.known_model or 'its model'}"
-    if entry is None:
+    if found is None:
         return [(FIX, f"{REPORT}() has no figures for {shown} after {len(plan)} call(s)")]
-    absent = [key for key in FIGURES if key not in entry]
+    absent = [key for key in FIGURES if key not in found]
     if absent:
         return [(FIX, f"{REPORT}() for {shown} lacks {', '.join(absent)}")]
     ok = sum(answer == OK for answer in plan)
     bad = len(plan) - ok
     problems: list[Problem] = []
-    if (entry["ok"], entry["failed"] + entry["empty"], entry["fallback"]) != (ok, bad, 0):
-        problems.append((FIX, f"{REPORT}() counts {shown} as {entry['ok']} ok, {entry['fallback']} fallback, {entry['failed']} failed, "
-                              f"{entry['empty']} empty (expected {ok} ok and {bad} failed or empty)"))
-    window = min(s.failure_window, len(plan))
-    rate = _failed_in_window(plan, s.failure_window, len(plan)) / window
-    if entry["window"] != window or not _close(entry["window_failure_rate"], rate) or not _close(entry["failure_rate"], bad / len(plan)):
-        problems.append((FIX, f"{REPORT}() for {shown}: window {entry['window']}, window_failure_rate {entry['window_failure_rate']}, "
-                              f"failure_rate {entry['failure_rate']} (expected {window}, {rate:g}, {bad / len(plan):g})"))
-    if bad and not any(CAUSE in str(group) for group in (entry["causes"] or {})):
-        problems.append((FIX, f"{REPORT}() for {shown}: causes {entry['causes']!r} do not name {CAUSE}"))
+    if (found["ok"], found["failed"] + found["empty"]) != (ok, bad):
+        problems.append((FIX, f"{REPORT}() counts {shown} as {found['ok']} ok, {found['failed']} failed, {found['empty']} empty "
+                              f"(expected {ok} ok and {bad} failed or empty)"))
+    rate = _failed_in_window(plan, s.failure_window, len(plan)) / min(s.failure_window, len(plan))
+    if not _close(found["window_failure_rate"], rate):
+        problems.append((FIX, f"{REPORT}() for {shown}: window_failure_rate {found['window_failure_rate']} (expected {rate:g})"))
+    if bad and not any(CAUSE in str(group) for group in (found["causes"] or {})):
+        problems.append((FIX, f"{REPORT}() for {shown}: causes {found['causes']!r} do not name {CAUSE}"))
     return problems
 
 
@@ -217,18 +225,19 @@ def _close(value: Any, expected: float) -> bool:
 
 
 def _naming(lines: list[dict[str, Any]], function: str, models: set[str]) -> list[dict[str, Any]]:
-    """The lines that name ``function`` and one of ``models`` as words of their own."""
+    """The lines that name ``function`` (``LiteLLM requests`` too) and one of ``models`` as words of their own."""
     found = []
     for line in lines:
         words = {word.strip(":,;()[]") for word in line["message"].split()}
-        if function in words and any(_same_model(word, models) for word in words):
+        named = function in line["message"] if " " in function else function in words
+        if named and any(_same_model(word, models) for word in words):
             found.append(line)
     return found
 
 
 def _pairs(obs: Observation, lane: list[Step]) -> list[tuple[str, set[str], str]]:
-    """(function, model names, shown) for every function and model a process called: its steps' and, from litellm_health(), the nested ones."""
-    pairs = [(obs.result(step).name, _models(step, obs), f"{obs.result(step).name} with {step.known_model or 'its model'}") for step in lane]
+    """(function, model names, shown) for every function and model a process called: its steps' and, from health(), the nested ones."""
+    pairs = [(obs.result(step).name, models(step, obs), f"{obs.result(step).name} with {step.known_model or 'its model'}") for step in lane]
     report = obs.report_of(lane[0])
     if report.outcome == "returned" and isinstance(report.value, dict):
         for function, per_model in report.value.items():
@@ -251,8 +260,8 @@ def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, c
     lines = obs.lines_of(lane[0])
     last = max(step.repeat for step in lane)
     problems: list[Problem] = []
-    for function, models, shown in _pairs(obs, lane):
-        mine = _naming(lines, function, models)
+    for function, names, shown in _pairs(obs, lane):
+        mine = _naming(lines, function, names)
         if not mine:
             problems.append((FIX, f"no {LINE_PREFIX!r} line for {shown} after {INTERVAL}={interval} passed"))
             continue
@@ -272,14 +281,16 @@ def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, c
 
 
 def one_interval(obs: Observation, lane: list[Step], interval: float) -> bool:
-    """Whether the process's calls fitted the one-summary timing: the calls before the pause took less than the interval, all less than two.
+    """Whether the process's calls fitted the one-summary timing: from the support module's import (when its
+    clock starts) to the end of the calls before the pause, less than the interval; to the end, less than two.
 
     Then exactly one summary falls due, at the first of the last calls. On a machine so busy
     that calls took longer, more may; the case then accepts them.
     """
     results = [obs.result(step) for step in lane]
-    before = [sum(call.seconds or 0.0 for call in r.each[:-1]) for r in results]
-    totals = [r.seconds or 0.0 for r in results]
+    setup = obs.process(lane[0]).setup
+    before = [setup + sum(call.seconds or 0.0 for call in r.each[:-1]) for r in results]
+    totals = [setup + (r.seconds or 0.0) for r in results]
     return max(before, default=0.0) < interval and max(totals, default=0.0) < 2 * interval
 
 
@@ -291,6 +302,6 @@ def alarm_problems(obs: Observation, steps: Sequence[Step], plan: Plan) -> list[
         if step.is_generator:
             problems += alarms(obs, step, plan)
         else:
-            problems += never_degraded(obs, step, "(a helper: only the rubric generator may)")
+            problems += never_degraded(obs, step, "(a helper: only the rubric generator and the judge may)")
         problems += figures(obs, step, plan)
     return problems

@@ -1,16 +1,15 @@
 """``verify --live``: a few harmless calls against the caller's real endpoint.
 
 Uses the caller's environment as it is (endpoint, key, proxies, RUBRIC_GENERATION_MODEL,
-LITELLM_* settings): one connection check, one tiny completion, one rubric generation on
-a built-in two-response example. Reports latencies. The key is never printed beyond a
-short prefix.
+LITELLM_* settings): one connection check (the support module's ``ensure_connection``
+through the async helper), one tiny completion, one rubric generation on a built-in
+two-response example. Reports latencies. The key is never printed beyond a short prefix.
 """
 
 from __future__ import annotations
 
 import os
 
-from llmfix.codemods.runtime.redact import _LITELLM_PROXY_VARIABLES as PROXY_VARIABLES
 from llmfix.doctor.redact import redact_key, redact_url
 from llmfix.verify.analysis import GENERATOR, HELPER, Checkout, Target
 from llmfix.verify.binding import VAR_KEYWORD
@@ -18,13 +17,13 @@ from llmfix.verify.cases import CALL, ENSURE
 from llmfix.verify.scenarios import Case, Observation, Problem, Scenario, Step
 
 LIVE_LIMIT = 120.0
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")
 KEY_VARIABLES = ("OPENAI_API_KEY", "OPENROUTER_API_KEY", "AZURE_API_KEY", "AZURE_OPENAI_API_KEY", "ANTHROPIC_API_KEY")
 
 
 def live_env() -> dict[str, str]:
-    """The caller's environment, as training would see it (a test runner's marker dropped)."""
+    """The caller's environment, as training would see it."""
     env = dict(os.environ)
-    env.pop("PYTEST_CURRENT_TEST", None)  # it would turn the patched connection check off
     env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     return env
@@ -80,7 +79,7 @@ def _no_raise(label: str) -> object:
         if step.outcome == "unfinished":
             return [("live", f"{step.name}: no answer within {obs.case.limit:g}s")]
         if step.outcome == "missing":
-            return [("live", f"{step.name}: not defined (is the checkout patched?)")]
+            return [("live", f"{step.name}: {step.error['message'] if step.error else 'not defined'} (is the checkout patched?)")]
         if step.outcome == "uncallable":
             return [("live", f"{step.name}: {step.error['message'] if step.error else 'cannot call it'}")]
         if step.outcome == "raised":
@@ -105,12 +104,13 @@ def _takes(target: Target, name: str) -> bool:
 
 def scenarios(env: dict[str, str], checkout: Checkout) -> list[Scenario]:
     model = model_name(env)
-    found = [
-        LiveScenario(1, "precheck", "connection check", [
-            Case("L1", "precheck", "ensure_litellm_connection", "passes", [Step("precheck", ENSURE, model=model)], _no_raise("precheck"), LIVE_LIMIT),
-        ]),
-    ]
+    found = []
     helper = _first(checkout, HELPER, prefer_async=True)
+    if helper is not None and helper.is_async:
+        step = Step("precheck", ENSURE, helper, model if helper.controls_model else None)
+        found.append(LiveScenario(1, "precheck", "connection check", [
+            Case("L1", "precheck", f"ensure_connection through {helper.name}", "passes", [step], _no_raise("precheck"), LIVE_LIMIT),
+        ]))
     if helper is not None:
         extra = {"max_tokens": 5} if _takes(helper, "max_tokens") else {}
         step = Step("completion", CALL, helper, model if helper.controls_model else None, extra=extra)

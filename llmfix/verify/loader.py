@@ -9,6 +9,14 @@ namespace-like module whose ``__path__`` is that directory. So
 main) is skipped, while the two target modules and whatever sibling modules they
 import themselves (``open_instruct.rubrics.scoring``) load normally.
 
+A judge's module (``open_instruct/ground_truth_utils.py``) imports the whole training stack
+(``open_instruct.utils`` pulls in torch, ray, transformers...), which a verify environment
+rarely has. :func:`import_checkout_module` with ``stub=True`` imports it with a finder last on
+``sys.meta_path`` that supplies a stub for each third-party top-level package nothing else
+could find (never the checkout's own modules, the standard library or litellm): a module whose
+every attribute is a placeholder class, enough for imports, annotations and base classes.
+What it stubbed is reported.
+
 Standard library only: this file runs inside the child, next to ``child.py``.
 """
 
@@ -19,7 +27,10 @@ import importlib.abc
 import importlib.machinery
 import os
 import sys
+import types
 from typing import Any
+
+NEVER_STUBBED = ("litellm",)
 
 
 class CheckoutImportError(Exception):
@@ -53,6 +64,63 @@ class PackageWithoutInit(importlib.abc.MetaPathFinder):
         return spec
 
 
+class _StubClass(type):
+    """The type of placeholder classes: any attribute of one is another placeholder class."""
+
+    def __getattr__(cls, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _placeholder(f"{cls.__qualname__}.{name}")
+
+
+def _placeholder(name: str) -> type:
+    return _StubClass(name.rsplit(".", 1)[-1], (), {"__qualname__": name, "__getattr__": lambda self, attr: _placeholder(f"{name}().{attr}")})
+
+
+class _StubModule(types.ModuleType):
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        value = _placeholder(f"{self.__name__}.{name}")
+        setattr(self, name, value)
+        return value
+
+
+def _importer() -> str:
+    """The module whose import statement is being run (the first frame outside the import machinery)."""
+    frame = sys._getframe(2)
+    while frame is not None and (frame.f_code.co_filename.startswith("<frozen") or frame.f_globals.get("__name__") == "importlib"):
+        frame = frame.f_back
+    return str(frame.f_globals.get("__name__", "")) if frame is not None else ""
+
+
+class Stubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Last on ``sys.meta_path``: a stub for every missing third-party package (and its submodules)
+    that the checkout's own code imports (an optional import inside a library is left to fail)."""
+
+    def __init__(self, own: str) -> None:
+        self.own = own
+        self.stubbed: list[str] = []
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> importlib.machinery.ModuleSpec | None:
+        top = fullname.split(".", 1)[0]
+        if top == self.own or top in NEVER_STUBBED or top in getattr(sys, "stdlib_module_names", ()):
+            return None
+        if "." in fullname and top not in self.stubbed:
+            return None  # a missing submodule of an installed package is an error of its own
+        if "." not in fullname and _importer().split(".", 1)[0] != self.own:
+            return None
+        if "." not in fullname:
+            self.stubbed.append(fullname)
+        return importlib.machinery.ModuleSpec(fullname, self, is_package=True)
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> types.ModuleType:
+        return _StubModule(spec.name)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        module.__path__ = []  # type: ignore[attr-defined]
+
+
 def install(import_root: str, top: str) -> None:
     """Put the checkout root on ``sys.path`` and the no-``__init__`` finder first on ``sys.meta_path``."""
     if import_root not in sys.path:
@@ -61,9 +129,15 @@ def install(import_root: str, top: str) -> None:
         sys.meta_path.insert(0, PackageWithoutInit(import_root, top))
 
 
-def import_checkout_module(import_root: str, dotted: str) -> Any:
-    """Import ``dotted`` from the checkout at ``import_root``; raise :class:`CheckoutImportError`."""
+def import_checkout_module(import_root: str, dotted: str, stubs: Stubs | None = None) -> Any:
+    """Import ``dotted`` from the checkout at ``import_root``; raise :class:`CheckoutImportError`.
+
+    With ``stubs`` (a :class:`Stubs` for the checkout's package), missing third-party
+    packages are stubbed during this import; ``stubs.stubbed`` names them.
+    """
     install(import_root, dotted.split(".", 1)[0])
+    if stubs is not None:
+        sys.meta_path.append(stubs)
     try:
         return importlib.import_module(dotted)
     except ModuleNotFoundError as error:
@@ -74,3 +148,6 @@ def import_checkout_module(import_root: str, dotted: str) -> Any:
         raise CheckoutImportError(dotted, f"SyntaxError: {error}", kind="syntax") from None
     except Exception as error:  # noqa: BLE001 - any import-time failure is a verify error, reported in one line
         raise CheckoutImportError(dotted, f"{type(error).__name__}: {error}") from None
+    finally:
+        if stubs is not None:
+            sys.meta_path.remove(stubs)

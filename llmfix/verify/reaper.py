@@ -38,7 +38,7 @@ def die_with_parent(signum: int = signal.SIGKILL, parent: int | None = None) -> 
     """
     if sys.platform.startswith("linux"):
         try:
-            import ctypes
+            import ctypes  # Linux only
 
             libc = ctypes.CDLL(None, use_errno=True)
             libc.prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)

@@ -6,6 +6,7 @@ import json
 from collections import OrderedDict
 from typing import Any
 
+from llmfix.verify import expect
 from llmfix.verify.cases import StepResult
 from llmfix.verify.runner import CaseOutcome, RunResult
 from llmfix.verify.scenarios import fix_order
@@ -32,8 +33,7 @@ def observed(outcome: CaseOutcome) -> str:
         text = result.describe()
         if len(result.calls) > 1:
             text = f"[{text}]"  # one step's calls, in order
-        module = step.target.module if step.target else None
-        mine = [w for w in result.warnings if w["logger"] == module]
+        mine = expect.own_warnings(result, step)
         if step.is_generator and mine:
             text += f" +{len(mine)} warning{'s' if len(mine) > 1 else ''}"
         if parts and len(text) > 8 and parts[-1][0] == text:
@@ -131,7 +131,7 @@ def _case_json(outcome: CaseOutcome) -> dict[str, Any]:
         "steps": [
             {
                 "label": s.label, "op": s.op, "function": s.function, "outcome": s.outcome, "type": s.type,
-                "value": s.value, "error": s.error, "seconds": s.seconds, "warnings": s.warnings,
+                "value": s.value, "error": s.error, "seconds": s.seconds, "warnings": [{k: v for k, v in w.items() if k != "path"} for w in s.warnings],
                 **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {}),
             }
             for s in (obs.steps.values() if obs else [])

@@ -1,117 +1,116 @@
-"""Checkouts for the verify tests: copied, optionally patched or mutated, never edited in place.
+"""Checkouts for the verify tests and the runs on them, each made once per session.
 
-``checkout_copy(name, patched)`` copies ``fixtures/<name>`` into a session temp folder and,
-when asked, runs ``python -m llmfix apply`` on the copy. ``hand_checkout(shape, kind)``
-copies one of the hand-written ``checkouts/<shape>/<patched|unpatched>``. ``shape_results``
-runs verify once on all hand-written checkouts and their mutants. verify only reads a
-checkout, so copies are shared by every test of the session.
+``verify_checkouts`` copies every checkout :data:`verify_support.RUNS` names into a session temp folder
+(patching the fixtures with ``llmfix apply``, in process, and editing the mutants and
+variants); ``verify_runs`` verifies them all in one ``runner.run_many`` (one verify child,
+one litellm import, every case in parallel) the first time a test asks, and every test
+reads its results. ``checkout_copy`` and ``hand_checkout`` give the copies to the tests that
+run the command line themselves. verify only reads a checkout, so the copies are shared.
+
+Safe under pytest-xdist: every server is on a free port, every copy under the worker's own
+temp folder, and ``verify_runs`` is computed by one worker, the others reading its results.
 """
 
 from __future__ import annotations
 
+import fcntl
 import importlib.util
-import json
+import pickle
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from verify_support import MUTANTS, SHAPES, UNCALLABLE_HELPER, UTILS
+from verify_support import CHECKOUTS, FIXTURES, RUNS, Run
 
 from llmfix.verify import runner, scenarios
 from llmfix.verify.analysis import analyse
 
-REPO = Path(__file__).resolve().parents[2]
-FIXTURES = REPO / "fixtures"
-CATALOG = json.loads((FIXTURES / "catalog.json").read_text(encoding="utf-8"))
-WITH_HELPERS = [name for name, entry in CATALOG.items() if entry["helpers"]]
 
-
-@pytest.fixture(scope="session")
-def checkout_copy(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, bool], Path]:
-    made: dict[tuple[str, bool], Path] = {}
-    base = tmp_path_factory.mktemp("verify-checkouts")
-    # patch every fixture up front, all at once (one `llmfix apply` process each)
-    applying = []
-    for name in WITH_HELPERS:
-        destination = base / "patched" / name
-        shutil.copytree(FIXTURES / name, destination)
-        command = [sys.executable, "-m", "llmfix", "apply", str(destination)]
-        applying.append((command, subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)))
-        made[(name, True)] = destination
-    for command, process in applying:
-        output = process.communicate()[0].decode(errors="replace")
-        assert process.returncode == 0, f"{' '.join(command)} failed: {output}"
-
-    def make(name: str, patched: bool) -> Path:
-        key = (name, patched)
-        if key not in made:
-            destination = base / ("patched" if patched else "unpatched") / name
-            shutil.copytree(FIXTURES / name, destination)
-            if patched:
-                subprocess.run([sys.executable, "-m", "llmfix", "apply", str(destination)], check=True, capture_output=True, cwd=REPO)
-            made[key] = destination
-        return made[key]
-
-    return make
-
-
-CHECKOUTS = Path(__file__).resolve().parent / "checkouts"
-
-
-@pytest.fixture(scope="session")
-def hand_checkout(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str, str], Path]:
-    """``hand_checkout(shape, "patched" | "unpatched")``: a copy of ``checkouts/<shape>/<kind>``.
-
-    The checkouts under ``checkouts/`` are written by hand from TARGETS' descriptions: per
-    shape one patched to llmfix's contract and one as it is in the wild.
-    """
-    base = tmp_path_factory.mktemp("hand-checkouts")
-
-    def make(shape: str, kind: str) -> Path:
-        destination = base / shape / kind
-        if not destination.exists():
-            shutil.copytree(CHECKOUTS / shape / kind, destination)
-        return destination
-
-    return make
-
-
-@pytest.fixture(scope="session")
-def settings() -> scenarios.Settings:
-    return scenarios.Settings(tenacity=importlib.util.find_spec("tenacity") is not None)
-
-
-def _mutate(source: Path, destination: Path, edits: tuple[tuple[str, str, str], ...]) -> Path:
-    shutil.copytree(source, destination)
+def _edit(root: Path, edits) -> None:
     for relative, old, new in edits:
-        path = destination / relative
+        path = root / relative
         text = path.read_text(encoding="utf-8")
-        assert old in text, f"{relative}: {old!r} not found (the mutant no longer applies)"
-        path.write_text(text.replace(old, new), encoding="utf-8")
+        if old:
+            assert old in text, f"{relative}: {old!r} not found (the edit no longer applies)"
+            text = text.replace(old, new)
+        else:
+            text += new
+        path.write_text(text, encoding="utf-8")
+
+
+def _patch(root: Path, skip: tuple[str, ...] = ()) -> None:
+    from llmfix import workflow
+    from llmfix.config import CommandSettings
+
+    workflow.apply([root], CommandSettings({"skip": list(skip)} if skip else {}), force=True)
+
+
+def _build(run: Run, destination: Path) -> Path:
+    if run.source == "fixture":
+        shutil.copytree(FIXTURES / run.name, destination)
+    else:  # a hand-written shape: its patched copy is what llmfix apply wrote
+        shutil.copytree(CHECKOUTS / run.name / ("patched" if run.patched and not run.edit_before_patching else "unpatched"), destination)
+    if run.edit_before_patching:
+        _edit(destination, run.edits)
+    if run.patched and (run.source == "fixture" or run.edit_before_patching):
+        _patch(destination, run.skip)
+    if not run.edit_before_patching:
+        _edit(destination, run.edits)
     return destination
 
 
 @pytest.fixture(scope="session")
-def shape_results(hand_checkout, settings, tmp_path_factory) -> dict[str, runner.RunResult]:
-    """Every run, keyed ``<shape>/<kind>``, ``mutant/<name>`` and ``uncallable``."""
-    keyed: list[tuple[str, Path, tuple[str, ...]]] = []
-    for shape in SHAPES:
-        for kind in ("patched", "unpatched"):
-            keyed.append((f"{shape}/{kind}", hand_checkout(shape, kind), ()))
-    base = tmp_path_factory.mktemp("mutants")
-    for mutant in MUTANTS:
-        keyed.append((f"mutant/{mutant.name}", _mutate(hand_checkout(mutant.shape, "patched"), base / mutant.name, mutant.edits), mutant.scenarios))
-    uncallable = _mutate(hand_checkout("old", "patched"), base / "uncallable", ())
-    run_utils = uncallable / UTILS / "run_utils.py"
-    run_utils.write_text(run_utils.read_text(encoding="utf-8") + UNCALLABLE_HELPER, encoding="utf-8")
-    keyed.append(("uncallable", uncallable, ("healthy",)))
+def verify_checkouts(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Every checkout of :data:`RUNS`, by key (``fixture/<name>/patched``, ``<shape>/<kind>``, ``mutant/<name>``, ...)."""
+    base = tmp_path_factory.mktemp("verify-checkouts")
+    return {key: _build(run, base / key.replace("/", "--") / run.name) for key, run in RUNS.items()}
+
+
+@pytest.fixture(scope="session")
+def settings() -> scenarios.Settings:
+    return scenarios.Settings.for_this_machine(tenacity=importlib.util.find_spec("tenacity") is not None)
+
+
+def _run_all(checkouts: dict[str, Path], settings: scenarios.Settings) -> dict[str, runner.RunResult]:
     jobs = []
-    for _, path, names in keyed:
-        checkout = analyse(path)
-        jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), names)))
-    return dict(zip((key for key, _, _ in keyed), runner.run_many(jobs, settings, max_parallel=48)))
+    for key, run in RUNS.items():
+        checkout = analyse(checkouts[key])
+        jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), run.scenarios)))
+    return dict(zip(RUNS, runner.run_many(jobs, settings, max_parallel=32)))
 
 
+@pytest.fixture(scope="session")
+def verify_runs(verify_checkouts: dict[str, Path], settings: scenarios.Settings, tmp_path_factory: pytest.TempPathFactory,
+                worker_id: str) -> dict[str, runner.RunResult]:
+    """Every run of :data:`RUNS`, by key: one ``run_many``, the cases of all checkouts in parallel.
+
+    Under pytest-xdist the first worker to ask computes them and the others read its results
+    (pickled, without the cases' evaluators: every problem is already in them).
+    """
+    if worker_id == "master":
+        return _run_all(verify_checkouts, settings)
+    shared = tmp_path_factory.getbasetemp().parent  # this session's, the same for every worker
+    with open(shared / "verify-runs.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = shared / "verify-runs.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())
+        results = _run_all(verify_checkouts, settings)
+        for result in results.values():
+            for outcome in result.outcomes:
+                outcome.case.evaluate = None  # type: ignore[assignment]  # a closure: not picklable, no longer needed
+        done.write_bytes(pickle.dumps(results))
+        return results
+
+
+@pytest.fixture(scope="session")
+def checkout_copy(verify_checkouts: dict[str, Path]) -> Callable[[str, bool], Path]:
+    """``checkout_copy(fixture, patched)``: the session's copy of ``fixtures/<fixture>``, patched by ``llmfix apply`` or not."""
+    return lambda name, patched: verify_checkouts[f"fixture/{name}/{'patched' if patched else 'unpatched'}"]
+
+
+@pytest.fixture(scope="session")
+def hand_checkout(verify_checkouts: dict[str, Path]) -> Callable[[str, str], Path]:
+    """``hand_checkout(shape, "patched" | "unpatched")``: the session's copy of ``checkouts/<shape>/<kind>``."""
+    return lambda shape, kind: verify_checkouts[f"{shape}/{kind}"]

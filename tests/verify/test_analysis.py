@@ -102,7 +102,7 @@ def test_what_verify_cannot_call_says_why(tmp_path):
     reasons = {t.name: t.reason for t in result.not_exercised}
     assert reasons == {
         "run_for_rubric": "cannot call run_for_rubric(model_name, user_prompt, rubric_id, **kw): no value for required parameter 'rubric_id'",
-        "run": "cannot call run(self, model_name, user_prompt, **kw): it is a method, and verify calls module-level functions only",
+        "run": "cannot call run(self, model_name, user_prompt, **kw): it is a method, and verify calls module-level helpers only",
         "run_raw": "run_raw returns the response object and no helper that reads the text calls it",
     }
     assert result.callable == []

@@ -46,24 +46,44 @@ def wait_for(condition, seconds: float, what: str):
     raise AssertionError(f"timed out after {seconds}s waiting for {what}")
 
 
-@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL], ids=lambda s: signal.Signals(s).name)
-def test_a_killed_verify_leaves_no_process_and_no_folder(tmp_path, hand_checkout, signum):
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    env = {**os.environ, "TMPDIR": str(temp)}
-    command = [sys.executable, "-m", "llmfix", "verify", str(hand_checkout("drtulu", "patched")), "--scenario", "hang,proxy"]
-    verify = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
+SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGKILL)
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory, hand_checkout) -> dict:
+    """One verify per signal, all started at once; each killed mid-run (tinyproxy up, the cases forked) with its signal.
+    And one more, started with them, left to finish (``"finished"``)."""
+    runs = {}
+    for signum in SIGNALS:
+        temp = tmp_path_factory.mktemp(f"tmp-{signal.Signals(signum).name}")
+        env = {**os.environ, "TMPDIR": str(temp)}
+        command = [sys.executable, "-m", "llmfix", "verify", str(hand_checkout("drtulu", "patched")), "--scenario", "hang,proxy"]
+        runs[signum] = (subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True), temp)
+    temp = tmp_path_factory.mktemp("tmp-finished")  # and one left to finish, meanwhile
+    command = [sys.executable, "-m", "llmfix", "verify", str(hand_checkout("drtulu", "patched")), "--scenario", "9b,8b"]
+    finished = subprocess.Popen(command, cwd=REPO, env={**os.environ, "TMPDIR": str(temp)}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    done = {}
     try:
-        # mid-run: tinyproxy serves and the child has forked the cases
-        wait_for(lambda: processes_naming(str(temp), "tinyproxy"), 90, "tinyproxy")
-        wait_for(lambda: list(temp.glob("llmfix-verify-*/case-*.log")), 90, "the cases to start")
-        assert processes_naming(str(temp), "child.py")
-        os.kill(verify.pid, signum)
-        _, stderr = verify.communicate(timeout=60)
+        for signum, (verify, temp) in list(runs.items()):
+            wait_for(lambda temp=temp: processes_naming(str(temp), "tinyproxy"), 90, "tinyproxy")
+            wait_for(lambda temp=temp: list(temp.glob("llmfix-verify-*/case-*.log")), 90, "the cases to start")
+            assert processes_naming(str(temp), "child.py")
+            os.kill(verify.pid, signum)
+        for signum, (verify, temp) in runs.items():
+            done[signum] = (verify, verify.communicate(timeout=60)[1], temp)
+        output = finished.communicate(timeout=240)[0]
+        done["finished"] = (subprocess.CompletedProcess(command, finished.returncode, output), temp)
     finally:
-        if verify.poll() is None:
-            verify.kill()
-            verify.wait()
+        for verify, _ in [*runs.values(), (finished, None)]:
+            if verify.poll() is None:
+                verify.kill()
+                verify.wait()
+    return done
+
+
+@pytest.mark.parametrize("signum", SIGNALS, ids=lambda s: signal.Signals(s).name)
+def test_a_killed_verify_leaves_no_process_and_no_folder(killed, signum):
+    verify, stderr, temp = killed[signum]
     if signum == signal.SIGKILL:
         assert verify.returncode == -signal.SIGKILL
     else:
@@ -73,11 +93,7 @@ def test_a_killed_verify_leaves_no_process_and_no_folder(tmp_path, hand_checkout
     wait_for(lambda: not processes_naming("reaper.py", f"--parent {verify.pid}"), 20, "the reaper to finish")
 
 
-def test_a_finished_verify_leaves_no_process_and_no_folder(tmp_path, hand_checkout):
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    env = {**os.environ, "TMPDIR": str(temp)}
-    done = subprocess.run([sys.executable, "-m", "llmfix", "verify", str(hand_checkout("drtulu", "patched")), "--scenario", "9b,8b"],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
-    assert done.returncode == 0, done.stdout + done.stderr
+def test_a_finished_verify_leaves_no_process_and_no_folder(killed):
+    done, temp = killed["finished"]
+    assert done.returncode == 0, done.stdout.decode(errors="replace")
     assert not processes_naming(str(temp)) and not any(temp.iterdir())

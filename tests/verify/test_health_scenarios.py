@@ -1,25 +1,33 @@
 """The health scenarios (12-15): their evaluators on constructed observations, then real runs.
 
 The unit tests build what a run of a patched checkout would show (each call's outcome, the
-kept ``LiteLLM health`` lines, ``litellm_health()``'s dict) for the drtulu-canonical
-fixture's functions, check the case passes, then take one behaviour out at a time and check
-the case fails naming ``health``. The end-to-end test runs the four scenarios through real
-litellm against the mock on a patched, an unpatched and a ``--skip health`` copy.
+kept ``LiteLLM health`` lines, the support module's ``health()`` dict) for the
+drtulu-canonical fixture's functions, check the case passes, then take one behaviour out at
+a time and check the case fails naming ``health``. The end-to-end tests read the session's
+runs of the four scenarios through real litellm against the mock on patched, unpatched and
+``--skip health`` copies.
 """
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from verify_support import VERIFY_RUNS_GROUP
 
 from llmfix.verify import health, report, runner, scenarios
 from llmfix.verify.analysis import analyse
-from llmfix.verify.cases import ANSWER, RUBRIC, Case, Observation, Process, Settings, Step, StepResult
+from llmfix.verify.cases import (
+    ANSWER,
+    RUBRIC,
+    Case,
+    Observation,
+    Process,
+    Settings,
+    Step,
+    StepResult,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 ENDPOINT = "http://127.0.0.1:9/scope/0-13-0/v1"
@@ -59,9 +67,8 @@ def _entry(plan: tuple[str, ...]) -> dict[str, Any]:
     ok = plan.count(health.OK)
     last = plan[-SETTINGS.failure_window:]
     return {
-        "ok": ok, "fallback": 0, "empty": 0, "failed": len(plan) - ok, "failure_rate": (len(plan) - ok) / len(plan),
-        "window": len(last), "window_failure_rate": sum(a != health.OK for a in last) / len(last),
-        "causes": {"InternalServerError": len(plan) - ok} if ok < len(plan) else {},
+        "ok": ok, "failed": len(plan) - ok, "empty": 0, "window_failure_rate": sum(a != health.OK for a in last) / len(last),
+        "causes": {"InternalServerError": "InternalServerError: Error code: 500"} if ok < len(plan) else {},
     }
 
 
@@ -87,7 +94,7 @@ def observe(case: Case, *, degraded: dict[str, list[int]] | None = None, lines: 
     if report_value is None:
         report_value = figures
     result = StepResult("report", "report", health.REPORT, report_outcome, report_value if report_outcome == "returned" else None,
-                        error=None if report_outcome == "returned" else {"type": "MissingFunction", "message": "litellm_health not defined in run_utils"})
+                        error=None if report_outcome == "returned" else {"type": "MissingFunction", "message": "health not defined in run_utils"})
     env = {"OPENAI_API_BASE": ENDPOINT, **{k: v for k, v in case.env.items() if v is not None}}
     process = Process(env, kept if lines is None else lines, result if case.report else None)
     return Observation(case, SETTINGS, steps, {s.label: len(plan) for s in case.steps}, {s.label: [s.key] for s in case.steps}, {},
@@ -113,14 +120,15 @@ def test_the_cases_run_sequences_in_one_process(built):
     assert built["health-healthy"].keep_lines == built["health-unset"].keep_lines == health.LINE_PREFIX
     assert built["health-alarm"].keep_lines is None and built["health-alarm"].env[health.INTERVAL] is None
     assert built["health-unset"].env[health.MAX_RATE] is None and built["health-alarm"].env[health.MAX_RATE] == "0.3"
-    assert all(case.report == health.REPORT for case in built.values())
+    assert all(case.report for case in built.values())
 
 
-def test_the_alarm_is_due_on_a_full_window_above_the_rate():
-    assert health.alarms_due(health.intermittent(7), 5, 0.3) == [False] * 4 + [True] * 3
-    assert health.alarms_due(health.outage_then_recovery(5), 5, 0.3) == [False] * 4 + [True] * 4 + [False] * 3
-    assert health.alarms_due(health.intermittent(7), 5, 0.6) == [False] * 7  # 60% is not more than 0.6
-    assert health.describe_alarms(health.alarms_due(health.outage_then_recovery(5), 5, 0.3)) == "calls 5-8"
+def test_the_alarm_is_due_on_a_failed_call_in_a_full_window_above_the_rate():
+    assert health.intermittent(8) == ("500", "ok", "500", "500", "ok", "500", "ok", "500")
+    assert health.alarms_due(health.intermittent(8), 5, 0.3) == [False] * 5 + [True, False, True]  # never on an answered call
+    assert health.alarms_due(health.outage_then_recovery(5), 5, 0.3) == [False] * 4 + [True, False, True] + [False] * 5
+    assert health.alarms_due(health.intermittent(8), 5, 0.6) == [False] * 8  # 60% is not more than 0.6
+    assert health.describe_alarms(health.alarms_due(health.outage_then_recovery(5), 5, 0.3)) == "calls 5, 7"
 
 
 def test_healthy_fails_without_summary_lines(built):
@@ -155,12 +163,12 @@ def test_healthy_accepts_more_summaries_when_the_calls_outlasted_the_interval(bu
 def test_a_missing_report_or_wrong_figures_fail(built):
     case = built["health-alarm"]
     missing = _health_problems(case, observe(case, report_outcome="missing"))
-    assert "litellm_health not defined in run_utils" in missing
+    assert "no health(): health not defined in run_utils" in missing
     figures = observe(case).report_of(case.steps[-1]).value
     generator = case.steps[-1]
     figures[generator.name][generator.model] = {**figures[generator.name][generator.model], "ok": 7, "failed": 0}
     wrong = _health_problems(case, observe(case, report_value=figures))
-    assert any(p.startswith(f"litellm_health() counts {generator.name} with {generator.key} as 7 ok") for p in wrong), wrong
+    assert any(p.startswith(f"health() counts {generator.name} with {generator.key} as 7 ok, 0 failed") for p in wrong), wrong
     figures[generator.name][generator.model] = {k: v for k, v in figures[generator.name][generator.model].items() if k != "window_failure_rate"}
     absent = _health_problems(case, observe(case, report_value=figures))
     assert any(p.endswith("lacks window_failure_rate") for p in absent), absent
@@ -169,17 +177,21 @@ def test_a_missing_report_or_wrong_figures_fail(built):
 def test_alarm_fails_when_the_generator_never_raises(built):
     case = built["health-alarm"]
     problems = _health_problems(case, observe(case, degraded={}))
-    assert problems == ["generate_instance_wise_adaptive_rubrics never raised LiteLLMDegradedError in 7 calls "
-                        "(LITELLM_MAX_FAILURE_RATE=0.3, LITELLM_FAILURE_WINDOW=5): by call 5, 3 of the last 5 had failed"]
+    assert problems == ["generate_instance_wise_adaptive_rubrics never raised LiteLLMDegradedError in 8 calls "
+                        "(LITELLM_MAX_FAILURE_RATE=0.3, LITELLM_FAILURE_WINDOW=5): by call 6, 3 of the last 5 had failed"]
 
 
-def test_alarm_fails_when_it_raises_before_the_window_is_full_or_a_helper_raises(built):
+def test_alarm_fails_when_it_raises_before_the_window_is_full_on_an_answered_call_or_in_a_helper(built):
     case = built["health-alarm"]
     generator, helper = case.steps[-1].label, case.steps[0].label
-    early = _health_problems(case, observe(case, degraded={generator: [3, 4, 5, 6, 7]}))
-    assert any("raised LiteLLMDegradedError on call(s) 3, 4, before 5 calls filled the window" in p for p in early), early
-    helpers = _health_problems(case, observe(case, degraded={generator: [5, 6, 7], helper: [5]}))
-    assert helpers == ["run_chatopenai raised LiteLLMDegradedError on call(s) 5 (a helper: only the rubric generator may)"]
+    early = _health_problems(case, observe(case, degraded={generator: [3, 4, 6, 8]}))
+    assert early == ["generate_instance_wise_adaptive_rubrics raised LiteLLMDegradedError on call(s) 3, 4, before 5 calls filled the window "
+                     "(LITELLM_MAX_FAILURE_RATE=0.3, LITELLM_FAILURE_WINDOW=5)"]
+    answered = _health_problems(case, observe(case, degraded={generator: [6, 7, 8]}))
+    assert answered == ["generate_instance_wise_adaptive_rubrics raised LiteLLMDegradedError on call(s) 7, which the endpoint answered "
+                        "(only a failed or empty call may)"]
+    helpers = _health_problems(case, observe(case, degraded={generator: [6, 8], helper: [6]}))
+    assert helpers == ["run_chatopenai raised LiteLLMDegradedError on call(s) 6 (a helper: only the rubric generator and the judge may)"]
 
 
 def test_alarm_fails_when_the_error_does_not_name_cause_and_endpoint(built):
@@ -196,21 +208,21 @@ def test_alarm_fails_when_the_error_does_not_name_cause_and_endpoint(built):
 def test_unset_fails_on_an_alarm_or_info_lines(built):
     case = built["health-unset"]
     generator = case.steps[-1].label
-    raised = _health_problems(case, observe(case, degraded={generator: [5]}))
-    assert raised == ["generate_instance_wise_adaptive_rubrics raised LiteLLMDegradedError on call(s) 5 with LITELLM_MAX_FAILURE_RATE unset (it must only log)"]
+    raised = _health_problems(case, observe(case, degraded={generator: [6]}))
+    assert raised == ["generate_instance_wise_adaptive_rubrics raised LiteLLMDegradedError on call(s) 6 with LITELLM_MAX_FAILURE_RATE unset (it must only log)"]
     quiet = [{**line, "level": "INFO", "message": line["message"].split(" (")[0]} for line in observe(case).lines_of(case.steps[0])]
     problems = _health_problems(case, observe(case, lines=quiet))
     assert len(problems) == 5 and all("none at WARNING naming the cause (InternalServerError)" in p for p in problems), problems
 
 
-def test_recovery_fails_when_the_alarm_does_not_clear(built):
+def test_recovery_fails_when_the_alarm_sticks_or_stops_too_soon(built):
     case = built["health-recovery"]
     generator = case.steps[-1].label
-    stuck = _health_problems(case, observe(case, degraded={generator: [5, 6, 7, 8, 9, 10, 11]}))
-    assert stuck == ["generate_instance_wise_adaptive_rubrics still raised LiteLLMDegradedError on call(s) 9, 10, 11, when 1 of the last 5 calls "
+    stuck = _health_problems(case, observe(case, degraded={generator: [5, 7, 12]}))
+    assert stuck == ["generate_instance_wise_adaptive_rubrics still raised LiteLLMDegradedError on call(s) 12, when 1 of the last 5 calls "
                      "had failed (LITELLM_MAX_FAILURE_RATE=0.3, LITELLM_FAILURE_WINDOW=5): the alarm must clear as the calls recover"]
     late = _health_problems(case, observe(case, degraded={generator: [5]}))
-    assert late == ["generate_instance_wise_adaptive_rubrics did not raise LiteLLMDegradedError on call(s) 6, 7, 8, with more than 30% "
+    assert late == ["generate_instance_wise_adaptive_rubrics did not raise LiteLLMDegradedError on call(s) 7, with more than 30% "
                     "of the last 5 calls failed (LITELLM_MAX_FAILURE_RATE=0.3, LITELLM_FAILURE_WINDOW=5)"]
 
 
@@ -219,46 +231,39 @@ def test_a_killed_step_names_health(built):
     obs = observe(case)
     del obs.steps[case.steps[-1].label]
     problems = _health_problems(case, obs)
-    assert problems == ["generate_instance_wise_adaptive_rubrics: its 11 call(s) had not ended after 15s (killed); "
-                        "the server saw 11 attempt(s), LITELLM_NUM_RETRIES=0 allows one per call"]
+    assert problems == [f"generate_instance_wise_adaptive_rubrics: its 12 call(s) had not ended after {case.limit:g}s (killed); "
+                        "the server saw 12 attempt(s), LITELLM_NUM_RETRIES=0 allows one per call"]
 
 
-# ----------------------------------------------------------------------------- real runs
-
-
-@pytest.fixture(scope="module")
-def health_runs(checkout_copy, settings, tmp_path_factory) -> dict[str, runner.RunResult]:
-    """The health scenarios on patched and unpatched drtulu-canonical and upstream-main-split; every scenario on a --skip health copy."""
-    skipped = tmp_path_factory.mktemp("skip-health") / "drtulu-canonical"
-    shutil.copytree(REPO / "fixtures" / "drtulu-canonical", skipped)
-    subprocess.run([sys.executable, "-m", "llmfix", "apply", str(skipped), "--skip", "health", "-q"], check=True, capture_output=True, cwd=REPO)
-    keyed = {f"{name}/{kind}": (checkout_copy(name, kind == "patched"), HEALTH)
-             for name in ("drtulu-canonical", "upstream-main-split") for kind in ("patched", "unpatched")}
-    keyed["skip-health"] = (skipped, ())
-    jobs = []
-    for path, names in keyed.values():
-        checkout = analyse(path)
-        jobs.append((checkout, scenarios.select(scenarios.build(settings, checkout), names)))
-    return dict(zip(keyed, runner.run_many(jobs, settings)))
+# ----------------------------------------------------------------------------- real runs (the session's, conftest.py)
 
 
 def _explain(result: runner.RunResult) -> str:
     return "\n".join(f"{fix}: {p}" for fix, problems in report.missing_fixes(result).items() for p in problems) or "(no problems)"
 
 
+def _health(result: runner.RunResult) -> list:
+    return [o for o in result.outcomes if o.case.scenario in HEALTH and not o.case.is_judge]
+
+
+@VERIFY_RUNS_GROUP
 @pytest.mark.parametrize("name", ["drtulu-canonical", "upstream-main-split"])
-def test_the_health_scenarios_pass_patched_and_fail_unpatched_naming_health(health_runs, name):
-    patched, unpatched = health_runs[f"{name}/patched"], health_runs[f"{name}/unpatched"]
-    assert [o.case.scenario for o in patched.outcomes] == list(HEALTH)
-    assert not patched.failed, _explain(patched)
-    assert [o.case.scenario for o in unpatched.failed] == list(HEALTH)
-    for outcome in unpatched.failed:
+def test_the_health_scenarios_pass_patched_and_fail_unpatched_naming_health(verify_runs, name):
+    patched, unpatched = verify_runs[f"fixture/{name}/patched"], verify_runs[f"fixture/{name}/unpatched"]
+    assert [o.case.scenario for o in _health(patched)] == list(HEALTH)
+    assert all(o.status == "pass" for o in _health(patched)), _explain(patched)
+    failed = [o for o in _health(unpatched) if o.status == "fail"]
+    assert [o.case.scenario for o in failed] == list(HEALTH)
+    for outcome in failed:
         assert {fix for fix, _ in outcome.problems} == {"health"}, outcome.problems
-    assert any("litellm_health not defined" in p for p in report.missing_fixes(unpatched)["health"])
+    assert any("no health(): no support module" in p for p in report.missing_fixes(unpatched)["health"])
 
 
-def test_without_the_health_fix_only_the_health_scenarios_fail(health_runs):
-    result = health_runs["skip-health"]
+@VERIFY_RUNS_GROUP
+def test_without_the_health_fix_the_health_scenarios_fail(verify_runs):
+    """--skip health: the support module is there (other fixes use it) but nothing is counted; precheck-recheck's
+    generator raises nothing else."""
+    result = verify_runs["fixture/drtulu-canonical/skip-health"]
     assert result.error is None, result.error
     assert sorted(o.case.scenario for o in result.failed) == sorted(HEALTH), _explain(result)
     assert set(report.missing_fixes(result)) == {"health"}, _explain(result)
@@ -266,20 +271,21 @@ def test_without_the_health_fix_only_the_health_scenarios_fail(health_runs):
     assert any("never raised LiteLLMDegradedError" in text for _, text in alarm.problems), alarm.problems
 
 
-def test_a_patched_run_shows_its_lines_figures_and_alarm(health_runs):
-    result = health_runs["drtulu-canonical/patched"]
-    outcomes = {o.case.scenario: o for o in result.outcomes}
+@VERIFY_RUNS_GROUP
+def test_a_patched_run_shows_its_lines_figures_and_alarm(verify_runs):
+    result = verify_runs["fixture/drtulu-canonical/patched"]
+    outcomes = {o.case.scenario: o for o in _health(result)}
     healthy = outcomes["health-healthy"].observation
     steps = healthy.case.steps
     lines = healthy.lines_of(steps[0])
     assert all(line["level"] == "INFO" and line["message"].startswith(health.LINE_PREFIX) for line in lines)
-    if health.one_interval(healthy, steps, SETTINGS.health_interval):
-        assert len(lines) == len(steps) + 1  # + the generator's nested helper call
     figures = healthy.report_of(steps[0]).value
-    assert {name for name in figures} == {step.name for step in steps}
+    assert {name for name in figures} == {step.name for step in steps} | {"LiteLLM requests"}
+    if health.one_interval(healthy, steps, SETTINGS.health_interval):
+        assert len(lines) == len(steps) + 1 + len(figures["LiteLLM requests"])  # + the generator's nested helper call, + the requests
     alarm = outcomes["health-alarm"].observation
     generator = next(step for step in alarm.case.steps if step.is_generator)
     calls = alarm.result(generator).calls
-    assert [call.raised for call in calls].count(health.DEGRADED) == 3 and calls[4].raised == health.DEGRADED
+    assert [call.raised == health.DEGRADED for call in calls] == [False] * 5 + [True, False, True]
     assert alarm.attempts[generator.label] == len(calls)  # LITELLM_NUM_RETRIES=0: one attempt per call
-    assert "[None, dict, None x2, raised LiteLLMDegradedError x3]" in report.observed(outcomes["health-alarm"])
+    assert "[None, dict, None x2, dict, raised LiteLLMDegradedError, dict, raised LiteLLMDegradedError]" in report.observed(outcomes["health-alarm"])

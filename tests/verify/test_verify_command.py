@@ -1,14 +1,23 @@
-"""The verify command line: exit codes, one-line errors, JSON, cheap import, the loader."""
+"""The verify command line: exit codes, one-line errors, JSON, progress, --python, several checkouts, the loader.
+
+The ``llmfix verify`` processes this module looks at run at the same time (``cli_runs``),
+each reading its output as it streams.
+"""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from verify_support import MISSING_MODULE
 
 from llmfix.verify import command, runner, scenarios
 from llmfix.verify.analysis import analyse
@@ -44,16 +53,129 @@ def test_importing_the_command_is_cheap():
     assert done.stdout.strip() == "[]", done.stderr
 
 
-def test_patched_checkout_json_exit_0(checkout_copy):
-    done = llmfix("verify", str(checkout_copy("drtulu-canonical", True)), "--scenario", "healthy", "--scenario", "7c,8b", "--json")
+class Streamed:
+    """A ``llmfix verify`` process: its stdout lines with the second each arrived, its stderr, its exit code."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.started = time.monotonic()
+        self.process = subprocess.Popen([sys.executable, "-m", "llmfix", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.lines: list[tuple[float, str]] = []
+        self.stderr = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append((time.monotonic() - self.started, line.rstrip("\n")))
+
+    def wait(self, timeout: float = 300) -> Streamed:
+        assert self.process.stderr is not None
+        self.stderr = self.process.stderr.read()  # stdout is the reader thread's
+        self.process.wait(timeout)
+        self._reader.join(timeout)
+        return self
+
+    @property
+    def stdout(self) -> str:
+        return "\n".join(line for _, line in self.lines)
+
+    @property
+    def returncode(self) -> int:
+        return self.process.returncode
+
+
+@pytest.fixture(scope="module")
+def cli_runs(checkout_copy, hand_checkout, verify_checkouts, tmp_path_factory) -> dict[str, Streamed]:
+    """The command lines this module checks, run at the same time (the streaming one started first, on its own)."""
+    base = tmp_path_factory.mktemp("cli")
+    drtulu = str(checkout_copy("drtulu-canonical", True))
+    several = base / "several"
+    for name, source in (("judge", hand_checkout("judge", "patched")), ("old", hand_checkout("old", "unpatched"))):
+        shutil.copytree(source, several / name)
+    wrapper = base / "python-wrapper"
+    wrapper.write_text(f"#!/bin/sh\necho \"$@\" >> {base / 'python-used'}\nexec {sys.executable} \"$@\"\n", encoding="utf-8")
+    wrapper.chmod(0o755)
+    runs = {"stream": Streamed(["verify", drtulu, "--scenario", "healthy,empty,precheck"])}
+    while not runs["stream"].lines and runs["stream"].process.poll() is None:
+        time.sleep(0.02)
+    runs.update({
+        "json": Streamed(["verify", drtulu, "--scenario", "healthy", "--scenario", "7c,8b", "--json"]),
+        "several": Streamed(["verify", str(several), "--scenario", "healthy,7a"]),
+        "python": Streamed(["verify", drtulu, "--python", str(wrapper), "--scenario", "healthy"]),
+        "missing-dependency": Streamed(["verify", str(verify_checkouts["fixture/drtulu-canonical/missing-module"]), "--scenario", "healthy"]),
+    })
+    if os.path.exists("/usr/bin/python3"):
+        runs["no-litellm"] = Streamed(["verify", drtulu, "--python", "/usr/bin/python3", "--scenario", "healthy"])
+    for run in runs.values():
+        run.wait()
+    runs["python"].used = (base / "python-used").read_text(encoding="utf-8") if (base / "python-used").exists() else ""  # type: ignore[attr-defined]
+    return runs
+
+
+def test_the_first_line_comes_within_a_second_then_a_line_per_scenario_as_it_ends(cli_runs):
+    run = cli_runs["stream"]
+    assert run.returncode == 0, run.stdout + run.stderr
+    first_at, first = run.lines[0]
+    assert first_at < 1.0, run.lines[:3]
+    assert first.startswith("verifying ") and "against the scenarios chosen (healthy,empty,precheck)" in first, first
+    progress = [(at, line) for at, line in run.lines if line.startswith("   ") and len(line.split()) > 2 and line.split()[1] in ("healthy", "empty", "precheck")]
+    assert sorted(line.split()[1] for _, line in progress) == ["empty", "healthy", "precheck"], run.lines
+    table_at = next(at for at, line in run.lines if line.startswith("ID "))
+    assert all(at <= table_at for at, _ in progress) and all(" pass " in line for _, line in progress)
+
+
+def test_patched_checkout_json_exit_0(cli_runs):
+    done = cli_runs["json"]
     assert done.returncode == 0, done.stdout + done.stderr
     report = json.loads(done.stdout)
-    assert [c["id"] for c in report["cases"]] == ["1", "7c", "8b"]
+    assert [c["id"] for c in report["cases"] if not c["id"].endswith("j")] == ["1", "7c", "8b"]  # (1j when the fixture has a judge)
     assert all(c["status"] == "pass" for c in report["cases"])
     assert [(h["name"], h["async"], h["contract"]) for h in report["checkout"]["helpers"]] == [
         ("run_chatopenai", False, "raises"), ("run_litellm", False, "swallows"), ("run_litellm_async", True, "swallows")]
     assert [g["name"] for g in report["checkout"]["generators"]] == ["generate_instance_wise_adaptive_rubrics"]
     assert report["settings"]["LITELLM_NUM_RETRIES"] == 2 and report["not_exercised"] == []
+    assert isinstance(report["checkout"]["judges"], list)  # the new entries
+    assert done.stderr.startswith("verifying ")  # the progress lines go to stderr with --json
+
+
+def test_a_folder_of_checkouts_is_verified_checkout_by_checkout(cli_runs):
+    done = cli_runs["several"]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1] == "2 checkouts: 1 passed, 1 failed"
+    tables = [line for line in done.stdout.splitlines() if line.startswith("llmfix verify ")]
+    assert [Path(line.split()[-1]).name for line in tables] == ["judge", "old"]
+    assert any(line.startswith("  judge: ") and "1 healthy" in line for line in done.stdout.splitlines())  # progress, per checkout
+
+
+def test_python_runs_the_child_with_the_training_environments_interpreter(cli_runs):
+    done = cli_runs["python"]
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "child.py" in done.used  # type: ignore[attr-defined]
+    assert "with " in done.lines[0][1] and "python-wrapper" in done.lines[0][1]
+
+
+def test_a_missing_dependency_names_the_package_and_the_way_out(cli_runs):
+    done = cli_runs["missing-dependency"]
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    error = done.stderr.strip().splitlines()[-1]
+    assert error.startswith("llmfix: error: cannot import open_instruct.search_rewards.utils.run_utils") and MISSING_MODULE in error
+    assert "--python" in error and f"pip install {MISSING_MODULE}" in error
+
+
+def test_a_python_without_litellm_says_so(cli_runs):
+    if "no-litellm" not in cli_runs:
+        pytest.skip("no /usr/bin/python3 here")
+    done = cli_runs["no-litellm"]
+    assert done.returncode == 2, done.stdout + done.stderr
+    error = done.stderr.strip().splitlines()[-1]
+    assert error == ("llmfix: error: verify runs the checkout's code with /usr/bin/python3, which has no litellm; "
+                     "install it there or pass --python <the training environment's python>")
+
+
+def test_python_that_does_not_run_is_bad_input(tmp_path):
+    done = llmfix("verify", str(FIXTURES / "drtulu-canonical"), "--python", str(tmp_path / "nope"))
+    assert done.returncode == 2 and done.stderr.startswith(f"llmfix: error: --python {tmp_path / 'nope'}: cannot run it"), done.stderr
 
 
 def test_a_failed_case_is_exit_1_and_names_the_fix(monkeypatch):
@@ -61,8 +183,8 @@ def test_a_failed_case_is_exit_1_and_names_the_fix(monkeypatch):
     checkout = analyse(FIXTURES / "drtulu-canonical")
     [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("7c",)) for c in s.cases]
     outcome = runner.CaseOutcome(case, "fail", [("guards", "run_litellm raised IndexError on choices: []")])
-    monkeypatch.setattr("llmfix.verify.analysis.analyse", lambda path: checkout)
-    monkeypatch.setattr(runner, "run", lambda *a, **k: runner.RunResult(checkout, scenarios.Settings(), [outcome], 1.0))
+    monkeypatch.setattr(command, "analyse_all", lambda path: [checkout])
+    monkeypatch.setattr(runner, "run_many", lambda *a, **k: [runner.RunResult(checkout, scenarios.Settings(), [outcome], 1.0)])
     done = CliRunner().invoke(command.verify_command, ["x", "--scenario", "7c"])
     assert done.exit_code == 1
     assert "guards    run_litellm raised IndexError on choices: [] [7c]" in done.output
@@ -72,11 +194,11 @@ def test_a_failed_case_is_exit_1_and_names_the_fix(monkeypatch):
 def test_a_function_not_exercised_is_exit_1_with_its_reason(monkeypatch):
     """Every case passed, but one helper could not be called: exit 1, a "not exercised" line, no missing fix."""
     checkout = analyse(FIXTURES / "drtulu-canonical")
-    [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("1",)) for c in s.cases]
+    [case] = [c for s in scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("1",)) for c in s.cases if c.id == "1"]
     reason = "cannot call run_judge(model_name, rubric_id): no value for required parameter 'rubric_id'"
     result = runner.RunResult(checkout, scenarios.Settings(), [runner.CaseOutcome(case, "pass")], 1.0, not_exercised=[("run_judge", reason)])
-    monkeypatch.setattr("llmfix.verify.analysis.analyse", lambda path: checkout)
-    monkeypatch.setattr(runner, "run", lambda *a, **k: result)
+    monkeypatch.setattr(command, "analyse_all", lambda path: [checkout])
+    monkeypatch.setattr(runner, "run_many", lambda *a, **k: [result])
     done = CliRunner().invoke(command.verify_command, ["x", "--scenario", "1"])
     assert done.exit_code == 1
     assert f"not exercised: run_judge: {reason}" in done.output and "missing fixes" not in done.output
@@ -91,10 +213,11 @@ def test_empty_path_or_scenario_is_one_line_exit_2(args):
     assert done.stdout == ""
 
 
-def test_help_lists_every_scenario_unit():
+def test_help_lists_every_scenario_unit_and_says_it_imports_the_code():
     done = llmfix("verify", "--help")
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
+    assert "verify imports the checkout's code and runs it" in text and "--python" in text
     for unit in scenarios.units():
         assert f"{unit.NUMBER} {unit.NAME}" in text
 

@@ -3,7 +3,8 @@
 A scenario (``healthy``, ``transient``, ...) has a number, a name, a summary, the fixes
 it proves (the names the transforms declare, ``llmfix.codemods.TRANSFORM_NAMES``; the
 first is the one it is about) and builds its cases for one checkout: every callable
-helper and generator of the checkout takes part. Adding a scenario is adding one module
+helper and generator of the checkout takes part, and its LLM judges in cases of their own
+(``<n>j``, ``<n>k``) where the scenario means something for a judge. Adding a scenario is adding one module
 here; the command's help, the report's fix order and the tests all come from the list
 :func:`units` finds.
 """
@@ -13,13 +14,13 @@ from __future__ import annotations
 import copy
 import importlib
 import pkgutil
+from collections.abc import Callable
 from typing import ClassVar
 
-from llmfix.verify.analysis import GENERATOR, HELPER, Checkout, Target
+from llmfix.verify.analysis import GENERATOR, HELPER, JUDGE, Checkout, Target
 from llmfix.verify.cases import (
     BASICS,
     CALL,
-    ENSURE,
     Case,
     Endpoint,
     Evaluator,
@@ -28,6 +29,7 @@ from llmfix.verify.cases import (
     Settings,
     Step,
     StepResult,
+    judge_case,
 )
 
 __all__ = [
@@ -60,26 +62,35 @@ class Context:
     @staticmethod
     def model(case_id: str, label: str) -> str:
         """The model verify passes for a step: the mock keys its counts on it."""
-        return f"openai/verify-{case_id}-{label}"
+        return f"openai/verify-{case_id}-{label.replace('.', '-')}"
 
-    def callers(self, case_id: str, kinds: tuple[str, ...] = (HELPER, GENERATOR)) -> list[Step]:
-        """One step per callable helper and generator (of ``kinds``), in checkout order."""
+    def callers(self, case_id: str, kinds: tuple[str, ...] = (HELPER, GENERATOR), label: str = "") -> list[Step]:
+        """One step per callable function (of ``kinds``), in checkout order; ``label`` suffixes the step labels."""
         return [
-            Step(t.name, CALL, t, self.model(case_id, t.name) if t.controls_model else None)
+            Step(t.name + label, CALL, t, self.model(case_id, t.name) if t.controls_model else None)
             for t in self.targets
             if t.kind in kinds
         ]
 
-    def generators(self, case_id: str) -> list[Step]:
-        return self.callers(case_id, (GENERATOR,))
+    def generators(self, case_id: str, label: str = "") -> list[Step]:
+        return self.callers(case_id, (GENERATOR,), label)
 
-    def ensure(self, case_id: str, label: str = "ensure", model_label: str = "ensure") -> Step:
-        return Step(label, ENSURE, model=self.model(case_id, model_label))
+    def judge_case(self, case_id: str, make: Callable[[list[Step]], Case]) -> list[Case]:
+        """``[make(steps)]`` with a step per callable judge, answered as a judge expects; skipped with the
+        reason when verify cannot call the checkout's judge; ``[]`` when it has none."""
+        judges = self.checkout.judges if self.checkout else []
+        if not judges:
+            return []
+        steps = self.callers(case_id, (JUDGE,))
+        case = judge_case(make(steps))
+        if not steps:
+            case.skip_reason = f"judge {judges[0].name} cannot run: {judges[0].reason}"
+        return [case]
 
     @staticmethod
-    def outcomes(steps: list[Step], helper: str, generator: str) -> str:
+    def outcomes(steps: list[Step], helper: str, generator: str, judge: str = "score") -> str:
         """The EXPECTED column: what each step should give, in order (``text, text, rubric dict``)."""
-        words = [generator if s.is_generator else helper for s in steps if s.op == CALL]
+        words = [judge if s.is_judge else generator if s.is_generator else helper for s in steps if s.op == CALL]
         return ", ".join(words) or "-"
 
 
@@ -144,7 +155,7 @@ def units() -> list[type[Scenario]]:
 
 def fix_order() -> tuple[str, ...]:
     """The fixes the scenarios prove, in the order llmfix runs the transforms, then ``basics``."""
-    from llmfix.codemods import TRANSFORM_NAMES
+    from llmfix.codemods import TRANSFORM_NAMES  # libcst: not for --help
 
     proven = {fix for unit in units() for fix in unit.FIXES}
     unknown = sorted(proven - set(TRANSFORM_NAMES))
@@ -164,8 +175,11 @@ def help_line() -> str:
     return ", ".join(f"{unit.NUMBER} {unit.NAME}" for unit in units())
 
 
-def select(scenarios: list[Scenario], names: tuple[str, ...]) -> list[Scenario]:
-    """The scenarios named (by name or number) or holding a named case id; all when ``names`` is empty."""
+def select(scenarios: list[Scenario], names: tuple[str, ...], strict: bool = True) -> list[Scenario]:
+    """The scenarios named (by name or number) or holding a named case id; all when ``names`` is empty.
+
+    ``strict``: a name none of them knows is an error (ValueError); else it is left out (another checkout may know it).
+    """
     if not names:
         return scenarios
     wanted = {n.strip().lower() for value in names for n in value.split(",")}
@@ -173,7 +187,7 @@ def select(scenarios: list[Scenario], names: tuple[str, ...]) -> list[Scenario]:
         raise ValueError(f"empty scenario name; choose from {', '.join(s.name for s in scenarios)}")
     known = {s.name for s in scenarios} | {str(s.number) for s in scenarios} | {c.id for s in scenarios for c in s.cases}
     unknown = sorted(wanted - known)
-    if unknown:
+    if unknown and strict:
         raise ValueError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(s.name for s in scenarios)}")
     chosen = []
     for scenario in scenarios:

@@ -36,5 +36,5 @@ class Empty(Scenario):
             case_id = self.case_id(letter)
             steps = context.callers(case_id)
             cases.append(Case(case_id, self.NAME, why, context.outcomes(steps, '""', "None + 1 warning"), steps, _evaluator(steps, why),
-                              limit=15, env={"LITELLM_PRECHECK": "0"}, endpoint=Endpoint(then=behaviour)))
+                              limit=context.settings.passing_limit, env={"LITELLM_PRECHECK": "off"}, endpoint=Endpoint(then=behaviour)))
         return cases

@@ -1,9 +1,9 @@
 """15 health-recovery: an outage, then the endpoint recovers; the alarm clears with the window.
 
 A full window of failures makes the generator raise LiteLLMDegradedError (the run is told,
-as it should be); it keeps raising while more than LITELLM_MAX_FAILURE_RATE of its last
-LITELLM_FAILURE_WINDOW calls failed, successful ones included, and stops as soon as the good
-calls bring the window's rate down to it.
+as it should be); a failure right after one good call still finds the window above
+LITELLM_MAX_FAILURE_RATE and raises; once good calls have brought the window's rate down, a
+failure no longer does (the alarm does not stick).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from llmfix.verify.scenarios import (
 class HealthRecovery(Scenario):
     NUMBER = 15
     NAME = "health-recovery"
-    SUMMARY = "an outage, then recovery: LiteLLMDegradedError while the window's failure rate is too high, none once it falls"
+    SUMMARY = "an outage, then recovery: LiteLLMDegradedError on failures while the window's failure rate is too high, none once it falls"
     FIXES = ("health",)
 
     def build(self, context: Context) -> list[Case]:
@@ -34,10 +34,10 @@ class HealthRecovery(Scenario):
         def evaluate(obs: Observation) -> list[Problem]:
             return health.alarm_problems(obs, steps, plan)
 
-        failing = plan.count(health.FAILURE)
         due = health.describe_alarms(health.alarms_due(plan, s.failure_window, s.max_failure_rate))
+        title = f"{s.failure_window} calls 500, ok, 500, {s.failure_window - 1} ok, 500"
         return [
-            Case(case_id, self.NAME, f"{failing} calls 500, then {len(plan) - failing} ok", f"generator raises on {due}, then not",
-                 steps, evaluate, limit=15, env=health.env(s, failing=True, rate=True, interval=False), endpoint=Endpoint(plan),
-                 report=health.REPORT),
+            Case(case_id, self.NAME, title, f"generator raises on {due}, not on call {len(plan)}",
+                 steps, evaluate, limit=s.calls_limit(len(plan)), env=health.env(s, failing=True, rate=True, interval=False), endpoint=Endpoint(plan),
+                 report=True),
         ]

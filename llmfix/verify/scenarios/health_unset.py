@@ -42,6 +42,6 @@ class HealthUnset(Scenario):
 
         return [
             Case(case_id, self.NAME, f"3 of 5 calls 500, {health.MAX_RATE} unset", "WARNING lines naming the cause; never raises",
-                 steps, evaluate, limit=s.health_interval + 15, env=health.env(s, failing=True, rate=False, interval=True),
-                 endpoint=Endpoint(plan), keep_lines=health.LINE_PREFIX, report=health.REPORT),
+                 steps, evaluate, limit=s.calls_limit(len(plan), s.health_interval), env=health.env(s, failing=True, rate=False, interval=True),
+                 endpoint=Endpoint(plan), keep_lines=health.LINE_PREFIX, report=True),
         ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.analysis import HELPER
 from llmfix.verify.scenarios import (
     BASICS,
     Case,
@@ -11,7 +10,9 @@ from llmfix.verify.scenarios import (
     Observation,
     Problem,
     Scenario,
+    Step,
 )
+from llmfix.verify.scenarios.precheck import skipped
 
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY")
 
@@ -25,48 +26,41 @@ class Proxy(Scenario):
     def build(self, context: Context) -> list[Case]:
         s = context.settings
         bound = s.precheck_timeout + s.slack
-        cases = []
-
-        dead = context.ensure(self.case_id("a"))
+        dead = context.generators(self.case_id("a"))
 
         def dead_proxy(obs: Observation) -> list[Problem]:
-            problems = expect.raises_connection_error(obs, dead, "a dead proxy")
-            problems += expect.names_in_error(obs, dead, [(obs.env.get("https_proxy", ""), "the proxy")])
-            if obs.result(dead).outcome == "raised":
-                problems += expect.within(obs, dead, bound, "precheck", "a dead proxy")
-            if obs.attempts.get(dead.label):
-                problems.append(("precheck", "the endpoint saw a request although the proxy is dead"))
+            problems: list[Problem] = []
+            for step in dead:
+                problems += expect.raises_connection_error(obs, step, "a dead proxy")
+                problems += expect.names_in_error(obs, step, [(obs.env.get("https_proxy", ""), "the proxy")])
+                if obs.result(step).outcome == "raised":
+                    problems += expect.within(obs, step, bound, "precheck", "a dead proxy")
+                if obs.attempts.get(step.label):
+                    problems.append(("precheck", f"{step.name}: the endpoint saw a request although the proxy is dead"))
             return problems
 
-        cases.append(Case(self.case_id("a"), self.NAME, "proxy at a closed port", "raises fast; names the proxy", [dead], dead_proxy,
-                          limit=bound + 5, env={**{name: "$dead_proxy" for name in PROXY_VARIABLES}, **s.short_precheck}))
+        def live(case_id: str, steps: list[Step]) -> Case:
+            def evaluate(obs: Observation) -> list[Problem]:
+                problems = [p for step in steps for p in expect.answers(obs, step, BASICS, "a live forward proxy")]
+                if not problems and "127.0.0.1" not in obs.proxy_log:
+                    problems.append((BASICS, "the proxy log shows no request: the calls did not go through the proxy"))
+                return problems
 
-        ensure = context.ensure(self.case_id("b"))
-        calls = context.callers(self.case_id("b"))
+            return Case(case_id, self.NAME, "live forward proxy (tinyproxy)", "all calls succeed through it", steps, evaluate, limit=s.passing_limit,
+                        server="proxied", needs=("tinyproxy",),
+                        env={"OPENAI_API_BASE": "$proxied_base", "SSL_CERT_FILE": "$proxied_ca", **{name: "$proxy" for name in PROXY_VARIABLES}})
 
-        def live_proxy(obs: Observation) -> list[Problem]:
-            problems = expect.answers(obs, ensure, "precheck", "a live forward proxy")
-            for step in calls:
-                problems += expect.answers(obs, step, BASICS, "a live forward proxy")
-            if not problems and "127.0.0.1" not in obs.proxy_log:
-                problems.append((BASICS, "the proxy log shows no request: the calls did not go through the proxy"))
-            return problems
-
-        cases.append(Case(self.case_id("b"), self.NAME, "live forward proxy (tinyproxy)", "all calls succeed through it", [ensure, *calls],
-                          live_proxy, limit=25, server="proxied", needs=("tinyproxy",),
-                          env={"OPENAI_API_BASE": "$proxied_base", "SSL_CERT_FILE": "$proxied_ca", **{name: "$proxy" for name in PROXY_VARIABLES}}))
-
-        bypass_ensure = context.ensure(self.case_id("c"))
-        helpers = context.callers(self.case_id("c"), (HELPER,))
+        bypassing = context.callers(self.case_id("c"))
 
         def bypass(obs: Observation) -> list[Problem]:
-            problems = expect.answers(obs, bypass_ensure, "precheck", "no_proxy covering the endpoint")
-            for step in helpers:
-                problems += expect.answers(obs, step, BASICS, "no_proxy covering the endpoint")
-            return problems
+            return [p for step in bypassing for p in expect.answers(obs, step, BASICS, "no_proxy covering the endpoint")]
 
         no_proxy = "127.0.0.1,localhost"
-        cases.append(Case(self.case_id("c"), self.NAME, "dead proxy, no_proxy=127.0.0.1", "calls bypass the proxy and succeed",
-                          [bypass_ensure, *helpers], bypass, limit=20,
-                          env={**{name: "$dead_proxy" for name in PROXY_VARIABLES}, "no_proxy": no_proxy, "NO_PROXY": no_proxy}))
-        return cases
+        return [
+            skipped(Case(self.case_id("a"), self.NAME, "proxy at a closed port", "raises fast; names the proxy", dead, dead_proxy,
+                         limit=bound + 5, env={**{name: "$dead_proxy" for name in PROXY_VARIABLES}, **s.short_precheck}), dead),
+            live(self.case_id("b"), context.callers(self.case_id("b"))),
+            Case(self.case_id("c"), self.NAME, "dead proxy, no_proxy=127.0.0.1", "calls bypass the proxy and succeed", bypassing, bypass, limit=s.passing_limit,
+                 env={**{name: "$dead_proxy" for name in PROXY_VARIABLES}, "no_proxy": no_proxy, "NO_PROXY": no_proxy}),
+            *context.judge_case(self.case_id("j"), lambda steps: live(self.case_id("j"), steps)),
+        ]

@@ -1,4 +1,4 @@
-"""2 transient: the first N connections are reset; every call is retried and succeeds."""
+"""2 transient: the first N connections are reset; every call is retried and succeeds (a judge's too)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from llmfix.verify.scenarios import (
     Observation,
     Problem,
     Scenario,
+    Step,
 )
 
 
@@ -17,20 +18,21 @@ class Transient(Scenario):
     NUMBER = 2
     NAME = "transient"
     SUMMARY = "the first LITELLM_NUM_RETRIES attempts are reset: retried, succeeds"
-    FIXES = ("retries",)
+    FIXES = ("retries", "judge")
 
     def build(self, context: Context) -> list[Case]:
         k = context.settings.retries
-        steps = context.callers(self.case_id())
 
-        def evaluate(obs: Observation) -> list[Problem]:
-            problems: list[Problem] = []
-            for step in steps:
-                problems += expect.answers(obs, step, "retries", f"{k} dropped connection(s)")
-                problems += expect.exact_attempts(obs, step, k + 1, "retries")
-            return problems
+        def case(case_id: str, steps: list[Step]) -> Case:
+            def evaluate(obs: Observation) -> list[Problem]:
+                problems: list[Problem] = []
+                for step in steps:
+                    problems += expect.answers(obs, step, "retries", f"{k} dropped connection(s)")
+                    problems += expect.exact_attempts(obs, step, k + 1, "retries")
+                return problems
 
-        return [
-            Case(self.case_id(), self.NAME, f"{k} connection resets, then ok", f"succeeds; {k + 1} attempts each", steps, evaluate,
-                 limit=context.settings.failing_call_bound(False) + 8, env={"LITELLM_PRECHECK": "0"}, endpoint=Endpoint(("drop",) * k)),
-        ]
+            return Case(case_id, self.NAME, f"{k} connection resets, then ok", f"succeeds; {k + 1} attempts each", steps, evaluate,
+                        limit=context.settings.passing_limit, env={"LITELLM_PRECHECK": "off"}, endpoint=Endpoint(("drop",) * k))
+
+        return [case(self.case_id(), context.callers(self.case_id())),
+                *context.judge_case(self.case_id("j"), lambda steps: case(self.case_id("j"), steps))]

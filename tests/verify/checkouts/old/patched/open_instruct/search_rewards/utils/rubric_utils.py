@@ -1,15 +1,12 @@
-"""Adaptive rubrics (older open-instruct shape, patched by hand: the precheck checks the model the call uses; calls tracked).
+"""Adaptive rubrics (older open-instruct shape: no model parameter, the model is a literal in the call).
 
-Two generators: the plain one (no try: it raises when the helper it awaits raises) and a
-guarded copy (its handler logs the error and returns None).
+Two generators: the plain one (no try) and a guarded copy (try/except that prints and returns None).
 """
 
 import json
-import logging
 
-from open_instruct.search_rewards.utils.run_utils import _litellm_tracked, ensure_litellm_connection, extract_json_from_response, run_litellm_async
-
-logger = logging.getLogger(__name__)
+from open_instruct.search_rewards.utils import litellm_utils
+from open_instruct.search_rewards.utils.run_utils import extract_json_from_response, run_litellm_async
 
 RUBRIC_PROMPT = """Question: {question}
 
@@ -21,31 +18,37 @@ Existing rubrics: {existing}
 Return JSON with "positive_rubrics" and "negative_rubrics"."""
 
 
-@_litellm_tracked("generate_instance_wise_adaptive_rubrics", raise_on_degraded=True)
+@litellm_utils.track_calls(raise_on_degraded=True)
 async def generate_instance_wise_adaptive_rubrics(question, response_list, existing_rubrics=None):
     prompt = RUBRIC_PROMPT.format(question=question, responses="\n".join(response_list), existing=json.dumps(existing_rubrics))
-    await ensure_litellm_connection("gpt-4.1")
+    await litellm_utils.ensure_connection(
+        run_litellm_async, model_name="gpt-4.1", user_prompt=prompt
+    )
     resp = await run_litellm_async(model_name="gpt-4.1", user_prompt=prompt)
     if not resp:
-        logger.warning("Rubric generation got an empty response from model %s; returning None", "gpt-4.1")
+        litellm_utils.logger.warning("Empty rubric response from model %s", "gpt-4.1")
         return None
     obj = extract_json_from_response(resp)
     print(f"Generated instance-wise adaptive rubrics: {obj}")
     return obj
 
 
-@_litellm_tracked("generate_adaptive_rubrics_guarded", raise_on_degraded=True)
+@litellm_utils.track_calls(raise_on_degraded=True)
 async def generate_adaptive_rubrics_guarded(question, response_list, existing_rubrics=None):
     prompt = RUBRIC_PROMPT.format(question=question, responses="\n".join(response_list), existing=json.dumps(existing_rubrics))
     resp = None
-    await ensure_litellm_connection("gpt-4.1")
+    await litellm_utils.ensure_connection(
+        run_litellm_async, model_name="gpt-4.1", user_prompt=prompt
+    )
     try:
         resp = await run_litellm_async(model_name="gpt-4.1", user_prompt=prompt)
         if not resp:
-            logger.warning("Rubric generation got an empty response from model %s; returning None", "gpt-4.1")
+            litellm_utils.logger.warning(
+                "Empty rubric response from model %s", "gpt-4.1"
+            )
             return None
         obj = extract_json_from_response(resp)
     except Exception as e:
-        logger.warning("Rubric generation with model %s failed: %s", "gpt-4.1", e)
+        print(f"Error generating adaptive rubrics: {e}")
         return None
     return obj
