@@ -7,7 +7,9 @@ declaration: its description, and one argument per declared option::
     python -m libcst.tool codemod -x llmfix.codemods.retries.RetriesCommand --retries 12 path/to/run_utils.py
 
 Alone, a transform sees one file: the new code imports the support module from beside
-the file, but writing that module (``litellm_utils.py``) is ``llmfix apply``'s work.
+the file, and writing that module (``litellm_utils.py``) is ``llmfix apply``'s work, so a
+file whose new code would call it while it is missing is skipped (saying so), never
+left importing a module that isn't there.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
+from llmfix.codemods import support
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits, apply_edits
 from llmfix.codemods.settings import Settings
@@ -27,6 +30,12 @@ from llmfix.codemods.style import Style
 from llmfix.codemods.transform import ANCHOR_MISSING, Transform
 
 _COMMANDS: dict[type, type] = {}
+
+
+def _dotted_name(path: Path) -> str | None:
+    """How the checkout imports ``path``: from the parent of its topmost ``open_instruct`` folder."""
+    parts = path.absolute().with_suffix("").parts
+    return ".".join(parts[parts.index("open_instruct") :]) if "open_instruct" in parts else None
 
 
 def command_for(transform: type[Transform]) -> type:
@@ -52,11 +61,14 @@ def command_for(transform: type[Transform]) -> type:
         def transform_module_impl(self, tree: cst.Module) -> cst.Module:
             filename = self.context.filename
             style = Style.for_file(tree, Path(filename)) if filename else Style.for_module(tree)
-            file = FileContext(tree, style)
+            file = FileContext(tree, style, _dotted_name(Path(filename)) if filename else None)
             edits = Edits()
             self.outcome = transform(self.settings).plan(file, edits)
             if self.outcome.status == ANCHOR_MISSING:
                 raise SkipFile(f"{transform.NAME}: {self.outcome.reason}")
+            beside = Path(filename).with_name(support.FILE_NAME) if filename else None
+            if edits.support and (beside is None or not beside.is_file()):
+                raise SkipFile(f"{transform.NAME}: its code calls {support.FILE_NAME}, which is not beside the file; `llmfix apply` writes both")
             return apply_edits(file, [edits])
 
     Command.__name__ = Command.__qualname__ = transform.__name__.replace("Transform", "Command")

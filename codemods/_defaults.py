@@ -55,7 +55,7 @@ class KeyDefaultTransform(Transform):
     KEY: ClassVar[str]
     ENV_VAR: ClassVar[str]
     OPTION: ClassVar[str]  # the option that sets the baked-in default
-    SUPPORT: ClassVar[str]  # the support function the new default calls
+    SUPPORT: ClassVar[str | None] = None  # the support function the new default calls (None: it calls none)
 
     # -- what subclasses say ------------------------------------------------
 
@@ -69,7 +69,7 @@ class KeyDefaultTransform(Transform):
 
     def ours(self, expression: cst.BaseExpression | None) -> bool:
         """True when ``expression`` is the default llmfix writes (a call of the support function)."""
-        return expression is not None and support.is_call(expression, self.SUPPORT)
+        return expression is not None and self.SUPPORT is not None and support.is_call(expression, self.SUPPORT)
 
     def wanted(self, file: FileContext, site: Site) -> object:
         """The value the option asks for at ``site`` (compared with :meth:`baked`)."""
@@ -91,8 +91,9 @@ class KeyDefaultTransform(Transform):
         """Run once before any site is patched (e.g. to ask for runtime support)."""
 
     def request(self, file: FileContext, site: Site, edits: Edits) -> None:
-        """Ask for what the new default at ``site`` needs: the support module."""
-        edits.need_support()
+        """Ask for what the new default at ``site`` needs: the support module, when it calls it."""
+        if self.SUPPORT is not None:
+            edits.need_support()
 
     # -- the shared plan ------------------------------------------------------
 

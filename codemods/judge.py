@@ -199,7 +199,10 @@ class JudgeTransform(Transform):
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
         numbered: dict[str, int] = {}
-        for site in direct_calls(file.module):
+        calls = direct_calls(file.module)
+        if file.noted.get(self.NAME):
+            self._leftovers(file, {id(site.call) for site in calls}, edits, sites)
+        for site in calls:
             function = _innermost(site.function, site.call)
             where = f"{qualname(file.module, site.function)}()" if function is site.function else f"{function.name.value}()"
             missing = [key for key in ADDED if key not in site.explicit_keys]
@@ -265,23 +268,47 @@ class JudgeTransform(Transform):
         return text
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
-        limit = file.style.line_length
         for func in all_functions(file.module):
-            ours = [c for c in find_all(func, cst.Call) if any(a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value) for a in c.args)]
-            for number, call in enumerate(ours):
-                key = qualname(file.module, func) if number == 0 else f"{qualname(file.module, func)}#{number}"
-                expected = notes.check_digest(noted[key]) if key in noted else None
-                statement = statement_of(func, call)
-                if statement is None:
-                    continue
-                indent = indent_of(file.module, statement) or ""
-                build = lambda quote, statement=statement, call=call: rebuild(statement, {id(call): _without_arguments(call)}, {}, {})  # noqa: E731
-                as_black = lambda built, indent=indent: wrapped(file.module, notes.unwrapped(notes.statement_code(built)), indent, limit)  # noqa: E731
-                edits.replace_node(statement, notes.restored(statement, build, expected, file.style.quote, (as_black,)))
+            for number, call in enumerate(c for c in find_all(func, cst.Call) if _ours(c)):
+                _take_off(file, func, call, number, noted, edits)
         for site in direct_calls(file.module):  # the decorator the judge's function got
             for decorated in _innermost(site.function, site.call).decorators:
                 if is_tracking(decorated):
                     edits.remove(decorated)
         return []
+
+    def _leftovers(self, file: FileContext, direct: set[int], edits: Edits, sites: Sites) -> None:
+        """Take llmfix's change off a call that no longer calls LiteLLM itself (after a merge, upstream routes it
+        through a helper, which the other transforms patch): as a fresh apply, which leaves such a call alone."""
+        for func in all_functions(file.module):
+            ours = [c for c in find_all(func, cst.Call) if _ours(c)]
+            left = [(n, c) for n, c in enumerate(ours) if id(c) not in direct and _innermost(func, c) is func]
+            for number, call in left:
+                _take_off(file, func, call, number, file.noted.get(self.NAME, {}), edits)
+            if left:
+                for decorated in func.decorators:
+                    if is_tracking(decorated) and isinstance(decorated.decorator, cst.Call):
+                        edits.remove(decorated)
+                where = f"{qualname(file.module, func)}()"
+                sites.applied.append(f"{where} no longer calls LiteLLM itself: llmfix's timeout, fallbacks and health taken off it")
+
+
+def _ours(call: cst.Call) -> bool:
+    """True when ``call`` carries an argument llmfix added (a keyword of ADDED set by the support module)."""
+    return any(a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value) for a in call.args)
+
+
+def _take_off(file: FileContext, func: cst.FunctionDef, call: cst.Call, number: int, noted: dict[str, object], edits: Edits) -> None:
+    """The statement of ``call`` as upstream had it: llmfix's arguments out, its layout from the note's digest."""
+    key = qualname(file.module, func) if number == 0 else f"{qualname(file.module, func)}#{number}"
+    expected = notes.check_digest(noted[key]) if key in noted else None
+    statement = statement_of(func, call)
+    if statement is None:
+        return
+    indent, limit = indent_of(file.module, statement) or "", file.style.line_length
+    build = lambda quote: rebuild(statement, {id(call): _without_arguments(call)}, {}, {})  # noqa: E731
+    as_black = lambda built: wrapped(file.module, notes.unwrapped(notes.statement_code(built)), indent, limit)  # noqa: E731
+    edits.replace_node(statement, notes.restored(statement, build, expected, file.style.quote, (as_black,)))
+
 
 __all__ = ["ALREADY_PRESENT", "JudgeTransform"]

@@ -67,7 +67,10 @@ def _load() -> None:
         if not module.name.startswith("_") and not module.ispkg:
             importlib.import_module(f"llmfix.codemods.{module.name}")
     for name in filter(None, (part.strip() for part in os.environ.get(PLUGINS_VARIABLE, "").split(","))):
-        importlib.import_module(name)
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            raise RegistryError(f"{PLUGINS_VARIABLE}: cannot import {name!r} ({error}); name a module on sys.path") from None
 
 
 def transforms() -> list[type[Transform]]:

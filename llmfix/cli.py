@@ -16,6 +16,7 @@ from pathlib import Path
 import click
 
 from llmfix import __version__
+from llmfix.codemods.registry import RegistryError
 from llmfix.discovery import Here
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 from llmfix.exit_codes import OK as EXIT_OK
@@ -83,6 +84,9 @@ def run() -> None:
         sys.exit(EXIT_ERROR)
     except KeyboardInterrupt:
         click.echo("llmfix: interrupted", err=True)
+        sys.exit(EXIT_ERROR)
+    except RegistryError as error:  # a plugin that can't load, or two transforms that can't be ordered
+        click.echo(f"llmfix: error: {error}", err=True)
         sys.exit(EXIT_ERROR)
     except Exception as error:  # noqa: BLE001 - the contract is one line, never a traceback
         if os.environ.get("LLMFIX_DEBUG"):

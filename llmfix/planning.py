@@ -200,9 +200,13 @@ def _check_compiles(path: Path, text: str) -> None:
 
 def _finish(plan: FilePlan) -> FilePlan:
     try:
-        plan._texts[len(plan.steps) - 1] = apply_edits(plan.context, [e for _, e in plan.parts]).code if plan.steps else plan.original  # type: ignore[arg-type]
+        tree = apply_edits(plan.context, [e for _, e in plan.parts]) if plan.steps else None  # type: ignore[arg-type]
     except EditConflict as error:
         raise BadInput(f"{plan.target.path}: {error}; nothing written") from None
+    if tree is not None and f"{support.NAME}." not in tree.code and f"{support.NAME}." in plan.original:  # all taken off
+        blank = plan.context.noted.get(SUPPORT, {}).get("blank", 0)  # type: ignore[union-attr]
+        tree = remove_import(plan.context, tree, blank if blank in (0, 1, 2) else 0)  # type: ignore[arg-type]
+    plan._texts[len(plan.steps) - 1] = tree.code if tree is not None else plan.original
     if plan.changed:
         _check_compiles(plan.target.path, plan.patched)
     return plan

@@ -21,12 +21,12 @@ import pytest
 from support import invoke
 from test_merge_chain import (
     CONFLICT,
-    KINDS,
     PAIR_IDS,
     PAIRS,
     RECORD,
     driver_merge,
     fresh_apply,
+    kinds,
     git,
     llmfix_merge,
     plain_merge,
@@ -103,7 +103,7 @@ def test_llmfix_merge_equals_a_fresh_apply(tmp_path, older, newer):
     assert git(repo, "config", "--get-regexp", "^merge\\.llmfix", check=False).stdout == ""
     reverted = invoke("revert", repo)
     assert reverted.exit_code == 0, reverted.stderr
-    for kind in KINDS:
+    for kind in kinds(newer):
         path = target_path(newer, kind)
         assert (repo / path).read_bytes() == git(repo, "show", f"upstream:{path}").stdout.encode("utf-8"), path
 
@@ -125,7 +125,7 @@ def test_installed_driver_merge_equals_a_fresh_apply(tmp_path, older, newer):
     else:
         assert done.returncode == 0, done.stdout + done.stderr
     status = git(repo, "status", "--porcelain").stdout.splitlines()
-    llmfix_own = {f" M {path}" for path in (RECORD, *(target_path(newer, kind) for kind in KINDS))}
+    llmfix_own = {f" M {path}" for path in (RECORD, *(target_path(newer, kind) for kind in kinds(newer)))}
     assert all(line in llmfix_own or line.endswith("/litellm_utils.py") for line in status), status  # the support module moves too
     if status:
         git(repo, "add", "-A")

@@ -84,7 +84,7 @@ def test_without_a_committed_record_llmfix_is_taken_out_with_the_notes_of_the_ba
     repo = history.repo
     git(repo, "rm", "-q", "-r", "--cached", ".llmfix")
     git(repo, "commit", "-q", "-m", "no record")
-    for name in (RECORD, ".llmfix/README.md", ".llmfix/.gitignore"):
+    for name in (RECORD, ".llmfix/.gitignore"):
         (repo / name).unlink()
     done = llmfix_process("merge", "upstream", repo, cwd=repo)
     assert done.returncode == 0, done.stdout + done.stderr

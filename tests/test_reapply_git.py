@@ -56,13 +56,7 @@ def resolve_in_upstreams_favour(repo: Path) -> None:
     ("older", "newer"),
     [
         ("upstream-autumn2025-defaults", "upstream-autumn2025-lazy"),  # same paths, new family
-        pytest.param(
-            "upstream-autumn2025-lazy", "upstream-main-split",  # files move to open_instruct/rubrics/
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="apply (planning) takes llmfix's own support import naming the old folder for a clash; `llmfix merge` re-points it",
-            ),
-        ),
+        ("upstream-autumn2025-lazy", "upstream-main-split"),  # files move to open_instruct/rubrics/
         ("upstream-mid2025", "upstream-main-guarded"),
     ],
 )

@@ -88,6 +88,8 @@ def interpret(path: Path, code: int, out: str, err: str, holder: Any = None, sou
     present: list[str] = []
     for f in files:
         for name, info in (f.get("transforms") or {}).items():
+            if name == "support":  # the support module llmfix writes beside the fixes, not a fix
+                continue
             status = (info or {}).get("status")
             where = f"{name} in {f.get('path')}"
             if status in ("pending", "applied"):
