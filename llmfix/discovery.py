@@ -35,7 +35,7 @@ from pathlib import Path
 
 from llmfix import sourcetext
 from llmfix.errors import BadInput
-from llmfix.writing import TooLarge, check_inside
+from llmfix.safefiles import TooLarge, check_inside
 
 TARGET_NAMES = ("run_utils.py", "rubric_utils.py")
 JUDGE_FILE = "ground_truth_utils.py"  # the reward verifiers, the LLM judge among them: directly in open_instruct/

@@ -25,7 +25,7 @@ import tokenize
 from pathlib import Path
 
 from llmfix.errors import BadInput
-from llmfix.writing import MIB, open_regular, read_regular
+from llmfix.safefiles import MIB, open_regular, read_regular
 
 BOM = b"\xef\xbb\xbf"
 # The largest target file llmfix reads. open-instruct's helpers are tens of KB; a file

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from llmfix.planning import Options
+from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from paused import PausedLlmfix
 from support import copy_fixture, run_cli, snapshot, target_files
@@ -44,7 +44,7 @@ def editor_save(path: Path, appended: str) -> None:
 @pytest.fixture
 def checkout(tmp_path):
     root = copy_fixture(FIXTURE, tmp_path)
-    run_utils, rubric = target_files(FIXTURE, root)
+    run_utils, rubric, *_ = target_files(FIXTURE, root)  # the catalog lists the judge file too
     return root, run_utils, rubric
 
 

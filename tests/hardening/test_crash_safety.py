@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from llmfix import workflow, writing
-from llmfix.planning import Options
+from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from llmfix.writing import TEMP_SUFFIX
 from support import REPO, copy_fixture, invoke, snapshot, target_files

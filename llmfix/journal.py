@@ -1,0 +1,260 @@
+"""The journal of a group write (``.llmfix/pending.json``), and recovery from it after a kill.
+
+It names the group before the first swap: paths relative to the checkout, the
+SHA-256 of each file's old and new bytes (None: absent), the command and the
+run, whose id names the temp files. :func:`recover` (run first by the next
+apply or revert, under the checkout's lock) finishes a group a kill
+interrupted, or puts every file back when a concurrent save was displaced or
+when ``revert`` finds an interrupted apply. The journal is input, not truth: it
+may only name the files the caller allows (the checkout's target files and
+llmfix's record) by relative paths without ``..``, and only temp files llmfix
+names itself; anything else is refused before anything is touched. llmfix never
+creates or deletes a target file, so neither does recovery: the one file it may
+delete is llmfix's record, when the interrupted run created it (old hash absent)
+or emptied it (a revert; new hash absent), and only while it holds exactly the
+journalled bytes. A journal asking to create or delete anything else is refused.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import stat
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from llmfix.errors import BadInput, WriteFailed
+from llmfix.safefiles import (
+    JOURNAL_NAME, NEW_FILE_MODE, TEMP_SUFFIX, check_inside, check_state_dir, digest, fsync_dir, owner_of, read_regular,
+    remove_stale_builds, state_dir, state_path, temp_path, write_new_file,
+)
+
+VERSION = 2
+RUN_ID = re.compile(r"^[0-9a-f]{8,32}$")
+DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+def journal_path(checkout: Path) -> Path:
+    return state_dir(checkout) / JOURNAL_NAME
+
+
+def _maybe_digest(data: bytes | None) -> str | None:
+    return None if data is None else digest(data)
+
+
+def write_journal(checkout: Path, command: str, run: str, files: Sequence[tuple[Path, bytes | None, bytes | None]]) -> None:
+    """Name the group ``files`` (path, old bytes, new bytes) in the journal, atomically and durably."""
+    entries = [{"path": path.relative_to(checkout).as_posix(), "old": _maybe_digest(old), "new": _maybe_digest(new)} for path, old, new in files]
+    data = (json.dumps({"version": VERSION, "command": command, "run": run, "writes": entries}, indent=1) + "\n").encode("utf-8")
+    journal = journal_path(checkout)
+    temp = temp_path(journal, run)
+    write_new_file(temp, data, NEW_FILE_MODE, owner_of(journal.parent))
+    os.replace(temp, journal)
+    fsync_dir(journal.parent)
+
+
+def remove_journal(checkout: Path) -> None:
+    journal_path(checkout).unlink(missing_ok=True)
+    fsync_dir(state_dir(checkout))
+
+
+class UnsafeJournal(BadInput):
+    """The journal names something llmfix never writes."""
+
+
+def _unsafe(journal: Path, why: str) -> UnsafeJournal:
+    return UnsafeJournal(f"{journal}: {why}; nothing was touched (inspect it, then remove it to go on)")
+
+
+@dataclass
+class _Entry:
+    """One file the journal names, and the digests of what it and its temp file hold now (None: absent)."""
+
+    path: Path
+    temp: Path
+    old: str | None
+    new: str | None
+    target: str | None = None
+    kept: str | None = None
+
+
+def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collection[str]) -> tuple[str, list[_Entry]]:
+    """The journal's command and entries, each checked to name an allowed file; UnsafeJournal otherwise."""
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        return "", []  # torn by a kill while it was written (it is written by rename, so: not ours)
+    if not isinstance(data, dict) or not isinstance(data.get("writes"), list):
+        raise _unsafe(journal, "not an llmfix journal")
+    entries = [_journal_entry(checkout, journal, data, raw_entry, allowed) for raw_entry in data["writes"]]
+    command = data.get("command") if isinstance(data.get("command"), str) else "apply"
+    return command, entries
+
+
+def _journal_entry(checkout: Path, journal: Path, data: dict, raw_entry: object, allowed: Collection[str]) -> _Entry:
+    if not isinstance(raw_entry, dict):
+        raise _unsafe(journal, "not an llmfix journal")
+    old, new = raw_entry.get("old"), raw_entry.get("new")
+    for value in (old, new):
+        if value is not None and not (isinstance(value, str) and DIGEST.fullmatch(value)):
+            raise _unsafe(journal, "not an llmfix journal (bad digest)")
+    name, version = raw_entry.get("path"), data.get("version")
+    if version == VERSION:
+        run = data.get("run")
+        if not isinstance(run, str) or not RUN_ID.match(run):
+            raise _unsafe(journal, "not an llmfix journal (bad run id)")
+        if not isinstance(name, str) or name not in allowed or ".." in name.split("/"):
+            raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout}")
+        path = checkout / name
+        temp = temp_path(path, run)
+    elif version == 1:
+        path, temp = _version_1_names(checkout, journal, raw_entry, allowed)
+        if new is None:
+            raise _unsafe(journal, "not an llmfix journal")
+    else:
+        raise _unsafe(journal, f"unknown journal version {version!r}")
+    relative = path.relative_to(checkout).as_posix()
+    if (old is None or new is None) and path != state_path(checkout):
+        raise _unsafe(journal, f"would create or delete {relative}; llmfix never creates or deletes a target file, it only replaces one")
+    if old is None and new is None:
+        raise _unsafe(journal, f"not an llmfix journal ({relative} absent before and after)")
+    return _Entry(path, temp, old, new)
+
+
+def _version_1_names(checkout: Path, journal: Path, raw_entry: dict, allowed: Collection[str]) -> tuple[Path, Path]:
+    """A journal written by llmfix 0.1: absolute paths, one temp name per file."""
+    name, temp_name = raw_entry.get("path"), raw_entry.get("temp")
+    if not isinstance(name, str) or not isinstance(temp_name, str):
+        raise _unsafe(journal, "not an llmfix journal")
+    path = Path(name)
+    try:
+        relative = path.relative_to(checkout).as_posix()
+    except ValueError:
+        relative = None
+    if relative is None or relative not in allowed or ".." in relative.split("/"):
+        raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout} (was the checkout moved?)")
+    temp = path.with_name(f".{path.name}{TEMP_SUFFIX}")
+    if Path(temp_name) != temp:
+        raise _unsafe(journal, f"names temp file {temp_name!r}, which llmfix never writes")
+    return path, temp
+
+
+def _regular_or_absent(path: Path, journal: Path) -> bytes | None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        raise _unsafe(journal, f"{path} is not a regular file")
+    try:
+        return read_regular(path)
+    except BadInput as error:
+        raise _unsafe(journal, str(error).removeprefix(f"{path}: ")) from None
+
+
+def _delete_if_still(checkout: Path, path: Path, expected: str | None, journal: Path) -> bool:
+    """Delete llmfix's own record, and only while it still holds the bytes the journal names.
+
+    The only files recovery ever deletes: a record the interrupted run created
+    (undone) or emptied (finished). :func:`_journal_entry` refuses any other
+    deletion; this checks it once more, right before the unlink.
+    """
+    if path != state_path(checkout):
+        raise _unsafe(journal, f"would delete {path.relative_to(checkout).as_posix()}, which is not llmfix's record")
+    if expected is None or _maybe_digest(_regular_or_absent(path, journal)) != expected:
+        return False  # changed since: not what llmfix wrote, left alone
+    path.unlink()
+    return True
+
+
+def _remove_stale_temps(paths: Collection[Path]) -> None:
+    """Remove the temp files llmfix itself would have named for ``paths`` (left by a kill before its journal)."""
+    for path in paths:
+        pattern = re.compile(rf"^\.{re.escape(path.name)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$|^\.{re.escape(path.name)}{re.escape(TEMP_SUFFIX)}$")
+        try:
+            with os.scandir(path.parent) as scan:
+                found = [Path(e.path) for e in scan if pattern.match(e.name) and not e.is_dir(follow_symlinks=False)]
+        except OSError:
+            continue
+        for temp in found:
+            temp.unlink(missing_ok=True)
+
+
+def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False) -> list[Path]:
+    """Finish (or, for ``undo_apply`` and an interrupted apply, undo) a group a kill interrupted.
+
+    ``allowed``: the paths relative to ``checkout`` llmfix may write there (the
+    target files and its record). Every entry is checked before anything is
+    touched. Only a temp file holding exactly the journalled new bytes replaces
+    its target, and only while the target still holds the journalled old bytes;
+    a target edited since the kill is left alone. Returns the files changed.
+    """
+    check_state_dir(checkout)
+    remove_stale_builds(checkout)
+    journal = journal_path(checkout)
+    raw = read_regular(journal)
+    allowed_paths = [checkout / name for name in allowed]
+    if raw is None:
+        _remove_stale_temps([*allowed_paths, journal])  # killed before its journal was written: nothing was renamed
+        return []
+    command, entries = _journal_entries(checkout, journal, raw, allowed)
+    for entry in entries:
+        check_inside(checkout, entry.path)
+    for entry in entries:
+        entry.target = _maybe_digest(_regular_or_absent(entry.path, journal))
+        entry.kept = _maybe_digest(_regular_or_absent(entry.temp, journal))
+    step = _put_back if _goes_back(entries, undo_apply and command == "apply") else _finish
+    try:
+        changed = [entry.path for entry in entries if step(checkout, entry, journal)]
+        for entry in entries:
+            entry.temp.unlink(missing_ok=True)
+        for directory in {e.path.parent for e in entries}:
+            fsync_dir(directory)
+        remove_journal(checkout)
+    except OSError as error:
+        raise WriteFailed(
+            f"{error.filename or journal}: can't finish the interrupted write ({error.strerror}); remove {journal} to give up on it"
+        ) from None
+    _remove_stale_temps(allowed_paths)
+    return changed
+
+
+def _goes_back(entries: Sequence[_Entry], undoing_an_apply: bool) -> bool:
+    """True to put every file back: a concurrent save was displaced into a temp name, or revert undoes an apply.
+
+    Only when every file that may already be new still has its old bytes at hand (kept under its temp name, or
+    none: llmfix created it); else the group can only be finished.
+    """
+    displaced = any(e.kept is not None and e.target == e.new and e.kept not in (e.old, e.new) for e in entries)
+    undoable = all(e.target != e.new or e.old is None or e.kept is not None for e in entries if e.new is not None)
+    return undoable and (displaced or undoing_an_apply)
+
+
+def _put_back(checkout: Path, entry: _Entry, journal: Path) -> bool:
+    """Give one file its old bytes back (True: it changed)."""
+    if entry.target == entry.new and entry.new is not None:
+        if entry.kept is not None and entry.kept != entry.new:
+            os.replace(entry.temp, entry.path)  # the old (or displaced) file goes back
+            return True
+        # llmfix created it in that run: the journal's own hashes say so
+        return entry.old is None and _delete_if_still(checkout, entry.path, entry.new, journal)
+    if entry.new is None and entry.target is None and entry.kept is not None and entry.kept == entry.old:
+        os.rename(entry.temp, entry.path)
+        return True
+    return False
+
+
+def _finish(checkout: Path, entry: _Entry, journal: Path) -> bool:
+    """Give one file its new bytes, only while it holds the old ones and its temp file the new (True: it changed)."""
+    if entry.target != entry.old:
+        return False  # edited since the kill (or already new): left alone
+    if entry.new is not None and entry.kept == entry.new:
+        if entry.old is None:
+            os.link(entry.temp, entry.path)
+        else:
+            os.replace(entry.temp, entry.path)
+        return True
+    # the record, emptied by a revert
+    return entry.new is None and entry.target is not None and _delete_if_still(checkout, entry.path, entry.old, journal)

@@ -1,0 +1,310 @@
+"""Reading and creating files safely, and llmfix's own folder (``.llmfix``).
+
+The one reader that never follows a symlink and never reads more than a limit
+(:func:`read_regular`), the one digest (:func:`digest`, SHA-256 of bytes),
+:func:`check_inside` (each folder from the checkout down to a file must resolve
+inside the checkout), and :func:`write_new_file`, which creates a file
+exclusively, never through a symlink, with a given mode, owner, extended
+attributes and POSIX ACL, fsynced. The ``.llmfix`` folder beside
+``open_instruct/`` holds llmfix's record, its journal while it writes, and a
+.gitignore; it is made whole or not at all. The write path
+(:mod:`llmfix.writing`) and the record build on this module, never the other way round.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import os
+import re
+import secrets
+import stat
+from pathlib import Path
+
+from llmfix.errors import BadInput, WriteFailed
+
+STATE_DIR = ".llmfix"
+STATE_FILE = "record.json"  # the record (llmfix.record says what it holds)
+IGNORE_FILE = ".gitignore"
+JOURNAL_NAME = "pending.json"
+TEMP_SUFFIX = ".llmfix-tmp"
+IGNORE_TEXT = f"/{JOURNAL_NAME}\n/.*{TEMP_SUFFIX}\n"  # llmfix's transient files; the record is meant to be committed
+STALE_BUILD = re.compile(rf"^{re.escape(STATE_DIR)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$")
+NEW_FILE_MODE = 0o644
+MIB = 1024 * 1024
+MAX_STATE_BYTES = 64 * MIB  # the largest file of llmfix's own it reads (the record); nothing llmfix writes is larger
+# Extended attributes a copy must keep or fail: the user's own (``user.*``) and the POSIX
+# ACL, both settable by the file's owner wherever the original had them (the temp file
+# is beside it, on the same file system). Others (``security.*``, ``trusted.*``) need
+# privileges the user may lack and are copied when permitted.
+KEPT_XATTRS = ("user.", "system.posix_acl_access")
+_XATTR_NOT_HERE = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP}
+
+
+def digest(data: bytes) -> str:
+    """The SHA-256 of ``data`` (hex), as the journal and the record name file contents; text is digested as UTF-8."""
+    return hashlib.sha256(data).hexdigest()
+
+
+class TooLarge(BadInput):
+    """A file is larger than llmfix reads."""
+
+
+def _too_large(path: Path, limit: int, why: str) -> TooLarge:
+    return TooLarge(f"{path}: larger than {limit // MIB} MiB; {why}")
+
+
+def open_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> int | None:
+    """A read-only descriptor of a regular file of at most ``limit`` bytes, never through a symlink; None when absent.
+
+    The type and size come from ``fstat`` on the opened descriptor (no race with a
+    separate ``stat``), before a byte is read. BadInput (one line) otherwise.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+    except FileNotFoundError:
+        return None
+    except OSError as error:
+        raise BadInput(f"{path}: cannot read: {error.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise BadInput(f"{path}: is not a regular file; move it away")
+        if info.st_size > limit:
+            raise _too_large(path, limit, too_large)
+    except BaseException:
+        os.close(fd)
+        raise
+    return fd
+
+
+def read_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> bytes | None:
+    """The bytes of a regular file (see :func:`open_regular`); None when it does not exist.
+
+    A file growing while it is read stops at ``limit`` too.
+    """
+    fd = open_regular(path, limit, too_large)
+    if fd is None:
+        return None
+    try:
+        chunks, size = [], 0
+        while chunk := os.read(fd, min(1 << 20, limit + 1 - size)):
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > limit:
+                raise _too_large(path, limit, too_large)
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def check_inside(top: Path, path: Path) -> None:
+    """BadInput unless every folder from ``top`` down to ``path``'s own resolves inside ``top``.
+
+    Each folder on the way is resolved (``os.path.realpath``, symlinks followed)
+    and must stay inside ``top``'s real path: a symlinked folder leading out of
+    the checkout is refused, one leading elsewhere inside it is followed.
+    ``path`` itself is not resolved: a target that is a symlink is refused on its
+    own (:func:`llmfix.writing.check_writable`, discovery).
+    """
+    real_top = os.path.realpath(top)
+    try:
+        parts = path.parent.relative_to(top).parts
+    except ValueError:
+        raise BadInput(f"{path}: not inside {top}; llmfix reads and writes only inside the checkout; nothing written") from None
+    folder = top
+    for part in parts:
+        folder = folder / part
+        real = os.path.realpath(folder)
+        if os.path.commonpath([real, real_top]) != real_top:
+            raise BadInput(
+                f"{folder}: leads outside the checkout {top} (to {real}); llmfix reads and writes only inside the checkout "
+                "(name the real folder); nothing written"
+            )
+
+
+def fsync_dir(directory: Path) -> None:
+    """Make a folder's renames durable, where the system lets us."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def owner_of(*candidates: Path) -> os.stat_result | None:
+    """The ``stat`` of the first of ``candidates`` that exists, to give a new file its owner."""
+    for candidate in candidates:
+        try:
+            return os.stat(candidate)
+        except OSError:
+            continue
+    return None
+
+
+def temp_path(path: Path, run: str) -> Path:
+    """The temp file beside ``path`` for one run (``.NAME.RUN.llmfix-tmp``)."""
+    return path.with_name(f".{path.name}.{run}{TEMP_SUFFIX}")
+
+
+def copy_xattrs(source: Path, fd: int) -> None:
+    """Give the open file ``fd`` the extended attributes of ``source`` (its POSIX ACL included).
+
+    An attribute in :data:`KEPT_XATTRS` that can't be set raises OSError: a
+    write that would drop it fails instead (nothing is changed).
+    """
+    if not hasattr(os, "listxattr"):
+        return  # not Linux: no xattr calls
+    try:
+        names = os.listxattr(source, follow_symlinks=False)
+    except OSError as error:
+        if error.errno in (errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOENT):
+            return
+        raise
+    for name in names:
+        try:
+            value = os.getxattr(source, name, follow_symlinks=False)
+        except OSError as error:
+            if error.errno == errno.ENODATA:
+                continue  # removed meanwhile
+            raise
+        try:
+            os.setxattr(fd, name, value)
+        except OSError as error:
+            if name.startswith(KEPT_XATTRS) or error.errno not in _XATTR_NOT_HERE:
+                raise OSError(error.errno, f"can't give the new copy its extended attribute {name} ({error.strerror})", str(source)) from None
+
+
+def write_new_file(path: Path, data: bytes, mode: int, owner: os.stat_result | None, like: Path | None = None) -> None:
+    """Create ``path`` (never existing before, never through a symlink) holding ``data``, fsynced.
+
+    With ``owner``, the new file gets its owner and group when permitted; with
+    ``like``, that file's extended attributes and ACL (:func:`copy_xattrs`).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            if owner is not None and hasattr(os, "fchown"):
+                with contextlib.suppress(PermissionError):  # not root: the file is ours, as any editor would leave it
+                    os.fchown(fd, owner.st_uid, owner.st_gid)
+            os.fchmod(fd, mode)
+            if like is not None:
+                copy_xattrs(like, fd)  # after fchmod: an ACL sets the group bits to its mask, as on the original
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except BaseException:
+        path.unlink(missing_ok=True)  # never leave a partial temp file behind
+        raise
+
+
+def state_dir(checkout: Path) -> Path:
+    return checkout / STATE_DIR
+
+
+def state_path(checkout: Path) -> Path:
+    return state_dir(checkout) / STATE_FILE
+
+
+def check_state_dir(checkout: Path) -> None:
+    """BadInput unless ``.llmfix`` is absent or a real folder whose known files are regular files."""
+    folder = state_dir(checkout)
+    try:
+        info = os.lstat(folder)
+    except FileNotFoundError:
+        return
+    if stat.S_ISLNK(info.st_mode):
+        raise BadInput(f"{folder}: is a symbolic link; llmfix keeps its record in a real folder (move it away)")
+    if not stat.S_ISDIR(info.st_mode):
+        raise BadInput(f"{folder}: is not a folder; llmfix keeps its record there (move it away)")
+    for name in (STATE_FILE, IGNORE_FILE, JOURNAL_NAME):
+        try:
+            entry = os.lstat(folder / name)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISREG(entry.st_mode):
+            kind = "a symbolic link" if stat.S_ISLNK(entry.st_mode) else "not a regular file"
+            raise BadInput(f"{folder / name}: is {kind}; llmfix won't read or write through it (move it away)")
+
+
+def write_small(path: Path, text: str, owner: os.stat_result | None) -> None:
+    """Create or replace a small file of llmfix's own atomically (temp file, fsync, rename)."""
+    temp = temp_path(path, secrets.token_hex(6))
+    write_new_file(temp, text.encode("utf-8"), NEW_FILE_MODE, owner)
+    try:
+        os.replace(temp, path)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+
+
+def ensure_state_dir(checkout: Path) -> bool:
+    """Make ``.llmfix/`` (with its .gitignore) whole or not at all; True when this call created it.
+
+    A new folder is built under a temp name and renamed into place, owned like the checkout.
+    """
+    check_state_dir(checkout)
+    folder = state_dir(checkout)
+    owner = os.stat(checkout)
+    try:
+        if folder.exists():
+            if read_regular(folder / IGNORE_FILE) is None:
+                write_small(folder / IGNORE_FILE, IGNORE_TEXT, owner)
+            return False
+        building = checkout / f"{STATE_DIR}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        os.mkdir(building, 0o755)
+        try:
+            with contextlib.suppress(PermissionError):
+                os.chown(building, owner.st_uid, owner.st_gid)
+            write_small(building / IGNORE_FILE, IGNORE_TEXT, owner)
+            os.rename(building, folder)
+        except BaseException:
+            (building / IGNORE_FILE).unlink(missing_ok=True)
+            for leftover in building.glob(f"*{TEMP_SUFFIX}"):
+                leftover.unlink(missing_ok=True)
+            building.rmdir()
+            raise
+        return True
+    except OSError as error:
+        raise WriteFailed(f"{error.filename or folder}: {error.strerror}; nothing was changed") from None
+
+
+def remove_stale_builds(checkout: Path) -> None:
+    """Remove a ``.llmfix`` folder a kill left half-built (it was never renamed into place)."""
+    try:
+        entries = [e for e in os.scandir(checkout) if STALE_BUILD.match(e.name) and e.is_dir(follow_symlinks=False)]
+    except OSError:
+        return
+    for entry in entries:
+        folder = Path(entry.path)
+        try:
+            for inner in os.scandir(folder):
+                if (inner.name == IGNORE_FILE or inner.name.endswith(TEMP_SUFFIX)) and not inner.is_dir(follow_symlinks=False):
+                    os.unlink(inner.path)
+            folder.rmdir()
+        except OSError:
+            continue
+
+
+def remove_state_dir(checkout: Path) -> None:
+    """Remove ``.llmfix/`` when it holds nothing but llmfix's own .gitignore."""
+    folder = state_dir(checkout)
+    known = {IGNORE_FILE: IGNORE_TEXT.encode()}
+    try:
+        names = set(os.listdir(folder))
+    except OSError:
+        return
+    if not names <= set(known) or any(read_regular(folder / n) != known[n] for n in names):
+        return
+    with contextlib.suppress(OSError):
+        for name in names:
+            (folder / name).unlink()
+        folder.rmdir()
