@@ -80,7 +80,7 @@ class _Entry:
     kept: str | None = None
 
 
-def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collection[str]) -> tuple[str, list[_Entry]]:
+def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collection[str], creatable: Collection[str]) -> tuple[str, list[_Entry]]:
     """The journal's command and entries, each checked to name an allowed file; UnsafeJournal otherwise."""
     try:
         data = json.loads(raw.decode("utf-8"))
@@ -88,12 +88,12 @@ def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collect
         return "", []  # torn by a kill while it was written (it is written by rename, so: not ours)
     if not isinstance(data, dict) or not isinstance(data.get("writes"), list):
         raise _unsafe(journal, "not an llmfix journal")
-    entries = [_journal_entry(checkout, journal, data, raw_entry, allowed) for raw_entry in data["writes"]]
+    entries = [_journal_entry(checkout, journal, data, raw_entry, allowed, creatable) for raw_entry in data["writes"]]
     command = data.get("command") if isinstance(data.get("command"), str) else "apply"
     return command, entries
 
 
-def _journal_entry(checkout: Path, journal: Path, data: dict, raw_entry: object, allowed: Collection[str]) -> _Entry:
+def _journal_entry(checkout: Path, journal: Path, data: dict, raw_entry: object, allowed: Collection[str], creatable: Collection[str]) -> _Entry:
     if not isinstance(raw_entry, dict):
         raise _unsafe(journal, "not an llmfix journal")
     old, new = raw_entry.get("old"), raw_entry.get("new")
@@ -116,7 +116,7 @@ def _journal_entry(checkout: Path, journal: Path, data: dict, raw_entry: object,
     else:
         raise _unsafe(journal, f"unknown journal version {version!r}")
     relative = path.relative_to(checkout).as_posix()
-    if (old is None or new is None) and path != state_path(checkout):
+    if (old is None or new is None) and path != state_path(checkout) and relative not in creatable:
         raise _unsafe(journal, f"would create or delete {relative}; llmfix never creates or deletes a target file, it only replaces one")
     if old is None and new is None:
         raise _unsafe(journal, f"not an llmfix journal ({relative} absent before and after)")
@@ -182,11 +182,12 @@ def _remove_stale_temps(paths: Collection[Path]) -> None:
             temp.unlink(missing_ok=True)
 
 
-def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False) -> list[Path]:
+def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, creatable: Collection[str] = ()) -> list[Path]:
     """Finish (or, for ``undo_apply`` and an interrupted apply, undo) a group a kill interrupted.
 
     ``allowed``: the paths relative to ``checkout`` llmfix may write there (the
-    target files and its record). Every entry is checked before anything is
+    target files, its support module and its record); ``creatable``: those of them
+    it may create or delete (the support module's copies). Every entry is checked before anything is
     touched. Only a temp file holding exactly the journalled new bytes replaces
     its target, and only while the target still holds the journalled old bytes;
     a target edited since the kill is left alone. Returns the files changed.
@@ -199,7 +200,7 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False) 
     if raw is None:
         _remove_stale_temps([*allowed_paths, journal])  # killed before its journal was written: nothing was renamed
         return []
-    command, entries = _journal_entries(checkout, journal, raw, allowed)
+    command, entries = _journal_entries(checkout, journal, raw, allowed, creatable)
     for entry in entries:
         check_inside(checkout, entry.path)
     for entry in entries:

@@ -123,9 +123,21 @@ def plan_paths(paths: Sequence[str | Path], options: CommandSettings, force: boo
     return _plan(discover(list(paths)), options, force)[0]
 
 
+def _support_copies(checkout: Path, group: Sequence[Target]) -> set[str]:
+    """The support module's places llmfix may create or delete: beside the helpers, and where the targets import it."""
+    places = {planning.support_target(group).record_path}
+    for target in group:
+        try:
+            module = planning.imported_support(target.path.read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            continue
+        if module is not None:
+            places.add(planning.module_path(checkout, module).relative_to(checkout).as_posix())
+    return places
+
+
 def _allowed(checkout: Path, group: Sequence[Target]) -> set[str]:
-    home = planning.support_target(group)
-    return {t.record_path for t in group} | {home.record_path, f"{STATE_DIR}/{record.RECORD_FILE}"}
+    return {t.record_path for t in group} | _support_copies(checkout, group) | {f"{STATE_DIR}/{record.RECORD_FILE}"}
 
 
 @contextlib.contextmanager
@@ -133,7 +145,7 @@ def _working_on(targets: Sequence[Target], undo_apply: bool) -> Iterator[dict[Pa
     grouped = by_checkout(targets)
     with checkout_locks(grouped):
         for checkout, group in grouped.items():
-            recover(checkout, _allowed(checkout, group), undo_apply=undo_apply)
+            recover(checkout, _allowed(checkout, group), undo_apply=undo_apply, creatable=_support_copies(checkout, group))
         yield grouped
 
 
