@@ -164,7 +164,7 @@ def run_doctor(
 
     if probe is not None:
         result = _await(probe, started + ONLINE_BUDGET, settings.say)
-        failed = {f.check: f.cause for f in findings if f.status == FAIL and f.source == probe_source}
+        failed = {f.check for f in findings if f.status == FAIL and f.source == probe_source}
         default_base = endpoint.describe(probe_view) if endpoint.is_default(probe_view) else ""
         findings.append(live.finding(result, probe_timeout, failed, default_base, probe_source))
 

@@ -14,7 +14,7 @@ from doctor_support import REPO, cli_env
 
 from llmfix.doctor import budget, env as envmod
 from llmfix.doctor.checks.checkout import interpret
-from llmfix.doctor.classify import classify
+from llmfix.doctor.checks.live import classify
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK, WARN, Finding
 from llmfix.doctor.modelnames import route
