@@ -1,4 +1,4 @@
-"""The unit of a doctor report: one finding of one check."""
+"""The unit of a doctor report, one finding of one check, and their order: most likely root cause first."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ LAYER_LAUNCHER = 70
 class Finding:
     """What one check saw: status, a one-line summary and the line to change.
 
-    ``cause`` is a stable machine-readable name for the root cause (``proxy-unreachable``,
+    ``cause`` is a stable machine-readable name for the root cause (``proxy-refused``,
     ``tls-verify``, ...); ``caused_by`` names the check whose failure explains this one,
     which makes this finding a symptom for ranking; ``layer`` orders causes before effects.
     """
@@ -51,36 +51,28 @@ class Finding:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"bad status {self.status!r}")
-        # What a finding shows comes from the environment, launcher scripts and exception
-        # texts: never let a credential through, in any of its strings.
-        self.redact()
+        self.redact()  # what a finding shows comes from env, launchers and exception texts: never a credential
 
     def redact(self) -> Finding:
         """Pass every shown string through the one redaction (again: a check may have edited it)."""
-        self.summary = redact_url(self.summary)
-        self.fix = redact_url(self.fix)
-        self.source = redact_url(self.source)
+        self.summary, self.fix, self.source = redact_url(self.summary), redact_url(self.fix), redact_url(self.source)
         self.detail = [redact_url(line) for line in self.detail]
         return self
 
-    @property
-    def key(self) -> tuple[str, str]:
-        """(source, check): what ``caused_by`` refers to within one source."""
-        return (self.source, self.check)
-
     def to_json(self) -> dict[str, Any]:
         self.redact()
-        out: dict[str, Any] = {
-            "check": self.check,
-            "status": self.status,
-            "summary": self.summary,
-            "fix": self.fix,
-            "source": self.source,
-        }
-        if self.cause:
-            out["cause"] = self.cause
-        if self.detail:
-            out["detail"] = list(self.detail)
-        if self.caused_by:
-            out["caused_by"] = self.caused_by
-        return out
+        out: dict[str, Any] = {"check": self.check, "status": self.status, "summary": self.summary, "fix": self.fix, "source": self.source}
+        optional = {"cause": self.cause, "detail": list(self.detail), "caused_by": self.caused_by}
+        return {**out, **{name: value for name, value in optional.items() if value}}
+
+
+def rank(findings: list[Finding]) -> list[Finding]:
+    """FAIL before WARN before OK; within a status, causes before the symptoms they explain (``caused_by``
+    a failing check of the same source); then by causal layer; ties keep the order the checks ran in."""
+    failing = {(f.source, f.check) for f in findings if f.status == FAIL}
+
+    def key(item: tuple[int, Finding]) -> tuple[int, bool, float, int]:
+        index, f = item
+        return (STATUSES.index(f.status), bool(f.caused_by) and (f.source, f.caused_by) in failing, f.layer, index)
+
+    return [f for _, f in sorted(enumerate(findings), key=key)]

@@ -12,16 +12,18 @@ from llmfix.doctor import launchers as launchermod
 from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, mergedriver, models, proxy
 from llmfix.doctor.checks.checkout import CheckoutCheck
 from llmfix.doctor.context import EnvView, TraceCache
-from llmfix.doctor.findings import FAIL, Finding
+from llmfix.doctor.findings import FAIL, Finding, rank
 from llmfix.doctor.jobpython import JobPython, JobPythonCheck, resolve
 from llmfix.doctor.launched import Launched, probe_environment, settle_key
 from llmfix.doctor.layout import Checkout, checkouts
 from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe, ProbeResult
-from llmfix.doctor.progress import quiet
-from llmfix.doctor.rank import rank
 from llmfix.doctor.report import Report
 
 ONLINE_BUDGET = 14.0  # seconds; the live probe is abandoned after this
+
+
+def _quiet(_step: str) -> None:
+    """The progress callback when nothing is shown."""
 
 
 class DoctorInputError(ValueError):
@@ -35,7 +37,7 @@ class _Settings:
     offline: bool
     model: str | None
     cache: TraceCache
-    say: Callable[[str], None] = quiet
+    say: Callable[[str], None] = _quiet
 
     def findings(self, view: EnvView) -> list[Finding]:
         """Checks 1-4 on ``view``, saying which endpoint is being contacted (it can take seconds)."""
@@ -141,7 +143,7 @@ def run_doctor(
 
     job_check = JobPythonCheck(python, env).start() if python is not None else None
     checks = [CheckoutCheck(c.root, source=c.source).start() for c in found]
-    settings = _Settings(offline, model, TraceCache(), progress or quiet)
+    settings = _Settings(offline, model, TraceCache(), progress or _quiet)
     main = settings.view(env, "environment")
     launched = _launched(scripts, env, settings)
     probe = None

@@ -18,7 +18,7 @@ from llmfix.doctor.checks.live import classify
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK, WARN, Finding
 from llmfix.doctor.modelnames import route
-from llmfix.doctor.rank import rank
+from llmfix.doctor.findings import rank
 from llmfix.doctor.redact import redact_key, redact_url
 from llmfix.doctor.runner import run_doctor
 
