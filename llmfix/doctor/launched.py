@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 from llmfix.doctor.checks import key
-from llmfix.doctor.context import EnvView
+from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import OK, WARN, Finding
 from llmfix.doctor.launchers import Launcher
 

@@ -11,7 +11,7 @@ from typing import Callable, Mapping
 from llmfix.doctor import launchers as launchermod
 from llmfix.doctor.checks import endpoint, key, launcher, litellm_setup, live, mergedriver, models, proxy
 from llmfix.doctor.checks.checkout import CheckoutCheck
-from llmfix.doctor.context import EnvView, TraceCache
+from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, Finding, rank
 from llmfix.doctor.jobpython import JobPython, JobPythonCheck, resolve
 from llmfix.doctor.launched import Launched, probe_environment, settle_key
@@ -36,7 +36,7 @@ class _Settings:
 
     offline: bool
     model: str | None
-    cache: TraceCache
+    traces: dict
     say: Callable[[str], None] = _quiet
 
     def findings(self, view: EnvView) -> list[Finding]:
@@ -47,7 +47,7 @@ class _Settings:
         return env_findings(view)
 
     def view(self, env: Mapping[str, str], source: str) -> EnvView:
-        return EnvView.build(env, source, self.offline, self.model, self.cache)
+        return EnvView(dict(env), source, self.offline, self.model, self.traces)
 
 
 def env_findings(view: EnvView) -> list[Finding]:
@@ -143,7 +143,7 @@ def run_doctor(
 
     job_check = JobPythonCheck(python, env).start() if python is not None else None
     checks = [CheckoutCheck(c.root, source=c.source).start() for c in found]
-    settings = _Settings(offline, model, TraceCache(), progress or _quiet)
+    settings = _Settings(offline, model, {}, progress or _quiet)
     main = settings.view(env, "environment")
     launched = _launched(scripts, env, settings)
     probe = None

@@ -9,7 +9,7 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from llmfix.doctor.checks.proxy import upstream_failure
-from llmfix.doctor.context import EnvView
+from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import (
     FAIL,
     LAYER_CONFIG,
@@ -30,10 +30,7 @@ Make = Callable[..., Finding]
 
 
 def _var(view: EnvView) -> str:
-    ep = view.endpoint
-    if ep.base_source != "default":
-        return ep.base_source
-    return "OPENROUTER_API_BASE" if ep.route == "openrouter" else "OPENAI_API_BASE"
+    return view.endpoint.base_variable
 
 
 def is_default(view: EnvView) -> bool:
@@ -147,8 +144,7 @@ def _trace_finding(view: EnvView, where: str, finding: Make) -> Finding:
 
 
 def _port(view: EnvView) -> int:
-    base = view.endpoint.base_url.strip()
-    return urlsplit(base).port or (443 if base.startswith("https") else 80)
+    return view.endpoint.port
 
 
 def _network_finding(view: EnvView, where: str, stage: Stage, finding: Make) -> Finding:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmfix.doctor.context import EnvView
+from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER_KEY, OK, WARN, Finding
 from llmfix.doctor.redact import redact_key
 
@@ -12,8 +12,7 @@ OPENROUTER_PREFIX = "sk-or-v1-"
 
 def variable(view: EnvView) -> str:
     """The variable the key comes from (or would come from) for the view's route."""
-    ep = view.endpoint
-    return ep.key_source or ("OPENROUTER_API_KEY" if ep.route == "openrouter" else "OPENAI_API_KEY")
+    return view.endpoint.key_variable
 
 
 def check(view: EnvView) -> list[Finding]:

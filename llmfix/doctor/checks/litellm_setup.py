@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Mapping
 
+from llmfix.codemods import litellm_facts
 from llmfix.doctor import budget as budgetmod
 from llmfix.doctor import env as envmod
 from llmfix.doctor import proxyenv
@@ -11,11 +12,19 @@ from llmfix.doctor.findings import FAIL, LAYER_CONFIG, LAYER_LITELLM, OK, WARN, 
 from llmfix.doctor.jobpython import JobPython
 
 CHECK = "litellm"
+UNPATCHED_RETRIES = 5  # the DR Tulu async helper's own num_retries (TARGETS.md)
 WORST_CASE_LIMIT = 900.0  # seconds one helper call may hang before we call it a problem
 
 
+def _cost_map_local(env: Mapping[str, str]) -> str | None:
+    """The variable that keeps ``import litellm`` off the network, or None when it will fetch."""
+    if env.get("LITELLM_LOCAL_MODEL_COST_MAP", "").lower() == "true":
+        return "LITELLM_LOCAL_MODEL_COST_MAP"
+    return "LITELLM_OFFLINE_MODE" if proxyenv.env_true(env.get("LITELLM_OFFLINE_MODE")) else None
+
+
 def _cost_map_finding(env: Mapping[str, str], source: str) -> Finding:
-    local = envmod.cost_map_local(env)
+    local = _cost_map_local(env)
     if local:
         return Finding(CHECK, OK, f"{local}=True: importing litellm does not fetch the remote cost map", "", [], "", source, LAYER_LITELLM)
     proxied = any(proxyenv.getproxies(env).get(s) for s in ("https", "all"))
@@ -59,7 +68,7 @@ def install_findings(env: Mapping[str, str], job: JobPython | None = None, sourc
 
 
 def _precheck_detail(settings: envmod.RetrySettings) -> list[str]:
-    pre = settings.precheck_timeout if settings.precheck_timeout is not None else envmod.PATCHED_PRECHECK_TIMEOUT
+    pre = settings.precheck_timeout if settings.precheck_timeout is not None else litellm_facts.DEFAULT_PRECHECK_TIMEOUT
     detail = [f"patched precheck before training: LITELLM_PRECHECK={settings.precheck or 'on'}, timeout {pre:g} s"
               + (" (from LITELLM_PRECHECK_TIMEOUT)" if settings.precheck_timeout is not None else " (default)")]
     if settings.precheck and settings.precheck.strip() == "0":
@@ -76,15 +85,15 @@ def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = 
         Finding(CHECK, FAIL, message, f"export {var}=<a valid value>  (or unset it)", [], "bad-setting", source, LAYER_CONFIG)
         for var, message in settings.problems
     ]
-    timeout = settings.timeout if settings.timeout is not None else envmod.PATCHED_TIMEOUT
+    timeout = settings.timeout if settings.timeout is not None else litellm_facts.DEFAULT_TIMEOUT
     timeout_src = f"LITELLM_DEFAULT_TIMEOUT={settings.timeout:g}" if settings.timeout is not None else "timeout 600 s (default)"
-    retries = settings.retries if settings.retries is not None else envmod.PATCHED_RETRIES
-    retries_src = f"LITELLM_NUM_RETRIES={settings.retries}" if settings.retries is not None else f"{envmod.PATCHED_RETRIES} retries (llmfix default)"
-    fallbacks = settings.fallbacks if settings.fallbacks is not None else tuple(envmod.Fallback(m) for m in envmod.PATCHED_FALLBACKS)
+    retries = settings.retries if settings.retries is not None else litellm_facts.DEFAULT_RETRIES
+    retries_src = f"LITELLM_NUM_RETRIES={settings.retries}" if settings.retries is not None else f"{litellm_facts.DEFAULT_RETRIES} retries (llmfix default)"
+    fallbacks = settings.fallbacks if settings.fallbacks is not None else ()
     fb_src = (f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)" if settings.fallbacks is not None
               else "no fallback (each helper's own default, unchanged by llmfix)")
     patched_b = budgetmod.budget(retries, timeout, len(fallbacks))
-    unpatched_b = budgetmod.budget(envmod.UNPATCHED_RETRIES, timeout)
+    unpatched_b = budgetmod.budget(UNPATCHED_RETRIES, timeout)
     sync_b = budgetmod.budget(retries, timeout, len(fallbacks), tenacity_layer=True)
 
     detail = [

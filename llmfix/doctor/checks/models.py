@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from llmfix.doctor import env as envmod
-from llmfix.doctor.context import EnvView
+from llmfix.doctor.env import DEFAULT_RUBRIC_MODEL, EnvView
 from llmfix.doctor.findings import FAIL, LAYER_MODEL, OK, WARN, Finding
 from llmfix.doctor.modelnames import OPENAI_ROUTE, OPENROUTER_ROUTE, route
 
@@ -37,10 +36,8 @@ class _Once:
 
 
 def _variables(view: EnvView) -> list[str]:
-    models = view.models
-    gen = f"RUBRIC_GENERATION_MODEL={models.generation}" if models.generation_set else f"RUBRIC_GENERATION_MODEL unset -> {envmod.DEFAULT_RUBRIC_MODEL}"
-    judge = f"RUBRIC_JUDGE_MODEL={models.judge}" if models.judge_set else f"RUBRIC_JUDGE_MODEL unset -> {envmod.DEFAULT_RUBRIC_MODEL}"
-    lines = [gen, judge]
+    lines = [f"{var}={view.env[var]}" if view.env.get(var) else f"{var} unset -> {DEFAULT_RUBRIC_MODEL}"
+             for var in ("RUBRIC_GENERATION_MODEL", "RUBRIC_JUDGE_MODEL")]
     if view.model_override:
         lines.append(f"--model {view.model_override} (checked and probed instead of the generation model)")
     return lines
@@ -48,23 +45,23 @@ def _variables(view: EnvView) -> list[str]:
 
 def _names(view: EnvView) -> list[tuple[str, str]]:
     """(role, model name) for each model the helpers use: --model or generation, then judge."""
-    names = [("--model", view.model_override)] if view.model_override else [("generation", view.models.generation)]
-    if view.models.judge not in [n for _, n in names]:
-        names.append(("judge", view.models.judge))
+    names = [("--model", view.model_override)] if view.model_override else [("generation", view.generation_model)]
+    if view.judge_model not in [n for _, n in names]:
+        names.append(("judge", view.judge_model))
     return names
 
 
 def check(view: EnvView) -> list[Finding]:
-    models = view.models
     once = _Once(_variables(view))
 
     def finding(status: str, summary: str, fix: str = "", cause: str = "", detail: list[str] | None = None) -> Finding:
         return Finding(CHECK, status, summary, fix, once.take() if detail is None else detail, cause, view.source, LAYER_MODEL)
 
     findings: list[Finding] = []
-    if models.judge_set and not models.generation_set and models.judge != envmod.DEFAULT_RUBRIC_MODEL:
-        findings.append(finding(WARN, f"only RUBRIC_JUDGE_MODEL is set ({models.judge}): rubric generation silently uses {envmod.DEFAULT_RUBRIC_MODEL}",
-                                f"export RUBRIC_GENERATION_MODEL={models.judge}", "generation-model-default"))
+    judge = view.env.get("RUBRIC_JUDGE_MODEL")
+    if judge and not view.env.get("RUBRIC_GENERATION_MODEL") and judge != DEFAULT_RUBRIC_MODEL:
+        findings.append(finding(WARN, f"only RUBRIC_JUDGE_MODEL is set ({judge}): rubric generation silently uses {DEFAULT_RUBRIC_MODEL}",
+                                f"export RUBRIC_GENERATION_MODEL={judge}", "generation-model-default"))
     http = view.trace.stage("http") if view.trace is not None else None
     listed = list(http.data.get("models") or []) if http is not None and http.ok else []
     for role, name in _names(view):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from llmfix.doctor import proxyenv
-from llmfix.doctor.context import EnvView
+from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER_PROXY, OK, WARN, Finding
 from llmfix.doctor.redact import redact_url
 
