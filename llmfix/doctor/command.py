@@ -14,7 +14,7 @@ from typing import TextIO
 import click
 
 from llmfix.doctor.redact import redact_url
-from llmfix.doctor.report import render_json, render_text
+from llmfix.doctor.findings import render_json, render_text
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 
 

@@ -1,11 +1,14 @@
-"""The unit of a doctor report, one finding of one check, and their order: most likely root cause first."""
+"""A doctor report: findings of the checks, most likely root cause first, shown as text or JSON."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmfix.doctor.redact import redact_url
+from llmfix.exit_codes import OK as EXIT_HEALTHY
+from llmfix.exit_codes import PENDING as EXIT_PROBLEMS
 
 OK = "OK"
 WARN = "WARN"
@@ -76,3 +79,50 @@ def rank(findings: list[Finding]) -> list[Finding]:
         return (STATUSES.index(f.status), bool(f.caused_by) and (f.source, f.caused_by) in failing, f.layer, index)
 
     return [f for _, f in sorted(enumerate(findings), key=key)]
+
+
+@dataclass
+class Report:
+    findings: list[Finding]  # ranked
+    seconds: float = 0.0
+    offline: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PROBLEMS if any(f.status == FAIL for f in self.findings) else EXIT_HEALTHY
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        return (sum(f.status == FAIL for f in self.findings), sum(f.status == WARN for f in self.findings))
+
+    def to_json(self) -> dict[str, Any]:
+        fails, warns = self.counts
+        return {"command": "doctor", "healthy": self.exit_code == EXIT_HEALTHY, "exit_code": self.exit_code, "fail": fails, "warn": warns,
+                "offline": self.offline, "seconds": round(self.seconds, 2), "findings": [f.to_json() for f in self.findings]}
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render_text(report: Report, color: bool = False) -> str:
+    fails, warns = report.counts
+    if fails:
+        head = f"llmfix doctor: {_plural(fails, 'problem')}, {_plural(warns, 'warning')}; most likely cause first"
+    else:
+        head = f"llmfix doctor: no failures, {_plural(warns, 'warning')}" if warns else "llmfix doctor: healthy"
+    lines = [head + f"  ({report.seconds:.1f} s{', offline' if report.offline else ''})", ""]
+    width = max((len(f.check) for f in report.findings), default=8)
+    pad = " " * (4 + 4 + 2 + width + 2)
+    colors = {FAIL: "\x1b[31m", WARN: "\x1b[33m", OK: "\x1b[32m"}
+    for i, f in enumerate(report.findings, 1):
+        f.redact()
+        status = f"{colors[f.status]}{f.status}\x1b[0m" + " " * (4 - len(f.status)) if color else f.status.ljust(4)
+        lines.append(f"{i:>2}. {status}  {f.check.ljust(width)}  {f'[{f.source}] ' if f.source != 'environment' else ''}{f.summary}")
+        if f.status != OK:
+            lines += ([f"{pad}fix: {f.fix}"] if f.fix else []) + [f"{pad}  {d}" for d in f.detail]
+    return "\n".join(lines)

@@ -16,9 +16,8 @@ from typing import Callable, Mapping
 from llmfix.doctor import launchers
 from llmfix.doctor.checks import checkout, endpoint, key, launcher, litellm_setup, live, models, proxy
 from llmfix.doctor.env import EnvView
-from llmfix.doctor.findings import FAIL, Finding, rank
+from llmfix.doctor.findings import FAIL, Finding, Report, rank
 from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe, ProbeResult
-from llmfix.doctor.report import Report
 
 ONLINE_BUDGET = 14.0  # seconds; the live probe is abandoned after this
 PACKAGE_PREFIXES = ("rl/open-instruct", "open-instruct")  # where open_instruct sits below a repository root (DR Tulu: rl/...)

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL
-from llmfix.doctor.report import render_json, render_text
+from llmfix.doctor.findings import render_json, render_text
 from llmfix.doctor.runner import run_doctor
 from llmfix.proxy import closed_port
 
