@@ -68,27 +68,17 @@ def route(name: str) -> Route:
     return Route("unknown", name, f"LiteLLM cannot place the bare name {name!r}: the call fails with 'LLM Provider NOT provided'")
 
 
-class _Once:
-    """The models' variables as detail lines: shown on the first finding that takes them only."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines, self.shown = lines, False
-
-    def take(self) -> list[str]:
-        taken = [] if self.shown else list(self.lines)
-        self.shown = True
-        return taken
-
-
 def check(view: EnvView) -> list[Finding]:
     lines = [f"{var}={view.env[var]}" if view.env.get(var) else f"{var} unset -> {DEFAULT_RUBRIC_MODEL}"
              for var in ("RUBRIC_GENERATION_MODEL", "RUBRIC_JUDGE_MODEL")]
     if view.model_override:
         lines.append(f"--model {view.model_override} (checked and probed instead of the generation model)")
-    once = _Once(lines)
+    untaken = [lines]
 
     def finding(status: str, summary: str, fix: str = "", cause: str = "", detail: list[str] | None = None) -> Finding:
-        return Finding(CHECK, status, summary, fix, once.take() if detail is None else detail, cause, view.source, LAYER_MODEL)
+        if detail is None:  # the variables go to the first finding that takes them, as they are then
+            detail = list(untaken.pop()) if untaken else []
+        return Finding(CHECK, status, summary, fix, detail, cause, view.source, LAYER_MODEL)
 
     findings: list[Finding] = []
     judge = view.env.get("RUBRIC_JUDGE_MODEL")
@@ -100,11 +90,11 @@ def check(view: EnvView) -> list[Finding]:
     names = [("--model", view.model_override)] if view.model_override else [("generation", view.generation_model)]
     if view.judge_model not in [n for _, n in names]:
         names.append(("judge", view.judge_model))
-    return findings + [_model_finding(view, role, name, listed, once, finding) for role, name in names]
+    return findings + [_model_finding(view, role, name, listed, lines, finding) for role, name in names]
 
 
-def _model_finding(view: EnvView, role: str, name: str, listed: list[str], once: _Once, finding: Callable[..., Finding]) -> Finding:
-    """How LiteLLM routes one model, and whether the endpoint serves it."""
+def _model_finding(view: EnvView, role: str, name: str, listed: list[str], variables: list[str], finding: Callable[..., Finding]) -> Finding:
+    """How LiteLLM routes one model, and whether the endpoint serves it (a note on its route goes to ``variables``)."""
     ep, r = view.endpoint, route(name)
     label = f"--model {name!r}" if role == "--model" else f"{role} model {name!r}"
     if r.route == "unknown":
@@ -112,7 +102,7 @@ def _model_finding(view: EnvView, role: str, name: str, listed: list[str], once:
     if r.route not in ("openai", "openrouter"):
         return finding(WARN, f"{label}: {r.note}", f"spell it openai/{r.sent} if {ep.base_url.strip()} serves it", "provider-elsewhere")
     if r.route == "openrouter" and ep.route != "openrouter" and role != "--model" and name != view.probe_model:
-        once.lines.append(f"{label} uses LiteLLM's openrouter/ route (OPENROUTER_API_KEY), not {ep.base_url.strip()}")
+        variables.append(f"{label} uses LiteLLM's openrouter/ route (OPENROUTER_API_KEY), not {ep.base_url.strip()}")
     sends = f"LiteLLM sends {r.sent!r}"
     if listed and r.sent in listed:
         return finding(OK, f"{label}: {sends}; the endpoint lists it")
