@@ -119,7 +119,7 @@ def tcp_connect(addresses: list[str], port: int, timeout: float) -> tuple[Stage,
             break
         try:
             sock = socket.create_connection((address, port), timeout=remaining)
-            return Stage("tcp", True, time.monotonic() - start, data={"address": address}), sock
+            return Stage("tcp", True, time.monotonic() - start), sock
         except OSError as exc:
             last = exc
     kind, where = _kind(last) if last is not None else "timeout", f"{addresses[0] if addresses else '?'}:{port}"
@@ -215,20 +215,17 @@ def tls_wrap(sock: socket.socket, host: str, ctx: ssl.SSLContext, timeout: float
 
 
 def _body_data(body: bytes) -> dict[str, Any]:
-    """What a /models answer holds: the model ids, an error message and code, whether it is JSON."""
+    """What a /models answer holds: whether it is JSON, the model ids, an error message."""
     try:
         parsed: Any = json.loads(body) if body else None
     except ValueError:
         parsed = None
-    data: dict[str, Any] = {}
+    data: dict[str, Any] = {"json": isinstance(parsed, (dict, list))}
     if isinstance(parsed, dict) and isinstance(parsed.get("data"), list):
         data["models"] = [m.get("id") for m in parsed["data"] if isinstance(m, dict) and isinstance(m.get("id"), str)]
     if isinstance(parsed, dict) and isinstance(parsed.get("error"), (dict, str)):
-        err = parsed["error"]
-        data["error"] = err.get("message", "") if isinstance(err, dict) else err
-        data["error_code"] = err.get("code") if isinstance(err, dict) else None
-    data["json"] = isinstance(parsed, (dict, list))
-    return data if data["json"] else {**data, "snippet": body[:200].decode("utf-8", "replace")}
+        data["error"] = parsed["error"].get("message", "") if isinstance(parsed["error"], dict) else parsed["error"]
+    return data
 
 
 def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, timeout: float,
@@ -253,8 +250,8 @@ def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, t
             return Stage("http", False, took, "reset", f"GET {parts.path}: the server closed the connection without answering")
         return Stage("http", False, took, kind, f"GET {parts.path} failed: {_strerror(exc)}")
     took, ok = time.monotonic() - start, 200 <= response.status < 300
-    data = {"server": response.getheader("server", "") or "", **_body_data(body)}
-    return Stage("http", ok, took, "" if ok else "http-status", f"GET {parts.path} -> {response.status} {response.reason}", response.status, data)
+    return Stage("http", ok, took, "" if ok else "http-status", f"GET {parts.path} -> {response.status} {response.reason}", response.status,
+                 _body_data(body))
 
 
 def _connect(trace: Trace, host: str, port: int, prefix: str = "") -> socket.socket | None:

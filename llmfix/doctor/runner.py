@@ -11,7 +11,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Mapping
+from typing import Callable, Mapping, NamedTuple
 
 from llmfix.doctor import launchers
 from llmfix.doctor.checks import checkout, endpoint, key, launcher, litellm_setup, live, models, proxy
@@ -27,18 +27,12 @@ class DoctorInputError(ValueError):
     """Bad input: the doctor cannot run (exit 2)."""
 
 
-@dataclass
-class Checkout:
-    """One checkout: what `llmfix check` gets, its launcher scripts, and the name its findings carry
-    (``label``: empty when PATH is the one checkout, else its path relative to PATH)."""
+class Checkout(NamedTuple):
+    """One checkout: what `llmfix check` gets, and the name its findings carry (``label``: empty when
+    PATH is the one checkout, else its path relative to PATH). Its launchers are the ``*.sh`` at its root."""
 
     root: Path
     label: str = ""
-    scripts: list[Path] = field(default_factory=list)
-
-    @property
-    def source(self) -> str:
-        return self.label or "environment"
 
 
 def _repository_root(parent: Path, top: Path) -> Path:
@@ -65,9 +59,8 @@ def checkouts(path: Path) -> tuple[list[Checkout], list[Path]]:
         parents = set()
     roots = sorted({_repository_root(p, top) for p in parents})
     if len(roots) <= 1 or any(r == top or r in top.parents for r in roots):
-        return [Checkout(path, "", launchers.find_launchers(path))], []
-    labels = [r.relative_to(top).as_posix() for r in roots]
-    return [Checkout(path / label, label, launchers.find_launchers(path / label)) for label in labels], launchers.find_launchers(path)
+        return [Checkout(path)], []
+    return [Checkout(path / label, label) for label in (r.relative_to(top).as_posix() for r in roots)], launchers.find_launchers(path)
 
 
 @dataclass
@@ -138,7 +131,7 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
     checks = [(c, checkout.start_check(c.root)) for c in found]
     run = _Run(offline, model, progress or (lambda _step: None))
     main = run.view(env, "environment")
-    launched = [run.launched(s, f"{c.label}/{s.name}" if c.label else s.name, env) for c in found for s in c.scripts]
+    launched = [run.launched(s, f"{c.label}/{s.name}" if c.label else s.name, env) for c in found for s in launchers.find_launchers(c.root)]
     launched += [run.launched(s, s.name, env) for s in lone]
     probe_view = launcher.probe_environment(main, launched)
     probe = LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout).start() if not offline else None
@@ -153,9 +146,9 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
     verdicts, repositories = set(), set()
     for c, started_check in checks:
         run.say(f"llmfix check {c.root}")
-        verdict = checkout.check_findings(c.root, started_check, c.source)
+        verdict = checkout.check_findings(c.root, started_check, c.label or "environment")
         verdicts.add(checkout.patched(verdict))
-        findings += verdict + checkout.merge_driver_findings(c.root, env, c.source, repositories)
+        findings += verdict + checkout.merge_driver_findings(c.root, env, c.label or "environment", repositories)
     patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None
     findings += litellm_setup.budget_findings(env, patched, tenacity=job.has("tenacity") if job is not None and not job.error else None)
     if probe is not None:
