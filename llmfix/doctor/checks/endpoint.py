@@ -112,23 +112,25 @@ def _network_finding(view: EnvView, where: str, stage: Stage, finding: Make) -> 
     if stage.name == "dns":
         fix = _blame(view, f"fix the host name in {var}, or your DNS (a proxy may be needed: {PROXY_HINT})",
                      f"{host} does not resolve from here: check your DNS, or reach it through a proxy ({PROXY_HINT})")
-        return finding(FAIL, f"{where}: {stage.message}", fix, "dns" if stage.kind == "dns" else "dns-timeout", LAYER_DNS)
-    if stage.name == "tcp" and stage.kind == "refused":
-        return finding(FAIL, f"{where}: {stage.message}", _blame(view, f"nothing listens at {host}:{port}: start the server or fix the port in {var}",
-                                                                 f"{host}:{port} refuses connections from here: a firewall may need a proxy ({PROXY_HINT})"),
-                       "connect-refused", LAYER_TCP)
-    if stage.name == "tcp" and stage.kind == "timeout":
-        return finding(FAIL, f"{where}: {stage.message}", _blame(view, f"{host}:{port} does not answer: a firewall may need a proxy ({PROXY_HINT}), or fix {var}",
-                                                                 f"{host}:{port} does not answer: a firewall may need a proxy ({PROXY_HINT})"),
-                       "connect-timeout", LAYER_TCP)
-    if stage.name == "tcp":
-        return finding(FAIL, f"{where}: {stage.message}", _blame(view, f"check {var}", "check your network"), "connect-error", LAYER_TCP)
-    if stage.kind == "tls-verify":
-        return finding(FAIL, f"{where}: {stage.message}",
-                       "export SSL_CERT_FILE=/path/to/ca-bundle.pem  (the CA that signed it; e.g. your corporate proxy's CA)", "tls-verify", LAYER_TLS)
-    return finding(FAIL, f"{where}: {stage.message}", _blame(view, f"check that {var} uses the right scheme (http vs https) and port",
-                                                             "something between here and the endpoint breaks TLS (an intercepting proxy?)"),
-                   "tls-error", LAYER_TLS)
+        cause, layer = "dns" if stage.kind == "dns" else "dns-timeout", LAYER_DNS
+    elif stage.name == "tcp" and stage.kind == "refused":
+        fix = _blame(view, f"nothing listens at {host}:{port}: start the server or fix the port in {var}",
+                     f"{host}:{port} refuses connections from here: a firewall may need a proxy ({PROXY_HINT})")
+        cause, layer = "connect-refused", LAYER_TCP
+    elif stage.name == "tcp" and stage.kind == "timeout":
+        fix = _blame(view, f"{host}:{port} does not answer: a firewall may need a proxy ({PROXY_HINT}), or fix {var}",
+                     f"{host}:{port} does not answer: a firewall may need a proxy ({PROXY_HINT})")
+        cause, layer = "connect-timeout", LAYER_TCP
+    elif stage.name == "tcp":
+        fix, cause, layer = _blame(view, f"check {var}", "check your network"), "connect-error", LAYER_TCP
+    elif stage.kind == "tls-verify":
+        fix = "export SSL_CERT_FILE=/path/to/ca-bundle.pem  (the CA that signed it; e.g. your corporate proxy's CA)"
+        cause, layer = "tls-verify", LAYER_TLS
+    else:
+        fix = _blame(view, f"check that {var} uses the right scheme (http vs https) and port",
+                     "something between here and the endpoint breaks TLS (an intercepting proxy?)")
+        cause, layer = "tls-error", LAYER_TLS
+    return finding(FAIL, f"{where}: {stage.message}", fix, cause, layer)
 
 
 def _http_finding(view: EnvView, where: str, stage: Stage, finding: Make) -> Finding:
