@@ -75,6 +75,7 @@ def ask_job_python(python: str, env: Mapping[str, str]) -> Started:
 
 
 def job_python(python: str, asked: Started) -> JobPython:
+    """What the interpreter asked by :func:`ask_job_python` said, or why it said nothing useful."""
     if asked.error is not None:
         return JobPython(python, error=f"cannot run {python}: {asked.error.strerror or asked.error}")
     done = asked.collect()
@@ -93,8 +94,8 @@ def job_python(python: str, asked: Started) -> JobPython:
     return JobPython(python, str(data.get("python", "")), packages)
 
 
-def _finding(status: str, summary: str, fix: str = "", cause: str = "", source: str = "environment") -> Finding:
-    return Finding(CHECK, status, summary, fix, [], cause, source, LAYER_LITELLM)
+def _finding(status: str, summary: str, fix: str = "", cause: str = "") -> Finding:
+    return Finding(CHECK, status, summary, fix, [], cause, "environment", LAYER_LITELLM)
 
 
 def _package_findings(job: JobPython | None) -> list[Finding]:
