@@ -131,8 +131,8 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
     checks = [(c, checkout.start_check(c.root)) for c in found]
     run = _Run(offline, model, progress or (lambda _step: None))
     main = run.view(env, "environment")
-    launched = [run.launched(s, f"{c.label}/{s.name}" if c.label else s.name, env) for c in found for s in launchers.find_launchers(c.root)]
-    launched += [run.launched(s, s.name, env) for s in lone]
+    scripts = [(s, f"{c.label}/{s.name}" if c.label else s.name) for c in found for s in launchers.find_launchers(c.root)]
+    launched = [run.launched(script, source, env) for script, source in scripts + [(s, s.name) for s in lone]]
     probe_view = launcher.probe_environment(main, launched)
     probe = LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout).start() if not offline else None
 
@@ -149,7 +149,7 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
         verdict = checkout.check_findings(c.root, started_check, c.label or "environment")
         verdicts.add(checkout.patched(verdict))
         findings += verdict + checkout.merge_driver_findings(c.root, env, c.label or "environment", repositories)
-    patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None
+    patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched
     findings += litellm_setup.budget_findings(env, patched, tenacity=job.has("tenacity") if job is not None and not job.error else None)
     if probe is not None:
         result = _await(probe, started + ONLINE_BUDGET, run.say)
