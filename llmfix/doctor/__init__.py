@@ -13,7 +13,7 @@ __all__ = ["run_doctor", "DoctorInputError"]
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        from llmfix.doctor import runner
+        from llmfix.doctor import runner  # every check: loaded only when run_doctor is asked for
 
         return getattr(runner, name)
     raise AttributeError(name)

@@ -2,8 +2,8 @@
 
 Facts (TARGETS.md, litellm 1.110 + openai SDK): ``num_retries=N`` makes N+1 HTTP attempts;
 ``timeout`` is per attempt (an idle timeout, so a hanging endpoint costs the full value each
-time); the SDK sleeps about 0.5*2^k s between attempts, capped at 8 s; each fallback model
-gets its own full budget; with ``tenacity`` installed, LiteLLM's own retry layer re-runs the
+time); the SDK sleeps between attempts as :mod:`llmfix.codemods.litellm_facts` states; each fallback
+model gets its own full budget; with ``tenacity`` installed, LiteLLM's own retry layer re-runs the
 SDK's retries N more times on the sync path.
 """
 
@@ -11,12 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from llmfix.codemods.litellm_facts import outage_ridden_out
-
-
-def backoff_seconds(retries: int) -> float:
-    """Total SDK sleep between N+1 attempts (upper bound, before jitter)."""
-    return outage_ridden_out(max(retries, 0))
+from llmfix.codemods.litellm_facts import outage_ridden_out as backoff_seconds  # total sleep between N+1 attempts
 
 
 @dataclass(frozen=True)
@@ -32,8 +27,7 @@ class Budget:
 
     @property
     def seconds(self) -> float:
-        per_model = self.layers * ((self.retries + 1) * self.timeout + backoff_seconds(self.retries))
-        return per_model * self.models
+        return self.layers * ((self.retries + 1) * self.timeout + backoff_seconds(self.retries)) * self.models
 
     @property
     def outage_seconds(self) -> float:
@@ -42,14 +36,11 @@ class Budget:
 
 
 def budget(retries: int, timeout: float, fallbacks: int = 0, tenacity_layer: bool = False) -> Budget:
-    layers = retries + 1 if tenacity_layer and retries > 0 else 1
-    return Budget(retries, timeout, 1 + max(fallbacks, 0), layers)
+    return Budget(retries, timeout, 1 + max(fallbacks, 0), retries + 1 if tenacity_layer and retries > 0 else 1)
 
 
 def human(seconds: float) -> str:
     """3615.5 -> '3616 s (1.0 h)'."""
     if seconds >= 3600:
         return f"{seconds:.0f} s ({seconds / 3600:.1f} h)"
-    if seconds >= 120:
-        return f"{seconds:.0f} s ({seconds / 60:.0f} min)"
-    return f"{seconds:.1f} s"
+    return f"{seconds:.0f} s ({seconds / 60:.0f} min)" if seconds >= 120 else f"{seconds:.1f} s"

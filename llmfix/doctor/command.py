@@ -1,4 +1,4 @@
-"""`llmfix doctor [PATH] [--offline] [--model NAME] [--json]` (registered by llmfix.cli).
+"""`llmfix doctor [PATH] [--offline] [--model NAME] [--python PATH] [--json]` (registered by llmfix.cli).
 
 Importing this module must stay cheap: no litellm here (the live probe imports it lazily).
 """
@@ -7,12 +7,56 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
+from typing import TextIO
 
 import click
 
 from llmfix.doctor.redact import redact_url
-from llmfix.doctor.report import render_json, render_text
+from llmfix.doctor.findings import render_json, render_text
 from llmfix.exit_codes import ERROR as EXIT_ERROR
+
+
+class Progress:
+    """A short line on stderr once the doctor has been quiet for ``after`` seconds (its network steps
+    and live probe take seconds): ``llmfix doctor: live probe: importing litellm… 3 s``, rewritten in
+    place as the step changes, erased by ``close()``. Call it with what the doctor is doing now."""
+
+    def __init__(self, stream: TextIO, after: float = 1.0, tick: float = 0.25) -> None:
+        self.stream, self.after, self.tick = stream, after, tick
+        self._step, self._shown, self._started = "starting", "", time.monotonic()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="doctor-progress", daemon=True)
+
+    def start(self) -> Progress:
+        self._thread.start()
+        return self
+
+    def __call__(self, step: str) -> None:
+        self._step = redact_url(step)  # one string, replaced whole: safe across threads
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.tick):
+            line = f"llmfix doctor: {self._step}… {time.monotonic() - self._started:.0f} s"
+            if time.monotonic() - self._started >= self.after and line != self._shown:
+                self._write(f"\r\x1b[K{line}")
+                self._shown = line
+
+    def _write(self, text: str) -> None:
+        try:
+            self.stream.write(text)
+            self.stream.flush()
+        except (OSError, ValueError):  # a closed terminal must not break the run
+            self._stop.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(1.0)
+        if self._shown:
+            self._write("\r\x1b[K")
+            self._shown = ""
 
 
 @click.command(name="doctor")
@@ -28,8 +72,7 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
     Findings are ranked, most likely root cause first, each with the line to change.
     Exit 0 healthy (warnings allowed), 1 problems found, 2 could not run.
     """
-    from llmfix.doctor.progress import Progress
-    from llmfix.doctor.runner import DoctorInputError, run_doctor
+    from llmfix.doctor.runner import DoctorInputError, run_doctor  # every check: off the path of `llmfix --help`
 
     progress = Progress(sys.stderr).start() if not as_json and _is_terminal(sys.stderr) else None
     try:
@@ -47,11 +90,7 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
     except Exception as exc:  # a bug must not end in a traceback for the user
         click.echo(redact_url(f"llmfix doctor: could not run: {type(exc).__name__}: {exc}"), err=True)
         sys.exit(EXIT_ERROR)
-    if as_json:
-        click.echo(render_json(report))
-    else:
-        color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        click.echo(render_text(report, color=color))
+    click.echo(render_json(report) if as_json else render_text(report, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
     _exit(report.exit_code)
 
 

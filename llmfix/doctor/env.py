@@ -1,26 +1,23 @@
-"""Read the settings LiteLLM and the open-instruct helpers will use from an env mapping (pure)."""
+"""The settings LiteLLM and the open-instruct helpers will use, read from an env mapping (pure), and
+:class:`EnvView`: one environment as the checks see it, with its (cached) network trace."""
 
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
 
-from llmfix.codemods import litellm_facts
-from llmfix.doctor.proxyenv import env_true
+from llmfix.doctor import proxyenv
+from llmfix.doctor.netprobe import Trace, trace_endpoint
 
-DEFAULT_BASE = "https://api.openai.com/v1"
-OPENROUTER_DEFAULT_BASE = "https://openrouter.ai/api/v1"
 DEFAULT_RUBRIC_MODEL = "gpt-4.1"
-
-# The helpers' defaults (TARGETS.md) and llmfix's patched defaults (llmfix.codemods.litellm_facts).
-UNPATCHED_RETRIES = 5
-UNPATCHED_TIMEOUT = 600.0
-PATCHED_RETRIES = litellm_facts.DEFAULT_RETRIES
-PATCHED_TIMEOUT = litellm_facts.DEFAULT_TIMEOUT
-PATCHED_FALLBACKS: tuple[str, ...] = ()  # the patch keeps each helper's own list; none is added
-PATCHED_PRECHECK_TIMEOUT = litellm_facts.DEFAULT_PRECHECK_TIMEOUT
+# LiteLLM's routes: (base URL variables, the first set wins; its default base URL; key variables, likewise).
+ROUTES = {
+    "openai": (("OPENAI_BASE_URL", "OPENAI_API_BASE"), "https://api.openai.com/v1", ("OPENAI_API_KEY",)),
+    "openrouter": (("OPENROUTER_API_BASE",), "https://openrouter.ai/api/v1", ("OPENROUTER_API_KEY", "OR_API_KEY")),
+}
 
 
 @dataclass(frozen=True)
@@ -35,11 +32,26 @@ class Endpoint:
     shadowed: tuple[str, str] | None = None  # (variable, value) that lost to base_source
 
     @property
+    def base_variable(self) -> str:
+        """The variable the base URL comes from, or the one to set (OPENAI_API_BASE, OPENROUTER_API_BASE)."""
+        return self.base_source if self.base_source != "default" else ROUTES[self.route][0][-1]
+
+    @property
+    def key_variable(self) -> str:
+        """The variable the key comes from, or the one to set."""
+        return self.key_source or ROUTES[self.route][2][0]
+
+    @property
     def host(self) -> str:
         try:
             return (urlsplit(self.base_url.strip()).hostname or "").lower()
         except ValueError:
             return ""
+
+    @property
+    def port(self) -> int:
+        base = self.base_url.strip()
+        return urlsplit(base).port or (443 if base.startswith("https") else 80)
 
     @property
     def is_openrouter(self) -> bool:
@@ -50,46 +62,20 @@ class Endpoint:
         return self.host == "api.openai.com"
 
 
+def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
+    """LiteLLM's openrouter/ route for an ``openrouter/`` model, else the OpenAI-compatible one."""
+    route = "openrouter" if model.startswith("openrouter/") else "openai"
+    base_variables, default, key_variables = ROUTES[route]
+    given = [name for name in base_variables if env.get(name)]
+    base, source = (env[given[0]], given[0]) if given else (default, "default")
+    shadowed = next(((name, env[name]) for name in given[1:] if env[name] != base), None)
+    key_source = next((name for name in key_variables if env.get(name)), None)
+    return Endpoint(route, base, source, env[key_source] if key_source else None, key_source, shadowed)
+
+
 def openai_endpoint(env: Mapping[str, str]) -> Endpoint:
     """OPENAI_BASE_URL wins over OPENAI_API_BASE; default https://api.openai.com/v1 (LiteLLM's order)."""
-    base, source, shadowed = DEFAULT_BASE, "default", None
-    if env.get("OPENAI_BASE_URL"):
-        base, source = env["OPENAI_BASE_URL"], "OPENAI_BASE_URL"
-        if env.get("OPENAI_API_BASE") and env["OPENAI_API_BASE"] != base:
-            shadowed = ("OPENAI_API_BASE", env["OPENAI_API_BASE"])
-    elif env.get("OPENAI_API_BASE"):
-        base, source = env["OPENAI_API_BASE"], "OPENAI_API_BASE"
-    key = env.get("OPENAI_API_KEY") or None
-    return Endpoint("openai", base, source, key, "OPENAI_API_KEY" if key is not None else None, shadowed)
-
-
-def openrouter_endpoint(env: Mapping[str, str]) -> Endpoint:
-    """LiteLLM's openrouter/ route: OPENROUTER_API_BASE, OPENROUTER_API_KEY or OR_API_KEY."""
-    base, source = OPENROUTER_DEFAULT_BASE, "default"
-    if env.get("OPENROUTER_API_BASE"):
-        base, source = env["OPENROUTER_API_BASE"], "OPENROUTER_API_BASE"
-    for var in ("OPENROUTER_API_KEY", "OR_API_KEY"):
-        if env.get(var):
-            return Endpoint("openrouter", base, source, env[var], var)
-    return Endpoint("openrouter", base, source, None, None)
-
-
-def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
-    return openrouter_endpoint(env) if model.startswith("openrouter/") else openai_endpoint(env)
-
-
-@dataclass(frozen=True)
-class Models:
-    generation: str
-    generation_set: bool
-    judge: str
-    judge_set: bool
-
-
-def rubric_models(env: Mapping[str, str]) -> Models:
-    gen = env.get("RUBRIC_GENERATION_MODEL") or ""
-    judge = env.get("RUBRIC_JUDGE_MODEL") or ""
-    return Models(gen or DEFAULT_RUBRIC_MODEL, bool(gen), judge or DEFAULT_RUBRIC_MODEL, bool(judge))
+    return endpoint_for_model(env, DEFAULT_RUBRIC_MODEL)
 
 
 @dataclass(frozen=True)
@@ -104,14 +90,14 @@ class Fallback:
 
 @dataclass(frozen=True)
 class RetrySettings:
-    """The retry/timeout/fallback settings the helpers will run with, and any parse problems."""
+    """The retry/timeout/fallback settings the helpers will run with (None: unset), and any parse problems."""
 
-    retries: int | None  # from LITELLM_NUM_RETRIES, None when unset
-    timeout: float | None  # from LITELLM_DEFAULT_TIMEOUT
-    fallbacks: tuple[Fallback, ...] | None  # from LITELLM_FALLBACK_MODELS; None when unset
+    retries: int | None  # LITELLM_NUM_RETRIES
+    timeout: float | None  # LITELLM_DEFAULT_TIMEOUT
+    fallbacks: tuple[Fallback, ...] | None  # LITELLM_FALLBACK_MODELS
     precheck_timeout: float | None
     precheck: str | None  # LITELLM_PRECHECK: "0", "warn", ...
-    problems: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (variable, message)
+    problems: tuple[tuple[str, str], ...] = ()  # (variable, message)
 
 
 def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]], integer: bool) -> float | None:
@@ -132,23 +118,21 @@ def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]], 
 def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
     """LITELLM_FALLBACK_MODELS: a JSON list (strings or {model, api_base, ...}) or a comma list."""
     text = raw.strip()
-    if not text:
-        return (), None
-    if text.startswith("["):
-        try:
-            items = json.loads(text)
-        except ValueError as exc:
-            return (), f"LITELLM_FALLBACK_MODELS looks like JSON but does not parse: {exc.msg}"
-        out = []
-        for item in items:
-            if isinstance(item, str):
-                out.append(Fallback(item))
-            elif isinstance(item, dict) and isinstance(item.get("model"), str):
-                out.append(Fallback(item["model"], item.get("api_base") or None))
-            else:
-                return tuple(out), f"LITELLM_FALLBACK_MODELS item {item!r} is neither a name nor an object with 'model'"
-        return tuple(out), None
-    return tuple(Fallback(p.strip()) for p in text.split(",") if p.strip()), None
+    if not text.startswith("["):
+        return tuple(Fallback(p.strip()) for p in text.split(",") if p.strip()), None
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        return (), f"LITELLM_FALLBACK_MODELS looks like JSON but does not parse: {exc.msg}"
+    out = []
+    for item in items:
+        if isinstance(item, str):
+            out.append(Fallback(item))
+        elif isinstance(item, dict) and isinstance(item.get("model"), str):
+            out.append(Fallback(item["model"], item.get("api_base") or None))
+        else:
+            return tuple(out), f"LITELLM_FALLBACK_MODELS item {item!r} is neither a name nor an object with 'model'"
+    return tuple(out), None
 
 
 def retry_settings(env: Mapping[str, str]) -> RetrySettings:
@@ -159,16 +143,9 @@ def retry_settings(env: Mapping[str, str]) -> RetrySettings:
     fallbacks = None
     if "LITELLM_FALLBACK_MODELS" in env:
         fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"])
-        if problem:
-            problems.append(("LITELLM_FALLBACK_MODELS", problem))
-    return RetrySettings(
-        int(retries) if retries is not None else None,
-        timeout,
-        fallbacks,
-        precheck_timeout,
-        env.get("LITELLM_PRECHECK"),
-        tuple(problems),
-    )
+        problems += [("LITELLM_FALLBACK_MODELS", problem)] if problem else []
+    return RetrySettings(None if retries is None else int(retries), timeout, fallbacks, precheck_timeout, env.get("LITELLM_PRECHECK"),
+                         tuple(problems))
 
 
 @dataclass(frozen=True)
@@ -181,33 +158,77 @@ class TLSSettings:
     ignored: tuple[tuple[str, str], ...] = ()  # (variable, why) settings LiteLLM ignores
 
 
-def tls_settings(env: Mapping[str, str], exists=None) -> TLSSettings:
+def tls_settings(env: Mapping[str, str]) -> TLSSettings:
     """Mirror LiteLLM: SSL_VERIFY (a path or a boolean) first, then SSL_CERT_FILE when the file exists."""
-    import os.path
-
-    exists = exists or os.path.exists
-    ignored: list[tuple[str, str]] = []
-    verify_raw = env.get("SSL_VERIFY")
-    if verify_raw is not None:
-        if exists(verify_raw):
-            return TLSSettings(True, verify_raw, "SSL_VERIFY")
-        if verify_raw.strip().lower() == "false":
-            return TLSSettings(False, None, "SSL_VERIFY")
+    verify = env.get("SSL_VERIFY")
+    if verify is not None and os.path.exists(verify):
+        return TLSSettings(True, verify, "SSL_VERIFY")
+    if verify is not None and verify.strip().lower() == "false":
+        return TLSSettings(False, None, "SSL_VERIFY")
     cert_file = env.get("SSL_CERT_FILE")
-    if cert_file:
-        if exists(cert_file):
-            return TLSSettings(True, cert_file, "SSL_CERT_FILE")
-        ignored.append(("SSL_CERT_FILE", f"{cert_file} does not exist, so LiteLLM silently uses certifi's bundle"))
-    for var in ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR", "CURL_CA_BUNDLE"):
-        if env.get(var):
-            ignored.append((var, f"{var} is set but LiteLLM does not read it (use SSL_CERT_FILE)"))
+    if cert_file and os.path.exists(cert_file):
+        return TLSSettings(True, cert_file, "SSL_CERT_FILE")
+    ignored = [("SSL_CERT_FILE", f"{cert_file} does not exist, so LiteLLM silently uses certifi's bundle")] if cert_file else []
+    ignored += [(var, f"{var} is set but LiteLLM does not read it (use SSL_CERT_FILE)")
+                for var in ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR", "CURL_CA_BUNDLE") if env.get(var)]
     return TLSSettings(True, None, "certifi", tuple(ignored))
 
 
-def cost_map_local(env: Mapping[str, str]) -> str | None:
-    """The variable that keeps ``import litellm`` off the network, or None when it will fetch."""
-    if env.get("LITELLM_LOCAL_MODEL_COST_MAP", "").lower() == "true":
-        return "LITELLM_LOCAL_MODEL_COST_MAP"
-    if env_true(env.get("LITELLM_OFFLINE_MODE")):
-        return "LITELLM_OFFLINE_MODE"
-    return None
+def url_problem(url: str) -> str | None:
+    """Why a base URL cannot work, or None."""
+    if url != url.strip():
+        return "has leading/trailing whitespace"
+    if url[:1] in "\"'" or url[-1:] in "\"'":
+        return "contains quote characters (quoted twice in the launcher?)"
+    if any(c.isspace() for c in url):
+        return "contains whitespace"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        return f"does not parse ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "needs an http:// or https:// scheme" if not parts.scheme else f"has scheme {parts.scheme!r}; LiteLLM needs http or https"
+    return None if parts.hostname else "has no host"
+
+
+@dataclass
+class EnvView:
+    """One environment (the process's, or a launcher's overlay) as the helpers will see it; ``traces``
+    holds one network trace per (base URL, proxy, key, TLS settings), shared by the views of a run."""
+
+    env: dict[str, str]
+    source: str
+    offline: bool
+    model_override: str | None
+    traces: dict[tuple, Trace]
+    generation_model: str = field(init=False)  # RUBRIC_GENERATION_MODEL, or the helpers' default
+    judge_model: str = field(init=False)
+    probe_model: str = field(init=False)
+    endpoint: Endpoint = field(init=False)
+    base_problem: str | None = field(init=False)
+    choice: proxyenv.ProxyChoice = field(init=False)  # the proxy of the async path (rubric generation)
+    other_choice: proxyenv.ProxyChoice = field(init=False)  # the other rule set's
+    tls: TLSSettings = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.generation_model = self.env.get("RUBRIC_GENERATION_MODEL") or DEFAULT_RUBRIC_MODEL
+        self.judge_model = self.env.get("RUBRIC_JUDGE_MODEL") or DEFAULT_RUBRIC_MODEL
+        self.probe_model = self.model_override or self.generation_model
+        self.endpoint = endpoint_for_model(self.env, self.probe_model)
+        self.base_problem = url_problem(self.endpoint.base_url)
+        rule, url = proxyenv.async_rule(self.env), self.endpoint.base_url.strip()
+        self.choice = proxyenv.select(url, self.env, rule)
+        self.other_choice = proxyenv.select(url, self.env, "httpx" if rule == "aiohttp" else "aiohttp")
+        self.tls = tls_settings(self.env)
+
+    @property
+    def trace(self) -> Trace | None:
+        """The network trace to ``{base}/models``; None offline or when the URL is unusable."""
+        if self.offline or self.base_problem is not None:
+            return None
+        ep, tls = self.endpoint, self.tls
+        key = (ep.base_url.strip(), self.choice.proxy, ep.key, tls.verify, tls.cafile)
+        if key not in self.traces:
+            self.traces[key] = trace_endpoint(ep.base_url, self.choice.proxy, ep.key, tls.verify, tls.cafile)
+        return self.traces[key]

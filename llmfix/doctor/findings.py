@@ -1,11 +1,14 @@
-"""The unit of a doctor report: one finding of one check."""
+"""A doctor report: findings of the checks, most likely root cause first, shown as text or JSON."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
 from llmfix.doctor.redact import redact_url
+from llmfix.exit_codes import OK as EXIT_HEALTHY
+from llmfix.exit_codes import PENDING as EXIT_PROBLEMS
 
 OK = "OK"
 WARN = "WARN"
@@ -33,7 +36,7 @@ LAYER_LAUNCHER = 70
 class Finding:
     """What one check saw: status, a one-line summary and the line to change.
 
-    ``cause`` is a stable machine-readable name for the root cause (``proxy-unreachable``,
+    ``cause`` is a stable machine-readable name for the root cause (``proxy-refused``,
     ``tls-verify``, ...); ``caused_by`` names the check whose failure explains this one,
     which makes this finding a symptom for ranking; ``layer`` orders causes before effects.
     """
@@ -51,36 +54,75 @@ class Finding:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"bad status {self.status!r}")
-        # What a finding shows comes from the environment, launcher scripts and exception
-        # texts: never let a credential through, in any of its strings.
-        self.redact()
+        self.redact()  # what a finding shows comes from env, launchers and exception texts: never a credential
 
     def redact(self) -> Finding:
         """Pass every shown string through the one redaction (again: a check may have edited it)."""
-        self.summary = redact_url(self.summary)
-        self.fix = redact_url(self.fix)
-        self.source = redact_url(self.source)
+        self.summary, self.fix, self.source = redact_url(self.summary), redact_url(self.fix), redact_url(self.source)
         self.detail = [redact_url(line) for line in self.detail]
         return self
 
-    @property
-    def key(self) -> tuple[str, str]:
-        """(source, check): what ``caused_by`` refers to within one source."""
-        return (self.source, self.check)
-
     def to_json(self) -> dict[str, Any]:
         self.redact()
-        out: dict[str, Any] = {
-            "check": self.check,
-            "status": self.status,
-            "summary": self.summary,
-            "fix": self.fix,
-            "source": self.source,
-        }
-        if self.cause:
-            out["cause"] = self.cause
-        if self.detail:
-            out["detail"] = list(self.detail)
-        if self.caused_by:
-            out["caused_by"] = self.caused_by
-        return out
+        out: dict[str, Any] = {"check": self.check, "status": self.status, "summary": self.summary, "fix": self.fix, "source": self.source}
+        optional = {"cause": self.cause, "detail": list(self.detail), "caused_by": self.caused_by}
+        return {**out, **{name: value for name, value in optional.items() if value}}
+
+
+def rank(findings: list[Finding]) -> list[Finding]:
+    """FAIL before WARN before OK; within a status, causes before the symptoms they explain (``caused_by``
+    a failing check of the same source); then by causal layer; ties keep the order the checks ran in."""
+    failing = {(f.source, f.check) for f in findings if f.status == FAIL}
+
+    def key(item: tuple[int, Finding]) -> tuple[int, bool, float, int]:
+        index, f = item
+        return (STATUSES.index(f.status), bool(f.caused_by) and (f.source, f.caused_by) in failing, f.layer, index)
+
+    return [f for _, f in sorted(enumerate(findings), key=key)]
+
+
+@dataclass
+class Report:
+    findings: list[Finding]  # ranked
+    seconds: float = 0.0
+    offline: bool = False
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_PROBLEMS if any(f.status == FAIL for f in self.findings) else EXIT_HEALTHY
+
+    @property
+    def counts(self) -> tuple[int, int]:
+        return (sum(f.status == FAIL for f in self.findings), sum(f.status == WARN for f in self.findings))
+
+    def to_json(self) -> dict[str, Any]:
+        fails, warns = self.counts
+        return {"command": "doctor", "healthy": self.exit_code == EXIT_HEALTHY, "exit_code": self.exit_code, "fail": fails, "warn": warns,
+                "offline": self.offline, "seconds": round(self.seconds, 2), "findings": [f.to_json() for f in self.findings]}
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_json(), indent=2, ensure_ascii=False)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def render_text(report: Report, color: bool = False) -> str:
+    fails, warns = report.counts
+    if fails:
+        head = f"llmfix doctor: {_plural(fails, 'problem')}, {_plural(warns, 'warning')}; most likely cause first"
+    else:
+        head = f"llmfix doctor: no failures, {_plural(warns, 'warning')}" if warns else "llmfix doctor: healthy"
+    lines = [head + f"  ({report.seconds:.1f} s{', offline' if report.offline else ''})", ""]
+    width = max((len(f.check) for f in report.findings), default=8)
+    pad = " " * (4 + 4 + 2 + width + 2)
+    colors = {FAIL: "\x1b[31m", WARN: "\x1b[33m", OK: "\x1b[32m"}
+    for i, f in enumerate(report.findings, 1):
+        f.redact()
+        status = f"{colors[f.status]}{f.status}\x1b[0m" + " " * (4 - len(f.status)) if color else f.status.ljust(4)
+        lines.append(f"{i:>2}. {status}  {f.check.ljust(width)}  {f'[{f.source}] ' if f.source != 'environment' else ''}{f.summary}")
+        if f.status != OK:
+            lines += ([f"{pad}fix: {f.fix}"] if f.fix else []) + [f"{pad}  {d}" for d in f.detail]
+    return "\n".join(lines)

@@ -11,23 +11,31 @@ are left unresolved and marked as such. Control flow is read straight through.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
+from itertools import groupby
 from pathlib import Path
-from typing import Mapping
-
-from llmfix.doctor.shellwords import ASSIGN, NAME, UNRESOLVED, Word, expand, lex
+from typing import Iterator, Mapping
 
 RUBRIC_FLAG = "--apply_adaptive_rubric_reward"
+NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\+?)=(.*)", re.S)
+UNRESOLVED = "\x00"  # marks a value that holds $(...), `...`, $1 and the like
+_EXPANSION = re.compile(
+    r"\\([$`])"  # escaped inside double quotes
+    r"|\$\{(?P<braced>[^}]*)\}"
+    r"|\$(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
+    r"|\$(?P<special>[0-9@*#?$!-])"
+    r"|(?P<cmd>\$\(.*?\)|`[^`]*`)",
+    re.S,
+)
 
 
 def relevant(name: str) -> bool:
     """Variables that change how the helpers reach the LLM."""
     upper = name.upper()
-    return (
-        upper.endswith("_PROXY")
-        or upper.startswith(("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP"))
-        or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV")
-    )
+    return (upper.endswith("_PROXY") or upper.startswith(("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP"))
+            or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV"))
 
 
 @dataclass
@@ -51,15 +59,10 @@ class Assignment:
 class Launcher:
     path: Path
     assignments: dict[str, Assignment] = field(default_factory=dict)
-    unset: set[str] = field(default_factory=set)
+    unset: set[str] = field(default_factory=set)  # variables of the caller's environment it unsets
     flag: tuple[str, int] | None = None  # (value, line) of --apply_adaptive_rubric_reward
-    commands: list[tuple[int, list[str]]] = field(default_factory=list)
     sourced: list[tuple[str, int]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
-
-    @property
-    def name(self) -> str:
-        return self.path.name
 
     def exports(self) -> dict[str, Assignment]:
         """Assignments that reach a child process (the training job)."""
@@ -70,150 +73,8 @@ class Launcher:
 
     def overlay(self, env: Mapping[str, str]) -> dict[str, str]:
         """The environment the launcher's commands run with: ``env`` plus its exports, minus unsets."""
-        out = {k: v for k, v in env.items() if k not in self.unset}
-        for name, assignment in self.exports().items():
-            out[name] = assignment.value.replace(UNRESOLVED, "")
-        return out
-
-
-# ----------------------------------------------------------------------------- parsing
-
-
-class _Vars:
-    def __init__(self, env: Mapping[str, str]) -> None:
-        self.env = dict(env)
-        self.shell: dict[str, str] = {}
-        self.unset: set[str] = set()
-
-    def __call__(self, name: str) -> str:
-        if name in self.shell:
-            return self.shell[name]
-        if name in self.unset:
-            return ""
-        return self.env.get(name, "")
-
-    def is_set(self, name: str) -> bool:
-        return name in self.shell or (name in self.env and name not in self.unset)
-
-
-def parse_launcher(path: Path, env: Mapping[str, str] | None = None) -> Launcher:
-    """Parse one script. ``env`` is the environment the script would start with."""
-    launcher = Launcher(path)
-    try:
-        source = path.read_text(encoding="utf-8", errors="replace")
-    except OSError as exc:
-        launcher.problems.append(f"cannot read {path.name}: {exc.strerror}")
-        return launcher
-    parse_source(source, launcher, env or {})
-    return launcher
-
-
-def parse_source(source: str, launcher: Launcher, env: Mapping[str, str]) -> Launcher:
-    parser = _Parser(launcher, env)
-    for words in lex(source):
-        parser.command(words)
-    return launcher
-
-
-class _Parser:
-    """The shell state while a script is read: variables, exported names, ``set -a``."""
-
-    def __init__(self, launcher: Launcher, env: Mapping[str, str]) -> None:
-        self.launcher = launcher
-        self.env = env
-        self.vars = _Vars(env)
-        self.exported = set(env)
-        self.allexport = False
-
-    def _prefix(self, words: list[Word], texts: list[str]) -> list[tuple[str, str, int]]:
-        """The leading ``NAME=value`` words of a command."""
-        prefix: list[tuple[str, str, int]] = []
-        for word, text in zip(words, texts):
-            m = ASSIGN.match(text) if word.has_assign_shape else None
-            if not m:
-                break
-            name, plus, value = m.groups()
-            prefix.append((name, self.vars(name) + value if plus else value, word.line))
-        return prefix
-
-    def command(self, words: list[Word]) -> None:
-        texts = [expand(w.text, self.vars) for w in words]
-        prefix = self._prefix(words, texts)
-        k = len(prefix)
-        rest = texts[k:]
-        if not rest:
-            for name, value, line in prefix:
-                self._assign(name, value, line, self.allexport or name in self.exported)
-            return
-        cmd, line = rest[0], words[k].line
-        for name, value, pline in prefix:
-            if relevant(name) or name not in self.launcher.assignments:
-                self.launcher.assignments.setdefault(name, Assignment(name, value, pline, True, scope="command"))
-        if cmd in ("export", "declare", "typeset") and (cmd == "export" or "-x" in rest[1:]):
-            self._export(rest[1:], words[k + 1 :])
-        elif cmd == "unset":
-            self._unset(rest[1:])
-        elif cmd == "set":
-            self._set(rest[1:])
-        elif cmd in ("source", ".") and len(rest) > 1:
-            self.launcher.sourced.append((rest[1].replace(UNRESOLVED, "…"), line))
-        else:
-            self.launcher.commands.append((line, rest))
-            _find_flag(self.launcher, rest, [w.line for w in words[k:]])
-
-    def _assign(self, name: str, value: str, line: int, exported: bool) -> None:
-        self.vars.shell[name] = value
-        self.vars.unset.discard(name)
-        self.launcher.unset.discard(name)
-        self.launcher.assignments[name] = Assignment(name, value, line, exported)
-
-    def _export(self, args: list[str], words: list[Word]) -> None:
-        for arg, word in zip(args, words):
-            if arg.startswith("-"):
-                continue
-            m = ASSIGN.match(arg) if word.has_assign_shape or "=" in arg else None
-            if m:
-                name, plus, value = m.groups()
-                value = self.vars(name) + value if plus else value
-            elif NAME.fullmatch(arg):
-                name, value = arg, self.vars(arg)
-                if not self.vars.is_set(name):
-                    self.exported.add(name)
-                    continue
-            else:
-                continue
-            self.exported.add(name)
-            self._assign(name, value, word.line, True)
-
-    def _unset(self, args: list[str]) -> None:
-        for arg in args:
-            if NAME.fullmatch(arg):
-                self.vars.shell.pop(arg, None)
-                self.vars.unset.add(arg)
-                self.launcher.assignments.pop(arg, None)
-                self.exported.discard(arg)
-                if arg in self.env:
-                    self.launcher.unset.add(arg)
-
-    def _set(self, args: list[str]) -> None:
-        for arg in args:
-            if arg.startswith("-") and "a" in arg[1:] and not arg.startswith("--"):
-                self.allexport = True
-            elif arg.startswith("+") and "a" in arg[1:]:
-                self.allexport = False
-        if "-o" in args and "allexport" in args:
-            self.allexport = True
-
-
-def _find_flag(launcher: Launcher, args: list[str], lines: list[int]) -> None:
-    for idx, arg in enumerate(args):
-        line = lines[idx]
-        if arg == RUBRIC_FLAG:
-            nxt = args[idx + 1] if idx + 1 < len(args) else ""
-            value = "" if not nxt or nxt.startswith("-") else nxt
-            launcher.flag = (value.replace(UNRESOLVED, "…") or "(no value: true)", line)
-        elif arg.startswith(RUBRIC_FLAG + "="):
-            launcher.flag = (arg.split("=", 1)[1].replace(UNRESOLVED, "…"), line)
+        return {**{k: v for k, v in env.items() if k not in self.unset},
+                **{name: a.value.replace(UNRESOLVED, "") for name, a in self.exports().items()}}
 
 
 def find_launchers(root: Path) -> list[Path]:
@@ -227,8 +88,219 @@ def find_launchers(root: Path) -> list[Path]:
 def flag_enabled(value: str) -> bool | None:
     """True/False for a parsed --apply_adaptive_rubric_reward value; None when unknown."""
     v = value.strip().lower()
-    if v in ("(no value: true)", "true", "1", "yes", "y", "t"):
-        return True
-    if v in ("false", "0", "no", "n", "f"):
-        return False
-    return None
+    return True if v in ("(no value: true)", "true", "1", "yes", "y", "t") else False if v in ("false", "0", "no", "n", "f") else None
+
+
+def parse_launcher(path: Path, env: Mapping[str, str] | None = None) -> Launcher:
+    """Parse one script. ``env`` is the environment the script would start with."""
+    try:
+        source = path.read_text(encoding="utf-8", errors="replace")
+    except OSError as exc:
+        return Launcher(path, problems=[f"cannot read {path.name}: {exc.strerror}"])
+    return parse_source(source, Launcher(path), env or {})
+
+
+def parse_source(source: str, launcher: Launcher, env: Mapping[str, str]) -> Launcher:
+    parser = _Parser(launcher, env)
+    for words in _lex(source):
+        parser.command(words)
+    return launcher
+
+
+# ----------------------------------------------------------------------------- lexing
+
+
+@dataclass
+class _Word:
+    parts: list[tuple[str, str]]  # (kind, text): kind "raw", "double" (both expanded) or "single" (literal)
+    line: int
+
+    @property
+    def assign_shaped(self) -> bool:
+        """Starts with an unquoted ``NAME=``."""
+        return bool(self.parts) and self.parts[0][0] == "raw" and bool(ASSIGN.match(self.parts[0][1]))
+
+
+def _lex(source: str) -> Iterator[list[_Word]]:
+    """Commands as lists of words: split at newlines, ``;``, ``|`` and ``&`` (``&&``, ``||``), comments dropped."""
+    i, n, line, start_line = 0, len(source), 1, 1
+    words: list[_Word] = []
+    parts: list[tuple[str, str]] = []
+    quoted = False  # any part quoted (so an empty word still counts)
+    while i < n or words or parts or quoted:  # past the end, one last newline ends the last command
+        c = source[i] if i < n else "\n"
+        if c == "\\" and source.startswith("\n", i + 1):  # a line continuation
+            i, line = i + 2, line + 1
+        elif c in " \t\r\n;|&":
+            if parts or quoted:
+                words.append(_Word(parts, start_line))
+            parts, quoted = [], False
+            if c in "\n;|&" and words:  # the end of a command
+                yield words
+            if c in "\n;|&":
+                words = []
+            line += c == "\n" and i < n
+            i += 2 if source.startswith(("&&", "||"), i) else 1
+        elif c == "#" and not parts and not quoted:  # a comment, up to the end of the line
+            j = source.find("\n", i)
+            i = n if j < 0 else j
+        else:
+            start_line = start_line if parts or quoted else line
+            kind, text, i, is_quoted = _part(source, i)
+            line += text.count("\n") if is_quoted else 0
+            quoted = quoted or is_quoted
+            parts.append((kind, text))
+
+
+def _part(source: str, i: int) -> tuple[str, str, int, bool]:
+    """The piece of a word starting at ``i``: (kind, text, the index after it, whether it was quoted)."""
+    n, c = len(source), source[i]
+    if c == "'":
+        j = source.find("'", i + 1)
+        j = n if j < 0 else j
+        return "single", source[i + 1 : j], j + 1, True
+    if c == '"':
+        buf, j = [], i + 1
+        while j < n and source[j] != '"':
+            if source[j] == "\\" and j + 1 < n and source[j + 1] in '"\\$`\n':
+                buf.append("" if source[j + 1] == "\n" else "\\" + source[j + 1] if source[j + 1] in "$`" else source[j + 1])
+                j += 2
+            else:
+                buf.append(source[j])
+                j += 1
+        return "double", "".join(buf), j + 1, True
+    if c == "\\" and i + 1 < n:
+        return "single", source[i + 1], i + 2, False
+    if source.startswith("$(", i):
+        depth, j = 0, i + 1
+        while j < n and not (source[j] == ")" and depth == 1):
+            depth += {"(": 1, ")": -1}.get(source[j], 0)
+            j += 1
+        return "raw", source[i : j + 1], j + 1, False
+    if source.startswith("${", i) or c == "`":
+        j = source.find("}" if c == "$" else "`", i + (c == "`"))
+        j = n - 1 if j < 0 else j
+        return "raw", source[i : j + 1], j + 1, False
+    j = i
+    while j < n and source[j] not in " \t\r\n;&|'\"\\$`#":  # a run of plain characters
+        j += 1
+    j = max(j, i + 1)  # a lone $ or a # inside a word
+    return "raw", source[i:j], j, False
+
+
+# ----------------------------------------------------------------------------- reading commands
+
+
+class _Parser:
+    """The shell state while a script is read: variables, exported names, ``set -a``."""
+
+    def __init__(self, launcher: Launcher, env: Mapping[str, str]) -> None:
+        self.launcher, self.env = launcher, dict(env)
+        self.shell: dict[str, str] = {}
+        self.unset: set[str] = set()
+        self.exported = set(env)
+        self.allexport = False
+
+    def value(self, name: str) -> str:
+        return self.shell[name] if name in self.shell else "" if name in self.unset else self.env.get(name, "")
+
+    def is_set(self, name: str) -> bool:
+        return name in self.shell or (name in self.env and name not in self.unset)
+
+    def expand(self, word: _Word) -> str:
+        """The word's text: single-quoted parts as they are, each run of the others expanded as one."""
+        runs = groupby(word.parts, key=lambda part: part[0] == "single")
+        return "".join("".join(t for _, t in run) if literal else _EXPANSION.sub(self._expansion, "".join(t for _, t in run))
+                       for literal, run in runs)
+
+    def _expansion(self, m: re.Match[str]) -> str:
+        if m.group(1):
+            return m.group(1)
+        if m.group("name"):
+            return self.value(m.group("name"))
+        if m.group("special") is not None or m.group("cmd"):
+            return UNRESOLVED
+        name_match = NAME.match(m.group("braced"))
+        if not name_match:
+            return UNRESOLVED
+        name, rest = name_match.group(0), m.group("braced")[name_match.end() :]
+        value = self.value(name)
+        if not rest:
+            return value
+        op = next((op for op in (":-", ":=", "-", "=") if rest.startswith(op)), None)
+        if op is None:
+            return UNRESOLVED
+        empty = value == "" if op.startswith(":") else value == "" and not self.is_set(name)
+        return _EXPANSION.sub(self._expansion, rest[len(op) :]) if empty else value
+
+    def command(self, words: list[_Word]) -> None:
+        texts = [self.expand(w) for w in words]
+        prefix: list[tuple[str, str, int]] = []  # the leading NAME=value words
+        for word, text in zip(words, texts):
+            m = ASSIGN.match(text) if word.assign_shaped else None
+            if not m:
+                break
+            prefix.append((m.group(1), self.value(m.group(1)) + m.group(3) if m.group(2) else m.group(3), word.line))
+        k, rest = len(prefix), texts[len(prefix) :]
+        if not rest:
+            for name, value, line in prefix:
+                self._assign(name, value, line, self.allexport or name in self.exported)
+            return
+        for name, value, line in prefix:
+            if relevant(name) or name not in self.launcher.assignments:
+                self.launcher.assignments.setdefault(name, Assignment(name, value, line, True, scope="command"))
+        cmd = rest[0]
+        if cmd in ("export", "declare", "typeset") and (cmd == "export" or "-x" in rest[1:]):
+            self._export(rest[1:], words[k + 1 :])
+        elif cmd == "unset":
+            self._unset(rest[1:])
+        elif cmd == "set":
+            self._set(rest[1:])
+        elif cmd in ("source", ".") and len(rest) > 1:
+            self.launcher.sourced.append((rest[1].replace(UNRESOLVED, "…"), words[k].line))
+        else:
+            self._find_flag(rest, [w.line for w in words[k:]])
+
+    def _assign(self, name: str, value: str, line: int, exported: bool) -> None:
+        self.shell[name] = value
+        self.unset.discard(name)
+        self.launcher.unset.discard(name)
+        self.launcher.assignments[name] = Assignment(name, value, line, exported)
+
+    def _export(self, args: list[str], words: list[_Word]) -> None:
+        for arg, word in zip(args, words):
+            m = ASSIGN.match(arg) if not arg.startswith("-") else None
+            if m:
+                self.exported.add(m.group(1))
+                self._assign(m.group(1), self.value(m.group(1)) + m.group(3) if m.group(2) else m.group(3), word.line, True)
+            elif NAME.fullmatch(arg):
+                self.exported.add(arg)
+                if self.is_set(arg):
+                    self._assign(arg, self.value(arg), word.line, True)
+
+    def _unset(self, args: list[str]) -> None:
+        for arg in filter(NAME.fullmatch, args):
+            self.shell.pop(arg, None)
+            self.unset.add(arg)
+            self.launcher.assignments.pop(arg, None)
+            self.exported.discard(arg)
+            if arg in self.env:
+                self.launcher.unset.add(arg)
+
+    def _set(self, args: list[str]) -> None:
+        for arg in args:
+            if arg.startswith("-") and "a" in arg[1:] and not arg.startswith("--"):
+                self.allexport = True
+            elif arg.startswith("+") and "a" in arg[1:]:
+                self.allexport = False
+        if "-o" in args and "allexport" in args:
+            self.allexport = True
+
+    def _find_flag(self, args: list[str], lines: list[int]) -> None:
+        for idx, arg in enumerate(args):
+            if arg == RUBRIC_FLAG:
+                nxt = args[idx + 1] if idx + 1 < len(args) else ""
+                value = "" if not nxt or nxt.startswith("-") else nxt
+                self.launcher.flag = (value.replace(UNRESOLVED, "…") or "(no value: true)", lines[idx])
+            elif arg.startswith(RUBRIC_FLAG + "="):
+                self.launcher.flag = (arg.split("=", 1)[1].replace(UNRESOLVED, "…"), lines[idx])

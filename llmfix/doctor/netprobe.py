@@ -9,6 +9,7 @@ tunnel (the endpoint name is resolved by the proxy) and an http endpoint by a fo
 from __future__ import annotations
 
 import base64
+import contextlib
 import errno
 import http.client
 import ipaddress
@@ -33,7 +34,7 @@ MAX_BODY = 4 * 1024 * 1024
 class Stage:
     """One step of a trace. ``kind`` names the failure: refused, timeout, dns, reset, tls-verify, ..."""
 
-    name: str  # proxy-dns, proxy-tcp, connect, dns, tcp, tls, http
+    name: str  # proxy-dns, proxy-tcp, proxy-tls, connect, dns, tcp, tls, http
     ok: bool
     seconds: float
     kind: str = ""
@@ -55,20 +56,41 @@ class Trace:
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
 
+    @property
+    def upstream_failed(self) -> bool:
+        """The proxy answered but could not reach the endpoint (CONNECT 5xx, or a non-JSON 5xx page)."""
+        stage = self.failed
+        if stage is None or self.proxy is None:
+            return False
+        if stage.name == "connect":
+            return stage.kind == "upstream"
+        return (stage.name == "http" and stage.status is not None and stage.status >= 500 and not stage.data.get("json", False)
+                and self.stage("connect") is None)
 
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
+
+def _strerror(exc: BaseException) -> str:
+    return str(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
 
 
-def resolve(host: str, port: int, timeout: float = DNS_TIMEOUT) -> Stage:
+def _kind(exc: BaseException) -> str:
+    """What an error says about a connection: timeout, refused, reset, unreachable, or error."""
+    if isinstance(exc, TimeoutError):
+        return "timeout"
+    if isinstance(exc, ConnectionRefusedError):
+        return "refused"
+    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
+        return "reset"
+    return "unreachable" if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) else "error"
+
+
+def resolve(host: str, port: int, timeout: float) -> Stage:
     """getaddrinfo with a deadline (it has none of its own), in a daemon thread."""
     start = time.monotonic()
-    if _is_ip(host):
+    try:
+        ipaddress.ip_address(host)
         return Stage("dns", True, 0.0, data={"addresses": [host]})
+    except ValueError:
+        pass
     box: dict[str, Any] = {}
 
     def work() -> None:
@@ -84,67 +106,44 @@ def resolve(host: str, port: int, timeout: float = DNS_TIMEOUT) -> Stage:
     if thread.is_alive():
         return Stage("dns", False, took, "timeout", f"resolving {host} took longer than {timeout:g} s")
     if "error" in box:
-        exc = box["error"]
-        return Stage("dns", False, took, "dns", f"{host} does not resolve ({_strerror(exc)})")
-    addresses = list(dict.fromkeys(info[4][0] for info in box["infos"]))
-    return Stage("dns", True, took, data={"addresses": addresses})
+        return Stage("dns", False, took, "dns", f"{host} does not resolve ({_strerror(box['error'])})")
+    return Stage("dns", True, took, data={"addresses": list(dict.fromkeys(info[4][0] for info in box["infos"]))})
 
 
-def _strerror(exc: BaseException) -> str:
-    text = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
-    return str(text)
-
-
-def _oserror_kind(exc: BaseException) -> str:
-    if isinstance(exc, socket.timeout) or isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, ConnectionRefusedError):
-        return "refused"
-    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
-        return "reset"
-    if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH):
-        return "unreachable"
-    return "error"
-
-
-def tcp_connect(addresses: list[str], port: int, timeout: float = TCP_TIMEOUT) -> tuple[Stage, socket.socket | None]:
+def tcp_connect(addresses: list[str], port: int, timeout: float) -> tuple[Stage, socket.socket | None]:
     start = time.monotonic()
     last: BaseException | None = None
-    deadline = start + timeout
     for address in addresses:
-        remaining = deadline - time.monotonic()
+        remaining = start + timeout - time.monotonic()
         if remaining <= 0:
             break
         try:
             sock = socket.create_connection((address, port), timeout=remaining)
-            return Stage("tcp", True, time.monotonic() - start, data={"address": address}), sock
+            return Stage("tcp", True, time.monotonic() - start), sock
         except OSError as exc:
             last = exc
-    took = time.monotonic() - start
-    kind = _oserror_kind(last) if last is not None else "timeout"
-    where = f"{addresses[0] if addresses else '?'}:{port}"
-    words = {
-        "refused": f"connection to {where} refused (nothing listens there)",
-        "timeout": f"no answer from {where} within {timeout:g} s (blackholed or filtered)",
-        "unreachable": f"{where} is unreachable ({_strerror(last) if last else ''})",
-    }
-    message = words.get(kind, f"cannot connect to {where}: {_strerror(last) if last else kind}")
-    return Stage("tcp", False, took, kind, message, data={"target": where}), None
+    kind, where = _kind(last) if last is not None else "timeout", f"{addresses[0] if addresses else '?'}:{port}"
+    message = {"refused": f"connection to {where} refused (nothing listens there)",
+               "timeout": f"no answer from {where} within {timeout:g} s (blackholed or filtered)",
+               "unreachable": f"{where} is unreachable ({_strerror(last) if last else ''})"}.get(
+        kind, f"cannot connect to {where}: {_strerror(last) if last else kind}")
+    return Stage("tcp", False, time.monotonic() - start, kind, message, data={"target": where}), None
+
+
+def _send(sock: socket.socket, lines: list[str], errors: str = "strict") -> None:
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors))
 
 
 def _read_head(sock: socket.socket, timeout: float) -> bytes:
     sock.settimeout(timeout)
-    buf = b""
-    deadline = time.monotonic() + timeout
-    while b"\r\n\r\n" not in buf:
+    buf, deadline = b"", time.monotonic() + timeout
+    while b"\r\n\r\n" not in buf and len(buf) <= 65536:
         if time.monotonic() > deadline:
             raise socket.timeout("timed out")
         chunk = sock.recv(4096)
         if not chunk:
             break
         buf += chunk
-        if len(buf) > 65536:
-            break
     return buf
 
 
@@ -152,36 +151,33 @@ def _proxy_auth(proxy: str) -> str | None:
     parts = urlsplit(proxy)
     if parts.username is None:
         return None
-    token = f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()
-    return "Basic " + base64.b64encode(token).decode()
+    return "Basic " + base64.b64encode(f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()).decode()
 
 
-def http_connect(sock: socket.socket, host: str, port: int, proxy: str, timeout: float = CONNECT_TIMEOUT) -> Stage:
+def http_connect(sock: socket.socket, host: str, port: int, proxy: str, timeout: float) -> Stage:
     """Open a CONNECT tunnel to host:port through an already connected proxy socket."""
     start = time.monotonic()
     target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    lines = [f"CONNECT {target} HTTP/1.1", f"Host: {target}", "User-Agent: llmfix-doctor"]
     auth = _proxy_auth(proxy)
-    if auth:
-        lines.append(f"Proxy-Authorization: {auth}")
     try:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+        _send(sock, [f"CONNECT {target} HTTP/1.1", f"Host: {target}", "User-Agent: llmfix-doctor"]
+              + ([f"Proxy-Authorization: {auth}"] if auth else []))
         head = _read_head(sock, timeout)
     except OSError as exc:
-        kind = _oserror_kind(exc)
-        msg = f"no CONNECT answer within {timeout:g} s" if kind == "timeout" else f"proxy dropped the CONNECT ({_strerror(exc)})"
-        return Stage("connect", False, time.monotonic() - start, kind, msg)
+        kind = _kind(exc)
+        message = f"no CONNECT answer within {timeout:g} s" if kind == "timeout" else f"proxy dropped the CONNECT ({_strerror(exc)})"
+        return Stage("connect", False, time.monotonic() - start, kind, message)
     took = time.monotonic() - start
     first = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
     parts = first.split(" ", 2)
     if len(parts) < 2 or not parts[1].isdigit():
         return Stage("connect", False, took, "protocol", f"proxy answered CONNECT with {first!r}, not HTTP")
     status = int(parts[1])
-    reason = parts[2] if len(parts) > 2 else ""
     if 200 <= status < 300:
         return Stage("connect", True, took, status=status)
     kind = {407: "proxy-auth", 403: "forbidden"}.get(status, "upstream" if status >= 500 else "rejected")
-    return Stage("connect", False, took, kind, f"proxy answered CONNECT {target} with {status} {reason}".strip(), status)
+    message = f"proxy answered CONNECT {target} with {status} {parts[2] if len(parts) > 2 else ''}".strip()
+    return Stage("connect", False, took, kind, message, status)
 
 
 def tls_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
@@ -193,7 +189,7 @@ def tls_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
         return ctx
     if cafile is None:
         try:
-            import certifi
+            import certifi  # LiteLLM's default CA bundle: only for an https endpoint or proxy
 
             cafile = certifi.where()
         except ImportError:  # pragma: no cover - certifi comes with httpx/litellm
@@ -201,135 +197,120 @@ def tls_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=cafile)
 
 
-def tls_wrap(sock: socket.socket, host: str, ctx: ssl.SSLContext, timeout: float = TLS_TIMEOUT) -> tuple[Stage, ssl.SSLSocket | None]:
+def tls_wrap(sock: socket.socket, host: str, ctx: ssl.SSLContext, timeout: float, name: str = "tls") -> tuple[Stage, ssl.SSLSocket | None]:
     start = time.monotonic()
     sock.settimeout(timeout)
     try:
         wrapped = ctx.wrap_socket(sock, server_hostname=host)
     except ssl.SSLCertVerificationError as exc:
         reason = exc.verify_message or exc.reason or str(exc)
-        return Stage("tls", False, time.monotonic() - start, "tls-verify", f"certificate of {host} not trusted: {reason}"), None
+        return Stage(name, False, time.monotonic() - start, "tls-verify", f"certificate of {host} not trusted: {reason}"), None
     except ssl.SSLError as exc:
-        return Stage("tls", False, time.monotonic() - start, "tls", f"TLS handshake with {host} failed: {exc.reason or exc}"), None
+        return Stage(name, False, time.monotonic() - start, "tls", f"TLS handshake with {host} failed: {exc.reason or exc}"), None
     except OSError as exc:
-        kind = _oserror_kind(exc)
+        kind = _kind(exc)
         what = f"no TLS handshake from {host} within {timeout:g} s" if kind == "timeout" else f"TLS handshake with {host} failed: {_strerror(exc)}"
-        return Stage("tls", False, time.monotonic() - start, kind, what), None
-    return Stage("tls", True, time.monotonic() - start, data={"version": wrapped.version()}), wrapped
+        return Stage(name, False, time.monotonic() - start, kind, what), None
+    return Stage(name, True, time.monotonic() - start, data={"version": wrapped.version()}), wrapped
 
 
-def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, timeout: float = HTTP_TIMEOUT,
+def _body_data(body: bytes) -> dict[str, Any]:
+    """What a /models answer holds: whether it is JSON, the model ids, an error message."""
+    try:
+        parsed: Any = json.loads(body) if body else None
+    except ValueError:
+        parsed = None
+    data: dict[str, Any] = {"json": isinstance(parsed, (dict, list))}
+    if isinstance(parsed, dict) and isinstance(parsed.get("data"), list):
+        data["models"] = [m.get("id") for m in parsed["data"] if isinstance(m, dict) and isinstance(m.get("id"), str)]
+    if isinstance(parsed, dict) and isinstance(parsed.get("error"), (dict, str)):
+        data["error"] = parsed["error"].get("message", "") if isinstance(parsed["error"], dict) else parsed["error"]
+    return data
+
+
+def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, timeout: float,
              absolute: bool = False, proxy_auth: str | None = None) -> Stage:
     """GET ``url`` over ``sock`` and report the status, and the model ids when it is a models list."""
     start = time.monotonic()
     parts = urlsplit(url)
     target = url if absolute else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    lines = [f"GET {target} HTTP/1.1", f"Host: {host_header}", "Accept: application/json",
-             "User-Agent: llmfix-doctor", "Connection: close"]
-    if key:
-        lines.append(f"Authorization: Bearer {key.strip()}")
-    if proxy_auth:
-        lines.append(f"Proxy-Authorization: {proxy_auth}")
+    lines = [f"GET {target} HTTP/1.1", f"Host: {host_header}", "Accept: application/json", "User-Agent: llmfix-doctor", "Connection: close"]
+    lines += ([f"Authorization: Bearer {key.strip()}"] if key else []) + ([f"Proxy-Authorization: {proxy_auth}"] if proxy_auth else [])
     sock.settimeout(timeout)
     try:
-        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))
+        _send(sock, lines, "replace")
         response = http.client.HTTPResponse(sock, method="GET")
         response.begin()
         body = response.read(MAX_BODY)
     except (OSError, http.client.HTTPException) as exc:
-        kind = _oserror_kind(exc) if isinstance(exc, OSError) else "protocol"
-        took = time.monotonic() - start
+        kind, took = _kind(exc) if isinstance(exc, OSError) else "protocol", time.monotonic() - start
         if kind == "timeout":
             return Stage("http", False, took, "timeout", f"GET {parts.path} got no answer within {timeout:g} s (the server accepts connections but does not respond)")
         if isinstance(exc, http.client.RemoteDisconnected) or kind == "reset":
             return Stage("http", False, took, "reset", f"GET {parts.path}: the server closed the connection without answering")
         return Stage("http", False, took, kind, f"GET {parts.path} failed: {_strerror(exc)}")
-    took = time.monotonic() - start
-    data: dict[str, Any] = {"server": response.getheader("server", "") or ""}
-    parsed: Any = None
-    try:
-        parsed = json.loads(body) if body else None
-    except ValueError:
-        parsed = None
-    if isinstance(parsed, dict):
-        if isinstance(parsed.get("data"), list):
-            data["models"] = [m.get("id") for m in parsed["data"] if isinstance(m, dict) and isinstance(m.get("id"), str)]
-        if isinstance(parsed.get("error"), (dict, str)):
-            err = parsed["error"]
-            data["error"] = err.get("message", "") if isinstance(err, dict) else err
-            data["error_code"] = err.get("code") if isinstance(err, dict) else None
-    data["json"] = isinstance(parsed, (dict, list))
-    if not data["json"]:
-        data["snippet"] = body[:200].decode("utf-8", "replace")
-    ok = 200 <= response.status < 300
-    return Stage("http", ok, took, "" if ok else "http-status", f"GET {parts.path} -> {response.status} {response.reason}", response.status, data)
+    took, ok = time.monotonic() - start, 200 <= response.status < 300
+    return Stage("http", ok, took, "" if ok else "http-status", f"GET {parts.path} -> {response.status} {response.reason}", response.status,
+                 _body_data(body))
 
 
-def _close(sock: socket.socket | None) -> None:
-    if sock is not None:
-        try:
-            sock.close()
-        except OSError:
-            pass
-
-
-def _through_proxy(trace: Trace, proxy: str, verify: bool, cafile: str | None) -> socket.socket | None:
-    """Reach the proxy (DNS, TCP, TLS for an https:// proxy), adding each stage to ``trace``;
-    the connected socket, or None when a stage failed (nothing left open)."""
-    pparts = urlsplit(proxy)
-    phost = pparts.hostname or ""
-    pscheme = pparts.scheme.lower()
-    pport = pparts.port or (443 if pscheme == "https" else 80)
-    stage = resolve(phost, pport, DNS_TIMEOUT)
-    stage.name = "proxy-dns"
+def _connect(trace: Trace, host: str, port: int, prefix: str = "") -> socket.socket | None:
+    """DNS and TCP to host:port, each a stage of ``trace`` (named with ``prefix``): the socket, or None."""
+    stage = resolve(host, port, DNS_TIMEOUT)
+    stage.name = prefix + stage.name
     trace.stages.append(stage)
     if not stage.ok:
         return None
-    stage, sock = tcp_connect(stage.data["addresses"], pport, TCP_TIMEOUT)
-    stage.name = "proxy-tcp"
+    stage, sock = tcp_connect(stage.data["addresses"], port, TCP_TIMEOUT)
+    stage.name = prefix + stage.name
     trace.stages.append(stage)
-    if sock is None or pscheme != "https":
+    return sock
+
+
+def _close(sock: socket.socket | None) -> None:
+    with contextlib.suppress(OSError):
+        if sock is not None:
+            sock.close()
+
+
+def _default_port(scheme: str) -> int:
+    return 443 if scheme == "https" else 80
+
+
+def _through_proxy(trace: Trace, proxy: str, verify: bool, cafile: str | None) -> socket.socket | None:
+    """Reach the proxy (DNS, TCP, TLS for an https:// proxy): the connected socket, or None (nothing left open)."""
+    parts = urlsplit(proxy)
+    host, scheme = parts.hostname or "", parts.scheme.lower()
+    sock = _connect(trace, host, parts.port or _default_port(scheme), "proxy-")
+    if sock is None or scheme != "https":
         return sock
-    stage, wrapped = tls_wrap(sock, phost, tls_context(verify, cafile), TLS_TIMEOUT)
-    stage.name = "proxy-tls"
+    stage, wrapped = tls_wrap(sock, host, tls_context(verify, cafile), TLS_TIMEOUT, "proxy-tls")
     trace.stages.append(stage)
     if wrapped is None:
         _close(sock)
     return wrapped
 
 
-def _direct(trace: Trace, host: str, port: int) -> socket.socket | None:
-    stage = resolve(host, port, DNS_TIMEOUT)
-    trace.stages.append(stage)
-    if not stage.ok:
-        return None
-    stage, sock = tcp_connect(stage.data["addresses"], port, TCP_TIMEOUT)
-    trace.stages.append(stage)
-    return sock
-
-
 def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bool = True,
                    cafile: str | None = None, models_path: str = "/models") -> Trace:
     """Walk the path LiteLLM takes to ``{base_url}/models``, stopping at the first failing stage."""
     parts = urlsplit(base_url.strip())
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    port = parts.port or (443 if scheme == "https" else 80)
+    scheme, host = parts.scheme.lower(), parts.hostname or ""
+    port = parts.port or _default_port(scheme)
     url = base_url.strip().rstrip("/") + models_path
     trace = Trace(url, proxy)
     ctx = tls_context(verify, cafile) if scheme == "https" else None
-    sock = _through_proxy(trace, proxy, verify, cafile) if proxy else _direct(trace, host, port)
+    host_header = (f"[{host}]" if ":" in host else host) + ("" if port == _default_port(scheme) else f":{port}")
+    sock = _through_proxy(trace, proxy, verify, cafile) if proxy else _connect(trace, host, port)
     try:
         if sock is None:
             return trace
         if proxy and scheme != "https":  # a forward request for an http:// endpoint
-            trace.stages.append(http_get(sock, url, _host_header(host, port, scheme), key, HTTP_TIMEOUT,
-                                         absolute=True, proxy_auth=_proxy_auth(proxy)))
+            trace.stages.append(http_get(sock, url, host_header, key, HTTP_TIMEOUT, absolute=True, proxy_auth=_proxy_auth(proxy)))
             return trace
         if proxy:
-            stage = http_connect(sock, host, port, proxy, CONNECT_TIMEOUT)
-            trace.stages.append(stage)
-            if not stage.ok:
+            trace.stages.append(http_connect(sock, host, port, proxy, CONNECT_TIMEOUT))
+            if not trace.stages[-1].ok:
                 return trace
         if ctx is not None:
             stage, wrapped = tls_wrap(sock, host, ctx, TLS_TIMEOUT)
@@ -337,12 +318,7 @@ def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bo
             if wrapped is None:
                 return trace
             sock = wrapped
-        trace.stages.append(http_get(sock, url, _host_header(host, port, scheme), key, HTTP_TIMEOUT))
+        trace.stages.append(http_get(sock, url, host_header, key, HTTP_TIMEOUT))
         return trace
     finally:
         _close(sock)
-
-
-def _host_header(host: str, port: int, scheme: str) -> str:
-    h = f"[{host}]" if ":" in host else host
-    return h if port == (443 if scheme == "https" else 80) else f"{h}:{port}"

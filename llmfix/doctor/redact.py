@@ -1,4 +1,4 @@
-"""Never show a secret: short key prefixes, URLs and any text without credentials."""
+"""Never show a secret: short key prefixes, and URLs or any text without credentials."""
 
 from __future__ import annotations
 
@@ -23,10 +23,5 @@ def redact_key(key: str | None) -> str:
 
 
 def redact_url(url: str | None) -> str:
-    """``url`` (or any text) with every credential in it replaced by ``***``.
-
-    One function for llmfix and the code it inserts: userinfo passwords and tokens
-    (``http://alice:***@proxy:3128``, with or without a scheme) and secret query
-    parameters (``?api-key=***``).
-    """
+    """``url`` (or any text) with every credential in it as ``***``: llmfix's one redaction (the code it inserts uses it too)."""
     return redact(url) if url else ""

@@ -12,8 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from llmfix.doctor.command import doctor_command
-from llmfix.doctor.findings import FAIL
-from llmfix.doctor.report import render_json, render_text
+from llmfix.doctor.findings import FAIL, render_json, render_text
 from llmfix.doctor.runner import run_doctor
 from llmfix.proxy import closed_port
 

@@ -14,11 +14,10 @@ from doctor_support import REPO, cli_env
 
 from llmfix.doctor import budget, env as envmod
 from llmfix.doctor.checks.checkout import interpret
-from llmfix.doctor.classify import classify
+from llmfix.doctor.checks.live import classify
 from llmfix.doctor.command import doctor_command
-from llmfix.doctor.findings import FAIL, OK, WARN, Finding
-from llmfix.doctor.modelnames import route
-from llmfix.doctor.rank import rank
+from llmfix.doctor.checks.models import route
+from llmfix.doctor.findings import FAIL, OK, WARN, Finding, rank
 from llmfix.doctor.redact import redact_key, redact_url
 from llmfix.doctor.runner import run_doctor
 

@@ -1,115 +1,157 @@
-"""Check 6a: is the checkout patched? Asks the core's `llmfix check PATH --json` in a subprocess,
-so the doctor does not depend on core internals (and never crashes when that command is absent)."""
+"""Check 6: the checkout. Is it patched (asks the core's `llmfix check PATH --json` in a subprocess, so
+the doctor does not depend on core internals and never crashes when that command is absent), and
+does the merge driver `llmfix install-merge-driver` wrote into .git/config still run?
+
+The driver is a shell command naming an interpreter by its absolute path (or ``llmfix``); a
+recreated virtualenv leaves it pointing at nothing, and the next `git merge` fails. The doctor
+reads ``git config --get merge.llmfix.driver`` in the checkout's repository and checks that the
+command's program exists and is executable (and, for ``PYTHON -m llmfix...``, that this
+interpreter still finds llmfix). It never runs the driver."""
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
+import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
-from typing import Any
+from typing import Mapping
 
+from llmfix.doctor.checks import Started
 from llmfix.doctor.findings import LAYER_CHECKOUT, OK, WARN, Finding
 from llmfix.doctor.redact import redact_url
 
-CHECK = "checkout"
 CHECK_TIMEOUT = 20.0
+GIT_TIMEOUT = 5.0
+FIND_TIMEOUT = 10.0
+_FIND = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 3)"
 
 
-class CheckoutCheck:
-    """Started early (it runs while the other checks do); collected with ``findings()``."""
-
-    def __init__(self, path: Path, timeout: float = CHECK_TIMEOUT, source: str = "environment") -> None:
-        self.path = path
-        self.timeout = timeout
-        self.source = source
-        self.patched: bool | None = None
-        self._proc: subprocess.Popen[str] | None = None
-        self._start_error = ""
-        self._started = 0.0
-
-    def start(self) -> CheckoutCheck:
-        self._started = time.monotonic()
-        env = dict(os.environ)
-        env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-        try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-m", "llmfix", "check", str(self.path), "--json"],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                text=True,
-                env=env,
-            )
-        except OSError as exc:
-            self._start_error = str(exc)
-        return self
-
-    def _could_not_run(self, why: str) -> list[Finding]:
-        return [Finding(CHECK, WARN, f"could not run `llmfix check {self.path}`: {why}",
-                        f"run `llmfix check {self.path}` by hand", [], "check-unavailable", self.source, LAYER_CHECKOUT)]
-
-    def findings(self) -> list[Finding]:
-        if self._proc is None:
-            return self._could_not_run(self._start_error or "not started")
-        remaining = self.timeout - (time.monotonic() - self._started)
-        try:
-            out, err = self._proc.communicate(timeout=max(remaining, 0.1))
-        except subprocess.TimeoutExpired:
-            self._proc.kill()
-            self._proc.communicate()
-            return self._could_not_run(f"no answer within {self.timeout:g} s")
-        return interpret(self.path, self._proc.returncode, out, err, self, self.source)
+def start_check(path: Path) -> Started:
+    """`llmfix check PATH --json`, started now."""
+    env = {"LITELLM_LOCAL_MODEL_COST_MAP": "True", **os.environ}
+    return Started([sys.executable, "-m", "llmfix", "check", str(path), "--json"], env, CHECK_TIMEOUT)
 
 
-def _first_line(text: str) -> str:
-    lines = [ln.strip() for ln in (text or "").strip().splitlines() if ln.strip()]
-    return redact_url(lines[-1])[:200] if lines else ""  # redacted before it is cut
+def check_findings(path: Path, started: Started, source: str = "environment") -> list[Finding]:
+    if started.error is not None:
+        return _unavailable(path, str(started.error), source)
+    done = started.collect()
+    if done is None:
+        return _unavailable(path, f"no answer within {started.timeout:g} s", source)
+    return interpret(path, *done, source=source)
 
 
-def interpret(path: Path, code: int, out: str, err: str, holder: Any = None, source: str = "environment") -> list[Finding]:
+def patched(findings: list[Finding]) -> bool | None:
+    """What a checkout verdict says: patched, not patched, or unknown (drift, could not run)."""
+    (f,) = findings
+    return True if f.status == OK else False if f.cause == "checkout-unpatched" else None
+
+
+def _unavailable(path: Path, why: str, source: str) -> list[Finding]:
+    return [Finding("checkout", WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand",
+                    [], "check-unavailable", source, LAYER_CHECKOUT)]
+
+
+def interpret(path: Path, code: int, out: str, err: str, source: str = "environment") -> list[Finding]:
     """Turn `llmfix check --json` output into findings (a fix ``check`` would add is ``pending``);
     ``source`` names the checkout when PATH holds several."""
-    def unavailable(why: str) -> list[Finding]:
-        return [Finding(CHECK, WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand",
-                        [], "check-unavailable", source, LAYER_CHECKOUT)]
-
     try:
         data = json.loads(out) if out.strip() else None
     except ValueError:
         data = None
     if not isinstance(data, dict) or "files" not in data:
-        return unavailable(_first_line(err) or f"exit {code}, no JSON report")
+        said = [line.strip() for line in (err or "").strip().splitlines() if line.strip()]
+        return _unavailable(path, redact_url(said[-1])[:200] if said else f"exit {code}, no JSON report", source)  # redacted, then cut
     files = [f for f in data.get("files", []) if isinstance(f, dict)]
     pending: list[str] = []
     drift: list[str] = []
     present: list[str] = []
+    buckets = {"pending": pending, "applied": pending, "anchor-missing": drift, "already-present": present}
     for f in files:
         for name, info in (f.get("transforms") or {}).items():
             if name == "support":  # the support module llmfix writes beside the fixes, not a fix
                 continue
-            status = (info or {}).get("status")
-            where = f"{name} in {f.get('path')}"
-            if status in ("pending", "applied"):
-                pending.append(where)
-            elif status == "anchor-missing":
-                drift.append(f"{where}: {(info or {}).get('reason', '')}".rstrip(": "))
-            elif status == "already-present":
-                present.append(where)
+            status, where = (info or {}).get("status"), f"{name} in {f.get('path')}"
+            if status == "anchor-missing":
+                where = f"{where}: {(info or {}).get('reason', '')}".rstrip(": ")
+            buckets.get(status, []).append(where)
     detail = [f"pending: {p}" for p in pending] + [f"cannot patch: {d}" for d in drift]
     if code == 0 and not pending and not drift:
-        if holder is not None:
-            holder.patched = True
-        return [Finding(CHECK, OK, f"{path} is patched: {len(present)} fixes present in {len(files)} file(s)", "", [],
-                        "", source, LAYER_CHECKOUT)]
+        return [Finding("checkout", OK, f"{path} is patched: {len(present)} fixes present in {len(files)} file(s)",
+                        "", [], "", source, LAYER_CHECKOUT)]
     if drift or code == 2:
-        return [Finding(CHECK, WARN, f"llmfix check cannot patch parts of {path} ({len(drift)} anchor(s) missing)",
+        return [Finding("checkout", WARN, f"llmfix check cannot patch parts of {path} ({len(drift)} anchor(s) missing)",
                         f"llmfix diff {path}  (and see the reasons)", detail, "checkout-drift", source, LAYER_CHECKOUT)]
-    if holder is not None:
-        holder.patched = False
     names = sorted({p.split(" in ", 1)[0] for p in pending})
-    return [Finding(CHECK, WARN, f"{path} is not patched: {len(pending)} fix(es) pending ({', '.join(names)}); "
-                                 f"LLM failures there end as empty rubrics, silently",
+    return [Finding("checkout", WARN, f"{path} is not patched: {len(pending)} fix(es) pending ({', '.join(names)}); "
+                                      f"LLM failures there end as empty rubrics, silently",
                     f"llmfix apply {path}", detail, "checkout-unpatched", source, LAYER_CHECKOUT)]
+
+
+def _git(root: Path, *args: str) -> str | None:
+    folder = root if root.is_dir() else root.parent
+    try:
+        done = subprocess.run(["git", "-C", str(folder), *args], stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=GIT_TIMEOUT, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return done.stdout.strip() if done.returncode == 0 else None
+
+
+def _driver_problem(command: str, top: str, env: Mapping[str, str]) -> tuple[str, str]:
+    """(what is wrong with the driver command, "" when it would start; the program it runs)."""
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        return f"cannot be read as a shell command ({exc})", ""
+    if not words:
+        return "is empty", ""
+    program = words[0]
+    if "/" not in program:
+        found = shutil.which(program, path=env.get("PATH", os.defpath))
+        if found is None:
+            return f"runs `{program}`, which is not on PATH", program
+        program = found
+    elif not os.path.isabs(program):
+        program = os.path.join(top, program)  # git runs the driver in the repository's top folder
+    if not os.path.isfile(program):
+        return f"runs {program}, which no longer exists", program
+    if not os.access(program, os.X_OK):
+        return f"runs {program}, which is not executable", program
+    if len(words) > 2 and words[1] == "-m":
+        return _module_problem(program, words[2].split(".")[0], env, top), program
+    return "", program
+
+
+def _module_problem(program: str, module: str, env: Mapping[str, str], top: str) -> str:
+    """Whether ``program`` (an interpreter) still finds ``module`` where git runs the driver (the
+    repository's top folder); only looks it up, imports nothing."""
+    try:
+        done = subprocess.run([program, "-c", _FIND, module], stdin=subprocess.DEVNULL, capture_output=True,
+                              env=dict(env), cwd=top, timeout=FIND_TIMEOUT, check=False)
+    except subprocess.TimeoutExpired:
+        return ""  # slow, not broken
+    except OSError as exc:
+        return f"runs {program}, which cannot be started ({exc.strerror or exc})"
+    if done.returncode == 3:
+        return f"runs {program} -m {module}, but {module} is not installed for that interpreter"
+    return f"runs {program}, which fails to start (exit {done.returncode})" if done.returncode != 0 else ""
+
+
+def merge_driver_findings(root: Path, env: Mapping[str, str], source: str, seen: set[str]) -> list[Finding]:
+    """The finding about the merge driver of the repository ``root`` is in (none without one);
+    a repository in ``seen`` is not reported again."""
+    top = _git(root, "rev-parse", "--show-toplevel")
+    command = _git(root, "config", "--get", "merge.llmfix.driver") if top is not None else None
+    if not command or top in seen:
+        return []
+    seen.add(top)
+    what, program = _driver_problem(command, top, env)
+    if not what:
+        return [Finding("merge-driver", OK, f"the merge driver in {top}/.git/config runs {program}", "", [], "", source, LAYER_CHECKOUT)]
+    return [Finding("merge-driver", WARN, f"the merge driver in {top}/.git/config {what}: the next `git merge` of a patched file fails",
+                    f"run `llmfix install-merge-driver {top}` again (with the llmfix you use now)", [f"merge.llmfix.driver={command}"],
+                    "merge-driver-broken", source, LAYER_CHECKOUT)]

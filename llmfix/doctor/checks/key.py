@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from llmfix.doctor.context import EnvView
+from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER_KEY, OK, WARN, Finding
 from llmfix.doctor.redact import redact_key
 
@@ -10,22 +10,14 @@ CHECK = "key"
 OPENROUTER_PREFIX = "sk-or-v1-"
 
 
-def variable(view: EnvView) -> str:
-    """The variable the key comes from (or would come from) for the view's route."""
-    ep = view.endpoint
-    return ep.key_source or ("OPENROUTER_API_KEY" if ep.route == "openrouter" else "OPENAI_API_KEY")
-
-
 def check(view: EnvView) -> list[Finding]:
-    ep = view.endpoint
-    var = variable(view)
-    key = ep.key
-
-    def finding(status: str, summary: str, fix: str = "", cause: str = "", detail: list[str] | None = None) -> Finding:
-        return Finding(CHECK, status, summary, fix, detail or [], cause, view.source, LAYER_KEY)
-
     if view.base_problem is not None:
         return []
+    ep, var, key = view.endpoint, view.endpoint.key_variable, view.endpoint.key
+
+    def finding(status: str, summary: str, fix: str = "", cause: str = "") -> Finding:
+        return Finding(CHECK, status, summary, fix, [], cause, view.source, LAYER_KEY)
+
     if not key:
         wanted = "an OpenRouter key (sk-or-v1-...)" if ep.is_openrouter else "your API key"
         return [finding(FAIL, f"{var} is not set: LiteLLM fails with 'Missing credentials' before sending anything",
@@ -54,8 +46,8 @@ def check(view: EnvView) -> list[Finding]:
         return findings
     if trace is None:
         return [finding(OK, f"{shown} is set (not verified: --offline)" if view.offline else f"{shown} is set")]
+    if http is not None and http.ok and ep.is_openrouter:
+        return [finding(OK, f"{shown} is set; OpenRouter's /models does not check keys, the live probe does")]
     if http is not None and http.ok:
-        if ep.is_openrouter:
-            return [finding(OK, f"{shown} is set; OpenRouter's /models does not check keys, the live probe does")]
         return [finding(OK, f"{shown} is accepted by GET /models")]
     return [finding(OK, f"{shown} is set (not verified: /models did not answer)")]

@@ -1,93 +1,114 @@
-"""Check 4: RUBRIC_GENERATION_MODEL / RUBRIC_JUDGE_MODEL, how LiteLLM routes them, and whether they exist."""
+"""Check 4: RUBRIC_GENERATION_MODEL / RUBRIC_JUDGE_MODEL, how LiteLLM routes them, and whether they exist.
+
+LiteLLM takes the first path segment as the provider when it is one it knows; ``openai/``
+is stripped and the rest sent to the OpenAI-compatible base URL; ``openrouter/`` goes to
+LiteLLM's OpenRouter route; a bare name is looked up in LiteLLM's model map, and a name
+it cannot place fails with "LLM Provider NOT provided". The provider list and model map
+are read from the JSON files litellm ships (no import, ~60 ms, only when needed).
+"""
 
 from __future__ import annotations
 
-from llmfix.doctor import env as envmod
-from llmfix.doctor.context import EnvView
+import functools
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any, Callable, NamedTuple
+
+from llmfix.doctor.env import DEFAULT_RUBRIC_MODEL, EnvView
 from llmfix.doctor.findings import FAIL, LAYER_MODEL, OK, WARN, Finding
-from llmfix.doctor.modelnames import OPENAI_ROUTE, OPENROUTER_ROUTE, route
 
 CHECK = "models"
 
 
-def _suggest(sent: str, listed: list[str]) -> list[str]:
-    tail = sent.split("/")[-1]
-    return [m for m in listed if m == tail or m.endswith("/" + tail)][:3]
+@functools.lru_cache(maxsize=None)
+def _litellm_json(name: str) -> Any:
+    """A JSON file litellm ships, read without importing litellm; None when there is none."""
+    try:
+        folder = Path(list(importlib.util.find_spec("litellm").submodule_search_locations)[0])  # type: ignore[union-attr]
+        return json.loads((folder / name).read_text())
+    except (ImportError, ValueError, AttributeError, TypeError, IndexError, OSError):
+        return None
 
 
-def _spelling_for_openrouter(sent: str) -> str:
-    tail = sent.split("/")[-1]
-    vendor = "openai" if tail.startswith(("gpt", "o1", "o3", "o4")) else "VENDOR"
-    return (f"OpenRouter ids look like {vendor}/{tail}: spell it openai/{vendor}/{tail} (sent via OPENAI_API_BASE) "
-            f"or openrouter/{vendor}/{tail} (LiteLLM's OpenRouter route, needs OPENROUTER_API_KEY)")
+def _providers() -> frozenset[str] | None:
+    try:
+        return frozenset(_litellm_json("provider_endpoints_support_backup.json")["providers"])
+    except (KeyError, TypeError):
+        return None
 
 
-class _Once:
-    """The models' variables as detail lines: shown on the first finding that takes them only."""
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.shown = False
-
-    def take(self) -> list[str]:
-        if self.shown:
-            return []
-        self.shown = True
-        return list(self.lines)
+class Route(NamedTuple):
+    route: str  # "openai", "openrouter", another provider, or "unknown"
+    sent: str  # the model id sent on the wire
+    note: str = ""
 
 
-def _variables(view: EnvView) -> list[str]:
-    models = view.models
-    gen = f"RUBRIC_GENERATION_MODEL={models.generation}" if models.generation_set else f"RUBRIC_GENERATION_MODEL unset -> {envmod.DEFAULT_RUBRIC_MODEL}"
-    judge = f"RUBRIC_JUDGE_MODEL={models.judge}" if models.judge_set else f"RUBRIC_JUDGE_MODEL unset -> {envmod.DEFAULT_RUBRIC_MODEL}"
-    lines = [gen, judge]
-    if view.model_override:
-        lines.append(f"--model {view.model_override} (checked and probed instead of the generation model)")
-    return lines
-
-
-def _names(view: EnvView) -> list[tuple[str, str]]:
-    """(role, model name) for each model the helpers use: --model or generation, then judge."""
-    names = [("--model", view.model_override)] if view.model_override else [("generation", view.models.generation)]
-    if view.models.judge not in [n for _, n in names]:
-        names.append(("judge", view.models.judge))
-    return names
+def route(name: str) -> Route:
+    """How LiteLLM routes a model name, without importing litellm."""
+    name = name.strip()
+    if "/" in name:
+        prefix, rest = name.split("/", 1)
+        if prefix in ("openai", "openrouter"):
+            return Route(prefix, rest)
+        providers = _providers()
+        if providers is None:
+            return Route("unknown", name, "litellm is not installed, routing unknown")
+        if prefix in providers:
+            return Route(prefix, rest, f"LiteLLM sends this to its {prefix!r} provider, not to the OpenAI base URL")
+        return Route("unknown", name, f"{prefix!r} is not a LiteLLM provider: the call fails with 'LLM Provider NOT provided'")
+    models = _litellm_json("model_prices_and_context_window_backup.json")
+    if models is None:
+        return Route("openai", name, "litellm's model map not found; assumed OpenAI-compatible")
+    provider = (models.get(name) or {}).get("litellm_provider")
+    if provider in ("openai", "text-completion-openai"):
+        return Route("openai", name)
+    if provider:
+        return Route(str(provider), name, f"LiteLLM knows {name!r} as a {provider!r} model and sends it there, not to the OpenAI base URL")
+    return Route("unknown", name, f"LiteLLM cannot place the bare name {name!r}: the call fails with 'LLM Provider NOT provided'")
 
 
 def check(view: EnvView) -> list[Finding]:
-    models = view.models
-    once = _Once(_variables(view))
+    lines = [f"{var}={view.env[var]}" if view.env.get(var) else f"{var} unset -> {DEFAULT_RUBRIC_MODEL}"
+             for var in ("RUBRIC_GENERATION_MODEL", "RUBRIC_JUDGE_MODEL")]
+    if view.model_override:
+        lines.append(f"--model {view.model_override} (checked and probed instead of the generation model)")
+    untaken = [lines]
 
     def finding(status: str, summary: str, fix: str = "", cause: str = "", detail: list[str] | None = None) -> Finding:
-        return Finding(CHECK, status, summary, fix, once.take() if detail is None else detail, cause, view.source, LAYER_MODEL)
+        if detail is None:  # the variables go to the first finding that takes them, as they are then
+            detail = list(untaken.pop()) if untaken else []
+        return Finding(CHECK, status, summary, fix, detail, cause, view.source, LAYER_MODEL)
 
     findings: list[Finding] = []
-    if models.judge_set and not models.generation_set and models.judge != envmod.DEFAULT_RUBRIC_MODEL:
-        findings.append(finding(WARN, f"only RUBRIC_JUDGE_MODEL is set ({models.judge}): rubric generation silently uses {envmod.DEFAULT_RUBRIC_MODEL}",
-                                f"export RUBRIC_GENERATION_MODEL={models.judge}", "generation-model-default"))
+    judge = view.env.get("RUBRIC_JUDGE_MODEL")
+    if judge and not view.env.get("RUBRIC_GENERATION_MODEL") and judge != DEFAULT_RUBRIC_MODEL:
+        findings.append(finding(WARN, f"only RUBRIC_JUDGE_MODEL is set ({judge}): rubric generation silently uses {DEFAULT_RUBRIC_MODEL}",
+                                f"export RUBRIC_GENERATION_MODEL={judge}", "generation-model-default"))
     http = view.trace.stage("http") if view.trace is not None else None
     listed = list(http.data.get("models") or []) if http is not None and http.ok else []
-    for role, name in _names(view):
-        findings.append(_model_finding(view, role, name, listed, once, finding))
-    return findings
+    names = [("--model", view.model_override)] if view.model_override else [("generation", view.generation_model)]
+    if view.judge_model not in [n for _, n in names]:
+        names.append(("judge", view.judge_model))
+    return findings + [_model_finding(view, role, name, listed, lines, finding) for role, name in names]
 
 
-def _model_finding(view: EnvView, role: str, name: str, listed: list[str], once: _Once, finding) -> Finding:
-    """How LiteLLM routes one model, and whether the endpoint serves it."""
-    ep = view.endpoint
-    r = route(name)
+def _model_finding(view: EnvView, role: str, name: str, listed: list[str], variables: list[str], finding: Callable[..., Finding]) -> Finding:
+    """How LiteLLM routes one model, and whether the endpoint serves it (a note on its route goes to ``variables``)."""
+    ep, r = view.endpoint, route(name)
     label = f"--model {name!r}" if role == "--model" else f"{role} model {name!r}"
     if r.route == "unknown":
         return finding(FAIL, f"{label}: {r.note}", f"spell it openai/{name} to send {name!r} to the OpenAI-compatible base URL", "provider-unknown")
-    if r.route not in (OPENAI_ROUTE, OPENROUTER_ROUTE):
+    if r.route not in ("openai", "openrouter"):
         return finding(WARN, f"{label}: {r.note}", f"spell it openai/{r.sent} if {ep.base_url.strip()} serves it", "provider-elsewhere")
-    if r.route == OPENROUTER_ROUTE and ep.route != "openrouter" and role != "--model" and name != view.probe_model:
-        once.lines.append(f"{label} uses LiteLLM's openrouter/ route (OPENROUTER_API_KEY), not {ep.base_url.strip()}")
+    if r.route == "openrouter" and ep.route != "openrouter" and role != "--model" and name != view.probe_model:
+        variables.append(f"{label} uses LiteLLM's openrouter/ route (OPENROUTER_API_KEY), not {ep.base_url.strip()}")
     sends = f"LiteLLM sends {r.sent!r}"
+    if listed and r.sent in listed:
+        return finding(OK, f"{label}: {sends}; the endpoint lists it")
     if listed:
-        if r.sent in listed:
-            return finding(OK, f"{label}: {sends}; the endpoint lists it")
-        hints = _suggest(r.sent, listed)
+        tail = r.sent.split("/")[-1]
+        hints = [m for m in listed if m == tail or m.endswith("/" + tail)][:3]
         fix = f"use an id the endpoint lists, e.g. openai/{hints[0]}" if hints else "use an id from GET /models"
         if hints and role != "--model":
             var = "RUBRIC_GENERATION_MODEL" if role == "generation" else "RUBRIC_JUDGE_MODEL"
@@ -95,11 +116,13 @@ def _model_finding(view: EnvView, role: str, name: str, listed: list[str], once:
         return finding(FAIL, f"{label}: {sends}, which the endpoint does not list ({len(listed)} models)",
                        fix, "model-unknown", [f"close matches: {', '.join(hints)}"] if hints else [])
     if ep.is_openrouter and "/" not in r.sent:
-        return finding(WARN, f"{label}: {sends}, a bare name OpenRouter does not know", _spelling_for_openrouter(r.sent), "model-spelling")
+        tail = r.sent.split("/")[-1]
+        vendor = "openai" if tail.startswith(("gpt", "o1", "o3", "o4")) else "VENDOR"
+        return finding(WARN, f"{label}: {sends}, a bare name OpenRouter does not know",
+                       f"OpenRouter ids look like {vendor}/{tail}: spell it openai/{vendor}/{tail} (sent via OPENAI_API_BASE) "
+                       f"or openrouter/{vendor}/{tail} (LiteLLM's OpenRouter route, needs OPENROUTER_API_KEY)", "model-spelling")
     if view.trace is None:
-        tail = ""
-    elif view.trace.failed is not None:
-        tail = " (not checked against the endpoint: it did not answer)"
-    else:
-        tail = " (the endpoint does not list models)"
-    return finding(OK, f"{label}: {sends}{tail}")
+        return finding(OK, f"{label}: {sends}")
+    if view.trace.failed is not None:
+        return finding(OK, f"{label}: {sends} (not checked against the endpoint: it did not answer)")
+    return finding(OK, f"{label}: {sends} (the endpoint does not list models)")
