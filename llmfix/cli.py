@@ -64,11 +64,11 @@ def main() -> None:
     """Make open-instruct's LiteLLM calls survive a bad network.
 
     \b
-    llmfix apply PATH     patch run_utils.py and rubric_utils.py
-    llmfix diff PATH      review the change
-    llmfix check PATH     gate CI (exit 1 when a fix is missing)
-    llmfix verify PATH    prove the patched code against injected faults
-    llmfix doctor         name the real cause of "Connection error."
+    llmfix apply     patch the checkout around this folder (or PATH)
+    llmfix diff      review the change
+    llmfix check     gate CI (exit 1 when a fix is missing)
+    llmfix verify    prove the patched code against injected faults
+    llmfix doctor    name the real cause of "Connection error."
     """
 
 

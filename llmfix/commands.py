@@ -114,7 +114,9 @@ def _print_report(command: str, plans: list, code: int, as_json: bool, quiet: bo
 @with_verbosity
 @one_line_errors
 def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> int:
-    """Patch the LiteLLM helpers (run_utils.py) and the rubric generator (rubric_utils.py).
+    """Patch the LiteLLM helpers, the rubric generator and the LLM judge; write the support module.
+
+    With no PATH, the checkout around the current folder is patched.
 
     The files of one checkout are written together or not at all. In a git checkout,
     files with uncommitted changes llmfix did not make are refused (exit 2) unless
