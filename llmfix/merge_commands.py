@@ -17,6 +17,8 @@ import click
 
 from llmfix import exit_codes
 from llmfix.commands import command_settings, one_line_errors, selection_options
+from llmfix.config import CommandSettings
+from llmfix.discovery import discover
 from llmfix.errors import BadInput
 
 HOOK_MARK = "# written by llmfix install-merge-driver"
@@ -52,8 +54,8 @@ def merge_command(ref: str | None, path: str, abort: bool, **flags) -> int:
     re-applying failed. A run that was killed is undone by the next `llmfix merge`,
     or by `llmfix merge --abort [PATH]`.
     """
-    from llmfix.merge_run import abort as abort_merge
-    from llmfix.merge_run import merge
+    from llmfix.merge_run import abort as abort_merge  # the merge code loads only when this command runs, not with the CLI
+    from llmfix.merge_run import merge  # (as above)
 
     if abort:
         for line in abort_merge(Path(ref if ref is not None and path == "." else path)):
@@ -110,7 +112,7 @@ class InstallReport:
 
 def install_driver(path: Path) -> InstallReport:
     """Set the repository up so a plain ``git merge``/``git pull`` runs the driver (take out, merge, put back)."""
-    from llmfix.merging import ATTRIBUTE_LINES, DRIVER, git, git_out, git_path, repository_top
+    from llmfix.merging import ATTRIBUTE_LINES, DRIVER, git, git_out, git_path, repository_top  # the merge code loads only when this command runs, not with the CLI
 
     if not path.exists():
         raise BadInput(f"{path}: no such file or directory")
@@ -172,7 +174,7 @@ def install_merge_driver_command(path: str) -> int:
 @click.argument("relpath")
 def merge_file_command(base: str, ours: str, theirs: str, marker_size: int, relpath: str) -> None:
     """git's merge driver (%O %A %B %L %P): exit 0 merged cleanly, 1 conflicts left in OURS."""
-    from llmfix.merging import REPORT_ENV, drive, report_to
+    from llmfix.merging import REPORT_ENV, drive, report_to  # the merge code loads only when this command runs, not with the CLI
 
     try:
         data = [Path(name).read_bytes() for name in (ours, base, theirs)]
@@ -196,9 +198,7 @@ def merge_file_command(base: str, ours: str, theirs: str, marker_size: int, relp
 @one_line_errors
 def after_merge_command() -> int:
     """The post-merge hook: re-apply llmfix to what the merge brought."""
-    from llmfix.config import CommandSettings
-    from llmfix.discovery import discover
-    from llmfix.merging import reapply, repository_top
+    from llmfix.merging import reapply, repository_top  # the merge code loads only when this command runs, not with the CLI
 
     top = repository_top(Path.cwd())
     try:

@@ -37,6 +37,7 @@ from llmfix.codemods import support
 from llmfix.config import CommandSettings
 from llmfix.discovery import discover
 from llmfix.errors import BadInput, LlmfixError
+from llmfix.gitguard import operation_in_progress
 from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
 from llmfix.writing import STATE_DIR
 
@@ -215,8 +216,6 @@ def _forget_taken_out(top: Path, journal: Journal, files: list[FileMerge]) -> No
 
 
 def _require_clean(top: Path) -> None:
-    from llmfix.gitguard import operation_in_progress
-
     marker = operation_in_progress(top)
     if marker is not None:
         raise BadInput(f"{top}: a git operation is in progress ({marker}); finish it, or abort it (`llmfix merge --abort` for a merge)")
