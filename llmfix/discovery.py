@@ -234,6 +234,17 @@ def _here(path: Path) -> list[Target]:
     return found
 
 
+def checkout_here(folder: Path) -> Path | None:
+    """The folder when the one checkout around or below it is found from there, else that checkout; None when none or several."""
+    try:
+        found = _here(folder)
+    except BadInput:
+        return None
+    if not found:
+        return None
+    return folder if targets_in_directory(folder) else found[0].checkout
+
+
 def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
     """Targets for every path; raise :class:`BadInput` for a path with none (or an empty one)."""
     targets: dict[Path, Target] = {}

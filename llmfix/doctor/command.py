@@ -9,10 +9,12 @@ import os
 import sys
 import threading
 import time
+from pathlib import Path
 from typing import TextIO
 
 import click
 
+from llmfix.discovery import checkout_here
 from llmfix.doctor.redact import redact_url
 from llmfix.doctor.findings import render_json, render_text
 from llmfix.exit_codes import ERROR as EXIT_ERROR
@@ -74,6 +76,9 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
     """
     from llmfix.doctor.runner import DoctorInputError, run_doctor  # every check: off the path of `llmfix --help`
 
+    if path is None:  # like every other command: the checkout around (or the one below) this folder, if any
+        here = checkout_here(Path.cwd())
+        path = None if here is None else str(here)
     progress = Progress(sys.stderr).start() if not as_json and _is_terminal(sys.stderr) else None
     try:
         try:

@@ -67,3 +67,20 @@ def test_the_live_probe_runs_with_the_launchers_key(tmp_path, mock_llm):
     assert probe.source == "train.sh"
     assert not [f for f in report.findings if f.cause == "key-missing"]
     assert report.exit_code == 0, [f.to_json() for f in report.findings if f.status == FAIL]
+
+
+def test_no_path_reads_the_checkout_around_the_current_folder(tmp_path, monkeypatch):
+    """Like every other command, `llmfix doctor` with no PATH examines the checkout it runs in (its launcher too)."""
+    import shutil
+
+    from support import FIXTURES
+
+    shutil.copytree(FIXTURES / "drtulu-canonical", tmp_path / "c")
+    (tmp_path / "c" / "train.sh").write_text(launcher(closed_url()))
+    monkeypatch.chdir(tmp_path / "c")
+    result = CliRunner().invoke(doctor_command, ["--offline", "--json"], env=cli_env(shell_without_key()))
+    findings = json.loads(result.stdout)["findings"]
+    assert [f for f in findings if f["check"] == "key" and f["source"] == "train.sh"], findings
+    assert not [f for f in findings if f.get("cause") == "key-missing"], findings
+    monkeypatch.chdir(tmp_path)  # the folder above holds exactly that checkout: the same
+    assert json.loads(CliRunner().invoke(doctor_command, ["--offline", "--json"], env=cli_env(shell_without_key())).stdout) != {}
