@@ -14,6 +14,8 @@ import pkgutil
 import sys
 from typing import TYPE_CHECKING
 
+from llmfix.errors import RegistryError
+
 if TYPE_CHECKING:
     from llmfix.codemods.transform import Option, Transform
 
@@ -21,10 +23,6 @@ PLUGINS_VARIABLE = "LLMFIX_PLUGINS"
 
 _REGISTERED: dict[str, type[Transform]] = {}
 _loaded = False
-
-
-class RegistryError(Exception):
-    """Two transforms claim a name, or an ordering constraint can't hold."""
 
 
 def register(transform: type[Transform]) -> None:

@@ -16,8 +16,8 @@ from pathlib import Path
 import click
 
 from llmfix import __version__
-from llmfix.codemods.registry import RegistryError
 from llmfix.discovery import Here
+from llmfix.errors import RegistryError
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 from llmfix.exit_codes import OK as EXIT_OK
 

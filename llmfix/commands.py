@@ -158,7 +158,7 @@ def _output_folder(ctx: click.Context, param: click.Parameter, value: str | None
 @paths_argument
 @click.option("--output", callback=_output_folder, metavar="DIR", help="Write <checkout>.diff (or .md, .stat) into this folder instead of printing.")
 @click.option("--stat", is_flag=True, help="Added/removed lines and hunks per changed file and per transform.")
-@click.option("--markdown", is_flag=True, help="A PR-ready summary: behaviour changes, then one section per transform, its diff folded.")
+@click.option("--markdown", is_flag=True, help="A PR description: per function what changes, the callers it reaches, how to restore the old behaviour, the test plan.")
 @click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 when there are changes (like git diff --exit-code).")
 @selection_options
 @json_option
@@ -201,10 +201,10 @@ def diff_command(paths, output, stat, markdown, exit_code, as_json, **flags) -> 
 @with_verbosity
 @one_line_errors
 def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
-    """Undo what llmfix applied: byte for byte when a file is untouched since, else hunk by hunk.
+    """Undo what llmfix applied: byte for byte when a file is untouched since, else edit by edit.
 
-    A file with a hunk that can't be found unambiguously (edited, or changed by an
-    upstream merge) is left as it is and named, with the command that gets upstream's
+    llmfix's edits are found by their structure in the code as it is now; a file where one
+    can't be found unambiguously (edited, or changed by an upstream merge) is left as it is and named, with the command that gets upstream's
     version back; the other files are reverted. Exit 0 all reverted (or nothing to
     revert), 1 some files left patched, 2 nothing could be reverted.
     """
@@ -227,7 +227,7 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
             }
             for t in report.targets
         ]
-        click.echo(json.dumps({"command": "revert", "dry_run": dry_run, "exit_code": code, "files": files}, indent=2))
+        click.echo(json.dumps({"command": "revert", "dry_run": dry_run, "exit_code": code, "files": files, "kept": report.kept}, indent=2))
         return code
     if not quiet:
         for target in report.targets:
@@ -235,6 +235,8 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
                 click.echo(f"{target.relpath}: {verb}")
             elif verbose and all(b.target != target for b in report.blocked):
                 click.echo(f"{target.relpath}: nothing recorded to revert")
+        for line in report.kept:
+            click.echo(line)
     if report.blocked:
         click.echo(report.describe_blocked(), err=True)
     summary = f"{verb} {len(report.reverted)} file(s)" if report.reverted else "nothing to revert" if not report.blocked else "nothing reverted"

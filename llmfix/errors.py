@@ -19,3 +19,7 @@ class Drift(LlmfixError):
 
 class WriteFailed(LlmfixError):
     """Writing the patched files failed; every file was left as it was."""
+
+
+class RegistryError(LlmfixError):
+    """A plugin that can't be imported, two transforms claiming a name, or an order that can't hold."""

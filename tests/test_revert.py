@@ -106,7 +106,6 @@ def test_an_edited_support_module_is_kept(patched):
     assert {p: d for p, d in snapshot(root).items() if p != relative(root, module)} == pristine
 
 
-@pytest.mark.xfail(strict=True, reason="product bug: revert keeps an edited litellm_utils.py without saying so (RevertReport.kept is never printed)")
 def test_revert_says_it_keeps_an_edited_support_module(patched):
     root, _ = patched
     module = support_module(NAME, root)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Mapping
 from urllib.parse import urlsplit
 
+from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS  # the ranges the patched code accepts
 from llmfix.doctor import proxyenv
 from llmfix.doctor.netprobe import Trace, trace_endpoint
 
@@ -100,17 +101,19 @@ class RetrySettings:
     problems: tuple[tuple[str, str], ...] = ()  # (variable, message)
 
 
-def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]], integer: bool) -> float | None:
+def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]]) -> float | None:
+    """The variable's value when the patched code accepts it (the support module's own limits), else a problem."""
     raw = env.get(name)
-    if raw is None:
+    if raw is None or not raw.strip():
         return None
+    kind, low, high = LIMITS[name]
     try:
-        value = int(raw.strip()) if integer else float(raw.strip())
+        value = kind(raw.strip())
     except ValueError:
-        problems.append((name, f"{name}={raw!r} is not {'an integer' if integer else 'a number'}: the helper raises ValueError"))
-        return None
-    if value < 0:
-        problems.append((name, f"{name}={raw!r} is negative"))
+        value = None
+    if value is None or not low <= value <= high:  # NaN fails both
+        expected = f"{'an integer' if kind is int else 'a number'} in {low:g}..{high:g}"
+        problems.append((name, f"{name}={raw!r} is not {expected}: the patched helpers raise ValueError"))
         return None
     return value
 
@@ -137,9 +140,9 @@ def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
 
 def retry_settings(env: Mapping[str, str]) -> RetrySettings:
     problems: list[tuple[str, str]] = []
-    retries = _number(env, "LITELLM_NUM_RETRIES", problems, integer=True)
-    timeout = _number(env, "LITELLM_DEFAULT_TIMEOUT", problems, integer=False)
-    precheck_timeout = _number(env, "LITELLM_PRECHECK_TIMEOUT", problems, integer=False)
+    retries = _number(env, "LITELLM_NUM_RETRIES", problems)
+    timeout = _number(env, "LITELLM_DEFAULT_TIMEOUT", problems)
+    precheck_timeout = _number(env, "LITELLM_PRECHECK_TIMEOUT", problems)
     fallbacks = None
     if "LITELLM_FALLBACK_MODELS" in env:
         fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"])

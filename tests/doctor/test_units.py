@@ -81,6 +81,24 @@ def test_endpoint_precedence():
     assert envmod.endpoint_for_model({"OR_API_KEY": "k"}, "openrouter/openai/gpt-4.1").key_source == "OR_API_KEY"
 
 
+@pytest.mark.parametrize("name, raw", [("LITELLM_DEFAULT_TIMEOUT", "nan"), ("LITELLM_DEFAULT_TIMEOUT", "0"), ("LITELLM_NUM_RETRIES", "200"),
+                                       ("LITELLM_NUM_RETRIES", "-1"), ("LITELLM_PRECHECK_TIMEOUT", "inf")])
+def test_a_value_the_patched_code_rejects_is_a_problem(name, raw, monkeypatch):
+    """The doctor accepts exactly what the support module's from_env accepts: a value it raises on is named."""
+    from llmfix.codemods.runtime import litellm_utils
+
+    monkeypatch.setenv(name, raw)
+    with pytest.raises(ValueError):
+        litellm_utils.from_env(name, None)
+    settings = envmod.retry_settings({name: raw})
+    assert [variable for variable, _ in settings.problems] == [name]
+
+
+def test_a_value_the_patched_code_accepts_is_taken():
+    settings = envmod.retry_settings({"LITELLM_NUM_RETRIES": "100", "LITELLM_DEFAULT_TIMEOUT": "0.5"})
+    assert (settings.retries, settings.timeout, settings.problems) == (100, 0.5, ())
+
+
 def test_retry_settings_parse():
     s = envmod.retry_settings({"LITELLM_NUM_RETRIES": "x", "LITELLM_FALLBACK_MODELS": '[{"model": "m", "api_base": "http://f"}, "n"]'})
     assert s.retries is None and s.problems[0][0] == "LITELLM_NUM_RETRIES"
