@@ -9,9 +9,10 @@ when ``revert`` finds an interrupted apply. The journal is input, not truth: it
 may only name the files the caller allows (the checkout's target files and
 llmfix's record) by relative paths without ``..``, and only temp files llmfix
 names itself; anything else is refused before anything is touched. llmfix never
-creates or deletes a target file, so neither does recovery: the one file it may
-delete is llmfix's record, when the interrupted run created it (old hash absent)
-or emptied it (a revert; new hash absent), and only while it holds exactly the
+creates or deletes a target file, so neither does recovery: the only files it may
+create or delete are llmfix's record and the support module at the places the caller
+names (``creatable``), when the interrupted run created one (old hash absent) or
+deleted it (a revert; new hash absent), and only while it holds exactly the
 journalled bytes. A journal asking to create or delete anything else is refused.
 """
 
