@@ -30,6 +30,8 @@ class FileContext:
     support_module: str = ""  # the support module's dotted name (empty: beside this file)
     facts: dict[str, Any] = field(default_factory=dict)
     noted: dict[str, dict[str, object]] = field(default_factory=dict)  # llmfix's record of the file: transform -> notes
+    _binders: dict[cst.FunctionDef, bool] = field(default_factory=dict, repr=False)  # function -> binds the support name
+
 
     def __post_init__(self) -> None:
         if not self.support_module:
@@ -38,7 +40,9 @@ class FileContext:
 
     def support_clash(self, function: cst.FunctionDef | None = None) -> str | None:
         """Why the file (or ``function``) can't call the support module by its name (it binds the name otherwise), else None."""
-        if function is not None and binds_name(function, support.NAME):
+        if function is not None and function not in self._binders:  # once per function: every transform asks
+            self._binders[function] = binds_name(function, support.NAME)
+        if function is not None and self._binders[function]:
             return f"{function.name.value}() binds `{support.NAME}` itself, the name of llmfix's support module"
         how = module_bindings(self.module).get(support.NAME)
         package, _, name = self.support_module.rpartition(".")

@@ -88,13 +88,8 @@ def test_the_plugin_reads_its_key_from_the_checkouts_config(cli):
     assert '"LITELLM_MAX_TOKENS", "1024"' in target_file("upstream-main-split", roots["configured"], "run_utils").read_text(encoding="utf-8")
 
 
-NO_SUPPORT_NEEDED = (
-    "product bug: a transform that calls nothing of the support module (the plugin's max_tokens) still gets "
-    "`from <package> import litellm_utils` added to the file, and apply writes litellm_utils.py"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=NO_SUPPORT_NEEDED)
 def test_a_transform_that_needs_no_support_writes_no_support_module(cli):
     results, roots = cli
     assert results["applied"]["code"] == 0, results["applied"]["err"]  # --only max_tokens
@@ -113,7 +108,6 @@ def registered(monkeypatch):
     registry.unregister("max_tokens")
 
 
-@pytest.mark.xfail(strict=True, reason=NO_SUPPORT_NEEDED)
 def test_the_plugins_examples_hold_when_llmfix_runs_them(registered, tmp_path):
     """Each example, planned by llmfix as a module of open_instruct.rubrics at upstream's 119 columns; twice."""
     from llmfix.config import CommandSettings

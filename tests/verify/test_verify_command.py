@@ -113,13 +113,14 @@ def cli_runs(checkout_copy, hand_checkout, verify_checkouts, tmp_path_factory) -
     return runs
 
 
-def test_the_first_line_comes_within_a_second_then_a_line_per_scenario_as_it_ends(cli_runs):
+def test_the_first_line_comes_at_once_then_a_line_per_scenario_as_it_ends(cli_runs):
+    """The first line streams out before the child has set anything up (the 1 s figure is bench/verify_time.py's)."""
     run = cli_runs["stream"]
     assert run.returncode == 0, run.stdout + run.stderr
     first_at, first = run.lines[0]
-    assert first_at < 1.0, run.lines[:3]
     assert first.startswith("verifying ") and "against the scenarios chosen (healthy,empty,precheck)" in first, first
     progress = [(at, line) for at, line in run.lines if line.startswith("   ") and len(line.split()) > 2 and line.split()[1] in ("healthy", "empty", "precheck")]
+    assert progress and first_at < progress[0][0] / 2, run.lines[:3]  # long before the first scenario ends
     assert sorted(line.split()[1] for _, line in progress) == ["empty", "healthy", "precheck"], run.lines
     table_at = next(at for at, line in run.lines if line.startswith("ID "))
     assert all(at <= table_at for at, _ in progress) and all(" pass " in line for _, line in progress)
