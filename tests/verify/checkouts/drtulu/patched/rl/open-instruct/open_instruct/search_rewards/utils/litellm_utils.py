@@ -1,12 +1,8 @@
-# LiteLLM call support for run_utils.py, rubric_utils.py and the LLM judge: env-driven retries, fallbacks
-# and timeouts, empty-answer guards, a connection check and call health. Written by llmfix 0.1.0:
-# `llmfix apply` rewrites it when llmfix's copy changes, `llmfix revert` removes it with the rest.
-"""Support for LiteLLM calls that must survive a bad network. Settings come from the environment, checked
-when read (a bad value raises ValueError naming it): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT,
-LITELLM_FALLBACK_MODELS ("a,b", or JSON: names or objects with their own "model", "api_base", "api_key"),
-LITELLM_PRECHECK (on, warn, off), LITELLM_PRECHECK_TIMEOUT (30 s), LITELLM_PRECHECK_RECHECK (60 s),
-LITELLM_HEALTH_INTERVAL (300 s; 0: no health lines), LITELLM_MAX_FAILURE_RATE (0 to 1; unset: never stop)
-and LITELLM_FAILURE_WINDOW (100 calls)."""
+# LiteLLM call support written by llmfix 0.1.0: `llmfix apply` keeps it current, `llmfix revert` removes it.
+"""Support for LiteLLM calls that must survive a bad network. Its settings, checked when read (a bad value raises
+ValueError): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT, LITELLM_FALLBACK_MODELS ("a,b" or JSON), LITELLM_PRECHECK
+(on, warn, off), LITELLM_PRECHECK_TIMEOUT, LITELLM_PRECHECK_RECHECK, LITELLM_HEALTH_INTERVAL, LITELLM_MAX_FAILURE_RATE
+(unset: never stop) and LITELLM_FAILURE_WINDOW."""
 
 import asyncio
 import collections
@@ -22,6 +18,7 @@ import re
 import sys
 import threading
 import time
+import types
 import urllib.parse
 import urllib.request
 
@@ -36,14 +33,15 @@ _LIMITS = {  # variable: (type, lowest, highest)
     "LITELLM_MAX_FAILURE_RATE": (float, 0, 1),
     "LITELLM_FAILURE_WINDOW": (int, 1, 100000),
 }
-_NAME = r"[\w.-]*(?:key|token|secret|passw|pwd|auth|code|sig|credential)[\w.-]*"  # a name that holds a secret
-_SECRETS = (  # URL credentials, key parameters, key fields (JSON, keyword arguments), bearer tokens
-    (r"(\b[A-Za-z][\w+.-]*://)([^\s/?#@:'\"()<>\[\]{}]*:)?[^\s'\"]*@(?=[\w\[])", r"\1\2***@"),
-    (r"(?<![\w/:@.-])([^\s/?#@:'\"()<>\[\]{}=]+:)[^\s'\"/]*@(?=[\w\[])", r"\1***@"),
-    (r"(?i)([?&;#]" + _NAME + r"=)[^&;#\s'\"]+", r"\1***"),
-    (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3).)*\3", r"\1\3***\3"),
+# a name that holds a secret: a whole run of name characters (one scan per run keeps redact linear); not "code",
+# which in an API error names what went wrong ('code': 'rate_limit_exceeded'), except ?code= (OAuth)
+_NAME = r"(?<![\w.-])(?=[\w.-]*?(?:key|token|secret|passw|pwd|auth|sig|credential))[\w.-]+"
+_SECRETS = (  # key parameters, key fields (JSON, keyword arguments), bearer tokens
+    (r"(?i)([?&;#](?:code|" + _NAME + r")=)[^&;#\s'\"]+", r"\1***"),
+    (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3)[^\\\n])*\3", r"\1\3***\3"),
     (r"(?i)\b(bearer\s+)[\w.~+/=-]+", r"\1***"),
 )
+_AT_HOST = r"(?<![^\s\"])[^\s\"]*@(?=[\w\[])"  # a word up to its last "@" before a host: URL credentials
 
 
 class LiteLLMConnectionError(RuntimeError):
@@ -73,7 +71,7 @@ def fallback_models(default, model_name=None):
     models = default if raw is None else raw.split(",")
     try:
         models = json.loads(raw) if raw and raw.strip()[:1] in ("[", "{") else models
-    except ValueError as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise ValueError(redact(f"LITELLM_FALLBACK_MODELS is not valid JSON: {error}")) from None
     models = [m.strip() if isinstance(m, str) else m for m in ([models] if isinstance(models, dict) else models)]
     names = [m.get("model") if isinstance(m, dict) else m for m in models if m != ""]
@@ -95,10 +93,22 @@ def check_settings():
 
 
 def redact(text):
-    """``text`` with URL credentials, key parameters and key fields as ***."""
+    """``text`` with URL credentials, key parameters, key fields and bearer tokens as ***, in linear time."""
+    text = re.sub(_AT_HOST, _hide_userinfo, text)
     for pattern, replacement in _SECRETS:
         text = re.sub(pattern, replacement, text)
     return text
+
+
+def _hide_userinfo(match):
+    """``user:***@``, ``scheme://user:***@`` or ``scheme://***@``: a password or token before a word's last "@"."""
+    text, colon = match[0], re.search(r":(?!//)|$", match[0]).start()
+    scheme = text.find("://")
+    if scheme < 0 or colon < scheme:  # user:password@ (or no password: bob@example.com)
+        return text if colon == len(text) else f"{text[: colon + 1]}***@"
+    user = text[scheme + 3 : colon]
+    keep = colon + 1 if colon < len(text) and not re.search(r"[@/?#()<>\[\]{}]", user) else scheme + 3
+    return f"{text[:keep]}***@"
 
 
 def root_cause(error):
@@ -118,12 +128,15 @@ def root_cause(error):
 def route():
     """Where LiteLLM's calls go: the endpoint and its proxy, redacted."""
     url = (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or "").strip()
-    parts = urllib.parse.urlsplit(url or "https://api.openai.com/v1")
     proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(parts.scheme) or proxies.get("all")
-    if proxy and urllib.request.proxy_bypass_environment(parts.hostname or "", proxies):
+    try:
+        parts = urllib.parse.urlsplit(url or "https://api.openai.com/v1")
+        shown, proxy, host = parts.geturl(), proxies.get(parts.scheme) or proxies.get("all"), parts.hostname or ""
+    except ValueError:  # malformed ("http://[::1"): shown as written, since error texts include it
+        shown, proxy, host = url, proxies.get(url.partition(":")[0].lower()) or proxies.get("all"), ""
+    if proxy and urllib.request.proxy_bypass_environment(host, proxies):
         proxy = None
-    return f"endpoint {redact(parts.geturl())}{'' if url else ' (the default)'}, proxy {redact(proxy or 'none')}"
+    return f"endpoint {redact(shown)}{'' if url else ' (the default)'}, proxy {redact(proxy or 'none')}"
 
 
 def response_text(response):
@@ -149,23 +162,22 @@ _CALL = contextvars.ContextVar("litellm_call", default=None)  # [last request: s
 _LOCK, _STATS, _CLOCK, _EVENTS = threading.Lock(), {}, [time.monotonic()], []
 
 
-class _Stats:
-    """One function's calls with one model: totals, this interval's counts, the recent window, causes."""
-
-    def __init__(self):
-        self.totals, self.recent, self.causes = collections.Counter(), collections.Counter(), {}
-        self.window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))  # True: bad
-
-
 def _count(name, model, outcome, cause):
     """Count one outcome and log the health lines due; the alarm's text, if any."""
     limit, interval = from_env("LITELLM_MAX_FAILURE_RATE", None), from_env("LITELLM_HEALTH_INTERVAL", 300)
-    with _LOCK:
-        stats = _STATS.get((name, model)) or _STATS.setdefault((name, model), _Stats())
+    with _LOCK:  # per function and model: totals, this interval's counts, a window of bad outcomes, causes by type
+        stats = _STATS.get((name, model)) or _STATS.setdefault((name, model), types.SimpleNamespace(causes={}))
+        if not hasattr(stats, "window"):
+            stats.totals, stats.recent = collections.Counter(), collections.Counter()
+            stats.window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))
         stats.totals[outcome] += 1
         stats.recent[outcome] += 1
+        if outcome == "failed" and name == "LiteLLM requests" and False in stats.window:  # that request went bad
+            stats.window.remove(False)
         stats.window.append(outcome in ("failed", "empty"))
-        stats.causes.update({cause.split(":")[0]: cause} if cause else {})
+        if cause:  # the latest cause last
+            stats.causes.pop(cause.split(":")[0], None)
+            stats.causes[cause.split(":")[0]] = cause
         since, now = _CLOCK[0], time.monotonic()
         due = [(key, s, s.recent) for key, s in _STATS.items() if s.recent and 0 < interval <= now - since]
         for _, s, _ in due:
@@ -178,8 +190,8 @@ def _count(name, model, outcome, cause):
         logger.log(level, "LiteLLM health, last %.0f s: %s %s: %s", now - since, function, used, text)
     if limit is not None and size == stats.window.maxlen and bad / size > limit:
         what = f"{bad} of the last {size} calls of {name} with {model} failed or came back empty"
-        return f"LiteLLM calls are failing: {what} (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause}; {route()}"
-    return None
+        what += f" (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}"
+        return f"LiteLLM calls are failing: {what}; {route()}"
 
 
 def _listen(litellm):
@@ -207,11 +219,12 @@ def _listen(litellm):
 
 
 @contextlib.contextmanager
-def _tracked_call(name, model, raise_on_degraded):
-    """Count the outcome of the call made inside (it sets ``result`` on the list this yields)."""
+def _tracked_call(function, parameter, args, kwargs, raise_on_degraded):
+    """Count the outcome of the call made inside (it sets the answer in the list this yields)."""
     check_settings()
-    if "litellm" in sys.modules:
-        _listen(sys.modules["litellm"])
+    model = inspect.signature(function).bind_partial(*args, **kwargs).arguments.get(parameter) if parameter else None
+    with contextlib.suppress(ImportError):  # LiteLLM tells the call about its requests, even its first ones
+        _listen(importlib.import_module("litellm"))
     outer, request, answer, error = _CALL.get(), [None] * 3, [None], None
     token = _CALL.set(request)
     try:
@@ -225,7 +238,7 @@ def _tracked_call(name, model, raise_on_degraded):
         outcome, cause = "failed", request[1] if error is None else root_cause(error)
     if outer is not None and request[0] is not None:
         outer[:] = ["failed" if outcome == "failed" else "sent", cause, outer[2] or request[2]]
-    alarm = _count(name, str(model or request[2] or "?"), outcome, cause)
+    alarm = _count(function.__qualname__, str(model or request[2] or "?"), outcome, cause)
     if alarm and raise_on_degraded and outcome != "ok":
         raise LiteLLMDegradedError(alarm) from error
     if error is not None:
@@ -236,22 +249,17 @@ def track_calls(function=None, *, raise_on_degraded=False):
     """Count each call's outcome; ``raise_on_degraded``: raise past LITELLM_MAX_FAILURE_RATE."""
     if function is None:
         return functools.partial(track_calls, raise_on_degraded=raise_on_degraded)
-    signature = inspect.signature(function)
-    parameter = next((p for p in ("model_name", "model") if p in signature.parameters), None)
-
-    def tracked_call(args, kwargs):
-        model = signature.bind_partial(*args, **kwargs).arguments.get(parameter) if parameter else None
-        return _tracked_call(function.__qualname__, model, raise_on_degraded)
+    parameter = next((p for p in ("model_name", "model") if p in inspect.signature(function).parameters), None)
 
     @functools.wraps(function)
     def tracked(*args, **kwargs):
-        with tracked_call(args, kwargs) as answer:
+        with _tracked_call(function, parameter, args, kwargs, raise_on_degraded) as answer:
             answer[0] = function(*args, **kwargs)
         return answer[0]
 
     @functools.wraps(function)
     async def tracked_async(*args, **kwargs):
-        with tracked_call(args, kwargs) as answer:
+        with _tracked_call(function, parameter, args, kwargs, raise_on_degraded) as answer:
             answer[0] = await function(*args, **kwargs)
         return answer[0]
 
@@ -260,33 +268,32 @@ def track_calls(function=None, *, raise_on_degraded=False):
 
 def health():
     """``{function: {model: figures}}`` of the calls counted so far."""
-    figures = {}
+    figures: dict = collections.defaultdict(dict)
     with _LOCK:
-        for (name, model), stats in _STATS.items():
-            entry = {"ok": 0, "failed": 0, "empty": 0} if name != "LiteLLM requests" else {"sent": 0, "failed": 0}
-            entry.update(stats.totals, window_failure_rate=sum(stats.window) / len(stats.window))
-            entry["causes"] = dict(stats.causes)
-            figures.setdefault(name, {})[model] = entry
-    return figures
+        for (name, model), s in _STATS.items():
+            counts = dict.fromkeys(("sent", "failed") if name == "LiteLLM requests" else ("ok", "failed", "empty"), 0)
+            figures[name][model] = {**counts, **s.totals, "window_failure_rate": sum(s.window) / len(s.window)}
+            figures[name][model]["causes"] = dict(s.causes)
+    return dict(figures)
 
 
 _CHECKS = {}  # model -> (report or None, when checked, the check running)
 
 
 async def ensure_connection(helper, *args, **kwargs):
-    """Before the first request for a model, ask ``helper(*args, **kwargs)`` for one token (the path the
-    real requests take); raise LiteLLMConnectionError when nothing answers."""
+    """Before a model's first request, ask ``helper(*args, **kwargs)`` for one token; raise if nothing answers."""
     mode, model = check_settings(), str(kwargs.get("model_name", kwargs.get("model", args[0] if args else "?")))
     report, when, running = _CHECKS.get(model, (None, None, None))
+    started = False  # by this call: it warns (a cached or shared report was warned of already)
     if mode == "off" or (when and (not report or time.monotonic() - when < from_env("LITELLM_PRECHECK_RECHECK", 60))):
         running = None
     elif running is None or running.done() or running.get_loop() is not asyncio.get_running_loop():
-        running = asyncio.ensure_future(_check_connection(helper, model, args, kwargs))
+        running, started = asyncio.ensure_future(_check_connection(helper, model, args, kwargs)), True
         _CHECKS[model] = (report, when, running)
     report = await asyncio.shield(running) if running else report
     if report and mode == "on":
         raise LiteLLMConnectionError(report)
-    if report and mode == "warn":
+    if report and mode == "warn" and started:
         logger.warning("%s", report)
 
 
@@ -302,9 +309,8 @@ async def _check_connection(helper, model, args, kwargs):
         cause = root_cause(error)
     if time.monotonic() - started >= budget:
         cause = f"no answer within {budget:g} s (LITELLM_PRECHECK_TIMEOUT)"
-    report = cause and (
-        f"LiteLLM connection check failed for model {model!r} through {helper.__qualname__}: {cause}\n  {route()}"
-        "\n  LITELLM_PRECHECK=warn logs this and goes on; LITELLM_PRECHECK=off skips the check"
-    )
+    hint = f"{route()}\n  LITELLM_PRECHECK=warn logs this and goes on, =off skips the check"
+    name = getattr(helper, "__qualname__", None) or repr(helper)  # an AsyncMock or a partial has none
+    report = cause and f"LiteLLM connection check of {model!r} via {name} failed: {cause}\n  {hint}"
     _CHECKS[model] = (report, time.monotonic(), None)
     return report
