@@ -311,6 +311,12 @@ class Observation:
 
 
 Evaluator = Callable[[Observation], list[Problem]]
+Check = Callable[[Observation, Step], list[Problem]]
+
+
+def each(steps: list[Step], *checks: Check) -> Evaluator:
+    """The evaluator that runs ``checks`` on every step, step by step."""
+    return lambda obs: [p for step in steps for check in checks for p in check(obs, step)]
 
 
 @dataclass

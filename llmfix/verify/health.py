@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from llmfix.verify.cases import Observation, Problem, Settings, Step, StepResult
+from llmfix.verify.cases import Observation, Problem, Settings, Step, StepResult, each
 
 FIX = "health"
 LINE_PREFIX = "LiteLLM health"
@@ -294,14 +294,13 @@ def one_interval(obs: Observation, lane: list[Step], interval: float) -> bool:
     return max(before, default=0.0) < interval and max(totals, default=0.0) < 2 * interval
 
 
+def lane_summaries(obs: Observation, level: str, interval: float, cause: bool) -> list[Problem]:
+    """:func:`summary_lines` for every process of the case, exact where its calls fitted :func:`one_interval`."""
+    return [p for lane in obs.case.lanes() for p in summary_lines(obs, lane, level, one_interval(obs, lane, interval), cause)]
+
+
 def alarm_problems(obs: Observation, steps: Sequence[Step], plan: Plan) -> list[Problem]:
     """With the rate set: every call finishes, only the generator raises, on the calls due, with right figures."""
-    problems: list[Problem] = []
-    for step in steps:
-        problems += unfinished(obs, step)
-        if step.is_generator:
-            problems += alarms(obs, step, plan)
-        else:
-            problems += never_degraded(obs, step, "(a helper: only the rubric generator and the judge may)")
-        problems += figures(obs, step, plan)
-    return problems
+    helper_why = "(a helper: only the rubric generator and the judge may)"
+    return each(list(steps), unfinished, lambda obs, step: alarms(obs, step, plan) if step.is_generator else never_degraded(obs, step, helper_why),
+                lambda obs, step: figures(obs, step, plan))(obs)

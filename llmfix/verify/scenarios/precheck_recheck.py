@@ -10,15 +10,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import (
-    Case,
-    Context,
-    Endpoint,
-    Observation,
-    Problem,
-    Scenario,
-)
-from llmfix.verify.scenarios.precheck import skipped
+from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario
+from llmfix.verify.scenarios.precheck import needs_generator
 
 
 class PrecheckRecheck(Scenario):
@@ -51,7 +44,7 @@ class PrecheckRecheck(Scenario):
             return problems
 
         return [
-            skipped(Case(case_id, self.NAME, "404 once, then ok; called 3 times", "raises, raises (cached), rubric after the recheck",
-                         [*first, *cached, *after], evaluate, limit=s.recheck + s.precheck_timeout_passing * 2 + s.slack + 5,
-                         env={"LITELLM_PRECHECK_RECHECK": f"{s.recheck:g}"}, endpoint=Endpoint(("404",)), concurrent=False), first),
+            needs_generator(Case(case_id, self.NAME, "404 once, then ok; called 3 times", "raises, raises (cached), rubric after the recheck",
+                                 [*first, *cached, *after], evaluate, limit=s.recheck + s.precheck_timeout_passing * 2 + s.slack + 5,
+                                 env={"LITELLM_PRECHECK_RECHECK": f"{s.recheck:g}"}, endpoint=Endpoint(("404",)), concurrent=False)),
         ]
