@@ -60,10 +60,6 @@ class Target:
         return binding.signature(self.name, self.parameters)
 
     @property
-    def is_method(self) -> bool:
-        return "." in self.name
-
-    @property
     def controls_model(self) -> bool:
         """True when verify chooses the model (a parameter, or the judge's config, reaches the call)."""
         return self.model_parameter is not None or bool(self.model_path)
@@ -98,7 +94,6 @@ class Checkout:
     path: Path
     import_root: Path | None = None
     modules: list[str] = field(default_factory=list)  # dotted names, helper modules first
-    files: dict[str, Path] = field(default_factory=dict)  # dotted name -> file
     targets: list[Target] = field(default_factory=list)
     support: str | None = None  # the support module the patched code imports (or would)
 

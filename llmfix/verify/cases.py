@@ -43,6 +43,17 @@ JUDGE_ANSWER = json.dumps({"REASONING": "It names Rayleigh scattering.", "SCORE"
 JUDGE_FALLBACK_ANSWER = json.dumps({"REASONING": "Answered by the fallback.", "SCORE": 7})
 
 
+def counted_runs(texts: list[str], merge: Callable[[str], bool] = lambda text: True) -> str:
+    """``a, b x3, c``: a run of equal texts (that ``merge`` allows to join) shown once, counted."""
+    runs: list[list[Any]] = []
+    for text in texts:
+        if runs and merge(text) and runs[-1][0] == text:
+            runs[-1][1] += 1
+        else:
+            runs.append([text, 1])
+    return ", ".join(text if count == 1 else f"{text} x{count}" for text, count in runs)
+
+
 @dataclass(frozen=True)
 class Settings:
     """The small retry/timeout settings verify runs with (through the patched env vars)."""
@@ -192,16 +203,12 @@ class StepResult:
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> StepResult:
-        calls = [
-            cls(label=f"{event['label']}#{number}", op=event["op"], function=event.get("function"), outcome=call["outcome"],
-                value=call.get("value"), type=call.get("type"), error=call.get("error"), seconds=call.get("seconds"), model=event.get("model"))
-            for number, call in enumerate(event.get("calls") or [], 1)
-        ]
-        return cls(
-            label=event["label"], op=event["op"], function=event.get("function"), outcome=event["outcome"],
-            value=event.get("value"), type=event.get("type"), error=event.get("error"), seconds=event.get("seconds"),
-            warnings=event.get("warnings", []), model=event.get("model"), calls=calls, printed=event.get("printed", []),
-        )
+        def one(label: str, data: dict[str, Any], **more: Any) -> StepResult:
+            return cls(label, event["op"], event.get("function"), data["outcome"], data.get("value"), data.get("type"), data.get("error"),
+                       data.get("seconds"), model=event.get("model"), **more)
+
+        calls = [one(f"{event['label']}#{number}", call) for number, call in enumerate(event.get("calls") or [], 1)]
+        return one(event["label"], event, warnings=event.get("warnings", []), calls=calls, printed=event.get("printed", []))
 
     @property
     def each(self) -> list[StepResult]:
@@ -233,14 +240,7 @@ class StepResult:
         A repeated step counts its calls in order: ``None x4, raised X x3``.
         """
         if len(self.calls) > 1:
-            runs: list[list[Any]] = []
-            for call in self.calls:
-                text = call.describe()
-                if runs and runs[-1][0] == text:
-                    runs[-1][1] += 1
-                else:
-                    runs.append([text, 1])
-            return ", ".join(text if count == 1 else f"{text} x{count}" for text, count in runs)
+            return counted_runs([call.describe() for call in self.calls])
         words = {"unfinished": "killed", "missing": "not defined", "uncallable": "not called"}
         if self.outcome in words:
             return words[self.outcome]

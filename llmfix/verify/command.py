@@ -28,6 +28,7 @@ from llmfix.exit_codes import OK as EXIT_OK
 from llmfix.exit_codes import PENDING as EXIT_FAILED
 from llmfix.verify import report, runner, scenarios
 from llmfix.verify.analysis import analyse_all
+from llmfix.verify.plan import tally
 from llmfix.verify.scenarios import help_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -151,7 +152,7 @@ class Progress:
         if len(self.done[key]) != self.pending.get(key):
             return
         outcomes = self.done[key]
-        counts = {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
+        counts = tally(outcomes)
         status = "FAIL" if counts["fail"] else "skip" if counts["skip"] == len(outcomes) else "pass"
         detail = ", ".join(f"{n} {word}" for word, n in (("passed", counts["pass"]), ("failed", counts["fail"]), ("skipped", counts["skip"])) if n)
         self.line(f"  {self.prefixes[index]}{self.numbers[key[1]]:>2} {key[1]:<17} {status:<4}  {detail}  [{time.monotonic() - self.started:5.1f}s]")

@@ -101,10 +101,9 @@ def _naming(warnings: list[dict[str, Any]], words: list[str]) -> list[dict[str, 
 
 def answers(obs: Observation, step: Step, fix: str, why: str, fallback: bool = False) -> list[Problem]:
     """The step succeeds: helpers return the answer's text, generators the parsed rubric, the precheck passes."""
-    problems = unfinished(obs, step, fix)
     result = obs.result(step)
-    if problems or not result.finished:
-        return problems
+    if not result.finished:
+        return unfinished(obs, step, fix)
     if result.outcome == "raised":
         return [(fix, _raised(result, why))]
     if step.op == ENSURE:
@@ -126,10 +125,9 @@ def answers(obs: Observation, step: Step, fix: str, why: str, fallback: bool = F
 
 def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[str]) -> list[Problem]:
     """A failed call ends as its contract says (``error_words`` name the error in a log line)."""
-    problems = unfinished(obs, step, fix)
     result = obs.result(step)
-    if problems or not result.finished:
-        return problems
+    if not result.finished:
+        return unfinished(obs, step, fix)
     contract = step.target.contract if step.target else RAISES
     if step.is_judge:  # its default score or an error; health tells whether the failure is counted
         return [] if result.outcome == "raised" or not result.score else [(fix, f"{result.name} scored {result.score:g} on {why}")]
@@ -157,10 +155,9 @@ def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[st
 
 def empty(obs: Observation, step: Step, fix: str, why: str) -> list[Problem]:
     """An empty answer: helpers return ``""`` (never None, never a raise), generators None with one warning naming the model."""
-    problems = unfinished(obs, step, fix)
     result = obs.result(step)
-    if problems or not result.finished:
-        return problems
+    if not result.finished:
+        return unfinished(obs, step, fix)
     if result.outcome == "raised":
         return [(fix, _raised(result, why))]
     if not step.is_generator:
@@ -221,9 +218,8 @@ def raises_connection_error(obs: Observation, step: Step, why: str) -> list[Prob
     result = obs.result(step)
     if result.outcome == "unfinished":
         return [("precheck", f"{result.name}: still waiting on {why} after {obs.case.limit:g}s (killed): no connection check first")]
-    problems = unfinished(obs, step, "precheck")
-    if problems or not result.finished:
-        return problems
+    if not result.finished:
+        return unfinished(obs, step, "precheck")
     if result.outcome != "raised" or result.error is None or result.error["type"] != CONNECTION_ERROR:
         what = result.describe() if result.outcome == "raised" else f"returned {result.describe()}"
         return [("precheck", f"{result.name} {what} on {why} (expected {CONNECTION_ERROR})")]

@@ -31,6 +31,17 @@ class Events:
         self._file.flush()
 
 
+def json_lines(text: str) -> list[Any]:
+    """The JSON values of the lines of ``text`` that parse (a line being written does not)."""
+    found = []
+    for line in text.splitlines():
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
+
+
 def redirect_output(path: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     sys.stdout.flush()

@@ -223,7 +223,6 @@ def checkout(root: Path, files: list[Path]) -> Checkout:
         if not targets and not raw:
             continue
         checkout.modules.append(dotted)
-        checkout.files[dotted] = path
         found += targets
         awaited.update(waits)
         raw_helpers += raw

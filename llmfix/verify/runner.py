@@ -37,6 +37,7 @@ from llmfix.verify.endpoints import (
     remove,
     resolve_env,
 )
+from llmfix.verify.observe import json_lines
 from llmfix.verify.plan import CaseOutcome, Plan, import_error
 from llmfix.verify.reaper import Reaper
 from llmfix.verify.scenarios import Scenario
@@ -119,13 +120,7 @@ class Child:
             return []
         complete = data[: data.rfind(b"\n") + 1]
         self._offset += len(complete)
-        found = []
-        for line in complete.decode(errors="replace").splitlines():
-            try:
-                found.append(json.loads(line))
-            except ValueError:
-                continue
-        return found
+        return json_lines(complete.decode(errors="replace"))
 
     @property
     def running(self) -> bool:
