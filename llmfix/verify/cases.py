@@ -1,21 +1,10 @@
 """What a verify case is: its steps, what the mock endpoint does, what was observed.
 
-A *case* runs in forked child processes (``child.py``): the runner sets up the mock
-endpoint, the child calls the checkout's functions (*steps*), and the case's
-``evaluate`` turns what was observed into problems. A problem is ``(fix, text)`` where
-``fix`` names the llmfix transform whose behaviour is missing (or ``basics``), so an
-unpatched checkout fails with a list of the fixes it lacks. A judge's case names ``judge``
-(the transform that patches it) for whatever it lacks.
-
-Each case talks to its own *scope* of the shared mock endpoint (a path prefix in
-``OPENAI_API_BASE``), so counts never mix between cases. Inside a case, a call whose
-model verify chooses gets its own model name (``openai/verify-<case>-<function>``); the
-calls of a function whose model is fixed in the code (``model_name="gpt-4.1"``) run in a
-*lane* of their own (another process, another scope), so they are counted apart whatever
-model they send.
-
-Environment values may hold ``$names`` the runner fills in (``$mock``, ``$dead_base``,
-...); ``None`` removes a variable.
+A case's evaluator turns the observation into problems ``(fix, text)``, ``fix`` naming the
+transform whose behaviour is missing (or ``basics``). Each lane (process) of a case talks to a
+scope of its own of the mock endpoints, so counts never mix; a function whose model is fixed in
+the code gets a lane of its own. Environment values may hold ``$names`` the runner fills in;
+``None`` removes a variable.
 """
 
 from __future__ import annotations
@@ -131,12 +120,8 @@ CALL, ENSURE = "call", "ensure"
 
 @dataclass
 class Step:
-    """One thing a case does: call a checkout function, or run the support module's connection check through a helper.
-
-    A call may be repeated: ``repeat`` calls one after the other in the step's process
-    (what the health tracking counts), the last one ``pause`` seconds after the others
-    (a single call waits ``pause`` seconds first).
-    """
+    """One thing a case does: call a checkout function, or run the support module's connection check through a helper;
+    ``repeat`` times in a row (for the health counts), the last call ``pause`` seconds after the others."""
 
     label: str  # unique in its case: the function's name, or ensure / <name>-again / ...
     op: str  # call | ensure
@@ -235,10 +220,8 @@ class StepResult:
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
     def describe(self) -> str:
-        """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``score 0.0``, ``raised X``, ``killed``.
-
-        A repeated step counts its calls in order: ``None x4, raised X x3``.
-        """
+        """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``score 0.0``, ``raised X``, ``killed``;
+        a repeated step's calls in order: ``None x4, raised X x3``."""
         if len(self.calls) > 1:
             return counted_runs([call.describe() for call in self.calls])
         words = {"unfinished": "killed", "missing": "not defined", "uncallable": "not called"}

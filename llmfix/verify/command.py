@@ -1,10 +1,7 @@
 """``llmfix verify PATH [--python PY] [--live] [--scenario NAME]... [--json]``.
 
-Exit 0 when every case passes (skips allowed) and every LiteLLM helper and generator was
-exercised, or when there is nothing to verify; 1 when a case fails or a function could not
-be called; 2 when verify could not run. A folder holding several checkouts is verified
-checkout by checkout, as ``llmfix check`` sees them. Importing this module is cheap:
-litellm, libcst and the mock endpoints load only when the command runs.
+Exit 0: every case passed (or nothing to verify); 1: a case failed or a function could not be
+called; 2: verify could not run. Importing this module loads no litellm, libcst or mock endpoint.
 """
 
 from __future__ import annotations
@@ -71,10 +68,8 @@ def verify_command(path: Path, python: str | None, live: bool, scenario_names: t
 
 @contextmanager
 def _stop_signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP end verify like Ctrl-C does: the cleanup (``finally``) runs.
-
-    A second signal during the cleanup is ignored, so the cleanup itself is not cut short.
-    """
+    """SIGTERM and SIGHUP end verify like Ctrl-C does, so the cleanup (``finally``) runs; a second signal
+    during the cleanup is ignored, so the cleanup itself is not cut short."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return

@@ -1,15 +1,8 @@
-"""What a step is expected to do, by the kind and the error contract of the function it calls.
+"""What a step is expected to do, by its function's kind and error contract (see :mod:`.analysis`).
 
-The contracts (see :mod:`.analysis`): a *raising* helper (its LiteLLM call outside any
-try of its own that swallows) still raises once its retries and fallbacks are spent; a
-*swallowing* one returns ``""`` and tells why: a warning of its module or of the support
-module (``litellm_utils.log_failure``), or a line it prints itself. A generator returns
-``None`` with a warning instead of a rubric; one without a try of its own fails the way the
-helper it awaits does. When verify cannot tell (``either``), both outcomes pass. Every
-function returns ``""`` (generators ``None``) on an empty answer. A judge returns a score;
-on a failure its default (0.0) or an error, which health must count (:mod:`.health`).
-
-Each check returns problems ``(fix, text)``; no problem means the step behaved.
+On a failure a *raising* function raises; a *swallowing* helper returns ``""`` and says why (a
+warning, the support module's, or a printed line), a generator returns None with a warning;
+``either`` accepts both; a judge scores 0.0 or raises. Each check returns problems ``(fix, text)``.
 """
 
 from __future__ import annotations
@@ -52,10 +45,8 @@ def _is_async(step: Step) -> bool:
 
 
 def unfinished(obs: Observation, step: Step, fix: str) -> list[Problem]:
-    """Problems for a step that never finished: killed at the case limit, or not defined at all.
-
-    A step verify could not call is not a problem here: the run reports it as not exercised.
-    """
+    """Problems for a step that never finished: killed at the case limit, or not defined at all (one verify
+    could not call is not a problem here: the run reports it as not exercised)."""
     result = obs.result(step)
     if result.outcome == "missing":
         return [(fix, result.error["message"] if result.error else f"{result.name}: not defined")]

@@ -1,18 +1,8 @@
-"""What the ``health`` fix shows from outside: summary lines, ``litellm_utils.health()``, the alarm.
+"""What the ``health`` fix shows from outside: ``LiteLLM health`` summary lines, ``health()``, the alarm.
 
-The patched code counts every call of a LiteLLM helper, of the rubric generator and of the
-judge per function and model (LiteLLM's own callbacks tell it a request failed), logs one
-``LiteLLM health`` line per function and model every LITELLM_HEALTH_INTERVAL seconds with
-calls (INFO when all were ok, WARNING otherwise), returns the figures from the support
-module's ``health()``, and, with LITELLM_MAX_FAILURE_RATE set, makes the generator (and the
-judge) raise ``LiteLLMDegradedError`` on a failed or empty call once more than that share of
-its last LITELLM_FAILURE_WINDOW calls failed or came back empty (an ok call never raises).
-The checks here rest on those names (the variables, the line prefix, the error class, the
-dict's keys), never on the wording of a line or a message.
-
-A health case plans every call's answer (``500`` or ``ok``) and runs with
-LITELLM_NUM_RETRIES=0, so each call is one attempt and the plan says which calls failed:
-where the alarm must fire follows from the plan alone (:func:`alarms_due`).
+The checks rest on names (the variables, the line prefix, the error class, ``health()``'s keys),
+never on wording. A health case plans each call's answer (``500`` or ``ok``) with
+LITELLM_NUM_RETRIES=0, so where the alarm must fire follows from the plan (:func:`alarms_due`).
 """
 
 from __future__ import annotations
@@ -248,12 +238,8 @@ def _pairs(obs: Observation, lane: list[Step]) -> list[tuple[str, set[str], str]
 
 
 def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, cause: bool) -> list[Problem]:
-    """Each function and model the process called has a summary line at ``level`` (naming the cause when ``cause``).
-
-    ``exact`` (the calls fitted :func:`one_interval`): exactly one line each, logged by the
-    last call, after the interval. Otherwise more summaries may have fallen due, and one
-    covering only good calls is INFO whatever ``level`` is.
-    """
+    """Each function and model the process called has a summary line at ``level`` (naming the cause when ``cause``);
+    ``exact``: exactly one, logged by the last call (else more may have fallen due, one of good calls only at INFO)."""
     if not all(obs.result(step).finished for step in lane):
         return []
     interval = obs.env_of(lane[0]).get(INTERVAL, "")
@@ -281,12 +267,8 @@ def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, c
 
 
 def one_interval(obs: Observation, lane: list[Step], interval: float) -> bool:
-    """Whether the process's calls fitted the one-summary timing: from the support module's import (when its
-    clock starts) to the end of the calls before the pause, less than the interval; to the end, less than two.
-
-    Then exactly one summary falls due, at the first of the last calls. On a machine so busy
-    that calls took longer, more may; the case then accepts them.
-    """
+    """Whether exactly one summary fell due (at the last call): from the support module's import to the end of
+    the calls before the pause, less than the interval; to the end, less than two (a busy machine may take longer)."""
     results = [obs.result(step) for step in lane]
     setup = obs.process(lane[0]).setup
     before = [setup + sum(call.seconds or 0.0 for call in r.each[:-1]) for r in results]

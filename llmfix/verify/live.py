@@ -1,10 +1,5 @@
-"""``verify --live``: a few harmless calls against the caller's real endpoint.
-
-Uses the caller's environment as it is (endpoint, key, proxies, RUBRIC_GENERATION_MODEL,
-LITELLM_* settings): one connection check (the support module's ``ensure_connection``
-through the async helper), one tiny completion, one rubric generation on a built-in
-two-response example. Reports latencies. The key is never printed beyond a short prefix.
-"""
+"""``verify --live``: a connection check, one tiny completion and one rubric against the caller's real endpoint,
+in the caller's environment as it is; a key is never printed beyond a short prefix."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""What the verify child keeps of a lane: its events, the warnings and lines each step logged, what each printed.
-
-Standard library only: loaded by path in the child (``child.py``), next to it.
-"""
+"""What the verify child keeps of a lane: its events, each step's warnings, log lines and printed lines. Standard library only."""
 
 from __future__ import annotations
 

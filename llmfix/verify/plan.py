@@ -1,10 +1,4 @@
-"""One checkout's share of a verify run: its cases, their lanes (processes) and what became of them.
-
-A case's steps run in one lane, except the calls of a function whose model verify cannot
-choose, which get a lane (process and endpoint scope) of their own. When a case's last lane
-ends, :meth:`Plan.lane_ended` reads what its processes wrote and what the endpoints counted,
-and judges it.
-"""
+"""One checkout's share of a verify run: its cases, their lanes (processes) and what became of them."""
 
 from __future__ import annotations
 

@@ -1,8 +1,4 @@
-"""Read a checkout's target files with libcst: its helpers, generators and judges (see :mod:`.analysis`).
-
-A module of its own so that importing :mod:`.analysis` (the command does, to list the
-scenarios) costs no libcst.
-"""
+"""Read a checkout's target files with libcst (a module of its own: importing :mod:`.analysis` costs no libcst)."""
 
 from __future__ import annotations
 

@@ -150,9 +150,7 @@ def help_line() -> str:
 
 def select(scenarios: list[Scenario], names: tuple[str, ...], strict: bool = True) -> list[Scenario]:
     """The scenarios named (by name or number) or holding a named case id; all when ``names`` is empty.
-
-    ``strict``: a name none of them knows is an error (ValueError); else it is left out (another checkout may know it).
-    """
+    ``strict``: a name none of them knows is an error (ValueError); else it is left out (another checkout may know it)."""
     if not names:
         return scenarios
     wanted = {n.strip().lower() for value in names for n in value.split(",")}

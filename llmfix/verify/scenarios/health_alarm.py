@@ -1,9 +1,8 @@
 """13 health-alarm: 3 of every 5 calls fail; the rubric generator raises LiteLLMDegradedError.
 
-With LITELLM_MAX_FAILURE_RATE and a small LITELLM_FAILURE_WINDOW set, the generator raises
-(to its caller) on each failed call once the window is full and its failure rate above the
-limit, naming the cause and the endpoint; never on an answered call. The helpers never
-raise it. (A judge's alarm: 3k of persistent-500.)
+Once the window is full and its failure rate above LITELLM_MAX_FAILURE_RATE, each failed call
+raises (to the caller), naming the cause and the endpoint; an answered call never does, nor do
+the helpers. (A judge's alarm: 3k of persistent-500.)
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """12 health-healthy: every call answers; one INFO summary line per function and model, no alarm (12j: a judge's).
 
-Each function is called twice, the second call LITELLM_HEALTH_INTERVAL seconds after the
-first, which makes the summary due: every function and model called (the generator's
-nested helper call included) gets exactly one line.
+The second call of each function comes LITELLM_HEALTH_INTERVAL seconds after the first, which
+makes the summary due: one line for every function and model called, nested ones included.
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """15 health-recovery: an outage, then the endpoint recovers; the alarm clears with the window.
 
-A full window of failures makes the generator raise LiteLLMDegradedError; a failure right
-after one good call still does; once good calls have brought the window's failure rate
-down, a failure no longer does (the alarm does not stick).
+A full window of failures, and a failure right after one good call, raise LiteLLMDegradedError;
+once good calls have brought the window's failure rate down, a failure does not.
 """
 
 from __future__ import annotations

@@ -1,7 +1,6 @@
-"""14 health-unset: the same failures with LITELLM_MAX_FAILURE_RATE unset: WARNING lines, never an alarm.
+"""14 health-unset: the same failures with LITELLM_MAX_FAILURE_RATE unset: WARNING lines naming the cause, never an alarm.
 
-The last call comes LITELLM_HEALTH_INTERVAL seconds after the others, so a summary is due:
-each function and model gets a WARNING line naming the cause, and nothing raises.
+The last call comes LITELLM_HEALTH_INTERVAL seconds after the others, so a summary is due.
 """
 
 from __future__ import annotations

@@ -1,9 +1,8 @@
 """3 persistent-500: every attempt is a 500; each function fails as its error contract says.
 
-A raising helper raises once its N+1 attempts are spent; a swallowing one returns "" and
-tells why; generators return None with a warning (or raise, when nothing catches). A judge
-scores 0.0, which must not be silent: 3j, ``health()`` counts the failure; 3k, with
-LITELLM_MAX_FAILURE_RATE set (a window of one call) it raises LiteLLMDegradedError.
+After N+1 attempts a raising function raises, a swallowing one returns "" / None and says why.
+A judge's 0.0 must not be silent: 3j, ``health()`` counts it; 3k, with LITELLM_MAX_FAILURE_RATE
+set (a window of one call) it raises LiteLLMDegradedError.
 """
 
 from __future__ import annotations

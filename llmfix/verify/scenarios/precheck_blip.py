@@ -1,8 +1,5 @@
-"""10 precheck-blip: one transient failure during the connection check, then healthy: the check passes.
-
-The check retries what may pass (a reset, 408/409/429/5xx, obeying Retry-After) within
-LITELLM_PRECHECK_TIMEOUT; only a definitive failure raises.
-"""
+"""10 precheck-blip: one transient failure (a reset, a 5xx, a 429 with Retry-After) during the connection check:
+retried within LITELLM_PRECHECK_TIMEOUT, the check passes; only a definitive failure raises."""
 
 from __future__ import annotations
 

@@ -1,8 +1,7 @@
 """11 precheck-recheck: a failed check is cached, then re-checked after LITELLM_PRECHECK_RECHECK seconds.
 
-The endpoint answers 404 (definitive) once, then recovers: the generator's first call raises,
-a second one at once raises from the cache without a request, one after the recheck
-interval checks again and gets its rubric.
+The endpoint answers 404 once, then recovers: the first call raises, a second at once raises
+from the cache, a third after the interval checks again and gets its rubric.
 """
 
 from __future__ import annotations
