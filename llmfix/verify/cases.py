@@ -282,9 +282,6 @@ class Observation:
     def process(self, step: Step) -> Process:
         return self.processes.get(step.label) or Process(self.env)
 
-    def env_of(self, step: Step) -> dict[str, str]:
-        return self.process(step).env
-
     def lines_of(self, step: Step) -> list[dict[str, Any]]:
         return self.process(step).lines
 

@@ -24,7 +24,6 @@ if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
     del sys.path[0]  # never let this folder's modules shadow the checkout's imports
 
 
-
 def _load(name: str) -> Any:
     """A module of this folder (``loader``, ``reaper``, ...), loaded by path: this folder is not on sys.path."""
     spec = importlib.util.spec_from_file_location(f"_llmfix_verify_{name}", os.path.join(HERE, f"{name}.py"))

@@ -90,7 +90,7 @@ def unfinished(obs: Observation, step: Step) -> list[Problem]:
         return []
     text = f"{result.name}: its {step.repeat} call(s) had not ended after {obs.case.limit:g}s (killed)"
     seen = obs.attempts.get(step.label)
-    if seen is not None and obs.env_of(step).get("LITELLM_NUM_RETRIES") == "0":
+    if seen is not None and obs.process(step).env.get("LITELLM_NUM_RETRIES") == "0":
         text += f"; the server saw {seen} attempt(s), LITELLM_NUM_RETRIES=0 allows one per call"
     return [(FIX, text)]
 
@@ -147,7 +147,7 @@ def alarms(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
 def names_cause_and_route(obs: Observation, step: Step, call: StepResult) -> list[Problem]:
     result = obs.result(step)
     message = (call.error or {}).get("message", "")
-    endpoint = obs.env_of(step).get("OPENAI_API_BASE", "")
+    endpoint = obs.process(step).env.get("OPENAI_API_BASE", "")
     needles = [(CAUSE, "the cause"), (endpoint, "the endpoint")]
     return [(FIX, f"{result.name}: {DEGRADED} does not name {what} ({text})") for text, what in needles if text and text not in message]
 
@@ -242,7 +242,7 @@ def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, c
     ``exact``: exactly one, logged by the last call (else more may have fallen due, one of good calls only at INFO)."""
     if not all(obs.result(step).finished for step in lane):
         return []
-    interval = obs.env_of(lane[0]).get(INTERVAL, "")
+    interval = obs.process(lane[0]).env.get(INTERVAL, "")
     lines = obs.lines_of(lane[0])
     last = max(step.repeat for step in lane)
     problems: list[Problem] = []

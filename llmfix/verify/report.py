@@ -127,11 +127,8 @@ def _case_json(outcome: CaseOutcome) -> dict[str, Any]:
         "killed": obs.killed if obs else False,
         "problems": [{"fix": fix, "message": message} for fix, message in outcome.problems],
         "steps": [
-            {
-                "label": s.label, "op": s.op, "function": s.function, "outcome": s.outcome, "type": s.type,
-                "value": s.value, "error": s.error, "seconds": s.seconds, "warnings": [{k: v for k, v in w.items() if k != "path"} for w in s.warnings],
-                **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {}),
-            }
+            {"label": s.label, "op": s.op, "function": s.function, **_call_json(s), "warnings": [{k: v for k, v in w.items() if k != "path"} for w in s.warnings],
+             **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {})}
             for s in (obs.steps.values() if obs else [])
         ],
         **({"processes": _processes_json(outcome)} if obs and (outcome.case.keep_lines or outcome.case.report) else {}),
