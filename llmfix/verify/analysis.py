@@ -1,23 +1,9 @@
 """Find what verify drives in each checkout: the LiteLLM helpers, the rubric generators, the LLM judges.
 
-Runs in the parent, with libcst (the child only imports and calls by name). Names and
-signatures differ between open-instruct versions, so everything comes from structure,
-through ``llmfix.codemods.analysis``:
-
-- ``content_helpers``: the helpers that return the response text, sync and async (in the
-  split shape the wrapper; the raw helper it awaits is driven through it);
-- ``find_generators``: the rubric generators;
-- ``direct_calls``: the functions the ``judge`` transform patches, a LiteLLM call with
-  explicit arguments (``LMJudgeVerifier.async_call``); a method is called on an instance
-  the child builds, with a config carrying verify's model;
-- ``error_contract`` / ``.contract``: whether a failed call raises or is swallowed.
-
-For each function verify works out how to call it (:mod:`.binding`, by parameter name)
-and where its model comes from: a parameter verify fills, an attribute path from ``self``
-(``self.verifier_config.llm_judge_model``), or a literal in the call (``model_name="gpt-4.1"``),
-which verify cannot change and learns from what the mock endpoint saw.
-
-A folder holding several checkouts gives one :class:`Checkout` each, as ``llmfix check`` sees them.
+Names and signatures differ between open-instruct versions, so everything comes from structure
+(``llmfix.codemods.analysis``, read in :mod:`.reading`): each function's kind, error contract,
+how to call it (:mod:`.binding`) and where its model comes from: a parameter, ``self.<path>``
+(a judge's config), or a literal in the call, which verify learns from what the endpoint saw.
 """
 
 from __future__ import annotations
@@ -60,10 +46,6 @@ class Target:
         return binding.signature(self.name, self.parameters)
 
     @property
-    def is_method(self) -> bool:
-        return "." in self.name
-
-    @property
     def controls_model(self) -> bool:
         """True when verify chooses the model (a parameter, or the judge's config, reaches the call)."""
         return self.model_parameter is not None or bool(self.model_path)
@@ -98,7 +80,6 @@ class Checkout:
     path: Path
     import_root: Path | None = None
     modules: list[str] = field(default_factory=list)  # dotted names, helper modules first
-    files: dict[str, Path] = field(default_factory=dict)  # dotted name -> file
     targets: list[Target] = field(default_factory=list)
     support: str | None = None  # the support module the patched code imports (or would)
 

@@ -1,12 +1,7 @@
 """Bind verify's inputs to a function's parameters by name, never by position.
 
-Verify passes what it must choose (the model, the prompt, the question and the responses,
-a judge's prediction, label and query) and, for a required parameter only, a plain value it
-knows the meaning of (a system prompt, ``json_mode=False``, no existing rubrics, no tokens). Every other parameter keeps its
-default. A required parameter no role fits makes the function uncallable: verify says so
-and does not guess.
-
-Pure data: no libcst, no litellm (the parameters come from :mod:`.analysis`).
+A parameter no role fits keeps its default; a required one makes the function uncallable
+(verify says so and does not guess). Pure data: no libcst, no litellm.
 """
 
 from __future__ import annotations
@@ -128,10 +123,7 @@ def _role(parameter: Parameter, model_parameter: str | None, has_prompt: bool) -
 
 def bind(parameters: tuple[Parameter, ...], model_parameter: str | None = None) -> Binding:
     """The arguments verify passes; raise :class:`Uncallable` naming the parameter it cannot fill.
-
-    ``model_parameter`` is the parameter that reaches the LiteLLM call as its model, when
-    analysis found one (it may be named anything).
-    """
+    ``model_parameter``: the parameter analysis found reaching the LiteLLM call as its model (any name)."""
     has_prompt = any(p.name in PROMPT_ROLE.names for p in parameters)
     binding = Binding()
     skipped_positional: str | None = None  # a positional-only parameter left to its default

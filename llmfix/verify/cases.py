@@ -1,21 +1,10 @@
 """What a verify case is: its steps, what the mock endpoint does, what was observed.
 
-A *case* runs in forked child processes (``child.py``): the runner sets up the mock
-endpoint, the child calls the checkout's functions (*steps*), and the case's
-``evaluate`` turns what was observed into problems. A problem is ``(fix, text)`` where
-``fix`` names the llmfix transform whose behaviour is missing (or ``basics``), so an
-unpatched checkout fails with a list of the fixes it lacks. A judge's case names ``judge``
-(the transform that patches it) for whatever it lacks.
-
-Each case talks to its own *scope* of the shared mock endpoint (a path prefix in
-``OPENAI_API_BASE``), so counts never mix between cases. Inside a case, a call whose
-model verify chooses gets its own model name (``openai/verify-<case>-<function>``); the
-calls of a function whose model is fixed in the code (``model_name="gpt-4.1"``) run in a
-*lane* of their own (another process, another scope), so they are counted apart whatever
-model they send.
-
-Environment values may hold ``$names`` the runner fills in (``$mock``, ``$dead_base``,
-...); ``None`` removes a variable.
+A case's evaluator turns the observation into problems ``(fix, text)``, ``fix`` naming the
+transform whose behaviour is missing (or ``basics``). Each lane (process) of a case talks to a
+scope of its own of the mock endpoints, so counts never mix; a function whose model is fixed in
+the code gets a lane of its own. Environment values may hold ``$names`` the runner fills in;
+``None`` removes a variable.
 """
 
 from __future__ import annotations
@@ -41,6 +30,17 @@ FALLBACK_RUBRIC = {**RUBRIC, "answered_by": "fallback"}
 FALLBACK_ANSWER = json.dumps(FALLBACK_RUBRIC)
 JUDGE_ANSWER = json.dumps({"REASONING": "It names Rayleigh scattering.", "SCORE": 9})  # a judge's verdict, in the shape its extractors read
 JUDGE_FALLBACK_ANSWER = json.dumps({"REASONING": "Answered by the fallback.", "SCORE": 7})
+
+
+def counted_runs(texts: list[str], merge: Callable[[str], bool] = lambda text: True) -> str:
+    """``a, b x3, c``: a run of equal texts (that ``merge`` allows to join) shown once, counted."""
+    runs: list[list[Any]] = []
+    for text in texts:
+        if runs and merge(text) and runs[-1][0] == text:
+            runs[-1][1] += 1
+        else:
+            runs.append([text, 1])
+    return ", ".join(text if count == 1 else f"{text} x{count}" for text, count in runs)
 
 
 @dataclass(frozen=True)
@@ -120,12 +120,8 @@ CALL, ENSURE = "call", "ensure"
 
 @dataclass
 class Step:
-    """One thing a case does: call a checkout function, or run the support module's connection check through a helper.
-
-    A call may be repeated: ``repeat`` calls one after the other in the step's process
-    (what the health tracking counts), the last one ``pause`` seconds after the others
-    (a single call waits ``pause`` seconds first).
-    """
+    """One thing a case does: call a checkout function, or run the support module's connection check through a helper;
+    ``repeat`` times in a row (for the health counts), the last call ``pause`` seconds after the others."""
 
     label: str  # unique in its case: the function's name, or ensure / <name>-again / ...
     op: str  # call | ensure
@@ -192,16 +188,12 @@ class StepResult:
 
     @classmethod
     def from_event(cls, event: dict[str, Any]) -> StepResult:
-        calls = [
-            cls(label=f"{event['label']}#{number}", op=event["op"], function=event.get("function"), outcome=call["outcome"],
-                value=call.get("value"), type=call.get("type"), error=call.get("error"), seconds=call.get("seconds"), model=event.get("model"))
-            for number, call in enumerate(event.get("calls") or [], 1)
-        ]
-        return cls(
-            label=event["label"], op=event["op"], function=event.get("function"), outcome=event["outcome"],
-            value=event.get("value"), type=event.get("type"), error=event.get("error"), seconds=event.get("seconds"),
-            warnings=event.get("warnings", []), model=event.get("model"), calls=calls, printed=event.get("printed", []),
-        )
+        def one(label: str, data: dict[str, Any], **more: Any) -> StepResult:
+            return cls(label, event["op"], event.get("function"), data["outcome"], data.get("value"), data.get("type"), data.get("error"),
+                       data.get("seconds"), model=event.get("model"), **more)
+
+        calls = [one(f"{event['label']}#{number}", call) for number, call in enumerate(event.get("calls") or [], 1)]
+        return one(event["label"], event, warnings=event.get("warnings", []), calls=calls, printed=event.get("printed", []))
 
     @property
     def each(self) -> list[StepResult]:
@@ -228,19 +220,10 @@ class StepResult:
         return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else None
 
     def describe(self) -> str:
-        """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``score 0.0``, ``raised X``, ``killed``.
-
-        A repeated step counts its calls in order: ``None x4, raised X x3``.
-        """
+        """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``score 0.0``, ``raised X``, ``killed``;
+        a repeated step's calls in order: ``None x4, raised X x3``."""
         if len(self.calls) > 1:
-            runs: list[list[Any]] = []
-            for call in self.calls:
-                text = call.describe()
-                if runs and runs[-1][0] == text:
-                    runs[-1][1] += 1
-                else:
-                    runs.append([text, 1])
-            return ", ".join(text if count == 1 else f"{text} x{count}" for text, count in runs)
+            return counted_runs([call.describe() for call in self.calls])
         words = {"unfinished": "killed", "missing": "not defined", "uncallable": "not called"}
         if self.outcome in words:
             return words[self.outcome]
@@ -299,9 +282,6 @@ class Observation:
     def process(self, step: Step) -> Process:
         return self.processes.get(step.label) or Process(self.env)
 
-    def env_of(self, step: Step) -> dict[str, str]:
-        return self.process(step).env
-
     def lines_of(self, step: Step) -> list[dict[str, Any]]:
         return self.process(step).lines
 
@@ -311,6 +291,12 @@ class Observation:
 
 
 Evaluator = Callable[[Observation], list[Problem]]
+Check = Callable[[Observation, Step], list[Problem]]
+
+
+def each(steps: list[Step], *checks: Check) -> Evaluator:
+    """The evaluator that runs ``checks`` on every step, step by step."""
+    return lambda obs: [p for step in steps for check in checks for p in check(obs, step)]
 
 
 @dataclass

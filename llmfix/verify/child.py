@@ -1,21 +1,9 @@
-"""The verify child process: import litellm once, then run every case lane in its own fork.
+"""The verify child: import litellm once, then run every case lane in a fork of its own.
 
-Started by the runner as ``python child.py OUT_DIR PARENT_PID`` (``python``: verify's, or the
-training environment's with ``--python``) with a clean environment and a JSON job on stdin.
-It writes nothing on stdout: events go, one JSON object per line, to files in the job's
-``out_dir`` (``zygote.jsonl`` for its own, ``case-<lane>.jsonl`` per lane); what the checkout
-and litellm print goes to ``*.log`` files next to them.
-
-Why forks: ``import litellm`` costs seconds, and each lane needs its own process (its own
-environment, read by the checkout and by litellm; its own connection-check cache and health
-counts; a hung call killed without taking the others down). So this process imports litellm,
-warms its lazy imports up with one async call, then forks one child per lane. Each fork
-replaces ``os.environ`` with the lane's, imports the checkout's modules through ``loader.py``
-(a judge's module with missing third-party packages stubbed) and runs the lane's steps. The
-parent of the forks kills any that outlive their limit. This process and every fork ask the
-kernel to kill them when their parent dies (``reaper.die_with_parent``).
-
-Standard library only (plus litellm, imported here on purpose). POSIX only (fork).
+Run as ``python child.py OUT_DIR PARENT_PID`` with the job as JSON on stdin, it writes events as
+JSON lines in OUT_DIR (``zygote.jsonl``, ``case-<lane>.jsonl``), never on stdout. Each fork takes
+its lane's environment, imports the checkout (``loader.py``) and runs the steps; a fork past its
+limit is killed, and every process dies with its parent. Standard library (and litellm); POSIX.
 """
 
 from __future__ import annotations
@@ -34,7 +22,6 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
     del sys.path[0]  # never let this folder's modules shadow the checkout's imports
-
 
 
 def _load(name: str) -> Any:

@@ -1,10 +1,7 @@
 """``llmfix verify PATH [--python PY] [--live] [--scenario NAME]... [--json]``.
 
-Exit 0 when every case passes (skips allowed) and every LiteLLM helper and generator was
-exercised, or when there is nothing to verify; 1 when a case fails or a function could not
-be called; 2 when verify could not run. A folder holding several checkouts is verified
-checkout by checkout, as ``llmfix check`` sees them. Importing this module is cheap:
-litellm, libcst and the mock endpoints load only when the command runs.
+Exit 0: every case passed (or nothing to verify); 1: a case failed or a function could not be
+called; 2: verify could not run. Importing this module loads no litellm, libcst or mock endpoint.
 """
 
 from __future__ import annotations
@@ -28,6 +25,7 @@ from llmfix.exit_codes import OK as EXIT_OK
 from llmfix.exit_codes import PENDING as EXIT_FAILED
 from llmfix.verify import report, runner, scenarios
 from llmfix.verify.analysis import analyse_all
+from llmfix.verify.plan import tally
 from llmfix.verify.scenarios import help_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -70,10 +68,8 @@ def verify_command(path: Path, python: str | None, live: bool, scenario_names: t
 
 @contextmanager
 def _stop_signals_interrupt() -> Iterator[None]:
-    """SIGTERM and SIGHUP end verify like Ctrl-C does: the cleanup (``finally``) runs.
-
-    A second signal during the cleanup is ignored, so the cleanup itself is not cut short.
-    """
+    """SIGTERM and SIGHUP end verify like Ctrl-C does, so the cleanup (``finally``) runs; a second signal
+    during the cleanup is ignored, so the cleanup itself is not cut short."""
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -151,7 +147,7 @@ class Progress:
         if len(self.done[key]) != self.pending.get(key):
             return
         outcomes = self.done[key]
-        counts = {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
+        counts = tally(outcomes)
         status = "FAIL" if counts["fail"] else "skip" if counts["skip"] == len(outcomes) else "pass"
         detail = ", ".join(f"{n} {word}" for word, n in (("passed", counts["pass"]), ("failed", counts["fail"]), ("skipped", counts["skip"])) if n)
         self.line(f"  {self.prefixes[index]}{self.numbers[key[1]]:>2} {key[1]:<17} {status:<4}  {detail}  [{time.monotonic() - self.started:5.1f}s]")

@@ -1,9 +1,5 @@
-"""Where a verify run's cases send their requests: the mock endpoints, tinyproxy, and each lane's environment.
-
-The child's environment holds a few process basics and verify's own settings, nothing of
-the user's LLM setup; each lane's is that with the case's overrides and ``$placeholders``
-filled with its scope of the endpoints (``/scope/<checkout>-<case>-<lane>/v1``).
-"""
+"""Where a verify run's cases send their requests: the mock endpoints, tinyproxy, and each lane's environment
+(``$placeholders`` filled with the lane's scope of the endpoints, ``/scope/<checkout>-<case>-<lane>/v1``)."""
 
 from __future__ import annotations
 
@@ -41,12 +37,8 @@ def base_env(settings: Settings) -> dict[str, str]:
 
 
 def resolve_env(base: dict[str, str], overrides: dict[str, str | None], resources: dict[str, str | None]) -> dict[str, str]:
-    """``base`` updated with ``overrides``; ``$name`` placeholders filled from ``resources``.
-
-    A value that is just a placeholder whose resource is None is dropped, like an override of
-    None. Only verify's own placeholder names are replaced, so a ``$`` in a user's value (live
-    mode) stays as it is.
-    """
+    """``base`` updated with ``overrides``, verify's own ``$name`` placeholders filled from ``resources`` (a user's
+    ``$`` stays); a value that is just a placeholder whose resource is None is dropped, like an override of None."""
     env: dict[str, str] = {}
     for name, value in {**base, **overrides}.items():
         if value is None:

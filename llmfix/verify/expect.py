@@ -1,15 +1,8 @@
-"""What a step is expected to do, by the kind and the error contract of the function it calls.
+"""What a step is expected to do, by its function's kind and error contract (see :mod:`.analysis`).
 
-The contracts (see :mod:`.analysis`): a *raising* helper (its LiteLLM call outside any
-try of its own that swallows) still raises once its retries and fallbacks are spent; a
-*swallowing* one returns ``""`` and tells why: a warning of its module or of the support
-module (``litellm_utils.log_failure``), or a line it prints itself. A generator returns
-``None`` with a warning instead of a rubric; one without a try of its own fails the way the
-helper it awaits does. When verify cannot tell (``either``), both outcomes pass. Every
-function returns ``""`` (generators ``None``) on an empty answer. A judge returns a score;
-on a failure its default (0.0) or an error, which health must count (:mod:`.health`).
-
-Each check returns problems ``(fix, text)``; no problem means the step behaved.
+On a failure a *raising* function raises; a *swallowing* helper returns ``""`` and says why (a
+warning, the support module's, or a printed line), a generator returns None with a warning;
+``either`` accepts both; a judge scores 0.0 or raises. Each check returns problems ``(fix, text)``.
 """
 
 from __future__ import annotations
@@ -52,10 +45,8 @@ def _is_async(step: Step) -> bool:
 
 
 def unfinished(obs: Observation, step: Step, fix: str) -> list[Problem]:
-    """Problems for a step that never finished: killed at the case limit, or not defined at all.
-
-    A step verify could not call is not a problem here: the run reports it as not exercised.
-    """
+    """Problems for a step that never finished: killed at the case limit, or not defined at all (one verify
+    could not call is not a problem here: the run reports it as not exercised)."""
     result = obs.result(step)
     if result.outcome == "missing":
         return [(fix, result.error["message"] if result.error else f"{result.name}: not defined")]
@@ -101,10 +92,9 @@ def _naming(warnings: list[dict[str, Any]], words: list[str]) -> list[dict[str, 
 
 def answers(obs: Observation, step: Step, fix: str, why: str, fallback: bool = False) -> list[Problem]:
     """The step succeeds: helpers return the answer's text, generators the parsed rubric, the precheck passes."""
-    problems = unfinished(obs, step, fix)
     result = obs.result(step)
-    if problems or not result.finished:
-        return problems
+    if not result.finished:
+        return unfinished(obs, step, fix)
     if result.outcome == "raised":
         return [(fix, _raised(result, why))]
     if step.op == ENSURE:
@@ -126,10 +116,9 @@ def answers(obs: Observation, step: Step, fix: str, why: str, fallback: bool = F
 
 def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[str]) -> list[Problem]:
     """A failed call ends as its contract says (``error_words`` name the error in a log line)."""
-    problems = unfinished(obs, step, fix)
     result = obs.result(step)
-    if problems or not result.finished:
-        return problems
+    if not result.finished:
+        return unfinished(obs, step, fix)
     contract = step.target.contract if step.target else RAISES
     if step.is_judge:  # its default score or an error; health tells whether the failure is counted
         return [] if result.outcome == "raised" or not result.score else [(fix, f"{result.name} scored {result.score:g} on {why}")]
@@ -157,10 +146,9 @@ def fails(obs: Observation, step: Step, fix: str, why: str, error_words: list[st
 
 def empty(obs: Observation, step: Step, fix: str, why: str) -> list[Problem]:
     """An empty answer: helpers return ``""`` (never None, never a raise), generators None with one warning naming the model."""
-    problems = unfinished(obs, step, fix)
     result = obs.result(step)
-    if problems or not result.finished:
-        return problems
+    if not result.finished:
+        return unfinished(obs, step, fix)
     if result.outcome == "raised":
         return [(fix, _raised(result, why))]
     if not step.is_generator:
@@ -221,9 +209,8 @@ def raises_connection_error(obs: Observation, step: Step, why: str) -> list[Prob
     result = obs.result(step)
     if result.outcome == "unfinished":
         return [("precheck", f"{result.name}: still waiting on {why} after {obs.case.limit:g}s (killed): no connection check first")]
-    problems = unfinished(obs, step, "precheck")
-    if problems or not result.finished:
-        return problems
+    if not result.finished:
+        return unfinished(obs, step, "precheck")
     if result.outcome != "raised" or result.error is None or result.error["type"] != CONNECTION_ERROR:
         what = result.describe() if result.outcome == "raised" else f"returned {result.describe()}"
         return [("precheck", f"{result.name} {what} on {why} (expected {CONNECTION_ERROR})")]

@@ -1,18 +1,8 @@
-"""What the ``health`` fix shows from outside: summary lines, ``litellm_utils.health()``, the alarm.
+"""What the ``health`` fix shows from outside: ``LiteLLM health`` summary lines, ``health()``, the alarm.
 
-The patched code counts every call of a LiteLLM helper, of the rubric generator and of the
-judge per function and model (LiteLLM's own callbacks tell it a request failed), logs one
-``LiteLLM health`` line per function and model every LITELLM_HEALTH_INTERVAL seconds with
-calls (INFO when all were ok, WARNING otherwise), returns the figures from the support
-module's ``health()``, and, with LITELLM_MAX_FAILURE_RATE set, makes the generator (and the
-judge) raise ``LiteLLMDegradedError`` on a failed or empty call once more than that share of
-its last LITELLM_FAILURE_WINDOW calls failed or came back empty (an ok call never raises).
-The checks here rest on those names (the variables, the line prefix, the error class, the
-dict's keys), never on the wording of a line or a message.
-
-A health case plans every call's answer (``500`` or ``ok``) and runs with
-LITELLM_NUM_RETRIES=0, so each call is one attempt and the plan says which calls failed:
-where the alarm must fire follows from the plan alone (:func:`alarms_due`).
+The checks rest on names (the variables, the line prefix, the error class, ``health()``'s keys),
+never on wording. A health case plans each call's answer (``500`` or ``ok``) with
+LITELLM_NUM_RETRIES=0, so where the alarm must fire follows from the plan (:func:`alarms_due`).
 """
 
 from __future__ import annotations
@@ -21,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from llmfix.verify.cases import Observation, Problem, Settings, Step, StepResult
+from llmfix.verify.cases import Observation, Problem, Settings, Step, StepResult, each
 
 FIX = "health"
 LINE_PREFIX = "LiteLLM health"
@@ -100,7 +90,7 @@ def unfinished(obs: Observation, step: Step) -> list[Problem]:
         return []
     text = f"{result.name}: its {step.repeat} call(s) had not ended after {obs.case.limit:g}s (killed)"
     seen = obs.attempts.get(step.label)
-    if seen is not None and obs.env_of(step).get("LITELLM_NUM_RETRIES") == "0":
+    if seen is not None and obs.process(step).env.get("LITELLM_NUM_RETRIES") == "0":
         text += f"; the server saw {seen} attempt(s), LITELLM_NUM_RETRIES=0 allows one per call"
     return [(FIX, text)]
 
@@ -157,7 +147,7 @@ def alarms(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
 def names_cause_and_route(obs: Observation, step: Step, call: StepResult) -> list[Problem]:
     result = obs.result(step)
     message = (call.error or {}).get("message", "")
-    endpoint = obs.env_of(step).get("OPENAI_API_BASE", "")
+    endpoint = obs.process(step).env.get("OPENAI_API_BASE", "")
     needles = [(CAUSE, "the cause"), (endpoint, "the endpoint")]
     return [(FIX, f"{result.name}: {DEGRADED} does not name {what} ({text})") for text, what in needles if text and text not in message]
 
@@ -248,15 +238,11 @@ def _pairs(obs: Observation, lane: list[Step]) -> list[tuple[str, set[str], str]
 
 
 def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, cause: bool) -> list[Problem]:
-    """Each function and model the process called has a summary line at ``level`` (naming the cause when ``cause``).
-
-    ``exact`` (the calls fitted :func:`one_interval`): exactly one line each, logged by the
-    last call, after the interval. Otherwise more summaries may have fallen due, and one
-    covering only good calls is INFO whatever ``level`` is.
-    """
+    """Each function and model the process called has a summary line at ``level`` (naming the cause when ``cause``);
+    ``exact``: exactly one, logged by the last call (else more may have fallen due, one of good calls only at INFO)."""
     if not all(obs.result(step).finished for step in lane):
         return []
-    interval = obs.env_of(lane[0]).get(INTERVAL, "")
+    interval = obs.process(lane[0]).env.get(INTERVAL, "")
     lines = obs.lines_of(lane[0])
     last = max(step.repeat for step in lane)
     problems: list[Problem] = []
@@ -281,12 +267,8 @@ def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, c
 
 
 def one_interval(obs: Observation, lane: list[Step], interval: float) -> bool:
-    """Whether the process's calls fitted the one-summary timing: from the support module's import (when its
-    clock starts) to the end of the calls before the pause, less than the interval; to the end, less than two.
-
-    Then exactly one summary falls due, at the first of the last calls. On a machine so busy
-    that calls took longer, more may; the case then accepts them.
-    """
+    """Whether exactly one summary fell due (at the last call): from the support module's import to the end of
+    the calls before the pause, less than the interval; to the end, less than two (a busy machine may take longer)."""
     results = [obs.result(step) for step in lane]
     setup = obs.process(lane[0]).setup
     before = [setup + sum(call.seconds or 0.0 for call in r.each[:-1]) for r in results]
@@ -294,14 +276,13 @@ def one_interval(obs: Observation, lane: list[Step], interval: float) -> bool:
     return max(before, default=0.0) < interval and max(totals, default=0.0) < 2 * interval
 
 
+def lane_summaries(obs: Observation, level: str, interval: float, cause: bool) -> list[Problem]:
+    """:func:`summary_lines` for every process of the case, exact where its calls fitted :func:`one_interval`."""
+    return [p for lane in obs.case.lanes() for p in summary_lines(obs, lane, level, one_interval(obs, lane, interval), cause)]
+
+
 def alarm_problems(obs: Observation, steps: Sequence[Step], plan: Plan) -> list[Problem]:
     """With the rate set: every call finishes, only the generator raises, on the calls due, with right figures."""
-    problems: list[Problem] = []
-    for step in steps:
-        problems += unfinished(obs, step)
-        if step.is_generator:
-            problems += alarms(obs, step, plan)
-        else:
-            problems += never_degraded(obs, step, "(a helper: only the rubric generator and the judge may)")
-        problems += figures(obs, step, plan)
-    return problems
+    helper_why = "(a helper: only the rubric generator and the judge may)"
+    return each(list(steps), unfinished, lambda obs, step: alarms(obs, step, plan) if step.is_generator else never_degraded(obs, step, helper_why),
+                lambda obs, step: figures(obs, step, plan))(obs)

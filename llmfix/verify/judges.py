@@ -1,13 +1,8 @@
-"""Build the instance an LLM judge's method needs, by parameter name (the verify child's side).
+"""Build the instance an LLM judge's method needs, by parameter name (in the verify child).
 
-``LMJudgeVerifier(judge_type, verifier_config)``: the config is the class the parameter's
-annotation names (else the module's class with the model field), built with verify's model
-in that field and LITELLM_DEFAULT_TIMEOUT's value in a timeout field (as a launcher passing
-both would); a required parameter the constructor uses to index a module-level mapping
-(``JUDGE_PROMPT_MAP[judge_type]``) gets that mapping's first key. Every other parameter with
-a default keeps it; a required one no role fits makes the judge unrunnable: :class:`Uncallable`.
-
-Standard library only: loaded by path in the child (``child.py``), next to it.
+Its config (the annotated class, else the module's class with the model field) gets verify's
+model and LITELLM_DEFAULT_TIMEOUT's value; a parameter used as a key of a module-level mapping
+gets its first key; defaults stay; anything else: :class:`Uncallable`. Standard library only.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""``verify --live``: a few harmless calls against the caller's real endpoint.
-
-Uses the caller's environment as it is (endpoint, key, proxies, RUBRIC_GENERATION_MODEL,
-LITELLM_* settings): one connection check (the support module's ``ensure_connection``
-through the async helper), one tiny completion, one rubric generation on a built-in
-two-response example. Reports latencies. The key is never printed beyond a short prefix.
-"""
+"""``verify --live``: a connection check, one tiny completion and one rubric against the caller's real endpoint,
+in the caller's environment as it is; a key is never printed beyond a short prefix."""
 
 from __future__ import annotations
 
@@ -56,21 +51,9 @@ def model_name(env: dict[str, str]) -> str:
 class LiveScenario(Scenario, register=False):
     """One of the three live calls (not a fault scenario: it is not in the registry)."""
 
-    def __init__(self, number: int, name: str, summary: str, cases: list[Case]) -> None:
+    def __init__(self, number: int, name: str, cases: list[Case]) -> None:
+        self.NUMBER, self.NAME = number, name  # type: ignore[misc]  # this instance's own, read by .number and .name
         super().__init__(cases=cases)
-        self._number, self._name, self._summary = number, name, summary
-
-    @property
-    def number(self) -> int:
-        return self._number
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def summary(self) -> str:
-        return self._summary
 
 
 def _no_raise(label: str) -> object:
@@ -108,19 +91,19 @@ def scenarios(env: dict[str, str], checkout: Checkout) -> list[Scenario]:
     helper = _first(checkout, HELPER, prefer_async=True)
     if helper is not None and helper.is_async:
         step = Step("precheck", ENSURE, helper, model if helper.controls_model else None)
-        found.append(LiveScenario(1, "precheck", "connection check", [
+        found.append(LiveScenario(1, "precheck", [
             Case("L1", "precheck", f"ensure_connection through {helper.name}", "passes", [step], _no_raise("precheck"), LIVE_LIMIT),
         ]))
     if helper is not None:
         extra = {"max_tokens": 5} if _takes(helper, "max_tokens") else {}
         step = Step("completion", CALL, helper, model if helper.controls_model else None, extra=extra)
-        found.append(LiveScenario(2, "completion", "one tiny completion", [
+        found.append(LiveScenario(2, "completion", [
             Case("L2", "completion", f"{helper.name}{', max_tokens 5' if extra else ''}", "non-empty text", [step], _no_raise("completion"), LIVE_LIMIT),
         ]))
     generator = _first(checkout, GENERATOR)
     if generator is not None:
         step = Step("rubric", CALL, generator, model if generator.controls_model else None)
-        found.append(LiveScenario(3, "rubric", "one rubric generation", [
+        found.append(LiveScenario(3, "rubric", [
             Case("L3", "rubric", "generator, two-response example", "a rubric dict", [step], _no_raise("rubric"), LIVE_LIMIT),
         ]))
     return found

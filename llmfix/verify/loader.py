@@ -1,23 +1,9 @@
-"""Import a checkout's own modules in the verify child, the way training imports them.
+"""Import a checkout's modules in the verify child as training does: by absolute name, from its root.
 
-Training runs with the checkout root on ``sys.path`` and imports
-``open_instruct.<...>.run_utils`` by its absolute name. This module does the same,
-but never runs a package's ``__init__.py``: a finder placed first on
-``sys.meta_path`` hands out every package directory of the checkout as an empty
-namespace-like module whose ``__path__`` is that directory. So
-``open_instruct/rubrics/__init__.py`` (which imports numpy and more in upstream
-main) is skipped, while the two target modules and whatever sibling modules they
-import themselves (``open_instruct.rubrics.scoring``) load normally.
-
-A judge's module (``open_instruct/ground_truth_utils.py``) imports the whole training stack
-(``open_instruct.utils`` pulls in torch, ray, transformers...), which a verify environment
-rarely has. :func:`import_checkout_module` with ``stub=True`` imports it with a finder last on
-``sys.meta_path`` that supplies a stub for each third-party top-level package nothing else
-could find (never the checkout's own modules, the standard library or litellm): a module whose
-every attribute is a placeholder class, enough for imports, annotations and base classes.
-What it stubbed is reported.
-
-Standard library only: this file runs inside the child, next to ``child.py``.
+A finder first on ``sys.meta_path`` hands out the checkout's packages without running their
+``__init__.py`` (which import numpy and more). :class:`Stubs`, last on ``sys.meta_path``, gives
+each missing third-party package the checkout imports (a judge's module pulls in torch, ray...)
+a stub whose every attribute is a placeholder class. Standard library only.
 """
 
 from __future__ import annotations
@@ -130,11 +116,8 @@ def install(import_root: str, top: str) -> None:
 
 
 def import_checkout_module(import_root: str, dotted: str, stubs: Stubs | None = None) -> Any:
-    """Import ``dotted`` from the checkout at ``import_root``; raise :class:`CheckoutImportError`.
-
-    With ``stubs`` (a :class:`Stubs` for the checkout's package), missing third-party
-    packages are stubbed during this import; ``stubs.stubbed`` names them.
-    """
+    """Import ``dotted`` from the checkout at ``import_root``; raise :class:`CheckoutImportError`. With ``stubs``,
+    missing third-party packages are stubbed during this import (``stubs.stubbed`` names them)."""
     install(import_root, dotted.split(".", 1)[0])
     if stubs is not None:
         sys.meta_path.append(stubs)

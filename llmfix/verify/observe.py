@@ -1,7 +1,4 @@
-"""What the verify child keeps of a lane: its events, the warnings and lines each step logged, what each printed.
-
-Standard library only: loaded by path in the child (``child.py``), next to it.
-"""
+"""What the verify child keeps of a lane: its events, each step's warnings, log lines and printed lines. Standard library only."""
 
 from __future__ import annotations
 
@@ -29,6 +26,17 @@ class Events:
     def emit(self, **fields: Any) -> None:
         self._file.write(json.dumps(fields, default=repr) + "\n")
         self._file.flush()
+
+
+def json_lines(text: str) -> list[Any]:
+    """The JSON values of the lines of ``text`` that parse (a line being written does not)."""
+    found = []
+    for line in text.splitlines():
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
 
 
 def redirect_output(path: str) -> None:

@@ -1,14 +1,7 @@
-"""One checkout's share of a verify run: its cases, their lanes (processes) and what became of them.
-
-A case's steps run in one lane, except the calls of a function whose model verify cannot
-choose, which get a lane (process and endpoint scope) of their own. When a case's last lane
-ends, :meth:`Plan.lane_ended` reads what its processes wrote and what the endpoints counted,
-and judges it.
-"""
+"""One checkout's share of a verify run: its cases, their lanes (processes) and what became of them."""
 
 from __future__ import annotations
 
-import json
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +18,7 @@ from llmfix.verify.cases import (
     StepResult,
 )
 from llmfix.verify.endpoints import Endpoints, resolve_env
+from llmfix.verify.observe import json_lines
 from llmfix.verify.scenarios import Scenario
 
 
@@ -37,18 +31,16 @@ class CaseOutcome:
     reason: str = ""
 
 
+def tally(outcomes: list[CaseOutcome]) -> dict[str, int]:
+    """How many cases passed, failed, were skipped."""
+    return {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
+
+
 def read_events(path: Path) -> list[dict[str, Any]]:
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        return json_lines(path.read_text(encoding="utf-8", errors="replace"))
     except OSError:
         return []
-    events = []
-    for line in text.splitlines():
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            continue
-    return events
 
 
 def _tail(path: Path, lines: int = 3) -> str:

@@ -1,8 +1,4 @@
-"""Read a checkout's target files with libcst: its helpers, generators and judges (see :mod:`.analysis`).
-
-A module of its own so that importing :mod:`.analysis` (the command does, to list the
-scenarios) costs no libcst.
-"""
+"""Read a checkout's target files with libcst (a module of its own: importing :mod:`.analysis` costs no libcst)."""
 
 from __future__ import annotations
 
@@ -71,7 +67,6 @@ def _parameters(function: Any, method: bool = False) -> tuple[Parameter, ...]:
 
 def _literal(node: Any, constants: dict[str, str]) -> str | None:
     """A string literal's value, or the value of a module-level ``NAME = "literal"``."""
-
     if isinstance(node, libcst.SimpleString):
         try:
             value = ast.literal_eval(node.value)
@@ -84,7 +79,6 @@ def _literal(node: Any, constants: dict[str, str]) -> str | None:
 
 
 def _string_constants(module: Any) -> dict[str, str]:
-
     constants: dict[str, str] = {}
     for statement in module.body:
         for small in statement.body if isinstance(statement, libcst.SimpleStatementLine) else []:
@@ -93,18 +87,6 @@ def _string_constants(module: Any) -> dict[str, str]:
                 if value is not None:
                     constants[small.targets[0].target.value] = value
     return constants
-
-
-def _names_in(node: Any) -> set[str]:
-
-
-    return {name.value for name in find_all(node, libcst.Name)}
-
-
-def _model_argument(call: Any) -> Any:
-    """What a call passes as its model: ``model=`` / ``model_name=``, else its first positional argument."""
-
-    return keyword_arg(call, *binding.MODEL_NAMES) or first_positional(call)
 
 
 def _model_source(parameters: tuple[Parameter, ...], model: Any, constants: dict[str, str]) -> tuple[str | None, str | None]:
@@ -116,7 +98,8 @@ def _model_source(parameters: tuple[Parameter, ...], model: Any, constants: dict
     literal = _literal(model, constants)
     if literal is not None and not (hasattr(model, "value") and model.value in names):
         return None, literal
-    mentioned = [n for n in names if n in _names_in(model)]
+    used = {name.value for name in find_all(model, libcst.Name)}
+    mentioned = [n for n in names if n in used]
     if mentioned:
         return (named if named in mentioned else mentioned[0]), None
     return None, None
@@ -124,14 +107,12 @@ def _model_source(parameters: tuple[Parameter, ...], model: Any, constants: dict
 
 def _self_path(model: Any) -> tuple[str, ...]:
     """``("verifier_config", "llm_judge_model")`` for ``self.verifier_config.llm_judge_model``; () otherwise."""
-
     parts = (dotted_name(model) or "").split(".")
     return tuple(parts[1:]) if len(parts) > 1 and parts[0] == "self" else ()
 
 
 def _judges(module: Any, dotted: str, constants: dict[str, str]) -> list[Target]:
     """The functions holding a LiteLLM call with explicit arguments: what the ``judge`` transform patches."""
-
     found: list[Target] = []
     for site in direct_calls(module):
         name = qualname(module, site.function)
@@ -153,7 +134,6 @@ def _judges(module: Any, dotted: str, constants: dict[str, str]) -> list[Target]
 
 def _targets_of(module: Any, dotted: str) -> tuple[list[Target], list[Target], dict[str, str]]:
     """(targets, raw helpers (returning the response object), generator name -> the helper it awaits)."""
-
     constants = _string_constants(module)
     content = content_helpers(module)
     content_names = {f.name.value for f in content}
@@ -166,7 +146,8 @@ def _targets_of(module: Any, dotted: str) -> tuple[list[Target], list[Target], d
     for function in content:
         parameters = _parameters(function)
         call = llm_call_of(module, function)
-        model_parameter, literal = _model_source(parameters, _model_argument(call) if call is not None else None, constants)
+        model = keyword_arg(call, *binding.MODEL_NAMES) or first_positional(call) if call is not None else None  # model=, model_name= or the first argument
+        model_parameter, literal = _model_source(parameters, model, constants)
         callee = callee_name(call) if call is not None else None
         wraps = (callee,) if callee and any(t.name == callee for t in raw_targets) else ()
         targets.append(Target(HELPER, function.name.value, dotted, function.asynchronous is not None, error_contract(module, function),
@@ -186,8 +167,6 @@ def _targets_of(module: Any, dotted: str) -> tuple[list[Target], list[Target], d
 
 def _support_import(module: Any) -> str | None:
     """``open_instruct.rubrics.litellm_utils`` for a module holding ``from open_instruct.rubrics import litellm_utils``."""
-
-
     for statement in module.body:
         for small in statement.body if isinstance(statement, libcst.SimpleStatementLine) else []:
             if isinstance(small, libcst.ImportFrom) and not isinstance(small.names, libcst.ImportStar):
@@ -196,15 +175,7 @@ def _support_import(module: Any) -> str | None:
     return None
 
 
-def _bind(target: Target) -> None:
-    try:
-        target.binding = binding.bind(target.parameters, target.model_parameter)
-    except Uncallable as error:
-        target.reason = f"cannot call {target.signature}: {error}"
-
-
 def checkout(root: Path, files: list[Path]) -> Checkout:
-
     checkout = Checkout(root, root)
     raw_helpers: list[Target] = []
     awaited: dict[str, str] = {}
@@ -223,7 +194,6 @@ def checkout(root: Path, files: list[Path]) -> Checkout:
         if not targets and not raw:
             continue
         checkout.modules.append(dotted)
-        checkout.files[dotted] = path
         found += targets
         awaited.update(waits)
         raw_helpers += raw
@@ -239,7 +209,10 @@ def checkout(root: Path, files: list[Path]) -> Checkout:
             # a generator without a try of its own fails the way the helper it awaits does
             target.contract = helper.contract if helper is not None else EITHER
         if target.reason is None:
-            _bind(target)
+            try:
+                target.binding = binding.bind(target.parameters, target.model_parameter)
+            except Uncallable as error:
+                target.reason = f"cannot call {target.signature}: {error}"
     order = {HELPER: 0, GENERATOR: 1, JUDGE: 2}
     checkout.targets = sorted(found, key=lambda t: (order[t.kind], checkout.modules.index(t.module)))
     first = [m for kind in (HELPER, GENERATOR, JUDGE) for m in checkout.modules if any(t.module == m and t.kind == kind for t in found)]

@@ -1,20 +1,9 @@
-"""Clean up after verify on every exit path, even when verify itself is killed with SIGKILL.
+"""Clean up after verify on every exit path, even a SIGKILL of verify.
 
-verify starts processes (the child that imports litellm and its forks, tinyproxy) and
-temporary folders. On a normal exit or a SIGINT/SIGTERM/SIGHUP verify stops them itself.
-For the exits it cannot see, a small watcher process (this file, run as a script) holds
-the read end of a pipe from verify: verify tells it, one line at a time, what it started
-(``group PGID STARTTIME``, ``folder PATH``) and what it has already cleaned up
-(``forget-group PGID``, ``forget-folder PATH``). When the pipe closes, because verify
-exited or died, the watcher kills what is left (the registered process groups, and on
-Linux every process whose command line names a registered folder: tinyproxy's
-``-c FOLDER/tinyproxy.conf``, the child's ``child.py FOLDER``), removes the folders, and
-exits.
-
-The child processes also ask the kernel to kill them when their parent dies
-(``PR_SET_PDEATHSIG``, see :func:`die_with_parent`), so they never outlive verify for long.
-
-Standard library only: the watcher starts in a few milliseconds.
+A watcher (this file, run as a script) reads from a pipe what verify started (``group PGID
+STARTTIME``, ``folder PATH``) and cleaned up (``forget-group``, ``forget-folder``); when the pipe
+closes it kills the groups and the processes naming a folder and removes the folders.
+Standard library only.
 """
 
 from __future__ import annotations
@@ -31,11 +20,8 @@ PR_SET_PDEATHSIG = 1
 
 
 def die_with_parent(signum: int = signal.SIGKILL, parent: int | None = None) -> None:
-    """Ask Linux to send ``signum`` to this process when its parent exits (no-op elsewhere).
-
-    When ``parent`` is given and the parent is already gone (it died before the request
-    took effect), exit at once.
-    """
+    """Ask Linux to send ``signum`` to this process when its parent exits (no-op elsewhere); exit at once
+    when ``parent`` is already gone (it died before the request took effect)."""
     if sys.platform.startswith("linux"):
         try:
             import ctypes  # Linux only

@@ -7,7 +7,8 @@ from collections import OrderedDict
 from typing import Any
 
 from llmfix.verify import expect
-from llmfix.verify.cases import StepResult
+from llmfix.verify.cases import StepResult, counted_runs
+from llmfix.verify.plan import tally
 from llmfix.verify.runner import CaseOutcome, RunResult
 from llmfix.verify.scenarios import fix_order
 
@@ -27,7 +28,7 @@ def observed(outcome: CaseOutcome) -> str:
     obs = outcome.observation
     if obs is None:
         return ""
-    parts: list[list[Any]] = []
+    texts = []
     for step in outcome.case.calls:
         result = obs.result(step)
         text = result.describe()
@@ -36,11 +37,8 @@ def observed(outcome: CaseOutcome) -> str:
         mine = expect.own_warnings(result, step)
         if step.is_generator and mine:
             text += f" +{len(mine)} warning{'s' if len(mine) > 1 else ''}"
-        if parts and len(text) > 8 and parts[-1][0] == text:
-            parts[-1][1] += 1
-        else:
-            parts.append([text, 1])
-    return ", ".join(text if count == 1 else f"{text} x{count}" for text, count in parts)
+        texts.append(text)
+    return counted_runs(texts, lambda text: len(text) > 8)
 
 
 def attempts(outcome: CaseOutcome) -> str:
@@ -78,7 +76,7 @@ def missing_fixes(result: RunResult) -> OrderedDict[str, list[str]]:
 
 
 def summary(result: RunResult) -> str:
-    counts = {status: sum(1 for o in result.outcomes if o.status == status) for status in ("pass", "fail", "skip")}
+    counts = tally(result.outcomes)
     text = f"{counts['pass']} passed, {counts['fail']} failed"
     if counts["skip"]:
         text += f", {counts['skip']} skipped"
@@ -129,11 +127,8 @@ def _case_json(outcome: CaseOutcome) -> dict[str, Any]:
         "killed": obs.killed if obs else False,
         "problems": [{"fix": fix, "message": message} for fix, message in outcome.problems],
         "steps": [
-            {
-                "label": s.label, "op": s.op, "function": s.function, "outcome": s.outcome, "type": s.type,
-                "value": s.value, "error": s.error, "seconds": s.seconds, "warnings": [{k: v for k, v in w.items() if k != "path"} for w in s.warnings],
-                **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {}),
-            }
+            {"label": s.label, "op": s.op, "function": s.function, **_call_json(s), "warnings": [{k: v for k, v in w.items() if k != "path"} for w in s.warnings],
+             **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {})}
             for s in (obs.steps.values() if obs else [])
         ],
         **({"processes": _processes_json(outcome)} if obs and (outcome.case.keep_lines or outcome.case.report) else {}),
@@ -161,7 +156,7 @@ def _processes_json(outcome: CaseOutcome) -> list[dict[str, Any]]:
 
 
 def to_json(result: RunResult, exit_code: int, extra: dict[str, Any] | None = None) -> str:
-    settings = result.settings
+    settings, counts = result.settings, tally(result.outcomes)
     return json.dumps(
         {
             "command": "verify",
@@ -182,9 +177,7 @@ def to_json(result: RunResult, exit_code: int, extra: dict[str, Any] | None = No
             },
             "seconds": result.seconds,
             "startup_seconds": result.startup_seconds,
-            "passed": sum(1 for o in result.outcomes if o.status == "pass"),
-            "failed": sum(1 for o in result.outcomes if o.status == "fail"),
-            "skipped": sum(1 for o in result.outcomes if o.status == "skip"),
+            "passed": counts["pass"], "failed": counts["fail"], "skipped": counts["skip"],
             "missing_fixes": missing_fixes(result) if not result.live else {},
             "not_exercised": [{"function": name, "reason": reason} for name, reason in result.not_exercised],
             "notes": result.notes,

@@ -1,14 +1,8 @@
-"""Run the cases: start the mock endpoints (and tinyproxy), spawn the child, judge what it saw.
+"""Run the cases: start the mock endpoints (and tinyproxy) and the child, and judge what it saw.
 
-One child process per run (``child.py``, with verify's interpreter or the training
-environment's) imports litellm once and forks a process per case lane, so the cases run
-at the same time; several checkouts share the child. Every lane talks to its own scope of
-the shared mock endpoints (``/scope/<checkout>-<case>-<lane>/v1``), so plans and counts
-never mix, whatever model names the checkout's code sends. The runner follows the child's
-events as they come and judges each case as soon as its last lane ends (``progress``).
-
-Everything a run starts is registered with a :class:`~llmfix.verify.reaper.Reaper`, which
-removes it even when verify is killed.
+One child per run imports litellm once and forks a process per case lane (several checkouts
+share it); each case is judged as its last lane ends (``progress``). A :class:`Reaper` removes
+whatever the run started, even when verify is killed.
 """
 
 from __future__ import annotations
@@ -37,6 +31,7 @@ from llmfix.verify.endpoints import (
     remove,
     resolve_env,
 )
+from llmfix.verify.observe import json_lines
 from llmfix.verify.plan import CaseOutcome, Plan, import_error
 from llmfix.verify.reaper import Reaper
 from llmfix.verify.scenarios import Scenario
@@ -75,11 +70,8 @@ class RunResult:
 
 
 class Child:
-    """The verify child process. Started early: it imports litellm while the parent sets up.
-
-    It owns the run's :class:`Reaper` (started first, so nothing is ever started unwatched)
-    and its output folder.
-    """
+    """The verify child process, started early (it imports litellm while the parent sets up); it owns the run's
+    :class:`Reaper` (started first, so nothing is ever started unwatched) and its output folder."""
 
     def __init__(self, env: dict[str, str], python: str | None = None) -> None:
         self.python = python or sys.executable
@@ -119,13 +111,7 @@ class Child:
             return []
         complete = data[: data.rfind(b"\n") + 1]
         self._offset += len(complete)
-        found = []
-        for line in complete.decode(errors="replace").splitlines():
-            try:
-                found.append(json.loads(line))
-            except ValueError:
-                continue
-        return found
+        return json_lines(complete.decode(errors="replace"))
 
     @property
     def running(self) -> bool:
@@ -180,11 +166,8 @@ def run_many(
     jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None,
     max_parallel: int = 32, child: Child | None = None, progress: Progress | None = None,
 ) -> list[RunResult]:
-    """Run several checkouts with one child (one litellm import) and one set of endpoints.
-
-    A checkout that cannot be imported gets a result with ``error`` set instead of outcomes.
-    ``progress(job index, outcome)`` is told of each case as soon as it is judged.
-    """
+    """Run several checkouts with one child and one set of endpoints (a checkout that cannot be imported gets
+    ``error`` instead of outcomes); ``progress(job index, outcome)`` hears of each case as soon as it is judged."""
     started = time.monotonic()
     live = live_env is not None
     with ExitStack() as stack:

@@ -1,12 +1,9 @@
 """The fault scenarios: one module per scenario, each a :class:`Scenario` subclass.
 
-A scenario (``healthy``, ``transient``, ...) has a number, a name, a summary, the fixes
-it proves (the names the transforms declare, ``llmfix.codemods.TRANSFORM_NAMES``; the
-first is the one it is about) and builds its cases for one checkout: every callable
-helper and generator of the checkout takes part, and its LLM judges in cases of their own
-(``<n>j``, ``<n>k``) where the scenario means something for a judge. Adding a scenario is adding one module
-here; the command's help, the report's fix order and the tests all come from the list
-:func:`units` finds.
+A scenario has a number, a name, a summary and the fixes it proves (transform names, the
+main one first), and builds its cases for one checkout: every callable helper and generator
+takes part, its LLM judges in cases of their own (``<n>j``, ``<n>k``) where that means
+something. The command's help, the report's fix order and the tests all come from :func:`units`.
 """
 
 from __future__ import annotations
@@ -18,38 +15,10 @@ from collections.abc import Callable
 from typing import ClassVar
 
 from llmfix.verify.analysis import GENERATOR, HELPER, JUDGE, Checkout, Target
-from llmfix.verify.cases import (
-    BASICS,
-    CALL,
-    Case,
-    Endpoint,
-    Evaluator,
-    Observation,
-    Problem,
-    Settings,
-    Step,
-    StepResult,
-    judge_case,
-)
+from llmfix.verify.cases import BASICS, CALL, Case, Endpoint, Evaluator, Observation, Problem, Settings, Step, StepResult, each, judge_case
 
-__all__ = [
-    "BASICS",
-    "Case",
-    "Context",
-    "Endpoint",
-    "Evaluator",
-    "Observation",
-    "Problem",
-    "Scenario",
-    "Settings",
-    "Step",
-    "StepResult",
-    "build",
-    "fix_order",
-    "select",
-    "units",
-]
-
+__all__ = ["BASICS", "Case", "Context", "Endpoint", "Evaluator", "Observation", "Problem", "Scenario", "Settings", "Step", "StepResult",
+           "build", "each", "fix_order", "select", "units"]
 
 class Context:
     """What a scenario builds its cases from: the settings and the checkout's callable functions."""
@@ -58,6 +27,7 @@ class Context:
         self.settings = settings
         self.checkout = checkout
         self.targets: list[Target] = checkout.callable if checkout else []
+        self.judges: list[Target] = checkout.judges if checkout else []
 
     @staticmethod
     def model(case_id: str, label: str) -> str:
@@ -75,16 +45,18 @@ class Context:
     def generators(self, case_id: str, label: str = "") -> list[Step]:
         return self.callers(case_id, (GENERATOR,), label)
 
+    def judge_bound(self, per_attempt: float = 0.0) -> float:
+        return self.settings.judge_bound(self.judges[0] if self.judges else None, per_attempt)
+
     def judge_case(self, case_id: str, make: Callable[[list[Step]], Case]) -> list[Case]:
         """``[make(steps)]`` with a step per callable judge, answered as a judge expects; skipped with the
         reason when verify cannot call the checkout's judge; ``[]`` when it has none."""
-        judges = self.checkout.judges if self.checkout else []
-        if not judges:
+        if not self.judges:
             return []
         steps = self.callers(case_id, (JUDGE,))
         case = judge_case(make(steps))
         if not steps:
-            case.skip_reason = f"judge {judges[0].name} cannot run: {judges[0].reason}"
+            case.skip_reason = f"judge {self.judges[0].name} cannot run: {self.judges[0].reason}"
         return [case]
 
     @staticmethod
@@ -124,10 +96,6 @@ class Scenario:
         return self.NAME
 
     @property
-    def summary(self) -> str:
-        return self.SUMMARY
-
-    @property
     def fix(self) -> str:
         """The fix a failure of this scenario names first (``basics`` for the baseline ones)."""
         return self.FIXES[0] if self.FIXES else BASICS
@@ -139,6 +107,11 @@ class Scenario:
 
     def case_id(self, letter: str = "") -> str:
         return f"{self.NUMBER}{letter}"
+
+    def with_judge(self, context: Context, case: Callable[[str, list[Step]], Case]) -> list[Case]:
+        """``case`` for the helpers and generators (``<n>``), then for the judges (``<n>j``) when the checkout has one."""
+        judged = self.case_id("j")
+        return [case(self.case_id(), context.callers(self.case_id())), *context.judge_case(judged, lambda steps: case(judged, steps))]
 
 
 def units() -> list[type[Scenario]]:
@@ -177,9 +150,7 @@ def help_line() -> str:
 
 def select(scenarios: list[Scenario], names: tuple[str, ...], strict: bool = True) -> list[Scenario]:
     """The scenarios named (by name or number) or holding a named case id; all when ``names`` is empty.
-
-    ``strict``: a name none of them knows is an error (ValueError); else it is left out (another checkout may know it).
-    """
+    ``strict``: a name none of them knows is an error (ValueError); else it is left out (another checkout may know it)."""
     if not names:
         return scenarios
     wanted = {n.strip().lower() for value in names for n in value.split(",")}

@@ -3,25 +3,9 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import (
-    Case,
-    Context,
-    Endpoint,
-    Evaluator,
-    Observation,
-    Problem,
-    Scenario,
-    Step,
-)
+from llmfix.verify.scenarios import Case, Context, Endpoint, Scenario, each
 
 SHAPES = (("a", "empty", 'content ""'), ("b", "null", "content: null"), ("c", "nochoices", "choices: []"))
-
-
-def _evaluator(steps: list[Step], why: str) -> Evaluator:
-    def evaluate(obs: Observation) -> list[Problem]:
-        return [p for step in steps for p in expect.empty(obs, step, "guards", why)]
-
-    return evaluate
 
 
 class Empty(Scenario):
@@ -33,8 +17,8 @@ class Empty(Scenario):
     def build(self, context: Context) -> list[Case]:
         cases = []
         for letter, behaviour, why in SHAPES:
-            case_id = self.case_id(letter)
-            steps = context.callers(case_id)
-            cases.append(Case(case_id, self.NAME, why, context.outcomes(steps, '""', "None + 1 warning"), steps, _evaluator(steps, why),
+            steps = context.callers(self.case_id(letter))
+            evaluate = each(steps, lambda obs, step, why=why: expect.empty(obs, step, "guards", why))
+            cases.append(Case(self.case_id(letter), self.NAME, why, context.outcomes(steps, '""', "None + 1 warning"), steps, evaluate,
                               limit=context.settings.passing_limit, env={"LITELLM_PRECHECK": "off"}, endpoint=Endpoint(then=behaviour)))
         return cases

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import Case, Context, Observation, Problem, Scenario, Step
+from llmfix.verify.scenarios import Case, Context, Observation, Problem, Scenario, Step, each
 
 FALLBACK_KEY = "sk-llmfix-verify-fallback"
 
@@ -18,22 +18,19 @@ class Fallback(Scenario):
 
     def build(self, context: Context) -> list[Case]:
         s = context.settings
-        judges = context.checkout.judges if context.checkout else []
 
         def case(case_id: str, steps: list[Step]) -> Case:
             fallbacks = json.dumps([{"model": context.model(case_id, "fallback"), "api_base": "$fallback", "api_key": FALLBACK_KEY}])
+            answered = each(steps, lambda obs, step: expect.answers(obs, step, "fallbacks", "a dead primary with LITELLM_FALLBACK_MODELS set", fallback=True))
 
             def evaluate(obs: Observation) -> list[Problem]:
-                problems: list[Problem] = []
-                for step in steps:
-                    problems += expect.answers(obs, step, "fallbacks", "a dead primary with LITELLM_FALLBACK_MODELS set", fallback=True)
+                problems = answered(obs)
                 if steps and not obs.extra_attempts.get("fallback"):
                     problems.append(("fallbacks", "the fallback endpoint saw no request (LITELLM_FALLBACK_MODELS not used)"))
                 return problems
 
-            limit = s.passing_limit + 2 * s.failing_call_bound(False) + (s.judge_bound(judges[0]) if judges and case_id.endswith("j") else 0)
+            limit = s.passing_limit + 2 * s.failing_call_bound(False) + (context.judge_bound() if context.judges and case_id.endswith("j") else 0)
             return Case(case_id, self.NAME, "primary refused, fallback up", context.outcomes(steps, "fallback text", "dict", "fallback's score"),
                         steps, evaluate, limit=limit, env={"OPENAI_API_BASE": "$dead_base", "LITELLM_FALLBACK_MODELS": fallbacks})
 
-        return [case(self.case_id(), context.callers(self.case_id())),
-                *context.judge_case(self.case_id("j"), lambda steps: case(self.case_id("j"), steps))]
+        return self.with_judge(context, case)

@@ -1,23 +1,23 @@
 """13 health-alarm: 3 of every 5 calls fail; the rubric generator raises LiteLLMDegradedError.
 
-With LITELLM_MAX_FAILURE_RATE and a small LITELLM_FAILURE_WINDOW set, the generator raises
-(outside its own try: the error reaches the caller) on each failed call once the window is
-full and its failure rate above the limit, naming the cause and the endpoint; never on a call
-that was answered. The helpers, tracked without the alarm, never raise it. (A judge's alarm:
-3k of persistent-500.)
+Once the window is full and its failure rate above LITELLM_MAX_FAILURE_RATE, each failed call
+raises (to the caller), naming the cause and the endpoint; an answered call never does, nor do
+the helpers. (A judge's alarm: 3k of persistent-500.)
 """
 
 from __future__ import annotations
 
 from llmfix.verify import health
-from llmfix.verify.scenarios import (
-    Case,
-    Context,
-    Endpoint,
-    Observation,
-    Problem,
-    Scenario,
-)
+from llmfix.verify.scenarios import Case, Context, Endpoint, Scenario
+
+
+def alarm_case(unit: Scenario, context: Context, plan: tuple[str, ...], title: str, expected: str) -> Case:
+    """The calls answered as ``plan`` says, the rate set: the generator raises on the calls due (``{due}`` in ``expected``)."""
+    s = context.settings
+    steps = health.repeated(context.callers(unit.case_id()), plan)
+    due = health.describe_alarms(health.alarms_due(plan, s.failure_window, s.max_failure_rate))
+    return Case(unit.case_id(), unit.NAME, title, expected.format(due=due), steps, lambda obs: health.alarm_problems(obs, steps, plan),
+                limit=s.calls_limit(len(plan)), env=health.env(s, failing=True, rate=True, interval=False), endpoint=Endpoint(plan), report=True)
 
 
 class HealthAlarm(Scenario):
@@ -28,16 +28,5 @@ class HealthAlarm(Scenario):
 
     def build(self, context: Context) -> list[Case]:
         s = context.settings
-        case_id = self.case_id()
-        plan = health.intermittent(s.failure_window + 3)
-        steps = health.repeated(context.callers(case_id), plan)
-
-        def evaluate(obs: Observation) -> list[Problem]:
-            return health.alarm_problems(obs, steps, plan)
-
-        due = health.describe_alarms(health.alarms_due(plan, s.failure_window, s.max_failure_rate))
-        return [
-            Case(case_id, self.NAME, f"3 of 5 calls 500, window {s.failure_window}, rate {s.max_failure_rate:g}",
-                 f"generator raises on {due}; helpers never", steps, evaluate, limit=s.calls_limit(len(plan)),
-                 env=health.env(s, failing=True, rate=True, interval=False), endpoint=Endpoint(plan), report=True),
-        ]
+        title = f"3 of 5 calls 500, window {s.failure_window}, rate {s.max_failure_rate:g}"
+        return [alarm_case(self, context, health.intermittent(s.failure_window + 3), title, "generator raises on {due}; helpers never")]

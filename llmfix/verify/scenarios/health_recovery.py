@@ -1,22 +1,14 @@
 """15 health-recovery: an outage, then the endpoint recovers; the alarm clears with the window.
 
-A full window of failures makes the generator raise LiteLLMDegradedError (the run is told,
-as it should be); a failure right after one good call still finds the window above
-LITELLM_MAX_FAILURE_RATE and raises; once good calls have brought the window's rate down, a
-failure no longer does (the alarm does not stick).
+A full window of failures, and a failure right after one good call, raise LiteLLMDegradedError;
+once good calls have brought the window's failure rate down, a failure does not.
 """
 
 from __future__ import annotations
 
 from llmfix.verify import health
-from llmfix.verify.scenarios import (
-    Case,
-    Context,
-    Endpoint,
-    Observation,
-    Problem,
-    Scenario,
-)
+from llmfix.verify.scenarios import Case, Context, Scenario
+from llmfix.verify.scenarios.health_alarm import alarm_case
 
 
 class HealthRecovery(Scenario):
@@ -26,18 +18,7 @@ class HealthRecovery(Scenario):
     FIXES = ("health",)
 
     def build(self, context: Context) -> list[Case]:
-        s = context.settings
-        case_id = self.case_id()
-        plan = health.outage_then_recovery(s.failure_window)
-        steps = health.repeated(context.callers(case_id), plan)
-
-        def evaluate(obs: Observation) -> list[Problem]:
-            return health.alarm_problems(obs, steps, plan)
-
-        due = health.describe_alarms(health.alarms_due(plan, s.failure_window, s.max_failure_rate))
-        title = f"{s.failure_window} calls 500, ok, 500, {s.failure_window - 1} ok, 500"
-        return [
-            Case(case_id, self.NAME, title, f"generator raises on {due}, not on call {len(plan)}",
-                 steps, evaluate, limit=s.calls_limit(len(plan)), env=health.env(s, failing=True, rate=True, interval=False), endpoint=Endpoint(plan),
-                 report=True),
-        ]
+        window = context.settings.failure_window
+        plan = health.outage_then_recovery(window)
+        title = f"{window} calls 500, ok, 500, {window - 1} ok, 500"
+        return [alarm_case(self, context, plan, title, f"generator raises on {{due}}, not on call {len(plan)}")]

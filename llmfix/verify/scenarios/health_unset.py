@@ -1,21 +1,12 @@
-"""14 health-unset: the same failures with LITELLM_MAX_FAILURE_RATE unset: WARNING lines, never an alarm.
+"""14 health-unset: the same failures with LITELLM_MAX_FAILURE_RATE unset: WARNING lines naming the cause, never an alarm.
 
-The last call comes LITELLM_HEALTH_INTERVAL seconds after the others, so a summary is due:
-each function and model gets a WARNING line naming the cause, and nothing raises
-LiteLLMDegradedError however bad the window.
+The last call comes LITELLM_HEALTH_INTERVAL seconds after the others, so a summary is due.
 """
 
 from __future__ import annotations
 
 from llmfix.verify import health
-from llmfix.verify.scenarios import (
-    Case,
-    Context,
-    Endpoint,
-    Observation,
-    Problem,
-    Scenario,
-)
+from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario, each
 
 
 class HealthUnset(Scenario):
@@ -26,22 +17,16 @@ class HealthUnset(Scenario):
 
     def build(self, context: Context) -> list[Case]:
         s = context.settings
-        case_id = self.case_id()
         plan = health.intermittent(s.failure_window + 3)
-        steps = health.repeated(context.callers(case_id), plan, pause=s.health_interval + health.PAUSE_SLACK)
+        steps = health.repeated(context.callers(self.case_id()), plan, pause=s.health_interval + health.PAUSE_SLACK)
+        per_step = each(steps, health.unfinished, lambda obs, step: health.never_degraded(obs, step, f"with {health.MAX_RATE} unset (it must only log)"),
+                        lambda obs, step: health.figures(obs, step, plan))
 
         def evaluate(obs: Observation) -> list[Problem]:
-            problems: list[Problem] = []
-            for step in steps:
-                problems += health.unfinished(obs, step)
-                problems += health.never_degraded(obs, step, f"with {health.MAX_RATE} unset (it must only log)")
-                problems += health.figures(obs, step, plan)
-            for lane in obs.case.lanes():
-                problems += health.summary_lines(obs, lane, "WARNING", health.one_interval(obs, lane, s.health_interval), cause=True)
-            return problems
+            return per_step(obs) + health.lane_summaries(obs, "WARNING", s.health_interval, cause=True)
 
         return [
-            Case(case_id, self.NAME, f"3 of 5 calls 500, {health.MAX_RATE} unset", "WARNING lines naming the cause; never raises",
+            Case(self.case_id(), self.NAME, f"3 of 5 calls 500, {health.MAX_RATE} unset", "WARNING lines naming the cause; never raises",
                  steps, evaluate, limit=s.calls_limit(len(plan), s.health_interval), env=health.env(s, failing=True, rate=False, interval=True),
                  endpoint=Endpoint(plan), keep_lines=health.LINE_PREFIX, report=True),
         ]

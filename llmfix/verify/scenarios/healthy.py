@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import (
-    BASICS,
-    Case,
-    Context,
-    Observation,
-    Problem,
-    Scenario,
-    Step,
-)
+from llmfix.verify.scenarios import BASICS, Case, Context, Scenario, Step, each
 
 
 class Healthy(Scenario):
@@ -21,10 +13,7 @@ class Healthy(Scenario):
 
     def build(self, context: Context) -> list[Case]:
         def case(case_id: str, steps: list[Step]) -> Case:
-            def evaluate(obs: Observation) -> list[Problem]:
-                return [p for step in steps for p in expect.answers(obs, step, BASICS, "a healthy endpoint")]
+            return Case(case_id, self.NAME, "healthy endpoint", context.outcomes(steps, "text", "rubric dict"), steps,
+                        each(steps, lambda obs, step: expect.answers(obs, step, BASICS, "a healthy endpoint")), limit=context.settings.passing_limit)
 
-            return Case(case_id, self.NAME, "healthy endpoint", context.outcomes(steps, "text", "rubric dict"), steps, evaluate, limit=context.settings.passing_limit)
-
-        return [case(self.case_id(), context.callers(self.case_id())),
-                *context.judge_case(self.case_id("j"), lambda steps: case(self.case_id("j"), steps))]
+        return self.with_judge(context, case)

@@ -1,25 +1,15 @@
 """3 persistent-500: every attempt is a 500; each function fails as its error contract says.
 
-A raising helper raises once its N+1 attempts are spent; a swallowing one returns ""
-and tells why (a warning, or a line it prints); generators return None with a warning (or
-raise, when neither they nor the helper they await catch errors). A judge scores 0.0 after
-its own retries, which must not be silent: 3j, the failure is counted by ``health()``;
-3k, with LITELLM_MAX_FAILURE_RATE set (a window of one call) it raises LiteLLMDegradedError.
+After N+1 attempts a raising function raises, a swallowing one returns "" / None and says why.
+A judge's 0.0 must not be silent: 3j, ``health()`` counts it; 3k, with LITELLM_MAX_FAILURE_RATE
+set (a window of one call) it raises LiteLLMDegradedError.
 """
 
 from __future__ import annotations
 
 from llmfix.verify import expect, health
 from llmfix.verify.analysis import EITHER, RAISES
-from llmfix.verify.scenarios import (
-    Case,
-    Context,
-    Endpoint,
-    Observation,
-    Problem,
-    Scenario,
-    Step,
-)
+from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario, Settings, Step, each
 
 ERROR_WORDS = ["InternalServerError", "500"]
 SILENT = "a judge scored 0.0 silently under an outage"
@@ -34,6 +24,13 @@ def outcome_word(step: Step) -> str:
     if contract == EITHER:
         return "raises or None"
     return "None" if step.is_generator else '""'
+
+
+def failed_call(obs: Observation, step: Step, s: Settings, why: str, words: list[str], per_attempt: float, fix: str, what: str) -> list[Problem]:
+    """A call whose every attempt failed: ends as its contract says, after N+1 attempts (at most), within its bound."""
+    is_async = step.target.is_async if step.target else True
+    return (expect.fails(obs, step, "guards", why, words) + expect.attempts_between(obs, step, s.retries + 1, s.max_attempts(is_async))
+            + expect.within(obs, step, s.failing_call_bound(is_async, per_attempt), fix, what))
 
 
 def counted(obs: Observation, step: Step) -> list[Problem]:
@@ -64,46 +61,32 @@ class PersistentError(Scenario):
         n = s.retries
         steps = context.callers(self.case_id())
         why = "a persistent 500"
-
-        def evaluate(obs: Observation) -> list[Problem]:
-            problems: list[Problem] = []
-            for step in steps:
-                is_async = step.target.is_async if step.target else True
-                problems += expect.fails(obs, step, "guards", why, ERROR_WORDS)
-                problems += expect.attempts_between(obs, step, n + 1, s.max_attempts(is_async))
-                problems += expect.within(obs, step, s.failing_call_bound(is_async), "retries", f"{why} with LITELLM_NUM_RETRIES={n}")
-            return problems
-
+        evaluate = each(steps, lambda obs, step: failed_call(obs, step, s, why, ERROR_WORDS, 0.0, "retries", f"{why} with LITELLM_NUM_RETRIES={n}"))
         expected = f">= {n + 1} attempts; " + ", ".join(outcome_word(step) for step in steps)
-        judges = context.checkout.judges if context.checkout else []
-        bound = s.judge_bound(judges[0] if judges else None)
+        bound = context.judge_bound()
 
         def silent(steps: list[Step]) -> Case:
-            def evaluate(obs: Observation) -> list[Problem]:
-                problems: list[Problem] = []
-                for step in steps:
-                    problems += expect.fails(obs, step, "judge", why, ERROR_WORDS) + health.never_degraded(obs, step, f"with {health.MAX_RATE} unset")
-                    problems += counted(obs, step) + expect.within(obs, step, bound, "judge", why)
-                return problems
+            def check(obs: Observation, step: Step) -> list[Problem]:
+                return (expect.fails(obs, step, "judge", why, ERROR_WORDS) + health.never_degraded(obs, step, f"with {health.MAX_RATE} unset")
+                        + counted(obs, step) + expect.within(obs, step, bound, "judge", why))
 
-            return Case(self.case_id("j"), self.NAME, "500 on every attempt (a judge)", "score 0.0, counted failed by health()", steps, evaluate,
+            return Case(self.case_id("j"), self.NAME, "500 on every attempt (a judge)", "score 0.0, counted failed by health()", steps, each(steps, check),
                         limit=bound + 4, env={}, endpoint=Endpoint(then="500"), report=True)
 
         def alarm(steps: list[Step]) -> Case:
-            def evaluate(obs: Observation) -> list[Problem]:
-                problems: list[Problem] = []
-                for step in steps:
-                    result = obs.result(step)
-                    problems += expect.unfinished(obs, step, "judge")
-                    if result.finished and result.raised != health.DEGRADED:
-                        problems.append((health.FIX, f"{result.name} {'raised ' + str(result.raised) if result.raised else 'returned ' + result.describe()} "
-                                                     f"on {why} with {health.MAX_RATE}={s.max_failure_rate:g} and {health.WINDOW}=1 (expected {health.DEGRADED})"))
-                    elif result.finished:
-                        problems += health.names_cause_and_route(obs, step, result)
+            def check(obs: Observation, step: Step) -> list[Problem]:
+                result = obs.result(step)
+                problems = expect.unfinished(obs, step, "judge")
+                if result.finished and result.raised != health.DEGRADED:
+                    problems.append((health.FIX, f"{result.name} {'raised ' + str(result.raised) if result.raised else 'returned ' + result.describe()} "
+                                                 f"on {why} with {health.MAX_RATE}={s.max_failure_rate:g} and {health.WINDOW}=1 (expected {health.DEGRADED})"))
+                elif result.finished:
+                    problems += health.names_cause_and_route(obs, step, result)
                 return problems
 
-            return Case(self.case_id("k"), self.NAME, f"500 on every attempt, {health.MAX_RATE} set (a judge)", f"raises {health.DEGRADED}", steps, evaluate,
-                        limit=bound + 4, env={health.MAX_RATE: f"{s.max_failure_rate:g}", health.WINDOW: "1"}, endpoint=Endpoint(then="500"))
+            return Case(self.case_id("k"), self.NAME, f"500 on every attempt, {health.MAX_RATE} set (a judge)", f"raises {health.DEGRADED}", steps,
+                        each(steps, check), limit=bound + 4, env={health.MAX_RATE: f"{s.max_failure_rate:g}", health.WINDOW: "1"},
+                        endpoint=Endpoint(then="500"))
 
         return [
             Case(self.case_id(), self.NAME, "500 on every attempt", expected, steps, evaluate,

@@ -1,8 +1,7 @@
 """11 precheck-recheck: a failed check is cached, then re-checked after LITELLM_PRECHECK_RECHECK seconds.
 
-The endpoint answers 404 (definitive) once, then recovers: the generator's first call raises,
-a second one at once raises from the cache without a request, one after the recheck
-interval checks again and gets its rubric.
+The endpoint answers 404 once, then recovers: the first call raises, a second at once raises
+from the cache, a third after the interval checks again and gets its rubric.
 """
 
 from __future__ import annotations
@@ -10,15 +9,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import (
-    Case,
-    Context,
-    Endpoint,
-    Observation,
-    Problem,
-    Scenario,
-)
-from llmfix.verify.scenarios.precheck import skipped
+from llmfix.verify.scenarios import Case, Context, Endpoint, Observation, Problem, Scenario
+from llmfix.verify.scenarios.precheck import needs_generator
 
 
 class PrecheckRecheck(Scenario):
@@ -51,7 +43,7 @@ class PrecheckRecheck(Scenario):
             return problems
 
         return [
-            skipped(Case(case_id, self.NAME, "404 once, then ok; called 3 times", "raises, raises (cached), rubric after the recheck",
-                         [*first, *cached, *after], evaluate, limit=s.recheck + s.precheck_timeout_passing * 2 + s.slack + 5,
-                         env={"LITELLM_PRECHECK_RECHECK": f"{s.recheck:g}"}, endpoint=Endpoint(("404",)), concurrent=False), first),
+            needs_generator(Case(case_id, self.NAME, "404 once, then ok; called 3 times", "raises, raises (cached), rubric after the recheck",
+                                 [*first, *cached, *after], evaluate, limit=s.recheck + s.precheck_timeout_passing * 2 + s.slack + 5,
+                                 env={"LITELLM_PRECHECK_RECHECK": f"{s.recheck:g}"}, endpoint=Endpoint(("404",)), concurrent=False)),
         ]

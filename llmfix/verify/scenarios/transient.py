@@ -3,15 +3,7 @@
 from __future__ import annotations
 
 from llmfix.verify import expect
-from llmfix.verify.scenarios import (
-    Case,
-    Context,
-    Endpoint,
-    Observation,
-    Problem,
-    Scenario,
-    Step,
-)
+from llmfix.verify.scenarios import Case, Context, Endpoint, Scenario, Step, each
 
 
 class Transient(Scenario):
@@ -24,15 +16,9 @@ class Transient(Scenario):
         k = context.settings.retries
 
         def case(case_id: str, steps: list[Step]) -> Case:
-            def evaluate(obs: Observation) -> list[Problem]:
-                problems: list[Problem] = []
-                for step in steps:
-                    problems += expect.answers(obs, step, "retries", f"{k} dropped connection(s)")
-                    problems += expect.exact_attempts(obs, step, k + 1, "retries")
-                return problems
-
+            evaluate = each(steps, lambda obs, step: expect.answers(obs, step, "retries", f"{k} dropped connection(s)"),
+                            lambda obs, step: expect.exact_attempts(obs, step, k + 1, "retries"))
             return Case(case_id, self.NAME, f"{k} connection resets, then ok", f"succeeds; {k + 1} attempts each", steps, evaluate,
                         limit=context.settings.passing_limit, env={"LITELLM_PRECHECK": "off"}, endpoint=Endpoint(("drop",) * k))
 
-        return [case(self.case_id(), context.callers(self.case_id())),
-                *context.judge_case(self.case_id("j"), lambda steps: case(self.case_id("j"), steps))]
+        return self.with_judge(context, case)
