@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import re
 import signal
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from pathlib import Path
 
 import click
 
+from llmfix.discovery import checkout_here
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 from llmfix.exit_codes import OK as EXIT_OK
@@ -44,14 +46,16 @@ could not be called, 2 could not run.
 """
 
 
-def _path(ctx: click.Context, param: click.Parameter, value: str) -> Path:
+def _path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path:
+    if value is None:  # like every other command: the checkout around (or the one below) this folder
+        return checkout_here(Path.cwd()) or Path(".")
     if not value.strip():
         raise click.BadParameter("empty path; name a checkout or a file", ctx, param)
     return Path(value)
 
 
 @click.command("verify", help=HELP)
-@click.argument("path", callback=_path)
+@click.argument("path", required=False, callback=_path)
 @click.option("--python", "python", metavar="PATH", help="The interpreter to import and run the checkout's code with (the training environment's; default: llmfix's own).")
 @click.option("--live", is_flag=True, help="Harmless calls (precheck, one tiny completion, one rubric) with your real endpoint, key and proxies.")
 @click.option("--scenario", "scenario_names", multiple=True, metavar="NAME", help="Run only these scenarios (name, number or case id; repeatable).")
@@ -103,8 +107,11 @@ def _interpreter(python: str | None) -> tuple[str | None, bool]:
 
 
 def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
-    if any(not part.strip() for value in scenario_names for part in value.split(",")):
-        raise BadInput(f"empty scenario name; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
+    names = [part.strip().lower() for value in scenario_names for part in value.split(",")]
+    known = {unit.NAME for unit in scenarios.units()}
+    if "" in names or any(name not in known and not re.fullmatch(r"\d+[a-z]*", name) for name in names):  # a case id: 7c
+        unknown = ", ".join(n for n in names if n not in known) or "(an empty name)"
+        raise BadInput(f"unknown scenario {unknown}; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
     python, tenacity = _interpreter(python)
     settings = scenarios.Settings.for_this_machine(tenacity=tenacity)
     say = Progress(as_json)

@@ -45,6 +45,19 @@ def test_no_helpers_is_nothing_to_verify_exit_0():
 def test_unknown_scenario_is_bad_input():
     done = llmfix("verify", str(FIXTURES / "drtulu-canonical"), "--scenario", "sunny")
     assert done.returncode == 2 and done.stderr.startswith("llmfix: error: unknown scenario sunny")
+    assert done.stdout == "" and done.stderr.count("\n") == 1  # refused before anything is printed
+
+
+def test_no_path_verifies_the_checkout_around_the_current_folder(tmp_path):
+    """Like every other command: no PATH is the checkout the current folder lies in."""
+    shutil.copytree(FIXTURES / "drtulu-canonical", tmp_path / "c")
+    inside = next((tmp_path / "c").rglob("rubric_utils.py")).parent
+    done = subprocess.run([sys.executable, "-m", "llmfix", "verify", "--scenario", "healthy", "--json"], capture_output=True,
+                          text=True, cwd=inside, timeout=600)
+    report = json.loads(done.stdout)
+    assert done.returncode == 0, done.stderr  # healthy passes patched or not; the checkout was found from inside it
+    assert "rl/open-instruct against" in done.stderr.splitlines()[0]
+    assert [g["name"] for g in report["checkout"]["generators"]] == ["generate_instance_wise_adaptive_rubrics"]
 
 
 def test_importing_the_command_is_cheap():
