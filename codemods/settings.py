@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from llmfix.codemods.transform import Transform
 
 SELECTION_KEYS = ("only", "skip")
+COMMAND_KEYS = ("python",)  # [tool.llmfix] keys for commands, not transforms: verify's interpreter
 
 
 class SettingsError(ValueError):
@@ -55,8 +56,12 @@ class Settings:
                     except ValueError as error:
                         raise SettingsError(f"{where}: {error}") from None
                     sources[name] = source
+                elif source == "config" and name in COMMAND_KEYS:
+                    if not isinstance(value, str) or not value.strip():
+                        raise SettingsError(f"{config_name}: {key} must be the path of a Python interpreter")
                 elif source == "config":
-                    raise SettingsError(f"{config_name}: unknown key {key!r}; known: {', '.join([*SELECTION_KEYS, *declared])}")
+                    known = ", ".join([*SELECTION_KEYS, *COMMAND_KEYS, *declared])
+                    raise SettingsError(f"{config_name}: unknown key {key!r}; known: {known}")
         return cls(selection["only"], selection["skip"], values, sources)
 
     def value(self, name: str) -> Any:

@@ -3,7 +3,8 @@
 Flags override the target repo's ``[tool.llmfix]`` table (in the nearest
 pyproject.toml above the target files), which overrides the transforms' defaults.
 Keys are the long flag names: ``retries``, ``fallbacks``, ``timeout``, ``only``,
-``skip``. Every command, and so every pre-commit hook, reads it the same way.
+``skip``; and ``python``, the training environment's interpreter ``verify`` runs the
+checkout's code with. Every command, and so every pre-commit hook, reads it the same way.
 """
 
 from __future__ import annotations
@@ -42,3 +43,18 @@ class CommandSettings:
 def settings_for(options: Settings | CommandSettings, folder: Path) -> Settings:
     """The Settings for files in ``folder``: ``options`` itself, or its flags with that checkout's config."""
     return options.for_folder(folder) if isinstance(options, CommandSettings) else options
+
+
+def configured_python(folder: Path) -> str | None:
+    """``[tool.llmfix] python`` for a checkout in ``folder`` (relative to its pyproject.toml), else None."""
+    try:
+        repo = repo_style(folder.resolve())
+    except ConfigError as error:
+        raise BadInput(str(error)) from None
+    value = repo.llmfix.get("python")
+    if value is None:
+        return None
+    where = (repo.llmfix_source or "[tool.llmfix]").removesuffix(" [tool.llmfix]")
+    if not isinstance(value, str) or not value.strip():
+        raise BadInput(f"{where} [tool.llmfix]: python must be the path of a Python interpreter")
+    return str(Path(where).parent / value) if "/" in value and not Path(value).is_absolute() else value

@@ -56,7 +56,7 @@ def _path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path
 
 @click.command("verify", help=HELP)
 @click.argument("path", required=False, callback=_path)
-@click.option("--python", "python", metavar="PATH", help="The interpreter to import and run the checkout's code with (the training environment's; default: llmfix's own).")
+@click.option("--python", "python", metavar="PATH", help="The interpreter to import and run the checkout's code with (the training environment's; default: [tool.llmfix] python, else llmfix's own).")
 @click.option("--live", is_flag=True, help="Harmless calls (precheck, one tiny completion, one rubric) with your real endpoint, key and proxies.")
 @click.option("--scenario", "scenario_names", multiple=True, metavar="NAME", help="Run only these scenarios (name, number or case id; repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")
@@ -112,6 +112,10 @@ def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[st
     if "" in names or any(name not in known and not re.fullmatch(r"\d+[a-z]*", name) for name in names):  # a case id: 7c
         unknown = ", ".join(n for n in names if n not in known) or "(an empty name)"
         raise BadInput(f"unknown scenario {unknown}; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
+    if python is None:
+        from llmfix.config import configured_python  # reads [tool.llmfix]; its package loads libcst, so only here
+
+        python = configured_python(path if path.is_dir() else path.parent)
     python, tenacity = _interpreter(python)
     settings = scenarios.Settings.for_this_machine(tenacity=tenacity)
     say = Progress(as_json)

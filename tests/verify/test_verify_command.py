@@ -283,3 +283,22 @@ def test_child_environment_is_clean_and_filled_in(monkeypatch):
     assert env["LITELLM_FALLBACK_MODELS"] == '[{"api_base": "http://127.0.0.1:2/v1"}]'
     assert "SSL_CERT_FILE" not in env and "X" not in env
     assert runner.resolve_env({"PW": "a$$b$mockery"}, {}, {})["PW"] == "a$$b$mockery"  # live: a user's $ is left alone
+
+
+def test_the_checkouts_config_names_the_interpreter(tmp_path):
+    """`[tool.llmfix] python = ...` (relative to its pyproject.toml) is --python's default; apply reads the same table."""
+    checkout = tmp_path / "c"
+    shutil.copytree(FIXTURES / "drtulu-canonical", checkout)
+    used = tmp_path / "used"
+    (checkout / "venv-bin").mkdir()
+    wrapper = checkout / "venv-bin" / "python"
+    wrapper.write_text(f"#!/bin/sh\necho \"$@\" >> {used}\nexec {sys.executable} \"$@\"\n", encoding="utf-8")
+    wrapper.chmod(0o755)
+    (checkout / "pyproject.toml").write_text('[tool.llmfix]\npython = "venv-bin/python"\n', encoding="utf-8")
+    assert llmfix("apply", str(checkout)).returncode == 0
+    done = llmfix("verify", str(checkout), "--scenario", "healthy", timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "child.py" in used.read_text(encoding="utf-8")
+    (checkout / "pyproject.toml").write_text("[tool.llmfix]\npython = 3\n", encoding="utf-8")
+    done = llmfix("verify", str(checkout))
+    assert done.returncode == 2 and "python must be the path of a Python interpreter" in done.stderr, done.stderr
