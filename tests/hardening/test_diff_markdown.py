@@ -11,7 +11,7 @@ import pytest
 from llmfix.codemods import TRANSFORM_NAMES, registry
 from llmfix.diffing import per_transform_counts, unified_diff
 from llmfix.markdown import fence_for, what, why
-from llmfix.planning import Options
+from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from support import CATALOG, PATCHABLE, copy_fixture, invoke, target_files
 

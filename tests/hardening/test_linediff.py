@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from llmfix import linediff
 from llmfix.diffing import count_lines, plan_diff, unified_diff
-from llmfix.planning import Options
+from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from support import ALL_FIXTURES, CATALOG, copy_fixture, invoke
 

@@ -98,7 +98,7 @@ def test_a_record_written_by_llmfix_0_1_still_reverts(tmp_path):
     root = copy_fixture("upstream-mid2025", tmp_path)
     files = target_files("upstream-mid2025", root)
     originals = {p: p.read_text(encoding="utf-8") for p in files}
-    from llmfix.planning import Options
+    from llmfix.config import CommandSettings as Options
 
     plans = workflow.plan_paths([root], Options())
     files_v1 = {p.target.relpath: [{"original": p.original, "patched": p.patched}] for p in plans if p.changed}
@@ -175,7 +175,7 @@ def test_a_file_exactly_as_llmfix_wrote_it_always_reverts(tmp_path):
 
 def test_a_record_llmfix_0_1_left_at_the_dr_tulu_root_reverts_through_any_path_form(tmp_path):
     """llmfix 0.1 kept its record at the folder the user named (here the DR Tulu root)."""
-    from llmfix.planning import Options
+    from llmfix.config import CommandSettings as Options
 
     root = copy_fixture(FIXTURE, tmp_path)
     files = target_files(FIXTURE, root)
