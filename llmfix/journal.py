@@ -6,14 +6,15 @@ run, whose id names the temp files. :func:`recover` (run first by the next
 apply or revert, under the checkout's lock) finishes a group a kill
 interrupted, or puts every file back when a concurrent save was displaced or
 when ``revert`` finds an interrupted apply. The journal is input, not truth: it
-may only name the files the caller allows (the checkout's target files and
-llmfix's record) by relative paths without ``..``, and only temp files llmfix
-names itself; anything else is refused before anything is touched. llmfix never
-creates or deletes a target file, so neither does recovery: the only files it may
-create or delete are llmfix's record and the support module at the places the caller
-names (``creatable``), when the interrupted run created one (old hash absent) or
-deleted it (a revert; new hash absent), and only while it holds exactly the
-journalled bytes. A journal asking to create or delete anything else is refused.
+may only name the files the caller allows (the checkout's target files, the
+support module and llmfix's record) by relative paths without ``..``, and only
+temp files llmfix names itself; anything else is refused before anything is
+touched. llmfix never creates or deletes a target file, so neither does
+recovery: the only files it may delete are llmfix's record and the support
+module at the places the caller names (``creatable``), when the interrupted run
+created one (old hash absent) or removed it (a revert; new hash absent), and
+only while it holds exactly the journalled bytes. A journal asking to create or
+delete anything else is refused.
 """
 
 from __future__ import annotations
@@ -79,6 +80,7 @@ class _Entry:
     new: str | None
     target: str | None = None
     kept: str | None = None
+    creatable: bool = False  # llmfix's record or a place of the support module: the one kind of file it may create or delete
 
 
 def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collection[str], creatable: Collection[str]) -> tuple[str, list[_Entry]]:
@@ -121,7 +123,7 @@ def _journal_entry(checkout: Path, journal: Path, data: dict, raw_entry: object,
         raise _unsafe(journal, f"would create or delete {relative}; llmfix never creates or deletes a target file, it only replaces one")
     if old is None and new is None:
         raise _unsafe(journal, f"not an llmfix journal ({relative} absent before and after)")
-    return _Entry(path, temp, old, new)
+    return _Entry(path, temp, old, new, creatable=path == state_path(checkout) or relative in creatable)
 
 
 def _version_1_names(checkout: Path, journal: Path, raw_entry: dict, allowed: Collection[str]) -> tuple[Path, Path]:
@@ -155,15 +157,16 @@ def _regular_or_absent(path: Path, journal: Path) -> bytes | None:
         raise _unsafe(journal, str(error).removeprefix(f"{path}: ")) from None
 
 
-def _delete_if_still(checkout: Path, path: Path, expected: str | None, journal: Path) -> bool:
-    """Delete llmfix's own record, and only while it still holds the bytes the journal names.
+def _delete_if_still(checkout: Path, entry: _Entry, expected: str | None, journal: Path) -> bool:
+    """Delete llmfix's own record or support module, and only while it still holds the bytes the journal names.
 
-    The only files recovery ever deletes: a record the interrupted run created
-    (undone) or emptied (finished). :func:`_journal_entry` refuses any other
+    The only files recovery ever deletes: a record or support module the interrupted
+    run created (undone) or removed (finished). :func:`_journal_entry` refuses any other
     deletion; this checks it once more, right before the unlink.
     """
-    if path != state_path(checkout):
-        raise _unsafe(journal, f"would delete {path.relative_to(checkout).as_posix()}, which is not llmfix's record")
+    path = entry.path
+    if not entry.creatable:
+        raise _unsafe(journal, f"would delete {path.relative_to(checkout).as_posix()}, which is not llmfix's record or support module")
     if expected is None or _maybe_digest(_regular_or_absent(path, journal)) != expected:
         return False  # changed since: not what llmfix wrote, left alone
     path.unlink()
@@ -241,7 +244,7 @@ def _put_back(checkout: Path, entry: _Entry, journal: Path) -> bool:
             os.replace(entry.temp, entry.path)  # the old (or displaced) file goes back
             return True
         # llmfix created it in that run: the journal's own hashes say so
-        return entry.old is None and _delete_if_still(checkout, entry.path, entry.new, journal)
+        return entry.old is None and _delete_if_still(checkout, entry, entry.new, journal)
     if entry.new is None and entry.target is None and entry.kept is not None and entry.kept == entry.old:
         os.rename(entry.temp, entry.path)
         return True
@@ -258,5 +261,5 @@ def _finish(checkout: Path, entry: _Entry, journal: Path) -> bool:
         else:
             os.replace(entry.temp, entry.path)
         return True
-    # the record, emptied by a revert
-    return entry.new is None and entry.target is not None and _delete_if_still(checkout, entry.path, entry.old, journal)
+    # the record emptied, or the support module removed, by a revert
+    return entry.new is None and entry.target is not None and _delete_if_still(checkout, entry, entry.old, journal)

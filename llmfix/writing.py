@@ -31,14 +31,14 @@ from pathlib import Path
 from typing import NoReturn
 
 from llmfix.errors import BadInput, LlmfixError, WriteFailed
-from llmfix.journal import journal_path, recover, remove_journal, write_journal
+from llmfix.journal import RUN_ID, journal_path, recover, remove_journal, write_journal
 from llmfix.safefiles import (  # the names in __all__ and not used here: for the modules that import them from here
     NEW_FILE_MODE, STATE_DIR, STATE_FILE, TEMP_SUFFIX, check_inside, check_state_dir, digest, ensure_state_dir, fsync_dir, owner_of,
     read_regular, remove_state_dir, state_dir, temp_path, write_new_file,
 )
 
 __all__ = [
-    "STATE_DIR", "STATE_FILE", "TEMP_SUFFIX", "ChangedMeanwhile", "PendingWrite", "check_state_dir", "check_writable", "digest",
+    "RUN_ID", "STATE_DIR", "STATE_FILE", "TEMP_SUFFIX", "ChangedMeanwhile", "PendingWrite", "check_state_dir", "check_writable", "digest",
     "ensure_state_dir", "read_regular", "recover", "remove_state_dir", "state_dir", "write_group",
 ]
 

@@ -14,7 +14,7 @@ import pytest
 
 from llmfix import __version__
 from llmfix.codemods import TRANSFORM_NAMES, registry
-from support import REPO, copy_fixture, invoke
+from support import REPO, copy_fixture, invoke, support_module
 
 LLMFIX = [sys.executable, "-c", "import sys; sys.argv[0] = 'llmfix'; from llmfix.cli import run; run()"]
 
@@ -42,10 +42,13 @@ def test_quiet_prints_only_the_summary_and_verbose_lists_every_transform(tmp_pat
 
     applied = invoke("apply", root, "-q")
     assert applied.exit_code == 0 and applied.stdout.strip().splitlines() == [applied.stdout.strip()]
-    assert applied.stdout.startswith("patched 2 file(s)")
+    # the three target files (run_utils, rubric_utils, ground_truth_utils) and the support module apply creates
+    assert applied.stdout.startswith("patched 4 file(s)")
+    assert support_module("upstream-autumn2025-defaults", root).is_file()
 
     reverted_quiet = invoke("revert", root, "-q")
-    assert reverted_quiet.stdout.strip() == "reverted 2 file(s)"
+    assert reverted_quiet.stdout.strip() == "reverted 4 file(s)"
+    assert not support_module("upstream-autumn2025-defaults", root).exists()
     again = invoke("revert", root, "-v")
     assert "nothing recorded to revert" in again.stdout and again.stdout.strip().endswith("nothing to revert")
 

@@ -9,6 +9,7 @@ second llmfix. No sleep decides the outcome.
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import subprocess
@@ -21,7 +22,7 @@ import pytest
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from paused import PausedLlmfix
-from support import copy_fixture, run_cli, snapshot, target_files
+from support import RECORD, copy_fixture, run_cli, snapshot, support_module, target_files
 
 FIXTURE = "drtulu-canonical"
 EDITOR = textwrap.dedent('''
@@ -46,6 +47,17 @@ def checkout(tmp_path):
     root = copy_fixture(FIXTURE, tmp_path)
     run_utils, rubric, *_ = target_files(FIXTURE, root)  # the catalog lists the judge file too
     return root, run_utils, rubric
+
+
+def assert_one_record(root: Path) -> None:
+    """llmfix's record after the applies: one line of JSON, notes for each target file once, the support module's digest."""
+    checkout = root / "rl" / "open-instruct"
+    raw = (checkout / RECORD).read_bytes()
+    assert raw.count(b"\n") == 1 and raw.endswith(b"\n"), raw  # one record, written whole, never two appended
+    record = json.loads(raw.decode("utf-8"))
+    assert record["version"] == 1
+    assert sorted(record["notes"]) == sorted(p.relative_to(checkout).as_posix() for p in target_files(FIXTURE, root))
+    assert record["support"] == hashlib.sha256(support_module(FIXTURE, root).read_bytes()).hexdigest()
 
 
 def assert_refused_and_untouched(result, before: dict, root: Path) -> None:
@@ -159,11 +171,11 @@ def test_a_second_llmfix_waits_or_says_another_is_running(checkout, tmp_path):
     assert done.returncode == 0, done.stderr
     third = run_cli("apply", root)
     assert third.returncode == 0 and "nothing to do" in third.stdout
-    state = json.loads((root / "rl" / "open-instruct" / ".llmfix" / "state.json").read_text(encoding="utf-8"))
-    assert all(len(records) == 1 for records in state["files"].values())  # one record per file, never two
+    assert_one_record(root)
     reverted = run_cli("revert", root)
     assert reverted.returncode == 0, reverted.stderr
     assert {p: p.read_bytes() for p in originals} == originals
+    assert not support_module(FIXTURE, root).exists()  # the support module apply created goes with the revert
 
 
 def test_concurrent_applies_leave_one_record_and_revert_works(tmp_path):
@@ -174,11 +186,11 @@ def test_concurrent_applies_leave_one_record_and_revert_works(tmp_path):
         results = [(r.wait(timeout=120), r.communicate()) for r in runs]
         codes = sorted(code for code, _ in results)
         assert codes in ([0, 0], [0, 2]), results
-        state = json.loads((root / "rl" / "open-instruct" / ".llmfix" / "state.json").read_text(encoding="utf-8"))
-        assert all(len(records) == 1 for records in state["files"].values()), state["files"].keys()
+        assert_one_record(root)
         reverted = run_cli("revert", root)
         assert reverted.returncode == 0, reverted.stderr
         assert {p: p.read_bytes() for p in originals} == originals
+        assert not support_module(FIXTURE, root).exists()  # the support module apply created goes with the revert
 
 
 def test_a_killed_llmfix_never_leaves_a_lock_behind(checkout, tmp_path):

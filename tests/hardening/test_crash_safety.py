@@ -1,12 +1,16 @@
 """Crash safety: a failure or a kill at any point of a write leaves every file whole.
 
+An apply writes, as one group: the three target files of the fixture, the support
+module it creates beside run_utils.py (``litellm_utils.py``) and llmfix's record
+(``.llmfix/record.json``, one line of JSON), after making the ``.llmfix`` folder.
 In-process, the writer's system calls are made to fail (no space left mid-write, a
-permission error creating a temp file, a rename that fails between the two target
-files, an fsync error). In a real child process, ``llmfix apply`` is stopped at every
-write, fsync and rename in turn (a hook pauses it there, half-way through a write
-when it is one) and SIGKILLed. Afterwards each file is byte for byte its original
-or its fully patched text, never truncated or mixed; after a re-run no temp file is
-left, every fix is present, and ``revert`` restores the originals.
+permission error creating a temp file, a rename or link that fails between two files,
+an fsync error). In a real child process, ``llmfix apply`` is stopped at every
+write, fsync, rename and link in turn (a hook pauses it there, half-way through a
+write when it is one) and SIGKILLed. Afterwards each file is byte for byte its
+original or its fully patched text (the support module absent or whole), never
+truncated or mixed; after a re-run no temp file is left, every fix is present, and
+``revert`` restores the originals (and takes the support module and the record away).
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ from llmfix import workflow, writing
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from llmfix.writing import TEMP_SUFFIX
-from support import REPO, copy_fixture, invoke, snapshot, target_files
+from support import REPO, RECORD, copy_fixture, invoke, snapshot, support_module, target_files
 
 FIXTURE = "drtulu-canonical"
 HOOK = '''
@@ -84,11 +88,23 @@ runpy.run_module("llmfix", run_name="__main__", alter_sys=True)
 '''
 
 
+def planned(root: Path) -> tuple[dict[Path, bytes | None], dict[Path, bytes]]:
+    """Every file apply writes but the record: its bytes now (None: absent) and what apply makes of it."""
+    expected = {p.target.path: p.patched.encode("utf-8") for p in plan_paths([root], Options())}
+    targets, support = target_files(FIXTURE, root), support_module(FIXTURE, root)
+    assert sorted(expected) == sorted([*targets, support]), "apply no longer writes the three targets and the support module"
+    assert not support.exists()
+    return {p: read(p) for p in expected}, expected
+
+
+def read(path: Path) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
+
+
 @pytest.fixture
 def checkout(tmp_path):
     root = copy_fixture(FIXTURE, tmp_path)
-    originals = {p: p.read_bytes() for p in target_files(FIXTURE, root)}
-    expected = {p.target.path: p.patched.encode("utf-8") for p in plan_paths([root], Options())}
+    originals, expected = planned(root)
     return root, originals, expected
 
 
@@ -106,27 +122,41 @@ def temp_files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob(f"*{TEMP_SUFFIX}"))
 
 
+def assert_record_whole(root: Path) -> None:
+    """llmfix's record is absent or one whole line of JSON, never torn."""
+    record = root / "rl" / "open-instruct" / RECORD
+    assert record_dir(root) == record.parent
+    if record.exists():
+        raw = record.read_bytes()
+        assert raw.endswith(b"\n") and raw.count(b"\n") == 1, raw[-200:]
+        assert json.loads(raw.decode("utf-8"))["version"] == 1
+
+
 def assert_each_file_whole(root: Path, originals: dict, expected: dict) -> dict[Path, str]:
+    """Each file apply writes is wholly original (the support module: absent) or wholly patched."""
     states = {}
     for path, old in originals.items():
-        data = path.read_bytes()
-        assert data in (old, expected[path]), f"{path.name} is neither original nor patched ({len(data)} bytes)"
+        data = read(path)
+        what = "absent" if data is None else f"{len(data)} bytes"
+        assert data in (old, expected[path]), f"{path.name} is neither original nor patched ({what})"
         states[path] = "original" if data == old else "patched"
-    state = record_dir(root) / "state.json"
-    if state.exists():
-        json.loads(state.read_text(encoding="utf-8"))  # never a torn state file
+    assert_record_whole(root)
     return states
 
 
 def assert_rerun_finishes(root: Path, originals: dict, expected: dict) -> None:
     result = invoke("apply", root)
     assert result.exit_code == 0, result.stderr
-    assert {p: p.read_bytes() for p in originals} == expected
+    assert {p: read(p) for p in originals} == expected
     assert temp_files(root) == []
+    assert (root / "rl" / "open-instruct" / RECORD).is_file()
+    assert_record_whole(root)
     assert invoke("check", root).exit_code == 0
     reverted = invoke("revert", root)
     assert reverted.exit_code == 0, reverted.stderr
-    assert {p: p.read_bytes() for p in originals} == originals, "revert after the re-run did not restore the originals"
+    assert {p: read(p) for p in originals} == originals, "revert after the re-run did not restore the originals"
+    assert not record_dir(root).exists(), "revert left llmfix's record folder behind"
+    assert temp_files(root) == []
 
 
 # --------------------------------------------------------------------------
@@ -163,7 +193,7 @@ def failing_swap(monkeypatch, nth: int, error: int):
         real = getattr(module, name)
 
         def fake(src, dst, *args, **kwargs):
-            if str(src).endswith(TEMP_SUFFIX) and "pending.json" not in str(dst) and not str(dst).endswith((".gitignore", "README.md")):
+            if str(src).endswith(TEMP_SUFFIX) and "pending.json" not in str(dst) and not str(dst).endswith(".gitignore"):
                 calls["n"] += 1
                 if calls["n"] == nth:
                     raise OSError(error, os.strerror(error), str(dst))
@@ -179,18 +209,25 @@ def failing_swap(monkeypatch, nth: int, error: int):
 
 @pytest.mark.parametrize(
     ("name", "nth", "error", "when"),
+    # the order of an apply's writes: the record folder's .gitignore (the folder is built under a temp name), the
+    # temp files of run_utils.py, rubric_utils.py, ground_truth_utils.py, the new support module and the record,
+    # then the journal; then the swaps: the three targets exchanged, the support module and the record linked in
     [
         pytest.param("write", 1, errno.ENOSPC, None, id="disk-full-creating-the-record-folder"),
-        pytest.param("write", 2, errno.ENOSPC, None, id="disk-full-writing-the-record-folder-readme"),
-        pytest.param("write", 3, errno.ENOSPC, None, id="disk-full-writing-the-first-file"),
-        pytest.param("write", 4, errno.ENOSPC, None, id="disk-full-writing-the-second-file"),
-        pytest.param("write", 5, errno.ENOSPC, None, id="disk-full-writing-the-state"),
-        pytest.param("write", 6, errno.ENOSPC, None, id="disk-full-writing-the-journal"),
-        pytest.param("open", 2, errno.EACCES, _is_temp, id="permission-denied-creating-the-second-temp"),
-        pytest.param("fsync", 2, errno.EIO, None, id="fsync-error-on-the-second-file"),
+        pytest.param("write", 2, errno.ENOSPC, None, id="disk-full-writing-the-first-file"),
+        pytest.param("write", 3, errno.ENOSPC, None, id="disk-full-writing-the-second-file"),
+        pytest.param("write", 4, errno.ENOSPC, None, id="disk-full-writing-the-third-file"),
+        pytest.param("write", 5, errno.ENOSPC, None, id="disk-full-writing-the-support-module"),
+        pytest.param("write", 6, errno.ENOSPC, None, id="disk-full-writing-the-record"),
+        pytest.param("write", 7, errno.ENOSPC, None, id="disk-full-writing-the-journal"),
+        pytest.param("open", 3, errno.EACCES, _is_temp, id="permission-denied-creating-the-second-temp"),
+        pytest.param("open", 5, errno.EACCES, _is_temp, id="permission-denied-creating-the-support-module-temp"),
+        pytest.param("fsync", 3, errno.EIO, None, id="fsync-error-on-the-second-file"),
+        pytest.param("fsync", 5, errno.EIO, None, id="fsync-error-on-the-support-module"),
         pytest.param("swap", 1, errno.EACCES, None, id="rename-of-the-first-file-fails"),
-        pytest.param("swap", 2, errno.EACCES, None, id="rename-fails-between-the-two-files"),
-        pytest.param("swap", 3, errno.EXDEV, None, id="rename-of-the-state-fails-after-both-files"),
+        pytest.param("swap", 2, errno.EACCES, None, id="rename-fails-between-two-files"),
+        pytest.param("swap", 4, errno.EACCES, None, id="creating-the-support-module-fails-after-the-targets"),
+        pytest.param("swap", 5, errno.EXDEV, None, id="linking-the-record-fails-after-every-file"),
     ],
 )
 def test_a_failing_write_changes_nothing_and_a_rerun_finishes(checkout, monkeypatch, name, nth, error, when):
@@ -205,7 +242,8 @@ def test_a_failing_write_changes_nothing_and_a_rerun_finishes(checkout, monkeypa
     assert calls["n"] >= nth, "the failure was never injected"
     assert result.exit_code == 2
     assert len(result.stderr.strip().splitlines()) == 1 and "nothing was changed" in result.stderr, result.stderr
-    assert files(root) == before, "a failed apply changed files (or left llmfix's folder behind)"
+    assert files(root) == before, "a failed apply changed files (or left the support module or llmfix's folder behind)"
+    assert not support_module(FIXTURE, root).exists() and not record_dir(root).exists()
     assert temp_files(root) == []
     assert_rerun_finishes(root, originals, expected)
 
@@ -266,14 +304,13 @@ def _count_events(tmp_path: Path) -> int:
 
 def test_sigkill_at_every_write_fsync_and_rename_leaves_whole_files(tmp_path):
     events = _count_events(tmp_path)
-    assert events >= 9  # three files: write, fsync, rename each (and the folder fsyncs)
+    assert events >= 15  # five files (three targets, the support module, the record): write, fsync, swap each
     seen = set()
     for k in range(1, events + 1):
         case = tmp_path / f"kill-{k}"
         case.mkdir()
         root = copy_fixture(FIXTURE, case)
-        originals = {p: p.read_bytes() for p in target_files(FIXTURE, root)}
-        expected = {p.target.path: p.patched.encode("utf-8") for p in plan_paths([root], Options())}
+        originals, expected = planned(root)
         env = _child_env(case, f"any:{k}")
         marker = case / "paused"
         child = subprocess.Popen(
@@ -295,8 +332,9 @@ def test_sigkill_at_every_write_fsync_and_rename_leaves_whole_files(tmp_path):
         states = assert_each_file_whole(root, originals, expected)
         seen.add(tuple(sorted(states.values())))
         assert_rerun_finishes(root, originals, expected)
-    # the kills landed both before and after the renames (and between them)
-    assert ("original", "original") in seen and ("patched", "patched") in seen
+    # the kills landed both before and after the renames, and between them
+    assert ("original",) * 4 in seen and ("patched",) * 4 in seen
+    assert any(len(set(states)) == 2 for states in seen)
 
 
 # --------------------------------------------------------------------------
@@ -325,7 +363,8 @@ def test_ctrl_c_between_the_renames_is_finished_by_the_next_run(checkout, monkey
         workflow.apply([root], Options())
     monkeypatch.undo()
     states = assert_each_file_whole(root, originals, expected)
-    assert sorted(states.values()) == ["original", "patched"]  # the kill landed between the two files
+    # the kill landed between the first two files: run_utils.py in, the rest (the support module too) not yet
+    assert [p.name for p, state in states.items() if state == "patched"] == ["run_utils.py"]
     assert (record_dir(root) / "pending.json").exists() and temp_files(root)
     assert_rerun_finishes(root, originals, expected)
     assert not (record_dir(root) / "pending.json").exists()
@@ -337,14 +376,16 @@ def test_a_file_edited_after_the_kill_is_not_overwritten(checkout, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         workflow.apply([root], Options())
     monkeypatch.undo()
-    pending = [p for p in originals if p.read_bytes() == originals[p]]
-    assert len(pending) == 1
+    pending = [p for p in target_files(FIXTURE, root) if p.read_bytes() == originals[p]]
+    assert [p.name for p in pending] == ["rubric_utils.py", "ground_truth_utils.py"]
     edited = pending[0].read_bytes() + b"\n# edited after the crash\n"
     pending[0].write_bytes(edited)
     from llmfix.workflow import finish_interrupted_writes
 
     finish_interrupted_writes([root])
     assert pending[0].read_bytes() == edited  # the user's text wins over the stale temp file
+    del originals[pending[0]]
+    assert_each_file_whole(root, originals, expected)  # every other file whole
     assert temp_files(root) == [] and not (record_dir(root) / "pending.json").exists()
 
 
@@ -364,7 +405,8 @@ def _killed_between_the_swaps(root: Path, tmp_path: Path) -> None:
 def test_a_checkout_moved_after_a_kill_is_recovered_where_it_is(checkout, tmp_path):
     root, originals, expected = checkout
     _killed_between_the_swaps(root, tmp_path)
-    assert sorted(assert_each_file_whole(root, originals, expected).values()) == ["original", "patched"]
+    states = assert_each_file_whole(root, originals, expected)
+    assert [p.name for p, state in states.items() if state == "patched"] == ["run_utils.py"]
     moved = tmp_path / "moved" / root.name
     moved.parent.mkdir()
     root.rename(moved)
@@ -372,10 +414,10 @@ def test_a_checkout_moved_after_a_kill_is_recovered_where_it_is(checkout, tmp_pa
     originals, expected = relocate(originals), relocate(expected)
     result = invoke("apply", moved)
     assert result.exit_code == 0, result.stderr
-    assert {p: p.read_bytes() for p in originals} == expected
+    assert {p: read(p) for p in originals} == expected
     reverted = invoke("revert", moved)
     assert reverted.exit_code == 0, reverted.stderr
-    assert {p: p.read_bytes() for p in originals} == originals
+    assert {p: read(p) for p in originals} == originals
     assert temp_files(moved) == []
 
 
@@ -391,6 +433,47 @@ def test_revert_after_an_interrupted_apply_puts_back_the_originals_and_writes_no
         subprocess.run(["git", "checkout", "--", "rl"], cwd=root, check=True, env=env)
     result = invoke("revert", root)
     assert result.exit_code == 0, result.stderr
-    assert {p: p.read_bytes() for p in originals} == originals
+    assert {p: read(p) for p in originals} == originals  # the support module never made it in: still absent
     assert temp_files(root) == [] and not (record_dir(root) / "pending.json").exists()
     assert invoke("check", root).exit_code == 1  # nothing was patched on the way
+
+
+# --------------------------------------------------------------------------
+# the support module: created by an interrupted apply, removed by an interrupted revert
+# --------------------------------------------------------------------------
+
+
+def test_revert_after_an_apply_killed_once_the_support_module_was_created_removes_it(checkout, tmp_path):
+    """Killed before the record is linked in: every target and the support module are new; revert undoes it all."""
+    from paused import PausedLlmfix
+
+    root, originals, expected = checkout
+    child = PausedLlmfix(tmp_path / "child", ["apply", str(root)], "swap_in:5")  # three targets and the support module in
+    assert child.wait_paused()
+    child.kill()
+    assert set(assert_each_file_whole(root, originals, expected).values()) == {"patched"}
+    assert not (record_dir(root) / "record.json").exists()
+    result = invoke("revert", root)
+    assert result.exit_code == 0, result.stderr
+    assert {p: read(p) for p in originals} == originals  # the support module the killed run created is gone
+    assert temp_files(root) == [] and not (record_dir(root) / "pending.json").exists()
+    assert not (record_dir(root) / "record.json").exists()  # (an empty .llmfix/ with its .gitignore may stay)
+
+
+def test_a_revert_killed_before_the_support_module_went_is_finished_by_the_next_run(checkout, tmp_path):
+    from paused import PausedLlmfix
+
+    root, originals, expected = checkout
+    assert invoke("apply", root).exit_code == 0
+    child = PausedLlmfix(tmp_path / "child", ["revert", str(root)], "swap_in:2")  # run_utils back, the rest not yet
+    assert child.wait_paused()
+    child.kill()
+    reverted = {p: expected[p] for p in originals}  # the revert's "old" bytes are apply's "new"
+    states = assert_each_file_whole(root, reverted, originals)
+    assert [p.name for p, state in states.items() if state == "patched"] == ["run_utils.py"]  # here: reverted
+    assert support_module(FIXTURE, root).exists() and (record_dir(root) / "pending.json").exists()
+    result = invoke("revert", root)
+    assert result.exit_code == 0, result.stderr
+    assert {p: read(p) for p in originals} == originals
+    assert temp_files(root) == [] and not (record_dir(root) / "pending.json").exists()
+    assert not (record_dir(root) / "record.json").exists()  # (an empty .llmfix/ with its .gitignore may stay)

@@ -129,7 +129,11 @@ def test_an_uncommitted_checkout_is_refused(tmp_path, monkeypatch):
     git(root, "init", "-q", "-b", "main")
     result = invoke("apply", root)
     assert result.exit_code == 2
-    assert "open_instruct/rubrics/run_utils.py, open_instruct/rubrics/rubric_utils.py are not committed" in result.stderr
+    # every target file is named, in discovery order (the fixture gained ground_truth_utils.py, the LLM judge)
+    named = "open_instruct/rubrics/run_utils.py, open_instruct/rubrics/rubric_utils.py, open_instruct/ground_truth_utils.py"
+    assert f"llmfix: error: {named} are not committed;" in result.stderr, result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (root / "open_instruct" / "rubrics" / "litellm_utils.py").exists()  # refused before the support module is written
     assert invoke("apply", root, "--force").exit_code == 0
 
 

@@ -1,9 +1,9 @@
 """The journal and the record are input, not truth.
 
-A crafted ``.llmfix/pending.json`` or ``state.json`` (committed in a repo, left
+A crafted ``.llmfix/pending.json`` or ``record.json`` (committed in a repo, left
 in a clone) must never make llmfix create, replace or delete a file outside the
-checkout's target files, and a ``.llmfix`` that is not a plain folder of plain
-files is refused. Each case: one line on stderr, exit 2, nothing touched
+checkout's target files (and the support module and record llmfix writes), and a
+``.llmfix`` that is not a plain folder of plain files is refused. Each case: one line on stderr, exit 2, nothing touched
 (inside the checkout or outside it).
 """
 
@@ -102,7 +102,7 @@ def test_a_valid_journal_only_ever_deletes_its_own_temp_names(world):
     assert not (root / ".llmfix" / "pending.json").exists()
 
 
-@pytest.mark.parametrize("shape", ["file", "symlink-out", "symlinked-gitignore", "symlinked-state", "symlinked-journal"])
+@pytest.mark.parametrize("shape", ["file", "symlink-out", "symlinked-gitignore", "symlinked-record", "symlinked-journal"])
 def test_a_record_folder_that_is_not_a_plain_folder_is_refused(world, shape):
     root, outside = world
     folder = root / ".llmfix"
@@ -112,7 +112,7 @@ def test_a_record_folder_that_is_not_a_plain_folder_is_refused(world, shape):
         folder.symlink_to(outside, target_is_directory=True)
     else:
         folder.mkdir()
-        name = {"symlinked-gitignore": ".gitignore", "symlinked-state": "state.json", "symlinked-journal": "pending.json"}[shape]
+        name = {"symlinked-gitignore": ".gitignore", "symlinked-record": "record.json", "symlinked-journal": "pending.json"}[shape]
         (folder / name).symlink_to(outside / "victim.py")
     before = everything(root, outside)
     for command in ("apply", "revert"):
@@ -124,10 +124,11 @@ def test_a_record_folder_that_is_not_a_plain_folder_is_refused(world, shape):
 def test_a_record_naming_a_path_outside_is_unreadable(world, name):
     root, outside = world
     (root / ".llmfix").mkdir()
-    (root / ".llmfix" / "state.json").write_text(json.dumps({"version": 2, "files": {name: []}}), encoding="utf-8")
+    record = {"version": 1, "about": "what `llmfix revert` needs", "support": None, "notes": {name: {"retries": {"run_litellm": [5, "2f752755"]}}}}
+    (root / ".llmfix" / "record.json").write_text(json.dumps(record), encoding="utf-8")
     before = everything(root, outside)
     for command in ("apply", "revert"):
-        assert_refused(run_cli(command, root), before, root, outside, "unreadable llmfix state")
+        assert_refused(run_cli(command, root), before, root, outside, "llmfix's record is unreadable")
 
 
 def test_no_absolute_path_is_written_anywhere(world):
@@ -175,20 +176,22 @@ def test_the_record_removal_llmfix_journals_is_still_finished(world):
     """A revert that emptied the record journals its removal; after a kill that removal is finished."""
     root, outside = world
     assert run_cli("apply", root).returncode == 0
-    record = root / ".llmfix" / "state.json"
-    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/state.json", "old": sha(record.read_bytes()), "new": None}]})
+    record = root / ".llmfix" / "record.json"
+    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(record.read_bytes()), "new": None}]})
     result = run_cli("apply", root, "--dry-run")
     assert result.returncode == 0
+    assert record.exists()  # a dry run finishes nothing
     result = run_cli("apply", root)
     assert result.returncode == 0, result.stderr
     assert not (root / ".llmfix" / "pending.json").exists()
+    assert not record.exists()  # the journalled removal was finished (and the already patched files need no new record)
 
 
 def test_a_record_removal_over_a_changed_record_deletes_nothing(world):
     root, outside = world
     assert run_cli("apply", root).returncode == 0
-    record = root / ".llmfix" / "state.json"
-    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/state.json", "old": sha(b"something else"), "new": None}]})
+    record = root / ".llmfix" / "record.json"
+    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(b"something else"), "new": None}]})
     kept = record.read_bytes()
     assert run_cli("apply", root).returncode == 0
     assert record.read_bytes() == kept

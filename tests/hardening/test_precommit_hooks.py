@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from llmfix.planning import Options
+from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from support import REPO, copy_fixture, target_files
 
@@ -87,7 +87,8 @@ def test_check_fails_apply_patches_then_check_passes(repo, env):
     check = run([PRE_COMMIT, "run", "llmfix-check", "--all-files"], repo, env)
     assert check.returncode == 1, check.stdout + check.stderr
     assert "Failed" in check.stdout and "pending" in check.stdout and "exit code: 1" in check.stdout
-    assert all(p.read_text(encoding="utf-8") != text for p, text in expected.items())  # check writes nothing
+    # check writes nothing: every target still unpatched, no support module created
+    assert all(p.read_text(encoding="utf-8") != text if p.exists() else p.name == "litellm_utils.py" for p, text in expected.items())
 
     apply = run([PRE_COMMIT, "run", "llmfix-apply", "--all-files"], repo, env)
     assert apply.returncode == 1, apply.stdout + apply.stderr  # pre-commit fails a hook that modified files
@@ -137,13 +138,15 @@ def test_files_that_are_not_helpers_pass(repo, env):
 def test_the_apply_hook_patches_the_whole_checkout_never_one_staged_file(repo, env):
     """Only rubric_utils.py is staged: the hook still patches run_utils.py with it (no ImportError committed)."""
     (repo / ".pre-commit-config.yaml").write_text(local_config(["llmfix-apply"]), encoding="utf-8")
-    run_utils, rubric_utils = target_files(NAME, repo)
+    run_utils, rubric_utils, *_ = target_files(NAME, repo)  # the catalog lists the judge file too
     rubric_utils.write_text(rubric_utils.read_text(encoding="utf-8") + "\n# a local note\n", encoding="utf-8")
+    expected = {p.target.path: p.patched for p in plan_paths([repo], Options())}  # run_utils.py and the support module too
     assert run(["git", "add", str(rubric_utils), ".pre-commit-config.yaml"], repo, env).returncode == 0
     done = run([PRE_COMMIT, "run", "llmfix-apply"], repo, env)
     assert done.returncode == 1, done.stdout + done.stderr  # it modified files
-    assert "ensure_litellm_connection" in rubric_utils.read_text(encoding="utf-8")
-    assert "async def ensure_litellm_connection(" in run_utils.read_text(encoding="utf-8")
+    assert "litellm_utils." in rubric_utils.read_text(encoding="utf-8")  # the staged file calls the support module
+    assert run_utils in expected and run_utils.read_text(encoding="utf-8") == expected[run_utils]
+    assert {p: p.read_text(encoding="utf-8") for p in expected} == expected  # the support module it imports is there
 
 
 def test_the_check_hook_says_which_command_fixes_it(repo, env):

@@ -5,6 +5,7 @@ And a malformed record is one clear line (exit 2), never an internal error.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import subprocess
@@ -13,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from llmfix import workflow
-from support import CATALOG, FIXTURES, copy_fixture, invoke, run_cli, snapshot, target_files
+from support import CATALOG, FIXTURES, copy_fixture, invoke, run_cli, snapshot, support_module, target_files
 
 GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
 FIXTURE = "drtulu-canonical"
@@ -30,32 +31,38 @@ def record_folder(root: Path) -> Path:
     return root / CATALOG[FIXTURE]["root_subdir"] / ".llmfix"
 
 
-def test_the_record_is_hashes_and_hunks_with_relative_paths(tmp_path):
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for k, v in value.items() for s in (*_strings(k), *_strings(v))]
+    if isinstance(value, list):
+        return [s for item in value for s in _strings(item)]
+    return []
+
+
+def test_the_record_is_notes_with_relative_paths(tmp_path):
+    """One line: the support module's digest and, per target file, the literals the patch replaced; never code or copies."""
     root = copy_fixture(FIXTURE, tmp_path)
     files = target_files(FIXTURE, root)
     assert invoke("apply", root).exit_code == 0
-    raw = (record_folder(root) / "state.json").read_text(encoding="utf-8")
+    raw = (record_folder(root) / "record.json").read_text(encoding="utf-8")
+    assert raw.endswith("\n") and raw.count("\n") == 1
     data = json.loads(raw)
-    assert data["version"] == 2
-    assert sorted(data["files"]) == [
+    assert data["version"] == 1
+    assert sorted(data["notes"]) == [
+        "open_instruct/ground_truth_utils.py",
         "open_instruct/search_rewards/utils/rubric_utils.py",
         "open_instruct/search_rewards/utils/run_utils.py",
     ]
+    assert data["support"] == hashlib.sha256(support_module(FIXTURE, root).read_bytes()).hexdigest()
     assert str(tmp_path) not in raw
-    for records in data["files"].values():
-        (record,) = records
-        assert len(record["original"]) == 64 and len(record["patched"]) == 64
-        assert all(line[0] in " -+" for hunk in record["hunks"] for line in hunk["lines"])
-    # small: llmfix's hunks (its lines, three of context), never copies of the files
-    hunk_bytes = sum(len(line) for records in data["files"].values() for hunk in records[0]["hunks"] for line in hunk["lines"])
-    assert len(raw) < hunk_bytes * 1.3 + 4096
+    # small: literals and short digests, never copies of the files
+    assert len(raw) < 4096
+    assert all(len(text) <= 200 for text in _strings(data["notes"]))
     originals = [FIXTURES / FIXTURE / p.relative_to(root) for p in files]
-    upstream = [line for p in originals for line in p.read_text(encoding="utf-8").splitlines() if len(line.strip()) > 20]
-    recorded = {line[1:].rstrip("\n") for records in data["files"].values() for hunk in records[0]["hunks"] for line in hunk["lines"]}
-    hunks = [hunk for records in data["files"].values() for hunk in records[0]["hunks"]]
-    removed = sum(1 for hunk in hunks for line in hunk["lines"] if line[0] == "-")
-    # only context (three lines each side) and the lines llmfix replaced, not the files
-    assert len([line for line in upstream if line in recorded]) <= 6 * len(hunks) + removed < len(upstream) / 2
+    upstream = {line.strip() for p in originals for line in p.read_text(encoding="utf-8").splitlines() if len(line.strip()) > 20}
+    assert not [line for line in upstream if line in raw]
     assert "def _format_responses" not in raw  # a function llmfix never touches
 
 
@@ -69,14 +76,16 @@ def test_a_teammates_clone_of_the_patched_repo_can_revert(tmp_path):
     git(repo, "add", "-A")
     git(repo, "commit", "-q", "-m", "llmfix apply")
     assert git(repo, "status", "--porcelain").stdout == ""
-    assert "rl/open-instruct/.llmfix/state.json" in git(repo, "ls-files").stdout
+    tracked = git(repo, "ls-files").stdout
+    assert "rl/open-instruct/.llmfix/record.json" in tracked
+    assert support_module(FIXTURE, repo).relative_to(repo).as_posix() in tracked  # committed with the patch too
     clone = tmp_path / "teammate"
     git(tmp_path, "clone", "-q", str(repo), str(clone))
     result = run_cli("revert", clone / "rl" / "open-instruct")
     assert result.returncode == 0, result.stderr
     assert {rel: (clone / rel).read_bytes() for rel in originals} == originals
     git(clone, "add", "-A")
-    assert git(clone, "diff", "--cached", "--stat", "HEAD~1").stdout == ""  # back to upstream, record gone too
+    assert git(clone, "diff", "--cached", "--stat", "HEAD~1").stdout == ""  # back to upstream, support module and record gone too
 
 
 @pytest.mark.parametrize("form", ["root", "checkout", "file"])
@@ -93,33 +102,46 @@ def test_revert_works_through_every_path_form(tmp_path, form):
     assert {p: p.read_bytes() for p in files} == originals
 
 
-def test_a_record_written_by_llmfix_0_1_still_reverts(tmp_path):
-    """Version 1: whole texts, at the folder the user named, paths relative to it."""
-    root = copy_fixture("upstream-mid2025", tmp_path)
-    files = target_files("upstream-mid2025", root)
-    originals = {p: p.read_text(encoding="utf-8") for p in files}
-    from llmfix.planning import Options
-
-    plans = workflow.plan_paths([root], Options())
-    files_v1 = {p.target.relpath: [{"original": p.original, "patched": p.patched}] for p in plans if p.changed}
-    for plan in plans:
-        plan.target.path.write_text(plan.patched, encoding="utf-8")
+def _former_record(root: Path, plans) -> None:
+    """What the earlier, never released llmfix left: ``.llmfix/state.json`` with whole texts."""
     (root / ".llmfix").mkdir()
     (root / ".llmfix" / ".gitignore").write_text("*\n")
+    files_v1 = {p.target.relpath: [{"original": p.original, "patched": p.patched}] for p in plans if p.changed}
     (root / ".llmfix" / "state.json").write_text(json.dumps({"version": 1, "files": files_v1}), encoding="utf-8")
-    result = invoke("revert", root)
-    assert result.exit_code == 0, result.stderr
-    assert {p: p.read_text(encoding="utf-8") for p in files} == originals
 
 
+@pytest.mark.parametrize("command", ["revert", "apply"])
+def test_a_record_of_the_earlier_llmfix_is_refused_with_one_line_and_nothing_changes(tmp_path, command):
+    """The redesign reads no ``state.json`` (its llmfix was never released): it says so and touches nothing.
+
+    It used to revert such a record; now the one line tells the user to revert with the llmfix that wrote it.
+    """
+    root = copy_fixture("upstream-mid2025", tmp_path)
+    from llmfix.config import CommandSettings as Options
+
+    plans = workflow.plan_paths([root], Options())
+    for plan in plans:
+        plan.target.path.write_text(plan.patched, encoding="utf-8")
+    _former_record(root, plans)
+    before = snapshot(root)
+    result = run_cli(command, root)
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in result.stderr, result.stderr
+    assert ".llmfix/state.json: this checkout was patched by an earlier llmfix; revert it with the llmfix that wrote it" in lines[0]
+    assert snapshot(root) == before
+
+
+ABOUT = "what `llmfix revert` needs to undo `llmfix apply` here; commit it with the patch"
+RUN_UTILS = "open_instruct/rubrics/run_utils.py"
 MALFORMED = {
-    "files-null": {"version": 2, "files": None},
-    "files-a-list": {"version": 2, "files": []},
-    "records-not-a-list": {"version": 2, "files": {"open_instruct/rubrics/run_utils.py": {"original": "x"}}},
-    "record-wrong-types": {"version": 2, "files": {"open_instruct/rubrics/run_utils.py": [{"original": 1, "patched": None, "hunks": "no"}]}},
-    "hunk-wrong-types": {"version": 2, "files": {"open_instruct/rubrics/run_utils.py": [{"original": "0" * 64, "patched": "1" * 64, "hunks": [{"old_line": "1", "new_line": 1, "lines": [3]}]}]}},
-    "unknown-version": {"version": 99, "files": {}},
-    "version-a-string": {"version": "2", "files": {}},
+    "notes-null": {"version": 1, "about": ABOUT, "support": None, "notes": None},
+    "notes-a-list": {"version": 1, "about": ABOUT, "support": None, "notes": []},
+    "notes-not-grouped": {"version": 1, "about": ABOUT, "support": None, "notes": {RUN_UTILS: {"retries": 5}}},
+    "note-wrong-types": {"version": 1, "about": ABOUT, "support": None, "notes": {RUN_UTILS: {"retries": {"run_litellm": {"old": 5}}}}},
+    "support-not-a-digest": {"version": 1, "about": ABOUT, "support": "abc", "notes": {}},
+    "unknown-version": {"version": 99, "about": ABOUT, "support": None, "notes": {}},
+    "version-a-string": {"version": "1", "about": ABOUT, "support": None, "notes": {}},
     "not-an-object": [1, 2, 3],
 }
 
@@ -129,21 +151,21 @@ MALFORMED = {
 def test_a_malformed_record_is_one_line(tmp_path, case, command):
     root = copy_fixture("upstream-main-split", tmp_path)
     (root / ".llmfix").mkdir()
-    state = root / ".llmfix" / "state.json"
+    record = root / ".llmfix" / "record.json"
     if case == "deeply-nested":
-        state.write_text("[" * 100_000 + "]" * 100_000)
+        record.write_text("[" * 100_000 + "]" * 100_000)
     elif case == "not-json":
-        state.write_text("{version: 2")
+        record.write_text("{version: 1")
     elif case == "not-utf8":
-        state.write_bytes(b'{"version": 2, "files": {"\xff": []}}')
+        record.write_bytes(b'{"version": 1, "support": null, "notes": {"\xff": {}}}')
     else:
-        state.write_text(json.dumps(MALFORMED[case]))
+        record.write_text(json.dumps(MALFORMED[case]))
     before = snapshot(root)
     result = run_cli(command, root)
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "internal error" not in lines[0], result.stderr
-    assert "unreadable llmfix state" in lines[0] and "(move it away to start over)" in lines[0]
+    assert "llmfix's record is unreadable" in lines[0] and "move it away to start over" in lines[0]
     assert snapshot(root) == before
 
 
@@ -161,36 +183,41 @@ def test_a_file_exactly_as_llmfix_wrote_it_always_reverts(tmp_path):
     result = invoke("revert", repo)
     assert result.exit_code == 0, result.stderr
     assert {p: p.read_bytes() for p in files} == originals
-    # and with a record that no apply since has cleaned up (written by hand, as an older llmfix left it)
+    # and with a record not as llmfix wrote it (rewritten by hand or a merge tool: indented, keys reordered)
     assert invoke("apply", repo).exit_code == 0
-    state = repo / ".llmfix" / "state.json"
-    data = json.loads(state.read_text())
-    for records in data["files"].values():
-        records.insert(0, dict(records[0]))  # a stale duplicate, as two racing applies left it
-    state.write_text(json.dumps(data))
+    record = repo / ".llmfix" / "record.json"
+    data = json.loads(record.read_text())
+    record.write_text(json.dumps(dict(reversed(list(data.items()))), indent=2, sort_keys=True))
     result = invoke("revert", repo)
     assert result.exit_code == 0, result.stderr
     assert {p: p.read_bytes() for p in files} == originals
 
 
-def test_a_record_llmfix_0_1_left_at_the_dr_tulu_root_reverts_through_any_path_form(tmp_path):
-    """llmfix 0.1 kept its record at the folder the user named (here the DR Tulu root)."""
-    from llmfix.planning import Options
+@pytest.mark.xfail(
+    strict=True,
+    reason="product gap: llmfix looks for the earlier llmfix's state.json only in the checkout's .llmfix; one left at the "
+    "folder the user named (the DR Tulu root) is ignored, and revert takes out what it can without it (run_utils.py "
+    "is left patched, exit 1) instead of naming it",
+)
+@pytest.mark.parametrize("form", ["root", "checkout", "file"])
+def test_a_record_of_the_earlier_llmfix_at_the_dr_tulu_root_is_refused_through_any_path_form(tmp_path, form):
+    """The earlier llmfix kept its record at the folder the user named (here the DR Tulu root): refused, nothing changes."""
+    from llmfix.config import CommandSettings as Options
 
     root = copy_fixture(FIXTURE, tmp_path)
     files = target_files(FIXTURE, root)
-    originals = {p: p.read_bytes() for p in files}
     plans = workflow.plan_paths([root], Options())
-    (root / ".llmfix").mkdir()
-    (root / ".llmfix" / ".gitignore").write_text("*\n")
-    v1 = {p.target.relpath: [{"original": p.original, "patched": p.patched}] for p in plans if p.changed}
-    (root / ".llmfix" / "state.json").write_text(json.dumps({"version": 1, "files": v1}), encoding="utf-8")
     for plan in plans:
         plan.target.path.write_text(plan.patched, encoding="utf-8")
-    result = invoke("revert", root)
-    assert result.exit_code == 0, result.stderr
-    assert {p: p.read_bytes() for p in files} == originals
-    assert not (root / ".llmfix").exists()  # the old record is used up, its folder gone
+    _former_record(root, plans)
+    before = snapshot(root)
+    checkout = root / CATALOG[FIXTURE]["root_subdir"]
+    paths = {"root": [root], "checkout": [checkout], "file": files}[form]
+    result = invoke("revert", *paths)
+    assert result.exit_code == 2
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "patched by an earlier llmfix" in result.stderr
+    assert snapshot(root) == before
 
 
 def test_a_line_upstream_also_has_is_not_llmfixs_to_rewrap(tmp_path):
