@@ -24,13 +24,15 @@ from support import REPO, copy_fixture, target_files
 
 NAME = "upstream-main-split"
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
-PRE_COMMIT = shutil.which("pre-commit")
+BIN = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])  # this interpreter's tools first
+PRE_COMMIT = shutil.which("pre-commit", path=BIN)
 
 
 @pytest.fixture
 def env(tmp_path):
     return {
         **os.environ,
+        "PATH": BIN,
         "HOME": str(tmp_path),
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
         "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",
