@@ -97,10 +97,15 @@ def test_a_link_out_made_after_discovery_is_caught_by_the_write_path(tmp_path):
     assert sorted(p.name for p in outside.iterdir()) == ["rubric_utils.py", "run_utils.py"]
 
 
+# VmHWM, the peak of this process's own memory: ru_maxrss would carry the parent's peak over exec
+# (a pytest worker that has run hundreds of tests starts the child already at its size).
 PEAK_CHILD = """
-import atexit, resource, runpy, sys
+import atexit, runpy, sys
 peak_file = sys.argv.pop(1)
-atexit.register(lambda: open(peak_file, "w").write(str(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)))
+def peak():
+    line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
+    open(peak_file, "w").write(line.split()[1])
+atexit.register(peak)
 sys.argv[0] = "llmfix"
 runpy.run_module("llmfix", run_name="__main__", alter_sys=True)
 """
@@ -109,10 +114,10 @@ runpy.run_module("llmfix", run_name="__main__", alter_sys=True)
 def run_measured(peak_file: Path, *args) -> tuple[subprocess.CompletedProcess, int]:
     """``llmfix ARGS`` in a child process, and that child's peak resident memory in bytes."""
     result = subprocess.run([sys.executable, "-c", PEAK_CHILD, str(peak_file), *map(str, args)], capture_output=True, text=True, timeout=120)
-    return result, int(peak_file.read_text()) * 1024  # ru_maxrss is in KiB on Linux
+    return result, int(peak_file.read_text()) * 1024  # VmHWM is in KiB
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak memory is measured with Linux's ru_maxrss")
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="peak memory is read from Linux's /proc/self/status")
 @pytest.mark.parametrize("named", ["checkout", "file"])
 def test_a_huge_sparse_target_is_refused_before_it_is_read(tmp_path, named):
     root = copy_fixture(FIXTURE, tmp_path / "repo")
