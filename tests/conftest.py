@@ -26,6 +26,22 @@ from llmfix.proxy import ProxyUnavailable, Tinyproxy, closed_port  # noqa: E402
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under ``--dist loadgroup``, the tests sharing a module-scoped fixture run on one worker.
+
+    Such a fixture (a batch of verify runs, the upstream suites, the fixtures' imports) is set up
+    once per worker that runs one of its tests: split over two workers, it is paid twice. A test
+    already in a group keeps it (xdist would join the names into a third group).
+    """
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        if info is None or item.get_closest_marker("xdist_group") is not None:
+            continue
+        if any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
+            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """Drop the developer's proxy settings before any test runs."""
     for name in PROXY_VARIABLES:
