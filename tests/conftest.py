@@ -32,7 +32,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
     Such a fixture (a batch of verify runs, the upstream suites, the fixtures' imports) is set up
     once per worker that runs one of its tests: split over two workers, it is paid twice. A test
-    already in a group keeps it (xdist would join the names into a third group).
+    already in a group keeps it (xdist would join the names into a third group). The groups
+    are collected first.
     """
     for item in items:
         info = getattr(item, "_fixtureinfo", None)
@@ -40,6 +41,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             continue
         if any(defs and defs[-1].scope == "module" for defs in info.name2fixturedefs.values()):
             item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
+    # The groups first: their setups are the long ones, and started last they would run alone at the end.
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
