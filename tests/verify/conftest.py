@@ -47,13 +47,11 @@ def _patch(root: Path, skip: tuple[str, ...] = ()) -> None:
 
 
 def _build(run: Run, destination: Path) -> Path:
-    if run.source == "fixture":
-        shutil.copytree(FIXTURES / run.name, destination)
-    else:  # a hand-written shape: its patched copy is what llmfix apply wrote
-        shutil.copytree(CHECKOUTS / run.name / ("patched" if run.patched and not run.edit_before_patching else "unpatched"), destination)
+    # a fixture, or a hand-written shape (checkouts/<shape>/unpatched); a patched copy is what llmfix apply writes
+    shutil.copytree(FIXTURES / run.name if run.source == "fixture" else CHECKOUTS / run.name / "unpatched", destination)
     if run.edit_before_patching:
         _edit(destination, run.edits)
-    if run.patched and (run.source == "fixture" or run.edit_before_patching):
+    if run.patched:
         _patch(destination, run.skip)
     if not run.edit_before_patching:
         _edit(destination, run.edits)
@@ -112,5 +110,5 @@ def checkout_copy(verify_checkouts: dict[str, Path]) -> Callable[[str, bool], Pa
 
 @pytest.fixture(scope="session")
 def hand_checkout(verify_checkouts: dict[str, Path]) -> Callable[[str, str], Path]:
-    """``hand_checkout(shape, "patched" | "unpatched")``: the session's copy of ``checkouts/<shape>/<kind>``."""
+    """``hand_checkout(shape, "patched" | "unpatched")``: the session's copy of ``checkouts/<shape>/unpatched``, patched by apply or not."""
     return lambda shape, kind: verify_checkouts[f"{shape}/{kind}"]

@@ -54,10 +54,10 @@ def test_cases_carry_the_units_number_and_name(unit):
         assert len({step.label for step in case.steps}) == len(case.steps), case.id
 
 
-def test_judge_cases_are_built_where_they_mean_something():
+def test_judge_cases_are_built_where_they_mean_something(hand_checkout):
     from pathlib import Path
 
-    checkout = analyse(Path(__file__).resolve().parent / "checkouts" / "judge" / "patched")
+    checkout = analyse(hand_checkout("judge", "patched"))
     built = {s.name: [c.id for c in s.cases if c.is_judge] for s in scenarios.build(scenarios.Settings(), checkout)}
     assert {name for name, ids in built.items() if ids} == JUDGE_CASE_UNITS
     assert built["persistent-500"] == ["3j", "3k"]

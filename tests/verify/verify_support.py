@@ -5,8 +5,8 @@ in parallel) the first time a test asks for one, and every test reads the result
 checkout is verified once per session, whatever the number of tests that look at it.
 
 The checkouts: the fixtures (``fixtures/``, patched by ``llmfix apply`` or not), the
-hand-written shapes (``checkouts/<shape>/<patched|unpatched>``: ``patched`` is what ``llmfix
-apply`` wrote), *mutants* (a patched shape with one behaviour taken out, so each scenario is
+hand-written shapes (``checkouts/<shape>/unpatched``, patched by ``llmfix apply`` for the
+patched runs), *mutants* (a patched shape with one behaviour taken out, so each scenario is
 shown to fail, naming its fix, when that behaviour is missing) and *variants* of the judge
 checkout (the other shapes of the judge in the wild, or a judge verify cannot run).
 """
