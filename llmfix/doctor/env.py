@@ -1,12 +1,13 @@
-"""The settings LiteLLM and the open-instruct helpers will use, read from an env mapping (pure), and
-:class:`EnvView`: one environment as the checks see it, with its (cached) network trace."""
+"""The settings LiteLLM and the helpers will use, read from an env mapping, and :class:`EnvView`:
+one environment as the checks see it, with its (cached) network trace."""
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS  # the ranges the patched code accepts
@@ -34,12 +35,11 @@ class Endpoint:
 
     @property
     def base_variable(self) -> str:
-        """The variable the base URL comes from, or the one to set (OPENAI_API_BASE, OPENROUTER_API_BASE)."""
+        """The variable the base URL comes from, or the one to set."""
         return self.base_source if self.base_source != "default" else ROUTES[self.route][0][-1]
 
     @property
     def key_variable(self) -> str:
-        """The variable the key comes from, or the one to set."""
         return self.key_source or ROUTES[self.route][2][0]
 
     @property
@@ -51,16 +51,11 @@ class Endpoint:
 
     @property
     def port(self) -> int:
-        base = self.base_url.strip()
-        return urlsplit(base).port or (443 if base.startswith("https") else 80)
+        return urlsplit(self.base_url.strip()).port or (443 if self.base_url.strip().startswith("https") else 80)
 
     @property
     def is_openrouter(self) -> bool:
         return self.host == "openrouter.ai" or self.host.endswith(".openrouter.ai")
-
-    @property
-    def is_openai(self) -> bool:
-        return self.host == "api.openai.com"
 
 
 def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
@@ -74,24 +69,14 @@ def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
     return Endpoint(route, base, source, env[key_source] if key_source else None, key_source, shadowed)
 
 
-def openai_endpoint(env: Mapping[str, str]) -> Endpoint:
-    """OPENAI_BASE_URL wins over OPENAI_API_BASE; default https://api.openai.com/v1 (LiteLLM's order)."""
-    return endpoint_for_model(env, DEFAULT_RUBRIC_MODEL)
-
-
-@dataclass(frozen=True)
-class Fallback:
+class Fallback(NamedTuple):
     model: str
     api_base: str | None = None
-
-    @property
-    def own_endpoint(self) -> bool:
-        return bool(self.api_base)
 
 
 @dataclass(frozen=True)
 class RetrySettings:
-    """The retry/timeout/fallback settings the helpers will run with (None: unset), and any parse problems."""
+    """The retry/timeout/fallback settings the helpers will run with (None: unset), and what is wrong."""
 
     retries: int | None  # LITELLM_NUM_RETRIES
     timeout: float | None  # LITELLM_DEFAULT_TIMEOUT
@@ -103,17 +88,17 @@ class RetrySettings:
 
 def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]]) -> float | None:
     """The variable's value when the patched code accepts it (the support module's own limits), else a problem."""
-    raw = env.get(name)
-    if raw is None or not raw.strip():
+    raw = env.get(name, "").strip()
+    if not raw:
         return None
     kind, low, high = LIMITS[name]
     try:
-        value = kind(raw.strip())
+        value = kind(raw)
     except ValueError:
         value = None
     if value is None or not low <= value <= high:  # NaN fails both
         expected = f"{'an integer' if kind is int else 'a number'} in {low:g}..{high:g}"
-        problems.append((name, f"{name}={raw!r} is not {expected}: the patched helpers raise ValueError"))
+        problems.append((name, f"{name}={env[name]!r} is not {expected}: the patched helpers raise ValueError"))
         return None
     return value
 
@@ -129,12 +114,12 @@ def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
         return (), f"LITELLM_FALLBACK_MODELS looks like JSON but does not parse: {exc.msg}"
     out = []
     for item in items:
-        if isinstance(item, str):
-            out.append(Fallback(item))
-        elif isinstance(item, dict) and isinstance(item.get("model"), str):
+        if isinstance(item, dict) and isinstance(item.get("model"), str):
             out.append(Fallback(item["model"], item.get("api_base") or None))
-        else:
+        elif not isinstance(item, str):
             return tuple(out), f"LITELLM_FALLBACK_MODELS item {item!r} is neither a name nor an object with 'model'"
+        else:
+            out.append(Fallback(item))
     return tuple(out), None
 
 
@@ -143,16 +128,13 @@ def retry_settings(env: Mapping[str, str]) -> RetrySettings:
     retries = _number(env, "LITELLM_NUM_RETRIES", problems)
     timeout = _number(env, "LITELLM_DEFAULT_TIMEOUT", problems)
     precheck_timeout = _number(env, "LITELLM_PRECHECK_TIMEOUT", problems)
-    fallbacks = None
-    if "LITELLM_FALLBACK_MODELS" in env:
-        fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"])
-        problems += [("LITELLM_FALLBACK_MODELS", problem)] if problem else []
+    fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"]) if "LITELLM_FALLBACK_MODELS" in env else (None, None)
+    problems += [("LITELLM_FALLBACK_MODELS", problem)] if problem else []
     return RetrySettings(None if retries is None else int(retries), timeout, fallbacks, precheck_timeout, env.get("LITELLM_PRECHECK"),
                          tuple(problems))
 
 
-@dataclass(frozen=True)
-class TLSSettings:
+class TLSSettings(NamedTuple):
     """How LiteLLM verifies TLS (``get_ssl_verify``/``get_ssl_configuration``)."""
 
     verify: bool
@@ -162,13 +144,12 @@ class TLSSettings:
 
 
 def tls_settings(env: Mapping[str, str]) -> TLSSettings:
-    """Mirror LiteLLM: SSL_VERIFY (a path or a boolean) first, then SSL_CERT_FILE when the file exists."""
-    verify = env.get("SSL_VERIFY")
+    """LiteLLM's order: SSL_VERIFY (a path or a boolean) first, then SSL_CERT_FILE when the file exists."""
+    verify, cert_file = env.get("SSL_VERIFY"), env.get("SSL_CERT_FILE")
     if verify is not None and os.path.exists(verify):
         return TLSSettings(True, verify, "SSL_VERIFY")
     if verify is not None and verify.strip().lower() == "false":
         return TLSSettings(False, None, "SSL_VERIFY")
-    cert_file = env.get("SSL_CERT_FILE")
     if cert_file and os.path.exists(cert_file):
         return TLSSettings(True, cert_file, "SSL_CERT_FILE")
     ignored = [("SSL_CERT_FILE", f"{cert_file} does not exist, so LiteLLM silently uses certifi's bundle")] if cert_file else []
@@ -191,7 +172,7 @@ def url_problem(url: str) -> str | None:
     except ValueError as exc:
         return f"does not parse ({exc})"
     if parts.scheme not in ("http", "https"):
-        return "needs an http:// or https:// scheme" if not parts.scheme else f"has scheme {parts.scheme!r}; LiteLLM needs http or https"
+        return f"has scheme {parts.scheme!r}; LiteLLM needs http or https" if parts.scheme else "needs an http:// or https:// scheme"
     return None if parts.hostname else "has no host"
 
 
@@ -224,6 +205,11 @@ class EnvView:
         self.choice = proxyenv.select(url, self.env, rule)
         self.other_choice = proxyenv.select(url, self.env, "httpx" if rule == "aiohttp" else "aiohttp")
         self.tls = tls_settings(self.env)
+
+    @property
+    def is_default(self) -> bool:
+        """No base URL variable is set: LiteLLM's default endpoint is in use."""
+        return self.endpoint.base_source == "default"
 
     @property
     def trace(self) -> Trace | None:

@@ -1,4 +1,4 @@
-"""A doctor report: findings of the checks, most likely root cause first, shown as text or JSON."""
+"""A doctor report: the checks' findings, most likely root cause first, as text or JSON."""
 
 from __future__ import annotations
 
@@ -10,36 +10,18 @@ from llmfix.doctor.redact import redact_url
 from llmfix.exit_codes import OK as EXIT_HEALTHY
 from llmfix.exit_codes import PENDING as EXIT_PROBLEMS
 
-OK = "OK"
-WARN = "WARN"
-FAIL = "FAIL"
+OK, WARN, FAIL = "OK", "WARN", "FAIL"
 STATUSES = (FAIL, WARN, OK)
-
-# Causal layers, most fundamental first. Ranking puts a finding of a lower layer before
-# the findings of higher layers that it explains (a dead proxy before the unreachable
-# endpoint behind it, a DNS failure before a TLS one, ...).
-LAYER_CONFIG = 5
-LAYER_PROXY = 10
-LAYER_DNS = 20
-LAYER_TCP = 21
-LAYER_TLS = 22
-LAYER_HTTP = 23
-LAYER_KEY = 30
-LAYER_MODEL = 40
-LAYER_PROBE = 45
-LAYER_LITELLM = 50
-LAYER_CHECKOUT = 60
-LAYER_LAUNCHER = 70
+# Causal layers, most fundamental first: a finding of a lower layer ranks before the findings
+# of higher layers it explains (a dead proxy before the endpoint behind it, DNS before TLS).
+LAYER = {"config": 5, "proxy": 10, "dns": 20, "tcp": 21, "tls": 22, "http": 23, "key": 30,
+         "model": 40, "probe": 45, "litellm": 50, "checkout": 60, "launcher": 70}
 
 
 @dataclass
 class Finding:
-    """What one check saw: status, a one-line summary and the line to change.
-
-    ``cause`` is a stable machine-readable name for the root cause (``proxy-refused``,
-    ``tls-verify``, ...); ``caused_by`` names the check whose failure explains this one,
-    which makes this finding a symptom for ranking; ``layer`` orders causes before effects.
-    """
+    """What one check saw and the line to change. ``cause`` names the root cause (``proxy-refused``,
+    ...); ``caused_by`` names the check whose failure explains this one (a symptom, for ranking)."""
 
     check: str
     status: str
@@ -48,30 +30,30 @@ class Finding:
     detail: list[str] = field(default_factory=list)
     cause: str = ""
     source: str = "environment"
-    layer: float = LAYER_LITELLM
+    layer: float = LAYER["litellm"]
     caused_by: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"bad status {self.status!r}")
-        self.redact()  # what a finding shows comes from env, launchers and exception texts: never a credential
+        self.redact()  # what a finding shows comes from env, launchers and exception texts
 
     def redact(self) -> Finding:
-        """Pass every shown string through the one redaction (again: a check may have edited it)."""
+        """Every shown string through the one redaction (again on output: a check may edit one)."""
         self.summary, self.fix, self.source = redact_url(self.summary), redact_url(self.fix), redact_url(self.source)
         self.detail = [redact_url(line) for line in self.detail]
         return self
 
     def to_json(self) -> dict[str, Any]:
         self.redact()
-        out: dict[str, Any] = {"check": self.check, "status": self.status, "summary": self.summary, "fix": self.fix, "source": self.source}
+        out = {"check": self.check, "status": self.status, "summary": self.summary, "fix": self.fix, "source": self.source}
         optional = {"cause": self.cause, "detail": list(self.detail), "caused_by": self.caused_by}
         return {**out, **{name: value for name, value in optional.items() if value}}
 
 
 def rank(findings: list[Finding]) -> list[Finding]:
-    """FAIL before WARN before OK; within a status, causes before the symptoms they explain (``caused_by``
-    a failing check of the same source); then by causal layer; ties keep the order the checks ran in."""
+    """FAIL, WARN, OK; within a status, causes before the symptoms they explain (``caused_by`` a
+    failing check of the same source), then by layer; ties keep the order the checks ran in."""
     failing = {(f.source, f.check) for f in findings if f.status == FAIL}
 
     def key(item: tuple[int, Finding]) -> tuple[int, bool, float, int]:
@@ -97,8 +79,9 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         fails, warns = self.counts
-        return {"command": "doctor", "healthy": self.exit_code == EXIT_HEALTHY, "exit_code": self.exit_code, "fail": fails, "warn": warns,
-                "offline": self.offline, "seconds": round(self.seconds, 2), "findings": [f.to_json() for f in self.findings]}
+        return {"command": "doctor", "healthy": self.exit_code == EXIT_HEALTHY, "exit_code": self.exit_code, "fail": fails,
+                "warn": warns, "offline": self.offline, "seconds": round(self.seconds, 2),
+                "findings": [f.to_json() for f in self.findings]}
 
 
 def render_json(report: Report) -> str:

@@ -1,10 +1,8 @@
 """Short, staged network probes with the standard library: DNS, TCP, HTTP CONNECT, TLS, GET.
 
-Each stage has its own timeout and reports what failed in words a user can act on. The
-probes follow LiteLLM's path: with a proxy, an https endpoint is reached through a CONNECT
-tunnel (the endpoint name is resolved by the proxy) and an http endpoint by a forward
-(absolute-URI) request to the proxy; without one, directly.
-"""
+Each stage has its own timeout and says what failed in words a user can act on. The probes follow
+LiteLLM's path: through a proxy, an https endpoint is reached by a CONNECT tunnel (the proxy
+resolves its name) and an http endpoint by a forward (absolute-URI) request; else directly."""
 
 from __future__ import annotations
 
@@ -48,6 +46,8 @@ class Trace:
     url: str
     proxy: str | None
     stages: list[Stage] = field(default_factory=list)
+    verify: bool = True  # LiteLLM's TLS settings, for an https:// proxy too
+    cafile: str | None = None
 
     @property
     def failed(self) -> Stage | None:
@@ -64,8 +64,7 @@ class Trace:
             return False
         if stage.name == "connect":
             return stage.kind == "upstream"
-        return (stage.name == "http" and stage.status is not None and stage.status >= 500 and not stage.data.get("json", False)
-                and self.stage("connect") is None)
+        return stage.name == "http" and (stage.status or 0) >= 500 and not stage.data.get("json") and self.stage("connect") is None
 
 
 def _strerror(exc: BaseException) -> str:
@@ -74,24 +73,18 @@ def _strerror(exc: BaseException) -> str:
 
 def _kind(exc: BaseException) -> str:
     """What an error says about a connection: timeout, refused, reset, unreachable, or error."""
-    if isinstance(exc, TimeoutError):
-        return "timeout"
-    if isinstance(exc, ConnectionRefusedError):
-        return "refused"
-    if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
-        return "reset"
+    for kind, types in (("timeout", TimeoutError), ("refused", ConnectionRefusedError),
+                        ("reset", (ConnectionResetError, ConnectionAbortedError, BrokenPipeError))):
+        if isinstance(exc, types):
+            return kind
     return "unreachable" if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) else "error"
 
 
-def resolve(host: str, port: int, timeout: float) -> Stage:
+def resolve(host: str, port: int, timeout: float, name: str = "dns") -> Stage:
     """getaddrinfo with a deadline (it has none of its own), in a daemon thread."""
-    start = time.monotonic()
-    try:
-        ipaddress.ip_address(host)
-        return Stage("dns", True, 0.0, data={"addresses": [host]})
-    except ValueError:
-        pass
-    box: dict[str, Any] = {}
+    with contextlib.suppress(ValueError):
+        return Stage(name, True, 0.0, data={"addresses": [str(ipaddress.ip_address(host))]})
+    start, box = time.monotonic(), {}
 
     def work() -> None:
         try:
@@ -104,22 +97,20 @@ def resolve(host: str, port: int, timeout: float) -> Stage:
     thread.join(timeout)
     took = time.monotonic() - start
     if thread.is_alive():
-        return Stage("dns", False, took, "timeout", f"resolving {host} took longer than {timeout:g} s")
+        return Stage(name, False, took, "timeout", f"resolving {host} took longer than {timeout:g} s")
     if "error" in box:
-        return Stage("dns", False, took, "dns", f"{host} does not resolve ({_strerror(box['error'])})")
-    return Stage("dns", True, took, data={"addresses": list(dict.fromkeys(info[4][0] for info in box["infos"]))})
+        return Stage(name, False, took, "dns", f"{host} does not resolve ({_strerror(box['error'])})")
+    return Stage(name, True, took, data={"addresses": list(dict.fromkeys(info[4][0] for info in box["infos"]))})
 
 
-def tcp_connect(addresses: list[str], port: int, timeout: float) -> tuple[Stage, socket.socket | None]:
-    start = time.monotonic()
-    last: BaseException | None = None
+def tcp_connect(addresses: list[str], port: int, timeout: float, name: str = "tcp") -> tuple[Stage, socket.socket | None]:
+    start, last = time.monotonic(), None
     for address in addresses:
         remaining = start + timeout - time.monotonic()
         if remaining <= 0:
             break
         try:
-            sock = socket.create_connection((address, port), timeout=remaining)
-            return Stage("tcp", True, time.monotonic() - start), sock
+            return Stage(name, True, time.monotonic() - start), socket.create_connection((address, port), timeout=remaining)
         except OSError as exc:
             last = exc
     kind, where = _kind(last) if last is not None else "timeout", f"{addresses[0] if addresses else '?'}:{port}"
@@ -127,73 +118,55 @@ def tcp_connect(addresses: list[str], port: int, timeout: float) -> tuple[Stage,
                "timeout": f"no answer from {where} within {timeout:g} s (blackholed or filtered)",
                "unreachable": f"{where} is unreachable ({_strerror(last) if last else ''})"}.get(
         kind, f"cannot connect to {where}: {_strerror(last) if last else kind}")
-    return Stage("tcp", False, time.monotonic() - start, kind, message, data={"target": where}), None
+    return Stage(name, False, time.monotonic() - start, kind, message, data={"target": where}), None
 
 
-def _send(sock: socket.socket, lines: list[str], errors: str = "strict") -> None:
-    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", errors))
-
-
-def _read_head(sock: socket.socket, timeout: float) -> bytes:
-    sock.settimeout(timeout)
-    buf, deadline = b"", time.monotonic() + timeout
-    while b"\r\n\r\n" not in buf and len(buf) <= 65536:
-        if time.monotonic() > deadline:
-            raise socket.timeout("timed out")
-        chunk = sock.recv(4096)
-        if not chunk:
-            break
-        buf += chunk
-    return buf
-
-
-def _proxy_auth(proxy: str) -> str | None:
+def _proxy_auth(proxy: str) -> list[str]:
+    """The Proxy-Authorization header line for the credentials in ``proxy``, if any."""
     parts = urlsplit(proxy)
     if parts.username is None:
-        return None
-    return "Basic " + base64.b64encode(f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()).decode()
+        return []
+    return ["Proxy-Authorization: Basic " + base64.b64encode(f"{unquote(parts.username)}:{unquote(parts.password or '')}".encode()).decode()]
+
+
+def _ask(sock: socket.socket, lines: list[str], method: str, timeout: float) -> http.client.HTTPResponse:
+    """Send one request head and read the response's head, as http.client does for its own tunnels."""
+    sock.settimeout(timeout)
+    sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1", "replace"))
+    response = http.client.HTTPResponse(sock, method=method)
+    response.begin()
+    return response
 
 
 def http_connect(sock: socket.socket, host: str, port: int, proxy: str, timeout: float) -> Stage:
     """Open a CONNECT tunnel to host:port through an already connected proxy socket."""
-    start = time.monotonic()
-    target = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    auth = _proxy_auth(proxy)
+    start, target = time.monotonic(), f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
-        _send(sock, [f"CONNECT {target} HTTP/1.1", f"Host: {target}", "User-Agent: llmfix-doctor"]
-              + ([f"Proxy-Authorization: {auth}"] if auth else []))
-        head = _read_head(sock, timeout)
+        response = _ask(sock, [f"CONNECT {target} HTTP/1.1", f"Host: {target}", "User-Agent: llmfix-doctor", *_proxy_auth(proxy)],
+                        "CONNECT", timeout)
+    except http.client.HTTPException as exc:
+        return Stage("connect", False, time.monotonic() - start, "protocol", f"proxy answered CONNECT with {exc!s:.80}, not HTTP")
     except OSError as exc:
         kind = _kind(exc)
         message = f"no CONNECT answer within {timeout:g} s" if kind == "timeout" else f"proxy dropped the CONNECT ({_strerror(exc)})"
         return Stage("connect", False, time.monotonic() - start, kind, message)
-    took = time.monotonic() - start
-    first = head.split(b"\r\n", 1)[0].decode("latin-1", "replace")
-    parts = first.split(" ", 2)
-    if len(parts) < 2 or not parts[1].isdigit():
-        return Stage("connect", False, took, "protocol", f"proxy answered CONNECT with {first!r}, not HTTP")
-    status = int(parts[1])
+    took, status = time.monotonic() - start, response.status
     if 200 <= status < 300:
         return Stage("connect", True, took, status=status)
     kind = {407: "proxy-auth", 403: "forbidden"}.get(status, "upstream" if status >= 500 else "rejected")
-    message = f"proxy answered CONNECT {target} with {status} {parts[2] if len(parts) > 2 else ''}".strip()
-    return Stage("connect", False, took, kind, message, status)
+    return Stage("connect", False, took, kind, f"proxy answered CONNECT {target} with {status} {response.reason}".strip(), status)
 
 
 def tls_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
     """The context LiteLLM builds: SSL_VERIFY / SSL_CERT_FILE / certifi."""
     if not verify:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname = False
-        ctx.verify_mode = ssl.CERT_NONE
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
         return ctx
     if cafile is None:
-        try:
-            import certifi  # LiteLLM's default CA bundle: only for an https endpoint or proxy
+        import certifi  # LiteLLM's default CA bundle (comes with httpx): only for an https endpoint or proxy
 
-            cafile = certifi.where()
-        except ImportError:  # pragma: no cover - certifi comes with httpx/litellm
-            return ssl.create_default_context()
+        cafile = certifi.where()
     return ssl.create_default_context(cafile=cafile)
 
 
@@ -223,102 +196,72 @@ def _body_data(body: bytes) -> dict[str, Any]:
     data: dict[str, Any] = {"json": isinstance(parsed, (dict, list))}
     if isinstance(parsed, dict) and isinstance(parsed.get("data"), list):
         data["models"] = [m.get("id") for m in parsed["data"] if isinstance(m, dict) and isinstance(m.get("id"), str)]
-    if isinstance(parsed, dict) and isinstance(parsed.get("error"), (dict, str)):
-        data["error"] = parsed["error"].get("message", "") if isinstance(parsed["error"], dict) else parsed["error"]
+    error = parsed.get("error") if isinstance(parsed, dict) else None
+    if isinstance(error, (dict, str)):
+        data["error"] = error.get("message", "") if isinstance(error, dict) else error
     return data
 
 
-def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, timeout: float,
-             absolute: bool = False, proxy_auth: str | None = None) -> Stage:
-    """GET ``url`` over ``sock`` and report the status, and the model ids when it is a models list."""
-    start = time.monotonic()
-    parts = urlsplit(url)
-    target = url if absolute else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, timeout: float, proxy: str | None = None) -> Stage:
+    """GET ``url`` over ``sock`` (a forward request to ``proxy`` when given): the status, and the model ids of a models list."""
+    start, parts = time.monotonic(), urlsplit(url)
+    target = url if proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     lines = [f"GET {target} HTTP/1.1", f"Host: {host_header}", "Accept: application/json", "User-Agent: llmfix-doctor", "Connection: close"]
-    lines += ([f"Authorization: Bearer {key.strip()}"] if key else []) + ([f"Proxy-Authorization: {proxy_auth}"] if proxy_auth else [])
-    sock.settimeout(timeout)
+    lines += ([f"Authorization: Bearer {key.strip()}"] if key else []) + (_proxy_auth(proxy) if proxy else [])
     try:
-        _send(sock, lines, "replace")
-        response = http.client.HTTPResponse(sock, method="GET")
-        response.begin()
+        response = _ask(sock, lines, "GET", timeout)
         body = response.read(MAX_BODY)
     except (OSError, http.client.HTTPException) as exc:
         kind, took = _kind(exc) if isinstance(exc, OSError) else "protocol", time.monotonic() - start
         if kind == "timeout":
-            return Stage("http", False, took, "timeout", f"GET {parts.path} got no answer within {timeout:g} s (the server accepts connections but does not respond)")
+            return Stage("http", False, took, "timeout",
+                         f"GET {parts.path} got no answer within {timeout:g} s (the server accepts connections but does not respond)")
         if isinstance(exc, http.client.RemoteDisconnected) or kind == "reset":
             return Stage("http", False, took, "reset", f"GET {parts.path}: the server closed the connection without answering")
         return Stage("http", False, took, kind, f"GET {parts.path} failed: {_strerror(exc)}")
-    took, ok = time.monotonic() - start, 200 <= response.status < 300
-    return Stage("http", ok, took, "" if ok else "http-status", f"GET {parts.path} -> {response.status} {response.reason}", response.status,
-                 _body_data(body))
+    ok = 200 <= response.status < 300
+    return Stage("http", ok, time.monotonic() - start, "" if ok else "http-status", f"GET {parts.path} -> {response.status} {response.reason}",
+                 response.status, _body_data(body))
 
 
-def _connect(trace: Trace, host: str, port: int, prefix: str = "") -> socket.socket | None:
-    """DNS and TCP to host:port, each a stage of ``trace`` (named with ``prefix``): the socket, or None."""
-    stage = resolve(host, port, DNS_TIMEOUT)
-    stage.name = prefix + stage.name
+def _connect(trace: Trace, url: str, prefix: str = "") -> socket.socket | None:
+    """DNS, TCP (and TLS for an https:// proxy, ``prefix`` "proxy-") to the host of ``url``, each a stage of ``trace``."""
+    parts = urlsplit(url)
+    host, port = parts.hostname or "", parts.port or (443 if parts.scheme.lower() == "https" else 80)
+    stage, sock = resolve(host, port, DNS_TIMEOUT, prefix + "dns"), None
+    if stage.ok:
+        trace.stages.append(stage)
+        stage, sock = tcp_connect(stage.data["addresses"], port, TCP_TIMEOUT, prefix + "tcp")
     trace.stages.append(stage)
-    if not stage.ok:
-        return None
-    stage, sock = tcp_connect(stage.data["addresses"], port, TCP_TIMEOUT)
-    stage.name = prefix + stage.name
-    trace.stages.append(stage)
-    return sock
-
-
-def _close(sock: socket.socket | None) -> None:
-    with contextlib.suppress(OSError):
-        if sock is not None:
-            sock.close()
-
-
-def _default_port(scheme: str) -> int:
-    return 443 if scheme == "https" else 80
-
-
-def _through_proxy(trace: Trace, proxy: str, verify: bool, cafile: str | None) -> socket.socket | None:
-    """Reach the proxy (DNS, TCP, TLS for an https:// proxy): the connected socket, or None (nothing left open)."""
-    parts = urlsplit(proxy)
-    host, scheme = parts.hostname or "", parts.scheme.lower()
-    sock = _connect(trace, host, parts.port or _default_port(scheme), "proxy-")
-    if sock is None or scheme != "https":
+    if sock is None or not prefix or parts.scheme.lower() != "https":
         return sock
-    stage, wrapped = tls_wrap(sock, host, tls_context(verify, cafile), TLS_TIMEOUT, "proxy-tls")
+    stage, wrapped = tls_wrap(sock, host, tls_context(trace.verify, trace.cafile), TLS_TIMEOUT, "proxy-tls")
     trace.stages.append(stage)
     if wrapped is None:
-        _close(sock)
+        sock.close()
     return wrapped
 
 
-def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bool = True,
-                   cafile: str | None = None, models_path: str = "/models") -> Trace:
+def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bool = True, cafile: str | None = None) -> Trace:
     """Walk the path LiteLLM takes to ``{base_url}/models``, stopping at the first failing stage."""
     parts = urlsplit(base_url.strip())
     scheme, host = parts.scheme.lower(), parts.hostname or ""
-    port = parts.port or _default_port(scheme)
-    url = base_url.strip().rstrip("/") + models_path
-    trace = Trace(url, proxy)
-    ctx = tls_context(verify, cafile) if scheme == "https" else None
-    host_header = (f"[{host}]" if ":" in host else host) + ("" if port == _default_port(scheme) else f":{port}")
-    sock = _through_proxy(trace, proxy, verify, cafile) if proxy else _connect(trace, host, port)
+    port = parts.port or (443 if scheme == "https" else 80)
+    url = base_url.strip().rstrip("/") + "/models"
+    trace = Trace(url, proxy, verify=verify, cafile=cafile)
+    host_header = (f"[{host}]" if ":" in host else host) + ("" if port == (443 if scheme == "https" else 80) else f":{port}")
+    sock = _connect(trace, proxy, "proxy-") if proxy else _connect(trace, base_url.strip())
     try:
-        if sock is None:
-            return trace
-        if proxy and scheme != "https":  # a forward request for an http:// endpoint
-            trace.stages.append(http_get(sock, url, host_header, key, HTTP_TIMEOUT, absolute=True, proxy_auth=_proxy_auth(proxy)))
-            return trace
-        if proxy:
+        if sock is not None and proxy and scheme == "https":
             trace.stages.append(http_connect(sock, host, port, proxy, CONNECT_TIMEOUT))
-            if not trace.stages[-1].ok:
-                return trace
-        if ctx is not None:
-            stage, wrapped = tls_wrap(sock, host, ctx, TLS_TIMEOUT)
+        if sock is not None and scheme == "https" and trace.failed is None:
+            stage, wrapped = tls_wrap(sock, host, tls_context(verify, cafile), TLS_TIMEOUT)
             trace.stages.append(stage)
-            if wrapped is None:
-                return trace
-            sock = wrapped
-        trace.stages.append(http_get(sock, url, host_header, key, HTTP_TIMEOUT))
+            sock = wrapped or sock
+        if sock is not None and trace.failed is None:  # a forward request to the proxy for an http:// endpoint
+            trace.stages.append(http_get(sock, url, host_header, key, HTTP_TIMEOUT, proxy if scheme != "https" else None))
         return trace
     finally:
-        _close(sock)
+        with contextlib.suppress(OSError):
+            if sock is not None:
+                sock.close()

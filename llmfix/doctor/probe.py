@@ -1,14 +1,10 @@
-"""The live probe: one tiny ``litellm.acompletion`` made the way the patched helper makes it.
+"""The live probe: one ``litellm.acompletion(max_tokens=1, num_retries=0, timeout=T)`` made the way
+the patched helper makes it, model, base, key and proxies all from the environment.
 
-``max_tokens=1, num_retries=0, timeout=T``, model/base/key/proxies all from the environment,
-exactly as ``run_litellm_async`` would. litellm is imported here only, lazily, with
-``LITELLM_LOCAL_MODEL_COST_MAP=True`` set first (its import otherwise fetches a remote cost
-map). The probe runs in a worker thread so the other checks run while litellm imports
-(2-8 s), and under the env mapping the doctor was given: ``os.environ`` is swapped for that
-mapping for the duration of the call (LiteLLM reads proxies, base URL, key and CA bundle from
-it) and restored afterwards. LiteLLM's client cache is flushed first so an earlier probe's
-client, proxy and TLS choices are not reused.
-"""
+It runs in a worker thread (importing litellm takes 2-8 s while the other checks run), with
+``os.environ`` swapped for the doctor's env mapping for the call (LiteLLM reads proxies, base URL,
+key and CA bundle from it), ``LITELLM_LOCAL_MODEL_COST_MAP=True`` so the import fetches nothing,
+and LiteLLM's client cache flushed so an earlier probe's client is not reused."""
 
 from __future__ import annotations
 
@@ -19,8 +15,9 @@ import os
 import re
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any
 
 from llmfix.doctor.redact import redact_url
 
@@ -38,13 +35,9 @@ class ProbeResult:
     ok: bool = False
     seconds: float = 0.0
     import_seconds: float = 0.0
-    chain: list[dict[str, Any]] = field(default_factory=list)
+    chain: list[dict[str, Any]] = field(default_factory=list)  # the exception chain, outermost first
     error: str = ""  # the probe itself could not run (litellm missing, did not finish)
     phase: str = "starting"  # starting, importing litellm, calling, done
-
-    @property
-    def ran(self) -> bool:
-        return not self.error
 
 
 def exception_chain(exc: BaseException | None, limit: int = 20) -> list[dict[str, Any]]:
@@ -61,30 +54,21 @@ def exception_chain(exc: BaseException | None, limit: int = 20) -> list[dict[str
     return out
 
 
-def _quiet() -> None:
-    for name in _LOGGERS:
-        logging.getLogger(name).setLevel(logging.CRITICAL)
-
-
 @contextlib.contextmanager
 def _as_the_job(env: Mapping[str, str]) -> Iterator[None]:
     """``os.environ`` swapped for ``env`` (and LiteLLM's loggers quiet) until the block ends."""
-    target = {**{str(k): str(v) for k, v in dict(env).items()}, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
+    target = {**{str(k): str(v) for k, v in env.items()}, "LITELLM_LOCAL_MODEL_COST_MAP": "True"}
     with _ENV_LOCK:
-        saved = dict(os.environ)
-        if saved != target:
-            os.environ.clear()
-            os.environ.update(target)
-        levels = {name: logging.getLogger(name).level for name in _LOGGERS}
+        saved, levels = dict(os.environ), {name: logging.getLogger(name).level for name in _LOGGERS}
+        os.environ.clear()
+        os.environ.update(target)
         try:
-            _quiet()
             yield
         finally:
             for name, level in levels.items():
                 logging.getLogger(name).setLevel(level)
-            if dict(os.environ) != saved:
-                os.environ.clear()
-                os.environ.update(saved)
+            os.environ.clear()
+            os.environ.update(saved)
 
 
 def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult) -> None:
@@ -92,23 +76,23 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
         start, result.phase = time.monotonic(), "importing litellm"
         try:
             import litellm  # seconds to import: only the live probe needs it, in its own thread
-        except Exception as exc:  # ImportError, or a broken install
+        except Exception as exc:  # noqa: BLE001 - ImportError, or a broken install
             result.error = f"litellm cannot be imported: {type(exc).__name__}: {redact_url(str(exc))}"
             return
         result.import_seconds = time.monotonic() - start
-        _quiet()  # litellm may have configured its loggers on import
+        for name in _LOGGERS:  # after the import: litellm may configure its loggers on import
+            logging.getLogger(name).setLevel(logging.CRITICAL)
         litellm.suppress_debug_info = True
         # Globals a host program may have set would override the env, as they would not in the training job.
         saved = {n: getattr(litellm, n) for n in _GLOBALS if hasattr(litellm, n)}
         for n in saved:
             setattr(litellm, n, None)
-        cache = getattr(litellm, "in_memory_llm_clients_cache", None)
-        if cache is not None and hasattr(cache, "flush_cache"):
-            cache.flush_cache()
+        with contextlib.suppress(AttributeError):
+            litellm.in_memory_llm_clients_cache.flush_cache()
         start, result.phase = time.monotonic(), "calling"
         try:
             asyncio.run(_call(litellm, model, timeout))
-        except Exception as exc:
+        except Exception as exc:  # noqa: BLE001 - whatever the call raised is the finding
             result.chain = exception_chain(exc)
         finally:
             for n, v in saved.items():
@@ -120,36 +104,29 @@ async def _call(litellm: Any, model: str, timeout: float) -> Any:
     try:
         return await asyncio.wait_for(litellm.acompletion(model=model, messages=[{"role": "user", "content": "Reply with one word: ok"}],
                                                           max_tokens=1, num_retries=0, timeout=timeout), timeout + _GRACE)
-    finally:
-        await _cleanup()
+    finally:  # leave nothing for LiteLLM's atexit handlers (seconds at exit): its queued logging, its clients
+        with contextlib.suppress(Exception):  # litellm's internal API: best effort
+            from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER  # litellm is imported by now
 
+            await asyncio.wait_for(GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=0.5), 1.0)
+        with contextlib.suppress(Exception):
+            from litellm.llms.custom_httpx.async_client_cleanup import close_litellm_async_clients  # litellm is imported by now
 
-async def _cleanup() -> None:
-    """Leave nothing for LiteLLM's atexit handlers (they would add seconds to the exit):
-    drop the queued logging callbacks of the probe call and close its HTTP clients."""
-    with contextlib.suppress(Exception):  # an internal API: best effort only
-        from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER  # litellm is imported by now
-
-        await asyncio.wait_for(GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=0.5), 1.0)
-    with contextlib.suppress(Exception):
-        from litellm.llms.custom_httpx.async_client_cleanup import close_litellm_async_clients  # litellm is imported by now
-
-        await asyncio.wait_for(close_litellm_async_clients(), 1.0)
+            await asyncio.wait_for(close_litellm_async_clients(), 1.0)
 
 
 class LiveProbe:
-    """Start with ``start()``, collect with ``result(deadline)``."""
+    """Start with ``start()``, collect with ``result(seconds)``."""
 
     def __init__(self, env: Mapping[str, str], model: str, timeout: float = PROBE_TIMEOUT) -> None:
         self.env, self.model, self.timeout = dict(env), model, timeout
-        self._result = ProbeResult(model)
+        self._result, self._started = ProbeResult(model), 0.0
         self._thread = threading.Thread(target=self._target, name="doctor-live-probe", daemon=True)
-        self._started = 0.0
 
     def _target(self) -> None:
         try:
             _run(self.env, self.model, self.timeout, self._result)
-        except BaseException as exc:  # never let the thread die silently
+        except BaseException as exc:  # noqa: BLE001 - never let the thread die silently
             self._result.error = f"probe crashed: {type(exc).__name__}: {redact_url(str(exc))}"
 
     def start(self) -> LiveProbe:
@@ -159,7 +136,6 @@ class LiveProbe:
 
     @property
     def phase(self) -> str:
-        """What the probe is doing: starting, importing litellm, calling, done."""
         return self._result.phase
 
     def wait(self, seconds: float) -> bool:

@@ -19,11 +19,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from dataclasses import dataclass
-from typing import Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 from urllib.parse import urlsplit
 from urllib.request import proxy_bypass_environment
-
-from llmfix.doctor.redact import redact_url
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -65,7 +64,7 @@ class ProxyChoice:
 
     def describe(self) -> str:
         if self.proxy:
-            return f"{self.variable}={redact_url(self.proxy)}"
+            return f"{self.variable}={self.proxy}"
         if self.disabled_by:
             return f"no proxy ({self.disabled_by})"
         return f"no proxy ({self.bypass_variable} entry {self.bypass!r} matches)" if self.bypass else "no proxy"

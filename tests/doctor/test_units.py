@@ -5,18 +5,19 @@ from __future__ import annotations
 
 import json
 import subprocess
-from pathlib import Path
 import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from doctor_support import REPO, cli_env
 
-from llmfix.doctor import budget, env as envmod
+from llmfix.doctor import env as envmod
 from llmfix.doctor.checks.checkout import interpret
+from llmfix.doctor.checks.litellm_setup import budget
 from llmfix.doctor.checks.live import classify
-from llmfix.doctor.command import doctor_command
 from llmfix.doctor.checks.models import route
+from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK, WARN, Finding, rank
 from llmfix.doctor.redact import redact_key, redact_url
 from llmfix.doctor.runner import run_doctor
@@ -59,11 +60,19 @@ def test_classify(items, cause):
 
 
 def test_budget_matches_targets_facts():
-    assert budget.backoff_seconds(5) == 0.5 + 1 + 2 + 4 + 8  # "5 retries span about 14 s" after jitter
-    b = budget.budget(5, 600)
+    b = budget(5, 600)
+    assert b.outage == 0.5 + 1 + 2 + 4 + 8  # "5 retries span about 14 s" after jitter
     assert b.attempts == 6 and 3600 < b.seconds < 3700  # "about an hour"
-    assert budget.budget(10, 60, fallbacks=1).attempts == 22
-    assert budget.budget(2, 10, tenacity_layer=True).attempts == 9  # the tenacity layer re-runs SDK retries
+    assert budget(10, 60, fallbacks=1).attempts == 22
+    assert budget(2, 10, tenacity_layer=True).attempts == 9  # the tenacity layer re-runs SDK retries
+
+
+def test_the_worst_case_is_reported():
+    """What the budget says reaches the report: an unpatched helper at the default timeout hangs about an hour."""
+    env = {"OPENAI_API_BASE": "http://127.0.0.1:9/v1", "LITELLM_DEFAULT_TIMEOUT": "600"}
+    (f,) = [f for f in run_doctor(env=env, offline=True).findings if f.check == "litellm" and "worst case" in f.summary]
+    assert "patched helper: worst case" in f.summary and "11 attempts" in f.summary  # 10 retries, llmfix's default
+    assert any("unpatched DR Tulu async helper: 5 retries" in line and "6 attempts" in line for line in f.detail)
 
 
 def test_redaction():
@@ -75,8 +84,8 @@ def test_redaction():
 
 
 def test_endpoint_precedence():
-    assert envmod.openai_endpoint({}).base_url == "https://api.openai.com/v1"
-    ep = envmod.openai_endpoint({"OPENAI_API_BASE": "http://a/v1", "OPENAI_BASE_URL": "http://b/v1"})
+    assert envmod.endpoint_for_model({}, "gpt-4.1").base_url == "https://api.openai.com/v1"
+    ep = envmod.endpoint_for_model({"OPENAI_API_BASE": "http://a/v1", "OPENAI_BASE_URL": "http://b/v1"}, "gpt-4.1")
     assert (ep.base_url, ep.base_source, ep.shadowed) == ("http://b/v1", "OPENAI_BASE_URL", ("OPENAI_API_BASE", "http://a/v1"))
     assert envmod.endpoint_for_model({"OR_API_KEY": "k"}, "openrouter/openai/gpt-4.1").key_source == "OR_API_KEY"
 
@@ -102,7 +111,7 @@ def test_a_value_the_patched_code_accepts_is_taken():
 def test_retry_settings_parse():
     s = envmod.retry_settings({"LITELLM_NUM_RETRIES": "x", "LITELLM_FALLBACK_MODELS": '[{"model": "m", "api_base": "http://f"}, "n"]'})
     assert s.retries is None and s.problems[0][0] == "LITELLM_NUM_RETRIES"
-    assert [f.own_endpoint for f in s.fallbacks] == [True, False]
+    assert [bool(f.api_base) for f in s.fallbacks] == [True, False]
     assert envmod.retry_settings({"LITELLM_FALLBACK_MODELS": ""}).fallbacks == ()
 
 

@@ -1,32 +1,40 @@
-"""The doctor's checks. Each takes what it needs and returns a list of findings."""
+"""The doctor's checks, one per module; each returns a list of findings. Here: the child process
+two of them start early so it runs while the others do."""
 
 from __future__ import annotations
 
 import subprocess
 import time
-from typing import Mapping
+from collections.abc import Mapping
+
+from llmfix.doctor.redact import redact_url
 
 
 class Started:
-    """A child process started early (it runs while the other checks do), collected by a deadline;
-    ``error`` is why it could not start."""
+    """A child process started now and collected by a deadline."""
 
     def __init__(self, argv: list[str], env: Mapping[str, str], timeout: float) -> None:
-        self.timeout, self.error, self._started = timeout, None, time.monotonic()
-        self._proc: subprocess.Popen[str] | None = None
+        self.timeout, self.error, self.name, self._started = timeout, "", argv[0], time.monotonic()
         try:
             self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                           text=True, env=dict(env))
         except OSError as exc:
-            self.error: OSError | None = exc
+            self.error = f"cannot run {argv[0]}: {exc.strerror or exc}"
 
-    def collect(self) -> tuple[int, str, str] | None:
-        """(exit code, stdout, stderr), or None when it did not finish in time (it is killed)."""
-        assert self._proc is not None, "collect() of a process that did not start"
+    def collect(self) -> tuple[int, str, str] | str:
+        """(exit code, stdout, stderr), or why there is none (it could not start, or did not finish: killed)."""
+        if self.error:
+            return self.error
         try:
             out, err = self._proc.communicate(timeout=max(self.timeout - (time.monotonic() - self._started), 0.1))
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.communicate()
-            return None
+            return f"{self.name} gave no answer within {self.timeout:g} s"
         return self._proc.returncode, out, err
+
+
+def last_words(code: int, err: str) -> str:
+    """``exit N``, with the last line the process wrote on stderr (redacted, then cut)."""
+    said = [line.strip() for line in err.splitlines() if line.strip()]
+    return f"exit {code}" + (f": {redact_url(said[-1])[:200]}" if said else "")

@@ -1,12 +1,7 @@
-"""Check 6: the checkout. Is it patched (asks the core's `llmfix check PATH --json` in a subprocess, so
-the doctor does not depend on core internals and never crashes when that command is absent), and
-does the merge driver `llmfix install-merge-driver` wrote into .git/config still run?
-
-The driver is a shell command naming an interpreter by its absolute path (or ``llmfix``); a
-recreated virtualenv leaves it pointing at nothing, and the next `git merge` fails. The doctor
-reads ``git config --get merge.llmfix.driver`` in the checkout's repository and checks that the
-command's program exists and is executable (and, for ``PYTHON -m llmfix...``, that this
-interpreter still finds llmfix). It never runs the driver."""
+"""Check 6: the checkout. Is it patched (the core's `llmfix check PATH --json`, in a subprocess: the
+doctor needs none of the core's internals), and does the merge driver `llmfix install-merge-driver`
+wrote into .git/config still start? (A recreated virtualenv leaves it naming an interpreter that is
+gone; the driver itself is never run.)"""
 
 from __future__ import annotations
 
@@ -16,17 +11,20 @@ import shlex
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
-from llmfix.doctor.checks import Started
-from llmfix.doctor.findings import LAYER_CHECKOUT, OK, WARN, Finding
-from llmfix.doctor.redact import redact_url
+from llmfix.doctor.checks import Started, last_words
+from llmfix.doctor.findings import LAYER, OK, WARN, Finding
 
 CHECK_TIMEOUT = 20.0
 GIT_TIMEOUT = 5.0
 FIND_TIMEOUT = 10.0
 _FIND = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 3)"
+
+
+def _finding(check: str, status: str, summary: str, fix: str, detail: list[str], cause: str, source: str) -> Finding:
+    return Finding(check, status, summary, fix, detail, cause, source, LAYER["checkout"])
 
 
 def start_check(path: Path) -> Started:
@@ -36,12 +34,8 @@ def start_check(path: Path) -> Started:
 
 
 def check_findings(path: Path, started: Started, source: str = "environment") -> list[Finding]:
-    if started.error is not None:
-        return _unavailable(path, str(started.error), source)
     done = started.collect()
-    if done is None:
-        return _unavailable(path, f"no answer within {started.timeout:g} s", source)
-    return interpret(path, *done, source=source)
+    return _unavailable(path, done, source) if isinstance(done, str) else interpret(path, *done, source=source)
 
 
 def patched(findings: list[Finding]) -> bool | None:
@@ -51,99 +45,81 @@ def patched(findings: list[Finding]) -> bool | None:
 
 
 def _unavailable(path: Path, why: str, source: str) -> list[Finding]:
-    return [Finding("checkout", WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand",
-                    [], "check-unavailable", source, LAYER_CHECKOUT)]
+    return [_finding("checkout", WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand",
+                     [], "check-unavailable", source)]
 
 
 def interpret(path: Path, code: int, out: str, err: str, source: str = "environment") -> list[Finding]:
-    """Turn `llmfix check --json` output into findings (a fix ``check`` would add is ``pending``);
-    ``source`` names the checkout when PATH holds several."""
+    """`llmfix check --json` output as findings (a fix ``check`` would add is pending)."""
     try:
         data = json.loads(out) if out.strip() else None
     except ValueError:
         data = None
     if not isinstance(data, dict) or "files" not in data:
-        said = [line.strip() for line in (err or "").strip().splitlines() if line.strip()]
-        return _unavailable(path, redact_url(said[-1])[:200] if said else f"exit {code}, no JSON report", source)  # redacted, then cut
-    files = [f for f in data.get("files", []) if isinstance(f, dict)]
-    pending: list[str] = []
-    drift: list[str] = []
-    present: list[str] = []
-    buckets = {"pending": pending, "applied": pending, "anchor-missing": drift, "already-present": present}
+        return _unavailable(path, last_words(code, err) + ("" if err.strip() else ", no JSON report"), source)
+    files = [f for f in data["files"] if isinstance(f, dict)]
+    buckets: dict[str, list[str]] = {"pending": [], "anchor-missing": [], "already-present": []}
     for f in files:
         for name, info in (f.get("transforms") or {}).items():
+            status, reason = (info or {}).get("status"), (info or {}).get("reason")
             if name == "support":  # the support module llmfix writes beside the fixes, not a fix
                 continue
-            status, where = (info or {}).get("status"), f"{name} in {f.get('path')}"
-            if status == "anchor-missing":
-                where = f"{where}: {(info or {}).get('reason', '')}".rstrip(": ")
-            buckets.get(status, []).append(where)
+            where = f"{name} in {f.get('path')}" + (f": {reason}" if status == "anchor-missing" and reason else "")
+            buckets.get("pending" if status == "applied" else status, []).append(where)
+    pending, drift = buckets["pending"], buckets["anchor-missing"]
     detail = [f"pending: {p}" for p in pending] + [f"cannot patch: {d}" for d in drift]
     if code == 0 and not pending and not drift:
-        return [Finding("checkout", OK, f"{path} is patched: {len(present)} fixes present in {len(files)} file(s)",
-                        "", [], "", source, LAYER_CHECKOUT)]
+        return [_finding("checkout", OK, f"{path} is patched: {len(buckets['already-present'])} fixes present in {len(files)} file(s)",
+                         "", [], "", source)]
     if drift or code == 2:
-        return [Finding("checkout", WARN, f"llmfix check cannot patch parts of {path} ({len(drift)} anchor(s) missing)",
-                        f"llmfix diff {path}  (and see the reasons)", detail, "checkout-drift", source, LAYER_CHECKOUT)]
-    names = sorted({p.split(" in ", 1)[0] for p in pending})
-    return [Finding("checkout", WARN, f"{path} is not patched: {len(pending)} fix(es) pending ({', '.join(names)}); "
-                                      f"LLM failures there end as empty rubrics, silently",
-                    f"llmfix apply {path}", detail, "checkout-unpatched", source, LAYER_CHECKOUT)]
+        return [_finding("checkout", WARN, f"llmfix check cannot patch parts of {path} ({len(drift)} anchor(s) missing)",
+                         f"llmfix diff {path}  (and see the reasons)", detail, "checkout-drift", source)]
+    names = ", ".join(sorted({p.split(" in ", 1)[0] for p in pending}))
+    return [_finding("checkout", WARN, f"{path} is not patched: {len(pending)} fix(es) pending ({names}); "
+                                       "LLM failures there end as empty rubrics, silently", f"llmfix apply {path}", detail,
+                     "checkout-unpatched", source)]
 
 
 def _git(root: Path, *args: str) -> str | None:
-    folder = root if root.is_dir() else root.parent
     try:
-        done = subprocess.run(["git", "-C", str(folder), *args], stdin=subprocess.DEVNULL, capture_output=True,
-                              text=True, timeout=GIT_TIMEOUT, check=False)
+        done = subprocess.run(["git", "-C", str(root if root.is_dir() else root.parent), *args], stdin=subprocess.DEVNULL,
+                              capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
 
 
 def _driver_problem(command: str, top: str, env: Mapping[str, str]) -> tuple[str, str]:
-    """(what is wrong with the driver command, "" when it would start; the program it runs)."""
+    """(what keeps the driver command from starting, "" when nothing; the program it runs). Git runs
+    it in the repository's top folder; for ``PYTHON -m MODULE`` the interpreter must still find MODULE."""
     try:
         words = shlex.split(command)
     except ValueError as exc:
         return f"cannot be read as a shell command ({exc})", ""
     if not words:
         return "is empty", ""
-    program = words[0]
-    if "/" not in program:
-        found = shutil.which(program, path=env.get("PATH", os.defpath))
-        if found is None:
-            return f"runs `{program}`, which is not on PATH", program
-        program = found
-    elif not os.path.isabs(program):
-        program = os.path.join(top, program)  # git runs the driver in the repository's top folder
-    if not os.path.isfile(program):
-        return f"runs {program}, which no longer exists", program
-    if not os.access(program, os.X_OK):
-        return f"runs {program}, which is not executable", program
-    if len(words) > 2 and words[1] == "-m":
-        return _module_problem(program, words[2].split(".")[0], env, top), program
-    return "", program
-
-
-def _module_problem(program: str, module: str, env: Mapping[str, str], top: str) -> str:
-    """Whether ``program`` (an interpreter) still finds ``module`` where git runs the driver (the
-    repository's top folder); only looks it up, imports nothing."""
+    program = shutil.which(words[0], path=env.get("PATH", os.defpath)) if "/" not in words[0] else os.path.join(top, words[0])
+    if program is None:
+        return f"runs `{words[0]}`, which is not on PATH", words[0]
+    if not os.path.isfile(program) or not os.access(program, os.X_OK):
+        return f"runs {program}, which {'is not executable' if os.path.isfile(program) else 'no longer exists'}", program
+    if len(words) < 3 or words[1] != "-m":
+        return "", program
+    module = words[2].split(".")[0]
     try:
-        done = subprocess.run([program, "-c", _FIND, module], stdin=subprocess.DEVNULL, capture_output=True,
-                              env=dict(env), cwd=top, timeout=FIND_TIMEOUT, check=False)
+        done = subprocess.run([program, "-c", _FIND, module], stdin=subprocess.DEVNULL, capture_output=True, env=dict(env),
+                              cwd=top, timeout=FIND_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
-        return ""  # slow, not broken
+        return "", program  # slow, not broken
     except OSError as exc:
-        return f"runs {program}, which cannot be started ({exc.strerror or exc})"
+        return f"runs {program}, which cannot be started ({exc.strerror or exc})", program
     if done.returncode == 3:
-        return f"runs {program} -m {module}, but {module} is not installed for that interpreter"
-    return f"runs {program}, which fails to start (exit {done.returncode})" if done.returncode != 0 else ""
+        return f"runs {program} -m {module}, but {module} is not installed for that interpreter", program
+    return (f"runs {program}, which fails to start (exit {done.returncode})" if done.returncode else ""), program
 
 
 def merge_driver_findings(root: Path, env: Mapping[str, str], source: str, seen: set[str]) -> list[Finding]:
-    """The finding about the merge driver of the repository ``root`` is in (none without one);
-    a repository in ``seen`` is not reported again."""
+    """The merge driver of the repository ``root`` is in (none without one; once per repository in ``seen``)."""
     top = _git(root, "rev-parse", "--show-toplevel")
     command = _git(root, "config", "--get", "merge.llmfix.driver") if top is not None else None
     if not command or top in seen:
@@ -151,7 +127,7 @@ def merge_driver_findings(root: Path, env: Mapping[str, str], source: str, seen:
     seen.add(top)
     what, program = _driver_problem(command, top, env)
     if not what:
-        return [Finding("merge-driver", OK, f"the merge driver in {top}/.git/config runs {program}", "", [], "", source, LAYER_CHECKOUT)]
-    return [Finding("merge-driver", WARN, f"the merge driver in {top}/.git/config {what}: the next `git merge` of a patched file fails",
-                    f"run `llmfix install-merge-driver {top}` again (with the llmfix you use now)", [f"merge.llmfix.driver={command}"],
-                    "merge-driver-broken", source, LAYER_CHECKOUT)]
+        return [_finding("merge-driver", OK, f"the merge driver in {top}/.git/config runs {program}", "", [], "", source)]
+    return [_finding("merge-driver", WARN, f"the merge driver in {top}/.git/config {what}: the next `git merge` of a patched file fails",
+                     f"run `llmfix install-merge-driver {top}` again (with the llmfix you use now)", [f"merge.llmfix.driver={command}"],
+                     "merge-driver-broken", source)]

@@ -1,28 +1,19 @@
-"""Check 6b: what the launcher scripts export, and --apply_adaptive_rubric_reward; and what the
-environments they give the training job settle about the shell's.
-
-A key this shell lacks but a launcher exports is not "not set": the job started by that
-launcher has it. The shell's finding says so, and the live probe runs with the launcher's
-environment, so the doctor never contradicts its own launcher findings."""
+"""Check 6b: what the launcher scripts export and how they set --apply_adaptive_rubric_reward; and
+what the environments they give the training job settle about the shell's. A key this shell lacks
+but a launcher exports is not "not set": the job that launcher starts has it, and the live probe
+runs with that launcher's environment, so the doctor never contradicts its own launcher findings."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Mapping
 
 from llmfix.doctor.env import EnvView
-from llmfix.doctor.findings import LAYER_CONFIG, LAYER_LAUNCHER, OK, WARN, Finding
+from llmfix.doctor.findings import LAYER, OK, WARN, Finding
 from llmfix.doctor.launchers import Launcher, flag_enabled, relevant
-from llmfix.doctor.redact import redact_key, redact_url
+from llmfix.doctor.redact import redact_key
 
 CHECK = "launcher"
-
-
-def shown_value(name: str, value: str) -> str:
-    upper = name.upper()
-    if any(word in upper for word in ("KEY", "TOKEN", "SECRET", "PASSWORD")):
-        return redact_key(value)
-    return redact_url(value) if upper.endswith(("_PROXY", "_BASE", "_URL")) else value
 
 
 def changes(launcher: Launcher, env: Mapping[str, str]) -> bool:
@@ -34,32 +25,33 @@ def changes(launcher: Launcher, env: Mapping[str, str]) -> bool:
 def check(launcher: Launcher, source: str) -> list[Finding]:
     """What ``launcher`` exports and how it sets the flag; ``source``: the name findings carry."""
     exports = {n: a for n, a in launcher.exports().items() if relevant(n)}
-    detail = [f"line {a.line}: {'export ' if a.scope == 'script' else ''}{n}={shown_value(n, a.shown)}"
+    secret = ("KEY", "TOKEN", "SECRET", "PASSWORD")
+    detail = [f"line {a.line}: {'export ' if a.scope == 'script' else ''}{n}="
+              + (redact_key(a.shown) if any(word in n.upper() for word in secret) else a.shown)
               + (" (for one command)" if a.scope == "command" else "") for n, a in sorted(exports.items(), key=lambda x: x[1].line)]
     detail += [f"unset {n}" for n in sorted(launcher.unset) if relevant(n)]
     detail += [f"line {line}: sources {what} (not followed)" for what, line in launcher.sourced]
-    findings = [Finding(CHECK, WARN, problem, "", [], "launcher-unreadable", source, LAYER_LAUNCHER) for problem in launcher.problems]
+    findings = [Finding(CHECK, WARN, problem, "", [], "launcher-unreadable", source, LAYER["launcher"]) for problem in launcher.problems]
     if launcher.flag is None:
         flag = "no --apply_adaptive_rubric_reward flag: adaptive rubrics off unless the config enables them"
     else:
         value, line = launcher.flag
-        state = {True: "rubric generation calls the LLM during training", False: "adaptive rubrics off",
-                 None: "value not understood"}[flag_enabled(value)]
-        flag = f"--apply_adaptive_rubric_reward {value} (line {line}): {state}"
+        state = {True: "rubric generation calls the LLM during training", False: "adaptive rubrics off", None: "value not understood"}
+        flag = f"--apply_adaptive_rubric_reward {value} (line {line}): {state[flag_enabled(value)]}"
     findings.append(Finding(CHECK, OK, f"exports {', '.join(sorted(exports)) or 'no LLM-related variables'}; {flag}", "", detail, "",
-                            source, LAYER_LAUNCHER))
+                            source, LAYER["launcher"]))
     findings += [Finding(CHECK, WARN, f"line {a.line} sets {a.name} without exporting it: the training job does not see it",
                          f"write `export ` in front of line {a.line} of {source} (or add `export {a.name}` after it)", [],
-                         "launcher-unexported", source, LAYER_CONFIG) for a in launcher.unexported()]
+                         "launcher-unexported", source, LAYER["config"]) for a in launcher.unexported()]
     return findings + [Finding(CHECK, WARN, f"line {a.line}: {n} comes from a command substitution or argument; the doctor cannot "
-                                            "check its value", "", [], "launcher-unresolved", source, LAYER_LAUNCHER)
+                                            "check its value", "", [], "launcher-unresolved", source, LAYER["launcher"])
                        for n, a in exports.items() if a.unresolved]
 
 
 @dataclass
 class Launched:
-    """One launcher script, the name findings about it carry, and the job's environment
-    (None when running through the launcher changes no LLM-related variable)."""
+    """One launcher script, the name its findings carry, and the job's environment (None when running
+    through it changes no LLM-related variable)."""
 
     launcher: Launcher
     source: str
@@ -68,10 +60,6 @@ class Launched:
     @property
     def gives_key(self) -> bool:
         return self.view is not None and bool(self.view.endpoint.key) and self.view.endpoint.key_source in self.launcher.exports()
-
-    def key_line(self) -> str:
-        assert self.view is not None and self.view.endpoint.key_source is not None
-        return f"{self.source} (line {self.launcher.exports()[self.view.endpoint.key_source].line})"
 
 
 def _names(items: list[str]) -> str:
@@ -84,11 +72,12 @@ def settle_key(findings: list[Finding], main: EnvView, launched: list[Launched])
     if not givers or main.endpoint.key:
         return findings
     others, var = [item.source for item in launched if not item.gives_key], main.endpoint.key_variable
-    summary = (f"{var} is not set in this shell, but {_names([g.key_line() for g in givers])} {'exports' if len(givers) == 1 else 'export'} "
-               f"it: the training job started by {'it' if len(givers) == 1 else 'them'} has the key")
+    lines = [f"{g.source} (line {g.launcher.exports()[g.view.endpoint.key_source].line})" for g in givers]  # type: ignore[union-attr,index]
+    one = len(givers) == 1
+    summary = (f"{var} is not set in this shell, but {_names(lines)} {'exports' if one else 'export'} it: the training job started by "
+               f"{'it' if one else 'them'} has the key")
     if others:
-        summary += (f"; {_names(others)} {'does' if len(others) == 1 else 'do'} not set it: a job started there fails with "
-                    "'Missing credentials'")
+        summary += f"; {_names(others)} {'does' if len(others) == 1 else 'do'} not set it: a job started there fails with 'Missing credentials'"
     fix = f"export {var}=... in {_names(others)} too (or in this shell)" if others else ""
     return [Finding(f.check, WARN if others else OK, summary, fix, [], "key-from-launcher", f.source, f.layer)
             if f.source == main.source and f.cause == "key-missing" else f for f in findings]
@@ -97,8 +86,4 @@ def settle_key(findings: list[Finding], main: EnvView, launched: list[Launched])
 def probe_environment(main: EnvView, launched: list[Launched]) -> EnvView:
     """The view the live probe runs with: this shell's, or, when the shell has no key and a launcher
     gives the job one, that launcher's (a call without a key proves nothing)."""
-    if not main.endpoint.key:
-        for item in launched:
-            if item.gives_key and item.view is not None:
-                return item.view
-    return main
+    return next((item.view for item in launched if item.gives_key and item.view is not None), main) if not main.endpoint.key else main

@@ -1,65 +1,46 @@
-"""Check 5: LiteLLM itself: the training job's litellm and tenacity, the cost-map fetch, retries/timeouts
-and their worst case.
-
-llmfix usually runs from its own virtualenv, which says nothing about the job's packages, so the
-doctor asks the job's interpreter (``--python PATH``) itself; it imports neither package, only
-looks them up."""
+"""Check 5: LiteLLM itself: the training job's litellm and tenacity (asked of ``--python``; llmfix's
+own virtualenv says nothing about the job), the cost-map fetch, and the worst case one call takes."""
 
 from __future__ import annotations
 
 import json
 import os
 import shutil
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping
+from typing import NamedTuple
 
-from llmfix.codemods import litellm_facts
-from llmfix.doctor import budget as budgetmod
+from llmfix.codemods import litellm_facts as facts
 from llmfix.doctor import proxyenv
-from llmfix.doctor.checks import Started
-from llmfix.doctor.env import RetrySettings, retry_settings
-from llmfix.doctor.findings import FAIL, LAYER_CONFIG, LAYER_LITELLM, OK, WARN, Finding
-from llmfix.doctor.redact import redact_url
+from llmfix.doctor.checks import Started, last_words
+from llmfix.doctor.env import retry_settings
+from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 
 CHECK = "litellm"
 UNPATCHED_RETRIES = 5  # the DR Tulu async helper's own num_retries (TARGETS.md)
-WORST_CASE_LIMIT = 900.0  # seconds one helper call may hang before we call it a problem
+WORST_CASE_LIMIT = 900.0  # seconds one helper call may hang before it is a problem
 JOB_PYTHON_TIMEOUT = 15.0
-_PACKAGES = ("litellm", "tenacity")
 _LOOK_UP_PACKAGES = """\
 import importlib.util, json, sys
-try:
-    from importlib.metadata import version
-except ImportError:
-    version = None
+from importlib import metadata
 def look(name):
     try:
-        found = importlib.util.find_spec(name) is not None
+        return metadata.version(name)
     except Exception:
-        found = False
-    try:
-        return [found, version(name) if version else None]
-    except Exception:
-        return [found, None]
-print(json.dumps({"python": sys.version.split()[0], "packages": {n: look(n) for n in PACKAGES}}))
-""".replace("PACKAGES", repr(_PACKAGES))
+        return "" if importlib.util.find_spec(name) else None
+print(json.dumps({"python": sys.version.split()[0], "packages": {n: look(n) for n in ("litellm", "tenacity")}}))
+"""
 
 
 @dataclass
 class JobPython:
-    """What the job's interpreter said, or why it could not be asked (``error``)."""
+    """What the job's interpreter said (package -> version, "" when unknown; absent: not
+    installed), or why it could not be asked."""
 
     path: str
     python_version: str = ""
-    packages: dict[str, tuple[bool, str | None]] = field(default_factory=dict)  # name -> (importable, version)
+    packages: dict[str, str] = field(default_factory=dict)
     error: str = ""
-
-    def has(self, name: str) -> bool:
-        found, version = self.packages.get(name, (False, None))
-        return found or version is not None
-
-    def version(self, name: str) -> str | None:
-        return self.packages.get(name, (False, None))[1]
 
 
 def resolve_python(python: str) -> str | None:
@@ -75,47 +56,39 @@ def ask_job_python(python: str, env: Mapping[str, str]) -> Started:
 
 
 def job_python(python: str, asked: Started) -> JobPython:
-    """What the interpreter asked by :func:`ask_job_python` said, or why it said nothing useful."""
-    if asked.error is not None:
-        return JobPython(python, error=f"cannot run {python}: {asked.error.strerror or asked.error}")
     done = asked.collect()
-    if done is None:
-        return JobPython(python, error=f"{python} gave no answer within {asked.timeout:g} s")
+    if isinstance(done, str):
+        return JobPython(python, error=done)
     code, out, err = done
     try:
         data = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
     except ValueError:
         data = None
     if code != 0 or not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
-        said = [line.strip() for line in err.strip().splitlines() if line.strip()]
-        return JobPython(python, error=f"{python} -c ... failed (exit {code})" + (f": {redact_url(said[-1])[:200]}" if said else ""))
-    packages = {str(n): (bool(v[0]), v[1] if isinstance(v[1], str) else None)
-                for n, v in data["packages"].items() if isinstance(v, list) and len(v) == 2}
+        return JobPython(python, error=f"{python} -c ... failed ({last_words(code, err)})")
+    packages = {str(n): v for n, v in data["packages"].items() if isinstance(v, str)}
     return JobPython(python, str(data.get("python", "")), packages)
 
 
 def _finding(status: str, summary: str, fix: str = "", cause: str = "") -> Finding:
-    return Finding(CHECK, status, summary, fix, [], cause, "environment", LAYER_LITELLM)
+    return Finding(CHECK, status, summary, fix, [], cause, "environment", LAYER["litellm"])
 
 
 def _package_findings(job: JobPython | None) -> list[Finding]:
-    """litellm and tenacity as the training job's interpreter has them; never llmfix's own."""
-    if job is None:
-        return [_finding(WARN, "could not examine the training job's Python environment (litellm version, tenacity): "
-                               "llmfix's own virtualenv says nothing about it",
-                         "run again with --python /path/to/the/training/job's/python", "training-env-unknown")]
-    if job.error:
-        return [_finding(WARN, f"could not examine the training job's Python environment: {job.error}",
-                         "give --python the interpreter the training job runs (e.g. its virtualenv's bin/python)", "training-env-unknown")]
-    where = f"{job.path} (Python {job.python_version})"
-    if job.has("litellm"):
-        out = [_finding(OK, f"litellm {job.version('litellm') or '(version unknown)'} installed for {where}")]
+    """litellm and tenacity as the training job's interpreter has them."""
+    if job is None or job.error:
+        why = f": {job.error}" if job else " (litellm version, tenacity): llmfix's own virtualenv says nothing about it"
+        return [_finding(WARN, f"could not examine the training job's Python environment{why}",
+                         "run again with --python /path/to/the/training/job's/python (e.g. its virtualenv's bin/python)",
+                         "training-env-unknown")]
+    where, litellm, tenacity = f"{job.path} (Python {job.python_version})", job.packages.get("litellm"), job.packages.get("tenacity")
+    if litellm is not None:
+        out = [_finding(OK, f"litellm {litellm or '(version unknown)'} installed for {where}")]
     else:
         out = [_finding(FAIL, f"litellm is not installed for {where}: the helpers cannot make any call",
                         f"{job.path} -m pip install litellm", "litellm-missing")]
-    if job.has("tenacity"):
-        version = job.version("tenacity")
-        return out + [_finding(OK, f"tenacity{' ' + version if version else ''} installed for {where}: LiteLLM's own retry layer works")]
+    if tenacity is not None:
+        return out + [_finding(OK, f"{f'tenacity {tenacity}'.strip()} installed for {where}: LiteLLM's own retry layer works")]
     return out + [_finding(WARN, f"tenacity is not installed for {where}: a sync litellm.completion(num_retries>0) whose attempts "
                                  "all fail raises 'tenacity import failed', hiding the real error (the judge's run_litellm)",
                            f"{job.path} -m pip install tenacity", "tenacity-missing")]
@@ -123,10 +96,7 @@ def _package_findings(job: JobPython | None) -> list[Finding]:
 
 def install_findings(env: Mapping[str, str], job: JobPython | None = None) -> list[Finding]:
     """The training job's packages (``job``: what ``--python`` said; None: not given) and the cost-map setting."""
-    if env.get("LITELLM_LOCAL_MODEL_COST_MAP", "").lower() == "true":
-        local: str | None = "LITELLM_LOCAL_MODEL_COST_MAP"
-    else:
-        local = "LITELLM_OFFLINE_MODE" if proxyenv.env_true(env.get("LITELLM_OFFLINE_MODE")) else None
+    local = next((n for n in ("LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_OFFLINE_MODE") if proxyenv.env_true(env.get(n))), None)
     if local:
         return _package_findings(job) + [_finding(OK, f"{local}=True: importing litellm does not fetch the remote cost map")]
     proxied = any(proxyenv.getproxies(env).get(s) for s in ("https", "all"))
@@ -136,51 +106,66 @@ def install_findings(env: Mapping[str, str], job: JobPython | None = None) -> li
         "export LITELLM_LOCAL_MODEL_COST_MAP=True", "cost-map-remote")]
 
 
-def _precheck_detail(settings: RetrySettings) -> list[str]:
-    pre = settings.precheck_timeout if settings.precheck_timeout is not None else litellm_facts.DEFAULT_PRECHECK_TIMEOUT
-    detail = [f"patched precheck before training: LITELLM_PRECHECK={settings.precheck or 'on'}, timeout {pre:g} s"
-              + (" (from LITELLM_PRECHECK_TIMEOUT)" if settings.precheck_timeout is not None else " (default)")]
-    if settings.precheck and settings.precheck.strip() == "0":
-        detail.append("LITELLM_PRECHECK=0: a dead endpoint is only noticed after training starts")
-    return detail
+class Budget(NamedTuple):
+    attempts: int
+    seconds: float  # worst case
+    outage: float  # how long an outage that fails fast (refused, reset) is ridden out: the backoff alone
 
 
-def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = "environment",
-                    tenacity: bool | None = None) -> list[Finding]:
+def budget(retries: int, timeout: float, fallbacks: int = 0, tenacity_layer: bool = False) -> Budget:
+    """Worst case of one helper call (TARGETS.md): N retries make N+1 attempts, each costing the whole
+    (idle) timeout, plus the SDK's backoff; each fallback model gets its own budget; with tenacity,
+    LiteLLM's own layer re-runs the SDK's retries N more times on the sync path."""
+    layers, models, backoff = retries + 1 if tenacity_layer and retries > 0 else 1, 1 + max(fallbacks, 0), facts.outage_ridden_out(retries)
+    return Budget((retries + 1) * layers * models, layers * ((retries + 1) * timeout + backoff) * models, layers * backoff)
+
+
+def human(seconds: float) -> str:
+    """3615.5 -> '3616 s (1.0 h)'."""
+    if seconds >= 3600:
+        return f"{seconds:.0f} s ({seconds / 3600:.1f} h)"
+    return f"{seconds:.0f} s ({seconds / 60:.0f} min)" if seconds >= 120 else f"{seconds:.1f} s"
+
+
+def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = "environment", tenacity: bool | None = None) -> list[Finding]:
     """The worst case one helper call can take with the settings in ``env``; ``tenacity``: whether
     the training job's Python has it (None: not known)."""
-    settings, human = retry_settings(env), budgetmod.human
-    findings = [Finding(CHECK, FAIL, message, f"export {var}=<a valid value>  (or unset it)", [], "bad-setting", source, LAYER_CONFIG)
+    settings = retry_settings(env)
+    findings = [Finding(CHECK, FAIL, message, f"export {var}=<a valid value>  (or unset it)", [], "bad-setting", source, LAYER["config"])
                 for var, message in settings.problems]
-    timeout = settings.timeout if settings.timeout is not None else litellm_facts.DEFAULT_TIMEOUT
-    timeout_src = f"LITELLM_DEFAULT_TIMEOUT={settings.timeout:g}" if settings.timeout is not None else f"timeout {timeout:g} s (default)"
-    retries = settings.retries if settings.retries is not None else litellm_facts.DEFAULT_RETRIES
-    retries_src = f"LITELLM_NUM_RETRIES={retries}" if settings.retries is not None else f"{retries} retries (llmfix default)"
+    timeout = facts.DEFAULT_TIMEOUT if settings.timeout is None else settings.timeout
+    timeout_src = f"timeout {timeout:g} s (default)" if settings.timeout is None else f"LITELLM_DEFAULT_TIMEOUT={timeout:g}"
+    retries = facts.DEFAULT_RETRIES if settings.retries is None else settings.retries
+    retries_src = f"{retries} retries (llmfix default)" if settings.retries is None else f"LITELLM_NUM_RETRIES={retries}"
     fallbacks = settings.fallbacks or ()
     fb_src = (f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)" if settings.fallbacks is not None
               else "no fallback (each helper's own default, unchanged by llmfix)")
-    patched_b, unpatched_b = budgetmod.budget(retries, timeout, len(fallbacks)), budgetmod.budget(UNPATCHED_RETRIES, timeout)
-    sync_b = budgetmod.budget(retries, timeout, len(fallbacks), tenacity_layer=True)
-    detail = [
-        f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {patched_b.attempts} attempts, worst case {human(patched_b.seconds)} per call; "
-        f"an outage that fails fast is ridden out for ~{human(patched_b.outage_seconds)} per model",
-        f"unpatched DR Tulu async helper: {UNPATCHED_RETRIES} retries, {timeout_src}, no fallback -> {unpatched_b.attempts} attempts, "
-        f"worst case {human(unpatched_b.seconds)}; a fast-failing outage is ridden out for only ~{human(unpatched_b.outage_seconds)}",
-        "timeout is per attempt and an idle timeout: a hanging endpoint costs the full value on every attempt; backoff 0.5*2^k s capped at 8 s",
-    ]
-    if tenacity is not False and sync_b.seconds != patched_b.seconds:
+    mine, theirs = budget(retries, timeout, len(fallbacks)), budget(UNPATCHED_RETRIES, timeout)
+    sync = budget(retries, timeout, len(fallbacks), tenacity_layer=True)
+    detail = [f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {mine.attempts} attempts, worst case {human(mine.seconds)} "
+              f"per call; an outage that fails fast is ridden out for ~{human(mine.outage)} per model",
+              f"unpatched DR Tulu async helper: {UNPATCHED_RETRIES} retries, {timeout_src}, no fallback -> {theirs.attempts} attempts, "
+              f"worst case {human(theirs.seconds)}; a fast-failing outage is ridden out for only ~{human(theirs.outage)}",
+              "timeout is per attempt and an idle timeout: a hanging endpoint costs the full value on every attempt; "
+              "backoff 0.5*2^k s capped at 8 s"]
+    if tenacity is not False and sync.seconds != mine.seconds:
         given = "with tenacity installed in the training job" if tenacity else "if the training job has tenacity"
-        detail.append(f"sync run_litellm {given}: LiteLLM re-runs the SDK's retries {retries} more times -> worst case {human(sync_b.seconds)}")
-    bare = [f.model for f in fallbacks if not f.own_endpoint]
+        detail.append(f"sync run_litellm {given}: LiteLLM re-runs the SDK's retries {retries} more times -> worst case {human(sync.seconds)}")
+    bare = [model for model, api_base in fallbacks if not api_base]
     if bare:
         detail.append(f"fallbacks without their own api_base ({', '.join(bare)}) go to the same base URL and proxy: no help when either is down")
-    worst = patched_b if patched is not False else unpatched_b
-    summary = (f"{'patched' if patched is not False else 'unpatched'} helper: worst case {human(worst.seconds)} per call "
-               f"({worst.attempts} attempts x {timeout:g} s + backoff)")
+    pre = facts.DEFAULT_PRECHECK_TIMEOUT if settings.precheck_timeout is None else settings.precheck_timeout
+    detail.append(f"patched precheck before training: LITELLM_PRECHECK={settings.precheck or 'on'}, timeout {pre:g} s"
+                  + (" (default)" if settings.precheck_timeout is None else " (from LITELLM_PRECHECK_TIMEOUT)"))
+    if (settings.precheck or "").strip() == "0":
+        detail.append("LITELLM_PRECHECK=0: a dead endpoint is only noticed after training starts")
+    which, r, fb = ("patched", retries, len(fallbacks)) if patched is not False else ("unpatched", UNPATCHED_RETRIES, 0)
+    worst = budget(r, timeout, fb)
+    summary = f"{which} helper: worst case {human(worst.seconds)} per call ({worst.attempts} attempts x {timeout:g} s + backoff)"
     summary += "; checkout not examined, assuming llmfix's patched defaults" if patched is None else ""
     if worst.seconds > WORST_CASE_LIMIT:  # (not "<=": a NaN timeout is no finding)
-        shorter = budgetmod.budget(worst.retries, 60.0, worst.models - 1).seconds
+        shorter = budget(r, 60.0, fb)
         return findings + [Finding(CHECK, WARN, summary + ": a hanging endpoint stalls each rubric call this long",
-                                   f"export LITELLM_DEFAULT_TIMEOUT=60  (-> {human(shorter)} worst case)", detail + _precheck_detail(settings),
-                                   "worst-case-long", source, LAYER_LITELLM + 0.5)]
-    return findings + [Finding(CHECK, OK, summary, "", detail + _precheck_detail(settings), "", source, LAYER_LITELLM + 0.5)]
+                                   f"export LITELLM_DEFAULT_TIMEOUT=60  (-> {human(shorter.seconds)} worst case)", detail,
+                                   "worst-case-long", source, LAYER["litellm"] + 0.5)]
+    return findings + [Finding(CHECK, OK, summary, "", detail, "", source, LAYER["litellm"] + 0.5)]

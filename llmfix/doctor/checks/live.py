@@ -1,20 +1,15 @@
-"""Check 7: the live probe's verdict, with the root cause named from its exception chain.
+"""Check 7: the live probe's verdict, the root cause named from its exception chain.
 
-LiteLLM reports every transport failure as ``InternalServerError ... Connection error.``;
-the ``__cause__``/``__context__`` chain underneath (openai.APIConnectionError ->
-httpx.ProxyError/ConnectError -> aiohttp ... -> ConnectionRefusedError/gaierror/...) is
-what tells a dead proxy from a refused port, DNS, TLS and the rest. A chain is a list of
-``{"type": "module.Class", "message": str, "status_code": int|None, "errno": int|None}``,
-outermost first.
-"""
+LiteLLM reports every transport failure as ``InternalServerError ... Connection error.``; the chain
+underneath (openai.APIConnectionError -> httpx.ProxyError/ConnectError -> aiohttp ... ->
+ConnectionRefusedError/gaierror/...) tells a dead proxy from a refused port, DNS, TLS and the rest."""
 
 from __future__ import annotations
 
 import re
 from typing import Any, NamedTuple
 
-from llmfix.doctor.findings import (FAIL, LAYER_DNS, LAYER_HTTP, LAYER_KEY, LAYER_MODEL, LAYER_PROBE, LAYER_PROXY, LAYER_TCP,
-                                    LAYER_TLS, OK, WARN, Finding)
+from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 from llmfix.doctor.probe import ProbeResult
 
 CHECK = "live-probe"
@@ -23,38 +18,38 @@ Chain = list[dict[str, Any]]
 # cause -> (the check it belongs to, causal layer, what it means, the fix); a fix naming "the base URL"
 # is replaced by a pointer to the endpoint finding when that URL is LiteLLM's default.
 CAUSES: dict[str, tuple[str, float, str, str]] = {
-    "proxy-refused": ("proxy", LAYER_PROXY, "the proxy refused the connection (nothing listens at the proxy address)",
+    "proxy-refused": ("proxy", LAYER["proxy"], "the proxy refused the connection (nothing listens at the proxy address)",
                       "start the proxy or fix/unset the proxy variable (see proxy)"),
-    "proxy-dns": ("proxy", LAYER_PROXY, "the proxy's host name does not resolve", "fix the proxy host in the proxy variable (see proxy)"),
-    "proxy-timeout": ("proxy", LAYER_PROXY, "the proxy did not answer in time", "check the proxy, or bypass it with no_proxy (see proxy)"),
-    "proxy-rejected": ("proxy", LAYER_PROXY, "the proxy rejected the tunnel to the endpoint",
+    "proxy-dns": ("proxy", LAYER["proxy"], "the proxy's host name does not resolve", "fix the proxy host in the proxy variable (see proxy)"),
+    "proxy-timeout": ("proxy", LAYER["proxy"], "the proxy did not answer in time", "check the proxy, or bypass it with no_proxy (see proxy)"),
+    "proxy-rejected": ("proxy", LAYER["proxy"], "the proxy rejected the tunnel to the endpoint",
                        "have the endpoint allowed through the proxy, or bypass it with no_proxy"),
-    "proxy-auth": ("proxy", LAYER_PROXY, "the proxy wants credentials (407)", "put credentials in the proxy URL: http://USER:PASSWORD@HOST:PORT"),
-    "proxy-upstream": ("endpoint", LAYER_TCP, "the proxy works but could not reach the endpoint (it answered the tunnel with 5xx)",
+    "proxy-auth": ("proxy", LAYER["proxy"], "the proxy wants credentials (407)", "put credentials in the proxy URL: http://USER:PASSWORD@HOST:PORT"),
+    "proxy-upstream": ("endpoint", LAYER["tcp"], "the proxy works but could not reach the endpoint (it answered the tunnel with 5xx)",
                        "the endpoint is down or unreachable from the proxy: check the base URL"),
-    "proxy-error": ("proxy", LAYER_PROXY, "the connection through the proxy failed", "check the proxy (see proxy)"),
-    "dns": ("endpoint", LAYER_DNS, "the endpoint's host name does not resolve (DNS)", "fix the host name in the base URL, or your DNS"),
-    "connect-refused": ("endpoint", LAYER_TCP, "the endpoint refused the connection (nothing listens on that port)",
+    "proxy-error": ("proxy", LAYER["proxy"], "the connection through the proxy failed", "check the proxy (see proxy)"),
+    "dns": ("endpoint", LAYER["dns"], "the endpoint's host name does not resolve (DNS)", "fix the host name in the base URL, or your DNS"),
+    "connect-refused": ("endpoint", LAYER["tcp"], "the endpoint refused the connection (nothing listens on that port)",
                         "start the server or fix the port in the base URL"),
-    "connect-timeout": ("endpoint", LAYER_TCP, "connecting to the endpoint timed out (blackholed or filtered)",
+    "connect-timeout": ("endpoint", LAYER["tcp"], "connecting to the endpoint timed out (blackholed or filtered)",
                         "the endpoint is blackholed: a proxy may be needed, or fix the base URL"),
-    "connection-reset": ("endpoint", LAYER_HTTP, "the endpoint dropped the connection", "check the base URL's scheme and port"),
-    "tls-verify": ("endpoint", LAYER_TLS, "the endpoint's TLS certificate is not trusted (certificate verify failed)",
+    "connection-reset": ("endpoint", LAYER["http"], "the endpoint dropped the connection", "check the base URL's scheme and port"),
+    "tls-verify": ("endpoint", LAYER["tls"], "the endpoint's TLS certificate is not trusted (certificate verify failed)",
                    "export SSL_CERT_FILE=/path/to/ca-bundle.pem (the CA that signed the endpoint's certificate)"),
-    "tls-error": ("endpoint", LAYER_TLS, "the TLS handshake with the endpoint failed", "check the base URL's scheme (http vs https) and port"),
-    "timeout": ("endpoint", LAYER_HTTP, "the endpoint accepted the request but did not answer in time (timeout)",
+    "tls-error": ("endpoint", LAYER["tls"], "the TLS handshake with the endpoint failed", "check the base URL's scheme (http vs https) and port"),
+    "timeout": ("endpoint", LAYER["http"], "the endpoint accepted the request but did not answer in time (timeout)",
                 "the endpoint hangs; keep LITELLM_DEFAULT_TIMEOUT short (e.g. 60) and configure a fallback with its own api_base"),
-    "server-error": ("endpoint", LAYER_HTTP, "the endpoint answered with a server error (5xx)",
+    "server-error": ("endpoint", LAYER["http"], "the endpoint answered with a server error (5xx)",
                      "the endpoint is failing: retry later, or add a fallback with its own api_base to LITELLM_FALLBACK_MODELS"),
-    "auth": ("key", LAYER_KEY, "the endpoint rejected the API key (401: invalid or expired)", "set a valid key (see key)"),
-    "key-missing": ("key", LAYER_KEY, "no API key is set", "export OPENAI_API_KEY=... (see key)"),
-    "model-unknown": ("models", LAYER_MODEL, "the endpoint does not know the model (404 / unknown model)",
+    "auth": ("key", LAYER["key"], "the endpoint rejected the API key (401: invalid or expired)", "set a valid key (see key)"),
+    "key-missing": ("key", LAYER["key"], "no API key is set", "export OPENAI_API_KEY=... (see key)"),
+    "model-unknown": ("models", LAYER["model"], "the endpoint does not know the model (404 / unknown model)",
                       "use a model id the endpoint serves (see models)"),
-    "provider-unknown": ("models", LAYER_MODEL, "LiteLLM cannot tell which provider the model name belongs to",
+    "provider-unknown": ("models", LAYER["model"], "LiteLLM cannot tell which provider the model name belongs to",
                          "prefix the model with openai/ (see models)"),
-    "bad-request": ("models", LAYER_MODEL, "the endpoint rejected the request (400)", "see the error text; check the model name and base URL"),
-    "rate-limited": ("endpoint", LAYER_HTTP, "the endpoint is rate limiting (429)", "wait, or raise the rate limit; retries obey Retry-After"),
-    "unknown": ("live-probe", LAYER_PROBE, "an error the doctor does not recognise", "see the exception chain in the detail"),
+    "bad-request": ("models", LAYER["model"], "the endpoint rejected the request (400)", "see the error text; check the model name and base URL"),
+    "rate-limited": ("endpoint", LAYER["http"], "the endpoint is rate limiting (429)", "wait, or raise the rate limit; retries obey Retry-After"),
+    "unknown": ("live-probe", LAYER["probe"], "an error the doctor does not recognise", "see the exception chain in the detail"),
 }
 
 # Without a proxy error: (cause, exception type names, message texts); the first that matches names the cause.
@@ -139,12 +134,12 @@ def classify(chain: Chain) -> Diagnosis:
 def finding(result: ProbeResult, timeout: float, failed_checks: set[str], default_base: str = "", source: str = "environment") -> Finding:
     """``failed_checks``: the checks that FAIL in the probed environment (``source``: this shell's, or a
     launcher's); ``default_base`` describes LiteLLM's default endpoint when no base URL variable is set."""
-    if not result.ran:
+    if result.error:
         fix = "pip install litellm" if "cannot be imported" in result.error else "run again; or skip the probe with --offline"
-        return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix, [], "probe-unavailable", source, LAYER_PROBE)
+        return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix, [], "probe-unavailable", source, LAYER["probe"])
     if result.ok:
         return Finding(CHECK, OK, f"one-token completion with {result.model} answered in {result.seconds:.2f} s "
-                                  f"(litellm import {result.import_seconds:.1f} s)", "", [], "", source, LAYER_PROBE)
+                                  f"(litellm import {result.import_seconds:.1f} s)", "", [], "", source, LAYER["probe"])
     diag = classify(result.chain)
     fix = f"see endpoint: the base URL is {default_base}" if default_base and "the base URL" in diag.fix else diag.fix
     detail = [f"{i * '  '}{item['type']}: {str(item['message']).splitlines()[0][:160] if item['message'] else ''}"

@@ -1,11 +1,9 @@
 """Check 4: RUBRIC_GENERATION_MODEL / RUBRIC_JUDGE_MODEL, how LiteLLM routes them, and whether they exist.
 
-LiteLLM takes the first path segment as the provider when it is one it knows; ``openai/``
-is stripped and the rest sent to the OpenAI-compatible base URL; ``openrouter/`` goes to
-LiteLLM's OpenRouter route; a bare name is looked up in LiteLLM's model map, and a name
-it cannot place fails with "LLM Provider NOT provided". The provider list and model map
-are read from the JSON files litellm ships (no import, ~60 ms, only when needed).
-"""
+LiteLLM takes a first path segment it knows as the provider (``openai/`` is stripped and the rest
+sent to the OpenAI-compatible base URL, ``openrouter/`` goes to its OpenRouter route); a bare name is
+looked up in its model map, and one it cannot place fails with "LLM Provider NOT provided". The
+provider list and model map are read from the JSON files litellm ships (no import, ~60 ms)."""
 
 from __future__ import annotations
 
@@ -13,28 +11,21 @@ import functools
 import importlib.util
 import json
 from pathlib import Path
-from typing import Any, Callable, NamedTuple
+from typing import Any, NamedTuple
 
 from llmfix.doctor.env import DEFAULT_RUBRIC_MODEL, EnvView
-from llmfix.doctor.findings import FAIL, LAYER_MODEL, OK, WARN, Finding
+from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 
 CHECK = "models"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _litellm_json(name: str) -> Any:
     """A JSON file litellm ships, read without importing litellm; None when there is none."""
     try:
-        folder = Path(list(importlib.util.find_spec("litellm").submodule_search_locations)[0])  # type: ignore[union-attr]
+        folder = Path(next(iter(importlib.util.find_spec("litellm").submodule_search_locations)))  # type: ignore[union-attr]
         return json.loads((folder / name).read_text())
-    except (ImportError, ValueError, AttributeError, TypeError, IndexError, OSError):
-        return None
-
-
-def _providers() -> frozenset[str] | None:
-    try:
-        return frozenset(_litellm_json("provider_endpoints_support_backup.json")["providers"])
-    except (KeyError, TypeError):
+    except (ImportError, ValueError, AttributeError, TypeError, StopIteration, OSError):
         return None
 
 
@@ -51,7 +42,7 @@ def route(name: str) -> Route:
         prefix, rest = name.split("/", 1)
         if prefix in ("openai", "openrouter"):
             return Route(prefix, rest)
-        providers = _providers()
+        providers = (_litellm_json("provider_endpoints_support_backup.json") or {}).get("providers")
         if providers is None:
             return Route("unknown", name, "litellm is not installed, routing unknown")
         if prefix in providers:
@@ -69,60 +60,50 @@ def route(name: str) -> Route:
 
 
 def check(view: EnvView) -> list[Finding]:
-    lines = [f"{var}={view.env[var]}" if view.env.get(var) else f"{var} unset -> {DEFAULT_RUBRIC_MODEL}"
+    """One finding per model; the first carries the variables (and any note on a model's route) as its detail."""
+    notes = [f"{var}={view.env[var]}" if view.env.get(var) else f"{var} unset -> {DEFAULT_RUBRIC_MODEL}"
              for var in ("RUBRIC_GENERATION_MODEL", "RUBRIC_JUDGE_MODEL")]
     if view.model_override:
-        lines.append(f"--model {view.model_override} (checked and probed instead of the generation model)")
-    untaken = [lines]
-
-    def finding(status: str, summary: str, fix: str = "", cause: str = "", detail: list[str] | None = None) -> Finding:
-        if detail is None:  # the variables go to the first finding that takes them, as they are then
-            detail = list(untaken.pop()) if untaken else []
-        return Finding(CHECK, status, summary, fix, detail, cause, view.source, LAYER_MODEL)
-
-    findings: list[Finding] = []
+        notes.append(f"--model {view.model_override} (checked and probed instead of the generation model)")
+    findings = []
     judge = view.env.get("RUBRIC_JUDGE_MODEL")
     if judge and not view.env.get("RUBRIC_GENERATION_MODEL") and judge != DEFAULT_RUBRIC_MODEL:
-        findings.append(finding(WARN, f"only RUBRIC_JUDGE_MODEL is set ({judge}): rubric generation silently uses {DEFAULT_RUBRIC_MODEL}",
-                                f"export RUBRIC_GENERATION_MODEL={judge}", "generation-model-default"))
+        findings.append((WARN, f"only RUBRIC_JUDGE_MODEL is set ({judge}): rubric generation silently uses {DEFAULT_RUBRIC_MODEL}",
+                         f"export RUBRIC_GENERATION_MODEL={judge}", "generation-model-default", []))
     http = view.trace.stage("http") if view.trace is not None else None
     listed = list(http.data.get("models") or []) if http is not None and http.ok else []
     names = [("--model", view.model_override)] if view.model_override else [("generation", view.generation_model)]
-    if view.judge_model not in [n for _, n in names]:
-        names.append(("judge", view.judge_model))
-    return findings + [_model_finding(view, role, name, listed, lines, finding) for role, name in names]
+    names += [("judge", view.judge_model)] if view.judge_model not in [n for _, n in names] else []
+    findings += [_model_verdict(view, role, name, listed, notes) for role, name in names]
+    return [Finding(CHECK, status, summary, fix, notes + more if i == 0 else more, cause, view.source, LAYER["model"])
+            for i, (status, summary, fix, cause, more) in enumerate(findings)]
 
 
-def _model_finding(view: EnvView, role: str, name: str, listed: list[str], variables: list[str], finding: Callable[..., Finding]) -> Finding:
-    """How LiteLLM routes one model, and whether the endpoint serves it (a note on its route goes to ``variables``)."""
+def _model_verdict(view: EnvView, role: str, name: str, listed: list[str], notes: list[str]) -> tuple[str, str, str, str, list[str]]:
+    """(status, summary, fix, cause, detail): how LiteLLM routes one model, and whether the endpoint serves it."""
     ep, r = view.endpoint, route(name)
-    label = f"--model {name!r}" if role == "--model" else f"{role} model {name!r}"
+    label, sends = f"--model {name!r}" if role == "--model" else f"{role} model {name!r}", f"LiteLLM sends {r.sent!r}"
     if r.route == "unknown":
-        return finding(FAIL, f"{label}: {r.note}", f"spell it openai/{name} to send {name!r} to the OpenAI-compatible base URL", "provider-unknown")
+        return FAIL, f"{label}: {r.note}", f"spell it openai/{name} to send {name!r} to the OpenAI-compatible base URL", "provider-unknown", []
     if r.route not in ("openai", "openrouter"):
-        return finding(WARN, f"{label}: {r.note}", f"spell it openai/{r.sent} if {ep.base_url.strip()} serves it", "provider-elsewhere")
+        return WARN, f"{label}: {r.note}", f"spell it openai/{r.sent} if {ep.base_url.strip()} serves it", "provider-elsewhere", []
     if r.route == "openrouter" and ep.route != "openrouter" and role != "--model" and name != view.probe_model:
-        variables.append(f"{label} uses LiteLLM's openrouter/ route (OPENROUTER_API_KEY), not {ep.base_url.strip()}")
-    sends = f"LiteLLM sends {r.sent!r}"
-    if listed and r.sent in listed:
-        return finding(OK, f"{label}: {sends}; the endpoint lists it")
-    if listed:
-        tail = r.sent.split("/")[-1]
+        notes.append(f"{label} uses LiteLLM's openrouter/ route (OPENROUTER_API_KEY), not {ep.base_url.strip()}")
+    tail = r.sent.split("/")[-1]
+    if listed and r.sent not in listed:
         hints = [m for m in listed if m == tail or m.endswith("/" + tail)][:3]
         fix = f"use an id the endpoint lists, e.g. openai/{hints[0]}" if hints else "use an id from GET /models"
         if hints and role != "--model":
-            var = "RUBRIC_GENERATION_MODEL" if role == "generation" else "RUBRIC_JUDGE_MODEL"
-            fix = f"export {var}=openai/{hints[0]}" + (f"  (or openrouter/{hints[0]})" if ep.is_openrouter else "")
-        return finding(FAIL, f"{label}: {sends}, which the endpoint does not list ({len(listed)} models)",
-                       fix, "model-unknown", [f"close matches: {', '.join(hints)}"] if hints else [])
-    if ep.is_openrouter and "/" not in r.sent:
-        tail = r.sent.split("/")[-1]
+            fix = f"export RUBRIC_{role.upper()}_MODEL=openai/{hints[0]}" + (f"  (or openrouter/{hints[0]})" if ep.is_openrouter else "")
+        return (FAIL, f"{label}: {sends}, which the endpoint does not list ({len(listed)} models)", fix, "model-unknown",
+                [f"close matches: {', '.join(hints)}"] if hints else [])
+    if not listed and ep.is_openrouter and "/" not in r.sent:
         vendor = "openai" if tail.startswith(("gpt", "o1", "o3", "o4")) else "VENDOR"
-        return finding(WARN, f"{label}: {sends}, a bare name OpenRouter does not know",
-                       f"OpenRouter ids look like {vendor}/{tail}: spell it openai/{vendor}/{tail} (sent via OPENAI_API_BASE) "
-                       f"or openrouter/{vendor}/{tail} (LiteLLM's OpenRouter route, needs OPENROUTER_API_KEY)", "model-spelling")
-    if view.trace is None:
-        return finding(OK, f"{label}: {sends}")
-    if view.trace.failed is not None:
-        return finding(OK, f"{label}: {sends} (not checked against the endpoint: it did not answer)")
-    return finding(OK, f"{label}: {sends} (the endpoint does not list models)")
+        return (WARN, f"{label}: {sends}, a bare name OpenRouter does not know",
+                f"OpenRouter ids look like {vendor}/{tail}: spell it openai/{vendor}/{tail} (sent via OPENAI_API_BASE) "
+                f"or openrouter/{vendor}/{tail} (LiteLLM's OpenRouter route, needs OPENROUTER_API_KEY)", "model-spelling", [])
+    if listed:
+        why = "; the endpoint lists it"
+    else:
+        why = "" if view.trace is None else " (not checked against the endpoint: it did not answer)" if view.trace.failed else " (the endpoint does not list models)"
+    return OK, f"{label}: {sends}{why}", "", "", []
