@@ -1,19 +1,16 @@
 """llmfix doctor: say why LLM calls fail, most likely cause first, with the line to change.
 
-Python entry point: ``run_doctor(path=None, *, env=None, offline=False, model=None, python=None,
-progress=None) -> Report`` (imported lazily so ``import llmfix.doctor`` stays cheap).
-"""
+``from llmfix.doctor import run_doctor`` is the Python entry point (loaded on first use, so that
+``import llmfix.doctor`` stays cheap); see :func:`llmfix.doctor.runner.run_doctor`."""
 
 from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["run_doctor", "DoctorInputError"]
-
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from llmfix.doctor import runner  # every check: loaded only when run_doctor is asked for
+    if name not in ("DoctorInputError", "run_doctor"):
+        raise AttributeError(name)
+    from llmfix.doctor import runner  # every check: only when run_doctor is used
 
-        return getattr(runner, name)
-    raise AttributeError(name)
+    return getattr(runner, name)

@@ -1,7 +1,6 @@
 """`llmfix doctor [PATH] [--offline] [--model NAME] [--python PATH] [--json]` (registered by llmfix.cli).
 
-Importing this module must stay cheap: no litellm here (the live probe imports it lazily).
-"""
+Importing this module stays cheap: no litellm (the live probe imports it lazily), no checks."""
 
 from __future__ import annotations
 
@@ -15,50 +14,43 @@ from typing import TextIO
 import click
 
 from llmfix.discovery import checkout_here
-from llmfix.doctor.redact import redact_url
 from llmfix.doctor.findings import render_json, render_text
+from llmfix.doctor.redact import redact_url
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 
 
 class Progress:
-    """A short line on stderr once the doctor has been quiet for ``after`` seconds (its network steps
-    and live probe take seconds): ``llmfix doctor: live probe: importing litellm… 3 s``, rewritten in
-    place as the step changes, erased by ``close()``. Call it with what the doctor is doing now."""
+    """Once the doctor has been quiet for ``after`` seconds, a line on stderr saying what it does
+    (``llmfix doctor: live probe: importing litellm… 3 s``), rewritten as the step changes, erased by ``close()``."""
 
     def __init__(self, stream: TextIO, after: float = 1.0, tick: float = 0.25) -> None:
-        self.stream, self.after, self.tick = stream, after, tick
-        self._step, self._shown, self._started = "starting", "", time.monotonic()
-        self._stop = threading.Event()
+        self.stream, self.after, self.tick, self.step, self._shown = stream, after, tick, "starting", ""
+        self._stop, self._started = threading.Event(), time.monotonic()
         self._thread = threading.Thread(target=self._run, name="doctor-progress", daemon=True)
-
-    def start(self) -> Progress:
         self._thread.start()
-        return self
 
     def __call__(self, step: str) -> None:
-        self._step = redact_url(step)  # one string, replaced whole: safe across threads
+        self.step = redact_url(step)  # one string, replaced whole: safe across threads
 
     def _run(self) -> None:
         while not self._stop.wait(self.tick):
-            line = f"llmfix doctor: {self._step}… {time.monotonic() - self._started:.0f} s"
+            line = f"llmfix doctor: {self.step}… {time.monotonic() - self._started:.0f} s"
             if time.monotonic() - self._started >= self.after and line != self._shown:
-                self._write(f"\r\x1b[K{line}")
-                self._shown = line
+                self._write(f"\r\x1b[K{line}", line)
 
-    def _write(self, text: str) -> None:
+    def _write(self, text: str, shown: str) -> None:
         try:
             self.stream.write(text)
             self.stream.flush()
+            self._shown = shown
         except (OSError, ValueError):  # a closed terminal must not break the run
             self._stop.set()
 
     def close(self) -> None:
         self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(1.0)
+        self._thread.join(1.0)
         if self._shown:
-            self._write("\r\x1b[K")
-            self._shown = ""
+            self._write("\r\x1b[K", "")
 
 
 @click.command(name="doctor")
@@ -79,24 +71,27 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
     if path is None:  # like every other command: the checkout around (or the one below) this folder, if any
         here = checkout_here(Path.cwd())
         path = None if here is None else str(here)
-    progress = Progress(sys.stderr).start() if not as_json and _is_terminal(sys.stderr) else None
+    progress = Progress(sys.stderr) if not as_json and _is_terminal(sys.stderr) else None
     try:
         try:
             report = run_doctor(path, offline=offline, model=model, python=python, progress=progress)
         finally:  # the progress line is gone before anything else is printed
             if progress is not None:
                 progress.close()
-    except DoctorInputError as exc:
-        click.echo(redact_url(f"llmfix doctor: {exc}"), err=True)
+    except (DoctorInputError, KeyboardInterrupt) as exc:
+        click.echo(redact_url(f"llmfix doctor: {str(exc) or 'interrupted'}"), err=True)
         sys.exit(EXIT_ERROR)
-    except KeyboardInterrupt:
-        click.echo("llmfix doctor: interrupted", err=True)
-        sys.exit(EXIT_ERROR)
-    except Exception as exc:  # a bug must not end in a traceback for the user
+    except Exception as exc:  # noqa: BLE001 - a bug must not end in a traceback for the user
         click.echo(redact_url(f"llmfix doctor: could not run: {type(exc).__name__}: {exc}"), err=True)
         sys.exit(EXIT_ERROR)
     click.echo(render_json(report) if as_json else render_text(report, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
-    _exit(report.exit_code)
+    if "litellm" in sys.modules and sys.stdout is sys.__stdout__ and os.environ.get("LLMFIX_DOCTOR_SLOW_EXIT") != "1":
+        try:  # once litellm is imported, a normal exit spends ~3 s tearing it down: the report is out
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(report.exit_code)
+    sys.exit(report.exit_code)
 
 
 def _is_terminal(stream: object) -> bool:
@@ -104,17 +99,3 @@ def _is_terminal(stream: object) -> bool:
         return bool(stream.isatty())  # type: ignore[attr-defined]
     except (AttributeError, ValueError):
         return False
-
-
-def _exit(code: int) -> None:
-    """Exit with ``code``. After the live probe has imported litellm, a normal interpreter
-    exit spends ~3 s tearing its modules down; the report is out by then, so a real CLI
-    process leaves at once. Inside a host that replaced stdout (tests, CliRunner) or when
-    litellm was never imported, exit normally."""
-    if "litellm" in sys.modules and sys.stdout is sys.__stdout__ and os.environ.get("LLMFIX_DOCTOR_SLOW_EXIT") != "1":
-        try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        finally:
-            os._exit(code)
-    sys.exit(code)

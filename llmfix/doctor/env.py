@@ -51,7 +51,10 @@ class Endpoint:
 
     @property
     def port(self) -> int:
-        return urlsplit(self.base_url.strip()).port or (443 if self.base_url.strip().startswith("https") else 80)
+        try:
+            return urlsplit(self.base_url.strip()).port or (443 if self.base_url.strip().startswith("https") else 80)
+        except ValueError:
+            return 0
 
     @property
     def is_openrouter(self) -> bool:

@@ -1,24 +1,17 @@
-"""Which proxy LiteLLM uses for a URL, computed from an env mapping (pure).
+"""Which proxy LiteLLM uses for a URL, from an env mapping (pure). LiteLLM 1.x follows two rule sets:
 
-Two rule sets exist inside LiteLLM 1.x and both are mirrored here:
+* ``aiohttp`` (async ``acompletion``, the default transport): ``urllib.request.getproxies()`` and
+  ``proxy_bypass(host)``, then ``proxies[scheme] or proxies["all"]``;
+* ``httpx`` (sync ``completion``; async too with DISABLE_AIOHTTP_TRANSPORT=True or LITELLM_HTTP2):
+  ``get_environment_proxies`` and ``URLPattern``: ``*`` anywhere in no_proxy disables proxies,
+  ``.example.com`` matches subdomains only, ``example.com`` itself and subdomains, IPs exactly.
 
-* ``aiohttp`` (the async ``acompletion`` path, LiteLLM's default transport): LiteLLM's
-  ``LiteLLMAiohttpTransport._proxy_from_env`` calls ``urllib.request.getproxies()`` and
-  ``urllib.request.proxy_bypass(host)``, then takes ``proxies[scheme] or proxies["all"]``.
-* ``httpx`` (the sync ``completion`` path, and async with DISABLE_AIOHTTP_TRANSPORT=True or
-  LITELLM_HTTP2): ``httpx._utils.get_environment_proxies`` plus ``URLPattern`` matching:
-  ``*`` anywhere in the list disables proxies, ``.example.com`` matches subdomains only,
-  ``example.com`` matches itself and subdomains, IPs and ``localhost`` match exactly.
-
-Both read the variables as ``urllib.request.getproxies_environment`` does: any-case
-``<scheme>_proxy`` names, then lower-case names win (and an empty lower-case value unsets).
-"""
+Both read ``<scheme>_proxy`` in any case, lower-case names last (an empty one unsets)."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import urlsplit
@@ -51,8 +44,7 @@ def proxy_variables(env: Mapping[str, str]) -> list[tuple[str, str]]:
     return [(n, env[n]) for n in sorted((n for n in env if n.lower().endswith("_proxy")), key=lambda n: (order.get(n.lower(), 9), n.lower(), n))]
 
 
-@dataclass(frozen=True)
-class ProxyChoice:
+class ProxyChoice(NamedTuple):
     """The proxy (or none) one rule set picks for one URL."""
 
     rule: str  # "aiohttp" or "httpx"

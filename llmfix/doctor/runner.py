@@ -137,6 +137,5 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
     if probe is not None:
         result = _await(probe, started + ONLINE_BUDGET, say)
         failed = {f.check for f in findings if f.status == FAIL and f.source == probe_view.source}
-        default_base = endpoint.describe(probe_view) if probe_view.is_default else ""
-        findings.append(live.finding(result, probe_timeout, failed, default_base, probe_view.source))
+        findings.append(live.finding(result, probe_timeout, failed, probe_view))
     return Report(rank(findings), time.monotonic() - started, offline)

@@ -56,7 +56,7 @@ API = ("openai.APIConnectionError", "Connection error.", None, None)
     ],
 )
 def test_classify(items, cause):
-    assert classify(chain(*items)).cause == cause
+    assert classify(chain(*items)) == cause
 
 
 def test_budget_matches_targets_facts():

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from llmfix.doctor import causes
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
-from llmfix.doctor.netprobe import Stage
 
 CHECK = "endpoint"
-PROXY_HINT = "export https_proxy=http://PROXY:PORT"
 
 
 def describe(view: EnvView) -> str:
@@ -18,12 +17,6 @@ def describe(view: EnvView) -> str:
     ep = view.endpoint
     origin = f"LiteLLM's default; {ep.base_variable} is unset" if view.is_default else f"from {ep.base_source}"
     return f"{ep.base_url.strip()} ({origin})"
-
-
-def _blame(view: EnvView, when_set: str, when_default: str) -> str:
-    """A fix that names the base URL variable only when it is set."""
-    ep = view.endpoint
-    return when_default + f"; if your endpoint is not {ep.base_url.strip()}: export {ep.base_variable}=https://HOST/v1" if view.is_default else when_set
 
 
 def _config_findings(view: EnvView) -> list[Finding]:
@@ -77,57 +70,14 @@ def _verdict(view: EnvView, where: str) -> tuple[str, str, str, str, float, str]
                 + (f", {n} models listed" if n else ""), "", "", LAYER["http"], "")
     if stage.name.startswith("proxy-") or (stage.name == "connect" and stage.kind != "upstream"):
         return FAIL, f"{where} cannot be reached: the proxy in front of it fails (see proxy)", "fix the proxy first", "proxy", LAYER["http"], "proxy"
-    if trace.upstream_failed:
-        return (FAIL, f"{where}: the proxy cannot reach {ep.host}:{ep.port} ({stage.message}); the endpoint is down, its name does not "
-                      "resolve from the proxy, or the proxy blocks it",
-                _blame(view, f"check {ep.base_variable} (host and port); from a machine without the proxy: curl {ep.base_url.strip()}/models",
-                       "ask for it to be allowed through the proxy"), "proxy-upstream", LAYER["tcp"], "")
-    fix, cause, layer = _network_fix(view, stage) if stage.name in ("dns", "tcp", "tls") else _http_fix(view, stage)
     said = f" ({stage.data['error']})" if stage.data.get("error") else ""
-    if stage.status in (401, 403):
+    if trace.upstream_failed:
+        cause, summary = "proxy-upstream", (f"the proxy cannot reach {ep.host}:{ep.port} ({stage.message}); the endpoint is down, its "
+                                            "name does not resolve from the proxy, or the proxy blocks it")
+    elif stage.status in (401, 403):
         return OK, f"{where}: reachable; GET /models -> {stage.status}{said} (see key)", "", "", LAYER["http"], ""
+    else:
+        cause = causes.of_stage(stage.name, stage.kind, stage.status)
+        summary = f"{stage.message}{said}" + {"server-error": ": the server fails", "base-url-path": ": not an OpenAI base URL"}.get(cause, "")
     status = WARN if cause in ("base-url-path", "rate-limited", "http-status") else FAIL
-    tail = {"server-error": ": the server fails", "base-url-path": ": the server answers but not as an OpenAI base URL"}.get(cause, "")
-    return status, f"{where}: {stage.message}{said if stage.name == 'http' else ''}{tail}", fix, cause, layer, ""
-
-
-def _network_fix(view: EnvView, stage: Stage) -> tuple[str, str, float]:
-    """(fix, cause, layer) of a DNS, TCP or TLS failure on the way to the endpoint."""
-    var, host, port = view.endpoint.base_variable, view.endpoint.host, view.endpoint.port
-    if stage.name == "dns":
-        return (_blame(view, f"fix the host name in {var}, or your DNS (a proxy may be needed: {PROXY_HINT})",
-                       f"{host} does not resolve from here: check your DNS, or reach it through a proxy ({PROXY_HINT})"),
-                "dns" if stage.kind == "dns" else "dns-timeout", LAYER["dns"])
-    if stage.name == "tcp" and stage.kind == "refused":
-        return (_blame(view, f"nothing listens at {host}:{port}: start the server or fix the port in {var}",
-                       f"{host}:{port} refuses connections from here: a firewall may need a proxy ({PROXY_HINT})"), "connect-refused", LAYER["tcp"])
-    if stage.name == "tcp" and stage.kind == "timeout":
-        return (_blame(view, f"{host}:{port} does not answer: a firewall may need a proxy ({PROXY_HINT}), or fix {var}",
-                       f"{host}:{port} does not answer: a firewall may need a proxy ({PROXY_HINT})"), "connect-timeout", LAYER["tcp"])
-    if stage.name == "tcp":
-        return _blame(view, f"check {var}", "check your network"), "connect-error", LAYER["tcp"]
-    if stage.kind == "tls-verify":
-        return ("export SSL_CERT_FILE=/path/to/ca-bundle.pem  (the CA that signed it; e.g. your corporate proxy's CA)", "tls-verify",
-                LAYER["tls"])
-    return (_blame(view, f"check that {var} uses the right scheme (http vs https) and port",
-                   "something between here and the endpoint breaks TLS (an intercepting proxy?)"), "tls-error", LAYER["tls"])
-
-
-def _http_fix(view: EnvView, stage: Stage) -> tuple[str, str, float]:
-    """(fix, cause, layer) when the endpoint was reached but GET {base}/models failed or answered with an error."""
-    var, status, layer = view.endpoint.base_variable, stage.status or 0, LAYER["http"]
-    if stage.kind == "timeout":
-        return ("the endpoint hangs: check the server; meanwhile keep LITELLM_DEFAULT_TIMEOUT short (e.g. export LITELLM_DEFAULT_TIMEOUT=60)",
-                "timeout", layer)
-    if stage.kind in ("reset", "protocol", "error"):
-        return (_blame(view, f"check that {var} points at an OpenAI-compatible server (scheme and port)",
-                       "something between here and the endpoint drops the connection (a proxy may be needed)"), "connection-reset", layer)
-    if status == 404:
-        return (_blame(view, f"check the path of {var} (OpenAI-compatible bases usually end in /v1)",
-                       "something answers in the endpoint's place (an intercepting proxy?)"), "base-url-path", layer)
-    if status == 429:
-        return "wait, or raise your rate limit", "rate-limited", layer
-    if status >= 500:
-        return ("the endpoint is failing: retry later, or configure a fallback with its own api_base in LITELLM_FALLBACK_MODELS",
-                "server-error", layer)
-    return _blame(view, f"check {var}", "see the status above"), "http-status", layer
+    return status, f"{where}: {summary}", causes.fix(cause, view), cause, causes.CAUSES[cause].layer, ""

@@ -7,50 +7,15 @@ ConnectionRefusedError/gaierror/...) tells a dead proxy from a refused port, DNS
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any
 
+from llmfix.doctor import causes
+from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 from llmfix.doctor.probe import ProbeResult
 
 CHECK = "live-probe"
 Chain = list[dict[str, Any]]
-
-# cause -> (the check it belongs to, causal layer, what it means, the fix); a fix naming "the base URL"
-# is replaced by a pointer to the endpoint finding when that URL is LiteLLM's default.
-CAUSES: dict[str, tuple[str, float, str, str]] = {
-    "proxy-refused": ("proxy", LAYER["proxy"], "the proxy refused the connection (nothing listens at the proxy address)",
-                      "start the proxy or fix/unset the proxy variable (see proxy)"),
-    "proxy-dns": ("proxy", LAYER["proxy"], "the proxy's host name does not resolve", "fix the proxy host in the proxy variable (see proxy)"),
-    "proxy-timeout": ("proxy", LAYER["proxy"], "the proxy did not answer in time", "check the proxy, or bypass it with no_proxy (see proxy)"),
-    "proxy-rejected": ("proxy", LAYER["proxy"], "the proxy rejected the tunnel to the endpoint",
-                       "have the endpoint allowed through the proxy, or bypass it with no_proxy"),
-    "proxy-auth": ("proxy", LAYER["proxy"], "the proxy wants credentials (407)", "put credentials in the proxy URL: http://USER:PASSWORD@HOST:PORT"),
-    "proxy-upstream": ("endpoint", LAYER["tcp"], "the proxy works but could not reach the endpoint (it answered the tunnel with 5xx)",
-                       "the endpoint is down or unreachable from the proxy: check the base URL"),
-    "proxy-error": ("proxy", LAYER["proxy"], "the connection through the proxy failed", "check the proxy (see proxy)"),
-    "dns": ("endpoint", LAYER["dns"], "the endpoint's host name does not resolve (DNS)", "fix the host name in the base URL, or your DNS"),
-    "connect-refused": ("endpoint", LAYER["tcp"], "the endpoint refused the connection (nothing listens on that port)",
-                        "start the server or fix the port in the base URL"),
-    "connect-timeout": ("endpoint", LAYER["tcp"], "connecting to the endpoint timed out (blackholed or filtered)",
-                        "the endpoint is blackholed: a proxy may be needed, or fix the base URL"),
-    "connection-reset": ("endpoint", LAYER["http"], "the endpoint dropped the connection", "check the base URL's scheme and port"),
-    "tls-verify": ("endpoint", LAYER["tls"], "the endpoint's TLS certificate is not trusted (certificate verify failed)",
-                   "export SSL_CERT_FILE=/path/to/ca-bundle.pem (the CA that signed the endpoint's certificate)"),
-    "tls-error": ("endpoint", LAYER["tls"], "the TLS handshake with the endpoint failed", "check the base URL's scheme (http vs https) and port"),
-    "timeout": ("endpoint", LAYER["http"], "the endpoint accepted the request but did not answer in time (timeout)",
-                "the endpoint hangs; keep LITELLM_DEFAULT_TIMEOUT short (e.g. 60) and configure a fallback with its own api_base"),
-    "server-error": ("endpoint", LAYER["http"], "the endpoint answered with a server error (5xx)",
-                     "the endpoint is failing: retry later, or add a fallback with its own api_base to LITELLM_FALLBACK_MODELS"),
-    "auth": ("key", LAYER["key"], "the endpoint rejected the API key (401: invalid or expired)", "set a valid key (see key)"),
-    "key-missing": ("key", LAYER["key"], "no API key is set", "export OPENAI_API_KEY=... (see key)"),
-    "model-unknown": ("models", LAYER["model"], "the endpoint does not know the model (404 / unknown model)",
-                      "use a model id the endpoint serves (see models)"),
-    "provider-unknown": ("models", LAYER["model"], "LiteLLM cannot tell which provider the model name belongs to",
-                         "prefix the model with openai/ (see models)"),
-    "bad-request": ("models", LAYER["model"], "the endpoint rejected the request (400)", "see the error text; check the model name and base URL"),
-    "rate-limited": ("endpoint", LAYER["http"], "the endpoint is rate limiting (429)", "wait, or raise the rate limit; retries obey Retry-After"),
-    "unknown": ("live-probe", LAYER["probe"], "an error the doctor does not recognise", "see the exception chain in the detail"),
-}
 
 # Without a proxy error: (cause, exception type names, message texts); the first that matches names the cause.
 _TRANSPORT = (
@@ -66,14 +31,6 @@ _TRANSPORT = (
     ("connection-reset", ("APIConnectionError",), ()),
 )
 _STATUS_IN_TEXT = re.compile(r"(?:^|[ ,:=(])(40[0-9]|50[0-9])(?:$|[ ,:;)])")
-
-
-class Diagnosis(NamedTuple):
-    cause: str
-    owner: str  # the check the cause belongs to
-    layer: float
-    words: str
-    fix: str
 
 
 def _typed(chain: Chain, *names: str) -> dict[str, Any] | None:
@@ -119,7 +76,7 @@ def _http_cause(chain: Chain) -> str:
     return "server-error" if status is not None and status >= 500 else "unknown"
 
 
-def classify(chain: Chain) -> Diagnosis:
+def classify(chain: Chain) -> str:
     """The root cause of a failed LiteLLM call, from its exception chain (pure)."""
     proxy_item = _typed(chain, "ProxyConnectionError", "ProxyError")
     refused = any(item.get("errno") == 111 for item in chain)
@@ -128,23 +85,23 @@ def classify(chain: Chain) -> Diagnosis:
     else:
         cause = next((c for c, types, texts in _TRANSPORT if (types and _typed(chain, *types)) or (texts and _says(chain, *texts))
                       or (c == "connect-refused" and refused)), None) or _http_cause(chain)
-    return Diagnosis(cause, *CAUSES[cause])
+    return cause
 
 
-def finding(result: ProbeResult, timeout: float, failed_checks: set[str], default_base: str = "", source: str = "environment") -> Finding:
-    """``failed_checks``: the checks that FAIL in the probed environment (``source``: this shell's, or a
-    launcher's); ``default_base`` describes LiteLLM's default endpoint when no base URL variable is set."""
+def finding(result: ProbeResult, timeout: float, failed_checks: set[str], view: EnvView) -> Finding:
+    """The probe's verdict in the environment it ran with (``view``); ``failed_checks``: the checks that FAIL there."""
     if result.error:
         fix = "pip install litellm" if "cannot be imported" in result.error else "run again; or skip the probe with --offline"
-        return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix, [], "probe-unavailable", source, LAYER["probe"])
+        return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix, [], "probe-unavailable", view.source, LAYER["probe"])
     if result.ok:
         return Finding(CHECK, OK, f"one-token completion with {result.model} answered in {result.seconds:.2f} s "
-                                  f"(litellm import {result.import_seconds:.1f} s)", "", [], "", source, LAYER["probe"])
-    diag = classify(result.chain)
-    fix = f"see endpoint: the base URL is {default_base}" if default_base and "the base URL" in diag.fix else diag.fix
+                                  f"(litellm import {result.import_seconds:.1f} s)", "", [], "", view.source, LAYER["probe"])
+    cause = classify(result.chain)
+    known = causes.CAUSES[cause]
     detail = [f"{i * '  '}{item['type']}: {str(item['message']).splitlines()[0][:160] if item['message'] else ''}"
               for i, item in enumerate(result.chain)]
     top = result.chain[0]["message"].splitlines()[0][:120] if result.chain and result.chain[0]["message"] else "?"
     summary = (f"acompletion({result.model}, max_tokens=1, num_retries=0, timeout={timeout:g}) failed after {result.seconds:.1f} s: "
-               f"{diag.words} [LiteLLM said: {top}]")
-    return Finding(CHECK, FAIL, summary, fix, detail, diag.cause, source, diag.layer + 0.5, diag.owner if diag.owner in failed_checks else "")
+               f"{known.words} [LiteLLM said: {top}]")
+    return Finding(CHECK, FAIL, summary, causes.fix(cause, view), detail, cause, view.source, known.layer + 0.5,
+                   known.owner if known.owner in failed_checks else "")

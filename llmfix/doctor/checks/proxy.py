@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from llmfix.doctor import proxyenv
+from llmfix.doctor import causes, proxyenv
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 from llmfix.doctor.netprobe import Trace
@@ -52,25 +52,18 @@ def check(view: EnvView) -> list[Finding]:
 
 def _verdict(trace: Trace, view: EnvView, applies: str) -> tuple[str, str, str, str]:
     """(status, summary, fix, cause) of what the trace through the proxy says about it."""
-    stage, var, host = trace.failed, view.choice.variable, view.endpoint.host
-    phost, bypass = urlsplit(view.choice.proxy or "").hostname or "?", f"export no_proxy={host}  (or append {host} to your existing no_proxy)"
-    name, kind = (stage.name, stage.kind) if stage is not None else ("", "")
-    if name == "proxy-dns":
-        return (FAIL, f"{applies}, but the proxy host name {stage.message}", f"fix the host in {var}, or bypass it: {bypass}",
-                "proxy-timeout" if kind == "timeout" else "proxy-dns")
-    if name in ("proxy-tcp", "proxy-tls"):
-        cause = {"refused": "proxy-refused", "timeout": "proxy-timeout"}.get(kind, "proxy-error")
-        what = {"proxy-refused": f"the proxy is down or its port is wrong (connection to {stage.data.get('target', phost)} refused)",
-                "proxy-timeout": f"the proxy does not answer ({stage.message})"}.get(cause, stage.message)
-        return (FAIL, f"{applies}, but {what}",
-                f"start the proxy or correct {var}; if {host} is reachable without it: unset {var}, or {bypass}", cause)
-    if name == "connect" and kind == "proxy-auth":
-        return (FAIL, f"{applies}, but {stage.message}", f"put credentials in the proxy URL: export {var}=http://USER:PASSWORD@{phost}:PORT",
-                "proxy-auth")
-    if name == "connect" and kind in ("forbidden", "rejected", "protocol"):
-        return FAIL, f"{applies}, but {stage.message}", f"ask for {host}:443 to be allowed through the proxy, or {bypass}", "proxy-rejected"
-    if name == "connect" and kind == "timeout":
-        return FAIL, f"{applies}, but the proxy {stage.message}", f"check the proxy, or {bypass}", "proxy-timeout"
+    stage, host = trace.failed, view.endpoint.host
+    if stage is not None and (stage.name.startswith("proxy-") or stage.name == "connect" and stage.kind != "upstream"):
+        if stage.name == "proxy-dns":
+            cause, what = "proxy-timeout" if stage.kind == "timeout" else "proxy-dns", f"the proxy host name {stage.message}"
+        elif stage.name == "connect":
+            cause = {"proxy-auth": "proxy-auth", "timeout": "proxy-timeout"}.get(stage.kind, "proxy-rejected")
+            what = f"the proxy {stage.message}" if stage.kind == "timeout" else stage.message
+        else:
+            cause = {"refused": "proxy-refused", "timeout": "proxy-timeout"}.get(stage.kind, "proxy-error")
+            what = {"proxy-refused": f"the proxy is down or its port is wrong (connection to {stage.data.get('target', 'the proxy')} refused)",
+                    "proxy-timeout": f"the proxy does not answer ({stage.message})"}.get(cause, stage.message)
+        return FAIL, f"{applies}, but {what}", causes.fix(cause, view), cause
     if trace.upstream_failed:
         return OK, f"{applies}; the proxy answers, but it could not reach {host} (see endpoint)", "", ""
     how = "CONNECT to" if urlsplit(view.endpoint.base_url.strip()).scheme == "https" else "a forward request to"
