@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
@@ -22,8 +21,7 @@ ROUTES = {
 }
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """The base URL and key LiteLLM uses for one route, and where each came from."""
 
     route: str  # "openai" (OPENAI_* variables) or "openrouter" (openrouter/ model prefix)
@@ -77,8 +75,7 @@ class Fallback(NamedTuple):
     api_base: str | None = None
 
 
-@dataclass(frozen=True)
-class RetrySettings:
+class RetrySettings(NamedTuple):
     """The retry/timeout/fallback settings the helpers will run with (None: unset), and what is wrong."""
 
     retries: int | None  # LITELLM_NUM_RETRIES
@@ -179,35 +176,21 @@ def url_problem(url: str) -> str | None:
     return None if parts.hostname else "has no host"
 
 
-@dataclass
 class EnvView:
     """One environment (the process's, or a launcher's overlay) as the helpers will see it; ``traces``
     holds one network trace per (base URL, proxy, key, TLS settings), shared by the views of a run."""
 
-    env: dict[str, str]
-    source: str
-    offline: bool
-    model_override: str | None
-    traces: dict[tuple, Trace]
-    generation_model: str = field(init=False)  # RUBRIC_GENERATION_MODEL, or the helpers' default
-    judge_model: str = field(init=False)
-    probe_model: str = field(init=False)
-    endpoint: Endpoint = field(init=False)
-    base_problem: str | None = field(init=False)
-    choice: proxyenv.ProxyChoice = field(init=False)  # the proxy of the async path (rubric generation)
-    other_choice: proxyenv.ProxyChoice = field(init=False)  # the other rule set's
-    tls: TLSSettings = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.generation_model = self.env.get("RUBRIC_GENERATION_MODEL") or DEFAULT_RUBRIC_MODEL
-        self.judge_model = self.env.get("RUBRIC_JUDGE_MODEL") or DEFAULT_RUBRIC_MODEL
-        self.probe_model = self.model_override or self.generation_model
-        self.endpoint = endpoint_for_model(self.env, self.probe_model)
+    def __init__(self, env: dict[str, str], source: str, offline: bool, model_override: str | None, traces: dict[tuple, Trace]) -> None:
+        self.env, self.source, self.offline, self.model_override, self.traces = env, source, offline, model_override, traces
+        self.generation_model = env.get("RUBRIC_GENERATION_MODEL") or DEFAULT_RUBRIC_MODEL  # or the helpers' default
+        self.judge_model = env.get("RUBRIC_JUDGE_MODEL") or DEFAULT_RUBRIC_MODEL
+        self.probe_model = model_override or self.generation_model
+        self.endpoint = endpoint_for_model(env, self.probe_model)
         self.base_problem = url_problem(self.endpoint.base_url)
-        rule, url = proxyenv.async_rule(self.env), self.endpoint.base_url.strip()
-        self.choice = proxyenv.select(url, self.env, rule)
-        self.other_choice = proxyenv.select(url, self.env, "httpx" if rule == "aiohttp" else "aiohttp")
-        self.tls = tls_settings(self.env)
+        rule, url = proxyenv.async_rule(env), self.endpoint.base_url.strip()
+        self.choice = proxyenv.select(url, env, rule)  # the proxy of the async path (rubric generation)
+        self.other_choice = proxyenv.select(url, env, "httpx" if rule == "aiohttp" else "aiohttp")
+        self.tls = tls_settings(env)
 
     @property
     def is_default(self) -> bool:

@@ -1,13 +1,10 @@
-"""Read what a launcher script (``train_dr_tulu.sh`` and friends) exports (pure, no shell run).
+"""What a launcher script (``train_dr_tulu.sh`` and friends) exports, read without running a shell.
 
-Understands the shell that launchers are written in: ``export A=1 B=2``, plain ``A=1``
-(a shell variable: exported only when A already came from the environment, after
-``export A`` or under ``set -a``), ``A=1 python train.py`` (an env prefix for one command),
-``unset``, single/double quotes, ``\\`` line continuations, ``#`` comments, ``;``/``&&``/``||``
-separated commands, and ``$VAR``/``${VAR}``/``${VAR:-default}`` expansion from earlier
-assignments and the caller's environment. Command substitution and positional parameters
-are left unresolved and marked as such. Control flow is read straight through.
-"""
+Understood: ``export A=1 B=2``; plain ``A=1`` (exported only when A came from the environment, after
+``export A`` or under ``set -a``); ``A=1 python train.py`` (for one command); ``unset``; quotes;
+``\\`` continuations; comments; ``;``/``&&``/``||``; ``$VAR``, ``${VAR}``, ``${VAR:-default}``.
+Command substitutions and positional parameters stay unresolved (marked); control flow is read
+straight through."""
 
 from __future__ import annotations
 

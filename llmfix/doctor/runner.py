@@ -16,7 +16,6 @@ from llmfix.doctor import launchers
 from llmfix.doctor.checks import checkout, endpoint, key, launcher, litellm_setup, live, models, proxy
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, Finding, Report, rank
-from llmfix.doctor.probe import PROBE_TIMEOUT, LiveProbe, ProbeResult
 from llmfix.errors import BadInput
 
 ONLINE_BUDGET = 14.0  # seconds; the live probe is abandoned after this
@@ -92,7 +91,7 @@ def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, st
     return out
 
 
-def _await(probe: LiveProbe, deadline: float, say: Callable[[str], None]) -> ProbeResult:
+def _await(probe: live.LiveProbe, deadline: float, say: Callable[[str], None]) -> live.ProbeResult:
     """The probe's result by ``deadline``, saying what it is doing meanwhile."""
     while time.monotonic() < deadline:
         say(f"live probe ({probe.model}): {probe.phase}")
@@ -102,7 +101,7 @@ def _await(probe: LiveProbe, deadline: float, say: Callable[[str], None]) -> Pro
 
 
 def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None, offline: bool = False,
-               model: str | None = None, probe_timeout: float = PROBE_TIMEOUT, python: str | None = None,
+               model: str | None = None, probe_timeout: float = live.PROBE_TIMEOUT, python: str | None = None,
                progress: Callable[[str], None] | None = None) -> Report:
     """Diagnose the environment ``env`` (default ``os.environ``) and the checkout(s) at ``path``; ``python``
     is the training job's interpreter, whose packages are checked; ``progress`` is told what is being done."""
@@ -118,7 +117,7 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
 
     main, launched = view(env, "environment"), _launched(found, lone, env, view)
     probe_view = launcher.probe_environment(main, launched)
-    probe = LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout).start() if not offline else None
+    probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout).start() if not offline else None
 
     findings = launcher.settle_key(_env_findings(main, say), main, launched)
     job = None
