@@ -66,7 +66,7 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
     Findings are ranked, most likely root cause first, each with the line to change.
     Exit 0 healthy (warnings allowed), 1 problems found, 2 could not run.
     """
-    from llmfix.doctor.runner import DoctorInputError, run_doctor  # every check: off the path of `llmfix --help`
+    from llmfix.doctor import runner  # every check: off the path of `llmfix --help`
 
     if path is None:  # like every other command: the checkout around (or the one below) this folder, if any
         here = checkout_here(Path.cwd())
@@ -74,11 +74,11 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
     progress = Progress(sys.stderr) if not as_json and _is_terminal(sys.stderr) else None
     try:
         try:
-            report = run_doctor(path, offline=offline, model=model, python=python, progress=progress)
+            report = runner.run_doctor(path, offline=offline, model=model, python=python, progress=progress)
         finally:  # the progress line is gone before anything else is printed
             if progress is not None:
                 progress.close()
-    except (DoctorInputError, KeyboardInterrupt) as exc:
+    except (runner.DoctorInputError, KeyboardInterrupt) as exc:
         click.echo(redact_url(f"llmfix doctor: {str(exc) or 'interrupted'}"), err=True)
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # noqa: BLE001 - a bug must not end in a traceback for the user

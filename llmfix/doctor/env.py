@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import urlsplit
 
-from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS  # the ranges the patched code accepts
+from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS
 from llmfix.doctor import proxyenv
 from llmfix.doctor.netprobe import Trace, trace_endpoint
 
@@ -87,7 +87,7 @@ class RetrySettings(NamedTuple):
 
 
 def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]]) -> float | None:
-    """The variable's value when the patched code accepts it (the support module's own limits), else a problem."""
+    """The variable's value when the patched code accepts it (the support module's own LIMITS), else a problem."""
     raw = env.get(name, "").strip()
     if not raw:
         return None

@@ -9,14 +9,14 @@ straight through."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
-from typing import Iterator, Mapping
 
 RUBRIC_FLAG = "--apply_adaptive_rubric_reward"
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\+?)=(.*)", re.S)
+ASSIGN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(\+?)=(.*)", re.DOTALL)
 UNRESOLVED = "\x00"  # marks a value that holds $(...), `...`, $1 and the like
 _EXPANSION = re.compile(
     r"\\([$`])"  # escaped inside double quotes
@@ -24,7 +24,7 @@ _EXPANSION = re.compile(
     r"|\$(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"|\$(?P<special>[0-9@*#?$!-])"
     r"|(?P<cmd>\$\(.*?\)|`[^`]*`)",
-    re.S,
+    re.DOTALL,
 )
 
 

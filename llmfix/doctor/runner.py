@@ -13,7 +13,16 @@ from pathlib import Path
 
 from llmfix.discovery import KNOWN_PREFIXES, targets_in_directory
 from llmfix.doctor import launchers
-from llmfix.doctor.checks import checkout, endpoint, key, launcher, litellm_setup, live, models, proxy
+from llmfix.doctor.checks import (
+    checkout,
+    endpoint,
+    key,
+    launcher,
+    litellm_setup,
+    live,
+    models,
+    proxy,
+)
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, Finding, Report, rank
 from llmfix.errors import BadInput

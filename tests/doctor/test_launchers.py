@@ -10,7 +10,13 @@ from pathlib import Path
 import pytest
 from doctor_support import LAUNCHERS
 
-from llmfix.doctor.launchers import Launcher, find_launchers, flag_enabled, parse_launcher, parse_source
+from llmfix.doctor.launchers import (
+    Launcher,
+    find_launchers,
+    flag_enabled,
+    parse_launcher,
+    parse_source,
+)
 from llmfix.doctor.runner import run_doctor
 
 
@@ -99,7 +105,7 @@ def bash_exports(script: str) -> dict[str, str]:
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 def test_agrees_with_bash_on_generated_scripts():
     rnd = random.Random(4)
-    interesting = lambda env: {k: v for k, v in env.items() if k not in ("PWD", "SHLVL", "_", "OLDPWD")}  # noqa: E731
+    interesting = lambda env: {k: v for k, v in env.items() if k not in ("PWD", "SHLVL", "_", "OLDPWD")}
     for _ in range(60):
         script = "\n".join(rnd.sample(PIECES, rnd.randint(3, 9)))
         truth = interesting(bash_exports(script))

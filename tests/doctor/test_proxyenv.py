@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import random
 import urllib.request
-from typing import Iterator
+from collections.abc import Iterator
 
 import httpx
 import pytest

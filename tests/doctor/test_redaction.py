@@ -10,13 +10,12 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from doctor_support import by_check, cli_env, closed_url, make_env
 
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, render_json, render_text
 from llmfix.doctor.runner import run_doctor
 from llmfix.proxy import closed_port
-
-from doctor_support import by_check, cli_env, closed_url, make_env
 
 PASSWORD = "Pr0xyPassw0rd"
 PROBE_TIMEOUT = 1.5

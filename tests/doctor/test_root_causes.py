@@ -9,12 +9,11 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from doctor_support import TEST_KEY, by_check, cli_env, closed_url, make_env
 
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK
 from llmfix.doctor.runner import run_doctor
-
-from doctor_support import TEST_KEY, by_check, cli_env, closed_url, make_env
 
 PROBE_TIMEOUT = 1.5
 pytestmark = pytest.mark.usefixtures("litellm_imported")

@@ -142,12 +142,12 @@ def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = 
               else "no fallback (each helper's own default, unchanged by llmfix)")
     mine, theirs = budget(retries, timeout, len(fallbacks)), budget(UNPATCHED_RETRIES, timeout)
     sync = budget(retries, timeout, len(fallbacks), tenacity_layer=True)
-    detail = [f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {mine.attempts} attempts, worst case {human(mine.seconds)} "
-              f"per call; an outage that fails fast is ridden out for ~{human(mine.outage)} per model",
-              f"unpatched DR Tulu async helper: {UNPATCHED_RETRIES} retries, {timeout_src}, no fallback -> {theirs.attempts} attempts, "
-              f"worst case {human(theirs.seconds)}; a fast-failing outage is ridden out for only ~{human(theirs.outage)}",
-              "timeout is per attempt and an idle timeout: a hanging endpoint costs the full value on every attempt; "
-              "backoff 0.5*2^k s capped at 8 s"]
+    detail = [(f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {mine.attempts} attempts, worst case {human(mine.seconds)} "
+               f"per call; an outage that fails fast is ridden out for ~{human(mine.outage)} per model"),
+              (f"unpatched DR Tulu async helper: {UNPATCHED_RETRIES} retries, {timeout_src}, no fallback -> {theirs.attempts} attempts, "
+               f"worst case {human(theirs.seconds)}; a fast-failing outage is ridden out for only ~{human(theirs.outage)}"),
+              ("timeout is per attempt and an idle timeout: a hanging endpoint costs the full value on every attempt; "
+               "backoff 0.5*2^k s capped at 8 s")]
     if tenacity is not False and sync.seconds != mine.seconds:
         given = "with tenacity installed in the training job" if tenacity else "if the training job has tenacity"
         detail.append(f"sync run_litellm {given}: LiteLLM re-runs the SDK's retries {retries} more times -> worst case {human(sync.seconds)}")

@@ -112,13 +112,13 @@ async def _call(litellm: Any, model: str, timeout: float) -> Any:
                                                           max_tokens=1, num_retries=0, timeout=timeout), timeout + _GRACE)
     finally:  # leave nothing for LiteLLM's atexit handlers (seconds at exit): its queued logging, its clients
         with contextlib.suppress(Exception):  # litellm's internal API: best effort
-            from litellm.litellm_core_utils.logging_worker import GLOBAL_LOGGING_WORKER  # litellm is imported by now
+            from litellm.litellm_core_utils import logging_worker  # loaded by now
 
-            await asyncio.wait_for(GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=0.5), 1.0)
+            await asyncio.wait_for(logging_worker.GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=0.5), 1.0)
         with contextlib.suppress(Exception):
-            from litellm.llms.custom_httpx.async_client_cleanup import close_litellm_async_clients  # litellm is imported by now
+            from litellm.llms.custom_httpx import async_client_cleanup  # loaded by now
 
-            await asyncio.wait_for(close_litellm_async_clients(), 1.0)
+            await asyncio.wait_for(async_client_cleanup.close_litellm_async_clients(), 1.0)
 
 
 class LiveProbe:

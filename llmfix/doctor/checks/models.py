@@ -99,11 +99,10 @@ def _model_verdict(view: EnvView, role: str, name: str, listed: list[str], notes
                 [f"close matches: {', '.join(hints)}"] if hints else [])
     if not listed and ep.is_openrouter and "/" not in r.sent:
         vendor = "openai" if tail.startswith(("gpt", "o1", "o3", "o4")) else "VENDOR"
-        return (WARN, f"{label}: {sends}, a bare name OpenRouter does not know",
-                f"OpenRouter ids look like {vendor}/{tail}: spell it openai/{vendor}/{tail} (sent via OPENAI_API_BASE) "
-                f"or openrouter/{vendor}/{tail} (LiteLLM's OpenRouter route, needs OPENROUTER_API_KEY)", "model-spelling", [])
-    if listed:
-        why = "; the endpoint lists it"
-    else:
-        why = "" if view.trace is None else " (not checked against the endpoint: it did not answer)" if view.trace.failed else " (the endpoint does not list models)"
+        fix = (f"OpenRouter ids look like {vendor}/{tail}: spell it openai/{vendor}/{tail} (sent via OPENAI_API_BASE) "
+               f"or openrouter/{vendor}/{tail} (LiteLLM's OpenRouter route, needs OPENROUTER_API_KEY)")
+        return WARN, f"{label}: {sends}, a bare name OpenRouter does not know", fix, "model-spelling", []
+    why = "; the endpoint lists it" if listed else "" if view.trace is None else " (the endpoint does not list models)"
+    if not listed and view.trace is not None and view.trace.failed:
+        why = " (not checked against the endpoint: it did not answer)"
     return OK, f"{label}: {sends}{why}", "", "", []
