@@ -126,7 +126,7 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
 
     main, launched = view(env, "environment"), _launched(found, lone, env, view)
     probe_view = launcher.probe_environment(main, launched)
-    probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout).start() if not offline else None
+    probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout) if not offline else None
 
     findings = launcher.settle_key(_env_findings(main, say), main, launched)
     job = None

@@ -122,23 +122,18 @@ async def _call(litellm: Any, model: str, timeout: float) -> Any:
 
 
 class LiveProbe:
-    """Start with ``start()``, collect with ``result(seconds)``."""
+    """The probe, started at once in its own thread; collect it with ``result(seconds)``."""
 
     def __init__(self, env: Mapping[str, str], model: str, timeout: float = PROBE_TIMEOUT) -> None:
-        self.env, self.model, self.timeout = dict(env), model, timeout
-        self._result, self._started = ProbeResult(model), 0.0
-        self._thread = threading.Thread(target=self._target, name="doctor-live-probe", daemon=True)
+        self.model, self._result, self._started = model, ProbeResult(model), time.monotonic()
+        self._thread = threading.Thread(target=self._target, args=(dict(env), timeout), name="doctor-live-probe", daemon=True)
+        self._thread.start()
 
-    def _target(self) -> None:
+    def _target(self, env: dict[str, str], timeout: float) -> None:
         try:
-            _run(self.env, self.model, self.timeout, self._result)
+            _run(env, self.model, timeout, self._result)
         except BaseException as exc:  # noqa: BLE001 - never let the thread die silently
             self._result.error = f"probe crashed: {type(exc).__name__}: {redact_url(str(exc))}"
-
-    def start(self) -> LiveProbe:
-        self._started = time.monotonic()
-        self._thread.start()
-        return self
 
     @property
     def phase(self) -> str:
