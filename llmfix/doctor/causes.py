@@ -80,7 +80,7 @@ def fix(cause: str, view: EnvView) -> str:
     """The fix for ``cause`` in the environment ``view``."""
     ep, choice, known = view.endpoint, view.choice, CAUSES[cause]
     facts = {"var": ep.base_variable, "kvar": ep.key_variable, "host": ep.host, "port": ep.port, "base": ep.base_url.strip(),
-             "pvar": choice.variable, "phost": urlsplit(choice.proxy or "").hostname or "?", "hint": PROXY_HINT,
+             "pvar": choice.variable or "the proxy variable", "phost": urlsplit(choice.proxy or "").hostname or "PROXYHOST", "hint": PROXY_HINT,
              "bypass": f"export no_proxy={ep.host}  (or append {ep.host} to your existing no_proxy)"}
     if view.is_default and known.fix_default:
         return (known.fix_default + DEFAULT_TAIL).format(**facts)

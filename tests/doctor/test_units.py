@@ -184,3 +184,19 @@ def test_cli_offline_json_exit_codes(tmp_path):
     assert json.loads(result.output)["findings"][0]["cause"] == "base-url"
     result = CliRunner().invoke(doctor_command, ["--offline", "--model", " "], env=cli_env(env))
     assert result.exit_code == 2 and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("env", [{}, {"OPENAI_API_BASE": "http://llm.example:8000/v1", "https_proxy": "http://p.example:3128"}],
+                         ids=["default-endpoint", "set"])
+def test_every_cause_has_a_fix_for_the_environment_at_hand(env):
+    """The causes table is written once for the checks and the live probe: each fix formats for any
+    environment, and none names a base URL variable that is unset."""
+    from llmfix.doctor import causes
+    from llmfix.doctor.env import EnvView
+
+    view = EnvView(env, "environment", True, None, {})
+    for cause in causes.CAUSES:
+        fix = causes.fix(cause, view)
+        assert fix and "{" not in fix and "None" not in fix, (cause, fix)
+        if not env:
+            assert "in OPENAI_API_BASE" not in fix and "check OPENAI_API_BASE" not in fix, (cause, fix)
