@@ -129,11 +129,10 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
     probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout) if not offline else None
 
     findings = launcher.settle_key(_env_findings(main, say), main, launched)
-    job = None
-    if python is not None and asked is not None:
+    if python is not None:
         say(f"asking {python} for its packages")
-        job = litellm_setup.job_python(python, asked)
-    findings += litellm_setup.install_findings(env, job) + [f for item in launched for f in _launcher_findings(item, say)]
+    job, tenacity = litellm_setup.job_findings(python, asked)
+    findings += job + litellm_setup.cost_map_findings(env) + [f for item in launched for f in _launcher_findings(item, say)]
     verdicts, repositories = set(), set()
     for root, source, started_check in checks:
         say(f"llmfix check {root}")
@@ -141,7 +140,7 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
         verdicts.add(checkout.patched(verdict))
         findings += verdict + checkout.merge_driver_findings(root, env, source, repositories)
     patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched
-    findings += litellm_setup.budget_findings(env, patched, tenacity="tenacity" in job.packages if job and not job.error else None)
+    findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
     if probe is not None:
         result = _await(probe, started + ONLINE_BUDGET, say)
         failed = {f.check for f in findings if f.status == FAIL and f.source == probe_view.source}

@@ -7,7 +7,6 @@ import json
 import os
 import shutil
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from llmfix.codemods import litellm_facts as facts
@@ -32,17 +31,6 @@ print(json.dumps({"python": sys.version.split()[0], "packages": {n: look(n) for 
 """
 
 
-@dataclass
-class JobPython:
-    """What the job's interpreter said (package -> version, "" when unknown; absent: not
-    installed), or why it could not be asked."""
-
-    path: str
-    python_version: str = ""
-    packages: dict[str, str] = field(default_factory=dict)
-    error: str = ""
-
-
 def resolve_python(python: str) -> str | None:
     """The interpreter's path: as given when it is an executable file, else looked up on PATH."""
     if os.sep in python:
@@ -55,53 +43,55 @@ def ask_job_python(python: str, env: Mapping[str, str]) -> Started:
     return Started([python, "-c", _LOOK_UP_PACKAGES], env, JOB_PYTHON_TIMEOUT)
 
 
-def job_python(python: str, asked: Started) -> JobPython:
+def _ask(python: str, asked: Started) -> tuple[dict[str, str], str, str]:
+    """(package -> version, "" when unknown; absent: not installed), the interpreter's version, and why it could not be asked."""
     done = asked.collect()
     if isinstance(done, str):
-        return JobPython(python, error=done)
+        return {}, "", done
     code, out, err = done
     try:
         data = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
     except ValueError:
         data = None
     if code != 0 or not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
-        return JobPython(python, error=f"{python} -c ... failed ({last_words(code, err)})")
-    packages = {str(n): v for n, v in data["packages"].items() if isinstance(v, str)}
-    return JobPython(python, str(data.get("python", "")), packages)
+        return {}, "", f"{python} -c ... failed ({last_words(code, err)})"
+    return {str(n): v for n, v in data["packages"].items() if isinstance(v, str)}, str(data.get("python", "")), ""
+
+
+def job_findings(python: str | None, asked: Started | None) -> tuple[list[Finding], bool | None]:
+    """litellm and tenacity as the training job's interpreter (``--python``) has them; and whether it has
+    tenacity (None: not known)."""
+    packages, version, error = _ask(python, asked) if python is not None and asked is not None else ({}, "", "")
+    if python is None or error:
+        why = f": {error}" if error else " (litellm version, tenacity): llmfix's own virtualenv says nothing about it"
+        return [_finding(WARN, f"could not examine the training job's Python environment{why}",
+                         "run again with --python /path/to/the/training/job's/python (e.g. its virtualenv's bin/python)",
+                         "training-env-unknown")], None
+    where, litellm, tenacity = f"{python} (Python {version})", packages.get("litellm"), packages.get("tenacity")
+    if litellm is not None:
+        out = [_finding(OK, f"litellm {litellm or '(version unknown)'} installed for {where}")]
+    else:
+        out = [_finding(FAIL, f"litellm is not installed for {where}: the helpers cannot make any call",
+                        f"{python} -m pip install litellm", "litellm-missing")]
+    if tenacity is not None:
+        return out + [_finding(OK, f"{f'tenacity {tenacity}'.strip()} installed for {where}: LiteLLM's own retry layer works")], True
+    return out + [_finding(WARN, f"tenacity is not installed for {where}: a sync litellm.completion(num_retries>0) whose attempts "
+                                 "all fail raises 'tenacity import failed', hiding the real error (the judge's run_litellm)",
+                           f"{python} -m pip install tenacity", "tenacity-missing")], False
 
 
 def _finding(status: str, summary: str, fix: str = "", cause: str = "") -> Finding:
     return Finding(CHECK, status, summary, fix, [], cause, "environment", LAYER["litellm"])
 
 
-def _package_findings(job: JobPython | None) -> list[Finding]:
-    """litellm and tenacity as the training job's interpreter has them."""
-    if job is None or job.error:
-        why = f": {job.error}" if job else " (litellm version, tenacity): llmfix's own virtualenv says nothing about it"
-        return [_finding(WARN, f"could not examine the training job's Python environment{why}",
-                         "run again with --python /path/to/the/training/job's/python (e.g. its virtualenv's bin/python)",
-                         "training-env-unknown")]
-    where, litellm, tenacity = f"{job.path} (Python {job.python_version})", job.packages.get("litellm"), job.packages.get("tenacity")
-    if litellm is not None:
-        out = [_finding(OK, f"litellm {litellm or '(version unknown)'} installed for {where}")]
-    else:
-        out = [_finding(FAIL, f"litellm is not installed for {where}: the helpers cannot make any call",
-                        f"{job.path} -m pip install litellm", "litellm-missing")]
-    if tenacity is not None:
-        return out + [_finding(OK, f"{f'tenacity {tenacity}'.strip()} installed for {where}: LiteLLM's own retry layer works")]
-    return out + [_finding(WARN, f"tenacity is not installed for {where}: a sync litellm.completion(num_retries>0) whose attempts "
-                                 "all fail raises 'tenacity import failed', hiding the real error (the judge's run_litellm)",
-                           f"{job.path} -m pip install tenacity", "tenacity-missing")]
-
-
-def install_findings(env: Mapping[str, str], job: JobPython | None = None) -> list[Finding]:
-    """The training job's packages (``job``: what ``--python`` said; None: not given) and the cost-map setting."""
+def cost_map_findings(env: Mapping[str, str]) -> list[Finding]:
+    """Does importing litellm fetch the remote cost map?"""
     local = next((n for n in ("LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_OFFLINE_MODE") if proxyenv.env_true(env.get(n))), None)
     if local:
-        return _package_findings(job) + [_finding(OK, f"{local}=True: importing litellm does not fetch the remote cost map")]
+        return [_finding(OK, f"{local}=True: importing litellm does not fetch the remote cost map")]
     proxied = any(proxyenv.getproxies(env).get(s) for s in ("https", "all"))
     extra = "; behind a proxy that drops it this adds a 5 s timeout" if proxied else ""
-    return _package_findings(job) + [_finding(
+    return [_finding(
         WARN, f"LITELLM_LOCAL_MODEL_COST_MAP is not set: every `import litellm` fetches a cost map from the internet{extra}",
         "export LITELLM_LOCAL_MODEL_COST_MAP=True", "cost-map-remote")]
 
