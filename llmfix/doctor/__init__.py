@@ -9,8 +9,8 @@ from typing import Any
 
 
 def __getattr__(name: str) -> Any:
-    if name not in ("DoctorInputError", "run_doctor"):
+    if name != "run_doctor":
         raise AttributeError(name)
     from llmfix.doctor import runner  # every check: only when run_doctor is used
 
-    return getattr(runner, name)
+    return runner.run_doctor

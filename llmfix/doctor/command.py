@@ -16,6 +16,7 @@ import click
 from llmfix.discovery import checkout_here
 from llmfix.doctor.findings import render_json, render_text
 from llmfix.doctor.redact import redact_url
+from llmfix.errors import BadInput
 from llmfix.exit_codes import ERROR as EXIT_ERROR
 
 
@@ -78,7 +79,7 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
         finally:  # the progress line is gone before anything else is printed
             if progress is not None:
                 progress.close()
-    except (runner.DoctorInputError, KeyboardInterrupt) as exc:
+    except (BadInput, KeyboardInterrupt) as exc:
         click.echo(redact_url(f"llmfix doctor: {str(exc) or 'interrupted'}"), err=True)
         sys.exit(EXIT_ERROR)
     except Exception as exc:  # noqa: BLE001 - a bug must not end in a traceback for the user

@@ -30,10 +30,6 @@ from llmfix.errors import BadInput
 ONLINE_BUDGET = 14.0  # seconds; the live probe is abandoned after this
 
 
-class DoctorInputError(ValueError):
-    """Bad input: the doctor cannot run (exit 2)."""
-
-
 def _repository_root(parent: Path, top: Path) -> Path:
     """``a/rl/open-instruct`` -> ``a`` when that stays strictly inside ``top``."""
     for prefix in (Path(p) for p in KNOWN_PREFIXES if p != "."):
@@ -61,14 +57,14 @@ def checkouts(path: Path) -> tuple[list[tuple[Path, str]], list[Path]]:
 def _validate(path: str | os.PathLike[str] | None, model: str | None, python: str | None) -> str | None:
     """Refuse bad input; return the training job's interpreter, resolved (None: not given)."""
     if model is not None and not model.strip():
-        raise DoctorInputError("--model needs a model name")
+        raise BadInput("--model needs a model name")
     if path is not None and not str(path).strip():
-        raise DoctorInputError("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
+        raise BadInput("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
     found = litellm_setup.resolve_python(python) if python is not None and python.strip() else None
     if python is not None and found is None:
-        raise DoctorInputError(f"--python {python}: no such executable (name the interpreter the training job runs)")
+        raise BadInput(f"--python {python}: no such executable (name the interpreter the training job runs)")
     if path is not None and not Path(path).exists():
-        raise DoctorInputError(f"{Path(path)}: no such file or directory")
+        raise BadInput(f"{Path(path)}: no such file or directory")
     return found
 
 
