@@ -57,6 +57,12 @@ class Trace:
         return next((s for s in self.stages if s.name == name), None)
 
     @property
+    def proxy_failed(self) -> bool:
+        """The proxy itself failed (reaching it, or the tunnel), not the endpoint behind it."""
+        stage = self.failed
+        return stage is not None and (stage.name.startswith("proxy-") or stage.name == "connect" and stage.kind != "upstream")
+
+    @property
     def upstream_failed(self) -> bool:
         """The proxy answered but could not reach the endpoint (CONNECT 5xx, or a non-JSON 5xx page)."""
         stage = self.failed

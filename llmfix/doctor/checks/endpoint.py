@@ -68,7 +68,7 @@ def _verdict(view: EnvView, where: str) -> tuple[str, str, str, str, float, str]
         n = len(http.data.get("models") or []) if http else 0
         return (OK, f"{where}: GET /models -> {http.status if http else '?'}" + (f", TLS ok ({tls.data.get('version')})" if tls else "")
                 + (f", {n} models listed" if n else ""), "", "", LAYER["http"], "")
-    if stage.name.startswith("proxy-") or (stage.name == "connect" and stage.kind != "upstream"):
+    if trace.proxy_failed:
         return FAIL, f"{where} cannot be reached: the proxy in front of it fails (see proxy)", "fix the proxy first", "proxy", LAYER["http"], "proxy"
     said = f" ({stage.data['error']})" if stage.data.get("error") else ""
     if trace.upstream_failed:

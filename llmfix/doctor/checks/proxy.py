@@ -53,7 +53,7 @@ def check(view: EnvView) -> list[Finding]:
 def _verdict(trace: Trace, view: EnvView, applies: str) -> tuple[str, str, str, str]:
     """(status, summary, fix, cause) of what the trace through the proxy says about it."""
     stage, host = trace.failed, view.endpoint.host
-    if stage is not None and (stage.name.startswith("proxy-") or stage.name == "connect" and stage.kind != "upstream"):
+    if stage is not None and trace.proxy_failed:
         if stage.name == "proxy-dns":
             cause, what = "proxy-timeout" if stage.kind == "timeout" else "proxy-dns", f"the proxy host name {stage.message}"
         elif stage.name == "connect":
