@@ -54,10 +54,12 @@ CAUSES = {
                               "check that {var} points at an OpenAI-compatible server (scheme and port)",
                               "something between here and the endpoint drops the connection (a proxy may be needed)"),
     "timeout": Cause("endpoint", LAYER["http"], "the endpoint accepted the request but did not answer in time (timeout)",
-                     "the endpoint hangs: check the server; meanwhile keep LITELLM_DEFAULT_TIMEOUT short (e.g. export LITELLM_DEFAULT_TIMEOUT=60)"),
+                     "the endpoint hangs: check the server; meanwhile keep LITELLM_DEFAULT_TIMEOUT short "
+                     "(e.g. export LITELLM_DEFAULT_TIMEOUT=60)"),
     "server-error": Cause("endpoint", LAYER["http"], "the endpoint answered with a server error (5xx)",
                           "the endpoint is failing: retry later, or configure a fallback with its own api_base in LITELLM_FALLBACK_MODELS"),
-    "rate-limited": Cause("endpoint", LAYER["http"], "the endpoint is rate limiting (429)", "wait, or raise your rate limit (retries obey Retry-After)"),
+    "rate-limited": Cause("endpoint", LAYER["http"], "the endpoint is rate limiting (429)",
+                          "wait, or raise your rate limit (retries obey Retry-After)"),
     "base-url-path": Cause("endpoint", LAYER["http"], "the server answers, but not as an OpenAI base URL (404)",
                            "check the path of {var} (OpenAI-compatible bases usually end in /v1)",
                            "something answers in the endpoint's place (an intercepting proxy?)"),
@@ -80,7 +82,8 @@ def fix(cause: str, view: EnvView) -> str:
     """The fix for ``cause`` in the environment ``view``."""
     ep, choice, known = view.endpoint, view.choice, CAUSES[cause]
     facts = {"var": ep.base_variable, "kvar": ep.key_variable, "host": ep.host, "port": ep.port, "base": ep.base_url.strip(),
-             "pvar": choice.variable or "the proxy variable", "phost": urlsplit(choice.proxy or "").hostname or "PROXYHOST", "hint": PROXY_HINT,
+             "pvar": choice.variable or "the proxy variable", "phost": urlsplit(choice.proxy or "").hostname or "PROXYHOST",
+             "hint": PROXY_HINT,
              "bypass": f"export no_proxy={ep.host}  (or append {ep.host} to your existing no_proxy)"}
     if view.is_default and known.fix_default:
         return (known.fix_default + DEFAULT_TAIL).format(**facts)

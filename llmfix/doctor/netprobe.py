@@ -188,7 +188,8 @@ def tls_wrap(sock: socket.socket, host: str, ctx: ssl.SSLContext, timeout: float
         return Stage(name, False, time.monotonic() - start, "tls", f"TLS handshake with {host} failed: {exc.reason or exc}"), None
     except OSError as exc:
         kind = _kind(exc)
-        what = f"no TLS handshake from {host} within {timeout:g} s" if kind == "timeout" else f"TLS handshake with {host} failed: {_strerror(exc)}"
+        what = f"TLS handshake with {host} failed: {_strerror(exc)}"
+        what = f"no TLS handshake from {host} within {timeout:g} s" if kind == "timeout" else what
         return Stage(name, False, time.monotonic() - start, kind, what), None
     return Stage(name, True, time.monotonic() - start, data={"version": wrapped.version()}), wrapped
 

@@ -69,7 +69,8 @@ def _verdict(view: EnvView, where: str) -> tuple[str, str, str, str, float, str]
         return (OK, f"{where}: GET /models -> {http.status if http else '?'}" + (f", TLS ok ({tls.data.get('version')})" if tls else "")
                 + (f", {n} models listed" if n else ""), "", "", LAYER["http"], "")
     if trace.proxy_failed:
-        return FAIL, f"{where} cannot be reached: the proxy in front of it fails (see proxy)", "fix the proxy first", "proxy", LAYER["http"], "proxy"
+        summary = f"{where} cannot be reached: the proxy in front of it fails (see proxy)"
+        return FAIL, summary, "fix the proxy first", "proxy", LAYER["http"], "proxy"
     said = f" ({stage.data['error']})" if stage.data.get("error") else ""
     if trace.upstream_failed:
         cause, summary = "proxy-upstream", (f"the proxy cannot reach {ep.host}:{ep.port} ({stage.message}); the endpoint is down, its "

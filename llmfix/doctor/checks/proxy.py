@@ -33,16 +33,18 @@ def check(view: EnvView) -> list[Finding]:
                                              f"{choice.describe()}, {other.rule} rules give {other.describe()}",
                                 "write no_proxy entries both rule sets read the same way: plain host names without a leading dot "
                                 f"(e.g. {host}), no '*' inside a list",
-                                [f"run_litellm_async (rubric generation) follows the {choice.rule} rules; run_litellm (judging) follows httpx's"],
+                                [(f"run_litellm_async (rubric generation) follows the {choice.rule} rules; "
+                                  "run_litellm (judging) follows httpx's")],
                                 "proxy-rules-differ", view.source, LAYER["proxy"] + 0.2))
     if not choice.proxy:
-        summary = f"{choice.describe()} for {host}: LiteLLM connects directly" if detail else f"no proxy variables set: LiteLLM connects to {host} directly"
+        summary = f"{choice.describe()} for {host}: LiteLLM connects directly"
+        summary = summary if detail else f"no proxy variables set: LiteLLM connects to {host} directly"
         return [*findings, Finding(CHECK, OK, summary, "", detail, "", view.source, LAYER["proxy"])]
     applies = f"{choice.variable}={choice.proxy} applies to {view.endpoint.base_url.strip()}"
     scheme = urlsplit(choice.proxy).scheme.lower()
     if scheme not in ("http", "https"):
-        verdict = (FAIL, f"{applies}, but LiteLLM cannot use a {scheme}:// proxy", f"export {choice.variable}=http://PROXYHOST:PORT  (an HTTP proxy)",
-                   "proxy-scheme")
+        verdict = (FAIL, f"{applies}, but LiteLLM cannot use a {scheme}:// proxy",
+                   f"export {choice.variable}=http://PROXYHOST:PORT  (an HTTP proxy)", "proxy-scheme")
     elif view.trace is None:
         verdict = OK, f"{applies} (not contacted: --offline)", "", ""
     else:
@@ -68,4 +70,5 @@ def _verdict(trace: Trace, view: EnvView, applies: str) -> tuple[str, str, str, 
         return OK, f"{applies}; the proxy answers, but it could not reach {host} (see endpoint)", "", ""
     how = "CONNECT to" if urlsplit(view.endpoint.base_url.strip()).scheme == "https" else "a forward request to"
     reached = trace.stage("connect") or trace.stage("http")
-    return OK, f"{applies}; it accepts connections and {how} {host} goes through{f' in {reached.seconds * 1000:.0f} ms' if reached else ''}", "", ""
+    took = f" in {reached.seconds * 1000:.0f} ms" if reached else ""
+    return OK, f"{applies}; it accepts connections and {how} {host} goes through{took}", "", ""
