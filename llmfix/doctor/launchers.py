@@ -149,40 +149,23 @@ def _lex(source: str) -> Iterator[list[_Word]]:
             parts.append((kind, text))
 
 
+_PART = re.compile(  # one piece of a word: '...', "...", \x, or a raw run ($(...), ${...}, `...`, plain text, a lone $ or #)
+    r"""'(?P<single>[^']*)'?|"(?P<double>(?:\\.|[^"\\])*\\?)"?|\\(?P<escaped>.)"""
+    r"""|(?P<raw>\$\((?:[^()]|\([^()]*\)?)*\)?|\$\{[^}]*\}?|`[^`]*`?|[^ \t\r\n;&|'"\\$`#]+|.)""",
+    re.DOTALL,
+)
+_DOUBLE_ESCAPE = re.compile(r'\\([\n"\\$`])')  # inside "...": \$ and \` stay escaped for expansion
+
+
 def _part(source: str, i: int) -> tuple[str, str, int, bool]:
     """The piece of a word starting at ``i``: (kind, text, the index after it, whether it was quoted)."""
-    n, c = len(source), source[i]
-    if c == "'":
-        j = source.find("'", i + 1)
-        j = n if j < 0 else j
-        return "single", source[i + 1 : j], j + 1, True
-    if c == '"':
-        buf, j = [], i + 1
-        while j < n and source[j] != '"':
-            if source[j] == "\\" and j + 1 < n and source[j + 1] in '"\\$`\n':
-                buf.append("" if source[j + 1] == "\n" else "\\" + source[j + 1] if source[j + 1] in "$`" else source[j + 1])
-                j += 2
-            else:
-                buf.append(source[j])
-                j += 1
-        return "double", "".join(buf), j + 1, True
-    if c == "\\" and i + 1 < n:
-        return "single", source[i + 1], i + 2, False
-    if source.startswith("$(", i):
-        depth, j = 0, i + 1
-        while j < n and not (source[j] == ")" and depth == 1):
-            depth += {"(": 1, ")": -1}.get(source[j], 0)
-            j += 1
-        return "raw", source[i : j + 1], j + 1, False
-    if source.startswith("${", i) or c == "`":
-        j = source.find("}" if c == "$" else "`", i + (c == "`"))
-        j = n - 1 if j < 0 else j
-        return "raw", source[i : j + 1], j + 1, False
-    j = i
-    while j < n and source[j] not in " \t\r\n;&|'\"\\$`#":  # a run of plain characters
-        j += 1
-    j = max(j, i + 1)  # a lone $ or a # inside a word
-    return "raw", source[i:j], j, False
+    m = _PART.match(source, i)
+    if m["single"] is not None:
+        return "single", m["single"], m.end(), True
+    if m["double"] is not None:
+        unescape = {"\n": "", "$": "\\$", "`": "\\`"}
+        return "double", _DOUBLE_ESCAPE.sub(lambda e: unescape.get(e[1], e[1]), m["double"]), m.end(), True
+    return ("single", m["escaped"], m.end(), False) if m["escaped"] is not None else ("raw", m["raw"], m.end(), False)
 
 
 # ----------------------------------------------------------------------------- reading commands
