@@ -1,7 +1,6 @@
-"""Support for LiteLLM calls that must survive a bad network. Its settings, checked when read (a bad value raises
-ValueError): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT, LITELLM_FALLBACK_MODELS ("a,b" or JSON), LITELLM_PRECHECK
-(on, warn, off), LITELLM_PRECHECK_TIMEOUT, LITELLM_PRECHECK_RECHECK, LITELLM_HEALTH_INTERVAL, LITELLM_MAX_FAILURE_RATE
-(unset: never stop) and LITELLM_FAILURE_WINDOW."""
+"""Support for LiteLLM calls that must survive a bad network. Its settings (a bad value raises ValueError when read):
+LITELLM_NUM_RETRIES, _DEFAULT_TIMEOUT, _FALLBACK_MODELS ("a,b" or JSON), _PRECHECK (on, warn, off), _PRECHECK_TIMEOUT,
+_PRECHECK_RECHECK, _HEALTH_INTERVAL, _MAX_FAILURE_RATE (unset: never stop) and _FAILURE_WINDOW."""
 
 import asyncio
 import collections
@@ -17,7 +16,6 @@ import re
 import sys
 import threading
 import time
-import types
 import urllib.parse
 import urllib.request
 
@@ -35,12 +33,13 @@ _LIMITS = {  # variable: (type, lowest, highest)
 # a name that holds a secret: a whole run of name characters (one scan per run keeps redact linear); not "code",
 # which in an API error names what went wrong ('code': 'rate_limit_exceeded'), except ?code= (OAuth)
 _NAME = r"(?<![\w.-])(?=[\w.-]*?(?:key|token|secret|passw|pwd|auth|sig|credential))[\w.-]+"
-_SECRETS = (  # key parameters, key fields (JSON, keyword arguments), bearer tokens
+_SECRETS = (  # a word's credentials before its last "@" (a URL's userinfo), key parameters, key fields, bearer tokens
+    (r"(?<![^\s\"])([^:\s\"]*?://(?:[^@/?#()<>\[\]{}:\s\"]*:)?|[^:\s\"]*:)[^\s\"]*@(?=[\w\[])", r"\1***@"),
     (r"(?i)([?&;#](?:code|" + _NAME + r")=)[^&;#\s'\"]+", r"\1***"),
     (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3)[^\\\n])*\3", r"\1\3***\3"),
     (r"(?i)\b(bearer\s+)[\w.~+/=-]+", r"\1***"),
 )
-_AT_HOST = r"(?<![^\s\"])[^\s\"]*@(?=[\w\[])"  # a word up to its last "@" before a host: URL credentials
+_REQUESTS = "LiteLLM requests"  # health's name for LiteLLM's own count of requests
 
 
 class LiteLLMConnectionError(RuntimeError):
@@ -53,15 +52,13 @@ class LiteLLMDegradedError(RuntimeError):
 
 def from_env(name, default):
     """The number in environment variable ``name``, else ``default``."""
-    raw = os.environ.get(name, "").strip()
-    kind, low, high = _LIMITS[name]
-    try:
-        value = kind(raw) if raw else default
-    except ValueError:
-        value = None
-    if raw and (value is None or not low <= value <= high):  # NaN fails both
-        raise ValueError(f"{name}={raw!r}: expected {'an integer' if kind is int else 'a number'} in {low}..{high}")
-    return value
+    raw, (kind, low, high) = os.environ.get(name, "").strip(), _LIMITS[name]
+    if not raw:
+        return default
+    with contextlib.suppress(ValueError):
+        if low <= (value := kind(raw)) <= high:  # NaN is not
+            return value
+    raise ValueError(f"{name}={raw!r}: expected {'an integer' if kind is int else 'a number'} in {low}..{high}")
 
 
 def fallback_models(default, model_name=None):
@@ -73,10 +70,10 @@ def fallback_models(default, model_name=None):
     except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise ValueError(redact(f"LITELLM_FALLBACK_MODELS is not valid JSON: {error}")) from None
     models = [m.strip() if isinstance(m, str) else m for m in ([models] if isinstance(models, dict) else models)]
-    names = [m.get("model") if isinstance(m, dict) else m for m in models if m != ""]
-    if not all(isinstance(name, str) and name for name in names):
+    models = [(m.get("model") if isinstance(m, dict) else m, m) for m in models if m != ""]
+    if not all(isinstance(name, str) and name for name, _ in models):
         raise ValueError("LITELLM_FALLBACK_MODELS: expected model names, or objects with a model")
-    return [m for m in models if m != "" and (m.get("model") if isinstance(m, dict) else m) != model_name]
+    return [m for name, m in models if name != model_name]
 
 
 def check_settings():
@@ -93,21 +90,9 @@ def check_settings():
 
 def redact(text):
     """``text`` with URL credentials, key parameters, key fields and bearer tokens as ***, in linear time."""
-    text = re.sub(_AT_HOST, _hide_userinfo, text)
     for pattern, replacement in _SECRETS:
         text = re.sub(pattern, replacement, text)
     return text
-
-
-def _hide_userinfo(match):
-    """``user:***@``, ``scheme://user:***@`` or ``scheme://***@``: a password or token before a word's last "@"."""
-    text, colon = match[0], re.search(r":(?!//)|$", match[0]).start()
-    scheme = text.find("://")
-    if scheme < 0 or colon < scheme:  # user:password@ (or no password: bob@example.com)
-        return text if colon == len(text) else f"{text[: colon + 1]}***@"
-    user = text[scheme + 3 : colon]
-    keep = colon + 1 if colon < len(text) and not re.search(r"[@/?#()<>\[\]{}]", user) else scheme + 3
-    return f"{text[:keep]}***@"
 
 
 def root_cause(error):
@@ -128,14 +113,11 @@ def route():
     """Where LiteLLM's calls go: the endpoint and its proxy, redacted."""
     url = (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or "").strip()
     proxies = urllib.request.getproxies_environment()
-    try:
-        parts = urllib.parse.urlsplit(url or "https://api.openai.com/v1")
-        shown, proxy, host = parts.geturl(), proxies.get(parts.scheme) or proxies.get("all"), parts.hostname or ""
-    except ValueError:  # malformed ("http://[::1"): shown as written, since error texts include it
-        shown, proxy, host = url, proxies.get(url.partition(":")[0].lower()) or proxies.get("all"), ""
-    if proxy and urllib.request.proxy_bypass_environment(host, proxies):
-        proxy = None
-    return f"endpoint {redact(shown)}{'' if url else ' (the default)'}, proxy {redact(proxy or 'none')}"
+    proxy = proxies.get((url or "https:").partition(":")[0].lower()) or proxies.get("all")
+    with contextlib.suppress(ValueError):  # a malformed URL ("http://[::1") has no host to bypass the proxy for
+        host = urllib.parse.urlsplit(url or "https://api.openai.com/v1").hostname or ""
+        proxy = None if urllib.request.proxy_bypass_environment(host, proxies) else proxy
+    return f"endpoint {redact(url or 'https://api.openai.com/v1 (the default)')}, proxy {redact(proxy or 'none')}"
 
 
 def response_text(response):
@@ -164,30 +146,32 @@ _LOCK, _STATS, _CLOCK, _EVENTS = threading.Lock(), {}, [time.monotonic()], []
 def _count(name, model, outcome, cause):
     """Count one outcome and log the health lines due; the alarm's text, if any."""
     limit, interval = from_env("LITELLM_MAX_FAILURE_RATE", None), from_env("LITELLM_HEALTH_INTERVAL", 300)
-    with _LOCK:  # per function and model: totals, this interval's counts, a window of bad outcomes, causes by type
-        stats = _STATS.get((name, model)) or _STATS.setdefault((name, model), types.SimpleNamespace(causes={}))
-        if not hasattr(stats, "window"):
-            stats.totals, stats.recent = collections.Counter(), collections.Counter()
-            stats.window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))
-        stats.totals[outcome] += 1
-        stats.recent[outcome] += 1
-        if outcome == "failed" and name == "LiteLLM requests" and False in stats.window:  # that request went bad
-            stats.window.remove(False)
-        stats.window.append(outcome in ("failed", "empty"))
+    with _LOCK:  # per function and model: totals, counts since the last health line, recent bad outcomes, causes
+        if (name, model) not in _STATS:
+            window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))
+            _STATS[name, model] = (collections.Counter(), collections.Counter(), window, {})
+        totals, recent, window, causes = _STATS[name, model]
+        totals[outcome] += 1
+        recent[outcome] += 1
+        if outcome == "failed" and name == _REQUESTS and False in window:  # that request went bad
+            window.remove(False)
+        window.append(outcome in ("failed", "empty"))
         if cause:  # the latest cause last
-            stats.causes.pop(cause.split(":")[0], None)
-            stats.causes[cause.split(":")[0]] = cause
-        since, now = _CLOCK[0], time.monotonic()
-        due = [(key, s, s.recent) for key, s in _STATS.items() if s.recent and 0 < interval <= now - since]
-        for _, s, _ in due:
-            s.recent, _CLOCK[0] = collections.Counter(), now
-        bad, size = sum(stats.window), len(stats.window)
-    for (function, used), s, counts in due:
+            causes.pop(cause.split(":")[0], None)
+            causes[cause.split(":")[0]] = cause
+        since, now, due = _CLOCK[0], time.monotonic(), []
+        if 0 < interval <= now - since:  # a health line for each function and model with calls since the last
+            due = [(key, dict(counts), list(told.values())) for key, (_, counts, _, told) in _STATS.items() if counts]
+            _CLOCK[0] = now
+            for _, counts, _, _ in _STATS.values():
+                counts.clear()
+        bad, size = sum(window), len(window)
+    for (function, used), counts, told in due:
         text = ", ".join(f"{number} {outcome}" for outcome, number in sorted(counts.items()))
-        text += f"; last cause: {list(s.causes.values())[-1]}" if counts["failed"] else ""
-        level = logging.WARNING if counts["failed"] or counts["empty"] else logging.INFO
+        text += f"; last cause: {told[-1]}" if counts.get("failed") else ""
+        level = logging.WARNING if counts.get("failed") or counts.get("empty") else logging.INFO
         logger.log(level, "LiteLLM health, last %.0f s: %s %s: %s", now - since, function, used, text)
-    if limit is not None and size == stats.window.maxlen and bad / size > limit:
+    if limit is not None and size == window.maxlen and bad / size > limit:
         what = f"{bad} of the last {size} calls of {name} with {model} failed or came back empty"
         what += f" (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}"
         return f"LiteLLM calls are failing: {what}; {route()}"
@@ -199,15 +183,10 @@ def _listen(litellm):
 
         class Events(importlib.import_module("litellm.integrations.custom_logger").CustomLogger):
             def log_pre_api_call(self, model, messages, kwargs):
-                _count("LiteLLM requests", str(model), "sent", None)
-                if _CALL.get() is not None:
-                    _CALL.get()[:] = ["sent", None, _CALL.get()[2] or model]
+                _request(str(model), "sent", None)
 
             def log_failure_event(self, kwargs, response_obj, start_time, end_time):
-                cause = root_cause(kwargs.get("exception") or RuntimeError("unknown error"))
-                _count("LiteLLM requests", str(kwargs.get("model")), "failed", cause)
-                if _CALL.get() is not None:
-                    _CALL.get()[:2] = ["failed", cause]
+                _request(str(kwargs.get("model")), "failed", root_cause(kwargs.get("exception") or RuntimeError()))
 
             async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
                 self.log_failure_event(kwargs, response_obj, start_time, end_time)
@@ -215,6 +194,13 @@ def _listen(litellm):
         _EVENTS.append(Events())
     if _EVENTS[0] not in litellm.callbacks:
         litellm.callbacks.append(_EVENTS[0])
+
+
+def _request(model, outcome, cause):
+    """Count one of LiteLLM's requests and tell the tracked call in progress about it."""
+    _count(_REQUESTS, model, outcome, cause)
+    if _CALL.get() is not None:
+        _CALL.get()[:] = [outcome, cause, _CALL.get()[2] or model]
 
 
 @contextlib.contextmanager
@@ -232,11 +218,11 @@ def _tracked_call(function, parameter, args, kwargs, raise_on_degraded):
         error = raised
     finally:  # a cancelled or interrupted call is not counted
         _CALL.reset(token)
-    outcome, cause = "empty" if answer[0] in (None, "") else "ok", None
-    if error is not None or request[0] == "failed":
-        outcome, cause = "failed", request[1] if error is None else root_cause(error)
+    failed = error is not None or request[0] == "failed"
+    cause = (request[1] if error is None else root_cause(error)) if failed else None
+    outcome = "failed" if failed else "empty" if answer[0] in (None, "") else "ok"
     if outer is not None and request[0] is not None:
-        outer[:] = ["failed" if outcome == "failed" else "sent", cause, outer[2] or request[2]]
+        outer[:] = ["failed" if failed else "sent", cause, outer[2] or request[2]]
     alarm = _count(function.__qualname__, str(model or request[2] or "?"), outcome, cause)
     if alarm and raise_on_degraded and outcome != "ok":
         raise LiteLLMDegradedError(alarm) from error
@@ -267,13 +253,13 @@ def track_calls(function=None, *, raise_on_degraded=False):
 
 def health():
     """``{function: {model: figures}}`` of the calls counted so far."""
-    figures: dict = collections.defaultdict(dict)
+    figures = {}
     with _LOCK:
-        for (name, model), s in _STATS.items():
-            counts = dict.fromkeys(("sent", "failed") if name == "LiteLLM requests" else ("ok", "failed", "empty"), 0)
-            figures[name][model] = {**counts, **s.totals, "window_failure_rate": sum(s.window) / len(s.window)}
-            figures[name][model]["causes"] = dict(s.causes)
-    return dict(figures)
+        for (name, model), (totals, _, window, causes) in _STATS.items():
+            zeros = dict.fromkeys(("sent", "failed") if name == _REQUESTS else ("ok", "failed", "empty"), 0)
+            recent = {"window_failure_rate": sum(window) / len(window), "causes": dict(causes)}
+            figures.setdefault(name, {})[model] = {**zeros, **totals, **recent}
+    return figures
 
 
 _CHECKS = {}  # model -> (report or None, when checked, the check running)
