@@ -3,7 +3,6 @@ LITELLM_NUM_RETRIES, _DEFAULT_TIMEOUT, _FALLBACK_MODELS ("a,b" or JSON), _PRECHE
 _PRECHECK_RECHECK, _HEALTH_INTERVAL, _MAX_FAILURE_RATE (unset: never stop) and _FAILURE_WINDOW."""
 
 import asyncio
-import collections
 import contextlib
 import contextvars
 import functools
@@ -18,6 +17,7 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+from collections import Counter, defaultdict, deque
 
 logger = logging.getLogger(__name__)
 
@@ -30,8 +30,7 @@ _LIMITS = {  # variable: (type, lowest, highest)
     "LITELLM_MAX_FAILURE_RATE": (float, 0, 1),
     "LITELLM_FAILURE_WINDOW": (int, 1, 100000),
 }
-# a name that holds a secret: a whole run of name characters (one scan per run keeps redact linear); not "code",
-# which in an API error names what went wrong ('code': 'rate_limit_exceeded'), except ?code= (OAuth)
+# a secret's name: one whole run of name characters (linear); not "code" ('code': 'rate_limit_exceeded'), but ?code=
 _NAME = r"(?<![\w.-])(?=[\w.-]*?(?:key|token|secret|passw|pwd|auth|sig|credential))[\w.-]+"
 _SECRETS = (  # a word's credentials before its last "@" (a URL's userinfo), key parameters, key fields, bearer tokens
     (r"(?<![^\s\"])([^:\s\"]*?://(?:[^@/?#()<>\[\]{}:\s\"]*:)?|[^:\s\"]*:)[^\s\"]*@(?=[\w\[])", r"\1***@"),
@@ -140,16 +139,15 @@ def log_failure(where):
 # Health. LiteLLM reports a request's failure in the caller's context, so a tracked call knows whether its
 # last request failed: then what it returned is a default (a "" or a zero score), and the call failed.
 _CALL = contextvars.ContextVar("litellm_call", default=None)  # [last request: sent/failed, its cause, model]
-_LOCK, _STATS, _CLOCK, _EVENTS = threading.Lock(), {}, [time.monotonic()], []
+_LOCK, _CLOCK, _EVENTS = threading.Lock(), [time.monotonic()], []
+# per function and model: totals, counts since the last health line, a window of bad outcomes, causes by type
+_STATS = defaultdict(lambda: (Counter(), Counter(), deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100)), {}))
 
 
 def _count(name, model, outcome, cause):
     """Count one outcome and log the health lines due; the alarm's text, if any."""
     limit, interval = from_env("LITELLM_MAX_FAILURE_RATE", None), from_env("LITELLM_HEALTH_INTERVAL", 300)
-    with _LOCK:  # per function and model: totals, counts since the last health line, recent bad outcomes, causes
-        if (name, model) not in _STATS:
-            window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))
-            _STATS[name, model] = (collections.Counter(), collections.Counter(), window, {})
+    with _LOCK:
         totals, recent, window, causes = _STATS[name, model]
         totals[outcome] += 1
         recent[outcome] += 1
@@ -183,24 +181,22 @@ def _listen(litellm):
 
         class Events(importlib.import_module("litellm.integrations.custom_logger").CustomLogger):
             def log_pre_api_call(self, model, messages, kwargs):
-                _request(str(model), "sent", None)
+                self._note(str(model), "sent", None)
 
             def log_failure_event(self, kwargs, response_obj, start_time, end_time):
-                _request(str(kwargs.get("model")), "failed", root_cause(kwargs.get("exception") or RuntimeError()))
+                self._note(str(kwargs.get("model")), "failed", root_cause(kwargs.get("exception") or RuntimeError()))
 
             async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
                 self.log_failure_event(kwargs, response_obj, start_time, end_time)
 
+            def _note(self, model, outcome, cause):  # count the request, tell the tracked call in progress
+                _count(_REQUESTS, model, outcome, cause)
+                if _CALL.get() is not None:
+                    _CALL.get()[:] = [outcome, cause, _CALL.get()[2] or model]
+
         _EVENTS.append(Events())
     if _EVENTS[0] not in litellm.callbacks:
         litellm.callbacks.append(_EVENTS[0])
-
-
-def _request(model, outcome, cause):
-    """Count one of LiteLLM's requests and tell the tracked call in progress about it."""
-    _count(_REQUESTS, model, outcome, cause)
-    if _CALL.get() is not None:
-        _CALL.get()[:] = [outcome, cause, _CALL.get()[2] or model]
 
 
 @contextlib.contextmanager
@@ -218,11 +214,10 @@ def _tracked_call(function, parameter, args, kwargs, raise_on_degraded):
         error = raised
     finally:  # a cancelled or interrupted call is not counted
         _CALL.reset(token)
-    failed = error is not None or request[0] == "failed"
-    cause = (request[1] if error is None else root_cause(error)) if failed else None
-    outcome = "failed" if failed else "empty" if answer[0] in (None, "") else "ok"
+    cause = root_cause(error) if error is not None else request[1] if request[0] == "failed" else None
+    outcome = "failed" if cause else "empty" if answer[0] in (None, "") else "ok"
     if outer is not None and request[0] is not None:
-        outer[:] = ["failed" if failed else "sent", cause, outer[2] or request[2]]
+        outer[:] = ["failed" if cause else "sent", cause, outer[2] or request[2]]
     alarm = _count(function.__qualname__, str(model or request[2] or "?"), outcome, cause)
     if alarm and raise_on_degraded and outcome != "ok":
         raise LiteLLMDegradedError(alarm) from error
@@ -269,21 +264,18 @@ async def ensure_connection(helper, *args, **kwargs):
     """Before a model's first request, ask ``helper(*args, **kwargs)`` for one token; raise if nothing answers."""
     mode, model = check_settings(), str(kwargs.get("model_name", kwargs.get("model", args[0] if args else "?")))
     report, when, running = _CHECKS.get(model, (None, None, None))
-    started = False  # by this call: it warns (a cached or shared report was warned of already)
     if mode == "off" or (when and (not report or time.monotonic() - when < from_env("LITELLM_PRECHECK_RECHECK", 60))):
         running = None
     elif running is None or running.done() or running.get_loop() is not asyncio.get_running_loop():
-        running, started = asyncio.ensure_future(_check_connection(helper, model, args, kwargs)), True
+        running = asyncio.ensure_future(_check_connection(helper, model, args, kwargs, mode))
         _CHECKS[model] = (report, when, running)
     report = await asyncio.shield(running) if running else report
     if report and mode == "on":
         raise LiteLLMConnectionError(report)
-    if report and mode == "warn" and started:
-        logger.warning("%s", report)
 
 
-async def _check_connection(helper, model, args, kwargs):
-    """The report of one connection check through ``helper`` (None: it answered)."""
+async def _check_connection(helper, model, args, kwargs, mode):
+    """The report of one connection check through ``helper`` (None: it answered), logged in warn mode."""
     _listen(importlib.import_module("litellm"))
     budget, request, started = from_env("LITELLM_PRECHECK_TIMEOUT", 30), [None] * 3, time.monotonic()
     _CALL.set(request)  # this task's own context
@@ -298,4 +290,6 @@ async def _check_connection(helper, model, args, kwargs):
     name = getattr(helper, "__qualname__", None) or repr(helper)  # an AsyncMock or a partial has none
     report = cause and f"LiteLLM connection check of {model!r} via {name} failed: {cause}\n  {hint}"
     _CHECKS[model] = (report, time.monotonic(), None)
+    if report and mode == "warn":  # once per check, not per caller
+        logger.warning("%s", report)
     return report
