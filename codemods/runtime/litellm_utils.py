@@ -1,6 +1,5 @@
-"""Support for LiteLLM calls that must survive a bad network. Its settings (a bad value raises ValueError when read):
-LITELLM_NUM_RETRIES, _DEFAULT_TIMEOUT, _FALLBACK_MODELS ("a,b" or JSON), _PRECHECK (on, warn, off), _PRECHECK_TIMEOUT,
-_PRECHECK_RECHECK, _HEALTH_INTERVAL, _MAX_FAILURE_RATE (unset: never stop) and _FAILURE_WINDOW."""
+"""For LiteLLM calls that survive a bad network. Settings: LITELLM_NUM_RETRIES, _DEFAULT_TIMEOUT, _FALLBACK_MODELS,
+_PRECHECK (on/warn/off), _PRECHECK_TIMEOUT, _PRECHECK_RECHECK, _HEALTH_INTERVAL, _MAX_FAILURE_RATE, _FAILURE_WINDOW."""
 
 import asyncio
 import contextlib
@@ -200,10 +199,10 @@ def _listen(litellm):
 
 
 @contextlib.contextmanager
-def _tracked_call(function, parameter, args, kwargs, raise_on_degraded):
+def _tracked_call(function, args, kwargs, raise_on_degraded):
     """Count the outcome of the call made inside (it sets the answer in the list this yields)."""
     check_settings()
-    model = inspect.signature(function).bind_partial(*args, **kwargs).arguments.get(parameter) if parameter else None
+    arguments = inspect.signature(function).bind_partial(*args, **kwargs).arguments
     with contextlib.suppress(ImportError):  # LiteLLM tells the call about its requests, even its first ones
         _listen(importlib.import_module("litellm"))
     outer, request, answer, error = _CALL.get(), [None] * 3, [None], None
@@ -218,7 +217,8 @@ def _tracked_call(function, parameter, args, kwargs, raise_on_degraded):
     outcome = "failed" if cause else "empty" if answer[0] in (None, "") else "ok"
     if outer is not None and request[0] is not None:
         outer[:] = ["failed" if cause else "sent", cause, outer[2] or request[2]]
-    alarm = _count(function.__qualname__, str(model or request[2] or "?"), outcome, cause)
+    model = arguments.get("model_name") or arguments.get("model") or request[2] or "?"
+    alarm = _count(function.__qualname__, str(model), outcome, cause)
     if alarm and raise_on_degraded and outcome != "ok":
         raise LiteLLMDegradedError(alarm) from error
     if error is not None:
@@ -229,17 +229,16 @@ def track_calls(function=None, *, raise_on_degraded=False):
     """Count each call's outcome; ``raise_on_degraded``: raise past LITELLM_MAX_FAILURE_RATE."""
     if function is None:
         return functools.partial(track_calls, raise_on_degraded=raise_on_degraded)
-    parameter = next((p for p in ("model_name", "model") if p in inspect.signature(function).parameters), None)
 
     @functools.wraps(function)
     def tracked(*args, **kwargs):
-        with _tracked_call(function, parameter, args, kwargs, raise_on_degraded) as answer:
+        with _tracked_call(function, args, kwargs, raise_on_degraded) as answer:
             answer[0] = function(*args, **kwargs)
         return answer[0]
 
     @functools.wraps(function)
     async def tracked_async(*args, **kwargs):
-        with _tracked_call(function, parameter, args, kwargs, raise_on_degraded) as answer:
+        with _tracked_call(function, args, kwargs, raise_on_degraded) as answer:
             answer[0] = await function(*args, **kwargs)
         return answer[0]
 
