@@ -169,9 +169,8 @@ def _count(name, model, outcome, cause):
         level = logging.WARNING if counts.get("failed") or counts.get("empty") else logging.INFO
         logger.log(level, "LiteLLM health, last %.0f s: %s %s: %s", now - since, function, used, text)
     if limit is not None and size == window.maxlen and bad / size > limit:
-        what = f"{bad} of the last {size} calls of {name} with {model} failed or came back empty"
-        what += f" (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}"
-        return f"LiteLLM calls are failing: {what}; {route()}"
+        what = f"LiteLLM calls are failing: {bad} of the last {size} calls of {name} with {model} failed or were empty"
+        return f"{what} (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}; {route()}"
 
 
 def _listen(litellm):
@@ -251,8 +250,8 @@ def health():
     with _LOCK:
         for (name, model), (totals, _, window, causes) in _STATS.items():
             zeros = dict.fromkeys(("sent", "failed") if name == _REQUESTS else ("ok", "failed", "empty"), 0)
-            recent = {"window_failure_rate": sum(window) / len(window), "causes": dict(causes)}
-            figures.setdefault(name, {})[model] = {**zeros, **totals, **recent}
+            windowed = {"window_failure_rate": sum(window) / len(window), "causes": dict(causes)}
+            figures.setdefault(name, {})[model] = {**zeros, **totals, **windowed}
     return figures
 
 
