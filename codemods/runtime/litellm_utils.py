@@ -14,9 +14,8 @@ import re
 import sys
 import threading
 import time
-import urllib.parse
-import urllib.request
 from collections import Counter, defaultdict, deque
+from urllib import parse, request
 
 logger = logging.getLogger(__name__)
 
@@ -110,11 +109,11 @@ def root_cause(error):
 def route():
     """Where LiteLLM's calls go: the endpoint and its proxy, redacted."""
     url = (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or "").strip()
-    proxies = urllib.request.getproxies_environment()
+    proxies = request.getproxies_environment()
     proxy = proxies.get((url or "https:").partition(":")[0].lower()) or proxies.get("all")
     with contextlib.suppress(ValueError):  # a malformed URL ("http://[::1") has no host to bypass the proxy for
-        host = urllib.parse.urlsplit(url or "https://api.openai.com/v1").hostname or ""
-        proxy = None if urllib.request.proxy_bypass_environment(host, proxies) else proxy
+        host = parse.urlsplit(url or "https://api.openai.com/v1").hostname or ""
+        proxy = None if request.proxy_bypass_environment(host, proxies) else proxy
     return f"endpoint {redact(url or 'https://api.openai.com/v1 (the default)')}, proxy {redact(proxy or 'none')}"
 
 
@@ -135,8 +134,7 @@ def log_failure(where):
         logger.warning("%s failed: %s", where, root_cause(sys.exc_info()[1]))
 
 
-# Health. LiteLLM reports a request's failure in the caller's context, so a tracked call knows whether its
-# last request failed: then what it returned is a default (a "" or a zero score), and the call failed.
+# Health. LiteLLM reports each request in the caller's context, so a call whose last request failed counts as failed.
 _CALL = contextvars.ContextVar("litellm_call", default=None)  # [last request: sent/failed, its cause, model]
 _LOCK, _CLOCK, _EVENTS = threading.Lock(), [time.monotonic()], []
 # per function and model: totals, counts since the last health line, a window of bad outcomes, causes by type
@@ -204,19 +202,19 @@ def _tracked_call(function, args, kwargs, raise_on_degraded):
     arguments = inspect.signature(function).bind_partial(*args, **kwargs).arguments
     with contextlib.suppress(ImportError):  # LiteLLM tells the call about its requests, even its first ones
         _listen(importlib.import_module("litellm"))
-    outer, request, answer, error = _CALL.get(), [None] * 3, [None], None
-    token = _CALL.set(request)
+    outer, last, answer, error = _CALL.get(), [None] * 3, [None], None
+    token = _CALL.set(last)
     try:
         yield answer
     except Exception as raised:
         error = raised
     finally:  # a cancelled or interrupted call is not counted
         _CALL.reset(token)
-    cause = root_cause(error) if error is not None else request[1] if request[0] == "failed" else None
+    cause = root_cause(error) if error is not None else last[1] if last[0] == "failed" else None
     outcome = "failed" if cause else "empty" if answer[0] in (None, "") else "ok"
-    if outer is not None and request[0] is not None:
-        outer[:] = ["failed" if cause else "sent", cause, outer[2] or request[2]]
-    model = arguments.get("model_name") or arguments.get("model") or request[2] or "?"
+    if outer is not None and last[0] is not None:
+        outer[:] = ["failed" if cause else "sent", cause, outer[2] or last[2]]
+    model = arguments.get("model_name") or arguments.get("model") or last[2] or "?"
     alarm = _count(function.__qualname__, str(model), outcome, cause)
     if alarm and raise_on_degraded and outcome != "ok":
         raise LiteLLMDegradedError(alarm) from error
@@ -275,11 +273,11 @@ async def ensure_connection(helper, *args, **kwargs):
 async def _check_connection(helper, model, args, kwargs, mode):
     """The report of one connection check through ``helper`` (None: it answered), logged in warn mode."""
     _listen(importlib.import_module("litellm"))
-    budget, request, started = from_env("LITELLM_PRECHECK_TIMEOUT", 30), [None] * 3, time.monotonic()
-    _CALL.set(request)  # this task's own context
+    budget, last, started = from_env("LITELLM_PRECHECK_TIMEOUT", 30), [None] * 3, time.monotonic()
+    _CALL.set(last)  # this task's own context
     try:
         await asyncio.wait_for(helper(*args, **{**kwargs, "max_tokens": 1, "num_retries": 2}), budget)
-        cause = request[1] if request[0] == "failed" else None
+        cause = last[1] if last[0] == "failed" else None
     except Exception as error:
         cause = root_cause(error)
     if time.monotonic() - started >= budget:
