@@ -31,7 +31,7 @@ _LIMITS = {  # variable: (type, lowest, highest)
 # a secret's name: one whole run of name characters (linear); not "code" ('code': 'rate_limit_exceeded'), but ?code=
 _NAME = r"(?<![\w.-])(?=[\w.-]*?(?:key|token|secret|passw|pwd|auth|sig|credential))[\w.-]+"
 _SECRETS = (  # a word's credentials before its last "@" (a URL's userinfo), key parameters, key fields, bearer tokens
-    (r"(?<![^\s\"])([^:\s\"]*?://(?:[^@/?#()<>\[\]{}:\s\"]*:)?|[^:\s\"]*:)[^\s\"]*@(?=[\w\[])", r"\1***@"),
+    (r"(?<![^\s\"])([^:\s\"]*?://(?:[^@/?#()<>\[\]{}:\s\"]*:(?!//))?|[^:\s\"]*:)[^\s\"]*@(?=[\w\[])", r"\1***@"),
     (r"(?i)([?&;#](?:code|" + _NAME + r")=)[^&;#\s'\"]+", r"\1***"),
     (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3)[^\\\n])*\3", r"\1\3***\3"),
     (r"(?i)\b(bearer\s+)[\w.~+/=-]+", r"\1***"),
@@ -109,11 +109,11 @@ def root_cause(error):
 def route():
     """Where LiteLLM's calls go: the endpoint and its proxy, redacted."""
     url = (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or "").strip()
-    proxies = request.getproxies_environment()
+    proxies, host = request.getproxies_environment(), ""
     proxy = proxies.get((url or "https:").partition(":")[0].lower()) or proxies.get("all")
-    with contextlib.suppress(ValueError):  # a malformed URL ("http://[::1") has no host to bypass the proxy for
+    with contextlib.suppress(ValueError):  # a malformed URL ("http://[::1") has no host
         host = parse.urlsplit(url or "https://api.openai.com/v1").hostname or ""
-        proxy = None if request.proxy_bypass_environment(host, proxies) else proxy
+    proxy = None if request.proxy_bypass_environment(host, proxies) else proxy
     return f"endpoint {redact(url or 'https://api.openai.com/v1 (the default)')}, proxy {redact(proxy or 'none')}"
 
 
