@@ -1,10 +1,7 @@
-"""Support for LiteLLM calls that must survive a bad network. Its settings, checked when read (a bad value raises
-ValueError): LITELLM_NUM_RETRIES, LITELLM_DEFAULT_TIMEOUT, LITELLM_FALLBACK_MODELS ("a,b" or JSON), LITELLM_PRECHECK
-(on, warn, off), LITELLM_PRECHECK_TIMEOUT, LITELLM_PRECHECK_RECHECK, LITELLM_HEALTH_INTERVAL, LITELLM_MAX_FAILURE_RATE
-(unset: never stop) and LITELLM_FAILURE_WINDOW."""
+"""For LiteLLM calls that survive a bad network. Settings: LITELLM_NUM_RETRIES, _DEFAULT_TIMEOUT, _FALLBACK_MODELS,
+_PRECHECK (on/warn/off), _PRECHECK_TIMEOUT, _PRECHECK_RECHECK, _HEALTH_INTERVAL, _MAX_FAILURE_RATE, _FAILURE_WINDOW."""
 
 import asyncio
-import collections
 import contextlib
 import contextvars
 import functools
@@ -17,9 +14,8 @@ import re
 import sys
 import threading
 import time
-import types
-import urllib.parse
-import urllib.request
+from collections import Counter, defaultdict, deque
+from urllib import parse, request
 
 logger = logging.getLogger(__name__)
 
@@ -32,15 +28,15 @@ _LIMITS = {  # variable: (type, lowest, highest)
     "LITELLM_MAX_FAILURE_RATE": (float, 0, 1),
     "LITELLM_FAILURE_WINDOW": (int, 1, 100000),
 }
-# a name that holds a secret: a whole run of name characters (one scan per run keeps redact linear); not "code",
-# which in an API error names what went wrong ('code': 'rate_limit_exceeded'), except ?code= (OAuth)
+# a secret's name: one whole run of name characters (linear); not "code" ('code': 'rate_limit_exceeded'), but ?code=
 _NAME = r"(?<![\w.-])(?=[\w.-]*?(?:key|token|secret|passw|pwd|auth|sig|credential))[\w.-]+"
-_SECRETS = (  # key parameters, key fields (JSON, keyword arguments), bearer tokens
+_SECRETS = (  # a word's credentials before its last "@" (a URL's userinfo), key parameters, key fields, bearer tokens
+    (r"(?<![^\s\"])([^:\s\"]*?://(?:[^@/?#()<>\[\]{}:\s\"]*:(?!//))?|[^:\s\"]*:)[^\s\"]*@(?=[\w\[])", r"\1***@"),
     (r"(?i)([?&;#](?:code|" + _NAME + r")=)[^&;#\s'\"]+", r"\1***"),
     (r"(?i)((['\"]?)" + _NAME + r"\2\s*[:=]\s*)(['\"])(?:\\.|(?!\3)[^\\\n])*\3", r"\1\3***\3"),
     (r"(?i)\b(bearer\s+)[\w.~+/=-]+", r"\1***"),
 )
-_AT_HOST = r"(?<![^\s\"])[^\s\"]*@(?=[\w\[])"  # a word up to its last "@" before a host: URL credentials
+_REQUESTS = "LiteLLM requests"  # health's name for LiteLLM's own count of requests
 
 
 class LiteLLMConnectionError(RuntimeError):
@@ -53,15 +49,13 @@ class LiteLLMDegradedError(RuntimeError):
 
 def from_env(name, default):
     """The number in environment variable ``name``, else ``default``."""
-    raw = os.environ.get(name, "").strip()
-    kind, low, high = _LIMITS[name]
-    try:
-        value = kind(raw) if raw else default
-    except ValueError:
-        value = None
-    if raw and (value is None or not low <= value <= high):  # NaN fails both
-        raise ValueError(f"{name}={raw!r}: expected {'an integer' if kind is int else 'a number'} in {low}..{high}")
-    return value
+    raw, (kind, low, high) = os.environ.get(name, "").strip(), _LIMITS[name]
+    if not raw:
+        return default
+    with contextlib.suppress(ValueError):
+        if low <= (value := kind(raw)) <= high:  # NaN is not
+            return value
+    raise ValueError(f"{name}={raw!r}: expected {'an integer' if kind is int else 'a number'} in {low}..{high}")
 
 
 def fallback_models(default, model_name=None):
@@ -73,10 +67,10 @@ def fallback_models(default, model_name=None):
     except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise ValueError(redact(f"LITELLM_FALLBACK_MODELS is not valid JSON: {error}")) from None
     models = [m.strip() if isinstance(m, str) else m for m in ([models] if isinstance(models, dict) else models)]
-    names = [m.get("model") if isinstance(m, dict) else m for m in models if m != ""]
-    if not all(isinstance(name, str) and name for name in names):
+    models = [(m.get("model") if isinstance(m, dict) else m, m) for m in models if m != ""]
+    if not all(isinstance(name, str) and name for name, _ in models):
         raise ValueError("LITELLM_FALLBACK_MODELS: expected model names, or objects with a model")
-    return [m for m in models if m != "" and (m.get("model") if isinstance(m, dict) else m) != model_name]
+    return [m for name, m in models if name != model_name]
 
 
 def check_settings():
@@ -93,21 +87,9 @@ def check_settings():
 
 def redact(text):
     """``text`` with URL credentials, key parameters, key fields and bearer tokens as ***, in linear time."""
-    text = re.sub(_AT_HOST, _hide_userinfo, text)
     for pattern, replacement in _SECRETS:
         text = re.sub(pattern, replacement, text)
     return text
-
-
-def _hide_userinfo(match):
-    """``user:***@``, ``scheme://user:***@`` or ``scheme://***@``: a password or token before a word's last "@"."""
-    text, colon = match[0], re.search(r":(?!//)|$", match[0]).start()
-    scheme = text.find("://")
-    if scheme < 0 or colon < scheme:  # user:password@ (or no password: bob@example.com)
-        return text if colon == len(text) else f"{text[: colon + 1]}***@"
-    user = text[scheme + 3 : colon]
-    keep = colon + 1 if colon < len(text) and not re.search(r"[@/?#()<>\[\]{}]", user) else scheme + 3
-    return f"{text[:keep]}***@"
 
 
 def root_cause(error):
@@ -127,15 +109,12 @@ def root_cause(error):
 def route():
     """Where LiteLLM's calls go: the endpoint and its proxy, redacted."""
     url = (os.environ.get("OPENAI_BASE_URL") or os.environ.get("OPENAI_API_BASE") or "").strip()
-    proxies = urllib.request.getproxies_environment()
-    try:
-        parts = urllib.parse.urlsplit(url or "https://api.openai.com/v1")
-        shown, proxy, host = parts.geturl(), proxies.get(parts.scheme) or proxies.get("all"), parts.hostname or ""
-    except ValueError:  # malformed ("http://[::1"): shown as written, since error texts include it
-        shown, proxy, host = url, proxies.get(url.partition(":")[0].lower()) or proxies.get("all"), ""
-    if proxy and urllib.request.proxy_bypass_environment(host, proxies):
-        proxy = None
-    return f"endpoint {redact(shown)}{'' if url else ' (the default)'}, proxy {redact(proxy or 'none')}"
+    proxies, host = request.getproxies_environment(), ""
+    proxy = proxies.get((url or "https:").partition(":")[0].lower()) or proxies.get("all")
+    with contextlib.suppress(ValueError):  # a malformed URL ("http://[::1") has no host
+        host = parse.urlsplit(url or "https://api.openai.com/v1").hostname or ""
+    proxy = None if request.proxy_bypass_environment(host, proxies) else proxy
+    return f"endpoint {redact(url or 'https://api.openai.com/v1 (the default)')}, proxy {redact(proxy or 'none')}"
 
 
 def response_text(response):
@@ -155,42 +134,41 @@ def log_failure(where):
         logger.warning("%s failed: %s", where, root_cause(sys.exc_info()[1]))
 
 
-# Health. LiteLLM reports a request's failure in the caller's context, so a tracked call knows whether its
-# last request failed: then what it returned is a default (a "" or a zero score), and the call failed.
+# Health. LiteLLM reports each request in the caller's context, so a call whose last request failed counts as failed.
 _CALL = contextvars.ContextVar("litellm_call", default=None)  # [last request: sent/failed, its cause, model]
-_LOCK, _STATS, _CLOCK, _EVENTS = threading.Lock(), {}, [time.monotonic()], []
+_LOCK, _CLOCK, _EVENTS = threading.Lock(), [time.monotonic()], []
+# per function and model: totals, counts since the last health line, a window of bad outcomes, causes by type
+_STATS = defaultdict(lambda: (Counter(), Counter(), deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100)), {}))
 
 
 def _count(name, model, outcome, cause):
     """Count one outcome and log the health lines due; the alarm's text, if any."""
     limit, interval = from_env("LITELLM_MAX_FAILURE_RATE", None), from_env("LITELLM_HEALTH_INTERVAL", 300)
-    with _LOCK:  # per function and model: totals, this interval's counts, a window of bad outcomes, causes by type
-        stats = _STATS.get((name, model)) or _STATS.setdefault((name, model), types.SimpleNamespace(causes={}))
-        if not hasattr(stats, "window"):
-            stats.totals, stats.recent = collections.Counter(), collections.Counter()
-            stats.window = collections.deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100))
-        stats.totals[outcome] += 1
-        stats.recent[outcome] += 1
-        if outcome == "failed" and name == "LiteLLM requests" and False in stats.window:  # that request went bad
-            stats.window.remove(False)
-        stats.window.append(outcome in ("failed", "empty"))
+    with _LOCK:
+        totals, recent, window, causes = _STATS[name, model]
+        totals[outcome] += 1
+        recent[outcome] += 1
+        if outcome == "failed" and name == _REQUESTS and False in window:  # that request went bad
+            window.remove(False)
+        window.append(outcome in ("failed", "empty"))
         if cause:  # the latest cause last
-            stats.causes.pop(cause.split(":")[0], None)
-            stats.causes[cause.split(":")[0]] = cause
-        since, now = _CLOCK[0], time.monotonic()
-        due = [(key, s, s.recent) for key, s in _STATS.items() if s.recent and 0 < interval <= now - since]
-        for _, s, _ in due:
-            s.recent, _CLOCK[0] = collections.Counter(), now
-        bad, size = sum(stats.window), len(stats.window)
-    for (function, used), s, counts in due:
+            causes.pop(cause.split(":")[0], None)
+            causes[cause.split(":")[0]] = cause
+        since, now, due = _CLOCK[0], time.monotonic(), []
+        if 0 < interval <= now - since:  # a health line for each function and model with calls since the last
+            due = [(key, dict(counts), list(told.values())) for key, (_, counts, _, told) in _STATS.items() if counts]
+            _CLOCK[0] = now
+            for _, counts, _, _ in _STATS.values():
+                counts.clear()
+        bad, size = sum(window), len(window)
+    for (function, used), counts, told in due:
         text = ", ".join(f"{number} {outcome}" for outcome, number in sorted(counts.items()))
-        text += f"; last cause: {list(s.causes.values())[-1]}" if counts["failed"] else ""
-        level = logging.WARNING if counts["failed"] or counts["empty"] else logging.INFO
+        text += f"; last cause: {told[-1]}" if counts.get("failed") else ""
+        level = logging.WARNING if counts.get("failed") or counts.get("empty") else logging.INFO
         logger.log(level, "LiteLLM health, last %.0f s: %s %s: %s", now - since, function, used, text)
-    if limit is not None and size == stats.window.maxlen and bad / size > limit:
-        what = f"{bad} of the last {size} calls of {name} with {model} failed or came back empty"
-        what += f" (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}"
-        return f"LiteLLM calls are failing: {what}; {route()}"
+    if limit is not None and size == window.maxlen and bad / size > limit:
+        what = f"LiteLLM calls are failing: {bad} of the last {size} calls of {name} with {model} failed or were empty"
+        return f"{what} (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}; {route()}"
 
 
 def _listen(litellm):
@@ -199,18 +177,18 @@ def _listen(litellm):
 
         class Events(importlib.import_module("litellm.integrations.custom_logger").CustomLogger):
             def log_pre_api_call(self, model, messages, kwargs):
-                _count("LiteLLM requests", str(model), "sent", None)
-                if _CALL.get() is not None:
-                    _CALL.get()[:] = ["sent", None, _CALL.get()[2] or model]
+                self._note(str(model), "sent", None)
 
             def log_failure_event(self, kwargs, response_obj, start_time, end_time):
-                cause = root_cause(kwargs.get("exception") or RuntimeError("unknown error"))
-                _count("LiteLLM requests", str(kwargs.get("model")), "failed", cause)
-                if _CALL.get() is not None:
-                    _CALL.get()[:2] = ["failed", cause]
+                self._note(str(kwargs.get("model")), "failed", root_cause(kwargs.get("exception") or RuntimeError()))
 
             async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
                 self.log_failure_event(kwargs, response_obj, start_time, end_time)
+
+            def _note(self, model, outcome, cause):  # count the request, tell the tracked call in progress
+                _count(_REQUESTS, model, outcome, cause)
+                if _CALL.get() is not None:
+                    _CALL.get()[:] = [outcome, cause, _CALL.get()[2] or model]
 
         _EVENTS.append(Events())
     if _EVENTS[0] not in litellm.callbacks:
@@ -218,26 +196,26 @@ def _listen(litellm):
 
 
 @contextlib.contextmanager
-def _tracked_call(function, parameter, args, kwargs, raise_on_degraded):
+def _tracked_call(function, args, kwargs, raise_on_degraded):
     """Count the outcome of the call made inside (it sets the answer in the list this yields)."""
     check_settings()
-    model = inspect.signature(function).bind_partial(*args, **kwargs).arguments.get(parameter) if parameter else None
+    arguments = inspect.signature(function).bind_partial(*args, **kwargs).arguments
     with contextlib.suppress(ImportError):  # LiteLLM tells the call about its requests, even its first ones
         _listen(importlib.import_module("litellm"))
-    outer, request, answer, error = _CALL.get(), [None] * 3, [None], None
-    token = _CALL.set(request)
+    outer, last, answer, error = _CALL.get(), [None] * 3, [None], None
+    token = _CALL.set(last)
     try:
         yield answer
     except Exception as raised:
         error = raised
     finally:  # a cancelled or interrupted call is not counted
         _CALL.reset(token)
-    outcome, cause = "empty" if answer[0] in (None, "") else "ok", None
-    if error is not None or request[0] == "failed":
-        outcome, cause = "failed", request[1] if error is None else root_cause(error)
-    if outer is not None and request[0] is not None:
-        outer[:] = ["failed" if outcome == "failed" else "sent", cause, outer[2] or request[2]]
-    alarm = _count(function.__qualname__, str(model or request[2] or "?"), outcome, cause)
+    cause = root_cause(error) if error is not None else last[1] if last[0] == "failed" else None
+    outcome = "failed" if cause else "empty" if answer[0] in (None, "") else "ok"
+    if outer is not None and last[0] is not None:
+        outer[:] = ["failed" if cause else "sent", cause, outer[2] or last[2]]
+    model = arguments.get("model_name") or arguments.get("model") or last[2] or "?"
+    alarm = _count(function.__qualname__, str(model), outcome, cause)
     if alarm and raise_on_degraded and outcome != "ok":
         raise LiteLLMDegradedError(alarm) from error
     if error is not None:
@@ -248,17 +226,16 @@ def track_calls(function=None, *, raise_on_degraded=False):
     """Count each call's outcome; ``raise_on_degraded``: raise past LITELLM_MAX_FAILURE_RATE."""
     if function is None:
         return functools.partial(track_calls, raise_on_degraded=raise_on_degraded)
-    parameter = next((p for p in ("model_name", "model") if p in inspect.signature(function).parameters), None)
 
     @functools.wraps(function)
     def tracked(*args, **kwargs):
-        with _tracked_call(function, parameter, args, kwargs, raise_on_degraded) as answer:
+        with _tracked_call(function, args, kwargs, raise_on_degraded) as answer:
             answer[0] = function(*args, **kwargs)
         return answer[0]
 
     @functools.wraps(function)
     async def tracked_async(*args, **kwargs):
-        with _tracked_call(function, parameter, args, kwargs, raise_on_degraded) as answer:
+        with _tracked_call(function, args, kwargs, raise_on_degraded) as answer:
             answer[0] = await function(*args, **kwargs)
         return answer[0]
 
@@ -267,13 +244,13 @@ def track_calls(function=None, *, raise_on_degraded=False):
 
 def health():
     """``{function: {model: figures}}`` of the calls counted so far."""
-    figures: dict = collections.defaultdict(dict)
+    figures = {}
     with _LOCK:
-        for (name, model), s in _STATS.items():
-            counts = dict.fromkeys(("sent", "failed") if name == "LiteLLM requests" else ("ok", "failed", "empty"), 0)
-            figures[name][model] = {**counts, **s.totals, "window_failure_rate": sum(s.window) / len(s.window)}
-            figures[name][model]["causes"] = dict(s.causes)
-    return dict(figures)
+        for (name, model), (totals, _, window, causes) in _STATS.items():
+            zeros = dict.fromkeys(("sent", "failed") if name == _REQUESTS else ("ok", "failed", "empty"), 0)
+            windowed = {"window_failure_rate": sum(window) / len(window), "causes": dict(causes)}
+            figures.setdefault(name, {})[model] = {**zeros, **totals, **windowed}
+    return figures
 
 
 _CHECKS = {}  # model -> (report or None, when checked, the check running)
@@ -283,27 +260,24 @@ async def ensure_connection(helper, *args, **kwargs):
     """Before a model's first request, ask ``helper(*args, **kwargs)`` for one token; raise if nothing answers."""
     mode, model = check_settings(), str(kwargs.get("model_name", kwargs.get("model", args[0] if args else "?")))
     report, when, running = _CHECKS.get(model, (None, None, None))
-    started = False  # by this call: it warns (a cached or shared report was warned of already)
     if mode == "off" or (when and (not report or time.monotonic() - when < from_env("LITELLM_PRECHECK_RECHECK", 60))):
         running = None
     elif running is None or running.done() or running.get_loop() is not asyncio.get_running_loop():
-        running, started = asyncio.ensure_future(_check_connection(helper, model, args, kwargs)), True
+        running = asyncio.ensure_future(_check_connection(helper, model, args, kwargs, mode))
         _CHECKS[model] = (report, when, running)
     report = await asyncio.shield(running) if running else report
     if report and mode == "on":
         raise LiteLLMConnectionError(report)
-    if report and mode == "warn" and started:
-        logger.warning("%s", report)
 
 
-async def _check_connection(helper, model, args, kwargs):
-    """The report of one connection check through ``helper`` (None: it answered)."""
+async def _check_connection(helper, model, args, kwargs, mode):
+    """The report of one connection check through ``helper`` (None: it answered), logged in warn mode."""
     _listen(importlib.import_module("litellm"))
-    budget, request, started = from_env("LITELLM_PRECHECK_TIMEOUT", 30), [None] * 3, time.monotonic()
-    _CALL.set(request)  # this task's own context
+    budget, last, started = from_env("LITELLM_PRECHECK_TIMEOUT", 30), [None] * 3, time.monotonic()
+    _CALL.set(last)  # this task's own context
     try:
         await asyncio.wait_for(helper(*args, **{**kwargs, "max_tokens": 1, "num_retries": 2}), budget)
-        cause = request[1] if request[0] == "failed" else None
+        cause = last[1] if last[0] == "failed" else None
     except Exception as error:
         cause = root_cause(error)
     if time.monotonic() - started >= budget:
@@ -312,4 +286,6 @@ async def _check_connection(helper, model, args, kwargs):
     name = getattr(helper, "__qualname__", None) or repr(helper)  # an AsyncMock or a partial has none
     report = cause and f"LiteLLM connection check of {model!r} via {name} failed: {cause}\n  {hint}"
     _CHECKS[model] = (report, time.monotonic(), None)
+    if report and mode == "warn":  # once per check, not per caller
+        logger.warning("%s", report)
     return report

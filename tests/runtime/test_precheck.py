@@ -15,7 +15,7 @@ from unittest.mock import AsyncMock
 
 import pytest
 
-from llmfix.codemods.runtime.litellm_utils import LiteLLMConnectionError, ensure_connection
+from llmfix.codemods.runtime.litellm_utils import LiteLLMConnectionError, ensure_connection, route
 from llmfix.proxy import closed_port
 
 from runtime_support import (
@@ -125,6 +125,25 @@ def test_three_failures_are_not(endpoint):
     report, _ = failed_check()
     assert "InternalServerError: Error code: 500" in report
     assert endpoint.attempts("m") == 3  # one request and its 2 retries
+
+
+@pytest.mark.parametrize(
+    ("base", "no_proxy", "expected"),
+    [
+        (None, None, "endpoint https://api.openai.com/v1 (the default), proxy http://alice:***@p.corp:3128"),
+        ("http://h.example/v1", None, "endpoint http://h.example/v1, proxy http://alice:***@p.corp:3128"),
+        ("http://h.example/v1", "h.example", "endpoint http://h.example/v1, proxy none"),
+        ("http://[::1", "*", "endpoint http://[::1, proxy none"),  # malformed, shown as written; * bypasses all
+        ("http://[::1", "h.example", "endpoint http://[::1, proxy http://alice:***@p.corp:3128"),
+    ],
+)
+def test_the_route_names_the_proxy_in_effect(llm_env, base, no_proxy, expected):
+    for name, value in (("OPENAI_API_BASE", base), ("no_proxy", no_proxy)):
+        if value is not None:
+            llm_env.setenv(name, value)
+    llm_env.setenv("http_proxy", f"http://alice:{PASSWORD}@p.corp:3128")
+    llm_env.setenv("https_proxy", f"http://alice:{PASSWORD}@p.corp:3128")
+    assert route() == expected
 
 
 # --------------------------------------------------------------------------- modes

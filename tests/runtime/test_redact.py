@@ -58,6 +58,7 @@ def leaked(secret: str, text: str) -> list[str]:
         # a token alone before @
         (f"https://{SECRET}@openrouter.ai/api/v1", "https://***@openrouter.ai/api/v1"),
         (f"git+https://{SECRET}@github.com/org/repo.git", "git+https://***@github.com/org/repo.git"),
+        (f"https://https://{SECRET}@h.example", "https://***@h.example"),  # "://" again: no user before it
         # passwords holding / # ? @
         ("http://alice:pa/ss@proxy.corp:3128", "http://alice:***@proxy.corp:3128"),
         ("http://alice:pa#ss@proxy.corp:3128", "http://alice:***@proxy.corp:3128"),

@@ -194,7 +194,7 @@ def check_answer_kept(env: dict[str, str | None], server: MockLLM, client: opena
     if bad is None:  # the last calls all failed (one for real, the rest filled in): the alarm's text is due
         with pytest.raises((ConnectionResetError, litellm_utils.LiteLLMDegradedError)):
             ask(MODEL, client, fail=True)
-        window = litellm_utils._STATS[(ask.__qualname__, MODEL)].window
+        _, _, window, _ = litellm_utils._STATS[ask.__qualname__, MODEL]  # totals, recent, window, causes
         window.extend([True] * window.maxlen)
     before = server.total_attempts
     if bad is not None:  # refused before asking: nothing was asked, so nothing is lost
