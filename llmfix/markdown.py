@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from llmfix.callers import callers
 from llmfix.codemods import support
 from llmfix.codemods.transform import ALREADY_PRESENT, Change, Transform
-from llmfix.diffing import count_lines, file_diff
+from llmfix.diffing import plan_count
 from llmfix.changes import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 from llmfix.pinned import PinnedTest
 from llmfix.planning import FilePlan, dotted_module_name
@@ -72,7 +72,7 @@ def _files_table(plans: Sequence[FilePlan]) -> list[str]:
     for plan in plans:
         if not plan.changed:
             continue
-        (count,) = count_lines(file_diff(plan))
+        count = plan_count(plan)
         if not plan.exists:
             rows.append(f"| `{plan.target.relpath}` | new, {count.added} lines: llmfix's support module, written whole (`llmfix apply` keeps it current, `llmfix revert` removes it) |")
         else:

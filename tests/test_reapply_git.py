@@ -110,7 +110,7 @@ def test_apply_after_upstream_merge(tmp_path, older, newer):
 
 def _merged_upstream_edit(tmp_path: Path, name: str, which: str) -> tuple[Path, dict[str, bytes]]:
     """Apply, commit, then merge an upstream change to a line llmfix rewrote in ``which``, upstream winning."""
-    from llmfix import linediff
+    from llmfix import diffing
     from llmfix.config import CommandSettings
     from llmfix.workflow import plan_paths
 
@@ -124,7 +124,7 @@ def _merged_upstream_edit(tmp_path: Path, name: str, which: str) -> tuple[Path, 
     git(repo, "commit", "-q", "-m", "upstream")
     (plan,) = [p for p in plan_paths([repo], CommandSettings()) if p.target.path.name == which]
     old_lines = plan.original.splitlines(keepends=True)
-    codes = linediff.opcodes(old_lines, plan.patched.splitlines(keepends=True))
+    codes = diffing.opcodes(old_lines, plan.patched.splitlines(keepends=True))
     # a line llmfix rewrites (not an import), else one between two of its insertions, else the line right
     # after one: no fuzz finds the hunk once upstream edits it
     rewritten = [c[1] for c in codes if c[0] == "replace" and not old_lines[c[1]].startswith(("from ", "import "))]
