@@ -1,20 +1,13 @@
 """The journal of a group write (``.llmfix/pending.json``), and recovery from it after a kill.
 
-It names the group before the first swap: paths relative to the checkout, the
-SHA-256 of each file's old and new bytes (None: absent), the command and the
-run, whose id names the temp files. :func:`recover` (run first by the next
-apply or revert, under the checkout's lock) finishes a group a kill
-interrupted, or puts every file back when a concurrent save was displaced or
-when ``revert`` finds an interrupted apply. The journal is input, not truth: it
-may only name the files the caller allows (the checkout's target files, the
-support module and llmfix's record) by relative paths without ``..``, and only
-temp files llmfix names itself; anything else is refused before anything is
-touched. llmfix never creates or deletes a target file, so neither does
-recovery: the only files it may delete are llmfix's record and the support
-module at the places the caller names (``creatable``), when the interrupted run
-created one (old hash absent) or removed it (a revert; new hash absent), and
-only while it holds exactly the journalled bytes. A journal asking to create or
-delete anything else is refused.
+Before the first swap it names the group: paths relative to the checkout, the SHA-256 of each
+file's old and new bytes (None: absent), the command and the run, whose id names the temp files.
+:func:`recover` (run first by the next apply or revert, under the checkout's lock) finishes the
+group, or puts every file back when a concurrent save was displaced or ``revert`` finds an
+interrupted apply. The journal is input: it may name only the files the caller allows, by
+relative paths without ``..``, and only temp files llmfix names itself. Recovery deletes only
+llmfix's record and the support module (``creatable``), and only while they hold exactly the
+journalled bytes; anything else is refused before a file is touched.
 """
 
 from __future__ import annotations
@@ -103,45 +96,21 @@ def _journal_entry(checkout: Path, journal: Path, data: dict, raw_entry: object,
     for value in (old, new):
         if value is not None and not (isinstance(value, str) and DIGEST.fullmatch(value)):
             raise _unsafe(journal, "not an llmfix journal (bad digest)")
-    name, version = raw_entry.get("path"), data.get("version")
-    if version == VERSION:
-        run = data.get("run")
-        if not isinstance(run, str) or not RUN_ID.match(run):
-            raise _unsafe(journal, "not an llmfix journal (bad run id)")
-        if not isinstance(name, str) or name not in allowed or ".." in name.split("/"):
-            raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout}")
-        path = checkout / name
-        temp = temp_path(path, run)
-    elif version == 1:
-        path, temp = _version_1_names(checkout, journal, raw_entry, allowed)
-        if new is None:
-            raise _unsafe(journal, "not an llmfix journal")
-    else:
-        raise _unsafe(journal, f"unknown journal version {version!r}")
+    name, run = raw_entry.get("path"), data.get("run")
+    if data.get("version") != VERSION:
+        raise _unsafe(journal, f"unknown journal version {data.get('version')!r}")
+    if not isinstance(run, str) or not RUN_ID.match(run):
+        raise _unsafe(journal, "not an llmfix journal (bad run id)")
+    if not isinstance(name, str) or name not in allowed or ".." in name.split("/"):
+        raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout}")
+    path = checkout / name
+    temp = temp_path(path, run)
     relative = path.relative_to(checkout).as_posix()
     if (old is None or new is None) and path != state_path(checkout) and relative not in creatable:
         raise _unsafe(journal, f"would create or delete {relative}; llmfix never creates or deletes a target file, it only replaces one")
     if old is None and new is None:
         raise _unsafe(journal, f"not an llmfix journal ({relative} absent before and after)")
     return _Entry(path, temp, old, new, creatable=path == state_path(checkout) or relative in creatable)
-
-
-def _version_1_names(checkout: Path, journal: Path, raw_entry: dict, allowed: Collection[str]) -> tuple[Path, Path]:
-    """A journal written by llmfix 0.1: absolute paths, one temp name per file."""
-    name, temp_name = raw_entry.get("path"), raw_entry.get("temp")
-    if not isinstance(name, str) or not isinstance(temp_name, str):
-        raise _unsafe(journal, "not an llmfix journal")
-    path = Path(name)
-    try:
-        relative = path.relative_to(checkout).as_posix()
-    except ValueError:
-        relative = None
-    if relative is None or relative not in allowed or ".." in relative.split("/"):
-        raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout} (was the checkout moved?)")
-    temp = path.with_name(f".{path.name}{TEMP_SUFFIX}")
-    if Path(temp_name) != temp:
-        raise _unsafe(journal, f"names temp file {temp_name!r}, which llmfix never writes")
-    return path, temp
 
 
 def _regular_or_absent(path: Path, journal: Path) -> bytes | None:
@@ -176,7 +145,7 @@ def _delete_if_still(checkout: Path, entry: _Entry, expected: str | None, journa
 def _remove_stale_temps(paths: Collection[Path]) -> None:
     """Remove the temp files llmfix itself would have named for ``paths`` (left by a kill before its journal)."""
     for path in paths:
-        pattern = re.compile(rf"^\.{re.escape(path.name)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$|^\.{re.escape(path.name)}{re.escape(TEMP_SUFFIX)}$")
+        pattern = re.compile(rf"^\.{re.escape(path.name)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$")
         try:
             with os.scandir(path.parent) as scan:
                 found = [Path(e.path) for e in scan if pattern.match(e.name) and not e.is_dir(follow_symlinks=False)]

@@ -1,20 +1,13 @@
 """Write the files of one checkout all together, or not at all, and never over someone's edit.
 
-Each new text goes to a temp file beside its target (``.NAME.RUN.llmfix-tmp``,
-RUN unique per run; :func:`llmfix.safefiles.write_new_file`) with the target's
-mode, extended attributes and ACL and, when permitted, its owner and group.
-Then the journal names the group (:mod:`llmfix.journal`). Then, file by file,
-the target's bytes are read again and compared with what was planned from (an
-edit made meanwhile stops everything), and the temp file and the target are
-exchanged in one atomic step (``renameat2`` ``RENAME_EXCHANGE`` on Linux): the
-old file is kept under the temp name and checked once more, so even an editor
-saving during the swap is detected and put back. Only when every file is
-swapped are the old copies removed and the journal dropped. A failure or a
-detected edit swaps everything back; where the file system can't exchange, a
-plain rename is used after the check. A run killed at any point leaves each
-file wholly old or wholly new, and :func:`llmfix.journal.recover` finishes or
-undoes the group. Every file written passes :func:`llmfix.safefiles.check_inside`
-first. The rest of llmfix imports the write path from here (:data:`__all__`).
+Each new text goes to a temp file beside its target (``.NAME.RUN.llmfix-tmp``) with the target's
+mode, owner, extended attributes and ACL; then the journal names the group
+(:mod:`llmfix.journal`); then, file by file, the target is read again and compared with what was
+planned from, and swapped with its temp file in one step (``renameat2`` ``RENAME_EXCHANGE``; a
+plain rename where the file system can't), the old file kept under the temp name and checked once
+more, so even a save during the swap is put back. A failure or an edit swaps everything back; a
+kill leaves each file wholly old or new, for :func:`llmfix.journal.recover`. The rest of llmfix
+imports the write path from here (:data:`__all__`).
 """
 
 from __future__ import annotations

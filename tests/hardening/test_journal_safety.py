@@ -54,14 +54,14 @@ def write_journal(root: Path, data: dict) -> None:
 
 @pytest.mark.parametrize("command", ["apply", "revert"])
 def test_an_old_style_journal_naming_a_file_outside_is_refused(world, command):
-    """The .pth attack: the journal names site-packages, a planted temp file holds the payload."""
+    """The .pth attack: the journal names site-packages, a planted temp file holds the payload (a version llmfix never wrote)."""
     root, outside = world
     payload = b"import os; os.system('touch PWNED')\n"
     evil = outside / "evil.pth"
     (outside / ".evil.pth.llmfix-tmp").write_bytes(payload)
     write_journal(root, {"version": 1, "writes": [{"path": str(evil), "temp": str(outside / ".evil.pth.llmfix-tmp"), "old": None, "new": sha(payload)}]})
     before = everything(root, outside)
-    assert_refused(run_cli(command, root), before, root, outside, "not a file llmfix writes")
+    assert_refused(run_cli(command, root), before, root, outside, "unknown journal version 1")
     assert not evil.exists()
 
 
@@ -168,7 +168,7 @@ def test_an_old_style_journal_undoing_a_target_creation_is_refused(world):
     write_journal(root, {"version": 1, "writes": [{"path": str(target), "temp": str(temp), "old": None, "new": sha(target.read_bytes())}]})
     before = everything(root, outside)
     line = assert_refused_any(run_cli("revert", root), before, root, outside)
-    assert "never" in line, line
+    assert "unknown journal version 1" in line, line
     assert target.exists()
 
 
