@@ -1,25 +1,16 @@
 """``llmfix merge REF``: git's merge with llmfix's change out of the way, then re-applied and committed; safe to kill.
 
-The run goes through phases, each written to a journal in the git folder before it starts
-(``llmfix-merge.json``: the pre-merge HEAD, the ref and its commit, the phase, the pids of
-llmfix and of the git it runs):
+Each phase is journalled in the git folder (``llmfix-merge.json``: the pre-merge HEAD, the ref,
+its commit, the phase, the pids of llmfix and of the git it runs) before it starts: begin ->
+attributes (``merge=llmfix`` in a marked block of ``info/attributes``) -> git-merge (the driver
+takes llmfix's change out) -> merged (block removed) -> reapply -> commit. git's output goes to a
+file, so a git whose llmfix was killed runs to its end. A merge stopped on conflicts is a state
+git knows (no journal is left).
 
-    begin -> attributes (``merge=llmfix`` in a marked block of ``info/attributes``)
-    -> git-merge (``git merge --no-commit REF``; the driver takes llmfix's change out)
-    -> merged (the block removed) -> reapply (one group write per checkout)
-    -> commit (``git add``, ``git commit``) -> the journal removed.
-
-Each git run writes its phase twice: before it starts, and with its pid once started; its
-output goes to a file, not a pipe, so a git whose llmfix was killed runs to its end.
-A merge stopped on conflicts is a state git knows (no journal is left): resolve, ``git add``,
-``llmfix apply``, ``git commit``, or ``llmfix merge --abort``.
-
-When a journal is found, :func:`recover` runs first (in the next ``llmfix merge`` and in
-``llmfix merge --abort``): it waits for the git the killed run left running (or removes the
-index lock a killed git left), removes the attributes block and, unless the merge was
-committed, saves the work tree as the commit ``refs/llmfix/interrupted-merge`` (nothing of
-the user's is lost), puts HEAD, index and work tree back at the pre-merge commit and removes
-the untracked files the merge added (each one a copy of a file git or llmfix has).
+:func:`recover` (run by the next ``llmfix merge`` and by ``--abort``) waits for the git a killed
+run left (or removes its index lock), removes the attributes block and, unless the merge was
+committed, saves the work tree as ``refs/llmfix/interrupted-merge``, resets to the pre-merge
+commit and removes the untracked files the merge added (each a copy of one git or llmfix has).
 """
 
 from __future__ import annotations
