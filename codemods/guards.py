@@ -303,9 +303,8 @@ class GuardsTransform(Transform):
             small = single_small(stmt)
             if id(stmt) in restored_handlers:
                 continue
-            if (isinstance(small, cst.Expr) and support.is_call(small.value, "log_failure")) or _is_failure_warning(stmt):
-                edits.remove(stmt)
-            elif isinstance(stmt, cst.If) and _is_empty_guard(stmt):
+            logs = isinstance(small, cst.Expr) and support.is_call(small.value, "log_failure")
+            if logs or _is_failure_warning(stmt) or (isinstance(stmt, cst.If) and _is_empty_guard(stmt)):
                 edits.remove(stmt)
         return problems
 

@@ -20,6 +20,18 @@ from llmfix.pinned import PinnedTest
 from llmfix.planning import FilePlan, dotted_module_name
 
 TITLE = "llmfix: LiteLLM calls that survive a bad network"
+INTRO = (
+    "The LiteLLM calls through which RL training gets its reward (rubric generation, rubric and LLM judging) "
+    "now retry longer, can fall back to other models, time out per attempt, turn empty answers into a "
+    "warning, check the endpoint before the first request and count their outcomes, so that an outage "
+    "stops training loudly instead of silently degrading the reward. The support code lives in its own "
+    f"module, `{support.FILE_NAME}`; the upstream files get one import and small edits."
+)
+VERIFY_ITEM = (
+    "- [ ] `llmfix verify`: each patched function against a fault-injecting endpoint (refused, reset, hanging, "
+    "5xx/429, empty answers, a dead primary with a fallback, a dead proxy, an outage the alarm must stop); "
+    "it fails on the unpatched code"
+)
 
 
 def _markdown_text(rst: str) -> str:
@@ -112,11 +124,7 @@ def render_markdown(plans: Sequence[FilePlan]) -> str:
         lines.append(f"Nothing to change: every selected fix is already in place ({len(plans)} file(s) checked).")
         return "\n".join(lines) + "\n"
     lines += [
-        "The LiteLLM calls through which RL training gets its reward (rubric generation, rubric and LLM judging) "
-        "now retry longer, can fall back to other models, time out per attempt, turn empty answers into a "
-        "warning, check the endpoint before the first request and count their outcomes, so that an outage "
-        "stops training loudly instead of silently degrading the reward. The support code lives in its own "
-        f"module, `{support.FILE_NAME}`; the upstream files get one import and small edits.",
+        INTRO,
         "",
         *_files_table(plans),
     ]
@@ -151,9 +159,7 @@ def _test_plan(plans: Sequence[FilePlan]) -> list[str]:
         "### Test plan",
         "",
         "- [ ] `llmfix check` in CI: every fix stays in place",
-        "- [ ] `llmfix verify`: each patched function against a fault-injecting endpoint (refused, reset, hanging, "
-        "5xx/429, empty answers, a dead primary with a fallback, a dead proxy, an outage the alarm must stop); "
-        "it fails on the unpatched code",
+        VERIFY_ITEM,
     ]
     if tests:
         lines.append("- [ ] the repo's tests that pin a changed default pass with the old-behaviour variables:")

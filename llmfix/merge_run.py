@@ -329,7 +329,10 @@ def _added(top: Path, merged: str) -> list[Path]:
     blobs = {entry.split("\t", 1)[1]: entry.split()[2] for entry in listed.split("\0") if "\t" in entry}
     hashes = git_out(["hash-object", "--", *names], top).splitlines()
     llmfix_copy = support.digest(support.text())
-    ours = lambda path: path.name == support.FILE_NAME and support.digest(path.read_bytes().decode("utf-8", "replace")) == llmfix_copy  # noqa: E731
+
+    def ours(path: Path) -> bool:
+        return path.name == support.FILE_NAME and support.digest(path.read_bytes().decode("utf-8", "replace")) == llmfix_copy
+
     return [top / name for name, blob in zip(names, hashes) if blobs.get(name) == blob or GIT_LEFTOVER.match(name) or ours(top / name)]
 
 

@@ -268,12 +268,12 @@ def _kept(text: str, qualname: str, env_var: str) -> object:
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.name != name:
             continue
         for call in ast.walk(function):
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) == support.NAME:
-                if len(call.args) == 2 and isinstance(call.args[0], ast.Constant) and call.args[0].value == env_var:
-                    try:
-                        return ast.literal_eval(call.args[1])
-                    except ValueError:
-                        return None
+            ours = isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) == support.NAME
+            if ours and len(call.args) == 2 and isinstance(call.args[0], ast.Constant) and call.args[0].value == env_var:
+                try:
+                    return ast.literal_eval(call.args[1])
+                except ValueError:
+                    return None
     return None
 
 

@@ -32,7 +32,8 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 

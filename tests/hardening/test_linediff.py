@@ -94,7 +94,7 @@ def fork_with_repeated_blocks(tmp_path: Path) -> Path:
     text = path.read_text(encoding="utf-8")
     copies = []
     for n in range(1, 4):
-        copy = re.sub(r"def (\w+)\(", lambda m: f"def {m.group(1)}_copy{n}(", text.split("\ndef ", 1)[1])
+        copy = re.sub(r"def (\w+)\(", lambda m, n=n: f"def {m.group(1)}_copy{n}(", text.split("\ndef ", 1)[1])
         copies.append("\ndef " + copy)
     path.write_text(text + "".join(copies), encoding="utf-8")
     return root
