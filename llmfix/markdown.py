@@ -15,9 +15,9 @@ from llmfix.callers import callers
 from llmfix.codemods import support
 from llmfix.codemods.transform import ALREADY_PRESENT, Change, Transform
 from llmfix.diffing import plan_count
-from llmfix.changes import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 from llmfix.pinned import PinnedTest
 from llmfix.planning import FilePlan, dotted_module_name
+from llmfix.report import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 
 TITLE = "llmfix: LiteLLM calls that survive a bad network"
 INTRO = (
