@@ -130,7 +130,7 @@ def merge(ref: str, path: Path, options: CommandSettings) -> MergeReport:
     code, report.git_output = journal.run_git("git-merge", ["merge", "--no-commit", ref], config, {merging.REPORT_ENV: str(reports), merging.PYTHON_ENV: merging.DRIVER_PYTHON})
     _remove_block(attributes, journal.data["attributes"])
     journal.phase("merged")
-    report.files = [FileMerge.from_json(json.loads(line)) for line in (reports.read_text(encoding="utf-8").splitlines() if reports.is_file() else []) if line.strip()]
+    report.files = [FileMerge(**json.loads(line)) for line in (reports.read_text(encoding="utf-8").splitlines() if reports.is_file() else []) if line.strip()]
     reports.unlink(missing_ok=True)
     merging_now = git_path(top, "MERGE_HEAD").exists()
     if code != 0 and not merging_now:

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from llmfix import planning, record, sourcetext
@@ -106,10 +106,6 @@ class FileMerge:
     reapplied: bool = False
     note: str | None = None  # why llmfix's part was skipped: the file was merged as git would
     overrides: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, data: dict) -> FileMerge:
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def target_at(top: Path, relpath: str) -> Target:
