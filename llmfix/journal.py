@@ -21,8 +21,8 @@ from pathlib import Path
 
 from llmfix.errors import BadInput, WriteFailed
 from llmfix.safefiles import (
-    JOURNAL_NAME, NEW_FILE_MODE, STATE_DIR, STATE_FILE, TEMP_SUFFIX, check_inside, check_state_dir, digest, fsync_dir, owner_of,
-    read_regular, remove_stale_builds, state_dir, temp_path, write_new_file,
+    JOURNAL_NAME, STATE_DIR, STATE_FILE, TEMP_SUFFIX, check_inside, check_state_dir, digest, fsync_dir, owner_of, read_regular,
+    remove_stale_builds, replace_file, state_dir, temp_path,
 )
 
 VERSION = 2
@@ -44,9 +44,7 @@ def write_journal(checkout: Path, command: str, run: str, files: Sequence[tuple[
     entries = [{"path": p.relative_to(checkout).as_posix(), "old": _maybe_digest(old), "new": _maybe_digest(new)} for p, old, new in files]
     data = (json.dumps({"version": VERSION, "command": command, "run": run, "writes": entries}, indent=1) + "\n").encode("utf-8")
     journal = journal_path(checkout)
-    temp = temp_path(journal, run)
-    write_new_file(temp, data, NEW_FILE_MODE, owner_of(journal.parent))
-    os.replace(temp, journal)
+    replace_file(journal, data, owner_of(journal.parent))
     fsync_dir(journal.parent)
 
 

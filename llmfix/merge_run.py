@@ -30,6 +30,7 @@ from llmfix.discovery import discover
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.gitguard import operation_in_progress
 from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
+from llmfix.safefiles import replace_file
 from llmfix.writing import STATE_DIR
 
 JOURNAL = "llmfix-merge.json"
@@ -79,12 +80,7 @@ class Journal:
     def phase(self, name: str, **extra: object) -> None:
         """Journal ``name`` as the phase reached (the file is replaced whole)."""
         self.data.update(phase=name, **extra)
-        temp = self.path.with_name(f".{JOURNAL}.{os.getpid()}.tmp")
-        with open(temp, "wb") as file:
-            file.write(json.dumps(self.data).encode("utf-8"))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, self.path)
+        replace_file(self.path, json.dumps(self.data).encode("utf-8"))
 
     def end(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -373,9 +369,7 @@ def _remove_block(path: Path, existed: bool) -> None:
 
 def _replace(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.llmfix.tmp")
-    temp.write_text(text, encoding="utf-8", errors="surrogateescape")
-    os.replace(temp, path)
+    replace_file(path, text.encode("utf-8", "surrogateescape"))
 
 
 def _without_block(text: str) -> str:

@@ -225,10 +225,10 @@ def check_state_dir(checkout: Path) -> None:
             raise BadInput(f"{folder / name}: is {kind}; llmfix won't read or write through it (move it away)")
 
 
-def write_small(path: Path, text: str, owner: os.stat_result | None) -> None:
-    """Create or replace a small file of llmfix's own atomically (temp file, fsync, rename)."""
+def replace_file(path: Path, data: bytes, owner: os.stat_result | None = None, mode: int = NEW_FILE_MODE, like: Path | None = None) -> None:
+    """Create or replace ``path`` atomically: a temp file beside it (see :func:`write_new_file`), fsynced, renamed."""
     temp = temp_path(path, secrets.token_hex(6))
-    write_new_file(temp, text.encode("utf-8"), NEW_FILE_MODE, owner)
+    write_new_file(temp, data, mode, owner, like)
     try:
         os.replace(temp, path)
     except BaseException:
@@ -247,14 +247,14 @@ def ensure_state_dir(checkout: Path) -> bool:
     try:
         if folder.exists():
             if read_regular(folder / IGNORE_FILE) is None:
-                write_small(folder / IGNORE_FILE, IGNORE_TEXT, owner)
+                replace_file(folder / IGNORE_FILE, IGNORE_TEXT.encode(), owner)
             return False
         building = checkout / f"{STATE_DIR}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
         os.mkdir(building, 0o755)
         try:
             with contextlib.suppress(PermissionError):
                 os.chown(building, owner.st_uid, owner.st_gid)
-            write_small(building / IGNORE_FILE, IGNORE_TEXT, owner)
+            replace_file(building / IGNORE_FILE, IGNORE_TEXT.encode(), owner)
             os.rename(building, folder)
         except BaseException:
             (building / IGNORE_FILE).unlink(missing_ok=True)

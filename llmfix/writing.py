@@ -27,7 +27,7 @@ from llmfix.errors import BadInput, LlmfixError, WriteFailed
 from llmfix.journal import RUN_ID, journal_path, recover, remove_journal, write_journal
 from llmfix.safefiles import (  # the names in __all__ and not used here: for the modules that import them from here
     NEW_FILE_MODE, STATE_DIR, STATE_FILE, TEMP_SUFFIX, check_inside, check_state_dir, digest, ensure_state_dir, fsync_dir, owner_of,
-    read_regular, remove_state_dir, state_dir, temp_path, write_new_file,
+    read_regular, remove_state_dir, replace_file, state_dir, temp_path, write_new_file,
 )
 
 __all__ = [
@@ -160,7 +160,6 @@ def _prepare(checkout: Path, writes: Sequence[PendingWrite], command: str, run: 
     except OSError as error:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
-        temp_path(journal_path(checkout), run).unlink(missing_ok=True)
         journal_path(checkout).unlink(missing_ok=True)
         raise WriteFailed(f"{error.filename or 'write'}: {error.strerror}; nothing was changed") from None
     return temps
@@ -230,15 +229,10 @@ def _roll_back(done: Sequence[_Done]) -> None:
                 exchange(entry.temp, write.path)
             entry.temp.unlink(missing_ok=True)
         elif entry.how == "replaced" and current == write.new and write.old is not None:
-            _restore_bytes(write.path, write.old)
+            info = os.stat(write.path)
+            replace_file(write.path, write.old, info, stat.S_IMODE(info.st_mode), write.path)
         elif entry.how == "created" and current == write.new:
             write.path.unlink()
         elif entry.how == "removed" and current is None:
             os.rename(entry.temp, write.path)
 
-
-def _restore_bytes(path: Path, data: bytes) -> None:
-    temp = temp_path(path, secrets.token_hex(6))
-    info = os.stat(path)
-    write_new_file(temp, data, stat.S_IMODE(info.st_mode), info, path)
-    os.replace(temp, path)
