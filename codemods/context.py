@@ -30,6 +30,7 @@ class FileContext:
     support_module: str = ""  # the support module's dotted name (empty: beside this file)
     facts: dict[str, Any] = field(default_factory=dict)
     noted: dict[str, dict[str, object]] = field(default_factory=dict)  # llmfix's record of the file: transform -> notes
+    recorded: bool = True  # False: revert has no record of the checkout, only the code, to go by
     _binders: dict[cst.FunctionDef, bool] = field(default_factory=dict, repr=False)  # function -> binds the support name
 
 

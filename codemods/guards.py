@@ -55,7 +55,7 @@ import libcst as cst
 
 from llmfix.codemods import support
 from llmfix.codemods._generator_guard import _is_empty_guard, _is_failure_warning, guard_tests, plan_generator, reports_error
-from llmfix.codemods.analysis.generator import find_generators
+from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.helpers import SWALLOWS, error_contract, helper_functions, llm_call_of
 from llmfix.codemods.analysis.nodes import (
     all_functions,
@@ -276,7 +276,7 @@ class GuardsTransform(Transform):
     # -- revert ----------------------------------------------------------------
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
-        module = file.module
+        module, problems = file.module, []
         restored_handlers: set[int] = set()
         for func in all_functions(module):
             key = qualname(module, func)
@@ -292,22 +292,29 @@ class GuardsTransform(Transform):
                 for node in find_all(func, cst.BooleanOperation, lambda b: isinstance(b.operator, cst.Or) and string_value(b.right) == "" and _is_content_read(b.left)):
                     edits.replace_node(node, node.left)
             site = next((g for g in find_generators(module) if g.function is func), None)
-            if noted.get(f"{key}:bound") is True and site is not None:
-                for stmt in func.body.body[: func.body.body.index(site.top)]:
-                    small = single_small(stmt)
-                    if isinstance(small, cst.Assign) and any(is_name(t.target, site.result_name) for t in small.targets) and is_name(small.value, "None"):
-                        edits.remove(stmt)
-                        break
+            binding = _binding_before_try(func, site) if site is not None and site.enclosing_try is not None else None
+            if binding is not None and noted.get(f"{key}:bound") is True:
+                edits.remove(binding)
+            elif binding is not None and f"{key}:bound" not in noted and not file.recorded:
+                problems.append(f"{key}(): llmfix's record does not say whether `{site.result_name} = None` before the try was upstream's")
         for read in find_all(module, cst.Call, lambda c: support.is_call(c, "response_text") and len(c.args) == 1):
             edits.replace_node(read, expression("__response__.choices[0].message.content", file, response=read.args[0].value.deep_clone()))
         for stmt in iter_statements(module):
             small = single_small(stmt)
             if id(stmt) in restored_handlers:
                 continue
-            if (isinstance(small, cst.Expr) and support.is_call(small.value, "log_failure")) or _is_failure_warning(stmt):
+            logs = isinstance(small, cst.Expr) and support.is_call(small.value, "log_failure")
+            if logs or _is_failure_warning(stmt) or (isinstance(stmt, cst.If) and _is_empty_guard(stmt)):
                 edits.remove(stmt)
-            elif isinstance(stmt, cst.If) and _is_empty_guard(stmt):
-                edits.remove(stmt)
-        return []
+        return problems
+
+
+def _binding_before_try(func: cst.FunctionDef, site: GeneratorSite) -> cst.BaseStatement | None:
+    """The ``resp = None`` before the generator's try (llmfix adds one where the result was not bound), else None."""
+    for stmt in func.body.body[: func.body.body.index(site.top)]:
+        small = single_small(stmt)
+        if isinstance(small, cst.Assign) and any(is_name(t.target, site.result_name) for t in small.targets) and is_name(small.value, "None"):
+            return stmt
+    return None
 
 

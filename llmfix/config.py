@@ -1,10 +1,7 @@
-"""Settings for a command: the flags given, and each checkout's ``[tool.llmfix]``.
+"""Settings for a command: the flags, over the checkout's ``[tool.llmfix]`` (nearest pyproject.toml), over the defaults.
 
-Flags override the target repo's ``[tool.llmfix]`` table (in the nearest
-pyproject.toml above the target files), which overrides the transforms' defaults.
-Keys are the long flag names: ``retries``, ``fallbacks``, ``timeout``, ``only``,
-``skip``; and ``python``, the training environment's interpreter ``verify`` runs the
-checkout's code with. Every command, and so every pre-commit hook, reads it the same way.
+Keys are the long flag names (``retries``, ``fallbacks``, ``timeout``, ``only``, ``skip``) and
+``python``, the interpreter ``verify`` runs the checkout's code with. Every command reads it alike.
 """
 
 from __future__ import annotations

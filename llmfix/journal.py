@@ -1,20 +1,13 @@
 """The journal of a group write (``.llmfix/pending.json``), and recovery from it after a kill.
 
-It names the group before the first swap: paths relative to the checkout, the
-SHA-256 of each file's old and new bytes (None: absent), the command and the
-run, whose id names the temp files. :func:`recover` (run first by the next
-apply or revert, under the checkout's lock) finishes a group a kill
-interrupted, or puts every file back when a concurrent save was displaced or
-when ``revert`` finds an interrupted apply. The journal is input, not truth: it
-may only name the files the caller allows (the checkout's target files, the
-support module and llmfix's record) by relative paths without ``..``, and only
-temp files llmfix names itself; anything else is refused before anything is
-touched. llmfix never creates or deletes a target file, so neither does
-recovery: the only files it may delete are llmfix's record and the support
-module at the places the caller names (``creatable``), when the interrupted run
-created one (old hash absent) or removed it (a revert; new hash absent), and
-only while it holds exactly the journalled bytes. A journal asking to create or
-delete anything else is refused.
+Before the first swap it names the group: paths relative to the checkout, the SHA-256 of each
+file's old and new bytes (None: absent), the command and the run, whose id names the temp files.
+:func:`recover` (run first by the next apply or revert, under the checkout's lock) finishes the
+group, or puts every file back when a concurrent save was displaced or ``revert`` finds an
+interrupted apply. The journal is input: it may name only the files the caller allows, by
+relative paths without ``..``, and only temp files llmfix names itself. Recovery deletes only
+llmfix's record and the support module (``creatable``), and only while they hold exactly the
+journalled bytes; anything else is refused before a file is touched.
 """
 
 from __future__ import annotations
@@ -22,20 +15,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import stat
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from llmfix.errors import BadInput, WriteFailed
 from llmfix.safefiles import (
-    JOURNAL_NAME, NEW_FILE_MODE, TEMP_SUFFIX, check_inside, check_state_dir, digest, fsync_dir, owner_of, read_regular,
-    remove_stale_builds, state_dir, state_path, temp_path, write_new_file,
+    JOURNAL_NAME, STATE_DIR, STATE_FILE, TEMP_SUFFIX, check_inside, check_state_dir, digest, fsync_dir, owner_of, read_regular,
+    remove_stale_builds, replace_file, state_dir, temp_path,
 )
 
 VERSION = 2
 RUN_ID = re.compile(r"^[0-9a-f]{8,32}$")
 DIGEST = re.compile(r"[0-9a-f]{64}")
+RECORD = f"{STATE_DIR}/{STATE_FILE}"  # the record's place relative to the checkout: recovery may create or delete it
 
 
 def journal_path(checkout: Path) -> Path:
@@ -48,12 +41,10 @@ def _maybe_digest(data: bytes | None) -> str | None:
 
 def write_journal(checkout: Path, command: str, run: str, files: Sequence[tuple[Path, bytes | None, bytes | None]]) -> None:
     """Name the group ``files`` (path, old bytes, new bytes) in the journal, atomically and durably."""
-    entries = [{"path": path.relative_to(checkout).as_posix(), "old": _maybe_digest(old), "new": _maybe_digest(new)} for path, old, new in files]
+    entries = [{"path": p.relative_to(checkout).as_posix(), "old": _maybe_digest(old), "new": _maybe_digest(new)} for p, old, new in files]
     data = (json.dumps({"version": VERSION, "command": command, "run": run, "writes": entries}, indent=1) + "\n").encode("utf-8")
     journal = journal_path(checkout)
-    temp = temp_path(journal, run)
-    write_new_file(temp, data, NEW_FILE_MODE, owner_of(journal.parent))
-    os.replace(temp, journal)
+    replace_file(journal, data, owner_of(journal.parent))
     fsync_dir(journal.parent)
 
 
@@ -89,70 +80,33 @@ def _journal_entries(checkout: Path, journal: Path, raw: bytes, allowed: Collect
         data = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         return "", []  # torn by a kill while it was written (it is written by rename, so: not ours)
-    if not isinstance(data, dict) or not isinstance(data.get("writes"), list):
+    if not isinstance(data, dict) or not isinstance(data.get("writes"), list) or not all(isinstance(e, dict) for e in data["writes"]):
         raise _unsafe(journal, "not an llmfix journal")
-    entries = [_journal_entry(checkout, journal, data, raw_entry, allowed, creatable) for raw_entry in data["writes"]]
-    command = data.get("command") if isinstance(data.get("command"), str) else "apply"
-    return command, entries
-
-
-def _journal_entry(checkout: Path, journal: Path, data: dict, raw_entry: object, allowed: Collection[str], creatable: Collection[str]) -> _Entry:
-    if not isinstance(raw_entry, dict):
-        raise _unsafe(journal, "not an llmfix journal")
-    old, new = raw_entry.get("old"), raw_entry.get("new")
-    for value in (old, new):
-        if value is not None and not (isinstance(value, str) and DIGEST.fullmatch(value)):
+    if data.get("version") != VERSION:
+        raise _unsafe(journal, f"unknown journal version {data.get('version')!r}")
+    run = data.get("run")
+    if not isinstance(run, str) or not RUN_ID.match(run):
+        raise _unsafe(journal, "not an llmfix journal (bad run id)")
+    entries = []
+    for entry in data["writes"]:
+        name, old, new = entry.get("path"), entry.get("old"), entry.get("new")
+        if any(value is not None and not (isinstance(value, str) and DIGEST.fullmatch(value)) for value in (old, new)):
             raise _unsafe(journal, "not an llmfix journal (bad digest)")
-    name, version = raw_entry.get("path"), data.get("version")
-    if version == VERSION:
-        run = data.get("run")
-        if not isinstance(run, str) or not RUN_ID.match(run):
-            raise _unsafe(journal, "not an llmfix journal (bad run id)")
         if not isinstance(name, str) or name not in allowed or ".." in name.split("/"):
             raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout}")
-        path = checkout / name
-        temp = temp_path(path, run)
-    elif version == 1:
-        path, temp = _version_1_names(checkout, journal, raw_entry, allowed)
-        if new is None:
-            raise _unsafe(journal, "not an llmfix journal")
-    else:
-        raise _unsafe(journal, f"unknown journal version {version!r}")
-    relative = path.relative_to(checkout).as_posix()
-    if (old is None or new is None) and path != state_path(checkout) and relative not in creatable:
-        raise _unsafe(journal, f"would create or delete {relative}; llmfix never creates or deletes a target file, it only replaces one")
-    if old is None and new is None:
-        raise _unsafe(journal, f"not an llmfix journal ({relative} absent before and after)")
-    return _Entry(path, temp, old, new, creatable=path == state_path(checkout) or relative in creatable)
+        ours = name == RECORD or name in creatable
+        if (old is None or new is None) and not ours:
+            raise _unsafe(journal, f"would create or delete {name}; llmfix never creates or deletes a target file, it only replaces one")
+        if old is None and new is None:
+            raise _unsafe(journal, f"not an llmfix journal ({name} absent before and after)")
+        entries.append(_Entry(checkout / name, temp_path(checkout / name, run), old, new, creatable=ours))
+    return data.get("command") if isinstance(data.get("command"), str) else "apply", entries
 
 
-def _version_1_names(checkout: Path, journal: Path, raw_entry: dict, allowed: Collection[str]) -> tuple[Path, Path]:
-    """A journal written by llmfix 0.1: absolute paths, one temp name per file."""
-    name, temp_name = raw_entry.get("path"), raw_entry.get("temp")
-    if not isinstance(name, str) or not isinstance(temp_name, str):
-        raise _unsafe(journal, "not an llmfix journal")
-    path = Path(name)
+def _digest_now(path: Path, journal: Path) -> str | None:
+    """The digest of what the regular file ``path`` holds now (None: absent); UnsafeJournal when it is anything else."""
     try:
-        relative = path.relative_to(checkout).as_posix()
-    except ValueError:
-        relative = None
-    if relative is None or relative not in allowed or ".." in relative.split("/"):
-        raise _unsafe(journal, f"names {name!r}, which is not a file llmfix writes in {checkout} (was the checkout moved?)")
-    temp = path.with_name(f".{path.name}{TEMP_SUFFIX}")
-    if Path(temp_name) != temp:
-        raise _unsafe(journal, f"names temp file {temp_name!r}, which llmfix never writes")
-    return path, temp
-
-
-def _regular_or_absent(path: Path, journal: Path) -> bytes | None:
-    try:
-        info = os.lstat(path)
-    except FileNotFoundError:
-        return None
-    if not stat.S_ISREG(info.st_mode):
-        raise _unsafe(journal, f"{path} is not a regular file")
-    try:
-        return read_regular(path)
+        return _maybe_digest(read_regular(path))
     except BadInput as error:
         raise _unsafe(journal, str(error).removeprefix(f"{path}: ")) from None
 
@@ -161,13 +115,13 @@ def _delete_if_still(checkout: Path, entry: _Entry, expected: str | None, journa
     """Delete llmfix's own record or support module, and only while it still holds the bytes the journal names.
 
     The only files recovery ever deletes: a record or support module the interrupted
-    run created (undone) or removed (finished). :func:`_journal_entry` refuses any other
+    run created (undone) or removed (finished). :func:`_journal_entries` refuses any other
     deletion; this checks it once more, right before the unlink.
     """
     path = entry.path
     if not entry.creatable:
         raise _unsafe(journal, f"would delete {path.relative_to(checkout).as_posix()}, which is not llmfix's record or support module")
-    if expected is None or _maybe_digest(_regular_or_absent(path, journal)) != expected:
+    if expected is None or _digest_now(path, journal) != expected:
         return False  # changed since: not what llmfix wrote, left alone
     path.unlink()
     return True
@@ -176,7 +130,7 @@ def _delete_if_still(checkout: Path, entry: _Entry, expected: str | None, journa
 def _remove_stale_temps(paths: Collection[Path]) -> None:
     """Remove the temp files llmfix itself would have named for ``paths`` (left by a kill before its journal)."""
     for path in paths:
-        pattern = re.compile(rf"^\.{re.escape(path.name)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$|^\.{re.escape(path.name)}{re.escape(TEMP_SUFFIX)}$")
+        pattern = re.compile(rf"^\.{re.escape(path.name)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$")
         try:
             with os.scandir(path.parent) as scan:
                 found = [Path(e.path) for e in scan if pattern.match(e.name) and not e.is_dir(follow_symlinks=False)]
@@ -208,8 +162,7 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, 
     for entry in entries:
         check_inside(checkout, entry.path)
     for entry in entries:
-        entry.target = _maybe_digest(_regular_or_absent(entry.path, journal))
-        entry.kept = _maybe_digest(_regular_or_absent(entry.temp, journal))
+        entry.target, entry.kept = _digest_now(entry.path, journal), _digest_now(entry.temp, journal)
     step = _put_back if _goes_back(entries, undo_apply and command == "apply") else _finish
     try:
         changed = [entry.path for entry in entries if step(checkout, entry, journal)]

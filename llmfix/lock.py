@@ -1,11 +1,8 @@
-"""One llmfix at a time per checkout.
+"""One llmfix at a time per checkout: an exclusive ``flock`` on the checkout folder itself.
 
-``apply`` and ``revert`` hold an exclusive ``flock`` on the checkout folder
-itself (the folder holding ``open_instruct/``), from the recovery of an
-interrupted write to the last rename. Nothing is created for it, and the lock
-dies with the process, so a crashed or killed run never blocks the next one.
-A second run waits up to :data:`LOCK_WAIT` seconds, then exits 2 saying
-another llmfix is working there.
+Held from the recovery of an interrupted write to the last rename; nothing is created for it and
+it dies with the process, so a killed run never blocks the next. A second run waits up to
+:data:`LOCK_WAIT` seconds, then exits 2 saying another llmfix is working there.
 """
 
 from __future__ import annotations

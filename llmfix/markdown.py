@@ -14,12 +14,24 @@ from collections.abc import Sequence
 from llmfix.callers import callers
 from llmfix.codemods import support
 from llmfix.codemods.transform import ALREADY_PRESENT, Change, Transform
-from llmfix.diffing import count_lines, file_diff
-from llmfix.changes import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
+from llmfix.diffing import plan_count
 from llmfix.pinned import PinnedTest
 from llmfix.planning import FilePlan, dotted_module_name
+from llmfix.report import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 
 TITLE = "llmfix: LiteLLM calls that survive a bad network"
+INTRO = (
+    "The LiteLLM calls through which RL training gets its reward (rubric generation, rubric and LLM judging) "
+    "now retry longer, can fall back to other models, time out per attempt, turn empty answers into a "
+    "warning, check the endpoint before the first request and count their outcomes, so that an outage "
+    "stops training loudly instead of silently degrading the reward. The support code lives in its own "
+    f"module, `{support.FILE_NAME}`; the upstream files get one import and small edits."
+)
+VERIFY_ITEM = (
+    "- [ ] `llmfix verify`: each patched function against a fault-injecting endpoint (refused, reset, hanging, "
+    "5xx/429, empty answers, a dead primary with a fallback, a dead proxy, an outage the alarm must stop); "
+    "it fails on the unpatched code"
+)
 
 
 def _markdown_text(rst: str) -> str:
@@ -72,7 +84,7 @@ def _files_table(plans: Sequence[FilePlan]) -> list[str]:
     for plan in plans:
         if not plan.changed:
             continue
-        (count,) = count_lines(file_diff(plan))
+        count = plan_count(plan)
         if not plan.exists:
             rows.append(f"| `{plan.target.relpath}` | new, {count.added} lines: llmfix's support module, written whole (`llmfix apply` keeps it current, `llmfix revert` removes it) |")
         else:
@@ -112,11 +124,7 @@ def render_markdown(plans: Sequence[FilePlan]) -> str:
         lines.append(f"Nothing to change: every selected fix is already in place ({len(plans)} file(s) checked).")
         return "\n".join(lines) + "\n"
     lines += [
-        "The LiteLLM calls through which RL training gets its reward (rubric generation, rubric and LLM judging) "
-        "now retry longer, can fall back to other models, time out per attempt, turn empty answers into a "
-        "warning, check the endpoint before the first request and count their outcomes, so that an outage "
-        "stops training loudly instead of silently degrading the reward. The support code lives in its own "
-        f"module, `{support.FILE_NAME}`; the upstream files get one import and small edits.",
+        INTRO,
         "",
         *_files_table(plans),
     ]
@@ -151,9 +159,7 @@ def _test_plan(plans: Sequence[FilePlan]) -> list[str]:
         "### Test plan",
         "",
         "- [ ] `llmfix check` in CI: every fix stays in place",
-        "- [ ] `llmfix verify`: each patched function against a fault-injecting endpoint (refused, reset, hanging, "
-        "5xx/429, empty answers, a dead primary with a fallback, a dead proxy, an outage the alarm must stop); "
-        "it fails on the unpatched code",
+        VERIFY_ITEM,
     ]
     if tests:
         lines.append("- [ ] the repo's tests that pin a changed default pass with the old-behaviour variables:")

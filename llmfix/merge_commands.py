@@ -1,8 +1,7 @@
 """The merge commands: merge, install-merge-driver, and what git runs (merge-file, after-merge; hidden).
 
-The installed driver and hook run ``llmfix`` from PATH, never an interpreter's absolute path,
-so a virtualenv moved or recreated keeps working; without llmfix on PATH the driver says so
-on git's output and merges as git would (``git merge-file``), and the hook says so.
+The installed driver and hook run ``llmfix`` from PATH (a recreated virtualenv keeps working);
+without it the driver says so and merges as git would, and the hook says so.
 """
 
 from __future__ import annotations
@@ -10,16 +9,16 @@ from __future__ import annotations
 import os
 import shlex
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import click
 
-from llmfix import exit_codes
+from llmfix import exit_codes, merge_run
 from llmfix.commands import command_settings, one_line_errors, selection_options
 from llmfix.config import CommandSettings
 from llmfix.discovery import discover
 from llmfix.errors import BadInput
+from llmfix.merging import ATTRIBUTE_LINES, DRIVER, REPORT_ENV, drive, git, git_out, git_path, reapply, report_to, repository_top
 
 HOOK_MARK = "# written by llmfix install-merge-driver"
 NOT_ON_PATH = "llmfix is not on PATH (its virtualenv not active, moved or recreated?)"
@@ -54,18 +53,15 @@ def merge_command(ref: str | None, path: str, abort: bool, **flags) -> int:
     re-applying failed. A run that was killed is undone by the next `llmfix merge`,
     or by `llmfix merge --abort [PATH]`.
     """
-    from llmfix.merge_run import abort as abort_merge  # the merge code loads only when this command runs, not with the CLI
-    from llmfix.merge_run import merge  # (as above)
-
     if abort:
-        for line in abort_merge(Path(ref if ref is not None and path == "." else path)):
+        for line in merge_run.abort(Path(ref if ref is not None and path == "." else path)):
             click.echo(f"llmfix: {line}")
         return exit_codes.OK
     if not ref:
         raise BadInput("name the REF to merge (or --abort)")
     if not path.strip():
         raise BadInput("empty PATH: name a checkout folder")
-    report = merge(ref, Path(path), command_settings(flags))
+    report = merge_run.merge(ref, Path(path), command_settings(flags))
     for line in report.recovered:
         click.echo(f"llmfix: {line}", err=True)
     if report.git_output:
@@ -100,45 +96,6 @@ def _say_conflicts(report, path: str) -> None:
     click.echo(f"llmfix: resolve them, `git add` them, run `llmfix apply {path}`, then `git commit` (or `llmfix merge --abort`)", err=True)
 
 
-@dataclass
-class InstallReport:
-    top: Path
-    attributes: Path
-    attributes_changed: bool
-    config_changed: bool
-    hook: Path
-    hook_state: str  # "written", "already", or "foreign" (someone else's hook is there: left alone)
-
-
-def install_driver(path: Path) -> InstallReport:
-    """Set the repository up so a plain ``git merge``/``git pull`` runs the driver (take out, merge, put back)."""
-    from llmfix.merging import ATTRIBUTE_LINES, DRIVER, git, git_out, git_path, repository_top  # the merge code loads only when this command runs, not with the CLI
-
-    if not path.exists():
-        raise BadInput(f"{path}: no such file or directory")
-    top = repository_top(path)
-    wanted = {f"merge.{DRIVER}.name": "llmfix: merge with llmfix's change taken out, then put back", f"merge.{DRIVER}.driver": INSTALLED_DRIVER}
-    config_changed = False
-    for key, value in wanted.items():
-        current = git(["config", "--local", "--get", key], top)
-        if current.returncode != 0 or current.stdout.decode("utf-8", "surrogateescape").removesuffix("\n") != value:
-            git_out(["config", "--local", key, value], top)
-            config_changed = True
-    attributes = top / ".gitattributes"
-    text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
-    missing = [line for line in ATTRIBUTE_LINES if line not in {existing.strip() for existing in text.splitlines()}]
-    if missing:
-        attributes.write_text(text + ("\n" if text and not text.endswith("\n") else "") + "\n".join(missing) + "\n", encoding="utf-8")
-    hook = git_path(top, "hooks/post-merge")
-    current = hook.read_text(encoding="utf-8", errors="replace") if hook.is_file() else None
-    state = "already" if current == HOOK else "foreign" if current is not None and HOOK_MARK not in current else "written"
-    if state == "written":
-        hook.parent.mkdir(parents=True, exist_ok=True)
-        hook.write_text(HOOK, encoding="utf-8")
-        hook.chmod(0o755)
-    return InstallReport(top, attributes, bool(missing), config_changed, hook, state)
-
-
 @click.command("install-merge-driver")
 @click.argument("path", required=False, default=".", type=click.Path())
 @one_line_errors
@@ -153,15 +110,34 @@ def install_merge_driver_command(path: str) -> int:
     """
     if not path.strip():
         raise BadInput("empty PATH: name a folder of the repository")
-    report = install_driver(Path(path))
-    attributes = report.attributes.relative_to(report.top).as_posix()
-    click.echo(f"{attributes}: {'merge=llmfix added for the target files (commit it)' if report.attributes_changed else 'already set up'}")
-    click.echo(f".git/config: merge driver {'set' if report.config_changed else 'already set'}: it runs `llmfix merge-file` from PATH")
-    hook = report.hook.relative_to(report.top).as_posix() if report.hook.is_relative_to(report.top) else str(report.hook)
-    if report.hook_state == "foreign":
-        click.echo(f"{hook}: a hook of your own is there, left alone; add this line to it: llmfix after-merge")
+    if not Path(path).exists():
+        raise BadInput(f"{path}: no such file or directory")
+    top = repository_top(Path(path))
+    wanted = {f"merge.{DRIVER}.name": "llmfix: merge with llmfix's change taken out, then put back", f"merge.{DRIVER}.driver": INSTALLED_DRIVER}
+    config_changed = False
+    for key, value in wanted.items():
+        current = git(["config", "--local", "--get", key], top)
+        if current.returncode != 0 or current.stdout.decode("utf-8", "surrogateescape").removesuffix("\n") != value:
+            git_out(["config", "--local", key, value], top)
+            config_changed = True
+    attributes = top / ".gitattributes"
+    text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
+    missing = [line for line in ATTRIBUTE_LINES if line not in {existing.strip() for existing in text.splitlines()}]
+    if missing:
+        attributes.write_text(text + ("\n" if text and not text.endswith("\n") else "") + "\n".join(missing) + "\n", encoding="utf-8")
+    click.echo(f".gitattributes: {'merge=llmfix added for the target files (commit it)' if missing else 'already set up'}")
+    click.echo(f".git/config: merge driver {'set' if config_changed else 'already set'}: it runs `llmfix merge-file` from PATH")
+    hook = git_path(top, "hooks/post-merge")
+    shown = hook.relative_to(top).as_posix() if hook.is_relative_to(top) else str(hook)
+    current = hook.read_text(encoding="utf-8", errors="replace") if hook.is_file() else None
+    if current is not None and HOOK_MARK not in current:
+        click.echo(f"{shown}: a hook of your own is there, left alone; add this line to it: llmfix after-merge")
     else:
-        click.echo(f"{hook}: {'written' if report.hook_state == 'written' else 'already there'} (after a merge, llmfix re-applies to what it brought)")
+        if current != HOOK:
+            hook.parent.mkdir(parents=True, exist_ok=True)
+            hook.write_text(HOOK, encoding="utf-8")
+            hook.chmod(0o755)
+        click.echo(f"{shown}: {'written' if current != HOOK else 'already there'} (after a merge, llmfix re-applies to what it brought)")
     click.echo("after each merge, commit what llmfix changed (git status shows it: .llmfix/record.json, patched files)")
     return exit_codes.OK
 
@@ -174,8 +150,6 @@ def install_merge_driver_command(path: str) -> int:
 @click.argument("relpath")
 def merge_file_command(base: str, ours: str, theirs: str, marker_size: int, relpath: str) -> None:
     """git's merge driver (%O %A %B %L %P): exit 0 merged cleanly, 1 conflicts left in OURS."""
-    from llmfix.merging import REPORT_ENV, drive, report_to  # the merge code loads only when this command runs, not with the CLI
-
     try:
         data = [Path(name).read_bytes() for name in (ours, base, theirs)]
     except OSError as error:
@@ -198,8 +172,6 @@ def merge_file_command(base: str, ours: str, theirs: str, marker_size: int, relp
 @one_line_errors
 def after_merge_command() -> int:
     """The post-merge hook: re-apply llmfix to what the merge brought."""
-    from llmfix.merging import reapply, repository_top  # the merge code loads only when this command runs, not with the CLI
-
     top = repository_top(Path.cwd())
     try:
         targets = discover([top])

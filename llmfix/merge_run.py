@@ -1,25 +1,16 @@
 """``llmfix merge REF``: git's merge with llmfix's change out of the way, then re-applied and committed; safe to kill.
 
-The run goes through phases, each written to a journal in the git folder before it starts
-(``llmfix-merge.json``: the pre-merge HEAD, the ref and its commit, the phase, the pids of
-llmfix and of the git it runs):
+Each phase is journalled in the git folder (``llmfix-merge.json``: the pre-merge HEAD, the ref,
+its commit, the phase, the pids of llmfix and of the git it runs) before it starts: begin ->
+attributes (``merge=llmfix`` in a marked block of ``info/attributes``) -> git-merge (the driver
+takes llmfix's change out) -> merged (block removed) -> reapply -> commit. git's output goes to a
+file, so a git whose llmfix was killed runs to its end. A merge stopped on conflicts is a state
+git knows (no journal is left).
 
-    begin -> attributes (``merge=llmfix`` in a marked block of ``info/attributes``)
-    -> git-merge (``git merge --no-commit REF``; the driver takes llmfix's change out)
-    -> merged (the block removed) -> reapply (one group write per checkout)
-    -> commit (``git add``, ``git commit``) -> the journal removed.
-
-Each git run writes its phase twice: before it starts, and with its pid once started; its
-output goes to a file, not a pipe, so a git whose llmfix was killed runs to its end.
-A merge stopped on conflicts is a state git knows (no journal is left): resolve, ``git add``,
-``llmfix apply``, ``git commit``, or ``llmfix merge --abort``.
-
-When a journal is found, :func:`recover` runs first (in the next ``llmfix merge`` and in
-``llmfix merge --abort``): it waits for the git the killed run left running (or removes the
-index lock a killed git left), removes the attributes block and, unless the merge was
-committed, saves the work tree as the commit ``refs/llmfix/interrupted-merge`` (nothing of
-the user's is lost), puts HEAD, index and work tree back at the pre-merge commit and removes
-the untracked files the merge added (each one a copy of a file git or llmfix has).
+:func:`recover` (run by the next ``llmfix merge`` and by ``--abort``) waits for the git a killed
+run left (or removes its index lock), removes the attributes block and, unless the merge was
+committed, saves the work tree as ``refs/llmfix/interrupted-merge``, resets to the pre-merge
+commit and removes the untracked files the merge added (each a copy of one git or llmfix has).
 """
 
 from __future__ import annotations
@@ -39,6 +30,7 @@ from llmfix.discovery import discover
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.gitguard import operation_in_progress
 from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
+from llmfix.safefiles import replace_file
 from llmfix.writing import STATE_DIR
 
 JOURNAL = "llmfix-merge.json"
@@ -88,12 +80,7 @@ class Journal:
     def phase(self, name: str, **extra: object) -> None:
         """Journal ``name`` as the phase reached (the file is replaced whole)."""
         self.data.update(phase=name, **extra)
-        temp = self.path.with_name(f".{JOURNAL}.{os.getpid()}.tmp")
-        with open(temp, "wb") as file:
-            file.write(json.dumps(self.data).encode("utf-8"))
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temp, self.path)
+        replace_file(self.path, json.dumps(self.data).encode("utf-8"))
 
     def end(self) -> None:
         self.path.unlink(missing_ok=True)
@@ -139,7 +126,7 @@ def merge(ref: str, path: Path, options: CommandSettings) -> MergeReport:
     code, report.git_output = journal.run_git("git-merge", ["merge", "--no-commit", ref], config, {merging.REPORT_ENV: str(reports), merging.PYTHON_ENV: merging.DRIVER_PYTHON})
     _remove_block(attributes, journal.data["attributes"])
     journal.phase("merged")
-    report.files = [FileMerge.from_json(json.loads(line)) for line in (reports.read_text(encoding="utf-8").splitlines() if reports.is_file() else []) if line.strip()]
+    report.files = [FileMerge(**json.loads(line)) for line in (reports.read_text(encoding="utf-8").splitlines() if reports.is_file() else []) if line.strip()]
     reports.unlink(missing_ok=True)
     merging_now = git_path(top, "MERGE_HEAD").exists()
     if code != 0 and not merging_now:
@@ -338,7 +325,10 @@ def _added(top: Path, merged: str) -> list[Path]:
     blobs = {entry.split("\t", 1)[1]: entry.split()[2] for entry in listed.split("\0") if "\t" in entry}
     hashes = git_out(["hash-object", "--", *names], top).splitlines()
     llmfix_copy = support.digest(support.text())
-    ours = lambda path: path.name == support.FILE_NAME and support.digest(path.read_bytes().decode("utf-8", "replace")) == llmfix_copy  # noqa: E731
+
+    def ours(path: Path) -> bool:
+        return path.name == support.FILE_NAME and support.digest(path.read_bytes().decode("utf-8", "replace")) == llmfix_copy
+
     return [top / name for name, blob in zip(names, hashes) if blobs.get(name) == blob or GIT_LEFTOVER.match(name) or ours(top / name)]
 
 
@@ -379,9 +369,7 @@ def _remove_block(path: Path, existed: bool) -> None:
 
 def _replace(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temp = path.with_name(f".{path.name}.llmfix.tmp")
-    temp.write_text(text, encoding="utf-8", errors="surrogateescape")
-    os.replace(temp, path)
+    replace_file(path, text.encode("utf-8", "surrogateescape"))
 
 
 def _without_block(text: str) -> str:

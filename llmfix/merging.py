@@ -1,19 +1,14 @@
 """Carry llmfix's change across merges, so that a merge never conflicts on llmfix's lines.
 
-For each target file both sides changed, git runs the driver (``merge=llmfix``, see
-:mod:`llmfix.merge_commands`): llmfix's change is taken out of ours by structure
-(:func:`planning.plan_undo` with the notes of the work tree's record, else those llmfix takes
-of the merge base), and that is merged with base and theirs by ``git merge-file``, so a
-conflict can only be the user's edit against upstream's. Should anything fail, or git's own
-merge of the three leave fewer conflicts, git's own merge is the result. Installed, the
-driver then puts llmfix's change back and updates the record in the work tree.
-:func:`reapply` makes llmfix's change afresh on merged code (``llmfix merge``, see
-:mod:`llmfix.merge_run`, and the post-merge hook), and says which value upstream changed
-that llmfix keeps overriding.
-
-No value of the user's reaches a command line git hands to the shell: the driver's
-definitions are fixed texts where git substitutes only its own ``%O %A %B %L`` and the
-shell-quoted ``%P``; the interpreter and the report file reach the driver by environment.
+For each target file both sides changed, git runs the driver (``merge=llmfix``): llmfix's change
+is taken out of ours by structure (with the record's notes, else those llmfix takes of the merge
+base) and the result merged with base and theirs by ``git merge-file``, so a conflict can only be
+the user's edit against upstream's; should that fail or leave more conflicts, git's own merge is
+the result. Installed, the driver then puts llmfix's change back and updates the record.
+:func:`reapply` makes llmfix's change afresh on merged code and says which value upstream changed
+that llmfix keeps overriding. No value of the user's reaches a command line git hands to the
+shell: the driver's definitions are fixed texts where git substitutes only its own ``%O %A %B
+%L`` and the quoted ``%P``; the interpreter and report file reach the driver by environment.
 """
 
 from __future__ import annotations
@@ -27,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 
 from llmfix import planning, record, sourcetext
@@ -111,10 +106,6 @@ class FileMerge:
     reapplied: bool = False
     note: str | None = None  # why llmfix's part was skipped: the file was merged as git would
     overrides: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_json(cls, data: dict) -> FileMerge:
-        return cls(**{f.name: data[f.name] for f in fields(cls) if f.name in data})
 
 
 def target_at(top: Path, relpath: str) -> Target:
@@ -273,12 +264,12 @@ def _kept(text: str, qualname: str, env_var: str) -> object:
         if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)) or function.name != name:
             continue
         for call in ast.walk(function):
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) == support.NAME:
-                if len(call.args) == 2 and isinstance(call.args[0], ast.Constant) and call.args[0].value == env_var:
-                    try:
-                        return ast.literal_eval(call.args[1])
-                    except ValueError:
-                        return None
+            ours = isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and getattr(call.func.value, "id", None) == support.NAME
+            if ours and len(call.args) == 2 and isinstance(call.args[0], ast.Constant) and call.args[0].value == env_var:
+                try:
+                    return ast.literal_eval(call.args[1])
+                except ValueError:
+                    return None
     return None
 
 

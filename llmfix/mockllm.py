@@ -1,28 +1,23 @@
-"""A fault-injecting, OpenAI-compatible endpoint on 127.0.0.1, on ``aiohttp.web``.
+"""A fault-injecting, OpenAI-compatible endpoint on 127.0.0.1 (``POST /v1/chat/completions``, ``GET /v1/models``).
 
-It serves ``POST /v1/chat/completions`` and ``GET /v1/models`` for the openai SDK and LiteLLM.
-A chat request's *key* (its ``x-mock-key`` header, else its ``model``) picks its *behaviour*:
-the next one planned for the key, else ``default``::
+A chat request's key (its ``x-mock-key`` header, else its ``model``) takes the next behaviour
+planned for it, else ``default``::
 
     with MockLLM() as server:
         server.plan("model-a", ["drop", "drop", "ok"])
         litellm.completion(model="openai/model-a", api_base=server.base_url, ...)
         assert server.attempts("model-a") == 3
 
-``ok``         200 with a completion whose content is ``set_content()`` (default "pong")
+``ok``         200 with the content of ``set_content()`` (default "pong")
 ``drop``       read the request, then reset the connection (SO_LINGER 0, no response)
-``500``        500 ``server_error``
-``429``        429 ``rate_limit_exceeded``, ``retry-after: server.retry_after`` and ``retry-after-ms``
-``401``        401 ``invalid_api_key``
-``404``        404 ``model_not_found``
+``500``, ``401``, ``404``   ``server_error``, ``invalid_api_key``, ``model_not_found``
+``429``        ``rate_limit_exceeded`` with ``retry-after``/``retry-after-ms`` from ``server.retry_after``
 ``empty``      200, content ``""``;  ``null``: content ``null``;  ``nochoices``: ``choices: []``
-``hang``       read the request and never answer (until the client leaves or the server stops)
-``slow:N``     answer ``ok`` after N seconds (float)
+``hang``       never answer (until the client leaves or the server stops)
+``slow:N``     answer ``ok`` after N seconds
 
-``server.scope("a")``, at ``http://127.0.0.1:PORT/scope/a/v1``, has plans, contents, counts,
-``default`` and ``content`` of its own, and ``each``: the plan every new key there starts
-with, so callers stuck with one model name are still told apart. The server's own methods
-act on the unscoped routes. It listens on a free port in a daemon thread with its own loop.
+``server.scope("a")`` (at ``/scope/a/v1``) has plans, contents, counts, ``default`` and ``content`` of
+its own, and ``each``: the plan every new key there starts with. The server runs in a daemon thread.
 """
 
 from __future__ import annotations
@@ -37,7 +32,8 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from aiohttp import web
 
@@ -183,14 +179,11 @@ class MockScope:
 
 
 class MockLLM(MockScope):
-    """A fault-injecting OpenAI-compatible endpoint in a background thread; use it from any thread or loop.
+    """The endpoint, from any thread or loop; its own plans and counts are the unscoped ``/v1`` routes'.
 
-    Its own plans, contents and counts are those of the unscoped ``/v1`` routes.
-
-    Chat checks, in order: POST (405), bearer key (``require_key``, 401), JSON body with a
-    model (400), no ``stream`` (400), ``models`` (404), then the behaviour. A rejected request
-    is counted in ``attempts()`` and ``requests`` but uses up no behaviour. ``/models`` counts
-    no attempt and uses no plan, but follows ``default`` for drop, hang, slow:N, 500, 429 and 401.
+    Chat checks, in order: POST (405), ``require_key`` (401), a JSON body with a model (400), no
+    ``stream`` (400), ``models`` (404), then the behaviour; a rejected request is counted but uses up
+    no behaviour. ``/models`` uses no plan but follows ``default`` for drop, hang, slow:N, 500, 429, 401.
     """
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:

@@ -332,6 +332,7 @@ def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict
     reverted, blocked = {}, {}
     for target, source in texts:  # undone where its import says it was patched (a merge may have moved the file)
         file = _context(target, parse(target.path, source), imported_support(source) or home)
+        file.recorded = record.raw is not None or bool(record.notes)
         parts, problems = [], []
         noted = record.notes_for(record.key_for(target.record_path) or target.record_path)
         for transform in Settings.build().instantiate():

@@ -1,28 +1,21 @@
-"""llmfix's record: the little revert needs that the patched code itself can't tell.
+"""llmfix's record (``<checkout>/.llmfix/record.json``): the little revert needs that the patched code can't tell.
 
-It lives in ``<checkout>/.llmfix/record.json`` (the checkout is the folder holding
-``open_instruct/``) and is meant to be committed with the patch, so a teammate's clone
-can revert too. It holds the SHA-256 of the support module as llmfix wrote it (so an
-edit made to it by hand is recognised), and per patched file the transforms' notes: the
-upstream default literals the patch replaced and the digests of the statements they sat
-in (see :mod:`llmfix.codemods.notes`). Everything else revert finds in the code: every
-line llmfix adds calls the support module.
-
-The record is input, never code: a note is a number, a model name, a list of model
-names, a digest or ``null``/``true``, keyed by a transform's name and a function's name;
-a path must be a Python file inside the checkout. Anything else is refused with one line
-before a file is touched.
+It is meant to be committed with the patch. It holds the SHA-256 of the support module as llmfix
+wrote it, and per patched file the transforms' notes (see :mod:`llmfix.codemods.notes`). It is
+input, never code: a note is a number, a model name, a list of those, a digest or ``null``/``true``;
+a path is a Python file inside the checkout; anything else is refused before a file is touched.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from llmfix.errors import BadInput
-from llmfix.writing import STATE_FILE, check_state_dir, read_regular, state_dir
+from llmfix.writing import STATE_DIR, STATE_FILE, check_state_dir, read_regular, state_dir
 
 RECORD_FILE = STATE_FILE
 FORMER_RECORD = "state.json"  # an earlier, never released llmfix's record
@@ -89,11 +82,7 @@ def _unreadable(path: Path, why: str) -> UnreadableRecord:
 def load(checkout: Path) -> Record:
     """The checkout's record (an empty one when there is none); :class:`UnreadableRecord` for anything malformed."""
     check_state_dir(checkout)
-    if read_regular(state_dir(checkout) / FORMER_RECORD, MAX_RECORD_BYTES) is not None:
-        raise BadInput(
-            f"{state_dir(checkout) / FORMER_RECORD}: this checkout was patched by an earlier llmfix; "
-            "revert it with the llmfix that wrote it, then apply again"
-        )
+    _refuse_former_record(checkout)
     record = Record(checkout)
     raw = read_regular(record.path, MAX_RECORD_BYTES)
     if raw is None:
@@ -126,6 +115,17 @@ def load(checkout: Path) -> Record:
                     raise _unreadable(record.path, f"{name}: {transform}: {key!r} is not a note llmfix writes")
         record.notes[name] = per_transform
     return record
+
+
+def _refuse_former_record(checkout: Path) -> None:
+    """BadInput where an earlier, never released llmfix left its record: in the ``.llmfix`` of the checkout or of a folder
+    above it (it kept it at the folder the user named), up to the repository's top."""
+    for folder in (checkout, *checkout.parents):
+        former = folder / STATE_DIR / FORMER_RECORD
+        if os.path.lexists(former):
+            raise BadInput(f"{former}: this checkout was patched by an earlier llmfix; revert it with the llmfix that wrote it, then apply again")
+        if os.path.lexists(folder / ".git"):
+            return
 
 
 def _plain(note: object, depth: int = 0) -> bool:

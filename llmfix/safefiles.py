@@ -1,14 +1,10 @@
 """Reading and creating files safely, and llmfix's own folder (``.llmfix``).
 
-The one reader that never follows a symlink and never reads more than a limit
-(:func:`read_regular`), the one digest (:func:`digest`, SHA-256 of bytes),
-:func:`check_inside` (each folder from the checkout down to a file must resolve
-inside the checkout), and :func:`write_new_file`, which creates a file
-exclusively, never through a symlink, with a given mode, owner, extended
-attributes and POSIX ACL, fsynced. The ``.llmfix`` folder beside
-``open_instruct/`` holds llmfix's record, its journal while it writes, and a
-.gitignore; it is made whole or not at all. The write path
-(:mod:`llmfix.writing`) and the record build on this module, never the other way round.
+One reader that never follows a symlink nor reads past a limit (:func:`read_regular`), one digest,
+:func:`check_inside` (every folder down to a file stays inside the checkout), and
+:func:`write_new_file` (exclusive, never through a symlink, with mode, owner, extended attributes
+and ACL, fsynced). ``.llmfix`` holds the record, the journal while llmfix writes, and a .gitignore;
+it is made whole or not at all. The write path and the record build on this module.
 """
 
 from __future__ import annotations
@@ -34,10 +30,8 @@ STALE_BUILD = re.compile(rf"^{re.escape(STATE_DIR)}\.[0-9a-f]{{8,32}}{re.escape(
 NEW_FILE_MODE = 0o644
 MIB = 1024 * 1024
 MAX_STATE_BYTES = 64 * MIB  # the largest file of llmfix's own it reads (the record); nothing llmfix writes is larger
-# Extended attributes a copy must keep or fail: the user's own (``user.*``) and the POSIX
-# ACL, both settable by the file's owner wherever the original had them (the temp file
-# is beside it, on the same file system). Others (``security.*``, ``trusted.*``) need
-# privileges the user may lack and are copied when permitted.
+# Extended attributes a copy must keep or fail: the user's own and the POSIX ACL, which the owner can always set
+# beside the original; others (security.*, trusted.*) need privileges and are copied when permitted.
 KEPT_XATTRS = ("user.", "system.posix_acl_access")
 _XATTR_NOT_HERE = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP}
 
@@ -210,10 +204,6 @@ def state_dir(checkout: Path) -> Path:
     return checkout / STATE_DIR
 
 
-def state_path(checkout: Path) -> Path:
-    return state_dir(checkout) / STATE_FILE
-
-
 def check_state_dir(checkout: Path) -> None:
     """BadInput unless ``.llmfix`` is absent or a real folder whose known files are regular files."""
     folder = state_dir(checkout)
@@ -235,10 +225,10 @@ def check_state_dir(checkout: Path) -> None:
             raise BadInput(f"{folder / name}: is {kind}; llmfix won't read or write through it (move it away)")
 
 
-def write_small(path: Path, text: str, owner: os.stat_result | None) -> None:
-    """Create or replace a small file of llmfix's own atomically (temp file, fsync, rename)."""
+def replace_file(path: Path, data: bytes, owner: os.stat_result | None = None, mode: int = NEW_FILE_MODE, like: Path | None = None) -> None:
+    """Create or replace ``path`` atomically: a temp file beside it (see :func:`write_new_file`), fsynced, renamed."""
     temp = temp_path(path, secrets.token_hex(6))
-    write_new_file(temp, text.encode("utf-8"), NEW_FILE_MODE, owner)
+    write_new_file(temp, data, mode, owner, like)
     try:
         os.replace(temp, path)
     except BaseException:
@@ -257,14 +247,14 @@ def ensure_state_dir(checkout: Path) -> bool:
     try:
         if folder.exists():
             if read_regular(folder / IGNORE_FILE) is None:
-                write_small(folder / IGNORE_FILE, IGNORE_TEXT, owner)
+                replace_file(folder / IGNORE_FILE, IGNORE_TEXT.encode(), owner)
             return False
         building = checkout / f"{STATE_DIR}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
         os.mkdir(building, 0o755)
         try:
             with contextlib.suppress(PermissionError):
                 os.chown(building, owner.st_uid, owner.st_gid)
-            write_small(building / IGNORE_FILE, IGNORE_TEXT, owner)
+            replace_file(building / IGNORE_FILE, IGNORE_TEXT.encode(), owner)
             os.rename(building, folder)
         except BaseException:
             (building / IGNORE_FILE).unlink(missing_ok=True)

@@ -1,20 +1,13 @@
 """Write the files of one checkout all together, or not at all, and never over someone's edit.
 
-Each new text goes to a temp file beside its target (``.NAME.RUN.llmfix-tmp``,
-RUN unique per run; :func:`llmfix.safefiles.write_new_file`) with the target's
-mode, extended attributes and ACL and, when permitted, its owner and group.
-Then the journal names the group (:mod:`llmfix.journal`). Then, file by file,
-the target's bytes are read again and compared with what was planned from (an
-edit made meanwhile stops everything), and the temp file and the target are
-exchanged in one atomic step (``renameat2`` ``RENAME_EXCHANGE`` on Linux): the
-old file is kept under the temp name and checked once more, so even an editor
-saving during the swap is detected and put back. Only when every file is
-swapped are the old copies removed and the journal dropped. A failure or a
-detected edit swaps everything back; where the file system can't exchange, a
-plain rename is used after the check. A run killed at any point leaves each
-file wholly old or wholly new, and :func:`llmfix.journal.recover` finishes or
-undoes the group. Every file written passes :func:`llmfix.safefiles.check_inside`
-first. The rest of llmfix imports the write path from here (:data:`__all__`).
+Each new text goes to a temp file beside its target (``.NAME.RUN.llmfix-tmp``) with the target's
+mode, owner, extended attributes and ACL; then the journal names the group
+(:mod:`llmfix.journal`); then, file by file, the target is read again and compared with what was
+planned from, and swapped with its temp file in one step (``renameat2`` ``RENAME_EXCHANGE``; a
+plain rename where the file system can't), the old file kept under the temp name and checked once
+more, so even a save during the swap is put back. A failure or an edit swaps everything back; a
+kill leaves each file wholly old or new, for :func:`llmfix.journal.recover`. The rest of llmfix
+imports the write path from here (:data:`__all__`).
 """
 
 from __future__ import annotations
@@ -34,7 +27,7 @@ from llmfix.errors import BadInput, LlmfixError, WriteFailed
 from llmfix.journal import RUN_ID, journal_path, recover, remove_journal, write_journal
 from llmfix.safefiles import (  # the names in __all__ and not used here: for the modules that import them from here
     NEW_FILE_MODE, STATE_DIR, STATE_FILE, TEMP_SUFFIX, check_inside, check_state_dir, digest, ensure_state_dir, fsync_dir, owner_of,
-    read_regular, remove_state_dir, state_dir, temp_path, write_new_file,
+    read_regular, remove_state_dir, replace_file, state_dir, temp_path, write_new_file,
 )
 
 __all__ = [
@@ -167,7 +160,6 @@ def _prepare(checkout: Path, writes: Sequence[PendingWrite], command: str, run: 
     except OSError as error:
         for temp in temps.values():
             temp.unlink(missing_ok=True)
-        temp_path(journal_path(checkout), run).unlink(missing_ok=True)
         journal_path(checkout).unlink(missing_ok=True)
         raise WriteFailed(f"{error.filename or 'write'}: {error.strerror}; nothing was changed") from None
     return temps
@@ -237,15 +229,10 @@ def _roll_back(done: Sequence[_Done]) -> None:
                 exchange(entry.temp, write.path)
             entry.temp.unlink(missing_ok=True)
         elif entry.how == "replaced" and current == write.new and write.old is not None:
-            _restore_bytes(write.path, write.old)
+            info = os.stat(write.path)
+            replace_file(write.path, write.old, info, stat.S_IMODE(info.st_mode), write.path)
         elif entry.how == "created" and current == write.new:
             write.path.unlink()
         elif entry.how == "removed" and current is None:
             os.rename(entry.temp, write.path)
 
-
-def _restore_bytes(path: Path, data: bytes) -> None:
-    temp = temp_path(path, secrets.token_hex(6))
-    info = os.stat(path)
-    write_new_file(temp, data, stat.S_IMODE(info.st_mode), info, path)
-    os.replace(temp, path)

@@ -9,6 +9,7 @@ leaves what is still patched alone, and every fix ends up present exactly once.
 from __future__ import annotations
 
 import ast
+import itertools
 import subprocess
 from pathlib import Path
 
@@ -110,7 +111,7 @@ def test_apply_after_upstream_merge(tmp_path, older, newer):
 
 def _merged_upstream_edit(tmp_path: Path, name: str, which: str) -> tuple[Path, dict[str, bytes]]:
     """Apply, commit, then merge an upstream change to a line llmfix rewrote in ``which``, upstream winning."""
-    from llmfix import linediff
+    from llmfix import diffing
     from llmfix.config import CommandSettings
     from llmfix.workflow import plan_paths
 
@@ -124,12 +125,12 @@ def _merged_upstream_edit(tmp_path: Path, name: str, which: str) -> tuple[Path, 
     git(repo, "commit", "-q", "-m", "upstream")
     (plan,) = [p for p in plan_paths([repo], CommandSettings()) if p.target.path.name == which]
     old_lines = plan.original.splitlines(keepends=True)
-    codes = linediff.opcodes(old_lines, plan.patched.splitlines(keepends=True))
+    codes = diffing.opcodes(old_lines, plan.patched.splitlines(keepends=True))
     # a line llmfix rewrites (not an import), else one between two of its insertions, else the line right
     # after one: no fuzz finds the hunk once upstream edits it
     rewritten = [c[1] for c in codes if c[0] == "replace" and not old_lines[c[1]].startswith(("from ", "import "))]
-    interior = [c[1] for c, _ in zip(codes[1:], codes[2:]) if c[0] == "equal" and c[2] - c[1] <= 3 and old_lines[c[1]].strip()]
-    after_insertion = [c[1] for p, c in zip(codes, codes[1:]) if p[0] == "insert" and c[0] == "equal" and old_lines[c[1]].strip()]
+    interior = [c[1] for c, _ in itertools.pairwise(codes[1:]) if c[0] == "equal" and c[2] - c[1] <= 3 and old_lines[c[1]].strip()]
+    after_insertion = [c[1] for p, c in itertools.pairwise(codes) if p[0] == "insert" and c[0] == "equal" and old_lines[c[1]].strip()]
     i1 = (rewritten or interior or after_insertion)[0]
     line = old_lines[i1].rstrip("\n")
     git(repo, "checkout", "-q", "-b", "upstream")

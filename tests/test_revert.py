@@ -64,15 +64,12 @@ def test_a_default_the_record_does_not_know_is_reported_not_guessed(patched):
     assert support_module(NAME, root).exists()  # run_utils.py still calls it
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: without the record, revert says rubric_utils.py is reverted but keeps the `resp = None` "
-    "llmfix added before the generator's try (the record's `bound` note is what tells revert it was llmfix's)",
-)
 def test_without_the_record_every_file_said_reverted_is_upstreams(patched):
+    """The `resp = None` llmfix binds before the generator's try is llmfix's only by the record: without it, revert says so."""
     root, pristine = patched
     (checkout_root(NAME, root) / RECORD).unlink()
     result = invoke("revert", root)
+    assert "rubric_utils.py: can't revert: generate_instance_wise_adaptive_rubrics(): llmfix's record does not say whether `resp = None`" in result.stderr
     reverted = [line.split(": reverted")[0] for line in result.stdout.splitlines() if line.endswith(": reverted")]
     assert reverted
     after = snapshot(root)

@@ -54,14 +54,14 @@ def write_journal(root: Path, data: dict) -> None:
 
 @pytest.mark.parametrize("command", ["apply", "revert"])
 def test_an_old_style_journal_naming_a_file_outside_is_refused(world, command):
-    """The .pth attack: the journal names site-packages, a planted temp file holds the payload."""
+    """The .pth attack: the journal names site-packages, a planted temp file holds the payload (a version llmfix never wrote)."""
     root, outside = world
     payload = b"import os; os.system('touch PWNED')\n"
     evil = outside / "evil.pth"
     (outside / ".evil.pth.llmfix-tmp").write_bytes(payload)
     write_journal(root, {"version": 1, "writes": [{"path": str(evil), "temp": str(outside / ".evil.pth.llmfix-tmp"), "old": None, "new": sha(payload)}]})
     before = everything(root, outside)
-    assert_refused(run_cli(command, root), before, root, outside, "not a file llmfix writes")
+    assert_refused(run_cli(command, root), before, root, outside, "unknown journal version 1")
     assert not evil.exists()
 
 
@@ -89,7 +89,7 @@ def test_a_journal_with_a_crafted_run_id_is_refused(world):
 
 def test_a_valid_journal_only_ever_deletes_its_own_temp_names(world):
     """A journal about the real targets whose temp files are not there changes nothing but itself."""
-    root, outside = world
+    root, _ = world
     target = target_files(FIXTURE, root)[0]
     data = target.read_bytes()
     write_journal(root, {"version": 2, "command": "apply", "run": "00112233", "writes": [{"path": target.relative_to(root).as_posix(), "old": sha(data), "new": sha(b"x")}]})
@@ -132,7 +132,7 @@ def test_a_record_naming_a_path_outside_is_unreadable(world, name):
 
 
 def test_no_absolute_path_is_written_anywhere(world):
-    root, outside = world
+    root, _ = world
     assert run_cli("apply", root).returncode == 0
     for path in (root / ".llmfix").iterdir():
         assert str(root.parent) not in path.read_text(encoding="utf-8"), path.name
@@ -168,13 +168,13 @@ def test_an_old_style_journal_undoing_a_target_creation_is_refused(world):
     write_journal(root, {"version": 1, "writes": [{"path": str(target), "temp": str(temp), "old": None, "new": sha(target.read_bytes())}]})
     before = everything(root, outside)
     line = assert_refused_any(run_cli("revert", root), before, root, outside)
-    assert "never" in line, line
+    assert "unknown journal version 1" in line, line
     assert target.exists()
 
 
 def test_the_record_removal_llmfix_journals_is_still_finished(world):
     """A revert that emptied the record journals its removal; after a kill that removal is finished."""
-    root, outside = world
+    root, _ = world
     assert run_cli("apply", root).returncode == 0
     record = root / ".llmfix" / "record.json"
     write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(record.read_bytes()), "new": None}]})
@@ -188,7 +188,7 @@ def test_the_record_removal_llmfix_journals_is_still_finished(world):
 
 
 def test_a_record_removal_over_a_changed_record_deletes_nothing(world):
-    root, outside = world
+    root, _ = world
     assert run_cli("apply", root).returncode == 0
     record = root / ".llmfix" / "record.json"
     write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(b"something else"), "new": None}]})

@@ -13,8 +13,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from llmfix import linediff
-from llmfix.diffing import count_lines, plan_diff, unified_diff
+from llmfix import diffing
+from llmfix.diffing import plan_diff
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from support import ALL_FIXTURES, CATALOG, copy_fixture, invoke
@@ -53,7 +53,7 @@ def lcs_length(a: list[str], b: list[str]) -> int:
 
 def rebuilt(old: list[str], new: list[str]) -> list[str]:
     out = []
-    for tag, i1, i2, j1, j2 in linediff.opcodes(old, new):
+    for tag, i1, i2, j1, j2 in diffing.opcodes(old, new):
         assert tag in ("equal", "replace", "delete", "insert")
         if tag == "equal":
             assert old[i1:i2] == new[j1:j2]
@@ -68,7 +68,7 @@ def rebuilt(old: list[str], new: list[str]) -> list[str]:
 def test_the_edit_script_is_correct_and_shortest(old, new):
     assert rebuilt(old, new) == new
     common = lcs_length(old, new)
-    assert linediff.count_changes(old, new) == (len(new) - common, len(old) - common)
+    assert diffing.count_changes(old, new) == (len(new) - common, len(old) - common)
 
 
 @pytest.mark.parametrize("name", [n for n in ALL_FIXTURES if CATALOG[n]["helpers"]])
@@ -77,7 +77,7 @@ def test_counts_equal_git_numstat_and_the_diff_applies(name, tmp_path):
     plans = [p for p in plan_paths([root], Options()) if p.changed]
     assert plans
     for plan in plans:
-        (count,) = count_lines(unified_diff(plan.target.relpath, plan.original, plan.patched))
+        count = diffing.plan_count(plan)
         assert (count.added, count.removed) == git_numstat(plan.original, plan.patched, tmp_path), plan.target.relpath
     repo = copy_fixture(name, tmp_path / "apply")
     git(repo, "init", "-q")
@@ -94,7 +94,7 @@ def fork_with_repeated_blocks(tmp_path: Path) -> Path:
     text = path.read_text(encoding="utf-8")
     copies = []
     for n in range(1, 4):
-        copy = re.sub(r"def (\w+)\(", lambda m: f"def {m.group(1)}_copy{n}(", text.split("\ndef ", 1)[1])
+        copy = re.sub(r"def (\w+)\(", lambda m, n=n: f"def {m.group(1)}_copy{n}(", text.split("\ndef ", 1)[1])
         copies.append("\ndef " + copy)
     path.write_text(text + "".join(copies), encoding="utf-8")
     return root
@@ -128,5 +128,5 @@ def test_a_few_changes_in_a_large_file():
     new = list(old)
     for k in range(100):
         new.insert(rng.randrange(len(new)), f"inserted {k}\n")
-    assert linediff.count_changes(old, new) == (100, 0)
+    assert diffing.count_changes(old, new) == (100, 0)
     assert rebuilt(old, new) == new

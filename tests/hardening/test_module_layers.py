@@ -17,7 +17,7 @@ import pytest
 import llmfix
 
 PACKAGE = Path(llmfix.__file__).resolve().parent
-FOLDER_NAMES = ("check_state_dir", "ensure_state_dir", "remove_state_dir", "remove_stale_builds", "read_regular", "write_small", "IGNORE_TEXT")
+FOLDER_NAMES = ("check_state_dir", "ensure_state_dir", "remove_state_dir", "remove_stale_builds", "read_regular", "replace_file", "IGNORE_TEXT")
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -193,12 +193,6 @@ def test_a_file_exactly_as_llmfix_wrote_it_always_reverts(tmp_path):
     assert {p: p.read_bytes() for p in files} == originals
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product gap: llmfix looks for the earlier llmfix's state.json only in the checkout's .llmfix; one left at the "
-    "folder the user named (the DR Tulu root) is ignored, and revert takes out what it can without it (run_utils.py "
-    "is left patched, exit 1) instead of naming it",
-)
 @pytest.mark.parametrize("form", ["root", "checkout", "file"])
 def test_a_record_of_the_earlier_llmfix_at_the_dr_tulu_root_is_refused_through_any_path_form(tmp_path, form):
     """The earlier llmfix kept its record at the folder the user named (here the DR Tulu root): refused, nothing changes."""
