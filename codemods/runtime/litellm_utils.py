@@ -102,7 +102,7 @@ def root_cause(error):
         chain.append(error)
         hidden = error.__suppress_context__ and not isinstance(error.__context__, OSError)
         error = error.__cause__ or (None if hidden else error.__context__)
-    told = [e for e in chain if str(e).strip()] or chain
+    told = [e for e in chain if str(e).strip()] or chain or [RuntimeError()]  # None: a RuntimeError, cause unknown
     root = max(reversed(told), key=lambda e: (isinstance(e, OSError), type(e) not in (Exception, RuntimeError)))
     message = redact((str(root).strip().splitlines() or [""])[0])[:300]
     return f"{type(root).__name__}: {message}" if message else type(root).__name__
@@ -178,8 +178,7 @@ def _listen(litellm):
                 _count(_REQUESTS, str(model), "sent", None)
 
             def log_failure_event(self, kwargs, response_obj, start_time, end_time):
-                cause = root_cause(kwargs.get("exception") or RuntimeError())
-                _count(_REQUESTS, str(kwargs.get("model")), "failed", cause)
+                _count(_REQUESTS, str(kwargs.get("model")), "failed", root_cause(kwargs.get("exception")))
 
             async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
                 self.log_failure_event(kwargs, response_obj, start_time, end_time)
