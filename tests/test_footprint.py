@@ -31,19 +31,9 @@ RECORD_GOAL = 2048
 UPSTREAM_KINDS = ("run_utils", "rubric_utils")
 
 # Goals missed today, with the figures measured (strict: once a goal is met the test fails until its mark goes).
-WHOLE_TODAY = {  # fixture: (whole change, of which litellm_utils.py, of which .llmfix/), with the 291-line support module
-    "upstream-mid2025": (342, 292, 3),
-    "upstream-sep2025": (342, 292, 3),
-}
 MISSED: dict[tuple[str, str], str] = {
-    **{
-        (name, "whole"): f"whole change +{whole} lines (goal {WHOLE_GOAL}): litellm_utils.py +{module}, .llmfix/ +{folder}"
-        for name, (whole, module, folder) in WHOLE_TODAY.items()
-    },
-    **{
-        (name, "upstream"): f"run_utils.py + rubric_utils.py +43 lines (goal {UPSTREAM_GOAL}): no retries/fallbacks/timeout lines to edit, 9 added per helper, wrapped at 88 columns"
-        for name in ("upstream-mid2025", "upstream-sep2025")
-    },
+    (name, "upstream"): f"run_utils.py + rubric_utils.py +43 lines (goal {UPSTREAM_GOAL}): no retries/fallbacks/timeout lines to edit, 9 added per helper, wrapped at 88 columns"
+    for name in ("upstream-mid2025", "upstream-sep2025")
 }
 
 

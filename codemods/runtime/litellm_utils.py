@@ -37,6 +37,11 @@ _SECRETS = (  # a word's credentials before its last "@" (a URL's userinfo), key
     (r"(?i)\b(bearer\s+)[\w.~+/=-]+", r"\1***"),
 )
 _REQUESTS = "LiteLLM requests"  # health's name for LiteLLM's own count of requests
+_CALL = contextvars.ContextVar("litellm_call", default=None)  # [last request: sent/failed, its cause, model]
+_LOCK, _CLOCK, _EVENTS = threading.Lock(), [time.monotonic()], []
+# per function and model: totals, counts since the last health line, a window of bad outcomes, causes by type
+_STATS = defaultdict(lambda: (Counter(), Counter(), deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100)), {}))
+_CHECKS = {}  # model -> (report or None, until when a failure holds, the check running)
 
 
 class LiteLLMConnectionError(RuntimeError):
@@ -50,11 +55,9 @@ class LiteLLMDegradedError(RuntimeError):
 def from_env(name, default):
     """The number in environment variable ``name``, else ``default``."""
     raw, (kind, low, high) = os.environ.get(name, "").strip(), _LIMITS[name]
-    if not raw:
-        return default
-    with contextlib.suppress(ValueError):
-        if low <= (value := kind(raw)) <= high:  # NaN is not
-            return value
+    with contextlib.suppress(ValueError):  # NaN is never in range
+        if not raw or low <= (value := kind(raw)) <= high:
+            return value if raw else default
     raise ValueError(f"{name}={raw!r}: expected {'an integer' if kind is int else 'a number'} in {low}..{high}")
 
 
@@ -93,15 +96,14 @@ def redact(text):
 
 
 def root_cause(error):
-    """``Type: message`` of the innermost error that says why, redacted."""
+    """``Type: message`` of the innermost error that says why (a socket error, else a specific one), redacted."""
     chain = []
     while error is not None and all(error is not seen for seen in chain):
         chain.append(error)
         hidden = error.__suppress_context__ and not isinstance(error.__context__, OSError)
         error = error.__cause__ or (None if hidden else error.__context__)
-    told = [e for e in chain if str(e).strip()] or chain
-    sockets = [e for e in told if isinstance(e, OSError)]
-    root = (sockets or [e for e in told if type(e) not in (Exception, RuntimeError)] or told)[-1]
+    told = [e for e in chain if str(e).strip()] or chain or [RuntimeError()]  # None: a RuntimeError, cause unknown
+    root = max(reversed(told), key=lambda e: (isinstance(e, OSError), type(e) not in (Exception, RuntimeError)))
     message = redact((str(root).strip().splitlines() or [""])[0])[:300]
     return f"{type(root).__name__}: {message}" if message else type(root).__name__
 
@@ -134,15 +136,8 @@ def log_failure(where):
         logger.warning("%s failed: %s", where, root_cause(sys.exc_info()[1]))
 
 
-# Health. LiteLLM reports each request in the caller's context, so a call whose last request failed counts as failed.
-_CALL = contextvars.ContextVar("litellm_call", default=None)  # [last request: sent/failed, its cause, model]
-_LOCK, _CLOCK, _EVENTS = threading.Lock(), [time.monotonic()], []
-# per function and model: totals, counts since the last health line, a window of bad outcomes, causes by type
-_STATS = defaultdict(lambda: (Counter(), Counter(), deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100)), {}))
-
-
-def _count(name, model, outcome, cause):
-    """Count one outcome and log the health lines due; the alarm's text, if any."""
+def _count(name, model, outcome, cause, loud=False, error=None):
+    """Count one outcome, tell the tracked call about a request, log the health lines due; ``loud``: the alarm."""
     limit, interval = from_env("LITELLM_MAX_FAILURE_RATE", None), from_env("LITELLM_HEALTH_INTERVAL", 300)
     with _LOCK:
         totals, recent, window, causes = _STATS[name, model]
@@ -161,34 +156,32 @@ def _count(name, model, outcome, cause):
             for _, counts, _, _ in _STATS.values():
                 counts.clear()
         bad, size = sum(window), len(window)
+    if name == _REQUESTS and _CALL.get() is not None:
+        _CALL.get()[:] = [outcome, cause, _CALL.get()[2] or model]
     for (function, used), counts, told in due:
         text = ", ".join(f"{number} {outcome}" for outcome, number in sorted(counts.items()))
         text += f"; last cause: {told[-1]}" if counts.get("failed") else ""
         level = logging.WARNING if counts.get("failed") or counts.get("empty") else logging.INFO
         logger.log(level, "LiteLLM health, last %.0f s: %s %s: %s", now - since, function, used, text)
-    if limit is not None and size == window.maxlen and bad / size > limit:
+    if loud and outcome != "ok" and limit is not None and size == window.maxlen and bad / size > limit:
         what = f"LiteLLM calls are failing: {bad} of the last {size} calls of {name} with {model} failed or were empty"
-        return f"{what} (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}; {route()}"
+        what += f" (> LITELLM_MAX_FAILURE_RATE={limit:g}); last: {cause or 'an empty answer'}; {route()}"
+        raise LiteLLMDegradedError(what) from error
 
 
 def _listen(litellm):
-    """Have LiteLLM count its requests and tell the tracked call in progress about them."""
+    """Have LiteLLM count its requests and tell the tracked call in progress (hooks run in the caller's context)."""
     if not _EVENTS:
 
         class Events(importlib.import_module("litellm.integrations.custom_logger").CustomLogger):
             def log_pre_api_call(self, model, messages, kwargs):
-                self._note(str(model), "sent", None)
+                _count(_REQUESTS, str(model), "sent", None)
 
             def log_failure_event(self, kwargs, response_obj, start_time, end_time):
-                self._note(str(kwargs.get("model")), "failed", root_cause(kwargs.get("exception") or RuntimeError()))
+                _count(_REQUESTS, str(kwargs.get("model")), "failed", root_cause(kwargs.get("exception")))
 
             async def async_log_failure_event(self, kwargs, response_obj, start_time, end_time):
                 self.log_failure_event(kwargs, response_obj, start_time, end_time)
-
-            def _note(self, model, outcome, cause):  # count the request, tell the tracked call in progress
-                _count(_REQUESTS, model, outcome, cause)
-                if _CALL.get() is not None:
-                    _CALL.get()[:] = [outcome, cause, _CALL.get()[2] or model]
 
         _EVENTS.append(Events())
     if _EVENTS[0] not in litellm.callbacks:
@@ -197,7 +190,7 @@ def _listen(litellm):
 
 @contextlib.contextmanager
 def _tracked_call(function, args, kwargs, raise_on_degraded):
-    """Count the outcome of the call made inside (it sets the answer in the list this yields)."""
+    """Count the outcome of the call made inside, failed if its last request failed (it sets the yielded answer)."""
     check_settings()
     arguments = inspect.signature(function).bind_partial(*args, **kwargs).arguments
     with contextlib.suppress(ImportError):  # LiteLLM tells the call about its requests, even its first ones
@@ -215,9 +208,7 @@ def _tracked_call(function, args, kwargs, raise_on_degraded):
     if outer is not None and last[0] is not None:
         outer[:] = ["failed" if cause else "sent", cause, outer[2] or last[2]]
     model = arguments.get("model_name") or arguments.get("model") or last[2] or "?"
-    alarm = _count(function.__qualname__, str(model), outcome, cause)
-    if alarm and raise_on_degraded and outcome != "ok":
-        raise LiteLLMDegradedError(alarm) from error
+    _count(function.__qualname__, str(model), outcome, cause, raise_on_degraded, error)
     if error is not None:
         raise error
 
@@ -253,19 +244,15 @@ def health():
     return figures
 
 
-_CHECKS = {}  # model -> (report or None, when checked, the check running)
-
-
 async def ensure_connection(helper, *args, **kwargs):
     """Before a model's first request, ask ``helper(*args, **kwargs)`` for one token; raise if nothing answers."""
     mode, model = check_settings(), str(kwargs.get("model_name", kwargs.get("model", args[0] if args else "?")))
-    report, when, running = _CHECKS.get(model, (None, None, None))
-    if mode == "off" or (when and (not report or time.monotonic() - when < from_env("LITELLM_PRECHECK_RECHECK", 60))):
-        running = None
-    elif running is None or running.done() or running.get_loop() is not asyncio.get_running_loop():
-        running = asyncio.ensure_future(_check_connection(helper, model, args, kwargs, mode))
-        _CHECKS[model] = (report, when, running)
-    report = await asyncio.shield(running) if running else report
+    report, until, running = _CHECKS.get(model, (None, None, None))
+    if mode != "off" and not (until and (not report or time.monotonic() < until)):  # a success holds for good
+        if running is None or running.done() or running.get_loop() is not asyncio.get_running_loop():
+            running = asyncio.ensure_future(_check_connection(helper, model, args, kwargs, mode))
+            _CHECKS[model] = (report, until, running)
+        report = await asyncio.shield(running)
     if report and mode == "on":
         raise LiteLLMConnectionError(report)
 
@@ -285,7 +272,7 @@ async def _check_connection(helper, model, args, kwargs, mode):
     hint = f"{route()}\n  LITELLM_PRECHECK=warn logs this and goes on, =off skips the check"
     name = getattr(helper, "__qualname__", None) or repr(helper)  # an AsyncMock or a partial has none
     report = cause and f"LiteLLM connection check of {model!r} via {name} failed: {cause}\n  {hint}"
-    _CHECKS[model] = (report, time.monotonic(), None)
+    _CHECKS[model] = (report, time.monotonic() + from_env("LITELLM_PRECHECK_RECHECK", 60), None)
     if report and mode == "warn":  # once per check, not per caller
         logger.warning("%s", report)
     return report
