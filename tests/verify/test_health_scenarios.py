@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from verify_support import VERIFY_RUNS_GROUP
+from verify_support import group_of
 
 from llmfix.verify import health, report, runner, scenarios
 from llmfix.verify.analysis import analyse
@@ -246,7 +246,7 @@ def _health(result: runner.RunResult) -> list:
     return [o for o in result.outcomes if o.case.scenario in HEALTH and not o.case.is_judge]
 
 
-@VERIFY_RUNS_GROUP
+@group_of("fixture/drtulu-canonical/unpatched")
 @pytest.mark.parametrize("name", ["drtulu-canonical", "upstream-main-split"])
 def test_the_health_scenarios_pass_patched_and_fail_unpatched_naming_health(verify_runs, name):
     patched, unpatched = verify_runs[f"fixture/{name}/patched"], verify_runs[f"fixture/{name}/unpatched"]
@@ -259,7 +259,7 @@ def test_the_health_scenarios_pass_patched_and_fail_unpatched_naming_health(veri
     assert any("no health(): no support module" in p for p in report.missing_fixes(unpatched)["health"])
 
 
-@VERIFY_RUNS_GROUP
+@group_of("fixture/drtulu-canonical/skip-health")
 def test_without_the_health_fix_the_health_scenarios_fail(verify_runs):
     """--skip health: the support module is there (other fixes use it) but nothing is counted; precheck-recheck's
     generator raises nothing else."""
@@ -271,7 +271,7 @@ def test_without_the_health_fix_the_health_scenarios_fail(verify_runs):
     assert any("never raised LiteLLMDegradedError" in text for _, text in alarm.problems), alarm.problems
 
 
-@VERIFY_RUNS_GROUP
+@group_of("fixture/drtulu-canonical/patched")
 def test_a_patched_run_shows_its_lines_figures_and_alarm(verify_runs):
     result = verify_runs["fixture/drtulu-canonical/patched"]
     outcomes = {o.case.scenario: o for o in _health(result)}

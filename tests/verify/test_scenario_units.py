@@ -10,21 +10,22 @@ import pkgutil
 
 import pytest
 from llmfix.codemods import TRANSFORM_NAMES
-from verify_support import SHAPES, VERIFY_RUNS_GROUP
+from verify_support import MUTANTS, SHAPES, group_of
 
 from llmfix.verify import report, scenarios
 from llmfix.verify.analysis import analyse
 from llmfix.verify.scenarios import BASICS
 
 UNITS = scenarios.units()
-RUNS_THAT_LACK_FIXES = [f"{shape}/unpatched" for shape in SHAPES]
+RUNS_THAT_LACK_FIXES = [f"{shape}/unpatched" for shape in SHAPES] + [f"mutant/{mutant.name}" for mutant in MUTANTS]
 JUDGE_CASE_UNITS = {"healthy", "transient", "persistent-500", "rate-limit", "fallback", "hang", "proxy", "health-healthy"}
 
 
-def test_one_unit_per_module_with_a_unique_number_and_name():
+def test_every_module_holds_units_each_with_a_unique_number_and_name():
     modules = {info.name for info in pkgutil.iter_modules(scenarios.__path__)}
     assert {unit.__module__.rsplit(".", 1)[1] for unit in UNITS} == modules
-    assert len({u.NUMBER for u in UNITS}) == len({u.NAME for u in UNITS}) == len(UNITS) == len(modules)
+    assert len({u.NUMBER for u in UNITS}) == len({u.NAME for u in UNITS}) == len(UNITS) == 15
+    assert [u.NUMBER for u in UNITS] == list(range(1, 16))
     assert all(unit.SUMMARY and unit.NAME == unit.NAME.strip().lower() for unit in UNITS)
 
 
@@ -65,7 +66,7 @@ def test_judge_cases_are_built_where_they_mean_something(hand_checkout):
     assert not any(c.is_judge for s in scenarios.build(scenarios.Settings(), without) for c in s.cases)  # no judge, no judge case
 
 
-@VERIFY_RUNS_GROUP
+@group_of("drtulu/patched")
 @pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_case_of_the_unit_passes_on_the_patched_shape(verify_runs, unit, shape):
@@ -75,21 +76,19 @@ def test_every_case_of_the_unit_passes_on_the_patched_shape(verify_runs, unit, s
     assert shape == "judge" or all(o.status == "pass" for o in outcomes)  # the judge checkout has no helper: the others are skipped
 
 
-@VERIFY_RUNS_GROUP
+@group_of("mutant/no-retries")
 @pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
 def test_the_unit_fails_naming_its_fix_when_the_fix_is_missing(verify_runs, unit):
     """Some run lacking a fix (an unpatched shape or a mutant) fails this unit, naming the unit's own fix."""
     named = set()
-    for key, result in verify_runs.items():
-        if key not in RUNS_THAT_LACK_FIXES and not key.startswith("mutant/"):
-            continue
-        for outcome in result.outcomes:
+    for key in RUNS_THAT_LACK_FIXES:
+        for outcome in verify_runs[key].outcomes:
             if outcome.case.scenario == unit.NAME:
                 named |= {fix for fix, _ in outcome.problems}
     assert unit(None).fix in named, (unit.NAME, named)
 
 
-@VERIFY_RUNS_GROUP
+@group_of("mutant/no-retries")
 @pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
 def test_the_unit_names_only_its_own_fixes(verify_runs, unit):
     allowed = set(unit.FIXES) | {BASICS}

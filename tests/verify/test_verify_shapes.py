@@ -15,12 +15,12 @@ from the session's one ``run_many`` (conftest.py).
 from __future__ import annotations
 
 import pytest
-from verify_support import MUTANTS, SHAPES, VERIFY_RUNS_GROUP
+from verify_support import MUTANTS, SHAPES, group_of
 
 from llmfix.verify import report, runner, scenarios
 from llmfix.verify.cases import ANSWER
 
-pytestmark = VERIFY_RUNS_GROUP
+pytestmark = group_of("drtulu/patched")
 
 
 def _explain(result: runner.RunResult) -> str:
@@ -118,6 +118,7 @@ def test_generators_with_a_literal_model_fail_without_their_fixes(verify_runs):
                for p in guards), guards
 
 
+@group_of("mutant/no-retries")
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_each_mutant_fails_the_scenario_of_the_fix_it_lacks(verify_runs, mutant):
     result = verify_runs[f"mutant/{mutant.name}"]
@@ -146,6 +147,7 @@ def test_the_precheck_retries_a_blip_and_rechecks_a_failure(verify_runs):
     assert any("still raised" in p and "re-checked" in p for p in cached), cached
 
 
+@group_of("mutant/silent-failures")
 def test_a_swallowed_failure_without_a_trace_is_a_missing_fix(verify_runs):
     problems = report.missing_fixes(verify_runs["mutant/silent-failures"])
     assert set(problems) == {"guards"}
