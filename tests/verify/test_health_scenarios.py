@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from verify_support import group_of
+from verify_support import by_group, group_of
 
 from llmfix.verify import health, report, runner, scenarios
 from llmfix.verify.analysis import analyse
@@ -246,12 +246,19 @@ def _health(result: runner.RunResult) -> list:
     return [o for o in result.outcomes if o.case.scenario in HEALTH and not o.case.is_judge]
 
 
-@group_of("fixture/drtulu-canonical/unpatched")
-@pytest.mark.parametrize("name", ["drtulu-canonical", "upstream-main-split"])
-def test_the_health_scenarios_pass_patched_and_fail_unpatched_naming_health(verify_runs, name):
-    patched, unpatched = verify_runs[f"fixture/{name}/patched"], verify_runs[f"fixture/{name}/unpatched"]
+FIXTURES_WITH_HEALTH = ["drtulu-canonical", "upstream-main-split"]
+
+
+@pytest.mark.parametrize("key", by_group([f"fixture/{name}/patched" for name in FIXTURES_WITH_HEALTH], FIXTURES_WITH_HEALTH))
+def test_the_health_scenarios_pass_patched(verify_runs, key):
+    patched = verify_runs[key]
     assert [o.case.scenario for o in _health(patched)] == list(HEALTH)
     assert all(o.status == "pass" for o in _health(patched)), _explain(patched)
+
+
+@pytest.mark.parametrize("key", by_group([f"fixture/{name}/unpatched" for name in FIXTURES_WITH_HEALTH], FIXTURES_WITH_HEALTH))
+def test_the_health_scenarios_fail_unpatched_naming_health(verify_runs, key):
+    unpatched = verify_runs[key]
     failed = [o for o in _health(unpatched) if o.status == "fail"]
     assert [o.case.scenario for o in failed] == list(HEALTH)
     for outcome in failed:

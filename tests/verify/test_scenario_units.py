@@ -10,7 +10,7 @@ import pkgutil
 
 import pytest
 from llmfix.codemods import TRANSFORM_NAMES
-from verify_support import MUTANTS, SHAPES, group_of
+from verify_support import GROUPS, MUTANTS, RUNS, SHAPES, group_of
 
 from llmfix.verify import report, scenarios
 from llmfix.verify.analysis import analyse
@@ -88,14 +88,13 @@ def test_the_unit_fails_naming_its_fix_when_the_fix_is_missing(verify_runs, unit
     assert unit(None).fix in named, (unit.NAME, named)
 
 
-@group_of("mutant/no-retries")
-@pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
-def test_the_unit_names_only_its_own_fixes(verify_runs, unit):
-    allowed = set(unit.FIXES) | {BASICS}
-    for key, result in verify_runs.items():
-        for outcome in result.outcomes:
-            if outcome.case.scenario == unit.NAME:
-                assert {fix for fix, _ in outcome.problems} <= allowed, (key, outcome.case.id, outcome.problems)
+@pytest.mark.parametrize("group", [pytest.param(group, marks=pytest.mark.xdist_group(f"verify-{group}")) for group in GROUPS])
+def test_every_unit_names_only_its_own_fixes(verify_runs, group):
+    units = {unit.NAME: unit for unit in UNITS}
+    for key in (key for key, run in RUNS.items() if run.group == group):
+        for outcome in verify_runs[key].outcomes:
+            allowed = set(units[outcome.case.scenario].FIXES) | {BASICS}
+            assert {fix for fix, _ in outcome.problems} <= allowed, (key, outcome.case.id, outcome.problems)
 
 
 def test_the_markdown_table_has_a_row_per_case_of_every_unit():

@@ -31,10 +31,10 @@ def test_patched_fixture_passes(verify_runs, key):
     assert result.ok, result.not_exercised
 
 
-@group_of("fixture/drtulu-canonical/unpatched")
-@pytest.mark.parametrize("name", WITH_HELPERS)
-def test_unpatched_fixture_fails_and_names_the_missing_fixes(verify_runs, name):
-    result = verify_runs[f"fixture/{name}/unpatched"]
+@pytest.mark.parametrize(("key", "name"), [pytest.param(f"fixture/{name}/unpatched", name, marks=group_of(f"fixture/{name}/unpatched"), id=name)
+                                           for name in WITH_HELPERS])
+def test_unpatched_fixture_fails_and_names_the_missing_fixes(verify_runs, key, name):
+    result = verify_runs[key]
     assert result.error is None, result.error
     assert result.failed
     fixes = report.missing_fixes(result)

@@ -136,14 +136,15 @@ def _runs() -> dict[str, Run]:
 
 
 def _group(key: str) -> str:
-    """Groups of about the same work, each well under a minute on a busy 2-core machine."""
-    if key.startswith(("mutant/", "judge-")):
-        return "variants"
+    """Groups of about the same work, each well under a minute on a 2-core machine."""
+    if key.startswith("mutant/"):
+        return "mutants"
     if not key.startswith("fixture/"):
-        return "shapes"
-    if key.endswith("/unpatched"):
-        return "fixtures-unpatched"
-    return "fixtures-a" if WITH_HELPERS.index(key.split("/")[1]) < (len(WITH_HELPERS) + 1) // 2 else "fixtures-b"
+        return "shapes-judge" if key.startswith(("judge", "uncallable")) else "shapes"
+    name, kind = key.split("/")[1:]
+    if kind == "unpatched":
+        return "fixtures-unpatched-full" if name == FULL_UNPATCHED else "fixtures-unpatched"
+    return f"fixtures-{'abc'[WITH_HELPERS.index(name) * 3 // len(WITH_HELPERS)]}"
 
 
 RUNS = _runs()
