@@ -27,7 +27,7 @@ from llmfix.exit_codes import OK as EXIT_OK
 from llmfix.exit_codes import PENDING as EXIT_FAILED
 from llmfix.verify import report, runner, scenarios
 from llmfix.verify.analysis import analyse_all
-from llmfix.verify.plan import tally
+from llmfix.verify.runner import tally
 from llmfix.verify.scenarios import help_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)

@@ -8,8 +8,7 @@ from typing import Any
 
 from llmfix.verify import expect
 from llmfix.verify.cases import StepResult, counted_runs
-from llmfix.verify.plan import tally
-from llmfix.verify.runner import CaseOutcome, RunResult
+from llmfix.verify.runner import CaseOutcome, RunResult, tally
 from llmfix.verify.scenarios import fix_order
 
 COLUMNS = ("ID", "SCENARIO", "CASE", "EXPECTED", "OBSERVED", "ATTEMPTS", "SECS", "RESULT")
