@@ -77,7 +77,7 @@ def test_production_path_litellm_https_proxy_connect_tls(verify_runs):
     assert obs.env["https_proxy"].startswith("http://127.0.0.1:") and Path(obs.env["SSL_CERT_FILE"]).name == "ca.pem"
     port = obs.env["OPENAI_API_BASE"].split(":")[2].split("/")[0]
     assert re.search(rf"CONNECT 127\.0\.0\.1:{port}", obs.proxy_log), obs.proxy_log[-2000:]
-    calls = [step.label for step in obs.case.calls]
+    calls = [step.label for step in obs.case.steps]
     assert {"run_litellm", "run_litellm_async", "generate_instance_wise_adaptive_rubrics"} <= set(calls)
     assert all(obs.attempts[label] >= 1 for label in calls)
     assert obs.probes["generate_instance_wise_adaptive_rubrics"] == 1  # its connection check went through the proxy too
