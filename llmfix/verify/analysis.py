@@ -14,8 +14,7 @@ from typing import Any
 
 from llmfix.discovery import discover
 from llmfix.errors import BadInput
-from llmfix.verify import binding
-from llmfix.verify.binding import Binding, Parameter
+from llmfix.verify.binding import Binding, Parameter, signature
 
 PACKAGE_DIR = "open_instruct"
 SUPPORT = "litellm_utils"  # the support module llmfix writes beside run_utils.py
@@ -43,7 +42,7 @@ class Target:
 
     @property
     def signature(self) -> str:
-        return binding.signature(self.name, self.parameters)
+        return signature(self.name, self.parameters)
 
     @property
     def controls_model(self) -> bool:
@@ -65,12 +64,10 @@ class Target:
         return f"{self.name} ({kind}, {self.contract}{model}{raw})"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind, "name": self.name, "module": self.module, "async": self.is_async, "contract": self.contract,
-            "signature": self.signature, "model_parameter": self.model_parameter, "model_literal": self.model_literal,
-            "drives": list(self.raw), "arguments": sorted(self.binding.names) if self.binding else None, "not_exercised": self.reason,
-            **({"model_path": ".".join(self.model_path), "attempts": self.attempts} if self.kind == JUDGE else {}),
-        }
+        return {"kind": self.kind, "name": self.name, "module": self.module, "async": self.is_async, "contract": self.contract,
+                "signature": self.signature, "model_parameter": self.model_parameter, "model_literal": self.model_literal, "drives": list(self.raw),
+                "arguments": sorted(self.binding.kwargs) if self.binding else None, "not_exercised": self.reason,
+                **({"model_path": ".".join(self.model_path), "attempts": self.attempts} if self.kind == JUDGE else {})}
 
 
 @dataclass
@@ -87,12 +84,8 @@ class Checkout:
     def empty(self) -> bool:
         return not self.targets
 
-    def of_kind(self, *kinds: str) -> list[Target]:
-        return [t for t in self.targets if t.kind in kinds]
-
-    @property
-    def helpers(self) -> list[Target]:
-        return self.of_kind(HELPER)
+    def of_kind(self, kind: str) -> list[Target]:
+        return [t for t in self.targets if t.kind == kind]
 
     @property
     def generators(self) -> list[Target]:
@@ -121,15 +114,9 @@ class Checkout:
         return next(t for t in self.targets if t.name == name)
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "import_root": str(self.import_root) if self.import_root else None,
-            "modules": self.modules,
-            "helpers": [t.to_json() for t in self.helpers],
-            "generators": [t.to_json() for t in self.generators],
-            "judges": [t.to_json() for t in self.judges],
-            "not_exercised": [{"name": t.name, "signature": t.signature, "reason": t.reason} for t in self.not_exercised],
-        }
+        return {"path": str(self.path), "import_root": str(self.import_root) if self.import_root else None, "modules": self.modules,
+                **{f"{kind}s": [t.to_json() for t in self.of_kind(kind)] for kind in (HELPER, GENERATOR, JUDGE)},
+                "not_exercised": [{"name": t.name, "signature": t.signature, "reason": t.reason} for t in self.not_exercised]}
 
 
 def import_location(path: Path) -> tuple[Path, str]:
@@ -137,8 +124,7 @@ def import_location(path: Path) -> tuple[Path, str]:
     path = path.resolve()
     for parent in reversed(path.parents):
         if parent.name == PACKAGE_DIR:
-            relative = path.relative_to(parent.parent).with_suffix("")
-            return parent.parent, ".".join(relative.parts)
+            return parent.parent, ".".join(path.relative_to(parent.parent).with_suffix("").parts)
     return path.parent, path.stem
 
 
