@@ -148,7 +148,6 @@ class Child:
             except ProcessLookupError:
                 pass
             self.process.wait()
-        self.reaper.forget_group(self.process.pid)
         try:
             if self.process.stdin is not None:
                 self.process.stdin.close()
@@ -165,7 +164,6 @@ class Child:
             self.stop()
         finally:
             remove(str(self.out))
-            self.reaper.forget_folder(str(self.out))
             self.reaper.close()
 
 
