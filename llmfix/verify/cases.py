@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmfix.verify.analysis import GENERATOR, JUDGE, Target
+from llmfix.verify.analysis import GENERATOR, JUDGE, Checkout, Target
 
 Problem = tuple[str, str]
 BASICS = "basics"  # a problem no transform fixes: the code does not work even on a healthy endpoint
@@ -317,3 +317,43 @@ def judge_case(case: Case) -> Case:
     """``case`` answering as a judge expects."""
     case.answer, case.fallback_answer = JUDGE_ANSWER, JUDGE_FALLBACK_ANSWER
     return case
+
+
+@dataclass
+class CaseOutcome:
+    case: Case
+    status: str  # pass | fail | skip
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    observation: Observation | None = None
+    reason: str = ""
+
+
+Progress = Callable[[int, CaseOutcome], None]
+
+
+def tally(outcomes: list[CaseOutcome]) -> dict[str, int]:
+    """How many cases passed, failed, were skipped."""
+    return {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
+
+
+@dataclass
+class RunResult:
+    checkout: Checkout
+    settings: Settings
+    outcomes: list[CaseOutcome]
+    seconds: float
+    startup_seconds: float | None = None  # litellm import + warm-up in the child
+    notes: list[str] = field(default_factory=list)
+    live: bool = False
+    error: str | None = None
+    not_exercised: list[tuple[str, str]] = field(default_factory=list)  # (function, why verify could not call it)
+    stubbed: dict[str, list[str]] = field(default_factory=dict)  # judge module -> the missing packages stubbed to import it
+
+    @property
+    def failed(self) -> list[CaseOutcome]:
+        return [o for o in self.outcomes if o.status == "fail"]
+
+    @property
+    def ok(self) -> bool:
+        """Every case passed (or was skipped) and every helper and generator was exercised."""
+        return not self.error and not self.failed and not self.not_exercised

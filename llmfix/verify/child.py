@@ -2,15 +2,19 @@
 
 Run as ``python child.py OUT_DIR PARENT_PID`` with the job as JSON on stdin, it writes events as
 JSON lines in OUT_DIR (``zygote.jsonl``, ``case-<lane>.jsonl``), never on stdout. Each fork takes
-its lane's environment, imports the checkout (``loader.py``) and runs the steps; a fork past its
-limit is killed, and every process dies with its parent. Standard library (and litellm); POSIX.
+its lane's environment, imports the checkout (``loader.py``) and runs the steps, keeping each step's
+warnings, log lines and printed lines; a fork past its limit is killed, and every process dies
+with its parent. Standard library (and litellm); POSIX.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import dataclasses
 import importlib.util
 import inspect
+import io
 import json
 import logging
 import os
@@ -34,7 +38,105 @@ def _load(name: str) -> Any:
     return module
 
 
-observe, loader = _load("observe"), _load("loader")
+loader = _load("loader")
+TEXT_LIMIT = 600
+current_step: contextvars.ContextVar[str | None] = contextvars.ContextVar("llmfix_verify_step", default=None)
+current_call: contextvars.ContextVar[int | None] = contextvars.ContextVar("llmfix_verify_call", default=None)  # of a repeated step, from 1
+
+
+class Events:
+    """Append-only JSON-lines file, flushed per line."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "a", buffering=1, encoding="utf-8")
+
+    def emit(self, **fields: Any) -> None:
+        self._file.write(json.dumps(fields, default=repr) + "\n")
+        self._file.flush()
+
+
+def redirect_output(path: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def short(text: Any) -> str:
+    text = str(text)
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 3] + "..."
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return short(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a judge's VerificationResult
+        return {f.name: jsonable(getattr(value, f.name, None)) for f in dataclasses.fields(value)}
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return short(repr(value))
+
+
+def error_of(error: BaseException) -> dict[str, str]:
+    return {"type": type(error).__name__, "message": short(error)}
+
+
+def exception_text(error: BaseException | None) -> str:
+    """``Type: message`` for an exception and each one in its cause/context chain."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen and len(parts) < 10:
+        seen.add(id(error))
+        parts.append(f"{type(error).__name__}: {error}")
+        error = error.__cause__ or error.__context__
+    return " <- ".join(parts)
+
+
+class Collector(logging.Handler):
+    """Keeps WARNING+ records, and the INFO+ ones starting with ``prefix``, with the step (and call) that logged them."""
+
+    def __init__(self, prefix: str | None) -> None:
+        super().__init__(logging.INFO if prefix else logging.WARNING)
+        self.prefix = prefix
+        self.warnings: list[dict[str, Any]] = []
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is still a log line
+            message = str(record.msg)
+        exception = exception_text(record.exc_info[1]) if record.exc_info else ""
+        fields = {"step": current_step.get(), "logger": record.name, "level": record.levelname, "message": short(message),
+                  "exception": short(exception) if exception else None, "path": record.pathname}
+        if record.levelno >= logging.WARNING:
+            self.warnings.append(fields)
+        if self.prefix and message.startswith(self.prefix):
+            self.lines.append({**fields, "call": current_call.get()})
+
+
+class Printed(io.TextIOBase):
+    """``sys.stdout`` in a fork: passes everything on and keeps each line the checkout's own code printed
+    (not litellm's notices), with the step that printed it."""
+
+    def __init__(self, out: Any, package: str) -> None:
+        self.out, self.package = out, package
+        self.lines: list[tuple[str, str]] = []
+
+    def write(self, text: str) -> int:
+        self.out.write(text)
+        step, printer = current_step.get(), str(sys._getframe(1).f_globals.get("__name__", ""))
+        if step and printer.split(".", 1)[0] == self.package:
+            self.lines += [(step, short(line)) for line in text.splitlines() if line.strip()]
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
 class Missing(Exception):
@@ -76,15 +178,15 @@ async def _call_once(make: Any, sync: bool) -> dict[str, Any]:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # noqa: BLE001 - what the checkout raises is the observation
-        result: dict[str, Any] = {"outcome": "raised", "error": observe.error_of(error)}
+        result: dict[str, Any] = {"outcome": "raised", "error": error_of(error)}
     else:
-        result = {"outcome": "returned", "type": type(value).__name__, "value": observe.jsonable(value)}
+        result = {"outcome": "returned", "type": type(value).__name__, "value": jsonable(value)}
     return {**result, "seconds": round(time.monotonic() - start, 3)}
 
 
 async def _run_step(step: dict[str, Any], modules: dict[str, Any], support: Any, collector: Any, printed: Any, events: Any) -> None:
     label, repeat = step["label"], int(step.get("repeat", 1))
-    observe.current_step.set(label)
+    current_step.set(label)
     result: dict[str, Any] = {"event": "step", "label": label, "op": step["op"], "function": step.get("name") or "ensure_connection", "model": step.get("model")}
     start = time.monotonic()
     try:
@@ -99,7 +201,7 @@ async def _run_step(step: dict[str, Any], modules: dict[str, Any], support: Any,
             if number == repeat:
                 await asyncio.sleep(float(step.get("pause", 0)))
             if repeat > 1:
-                observe.current_call.set(number)
+                current_call.set(number)
             calls.append(await _call_once(make, step["op"] == "call" and not step.get("is_async", True)))
         result.update({k: v for k, v in calls[-1].items() if k != "seconds"}, **({"calls": calls} if repeat > 1 else {}))
     result["seconds"] = round(time.monotonic() - start, 3)
@@ -110,7 +212,7 @@ async def _run_step(step: dict[str, Any], modules: dict[str, Any], support: Any,
 
 async def _run_steps(lane: dict[str, Any], modules: dict[str, Any], support: Any, printed: Any, events: Any, imported: float) -> None:
     events.emit(event="lane", setup=round(time.monotonic() - imported, 3))
-    collector = observe.Collector(lane.get("keep_lines"))
+    collector = Collector(lane.get("keep_lines"))
     root = logging.getLogger()
     root.addHandler(collector)
     if lane.get("keep_lines"):
@@ -162,11 +264,11 @@ def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
     code = 0
     try:
         out, checkout = job["out_dir"], job["checkouts"][lane["checkout"]]
-        observe.redirect_output(os.path.join(out, f"case-{lane['file']}.log"))
-        events = observe.Events(os.path.join(out, f"case-{lane['file']}.jsonl"))
+        redirect_output(os.path.join(out, f"case-{lane['file']}.log"))
+        events = Events(os.path.join(out, f"case-{lane['file']}.jsonl"))
         os.environ.clear()
         os.environ.update(lane["env"])
-        printed = observe.Printed(sys.stdout, (checkout["modules"] + checkout["judge_modules"])[0].split(".", 1)[0])
+        printed = Printed(sys.stdout, (checkout["modules"] + checkout["judge_modules"])[0].split(".", 1)[0])
         sys.stdout = printed
         started, failed = time.monotonic(), {}
         try:
@@ -182,7 +284,7 @@ def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
             asyncio.run(_run_steps(lane, modules, support, printed, events, started))
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent
         try:
-            events.emit(event="crash", error=observe.error_of(error))
+            events.emit(event="crash", error=error_of(error))
         except Exception:  # noqa: BLE001
             pass
         code = 4
@@ -256,8 +358,8 @@ def main() -> int:
     out = sys.argv[1]
     reaper = _load("reaper")
     reaper.die_with_parent(signal.SIGKILL, int(sys.argv[2]) if len(sys.argv) > 2 else None)
-    events = observe.Events(os.path.join(out, "zygote.jsonl"))
-    observe.redirect_output(os.path.join(out, "zygote.log"))
+    events = Events(os.path.join(out, "zygote.jsonl"))
+    redirect_output(os.path.join(out, "zygote.log"))
     start = time.monotonic()
     try:
         import litellm  # seconds: the child's first job, while the parent sets up

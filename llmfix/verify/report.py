@@ -12,8 +12,7 @@ from llmfix.exit_codes import OK as EXIT_OK
 from llmfix.exit_codes import PENDING as EXIT_FAILED
 from llmfix.verify import expect
 from llmfix.verify.analysis import Checkout
-from llmfix.verify.cases import Settings, StepResult, counted_runs
-from llmfix.verify.runner import CaseOutcome, RunResult, tally
+from llmfix.verify.cases import CaseOutcome, RunResult, Settings, StepResult, counted_runs, tally
 from llmfix.verify.scenarios import fix_order
 
 COLUMNS = ("ID", "SCENARIO", "CASE", "EXPECTED", "OBSERVED", "ATTEMPTS", "SECS", "RESULT")

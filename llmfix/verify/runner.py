@@ -15,7 +15,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,59 +22,29 @@ from typing import Any
 
 from llmfix.errors import LlmfixError
 from llmfix.verify.analysis import JUDGE, Checkout
-from llmfix.verify.cases import BASICS, Case, Observation, Process, Settings, Step, StepResult
+from llmfix.verify.cases import BASICS, Case, CaseOutcome, Observation, Process, Progress, RunResult, Settings, Step, StepResult, tally
 from llmfix.verify.endpoints import DUMMY_KEY, PLACEHOLDERS, Endpoints, base_env, remove, resolve_env
-from llmfix.verify.observe import json_lines
 from llmfix.verify.reaper import Reaper
 from llmfix.verify.scenarios import Scenario
 
 CHILD = Path(__file__).with_name("child.py")
 IMPORT_LIMIT = 120.0  # seconds for the child to import litellm and the checkout
-__all__ = ["DUMMY_KEY", "CaseOutcome", "Child", "RunResult", "VerifyError", "base_env", "resolve_env", "run", "run_many", "start_child"]
+__all__ = ["DUMMY_KEY", "CaseOutcome", "Child", "RunResult", "VerifyError", "base_env", "resolve_env", "run", "run_many", "start_child", "tally"]
 
 
 class VerifyError(LlmfixError):
     """verify could not run (exit 2): a missing module, a child that died, bad input."""
 
 
-@dataclass
-class CaseOutcome:
-    case: Case
-    status: str  # pass | fail | skip
-    problems: list[tuple[str, str]] = field(default_factory=list)
-    observation: Observation | None = None
-    reason: str = ""
-
-
-Progress = Callable[[int, CaseOutcome], None]
-
-
-def tally(outcomes: list[CaseOutcome]) -> dict[str, int]:
-    """How many cases passed, failed, were skipped."""
-    return {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
-
-
-@dataclass
-class RunResult:
-    checkout: Checkout
-    settings: Settings
-    outcomes: list[CaseOutcome]
-    seconds: float
-    startup_seconds: float | None = None  # litellm import + warm-up in the child
-    notes: list[str] = field(default_factory=list)
-    live: bool = False
-    error: str | None = None
-    not_exercised: list[tuple[str, str]] = field(default_factory=list)  # (function, why verify could not call it)
-    stubbed: dict[str, list[str]] = field(default_factory=dict)  # judge module -> the missing packages stubbed to import it
-
-    @property
-    def failed(self) -> list[CaseOutcome]:
-        return [o for o in self.outcomes if o.status == "fail"]
-
-    @property
-    def ok(self) -> bool:
-        """Every case passed (or was skipped) and every helper and generator was exercised."""
-        return not self.error and not self.failed and not self.not_exercised
+def json_lines(text: str) -> list[Any]:
+    """The JSON values of the lines of ``text`` that parse (a line being written does not)."""
+    found = []
+    for line in text.splitlines():
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
 
 
 def _read(path: Path) -> str:
