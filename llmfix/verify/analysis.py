@@ -1,9 +1,7 @@
 """Find what verify drives in each checkout: the LiteLLM helpers, the rubric generators, the LLM judges.
 
-Names and signatures differ between open-instruct versions, so everything comes from structure
-(``llmfix.codemods.analysis``, read in :mod:`.reading`): each function's kind, error contract,
-how to call it (:mod:`.binding`) and where its model comes from: a parameter, ``self.<path>``
-(a judge's config), or a literal in the call, which verify learns from what the endpoint saw.
+Everything comes from structure (read in :mod:`.reading`), since names and signatures differ between versions:
+each function's kind, error contract, how to call it (:mod:`.binding`) and where its model comes from.
 """
 
 from __future__ import annotations

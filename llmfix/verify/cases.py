@@ -1,10 +1,7 @@
-"""What a verify case is: its steps, what the mock endpoint does, what was observed.
+"""What a verify case is (its steps, what the mock endpoint does), what was observed, and what became of it.
 
-A case's evaluator turns the observation into problems ``(fix, text)``, ``fix`` naming the
-transform whose behaviour is missing (or ``basics``). Each lane (process) of a case talks to a
-scope of its own of the mock endpoints, so counts never mix; a function whose model is fixed in
-the code gets a lane of its own. Environment values may hold ``$names`` the runner fills in;
-``None`` removes a variable.
+An evaluator turns an observation into problems ``(fix, text)``, ``fix`` naming the transform whose
+behaviour is missing (or ``basics``). Environment values may hold ``$names`` the runner fills in; None removes one.
 """
 
 from __future__ import annotations

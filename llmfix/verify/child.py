@@ -1,10 +1,8 @@
-"""The verify child: import litellm once, then run every case lane in a fork of its own.
+"""The verify child: ``python child.py OUT_DIR PARENT_PID``, the job as JSON on stdin. Standard library (and litellm); POSIX.
 
-Run as ``python child.py OUT_DIR PARENT_PID`` with the job as JSON on stdin, it writes events as
-JSON lines in OUT_DIR (``zygote.jsonl``, ``case-<lane>.jsonl``), never on stdout. Each fork takes
-its lane's environment, imports the checkout (``loader.py``) and runs the steps, keeping each step's
-warnings, log lines and printed lines; a fork past its limit is killed, and every process dies
-with its parent. Standard library (and litellm); POSIX.
+It imports litellm once, then runs every case lane in a fork of its own (killed past its limit), which takes
+the lane's environment, imports the checkout (``loader.py``), runs the steps and writes what it saw as JSON
+lines in OUT_DIR (``case-<lane>.jsonl``; its own in ``zygote.jsonl``). Every process dies with its parent.
 """
 
 from __future__ import annotations

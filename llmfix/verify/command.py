@@ -177,8 +177,8 @@ class Progress:
     def expect(self, index: int, prefix: str, checkout: object, chosen: list[scenarios.Scenario]) -> None:
         self.prefixes[index] = prefix
         for scenario in chosen:
-            self.pending[(index, scenario.name)] = len(scenario.cases)
-            self.numbers[scenario.name] = scenario.number
+            self.pending[(index, scenario.NAME)] = len(scenario.cases)
+            self.numbers[scenario.NAME] = scenario.NUMBER
         functions = [t.name for t in checkout.targets]  # type: ignore[attr-defined]
         self.line(f"  {prefix}{len(functions)} function{'s' if len(functions) != 1 else ''} ({', '.join(functions)}), "
                   f"{sum(len(s.cases) for s in chosen)} cases")

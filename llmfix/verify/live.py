@@ -45,7 +45,7 @@ class LiveScenario(Scenario, register=False):
     """One of the three live calls (not a fault scenario: it is not in the registry)."""
 
     def __init__(self, number: int, name: str, title: str, expected: str, step: Step) -> None:
-        self.NUMBER, self.NAME = number, name  # type: ignore[misc]  # this instance's own, read by .number and .name
+        self.NUMBER, self.NAME = number, name  # type: ignore[misc]  # this instance's own
         super().__init__(cases=[Case(f"L{number}", name, title, expected, [step], _no_raise, LIVE_LIMIT)])
 
 

@@ -1,11 +1,8 @@
 """In the verify child: import a checkout's modules as training does, and build what a step calls. Standard library only.
 
-A finder first on ``sys.meta_path`` hands out the checkout's packages without running their
-``__init__.py`` (which import numpy and more). :class:`Stubs`, last on ``sys.meta_path``, gives
-each missing third-party package the checkout imports (a judge's module pulls in torch, ray...)
-a stub whose every attribute is a placeholder class. A judge's instance is built by parameter
-name: its config gets verify's model and LITELLM_DEFAULT_TIMEOUT's value, a parameter used as a
-key of a module-level mapping its first key; anything else keeps its default or is :class:`Uncallable`.
+The checkout's packages are found without running their ``__init__.py``; a missing third-party package the
+checkout's own code imports (torch, ray... in a judge's module) gets a stub. A judge's instance is built by
+parameter name, its config holding verify's model and LITELLM_DEFAULT_TIMEOUT's value.
 """
 
 from __future__ import annotations

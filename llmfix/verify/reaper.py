@@ -1,9 +1,7 @@
-"""Clean up after verify on every exit path, even a SIGKILL of verify.
+"""Clean up after verify on every exit path, even a SIGKILL of verify. Standard library only.
 
-A watcher (this file, run as a script) reads from a pipe what verify started (``group PGID
-STARTTIME``, ``folder PATH``); when the pipe closes, at verify's end or death, it kills those
-groups (unless the pid now belongs to another process) and the processes naming a folder, and
-removes the folders. Standard library only.
+A watcher (this file, run as a script) reads from a pipe the process groups and folders verify started; when the pipe
+closes it kills those groups (unless the pid is another process's now) and the processes naming a folder, and removes the folders.
 """
 
 from __future__ import annotations

@@ -1,9 +1,7 @@
 """Run the cases: start the mock endpoints (and tinyproxy) and the child, and judge what it saw.
 
-One child per run imports litellm once and forks a process per case lane (several checkouts
-share it); each lane of a case talks to a scope of its own of the endpoints, and each case is
-judged as its last lane ends (``progress``). A :class:`Reaper` removes whatever the run started,
-even when verify is killed.
+One child per run imports litellm once and forks a process per case lane: each lane talks to a scope
+of its own of the endpoints, so counts never mix. A :class:`Reaper` removes whatever the run started.
 """
 
 from __future__ import annotations

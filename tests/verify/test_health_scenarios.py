@@ -40,7 +40,7 @@ def built() -> dict[str, Case]:
     """The health cases for drtulu-canonical, by scenario name."""
     checkout = analyse(REPO / "fixtures" / "drtulu-canonical")
     chosen = scenarios.select(scenarios.build(SETTINGS, checkout), HEALTH)
-    return {scenario.name: scenario.cases[0] for scenario in chosen}
+    return {scenario.NAME: scenario.cases[0] for scenario in chosen}
 
 
 def _plan(case: Case) -> tuple[str, ...]:

@@ -36,7 +36,7 @@ def _step(result: runner.RunResult, case_id: str, label: str):
     return obs, next(s for s in obs.case.steps if s.label == label)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("shape", [pytest.param(shape, marks=group_of(f"{shape}/patched"), id=shape) for shape in SHAPES])
 def test_patched_shape_passes_every_case(verify_runs, shape):
     result = verify_runs[f"{shape}/patched"]
     assert result.error is None, result.error
@@ -141,6 +141,10 @@ def test_the_precheck_retries_a_blip_and_rechecks_a_failure(verify_runs):
         labels = (generator, f"{generator}-cached", f"{generator}-after-recheck")
         assert [recheck.steps[label].outcome for label in labels] == ["raised", "raised", "returned"]
         assert recheck.probes[generator] == 2
+
+
+@group_of("mutant/precheck-without-retry")
+def test_without_its_retry_or_its_recheck_the_precheck_fails(verify_runs):
     blip = report.missing_fixes(verify_runs["mutant/precheck-without-retry"])["precheck"]
     assert any("one 500" in p and "raised LiteLLMConnectionError" in p for p in blip), blip
     cached = report.missing_fixes(verify_runs["mutant/failure-cached-for-good"])["precheck"]
@@ -154,6 +158,7 @@ def test_a_swallowed_failure_without_a_trace_is_a_missing_fix(verify_runs):
     assert any(p.startswith('run_litellm returned "" on a persistent 500 silently') for p in problems["guards"])
 
 
+@group_of("uncallable")
 def test_a_helper_verify_cannot_call_is_not_exercised_never_a_missing_fix(verify_runs):
     result = verify_runs["uncallable"]
     assert not result.failed, _explain(result)

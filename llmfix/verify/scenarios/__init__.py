@@ -1,9 +1,7 @@
 """The fault scenarios, each a :class:`Scenario` subclass (defining one registers it), by theme in this package's modules.
 
-A scenario has a number, a name, a summary and the fixes it proves (transform names, the main
-one first), and builds its cases for one checkout: every callable helper and generator takes
-part, its LLM judges in cases of their own (``<n>j``, ``<n>k``). The command's help, the
-report's fix order and the tests all come from :func:`units`.
+A scenario builds its cases for one checkout: every callable helper and generator takes part, its LLM judges in
+cases of their own (``<n>j``, ``<n>k``). The command's help, the report's fix order and the tests come from :func:`units`.
 """
 
 from __future__ import annotations
@@ -81,14 +79,6 @@ class Scenario:
         raise NotImplementedError
 
     @property
-    def number(self) -> int:
-        return self.NUMBER
-
-    @property
-    def name(self) -> str:
-        return self.NAME
-
-    @property
     def fix(self) -> str:
         """The fix a failure of this scenario names first (``basics`` for the baseline ones)."""
         return self.FIXES[0] if self.FIXES else BASICS
@@ -143,22 +133,14 @@ def select(scenarios: list[Scenario], names: tuple[str, ...], strict: bool = Tru
     if not names:
         return scenarios
     wanted = {n.strip().lower() for value in names for n in value.split(",")}
-    known = {s.name for s in scenarios} | {str(s.number) for s in scenarios} | {c.id for s in scenarios for c in s.cases}
+    known = {s.NAME for s in scenarios} | {str(s.NUMBER) for s in scenarios} | {c.id for s in scenarios for c in s.cases}
     if "" in wanted or (strict and wanted - known):
         unknown = ", ".join(sorted(wanted - known - {""})) or "(an empty name)"
-        raise ValueError(f"unknown scenario {unknown}; choose from {', '.join(s.name for s in scenarios)}")
-    chosen = [s for s in scenarios if {s.name, str(s.number)} & wanted]
+        raise ValueError(f"unknown scenario {unknown}; choose from {', '.join(s.NAME for s in scenarios)}")
+    chosen = [s for s in scenarios if {s.NAME, str(s.NUMBER)} & wanted]
     for scenario in scenarios:
         cases = [c for c in scenario.cases if c.id in wanted]
         if cases and scenario not in chosen:
             chosen.append(copy.copy(scenario))
             chosen[-1].cases = cases
-    return sorted(chosen, key=lambda s: s.number)
-
-
-def markdown_table(settings: Settings | None = None, checkout: Checkout | None = None) -> str:
-    """The scenarios as a Markdown table (one row per case), for the README."""
-    rows = ["| id | scenario | the endpoint does | passes when | fixes it proves |", "|---|---|---|---|---|"]
-    for scenario in build(settings or Settings(), checkout):
-        rows += [f"| {c.id} | {scenario.name} | {c.title} | {c.expected} | {', '.join(scenario.FIXES) or BASICS} |" for c in scenario.cases]
-    return "\n".join(rows)
+    return sorted(chosen, key=lambda s: s.NUMBER)
