@@ -46,7 +46,7 @@ class Events:
     """Append-only JSON-lines file, flushed per line."""
 
     def __init__(self, path: str) -> None:
-        self._file = open(path, "a", buffering=1, encoding="utf-8")
+        self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open for the process's life
 
     def emit(self, **fields: Any) -> None:
         self._file.write(json.dumps(fields, default=repr) + "\n")
@@ -283,7 +283,7 @@ def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent
         try:
             events.emit(event="crash", error=error_of(error))
-        except Exception:  # noqa: BLE001
+        except Exception:  # noqa: BLE001, S110 - the parent sees the lane end without a result
             pass
         code = 4
     try:
@@ -311,7 +311,7 @@ def _warm_up(job: dict[str, Any], litellm: Any) -> None:
 
     try:
         asyncio.run(call())
-    except Exception:  # noqa: BLE001 - warming up is best effort
+    except Exception:  # noqa: BLE001, S110 - warming up is best effort
         pass
     litellm.in_memory_llm_clients_cache.flush_cache()
 

@@ -96,7 +96,7 @@ def _interpreter(python: str | None) -> tuple[str | None, bool]:
         return None, importlib.util.find_spec("tenacity") is not None
     code = "import importlib.util, sys; print(sys.executable); print(importlib.util.find_spec('tenacity') is not None)"
     try:
-        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise BadInput(f"--python {python}: cannot run it: {getattr(error, 'strerror', None) or error}") from None
     lines = done.stdout.split()

@@ -101,8 +101,8 @@ def alarms(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
     if not result.finished or len(calls) != len(plan):
         return []
     if seen is not None and seen != len(plan):
-        return [(FIX, f"{result.name}: the server saw {seen} attempts for {len(plan)} calls (LITELLM_NUM_RETRIES=0: one each), "
-                      "so which calls failed is unknown")]
+        return [(FIX, (f"{result.name}: the server saw {seen} attempts for {len(plan)} calls (LITELLM_NUM_RETRIES=0: one each), "
+                       "so which calls failed is unknown"))]
     due = alarms_due(plan, window, s.max_failure_rate)
     settings = f"{MAX_RATE}={s.max_failure_rate:g}, {WINDOW}={window}"
     raised = [call.raised == DEGRADED for call in calls]
@@ -117,14 +117,14 @@ def alarms(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
     if on_ok:
         problems.append((FIX, f"{result.name} raised {DEGRADED} on call(s) {_numbers(on_ok)}, which the endpoint answered (only a failed or empty call may)"))
     if missed and not any(raised):
-        problems.append((FIX, f"{result.name} never raised {DEGRADED} in {len(plan)} calls ({settings}): by call {missed[0]}, "
-                              f"{_failed_in_window(plan, window, missed[0])} of the last {window} had failed"))
+        problems.append((FIX, (f"{result.name} never raised {DEGRADED} in {len(plan)} calls ({settings}): by call {missed[0]}, "
+                               f"{_failed_in_window(plan, window, missed[0])} of the last {window} had failed")))
     elif missed:
-        problems.append((FIX, f"{result.name} did not raise {DEGRADED} on call(s) {_numbers(missed)}, with more than "
-                              f"{s.max_failure_rate:.0%} of the last {window} calls failed ({settings})"))
+        problems.append((FIX, (f"{result.name} did not raise {DEGRADED} on call(s) {_numbers(missed)}, with more than "
+                               f"{s.max_failure_rate:.0%} of the last {window} calls failed ({settings})")))
     if cleared:
-        problems.append((FIX, f"{result.name} still raised {DEGRADED} on call(s) {_numbers(cleared)}, when {_failed_in_window(plan, window, cleared[0])} "
-                              f"of the last {window} calls had failed ({settings}): the alarm must clear as the calls recover"))
+        problems.append((FIX, (f"{result.name} still raised {DEGRADED} on call(s) {_numbers(cleared)}, when {_failed_in_window(plan, window, cleared[0])} "
+                               f"of the last {window} calls had failed ({settings}): the alarm must clear as the calls recover")))
     first_alarm = next((call for call in calls if call.raised == DEGRADED), None)
     return problems + (names_cause_and_route(obs, step, first_alarm) if first_alarm is not None else [])
 
@@ -173,8 +173,8 @@ def figures(obs: Observation, step: Step, plan: Plan) -> list[Problem]:
     rate = _failed_in_window(plan, s.failure_window, len(plan)) / min(s.failure_window, len(plan))
     problems: list[Problem] = []
     if (found["ok"], found["failed"] + found["empty"]) != (ok, len(plan) - ok):
-        problems.append((FIX, f"{REPORT}() counts {shown} as {found['ok']} ok, {found['failed']} failed, {found['empty']} empty "
-                              f"(expected {ok} ok and {len(plan) - ok} failed or empty)"))
+        problems.append((FIX, (f"{REPORT}() counts {shown} as {found['ok']} ok, {found['failed']} failed, {found['empty']} empty "
+                               f"(expected {ok} ok and {len(plan) - ok} failed or empty)")))
     if not (isinstance(found["window_failure_rate"], (int, float)) and abs(found["window_failure_rate"] - rate) < 1e-9):
         problems.append((FIX, f"{REPORT}() for {shown}: window_failure_rate {found['window_failure_rate']} (expected {rate:g})"))
     if ok < len(plan) and not any(CAUSE in str(group) for group in (found["causes"] or {})):

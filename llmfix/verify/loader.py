@@ -209,9 +209,9 @@ def _config_class(module: Any, init: Any, parameter: inspect.Parameter, field_na
     if isinstance(annotation, type):
         return annotation
     for value in vars(module).values():
-        if isinstance(value, type) and value.__module__ == module.__name__:
-            if field_name in getattr(value, "__annotations__", {}) or field_name in getattr(value, "__dataclass_fields__", {}):
-                return value
+        fields = {*getattr(value, "__annotations__", {}), *getattr(value, "__dataclass_fields__", {})} if isinstance(value, type) else set()
+        if field_name in fields and value.__module__ == module.__name__:
+            return value
     return None
 
 

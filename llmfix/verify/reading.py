@@ -108,9 +108,9 @@ def _support_import(module: Any) -> str | None:
     """``open_instruct.rubrics.litellm_utils`` for a module holding ``from open_instruct.rubrics import litellm_utils``."""
     for statement in module.body:
         for small in statement.body if isinstance(statement, libcst.SimpleStatementLine) else []:
-            if isinstance(small, libcst.ImportFrom) and not isinstance(small.names, libcst.ImportStar) and small.module is not None:
-                if any(dotted_name(alias.name) == SUPPORT for alias in small.names):
-                    return f"{dotted_name(small.module)}.{SUPPORT}"
+            names = small.names if isinstance(small, libcst.ImportFrom) and small.module is not None else ()
+            if not isinstance(names, libcst.ImportStar) and any(dotted_name(alias.name) == SUPPORT for alias in names):
+                return f"{dotted_name(small.module)}.{SUPPORT}"
     return None
 
 

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,7 @@ class Child:
         self.reaper = Reaper()
         self.out = Path(tempfile.mkdtemp(prefix="llmfix-verify-"))
         self.reaper.watch_folder(str(self.out))
-        self._stderr = open(self.out / "child-stderr.txt", "wb")
+        self._stderr = open(self.out / "child-stderr.txt", "wb")  # noqa: SIM115 - the child's, closed by stop()
         self._closed, self._offset = False, 0
         importable = {k: v for k, v in env.items() if not (v.startswith("$") and v[1:] in PLACEHOLDERS)}  # the endpoints are not known yet
         try:

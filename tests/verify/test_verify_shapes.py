@@ -20,7 +20,7 @@ from verify_support import MUTANTS, SHAPES, group_of
 from llmfix.verify import report, runner, scenarios
 from llmfix.verify.cases import ANSWER
 
-pytestmark = group_of("drtulu/patched")
+SHAPES_GROUP = group_of("drtulu/patched")  # the tests below without a mark of their own read the shapes' runs
 
 
 def _explain(result: runner.RunResult) -> str:
@@ -46,6 +46,7 @@ def test_patched_shape_passes_every_case(verify_runs, shape):
     assert "9b" in {o.case.id for o in result.outcomes if o.status == "pass"} or shape == "judge"  # tinyproxy is installed: 9b ran
 
 
+@SHAPES_GROUP
 @pytest.mark.parametrize("shape", ["drtulu", "old"])
 def test_unpatched_shape_fails_and_names_the_missing_fixes(verify_runs, shape):
     result = verify_runs[f"{shape}/unpatched"]
@@ -56,6 +57,7 @@ def test_unpatched_shape_fails_and_names_the_missing_fixes(verify_runs, shape):
     assert any("run_chatopenai raised IndexError on choices: []" in p for p in fixes["guards"]), fixes["guards"]
 
 
+@SHAPES_GROUP
 @pytest.mark.parametrize("shape", ["drtulu", "old"])
 def test_every_helper_and_generator_is_called_by_parameter_name(verify_runs, shape):
     result = verify_runs[f"{shape}/patched"]
@@ -72,6 +74,7 @@ def test_every_helper_and_generator_is_called_by_parameter_name(verify_runs, sha
     assert obs.steps["run_chatopenai"].value == ANSWER
 
 
+@SHAPES_GROUP
 def test_a_raising_helper_raises_after_its_retries(verify_runs, settings):
     result = verify_runs["drtulu/patched"]
     assert result.checkout.target("run_chatopenai").contract == "raises"
@@ -80,6 +83,7 @@ def test_a_raising_helper_raises_after_its_retries(verify_runs, settings):
     assert settings.retries + 1 <= obs.attempts["run_chatopenai"] <= settings.max_attempts(False)
 
 
+@SHAPES_GROUP
 def test_a_swallowing_helper_returns_empty_and_tells_why(verify_runs):
     """run_litellm's bare except gets the support module's log_failure; run_litellm_async already printed its error."""
     result = verify_runs["drtulu/patched"]
@@ -92,6 +96,7 @@ def test_a_swallowing_helper_returns_empty_and_tells_why(verify_runs):
     assert any(line.startswith("Error in run_litellm_async:") for line in obs.result(step).printed)
 
 
+@SHAPES_GROUP
 def test_generators_with_a_literal_model_are_counted_apart(verify_runs):
     """Both generators send "gpt-4.1": each runs in a lane (and mock scope) of its own."""
     result = verify_runs["old/patched"]
@@ -112,6 +117,7 @@ def test_generators_with_a_literal_model_are_counted_apart(verify_runs):
     assert all("'gpt-4.1'" in refused.steps[t.name].error["message"] for t in generators)
 
 
+@SHAPES_GROUP
 def test_generators_with_a_literal_model_fail_without_their_fixes(verify_runs):
     guards = report.missing_fixes(verify_runs["old/unpatched"])["guards"]
     assert any(p.startswith("generate_instance_wise_adaptive_rubrics returned None on content \"\" but logged 0 warning(s) (expected one naming gpt-4.1)")
@@ -130,6 +136,7 @@ def test_each_mutant_fails_the_scenario_of_the_fix_it_lacks(verify_runs, mutant)
         assert {fix for fix, _ in outcome.problems} <= set(units[outcome.case.scenario].FIXES) | {scenarios.BASICS}, outcome.problems
 
 
+@SHAPES_GROUP
 def test_the_precheck_retries_a_blip_and_rechecks_a_failure(verify_runs):
     for shape in ("drtulu", "old"):
         result = verify_runs[f"{shape}/patched"]

@@ -112,8 +112,8 @@ class PersistentError(Scenario):
                 problems = expect.unfinished(obs, step, "judge")
                 if result.finished and result.raised != health.DEGRADED:
                     did = f"raised {result.raised}" if result.raised else f"returned {result.describe()}"
-                    problems.append((health.FIX, f"{result.name} {did} on {why} with {health.MAX_RATE}={s.max_failure_rate:g} and "
-                                                 f"{health.WINDOW}=1 (expected {health.DEGRADED})"))
+                    problems.append((health.FIX, (f"{result.name} {did} on {why} with {health.MAX_RATE}={s.max_failure_rate:g} and "
+                                                  f"{health.WINDOW}=1 (expected {health.DEGRADED})")))
                 elif result.finished:
                     problems += health.names_cause_and_route(obs, step, result)
                 return problems

@@ -152,8 +152,8 @@ class PrecheckRecheck(Scenario):
                 problems += expect.raises_connection_error(obs, one, "a 404 (a definitive failure)")
                 problems += expect.raises_connection_error(obs, two, f"a call right after a failed check ({recheck}: the failure is cached)")
                 if obs.result(three).outcome == "raised":
-                    problems.append(("precheck", f"{obs.result(three).name} still raised {s.recheck + 0.5:g}s after a failed check although the endpoint "
-                                                 f"recovered ({recheck}): a failure must be re-checked, not cached for good"))
+                    problems.append(("precheck", (f"{obs.result(three).name} still raised {s.recheck + 0.5:g}s after a failed check although the endpoint "
+                                                  f"recovered ({recheck}): a failure must be re-checked, not cached for good")))
                 else:
                     problems += expect.answers(obs, three, "precheck", "a recovered endpoint")
                 if not problems:
