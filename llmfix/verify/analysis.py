@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from llmfix.discovery import discover
-from llmfix.errors import BadInput
 from llmfix.verify.binding import Binding, Parameter, signature
 
 PACKAGE_DIR = "open_instruct"
@@ -108,9 +107,6 @@ class Checkout:
         """The helpers and generators verify cannot call (a judge it cannot call has its cases skipped)."""
         return [t for t in self.targets if not t.callable and t.kind != JUDGE]
 
-    def target(self, name: str) -> Target:
-        return next(t for t in self.targets if t.name == name)
-
     def to_json(self) -> dict[str, Any]:
         return {"path": str(self.path), "import_root": str(self.import_root) if self.import_root else None, "modules": self.modules,
                 **{f"{kind}s": [t.to_json() for t in self.of_kind(kind)] for kind in (HELPER, GENERATOR, JUDGE)},
@@ -135,10 +131,3 @@ def analyse_all(path: Path) -> list[Checkout]:
         groups.setdefault(import_location(target_file.path)[0], []).append(target_file.path)
     return [reading.checkout(root, files) for root, files in sorted(groups.items())]
 
-
-def analyse(path: Path) -> Checkout:
-    """The one checkout at ``path`` (BadInput when it holds several: see :func:`analyse_all`)."""
-    found = analyse_all(path)
-    if len(found) > 1:
-        raise BadInput(f"{path} holds {len(found)} checkouts ({', '.join(str(c.path) for c in found)}); name one")
-    return found[0]

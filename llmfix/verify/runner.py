@@ -27,7 +27,7 @@ from llmfix.verify.scenarios import Scenario
 
 CHILD = Path(__file__).with_name("child.py")
 IMPORT_LIMIT = 120.0  # seconds for the child to import litellm and the checkout
-__all__ = ["DUMMY_KEY", "CaseOutcome", "Child", "RunResult", "VerifyError", "base_env", "resolve_env", "run", "run_many", "start_child", "tally"]
+__all__ = ["DUMMY_KEY", "CaseOutcome", "Child", "RunResult", "VerifyError", "base_env", "resolve_env", "run_many", "start_child", "tally"]
 
 
 class VerifyError(LlmfixError):
@@ -285,14 +285,6 @@ class Plan:
         if unrunnable:
             return f"judge not run: {unrunnable[0].error['message'] if unrunnable[0].error else 'cannot call it'}"
         return None
-
-
-def run(checkout: Checkout, scenarios: list[Scenario], settings: Settings, live_env: dict[str, str] | None = None, child: Child | None = None) -> RunResult:
-    """Run every case of ``scenarios`` against ``checkout``; raise :class:`VerifyError` when it cannot."""
-    result = run_many([(checkout, scenarios)], settings, live_env, child=child)[0]
-    if result.error:
-        raise VerifyError(result.error)
-    return result
 
 
 def run_many(jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None,

@@ -21,10 +21,9 @@ from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
-from verify_support import CHECKOUTS, FIXTURES, RUNS, Run
+from verify_support import CHECKOUTS, FIXTURES, RUNS, Run, analyse
 
 from llmfix.verify import runner, scenarios
-from llmfix.verify.analysis import analyse
 
 
 def _edit(root: Path, edits) -> None:

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from llmfix.verify import binding
-from llmfix.verify.analysis import EITHER, GENERATOR, HELPER, RAISES, SWALLOWS, analyse
+from verify_support import analyse
+
+from llmfix.verify.analysis import EITHER, GENERATOR, HELPER, RAISES, SWALLOWS
 from llmfix.verify.binding import (
     MODEL,
     POSITIONAL,

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from verify_support import by_group, group_of
+from verify_support import analyse, by_group, group_of
 
 from llmfix.verify import health, report, runner, scenarios
-from llmfix.verify.analysis import analyse
 from llmfix.verify.cases import (
     ANSWER,
     RUBRIC,

@@ -15,10 +15,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from verify_support import CHECKOUTS, by_group, group_of
+from verify_support import CHECKOUTS, analyse, by_group, group_of
 
 from llmfix.verify import binding, report
-from llmfix.verify.analysis import JUDGE, SWALLOWS, analyse
+from llmfix.verify.analysis import JUDGE, SWALLOWS
 
 REPO = Path(__file__).resolve().parents[2]
 JUDGE_NAME = "LMJudgeVerifier.async_call"

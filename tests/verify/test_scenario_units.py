@@ -11,10 +11,9 @@ from pathlib import Path
 
 import pytest
 from llmfix.codemods import TRANSFORM_NAMES
-from verify_support import GROUPS, MUTANTS, RUNS, SHAPES, group_of
+from verify_support import GROUPS, MUTANTS, RUNS, SHAPES, analyse, group_of
 
 from llmfix.verify import report, scenarios
-from llmfix.verify.analysis import analyse
 from llmfix.verify.scenarios import BASICS
 
 UNITS = scenarios.units()

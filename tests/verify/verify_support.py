@@ -21,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+from llmfix.verify.analysis import Checkout, Target, analyse_all
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures"
 CHECKOUTS = Path(__file__).resolve().parent / "checkouts"
@@ -159,3 +161,13 @@ def group_of(key: str) -> pytest.MarkDecorator:
 def by_group(keys: list[str], ids: list[str] | None = None) -> list:
     """``keys`` as parameters, each marked with its run's group."""
     return [pytest.param(key, marks=group_of(key), id=ident) for key, ident in zip(keys, ids or keys)]
+
+
+def analyse(path: Path) -> Checkout:
+    """The one checkout at ``path``."""
+    [checkout] = analyse_all(path)
+    return checkout
+
+
+def target(checkout: Checkout, name: str) -> Target:
+    return next(t for t in checkout.targets if t.name == name)
