@@ -15,7 +15,7 @@ from the session's one ``run_many`` (conftest.py).
 from __future__ import annotations
 
 import pytest
-from verify_support import MUTANTS, SHAPES, group_of, target
+from verify_support import MUTANTS, SHAPES, group_of, target_named
 
 from llmfix.verify import report, runner, scenarios
 from llmfix.verify.cases import ANSWER
@@ -69,7 +69,7 @@ def test_every_helper_and_generator_is_called_by_parameter_name(verify_runs, sha
     for target in result.checkout.targets:
         step = obs.result(next(s for s in obs.case.steps if s.label == target.name))
         assert step.outcome == "returned", (target.name, step)
-    chatopenai = target(result.checkout, "run_chatopenai")
+    chatopenai = target_named(result.checkout, "run_chatopenai")
     assert chatopenai.binding.kwargs.keys() == {"model_name", "system_prompt", "user_prompt"}  # json_mode keeps its default
     assert obs.steps["run_chatopenai"].value == ANSWER
 
@@ -77,7 +77,7 @@ def test_every_helper_and_generator_is_called_by_parameter_name(verify_runs, sha
 @SHAPES_GROUP
 def test_a_raising_helper_raises_after_its_retries(verify_runs, settings):
     result = verify_runs["drtulu/patched"]
-    assert target(result.checkout, "run_chatopenai").contract == "raises"
+    assert target_named(result.checkout, "run_chatopenai").contract == "raises"
     obs, step = _step(result, "3", "run_chatopenai")
     assert obs.result(step).outcome == "raised"
     assert settings.retries + 1 <= obs.attempts["run_chatopenai"] <= settings.max_attempts(False)

@@ -169,5 +169,5 @@ def analyse(path: Path) -> Checkout:
     return checkout
 
 
-def target(checkout: Checkout, name: str) -> Target:
+def target_named(checkout: Checkout, name: str) -> Target:
     return next(t for t in checkout.targets if t.name == name)
