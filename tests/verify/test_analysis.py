@@ -6,10 +6,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
-
-from llmfix.verify import binding
 from verify_support import analyse
 
+from llmfix.verify import binding
 from llmfix.verify.analysis import EITHER, GENERATOR, HELPER, RAISES, SWALLOWS
 from llmfix.verify.binding import (
     MODEL,

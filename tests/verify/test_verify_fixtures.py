@@ -12,9 +12,16 @@ import re
 from pathlib import Path
 
 import pytest
-from verify_support import FULL_UNPATCHED, MISSING_MODULE, WITH_HELPERS, by_group, group_of
+from verify_support import (
+    FULL_UNPATCHED,
+    MISSING_MODULE,
+    WITH_HELPERS,
+    by_group,
+    group_of,
+)
 
 from llmfix.verify import report, runner, scenarios
+
 
 def _explain(result: runner.RunResult) -> str:
     return "\n".join(f"{fix}: {p}" for fix, problems in report.missing_fixes(result).items() for p in problems) or "(no problems)"
