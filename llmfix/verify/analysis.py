@@ -1,9 +1,7 @@
 """Find what verify drives in each checkout: the LiteLLM helpers, the rubric generators, the LLM judges.
 
-Names and signatures differ between open-instruct versions, so everything comes from structure
-(``llmfix.codemods.analysis``, read in :mod:`.reading`): each function's kind, error contract,
-how to call it (:mod:`.binding`) and where its model comes from: a parameter, ``self.<path>``
-(a judge's config), or a literal in the call, which verify learns from what the endpoint saw.
+Everything comes from structure (read in :mod:`.reading`), since names and signatures differ between versions:
+each function's kind, error contract, how to call it (:mod:`.binding`) and where its model comes from.
 """
 
 from __future__ import annotations
@@ -13,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from llmfix.discovery import discover
-from llmfix.errors import BadInput
-from llmfix.verify import binding
-from llmfix.verify.binding import Binding, Parameter
+from llmfix.verify.binding import Binding, Parameter, signature
 
 PACKAGE_DIR = "open_instruct"
 SUPPORT = "litellm_utils"  # the support module llmfix writes beside run_utils.py
@@ -43,7 +39,7 @@ class Target:
 
     @property
     def signature(self) -> str:
-        return binding.signature(self.name, self.parameters)
+        return signature(self.name, self.parameters)
 
     @property
     def controls_model(self) -> bool:
@@ -65,12 +61,10 @@ class Target:
         return f"{self.name} ({kind}, {self.contract}{model}{raw})"
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind, "name": self.name, "module": self.module, "async": self.is_async, "contract": self.contract,
-            "signature": self.signature, "model_parameter": self.model_parameter, "model_literal": self.model_literal,
-            "drives": list(self.raw), "arguments": sorted(self.binding.names) if self.binding else None, "not_exercised": self.reason,
-            **({"model_path": ".".join(self.model_path), "attempts": self.attempts} if self.kind == JUDGE else {}),
-        }
+        return {"kind": self.kind, "name": self.name, "module": self.module, "async": self.is_async, "contract": self.contract,
+                "signature": self.signature, "model_parameter": self.model_parameter, "model_literal": self.model_literal, "drives": list(self.raw),
+                "arguments": sorted(self.binding.kwargs) if self.binding else None, "not_exercised": self.reason,
+                **({"model_path": ".".join(self.model_path), "attempts": self.attempts} if self.kind == JUDGE else {})}
 
 
 @dataclass
@@ -87,12 +81,8 @@ class Checkout:
     def empty(self) -> bool:
         return not self.targets
 
-    def of_kind(self, *kinds: str) -> list[Target]:
-        return [t for t in self.targets if t.kind in kinds]
-
-    @property
-    def helpers(self) -> list[Target]:
-        return self.of_kind(HELPER)
+    def of_kind(self, kind: str) -> list[Target]:
+        return [t for t in self.targets if t.kind == kind]
 
     @property
     def generators(self) -> list[Target]:
@@ -117,19 +107,10 @@ class Checkout:
         """The helpers and generators verify cannot call (a judge it cannot call has its cases skipped)."""
         return [t for t in self.targets if not t.callable and t.kind != JUDGE]
 
-    def target(self, name: str) -> Target:
-        return next(t for t in self.targets if t.name == name)
-
     def to_json(self) -> dict[str, Any]:
-        return {
-            "path": str(self.path),
-            "import_root": str(self.import_root) if self.import_root else None,
-            "modules": self.modules,
-            "helpers": [t.to_json() for t in self.helpers],
-            "generators": [t.to_json() for t in self.generators],
-            "judges": [t.to_json() for t in self.judges],
-            "not_exercised": [{"name": t.name, "signature": t.signature, "reason": t.reason} for t in self.not_exercised],
-        }
+        return {"path": str(self.path), "import_root": str(self.import_root) if self.import_root else None, "modules": self.modules,
+                **{f"{kind}s": [t.to_json() for t in self.of_kind(kind)] for kind in (HELPER, GENERATOR, JUDGE)},
+                "not_exercised": [{"name": t.name, "signature": t.signature, "reason": t.reason} for t in self.not_exercised]}
 
 
 def import_location(path: Path) -> tuple[Path, str]:
@@ -137,8 +118,7 @@ def import_location(path: Path) -> tuple[Path, str]:
     path = path.resolve()
     for parent in reversed(path.parents):
         if parent.name == PACKAGE_DIR:
-            relative = path.relative_to(parent.parent).with_suffix("")
-            return parent.parent, ".".join(relative.parts)
+            return parent.parent, ".".join(path.relative_to(parent.parent).with_suffix("").parts)
     return path.parent, path.stem
 
 
@@ -151,10 +131,3 @@ def analyse_all(path: Path) -> list[Checkout]:
         groups.setdefault(import_location(target_file.path)[0], []).append(target_file.path)
     return [reading.checkout(root, files) for root, files in sorted(groups.items())]
 
-
-def analyse(path: Path) -> Checkout:
-    """The one checkout at ``path`` (BadInput when it holds several: see :func:`analyse_all`)."""
-    found = analyse_all(path)
-    if len(found) > 1:
-        raise BadInput(f"{path} holds {len(found)} checkouts ({', '.join(str(c.path) for c in found)}); name one")
-    return found[0]

@@ -13,10 +13,7 @@ MODEL = "$llmfix-verify-model"  # replaced by each step's model name
 PROMPT = "Say OK."
 SYSTEM_PROMPT = "You are a helpful assistant."
 QUESTION = "Which sources best explain why the sky is blue?"
-RESPONSES = [
-    "Rayleigh scattering: shorter wavelengths scatter more off air molecules (see any optics textbook).",
-    "The sky reflects the ocean.",
-]
+RESPONSES = ["Rayleigh scattering: shorter wavelengths scatter more off air molecules (see any optics textbook).", "The sky reflects the ocean."]
 PREDICTION = RESPONSES[0]  # what an LLM judge scores
 LABEL = "Rayleigh scattering"
 
@@ -34,14 +31,9 @@ class Parameter:
         return self.default is None and self.kind not in (VAR_POSITIONAL, VAR_KEYWORD)
 
     def render(self, limit: int = 24) -> str:
-        if self.kind == VAR_POSITIONAL:
-            return f"*{self.name}"
-        if self.kind == VAR_KEYWORD:
-            return f"**{self.name}"
-        if self.default is None:
-            return self.name
-        default = self.default if len(self.default) <= limit else "…"
-        return f"{self.name}={default}"
+        if self.kind in (VAR_POSITIONAL, VAR_KEYWORD):
+            return f"{self.kind}{self.name}"
+        return self.name if self.default is None else f"{self.name}={self.default if len(self.default) <= limit else '…'}"
 
 
 @dataclass(frozen=True)
@@ -56,19 +48,9 @@ class Role:
 MODEL_NAMES = ("model_name", "model")
 PROMPT_ROLE = Role(("user_prompt", "prompt", "user_message"), PROMPT, True)
 MESSAGES_ROLE = Role(("messages",), [{"role": "user", "content": PROMPT}], False)
-ROLES = (
-    Role(MODEL_NAMES, MODEL, True),
-    PROMPT_ROLE,
-    MESSAGES_ROLE,
-    Role(("system_prompt", "system_message"), SYSTEM_PROMPT, False),
-    Role(("question", "query"), QUESTION, True),
-    Role(("response_list", "responses"), RESPONSES, True),
-    Role(("prediction",), PREDICTION, True),
-    Role(("label",), LABEL, True),
-    Role(("tokenized_prediction",), [], False),
-    Role(("existing_rubrics",), [], False),
-    Role(("json_mode",), False, False),
-)
+ROLES = (Role(MODEL_NAMES, MODEL, True), PROMPT_ROLE, MESSAGES_ROLE, Role(("system_prompt", "system_message"), SYSTEM_PROMPT, False),
+         Role(("question", "query"), QUESTION, True), Role(("response_list", "responses"), RESPONSES, True), Role(("prediction",), PREDICTION, True),
+         Role(("label",), LABEL, True), Role(("tokenized_prediction",), [], False), Role(("existing_rubrics",), [], False), Role(("json_mode",), False, False))
 
 
 @dataclass
@@ -80,15 +62,7 @@ class Binding:
 
     def materialise(self, model: str | None) -> tuple[list[Any], dict[str, Any]]:
         """The arguments for one call: ``MODEL`` replaced by ``model``."""
-
-        def fill(value: Any) -> Any:
-            return model if value == MODEL else value
-
-        return [fill(v) for v in self.args], {k: fill(v) for k, v in self.kwargs.items()}
-
-    @property
-    def names(self) -> list[str]:
-        return list(self.kwargs)
+        return [model if v == MODEL else v for v in self.args], {k: model if v == MODEL else v for k, v in self.kwargs.items()}
 
 
 class Uncallable(ValueError):
@@ -111,14 +85,12 @@ def signature(name: str, parameters: tuple[Parameter, ...]) -> str:
 def _role(parameter: Parameter, model_parameter: str | None, has_prompt: bool) -> Role | None:
     if parameter.name == model_parameter:
         return ROLES[0]
-    for role in ROLES:
-        if parameter.name in role.names:
-            if role is MESSAGES_ROLE and not has_prompt:
-                return Role(role.names, role.value, True)  # the only way to send a prompt
-            if role.names == MODEL_NAMES and model_parameter is not None:
-                return Role(role.names, role.value, False)  # another parameter carries the model
-            return role
-    return None
+    role = next((role for role in ROLES if parameter.name in role.names), None)
+    if role is MESSAGES_ROLE and not has_prompt:
+        return Role(role.names, role.value, True)  # the only way to send a prompt
+    if role is ROLES[0] and model_parameter is not None:
+        return Role(role.names, role.value, False)  # another parameter carries the model
+    return role
 
 
 def bind(parameters: tuple[Parameter, ...], model_parameter: str | None = None) -> Binding:
@@ -127,22 +99,16 @@ def bind(parameters: tuple[Parameter, ...], model_parameter: str | None = None) 
     has_prompt = any(p.name in PROMPT_ROLE.names for p in parameters)
     binding = Binding()
     skipped_positional: str | None = None  # a positional-only parameter left to its default
-    for parameter in parameters:
-        if parameter.kind in (VAR_POSITIONAL, VAR_KEYWORD):
-            continue
+    for parameter in (p for p in parameters if p.kind not in (VAR_POSITIONAL, VAR_KEYWORD)):
         role = _role(parameter, model_parameter, has_prompt)
-        wanted = role is not None and (role.always or parameter.required)
-        if not wanted:
+        if role is None or not (role.always or parameter.required):
             if parameter.required:
                 raise Uncallable(f"no value for required parameter {parameter.name!r}")
-            if parameter.kind == POSITIONAL_ONLY:
-                skipped_positional = parameter.name
-            continue
-        assert role is not None
-        if parameter.kind == POSITIONAL_ONLY:
-            if skipped_positional is not None:
-                raise Uncallable(f"{parameter.name!r} is positional-only and follows {skipped_positional!r}, which verify leaves to its default")
-            binding.args.append(role.value)
-        else:
+            skipped_positional = parameter.name if parameter.kind == POSITIONAL_ONLY else skipped_positional
+        elif parameter.kind != POSITIONAL_ONLY:
             binding.kwargs[parameter.name] = role.value
+        elif skipped_positional is not None:
+            raise Uncallable(f"{parameter.name!r} is positional-only and follows {skipped_positional!r}, which verify leaves to its default")
+        else:
+            binding.args.append(role.value)
     return binding

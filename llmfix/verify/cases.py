@@ -1,10 +1,7 @@
-"""What a verify case is: its steps, what the mock endpoint does, what was observed.
+"""What a verify case is (its steps, what the mock endpoint does), what was observed, and what became of it.
 
-A case's evaluator turns the observation into problems ``(fix, text)``, ``fix`` naming the
-transform whose behaviour is missing (or ``basics``). Each lane (process) of a case talks to a
-scope of its own of the mock endpoints, so counts never mix; a function whose model is fixed in
-the code gets a lane of its own. Environment values may hold ``$names`` the runner fills in;
-``None`` removes a variable.
+An evaluator turns an observation into problems ``(fix, text)``, ``fix`` naming the transform whose
+behaviour is missing (or ``basics``). Environment values may hold ``$names`` the runner fills in; None removes one.
 """
 
 from __future__ import annotations
@@ -15,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from llmfix.verify.analysis import GENERATOR, JUDGE, Target
+from llmfix.verify.analysis import GENERATOR, JUDGE, Checkout, Target
 
 Problem = tuple[str, str]
 BASICS = "basics"  # a problem no transform fixes: the code does not work even on a healthy endpoint
 JUDGE_FIX = "judge"
+CALL, ENSURE = "call", "ensure"
 
 RUBRIC = {
     "positive_rubrics": [{"title": "Names the mechanism", "description": "Explains Rayleigh scattering."}],
@@ -67,8 +65,7 @@ class Settings:
 
     @classmethod
     def for_this_machine(cls, **values: Any) -> Settings:
-        """The settings, with the slack for scheduling noise (and the time a passing case or connection check may
-        take) scaled by how busy the machine is: its load per CPU, 1x to 3x."""
+        """The settings, with the slack (and the time a passing case or check may take) scaled by the load per CPU, 1x to 3x."""
         try:
             busy = min(3.0, max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1)))
         except OSError:
@@ -81,28 +78,26 @@ class Settings:
         """The environment of a case that times a failing connection check."""
         return {"LITELLM_PRECHECK_TIMEOUT": f"{self.precheck_timeout:g}"}
 
-    def backoff(self, retries: int | None = None) -> float:
-        """The openai SDK's longest total sleep between ``retries`` retries (0.5 * 2^k, capped at 8)."""
+    def backoff(self) -> float:
+        """The openai SDK's longest total sleep between its retries (0.5 * 2^k, capped at 8)."""
         from llmfix.codemods.litellm_facts import outage_ridden_out  # codemods: libcst
 
-        return outage_ridden_out(self.retries if retries is None else retries)
+        return outage_ridden_out(self.retries)
 
     def rounds(self, is_async: bool) -> int:
-        """How many times the SDK's retry loop can run for one helper call."""
+        """How many times the SDK's retry loop can run for one helper call: N+1 for sync with tenacity."""
         return self.retries + 1 if (not is_async and self.tenacity) else 1
 
     def max_attempts(self, is_async: bool) -> int:
-        """Attempts one failing call may make: N+1, or (N+1)^2 for sync with tenacity."""
         return (self.retries + 1) * self.rounds(is_async)
 
     def failing_call_bound(self, is_async: bool, per_attempt: float = 0.0) -> float:
         """Upper bound, in seconds, for a call whose every attempt fails."""
-        rounds = self.rounds(is_async)
-        return (self.retries + 1) * rounds * per_attempt + self.backoff() * rounds + self.slack
+        return self.max_attempts(is_async) * per_attempt + self.backoff() * self.rounds(is_async) + self.slack
 
     def judge_bound(self, target: Target | None, per_attempt: float = 0.0) -> float:
         """Upper bound for a judge call whose every request fails: its own attempts, each the SDK's retries
-        (LITELLM_NUM_RETRIES or the SDK's 2: verify sets both to 2), and its sleeps between them (1 s doubling)."""
+        (verify sets LITELLM_NUM_RETRIES to the SDK's 2), and its sleeps between them (1 s doubling)."""
         attempts = target.attempts if target else 1
         return attempts * ((self.retries + 1) * per_attempt + self.backoff()) + (2 ** (attempts - 1) - 1) * 1.0 + self.slack + 4
 
@@ -113,9 +108,6 @@ class Endpoint:
 
     each: tuple[str, ...] = ()
     then: str = "ok"
-
-
-CALL, ENSURE = "call", "ensure"
 
 
 @dataclass
@@ -141,17 +133,10 @@ class Step:
         return self.model.split("/", 1)[1] if self.model and "/" in self.model else self.model
 
     @property
-    def lane(self) -> str | None:
-        """Steps of a function whose model verify cannot choose share a process (and scope) of their own."""
-        return None if self.target is None or self.op == ENSURE or self.target.controls_model else self.target.name
-
-    @property
     def known_model(self) -> str | None:
         """The model this step sends, when known before running: verify's, or a literal in the code."""
-        if self.key:
-            return self.key
         literal = self.target.model_literal if self.target else None
-        return literal.split("/", 1)[1] if literal and literal.startswith("openai/") else literal
+        return self.key or (literal.split("/", 1)[1] if literal and literal.startswith("openai/") else literal)
 
     @property
     def is_generator(self) -> bool:
@@ -222,20 +207,16 @@ class StepResult:
     def describe(self) -> str:
         """A few words for the table: ``text``, ``""``, ``None``, ``dict``, ``score 0.0``, ``raised X``, ``killed``;
         a repeated step's calls in order: ``None x4, raised X x3``."""
+        words = {"unfinished": "killed", "missing": "not defined", "uncallable": "not called"}
         if len(self.calls) > 1:
             return counted_runs([call.describe() for call in self.calls])
-        words = {"unfinished": "killed", "missing": "not defined", "uncallable": "not called"}
-        if self.outcome in words:
-            return words[self.outcome]
-        if self.outcome == "raised":
-            return f"raised {self.error['type']}" if self.error else "raised"
+        if self.outcome in words or self.outcome == "raised":
+            return words.get(self.outcome) or (f"raised {self.error['type']}" if self.error else "raised")
         if self.score is not None:
             return f"score {self.score!r}"
         if isinstance(self.value, str):
             return "text" if self.value else '""'
-        if isinstance(self.value, dict):
-            return "dict"
-        return repr(self.value)
+        return "dict" if isinstance(self.value, dict) else repr(self.value)
 
 
 @dataclass
@@ -266,18 +247,11 @@ class Observation:
     probes: dict[str, int] = field(default_factory=dict)  # per step label: its connection checks (one-token requests)
 
     def result(self, step: Step) -> StepResult:
-        if step.label in self.steps:
-            return self.steps[step.label]
-        return StepResult(step.label, step.op, step.name, "unfinished", model=step.model)
-
-    def step(self, label: str) -> StepResult:
-        return self.result(next(s for s in self.case.steps if s.label == label))
+        return self.steps.get(step.label) or StepResult(step.label, step.op, step.name, "unfinished", model=step.model)
 
     def models_of(self, step: Step) -> list[str]:
         """The models this step sent (as the endpoint saw them), else the one known beforehand."""
-        seen = self.models.get(step.label) or []
-        known = step.known_model
-        return seen or ([known] if known else [])
+        return self.models.get(step.label) or ([step.known_model] if step.known_model else [])
 
     def process(self, step: Step) -> Process:
         return self.processes.get(step.label) or Process(self.env)
@@ -323,12 +297,9 @@ class Case:
         """The steps by process: those whose model verify chooses together, then one lane per function with a fixed model."""
         lanes: dict[str | None, list[Step]] = {}
         for step in self.steps:
-            lanes.setdefault(step.lane, []).append(step)
+            fixed = step.target is not None and step.op != ENSURE and not step.target.controls_model
+            lanes.setdefault(step.target.name if fixed else None, []).append(step)  # type: ignore[union-attr]
         return list(lanes.values())
-
-    @property
-    def calls(self) -> list[Step]:
-        return list(self.steps)
 
     @property
     def is_judge(self) -> bool:
@@ -336,11 +307,50 @@ class Case:
 
     def problems(self, obs: Observation) -> list[Problem]:
         """The evaluator's problems; a judge's name ``judge``, the transform that patches it."""
-        found = self.evaluate(obs)
-        return [(fix if fix == BASICS or not self.is_judge else JUDGE_FIX, text) for fix, text in found]
+        return [(fix if fix == BASICS or not self.is_judge else JUDGE_FIX, text) for fix, text in self.evaluate(obs)]
 
 
 def judge_case(case: Case) -> Case:
     """``case`` answering as a judge expects."""
     case.answer, case.fallback_answer = JUDGE_ANSWER, JUDGE_FALLBACK_ANSWER
     return case
+
+
+@dataclass
+class CaseOutcome:
+    case: Case
+    status: str  # pass | fail | skip
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    observation: Observation | None = None
+    reason: str = ""
+
+
+Progress = Callable[[int, CaseOutcome], None]
+
+
+def tally(outcomes: list[CaseOutcome]) -> dict[str, int]:
+    """How many cases passed, failed, were skipped."""
+    return {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
+
+
+@dataclass
+class RunResult:
+    checkout: Checkout
+    settings: Settings
+    outcomes: list[CaseOutcome]
+    seconds: float
+    startup_seconds: float | None = None  # litellm import + warm-up in the child
+    notes: list[str] = field(default_factory=list)
+    live: bool = False
+    error: str | None = None
+    not_exercised: list[tuple[str, str]] = field(default_factory=list)  # (function, why verify could not call it)
+    stubbed: dict[str, list[str]] = field(default_factory=dict)  # judge module -> the missing packages stubbed to import it
+
+    @property
+    def failed(self) -> list[CaseOutcome]:
+        return [o for o in self.outcomes if o.status == "fail"]
+
+    @property
+    def ok(self) -> bool:
+        """Every case passed (or was skipped) and every helper and generator was exercised."""
+        return not self.error and not self.failed and not self.not_exercised

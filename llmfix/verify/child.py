@@ -1,16 +1,18 @@
-"""The verify child: import litellm once, then run every case lane in a fork of its own.
+"""The verify child: ``python child.py OUT_DIR PARENT_PID``, the job as JSON on stdin. Standard library (and litellm); POSIX.
 
-Run as ``python child.py OUT_DIR PARENT_PID`` with the job as JSON on stdin, it writes events as
-JSON lines in OUT_DIR (``zygote.jsonl``, ``case-<lane>.jsonl``), never on stdout. Each fork takes
-its lane's environment, imports the checkout (``loader.py``) and runs the steps; a fork past its
-limit is killed, and every process dies with its parent. Standard library (and litellm); POSIX.
+It imports litellm once, then runs every case lane in a fork of its own (killed past its limit), which takes
+the lane's environment, imports the checkout (``loader.py``), runs the steps and writes what it saw as JSON
+lines in OUT_DIR (``case-<lane>.jsonl``; its own in ``zygote.jsonl``). Every process dies with its parent.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
+import dataclasses
 import importlib.util
 import inspect
+import io
 import json
 import logging
 import os
@@ -22,10 +24,11 @@ from typing import Any
 HERE = os.path.dirname(os.path.abspath(__file__))
 if sys.path and os.path.abspath(sys.path[0] or os.curdir) == HERE:
     del sys.path[0]  # never let this folder's modules shadow the checkout's imports
+NO_SUPPORT = "no support module (litellm_utils.py: what `llmfix apply` adds)"
 
 
 def _load(name: str) -> Any:
-    """A module of this folder (``loader``, ``reaper``, ...), loaded by path: this folder is not on sys.path."""
+    """A module of this folder, loaded by path: this folder is not on sys.path."""
     spec = importlib.util.spec_from_file_location(f"_llmfix_verify_{name}", os.path.join(HERE, f"{name}.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
@@ -33,25 +36,109 @@ def _load(name: str) -> Any:
     return module
 
 
-observe, judges = _load("observe"), _load("judges")
+loader = _load("loader")
+TEXT_LIMIT = 600
+current_step: contextvars.ContextVar[str | None] = contextvars.ContextVar("llmfix_verify_step", default=None)
+current_call: contextvars.ContextVar[int | None] = contextvars.ContextVar("llmfix_verify_call", default=None)  # of a repeated step, from 1
 
 
-# ----------------------------------------------------------------------------- one lane
+class Events:
+    """Append-only JSON-lines file, flushed per line."""
+
+    def __init__(self, path: str) -> None:
+        self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open for the process's life
+
+    def emit(self, **fields: Any) -> None:
+        self._file.write(json.dumps(fields, default=repr) + "\n")
+        self._file.flush()
+
+
+def redirect_output(path: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.dup2(fd, 1)
+    os.dup2(fd, 2)
+    os.close(fd)
+
+
+def short(text: Any) -> str:
+    text = str(text)
+    return text if len(text) <= TEXT_LIMIT else text[: TEXT_LIMIT - 3] + "..."
+
+
+def jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if isinstance(value, str):
+        return short(value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):  # a judge's VerificationResult
+        return {f.name: jsonable(getattr(value, f.name, None)) for f in dataclasses.fields(value)}
+    try:
+        return json.loads(json.dumps(value))
+    except (TypeError, ValueError):
+        return short(repr(value))
+
+
+def error_of(error: BaseException) -> dict[str, str]:
+    return {"type": type(error).__name__, "message": short(error)}
+
+
+def exception_text(error: BaseException | None) -> str:
+    """``Type: message`` for an exception and each one in its cause/context chain."""
+    parts: list[str] = []
+    seen: set[int] = set()
+    while error is not None and id(error) not in seen and len(parts) < 10:
+        seen.add(id(error))
+        parts.append(f"{type(error).__name__}: {error}")
+        error = error.__cause__ or error.__context__
+    return " <- ".join(parts)
+
+
+class Collector(logging.Handler):
+    """Keeps WARNING+ records, and the INFO+ ones starting with ``prefix``, with the step (and call) that logged them."""
+
+    def __init__(self, prefix: str | None) -> None:
+        super().__init__(logging.INFO if prefix else logging.WARNING)
+        self.prefix = prefix
+        self.warnings: list[dict[str, Any]] = []
+        self.lines: list[dict[str, Any]] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            message = record.getMessage()
+        except Exception:  # noqa: BLE001 - a bad format string is still a log line
+            message = str(record.msg)
+        exception = exception_text(record.exc_info[1]) if record.exc_info else ""
+        fields = {"step": current_step.get(), "logger": record.name, "level": record.levelname, "message": short(message),
+                  "exception": short(exception) if exception else None, "path": record.pathname}
+        if record.levelno >= logging.WARNING:
+            self.warnings.append(fields)
+        if self.prefix and message.startswith(self.prefix):
+            self.lines.append({**fields, "call": current_call.get()})
+
+
+class Printed(io.TextIOBase):
+    """``sys.stdout`` in a fork: passes everything on and keeps each line the checkout's own code printed
+    (not litellm's notices), with the step that printed it."""
+
+    def __init__(self, out: Any, package: str) -> None:
+        self.out, self.package = out, package
+        self.lines: list[tuple[str, str]] = []
+
+    def write(self, text: str) -> int:
+        self.out.write(text)
+        step, printer = current_step.get(), str(sys._getframe(1).f_globals.get("__name__", ""))
+        if step and printer.split(".", 1)[0] == self.package:
+            self.lines += [(step, short(line)) for line in text.splitlines() if line.strip()]
+        return len(text)
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
 class Missing(Exception):
     """What a step calls is not there."""
-
-
-def _function(modules: dict[str, Any], support: Any, step: dict[str, Any]) -> Any:
-    """What to call for a step (a function of no arguments, returning a value or an awaitable); raise judges.Uncallable or Missing."""
-    if step["op"] == "ensure":
-        if support is None:
-            raise Missing("no support module (litellm_utils.py: what `llmfix apply` adds); the connection check is missing")
-        helper, args, kwargs = _callable(modules, step["helper"])
-        return lambda: support.ensure_connection(helper, *args, **kwargs)
-    function, args, kwargs = _callable(modules, step)
-    return lambda: function(*args, **kwargs)
 
 
 def _callable(modules: dict[str, Any], call: dict[str, Any]) -> tuple[Any, list[Any], dict[str, Any]]:
@@ -59,13 +146,24 @@ def _callable(modules: dict[str, Any], call: dict[str, Any]) -> tuple[Any, list[
     module = modules[call["module"]]
     name, args, kwargs = call["name"], call.get("args") or [], call.get("kwargs") or {}
     if "." in name:
-        function = getattr(judges.instance(module, name, call.get("model_path") or [], call.get("model")), name.rsplit(".", 1)[1])
+        function = getattr(loader.instance(module, name, call.get("model_path") or [], call.get("model")), name.rsplit(".", 1)[1])
+    elif getattr(module, name, None) is None:
+        raise Missing(f"{name} not defined in {module.__name__}")
     else:
-        function = getattr(module, name, None)
-        if function is None:
-            raise Missing(f"{name} not defined in {module.__name__}")
-    judges.check_arguments(function, name, args, kwargs)
+        function = getattr(module, name)
+    loader.check_arguments(function, name, args, kwargs)
     return function, args, kwargs
+
+
+def _function(modules: dict[str, Any], support: Any, step: dict[str, Any]) -> Any:
+    """What to call for a step: a function of no arguments (returning a value or an awaitable). Raises Uncallable or Missing."""
+    if step["op"] != "ensure":
+        function, args, kwargs = _callable(modules, step)
+        return lambda: function(*args, **kwargs)
+    if support is None:
+        raise Missing(f"{NO_SUPPORT}; the connection check is missing")
+    helper, args, kwargs = _callable(modules, step["helper"])
+    return lambda: support.ensure_connection(helper, *args, **kwargs)
 
 
 async def _call_once(make: Any, sync: bool) -> dict[str, Any]:
@@ -78,87 +176,75 @@ async def _call_once(make: Any, sync: bool) -> dict[str, Any]:
     except (KeyboardInterrupt, SystemExit):
         raise
     except BaseException as error:  # noqa: BLE001 - what the checkout raises is the observation
-        result: dict[str, Any] = {"outcome": "raised", "error": observe.error_of(error)}
+        result: dict[str, Any] = {"outcome": "raised", "error": error_of(error)}
     else:
-        result = {"outcome": "returned", "type": type(value).__name__, "value": observe.jsonable(value)}
-    result["seconds"] = round(time.monotonic() - start, 3)
-    return result
+        result = {"outcome": "returned", "type": type(value).__name__, "value": jsonable(value)}
+    return {**result, "seconds": round(time.monotonic() - start, 3)}
 
 
 async def _run_step(step: dict[str, Any], modules: dict[str, Any], support: Any, collector: Any, printed: Any, events: Any) -> None:
-    label = step["label"]
-    observe.current_step.set(label)
+    label, repeat = step["label"], int(step.get("repeat", 1))
+    current_step.set(label)
     result: dict[str, Any] = {"event": "step", "label": label, "op": step["op"], "function": step.get("name") or "ensure_connection", "model": step.get("model")}
     start = time.monotonic()
-    repeat = int(step.get("repeat", 1))
     try:
         make = _function(modules, support, step)
     except Missing as error:
         result.update(outcome="missing", error={"type": "MissingFunction", "message": str(error)})
-    except judges.Uncallable as error:
+    except loader.Uncallable as error:
         result.update(outcome="uncallable", error={"type": "TypeError", "message": str(error)})
     else:
-        sync = step["op"] == "call" and not step.get("is_async", True)
         calls = []
         for number in range(1, repeat + 1):
             if number == repeat:
                 await asyncio.sleep(float(step.get("pause", 0)))
             if repeat > 1:
-                observe.current_call.set(number)
-            calls.append(await _call_once(make, sync))
-        result.update({k: v for k, v in calls[-1].items() if k != "seconds"})
-        if repeat > 1:
-            result["calls"] = calls
+                current_call.set(number)
+            calls.append(await _call_once(make, step["op"] == "call" and not step.get("is_async", True)))
+        result.update({k: v for k, v in calls[-1].items() if k != "seconds"}, **({"calls": calls} if repeat > 1 else {}))
     result["seconds"] = round(time.monotonic() - start, 3)
     result["warnings"] = [{k: v for k, v in r.items() if k != "step"} for r in collector.warnings if r["step"] == label]
     result["printed"] = [line for owner, line in printed.lines if owner == label][:20]
     events.emit(**result)
 
 
-def _report(support: Any, events: Any) -> None:
-    """What the support module's ``health()`` gives in this process."""
-    event: dict[str, Any] = {"event": "report", "label": "report", "op": "report", "function": "health"}
-    function = getattr(support, "health", None)
-    if function is None:
-        where = "no support module (litellm_utils.py: what `llmfix apply` adds)" if support is None else f"health not defined in {support.__name__}"
-        event.update(outcome="missing", error={"type": "MissingFunction", "message": where})
-    else:
-        try:
-            value = function()
-        except Exception as error:  # noqa: BLE001 - what the checkout raises is the observation
-            event.update(outcome="raised", error=observe.error_of(error))
-        else:
-            event.update(outcome="returned", type=type(value).__name__, value=observe.jsonable(value))
-    events.emit(**event)
-
-
 async def _run_steps(lane: dict[str, Any], modules: dict[str, Any], support: Any, printed: Any, events: Any, imported: float) -> None:
     events.emit(event="lane", setup=round(time.monotonic() - imported, 3))
-    collector = observe.Collector(lane.get("keep_lines"))
+    collector = Collector(lane.get("keep_lines"))
     root = logging.getLogger()
     root.addHandler(collector)
     if lane.get("keep_lines"):
         root.setLevel(min(root.level, logging.INFO))  # as a training script that logs at INFO
-    steps = lane["steps"]
+    runs = [_run_step(s, modules, support, collector, printed, events) for s in lane["steps"]]
     if lane.get("concurrent", True):
-        await asyncio.gather(*(_run_step(s, modules, support, collector, printed, events) for s in steps))
+        await asyncio.gather(*runs)
     else:
-        for step in steps:
-            await asyncio.create_task(_run_step(step, modules, support, collector, printed, events))
+        for run in runs:
+            await asyncio.create_task(run)
     if lane.get("keep_lines"):
         events.emit(event="lines", records=collector.lines)
-    if lane.get("report"):
-        _report(support, events)
+    if lane.get("report"):  # what the support module's health() gives in this process
+        event = {"event": "report", "label": "report", "op": "report", "function": "health"}
+        if getattr(support, "health", None) is None:
+            where = NO_SUPPORT if support is None else f"health not defined in {support.__name__}"
+            events.emit(**event, outcome="missing", error={"type": "MissingFunction", "message": where})
+        else:
+            events.emit(**event, **await _call_once(support.health, False))
 
 
-def _import(loader: Any, checkout: dict[str, Any], judges: bool) -> tuple[dict[str, Any], Any, dict[str, list[str]]]:
-    """(the checkout's modules by name, its support module or None, what was stubbed per judge module)."""
+def _import(checkout: dict[str, Any], judges: bool, failed: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any, dict[str, list[str]]]:
+    """(the checkout's modules by name, its support module or None, what was stubbed per judge module); with ``failed``,
+    a judge module that does not import is noted there instead of raised."""
     root, stubbed = checkout["import_root"], {}
     modules = {dotted: loader.import_checkout_module(root, dotted) for dotted in checkout["modules"]}
     for dotted in checkout["judge_modules"] if judges else []:
         stubs = loader.Stubs(dotted.split(".", 1)[0])
         try:
             modules[dotted] = loader.import_checkout_module(root, dotted, stubs)
+        except loader.CheckoutImportError as error:
+            if failed is None:
+                raise
+            failed[dotted] = error.to_json()
         finally:
             stubbed[dotted] = stubs.stubbed
     try:
@@ -170,52 +256,34 @@ def _import(loader: Any, checkout: dict[str, Any], judges: bool) -> tuple[dict[s
     return modules, support, stubbed
 
 
-def _probe(loader: Any, checkout: dict[str, Any], events: Any) -> None:
-    """Import everything once: a helper module that fails is fatal, a judge module that fails skips the judges."""
-    fields: dict[str, Any] = {"python": sys.executable, "tenacity": importlib.util.find_spec("tenacity") is not None}
-    try:
-        modules, support, stubbed = _import(loader, {**checkout, "judge_modules": []}, False)
-    except loader.CheckoutImportError as error:
-        events.emit(event="import-error", **error.to_json())
-        return
-    judges: dict[str, Any] = {}
-    for dotted in checkout["judge_modules"]:
-        stubs = loader.Stubs(dotted.split(".", 1)[0])
-        try:
-            loader.import_checkout_module(checkout["import_root"], dotted, stubs)
-        except loader.CheckoutImportError as error:
-            judges[dotted] = {**error.to_json(), "stubbed": stubs.stubbed}
-        else:
-            judges[dotted] = {"stubbed": stubs.stubbed}
-    events.emit(event="probe", **fields, modules=sorted(modules), support=support is not None, judges=judges)
-
-
-def _lane_child(lane: dict[str, Any], job: dict[str, Any], loader: Any) -> None:
-    """Body of one fork. Never returns: ends with ``os._exit``."""
+def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
+    """Body of one fork (a probe imports everything once: a helper module that fails is fatal, a judge module skips the judges).
+    Never returns: ends with ``os._exit``."""
     code = 0
     try:
-        out = job["out_dir"]
-        checkout = job["checkouts"][lane["checkout"]]
-        observe.redirect_output(os.path.join(out, f"case-{lane['file']}.log"))
-        events = observe.Events(os.path.join(out, f"case-{lane['file']}.jsonl"))
+        out, checkout = job["out_dir"], job["checkouts"][lane["checkout"]]
+        redirect_output(os.path.join(out, f"case-{lane['file']}.log"))
+        events = Events(os.path.join(out, f"case-{lane['file']}.jsonl"))
         os.environ.clear()
         os.environ.update(lane["env"])
-        if lane.get("probe"):
-            _probe(loader, checkout, events)
-            os._exit(0)
-        printed = observe.Printed(sys.stdout, (checkout["modules"] + checkout["judge_modules"])[0].split(".", 1)[0])
+        printed = Printed(sys.stdout, (checkout["modules"] + checkout["judge_modules"])[0].split(".", 1)[0])
         sys.stdout = printed
-        started = time.monotonic()
+        started, failed = time.monotonic(), {}
         try:
-            modules, support, _ = _import(loader, checkout, bool(lane.get("judge")))
+            modules, support, stubbed = _import(checkout, bool(lane.get("judge") or lane.get("probe")), failed if lane.get("probe") else None)
         except loader.CheckoutImportError as error:
             events.emit(event="import-error", **error.to_json())
             os._exit(3)
-        asyncio.run(_run_steps(lane, modules, support, printed, events, started))
+        if lane.get("probe"):
+            judges = {dotted: {**failed.get(dotted, {}), "stubbed": stubbed[dotted]} for dotted in checkout["judge_modules"]}
+            events.emit(event="probe", python=sys.executable, tenacity=importlib.util.find_spec("tenacity") is not None,
+                        modules=sorted(set(modules) - set(judges)), support=support is not None, judges=judges)
+        else:
+            asyncio.run(_run_steps(lane, modules, support, printed, events, started))
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent
         try:
-            events.emit(event="crash", error=observe.error_of(error))
-        except Exception:  # noqa: BLE001
+            events.emit(event="crash", error=error_of(error))
+        except Exception:  # noqa: BLE001, S110 - the parent sees the lane end without a result
             pass
         code = 4
     try:
@@ -238,42 +306,32 @@ def _warm_up(job: dict[str, Any], litellm: Any) -> None:
         return
 
     async def call() -> None:
-        await litellm.acompletion(
-            model=warmup["model"], api_base=warmup["api_base"], api_key="sk-llmfix-verify-warmup",
-            messages=[{"role": "user", "content": "warm up"}], max_tokens=1, num_retries=0, timeout=10,
-        )
+        await litellm.acompletion(model=warmup["model"], api_base=warmup["api_base"], api_key="sk-llmfix-verify-warmup",
+                                  messages=[{"role": "user", "content": "warm up"}], max_tokens=1, num_retries=0, timeout=10)
 
     try:
         asyncio.run(call())
-    except Exception:  # noqa: BLE001 - warming up is best effort
+    except Exception:  # noqa: BLE001, S110 - warming up is best effort
         pass
     litellm.in_memory_llm_clients_cache.flush_cache()
 
 
-def _fork(lane: dict[str, Any], job: dict[str, Any], loader: Any, reaper: Any) -> int:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    parent = os.getpid()
-    pid = os.fork()
-    if pid == 0:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-        reaper.die_with_parent(signal.SIGKILL, parent)
-        _lane_child(lane, job, loader)
-    return pid
-
-
-def _supervise(pending: list[dict[str, Any]], job: dict[str, Any], loader: Any, reaper: Any, events: Any, max_parallel: int) -> None:
-    """Fork the lanes, at most ``max_parallel`` at a time; reap them; SIGKILL any past its limit."""
-    pending = list(pending)
-    running: dict[int, tuple[dict[str, Any], float]] = {}
-    killed: set[int] = set()
+def _supervise(pending: list[dict[str, Any]], job: dict[str, Any], reaper: Any, events: Any) -> dict[str, int]:
+    """Fork the lanes, at most ``max_parallel`` at a time; reap them; SIGKILL any past its limit. Each lane's exit code, by file."""
+    pending, running, killed, exits = list(pending), {}, set(), {}
     while pending or running:
-        while pending and len(running) < max_parallel:
-            lane = pending.pop(0)
-            running[_fork(lane, job, loader, reaper)] = (lane, time.monotonic())
-        now = time.monotonic()
+        while pending and len(running) < int(job.get("max_parallel", 32)):
+            lane, parent = pending.pop(0), os.getpid()
+            sys.stdout.flush()
+            sys.stderr.flush()
+            pid = os.fork()
+            if pid == 0:
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                reaper.die_with_parent(signal.SIGKILL, parent)
+                _lane_child(lane, job)
+            running[pid] = (lane, time.monotonic())
         for pid, (lane, start) in running.items():
-            if pid not in killed and now - start > float(lane["limit"]):
+            if pid not in killed and time.monotonic() - start > float(lane["limit"]):
                 try:
                     os.kill(pid, signal.SIGKILL)
                 except ProcessLookupError:
@@ -285,21 +343,12 @@ def _supervise(pending: list[dict[str, Any]], job: dict[str, Any], loader: Any, 
             break
         if pid == 0:
             time.sleep(0.01)
-            continue
-        if pid not in running:
-            continue
-        lane, start = running.pop(pid)
-        events.emit(event="case-end", file=lane["file"], seconds=round(time.monotonic() - start, 3),
-                    killed=pid in killed, exit=os.waitstatus_to_exitcode(status), cpu=round(usage.ru_utime + usage.ru_stime, 3))
-
-
-def _ready(out: str, index: int) -> bool:
-    """The checkout's probe imported its helper modules."""
-    try:
-        with open(os.path.join(out, f"case-probe-{index}.jsonl"), encoding="utf-8") as handle:
-            return any(json.loads(line).get("event") == "probe" for line in handle if line.strip())
-    except OSError:
-        return False
+        elif pid in running:
+            lane, start = running.pop(pid)
+            exits[lane["file"]] = os.waitstatus_to_exitcode(status)
+            events.emit(event="case-end", file=lane["file"], seconds=round(time.monotonic() - start, 3), killed=pid in killed,
+                        exit=exits[lane["file"]], cpu=round(usage.ru_utime + usage.ru_stime, 3))
+    return exits
 
 
 def main() -> int:
@@ -307,9 +356,8 @@ def main() -> int:
     out = sys.argv[1]
     reaper = _load("reaper")
     reaper.die_with_parent(signal.SIGKILL, int(sys.argv[2]) if len(sys.argv) > 2 else None)
-    events = observe.Events(os.path.join(out, "zygote.jsonl"))
-    observe.redirect_output(os.path.join(out, "zygote.log"))
-    loader = _load("loader")
+    events = Events(os.path.join(out, "zygote.jsonl"))
+    redirect_output(os.path.join(out, "zygote.log"))
     start = time.monotonic()
     try:
         import litellm  # seconds: the child's first job, while the parent sets up
@@ -324,12 +372,10 @@ def main() -> int:
     start = time.monotonic()
     _warm_up(job, litellm)
     events.emit(event="warmed-up", seconds=round(time.monotonic() - start, 3))
-    max_parallel = int(job.get("max_parallel", 32))
     probes = [{"file": f"probe-{index}", "checkout": index, "probe": True, "env": checkout["probe_env"], "steps": [], "limit": job.get("import_limit", 60)}
               for index, checkout in enumerate(job["checkouts"])]
-    _supervise(probes, job, loader, reaper, events, max_parallel)
-    ready = {index for index in range(len(job["checkouts"])) if _ready(out, index)}
-    _supervise([c for c in job["cases"] if c["checkout"] in ready], job, loader, reaper, events, max_parallel)
+    exits = _supervise(probes, job, reaper, events)
+    _supervise([c for c in job["cases"] if exits.get(f"probe-{c['checkout']}") == 0], job, reaper, events)
     return 0
 
 

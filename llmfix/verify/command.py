@@ -27,10 +27,9 @@ from llmfix.exit_codes import OK as EXIT_OK
 from llmfix.exit_codes import PENDING as EXIT_FAILED
 from llmfix.verify import report, runner, scenarios
 from llmfix.verify.analysis import analyse_all
-from llmfix.verify.plan import tally
-from llmfix.verify.scenarios import help_line
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+NOTHING = "nothing to verify: no LiteLLM helper, rubric generator or LLM judge under {}"
 
 HELP = f"""Drive the checkout's (patched) LiteLLM helpers, rubric generators and LLM judges through injected faults.
 
@@ -39,7 +38,7 @@ mock endpoints on 127.0.0.1: run it with the Python of the environment the
 training job uses (--python), which has the packages that code imports.
 
 \b
-Scenarios: {help_line()}.
+Scenarios: {scenarios.help_line()}.
 --live: precheck, completion, rubric with your own endpoint.
 Exit 0 all passed (or nothing to verify), 1 a case failed or a function
 could not be called, 2 could not run.
@@ -97,7 +96,7 @@ def _interpreter(python: str | None) -> tuple[str | None, bool]:
         return None, importlib.util.find_spec("tenacity") is not None
     code = "import importlib.util, sys; print(sys.executable); print(importlib.util.find_spec('tenacity') is not None)"
     try:
-        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60)
+        done = subprocess.run([python, "-c", code], capture_output=True, text=True, timeout=60, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise BadInput(f"--python {python}: cannot run it: {getattr(error, 'strerror', None) or error}") from None
     lines = done.stdout.split()
@@ -108,10 +107,10 @@ def _interpreter(python: str | None) -> tuple[str | None, bool]:
 
 def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[str, ...], as_json: bool) -> int:
     names = [part.strip().lower() for value in scenario_names for part in value.split(",")]
-    known = {unit.NAME for unit in scenarios.units()}
+    known = [unit.NAME for unit in scenarios.units()]
     if "" in names or any(name not in known and not re.fullmatch(r"\d+[a-z]*", name) for name in names):  # a case id: 7c
         unknown = ", ".join(n for n in names if n not in known) or "(an empty name)"
-        raise BadInput(f"unknown scenario {unknown}; choose from {', '.join(unit.NAME for unit in scenarios.units())}")
+        raise BadInput(f"unknown scenario {unknown}; choose from {', '.join(known)}")
     if python is None:
         from llmfix.config import configured_python  # reads [tool.llmfix]; its package loads libcst, so only here
 
@@ -119,26 +118,55 @@ def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[st
     python, tenacity = _interpreter(python)
     settings = scenarios.Settings.for_this_machine(tenacity=tenacity)
     say = Progress(as_json)
-    against = f"{len(scenarios.units())} scenarios" if not scenario_names else f"the scenarios chosen ({','.join(scenario_names)})"
+    against = f"{len(known)} scenarios" if not scenario_names else f"the scenarios chosen ({','.join(scenario_names)})"
     say.line(f"verifying {path} against {'the live calls' if live else against}"
              f" (the checkout's code runs in a child process{f' with {python}' if python else ''})...")
-    env = _live().live_env() if live else None
+    if live:
+        from llmfix.verify import live as live_calls  # the codemods (libcst): only for --live
+    env = live_calls.live_env() if live else None
     child = runner.start_child(settings, env, python) if path.exists() else None  # litellm imports while we analyse and set up
     try:
-        return _verify_with(path, settings, env, scenario_names, as_json, child, say)
+        found = analyse_all(path)
+        checkouts = [c for c in found if not c.empty]
+        empty = [NOTHING.format(c.path) for c in found if c.empty]
+        if not checkouts:
+            message = empty[0] if len(empty) == 1 else NOTHING.format(path)
+            click.echo(json.dumps({"command": "verify", "exit_code": EXIT_OK, "nothing_to_verify": True, "message": message}) if as_json else message)
+            return EXIT_OK
+        several = len(found) > 1
+        jobs = []
+        for index, checkout in enumerate(checkouts):
+            available = live_calls.scenarios(env, checkout) if env is not None else scenarios.build(settings, checkout)
+            jobs.append((checkout, _select(available, scenario_names, strict=not several)))
+            say.expect(index, f"{checkout.path.name}: " if several else "", checkout, jobs[-1][1])
+        if several and scenario_names and not any(s.cases for _, chosen in jobs for s in chosen):
+            _select(scenarios.build(settings, checkouts[0]), scenario_names)  # a name no checkout knows: the error strict selection gives
+        results = runner.run_many(jobs, settings, env, child=child, progress=say)
     finally:
         if child is not None:
             child.close()
+    if not several and results[0].error:
+        raise runner.VerifyError(results[0].error)
+    codes = [EXIT_ERROR if r.error else EXIT_OK if r.ok else EXIT_FAILED for r in results]
+    text = report.render(path, results, codes, empty, settings, live_calls.header(env) if env is not None else None, as_json, several)
+    click.echo(live_calls.scrub(text, env) if env is not None else text)
+    return max(codes)
+
+
+def _select(available: list[scenarios.Scenario], names: tuple[str, ...], strict: bool = True) -> list[scenarios.Scenario]:
+    try:
+        return scenarios.select(available, names, strict)
+    except ValueError as error:
+        raise BadInput(str(error)) from None
 
 
 class Progress:
     """What verify prints while it runs: a first line at once, then a line per scenario as it finishes (stderr with --json)."""
 
     def __init__(self, as_json: bool) -> None:
-        self.err = as_json
-        self.started = time.monotonic()
+        self.err, self.started = as_json, time.monotonic()
         self.pending: dict[tuple[int, str], int] = {}
-        self.done: dict[tuple[int, str], list] = {}
+        self.done: dict[tuple[int, str], list[runner.CaseOutcome]] = {}
         self.prefixes: dict[int, str] = {}
         self.numbers: dict[str, int] = {}
 
@@ -146,111 +174,21 @@ class Progress:
         click.echo(text, err=self.err)
         (sys.stderr if self.err else sys.stdout).flush()
 
-    def expect(self, index: int, prefix: str, chosen: list) -> None:
+    def expect(self, index: int, prefix: str, checkout: object, chosen: list[scenarios.Scenario]) -> None:
         self.prefixes[index] = prefix
         for scenario in chosen:
-            self.pending[(index, scenario.name)] = len(scenario.cases)
-            self.numbers[scenario.name] = scenario.number
+            self.pending[(index, scenario.NAME)] = len(scenario.cases)
+            self.numbers[scenario.NAME] = scenario.NUMBER
+        functions = [t.name for t in checkout.targets]  # type: ignore[attr-defined]
+        self.line(f"  {prefix}{len(functions)} function{'s' if len(functions) != 1 else ''} ({', '.join(functions)}), "
+                  f"{sum(len(s.cases) for s in chosen)} cases")
 
-    def __call__(self, index: int, outcome) -> None:
+    def __call__(self, index: int, outcome: runner.CaseOutcome) -> None:
         key = (index, outcome.case.scenario)
         self.done.setdefault(key, []).append(outcome)
         if len(self.done[key]) != self.pending.get(key):
             return
-        outcomes = self.done[key]
-        counts = tally(outcomes)
-        status = "FAIL" if counts["fail"] else "skip" if counts["skip"] == len(outcomes) else "pass"
+        counts = runner.tally(self.done[key])
+        status = "FAIL" if counts["fail"] else "skip" if counts["skip"] == len(self.done[key]) else "pass"
         detail = ", ".join(f"{n} {word}" for word, n in (("passed", counts["pass"]), ("failed", counts["fail"]), ("skipped", counts["skip"])) if n)
         self.line(f"  {self.prefixes[index]}{self.numbers[key[1]]:>2} {key[1]:<17} {status:<4}  {detail}  [{time.monotonic() - self.started:5.1f}s]")
-
-
-def _live():
-    from llmfix.verify import live  # the codemods (libcst): only for --live
-
-    return live
-
-
-def _verify_with(path: Path, settings, env, scenario_names: tuple[str, ...], as_json: bool, child, say: Progress) -> int:
-    found = analyse_all(path)
-    checkouts = [c for c in found if not c.empty]
-    several = len(found) > 1
-    empty = [f"nothing to verify: no LiteLLM helper, rubric generator or LLM judge under {c.path}" for c in found if c.empty]
-    if not checkouts:
-        message = empty[0] if len(empty) == 1 else f"nothing to verify: no LiteLLM helper, rubric generator or LLM judge under {path}"
-        click.echo(json.dumps({"command": "verify", "exit_code": EXIT_OK, "nothing_to_verify": True, "message": message}) if as_json else message)
-        return EXIT_OK
-    jobs = []
-    for index, checkout in enumerate(checkouts):
-        available = _live().scenarios(env, checkout) if env is not None else scenarios.build(settings, checkout)
-        try:
-            chosen = scenarios.select(available, scenario_names, strict=not several)
-        except ValueError as error:
-            raise BadInput(str(error)) from None
-        jobs.append((checkout, chosen))
-        functions = [t.name for t in checkout.targets]
-        where = f"{checkout.path.name}: " if several else ""
-        say.expect(index, where, chosen)
-        say.line(f"  {where}{len(functions)} function{'s' if len(functions) != 1 else ''} ({', '.join(functions)}), "
-                 f"{sum(len(s.cases) for s in chosen)} cases")
-    if several and scenario_names and not any(s.cases for _, chosen in jobs for s in chosen):
-        try:  # a name no checkout knows: the error strict selection gives
-            scenarios.select(scenarios.build(settings, checkouts[0]), scenario_names)
-        except ValueError as error:
-            raise BadInput(str(error)) from None
-    results = runner.run_many(jobs, settings, env, child=child, progress=say)
-    if not several and results[0].error:
-        raise runner.VerifyError(results[0].error)
-    codes = [EXIT_ERROR if r.error else EXIT_OK if r.ok else EXIT_FAILED for r in results]
-    text = _render(path, results, codes, empty, settings, env, as_json, several)
-    click.echo(_live().scrub(text, env) if env is not None else text)
-    return max(codes)
-
-
-def _render(path: Path, results: list, codes: list[int], empty: list[str], settings, env, as_json: bool, several: bool) -> str:
-    """The report: one checkout's table (or JSON object), or each checkout's and a last line counting them."""
-    if as_json and not several:
-        return report.to_json(results[0], codes[0])
-    if as_json:
-        objects = [json.loads(report.to_json(r, c)) if not r.error else {"checkout": r.checkout.to_json(), "exit_code": c, "error": r.error}
-                   for r, c in zip(results, codes)]
-        return json.dumps({"command": "verify", "exit_code": max(codes), "checkouts": objects, "nothing_to_verify": empty}, indent=2)
-    parts = []
-    for result in results:
-        if result.error:
-            parts.append(f"llmfix verify {result.checkout.path}\n  could not run: {result.error}")
-        else:
-            parts.append(report.to_text(result, _header(result.checkout.path if several else path, result.checkout, settings, env)))
-    parts += empty
-    if several:
-        verdicts = {"passed": codes.count(EXIT_OK), "failed": codes.count(EXIT_FAILED), "could not run": codes.count(EXIT_ERROR)}
-        parts.append(f"{len(results)} checkouts: " + ", ".join(f"{n} {word}" for word, n in verdicts.items() if n or word != "could not run"))
-    return "\n\n".join(parts)
-
-
-def _header(path: Path, checkout, settings, env) -> list[str]:
-    lines = [f"llmfix verify{' --live' if env is not None else ''} {path}"]
-    label = "functions:"
-    for module in checkout.modules:
-        targets = [t.describe() for t in checkout.targets if t.module == module]
-        if targets:
-            lines.append(f"  {label:<10} {module}: {', '.join(targets)}")
-            label = ""
-    if env is not None:
-        lines += _live().header(env)
-    else:
-        lines.append(
-            f"  settings:  LITELLM_NUM_RETRIES={settings.retries}, LITELLM_DEFAULT_TIMEOUT={settings.timeout:g}"
-            f" ({settings.hang_timeout:g} in hang), LITELLM_PRECHECK_TIMEOUT={settings.precheck_timeout_passing:g}"
-            f" ({settings.precheck_timeout:g} where a failing check is timed),"
-            f" LITELLM_PRECHECK_RECHECK={settings.recheck:g} in precheck-recheck; {settings.slack:g}s of slack on time bounds;"
-            " mock endpoints on 127.0.0.1, dummy key"
-        )
-        lines.append(
-            f"             health-*: LITELLM_NUM_RETRIES=0 where calls fail, LITELLM_FAILURE_WINDOW={settings.failure_window},"
-            f" LITELLM_MAX_FAILURE_RATE={settings.max_failure_rate:g} (unset in health-unset),"
-            f" LITELLM_HEALTH_INTERVAL={settings.health_interval:g} where a summary line is expected"
-        )
-        if checkout.judges:
-            lines.append("             judges: an instance built by parameter name, its config's model verify's own and its timeout"
-                         " LITELLM_DEFAULT_TIMEOUT's value")
-    return lines

@@ -21,19 +21,11 @@ PLACEHOLDERS = ("mock", "fallback", "dead_base", "dead_proxy", "proxied_base", "
 
 def base_env(settings: Settings) -> dict[str, str]:
     """The child's environment: a few process basics and verify's own settings, nothing of the user's LLM setup."""
-    env = {name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ}
-    env.update(
-        PYTHONDONTWRITEBYTECODE="1",  # leave no __pycache__ in the checkout
-        PYTHONUNBUFFERED="1",
-        OPENAI_API_BASE="$mock",
-        OPENAI_API_KEY=DUMMY_KEY,
-        LITELLM_LOCAL_MODEL_COST_MAP="True",
-        LITELLM_NUM_RETRIES=str(settings.retries),
-        LITELLM_DEFAULT_TIMEOUT=f"{settings.timeout:g}",
-        LITELLM_FALLBACK_MODELS="",
-        LITELLM_PRECHECK_TIMEOUT=f"{settings.precheck_timeout_passing:g}",
-    )
-    return env
+    return {**{name: os.environ[name] for name in KEPT_VARIABLES if name in os.environ},
+            "PYTHONDONTWRITEBYTECODE": "1",  # leave no __pycache__ in the checkout
+            "PYTHONUNBUFFERED": "1", "OPENAI_API_BASE": "$mock", "OPENAI_API_KEY": DUMMY_KEY, "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+            "LITELLM_NUM_RETRIES": str(settings.retries), "LITELLM_DEFAULT_TIMEOUT": f"{settings.timeout:g}", "LITELLM_FALLBACK_MODELS": "",
+            "LITELLM_PRECHECK_TIMEOUT": f"{settings.precheck_timeout_passing:g}"}
 
 
 def resolve_env(base: dict[str, str], overrides: dict[str, str | None], resources: dict[str, str | None]) -> dict[str, str]:
@@ -41,9 +33,7 @@ def resolve_env(base: dict[str, str], overrides: dict[str, str | None], resource
     ``$`` stays); a value that is just a placeholder whose resource is None is dropped, like an override of None."""
     env: dict[str, str] = {}
     for name, value in {**base, **overrides}.items():
-        if value is None:
-            continue
-        if value.startswith("$") and value[1:] in resources and resources[value[1:]] is None:
+        if value is None or (value.startswith("$") and value[1:] in resources and resources[value[1:]] is None):
             continue
         for key in sorted(PLACEHOLDERS, key=len, reverse=True):
             if f"${key}" in value and resources.get(key) is not None:
@@ -58,26 +48,16 @@ class Endpoints:
     def __init__(self, stack: ExitStack, reaper: Reaper, want_proxy: bool) -> None:
         from llmfix.mockllm import MockLLM  # aiohttp: only when cases run
 
-        self.primary = stack.enter_context(MockLLM())
+        self.primary = self.proxied = stack.enter_context(MockLLM())
         self.fallback = stack.enter_context(MockLLM())
-        self.proxied = self.primary
-        self.proxy = None
+        self.proxy: Tinyproxy | None = None
         self.proxy_missing = "no proxy started"
         self.notes: list[str] = []
-        self.reaper = reaper
-        self.fixed: dict[str, str | None] = {
-            "dead_base": f"http://127.0.0.1:{closed_port()}/v1",
-            "dead_proxy": f"http://127.0.0.1:{closed_port()}",
-            "proxied_ca": None,
-            "proxy": None,
-        }
-        if want_proxy:
-            self._start_proxy(stack)
-
-    def _start_proxy(self, stack: ExitStack) -> None:
-
-        if tinyproxy_path() is None:
+        self.fixed: dict[str, str | None] = {"dead_base": f"http://127.0.0.1:{closed_port()}/v1", "dead_proxy": f"http://127.0.0.1:{closed_port()}",
+                                             "proxied_ca": None, "proxy": None}
+        if want_proxy and tinyproxy_path() is None:
             self.proxy_missing = "tinyproxy not found on PATH (apt-get install tinyproxy)"
+        if not want_proxy or tinyproxy_path() is None:
             return
         proxy = Tinyproxy()
         try:
@@ -85,47 +65,31 @@ class Endpoints:
         except ProxyUnavailable as error:
             self.proxy_missing = str(error)
             return
-        folder = str(proxy.log_path.parent)
-        self.reaper.watch_folder(folder)
-        stack.callback(self.reaper.forget_folder, folder)
+        reaper.watch_folder(str(proxy.log_path.parent))
         stack.callback(proxy.stop)
-        self.proxy = proxy
-        self.fixed["proxy"] = proxy.url
-        if not self._tls(stack):
-            self.notes.append("9b ran over plain HTTP through the proxy; install trustme to exercise CONNECT + TLS")
-
-    def _tls(self, stack: ExitStack) -> bool:
-        """A TLS mock signed by a throwaway CA, when trustme is installed (the production CONNECT path)."""
+        self.proxy, self.fixed["proxy"] = proxy, proxy.url
         try:
             import trustme  # optional: without it the proxied case runs over plain HTTP
         except ImportError:
-            return False
-        from llmfix.mockllm import MockLLM  # aiohttp: loaded when cases run
-
-        ca = trustme.CA()
+            self.notes.append("9b ran over plain HTTP through the proxy; install trustme to exercise CONNECT + TLS")
+            return
+        ca = trustme.CA()  # a TLS mock signed by a throwaway CA: the production CONNECT path
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
         folder = tempfile.mkdtemp(prefix="llmfix-verify-ca-")
-        self.reaper.watch_folder(folder)
-        stack.callback(self.reaper.forget_folder, folder)
+        reaper.watch_folder(folder)
         stack.callback(remove, folder)
-        ca_file = os.path.join(folder, "ca.pem")
-        ca.cert_pem.write_to_path(ca_file)
+        ca.cert_pem.write_to_path(os.path.join(folder, "ca.pem"))
         self.proxied = stack.enter_context(MockLLM(tls=context))
-        self.fixed["proxied_ca"] = ca_file
-        return True
+        self.fixed["proxied_ca"] = os.path.join(folder, "ca.pem")
 
     def server(self, case: Case) -> Any:
         return self.proxied if case.server == "proxied" else self.primary
 
     def resources(self, scope: str) -> dict[str, str | None]:
         """The placeholder values for one lane: the scoped endpoint URLs and the run-wide ones."""
-        return {
-            **self.fixed,
-            "mock": self.primary.scope(scope).base_url,
-            "fallback": self.fallback.scope(scope).base_url,
-            "proxied_base": self.proxied.scope(scope).base_url,
-        }
+        return {**self.fixed, "mock": self.primary.scope(scope).base_url, "fallback": self.fallback.scope(scope).base_url,
+                "proxied_base": self.proxied.scope(scope).base_url}
 
     def prepare(self, case: Case, scope: str, settings: Settings) -> None:
         server = self.server(case)
@@ -135,24 +99,19 @@ class Endpoints:
         self.fallback.scope(scope).content = case.fallback_answer
 
     def counts(self, case: Case, scope: str, steps: list[Step]) -> tuple[dict[str, int], dict[str, list[str]], dict[str, int]]:
-        """Attempts, models and connection checks per step of a lane, as its scope saw them."""
+        """Attempts, models and connection checks (one-token requests) per step of a lane, as its scope saw them."""
         lane = self.server(case).scope(scope)
+        seen = lane.keys
+        checks = [r["key"] for r in lane.requests if isinstance(r.get("body"), dict) and 1 in (r["body"].get("max_tokens"), r["body"].get("max_completion_tokens"))]
         attempts: dict[str, int] = {}
         models: dict[str, list[str]] = {}
         probes: dict[str, int] = {}
-        seen = lane.keys
-        checks = [r["key"] for r in lane.requests if is_probe(r.get("body"))]
         for step in steps:
             key = step.key if step.key else (seen[0] if seen else None)  # a fixed model's first request is its own
             attempts[step.label] = lane.attempts(key) if key else 0
             models[step.label] = [key] if key in seen else []
             probes[step.label] = checks.count(key) if key else 0
         return attempts, models, probes
-
-
-def is_probe(body: Any) -> bool:
-    """A connection check's request: one token asked for."""
-    return isinstance(body, dict) and 1 in (body.get("max_tokens"), body.get("max_completion_tokens"))
 
 
 def remove(folder: str) -> None:

@@ -2,61 +2,31 @@
 
 from __future__ import annotations
 
-import ast
 from pathlib import Path
 from typing import Any
 
 import libcst
 
 from llmfix.codemods.analysis.generator import find_generators
-from llmfix.codemods.analysis.helpers import (
-    content_helpers,
-    direct_calls,
-    error_contract,
-    find_litellm_calls,
-    llm_call_of,
-)
-from llmfix.codemods.analysis.nodes import (
-    callee_name,
-    dotted_name,
-    first_positional,
-    keyword_arg,
-    qualname,
-    swallowing_try,
-)
+from llmfix.codemods.analysis.helpers import content_helpers, direct_calls, error_contract, find_litellm_calls, llm_call_of
+from llmfix.codemods.analysis.nodes import callee_name, dotted_name, first_positional, keyword_arg, qualname, string_value, swallowing_try
 from llmfix.codemods.analysis.tree import find_all
 from llmfix.codemods.judge import retry_layer
 from llmfix.errors import BadInput
 from llmfix.verify import binding
-from llmfix.verify.analysis import (
-    EITHER,
-    GENERATOR,
-    HELPER,
-    JUDGE,
-    PACKAGE_DIR,
-    RAISES,
-    SUPPORT,
-    SWALLOWS,
-    Checkout,
-    Target,
-    import_location,
-)
+from llmfix.verify.analysis import EITHER, GENERATOR, HELPER, JUDGE, PACKAGE_DIR, RAISES, SUPPORT, SWALLOWS, Checkout, Target, import_location
 from llmfix.verify.binding import Parameter, Uncallable
 
 
 def _parameters(function: Any, method: bool = False) -> tuple[Parameter, ...]:
     """The parameters of a libcst FunctionDef, in order, with their default's source (a method's ``self`` left out)."""
-    module = libcst.Module(body=[])
-    params = function.params
+    params, code = function.params, libcst.Module(body=[]).code_for_node
 
     def one(param: Any, kind: str) -> Parameter:
-        default = None if param.default is None else module.code_for_node(param.default)
-        return Parameter(param.name.value, kind, default)
+        return Parameter(param.name.value, kind, None if param.default is None else code(param.default))
 
-    found = [one(p, binding.POSITIONAL_ONLY) for p in params.posonly_params]
-    found += [one(p, binding.POSITIONAL) for p in params.params]
-    if method and found:
-        found = found[1:]
+    found = [one(p, binding.POSITIONAL_ONLY) for p in params.posonly_params] + [one(p, binding.POSITIONAL) for p in params.params]
+    found = found[1:] if method else found
     if isinstance(params.star_arg, libcst.Param):
         found.append(Parameter(params.star_arg.name.value, binding.VAR_POSITIONAL))
     found += [one(p, binding.KEYWORD_ONLY) for p in params.kwonly_params]
@@ -65,28 +35,12 @@ def _parameters(function: Any, method: bool = False) -> tuple[Parameter, ...]:
     return tuple(found)
 
 
-def _literal(node: Any, constants: dict[str, str]) -> str | None:
-    """A string literal's value, or the value of a module-level ``NAME = "literal"``."""
-    if isinstance(node, libcst.SimpleString):
-        try:
-            value = ast.literal_eval(node.value)
-        except (ValueError, SyntaxError):
-            return None
-        return value if isinstance(value, str) else None
-    if isinstance(node, libcst.Name):
-        return constants.get(node.value)
-    return None
-
-
 def _string_constants(module: Any) -> dict[str, str]:
-    constants: dict[str, str] = {}
-    for statement in module.body:
-        for small in statement.body if isinstance(statement, libcst.SimpleStatementLine) else []:
-            if isinstance(small, libcst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, libcst.Name):
-                value = _literal(small.value, {})
-                if value is not None:
-                    constants[small.targets[0].target.value] = value
-    return constants
+    """The module-level ``NAME = "literal"`` assignments."""
+    return {small.targets[0].target.value: string_value(small.value) for statement in module.body
+            for small in (statement.body if isinstance(statement, libcst.SimpleStatementLine) else [])
+            if isinstance(small, libcst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, libcst.Name)
+            and string_value(small.value) is not None}
 
 
 def _model_source(parameters: tuple[Parameter, ...], model: Any, constants: dict[str, str]) -> tuple[str | None, str | None]:
@@ -95,20 +49,11 @@ def _model_source(parameters: tuple[Parameter, ...], model: Any, constants: dict
     named = next((n for n in names if n in binding.MODEL_NAMES), None)
     if model is None:
         return named, None  # the model travels in **kwargs (or nowhere): the named parameter, if any
-    literal = _literal(model, constants)
+    literal = string_value(model) if isinstance(model, libcst.SimpleString) else constants.get(model.value) if isinstance(model, libcst.Name) else None
     if literal is not None and not (hasattr(model, "value") and model.value in names):
         return None, literal
-    used = {name.value for name in find_all(model, libcst.Name)}
-    mentioned = [n for n in names if n in used]
-    if mentioned:
-        return (named if named in mentioned else mentioned[0]), None
-    return None, None
-
-
-def _self_path(model: Any) -> tuple[str, ...]:
-    """``("verifier_config", "llm_judge_model")`` for ``self.verifier_config.llm_judge_model``; () otherwise."""
-    parts = (dotted_name(model) or "").split(".")
-    return tuple(parts[1:]) if len(parts) > 1 and parts[0] == "self" else ()
+    mentioned = [n for n in names if n in {name.value for name in find_all(model, libcst.Name)}]
+    return ((named if named in mentioned else mentioned[0]) if mentioned else None), None
 
 
 def _judges(module: Any, dotted: str, constants: dict[str, str]) -> list[Target]:
@@ -118,14 +63,14 @@ def _judges(module: Any, dotted: str, constants: dict[str, str]) -> list[Target]
         name = qualname(module, site.function)
         if any(t.name == name for t in found):
             continue
-        method = "." in name
-        parameters = _parameters(site.function, method)
-        path = _self_path(site.model) if method else ()
+        parameters = _parameters(site.function, "." in name)
+        parts = (dotted_name(site.model) or "").split(".")
+        path = tuple(parts[1:]) if "." in name and len(parts) > 1 and parts[0] == "self" else ()  # self.verifier_config.llm_judge_model
         model_parameter, literal = (None, None) if path else _model_source(parameters, site.model, constants)
         contract = SWALLOWS if swallowing_try(site.function, site.call) is not None else RAISES
         layer = retry_layer(site.function, site.call)
-        target = Target(JUDGE, name, dotted, site.is_async, contract, parameters, model_parameter, literal,
-                        model_path=path, attempts=(layer[1] or 3) if layer else 1)
+        target = Target(JUDGE, name, dotted, site.is_async, contract, parameters, model_parameter, literal, model_path=path,
+                        attempts=(layer[1] or 3) if layer else 1)
         if name.count(".") > 1:
             target.reason = f"cannot call {target.signature}: it is nested in {name.rsplit('.', 1)[0]}"
         found.append(target)
@@ -134,34 +79,28 @@ def _judges(module: Any, dotted: str, constants: dict[str, str]) -> list[Target]
 
 def _targets_of(module: Any, dotted: str) -> tuple[list[Target], list[Target], dict[str, str]]:
     """(targets, raw helpers (returning the response object), generator name -> the helper it awaits)."""
-    constants = _string_constants(module)
-    content = content_helpers(module)
-    content_names = {f.name.value for f in content}
+    constants, content = _string_constants(module), content_helpers(module)
     raw_targets: list[Target] = []
     for call in find_litellm_calls(module):
         name = call.function.name.value
-        if name not in content_names and all(t.name != name for t in raw_targets):
+        if name not in {f.name.value for f in content} and all(t.name != name for t in raw_targets):
             raw_targets.append(Target(HELPER, name, dotted, call.is_async, error_contract(module, call.function), _parameters(call.function)))
     targets: list[Target] = []
     for function in content:
-        parameters = _parameters(function)
-        call = llm_call_of(module, function)
+        parameters, call = _parameters(function), llm_call_of(module, function)
         model = keyword_arg(call, *binding.MODEL_NAMES) or first_positional(call) if call is not None else None  # model=, model_name= or the first argument
-        model_parameter, literal = _model_source(parameters, model, constants)
         callee = callee_name(call) if call is not None else None
         wraps = (callee,) if callee and any(t.name == callee for t in raw_targets) else ()
         targets.append(Target(HELPER, function.name.value, dotted, function.asynchronous is not None, error_contract(module, function),
-                              parameters, model_parameter, literal, wraps))
-    awaited: dict[str, str] = {}
+                              parameters, *_model_source(parameters, model, constants), wraps))
     sites = find_generators(module)
     for site in sites:
         parameters = _parameters(site.function)
-        model_parameter, literal = _model_source(parameters, site.model, constants)
-        targets.append(Target(GENERATOR, site.function.name.value, dotted, True, site.contract, parameters, model_parameter, literal))
-        awaited[site.function.name.value] = callee_name(site.helper_call) or ""
+        targets.append(Target(GENERATOR, site.function.name.value, dotted, True, site.contract, parameters, *_model_source(parameters, site.model, constants)))
     for target, function in zip(targets, [*content, *(s.function for s in sites)]):
         if not any(statement is function for statement in module.body):
             target.reason = f"cannot call {target.signature}: it is a method, and verify calls module-level helpers only"
+    awaited = {site.function.name.value: callee_name(site.helper_call) or "" for site in sites}
     return targets + _judges(module, dotted, constants), raw_targets, awaited
 
 
@@ -169,18 +108,15 @@ def _support_import(module: Any) -> str | None:
     """``open_instruct.rubrics.litellm_utils`` for a module holding ``from open_instruct.rubrics import litellm_utils``."""
     for statement in module.body:
         for small in statement.body if isinstance(statement, libcst.SimpleStatementLine) else []:
-            if isinstance(small, libcst.ImportFrom) and not isinstance(small.names, libcst.ImportStar):
-                if any(dotted_name(alias.name) == SUPPORT for alias in small.names) and small.module is not None:
-                    return f"{dotted_name(small.module)}.{SUPPORT}"
+            names = small.names if isinstance(small, libcst.ImportFrom) and small.module is not None else ()
+            if not isinstance(names, libcst.ImportStar) and any(dotted_name(alias.name) == SUPPORT for alias in names):
+                return f"{dotted_name(small.module)}.{SUPPORT}"
     return None
 
 
 def checkout(root: Path, files: list[Path]) -> Checkout:
     checkout = Checkout(root, root)
-    raw_helpers: list[Target] = []
-    awaited: dict[str, str] = {}
-    found: list[Target] = []
-    imported: list[str] = []
+    found, raw_helpers, awaited, imported = [], [], {}, []
     for path in files:
         try:
             module = libcst.parse_module(path.read_text(encoding="utf-8"))
@@ -191,22 +127,19 @@ def checkout(root: Path, files: list[Path]) -> Checkout:
         dotted = import_location(path)[1]
         targets, raw, waits = _targets_of(module, dotted)
         imported += [name for name in [_support_import(module)] if name]
-        if not targets and not raw:
-            continue
-        checkout.modules.append(dotted)
-        found += targets
-        awaited.update(waits)
-        raw_helpers += raw
+        if targets or raw:
+            checkout.modules.append(dotted)
+            found += targets
+            awaited.update(waits)
+            raw_helpers += raw
     helpers = {t.name: t for t in found if t.kind == HELPER}
     driven = {name for t in helpers.values() for name in t.raw}
-    for raw_helper in raw_helpers:
-        if raw_helper.name not in driven:
-            raw_helper.reason = f"{raw_helper.name} returns the response object and no helper that reads the text calls it"
-            found.append(raw_helper)
+    for raw_helper in (r for r in raw_helpers if r.name not in driven):
+        raw_helper.reason = f"{raw_helper.name} returns the response object and no helper that reads the text calls it"
+        found.append(raw_helper)
     for target in found:
-        if target.kind == GENERATOR and target.contract == RAISES:
+        if target.kind == GENERATOR and target.contract == RAISES:  # no try of its own: it fails the way the helper it awaits does
             helper = helpers.get(awaited.get(target.name, ""))
-            # a generator without a try of its own fails the way the helper it awaits does
             target.contract = helper.contract if helper is not None else EITHER
         if target.reason is None:
             try:
@@ -215,8 +148,7 @@ def checkout(root: Path, files: list[Path]) -> Checkout:
                 target.reason = f"cannot call {target.signature}: {error}"
     order = {HELPER: 0, GENERATOR: 1, JUDGE: 2}
     checkout.targets = sorted(found, key=lambda t: (order[t.kind], checkout.modules.index(t.module)))
-    first = [m for kind in (HELPER, GENERATOR, JUDGE) for m in checkout.modules if any(t.module == m and t.kind == kind for t in found)]
+    first = [m for kind in order for m in checkout.modules if any(t.module == m and t.kind == kind for t in found)]
     checkout.modules = list(dict.fromkeys(first + checkout.modules))
-    home = checkout.modules[0].rsplit(".", 1)[0] if checkout.modules else PACKAGE_DIR
-    checkout.support = imported[0] if imported else f"{home}.{SUPPORT}"
+    checkout.support = imported[0] if imported else f"{checkout.modules[0].rsplit('.', 1)[0] if checkout.modules else PACKAGE_DIR}.{SUPPORT}"
     return checkout

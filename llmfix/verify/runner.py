@@ -1,8 +1,7 @@
 """Run the cases: start the mock endpoints (and tinyproxy) and the child, and judge what it saw.
 
-One child per run imports litellm once and forks a process per case lane (several checkouts
-share it); each case is judged as its last lane ends (``progress``). A :class:`Reaper` removes
-whatever the run started, even when verify is killed.
+One child per run imports litellm once and forks a process per case lane: each lane talks to a scope
+of its own of the endpoints, so counts never mix. A :class:`Reaper` removes whatever the run started.
 """
 
 from __future__ import annotations
@@ -14,59 +13,56 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from llmfix.errors import LlmfixError
-from llmfix.verify.analysis import Checkout
-from llmfix.verify.cases import Settings
-from llmfix.verify.endpoints import (
-    DUMMY_KEY,
-    PLACEHOLDERS,
-    Endpoints,
-    base_env,
-    remove,
-    resolve_env,
-)
-from llmfix.verify.observe import json_lines
-from llmfix.verify.plan import CaseOutcome, Plan, import_error
+from llmfix.verify.analysis import JUDGE, Checkout
+from llmfix.verify.cases import BASICS, Case, CaseOutcome, Observation, Process, Progress, RunResult, Settings, Step, StepResult, tally
+from llmfix.verify.endpoints import DUMMY_KEY, PLACEHOLDERS, Endpoints, base_env, remove, resolve_env
 from llmfix.verify.reaper import Reaper
 from llmfix.verify.scenarios import Scenario
 
 CHILD = Path(__file__).with_name("child.py")
 IMPORT_LIMIT = 120.0  # seconds for the child to import litellm and the checkout
-Progress = Callable[[int, CaseOutcome], None]
-__all__ = ["DUMMY_KEY", "CaseOutcome", "Child", "RunResult", "VerifyError", "base_env", "resolve_env", "run", "run_many", "start_child"]
+__all__ = ["DUMMY_KEY", "CaseOutcome", "Child", "RunResult", "VerifyError", "base_env", "resolve_env", "run_many", "start_child", "tally"]
 
 
 class VerifyError(LlmfixError):
     """verify could not run (exit 2): a missing module, a child that died, bad input."""
 
 
-@dataclass
-class RunResult:
-    checkout: Checkout
-    settings: Settings
-    outcomes: list[CaseOutcome]
-    seconds: float
-    startup_seconds: float | None = None  # litellm import + warm-up in the child
-    notes: list[str] = field(default_factory=list)
-    live: bool = False
-    error: str | None = None
-    not_exercised: list[tuple[str, str]] = field(default_factory=list)  # (function, why verify could not call it)
-    stubbed: dict[str, list[str]] = field(default_factory=dict)  # judge module -> the missing packages stubbed to import it
+def json_lines(text: str) -> list[Any]:
+    """The JSON values of the lines of ``text`` that parse (a line being written does not)."""
+    found = []
+    for line in text.splitlines():
+        try:
+            found.append(json.loads(line))
+        except ValueError:
+            continue
+    return found
 
-    @property
-    def failed(self) -> list[CaseOutcome]:
-        return [o for o in self.outcomes if o.status == "fail"]
 
-    @property
-    def ok(self) -> bool:
-        """Every case passed (or was skipped) and every helper and generator was exercised."""
-        return not self.error and not self.failed and not self.not_exercised
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def import_error(event: dict[str, Any], python: str) -> str:
+    """One line for a module the child could not import: which package is missing and what to do."""
+    missing, module = event.get("missing"), event.get("module")
+    if event.get("kind") == "missing-module" and missing and module == "litellm":
+        return f"verify runs the checkout's code with {python}, which has no litellm; install it there or pass --python <the training environment's python>"
+    if event.get("kind") == "missing-module" and missing:
+        return (f"cannot import {module}: it imports {missing!r}, which is not installed for {python}; "
+                f"run verify with --python <the training environment's python>, or install it there (pip install {missing.split('.', 1)[0]})")
+    if event.get("kind") == "checkout-module" and missing:
+        return f"cannot import {module}: it imports {missing}, which is not in the checkout"
+    return f"cannot import {module}: {event.get('message')}"
 
 
 class Child:
@@ -78,20 +74,18 @@ class Child:
         self.reaper = Reaper()
         self.out = Path(tempfile.mkdtemp(prefix="llmfix-verify-"))
         self.reaper.watch_folder(str(self.out))
-        self._stderr = open(self.out / "child-stderr.txt", "wb")
-        # the endpoints are not known yet (each fork gets its own environment later)
-        importable = {k: v for k, v in env.items() if not (v.startswith("$") and v[1:] in PLACEHOLDERS)}
+        self._stderr = open(self.out / "child-stderr.txt", "wb")  # noqa: SIM115 - the child's, closed by stop()
+        self._closed, self._offset = False, 0
+        importable = {k: v for k, v in env.items() if not (v.startswith("$") and v[1:] in PLACEHOLDERS)}  # the endpoints are not known yet
         try:
-            self.process = subprocess.Popen(
-                [self.python, str(CHILD), str(self.out), str(os.getpid())], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                stderr=self._stderr, cwd=str(self.out), env=importable, start_new_session=True,
-            )
+            self.process = subprocess.Popen([self.python, str(CHILD), str(self.out), str(os.getpid())], stdin=subprocess.PIPE,
+                                            stdout=subprocess.DEVNULL, stderr=self._stderr, cwd=str(self.out), env=importable, start_new_session=True)
         except OSError as error:
-            self.close_files()
+            self._closed = True
+            self._stderr.close()
+            self.reaper.close()
             raise VerifyError(f"cannot run {self.python}: {error.strerror or error}") from None
         self.reaper.watch_group(self.process.pid)
-        self._closed = False
-        self._offset = 0
 
     def send(self, job: dict[str, Any]) -> None:
         try:
@@ -113,39 +107,30 @@ class Child:
         self._offset += len(complete)
         return json_lines(complete.decode(errors="replace"))
 
-    @property
-    def running(self) -> bool:
-        return self.process.poll() is None
-
     def stop(self) -> None:
-        """Kill the child's process group unless it has already exited (and been waited for)."""
+        """Kill the child's process group (the child and every fork it left behind) unless it has exited and been waited for."""
         if self.process.returncode is None:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)  # the child and every fork it left behind
+                os.killpg(self.process.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
             self.process.wait()
-        self.reaper.forget_group(self.process.pid)
-        if self.process.stdin is not None and not self.process.stdin.closed:
-            try:
+        try:
+            if self.process.stdin is not None:
                 self.process.stdin.close()
-            except OSError:
-                pass
-        self.close_files()
-
-    def close_files(self) -> None:
+        except OSError:
+            pass
         self._stderr.close()
 
     def close(self) -> None:
         """Stop the child if still running, remove its folder, let the reaper go."""
-        if getattr(self, "_closed", True):
+        if self._closed:
             return
         self._closed = True
         try:
             self.stop()
         finally:
             remove(str(self.out))
-            self.reaper.forget_folder(str(self.out))
             self.reaper.close()
 
 
@@ -154,79 +139,215 @@ def start_child(settings: Settings, live_env: dict[str, str] | None = None, pyth
     return Child(dict(live_env) if live_env is not None else base_env(settings), python)
 
 
-def run(checkout: Checkout, scenarios: list[Scenario], settings: Settings, live_env: dict[str, str] | None = None, child: Child | None = None) -> RunResult:
-    """Run every case of ``scenarios`` against ``checkout``; raise :class:`VerifyError` when it cannot."""
-    result = run_many([(checkout, scenarios)], settings, live_env, child=child)[0]
-    if result.error:
-        raise VerifyError(result.error)
-    return result
+@dataclass
+class Lane:
+    """The steps of a case that run in one process, against one scope of the endpoints."""
+
+    case: Case
+    steps: list[Step]
+    scope: str
+    env: dict[str, str]
 
 
-def run_many(
-    jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None,
-    max_parallel: int = 32, child: Child | None = None, progress: Progress | None = None,
-) -> list[RunResult]:
+class Plan:
+    """One checkout's share of a run: its cases, their lanes and environments, and what became of them."""
+
+    def __init__(self, index: int, checkout: Checkout, scenarios: list[Scenario], base: dict[str, str], settings: Settings,
+                 endpoints: Endpoints | None, out: Path) -> None:
+        self.index, self.checkout, self.settings, self.endpoints, self.out = index, checkout, settings, endpoints, out
+        self.cases = [c for s in scenarios for c in s.cases]
+        self.outcomes: dict[str, CaseOutcome] = {}
+        self.lanes: dict[str, list[Lane]] = {}
+        self.ends: dict[str, dict[str, Any]] = {}
+        self.probed: list[dict[str, Any]] | None = None
+        for case in self.cases:
+            no_proxy = endpoints is not None and "tinyproxy" in case.needs and endpoints.proxy is None
+            if case.skip_reason or no_proxy or not case.steps:
+                reason = case.skip_reason or (endpoints.proxy_missing if endpoints and no_proxy else "no function of this kind in the checkout")
+                self.outcomes[case.id] = CaseOutcome(case, "skip", reason=reason)
+                continue
+            self.lanes[case.id] = []
+            for number, steps in enumerate(case.lanes()):
+                scope = f"{index}-{case.id}-{number}"
+                if endpoints:
+                    endpoints.prepare(case, scope, settings)
+                self.lanes[case.id].append(Lane(case, steps, scope, resolve_env(base, case.env, endpoints.resources(scope) if endpoints else {})))
+        self.probe_env = resolve_env(base, {}, endpoints.resources(f"{index}-probe") if endpoints else {})
+
+    def job(self) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """What the child needs: the checkout, and each lane with its environment and steps."""
+        c = self.checkout
+        checkout = {"import_root": str(c.import_root), "modules": [m for m in c.modules if m not in c.judge_modules],
+                    "judge_modules": c.judge_modules, "support": c.support, "probe_env": self.probe_env}
+        return checkout, [{"file": lane.scope, "checkout": self.index, "env": lane.env, "limit": lane.case.limit, "concurrent": lane.case.concurrent,
+                           "keep_lines": lane.case.keep_lines, "report": lane.case.report, "judge": any(s.is_judge for s in lane.steps),
+                           "steps": [s.to_json() for s in lane.steps]} for lanes in self.lanes.values() for lane in lanes]
+
+    @property
+    def probe(self) -> dict[str, Any]:
+        """The probe's ``probe`` event (what imported, what was stubbed), or its ``import-error`` one; {} while it runs."""
+        if self.probed is None:
+            return {}
+        return next((e for e in self.probed if e.get("event") in ("probe", "import-error")), {})
+
+    def probed_now(self) -> None:
+        self.probed = json_lines(_read(self.out / f"case-probe-{self.index}.jsonl"))
+
+    @property
+    def finished(self) -> bool:
+        """Every lane ended (or the checkout's probe failed, so none will run)."""
+        return self.probed is not None and (self.probe_error() is not None or all(lane.scope in self.ends for lanes in self.lanes.values() for lane in lanes))
+
+    def probe_error(self) -> str | None:
+        probe = self.probe
+        if probe.get("event") == "import-error":
+            return import_error(probe, next((e["python"] for e in self.probed or [] if e.get("python")), sys.executable))
+        if not probe:
+            tails = [_read(self.out / name).strip().splitlines()[-3:] for name in ("child-stderr.txt", "zygote.log", f"case-probe-{self.index}.log")]
+            detail = next((" | ".join(tail) for tail in tails if tail), "no output (timed out?)")
+            return f"the verify child did not start: {detail}"
+        return None
+
+    @property
+    def stubbed(self) -> dict[str, list[str]]:
+        return {module: found["stubbed"] for module, found in (self.probe.get("judges") or {}).items() if found.get("stubbed")}
+
+    @property
+    def notes(self) -> list[str]:
+        return [f"{module} imported with stubs for what is not installed: {', '.join(stubs)}" for module, stubs in self.stubbed.items()]
+
+    def lane_ended(self, event: dict[str, Any]) -> list[CaseOutcome]:
+        """Note a lane's end; the case's outcome when it was the case's last lane."""
+        self.ends[event["file"]] = event
+        for case_id, lanes in self.lanes.items():
+            if case_id not in self.outcomes and any(lane.scope == event["file"] for lane in lanes) and all(lane.scope in self.ends for lane in lanes):
+                self.outcomes[case_id] = self._judge(lanes)
+                return [self.outcomes[case_id]]
+        return []
+
+    def results(self) -> list[CaseOutcome]:
+        for case_id, lanes in self.lanes.items():
+            if case_id not in self.outcomes:
+                self.outcomes[case_id] = self._judge(lanes)
+        return [self.outcomes[c.id] for c in self.cases]
+
+    def not_exercised(self) -> list[tuple[str, str]]:
+        """The helpers and generators verify could not call: found so by analysis, or by the child on the imported code."""
+        found = [(t.name, t.reason or "") for t in self.checkout.not_exercised]
+        for outcome in self.outcomes.values():
+            for result in (outcome.observation.steps.values() if outcome.observation and not outcome.case.is_judge else []):
+                if result.outcome == "uncallable" and all(name != result.name for name, _ in found):
+                    found.append((result.name, result.error["message"] if result.error else "cannot call it"))
+        return found
+
+    def _judge(self, lanes: list[Lane]) -> CaseOutcome:
+        """The outcome of a case from its lanes' events and the endpoints' counts (a judge's case is skipped when it could not run)."""
+        case = lanes[0].case
+        by_lane = [(lane, json_lines(_read(self.out / f"case-{lane.scope}.jsonl"))) for lane in lanes]
+        events = [e for _, lane_events in by_lane for e in lane_events]
+        steps = {e["label"]: StepResult.from_event(e) for e in events if e.get("event") == "step"}
+        skipped = self._judge_skip(case, events, steps) if case.is_judge else None
+        if skipped:
+            return CaseOutcome(case, "skip", reason=skipped)
+        processes: dict[str, Process] = {}
+        for lane, lane_events in by_lane:
+            kept = [r for e in lane_events if e.get("event") == "lines" for r in e.get("records", [])]
+            report = next((StepResult.from_event(e) for e in lane_events if e.get("event") == "report"), None)
+            setup = next((e["setup"] for e in lane_events if e.get("event") == "lane"), 0.0)
+            processes.update((step.label, Process(lane.env, kept, report, setup)) for step in lane.steps)
+        counts: tuple[dict, dict, dict] = ({}, {}, {})  # attempts, models, connection checks per step label
+        extra: dict[str, int] = {}
+        if self.endpoints and case.env.get("OPENAI_API_BASE") != "$dead_base":  # nothing listens there: no count to show
+            for lane in lanes:
+                for total, counted in zip(counts, self.endpoints.counts(case, lane.scope, lane.steps)):
+                    total.update(counted)
+        if self.endpoints and "$fallback" in (case.env.get("LITELLM_FALLBACK_MODELS") or ""):
+            extra["fallback"] = sum(self.endpoints.fallback.scope(lane.scope).total_attempts for lane in lanes)
+        ends = [self.ends.get(lane.scope) for lane in lanes]
+        seconds = max((end["seconds"] if end else case.limit) for end in ends)
+        proxy_log = self.endpoints.proxy.log_text() if self.endpoints and self.endpoints.proxy and "tinyproxy" in case.needs else ""
+        observation = Observation(case, self.settings, steps, counts[0], counts[1], extra, seconds, any(end and end.get("killed") for end in ends),
+                                  lanes[0].env, proxy_log, processes, counts[2])
+        problems = [(BASICS, f"the case crashed: {e['error']['type']}: {e['error']['message']}") for e in events if e.get("event") == "crash"]
+        problems += [(BASICS, f"import failed: {e.get('message')}") for e in events if e.get("event") == "import-error"]
+        problems += case.problems(observation)
+        return CaseOutcome(case, "fail" if problems else "pass", problems, observation)
+
+    def _judge_skip(self, case: Case, events: list[dict[str, Any]], steps: dict[str, StepResult]) -> str | None:
+        """Why a judge's case could not run: its module would not import, or verify could not build or call it."""
+        if any(e.get("event") == "import-error" for e in events):
+            judges = self.probe.get("judges") or {}
+            python = self.probe.get("python") or sys.executable
+            for module in sorted({s.target.module for s in case.steps if s.target is not None and s.target.kind == JUDGE}):
+                if (judges.get(module) or {}).get("kind"):
+                    return f"judge not run: {import_error(judges[module], python)}"
+        unrunnable = [r for r in steps.values() if r.outcome in ("uncallable", "missing")]
+        if unrunnable:
+            return f"judge not run: {unrunnable[0].error['message'] if unrunnable[0].error else 'cannot call it'}"
+        return None
+
+
+def run_many(jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, live_env: dict[str, str] | None = None,
+             max_parallel: int = 32, child: Child | None = None, progress: Progress | None = None) -> list[RunResult]:
     """Run several checkouts with one child and one set of endpoints (a checkout that cannot be imported gets
     ``error`` instead of outcomes); ``progress(job index, outcome)`` hears of each case as soon as it is judged."""
     started = time.monotonic()
     live = live_env is not None
+    say = progress or (lambda index, outcome: None)
     with ExitStack() as stack:
-        base = dict(live_env) if live else base_env(settings)
+        base = dict(live_env) if live_env is not None else base_env(settings)
         child = child or Child(base)
         stack.callback(child.close)
-        endpoints = None
-        if not live:
-            want_proxy = any("tinyproxy" in c.needs for _, scenarios in jobs for s in scenarios for c in s.cases)
-            endpoints = Endpoints(stack, child.reaper, want_proxy)
+        want_proxy = any("tinyproxy" in c.needs for _, scenarios in jobs for s in scenarios for c in s.cases)
+        endpoints = None if live else Endpoints(stack, child.reaper, want_proxy)
         plans = [Plan(index, checkout, scenarios, base, settings, endpoints, child.out) for index, (checkout, scenarios) in enumerate(jobs)]
         for plan in plans:
             for outcome in plan.outcomes.values():
-                if progress:
-                    progress(plan.index, outcome)
+                say(plan.index, outcome)
         notes = list(endpoints.notes) if endpoints else []
-        lanes = [lane for p in plans for lane in p.lanes_json()]
-        if not lanes:  # every case skipped: nothing for the child to do
-            return [RunResult(p.checkout, settings, p.results(), round(time.monotonic() - started, 2), None, list(notes), live,
-                              not_exercised=p.not_exercised()) for p in plans]
-        child.send({
-            "checkouts": [p.checkout_json() for p in plans], "cases": lanes, "out_dir": str(child.out),
-            "warmup": {"model": "openai/verify-warmup", "api_base": endpoints.primary.base_url} if endpoints else None,
-            "import_limit": IMPORT_LIMIT, "max_parallel": max_parallel,
-        })
-        waves = max(1, -(-len(lanes) // max_parallel))
-        startup, fatal = _follow(child, plans, IMPORT_LIMIT * 2 + waves * max(lane["limit"] for lane in lanes) + 10, progress)
+        parts = [plan.job() for plan in plans]
+        lanes = [lane for _, plan_lanes in parts for lane in plan_lanes]
+        startup, fatal = None, None
+        if lanes:  # else every case was skipped: nothing for the child to do
+            child.send({"checkouts": [checkout for checkout, _ in parts], "cases": lanes, "out_dir": str(child.out), "import_limit": IMPORT_LIMIT,
+                        "warmup": {"model": "openai/verify-warmup", "api_base": endpoints.primary.base_url} if endpoints else None,
+                        "max_parallel": max_parallel})
+            waves = max(1, -(-len(lanes) // max_parallel))
+            startup, fatal = _follow(child, plans, IMPORT_LIMIT * 2 + waves * max(lane["limit"] for lane in lanes) + 10, say)
         results = []
         for plan in plans:
-            error = import_error(fatal, child.python) if fatal is not None else plan.probe_error()
-            results.append(RunResult(plan.checkout, settings, [] if error else plan.results(), 0.0, round(startup, 2), notes + plan.notes, live,
-                                     error, plan.not_exercised(), plan.stubbed))
+            error = (import_error(fatal, child.python) if fatal is not None else plan.probe_error()) if lanes else None
+            results.append(RunResult(plan.checkout, settings, [] if error else plan.results(), 0.0, startup, notes + plan.notes, live, error,
+                                     plan.not_exercised(), plan.stubbed))
     for result in results:
         result.seconds = round(time.monotonic() - started, 2)
     return results
 
 
-def _follow(child: Child, plans: list[Plan], limit: float, progress: Progress | None) -> tuple[float, dict[str, Any] | None]:
+def _follow(child: Child, plans: list[Plan], limit: float, progress: Progress) -> tuple[float, dict[str, Any] | None]:
     """Read the child's events until every lane ended (or the child did, or ``limit`` s passed); judge each case
     as its last lane ends. (The start-up seconds, the child's own import error.)"""
     deadline = time.monotonic() + limit
     startup, fatal = 0.0, None
-    lanes = {lane: plan for plan in plans for lane in plan.lane_files}
+    lanes = {lane.scope: plan for plan in plans for case_lanes in plan.lanes.values() for lane in case_lanes}
     while True:
-        running = child.running
+        running = child.process.poll() is None
         for event in child.events():
-            kind = event.get("event")
+            kind, file = event.get("event"), event.get("file", "")
             if kind in ("litellm-imported", "warmed-up"):
                 startup += event.get("seconds", 0)
             elif kind == "import-error":
                 fatal = event
-            elif kind == "case-end" and event["file"].startswith("probe-"):
-                plans[int(event["file"].split("-")[1])].probe()
-            elif kind == "case-end" and event["file"] in lanes:
-                for outcome in lanes[event["file"]].lane_ended(event):
-                    if progress:
-                        progress(lanes[event["file"]].index, outcome)
+            elif kind == "case-end" and file.startswith("probe-"):
+                plans[int(file.split("-")[1])].probed_now()
+            elif kind == "case-end" and file in lanes:
+                for outcome in lanes[file].lane_ended(event):
+                    progress(lanes[file].index, outcome)
         if not running or time.monotonic() > deadline or all(p.finished for p in plans):
             break  # (the child's own exit, litellm's at-exit work included, is not waited for)
         time.sleep(0.05)
     child.stop()
-    return startup, fatal
+    for plan in plans:
+        if plan.probed is None:
+            plan.probed_now()
+    return round(startup, 2), fatal

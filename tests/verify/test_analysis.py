@@ -6,9 +6,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from verify_support import analyse
 
 from llmfix.verify import binding
-from llmfix.verify.analysis import EITHER, GENERATOR, HELPER, RAISES, SWALLOWS, analyse
+from llmfix.verify.analysis import EITHER, GENERATOR, HELPER, RAISES, SWALLOWS
 from llmfix.verify.binding import (
     MODEL,
     POSITIONAL,

@@ -14,10 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from verify_support import VERIFY_RUNS_GROUP
+from verify_support import analyse, by_group, group_of
 
 from llmfix.verify import health, report, runner, scenarios
-from llmfix.verify.analysis import analyse
 from llmfix.verify.cases import (
     ANSWER,
     RUBRIC,
@@ -40,7 +39,7 @@ def built() -> dict[str, Case]:
     """The health cases for drtulu-canonical, by scenario name."""
     checkout = analyse(REPO / "fixtures" / "drtulu-canonical")
     chosen = scenarios.select(scenarios.build(SETTINGS, checkout), HEALTH)
-    return {scenario.name: scenario.cases[0] for scenario in chosen}
+    return {scenario.NAME: scenario.cases[0] for scenario in chosen}
 
 
 def _plan(case: Case) -> tuple[str, ...]:
@@ -246,12 +245,19 @@ def _health(result: runner.RunResult) -> list:
     return [o for o in result.outcomes if o.case.scenario in HEALTH and not o.case.is_judge]
 
 
-@VERIFY_RUNS_GROUP
-@pytest.mark.parametrize("name", ["drtulu-canonical", "upstream-main-split"])
-def test_the_health_scenarios_pass_patched_and_fail_unpatched_naming_health(verify_runs, name):
-    patched, unpatched = verify_runs[f"fixture/{name}/patched"], verify_runs[f"fixture/{name}/unpatched"]
+FIXTURES_WITH_HEALTH = ["drtulu-canonical", "upstream-main-split"]
+
+
+@pytest.mark.parametrize("key", by_group([f"fixture/{name}/patched" for name in FIXTURES_WITH_HEALTH], FIXTURES_WITH_HEALTH))
+def test_the_health_scenarios_pass_patched(verify_runs, key):
+    patched = verify_runs[key]
     assert [o.case.scenario for o in _health(patched)] == list(HEALTH)
     assert all(o.status == "pass" for o in _health(patched)), _explain(patched)
+
+
+@pytest.mark.parametrize("key", by_group([f"fixture/{name}/unpatched" for name in FIXTURES_WITH_HEALTH], FIXTURES_WITH_HEALTH))
+def test_the_health_scenarios_fail_unpatched_naming_health(verify_runs, key):
+    unpatched = verify_runs[key]
     failed = [o for o in _health(unpatched) if o.status == "fail"]
     assert [o.case.scenario for o in failed] == list(HEALTH)
     for outcome in failed:
@@ -259,7 +265,7 @@ def test_the_health_scenarios_pass_patched_and_fail_unpatched_naming_health(veri
     assert any("no health(): no support module" in p for p in report.missing_fixes(unpatched)["health"])
 
 
-@VERIFY_RUNS_GROUP
+@group_of("fixture/drtulu-canonical/skip-health")
 def test_without_the_health_fix_the_health_scenarios_fail(verify_runs):
     """--skip health: the support module is there (other fixes use it) but nothing is counted; precheck-recheck's
     generator raises nothing else."""
@@ -271,7 +277,7 @@ def test_without_the_health_fix_the_health_scenarios_fail(verify_runs):
     assert any("never raised LiteLLMDegradedError" in text for _, text in alarm.problems), alarm.problems
 
 
-@VERIFY_RUNS_GROUP
+@group_of("fixture/drtulu-canonical/patched")
 def test_a_patched_run_shows_its_lines_figures_and_alarm(verify_runs):
     result = verify_runs["fixture/drtulu-canonical/patched"]
     outcomes = {o.case.scenario: o for o in _health(result)}

@@ -15,10 +15,10 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from verify_support import CHECKOUTS, VERIFY_RUNS_GROUP
+from verify_support import CHECKOUTS, analyse, by_group, group_of
 
 from llmfix.verify import binding, report
-from llmfix.verify.analysis import JUDGE, SWALLOWS, analyse
+from llmfix.verify.analysis import JUDGE, SWALLOWS
 
 REPO = Path(__file__).resolve().parents[2]
 JUDGE_NAME = "LMJudgeVerifier.async_call"
@@ -109,8 +109,7 @@ def test_the_judges_module_imports_with_the_missing_training_stack_stubbed(tmp_p
     assert second == "checkout-module open_instruct.not_in_the_checkout"  # the checkout's own modules are never stubbed
 
 
-@VERIFY_RUNS_GROUP
-@pytest.mark.parametrize("key", ["judge/patched", "judge-lazy/patched", "judge-timeout/patched"])
+@pytest.mark.parametrize("key", by_group(["judge/patched", "judge-lazy/patched", "judge-timeout/patched"]))
 def test_the_patched_judge_passes_every_judge_case(verify_runs, key):
     result = verify_runs[key]
     judged = _judges(result.outcomes)
@@ -119,7 +118,7 @@ def test_the_patched_judge_passes_every_judge_case(verify_runs, key):
     assert "open_instruct.ground_truth_utils imported with stubs for what is not installed: torch" in report.to_text(result, [])
 
 
-@VERIFY_RUNS_GROUP
+@group_of("judge/patched")
 def test_the_patched_judge_counts_its_failures_raises_past_the_rate_times_out_and_falls_back(verify_runs):
     judged = _judges(verify_runs["judge/patched"].outcomes)
     silent = judged["3j"].observation
@@ -133,7 +132,7 @@ def test_the_patched_judge_counts_its_failures_raises_past_the_rate_times_out_an
     assert judged["5j"].observation.extra_attempts["fallback"] >= 1
 
 
-@VERIFY_RUNS_GROUP
+@group_of("judge/patched")
 def test_the_unpatched_judge_fails_naming_judge_and_the_silent_zero(verify_runs):
     result = verify_runs["judge/unpatched"]
     assert {o.case.id for o in result.failed} == {"3j", "3k", "5j", "6j", "12j"}
@@ -145,7 +144,7 @@ def test_the_unpatched_judge_fails_naming_judge_and_the_silent_zero(verify_runs)
         assert next(o for o in result.outcomes if o.case.id == case_id).status == "pass"
 
 
-@VERIFY_RUNS_GROUP
+@group_of("judge-timeout/unpatched")
 def test_a_judge_with_its_own_configured_timeout_passes_the_hang_unpatched(verify_runs):
     """J-direct-timeout: the call passes timeout=self.verifier_config.llm_judge_timeout (verify sets it to LITELLM_DEFAULT_TIMEOUT)."""
     statuses = {o.case.id: o.status for o in verify_runs["judge-timeout/unpatched"].outcomes if o.case.is_judge}
@@ -153,7 +152,7 @@ def test_a_judge_with_its_own_configured_timeout_passes_the_hang_unpatched(verif
     assert statuses["3j"] == statuses["3k"] == "fail"  # nothing counts its failures: the judge transform is still missing
 
 
-@VERIFY_RUNS_GROUP
+@group_of("judge-broken-import")
 @pytest.mark.parametrize(("key", "reason"), [
     ("judge-broken-import", "judge not run: cannot import open_instruct.ground_truth_utils: it imports open_instruct.utils, which is not in the checkout"),
     ("judge-unbuildable", "judge not run: cannot build LMJudgeVerifierConfig: no value for its required field 'judge_rubric_source'"),

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from verify_support import MISSING_MODULE
+from verify_support import MISSING_MODULE, analyse
 
 from llmfix.verify import command, runner, scenarios
-from llmfix.verify.analysis import analyse
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures"
@@ -265,7 +264,8 @@ def test_live_proxy_case_is_skipped_with_a_reason_without_tinyproxy(monkeypatch,
     monkeypatch.setattr("llmfix.proxy.tinyproxy_path", lambda: None)
     checkout = analyse(checkout_copy("drtulu-canonical", True))
     chosen = scenarios.select(scenarios.build(scenarios.Settings(), checkout), ("9b",))
-    result = runner.run(checkout, chosen, scenarios.Settings())
+    [result] = runner.run_many([(checkout, chosen)], scenarios.Settings())
+    assert result.error is None, result.error
     [outcome] = result.outcomes
     assert outcome.status == "skip" and "tinyproxy not found" in outcome.reason
     assert not result.failed

@@ -15,22 +15,21 @@ import pytest
 from verify_support import (
     FULL_UNPATCHED,
     MISSING_MODULE,
-    VERIFY_RUNS_GROUP,
     WITH_HELPERS,
+    by_group,
+    group_of,
 )
 
 from llmfix.verify import report, runner, scenarios
-
-pytestmark = VERIFY_RUNS_GROUP
 
 
 def _explain(result: runner.RunResult) -> str:
     return "\n".join(f"{fix}: {p}" for fix, problems in report.missing_fixes(result).items() for p in problems) or "(no problems)"
 
 
-@pytest.mark.parametrize("name", WITH_HELPERS)
-def test_patched_fixture_passes(verify_runs, name):
-    result = verify_runs[f"fixture/{name}/patched"]
+@pytest.mark.parametrize("key", by_group([f"fixture/{name}/patched" for name in WITH_HELPERS], WITH_HELPERS))
+def test_patched_fixture_passes(verify_runs, key):
+    result = verify_runs[key]
     assert result.error is None, result.error
     assert not result.failed, _explain(result)
     statuses = {o.case.id: o.status for o in result.outcomes}
@@ -39,9 +38,10 @@ def test_patched_fixture_passes(verify_runs, name):
     assert result.ok, result.not_exercised
 
 
-@pytest.mark.parametrize("name", WITH_HELPERS)
-def test_unpatched_fixture_fails_and_names_the_missing_fixes(verify_runs, name):
-    result = verify_runs[f"fixture/{name}/unpatched"]
+@pytest.mark.parametrize(("key", "name"), [pytest.param(f"fixture/{name}/unpatched", name, marks=group_of(f"fixture/{name}/unpatched"), id=name)
+                                           for name in WITH_HELPERS])
+def test_unpatched_fixture_fails_and_names_the_missing_fixes(verify_runs, key, name):
+    result = verify_runs[key]
     assert result.error is None, result.error
     assert result.failed
     fixes = report.missing_fixes(result)
@@ -56,6 +56,7 @@ def test_unpatched_fixture_fails_and_names_the_missing_fixes(verify_runs, name):
         assert any("no health(): no support module" in p for p in fixes["health"]), fixes["health"]
 
 
+@group_of("fixture/upstream-jun2025/patched")
 def test_a_fixture_without_a_generator_skips_the_connection_check_cases(verify_runs):
     """upstream-jun2025 has helpers only: no generator, so nothing checks the connection."""
     result = verify_runs["fixture/upstream-jun2025/patched"]
@@ -63,6 +64,7 @@ def test_a_fixture_without_a_generator_skips_the_connection_check_cases(verify_r
     assert {"8a", "8b", "10a", "11", "9a"} <= set(skipped) and all("no rubric generator" in reason for reason in skipped.values())
 
 
+@group_of("fixture/upstream-main-guarded/unpatched")
 def test_existing_guards_are_judged_by_behaviour(verify_runs):
     """upstream-main-guarded already guards its helpers; the sync guard lets content: null through."""
     guards = report.missing_fixes(verify_runs["fixture/upstream-main-guarded/unpatched"])["guards"]
@@ -72,6 +74,7 @@ def test_existing_guards_are_judged_by_behaviour(verify_runs):
     assert any("evolving_rubrics" in p and "logged 0 warning" in p for p in guards), guards
 
 
+@group_of("fixture/drtulu-canonical/patched")
 def test_production_path_litellm_https_proxy_connect_tls(verify_runs):
     """9b: litellm -> https_proxy -> CONNECT through tinyproxy -> TLS mock (throwaway CA via SSL_CERT_FILE)."""
     outcome = next(o for o in verify_runs["fixture/drtulu-canonical/patched"].outcomes if o.case.id == "9b")
@@ -81,12 +84,13 @@ def test_production_path_litellm_https_proxy_connect_tls(verify_runs):
     assert obs.env["https_proxy"].startswith("http://127.0.0.1:") and Path(obs.env["SSL_CERT_FILE"]).name == "ca.pem"
     port = obs.env["OPENAI_API_BASE"].split(":")[2].split("/")[0]
     assert re.search(rf"CONNECT 127\.0\.0\.1:{port}", obs.proxy_log), obs.proxy_log[-2000:]
-    calls = [step.label for step in obs.case.calls]
+    calls = [step.label for step in obs.case.steps]
     assert {"run_litellm", "run_litellm_async", "generate_instance_wise_adaptive_rubrics"} <= set(calls)
     assert all(obs.attempts[label] >= 1 for label in calls)
     assert obs.probes["generate_instance_wise_adaptive_rubrics"] == 1  # its connection check went through the proxy too
 
 
+@group_of("fixture/drtulu-canonical/missing-module")
 def test_missing_third_party_module_is_a_verify_error_naming_the_package_and_python(verify_runs):
     result = verify_runs["fixture/drtulu-canonical/missing-module"]
     assert result.error and MISSING_MODULE in result.error and "not installed" in result.error

@@ -15,12 +15,12 @@ from the session's one ``run_many`` (conftest.py).
 from __future__ import annotations
 
 import pytest
-from verify_support import MUTANTS, SHAPES, VERIFY_RUNS_GROUP
+from verify_support import MUTANTS, SHAPES, group_of, target_named
 
 from llmfix.verify import report, runner, scenarios
 from llmfix.verify.cases import ANSWER
 
-pytestmark = VERIFY_RUNS_GROUP
+SHAPES_GROUP = group_of("drtulu/patched")  # the tests below without a mark of their own read the shapes' runs
 
 
 def _explain(result: runner.RunResult) -> str:
@@ -36,7 +36,7 @@ def _step(result: runner.RunResult, case_id: str, label: str):
     return obs, next(s for s in obs.case.steps if s.label == label)
 
 
-@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize("shape", [pytest.param(shape, marks=group_of(f"{shape}/patched"), id=shape) for shape in SHAPES])
 def test_patched_shape_passes_every_case(verify_runs, shape):
     result = verify_runs[f"{shape}/patched"]
     assert result.error is None, result.error
@@ -46,6 +46,7 @@ def test_patched_shape_passes_every_case(verify_runs, shape):
     assert "9b" in {o.case.id for o in result.outcomes if o.status == "pass"} or shape == "judge"  # tinyproxy is installed: 9b ran
 
 
+@SHAPES_GROUP
 @pytest.mark.parametrize("shape", ["drtulu", "old"])
 def test_unpatched_shape_fails_and_names_the_missing_fixes(verify_runs, shape):
     result = verify_runs[f"{shape}/unpatched"]
@@ -56,6 +57,7 @@ def test_unpatched_shape_fails_and_names_the_missing_fixes(verify_runs, shape):
     assert any("run_chatopenai raised IndexError on choices: []" in p for p in fixes["guards"]), fixes["guards"]
 
 
+@SHAPES_GROUP
 @pytest.mark.parametrize("shape", ["drtulu", "old"])
 def test_every_helper_and_generator_is_called_by_parameter_name(verify_runs, shape):
     result = verify_runs[f"{shape}/patched"]
@@ -67,19 +69,21 @@ def test_every_helper_and_generator_is_called_by_parameter_name(verify_runs, sha
     for target in result.checkout.targets:
         step = obs.result(next(s for s in obs.case.steps if s.label == target.name))
         assert step.outcome == "returned", (target.name, step)
-    chatopenai = result.checkout.target("run_chatopenai")
+    chatopenai = target_named(result.checkout, "run_chatopenai")
     assert chatopenai.binding.kwargs.keys() == {"model_name", "system_prompt", "user_prompt"}  # json_mode keeps its default
     assert obs.steps["run_chatopenai"].value == ANSWER
 
 
+@SHAPES_GROUP
 def test_a_raising_helper_raises_after_its_retries(verify_runs, settings):
     result = verify_runs["drtulu/patched"]
-    assert result.checkout.target("run_chatopenai").contract == "raises"
+    assert target_named(result.checkout, "run_chatopenai").contract == "raises"
     obs, step = _step(result, "3", "run_chatopenai")
     assert obs.result(step).outcome == "raised"
     assert settings.retries + 1 <= obs.attempts["run_chatopenai"] <= settings.max_attempts(False)
 
 
+@SHAPES_GROUP
 def test_a_swallowing_helper_returns_empty_and_tells_why(verify_runs):
     """run_litellm's bare except gets the support module's log_failure; run_litellm_async already printed its error."""
     result = verify_runs["drtulu/patched"]
@@ -92,6 +96,7 @@ def test_a_swallowing_helper_returns_empty_and_tells_why(verify_runs):
     assert any(line.startswith("Error in run_litellm_async:") for line in obs.result(step).printed)
 
 
+@SHAPES_GROUP
 def test_generators_with_a_literal_model_are_counted_apart(verify_runs):
     """Both generators send "gpt-4.1": each runs in a lane (and mock scope) of its own."""
     result = verify_runs["old/patched"]
@@ -112,12 +117,14 @@ def test_generators_with_a_literal_model_are_counted_apart(verify_runs):
     assert all("'gpt-4.1'" in refused.steps[t.name].error["message"] for t in generators)
 
 
+@SHAPES_GROUP
 def test_generators_with_a_literal_model_fail_without_their_fixes(verify_runs):
     guards = report.missing_fixes(verify_runs["old/unpatched"])["guards"]
     assert any(p.startswith("generate_instance_wise_adaptive_rubrics returned None on content \"\" but logged 0 warning(s) (expected one naming gpt-4.1)")
                for p in guards), guards
 
 
+@group_of("mutant/no-retries")
 @pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
 def test_each_mutant_fails_the_scenario_of_the_fix_it_lacks(verify_runs, mutant):
     result = verify_runs[f"mutant/{mutant.name}"]
@@ -129,6 +136,7 @@ def test_each_mutant_fails_the_scenario_of_the_fix_it_lacks(verify_runs, mutant)
         assert {fix for fix, _ in outcome.problems} <= set(units[outcome.case.scenario].FIXES) | {scenarios.BASICS}, outcome.problems
 
 
+@SHAPES_GROUP
 def test_the_precheck_retries_a_blip_and_rechecks_a_failure(verify_runs):
     for shape in ("drtulu", "old"):
         result = verify_runs[f"{shape}/patched"]
@@ -140,18 +148,24 @@ def test_the_precheck_retries_a_blip_and_rechecks_a_failure(verify_runs):
         labels = (generator, f"{generator}-cached", f"{generator}-after-recheck")
         assert [recheck.steps[label].outcome for label in labels] == ["raised", "raised", "returned"]
         assert recheck.probes[generator] == 2
+
+
+@group_of("mutant/precheck-without-retry")
+def test_without_its_retry_or_its_recheck_the_precheck_fails(verify_runs):
     blip = report.missing_fixes(verify_runs["mutant/precheck-without-retry"])["precheck"]
     assert any("one 500" in p and "raised LiteLLMConnectionError" in p for p in blip), blip
     cached = report.missing_fixes(verify_runs["mutant/failure-cached-for-good"])["precheck"]
     assert any("still raised" in p and "re-checked" in p for p in cached), cached
 
 
+@group_of("mutant/silent-failures")
 def test_a_swallowed_failure_without_a_trace_is_a_missing_fix(verify_runs):
     problems = report.missing_fixes(verify_runs["mutant/silent-failures"])
     assert set(problems) == {"guards"}
     assert any(p.startswith('run_litellm returned "" on a persistent 500 silently') for p in problems["guards"])
 
 
+@group_of("uncallable")
 def test_a_helper_verify_cannot_call_is_not_exercised_never_a_missing_fix(verify_runs):
     result = verify_runs["uncallable"]
     assert not result.failed, _explain(result)

@@ -1,8 +1,10 @@
 """Every verify run the tests look at, declared once (shared by conftest.py and the tests).
 
-All of them run together in one ``runner.run_many`` (one child, one litellm import, the cases
-in parallel) the first time a test asks for one, and every test reads the results: a
-checkout is verified once per session, whatever the number of tests that look at it.
+The runs come in groups (:data:`GROUPS`): a group runs in one ``runner.run_many`` (one child,
+one litellm import, its cases in parallel) the first time a test asks for one of its runs, and
+every test reads the results: a checkout is verified once per session, whatever the number of
+tests (and pytest-xdist workers) that look at it. A test reading a group's runs carries
+:func:`group_of`'s mark, so ``--dist loadgroup`` sends it to the worker that computes them.
 
 The checkouts: the fixtures (``fixtures/``, patched by ``llmfix apply`` or not), the
 hand-written shapes (``checkouts/<shape>/unpatched``, patched by ``llmfix apply`` for the
@@ -14,10 +16,12 @@ checkout (the other shapes of the judge in the wild, or a judge verify cannot ru
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+
+from llmfix.verify.analysis import Checkout, Target, analyse_all
 
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "fixtures"
@@ -33,7 +37,6 @@ QUICK = ("empty", "precheck")  # enough to show an unpatched fixture fails
 HEALTH = ("health-healthy", "health-alarm", "health-unset", "health-recovery")
 FULL_UNPATCHED = "drtulu-canonical"
 MISSING_MODULE = "llmfix_verify_no_such_module"
-VERIFY_RUNS_GROUP = pytest.mark.xdist_group("verify-runs")  # the tests reading the session's runs (for --dist loadgroup)
 
 Edit = tuple[str, str, str]  # (file, old text, new text): every occurrence is replaced; old "": new is appended
 
@@ -50,6 +53,7 @@ class Run:
     edit_before_patching: bool = False  # a variant of the unpatched checkout (then patched by llmfix, when patched)
     skip: tuple[str, ...] = ()  # transforms `llmfix apply --skip`s
     breaks: tuple[str, ...] = ()  # a mutant: the scenarios that must fail
+    group: str = ""  # the runs verified together (filled in by _runs)
 
 
 @dataclass(frozen=True)
@@ -130,7 +134,40 @@ def _runs() -> dict[str, Run]:
     runs["judge-timeout/unpatched"] = Run("hand", "judge", False, ("hang", "healthy", "persistent-500"), JUDGE_TIMEOUT, True)
     runs["judge-broken-import"] = Run("hand", "judge", True, ("healthy",), JUDGE_BROKEN_IMPORT, True)
     runs["judge-unbuildable"] = Run("hand", "judge", True, ("healthy",), JUDGE_UNBUILDABLE, True)
-    return runs
+    return {key: replace(run, group=_group(key)) for key, run in runs.items()}
+
+
+def _group(key: str) -> str:
+    """Groups of about the same work, each well under a minute on a 2-core machine."""
+    if key.startswith("mutant/"):
+        return "mutants"
+    if not key.startswith("fixture/"):
+        return "shapes-judge" if key.startswith(("judge", "uncallable")) else "shapes"
+    name, kind = key.split("/")[1:]
+    if kind == "unpatched":
+        return "fixtures-unpatched-full" if name == FULL_UNPATCHED else "fixtures-unpatched"
+    return f"fixtures-{'abc'[WITH_HELPERS.index(name) * 3 // len(WITH_HELPERS)]}"
 
 
 RUNS = _runs()
+GROUPS = sorted({run.group for run in RUNS.values()})
+
+
+def group_of(key: str) -> pytest.MarkDecorator:
+    """The xdist group of the tests that read the run ``key`` (for --dist loadgroup)."""
+    return pytest.mark.xdist_group(f"verify-{RUNS[key].group}")
+
+
+def by_group(keys: list[str], ids: list[str] | None = None) -> list:
+    """``keys`` as parameters, each marked with its run's group."""
+    return [pytest.param(key, marks=group_of(key), id=ident) for key, ident in zip(keys, ids or keys)]
+
+
+def analyse(path: Path) -> Checkout:
+    """The one checkout at ``path``."""
+    [checkout] = analyse_all(path)
+    return checkout
+
+
+def target_named(checkout: Checkout, name: str) -> Target:
+    return next(t for t in checkout.targets if t.name == name)

@@ -1,9 +1,7 @@
-"""The fault scenarios: one module per scenario, each a :class:`Scenario` subclass.
+"""The fault scenarios, each a :class:`Scenario` subclass (defining one registers it), by theme in this package's modules.
 
-A scenario has a number, a name, a summary and the fixes it proves (transform names, the
-main one first), and builds its cases for one checkout: every callable helper and generator
-takes part, its LLM judges in cases of their own (``<n>j``, ``<n>k``) where that means
-something. The command's help, the report's fix order and the tests all come from :func:`units`.
+A scenario builds its cases for one checkout: every callable helper and generator takes part, its LLM judges in
+cases of their own (``<n>j``, ``<n>k``). The command's help, the report's fix order and the tests come from :func:`units`.
 """
 
 from __future__ import annotations
@@ -20,12 +18,12 @@ from llmfix.verify.cases import BASICS, CALL, Case, Endpoint, Evaluator, Observa
 __all__ = ["BASICS", "Case", "Context", "Endpoint", "Evaluator", "Observation", "Problem", "Scenario", "Settings", "Step", "StepResult",
            "build", "each", "fix_order", "select", "units"]
 
+
 class Context:
     """What a scenario builds its cases from: the settings and the checkout's callable functions."""
 
     def __init__(self, settings: Settings, checkout: Checkout | None) -> None:
         self.settings = settings
-        self.checkout = checkout
         self.targets: list[Target] = checkout.callable if checkout else []
         self.judges: list[Target] = checkout.judges if checkout else []
 
@@ -36,11 +34,7 @@ class Context:
 
     def callers(self, case_id: str, kinds: tuple[str, ...] = (HELPER, GENERATOR), label: str = "") -> list[Step]:
         """One step per callable function (of ``kinds``), in checkout order; ``label`` suffixes the step labels."""
-        return [
-            Step(t.name + label, CALL, t, self.model(case_id, t.name) if t.controls_model else None)
-            for t in self.targets
-            if t.kind in kinds
-        ]
+        return [Step(t.name + label, CALL, t, self.model(case_id, t.name) if t.controls_model else None) for t in self.targets if t.kind in kinds]
 
     def generators(self, case_id: str, label: str = "") -> list[Step]:
         return self.callers(case_id, (GENERATOR,), label)
@@ -49,8 +43,7 @@ class Context:
         return self.settings.judge_bound(self.judges[0] if self.judges else None, per_attempt)
 
     def judge_case(self, case_id: str, make: Callable[[list[Step]], Case]) -> list[Case]:
-        """``[make(steps)]`` with a step per callable judge, answered as a judge expects; skipped with the
-        reason when verify cannot call the checkout's judge; ``[]`` when it has none."""
+        """``[make(steps)]`` with a step per callable judge (skipped with the reason when verify cannot call it); ``[]`` without a judge."""
         if not self.judges:
             return []
         steps = self.callers(case_id, (JUDGE,))
@@ -62,12 +55,11 @@ class Context:
     @staticmethod
     def outcomes(steps: list[Step], helper: str, generator: str, judge: str = "score") -> str:
         """The EXPECTED column: what each step should give, in order (``text, text, rubric dict``)."""
-        words = [judge if s.is_judge else generator if s.is_generator else helper for s in steps if s.op == CALL]
-        return ", ".join(words) or "-"
+        return ", ".join(judge if s.is_judge else generator if s.is_generator else helper for s in steps if s.op == CALL) or "-"
 
 
 class Scenario:
-    """One scenario: subclass it in a module of this package and fill in the class attributes."""
+    """One scenario: subclass it and fill in the class attributes and :meth:`build`."""
 
     NUMBER: ClassVar[int]
     NAME: ClassVar[str]
@@ -81,32 +73,22 @@ class Scenario:
             Scenario.registry.append(cls)
 
     def __init__(self, context: Context | None = None, cases: list[Case] | None = None) -> None:
-        self.context = context
         self.cases = cases if cases is not None else (self.build(context) if context is not None else [])
 
     def build(self, context: Context) -> list[Case]:
         raise NotImplementedError
 
     @property
-    def number(self) -> int:
-        return self.NUMBER
-
-    @property
-    def name(self) -> str:
-        return self.NAME
-
-    @property
     def fix(self) -> str:
         """The fix a failure of this scenario names first (``basics`` for the baseline ones)."""
         return self.FIXES[0] if self.FIXES else BASICS
 
-    def with_cases(self, cases: list[Case]) -> Scenario:
-        chosen = copy.copy(self)
-        chosen.cases = cases
-        return chosen
-
     def case_id(self, letter: str = "") -> str:
         return f"{self.NUMBER}{letter}"
+
+    def case(self, letter: str, title: str, expected: str, steps: list[Step], evaluate: Evaluator, limit: float, **more: object) -> Case:
+        """A case of this scenario (``more``: the other :class:`Case` fields)."""
+        return Case(self.case_id(letter), self.NAME, title, expected, steps, evaluate, limit, **more)  # type: ignore[arg-type]
 
     def with_judge(self, context: Context, case: Callable[[str, list[Step]], Case]) -> list[Case]:
         """``case`` for the helpers and generators (``<n>``), then for the judges (``<n>j``) when the checkout has one."""
@@ -119,10 +101,8 @@ def units() -> list[type[Scenario]]:
     for info in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{info.name}")
     found = sorted({cls for cls in Scenario.registry if cls.__module__.startswith(f"{__name__}.")}, key=lambda c: c.NUMBER)
-    numbers = [c.NUMBER for c in found]
-    names = [c.NAME for c in found]
-    if len(set(numbers)) != len(numbers) or len(set(names)) != len(names):
-        raise RuntimeError(f"verify scenarios share a number or a name: {list(zip(numbers, names))}")
+    if len({c.NUMBER for c in found}) != len(found) or len({c.NAME for c in found}) != len(found):
+        raise RuntimeError(f"verify scenarios share a number or a name: {[(c.NUMBER, c.NAME) for c in found]}")
     return found
 
 
@@ -131,9 +111,8 @@ def fix_order() -> tuple[str, ...]:
     from llmfix.codemods import TRANSFORM_NAMES  # libcst: not for --help
 
     proven = {fix for unit in units() for fix in unit.FIXES}
-    unknown = sorted(proven - set(TRANSFORM_NAMES))
-    if unknown:
-        raise RuntimeError(f"verify scenarios name fixes that are not transforms: {', '.join(unknown)} (known: {', '.join(TRANSFORM_NAMES)})")
+    if proven - set(TRANSFORM_NAMES):
+        raise RuntimeError(f"verify scenarios name fixes that are not transforms: {', '.join(sorted(proven - set(TRANSFORM_NAMES)))}")
     return (*(name for name in TRANSFORM_NAMES if name in proven), BASICS)
 
 
@@ -150,33 +129,18 @@ def help_line() -> str:
 
 def select(scenarios: list[Scenario], names: tuple[str, ...], strict: bool = True) -> list[Scenario]:
     """The scenarios named (by name or number) or holding a named case id; all when ``names`` is empty.
-    ``strict``: a name none of them knows is an error (ValueError); else it is left out (another checkout may know it)."""
+    ``strict``: a name none of them knows is a ValueError; else it is left out (another checkout may know it)."""
     if not names:
         return scenarios
     wanted = {n.strip().lower() for value in names for n in value.split(",")}
-    if "" in wanted:
-        raise ValueError(f"empty scenario name; choose from {', '.join(s.name for s in scenarios)}")
-    known = {s.name for s in scenarios} | {str(s.number) for s in scenarios} | {c.id for s in scenarios for c in s.cases}
-    unknown = sorted(wanted - known)
-    if unknown and strict:
-        raise ValueError(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(s.name for s in scenarios)}")
-    chosen = []
+    known = {s.NAME for s in scenarios} | {str(s.NUMBER) for s in scenarios} | {c.id for s in scenarios for c in s.cases}
+    if "" in wanted or (strict and wanted - known):
+        unknown = ", ".join(sorted(wanted - known - {""})) or "(an empty name)"
+        raise ValueError(f"unknown scenario {unknown}; choose from {', '.join(s.NAME for s in scenarios)}")
+    chosen = [s for s in scenarios if {s.NAME, str(s.NUMBER)} & wanted]
     for scenario in scenarios:
-        if scenario.name in wanted or str(scenario.number) in wanted:
-            chosen.append(scenario)
-            continue
         cases = [c for c in scenario.cases if c.id in wanted]
-        if cases:
-            chosen.append(scenario.with_cases(cases))
-    return chosen
-
-
-def markdown_table(settings: Settings | None = None, checkout: Checkout | None = None) -> str:
-    """The scenarios as a Markdown table (one row per case), for the README."""
-    rows = ["| id | scenario | the endpoint does | passes when | fixes it proves |", "|---|---|---|---|---|"]
-    for scenario in build(settings or Settings(), checkout):
-        fixes = ", ".join(scenario.FIXES) or BASICS
-        for case in scenario.cases:
-            rows.append(f"| {case.id} | {scenario.name} | {case.title} | {case.expected} | {fixes} |")
-    return "\n".join(rows)
-
+        if cases and scenario not in chosen:
+            chosen.append(copy.copy(scenario))
+            chosen[-1].cases = cases
+    return sorted(chosen, key=lambda s: s.NUMBER)
