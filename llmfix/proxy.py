@@ -60,6 +60,11 @@ class Tinyproxy:
         self._final_log = ""
 
     @property
+    def folder(self) -> Path | None:
+        """Where tinyproxy's config and log live while it runs (None before ``start()``)."""
+        return self._folder
+
+    @property
     def url(self) -> str:
         return f"http://{_HOST}:{self.port}"
 

@@ -65,7 +65,7 @@ class Endpoints:
         except ProxyUnavailable as error:
             self.proxy_missing = str(error)
             return
-        reaper.watch_folder(str(proxy.log_path.parent))
+        reaper.watch_folder(str(proxy.folder))
         stack.callback(proxy.stop)
         self.proxy, self.fixed["proxy"] = proxy, proxy.url
         try:
