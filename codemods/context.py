@@ -16,6 +16,7 @@ import libcst as cst
 
 from llmfix.codemods import support
 from llmfix.codemods.analysis.scopes import binds_name, module_bindings
+from llmfix.codemods.analysis.tree import module_walk
 from llmfix.codemods.style import Style
 
 if TYPE_CHECKING:
@@ -34,6 +35,7 @@ class FileContext:
 
 
     def __post_init__(self) -> None:
+        module_walk(self.module)  # walked first, so every analysis's walk of a function is a slice of it
         if not self.support_module:
             package = (self.dotted_name or "").rpartition(".")[0]
             self.support_module = f"{package}.{support.NAME}" if package else support.NAME

@@ -8,6 +8,7 @@ content (the split shape's ``run_litellm_async``) is a helper too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -26,7 +27,7 @@ from llmfix.codemods.analysis.nodes import (
     swallowing_try,
 )
 from llmfix.codemods.analysis.scopes import module_bindings
-from llmfix.codemods.analysis.tree import per_module, walk
+from llmfix.codemods.analysis.tree import module_walk, per_module, walked
 
 COMPLETION_ATTRS = ("completion", "acompletion")
 
@@ -49,13 +50,15 @@ class LiteLLMCall:
 
 
 @per_module
-def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, list[cst.CSTNode]]]:
+def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, Sequence[cst.CSTNode]]]:
     """Each function with every node of its body (one walk per module, shared)."""
-    return [(func, list(walk(func.body))) for func in all_functions(module)]
+    module_walk(module)  # the functions' walks are slices of the module's
+    return [(func, walked(func.body)) for func in all_functions(module)]
 
 
-def _nodes_of(module: cst.Module, func: cst.FunctionDef) -> list[cst.CSTNode]:
-    return next(nodes for f, nodes in function_nodes(module) if f is func)
+def _nodes_of(module: cst.Module, func: cst.FunctionDef) -> Sequence[cst.CSTNode]:
+    module_walk(module)
+    return walked(func.body)
 
 
 def _functions_importing_litellm(module: cst.Module) -> set[str]:
@@ -92,7 +95,7 @@ def litellm_names(module: cst.Module) -> tuple[set[str], set[str]]:
     return modules, functions
 
 
-def _local_completion_names(nodes: list[cst.CSTNode]) -> set[str]:
+def _local_completion_names(nodes: Sequence[cst.CSTNode]) -> set[str]:
     """Names a function binds to ``litellm.(a)completion`` with an import inside it (a lazy import)."""
     names = set()
     for node in nodes:

@@ -9,8 +9,7 @@ edited nodes keeps the untouched rest of the tree (and its bytes) as it was.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import libcst as cst
@@ -76,6 +75,7 @@ def per_module(function: Callable[[cst.Module], T]) -> Callable[[cst.Module], T]
 
     cached.__doc__ = function.__doc__
     cached.__name__ = function.__name__
+    cached.cache = cache  # type: ignore[attr-defined]
     return cached
 
 
@@ -88,20 +88,73 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
         stack.extend(reversed(list(iter_children(current))))
 
 
+class ModuleWalk:
+    """One walk of a module shared by every analysis: its nodes in :func:`walk`'s order, where
+    each node's subtree ends in that order (a subtree is a slice), and each node's parent."""
+
+    def __init__(self, module: cst.Module) -> None:
+        order: list[cst.CSTNode] = []
+        parents: dict[int, int] = {}
+        stack: list[cst.CSTNode] = [module]
+        while stack:
+            node = stack.pop()
+            order.append(node)
+            children = list(iter_children(node))
+            for child in children:
+                parents[id(child)] = id(node)
+            stack.extend(reversed(children))
+        position = {id(node): index for index, node in enumerate(order)}
+        end = [index + 1 for index in range(len(order))]
+        for index in range(len(order) - 1, 0, -1):
+            above = position[parents[id(order[index])]]
+            end[above] = max(end[above], end[index])
+        self.order, self.position, self.end, self.parents = order, position, end, parents
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int] | None:
+        """Where ``node``'s subtree lies in :attr:`order`; None when ``node`` is not in this module."""
+        index = self.position.get(id(node))
+        if index is None or self.order[index] is not node:
+            return None
+        return index, self.end[index]
+
+
+@per_module
+def module_walk(module: cst.Module) -> ModuleWalk:
+    """The walk of ``module`` (made once per tree)."""
+    return ModuleWalk(module)
+
+
+def _span(node: cst.CSTNode) -> tuple[ModuleWalk, int, int] | None:
+    """The walked module ``node`` is in, and its subtree's slice there (the trees walked last are looked in)."""
+    for _, walked in module_walk.cache.values():  # type: ignore[attr-defined]
+        found = walked.span(node)
+        if found is not None:
+            return walked, *found
+    return None
+
+
 def find_all(node: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
     """Every node of type ``kind`` below ``node`` (inclusive) that passes ``where``."""
-    return [n for n in _walked(node) if isinstance(n, kind) and (where is None or where(n))]  # type: ignore[misc]
+    return [n for n in walked(node) if isinstance(n, kind) and (where is None or where(n))]  # type: ignore[misc]
 
 
-@lru_cache(maxsize=64)  # a few trees at a time: never keep a batch's old trees alive
-def _walked(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
-    """``walk(node)`` kept: trees are immutable and libcst nodes hash by identity, so transforms share one walk."""
-    return tuple(walk(node))
+def walked(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    """``walk(node)`` as a list: a slice of its module's walk when the module was walked (transforms share one walk)."""
+    found = _span(node)
+    if found is None:
+        return list(walk(node))
+    walked_module, start, end = found
+    return walked_module.order[start:end]
 
 
 def contains(node: cst.CSTNode, target: cst.CSTNode) -> bool:
     """True when ``target`` (by identity) is ``node`` or inside it."""
-    return any(n is target for n in walk(node))
+    found = _span(node)
+    if found is None:
+        return any(n is target for n in walk(node))
+    walked_module, start, end = found
+    index = walked_module.position.get(id(target))
+    return index is not None and start <= index < end and walked_module.order[index] is target
 
 
 def rebuild(
@@ -135,17 +188,9 @@ def rebuild(
     return _Rebuild(replace, before, after, decorate, hot).node(node)
 
 
-@per_module
 def parent_links(module: cst.Module) -> dict[int, int]:
     """Each node's parent, by identity (one walk per tree, shared by every rebuild of it)."""
-    parents: dict[int, int] = {}
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        for child in iter_children(node):  # edits never target whitespace or punctuation
-            parents[id(child)] = id(node)
-            stack.append(child)
-    return parents
+    return module_walk(module).parents
 
 
 def _mark_ancestors(node: cst.CSTNode, targets: set[int], hot: set[int]) -> bool:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import libcst as cst
 
-from llmfix.codemods.analysis.tree import per_module, walk
+from llmfix.codemods.analysis.tree import module_walk, per_module
 from llmfix.codemods.style.config import RepoStyle, repo_style
 
 LOGGER_FACTORIES = ("getLogger", "get_logger", "setup_logger")
@@ -49,7 +49,7 @@ class Style:
 def dominant_quote(module: cst.Module) -> str:
     """The quote most of the file's one-line strings use (double on a tie)."""
     double = single = 0
-    for node in walk(module):
+    for node in module_walk(module).order:
         if isinstance(node, cst.SimpleString) and node.quote in ('"', "'"):
             if node.quote == '"':
                 double += 1
