@@ -24,7 +24,7 @@ It is cheap: only targets apply would change are looked at; one
 ``git rev-parse`` and one ``git cat-file`` (HEAD's or the index's text, with
 the checkout's eol filters). Whether an operation is in progress is read from
 the git folder, without running git. Outside a git checkout, or when git is
-missing or slow, the guard does nothing.
+missing or slow, the guard does nothing (no ``.git`` up the tree: git is not even run).
 """
 
 from __future__ import annotations
@@ -81,6 +81,8 @@ def dirty_targets(plans: Sequence[FilePlan]) -> dict[Path, str] | None:
     if not plans:
         return {}
     folder = plans[0].target.path.parent
+    if git_dir(folder) is None and "GIT_DIR" not in os.environ:
+        return None  # not a git checkout: no git process to start
     status = _git(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *(str(p.target.path) for p in plans)], folder)
     if status is None or status.returncode != 0:
         return None

@@ -65,7 +65,7 @@ def _functions_importing_litellm(module: cst.Module) -> set[str]:
     importing = set()
     for func, nodes in function_nodes(module):
         for node in nodes:
-            if isinstance(node, cst.Import) and any(dotted_name(a.name) == "litellm" for a in node.names):
+            if type(node) is cst.Import and any(dotted_name(a.name) == "litellm" for a in node.names):
                 importing.add(func.name.value)
     return importing
 
@@ -99,7 +99,7 @@ def _local_completion_names(nodes: Sequence[cst.CSTNode]) -> set[str]:
     """Names a function binds to ``litellm.(a)completion`` with an import inside it (a lazy import)."""
     names = set()
     for node in nodes:
-        if isinstance(node, cst.ImportFrom) and dotted_name(node.module) == "litellm" and not isinstance(node.names, cst.ImportStar):
+        if type(node) is cst.ImportFrom and dotted_name(node.module) == "litellm" and not isinstance(node.names, cst.ImportStar):
             for alias in node.names:
                 if dotted_name(alias.name) in COMPLETION_ATTRS:
                     bound = alias.asname.name if alias.asname is not None else alias.name
@@ -131,7 +131,7 @@ def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
     calls: list[LiteLLMCall] = []
     for func, nodes in function_nodes(module):
         local = _local_completion_names(nodes)
-        for call in (n for n in nodes if isinstance(n, cst.Call)):
+        for call in (n for n in nodes if type(n) is cst.Call):
             base = _completion_base(call, direct | local)
             if base is None:
                 continue
@@ -175,7 +175,7 @@ def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
     helpers = {id(c.function): c.function for c in find_litellm_calls(module)}
     names = {f.name.value for f in helpers.values()}
     for func, nodes in function_nodes(module):
-        if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names for n in nodes):
+        if any(type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names for n in nodes):
             helpers.setdefault(id(func), func)
     return [f for f in all_functions(module) if id(f) in helpers]
 
@@ -201,7 +201,7 @@ def llm_call_of(module: cst.Module, func: cst.FunctionDef) -> cst.Call | None:
     if own:
         return own[0]
     names = {c.function.name.value for c in calls}
-    wrapped = [n for n in _nodes_of(module, func) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names]
+    wrapped = [n for n in _nodes_of(module, func) if type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names]
     return wrapped[0] if wrapped else None
 
 

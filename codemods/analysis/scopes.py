@@ -17,7 +17,8 @@ import libcst as cst
 from llmfix.codemods.analysis.nodes import dotted_name
 from llmfix.codemods.analysis.tree import iter_children, per_module
 
-_NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_NEW_SCOPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp))
+_TARGETED = frozenset((cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr))  # bind their ``target``
 
 
 def _target_names(node: cst.CSTNode) -> Iterator[str]:
@@ -48,32 +49,33 @@ def _import_bindings(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, s
 
 
 def _bindings(node: cst.CSTNode, top: bool) -> Iterator[tuple[str, str]]:
-    """(name, how) for every binding in ``node``'s scope, not descending into new scopes."""
-    if isinstance(node, (cst.Import, cst.ImportFrom)):
-        yield from _import_bindings(node)
+    """(name, how) for every binding in ``node``'s scope, not descending into new scopes.
+
+    Node types are compared with ``is`` and ``in``: libcst's classes are ABCs, whose
+    ``isinstance`` is a Python call each time it is false, and this visits every node.
+    """
+    kind = type(node)
+    if kind is cst.Import or kind is cst.ImportFrom:
+        yield from _import_bindings(node)  # type: ignore[arg-type]
         return
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and not top:
-        yield node.name.value, "def" if isinstance(node, cst.FunctionDef) else "class"
+    if (kind is cst.FunctionDef or kind is cst.ClassDef) and not top:
+        yield node.name.value, "def" if kind is cst.FunctionDef else "class"  # type: ignore[attr-defined]
         return
-    if isinstance(node, _NEW_SCOPES) and not top:
+    if kind in _NEW_SCOPES and not top:
         return
-    if isinstance(node, cst.Assign):
-        for target in node.targets:
+    if kind is cst.Assign:
+        for target in node.targets:  # type: ignore[attr-defined]
             yield from ((n, "assign") for n in _target_names(target.target))
-    elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
-        yield from ((n, "assign") for n in _target_names(node.target))
-    elif isinstance(node, (cst.For, cst.CompFor)):
-        yield from ((n, "assign") for n in _target_names(node.target))
-    elif isinstance(node, cst.WithItem) and node.asname is not None:
-        yield from ((n, "assign") for n in _target_names(node.asname.name))
-    elif isinstance(node, cst.ExceptHandler) and node.name is not None:
-        yield from ((n, "assign") for n in _target_names(node.name.name))
-    elif isinstance(node, cst.NamedExpr):
-        yield from ((n, "assign") for n in _target_names(node.target))
-    elif isinstance(node, cst.Param):
-        yield node.name.value, "param"
+    elif kind in _TARGETED:
+        yield from ((n, "assign") for n in _target_names(node.target))  # type: ignore[attr-defined]
+    elif kind is cst.WithItem and node.asname is not None:  # type: ignore[attr-defined]
+        yield from ((n, "assign") for n in _target_names(node.asname.name))  # type: ignore[attr-defined]
+    elif kind is cst.ExceptHandler and node.name is not None:  # type: ignore[attr-defined]
+        yield from ((n, "assign") for n in _target_names(node.name.name))  # type: ignore[attr-defined]
+    elif kind is cst.Param:
+        yield node.name.value, "param"  # type: ignore[attr-defined]
     for child in iter_children(node):
-        if isinstance(node, cst.FunctionDef) and top and child is node.name:
+        if kind is cst.FunctionDef and top and child is node.name:  # type: ignore[attr-defined]
             continue
         yield from _bindings(child, False)
 
@@ -128,8 +130,8 @@ def _globals(function: cst.FunctionDef) -> frozenset[str]:
     stack: list[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.Global, cst.Nonlocal)):
+        if type(node) is cst.Global or type(node) is cst.Nonlocal:
             names.update(n.name.value for n in node.names)
-        if not isinstance(node, _NEW_SCOPES):
+        if type(node) not in _NEW_SCOPES:
             stack.extend(iter_children(node))
     return frozenset(names)

@@ -68,7 +68,7 @@ def per_module(function: Callable[[cst.Module], T]) -> Callable[[cst.Module], T]
         if hit is not None and hit[0] is module:
             return hit[1]
         if len(cache) > 8:
-            cache.clear()
+            del cache[next(iter(cache))]  # the oldest: a snippet's tree never pushes out the file's
         result = function(module)
         cache[id(module)] = (module, result)
         return result
@@ -133,9 +133,22 @@ def _span(node: cst.CSTNode) -> tuple[ModuleWalk, int, int] | None:
     return None
 
 
+_IS_KIND: dict[tuple[type, object], bool] = {}
+
+
+def is_kind(node: object, kind: type | tuple[type, ...]) -> bool:
+    """``isinstance(node, kind)`` remembered per node type: libcst's classes are ABCs, whose
+    ``isinstance`` costs a Python call each time it is false."""
+    key = (type(node), kind)
+    known = _IS_KIND.get(key)
+    if known is None:
+        known = _IS_KIND[key] = isinstance(node, kind)
+    return known
+
+
 def find_all(node: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
     """Every node of type ``kind`` below ``node`` (inclusive) that passes ``where``."""
-    return [n for n in walked(node) if isinstance(n, kind) and (where is None or where(n))]  # type: ignore[misc]
+    return [n for n in walked(node) if is_kind(n, kind) and (where is None or where(n))]  # type: ignore[misc]
 
 
 def walked(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
