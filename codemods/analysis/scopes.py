@@ -15,7 +15,7 @@ from functools import lru_cache
 import libcst as cst
 
 from llmfix.codemods.analysis.nodes import dotted_name
-from llmfix.codemods.analysis.tree import iter_children, per_module
+from llmfix.codemods.analysis.tree import forgets, iter_children, per_module
 
 _NEW_SCOPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp))
 _TARGETED = frozenset((cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr))  # bind their ``target``
@@ -119,6 +119,9 @@ def _locals(function: cst.FunctionDef) -> frozenset[str]:
     return frozenset(bound for bound, _ in _bindings(function, True))
 
 
+forgets(_locals.cache_clear)
+
+
 def _declared_global(function: cst.FunctionDef, name: str) -> bool:
     return name in _globals(function)
 
@@ -135,3 +138,6 @@ def _globals(function: cst.FunctionDef) -> frozenset[str]:
         if type(node) not in _NEW_SCOPES:
             stack.extend(iter_children(node))
     return frozenset(names)
+
+
+forgets(_globals.cache_clear)

@@ -42,8 +42,22 @@ def _is_node(value: object) -> bool:
     kind = type(value)
     known = _IS_NODE.get(kind)
     if known is None:
-        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _TRIVIA)
+        mro = kind.__mro__  # not issubclass: an ABC's check fills caches across every libcst class (MiBs)
+        known = _IS_NODE[kind] = cst.CSTNode in mro and not any(trivia in mro for trivia in _TRIVIA)
     return known
+
+
+def copy_tree(node: N) -> N:
+    """``node`` again, every node below it new (no validation: it was valid): one parse used in many places."""
+    new = object.__new__(type(node))
+    for name in _field_names(node):
+        value = getattr(node, name)
+        if type(value) is tuple or type(value) is list:
+            value = type(value)(copy_tree(item) if is_kind(item, cst.CSTNode) else item for item in value)
+        elif is_kind(value, cst.CSTNode):
+            value = copy_tree(value)
+        object.__setattr__(new, name, value)
+    return new
 
 
 def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -59,9 +73,24 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield value
 
 
+_FORGET: list[Callable[[], None]] = []  # what empties each cache that holds trees
+
+
+def forgets(clear: Callable[[], None]) -> None:
+    """Have :func:`forget_trees` call ``clear`` (a cache holding nodes)."""
+    _FORGET.append(clear)
+
+
+def forget_trees() -> None:
+    """Empty every cache holding trees: a batch keeps one checkout's trees alive, not every checkout's."""
+    for clear in _FORGET:
+        clear()
+
+
 def per_module(function: Callable[[cst.Module], T]) -> Callable[[cst.Module], T]:
     """Memoise an analysis of a whole (immutable) module for the last few trees."""
     cache: dict[int, tuple[cst.Module, T]] = {}
+    forgets(cache.clear)
 
     def cached(module: cst.Module) -> T:
         hit = cache.get(id(module))
@@ -94,21 +123,30 @@ class ModuleWalk:
 
     def __init__(self, module: cst.Module) -> None:
         order: list[cst.CSTNode] = []
-        parents: dict[int, int] = {}
-        stack: list[cst.CSTNode] = [module]
-        while stack:
-            node = stack.pop()
+        above: list[int] = []  # each node's parent, as its index in ``order``
+        stack: list[tuple[cst.CSTNode, int]] = [(module, -1)]
+        while stack:  # iter_children inlined: this visits every node of every file
+            node, parent = stack.pop()
+            index = len(order)
             order.append(node)
-            children = list(iter_children(node))
-            for child in children:
-                parents[id(child)] = id(node)
-            stack.extend(reversed(children))
-        position = {id(node): index for index, node in enumerate(order)}
-        end = [index + 1 for index in range(len(order))]
+            above.append(parent)
+            children = []
+            for name in _FIELDS.get(type(node)) or _field_names(node):
+                value = getattr(node, name)
+                for item in value if type(value) is tuple or type(value) is list else (value,):
+                    known = _IS_NODE.get(type(item))
+                    if known or (known is None and _is_node(item)):
+                        children.append((item, index))
+            children.reverse()
+            stack += children
+        end = list(range(1, len(order) + 1))
         for index in range(len(order) - 1, 0, -1):
-            above = position[parents[id(order[index])]]
-            end[above] = max(end[above], end[index])
-        self.order, self.position, self.end, self.parents = order, position, end, parents
+            parent = above[index]
+            if end[index] > end[parent]:
+                end[parent] = end[index]
+        self.order, self.end = order, end
+        self.position = {id(node): index for index, node in enumerate(order)}
+        self.parents = {id(node): id(order[parent]) for node, parent in zip(order, above) if parent >= 0}
 
     def span(self, node: cst.CSTNode) -> tuple[int, int] | None:
         """Where ``node``'s subtree lies in :attr:`order`; None when ``node`` is not in this module."""
@@ -137,12 +175,13 @@ _IS_KIND: dict[tuple[type, object], bool] = {}
 
 
 def is_kind(node: object, kind: type | tuple[type, ...]) -> bool:
-    """``isinstance(node, kind)`` remembered per node type: libcst's classes are ABCs, whose
-    ``isinstance`` costs a Python call each time it is false."""
+    """``isinstance(node, kind)`` for libcst's classes, remembered per node type: they are ABCs, whose
+    ``isinstance`` costs a Python call each time it is false (libcst registers no virtual subclasses)."""
     key = (type(node), kind)
     known = _IS_KIND.get(key)
     if known is None:
-        known = _IS_KIND[key] = isinstance(node, kind)
+        mro = type(node).__mro__
+        known = _IS_KIND[key] = any(k in mro for k in (kind if isinstance(kind, tuple) else (kind,)))
     return known
 
 
@@ -228,15 +267,15 @@ class _Rebuild:
         changes: dict[str, object] = {}
         for name in _field_names(node):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            if is_kind(value, cst.CSTNode):
                 new = self.node(value)
                 if new is not value:
                     changes[name] = new
-            elif isinstance(value, (list, tuple)) and any(isinstance(v, cst.CSTNode) for v in value):
+            elif isinstance(value, (list, tuple)) and any(is_kind(v, cst.CSTNode) for v in value):
                 items: list[object] = []
                 for item in value:
                     items.extend(self.before.get(id(item), ()))
-                    new_item = self.node(item) if isinstance(item, cst.CSTNode) else item
+                    new_item = self.node(item) if is_kind(item, cst.CSTNode) else item
                     if new_item is not cst.RemovalSentinel.REMOVE:
                         items.append(new_item)
                     items.extend(self.after.get(id(item), ()))
@@ -253,6 +292,9 @@ def indent_of(module: cst.Module, target: cst.CSTNode) -> str | None:
     return _statement_indents(module).get(id(target))
 
 
+_HOLDS_STATEMENTS = (cst.Module, cst.BaseCompoundStatement, cst.ExceptHandler, cst.Else, cst.Finally, cst.If, cst.BaseSuite)
+
+
 @per_module
 def _statement_indents(module: cst.Module) -> dict[int, str]:
     """id(statement) -> its indentation, for every statement of ``module`` (one walk)."""
@@ -260,11 +302,11 @@ def _statement_indents(module: cst.Module) -> dict[int, str]:
     stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
     while stack:
         node, indent = stack.pop()
-        if isinstance(node, cst.BaseStatement):
+        if is_kind(node, cst.BaseStatement):
             found[id(node)] = indent
-        if isinstance(node, cst.IndentedBlock):
+        if type(node) is cst.IndentedBlock:
             indent += module.default_indent if node.indent is None else node.indent
             stack.extend((child, indent) for child in node.body)
-        elif isinstance(node, (cst.Module, cst.BaseCompoundStatement, cst.ExceptHandler, cst.Else, cst.Finally, cst.If)) or isinstance(node, cst.BaseSuite):
+        elif is_kind(node, _HOLDS_STATEMENTS):
             stack.extend((child, indent) for child in iter_children(node))
     return found
