@@ -33,13 +33,6 @@ def digest(data: str) -> str:
     return hashlib.sha256(data.encode("utf-8")).hexdigest()
 
 
-def is_written_by_llmfix(data: str) -> bool:
-    """True when ``data`` starts with the header some llmfix wrote (any version)."""
-    head, _, tail = HEADER.partition("{version}")
-    first = data.split("\n", 1)[0].rstrip("\r")
-    return first.startswith(head) and first.endswith(tail.rstrip("\n"))
-
-
 def call_name(node: cst.CSTNode) -> str | None:
     """``from_env`` for a call of ``litellm_utils.from_env``; None for anything else."""
     if type(node) is cst.Call:  # not isinstance: an ABC's is slow, and every node is asked

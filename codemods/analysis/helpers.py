@@ -27,7 +27,7 @@ from llmfix.codemods.analysis.nodes import (
     swallowing_try,
 )
 from llmfix.codemods.analysis.scopes import module_bindings
-from llmfix.codemods.analysis.tree import module_walk, per_module, walked
+from llmfix.codemods.analysis.tree import module_walk, per_module, walk
 
 COMPLETION_ATTRS = ("completion", "acompletion")
 
@@ -53,12 +53,12 @@ class LiteLLMCall:
 def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, Sequence[cst.CSTNode]]]:
     """Each function with every node of its body (one walk per module, shared)."""
     module_walk(module)  # the functions' walks are slices of the module's
-    return [(func, walked(func.body)) for func in all_functions(module)]
+    return [(func, walk(func.body)) for func in all_functions(module)]
 
 
 def _nodes_of(module: cst.Module, func: cst.FunctionDef) -> Sequence[cst.CSTNode]:
     module_walk(module)
-    return walked(func.body)
+    return walk(func.body)
 
 
 def _functions_importing_litellm(module: cst.Module) -> set[str]:

@@ -108,20 +108,11 @@ def per_module(function: Callable[[cst.Module], T]) -> Callable[[cst.Module], T]
     return cached
 
 
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node`` and everything below it, depth first, in source order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(list(iter_children(current))))
-
-
 class ModuleWalk:
-    """One walk of a module shared by every analysis: its nodes in :func:`walk`'s order, where
-    each node's subtree ends in that order (a subtree is a slice), and each node's parent."""
+    """One walk of a module (or any node) shared by every analysis: its nodes depth first in source order,
+    where each node's subtree ends in that order (a subtree is a slice), and each node's parent."""
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.CSTNode) -> None:
         order: list[cst.CSTNode] = []
         above: list[int] = []  # each node's parent, as its index in ``order``
         stack: list[tuple[cst.CSTNode, int]] = [(module, -1)]
@@ -187,14 +178,15 @@ def is_kind(node: object, kind: type | tuple[type, ...]) -> bool:
 
 def find_all(node: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
     """Every node of type ``kind`` below ``node`` (inclusive) that passes ``where``."""
-    return [n for n in walked(node) if is_kind(n, kind) and (where is None or where(n))]  # type: ignore[misc]
+    return [n for n in walk(node) if is_kind(n, kind) and (where is None or where(n))]  # type: ignore[misc]
 
 
-def walked(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
-    """``walk(node)`` as a list: a slice of its module's walk when the module was walked (transforms share one walk)."""
+def walk(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    """``node`` and everything below it, depth first, in source order: a slice of its module's walk when that
+    module was walked (transforms share one walk)."""
     found = _span(node)
     if found is None:
-        return list(walk(node))
+        return ModuleWalk(node).order  # type: ignore[arg-type]
     walked_module, start, end = found
     return walked_module.order[start:end]
 
@@ -227,32 +219,14 @@ def rebuild(
     decorate = decorate or {}
     targets = set(replace) | set(before) | set(after) | set(decorate)
     hot: set[int] = set()
-    if isinstance(node, cst.Module):  # a whole file: climb from each target instead of walking everything
-        parents = parent_links(node)
-        for target in targets:
-            while target in parents and target not in hot:
-                hot.add(target)
-                target = parents[target]
-        if hot or id(node) in targets:
-            hot.add(id(node))
-    else:
-        _mark_ancestors(node, targets, hot)
-    return _Rebuild(replace, before, after, decorate, hot).node(node)
-
-
-def parent_links(module: cst.Module) -> dict[int, int]:
-    """Each node's parent, by identity (one walk per tree, shared by every rebuild of it)."""
-    return module_walk(module).parents
-
-
-def _mark_ancestors(node: cst.CSTNode, targets: set[int], hot: set[int]) -> bool:
-    found = id(node) in targets
-    for child in iter_children(node):
-        if _mark_ancestors(child, targets, hot):
-            found = True
-    if found:
+    parents = (module_walk(node) if isinstance(node, cst.Module) else ModuleWalk(node)).parents  # type: ignore[arg-type]
+    for target in targets:  # climb from each target instead of walking everything
+        while target in parents and target not in hot:
+            hot.add(target)
+            target = parents[target]
+    if hot or id(node) in targets:
         hot.add(id(node))
-    return found
+    return _Rebuild(replace, before, after, decorate, hot).node(node)
 
 
 class _Rebuild:

@@ -8,7 +8,7 @@ isort section; :mod:`.wrap` splits a generated line the way black and ruff would
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
@@ -40,9 +40,6 @@ class Style:
     @classmethod
     def for_file(cls, module: cst.Module, path: Path) -> Style:
         return cls.for_module(module, repo_style(path.parent.resolve()))
-
-    def with_logger(self, name: str | None) -> Style:
-        return replace(self, logger=name)
 
 
 @per_module
