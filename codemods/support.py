@@ -9,13 +9,13 @@ import) under a short header naming the llmfix that wrote it.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import libcst as cst
 
 from llmfix import __version__
 from llmfix.codemods.analysis.nodes import dotted_name
+from llmfix.safefiles import digest as digest_bytes
 
 NAME = "litellm_utils"
 FILE_NAME = f"{NAME}.py"
@@ -30,7 +30,7 @@ def text() -> str:
 
 
 def digest(data: str) -> str:
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
+    return digest_bytes(data.encode("utf-8"))
 
 
 def call_name(node: cst.CSTNode) -> str | None:

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 
 from llmfix.errors import BadInput, WriteFailed
+
+try:  # CPython's own SHA-256: importing hashlib loads OpenSSL, 4 MiB and 10 ms on every run
+    from _sha256 import sha256
+except ImportError:  # Python 3.12 names it _sha2
+    from hashlib import sha256
 
 STATE_DIR = ".llmfix"
 STATE_FILE = "record.json"  # the record (llmfix.record says what it holds)
@@ -44,7 +47,7 @@ _XATTR_NOT_HERE = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP}
 
 def digest(data: bytes) -> str:
     """The SHA-256 of ``data`` (hex), as the journal and the record name file contents; text is digested as UTF-8."""
-    return hashlib.sha256(data).hexdigest()
+    return sha256(data).hexdigest()
 
 
 class TooLarge(BadInput):
@@ -237,7 +240,7 @@ def check_state_dir(checkout: Path) -> None:
 
 def write_small(path: Path, text: str, owner: os.stat_result | None) -> None:
     """Create or replace a small file of llmfix's own atomically (temp file, fsync, rename)."""
-    temp = temp_path(path, secrets.token_hex(6))
+    temp = temp_path(path, os.urandom(6).hex())
     write_new_file(temp, text.encode("utf-8"), NEW_FILE_MODE, owner)
     try:
         os.replace(temp, path)
@@ -259,7 +262,7 @@ def ensure_state_dir(checkout: Path) -> bool:
             if read_regular(folder / IGNORE_FILE) is None:
                 write_small(folder / IGNORE_FILE, IGNORE_TEXT, owner)
             return False
-        building = checkout / f"{STATE_DIR}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        building = checkout / f"{STATE_DIR}.{os.urandom(6).hex()}{TEMP_SUFFIX}"
         os.mkdir(building, 0o755)
         try:
             with contextlib.suppress(PermissionError):

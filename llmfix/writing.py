@@ -22,7 +22,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Collection, Sequence
@@ -140,7 +139,7 @@ def write_group(checkout: Path, writes: Sequence[PendingWrite], command: str) ->
     for write in writes:
         check_inside(checkout, write.path)  # again: a folder may have become a link out since discovery
     check_writable([w.path for w in writes])
-    run = secrets.token_hex(6)
+    run = os.urandom(6).hex()
     temps = _prepare(checkout, writes, command, run)
     done: list[_Done] = []
     try:
@@ -245,7 +244,7 @@ def _roll_back(done: Sequence[_Done]) -> None:
 
 
 def _restore_bytes(path: Path, data: bytes) -> None:
-    temp = temp_path(path, secrets.token_hex(6))
+    temp = temp_path(path, os.urandom(6).hex())
     info = os.stat(path)
     write_new_file(temp, data, stat.S_IMODE(info.st_mode), info, path)
     os.replace(temp, path)
