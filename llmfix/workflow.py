@@ -34,10 +34,8 @@ from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writ
 
 @dataclass
 class Source:
-    """A target as read: its bytes and their text (read once, checked again before the write).
-
-    In a batch the bytes are let go once planned (:meth:`release`); their digest stays for the check.
-    """
+    """A target as read: its bytes and their text (read once, checked again before the write; once
+    planned, a batch keeps only the bytes' digest: :meth:`release`)."""
 
     target: Target
     data: bytes | None

@@ -51,14 +51,9 @@ class LiteLLMCall:
 
 @per_module
 def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, Sequence[cst.CSTNode]]]:
-    """Each function with every node of its body (one walk per module, shared)."""
-    module_walk(module)  # the functions' walks are slices of the module's
-    return [(func, walk(func.body)) for func in all_functions(module)]
-
-
-def _nodes_of(module: cst.Module, func: cst.FunctionDef) -> Sequence[cst.CSTNode]:
+    """Each function with every node of its body (slices of the module's one walk)."""
     module_walk(module)
-    return walk(func.body)
+    return [(func, walk(func.body)) for func in all_functions(module)]
 
 
 def _functions_importing_litellm(module: cst.Module) -> set[str]:
@@ -187,7 +182,7 @@ def _reads_text(node: cst.CSTNode) -> bool:
 def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
     """The helpers that return the response text (they read ``response.choices[...]``, or, patched,
     through the support module's ``response_text``)."""
-    return [f for f in helper_functions(module) if any(_reads_text(n) for n in _nodes_of(module, f))]
+    return [f for f in helper_functions(module) if any(_reads_text(n) for n in walk(f.body))]
 
 
 RAISES = "raises"
@@ -201,7 +196,7 @@ def llm_call_of(module: cst.Module, func: cst.FunctionDef) -> cst.Call | None:
     if own:
         return own[0]
     names = {c.function.name.value for c in calls}
-    wrapped = [n for n in _nodes_of(module, func) if type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names]
+    wrapped = [n for n in walk(func.body) if type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names]
     return wrapped[0] if wrapped else None
 
 

@@ -48,12 +48,9 @@ def _import_bindings(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, s
                 yield bound.value, f"from {module} import {dotted_name(alias.name)}"
 
 
-def _bindings(node: cst.CSTNode, top: bool) -> Iterator[tuple[str, str]]:
-    """(name, how) for every binding in ``node``'s scope, not descending into new scopes.
-
-    Node types are compared with ``is`` and ``in``: libcst's classes are ABCs, whose
-    ``isinstance`` is a Python call each time it is false, and this visits every node.
-    """
+def statement_bindings(node: cst.CSTNode, top: bool = False) -> Iterator[tuple[str, str]]:
+    """(name, how) for every binding ``node`` makes in its scope (``top``: in its own, a function's), not
+    descending into new scopes (types compared by identity: an ABC's ``isinstance`` is slow when false)."""
     kind = type(node)
     if kind is cst.Import or kind is cst.ImportFrom:
         yield from _import_bindings(node)  # type: ignore[arg-type]
@@ -77,12 +74,7 @@ def _bindings(node: cst.CSTNode, top: bool) -> Iterator[tuple[str, str]]:
     for child in iter_children(node):
         if kind is cst.FunctionDef and top and child is node.name:  # type: ignore[attr-defined]
             continue
-        yield from _bindings(child, False)
-
-
-def statement_bindings(statement: cst.CSTNode) -> Iterator[tuple[str, str]]:
-    """(name, how) for each name ``statement`` binds in the scope it is in."""
-    return _bindings(statement, False)
+        yield from statement_bindings(child)
 
 
 @per_module
@@ -94,7 +86,7 @@ def module_bindings(module: cst.Module) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     for statement in module.body:
-        for name, how in _bindings(statement, False):
+        for name, how in statement_bindings(statement):
             found[name] = how
     return found
 
@@ -116,7 +108,7 @@ def _parameters(function: cst.FunctionDef) -> set[str]:
 @lru_cache(maxsize=256)
 def _locals(function: cst.FunctionDef) -> frozenset[str]:
     """The names ``function`` binds in its own scope (cached per node: libcst nodes hash by identity)."""
-    return frozenset(bound for bound, _ in _bindings(function, True))
+    return frozenset(bound for bound, _ in statement_bindings(function, True))
 
 
 forgets(_locals.cache_clear)
