@@ -35,7 +35,8 @@ def digest(data: str) -> str:
 
 def call_name(node: cst.CSTNode) -> str | None:
     """``from_env`` for a call of ``litellm_utils.from_env``; None for anything else."""
-    if type(node) is cst.Call:  # not isinstance: an ABC's is slow, and every node is asked
+    # not isinstance: an ABC's is slow, and every node is asked
+    if type(node) is cst.Call:
         name = dotted_name(node.func) or ""
         prefix, _, member = name.rpartition(".")
         if prefix == NAME:

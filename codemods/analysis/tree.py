@@ -148,8 +148,7 @@ class ModuleWalk:
         end = list(range(1, len(order) + 1))
         for index in range(len(order) - 1, 0, -1):
             parent = above[index]
-            if end[index] > end[parent]:
-                end[parent] = end[index]
+            end[parent] = max(end[parent], end[index])
         self.order, self.end = order, end
         self.position = {id(node): index for index, node in enumerate(order)}
         self.parents = {id(node): id(order[parent]) for node, parent in zip(order, above) if parent >= 0}
