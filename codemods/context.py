@@ -10,16 +10,14 @@ tree, so each is computed once per file.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import libcst as cst
 
 from llmfix.codemods import support
 from llmfix.codemods.analysis.scopes import binds_name, module_bindings
+from llmfix.codemods.analysis.tree import module_walk
 from llmfix.codemods.style import Style
-
-if TYPE_CHECKING:
-    from llmfix.codemods.edits import Edits
 
 
 @dataclass
@@ -33,8 +31,8 @@ class FileContext:
     recorded: bool = True  # False: revert has no record of the checkout, only the code, to go by
     _binders: dict[cst.FunctionDef, bool] = field(default_factory=dict, repr=False)  # function -> binds the support name
 
-
     def __post_init__(self) -> None:
+        module_walk(self.module)  # walked first, so every analysis's walk of a function is a slice of it
         if not self.support_module:
             package = (self.dotted_name or "").rpartition(".")[0]
             self.support_module = f"{package}.{support.NAME}" if package else support.NAME
@@ -51,12 +49,6 @@ class FileContext:
             return None
         return f"the file already binds `{support.NAME}` ({how}), the name of llmfix's support module"
 
-    @classmethod
-    def for_source(cls, source: str, **kwargs: Any) -> FileContext:
-        """A context for a source text, with the style read from the text alone (tests, examples)."""
-        module = cst.parse_module(source)
-        return cls(module, Style.for_module(module), **kwargs)
-
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
@@ -66,12 +58,6 @@ class FileContext:
             return self.style.logger
         bound = module_bindings(self.module)
         return next(name for name in ("logger", "LOGGER", "_logger") if name not in bound)
-
-    def uses_logger(self, edits: Edits) -> str:
-        """The logger name new code should call, asking for one to be created if the file has none."""
-        if not self.style.logger:
-            edits.need_logger(self.logger_name())
-        return self.logger_name()
 
     def module_name(self, stdlib: str, function: cst.FunctionDef | None = None) -> str:
         """The name generated code should use for stdlib module ``stdlib`` (in ``function``, or at module level).

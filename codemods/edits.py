@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from llmfix.codemods.analysis.tree import contains, parent_links, rebuild
+from llmfix.codemods.analysis.tree import contains, module_walk, rebuild
 from llmfix.codemods.style import imports
 from llmfix.codemods.style.imports import ImportNeed
 
@@ -102,7 +102,7 @@ class Edits:
             total.removals.extend(part.removals)
         replaced = set(total.replace) | {id(node) for node in total.removals}
         if module is not None:
-            parents = parent_links(module)
+            parents = module_walk(module).parents
             for key in replaced | set(total.before) | set(total.after) | set(total.decorate):
                 above = parents.get(key)
                 while above is not None:

@@ -10,7 +10,6 @@ either quote style), so the restored bytes are upstream's exactly.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import math
 import re
@@ -20,6 +19,7 @@ from collections.abc import Callable
 import libcst as cst
 
 from llmfix.codemods.building import string
+from llmfix.safefiles import digest as digest_bytes
 
 _DIGEST = re.compile(r"^[0-9a-f]{8}$")
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+\-]*")
@@ -42,7 +42,7 @@ def digest(statement: cst.CSTNode) -> str:
 
 def digest_text(code: str) -> str:
     """The note's digest of a statement's own code (see :func:`statement_code`)."""
-    return hashlib.sha256(code.encode("utf-8")).hexdigest()[:8]
+    return digest_bytes(code.encode("utf-8"))[:8]
 
 
 def literal_value(node: cst.BaseExpression | None) -> object:

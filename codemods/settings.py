@@ -70,9 +70,6 @@ class Settings:
     def selected(self) -> list[type[Transform]]:
         return [t for t in registry.transforms() if (not self.only or t.NAME in self.only) and t.NAME not in self.skip]
 
-    def is_selected(self, name: str) -> bool:
-        return any(t.NAME == name for t in self.selected())
-
     def instantiate(self) -> list[Transform]:
         return [transform(self) for transform in self.selected()]
 

@@ -9,13 +9,13 @@ import) under a short header naming the llmfix that wrote it.
 from __future__ import annotations
 
 import functools
-import hashlib
 from pathlib import Path
 
 import libcst as cst
 
 from llmfix import __version__
 from llmfix.codemods.analysis.nodes import dotted_name
+from llmfix.safefiles import digest as digest_bytes
 
 NAME = "litellm_utils"
 FILE_NAME = f"{NAME}.py"
@@ -30,19 +30,13 @@ def text() -> str:
 
 
 def digest(data: str) -> str:
-    return hashlib.sha256(data.encode("utf-8")).hexdigest()
-
-
-def is_written_by_llmfix(data: str) -> bool:
-    """True when ``data`` starts with the header some llmfix wrote (any version)."""
-    head, _, tail = HEADER.partition("{version}")
-    first = data.split("\n", 1)[0].rstrip("\r")
-    return first.startswith(head) and first.endswith(tail.rstrip("\n"))
+    return digest_bytes(data.encode("utf-8"))
 
 
 def call_name(node: cst.CSTNode) -> str | None:
     """``from_env`` for a call of ``litellm_utils.from_env``; None for anything else."""
-    if isinstance(node, cst.Call):
+    # not isinstance: an ABC's is slow, and every node is asked
+    if type(node) is cst.Call:
         name = dotted_name(node.func) or ""
         prefix, _, member = name.rpartition(".")
         if prefix == NAME:

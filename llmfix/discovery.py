@@ -1,29 +1,15 @@
 """Find the files llmfix patches under the paths a user names.
 
-A PATH is a checkout root at any depth above ``open_instruct/`` or a target
-file itself, which stands for its whole checkout (the pair is patched together).
-The known layouts are tried first by direct lookup; only when none matches is the
-tree walked, pruning ``.git``, virtualenvs and
-``node_modules``, and looking only at files named like the targets under a
-directory named ``open_instruct``. No Python file is parsed here: a cheap byte
-scan tells a target from a namesake.
+A PATH is a checkout root at any depth above ``open_instruct/`` or a target file, which
+stands for its whole checkout. The known layouts are looked up first; only when none
+matches is the tree walked (pruning ``.git``, virtualenvs, ``node_modules``), and a cheap
+byte scan, never a parse, tells a target from a namesake.
 
-Nothing outside the checkout is read or patched. For every target, each folder
-on the way to it, from the folder the user named and from its checkout (the
-folder holding ``open_instruct/``), must resolve inside that folder (its real
-path, symlinks followed): a symlinked folder leading out
-(``open_instruct/search_rewards/utils -> /elsewhere/utils``, or
-``open_instruct`` itself) is refused with one line, exit 2, before any of its
-files is read. A symlinked folder whose real path stays inside is followed
-(a compatibility link such as ``search_rewards/utils -> ../rubrics``); the
-record and the lock are then those of the checkout the path names. Links above
-the named folder are the user's own and are followed (``/tmp`` on macOS). A
-target file that is itself a symlink is refused, whatever it points at. The
-write path checks the folders again just before writing.
-
-A target file is read only when it is a regular file of at most
-:data:`llmfix.sourcetext.MAX_SOURCE_BYTES`, checked on the opened file before
-its content is read; a bigger one is refused with one line, exit 2.
+Nothing outside the checkout is read (docs/guarantees.md): every folder on the way to a
+target must resolve inside the folder named and inside its checkout, else one line, exit 2,
+before any of its files is read; links that stay inside are followed, links above the named
+folder are the user's own. A target that is a symlink, or larger than
+:data:`llmfix.sourcetext.MAX_SOURCE_BYTES`, is refused.
 """
 
 from __future__ import annotations

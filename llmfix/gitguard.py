@@ -1,30 +1,10 @@
-"""The dirty-tree guard: apply won't mix llmfix's change with someone else's.
+"""The dirty-tree guard: apply won't mix llmfix's change with someone else's (docs/guarantees.md).
 
-In a git checkout, ``apply`` refuses (exit 2, one line naming the files) to patch
-a target holding uncommitted changes that llmfix did not make, so that the
-change a reviewer sees is llmfix's alone; ``--force`` overrides.
-
-"llmfix did not make" is decided structurally first: the uncommitted change is
-llmfix's own when llmfix's transforms (the same ones, with the same options)
-make the same text of the HEAD version as of the working-tree version; so an
-earlier partial apply (``--only``) never trips the guard. An earlier apply with
-other options (``--retries 20``) is recognised from llmfix's records: undoing
-them gives HEAD's text. A re-run with nothing to do writes nothing, so nothing
-is checked. Staged changes are uncommitted too. An untracked target has no
-committed version to compare with: refused.
-
-A merge in progress (``MERGE_HEAD``; also a cherry-pick, revert or rebase
-stopped on conflicts) is a normal state: upstream's merged changes are staged,
-and what counts as uncommitted is what differs from the index (the merge
-result), not from HEAD; you cannot stash during a merge. A target git still
-lists as unmerged is refused by apply, check and diff, naming each one.
-
-It is cheap: only targets apply would change are looked at; one
-``git status --porcelain`` per checkout, and for a dirty target one
-``git rev-parse`` and one ``git cat-file`` (HEAD's or the index's text, with
-the checkout's eol filters). Whether an operation is in progress is read from
-the git folder, without running git. Outside a git checkout, or when git is
-missing or slow, the guard does nothing.
+A target with uncommitted changes is refused (exit 2, one line naming the files) unless
+``--force``, or unless the change is llmfix's own: llmfix makes the same text of the
+committed (mid-merge: the staged) version, or undoing llmfix's record gives it. Mid-merge
+only changes not staged count; a target git lists as unmerged is refused by apply, check
+and diff. One ``git status`` per checkout, and git runs only under a ``.git``.
 """
 
 from __future__ import annotations
@@ -81,6 +61,8 @@ def dirty_targets(plans: Sequence[FilePlan]) -> dict[Path, str] | None:
     if not plans:
         return {}
     folder = plans[0].target.path.parent
+    if git_dir(folder) is None and "GIT_DIR" not in os.environ:
+        return None  # not a git checkout: no git process to start
     status = _git(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *(str(p.target.path) for p in plans)], folder)
     if status is None or status.returncode != 0:
         return None
@@ -163,10 +145,6 @@ def _version_text(path: Path, version: str) -> str | None:
         return None
 
 
-def _head_text(path: Path) -> str | None:
-    return _version_text(path, "HEAD")
-
-
 def _is_llmfix_own(plan: FilePlan, options: Options, base: str = "HEAD") -> bool:
     """True when the uncommitted change is llmfix's: llmfix makes of the committed (or, mid-merge,
     staged) text what it makes of the working tree's, or taking llmfix's change out of the
@@ -225,19 +203,3 @@ def refuse_foreign_changes(plans: Sequence[FilePlan], options: Options) -> None:
     raise DirtyTree(f"{'; '.join(parts)}; {advice} so the diff is llmfix's alone, or pass --force")
 
 
-def upstream_hint(target: Target) -> str | None:
-    """A git command that gets upstream's version of ``target`` back, when git can tell which that is."""
-    folder = target.path.parent
-    top = _toplevel(folder)
-    if top is None:
-        return None
-    try:
-        relative = target.path.resolve().relative_to(top).as_posix()
-    except ValueError:
-        return None
-    if operation_in_progress(folder) == "MERGE_HEAD":
-        return f"git -C {top} checkout MERGE_HEAD -- {relative}"
-    parents = _git(["rev-parse", "--verify", "-q", "HEAD^2"], folder)
-    if parents is not None and parents.returncode == 0:
-        return f"git -C {top} checkout HEAD^2 -- {relative}"
-    return None

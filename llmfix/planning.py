@@ -203,10 +203,11 @@ def _finish(plan: FilePlan) -> FilePlan:
         tree = apply_edits(plan.context, [e for _, e in plan.parts]) if plan.steps else None  # type: ignore[arg-type]
     except EditConflict as error:
         raise BadInput(f"{plan.target.path}: {error}; nothing written") from None
-    if tree is not None and f"{support.NAME}." not in tree.code and f"{support.NAME}." in plan.original:  # all taken off
+    text = tree.code if tree is not None else plan.original  # rendered once: a render costs as much as a parse
+    if tree is not None and f"{support.NAME}." not in text and f"{support.NAME}." in plan.original:  # all taken off
         blank = plan.context.noted.get(SUPPORT, {}).get("blank", 0)  # type: ignore[union-attr]
-        tree = remove_import(plan.context, tree, blank if blank in (0, 1, 2) else 0)  # type: ignore[arg-type]
-    plan._texts[len(plan.steps) - 1] = tree.code if tree is not None else plan.original
+        text = remove_import(plan.context, tree, blank if blank in (0, 1, 2) else 0).code  # type: ignore[arg-type]
+    plan._texts[len(plan.steps) - 1] = text
     if plan.changed:
         _check_compiles(plan.target.path, plan.patched)
     return plan
@@ -353,10 +354,10 @@ def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict
             blank = noted.get(SUPPORT, {}).get("blank", 0)
             if not isinstance(blank, int) or isinstance(blank, bool) or not 0 <= blank <= 2:
                 raise BadInput(f"{record.path}: {target.record_path}: support: {blank!r} is not a count of blank lines; nothing written")
-            tree = remove_import(file, cst.parse_module(text), blank)
-        if tree.code != source:
-            _check_compiles(target.path, tree.code)
-        reverted[target] = tree.code
+            text = remove_import(file, cst.parse_module(text), blank).code
+        if text != source:
+            _check_compiles(target.path, text)
+        reverted[target] = text
     return reverted, blocked
 
 

@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import os
 import re
-import secrets
 import stat
 from pathlib import Path
 
 from llmfix.errors import BadInput, WriteFailed
+
+try:  # CPython's own SHA-256: importing hashlib loads OpenSSL, 4 MiB and 10 ms on every run
+    from _sha256 import sha256
+except ImportError:  # not on Python 3.12+ (there it is _sha2) or other builds: hashlib
+    from hashlib import sha256
 
 STATE_DIR = ".llmfix"
 STATE_FILE = "record.json"  # the record (llmfix.record says what it holds)
@@ -38,7 +41,7 @@ _XATTR_NOT_HERE = {errno.EPERM, errno.EACCES, errno.ENOTSUP, errno.EOPNOTSUPP}
 
 def digest(data: bytes) -> str:
     """The SHA-256 of ``data`` (hex), as the journal and the record name file contents; text is digested as UTF-8."""
-    return hashlib.sha256(data).hexdigest()
+    return sha256(data).hexdigest()
 
 
 class TooLarge(BadInput):
@@ -227,7 +230,7 @@ def check_state_dir(checkout: Path) -> None:
 
 def replace_file(path: Path, data: bytes, owner: os.stat_result | None = None, mode: int = NEW_FILE_MODE, like: Path | None = None) -> None:
     """Create or replace ``path`` atomically: a temp file beside it (see :func:`write_new_file`), fsynced, renamed."""
-    temp = temp_path(path, secrets.token_hex(6))
+    temp = temp_path(path, os.urandom(6).hex())
     write_new_file(temp, data, mode, owner, like)
     try:
         os.replace(temp, path)
@@ -249,7 +252,7 @@ def ensure_state_dir(checkout: Path) -> bool:
             if read_regular(folder / IGNORE_FILE) is None:
                 replace_file(folder / IGNORE_FILE, IGNORE_TEXT.encode(), owner)
             return False
-        building = checkout / f"{STATE_DIR}.{secrets.token_hex(6)}{TEMP_SUFFIX}"
+        building = checkout / f"{STATE_DIR}.{os.urandom(6).hex()}{TEMP_SUFFIX}"
         os.mkdir(building, 0o755)
         try:
             with contextlib.suppress(PermissionError):

@@ -1,17 +1,10 @@
 """A target's bytes as text and back, and the checks made before parsing it.
 
-The text llmfix plans on never holds a UTF-8 byte-order mark (libcst drops
-one); :func:`encode` puts it back when the file had one, so the bytes on disk
-keep it. Line endings are part of the text and are never touched.
-
-A target file is read only up to :data:`MAX_SOURCE_BYTES`, checked on the
-opened file before a byte is read (:func:`read_source_bytes`, :func:`check_size`).
-
-Before libcst parses a file, :func:`check_nesting` estimates how deeply its
-expressions nest, with Python's own tokenizer (which does not recurse): very
-deep code (hundreds of ``+`` terms or nested brackets) makes libcst's native
-parser overflow its stack and kill the process, and its Python side raise
-RecursionError, so such a file is refused with one line instead.
+The text llmfix plans on never holds a UTF-8 byte-order mark (libcst drops one);
+:func:`encode` puts it back. Line endings are part of the text, never touched. A file is
+read only up to :data:`MAX_SOURCE_BYTES`, checked on the opened file before a byte is read.
+:func:`check_nesting` refuses, in one line, code nested so deeply that libcst's native
+parser would overflow its stack and kill the process.
 """
 
 from __future__ import annotations
@@ -159,13 +152,20 @@ def _shallow(text: str) -> bool:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    level: list[tuple[ast.AST, int]] = [(tree, 0)]
-    while level:
-        node, depth = level.pop()
-        if depth > SHALLOW:
-            return False
-        level.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
-    return True
+    level: list[ast.AST] = [tree]
+    for _ in range(SHALLOW + 1):  # one level of the tree at a time (three times cheaper than ast.iter_child_nodes)
+        below = []
+        for node in level:
+            for name in node._fields:
+                value = getattr(node, name, None)
+                if type(value) is list:
+                    below.extend(value)
+                elif isinstance(value, ast.AST):
+                    below.append(value)
+        level = [child for child in below if isinstance(child, ast.AST)]
+        if not level:
+            return True
+    return False
 
 
 def check_nesting(path: Path, text: str) -> None:

@@ -22,22 +22,31 @@ from pathlib import Path
 
 from llmfix import planning, record, sourcetext
 from llmfix.codemods import support
+from llmfix.codemods.analysis.tree import forget_trees
 from llmfix.config import CommandSettings, settings_for
 from llmfix.discovery import Target, discover
 from llmfix.errors import BadInput, Drift, LlmfixError
 from llmfix.gitguard import refuse_foreign_changes, unresolved_targets
 from llmfix.lock import checkout_locks
 from llmfix.planning import FilePlan
-from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writable, ensure_state_dir, recover, remove_state_dir, write_group
+from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writable, digest, ensure_state_dir, recover, remove_state_dir, write_group
 
 
 @dataclass
 class Source:
-    """A target as read: its bytes and their text (read once, checked again before the write)."""
+    """A target as read: its bytes and their text (read once, checked again before the write; once
+    planned, a batch keeps only the bytes' digest: :meth:`release`)."""
 
     target: Target
-    data: bytes
+    data: bytes | None
     text: str
+    digest: str | None = None
+
+    def release(self) -> None:
+        self.digest, self.data = digest(self.data or b""), None
+
+    def matches(self, data: bytes) -> bool:
+        return data == self.data if self.data is not None else digest(data) == self.digest
 
 
 def _read(target: Target) -> Source:
@@ -103,8 +112,12 @@ def _plan(
             planned = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
         except RecursionError:
             raise BadInput(f"{checkout}: code nested too deeply for llmfix's analysis; nothing written") from None
-        for plan in planned if release else ():
-            plan.release()
+        if release:
+            for plan in planned:
+                plan.release()
+            for source, _ in read:
+                source.release()
+            forget_trees()
         plans += planned
         read_by_checkout[checkout] = (known, {s.target: s for s, _ in read})
     if unresolved:
@@ -161,7 +174,7 @@ def _current(source: Source) -> bytes:
         data = source.target.path.read_bytes()
     except OSError as error:
         raise BadInput(f"{source.target.path}: cannot read: {error.strerror}") from None
-    if data != source.data:
+    if not source.matches(data):
         raise ChangedMeanwhile(
             f"{source.target.relpath} changed while llmfix was working (saved by an editor or another program?); "
             "nothing was changed: run the command again"

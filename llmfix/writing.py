@@ -15,7 +15,6 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-import secrets
 import stat
 import sys
 from collections.abc import Collection, Sequence
@@ -133,7 +132,7 @@ def write_group(checkout: Path, writes: Sequence[PendingWrite], command: str) ->
     for write in writes:
         check_inside(checkout, write.path)  # again: a folder may have become a link out since discovery
     check_writable([w.path for w in writes])
-    run = secrets.token_hex(6)
+    run = os.urandom(6).hex()
     temps = _prepare(checkout, writes, command, run)
     done: list[_Done] = []
     try:

@@ -8,6 +8,7 @@ content (the split shape's ``run_litellm_async``) is a helper too.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -26,7 +27,7 @@ from llmfix.codemods.analysis.nodes import (
     swallowing_try,
 )
 from llmfix.codemods.analysis.scopes import module_bindings
-from llmfix.codemods.analysis.tree import per_module, walk
+from llmfix.codemods.analysis.tree import module_walk, per_module, walk
 
 COMPLETION_ATTRS = ("completion", "acompletion")
 
@@ -49,20 +50,17 @@ class LiteLLMCall:
 
 
 @per_module
-def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, list[cst.CSTNode]]]:
-    """Each function with every node of its body (one walk per module, shared)."""
-    return [(func, list(walk(func.body))) for func in all_functions(module)]
-
-
-def _nodes_of(module: cst.Module, func: cst.FunctionDef) -> list[cst.CSTNode]:
-    return next(nodes for f, nodes in function_nodes(module) if f is func)
+def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, Sequence[cst.CSTNode]]]:
+    """Each function with every node of its body (slices of the module's one walk)."""
+    module_walk(module)
+    return [(func, walk(func.body)) for func in all_functions(module)]
 
 
 def _functions_importing_litellm(module: cst.Module) -> set[str]:
     importing = set()
     for func, nodes in function_nodes(module):
         for node in nodes:
-            if isinstance(node, cst.Import) and any(dotted_name(a.name) == "litellm" for a in node.names):
+            if type(node) is cst.Import and any(dotted_name(a.name) == "litellm" for a in node.names):
                 importing.add(func.name.value)
     return importing
 
@@ -92,11 +90,11 @@ def litellm_names(module: cst.Module) -> tuple[set[str], set[str]]:
     return modules, functions
 
 
-def _local_completion_names(nodes: list[cst.CSTNode]) -> set[str]:
+def _local_completion_names(nodes: Sequence[cst.CSTNode]) -> set[str]:
     """Names a function binds to ``litellm.(a)completion`` with an import inside it (a lazy import)."""
     names = set()
     for node in nodes:
-        if isinstance(node, cst.ImportFrom) and dotted_name(node.module) == "litellm" and not isinstance(node.names, cst.ImportStar):
+        if type(node) is cst.ImportFrom and dotted_name(node.module) == "litellm" and not isinstance(node.names, cst.ImportStar):
             for alias in node.names:
                 if dotted_name(alias.name) in COMPLETION_ATTRS:
                     bound = alias.asname.name if alias.asname is not None else alias.name
@@ -128,7 +126,7 @@ def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
     calls: list[LiteLLMCall] = []
     for func, nodes in function_nodes(module):
         local = _local_completion_names(nodes)
-        for call in (n for n in nodes if isinstance(n, cst.Call)):
+        for call in (n for n in nodes if type(n) is cst.Call):
             base = _completion_base(call, direct | local)
             if base is None:
                 continue
@@ -172,7 +170,7 @@ def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
     helpers = {id(c.function): c.function for c in find_litellm_calls(module)}
     names = {f.name.value for f in helpers.values()}
     for func, nodes in function_nodes(module):
-        if any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names for n in nodes):
+        if any(type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names for n in nodes):
             helpers.setdefault(id(func), func)
     return [f for f in all_functions(module) if id(f) in helpers]
 
@@ -184,7 +182,7 @@ def _reads_text(node: cst.CSTNode) -> bool:
 def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
     """The helpers that return the response text (they read ``response.choices[...]``, or, patched,
     through the support module's ``response_text``)."""
-    return [f for f in helper_functions(module) if any(_reads_text(n) for n in _nodes_of(module, f))]
+    return [f for f in helper_functions(module) if any(_reads_text(n) for n in walk(f.body))]
 
 
 RAISES = "raises"
@@ -198,7 +196,7 @@ def llm_call_of(module: cst.Module, func: cst.FunctionDef) -> cst.Call | None:
     if own:
         return own[0]
     names = {c.function.name.value for c in calls}
-    wrapped = [n for n in _nodes_of(module, func) if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in names]
+    wrapped = [n for n in walk(func.body) if type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names]
     return wrapped[0] if wrapped else None
 
 

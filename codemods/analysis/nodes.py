@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
-from llmfix.codemods.analysis.tree import contains, find_all, per_module, walk
+from llmfix.codemods.analysis.tree import contains, find_all, is_kind, per_module, walk
 
 
 def string_value(node: cst.CSTNode | None) -> str | None:
@@ -46,7 +46,7 @@ def is_method_call(call: cst.CSTNode, owner: str, method: str) -> bool:
 def is_choices_index(node: cst.CSTNode) -> bool:
     """``r.choices[...]`` for a plain name ``r``."""
     return (
-        isinstance(node, cst.Subscript)
+        type(node) is cst.Subscript
         and is_attribute(node.value, "choices")
         and isinstance(node.value.value, cst.Name)  # type: ignore[attr-defined]
     )
@@ -159,15 +159,15 @@ def format_number(value: float) -> str:
 def iter_statements(block: cst.CSTNode) -> Iterator[cst.BaseStatement]:
     """Every statement inside ``block`` (depth first), compound ones included."""
     body = getattr(block, "body", None)
-    if isinstance(body, cst.BaseSuite):
-        body = body.body
+    if is_kind(body, cst.BaseSuite):
+        body = body.body  # type: ignore[union-attr]
     if not isinstance(body, (list, tuple)):
         return
     for stmt in body:
-        if not isinstance(stmt, cst.BaseStatement):
+        if not is_kind(stmt, cst.BaseStatement):
             continue
         yield stmt
-        if isinstance(stmt, cst.BaseCompoundStatement):
+        if is_kind(stmt, cst.BaseCompoundStatement):
             yield from iter_statements(stmt)
             for extra in _compound_branches(stmt):
                 yield from iter_statements(extra)

@@ -15,9 +15,10 @@ from functools import lru_cache
 import libcst as cst
 
 from llmfix.codemods.analysis.nodes import dotted_name
-from llmfix.codemods.analysis.tree import iter_children, per_module
+from llmfix.codemods.analysis.tree import forgets, iter_children, per_module
 
-_NEW_SCOPES = (cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+_NEW_SCOPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp))
+_TARGETED = frozenset((cst.AnnAssign, cst.AugAssign, cst.For, cst.CompFor, cst.NamedExpr))  # bind their ``target``
 
 
 def _target_names(node: cst.CSTNode) -> Iterator[str]:
@@ -47,40 +48,33 @@ def _import_bindings(node: cst.Import | cst.ImportFrom) -> Iterator[tuple[str, s
                 yield bound.value, f"from {module} import {dotted_name(alias.name)}"
 
 
-def _bindings(node: cst.CSTNode, top: bool) -> Iterator[tuple[str, str]]:
-    """(name, how) for every binding in ``node``'s scope, not descending into new scopes."""
-    if isinstance(node, (cst.Import, cst.ImportFrom)):
-        yield from _import_bindings(node)
+def statement_bindings(node: cst.CSTNode, top: bool = False) -> Iterator[tuple[str, str]]:
+    """(name, how) for every binding ``node`` makes in its scope (``top``: in its own, a function's), not
+    descending into new scopes (types compared by identity: an ABC's ``isinstance`` is slow when false)."""
+    kind = type(node)
+    if kind is cst.Import or kind is cst.ImportFrom:
+        yield from _import_bindings(node)  # type: ignore[arg-type]
         return
-    if isinstance(node, (cst.FunctionDef, cst.ClassDef)) and not top:
-        yield node.name.value, "def" if isinstance(node, cst.FunctionDef) else "class"
+    if (kind is cst.FunctionDef or kind is cst.ClassDef) and not top:
+        yield node.name.value, "def" if kind is cst.FunctionDef else "class"  # type: ignore[attr-defined]
         return
-    if isinstance(node, _NEW_SCOPES) and not top:
+    if kind in _NEW_SCOPES and not top:
         return
-    if isinstance(node, cst.Assign):
-        for target in node.targets:
+    if kind is cst.Assign:
+        for target in node.targets:  # type: ignore[attr-defined]
             yield from ((n, "assign") for n in _target_names(target.target))
-    elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
-        yield from ((n, "assign") for n in _target_names(node.target))
-    elif isinstance(node, (cst.For, cst.CompFor)):
-        yield from ((n, "assign") for n in _target_names(node.target))
-    elif isinstance(node, cst.WithItem) and node.asname is not None:
-        yield from ((n, "assign") for n in _target_names(node.asname.name))
-    elif isinstance(node, cst.ExceptHandler) and node.name is not None:
-        yield from ((n, "assign") for n in _target_names(node.name.name))
-    elif isinstance(node, cst.NamedExpr):
-        yield from ((n, "assign") for n in _target_names(node.target))
-    elif isinstance(node, cst.Param):
-        yield node.name.value, "param"
+    elif kind in _TARGETED:
+        yield from ((n, "assign") for n in _target_names(node.target))  # type: ignore[attr-defined]
+    elif kind is cst.WithItem and node.asname is not None:  # type: ignore[attr-defined]
+        yield from ((n, "assign") for n in _target_names(node.asname.name))  # type: ignore[attr-defined]
+    elif kind is cst.ExceptHandler and node.name is not None:  # type: ignore[attr-defined]
+        yield from ((n, "assign") for n in _target_names(node.name.name))  # type: ignore[attr-defined]
+    elif kind is cst.Param:
+        yield node.name.value, "param"  # type: ignore[attr-defined]
     for child in iter_children(node):
-        if isinstance(node, cst.FunctionDef) and top and child is node.name:
+        if kind is cst.FunctionDef and top and child is node.name:  # type: ignore[attr-defined]
             continue
-        yield from _bindings(child, False)
-
-
-def statement_bindings(statement: cst.CSTNode) -> Iterator[tuple[str, str]]:
-    """(name, how) for each name ``statement`` binds in the scope it is in."""
-    return _bindings(statement, False)
+        yield from statement_bindings(child)
 
 
 @per_module
@@ -92,7 +86,7 @@ def module_bindings(module: cst.Module) -> dict[str, str]:
     """
     found: dict[str, str] = {}
     for statement in module.body:
-        for name, how in _bindings(statement, False):
+        for name, how in statement_bindings(statement):
             found[name] = how
     return found
 
@@ -114,7 +108,10 @@ def _parameters(function: cst.FunctionDef) -> set[str]:
 @lru_cache(maxsize=256)
 def _locals(function: cst.FunctionDef) -> frozenset[str]:
     """The names ``function`` binds in its own scope (cached per node: libcst nodes hash by identity)."""
-    return frozenset(bound for bound, _ in _bindings(function, True))
+    return frozenset(bound for bound, _ in statement_bindings(function, True))
+
+
+forgets(_locals.cache_clear)
 
 
 def _declared_global(function: cst.FunctionDef, name: str) -> bool:
@@ -128,8 +125,11 @@ def _globals(function: cst.FunctionDef) -> frozenset[str]:
     stack: list[cst.CSTNode] = [function.body]
     while stack:
         node = stack.pop()
-        if isinstance(node, (cst.Global, cst.Nonlocal)):
+        if type(node) is cst.Global or type(node) is cst.Nonlocal:
             names.update(n.name.value for n in node.names)
-        if not isinstance(node, _NEW_SCOPES):
+        if type(node) not in _NEW_SCOPES:
             stack.extend(iter_children(node))
     return frozenset(names)
+
+
+forgets(_globals.cache_clear)

@@ -1,16 +1,13 @@
 """Fast walks over a libcst tree, and a rebuild that touches only edited paths.
 
-libcst's visitor machinery costs about 80 ms per traversal of a 250-line
-file; the transforms need dozens of look-ups per file. Walking the dataclass
-fields directly is ten times cheaper, and rebuilding only the ancestors of the
-edited nodes keeps the untouched rest of the tree (and its bytes) as it was.
+One walk per module (the dataclass fields read directly: ten times cheaper than libcst's
+visitors) serves every analysis; a rebuild keeps the untouched rest of the tree, and its bytes.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator
-from functools import lru_cache
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import libcst as cst
@@ -25,6 +22,24 @@ def _field_names(node: cst.CSTNode) -> tuple[str, ...]:
     names = _FIELDS.get(type(node))
     if names is None:
         names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))  # type: ignore[arg-type]
+    return names
+
+
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# fields that hold only whitespace, comments or punctuation (libcst's own names for them)
+_TRIVIA_FIELDS = {
+    "lpar", "rpar", "lbrace", "rbrace", "lbracket", "rbracket", "comma", "colon", "first_colon", "second_colon", "semicolon",
+    "equal", "dot", "relative", "newline", "leading_lines", "lines_after_decorators", "header", "footer", "empty_lines",
+    "trailing_whitespace",
+}
+
+
+def _child_fields(node: cst.CSTNode) -> tuple[str, ...]:
+    """The fields a walk looks in: the others hold only what walks skip anyway."""
+    names = _CHILD_FIELDS.get(type(node))
+    if names is None:
+        kept = (n for n in _field_names(node) if n not in _TRIVIA_FIELDS and not n.startswith("whitespace"))
+        names = _CHILD_FIELDS[type(node)] = tuple(kept)
     return names
 
 
@@ -43,13 +58,27 @@ def _is_node(value: object) -> bool:
     kind = type(value)
     known = _IS_NODE.get(kind)
     if known is None:
-        known = _IS_NODE[kind] = issubclass(kind, cst.CSTNode) and not issubclass(kind, _TRIVIA)
+        mro = kind.__mro__  # not issubclass: an ABC's check fills caches across every libcst class (MiBs)
+        known = _IS_NODE[kind] = cst.CSTNode in mro and not any(trivia in mro for trivia in _TRIVIA)
     return known
+
+
+def copy_tree(node: N) -> N:
+    """``node`` again, every node below it new (no validation: it was valid): one parse used in many places."""
+    new = object.__new__(type(node))
+    for name in _field_names(node):
+        value = getattr(node, name)
+        if type(value) is tuple or type(value) is list:
+            value = type(value)(copy_tree(item) if is_kind(item, cst.CSTNode) else item for item in value)
+        elif is_kind(value, cst.CSTNode):
+            value = copy_tree(value)
+        object.__setattr__(new, name, value)
+    return new
 
 
 def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """The direct child nodes of ``node``, in field order (whitespace, comments and punctuation left out)."""
-    for name in _field_names(node):
+    for name in _child_fields(node):
         value = getattr(node, name)
         kind = type(value)
         if kind is tuple or kind is list:
@@ -60,48 +89,130 @@ def iter_children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
             yield value
 
 
+_FORGET: list[Callable[[], None]] = []  # what empties each cache that holds trees
+
+
+def forgets(clear: Callable[[], None]) -> None:
+    _FORGET.append(clear)  # forget_trees will call it
+
+
+def forget_trees() -> None:
+    """Empty every cache holding trees: a batch keeps one checkout's trees alive, not every checkout's."""
+    for clear in _FORGET:
+        clear()
+
+
 def per_module(function: Callable[[cst.Module], T]) -> Callable[[cst.Module], T]:
     """Memoise an analysis of a whole (immutable) module for the last few trees."""
     cache: dict[int, tuple[cst.Module, T]] = {}
+    forgets(cache.clear)
 
     def cached(module: cst.Module) -> T:
         hit = cache.get(id(module))
         if hit is not None and hit[0] is module:
             return hit[1]
         if len(cache) > 8:
-            cache.clear()
+            del cache[next(iter(cache))]  # the oldest: a snippet's tree never pushes out the file's
         result = function(module)
         cache[id(module)] = (module, result)
         return result
 
     cached.__doc__ = function.__doc__
     cached.__name__ = function.__name__
+    cached.cache = cache  # type: ignore[attr-defined]
     return cached
 
 
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node`` and everything below it, depth first, in source order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(list(iter_children(current))))
+class ModuleWalk:
+    """One walk of a module (or any node) shared by every analysis: its nodes depth first in source order,
+    where each node's subtree ends in that order (a subtree is a slice), and each node's parent."""
+
+    def __init__(self, module: cst.CSTNode) -> None:
+        order: list[cst.CSTNode] = []
+        above: list[int] = []  # each node's parent, as its index in ``order``
+        stack: list[tuple[cst.CSTNode, int]] = [(module, -1)]
+        while stack:  # iter_children inlined: this visits every node of every file
+            node, parent = stack.pop()
+            index = len(order)
+            order.append(node)
+            above.append(parent)
+            children = []
+            for name in _CHILD_FIELDS.get(type(node)) or _child_fields(node):
+                value = getattr(node, name)
+                for item in value if type(value) is tuple or type(value) is list else (value,):
+                    known = _IS_NODE.get(type(item))
+                    if known or (known is None and _is_node(item)):
+                        children.append((item, index))
+            children.reverse()
+            stack += children
+        end = list(range(1, len(order) + 1))
+        for index in range(len(order) - 1, 0, -1):
+            parent = above[index]
+            end[parent] = max(end[parent], end[index])
+        self.order, self.end = order, end
+        self.position = {id(node): index for index, node in enumerate(order)}
+        self.parents = {id(node): id(order[parent]) for node, parent in zip(order, above) if parent >= 0}
+
+    def span(self, node: cst.CSTNode) -> tuple[int, int] | None:
+        """Where ``node``'s subtree lies in :attr:`order`; None when ``node`` is not in this module."""
+        index = self.position.get(id(node))
+        if index is None or self.order[index] is not node:
+            return None
+        return index, self.end[index]
+
+
+@per_module
+def module_walk(module: cst.Module) -> ModuleWalk:
+    """The walk of ``module`` (made once per tree)."""
+    return ModuleWalk(module)
+
+
+def _span(node: cst.CSTNode) -> tuple[ModuleWalk, int, int] | None:
+    """The walked module ``node`` is in, and its subtree's slice there (the trees walked last are looked in)."""
+    for _, walked in module_walk.cache.values():  # type: ignore[attr-defined]
+        found = walked.span(node)
+        if found is not None:
+            return walked, *found
+    return None
+
+
+_IS_KIND: dict[tuple[type, object], bool] = {}
+
+
+def is_kind(node: object, kind: type | tuple[type, ...]) -> bool:
+    """``isinstance(node, kind)`` for libcst's classes, remembered per node type: they are ABCs, whose
+    ``isinstance`` costs a Python call each time it is false (libcst registers no virtual subclasses)."""
+    key = (type(node), kind)
+    known = _IS_KIND.get(key)
+    if known is None:
+        mro = type(node).__mro__
+        known = _IS_KIND[key] = any(k in mro for k in (kind if isinstance(kind, tuple) else (kind,)))
+    return known
 
 
 def find_all(node: cst.CSTNode, kind: type[N], where: Callable[[N], bool] | None = None) -> list[N]:
     """Every node of type ``kind`` below ``node`` (inclusive) that passes ``where``."""
-    return [n for n in _walked(node) if isinstance(n, kind) and (where is None or where(n))]  # type: ignore[misc]
+    return [n for n in walk(node) if is_kind(n, kind) and (where is None or where(n))]  # type: ignore[misc]
 
 
-@lru_cache(maxsize=64)  # a few trees at a time: never keep a batch's old trees alive
-def _walked(node: cst.CSTNode) -> tuple[cst.CSTNode, ...]:
-    """``walk(node)`` kept: trees are immutable and libcst nodes hash by identity, so transforms share one walk."""
-    return tuple(walk(node))
+def walk(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    """``node`` and everything below it, depth first, in source order: a slice of its module's walk when that
+    module was walked (transforms share one walk)."""
+    found = _span(node)
+    if found is None:
+        return ModuleWalk(node).order  # type: ignore[arg-type]
+    walked_module, start, end = found
+    return walked_module.order[start:end]
 
 
 def contains(node: cst.CSTNode, target: cst.CSTNode) -> bool:
     """True when ``target`` (by identity) is ``node`` or inside it."""
-    return any(n is target for n in walk(node))
+    found = _span(node)
+    if found is None:
+        return any(n is target for n in walk(node))
+    walked_module, start, end = found
+    index = walked_module.position.get(id(target))
+    return index is not None and start <= index < end and walked_module.order[index] is target
 
 
 def rebuild(
@@ -122,40 +233,14 @@ def rebuild(
     decorate = decorate or {}
     targets = set(replace) | set(before) | set(after) | set(decorate)
     hot: set[int] = set()
-    if isinstance(node, cst.Module):  # a whole file: climb from each target instead of walking everything
-        parents = parent_links(node)
-        for target in targets:
-            while target in parents and target not in hot:
-                hot.add(target)
-                target = parents[target]
-        if hot or id(node) in targets:
-            hot.add(id(node))
-    else:
-        _mark_ancestors(node, targets, hot)
-    return _Rebuild(replace, before, after, decorate, hot).node(node)
-
-
-@per_module
-def parent_links(module: cst.Module) -> dict[int, int]:
-    """Each node's parent, by identity (one walk per tree, shared by every rebuild of it)."""
-    parents: dict[int, int] = {}
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        for child in iter_children(node):  # edits never target whitespace or punctuation
-            parents[id(child)] = id(node)
-            stack.append(child)
-    return parents
-
-
-def _mark_ancestors(node: cst.CSTNode, targets: set[int], hot: set[int]) -> bool:
-    found = id(node) in targets
-    for child in iter_children(node):
-        if _mark_ancestors(child, targets, hot):
-            found = True
-    if found:
+    parents = (module_walk(node) if isinstance(node, cst.Module) else ModuleWalk(node)).parents  # type: ignore[arg-type]
+    for target in targets:  # climb from each target instead of walking everything
+        while target in parents and target not in hot:
+            hot.add(target)
+            target = parents[target]
+    if hot or id(node) in targets:
         hot.add(id(node))
-    return found
+    return _Rebuild(replace, before, after, decorate, hot).node(node)
 
 
 class _Rebuild:
@@ -170,15 +255,15 @@ class _Rebuild:
         changes: dict[str, object] = {}
         for name in _field_names(node):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            if is_kind(value, cst.CSTNode):
                 new = self.node(value)
                 if new is not value:
                     changes[name] = new
-            elif isinstance(value, (list, tuple)) and any(isinstance(v, cst.CSTNode) for v in value):
+            elif isinstance(value, (list, tuple)) and any(is_kind(v, cst.CSTNode) for v in value):
                 items: list[object] = []
                 for item in value:
                     items.extend(self.before.get(id(item), ()))
-                    new_item = self.node(item) if isinstance(item, cst.CSTNode) else item
+                    new_item = self.node(item) if is_kind(item, cst.CSTNode) else item
                     if new_item is not cst.RemovalSentinel.REMOVE:
                         items.append(new_item)
                     items.extend(self.after.get(id(item), ()))
@@ -195,6 +280,9 @@ def indent_of(module: cst.Module, target: cst.CSTNode) -> str | None:
     return _statement_indents(module).get(id(target))
 
 
+_HOLDS_STATEMENTS = (cst.Module, cst.BaseCompoundStatement, cst.ExceptHandler, cst.Else, cst.Finally, cst.If, cst.BaseSuite)
+
+
 @per_module
 def _statement_indents(module: cst.Module) -> dict[int, str]:
     """id(statement) -> its indentation, for every statement of ``module`` (one walk)."""
@@ -202,11 +290,11 @@ def _statement_indents(module: cst.Module) -> dict[int, str]:
     stack: list[tuple[cst.CSTNode, str]] = [(module, "")]
     while stack:
         node, indent = stack.pop()
-        if isinstance(node, cst.BaseStatement):
+        if is_kind(node, cst.BaseStatement):
             found[id(node)] = indent
-        if isinstance(node, cst.IndentedBlock):
+        if type(node) is cst.IndentedBlock:
             indent += module.default_indent if node.indent is None else node.indent
             stack.extend((child, indent) for child in node.body)
-        elif isinstance(node, (cst.Module, cst.BaseCompoundStatement, cst.ExceptHandler, cst.Else, cst.Finally, cst.If)) or isinstance(node, cst.BaseSuite):
+        elif is_kind(node, _HOLDS_STATEMENTS):
             stack.extend((child, indent) for child in iter_children(node))
     return found

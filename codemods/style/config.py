@@ -11,6 +11,7 @@ nearest pyproject.toml that has one. Nothing found: line length 88.
 from __future__ import annotations
 
 import configparser
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -58,23 +59,20 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def _ruff_table(folder: Path) -> tuple[dict[str, Any], Path] | None:
+def _ruff_table(folder: Path, tool: dict[str, Any]) -> tuple[dict[str, Any], Path] | None:
+    """``[tool.ruff]`` of ruff.toml or .ruff.toml in ``folder``, else of its pyproject.toml's ``tool`` table."""
     for name in ("ruff.toml", ".ruff.toml"):
         if (folder / name).is_file():
             return _read_toml(folder / name), folder / name
-    pyproject = folder / "pyproject.toml"
-    if pyproject.is_file():
-        table = _read_toml(pyproject).get("tool", {}).get("ruff")
-        if isinstance(table, dict):
-            return table, pyproject
-    return None
+    table = tool.get("ruff")
+    return (table, folder / "pyproject.toml") if isinstance(table, dict) else None
 
 
 def _ini(folder: Path) -> configparser.ConfigParser | None:
-    parser = configparser.ConfigParser(interpolation=None)
     found = [str(folder / n) for n in ("setup.cfg", "tox.ini", ".flake8", ".isort.cfg") if (folder / n).is_file()]
     if not found:
         return None
+    parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read(found, encoding="utf-8")
     except (configparser.Error, UnicodeDecodeError):
@@ -152,14 +150,15 @@ CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml", "setup.cfg", "tox.i
 def _signature(folder: Path) -> tuple:
     """What the settings depend on (each settings file's size and mtime), so an edited file is read again."""
     parts = []
-    for current in (folder, *folder.parents):
+    for current in (str(folder), *map(str, folder.parents)):  # os.path and os.stat: pathlib costs more than the stat
         for name in CONFIG_FILES:
+            path = os.path.join(current, name)
             try:
-                info = (current / name).stat()
+                info = os.stat(path)
             except OSError:
                 continue
-            parts.append((str(current / name), info.st_mtime_ns, info.st_size))
-        if (current / ".git").exists():
+            parts.append((path, info.st_mtime_ns, info.st_size))
+        if os.path.exists(os.path.join(current, ".git")):
             break
     return tuple(parts)
 
@@ -174,12 +173,12 @@ def _repo_style(folder: Path, signature: tuple) -> RepoStyle:
     settings: dict[str, Any] = {}
     llmfix: tuple[dict[str, Any], str] | None = None
     for current in (folder, *folder.parents):
-        ruff = _ruff_table(current)
+        pyproject = current / "pyproject.toml"
+        tool = _read_toml(pyproject).get("tool", {}) if pyproject.is_file() else {}  # read once, for ruff, black and llmfix
+        ruff = _ruff_table(current, tool if isinstance(tool, dict) else {})
         if ruff is not None:
             _from_ruff(ruff[0], ruff[1], settings)
-        pyproject = current / "pyproject.toml"
         if pyproject.is_file():
-            tool = _read_toml(pyproject).get("tool", {})
             if isinstance(tool.get("black"), dict):
                 _from_black(tool["black"], pyproject, settings)
             if llmfix is None and isinstance(tool.get("llmfix"), dict):

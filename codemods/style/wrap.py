@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import io
 import tokenize
+from functools import lru_cache
 
 import libcst as cst
+from llmfix.codemods.analysis.tree import copy_tree
 
 OPENING, CLOSING = "([{", ")]}"
 
@@ -85,8 +87,13 @@ def _top_level_items(body: str) -> list[str]:
     return items
 
 
-def wrap_line(line: str, indent: str, limit: int) -> list[str]:
+@lru_cache(maxsize=1024)
+def wrap_line(line: str, indent: str, limit: int) -> tuple[str, ...]:
     """One logical line (with its absolute indentation) as the physical lines black would make."""
+    return tuple(_wrap_line(line, indent, limit))
+
+
+def _wrap_line(line: str, indent: str, limit: int) -> list[str]:
     if len(line) <= limit:
         return [line]
     code, comment = _split_comment(line)
@@ -103,9 +110,9 @@ def wrap_line(line: str, indent: str, limit: int) -> list[str]:
         return [head, inner + body, base + tail]
     items = _top_level_items(body)
     if len(items) == 1:
-        middle = wrap_line(inner + items[0], indent, limit)
+        middle = _wrap_line(inner + items[0], indent, limit)
     else:
-        middle = [part for item in items for part in wrap_line(f"{inner}{item},", indent, limit)]
+        middle = [part for item in items for part in _wrap_line(f"{inner}{item},", indent, limit)]
     return [head, *middle, base + tail]
 
 
@@ -124,7 +131,7 @@ def fit(statement: cst.BaseStatement, module: cst.Module, indent: str, limit: in
     # libcst keeps continuation lines relative to the statement's own indentation
     source = newline.join(line[len(indent):] if line.startswith(indent) else line for line in wrapped) + newline
     try:
-        parsed = cst.parse_statement(source, config=module.config_for_parsing)
+        parsed = statement_of(source, module)
     except cst.ParserSyntaxError:
         return statement
     return parsed.with_changes(leading_lines=statement.leading_lines)
@@ -137,4 +144,16 @@ def wrapped(module: cst.Module, text: str, indent: str, limit: int, built: cst.B
         return built
     lines = wrap_line(indent + text, module.default_indent, limit)
     source = module.default_newline.join(line[len(indent) :] if line.startswith(indent) else line for line in lines)
-    return cst.parse_statement(source + module.default_newline, config=module.config_for_parsing)
+    return statement_of(source + module.default_newline, module)
+
+
+def statement_of(source: str, module: cst.Module) -> cst.BaseStatement:
+    """The statement ``source`` parsed as in ``module``: each call gets its own nodes (a statement is never in
+    two places of a tree), copied from one parse per text (the same lines recur in every helper)."""
+    return copy_tree(_parsed(source, module.encoding, module.default_indent, module.default_newline))
+
+
+@lru_cache(maxsize=256)
+def _parsed(source: str, encoding: str, indent: str, newline: str) -> cst.BaseStatement:
+    """Only ever copied (:func:`statement_of`), never put in a tree itself."""
+    return cst.parse_statement(source, config=cst.PartialParserConfig(encoding=encoding, default_indent=indent, default_newline=newline))
