@@ -322,8 +322,13 @@ class ForkServer:
 
     def close(self) -> None:
         self.process.stdin.close()
-        self.process.wait(timeout=60)
-        self.process.stdout.close()
+        try:
+            self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(timeout=30)
+            self.process.stdout.close()
 
 
 def _alive(pid: int) -> bool:
