@@ -129,10 +129,15 @@ def _fresh_litellm_clients() -> Iterator[None]:
 
 @pytest.fixture(scope="session")
 def checkouts(tmp_path_factory: pytest.TempPathFactory):
-    """Shared read-only pristine and patched copies of the fixture checkouts (see support.Checkouts)."""
+    """Shared read-only pristine and patched copies of the fixture checkouts (see support.Checkouts).
+
+    Under xdist the patched ones are made once for all workers, in the run's temp folder (each
+    worker's own is a child of it).
+    """
     from support import Checkouts
 
-    return Checkouts(tmp_path_factory.mktemp("checkouts"))
+    run = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
+    return Checkouts(tmp_path_factory.mktemp("checkouts"), run / "patched-checkouts" if run else None)
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config) -> None:

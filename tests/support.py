@@ -271,11 +271,14 @@ class Checkouts:
     """One pristine and one patched copy per fixture, made on first use and shared by the session.
 
     Tests that only read a checkout (lint it, run its tests, import it) share these;
-    a test that changes files makes its own copy with :func:`copy_fixture`.
+    a test that changes files makes its own copy with :func:`copy_fixture`. Given ``shared``
+    (a folder every xdist worker of the run sees), the workers share the patched copies too:
+    the first to need one patches it under a lock, the others read it.
     """
 
-    def __init__(self, base: Path) -> None:
+    def __init__(self, base: Path, shared: Path | None = None) -> None:
         self.base = base
+        self.shared = shared
         self._pristine: dict[str, Path] = {}
         self._patched: dict[str, Patched] = {}
 
@@ -286,8 +289,24 @@ class Checkouts:
 
     def patched(self, name: str) -> Patched:
         if name not in self._patched:
-            copy = copy_fixture(name, self.base / "patched")
-            result = invoke("apply", copy)
-            assert result.exit_code == 0, result.stderr
-            self._patched[name] = Patched(name, copy, result.stdout)
+            self._patched[name] = _apply(name, self.base / "patched") if self.shared is None else self._shared_patched(name)
         return self._patched[name]
+
+    def _shared_patched(self, name: str) -> Patched:
+        import fcntl
+
+        self.shared.mkdir(parents=True, exist_ok=True)
+        said = self.shared / f"{name}.stdout"  # written once the copy is whole
+        with open(self.shared / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not said.exists():
+                said.write_text(_apply(name, self.shared).stdout, encoding="utf-8")
+        return Patched(name, self.shared / name, said.read_text(encoding="utf-8"))
+
+
+def _apply(name: str, destination: Path) -> Patched:
+    """A copy of the fixture in ``destination`` after ``llmfix apply``."""
+    copy = copy_fixture(name, destination)
+    result = invoke("apply", copy)
+    assert result.exit_code == 0, result.stderr
+    return Patched(name, copy, result.stdout)

@@ -12,9 +12,9 @@ mocks, to a closed port on 127.0.0.1. A refused connection fails in milliseconds
 the openai SDK sleeps between its retries (0.5 s, 1 s, 2 s ... capped at 8 s): about 14 s
 per call with upstream's 5 retries and about 50 s with the patch's 10, so one patched
 file took 2 to 3 minutes, and each test file paid for its own interpreter and its own
-``import litellm`` (2 to 3 s). Here all of a fixture's files run in one interpreter per
-checkout state, the interpreters run side by side, and the SDK's back-off delays are set
-to zero before pytest starts (``openai._base_client``'s INITIAL_RETRY_DELAY and
+``import litellm`` (about 4 s of CPU). Here every fixture's files, in every checkout state,
+run in turn in one interpreter (which forgets the checkout's modules between runs), and
+the SDK's back-off delays are set to zero before pytest starts (``openai._base_client``'s INITIAL_RETRY_DELAY and
 MAX_RETRY_DELAY): every attempt is still made, over real sockets, and every assertion is
 upstream's; only the waiting between attempts is gone. The tests are not edited.
 """
@@ -27,7 +27,6 @@ import re
 import shlex
 import subprocess
 import sys
-import time
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,7 +39,7 @@ NAMES = [name for name in sorted(CATALOG) if CATALOG[name]["upstream_tests"]]
 STATES = ("pristine", "patched", "old-behaviour")
 
 DRIVER = r"""
-import json, os, sys
+import json, os, sys, time
 
 import openai._base_client as sdk
 
@@ -57,9 +56,10 @@ for job in json.loads(sys.argv[1]):
     root, saved_path, saved_env = job["root"], list(sys.path), dict(os.environ)
     os.environ.update(job["env"])
     os.chdir(root)
-    print(f"\n=== {job['state']} ===", flush=True)
+    print(f"\n=== {job['key']} ===", flush=True)
+    started = time.monotonic()
     try:
-        codes[job["state"]] = int(pytest.main([*job["files"], "-q", "-p", "no:cacheprovider", "--junitxml=" + job["report"]]))
+        code = int(pytest.main([*job["files"], "-q", "-p", "no:cacheprovider", "--junitxml=" + job["report"]]))
     finally:
         # the next run starts as a fresh interpreter would (but for litellm, already imported)
         os.environ.clear()
@@ -71,6 +71,7 @@ for job in json.loads(sys.argv[1]):
         for name, items in CALLBACK_LISTS.items():
             getattr(litellm, name)[:] = items
         litellm.in_memory_llm_clients_cache.flush_cache()
+    codes[job["key"]] = [code, time.monotonic() - started]
 print("\n=== codes " + json.dumps(codes), flush=True)
 """
 
@@ -135,38 +136,38 @@ def _outcomes(report: Path, files: list[str]) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def runs(checkouts, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], Run]:
-    """Every (fixture, state) run: one interpreter per fixture runs its states in turn; fixtures side by side."""
+    """Every (fixture, state) run, in turn in one interpreter (litellm imported once)."""
     reports = tmp_path_factory.mktemp("junit")
-    started = {}
+    jobs = []
     for name in NAMES:
         patched = checkouts.patched(name)
-        jobs = []
         for state in STATES:
             copy = checkouts.pristine(name) if state == "pristine" else patched.copy
             jobs.append(
                 {
-                    "state": state,
+                    "key": f"{name}/{state}",
                     "root": str((copy / CATALOG[name]["root_subdir"]).resolve()),
                     "files": CATALOG[name]["upstream_tests"],
                     "env": old_behaviour(patched.stdout) if state == "old-behaviour" else {},
                     "report": str(reports / f"{name}-{state}.xml"),
                 }
             )
-        process = subprocess.Popen(
-            [sys.executable, "-c", DRIVER, json.dumps(jobs)], cwd=reports, env=_offline_env({}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-        )
-        started[name] = (process, jobs, time.monotonic())
+    process = subprocess.run(
+        [sys.executable, "-c", DRIVER, json.dumps(jobs)], cwd=reports, env=_offline_env({}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900, check=False
+    )
+    output = process.stdout
+    codes = json.loads(output.rsplit("=== codes ", 1)[1]) if "=== codes " in output else {}
+    sections = dict(re.findall(r"^=== ([a-z0-9-]+/[a-z-]+) ===\n(.*?)(?=^=== )", output, re.M | re.S))
     finished: dict[tuple[str, str], Run] = {}
-    for name, (process, jobs, start) in started.items():
-        output, _ = process.communicate(timeout=900)
-        seconds = time.monotonic() - start
-        codes = json.loads(output.rsplit("=== codes ", 1)[1]) if "=== codes " in output else {}
-        sections = dict(re.findall(r"^=== ([a-z-]+) ===\n(.*?)(?=^=== )", output, re.M | re.S))
-        for job in jobs:
-            report = Path(job["report"])
-            outcomes = _outcomes(report, job["files"]) if report.exists() else {}
-            finished[(name, job["state"])] = Run(codes.get(job["state"], process.returncode or -1), sections.get(job["state"], output), outcomes, seconds)
-    SUMMARY["upstream tests: seconds per fixture (all states, one interpreter)"] = [f"{name}: {finished[(name, STATES[0])].seconds:.1f}" for name in NAMES]
+    for job in jobs:
+        report = Path(job["report"])
+        outcomes = _outcomes(report, job["files"]) if report.exists() else {}
+        code, seconds = codes.get(job["key"], (process.returncode or -1, 0.0))
+        name, state = job["key"].split("/")
+        finished[(name, state)] = Run(code, sections.get(job["key"], output), outcomes, seconds)
+    SUMMARY["upstream tests: seconds per fixture (all states, one interpreter)"] = [
+        f"{name}: {sum(finished[(name, state)].seconds for state in STATES):.1f}" for name in NAMES
+    ]
     return finished
 
 

@@ -3,9 +3,10 @@
 The judge transform adds ``num_retries`` only where no retry layer exists (a hand loop, a
 tenacity-style ``@retry``); its behaviour change states how many requests a dead endpoint
 gets. Here each shape is patched, imported with the support module beside it, and called
-through real litellm against MockLLM answering 429 with ``Retry-After: 0`` (so the OpenAI
-SDK's retries don't sleep); the endpoint's request count must be the stated number, and the
-unpatched code's count the stated "before".
+through real litellm against MockLLM answering 429 with a 1 ms ``retry-after-ms`` (the OpenAI
+SDK honours a positive server delay; a zero one falls back to its 0.5 s, 1 s, 2 s ... back-off);
+the endpoint's request count must be the stated number, and the unpatched code's count the
+stated "before".
 """
 
 from __future__ import annotations
@@ -119,7 +120,7 @@ def _count(folder, monkeypatch, mock_llm, source: str, package: str) -> int:
         (folder / package / name).write_text(text)
     monkeypatch.syspath_prepend(str(folder))
     mock_llm.reset()
-    mock_llm.retry_after = 0
+    mock_llm.retry_after = 0.001  # every retry still made, after a 1 ms server-directed wait
     mock_llm.plan("m", ["429"] * 100)
     try:
         asyncio.run(importlib.import_module(f"{package}.judges").judge("openai/m"))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -32,33 +33,38 @@ from llmfix.writing import TEMP_SUFFIX
 from support import REPO, RECORD, copy_fixture, invoke, snapshot, support_module, target_files
 
 FIXTURE = "drtulu-canonical"
-HOOK = '''
-import os, sys, time
+SERVER = '''
+import json, os, sys, time
 
-_op, _n = os.environ["LLMFIX_TEST_PAUSE"].split(":")
-_n = int(_n)
-_marker = os.environ["LLMFIX_TEST_MARKER"]
-_count = {"n": 0}
+# One interpreter imports llmfix once, then forks a fresh child per case: each child is a real
+# process running ``llmfix apply`` that pauses at its Nth write, fsync, rename, link or exchange.
+_state = {"n": 0, "count": 0, "marker": None}
 
 
 def _pause():
-    with open(_marker, "w") as f:
+    with open(_state["marker"], "w") as f:
         f.write(str(os.getpid()))
     while True:  # the test SIGKILLs us here
         time.sleep(1)
+
+
+def _event():
+    """Count one event; pause at the Nth (0: never, just count)."""
+    if _state["marker"] is None:
+        return False
+    _state["count"] += 1
+    return _state["count"] == _state["n"]
 
 
 def _wrap(name):
     real = getattr(os, name)
 
     def hooked(*args):
-        if name == _op or _op == "any":
-            _count["n"] += 1
-            if _count["n"] == _n:
-                if name == "write" and len(args[1]) > 1:  # half the bytes reach the disk first
-                    real(args[0], bytes(args[1][: len(args[1]) // 2]))
-                    os.fsync(args[0])
-                _pause()
+        if _event():
+            if name == "write" and len(args[1]) > 1:  # half the bytes reach the disk first
+                real(args[0], bytes(args[1][: len(args[1]) // 2]))
+                os.fsync(args[0])
+            _pause()
         return real(*args)
 
     setattr(os, name, hooked)
@@ -68,23 +74,42 @@ for _name in ("write", "fsync", "replace", "link", "rename"):
     _wrap(_name)
 
 import llmfix.writing as _writing
+from llmfix.cli import run
 
 _real_exchange = _writing.exchange
 
 
 def _exchange(*args):
-    if _op in ("exchange", "replace", "any"):
-        _count["n"] += 1
-        if _count["n"] == _n:
-            _pause()
+    if _event():
+        _pause()
     return _real_exchange(*args)
 
 
 _writing.exchange = _exchange
 
-import runpy
-sys.argv[0] = "llmfix"
-runpy.run_module("llmfix", run_name="__main__", alter_sys=True)
+for line in sys.stdin:
+    n, root, marker, log = json.loads(line)
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            sys.stdin.close()
+            with open(os.devnull, "wb") as null, open(log, "wb") as err:
+                os.dup2(null.fileno(), 1)
+                os.dup2(err.fileno(), 2)
+            _state.update(n=n, count=0, marker=marker)
+            sys.argv = ["llmfix", "apply", root]
+            try:
+                run()
+                code = 0
+            except SystemExit as exit:
+                code = exit.code if isinstance(exit.code, int) else 1
+            sys.stderr.write(f"EVENTS {_state['count']}\\n")
+        finally:
+            sys.stderr.flush()
+            os._exit(code)
+    print(pid, flush=True)
+    print(os.waitpid(pid, 0)[1], flush=True)
 '''
 
 
@@ -276,62 +301,76 @@ def test_a_failure_while_putting_a_file_back_still_leaves_each_file_whole(checko
 # --------------------------------------------------------------------------
 
 
-def _child_env(tmp_path: Path, pause: str) -> dict[str, str]:
-    hook_dir = tmp_path / "hook"
-    hook_dir.mkdir(exist_ok=True)
-    (hook_dir / "llmfix_kill_hook.py").write_text(HOOK, encoding="utf-8")
-    return {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(hook_dir), str(REPO)]),
-        "LLMFIX_TEST_PAUSE": pause,
-        "LLMFIX_TEST_MARKER": str(tmp_path / "paused"),
-    }
+class ForkServer:
+    """A real interpreter with llmfix imported once; :meth:`start` forks a child running ``llmfix apply``."""
+
+    def __init__(self, workdir: Path) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-c", SERVER], cwd=workdir, env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        )
+
+    def start(self, root: Path, pause_at: int, marker: Path, log: Path) -> int:
+        """The pid of a child applying to ``root`` that pauses at event ``pause_at`` (0: runs to the end)."""
+        self.process.stdin.write(json.dumps([pause_at, str(root), str(marker), str(log)]) + "\n")
+        self.process.stdin.flush()
+        return int(self.process.stdout.readline())
+
+    def status(self) -> int:
+        """The wait status of the last child (once it ended)."""
+        return int(self.process.stdout.readline())
+
+    def close(self) -> None:
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=60)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+                self.process.wait(timeout=30)
+            self.process.stdout.close()
 
 
-def _count_events(tmp_path: Path) -> int:
-    """How many write/fsync/rename calls a whole apply makes (on a scratch copy)."""
-    scratch = copy_fixture(FIXTURE, tmp_path / "count")
-    env = _child_env(tmp_path, "any:1000000")
-    code = HOOK.replace("runpy.run_module", "import atexit; atexit.register(lambda: print('EVENTS', _count['n'], file=sys.stderr)); runpy.run_module")
-    (tmp_path / "hook" / "llmfix_count_hook.py").write_text(code, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, "-c", "import llmfix_count_hook", "apply", str(scratch)],
-        env=env, capture_output=True, text=True, timeout=120,
-    )
-    assert done.returncode == 0, done.stderr
-    return int(done.stderr.split("EVENTS")[-1].split()[0])
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)  # the server reaps its child as soon as it ends
+    except ProcessLookupError:
+        return False
+    return True
 
 
 def test_sigkill_at_every_write_fsync_and_rename_leaves_whole_files(tmp_path):
-    events = _count_events(tmp_path)
-    assert events >= 15  # five files (three targets, the support module, the record): write, fsync, swap each
-    seen = set()
-    for k in range(1, events + 1):
-        case = tmp_path / f"kill-{k}"
-        case.mkdir()
-        root = copy_fixture(FIXTURE, case)
-        originals, expected = planned(root)
-        env = _child_env(case, f"any:{k}")
-        marker = case / "paused"
-        child = subprocess.Popen(
-            [sys.executable, "-c", "import llmfix_kill_hook", "apply", str(root)],
-            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        )
-        try:
+    server = ForkServer(tmp_path)
+    try:
+        scratch, log = copy_fixture(FIXTURE, tmp_path / "count"), tmp_path / "count.log"
+        server.start(scratch, 0, tmp_path / "never", log)  # a whole apply, counting its events
+        assert server.status() == 0, log.read_text()
+        events = int(log.read_text().split("EVENTS")[-1].split()[0])
+        assert events >= 15  # five files (three targets, the support module, the record): write, fsync, swap each
+        first = copy_fixture(FIXTURE, tmp_path / "kill-1")
+        planned_originals, planned_expected = planned(first)  # the same bytes in every copy: planned once
+        seen = set()
+        for k in range(1, events + 1):
+            case = tmp_path / f"kill-{k}"
+            root = first if k == 1 else copy_fixture(FIXTURE, case)
+            originals = {root / p.relative_to(first): data for p, data in planned_originals.items()}
+            expected = {root / p.relative_to(first): data for p, data in planned_expected.items()}
+            marker, log = case / "paused", case / "stderr"
+            pid = server.start(root, k, marker, log)
             deadline = time.monotonic() + 60
-            while not marker.exists() and child.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.01)
-            assert marker.exists(), f"the child never reached event {k}: {child.stderr.read().decode()[-500:] if child.poll() is not None else 'timeout'}"
-            child.kill()  # SIGKILL: no cleanup of any kind runs
-            child.wait(timeout=30)
-        finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait(timeout=30)
-            child.stderr.close()
-        states = assert_each_file_whole(root, originals, expected)
-        seen.add(tuple(sorted(states.values())))
-        assert_rerun_finishes(root, originals, expected)
+            while not marker.exists() and _alive(pid) and time.monotonic() < deadline:
+                time.sleep(0.005)
+            reached = marker.exists()
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)  # no cleanup of any kind runs
+            status = server.status()
+            assert reached, f"the child never reached event {k}: {log.read_text()[-500:]}"
+            assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL, status
+            states = assert_each_file_whole(root, originals, expected)
+            seen.add(tuple(sorted(states.values())))
+            assert_rerun_finishes(root, originals, expected)
+    finally:
+        server.close()
     # the kills landed both before and after the renames, and between them
     assert ("original",) * 4 in seen and ("patched",) * 4 in seen
     assert any(len(set(states)) == 2 for states in seen)
