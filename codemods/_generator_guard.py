@@ -11,7 +11,17 @@ import libcst as cst
 
 from llmfix.codemods import support
 from llmfix.codemods.analysis.generator import GeneratorSite
-from llmfix.codemods.analysis.nodes import block_of, callee_name, is_broad_handler, is_name, iter_statements, qualname, single_small, string_value, swallowing_try
+from llmfix.codemods.analysis.nodes import (
+    block_of,
+    callee_name,
+    is_broad_handler,
+    is_name,
+    iter_statements,
+    qualname,
+    single_small,
+    string_value,
+    swallowing_try,
+)
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import expression, statement, statements, string
 from llmfix.codemods.context import FileContext

@@ -76,7 +76,6 @@ from llmfix.codemods.edits import Edits
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
 
 
-
 def _is_content_read(node: cst.CSTNode) -> bool:
     """``r.choices[...].message.content``."""
     return (

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
+
 from llmfix.codemods.analysis.helpers import LiteLLMCall, find_litellm_calls
 from llmfix.codemods.analysis.nodes import (
     is_method_call,
