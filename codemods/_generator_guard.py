@@ -164,7 +164,12 @@ def _bound_before(site: GeneratorSite) -> bool:
 
 def _is_failure_warning(stmt: cst.BaseStatement) -> bool:
     small = single_small(stmt)
-    return isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and len(small.value.args) >= 2 and string_value(small.value.args[0].value) == FAILURE_WARNING
+    return (
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and len(small.value.args) >= 2
+        and string_value(small.value.args[0].value) == FAILURE_WARNING
+    )
 
 
 def _is_empty_guard(stmt: cst.If) -> bool:
