@@ -11,7 +11,17 @@ import libcst as cst
 
 from llmfix.codemods import support
 from llmfix.codemods.analysis.generator import GeneratorSite
-from llmfix.codemods.analysis.nodes import block_of, callee_name, is_broad_handler, is_name, iter_statements, qualname, single_small, string_value, swallowing_try
+from llmfix.codemods.analysis.nodes import (
+    block_of,
+    callee_name,
+    is_broad_handler,
+    is_name,
+    iter_statements,
+    qualname,
+    single_small,
+    string_value,
+    swallowing_try,
+)
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import expression, statement, statements, string
 from llmfix.codemods.context import FileContext
@@ -154,7 +164,12 @@ def _bound_before(site: GeneratorSite) -> bool:
 
 def _is_failure_warning(stmt: cst.BaseStatement) -> bool:
     small = single_small(stmt)
-    return isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and len(small.value.args) >= 2 and string_value(small.value.args[0].value) == FAILURE_WARNING
+    return (
+        isinstance(small, cst.Expr)
+        and isinstance(small.value, cst.Call)
+        and len(small.value.args) >= 2
+        and string_value(small.value.args[0].value) == FAILURE_WARNING
+    )
 
 
 def _is_empty_guard(stmt: cst.If) -> bool:

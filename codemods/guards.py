@@ -76,7 +76,6 @@ from llmfix.codemods.edits import Edits
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
 
 
-
 def _is_content_read(node: cst.CSTNode) -> bool:
     """``r.choices[...].message.content``."""
     return (
@@ -230,7 +229,9 @@ class GuardsTransform(Transform):
                 edits.replace_node(read, call(f"{support.NAME}.response_text", cst.Name(_response_name(read))))
             edits.need_support()
             done.append("empty responses return \"\" with a warning")
-            sites.changes.append(Change(f'{where}: an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None'))
+            sites.changes.append(
+                Change(f'{where}: an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None')
+            )
         if done:
             sites.applied.append(f"{where}: {'; '.join(done)}")
 
@@ -263,7 +264,7 @@ class GuardsTransform(Transform):
         if any(_mentions_attribute(g.test, "content") for g in guards):
             sites.present.append(f"{where} guards empty responses")
             return
-        returned = [r for r in reads if find_all(func.body, cst.Return, lambda ret: ret.value is r)]
+        returned = [r for r in reads if find_all(func.body, cst.Return, lambda ret, read=r: ret.value is read)]
         if not returned:
             sites.present.append(f"{where} guards empty choices")
             return
@@ -289,7 +290,10 @@ class GuardsTransform(Transform):
                     edits.replace_node(handler, handler.with_changes(type=kind, name=None, whitespace_after_except=space, body=body))
                     restored_handlers.update(id(s) for s in handler.body.body)
             if noted.get(f"{key}:or-empty") is True:
-                for node in find_all(func, cst.BooleanOperation, lambda b: isinstance(b.operator, cst.Or) and string_value(b.right) == "" and _is_content_read(b.left)):
+                or_empty = find_all(
+                    func, cst.BooleanOperation, lambda b: isinstance(b.operator, cst.Or) and string_value(b.right) == "" and _is_content_read(b.left)
+                )
+                for node in or_empty:
                     edits.replace_node(node, node.left)
             site = next((g for g in find_generators(module) if g.function is func), None)
             binding = _binding_before_try(func, site) if site is not None and site.enclosing_try is not None else None

@@ -8,9 +8,10 @@ Every LiteLLM helper and the rubric generator records each call's outcome (ok, e
 answer, failed with its root cause, answered by a fallback) in one small per-process
 structure: thread- and event-loop-safe, constant memory. Every
 LITELLM_HEALTH_INTERVAL seconds (300) with activity, one summary line per function
-and model goes to the module's logger, e.g.::
+and model goes to the module's logger, e.g. (one line, wrapped here)::
 
-    LiteLLM health, last 300 s: generate_instance_wise_adaptive_rubrics gpt-4.1: 812 ok, 37 failed (4.4%, InternalServerError: Connection error via proxy http://proxy:8888), 12 answered by fallback gpt-4.1-mini
+    LiteLLM health, last 300 s: generate_instance_wise_adaptive_rubrics gpt-4.1: 812 ok, 37 failed
+      (4.4%, InternalServerError: Connection error via proxy http://proxy:8888), 12 answered by fallback gpt-4.1-mini
 
 ``litellm_health()`` returns the same figures as a dict, for a trainer's metrics. With
 LITELLM_MAX_FAILURE_RATE set (say 0.2) and at least LITELLM_FAILURE_WINDOW calls (100)

@@ -230,7 +230,10 @@ class JudgeTransform(Transform):
             self._patch(file, site, function, statement, missing, decorate, layer, note, edits, sites)  # type: ignore[arg-type]
         return sites.outcome("no LiteLLM call with explicit arguments outside the helpers")
 
-    def _patch(self, file: FileContext, site: LiteLLMCall, function: cst.FunctionDef, statement: cst.SimpleStatementLine, missing: list[str], decorate: bool, layer, note: str, edits: Edits, sites: Sites) -> None:
+    def _patch(
+        self, file: FileContext, site: LiteLLMCall, function: cst.FunctionDef, statement: cst.SimpleStatementLine, missing: list[str], decorate: bool, layer,
+        note: str, edits: Edits, sites: Sites,
+    ) -> None:
         where = f"{function.name.value}()" if function is not site.function else f"{qualname(file.module, function)}()"
         if missing:
             no_space = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))

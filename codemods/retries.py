@@ -23,9 +23,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from llmfix.codemods import litellm_facts
+from llmfix.codemods import litellm_facts, support
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
-from llmfix.codemods import support
 from llmfix.codemods.building import call, integer, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option

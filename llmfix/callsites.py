@@ -19,7 +19,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from llmfix import planning, sourcetext
-from llmfix.codemods.analysis.helpers import COMPLETION_ATTRS, litellm_names, completion_calls, helper_functions, is_probe
+from llmfix.codemods.analysis.helpers import COMPLETION_ATTRS, completion_calls, helper_functions, is_probe, litellm_names
 from llmfix.codemods.analysis.nodes import dotted_name, qualname
 from llmfix.discovery import discover
 

@@ -53,17 +53,19 @@ class _OptionValue(click.ParamType):
         return str(value)
 
 
-def _names(value: str) -> str:
-    if not value.strip():
-        raise click.BadParameter("an empty transform name; choose from " + ", ".join(registry.names()))
-    return value
+def _names_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
+    """--only/--skip's values; an empty name is bad input."""
+    for value in values:
+        if not value.strip():
+            raise click.BadParameter("an empty transform name; choose from " + ", ".join(registry.names()))
+    return tuple(values)
 
 
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--only/--skip and one flag per option any transform declares."""
     decorators = [
-        click.option("--only", multiple=True, metavar="NAMES", callback=lambda c, p, v: tuple(_names(x) for x in v), help="Run only these transforms (comma-separated)."),
-        click.option("--skip", multiple=True, metavar="NAMES", callback=lambda c, p, v: tuple(_names(x) for x in v), help="Leave these transforms out (comma-separated)."),
+        click.option("--only", multiple=True, metavar="NAMES", callback=_names_option, help="Run only these transforms (comma-separated)."),
+        click.option("--skip", multiple=True, metavar="NAMES", callback=_names_option, help="Leave these transforms out (comma-separated)."),
     ]
     for _, option in registry.options():
         decorators.append(
@@ -158,7 +160,11 @@ def _output_folder(ctx: click.Context, param: click.Parameter, value: str | None
 @paths_argument
 @click.option("--output", callback=_output_folder, metavar="DIR", help="Write <checkout>.diff (or .md, .stat) into this folder instead of printing.")
 @click.option("--stat", is_flag=True, help="Added/removed lines and hunks per changed file and per transform.")
-@click.option("--markdown", is_flag=True, help="A PR description: per function what changes, the callers it reaches, how to restore the old behaviour, the test plan.")
+@click.option(
+    "--markdown",
+    is_flag=True,
+    help="A PR description: per function what changes, the callers it reaches, how to restore the old behaviour, the test plan.",
+)
 @click.option("--exit-code", "exit_code", is_flag=True, help="Exit 1 when there are changes (like git diff --exit-code).")
 @selection_options
 @json_option

@@ -16,9 +16,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llmfix import planning, record, sourcetext
+from llmfix.config import CommandSettings as Options
 from llmfix.discovery import Target
 from llmfix.errors import BadInput, LlmfixError
-from llmfix.config import CommandSettings as Options
 from llmfix.planning import FilePlan, plan_text
 
 GIT = "git"

@@ -21,8 +21,20 @@ from pathlib import Path
 
 from llmfix.errors import BadInput, WriteFailed
 from llmfix.safefiles import (
-    JOURNAL_NAME, STATE_DIR, STATE_FILE, TEMP_SUFFIX, check_inside, check_state_dir, digest, fsync_dir, owner_of, read_regular,
-    remove_stale_builds, replace_file, state_dir, temp_path,
+    JOURNAL_NAME,
+    STATE_DIR,
+    STATE_FILE,
+    TEMP_SUFFIX,
+    check_inside,
+    check_state_dir,
+    digest,
+    fsync_dir,
+    owner_of,
+    read_regular,
+    remove_stale_builds,
+    replace_file,
+    state_dir,
+    temp_path,
 )
 
 VERSION = 2

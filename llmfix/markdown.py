@@ -86,7 +86,10 @@ def _files_table(plans: Sequence[FilePlan]) -> list[str]:
             continue
         count = plan_count(plan)
         if not plan.exists:
-            rows.append(f"| `{plan.target.relpath}` | new, {count.added} lines: llmfix's support module, written whole (`llmfix apply` keeps it current, `llmfix revert` removes it) |")
+            rows.append(
+                f"| `{plan.target.relpath}` | new, {count.added} lines: llmfix's support module, written whole"
+                " (`llmfix apply` keeps it current, `llmfix revert` removes it) |"
+            )
         else:
             rows.append(f"| `{plan.target.relpath}` | +{count.added} -{count.removed} |")
     for checkout, root in sorted({(p.target.checkout, p.target.root) for p in plans}):

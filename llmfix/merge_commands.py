@@ -90,7 +90,10 @@ def _say_conflicts(report, path: str) -> None:
     ours = [name for name in report.conflicted if name in clear]
     other = [name for name in report.conflicted if name not in clear]
     if ours:
-        click.echo(f"llmfix: the merge stopped on conflicts in {', '.join(ours)}: your edits against {report.ref}'s (llmfix's lines were out of the way)", err=True)
+        click.echo(
+            f"llmfix: the merge stopped on conflicts in {', '.join(ours)}: your edits against {report.ref}'s (llmfix's lines were out of the way)",
+            err=True,
+        )
     if other:
         click.echo(f"llmfix: the merge stopped on conflicts in {', '.join(other)} (git's own merge)", err=True)
     click.echo(f"llmfix: resolve them, `git add` them, run `llmfix apply {path}`, then `git commit` (or `llmfix merge --abort`)", err=True)

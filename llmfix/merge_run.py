@@ -92,7 +92,9 @@ class Journal:
         command = ["git", *(part for pair in config for part in ("-c", pair)), *args]
         with open(output, "wb") as sink:
             try:
-                process = subprocess.Popen(command, cwd=self.top, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "LC_ALL": "C", **(env or {})})
+                process = subprocess.Popen(
+                    command, cwd=self.top, stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT, env={**os.environ, "LC_ALL": "C", **(env or {})}
+                )
             except OSError as error:
                 raise BadInput(f"cannot run git: {error.strerror}") from None
             self.phase(phase, git_pid=process.pid)
@@ -123,7 +125,8 @@ def merge(ref: str, path: Path, options: CommandSettings) -> MergeReport:
     _add_block(attributes)
     journal.phase("attributes")
     config = (f"merge.{merging.DRIVER}.name=llmfix: merge with llmfix's change taken out", f"merge.{merging.DRIVER}.driver={merging.RUN_DRIVER}")
-    code, report.git_output = journal.run_git("git-merge", ["merge", "--no-commit", ref], config, {merging.REPORT_ENV: str(reports), merging.PYTHON_ENV: merging.DRIVER_PYTHON})
+    driver_env = {merging.REPORT_ENV: str(reports), merging.PYTHON_ENV: merging.DRIVER_PYTHON}
+    code, report.git_output = journal.run_git("git-merge", ["merge", "--no-commit", ref], config, driver_env)
     _remove_block(attributes, journal.data["attributes"])
     journal.phase("merged")
     report.files = [FileMerge(**json.loads(line)) for line in (reports.read_text(encoding="utf-8").splitlines() if reports.is_file() else []) if line.strip()]

@@ -46,7 +46,9 @@ def git(args: Sequence[str], cwd: Path, *, config: Sequence[str] = (), env: dict
     """Run git (``config``: ``name=value`` pairs given as ``-c``); BadInput when git can't be run."""
     command = ["git", *(part for pair in config for part in ("-c", pair)), *args]
     try:
-        return subprocess.run(command, cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False, env={**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", **(env or {})})
+        return subprocess.run(
+            command, cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False, env={**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
+        )
     except OSError as error:
         raise BadInput(f"cannot run git: {error.strerror}") from None
     except subprocess.TimeoutExpired:
@@ -253,7 +255,10 @@ def overrides(target: Target, before: dict, plan: FilePlan) -> list[str]:
                 continue
             kept = _kept(plan.patched, key.split("#")[0].split(":")[0], env_var)
             if kept is not None and kept != note[0]:
-                found.append(f"{target.relpath}: {key}(): upstream changed the {option} default from {old[0]!r} to {note[0]!r}; llmfix keeps {kept!r} ({env_var} sets it at run time)")
+                found.append(
+                    f"{target.relpath}: {key}(): upstream changed the {option} default from {old[0]!r} to {note[0]!r};"
+                    f" llmfix keeps {kept!r} ({env_var} sets it at run time)"
+                )
     return found
 
 

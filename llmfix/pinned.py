@@ -18,7 +18,9 @@ from typing import Any
 
 from llmfix.discovery import PRUNED_DIRS
 
-ASSERT_METHODS = {"assertEqual", "assertEquals", "assert_called_with", "assert_called_once_with", "assert_any_call", "assert_awaited_with", "assert_awaited_once_with"}
+ASSERT_METHODS = {
+    "assertEqual", "assertEquals", "assert_called_with", "assert_called_once_with", "assert_any_call", "assert_awaited_with", "assert_awaited_once_with"
+}
 
 
 @dataclass(frozen=True)

@@ -25,8 +25,22 @@ from typing import NoReturn
 from llmfix.errors import BadInput, LlmfixError, WriteFailed
 from llmfix.journal import RUN_ID, journal_path, recover, remove_journal, write_journal
 from llmfix.safefiles import (  # the names in __all__ and not used here: for the modules that import them from here
-    NEW_FILE_MODE, STATE_DIR, STATE_FILE, TEMP_SUFFIX, check_inside, check_state_dir, digest, ensure_state_dir, fsync_dir, owner_of,
-    read_regular, remove_state_dir, replace_file, state_dir, temp_path, write_new_file,
+    NEW_FILE_MODE,
+    STATE_DIR,
+    STATE_FILE,
+    TEMP_SUFFIX,
+    check_inside,
+    check_state_dir,
+    digest,
+    ensure_state_dir,
+    fsync_dir,
+    owner_of,
+    read_regular,
+    remove_state_dir,
+    replace_file,
+    state_dir,
+    temp_path,
+    write_new_file,
 )
 
 __all__ = [

@@ -1,4 +1,4 @@
-"""The shape of llmfix's own code: no import cycles, a lean apply path, small modules and functions.
+"""The shape of llmfix's own code: no import cycles, a lean apply path, small modules and functions, ruff-clean.
 
 Read with :mod:`ast` from the sources (llmfix/ and codemods/, which installs as llmfix.codemods):
 module-level imports make the graph (``if TYPE_CHECKING:`` imports excluded); an import
@@ -145,6 +145,12 @@ def test_module_and_function_sizes():
                 if length > MAX_FUNCTION_LINES and LONG_BECAUSE not in (ast.get_docstring(node) or "").lower():
                     too_long.append(f"{module}.{node.name}: {length} lines")
     assert too_big == [] and too_long == [], (too_big, too_long)
+
+
+def test_own_code_passes_its_own_ruff_settings():
+    """llmfix/ and codemods/ pass ``ruff check`` with pyproject's [tool.ruff] (run from the repo root so they apply)."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "llmfix", "codemods"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _product_lines() -> int:

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import libcst as cst
+
 from llmfix.codemods.analysis.helpers import LiteLLMCall, find_litellm_calls
 from llmfix.codemods.analysis.nodes import (
     is_method_call,
@@ -51,7 +52,12 @@ def default_line(stmt: cst.BaseStatement) -> DefaultLine | None:
                 return DefaultLine(stmt, target.value.value, key, value.args[1].value)  # type: ignore[arg-type]
     if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
         call = small.value
-        if isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and is_method_call(call, call.func.value.value, "setdefault") and len(call.args) == 2:
+        if (
+            isinstance(call.func, cst.Attribute)
+            and isinstance(call.func.value, cst.Name)
+            and is_method_call(call, call.func.value.value, "setdefault")
+            and len(call.args) == 2
+        ):
             key = string_value(call.args[0].value)
             if key is not None:
                 return DefaultLine(stmt, call.func.value.value, key, call.args[1].value)  # type: ignore[attr-defined,arg-type]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import libcst as cst
+
 from llmfix.codemods.analysis.nodes import (
     all_functions,
     callee_name,

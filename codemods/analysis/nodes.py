@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import libcst as cst
+
 from llmfix.codemods.analysis.tree import contains, find_all, is_kind, per_module, walk
 
 

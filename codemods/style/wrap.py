@@ -15,6 +15,7 @@ import tokenize
 from functools import lru_cache
 
 import libcst as cst
+
 from llmfix.codemods.analysis.tree import copy_tree
 
 OPENING, CLOSING = "([{", ")]}"

@@ -185,7 +185,9 @@ async def _call_once(make: Any, sync: bool) -> dict[str, Any]:
 async def _run_step(step: dict[str, Any], modules: dict[str, Any], support: Any, collector: Any, printed: Any, events: Any) -> None:
     label, repeat = step["label"], int(step.get("repeat", 1))
     current_step.set(label)
-    result: dict[str, Any] = {"event": "step", "label": label, "op": step["op"], "function": step.get("name") or "ensure_connection", "model": step.get("model")}
+    result: dict[str, Any] = {
+        "event": "step", "label": label, "op": step["op"], "function": step.get("name") or "ensure_connection", "model": step.get("model")
+    }
     start = time.monotonic()
     try:
         make = _function(modules, support, step)

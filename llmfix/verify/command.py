@@ -55,7 +55,12 @@ def _path(ctx: click.Context, param: click.Parameter, value: str | None) -> Path
 
 @click.command("verify", help=HELP)
 @click.argument("path", required=False, callback=_path)
-@click.option("--python", "python", metavar="PATH", help="The interpreter to import and run the checkout's code with (the training environment's; default: [tool.llmfix] python, else llmfix's own).")
+@click.option(
+    "--python",
+    "python",
+    metavar="PATH",
+    help="The interpreter to import and run the checkout's code with (the training environment's; default: [tool.llmfix] python, else llmfix's own).",
+)
 @click.option("--live", is_flag=True, help="Harmless calls (precheck, one tiny completion, one rubric) with your real endpoint, key and proxies.")
 @click.option("--scenario", "scenario_names", multiple=True, metavar="NAME", help="Run only these scenarios (name, number or case id; repeatable).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of the table.")

@@ -102,7 +102,9 @@ class Endpoints:
         """Attempts, models and connection checks (one-token requests) per step of a lane, as its scope saw them."""
         lane = self.server(case).scope(scope)
         seen = lane.keys
-        checks = [r["key"] for r in lane.requests if isinstance(r.get("body"), dict) and 1 in (r["body"].get("max_tokens"), r["body"].get("max_completion_tokens"))]
+        checks = [
+            r["key"] for r in lane.requests if isinstance(r.get("body"), dict) and 1 in (r["body"].get("max_tokens"), r["body"].get("max_completion_tokens"))
+        ]
         attempts: dict[str, int] = {}
         models: dict[str, list[str]] = {}
         probes: dict[str, int] = {}

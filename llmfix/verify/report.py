@@ -94,7 +94,8 @@ def header(path: Path, checkout: Checkout, settings: Settings, live: list[str] |
                  f" LITELLM_MAX_FAILURE_RATE={s.max_failure_rate:g} (unset in health-unset),"
                  f" LITELLM_HEALTH_INTERVAL={s.health_interval:g} where a summary line is expected")
     if checkout.judges:
-        lines.append("             judges: an instance built by parameter name, its config's model verify's own and its timeout LITELLM_DEFAULT_TIMEOUT's value")
+        lines.append("             judges: an instance built by parameter name, its config's model verify's own"
+                     " and its timeout LITELLM_DEFAULT_TIMEOUT's value")
     return lines
 
 
@@ -126,7 +127,8 @@ def _case_json(outcome: CaseOutcome) -> dict[str, Any]:
             "extra_attempts": obs.extra_attempts if obs else {}, "seconds": obs.seconds if obs else None, "killed": obs.killed if obs else False,
             "problems": [{"fix": fix, "message": message} for fix, message in outcome.problems],
             "steps": [{"label": s.label, "op": s.op, "function": s.function, **_call_json(s),
-                       "warnings": [{k: v for k, v in w.items() if k != "path"} for w in s.warnings], **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {})}
+                       "warnings": [{k: v for k, v in w.items() if k != "path"} for w in s.warnings],
+                       **({"calls": [_call_json(c) for c in s.calls]} if s.calls else {})}
                       for s in (obs.steps.values() if obs else [])]}
     if obs and (case.keep_lines or case.report):  # per process: its steps, the log lines it kept, what health() returned
         processes = [(lane, obs.process(lane[0])) for lane in case.lanes()]
