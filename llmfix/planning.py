@@ -181,9 +181,9 @@ def llmfix_copy(path: Path, record: Record) -> str | None:
     return text if text is not None and support.digest(text) in (record.support, support.digest(support.text())) else None
 
 
-def _context(target: Target, module: cst.Module, support_module: str, noted: dict | None = None) -> FileContext:
+def _context(target: Target, module: cst.Module, source: str, support_module: str, noted: dict | None = None) -> FileContext:
     try:
-        style = Style.for_file(module, target.path)
+        style = Style.for_file(module, target.path, source)
     except ConfigError as error:
         raise BadInput(str(error)) from None
     return FileContext(module, style, dotted_module_name(target.path) or target.path.stem, support_module, noted=noted or {})
@@ -217,7 +217,7 @@ def plan_file(
     target: Target, source: str, settings: Settings, support_module: str, module: cst.Module | None = None, noted: dict | None = None
 ) -> FilePlan:
     """What the selected transforms make of ``source`` (the text of ``target``; ``noted``: the record's notes of it)."""
-    file = _context(target, module if module is not None else parse(target.path, source), support_module, noted)
+    file = _context(target, module if module is not None else parse(target.path, source), source, support_module, noted)
     plan = FilePlan(target, source, context=file)
     for transform in settings.instantiate():
         edits = Edits()
@@ -332,7 +332,7 @@ def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict
     home = (dotted_module_name(support_target(targets).path) if targets else None) or support.NAME
     reverted, blocked = {}, {}
     for target, source in texts:  # undone where its import says it was patched (a merge may have moved the file)
-        file = _context(target, parse(target.path, source), imported_support(source) or home)
+        file = _context(target, parse(target.path, source), source, imported_support(source) or home)
         file.recorded = record.raw is not None or bool(record.notes)
         parts, problems = [], []
         noted = record.notes_for(record.key_for(target.record_path) or target.record_path)

@@ -31,10 +31,7 @@ RECORD_GOAL = 2048
 UPSTREAM_KINDS = ("run_utils", "rubric_utils")
 
 # Goals missed today, with the figures measured (strict: once a goal is met the test fails until its mark goes).
-MISSED: dict[tuple[str, str], str] = {
-    (name, "upstream"): f"run_utils.py + rubric_utils.py +43 lines (goal {UPSTREAM_GOAL}): no retries/fallbacks/timeout lines to edit, 9 added per helper, wrapped at 88 columns"
-    for name in ("upstream-mid2025", "upstream-sep2025")
-}
+MISSED: dict[tuple[str, str], str] = {}
 
 
 @dataclass

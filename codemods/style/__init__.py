@@ -2,21 +2,24 @@
 
 :class:`Style` combines what the repo's settings say (line length, quote style,
 isort sections: :mod:`.config`) with what the file itself shows (its indentation,
-newline, dominant quote, and its logger). :mod:`.imports` places imports in their
+newline, dominant quote, its logger, and, where no settings give one, its line length). :mod:`.imports` places imports in their
 isort section; :mod:`.wrap` splits a generated line the way black and ruff would.
 """
 
 from __future__ import annotations
 
+import io
+import tokenize
 from dataclasses import dataclass
 from pathlib import Path
 
 import libcst as cst
 
 from llmfix.codemods.analysis.tree import module_walk, per_module
-from llmfix.codemods.style.config import RepoStyle, repo_style
+from llmfix.codemods.style.config import DEFAULT_LINE_LENGTH, RepoStyle, repo_style
 
 LOGGER_FACTORIES = ("getLogger", "get_logger", "setup_logger")
+WIDEST_SHOWN = 119  # the most a file's own lines can set: upstream open-instruct's line-length
 
 
 @dataclass(frozen=True)
@@ -26,20 +29,40 @@ class Style:
     indent: str
     newline: str
     logger: str | None  # the module's own logger, e.g. LOGGER or logger
-
-    @property
-    def line_length(self) -> int:
-        return self.repo.line_length
+    line_length: int  # the settings', else the file's own (see ``shown_line_length``)
 
     @classmethod
-    def for_module(cls, module: cst.Module, repo: RepoStyle | None = None) -> Style:
+    def for_module(cls, module: cst.Module, repo: RepoStyle | None = None, text: str | None = None) -> Style:
+        """``text``: the module's source, when at hand (else it is rendered if the line length must be read from it)."""
         repo = repo or RepoStyle()
         quote = {"double": '"', "single": "'"}.get(repo.quote_style or "", "") or dominant_quote(module)
-        return cls(repo, quote, module.default_indent, module.default_newline, module_logger(module))
+        length = repo.line_length or shown_line_length(text if text is not None else module.code)
+        return cls(repo, quote, module.default_indent, module.default_newline, module_logger(module), length)
 
     @classmethod
-    def for_file(cls, module: cst.Module, path: Path) -> Style:
-        return cls.for_module(module, repo_style(path.parent.resolve()))
+    def for_file(cls, module: cst.Module, path: Path, text: str | None = None) -> Style:
+        return cls.for_module(module, repo_style(path.parent.resolve()), text)
+
+
+def shown_line_length(text: str) -> int:
+    """The line length a file without settings shows: its longest line a formatter would have split (a comma in
+    brackets), at most 119, when it has one over 88; else 88. A file that keeps 110-column calls is not formatted
+    at 88, and new lines wrapped there would read unlike it."""
+    lines = io.StringIO(text).readlines()  # the rows tokenize counts (only "\n" ends a line)
+    if all(len(line.rstrip("\r\n")) <= DEFAULT_LINE_LENGTH for line in lines):
+        return DEFAULT_LINE_LENGTH
+    widest, depth = DEFAULT_LINE_LENGTH, 0
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            if token.type == tokenize.OP and token.string in ("(", "[", "{"):
+                depth += 1
+            elif token.type == tokenize.OP and token.string in (")", "]", "}"):
+                depth -= 1
+            elif token.type == tokenize.OP and token.string == "," and depth > 0:
+                widest = max(widest, len(lines[token.start[0] - 1].rstrip("\r\n")))
+    except (tokenize.TokenError, SyntaxError):  # not Python llmfix can patch: the default
+        return DEFAULT_LINE_LENGTH
+    return min(widest, WIDEST_SHOWN)
 
 
 @per_module

@@ -5,7 +5,7 @@ holding ``.git``), the nearest settings win, in the order the tools themselves u
 ``[tool.ruff]`` (pyproject.toml, ruff.toml, .ruff.toml), ``[tool.black]``, a
 Makefile's ``black --line-length N`` / ``-l N``, then ``[isort]``/``[flake8]`` in
 setup.cfg, tox.ini or .flake8 for what they say. ``[tool.llmfix]`` is read from the
-nearest pyproject.toml that has one. Nothing found: line length 88.
+nearest pyproject.toml that has one. No line length found: the file's own (see :func:`..style.shown_line_length`).
 """
 
 from __future__ import annotations
@@ -36,8 +36,8 @@ class ConfigError(ValueError):
 class RepoStyle:
     """What the target repo's settings say; None where they say nothing."""
 
-    line_length: int = DEFAULT_LINE_LENGTH
-    line_length_source: str = "default (88)"
+    line_length: int | None = None  # None: no settings say
+    line_length_source: str = "none"
     quote_style: str | None = None  # "double" | "single" (ruff/black format), None: follow the file
     magic_trailing_comma: bool = True
     known_first_party: tuple[str, ...] = ()
@@ -189,7 +189,7 @@ def _repo_style(folder: Path, signature: tuple) -> RepoStyle:
             _from_ini(parser, settings)
         if (current / ".git").exists():
             break
-    line_length, source = settings.pop("line_length", (DEFAULT_LINE_LENGTH, f"default ({DEFAULT_LINE_LENGTH})"))
+    line_length, source = settings.pop("line_length", (None, "none"))
     return RepoStyle(
         line_length=line_length,
         line_length_source=source,
