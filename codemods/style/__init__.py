@@ -20,6 +20,8 @@ from llmfix.codemods.style.config import DEFAULT_LINE_LENGTH, RepoStyle, repo_st
 
 LOGGER_FACTORIES = ("getLogger", "get_logger", "setup_logger")
 WIDEST_SHOWN = 119  # the most a file's own lines can set: upstream open-instruct's line-length
+_NOT_ITEMS = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)
+_CLOSING = (")", "]", "}")
 
 
 @dataclass(frozen=True)
@@ -45,24 +47,36 @@ class Style:
 
 
 def shown_line_length(text: str) -> int:
-    """The line length a file without settings shows: its longest line a formatter would have split (a comma in
-    brackets), at most 119, when it has one over 88; else 88. A file that keeps 110-column calls is not formatted
-    at 88, and new lines wrapped there would read unlike it."""
-    lines = io.StringIO(text).readlines()  # the rows tokenize counts (only "\n" ends a line)
-    if all(len(line.rstrip("\r\n")) <= DEFAULT_LINE_LENGTH for line in lines):
-        return DEFAULT_LINE_LENGTH
-    widest, depth = DEFAULT_LINE_LENGTH, 0
+    """The line length a file without settings shows: 88, unless the code of a line a formatter would have split (a
+    comma between two items in brackets, not a lambda's) runs past it; then the longest such, at most 119. A file that
+    keeps 110-column calls is not formatted at 88, and new lines wrapped there would read unlike it."""
+    lines = io.StringIO(text).readlines()  # the rows tokenize counts (only "\n" ends one)
+    last_long = max((row for row, line in enumerate(lines, 1) if len(line.rstrip("\r\n")) > DEFAULT_LINE_LENGTH), default=0)
+    split_rows, comments, depth, comma, lambdas = set(), {}, 0, 0, []  # comma: the row of the comma just read (0: none)
     try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline):
-            if token.type == tokenize.OP and token.string in ("(", "[", "{"):
+        for token in tokenize.generate_tokens(io.StringIO(text).readline) if last_long else ():
+            row, kind, string = token.start[0], token.type, token.string
+            if row > last_long:
+                break
+            if row == comma and kind not in _NOT_ITEMS and string not in _CLOSING:  # an item follows the comma on its row
+                split_rows.add(row)
+            comma = 0
+            if kind == tokenize.COMMENT:
+                comments[row] = token.start[1]
+            elif kind == tokenize.NAME and string == "lambda":
+                lambdas.append(depth)
+            elif kind == tokenize.OP and string in ("(", "[", "{"):
                 depth += 1
-            elif token.type == tokenize.OP and token.string in (")", "]", "}"):
+            elif kind == tokenize.OP and string in _CLOSING:
                 depth -= 1
-            elif token.type == tokenize.OP and token.string == "," and depth > 0:
-                widest = max(widest, len(lines[token.start[0] - 1].rstrip("\r\n")))
+            elif kind == tokenize.OP and string == ":" and lambdas and lambdas[-1] == depth:
+                lambdas.pop()
+            elif kind == tokenize.OP and string == "," and depth > 0 and not (lambdas and lambdas[-1] == depth):
+                comma = row
     except (tokenize.TokenError, SyntaxError):  # not Python llmfix can patch: the default
         return DEFAULT_LINE_LENGTH
-    return min(widest, WIDEST_SHOWN)
+    code = [len(lines[row - 1][: comments.get(row)].rstrip()) for row in split_rows]  # a trailing comment left out
+    return min(max([DEFAULT_LINE_LENGTH, *code]), WIDEST_SHOWN)
 
 
 @per_module

@@ -2,7 +2,7 @@
 
 Rows are (source, expected length). A file a formatter keeps at 88 only ever goes past it on a line
 the formatter can't split (a long string, a comment): those don't count. A line with a comma inside
-brackets past 88 shows the file is not formatted at 88: its length is the file's, at most 119.
+brackets between two items past 88 shows the file is not formatted at 88: its length is the file's, at most 119.
 """
 
 from __future__ import annotations
@@ -25,8 +25,12 @@ ROWS = [
     pytest.param(LONG_DEF, LONG_DEF.index(":\n") + 1, id="long-signature"),
     pytest.param(LONG_CALL.replace("argument", "a_much_longer_argument"), 119, id="capped-at-119"),
     pytest.param("x = call(\n" + ROW + "\n)\n", len(ROW), id="comma-inside-brackets-on-a-later-row"),
+    pytest.param(f"x = [\n    {'a' * 100!r},\n    {'b' * 100!r},\n]\n", 88, id="exploded-list-of-long-strings"),
+    pytest.param("x = call(a,  # " + "c" * 100 + "\n    b)\n", 88, id="long-comment-after-a-comma"),
+    pytest.param('x = t.Literal["a", "b"]  # pyright: ' + "c" * 90 + "\n", 88, id="short-code-long-pragma"),
+    pytest.param("f(\n    lambda " + ", ".join(f"arg{i}" for i in range(20)) + ": 0\n)\n", 88, id="lambda-parameters"),
     pytest.param(LONG_CALL.replace("\n", "\r\n"), len(LONG_CALL) - 1, id="crlf"),
-    pytest.param(LONG_CALL + "x = (\n", 88, id="not-python-the-default"),
+    pytest.param('"""' + LONG_CALL, 88, id="not-python-the-default"),
 ]
 
 
