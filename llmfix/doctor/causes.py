@@ -28,51 +28,100 @@ CAUSES = {
     "proxy-error": Cause("proxy", LAYER["proxy"], "the connection through the proxy failed", _RESTART_PROXY),
     "proxy-dns": Cause("proxy", LAYER["proxy"], "the proxy's host name does not resolve", "fix the host in {pvar}, or bypass it: {bypass}"),
     "proxy-timeout": Cause("proxy", LAYER["proxy"], "the proxy did not answer in time", "check the proxy, or bypass it: {bypass}"),
-    "proxy-rejected": Cause("proxy", LAYER["proxy"], "the proxy rejected the tunnel to the endpoint",
-                            "ask for {host}:443 to be allowed through the proxy, or {bypass}"),
-    "proxy-auth": Cause("proxy", LAYER["proxy"], "the proxy wants credentials (407)",
-                        "put credentials in the proxy URL: export {pvar}=http://USER:PASSWORD@{phost}:PORT"),
-    "proxy-upstream": Cause("endpoint", LAYER["tcp"], "the proxy works but could not reach the endpoint (it answered the tunnel with 5xx)",
-                            "check {var} (host and port); from a machine without the proxy: curl {base}/models",
-                            "ask for it to be allowed through the proxy"),
-    "dns": Cause("endpoint", LAYER["dns"], "the endpoint's host name does not resolve (DNS)",
-                 "fix the host name in {var}, or your DNS (a proxy may be needed: {hint})",
-                 "{host} does not resolve from here: check your DNS, or reach it through a proxy ({hint})"),
-    "connect-refused": Cause("endpoint", LAYER["tcp"], "the endpoint refused the connection (nothing listens on that port)",
-                             "nothing listens at {host}:{port}: start the server or fix the port in {var}",
-                             "{host}:{port} refuses connections from here: a firewall may need a proxy ({hint})"),
-    "connect-timeout": Cause("endpoint", LAYER["tcp"], "connecting to the endpoint timed out (blackholed or filtered)",
-                             "{host}:{port} does not answer: a firewall may need a proxy ({hint}), or fix {var}",
-                             "{host}:{port} does not answer: a firewall may need a proxy ({hint})"),
+    "proxy-rejected": Cause(
+        "proxy", LAYER["proxy"], "the proxy rejected the tunnel to the endpoint", "ask for {host}:443 to be allowed through the proxy, or {bypass}"
+    ),
+    "proxy-auth": Cause(
+        "proxy", LAYER["proxy"], "the proxy wants credentials (407)", "put credentials in the proxy URL: export {pvar}=http://USER:PASSWORD@{phost}:PORT"
+    ),
+    "proxy-scheme": Cause("proxy", LAYER["proxy"], "LiteLLM cannot use a proxy of that scheme", "export {pvar}=http://PROXYHOST:PORT  (an HTTP proxy)"),
+    "proxy-upstream": Cause(
+        "endpoint",
+        LAYER["tcp"],
+        "the proxy works but could not reach the endpoint (it answered the tunnel with 5xx)",
+        "check {var} (host and port); from a machine without the proxy: curl {base}/models",
+        "ask for it to be allowed through the proxy",
+    ),
+    "dns": Cause(
+        "endpoint",
+        LAYER["dns"],
+        "the endpoint's host name does not resolve (DNS)",
+        "fix the host name in {var}, or your DNS (a proxy may be needed: {hint})",
+        "{host} does not resolve from here: check your DNS, or reach it through a proxy ({hint})",
+    ),
+    "connect-refused": Cause(
+        "endpoint",
+        LAYER["tcp"],
+        "the endpoint refused the connection (nothing listens on that port)",
+        "nothing listens at {host}:{port}: start the server or fix the port in {var}",
+        "{host}:{port} refuses connections from here: a firewall may need a proxy ({hint})",
+    ),
+    "connect-timeout": Cause(
+        "endpoint",
+        LAYER["tcp"],
+        "connecting to the endpoint timed out (blackholed or filtered)",
+        "{host}:{port} does not answer: a firewall may need a proxy ({hint}), or fix {var}",
+        "{host}:{port} does not answer: a firewall may need a proxy ({hint})",
+    ),
     "connect-error": Cause("endpoint", LAYER["tcp"], "the connection to the endpoint failed", "check {var}", "check your network"),
-    "tls-verify": Cause("endpoint", LAYER["tls"], "the endpoint's TLS certificate is not trusted (certificate verify failed)",
-                        "export SSL_CERT_FILE=/path/to/ca-bundle.pem  (the CA that signed it; e.g. your corporate proxy's CA)"),
-    "tls-error": Cause("endpoint", LAYER["tls"], "the TLS handshake with the endpoint failed",
-                       "check that {var} uses the right scheme (http vs https) and port",
-                       "something between here and the endpoint breaks TLS (an intercepting proxy?)"),
-    "connection-reset": Cause("endpoint", LAYER["http"], "the endpoint dropped the connection",
-                              "check that {var} points at an OpenAI-compatible server (scheme and port)",
-                              "something between here and the endpoint drops the connection (a proxy may be needed)"),
-    "timeout": Cause("endpoint", LAYER["http"], "the endpoint accepted the request but did not answer in time (timeout)",
-                     "the endpoint hangs: check the server; meanwhile keep LITELLM_DEFAULT_TIMEOUT short "
-                     "(e.g. export LITELLM_DEFAULT_TIMEOUT=60)"),
-    "server-error": Cause("endpoint", LAYER["http"], "the endpoint answered with a server error (5xx)",
-                          "the endpoint is failing: retry later, or configure a fallback with its own api_base in LITELLM_FALLBACK_MODELS"),
-    "rate-limited": Cause("endpoint", LAYER["http"], "the endpoint is rate limiting (429)",
-                          "wait, or raise your rate limit (retries obey Retry-After)"),
-    "base-url-path": Cause("endpoint", LAYER["http"], "the server answers, but not as an OpenAI base URL (404)",
-                           "check the path of {var} (OpenAI-compatible bases usually end in /v1)",
-                           "something answers in the endpoint's place (an intercepting proxy?)"),
+    "tls-verify": Cause(
+        "endpoint",
+        LAYER["tls"],
+        "the endpoint's TLS certificate is not trusted (certificate verify failed)",
+        "export SSL_CERT_FILE=/path/to/ca-bundle.pem  (the CA that signed it; e.g. your corporate proxy's CA)",
+    ),
+    "tls-error": Cause(
+        "endpoint",
+        LAYER["tls"],
+        "the TLS handshake with the endpoint failed",
+        "check that {var} uses the right scheme (http vs https) and port",
+        "something between here and the endpoint breaks TLS (an intercepting proxy?)",
+    ),
+    "connection-reset": Cause(
+        "endpoint",
+        LAYER["http"],
+        "the endpoint dropped the connection",
+        "check that {var} points at an OpenAI-compatible server (scheme and port)",
+        "something between here and the endpoint drops the connection (a proxy may be needed)",
+    ),
+    "timeout": Cause(
+        "endpoint",
+        LAYER["http"],
+        "the endpoint accepted the request but did not answer in time (timeout)",
+        "the endpoint hangs: check the server; meanwhile keep LITELLM_DEFAULT_TIMEOUT short (e.g. export LITELLM_DEFAULT_TIMEOUT=60)",
+    ),
+    "server-error": Cause(
+        "endpoint",
+        LAYER["http"],
+        "the endpoint answered with a server error (5xx)",
+        "the endpoint is failing: retry later, or configure a fallback with its own api_base in LITELLM_FALLBACK_MODELS",
+    ),
+    "rate-limited": Cause("endpoint", LAYER["http"], "the endpoint is rate limiting (429)", "wait, or raise your rate limit (retries obey Retry-After)"),
+    "base-url-path": Cause(
+        "endpoint",
+        LAYER["http"],
+        "the server answers, but not as an OpenAI base URL (404)",
+        "check the path of {var} (OpenAI-compatible bases usually end in /v1)",
+        "something answers in the endpoint's place (an intercepting proxy?)",
+    ),
     "http-status": Cause("endpoint", LAYER["http"], "the endpoint answered with an unexpected status", "check {var}", "see the status above"),
-    "auth": Cause("key", LAYER["key"], "the endpoint rejected the API key (401: invalid or expired)",
-                  "export {kvar}=<a valid key>  (check it at the provider's key page)"),
+    "auth": Cause(
+        "key", LAYER["key"], "the endpoint rejected the API key (401: invalid or expired)", "export {kvar}=<a valid key>  (check it at the provider's key page)"
+    ),
     "key-missing": Cause("key", LAYER["key"], "no API key is set", "export {kvar}=...  (see key)"),
-    "model-unknown": Cause("models", LAYER["model"], "the endpoint does not know the model (404 / unknown model)",
-                           "use a model id the endpoint serves (see models)"),
-    "provider-unknown": Cause("models", LAYER["model"], "LiteLLM cannot tell which provider the model name belongs to",
-                              "prefix the model with openai/ (see models)"),
-    "bad-request": Cause("models", LAYER["model"], "the endpoint rejected the request (400)",
-                         "see the error text; check the model name and {var}", "see the error text; check the model name"),
+    "model-unknown": Cause(
+        "models", LAYER["model"], "the endpoint does not know the model (404 / unknown model)", "use a model id the endpoint serves (see models)"
+    ),
+    "provider-unknown": Cause(
+        "models", LAYER["model"], "LiteLLM cannot tell which provider the model name belongs to", "prefix the model with openai/ (see models)"
+    ),
+    "bad-request": Cause(
+        "models",
+        LAYER["model"],
+        "the endpoint rejected the request (400)",
+        "see the error text; check the model name and {var}",
+        "see the error text; check the model name",
+    ),
     "unknown": Cause("live-probe", LAYER["probe"], "an error the doctor does not recognise", "see the exception chain in the detail"),
 }
 CAUSES["dns-timeout"] = CAUSES["dns"]._replace(words="resolving the endpoint's host name timed out")
@@ -81,23 +130,17 @@ CAUSES["dns-timeout"] = CAUSES["dns"]._replace(words="resolving the endpoint's h
 def fix(cause: str, view: EnvView) -> str:
     """The fix for ``cause`` in the environment ``view``."""
     ep, choice, known = view.endpoint, view.choice, CAUSES[cause]
-    facts = {"var": ep.base_variable, "kvar": ep.key_variable, "host": ep.host, "port": ep.port, "base": ep.base_url.strip(),
-             "pvar": choice.variable or "the proxy variable", "phost": urlsplit(choice.proxy or "").hostname or "PROXYHOST",
-             "hint": PROXY_HINT,
-             "bypass": f"export no_proxy={ep.host}  (or append {ep.host} to your existing no_proxy)"}
+    facts = {
+        "var": ep.base_variable,
+        "kvar": ep.key_variable,
+        "host": ep.host,
+        "port": ep.port,
+        "base": ep.base_url.strip(),
+        "pvar": choice.variable or "the proxy variable",
+        "phost": urlsplit(choice.proxy or "").hostname or "PROXYHOST",
+        "hint": PROXY_HINT,
+        "bypass": f"export no_proxy={ep.host}  (or append {ep.host} to your existing no_proxy)",
+    }
     if view.is_default and known.fix_default:
         return (known.fix_default + DEFAULT_TAIL).format(**facts)
     return known.fix.format(**facts)
-
-
-def of_stage(stage_name: str, kind: str, status: int | None) -> str:
-    """The cause a failed network stage on the way to the endpoint names (see :mod:`llmfix.doctor.netprobe`)."""
-    if stage_name == "dns":
-        return "dns" if kind == "dns" else "dns-timeout"
-    if stage_name == "tcp":
-        return {"refused": "connect-refused", "timeout": "connect-timeout"}.get(kind, "connect-error")
-    if stage_name == "tls":
-        return "tls-verify" if kind == "tls-verify" else "tls-error"
-    if kind in ("timeout", "reset", "protocol", "error"):
-        return "timeout" if kind == "timeout" else "connection-reset"
-    return {404: "base-url-path", 429: "rate-limited"}.get(status or 0, "server-error" if (status or 0) >= 500 else "http-status")
