@@ -28,23 +28,14 @@ def check(view: EnvView) -> list[Finding]:
     host, choice, other, detail = view.endpoint.host, view.choice, view.other_choice, _variables(view)
     findings = []
     if (other.proxy or None) != (choice.proxy or None):  # the async and sync helpers follow different no_proxy rules
-        findings.append(
-            Finding(
-                CHECK,
-                WARN,
-                f"the async and sync helpers route {host} differently: {choice.rule} rules give "
-                f"{choice.describe()}, {other.rule} rules give {other.describe()}",
-                f"write no_proxy entries both rule sets read the same way: plain host names without a leading dot (e.g. {host}), no '*' inside a list",
-                [(f"run_litellm_async (rubric generation) follows the {choice.rule} rules; run_litellm (judging) follows httpx's")],
-                "proxy-rules-differ",
-                view.source,
-                LAYER["proxy"] + 0.2,
-            )
-        )
+        summary = f"the async and sync helpers route {host} differently: {choice.rule} rules give {choice.describe()}, "
+        summary += f"{other.rule} rules give {other.describe()}"
+        fix = f"write no_proxy entries both rule sets read the same way: plain host names without a leading dot (e.g. {host}), no '*' inside a list"
+        why = [f"run_litellm_async (rubric generation) follows the {choice.rule} rules; run_litellm (judging) follows httpx's"]
+        findings.append(Finding(CHECK, WARN, summary, fix, "proxy-rules-differ", view.source, LAYER["proxy"] + 0.2, why))
     if not choice.proxy:
-        summary = f"{choice.describe()} for {host}: LiteLLM connects directly"
-        summary = summary if detail else f"no proxy variables set: LiteLLM connects to {host} directly"
-        return [*findings, Finding(CHECK, OK, summary, "", detail, "", view.source, LAYER["proxy"])]
+        summary = f"{choice.describe()} for {host}: LiteLLM connects directly" if detail else f"no proxy variables set: LiteLLM connects to {host} directly"
+        return [*findings, Finding(CHECK, OK, summary, "", "", view.source, LAYER["proxy"], detail)]
     applies, trace = f"{choice.variable}={choice.proxy} applies to {view.endpoint.base_url.strip()}", view.trace
     scheme, failed = urlsplit(choice.proxy).scheme.lower(), trace.failed if trace is not None else None
     if scheme not in ("http", "https"):
@@ -60,4 +51,4 @@ def check(view: EnvView) -> list[Finding]:
         reached = trace.stage("connect") or trace.stage("http")
         took = f" in {reached.seconds * 1000:.0f} ms" if reached else ""
         status, summary, cause = OK, f"{applies}; it accepts connections and {how} {host} goes through{took}", ""
-    return [*findings, Finding(CHECK, status, summary, causes.fix(cause, view) if cause else "", detail, cause, view.source, LAYER["proxy"])]
+    return [*findings, Finding(CHECK, status, summary, causes.fix(cause, view) if cause else "", cause, view.source, LAYER["proxy"], detail)]
