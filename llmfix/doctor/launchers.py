@@ -31,8 +31,11 @@ _EXPANSION = re.compile(
 def relevant(name: str) -> bool:
     """Variables that change how the helpers reach the LLM."""
     upper = name.upper()
-    return (upper.endswith("_PROXY") or upper.startswith(("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP"))
-            or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV"))
+    return (
+        upper.endswith("_PROXY")
+        or upper.startswith(("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP"))
+        or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV")
+    )
 
 
 @dataclass
@@ -70,8 +73,7 @@ class Launcher:
 
     def overlay(self, env: Mapping[str, str]) -> dict[str, str]:
         """The environment the launcher's commands run with: ``env`` plus its exports, minus unsets."""
-        return {**{k: v for k, v in env.items() if k not in self.unset},
-                **{name: a.value.replace(UNRESOLVED, "") for name, a in self.exports().items()}}
+        return {**{k: v for k, v in env.items() if k not in self.unset}, **{name: a.value.replace(UNRESOLVED, "") for name, a in self.exports().items()}}
 
 
 def find_launchers(root: Path) -> list[Path]:
@@ -190,8 +192,7 @@ class _Parser:
     def expand(self, word: _Word) -> str:
         """The word's text: single-quoted parts as they are, each run of the others expanded as one."""
         runs = groupby(word.parts, key=lambda part: part[0] == "single")
-        return "".join("".join(t for _, t in run) if literal else _EXPANSION.sub(self._expansion, "".join(t for _, t in run))
-                       for literal, run in runs)
+        return "".join("".join(t for _, t in run) if literal else _EXPANSION.sub(self._expansion, "".join(t for _, t in run)) for literal, run in runs)
 
     def _expansion(self, m: re.Match[str]) -> str:
         if m.group(1):

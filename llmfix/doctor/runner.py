@@ -84,8 +84,7 @@ def _launcher_findings(item: launcher.Launched, say: Callable[[str], None]) -> l
     return findings
 
 
-def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str],
-              view: Callable[[dict[str, str], str], EnvView]) -> list[launcher.Launched]:
+def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str], view: Callable[[dict[str, str], str], EnvView]) -> list[launcher.Launched]:
     """Every launcher script (those at each checkout's root, named under its label, then the lone
     ones), with the job's environment when running through it changes an LLM-related variable."""
     scripts = [(s, f"{label}/{s.name}" if label else s.name) for root, label in found for s in launchers.find_launchers(root)]
@@ -105,9 +104,16 @@ def _await(probe: live.LiveProbe, deadline: float, say: Callable[[str], None]) -
     return probe.result(deadline - time.monotonic())
 
 
-def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None, offline: bool = False,
-               model: str | None = None, probe_timeout: float = live.PROBE_TIMEOUT, python: str | None = None,
-               progress: Callable[[str], None] | None = None) -> Report:
+def run_doctor(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    offline: bool = False,
+    model: str | None = None,
+    probe_timeout: float = live.PROBE_TIMEOUT,
+    python: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
     """Diagnose the environment ``env`` (default ``os.environ``) and the checkout(s) at ``path``; ``python``
     is the training job's interpreter, whose packages are checked; ``progress`` is told what is being done."""
     started, say, traces = time.monotonic(), progress or (lambda _step: None), {}
