@@ -65,16 +65,12 @@ def host_port(url: str) -> tuple[str, str, int]:
     return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
 
 
+_KINDS = ((TimeoutError, "timeout"), (ConnectionRefusedError, "refused"), ((ConnectionResetError, ConnectionAbortedError, BrokenPipeError), "reset"))
+
+
 def _kind(exc: BaseException) -> str:
     """What an error says about a connection: timeout, refused, reset, or error."""
-    for kind, types in (
-        ("timeout", TimeoutError),
-        ("refused", ConnectionRefusedError),
-        ("reset", (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)),
-    ):
-        if isinstance(exc, types):
-            return kind
-    return "error"
+    return next((kind for types, kind in _KINDS if isinstance(exc, types)), "error")
 
 
 def _strerror(exc: BaseException) -> str:

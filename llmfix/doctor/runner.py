@@ -1,8 +1,5 @@
-"""Run every check and rank the findings: the doctor's Python entry point.
-
-PATH names one checkout, a folder holding several, or a launcher script. A folder holding several
-checkouts is handled checkout by checkout, as `llmfix check` accepts such a folder: each gets its
-own `llmfix check`, its own launchers (``*.sh`` at its root) and findings under its own name."""
+"""Run every check and rank the findings: the doctor's Python entry point. PATH names one checkout, a
+launcher script, or a folder of checkouts, each then with its own `llmfix check`, launchers and findings."""
 
 from __future__ import annotations
 
@@ -13,16 +10,7 @@ from pathlib import Path
 
 from llmfix.discovery import KNOWN_PREFIXES, targets_in_directory
 from llmfix.doctor import launchers
-from llmfix.doctor.checks import (
-    checkout,
-    endpoint,
-    key,
-    launcher,
-    litellm_setup,
-    live,
-    models,
-    proxy,
-)
+from llmfix.doctor.checks import checkout, endpoint, key, launcher, litellm_setup, live, models, proxy
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, Finding, Report, rank
 from llmfix.errors import BadInput
