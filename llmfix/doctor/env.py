@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS
 from llmfix.doctor import proxyenv
-from llmfix.doctor.netprobe import Trace, trace_endpoint
+from llmfix.doctor.netprobe import Trace, host_port, trace_endpoint
 
 DEFAULT_RUBRIC_MODEL = "gpt-4.1"
 # LiteLLM's routes: (base URL variables, the first set wins; its default base URL; key variables, likewise).
@@ -42,21 +42,22 @@ class Endpoint(NamedTuple):
 
     @property
     def host(self) -> str:
-        try:
-            return (urlsplit(self.base_url.strip()).hostname or "").lower()
-        except ValueError:
-            return ""
+        return _host_port(self.base_url)[1]
 
     @property
     def port(self) -> int:
-        try:
-            return urlsplit(self.base_url.strip()).port or (443 if self.base_url.strip().startswith("https") else 80)
-        except ValueError:
-            return 0
+        return _host_port(self.base_url)[2]
 
     @property
     def is_openrouter(self) -> bool:
         return self.host == "openrouter.ai" or self.host.endswith(".openrouter.ai")
+
+
+def _host_port(url: str) -> tuple[str, str, int]:
+    try:
+        return host_port(url.strip())
+    except ValueError:
+        return "", "", 0
 
 
 def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
