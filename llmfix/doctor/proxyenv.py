@@ -12,6 +12,9 @@ from typing import NamedTuple
 from urllib.parse import urlsplit
 from urllib.request import proxy_bypass_environment
 
+from httpx import URL, InvalidURL
+from httpx._utils import URLPattern  # the matching httpx itself does (httpx comes with litellm)
+
 
 def env_true(value: str | None) -> bool:
     """LiteLLM's ``str_to_bool(value) is True``: only "true", any case, surrounding blanks ignored."""
@@ -90,9 +93,6 @@ def _no_proxy_key(entry: str) -> str:
 
 def select_httpx(url: str, env: Mapping[str, str]) -> ProxyChoice:
     """The proxy an httpx client with ``trust_env=True`` uses for ``url`` (LiteLLM's sync path), matched by httpx itself."""
-    from httpx import URL, InvalidURL
-    from httpx._utils import URLPattern  # the matching httpx really does; httpx comes with litellm
-
     proxies = getproxies(env)
     mounts = {f"{s}://": (_normalise(proxies[s][0]), proxies[s][1]) for s in ("http", "https", "all") if s in proxies}
     no_value, no_variable = proxies.get("no", ("", ""))
