@@ -83,15 +83,6 @@ def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, st
     return out
 
 
-def _await(probe: live.LiveProbe, deadline: float, say: Callable[[str], None]) -> live.ProbeResult:
-    """The probe's result by ``deadline``, saying what it is doing meanwhile."""
-    while time.monotonic() < deadline:
-        say(f"live probe ({probe.model}): {probe.phase}")
-        if probe.wait(min(0.25, deadline - time.monotonic())):
-            break
-    return probe.result(deadline - time.monotonic())
-
-
 def run_doctor(
     path: str | os.PathLike[str] | None = None,
     *,
@@ -132,7 +123,7 @@ def run_doctor(
     patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched
     findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
     if probe is not None:
-        result = _await(probe, started + ONLINE_BUDGET, say)
+        result = probe.result(started + ONLINE_BUDGET, say)
         failed = {f.check for f in findings if f.status == FAIL and f.source == probe_view.source}
         findings.append(live.finding(result, probe_timeout, failed, probe_view))
     return Report(rank(findings), time.monotonic() - started, offline)

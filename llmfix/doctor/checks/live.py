@@ -12,7 +12,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,17 +128,12 @@ class LiveProbe:
                 setattr(litellm, n, v)
         result.ok, result.seconds, result.phase = not result.chain, time.monotonic() - start, "done"
 
-    @property
-    def phase(self) -> str:
-        return self._result.phase
-
-    def wait(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True when the probe has finished."""
-        self._thread.join(max(seconds, 0.0))
-        return not self._thread.is_alive()
-
-    def result(self, wait: float) -> ProbeResult:
-        if self.wait(wait):
+    def result(self, deadline: float, say: Callable[[str], None]) -> ProbeResult:
+        """The probe's result by ``deadline`` (``time.monotonic()``), telling ``say`` what it is doing meanwhile."""
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            say(f"live probe ({self.model}): {self._result.phase}")
+            self._thread.join(min(0.25, max(deadline - time.monotonic(), 0.0)))
+        if not self._thread.is_alive():
             return self._result
         took, phase = time.monotonic() - self._started, self._result.phase
         why = (
