@@ -224,22 +224,15 @@ def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, p
     try:
         response = _ask(sock, lines, "GET", HTTP_TIMEOUT)
         body = response.read(MAX_BODY)
-    except (OSError, http.client.HTTPException) as exc:
-        took = time.monotonic() - start
-        if isinstance(exc, OSError) and _kind(exc) == "timeout":
-            return Stage("http", took, "timeout", f"GET {parts.path} got no answer within {HTTP_TIMEOUT:g} s (the server accepts but does not respond)")
-        if isinstance(exc, http.client.RemoteDisconnected) or isinstance(exc, OSError) and _kind(exc) == "reset":
-            return Stage("http", took, "connection-reset", f"GET {parts.path}: the server closed the connection without answering")
-        return Stage("http", took, "connection-reset", f"GET {parts.path} failed: {_strerror(exc)}")
+    except (OSError, http.client.HTTPException) as exc:  # RemoteDisconnected is a ConnectionResetError
+        kind, path = _kind(exc), parts.path
+        told = {"timeout": f"GET {path} got no answer within {HTTP_TIMEOUT:g} s (the server accepts but does not respond)"}
+        told["reset"] = f"GET {path}: the server closed the connection without answering"
+        cause = "timeout" if kind == "timeout" else "connection-reset"
+        return Stage("http", time.monotonic() - start, cause, told.get(kind, f"GET {path} failed: {_strerror(exc)}"))
     data = _body_data(body)
-    return Stage(
-        "http",
-        time.monotonic() - start,
-        _status_cause(response.status, data, proxy is not None),
-        f"GET {parts.path} -> {response.status} {response.reason}",
-        response.status,
-        data,
-    )
+    cause = _status_cause(response.status, data, proxy is not None)
+    return Stage("http", time.monotonic() - start, cause, f"GET {parts.path} -> {response.status} {response.reason}", response.status, data)
 
 
 def _connect(trace: Trace, url: str, prefix: str) -> socket.socket | None:
