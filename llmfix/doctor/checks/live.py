@@ -86,7 +86,7 @@ async def _call(litellm: Any, model: str, timeout: float) -> Any:
 
 
 class LiveProbe:
-    """The probe, started at once in its own thread; collect it with ``result(seconds)``."""
+    """The probe, started at once in its own thread; collect it with ``result(deadline, say)``."""
 
     def __init__(self, env: Mapping[str, str], model: str, timeout: float = PROBE_TIMEOUT) -> None:
         self.model, self._result, self._started = model, ProbeResult(model), time.monotonic()
