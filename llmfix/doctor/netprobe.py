@@ -157,25 +157,19 @@ def http_connect(sock: socket.socket, host: str, port: int, proxy: str) -> Stage
     return Stage("connect", took, cause, f"proxy answered CONNECT {target} with {status} {response.reason}".strip(), status)
 
 
-def tls_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
-    """The context LiteLLM builds: SSL_VERIFY / SSL_CERT_FILE / certifi."""
-    if not verify:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-        return ctx
-    if cafile is None:
-        import certifi  # LiteLLM's default CA bundle (comes with httpx): only for an https endpoint or proxy
-
-        cafile = certifi.where()
-    return ssl.create_default_context(cafile=cafile)
-
-
 def tls_wrap(sock: socket.socket, host: str, trace: Trace, name: str) -> ssl.SSLSocket | None:
     """The TLS handshake with ``host`` as stage ``name`` of ``trace``; the wrapped socket, or None."""
     start, failed = time.monotonic(), "proxy-error" if name == "proxy-tls" else "tls-error"
+    if trace.verify:  # the context LiteLLM builds: SSL_VERIFY / SSL_CERT_FILE / certifi
+        import certifi  # LiteLLM's default CA bundle (comes with httpx): only for an https endpoint or proxy
+
+        ctx = ssl.create_default_context(cafile=trace.cafile or certifi.where())
+    else:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
     sock.settimeout(TLS_TIMEOUT)
     try:
-        wrapped = tls_context(trace.verify, trace.cafile).wrap_socket(sock, server_hostname=host)
+        wrapped = ctx.wrap_socket(sock, server_hostname=host)
     except ssl.SSLCertVerificationError as exc:
         reason = exc.verify_message or exc.reason or str(exc)
         cause = failed if name == "proxy-tls" else "tls-verify"

@@ -182,13 +182,9 @@ def _proxy_cause(chain: Chain, proxy_item: dict[str, Any]) -> str:
     if _typed(chain, "Timeout"):
         return "proxy-timeout"
     item = _typed(chain, "ClientHttpProxyError") or proxy_item
-    status = item.get("status_code")
-    if not isinstance(status, int):
-        found = _STATUS_IN_TEXT.search(str(item.get("message", "")))
-        status = int(found.group(1)) if found else None
-    if status is None:
-        return "proxy-error"
-    return "proxy-auth" if status == 407 else "proxy-upstream" if status >= 500 else "proxy-rejected"
+    found = _STATUS_IN_TEXT.search(str(item.get("message", "")))
+    status = item["status_code"] if isinstance(item.get("status_code"), int) else int(found.group(1)) if found else 0
+    return "proxy-error" if not status else "proxy-auth" if status == 407 else "proxy-upstream" if status >= 500 else "proxy-rejected"
 
 
 def _http_cause(chain: Chain) -> str:
