@@ -1,6 +1,4 @@
-"""`llmfix doctor [PATH] [--offline] [--model NAME] [--python PATH] [--json]` (registered by llmfix.cli).
-
-Importing this module stays cheap: no litellm (the live probe imports it lazily), no checks."""
+"""`llmfix doctor [PATH] [--offline] [--model NAME] [--python PATH] [--json]`; importing it loads no check and no litellm."""
 
 from __future__ import annotations
 

@@ -1,7 +1,5 @@
-"""Check 6b: what the launcher scripts export and how they set --apply_adaptive_rubric_reward; and
-what the environments they give the training job settle about the shell's. A key this shell lacks
-but a launcher exports is not "not set": the job that launcher starts has it, and the live probe
-runs with that launcher's environment, so the doctor never contradicts its own launcher findings."""
+"""Check 6b: what the launcher scripts export, how they set --apply_adaptive_rubric_reward, and the key
+they give the job: a key this shell lacks but a launcher exports is not "not set" (the probe uses it too)."""
 
 from __future__ import annotations
 

@@ -59,8 +59,7 @@ def _ask(python: str, asked: Started) -> tuple[dict[str, str], str, str]:
 
 
 def job_findings(python: str | None, asked: Started | None) -> tuple[list[Finding], bool | None]:
-    """litellm and tenacity as the training job's interpreter (``--python``) has them; and whether it has
-    tenacity (None: not known)."""
+    """litellm and tenacity as the training job's interpreter (``--python``) has them; and whether it has tenacity (None: unknown)."""
     packages, version, error = _ask(python, asked) if python is not None and asked is not None else ({}, "", "")
     if python is None or error:
         why = f": {error}" if error else " (litellm version, tenacity): llmfix's own virtualenv says nothing about it"
@@ -100,9 +99,8 @@ class Budget(NamedTuple):
 
 
 def budget(retries: int, timeout: float, fallbacks: int = 0, tenacity_layer: bool = False) -> Budget:
-    """Worst case of one helper call (TARGETS.md): N retries make N+1 attempts, each costing the whole
-    (idle) timeout, plus the SDK's backoff; each fallback model gets its own budget; with tenacity,
-    LiteLLM's own layer re-runs the SDK's retries N more times on the sync path."""
+    """Worst case of one helper call (TARGETS.md): N+1 attempts of the whole (idle) timeout plus the SDK's backoff, per
+    fallback model; with tenacity, LiteLLM's own layer re-runs the SDK's retries N more times on the sync path."""
     layers, models, backoff = retries + 1 if tenacity_layer and retries > 0 else 1, 1 + max(fallbacks, 0), facts.outage_ridden_out(retries)
     return Budget((retries + 1) * layers * models, layers * ((retries + 1) * timeout + backoff) * models, layers * backoff)
 
@@ -115,8 +113,7 @@ def human(seconds: float) -> str:
 
 
 def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = "environment", tenacity: bool | None = None) -> list[Finding]:
-    """The worst case one helper call can take with the settings in ``env``; ``tenacity``: whether
-    the training job's Python has it (None: not known)."""
+    """The worst case one helper call can take with the settings in ``env``; ``tenacity``: whether the job has it (None: unknown)."""
     settings = retry_settings(env)
     fix = "export {}=<a valid value>  (or unset it)"
     findings = [Finding(CHECK, FAIL, message, fix.format(var), "bad-setting", source, LAYER["config"]) for var, message in settings.problems]
