@@ -13,13 +13,6 @@ CHECK = "endpoint"
 _BASES = {"openrouter": "https://openrouter.ai/api/v1", "api.openai.com": "https://api.openai.com/v1"}
 
 
-def describe(view: EnvView) -> str:
-    """``https://api.openai.com/v1 (LiteLLM's default; OPENAI_API_BASE is unset)`` or ``URL (from VAR)``."""
-    ep = view.endpoint
-    origin = f"LiteLLM's default; {ep.base_variable} is unset" if view.is_default else f"from {ep.base_source}"
-    return f"{ep.base_url.strip()} ({origin})"
-
-
 def _config_findings(view: EnvView) -> list[Finding]:
     """What the settings alone say: shadowed variables, a base path LiteLLM or the provider does not expect, an ignored CA file."""
     ep, var, found = view.endpoint, view.endpoint.base_variable, []
@@ -41,7 +34,8 @@ def _config_findings(view: EnvView) -> list[Finding]:
 
 def check(view: EnvView) -> list[Finding]:
     ep, tls = view.endpoint, view.tls
-    where = describe(view) + (f", LiteLLM's openrouter/ route for {view.probe_model}" if ep.route == "openrouter" else "")
+    origin = f"LiteLLM's default; {ep.base_variable} is unset" if view.is_default else f"from {ep.base_source}"
+    where = f"{ep.base_url.strip()} ({origin})" + (f", LiteLLM's openrouter/ route for {view.probe_model}" if ep.route == "openrouter" else "")
     detail = [f"{ep.shadowed[0]}={ep.shadowed[1]} is ignored: {ep.base_source} wins"] if ep.shadowed else []
     detail += [why for _name, why in tls.ignored]
     if tls.source != "certifi":
