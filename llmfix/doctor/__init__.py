@@ -1,7 +1,5 @@
-"""llmfix doctor: say why LLM calls fail, most likely cause first, with the line to change.
-
-``from llmfix.doctor import run_doctor`` is the Python entry point (loaded on first use, so that
-``import llmfix.doctor`` stays cheap); see :func:`llmfix.doctor.runner.run_doctor`."""
+"""llmfix doctor: say why LLM calls fail, most likely cause first, with the line to change. The Python entry
+point, ``from llmfix.doctor import run_doctor``, is loaded on first use (``import llmfix.doctor`` stays cheap)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,4 @@
-"""`llmfix doctor [PATH] [--offline] [--model NAME] [--python PATH] [--json]` (registered by llmfix.cli).
-
-Importing this module stays cheap: no litellm (the live probe imports it lazily), no checks."""
+"""`llmfix doctor [PATH] [--offline] [--model NAME] [--python PATH] [--json]`; importing it loads no check and no litellm."""
 
 from __future__ import annotations
 
@@ -57,10 +55,9 @@ class Progress:
 @click.command(name="doctor")
 @click.argument("path", required=False, type=click.Path(path_type=str))
 @click.option("--offline", is_flag=True, help="No network at all: check settings, launchers and the checkout only.")
-@click.option("--model", "model", metavar="NAME", default=None, help="Model to check and probe (default: RUBRIC_GENERATION_MODEL or gpt-4.1).")
-@click.option("--python", "python", metavar="PATH", default=None,
-              help="The interpreter the training job runs: its litellm version and tenacity are checked (llmfix's own are not).")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object: {\"findings\": [...]} in rank order.")
+@click.option("--model", metavar="NAME", help="Model to check and probe (default: RUBRIC_GENERATION_MODEL or gpt-4.1).")
+@click.option("--python", metavar="PATH", help="The interpreter the training job runs: its litellm version and tenacity are checked (llmfix's own are not).")
+@click.option("--json", "as_json", is_flag=True, help='Print one JSON object: {"findings": [...]} in rank order.')
 def doctor_command(path: str | None, offline: bool, model: str | None, python: str | None, as_json: bool) -> None:
     """Say why LLM calls fail: proxy, endpoint, key, models, LiteLLM, checkout, live probe.
 

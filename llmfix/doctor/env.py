@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS
 from llmfix.doctor import proxyenv
-from llmfix.doctor.netprobe import Trace, trace_endpoint
+from llmfix.doctor.netprobe import Trace, host_port, trace_endpoint
 
 DEFAULT_RUBRIC_MODEL = "gpt-4.1"
 # LiteLLM's routes: (base URL variables, the first set wins; its default base URL; key variables, likewise).
@@ -42,21 +42,22 @@ class Endpoint(NamedTuple):
 
     @property
     def host(self) -> str:
-        try:
-            return (urlsplit(self.base_url.strip()).hostname or "").lower()
-        except ValueError:
-            return ""
+        return _host_port(self.base_url)[1]
 
     @property
     def port(self) -> int:
-        try:
-            return urlsplit(self.base_url.strip()).port or (443 if self.base_url.strip().startswith("https") else 80)
-        except ValueError:
-            return 0
+        return _host_port(self.base_url)[2]
 
     @property
     def is_openrouter(self) -> bool:
         return self.host == "openrouter.ai" or self.host.endswith(".openrouter.ai")
+
+
+def _host_port(url: str) -> tuple[str, str, int]:
+    try:
+        return host_port(url.strip())
+    except ValueError:
+        return "", "", 0
 
 
 def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
@@ -88,19 +89,15 @@ class RetrySettings(NamedTuple):
 
 def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]]) -> float | None:
     """The variable's value when the patched code accepts it (the support module's own LIMITS), else a problem."""
-    raw = env.get(name, "").strip()
-    if not raw:
-        return None
-    kind, low, high = LIMITS[name]
+    raw, (kind, low, high) = env.get(name, "").strip(), LIMITS[name]
     try:
-        value = kind(raw)
+        if not raw or low <= (value := kind(raw)) <= high:  # NaN fails
+            return value if raw else None
     except ValueError:
-        value = None
-    if value is None or not low <= value <= high:  # NaN fails both
-        expected = f"{'an integer' if kind is int else 'a number'} in {low:g}..{high:g}"
-        problems.append((name, f"{name}={env[name]!r} is not {expected}: the patched helpers raise ValueError"))
-        return None
-    return value
+        pass
+    expected = f"{'an integer' if kind is int else 'a number'} in {low:g}..{high:g}"
+    problems.append((name, f"{name}={env[name]!r} is not {expected}: the patched helpers raise ValueError"))
+    return None
 
 
 def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
@@ -114,24 +111,20 @@ def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
         return (), f"LITELLM_FALLBACK_MODELS looks like JSON but does not parse: {exc.msg}"
     out = []
     for item in items:
-        if isinstance(item, dict) and isinstance(item.get("model"), str):
-            out.append(Fallback(item["model"], item.get("api_base") or None))
-        elif not isinstance(item, str):
+        if not isinstance(item, str) and not (isinstance(item, dict) and isinstance(item.get("model"), str)):
             return tuple(out), f"LITELLM_FALLBACK_MODELS item {item!r} is neither a name nor an object with 'model'"
-        else:
-            out.append(Fallback(item))
+        out.append(Fallback(item) if isinstance(item, str) else Fallback(item["model"], item.get("api_base") or None))
     return tuple(out), None
 
 
 def retry_settings(env: Mapping[str, str]) -> RetrySettings:
     problems: list[tuple[str, str]] = []
-    retries = _number(env, "LITELLM_NUM_RETRIES", problems)
-    timeout = _number(env, "LITELLM_DEFAULT_TIMEOUT", problems)
-    precheck_timeout = _number(env, "LITELLM_PRECHECK_TIMEOUT", problems)
+    retries, timeout, precheck_timeout = (
+        _number(env, name, problems) for name in ("LITELLM_NUM_RETRIES", "LITELLM_DEFAULT_TIMEOUT", "LITELLM_PRECHECK_TIMEOUT")
+    )
     fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"]) if "LITELLM_FALLBACK_MODELS" in env else (None, None)
     problems += [("LITELLM_FALLBACK_MODELS", problem)] if problem else []
-    return RetrySettings(None if retries is None else int(retries), timeout, fallbacks, precheck_timeout, env.get("LITELLM_PRECHECK"),
-                         tuple(problems))
+    return RetrySettings(None if retries is None else int(retries), timeout, fallbacks, precheck_timeout, env.get("LITELLM_PRECHECK"), tuple(problems))
 
 
 class TLSSettings(NamedTuple):
@@ -153,8 +146,8 @@ def tls_settings(env: Mapping[str, str]) -> TLSSettings:
     if cert_file and os.path.exists(cert_file):
         return TLSSettings(True, cert_file, "SSL_CERT_FILE")
     ignored = [("SSL_CERT_FILE", f"{cert_file} does not exist, so LiteLLM silently uses certifi's bundle")] if cert_file else []
-    ignored += [(var, f"{var} is set but LiteLLM does not read it (use SSL_CERT_FILE)")
-                for var in ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR", "CURL_CA_BUNDLE") if env.get(var)]
+    unread = [var for var in ("REQUESTS_CA_BUNDLE", "SSL_CERT_DIR", "CURL_CA_BUNDLE") if env.get(var)]
+    ignored += [(var, f"{var} is set but LiteLLM does not read it (use SSL_CERT_FILE)") for var in unread]
     return TLSSettings(True, None, "certifi", tuple(ignored))
 
 

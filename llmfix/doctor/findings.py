@@ -14,8 +14,7 @@ OK, WARN, FAIL = "OK", "WARN", "FAIL"
 STATUSES = (FAIL, WARN, OK)
 # Causal layers, most fundamental first: a finding of a lower layer ranks before the findings
 # of higher layers it explains (a dead proxy before the endpoint behind it, DNS before TLS).
-LAYER = {"config": 5, "proxy": 10, "dns": 20, "tcp": 21, "tls": 22, "http": 23, "key": 30,
-         "model": 40, "probe": 45, "litellm": 50, "checkout": 60, "launcher": 70}
+LAYER = dict(config=5, proxy=10, dns=20, tcp=21, tls=22, http=23, key=30, model=40, probe=45, litellm=50, checkout=60, launcher=70)
 
 
 @dataclass
@@ -27,10 +26,10 @@ class Finding:
     status: str
     summary: str
     fix: str = ""
-    detail: list[str] = field(default_factory=list)
     cause: str = ""
     source: str = "environment"
     layer: float = LAYER["litellm"]
+    detail: list[str] = field(default_factory=list)
     caused_by: str = ""
 
     def __post_init__(self) -> None:
@@ -79,9 +78,8 @@ class Report:
 
     def to_json(self) -> dict[str, Any]:
         fails, warns = self.counts
-        return {"command": "doctor", "healthy": self.exit_code == EXIT_HEALTHY, "exit_code": self.exit_code, "fail": fails,
-                "warn": warns, "offline": self.offline, "seconds": round(self.seconds, 2),
-                "findings": [f.to_json() for f in self.findings]}
+        head = dict(command="doctor", healthy=self.exit_code == EXIT_HEALTHY, exit_code=self.exit_code, fail=fails, warn=warns, offline=self.offline)
+        return {**head, "seconds": round(self.seconds, 2), "findings": [f.to_json() for f in self.findings]}
 
 
 def render_json(report: Report) -> str:

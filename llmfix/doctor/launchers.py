@@ -1,10 +1,8 @@
-"""What a launcher script (``train_dr_tulu.sh`` and friends) exports, read without running a shell.
-
-Understood: ``export A=1 B=2``; plain ``A=1`` (exported only when A came from the environment, after
-``export A`` or under ``set -a``); ``A=1 python train.py`` (for one command); ``unset``; quotes;
-``\\`` continuations; comments; ``;``/``&&``/``||``; ``$VAR``, ``${VAR}``, ``${VAR:-default}``.
-Command substitutions and positional parameters stay unresolved (marked); control flow is read
-straight through."""
+"""What a launcher script (``train_dr_tulu.sh`` and friends) exports, read without running a shell:
+``export``, plain assignments (exported when the name came from the environment, after ``export A`` or
+under ``set -a``), ``A=1 cmd`` prefixes, ``unset``, quotes, continuations, comments, ``;``/``&&``/``||``,
+``$VAR``/``${VAR:-default}``. Command substitutions and ``$1`` stay unresolved (marked); control flow
+is read straight through."""
 
 from __future__ import annotations
 
@@ -31,8 +29,11 @@ _EXPANSION = re.compile(
 def relevant(name: str) -> bool:
     """Variables that change how the helpers reach the LLM."""
     upper = name.upper()
-    return (upper.endswith("_PROXY") or upper.startswith(("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP"))
-            or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV"))
+    return (
+        upper.endswith("_PROXY")
+        or upper.startswith(("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP"))
+        or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV")
+    )
 
 
 @dataclass
@@ -70,8 +71,7 @@ class Launcher:
 
     def overlay(self, env: Mapping[str, str]) -> dict[str, str]:
         """The environment the launcher's commands run with: ``env`` plus its exports, minus unsets."""
-        return {**{k: v for k, v in env.items() if k not in self.unset},
-                **{name: a.value.replace(UNRESOLVED, "") for name, a in self.exports().items()}}
+        return {**{k: v for k, v in env.items() if k not in self.unset}, **{name: a.value.replace(UNRESOLVED, "") for name, a in self.exports().items()}}
 
 
 def find_launchers(root: Path) -> list[Path]:
@@ -175,23 +175,16 @@ class _Parser:
     """The shell state while a script is read: variables, exported names, ``set -a``."""
 
     def __init__(self, launcher: Launcher, env: Mapping[str, str]) -> None:
-        self.launcher, self.env = launcher, dict(env)
-        self.shell: dict[str, str] = {}
-        self.unset: set[str] = set()
-        self.exported = set(env)
-        self.allexport = False
+        self.launcher, self.env, self.vars = launcher, dict(env), dict(env)  # vars: the shell's variables as the script runs
+        self.exported, self.allexport = set(env), False
 
     def value(self, name: str) -> str:
-        return self.shell[name] if name in self.shell else "" if name in self.unset else self.env.get(name, "")
-
-    def is_set(self, name: str) -> bool:
-        return name in self.shell or (name in self.env and name not in self.unset)
+        return self.vars.get(name, "")
 
     def expand(self, word: _Word) -> str:
         """The word's text: single-quoted parts as they are, each run of the others expanded as one."""
         runs = groupby(word.parts, key=lambda part: part[0] == "single")
-        return "".join("".join(t for _, t in run) if literal else _EXPANSION.sub(self._expansion, "".join(t for _, t in run))
-                       for literal, run in runs)
+        return "".join("".join(t for _, t in run) if literal else _EXPANSION.sub(self._expansion, "".join(t for _, t in run)) for literal, run in runs)
 
     def _expansion(self, m: re.Match[str]) -> str:
         if m.group(1):
@@ -210,7 +203,7 @@ class _Parser:
         op = next((op for op in (":-", ":=", "-", "=") if rest.startswith(op)), None)
         if op is None:
             return UNRESOLVED
-        empty = value == "" if op.startswith(":") else value == "" and not self.is_set(name)
+        empty = value == "" if op.startswith(":") else name not in self.vars
         return _EXPANSION.sub(self._expansion, rest[len(op) :]) if empty else value
 
     def command(self, words: list[_Word]) -> None:
@@ -242,8 +235,7 @@ class _Parser:
             self._find_flag(rest, [w.line for w in words[k:]])
 
     def _assign(self, name: str, value: str, line: int, exported: bool) -> None:
-        self.shell[name] = value
-        self.unset.discard(name)
+        self.vars[name] = value
         self.launcher.unset.discard(name)
         self.launcher.assignments[name] = Assignment(name, value, line, exported)
 
@@ -255,13 +247,12 @@ class _Parser:
                 self._assign(m.group(1), self.value(m.group(1)) + m.group(3) if m.group(2) else m.group(3), word.line, True)
             elif NAME.fullmatch(arg):
                 self.exported.add(arg)
-                if self.is_set(arg):
+                if arg in self.vars:
                     self._assign(arg, self.value(arg), word.line, True)
 
     def _unset(self, args: list[str]) -> None:
         for arg in filter(NAME.fullmatch, args):
-            self.shell.pop(arg, None)
-            self.unset.add(arg)
+            self.vars.pop(arg, None)
             self.launcher.assignments.pop(arg, None)
             self.exported.discard(arg)
             if arg in self.env:

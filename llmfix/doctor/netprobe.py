@@ -1,14 +1,12 @@
-"""Short, staged network probes with the standard library: DNS, TCP, HTTP CONNECT, TLS, GET.
+"""Short, staged network probes along LiteLLM's path to ``{base}/models``: DNS, TCP, CONNECT, TLS, GET.
 
-Each stage has its own timeout and says what failed in words a user can act on. The probes follow
-LiteLLM's path: through a proxy, an https endpoint is reached by a CONNECT tunnel (the proxy
-resolves its name) and an http endpoint by a forward (absolute-URI) request; else directly."""
+Through a proxy, an https endpoint is reached by a CONNECT tunnel and an http one by a forward
+request. Each stage has its own timeout; a failed one names its cause (a key of ``causes.CAUSES``)."""
 
 from __future__ import annotations
 
 import base64
 import contextlib
-import errno
 import http.client
 import ipaddress
 import json
@@ -30,12 +28,9 @@ MAX_BODY = 4 * 1024 * 1024
 
 @dataclass
 class Stage:
-    """One step of a trace. ``kind`` names the failure: refused, timeout, dns, reset, tls-verify, ..."""
-
     name: str  # proxy-dns, proxy-tcp, proxy-tls, connect, dns, tcp, tls, http
-    ok: bool
     seconds: float
-    kind: str = ""
+    cause: str = ""  # "" when the stage passed
     message: str = ""
     status: int | None = None
     data: dict[str, Any] = field(default_factory=dict)
@@ -45,13 +40,13 @@ class Stage:
 class Trace:
     url: str
     proxy: str | None
-    stages: list[Stage] = field(default_factory=list)
     verify: bool = True  # LiteLLM's TLS settings, for an https:// proxy too
     cafile: str | None = None
+    stages: list[Stage] = field(default_factory=list)
 
     @property
     def failed(self) -> Stage | None:
-        return next((s for s in self.stages if not s.ok), None)
+        return next((s for s in self.stages if s.cause), None)
 
     def stage(self, name: str) -> Stage | None:
         return next((s for s in self.stages if s.name == name), None)
@@ -59,37 +54,33 @@ class Trace:
     @property
     def proxy_failed(self) -> bool:
         """The proxy itself failed (reaching it, or the tunnel), not the endpoint behind it."""
-        stage = self.failed
-        return stage is not None and (stage.name.startswith("proxy-") or stage.name == "connect" and stage.kind != "upstream")
+        cause = self.failed.cause if self.failed else ""
+        return cause.startswith("proxy-") and cause != "proxy-upstream"
 
-    @property
-    def upstream_failed(self) -> bool:
-        """The proxy answered but could not reach the endpoint (CONNECT 5xx, or a non-JSON 5xx page)."""
-        stage = self.failed
-        if stage is None or self.proxy is None:
-            return False
-        if stage.name == "connect":
-            return stage.kind == "upstream"
-        return stage.name == "http" and (stage.status or 0) >= 500 and not stage.data.get("json") and self.stage("connect") is None
+
+def host_port(url: str) -> tuple[str, str, int]:
+    """(scheme, host, port) of ``url``, the port defaulting by scheme (ValueError on a bad port)."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or "").lower(), parts.port or (443 if scheme == "https" else 80)
+
+
+_KINDS = ((TimeoutError, "timeout"), (ConnectionRefusedError, "refused"), ((ConnectionResetError, ConnectionAbortedError, BrokenPipeError), "reset"))
+
+
+def _kind(exc: BaseException) -> str:
+    """What an error says about a connection: timeout, refused, reset, or error."""
+    return next((kind for types, kind in _KINDS if isinstance(exc, types)), "error")
 
 
 def _strerror(exc: BaseException) -> str:
     return str(getattr(exc, "strerror", None) or str(exc) or type(exc).__name__)
 
 
-def _kind(exc: BaseException) -> str:
-    """What an error says about a connection: timeout, refused, reset, unreachable, or error."""
-    for kind, types in (("timeout", TimeoutError), ("refused", ConnectionRefusedError),
-                        ("reset", (ConnectionResetError, ConnectionAbortedError, BrokenPipeError))):
-        if isinstance(exc, types):
-            return kind
-    return "unreachable" if isinstance(exc, OSError) and exc.errno in (errno.ENETUNREACH, errno.EHOSTUNREACH) else "error"
-
-
-def resolve(host: str, port: int, timeout: float, name: str = "dns") -> Stage:
+def resolve(host: str, port: int, prefix: str) -> Stage:
     """getaddrinfo with a deadline (it has none of its own), in a daemon thread."""
     with contextlib.suppress(ValueError):
-        return Stage(name, True, 0.0, data={"addresses": [str(ipaddress.ip_address(host))]})
+        return Stage(prefix + "dns", 0.0, data={"addresses": [str(ipaddress.ip_address(host))]})
     start, box = time.monotonic(), {}
 
     def work() -> None:
@@ -100,31 +91,35 @@ def resolve(host: str, port: int, timeout: float, name: str = "dns") -> Stage:
 
     thread = threading.Thread(target=work, name="doctor-dns", daemon=True)
     thread.start()
-    thread.join(timeout)
+    thread.join(DNS_TIMEOUT)
     took = time.monotonic() - start
+    name = f"the proxy host name {host}" if prefix else host
     if thread.is_alive():
-        return Stage(name, False, took, "timeout", f"resolving {host} took longer than {timeout:g} s")
+        return Stage(prefix + "dns", took, f"{prefix}timeout" if prefix else "dns-timeout", f"resolving {name} took longer than {DNS_TIMEOUT:g} s")
     if "error" in box:
-        return Stage(name, False, took, "dns", f"{host} does not resolve ({_strerror(box['error'])})")
-    return Stage(name, True, took, data={"addresses": list(dict.fromkeys(info[4][0] for info in box["infos"]))})
+        return Stage(prefix + "dns", took, f"{prefix}dns", f"{name} does not resolve ({_strerror(box['error'])})")
+    return Stage(prefix + "dns", took, data={"addresses": list(dict.fromkeys(info[4][0] for info in box["infos"]))})
 
 
-def tcp_connect(addresses: list[str], port: int, timeout: float, name: str = "tcp") -> tuple[Stage, socket.socket | None]:
+def tcp_connect(addresses: list[str], port: int, prefix: str) -> tuple[Stage, socket.socket | None]:
     start, last = time.monotonic(), None
     for address in addresses:
-        remaining = start + timeout - time.monotonic()
+        remaining = start + TCP_TIMEOUT - time.monotonic()
         if remaining <= 0:
             break
         try:
-            return Stage(name, True, time.monotonic() - start), socket.create_connection((address, port), timeout=remaining)
+            return Stage(prefix + "tcp", time.monotonic() - start), socket.create_connection((address, port), timeout=remaining)
         except OSError as exc:
             last = exc
     kind, where = _kind(last) if last is not None else "timeout", f"{addresses[0] if addresses else '?'}:{port}"
-    message = {"refused": f"connection to {where} refused (nothing listens there)",
-               "timeout": f"no answer from {where} within {timeout:g} s (blackholed or filtered)",
-               "unreachable": f"{where} is unreachable ({_strerror(last) if last else ''})"}.get(
-        kind, f"cannot connect to {where}: {_strerror(last) if last else kind}")
-    return Stage(name, False, time.monotonic() - start, kind, message, data={"target": where}), None
+    cause = (prefix or "connect-") + (kind if kind in ("refused", "timeout") else "error")
+    message = {
+        "connect-refused": f"connection to {where} refused (nothing listens there)",
+        "connect-timeout": f"no answer from {where} within {TCP_TIMEOUT:g} s (blackholed or filtered)",
+        "proxy-refused": f"the proxy is down or its port is wrong (connection to {where} refused)",
+        "proxy-timeout": f"the proxy does not answer (no answer from {where} within {TCP_TIMEOUT:g} s)",
+    }
+    return Stage(prefix + "tcp", time.monotonic() - start, cause, message.get(cause, f"cannot connect to {where}: {_strerror(last)}")), None
 
 
 def _proxy_auth(proxy: str) -> list[str]:
@@ -144,54 +139,50 @@ def _ask(sock: socket.socket, lines: list[str], method: str, timeout: float) -> 
     return response
 
 
-def http_connect(sock: socket.socket, host: str, port: int, proxy: str, timeout: float) -> Stage:
+def http_connect(sock: socket.socket, host: str, port: int, proxy: str) -> Stage:
     """Open a CONNECT tunnel to host:port through an already connected proxy socket."""
     start, target = time.monotonic(), f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     try:
-        response = _ask(sock, [f"CONNECT {target} HTTP/1.1", f"Host: {target}", "User-Agent: llmfix-doctor", *_proxy_auth(proxy)],
-                        "CONNECT", timeout)
+        response = _ask(sock, [f"CONNECT {target} HTTP/1.1", f"Host: {target}", "User-Agent: llmfix-doctor", *_proxy_auth(proxy)], "CONNECT", CONNECT_TIMEOUT)
     except http.client.HTTPException as exc:
-        return Stage("connect", False, time.monotonic() - start, "protocol", f"proxy answered CONNECT with {exc!s:.80}, not HTTP")
+        return Stage("connect", time.monotonic() - start, "proxy-rejected", f"proxy answered CONNECT with {exc!s:.80}, not HTTP")
     except OSError as exc:
-        kind = _kind(exc)
-        message = f"no CONNECT answer within {timeout:g} s" if kind == "timeout" else f"proxy dropped the CONNECT ({_strerror(exc)})"
-        return Stage("connect", False, time.monotonic() - start, kind, message)
+        if _kind(exc) == "timeout":
+            return Stage("connect", time.monotonic() - start, "proxy-timeout", f"the proxy gave no CONNECT answer within {CONNECT_TIMEOUT:g} s")
+        return Stage("connect", time.monotonic() - start, "proxy-rejected", f"proxy dropped the CONNECT ({_strerror(exc)})")
     took, status = time.monotonic() - start, response.status
     if 200 <= status < 300:
-        return Stage("connect", True, took, status=status)
-    kind = {407: "proxy-auth", 403: "forbidden"}.get(status, "upstream" if status >= 500 else "rejected")
-    return Stage("connect", False, took, kind, f"proxy answered CONNECT {target} with {status} {response.reason}".strip(), status)
+        return Stage("connect", took, status=status)
+    cause = {407: "proxy-auth"}.get(status, "proxy-upstream" if status >= 500 else "proxy-rejected")
+    return Stage("connect", took, cause, f"proxy answered CONNECT {target} with {status} {response.reason}".strip(), status)
 
 
-def tls_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
-    """The context LiteLLM builds: SSL_VERIFY / SSL_CERT_FILE / certifi."""
-    if not verify:
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
-        return ctx
-    if cafile is None:
+def tls_wrap(sock: socket.socket, host: str, trace: Trace, name: str) -> ssl.SSLSocket | None:
+    """The TLS handshake with ``host`` as stage ``name`` of ``trace``; the wrapped socket, or None."""
+    start, failed = time.monotonic(), "proxy-error" if name == "proxy-tls" else "tls-error"
+    if trace.verify:  # the context LiteLLM builds: SSL_VERIFY / SSL_CERT_FILE / certifi
         import certifi  # LiteLLM's default CA bundle (comes with httpx): only for an https endpoint or proxy
 
-        cafile = certifi.where()
-    return ssl.create_default_context(cafile=cafile)
-
-
-def tls_wrap(sock: socket.socket, host: str, ctx: ssl.SSLContext, timeout: float, name: str = "tls") -> tuple[Stage, ssl.SSLSocket | None]:
-    start = time.monotonic()
-    sock.settimeout(timeout)
+        ctx = ssl.create_default_context(cafile=trace.cafile or certifi.where())
+    else:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
+    sock.settimeout(TLS_TIMEOUT)
     try:
         wrapped = ctx.wrap_socket(sock, server_hostname=host)
     except ssl.SSLCertVerificationError as exc:
         reason = exc.verify_message or exc.reason or str(exc)
-        return Stage(name, False, time.monotonic() - start, "tls-verify", f"certificate of {host} not trusted: {reason}"), None
-    except ssl.SSLError as exc:
-        return Stage(name, False, time.monotonic() - start, "tls", f"TLS handshake with {host} failed: {exc.reason or exc}"), None
-    except OSError as exc:
-        kind = _kind(exc)
-        what = f"TLS handshake with {host} failed: {_strerror(exc)}"
-        what = f"no TLS handshake from {host} within {timeout:g} s" if kind == "timeout" else what
-        return Stage(name, False, time.monotonic() - start, kind, what), None
-    return Stage(name, True, time.monotonic() - start, data={"version": wrapped.version()}), wrapped
+        cause = failed if name == "proxy-tls" else "tls-verify"
+        trace.stages.append(Stage(name, time.monotonic() - start, cause, f"certificate of {host} not trusted: {reason}"))
+        return None
+    except (ssl.SSLError, OSError) as exc:
+        what = f"TLS handshake with {host} failed: {getattr(exc, 'reason', None) or _strerror(exc)}"
+        if _kind(exc) == "timeout":
+            failed, what = "proxy-timeout" if name == "proxy-tls" else failed, f"no TLS handshake from {host} within {TLS_TIMEOUT:g} s"
+        trace.stages.append(Stage(name, time.monotonic() - start, failed, what))
+        return None
+    trace.stages.append(Stage(name, time.monotonic() - start, data={"version": wrapped.version()}))
+    return wrapped
 
 
 def _body_data(body: bytes) -> dict[str, Any]:
@@ -209,41 +200,46 @@ def _body_data(body: bytes) -> dict[str, Any]:
     return data
 
 
-def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, timeout: float, proxy: str | None = None) -> Stage:
+def _status_cause(status: int, data: dict[str, Any], forwarded: bool) -> str:
+    """What an HTTP status from ``/models`` says (a non-JSON 5xx from a forwarding proxy: the proxy's own page)."""
+    if 200 <= status < 300:
+        return ""
+    if status >= 500:
+        return "proxy-upstream" if forwarded and not data.get("json") else "server-error"
+    return {401: "auth", 403: "auth", 404: "base-url-path", 429: "rate-limited"}.get(status, "http-status")
+
+
+def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, proxy: str | None = None) -> Stage:
     """GET ``url`` over ``sock`` (a forward request to ``proxy`` when given): the status, and the model ids of a models list."""
     start, parts = time.monotonic(), urlsplit(url)
     target = url if proxy else (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     lines = [f"GET {target} HTTP/1.1", f"Host: {host_header}", "Accept: application/json", "User-Agent: llmfix-doctor", "Connection: close"]
     lines += ([f"Authorization: Bearer {key.strip()}"] if key else []) + (_proxy_auth(proxy) if proxy else [])
     try:
-        response = _ask(sock, lines, "GET", timeout)
+        response = _ask(sock, lines, "GET", HTTP_TIMEOUT)
         body = response.read(MAX_BODY)
-    except (OSError, http.client.HTTPException) as exc:
-        kind, took = _kind(exc) if isinstance(exc, OSError) else "protocol", time.monotonic() - start
-        if kind == "timeout":
-            return Stage("http", False, took, "timeout",
-                         f"GET {parts.path} got no answer within {timeout:g} s (the server accepts connections but does not respond)")
-        if isinstance(exc, http.client.RemoteDisconnected) or kind == "reset":
-            return Stage("http", False, took, "reset", f"GET {parts.path}: the server closed the connection without answering")
-        return Stage("http", False, took, kind, f"GET {parts.path} failed: {_strerror(exc)}")
-    ok = 200 <= response.status < 300
-    return Stage("http", ok, time.monotonic() - start, "" if ok else "http-status", f"GET {parts.path} -> {response.status} {response.reason}",
-                 response.status, _body_data(body))
+    except (OSError, http.client.HTTPException) as exc:  # RemoteDisconnected is a ConnectionResetError
+        kind, path = _kind(exc), parts.path
+        told = {"timeout": f"GET {path} got no answer within {HTTP_TIMEOUT:g} s (the server accepts but does not respond)"}
+        told["reset"] = f"GET {path}: the server closed the connection without answering"
+        cause = "timeout" if kind == "timeout" else "connection-reset"
+        return Stage("http", time.monotonic() - start, cause, told.get(kind, f"GET {path} failed: {_strerror(exc)}"))
+    data = _body_data(body)
+    cause = _status_cause(response.status, data, proxy is not None)
+    return Stage("http", time.monotonic() - start, cause, f"GET {parts.path} -> {response.status} {response.reason}", response.status, data)
 
 
-def _connect(trace: Trace, url: str, prefix: str = "") -> socket.socket | None:
+def _connect(trace: Trace, url: str, prefix: str) -> socket.socket | None:
     """DNS, TCP (and TLS for an https:// proxy, ``prefix`` "proxy-") to the host of ``url``, each a stage of ``trace``."""
-    parts = urlsplit(url)
-    host, port = parts.hostname or "", parts.port or (443 if parts.scheme.lower() == "https" else 80)
-    stage, sock = resolve(host, port, DNS_TIMEOUT, prefix + "dns"), None
-    if stage.ok:
+    scheme, host, port = host_port(url)
+    stage, sock = resolve(host, port, prefix), None
+    if not stage.cause:
         trace.stages.append(stage)
-        stage, sock = tcp_connect(stage.data["addresses"], port, TCP_TIMEOUT, prefix + "tcp")
+        stage, sock = tcp_connect(stage.data["addresses"], port, prefix)
     trace.stages.append(stage)
-    if sock is None or not prefix or parts.scheme.lower() != "https":
+    if sock is None or not prefix or scheme != "https":
         return sock
-    stage, wrapped = tls_wrap(sock, host, tls_context(trace.verify, trace.cafile), TLS_TIMEOUT, "proxy-tls")
-    trace.stages.append(stage)
+    wrapped = tls_wrap(sock, host, trace, "proxy-tls")
     if wrapped is None:
         sock.close()
     return wrapped
@@ -251,22 +247,17 @@ def _connect(trace: Trace, url: str, prefix: str = "") -> socket.socket | None:
 
 def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bool = True, cafile: str | None = None) -> Trace:
     """Walk the path LiteLLM takes to ``{base_url}/models``, stopping at the first failing stage."""
-    parts = urlsplit(base_url.strip())
-    scheme, host = parts.scheme.lower(), parts.hostname or ""
-    port = parts.port or (443 if scheme == "https" else 80)
-    url = base_url.strip().rstrip("/") + "/models"
-    trace = Trace(url, proxy, verify=verify, cafile=cafile)
+    scheme, host, port = host_port(base_url.strip())
+    trace = Trace(base_url.strip().rstrip("/") + "/models", proxy, verify, cafile)
     host_header = (f"[{host}]" if ":" in host else host) + ("" if port == (443 if scheme == "https" else 80) else f":{port}")
-    sock = _connect(trace, proxy, "proxy-") if proxy else _connect(trace, base_url.strip())
+    sock = _connect(trace, proxy, "proxy-") if proxy else _connect(trace, base_url.strip(), "")
     try:
         if sock is not None and proxy and scheme == "https":
-            trace.stages.append(http_connect(sock, host, port, proxy, CONNECT_TIMEOUT))
+            trace.stages.append(http_connect(sock, host, port, proxy))
         if sock is not None and scheme == "https" and trace.failed is None:
-            stage, wrapped = tls_wrap(sock, host, tls_context(verify, cafile), TLS_TIMEOUT)
-            trace.stages.append(stage)
-            sock = wrapped or sock
+            sock = tls_wrap(sock, host, trace, "tls") or sock
         if sock is not None and trace.failed is None:  # a forward request to the proxy for an http:// endpoint
-            trace.stages.append(http_get(sock, url, host_header, key, HTTP_TIMEOUT, proxy if scheme != "https" else None))
+            trace.stages.append(http_get(sock, trace.url, host_header, key, proxy if scheme != "https" else None))
         return trace
     finally:
         with contextlib.suppress(OSError):

@@ -1,23 +1,19 @@
-"""Which proxy LiteLLM uses for a URL, from an env mapping (pure). LiteLLM 1.x follows two rule sets:
-
-* ``aiohttp`` (async ``acompletion``, the default transport): ``urllib.request.getproxies()`` and
-  ``proxy_bypass(host)``, then ``proxies[scheme] or proxies["all"]``;
-* ``httpx`` (sync ``completion``; async too with DISABLE_AIOHTTP_TRANSPORT=True or LITELLM_HTTP2):
-  ``get_environment_proxies`` and ``URLPattern``: ``*`` anywhere in no_proxy disables proxies,
-  ``.example.com`` matches subdomains only, ``example.com`` itself and subdomains, IPs exactly.
-
-Both read ``<scheme>_proxy`` in any case, lower-case names last (an empty one unsets)."""
+"""Which proxy LiteLLM uses for a URL, from an env mapping. LiteLLM 1.x follows two rule sets: ``aiohttp``
+(async ``acompletion``, the default) takes urllib's ``getproxies``/``proxy_bypass``; ``httpx`` (sync
+``completion``; async too with DISABLE_AIOHTTP_TRANSPORT or LITELLM_HTTP2) takes httpx's mounts, where
+``*`` anywhere in no_proxy disables proxies and ``.example.com`` matches subdomains only. Both read
+``<scheme>_proxy`` in any case, lower-case names last (an empty one unsets)."""
 
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import urlsplit
 from urllib.request import proxy_bypass_environment
 
-DEFAULT_PORTS = {"http": 80, "https": 443}
+from httpx import URL, InvalidURL
+from httpx._utils import URLPattern  # the matching httpx itself does (httpx comes with litellm)
 
 
 def env_true(value: str | None) -> bool:
@@ -66,21 +62,13 @@ def _normalise(value: str) -> str:
     return value if "://" in value else f"http://{value}"
 
 
-def _split(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port
-
-
 def select_aiohttp(url: str, env: Mapping[str, str]) -> ProxyChoice:
     """The proxy LiteLLM's default async transport uses for ``url``."""
     if env_true(env.get("DISABLE_AIOHTTP_TRUST_ENV")):
         return ProxyChoice("aiohttp", None, None, None, disabled_by=f"DISABLE_AIOHTTP_TRUST_ENV={env.get('DISABLE_AIOHTTP_TRUST_ENV')}")
     proxies = getproxies(env)
-    scheme, host, _ = _split(url)
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
     no_value, no_variable = proxies.get("no", ("", None))
     entries = ["*"] if no_value == "*" else [e.strip() for e in no_value.split(",") if e.strip() and e.strip() != "*"]
     bypass = next((e for e in entries if proxy_bypass_environment(host, {"no": e})), None)  # the entry that makes urllib bypass
@@ -90,44 +78,8 @@ def select_aiohttp(url: str, env: Mapping[str, str]) -> ProxyChoice:
     return ProxyChoice("aiohttp", _normalise(chosen[0]), chosen[1], None) if chosen else ProxyChoice("aiohttp", None, None, None)
 
 
-class _Pattern(NamedTuple):
-    """httpx's ``URLPattern``: "" matches any scheme or host, None any port."""
-
-    scheme: str
-    host: str
-    port: int | None
-    regex: re.Pattern[str] | None
-
-    @classmethod
-    def parse(cls, key: str) -> _Pattern:
-        scheme, _, rest = key.partition("://")
-        hostport = rest.split("/", 1)[0]
-        if hostport.startswith("["):
-            host, _, tail = hostport[1:].partition("]")
-            port = int(tail[1:]) if tail.startswith(":") and tail[1:].isdigit() else None
-        else:
-            host, sep, port_text = hostport.rpartition(":")
-            host, port = (host, int(port_text)) if sep and port_text.isdigit() else (hostport, None)
-        scheme, host = "" if scheme == "all" else scheme.lower(), "" if host.lower() == "*" else host.lower()
-        if not host:
-            regex = None
-        elif host.startswith("*."):
-            regex = re.compile(f"^.+\\.{re.escape(host[2:])}$")
-        else:  # "*example.com": itself and subdomains
-            regex = re.compile(f"^(.+\\.)?{re.escape(host[1:])}$" if host.startswith("*") else f"^{re.escape(host)}$")
-        return cls(scheme, host, None if port == DEFAULT_PORTS.get(scheme) else port, regex)
-
-    @property
-    def priority(self) -> tuple[int, int, int]:
-        return (0 if self.port is not None else 1, -len(self.host), -len(self.scheme))
-
-    def matches(self, scheme: str, host: str, port: int | None) -> bool:
-        return ((not self.scheme or self.scheme == scheme) and (self.regex is None or bool(self.regex.match(host)))
-                and (self.port is None or self.port == port))
-
-
 def _no_proxy_key(entry: str) -> str:
-    """The mount key httpx makes of one no_proxy entry."""
+    """The mount key httpx's ``get_environment_proxies`` makes of one no_proxy entry."""
     try:
         version = ipaddress.ip_address(entry.split("/")[0]).version
     except ValueError:
@@ -140,26 +92,24 @@ def _no_proxy_key(entry: str) -> str:
 
 
 def select_httpx(url: str, env: Mapping[str, str]) -> ProxyChoice:
-    """The proxy an httpx client with ``trust_env=True`` uses for ``url`` (LiteLLM's sync path)."""
+    """The proxy an httpx client with ``trust_env=True`` uses for ``url`` (LiteLLM's sync path), matched by httpx itself."""
     proxies = getproxies(env)
-    mounts: dict[str, tuple[str | None, str]] = {f"{s}://": (_normalise(proxies[s][0]), proxies[s][1]) for s in ("http", "https", "all")
-                                                 if s in proxies}
+    mounts = {f"{s}://": (_normalise(proxies[s][0]), proxies[s][1]) for s in ("http", "https", "all") if s in proxies}
     no_value, no_variable = proxies.get("no", ("", ""))
     for entry in (h.strip() for h in no_value.split(",")):
         if entry == "*":
             return ProxyChoice("httpx", None, None, "*", no_variable)
         if entry:
             mounts[_no_proxy_key(entry)] = (None, no_variable)
-    scheme, host, port = _split(url)
-    port = None if port == DEFAULT_PORTS.get(scheme) else port
-    patterns = sorted(((_Pattern.parse(key), key, proxy, variable) for key, (proxy, variable) in mounts.items()), key=lambda p: p[0].priority)
-    for pattern, key, proxy, variable in patterns:
-        if not pattern.matches(scheme, host, port):
-            continue
-        if proxy is not None:
-            return ProxyChoice("httpx", proxy, variable, None)
-        entry = key.split("://", 1)[1].lstrip("*") if key.startswith("all://") else key
-        return ProxyChoice("httpx", None, None, entry.strip("[]") or key, variable)
+    try:
+        target, patterns = URL(url), sorted((URLPattern(key), key) for key in mounts)
+    except (InvalidURL, ValueError):
+        return ProxyChoice("httpx", None, None, None)
+    for pattern, key in patterns:
+        if pattern.matches(target):
+            proxy, variable = mounts[key]
+            entry = key.split("://", 1)[1].lstrip("*") if key.startswith("all://") else key
+            return ProxyChoice("httpx", proxy, variable, None) if proxy else ProxyChoice("httpx", None, None, entry.strip("[]") or key, variable)
     return ProxyChoice("httpx", None, None, None)
 
 

@@ -1,8 +1,5 @@
-"""Run every check and rank the findings: the doctor's Python entry point.
-
-PATH names one checkout, a folder holding several, or a launcher script. A folder holding several
-checkouts is handled checkout by checkout, as `llmfix check` accepts such a folder: each gets its
-own `llmfix check`, its own launchers (``*.sh`` at its root) and findings under its own name."""
+"""Run every check and rank the findings: the doctor's Python entry point. PATH names one checkout, a
+launcher script, or a folder of checkouts, each then with its own `llmfix check`, launchers and findings."""
 
 from __future__ import annotations
 
@@ -13,16 +10,7 @@ from pathlib import Path
 
 from llmfix.discovery import KNOWN_PREFIXES, targets_in_directory
 from llmfix.doctor import launchers
-from llmfix.doctor.checks import (
-    checkout,
-    endpoint,
-    key,
-    launcher,
-    litellm_setup,
-    live,
-    models,
-    proxy,
-)
+from llmfix.doctor.checks import checkout, endpoint, key, launcher, litellm_setup, live, models, proxy
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, Finding, Report, rank
 from llmfix.errors import BadInput
@@ -84,8 +72,7 @@ def _launcher_findings(item: launcher.Launched, say: Callable[[str], None]) -> l
     return findings
 
 
-def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str],
-              view: Callable[[dict[str, str], str], EnvView]) -> list[launcher.Launched]:
+def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str], view: Callable[[dict[str, str], str], EnvView]) -> list[launcher.Launched]:
     """Every launcher script (those at each checkout's root, named under its label, then the lone
     ones), with the job's environment when running through it changes an LLM-related variable."""
     scripts = [(s, f"{label}/{s.name}" if label else s.name) for root, label in found for s in launchers.find_launchers(root)]
@@ -96,18 +83,16 @@ def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, st
     return out
 
 
-def _await(probe: live.LiveProbe, deadline: float, say: Callable[[str], None]) -> live.ProbeResult:
-    """The probe's result by ``deadline``, saying what it is doing meanwhile."""
-    while time.monotonic() < deadline:
-        say(f"live probe ({probe.model}): {probe.phase}")
-        if probe.wait(min(0.25, deadline - time.monotonic())):
-            break
-    return probe.result(deadline - time.monotonic())
-
-
-def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, str] | None = None, offline: bool = False,
-               model: str | None = None, probe_timeout: float = live.PROBE_TIMEOUT, python: str | None = None,
-               progress: Callable[[str], None] | None = None) -> Report:
+def run_doctor(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    env: Mapping[str, str] | None = None,
+    offline: bool = False,
+    model: str | None = None,
+    probe_timeout: float = live.PROBE_TIMEOUT,
+    python: str | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Report:
     """Diagnose the environment ``env`` (default ``os.environ``) and the checkout(s) at ``path``; ``python``
     is the training job's interpreter, whose packages are checked; ``progress`` is told what is being done."""
     started, say, traces = time.monotonic(), progress or (lambda _step: None), {}
@@ -138,7 +123,7 @@ def run_doctor(path: str | os.PathLike[str] | None = None, *, env: Mapping[str, 
     patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched
     findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
     if probe is not None:
-        result = _await(probe, started + ONLINE_BUDGET, say)
+        result = probe.result(started + ONLINE_BUDGET, say)
         failed = {f.check for f in findings if f.status == FAIL and f.source == probe_view.source}
         findings.append(live.finding(result, probe_timeout, failed, probe_view))
     return Report(rank(findings), time.monotonic() - started, offline)

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 from doctor_support import TEST_KEY, by_check, cli_env, closed_url, make_env
 
+from llmfix.doctor import netprobe
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK
 from llmfix.doctor.runner import run_doctor
@@ -143,8 +144,11 @@ def test_unresolvable_host():
     assert probe(report).cause == "dns"
 
 
-def test_untrusted_tls_certificate(tls_mock_llm):
-    report = doctor(make_env(tls_mock_llm.base_url))
+def test_untrusted_tls_certificate(tls_mock_llm, monkeypatch):
+    """A certificate is refused at once, so the probe and the handshake get long timeouts here: on a
+    loaded machine a 1.5 s limit can expire before the handshake, and the cause would read as a timeout."""
+    monkeypatch.setattr(netprobe, "TLS_TIMEOUT", 10.0)
+    report = doctor(make_env(tls_mock_llm.base_url), probe_timeout=10.0)
     top = first(report)
     assert (top.check, top.cause) == ("endpoint", "tls-verify")
     assert "SSL_CERT_FILE" in top.fix

@@ -16,8 +16,7 @@ class Started:
     def __init__(self, argv: list[str], env: Mapping[str, str], timeout: float) -> None:
         self.timeout, self.error, self.name, self._started = timeout, "", argv[0], time.monotonic()
         try:
-            self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                          text=True, env=dict(env))
+            self._proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=dict(env))
         except OSError as exc:
             self.error = f"cannot run {argv[0]}: {exc.strerror or exc}"
 

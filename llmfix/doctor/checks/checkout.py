@@ -1,7 +1,6 @@
-"""Check 6: the checkout. Is it patched (the core's `llmfix check PATH --json`, in a subprocess: the
-doctor needs none of the core's internals), and does the merge driver `llmfix install-merge-driver`
-wrote into .git/config still start? (A recreated virtualenv leaves it naming an interpreter that is
-gone; the driver itself is never run.)"""
+"""Check 6: is the checkout patched (`llmfix check PATH --json`, in a subprocess), and does the merge
+driver `llmfix install-merge-driver` wrote still start (a recreated virtualenv leaves it naming an
+interpreter that is gone)? The driver itself is never run."""
 
 from __future__ import annotations
 
@@ -23,8 +22,8 @@ FIND_TIMEOUT = 10.0
 _FIND = "import importlib.util, sys; sys.exit(0 if importlib.util.find_spec(sys.argv[1]) else 3)"
 
 
-def _finding(check: str, status: str, summary: str, fix: str, detail: list[str], cause: str, source: str) -> Finding:
-    return Finding(check, status, summary, fix, detail, cause, source, LAYER["checkout"])
+def _finding(check: str, status: str, summary: str, fix: str, cause: str, source: str, detail: list[str] | None = None) -> Finding:
+    return Finding(check, status, summary, fix, cause, source, LAYER["checkout"], detail or [])
 
 
 def start_check(path: Path) -> Started:
@@ -45,8 +44,7 @@ def patched(findings: list[Finding]) -> bool | None:
 
 
 def _unavailable(path: Path, why: str, source: str) -> list[Finding]:
-    return [_finding("checkout", WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand",
-                     [], "check-unavailable", source)]
+    return [_finding("checkout", WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand", "check-unavailable", source)]
 
 
 def interpret(path: Path, code: int, out: str, err: str, source: str = "environment") -> list[Finding]:
@@ -69,21 +67,19 @@ def interpret(path: Path, code: int, out: str, err: str, source: str = "environm
     pending, drift = buckets["pending"], buckets["anchor-missing"]
     detail = [f"pending: {p}" for p in pending] + [f"cannot patch: {d}" for d in drift]
     if code == 0 and not pending and not drift:
-        return [_finding("checkout", OK, f"{path} is patched: {len(buckets['already-present'])} fixes present in {len(files)} file(s)",
-                         "", [], "", source)]
+        return [_finding("checkout", OK, f"{path} is patched: {len(buckets['already-present'])} fixes present in {len(files)} file(s)", "", "", source)]
     if drift or code == 2:
-        return [_finding("checkout", WARN, f"llmfix check cannot patch parts of {path} ({len(drift)} anchor(s) missing)",
-                         f"llmfix diff {path}  (and see the reasons)", detail, "checkout-drift", source)]
+        summary = f"llmfix check cannot patch parts of {path} ({len(drift)} anchor(s) missing)"
+        return [_finding("checkout", WARN, summary, f"llmfix diff {path}  (and see the reasons)", "checkout-drift", source, detail)]
     names = ", ".join(sorted({p.split(" in ", 1)[0] for p in pending}))
-    return [_finding("checkout", WARN, f"{path} is not patched: {len(pending)} fix(es) pending ({names}); "
-                                       "LLM failures there end as empty rubrics, silently", f"llmfix apply {path}", detail,
-                     "checkout-unpatched", source)]
+    summary = f"{path} is not patched: {len(pending)} fix(es) pending ({names}); LLM failures there end as empty rubrics, silently"
+    return [_finding("checkout", WARN, summary, f"llmfix apply {path}", "checkout-unpatched", source, detail)]
 
 
 def _git(root: Path, *args: str) -> str | None:
     try:
-        done = subprocess.run(["git", "-C", str(root if root.is_dir() else root.parent), *args], stdin=subprocess.DEVNULL,
-                              capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False)
+        argv = ["git", "-C", str(root if root.is_dir() else root.parent), *args]
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=GIT_TIMEOUT, check=False)
     except (OSError, subprocess.SubprocessError):
         return None
     return done.stdout.strip() if done.returncode == 0 else None
@@ -107,8 +103,8 @@ def _driver_problem(command: str, top: str, env: Mapping[str, str]) -> tuple[str
         return "", program
     module = words[2].split(".")[0]
     try:
-        done = subprocess.run([program, "-c", _FIND, module], stdin=subprocess.DEVNULL, capture_output=True, env=dict(env),
-                              cwd=top, timeout=FIND_TIMEOUT, check=False)
+        argv = [program, "-c", _FIND, module]
+        done = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, env=dict(env), cwd=top, timeout=FIND_TIMEOUT, check=False)
     except subprocess.TimeoutExpired:
         return "", program  # slow, not broken
     except OSError as exc:
@@ -127,7 +123,7 @@ def merge_driver_findings(root: Path, env: Mapping[str, str], source: str, seen:
     seen.add(top)
     what, program = _driver_problem(command, top, env)
     if not what:
-        return [_finding("merge-driver", OK, f"the merge driver in {top}/.git/config runs {program}", "", [], "", source)]
-    return [_finding("merge-driver", WARN, f"the merge driver in {top}/.git/config {what}: the next `git merge` of a patched file fails",
-                     f"run `llmfix install-merge-driver {top}` again (with the llmfix you use now)", [f"merge.llmfix.driver={command}"],
-                     "merge-driver-broken", source)]
+        return [_finding("merge-driver", OK, f"the merge driver in {top}/.git/config runs {program}", "", "", source)]
+    summary = f"the merge driver in {top}/.git/config {what}: the next `git merge` of a patched file fails"
+    fix = f"run `llmfix install-merge-driver {top}` again (with the llmfix you use now)"
+    return [_finding("merge-driver", WARN, summary, fix, "merge-driver-broken", source, [f"merge.llmfix.driver={command}"])]

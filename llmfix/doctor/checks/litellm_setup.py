@@ -59,29 +59,26 @@ def _ask(python: str, asked: Started) -> tuple[dict[str, str], str, str]:
 
 
 def job_findings(python: str | None, asked: Started | None) -> tuple[list[Finding], bool | None]:
-    """litellm and tenacity as the training job's interpreter (``--python``) has them; and whether it has
-    tenacity (None: not known)."""
+    """litellm and tenacity as the training job's interpreter (``--python``) has them; and whether it has tenacity (None: unknown)."""
     packages, version, error = _ask(python, asked) if python is not None and asked is not None else ({}, "", "")
     if python is None or error:
         why = f": {error}" if error else " (litellm version, tenacity): llmfix's own virtualenv says nothing about it"
-        return [_finding(WARN, f"could not examine the training job's Python environment{why}",
-                         "run again with --python /path/to/the/training/job's/python (e.g. its virtualenv's bin/python)",
-                         "training-env-unknown")], None
+        fix = "run again with --python /path/to/the/training/job's/python (e.g. its virtualenv's bin/python)"
+        return [_finding(WARN, f"could not examine the training job's Python environment{why}", fix, "training-env-unknown")], None
     where, litellm, tenacity = f"{python} (Python {version})", packages.get("litellm"), packages.get("tenacity")
     if litellm is not None:
         out = [_finding(OK, f"litellm {litellm or '(version unknown)'} installed for {where}")]
     else:
-        out = [_finding(FAIL, f"litellm is not installed for {where}: the helpers cannot make any call",
-                        f"{python} -m pip install litellm", "litellm-missing")]
+        out = [_finding(FAIL, f"litellm is not installed for {where}: the helpers cannot make any call", f"{python} -m pip install litellm", "litellm-missing")]
     if tenacity is not None:
         return out + [_finding(OK, f"{f'tenacity {tenacity}'.strip()} installed for {where}: LiteLLM's own retry layer works")], True
-    return out + [_finding(WARN, f"tenacity is not installed for {where}: a sync litellm.completion(num_retries>0) whose attempts "
-                                 "all fail raises 'tenacity import failed', hiding the real error (the judge's run_litellm)",
-                           f"{python} -m pip install tenacity", "tenacity-missing")], False
+    summary = f"tenacity is not installed for {where}: a sync litellm.completion(num_retries>0) whose attempts all fail raises 'tenacity import failed', "
+    summary += "hiding the real error (the judge's run_litellm)"
+    return out + [_finding(WARN, summary, f"{python} -m pip install tenacity", "tenacity-missing")], False
 
 
 def _finding(status: str, summary: str, fix: str = "", cause: str = "") -> Finding:
-    return Finding(CHECK, status, summary, fix, [], cause, "environment", LAYER["litellm"])
+    return Finding(CHECK, status, summary, fix, cause, "environment", LAYER["litellm"])
 
 
 def cost_map_findings(env: Mapping[str, str]) -> list[Finding]:
@@ -90,10 +87,9 @@ def cost_map_findings(env: Mapping[str, str]) -> list[Finding]:
     if local:
         return [_finding(OK, f"{local}=True: importing litellm does not fetch the remote cost map")]
     proxied = any(proxyenv.getproxies(env).get(s) for s in ("https", "all"))
-    extra = "; behind a proxy that drops it this adds a 5 s timeout" if proxied else ""
-    return [_finding(
-        WARN, f"LITELLM_LOCAL_MODEL_COST_MAP is not set: every `import litellm` fetches a cost map from the internet{extra}",
-        "export LITELLM_LOCAL_MODEL_COST_MAP=True", "cost-map-remote")]
+    summary = "LITELLM_LOCAL_MODEL_COST_MAP is not set: every `import litellm` fetches a cost map from the internet"
+    summary += "; behind a proxy that drops it this adds a 5 s timeout" if proxied else ""
+    return [_finding(WARN, summary, "export LITELLM_LOCAL_MODEL_COST_MAP=True", "cost-map-remote")]
 
 
 class Budget(NamedTuple):
@@ -103,9 +99,8 @@ class Budget(NamedTuple):
 
 
 def budget(retries: int, timeout: float, fallbacks: int = 0, tenacity_layer: bool = False) -> Budget:
-    """Worst case of one helper call (TARGETS.md): N retries make N+1 attempts, each costing the whole
-    (idle) timeout, plus the SDK's backoff; each fallback model gets its own budget; with tenacity,
-    LiteLLM's own layer re-runs the SDK's retries N more times on the sync path."""
+    """Worst case of one helper call (TARGETS.md): N+1 attempts of the whole (idle) timeout plus the SDK's backoff, per
+    fallback model; with tenacity, LiteLLM's own layer re-runs the SDK's retries N more times on the sync path."""
     layers, models, backoff = retries + 1 if tenacity_layer and retries > 0 else 1, 1 + max(fallbacks, 0), facts.outage_ridden_out(retries)
     return Budget((retries + 1) * layers * models, layers * ((retries + 1) * timeout + backoff) * models, layers * backoff)
 
@@ -118,26 +113,28 @@ def human(seconds: float) -> str:
 
 
 def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = "environment", tenacity: bool | None = None) -> list[Finding]:
-    """The worst case one helper call can take with the settings in ``env``; ``tenacity``: whether
-    the training job's Python has it (None: not known)."""
+    """The worst case one helper call can take with the settings in ``env``; ``tenacity``: whether the job has it (None: unknown)."""
     settings = retry_settings(env)
-    findings = [Finding(CHECK, FAIL, message, f"export {var}=<a valid value>  (or unset it)", [], "bad-setting", source, LAYER["config"])
-                for var, message in settings.problems]
+    fix = "export {}=<a valid value>  (or unset it)"
+    findings = [Finding(CHECK, FAIL, message, fix.format(var), "bad-setting", source, LAYER["config"]) for var, message in settings.problems]
     timeout = facts.DEFAULT_TIMEOUT if settings.timeout is None else settings.timeout
     timeout_src = f"timeout {timeout:g} s (default)" if settings.timeout is None else f"LITELLM_DEFAULT_TIMEOUT={timeout:g}"
     retries = facts.DEFAULT_RETRIES if settings.retries is None else settings.retries
     retries_src = f"{retries} retries (llmfix default)" if settings.retries is None else f"LITELLM_NUM_RETRIES={retries}"
     fallbacks = settings.fallbacks or ()
-    fb_src = (f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)" if settings.fallbacks is not None
-              else "no fallback (each helper's own default, unchanged by llmfix)")
-    mine, theirs = budget(retries, timeout, len(fallbacks)), budget(UNPATCHED_RETRIES, timeout)
-    sync = budget(retries, timeout, len(fallbacks), tenacity_layer=True)
-    detail = [(f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {mine.attempts} attempts, worst case {human(mine.seconds)} "
-               f"per call; an outage that fails fast is ridden out for ~{human(mine.outage)} per model"),
-              (f"unpatched DR Tulu async helper: {UNPATCHED_RETRIES} retries, {timeout_src}, no fallback -> {theirs.attempts} attempts, "
-               f"worst case {human(theirs.seconds)}; a fast-failing outage is ridden out for only ~{human(theirs.outage)}"),
-              ("timeout is per attempt and an idle timeout: a hanging endpoint costs the full value on every attempt; "
-               "backoff 0.5*2^k s capped at 8 s")]
+    fb_src = (
+        f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)"
+        if settings.fallbacks is not None
+        else "no fallback (each helper's own default, unchanged by llmfix)"
+    )
+    mine, theirs, sync = budget(retries, timeout, len(fallbacks)), budget(UNPATCHED_RETRIES, timeout), budget(retries, timeout, len(fallbacks), True)
+    detail = [
+        f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {mine.attempts} attempts, worst case {human(mine.seconds)} per call; "
+        f"an outage that fails fast is ridden out for ~{human(mine.outage)} per model",
+        f"unpatched DR Tulu async helper: {UNPATCHED_RETRIES} retries, {timeout_src}, no fallback -> {theirs.attempts} attempts, "
+        f"worst case {human(theirs.seconds)}; a fast-failing outage is ridden out for only ~{human(theirs.outage)}",
+        "timeout is per attempt and an idle timeout: a hanging endpoint costs the full value on every attempt; backoff 0.5*2^k s capped at 8 s",
+    ]
     if tenacity is not False and sync.seconds != mine.seconds:
         given = "with tenacity installed in the training job" if tenacity else "if the training job has tenacity"
         detail.append(f"sync run_litellm {given}: LiteLLM re-runs the SDK's retries {retries} more times -> worst case {human(sync.seconds)}")
@@ -145,8 +142,8 @@ def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = 
     if bare:
         detail.append(f"fallbacks without their own api_base ({', '.join(bare)}) go to the same base URL and proxy: no help when either is down")
     pre = facts.DEFAULT_PRECHECK_TIMEOUT if settings.precheck_timeout is None else settings.precheck_timeout
-    detail.append(f"patched precheck before training: LITELLM_PRECHECK={settings.precheck or 'on'}, timeout {pre:g} s"
-                  + (" (default)" if settings.precheck_timeout is None else " (from LITELLM_PRECHECK_TIMEOUT)"))
+    pre_src = " (default)" if settings.precheck_timeout is None else " (from LITELLM_PRECHECK_TIMEOUT)"
+    detail.append(f"patched precheck before training: LITELLM_PRECHECK={settings.precheck or 'on'}, timeout {pre:g} s{pre_src}")
     if (settings.precheck or "").strip() == "0":
         detail.append("LITELLM_PRECHECK=0: a dead endpoint is only noticed after training starts")
     which, r, fb = ("patched", retries, len(fallbacks)) if patched is not False else ("unpatched", UNPATCHED_RETRIES, 0)
@@ -154,8 +151,7 @@ def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = 
     summary = f"{which} helper: worst case {human(worst.seconds)} per call ({worst.attempts} attempts x {timeout:g} s + backoff)"
     summary += "; checkout not examined, assuming llmfix's patched defaults" if patched is None else ""
     if worst.seconds > WORST_CASE_LIMIT:  # (not "<=": a NaN timeout is no finding)
-        shorter = budget(r, 60.0, fb)
-        return findings + [Finding(CHECK, WARN, summary + ": a hanging endpoint stalls each rubric call this long",
-                                   f"export LITELLM_DEFAULT_TIMEOUT=60  (-> {human(shorter.seconds)} worst case)", detail,
-                                   "worst-case-long", source, LAYER["litellm"] + 0.5)]
-    return findings + [Finding(CHECK, OK, summary, "", detail, "", source, LAYER["litellm"] + 0.5)]
+        fix = f"export LITELLM_DEFAULT_TIMEOUT=60  (-> {human(budget(r, 60.0, fb).seconds)} worst case)"
+        summary += ": a hanging endpoint stalls each rubric call this long"
+        return findings + [Finding(CHECK, WARN, summary, fix, "worst-case-long", source, LAYER["litellm"] + 0.5, detail)]
+    return findings + [Finding(CHECK, OK, summary, "", "", source, LAYER["litellm"] + 0.5, detail)]

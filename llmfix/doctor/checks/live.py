@@ -1,13 +1,7 @@
 """Check 7: the live probe, one ``litellm.acompletion(max_tokens=1, num_retries=0, timeout=T)`` made the
-way the patched helper makes it, and the root cause named from its exception chain.
-
-The call runs in a worker thread (importing litellm takes 2-8 s while the other checks run), with
-``os.environ`` swapped for the doctor's env mapping (LiteLLM reads proxies, base URL, key and CA
-bundle from it), ``LITELLM_LOCAL_MODEL_COST_MAP=True`` so the import fetches nothing, and LiteLLM's
-client cache flushed. LiteLLM reports every transport failure as ``InternalServerError ...
-Connection error.``; the chain underneath (openai.APIConnectionError -> httpx.ProxyError ->
-aiohttp ... -> ConnectionRefusedError/gaierror/...) tells a dead proxy from a refused port, DNS,
-TLS and the rest."""
+way the patched helper makes it, in a worker thread (the litellm import takes seconds) with ``os.environ``
+swapped for the doctor's env mapping; the root cause is named from the exception chain under LiteLLM's
+"Connection error." (a dead proxy, a refused port, DNS, TLS, ...)."""
 
 from __future__ import annotations
 
@@ -18,7 +12,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -53,9 +47,8 @@ def exception_chain(exc: BaseException | None, limit: int = 20) -> list[dict[str
     while exc is not None and id(exc) not in seen and len(out) < limit:
         seen.add(id(exc))
         status, err = getattr(exc, "status_code", None), getattr(exc, "errno", None)
-        out.append({"type": f"{type(exc).__module__}.{type(exc).__qualname__}".replace("builtins.", ""),
-                    "message": redact_url(_SSL_NOISE.sub("", str(exc)))[:500],
-                    "status_code": status if isinstance(status, int) else None, "errno": err if isinstance(err, int) else None})
+        kind, message = f"{type(exc).__module__}.{type(exc).__qualname__}".replace("builtins.", ""), redact_url(_SSL_NOISE.sub("", str(exc)))[:500]
+        out.append(dict(type=kind, message=message, status_code=status if isinstance(status, int) else None, errno=err if isinstance(err, int) else None))
         exc = exc.__cause__ or exc.__context__
     return out
 
@@ -77,8 +70,38 @@ def _as_the_job(env: Mapping[str, str]) -> Iterator[None]:
             os.environ.update(saved)
 
 
-def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult) -> None:
-    with _as_the_job(env):
+async def _call(litellm: Any, model: str, timeout: float) -> Any:
+    messages = [{"role": "user", "content": "Reply with one word: ok"}]
+    try:
+        return await asyncio.wait_for(litellm.acompletion(model=model, messages=messages, max_tokens=1, num_retries=0, timeout=timeout), timeout + _GRACE)
+    finally:  # leave nothing for LiteLLM's atexit handlers (seconds at exit): its queued logging, its clients
+        with contextlib.suppress(Exception):  # litellm's internal API: best effort
+            from litellm.litellm_core_utils import logging_worker  # loaded by now
+
+            await asyncio.wait_for(logging_worker.GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=0.5), 1.0)
+        with contextlib.suppress(Exception):
+            from litellm.llms.custom_httpx import async_client_cleanup  # loaded by now
+
+            await asyncio.wait_for(async_client_cleanup.close_litellm_async_clients(), 1.0)
+
+
+class LiveProbe:
+    """The probe, started at once in its own thread; collect it with ``result(deadline, say)``."""
+
+    def __init__(self, env: Mapping[str, str], model: str, timeout: float = PROBE_TIMEOUT) -> None:
+        self.model, self._result, self._started = model, ProbeResult(model), time.monotonic()
+        self._thread = threading.Thread(target=self._target, args=(dict(env), timeout), name="doctor-live-probe", daemon=True)
+        self._thread.start()
+
+    def _target(self, env: dict[str, str], timeout: float) -> None:
+        try:
+            with _as_the_job(env):
+                self._run(timeout)
+        except BaseException as exc:  # noqa: BLE001 - never let the thread die silently
+            self._result.error = f"probe crashed: {type(exc).__name__}: {redact_url(str(exc))}"
+
+    def _run(self, timeout: float) -> None:
+        result = self._result
         start, result.phase = time.monotonic(), "importing litellm"
         try:
             import litellm  # seconds to import: only the live probe needs it, in its own thread
@@ -97,7 +120,7 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
             litellm.in_memory_llm_clients_cache.flush_cache()
         start, result.phase = time.monotonic(), "calling"
         try:
-            asyncio.run(_call(litellm, model, timeout))
+            asyncio.run(_call(litellm, self.model, timeout))
         except Exception as exc:  # noqa: BLE001 - whatever the call raised is the finding
             result.chain = exception_chain(exc)
         finally:
@@ -105,51 +128,19 @@ def _run(env: Mapping[str, str], model: str, timeout: float, result: ProbeResult
                 setattr(litellm, n, v)
         result.ok, result.seconds, result.phase = not result.chain, time.monotonic() - start, "done"
 
-
-async def _call(litellm: Any, model: str, timeout: float) -> Any:
-    try:
-        return await asyncio.wait_for(litellm.acompletion(model=model, messages=[{"role": "user", "content": "Reply with one word: ok"}],
-                                                          max_tokens=1, num_retries=0, timeout=timeout), timeout + _GRACE)
-    finally:  # leave nothing for LiteLLM's atexit handlers (seconds at exit): its queued logging, its clients
-        with contextlib.suppress(Exception):  # litellm's internal API: best effort
-            from litellm.litellm_core_utils import logging_worker  # loaded by now
-
-            await asyncio.wait_for(logging_worker.GLOBAL_LOGGING_WORKER.stop(discard_pending=True, timeout=0.5), 1.0)
-        with contextlib.suppress(Exception):
-            from litellm.llms.custom_httpx import async_client_cleanup  # loaded by now
-
-            await asyncio.wait_for(async_client_cleanup.close_litellm_async_clients(), 1.0)
-
-
-class LiveProbe:
-    """The probe, started at once in its own thread; collect it with ``result(seconds)``."""
-
-    def __init__(self, env: Mapping[str, str], model: str, timeout: float = PROBE_TIMEOUT) -> None:
-        self.model, self._result, self._started = model, ProbeResult(model), time.monotonic()
-        self._thread = threading.Thread(target=self._target, args=(dict(env), timeout), name="doctor-live-probe", daemon=True)
-        self._thread.start()
-
-    def _target(self, env: dict[str, str], timeout: float) -> None:
-        try:
-            _run(env, self.model, timeout, self._result)
-        except BaseException as exc:  # noqa: BLE001 - never let the thread die silently
-            self._result.error = f"probe crashed: {type(exc).__name__}: {redact_url(str(exc))}"
-
-    @property
-    def phase(self) -> str:
-        return self._result.phase
-
-    def wait(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True when the probe has finished."""
-        self._thread.join(max(seconds, 0.0))
-        return not self._thread.is_alive()
-
-    def result(self, wait: float) -> ProbeResult:
-        if self.wait(wait):
+    def result(self, deadline: float, say: Callable[[str], None]) -> ProbeResult:
+        """The probe's result by ``deadline`` (``time.monotonic()``), telling ``say`` what it is doing meanwhile."""
+        while self._thread.is_alive() and time.monotonic() < deadline:
+            say(f"live probe ({self.model}): {self._result.phase}")
+            self._thread.join(min(0.25, max(deadline - time.monotonic(), 0.0)))
+        if not self._thread.is_alive():
             return self._result
-        took = time.monotonic() - self._started
-        why = (f"still importing litellm after {took:.0f} s (a slow or busy machine)" if self._result.phase == "importing litellm"
-               else f"no answer within {took:.0f} s ({self._result.phase})")
+        took, phase = time.monotonic() - self._started, self._result.phase
+        why = (
+            f"still importing litellm after {took:.0f} s (a slow or busy machine)"
+            if phase == "importing litellm"
+            else f"no answer within {took:.0f} s ({phase})"
+        )
         return ProbeResult(self.model, error=f"the probe did not finish: {why}")
 
 
@@ -191,13 +182,9 @@ def _proxy_cause(chain: Chain, proxy_item: dict[str, Any]) -> str:
     if _typed(chain, "Timeout"):
         return "proxy-timeout"
     item = _typed(chain, "ClientHttpProxyError") or proxy_item
-    status = item.get("status_code")
-    if not isinstance(status, int):
-        found = _STATUS_IN_TEXT.search(str(item.get("message", "")))
-        status = int(found.group(1)) if found else None
-    if status is None:
-        return "proxy-error"
-    return "proxy-auth" if status == 407 else "proxy-upstream" if status >= 500 else "proxy-rejected"
+    found = _STATUS_IN_TEXT.search(str(item.get("message", "")))
+    status = item["status_code"] if isinstance(item.get("status_code"), int) else int(found.group(1)) if found else 0
+    return "proxy-error" if not status else "proxy-auth" if status == 407 else "proxy-upstream" if status >= 500 else "proxy-rejected"
 
 
 def _http_cause(chain: Chain) -> str:
@@ -218,29 +205,27 @@ def _http_cause(chain: Chain) -> str:
 def classify(chain: Chain) -> str:
     """The root cause of a failed LiteLLM call, from its exception chain (pure)."""
     proxy_item = _typed(chain, "ProxyConnectionError", "ProxyError")
-    refused = any(item.get("errno") == 111 for item in chain)
     if proxy_item:
-        cause = _proxy_cause(chain, proxy_item)
-    else:
-        cause = next((c for c, types, texts in _TRANSPORT if (types and _typed(chain, *types)) or (texts and _says(chain, *texts))
-                      or (c == "connect-refused" and refused)), None) or _http_cause(chain)
-    return cause
+        return _proxy_cause(chain, proxy_item)
+    refused = any(item.get("errno") == 111 for item in chain)
+    for cause, types, texts in _TRANSPORT:
+        if _typed(chain, *types) or _says(chain, *texts) or (cause == "connect-refused" and refused):
+            return cause
+    return _http_cause(chain)
 
 
 def finding(result: ProbeResult, timeout: float, failed_checks: set[str], view: EnvView) -> Finding:
     """The probe's verdict in the environment it ran with (``view``); ``failed_checks``: the checks that FAIL there."""
     if result.error:
         fix = "pip install litellm" if "cannot be imported" in result.error else "run again; or skip the probe with --offline"
-        return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix, [], "probe-unavailable", view.source, LAYER["probe"])
+        return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix, "probe-unavailable", view.source, LAYER["probe"])
     if result.ok:
-        return Finding(CHECK, OK, f"one-token completion with {result.model} answered in {result.seconds:.2f} s "
-                                  f"(litellm import {result.import_seconds:.1f} s)", "", [], "", view.source, LAYER["probe"])
+        summary = f"one-token completion with {result.model} answered in {result.seconds:.2f} s (litellm import {result.import_seconds:.1f} s)"
+        return Finding(CHECK, OK, summary, source=view.source, layer=LAYER["probe"])
     cause = classify(result.chain)
-    known = causes.CAUSES[cause]
-    detail = [f"{i * '  '}{item['type']}: {str(item['message']).splitlines()[0][:160] if item['message'] else ''}"
-              for i, item in enumerate(result.chain)]
-    top = result.chain[0]["message"].splitlines()[0][:120] if result.chain and result.chain[0]["message"] else "?"
-    summary = (f"acompletion({result.model}, max_tokens=1, num_retries=0, timeout={timeout:g}) failed after {result.seconds:.1f} s: "
-               f"{known.words} [LiteLLM said: {top}]")
-    return Finding(CHECK, FAIL, summary, causes.fix(cause, view), detail, cause, view.source, known.layer + 0.5,
-                   known.owner if known.owner in failed_checks else "")
+    known, lines = causes.CAUSES[cause], [(str(item["message"]).splitlines() or [""])[0] for item in result.chain]
+    detail = [f"{i * '  '}{item['type']}: {line[:160]}" for i, (item, line) in enumerate(zip(result.chain, lines))]
+    call = f"acompletion({result.model}, max_tokens=1, num_retries=0, timeout={timeout:g})"
+    summary = f"{call} failed after {result.seconds:.1f} s: {known.words} [LiteLLM said: {lines[0][:120] if lines and lines[0] else '?'}]"
+    caused_by = known.owner if known.owner in failed_checks else ""
+    return Finding(CHECK, FAIL, summary, causes.fix(cause, view), cause, view.source, known.layer + 0.5, detail, caused_by)

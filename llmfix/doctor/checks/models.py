@@ -1,9 +1,5 @@
-"""Check 4: RUBRIC_GENERATION_MODEL / RUBRIC_JUDGE_MODEL, how LiteLLM routes them, and whether they exist.
-
-LiteLLM takes a first path segment it knows as the provider (``openai/`` is stripped and the rest
-sent to the OpenAI-compatible base URL, ``openrouter/`` goes to its OpenRouter route); a bare name is
-looked up in its model map, and one it cannot place fails with "LLM Provider NOT provided". The
-provider list and model map are read from the JSON files litellm ships (no import, ~60 ms)."""
+"""Check 4: RUBRIC_GENERATION_MODEL / RUBRIC_JUDGE_MODEL, how LiteLLM routes them (read from the
+JSON files litellm ships, without importing it), and whether the endpoint serves them."""
 
 from __future__ import annotations
 
@@ -61,22 +57,23 @@ def route(name: str) -> Route:
 
 def check(view: EnvView) -> list[Finding]:
     """One finding per model; the first carries the variables (and any note on a model's route) as its detail."""
-    notes = [f"{var}={view.env[var]}" if view.env.get(var) else f"{var} unset -> {DEFAULT_RUBRIC_MODEL}"
-             for var in ("RUBRIC_GENERATION_MODEL", "RUBRIC_JUDGE_MODEL")]
+    variables = ("RUBRIC_GENERATION_MODEL", "RUBRIC_JUDGE_MODEL")
+    notes = [f"{var}={view.env[var]}" if view.env.get(var) else f"{var} unset -> {DEFAULT_RUBRIC_MODEL}" for var in variables]
     if view.model_override:
         notes.append(f"--model {view.model_override} (checked and probed instead of the generation model)")
-    findings = []
-    judge = view.env.get("RUBRIC_JUDGE_MODEL")
+    found, judge = [], view.env.get("RUBRIC_JUDGE_MODEL")
     if judge and not view.env.get("RUBRIC_GENERATION_MODEL") and judge != DEFAULT_RUBRIC_MODEL:
-        findings.append((WARN, f"only RUBRIC_JUDGE_MODEL is set ({judge}): rubric generation silently uses {DEFAULT_RUBRIC_MODEL}",
-                         f"export RUBRIC_GENERATION_MODEL={judge}", "generation-model-default", []))
+        summary = f"only RUBRIC_JUDGE_MODEL is set ({judge}): rubric generation silently uses {DEFAULT_RUBRIC_MODEL}"
+        found.append((WARN, summary, f"export RUBRIC_GENERATION_MODEL={judge}", "generation-model-default", []))
     http = view.trace.stage("http") if view.trace is not None else None
-    listed = list(http.data.get("models") or []) if http is not None and http.ok else []
+    listed = list(http.data.get("models") or []) if http is not None and not http.cause else []
     names = [("--model", view.model_override)] if view.model_override else [("generation", view.generation_model)]
     names += [("judge", view.judge_model)] if view.judge_model not in [n for _, n in names] else []
-    findings += [_model_verdict(view, role, name, listed, notes) for role, name in names]
-    return [Finding(CHECK, status, summary, fix, notes + more if i == 0 else more, cause, view.source, LAYER["model"])
-            for i, (status, summary, fix, cause, more) in enumerate(findings)]
+    found += [_model_verdict(view, role, name, listed, notes) for role, name in names]
+    return [
+        Finding(CHECK, status, summary, fix, cause, view.source, LAYER["model"], notes + more if i == 0 else more)
+        for i, (status, summary, fix, cause, more) in enumerate(found)
+    ]
 
 
 def _model_verdict(view: EnvView, role: str, name: str, listed: list[str], notes: list[str]) -> tuple[str, str, str, str, list[str]]:
@@ -95,12 +92,12 @@ def _model_verdict(view: EnvView, role: str, name: str, listed: list[str], notes
         fix = f"use an id the endpoint lists, e.g. openai/{hints[0]}" if hints else "use an id from GET /models"
         if hints and role != "--model":
             fix = f"export RUBRIC_{role.upper()}_MODEL=openai/{hints[0]}" + (f"  (or openrouter/{hints[0]})" if ep.is_openrouter else "")
-        return (FAIL, f"{label}: {sends}, which the endpoint does not list ({len(listed)} models)", fix, "model-unknown",
-                [f"close matches: {', '.join(hints)}"] if hints else [])
+        summary = f"{label}: {sends}, which the endpoint does not list ({len(listed)} models)"
+        return FAIL, summary, fix, "model-unknown", [f"close matches: {', '.join(hints)}"] if hints else []
     if not listed and ep.is_openrouter and "/" not in r.sent:
         vendor = "openai" if tail.startswith(("gpt", "o1", "o3", "o4")) else "VENDOR"
-        fix = (f"OpenRouter ids look like {vendor}/{tail}: spell it openai/{vendor}/{tail} (sent via OPENAI_API_BASE) "
-               f"or openrouter/{vendor}/{tail} (LiteLLM's OpenRouter route, needs OPENROUTER_API_KEY)")
+        fix = f"OpenRouter ids look like {vendor}/{tail}: spell it openai/{vendor}/{tail} (sent via OPENAI_API_BASE) "
+        fix += f"or openrouter/{vendor}/{tail} (LiteLLM's OpenRouter route, needs OPENROUTER_API_KEY)"
         return WARN, f"{label}: {sends}, a bare name OpenRouter does not know", fix, "model-spelling", []
     why = "; the endpoint lists it" if listed else "" if view.trace is None else " (the endpoint does not list models)"
     if not listed and view.trace is not None and view.trace.failed:

@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 from llmfix.doctor import causes, proxyenv
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
-from llmfix.doctor.netprobe import Trace
 
 CHECK = "proxy"
 
@@ -29,46 +28,27 @@ def check(view: EnvView) -> list[Finding]:
     host, choice, other, detail = view.endpoint.host, view.choice, view.other_choice, _variables(view)
     findings = []
     if (other.proxy or None) != (choice.proxy or None):  # the async and sync helpers follow different no_proxy rules
-        findings.append(Finding(CHECK, WARN, f"the async and sync helpers route {host} differently: {choice.rule} rules give "
-                                             f"{choice.describe()}, {other.rule} rules give {other.describe()}",
-                                "write no_proxy entries both rule sets read the same way: plain host names without a leading dot "
-                                f"(e.g. {host}), no '*' inside a list",
-                                [(f"run_litellm_async (rubric generation) follows the {choice.rule} rules; "
-                                  "run_litellm (judging) follows httpx's")],
-                                "proxy-rules-differ", view.source, LAYER["proxy"] + 0.2))
+        summary = f"the async and sync helpers route {host} differently: {choice.rule} rules give {choice.describe()}, "
+        summary += f"{other.rule} rules give {other.describe()}"
+        fix = f"write no_proxy entries both rule sets read the same way: plain host names without a leading dot (e.g. {host}), no '*' inside a list"
+        why = [f"run_litellm_async (rubric generation) follows the {choice.rule} rules; run_litellm (judging) follows httpx's"]
+        findings.append(Finding(CHECK, WARN, summary, fix, "proxy-rules-differ", view.source, LAYER["proxy"] + 0.2, why))
     if not choice.proxy:
-        summary = f"{choice.describe()} for {host}: LiteLLM connects directly"
-        summary = summary if detail else f"no proxy variables set: LiteLLM connects to {host} directly"
-        return [*findings, Finding(CHECK, OK, summary, "", detail, "", view.source, LAYER["proxy"])]
-    applies = f"{choice.variable}={choice.proxy} applies to {view.endpoint.base_url.strip()}"
-    scheme = urlsplit(choice.proxy).scheme.lower()
+        summary = f"{choice.describe()} for {host}: LiteLLM connects directly" if detail else f"no proxy variables set: LiteLLM connects to {host} directly"
+        return [*findings, Finding(CHECK, OK, summary, "", "", view.source, LAYER["proxy"], detail)]
+    applies, trace = f"{choice.variable}={choice.proxy} applies to {view.endpoint.base_url.strip()}", view.trace
+    scheme, failed = urlsplit(choice.proxy).scheme.lower(), trace.failed if trace is not None else None
     if scheme not in ("http", "https"):
-        verdict = (FAIL, f"{applies}, but LiteLLM cannot use a {scheme}:// proxy",
-                   f"export {choice.variable}=http://PROXYHOST:PORT  (an HTTP proxy)", "proxy-scheme")
-    elif view.trace is None:
-        verdict = OK, f"{applies} (not contacted: --offline)", "", ""
+        status, summary, cause = FAIL, f"{applies}, but LiteLLM cannot use a {scheme}:// proxy", "proxy-scheme"
+    elif trace is None:
+        status, summary, cause = OK, f"{applies} (not contacted: --offline)", ""
+    elif failed is not None and trace.proxy_failed:
+        status, summary, cause = FAIL, f"{applies}, but {failed.message}", failed.cause
+    elif failed is not None and failed.cause == "proxy-upstream":
+        status, summary, cause = OK, f"{applies}; the proxy answers, but it could not reach {host} (see endpoint)", ""
     else:
-        verdict = _verdict(view.trace, view, applies)
-    return [*findings, Finding(CHECK, verdict[0], verdict[1], verdict[2], detail, verdict[3], view.source, LAYER["proxy"])]
-
-
-def _verdict(trace: Trace, view: EnvView, applies: str) -> tuple[str, str, str, str]:
-    """(status, summary, fix, cause) of what the trace through the proxy says about it."""
-    stage, host = trace.failed, view.endpoint.host
-    if stage is not None and trace.proxy_failed:
-        if stage.name == "proxy-dns":
-            cause, what = "proxy-timeout" if stage.kind == "timeout" else "proxy-dns", f"the proxy host name {stage.message}"
-        elif stage.name == "connect":
-            cause = {"proxy-auth": "proxy-auth", "timeout": "proxy-timeout"}.get(stage.kind, "proxy-rejected")
-            what = f"the proxy {stage.message}" if stage.kind == "timeout" else stage.message
-        else:
-            cause = {"refused": "proxy-refused", "timeout": "proxy-timeout"}.get(stage.kind, "proxy-error")
-            what = {"proxy-refused": f"the proxy is down or its port is wrong (connection to {stage.data.get('target', 'the proxy')} refused)",
-                    "proxy-timeout": f"the proxy does not answer ({stage.message})"}.get(cause, stage.message)
-        return FAIL, f"{applies}, but {what}", causes.fix(cause, view), cause
-    if trace.upstream_failed:
-        return OK, f"{applies}; the proxy answers, but it could not reach {host} (see endpoint)", "", ""
-    how = "CONNECT to" if urlsplit(view.endpoint.base_url.strip()).scheme == "https" else "a forward request to"
-    reached = trace.stage("connect") or trace.stage("http")
-    took = f" in {reached.seconds * 1000:.0f} ms" if reached else ""
-    return OK, f"{applies}; it accepts connections and {how} {host} goes through{took}", "", ""
+        how = "CONNECT to" if urlsplit(view.endpoint.base_url.strip()).scheme == "https" else "a forward request to"
+        reached = trace.stage("connect") or trace.stage("http")
+        took = f" in {reached.seconds * 1000:.0f} ms" if reached else ""
+        status, summary, cause = OK, f"{applies}; it accepts connections and {how} {host} goes through{took}", ""
+    return [*findings, Finding(CHECK, status, summary, causes.fix(cause, view) if cause else "", cause, view.source, LAYER["proxy"], detail)]
