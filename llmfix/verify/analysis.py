@@ -1,8 +1,5 @@
-"""Find what verify drives in each checkout: the LiteLLM helpers, the rubric generators, the LLM judges.
-
-Everything comes from structure (read in :mod:`.reading`), since names and signatures differ between versions:
-each function's kind, error contract, how to call it (:mod:`.binding`) and where its model comes from.
-"""
+"""What verify drives in a checkout (helpers, rubric generators, LLM judges), found by structure, never by name:
+each function's kind, error contract, how to call it (:mod:`.binding`) and where its model comes from."""
 
 from __future__ import annotations
 

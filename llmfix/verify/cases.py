@@ -1,8 +1,5 @@
-"""What a verify case is (its steps, what the mock endpoint does), what was observed, and what became of it.
-
-An evaluator turns an observation into problems ``(fix, text)``, ``fix`` naming the transform whose
-behaviour is missing (or ``basics``). Environment values may hold ``$names`` the runner fills in; None removes one.
-"""
+"""A verify case (its steps, what the endpoint does), what was observed, and what became of it: an evaluator turns
+an observation into problems ``(fix, text)``, ``fix`` naming the transform whose behaviour is missing (or ``basics``)."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""The verify child: ``python child.py OUT_DIR PARENT_PID``, the job as JSON on stdin. Standard library (and litellm); POSIX.
-
-It imports litellm once, then runs every case lane in a fork of its own (killed past its limit), which takes
-the lane's environment, imports the checkout (``loader.py``), runs the steps and writes what it saw as JSON
-lines in OUT_DIR (``case-<lane>.jsonl``; its own in ``zygote.jsonl``). Every process dies with its parent.
-"""
+"""The verify child: ``python child.py OUT_DIR PARENT_PID``, the job as JSON on stdin; standard library and litellm, POSIX.
+It imports litellm once, then forks a process per case lane that imports the checkout, runs the steps and writes JSON lines."""
 
 from __future__ import annotations
 
