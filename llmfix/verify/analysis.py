@@ -74,16 +74,8 @@ class Checkout:
     targets: list[Target] = field(default_factory=list)
     support: str | None = None  # the support module the patched code imports (or would)
 
-    @property
-    def empty(self) -> bool:
-        return not self.targets
-
     def of_kind(self, kind: str) -> list[Target]:
         return [t for t in self.targets if t.kind == kind]
-
-    @property
-    def generators(self) -> list[Target]:
-        return self.of_kind(GENERATOR)
 
     @property
     def judges(self) -> list[Target]:

@@ -45,8 +45,7 @@ class Events:
         self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open for the process's life
 
     def emit(self, **fields: Any) -> None:
-        self._file.write(json.dumps(fields, default=repr) + "\n")
-        self._file.flush()
+        self._file.write(json.dumps(fields, default=repr) + "\n")  # line-buffered: flushed per line
 
 
 def redirect_output(path: str) -> None:

@@ -128,8 +128,8 @@ def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[st
     child = runner.Child(settings, env, python) if path.exists() else None  # litellm imports while we analyse and set up
     try:
         found = analyse_all(path)
-        checkouts = [c for c in found if not c.empty]
-        empty = [NOTHING.format(c.path) for c in found if c.empty]
+        checkouts = [c for c in found if c.targets]
+        empty = [NOTHING.format(c.path) for c in found if not c.targets]
         if not checkouts:
             message = empty[0] if len(empty) == 1 else NOTHING.format(path)
             click.echo(json.dumps({"command": "verify", "exit_code": EXIT_OK, "nothing_to_verify": True, "message": message}) if as_json else message)

@@ -11,7 +11,7 @@ from typing import ClassVar
 
 from llmfix.errors import BadInput
 from llmfix.verify.analysis import GENERATOR, HELPER, JUDGE, Checkout, Target
-from llmfix.verify.cases import BASICS, CALL, Case, Endpoint, Evaluator, Observation, Problem, Settings, Step, StepResult, each, judge_case
+from llmfix.verify.cases import BASICS, CALL, Case, Endpoint, Evaluator, Observation, Problem, Settings, Step, StepResult, each
 
 __all__ = ["BASICS", "Case", "Context", "Endpoint", "Evaluator", "Observation", "Problem", "Scenario", "Settings", "Step", "StepResult",
            "build", "each", "fix_order", "select", "units"]
@@ -45,7 +45,7 @@ class Context:
         if not self.judges:
             return []
         steps = self.callers(case_id, (JUDGE,))
-        case = judge_case(make(steps))
+        case = make(steps)
         if not steps:
             case.skip_reason = f"judge {self.judges[0].name} cannot run: {self.judges[0].reason}"
         return [case]
