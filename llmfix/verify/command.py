@@ -34,7 +34,7 @@ mock endpoints on 127.0.0.1: run it with the Python of the environment the
 training job uses (--python), which has the packages that code imports.
 
 \b
-Scenarios: {scenarios.help_line()}.
+Scenarios: {", ".join(f"{unit.NUMBER} {unit.NAME}" for unit in scenarios.units())}.
 --live: precheck, completion, rubric with your own endpoint.
 Exit 0 all passed (or nothing to verify), 1 a case failed or a function
 could not be called, 2 could not run.

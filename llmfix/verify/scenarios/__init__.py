@@ -115,11 +115,6 @@ def build(settings: Settings, checkout: Checkout | None = None) -> list[Scenario
     return [unit(context) for unit in units()]
 
 
-def help_line() -> str:
-    """``1 healthy, 2 transient, ...`` for the command's help."""
-    return ", ".join(f"{unit.NUMBER} {unit.NAME}" for unit in units())
-
-
 def select(scenarios: list[Scenario], names: tuple[str, ...], strict: bool = True) -> list[Scenario]:
     """The scenarios named (by name or number) or holding a named case id; all when ``names`` is empty.
     ``strict``: a name none of them knows is bad input; else it is left out (another checkout may know it)."""
