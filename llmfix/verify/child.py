@@ -272,9 +272,7 @@ def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
             events.emit(event="import-error", **error.to_json())
             os._exit(3)
         if lane.get("probe"):
-            judges = {dotted: {**failed.get(dotted, {}), "stubbed": stubbed[dotted]} for dotted in checkout["judge_modules"]}
-            events.emit(event="probe", python=sys.executable, tenacity=importlib.util.find_spec("tenacity") is not None,
-                        modules=sorted(set(modules) - set(judges)), support=support is not None, judges=judges)
+            events.emit(event="probe", judges={dotted: {**failed.get(dotted, {}), "stubbed": stubbed[dotted]} for dotted in checkout["judge_modules"]})
         else:
             asyncio.run(_run_steps(lane, modules, support, printed, events, started))
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent
@@ -361,8 +359,7 @@ def main() -> int:
     except ModuleNotFoundError as error:
         events.emit(event="import-error", module="litellm", missing=error.name, kind="missing-module", message=str(error))
         return 3
-    events.emit(event="litellm-imported", seconds=round(time.monotonic() - start, 3), version=getattr(litellm, "version", None),
-                python=sys.executable, tenacity=importlib.util.find_spec("tenacity") is not None)
+    events.emit(event="litellm-imported", seconds=round(time.monotonic() - start, 3))
     job = json.load(sys.stdin)
     if not job.get("cases") and not job.get("checkouts"):
         return 0
