@@ -1,8 +1,5 @@
-"""Find what verify drives in each checkout: the LiteLLM helpers, the rubric generators, the LLM judges.
-
-Everything comes from structure (read in :mod:`.reading`), since names and signatures differ between versions:
-each function's kind, error contract, how to call it (:mod:`.binding`) and where its model comes from.
-"""
+"""What verify drives in a checkout (helpers, rubric generators, LLM judges), found by structure, never by name:
+each function's kind, error contract, how to call it (:mod:`.binding`) and where its model comes from."""
 
 from __future__ import annotations
 
@@ -77,16 +74,8 @@ class Checkout:
     targets: list[Target] = field(default_factory=list)
     support: str | None = None  # the support module the patched code imports (or would)
 
-    @property
-    def empty(self) -> bool:
-        return not self.targets
-
     def of_kind(self, kind: str) -> list[Target]:
         return [t for t in self.targets if t.kind == kind]
-
-    @property
-    def generators(self) -> list[Target]:
-        return self.of_kind(GENERATOR)
 
     @property
     def judges(self) -> list[Target]:

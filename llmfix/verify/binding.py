@@ -1,8 +1,5 @@
-"""Bind verify's inputs to a function's parameters by name, never by position.
-
-A parameter no role fits keeps its default; a required one makes the function uncallable
-(verify says so and does not guess). Pure data: no libcst, no litellm.
-"""
+"""Bind verify's inputs to a function's parameters by name, never by position; a required parameter no role fits
+makes the function uncallable (verify says so, never guesses). Pure data: no libcst, no litellm."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""What a verify case is (its steps, what the mock endpoint does), what was observed, and what became of it.
-
-An evaluator turns an observation into problems ``(fix, text)``, ``fix`` naming the transform whose
-behaviour is missing (or ``basics``). Environment values may hold ``$names`` the runner fills in; None removes one.
-"""
+"""A verify case (its steps, what the endpoint does), what was observed, and what became of it: an evaluator turns
+an observation into problems ``(fix, text)``, ``fix`` naming the transform whose behaviour is missing (or ``basics``)."""
 
 from __future__ import annotations
 
@@ -290,8 +287,6 @@ class Case:
     skip_reason: str | None = None
     keep_lines: str | None = None  # also keep the INFO+ log lines that start with this (the child logs at INFO then)
     report: bool = False  # each process calls the support module's health() after its steps
-    answer: str = ANSWER  # what the endpoint answers (and the fallback: fallback_answer)
-    fallback_answer: str = FALLBACK_ANSWER
 
     def lanes(self) -> list[list[Step]]:
         """The steps by process: those whose model verify chooses together, then one lane per function with a fixed model."""
@@ -305,15 +300,14 @@ class Case:
     def is_judge(self) -> bool:
         return any(step.is_judge for step in self.steps)
 
+    @property
+    def answers(self) -> tuple[str, str]:
+        """What the endpoint and the fallback answer: a rubric, or a judge's verdict."""
+        return (JUDGE_ANSWER, JUDGE_FALLBACK_ANSWER) if self.is_judge else (ANSWER, FALLBACK_ANSWER)
+
     def problems(self, obs: Observation) -> list[Problem]:
         """The evaluator's problems; a judge's name ``judge``, the transform that patches it."""
         return [(fix if fix == BASICS or not self.is_judge else JUDGE_FIX, text) for fix, text in self.evaluate(obs)]
-
-
-def judge_case(case: Case) -> Case:
-    """``case`` answering as a judge expects."""
-    case.answer, case.fallback_answer = JUDGE_ANSWER, JUDGE_FALLBACK_ANSWER
-    return case
 
 
 @dataclass

@@ -1,9 +1,5 @@
-"""The verify child: ``python child.py OUT_DIR PARENT_PID``, the job as JSON on stdin. Standard library (and litellm); POSIX.
-
-It imports litellm once, then runs every case lane in a fork of its own (killed past its limit), which takes
-the lane's environment, imports the checkout (``loader.py``), runs the steps and writes what it saw as JSON
-lines in OUT_DIR (``case-<lane>.jsonl``; its own in ``zygote.jsonl``). Every process dies with its parent.
-"""
+"""The verify child: ``python child.py OUT_DIR PARENT_PID``, the job as JSON on stdin; standard library and litellm, POSIX.
+It imports litellm once, then forks a process per case lane that imports the checkout, runs the steps and writes JSON lines."""
 
 from __future__ import annotations
 
@@ -49,8 +45,7 @@ class Events:
         self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open for the process's life
 
     def emit(self, **fields: Any) -> None:
-        self._file.write(json.dumps(fields, default=repr) + "\n")
-        self._file.flush()
+        self._file.write(json.dumps(fields, default=repr) + "\n")  # line-buffered: flushed per line
 
 
 def redirect_output(path: str) -> None:
@@ -277,9 +272,7 @@ def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
             events.emit(event="import-error", **error.to_json())
             os._exit(3)
         if lane.get("probe"):
-            judges = {dotted: {**failed.get(dotted, {}), "stubbed": stubbed[dotted]} for dotted in checkout["judge_modules"]}
-            events.emit(event="probe", python=sys.executable, tenacity=importlib.util.find_spec("tenacity") is not None,
-                        modules=sorted(set(modules) - set(judges)), support=support is not None, judges=judges)
+            events.emit(event="probe", judges={dotted: {**failed.get(dotted, {}), "stubbed": stubbed[dotted]} for dotted in checkout["judge_modules"]})
         else:
             asyncio.run(_run_steps(lane, modules, support, printed, events, started))
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent
@@ -366,8 +359,7 @@ def main() -> int:
     except ModuleNotFoundError as error:
         events.emit(event="import-error", module="litellm", missing=error.name, kind="missing-module", message=str(error))
         return 3
-    events.emit(event="litellm-imported", seconds=round(time.monotonic() - start, 3), version=getattr(litellm, "version", None),
-                python=sys.executable, tenacity=importlib.util.find_spec("tenacity") is not None)
+    events.emit(event="litellm-imported", seconds=round(time.monotonic() - start, 3))
     job = json.load(sys.stdin)
     if not job.get("cases") and not job.get("checkouts"):
         return 0

@@ -1,8 +1,4 @@
-"""``llmfix verify PATH [--python PY] [--live] [--scenario NAME]... [--json]``.
-
-Exit 0: every case passed (or nothing to verify); 1: a case failed or a function could not be
-called; 2: verify could not run. Importing this module loads no litellm, libcst or mock endpoint.
-"""
+"""``llmfix verify PATH [--python PY] [--live] [--scenario NAME]... [--json]``; importing it loads no litellm, libcst or mock."""
 
 from __future__ import annotations
 
@@ -38,7 +34,7 @@ mock endpoints on 127.0.0.1: run it with the Python of the environment the
 training job uses (--python), which has the packages that code imports.
 
 \b
-Scenarios: {scenarios.help_line()}.
+Scenarios: {", ".join(f"{unit.NUMBER} {unit.NAME}" for unit in scenarios.units())}.
 --live: precheck, completion, rubric with your own endpoint.
 Exit 0 all passed (or nothing to verify), 1 a case failed or a function
 could not be called, 2 could not run.
@@ -129,11 +125,11 @@ def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[st
     if live:
         from llmfix.verify import live as live_calls  # the codemods (libcst): only for --live
     env = live_calls.live_env() if live else None
-    child = runner.start_child(settings, env, python) if path.exists() else None  # litellm imports while we analyse and set up
+    child = runner.Child(settings, env, python) if path.exists() else None  # litellm imports while we analyse and set up
     try:
         found = analyse_all(path)
-        checkouts = [c for c in found if not c.empty]
-        empty = [NOTHING.format(c.path) for c in found if c.empty]
+        checkouts = [c for c in found if c.targets]
+        empty = [NOTHING.format(c.path) for c in found if not c.targets]
         if not checkouts:
             message = empty[0] if len(empty) == 1 else NOTHING.format(path)
             click.echo(json.dumps({"command": "verify", "exit_code": EXIT_OK, "nothing_to_verify": True, "message": message}) if as_json else message)
@@ -142,10 +138,10 @@ def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[st
         jobs = []
         for index, checkout in enumerate(checkouts):
             available = live_calls.scenarios(env, checkout) if env is not None else scenarios.build(settings, checkout)
-            jobs.append((checkout, _select(available, scenario_names, strict=not several)))
+            jobs.append((checkout, scenarios.select(available, scenario_names, strict=not several)))
             say.expect(index, f"{checkout.path.name}: " if several else "", checkout, jobs[-1][1])
         if several and scenario_names and not any(s.cases for _, chosen in jobs for s in chosen):
-            _select(scenarios.build(settings, checkouts[0]), scenario_names)  # a name no checkout knows: the error strict selection gives
+            scenarios.select(scenarios.build(settings, checkouts[0]), scenario_names)  # a name no checkout knows: strict selection's error
         results = runner.run_many(jobs, settings, env, child=child, progress=say)
     finally:
         if child is not None:
@@ -156,13 +152,6 @@ def _verify(path: Path, python: str | None, live: bool, scenario_names: tuple[st
     text = report.render(path, results, codes, empty, settings, live_calls.header(env) if env is not None else None, as_json, several)
     click.echo(live_calls.scrub(text, env) if env is not None else text)
     return max(codes)
-
-
-def _select(available: list[scenarios.Scenario], names: tuple[str, ...], strict: bool = True) -> list[scenarios.Scenario]:
-    try:
-        return scenarios.select(available, names, strict)
-    except ValueError as error:
-        raise BadInput(str(error)) from None
 
 
 class Progress:

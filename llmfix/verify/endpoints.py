@@ -95,8 +95,8 @@ class Endpoints:
         server = self.server(case)
         server.retry_after = settings.retry_after
         lane = server.scope(scope)
-        lane.each, lane.default, lane.content = list(case.endpoint.each), case.endpoint.then, case.answer
-        self.fallback.scope(scope).content = case.fallback_answer
+        lane.each, lane.default = list(case.endpoint.each), case.endpoint.then
+        lane.content, self.fallback.scope(scope).content = case.answers
 
     def counts(self, case: Case, scope: str, steps: list[Step]) -> tuple[dict[str, int], dict[str, list[str]], dict[str, int]]:
         """Attempts, models and connection checks (one-token requests) per step of a lane, as its scope saw them."""

@@ -1,8 +1,5 @@
 """What a step is expected to do, by its function's kind and error contract; each check returns problems ``(fix, text)``.
-
-On a failure a raising function raises; a swallowing helper returns ``""`` and says why (a warning, the support
-module's, or a printed line), a generator returns None with a warning; a judge scores 0.0 or raises.
-"""
+On a failure a raising function raises; a swallowing one returns ``""`` (a generator None) and says why; a judge scores 0.0 or raises."""
 
 from __future__ import annotations
 

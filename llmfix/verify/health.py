@@ -1,8 +1,5 @@
-"""What the ``health`` fix shows from outside: ``LiteLLM health`` summary lines, ``health()``, the alarm.
-
-The checks rest on names (variables, line prefix, error class, ``health()``'s keys), never on wording. A health
-case plans each call's answer with LITELLM_NUM_RETRIES=0, so where the alarm must fire follows from the plan.
-"""
+"""What the ``health`` fix shows from outside: ``LiteLLM health`` lines, ``health()``, the alarm; by names, never wording.
+A health case plans each call's answer (LITELLM_NUM_RETRIES=0), so where the alarm must fire follows from the plan."""
 
 from __future__ import annotations
 

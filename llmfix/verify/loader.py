@@ -1,9 +1,5 @@
-"""In the verify child: import a checkout's modules as training does, and build what a step calls. Standard library only.
-
-The checkout's packages are found without running their ``__init__.py``; a missing third-party package the
-checkout's own code imports (torch, ray... in a judge's module) gets a stub. A judge's instance is built by
-parameter name, its config holding verify's model and LITELLM_DEFAULT_TIMEOUT's value.
-"""
+"""In the verify child: import a checkout's modules as training does (no package ``__init__``, missing third-party packages
+of a judge's module stubbed) and build a judge's instance by parameter name. Standard library only."""
 
 from __future__ import annotations
 

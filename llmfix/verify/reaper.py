@@ -1,8 +1,5 @@
-"""Clean up after verify on every exit path, even a SIGKILL of verify. Standard library only.
-
-A watcher (this file, run as a script) reads from a pipe the process groups and folders verify started; when the pipe
-closes it kills those groups (unless the pid is another process's now) and the processes naming a folder, and removes the folders.
-"""
+"""Clean up after verify on every exit path, even its SIGKILL: a watcher (this file, as a script) reads the process groups
+and folders verify started from a pipe; when the pipe closes it kills them (and processes naming a folder) and removes the folders."""
 
 from __future__ import annotations
 

@@ -1,8 +1,5 @@
-"""Run the cases: start the mock endpoints (and tinyproxy) and the child, and judge what it saw.
-
-One child per run imports litellm once and forks a process per case lane: each lane talks to a scope
-of its own of the endpoints, so counts never mix. A :class:`Reaper` removes whatever the run started.
-"""
+"""Run the cases: the mock endpoints (and tinyproxy), one child that imports litellm once and forks a process per
+case lane (each on a scope of its own of the endpoints), and judge what it saw; a :class:`Reaper` cleans up."""
 
 from __future__ import annotations
 
@@ -27,7 +24,7 @@ from llmfix.verify.scenarios import Scenario
 
 CHILD = Path(__file__).with_name("child.py")
 IMPORT_LIMIT = 120.0  # seconds for the child to import litellm and the checkout
-__all__ = ["DUMMY_KEY", "CaseOutcome", "Child", "RunResult", "VerifyError", "base_env", "resolve_env", "run_many", "start_child", "tally"]
+__all__ = ["DUMMY_KEY", "CaseOutcome", "Child", "RunResult", "VerifyError", "base_env", "resolve_env", "run_many", "tally"]
 
 
 class VerifyError(LlmfixError):
@@ -66,10 +63,11 @@ def import_error(event: dict[str, Any], python: str) -> str:
 
 
 class Child:
-    """The verify child process, started early (it imports litellm while the parent sets up); it owns the run's
-    :class:`Reaper` (started first, so nothing is ever started unwatched) and its output folder."""
+    """The verify child, started early (it imports litellm while the parent sets up), with the run's :class:`Reaper`
+    (started first: nothing runs unwatched) and output folder; ``env``: the live one, else verify's own."""
 
-    def __init__(self, env: dict[str, str], python: str | None = None) -> None:
+    def __init__(self, settings: Settings, env: dict[str, str] | None = None, python: str | None = None) -> None:
+        env = dict(env) if env is not None else base_env(settings)
         self.python = python or sys.executable
         self.reaper = Reaper()
         self.out = Path(tempfile.mkdtemp(prefix="llmfix-verify-"))
@@ -134,11 +132,6 @@ class Child:
             self.reaper.close()
 
 
-def start_child(settings: Settings, live_env: dict[str, str] | None = None, python: str | None = None) -> Child:
-    """Start the child now (litellm takes seconds to import); hand it to :func:`run_many` later."""
-    return Child(dict(live_env) if live_env is not None else base_env(settings), python)
-
-
 @dataclass
 class Lane:
     """The steps of a case that run in one process, against one scope of the endpoints."""
@@ -153,8 +146,9 @@ class Plan:
     """One checkout's share of a run: its cases, their lanes and environments, and what became of them."""
 
     def __init__(self, index: int, checkout: Checkout, scenarios: list[Scenario], base: dict[str, str], settings: Settings,
-                 endpoints: Endpoints | None, out: Path) -> None:
-        self.index, self.checkout, self.settings, self.endpoints, self.out = index, checkout, settings, endpoints, out
+                 endpoints: Endpoints | None, child: Child) -> None:
+        self.index, self.checkout, self.settings, self.endpoints = index, checkout, settings, endpoints
+        self.out, self.python = child.out, child.python  # the interpreter an import error names: --python's, as given
         self.cases = [c for s in scenarios for c in s.cases]
         self.outcomes: dict[str, CaseOutcome] = {}
         self.lanes: dict[str, list[Lane]] = {}
@@ -201,7 +195,7 @@ class Plan:
     def probe_error(self) -> str | None:
         probe = self.probe
         if probe.get("event") == "import-error":
-            return import_error(probe, next((e["python"] for e in self.probed or [] if e.get("python")), sys.executable))
+            return import_error(probe, self.python)
         if not probe:
             tails = [_read(self.out / name).strip().splitlines()[-3:] for name in ("child-stderr.txt", "zygote.log", f"case-probe-{self.index}.log")]
             detail = next((" | ".join(tail) for tail in tails if tail), "no output (timed out?)")
@@ -216,19 +210,14 @@ class Plan:
     def notes(self) -> list[str]:
         return [f"{module} imported with stubs for what is not installed: {', '.join(stubs)}" for module, stubs in self.stubbed.items()]
 
-    def lane_ended(self, event: dict[str, Any]) -> list[CaseOutcome]:
-        """Note a lane's end; the case's outcome when it was the case's last lane."""
-        self.ends[event["file"]] = event
-        for case_id, lanes in self.lanes.items():
-            if case_id not in self.outcomes and any(lane.scope == event["file"] for lane in lanes) and all(lane.scope in self.ends for lane in lanes):
-                self.outcomes[case_id] = self._judge(lanes)
-                return [self.outcomes[case_id]]
-        return []
+    def judge_ended(self, every: bool = False) -> list[CaseOutcome]:
+        """The outcomes of the cases whose lanes have all ended since the last call (``every``: of all the cases left)."""
+        done = [case_id for case_id, lanes in self.lanes.items() if case_id not in self.outcomes and (every or all(lane.scope in self.ends for lane in lanes))]
+        self.outcomes.update((case_id, self._judge(self.lanes[case_id])) for case_id in done)
+        return [self.outcomes[case_id] for case_id in done]
 
     def results(self) -> list[CaseOutcome]:
-        for case_id, lanes in self.lanes.items():
-            if case_id not in self.outcomes:
-                self.outcomes[case_id] = self._judge(lanes)
+        self.judge_ended(every=True)
         return [self.outcomes[c.id] for c in self.cases]
 
     def not_exercised(self) -> list[tuple[str, str]]:
@@ -277,10 +266,9 @@ class Plan:
         """Why a judge's case could not run: its module would not import, or verify could not build or call it."""
         if any(e.get("event") == "import-error" for e in events):
             judges = self.probe.get("judges") or {}
-            python = self.probe.get("python") or sys.executable
             for module in sorted({s.target.module for s in case.steps if s.target is not None and s.target.kind == JUDGE}):
                 if (judges.get(module) or {}).get("kind"):
-                    return f"judge not run: {import_error(judges[module], python)}"
+                    return f"judge not run: {import_error(judges[module], self.python)}"
         unrunnable = [r for r in steps.values() if r.outcome in ("uncallable", "missing")]
         if unrunnable:
             return f"judge not run: {unrunnable[0].error['message'] if unrunnable[0].error else 'cannot call it'}"
@@ -296,11 +284,11 @@ def run_many(jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, li
     say = progress or (lambda index, outcome: None)
     with ExitStack() as stack:
         base = dict(live_env) if live_env is not None else base_env(settings)
-        child = child or Child(base)
+        child = child or Child(settings, live_env)
         stack.callback(child.close)
         want_proxy = any("tinyproxy" in c.needs for _, scenarios in jobs for s in scenarios for c in s.cases)
         endpoints = None if live else Endpoints(stack, child.reaper, want_proxy)
-        plans = [Plan(index, checkout, scenarios, base, settings, endpoints, child.out) for index, (checkout, scenarios) in enumerate(jobs)]
+        plans = [Plan(index, checkout, scenarios, base, settings, endpoints, child) for index, (checkout, scenarios) in enumerate(jobs)]
         for plan in plans:
             for outcome in plan.outcomes.values():
                 say(plan.index, outcome)
@@ -341,7 +329,8 @@ def _follow(child: Child, plans: list[Plan], limit: float, progress: Progress) -
             elif kind == "case-end" and file.startswith("probe-"):
                 plans[int(file.split("-")[1])].probed_now()
             elif kind == "case-end" and file in lanes:
-                for outcome in lanes[file].lane_ended(event):
+                lanes[file].ends[file] = event
+                for outcome in lanes[file].judge_ended():
                     progress(lanes[file].index, outcome)
         if not running or time.monotonic() > deadline or all(p.finished for p in plans):
             break  # (the child's own exit, litellm's at-exit work included, is not waited for)

@@ -70,7 +70,7 @@ def test_a_judge_that_routes_through_the_helper_needs_nothing(tmp_path):
                 return response
     ''')
     checkout = analyse(root)
-    assert checkout.judges == [] and checkout.empty
+    assert checkout.judges == [] and not checkout.targets
 
 
 STUB_PROBE = """

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from verify_support import MISSING_MODULE, analyse
+from verify_support import MISSING_MODULE, analyse, processes_naming
 
 from llmfix.verify import command, runner, scenarios
 
@@ -47,18 +47,6 @@ def test_unknown_scenario_is_bad_input():
     assert done.stdout == "" and done.stderr.count("\n") == 1  # refused before anything is printed
 
 
-def test_no_path_verifies_the_checkout_around_the_current_folder(tmp_path):
-    """Like every other command: no PATH is the checkout the current folder lies in."""
-    shutil.copytree(FIXTURES / "drtulu-canonical", tmp_path / "c")
-    inside = next((tmp_path / "c").rglob("rubric_utils.py")).parent
-    done = subprocess.run([sys.executable, "-m", "llmfix", "verify", "--scenario", "healthy", "--json"], capture_output=True,
-                          text=True, cwd=inside, timeout=600)
-    report = json.loads(done.stdout)
-    assert done.returncode == 0, done.stderr  # healthy passes patched or not; the checkout was found from inside it
-    assert "rl/open-instruct against" in done.stderr.splitlines()[0]
-    assert [g["name"] for g in report["checkout"]["generators"]] == ["generate_instance_wise_adaptive_rubrics"]
-
-
 def test_importing_the_command_is_cheap():
     code = "import sys, llmfix.verify.command; print(sorted(m for m in ('litellm', 'libcst', 'llmfix.mockllm') if m in sys.modules))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO)
@@ -68,9 +56,9 @@ def test_importing_the_command_is_cheap():
 class Streamed:
     """A ``llmfix verify`` process: its stdout lines with the second each arrived, its stderr, its exit code."""
 
-    def __init__(self, args: list[str]) -> None:
+    def __init__(self, args: list[str], cwd: Path = REPO, env: dict[str, str] | None = None) -> None:
         self.started = time.monotonic()
-        self.process = subprocess.Popen([sys.executable, "-m", "llmfix", *args], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.process = subprocess.Popen([sys.executable, "-m", "llmfix", *args], cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         self.lines: list[tuple[float, str]] = []
         self.stderr = ""
         self._reader = threading.Thread(target=self._read, daemon=True)
@@ -97,6 +85,18 @@ class Streamed:
         return self.process.returncode
 
 
+def python_wrapper(path: Path, used: Path) -> Path:
+    """A ``python`` that notes its arguments in ``used``, then runs this interpreter."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!/bin/sh\necho \"$@\" >> {used}\nexec {sys.executable} \"$@\"\n", encoding="utf-8")
+    path.chmod(0o755)
+    return path
+
+
+def used(path: Path) -> str:
+    return path.read_text(encoding="utf-8") if path.exists() else ""
+
+
 @pytest.fixture(scope="module")
 def cli_runs(checkout_copy, hand_checkout, verify_checkouts, tmp_path_factory) -> dict[str, Streamed]:
     """The command lines this module checks, run at the same time (the streaming one started first, on its own)."""
@@ -105,24 +105,43 @@ def cli_runs(checkout_copy, hand_checkout, verify_checkouts, tmp_path_factory) -
     several = base / "several"
     for name, source in (("judge", hand_checkout("judge", "patched")), ("old", hand_checkout("old", "unpatched"))):
         shutil.copytree(source, several / name)
-    wrapper = base / "python-wrapper"
-    wrapper.write_text(f"#!/bin/sh\necho \"$@\" >> {base / 'python-used'}\nexec {sys.executable} \"$@\"\n", encoding="utf-8")
-    wrapper.chmod(0o755)
+    wrapper = python_wrapper(base / "python-wrapper", base / "python-used")
+    other_wrapper = python_wrapper(base / "other" / "python-wrapper", base / "other-used")
+    configured = _configured_checkout(base / "configured")
+    (base / "tmp").mkdir()
     runs = {"stream": Streamed(["verify", drtulu, "--scenario", "healthy,empty,precheck"])}
     while not runs["stream"].lines and runs["stream"].process.poll() is None:
         time.sleep(0.02)
     runs.update({
         "json": Streamed(["verify", drtulu, "--scenario", "healthy", "--scenario", "7c,8b", "--json"]),
         "several": Streamed(["verify", str(several), "--scenario", "healthy,7a"]),
-        "python": Streamed(["verify", drtulu, "--python", str(wrapper), "--scenario", "healthy"]),
-        "missing-dependency": Streamed(["verify", str(verify_checkouts["fixture/drtulu-canonical/missing-module"]), "--scenario", "healthy"]),
+        # with a TMPDIR of its own, and tinyproxy (9b): what a finished verify leaves behind can be checked
+        "python": Streamed(["verify", drtulu, "--python", str(wrapper), "--scenario", "healthy,9b"], env={**os.environ, "TMPDIR": str(base / "tmp")}),
+        "missing-dependency": Streamed(["verify", str(verify_checkouts["fixture/drtulu-canonical/missing-module"]), "--python", str(other_wrapper),
+                                        "--scenario", "healthy"]),
+        # no PATH: the checkout around the current folder, whose [tool.llmfix] python names the interpreter
+        "configured": Streamed(["verify", "--scenario", "healthy", "--json"], cwd=configured),
     })
     if os.path.exists("/usr/bin/python3"):
         runs["no-litellm"] = Streamed(["verify", drtulu, "--python", "/usr/bin/python3", "--scenario", "healthy"])
     for run in runs.values():
         run.wait()
-    runs["python"].used = (base / "python-used").read_text(encoding="utf-8") if (base / "python-used").exists() else ""  # type: ignore[attr-defined]
+    runs["python"].used = used(base / "python-used")  # type: ignore[attr-defined]
+    runs["missing-dependency"].python = str(other_wrapper)  # type: ignore[attr-defined]
+    runs["python"].tmp = base / "tmp"  # type: ignore[attr-defined]
+    runs["configured"].used = used(configured / "used")  # type: ignore[attr-defined]
     return runs
+
+
+def _configured_checkout(checkout: Path) -> Path:
+    """A patched copy of drtulu-canonical whose pyproject.toml names a wrapper python; the folder to run verify in (inside the checkout)."""
+    shutil.copytree(FIXTURES / "drtulu-canonical", checkout)
+    inside = next(checkout.rglob("rubric_utils.py")).parent
+    root = next(parent for parent in inside.parents if parent.name == "open-instruct")
+    python_wrapper(root / "venv-bin" / "python", inside / "used")
+    (root / "pyproject.toml").write_text('[tool.llmfix]\npython = "venv-bin/python"\n', encoding="utf-8")
+    assert llmfix("apply", str(checkout)).returncode == 0  # apply reads the same table
+    return inside
 
 
 def test_the_first_line_comes_at_once_then_a_line_per_scenario_as_it_ends(cli_runs):
@@ -168,12 +187,31 @@ def test_python_runs_the_child_with_the_training_environments_interpreter(cli_ru
     assert "with " in done.lines[0][1] and "python-wrapper" in done.lines[0][1]
 
 
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="checks /proc")
+def test_a_finished_verify_leaves_no_process_and_no_folder(cli_runs):
+    """(The killed ones: test_cleanup.py.) This run started tinyproxy and the child's forks, in a TMPDIR of its own."""
+    done, tmp = cli_runs["python"], cli_runs["python"].tmp  # type: ignore[attr-defined]
+    assert any(line.startswith("9b ") and line.rstrip().endswith("pass") for _, line in done.lines), done.stdout
+    assert not processes_naming(str(tmp)) and not any(tmp.iterdir()), sorted(p.name for p in tmp.iterdir())
+
+
+def test_no_path_verifies_the_checkout_around_the_current_folder_with_its_configured_python(cli_runs):
+    """Like every other command: no PATH is the checkout the current folder lies in; its `[tool.llmfix] python = ...`
+    (relative to its pyproject.toml) is --python's default."""
+    done = cli_runs["configured"]
+    assert done.returncode == 0, done.stderr  # healthy passes patched or not; the checkout was found from inside it
+    assert "rl/open-instruct against" in done.stderr.splitlines()[0]
+    assert [g["name"] for g in json.loads(done.stdout)["checkout"]["generators"]] == ["generate_instance_wise_adaptive_rubrics"]
+    assert "child.py" in done.used  # type: ignore[attr-defined]
+
+
 def test_a_missing_dependency_names_the_package_and_the_way_out(cli_runs):
     done = cli_runs["missing-dependency"]
     assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
     error = done.stderr.strip().splitlines()[-1]
     assert error.startswith("llmfix: error: cannot import open_instruct.search_rewards.utils.run_utils") and MISSING_MODULE in error
     assert "--python" in error and f"pip install {MISSING_MODULE}" in error
+    assert f"not installed for {done.python};" in error  # type: ignore[attr-defined]  # --python's, as given, not verify's own
 
 
 def test_a_python_without_litellm_says_so(cli_runs):
@@ -285,20 +323,9 @@ def test_child_environment_is_clean_and_filled_in(monkeypatch):
     assert runner.resolve_env({"PW": "a$$b$mockery"}, {}, {})["PW"] == "a$$b$mockery"  # live: a user's $ is left alone
 
 
-def test_the_checkouts_config_names_the_interpreter(tmp_path):
-    """`[tool.llmfix] python = ...` (relative to its pyproject.toml) is --python's default; apply reads the same table."""
+def test_a_bad_configured_python_is_one_line_exit_2(tmp_path):
     checkout = tmp_path / "c"
     shutil.copytree(FIXTURES / "drtulu-canonical", checkout)
-    used = tmp_path / "used"
-    (checkout / "venv-bin").mkdir()
-    wrapper = checkout / "venv-bin" / "python"
-    wrapper.write_text(f"#!/bin/sh\necho \"$@\" >> {used}\nexec {sys.executable} \"$@\"\n", encoding="utf-8")
-    wrapper.chmod(0o755)
-    (checkout / "pyproject.toml").write_text('[tool.llmfix]\npython = "venv-bin/python"\n', encoding="utf-8")
-    assert llmfix("apply", str(checkout)).returncode == 0
-    done = llmfix("verify", str(checkout), "--scenario", "healthy", timeout=600)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "child.py" in used.read_text(encoding="utf-8")
     (checkout / "pyproject.toml").write_text("[tool.llmfix]\npython = 3\n", encoding="utf-8")
     done = llmfix("verify", str(checkout))
     assert done.returncode == 2 and "python must be the path of a Python interpreter" in done.stderr, done.stderr

@@ -21,6 +21,7 @@ from verify_support import (
 )
 
 from llmfix.verify import report, runner, scenarios
+from llmfix.verify.analysis import GENERATOR
 
 
 def _explain(result: runner.RunResult) -> str:
@@ -46,7 +47,7 @@ def test_unpatched_fixture_fails_and_names_the_missing_fixes(verify_runs, key, n
     assert result.failed
     fixes = report.missing_fixes(result)
     assert "guards" in fixes, _explain(result)
-    if result.checkout.generators:
+    if result.checkout.of_kind(GENERATOR):
         assert "precheck" in fixes, _explain(result)
         assert any("no connection check" in p for p in fixes["precheck"]), fixes["precheck"]
     if name == FULL_UNPATCHED:

@@ -18,6 +18,7 @@ import pytest
 from verify_support import MUTANTS, SHAPES, group_of, target_named
 
 from llmfix.verify import report, runner, scenarios
+from llmfix.verify.analysis import GENERATOR
 from llmfix.verify.cases import ANSWER
 
 SHAPES_GROUP = group_of("drtulu/patched")  # the tests below without a mark of their own read the shapes' runs
@@ -100,7 +101,7 @@ def test_a_swallowing_helper_returns_empty_and_tells_why(verify_runs):
 def test_generators_with_a_literal_model_are_counted_apart(verify_runs):
     """Both generators send "gpt-4.1": each runs in a lane (and mock scope) of its own."""
     result = verify_runs["old/patched"]
-    generators = result.checkout.generators
+    generators = result.checkout.of_kind(GENERATOR)
     assert [(t.model_parameter, t.model_literal) for t in generators] == [(None, "gpt-4.1")] * 2
     assert [t.contract for t in generators] == ["raises", "swallows"]  # the plain one fails the way its helper does
     healthy = _observation(result, "1")
@@ -140,7 +141,7 @@ def test_each_mutant_fails_the_scenario_of_the_fix_it_lacks(verify_runs, mutant)
 def test_the_precheck_retries_a_blip_and_rechecks_a_failure(verify_runs):
     for shape in ("drtulu", "old"):
         result = verify_runs[f"{shape}/patched"]
-        generator = result.checkout.generators[0].name
+        generator = result.checkout.of_kind(GENERATOR)[0].name
         for case_id in ("10a", "10b", "10c"):
             obs = _observation(result, case_id)
             assert obs.steps[generator].outcome == "returned" and obs.probes[generator] == 2 and obs.attempts[generator] == 3

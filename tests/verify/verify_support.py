@@ -138,14 +138,15 @@ def _runs() -> dict[str, Run]:
 
 
 def _group(key: str) -> str:
-    """Groups of about the same work, each well under a minute on a 2-core machine."""
-    if key.startswith("mutant/"):
-        return "mutants"
+    """Groups of about the same work (120-180 case processes), each well under a minute on a 2-core machine: every
+    group pays for a child's litellm import and its endpoints, and its slowest case (a hang killed at its limit) sets its floor."""
+    if key.startswith(("mutant/", "judge", "uncallable")):
+        return "mutants-judge"
     if not key.startswith("fixture/"):
-        return "shapes-judge" if key.startswith(("judge", "uncallable")) else "shapes"
+        return "shapes"
     name, kind = key.split("/")[1:]
     if kind == "unpatched":
-        return "fixtures-unpatched-full" if name == FULL_UNPATCHED else "fixtures-unpatched"
+        return "fixtures-unpatched"
     return f"fixtures-{'abc'[WITH_HELPERS.index(name) * 3 // len(WITH_HELPERS)]}"
 
 
@@ -167,6 +168,22 @@ def analyse(path: Path) -> Checkout:
     """The one checkout at ``path``."""
     [checkout] = analyse_all(path)
     return checkout
+
+
+def processes_naming(*needles: str) -> list[tuple[int, str]]:
+    """The live processes (pid, command line) whose command line holds every one of ``needles`` (Linux /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            command = (entry / "cmdline").read_bytes().decode(errors="replace").replace("\0", " ")
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if state != "Z" and all(needle in command for needle in needles):
+            found.append((int(entry.name), command))
+    return found
 
 
 def target_named(checkout: Checkout, name: str) -> Target:

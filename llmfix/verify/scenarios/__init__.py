@@ -1,8 +1,5 @@
-"""The fault scenarios, each a :class:`Scenario` subclass (defining one registers it), by theme in this package's modules.
-
-A scenario builds its cases for one checkout: every callable helper and generator takes part, its LLM judges in
-cases of their own (``<n>j``, ``<n>k``). The command's help, the report's fix order and the tests come from :func:`units`.
-"""
+"""The fault scenarios: each a :class:`Scenario` subclass (defining one registers it) building its cases for a checkout,
+its judges in cases of their own (``<n>j``, ``<n>k``); the help, the fix order and the tests come from :func:`units`."""
 
 from __future__ import annotations
 
@@ -12,8 +9,9 @@ import pkgutil
 from collections.abc import Callable
 from typing import ClassVar
 
+from llmfix.errors import BadInput
 from llmfix.verify.analysis import GENERATOR, HELPER, JUDGE, Checkout, Target
-from llmfix.verify.cases import BASICS, CALL, Case, Endpoint, Evaluator, Observation, Problem, Settings, Step, StepResult, each, judge_case
+from llmfix.verify.cases import BASICS, CALL, Case, Endpoint, Evaluator, Observation, Problem, Settings, Step, StepResult, each
 
 __all__ = ["BASICS", "Case", "Context", "Endpoint", "Evaluator", "Observation", "Problem", "Scenario", "Settings", "Step", "StepResult",
            "build", "each", "fix_order", "select", "units"]
@@ -47,7 +45,7 @@ class Context:
         if not self.judges:
             return []
         steps = self.callers(case_id, (JUDGE,))
-        case = judge_case(make(steps))
+        case = make(steps)
         if not steps:
             case.skip_reason = f"judge {self.judges[0].name} cannot run: {self.judges[0].reason}"
         return [case]
@@ -100,19 +98,14 @@ def units() -> list[type[Scenario]]:
     """Every scenario class of this package, by number (importing the modules registers them)."""
     for info in pkgutil.iter_modules(__path__):
         importlib.import_module(f"{__name__}.{info.name}")
-    found = sorted({cls for cls in Scenario.registry if cls.__module__.startswith(f"{__name__}.")}, key=lambda c: c.NUMBER)
-    if len({c.NUMBER for c in found}) != len(found) or len({c.NAME for c in found}) != len(found):
-        raise RuntimeError(f"verify scenarios share a number or a name: {[(c.NUMBER, c.NAME) for c in found]}")
-    return found
+    return sorted({cls for cls in Scenario.registry if cls.__module__.startswith(f"{__name__}.")}, key=lambda c: c.NUMBER)
 
 
 def fix_order() -> tuple[str, ...]:
-    """The fixes the scenarios prove, in the order llmfix runs the transforms, then ``basics``."""
+    """The fixes the scenarios prove (tests hold them to the transforms' names), in the order llmfix runs the transforms, then ``basics``."""
     from llmfix.codemods import TRANSFORM_NAMES  # libcst: not for --help
 
     proven = {fix for unit in units() for fix in unit.FIXES}
-    if proven - set(TRANSFORM_NAMES):
-        raise RuntimeError(f"verify scenarios name fixes that are not transforms: {', '.join(sorted(proven - set(TRANSFORM_NAMES)))}")
     return (*(name for name in TRANSFORM_NAMES if name in proven), BASICS)
 
 
@@ -122,21 +115,16 @@ def build(settings: Settings, checkout: Checkout | None = None) -> list[Scenario
     return [unit(context) for unit in units()]
 
 
-def help_line() -> str:
-    """``1 healthy, 2 transient, ...`` for the command's help."""
-    return ", ".join(f"{unit.NUMBER} {unit.NAME}" for unit in units())
-
-
 def select(scenarios: list[Scenario], names: tuple[str, ...], strict: bool = True) -> list[Scenario]:
     """The scenarios named (by name or number) or holding a named case id; all when ``names`` is empty.
-    ``strict``: a name none of them knows is a ValueError; else it is left out (another checkout may know it)."""
+    ``strict``: a name none of them knows is bad input; else it is left out (another checkout may know it)."""
     if not names:
         return scenarios
     wanted = {n.strip().lower() for value in names for n in value.split(",")}
     known = {s.NAME for s in scenarios} | {str(s.NUMBER) for s in scenarios} | {c.id for s in scenarios for c in s.cases}
     if "" in wanted or (strict and wanted - known):
         unknown = ", ".join(sorted(wanted - known - {""})) or "(an empty name)"
-        raise ValueError(f"unknown scenario {unknown}; choose from {', '.join(s.NAME for s in scenarios)}")
+        raise BadInput(f"unknown scenario {unknown}; choose from {', '.join(s.NAME for s in scenarios)}")
     chosen = [s for s in scenarios if {s.NAME, str(s.NUMBER)} & wanted]
     for scenario in scenarios:
         cases = [c for c in scenario.cases if c.id in wanted]

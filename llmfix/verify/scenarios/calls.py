@@ -84,9 +84,6 @@ def counted(obs: Observation, step: Step) -> list[Problem]:
 
 
 class PersistentError(Scenario):
-    """After N+1 attempts a raising function raises, a swallowing one returns "" / None and says why. A judge's 0.0 must not be
-    silent: 3j, ``health()`` counts it; 3k, with LITELLM_MAX_FAILURE_RATE set (a window of one call) it raises LiteLLMDegradedError."""
-
     NUMBER, NAME = 3, "persistent-500"
     SUMMARY = 'every attempt 500: retried, then each function fails as its contract says (raises, or "" / None and a log line); a judge\'s 0.0 is counted'
     FIXES = ("retries", "guards", "judge")

@@ -1,7 +1,4 @@
-"""Scenarios 8-11: the connection check the generator makes first (one ``max_tokens=1`` request), and proxies.
-
-A checkout without a generator has no check: those cases are skipped.
-"""
+"""Scenarios 8-11: the connection check the generator makes first (one ``max_tokens=1`` request; none without a generator), and proxies."""
 
 from __future__ import annotations
 
@@ -133,9 +130,6 @@ class PrecheckBlip(Scenario):
 
 
 class PrecheckRecheck(Scenario):
-    """The endpoint answers 404 once, then recovers: the first call raises, a second at once raises from the cache, a third
-    after LITELLM_PRECHECK_RECHECK checks again and gets its rubric."""
-
     NUMBER, NAME = 11, "precheck-recheck"
     SUMMARY = "a failed check raises, is cached, and is re-checked after LITELLM_PRECHECK_RECHECK: a recovered endpoint recovers the run"
     FIXES = ("precheck",)

@@ -1,8 +1,4 @@
-"""Scenarios 12-15: the ``health`` fix seen from outside: summary lines, ``health()`` figures, the alarm.
-
-A health case plans each call's answer; a summary falls due when the last call comes
-LITELLM_HEALTH_INTERVAL seconds after the others.
-"""
+"""Scenarios 12-15: the ``health`` fix from outside; a summary falls due when the last call comes LITELLM_HEALTH_INTERVAL after the others."""
 
 from __future__ import annotations
 
@@ -51,9 +47,6 @@ def alarm_case(unit: Scenario, context: Context, plan: tuple[str, ...], title: s
 
 
 class HealthAlarm(Scenario):
-    """Once the window is full and its failure rate above LITELLM_MAX_FAILURE_RATE, each failed call raises, naming the cause
-    and the endpoint; an answered call never does, nor do the helpers. (A judge's alarm: 3k of persistent-500.)"""
-
     NUMBER, NAME = 13, "health-alarm"
     SUMMARY = "60% of calls fail: past LITELLM_MAX_FAILURE_RATE over LITELLM_FAILURE_WINDOW calls, the generator raises LiteLLMDegradedError on a failed call"
     FIXES = ("health",)
@@ -85,9 +78,6 @@ class HealthUnset(Scenario):
 
 
 class HealthRecovery(Scenario):
-    """A full window of failures, and a failure right after one good call, raise LiteLLMDegradedError; once good calls have
-    brought the window's failure rate down, a failure does not."""
-
     NUMBER, NAME = 15, "health-recovery"
     SUMMARY = "an outage, then recovery: LiteLLMDegradedError on failures while the window's failure rate is too high, none once it falls"
     FIXES = ("health",)
