@@ -8,14 +8,12 @@ pin a changed default; and the test plan. It repeats no diff: the files tab show
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from llmfix.callers import callers
 from llmfix.codemods import support
-from llmfix.codemods.transform import ALREADY_PRESENT, Change, Transform
+from llmfix.codemods.transform import ALREADY_PRESENT, Change
 from llmfix.diffing import plan_count
-from llmfix.pinned import PinnedTest
 from llmfix.planning import FilePlan, dotted_module_name
 from llmfix.report import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
 
@@ -32,47 +30,6 @@ VERIFY_ITEM = (
     "5xx/429, empty answers, a dead primary with a fallback, a dead proxy, an outage the alarm must stop); "
     "it fails on the unpatched code"
 )
-
-
-def _markdown_text(rst: str) -> str:
-    """One docstring paragraph as markdown: joined lines, ``code`` as `code`."""
-    return " ".join(rst.split()).replace("``", "`")
-
-
-def _blocks(text: str) -> list[str]:
-    return [b for b in re.split(r"\n\s*\n", text) if b.strip()]
-
-
-def why(transform: type[Transform]) -> str:
-    """The ``Why:`` paragraph of a transform's documentation (without the label).
-
-    A paragraph ending in ``::`` keeps its literal block, as a code block.
-    """
-    blocks = _blocks(transform.documentation())
-    for index, block in enumerate(blocks):
-        if block.startswith("Why:"):
-            text = _markdown_text(block[len("Why:"):])
-            if text.endswith("::") and index + 1 < len(blocks):
-                literal = blocks[index + 1]
-                indent = min(len(line) - len(line.lstrip()) for line in literal.splitlines() if line.strip())
-                literal = "\n".join(line[indent:] for line in literal.splitlines())
-                fence = fence_for(literal)
-                return f"{text[:-1]}\n\n{fence}\n{literal}\n{fence}"
-            return text
-    return ""
-
-
-def what(transform: type[Transform]) -> str:
-    """The transform's description, without its leading ``name:``."""
-    description = _markdown_text(transform.description())
-    prefix = f"{transform.NAME}:"
-    return description[len(prefix):].strip() if description.startswith(prefix) else description
-
-
-def fence_for(text: str) -> str:
-    """A backtick fence longer than any run of backticks inside ``text``."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
 
 
 def _function(change: Change) -> str:
@@ -126,11 +83,7 @@ def render_markdown(plans: Sequence[FilePlan]) -> str:
     if not changed:
         lines.append(f"Nothing to change: every selected fix is already in place ({len(plans)} file(s) checked).")
         return "\n".join(lines) + "\n"
-    lines += [
-        INTRO,
-        "",
-        *_files_table(plans),
-    ]
+    lines += [INTRO, "", *_files_table(plans)]
     per_function = _per_function(plans)
     if per_function:
         lines += ["", "### What changes, per function", "", *per_function]
@@ -156,14 +109,8 @@ def _old_behaviour(plans: Sequence[FilePlan]) -> list[str]:
 
 
 def _test_plan(plans: Sequence[FilePlan]) -> list[str]:
-    tests: list[PinnedTest] = pinned(plans)
-    lines = [
-        "",
-        "### Test plan",
-        "",
-        "- [ ] `llmfix check` in CI: every fix stays in place",
-        VERIFY_ITEM,
-    ]
+    tests = pinned(plans)
+    lines = ["", "### Test plan", "", "- [ ] `llmfix check` in CI: every fix stays in place", VERIFY_ITEM]
     if tests:
         lines.append("- [ ] the repo's tests that pin a changed default pass with the old-behaviour variables:")
         lines += [f"  - `{t.path}::{t.test}` (line {t.line}): `{t.key} == {t.value!r}`" for t in tests]
