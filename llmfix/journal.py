@@ -152,6 +152,17 @@ def _remove_stale_temps(paths: Collection[Path]) -> None:
             temp.unlink(missing_ok=True)
 
 
+def discard(checkout: Path) -> None:
+    """Drop the journal and its files' temp files, touching no file it names (a ``git reset`` put them back)."""
+    journal = journal_path(checkout)
+    try:
+        names = [entry["path"] for entry in json.loads(read_regular(journal) or b"null")["writes"]]
+    except (BadInput, ValueError, KeyError, TypeError):
+        return
+    _remove_stale_temps([checkout / name for name in names if isinstance(name, str) and ".." not in name.split("/")])
+    journal.unlink()
+
+
 def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, creatable: Collection[str] = ()) -> list[Path]:
     """Finish (or, for ``undo_apply`` and an interrupted apply, undo) a group a kill interrupted.
 
@@ -184,9 +195,7 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, 
             fsync_dir(directory)
         remove_journal(checkout)
     except OSError as error:
-        raise WriteFailed(
-            f"{error.filename or journal}: can't finish the interrupted write ({error.strerror}); remove {journal} to give up on it"
-        ) from None
+        raise WriteFailed(f"{error.filename or journal}: can't finish the interrupted write ({error.strerror}); remove {journal} to give up on it") from None
     _remove_stale_temps(allowed_paths)
     return changed
 

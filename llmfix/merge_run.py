@@ -23,12 +23,13 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llmfix import merging, writing
+from llmfix import merging
 from llmfix.codemods import support
 from llmfix.config import CommandSettings
 from llmfix.discovery import discover
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.gitguard import operation_in_progress
+from llmfix.journal import discard
 from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
 from llmfix.safefiles import replace_file
 from llmfix.writing import STATE_DIR
@@ -342,18 +343,7 @@ def _drop_llmfix_writes(top: Path) -> None:
     except BadInput:
         return
     for checkout in checkouts:
-        journal = writing.journal_path(checkout)
-        try:
-            data = json.loads(journal.read_bytes())
-            run, entries = data["run"], data["writes"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if isinstance(run, str) and writing.RUN_ID.match(run):
-            for entry in entries:
-                path = (checkout / str(entry.get("path", ""))).resolve()
-                if path.is_relative_to(checkout.resolve()):
-                    writing.temp_path(path, run).unlink(missing_ok=True)
-        journal.unlink()
+        discard(checkout)
 
 
 def _add_block(path: Path) -> None:

@@ -23,7 +23,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from llmfix import planning, record, sourcetext
 from llmfix.codemods import registry, support
@@ -41,6 +41,7 @@ PYTHON_ENV = "LLMFIX_PYTHON"  # the interpreter ``llmfix merge`` runs the driver
 DRIVER_PYTHON = sys.executable
 GIT_TIMEOUT = 600.0
 RUN_DRIVER = f'"${PYTHON_ENV}" -c "import sys; sys.path.pop(0); from llmfix.cli import run; run()" merge-file %O %A %B %L %P'
+
 
 def git(args: Sequence[str], cwd: Path, *, config: Sequence[str] = (), env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run git (``config``: ``name=value`` pairs given as ``-c``); BadInput when git can't be run."""
@@ -116,14 +117,6 @@ def target_at(top: Path, relpath: str) -> Target:
     return Target(path, Target(path, path.parent).checkout)
 
 
-def noted_key(known: record.Record, target: Target) -> str | None:
-    """The record's key for ``target``: its path, else (a file a merge moved) the one key of the same name."""
-    if target.record_path in known.notes:
-        return target.record_path
-    same = [key for key in known.notes if PurePosixPath(key).name == target.path.name]
-    return same[0] if len(same) == 1 else None
-
-
 def undo(target: Target, text: str, notes: dict) -> tuple[str, list[str]]:
     """``text`` without llmfix's change, and what blocks that. The file is undone where its support import says it was
     patched (a merge may have moved it: the import names the old folder)."""
@@ -139,7 +132,7 @@ def take_out(target: Target, ours: str, base: str, known: record.Record, options
     llmfix takes of the base; LlmfixError when neither can."""
     if support.NAME not in ours:
         return ours
-    key = noted_key(known, target)
+    key = known.key_for(target.record_path, gone_only=False)
     clean, blocked = undo(target, ours, known.notes[key] if key else planning.plan_text(target, base, options).notes())
     if blocked and key:
         clean, blocked = undo(target, ours, planning.plan_text(target, base, options).notes())
@@ -181,7 +174,7 @@ def drive(top: Path, ours: bytes, base: bytes, theirs: bytes, marker_size: int, 
 
 def _put_back(target: Target, merged: bytes, known: record.Record, result: FileMerge, options: CommandSettings) -> bytes:
     """llmfix's change on a cleanly merged text, and the file's notes replaced in the work tree's record."""
-    before = known.notes.get(noted_key(known, target) or "", {})
+    before = known.notes.get(known.key_for(target.record_path, gone_only=False) or "", {})
     renote(known, target, None)
     if result.conflicts:  # the work file holds none of llmfix's lines: no note may claim it
         save(target.checkout, known)
@@ -214,7 +207,7 @@ def _sibling(target: Target) -> list[tuple[Target, str]]:
 
 def renote(known: record.Record, target: Target, plan: FilePlan | None, keep: bool = False) -> None:
     """Replace the file's notes (under its path, or the key of its path before a move) with ``plan``'s (``keep``: add them)."""
-    for key in {noted_key(known, target), target.record_path} - {None} if not keep else ():
+    for key in {known.key_for(target.record_path, gone_only=False), target.record_path} - {None} if not keep else ():
         known.forget(key)  # type: ignore[arg-type]
     for name, notes in (plan.notes() if plan is not None else {}).items():
         known.add_notes(target.record_path, name, notes)
@@ -290,8 +283,8 @@ def reapply(checkout: Path, targets: Sequence[Target], options: CommandSettings)
     the support module goes beside the helpers, the record's notes follow; one group write."""
     known = record.load(checkout)
     for target in targets:
-        key = noted_key(known, target)
-        if key not in (None, target.record_path) and not (checkout / key).is_file():  # a file the merge moved
+        key = known.key_for(target.record_path)
+        if key not in (None, target.record_path):  # a file the merge moved
             known.notes[target.record_path] = known.notes.pop(key)  # type: ignore[arg-type]
     before, old_support = copy.deepcopy(known.notes), known.support
     data = {t: t.path.read_bytes() for t in targets}
