@@ -1,9 +1,7 @@
 """``llmfix diff --markdown``: the pull request description a maintainer reads.
 
-It says what the files tab can't: per function, what changes in behaviour; every caller
-in the checkout that a changed default reaches; the environment that restores the old
-behaviour (and which old value no single variable restores); the repo's own tests that
-pin a changed default; and the test plan. It repeats no diff: the files tab shows it.
+Per function, what changes in behaviour; the callers a changed default reaches; the environment
+that restores the old behaviour; the repo's tests that pin a changed default; the test plan. No diff.
 """
 
 from __future__ import annotations

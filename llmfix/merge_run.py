@@ -1,16 +1,11 @@
 """``llmfix merge REF``: git's merge with llmfix's change out of the way, then re-applied and committed; safe to kill.
 
-Each phase is journalled in the git folder (``llmfix-merge.json``: the pre-merge HEAD, the ref,
-its commit, the phase, the pids of llmfix and of the git it runs) before it starts: begin ->
-attributes (``merge=llmfix`` in a marked block of ``info/attributes``) -> git-merge (the driver
-takes llmfix's change out) -> merged (block removed) -> reapply -> commit. git's output goes to a
-file, so a git whose llmfix was killed runs to its end. A merge stopped on conflicts is a state
-git knows (no journal is left).
-
-:func:`recover` (run by the next ``llmfix merge`` and by ``--abort``) waits for the git a killed
-run left (or removes its index lock), removes the attributes block and, unless the merge was
-committed, saves the work tree as ``refs/llmfix/interrupted-merge``, resets to the pre-merge
-commit and removes the untracked files the merge added (each a copy of one git or llmfix has).
+Each phase is journalled in the git folder (``llmfix-merge.json``: HEAD, the ref, its commit, the
+phase, the pids of llmfix and its git) before it starts: begin -> attributes (``merge=llmfix`` in
+a block of ``info/attributes``) -> git-merge -> merged (block removed) -> reapply -> commit.
+:func:`recover` (the next ``llmfix merge``, or ``--abort``) waits for a killed run's git, removes
+the block and, unless the merge was committed, saves the work tree as ``refs/llmfix/interrupted-merge``,
+resets to the pre-merge commit and removes the untracked files the merge added.
 """
 
 from __future__ import annotations
@@ -174,8 +169,7 @@ def _reapply(top: Path, path: Path, options: CommandSettings, journal: Journal, 
 
 
 def _settle_support(top: Path, journal: Journal, conflicted: list[str]) -> list[str]:
-    """Resolve git's "file location" conflict on llmfix's support module (upstream renamed its folder): it stays
-    where git moved it, and the re-apply puts it beside the helpers. Returns the other conflicts."""
+    """Resolve git's "file location" conflict on llmfix's support module (upstream renamed its folder); the other conflicts."""
     settled = []
     for path in (top / name for name in conflicted if Path(name).name == support.FILE_NAME):
         known = merging.record.load(merging.target_at(top, path.relative_to(top).as_posix()).checkout)

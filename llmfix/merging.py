@@ -1,14 +1,11 @@
 """Carry llmfix's change across merges, so that a merge never conflicts on llmfix's lines.
 
-For each target file both sides changed, git runs the driver (``merge=llmfix``): llmfix's change
-is taken out of ours by structure (with the record's notes, else those llmfix takes of the merge
-base) and the result merged with base and theirs by ``git merge-file``, so a conflict can only be
-the user's edit against upstream's; should that fail or leave more conflicts, git's own merge is
-the result. Installed, the driver then puts llmfix's change back and updates the record.
-:func:`reapply` makes llmfix's change afresh on merged code and says which value upstream changed
-that llmfix keeps overriding. No value of the user's reaches a command line git hands to the
-shell: the driver's definitions are fixed texts where git substitutes only its own ``%O %A %B
-%L`` and the quoted ``%P``; the interpreter and report file reach the driver by environment.
+For each target file both sides changed, git runs the driver (``merge=llmfix``): llmfix's change is
+taken out of ours (with the record's notes, else the base's) and the rest merged by ``git merge-file``,
+so a conflict can only be the user's edit against upstream's; else git's own merge is the result.
+Installed, the driver puts llmfix's change back. :func:`reapply` makes it afresh on merged code.
+The driver's command lines are fixed texts (git substitutes only ``%O %A %B %L`` and the quoted
+``%P``); the interpreter and report file reach it by environment.
 """
 
 from __future__ import annotations
@@ -118,8 +115,7 @@ def target_at(top: Path, relpath: str) -> Target:
 
 
 def undo(target: Target, text: str, notes: dict) -> tuple[str, list[str]]:
-    """``text`` without llmfix's change, and what blocks that. The file is undone where its support import says it was
-    patched (a merge may have moved it: the import names the old folder)."""
+    """``text`` without llmfix's change, undone where its support import says it was patched; and what blocks that."""
     found = re.search(rf"^from ([A-Za-z_][\w.]*) import [^\n]*\b{support.NAME}\b", text, re.MULTILINE)
     where = target.checkout.joinpath(*found.group(1).split("."), target.path.name) if found else target.path
     ours = Target(where, target.root)
@@ -128,8 +124,7 @@ def undo(target: Target, text: str, notes: dict) -> tuple[str, list[str]]:
 
 
 def take_out(target: Target, ours: str, base: str, known: record.Record, options: CommandSettings) -> str:
-    """``ours`` without llmfix's change (itself when it has none): undone with the record's notes, else with the notes
-    llmfix takes of the base; LlmfixError when neither can."""
+    """``ours`` without llmfix's change, undone with the record's notes, else the base's; LlmfixError when neither can."""
     if support.NAME not in ours:
         return ours
     key = known.key_for(target.record_path, gone_only=False)
@@ -279,8 +274,7 @@ class Reapplied:
 
 
 def reapply(checkout: Path, targets: Sequence[Target], options: CommandSettings) -> Reapplied:
-    """Take llmfix's change out of each target and make it afresh, as a fresh apply of the merged code would;
-    the support module goes beside the helpers, the record's notes follow; one group write."""
+    """Take llmfix's change out of each target and make it afresh, support module and notes included; one group write."""
     known = record.load(checkout)
     for target in targets:
         key = known.key_for(target.record_path)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from llmfix.errors import BadInput
-from llmfix.writing import STATE_DIR, STATE_FILE, check_state_dir, read_regular, state_dir
+from llmfix.writing import STATE_DIR, STATE_FILE, check_state_dir, read_regular
 
 RECORD_FILE = STATE_FILE
 FORMER_RECORD = "state.json"  # an earlier, never released llmfix's record
@@ -42,7 +42,7 @@ class Record:
 
     @property
     def path(self) -> Path:
-        return state_dir(self.checkout) / RECORD_FILE
+        return self.checkout / STATE_DIR / RECORD_FILE
 
     def notes_for(self, relpath: str) -> dict[str, dict[str, object]]:
         return self.notes.get(relpath, {})
@@ -64,13 +64,9 @@ class Record:
     def forget(self, relpath: str) -> None:
         self.notes.pop(relpath, None)
 
-    @property
-    def empty(self) -> bool:
-        return self.support is None and not any(self.notes.values())
-
     def to_bytes(self) -> bytes | None:
         """The record as written, one line (None when there is nothing to record)."""
-        if self.empty:
+        if self.support is None and not any(self.notes.values()):
             return None
         notes = {name: per_transform for name, per_transform in sorted(self.notes.items()) if per_transform}
         data = {"version": VERSION, "about": ABOUT, "support": self.support, "notes": notes}
