@@ -1,13 +1,9 @@
 """The journal of a group write (``.llmfix/pending.json``), and recovery from it after a kill.
 
-Before the first swap it names the group: paths relative to the checkout, the SHA-256 of each
-file's old and new bytes (None: absent), the command and the run, whose id names the temp files.
-:func:`recover` (run first by the next apply or revert, under the checkout's lock) finishes the
-group, or puts every file back when a concurrent save was displaced or ``revert`` finds an
-interrupted apply. The journal is input: it may name only the files the caller allows, by
-relative paths without ``..``, and only temp files llmfix names itself. Recovery deletes only
-llmfix's record and the support module (``creatable``), and only while they hold exactly the
-journalled bytes; anything else is refused before a file is touched.
+Before the first swap it names the group: relative paths, the SHA-256 of each file's old and new
+bytes (None: absent), the command and the run id (which names the temp files). The journal is
+input: it may name only the files the caller allows; recovery deletes only llmfix's record and
+support module, and only while they hold the journalled bytes; anything else is refused first.
 """
 
 from __future__ import annotations
@@ -21,6 +17,7 @@ from pathlib import Path
 
 from llmfix.errors import BadInput, WriteFailed
 from llmfix.safefiles import (
+    IGNORE_FILE,
     JOURNAL_NAME,
     STATE_DIR,
     STATE_FILE,
@@ -31,7 +28,6 @@ from llmfix.safefiles import (
     fsync_dir,
     owner_of,
     read_regular,
-    remove_stale_builds,
     replace_file,
     state_dir,
     temp_path,
@@ -124,12 +120,7 @@ def _digest_now(path: Path, journal: Path) -> str | None:
 
 
 def _delete_if_still(checkout: Path, entry: _Entry, expected: str | None, journal: Path) -> bool:
-    """Delete llmfix's own record or support module, and only while it still holds the bytes the journal names.
-
-    The only files recovery ever deletes: a record or support module the interrupted
-    run created (undone) or removed (finished). :func:`_journal_entries` refuses any other
-    deletion; this checks it once more, right before the unlink.
-    """
+    """Delete llmfix's own record or support module (the only files recovery deletes), only while it holds ``expected``."""
     path = entry.path
     if not entry.creatable:
         raise _unsafe(journal, f"would delete {path.relative_to(checkout).as_posix()}, which is not llmfix's record or support module")
@@ -164,20 +155,15 @@ def discard(checkout: Path) -> None:
 
 
 def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, creatable: Collection[str] = ()) -> list[Path]:
-    """Finish (or, for ``undo_apply`` and an interrupted apply, undo) a group a kill interrupted.
+    """Finish (or, for ``undo_apply`` and an interrupted apply, undo) a group a kill interrupted; the files changed.
 
-    ``allowed``: the paths relative to ``checkout`` llmfix may write there (the
-    target files, its support module and its record); ``creatable``: those of them
-    it may create or delete (the support module's copies). Every entry is checked before anything is
-    touched. Only a temp file holding exactly the journalled new bytes replaces
-    its target, and only while the target still holds the journalled old bytes;
-    a target edited since the kill is left alone. Returns the files changed.
+    ``allowed``: the relative paths llmfix may write; ``creatable``: those it may create or delete. A target
+    edited since the kill is left alone.
     """
     check_state_dir(checkout)
-    remove_stale_builds(checkout)
     journal = journal_path(checkout)
     raw = read_regular(journal)
-    allowed_paths = [checkout / name for name in allowed]
+    allowed_paths = [checkout / name for name in allowed] + [state_dir(checkout) / IGNORE_FILE]  # a kill may leave a temp of any
     if raw is None:
         _remove_stale_temps([*allowed_paths, journal])  # killed before its journal was written: nothing was renamed
         return []
@@ -201,11 +187,8 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, 
 
 
 def _goes_back(entries: Sequence[_Entry], undoing_an_apply: bool) -> bool:
-    """True to put every file back: a concurrent save was displaced into a temp name, or revert undoes an apply.
-
-    Only when every file that may already be new still has its old bytes at hand (kept under its temp name, or
-    none: llmfix created it); else the group can only be finished.
-    """
+    """True to put every file back (a save was displaced into a temp name, or revert undoes an apply), if every file
+    that may be new still has its old bytes at hand."""
     displaced = any(e.kept is not None and e.target == e.new and e.kept not in (e.old, e.new) for e in entries)
     undoable = all(e.target != e.new or e.old is None or e.kept is not None for e in entries if e.new is not None)
     return undoable and (displaced or undoing_an_apply)
