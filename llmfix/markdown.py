@@ -13,7 +13,7 @@ from llmfix.codemods import support
 from llmfix.codemods.transform import ALREADY_PRESENT, Change
 from llmfix.diffing import plan_count
 from llmfix.planning import FilePlan, dotted_module_name
-from llmfix.report import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
+from llmfix.report import behaviour_changes, old_behaviour, pinned
 
 TITLE = "llmfix: LiteLLM calls that survive a bad network"
 INTRO = (
@@ -97,13 +97,11 @@ def render_markdown(plans: Sequence[FilePlan]) -> str:
 
 
 def _old_behaviour(plans: Sequence[FilePlan]) -> list[str]:
-    changes = [c for _, _, c in behaviour_changes(plans)]
-    env = restoring_environment(changes)
-    if not env:
+    assignments, exceptions = old_behaviour([c for _, _, c in behaviour_changes(plans)])
+    if not assignments:
         return []
-    lines = ["", "### The old behaviour", "", "For a test run, or to back out without reverting:", "", "```sh", f"export {shell_assignments(env)}", "```"]
-    lines += [f"- {text}" for text in restoring_exceptions(changes, env)]
-    return lines
+    lines = ["", "### The old behaviour", "", "For a test run, or to back out without reverting:", "", "```sh", f"export {assignments}", "```"]
+    return lines + [f"- {text}" for text in exceptions]
 
 
 def _test_plan(plans: Sequence[FilePlan]) -> list[str]:
