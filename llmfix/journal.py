@@ -163,7 +163,7 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, 
     check_state_dir(checkout)
     journal = journal_path(checkout)
     raw = read_regular(journal)
-    allowed_paths = [checkout / name for name in allowed] + [state_dir(checkout) / IGNORE_FILE]  # a kill may leave a temp of any
+    allowed_paths = [checkout / name for name in allowed] + [state_dir(checkout) / IGNORE_FILE]  # a kill leaves temps of these
     if raw is None:
         _remove_stale_temps([*allowed_paths, journal])  # killed before its journal was written: nothing was renamed
         return []

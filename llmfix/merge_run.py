@@ -26,6 +26,8 @@ from llmfix.errors import BadInput, LlmfixError
 from llmfix.gitguard import operation_in_progress
 from llmfix.journal import discard
 from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
+from llmfix.planning import llmfix_copy
+from llmfix.record import Record
 from llmfix.safefiles import replace_file
 from llmfix.writing import STATE_DIR
 
@@ -173,7 +175,7 @@ def _settle_support(top: Path, journal: Journal, conflicted: list[str]) -> list[
     settled = []
     for path in (top / name for name in conflicted if Path(name).name == support.FILE_NAME):
         known = merging.record.load(merging.target_at(top, path.relative_to(top).as_posix()).checkout)
-        if path.is_file() and support.digest(path.read_bytes().decode("utf-8", "replace")) in (known.support, support.digest(support.text())):
+        if llmfix_copy(path, known) is not None:
             settled.append(path)
     _stage(journal, settled, "merged")
     return [name for name in conflicted if top / name not in settled]
@@ -322,12 +324,8 @@ def _added(top: Path, merged: str) -> list[Path]:
     listed = git(["ls-tree", "-r", "-z", merged, "--", *names], top).stdout.decode("utf-8", "surrogateescape")
     blobs = {entry.split("\t", 1)[1]: entry.split()[2] for entry in listed.split("\0") if "\t" in entry}
     hashes = git_out(["hash-object", "--", *names], top).splitlines()
-    llmfix_copy = support.digest(support.text())
-
-    def ours(path: Path) -> bool:
-        return path.name == support.FILE_NAME and support.digest(path.read_bytes().decode("utf-8", "replace")) == llmfix_copy
-
-    return [top / name for name, blob in zip(names, hashes) if blobs.get(name) == blob or GIT_LEFTOVER.match(name) or ours(top / name)]
+    ours = [top / n for n in names if Path(n).name == support.FILE_NAME and llmfix_copy(top / n, Record(top)) is not None]
+    return [top / name for name, blob in zip(names, hashes) if blobs.get(name) == blob or GIT_LEFTOVER.match(name) or top / name in ours]
 
 
 def _drop_llmfix_writes(top: Path) -> None:

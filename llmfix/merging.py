@@ -310,12 +310,10 @@ def _support_writes(checkout: Path, plan: FilePlan, known: record.Record, old_di
     writes = [PendingWrite(home, home.read_bytes() if plan.exists else None, plan.patched.encode("utf-8"))] if plan.changed else []
     if plan.outcomes[planning.SUPPORT].status != planning.EDITED:
         known.support = support.digest(plan.patched)
-    ours = {old_digest, support.digest(support.text())}
+    former = record.Record(checkout, support=old_digest)
     for folder, dirs, files in os.walk(checkout / PACKAGE_DIR):
         dirs[:] = [d for d in dirs if d not in PRUNED_DIRS]
         stray = Path(folder, support.FILE_NAME)
-        if support.FILE_NAME in files and stray != home and not stray.is_symlink():
-            old = stray.read_bytes()
-            if support.digest(old.decode("utf-8", "replace")) in ours:
-                writes.append(PendingWrite(stray, old, None))
+        if support.FILE_NAME in files and stray != home and planning.llmfix_copy(stray, former) is not None:
+            writes.append(PendingWrite(stray, stray.read_bytes(), None))
     return writes
