@@ -13,6 +13,7 @@ from llmfix.codemods import support
 from llmfix.codemods.transform import ALREADY_PRESENT, Change
 from llmfix.diffing import plan_count
 from llmfix.planning import FilePlan, dotted_module_name
+from llmfix.record import Record
 from llmfix.report import behaviour_changes, old_behaviour, pinned
 
 TITLE = "llmfix: LiteLLM calls that survive a bad network"
@@ -48,7 +49,7 @@ def _files_table(plans: Sequence[FilePlan]) -> list[str]:
         else:
             rows.append(f"| `{plan.target.relpath}` | +{count.added} -{count.removed} |")
     for checkout, root in sorted({(p.target.checkout, p.target.root) for p in plans}):
-        record = (checkout / ".llmfix" / "record.json").relative_to(root).as_posix()
+        record = Record(checkout).path.relative_to(root).as_posix()
         rows.append(f"| `{record}` | what `llmfix revert` needs: the defaults the patch replaced |")
     return rows
 
@@ -65,7 +66,7 @@ def _callers(plans: Sequence[FilePlan]) -> list[str]:
     for plan in plans:
         if plan.support or plan.target.path.name != "run_utils.py":
             continue
-        changed = {_function(c).rstrip("()") for _, c in ((n, c) for n, o in plan.outcomes.items() for c in o.changes)}
+        changed = {_function(c).rstrip("()") for o in plan.outcomes.values() for c in o.changes}
         module = dotted_module_name(plan.target.path) or plan.target.path.stem
         found = callers(plan.target.checkout, module, changed, plan.target.path)
         by_helper: dict[str, list[str]] = {}

@@ -226,11 +226,7 @@ def abort(path: Path) -> list[str]:
     return ["the merge in progress is aborted (git merge --abort)"]
 
 
-# --------------------------------------------------------------------------
 # recovery
-# --------------------------------------------------------------------------
-
-
 def recover(top: Path) -> list[str]:
     """Bring back a repository a killed ``llmfix merge`` left (see the module docstring); what was done, in words."""
     journal = Journal.load(top)

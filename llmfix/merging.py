@@ -91,11 +91,7 @@ def merge_texts(top: Path, ours: bytes, base: bytes, theirs: bytes, marker_size:
     return done.stdout, done.returncode
 
 
-# --------------------------------------------------------------------------
 # the driver: one file
-# --------------------------------------------------------------------------
-
-
 @dataclass
 class FileMerge:
     """What the driver did with one file."""
@@ -227,11 +223,7 @@ def report_to(path: str | None, merged: FileMerge) -> None:
             file.write(json.dumps(asdict(merged)) + "\n")
 
 
-# --------------------------------------------------------------------------
 # re-apply after a merge
-# --------------------------------------------------------------------------
-
-
 def overrides(target: Target, before: dict, plan: FilePlan) -> list[str]:
     """Each default upstream changed that llmfix's patch overrides: the helper, upstream's old and new value, what llmfix keeps."""
     found, transforms = [], {t.NAME: t for t in registry.transforms()}
