@@ -10,6 +10,7 @@ resets to the pre-merge commit and removes the untracked files the merge added.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -290,8 +291,10 @@ def _roll_back(top: Path, data: dict, run: str) -> list[str]:
         git_out(["reset", "-q", "--hard", data["head"]], top)
     for path in added:
         path.unlink()
-    if data.get("phase") in ("reapply", "commit"):
-        _drop_llmfix_writes(top)
+    if data.get("phase") in ("reapply", "commit"):  # the reset put back the files of the group write it left half done
+        with contextlib.suppress(BadInput):
+            for checkout in {t.checkout for t in discover([top])}:
+                discard(checkout)
     if not (changed or added):
         return [f"{run} had changed nothing yet"]
     return [f"{run} is undone: HEAD, index and work tree are back at {data['head'][:12]} (the work tree it left is saved as {BACKUP_REF})"]
@@ -322,16 +325,6 @@ def _added(top: Path, merged: str) -> list[Path]:
     hashes = git_out(["hash-object", "--", *names], top).splitlines()
     ours = [top / n for n in names if Path(n).name == support.FILE_NAME and llmfix_copy(top / n, Record(top)) is not None]
     return [top / name for name, blob in zip(names, hashes) if blobs.get(name) == blob or GIT_LEFTOVER.match(name) or top / name in ours]
-
-
-def _drop_llmfix_writes(top: Path) -> None:
-    """Drop the group write the killed run left half done (the reset put its files back)."""
-    try:
-        checkouts = {t.checkout for t in discover([top])}
-    except BadInput:
-        return
-    for checkout in checkouts:
-        discard(checkout)
 
 
 def _add_block(path: Path) -> None:

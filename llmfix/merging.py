@@ -132,15 +132,10 @@ def take_out(target: Target, ours: str, base: str, known: record.Record, options
     return clean
 
 
-def theirs_label() -> str:
-    """The name git gave the merged branch (``git merge`` exports it as ``GITHEAD_<commit>``), else "theirs"."""
-    names = [value for key, value in os.environ.items() if key.startswith("GITHEAD_") and value]
-    return names[0] if len(names) == 1 else "theirs"
-
-
 def drive(top: Path, ours: bytes, base: bytes, theirs: bytes, marker_size: int, relpath: str, put_back: bool) -> tuple[bytes, FileMerge]:
     """The merge of one file, and what was done; never worse than git's own merge of the three."""
-    labels, options, result = ("HEAD", "merge base", theirs_label()), CommandSettings(), FileMerge(relpath)
+    branch = [value for key, value in os.environ.items() if key.startswith("GITHEAD_") and value]  # git's name of the merged branch
+    labels, options, result = ("HEAD", "merge base", branch[0] if len(branch) == 1 else "theirs"), CommandSettings(), FileMerge(relpath)
     target, known, clean = target_at(top, relpath), None, None
     try:
         known = record.load(target.checkout)
