@@ -130,7 +130,7 @@ def _delete_if_still(checkout: Path, entry: _Entry, expected: str | None, journa
     return True
 
 
-def _remove_stale_temps(paths: Collection[Path]) -> None:
+def remove_stale_temps(paths: Collection[Path]) -> None:
     """Remove the temp files llmfix itself would have named for ``paths`` (left by a kill before its journal)."""
     for path in paths:
         pattern = re.compile(rf"^\.{re.escape(path.name)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$")
@@ -150,7 +150,7 @@ def discard(checkout: Path) -> None:
         names = [entry["path"] for entry in json.loads(read_regular(journal) or b"null")["writes"]]
     except (BadInput, ValueError, KeyError, TypeError):
         return
-    _remove_stale_temps([checkout / name for name in names if isinstance(name, str) and ".." not in name.split("/")])
+    remove_stale_temps([checkout / name for name in names if isinstance(name, str) and ".." not in name.split("/")])
     journal.unlink()
 
 
@@ -165,7 +165,7 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, 
     raw = read_regular(journal)
     allowed_paths = [checkout / name for name in allowed] + [state_dir(checkout) / IGNORE_FILE]  # a kill leaves temps of these
     if raw is None:
-        _remove_stale_temps([*allowed_paths, journal])  # killed before its journal was written: nothing was renamed
+        remove_stale_temps([*allowed_paths, journal])  # killed before its journal was written: nothing was renamed
         return []
     command, entries = _journal_entries(checkout, journal, raw, allowed, creatable)
     for entry in entries:
@@ -182,7 +182,7 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, 
         remove_journal(checkout)
     except OSError as error:
         raise WriteFailed(f"{error.filename or journal}: can't finish the interrupted write ({error.strerror}); remove {journal} to give up on it") from None
-    _remove_stale_temps(allowed_paths)
+    remove_stale_temps(allowed_paths)
     return changed
 
 

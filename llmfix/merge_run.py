@@ -25,7 +25,7 @@ from llmfix.config import CommandSettings
 from llmfix.discovery import discover
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.gitguard import operation_in_progress
-from llmfix.journal import discard
+from llmfix.journal import discard, remove_stale_temps
 from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
 from llmfix.planning import llmfix_copy
 from llmfix.record import Record
@@ -236,6 +236,7 @@ def recover(top: Path) -> list[str]:
     data = journal.data
     if isinstance(data.get("pid"), int) and data["pid"] != os.getpid() and _alive(data["pid"]):
         raise BadInput(f"{top}: an llmfix merge (pid {data['pid']}) is running here; run this again when it has ended")
+    remove_stale_temps([git_path(top, name) for name in (JOURNAL, "info/attributes")])  # left by a kill while they were replaced
     said = _release_index(top, data.get("git_pid"))
     _remove_block(git_path(top, "info/attributes"), data.get("attributes") is not False)
     run = f"the interrupted `llmfix merge {data.get('ref')}`"
