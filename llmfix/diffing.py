@@ -1,11 +1,8 @@
 """Git-style unified diffs of planned changes, and their line counts.
 
-The edit script is a shortest one (Myers' algorithm, git's default), so the added and removed
-counts are ``git diff``'s. Lines found on one side only are set aside first (they can only be
-edits), so a few changes in a large file cost little; a region needing more than
-:data:`MAX_COST` edits is cut at the furthest point reached, as git's xdiff does (still a
-correct diff, maybe not the shortest). Paths are ``a/<relpath>``/``b/<relpath>``, so ``git
-apply`` takes the output from the checkout root; a missing final newline is marked as git marks it.
+The edit script is a shortest one (Myers, git's default), so the counts are ``git diff``'s. Lines on
+one side only are set aside first; a region needing more than :data:`MAX_COST` edits is cut at the
+furthest point reached, as git's xdiff does. ``git apply`` takes the output from the checkout root.
 """
 
 from __future__ import annotations

@@ -1,8 +1,4 @@
-"""``llmfix explain NAME``: a transform's documentation and its examples, as text.
-
-Both come from the transform's declaration (its module docstring and ``EXAMPLES``),
-the same ones the tests run and ``diff --markdown`` quotes.
-"""
+"""``llmfix explain NAME``: a transform's documentation and its examples (the ones the tests run), as text."""
 
 from __future__ import annotations
 

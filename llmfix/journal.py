@@ -1,13 +1,9 @@
 """The journal of a group write (``.llmfix/pending.json``), and recovery from it after a kill.
 
-Before the first swap it names the group: paths relative to the checkout, the SHA-256 of each
-file's old and new bytes (None: absent), the command and the run, whose id names the temp files.
-:func:`recover` (run first by the next apply or revert, under the checkout's lock) finishes the
-group, or puts every file back when a concurrent save was displaced or ``revert`` finds an
-interrupted apply. The journal is input: it may name only the files the caller allows, by
-relative paths without ``..``, and only temp files llmfix names itself. Recovery deletes only
-llmfix's record and the support module (``creatable``), and only while they hold exactly the
-journalled bytes; anything else is refused before a file is touched.
+Before the first swap it names the group: relative paths, the SHA-256 of each file's old and new
+bytes (None: absent), the command and the run id (which names the temp files). The journal is
+input: it may name only the files the caller allows; recovery deletes only llmfix's record and
+support module, and only while they hold the journalled bytes; anything else is refused first.
 """
 
 from __future__ import annotations
@@ -21,6 +17,7 @@ from pathlib import Path
 
 from llmfix.errors import BadInput, WriteFailed
 from llmfix.safefiles import (
+    IGNORE_FILE,
     JOURNAL_NAME,
     STATE_DIR,
     STATE_FILE,
@@ -31,7 +28,6 @@ from llmfix.safefiles import (
     fsync_dir,
     owner_of,
     read_regular,
-    remove_stale_builds,
     replace_file,
     state_dir,
     temp_path,
@@ -124,12 +120,7 @@ def _digest_now(path: Path, journal: Path) -> str | None:
 
 
 def _delete_if_still(checkout: Path, entry: _Entry, expected: str | None, journal: Path) -> bool:
-    """Delete llmfix's own record or support module, and only while it still holds the bytes the journal names.
-
-    The only files recovery ever deletes: a record or support module the interrupted
-    run created (undone) or removed (finished). :func:`_journal_entries` refuses any other
-    deletion; this checks it once more, right before the unlink.
-    """
+    """Delete llmfix's own record or support module (the only files recovery deletes), only while it holds ``expected``."""
     path = entry.path
     if not entry.creatable:
         raise _unsafe(journal, f"would delete {path.relative_to(checkout).as_posix()}, which is not llmfix's record or support module")
@@ -139,7 +130,7 @@ def _delete_if_still(checkout: Path, entry: _Entry, expected: str | None, journa
     return True
 
 
-def _remove_stale_temps(paths: Collection[Path]) -> None:
+def remove_stale_temps(paths: Collection[Path]) -> None:
     """Remove the temp files llmfix itself would have named for ``paths`` (left by a kill before its journal)."""
     for path in paths:
         pattern = re.compile(rf"^\.{re.escape(path.name)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$")
@@ -152,23 +143,29 @@ def _remove_stale_temps(paths: Collection[Path]) -> None:
             temp.unlink(missing_ok=True)
 
 
-def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, creatable: Collection[str] = ()) -> list[Path]:
-    """Finish (or, for ``undo_apply`` and an interrupted apply, undo) a group a kill interrupted.
+def discard(checkout: Path) -> None:
+    """Drop the journal and its files' temp files, touching no file it names (a ``git reset`` put them back)."""
+    journal = journal_path(checkout)
+    try:
+        names = [entry["path"] for entry in json.loads(read_regular(journal) or b"null")["writes"]]
+    except (BadInput, ValueError, KeyError, TypeError):
+        return
+    remove_stale_temps([checkout / name for name in names if isinstance(name, str) and ".." not in name.split("/")])
+    journal.unlink()
 
-    ``allowed``: the paths relative to ``checkout`` llmfix may write there (the
-    target files, its support module and its record); ``creatable``: those of them
-    it may create or delete (the support module's copies). Every entry is checked before anything is
-    touched. Only a temp file holding exactly the journalled new bytes replaces
-    its target, and only while the target still holds the journalled old bytes;
-    a target edited since the kill is left alone. Returns the files changed.
+
+def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, creatable: Collection[str] = ()) -> list[Path]:
+    """Finish (or, for ``undo_apply`` and an interrupted apply, undo) a group a kill interrupted; the files changed.
+
+    ``allowed``: the relative paths llmfix may write; ``creatable``: those it may create or delete. A target
+    edited since the kill is left alone.
     """
     check_state_dir(checkout)
-    remove_stale_builds(checkout)
     journal = journal_path(checkout)
     raw = read_regular(journal)
-    allowed_paths = [checkout / name for name in allowed]
+    allowed_paths = [checkout / name for name in allowed] + [state_dir(checkout) / IGNORE_FILE]  # a kill leaves temps of these
     if raw is None:
-        _remove_stale_temps([*allowed_paths, journal])  # killed before its journal was written: nothing was renamed
+        remove_stale_temps([*allowed_paths, journal])  # killed before its journal was written: nothing was renamed
         return []
     command, entries = _journal_entries(checkout, journal, raw, allowed, creatable)
     for entry in entries:
@@ -184,19 +181,14 @@ def recover(checkout: Path, allowed: Collection[str], undo_apply: bool = False, 
             fsync_dir(directory)
         remove_journal(checkout)
     except OSError as error:
-        raise WriteFailed(
-            f"{error.filename or journal}: can't finish the interrupted write ({error.strerror}); remove {journal} to give up on it"
-        ) from None
-    _remove_stale_temps(allowed_paths)
+        raise WriteFailed(f"{error.filename or journal}: can't finish the interrupted write ({error.strerror}); remove {journal} to give up on it") from None
+    remove_stale_temps(allowed_paths)
     return changed
 
 
 def _goes_back(entries: Sequence[_Entry], undoing_an_apply: bool) -> bool:
-    """True to put every file back: a concurrent save was displaced into a temp name, or revert undoes an apply.
-
-    Only when every file that may already be new still has its old bytes at hand (kept under its temp name, or
-    none: llmfix created it); else the group can only be finished.
-    """
+    """True to put every file back (a save was displaced into a temp name, or revert undoes an apply), if every file
+    that may be new still has its old bytes at hand."""
     displaced = any(e.kept is not None and e.target == e.new and e.kept not in (e.old, e.new) for e in entries)
     undoable = all(e.target != e.new or e.old is None or e.kept is not None for e in entries if e.new is not None)
     return undoable and (displaced or undoing_an_apply)

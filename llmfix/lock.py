@@ -8,6 +8,7 @@ it dies with the process, so a killed run never blocks the next. A second run wa
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import time
 from collections.abc import Iterable, Iterator
@@ -18,11 +19,6 @@ from llmfix.errors import LlmfixError
 LOCK_WAIT = 5.0
 POLL = 0.05
 
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX: no lock
-    fcntl = None  # type: ignore[assignment]
-
 
 class Busy(LlmfixError):
     """Another llmfix holds the checkout's lock."""
@@ -30,9 +26,6 @@ class Busy(LlmfixError):
 
 @contextlib.contextmanager
 def checkout_lock(checkout: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
-    if fcntl is None:
-        yield
-        return
     fd = os.open(checkout, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
         deadline = time.monotonic() + wait

@@ -1,23 +1,20 @@
 """``llmfix diff --markdown``: the pull request description a maintainer reads.
 
-It says what the files tab can't: per function, what changes in behaviour; every caller
-in the checkout that a changed default reaches; the environment that restores the old
-behaviour (and which old value no single variable restores); the repo's own tests that
-pin a changed default; and the test plan. It repeats no diff: the files tab shows it.
+Per function, what changes in behaviour; the callers a changed default reaches; the environment
+that restores the old behaviour; the repo's tests that pin a changed default; the test plan. No diff.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from llmfix.callers import callers
 from llmfix.codemods import support
-from llmfix.codemods.transform import ALREADY_PRESENT, Change, Transform
+from llmfix.codemods.transform import ALREADY_PRESENT, Change
 from llmfix.diffing import plan_count
-from llmfix.pinned import PinnedTest
 from llmfix.planning import FilePlan, dotted_module_name
-from llmfix.report import behaviour_changes, pinned, restoring_environment, restoring_exceptions, shell_assignments
+from llmfix.record import Record
+from llmfix.report import behaviour_changes, old_behaviour, pinned
 
 TITLE = "llmfix: LiteLLM calls that survive a bad network"
 INTRO = (
@@ -32,47 +29,6 @@ VERIFY_ITEM = (
     "5xx/429, empty answers, a dead primary with a fallback, a dead proxy, an outage the alarm must stop); "
     "it fails on the unpatched code"
 )
-
-
-def _markdown_text(rst: str) -> str:
-    """One docstring paragraph as markdown: joined lines, ``code`` as `code`."""
-    return " ".join(rst.split()).replace("``", "`")
-
-
-def _blocks(text: str) -> list[str]:
-    return [b for b in re.split(r"\n\s*\n", text) if b.strip()]
-
-
-def why(transform: type[Transform]) -> str:
-    """The ``Why:`` paragraph of a transform's documentation (without the label).
-
-    A paragraph ending in ``::`` keeps its literal block, as a code block.
-    """
-    blocks = _blocks(transform.documentation())
-    for index, block in enumerate(blocks):
-        if block.startswith("Why:"):
-            text = _markdown_text(block[len("Why:"):])
-            if text.endswith("::") and index + 1 < len(blocks):
-                literal = blocks[index + 1]
-                indent = min(len(line) - len(line.lstrip()) for line in literal.splitlines() if line.strip())
-                literal = "\n".join(line[indent:] for line in literal.splitlines())
-                fence = fence_for(literal)
-                return f"{text[:-1]}\n\n{fence}\n{literal}\n{fence}"
-            return text
-    return ""
-
-
-def what(transform: type[Transform]) -> str:
-    """The transform's description, without its leading ``name:``."""
-    description = _markdown_text(transform.description())
-    prefix = f"{transform.NAME}:"
-    return description[len(prefix):].strip() if description.startswith(prefix) else description
-
-
-def fence_for(text: str) -> str:
-    """A backtick fence longer than any run of backticks inside ``text``."""
-    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
-    return "`" * max(3, longest + 1)
 
 
 def _function(change: Change) -> str:
@@ -93,7 +49,7 @@ def _files_table(plans: Sequence[FilePlan]) -> list[str]:
         else:
             rows.append(f"| `{plan.target.relpath}` | +{count.added} -{count.removed} |")
     for checkout, root in sorted({(p.target.checkout, p.target.root) for p in plans}):
-        record = (checkout / ".llmfix" / "record.json").relative_to(root).as_posix()
+        record = Record(checkout).path.relative_to(root).as_posix()
         rows.append(f"| `{record}` | what `llmfix revert` needs: the defaults the patch replaced |")
     return rows
 
@@ -110,7 +66,7 @@ def _callers(plans: Sequence[FilePlan]) -> list[str]:
     for plan in plans:
         if plan.support or plan.target.path.name != "run_utils.py":
             continue
-        changed = {_function(c).rstrip("()") for _, c in ((n, c) for n, o in plan.outcomes.items() for c in o.changes)}
+        changed = {_function(c).rstrip("()") for o in plan.outcomes.values() for c in o.changes}
         module = dotted_module_name(plan.target.path) or plan.target.path.stem
         found = callers(plan.target.checkout, module, changed, plan.target.path)
         by_helper: dict[str, list[str]] = {}
@@ -126,11 +82,7 @@ def render_markdown(plans: Sequence[FilePlan]) -> str:
     if not changed:
         lines.append(f"Nothing to change: every selected fix is already in place ({len(plans)} file(s) checked).")
         return "\n".join(lines) + "\n"
-    lines += [
-        INTRO,
-        "",
-        *_files_table(plans),
-    ]
+    lines += [INTRO, "", *_files_table(plans)]
     per_function = _per_function(plans)
     if per_function:
         lines += ["", "### What changes, per function", "", *per_function]
@@ -146,24 +98,16 @@ def render_markdown(plans: Sequence[FilePlan]) -> str:
 
 
 def _old_behaviour(plans: Sequence[FilePlan]) -> list[str]:
-    changes = [c for _, _, c in behaviour_changes(plans)]
-    env = restoring_environment(changes)
-    if not env:
+    assignments, exceptions = old_behaviour([c for _, _, c in behaviour_changes(plans)])
+    if not assignments:
         return []
-    lines = ["", "### The old behaviour", "", "For a test run, or to back out without reverting:", "", "```sh", f"export {shell_assignments(env)}", "```"]
-    lines += [f"- {text}" for text in restoring_exceptions(changes, env)]
-    return lines
+    lines = ["", "### The old behaviour", "", "For a test run, or to back out without reverting:", "", "```sh", f"export {assignments}", "```"]
+    return lines + [f"- {text}" for text in exceptions]
 
 
 def _test_plan(plans: Sequence[FilePlan]) -> list[str]:
-    tests: list[PinnedTest] = pinned(plans)
-    lines = [
-        "",
-        "### Test plan",
-        "",
-        "- [ ] `llmfix check` in CI: every fix stays in place",
-        VERIFY_ITEM,
-    ]
+    tests = pinned(plans)
+    lines = ["", "### Test plan", "", "- [ ] `llmfix check` in CI: every fix stays in place", VERIFY_ITEM]
     if tests:
         lines.append("- [ ] the repo's tests that pin a changed default pass with the old-behaviour variables:")
         lines += [f"  - `{t.path}::{t.test}` (line {t.line}): `{t.key} == {t.value!r}`" for t in tests]

@@ -1,20 +1,16 @@
 """``llmfix merge REF``: git's merge with llmfix's change out of the way, then re-applied and committed; safe to kill.
 
-Each phase is journalled in the git folder (``llmfix-merge.json``: the pre-merge HEAD, the ref,
-its commit, the phase, the pids of llmfix and of the git it runs) before it starts: begin ->
-attributes (``merge=llmfix`` in a marked block of ``info/attributes``) -> git-merge (the driver
-takes llmfix's change out) -> merged (block removed) -> reapply -> commit. git's output goes to a
-file, so a git whose llmfix was killed runs to its end. A merge stopped on conflicts is a state
-git knows (no journal is left).
-
-:func:`recover` (run by the next ``llmfix merge`` and by ``--abort``) waits for the git a killed
-run left (or removes its index lock), removes the attributes block and, unless the merge was
-committed, saves the work tree as ``refs/llmfix/interrupted-merge``, resets to the pre-merge
-commit and removes the untracked files the merge added (each a copy of one git or llmfix has).
+Each phase is journalled in the git folder (``llmfix-merge.json``: HEAD, the ref, its commit, the
+phase, the pids of llmfix and its git) before it starts: begin -> attributes (``merge=llmfix`` in
+a block of ``info/attributes``) -> git-merge -> merged (block removed) -> reapply -> commit.
+:func:`recover` (the next ``llmfix merge``, or ``--abort``) waits for a killed run's git, removes
+the block and, unless the merge was committed, saves the work tree as ``refs/llmfix/interrupted-merge``,
+resets to the pre-merge commit and removes the untracked files the merge added.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -23,13 +19,16 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llmfix import merging, writing
+from llmfix import merging
 from llmfix.codemods import support
 from llmfix.config import CommandSettings
 from llmfix.discovery import discover
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.gitguard import operation_in_progress
+from llmfix.journal import discard, remove_stale_temps
 from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
+from llmfix.planning import llmfix_copy
+from llmfix.record import Record
 from llmfix.safefiles import replace_file
 from llmfix.writing import STATE_DIR
 
@@ -173,12 +172,11 @@ def _reapply(top: Path, path: Path, options: CommandSettings, journal: Journal, 
 
 
 def _settle_support(top: Path, journal: Journal, conflicted: list[str]) -> list[str]:
-    """Resolve git's "file location" conflict on llmfix's support module (upstream renamed its folder): it stays
-    where git moved it, and the re-apply puts it beside the helpers. Returns the other conflicts."""
+    """Resolve git's "file location" conflict on llmfix's support module (upstream renamed its folder); the other conflicts."""
     settled = []
     for path in (top / name for name in conflicted if Path(name).name == support.FILE_NAME):
         known = merging.record.load(merging.target_at(top, path.relative_to(top).as_posix()).checkout)
-        if path.is_file() and support.digest(path.read_bytes().decode("utf-8", "replace")) in (known.support, support.digest(support.text())):
+        if llmfix_copy(path, known) is not None:
             settled.append(path)
     _stage(journal, settled, "merged")
     return [name for name in conflicted if top / name not in settled]
@@ -229,11 +227,7 @@ def abort(path: Path) -> list[str]:
     return ["the merge in progress is aborted (git merge --abort)"]
 
 
-# --------------------------------------------------------------------------
 # recovery
-# --------------------------------------------------------------------------
-
-
 def recover(top: Path) -> list[str]:
     """Bring back a repository a killed ``llmfix merge`` left (see the module docstring); what was done, in words."""
     journal = Journal.load(top)
@@ -242,6 +236,7 @@ def recover(top: Path) -> list[str]:
     data = journal.data
     if isinstance(data.get("pid"), int) and data["pid"] != os.getpid() and _alive(data["pid"]):
         raise BadInput(f"{top}: an llmfix merge (pid {data['pid']}) is running here; run this again when it has ended")
+    remove_stale_temps([git_path(top, name) for name in (JOURNAL, "info/attributes")])  # left by a kill while they were replaced
     said = _release_index(top, data.get("git_pid"))
     _remove_block(git_path(top, "info/attributes"), data.get("attributes") is not False)
     run = f"the interrupted `llmfix merge {data.get('ref')}`"
@@ -297,8 +292,10 @@ def _roll_back(top: Path, data: dict, run: str) -> list[str]:
         git_out(["reset", "-q", "--hard", data["head"]], top)
     for path in added:
         path.unlink()
-    if data.get("phase") in ("reapply", "commit"):
-        _drop_llmfix_writes(top)
+    if data.get("phase") in ("reapply", "commit"):  # the reset put back the files of the group write it left half done
+        with contextlib.suppress(BadInput):
+            for checkout in {t.checkout for t in discover([top])}:
+                discard(checkout)
     if not (changed or added):
         return [f"{run} had changed nothing yet"]
     return [f"{run} is undone: HEAD, index and work tree are back at {data['head'][:12]} (the work tree it left is saved as {BACKUP_REF})"]
@@ -327,33 +324,8 @@ def _added(top: Path, merged: str) -> list[Path]:
     listed = git(["ls-tree", "-r", "-z", merged, "--", *names], top).stdout.decode("utf-8", "surrogateescape")
     blobs = {entry.split("\t", 1)[1]: entry.split()[2] for entry in listed.split("\0") if "\t" in entry}
     hashes = git_out(["hash-object", "--", *names], top).splitlines()
-    llmfix_copy = support.digest(support.text())
-
-    def ours(path: Path) -> bool:
-        return path.name == support.FILE_NAME and support.digest(path.read_bytes().decode("utf-8", "replace")) == llmfix_copy
-
-    return [top / name for name, blob in zip(names, hashes) if blobs.get(name) == blob or GIT_LEFTOVER.match(name) or ours(top / name)]
-
-
-def _drop_llmfix_writes(top: Path) -> None:
-    """Drop the group write the killed run left half done (the reset put its files back)."""
-    try:
-        checkouts = {t.checkout for t in discover([top])}
-    except BadInput:
-        return
-    for checkout in checkouts:
-        journal = writing.journal_path(checkout)
-        try:
-            data = json.loads(journal.read_bytes())
-            run, entries = data["run"], data["writes"]
-        except (OSError, ValueError, KeyError, TypeError):
-            continue
-        if isinstance(run, str) and writing.RUN_ID.match(run):
-            for entry in entries:
-                path = (checkout / str(entry.get("path", ""))).resolve()
-                if path.is_relative_to(checkout.resolve()):
-                    writing.temp_path(path, run).unlink(missing_ok=True)
-        journal.unlink()
+    ours = [top / n for n in names if Path(n).name == support.FILE_NAME and llmfix_copy(top / n, Record(top)) is not None]
+    return [top / name for name, blob in zip(names, hashes) if blobs.get(name) == blob or GIT_LEFTOVER.match(name) or top / name in ours]
 
 
 def _add_block(path: Path) -> None:

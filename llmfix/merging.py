@@ -1,14 +1,11 @@
 """Carry llmfix's change across merges, so that a merge never conflicts on llmfix's lines.
 
-For each target file both sides changed, git runs the driver (``merge=llmfix``): llmfix's change
-is taken out of ours by structure (with the record's notes, else those llmfix takes of the merge
-base) and the result merged with base and theirs by ``git merge-file``, so a conflict can only be
-the user's edit against upstream's; should that fail or leave more conflicts, git's own merge is
-the result. Installed, the driver then puts llmfix's change back and updates the record.
-:func:`reapply` makes llmfix's change afresh on merged code and says which value upstream changed
-that llmfix keeps overriding. No value of the user's reaches a command line git hands to the
-shell: the driver's definitions are fixed texts where git substitutes only its own ``%O %A %B
-%L`` and the quoted ``%P``; the interpreter and report file reach the driver by environment.
+For each target file both sides changed, git runs the driver (``merge=llmfix``): llmfix's change is
+taken out of ours (with the record's notes, else the base's) and the rest merged by ``git merge-file``,
+so a conflict can only be the user's edit against upstream's; else git's own merge is the result.
+Installed, the driver puts llmfix's change back. :func:`reapply` makes it afresh on merged code.
+The driver's command lines are fixed texts (git substitutes only ``%O %A %B %L`` and the quoted
+``%P``); the interpreter and report file reach it by environment.
 """
 
 from __future__ import annotations
@@ -23,7 +20,7 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from llmfix import planning, record, sourcetext
 from llmfix.codemods import registry, support
@@ -41,6 +38,7 @@ PYTHON_ENV = "LLMFIX_PYTHON"  # the interpreter ``llmfix merge`` runs the driver
 DRIVER_PYTHON = sys.executable
 GIT_TIMEOUT = 600.0
 RUN_DRIVER = f'"${PYTHON_ENV}" -c "import sys; sys.path.pop(0); from llmfix.cli import run; run()" merge-file %O %A %B %L %P'
+
 
 def git(args: Sequence[str], cwd: Path, *, config: Sequence[str] = (), env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
     """Run git (``config``: ``name=value`` pairs given as ``-c``); BadInput when git can't be run."""
@@ -93,11 +91,7 @@ def merge_texts(top: Path, ours: bytes, base: bytes, theirs: bytes, marker_size:
     return done.stdout, done.returncode
 
 
-# --------------------------------------------------------------------------
 # the driver: one file
-# --------------------------------------------------------------------------
-
-
 @dataclass
 class FileMerge:
     """What the driver did with one file."""
@@ -116,17 +110,8 @@ def target_at(top: Path, relpath: str) -> Target:
     return Target(path, Target(path, path.parent).checkout)
 
 
-def noted_key(known: record.Record, target: Target) -> str | None:
-    """The record's key for ``target``: its path, else (a file a merge moved) the one key of the same name."""
-    if target.record_path in known.notes:
-        return target.record_path
-    same = [key for key in known.notes if PurePosixPath(key).name == target.path.name]
-    return same[0] if len(same) == 1 else None
-
-
 def undo(target: Target, text: str, notes: dict) -> tuple[str, list[str]]:
-    """``text`` without llmfix's change, and what blocks that. The file is undone where its support import says it was
-    patched (a merge may have moved it: the import names the old folder)."""
+    """``text`` without llmfix's change, undone where its support import says it was patched; and what blocks that."""
     found = re.search(rf"^from ([A-Za-z_][\w.]*) import [^\n]*\b{support.NAME}\b", text, re.MULTILINE)
     where = target.checkout.joinpath(*found.group(1).split("."), target.path.name) if found else target.path
     ours = Target(where, target.root)
@@ -135,11 +120,10 @@ def undo(target: Target, text: str, notes: dict) -> tuple[str, list[str]]:
 
 
 def take_out(target: Target, ours: str, base: str, known: record.Record, options: CommandSettings) -> str:
-    """``ours`` without llmfix's change (itself when it has none): undone with the record's notes, else with the notes
-    llmfix takes of the base; LlmfixError when neither can."""
+    """``ours`` without llmfix's change, undone with the record's notes, else the base's; LlmfixError when neither can."""
     if support.NAME not in ours:
         return ours
-    key = noted_key(known, target)
+    key = known.key_for(target.record_path, gone_only=False)
     clean, blocked = undo(target, ours, known.notes[key] if key else planning.plan_text(target, base, options).notes())
     if blocked and key:
         clean, blocked = undo(target, ours, planning.plan_text(target, base, options).notes())
@@ -148,15 +132,10 @@ def take_out(target: Target, ours: str, base: str, known: record.Record, options
     return clean
 
 
-def theirs_label() -> str:
-    """The name git gave the merged branch (``git merge`` exports it as ``GITHEAD_<commit>``), else "theirs"."""
-    names = [value for key, value in os.environ.items() if key.startswith("GITHEAD_") and value]
-    return names[0] if len(names) == 1 else "theirs"
-
-
 def drive(top: Path, ours: bytes, base: bytes, theirs: bytes, marker_size: int, relpath: str, put_back: bool) -> tuple[bytes, FileMerge]:
     """The merge of one file, and what was done; never worse than git's own merge of the three."""
-    labels, options, result = ("HEAD", "merge base", theirs_label()), CommandSettings(), FileMerge(relpath)
+    branch = [value for key, value in os.environ.items() if key.startswith("GITHEAD_") and value]  # git's name of the merged branch
+    labels, options, result = ("HEAD", "merge base", branch[0] if len(branch) == 1 else "theirs"), CommandSettings(), FileMerge(relpath)
     target, known, clean = target_at(top, relpath), None, None
     try:
         known = record.load(target.checkout)
@@ -181,7 +160,7 @@ def drive(top: Path, ours: bytes, base: bytes, theirs: bytes, marker_size: int, 
 
 def _put_back(target: Target, merged: bytes, known: record.Record, result: FileMerge, options: CommandSettings) -> bytes:
     """llmfix's change on a cleanly merged text, and the file's notes replaced in the work tree's record."""
-    before = known.notes.get(noted_key(known, target) or "", {})
+    before = known.notes.get(known.key_for(target.record_path, gone_only=False) or "", {})
     renote(known, target, None)
     if result.conflicts:  # the work file holds none of llmfix's lines: no note may claim it
         save(target.checkout, known)
@@ -214,7 +193,7 @@ def _sibling(target: Target) -> list[tuple[Target, str]]:
 
 def renote(known: record.Record, target: Target, plan: FilePlan | None, keep: bool = False) -> None:
     """Replace the file's notes (under its path, or the key of its path before a move) with ``plan``'s (``keep``: add them)."""
-    for key in {noted_key(known, target), target.record_path} - {None} if not keep else ():
+    for key in {known.key_for(target.record_path, gone_only=False), target.record_path} - {None} if not keep else ():
         known.forget(key)  # type: ignore[arg-type]
     for name, notes in (plan.notes() if plan is not None else {}).items():
         known.add_notes(target.record_path, name, notes)
@@ -239,11 +218,7 @@ def report_to(path: str | None, merged: FileMerge) -> None:
             file.write(json.dumps(asdict(merged)) + "\n")
 
 
-# --------------------------------------------------------------------------
 # re-apply after a merge
-# --------------------------------------------------------------------------
-
-
 def overrides(target: Target, before: dict, plan: FilePlan) -> list[str]:
     """Each default upstream changed that llmfix's patch overrides: the helper, upstream's old and new value, what llmfix keeps."""
     found, transforms = [], {t.NAME: t for t in registry.transforms()}
@@ -286,12 +261,11 @@ class Reapplied:
 
 
 def reapply(checkout: Path, targets: Sequence[Target], options: CommandSettings) -> Reapplied:
-    """Take llmfix's change out of each target and make it afresh, as a fresh apply of the merged code would;
-    the support module goes beside the helpers, the record's notes follow; one group write."""
+    """Take llmfix's change out of each target and make it afresh, support module and notes included; one group write."""
     known = record.load(checkout)
     for target in targets:
-        key = noted_key(known, target)
-        if key not in (None, target.record_path) and not (checkout / key).is_file():  # a file the merge moved
+        key = known.key_for(target.record_path)
+        if key not in (None, target.record_path):  # a file the merge moved
             known.notes[target.record_path] = known.notes.pop(key)  # type: ignore[arg-type]
     before, old_support = copy.deepcopy(known.notes), known.support
     data = {t: t.path.read_bytes() for t in targets}
@@ -323,12 +297,10 @@ def _support_writes(checkout: Path, plan: FilePlan, known: record.Record, old_di
     writes = [PendingWrite(home, home.read_bytes() if plan.exists else None, plan.patched.encode("utf-8"))] if plan.changed else []
     if plan.outcomes[planning.SUPPORT].status != planning.EDITED:
         known.support = support.digest(plan.patched)
-    ours = {old_digest, support.digest(support.text())}
+    former = record.Record(checkout, support=old_digest)
     for folder, dirs, files in os.walk(checkout / PACKAGE_DIR):
         dirs[:] = [d for d in dirs if d not in PRUNED_DIRS]
         stray = Path(folder, support.FILE_NAME)
-        if support.FILE_NAME in files and stray != home and not stray.is_symlink():
-            old = stray.read_bytes()
-            if support.digest(old.decode("utf-8", "replace")) in ours:
-                writes.append(PendingWrite(stray, old, None))
+        if support.FILE_NAME in files and stray != home and planning.llmfix_copy(stray, former) is not None:
+            writes.append(PendingWrite(stray, stray.read_bytes(), None))
     return writes

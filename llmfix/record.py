@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from llmfix.errors import BadInput
-from llmfix.writing import STATE_DIR, STATE_FILE, check_state_dir, read_regular, state_dir
+from llmfix.writing import STATE_DIR, STATE_FILE, check_state_dir, read_regular
 
 RECORD_FILE = STATE_FILE
 FORMER_RECORD = "state.json"  # an earlier, never released llmfix's record
@@ -42,17 +42,18 @@ class Record:
 
     @property
     def path(self) -> Path:
-        return state_dir(self.checkout) / RECORD_FILE
+        return self.checkout / STATE_DIR / RECORD_FILE
 
     def notes_for(self, relpath: str) -> dict[str, dict[str, object]]:
         return self.notes.get(relpath, {})
 
-    def key_for(self, relpath: str) -> str | None:
-        """The key of a file's notes: its path, else (a file a merge moved) the one key of a missing file of its name."""
+    def key_for(self, relpath: str, gone_only: bool = True) -> str | None:
+        """The key of a file's notes: its path, else (a file a merge moved) the one key of a file of its name, a missing one
+        unless not ``gone_only`` (git's merge driver runs before the work tree moves)."""
         if relpath in self.notes:
             return relpath
         name = PurePosixPath(relpath).name
-        same = [key for key in self.notes if PurePosixPath(key).name == name and not (self.checkout / key).is_file()]
+        same = [key for key in self.notes if PurePosixPath(key).name == name and not (gone_only and (self.checkout / key).is_file())]
         return same[0] if len(same) == 1 else None
 
     def add_notes(self, relpath: str, transform: str, notes: dict[str, object]) -> None:
@@ -63,17 +64,14 @@ class Record:
     def forget(self, relpath: str) -> None:
         self.notes.pop(relpath, None)
 
-    @property
-    def empty(self) -> bool:
-        return self.support is None and not any(self.notes.values())
-
     def to_bytes(self) -> bytes | None:
         """The record as written, one line (None when there is nothing to record)."""
-        if self.empty:
+        if self.support is None and not any(self.notes.values()):
             return None
         notes = {name: per_transform for name, per_transform in sorted(self.notes.items()) if per_transform}
         data = {"version": VERSION, "about": ABOUT, "support": self.support, "notes": notes}
         return (json.dumps(data, sort_keys=False, ensure_ascii=False) + "\n").encode("utf-8")
+
 
 def _unreadable(path: Path, why: str) -> UnreadableRecord:
     return UnreadableRecord(f"{path}: llmfix's record is unreadable ({why}); restore it from git, or move it away to start over")
@@ -105,9 +103,7 @@ def load(checkout: Path) -> Record:
     for name, per_transform in notes.items():
         if not _safe_path(name):
             raise _unreadable(record.path, f"names {name!r}, which is not a Python file inside the checkout")
-        if not isinstance(per_transform, dict) or not all(
-            isinstance(t, str) and _TRANSFORM.match(t) and isinstance(v, dict) for t, v in per_transform.items()
-        ):
+        if not isinstance(per_transform, dict) or not all(isinstance(t, str) and _TRANSFORM.match(t) and isinstance(v, dict) for t, v in per_transform.items()):
             raise _unreadable(record.path, f"{name}: notes are not grouped by transform")
         for transform, keyed in per_transform.items():
             for key, note in keyed.items():

@@ -63,10 +63,9 @@ def _reviewer_notes(plans: Sequence[FilePlan]) -> list[str]:
         return []
     lines = ["behaviour changes (`llmfix diff --markdown` lists them for the PR):"]
     lines += [f"  {plan.target.relpath}: {change.text}" for plan, _, change in changes]
-    env = restoring_environment([c for _, _, c in changes])
-    if env:
-        exceptions = restoring_exceptions([c for _, _, c in changes], env)
-        lines.append(f"  old behaviour: {shell_assignments(env)}" + (f" ({'; '.join(exceptions)})" if exceptions else ""))
+    assignments, exceptions = old_behaviour([c for _, _, c in changes])
+    if assignments:
+        lines.append(f"  old behaviour: {assignments}" + (f" ({'; '.join(exceptions)})" if exceptions else ""))
     tests = pinned(plans)
     if tests:
         lines.append("tests that pin a default the patch changes (they pass with the old-behaviour variables):")
@@ -96,23 +95,22 @@ def behaviour_changes(plans: Sequence[FilePlan]) -> list[tuple[FilePlan, str, Ch
     return [(plan, name, change) for plan in plans for name, outcome in plan.outcomes.items() for change in outcome.changes]
 
 
-def restoring_environment(changes: Sequence[Change]) -> dict[str, str]:
-    """The environment that brings the old behaviour back: per variable, the old value most helpers had."""
+def old_behaviour(changes: Sequence[Change]) -> tuple[str, list[str]]:
+    """The shell assignments that bring the old behaviour back (per variable, the old value most helpers had; "" when
+    none), and per function whose old value they can't give back, what it had."""
     values: dict[str, Counter[str]] = {}
     for change in changes:
         for name, value in change.restore:
             values.setdefault(name, Counter())[value] += 1
-    return {name: counts.most_common(1)[0][0] for name, counts in values.items()}
-
-
-def restoring_exceptions(changes: Sequence[Change], env: dict[str, str]) -> list[str]:
-    """Per function whose old value the environment can't give back (one variable serves every helper): what it had."""
-    return [
+    env = {name: counts.most_common(1)[0][0] for name, counts in values.items()}
+    assignments = " ".join(f"{n}={v!r}" if (not v or " " in v or "," in v) else f"{n}={v}" for n, v in env.items())
+    exceptions = [
         f"{change.text.split(':', 1)[0]} had {name}={value}, which no single {name} restores together with the others"
         for change in changes
         for name, value in change.restore
         if env.get(name) != value
     ]
+    return assignments, exceptions
 
 
 def pinned(plans: Sequence[FilePlan]) -> list[PinnedTest]:
@@ -122,7 +120,3 @@ def pinned(plans: Sequence[FilePlan]) -> list[PinnedTest]:
         old = {c.key: c.old for plan, _, c in behaviour_changes(plans) if plan.target.root == root and c.key and c.old is not None}
         found += pinned_tests(root, old)
     return found
-
-
-def shell_assignments(env: dict[str, str]) -> str:
-    return " ".join(f"{name}={value!r}" if (not value or " " in value or "," in value) else f"{name}={value}" for name, value in env.items())

@@ -1,10 +1,7 @@
-"""Reading and creating files safely, and llmfix's own folder (``.llmfix``).
+"""Reading and creating files safely, and llmfix's own folder (``.llmfix``: the record, the journal, a .gitignore).
 
-One reader that never follows a symlink nor reads past a limit (:func:`read_regular`), one digest,
-:func:`check_inside` (every folder down to a file stays inside the checkout), and
-:func:`write_new_file` (exclusive, never through a symlink, with mode, owner, extended attributes
-and ACL, fsynced). ``.llmfix`` holds the record, the journal while llmfix writes, and a .gitignore;
-it is made whole or not at all. The write path and the record build on this module.
+One reader that never follows a symlink nor reads past a limit, one digest, :func:`check_inside`, and
+:func:`write_new_file` (exclusive, never through a symlink, with mode, owner, xattrs and ACL, fsynced).
 """
 
 from __future__ import annotations
@@ -12,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import re
 import stat
 from pathlib import Path
 
@@ -29,7 +25,6 @@ IGNORE_FILE = ".gitignore"
 JOURNAL_NAME = "pending.json"
 TEMP_SUFFIX = ".llmfix-tmp"
 IGNORE_TEXT = f"/{JOURNAL_NAME}\n/.*{TEMP_SUFFIX}\n"  # llmfix's transient files; the record is meant to be committed
-STALE_BUILD = re.compile(rf"^{re.escape(STATE_DIR)}\.[0-9a-f]{{8,32}}{re.escape(TEMP_SUFFIX)}$")
 NEW_FILE_MODE = 0o644
 MIB = 1024 * 1024
 MAX_STATE_BYTES = 64 * MIB  # the largest file of llmfix's own it reads (the record); nothing llmfix writes is larger
@@ -53,11 +48,7 @@ def _too_large(path: Path, limit: int, why: str) -> TooLarge:
 
 
 def open_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> int | None:
-    """A read-only descriptor of a regular file of at most ``limit`` bytes, never through a symlink; None when absent.
-
-    The type and size come from ``fstat`` on the opened descriptor (no race with a
-    separate ``stat``), before a byte is read. BadInput (one line) otherwise.
-    """
+    """A read-only descriptor of a regular file of at most ``limit`` bytes (``fstat``-checked), never through a symlink; None when absent."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
@@ -77,10 +68,7 @@ def open_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not
 
 
 def read_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not llmfix's (move it away)") -> bytes | None:
-    """The bytes of a regular file (see :func:`open_regular`); None when it does not exist.
-
-    A file growing while it is read stops at ``limit`` too.
-    """
+    """The bytes of a regular file (see :func:`open_regular`), a growing one stopped at ``limit`` too; None when absent."""
     fd = open_regular(path, limit, too_large)
     if fd is None:
         return None
@@ -97,14 +85,7 @@ def read_regular(path: Path, limit: int = MAX_STATE_BYTES, too_large: str = "not
 
 
 def check_inside(top: Path, path: Path) -> None:
-    """BadInput unless every folder from ``top`` down to ``path``'s own resolves inside ``top``.
-
-    Each folder on the way is resolved (``os.path.realpath``, symlinks followed)
-    and must stay inside ``top``'s real path: a symlinked folder leading out of
-    the checkout is refused, one leading elsewhere inside it is followed.
-    ``path`` itself is not resolved: a target that is a symlink is refused on its
-    own (:func:`llmfix.writing.check_writable`, discovery).
-    """
+    """BadInput unless every folder from ``top`` down to ``path``'s own resolves inside ``top`` (``path`` itself: not resolved)."""
     real_top = os.path.realpath(top)
     try:
         parts = path.parent.relative_to(top).parts
@@ -150,11 +131,7 @@ def temp_path(path: Path, run: str) -> Path:
 
 
 def copy_xattrs(source: Path, fd: int) -> None:
-    """Give the open file ``fd`` the extended attributes of ``source`` (its POSIX ACL included).
-
-    An attribute in :data:`KEPT_XATTRS` that can't be set raises OSError: a
-    write that would drop it fails instead (nothing is changed).
-    """
+    """Give the open file ``fd`` the extended attributes of ``source``; OSError when one of :data:`KEPT_XATTRS` can't be set."""
     if not hasattr(os, "listxattr"):
         return  # not Linux: no xattr calls
     try:
@@ -178,17 +155,14 @@ def copy_xattrs(source: Path, fd: int) -> None:
 
 
 def write_new_file(path: Path, data: bytes, mode: int, owner: os.stat_result | None, like: Path | None = None) -> None:
-    """Create ``path`` (never existing before, never through a symlink) holding ``data``, fsynced.
-
-    With ``owner``, the new file gets its owner and group when permitted; with
-    ``like``, that file's extended attributes and ACL (:func:`copy_xattrs`).
-    """
+    """Create ``path`` (exclusively, never through a symlink) holding ``data``, fsynced, owned like ``owner`` and with
+    ``like``'s extended attributes."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), mode)
     try:
         try:
             view = memoryview(data)
             while view:
-                view = view[os.write(fd, view):]
+                view = view[os.write(fd, view) :]
             if owner is not None and hasattr(os, "fchown"):
                 with contextlib.suppress(PermissionError):  # not root: the file is ours, as any editor would leave it
                     os.fchown(fd, owner.st_uid, owner.st_gid)
@@ -240,51 +214,23 @@ def replace_file(path: Path, data: bytes, owner: os.stat_result | None = None, m
 
 
 def ensure_state_dir(checkout: Path) -> bool:
-    """Make ``.llmfix/`` (with its .gitignore) whole or not at all; True when this call created it.
-
-    A new folder is built under a temp name and renamed into place, owned like the checkout.
-    """
+    """Make ``.llmfix/`` with its .gitignore (owned like the checkout), or nothing; True when this call created it."""
     check_state_dir(checkout)
-    folder = state_dir(checkout)
-    owner = os.stat(checkout)
+    folder, owner = state_dir(checkout), os.stat(checkout)
+    created = not folder.exists()
     try:
-        if folder.exists():
-            if read_regular(folder / IGNORE_FILE) is None:
-                replace_file(folder / IGNORE_FILE, IGNORE_TEXT.encode(), owner)
-            return False
-        building = checkout / f"{STATE_DIR}.{os.urandom(6).hex()}{TEMP_SUFFIX}"
-        os.mkdir(building, 0o755)
-        try:
+        if created:
+            os.mkdir(folder, 0o755)
             with contextlib.suppress(PermissionError):
-                os.chown(building, owner.st_uid, owner.st_gid)
-            replace_file(building / IGNORE_FILE, IGNORE_TEXT.encode(), owner)
-            os.rename(building, folder)
-        except BaseException:
-            (building / IGNORE_FILE).unlink(missing_ok=True)
-            for leftover in building.glob(f"*{TEMP_SUFFIX}"):
-                leftover.unlink(missing_ok=True)
-            building.rmdir()
-            raise
-        return True
+                os.chown(folder, owner.st_uid, owner.st_gid)
+        if read_regular(folder / IGNORE_FILE) is None:
+            replace_file(folder / IGNORE_FILE, IGNORE_TEXT.encode(), owner)
     except OSError as error:
+        if created:
+            with contextlib.suppress(OSError):
+                folder.rmdir()
         raise WriteFailed(f"{error.filename or folder}: {error.strerror}; nothing was changed") from None
-
-
-def remove_stale_builds(checkout: Path) -> None:
-    """Remove a ``.llmfix`` folder a kill left half-built (it was never renamed into place)."""
-    try:
-        entries = [e for e in os.scandir(checkout) if STALE_BUILD.match(e.name) and e.is_dir(follow_symlinks=False)]
-    except OSError:
-        return
-    for entry in entries:
-        folder = Path(entry.path)
-        try:
-            for inner in os.scandir(folder):
-                if (inner.name == IGNORE_FILE or inner.name.endswith(TEMP_SUFFIX)) and not inner.is_dir(follow_symlinks=False):
-                    os.unlink(inner.path)
-            folder.rmdir()
-        except OSError:
-            continue
+    return created
 
 
 def remove_state_dir(checkout: Path) -> None:

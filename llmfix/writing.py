@@ -1,13 +1,10 @@
 """Write the files of one checkout all together, or not at all, and never over someone's edit.
 
-Each new text goes to a temp file beside its target (``.NAME.RUN.llmfix-tmp``) with the target's
-mode, owner, extended attributes and ACL; then the journal names the group
-(:mod:`llmfix.journal`); then, file by file, the target is read again and compared with what was
-planned from, and swapped with its temp file in one step (``renameat2`` ``RENAME_EXCHANGE``; a
-plain rename where the file system can't), the old file kept under the temp name and checked once
-more, so even a save during the swap is put back. A failure or an edit swaps everything back; a
-kill leaves each file wholly old or new, for :func:`llmfix.journal.recover`. The rest of llmfix
-imports the write path from here (:data:`__all__`).
+Each new text goes to a temp file beside its target (its mode, owner, xattrs and ACL); the journal
+names the group; then each target, still holding what was planned from, is swapped with its temp
+file in one step (``renameat2`` ``RENAME_EXCHANGE``, else a rename) and the old file checked once
+more. A failure or an edit swaps everything back; a kill leaves each file wholly old or new, for
+:func:`llmfix.journal.recover`. The rest of llmfix imports the write path from here (``__all__``).
 """
 
 from __future__ import annotations
@@ -23,8 +20,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from llmfix.errors import BadInput, LlmfixError, WriteFailed
-from llmfix.journal import RUN_ID, journal_path, recover, remove_journal, write_journal
-from llmfix.safefiles import (  # the names in __all__ and not used here: for the modules that import them from here
+from llmfix.journal import journal_path, recover, remove_journal, write_journal
+from llmfix.safefiles import (
     NEW_FILE_MODE,
     STATE_DIR,
     STATE_FILE,
@@ -38,15 +35,12 @@ from llmfix.safefiles import (  # the names in __all__ and not used here: for th
     read_regular,
     remove_state_dir,
     replace_file,
-    state_dir,
     temp_path,
     write_new_file,
 )
 
-__all__ = [
-    "RUN_ID", "STATE_DIR", "STATE_FILE", "TEMP_SUFFIX", "ChangedMeanwhile", "PendingWrite", "check_state_dir", "check_writable", "digest",
-    "ensure_state_dir", "read_regular", "recover", "remove_state_dir", "state_dir", "write_group",
-]
+# the names the rest of llmfix imports from here, besides its own
+__all__ = ["STATE_DIR", "STATE_FILE", "TEMP_SUFFIX", "check_state_dir", "digest", "ensure_state_dir", "read_regular", "recover", "remove_state_dir"]
 
 
 WRITE_BITS = stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH  # a file with none of them is read-only on purpose, even for root
@@ -184,8 +178,7 @@ def _give_up(checkout: Path, done: Sequence[_Done], temps: Collection[Path], err
         _roll_back(done)
     except OSError as undo_error:
         raise WriteFailed(
-            f"{_failure(error, checkout)}; putting the files back failed too ({undo_error.strerror}); "
-            "run the same command again to finish the write"
+            f"{_failure(error, checkout)}; putting the files back failed too ({undo_error.strerror}); run the same command again to finish the write"
         ) from None
     for temp in temps:
         temp.unlink(missing_ok=True)
@@ -203,8 +196,7 @@ def _failure(error: BaseException, checkout: Path) -> str:
 
 def _changed(checkout: Path, path: Path) -> ChangedMeanwhile:
     return ChangedMeanwhile(
-        f"{_describe(path, checkout)} changed while llmfix was working (saved by an editor or another program?); "
-        "nothing was changed: run the command again"
+        f"{_describe(path, checkout)} changed while llmfix was working (saved by an editor or another program?); nothing was changed: run the command again"
     )
 
 
@@ -248,4 +240,3 @@ def _roll_back(done: Sequence[_Done]) -> None:
             write.path.unlink()
         elif entry.how == "removed" and current is None:
             os.rename(entry.temp, write.path)
-

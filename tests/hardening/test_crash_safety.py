@@ -234,7 +234,7 @@ def failing_swap(monkeypatch, nth: int, error: int):
 
 @pytest.mark.parametrize(
     ("name", "nth", "error", "when"),
-    # the order of an apply's writes: the record folder's .gitignore (the folder is built under a temp name), the
+    # the order of an apply's writes: the record folder's .gitignore, the
     # temp files of run_utils.py, rubric_utils.py, ground_truth_utils.py, the new support module and the record,
     # then the journal; then the swaps: the three targets exchanged, the support module and the record linked in
     [

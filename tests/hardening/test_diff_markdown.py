@@ -11,7 +11,6 @@ import pytest
 
 from llmfix.codemods import TRANSFORM_NAMES
 from llmfix.diffing import unified_diff
-from llmfix.markdown import fence_for
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from support import CATALOG, PATCHABLE, copy_fixture, invoke, support_module, target_files
@@ -154,12 +153,6 @@ def test_stat_lists_only_the_changed_files(tmp_path):
     per_transform = [line.split()[0] for line in stat.stdout.splitlines() if line.startswith("     ")]
     plans = plan_paths([root], Options())
     assert per_transform == [n for n in TRANSFORM_NAMES if any(n in p.steps for p in plans)]
-
-
-def test_a_diff_holding_backticks_gets_a_longer_fence():
-    assert fence_for("plain") == "```"
-    assert fence_for('x = "```json"') == "````"
-    assert fence_for("a ````` b") == "``````"
 
 
 def test_markdown_writes_nothing(tmp_path):
