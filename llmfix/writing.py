@@ -140,6 +140,8 @@ def write_group(checkout: Path, writes: Sequence[PendingWrite], command: str) ->
     for write in writes:
         check_inside(checkout, write.path)  # again: a folder may have become a link out since discovery
     check_writable([w.path for w in writes])
+    if os.path.lexists(journal_path(checkout)):  # a killed run's group, which only recovery may finish or undo
+        raise WriteFailed(f"{journal_path(checkout)}: an interrupted llmfix write is pending; run `llmfix apply` to finish it first; nothing was changed")
     run = os.urandom(6).hex()
     temps = _prepare(checkout, writes, command, run)
     done: list[_Done] = []

@@ -204,3 +204,22 @@ def assert_refused_any(result, before, root, outside) -> str:
     assert "Traceback" not in result.stderr and "internal error" not in result.stderr
     assert everything(root, outside) == before
     return lines[0]
+
+
+def test_a_group_write_never_overwrites_a_pending_journal(world):
+    """The merge driver writes its group without apply's recovery: a killed run's journal stays for recovery to finish."""
+    from llmfix import merging, record
+    from llmfix.errors import WriteFailed
+
+    root, outside = world
+    assert run_cli("apply", root).returncode == 0
+    path = root / ".llmfix" / "record.json"
+    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(path.read_bytes()), "new": None}]})
+    before = everything(root, outside)
+    known = record.load(root)
+    known.forget(next(iter(known.notes)))
+    with pytest.raises(WriteFailed, match="interrupted llmfix write is pending"):
+        merging.save(root, known)
+    assert everything(root, outside) == before  # the journal and every file as they were
+    assert run_cli("apply", root).returncode == 0  # recovery still finishes it
+    assert not (root / ".llmfix" / "pending.json").exists()
