@@ -205,10 +205,12 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
             return plans
         if not force:
             refuse_foreign_changes([p for p in changed if not p.support], options)
+        by_folder: dict[Path, list[FilePlan]] = defaultdict(list)
+        for plan in plans:
+            by_folder[plan.target.checkout].append(plan)
         for checkout, (known, sources) in read.items():
-            group = [p for p in plans if p.target.checkout == checkout]
             writes = []
-            for plan in group:
+            for plan in by_folder[checkout]:
                 if plan.support:
                     if plan.changed:
                         writes.append(_support_write(plan))
