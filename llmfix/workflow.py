@@ -176,8 +176,7 @@ def _current(source: Source) -> bytes:
         raise BadInput(f"{source.target.path}: cannot read: {error.strerror}") from None
     if not source.matches(data):
         raise ChangedMeanwhile(
-            f"{source.target.relpath} changed while llmfix was working (saved by an editor or another program?); "
-            "nothing was changed: run the command again"
+            f"{source.target.relpath} changed while llmfix was working (saved by an editor or another program?); nothing was changed: run the command again"
         )
     return data
 
