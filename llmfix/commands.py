@@ -98,10 +98,12 @@ def with_verbosity(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _workflow():
-    """:mod:`llmfix.workflow`; what the imports built lives as long as the process: frozen, never scanned again."""
+    """:mod:`llmfix.workflow`; what the imports built lives as long as the process: frozen, never scanned again,
+    and then Python's own collection thresholds (a batch's peak memory stays down)."""
     from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     gc.freeze()
+    gc.set_threshold(700, 10, 10)
     return workflow
 
 
