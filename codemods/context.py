@@ -52,13 +52,6 @@ class FileContext:
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
-    def logger_name(self) -> str:
-        """The module's own logger; the name a new one gets (``logger``) when it has none."""
-        if self.style.logger:
-            return self.style.logger
-        bound = module_bindings(self.module)
-        return next(name for name in ("logger", "LOGGER", "_logger") if name not in bound)
-
     def module_name(self, stdlib: str, function: cst.FunctionDef | None = None) -> str:
         """The name generated code should use for stdlib module ``stdlib`` (in ``function``, or at module level).
 

@@ -39,7 +39,6 @@ class Edits:
     decorate: dict[int, list[cst.Decorator]] = field(default_factory=dict)
     imports: list[ImportNeed] = field(default_factory=list)
     support: bool = False  # the new code calls the support module
-    logger: str | None = None  # create this module logger (the file has none)
     notes: dict[str, object] = field(default_factory=dict)  # what revert needs and the code can't tell
     removals: list[cst.CSTNode] = field(default_factory=list)  # statements to drop (revert)
     _anchors: dict[int, cst.CSTNode] = field(default_factory=dict)  # keeps ids valid, and for conflict checks
@@ -65,9 +64,6 @@ class Edits:
         if need not in self.imports:
             self.imports.append(need)
 
-    def need_logger(self, name: str) -> None:
-        self.logger = name
-
     def need_support(self) -> None:
         self.support = True
 
@@ -79,7 +75,7 @@ class Edits:
         self.removals.append(statement)
 
     def __bool__(self) -> bool:
-        return bool(self.replace or self.before or self.after or self.decorate or self.imports or self.support or self.logger or self.removals)
+        return bool(self.replace or self.before or self.after or self.decorate or self.imports or self.support or self.removals)
 
     @classmethod
     def merged(cls, parts: Sequence[Edits], module: cst.Module | None = None) -> Edits:
@@ -98,7 +94,6 @@ class Edits:
             for need in part.imports:
                 total.need_import(need.module, need.name, need.level, need.asname)
             total.support = total.support or part.support
-            total.logger = total.logger or part.logger
             total.removals.extend(part.removals)
         replaced = set(total.replace) | {id(node) for node in total.removals}
         if module is not None:
@@ -130,7 +125,4 @@ def apply_edits(file: FileContext, parts: Sequence[Edits]) -> cst.Module:
     if edits.support:
         package, _, name = file.support_module.rpartition(".")
         needed.append(ImportNeed(package, name) if package else ImportNeed(name))
-    if file.style.logger is None and edits.logger:
-        tree = imports.add_logger(file, tree, file.logger_name())
-        needed.append(ImportNeed("logging"))
     return imports.ensure(file, tree, needed)

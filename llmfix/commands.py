@@ -8,6 +8,7 @@ edit. Flag values are validated by the option that declares them.
 from __future__ import annotations
 
 import functools
+import gc
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -96,6 +97,16 @@ def with_verbosity(function: Callable[..., Any]) -> Callable[..., Any]:
     return click.option("-q", "--quiet", is_flag=True, help="Print only errors and the summary.")(function)
 
 
+def _workflow():
+    """:mod:`llmfix.workflow`; what the imports built lives as long as the process: frozen, never scanned again,
+    and then Python's own collection thresholds (a batch's peak memory stays down)."""
+    from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
+
+    gc.freeze()
+    gc.set_threshold(700, 10, 10)
+    return workflow
+
+
 def _print_report(command: str, plans: list, code: int, as_json: bool, quiet: bool, verbose: bool, dry_run: bool = False) -> None:
     from llmfix import report  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
@@ -125,8 +136,7 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
     --force, so the diff a reviewer sees is llmfix's alone. Flags override the
     checkout's [tool.llmfix] settings.
     """
-    from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
-
+    workflow = _workflow()
     plans = workflow.apply(paths, command_settings(flags), dry_run=dry_run, force=force)
     _print_report("apply", plans, exit_codes.OK, as_json, quiet, verbose, dry_run)
     return exit_codes.OK
@@ -140,8 +150,7 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
 @one_line_errors
 def check_command(paths, as_json, quiet, verbose, **flags) -> int:
     """Exit 0 when every selected fix is present, 1 when apply would change something."""
-    from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
-
+    workflow = _workflow()
     plans = workflow.check(paths, command_settings(flags))
     code = exit_codes.PENDING if any(p.pending for p in plans) else exit_codes.OK
     _print_report("check", plans, code, as_json, quiet, verbose)
@@ -171,8 +180,9 @@ def _output_folder(ctx: click.Context, param: click.Parameter, value: str | None
 @one_line_errors
 def diff_command(paths, output, stat, markdown, exit_code, as_json, **flags) -> int:
     """Show, as a git-style unified diff, what apply would do. Writes nothing unless --output."""
-    from llmfix import diffing, workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
+    from llmfix import diffing  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
+    workflow = _workflow()
     if sum((stat, markdown, as_json)) > 1:
         raise BadInput("--stat, --markdown and --json are views of the same diff; choose one")
     plans = workflow.plan_paths(paths, command_settings(flags))
@@ -214,8 +224,7 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
     version back; the other files are reverted. Exit 0 all reverted (or nothing to
     revert), 1 some files left patched, 2 nothing could be reverted.
     """
-    from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
-
+    workflow = _workflow()
     report = workflow.revert_files(paths, dry_run=dry_run, partial=True)
     if report.blocked:
         code = exit_codes.PENDING if report.reverted else exit_codes.ERROR

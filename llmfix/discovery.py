@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from llmfix import sourcetext
@@ -48,7 +49,7 @@ class Target:
         """The path diffs show: relative to the directory the user named."""
         return self.path.relative_to(self.root).as_posix()
 
-    @property
+    @cached_property
     def checkout(self) -> Path:
         """The folder holding the file's ``open_instruct`` package, whatever PATH named it.
 

@@ -176,8 +176,7 @@ def _current(source: Source) -> bytes:
         raise BadInput(f"{source.target.path}: cannot read: {error.strerror}") from None
     if not source.matches(data):
         raise ChangedMeanwhile(
-            f"{source.target.relpath} changed while llmfix was working (saved by an editor or another program?); "
-            "nothing was changed: run the command again"
+            f"{source.target.relpath} changed while llmfix was working (saved by an editor or another program?); nothing was changed: run the command again"
         )
     return data
 
@@ -205,10 +204,12 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
             return plans
         if not force:
             refuse_foreign_changes([p for p in changed if not p.support], options)
+        by_folder: dict[Path, list[FilePlan]] = defaultdict(list)
+        for plan in plans:
+            by_folder[plan.target.checkout].append(plan)
         for checkout, (known, sources) in read.items():
-            group = [p for p in plans if p.target.checkout == checkout]
             writes = []
-            for plan in group:
+            for plan in by_folder[checkout]:
                 if plan.support:
                     if plan.changed:
                         writes.append(_support_write(plan))

@@ -42,11 +42,6 @@ class LiteLLMCall:
     splat: str | None
     model: cst.BaseExpression | None
     explicit_keys: frozenset[str]
-    litellm_binding: cst.SimpleStatementLine | None  # e.g. ``litellm = _get_litellm()``
-
-    @property
-    def is_async(self) -> bool:
-        return self.function.asynchronous is not None
 
 
 @per_module
@@ -65,9 +60,7 @@ def _functions_importing_litellm(module: cst.Module) -> set[str]:
     return importing
 
 
-def _litellm_binding(
-    func: cst.FunctionDef, base: str, lazy_loaders: set[str]
-) -> cst.SimpleStatementLine | None:
+def _litellm_binding(func: cst.FunctionDef, base: str, lazy_loaders: set[str]) -> cst.SimpleStatementLine | None:
     """The ``base = loader()`` line of a lazily imported litellm, if ``func`` has one."""
     for stmt in iter_statements(func.body):
         small = single_small(stmt)
@@ -141,7 +134,6 @@ def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
                     splat=splats[0].value if splats else None,  # type: ignore[attr-defined]
                     model=keyword_arg(call, "model"),
                     explicit_keys=frozenset(a.keyword.value for a in call.args if a.keyword is not None),
-                    litellm_binding=binding,
                 )
             )
     return calls

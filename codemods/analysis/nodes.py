@@ -47,9 +47,7 @@ def is_method_call(call: cst.CSTNode, owner: str, method: str) -> bool:
 def is_choices_index(node: cst.CSTNode) -> bool:
     """``r.choices[...]`` for a plain name ``r``."""
     return (
-        type(node) is cst.Subscript
-        and is_attribute(node.value, "choices")
-        and isinstance(node.value.value, cst.Name)  # type: ignore[attr-defined]
+        type(node) is cst.Subscript and is_attribute(node.value, "choices") and isinstance(node.value.value, cst.Name)  # type: ignore[attr-defined]
     )
 
 
@@ -85,9 +83,7 @@ def mentions_string(node: cst.CSTNode, text: str) -> bool:
 @per_module
 def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
     """Top-level functions by name (the last definition wins, as at run time)."""
-    return {
-        stmt.name.value: stmt for stmt in module.body if isinstance(stmt, cst.FunctionDef)
-    }
+    return {stmt.name.value: stmt for stmt in module.body if isinstance(stmt, cst.FunctionDef)}
 
 
 @per_module
@@ -151,10 +147,6 @@ def env_default_literal(node: cst.CSTNode, variable: str) -> float | None:
         if len(args) == 2 and string_value(args[0]) == variable:
             return number_literal(args[1])
     return None
-
-
-def format_number(value: float) -> str:
-    return str(int(value)) if value == int(value) else repr(value)
 
 
 def iter_statements(block: cst.CSTNode) -> Iterator[cst.BaseStatement]:

@@ -39,13 +39,10 @@ class RepoStyle:
     line_length: int | None = None  # None: no settings say
     line_length_source: str = "none"
     quote_style: str | None = None  # "double" | "single" (ruff/black format), None: follow the file
-    magic_trailing_comma: bool = True
     known_first_party: tuple[str, ...] = ()
     case_sensitive: bool = False
     order_by_type: bool = True
-    force_sort_within_sections: bool = False
     split_on_trailing_comma: bool = True  # isort keeps an import exploded when it has a trailing comma
-    target_version: str | None = None
     llmfix: dict[str, Any] = field(default_factory=dict)
     llmfix_source: str | None = None
 
@@ -86,8 +83,6 @@ def _from_ruff(table: dict[str, Any], source: Path, settings: dict[str, Any]) ->
     fmt = table.get("format", {}) if isinstance(table.get("format"), dict) else {}
     if "quote-style" in fmt:
         settings.setdefault("quote_style", fmt["quote-style"] if fmt["quote-style"] in ("double", "single") else None)
-    if fmt.get("skip-magic-trailing-comma"):
-        settings.setdefault("magic_trailing_comma", False)
     lint = table.get("lint", {}) if isinstance(table.get("lint"), dict) else {}
     isort = lint.get("isort", table.get("isort", {}))
     if isinstance(isort, dict):
@@ -97,21 +92,16 @@ def _from_ruff(table: dict[str, Any], source: Path, settings: dict[str, Any]) ->
         for key, name in (
             ("case-sensitive", "case_sensitive"),
             ("order-by-type", "order_by_type"),
-            ("force-sort-within-sections", "force_sort_within_sections"),
             ("split-on-trailing-comma", "split_on_trailing_comma"),
         ):
             if key in isort:
                 settings.setdefault(name, bool(isort[key]))
-    if "target-version" in table:
-        settings.setdefault("target_version", str(table["target-version"]))
 
 
 def _from_black(table: dict[str, Any], source: Path, settings: dict[str, Any]) -> None:
     if "line-length" in table:
         settings.setdefault("line_length", (int(table["line-length"]), f"{source.name} [tool.black] line-length"))
     settings.setdefault("quote_style", "single" if table.get("skip-string-normalization") else "double")
-    if table.get("skip-magic-trailing-comma"):
-        settings.setdefault("magic_trailing_comma", False)
 
 
 def _from_makefile(folder: Path, settings: dict[str, Any]) -> None:

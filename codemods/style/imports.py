@@ -43,9 +43,7 @@ class _Line:
 
 
 def _is_import_line(statement: cst.BaseStatement) -> bool:
-    return isinstance(statement, cst.SimpleStatementLine) and bool(statement.body) and all(
-        isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
-    )
+    return isinstance(statement, cst.SimpleStatementLine) and bool(statement.body) and all(isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body)
 
 
 def _is_docstring(statement: cst.BaseStatement) -> bool:
@@ -167,8 +165,8 @@ def _extend_from(tree: cst.Module, index: int, need: ImportNeed, file: FileConte
         position = len(names)
     aliases.insert(position, new_name)
     # isort keeps an import written one name per line with a trailing comma that way (unless told not to)
-    exploded = file.style.repo.split_on_trailing_comma and isinstance(node.rpar, cst.RightParen) and bool(node.names) and isinstance(
-        node.names[-1].comma, cst.Comma
+    exploded = (
+        file.style.repo.split_on_trailing_comma and isinstance(node.rpar, cst.RightParen) and bool(node.names) and isinstance(node.names[-1].comma, cst.Comma)
     )
     text = _from_import_text(dotted_name(node.module) or "", len(node.relative), aliases, file, exploded)
     text = text.replace("\n", file.module.default_newline)
@@ -289,25 +287,3 @@ def remove_import(file: FileContext, tree: cst.Module, added_blank: int = 0) -> 
             body[index] = replacement.with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]
         return tree.with_changes(body=body)
     return tree
-
-
-def add_logger(file: FileContext, tree: cst.Module, name: str) -> cst.Module:
-    """``name = logging.getLogger(__name__)`` after the imports at the top, two blank lines before what follows."""
-    lines, start = _head(tree, file)
-    position = lines[-1].index + 1 if lines else start
-    text = f"{name} = logging.getLogger(__name__){file.module.default_newline}"
-    statement = cst.parse_statement(text, config=file.module.config_for_parsing)
-    body = list(tree.body)
-    statement = statement.with_changes(leading_lines=_blank() if position > 0 else ())
-    if position < len(body):
-        following = body[position]
-        leading = [line for line in following.leading_lines]  # type: ignore[union-attr]
-        blank = 0
-        while blank < len(leading) and leading[blank].comment is None:
-            blank += 1
-        wanted = 2 if isinstance(following, (cst.FunctionDef, cst.ClassDef)) or (
-            isinstance(following, cst.SimpleStatementLine) is False
-        ) else 1
-        body[position] = following.with_changes(leading_lines=[cst.EmptyLine()] * max(wanted, blank) + leading[blank:])  # type: ignore[union-attr]
-    body.insert(position, statement)
-    return tree.with_changes(body=body)
