@@ -30,14 +30,11 @@ class Busy(LlmfixError):
 
 def lock_wait() -> float:
     """``LLMFIX_LOCK_WAIT`` seconds when set (a number >= 0), else :data:`LOCK_WAIT`."""
-    raw = os.environ.get("LLMFIX_LOCK_WAIT", "")
-    try:
-        wait = float(raw) if raw else LOCK_WAIT
-    except ValueError:
-        wait = -1.0
-    if not 0 <= wait < float("inf"):  # a NaN fails this too
-        raise BadInput(f"LLMFIX_LOCK_WAIT={raw!r}: expected a number of seconds, 0 or more")
-    return wait
+    raw = os.environ.get("LLMFIX_LOCK_WAIT") or str(LOCK_WAIT)
+    with contextlib.suppress(ValueError):
+        if 0 <= float(raw) < float("inf"):  # a NaN fails this too
+            return float(raw)
+    raise BadInput(f"LLMFIX_LOCK_WAIT={raw!r}: expected a number of seconds, 0 or more")
 
 
 @contextlib.contextmanager
