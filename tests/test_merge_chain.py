@@ -14,7 +14,6 @@ lines against the user's and never llmfix's. The helpers here also serve
 
 from __future__ import annotations
 
-import atexit
 import hashlib
 import itertools
 import json
@@ -132,11 +131,13 @@ _HISTORIES: dict[tuple[str, str, bool], History] = {}
 
 
 def make_history(tmp_path: Path, older: str, newer: str, user_edit: bool = False) -> History:
-    """``tmp_path/checkout``: a copy of the history built once per worker for these arguments (git copies whole)."""
+    """``tmp_path/checkout``: a copy of the history built once per worker for these arguments (git copies whole).
+
+    The one built is kept beside the test folders, in the session's temp folder (``tmp_path.parent``).
+    """
     key = (older, newer, user_edit)
     if key not in _HISTORIES:
-        _HISTORIES[key] = _build_history(Path(tempfile.mkdtemp(prefix="llmfix-tests-history-")), older, newer, user_edit)
-        atexit.register(shutil.rmtree, _HISTORIES[key].repo.parent, True)
+        _HISTORIES[key] = _build_history(Path(tempfile.mkdtemp(prefix="merge-history-", dir=tmp_path.parent)), older, newer, user_edit)
     built = _HISTORIES[key]
     repo = tmp_path / "checkout"
     shutil.copytree(built.repo, repo, symlinks=True)
