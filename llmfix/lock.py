@@ -2,7 +2,7 @@
 
 Held from the recovery of an interrupted write to the last rename; nothing is created for it and
 it dies with the process, so a killed run never blocks the next. A second run waits up to
-:data:`LOCK_WAIT` seconds, then exits 2 saying another llmfix is working there.
+:data:`LOCK_WAIT` seconds (``LLMFIX_LOCK_WAIT`` sets another), then exits 2 saying another llmfix is working there.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from llmfix.errors import LlmfixError
+from llmfix.errors import BadInput, LlmfixError
 
 LOCK_WAIT = 5.0
 POLL = 0.05
@@ -24,11 +24,20 @@ class Busy(LlmfixError):
     """Another llmfix holds the checkout's lock."""
 
 
+def lock_wait() -> float:
+    """``LLMFIX_LOCK_WAIT`` seconds when set (a number >= 0), else :data:`LOCK_WAIT`."""
+    raw = os.environ.get("LLMFIX_LOCK_WAIT") or str(LOCK_WAIT)
+    with contextlib.suppress(ValueError):
+        if 0 <= float(raw) < float("inf"):  # a NaN fails this too
+            return float(raw)
+    raise BadInput(f"LLMFIX_LOCK_WAIT={raw!r}: expected a number of seconds, 0 or more")
+
+
 @contextlib.contextmanager
-def checkout_lock(checkout: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
+def checkout_lock(checkout: Path, wait: float | None = None) -> Iterator[None]:
     fd = os.open(checkout, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
     try:
-        deadline = time.monotonic() + wait
+        deadline = time.monotonic() + (lock_wait() if wait is None else wait)
         while True:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -43,7 +52,7 @@ def checkout_lock(checkout: Path, wait: float = LOCK_WAIT) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def checkout_locks(checkouts: Iterable[Path], wait: float = LOCK_WAIT) -> Iterator[None]:
+def checkout_locks(checkouts: Iterable[Path], wait: float | None = None) -> Iterator[None]:
     """Every checkout's lock, taken in a fixed order (so two runs never wait on each other)."""
     with contextlib.ExitStack() as stack:
         for checkout in sorted(set(checkouts)):

@@ -20,6 +20,7 @@ import json
 import os
 import re
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -126,7 +127,24 @@ class History:
         return added, removed
 
 
+_HISTORIES: dict[tuple[str, str, bool], History] = {}
+
+
 def make_history(tmp_path: Path, older: str, newer: str, user_edit: bool = False) -> History:
+    """``tmp_path/checkout``: a copy of the history built once per worker for these arguments (git copies whole).
+
+    The one built is kept beside the test folders, in the session's temp folder (``tmp_path.parent``).
+    """
+    key = (older, newer, user_edit)
+    if key not in _HISTORIES:
+        _HISTORIES[key] = _build_history(Path(tempfile.mkdtemp(prefix="merge-history-", dir=tmp_path.parent)), older, newer, user_edit)
+    built = _HISTORIES[key]
+    repo = tmp_path / "checkout"
+    shutil.copytree(built.repo, repo, symlinks=True)
+    return History(repo, older, newer, dict(built.clean), dict(built.patched), dict(built.user_lines))
+
+
+def _build_history(tmp_path: Path, older: str, newer: str, user_edit: bool) -> History:
     repo = tmp_path / "checkout"
     repo.mkdir()
     git(repo, "init", "-q", "-b", "main")
@@ -204,14 +222,19 @@ def _edit_a_line_upstream_changes(repo: Path, older: str, newer: str) -> dict[st
     return edits
 
 
+_FRESH: dict[str, dict[str, bytes]] = {}
+
+
 def fresh_apply(tmp_path: Path, newer: str) -> dict[str, bytes]:
-    """The target files and llmfix's record after a plain ``llmfix apply`` of the newer version."""
-    root = tmp_path / "fresh"
-    root.mkdir()
-    write_tree(root, checkout_files(newer))
-    result = invoke("apply", root)
-    assert result.exit_code == 0, result.stderr
-    return result_files(root, newer)
+    """The target files and llmfix's record after a plain ``llmfix apply`` of the newer version (applied once per worker)."""
+    if newer not in _FRESH:
+        root = tmp_path / "fresh"
+        root.mkdir()
+        write_tree(root, checkout_files(newer))
+        result = invoke("apply", root)
+        assert result.exit_code == 0, result.stderr
+        _FRESH[newer] = result_files(root, newer)
+    return dict(_FRESH[newer])
 
 
 def result_files(repo: Path, newer: str) -> dict[str, bytes]:

@@ -45,11 +45,17 @@ def build(repo: Path, sub: str, branch: str) -> Path:
     return checkout
 
 
+_FRESH: dict[str, bytes] = {}
+
+
 def fresh(tmp_path: Path) -> dict[str, bytes]:
-    root = tmp_path / "fresh"
-    write_tree(root, checkout_files(PAIR[1]))
-    assert invoke("apply", root).exit_code == 0
-    return _texts(root)
+    """The newer checkout's Python files after a plain apply (applied once per worker)."""
+    if not _FRESH:
+        root = tmp_path / "fresh"
+        write_tree(root, checkout_files(PAIR[1]))
+        assert invoke("apply", root).exit_code == 0
+        _FRESH.update(_texts(root))
+    return dict(_FRESH)
 
 
 def _texts(checkout: Path) -> dict[str, bytes]:

@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,8 @@ from paused import PausedLlmfix
 from support import RECORD, copy_fixture, run_cli, snapshot, support_module, target_files
 
 FIXTURE = "drtulu-canonical"
+WAIT = 0.5  # seconds a second llmfix waits for the lock here (LLMFIX_LOCK_WAIT; 5 by default)
+SHORT_WAIT = {**os.environ, "LLMFIX_LOCK_WAIT": str(WAIT)}
 EDITOR = textwrap.dedent('''
     import os, sys
     path, text = sys.argv[1], sys.argv[2]
@@ -163,7 +166,9 @@ def test_a_second_llmfix_waits_or_says_another_is_running(checkout, tmp_path):
     originals = {p: p.read_bytes() for p in (run_utils, rubric)}
     first = PausedLlmfix(tmp_path / "first", ["apply", str(root)], "swap_in:1")
     assert first.wait_paused()
-    second = run_cli("apply", root)  # the first holds the lock for longer than the second waits
+    started = time.monotonic()
+    second = run_cli("apply", root, env=SHORT_WAIT)  # the first holds the lock for longer than the second waits
+    assert time.monotonic() - started >= WAIT
     assert second.returncode == 2
     assert second.stderr.strip().splitlines() == [second.stderr.strip()]
     assert "another llmfix is working on this checkout" in second.stderr
@@ -209,8 +214,13 @@ def test_a_lock_held_by_another_process_is_waited_for_then_refused(checkout):
     try:
         fcntl.flock(holder, fcntl.LOCK_EX)
         before = snapshot(root)
-        result = run_cli("revert", root)
+        started = time.monotonic()
+        result = run_cli("revert", root, env=SHORT_WAIT)
+        assert time.monotonic() - started >= WAIT
         assert result.returncode == 2 and "another llmfix is working" in result.stderr
+        assert snapshot(root) == before
+        refused = run_cli("apply", root, env={**os.environ, "LLMFIX_LOCK_WAIT": "nan"})
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1 and "LLMFIX_LOCK_WAIT='nan'" in refused.stderr, refused.stderr
         assert snapshot(root) == before
     finally:
         os.close(holder)

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import pytest
-from support import REPO
+from support import REPO, invoke
 from test_merge_chain import GIT_ENV, fresh_apply, git, llmfix_process, make_history, result_files
 
 PAIR = ("upstream-autumn2025-defaults", "upstream-autumn2025-lazy")
@@ -142,8 +142,8 @@ def _accepted(repo: Path) -> None:
     assert (repo / "notes.txt").read_text(encoding="utf-8") == "the user's untracked notes\n"
     assert not list(repo.rglob("*.llmfix-tmp")) and not (repo / ".llmfix" / "pending.json").exists()
     assert git(repo, "fsck", "--no-progress").returncode == 0
-    checked = llmfix_process("check", repo, cwd=repo)
-    assert checked.returncode == 0, checked.stdout + checked.stderr
+    checked = invoke("check", repo)  # in-process: what is checked here is the repository, not the process
+    assert checked.exit_code == 0, checked.stdout + checked.stderr
 
 
 @pytest.mark.parametrize("point, group", ABORT_CASES)
