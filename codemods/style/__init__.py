@@ -8,8 +8,9 @@ isort section; :mod:`.wrap` splits a generated line the way black and ruff would
 
 from __future__ import annotations
 
+import bisect
 import io
-import tokenize
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,8 +21,11 @@ from llmfix.codemods.style.config import DEFAULT_LINE_LENGTH, RepoStyle, repo_st
 
 LOGGER_FACTORIES = ("getLogger", "get_logger", "setup_logger")
 WIDEST_SHOWN = 119  # the most a file's own lines can set: upstream open-instruct's line-length
-_NOT_ITEMS = (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE)
-_CLOSING = (")", "]", "}")
+_SCAN = re.compile(  # what the line length reads: strings (skipped whole), comments, brackets, commas, lambdas
+    r"""[rRbBuUfF]{0,2}(?:'''(?:\\[\s\S]|[^\\])*?'''|\"\"\"(?:\\[\s\S]|[^\\])*?\"\"\"|'(?:\\[\s\S]|[^'\\\n])*'|"(?:\\[\s\S]|[^"\\\n])*")"""
+    r"|(?P<comment>#[^\n]*)|(?P<open>[(\[{])|(?P<close>[)\]}])|(?P<comma>,)|(?P<colon>:)|(?P<lambda>\blambda\b)"
+)
+_ITEM = re.compile(r"[ \t]*[^\s#)\]}\\]")
 
 
 @dataclass(frozen=True)
@@ -50,33 +54,31 @@ def shown_line_length(text: str) -> int:
     """The line length a file without settings shows: 88, unless the code of a line a formatter would have split (a
     comma between two items in brackets, not a lambda's) runs past it; then the longest such, at most 119. A file that
     keeps 110-column calls is not formatted at 88, and new lines wrapped there would read unlike it."""
-    lines = io.StringIO(text).readlines()  # the rows tokenize counts (only "\n" ends one)
-    last_long = max((row for row, line in enumerate(lines, 1) if len(line.rstrip("\r\n")) > DEFAULT_LINE_LENGTH), default=0)
-    split_rows, comments, depth, comma, lambdas = set(), {}, 0, 0, []  # comma: the row of the comma just read (0: none)
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(text).readline) if last_long else ():
-            row, kind, string = token.start[0], token.type, token.string
-            if row > last_long:
-                break
-            if row == comma and kind not in _NOT_ITEMS and string not in _CLOSING:  # an item follows the comma on its row
-                split_rows.add(row)
-            comma = 0
-            if kind == tokenize.COMMENT:
-                comments[row] = token.start[1]
-            elif kind == tokenize.NAME and string == "lambda":
-                lambdas.append(depth)
-            elif kind == tokenize.OP and string in ("(", "[", "{"):
-                depth += 1
-            elif kind == tokenize.OP and string in _CLOSING:
-                depth -= 1
-            elif kind == tokenize.OP and string == ":" and lambdas and lambdas[-1] == depth:
-                lambdas.pop()
-            elif kind == tokenize.OP and string == "," and depth > 0 and not (lambdas and lambdas[-1] == depth):
-                comma = row
-    except (tokenize.TokenError, SyntaxError):  # not Python llmfix can patch: the default
-        return DEFAULT_LINE_LENGTH
-    code = [len(lines[row - 1][: comments.get(row)].rstrip()) for row in split_rows]  # a trailing comment left out
-    return min(max([DEFAULT_LINE_LENGTH, *code]), WIDEST_SHOWN)
+    starts, lengths = [0], []  # each row's offset and length ("\n" ends a row, as for the tokenizer)
+    for line in io.StringIO(text).readlines():
+        starts.append(starts[-1] + len(line))
+        lengths.append(len(line.rstrip("\r\n")))
+    longest = min(max(lengths, default=0), WIDEST_SHOWN)
+    widest, depth, lambdas = DEFAULT_LINE_LENGTH, 0, []  # lambdas: the depth of each lambda whose parameters are open
+    for found in _SCAN.finditer(text) if longest > DEFAULT_LINE_LENGTH else ():
+        kind = found.lastgroup
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+        elif kind == "lambda":
+            lambdas.append(depth)
+        elif kind == "colon" and lambdas and lambdas[-1] == depth:
+            lambdas.pop()
+        elif kind == "comma" and depth > 0 and not (lambdas and lambdas[-1] == depth):
+            row = bisect.bisect_right(starts, found.start()) - 1
+            if lengths[row] > widest and _ITEM.match(text, found.end()):  # an item follows the comma on its row
+                end = starts[row] + lengths[row]
+                comment = next((m.start() for m in _SCAN.finditer(text, found.end(), end) if m.lastgroup == "comment"), end)
+                widest = max(widest, len(text[starts[row] : comment].rstrip()))
+                if widest >= longest:
+                    break
+    return min(widest, WIDEST_SHOWN)
 
 
 @per_module
