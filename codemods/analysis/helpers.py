@@ -43,6 +43,10 @@ class LiteLLMCall:
     model: cst.BaseExpression | None
     explicit_keys: frozenset[str]
 
+    @property
+    def is_async(self) -> bool:  # read by verify
+        return self.function.asynchronous is not None
+
 
 @per_module
 def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, Sequence[cst.CSTNode]]]:
