@@ -39,7 +39,7 @@ _SECRETS = (  # a word's credentials before its last "@" (a URL's userinfo), key
 _REQUESTS = "LiteLLM requests"  # health's name for LiteLLM's own count of requests
 _CALL = contextvars.ContextVar("litellm_call", default=None)  # [last request: sent/failed, its cause, model]
 _LOCK, _CLOCK, _EVENTS = threading.Lock(), [time.monotonic()], []
-# per function and model: totals, counts since the last health line, a window of bad outcomes, causes by type
+# per function and model: totals, the totals at the last health line, a window of bad outcomes, causes by type
 _STATS = defaultdict(lambda: (Counter(), Counter(), deque(maxlen=from_env("LITELLM_FAILURE_WINDOW", 100)), {}))
 _CHECKS = {}  # model -> (report or None, until when a failure holds, the check running)
 
@@ -140,9 +140,8 @@ def _count(name, model, outcome, cause, loud=False, error=None):
     """Count one outcome, tell the tracked call about a request, log the health lines due; ``loud``: the alarm."""
     limit, interval = from_env("LITELLM_MAX_FAILURE_RATE", None), from_env("LITELLM_HEALTH_INTERVAL", 300)
     with _LOCK:
-        totals, recent, window, causes = _STATS[name, model]
+        totals, _, window, causes = _STATS[name, model]
         totals[outcome] += 1
-        recent[outcome] += 1
         if outcome == "failed" and name == _REQUESTS and False in window:  # that request went bad
             window.remove(False)
         window.append(outcome in ("failed", "empty"))
@@ -151,10 +150,10 @@ def _count(name, model, outcome, cause, loud=False, error=None):
             causes[cause.split(":")[0]] = cause
         since, now, due = _CLOCK[0], time.monotonic(), []
         if 0 < interval <= now - since:  # a health line for each function and model with calls since the last
-            due = [(key, dict(counts), list(told.values())) for key, (_, counts, _, told) in _STATS.items() if counts]
+            due = [(key, new - old, list(told.values())) for key, (new, old, _, told) in _STATS.items() if new != old]
             _CLOCK[0] = now
-            for _, counts, _, _ in _STATS.values():
-                counts.clear()
+            for new, old, _, _ in _STATS.values():
+                old.update(new - old)
         bad, size = sum(window), len(window)
     if name == _REQUESTS and _CALL.get() is not None:
         _CALL.get()[:] = [outcome, cause, _CALL.get()[2] or model]
@@ -188,49 +187,45 @@ def _listen(litellm):
         litellm.callbacks.append(_EVENTS[0])
 
 
-@contextlib.contextmanager
-def _tracked_call(function, args, kwargs, raise_on_degraded):
-    """Count the outcome of the call made inside, failed if its last request failed (it sets the yielded answer)."""
-    check_settings()
-    arguments = inspect.signature(function).bind_partial(*args, **kwargs).arguments
-    with contextlib.suppress(ImportError):  # LiteLLM tells the call about its requests, even its first ones
-        _listen(importlib.import_module("litellm"))
-    outer, last, answer, error = _CALL.get(), [None] * 3, [None], None
-    token = _CALL.set(last)
-    try:
-        yield answer
-    except Exception as raised:
-        error = raised
-    finally:  # a cancelled or interrupted call is not counted
-        _CALL.reset(token)
-    cause = root_cause(error) if error is not None else last[1] if last[0] == "failed" else None
-    outcome = "failed" if cause else "empty" if answer[0] in (None, "") else "ok"
-    if outer is not None and last[0] is not None:
-        outer[:] = ["failed" if cause else "sent", cause, outer[2] or last[2]]
-    model = arguments.get("model_name") or arguments.get("model") or last[2] or "?"
-    _count(function.__qualname__, str(model), outcome, cause, raise_on_degraded, error)
-    if error is not None:
-        raise error
-
-
 def track_calls(function=None, *, raise_on_degraded=False):
     """Count each call's outcome; ``raise_on_degraded``: raise past LITELLM_MAX_FAILURE_RATE."""
     if function is None:
         return functools.partial(track_calls, raise_on_degraded=raise_on_degraded)
 
-    @functools.wraps(function)
+    @contextlib.contextmanager
+    def tracking(args, kwargs):  # counts the call made inside (it sets the answer), failed if its last request failed
+        check_settings()
+        arguments = inspect.signature(function).bind_partial(*args, **kwargs).arguments
+        with contextlib.suppress(ImportError):  # LiteLLM tells the call about its requests, even its first ones
+            _listen(importlib.import_module("litellm"))
+        outer, last, answer, error = _CALL.get(), [None] * 3, [None], None
+        token = _CALL.set(last)
+        try:
+            yield answer
+        except Exception as raised:
+            error = raised
+        finally:  # a cancelled or interrupted call is not counted
+            _CALL.reset(token)
+        cause = root_cause(error) if error is not None else last[1] if last[0] == "failed" else None
+        outcome = "failed" if cause else "empty" if answer[0] in (None, "") else "ok"
+        if outer is not None and last[0] is not None:
+            outer[:] = ["failed" if cause else "sent", cause, outer[2] or last[2]]
+        model = arguments.get("model_name") or arguments.get("model") or last[2] or "?"
+        _count(function.__qualname__, str(model), outcome, cause, raise_on_degraded, error)
+        if error is not None:
+            raise error
+
     def tracked(*args, **kwargs):
-        with _tracked_call(function, args, kwargs, raise_on_degraded) as answer:
+        with tracking(args, kwargs) as answer:
             answer[0] = function(*args, **kwargs)
         return answer[0]
 
-    @functools.wraps(function)
     async def tracked_async(*args, **kwargs):
-        with _tracked_call(function, args, kwargs, raise_on_degraded) as answer:
+        with tracking(args, kwargs) as answer:
             answer[0] = await function(*args, **kwargs)
         return answer[0]
 
-    return tracked_async if inspect.iscoroutinefunction(function) else tracked
+    return functools.wraps(function)(tracked_async if inspect.iscoroutinefunction(function) else tracked)
 
 
 def health():
@@ -247,32 +242,31 @@ def health():
 async def ensure_connection(helper, *args, **kwargs):
     """Before a model's first request, ask ``helper(*args, **kwargs)`` for one token; raise if nothing answers."""
     mode, model = check_settings(), str(kwargs.get("model_name", kwargs.get("model", args[0] if args else "?")))
+
+    async def check():  # the report of one check (None: it answered), logged once in warn mode
+        _listen(importlib.import_module("litellm"))
+        budget, last, started = from_env("LITELLM_PRECHECK_TIMEOUT", 30), [None] * 3, time.monotonic()
+        _CALL.set(last)  # this task's own context
+        try:
+            await asyncio.wait_for(helper(*args, **{**kwargs, "max_tokens": 1, "num_retries": 2}), budget)
+            cause = last[1] if last[0] == "failed" else None
+        except Exception as error:
+            cause = root_cause(error)
+        if time.monotonic() - started >= budget:
+            cause = f"no answer within {budget:g} s (LITELLM_PRECHECK_TIMEOUT)"
+        hint = f"{route()}\n  LITELLM_PRECHECK=warn logs this and goes on, =off skips the check"
+        name = getattr(helper, "__qualname__", None) or repr(helper)  # an AsyncMock or a partial has none
+        report = cause and f"LiteLLM connection check of {model!r} via {name} failed: {cause}\n  {hint}"
+        _CHECKS[model] = (report, time.monotonic() + from_env("LITELLM_PRECHECK_RECHECK", 60), None)
+        if report and mode == "warn":  # once per check, not per caller
+            logger.warning("%s", report)
+        return report
+
     report, until, running = _CHECKS.get(model, (None, None, None))
     if mode != "off" and not (until and (not report or time.monotonic() < until)):  # a success holds for good
         if running is None or running.done() or running.get_loop() is not asyncio.get_running_loop():
-            running = asyncio.ensure_future(_check_connection(helper, model, args, kwargs, mode))
+            running = asyncio.ensure_future(check())
             _CHECKS[model] = (report, until, running)
         report = await asyncio.shield(running)
     if report and mode == "on":
         raise LiteLLMConnectionError(report)
-
-
-async def _check_connection(helper, model, args, kwargs, mode):
-    """The report of one connection check through ``helper`` (None: it answered), logged in warn mode."""
-    _listen(importlib.import_module("litellm"))
-    budget, last, started = from_env("LITELLM_PRECHECK_TIMEOUT", 30), [None] * 3, time.monotonic()
-    _CALL.set(last)  # this task's own context
-    try:
-        await asyncio.wait_for(helper(*args, **{**kwargs, "max_tokens": 1, "num_retries": 2}), budget)
-        cause = last[1] if last[0] == "failed" else None
-    except Exception as error:
-        cause = root_cause(error)
-    if time.monotonic() - started >= budget:
-        cause = f"no answer within {budget:g} s (LITELLM_PRECHECK_TIMEOUT)"
-    hint = f"{route()}\n  LITELLM_PRECHECK=warn logs this and goes on, =off skips the check"
-    name = getattr(helper, "__qualname__", None) or repr(helper)  # an AsyncMock or a partial has none
-    report = cause and f"LiteLLM connection check of {model!r} via {name} failed: {cause}\n  {hint}"
-    _CHECKS[model] = (report, time.monotonic() + from_env("LITELLM_PRECHECK_RECHECK", 60), None)
-    if report and mode == "warn":  # once per check, not per caller
-        logger.warning("%s", report)
-    return report
