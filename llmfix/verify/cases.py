@@ -57,7 +57,6 @@ class Settings:
     passing_limit: float = 30.0  # the limit of a case whose calls end quickly, patched or not: only a machine too busy reaches it
 
     def calls_limit(self, calls: int, pause: float = 0.0) -> float:
-        """The limit of a case making ``calls`` quick calls one after the other (a health case)."""
         return self.passing_limit + 2 * calls + pause
 
     @classmethod
@@ -72,7 +71,6 @@ class Settings:
 
     @property
     def short_precheck(self) -> dict[str, str | None]:
-        """The environment of a case that times a failing connection check."""
         return {"LITELLM_PRECHECK_TIMEOUT": f"{self.precheck_timeout:g}"}
 
     def backoff(self) -> float:
@@ -89,7 +87,6 @@ class Settings:
         return (self.retries + 1) * self.rounds(is_async)
 
     def failing_call_bound(self, is_async: bool, per_attempt: float = 0.0) -> float:
-        """Upper bound, in seconds, for a call whose every attempt fails."""
         return self.max_attempts(is_async) * per_attempt + self.backoff() * self.rounds(is_async) + self.slack
 
     def judge_bound(self, target: Target | None, per_attempt: float = 0.0) -> float:
@@ -169,13 +166,15 @@ class StepResult:
     printed: list[str] = field(default_factory=list)  # what the step printed on stdout
 
     @classmethod
-    def from_event(cls, event: dict[str, Any]) -> StepResult:
-        def one(label: str, data: dict[str, Any], **more: Any) -> StepResult:
-            return cls(label, event["op"], event.get("function"), data["outcome"], data.get("value"), data.get("type"), data.get("error"),
-                       data.get("seconds"), model=event.get("model"), **more)
+    def from_event(cls, event: dict[str, Any], step: Step | None = None) -> StepResult:
+        """The result of ``step`` (None: of ``health()``) from the child's event."""
+        label, op, function, model = (step.label, step.op, step.name, step.model) if step else ("report", "report", "health", None)
 
-        calls = [one(f"{event['label']}#{number}", call) for number, call in enumerate(event.get("calls") or [], 1)]
-        return one(event["label"], event, warnings=event.get("warnings", []), calls=calls, printed=event.get("printed", []))
+        def one(label: str, data: dict[str, Any], **more: Any) -> StepResult:
+            return cls(label, op, function, data["outcome"], data.get("value"), data.get("type"), data.get("error"), data.get("seconds"), model=model, **more)
+
+        calls = [one(f"{label}#{number}", call) for number, call in enumerate(event.get("calls") or [], 1)]
+        return one(label, event, warnings=event.get("warnings", []), calls=calls, printed=event.get("printed", []))
 
     @property
     def each(self) -> list[StepResult]:
@@ -184,7 +183,6 @@ class StepResult:
 
     @property
     def raised(self) -> str | None:
-        """The type of the exception the call raised, else None."""
         return (self.error or {}).get("type", "") if self.outcome == "raised" else None
 
     @property
@@ -228,7 +226,6 @@ class Process:
 
 @dataclass
 class Observation:
-    """What the runner saw for one case."""
 
     case: Case
     settings: Settings
@@ -258,7 +255,7 @@ class Observation:
 
     def report_of(self, step: Step) -> StepResult:
         """What ``health()`` gave in the process that ran ``step``."""
-        return self.process(step).report or StepResult("report", "report", "health", "unfinished")
+        return self.process(step).report or StepResult.from_event({"outcome": "unfinished"})
 
 
 Evaluator = Callable[[Observation], list[Problem]]
@@ -266,7 +263,6 @@ Check = Callable[[Observation, Step], list[Problem]]
 
 
 def each(steps: list[Step], *checks: Check) -> Evaluator:
-    """The evaluator that runs ``checks`` on every step, step by step."""
     return lambda obs: [p for step in steps for check in checks for p in check(obs, step)]
 
 
@@ -323,7 +319,6 @@ Progress = Callable[[int, CaseOutcome], None]
 
 
 def tally(outcomes: list[CaseOutcome]) -> dict[str, int]:
-    """How many cases passed, failed, were skipped."""
     return {status: sum(o.status == status for o in outcomes) for status in ("pass", "fail", "skip")}
 
 

@@ -39,13 +39,11 @@ current_call: contextvars.ContextVar[int | None] = contextvars.ContextVar("llmfi
 
 
 class Events:
-    """Append-only JSON-lines file, flushed per line."""
-
     def __init__(self, path: str) -> None:
-        self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - open for the process's life
+        self._file = open(path, "a", buffering=1, encoding="utf-8")  # noqa: SIM115 - line-buffered, open for the process's life
 
     def emit(self, **fields: Any) -> None:
-        self._file.write(json.dumps(fields, default=repr) + "\n")  # line-buffered: flushed per line
+        self._file.write(json.dumps(fields, default=repr) + "\n")
 
 
 def redirect_output(path: str) -> None:
@@ -82,9 +80,7 @@ def error_of(error: BaseException) -> dict[str, str]:
 def exception_text(error: BaseException | None) -> str:
     """``Type: message`` for an exception and each one in its cause/context chain."""
     parts: list[str] = []
-    seen: set[int] = set()
-    while error is not None and id(error) not in seen and len(parts) < 10:
-        seen.add(id(error))
+    while error is not None and len(parts) < 10:  # ten links at most: a chain may loop
         parts.append(f"{type(error).__name__}: {error}")
         error = error.__cause__ or error.__context__
     return " <- ".join(parts)
@@ -114,8 +110,7 @@ class Collector(logging.Handler):
 
 
 class Printed(io.TextIOBase):
-    """``sys.stdout`` in a fork: passes everything on and keeps each line the checkout's own code printed
-    (not litellm's notices), with the step that printed it."""
+    """``sys.stdout`` in a fork: passes everything on, keeps the lines the checkout's own code printed, by step."""
 
     def __init__(self, out: Any, package: str) -> None:
         self.out, self.package = out, package
@@ -180,9 +175,7 @@ async def _call_once(make: Any, sync: bool) -> dict[str, Any]:
 async def _run_step(step: dict[str, Any], modules: dict[str, Any], support: Any, collector: Any, printed: Any, events: Any) -> None:
     label, repeat = step["label"], int(step.get("repeat", 1))
     current_step.set(label)
-    result: dict[str, Any] = {
-        "event": "step", "label": label, "op": step["op"], "function": step.get("name") or "ensure_connection", "model": step.get("model")
-    }
+    result: dict[str, Any] = {"event": "step", "label": label}
     start = time.monotonic()
     try:
         make = _function(modules, support, step)
@@ -221,12 +214,11 @@ async def _run_steps(lane: dict[str, Any], modules: dict[str, Any], support: Any
     if lane.get("keep_lines"):
         events.emit(event="lines", records=collector.lines)
     if lane.get("report"):  # what the support module's health() gives in this process
-        event = {"event": "report", "label": "report", "op": "report", "function": "health"}
         if getattr(support, "health", None) is None:
             where = NO_SUPPORT if support is None else f"health not defined in {support.__name__}"
-            events.emit(**event, outcome="missing", error={"type": "MissingFunction", "message": where})
+            events.emit(event="report", outcome="missing", error={"type": "MissingFunction", "message": where})
         else:
-            events.emit(**event, **await _call_once(support.health, False))
+            events.emit(event="report", **await _call_once(support.health, False))
 
 
 def _import(checkout: dict[str, Any], judges: bool, failed: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any, dict[str, list[str]]]:

@@ -134,7 +134,6 @@ def empty(obs: Observation, step: Step, fix: str, why: str) -> list[Problem]:
 
 
 def attempts_between(obs: Observation, step: Step, low: int, high: int) -> list[Problem]:
-    """A finished call made between ``low`` and ``high`` attempts."""
     seen, n, name = obs.attempts.get(step.label), obs.settings.retries, obs.result(step).name
     if not obs.result(step).finished or seen is None or low <= seen <= high:
         return []

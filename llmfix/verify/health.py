@@ -71,7 +71,6 @@ def _numbers(numbers: list[int]) -> str:
 
 
 def unfinished(obs: Observation, step: Step) -> list[Problem]:
-    """A step that is not defined or did not end (killed at the case's limit)."""
     result = obs.result(step)
     if result.outcome == "missing":
         return [(FIX, result.error["message"] if result.error else f"{result.name}: not defined")]
@@ -85,7 +84,6 @@ def unfinished(obs: Observation, step: Step) -> list[Problem]:
 
 
 def never_degraded(obs: Observation, step: Step, why: str) -> list[Problem]:
-    """No call of the step raised LiteLLMDegradedError."""
     result = obs.result(step)
     raised = [n for n, call in enumerate(result.each, 1) if call.raised == DEGRADED]
     return [(FIX, f"{result.name} raised {DEGRADED} on call(s) {_numbers(raised)} {why}")] if raised else []

@@ -121,7 +121,6 @@ class Child:
         self._stderr.close()
 
     def close(self) -> None:
-        """Stop the child if still running, remove its folder, let the reaper go."""
         if self._closed:
             return
         self._closed = True
@@ -206,19 +205,11 @@ class Plan:
     def stubbed(self) -> dict[str, list[str]]:
         return {module: found["stubbed"] for module, found in (self.probe.get("judges") or {}).items() if found.get("stubbed")}
 
-    @property
-    def notes(self) -> list[str]:
-        return [f"{module} imported with stubs for what is not installed: {', '.join(stubs)}" for module, stubs in self.stubbed.items()]
-
     def judge_ended(self, every: bool = False) -> list[CaseOutcome]:
         """The outcomes of the cases whose lanes have all ended since the last call (``every``: of all the cases left)."""
         done = [case_id for case_id, lanes in self.lanes.items() if case_id not in self.outcomes and (every or all(lane.scope in self.ends for lane in lanes))]
         self.outcomes.update((case_id, self._judge(self.lanes[case_id])) for case_id in done)
         return [self.outcomes[case_id] for case_id in done]
-
-    def results(self) -> list[CaseOutcome]:
-        self.judge_ended(every=True)
-        return [self.outcomes[c.id] for c in self.cases]
 
     def not_exercised(self) -> list[tuple[str, str]]:
         """The helpers and generators verify could not call: found so by analysis, or by the child on the imported code."""
@@ -234,7 +225,8 @@ class Plan:
         case = lanes[0].case
         by_lane = [(lane, json_lines(_read(self.out / f"case-{lane.scope}.jsonl"))) for lane in lanes]
         events = [e for _, lane_events in by_lane for e in lane_events]
-        steps = {e["label"]: StepResult.from_event(e) for e in events if e.get("event") == "step"}
+        by_label = {step.label: step for step in case.steps}
+        steps = {e["label"]: StepResult.from_event(e, by_label[e["label"]]) for e in events if e.get("event") == "step"}
         skipped = self._judge_skip(case, events, steps) if case.is_judge else None
         if skipped:
             return CaseOutcome(case, "skip", reason=skipped)
@@ -305,8 +297,10 @@ def run_many(jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, li
         results = []
         for plan in plans:
             error = (import_error(fatal, child.python) if fatal is not None else plan.probe_error()) if lanes else None
-            results.append(RunResult(plan.checkout, settings, [] if error else plan.results(), 0.0, startup, notes + plan.notes, live, error,
-                                     plan.not_exercised(), plan.stubbed))
+            plan.judge_ended(every=not error)
+            stubbed = [f"{module} imported with stubs for what is not installed: {', '.join(stubs)}" for module, stubs in plan.stubbed.items()]
+            results.append(RunResult(plan.checkout, settings, [] if error else [plan.outcomes[c.id] for c in plan.cases], 0.0, startup, notes + stubbed,
+                                     live, error, plan.not_exercised(), plan.stubbed))
     for result in results:
         result.seconds = round(time.monotonic() - started, 2)
     return results

@@ -110,7 +110,6 @@ def fix_order() -> tuple[str, ...]:
 
 
 def build(settings: Settings, checkout: Checkout | None = None) -> list[Scenario]:
-    """Every scenario with its cases for ``checkout`` (and these settings)."""
     context = Context(settings, checkout)
     return [unit(context) for unit in units()]
 
