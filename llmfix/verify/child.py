@@ -4,6 +4,7 @@ It imports litellm once, then forks a process per case lane that imports the che
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import dataclasses
 import importlib.util
@@ -268,10 +269,8 @@ def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
         else:
             asyncio.run(_run_steps(lane, modules, support, printed, events, started))
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent
-        try:
+        with contextlib.suppress(Exception):  # the parent sees the lane end without a result
             events.emit(event="crash", error=error_of(error))
-        except Exception:  # noqa: BLE001, S110 - the parent sees the lane end without a result
-            pass
         code = 4
     try:
         sys.stdout.flush()
@@ -296,10 +295,8 @@ def _warm_up(job: dict[str, Any], litellm: Any) -> None:
         await litellm.acompletion(model=warmup["model"], api_base=warmup["api_base"], api_key="sk-llmfix-verify-warmup",
                                   messages=[{"role": "user", "content": "warm up"}], max_tokens=1, num_retries=0, timeout=10)
 
-    try:
+    with contextlib.suppress(Exception):  # warming up is best effort
         asyncio.run(call())
-    except Exception:  # noqa: BLE001, S110 - warming up is best effort
-        pass
     litellm.in_memory_llm_clients_cache.flush_cache()
 
 
@@ -319,10 +316,8 @@ def _supervise(pending: list[dict[str, Any]], job: dict[str, Any], reaper: Any, 
             running[pid] = (lane, time.monotonic())
         for pid, (lane, start) in running.items():
             if pid not in killed and time.monotonic() - start > float(lane["limit"]):
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
                 killed.add(pid)
         try:
             pid, status, usage = os.wait4(-1, os.WNOHANG)

@@ -55,15 +55,13 @@ class Endpoints:
         self.notes: list[str] = []
         self.fixed: dict[str, str | None] = {"dead_base": f"http://127.0.0.1:{closed_port()}/v1", "dead_proxy": f"http://127.0.0.1:{closed_port()}",
                                              "proxied_ca": None, "proxy": None}
-        if want_proxy and tinyproxy_path() is None:
-            self.proxy_missing = "tinyproxy not found on PATH (apt-get install tinyproxy)"
-        if not want_proxy or tinyproxy_path() is None:
+        if not want_proxy:
             return
         proxy = Tinyproxy()
         try:
             proxy.start()
         except ProxyUnavailable as error:
-            self.proxy_missing = str(error)
+            self.proxy_missing = str(error) if tinyproxy_path() else "tinyproxy not found on PATH (apt-get install tinyproxy)"
             return
         reaper.watch_folder(str(proxy.folder))
         stack.callback(proxy.stop)

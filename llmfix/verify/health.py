@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
+from llmfix.verify import expect
 from llmfix.verify.cases import Observation, Problem, Settings, Step, StepResult, each
 
 FIX = "health"
@@ -71,11 +72,10 @@ def _numbers(numbers: list[int]) -> str:
 
 
 def unfinished(obs: Observation, step: Step) -> list[Problem]:
+    """A step not defined, or killed at the case's limit."""
     result = obs.result(step)
-    if result.outcome == "missing":
-        return [(FIX, result.error["message"] if result.error else f"{result.name}: not defined")]
     if result.outcome != "unfinished":
-        return []
+        return expect.unfinished(obs, step, FIX)
     text = f"{result.name}: its {step.repeat} call(s) had not ended after {obs.case.limit:g}s (killed)"
     seen = obs.attempts.get(step.label)
     if seen is not None and obs.process(step).env.get("LITELLM_NUM_RETRIES") == "0":

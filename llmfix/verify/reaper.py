@@ -3,6 +3,7 @@ and folders verify started from a pipe; when the pipe closes it kills them (and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -17,12 +18,10 @@ def die_with_parent(signum: int = signal.SIGKILL, parent: int | None = None) -> 
     """Ask Linux to send ``signum`` to this process when its parent exits (no-op elsewhere); exit at once
     when ``parent`` is already gone (it died before the request took effect)."""
     if sys.platform.startswith("linux"):
-        try:
-            import ctypes  # Linux only
+        import ctypes  # Linux only
 
+        with contextlib.suppress(OSError, AttributeError):
             ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, int(signum), 0, 0, 0)
-        except (OSError, AttributeError):
-            pass
     if parent is not None and os.getppid() != parent:
         os._exit(1)
 
@@ -44,11 +43,9 @@ class Reaper:
                                          stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
     def _send(self, *words: object) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError, ValueError):
             self._process.stdin.write((" ".join(str(w) for w in words) + "\n").encode())  # type: ignore[union-attr]
             self._process.stdin.flush()  # type: ignore[union-attr]
-        except (BrokenPipeError, ValueError):
-            pass
 
     def watch_group(self, pgid: int) -> None:
         self._send("group", pgid, start_time(pgid) or "-")
@@ -58,11 +55,9 @@ class Reaper:
 
     def close(self) -> None:
         """Let the watcher finish (it cleans up whatever is still there) and wait for it."""
-        try:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             self._process.stdin.close()  # type: ignore[union-attr]
             self._process.wait(10)
-        except (OSError, subprocess.TimeoutExpired):
-            pass
 
 
 # ----------------------------------------------------------------------------- the watcher process
@@ -87,17 +82,13 @@ def clean(groups: dict[int, str], folders: list[str]) -> None:
     for pgid, started in groups.items():
         leader = start_time(pgid)
         if leader is None or started == "-" or leader == started:  # else the pid now belongs to another process
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pgid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
     for _ in range(20):
         pids = _processes_naming(folders) if folders else []
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
         if not pids:
             break
         time.sleep(0.05)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +39,7 @@ def attempts(outcome: CaseOutcome) -> str:
     return ", ".join(parts + [f"{name} {count}" for name, count in obs.extra_attempts.items()])
 
 
-def missing_fixes(result: RunResult) -> OrderedDict[str, list[str]]:
+def missing_fixes(result: RunResult) -> dict[str, list[str]]:
     """fix -> problems, each once with the ids of the cases that showed it, in transform order."""
     found: dict[str, dict[str, list[str]]] = {}
     for outcome in result.outcomes:
@@ -50,7 +49,7 @@ def missing_fixes(result: RunResult) -> OrderedDict[str, list[str]]:
                 ids.append(outcome.case.id)
     order = fix_order()
     ordered = sorted(found, key=lambda f: order.index(f) if f in order else len(order))
-    return OrderedDict((fix, [f"{message} [{', '.join(ids)}]" for message, ids in found[fix].items()]) for fix in ordered)
+    return {fix: [f"{message} [{', '.join(ids)}]" for message, ids in found[fix].items()] for fix in ordered}
 
 
 def summary(result: RunResult) -> str:

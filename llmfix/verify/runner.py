@@ -3,6 +3,7 @@ case lane (each on a scope of its own of the endpoints), and judge what it saw; 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -79,19 +80,16 @@ class Child:
             self.process = subprocess.Popen([self.python, str(CHILD), str(self.out), str(os.getpid())], stdin=subprocess.PIPE,
                                             stdout=subprocess.DEVNULL, stderr=self._stderr, cwd=str(self.out), env=importable, start_new_session=True)
         except OSError as error:
-            self._closed = True
             self._stderr.close()
             self.reaper.close()
             raise VerifyError(f"cannot run {self.python}: {error.strerror or error}") from None
         self.reaper.watch_group(self.process.pid)
 
     def send(self, job: dict[str, Any]) -> None:
-        try:
+        with contextlib.suppress(BrokenPipeError):
             assert self.process.stdin is not None
             self.process.stdin.write(json.dumps(job).encode())
             self.process.stdin.close()
-        except BrokenPipeError:
-            pass
 
     def events(self) -> list[dict[str, Any]]:
         """The child's own events written since the last call."""
@@ -108,16 +106,12 @@ class Child:
     def stop(self) -> None:
         """Kill the child's process group (the child and every fork it left behind) unless it has exited and been waited for."""
         if self.process.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
             self.process.wait()
-        try:
+        with contextlib.suppress(OSError):
             if self.process.stdin is not None:
                 self.process.stdin.close()
-        except OSError:
-            pass
         self._stderr.close()
 
     def close(self) -> None:

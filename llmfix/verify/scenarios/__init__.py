@@ -76,11 +76,6 @@ class Scenario:
     def build(self, context: Context) -> list[Case]:
         raise NotImplementedError
 
-    @property
-    def fix(self) -> str:
-        """The fix a failure of this scenario names first (``basics`` for the baseline ones)."""
-        return self.FIXES[0] if self.FIXES else BASICS
-
     def case_id(self, letter: str = "") -> str:
         return f"{self.NUMBER}{letter}"
 
