@@ -222,28 +222,27 @@ async def _run_steps(lane: dict[str, Any], modules: dict[str, Any], support: Any
             events.emit(event="report", **await _call_once(support.health, False))
 
 
-def _import(checkout: dict[str, Any], judges: bool, failed: dict[str, Any] | None = None) -> tuple[dict[str, Any], Any, dict[str, list[str]]]:
-    """(the checkout's modules by name, its support module or None, what was stubbed per judge module); with ``failed``,
-    a judge module that does not import is noted there instead of raised."""
-    root, stubbed = checkout["import_root"], {}
+def _import(checkout: dict[str, Any], judges: bool, probe: bool = False) -> tuple[dict[str, Any], Any, dict[str, dict[str, Any]]]:
+    """(the checkout's modules by name, its support module or None, per judge module what was stubbed); in a ``probe``
+    a judge module that does not import has its error noted there instead of raised."""
+    root, judged = checkout["import_root"], {}
     modules = {dotted: loader.import_checkout_module(root, dotted) for dotted in checkout["modules"]}
     for dotted in checkout["judge_modules"] if judges else []:
         stubs = loader.Stubs(dotted.split(".", 1)[0])
+        judged[dotted] = {"stubbed": stubs.stubbed}  # filled as the import runs
         try:
             modules[dotted] = loader.import_checkout_module(root, dotted, stubs)
         except loader.CheckoutImportError as error:
-            if failed is None:
+            if not probe:
                 raise
-            failed[dotted] = error.to_json()
-        finally:
-            stubbed[dotted] = stubs.stubbed
+            judged[dotted].update(error.to_json())
     try:
         support = loader.import_checkout_module(root, checkout["support"])
     except loader.CheckoutImportError as error:
         if error.kind != "checkout-module" or error.missing != checkout["support"]:
             raise
         support = None
-    return modules, support, stubbed
+    return modules, support, judged
 
 
 def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
@@ -258,14 +257,14 @@ def _lane_child(lane: dict[str, Any], job: dict[str, Any]) -> None:
         os.environ.update(lane["env"])
         printed = Printed(sys.stdout, (checkout["modules"] + checkout["judge_modules"])[0].split(".", 1)[0])
         sys.stdout = printed
-        started, failed = time.monotonic(), {}
+        started = time.monotonic()
         try:
-            modules, support, stubbed = _import(checkout, bool(lane.get("judge") or lane.get("probe")), failed if lane.get("probe") else None)
+            modules, support, judged = _import(checkout, bool(lane.get("judge") or lane.get("probe")), bool(lane.get("probe")))
         except loader.CheckoutImportError as error:
             events.emit(event="import-error", **error.to_json())
             os._exit(3)
         if lane.get("probe"):
-            events.emit(event="probe", judges={dotted: {**failed.get(dotted, {}), "stubbed": stubbed[dotted]} for dotted in checkout["judge_modules"]})
+            events.emit(event="probe", judges=judged)
         else:
             asyncio.run(_run_steps(lane, modules, support, printed, events, started))
     except BaseException as error:  # noqa: BLE001 - report, never hang the parent

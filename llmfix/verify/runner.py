@@ -146,7 +146,7 @@ class Plan:
         self.outcomes: dict[str, CaseOutcome] = {}
         self.lanes: dict[str, list[Lane]] = {}
         self.ends: dict[str, dict[str, Any]] = {}
-        self.probed: list[dict[str, Any]] | None = None
+        self.probe: dict[str, Any] | None = None  # the probe's probe (or import-error) event, once it ended; {} if it wrote none
         for case in self.cases:
             no_proxy = endpoints is not None and "tinyproxy" in case.needs and endpoints.proxy is None
             if case.skip_reason or no_proxy or not case.steps:
@@ -170,23 +170,16 @@ class Plan:
                            "keep_lines": lane.case.keep_lines, "report": lane.case.report, "judge": any(s.is_judge for s in lane.steps),
                            "steps": [s.to_json() for s in lane.steps]} for lanes in self.lanes.values() for lane in lanes]
 
-    @property
-    def probe(self) -> dict[str, Any]:
-        """The probe's ``probe`` event (what imported, what was stubbed), or its ``import-error`` one; {} while it runs."""
-        if self.probed is None:
-            return {}
-        return next((e for e in self.probed if e.get("event") in ("probe", "import-error")), {})
-
     def probed_now(self) -> None:
-        self.probed = json_lines(_read(self.out / f"case-probe-{self.index}.jsonl"))
+        self.probe = next((e for e in json_lines(_read(self.out / f"case-probe-{self.index}.jsonl")) if e.get("event") in ("probe", "import-error")), {})
 
     @property
     def finished(self) -> bool:
         """Every lane ended (or the checkout's probe failed, so none will run)."""
-        return self.probed is not None and (self.probe_error() is not None or all(lane.scope in self.ends for lanes in self.lanes.values() for lane in lanes))
+        return self.probe is not None and (self.probe_error() is not None or all(lane.scope in self.ends for lanes in self.lanes.values() for lane in lanes))
 
     def probe_error(self) -> str | None:
-        probe = self.probe
+        probe = self.probe or {}
         if probe.get("event") == "import-error":
             return import_error(probe, self.python)
         if not probe:
@@ -197,7 +190,7 @@ class Plan:
 
     @property
     def stubbed(self) -> dict[str, list[str]]:
-        return {module: found["stubbed"] for module, found in (self.probe.get("judges") or {}).items() if found.get("stubbed")}
+        return {module: found["stubbed"] for module, found in ((self.probe or {}).get("judges") or {}).items() if found.get("stubbed")}
 
     def judge_ended(self, every: bool = False) -> list[CaseOutcome]:
         """The outcomes of the cases whose lanes have all ended since the last call (``every``: of all the cases left)."""
@@ -251,7 +244,7 @@ class Plan:
     def _judge_skip(self, case: Case, events: list[dict[str, Any]], steps: dict[str, StepResult]) -> str | None:
         """Why a judge's case could not run: its module would not import, or verify could not build or call it."""
         if any(e.get("event") == "import-error" for e in events):
-            judges = self.probe.get("judges") or {}
+            judges = (self.probe or {}).get("judges") or {}
             for module in sorted({s.target.module for s in case.steps if s.target is not None and s.target.kind == JUDGE}):
                 if (judges.get(module) or {}).get("kind"):
                     return f"judge not run: {import_error(judges[module], self.python)}"
@@ -325,6 +318,6 @@ def _follow(child: Child, plans: list[Plan], limit: float, progress: Progress) -
         time.sleep(0.05)
     child.stop()
     for plan in plans:
-        if plan.probed is None:
+        if plan.probe is None:
             plan.probed_now()
     return round(startup, 2), fatal
