@@ -250,9 +250,6 @@ class Observation:
     def process(self, step: Step) -> Process:
         return self.processes.get(step.label) or Process(self.env)
 
-    def lines_of(self, step: Step) -> list[dict[str, Any]]:
-        return self.process(step).lines
-
     def report_of(self, step: Step) -> StepResult:
         """What ``health()`` gave in the process that ran ``step``."""
         return self.process(step).report or StepResult.from_event({"outcome": "unfinished"})

@@ -96,21 +96,20 @@ class Endpoints:
         lane.each, lane.default = list(case.endpoint.each), case.endpoint.then
         lane.content, self.fallback.scope(scope).content = case.answers
 
-    def counts(self, case: Case, scope: str, steps: list[Step]) -> tuple[dict[str, int], dict[str, list[str]], dict[str, int]]:
-        """Attempts, models and connection checks (one-token requests) per step of a lane, as its scope saw them."""
-        lane = self.server(case).scope(scope)
-        seen = lane.keys
-        checks = [
-            r["key"] for r in lane.requests if isinstance(r.get("body"), dict) and 1 in (r["body"].get("max_tokens"), r["body"].get("max_completion_tokens"))
-        ]
+    def counts(self, case: Case, lanes: list[tuple[str, list[Step]]]) -> tuple[dict[str, int], dict[str, list[str]], dict[str, int]]:
+        """Attempts, models and connection checks (one-token requests) per step of the lanes (scope, steps), as each scope saw them."""
         attempts: dict[str, int] = {}
         models: dict[str, list[str]] = {}
         probes: dict[str, int] = {}
-        for step in steps:
-            key = step.key if step.key else (seen[0] if seen else None)  # a fixed model's first request is its own
-            attempts[step.label] = lane.attempts(key) if key else 0
-            models[step.label] = [key] if key in seen else []
-            probes[step.label] = checks.count(key) if key else 0
+        for scope, steps in lanes:
+            lane = self.server(case).scope(scope)
+            seen, bodies = lane.keys, [(r["key"], r["body"]) for r in lane.requests if isinstance(r.get("body"), dict)]
+            checks = [key for key, body in bodies if 1 in (body.get("max_tokens"), body.get("max_completion_tokens"))]
+            for step in steps:
+                key = step.key if step.key else (seen[0] if seen else None)  # a fixed model's first request is its own
+                attempts[step.label] = lane.attempts(key) if key else 0
+                models[step.label] = [key] if key in seen else []
+                probes[step.label] = checks.count(key) if key else 0
         return attempts, models, probes
 
 

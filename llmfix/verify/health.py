@@ -203,7 +203,7 @@ def summary_lines(obs: Observation, lane: list[Step], level: str, exact: bool, c
     ``exact``: exactly one, logged by the last call (else more may have fallen due, one of good calls only at INFO)."""
     if not all(obs.result(step).finished for step in lane):
         return []
-    interval, lines, last = obs.process(lane[0]).env.get(INTERVAL, ""), obs.lines_of(lane[0]), max(step.repeat for step in lane)
+    interval, lines, last = obs.process(lane[0]).env.get(INTERVAL, ""), obs.process(lane[0]).lines, max(step.repeat for step in lane)
     problems: list[Problem] = []
     for function, names, shown in _pairs(obs, lane):
         mine = _naming(lines, function, names)

@@ -223,12 +223,9 @@ class Plan:
             report = next((StepResult.from_event(e) for e in lane_events if e.get("event") == "report"), None)
             setup = next((e["setup"] for e in lane_events if e.get("event") == "lane"), 0.0)
             processes.update((step.label, Process(lane.env, kept, report, setup)) for step in lane.steps)
-        counts: tuple[dict, dict, dict] = ({}, {}, {})  # attempts, models, connection checks per step label
+        counted = self.endpoints and case.env.get("OPENAI_API_BASE") != "$dead_base"  # nothing listens there: no count to show
+        counts = self.endpoints.counts(case, [(lane.scope, lane.steps) for lane in lanes]) if counted else ({}, {}, {})
         extra: dict[str, int] = {}
-        if self.endpoints and case.env.get("OPENAI_API_BASE") != "$dead_base":  # nothing listens there: no count to show
-            for lane in lanes:
-                for total, counted in zip(counts, self.endpoints.counts(case, lane.scope, lane.steps)):
-                    total.update(counted)
         if self.endpoints and "$fallback" in (case.env.get("LITELLM_FALLBACK_MODELS") or ""):
             extra["fallback"] = sum(self.endpoints.fallback.scope(lane.scope).total_attempts for lane in lanes)
         ends = [self.ends.get(lane.scope) for lane in lanes]

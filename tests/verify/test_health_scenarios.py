@@ -140,12 +140,12 @@ def test_healthy_fails_without_summary_lines(built):
 def test_healthy_fails_on_a_second_line_a_warning_or_a_line_before_the_interval(built):
     case = built["health-healthy"]
     obs = observe(case)
-    line = obs.lines_of(case.steps[0])[0]
-    twice = _health_problems(case, observe(case, lines=[*obs.lines_of(case.steps[0]), line]))
+    line = obs.process(case.steps[0]).lines[0]
+    twice = _health_problems(case, observe(case, lines=[*obs.process(case.steps[0]).lines, line]))
     assert any("2 'LiteLLM health' lines for run_chatopenai" in p for p in twice), twice
-    loud = _health_problems(case, observe(case, lines=[{**line, "level": "WARNING"}, *obs.lines_of(case.steps[0])[1:]]))
+    loud = _health_problems(case, observe(case, lines=[{**line, "level": "WARNING"}, *obs.process(case.steps[0]).lines[1:]]))
     assert any("above INFO" in p for p in loud), loud
-    early = _health_problems(case, observe(case, lines=[{**line, "call": 1}, *obs.lines_of(case.steps[0])[1:]]))
+    early = _health_problems(case, observe(case, lines=[{**line, "call": 1}, *obs.process(case.steps[0]).lines[1:]]))
     assert any("came during call 1, before LITELLM_HEALTH_INTERVAL=2 passed" in p for p in early), early
 
 
@@ -154,7 +154,7 @@ def test_healthy_accepts_more_summaries_when_the_calls_outlasted_the_interval(bu
     obs = observe(case)
     slow = obs.steps[case.steps[0].label]
     slow.calls[0].seconds = SETTINGS.health_interval + 0.5  # a busy machine: a second summary may fall due
-    line = obs.lines_of(case.steps[0])[0]
+    line = obs.process(case.steps[0]).lines[0]
     obs.processes[case.steps[0].label].lines.append({**line, "call": 1})
     assert case.evaluate(obs) == []
 
@@ -209,7 +209,7 @@ def test_unset_fails_on_an_alarm_or_info_lines(built):
     generator = case.steps[-1].label
     raised = _health_problems(case, observe(case, degraded={generator: [6]}))
     assert raised == ["generate_instance_wise_adaptive_rubrics raised LiteLLMDegradedError on call(s) 6 with LITELLM_MAX_FAILURE_RATE unset (it must only log)"]
-    quiet = [{**line, "level": "INFO", "message": line["message"].split(" (")[0]} for line in observe(case).lines_of(case.steps[0])]
+    quiet = [{**line, "level": "INFO", "message": line["message"].split(" (")[0]} for line in observe(case).process(case.steps[0]).lines]
     problems = _health_problems(case, observe(case, lines=quiet))
     assert len(problems) == 5 and all("none at WARNING naming the cause (InternalServerError)" in p for p in problems), problems
 
@@ -283,7 +283,7 @@ def test_a_patched_run_shows_its_lines_figures_and_alarm(verify_runs):
     outcomes = {o.case.scenario: o for o in _health(result)}
     healthy = outcomes["health-healthy"].observation
     steps = healthy.case.steps
-    lines = healthy.lines_of(steps[0])
+    lines = healthy.process(steps[0]).lines
     assert all(line["level"] == "INFO" and line["message"].startswith(health.LINE_PREFIX) for line in lines)
     figures = healthy.report_of(steps[0]).value
     assert {name for name in figures} == {step.name for step in steps} | {"LiteLLM requests"}
