@@ -51,10 +51,7 @@ _SCOPE_PREFIX = "/scope/"
 
 
 def parse_behaviour(behaviour: str) -> tuple[str, float]:
-    """``(name, delay)`` of a behaviour: ``"slow:1.5"`` gives ``("slow", 1.5)``, the others delay 0.
-
-    Raises ``ValueError`` for anything unknown.
-    """
+    """``(name, delay)`` of a behaviour: ``"slow:1.5"`` gives ``("slow", 1.5)``, the others delay 0; ValueError if unknown."""
     if behaviour in BEHAVIOURS:
         return behaviour, 0.0
     name, sep, arg = behaviour.partition(":")
@@ -66,10 +63,7 @@ def parse_behaviour(behaviour: str) -> tuple[str, float]:
 
 def _checked(behaviours: Iterable[str]) -> list[str]:
     """The behaviours as a new list, each checked by ``parse_behaviour``."""
-    steps = list(behaviours)
-    for step in steps:
-        parse_behaviour(step)
-    return steps
+    return [step for step in behaviours if parse_behaviour(step)]
 
 
 def _json(status: int, body: Any, **headers: str) -> web.Response:

@@ -274,9 +274,8 @@ class Case:
     limit: float
     env: dict[str, str | None] = field(default_factory=dict)
     endpoint: Endpoint = Endpoint()
-    server: str = "primary"  # primary | proxied
+    server: str = "primary"  # primary | proxied (through tinyproxy: the case needs it)
     concurrent: bool = True
-    needs: tuple[str, ...] = ()  # "tinyproxy"
     skip_reason: str | None = None
     keep_lines: str | None = None  # also keep the INFO+ log lines that start with this (the child logs at INFO then)
     report: bool = False  # each process calls the support module's health() after its steps

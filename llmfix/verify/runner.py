@@ -74,7 +74,7 @@ class Child:
         self.out = Path(tempfile.mkdtemp(prefix="llmfix-verify-"))
         self.reaper.watch_folder(str(self.out))
         self._stderr = open(self.out / "child-stderr.txt", "wb")  # noqa: SIM115 - the child's, closed by stop()
-        self._closed, self._offset = False, 0
+        self._closed, self._seen = False, 0
         importable = {k: v for k, v in env.items() if not (v.startswith("$") and v[1:] in PLACEHOLDERS)}  # the endpoints are not known yet
         try:
             self.process = subprocess.Popen([self.python, str(CHILD), str(self.out), str(os.getpid())], stdin=subprocess.PIPE,
@@ -92,16 +92,10 @@ class Child:
             self.process.stdin.close()
 
     def events(self) -> list[dict[str, Any]]:
-        """The child's own events written since the last call."""
-        try:
-            with open(self.out / "zygote.jsonl", "rb") as handle:
-                handle.seek(self._offset)
-                data = handle.read()
-        except OSError:
-            return []
-        complete = data[: data.rfind(b"\n") + 1]
-        self._offset += len(complete)
-        return json_lines(complete.decode(errors="replace"))
+        """The child's own events written since the last call (a line being written is not one yet)."""
+        found = json_lines(_read(self.out / "zygote.jsonl"))
+        self._seen, new = len(found), found[self._seen :]
+        return new
 
     def stop(self) -> None:
         """Kill the child's process group (the child and every fork it left behind) unless it has exited and been waited for."""
@@ -148,7 +142,7 @@ class Plan:
         self.ends: dict[str, dict[str, Any]] = {}
         self.probe: dict[str, Any] | None = None  # the probe's probe (or import-error) event, once it ended; {} if it wrote none
         for case in self.cases:
-            no_proxy = endpoints is not None and "tinyproxy" in case.needs and endpoints.proxy is None
+            no_proxy = endpoints is not None and case.server == "proxied" and endpoints.proxy is None
             if case.skip_reason or no_proxy or not case.steps:
                 reason = case.skip_reason or (endpoints.proxy_missing if endpoints and no_proxy else "no function of this kind in the checkout")
                 self.outcomes[case.id] = CaseOutcome(case, "skip", reason=reason)
@@ -230,7 +224,7 @@ class Plan:
             extra["fallback"] = sum(self.endpoints.fallback.scope(lane.scope).total_attempts for lane in lanes)
         ends = [self.ends.get(lane.scope) for lane in lanes]
         seconds = max((end["seconds"] if end else case.limit) for end in ends)
-        proxy_log = self.endpoints.proxy.log_text() if self.endpoints and self.endpoints.proxy and "tinyproxy" in case.needs else ""
+        proxy_log = self.endpoints.proxy.log_text() if self.endpoints and self.endpoints.proxy and case.server == "proxied" else ""
         observation = Observation(case, self.settings, steps, counts[0], counts[1], extra, seconds, any(end and end.get("killed") for end in ends),
                                   lanes[0].env, proxy_log, processes, counts[2])
         problems = [(BASICS, f"the case crashed: {e['error']['type']}: {e['error']['message']}") for e in events if e.get("event") == "crash"]
@@ -262,7 +256,7 @@ def run_many(jobs: list[tuple[Checkout, list[Scenario]]], settings: Settings, li
         base = dict(live_env) if live_env is not None else base_env(settings)
         child = child or Child(settings, live_env)
         stack.callback(child.close)
-        want_proxy = any("tinyproxy" in c.needs for _, scenarios in jobs for s in scenarios for c in s.cases)
+        want_proxy = any(c.server == "proxied" for _, scenarios in jobs for s in scenarios for c in s.cases)
         endpoints = None if live else Endpoints(stack, child.reaper, want_proxy)
         plans = [Plan(index, checkout, scenarios, base, settings, endpoints, child) for index, (checkout, scenarios) in enumerate(jobs)]
         for plan in plans:

@@ -92,7 +92,7 @@ class Proxy(Scenario):
                 return problems
 
             return Case(case_id, self.NAME, "live forward proxy (tinyproxy)", "all calls succeed through it", steps, evaluate, limit=s.passing_limit,
-                        server="proxied", needs=("tinyproxy",),
+                        server="proxied",
                         env={"OPENAI_API_BASE": "$proxied_base", "SSL_CERT_FILE": "$proxied_ca", **{name: "$proxy" for name in PROXY_VARIABLES}})
 
         bypassing = context.callers(self.case_id("c"))
