@@ -76,7 +76,7 @@ def to_text(result: RunResult, header: list[str]) -> str:
     return "\n".join([*lines, summary(result)])
 
 
-def header(path: Path, checkout: Checkout, settings: Settings, live: list[str] | None) -> list[str]:
+def header(path: Path, checkout: Checkout, s: Settings, live: list[str] | None) -> list[str]:
     """The lines above the table: the functions verify drives, and the settings it runs them with (or the live endpoint)."""
     lines = [f"llmfix verify{' --live' if live is not None else ''} {path}"]
     for module in checkout.modules:
@@ -85,7 +85,6 @@ def header(path: Path, checkout: Checkout, settings: Settings, live: list[str] |
             lines.append(f"  {'functions:' if len(lines) == 1 else '':<10} {module}: {', '.join(targets)}")
     if live is not None:
         return lines + live
-    s = settings
     lines.append(f"  settings:  LITELLM_NUM_RETRIES={s.retries}, LITELLM_DEFAULT_TIMEOUT={s.timeout:g} ({s.hang_timeout:g} in hang),"
                  f" LITELLM_PRECHECK_TIMEOUT={s.precheck_timeout_passing:g} ({s.precheck_timeout:g} where a failing check is timed),"
                  f" LITELLM_PRECHECK_RECHECK={s.recheck:g} in precheck-recheck; {s.slack:g}s of slack on time bounds; mock endpoints on 127.0.0.1, dummy key")

@@ -74,7 +74,7 @@ class Child:
         self.out = Path(tempfile.mkdtemp(prefix="llmfix-verify-"))
         self.reaper.watch_folder(str(self.out))
         self._stderr = open(self.out / "child-stderr.txt", "wb")  # noqa: SIM115 - the child's, closed by stop()
-        self._closed, self._seen = False, 0
+        self._seen = 0
         importable = {k: v for k, v in env.items() if not (v.startswith("$") and v[1:] in PLACEHOLDERS)}  # the endpoints are not known yet
         try:
             self.process = subprocess.Popen([self.python, str(CHILD), str(self.out), str(os.getpid())], stdin=subprocess.PIPE,
@@ -109,9 +109,7 @@ class Child:
         self._stderr.close()
 
     def close(self) -> None:
-        if self._closed:
-            return
-        self._closed = True
+        """Stop the child, remove its folder, let the reaper go (again: a no-op)."""
         try:
             self.stop()
         finally:
