@@ -226,7 +226,6 @@ class Process:
 
 @dataclass
 class Observation:
-
     case: Case
     settings: Settings
     steps: dict[str, StepResult]
