@@ -56,6 +56,7 @@ class KeyDefaultTransform(Transform):
     ENV_VAR: ClassVar[str]
     OPTION: ClassVar[str]  # the option that sets the baked-in default
     SUPPORT: ClassVar[str | None] = None  # the support function the new default calls (None: it calls none)
+    EXPECTED: ClassVar[str] = "a literal"  # the literal defaults it can make env-driven, in words
 
     # -- what subclasses say ------------------------------------------------
 
@@ -65,6 +66,10 @@ class KeyDefaultTransform(Transform):
 
     def baked(self, file: FileContext, expression: cst.BaseExpression) -> object | None:
         """The baked-in value of an env-driven default llmfix wrote (None: not llmfix's shape)."""
+        return None
+
+    def literal_value(self, expression: cst.BaseExpression) -> object | None:
+        """The value of a literal default this transform can make env-driven (None: not one)."""
         return None
 
     def ours(self, expression: cst.BaseExpression | None) -> bool:
@@ -87,13 +92,19 @@ class KeyDefaultTransform(Transform):
         """The behaviour change at ``site`` in words, for the PR summary (None: none to mention)."""
         return None
 
-    def prepare(self, file: FileContext, edits: Edits) -> None:
-        """Run once before any site is patched (e.g. to ask for runtime support)."""
+    def literal(self, file: FileContext, site: Site) -> object | None:
+        """The site's own literal default (upstream's); None when it has none or it is llmfix's."""
+        if site.default is None or self.baked(file, site.default) is not None:
+            return None
+        value = self.literal_value(site.default)
+        if value is None:
+            raise Unpatchable(f"the {self.KEY} default is `{file.code(site.default)}`; expected {self.EXPECTED}")
+        return value
 
-    def request(self, file: FileContext, site: Site, edits: Edits) -> None:
-        """Ask for what the new default at ``site`` needs: the support module, when it calls it."""
-        if self.SUPPORT is not None:
-            edits.need_support()
+    def before(self, file: FileContext, site: Site) -> object | None:
+        """The default at ``site`` before this patch: its literal, or the value llmfix baked in."""
+        literal = self.literal(file, site)
+        return literal if literal is not None or site.default is None else self.baked(file, site.default)
 
     # -- the shared plan ------------------------------------------------------
 
@@ -114,7 +125,6 @@ class KeyDefaultTransform(Transform):
             sites.missing.append(f"{clash}; apply the rest with `--skip {self.NAME}`")
         if sites.missing or not pending:
             return sites.outcome(f"no LiteLLM call helper with a **kwargs splat sets `{self.KEY}`")
-        self.prepare(file, edits)
         for site, action in pending:
             self._patch(file, site, action, edits, sites)
         return sites.outcome("")
@@ -197,7 +207,8 @@ class KeyDefaultTransform(Transform):
             sites.applied.append(f"{site.where} {self.KEY} line wrapped to the line length ({file.style.line_length})")
             return
         new = self.new_default(file, site)
-        self.request(file, site, edits)
+        if self.SUPPORT is not None:
+            edits.need_support()
         where = site.where
         if action == "insert":
             d, key = site.group.dict_name, _key(file, self.KEY)

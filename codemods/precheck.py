@@ -36,7 +36,7 @@ import libcst as cst
 from llmfix.codemods import support
 from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.nodes import iter_statements, single_small
-from llmfix.codemods.analysis.scopes import binds_name, statement_bindings
+from llmfix.codemods.analysis.scopes import binds_name, parameters, statement_bindings
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import expression, statement
 from llmfix.codemods.context import FileContext
@@ -58,8 +58,7 @@ def _names_read(node: cst.CSTNode) -> set[str]:
 
 def _bound_before(site: GeneratorSite, names: set[str]) -> set[str]:
     """The ``names`` that are not bound yet where the check goes (module globals count as bound)."""
-    params = {p.name.value for p in (*site.function.params.params, *site.function.params.kwonly_params, *site.function.params.posonly_params)}
-    params |= {p.name.value for p in (site.function.params.star_arg, site.function.params.star_kwarg) if isinstance(p, cst.Param)}
+    params = parameters(site.function)
     assigned: set[str] = set()
     for stmt in site.function.body.body:
         if stmt is site.top:
