@@ -23,6 +23,4 @@ def transforms() -> list[type[Transform]]:
 def __getattr__(name: str):
     if name == "TRANSFORM_NAMES":
         return registry.names()
-    if name == "TRANSFORMS":
-        return tuple(transforms())
     raise AttributeError(name)

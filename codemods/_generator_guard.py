@@ -82,7 +82,7 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
         edits.insert_after(site.await_line, [guard[0].with_changes(body=body)])
         done.append("empty-response guard added")
         sites.changes.append(Change(f"{where}: an empty answer returns None with a warning naming the model, before parsing"))
-    if site.enclosing_try is not None and binding_before(site) is None:
+    if isinstance(site.top, cst.Try) and binding_before(site) is None:
         edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
         edits.note(f"{key}:bound", True)
         done.append(f"`{name}` bound before the try")

@@ -290,7 +290,7 @@ class GuardsTransform(Transform):
                 for node in or_empty:
                     edits.replace_node(node, node.left)
             site = next((g for g in find_generators(module) if g.function is func), None)
-            binding = binding_before(site, to_none=True) if site is not None and site.enclosing_try is not None else None
+            binding = binding_before(site, to_none=True) if site is not None and isinstance(site.top, cst.Try) else None
             if binding is not None and noted.get(f"{key}:bound") is True:
                 edits.remove(binding)
             elif binding is not None and f"{key}:bound" not in noted and not file.recorded:

@@ -13,15 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from llmfix.codemods.analysis.helpers import LiteLLMCall, find_litellm_calls
-from llmfix.codemods.analysis.nodes import (
-    is_method_call,
-    is_name,
-    iter_statements,
-    module_functions,
-    single_small,
-    string_value,
-    top_statement,
-)
+from llmfix.codemods.analysis.nodes import is_method_call, is_name, iter_statements, module_functions, single_small, string_value, top_statement
 from llmfix.codemods.analysis.tree import find_all, per_module
 
 

@@ -42,10 +42,6 @@ class GeneratorSite:
         """``swallows`` when a failed awaited call ends in the generator's own handler, else ``raises``."""
         return "swallows" if swallowing_try(self.function, self.await_line) is not None else "raises"
 
-    @property
-    def enclosing_try(self) -> cst.Try | None:
-        return self.top if isinstance(self.top, cst.Try) else None
-
 
 def _is_json_parse_of(node: cst.CSTNode, name: str) -> bool:
     return (
