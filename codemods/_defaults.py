@@ -211,11 +211,11 @@ class KeyDefaultTransform(Transform):
             edits.need_support()
         where = site.where
         if action == "insert":
-            d, key = site.group.dict_name, _key(file, self.KEY)
+            d, key = site.group.dict_name, string(self.KEY, file.style.quote)
             anchor = site.group.anchor
             target = cst.Subscript(cst.Name(d), [cst.SubscriptElement(cst.Index(key))])
             built = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call(f"{d}.get", key, new))])
-            text = f"{d}[{key.value}] = {d}.get({key.value}, {_code(new)})"
+            text = f"{d}[{key.value}] = {d}.get({key.value}, {notes.statement_code(new)})"
             line = wrapped(file.module, text, indent_of(file.module, anchor) or "", file.style.line_length, built)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
             edits.note(self._note_key(file, site.group), None)
@@ -286,17 +286,13 @@ class KeyDefaultTransform(Transform):
         """
         if "\n" in original.strip("\r\n"):
             return rebuild(stmt, {id(old): new}, {}, {})  # type: ignore[return-value]  # the file's own wrapping: keep it
-        old_text, built = _code(old), rebuild(stmt, {id(old): new}, {}, {})
+        old_text, built = notes.statement_code(old), rebuild(stmt, {id(old): new}, {}, {})
         if original.count(old_text) == 1:  # the cheap way: the line's text with the default's text swapped
-            text = original.rstrip("\r\n").replace(old_text, _code(new))
+            text = original.rstrip("\r\n").replace(old_text, notes.statement_code(new))
         else:
             text = notes.statement_code(built).rstrip("\r\n")
         line = wrapped(file.module, text, indent_of(file.module, stmt) or "", file.style.line_length, built)
         return line.with_changes(leading_lines=stmt.leading_lines)  # type: ignore[return-value]
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
 
 
 def _shown(value: object) -> str:
@@ -305,7 +301,3 @@ def _shown(value: object) -> str:
     if isinstance(value, float) and value == int(value):
         return str(int(value))
     return str(value)
-
-
-def _key(file: FileContext, key: str) -> cst.SimpleString:
-    return string(key, file.style.quote)

@@ -48,10 +48,6 @@ from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example,
 ENSURE = "ensure_connection"
 
 
-def _checks(func: cst.FunctionDef) -> list[cst.Call]:
-    return find_all(func, cst.Call, lambda c: support.is_call(c, ENSURE))
-
-
 def _names_read(node: cst.CSTNode) -> set[str]:
     return {n.value for n in find_all(node, cst.Name)} - {"True", "False", "None"}
 
@@ -143,7 +139,7 @@ class PrecheckTransform(Transform):
         where = f"{site.function.name.value}()"
         skip = "; apply the rest with `--skip precheck`"
         wanted = self._check(file, site)
-        existing = _checks(site.function)
+        existing = find_all(site.function, cst.Call, lambda c: support.is_call(c, ENSURE))
         if existing:
             if unwrapped(file.code(existing[0])) == unwrapped(cst.Module([]).code_for_node(wanted)):
                 sites.present.append(f"{where} awaits {ENSURE}()")

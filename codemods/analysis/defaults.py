@@ -114,11 +114,6 @@ def _assigned_from_module_call(
     return None
 
 
-def _star_kwargs_name(func: cst.FunctionDef) -> str | None:
-    star = func.params.star_kwarg
-    return star.name.value if star is not None else None
-
-
 def _callers_with_splat(
     helper: cst.FunctionDef, functions: dict[str, cst.FunctionDef]
 ) -> Iterator[tuple[cst.FunctionDef, cst.Call, str]]:
@@ -148,7 +143,8 @@ def _groups_for(
         lines = _default_lines(source, None)
         if lines:
             found.append((source, lines[0].dict_name, lines, lines[-1].statement, True))
-    if not found and depth < 2 and dict_name == _star_kwargs_name(func):
+    star = func.params.star_kwarg
+    if not found and depth < 2 and star is not None and dict_name == star.name.value:
         for caller, call, splat in _callers_with_splat(func, functions):
             found.extend(_groups_for(caller, splat, call, functions, depth + 1))
     if not found and depth == 0:

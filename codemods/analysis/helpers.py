@@ -171,14 +171,10 @@ def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
     return [f for f in all_functions(module) if id(f) in helpers]
 
 
-def _reads_text(node: cst.CSTNode) -> bool:
-    return is_choices_index(node) or support.is_call(node, "response_text")
-
-
 def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
     """The helpers that return the response text (they read ``response.choices[...]``, or, patched,
     through the support module's ``response_text``)."""
-    return [f for f in helper_functions(module) if any(_reads_text(n) for n in walk(f.body))]
+    return [f for f in helper_functions(module) if any(is_choices_index(n) or support.is_call(n, "response_text") for n in walk(f.body))]
 
 
 RAISES = "raises"

@@ -119,16 +119,10 @@ def _imported_names(node: cst.ImportFrom) -> list[str]:
     return [dotted_name(alias.name) or "" for alias in node.names]
 
 
-def _type_rank(name: str) -> int:
-    """isort's order-by-type: CONSTANTS, then Classes, then everything else."""
-    if name.isupper() and len(name) > 1:
-        return 0
-    return 1 if name[:1].isupper() else 2
-
-
 def _name_key(name: str, file: FileContext) -> tuple:
-    rank = _type_rank(name) if file.style.repo.order_by_type else 0
-    return (rank, *_sort_key(name, file))
+    """isort's order of imported names: by type (CONSTANTS, Classes, the rest) unless the repo says not to, then by name."""
+    rank = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return (rank if file.style.repo.order_by_type else 0, *_sort_key(name, file))
 
 
 def _parsed(text: str, file: FileContext) -> cst.SimpleStatementLine:
