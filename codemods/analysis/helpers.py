@@ -56,12 +56,8 @@ def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, Sequence[c
 
 
 def _functions_importing_litellm(module: cst.Module) -> set[str]:
-    importing = set()
-    for func, nodes in function_nodes(module):
-        for node in nodes:
-            if type(node) is cst.Import and any(dotted_name(a.name) == "litellm" for a in node.names):
-                importing.add(func.name.value)
-    return importing
+    imports = lambda node: type(node) is cst.Import and any(dotted_name(a.name) == "litellm" for a in node.names)  # noqa: E731
+    return {func.name.value for func, nodes in function_nodes(module) if any(map(imports, nodes))}
 
 
 def _litellm_binding(func: cst.FunctionDef, base: str, lazy_loaders: set[str]) -> cst.SimpleStatementLine | None:
