@@ -278,12 +278,8 @@ class KeyDefaultTransform(Transform):
 
     @staticmethod
     def _refit(file: FileContext, stmt: cst.SimpleStatementLine, original: str, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
-        """``stmt`` with ``old`` replaced by ``new``, wrapped to the line length if it is past it.
-
-        A statement the file wrapped itself keeps its wrapping. A one-line statement is now
-        llmfix's line and is wrapped like one, even when upstream's line was already long:
-        the check for llmfix's own lines (``_rewrapped``) would otherwise ask to wrap it.
-        """
+        """``stmt`` with ``old`` replaced by ``new``; a statement the file wrapped keeps its wrapping, a one-line one is now
+        llmfix's line, wrapped like one even when upstream's was already long (else ``_rewrapped`` would ask to wrap it)."""
         if "\n" in original.strip("\r\n"):
             return rebuild(stmt, {id(old): new}, {}, {})  # type: ignore[return-value]  # the file's own wrapping: keep it
         old_text, built = notes.statement_code(old), rebuild(stmt, {id(old): new}, {}, {})

@@ -171,18 +171,14 @@ class PrecheckTransform(Transform):
     def _check(file: FileContext, site: GeneratorSite) -> cst.Call:
         """``litellm_utils.ensure_connection(helper, <the awaited call's arguments>)``; a prompt computed
         after the check's place (inside the try) is replaced by a short probe prompt."""
-        call = site.helper_call
-        first = cst.Arg(call.func.deep_clone(), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args = []
-        for arg in call.args:
+        args = [cst.Arg(site.helper_call.func.deep_clone())]
+        for arg in site.helper_call.args:
             probe = _probe_value(arg) if _bound_before(site, _names_read(arg.value)) else None
             arg = arg.deep_clone() if probe is None else arg.with_changes(value=expression(probe, file))
             args.append(arg.with_changes(whitespace_after_arg=cst.SimpleWhitespace("")))
-        if args:
-            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        args = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(args) - 1 else a for i, a in enumerate(args)]
-        callee = expression(f"{support.NAME}.{ENSURE}", file)
-        return cst.Call(callee, args=[first, *args] if args else [first.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        args = [a.with_changes(comma=spaced if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT) for i, a in enumerate(args)]
+        return cst.Call(expression(f"{support.NAME}.{ENSURE}", file), args=args)
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
         for stmt in iter_statements(file.module):

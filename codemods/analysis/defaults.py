@@ -50,11 +50,8 @@ def default_line(stmt: cst.BaseStatement) -> DefaultLine | None:
 
 @dataclass
 class DefaultsGroup:
-    """The default lines of one dict in one function: where LiteLLM's options are set.
-
-    ``anchor`` is where a missing key's line goes: after the last default line,
-    or (with no default lines at all) before the statement holding the call.
-    """
+    """The default lines of one dict in one function: where LiteLLM's options are set. ``anchor`` is where a missing
+    key's line goes: after the last default line, or (with none) before the statement holding the call."""
 
     function: cst.FunctionDef
     dict_name: str
@@ -142,12 +139,8 @@ def defaults_groups(module: cst.Module) -> list[DefaultsGroup]:
 
 @dataclass
 class KeyAssignment:
-    """``d["key"] = value`` (not the ``d.get`` default form) inside a helper.
-
-    ``guarded`` when an enclosing ``if`` (at any depth) sets it only while the key is
-    absent (``"key" not in d``, ``not d.get("key")``, ``d.get("key") is None``): that
-    is a default written by hand.
-    """
+    """``d["key"] = value`` (not the ``d.get`` form) in a helper; ``guarded`` when an enclosing ``if`` sets it only while
+    the key is absent (``"key" not in d``, ``not d.get("key")``, ``d.get("key") is None``): a default written by hand."""
 
     statement: cst.SimpleStatementLine
     value: cst.BaseExpression

@@ -154,11 +154,8 @@ def direct_calls(module: cst.Module) -> list[LiteLLMCall]:
 
 @per_module
 def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
-    """Helpers that call LiteLLM, and the functions that call those helpers, in source order.
-
-    In the split shape ``run_litellm_async`` awaits ``run_litellm_async_raw``
-    (the one calling LiteLLM) and reads the content: both are listed.
-    """
+    """Helpers that call LiteLLM, and the functions that call those helpers, in source order (the split shape's
+    ``run_litellm_async``, which awaits ``run_litellm_async_raw`` and reads the content)."""
     helpers = {id(c.function): c.function for c in find_litellm_calls(module)}
     names = {f.name.value for f in helpers.values()}
     for func, nodes in function_nodes(module):

@@ -208,11 +208,8 @@ def is_broad_handler(handler: cst.ExceptHandler) -> bool:
 
 
 def swallowing_try(func: cst.FunctionDef, target: cst.CSTNode) -> cst.Try | None:
-    """The ``try`` in ``func`` whose body holds ``target`` and whose broad handler does not re-raise.
-
-    That is where an exception raised by ``target`` ends: the function's contract is to
-    swallow it (and usually return a fallback value) instead of letting it propagate.
-    """
+    """The ``try`` in ``func`` whose body holds ``target`` and whose broad handler does not re-raise: where an exception
+    ``target`` raises ends (the function swallows it, usually returning a fallback value)."""
     for stmt in iter_statements(func.body):
         if not isinstance(stmt, cst.Try) or not contains(stmt.body, target):
             continue

@@ -79,11 +79,8 @@ def statement_bindings(node: cst.CSTNode, top: bool = False) -> Iterator[tuple[s
 
 @per_module
 def module_bindings(module: cst.Module) -> dict[str, str]:
-    """Module-level name -> how it is bound; the last binding wins, as at run time.
-
-    ``how`` is ``import os`` for a name bound to the module os (``import os`` or
-    ``import os as x``), ``from m import n``, ``def``, ``class`` or ``assign``.
-    """
+    """Module-level name -> how it is bound (the last binding wins): ``import os`` (``import os`` or ``import os as x``),
+    ``from m import n``, ``def``, ``class`` or ``assign``."""
     found: dict[str, str] = {}
     for statement in module.body:
         for name, how in statement_bindings(statement):

@@ -222,14 +222,8 @@ def rebuild(
     after: dict[int, list[cst.BaseStatement]],
     decorate: dict[int, list[cst.Decorator]] | None = None,
 ) -> cst.CSTNode:
-    """``node`` with nodes replaced, statements spliced in and decorators added, keyed by node identity.
-
-    A node in a list (a statement, a decorator, an argument) replaced by
-    ``cst.RemovalSentinel.REMOVE`` is dropped.
-
-    Only the ancestors of edited nodes are rebuilt; everything else (and its bytes) is
-    kept as it was. Decorators go on top of a function's existing ones.
-    """
+    """``node`` with nodes replaced (by ``cst.RemovalSentinel.REMOVE``: dropped from their list), statements spliced in
+    and decorators added on top, keyed by node identity; only the edited nodes' ancestors are rebuilt, the rest kept."""
     decorate = decorate or {}
     targets = set(replace) | set(before) | set(after) | set(decorate)
     hot: set[int] = set()

@@ -243,13 +243,9 @@ def ensure(file: FileContext, tree: cst.Module, needs: Sequence[ImportNeed]) -> 
 
 
 def remove_import(file: FileContext, tree: cst.Module, added_blank: int = 0) -> cst.Module:
-    """``tree`` without the import of the support module (``file.support_module``), which llmfix added.
-
-    Each way :func:`_insert` adds a line is undone: the line goes with its leading blank
-    lines, which go back to the next line when that is an import of the same section (the
-    line had taken that one's place), and the ``added_blank`` lines it gave the next line go
-    too; a name added to an existing ``from`` import is taken out of it.
-    """
+    """``tree`` without the support module's import, each way :func:`_insert` adds one undone: the line goes, its blank
+    lines back to the next line when that is an import of its section (whose place it took), the ``added_blank`` lines
+    it gave the next line too; a name added to an existing ``from`` import is taken out of it."""
     package, _, name = file.support_module.rpartition(".")
     body = list(tree.body)
     sections = {line.index: line.section for line in _head(tree, file)[0]}
