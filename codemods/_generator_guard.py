@@ -45,13 +45,8 @@ def reports_error(handler: cst.ExceptHandler) -> bool:
 
 def guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
     """``if`` statements that test ``name`` (or ``name.choices``) and return."""
-    return [
-        stmt
-        for stmt in iter_statements(func.body)
-        if isinstance(stmt, cst.If)
-        and find_all(stmt.test, cst.Name, lambda n: n.value == name)
-        and find_all(stmt.body, cst.Return)
-    ]
+    tests_name = lambda stmt: bool(find_all(stmt.test, cst.Name, lambda n: n.value == name))  # noqa: E731
+    return [stmt for stmt in iter_statements(func.body) if isinstance(stmt, cst.If) and tests_name(stmt) and find_all(stmt.body, cst.Return)]
 
 
 def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
@@ -65,10 +60,7 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
     key = qualname(file.module, site.function)
     name = site.result_name
     done = []
-    guarded = any(
-        _precedes(block_of(site.function, g) or site.function.body, site.await_line, g)
-        for g in guard_tests(site.function, name)
-    )
+    guarded = any(_precedes(block_of(site.function, g) or site.function.body, site.await_line, g) for g in guard_tests(site.function, name))
     if not guarded:
         guard = statements(
             "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n",

@@ -146,11 +146,8 @@ class RetriesTransform(KeyDefaultTransform):
         if before == after:
             return None
         sdk = litellm_facts.SDK_DEFAULT_RETRIES
-        was = (
-            f"{before} (rides out {litellm_facts.describe_outage(before)})"
-            if before is not None
-            else f"none set: the OpenAI SDK's own {sdk} (rides out {litellm_facts.describe_outage(sdk)})"
-        )
+        was = f"{before}" if before is not None else f"none set: the OpenAI SDK's own {sdk}"
+        was += f" (rides out {litellm_facts.describe_outage(before if before is not None else sdk)})"  # type: ignore[arg-type]
         old = str(before if before is not None else sdk)
         return Change(
             f"{site.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "

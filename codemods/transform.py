@@ -153,7 +153,7 @@ class Transform:
         self.settings = settings
 
     def option(self, name: str) -> Any:
-        return self.settings.value(name)
+        return self.settings.values[name]
 
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         raise NotImplementedError

@@ -44,11 +44,7 @@ class GeneratorSite:
 
 
 def _is_json_parse_of(node: cst.CSTNode, name: str) -> bool:
-    return (
-        isinstance(node, cst.Call)
-        and callee_name(node) == JSON_PARSER
-        and any(is_name(a.value, name) for a in node.args)
-    )
+    return isinstance(node, cst.Call) and callee_name(node) == JSON_PARSER and any(is_name(a.value, name) for a in node.args)
 
 
 def _returns_parsed(func: cst.FunctionDef, result_name: str) -> bool:
@@ -78,13 +74,9 @@ def find_generators(module: cst.Module) -> list[GeneratorSite]:
             continue
         for stmt in iter_statements(func.body):
             small = single_small(stmt)
-            if not (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and isinstance(small.value, cst.Await)
-                and isinstance(small.value.expression, cst.Call)
-            ):
+            if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)):
+                continue
+            if not (isinstance(small.value, cst.Await) and isinstance(small.value.expression, cst.Call)):
                 continue
             name = small.targets[0].target.value
             if _returns_parsed(func, name):

@@ -64,14 +64,9 @@ def _litellm_binding(func: cst.FunctionDef, base: str, lazy_loaders: set[str]) -
     """The ``base = loader()`` line of a lazily imported litellm, if ``func`` has one."""
     for stmt in iter_statements(func.body):
         small = single_small(stmt)
-        if (
-            isinstance(small, cst.Assign)
-            and len(small.targets) == 1
-            and is_name(small.targets[0].target, base)
-            and isinstance(small.value, cst.Call)
-            and callee_name(small.value) in lazy_loaders
-        ):
-            return stmt  # type: ignore[return-value]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and is_name(small.targets[0].target, base) and isinstance(small.value, cst.Call):
+            if callee_name(small.value) in lazy_loaders:
+                return stmt  # type: ignore[return-value]
     return None
 
 
@@ -126,16 +121,9 @@ def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
             binding = _litellm_binding(func, base, lazy_loaders) if isinstance(call.func, cst.Attribute) else None
             if base not in modules and base not in direct and base not in local and binding is None:
                 continue
-            splats = [a.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)]
-            calls.append(
-                LiteLLMCall(
-                    function=func,
-                    call=call,
-                    splat=splats[0].value if splats else None,  # type: ignore[attr-defined]
-                    model=keyword_arg(call, "model"),
-                    explicit_keys=frozenset(a.keyword.value for a in call.args if a.keyword is not None),
-                )
-            )
+            splat = next((a.value.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)), None)  # type: ignore[attr-defined]
+            explicit = frozenset(a.keyword.value for a in call.args if a.keyword is not None)
+            calls.append(LiteLLMCall(function=func, call=call, splat=splat, model=keyword_arg(call, "model"), explicit_keys=explicit))
     return calls
 
 

@@ -78,30 +78,26 @@ def _top_level_items(body: str) -> list[str]:
 @lru_cache(maxsize=1024)
 def wrap_line(line: str, indent: str, limit: int) -> tuple[str, ...]:
     """One logical line (with its absolute indentation) as the physical lines black would make."""
-    return tuple(_wrap_line(line, indent, limit))
-
-
-def _wrap_line(line: str, indent: str, limit: int) -> list[str]:
     if len(line) <= limit:
-        return [line]
+        return (line,)
     code, comment = _split_comment(line)
     pair = _last_pair(code)
     if pair is None:
-        return [line]
+        return (line,)
     opening, closing = pair
     head, body, tail = code[: opening + 1], code[opening + 1 : closing].strip(), code[closing:] + comment
     if not body:
-        return [line]
+        return (line,)
     base = code[: len(code) - len(code.lstrip())]
     inner = base + indent
     if len(inner + body) <= limit and not body.endswith(","):
-        return [head, inner + body, base + tail]
+        return (head, inner + body, base + tail)
     items = _top_level_items(body)
     if len(items) == 1:
-        middle = _wrap_line(inner + items[0], indent, limit)
+        middle = wrap_line(inner + items[0], indent, limit)
     else:
-        middle = [part for item in items for part in _wrap_line(f"{inner}{item},", indent, limit)]
-    return [head, *middle, base + tail]
+        middle = tuple(part for item in items for part in wrap_line(f"{inner}{item},", indent, limit))
+    return (head, *middle, base + tail)
 
 
 def fit(statement: cst.BaseStatement, module: cst.Module, indent: str, limit: int) -> cst.BaseStatement:
