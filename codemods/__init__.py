@@ -12,17 +12,10 @@ from __future__ import annotations
 from llmfix.codemods import registry
 from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE, Example, Option, Outcome, Transform
 
-__all__ = ["ALREADY_PRESENT", "ANCHOR_MISSING", "APPLIED", "NOT_APPLICABLE", "Example", "Option", "Outcome", "Transform", "TRANSFORM_NAMES", "transforms"]
-
-
-def transforms() -> list[type[Transform]]:
-    """Every registered transform, in order."""
-    return registry.transforms()
+__all__ = ["ALREADY_PRESENT", "ANCHOR_MISSING", "APPLIED", "NOT_APPLICABLE", "Example", "Option", "Outcome", "Transform", "TRANSFORM_NAMES"]
 
 
 def __getattr__(name: str):
     if name == "TRANSFORM_NAMES":
         return registry.names()
-    if name == "TRANSFORMS":
-        return tuple(transforms())
     raise AttributeError(name)

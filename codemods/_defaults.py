@@ -56,6 +56,7 @@ class KeyDefaultTransform(Transform):
     ENV_VAR: ClassVar[str]
     OPTION: ClassVar[str]  # the option that sets the baked-in default
     SUPPORT: ClassVar[str | None] = None  # the support function the new default calls (None: it calls none)
+    EXPECTED: ClassVar[str] = "a literal"  # the literal defaults it can make env-driven, in words
 
     # -- what subclasses say ------------------------------------------------
 
@@ -65,6 +66,10 @@ class KeyDefaultTransform(Transform):
 
     def baked(self, file: FileContext, expression: cst.BaseExpression) -> object | None:
         """The baked-in value of an env-driven default llmfix wrote (None: not llmfix's shape)."""
+        return None
+
+    def literal_value(self, expression: cst.BaseExpression) -> object | None:
+        """The value of a literal default this transform can make env-driven (None: not one)."""
         return None
 
     def ours(self, expression: cst.BaseExpression | None) -> bool:
@@ -87,13 +92,19 @@ class KeyDefaultTransform(Transform):
         """The behaviour change at ``site`` in words, for the PR summary (None: none to mention)."""
         return None
 
-    def prepare(self, file: FileContext, edits: Edits) -> None:
-        """Run once before any site is patched (e.g. to ask for runtime support)."""
+    def literal(self, file: FileContext, site: Site) -> object | None:
+        """The site's own literal default (upstream's); None when it has none or it is llmfix's."""
+        if site.default is None or self.baked(file, site.default) is not None:
+            return None
+        value = self.literal_value(site.default)
+        if value is None:
+            raise Unpatchable(f"the {self.KEY} default is `{file.code(site.default)}`; expected {self.EXPECTED}")
+        return value
 
-    def request(self, file: FileContext, site: Site, edits: Edits) -> None:
-        """Ask for what the new default at ``site`` needs: the support module, when it calls it."""
-        if self.SUPPORT is not None:
-            edits.need_support()
+    def before(self, file: FileContext, site: Site) -> object | None:
+        """The default at ``site`` before this patch: its literal, or the value llmfix baked in."""
+        literal = self.literal(file, site)
+        return literal if literal is not None or site.default is None else self.baked(file, site.default)
 
     # -- the shared plan ------------------------------------------------------
 
@@ -114,7 +125,6 @@ class KeyDefaultTransform(Transform):
             sites.missing.append(f"{clash}; apply the rest with `--skip {self.NAME}`")
         if sites.missing or not pending:
             return sites.outcome(f"no LiteLLM call helper with a **kwargs splat sets `{self.KEY}`")
-        self.prepare(file, edits)
         for site, action in pending:
             self._patch(file, site, action, edits, sites)
         return sites.outcome("")
@@ -197,14 +207,15 @@ class KeyDefaultTransform(Transform):
             sites.applied.append(f"{site.where} {self.KEY} line wrapped to the line length ({file.style.line_length})")
             return
         new = self.new_default(file, site)
-        self.request(file, site, edits)
+        if self.SUPPORT is not None:
+            edits.need_support()
         where = site.where
         if action == "insert":
-            d, key = site.group.dict_name, _key(file, self.KEY)
+            d, key = site.group.dict_name, string(self.KEY, file.style.quote)
             anchor = site.group.anchor
             target = cst.Subscript(cst.Name(d), [cst.SubscriptElement(cst.Index(key))])
             built = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call(f"{d}.get", key, new))])
-            text = f"{d}[{key.value}] = {d}.get({key.value}, {_code(new)})"
+            text = f"{d}[{key.value}] = {d}.get({key.value}, {notes.statement_code(new)})"
             line = wrapped(file.module, text, indent_of(file.module, anchor) or "", file.style.line_length, built)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
             edits.note(self._note_key(file, site.group), None)
@@ -267,25 +278,17 @@ class KeyDefaultTransform(Transform):
 
     @staticmethod
     def _refit(file: FileContext, stmt: cst.SimpleStatementLine, original: str, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
-        """``stmt`` with ``old`` replaced by ``new``, wrapped to the line length if it is past it.
-
-        A statement the file wrapped itself keeps its wrapping. A one-line statement is now
-        llmfix's line and is wrapped like one, even when upstream's line was already long:
-        the check for llmfix's own lines (``_rewrapped``) would otherwise ask to wrap it.
-        """
+        """``stmt`` with ``old`` replaced by ``new``; a statement the file wrapped keeps its wrapping, a one-line one is now
+        llmfix's line, wrapped like one even when upstream's was already long (else ``_rewrapped`` would ask to wrap it)."""
         if "\n" in original.strip("\r\n"):
             return rebuild(stmt, {id(old): new}, {}, {})  # type: ignore[return-value]  # the file's own wrapping: keep it
-        old_text, built = _code(old), rebuild(stmt, {id(old): new}, {}, {})
+        old_text, built = notes.statement_code(old), rebuild(stmt, {id(old): new}, {}, {})
         if original.count(old_text) == 1:  # the cheap way: the line's text with the default's text swapped
-            text = original.rstrip("\r\n").replace(old_text, _code(new))
+            text = original.rstrip("\r\n").replace(old_text, notes.statement_code(new))
         else:
             text = notes.statement_code(built).rstrip("\r\n")
         line = wrapped(file.module, text, indent_of(file.module, stmt) or "", file.style.line_length, built)
         return line.with_changes(leading_lines=stmt.leading_lines)  # type: ignore[return-value]
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
 
 
 def _shown(value: object) -> str:
@@ -294,7 +297,3 @@ def _shown(value: object) -> str:
     if isinstance(value, float) and value == int(value):
         return str(int(value))
     return str(value)
-
-
-def _key(file: FileContext, key: str) -> cst.SimpleString:
-    return string(key, file.style.quote)

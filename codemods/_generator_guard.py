@@ -45,13 +45,8 @@ def reports_error(handler: cst.ExceptHandler) -> bool:
 
 def guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
     """``if`` statements that test ``name`` (or ``name.choices``) and return."""
-    return [
-        stmt
-        for stmt in iter_statements(func.body)
-        if isinstance(stmt, cst.If)
-        and find_all(stmt.test, cst.Name, lambda n: n.value == name)
-        and find_all(stmt.body, cst.Return)
-    ]
+    tests_name = lambda stmt: bool(find_all(stmt.test, cst.Name, lambda n: n.value == name))  # noqa: E731
+    return [stmt for stmt in iter_statements(func.body) if isinstance(stmt, cst.If) and tests_name(stmt) and find_all(stmt.body, cst.Return)]
 
 
 def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
@@ -65,19 +60,13 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
     key = qualname(file.module, site.function)
     name = site.result_name
     done = []
-    guarded = any(
-        _precedes(block_of(site.function, g) or site.function.body, site.await_line, g)
-        for g in guard_tests(site.function, name)
-    )
+    guarded = any(_precedes(block_of(site.function, g) or site.function.body, site.await_line, g) for g in guard_tests(site.function, name))
     if not guarded:
-        model = site.model if site.model is not None else string("unknown", file.style.quote)
         guard = statements(
             "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n",
             file,
             resp=cst.Name(name),
-            logger=_logger(file, edits),
-            message=string(EMPTY_WARNING, file.style.quote),
-            model=model.deep_clone(),
+            **_warning(file, site, edits, EMPTY_WARNING),
         )
         indent = (indent_of(file.module, site.await_line) or "") + file.module.default_indent
         body = guard[0].body  # type: ignore[attr-defined]
@@ -85,7 +74,7 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
         edits.insert_after(site.await_line, [guard[0].with_changes(body=body)])
         done.append("empty-response guard added")
         sites.changes.append(Change(f"{where}: an empty answer returns None with a warning naming the model, before parsing"))
-    if site.enclosing_try is not None and not _bound_before(site):
+    if isinstance(site.top, cst.Try) and binding_before(site) is None:
         edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
         edits.note(f"{key}:bound", True)
         done.append(f"`{name}` bound before the try")
@@ -96,12 +85,16 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
     else:
         sites.present.append(f"{where} guards an empty response")
 
-def _logger(file: FileContext, edits: Edits) -> cst.BaseExpression:
-    """The module's logger; the support module's when the file has none."""
+def _warning(file: FileContext, site: GeneratorSite, edits: Edits, message: str) -> dict[str, cst.CSTNode]:
+    """The holes of a warning naming the generator's model: the module's logger (the support module's when the
+    file has none), ``message`` and the model."""
+    model = site.model if site.model is not None else string("unknown", file.style.quote)
     if file.style.logger:
-        return cst.Name(file.style.logger)
-    edits.need_support()
-    return expression(f"{support.NAME}.logger", file)
+        logger: cst.BaseExpression = cst.Name(file.style.logger)
+    else:
+        edits.need_support()
+        logger = expression(f"{support.NAME}.logger", file)
+    return {"logger": logger, "message": string(message, file.style.quote), "model": model.deep_clone()}
 
 def _update_stale_models(file: FileContext, site: GeneratorSite, edits: Edits, done: list[str]) -> None:
     """llmfix's warnings name the model the call uses; after a merge changed that expression, they follow."""
@@ -125,14 +118,8 @@ def _log_generator_failure(file: FileContext, site: GeneratorSite, edits: Edits,
             continue
         named = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
         bound = named or "error"
-        model = site.model if site.model is not None else string("unknown", file.style.quote)
         line = statement(
-            "__logger__.warning(__message__, __model__, __error__)\n",
-            file,
-            logger=_logger(file, edits),
-            message=string(FAILURE_WARNING, file.style.quote),
-            model=model.deep_clone(),
-            error=cst.Name(bound),
+            "__logger__.warning(__message__, __model__, __error__)\n", file, error=cst.Name(bound), **_warning(file, site, edits, FAILURE_WARNING)
         )
         indent = (indent_of(file.module, handler.body.body[0]) or "")
         line = fit(line, file.module, indent, file.style.line_length)
@@ -149,27 +136,25 @@ def _handler_with(handler: cst.ExceptHandler, bound: str, line: cst.BaseStatemen
     body = handler.body.with_changes(body=[line, *handler.body.body])
     return handler.with_changes(type=kind, name=cst.AsName(cst.Name(bound)), whitespace_after_except=cst.SimpleWhitespace(" "), body=body)
 
-def _bound_before(site: GeneratorSite) -> bool:
-    for stmt in site.function.body.body:
-        if stmt is site.top:
-            return False
+def binding_before(site: GeneratorSite, to_none: bool = False) -> cst.BaseStatement | None:
+    """The statement before the generator's try that binds its result (``to_none``: ``resp = None``, as llmfix writes it)."""
+    for stmt in site.function.body.body[: site.function.body.body.index(site.top)]:
         small = single_small(stmt)
-        if isinstance(small, cst.Assign) and any(is_name(t.target, site.result_name) for t in small.targets):
-            return True
-        if isinstance(small, cst.AnnAssign) and is_name(small.target, site.result_name):
-            return True
-    return False
+        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target] if isinstance(small, cst.AnnAssign) else []
+        if any(is_name(t, site.result_name) for t in targets) and (not to_none or isinstance(small, cst.Assign) and is_name(small.value, "None")):
+            return stmt
+    return None
 
+
+def _logs(stmt: cst.BaseStatement, message: str, arguments: int = 1) -> bool:
+    """``f(message, ...)`` with at least ``arguments`` arguments: one of llmfix's warnings."""
+    small = single_small(stmt)
+    call = small.value if isinstance(small, cst.Expr) else None
+    return isinstance(call, cst.Call) and len(call.args) >= arguments and string_value(call.args[0].value) == message
 
 
 def _is_failure_warning(stmt: cst.BaseStatement) -> bool:
-    small = single_small(stmt)
-    return (
-        isinstance(small, cst.Expr)
-        and isinstance(small.value, cst.Call)
-        and len(small.value.args) >= 2
-        and string_value(small.value.args[0].value) == FAILURE_WARNING
-    )
+    return _logs(stmt, FAILURE_WARNING, 2)
 
 
 def _is_empty_guard(stmt: cst.If) -> bool:
@@ -177,12 +162,5 @@ def _is_empty_guard(stmt: cst.If) -> bool:
     body = stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ()
     if stmt.orelse is not None or len(body) != 2 or not isinstance(stmt.test, cst.UnaryOperation):
         return False
-    first, second = single_small(body[0]), single_small(body[1])
-    return (
-        isinstance(first, cst.Expr)
-        and isinstance(first.value, cst.Call)
-        and bool(first.value.args)
-        and string_value(first.value.args[0].value) == EMPTY_WARNING
-        and isinstance(second, cst.Return)
-        and is_name(second.value, "None")
-    )
+    returned = single_small(body[1])
+    return _logs(body[0], EMPTY_WARNING) and isinstance(returned, cst.Return) and is_name(returned.value, "None")

@@ -71,17 +71,12 @@ def _fill(tree: cst.CSTNode, nodes: dict[str, cst.CSTNode]) -> cst.CSTNode:
     return rebuild(tree, holes, {}, {})
 
 
-def _adapt(template: str, indent: str, newline: str) -> str:
-    if indent != "    ":
-        template = re.sub(r"^((?:    )+)", lambda found: indent * (len(found.group(1)) // 4), template, flags=re.M)
-    if newline != "\n":
-        template = template.replace("\n", newline)
-    return template
-
-
 @lru_cache(maxsize=512)
 def _parsed_statements(template: str, indent: str, newline: str) -> cst.Module:
-    return cst.parse_module(_adapt(template, indent, newline), config=cst.PartialParserConfig(default_indent=indent, default_newline=newline))
+    """``template`` parsed in the module's indentation and newline."""
+    if indent != "    ":
+        template = re.sub(r"^((?:    )+)", lambda found: indent * (len(found.group(1)) // 4), template, flags=re.M)
+    return cst.parse_module(template.replace("\n", newline), config=cst.PartialParserConfig(default_indent=indent, default_newline=newline))
 
 
 @lru_cache(maxsize=512)

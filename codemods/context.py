@@ -53,12 +53,8 @@ class FileContext:
         return self.module.code_for_node(node)
 
     def module_name(self, stdlib: str, function: cst.FunctionDef | None = None) -> str:
-        """The name generated code should use for stdlib module ``stdlib`` (in ``function``, or at module level).
-
-        Usually the module's own name; when the file binds that name to something else
-        (a global ``os = ...``, or a local one in ``function``), an alias the import
-        step will add (``import os as _os``).
-        """
+        """The name generated code uses for stdlib module ``stdlib`` (in ``function``, or at module level): its own,
+        unless the file binds that name otherwise (``os = ...``); then an alias the import step adds (``import os as _os``)."""
         bound = module_bindings(self.module)
         kind = bound.get(stdlib)
         clean_global = kind in (None, f"import {stdlib}")

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from llmfix.codemods.analysis.tree import contains, module_walk, rebuild
+from llmfix.codemods.analysis.tree import module_walk, rebuild
 from llmfix.codemods.style import imports
 from llmfix.codemods.style.imports import ImportNeed
 
@@ -78,7 +78,7 @@ class Edits:
         return bool(self.replace or self.before or self.after or self.decorate or self.imports or self.support or self.removals)
 
     @classmethod
-    def merged(cls, parts: Sequence[Edits], module: cst.Module | None = None) -> Edits:
+    def merged(cls, parts: Sequence[Edits], module: cst.Module) -> Edits:
         """All of ``parts`` as one set of edits; :class:`EditConflict` when two replace one node, or
         when an edit lies inside a replaced node (found by climbing ``module``'s parent links)."""
         total = cls()
@@ -96,20 +96,13 @@ class Edits:
             total.support = total.support or part.support
             total.removals.extend(part.removals)
         replaced = set(total.replace) | {id(node) for node in total.removals}
-        if module is not None:
-            parents = module_walk(module).parents
-            for key in replaced | set(total.before) | set(total.after) | set(total.decorate):
-                above = parents.get(key)
-                while above is not None:
-                    if above in replaced:
-                        raise EditConflict(f"an edit inside a replaced {type(total._anchors[above]).__name__} would be lost")
-                    above = parents.get(above)
-            return total
-        for key in total.replace:
-            old = total._anchors[key]
-            for other in set(total.before) | set(total.after) | set(total.decorate) | (set(total.replace) - {key}):
-                if other != key and contains(old, total._anchors[other]):
-                    raise EditConflict(f"an edit inside a replaced {type(old).__name__} would be lost")
+        parents = module_walk(module).parents
+        for key in replaced | set(total.before) | set(total.after) | set(total.decorate):
+            above = parents.get(key)
+            while above is not None:
+                if above in replaced:
+                    raise EditConflict(f"an edit inside a replaced {type(total._anchors[above]).__name__} would be lost")
+                above = parents.get(above)
         return total
 
 

@@ -32,7 +32,7 @@ import re
 import libcst as cst
 
 from llmfix.codemods import litellm_facts, support
-from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
+from llmfix.codemods._defaults import KeyDefaultTransform, Site
 from llmfix.codemods.analysis.nodes import string_value
 from llmfix.codemods.analysis.scopes import binds_name
 from llmfix.codemods.building import call, string
@@ -77,6 +77,7 @@ class FallbacksTransform(KeyDefaultTransform):
     ENV_VAR = litellm_facts.FALLBACK_MODELS
     OPTION = "fallbacks"
     SUPPORT = "fallback_models"
+    EXPECTED = "a list of model names"
     OPTIONS = (
         Option(
             "fallbacks",
@@ -161,8 +162,7 @@ class FallbacksTransform(KeyDefaultTransform):
         chosen = self.option("fallbacks")
         if chosen:
             return tuple(chosen)
-        own = self._literal(file, site)
-        return tuple(own or ())
+        return tuple(self.literal(file, site) or ())  # type: ignore[call-overload]
 
     def baked(self, file: FileContext, expression_: cst.BaseExpression) -> tuple[str, ...] | None:
         if self.ours(expression_) and expression_.args:  # type: ignore[union-attr]
@@ -170,13 +170,8 @@ class FallbacksTransform(KeyDefaultTransform):
             return None if found is None else tuple(found)
         return None
 
-    def _literal(self, file: FileContext, site: Site) -> list[str] | None:
-        if site.default is None or self.baked(file, site.default) is not None:
-            return None
-        found = list_literal(site.default)
-        if found is None:
-            raise Unpatchable(f"the fallbacks default is `{file.code(site.default)}`; expected a list of model names")
-        return found
+    def literal_value(self, expression_: cst.BaseExpression) -> list[str] | None:
+        return list_literal(expression_)
 
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
         models = cst.List([cst.Element(string(name, file.style.quote)) for name in self.wanted(file, site)])
@@ -193,9 +188,7 @@ class FallbacksTransform(KeyDefaultTransform):
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new) or ()
-        before = tuple(self._literal(file, site) or ()) if site.default is not None and self.baked(file, site.default) is None else (
-            self.baked(file, site.default) if site.default is not None else None
-        )
+        before: tuple[str, ...] | list[str] | None = self.before(file, site)  # type: ignore[assignment]
         shown = ", ".join(after) or "none"
         if before is None or tuple(before) == tuple(after):
             return Change(f"{site.where}: fallbacks can be set with {self.ENV_VAR} (default unchanged: {shown})")

@@ -54,15 +54,14 @@ from __future__ import annotations
 import libcst as cst
 
 from llmfix.codemods import support
-from llmfix.codemods._generator_guard import _is_empty_guard, _is_failure_warning, guard_tests, plan_generator, reports_error
-from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
+from llmfix.codemods._generator_guard import _is_empty_guard, _is_failure_warning, binding_before, guard_tests, plan_generator, reports_error
+from llmfix.codemods.analysis.generator import find_generators
 from llmfix.codemods.analysis.helpers import SWALLOWS, error_contract, helper_functions, llm_call_of
 from llmfix.codemods.analysis.nodes import (
     all_functions,
     is_attribute,
     is_broad_handler,
     is_choices_index,
-    is_name,
     iter_statements,
     qualname,
     single_small,
@@ -84,11 +83,6 @@ def _is_content_read(node: cst.CSTNode) -> bool:
         and is_attribute(node.value, "message")
         and is_choices_index(node.value.value)  # type: ignore[attr-defined]
     )
-
-
-def _content_reads(func: cst.FunctionDef) -> list[cst.Attribute]:
-    """``r.choices[...].message.content`` expressions in ``func``."""
-    return find_all(func.body, cst.Attribute, _is_content_read)
 
 
 def _response_name(read: cst.Attribute) -> str:
@@ -210,7 +204,7 @@ class GuardsTransform(Transform):
 
     def _plan_helper(self, file: FileContext, func: cst.FunctionDef, edits: Edits, sites: Sites) -> None:
         where = f"{func.name.value}()"
-        reads = _content_reads(func)
+        reads = find_all(func.body, cst.Attribute, _is_content_read)
         if not reads and not _support_calls(func, "response_text"):
             return
         clash = file.support_clash(func)
@@ -296,7 +290,7 @@ class GuardsTransform(Transform):
                 for node in or_empty:
                     edits.replace_node(node, node.left)
             site = next((g for g in find_generators(module) if g.function is func), None)
-            binding = _binding_before_try(func, site) if site is not None and site.enclosing_try is not None else None
+            binding = binding_before(site, to_none=True) if site is not None and isinstance(site.top, cst.Try) else None
             if binding is not None and noted.get(f"{key}:bound") is True:
                 edits.remove(binding)
             elif binding is not None and f"{key}:bound" not in noted and not file.recorded:
@@ -311,14 +305,4 @@ class GuardsTransform(Transform):
             if logs or _is_failure_warning(stmt) or (isinstance(stmt, cst.If) and _is_empty_guard(stmt)):
                 edits.remove(stmt)
         return problems
-
-
-def _binding_before_try(func: cst.FunctionDef, site: GeneratorSite) -> cst.BaseStatement | None:
-    """The ``resp = None`` before the generator's try (llmfix adds one where the result was not bound), else None."""
-    for stmt in func.body.body[: func.body.body.index(site.top)]:
-        small = single_small(stmt)
-        if isinstance(small, cst.Assign) and any(is_name(t.target, site.result_name) for t in small.targets) and is_name(small.value, "None"):
-            return stmt
-    return None
-
 

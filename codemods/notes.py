@@ -30,7 +30,7 @@ class BadNote(ValueError):
 
 
 def statement_code(statement: cst.CSTNode) -> str:
-    """The statement's own code: no leading comments or blank lines, no indentation."""
+    """The statement's (or expression's) own code: no leading comments or blank lines, no indentation."""
     if hasattr(statement, "leading_lines"):
         statement = statement.with_changes(leading_lines=())  # type: ignore[attr-defined]
     return cst.Module([]).code_for_node(statement)

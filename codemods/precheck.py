@@ -36,7 +36,7 @@ import libcst as cst
 from llmfix.codemods import support
 from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.nodes import iter_statements, single_small
-from llmfix.codemods.analysis.scopes import binds_name, statement_bindings
+from llmfix.codemods.analysis.scopes import binds_name, parameters, statement_bindings
 from llmfix.codemods.analysis.tree import find_all, indent_of
 from llmfix.codemods.building import expression, statement
 from llmfix.codemods.context import FileContext
@@ -48,18 +48,13 @@ from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example,
 ENSURE = "ensure_connection"
 
 
-def _checks(func: cst.FunctionDef) -> list[cst.Call]:
-    return find_all(func, cst.Call, lambda c: support.is_call(c, ENSURE))
-
-
 def _names_read(node: cst.CSTNode) -> set[str]:
     return {n.value for n in find_all(node, cst.Name)} - {"True", "False", "None"}
 
 
 def _bound_before(site: GeneratorSite, names: set[str]) -> set[str]:
     """The ``names`` that are not bound yet where the check goes (module globals count as bound)."""
-    params = {p.name.value for p in (*site.function.params.params, *site.function.params.kwonly_params, *site.function.params.posonly_params)}
-    params |= {p.name.value for p in (site.function.params.star_arg, site.function.params.star_kwarg) if isinstance(p, cst.Param)}
+    params = parameters(site.function)
     assigned: set[str] = set()
     for stmt in site.function.body.body:
         if stmt is site.top:
@@ -144,7 +139,7 @@ class PrecheckTransform(Transform):
         where = f"{site.function.name.value}()"
         skip = "; apply the rest with `--skip precheck`"
         wanted = self._check(file, site)
-        existing = _checks(site.function)
+        existing = find_all(site.function, cst.Call, lambda c: support.is_call(c, ENSURE))
         if existing:
             if unwrapped(file.code(existing[0])) == unwrapped(cst.Module([]).code_for_node(wanted)):
                 sites.present.append(f"{where} awaits {ENSURE}()")
@@ -176,18 +171,14 @@ class PrecheckTransform(Transform):
     def _check(file: FileContext, site: GeneratorSite) -> cst.Call:
         """``litellm_utils.ensure_connection(helper, <the awaited call's arguments>)``; a prompt computed
         after the check's place (inside the try) is replaced by a short probe prompt."""
-        call = site.helper_call
-        first = cst.Arg(call.func.deep_clone(), comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        args = []
-        for arg in call.args:
+        args = [cst.Arg(site.helper_call.func.deep_clone())]
+        for arg in site.helper_call.args:
             probe = _probe_value(arg) if _bound_before(site, _names_read(arg.value)) else None
             arg = arg.deep_clone() if probe is None else arg.with_changes(value=expression(probe, file))
             args.append(arg.with_changes(whitespace_after_arg=cst.SimpleWhitespace("")))
-        if args:
-            args[-1] = args[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
-        args = [a.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))) if i < len(args) - 1 else a for i, a in enumerate(args)]
-        callee = expression(f"{support.NAME}.{ENSURE}", file)
-        return cst.Call(callee, args=[first, *args] if args else [first.with_changes(comma=cst.MaybeSentinel.DEFAULT)])
+        spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
+        args = [a.with_changes(comma=spaced if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT) for i, a in enumerate(args)]
+        return cst.Call(expression(f"{support.NAME}.{ENSURE}", file), args=args)
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
         for stmt in iter_statements(file.module):

@@ -24,7 +24,7 @@ from __future__ import annotations
 import libcst as cst
 
 from llmfix.codemods import litellm_facts, support
-from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
+from llmfix.codemods._defaults import KeyDefaultTransform, Site
 from llmfix.codemods.building import call, integer, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
@@ -48,6 +48,7 @@ class RetriesTransform(KeyDefaultTransform):
     ENV_VAR = litellm_facts.NUM_RETRIES
     OPTION = "retries"
     SUPPORT = "from_env"
+    EXPECTED = "an integer literal"
     OPTIONS = (
         Option(
             "retries",
@@ -132,34 +133,21 @@ class RetriesTransform(KeyDefaultTransform):
             return int(expression_.args[1].value.evaluated_value)  # type: ignore[attr-defined]
         return None
 
-    def _literal(self, file: FileContext, site: Site) -> int | None:
-        """The site's own literal (an upstream default), None when it has none."""
-        if site.default is None or self.baked(file, site.default) is not None:
-            return None
-        if isinstance(site.default, cst.Integer):
-            return int(site.default.evaluated_value)
-        raise Unpatchable(f"the num_retries default is `{file.code(site.default)}`; expected an integer literal")
+    def literal_value(self, expression_: cst.BaseExpression) -> int | None:
+        return int(expression_.evaluated_value) if isinstance(expression_, cst.Integer) else None
 
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
-        retries = self.wanted(file, site)
-        literal = self._literal(file, site)
-        if literal is not None:
-            retries = max(retries, literal)
+        retries = max(self.wanted(file, site), self.literal(file, site) or 0)  # type: ignore[call-overload]
         return call(f"{support.NAME}.from_env", string(self.ENV_VAR, file.style.quote), integer(retries))
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new) or 0
-        before = self._literal(file, site)
-        if before is None and site.default is not None:
-            before = self.baked(file, site.default)
+        before = self.before(file, site)
         if before == after:
             return None
         sdk = litellm_facts.SDK_DEFAULT_RETRIES
-        was = (
-            f"{before} (rides out {litellm_facts.describe_outage(before)})"
-            if before is not None
-            else f"none set: the OpenAI SDK's own {sdk} (rides out {litellm_facts.describe_outage(sdk)})"
-        )
+        was = f"{before}" if before is not None else f"none set: the OpenAI SDK's own {sdk}"
+        was += f" (rides out {litellm_facts.describe_outage(before if before is not None else sdk)})"  # type: ignore[arg-type]
         old = str(before if before is not None else sdk)
         return Change(
             f"{site.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "

@@ -64,14 +64,9 @@ class Settings:
                     raise SettingsError(f"{config_name}: unknown key {key!r}; known: {known}")
         return cls(selection["only"], selection["skip"], values, sources)
 
-    def value(self, name: str) -> Any:
-        return self.values[name]
-
-    def selected(self) -> list[type[Transform]]:
-        return [t for t in registry.transforms() if (not self.only or t.NAME in self.only) and t.NAME not in self.skip]
-
     def instantiate(self) -> list[Transform]:
-        return [transform(self) for transform in self.selected()]
+        """The selected transforms, in order, each with these settings."""
+        return [t(self) for t in registry.transforms() if (not self.only or t.NAME in self.only) and t.NAME not in self.skip]
 
 
 def _transform_names(value: Any, where: str) -> tuple[str, ...]:

@@ -33,18 +33,9 @@ def digest(data: str) -> str:
     return digest_bytes(data.encode("utf-8"))
 
 
-def call_name(node: cst.CSTNode) -> str | None:
-    """``from_env`` for a call of ``litellm_utils.from_env``; None for anything else."""
-    # not isinstance: an ABC's is slow, and every node is asked
-    if type(node) is cst.Call:
-        name = dotted_name(node.func) or ""
-        prefix, _, member = name.rpartition(".")
-        if prefix == NAME:
-            return member
-    return None
-
-
 def is_call(node: cst.CSTNode, *names: str) -> bool:
     """True for a call of the support module's ``names`` (any name when none is given)."""
-    member = call_name(node)
-    return member is not None and (not names or member in names)
+    if type(node) is not cst.Call:  # not isinstance: an ABC's is slow, and every node is asked
+        return False
+    prefix, _, member = (dotted_name(node.func) or "").rpartition(".")
+    return prefix == NAME and (not names or member in names)

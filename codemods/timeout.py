@@ -29,7 +29,7 @@ import math
 import libcst as cst
 
 from llmfix.codemods import litellm_facts, support
-from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
+from llmfix.codemods._defaults import KeyDefaultTransform, Site
 from llmfix.codemods.analysis.nodes import number_literal
 from llmfix.codemods.building import call, format_number, number, string
 from llmfix.codemods.context import FileContext
@@ -57,6 +57,7 @@ class TimeoutTransform(KeyDefaultTransform):
     ENV_VAR = litellm_facts.DEFAULT_TIMEOUT_VARIABLE
     OPTION = "timeout"
     SUPPORT = "from_env"
+    EXPECTED = f"a number or a read of {litellm_facts.DEFAULT_TIMEOUT_VARIABLE}"
     OPTIONS = (
         Option(
             "timeout",
@@ -110,20 +111,16 @@ class TimeoutTransform(KeyDefaultTransform):
         chosen = self.option("timeout")
         if chosen is not None:
             return float(chosen)
-        literal = self._literal(file, site)
-        return literal if literal is not None else litellm_facts.DEFAULT_TIMEOUT
+        literal = self.literal(file, site)
+        return literal if literal is not None else litellm_facts.DEFAULT_TIMEOUT  # type: ignore[return-value]
 
     def baked(self, file: FileContext, expression_: cst.BaseExpression) -> float | None:
         if self.ours(expression_) and len(expression_.args) == 2:  # type: ignore[attr-defined]
             return number_literal(expression_.args[1].value)  # type: ignore[attr-defined]
         return None
 
-    def _literal(self, file: FileContext, site: Site) -> float | None:
-        if site.default is None or self.baked(file, site.default) is not None:
-            return None
-        if isinstance(site.default, (cst.Integer, cst.Float)):
-            return number_literal(site.default)
-        raise Unpatchable(f"the timeout default is `{file.code(site.default)}`; expected a number or a read of {self.ENV_VAR}")
+    def literal_value(self, expression_: cst.BaseExpression) -> float | None:
+        return number_literal(expression_) if isinstance(expression_, (cst.Integer, cst.Float)) else None
 
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
         seconds = self.wanted(file, site)
@@ -131,9 +128,7 @@ class TimeoutTransform(KeyDefaultTransform):
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new)
-        before = self._literal(file, site) if site.default is not None else None
-        if site.default is not None and before is None:
-            before = self.baked(file, site.default)
+        before = self.before(file, site)
         if before == after:
             return None
         if before is None:

@@ -39,11 +39,8 @@ ANCHOR_MISSING = "anchor-missing"
 
 @dataclass(frozen=True)
 class Change:
-    """A behaviour change a reviewer must know about, in plain words.
-
-    ``restore`` holds the environment settings that bring the old behaviour back
-    (``(("LITELLM_NUM_RETRIES", "5"),)``), so a PR summary can list them for a test suite.
-    """
+    """A behaviour change a reviewer must know about, in plain words; ``restore``: the environment settings that bring
+    the old behaviour back (``(("LITELLM_NUM_RETRIES", "5"),)``), which a PR summary lists for a test suite."""
 
     text: str
     restore: tuple[tuple[str, str], ...] = ()
@@ -91,14 +88,9 @@ class Sites:
 
 @dataclass(frozen=True)
 class Option:
-    """One setting a transform reads: a flag, a libcst command argument and a ``[tool.llmfix]`` key.
-
-    ``parse`` turns one text value (a flag, a config entry) into the value, raising
-    ``ValueError`` with a message for the user; with ``multiple`` it returns a list
-    (one flag value may hold several, like ``a,b``) and the value is their tuple.
-    ``flag_name`` when the flag is spelled unlike the option (``--fallback`` for
-    ``fallbacks``).
-    """
+    """One setting a transform reads: a flag, a libcst command argument and a ``[tool.llmfix]`` key. ``parse`` turns one
+    text value into the value (``ValueError``: a message for the user); with ``multiple`` it returns a list (``a,b``) and
+    the value is their tuple. ``flag_name``: the flag's spelling when unlike the option's (``--fallback``)."""
 
     name: str
     help: str
@@ -127,13 +119,8 @@ class Option:
 
 @dataclass(frozen=True)
 class Example:
-    """A before/after pair for one transform run alone; ``after`` None means no change.
-
-    ``before``/``after`` are written indented in the declaring module, as triple-quoted
-    strings; they are dedented here. ``options`` are flag values (``{"retries": "12"}``).
-    Examples are shown at upstream open-instruct's line length, 119, as a module of the
-    package ``open_instruct.rubrics`` (so the support module is ``open_instruct.rubrics.litellm_utils``).
-    """
+    """A before/after pair (dedented here) for one transform run alone; ``after`` None: no change; ``options``: flag
+    values (``{"retries": "12"}``). Shown at open-instruct's line length, 119, as a module of ``open_instruct.rubrics``."""
 
     title: str
     before: str
@@ -166,7 +153,7 @@ class Transform:
         self.settings = settings
 
     def option(self, name: str) -> Any:
-        return self.settings.value(name)
+        return self.settings.values[name]
 
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         raise NotImplementedError

@@ -13,15 +13,7 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from llmfix.codemods.analysis.helpers import LiteLLMCall, find_litellm_calls
-from llmfix.codemods.analysis.nodes import (
-    is_method_call,
-    is_name,
-    iter_statements,
-    module_functions,
-    single_small,
-    string_value,
-    top_statement,
-)
+from llmfix.codemods.analysis.nodes import is_method_call, is_name, iter_statements, module_functions, single_small, string_value, top_statement
 from llmfix.codemods.analysis.tree import find_all, per_module
 
 
@@ -33,44 +25,33 @@ class DefaultLine:
     default: cst.BaseExpression
 
 
+def _item(node: cst.CSTNode) -> tuple[str, str | None] | None:
+    """(``d``, ``"key"``'s value) for ``d["key"]``, else None."""
+    if isinstance(node, cst.Subscript) and isinstance(node.value, cst.Name) and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
+        return node.value.value, string_value(node.slice[0].slice.value)
+    return None
+
+
 def default_line(stmt: cst.BaseStatement) -> DefaultLine | None:
     """Recognise a default-setting line, in either of its two spellings."""
     small = single_small(stmt)
-    if isinstance(small, cst.Assign) and len(small.targets) == 1:
-        target, value = small.targets[0].target, small.value
-        if (
-            isinstance(target, cst.Subscript)
-            and isinstance(target.value, cst.Name)
-            and len(target.slice) == 1
-            and isinstance(target.slice[0].slice, cst.Index)
-            and isinstance(value, cst.Call)
-            and is_method_call(value, target.value.value, "get")
-            and len(value.args) == 2
-        ):
-            key = string_value(target.slice[0].slice.value)
-            if key is not None and string_value(value.args[0].value) == key:
-                return DefaultLine(stmt, target.value.value, key, value.args[1].value)  # type: ignore[arg-type]
-    if isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
-        call = small.value
-        if (
-            isinstance(call.func, cst.Attribute)
-            and isinstance(call.func.value, cst.Name)
-            and is_method_call(call, call.func.value.value, "setdefault")
-            and len(call.args) == 2
-        ):
-            key = string_value(call.args[0].value)
-            if key is not None:
-                return DefaultLine(stmt, call.func.value.value, key, call.args[1].value)  # type: ignore[attr-defined,arg-type]
+    if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.value, cst.Call):
+        item, value = _item(small.targets[0].target), small.value
+        if item is not None and item[1] is not None and is_method_call(value, item[0], "get") and len(value.args) == 2:
+            if string_value(value.args[0].value) == item[1]:
+                return DefaultLine(stmt, item[0], item[1], value.args[1].value)  # type: ignore[arg-type]
+    call = small.value if isinstance(small, cst.Expr) else None
+    if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Name) and len(call.args) == 2:
+        key = string_value(call.args[0].value)
+        if key is not None and call.func.attr.value == "setdefault":
+            return DefaultLine(stmt, call.func.value.value, key, call.args[1].value)  # type: ignore[arg-type]
     return None
 
 
 @dataclass
 class DefaultsGroup:
-    """The default lines of one dict in one function: where LiteLLM's options are set.
-
-    ``anchor`` is where a missing key's line goes: after the last default line,
-    or (with no default lines at all) before the statement holding the call.
-    """
+    """The default lines of one dict in one function: where LiteLLM's options are set. ``anchor`` is where a missing
+    key's line goes: after the last default line, or (with none) before the statement holding the call."""
 
     function: cst.FunctionDef
     dict_name: str
@@ -105,31 +86,17 @@ def _default_lines(func: cst.FunctionDef, dict_name: str | None) -> list[Default
     return max(by_dict.values(), key=len) if by_dict else []
 
 
-def _assigned_from_module_call(
-    func: cst.FunctionDef, name: str, functions: dict[str, cst.FunctionDef]
-) -> cst.FunctionDef | None:
+def _assigned_from_module_call(func: cst.FunctionDef, name: str, functions: dict[str, cst.FunctionDef]) -> cst.FunctionDef | None:
     """The module function ``f`` in ``name = f(...)`` inside ``func``."""
     for stmt in iter_statements(func.body):
         small = single_small(stmt)
-        if (
-            isinstance(small, cst.Assign)
-            and any(is_name(t.target, name) for t in small.targets)
-            and isinstance(small.value, cst.Call)
-            and isinstance(small.value.func, cst.Name)
-            and small.value.func.value in functions
-        ):
-            return functions[small.value.func.value]
+        if isinstance(small, cst.Assign) and any(is_name(t.target, name) for t in small.targets) and isinstance(small.value, cst.Call):
+            if isinstance(small.value.func, cst.Name) and small.value.func.value in functions:
+                return functions[small.value.func.value]
     return None
 
 
-def _star_kwargs_name(func: cst.FunctionDef) -> str | None:
-    star = func.params.star_kwarg
-    return star.name.value if star is not None else None
-
-
-def _callers_with_splat(
-    helper: cst.FunctionDef, functions: dict[str, cst.FunctionDef]
-) -> Iterator[tuple[cst.FunctionDef, cst.Call, str]]:
+def _callers_with_splat(helper: cst.FunctionDef, functions: dict[str, cst.FunctionDef]) -> Iterator[tuple[cst.FunctionDef, cst.Call, str]]:
     for func in functions.values():
         if func is helper:
             continue
@@ -139,30 +106,23 @@ def _callers_with_splat(
                     yield func, call, arg.value.value  # type: ignore[misc]
 
 
-def _groups_for(
-    func: cst.FunctionDef,
-    dict_name: str,
-    call_node: cst.Call,
-    functions: dict[str, cst.FunctionDef],
-    depth: int = 0,
-) -> list[tuple[cst.FunctionDef, str, list[DefaultLine], cst.BaseStatement, bool]]:
+def _groups_for(func: cst.FunctionDef, dict_name: str, call_node: cst.Call, functions: dict[str, cst.FunctionDef], depth: int = 0) -> list[DefaultsGroup]:
     """Where the defaults of the dict that reaches ``call_node`` are set."""
     found = []
     own = _default_lines(func, dict_name)
     if own:
-        found.append((func, dict_name, own, own[-1].statement, True))
+        found.append(DefaultsGroup(func, dict_name, own, own[-1].statement, True))
     source = _assigned_from_module_call(func, dict_name, functions)
-    if source is not None:
-        lines = _default_lines(source, None)
-        if lines:
-            found.append((source, lines[0].dict_name, lines, lines[-1].statement, True))
-    if not found and depth < 2 and dict_name == _star_kwargs_name(func):
+    lines = _default_lines(source, None) if source is not None else []
+    if lines:
+        found.append(DefaultsGroup(source, lines[0].dict_name, lines, lines[-1].statement, True))  # type: ignore[arg-type]
+    star = func.params.star_kwarg
+    if not found and depth < 2 and star is not None and dict_name == star.name.value:
         for caller, call, splat in _callers_with_splat(func, functions):
             found.extend(_groups_for(caller, splat, call, functions, depth + 1))
-    if not found and depth == 0:
-        anchor = top_statement(func, call_node)
-        if anchor is not None:
-            found.append((func, dict_name, [], anchor, False))
+    anchor = top_statement(func, call_node) if not found and depth == 0 else None
+    if anchor is not None:
+        found.append(DefaultsGroup(func, dict_name, [], anchor, False))
     return found
 
 
@@ -172,24 +132,15 @@ def defaults_groups(module: cst.Module) -> list[DefaultsGroup]:
     functions = module_functions(module)
     groups: dict[tuple[int, str], DefaultsGroup] = {}
     for llm_call in find_litellm_calls(module):
-        for func, dict_name, lines, anchor, after in _groups_for(
-            llm_call.function, llm_call.splat, llm_call.call, functions
-        ):
-            key = (id(func), dict_name)
-            if key not in groups:
-                groups[key] = DefaultsGroup(func, dict_name, lines, anchor, after)
-            groups[key].calls.append(llm_call)
+        for group in _groups_for(llm_call.function, llm_call.splat, llm_call.call, functions):  # type: ignore[arg-type]
+            groups.setdefault((id(group.function), group.dict_name), group).calls.append(llm_call)
     return list(groups.values())
 
 
 @dataclass
 class KeyAssignment:
-    """``d["key"] = value`` (not the ``d.get`` default form) inside a helper.
-
-    ``guarded`` when an enclosing ``if`` (at any depth) sets it only while the key is
-    absent (``"key" not in d``, ``not d.get("key")``, ``d.get("key") is None``): that
-    is a default written by hand.
-    """
+    """``d["key"] = value`` (not the ``d.get`` form) in a helper; ``guarded`` when an enclosing ``if`` sets it only while
+    the key is absent (``"key" not in d``, ``not d.get("key")``, ``d.get("key") is None``): a default written by hand."""
 
     statement: cst.SimpleStatementLine
     value: cst.BaseExpression
@@ -218,16 +169,7 @@ def _assignment_to(stmt: cst.BaseStatement, dict_name: str, key: str) -> cst.Ass
     small = single_small(stmt)
     if not isinstance(small, cst.Assign) or default_line(stmt) is not None:
         return None
-    for t in small.targets:
-        if (
-            isinstance(t.target, cst.Subscript)
-            and is_name(t.target.value, dict_name)
-            and len(t.target.slice) == 1
-            and isinstance(t.target.slice[0].slice, cst.Index)
-            and string_value(t.target.slice[0].slice.value) == key
-        ):
-            return small
-    return None
+    return small if any(_item(t.target) == (dict_name, key) for t in small.targets) else None
 
 
 def key_assignments(func: cst.FunctionDef, dict_name: str, key: str) -> list[KeyAssignment]:

@@ -42,17 +42,9 @@ class GeneratorSite:
         """``swallows`` when a failed awaited call ends in the generator's own handler, else ``raises``."""
         return "swallows" if swallowing_try(self.function, self.await_line) is not None else "raises"
 
-    @property
-    def enclosing_try(self) -> cst.Try | None:
-        return self.top if isinstance(self.top, cst.Try) else None
-
 
 def _is_json_parse_of(node: cst.CSTNode, name: str) -> bool:
-    return (
-        isinstance(node, cst.Call)
-        and callee_name(node) == JSON_PARSER
-        and any(is_name(a.value, name) for a in node.args)
-    )
+    return isinstance(node, cst.Call) and callee_name(node) == JSON_PARSER and any(is_name(a.value, name) for a in node.args)
 
 
 def _returns_parsed(func: cst.FunctionDef, result_name: str) -> bool:
@@ -82,13 +74,9 @@ def find_generators(module: cst.Module) -> list[GeneratorSite]:
             continue
         for stmt in iter_statements(func.body):
             small = single_small(stmt)
-            if not (
-                isinstance(small, cst.Assign)
-                and len(small.targets) == 1
-                and isinstance(small.targets[0].target, cst.Name)
-                and isinstance(small.value, cst.Await)
-                and isinstance(small.value.expression, cst.Call)
-            ):
+            if not (isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name)):
+                continue
+            if not (isinstance(small.value, cst.Await) and isinstance(small.value.expression, cst.Call)):
                 continue
             name = small.targets[0].target.value
             if _returns_parsed(func, name):

@@ -56,26 +56,17 @@ def function_nodes(module: cst.Module) -> list[tuple[cst.FunctionDef, Sequence[c
 
 
 def _functions_importing_litellm(module: cst.Module) -> set[str]:
-    importing = set()
-    for func, nodes in function_nodes(module):
-        for node in nodes:
-            if type(node) is cst.Import and any(dotted_name(a.name) == "litellm" for a in node.names):
-                importing.add(func.name.value)
-    return importing
+    imports = lambda node: type(node) is cst.Import and any(dotted_name(a.name) == "litellm" for a in node.names)  # noqa: E731
+    return {func.name.value for func, nodes in function_nodes(module) if any(map(imports, nodes))}
 
 
 def _litellm_binding(func: cst.FunctionDef, base: str, lazy_loaders: set[str]) -> cst.SimpleStatementLine | None:
     """The ``base = loader()`` line of a lazily imported litellm, if ``func`` has one."""
     for stmt in iter_statements(func.body):
         small = single_small(stmt)
-        if (
-            isinstance(small, cst.Assign)
-            and len(small.targets) == 1
-            and is_name(small.targets[0].target, base)
-            and isinstance(small.value, cst.Call)
-            and callee_name(small.value) in lazy_loaders
-        ):
-            return stmt  # type: ignore[return-value]
+        if isinstance(small, cst.Assign) and len(small.targets) == 1 and is_name(small.targets[0].target, base) and isinstance(small.value, cst.Call):
+            if callee_name(small.value) in lazy_loaders:
+                return stmt  # type: ignore[return-value]
     return None
 
 
@@ -130,16 +121,9 @@ def completion_calls(module: cst.Module) -> list[LiteLLMCall]:
             binding = _litellm_binding(func, base, lazy_loaders) if isinstance(call.func, cst.Attribute) else None
             if base not in modules and base not in direct and base not in local and binding is None:
                 continue
-            splats = [a.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)]
-            calls.append(
-                LiteLLMCall(
-                    function=func,
-                    call=call,
-                    splat=splats[0].value if splats else None,  # type: ignore[attr-defined]
-                    model=keyword_arg(call, "model"),
-                    explicit_keys=frozenset(a.keyword.value for a in call.args if a.keyword is not None),
-                )
-            )
+            splat = next((a.value.value for a in call.args if a.star == "**" and isinstance(a.value, cst.Name)), None)  # type: ignore[attr-defined]
+            explicit = frozenset(a.keyword.value for a in call.args if a.keyword is not None)
+            calls.append(LiteLLMCall(function=func, call=call, splat=splat, model=keyword_arg(call, "model"), explicit_keys=explicit))
     return calls
 
 
@@ -158,11 +142,8 @@ def direct_calls(module: cst.Module) -> list[LiteLLMCall]:
 
 @per_module
 def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
-    """Helpers that call LiteLLM, and the functions that call those helpers, in source order.
-
-    In the split shape ``run_litellm_async`` awaits ``run_litellm_async_raw``
-    (the one calling LiteLLM) and reads the content: both are listed.
-    """
+    """Helpers that call LiteLLM, and the functions that call those helpers, in source order (the split shape's
+    ``run_litellm_async``, which awaits ``run_litellm_async_raw`` and reads the content)."""
     helpers = {id(c.function): c.function for c in find_litellm_calls(module)}
     names = {f.name.value for f in helpers.values()}
     for func, nodes in function_nodes(module):
@@ -171,14 +152,10 @@ def helper_functions(module: cst.Module) -> list[cst.FunctionDef]:
     return [f for f in all_functions(module) if id(f) in helpers]
 
 
-def _reads_text(node: cst.CSTNode) -> bool:
-    return is_choices_index(node) or support.is_call(node, "response_text")
-
-
 def content_helpers(module: cst.Module) -> list[cst.FunctionDef]:
     """The helpers that return the response text (they read ``response.choices[...]``, or, patched,
     through the support module's ``response_text``)."""
-    return [f for f in helper_functions(module) if any(_reads_text(n) for n in walk(f.body))]
+    return [f for f in helper_functions(module) if any(is_choices_index(n) or support.is_call(n, "response_text") for n in walk(f.body))]
 
 
 RAISES = "raises"

@@ -87,31 +87,26 @@ def module_functions(module: cst.Module) -> dict[str, cst.FunctionDef]:
 
 
 @per_module
-def all_functions(module: cst.Module) -> list[cst.FunctionDef]:
-    """Module-level functions and methods of module-level classes, in source order."""
-    found: list[cst.FunctionDef] = []
+def qualified_names(module: cst.Module) -> dict[int, tuple[cst.FunctionDef, str]]:
+    """Module-level functions and methods of module-level classes, in source order, by node identity:
+    each with its ``name`` or ``Class.name``."""
+    names: dict[int, tuple[cst.FunctionDef, str]] = {}
     for stmt in module.body:
         if isinstance(stmt, cst.FunctionDef):
-            found.append(stmt)
+            names[id(stmt)] = (stmt, stmt.name.value)
         elif isinstance(stmt, cst.ClassDef):
-            found.extend(s for s in stmt.body.body if isinstance(s, cst.FunctionDef))
-    return found
-
-
-@per_module
-def qualified_names(module: cst.Module) -> dict[int, str]:
-    """``name`` or ``Class.name`` of each function :func:`all_functions` lists, by node identity."""
-    names: dict[int, str] = {}
-    for stmt in module.body:
-        if isinstance(stmt, cst.FunctionDef):
-            names[id(stmt)] = stmt.name.value
-        elif isinstance(stmt, cst.ClassDef):
-            names.update((id(s), f"{stmt.name.value}.{s.name.value}") for s in stmt.body.body if isinstance(s, cst.FunctionDef))
+            names.update((id(s), (s, f"{stmt.name.value}.{s.name.value}")) for s in stmt.body.body if isinstance(s, cst.FunctionDef))
     return names
 
 
+@per_module
+def all_functions(module: cst.Module) -> list[cst.FunctionDef]:
+    """Module-level functions and methods of module-level classes, in source order."""
+    return [func for func, _ in qualified_names(module).values()]
+
+
 def qualname(module: cst.Module, func: cst.FunctionDef) -> str:
-    return qualified_names(module).get(id(func), func.name.value)
+    return qualified_names(module).get(id(func), (func, func.name.value))[1]
 
 
 def reads_env(node: cst.CSTNode, variable: str, functions: dict[str, cst.FunctionDef]) -> bool:
@@ -160,25 +155,10 @@ def iter_statements(block: cst.CSTNode) -> Iterator[cst.BaseStatement]:
         if not is_kind(stmt, cst.BaseStatement):
             continue
         yield stmt
-        if is_kind(stmt, cst.BaseCompoundStatement):
-            yield from iter_statements(stmt)
-            for extra in _compound_branches(stmt):
-                yield from iter_statements(extra)
-
-
-def _compound_branches(stmt: cst.BaseCompoundStatement) -> list[cst.CSTNode]:
-    """The else/except/finally parts of a compound statement."""
-    parts: list[cst.CSTNode] = []
-    if isinstance(stmt, (cst.Try, cst.TryStar)):
-        parts.extend(stmt.handlers)
-        parts.extend(p for p in (stmt.orelse, stmt.finalbody) if p is not None)
-    elif isinstance(stmt, cst.If):
-        orelse = stmt.orelse
-        if orelse is not None:
-            parts.append(orelse)
-    elif isinstance(stmt, (cst.For, cst.While)) and stmt.orelse is not None:
-        parts.append(stmt.orelse)
-    return parts
+        if is_kind(stmt, cst.BaseCompoundStatement):  # its body, then its except, else and finally parts
+            for part in (stmt, *getattr(stmt, "handlers", ()), getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None)):
+                if part is not None:
+                    yield from iter_statements(part)
 
 
 def top_statement(func: cst.FunctionDef, target: cst.CSTNode) -> cst.BaseStatement | None:
@@ -228,11 +208,8 @@ def is_broad_handler(handler: cst.ExceptHandler) -> bool:
 
 
 def swallowing_try(func: cst.FunctionDef, target: cst.CSTNode) -> cst.Try | None:
-    """The ``try`` in ``func`` whose body holds ``target`` and whose broad handler does not re-raise.
-
-    That is where an exception raised by ``target`` ends: the function's contract is to
-    swallow it (and usually return a fallback value) instead of letting it propagate.
-    """
+    """The ``try`` in ``func`` whose body holds ``target`` and whose broad handler does not re-raise: where an exception
+    ``target`` raises ends (the function swallows it, usually returning a fallback value)."""
     for stmt in iter_statements(func.body):
         if not isinstance(stmt, cst.Try) or not contains(stmt.body, target):
             continue

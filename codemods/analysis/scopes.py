@@ -79,11 +79,8 @@ def statement_bindings(node: cst.CSTNode, top: bool = False) -> Iterator[tuple[s
 
 @per_module
 def module_bindings(module: cst.Module) -> dict[str, str]:
-    """Module-level name -> how it is bound; the last binding wins, as at run time.
-
-    ``how`` is ``import os`` for a name bound to the module os (``import os`` or
-    ``import os as x``), ``from m import n``, ``def``, ``class`` or ``assign``.
-    """
+    """Module-level name -> how it is bound (the last binding wins): ``import os`` (``import os`` or ``import os as x``),
+    ``from m import n``, ``def``, ``class`` or ``assign``."""
     found: dict[str, str] = {}
     for statement in module.body:
         for name, how in statement_bindings(statement):
@@ -93,12 +90,12 @@ def module_bindings(module: cst.Module) -> dict[str, str]:
 
 def binds_name(function: cst.FunctionDef, name: str) -> bool:
     """True when ``name`` is a local of ``function`` (a parameter or bound in its body)."""
-    if name in _parameters(function):  # the common case, without walking the body
+    if name in parameters(function):  # the common case, without walking the body
         return True
-    return name in _locals(function) and not _declared_global(function, name)
+    return name in _locals(function) and name not in _globals(function)
 
 
-def _parameters(function: cst.FunctionDef) -> set[str]:
+def parameters(function: cst.FunctionDef) -> set[str]:
     params = function.params
     names = {p.name.value for p in (*params.posonly_params, *params.params, *params.kwonly_params)}
     names.update(p.name.value for p in (params.star_arg, params.star_kwarg) if isinstance(p, cst.Param))
@@ -112,10 +109,6 @@ def _locals(function: cst.FunctionDef) -> frozenset[str]:
 
 
 forgets(_locals.cache_clear)
-
-
-def _declared_global(function: cst.FunctionDef, name: str) -> bool:
-    return name in _globals(function)
 
 
 @lru_cache(maxsize=256)

@@ -222,14 +222,8 @@ def rebuild(
     after: dict[int, list[cst.BaseStatement]],
     decorate: dict[int, list[cst.Decorator]] | None = None,
 ) -> cst.CSTNode:
-    """``node`` with nodes replaced, statements spliced in and decorators added, keyed by node identity.
-
-    A node in a list (a statement, a decorator, an argument) replaced by
-    ``cst.RemovalSentinel.REMOVE`` is dropped.
-
-    Only the ancestors of edited nodes are rebuilt; everything else (and its bytes) is
-    kept as it was. Decorators go on top of a function's existing ones.
-    """
+    """``node`` with nodes replaced (by ``cst.RemovalSentinel.REMOVE``: dropped from their list), statements spliced in
+    and decorators added on top, keyed by node identity; only the edited nodes' ancestors are rebuilt, the rest kept."""
     decorate = decorate or {}
     targets = set(replace) | set(before) | set(after) | set(decorate)
     hot: set[int] = set()
@@ -240,39 +234,35 @@ def rebuild(
             target = parents[target]
     if hot or id(node) in targets:
         hot.add(id(node))
-    return _Rebuild(replace, before, after, decorate, hot).node(node)
 
-
-class _Rebuild:
-    def __init__(self, replace, before, after, decorate, hot) -> None:
-        self.replace, self.before, self.after, self.decorate, self.hot = replace, before, after, decorate, hot
-
-    def node(self, node: cst.CSTNode) -> cst.CSTNode:
-        if id(node) in self.replace:
-            return self.replace[id(node)]
-        if id(node) not in self.hot:
+    def rebuilt(node: cst.CSTNode) -> cst.CSTNode:
+        if id(node) in replace:
+            return replace[id(node)]
+        if id(node) not in hot:
             return node
         changes: dict[str, object] = {}
         for name in _field_names(node):
             value = getattr(node, name)
             if is_kind(value, cst.CSTNode):
-                new = self.node(value)
+                new = rebuilt(value)
                 if new is not value:
                     changes[name] = new
             elif isinstance(value, (list, tuple)) and any(is_kind(v, cst.CSTNode) for v in value):
                 items: list[object] = []
                 for item in value:
-                    items.extend(self.before.get(id(item), ()))
-                    new_item = self.node(item) if is_kind(item, cst.CSTNode) else item
+                    items.extend(before.get(id(item), ()))
+                    new_item = rebuilt(item) if is_kind(item, cst.CSTNode) else item
                     if new_item is not cst.RemovalSentinel.REMOVE:
                         items.append(new_item)
-                    items.extend(self.after.get(id(item), ()))
+                    items.extend(after.get(id(item), ()))
                 if len(items) != len(value) or any(a is not b for a, b in zip(items, value)):
                     changes[name] = type(value)(items)
-        added = self.decorate.get(id(node))
+        added = decorate.get(id(node))  # type: ignore[union-attr]
         if added:
             changes["decorators"] = (*added, *changes.get("decorators", node.decorators))  # type: ignore[attr-defined]
         return node.with_changes(**changes) if changes else node
+
+    return rebuilt(node)
 
 
 def indent_of(module: cst.Module, target: cst.CSTNode) -> str | None:

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import libcst as cst
 
+from llmfix.codemods.analysis.nodes import callee_name
 from llmfix.codemods.analysis.tree import module_walk, per_module
 from llmfix.codemods.style.config import DEFAULT_LINE_LENGTH, RepoStyle, repo_style
 
@@ -84,14 +85,8 @@ def shown_line_length(text: str) -> int:
 @per_module
 def dominant_quote(module: cst.Module) -> str:
     """The quote most of the file's one-line strings use (double on a tie)."""
-    double = single = 0
-    for node in module_walk(module).order:
-        if type(node) is cst.SimpleString and node.quote in ('"', "'"):  # type(): an ABC's isinstance is slow
-            if node.quote == '"':
-                double += 1
-            else:
-                single += 1
-    return "'" if single > double else '"'
+    quotes = [node.quote for node in module_walk(module).order if type(node) is cst.SimpleString]  # type(): an ABC's isinstance is slow
+    return "'" if quotes.count("'") > quotes.count('"') else '"'
 
 
 def module_logger(module: cst.Module) -> str | None:
@@ -103,17 +98,9 @@ def module_logger(module: cst.Module) -> str | None:
             if (
                 isinstance(small, (cst.Assign, cst.AnnAssign))
                 and isinstance(small.value, cst.Call)
-                and _callee(small.value) in LOGGER_FACTORIES
+                and callee_name(small.value) in LOGGER_FACTORIES
             ):
                 target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
                 if isinstance(target, cst.Name):
                     return target.value
-    return None
-
-
-def _callee(call: cst.Call) -> str | None:
-    if isinstance(call.func, cst.Name):
-        return call.func.value
-    if isinstance(call.func, cst.Attribute):
-        return call.func.attr.value
     return None

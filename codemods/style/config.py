@@ -86,16 +86,11 @@ def _from_ruff(table: dict[str, Any], source: Path, settings: dict[str, Any]) ->
     lint = table.get("lint", {}) if isinstance(table.get("lint"), dict) else {}
     isort = lint.get("isort", table.get("isort", {}))
     if isinstance(isort, dict):
-        for key, name in (("known-first-party", "known_first_party"),):
+        if "known-first-party" in isort:
+            settings.setdefault("known_first_party", tuple(str(v) for v in isort["known-first-party"]))
+        for key in ("case-sensitive", "order-by-type", "split-on-trailing-comma"):
             if key in isort:
-                settings.setdefault(name, tuple(str(v) for v in isort[key]))
-        for key, name in (
-            ("case-sensitive", "case_sensitive"),
-            ("order-by-type", "order_by_type"),
-            ("split-on-trailing-comma", "split_on_trailing_comma"),
-        ):
-            if key in isort:
-                settings.setdefault(name, bool(isort[key]))
+                settings.setdefault(key.replace("-", "_"), bool(isort[key]))
 
 
 def _from_black(table: dict[str, Any], source: Path, settings: dict[str, Any]) -> None:

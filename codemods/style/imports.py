@@ -86,17 +86,17 @@ def _head(tree: cst.Module, file: FileContext) -> tuple[list[_Line], int]:
     return lines, start
 
 
+def _asname(alias: cst.ImportAlias) -> str | None:
+    return alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else None
+
+
 def _has_plain_import(tree: cst.Module, need: ImportNeed) -> bool:
-    for statement in tree.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if isinstance(small, cst.Import):
-                for alias in small.names:
-                    asname = alias.asname.name.value if alias.asname and isinstance(alias.asname.name, cst.Name) else None
-                    if dotted_name(alias.name) == need.module and asname == need.asname:
-                        return True
-    return False
+    return any(
+        isinstance(small, cst.Import) and any(dotted_name(a.name) == need.module and _asname(a) == need.asname for a in small.names)
+        for statement in tree.body
+        if isinstance(statement, cst.SimpleStatementLine)
+        for small in statement.body
+    )
 
 
 def _existing_from(tree: cst.Module, need: ImportNeed) -> int | None:
@@ -119,32 +119,31 @@ def _imported_names(node: cst.ImportFrom) -> list[str]:
     return [dotted_name(alias.name) or "" for alias in node.names]
 
 
-def _type_rank(name: str) -> int:
-    """isort's order-by-type: CONSTANTS, then Classes, then everything else."""
-    if name.isupper() and len(name) > 1:
-        return 0
-    return 1 if name[:1].isupper() else 2
-
-
 def _name_key(name: str, file: FileContext) -> tuple:
-    rank = _type_rank(name) if file.style.repo.order_by_type else 0
-    return (rank, *_sort_key(name, file))
+    """isort's order of imported names: by type (CONSTANTS, Classes, the rest) unless the repo says not to, then by name."""
+    rank = 0 if name.isupper() and len(name) > 1 else 1 if name[:1].isupper() else 2
+    return (rank if file.style.repo.order_by_type else 0, *_sort_key(name, file))
 
 
-def _from_import_text(module: str, level: int, aliases: Sequence[str], file: FileContext, exploded: bool = False) -> str:
+def _parsed(text: str, file: FileContext) -> cst.SimpleStatementLine:
+    """An import line written with ``\n``, parsed as in the file."""
+    parsed = cst.parse_statement(text.replace("\n", file.module.default_newline), config=file.module.config_for_parsing)
+    assert isinstance(parsed, cst.SimpleStatementLine)
+    return parsed
+
+
+def _from_import(module: str, level: int, aliases: Sequence[str], file: FileContext, exploded: bool = False) -> cst.SimpleStatementLine:
     head = f"from {'.' * level}{module} import "
     one_line = head + ", ".join(aliases)
     if not exploded and fits(one_line, file.style.line_length):
-        return one_line + "\n"
+        return _parsed(one_line + "\n", file)
     indent = file.module.default_indent
-    return head + "(\n" + "".join(f"{indent}{alias},\n" for alias in aliases) + ")\n"
+    return _parsed(head + "(\n" + "".join(f"{indent}{alias},\n" for alias in aliases) + ")\n", file)
 
 
 def _alias_text(alias: cst.ImportAlias) -> str:
-    name = dotted_name(alias.name) or ""
-    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
-        return f"{name} as {alias.asname.name.value}"
-    return name
+    asname = _asname(alias)
+    return (dotted_name(alias.name) or "") + (f" as {asname}" if asname else "")
 
 
 def _extend_from(tree: cst.Module, index: int, need: ImportNeed, file: FileContext) -> cst.Module | None:
@@ -168,10 +167,7 @@ def _extend_from(tree: cst.Module, index: int, need: ImportNeed, file: FileConte
     exploded = (
         file.style.repo.split_on_trailing_comma and isinstance(node.rpar, cst.RightParen) and bool(node.names) and isinstance(node.names[-1].comma, cst.Comma)
     )
-    text = _from_import_text(dotted_name(node.module) or "", len(node.relative), aliases, file, exploded)
-    text = text.replace("\n", file.module.default_newline)
-    new = cst.parse_statement(text, config=file.module.config_for_parsing)
-    assert isinstance(new, cst.SimpleStatementLine)
+    new = _from_import(dotted_name(node.module) or "", len(node.relative), aliases, file, exploded)
     new = new.with_changes(leading_lines=statement.leading_lines, trailing_whitespace=statement.trailing_whitespace)
     body = list(tree.body)
     body[index] = new
@@ -179,13 +175,9 @@ def _extend_from(tree: cst.Module, index: int, need: ImportNeed, file: FileConte
 
 
 def _new_line(need: ImportNeed, file: FileContext) -> cst.SimpleStatementLine:
-    if need.name is None:
-        text = f"import {need.module}" + (f" as {need.asname}" if need.asname else "") + "\n"
-    else:
-        text = _from_import_text(need.module, need.level, [need.name], file)
-    parsed = cst.parse_statement(text.replace("\n", file.module.default_newline), config=file.module.config_for_parsing)
-    assert isinstance(parsed, cst.SimpleStatementLine)
-    return parsed
+    if need.name is not None:
+        return _from_import(need.module, need.level, [need.name], file)
+    return _parsed(f"import {need.module}" + (f" as {need.asname}" if need.asname else "") + "\n", file)
 
 
 def _blank() -> tuple[cst.EmptyLine, ...]:
@@ -251,13 +243,9 @@ def ensure(file: FileContext, tree: cst.Module, needs: Sequence[ImportNeed]) -> 
 
 
 def remove_import(file: FileContext, tree: cst.Module, added_blank: int = 0) -> cst.Module:
-    """``tree`` without the import of the support module (``file.support_module``), which llmfix added.
-
-    Each way :func:`_insert` adds a line is undone: the line goes with its leading blank
-    lines, which go back to the next line when that is an import of the same section (the
-    line had taken that one's place), and the ``added_blank`` lines it gave the next line go
-    too; a name added to an existing ``from`` import is taken out of it.
-    """
+    """``tree`` without the support module's import, each way :func:`_insert` adds one undone: the line goes, its blank
+    lines back to the next line when that is an import of its section (whose place it took), the ``added_blank`` lines
+    it gave the next line too; a name added to an existing ``from`` import is taken out of it."""
     package, _, name = file.support_module.rpartition(".")
     body = list(tree.body)
     sections = {line.index: line.section for line in _head(tree, file)[0]}
@@ -265,13 +253,11 @@ def remove_import(file: FileContext, tree: cst.Module, added_blank: int = 0) -> 
         if not _is_import_line(statement):
             continue
         node = statement.body[0]  # type: ignore[union-attr]
-        if isinstance(node, cst.ImportFrom) and not node.relative and dotted_name(node.module) == package and not isinstance(node.names, cst.ImportStar):
-            kept = [a for a in node.names if not (dotted_name(a.name) == name and a.asname is None)]
-        elif isinstance(node, cst.Import) and not package:
-            kept = [a for a in node.names if not (dotted_name(a.name) == name and a.asname is None)]
-        else:
+        from_package = isinstance(node, cst.ImportFrom) and not node.relative and dotted_name(node.module) == package
+        if not (from_package and not isinstance(node.names, cst.ImportStar)) and not (isinstance(node, cst.Import) and not package):
             continue
-        if len(kept) == len(node.names):
+        kept = [a for a in node.names if not (dotted_name(a.name) == name and a.asname is None)]  # type: ignore[union-attr]
+        if len(kept) == len(node.names):  # type: ignore[arg-type]
             continue
         if not kept:
             blank = tuple(line for line in statement.leading_lines if line.comment is None)
@@ -282,8 +268,7 @@ def remove_import(file: FileContext, tree: cst.Module, added_blank: int = 0) -> 
                 body[index + 1] = following.with_changes(leading_lines=following.leading_lines[added_blank:])  # type: ignore[union-attr]
             del body[index]
         else:
-            text = _from_import_text(package, 0, [_alias_text(a) for a in kept], file, exploded="\n" in file.code(node))
-            replacement = cst.parse_statement(text.replace("\n", tree.default_newline), config=tree.config_for_parsing)
-            body[index] = replacement.with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]
+            replacement = _from_import(package, 0, [_alias_text(a) for a in kept], file, exploded="\n" in file.code(node))
+            body[index] = replacement.with_changes(leading_lines=statement.leading_lines)
         return tree.with_changes(body=body)
     return tree

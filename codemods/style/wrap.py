@@ -37,21 +37,17 @@ def _split_comment(line: str) -> tuple[str, str]:
     return line.rstrip("\n"), ""
 
 
-def _brackets(code: str) -> list[tuple[str, int]]:
-    """(bracket, column) of every bracket token of ``code``, strings excluded."""
-    found = []
+def _operators(code: str) -> list[tuple[str, int]] | None:
+    """(operator, column) of every operator token of one line of ``code`` (strings excluded); None if it does not tokenize."""
     try:
-        for token in tokenize.generate_tokens(io.StringIO(code).readline):
-            if token.type == tokenize.OP and token.string in OPENING + CLOSING:
-                found.append((token.string, token.start[1]))
+        return [(t.string, t.start[1]) for t in tokenize.generate_tokens(io.StringIO(code).readline) if t.type == tokenize.OP]
     except (tokenize.TokenError, IndentationError, SyntaxError):
-        return []
-    return found
+        return None
 
 
 def _last_pair(code: str) -> tuple[int, int] | None:
     """Columns of the last closing bracket and its opener."""
-    brackets = _brackets(code)
+    brackets = [op for op in _operators(code) or () if op[0] in OPENING + CLOSING]
     for position in range(len(brackets) - 1, -1, -1):
         if brackets[position][0] in CLOSING:
             depth = 0
@@ -66,55 +62,42 @@ def _last_pair(code: str) -> tuple[int, int] | None:
 
 def _top_level_items(body: str) -> list[str]:
     """``body`` split at its top-level commas (brackets and strings respected)."""
-    items, depth, start = [], 0, 0
-    cuts = []
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(body).readline):
-            if token.type == tokenize.OP:
-                if token.string in OPENING:
-                    depth += 1
-                elif token.string in CLOSING:
-                    depth -= 1
-                elif token.string == "," and depth == 0:
-                    cuts.append(token.start[1])
-    except (tokenize.TokenError, IndentationError, SyntaxError):
+    operators = _operators(body)
+    if operators is None:
         return [body]
-    for cut in cuts:
-        items.append(body[start:cut].strip())
-        start = cut + 1
+    items, depth, start = [], 0, 0
+    for operator, column in operators:
+        depth += (operator in OPENING) - (operator in CLOSING)
+        if operator == "," and depth == 0:
+            items.append(body[start:column].strip())
+            start = column + 1
     tail = body[start:].strip()
-    if tail:
-        items.append(tail)
-    return items
+    return [*items, tail] if tail else items
 
 
 @lru_cache(maxsize=1024)
 def wrap_line(line: str, indent: str, limit: int) -> tuple[str, ...]:
     """One logical line (with its absolute indentation) as the physical lines black would make."""
-    return tuple(_wrap_line(line, indent, limit))
-
-
-def _wrap_line(line: str, indent: str, limit: int) -> list[str]:
     if len(line) <= limit:
-        return [line]
+        return (line,)
     code, comment = _split_comment(line)
     pair = _last_pair(code)
     if pair is None:
-        return [line]
+        return (line,)
     opening, closing = pair
     head, body, tail = code[: opening + 1], code[opening + 1 : closing].strip(), code[closing:] + comment
     if not body:
-        return [line]
+        return (line,)
     base = code[: len(code) - len(code.lstrip())]
     inner = base + indent
     if len(inner + body) <= limit and not body.endswith(","):
-        return [head, inner + body, base + tail]
+        return (head, inner + body, base + tail)
     items = _top_level_items(body)
     if len(items) == 1:
-        middle = _wrap_line(inner + items[0], indent, limit)
+        middle = wrap_line(inner + items[0], indent, limit)
     else:
-        middle = [part for item in items for part in _wrap_line(f"{inner}{item},", indent, limit)]
-    return [head, *middle, base + tail]
+        middle = tuple(part for item in items for part in wrap_line(f"{inner}{item},", indent, limit))
+    return (head, *middle, base + tail)
 
 
 def fit(statement: cst.BaseStatement, module: cst.Module, indent: str, limit: int) -> cst.BaseStatement:
