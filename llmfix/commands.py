@@ -151,7 +151,7 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
 def check_command(paths, as_json, quiet, verbose, **flags) -> int:
     """Exit 0 when every selected fix is present, 1 when apply would change something."""
     workflow = _workflow()
-    plans = workflow.check(paths, command_settings(flags))
+    plans = workflow.plan_paths(paths, command_settings(flags))
     code = exit_codes.PENDING if any(p.pending for p in plans) else exit_codes.OK
     _print_report("check", plans, code, as_json, quiet, verbose)
     return code

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llmfix import planning, record, sourcetext
-from llmfix.config import CommandSettings as Options
+from llmfix.config import CommandSettings
 from llmfix.discovery import Target
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.planning import FilePlan, plan_text
@@ -56,24 +56,21 @@ def _porcelain(output: bytes) -> list[tuple[str, str]]:
     return entries
 
 
-def dirty_targets(plans: Sequence[FilePlan]) -> dict[Path, str] | None:
-    """Target path -> git status code for targets with uncommitted changes; None outside git."""
-    if not plans:
-        return {}
+def _status(folder: Path, paths: Sequence[Path], *flags: str) -> dict[Path, str]:
+    """Resolved path -> git's XY status code, for those of ``paths`` ``git status`` lists (none when git can't tell)."""
+    status = _git(["status", "--porcelain=v1", "-z", *flags, "--", *map(str, paths)], folder)
+    entries = _porcelain(status.stdout) if status is not None and status.returncode == 0 else []
+    root = _toplevel(folder) if entries else None
+    return {(root / path).resolve(): code for code, path in entries} if root is not None else {}
+
+
+def dirty_targets(plans: Sequence[FilePlan]) -> dict[Path, str]:
+    """Target path -> git status code for targets with uncommitted changes (none outside git)."""
     folder = plans[0].target.path.parent
     if git_dir(folder) is None and "GIT_DIR" not in os.environ:
-        return None  # not a git checkout: no git process to start
-    status = _git(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *(str(p.target.path) for p in plans)], folder)
-    if status is None or status.returncode != 0:
-        return None
-    entries = _porcelain(status.stdout)
-    if not entries:
-        return {}
-    root = _toplevel(folder)
-    if root is None:
-        return None
-    by_path = {(root / path).resolve(): code for code, path in entries}
-    return {p.target.path: by_path[p.target.path.resolve()] for p in plans if p.target.path.resolve() in by_path}
+        return {}  # not a git checkout: no git process to start
+    listed = _status(folder, [p.target.path for p in plans], "--untracked-files=all")
+    return {p.target.path: listed[p.target.path.resolve()] for p in plans if p.target.path.resolve() in listed}
 
 
 def git_dir(folder: Path) -> Path | None:
@@ -102,29 +99,16 @@ def operation_in_progress(folder: Path) -> str | None:
     return next((name for name in IN_PROGRESS if (found / name).exists()), None)
 
 
-def unresolved_targets(targets: Sequence[Target]) -> dict[Path, str]:
+def unresolved_targets(checkout: Path, group: Sequence[Target]) -> dict[Path, str]:
     """Target path -> one line, for each target git still lists as unmerged (only while a merge or the like is in progress)."""
-    by_folder: dict[Path, list[Target]] = defaultdict(list)
-    for target in targets:
-        by_folder[target.checkout].append(target)
-    problems: dict[Path, str] = {}
-    for checkout, group in by_folder.items():
-        if operation_in_progress(checkout) is None:
-            continue
-        status = _git(["status", "--porcelain=v1", "-z", "--", *(str(t.path) for t in group)], checkout)
-        if status is None or status.returncode != 0:
-            continue
-        unmerged = {code: path for code, path in _porcelain(status.stdout) if code in UNMERGED}
-        if not unmerged:
-            continue
-        top = _toplevel(checkout)
-        if top is None:
-            continue
-        listed = {(top / path).resolve() for path in unmerged.values()}
-        for target in group:
-            if target.path.resolve() in listed:
-                problems[target.path] = f"{target.path}: unresolved merge conflict (git lists it as unmerged; resolve it, `git add` it, then re-run)"
-    return problems
+    if operation_in_progress(checkout) is None:
+        return {}
+    listed = _status(checkout, [t.path for t in group])
+    return {
+        t.path: f"{t.path}: unresolved merge conflict (git lists it as unmerged; resolve it, `git add` it, then re-run)"
+        for t in group
+        if listed.get(t.path.resolve()) in UNMERGED
+    }
 
 
 def _toplevel(folder: Path) -> Path | None:
@@ -145,7 +129,7 @@ def _version_text(path: Path, version: str) -> str | None:
         return None
 
 
-def _is_llmfix_own(plan: FilePlan, options: Options, base: str = "HEAD") -> bool:
+def _is_llmfix_own(plan: FilePlan, options: CommandSettings, base: str = "HEAD") -> bool:
     """True when the uncommitted change is llmfix's: llmfix makes of the committed (or, mid-merge,
     staged) text what it makes of the working tree's, or taking llmfix's change out of the
     working tree's text gives the committed one (an earlier apply with other options)."""
@@ -163,12 +147,11 @@ def _is_llmfix_own(plan: FilePlan, options: Options, base: str = "HEAD") -> bool
     return not blocked and reverted.get(plan.target) == head
 
 
-def refuse_foreign_changes(plans: Sequence[FilePlan], options: Options) -> None:
-    """Raise :class:`DirtyTree` naming each target apply would change over someone else's edit."""
+def refuse_foreign_changes(plans: Sequence[FilePlan], options: CommandSettings) -> None:
+    """Raise :class:`DirtyTree` naming each target of ``plans`` (changing ones) that holds someone else's edit."""
     by_folder: dict[Path, list[FilePlan]] = defaultdict(list)
     for plan in plans:
-        if plan.changed:
-            by_folder[plan.target.checkout].append(plan)
+        by_folder[plan.target.checkout].append(plan)
     foreign: dict[str, list[FilePlan]] = defaultdict(list)
     merging = False
     for folder, group in by_folder.items():

@@ -93,47 +93,42 @@ def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolve
 
 def _plan(
     targets: Sequence[Target], options: CommandSettings, force: bool = False, release: bool = False
-) -> tuple[list[FilePlan], dict[Path, tuple[record.Record, dict[Target, Source]]]]:
-    """Plans for ``targets`` (each checkout's files, then its support module); raise on conflicts or drift.
+) -> list[tuple[Path, record.Record, dict[Target, Source], list[FilePlan]]]:
+    """Each checkout's record, sources and plans (its files, then its support module); raise on conflicts or drift.
 
     With ``release`` each checkout's trees are let go once it is planned (apply needs only the texts).
     """
-    unmerged = unresolved_targets(targets)
     unresolved: list[str] = []
-    plans: list[FilePlan] = []
-    read_by_checkout = {}
+    planned = []
     for checkout, group in by_checkout(targets).items():
-        read = _read_checkout(group, unmerged, unresolved)
+        read = _read_checkout(group, unresolved_targets(checkout, group), unresolved)
         if unresolved or not read:
             continue
         known = record.load(checkout)
         settings = settings_for(options, read[0][0].target.path.parent)
         try:
-            planned = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
+            plans = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
         except RecursionError:
             raise BadInput(f"{checkout}: code nested too deeply for llmfix's analysis; nothing written") from None
         if release:
-            for plan in planned:
-                plan.release()
-            for source, _ in read:
-                source.release()
+            for item in (*plans, *(s for s, _ in read)):
+                item.release()
             forget_trees()
-        plans += planned
-        read_by_checkout[checkout] = (known, {s.target: s for s, _ in read})
+        planned.append((checkout, known, {s.target: s for s, _ in read}, plans))
     if unresolved:
         unique = list(dict.fromkeys(_conflict_lines(unresolved)))
         if len(unique) == 1:
             raise BadInput(f"{unique[0]}; nothing written")
         raise BadInput("unresolved merge conflicts, nothing written:\n  " + "\n  ".join(unique))
-    problems = [f"{p.target.relpath}: {d}" for p in plans for d in p.drifted]
+    problems = [f"{p.target.relpath}: {d}" for *_, plans in planned for p in plans for d in p.drifted]
     if problems:
         raise Drift("anchor missing, nothing written:\n  " + "\n  ".join(problems))
-    return plans, read_by_checkout
+    return planned
 
 
 def plan_paths(paths: Sequence[str | Path], options: CommandSettings, force: bool = False) -> list[FilePlan]:
-    """Plans for every target under ``paths``; raise :class:`Drift` on any anchor-missing."""
-    return _plan(discover(list(paths)), options, force)[0]
+    """Plans for every target under ``paths`` (what ``check`` and ``diff`` show); raise :class:`Drift` on any anchor-missing."""
+    return [plan for *_, plans in _plan(discover(list(paths)), options, force) for plan in plans]
 
 
 def _support_copies(checkout: Path, group: Sequence[Target]) -> set[str]:
@@ -149,16 +144,14 @@ def _support_copies(checkout: Path, group: Sequence[Target]) -> set[str]:
     return places
 
 
-def _allowed(checkout: Path, group: Sequence[Target]) -> set[str]:
-    return {t.record_path for t in group} | _support_copies(checkout, group) | {f"{STATE_DIR}/{record.RECORD_FILE}"}
-
-
 @contextlib.contextmanager
 def _working_on(targets: Sequence[Target], undo_apply: bool) -> Iterator[dict[Path, list[Target]]]:
     grouped = by_checkout(targets)
     with checkout_locks(grouped):
         for checkout, group in grouped.items():
-            recover(checkout, _allowed(checkout, group), undo_apply=undo_apply, creatable=_support_copies(checkout, group))
+            copies = _support_copies(checkout, group)
+            allowed = {t.record_path for t in group} | copies | {f"{STATE_DIR}/{record.RECORD_FILE}"}
+            recover(checkout, allowed, undo_apply=undo_apply, creatable=copies)
         yield grouped
 
 
@@ -181,11 +174,6 @@ def _current(source: Source) -> bytes:
     return data
 
 
-def _support_write(plan: FilePlan) -> PendingWrite:
-    old = plan.target.path.read_bytes() if plan.exists else None
-    return PendingWrite(plan.target.path, old, None if plan.delete else plan.patched.encode("utf-8"))
-
-
 def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool = False, force: bool = False) -> list[FilePlan]:
     """Patch every target; each checkout's files, its support module and its record are written together.
 
@@ -193,26 +181,25 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
     refused unless ``force`` (see :mod:`llmfix.gitguard`); ``force`` also rewrites a
     support module someone edited.
     """
-    targets = discover(list(paths))
     if dry_run:
-        return _plan(targets, options, force)[0]
+        return plan_paths(paths, options, force)
+    targets = discover(list(paths))
     with _working_on(targets, undo_apply=False):
-        plans, read = _plan(targets, options, force, release=True)
-        changed = [p for p in plans if p.changed]
+        planned = _plan(targets, options, force, release=True)
+        all_plans = [plan for *_, plans in planned for plan in plans]
+        changed = [p for p in all_plans if p.changed]
         check_writable([p.target.path for p in changed if p.exists])
         if not changed:
-            return plans
+            return all_plans
         if not force:
             refuse_foreign_changes([p for p in changed if not p.support], options)
-        by_folder: dict[Path, list[FilePlan]] = defaultdict(list)
-        for plan in plans:
-            by_folder[plan.target.checkout].append(plan)
-        for checkout, (known, sources) in read.items():
+        for checkout, known, sources, plans in planned:
             writes = []
-            for plan in by_folder[checkout]:
+            for plan in plans:
                 if plan.support:
                     if plan.changed:
-                        writes.append(_support_write(plan))
+                        old = plan.target.path.read_bytes() if plan.exists else None
+                        writes.append(PendingWrite(plan.target.path, old, None if plan.delete else plan.patched.encode("utf-8")))
                     if plan.outcomes[planning.SUPPORT].status != planning.EDITED and not plan.delete:
                         known.support = support.digest(plan.patched)
                     continue
@@ -225,7 +212,7 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
                     writes.append(PendingWrite(plan.target.path, data, sourcetext.encode(plan.patched, data)))
             if writes:
                 _write_with_record(checkout, known, writes, "apply")
-    return plans
+    return all_plans
 
 
 def _write_with_record(checkout: Path, known: record.Record, writes: list[PendingWrite], command: str) -> None:
@@ -242,11 +229,6 @@ def _write_with_record(checkout: Path, known: record.Record, writes: list[Pendin
         raise
     if new_record is None:
         remove_state_dir(checkout)
-
-
-def check(paths: Sequence[str | Path], options: CommandSettings) -> list[FilePlan]:
-    """Plans only; the caller turns ``pending`` into exit code 1."""
-    return plan_paths(paths, options)
 
 
 # --------------------------------------------------------------------------
@@ -346,4 +328,4 @@ class RevertConflict(LlmfixError):
     """Part of llmfix's change can't be taken out."""
 
 
-__all__ = ["LlmfixError", "RevertConflict", "RevertReport", "apply", "check", "plan_paths", "revert", "revert_files"]
+__all__ = ["LlmfixError", "RevertConflict", "RevertReport", "apply", "plan_paths", "revert", "revert_files"]
