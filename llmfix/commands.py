@@ -232,15 +232,8 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
         code = exit_codes.OK
     verb = "would revert" if dry_run else "reverted"
     if as_json:
-        blocked = {b.target: b for b in report.blocked}
         files = [
-            {
-                "path": t.relpath,
-                "root": str(t.root),
-                "reverted": t in report.reverted,
-                "blocked": [line for line in blocked[t].describe()] if t in blocked else [],
-            }
-            for t in report.targets
+            {"path": t.relpath, "root": str(t.root), "reverted": t in report.reverted, "blocked": report.blocked_lines(t)} for t in report.targets
         ]
         click.echo(json.dumps({"command": "revert", "dry_run": dry_run, "exit_code": code, "files": files, "kept": report.kept}, indent=2))
         return code
@@ -248,12 +241,12 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
         for target in report.targets:
             if target in report.reverted:
                 click.echo(f"{target.relpath}: {verb}")
-            elif verbose and all(b.target != target for b in report.blocked):
+            elif verbose and target not in report.blocked:
                 click.echo(f"{target.relpath}: nothing recorded to revert")
         for line in report.kept:
             click.echo(line)
     if report.blocked:
-        click.echo(report.describe_blocked(), err=True)
+        click.echo("\n".join(report.blocked_lines()), err=True)
     summary = f"{verb} {len(report.reverted)} file(s)" if report.reverted else "nothing to revert" if not report.blocked else "nothing reverted"
     if report.blocked:
         summary += f"; {len(report.blocked)} file(s) left as they are (see above)"

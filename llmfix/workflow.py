@@ -1,15 +1,9 @@
-"""The four file commands as plain functions: apply, check, diff, revert.
+"""The file commands as plain functions: apply, revert, and the plans check and diff show.
 
-The CLI parses flags and prints; everything that decides what happens to files
-lives here. Any drift (``anchor-missing``), bad input, unresolved merge conflict or
-malformed record raises before a single byte is written.
-
-Each target file is read once, decoded once, parsed once and planned once; the bytes
-read are the ones the write checks against. ``apply`` and ``revert`` work under each
-checkout's lock (:mod:`llmfix.lock`): first an interrupted write is finished (or, by
-revert, an interrupted apply undone), then the files are planned, then written as one
-group (:mod:`llmfix.writing`) together with the support module and llmfix's record
-(:mod:`llmfix.record`).
+Drift, bad input, an unresolved conflict or a malformed record raises before a byte is written.
+``apply`` and ``revert`` work under each checkout's lock: an interrupted write is finished first
+(revert undoes an interrupted apply); each file is read, decoded, parsed and planned once; then each
+checkout's files, support module and record are written as one group (:mod:`llmfix.writing`).
 """
 
 from __future__ import annotations
@@ -61,32 +55,24 @@ def by_checkout(targets: Sequence[Target]) -> dict[Path, list[Target]]:
     return grouped
 
 
-def _conflict_lines(lines: list[str]) -> list[str]:
-    """One line per file: a conflict marker line number beats git's unmerged status."""
-    by_path: dict[str, str] = {}
-    for line in lines:
-        path = line.split(": unresolved merge conflict", 1)[0]
-        if path not in by_path or " at line " in line:
-            by_path[path] = line
-    return list(by_path.values())
-
-
 def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolved: list[str]) -> list[tuple[Source, object]]:
-    """Each target's source and tree; unresolved conflicts are collected, not raised."""
+    """Each target's source and tree; unresolved conflicts are collected (one line a file), not raised."""
     read = []
     for target in group:
-        tree = None
         try:
             source = _read(target)
             tree = planning.parse(target.path, source.text)
         except BadInput as error:
-            if "unresolved merge conflict" in str(error):
+            if "unresolved merge conflict" in str(error):  # its line number beats git's unmerged status
                 unresolved.append(str(error))
-            elif target.path not in unmerged:
+            elif target.path in unmerged:
+                unresolved.append(unmerged[target.path])
+            else:
                 raise
+            continue
         if target.path in unmerged:
             unresolved.append(unmerged[target.path])
-        elif tree is not None:
+        else:
             read.append((source, tree))
     return read
 
@@ -116,10 +102,9 @@ def _plan(
             forget_trees()
         planned.append((checkout, known, {s.target: s for s, _ in read}, plans))
     if unresolved:
-        unique = list(dict.fromkeys(_conflict_lines(unresolved)))
-        if len(unique) == 1:
-            raise BadInput(f"{unique[0]}; nothing written")
-        raise BadInput("unresolved merge conflicts, nothing written:\n  " + "\n  ".join(unique))
+        if len(unresolved) == 1:
+            raise BadInput(f"{unresolved[0]}; nothing written")
+        raise BadInput("unresolved merge conflicts, nothing written:\n  " + "\n  ".join(unresolved))
     problems = [f"{p.target.relpath}: {d}" for *_, plans in planned for p in plans for d in p.drifted]
     if problems:
         raise Drift("anchor missing, nothing written:\n  " + "\n  ".join(problems))
@@ -231,35 +216,18 @@ def _write_with_record(checkout: Path, known: record.Record, writes: list[Pendin
         remove_state_dir(checkout)
 
 
-# --------------------------------------------------------------------------
-# revert
-# --------------------------------------------------------------------------
-
-
-@dataclass
-class BlockedFile:
-    """A file revert leaves as it is, and why."""
-
-    target: Target
-    problems: list[str]
-
-    def describe(self) -> list[str]:
-        return [f"{self.target.relpath}: can't revert: {problem}" for problem in self.problems]
-
-
 @dataclass
 class RevertReport:
     """What revert did (or, dry-run, would do), file by file."""
 
+    targets: list[Target]  # every target, in discovery order
     reverted: list[Target] = field(default_factory=list)
-    untouched: list[Target] = field(default_factory=list)  # nothing of llmfix's in it
-    blocked: list[BlockedFile] = field(default_factory=list)
+    blocked: dict[Target, list[str]] = field(default_factory=dict)  # files left as they are, and why
     kept: list[str] = field(default_factory=list)  # support modules left in place, and why
-    dry_run: bool = False
-    targets: list[Target] = field(default_factory=list)  # every target, in discovery order
 
-    def describe_blocked(self) -> str:
-        return "\n".join(line for blocked in self.blocked for line in blocked.describe())
+    def blocked_lines(self, *targets: Target) -> list[str]:
+        """One line per reason a file of ``targets`` (default: every blocked one) can't be reverted."""
+        return [f"{t.relpath}: can't revert: {problem}" for t in targets or self.blocked for problem in self.blocked.get(t, [])]
 
 
 def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bool = True) -> RevertReport:
@@ -271,7 +239,7 @@ def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bo
     lock and finishes no interrupted write.
     """
     targets = discover(list(paths))
-    report = RevertReport(dry_run=dry_run, targets=targets)
+    report = RevertReport(targets)
     context = contextlib.nullcontext(by_checkout(targets)) if dry_run else _working_on(targets, undo_apply=True)
     with context as grouped:
         planned = [(checkout, *_plan_revert(checkout, group, report)) for checkout, group in grouped.items()]
@@ -291,12 +259,11 @@ def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> t
     writes = []
     for target in group:
         if target in blocked:
-            report.blocked.append(BlockedFile(target, blocked[target]))
+            report.blocked[target] = blocked[target]
             continue
         known.forget(known.key_for(target.record_path) or target.record_path)
         source = sources[target]
-        if reverted[target] == source.text:
-            report.untouched.append(target)
+        if reverted[target] == source.text:  # nothing of llmfix's in it
             continue
         writes.append(PendingWrite(target.path, source.data, sourcetext.encode(reverted[target], source.data)))
         report.reverted.append(target)
@@ -319,7 +286,7 @@ def revert(paths: Sequence[str | Path]) -> list[tuple[Target, bool]]:
     """Undo llmfix's change, all files or none; returns (target, changed) per target."""
     report = revert_files(paths, partial=False)
     if report.blocked:
-        raise RevertConflict(report.describe_blocked() + "\nnothing was reverted")
+        raise RevertConflict("\n".join([*report.blocked_lines(), "nothing was reverted"]))
     reverted = set(report.reverted)
     return [(t, t in reverted) for t in report.targets]
 
