@@ -1,15 +1,10 @@
 """Find the files llmfix patches under the paths a user names.
 
-A PATH is a checkout root at any depth above ``open_instruct/`` or a target file, which
-stands for its whole checkout. The known layouts are looked up first; only when none
-matches is the tree walked (pruning ``.git``, virtualenvs, ``node_modules``), and a cheap
-byte scan, never a parse, tells a target from a namesake.
-
-Nothing outside the checkout is read (docs/guarantees.md): every folder on the way to a
-target must resolve inside the folder named and inside its checkout, else one line, exit 2,
-before any of its files is read; links that stay inside are followed, links above the named
-folder are the user's own. A target that is a symlink, or larger than
-:data:`llmfix.sourcetext.MAX_SOURCE_BYTES`, is refused.
+A PATH is a checkout root at any depth above ``open_instruct/``, or a target file (standing for its
+checkout). Known layouts are looked up first, else the tree is walked; a byte scan, never a parse,
+tells a target from a namesake. Nothing outside the checkout is read (docs/guarantees.md): every
+folder on the way to a target must resolve inside the folder named and its checkout, else one line
+and exit 2. A target that is a symlink or larger than :data:`~llmfix.sourcetext.MAX_SOURCE_BYTES` is refused.
 """
 
 from __future__ import annotations
@@ -91,13 +86,6 @@ def _target_if_one(path: Path, root: Path) -> Target | None:
     target = Target(path, root)
     _check_inside(target)  # before a byte of it is read
     return target if _is_target(path) else None
-
-
-def path_argument(raw: str | os.PathLike[str]) -> Path:
-    """A PATH as the user typed it; an empty one is bad input (it would mean the current folder)."""
-    if isinstance(raw, str) and not raw.strip():
-        raise BadInput("empty PATH: name a checkout folder or a target file")
-    return Path(raw)
 
 
 def _check_path(path: Path) -> None:
@@ -189,12 +177,9 @@ def _enclosing_checkout(folder: Path) -> list[Target]:
     return []
 
 
-def _root_for_file(path: Path) -> Path:
-    """The checkout root of a file: the parent of its topmost open_instruct folder."""
-    for parent in reversed(path.parents):
-        if parent.name == PACKAGE_DIR:
-            return parent.parent
-    return path.parent
+def package_root(path: Path) -> Path | None:
+    """The folder above ``path``'s topmost ``open_instruct`` (where the checkout imports it from); None outside one."""
+    return next((parent.parent for parent in reversed(path.parents) if parent.name == PACKAGE_DIR), None)
 
 
 def _with_its_checkout(path: Path) -> list[Target]:
@@ -203,7 +188,7 @@ def _with_its_checkout(path: Path) -> list[Target]:
     run_utils.py and rubric_utils.py are patched together (one imports from the other), so
     naming either one never leaves the pair half patched.
     """
-    named = Target(path, _root_for_file(path))
+    named = Target(path, package_root(path) or path.parent)
     others = [t for t in targets_in_directory(named.root) if t.checkout == named.checkout and t.path.resolve() != path.resolve()]
     return [named, *others]
 
@@ -236,7 +221,9 @@ def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
     """Targets for every path; raise :class:`BadInput` for a path with none (or an empty one)."""
     targets: dict[Path, Target] = {}
     for argument in paths:
-        raw = path_argument(argument)
+        if isinstance(argument, str) and not argument.strip():  # it would mean the current folder
+            raise BadInput("empty PATH: name a checkout folder or a target file")
+        raw = Path(argument)
         _check_path(raw)
         path = raw.absolute()
         if isinstance(argument, Here):

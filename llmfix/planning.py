@@ -1,11 +1,8 @@
-"""Plan what the selected transforms do to a checkout: one read, one parse and one analysis per file.
+"""Plan what the selected transforms do to a checkout, and what revert does; nothing is written here.
 
-Every transform plans on the same tree; their edits are applied together. The text after
-each transform's share (for a diff split per transform) is rendered only when asked for.
-The support module the patched files call is planned with them: written when missing,
-rewritten when llmfix's copy changed, kept (and said) when someone edited it. Revert is
-planned the same way, from each transform's :meth:`~llmfix.codemods.transform.Transform.undo`
-and the notes in llmfix's record. Nothing is written here.
+Every transform plans on the file's one tree and their edits are applied together. The support module
+the patched files call is planned with them: written when missing, rewritten when llmfix's copy changed,
+kept (and said) when someone edited it.
 """
 
 from __future__ import annotations
@@ -29,7 +26,7 @@ from llmfix.codemods.style.config import ConfigError
 from llmfix.codemods.style.imports import remove_import
 from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, Outcome
 from llmfix.config import CommandSettings, settings_for
-from llmfix.discovery import PACKAGE_DIR, Target
+from llmfix.discovery import Target, package_root
 from llmfix.errors import BadInput
 from llmfix.record import Record
 
@@ -149,11 +146,8 @@ def parse(path: Path, source: str) -> cst.Module:
 
 def dotted_module_name(path: Path) -> str | None:
     """How the checkout imports ``path``: ``open_instruct.x.y`` from the parent of its topmost ``open_instruct``."""
-    path = path.absolute()
-    for parent in reversed(path.parents):
-        if parent.name == PACKAGE_DIR:
-            return ".".join(path.relative_to(parent.parent).with_suffix("").parts)
-    return None
+    root = package_root(path := path.absolute())
+    return ".".join(path.relative_to(root).with_suffix("").parts) if root is not None else None
 
 
 def support_target(targets: Sequence[Target]) -> Target:
@@ -321,9 +315,7 @@ def _moved(target: Target, source: str, module: str, record: Record, settings: S
     plan = plan_file(target, reverted[target], settings, module)
     plan.original, plan.moved_from = source, key or target.record_path
     plan.outcomes[SUPPORT] = Outcome(APPLIED, f"the file imported llmfix's {imported}: made afresh with {module}")
-    if plan.changed:
-        _check_compiles(target.path, plan.patched)
-    return plan
+    return plan  # compiled already: the text differs from either the reverted one (checked by plan_file) or the source
 
 
 def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict[Target, str], dict[Target, list[str]]]:
