@@ -11,12 +11,11 @@ module (``run_utils.run_litellm(...)``, ``import ...run_utils as ru``).
 from __future__ import annotations
 
 import ast
-import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmfix.discovery import PRUNED_DIRS
+from llmfix.discovery import python_files
 
 
 @dataclass(frozen=True)
@@ -28,12 +27,6 @@ class Caller:
 
     def __str__(self) -> str:
         return f"`{self.path}:{self.line}` {self.function}"
-
-
-def _python_files(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS and not d.startswith("."))
-        yield from (Path(folder, name) for name in sorted(files) if name.endswith(".py"))
 
 
 def _bindings(tree: ast.Module, module: str, helpers: set[str]) -> tuple[dict[str, str], set[str]]:
@@ -73,7 +66,7 @@ def callers(root: Path, module: str, helpers: Iterable[str], defined_in: Path) -
     if not wanted:
         return found
     stem = module.rsplit(".", 1)[-1].encode()
-    for path in _python_files(root):
+    for path in python_files(root):
         try:
             data = path.read_bytes()
         except OSError:

@@ -10,7 +10,7 @@ and exit 2. A target that is a symlink or larger than :data:`~llmfix.sourcetext.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -138,6 +138,13 @@ def _walk_for_packages(top: Path) -> list[Path]:
             elif entry.name not in PRUNED_DIRS and not entry.name.startswith(".venv"):
                 stack.append(entry.path)
     return sorted(packages)
+
+
+def python_files(root: Path) -> Iterator[Path]:
+    """Every ``.py`` file under ``root``, in sorted order, hidden and vendored folders left out."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS and not d.startswith("."))
+        yield from (Path(folder, name) for name in sorted(files) if name.endswith(".py"))
 
 
 def _drifted_targets(package: Path, root: Path) -> list[Target]:
