@@ -1,11 +1,7 @@
-"""Who calls the patched helpers: the code a changed default reaches, found by import and call analysis.
+"""Who calls the patched helpers (for ``diff --markdown``): the code a changed default reaches.
 
-A reviewer of the patch must know that ``run_litellm``'s new defaults also reach, say,
-``citation_utils.py``. Every Python file of the checkout that mentions both the helpers'
-module and a helper's name is parsed with :mod:`ast` (cheap, and only for ``diff
---markdown``); a call counts when its name is bound to the helper by an import from the
-helpers' module (``from ...run_utils import run_litellm as rl``), or goes through the
-module (``run_utils.run_litellm(...)``, ``import ...run_utils as ru``).
+A call counts when its name is bound to the helper by an import from the helpers' module, or goes
+through that module; only files mentioning both are parsed (with :mod:`ast`).
 """
 
 from __future__ import annotations

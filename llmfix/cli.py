@@ -1,9 +1,6 @@
-"""The ``llmfix`` command line.
+"""The ``llmfix`` command line: exit 0 success, 1 pending changes or a problem found, 2 an error (no file changed).
 
-Exit codes everywhere: 0 success or nothing to do, 1 ``check`` found pending
-changes (or ``verify``/``doctor`` found a problem), 2 drift, bad input or any
-error, and then no file was changed. Commands are imported only when run, so
-``llmfix --help`` stays fast and apply/diff/check never import litellm.
+Commands are imported only when run, so ``--help`` stays fast and apply/diff/check never import litellm.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
 """The file commands: apply, diff, check, revert, list, explain.
 
-Their transform flags are derived from the transforms' declarations (one click
-option per declared option), so a new transform's options appear here without an
-edit. Flag values are validated by the option that declares them.
+Their transform flags come from the transforms' declared options (validated by the option itself).
 """
 
 from __future__ import annotations
@@ -56,9 +54,8 @@ class _OptionValue(click.ParamType):
 
 def _names_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     """--only/--skip's values; an empty name is bad input."""
-    for value in values:
-        if not value.strip():
-            raise click.BadParameter("an empty transform name; choose from " + ", ".join(registry.names()))
+    if any(not value.strip() for value in values):
+        raise click.BadParameter("an empty transform name; choose from " + ", ".join(registry.names()))
     return tuple(values)
 
 
@@ -226,10 +223,7 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
     """
     workflow = _workflow()
     report = workflow.revert_files(paths, dry_run=dry_run, partial=True)
-    if report.blocked:
-        code = exit_codes.PENDING if report.reverted else exit_codes.ERROR
-    else:
-        code = exit_codes.OK
+    code = (exit_codes.PENDING if report.reverted else exit_codes.ERROR) if report.blocked else exit_codes.OK
     verb = "would revert" if dry_run else "reverted"
     if as_json:
         files = [
@@ -268,21 +262,17 @@ def list_command(paths, as_json: bool) -> int:
             click.echo(json.dumps({"command": "list", "call_sites": [s.to_json() for s in sites]}, indent=2))
         for site in sites if not as_json else ():
             click.echo(f"{site.path}:{site.line} {site.function or '(a reference)'} [{site.kind}]: {site.action}")
-        return exit_codes.OK
-    if as_json:
+    elif as_json:
         click.echo(json.dumps({"command": "list", "transforms": [_transform_json(t) for t in registry.transforms()]}, indent=2))
-        return exit_codes.OK
-    for transform in registry.transforms():
-        click.echo(f"{transform.NAME:<10} {transform.SUMMARY}")
+    else:
+        for transform in registry.transforms():
+            click.echo(f"{transform.NAME:<10} {transform.SUMMARY}")
     return exit_codes.OK
 
 
 def _transform_json(transform) -> dict[str, Any]:
-    return {
-        "name": transform.NAME,
-        "summary": transform.SUMMARY,
-        "options": [{"flag": o.flag, "help": o.help, "default": list(o.default) if isinstance(o.default, tuple) else o.default} for o in transform.OPTIONS],
-    }
+    options = [{"flag": o.flag, "help": o.help, "default": list(o.default) if isinstance(o.default, tuple) else o.default} for o in transform.OPTIONS]
+    return {"name": transform.NAME, "summary": transform.SUMMARY, "options": options}
 
 
 @click.command("explain")

@@ -46,11 +46,7 @@ class Target:
 
     @cached_property
     def checkout(self) -> Path:
-        """The folder holding the file's ``open_instruct`` package, whatever PATH named it.
-
-        llmfix keeps its record (``.llmfix/``), its journal and its lock there, so
-        that apply and revert agree on them through any PATH form.
-        """
+        """The folder holding the file's ``open_instruct`` package, whatever PATH named it: the record, journal and lock live there."""
         for parent in self.path.parents:
             if parent.name == PACKAGE_DIR:
                 return parent.parent
@@ -81,11 +77,11 @@ def _check_inside(target: Target) -> None:
     check_inside(target.checkout, target.path)
 
 
-def _target_if_one(path: Path, root: Path) -> Target | None:
-    """``path`` as a Target when it is one (see :data:`MARKERS`); BadInput when it lies outside its checkout or is too large."""
+def _target_if_one(path: Path, root: Path, markers: tuple[bytes, ...] = MARKERS) -> Target | None:
+    """``path`` as a Target when it holds a marker; BadInput when it lies outside its checkout or is too large."""
     target = Target(path, root)
     _check_inside(target)  # before a byte of it is read
-    return target if _is_target(path) else None
+    return target if _is_target(path, markers) else None
 
 
 def _check_path(path: Path) -> None:
@@ -98,9 +94,7 @@ def _check_path(path: Path) -> None:
 def _judge(package: Path, root: Path) -> list[Target]:
     """The package's ground_truth_utils.py, when it mentions litellm (its LLM judge may call it directly)."""
     path = package / JUDGE_FILE
-    if not path.is_file() or not _is_target(path, (b"litellm",)):
-        return []
-    found = _target_if_one(path, root)
+    found = _target_if_one(path, root, (b"litellm",)) if path.is_file() else None
     return [found] if found is not None else []
 
 
@@ -115,11 +109,7 @@ def _targets_in_package(package: Path, root: Path) -> list[Target]:
 
 
 def _walk_for_packages(top: Path) -> list[Path]:
-    """Directories named open_instruct below ``top``, skipping vendored trees.
-
-    Only directory entries are looked at (``scandir`` knows the type without a
-    stat), and the walk does not go into an ``open_instruct`` it found.
-    """
+    """Directories named open_instruct below ``top`` (not below one found), vendored trees and virtualenvs left out."""
     packages = []
     stack = [str(top)]
     while stack:
@@ -159,21 +149,12 @@ def _drifted_targets(package: Path, root: Path) -> list[Target]:
 
 
 def targets_in_directory(directory: Path) -> list[Target]:
-    """The target files of the checkout(s) under ``directory``."""
-    for prefix in KNOWN_PREFIXES:
-        package = directory / prefix / PACKAGE_DIR
-        if package.is_dir():
-            found = _targets_in_package(package, directory)
-            if found:
-                return found
-    if directory.name == PACKAGE_DIR:
-        found = _targets_in_package(directory, directory.parent)
-        if found:
+    """The target files of the checkout(s) under ``directory``: a known layout's, else those a walk finds."""
+    known = [(directory / prefix / PACKAGE_DIR, directory) for prefix in KNOWN_PREFIXES]
+    for package, root in known + ([(directory, directory.parent)] if directory.name == PACKAGE_DIR else []):
+        if package.is_dir() and (found := _targets_in_package(package, root)):
             return found
-    found = []
-    for package in _walk_for_packages(directory):
-        found.extend(_targets_in_package(package, directory) or _drifted_targets(package, directory))
-    return found
+    return [t for package in _walk_for_packages(directory) for t in _targets_in_package(package, directory) or _drifted_targets(package, directory)]
 
 
 def _enclosing_checkout(folder: Path) -> list[Target]:
@@ -190,11 +171,8 @@ def package_root(path: Path) -> Path | None:
 
 
 def _with_its_checkout(path: Path) -> list[Target]:
-    """A file argument means its checkout: the file, then the other target files beside it in that checkout.
-
-    run_utils.py and rubric_utils.py are patched together (one imports from the other), so
-    naming either one never leaves the pair half patched.
-    """
+    """A file argument means its checkout: the file, then the checkout's other targets (one imports from another:
+    naming one never leaves them half patched)."""
     named = Target(path, package_root(path) or path.parent)
     others = [t for t in targets_in_directory(named.root) if t.checkout == named.checkout and t.path.resolve() != path.resolve()]
     return [named, *others]

@@ -1,10 +1,7 @@
 """The dirty-tree guard: apply won't mix llmfix's change with someone else's (docs/guarantees.md).
 
-A target with uncommitted changes is refused (exit 2, one line naming the files) unless
-``--force``, or unless the change is llmfix's own: llmfix makes the same text of the
-committed (mid-merge: the staged) version, or undoing llmfix's record gives it. Mid-merge
-only changes not staged count; a target git lists as unmerged is refused by apply, check
-and diff. One ``git status`` per checkout, and git runs only under a ``.git``.
+A target with uncommitted changes is refused unless ``--force`` or the change is llmfix's own; mid-merge
+only unstaged changes count, and a target git lists as unmerged is refused. Git runs only under a ``.git``.
 """
 
 from __future__ import annotations

@@ -1,10 +1,7 @@
-"""Find the target repo's own tests that pin a default the patch changes.
+"""Find the target repo's own tests that pin a default the patch changes (``assert kwargs["num_retries"] == 5``).
 
-Upstream's test suites assert the options a helper hands to LiteLLM (for instance
-``assert kwargs["num_retries"] == 5``). After the patch such a test fails by design;
-apply and ``diff --markdown`` name it, with the environment that restores the old
-default for a test run. Test files (``test_*.py``, ``*_test.py``) under the checkout
-are read with :mod:`ast`; only those mentioning a changed option are parsed.
+Such a test fails by design after the patch; apply and ``diff --markdown`` name it. Only test files
+mentioning a changed option are parsed (with :mod:`ast`).
 """
 
 from __future__ import annotations

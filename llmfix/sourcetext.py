@@ -1,10 +1,5 @@
-"""A target's bytes as text and back, and the checks made before parsing it.
-
-The text llmfix plans on never holds a UTF-8 byte-order mark (libcst drops one);
-:func:`encode` puts it back. Line endings are part of the text, never touched. A file is
-read only up to :data:`MAX_SOURCE_BYTES`, checked on the opened file before a byte is read.
-:func:`check_nesting` refuses, in one line, code nested so deeply that libcst's native
-parser would overflow its stack and kill the process.
+"""A target's bytes as text and back (a UTF-8 byte-order mark set aside, line endings kept), and the
+checks before parsing: at most :data:`MAX_SOURCE_BYTES`, and no nesting deep enough to overflow libcst's parser.
 """
 
 from __future__ import annotations
