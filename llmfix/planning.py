@@ -38,11 +38,8 @@ _SUPPORT_IMPORT = re.compile(rf"^from ([A-Za-z_][\w.]*) import [^\n]*\b{support.
 
 @dataclass
 class FilePlan:
-    """One file: its text before, after each transform, and the outcomes.
-
-    The support module is a plan too: ``whole`` is the text llmfix writes (None: none),
-    ``original`` is ``""`` when the file does not exist yet.
-    """
+    """One file: its text before, after each transform, and the outcomes. The support module is a plan too:
+    ``whole`` is the text llmfix writes (None: none), ``original`` is ``""`` when the file does not exist yet."""
 
     target: Target
     original: str

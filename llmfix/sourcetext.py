@@ -16,20 +16,14 @@ from llmfix.errors import BadInput
 from llmfix.safefiles import MIB, open_regular, read_regular
 
 BOM = b"\xef\xbb\xbf"
-# The largest target file llmfix reads. open-instruct's helpers are tens of KB; a file
-# megabytes long is not one of them, and reading it costs its size in memory (and libcst's
-# tree many times that). Checked with fstat on the opened file, before reading it.
-MAX_SOURCE_BYTES = 8 * MIB
+MAX_SOURCE_BYTES = 8 * MIB  # open-instruct's helpers are tens of KB; libcst's tree of megabytes would cost many times that
 TOO_LARGE = "not a helper file llmfix patches (nothing written)"
 MAX_NESTING = 400
 CONFLICT_START = re.compile(r"^<{7}(?: |$)")
 CONFLICT_MIDDLE = re.compile(r"^={7}$")
-CONFLICT_END = re.compile(r"^>{7}(?: |$)")
 
 # tokens that make the expression tree one level deeper where they appear
-NESTING_OPERATORS = {
-    "+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^", "~", ".",
-}
+NESTING_OPERATORS = {"+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^", "~", "."}
 NESTING_KEYWORDS = {"and", "or", "not", "if", "else", "lambda", "await", "for", "async", "yield"}
 OPENING, CLOSING = "([{", ")]}"
 
@@ -81,13 +75,8 @@ def conflict_marker_line(text: str) -> int | None:
 
 
 def nesting(text: str) -> tuple[int, int]:
-    """(estimated deepest expression nesting, its 1-based line), from the tokens alone.
-
-    Each open bracket, each binary or unary operator, attribute dot, call or
-    subscript trailer and each nesting keyword in a chain adds a level; a
-    comma ends the chain at its bracket level. Indented blocks add a level each.
-    A tokenizer error ends the estimate there (the parser reports the error).
-    """
+    """(estimated deepest expression nesting, its 1-based line), from the tokens alone: each bracket, operator,
+    trailer and nesting keyword in a chain adds a level, a comma ends the chain, each indented block adds one."""
     deepest, where = 0, 1
     frames: list[list[int]] = [[0, 0]]  # per open bracket: [depth at the bracket, operators since the last comma]
     indent = 0
@@ -138,11 +127,7 @@ SHALLOW = 100  # an AST no deeper than this is far from what libcst can't take
 
 
 def _shallow(text: str) -> bool:
-    """True when CPython's own parser (in C, so cheap) reads ``text`` into a shallow tree.
-
-    Code that fails there (a syntax error, CPython's own nesting limits) or nests deeper
-    goes through :func:`nesting`, whose estimate decides.
-    """
+    """True when CPython's own (cheap) parser reads ``text`` into a shallow tree; else :func:`nesting` decides."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):

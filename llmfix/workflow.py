@@ -80,10 +80,8 @@ def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolve
 def _plan(
     targets: Sequence[Target], options: CommandSettings, force: bool = False, release: bool = False
 ) -> list[tuple[Path, record.Record, dict[Target, Source], list[FilePlan]]]:
-    """Each checkout's record, sources and plans (its files, then its support module); raise on conflicts or drift.
-
-    With ``release`` each checkout's trees are let go once it is planned (apply needs only the texts).
-    """
+    """Each checkout's record, sources and plans (files, then support module); raise on conflicts or drift.
+    ``release`` lets each checkout's trees go once it is planned (apply needs only the texts)."""
     unresolved: list[str] = []
     planned = []
     for checkout, group in by_checkout(targets).items():
@@ -160,12 +158,8 @@ def _current(source: Source) -> bytes:
 
 
 def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool = False, force: bool = False) -> list[FilePlan]:
-    """Patch every target; each checkout's files, its support module and its record are written together.
-
-    In a git checkout, a target with uncommitted changes llmfix did not make is
-    refused unless ``force`` (see :mod:`llmfix.gitguard`); ``force`` also rewrites a
-    support module someone edited.
-    """
+    """Patch every target, each checkout's files, support module and record together; ``force`` passes the git
+    guard (:mod:`llmfix.gitguard`) and rewrites a support module someone edited."""
     if dry_run:
         return plan_paths(paths, options, force)
     targets = discover(list(paths))
@@ -231,13 +225,8 @@ class RevertReport:
 
 
 def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bool = True) -> RevertReport:
-    """Take llmfix's change out, each file whole or not at all, and remove the support module.
-
-    A file revert can't take llmfix's change out of (a default it has no record of)
-    is left as it is and reported; with ``partial`` the other files are still
-    reverted, without it nothing is written. ``dry_run`` writes nothing, takes no
-    lock and finishes no interrupted write.
-    """
+    """Take llmfix's change out, each file whole or not at all, and remove the support module. A file it can't be
+    taken out of is reported; ``partial`` reverts the others still. ``dry_run`` writes and locks nothing."""
     targets = discover(list(paths))
     report = RevertReport(targets)
     context = contextlib.nullcontext(by_checkout(targets)) if dry_run else _working_on(targets, undo_apply=True)
