@@ -19,7 +19,7 @@ from llmfix.codemods import support
 from llmfix.codemods.analysis.tree import forget_trees
 from llmfix.config import CommandSettings, settings_for
 from llmfix.discovery import Target, discover
-from llmfix.errors import BadInput, Drift, LlmfixError
+from llmfix.errors import BadInput, Drift
 from llmfix.gitguard import refuse_foreign_changes, unresolved_targets
 from llmfix.lock import checkout_locks
 from llmfix.planning import FilePlan
@@ -269,19 +269,3 @@ def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> t
             report.kept.append(f"{place.relpath}: kept: edited since llmfix wrote it (remove it yourself if nothing else uses it)")
     known.support = None
     return known, writes
-
-
-def revert(paths: Sequence[str | Path]) -> list[tuple[Target, bool]]:
-    """Undo llmfix's change, all files or none; returns (target, changed) per target."""
-    report = revert_files(paths, partial=False)
-    if report.blocked:
-        raise RevertConflict("\n".join([*report.blocked_lines(), "nothing was reverted"]))
-    reverted = set(report.reverted)
-    return [(t, t in reverted) for t in report.targets]
-
-
-class RevertConflict(LlmfixError):
-    """Part of llmfix's change can't be taken out."""
-
-
-__all__ = ["LlmfixError", "RevertConflict", "RevertReport", "apply", "plan_paths", "revert", "revert_files"]
