@@ -36,27 +36,16 @@ def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes] |
         return None
 
 
-def _porcelain(output: bytes) -> list[tuple[str, str]]:
-    """(XY status, path relative to the repository root) from ``status --porcelain -z``."""
-    entries = []
-    fields = output.split(b"\0")
-    index = 0
-    while index < len(fields):
-        field = fields[index]
-        index += 1
-        if len(field) < 4:
-            continue
-        code, path = field[:2].decode("ascii", "replace"), field[3:].decode("utf-8", "surrogateescape")
-        if code[0] in "RC":
-            index += 1  # the rename's source path follows
-        entries.append((code, path))
-    return entries
-
-
 def _status(folder: Path, paths: Sequence[Path], *flags: str) -> dict[Path, str]:
-    """Resolved path -> git's XY status code, for those of ``paths`` ``git status`` lists (none when git can't tell)."""
+    """Resolved path -> XY status code, for those of ``paths`` ``git status --porcelain -z`` lists (none when git can't tell)."""
     status = _git(["status", "--porcelain=v1", "-z", *flags, "--", *map(str, paths)], folder)
-    entries = _porcelain(status.stdout) if status is not None and status.returncode == 0 else []
+    fields = iter(status.stdout.split(b"\0") if status is not None and status.returncode == 0 else [])
+    entries = []
+    for field in fields:
+        if len(field) >= 4:
+            entries.append((field[:2].decode("ascii", "replace"), field[3:].decode("utf-8", "surrogateescape")))
+            if field[:1] in (b"R", b"C"):
+                next(fields, None)  # the rename's source path follows
     root = _toplevel(folder) if entries else None
     return {(root / path).resolve(): code for code, path in entries} if root is not None else {}
 
@@ -157,14 +146,11 @@ def refuse_foreign_changes(plans: Sequence[FilePlan], options: CommandSettings) 
             continue
         in_merge = operation_in_progress(folder) is not None
         merging = merging or in_merge
-        for plan in group:
-            code = dirty.get(plan.target.path)
+        for plan in (p for p in group if p.target.path in dirty):
+            code = dirty[plan.target.path]
             if code == "??":
                 foreign["untracked"].append(plan)
-            elif code is None:
-                continue
-            elif in_merge:
-                # upstream's merged changes are staged; only changes on top of the index count
+            elif in_merge:  # upstream's merged changes are staged; only changes on top of the index count
                 if code[1] != " " and not _is_llmfix_own(plan, options, base=""):
                     foreign["unstaged"].append(plan)
             elif not _is_llmfix_own(plan, options):
