@@ -61,16 +61,11 @@ def _names_option(ctx: click.Context, param: click.Parameter, values: tuple[str,
 
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--only/--skip and one flag per option any transform declares."""
-    decorators = [
-        click.option("--only", multiple=True, metavar="NAMES", callback=_names_option, help="Run only these transforms (comma-separated)."),
-        click.option("--skip", multiple=True, metavar="NAMES", callback=_names_option, help="Leave these transforms out (comma-separated)."),
-    ]
-    for _, option in registry.options():
-        decorators.append(
-            click.option(option.flag, option.name, type=_OptionValue(option), multiple=option.multiple, default=None, metavar=option.metavar, help=option.help)
-        )
-    for decorator in reversed(decorators):
-        function = decorator(function)
+    for _, option in reversed(registry.options()):
+        option_flag = click.option(option.flag, option.name, type=_OptionValue(option), multiple=option.multiple, metavar=option.metavar, help=option.help)
+        function = option_flag(function)
+    for flag, what in (("--skip", "Leave these transforms out"), ("--only", "Run only these transforms")):
+        function = click.option(flag, multiple=True, metavar="NAMES", callback=_names_option, help=f"{what} (comma-separated).")(function)
     return function
 
 

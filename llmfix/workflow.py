@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -114,17 +114,18 @@ def plan_paths(paths: Sequence[str | Path], options: CommandSettings, force: boo
     return [plan for *_, plans in _plan(discover(list(paths)), options, force) for plan in plans]
 
 
+def _support_paths(checkout: Path, group: Sequence[Target], texts: Iterable[str]) -> set[Path]:
+    """The support module's places: beside the helpers, and where the files import it from (a merge may move it)."""
+    return {planning.support_target(group).path} | {planning.module_path(checkout, m) for text in texts if (m := planning.imported_support(text))}
+
+
 def _support_copies(checkout: Path, group: Sequence[Target]) -> set[str]:
-    """The support module's places llmfix may create or delete: beside the helpers, and where the targets import it."""
-    places = {planning.support_target(group).record_path}
+    """The support module's places llmfix may create or delete (relative to the checkout), found before planning."""
+    texts = []
     for target in group:
-        try:
-            module = planning.imported_support(target.path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            continue
-        if module is not None:
-            places.add(planning.module_path(checkout, module).relative_to(checkout).as_posix())
-    return places
+        with contextlib.suppress(OSError):
+            texts.append(target.path.read_text(encoding="utf-8", errors="replace"))
+    return {path.relative_to(checkout).as_posix() for path in _support_paths(checkout, group, texts)}
 
 
 @contextlib.contextmanager
@@ -259,8 +260,7 @@ def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> t
     if blocked:
         return known, writes
     home = planning.support_target(group)
-    imported = {planning.module_path(checkout, m) for s in sources.values() if (m := planning.imported_support(s.text))}
-    for path in sorted({home.path} | imported):  # every copy the files import: a merge may have moved them
+    for path in sorted(_support_paths(checkout, group, (s.text for s in sources.values()))):
         place = Target(path, home.root)
         if planning.llmfix_copy(path, known) is not None:
             writes.append(PendingWrite(path, path.read_bytes(), None))
