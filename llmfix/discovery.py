@@ -197,9 +197,7 @@ def checkout_here(folder: Path) -> Path | None:
         found = _here(folder)
     except BadInput:
         return None
-    if not found:
-        return None
-    return folder if targets_in_directory(folder) else found[0].checkout
+    return (folder if targets_in_directory(folder) else found[0].checkout) if found else None
 
 
 def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:

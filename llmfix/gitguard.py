@@ -71,8 +71,7 @@ def git_dir(folder: Path) -> Path | None:
             except (OSError, UnicodeDecodeError):
                 return None
             if line.startswith("gitdir:"):
-                found = Path(line[len("gitdir:"):].strip())
-                return found if found.is_absolute() else (parent / found)
+                return parent / line[len("gitdir:"):].strip()  # an absolute path stays as it is
             return None
     return None
 

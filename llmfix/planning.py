@@ -110,12 +110,8 @@ class FilePlan:
         return any(o.status == APPLIED for o in self.outcomes.values())
 
     def to_json(self) -> dict:
-        return {
-            "path": self.target.relpath,
-            "root": str(self.target.root),
-            "changed": self.changed,
-            "transforms": {name: o.to_json() for name, o in self.outcomes.items()},
-        }
+        transforms = {name: o.to_json() for name, o in self.outcomes.items()}
+        return {"path": self.target.relpath, "root": str(self.target.root), "changed": self.changed, "transforms": transforms}
 
 
 def read_source(path: Path) -> str:
