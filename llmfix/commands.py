@@ -150,11 +150,9 @@ def check_command(paths, as_json, quiet, verbose, **flags) -> int:
 
 
 def _output_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    if value is None:
-        return None
-    if not value.strip():
+    if value is not None and not value.strip():
         raise click.BadParameter("an empty folder name")
-    return Path(value)
+    return Path(value) if value is not None else None
 
 
 @click.command("diff")

@@ -17,6 +17,7 @@ from llmfix.discovery import python_files
 ASSERT_METHODS = {
     "assertEqual", "assertEquals", "assert_called_with", "assert_called_once_with", "assert_any_call", "assert_awaited_with", "assert_awaited_once_with"
 }
+_MISSING = object()  # what a node that is no literal evaluates to
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,7 @@ def _literal(node: ast.AST) -> Any:
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _Missing
-
-
-class _Missing:
-    pass
+        return _MISSING
 
 
 def _key_of(node: ast.AST) -> str | None:
@@ -63,7 +60,7 @@ def _key_of(node: ast.AST) -> str | None:
 
 
 def _same(value: Any, old: Any) -> bool:
-    if value is _Missing:
+    if value is _MISSING:
         return False
     if isinstance(old, (list, tuple)) and isinstance(value, (list, tuple)):
         return list(value) == list(old)

@@ -64,13 +64,10 @@ def conflict_marker_line(text: str) -> int | None:
     """The 1-based line of the first ``<<<<<<<`` opening a conflict that git left in ``text``."""
     start = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if start is None:
-            if CONFLICT_START.match(line):
-                start = number
-        elif CONFLICT_MIDDLE.match(line):
-            return start
-        elif CONFLICT_START.match(line):
+        if CONFLICT_START.match(line):
             start = number
+        elif start is not None and CONFLICT_MIDDLE.match(line):
+            return start
     return None
 
 

@@ -28,8 +28,7 @@ from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writ
 
 @dataclass
 class Source:
-    """A target as read: its bytes and their text (read once, checked again before the write; once
-    planned, a batch keeps only the bytes' digest: :meth:`release`)."""
+    """A target as read once: its bytes (a batch keeps only their digest once planned) and their text."""
 
     target: Target
     data: bytes | None
