@@ -90,8 +90,7 @@ def with_verbosity(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _workflow():
-    """:mod:`llmfix.workflow`; what the imports built lives as long as the process: frozen, never scanned again,
-    and then Python's own collection thresholds (a batch's peak memory stays down)."""
+    """:mod:`llmfix.workflow`, what its imports built frozen (never scanned again), then Python's own collection thresholds."""
     from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     gc.freeze()
@@ -128,8 +127,7 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
     --force, so the diff a reviewer sees is llmfix's alone. Flags override the
     checkout's [tool.llmfix] settings.
     """
-    workflow = _workflow()
-    plans = workflow.apply(paths, command_settings(flags), dry_run=dry_run, force=force)
+    plans = _workflow().apply(paths, command_settings(flags), dry_run=dry_run, force=force)
     _print_report("apply", plans, exit_codes.OK, as_json, quiet, verbose, dry_run)
     return exit_codes.OK
 
@@ -142,8 +140,7 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
 @one_line_errors
 def check_command(paths, as_json, quiet, verbose, **flags) -> int:
     """Exit 0 when every selected fix is present, 1 when apply would change something."""
-    workflow = _workflow()
-    plans = workflow.plan_paths(paths, command_settings(flags))
+    plans = _workflow().plan_paths(paths, command_settings(flags))
     code = exit_codes.PENDING if any(p.pending for p in plans) else exit_codes.OK
     _print_report("check", plans, code, as_json, quiet, verbose)
     return code
@@ -214,14 +211,11 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
     version back; the other files are reverted. Exit 0 all reverted (or nothing to
     revert), 1 some files left patched, 2 nothing could be reverted.
     """
-    workflow = _workflow()
-    report = workflow.revert_files(paths, dry_run=dry_run, partial=True)
+    report = _workflow().revert_files(paths, dry_run=dry_run, partial=True)
     code = (exit_codes.PENDING if report.reverted else exit_codes.ERROR) if report.blocked else exit_codes.OK
     verb = "would revert" if dry_run else "reverted"
     if as_json:
-        files = [
-            {"path": t.relpath, "root": str(t.root), "reverted": t in report.reverted, "blocked": report.blocked_lines(t)} for t in report.targets
-        ]
+        files = [{"path": t.relpath, "root": str(t.root), "reverted": t in report.reverted, "blocked": report.blocked_lines(t)} for t in report.targets]
         click.echo(json.dumps({"command": "revert", "dry_run": dry_run, "exit_code": code, "files": files, "kept": report.kept}, indent=2))
         return code
     if not quiet:

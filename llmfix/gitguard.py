@@ -115,9 +115,8 @@ def _version_text(path: Path, version: str) -> str | None:
 
 
 def _is_llmfix_own(plan: FilePlan, options: CommandSettings, base: str = "HEAD") -> bool:
-    """True when the uncommitted change is llmfix's: llmfix makes of the committed (or, mid-merge,
-    staged) text what it makes of the working tree's, or taking llmfix's change out of the
-    working tree's text gives the committed one (an earlier apply with other options)."""
+    """True when the uncommitted change is llmfix's: llmfix makes of the committed (mid-merge: staged) text what it
+    makes of the working tree's, or taking llmfix's change out gives the committed one (an apply with other options)."""
     head = _version_text(plan.target.path, base)
     if head is None:
         return False

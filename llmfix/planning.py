@@ -263,8 +263,7 @@ def plan_checkout(
     trees: Sequence[cst.Module] | None = None,
     force: bool = False,
 ) -> list[FilePlan]:
-    """Plans for the files of one checkout (given with their texts, and their trees if parsed already),
-    followed by the support module's plan when the patched files call it."""
+    """Plans for one checkout's files (their texts, and trees if parsed already), then its support module's if called."""
     if not texts:
         return []
     targets = [t for t, _ in texts]

@@ -147,9 +147,7 @@ def _shallow(text: str) -> bool:
 
 def check_nesting(path: Path, text: str) -> None:
     """BadInput for code nested too deeply for libcst to parse safely."""
-    if _shallow(text):
-        return
-    depth, line = nesting(text)
+    depth, line = (0, 1) if _shallow(text) else nesting(text)
     if depth > MAX_NESTING:
         raise BadInput(
             f"{path}:{line}: code nested about {depth} levels deep (a very long operator chain or deep brackets); "
