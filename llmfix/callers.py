@@ -1,22 +1,17 @@
-"""Who calls the patched helpers: the code a changed default reaches, found by import and call analysis.
+"""Who calls the patched helpers (for ``diff --markdown``): the code a changed default reaches.
 
-A reviewer of the patch must know that ``run_litellm``'s new defaults also reach, say,
-``citation_utils.py``. Every Python file of the checkout that mentions both the helpers'
-module and a helper's name is parsed with :mod:`ast` (cheap, and only for ``diff
---markdown``); a call counts when its name is bound to the helper by an import from the
-helpers' module (``from ...run_utils import run_litellm as rl``), or goes through the
-module (``run_utils.run_litellm(...)``, ``import ...run_utils as ru``).
+A call counts when its name is bound to the helper by an import from the helpers' module, or goes
+through that module; only files mentioning both are parsed (with :mod:`ast`).
 """
 
 from __future__ import annotations
 
 import ast
-import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from llmfix.discovery import PRUNED_DIRS
+from llmfix.discovery import python_files
 
 
 @dataclass(frozen=True)
@@ -28,12 +23,6 @@ class Caller:
 
     def __str__(self) -> str:
         return f"`{self.path}:{self.line}` {self.function}"
-
-
-def _python_files(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS and not d.startswith("."))
-        yield from (Path(folder, name) for name in sorted(files) if name.endswith(".py"))
 
 
 def _bindings(tree: ast.Module, module: str, helpers: set[str]) -> tuple[dict[str, str], set[str]]:
@@ -73,7 +62,7 @@ def callers(root: Path, module: str, helpers: Iterable[str], defined_in: Path) -
     if not wanted:
         return found
     stem = module.rsplit(".", 1)[-1].encode()
-    for path in _python_files(root):
+    for path in python_files(root):
         try:
             data = path.read_bytes()
         except OSError:

@@ -1,12 +1,8 @@
 """``llmfix list PATH``: every LiteLLM call site in a checkout's target files, and what llmfix does to each.
 
-A call site is a call of ``litellm.completion``/``acompletion`` however the module or the
-function binds the name (see :func:`llmfix.codemods.analysis.helpers.completion_calls`):
-a helper's call hands on ``**kwargs`` (the helper transforms patch it), a call with
-explicit arguments only is the judge's kind (the ``judge`` transform), a one-token call
-is a connection check (left alone). A reference to LiteLLM's completion functions that is
-not such a call (``functools.partial(litellm.completion, ...)``, a function passed on) is
-reported as left alone: llmfix can't tell how it will be called, and never guesses.
+A helper's call hands on ``**kwargs``, a judge's passes explicit arguments only, a one-token call is a
+connection check (left alone); a reference that is not a call (``functools.partial(litellm.completion)``)
+is left alone too: llmfix can't tell how it will be called, and never guesses.
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
-"""The ``llmfix`` command line.
+"""The ``llmfix`` command line: exit 0 success, 1 pending changes or a problem found, 2 an error (no file changed).
 
-Exit codes everywhere: 0 success or nothing to do, 1 ``check`` found pending
-changes (or ``verify``/``doctor`` found a problem), 2 drift, bad input or any
-error, and then no file was changed. Commands are imported only when run, so
-``llmfix --help`` stays fast and apply/diff/check never import litellm.
+Commands are imported only when run, so ``--help`` stays fast and apply/diff/check never import litellm.
 """
 
 from __future__ import annotations
@@ -48,10 +45,8 @@ class LazyGroup(click.Group):
         return list(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        if name not in COMMANDS and name not in HIDDEN:
-            return None
-        module, attribute, _ = COMMANDS.get(name) or HIDDEN[name]
-        return getattr(importlib.import_module(module), attribute)
+        found = COMMANDS.get(name) or HIDDEN.get(name)
+        return getattr(importlib.import_module(found[0]), found[1]) if found else None
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, _, help_text) in COMMANDS.items()]
@@ -99,9 +94,8 @@ def run() -> None:
 
 
 def _paths(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[Path, ...]:
-    for path in value:
-        if not path.strip():
-            raise click.BadParameter("an empty path")
+    if any(not path.strip() for path in value):
+        raise click.BadParameter("an empty path")
     return tuple(Path(path) for path in value) or (Here("."),)
 
 

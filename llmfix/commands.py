@@ -1,8 +1,6 @@
 """The file commands: apply, diff, check, revert, list, explain.
 
-Their transform flags are derived from the transforms' declarations (one click
-option per declared option), so a new transform's options appear here without an
-edit. Flag values are validated by the option that declares them.
+Their transform flags come from the transforms' declared options (validated by the option itself).
 """
 
 from __future__ import annotations
@@ -56,24 +54,18 @@ class _OptionValue(click.ParamType):
 
 def _names_option(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> tuple[str, ...]:
     """--only/--skip's values; an empty name is bad input."""
-    for value in values:
-        if not value.strip():
-            raise click.BadParameter("an empty transform name; choose from " + ", ".join(registry.names()))
+    if any(not value.strip() for value in values):
+        raise click.BadParameter("an empty transform name; choose from " + ", ".join(registry.names()))
     return tuple(values)
 
 
 def selection_options(function: Callable[..., Any]) -> Callable[..., Any]:
     """--only/--skip and one flag per option any transform declares."""
-    decorators = [
-        click.option("--only", multiple=True, metavar="NAMES", callback=_names_option, help="Run only these transforms (comma-separated)."),
-        click.option("--skip", multiple=True, metavar="NAMES", callback=_names_option, help="Leave these transforms out (comma-separated)."),
-    ]
-    for _, option in registry.options():
-        decorators.append(
-            click.option(option.flag, option.name, type=_OptionValue(option), multiple=option.multiple, default=None, metavar=option.metavar, help=option.help)
-        )
-    for decorator in reversed(decorators):
-        function = decorator(function)
+    for _, option in reversed(registry.options()):
+        option_flag = click.option(option.flag, option.name, type=_OptionValue(option), multiple=option.multiple, metavar=option.metavar, help=option.help)
+        function = option_flag(function)
+    for flag, what in (("--skip", "Leave these transforms out"), ("--only", "Run only these transforms")):
+        function = click.option(flag, multiple=True, metavar="NAMES", callback=_names_option, help=f"{what} (comma-separated).")(function)
     return function
 
 
@@ -98,8 +90,7 @@ def with_verbosity(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _workflow():
-    """:mod:`llmfix.workflow`; what the imports built lives as long as the process: frozen, never scanned again,
-    and then Python's own collection thresholds (a batch's peak memory stays down)."""
+    """:mod:`llmfix.workflow`, what its imports built frozen (never scanned again), then Python's own collection thresholds."""
     from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     gc.freeze()
@@ -136,8 +127,7 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
     --force, so the diff a reviewer sees is llmfix's alone. Flags override the
     checkout's [tool.llmfix] settings.
     """
-    workflow = _workflow()
-    plans = workflow.apply(paths, command_settings(flags), dry_run=dry_run, force=force)
+    plans = _workflow().apply(paths, command_settings(flags), dry_run=dry_run, force=force)
     _print_report("apply", plans, exit_codes.OK, as_json, quiet, verbose, dry_run)
     return exit_codes.OK
 
@@ -150,19 +140,16 @@ def apply_command(paths, dry_run, force, as_json, quiet, verbose, **flags) -> in
 @one_line_errors
 def check_command(paths, as_json, quiet, verbose, **flags) -> int:
     """Exit 0 when every selected fix is present, 1 when apply would change something."""
-    workflow = _workflow()
-    plans = workflow.check(paths, command_settings(flags))
+    plans = _workflow().plan_paths(paths, command_settings(flags))
     code = exit_codes.PENDING if any(p.pending for p in plans) else exit_codes.OK
     _print_report("check", plans, code, as_json, quiet, verbose)
     return code
 
 
 def _output_folder(ctx: click.Context, param: click.Parameter, value: str | None) -> Path | None:
-    if value is None:
-        return None
-    if not value.strip():
+    if value is not None and not value.strip():
         raise click.BadParameter("an empty folder name")
-    return Path(value)
+    return Path(value) if value is not None else None
 
 
 @click.command("diff")
@@ -224,36 +211,23 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
     version back; the other files are reverted. Exit 0 all reverted (or nothing to
     revert), 1 some files left patched, 2 nothing could be reverted.
     """
-    workflow = _workflow()
-    report = workflow.revert_files(paths, dry_run=dry_run, partial=True)
-    if report.blocked:
-        code = exit_codes.PENDING if report.reverted else exit_codes.ERROR
-    else:
-        code = exit_codes.OK
+    report = _workflow().revert_files(paths, dry_run=dry_run, partial=True)
+    code = (exit_codes.PENDING if report.reverted else exit_codes.ERROR) if report.blocked else exit_codes.OK
     verb = "would revert" if dry_run else "reverted"
     if as_json:
-        blocked = {b.target: b for b in report.blocked}
-        files = [
-            {
-                "path": t.relpath,
-                "root": str(t.root),
-                "reverted": t in report.reverted,
-                "blocked": [line for line in blocked[t].describe()] if t in blocked else [],
-            }
-            for t in report.targets
-        ]
+        files = [{"path": t.relpath, "root": str(t.root), "reverted": t in report.reverted, "blocked": report.blocked_lines(t)} for t in report.targets]
         click.echo(json.dumps({"command": "revert", "dry_run": dry_run, "exit_code": code, "files": files, "kept": report.kept}, indent=2))
         return code
     if not quiet:
         for target in report.targets:
             if target in report.reverted:
                 click.echo(f"{target.relpath}: {verb}")
-            elif verbose and all(b.target != target for b in report.blocked):
+            elif verbose and target not in report.blocked:
                 click.echo(f"{target.relpath}: nothing recorded to revert")
         for line in report.kept:
             click.echo(line)
     if report.blocked:
-        click.echo(report.describe_blocked(), err=True)
+        click.echo("\n".join(report.blocked_lines()), err=True)
     summary = f"{verb} {len(report.reverted)} file(s)" if report.reverted else "nothing to revert" if not report.blocked else "nothing reverted"
     if report.blocked:
         summary += f"; {len(report.blocked)} file(s) left as they are (see above)"
@@ -275,21 +249,17 @@ def list_command(paths, as_json: bool) -> int:
             click.echo(json.dumps({"command": "list", "call_sites": [s.to_json() for s in sites]}, indent=2))
         for site in sites if not as_json else ():
             click.echo(f"{site.path}:{site.line} {site.function or '(a reference)'} [{site.kind}]: {site.action}")
-        return exit_codes.OK
-    if as_json:
+    elif as_json:
         click.echo(json.dumps({"command": "list", "transforms": [_transform_json(t) for t in registry.transforms()]}, indent=2))
-        return exit_codes.OK
-    for transform in registry.transforms():
-        click.echo(f"{transform.NAME:<10} {transform.SUMMARY}")
+    else:
+        for transform in registry.transforms():
+            click.echo(f"{transform.NAME:<10} {transform.SUMMARY}")
     return exit_codes.OK
 
 
 def _transform_json(transform) -> dict[str, Any]:
-    return {
-        "name": transform.NAME,
-        "summary": transform.SUMMARY,
-        "options": [{"flag": o.flag, "help": o.help, "default": list(o.default) if isinstance(o.default, tuple) else o.default} for o in transform.OPTIONS],
-    }
+    options = [{"flag": o.flag, "help": o.help, "default": list(o.default) if isinstance(o.default, tuple) else o.default} for o in transform.OPTIONS]
+    return {"name": transform.NAME, "summary": transform.SUMMARY, "options": options}
 
 
 @click.command("explain")

@@ -1,7 +1,5 @@
 """Settings for a command: the flags, over the checkout's ``[tool.llmfix]`` (nearest pyproject.toml), over the defaults.
-
-Keys are the long flag names (``retries``, ``fallbacks``, ``timeout``, ``only``, ``skip``) and
-``python``, the interpreter ``verify`` runs the checkout's code with. Every command reads it alike.
+Keys are the long flag names and ``python``, the interpreter ``verify`` runs the checkout's code with.
 """
 
 from __future__ import annotations

@@ -1,21 +1,16 @@
 """Find the files llmfix patches under the paths a user names.
 
-A PATH is a checkout root at any depth above ``open_instruct/`` or a target file, which
-stands for its whole checkout. The known layouts are looked up first; only when none
-matches is the tree walked (pruning ``.git``, virtualenvs, ``node_modules``), and a cheap
-byte scan, never a parse, tells a target from a namesake.
-
-Nothing outside the checkout is read (docs/guarantees.md): every folder on the way to a
-target must resolve inside the folder named and inside its checkout, else one line, exit 2,
-before any of its files is read; links that stay inside are followed, links above the named
-folder are the user's own. A target that is a symlink, or larger than
-:data:`llmfix.sourcetext.MAX_SOURCE_BYTES`, is refused.
+A PATH is a checkout root at any depth above ``open_instruct/``, or a target file (standing for its
+checkout). Known layouts are looked up first, else the tree is walked; a byte scan, never a parse,
+tells a target from a namesake. Nothing outside the checkout is read (docs/guarantees.md): every
+folder on the way to a target must resolve inside the folder named and its checkout, else one line
+and exit 2. A target that is a symlink or larger than :data:`~llmfix.sourcetext.MAX_SOURCE_BYTES` is refused.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -51,11 +46,7 @@ class Target:
 
     @cached_property
     def checkout(self) -> Path:
-        """The folder holding the file's ``open_instruct`` package, whatever PATH named it.
-
-        llmfix keeps its record (``.llmfix/``), its journal and its lock there, so
-        that apply and revert agree on them through any PATH form.
-        """
+        """The folder holding the file's ``open_instruct`` package, whatever PATH named it: the record, journal and lock live there."""
         for parent in self.path.parents:
             if parent.name == PACKAGE_DIR:
                 return parent.parent
@@ -86,18 +77,11 @@ def _check_inside(target: Target) -> None:
     check_inside(target.checkout, target.path)
 
 
-def _target_if_one(path: Path, root: Path) -> Target | None:
-    """``path`` as a Target when it is one (see :data:`MARKERS`); BadInput when it lies outside its checkout or is too large."""
+def _target_if_one(path: Path, root: Path, markers: tuple[bytes, ...] = MARKERS) -> Target | None:
+    """``path`` as a Target when it holds a marker; BadInput when it lies outside its checkout or is too large."""
     target = Target(path, root)
     _check_inside(target)  # before a byte of it is read
-    return target if _is_target(path) else None
-
-
-def path_argument(raw: str | os.PathLike[str]) -> Path:
-    """A PATH as the user typed it; an empty one is bad input (it would mean the current folder)."""
-    if isinstance(raw, str) and not raw.strip():
-        raise BadInput("empty PATH: name a checkout folder or a target file")
-    return Path(raw)
+    return target if _is_target(path, markers) else None
 
 
 def _check_path(path: Path) -> None:
@@ -110,9 +94,7 @@ def _check_path(path: Path) -> None:
 def _judge(package: Path, root: Path) -> list[Target]:
     """The package's ground_truth_utils.py, when it mentions litellm (its LLM judge may call it directly)."""
     path = package / JUDGE_FILE
-    if not path.is_file() or not _is_target(path, (b"litellm",)):
-        return []
-    found = _target_if_one(path, root)
+    found = _target_if_one(path, root, (b"litellm",)) if path.is_file() else None
     return [found] if found is not None else []
 
 
@@ -127,11 +109,7 @@ def _targets_in_package(package: Path, root: Path) -> list[Target]:
 
 
 def _walk_for_packages(top: Path) -> list[Path]:
-    """Directories named open_instruct below ``top``, skipping vendored trees.
-
-    Only directory entries are looked at (``scandir`` knows the type without a
-    stat), and the walk does not go into an ``open_instruct`` it found.
-    """
+    """Directories named open_instruct below ``top`` (not below one found), vendored trees and virtualenvs left out."""
     packages = []
     stack = [str(top)]
     while stack:
@@ -152,6 +130,13 @@ def _walk_for_packages(top: Path) -> list[Path]:
     return sorted(packages)
 
 
+def python_files(root: Path) -> Iterator[Path]:
+    """Every ``.py`` file under ``root``, in sorted order, hidden and vendored folders left out."""
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS and not d.startswith("."))
+        yield from (Path(folder, name) for name in sorted(files) if name.endswith(".py"))
+
+
 def _drifted_targets(package: Path, root: Path) -> list[Target]:
     """Files named like targets anywhere in a package whose layout we don't know."""
     found = []
@@ -164,21 +149,12 @@ def _drifted_targets(package: Path, root: Path) -> list[Target]:
 
 
 def targets_in_directory(directory: Path) -> list[Target]:
-    """The target files of the checkout(s) under ``directory``."""
-    for prefix in KNOWN_PREFIXES:
-        package = directory / prefix / PACKAGE_DIR
-        if package.is_dir():
-            found = _targets_in_package(package, directory)
-            if found:
-                return found
-    if directory.name == PACKAGE_DIR:
-        found = _targets_in_package(directory, directory.parent)
-        if found:
+    """The target files of the checkout(s) under ``directory``: a known layout's, else those a walk finds."""
+    known = [(directory / prefix / PACKAGE_DIR, directory) for prefix in KNOWN_PREFIXES]
+    for package, root in known + ([(directory, directory.parent)] if directory.name == PACKAGE_DIR else []):
+        if package.is_dir() and (found := _targets_in_package(package, root)):
             return found
-    found = []
-    for package in _walk_for_packages(directory):
-        found.extend(_targets_in_package(package, directory) or _drifted_targets(package, directory))
-    return found
+    return [t for package in _walk_for_packages(directory) for t in _targets_in_package(package, directory) or _drifted_targets(package, directory)]
 
 
 def _enclosing_checkout(folder: Path) -> list[Target]:
@@ -189,21 +165,15 @@ def _enclosing_checkout(folder: Path) -> list[Target]:
     return []
 
 
-def _root_for_file(path: Path) -> Path:
-    """The checkout root of a file: the parent of its topmost open_instruct folder."""
-    for parent in reversed(path.parents):
-        if parent.name == PACKAGE_DIR:
-            return parent.parent
-    return path.parent
+def package_root(path: Path) -> Path | None:
+    """The folder above ``path``'s topmost ``open_instruct`` (where the checkout imports it from); None outside one."""
+    return next((parent.parent for parent in reversed(path.parents) if parent.name == PACKAGE_DIR), None)
 
 
 def _with_its_checkout(path: Path) -> list[Target]:
-    """A file argument means its checkout: the file, then the other target files beside it in that checkout.
-
-    run_utils.py and rubric_utils.py are patched together (one imports from the other), so
-    naming either one never leaves the pair half patched.
-    """
-    named = Target(path, _root_for_file(path))
+    """A file argument means its checkout: the file, then the checkout's other targets (one imports from another:
+    naming one never leaves them half patched)."""
+    named = Target(path, package_root(path) or path.parent)
     others = [t for t in targets_in_directory(named.root) if t.checkout == named.checkout and t.path.resolve() != path.resolve()]
     return [named, *others]
 
@@ -227,16 +197,16 @@ def checkout_here(folder: Path) -> Path | None:
         found = _here(folder)
     except BadInput:
         return None
-    if not found:
-        return None
-    return folder if targets_in_directory(folder) else found[0].checkout
+    return (folder if targets_in_directory(folder) else found[0].checkout) if found else None
 
 
 def discover(paths: Sequence[str | os.PathLike[str]]) -> list[Target]:
     """Targets for every path; raise :class:`BadInput` for a path with none (or an empty one)."""
     targets: dict[Path, Target] = {}
     for argument in paths:
-        raw = path_argument(argument)
+        if isinstance(argument, str) and not argument.strip():  # it would mean the current folder
+            raise BadInput("empty PATH: name a checkout folder or a target file")
+        raw = Path(argument)
         _check_path(raw)
         path = raw.absolute()
         if isinstance(argument, Here):

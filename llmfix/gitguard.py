@@ -1,10 +1,7 @@
 """The dirty-tree guard: apply won't mix llmfix's change with someone else's (docs/guarantees.md).
 
-A target with uncommitted changes is refused (exit 2, one line naming the files) unless
-``--force``, or unless the change is llmfix's own: llmfix makes the same text of the
-committed (mid-merge: the staged) version, or undoing llmfix's record gives it. Mid-merge
-only changes not staged count; a target git lists as unmerged is refused by apply, check
-and diff. One ``git status`` per checkout, and git runs only under a ``.git``.
+A target with uncommitted changes is refused unless ``--force`` or the change is llmfix's own; mid-merge
+only unstaged changes count, and a target git lists as unmerged is refused. Git runs only under a ``.git``.
 """
 
 from __future__ import annotations
@@ -16,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from llmfix import planning, record, sourcetext
-from llmfix.config import CommandSettings as Options
+from llmfix.config import CommandSettings
 from llmfix.discovery import Target
 from llmfix.errors import BadInput, LlmfixError
 from llmfix.planning import FilePlan, plan_text
@@ -39,41 +36,27 @@ def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes] |
         return None
 
 
-def _porcelain(output: bytes) -> list[tuple[str, str]]:
-    """(XY status, path relative to the repository root) from ``status --porcelain -z``."""
+def _status(folder: Path, paths: Sequence[Path], *flags: str) -> dict[Path, str]:
+    """Resolved path -> XY status code, for those of ``paths`` ``git status --porcelain -z`` lists (none when git can't tell)."""
+    status = _git(["status", "--porcelain=v1", "-z", *flags, "--", *map(str, paths)], folder)
+    fields = iter(status.stdout.split(b"\0") if status is not None and status.returncode == 0 else [])
     entries = []
-    fields = output.split(b"\0")
-    index = 0
-    while index < len(fields):
-        field = fields[index]
-        index += 1
-        if len(field) < 4:
-            continue
-        code, path = field[:2].decode("ascii", "replace"), field[3:].decode("utf-8", "surrogateescape")
-        if code[0] in "RC":
-            index += 1  # the rename's source path follows
-        entries.append((code, path))
-    return entries
+    for field in fields:
+        if len(field) >= 4:
+            entries.append((field[:2].decode("ascii", "replace"), field[3:].decode("utf-8", "surrogateescape")))
+            if field[:1] in (b"R", b"C"):
+                next(fields, None)  # the rename's source path follows
+    root = _toplevel(folder) if entries else None
+    return {(root / path).resolve(): code for code, path in entries} if root is not None else {}
 
 
-def dirty_targets(plans: Sequence[FilePlan]) -> dict[Path, str] | None:
-    """Target path -> git status code for targets with uncommitted changes; None outside git."""
-    if not plans:
-        return {}
+def dirty_targets(plans: Sequence[FilePlan]) -> dict[Path, str]:
+    """Target path -> git status code for targets with uncommitted changes (none outside git)."""
     folder = plans[0].target.path.parent
     if git_dir(folder) is None and "GIT_DIR" not in os.environ:
-        return None  # not a git checkout: no git process to start
-    status = _git(["status", "--porcelain=v1", "-z", "--untracked-files=all", "--", *(str(p.target.path) for p in plans)], folder)
-    if status is None or status.returncode != 0:
-        return None
-    entries = _porcelain(status.stdout)
-    if not entries:
-        return {}
-    root = _toplevel(folder)
-    if root is None:
-        return None
-    by_path = {(root / path).resolve(): code for code, path in entries}
-    return {p.target.path: by_path[p.target.path.resolve()] for p in plans if p.target.path.resolve() in by_path}
+        return {}  # not a git checkout: no git process to start
+    listed = _status(folder, [p.target.path for p in plans], "--untracked-files=all")
+    return {p.target.path: listed[p.target.path.resolve()] for p in plans if p.target.path.resolve() in listed}
 
 
 def git_dir(folder: Path) -> Path | None:
@@ -88,8 +71,7 @@ def git_dir(folder: Path) -> Path | None:
             except (OSError, UnicodeDecodeError):
                 return None
             if line.startswith("gitdir:"):
-                found = Path(line[len("gitdir:"):].strip())
-                return found if found.is_absolute() else (parent / found)
+                return parent / line[len("gitdir:"):].strip()  # an absolute path stays as it is
             return None
     return None
 
@@ -102,29 +84,16 @@ def operation_in_progress(folder: Path) -> str | None:
     return next((name for name in IN_PROGRESS if (found / name).exists()), None)
 
 
-def unresolved_targets(targets: Sequence[Target]) -> dict[Path, str]:
+def unresolved_targets(checkout: Path, group: Sequence[Target]) -> dict[Path, str]:
     """Target path -> one line, for each target git still lists as unmerged (only while a merge or the like is in progress)."""
-    by_folder: dict[Path, list[Target]] = defaultdict(list)
-    for target in targets:
-        by_folder[target.checkout].append(target)
-    problems: dict[Path, str] = {}
-    for checkout, group in by_folder.items():
-        if operation_in_progress(checkout) is None:
-            continue
-        status = _git(["status", "--porcelain=v1", "-z", "--", *(str(t.path) for t in group)], checkout)
-        if status is None or status.returncode != 0:
-            continue
-        unmerged = {code: path for code, path in _porcelain(status.stdout) if code in UNMERGED}
-        if not unmerged:
-            continue
-        top = _toplevel(checkout)
-        if top is None:
-            continue
-        listed = {(top / path).resolve() for path in unmerged.values()}
-        for target in group:
-            if target.path.resolve() in listed:
-                problems[target.path] = f"{target.path}: unresolved merge conflict (git lists it as unmerged; resolve it, `git add` it, then re-run)"
-    return problems
+    if operation_in_progress(checkout) is None:
+        return {}
+    listed = _status(checkout, [t.path for t in group])
+    return {
+        t.path: f"{t.path}: unresolved merge conflict (git lists it as unmerged; resolve it, `git add` it, then re-run)"
+        for t in group
+        if listed.get(t.path.resolve()) in UNMERGED
+    }
 
 
 def _toplevel(folder: Path) -> Path | None:
@@ -145,10 +114,9 @@ def _version_text(path: Path, version: str) -> str | None:
         return None
 
 
-def _is_llmfix_own(plan: FilePlan, options: Options, base: str = "HEAD") -> bool:
-    """True when the uncommitted change is llmfix's: llmfix makes of the committed (or, mid-merge,
-    staged) text what it makes of the working tree's, or taking llmfix's change out of the
-    working tree's text gives the committed one (an earlier apply with other options)."""
+def _is_llmfix_own(plan: FilePlan, options: CommandSettings, base: str = "HEAD") -> bool:
+    """True when the uncommitted change is llmfix's: llmfix makes of the committed (mid-merge: staged) text what it
+    makes of the working tree's, or taking llmfix's change out gives the committed one (an apply with other options)."""
     head = _version_text(plan.target.path, base)
     if head is None:
         return False
@@ -163,12 +131,11 @@ def _is_llmfix_own(plan: FilePlan, options: Options, base: str = "HEAD") -> bool
     return not blocked and reverted.get(plan.target) == head
 
 
-def refuse_foreign_changes(plans: Sequence[FilePlan], options: Options) -> None:
-    """Raise :class:`DirtyTree` naming each target apply would change over someone else's edit."""
+def refuse_foreign_changes(plans: Sequence[FilePlan], options: CommandSettings) -> None:
+    """Raise :class:`DirtyTree` naming each target of ``plans`` (changing ones) that holds someone else's edit."""
     by_folder: dict[Path, list[FilePlan]] = defaultdict(list)
     for plan in plans:
-        if plan.changed:
-            by_folder[plan.target.checkout].append(plan)
+        by_folder[plan.target.checkout].append(plan)
     foreign: dict[str, list[FilePlan]] = defaultdict(list)
     merging = False
     for folder, group in by_folder.items():
@@ -177,14 +144,11 @@ def refuse_foreign_changes(plans: Sequence[FilePlan], options: Options) -> None:
             continue
         in_merge = operation_in_progress(folder) is not None
         merging = merging or in_merge
-        for plan in group:
-            code = dirty.get(plan.target.path)
+        for plan in (p for p in group if p.target.path in dirty):
+            code = dirty[plan.target.path]
             if code == "??":
                 foreign["untracked"].append(plan)
-            elif code is None:
-                continue
-            elif in_merge:
-                # upstream's merged changes are staged; only changes on top of the index count
+            elif in_merge:  # upstream's merged changes are staged; only changes on top of the index count
                 if code[1] != " " and not _is_llmfix_own(plan, options, base=""):
                     foreign["unstaged"].append(plan)
             elif not _is_llmfix_own(plan, options):

@@ -1,26 +1,23 @@
-"""Find the target repo's own tests that pin a default the patch changes.
+"""Find the target repo's own tests that pin a default the patch changes (``assert kwargs["num_retries"] == 5``).
 
-Upstream's test suites assert the options a helper hands to LiteLLM (for instance
-``assert kwargs["num_retries"] == 5``). After the patch such a test fails by design;
-apply and ``diff --markdown`` name it, with the environment that restores the old
-default for a test run. Test files (``test_*.py``, ``*_test.py``) under the checkout
-are read with :mod:`ast`; only those mentioning a changed option are parsed.
+Such a test fails by design after the patch; apply and ``diff --markdown`` name it. Only test files
+mentioning a changed option are parsed (with :mod:`ast`).
 """
 
 from __future__ import annotations
 
 import ast
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from llmfix.discovery import PRUNED_DIRS
+from llmfix.discovery import python_files
 
 ASSERT_METHODS = {
     "assertEqual", "assertEquals", "assert_called_with", "assert_called_once_with", "assert_any_call", "assert_awaited_with", "assert_awaited_once_with"
 }
+_MISSING = object()  # what a node that is no literal evaluates to
 
 
 @dataclass(frozen=True)
@@ -36,22 +33,14 @@ class PinnedTest:
 
 
 def test_files(root: Path) -> Iterator[Path]:
-    for folder, dirs, files in os.walk(root):
-        dirs[:] = sorted(d for d in dirs if d not in PRUNED_DIRS and not d.startswith("."))
-        for name in sorted(files):
-            if name.endswith(".py") and (name.startswith("test_") or name.endswith("_test.py")):
-                yield Path(folder, name)
+    return (path for path in python_files(root) if path.name.startswith("test_") or path.name.endswith("_test.py"))
 
 
 def _literal(node: ast.AST) -> Any:
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return _Missing
-
-
-class _Missing:
-    pass
+        return _MISSING
 
 
 def _key_of(node: ast.AST) -> str | None:
@@ -71,7 +60,7 @@ def _key_of(node: ast.AST) -> str | None:
 
 
 def _same(value: Any, old: Any) -> bool:
-    if value is _Missing:
+    if value is _MISSING:
         return False
     if isinstance(old, (list, tuple)) and isinstance(value, (list, tuple)):
         return list(value) == list(old)
@@ -83,20 +72,16 @@ def _same(value: Any, old: Any) -> bool:
 def _pins(node: ast.AST, old: Mapping[str, Any]) -> Iterator[tuple[str, Any, int]]:
     """(key, value, line) for each comparison of a changed option with its old default in ``node``."""
     for sub in ast.walk(node):
+        compared: list[tuple[str | None, ast.AST]] = []  # (option key, the node it is compared with)
         if isinstance(sub, ast.Compare) and len(sub.ops) == 1 and isinstance(sub.ops[0], ast.Eq):
-            for left, right in ((sub.left, sub.comparators[0]), (sub.comparators[0], sub.left)):
-                key = _key_of(left)
-                if key in old and _same(_literal(right), old[key]):
-                    yield key, old[key], sub.lineno
+            compared = [(_key_of(sub.left), sub.comparators[0]), (_key_of(sub.comparators[0]), sub.left)]
         elif isinstance(sub, ast.Call) and isinstance(sub.func, ast.Attribute) and sub.func.attr in ASSERT_METHODS:
             if sub.func.attr.startswith("assertEqual") and len(sub.args) >= 2:
-                for left, right in ((sub.args[0], sub.args[1]), (sub.args[1], sub.args[0])):
-                    key = _key_of(left)
-                    if key in old and _same(_literal(right), old[key]):
-                        yield key, old[key], sub.lineno
-            for keyword in sub.keywords:
-                if keyword.arg in old and _same(_literal(keyword.value), old[keyword.arg]):
-                    yield keyword.arg, old[keyword.arg], sub.lineno
+                compared = [(_key_of(sub.args[0]), sub.args[1]), (_key_of(sub.args[1]), sub.args[0])]
+            compared += [(keyword.arg, keyword.value) for keyword in sub.keywords]
+        for key, value in compared:
+            if key in old and _same(_literal(value), old[key]):
+                yield key, old[key], sub.lineno
 
 
 def _tests(tree: ast.Module) -> Iterator[tuple[str, ast.AST]]:

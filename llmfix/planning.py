@@ -1,11 +1,8 @@
-"""Plan what the selected transforms do to a checkout: one read, one parse and one analysis per file.
+"""Plan what the selected transforms do to a checkout, and what revert does; nothing is written here.
 
-Every transform plans on the same tree; their edits are applied together. The text after
-each transform's share (for a diff split per transform) is rendered only when asked for.
-The support module the patched files call is planned with them: written when missing,
-rewritten when llmfix's copy changed, kept (and said) when someone edited it. Revert is
-planned the same way, from each transform's :meth:`~llmfix.codemods.transform.Transform.undo`
-and the notes in llmfix's record. Nothing is written here.
+Every transform plans on the file's one tree and their edits are applied together. The support module
+the patched files call is planned with them: written when missing, rewritten when llmfix's copy changed,
+kept (and said) when someone edited it.
 """
 
 from __future__ import annotations
@@ -29,7 +26,7 @@ from llmfix.codemods.style.config import ConfigError
 from llmfix.codemods.style.imports import remove_import
 from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, Outcome
 from llmfix.config import CommandSettings, settings_for
-from llmfix.discovery import PACKAGE_DIR, Target
+from llmfix.discovery import Target, package_root
 from llmfix.errors import BadInput
 from llmfix.record import Record
 
@@ -41,11 +38,8 @@ _SUPPORT_IMPORT = re.compile(rf"^from ([A-Za-z_][\w.]*) import [^\n]*\b{support.
 
 @dataclass
 class FilePlan:
-    """One file: its text before, after each transform, and the outcomes.
-
-    The support module is a plan too: ``whole`` is the text llmfix writes (None: none),
-    ``original`` is ``""`` when the file does not exist yet.
-    """
+    """One file: its text before, after each transform, and the outcomes. The support module is a plan too:
+    ``whole`` is the text llmfix writes (None: none), ``original`` is ``""`` when the file does not exist yet."""
 
     target: Target
     original: str
@@ -116,12 +110,8 @@ class FilePlan:
         return any(o.status == APPLIED for o in self.outcomes.values())
 
     def to_json(self) -> dict:
-        return {
-            "path": self.target.relpath,
-            "root": str(self.target.root),
-            "changed": self.changed,
-            "transforms": {name: o.to_json() for name, o in self.outcomes.items()},
-        }
+        transforms = {name: o.to_json() for name, o in self.outcomes.items()}
+        return {"path": self.target.relpath, "root": str(self.target.root), "changed": self.changed, "transforms": transforms}
 
 
 def read_source(path: Path) -> str:
@@ -149,11 +139,8 @@ def parse(path: Path, source: str) -> cst.Module:
 
 def dotted_module_name(path: Path) -> str | None:
     """How the checkout imports ``path``: ``open_instruct.x.y`` from the parent of its topmost ``open_instruct``."""
-    path = path.absolute()
-    for parent in reversed(path.parents):
-        if parent.name == PACKAGE_DIR:
-            return ".".join(path.relative_to(parent.parent).with_suffix("").parts)
-    return None
+    root = package_root(path := path.absolute())
+    return ".".join(path.relative_to(root).with_suffix("").parts) if root is not None else None
 
 
 def support_target(targets: Sequence[Target]) -> Target:
@@ -276,8 +263,7 @@ def plan_checkout(
     trees: Sequence[cst.Module] | None = None,
     force: bool = False,
 ) -> list[FilePlan]:
-    """Plans for the files of one checkout (given with their texts, and their trees if parsed already),
-    followed by the support module's plan when the patched files call it."""
+    """Plans for one checkout's files (their texts, and trees if parsed already), then its support module's if called."""
     if not texts:
         return []
     targets = [t for t, _ in texts]
@@ -321,9 +307,7 @@ def _moved(target: Target, source: str, module: str, record: Record, settings: S
     plan = plan_file(target, reverted[target], settings, module)
     plan.original, plan.moved_from = source, key or target.record_path
     plan.outcomes[SUPPORT] = Outcome(APPLIED, f"the file imported llmfix's {imported}: made afresh with {module}")
-    if plan.changed:
-        _check_compiles(target.path, plan.patched)
-    return plan
+    return plan  # compiled already: the text differs from either the reverted one (checked by plan_file) or the source
 
 
 def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict[Target, str], dict[Target, list[str]]]:

@@ -1,10 +1,5 @@
-"""A target's bytes as text and back, and the checks made before parsing it.
-
-The text llmfix plans on never holds a UTF-8 byte-order mark (libcst drops one);
-:func:`encode` puts it back. Line endings are part of the text, never touched. A file is
-read only up to :data:`MAX_SOURCE_BYTES`, checked on the opened file before a byte is read.
-:func:`check_nesting` refuses, in one line, code nested so deeply that libcst's native
-parser would overflow its stack and kill the process.
+"""A target's bytes as text and back (a UTF-8 byte-order mark set aside, line endings kept), and the
+checks before parsing: at most :data:`MAX_SOURCE_BYTES`, and no nesting deep enough to overflow libcst's parser.
 """
 
 from __future__ import annotations
@@ -21,20 +16,14 @@ from llmfix.errors import BadInput
 from llmfix.safefiles import MIB, open_regular, read_regular
 
 BOM = b"\xef\xbb\xbf"
-# The largest target file llmfix reads. open-instruct's helpers are tens of KB; a file
-# megabytes long is not one of them, and reading it costs its size in memory (and libcst's
-# tree many times that). Checked with fstat on the opened file, before reading it.
-MAX_SOURCE_BYTES = 8 * MIB
+MAX_SOURCE_BYTES = 8 * MIB  # open-instruct's helpers are tens of KB; libcst's tree of megabytes would cost many times that
 TOO_LARGE = "not a helper file llmfix patches (nothing written)"
 MAX_NESTING = 400
 CONFLICT_START = re.compile(r"^<{7}(?: |$)")
 CONFLICT_MIDDLE = re.compile(r"^={7}$")
-CONFLICT_END = re.compile(r"^>{7}(?: |$)")
 
 # tokens that make the expression tree one level deeper where they appear
-NESTING_OPERATORS = {
-    "+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^", "~", ".",
-}
+NESTING_OPERATORS = {"+", "-", "*", "/", "//", "%", "**", "@", "<<", ">>", "&", "|", "^", "~", "."}
 NESTING_KEYWORDS = {"and", "or", "not", "if", "else", "lambda", "await", "for", "async", "yield"}
 OPENING, CLOSING = "([{", ")]}"
 
@@ -75,24 +64,16 @@ def conflict_marker_line(text: str) -> int | None:
     """The 1-based line of the first ``<<<<<<<`` opening a conflict that git left in ``text``."""
     start = None
     for number, line in enumerate(text.splitlines(), start=1):
-        if start is None:
-            if CONFLICT_START.match(line):
-                start = number
-        elif CONFLICT_MIDDLE.match(line):
-            return start
-        elif CONFLICT_START.match(line):
+        if CONFLICT_START.match(line):
             start = number
+        elif start is not None and CONFLICT_MIDDLE.match(line):
+            return start
     return None
 
 
 def nesting(text: str) -> tuple[int, int]:
-    """(estimated deepest expression nesting, its 1-based line), from the tokens alone.
-
-    Each open bracket, each binary or unary operator, attribute dot, call or
-    subscript trailer and each nesting keyword in a chain adds a level; a
-    comma ends the chain at its bracket level. Indented blocks add a level each.
-    A tokenizer error ends the estimate there (the parser reports the error).
-    """
+    """(estimated deepest expression nesting, its 1-based line), from the tokens alone: each bracket, operator,
+    trailer and nesting keyword in a chain adds a level, a comma ends the chain, each indented block adds one."""
     deepest, where = 0, 1
     frames: list[list[int]] = [[0, 0]]  # per open bracket: [depth at the bracket, operators since the last comma]
     indent = 0
@@ -143,11 +124,7 @@ SHALLOW = 100  # an AST no deeper than this is far from what libcst can't take
 
 
 def _shallow(text: str) -> bool:
-    """True when CPython's own parser (in C, so cheap) reads ``text`` into a shallow tree.
-
-    Code that fails there (a syntax error, CPython's own nesting limits) or nests deeper
-    goes through :func:`nesting`, whose estimate decides.
-    """
+    """True when CPython's own (cheap) parser reads ``text`` into a shallow tree; else :func:`nesting` decides."""
     try:
         tree = ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
@@ -170,9 +147,7 @@ def _shallow(text: str) -> bool:
 
 def check_nesting(path: Path, text: str) -> None:
     """BadInput for code nested too deeply for libcst to parse safely."""
-    if _shallow(text):
-        return
-    depth, line = nesting(text)
+    depth, line = (0, 1) if _shallow(text) else nesting(text)
     if depth > MAX_NESTING:
         raise BadInput(
             f"{path}:{line}: code nested about {depth} levels deep (a very long operator chain or deep brackets); "

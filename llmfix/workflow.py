@@ -1,22 +1,16 @@
-"""The four file commands as plain functions: apply, check, diff, revert.
+"""The file commands as plain functions: apply, revert, and the plans check and diff show.
 
-The CLI parses flags and prints; everything that decides what happens to files
-lives here. Any drift (``anchor-missing``), bad input, unresolved merge conflict or
-malformed record raises before a single byte is written.
-
-Each target file is read once, decoded once, parsed once and planned once; the bytes
-read are the ones the write checks against. ``apply`` and ``revert`` work under each
-checkout's lock (:mod:`llmfix.lock`): first an interrupted write is finished (or, by
-revert, an interrupted apply undone), then the files are planned, then written as one
-group (:mod:`llmfix.writing`) together with the support module and llmfix's record
-(:mod:`llmfix.record`).
+Drift, bad input, an unresolved conflict or a malformed record raises before a byte is written.
+``apply`` and ``revert`` work under each checkout's lock: an interrupted write is finished first
+(revert undoes an interrupted apply); each file is read, decoded, parsed and planned once; then each
+checkout's files, support module and record are written as one group (:mod:`llmfix.writing`).
 """
 
 from __future__ import annotations
 
 import contextlib
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +19,7 @@ from llmfix.codemods import support
 from llmfix.codemods.analysis.tree import forget_trees
 from llmfix.config import CommandSettings, settings_for
 from llmfix.discovery import Target, discover
-from llmfix.errors import BadInput, Drift, LlmfixError
+from llmfix.errors import BadInput, Drift
 from llmfix.gitguard import refuse_foreign_changes, unresolved_targets
 from llmfix.lock import checkout_locks
 from llmfix.planning import FilePlan
@@ -34,8 +28,7 @@ from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writ
 
 @dataclass
 class Source:
-    """A target as read: its bytes and their text (read once, checked again before the write; once
-    planned, a batch keeps only the bytes' digest: :meth:`release`)."""
+    """A target as read once: its bytes (a batch keeps only their digest once planned) and their text."""
 
     target: Target
     data: bytes | None
@@ -61,96 +54,77 @@ def by_checkout(targets: Sequence[Target]) -> dict[Path, list[Target]]:
     return grouped
 
 
-def _conflict_lines(lines: list[str]) -> list[str]:
-    """One line per file: a conflict marker line number beats git's unmerged status."""
-    by_path: dict[str, str] = {}
-    for line in lines:
-        path = line.split(": unresolved merge conflict", 1)[0]
-        if path not in by_path or " at line " in line:
-            by_path[path] = line
-    return list(by_path.values())
-
-
 def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolved: list[str]) -> list[tuple[Source, object]]:
-    """Each target's source and tree; unresolved conflicts are collected, not raised."""
+    """Each target's source and tree; unresolved conflicts are collected (one line a file), not raised."""
     read = []
     for target in group:
-        tree = None
         try:
             source = _read(target)
             tree = planning.parse(target.path, source.text)
         except BadInput as error:
-            if "unresolved merge conflict" in str(error):
+            if "unresolved merge conflict" in str(error):  # its line number beats git's unmerged status
                 unresolved.append(str(error))
-            elif target.path not in unmerged:
+            elif target.path in unmerged:
+                unresolved.append(unmerged[target.path])
+            else:
                 raise
+            continue
         if target.path in unmerged:
             unresolved.append(unmerged[target.path])
-        elif tree is not None:
+        else:
             read.append((source, tree))
     return read
 
 
 def _plan(
     targets: Sequence[Target], options: CommandSettings, force: bool = False, release: bool = False
-) -> tuple[list[FilePlan], dict[Path, tuple[record.Record, dict[Target, Source]]]]:
-    """Plans for ``targets`` (each checkout's files, then its support module); raise on conflicts or drift.
-
-    With ``release`` each checkout's trees are let go once it is planned (apply needs only the texts).
-    """
-    unmerged = unresolved_targets(targets)
+) -> list[tuple[Path, record.Record, dict[Target, Source], list[FilePlan]]]:
+    """Each checkout's record, sources and plans (files, then support module); raise on conflicts or drift.
+    ``release`` lets each checkout's trees go once it is planned (apply needs only the texts)."""
     unresolved: list[str] = []
-    plans: list[FilePlan] = []
-    read_by_checkout = {}
+    planned = []
     for checkout, group in by_checkout(targets).items():
-        read = _read_checkout(group, unmerged, unresolved)
+        read = _read_checkout(group, unresolved_targets(checkout, group), unresolved)
         if unresolved or not read:
             continue
         known = record.load(checkout)
         settings = settings_for(options, read[0][0].target.path.parent)
         try:
-            planned = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
+            plans = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
         except RecursionError:
             raise BadInput(f"{checkout}: code nested too deeply for llmfix's analysis; nothing written") from None
         if release:
-            for plan in planned:
-                plan.release()
-            for source, _ in read:
-                source.release()
+            for item in (*plans, *(s for s, _ in read)):
+                item.release()
             forget_trees()
-        plans += planned
-        read_by_checkout[checkout] = (known, {s.target: s for s, _ in read})
+        planned.append((checkout, known, {s.target: s for s, _ in read}, plans))
     if unresolved:
-        unique = list(dict.fromkeys(_conflict_lines(unresolved)))
-        if len(unique) == 1:
-            raise BadInput(f"{unique[0]}; nothing written")
-        raise BadInput("unresolved merge conflicts, nothing written:\n  " + "\n  ".join(unique))
-    problems = [f"{p.target.relpath}: {d}" for p in plans for d in p.drifted]
+        if len(unresolved) == 1:
+            raise BadInput(f"{unresolved[0]}; nothing written")
+        raise BadInput("unresolved merge conflicts, nothing written:\n  " + "\n  ".join(unresolved))
+    problems = [f"{p.target.relpath}: {d}" for *_, plans in planned for p in plans for d in p.drifted]
     if problems:
         raise Drift("anchor missing, nothing written:\n  " + "\n  ".join(problems))
-    return plans, read_by_checkout
+    return planned
 
 
 def plan_paths(paths: Sequence[str | Path], options: CommandSettings, force: bool = False) -> list[FilePlan]:
-    """Plans for every target under ``paths``; raise :class:`Drift` on any anchor-missing."""
-    return _plan(discover(list(paths)), options, force)[0]
+    """Plans for every target under ``paths`` (what ``check`` and ``diff`` show); raise :class:`Drift` on any anchor-missing."""
+    return [plan for *_, plans in _plan(discover(list(paths)), options, force) for plan in plans]
+
+
+def _support_paths(checkout: Path, group: Sequence[Target], texts: Iterable[str]) -> set[Path]:
+    """The support module's places: beside the helpers, and where the files import it from (a merge may move it)."""
+    return {planning.support_target(group).path} | {planning.module_path(checkout, m) for text in texts if (m := planning.imported_support(text))}
 
 
 def _support_copies(checkout: Path, group: Sequence[Target]) -> set[str]:
-    """The support module's places llmfix may create or delete: beside the helpers, and where the targets import it."""
-    places = {planning.support_target(group).record_path}
+    """The support module's places llmfix may create or delete (relative to the checkout), found before planning."""
+    texts = []
     for target in group:
-        try:
-            module = planning.imported_support(target.path.read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            continue
-        if module is not None:
-            places.add(planning.module_path(checkout, module).relative_to(checkout).as_posix())
-    return places
-
-
-def _allowed(checkout: Path, group: Sequence[Target]) -> set[str]:
-    return {t.record_path for t in group} | _support_copies(checkout, group) | {f"{STATE_DIR}/{record.RECORD_FILE}"}
+        with contextlib.suppress(OSError):
+            texts.append(target.path.read_text(encoding="utf-8", errors="replace"))
+    return {path.relative_to(checkout).as_posix() for path in _support_paths(checkout, group, texts)}
 
 
 @contextlib.contextmanager
@@ -158,7 +132,9 @@ def _working_on(targets: Sequence[Target], undo_apply: bool) -> Iterator[dict[Pa
     grouped = by_checkout(targets)
     with checkout_locks(grouped):
         for checkout, group in grouped.items():
-            recover(checkout, _allowed(checkout, group), undo_apply=undo_apply, creatable=_support_copies(checkout, group))
+            copies = _support_copies(checkout, group)
+            allowed = {t.record_path for t in group} | copies | {f"{STATE_DIR}/{record.RECORD_FILE}"}
+            recover(checkout, allowed, undo_apply=undo_apply, creatable=copies)
         yield grouped
 
 
@@ -181,38 +157,28 @@ def _current(source: Source) -> bytes:
     return data
 
 
-def _support_write(plan: FilePlan) -> PendingWrite:
-    old = plan.target.path.read_bytes() if plan.exists else None
-    return PendingWrite(plan.target.path, old, None if plan.delete else plan.patched.encode("utf-8"))
-
-
 def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool = False, force: bool = False) -> list[FilePlan]:
-    """Patch every target; each checkout's files, its support module and its record are written together.
-
-    In a git checkout, a target with uncommitted changes llmfix did not make is
-    refused unless ``force`` (see :mod:`llmfix.gitguard`); ``force`` also rewrites a
-    support module someone edited.
-    """
-    targets = discover(list(paths))
+    """Patch every target, each checkout's files, support module and record together; ``force`` passes the git
+    guard (:mod:`llmfix.gitguard`) and rewrites a support module someone edited."""
     if dry_run:
-        return _plan(targets, options, force)[0]
+        return plan_paths(paths, options, force)
+    targets = discover(list(paths))
     with _working_on(targets, undo_apply=False):
-        plans, read = _plan(targets, options, force, release=True)
-        changed = [p for p in plans if p.changed]
+        planned = _plan(targets, options, force, release=True)
+        all_plans = [plan for *_, plans in planned for plan in plans]
+        changed = [p for p in all_plans if p.changed]
         check_writable([p.target.path for p in changed if p.exists])
         if not changed:
-            return plans
+            return all_plans
         if not force:
             refuse_foreign_changes([p for p in changed if not p.support], options)
-        by_folder: dict[Path, list[FilePlan]] = defaultdict(list)
-        for plan in plans:
-            by_folder[plan.target.checkout].append(plan)
-        for checkout, (known, sources) in read.items():
+        for checkout, known, sources, plans in planned:
             writes = []
-            for plan in by_folder[checkout]:
+            for plan in plans:
                 if plan.support:
                     if plan.changed:
-                        writes.append(_support_write(plan))
+                        old = plan.target.path.read_bytes() if plan.exists else None
+                        writes.append(PendingWrite(plan.target.path, old, None if plan.delete else plan.patched.encode("utf-8")))
                     if plan.outcomes[planning.SUPPORT].status != planning.EDITED and not plan.delete:
                         known.support = support.digest(plan.patched)
                     continue
@@ -225,7 +191,7 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
                     writes.append(PendingWrite(plan.target.path, data, sourcetext.encode(plan.patched, data)))
             if writes:
                 _write_with_record(checkout, known, writes, "apply")
-    return plans
+    return all_plans
 
 
 def _write_with_record(checkout: Path, known: record.Record, writes: list[PendingWrite], command: str) -> None:
@@ -244,52 +210,25 @@ def _write_with_record(checkout: Path, known: record.Record, writes: list[Pendin
         remove_state_dir(checkout)
 
 
-def check(paths: Sequence[str | Path], options: CommandSettings) -> list[FilePlan]:
-    """Plans only; the caller turns ``pending`` into exit code 1."""
-    return plan_paths(paths, options)
-
-
-# --------------------------------------------------------------------------
-# revert
-# --------------------------------------------------------------------------
-
-
-@dataclass
-class BlockedFile:
-    """A file revert leaves as it is, and why."""
-
-    target: Target
-    problems: list[str]
-
-    def describe(self) -> list[str]:
-        return [f"{self.target.relpath}: can't revert: {problem}" for problem in self.problems]
-
-
 @dataclass
 class RevertReport:
     """What revert did (or, dry-run, would do), file by file."""
 
+    targets: list[Target]  # every target, in discovery order
     reverted: list[Target] = field(default_factory=list)
-    untouched: list[Target] = field(default_factory=list)  # nothing of llmfix's in it
-    blocked: list[BlockedFile] = field(default_factory=list)
+    blocked: dict[Target, list[str]] = field(default_factory=dict)  # files left as they are, and why
     kept: list[str] = field(default_factory=list)  # support modules left in place, and why
-    dry_run: bool = False
-    targets: list[Target] = field(default_factory=list)  # every target, in discovery order
 
-    def describe_blocked(self) -> str:
-        return "\n".join(line for blocked in self.blocked for line in blocked.describe())
+    def blocked_lines(self, *targets: Target) -> list[str]:
+        """One line per reason a file of ``targets`` (default: every blocked one) can't be reverted."""
+        return [f"{t.relpath}: can't revert: {problem}" for t in targets or self.blocked for problem in self.blocked.get(t, [])]
 
 
 def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bool = True) -> RevertReport:
-    """Take llmfix's change out, each file whole or not at all, and remove the support module.
-
-    A file revert can't take llmfix's change out of (a default it has no record of)
-    is left as it is and reported; with ``partial`` the other files are still
-    reverted, without it nothing is written. ``dry_run`` writes nothing, takes no
-    lock and finishes no interrupted write.
-    """
+    """Take llmfix's change out, each file whole or not at all, and remove the support module. A file it can't be
+    taken out of is reported; ``partial`` reverts the others still. ``dry_run`` writes and locks nothing."""
     targets = discover(list(paths))
-    report = RevertReport(dry_run=dry_run, targets=targets)
+    report = RevertReport(targets)
     context = contextlib.nullcontext(by_checkout(targets)) if dry_run else _working_on(targets, undo_apply=True)
     with context as grouped:
         planned = [(checkout, *_plan_revert(checkout, group, report)) for checkout, group in grouped.items()]
@@ -309,20 +248,18 @@ def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> t
     writes = []
     for target in group:
         if target in blocked:
-            report.blocked.append(BlockedFile(target, blocked[target]))
+            report.blocked[target] = blocked[target]
             continue
         known.forget(known.key_for(target.record_path) or target.record_path)
         source = sources[target]
-        if reverted[target] == source.text:
-            report.untouched.append(target)
+        if reverted[target] == source.text:  # nothing of llmfix's in it
             continue
         writes.append(PendingWrite(target.path, source.data, sourcetext.encode(reverted[target], source.data)))
         report.reverted.append(target)
     if blocked:
         return known, writes
     home = planning.support_target(group)
-    imported = {planning.module_path(checkout, m) for s in sources.values() if (m := planning.imported_support(s.text))}
-    for path in sorted({home.path} | imported):  # every copy the files import: a merge may have moved them
+    for path in sorted(_support_paths(checkout, group, (s.text for s in sources.values()))):
         place = Target(path, home.root)
         if planning.llmfix_copy(path, known) is not None:
             writes.append(PendingWrite(path, path.read_bytes(), None))
@@ -331,19 +268,3 @@ def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> t
             report.kept.append(f"{place.relpath}: kept: edited since llmfix wrote it (remove it yourself if nothing else uses it)")
     known.support = None
     return known, writes
-
-
-def revert(paths: Sequence[str | Path]) -> list[tuple[Target, bool]]:
-    """Undo llmfix's change, all files or none; returns (target, changed) per target."""
-    report = revert_files(paths, partial=False)
-    if report.blocked:
-        raise RevertConflict(report.describe_blocked() + "\nnothing was reverted")
-    reverted = set(report.reverted)
-    return [(t, t in reverted) for t in report.targets]
-
-
-class RevertConflict(LlmfixError):
-    """Part of llmfix's change can't be taken out."""
-
-
-__all__ = ["LlmfixError", "RevertConflict", "RevertReport", "apply", "check", "plan_paths", "revert", "revert_files"]

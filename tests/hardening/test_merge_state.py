@@ -136,7 +136,8 @@ def test_an_empty_path_is_bad_input(tmp_path, monkeypatch, paths):
     copy_fixture(FIXTURE, tmp_path)
     monkeypatch.chdir(tmp_path)  # an empty PATH must not mean "every checkout under here"
     before = snapshot(tmp_path)
-    for call in (lambda: workflow.apply(paths, workflow_options()), lambda: workflow.revert(paths), lambda: workflow.plan_paths(paths, workflow_options())):
+    calls = (lambda: workflow.apply(paths, workflow_options()), lambda: workflow.revert_files(paths), lambda: workflow.plan_paths(paths, workflow_options()))
+    for call in calls:
         with pytest.raises(BadInput, match="empty PATH"):
             call()
     assert snapshot(tmp_path) == before
