@@ -37,7 +37,6 @@ class RepoStyle:
     """What the target repo's settings say; None where they say nothing."""
 
     line_length: int | None = None  # None: no settings say
-    line_length_source: str = "none"
     quote_style: str | None = None  # "double" | "single" (ruff/black format), None: follow the file
     known_first_party: tuple[str, ...] = ()
     case_sensitive: bool = False
@@ -56,13 +55,13 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: {error}") from None
 
 
-def _ruff_table(folder: Path, tool: dict[str, Any]) -> tuple[dict[str, Any], Path] | None:
+def _ruff_table(folder: Path, tool: dict[str, Any]) -> dict[str, Any] | None:
     """``[tool.ruff]`` of ruff.toml or .ruff.toml in ``folder``, else of its pyproject.toml's ``tool`` table."""
     for name in ("ruff.toml", ".ruff.toml"):
         if (folder / name).is_file():
-            return _read_toml(folder / name), folder / name
+            return _read_toml(folder / name)
     table = tool.get("ruff")
-    return (table, folder / "pyproject.toml") if isinstance(table, dict) else None
+    return table if isinstance(table, dict) else None
 
 
 def _ini(folder: Path) -> configparser.ConfigParser | None:
@@ -77,9 +76,9 @@ def _ini(folder: Path) -> configparser.ConfigParser | None:
     return parser
 
 
-def _from_ruff(table: dict[str, Any], source: Path, settings: dict[str, Any]) -> None:
+def _from_ruff(table: dict[str, Any], settings: dict[str, Any]) -> None:
     if "line-length" in table:
-        settings.setdefault("line_length", (int(table["line-length"]), f"{source.name} [tool.ruff] line-length"))
+        settings.setdefault("line_length", int(table["line-length"]))
     fmt = table.get("format", {}) if isinstance(table.get("format"), dict) else {}
     if "quote-style" in fmt:
         settings.setdefault("quote_style", fmt["quote-style"] if fmt["quote-style"] in ("double", "single") else None)
@@ -93,9 +92,9 @@ def _from_ruff(table: dict[str, Any], source: Path, settings: dict[str, Any]) ->
                 settings.setdefault(key.replace("-", "_"), bool(isort[key]))
 
 
-def _from_black(table: dict[str, Any], source: Path, settings: dict[str, Any]) -> None:
+def _from_black(table: dict[str, Any], settings: dict[str, Any]) -> None:
     if "line-length" in table:
-        settings.setdefault("line_length", (int(table["line-length"]), f"{source.name} [tool.black] line-length"))
+        settings.setdefault("line_length", int(table["line-length"]))
     settings.setdefault("quote_style", "single" if table.get("skip-string-normalization") else "double")
 
 
@@ -109,7 +108,7 @@ def _from_makefile(folder: Path, settings: dict[str, Any]) -> None:
         return
     found = _MAKEFILE_BLACK.search(text)
     if found:
-        settings.setdefault("line_length", (int(found.group(1)), f"{makefile.name}: black --line-length {found.group(1)}"))
+        settings.setdefault("line_length", int(found.group(1)))
         settings.setdefault("quote_style", "double")
 
 
@@ -122,11 +121,11 @@ def _from_ini(parser: configparser.ConfigParser, settings: dict[str, Any]) -> No
         if section.get("profile", "").strip() == "black":
             settings.setdefault("quote_style", "double")
         if "line_length" in section and section["line_length"].strip().isdigit():
-            settings.setdefault("line_length", (int(section["line_length"]), "[isort] line_length"))
+            settings.setdefault("line_length", int(section["line_length"]))
     if parser.has_section("flake8"):
         value = parser["flake8"].get("max-line-length", parser["flake8"].get("max_line_length", ""))
         if value.strip().isdigit():
-            settings.setdefault("line_length", (int(value), "[flake8] max-line-length"))
+            settings.setdefault("line_length", int(value))
 
 
 CONFIG_FILES = ("pyproject.toml", "ruff.toml", ".ruff.toml", "setup.cfg", "tox.ini", ".flake8", ".isort.cfg", "Makefile")
@@ -162,10 +161,10 @@ def _repo_style(folder: Path, signature: tuple) -> RepoStyle:
         tool = _read_toml(pyproject).get("tool", {}) if pyproject.is_file() else {}  # read once, for ruff, black and llmfix
         ruff = _ruff_table(current, tool if isinstance(tool, dict) else {})
         if ruff is not None:
-            _from_ruff(ruff[0], ruff[1], settings)
+            _from_ruff(ruff, settings)
         if pyproject.is_file():
             if isinstance(tool.get("black"), dict):
-                _from_black(tool["black"], pyproject, settings)
+                _from_black(tool["black"], settings)
             if llmfix is None and isinstance(tool.get("llmfix"), dict):
                 llmfix = (tool["llmfix"], f"{pyproject} [tool.llmfix]")
         _from_makefile(current, settings)
@@ -174,10 +173,7 @@ def _repo_style(folder: Path, signature: tuple) -> RepoStyle:
             _from_ini(parser, settings)
         if (current / ".git").exists():
             break
-    line_length, source = settings.pop("line_length", (None, "none"))
     return RepoStyle(
-        line_length=line_length,
-        line_length_source=source,
         llmfix=dict(llmfix[0]) if llmfix else {},
         llmfix_source=llmfix[1] if llmfix else None,
         **settings,

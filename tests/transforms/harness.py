@@ -61,7 +61,7 @@ def _settings(transform_class, options: dict) -> Settings:
 
 def context(source: str, line_length: int | None = None, dotted_name: str = DOTTED_NAME) -> FileContext:
     module = cst.parse_module(source)
-    repo = RepoStyle(line_length=line_length or LINE_LENGTH, line_length_source="tests")
+    repo = RepoStyle(line_length=line_length or LINE_LENGTH)
     return FileContext(module, Style.for_module(module, repo), dotted_name=dotted_name)
 
 

@@ -51,7 +51,7 @@ def test_shown_line_length(source, expected):
 
 def test_settings_win_over_the_file():
     module = cst.parse_module(LONG_CALL)
-    assert Style.for_module(module, RepoStyle(line_length=88, line_length_source="tests")).line_length == 88
+    assert Style.for_module(module, RepoStyle(line_length=88)).line_length == 88
     assert Style.for_module(module, RepoStyle()).line_length == len(LONG_CALL) - 1
     assert Style.for_module(module, RepoStyle(), "x = 1\n").line_length == 88  # the text given is the one read
 
