@@ -70,7 +70,7 @@ def main() -> None:
 
 def run() -> None:
     """Console entry point: any unexpected error is one line on stderr and exit 2."""
-    gc.set_threshold(10_000, 20, 100)  # importing libcst builds ~100k lasting objects: collect less often meanwhile
+    gc.set_threshold(10_000, 20, 100)  # libcst builds ~100k lasting objects on import and a tree's worth per file: collect less often
     try:
         code = main(standalone_mode=False)
     except click.ClickException as error:

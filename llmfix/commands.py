@@ -90,11 +90,10 @@ def with_verbosity(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _workflow():
-    """:mod:`llmfix.workflow`, what its imports built frozen (never scanned again), then Python's own collection thresholds."""
+    """:mod:`llmfix.workflow`, what its imports built frozen (never scanned again)."""
     from llmfix import workflow  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
     gc.freeze()
-    gc.set_threshold(700, 10, 10)
     return workflow
 
 
