@@ -7,8 +7,9 @@ kept (and said) when someone edited it.
 
 from __future__ import annotations
 
+import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -135,6 +136,16 @@ def parse(path: Path, source: str) -> cst.Module:
         raise BadInput(f"{path}:{error.raw_line}:{error.raw_column}: syntax error: {error.message}") from None
     except RecursionError:
         raise BadInput(f"{path}: code nested too deeply for llmfix's parser; nothing written") from None
+
+
+@contextlib.contextmanager
+def analysing(path: Path) -> Iterator[None]:
+    """BadInput for code deeper than the analysis can walk: the nesting check reads CPython's tree, where a long ``and``
+    chain or thousands of implicitly joined strings are flat, but libcst nests them."""
+    try:
+        yield
+    except RecursionError:
+        raise BadInput(f"{path}: code nested too deeply for llmfix's analysis; nothing written") from None
 
 
 def dotted_module_name(path: Path) -> str | None:
@@ -271,9 +282,10 @@ def plan_checkout(
     module = dotted_module_name(support_target(targets).path) or support.NAME
     plans = []
     for i, (target, source) in enumerate(texts):
-        moved = _moved(target, source, module, record, settings)
-        noted = record.notes_for(record.key_for(target.record_path) or target.record_path)
-        plans.append(moved or plan_file(target, source, settings, module, trees[i] if trees else None, noted))
+        with analysing(target.path):
+            moved = _moved(target, source, module, record, settings)
+            noted = record.notes_for(record.key_for(target.record_path) or target.record_path)
+            plans.append(moved or plan_file(target, source, settings, module, trees[i] if trees else None, noted))
     extra = _support_plan(targets, plans, record, force)
     old = {imported_support(p.original) for p in plans if p.moved_from} - {imported_support(p.original) for p in plans if not p.moved_from}
     return [*plans, *([extra] if extra is not None else []), *_old_copies(targets[0], old - {None, module}, record)]
@@ -316,32 +328,33 @@ def plan_undo(texts: Sequence[tuple[Target, str]], record: Record) -> tuple[dict
     home = (dotted_module_name(support_target(targets).path) if targets else None) or support.NAME
     reverted, blocked = {}, {}
     for target, source in texts:  # undone where its import says it was patched (a merge may have moved the file)
-        file = _context(target, parse(target.path, source), source, imported_support(source) or home)
-        file.recorded = record.raw is not None or bool(record.notes)
-        parts, problems = [], []
-        noted = record.notes_for(record.key_for(target.record_path) or target.record_path)
-        for transform in Settings.build().instantiate():
-            edits = Edits()
+        with analysing(target.path):
+            file = _context(target, parse(target.path, source), source, imported_support(source) or home)
+            file.recorded = record.raw is not None or bool(record.notes)
+            parts, problems = [], []
+            noted = record.notes_for(record.key_for(target.record_path) or target.record_path)
+            for transform in Settings.build().instantiate():
+                edits = Edits()
+                try:
+                    problems += transform.undo(file, edits, noted.get(transform.NAME, {}))  # type: ignore[arg-type]
+                except BadNote as error:
+                    raise BadInput(f"{record.path}: {target.record_path}: {error}; nothing written") from None
+                parts.append(edits)
+            if problems:
+                blocked[target] = problems
+                continue
             try:
-                problems += transform.undo(file, edits, noted.get(transform.NAME, {}))  # type: ignore[arg-type]
-            except BadNote as error:
-                raise BadInput(f"{record.path}: {target.record_path}: {error}; nothing written") from None
-            parts.append(edits)
-        if problems:
-            blocked[target] = problems
-            continue
-        try:
-            tree = apply_edits(file, parts)
-        except EditConflict as error:
-            raise BadInput(f"{target.path}: {error}; nothing written") from None
-        if f"{support.NAME}." not in (text := tree.code) and support.NAME in text:
-            blank = noted.get(SUPPORT, {}).get("blank", 0)
-            if not isinstance(blank, int) or isinstance(blank, bool) or not 0 <= blank <= 2:
-                raise BadInput(f"{record.path}: {target.record_path}: support: {blank!r} is not a count of blank lines; nothing written")
-            text = remove_import(file, cst.parse_module(text), blank).code
-        if text != source:
-            _check_compiles(target.path, text)
-        reverted[target] = text
+                tree = apply_edits(file, parts)
+            except EditConflict as error:
+                raise BadInput(f"{target.path}: {error}; nothing written") from None
+            if f"{support.NAME}." not in (text := tree.code) and support.NAME in text:
+                blank = noted.get(SUPPORT, {}).get("blank", 0)
+                if not isinstance(blank, int) or isinstance(blank, bool) or not 0 <= blank <= 2:
+                    raise BadInput(f"{record.path}: {target.record_path}: support: {blank!r} is not a count of blank lines; nothing written")
+                text = remove_import(file, cst.parse_module(text), blank).code
+            if text != source:
+                _check_compiles(target.path, text)
+            reverted[target] = text
     return reverted, blocked
 
 

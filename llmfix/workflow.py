@@ -89,10 +89,7 @@ def _plan(
             continue
         known = record.load(checkout)
         settings = settings_for(options, read[0][0].target.path.parent)
-        try:
-            plans = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
-        except RecursionError:
-            raise BadInput(f"{checkout}: code nested too deeply for llmfix's analysis; nothing written") from None
+        plans = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
         if release:
             for item in (*plans, *(s for s, _ in read)):
                 item.release()

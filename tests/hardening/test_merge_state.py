@@ -114,10 +114,12 @@ def test_a_target_git_still_lists_as_unmerged_is_named(repo):
         "TOTAL = " + " + ".join(["1"] * 12000) + "\n",
         "TOTAL = [" * 3000 + "]" * 3000 + "\n",
         "TOTAL = x" + ".y" * 5000 + "\n",
+        "TOTAL = " + " ".join(['"a"'] * 3000) + "\n",  # flat in CPython's tree, nested in libcst's
+        "TOTAL = x" + " and x" * 3000 + "\n",
     ],
-    ids=["600-plus-terms", "2000-nested-parens", "12000-plus-terms", "3000-nested-lists", "5000-attributes"],
+    ids=["600-plus-terms", "2000-nested-parens", "12000-plus-terms", "3000-nested-lists", "5000-attributes", "3000-joined-strings", "3000-and-terms"],
 )
-@pytest.mark.parametrize("command", ["apply", "check"])
+@pytest.mark.parametrize("command", ["apply", "check", "revert"])
 def test_very_deep_code_is_one_line_never_a_crash(tmp_path, code, command):
     root = copy_fixture(FIXTURE, tmp_path)
     run_utils = target_files(FIXTURE, root)[0]
