@@ -313,19 +313,16 @@ def install_merge_driver_command(path: str) -> int:
         raise BadInput(f"{path}: no such file or directory")
     top = repository_top(Path(path))
     wanted = {f"merge.{DRIVER}.name": "llmfix: merge with llmfix's change taken out, then put back", f"merge.{DRIVER}.driver": INSTALLED_DRIVER}
-    config_changed = False
-    for key, value in wanted.items():
-        current = git(["config", "--local", "--get", key], top)
-        if current.returncode != 0 or current.stdout.decode("utf-8", "surrogateescape").removesuffix("\n") != value:
-            git_out(["config", "--local", key, value], top)
-            config_changed = True
+    stale = {k: v for k, v in wanted.items() if git(["config", "--local", "--get", k], top).stdout.decode("utf-8", "surrogateescape").removesuffix("\n") != v}
+    for key, value in stale.items():
+        git_out(["config", "--local", key, value], top)
     attributes = top / ".gitattributes"
     text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
     missing = [line for line in ATTRIBUTE_LINES if line not in {existing.strip() for existing in text.splitlines()}]
     if missing:
         attributes.write_text(text + ("\n" if text and not text.endswith("\n") else "") + "\n".join(missing) + "\n", encoding="utf-8")
     click.echo(f".gitattributes: {'merge=llmfix added for the target files (commit it)' if missing else 'already set up'}")
-    click.echo(f".git/config: merge driver {'set' if config_changed else 'already set'}: it runs `llmfix merge-file` from PATH")
+    click.echo(f".git/config: merge driver {'set' if stale else 'already set'}: it runs `llmfix merge-file` from PATH")
     hook = git_path(top, "hooks/post-merge")
     shown = hook.relative_to(top).as_posix() if hook.is_relative_to(top) else str(hook)
     current = hook.read_text(encoding="utf-8", errors="replace") if hook.is_file() else None
