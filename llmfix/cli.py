@@ -29,12 +29,12 @@ COMMANDS = {
     "explain": ("llmfix.commands", "explain_command", "Say what a transform does and why, with examples."),
     "verify": ("llmfix.verify.command", "verify_command", "Drive the patched helpers through injected faults."),
     "doctor": ("llmfix.doctor.command", "doctor_command", "Say why LLM calls fail, most likely cause first."),
-    "merge": ("llmfix.merge_commands", "merge_command", "Merge upstream with llmfix's change out of git's way, then re-apply."),
-    "install-merge-driver": ("llmfix.merge_commands", "install_merge_driver_command", "Make git merge/pull carry llmfix's change."),
+    "merge": ("llmfix.merge_run", "merge_command", "Merge upstream with llmfix's change out of git's way, then re-apply."),
+    "install-merge-driver": ("llmfix.merging", "install_merge_driver_command", "Make git merge/pull carry llmfix's change."),
 }
 HIDDEN = {  # what git runs: the merge driver and the post-merge hook (llmfix install-merge-driver)
-    "merge-file": ("llmfix.merge_commands", "merge_file_command", ""),
-    "after-merge": ("llmfix.merge_commands", "after_merge_command", ""),
+    "merge-file": ("llmfix.merging", "merge_file_command", ""),
+    "after-merge": ("llmfix.merging", "after_merge_command", ""),
 }
 
 

@@ -1,4 +1,4 @@
-"""The dirty-tree guard: apply won't mix llmfix's change with someone else's (docs/guarantees.md).
+"""llmfix's one git runner, and the dirty-tree guard: apply won't mix llmfix's change with someone else's (docs/guarantees.md).
 
 A target with uncommitted changes is refused unless ``--force`` or the change is llmfix's own; mid-merge
 only unstaged changes count, and a target git lists as unmerged is refused. Git runs only under a ``.git``.
@@ -19,7 +19,8 @@ from llmfix.errors import BadInput, LlmfixError
 from llmfix.planning import FilePlan, plan_text
 
 GIT = "git"
-GIT_TIMEOUT = 10.0
+GIT_TIMEOUT = 600.0  # a merge runs the driver on every file
+GUARD_TIMEOUT = 10.0
 IN_PROGRESS = ("MERGE_HEAD", "CHERRY_PICK_HEAD", "REVERT_HEAD", "rebase-merge", "rebase-apply")
 UNMERGED = {"DD", "AU", "UD", "UA", "DU", "AA", "UU"}
 
@@ -28,25 +29,62 @@ class DirtyTree(LlmfixError):
     """A target holds uncommitted changes that llmfix did not make."""
 
 
-def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes] | None:
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "LC_ALL": "C"}
+def git(
+    args: Sequence[str], cwd: Path, *, config: Sequence[str] = (), env: dict[str, str] | None = None, timeout: float = GIT_TIMEOUT
+) -> subprocess.CompletedProcess[bytes]:
+    """Run git (``config``: ``name=value`` pairs given as ``-c``); BadInput when git can't be run."""
+    command = [GIT, *(part for pair in config for part in ("-c", pair)), *args]
     try:
-        return subprocess.run([GIT, *args], cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, env=env, check=False)
-    except (OSError, subprocess.SubprocessError):
+        return subprocess.run(
+            command, cwd=cwd, capture_output=True, timeout=timeout, check=False, env={**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
+        )
+    except OSError as error:
+        raise BadInput(f"cannot run git: {error.strerror}") from None
+    except subprocess.TimeoutExpired:
+        raise LlmfixError(f"git {args[0]} did not finish within {timeout:.0f} s") from None
+
+
+def git_out(args: Sequence[str], cwd: Path) -> str:
+    done = git(args, cwd)
+    if done.returncode != 0:
+        raise BadInput(first_line(done.stdout + done.stderr) or f"git {args[0]} failed")
+    return done.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")
+
+
+def first_line(output: bytes) -> str:
+    lines = [line.strip() for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
+    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[0] if lines else "")
+
+
+def repository_top(path: Path) -> Path:
+    """The top of the git work tree holding ``path``; BadInput outside one."""
+    done = git(["rev-parse", "--show-toplevel"], path if path.is_dir() else path.parent)
+    if done.returncode != 0:
+        raise BadInput(f"{path}: not inside a git work tree")
+    return Path(done.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")).resolve()
+
+
+def _git(args: Sequence[str], cwd: Path) -> subprocess.CompletedProcess[bytes] | None:
+    """git for the guard: None when it can't tell."""
+    try:
+        done = git(args, cwd, timeout=GUARD_TIMEOUT)
+    except LlmfixError:
         return None
+    return done if done.returncode == 0 else None
 
 
 def _status(folder: Path, paths: Sequence[Path], *flags: str) -> dict[Path, str]:
     """Resolved path -> XY status code, for those of ``paths`` ``git status --porcelain -z`` lists (none when git can't tell)."""
     status = _git(["status", "--porcelain=v1", "-z", *flags, "--", *map(str, paths)], folder)
-    fields = iter(status.stdout.split(b"\0") if status is not None and status.returncode == 0 else [])
+    fields = iter(status.stdout.split(b"\0") if status is not None else [])
     entries = []
     for field in fields:
         if len(field) >= 4:
             entries.append((field[:2].decode("ascii", "replace"), field[3:].decode("utf-8", "surrogateescape")))
             if field[:1] in (b"R", b"C"):
                 next(fields, None)  # the rename's source path follows
-    root = _toplevel(folder) if entries else None
+    top = _git(["rev-parse", "--show-toplevel"], folder) if entries else None
+    root = Path(top.stdout.decode("utf-8", "surrogateescape").strip()).resolve() if top is not None else None
     return {(root / path).resolve(): code for code, path in entries} if root is not None else {}
 
 
@@ -96,17 +134,10 @@ def unresolved_targets(checkout: Path, group: Sequence[Target]) -> dict[Path, st
     }
 
 
-def _toplevel(folder: Path) -> Path | None:
-    top = _git(["rev-parse", "--show-toplevel"], folder)
-    if top is None or top.returncode != 0:
-        return None
-    return Path(top.stdout.decode("utf-8", "surrogateescape").strip()).resolve()
-
-
 def _version_text(path: Path, version: str) -> str | None:
     """The file's text in HEAD (``version="HEAD"``) or the index (``""``), with the checkout's filters."""
     shown = _git(["cat-file", "--filters", f"{version}:./{path.name}"], path.parent)
-    if shown is None or shown.returncode != 0:
+    if shown is None:
         return None
     try:
         return sourcetext.decode(shown.stdout, path)

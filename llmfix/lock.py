@@ -34,27 +34,20 @@ def lock_wait() -> float:
 
 
 @contextlib.contextmanager
-def checkout_lock(checkout: Path, wait: float | None = None) -> Iterator[None]:
-    fd = os.open(checkout, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        deadline = time.monotonic() + (lock_wait() if wait is None else wait)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if time.monotonic() >= deadline:
-                    raise Busy(f"{checkout}: another llmfix is working on this checkout; run this again when it has finished") from None
-                time.sleep(POLL)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-@contextlib.contextmanager
-def checkout_locks(checkouts: Iterable[Path], wait: float | None = None) -> Iterator[None]:
+def checkout_locks(checkouts: Iterable[Path]) -> Iterator[None]:
     """Every checkout's lock, taken in a fixed order (so two runs never wait on each other)."""
     with contextlib.ExitStack() as stack:
+        wait = lock_wait()
         for checkout in sorted(set(checkouts)):
-            stack.enter_context(checkout_lock(checkout, wait))
+            fd = os.open(checkout, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+            stack.callback(os.close, fd)  # closing it releases the lock
+            deadline = time.monotonic() + wait
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise Busy(f"{checkout}: another llmfix is working on this checkout; run this again when it has finished") from None
+                    time.sleep(POLL)
         yield

@@ -19,18 +19,20 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llmfix import merging
+import click
+
+from llmfix import exit_codes, merging
 from llmfix.codemods import support
+from llmfix.commands import command_settings, one_line_errors, selection_options
 from llmfix.config import CommandSettings
 from llmfix.discovery import discover
 from llmfix.errors import BadInput, LlmfixError
-from llmfix.gitguard import operation_in_progress
-from llmfix.journal import discard, remove_stale_temps
-from llmfix.merging import FileMerge, Reapplied, first_line, git, git_out, git_path
+from llmfix.gitguard import first_line, git, git_out, operation_in_progress, repository_top
+from llmfix.merging import FileMerge, Reapplied, git_path
 from llmfix.planning import llmfix_copy
 from llmfix.record import Record
 from llmfix.safefiles import replace_file
-from llmfix.writing import STATE_DIR
+from llmfix.writing import STATE_DIR, discard, remove_stale_temps
 
 JOURNAL = "llmfix-merge.json"
 GIT_OUTPUT = "llmfix-merge.out"
@@ -109,7 +111,7 @@ def merge(ref: str, path: Path, options: CommandSettings) -> MergeReport:
         raise BadInput(f"{ref!r}: not a git revision")
     if not path.exists():
         raise BadInput(f"{path}: no such file or directory")
-    top = merging.repository_top(path)
+    top = repository_top(path)
     report = MergeReport(ref, recovered=recover(top))
     _require_clean(top)
     found = git(["rev-parse", "--verify", "-q", f"{ref}^{{commit}}"], top)
@@ -148,12 +150,7 @@ def _reapply(top: Path, path: Path, options: CommandSettings, journal: Journal, 
     """Re-apply to each checkout under ``path``, stage what changed and commit."""
     journal.phase("reapply")
     try:
-        targets = discover([path])
-    except BadInput:
-        targets = []
-    checkouts = sorted({t.checkout for t in targets})
-    try:
-        report.reapplied = [merging.reapply(c, [t for t in targets if t.checkout == c], options) for c in checkouts]
+        report.reapplied = merging.reapply_all(path, options)
     except LlmfixError as error:
         journal.end()
         raise LlmfixError(
@@ -162,7 +159,7 @@ def _reapply(top: Path, path: Path, options: CommandSettings, journal: Journal, 
         ) from None
     written = [p for done in report.reapplied for p in done.written]
     if written:
-        _stage(journal, [*written, *(c / STATE_DIR for c in checkouts if (c / STATE_DIR).is_dir())], "commit")
+        _stage(journal, [*written, *(d.checkout / STATE_DIR for d in report.reapplied if (d.checkout / STATE_DIR).is_dir())], "commit")
     if merging_now or written:
         message = ["--no-edit"] if merging_now else ["-m", f"Apply llmfix after merging {report.ref}"]
         code, output = journal.run_git("commit", ["commit", "-q", *message])
@@ -213,18 +210,68 @@ def _require_clean(top: Path) -> None:
         raise BadInput(f"{top}: uncommitted changes ({shown}); commit or stash them first")
 
 
-def abort(path: Path) -> list[str]:
-    """Undo an interrupted ``llmfix merge``, else abort the merge in progress (``git merge --abort``)."""
-    top = merging.repository_top(path)
-    said = recover(top)
-    if said:
-        return said
-    if not git_path(top, "MERGE_HEAD").exists():
-        return ["no merge in progress: nothing to abort"]
-    done = git(["merge", "--abort"], top)
-    if done.returncode != 0:
-        raise LlmfixError(f"git merge --abort failed: {first_line(done.stdout + done.stderr)}")
-    return ["the merge in progress is aborted (git merge --abort)"]
+@click.command("merge")
+@click.argument("ref", required=False)
+@click.argument("path", required=False, default=".", type=click.Path())
+@click.option("--abort", is_flag=True, help="Undo an interrupted `llmfix merge`, or abort the merge in progress.")
+@selection_options
+@one_line_errors
+def merge_command(ref: str | None, path: str, abort: bool, **flags) -> int:
+    """Merge REF (like `git merge`) with llmfix's change taken out of git's way, then put back and committed.
+
+    In a git repository with no uncommitted changes: llmfix's change is taken out
+    of the target files for the merge, re-applied to the merged code (PATH, default:
+    the current folder), and the merge is committed with the patched files and
+    llmfix's record. Exit 0 merged; 1 the merge stopped on conflicts (resolve them,
+    `git add`, `llmfix apply PATH`, then `git commit`); 2 nothing merged, or
+    re-applying failed. A run that was killed is undone by the next `llmfix merge`,
+    or by `llmfix merge --abort [PATH]`.
+    """
+    if abort:  # undo an interrupted llmfix merge, else abort the merge in progress
+        top = repository_top(Path(ref if ref is not None and path == "." else path))
+        said = recover(top)
+        if not said and not git_path(top, "MERGE_HEAD").exists():
+            said = ["no merge in progress: nothing to abort"]
+        elif not said:
+            done = git(["merge", "--abort"], top)
+            if done.returncode != 0:
+                raise LlmfixError(f"git merge --abort failed: {first_line(done.stdout + done.stderr)}")
+            said = ["the merge in progress is aborted (git merge --abort)"]
+        for line in said:
+            click.echo(f"llmfix: {line}")
+        return exit_codes.OK
+    if not ref:
+        raise BadInput("name the REF to merge (or --abort)")
+    if not path.strip():
+        raise BadInput("empty PATH: name a checkout folder")
+    report = merge(ref, Path(path), command_settings(flags))
+    for line in report.recovered:
+        click.echo(f"llmfix: {line}", err=True)
+    if report.git_output:
+        click.echo(report.git_output)
+    taken = [f.path for f in report.files if f.taken_out]
+    if taken:
+        click.echo(f"llmfix took its change out of {', '.join(taken)} for the merge")
+    for merged in report.files:
+        if merged.note:
+            click.echo(f"llmfix: {merged.path}: {merged.note}", err=True)
+    for line in (line for done in report.reapplied for line in done.overrides):
+        click.echo(f"llmfix: {line}")
+    if report.conflicted:  # which are the user's edits against upstream's (llmfix's lines out of the way), which git's own
+        clear = {f.path for f in report.files if f.taken_out}
+        ours, other = [n for n in report.conflicted if n in clear], [n for n in report.conflicted if n not in clear]
+        if ours:
+            where = f"conflicts in {', '.join(ours)}: your edits against {report.ref}'s"
+            click.echo(f"llmfix: the merge stopped on {where} (llmfix's lines were out of the way)", err=True)
+        if other:
+            click.echo(f"llmfix: the merge stopped on conflicts in {', '.join(other)} (git's own merge)", err=True)
+        click.echo(f"llmfix: resolve them, `git add` them, run `llmfix apply {path}`, then `git commit` (or `llmfix merge --abort`)", err=True)
+        return exit_codes.PENDING
+    written = sum(len(done.written) for done in report.reapplied)
+    if report.reapplied:
+        click.echo(f"llmfix re-applied its change: {written} file(s) written" if written else "llmfix: every fix already present")
+    click.echo(f"committed {report.committed[:12]}" if report.committed else "nothing to commit")
+    return exit_codes.OK
 
 
 # recovery
@@ -330,21 +377,18 @@ def _added(top: Path, merged: str) -> list[Path]:
 
 def _add_block(path: Path) -> None:
     text = _without_block(path.read_text(encoding="utf-8", errors="surrogateescape") if path.is_file() else "")
-    _replace(path, text + ("\n" if text and not text.endswith("\n") else "") + "\n".join((BLOCK_START, *merging.ATTRIBUTE_LINES, BLOCK_END)) + "\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    block = "\n".join((BLOCK_START, *merging.ATTRIBUTE_LINES, BLOCK_END))
+    replace_file(path, (text + ("\n" if text and not text.endswith("\n") else "") + block + "\n").encode("utf-8", "surrogateescape"))
 
 
 def _remove_block(path: Path, existed: bool) -> None:
     text = path.read_text(encoding="utf-8", errors="surrogateescape") if path.is_file() else ""
     kept = _without_block(text)
     if kept != text and (kept or existed):
-        _replace(path, kept)
+        replace_file(path, kept.encode("utf-8", "surrogateescape"))
     elif kept != text:
         path.unlink()
-
-
-def _replace(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    replace_file(path, text.encode("utf-8", "surrogateescape"))
 
 
 def _without_block(text: str) -> str:

@@ -3,9 +3,10 @@
 For each target file both sides changed, git runs the driver (``merge=llmfix``): llmfix's change is
 taken out of ours (with the record's notes, else the base's) and the rest merged by ``git merge-file``,
 so a conflict can only be the user's edit against upstream's; else git's own merge is the result.
-Installed, the driver puts llmfix's change back. :func:`reapply` makes it afresh on merged code.
-The driver's command lines are fixed texts (git substitutes only ``%O %A %B %L`` and the quoted
-``%P``); the interpreter and report file reach it by environment.
+Installed (``install-merge-driver``), the driver puts llmfix's change back and a post-merge hook runs
+:func:`reapply`, which makes it afresh on merged code. The driver's command lines are fixed texts (git
+substitutes only ``%O %A %B %L`` and the quoted ``%P``); the interpreter and report file reach it by
+environment. The installed driver and hook run ``llmfix`` from PATH; without it git merges as it would.
 """
 
 from __future__ import annotations
@@ -15,19 +16,23 @@ import copy
 import json
 import os
 import re
-import subprocess
+import shlex
 import sys
 import tempfile
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from llmfix import planning, record, sourcetext
+import click
+
+from llmfix import exit_codes, planning, record, sourcetext
 from llmfix.codemods import registry, support
+from llmfix.commands import one_line_errors
 from llmfix.config import CommandSettings, settings_for
 from llmfix.discovery import JUDGE_FILE, PACKAGE_DIR, PRUNED_DIRS, TARGET_NAMES, Target, discover
 from llmfix.errors import BadInput, Drift, LlmfixError
-from llmfix.lock import checkout_lock
+from llmfix.gitguard import first_line, git, git_out, repository_top
+from llmfix.lock import checkout_locks
 from llmfix.planning import FilePlan
 from llmfix.writing import PendingWrite, ensure_state_dir, remove_state_dir, write_group
 
@@ -36,41 +41,21 @@ ATTRIBUTE_LINES = (*(f"**/{name} merge={DRIVER}" for name in TARGET_NAMES), f"**
 REPORT_ENV = "LLMFIX_MERGE_REPORT"  # set by ``llmfix merge``: the driver only takes out, and reports there
 PYTHON_ENV = "LLMFIX_PYTHON"  # the interpreter ``llmfix merge`` runs the driver with
 DRIVER_PYTHON = sys.executable
-GIT_TIMEOUT = 600.0
 RUN_DRIVER = f'"${PYTHON_ENV}" -c "import sys; sys.path.pop(0); from llmfix.cli import run; run()" merge-file %O %A %B %L %P'
-
-
-def git(args: Sequence[str], cwd: Path, *, config: Sequence[str] = (), env: dict[str, str] | None = None) -> subprocess.CompletedProcess[bytes]:
-    """Run git (``config``: ``name=value`` pairs given as ``-c``); BadInput when git can't be run."""
-    command = ["git", *(part for pair in config for part in ("-c", pair)), *args]
-    try:
-        return subprocess.run(
-            command, cwd=cwd, capture_output=True, timeout=GIT_TIMEOUT, check=False, env={**os.environ, "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0", **(env or {})}
-        )
-    except OSError as error:
-        raise BadInput(f"cannot run git: {error.strerror}") from None
-    except subprocess.TimeoutExpired:
-        raise LlmfixError(f"git {args[0]} did not finish within {GIT_TIMEOUT:.0f} s") from None
-
-
-def git_out(args: Sequence[str], cwd: Path) -> str:
-    done = git(args, cwd)
-    if done.returncode != 0:
-        raise BadInput(first_line(done.stdout + done.stderr) or f"git {args[0]} failed")
-    return done.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")
-
-
-def first_line(output: bytes) -> str:
-    lines = [line.strip() for line in output.decode("utf-8", "replace").splitlines() if line.strip()]
-    return next((line for line in lines if line.startswith(("fatal:", "error:"))), lines[0] if lines else "")
-
-
-def repository_top(path: Path) -> Path:
-    """The top of the git work tree holding ``path``; BadInput outside one."""
-    done = git(["rev-parse", "--show-toplevel"], path if path.is_dir() else path.parent)
-    if done.returncode != 0:
-        raise BadInput(f"{path}: not inside a git work tree")
-    return Path(done.stdout.decode("utf-8", "surrogateescape").removesuffix("\n")).resolve()
+HOOK_MARK = "# written by llmfix install-merge-driver"
+NOT_ON_PATH = "llmfix is not on PATH (its virtualenv not active, moved or recreated?)"
+INSTALLED_DRIVER = (  # git's shell runs it; %P arrives single-quoted, so it stays outside double quotes
+    "if command -v llmfix >/dev/null 2>&1; then llmfix merge-file %O %A %B %L %P; s=$?; [ $s -le 1 ] && exit $s; "
+    'echo "llmfix merge driver: llmfix failed (exit $s) on" %P "- merged as git would" >&2; '
+    f'else echo "llmfix merge driver: {NOT_ON_PATH}; merged" %P "as git would: run \'llmfix apply\' once it is back" >&2; fi; '
+    "exec git merge-file --marker-size=%L -L HEAD -L base -L theirs %A %O %B"
+)
+HOOK = f"""#!/bin/sh
+{HOOK_MARK}: after a merge, llmfix re-applies its change to what the merge brought
+[ -n "$LLMFIX_MERGE_REPORT" ] && exit 0
+command -v llmfix >/dev/null 2>&1 || {{ echo "llmfix post-merge hook: {NOT_ON_PATH}; run 'llmfix apply' once it is back" >&2; exit 0; }}
+exec llmfix after-merge
+"""
 
 
 def git_path(top: Path, name: str) -> Path:
@@ -205,17 +190,11 @@ def save(checkout: Path, known: record.Record, writes: Sequence[PendingWrite] = 
     writes = [*writes, *([PendingWrite(known.path, known.raw, new)] if new != known.raw else [])]
     if not writes:
         return
-    with checkout_lock(checkout):
+    with checkout_locks([checkout]):
         ensure_state_dir(checkout)
         write_group(checkout, writes, "merge")
     if new is None:
         remove_state_dir(checkout)
-
-
-def report_to(path: str | None, merged: FileMerge) -> None:
-    if path:
-        with open(path, "a", encoding="utf-8") as file:
-            file.write(json.dumps(asdict(merged)) + "\n")
 
 
 # re-apply after a merge
@@ -255,6 +234,7 @@ def _kept(text: str, qualname: str, env_var: str) -> object:
 
 @dataclass
 class Reapplied:
+    checkout: Path
     plans: list[FilePlan] = field(default_factory=list)
     written: list[Path] = field(default_factory=list)  # files written or removed, llmfix's record among them
     overrides: list[str] = field(default_factory=list)
@@ -275,7 +255,7 @@ def reapply(checkout: Path, targets: Sequence[Target], options: CommandSettings)
     problems = [f"{p.target.relpath}: {d}" for p in plans for d in p.drifted]
     if problems:
         raise Drift("anchor missing, nothing written:\n  " + "\n  ".join(problems))
-    done, writes = Reapplied(plans), []
+    done, writes = Reapplied(checkout, plans), []
     for plan in plans:
         if plan.context is None:
             writes += _support_writes(checkout, plan, known, old_support)
@@ -291,6 +271,15 @@ def reapply(checkout: Path, targets: Sequence[Target], options: CommandSettings)
     return done
 
 
+def reapply_all(path: Path, options: CommandSettings) -> list[Reapplied]:
+    """:func:`reapply` in each checkout under ``path`` (none when there is none)."""
+    try:
+        targets = discover([path])
+    except BadInput:
+        return []
+    return [reapply(c, [t for t in targets if t.checkout == c], options) for c in sorted({t.checkout for t in targets})]
+
+
 def _support_writes(checkout: Path, plan: FilePlan, known: record.Record, old_digest: str | None) -> list[PendingWrite]:
     """The support module written where the plan puts it; llmfix's copies elsewhere in the package removed."""
     home = plan.target.path
@@ -304,3 +293,89 @@ def _support_writes(checkout: Path, plan: FilePlan, known: record.Record, old_di
         if support.FILE_NAME in files and stray != home and planning.llmfix_copy(stray, former) is not None:
             writes.append(PendingWrite(stray, stray.read_bytes(), None))
     return writes
+
+
+@click.command("install-merge-driver")
+@click.argument("path", required=False, default=".", type=click.Path())
+@one_line_errors
+def install_merge_driver_command(path: str) -> int:
+    """Make a plain `git merge`/`git pull` take llmfix's change out of the way and put it back.
+
+    Writes `merge=llmfix` entries for the target files to the repository's
+    .gitattributes, the driver to its git config (.git/config) and a post-merge
+    hook. Both run `llmfix` from PATH (so a recreated virtualenv keeps working);
+    without it, git merges as it would and says why. The driver updates
+    .llmfix/record.json in the work tree: commit it after the merge.
+    """
+    if not path.strip():
+        raise BadInput("empty PATH: name a folder of the repository")
+    if not Path(path).exists():
+        raise BadInput(f"{path}: no such file or directory")
+    top = repository_top(Path(path))
+    wanted = {f"merge.{DRIVER}.name": "llmfix: merge with llmfix's change taken out, then put back", f"merge.{DRIVER}.driver": INSTALLED_DRIVER}
+    stale = {k: v for k, v in wanted.items() if git(["config", "--local", "--get", k], top).stdout.decode("utf-8", "surrogateescape").removesuffix("\n") != v}
+    for key, value in stale.items():
+        git_out(["config", "--local", key, value], top)
+    attributes = top / ".gitattributes"
+    text = attributes.read_text(encoding="utf-8") if attributes.is_file() else ""
+    missing = [line for line in ATTRIBUTE_LINES if line not in {existing.strip() for existing in text.splitlines()}]
+    if missing:
+        attributes.write_text(text + ("\n" if text and not text.endswith("\n") else "") + "\n".join(missing) + "\n", encoding="utf-8")
+    click.echo(f".gitattributes: {'merge=llmfix added for the target files (commit it)' if missing else 'already set up'}")
+    click.echo(f".git/config: merge driver {'set' if stale else 'already set'}: it runs `llmfix merge-file` from PATH")
+    hook = git_path(top, "hooks/post-merge")
+    shown = hook.relative_to(top).as_posix() if hook.is_relative_to(top) else str(hook)
+    current = hook.read_text(encoding="utf-8", errors="replace") if hook.is_file() else None
+    if current is not None and HOOK_MARK not in current:
+        click.echo(f"{shown}: a hook of your own is there, left alone; add this line to it: llmfix after-merge")
+    else:
+        if current != HOOK:
+            hook.parent.mkdir(parents=True, exist_ok=True)
+            hook.write_text(HOOK, encoding="utf-8")
+            hook.chmod(0o755)
+        click.echo(f"{shown}: {'written' if current != HOOK else 'already there'} (after a merge, llmfix re-applies to what it brought)")
+    click.echo("after each merge, commit what llmfix changed (git status shows it: .llmfix/record.json, patched files)")
+    return exit_codes.OK
+
+
+@click.command("merge-file", hidden=True)
+@click.argument("base", type=click.Path())
+@click.argument("ours", type=click.Path())
+@click.argument("theirs", type=click.Path())
+@click.argument("marker_size", type=int)
+@click.argument("relpath")
+def merge_file_command(base: str, ours: str, theirs: str, marker_size: int, relpath: str) -> None:
+    """git's merge driver (%O %A %B %L %P): exit 0 merged cleanly, 1 conflicts left in OURS."""
+    try:
+        data = [Path(name).read_bytes() for name in (ours, base, theirs)]
+    except OSError as error:
+        click.echo(f"llmfix: {relpath}: can't read git's copy: {error}", err=True)
+        sys.exit(2)
+    report = os.environ.get(REPORT_ENV)
+    merged, result = drive(Path.cwd(), *data, marker_size, relpath, put_back=not report)
+    Path(ours).write_bytes(merged)
+    try:
+        if report:
+            with open(report, "a", encoding="utf-8") as file:
+                file.write(json.dumps(asdict(result)) + "\n")
+    except OSError as error:
+        click.echo(f"llmfix: {relpath}: could not report to llmfix merge: {error.strerror}", err=True)
+    for line in [*([result.note] if result.note else []), *result.overrides]:
+        click.echo(f"llmfix: {relpath}: {line}", err=True)
+    if result.reapplied:
+        click.echo(f"llmfix: {relpath}: merged, llmfix's change put back; .llmfix/record.json updated: commit it", err=True)
+    sys.exit(1 if result.conflicts else 0)
+
+
+@click.command("after-merge", hidden=True)
+@one_line_errors
+def after_merge_command() -> int:
+    """The post-merge hook: re-apply llmfix to what the merge brought."""
+    top = repository_top(Path.cwd())
+    for done in reapply_all(top, CommandSettings()):
+        for line in done.overrides:
+            click.echo(f"llmfix: {line}", err=True)
+        if done.written:
+            names = " ".join(sorted(shlex.quote(p.resolve().relative_to(top).as_posix()) for p in done.written))
+            click.echo(f"llmfix: re-applied after the merge: review, then commit: git add -A {names}; git commit", err=True)
+    return exit_codes.OK

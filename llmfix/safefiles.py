@@ -1,15 +1,18 @@
 """Reading and creating files safely, and llmfix's own folder (``.llmfix``: the record, the journal, a .gitignore).
 
-One reader that never follows a symlink nor reads past a limit, one digest, :func:`check_inside`, and
-:func:`write_new_file` (exclusive, never through a symlink, with mode, owner, xattrs and ACL, fsynced).
+One reader that never follows a symlink nor reads past a limit, one digest, :func:`check_inside`,
+:func:`write_new_file` (exclusive, never through a symlink, with mode, owner, xattrs and ACL, fsynced)
+and :func:`exchange` (two paths swapped atomically), for :mod:`llmfix.writing`'s group write.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import os
 import stat
+import sys
 from pathlib import Path
 
 from llmfix.errors import BadInput, WriteFailed
@@ -123,6 +126,30 @@ def owner_of(*candidates: Path) -> os.stat_result | None:
         except OSError:
             continue
     return None
+
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+_renameat2 = None
+if sys.platform.startswith("linux"):
+    try:
+        _renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+        _renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+        _renameat2.restype = ctypes.c_int
+    except (AttributeError, OSError):
+        _renameat2 = None
+
+
+def exchange(first: Path, second: Path) -> bool:
+    """Swap two paths atomically; False when the system or file system can't."""
+    if _renameat2 is None:
+        return False
+    if _renameat2(_AT_FDCWD, os.fsencode(first), _AT_FDCWD, os.fsencode(second), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV):
+        return False
+    raise OSError(code, os.strerror(code), str(second))
 
 
 def temp_path(path: Path, run: str) -> Path:
