@@ -73,13 +73,15 @@ def _launcher_findings(item: launcher.Launched, say: Callable[[str], None]) -> l
 
 
 def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str], view: Callable[[dict[str, str], str], EnvView]) -> list[launcher.Launched]:
-    """Every launcher script (those at each checkout's root, named under its label, then the lone
-    ones), with the job's environment when running through it changes an LLM-related variable."""
+    """Every launcher script (those at each checkout's root, named under its label, then the lone ones), with the
+    job's environment when running through it changes an LLM-related variable."""
     scripts = [(s, f"{label}/{s.name}" if label else s.name) for root, label in found for s in launchers.find_launchers(root)]
     out = []
     for script, source in scripts + [(s, s.name) for s in lone]:
         parsed = launchers.parse_launcher(script, env)
-        out.append(launcher.Launched(parsed, source, view(parsed.overlay(env), source) if launcher.changes(parsed, env) else None))
+        job = parsed.overlay(env)
+        changed = any(env.get(n) != job.get(n) for n in set(env) | set(job) if launchers.relevant(n))
+        out.append(launcher.Launched(parsed, source, view(job, source) if changed else None))
     return out
 
 
@@ -106,7 +108,9 @@ def run_doctor(
         return EnvView(job_env, source, offline, model, traces)
 
     main, launched = view(env, "environment"), _launched(found, lone, env, view)
-    probe_view = launcher.probe_environment(main, launched)
+    # the live probe runs with this shell's environment, or, when the shell has no key and a launcher gives the job one,
+    # with that launcher's (a call without a key proves nothing)
+    probe_view = main if main.endpoint.key else next((item.view for item in launched if item.gives_key), main)
     probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout) if not offline else None
 
     findings = launcher.settle_key(_env_findings(main, say), main, launched)

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from httpx._utils import URLPattern, get_environment_proxies
 
-from llmfix.doctor import proxyenv
+from llmfix.doctor import env as proxyenv  # the proxy rules live with the other settings
 
 URLS = [
     "https://api.openai.com/v1",

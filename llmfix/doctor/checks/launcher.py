@@ -3,7 +3,6 @@ they give the job: a key this shell lacks but a launcher exports is not "not set
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from llmfix.doctor.env import EnvView
@@ -12,12 +11,6 @@ from llmfix.doctor.launchers import Assignment, Launcher, flag_enabled, relevant
 from llmfix.doctor.redact import redact_key
 
 CHECK = "launcher"
-
-
-def changes(launcher: Launcher, env: Mapping[str, str]) -> bool:
-    """Does running through this launcher change any LLM-related variable?"""
-    overlay = launcher.overlay(env)
-    return any(env.get(n) != overlay.get(n) for n in set(env) | set(overlay) if relevant(n))
 
 
 def _shown(name: str, a: Assignment) -> str:
@@ -89,9 +82,3 @@ def settle_key(findings: list[Finding], main: EnvView, launched: list[Launched])
         else f
         for f in findings
     ]
-
-
-def probe_environment(main: EnvView, launched: list[Launched]) -> EnvView:
-    """The view the live probe runs with: this shell's, or, when the shell has no key and a launcher
-    gives the job one, that launcher's (a call without a key proves nothing)."""
-    return next((item.view for item in launched if item.gives_key and item.view is not None), main) if not main.endpoint.key else main

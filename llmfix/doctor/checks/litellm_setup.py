@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from llmfix.codemods import litellm_facts as facts
-from llmfix.doctor import proxyenv
 from llmfix.doctor.checks import Started, last_words
-from llmfix.doctor.env import retry_settings
+from llmfix.doctor.env import env_true, getproxies, retry_settings
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 
 CHECK = "litellm"
@@ -83,10 +82,10 @@ def _finding(status: str, summary: str, fix: str = "", cause: str = "") -> Findi
 
 def cost_map_findings(env: Mapping[str, str]) -> list[Finding]:
     """Does importing litellm fetch the remote cost map?"""
-    local = next((n for n in ("LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_OFFLINE_MODE") if proxyenv.env_true(env.get(n))), None)
+    local = next((n for n in ("LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_OFFLINE_MODE") if env_true(env.get(n))), None)
     if local:
         return [_finding(OK, f"{local}=True: importing litellm does not fetch the remote cost map")]
-    proxied = any(proxyenv.getproxies(env).get(s) for s in ("https", "all"))
+    proxied = any(getproxies(env).get(s) for s in ("https", "all"))
     summary = "LITELLM_LOCAL_MODEL_COST_MAP is not set: every `import litellm` fetches a cost map from the internet"
     summary += "; behind a proxy that drops it this adds a 5 s timeout" if proxied else ""
     return [_finding(WARN, summary, "export LITELLM_LOCAL_MODEL_COST_MAP=True", "cost-map-remote")]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from llmfix.doctor import causes, proxyenv
+from llmfix.doctor import causes
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 
@@ -12,11 +12,12 @@ CHECK = "proxy"
 
 
 def _variables(view: EnvView) -> list[str]:
-    """The proxy variables that are set, and which spelling wins."""
-    variables = proxyenv.proxy_variables(view.env)
-    lines = [f"{n}={v}" for n, v in variables]
-    for lower in sorted({n.lower() for n, _ in variables}):
-        spellings = [n for n, _ in variables if n.lower() == lower]
+    """The proxy variables that are set, in a stable order, and which spelling wins."""
+    order = {"http_proxy": 0, "https_proxy": 1, "all_proxy": 2, "no_proxy": 3}
+    names = sorted((n for n in view.env if n.lower().endswith("_proxy")), key=lambda n: (order.get(n.lower(), 9), n.lower(), n))
+    lines = [f"{n}={view.env[n]}" for n in names]
+    for lower in sorted({n.lower() for n in names}):
+        spellings = [n for n in names if n.lower() == lower]
         if lower in spellings and len({view.env[n] for n in spellings}) > 1:
             lines.append(f"{lower} and {'/'.join(n for n in spellings if n != lower)} differ: {lower} wins (lower case is read last)")
     return lines
