@@ -1,8 +1,7 @@
-"""What a launcher script (``train_dr_tulu.sh`` and friends) exports, read without running a shell:
-``export``, plain assignments (exported when the name came from the environment, after ``export A`` or
-under ``set -a``), ``A=1 cmd`` prefixes, ``unset``, quotes, continuations, comments, ``;``/``&&``/``||``,
-``$VAR``/``${VAR:-default}``. Command substitutions and ``$1`` stay unresolved (marked); control flow
-is read straight through."""
+"""What a launcher script (``train_dr_tulu.sh`` and friends) exports, read without running a shell: ``export``,
+assignments (exported when the name came from the environment, after ``export A`` or under ``set -a``), ``A=1 cmd``,
+``unset``, quotes, continuations, comments, ``;``/``&&``/``||``, ``$VAR``/``${VAR:-default}``. ``$(...)`` and ``$1``
+stay unresolved (marked); control flow is read straight through."""
 
 from __future__ import annotations
 
@@ -29,11 +28,8 @@ _EXPANSION = re.compile(
 def relevant(name: str) -> bool:
     """Variables that change how the helpers reach the LLM."""
     upper = name.upper()
-    return (
-        upper.endswith("_PROXY")
-        or upper.startswith(("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP"))
-        or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV")
-    )
+    prefixes = ("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP")
+    return upper.endswith("_PROXY") or upper.startswith(prefixes) or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV")
 
 
 @dataclass
@@ -104,9 +100,6 @@ def parse_source(source: str, launcher: Launcher, env: Mapping[str, str]) -> Lau
     return launcher
 
 
-# ----------------------------------------------------------------------------- lexing
-
-
 @dataclass
 class _Word:
     parts: list[tuple[str, str]]  # (kind, text): kind "raw", "double" (both expanded) or "single" (literal)
@@ -166,9 +159,6 @@ def _part(source: str, i: int) -> tuple[str, str, int, bool]:
         unescape = {"\n": "", "$": "\\$", "`": "\\`"}
         return "double", _DOUBLE_ESCAPE.sub(lambda e: unescape.get(e[1], e[1]), m["double"]), m.end(), True
     return ("single", m["escaped"], m.end(), False) if m["escaped"] is not None else ("raw", m["raw"], m.end(), False)
-
-
-# ----------------------------------------------------------------------------- reading commands
 
 
 class _Parser:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from llmfix.discovery import KNOWN_PREFIXES, targets_in_directory
 from llmfix.doctor import launchers
-from llmfix.doctor.checks import checkout, endpoint, key, launcher, litellm_setup, live, models, proxy
+from llmfix.doctor.checks import checkout, endpoint, launcher, litellm_setup, live, models
 from llmfix.doctor.env import EnvView
-from llmfix.doctor.findings import FAIL, Finding, Report, rank
+from llmfix.doctor.findings import FAIL, OK, Finding, Report, rank
 from llmfix.errors import BadInput
 
 ONLINE_BUDGET = 14.0  # seconds; the live probe is abandoned after this
@@ -60,7 +60,7 @@ def _env_findings(view: EnvView, say: Callable[[str], None]) -> list[Finding]:
     """Checks 1-4 on ``view``, saying which endpoint is being contacted (it can take seconds)."""
     if not view.offline:
         say(f"checking {view.endpoint.base_url.strip()}" + ("" if view.source == "environment" else f" (as {view.source} sets it up)"))
-    return [f for check in (proxy.check, endpoint.check, key.check, models.check) for f in check(view)]
+    return [f for check in (endpoint.check, models.check) for f in check(view)]
 
 
 def _launcher_findings(item: launcher.Launched, say: Callable[[str], None]) -> list[Finding]:
@@ -121,10 +121,10 @@ def run_doctor(
     verdicts, repositories = set(), set()
     for root, source, started_check in checks:
         say(f"llmfix check {root}")
-        verdict = checkout.check_findings(root, started_check, source)
-        verdicts.add(checkout.patched(verdict))
-        findings += verdict + checkout.merge_driver_findings(root, env, source, repositories)
-    patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched
+        verdict = checkout.interpret(root, started_check.collect(), source)
+        verdicts.add(True if verdict.status == OK else False if verdict.cause == "checkout-unpatched" else None)
+        findings += [verdict, *checkout.merge_driver_findings(root, env, source, repositories)]
+    patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched; drift: unknown
     findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
     if probe is not None:
         result = probe.result(started + ONLINE_BUDGET, say)

@@ -139,12 +139,12 @@ def test_checkout_verdicts(tmp_path):
     pending = {"command": "check", "pending": True, "files": [
         {"path": "run_utils.py", "transforms": {"retries": {"status": "pending", "reason": ""},
                                                 "guards": {"status": "already-present", "reason": ""}}}]}
-    (f,) = interpret(tmp_path, 1, json.dumps(pending), "")
+    f = interpret(tmp_path, (1, json.dumps(pending), ""))
     assert (f.status, f.cause) == (WARN, "checkout-unpatched") and "retries" in f.summary
     done = {"command": "check", "pending": False, "files": [
         {"path": "run_utils.py", "transforms": {"retries": {"status": "already-present", "reason": ""}}}]}
-    assert interpret(tmp_path, 0, json.dumps(done), "")[0].status == OK
-    (f,) = interpret(tmp_path, 1, "", "No module named llmfix.__main__")
+    assert interpret(tmp_path, (0, json.dumps(done), "")).status == OK
+    f = interpret(tmp_path, (1, "", "No module named llmfix.__main__"))
     assert (f.status, f.cause) == (WARN, "check-unavailable") and "No module named" in f.summary
 
 
@@ -154,7 +154,7 @@ def test_the_checkout_check_reads_the_real_check_json(tmp_path):
 
     shutil.copytree(Path(__file__).resolve().parents[2] / "fixtures" / "upstream-main-split", tmp_path / "c")
     done = subprocess.run([sys.executable, "-m", "llmfix", "check", str(tmp_path / "c"), "--json"], capture_output=True, text=True, timeout=120, check=False)
-    (f,) = interpret(tmp_path / "c", done.returncode, done.stdout, done.stderr)
+    f = interpret(tmp_path / "c", (done.returncode, done.stdout, done.stderr))
     assert f.cause == "checkout-unpatched" and "retries" in f.summary and "0 fix(es)" not in f.summary
 
 

@@ -1,5 +1,6 @@
-"""Check 2: the base URL LiteLLM will use, and DNS / TCP / TLS / GET {base}/models to it. With no base
-URL variable set, LiteLLM's default endpoint is named as the default: no fix blames an unset variable."""
+"""Checks 1-3 on one environment: the proxy that applies to the base URL, the base URL (DNS / TCP / TLS /
+GET {base}/models), and the API key. With no base URL variable set, LiteLLM's default endpoint is named as the
+default: no fix blames an unset variable."""
 
 from __future__ import annotations
 
@@ -8,9 +9,61 @@ from urllib.parse import urlsplit
 from llmfix.doctor import causes
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
+from llmfix.doctor.redact import redact_key
 
-CHECK = "endpoint"
 _BASES = {"openrouter": "https://openrouter.ai/api/v1", "api.openai.com": "https://api.openai.com/v1"}
+OPENROUTER_PREFIX = "sk-or-v1-"
+
+
+def check(view: EnvView) -> list[Finding]:
+    """The proxy, endpoint and key findings of ``view`` (only the endpoint's when its base URL cannot work)."""
+    if view.base_problem is not None:
+        return _endpoint(view)
+    key = [Finding("key", status, summary, fix, cause, view.source, LAYER["key"]) for status, summary, fix, cause in _key_verdicts(view)]
+    return _proxy(view) + _endpoint(view) + key
+
+
+def _variables(view: EnvView) -> list[str]:
+    """The proxy variables that are set, in a stable order, and which spelling wins."""
+    order = {"http_proxy": 0, "https_proxy": 1, "all_proxy": 2, "no_proxy": 3}
+    names = sorted((n for n in view.env if n.lower().endswith("_proxy")), key=lambda n: (order.get(n.lower(), 9), n.lower(), n))
+    lines = [f"{n}={view.env[n]}" for n in names]
+    for lower in sorted({n.lower() for n in names}):
+        spellings = [n for n in names if n.lower() == lower]
+        if lower in spellings and len({view.env[n] for n in spellings}) > 1:
+            lines.append(f"{lower} and {'/'.join(n for n in spellings if n != lower)} differ: {lower} wins (lower case is read last)")
+    return lines
+
+
+def _proxy(view: EnvView) -> list[Finding]:
+    """Which proxy variables are set, which applies to the endpoint, and does it work."""
+    host, choice, other, detail = view.endpoint.host, view.choice, view.other_choice, _variables(view)
+    findings = []
+    if (other.proxy or None) != (choice.proxy or None):  # the async and sync helpers follow different no_proxy rules
+        summary = f"the async and sync helpers route {host} differently: {choice.rule} rules give {choice.describe()}, "
+        summary += f"{other.rule} rules give {other.describe()}"
+        fix = f"write no_proxy entries both rule sets read the same way: plain host names without a leading dot (e.g. {host}), no '*' inside a list"
+        why = [f"run_litellm_async (rubric generation) follows the {choice.rule} rules; run_litellm (judging) follows httpx's"]
+        findings.append(Finding("proxy", WARN, summary, fix, "proxy-rules-differ", view.source, LAYER["proxy"] + 0.2, why))
+    if not choice.proxy:
+        summary = f"{choice.describe()} for {host}: LiteLLM connects directly" if detail else f"no proxy variables set: LiteLLM connects to {host} directly"
+        return [*findings, Finding("proxy", OK, summary, "", "", view.source, LAYER["proxy"], detail)]
+    applies, trace = f"{choice.variable}={choice.proxy} applies to {view.endpoint.base_url.strip()}", view.trace
+    scheme, failed = urlsplit(choice.proxy).scheme.lower(), trace.failed if trace is not None else None
+    if scheme not in ("http", "https"):
+        status, summary, cause = FAIL, f"{applies}, but LiteLLM cannot use a {scheme}:// proxy", "proxy-scheme"
+    elif trace is None:
+        status, summary, cause = OK, f"{applies} (not contacted: --offline)", ""
+    elif failed is not None and trace.proxy_failed:
+        status, summary, cause = FAIL, f"{applies}, but {failed.message}", failed.cause
+    elif failed is not None and failed.cause == "proxy-upstream":
+        status, summary, cause = OK, f"{applies}; the proxy answers, but it could not reach {host} (see endpoint)", ""
+    else:
+        how = "CONNECT to" if urlsplit(view.endpoint.base_url.strip()).scheme == "https" else "a forward request to"
+        reached = trace.stage("connect") or trace.stage("http")
+        took = f" in {reached.seconds * 1000:.0f} ms" if reached else ""
+        status, summary, cause = OK, f"{applies}; it accepts connections and {how} {host} goes through{took}", ""
+    return [*findings, Finding("proxy", status, summary, causes.fix(cause, view) if cause else "", cause, view.source, LAYER["proxy"], detail)]
 
 
 def _config_findings(view: EnvView) -> list[Finding]:
@@ -29,10 +82,11 @@ def _config_findings(view: EnvView) -> list[Finding]:
         found.append((summary, f"export {var}={base}", "base-url-path", LAYER["config"] + 0.1))
     fix = "export SSL_CERT_FILE=/path/to/ca-bundle.pem (an existing file)"
     found += [(why, fix, "tls-config", LAYER["tls"] - 0.1) for name, why in view.tls.ignored if name == "SSL_CERT_FILE"]
-    return [Finding(CHECK, WARN, summary, fix, cause, view.source, layer) for summary, fix, cause, layer in found]
+    return [Finding("endpoint", WARN, summary, fix, cause, view.source, layer) for summary, fix, cause, layer in found]
 
 
-def check(view: EnvView) -> list[Finding]:
+def _endpoint(view: EnvView) -> list[Finding]:
+    """The base URL LiteLLM will use, and what the trace to {base}/models says."""
     ep, tls = view.endpoint, view.tls
     origin = f"LiteLLM's default; {ep.base_variable} is unset" if view.is_default else f"from {ep.base_source}"
     where = f"{ep.base_url.strip()} ({origin})" + (f", LiteLLM's openrouter/ route for {view.probe_model}" if ep.route == "openrouter" else "")
@@ -42,13 +96,13 @@ def check(view: EnvView) -> list[Finding]:
         detail.append(f"TLS: {'verification off (SSL_VERIFY=False)' if not tls.verify else f'CA bundle from {tls.source}={tls.cafile}'}")
     if view.base_problem is not None:
         summary, fix = f"base URL {ep.base_url!r} (from {ep.base_source}) {view.base_problem}", f"export {ep.base_variable}=https://HOST/v1"
-        return [Finding(CHECK, FAIL, summary, fix + "  (no quotes inside the value)", "base-url", view.source, LAYER["config"], detail)]
+        return [Finding("endpoint", FAIL, summary, fix + "  (no quotes inside the value)", "base-url", view.source, LAYER["config"], detail)]
     if view.trace is None:
-        return [*_config_findings(view), Finding(CHECK, OK, f"base URL {where}; not contacted (--offline)", source=view.source, detail=detail)]
+        return [*_config_findings(view), Finding("endpoint", OK, f"base URL {where}; not contacted (--offline)", source=view.source, detail=detail)]
     status, summary, cause, caused_by = _verdict(view, where)
     layer = causes.CAUSES[cause].layer if cause in causes.CAUSES else LAYER["http"]
     fix = "fix the proxy first" if caused_by else causes.fix(cause, view) if cause else ""
-    return [*_config_findings(view), Finding(CHECK, status, summary, fix, cause, view.source, layer, detail, caused_by)]
+    return [*_config_findings(view), Finding("endpoint", status, summary, fix, cause, view.source, layer, detail, caused_by)]
 
 
 def _verdict(view: EnvView, where: str) -> tuple[str, str, str, str]:
@@ -72,3 +126,36 @@ def _verdict(view: EnvView, where: str) -> tuple[str, str, str, str]:
     else:
         summary = f"{stage.message}{said}" + {"server-error": ": the server fails", "base-url-path": ": not an OpenAI base URL"}.get(cause, "")
     return WARN if cause in ("base-url-path", "rate-limited", "http-status") else FAIL, f"{where}: {summary}", cause, ""
+
+
+def _key_verdicts(view: EnvView) -> list[tuple[str, str, str, str]]:
+    """(status, summary, fix, cause) of each thing the key's value and GET /models say."""
+    ep, var, key = view.endpoint, view.endpoint.key_variable, view.endpoint.key
+    if not key:
+        summary = f"{var} is not set: LiteLLM fails with 'Missing credentials' before sending anything"
+        return [(FAIL, summary, f"export {var}=...  ({'an OpenRouter key (sk-or-v1-...)' if ep.is_openrouter else 'your API key'})", "key-missing")]
+    shown, clean, found = f"{var}={redact_key(key)}", key.strip().strip("\"'"), []
+    if key != key.strip() or any(c in key for c in "\"'\n\r\t "):
+        summary = f"{shown} contains spaces, quotes or a line break: the Authorization header will not match"
+        found.append((FAIL, summary, f"export {var}=sk-...  (the bare key, quoted once)", "key-shape"))
+    if ep.is_openrouter and not clean.startswith(OPENROUTER_PREFIX):
+        summary = f"{shown} does not look like an OpenRouter key (they start {OPENROUTER_PREFIX}) but the base URL is OpenRouter"
+        found.append((FAIL if clean.startswith("sk-") else WARN, summary, f"export {var}={OPENROUTER_PREFIX}...  (from openrouter.ai/keys)", "key-shape"))
+    elif ep.host == "api.openai.com" and clean.startswith("sk-or-"):
+        summary = f"{shown} is an OpenRouter key but the base URL is api.openai.com"
+        found.append((FAIL, summary, "export OPENAI_API_BASE=https://openrouter.ai/api/v1", "key-shape"))
+    http = view.trace.stage("http") if view.trace is not None else None
+    if http is not None and http.status in (401, 403):
+        said = f": {http.data['error']}" if http.data.get("error") else ""
+        summary = f"{shown} is rejected: GET /models -> {http.status}{said} (invalid, expired or revoked key)"
+        return [*found, (FAIL, summary, causes.fix("auth", view), "auth")]
+    if found:
+        return found
+    if view.trace is None:
+        summary = f"{shown} is set (not verified: --offline)" if view.offline else f"{shown} is set"
+    elif http is not None and not http.cause:
+        summary = f"{shown} is accepted by GET /models"
+        summary = f"{shown} is set; OpenRouter's /models does not check keys, the live probe does" if ep.is_openrouter else summary
+    else:
+        summary = f"{shown} is set (not verified: /models did not answer)"
+    return [(OK, summary, "", "")]

@@ -3,6 +3,7 @@ own virtualenv says nothing about the job), the cost-map fetch, and the worst ca
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -42,29 +43,19 @@ def ask_job_python(python: str, env: Mapping[str, str]) -> Started:
     return Started([python, "-c", _LOOK_UP_PACKAGES], env, JOB_PYTHON_TIMEOUT)
 
 
-def _ask(python: str, asked: Started) -> tuple[dict[str, str], str, str]:
-    """(package -> version, "" when unknown; absent: not installed), the interpreter's version, and why it could not be asked."""
-    done = asked.collect()
-    if isinstance(done, str):
-        return {}, "", done
-    code, out, err = done
-    try:
-        data = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
-    except ValueError:
-        data = None
-    if code != 0 or not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
-        return {}, "", f"{python} -c ... failed ({last_words(code, err)})"
-    return {str(n): v for n, v in data["packages"].items() if isinstance(v, str)}, str(data.get("python", "")), ""
-
-
 def job_findings(python: str | None, asked: Started | None) -> tuple[list[Finding], bool | None]:
     """litellm and tenacity as the training job's interpreter (``--python``) has them; and whether it has tenacity (None: unknown)."""
-    packages, version, error = _ask(python, asked) if python is not None and asked is not None else ({}, "", "")
-    if python is None or error:
+    done, data = asked.collect() if asked is not None else "", None
+    if not isinstance(done, str) and done[0] == 0 and done[1].strip():
+        with contextlib.suppress(ValueError):
+            data = json.loads(done[1].strip().splitlines()[-1])
+    if not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
+        error = done if isinstance(done, str) else f"{python} -c ... failed ({last_words(done[0], done[2])})"
         why = f": {error}" if error else " (litellm version, tenacity): llmfix's own virtualenv says nothing about it"
         fix = "run again with --python /path/to/the/training/job's/python (e.g. its virtualenv's bin/python)"
         return [_finding(WARN, f"could not examine the training job's Python environment{why}", fix, "training-env-unknown")], None
-    where, litellm, tenacity = f"{python} (Python {version})", packages.get("litellm"), packages.get("tenacity")
+    packages = {str(n): v for n, v in data["packages"].items() if isinstance(v, str)}
+    where, litellm, tenacity = f"{python} (Python {data.get('python', '')})", packages.get("litellm"), packages.get("tenacity")
     if litellm is not None:
         out = [_finding(OK, f"litellm {litellm or '(version unknown)'} installed for {where}")]
     else:

@@ -1,7 +1,5 @@
-"""Check 7: the live probe, one ``litellm.acompletion(max_tokens=1, num_retries=0, timeout=T)`` made the
-way the patched helper makes it, in a worker thread (the litellm import takes seconds) with ``os.environ``
-swapped for the doctor's env mapping; the root cause is named from the exception chain under LiteLLM's
-"Connection error." (a dead proxy, a refused port, DNS, TLS, ...)."""
+"""Check 7: one ``litellm.acompletion(max_tokens=1, num_retries=0, timeout=T)`` in a worker thread, with ``os.environ``
+swapped for the job's; the root cause is named from the exception chain under LiteLLM's "Connection error."."""
 
 from __future__ import annotations
 
@@ -96,12 +94,11 @@ class LiveProbe:
     def _target(self, env: dict[str, str], timeout: float) -> None:
         try:
             with _as_the_job(env):
-                self._run(timeout)
+                self._run(self._result, timeout)
         except BaseException as exc:  # noqa: BLE001 - never let the thread die silently
             self._result.error = f"probe crashed: {type(exc).__name__}: {redact_url(str(exc))}"
 
-    def _run(self, timeout: float) -> None:
-        result = self._result
+    def _run(self, result: ProbeResult, timeout: float) -> None:
         start, result.phase = time.monotonic(), "importing litellm"
         try:
             import litellm  # seconds to import: only the live probe needs it, in its own thread
@@ -136,29 +133,30 @@ class LiveProbe:
         if not self._thread.is_alive():
             return self._result
         took, phase = time.monotonic() - self._started, self._result.phase
-        why = (
-            f"still importing litellm after {took:.0f} s (a slow or busy machine)"
-            if phase == "importing litellm"
-            else f"no answer within {took:.0f} s ({phase})"
-        )
+        why = f"no answer within {took:.0f} s ({phase})"
+        why = f"still importing litellm after {took:.0f} s (a slow or busy machine)" if phase == "importing litellm" else why
         return ProbeResult(self.model, error=f"the probe did not finish: {why}")
 
 
 CHECK = "live-probe"
 Chain = list[dict[str, Any]]
 
-# Without a proxy error: (cause, exception type names, message texts); the first that matches names the cause.
-_TRANSPORT = (
-    ("tls-verify", ("SSLCertVerificationError", "ClientConnectorCertificateError"), ("CERTIFICATE_VERIFY_FAILED",)),
-    ("tls-error", ("ssl.SSLError", "ClientSSLError", "ClientConnectorSSLError"), ()),
-    ("dns", ("gaierror", "ClientConnectorDNSError"), ()),
-    ("connect-refused", ("ConnectionRefusedError",), ()),  # or errno 111 anywhere
-    ("connect-timeout", ("ConnectTimeout", "ConnectionTimeoutError"), ()),
-    ("timeout", ("Timeout",), ()),
-    ("connection-reset", ("ConnectionResetError", "ServerDisconnectedError", "RemoteProtocolError", "ClientOSError"), ()),
-    ("key-missing", (), ("Missing credentials", "api_key client option must be set", "OPENAI_API_KEY environment variable")),
-    ("provider-unknown", (), ("LLM Provider NOT provided",)),
-    ("connection-reset", ("APIConnectionError",), ()),
+# Without a proxy error: (cause, exception type names, message texts, HTTP statuses); the first that matches names it.
+_CHAIN_CAUSES = (
+    ("tls-verify", ("SSLCertVerificationError", "ClientConnectorCertificateError"), ("CERTIFICATE_VERIFY_FAILED",), ()),
+    ("tls-error", ("ssl.SSLError", "ClientSSLError", "ClientConnectorSSLError"), (), ()),
+    ("dns", ("gaierror", "ClientConnectorDNSError"), (), ()),
+    ("connect-refused", ("ConnectionRefusedError",), (), ()),  # or errno 111 anywhere
+    ("connect-timeout", ("ConnectTimeout", "ConnectionTimeoutError"), (), ()),
+    ("timeout", ("Timeout",), (), ()),
+    ("connection-reset", ("ConnectionResetError", "ServerDisconnectedError", "RemoteProtocolError", "ClientOSError"), (), ()),
+    ("key-missing", (), ("Missing credentials", "api_key client option must be set", "OPENAI_API_KEY environment variable"), ()),
+    ("provider-unknown", (), ("LLM Provider NOT provided",), ()),
+    ("connection-reset", ("APIConnectionError",), (), ()),
+    ("auth", ("AuthenticationError", "PermissionDeniedError"), (), (401, 403)),  # the endpoint answered
+    ("model-unknown", ("NotFoundError",), (), (404,)),
+    ("bad-request", ("BadRequestError",), (), (400,)),
+    ("rate-limited", ("RateLimitError",), (), (429,)),
 )
 _STATUS_IN_TEXT = re.compile(r"(?:^|[ ,:=(])(40[0-9]|50[0-9])(?:$|[ ,:;)])")
 
@@ -187,31 +185,18 @@ def _proxy_cause(chain: Chain, proxy_item: dict[str, Any]) -> str:
     return "proxy-error" if not status else "proxy-auth" if status == 407 else "proxy-upstream" if status >= 500 else "proxy-rejected"
 
 
-def _http_cause(chain: Chain) -> str:
-    """The endpoint answered: what its status (or LiteLLM's exception type) says."""
-    status = next((s for s in (item.get("status_code") for item in chain) if isinstance(s, int) and 100 <= s < 600), None)
-    if status in (401, 403) or _typed(chain, "AuthenticationError", "PermissionDeniedError"):
-        return "auth"
-    if status == 404 or _typed(chain, "NotFoundError"):
-        return "model-unknown"
-    if status == 400 or _typed(chain, "BadRequestError"):
-        unknown = _says(chain, "not a valid model", "model_not_found", "does not exist", "invalid model") and _says(chain, "model")
-        return "model-unknown" if unknown else "bad-request"
-    if status == 429 or _typed(chain, "RateLimitError"):
-        return "rate-limited"
-    return "server-error" if status is not None and status >= 500 else "unknown"
-
-
 def classify(chain: Chain) -> str:
     """The root cause of a failed LiteLLM call, from its exception chain (pure)."""
     proxy_item = _typed(chain, "ProxyConnectionError", "ProxyError")
     if proxy_item:
         return _proxy_cause(chain, proxy_item)
     refused = any(item.get("errno") == 111 for item in chain)
-    for cause, types, texts in _TRANSPORT:
-        if _typed(chain, *types) or _says(chain, *texts) or (cause == "connect-refused" and refused):
-            return cause
-    return _http_cause(chain)
+    status = next((s for s in (item.get("status_code") for item in chain) if isinstance(s, int) and 100 <= s < 600), None)
+    for cause, types, texts, statuses in _CHAIN_CAUSES:
+        if _typed(chain, *types) or _says(chain, *texts) or status in statuses or (cause == "connect-refused" and refused):
+            unknown = _says(chain, "not a valid model", "model_not_found", "does not exist", "invalid model") and _says(chain, "model")
+            return "model-unknown" if cause == "bad-request" and unknown else cause
+    return "server-error" if status is not None and status >= 500 else "unknown"
 
 
 def finding(result: ProbeResult, timeout: float, failed_checks: set[str], view: EnvView) -> Finding:
