@@ -10,7 +10,7 @@ from pathlib import Path
 
 from llmfix.discovery import KNOWN_PREFIXES, targets_in_directory
 from llmfix.doctor import launchers
-from llmfix.doctor.checks import checkout, endpoint, launcher, litellm_setup, live, models
+from llmfix.doctor.checks import checkout, environment, litellm_setup, live
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import FAIL, OK, Finding, Report, rank
 from llmfix.errors import BadInput
@@ -60,11 +60,11 @@ def _env_findings(view: EnvView, say: Callable[[str], None]) -> list[Finding]:
     """Checks 1-4 on ``view``, saying which endpoint is being contacted (it can take seconds)."""
     if not view.offline:
         say(f"checking {view.endpoint.base_url.strip()}" + ("" if view.source == "environment" else f" (as {view.source} sets it up)"))
-    return [f for check in (endpoint.check, models.check) for f in check(view)]
+    return environment.check(view)
 
 
-def _launcher_findings(item: launcher.Launched, say: Callable[[str], None]) -> list[Finding]:
-    findings = launcher.check(item.launcher, item.source)
+def _launcher_findings(item: launchers.Launched, say: Callable[[str], None]) -> list[Finding]:
+    findings = launchers.check(item.launcher, item.source)
     if item.view is not None:
         findings += _env_findings(item.view, say)
         if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
@@ -72,7 +72,7 @@ def _launcher_findings(item: launcher.Launched, say: Callable[[str], None]) -> l
     return findings
 
 
-def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str], view: Callable[[dict[str, str], str], EnvView]) -> list[launcher.Launched]:
+def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str], view: Callable[[dict[str, str], str], EnvView]) -> list[launchers.Launched]:
     """Every launcher script (those at each checkout's root, named under its label, then the lone ones), with the
     job's environment when running through it changes an LLM-related variable."""
     scripts = [(s, f"{label}/{s.name}" if label else s.name) for root, label in found for s in launchers.find_launchers(root)]
@@ -81,7 +81,7 @@ def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, st
         parsed = launchers.parse_launcher(script, env)
         job = parsed.overlay(env)
         changed = any(env.get(n) != job.get(n) for n in set(env) | set(job) if launchers.relevant(n))
-        out.append(launcher.Launched(parsed, source, view(job, source) if changed else None))
+        out.append(launchers.Launched(parsed, source, view(job, source) if changed else None))
     return out
 
 
@@ -113,7 +113,7 @@ def run_doctor(
     probe_view = main if main.endpoint.key else next((item.view for item in launched if item.gives_key), main)
     probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout) if not offline else None
 
-    findings = launcher.settle_key(_env_findings(main, say), main, launched)
+    findings = launchers.settle_key(_env_findings(main, say), main, launched)
     if python is not None:
         say(f"asking {python} for its packages")
     job, tenacity = litellm_setup.job_findings(python, asked)

@@ -14,9 +14,9 @@ from doctor_support import REPO, cli_env
 
 from llmfix.doctor import env as envmod
 from llmfix.doctor.checks.checkout import interpret
+from llmfix.doctor.checks.environment import route
 from llmfix.doctor.checks.litellm_setup import budget
 from llmfix.doctor.checks.live import classify
-from llmfix.doctor.checks.models import route
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK, WARN, Finding, rank
 from llmfix.doctor.redact import redact_key, redact_url
