@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
 
 from llmfix.doctor.env import EnvView
 from llmfix.doctor.findings import LAYER, OK, WARN, Finding
@@ -105,15 +106,9 @@ def parse_source(source: str, launcher: Launcher, env: Mapping[str, str]) -> Lau
     return launcher
 
 
-@dataclass
-class _Word:
+class _Word(NamedTuple):
     parts: list[tuple[str, str]]  # (kind, text): kind "raw", "double" (both expanded) or "single" (literal)
     line: int
-
-    @property
-    def assign_shaped(self) -> bool:
-        """Starts with an unquoted ``NAME=``."""
-        return bool(self.parts) and self.parts[0][0] == "raw" and bool(ASSIGN.match(self.parts[0][1]))
 
 
 def _lex(source: str) -> Iterator[list[_Word]]:
@@ -205,7 +200,7 @@ class _Parser:
         texts = [self.expand(w) for w in words]
         prefix: list[tuple[str, str, int]] = []  # the leading NAME=value words
         for word, text in zip(words, texts):
-            m = ASSIGN.match(text) if word.assign_shaped else None
+            m = ASSIGN.match(text) if word.parts and word.parts[0][0] == "raw" and ASSIGN.match(word.parts[0][1]) else None  # unquoted NAME=
             if not m:
                 break
             prefix.append((m.group(1), self.value(m.group(1)) + m.group(3) if m.group(2) else m.group(3), word.line))
@@ -297,18 +292,13 @@ def check(launcher: Launcher, source: str) -> list[Finding]:
     for a in launcher.unexported():
         summary, fix = f"line {a.line} sets {a.name} without exporting it: the training job does not see it", f"write `export ` in front of line {a.line}"
         findings.append(Finding(CHECK, WARN, summary, f"{fix} of {source} (or add `export {a.name}` after it)", "launcher-unexported", source, LAYER["config"]))
-    unresolved = "comes from a command substitution or argument; the doctor cannot check its value"
-    return findings + [
-        Finding(CHECK, WARN, f"line {a.line}: {n} {unresolved}", "", "launcher-unresolved", source, LAYER["launcher"])
-        for n, a in exports.items()
-        if a.unresolved
-    ]
+    why = "comes from a command substitution or argument; the doctor cannot check its value"
+    unresolved = [f"line {a.line}: {n} {why}" for n, a in exports.items() if a.unresolved]
+    return findings + [Finding(CHECK, WARN, summary, "", "launcher-unresolved", source, LAYER["launcher"]) for summary in unresolved]
 
 
-@dataclass
-class Launched:
-    """One launcher script, the name its findings carry, and the job's environment (None when running
-    through it changes no LLM-related variable)."""
+class Launched(NamedTuple):
+    """One launcher script, the name its findings carry, and the job's environment (None: no LLM-related change)."""
 
     launcher: Launcher
     source: str
@@ -331,16 +321,10 @@ def settle_key(findings: list[Finding], main: EnvView, launched: list[Launched])
     others, var = [item.source for item in launched if not item.gives_key], main.endpoint.key_variable
     lines = [f"{g.source} (line {g.launcher.exports()[g.view.endpoint.key_source].line})" for g in givers]  # type: ignore[union-attr,index]
     one = len(givers) == 1
-    summary = (
-        f"{var} is not set in this shell, but {_names(lines)} {'exports' if one else 'export'} it: the training job started by "
-        f"{'it' if one else 'them'} has the key"
-    )
+    summary = f"{var} is not set in this shell, but {_names(lines)} {'exports' if one else 'export'} it: "
+    summary += f"the training job started by {'it' if one else 'them'} has the key"
     if others:
         summary += f"; {_names(others)} {'does' if len(others) == 1 else 'do'} not set it: a job started there fails with 'Missing credentials'"
     fix = f"export {var}=... in {_names(others)} too (or in this shell)" if others else ""
-    return [
-        Finding(f.check, WARN if others else OK, summary, fix, "key-from-launcher", f.source, f.layer)
-        if f.source == main.source and f.cause == "key-missing"
-        else f
-        for f in findings
-    ]
+    told, missing = WARN if others else OK, (main.source, "key-missing")
+    return [Finding(f.check, told, summary, fix, "key-from-launcher", f.source, f.layer) if (f.source, f.cause) == missing else f for f in findings]

@@ -4,6 +4,7 @@ launcher script, or a folder of checkouts, each then with its own `llmfix check`
 from __future__ import annotations
 
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -12,7 +13,7 @@ from llmfix.discovery import KNOWN_PREFIXES, targets_in_directory
 from llmfix.doctor import launchers
 from llmfix.doctor.checks import checkout, environment, litellm_setup, live
 from llmfix.doctor.env import EnvView
-from llmfix.doctor.findings import FAIL, OK, Finding, Report, rank
+from llmfix.doctor.findings import FAIL, OK, Report, rank
 from llmfix.errors import BadInput
 
 ONLINE_BUDGET = 14.0  # seconds; the live probe is abandoned after this
@@ -48,28 +49,14 @@ def _validate(path: str | os.PathLike[str] | None, model: str | None, python: st
         raise BadInput("--model needs a model name")
     if path is not None and not str(path).strip():
         raise BadInput("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
-    found = litellm_setup.resolve_python(python) if python is not None and python.strip() else None
+    found = None
+    if python is not None and python.strip():  # as given when it names an executable file, else looked up on PATH
+        found = (python if os.path.isfile(python) and os.access(python, os.X_OK) else None) if os.sep in python else shutil.which(python)
     if python is not None and found is None:
         raise BadInput(f"--python {python}: no such executable (name the interpreter the training job runs)")
     if path is not None and not Path(path).exists():
         raise BadInput(f"{Path(path)}: no such file or directory")
     return found
-
-
-def _env_findings(view: EnvView, say: Callable[[str], None]) -> list[Finding]:
-    """Checks 1-4 on ``view``, saying which endpoint is being contacted (it can take seconds)."""
-    if not view.offline:
-        say(f"checking {view.endpoint.base_url.strip()}" + ("" if view.source == "environment" else f" (as {view.source} sets it up)"))
-    return environment.check(view)
-
-
-def _launcher_findings(item: launchers.Launched, say: Callable[[str], None]) -> list[Finding]:
-    findings = launchers.check(item.launcher, item.source)
-    if item.view is not None:
-        findings += _env_findings(item.view, say)
-        if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
-            findings += litellm_setup.budget_findings(item.view.env, None, item.source)
-    return findings
 
 
 def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str], view: Callable[[dict[str, str], str], EnvView]) -> list[launchers.Launched]:
@@ -113,11 +100,17 @@ def run_doctor(
     probe_view = main if main.endpoint.key else next((item.view for item in launched if item.gives_key), main)
     probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout) if not offline else None
 
-    findings = launchers.settle_key(_env_findings(main, say), main, launched)
+    findings = launchers.settle_key(environment.check(main, say), main, launched)
     if python is not None:
         say(f"asking {python} for its packages")
     job, tenacity = litellm_setup.job_findings(python, asked)
-    findings += job + litellm_setup.cost_map_findings(env) + [f for item in launched for f in _launcher_findings(item, say)]
+    findings += job + litellm_setup.cost_map_findings(env)
+    for item in launched:
+        findings += launchers.check(item.launcher, item.source)
+        if item.view is not None:
+            findings += environment.check(item.view, say)
+            if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
+                findings += litellm_setup.budget_findings(item.view.env, None, item.source)
     verdicts, repositories = set(), set()
     for root, source, started_check in checks:
         say(f"llmfix check {root}")

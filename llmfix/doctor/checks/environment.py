@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, NamedTuple
 from urllib.parse import urlsplit
@@ -20,8 +21,11 @@ _BASES = {"openrouter": "https://openrouter.ai/api/v1", "api.openai.com": "https
 OPENROUTER_PREFIX = "sk-or-v1-"
 
 
-def check(view: EnvView) -> list[Finding]:
-    """The proxy, endpoint, key and models findings of ``view`` (the proxy and key need a usable base URL)."""
+def check(view: EnvView, say: Callable[[str], None]) -> list[Finding]:
+    """The proxy, endpoint, key and models findings of ``view`` (the proxy and key need a usable base URL), telling
+    ``say`` which endpoint is contacted (it can take seconds)."""
+    if not view.offline:
+        say(f"checking {view.endpoint.base_url.strip()}" + ("" if view.source == "environment" else f" (as {view.source} sets it up)"))
     if view.base_problem is not None:
         return _endpoint(view) + _models(view)
     key = [Finding("key", status, summary, fix, cause, view.source, LAYER["key"]) for status, summary, fix, cause in _key_verdicts(view)]

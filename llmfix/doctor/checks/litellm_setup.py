@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import shutil
 from collections.abc import Mapping
 from typing import NamedTuple
 
@@ -29,13 +27,6 @@ def look(name):
         return "" if importlib.util.find_spec(name) else None
 print(json.dumps({"python": sys.version.split()[0], "packages": {n: look(n) for n in ("litellm", "tenacity")}}))
 """
-
-
-def resolve_python(python: str) -> str | None:
-    """The interpreter's path: as given when it is an executable file, else looked up on PATH."""
-    if os.sep in python:
-        return python if os.path.isfile(python) and os.access(python, os.X_OK) else None
-    return shutil.which(python)
 
 
 def ask_job_python(python: str, env: Mapping[str, str]) -> Started:
