@@ -1,10 +1,8 @@
-"""The settings LiteLLM and the helpers will use, read from an env mapping, and :class:`EnvView`: one
-environment as the checks see it, with its (cached) network trace.
-
-Proxies: LiteLLM 1.x follows two rule sets. ``aiohttp`` (async ``acompletion``, the default) takes urllib's
-``getproxies``/``proxy_bypass``; ``httpx`` (sync ``completion``; async too with DISABLE_AIOHTTP_TRANSPORT or
-LITELLM_HTTP2) takes httpx's mounts, where ``*`` anywhere in no_proxy disables proxies and ``.example.com``
-matches subdomains only. Both read ``<scheme>_proxy`` in any case, lower-case names last (an empty one unsets)."""
+"""The settings LiteLLM and the helpers will use, read from an env mapping, and :class:`EnvView`: one environment as
+the checks see it, with its (cached) network trace. Proxies follow two rule sets: ``aiohttp`` (async, the default) takes
+urllib's ``getproxies``/``proxy_bypass``; ``httpx`` (sync; async too with DISABLE_AIOHTTP_TRANSPORT or LITELLM_HTTP2) its
+mounts, where ``*`` anywhere in no_proxy disables proxies and ``.example.com`` matches subdomains only. Both read
+``<scheme>_proxy`` in any case, lower-case names last (an empty one unsets)."""
 
 from __future__ import annotations
 
@@ -191,9 +189,9 @@ class ProxyChoice(NamedTuple):
     """The proxy (or none) one rule set picks for one URL."""
 
     rule: str  # "aiohttp" or "httpx"
-    proxy: str | None  # normalised proxy URL, e.g. http://127.0.0.1:3128
-    variable: str | None  # the env variable the proxy came from
-    bypass: str | None  # the no_proxy entry that bypassed a proxy ("*" for all)
+    proxy: str | None = None  # normalised proxy URL, e.g. http://127.0.0.1:3128
+    variable: str | None = None  # the env variable the proxy came from
+    bypass: str | None = None  # the no_proxy entry that bypassed a proxy ("*" for all)
     bypass_variable: str | None = None
     disabled_by: str | None = None  # e.g. DISABLE_AIOHTTP_TRUST_ENV=True
 
@@ -212,7 +210,7 @@ def _normalise(value: str) -> str:
 def select_aiohttp(url: str, env: Mapping[str, str]) -> ProxyChoice:
     """The proxy LiteLLM's default async transport uses for ``url``."""
     if env_true(env.get("DISABLE_AIOHTTP_TRUST_ENV")):
-        return ProxyChoice("aiohttp", None, None, None, disabled_by=f"DISABLE_AIOHTTP_TRUST_ENV={env.get('DISABLE_AIOHTTP_TRUST_ENV')}")
+        return ProxyChoice("aiohttp", disabled_by=f"DISABLE_AIOHTTP_TRUST_ENV={env.get('DISABLE_AIOHTTP_TRUST_ENV')}")
     proxies = getproxies(env)
     parts = urlsplit(url)
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
@@ -222,7 +220,7 @@ def select_aiohttp(url: str, env: Mapping[str, str]) -> ProxyChoice:
     if bypass is not None:
         return ProxyChoice("aiohttp", None, None, bypass, no_variable)
     chosen = proxies.get(scheme) or proxies.get("all")
-    return ProxyChoice("aiohttp", _normalise(chosen[0]), chosen[1], None) if chosen else ProxyChoice("aiohttp", None, None, None)
+    return ProxyChoice("aiohttp", _normalise(chosen[0]), chosen[1]) if chosen else ProxyChoice("aiohttp")
 
 
 def _no_proxy_key(entry: str) -> str:
@@ -245,19 +243,19 @@ def select_httpx(url: str, env: Mapping[str, str]) -> ProxyChoice:
     no_value, no_variable = proxies.get("no", ("", ""))
     for entry in (h.strip() for h in no_value.split(",")):
         if entry == "*":
-            return ProxyChoice("httpx", None, None, "*", no_variable)
+            return ProxyChoice("httpx", bypass="*", bypass_variable=no_variable)
         if entry:
             mounts[_no_proxy_key(entry)] = (None, no_variable)
     try:
         target, patterns = URL(url), sorted((URLPattern(key), key) for key in mounts)
     except (InvalidURL, ValueError):
-        return ProxyChoice("httpx", None, None, None)
+        return ProxyChoice("httpx")
     for pattern, key in patterns:
         if pattern.matches(target):
             proxy, variable = mounts[key]
             entry = key.split("://", 1)[1].lstrip("*") if key.startswith("all://") else key
-            return ProxyChoice("httpx", proxy, variable, None) if proxy else ProxyChoice("httpx", None, None, entry.strip("[]") or key, variable)
-    return ProxyChoice("httpx", None, None, None)
+            return ProxyChoice("httpx", proxy, variable) if proxy else ProxyChoice("httpx", None, None, entry.strip("[]") or key, variable)
+    return ProxyChoice("httpx")
 
 
 def async_rule(env: Mapping[str, str]) -> str:

@@ -98,7 +98,7 @@ def run_doctor(
     # the live probe runs with this shell's environment, or, when the shell has no key and a launcher gives the job one,
     # with that launcher's (a call without a key proves nothing)
     probe_view = main if main.endpoint.key else next((item.view for item in launched if item.gives_key), main)
-    probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout) if not offline else None
+    probe = live.LiveProbe(probe_view, probe_timeout) if not offline else None
 
     findings = launchers.settle_key(environment.check(main, say), main, launched)
     if python is not None:
@@ -120,7 +120,6 @@ def run_doctor(
     patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched; drift: unknown
     findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
     if probe is not None:
-        result = probe.result(started + ONLINE_BUDGET, say)
         failed = {f.check for f in findings if f.status == FAIL and f.source == probe_view.source}
-        findings.append(live.finding(result, probe_timeout, failed, probe_view))
+        findings.append(probe.finding(started + ONLINE_BUDGET, say, failed))
     return Report(rank(findings), time.monotonic() - started, offline)

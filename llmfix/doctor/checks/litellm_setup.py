@@ -103,11 +103,8 @@ def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = 
     retries = facts.DEFAULT_RETRIES if settings.retries is None else settings.retries
     retries_src = f"{retries} retries (llmfix default)" if settings.retries is None else f"LITELLM_NUM_RETRIES={retries}"
     fallbacks = settings.fallbacks or ()
-    fb_src = (
-        f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)"
-        if settings.fallbacks is not None
-        else "no fallback (each helper's own default, unchanged by llmfix)"
-    )
+    fb_src = "no fallback (each helper's own default, unchanged by llmfix)"
+    fb_src = f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)" if settings.fallbacks is not None else fb_src
     mine, theirs, sync = budget(retries, timeout, len(fallbacks)), budget(UNPATCHED_RETRIES, timeout), budget(retries, timeout, len(fallbacks), True)
     detail = [
         f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {mine.attempts} attempts, worst case {human(mine.seconds)} per call; "
