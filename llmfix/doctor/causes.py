@@ -13,19 +13,13 @@ from llmfix.doctor.findings import LAYER
 PROXY_HINT = "export https_proxy=http://PROXY:PORT"
 DEFAULT_TAIL = "; if your endpoint is not {base}: export {var}=https://HOST/v1"
 
-
-_OWNER = {"proxy": "proxy", "key": "key", "model": "models", "probe": "live-probe"}  # the other layers: the endpoint's
+OWNER = {"proxy": "proxy", "key": "key", "model": "models", "probe": "live-probe"}  # the check a layer's causes belong to, else endpoint
 
 
 class Cause(NamedTuple):
     where: str  # its causal layer (a key of LAYER)
     words: str
     fix: str
-
-    @property
-    def owner(self) -> str:
-        """The check the cause belongs to."""
-        return _OWNER.get(self.where, "endpoint")
 
     @property
     def layer(self) -> float:

@@ -7,7 +7,6 @@ mounts, where ``*`` anywhere in no_proxy disables proxies and ``.example.com`` m
 from __future__ import annotations
 
 import ipaddress
-import json
 import os
 from collections.abc import Mapping
 from typing import NamedTuple
@@ -17,7 +16,6 @@ from urllib.request import proxy_bypass_environment
 from httpx import URL, InvalidURL
 from httpx._utils import URLPattern  # the matching httpx itself does (httpx comes with litellm)
 
-from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS
 from llmfix.doctor.netprobe import Trace, host_port, trace_endpoint
 
 DEFAULT_RUBRIC_MODEL = "gpt-4.1"
@@ -67,62 +65,6 @@ def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
     except ValueError:
         host, port = "", 0
     return Endpoint(route, base, source, env[key_source] if key_source else None, key_source, shadowed, host, port)
-
-
-class Fallback(NamedTuple):
-    model: str
-    api_base: str | None = None
-
-
-class RetrySettings(NamedTuple):
-    """The retry/timeout/fallback settings the helpers will run with (None: unset), and what is wrong."""
-
-    retries: int | None  # LITELLM_NUM_RETRIES
-    timeout: float | None  # LITELLM_DEFAULT_TIMEOUT
-    fallbacks: tuple[Fallback, ...] | None  # LITELLM_FALLBACK_MODELS
-    precheck_timeout: float | None
-    precheck: str | None  # LITELLM_PRECHECK: "0", "warn", ...
-    problems: tuple[tuple[str, str], ...] = ()  # (variable, message)
-
-
-def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]]) -> float | None:
-    """The variable's value when the patched code accepts it (the support module's own LIMITS), else a problem."""
-    raw, (kind, low, high) = env.get(name, "").strip(), LIMITS[name]
-    try:
-        if not raw or low <= (value := kind(raw)) <= high:  # NaN fails
-            return value if raw else None
-    except ValueError:
-        pass
-    expected = f"{'an integer' if kind is int else 'a number'} in {low:g}..{high:g}"
-    problems.append((name, f"{name}={env[name]!r} is not {expected}: the patched helpers raise ValueError"))
-    return None
-
-
-def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
-    """LITELLM_FALLBACK_MODELS: a JSON list (strings or {model, api_base, ...}) or a comma list."""
-    text = raw.strip()
-    if not text.startswith("["):
-        return tuple(Fallback(p.strip()) for p in text.split(",") if p.strip()), None
-    try:
-        items = json.loads(text)
-    except ValueError as exc:
-        return (), f"LITELLM_FALLBACK_MODELS looks like JSON but does not parse: {exc.msg}"
-    out = []
-    for item in items:
-        if not isinstance(item, str) and not (isinstance(item, dict) and isinstance(item.get("model"), str)):
-            return tuple(out), f"LITELLM_FALLBACK_MODELS item {item!r} is neither a name nor an object with 'model'"
-        out.append(Fallback(item) if isinstance(item, str) else Fallback(item["model"], item.get("api_base") or None))
-    return tuple(out), None
-
-
-def retry_settings(env: Mapping[str, str]) -> RetrySettings:
-    problems: list[tuple[str, str]] = []
-    retries, timeout, precheck_timeout = (
-        _number(env, name, problems) for name in ("LITELLM_NUM_RETRIES", "LITELLM_DEFAULT_TIMEOUT", "LITELLM_PRECHECK_TIMEOUT")
-    )
-    fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"]) if "LITELLM_FALLBACK_MODELS" in env else (None, None)
-    problems += [("LITELLM_FALLBACK_MODELS", problem)] if problem else []
-    return RetrySettings(None if retries is None else int(retries), timeout, fallbacks, precheck_timeout, env.get("LITELLM_PRECHECK"), tuple(problems))
 
 
 class TLSSettings(NamedTuple):

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 from typing import NamedTuple
 
 from llmfix.codemods import litellm_facts as facts
+from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS
 from llmfix.doctor.checks import Started, last_words
-from llmfix.doctor.env import env_true, getproxies, retry_settings
+from llmfix.doctor.env import env_true, getproxies
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 
 CHECK = "litellm"
@@ -73,6 +74,41 @@ def cost_map_findings(env: Mapping[str, str]) -> list[Finding]:
     return [_finding(WARN, summary, "export LITELLM_LOCAL_MODEL_COST_MAP=True", "cost-map-remote")]
 
 
+class Fallback(NamedTuple):
+    model: str
+    api_base: str | None = None
+
+
+def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]]) -> float | None:
+    """The variable's value when the patched code accepts it (the support module's own LIMITS), else a problem."""
+    raw, (kind, low, high) = env.get(name, "").strip(), LIMITS[name]
+    try:
+        if not raw or low <= (value := kind(raw)) <= high:  # NaN fails
+            return value if raw else None
+    except ValueError:
+        pass
+    expected = f"{'an integer' if kind is int else 'a number'} in {low:g}..{high:g}"
+    problems.append((name, f"{name}={env[name]!r} is not {expected}: the patched helpers raise ValueError"))
+    return None
+
+
+def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
+    """LITELLM_FALLBACK_MODELS: a JSON list (strings or {model, api_base, ...}) or a comma list."""
+    text = raw.strip()
+    if not text.startswith("["):
+        return tuple(Fallback(p.strip()) for p in text.split(",") if p.strip()), None
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        return (), f"LITELLM_FALLBACK_MODELS looks like JSON but does not parse: {exc.msg}"
+    out = []
+    for item in items:
+        if not isinstance(item, str) and not (isinstance(item, dict) and isinstance(item.get("model"), str)):
+            return tuple(out), f"LITELLM_FALLBACK_MODELS item {item!r} is neither a name nor an object with 'model'"
+        out.append(Fallback(item) if isinstance(item, str) else Fallback(item["model"], item.get("api_base") or None))
+    return tuple(out), None
+
+
 class Budget(NamedTuple):
     attempts: int
     seconds: float  # worst case
@@ -95,16 +131,18 @@ def human(seconds: float) -> str:
 
 def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = "environment", tenacity: bool | None = None) -> list[Finding]:
     """The worst case one helper call can take with the settings in ``env``; ``tenacity``: whether the job has it (None: unknown)."""
-    settings = retry_settings(env)
+    problems: list[tuple[str, str]] = []  # (variable, message)
+    values = {name: _number(env, name, problems) for name in ("LITELLM_NUM_RETRIES", "LITELLM_DEFAULT_TIMEOUT", "LITELLM_PRECHECK_TIMEOUT")}
+    fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"]) if "LITELLM_FALLBACK_MODELS" in env else ((), None)
+    problems += [("LITELLM_FALLBACK_MODELS", problem)] if problem else []
     fix = "export {}=<a valid value>  (or unset it)"
-    findings = [Finding(CHECK, FAIL, message, fix.format(var), "bad-setting", source, LAYER["config"]) for var, message in settings.problems]
-    timeout = facts.DEFAULT_TIMEOUT if settings.timeout is None else settings.timeout
-    timeout_src = f"timeout {timeout:g} s (default)" if settings.timeout is None else f"LITELLM_DEFAULT_TIMEOUT={timeout:g}"
-    retries = facts.DEFAULT_RETRIES if settings.retries is None else settings.retries
-    retries_src = f"{retries} retries (llmfix default)" if settings.retries is None else f"LITELLM_NUM_RETRIES={retries}"
-    fallbacks = settings.fallbacks or ()
+    findings = [Finding(CHECK, FAIL, message, fix.format(var), "bad-setting", source, LAYER["config"]) for var, message in problems]
+    timeout = facts.DEFAULT_TIMEOUT if values["LITELLM_DEFAULT_TIMEOUT"] is None else values["LITELLM_DEFAULT_TIMEOUT"]
+    timeout_src = f"timeout {timeout:g} s (default)" if values["LITELLM_DEFAULT_TIMEOUT"] is None else f"LITELLM_DEFAULT_TIMEOUT={timeout:g}"
+    retries = facts.DEFAULT_RETRIES if values["LITELLM_NUM_RETRIES"] is None else int(values["LITELLM_NUM_RETRIES"])
+    retries_src = f"{retries} retries (llmfix default)" if values["LITELLM_NUM_RETRIES"] is None else f"LITELLM_NUM_RETRIES={retries}"
     fb_src = "no fallback (each helper's own default, unchanged by llmfix)"
-    fb_src = f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)" if settings.fallbacks is not None else fb_src
+    fb_src = f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)" if "LITELLM_FALLBACK_MODELS" in env else fb_src
     mine, theirs, sync = budget(retries, timeout, len(fallbacks)), budget(UNPATCHED_RETRIES, timeout), budget(retries, timeout, len(fallbacks), True)
     detail = [
         f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {mine.attempts} attempts, worst case {human(mine.seconds)} per call; "
@@ -119,10 +157,10 @@ def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = 
     bare = [model for model, api_base in fallbacks if not api_base]
     if bare:
         detail.append(f"fallbacks without their own api_base ({', '.join(bare)}) go to the same base URL and proxy: no help when either is down")
-    pre = facts.DEFAULT_PRECHECK_TIMEOUT if settings.precheck_timeout is None else settings.precheck_timeout
-    pre_src = " (default)" if settings.precheck_timeout is None else " (from LITELLM_PRECHECK_TIMEOUT)"
-    detail.append(f"patched precheck before training: LITELLM_PRECHECK={settings.precheck or 'on'}, timeout {pre:g} s{pre_src}")
-    if (settings.precheck or "").strip() == "0":
+    pre, precheck = values["LITELLM_PRECHECK_TIMEOUT"], env.get("LITELLM_PRECHECK")
+    pre_src = f"{facts.DEFAULT_PRECHECK_TIMEOUT:g} s (default)" if pre is None else f"{pre:g} s (from LITELLM_PRECHECK_TIMEOUT)"
+    detail.append(f"patched precheck before training: LITELLM_PRECHECK={precheck or 'on'}, timeout {pre_src}")
+    if (precheck or "").strip() == "0":
         detail.append("LITELLM_PRECHECK=0: a dead endpoint is only noticed after training starts")
     which, r, fb = ("patched", retries, len(fallbacks)) if patched is not False else ("unpatched", UNPATCHED_RETRIES, 0)
     worst = budget(r, timeout, fb)

@@ -145,7 +145,8 @@ class LiveProbe:
         detail = [f"{i * '  '}{item['type']}: {line[:160]}" for i, (item, line) in enumerate(zip(result.chain, lines))]
         call = f"acompletion({model}, max_tokens=1, num_retries=0, timeout={self.timeout:g})"
         summary = f"{call} failed after {result.seconds:.1f} s: {known.words} [LiteLLM said: {lines[0][:120] if lines and lines[0] else '?'}]"
-        caused_by = known.owner if known.owner in failed_checks else ""
+        owner = causes.OWNER.get(known.where, "endpoint")
+        caused_by = owner if owner in failed_checks else ""
         return Finding(CHECK, FAIL, summary, causes.fix(cause, view), cause, view.source, known.layer + 0.5, detail, caused_by)
 
 
