@@ -34,18 +34,11 @@ class Endpoint(NamedTuple):
     base_source: str  # the variable, or "default"
     key: str | None
     key_source: str | None
-    shadowed: tuple[str, str] | None = None  # (variable, value) that lost to base_source
-    host: str = ""
-    port: int = 0
-
-    @property
-    def base_variable(self) -> str:
-        """The variable the base URL comes from, or the one to set."""
-        return self.base_source if self.base_source != "default" else ROUTES[self.route][0][-1]
-
-    @property
-    def key_variable(self) -> str:
-        return self.key_source or ROUTES[self.route][2][0]
+    shadowed: tuple[str, str] | None  # (variable, value) that lost to base_source
+    host: str
+    port: int
+    base_variable: str  # the variable the base URL comes from, or the one to set
+    key_variable: str  # likewise for the key
 
     @property
     def is_openrouter(self) -> bool:
@@ -64,7 +57,8 @@ def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
         host, port = host_port(base.strip())[1:]
     except ValueError:
         host, port = "", 0
-    return Endpoint(route, base, source, env[key_source] if key_source else None, key_source, shadowed, host, port)
+    key, base_variable = env[key_source] if key_source else None, source if given else base_variables[-1]
+    return Endpoint(route, base, source, key, key_source, shadowed, host, port, base_variable, key_source or key_variables[0])
 
 
 class TLSSettings(NamedTuple):

@@ -3,6 +3,7 @@ launcher script, or a folder of checkouts, each then with its own `llmfix check`
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import time
@@ -84,16 +85,13 @@ def run_doctor(
 ) -> Report:
     """Diagnose the environment ``env`` (default ``os.environ``) and the checkout(s) at ``path``; ``python``
     is the training job's interpreter, whose packages are checked; ``progress`` is told what is being done."""
-    started, say, traces = time.monotonic(), progress or (lambda _step: None), {}
+    started, say = time.monotonic(), progress or (lambda _step: None)
     env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
     python = _validate(path, model, python)
     found, lone = checkouts(Path(path)) if path is not None else ([], [])
     asked = litellm_setup.ask_job_python(python, env) if python is not None else None
     checks = [(root, label or "environment", checkout.start_check(root)) for root, label in found]
-
-    def view(job_env: dict[str, str], source: str) -> EnvView:
-        return EnvView(job_env, source, offline, model, traces)
-
+    view = functools.partial(EnvView, offline=offline, model_override=model, traces={})  # one trace cache for the run
     main, launched = view(env, "environment"), _launched(found, lone, env, view)
     # the live probe runs with this shell's environment, or, when the shell has no key and a launcher gives the job one,
     # with that launcher's (a call without a key proves nothing)

@@ -13,11 +13,10 @@ from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from llmfix.doctor import causes
-from llmfix.doctor.env import DEFAULT_RUBRIC_MODEL, EnvView
+from llmfix.doctor.env import DEFAULT_RUBRIC_MODEL, ROUTES, EnvView
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 from llmfix.doctor.redact import redact_key
 
-_BASES = {"openrouter": "https://openrouter.ai/api/v1", "api.openai.com": "https://api.openai.com/v1"}
 OPENROUTER_PREFIX = "sk-or-v1-"
 
 
@@ -82,7 +81,8 @@ def _config_findings(view: EnvView) -> list[Finding]:
         summary = f"both OPENAI_BASE_URL and OPENAI_API_BASE are set and differ; LiteLLM uses OPENAI_BASE_URL={ep.base_url.strip()}"
         found.append((summary, "unset OPENAI_BASE_URL, or set both to the same URL", "base-url-shadowed", LAYER["config"]))
     url = urlsplit(ep.base_url.strip())
-    path, base = url.path.rstrip("/"), _BASES["openrouter"] if ep.is_openrouter else _BASES.get(ep.host)
+    base = ROUTES["openrouter"][1] if ep.is_openrouter else ROUTES["openai"][1] if ep.host == "api.openai.com" else None  # the default bases
+    path = url.path.rstrip("/")
     if path.endswith("/chat/completions"):
         fixed = url._replace(path=path.removesuffix("/chat/completions").rstrip("/")).geturl()
         found.append((f"{var} ends in /chat/completions; LiteLLM appends that itself", f"export {var}={fixed}", "base-url-path", LAYER["config"] + 0.1))
