@@ -6,6 +6,7 @@ mounts, where ``*`` anywhere in no_proxy disables proxies and ``.example.com`` m
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 from collections.abc import Mapping
@@ -53,10 +54,9 @@ def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
     base, source = (env[given[0]], given[0]) if given else (default, "default")
     shadowed = next(((name, env[name]) for name in given[1:] if env[name] != base), None)
     key_source = next((name for name in key_variables if env.get(name)), None)
-    try:
+    host, port = "", 0
+    with contextlib.suppress(ValueError):  # a bad port: url_problem says so
         host, port = host_port(base.strip())[1:]
-    except ValueError:
-        host, port = "", 0
     key, base_variable = env[key_source] if key_source else None, source if given else base_variables[-1]
     return Endpoint(route, base, source, key, key_source, shadowed, host, port, base_variable, key_source or key_variables[0])
 

@@ -184,10 +184,9 @@ def tls_wrap(sock: socket.socket, host: str, trace: Trace, name: str) -> ssl.SSL
 
 def _body_data(body: bytes) -> dict[str, Any]:
     """What a /models answer holds: whether it is JSON, the model ids, an error message."""
-    try:
-        parsed: Any = json.loads(body) if body else None
-    except ValueError:
-        parsed = None
+    parsed: Any = None
+    with contextlib.suppress(ValueError):
+        parsed = json.loads(body) if body else None
     data: dict[str, Any] = {"json": isinstance(parsed, (dict, list))}
     if isinstance(parsed, dict) and isinstance(parsed.get("data"), list):
         data["models"] = [m.get("id") for m in parsed["data"] if isinstance(m, dict) and isinstance(m.get("id"), str)]

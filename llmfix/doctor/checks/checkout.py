@@ -4,6 +4,7 @@ interpreter that is gone)? The driver itself is never run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -34,10 +35,9 @@ def start_check(path: Path) -> Started:
 
 def interpret(path: Path, done: tuple[int, str, str] | str, source: str = "environment") -> Finding:
     """`llmfix check --json`'s (exit code, stdout, stderr), or why it did not run, as the checkout's verdict."""
-    try:
+    data = None
+    with contextlib.suppress(ValueError):
         data = json.loads(done[1]) if not isinstance(done, str) and done[1].strip() else None
-    except ValueError:
-        data = None
     if not isinstance(data, dict) or "files" not in data:
         why = done if isinstance(done, str) else last_words(done[0], done[2]) + ("" if done[2].strip() else ", no JSON report")
         return _finding("checkout", WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand", "check-unavailable", source)

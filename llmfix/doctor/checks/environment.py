@@ -31,22 +31,16 @@ def check(view: EnvView, say: Callable[[str], None]) -> list[Finding]:
     return _proxy(view) + _endpoint(view) + key + _models(view)
 
 
-def _variables(view: EnvView) -> list[str]:
-    """The proxy variables that are set, in a stable order, and which spelling wins."""
+def _proxy(view: EnvView) -> list[Finding]:
+    """Which proxy variables are set (in a stable order, and which spelling wins), which applies to the endpoint, and does it work."""
     order = {"http_proxy": 0, "https_proxy": 1, "all_proxy": 2, "no_proxy": 3}
     names = sorted((n for n in view.env if n.lower().endswith("_proxy")), key=lambda n: (order.get(n.lower(), 9), n.lower(), n))
-    lines = [f"{n}={view.env[n]}" for n in names]
+    detail = [f"{n}={view.env[n]}" for n in names]
     for lower in sorted({n.lower() for n in names}):
         spellings = [n for n in names if n.lower() == lower]
         if lower in spellings and len({view.env[n] for n in spellings}) > 1:
-            lines.append(f"{lower} and {'/'.join(n for n in spellings if n != lower)} differ: {lower} wins (lower case is read last)")
-    return lines
-
-
-def _proxy(view: EnvView) -> list[Finding]:
-    """Which proxy variables are set, which applies to the endpoint, and does it work."""
-    host, choice, other, detail = view.endpoint.host, view.choice, view.other_choice, _variables(view)
-    findings = []
+            detail.append(f"{lower} and {'/'.join(n for n in spellings if n != lower)} differ: {lower} wins (lower case is read last)")
+    host, choice, other, findings = view.endpoint.host, view.choice, view.other_choice, []
     if (other.proxy or None) != (choice.proxy or None):  # the async and sync helpers follow different no_proxy rules
         summary = f"the async and sync helpers route {host} differently: {choice.rule} rules give {choice.describe()}, "
         summary += f"{other.rule} rules give {other.describe()}"
