@@ -125,21 +125,23 @@ def _lex(source: str) -> Iterator[list[_Word]]:
             if parts or quoted:
                 words.append(_Word(parts, start_line))
             parts, quoted = [], False
-            if c in "\n;|&" and words:  # the end of a command
+            if c in "\n;|&":  # the end of a command (an empty one changes nothing)
                 yield words
-            if c in "\n;|&":
                 words = []
             line += c == "\n" and i < n
             i += 2 if source.startswith(("&&", "||"), i) else 1
         elif c == "#" and not parts and not quoted:  # a comment, up to the end of the line
             j = source.find("\n", i)
             i = n if j < 0 else j
-        else:
-            start_line = start_line if parts or quoted else line
-            kind, text, i, is_quoted = _part(source, i)
-            line += text.count("\n") if is_quoted else 0
-            quoted = quoted or is_quoted
-            parts.append((kind, text))
+        else:  # one piece of a word
+            start_line, m = start_line if parts or quoted else line, _PART.match(source, i)
+            i = m.end()
+            if m["single"] is not None or m["double"] is not None:
+                text = m["single"] if m["single"] is not None else _DOUBLE_ESCAPE.sub(lambda e: _UNESCAPE.get(e[1], e[1]), m["double"])
+                parts.append(("single" if m["single"] is not None else "double", text))
+                line, quoted = line + text.count("\n"), True
+            else:
+                parts.append(("single", m["escaped"]) if m["escaped"] is not None else ("raw", m["raw"]))
 
 
 _PART = re.compile(  # one piece of a word: '...', "...", \x, or a raw run ($(...), ${...}, `...`, plain text, a lone $ or #)
@@ -148,17 +150,7 @@ _PART = re.compile(  # one piece of a word: '...', "...", \x, or a raw run ($(..
     re.DOTALL,
 )
 _DOUBLE_ESCAPE = re.compile(r'\\([\n"\\$`])')  # inside "...": \$ and \` stay escaped for expansion
-
-
-def _part(source: str, i: int) -> tuple[str, str, int, bool]:
-    """The piece of a word starting at ``i``: (kind, text, the index after it, whether it was quoted)."""
-    m = _PART.match(source, i)
-    if m["single"] is not None:
-        return "single", m["single"], m.end(), True
-    if m["double"] is not None:
-        unescape = {"\n": "", "$": "\\$", "`": "\\`"}
-        return "double", _DOUBLE_ESCAPE.sub(lambda e: unescape.get(e[1], e[1]), m["double"]), m.end(), True
-    return ("single", m["escaped"], m.end(), False) if m["escaped"] is not None else ("raw", m["raw"], m.end(), False)
+_UNESCAPE = {"\n": "", "$": "\\$", "`": "\\`"}
 
 
 class _Parser:
@@ -168,8 +160,9 @@ class _Parser:
         self.launcher, self.env, self.vars = launcher, dict(env), dict(env)  # vars: the shell's variables as the script runs
         self.exported, self.allexport = set(env), False
 
-    def value(self, name: str) -> str:
-        return self.vars.get(name, "")
+    def assigned(self, m: re.Match[str]) -> str:
+        """What ``NAME=value`` (or ``NAME+=value``, appending) assigns."""
+        return self.vars.get(m.group(1), "") + m.group(3) if m.group(2) else m.group(3)
 
     def expand(self, word: _Word) -> str:
         """The word's text: single-quoted parts as they are, each run of the others expanded as one."""
@@ -180,14 +173,14 @@ class _Parser:
         if m.group(1):
             return m.group(1)
         if m.group("name"):
-            return self.value(m.group("name"))
+            return self.vars.get(m.group("name"), "")
         if m.group("special") is not None or m.group("cmd"):
             return UNRESOLVED
         name_match = NAME.match(m.group("braced"))
         if not name_match:
             return UNRESOLVED
         name, rest = name_match.group(0), m.group("braced")[name_match.end() :]
-        value = self.value(name)
+        value = self.vars.get(name, "")
         if not rest:
             return value
         op = next((op for op in (":-", ":=", "-", "=") if rest.startswith(op)), None)
@@ -203,7 +196,7 @@ class _Parser:
             m = ASSIGN.match(text) if word.parts and word.parts[0][0] == "raw" and ASSIGN.match(word.parts[0][1]) else None  # unquoted NAME=
             if not m:
                 break
-            prefix.append((m.group(1), self.value(m.group(1)) + m.group(3) if m.group(2) else m.group(3), word.line))
+            prefix.append((m.group(1), self.assigned(m), word.line))
         k, rest = len(prefix), texts[len(prefix) :]
         if not rest:
             for name, value, line in prefix:
@@ -234,11 +227,11 @@ class _Parser:
             m = ASSIGN.match(arg) if not arg.startswith("-") else None
             if m:
                 self.exported.add(m.group(1))
-                self._assign(m.group(1), self.value(m.group(1)) + m.group(3) if m.group(2) else m.group(3), word.line, True)
+                self._assign(m.group(1), self.assigned(m), word.line, True)
             elif NAME.fullmatch(arg):
                 self.exported.add(arg)
                 if arg in self.vars:
-                    self._assign(arg, self.value(arg), word.line, True)
+                    self._assign(arg, self.vars[arg], word.line, True)
 
     def _unset(self, args: list[str]) -> None:
         for arg in filter(NAME.fullmatch, args):
