@@ -29,6 +29,7 @@ _EXPANSION = re.compile(
     r"|(?P<cmd>\$\(.*?\)|`[^`]*`)",
     re.DOTALL,
 )
+_BRACED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=])(.*))?\Z", re.DOTALL)  # ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:=word}...
 
 
 def relevant(name: str) -> bool:
@@ -170,24 +171,15 @@ class _Parser:
         return "".join("".join(t for _, t in run) if literal else _EXPANSION.sub(self._expansion, "".join(t for _, t in run)) for literal, run in runs)
 
     def _expansion(self, m: re.Match[str]) -> str:
-        if m.group(1):
-            return m.group(1)
-        if m.group("name"):
-            return self.vars.get(m.group("name"), "")
-        if m.group("special") is not None or m.group("cmd"):
+        if m.group(1) or m.group("name"):
+            return m.group(1) or self.vars.get(m.group("name"), "")
+        braced = _BRACED.match(m.group("braced") or "")
+        if braced is None:  # $1, $(...), `...`, ${#X}, ${X:0:2} and the like
             return UNRESOLVED
-        name_match = NAME.match(m.group("braced"))
-        if not name_match:
-            return UNRESOLVED
-        name, rest = name_match.group(0), m.group("braced")[name_match.end() :]
+        name, op, default = braced.groups()
         value = self.vars.get(name, "")
-        if not rest:
-            return value
-        op = next((op for op in (":-", ":=", "-", "=") if rest.startswith(op)), None)
-        if op is None:
-            return UNRESOLVED
-        empty = value == "" if op.startswith(":") else name not in self.vars
-        return _EXPANSION.sub(self._expansion, rest[len(op) :]) if empty else value
+        empty = value == "" if op and op.startswith(":") else name not in self.vars
+        return _EXPANSION.sub(self._expansion, default) if op and empty else value
 
     def command(self, words: list[_Word]) -> None:
         texts = [self.expand(w) for w in words]
