@@ -37,7 +37,6 @@ class Stage:
 @dataclass
 class Trace:
     url: str
-    proxy: str | None
     verify: bool = True  # LiteLLM's TLS settings, for an https:// proxy too
     cafile: str | None = None
     stages: list[Stage] = field(default_factory=list)
@@ -221,7 +220,7 @@ def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, p
 def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bool = True, cafile: str | None = None) -> Trace:
     """Walk the path LiteLLM takes to ``{base_url}/models``, stopping at the first failing stage."""
     scheme, host, port = host_port(base_url.strip())
-    trace = Trace(base_url.strip().rstrip("/") + "/models", proxy, verify, cafile)
+    trace = Trace(base_url.strip().rstrip("/") + "/models", verify, cafile)
     host_header = (f"[{host}]" if ":" in host else host) + ("" if port == (443 if scheme == "https" else 80) else f":{port}")
     prefix, (first_scheme, first_host, first_port) = ("proxy-", host_port(proxy)) if proxy else ("", (scheme, host, port))
     stage, sock = resolve(first_host, first_port, prefix), None

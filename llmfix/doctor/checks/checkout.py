@@ -1,6 +1,5 @@
-"""Check 6: is the checkout patched (`llmfix check PATH --json`, in a subprocess), and does the merge
-driver `llmfix install-merge-driver` wrote still start (a recreated virtualenv leaves it naming an
-interpreter that is gone)? The driver itself is never run."""
+"""Check 6: is the checkout patched (`llmfix check PATH --json`, in a subprocess), and does the merge driver `llmfix
+install-merge-driver` wrote still start (a recreated virtualenv leaves it naming a gone interpreter)? It is never run."""
 
 from __future__ import annotations
 
