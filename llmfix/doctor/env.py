@@ -127,16 +127,14 @@ class ProxyChoice(NamedTuple):
     rule: str  # "aiohttp" or "httpx"
     proxy: str | None = None  # normalised proxy URL, e.g. http://127.0.0.1:3128
     variable: str | None = None  # the env variable the proxy came from
-    bypass: str | None = None  # the no_proxy entry that bypassed a proxy ("*" for all)
-    bypass_variable: str | None = None
-    disabled_by: str | None = None  # e.g. DISABLE_AIOHTTP_TRUST_ENV=True
+    why_none: str = ""  # e.g. "no_proxy entry '127.0.0.1' matches", "DISABLE_AIOHTTP_TRUST_ENV=True"
 
     def describe(self) -> str:
-        if self.proxy:
-            return f"{self.variable}={self.proxy}"
-        if self.disabled_by:
-            return f"no proxy ({self.disabled_by})"
-        return f"no proxy ({self.bypass_variable} entry {self.bypass!r} matches)" if self.bypass else "no proxy"
+        return f"{self.variable}={self.proxy}" if self.proxy else f"no proxy ({self.why_none})" if self.why_none else "no proxy"
+
+
+def _bypassed(rule: str, variable: str | None, entry: str) -> ProxyChoice:
+    return ProxyChoice(rule, why_none=f"{variable} entry {entry!r} matches")
 
 
 def _normalise(value: str) -> str:
@@ -146,7 +144,7 @@ def _normalise(value: str) -> str:
 def select_aiohttp(url: str, env: Mapping[str, str]) -> ProxyChoice:
     """The proxy LiteLLM's default async transport uses for ``url``."""
     if env_true(env.get("DISABLE_AIOHTTP_TRUST_ENV")):
-        return ProxyChoice("aiohttp", disabled_by=f"DISABLE_AIOHTTP_TRUST_ENV={env.get('DISABLE_AIOHTTP_TRUST_ENV')}")
+        return ProxyChoice("aiohttp", why_none=f"DISABLE_AIOHTTP_TRUST_ENV={env.get('DISABLE_AIOHTTP_TRUST_ENV')}")
     proxies = getproxies(env)
     parts = urlsplit(url)
     scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
@@ -154,7 +152,7 @@ def select_aiohttp(url: str, env: Mapping[str, str]) -> ProxyChoice:
     entries = ["*"] if no_value == "*" else [e.strip() for e in no_value.split(",") if e.strip() and e.strip() != "*"]
     bypass = next((e for e in entries if proxy_bypass_environment(host, {"no": e})), None)  # the entry that makes urllib bypass
     if bypass is not None:
-        return ProxyChoice("aiohttp", None, None, bypass, no_variable)
+        return _bypassed("aiohttp", no_variable, bypass)
     chosen = proxies.get(scheme) or proxies.get("all")
     return ProxyChoice("aiohttp", _normalise(chosen[0]), chosen[1]) if chosen else ProxyChoice("aiohttp")
 
@@ -179,7 +177,7 @@ def select_httpx(url: str, env: Mapping[str, str]) -> ProxyChoice:
     no_value, no_variable = proxies.get("no", ("", ""))
     for entry in (h.strip() for h in no_value.split(",")):
         if entry == "*":
-            return ProxyChoice("httpx", bypass="*", bypass_variable=no_variable)
+            return _bypassed("httpx", no_variable, "*")
         if entry:
             mounts[_no_proxy_key(entry)] = (None, no_variable)
     try:
@@ -190,7 +188,7 @@ def select_httpx(url: str, env: Mapping[str, str]) -> ProxyChoice:
         if pattern.matches(target):
             proxy, variable = mounts[key]
             entry = key.split("://", 1)[1].lstrip("*") if key.startswith("all://") else key
-            return ProxyChoice("httpx", proxy, variable) if proxy else ProxyChoice("httpx", None, None, entry.strip("[]") or key, variable)
+            return ProxyChoice("httpx", proxy, variable) if proxy else _bypassed("httpx", variable, entry.strip("[]") or key)
     return ProxyChoice("httpx")
 
 
