@@ -1,6 +1,5 @@
-"""The root causes the doctor names, one table for the checks and the live probe: each one's causal
-layer, what it means and its fix, written for the environment at hand; the fixes for LiteLLM's default
-base URL (no base URL variable set) blame none."""
+"""The root causes the doctor names, one table for the checks and the live probe: each one's causal layer, what it
+means and its fix, written for the environment at hand (for LiteLLM's default base URL, blaming no variable)."""
 
 from __future__ import annotations
 
@@ -13,19 +12,13 @@ from llmfix.doctor.findings import LAYER
 PROXY_HINT = "export https_proxy=http://PROXY:PORT"
 DEFAULT_TAIL = "; if your endpoint is not {base}: export {var}=https://HOST/v1"
 
-
-_OWNER = {"proxy": "proxy", "key": "key", "model": "models", "probe": "live-probe"}  # the other layers: the endpoint's
+OWNER = {"proxy": "proxy", "key": "key", "model": "models", "probe": "live-probe"}  # the check a layer's causes belong to, else endpoint
 
 
 class Cause(NamedTuple):
     where: str  # its causal layer (a key of LAYER)
     words: str
     fix: str
-
-    @property
-    def owner(self) -> str:
-        """The check the cause belongs to."""
-        return _OWNER.get(self.where, "endpoint")
 
     @property
     def layer(self) -> float:
@@ -105,7 +98,6 @@ DEFAULT_FIXES["dns-timeout"] = DEFAULT_FIXES["dns"]
 
 
 def fix(cause: str, view: EnvView) -> str:
-    """The fix for ``cause`` in the environment ``view``."""
     ep, proxy_host = view.endpoint, urlsplit(view.choice.proxy or "").hostname or "PROXYHOST"
     bypass = f"export no_proxy={ep.host}  (or append {ep.host} to your existing no_proxy)"
     facts = dict(var=ep.base_variable, kvar=ep.key_variable, host=ep.host, port=ep.port, base=ep.base_url.strip(), hint=PROXY_HINT, bypass=bypass)

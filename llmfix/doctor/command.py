@@ -76,11 +76,9 @@ def doctor_command(path: str | None, offline: bool, model: str | None, python: s
         finally:  # the progress line is gone before anything else is printed
             if progress is not None:
                 progress.close()
-    except (BadInput, KeyboardInterrupt) as exc:
-        click.echo(redact_url(f"llmfix doctor: {str(exc) or 'interrupted'}"), err=True)
-        sys.exit(EXIT_ERROR)
-    except Exception as exc:  # noqa: BLE001 - a bug must not end in a traceback for the user
-        click.echo(redact_url(f"llmfix doctor: could not run: {type(exc).__name__}: {exc}"), err=True)
+    except (Exception, KeyboardInterrupt) as exc:  # noqa: BLE001 - a bug must not end in a traceback for the user
+        bad_input = isinstance(exc, (BadInput, KeyboardInterrupt))
+        click.echo(redact_url(f"llmfix doctor: {str(exc) or 'interrupted' if bad_input else f'could not run: {type(exc).__name__}: {exc}'}"), err=True)
         sys.exit(EXIT_ERROR)
     click.echo(render_json(report) if as_json else render_text(report, color=sys.stdout.isatty() and "NO_COLOR" not in os.environ))
     if "litellm" in sys.modules and sys.stdout is sys.__stdout__ and os.environ.get("LLMFIX_DOCTOR_SLOW_EXIT") != "1":

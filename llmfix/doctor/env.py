@@ -1,16 +1,22 @@
-"""The settings LiteLLM and the helpers will use, read from an env mapping, and :class:`EnvView`:
-one environment as the checks see it, with its (cached) network trace."""
+"""The settings LiteLLM and the helpers will use, read from an env mapping, and :class:`EnvView`: one environment as
+the checks see it, with its (cached) network trace. Proxies follow two rule sets: ``aiohttp`` (async, the default) takes
+urllib's ``getproxies``/``proxy_bypass``; ``httpx`` (sync; async too with DISABLE_AIOHTTP_TRANSPORT or LITELLM_HTTP2) its
+mounts, where ``*`` anywhere in no_proxy disables proxies and ``.example.com`` matches subdomains only. Both read
+``<scheme>_proxy`` in any case, lower-case names last (an empty one unsets)."""
 
 from __future__ import annotations
 
-import json
+import contextlib
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import NamedTuple
 from urllib.parse import urlsplit
+from urllib.request import proxy_bypass_environment
 
-from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS
-from llmfix.doctor import proxyenv
+from httpx import URL, InvalidURL
+from httpx._utils import URLPattern  # the matching httpx itself does (httpx comes with litellm)
+
 from llmfix.doctor.netprobe import Trace, host_port, trace_endpoint
 
 DEFAULT_RUBRIC_MODEL = "gpt-4.1"
@@ -29,35 +35,15 @@ class Endpoint(NamedTuple):
     base_source: str  # the variable, or "default"
     key: str | None
     key_source: str | None
-    shadowed: tuple[str, str] | None = None  # (variable, value) that lost to base_source
-
-    @property
-    def base_variable(self) -> str:
-        """The variable the base URL comes from, or the one to set."""
-        return self.base_source if self.base_source != "default" else ROUTES[self.route][0][-1]
-
-    @property
-    def key_variable(self) -> str:
-        return self.key_source or ROUTES[self.route][2][0]
-
-    @property
-    def host(self) -> str:
-        return _host_port(self.base_url)[1]
-
-    @property
-    def port(self) -> int:
-        return _host_port(self.base_url)[2]
+    shadowed: tuple[str, str] | None  # (variable, value) that lost to base_source
+    host: str
+    port: int
+    base_variable: str  # the variable the base URL comes from, or the one to set
+    key_variable: str  # likewise for the key
 
     @property
     def is_openrouter(self) -> bool:
         return self.host == "openrouter.ai" or self.host.endswith(".openrouter.ai")
-
-
-def _host_port(url: str) -> tuple[str, str, int]:
-    try:
-        return host_port(url.strip())
-    except ValueError:
-        return "", "", 0
 
 
 def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
@@ -68,63 +54,11 @@ def endpoint_for_model(env: Mapping[str, str], model: str) -> Endpoint:
     base, source = (env[given[0]], given[0]) if given else (default, "default")
     shadowed = next(((name, env[name]) for name in given[1:] if env[name] != base), None)
     key_source = next((name for name in key_variables if env.get(name)), None)
-    return Endpoint(route, base, source, env[key_source] if key_source else None, key_source, shadowed)
-
-
-class Fallback(NamedTuple):
-    model: str
-    api_base: str | None = None
-
-
-class RetrySettings(NamedTuple):
-    """The retry/timeout/fallback settings the helpers will run with (None: unset), and what is wrong."""
-
-    retries: int | None  # LITELLM_NUM_RETRIES
-    timeout: float | None  # LITELLM_DEFAULT_TIMEOUT
-    fallbacks: tuple[Fallback, ...] | None  # LITELLM_FALLBACK_MODELS
-    precheck_timeout: float | None
-    precheck: str | None  # LITELLM_PRECHECK: "0", "warn", ...
-    problems: tuple[tuple[str, str], ...] = ()  # (variable, message)
-
-
-def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]]) -> float | None:
-    """The variable's value when the patched code accepts it (the support module's own LIMITS), else a problem."""
-    raw, (kind, low, high) = env.get(name, "").strip(), LIMITS[name]
-    try:
-        if not raw or low <= (value := kind(raw)) <= high:  # NaN fails
-            return value if raw else None
-    except ValueError:
-        pass
-    expected = f"{'an integer' if kind is int else 'a number'} in {low:g}..{high:g}"
-    problems.append((name, f"{name}={env[name]!r} is not {expected}: the patched helpers raise ValueError"))
-    return None
-
-
-def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
-    """LITELLM_FALLBACK_MODELS: a JSON list (strings or {model, api_base, ...}) or a comma list."""
-    text = raw.strip()
-    if not text.startswith("["):
-        return tuple(Fallback(p.strip()) for p in text.split(",") if p.strip()), None
-    try:
-        items = json.loads(text)
-    except ValueError as exc:
-        return (), f"LITELLM_FALLBACK_MODELS looks like JSON but does not parse: {exc.msg}"
-    out = []
-    for item in items:
-        if not isinstance(item, str) and not (isinstance(item, dict) and isinstance(item.get("model"), str)):
-            return tuple(out), f"LITELLM_FALLBACK_MODELS item {item!r} is neither a name nor an object with 'model'"
-        out.append(Fallback(item) if isinstance(item, str) else Fallback(item["model"], item.get("api_base") or None))
-    return tuple(out), None
-
-
-def retry_settings(env: Mapping[str, str]) -> RetrySettings:
-    problems: list[tuple[str, str]] = []
-    retries, timeout, precheck_timeout = (
-        _number(env, name, problems) for name in ("LITELLM_NUM_RETRIES", "LITELLM_DEFAULT_TIMEOUT", "LITELLM_PRECHECK_TIMEOUT")
-    )
-    fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"]) if "LITELLM_FALLBACK_MODELS" in env else (None, None)
-    problems += [("LITELLM_FALLBACK_MODELS", problem)] if problem else []
-    return RetrySettings(None if retries is None else int(retries), timeout, fallbacks, precheck_timeout, env.get("LITELLM_PRECHECK"), tuple(problems))
+    host, port = "", 0
+    with contextlib.suppress(ValueError):  # a bad port: url_problem says so
+        host, port = host_port(base.strip())[1:]
+    key, base_variable = env[key_source] if key_source else None, source if given else base_variables[-1]
+    return Endpoint(route, base, source, key, key_source, shadowed, host, port, base_variable, key_source or key_variables[0])
 
 
 class TLSSettings(NamedTuple):
@@ -169,6 +103,104 @@ def url_problem(url: str) -> str | None:
     return None if parts.hostname else "has no host"
 
 
+def env_true(value: str | None) -> bool:
+    """LiteLLM's ``str_to_bool(value) is True``: only "true", any case, surrounding blanks ignored."""
+    return value is not None and value.strip().lower() == "true"
+
+
+def getproxies(env: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """``urllib.request.getproxies_environment`` (which reads os.environ only) on a mapping: scheme -> (value, variable)."""
+    proxies = {name.lower()[:-6]: (value, name) for name, value in env.items() if value and name.lower().endswith("_proxy")}
+    if "REQUEST_METHOD" in env:  # CVE-2016-1000110: ignore HTTP_PROXY under CGI
+        proxies.pop("http", None)
+    for name, value in env.items():
+        if name.endswith("_proxy") and value:
+            proxies[name.lower()[:-6]] = (value, name)
+        elif name.endswith("_proxy"):
+            proxies.pop(name.lower()[:-6], None)
+    return proxies
+
+
+class ProxyChoice(NamedTuple):
+    """The proxy (or none) one rule set picks for one URL."""
+
+    rule: str  # "aiohttp" or "httpx"
+    proxy: str | None = None  # normalised proxy URL, e.g. http://127.0.0.1:3128
+    variable: str | None = None  # the env variable the proxy came from
+    why_none: str = ""  # e.g. "no_proxy entry '127.0.0.1' matches", "DISABLE_AIOHTTP_TRUST_ENV=True"
+
+    def describe(self) -> str:
+        return f"{self.variable}={self.proxy}" if self.proxy else f"no proxy ({self.why_none})" if self.why_none else "no proxy"
+
+
+def _bypassed(rule: str, variable: str | None, entry: str) -> ProxyChoice:
+    return ProxyChoice(rule, why_none=f"{variable} entry {entry!r} matches")
+
+
+def _normalise(value: str) -> str:
+    return value if "://" in value else f"http://{value}"
+
+
+def select_aiohttp(url: str, env: Mapping[str, str]) -> ProxyChoice:
+    """The proxy LiteLLM's default async transport uses for ``url``."""
+    if env_true(env.get("DISABLE_AIOHTTP_TRUST_ENV")):
+        return ProxyChoice("aiohttp", why_none=f"DISABLE_AIOHTTP_TRUST_ENV={env.get('DISABLE_AIOHTTP_TRUST_ENV')}")
+    proxies = getproxies(env)
+    parts = urlsplit(url)
+    scheme, host = parts.scheme.lower(), (parts.hostname or "").lower()
+    no_value, no_variable = proxies.get("no", ("", None))
+    entries = ["*"] if no_value == "*" else [e.strip() for e in no_value.split(",") if e.strip() and e.strip() != "*"]
+    bypass = next((e for e in entries if proxy_bypass_environment(host, {"no": e})), None)  # the entry that makes urllib bypass
+    if bypass is not None:
+        return _bypassed("aiohttp", no_variable, bypass)
+    chosen = proxies.get(scheme) or proxies.get("all")
+    return ProxyChoice("aiohttp", _normalise(chosen[0]), chosen[1]) if chosen else ProxyChoice("aiohttp")
+
+
+def _no_proxy_key(entry: str) -> str:
+    """The mount key httpx's ``get_environment_proxies`` makes of one no_proxy entry."""
+    try:
+        version = ipaddress.ip_address(entry.split("/")[0]).version
+    except ValueError:
+        version = 0
+    if "://" in entry:
+        return entry
+    if version == 6:
+        return f"all://[{entry}]"
+    return f"all://{entry}" if version == 4 or entry.lower() == "localhost" else f"all://*{entry}"
+
+
+def select_httpx(url: str, env: Mapping[str, str]) -> ProxyChoice:
+    """The proxy an httpx client with ``trust_env=True`` uses for ``url`` (LiteLLM's sync path), matched by httpx itself."""
+    proxies = getproxies(env)
+    mounts = {f"{s}://": (_normalise(proxies[s][0]), proxies[s][1]) for s in ("http", "https", "all") if s in proxies}
+    no_value, no_variable = proxies.get("no", ("", ""))
+    for entry in (h.strip() for h in no_value.split(",")):
+        if entry == "*":
+            return _bypassed("httpx", no_variable, "*")
+        if entry:
+            mounts[_no_proxy_key(entry)] = (None, no_variable)
+    try:
+        target, patterns = URL(url), sorted((URLPattern(key), key) for key in mounts)
+    except (InvalidURL, ValueError):
+        return ProxyChoice("httpx")
+    for pattern, key in patterns:
+        if pattern.matches(target):
+            proxy, variable = mounts[key]
+            entry = key.split("://", 1)[1].lstrip("*") if key.startswith("all://") else key
+            return ProxyChoice("httpx", proxy, variable) if proxy else _bypassed("httpx", variable, entry.strip("[]") or key)
+    return ProxyChoice("httpx")
+
+
+def async_rule(env: Mapping[str, str]) -> str:
+    """Which rule set LiteLLM's async path follows under this env."""
+    return "httpx" if env_true(env.get("DISABLE_AIOHTTP_TRANSPORT")) or env_true(env.get("LITELLM_HTTP2")) else "aiohttp"
+
+
+def select(url: str, env: Mapping[str, str], rule: str | None = None) -> ProxyChoice:
+    return select_httpx(url, env) if (rule or async_rule(env)) == "httpx" else select_aiohttp(url, env)
+
+
 class EnvView:
     """One environment (the process's, or a launcher's overlay) as the helpers will see it; ``traces``
     holds one network trace per (base URL, proxy, key, TLS settings), shared by the views of a run."""
@@ -180,9 +212,9 @@ class EnvView:
         self.probe_model = model_override or self.generation_model
         self.endpoint = endpoint_for_model(env, self.probe_model)
         self.base_problem = url_problem(self.endpoint.base_url)
-        rule, url = proxyenv.async_rule(env), self.endpoint.base_url.strip()
-        self.choice = proxyenv.select(url, env, rule)  # the proxy of the async path (rubric generation)
-        self.other_choice = proxyenv.select(url, env, "httpx" if rule == "aiohttp" else "aiohttp")
+        rule, url = async_rule(env), self.endpoint.base_url.strip()
+        self.choice = select(url, env, rule)  # the proxy of the async path (rubric generation)
+        self.other_choice = select(url, env, "httpx" if rule == "aiohttp" else "aiohttp")
         self.tls = tls_settings(env)
 
     @property

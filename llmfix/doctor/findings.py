@@ -33,15 +33,12 @@ class Finding:
     caused_by: str = ""
 
     def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise ValueError(f"bad status {self.status!r}")
         self.redact()  # what a finding shows comes from env, launchers and exception texts
 
-    def redact(self) -> Finding:
+    def redact(self) -> None:
         """Every shown string through the one redaction (again on output: a check may edit one)."""
         self.summary, self.fix, self.source = redact_url(self.summary), redact_url(self.fix), redact_url(self.source)
         self.detail = [redact_url(line) for line in self.detail]
-        return self
 
     def to_json(self) -> dict[str, Any]:
         self.redact()

@@ -1,8 +1,8 @@
-"""What a launcher script (``train_dr_tulu.sh`` and friends) exports, read without running a shell:
-``export``, plain assignments (exported when the name came from the environment, after ``export A`` or
-under ``set -a``), ``A=1 cmd`` prefixes, ``unset``, quotes, continuations, comments, ``;``/``&&``/``||``,
-``$VAR``/``${VAR:-default}``. Command substitutions and ``$1`` stay unresolved (marked); control flow
-is read straight through."""
+"""What a launcher script (``train_dr_tulu.sh`` and friends) exports, read without running a shell: ``export``,
+assignments (exported when the name came from the environment, after ``export A`` or under ``set -a``), ``A=1 cmd``,
+``unset``, quotes, continuations, comments, ``;``/``&&``/``||``, ``$VAR``/``${VAR:-default}``. ``$(...)`` and ``$1``
+stay unresolved (marked); control flow is read straight through. Then check 6b on what they export, and the key they
+give the job: a key this shell lacks but a launcher exports is not "not set" (the probe uses it too)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,11 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import groupby
 from pathlib import Path
+from typing import NamedTuple
+
+from llmfix.doctor.env import EnvView
+from llmfix.doctor.findings import LAYER, OK, WARN, Finding
+from llmfix.doctor.redact import redact_key
 
 RUBRIC_FLAG = "--apply_adaptive_rubric_reward"
 NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -24,16 +29,14 @@ _EXPANSION = re.compile(
     r"|(?P<cmd>\$\(.*?\)|`[^`]*`)",
     re.DOTALL,
 )
+_BRACED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-=])(.*))?\Z", re.DOTALL)  # ${NAME}, ${NAME:-word}, ${NAME-word}, ${NAME:=word}...
 
 
 def relevant(name: str) -> bool:
     """Variables that change how the helpers reach the LLM."""
     upper = name.upper()
-    return (
-        upper.endswith("_PROXY")
-        or upper.startswith(("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP"))
-        or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV")
-    )
+    prefixes = ("OPENAI_", "OPENROUTER_", "RUBRIC_", "LITELLM_", "SSL_", "DISABLE_AIOHTTP")
+    return upper.endswith("_PROXY") or upper.startswith(prefixes) or upper in ("OR_API_KEY", "REQUESTS_CA_BUNDLE", "AIOHTTP_TRUST_ENV")
 
 
 @dataclass
@@ -104,18 +107,9 @@ def parse_source(source: str, launcher: Launcher, env: Mapping[str, str]) -> Lau
     return launcher
 
 
-# ----------------------------------------------------------------------------- lexing
-
-
-@dataclass
-class _Word:
+class _Word(NamedTuple):
     parts: list[tuple[str, str]]  # (kind, text): kind "raw", "double" (both expanded) or "single" (literal)
     line: int
-
-    @property
-    def assign_shaped(self) -> bool:
-        """Starts with an unquoted ``NAME=``."""
-        return bool(self.parts) and self.parts[0][0] == "raw" and bool(ASSIGN.match(self.parts[0][1]))
 
 
 def _lex(source: str) -> Iterator[list[_Word]]:
@@ -132,21 +126,23 @@ def _lex(source: str) -> Iterator[list[_Word]]:
             if parts or quoted:
                 words.append(_Word(parts, start_line))
             parts, quoted = [], False
-            if c in "\n;|&" and words:  # the end of a command
+            if c in "\n;|&":  # the end of a command (an empty one changes nothing)
                 yield words
-            if c in "\n;|&":
                 words = []
             line += c == "\n" and i < n
             i += 2 if source.startswith(("&&", "||"), i) else 1
         elif c == "#" and not parts and not quoted:  # a comment, up to the end of the line
             j = source.find("\n", i)
             i = n if j < 0 else j
-        else:
-            start_line = start_line if parts or quoted else line
-            kind, text, i, is_quoted = _part(source, i)
-            line += text.count("\n") if is_quoted else 0
-            quoted = quoted or is_quoted
-            parts.append((kind, text))
+        else:  # one piece of a word
+            start_line, m = start_line if parts or quoted else line, _PART.match(source, i)
+            i = m.end()
+            if m["single"] is not None or m["double"] is not None:
+                text = m["single"] if m["single"] is not None else _DOUBLE_ESCAPE.sub(lambda e: _UNESCAPE.get(e[1], e[1]), m["double"])
+                parts.append(("single" if m["single"] is not None else "double", text))
+                line, quoted = line + text.count("\n"), True
+            else:
+                parts.append(("single", m["escaped"]) if m["escaped"] is not None else ("raw", m["raw"]))
 
 
 _PART = re.compile(  # one piece of a word: '...', "...", \x, or a raw run ($(...), ${...}, `...`, plain text, a lone $ or #)
@@ -155,20 +151,7 @@ _PART = re.compile(  # one piece of a word: '...', "...", \x, or a raw run ($(..
     re.DOTALL,
 )
 _DOUBLE_ESCAPE = re.compile(r'\\([\n"\\$`])')  # inside "...": \$ and \` stay escaped for expansion
-
-
-def _part(source: str, i: int) -> tuple[str, str, int, bool]:
-    """The piece of a word starting at ``i``: (kind, text, the index after it, whether it was quoted)."""
-    m = _PART.match(source, i)
-    if m["single"] is not None:
-        return "single", m["single"], m.end(), True
-    if m["double"] is not None:
-        unescape = {"\n": "", "$": "\\$", "`": "\\`"}
-        return "double", _DOUBLE_ESCAPE.sub(lambda e: unescape.get(e[1], e[1]), m["double"]), m.end(), True
-    return ("single", m["escaped"], m.end(), False) if m["escaped"] is not None else ("raw", m["raw"], m.end(), False)
-
-
-# ----------------------------------------------------------------------------- reading commands
+_UNESCAPE = {"\n": "", "$": "\\$", "`": "\\`"}
 
 
 class _Parser:
@@ -178,8 +161,9 @@ class _Parser:
         self.launcher, self.env, self.vars = launcher, dict(env), dict(env)  # vars: the shell's variables as the script runs
         self.exported, self.allexport = set(env), False
 
-    def value(self, name: str) -> str:
-        return self.vars.get(name, "")
+    def assigned(self, m: re.Match[str]) -> str:
+        """What ``NAME=value`` (or ``NAME+=value``, appending) assigns."""
+        return self.vars.get(m.group(1), "") + m.group(3) if m.group(2) else m.group(3)
 
     def expand(self, word: _Word) -> str:
         """The word's text: single-quoted parts as they are, each run of the others expanded as one."""
@@ -187,33 +171,24 @@ class _Parser:
         return "".join("".join(t for _, t in run) if literal else _EXPANSION.sub(self._expansion, "".join(t for _, t in run)) for literal, run in runs)
 
     def _expansion(self, m: re.Match[str]) -> str:
-        if m.group(1):
-            return m.group(1)
-        if m.group("name"):
-            return self.value(m.group("name"))
-        if m.group("special") is not None or m.group("cmd"):
+        if m.group(1) or m.group("name"):
+            return m.group(1) or self.vars.get(m.group("name"), "")
+        braced = _BRACED.match(m.group("braced") or "")
+        if braced is None:  # $1, $(...), `...`, ${#X}, ${X:0:2} and the like
             return UNRESOLVED
-        name_match = NAME.match(m.group("braced"))
-        if not name_match:
-            return UNRESOLVED
-        name, rest = name_match.group(0), m.group("braced")[name_match.end() :]
-        value = self.value(name)
-        if not rest:
-            return value
-        op = next((op for op in (":-", ":=", "-", "=") if rest.startswith(op)), None)
-        if op is None:
-            return UNRESOLVED
-        empty = value == "" if op.startswith(":") else name not in self.vars
-        return _EXPANSION.sub(self._expansion, rest[len(op) :]) if empty else value
+        name, op, default = braced.groups()
+        value = self.vars.get(name, "")
+        empty = value == "" if op and op.startswith(":") else name not in self.vars
+        return _EXPANSION.sub(self._expansion, default) if op and empty else value
 
     def command(self, words: list[_Word]) -> None:
         texts = [self.expand(w) for w in words]
         prefix: list[tuple[str, str, int]] = []  # the leading NAME=value words
         for word, text in zip(words, texts):
-            m = ASSIGN.match(text) if word.assign_shaped else None
+            m = ASSIGN.match(text) if word.parts and word.parts[0][0] == "raw" and ASSIGN.match(word.parts[0][1]) else None  # unquoted NAME=
             if not m:
                 break
-            prefix.append((m.group(1), self.value(m.group(1)) + m.group(3) if m.group(2) else m.group(3), word.line))
+            prefix.append((m.group(1), self.assigned(m), word.line))
         k, rest = len(prefix), texts[len(prefix) :]
         if not rest:
             for name, value, line in prefix:
@@ -244,11 +219,11 @@ class _Parser:
             m = ASSIGN.match(arg) if not arg.startswith("-") else None
             if m:
                 self.exported.add(m.group(1))
-                self._assign(m.group(1), self.value(m.group(1)) + m.group(3) if m.group(2) else m.group(3), word.line, True)
+                self._assign(m.group(1), self.assigned(m), word.line, True)
             elif NAME.fullmatch(arg):
                 self.exported.add(arg)
                 if arg in self.vars:
-                    self._assign(arg, self.value(arg), word.line, True)
+                    self._assign(arg, self.vars[arg], word.line, True)
 
     def _unset(self, args: list[str]) -> None:
         for arg in filter(NAME.fullmatch, args):
@@ -275,3 +250,66 @@ class _Parser:
                 self.launcher.flag = (value.replace(UNRESOLVED, "…") or "(no value: true)", lines[idx])
             elif arg.startswith(RUBRIC_FLAG + "="):
                 self.launcher.flag = (arg.split("=", 1)[1].replace(UNRESOLVED, "…"), lines[idx])
+
+
+CHECK = "launcher"
+
+
+def _shown(name: str, a: Assignment) -> str:
+    """One export as the detail shows it, a secret's value as a short prefix."""
+    value = redact_key(a.shown) if any(word in name.upper() for word in ("KEY", "TOKEN", "SECRET", "PASSWORD")) else a.shown
+    return f"line {a.line}: {'export ' if a.scope == 'script' else ''}{name}={value}" + (" (for one command)" if a.scope == "command" else "")
+
+
+def check(launcher: Launcher, source: str) -> list[Finding]:
+    """What ``launcher`` exports and how it sets the flag; ``source``: the name findings carry."""
+    exports = {n: a for n, a in launcher.exports().items() if relevant(n)}
+    detail = [_shown(n, a) for n, a in sorted(exports.items(), key=lambda x: x[1].line)] + [f"unset {n}" for n in sorted(launcher.unset) if relevant(n)]
+    detail += [f"line {line}: sources {what} (not followed)" for what, line in launcher.sourced]
+    findings = [Finding(CHECK, WARN, problem, "", "launcher-unreadable", source, LAYER["launcher"]) for problem in launcher.problems]
+    flag = "no --apply_adaptive_rubric_reward flag: adaptive rubrics off unless the config enables them"
+    if launcher.flag is not None:
+        value, line = launcher.flag
+        state = {True: "rubric generation calls the LLM during training", False: "adaptive rubrics off", None: "value not understood"}
+        flag = f"--apply_adaptive_rubric_reward {value} (line {line}): {state[flag_enabled(value)]}"
+    summary = f"exports {', '.join(sorted(exports)) or 'no LLM-related variables'}; {flag}"
+    findings.append(Finding(CHECK, OK, summary, source=source, layer=LAYER["launcher"], detail=detail))
+    for a in launcher.unexported():
+        summary, fix = f"line {a.line} sets {a.name} without exporting it: the training job does not see it", f"write `export ` in front of line {a.line}"
+        findings.append(Finding(CHECK, WARN, summary, f"{fix} of {source} (or add `export {a.name}` after it)", "launcher-unexported", source, LAYER["config"]))
+    why = "comes from a command substitution or argument; the doctor cannot check its value"
+    unresolved = [f"line {a.line}: {n} {why}" for n, a in exports.items() if a.unresolved]
+    return findings + [Finding(CHECK, WARN, summary, "", "launcher-unresolved", source, LAYER["launcher"]) for summary in unresolved]
+
+
+class Launched(NamedTuple):
+    """One launcher script, the name its findings carry, and the job's environment (None: no LLM-related change)."""
+
+    launcher: Launcher
+    source: str
+    view: EnvView | None
+
+    @property
+    def gives_key(self) -> bool:
+        return self.view is not None and bool(self.view.endpoint.key) and self.view.endpoint.key_source in self.launcher.exports()
+
+
+def _names(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def settle_key(findings: list[Finding], main: EnvView, launched: list[Launched]) -> list[Finding]:
+    """The shell's "key is not set" findings, told again when launchers export the key."""
+    givers = [item for item in launched if item.gives_key]
+    if not givers or main.endpoint.key:
+        return findings
+    others, var = [item.source for item in launched if not item.gives_key], main.endpoint.key_variable
+    lines = [f"{g.source} (line {g.launcher.exports()[g.view.endpoint.key_source].line})" for g in givers]  # type: ignore[union-attr,index]
+    one = len(givers) == 1
+    summary = f"{var} is not set in this shell, but {_names(lines)} {'exports' if one else 'export'} it: "
+    summary += f"the training job started by {'it' if one else 'them'} has the key"
+    if others:
+        summary += f"; {_names(others)} {'does' if len(others) == 1 else 'do'} not set it: a job started there fails with 'Missing credentials'"
+    fix = f"export {var}=... in {_names(others)} too (or in this shell)" if others else ""
+    told, missing = WARN if others else OK, (main.source, "key-missing")
+    return [Finding(f.check, told, summary, fix, "key-from-launcher", f.source, f.layer) if (f.source, f.cause) == missing else f for f in findings]

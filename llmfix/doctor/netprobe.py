@@ -1,7 +1,5 @@
-"""Short, staged network probes along LiteLLM's path to ``{base}/models``: DNS, TCP, CONNECT, TLS, GET.
-
-Through a proxy, an https endpoint is reached by a CONNECT tunnel and an http one by a forward
-request. Each stage has its own timeout; a failed one names its cause (a key of ``causes.CAUSES``)."""
+"""Short, staged network probes along LiteLLM's path to ``{base}/models``: DNS, TCP, CONNECT (an https endpoint
+behind a proxy; an http one gets a forward request), TLS, GET. A failed stage names its cause (``causes.CAUSES``)."""
 
 from __future__ import annotations
 
@@ -39,7 +37,6 @@ class Stage:
 @dataclass
 class Trace:
     url: str
-    proxy: str | None
     verify: bool = True  # LiteLLM's TLS settings, for an https:// proxy too
     cafile: str | None = None
     stages: list[Stage] = field(default_factory=list)
@@ -158,7 +155,7 @@ def http_connect(sock: socket.socket, host: str, port: int, proxy: str) -> Stage
 
 
 def tls_wrap(sock: socket.socket, host: str, trace: Trace, name: str) -> ssl.SSLSocket | None:
-    """The TLS handshake with ``host`` as stage ``name`` of ``trace``; the wrapped socket, or None."""
+    """The TLS handshake with ``host`` as stage ``name`` of ``trace``; the wrapped socket, or None (``sock`` closed)."""
     start, failed = time.monotonic(), "proxy-error" if name == "proxy-tls" else "tls-error"
     if trace.verify:  # the context LiteLLM builds: SSL_VERIFY / SSL_CERT_FILE / certifi
         import certifi  # LiteLLM's default CA bundle (comes with httpx): only for an https endpoint or proxy
@@ -171,26 +168,24 @@ def tls_wrap(sock: socket.socket, host: str, trace: Trace, name: str) -> ssl.SSL
     try:
         wrapped = ctx.wrap_socket(sock, server_hostname=host)
     except ssl.SSLCertVerificationError as exc:
-        reason = exc.verify_message or exc.reason or str(exc)
-        cause = failed if name == "proxy-tls" else "tls-verify"
-        trace.stages.append(Stage(name, time.monotonic() - start, cause, f"certificate of {host} not trusted: {reason}"))
-        return None
+        cause, what = failed if name == "proxy-tls" else "tls-verify", f"certificate of {host} not trusted: {exc.verify_message or exc.reason or exc}"
     except (ssl.SSLError, OSError) as exc:
-        what = f"TLS handshake with {host} failed: {getattr(exc, 'reason', None) or _strerror(exc)}"
+        cause, what = failed, f"TLS handshake with {host} failed: {getattr(exc, 'reason', None) or _strerror(exc)}"
         if _kind(exc) == "timeout":
-            failed, what = "proxy-timeout" if name == "proxy-tls" else failed, f"no TLS handshake from {host} within {TLS_TIMEOUT:g} s"
-        trace.stages.append(Stage(name, time.monotonic() - start, failed, what))
-        return None
-    trace.stages.append(Stage(name, time.monotonic() - start, data={"version": wrapped.version()}))
-    return wrapped
+            cause, what = "proxy-timeout" if name == "proxy-tls" else failed, f"no TLS handshake from {host} within {TLS_TIMEOUT:g} s"
+    else:
+        trace.stages.append(Stage(name, time.monotonic() - start, data={"version": wrapped.version()}))
+        return wrapped
+    trace.stages.append(Stage(name, time.monotonic() - start, cause, what))
+    sock.close()
+    return None
 
 
 def _body_data(body: bytes) -> dict[str, Any]:
     """What a /models answer holds: whether it is JSON, the model ids, an error message."""
-    try:
-        parsed: Any = json.loads(body) if body else None
-    except ValueError:
-        parsed = None
+    parsed: Any = None
+    with contextlib.suppress(ValueError):
+        parsed = json.loads(body) if body else None
     data: dict[str, Any] = {"json": isinstance(parsed, (dict, list))}
     if isinstance(parsed, dict) and isinstance(parsed.get("data"), list):
         data["models"] = [m.get("id") for m in parsed["data"] if isinstance(m, dict) and isinstance(m.get("id"), str)]
@@ -198,15 +193,6 @@ def _body_data(body: bytes) -> dict[str, Any]:
     if isinstance(error, (dict, str)):
         data["error"] = error.get("message", "") if isinstance(error, dict) else error
     return data
-
-
-def _status_cause(status: int, data: dict[str, Any], forwarded: bool) -> str:
-    """What an HTTP status from ``/models`` says (a non-JSON 5xx from a forwarding proxy: the proxy's own page)."""
-    if 200 <= status < 300:
-        return ""
-    if status >= 500:
-        return "proxy-upstream" if forwarded and not data.get("json") else "server-error"
-    return {401: "auth", 403: "auth", 404: "base-url-path", 429: "rate-limited"}.get(status, "http-status")
 
 
 def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, proxy: str | None = None) -> Stage:
@@ -224,38 +210,31 @@ def http_get(sock: socket.socket, url: str, host_header: str, key: str | None, p
         told["reset"] = f"GET {path}: the server closed the connection without answering"
         cause = "timeout" if kind == "timeout" else "connection-reset"
         return Stage("http", time.monotonic() - start, cause, told.get(kind, f"GET {path} failed: {_strerror(exc)}"))
-    data = _body_data(body)
-    cause = _status_cause(response.status, data, proxy is not None)
+    status, data = response.status, _body_data(body)
+    cause = {401: "auth", 403: "auth", 404: "base-url-path", 429: "rate-limited"}.get(status, "http-status") if not 200 <= status < 300 else ""
+    if status >= 500:  # a non-JSON 5xx from a forwarding proxy: the proxy's own page
+        cause = "proxy-upstream" if proxy is not None and not data.get("json") else "server-error"
     return Stage("http", time.monotonic() - start, cause, f"GET {parts.path} -> {response.status} {response.reason}", response.status, data)
-
-
-def _connect(trace: Trace, url: str, prefix: str) -> socket.socket | None:
-    """DNS, TCP (and TLS for an https:// proxy, ``prefix`` "proxy-") to the host of ``url``, each a stage of ``trace``."""
-    scheme, host, port = host_port(url)
-    stage, sock = resolve(host, port, prefix), None
-    if not stage.cause:
-        trace.stages.append(stage)
-        stage, sock = tcp_connect(stage.data["addresses"], port, prefix)
-    trace.stages.append(stage)
-    if sock is None or not prefix or scheme != "https":
-        return sock
-    wrapped = tls_wrap(sock, host, trace, "proxy-tls")
-    if wrapped is None:
-        sock.close()
-    return wrapped
 
 
 def trace_endpoint(base_url: str, proxy: str | None, key: str | None, verify: bool = True, cafile: str | None = None) -> Trace:
     """Walk the path LiteLLM takes to ``{base_url}/models``, stopping at the first failing stage."""
     scheme, host, port = host_port(base_url.strip())
-    trace = Trace(base_url.strip().rstrip("/") + "/models", proxy, verify, cafile)
+    trace = Trace(base_url.strip().rstrip("/") + "/models", verify, cafile)
     host_header = (f"[{host}]" if ":" in host else host) + ("" if port == (443 if scheme == "https" else 80) else f":{port}")
-    sock = _connect(trace, proxy, "proxy-") if proxy else _connect(trace, base_url.strip(), "")
+    prefix, (first_scheme, first_host, first_port) = ("proxy-", host_port(proxy)) if proxy else ("", (scheme, host, port))
+    stage, sock = resolve(first_host, first_port, prefix), None
+    if not stage.cause:
+        trace.stages.append(stage)
+        stage, sock = tcp_connect(stage.data["addresses"], first_port, prefix)
+    trace.stages.append(stage)
     try:
+        if sock is not None and proxy and first_scheme == "https":  # an https:// proxy: TLS to the proxy first
+            sock = tls_wrap(sock, first_host, trace, "proxy-tls")
         if sock is not None and proxy and scheme == "https":
             trace.stages.append(http_connect(sock, host, port, proxy))
         if sock is not None and scheme == "https" and trace.failed is None:
-            sock = tls_wrap(sock, host, trace, "tls") or sock
+            sock = tls_wrap(sock, host, trace, "tls")
         if sock is not None and trace.failed is None:  # a forward request to the proxy for an http:// endpoint
             trace.stages.append(http_get(sock, trace.url, host_header, key, proxy if scheme != "https" else None))
         return trace

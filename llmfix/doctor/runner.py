@@ -3,16 +3,18 @@ launcher script, or a folder of checkouts, each then with its own `llmfix check`
 
 from __future__ import annotations
 
+import functools
 import os
+import shutil
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from llmfix.discovery import KNOWN_PREFIXES, targets_in_directory
 from llmfix.doctor import launchers
-from llmfix.doctor.checks import checkout, endpoint, key, launcher, litellm_setup, live, models, proxy
+from llmfix.doctor.checks import checkout, environment, litellm_setup, live
 from llmfix.doctor.env import EnvView
-from llmfix.doctor.findings import FAIL, Finding, Report, rank
+from llmfix.doctor.findings import FAIL, OK, Report, rank
 from llmfix.errors import BadInput
 
 ONLINE_BUDGET = 14.0  # seconds; the live probe is abandoned after this
@@ -48,7 +50,9 @@ def _validate(path: str | os.PathLike[str] | None, model: str | None, python: st
         raise BadInput("--model needs a model name")
     if path is not None and not str(path).strip():
         raise BadInput("empty PATH: name a checkout, a launcher script, or nothing (this shell's environment)")
-    found = litellm_setup.resolve_python(python) if python is not None and python.strip() else None
+    found = None
+    if python is not None and python.strip():  # as given when it names an executable file, else looked up on PATH
+        found = (python if os.path.isfile(python) and os.access(python, os.X_OK) else None) if os.sep in python else shutil.which(python)
     if python is not None and found is None:
         raise BadInput(f"--python {python}: no such executable (name the interpreter the training job runs)")
     if path is not None and not Path(path).exists():
@@ -56,30 +60,16 @@ def _validate(path: str | os.PathLike[str] | None, model: str | None, python: st
     return found
 
 
-def _env_findings(view: EnvView, say: Callable[[str], None]) -> list[Finding]:
-    """Checks 1-4 on ``view``, saying which endpoint is being contacted (it can take seconds)."""
-    if not view.offline:
-        say(f"checking {view.endpoint.base_url.strip()}" + ("" if view.source == "environment" else f" (as {view.source} sets it up)"))
-    return [f for check in (proxy.check, endpoint.check, key.check, models.check) for f in check(view)]
-
-
-def _launcher_findings(item: launcher.Launched, say: Callable[[str], None]) -> list[Finding]:
-    findings = launcher.check(item.launcher, item.source)
-    if item.view is not None:
-        findings += _env_findings(item.view, say)
-        if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
-            findings += litellm_setup.budget_findings(item.view.env, None, item.source)
-    return findings
-
-
-def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str], view: Callable[[dict[str, str], str], EnvView]) -> list[launcher.Launched]:
-    """Every launcher script (those at each checkout's root, named under its label, then the lone
-    ones), with the job's environment when running through it changes an LLM-related variable."""
+def _launched(found: list[tuple[Path, str]], lone: list[Path], env: dict[str, str], view: Callable[[dict[str, str], str], EnvView]) -> list[launchers.Launched]:
+    """Every launcher script (those at each checkout's root, named under its label, then the lone ones), with the
+    job's environment when running through it changes an LLM-related variable."""
     scripts = [(s, f"{label}/{s.name}" if label else s.name) for root, label in found for s in launchers.find_launchers(root)]
     out = []
     for script, source in scripts + [(s, s.name) for s in lone]:
         parsed = launchers.parse_launcher(script, env)
-        out.append(launcher.Launched(parsed, source, view(parsed.overlay(env), source) if launcher.changes(parsed, env) else None))
+        job = parsed.overlay(env)
+        changed = any(env.get(n) != job.get(n) for n in set(env) | set(job) if launchers.relevant(n))
+        out.append(launchers.Launched(parsed, source, view(job, source) if changed else None))
     return out
 
 
@@ -95,35 +85,39 @@ def run_doctor(
 ) -> Report:
     """Diagnose the environment ``env`` (default ``os.environ``) and the checkout(s) at ``path``; ``python``
     is the training job's interpreter, whose packages are checked; ``progress`` is told what is being done."""
-    started, say, traces = time.monotonic(), progress or (lambda _step: None), {}
+    started, say = time.monotonic(), progress or (lambda _step: None)
     env = {str(k): str(v) for k, v in (os.environ if env is None else env).items()}
     python = _validate(path, model, python)
     found, lone = checkouts(Path(path)) if path is not None else ([], [])
     asked = litellm_setup.ask_job_python(python, env) if python is not None else None
     checks = [(root, label or "environment", checkout.start_check(root)) for root, label in found]
-
-    def view(job_env: dict[str, str], source: str) -> EnvView:
-        return EnvView(job_env, source, offline, model, traces)
-
+    view = functools.partial(EnvView, offline=offline, model_override=model, traces={})  # one trace cache for the run
     main, launched = view(env, "environment"), _launched(found, lone, env, view)
-    probe_view = launcher.probe_environment(main, launched)
-    probe = live.LiveProbe(probe_view.env, probe_view.probe_model, probe_timeout) if not offline else None
+    # the live probe runs with this shell's environment, or, when the shell has no key and a launcher gives the job one,
+    # with that launcher's (a call without a key proves nothing)
+    probe_view = main if main.endpoint.key else next((item.view for item in launched if item.gives_key), main)
+    probe = live.LiveProbe(probe_view, probe_timeout) if not offline else None
 
-    findings = launcher.settle_key(_env_findings(main, say), main, launched)
+    findings = launchers.settle_key(environment.check(main, say), main, launched)
     if python is not None:
         say(f"asking {python} for its packages")
     job, tenacity = litellm_setup.job_findings(python, asked)
-    findings += job + litellm_setup.cost_map_findings(env) + [f for item in launched for f in _launcher_findings(item, say)]
+    findings += job + litellm_setup.cost_map_findings(env)
+    for item in launched:
+        findings += launchers.check(item.launcher, item.source)
+        if item.view is not None:
+            findings += environment.check(item.view, say)
+            if any(n.startswith("LITELLM_") for n in item.launcher.exports()):
+                findings += litellm_setup.budget_findings(item.view.env, None, item.source)
     verdicts, repositories = set(), set()
     for root, source, started_check in checks:
         say(f"llmfix check {root}")
-        verdict = checkout.check_findings(root, started_check, source)
-        verdicts.add(checkout.patched(verdict))
-        findings += verdict + checkout.merge_driver_findings(root, env, source, repositories)
-    patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched
+        verdict = checkout.interpret(root, started_check.collect(), source)
+        verdicts.add(True if verdict.status == OK else False if verdict.cause == "checkout-unpatched" else None)
+        findings += [verdict, *checkout.merge_driver_findings(root, env, source, repositories)]
+    patched = verdicts.pop() if len(verdicts) == 1 else False if False in verdicts else None  # any unpatched: not patched; drift: unknown
     findings += litellm_setup.budget_findings(env, patched, tenacity=tenacity)
     if probe is not None:
-        result = probe.result(started + ONLINE_BUDGET, say)
         failed = {f.check for f in findings if f.status == FAIL and f.source == probe_view.source}
-        findings.append(live.finding(result, probe_timeout, failed, probe_view))
+        findings.append(probe.finding(started + ONLINE_BUDGET, say, failed))
     return Report(rank(findings), time.monotonic() - started, offline)

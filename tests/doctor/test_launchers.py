@@ -105,7 +105,10 @@ def bash_exports(script: str) -> dict[str, str]:
 @pytest.mark.skipif(shutil.which("bash") is None, reason="bash not installed")
 def test_agrees_with_bash_on_generated_scripts():
     rnd = random.Random(4)
-    interesting = lambda env: {k: v for k, v in env.items() if k not in ("PWD", "SHLVL", "_", "OLDPWD")}
+
+    def interesting(env: dict[str, str]) -> dict[str, str]:
+        return {k: v for k, v in env.items() if k not in ("PWD", "SHLVL", "_", "OLDPWD")}
+
     for _ in range(60):
         script = "\n".join(rnd.sample(PIECES, rnd.randint(3, 9)))
         truth = interesting(bash_exports(script))

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from httpx._utils import URLPattern, get_environment_proxies
 
-from llmfix.doctor import proxyenv
+from llmfix.doctor import env as proxyenv  # the proxy rules live with the other settings
 
 URLS = [
     "https://api.openai.com/v1",
@@ -124,7 +124,7 @@ def test_async_rule_switches_with_litellm_settings():
     assert proxyenv.async_rule({"LITELLM_HTTP2": "true"}) == "httpx"
     assert proxyenv.async_rule({"DISABLE_AIOHTTP_TRANSPORT": "1"}) == "aiohttp"  # str_to_bool: only "true"
     choice = proxyenv.select_aiohttp("https://x/v1", {"https_proxy": "http://p:1", "DISABLE_AIOHTTP_TRUST_ENV": "True"})
-    assert choice.proxy is None and choice.disabled_by
+    assert choice.proxy is None and choice.describe() == "no proxy (DISABLE_AIOHTTP_TRUST_ENV=True)"
 
 
 def test_request_method_drops_upper_case_http_proxy():

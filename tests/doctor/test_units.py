@@ -14,9 +14,9 @@ from doctor_support import REPO, cli_env
 
 from llmfix.doctor import env as envmod
 from llmfix.doctor.checks.checkout import interpret
-from llmfix.doctor.checks.litellm_setup import budget
+from llmfix.doctor.checks.environment import route
+from llmfix.doctor.checks.litellm_setup import budget, budget_findings
 from llmfix.doctor.checks.live import classify
-from llmfix.doctor.checks.models import route
 from llmfix.doctor.command import doctor_command
 from llmfix.doctor.findings import FAIL, OK, WARN, Finding, rank
 from llmfix.doctor.redact import redact_key, redact_url
@@ -99,20 +99,27 @@ def test_a_value_the_patched_code_rejects_is_a_problem(name, raw, monkeypatch):
     monkeypatch.setenv(name, raw)
     with pytest.raises(ValueError):
         litellm_utils.from_env(name, None)
-    settings = envmod.retry_settings({name: raw})
-    assert [variable for variable, _ in settings.problems] == [name]
+    assert [f.fix for f in budget_findings({name: raw}, None) if f.cause == "bad-setting"] == [f"export {name}=<a valid value>  (or unset it)"]
+
+
+def _budget_detail(env: dict[str, str]) -> str:
+    findings = budget_findings(env, None)
+    assert not [f for f in findings if f.cause == "bad-setting"], [f.summary for f in findings]
+    return "\n".join(findings[-1].detail)
 
 
 def test_a_value_the_patched_code_accepts_is_taken():
-    settings = envmod.retry_settings({"LITELLM_NUM_RETRIES": "100", "LITELLM_DEFAULT_TIMEOUT": "0.5"})
-    assert (settings.retries, settings.timeout, settings.problems) == (100, 0.5, ())
+    detail = _budget_detail({"LITELLM_NUM_RETRIES": "100", "LITELLM_DEFAULT_TIMEOUT": "0.5", "LITELLM_PRECHECK_TIMEOUT": "7"})
+    assert "patched helper: LITELLM_NUM_RETRIES=100, LITELLM_DEFAULT_TIMEOUT=0.5," in detail and "timeout 7 s (from LITELLM_PRECHECK_TIMEOUT)" in detail
 
 
 def test_retry_settings_parse():
-    s = envmod.retry_settings({"LITELLM_NUM_RETRIES": "x", "LITELLM_FALLBACK_MODELS": '[{"model": "m", "api_base": "http://f"}, "n"]'})
-    assert s.retries is None and s.problems[0][0] == "LITELLM_NUM_RETRIES"
-    assert [bool(f.api_base) for f in s.fallbacks] == [True, False]
-    assert envmod.retry_settings({"LITELLM_FALLBACK_MODELS": ""}).fallbacks == ()
+    findings = budget_findings({"LITELLM_NUM_RETRIES": "x", "LITELLM_FALLBACK_MODELS": '[{"model": "m", "api_base": "http://f"}, "n"]'}, None)
+    assert [f.fix.split("=")[0] for f in findings if f.cause == "bad-setting"] == ["export LITELLM_NUM_RETRIES"]
+    assert "10 retries (llmfix default)" in findings[-1].detail[0]  # the bad value is not used
+    assert "LITELLM_FALLBACK_MODELS: 2 fallback(s)" in findings[-1].detail[0]
+    assert "fallbacks without their own api_base (n) go to" in "\n".join(findings[-1].detail)  # m has its own
+    assert "LITELLM_FALLBACK_MODELS: 0 fallback(s)" in _budget_detail({"LITELLM_FALLBACK_MODELS": ""})
 
 
 def test_model_routes():
@@ -139,12 +146,12 @@ def test_checkout_verdicts(tmp_path):
     pending = {"command": "check", "pending": True, "files": [
         {"path": "run_utils.py", "transforms": {"retries": {"status": "pending", "reason": ""},
                                                 "guards": {"status": "already-present", "reason": ""}}}]}
-    (f,) = interpret(tmp_path, 1, json.dumps(pending), "")
+    f = interpret(tmp_path, (1, json.dumps(pending), ""))
     assert (f.status, f.cause) == (WARN, "checkout-unpatched") and "retries" in f.summary
     done = {"command": "check", "pending": False, "files": [
         {"path": "run_utils.py", "transforms": {"retries": {"status": "already-present", "reason": ""}}}]}
-    assert interpret(tmp_path, 0, json.dumps(done), "")[0].status == OK
-    (f,) = interpret(tmp_path, 1, "", "No module named llmfix.__main__")
+    assert interpret(tmp_path, (0, json.dumps(done), "")).status == OK
+    f = interpret(tmp_path, (1, "", "No module named llmfix.__main__"))
     assert (f.status, f.cause) == (WARN, "check-unavailable") and "No module named" in f.summary
 
 
@@ -154,7 +161,7 @@ def test_the_checkout_check_reads_the_real_check_json(tmp_path):
 
     shutil.copytree(Path(__file__).resolve().parents[2] / "fixtures" / "upstream-main-split", tmp_path / "c")
     done = subprocess.run([sys.executable, "-m", "llmfix", "check", str(tmp_path / "c"), "--json"], capture_output=True, text=True, timeout=120, check=False)
-    (f,) = interpret(tmp_path / "c", done.returncode, done.stdout, done.stderr)
+    f = interpret(tmp_path / "c", (done.returncode, done.stdout, done.stderr))
     assert f.cause == "checkout-unpatched" and "retries" in f.summary and "0 fix(es)" not in f.summary
 
 

@@ -1,5 +1,5 @@
-"""The doctor's checks, one per module; each returns a list of findings. Here: the child process
-two of them start early so it runs while the others do."""
+"""The doctor's checks; each returns a list of findings. Here: the child process two of them start early, so it runs
+while the others do."""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
-"""Check 6: is the checkout patched (`llmfix check PATH --json`, in a subprocess), and does the merge
-driver `llmfix install-merge-driver` wrote still start (a recreated virtualenv leaves it naming an
-interpreter that is gone)? The driver itself is never run."""
+"""Check 6: is the checkout patched (`llmfix check PATH --json`, in a subprocess), and does the merge driver `llmfix
+install-merge-driver` wrote still start (a recreated virtualenv leaves it naming a gone interpreter)? It is never run."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shlex
@@ -32,29 +32,14 @@ def start_check(path: Path) -> Started:
     return Started([sys.executable, "-m", "llmfix", "check", str(path), "--json"], env, CHECK_TIMEOUT)
 
 
-def check_findings(path: Path, started: Started, source: str = "environment") -> list[Finding]:
-    done = started.collect()
-    return _unavailable(path, done, source) if isinstance(done, str) else interpret(path, *done, source=source)
-
-
-def patched(findings: list[Finding]) -> bool | None:
-    """What a checkout verdict says: patched, not patched, or unknown (drift, could not run)."""
-    (f,) = findings
-    return True if f.status == OK else False if f.cause == "checkout-unpatched" else None
-
-
-def _unavailable(path: Path, why: str, source: str) -> list[Finding]:
-    return [_finding("checkout", WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand", "check-unavailable", source)]
-
-
-def interpret(path: Path, code: int, out: str, err: str, source: str = "environment") -> list[Finding]:
-    """`llmfix check --json` output as findings (a fix ``check`` would add is pending)."""
-    try:
-        data = json.loads(out) if out.strip() else None
-    except ValueError:
-        data = None
+def interpret(path: Path, done: tuple[int, str, str] | str, source: str = "environment") -> Finding:
+    """`llmfix check --json`'s (exit code, stdout, stderr), or why it did not run, as the checkout's verdict."""
+    data = None
+    with contextlib.suppress(ValueError):
+        data = json.loads(done[1]) if not isinstance(done, str) and done[1].strip() else None
     if not isinstance(data, dict) or "files" not in data:
-        return _unavailable(path, last_words(code, err) + ("" if err.strip() else ", no JSON report"), source)
+        why = done if isinstance(done, str) else last_words(done[0], done[2]) + ("" if done[2].strip() else ", no JSON report")
+        return _finding("checkout", WARN, f"could not run `llmfix check {path}`: {why}", f"run `llmfix check {path}` by hand", "check-unavailable", source)
     files = [f for f in data["files"] if isinstance(f, dict)]
     buckets: dict[str, list[str]] = {"pending": [], "anchor-missing": [], "already-present": []}
     for f in files:
@@ -66,14 +51,14 @@ def interpret(path: Path, code: int, out: str, err: str, source: str = "environm
             buckets.get("pending" if status == "applied" else status, []).append(where)
     pending, drift = buckets["pending"], buckets["anchor-missing"]
     detail = [f"pending: {p}" for p in pending] + [f"cannot patch: {d}" for d in drift]
-    if code == 0 and not pending and not drift:
-        return [_finding("checkout", OK, f"{path} is patched: {len(buckets['already-present'])} fixes present in {len(files)} file(s)", "", "", source)]
-    if drift or code == 2:
+    if done[0] == 0 and not pending and not drift:
+        return _finding("checkout", OK, f"{path} is patched: {len(buckets['already-present'])} fixes present in {len(files)} file(s)", "", "", source)
+    if drift or done[0] == 2:
         summary = f"llmfix check cannot patch parts of {path} ({len(drift)} anchor(s) missing)"
-        return [_finding("checkout", WARN, summary, f"llmfix diff {path}  (and see the reasons)", "checkout-drift", source, detail)]
+        return _finding("checkout", WARN, summary, f"llmfix diff {path}  (and see the reasons)", "checkout-drift", source, detail)
     names = ", ".join(sorted({p.split(" in ", 1)[0] for p in pending}))
     summary = f"{path} is not patched: {len(pending)} fix(es) pending ({names}); LLM failures there end as empty rubrics, silently"
-    return [_finding("checkout", WARN, summary, f"llmfix apply {path}", "checkout-unpatched", source, detail)]
+    return _finding("checkout", WARN, summary, f"llmfix apply {path}", "checkout-unpatched", source, detail)
 
 
 def _git(root: Path, *args: str) -> str | None:

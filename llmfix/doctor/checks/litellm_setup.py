@@ -3,16 +3,15 @@ own virtualenv says nothing about the job), the cost-map fetch, and the worst ca
 
 from __future__ import annotations
 
+import contextlib
 import json
-import os
-import shutil
 from collections.abc import Mapping
 from typing import NamedTuple
 
 from llmfix.codemods import litellm_facts as facts
-from llmfix.doctor import proxyenv
+from llmfix.codemods.runtime.litellm_utils import _LIMITS as LIMITS
 from llmfix.doctor.checks import Started, last_words
-from llmfix.doctor.env import retry_settings
+from llmfix.doctor.env import env_true, getproxies
 from llmfix.doctor.findings import FAIL, LAYER, OK, WARN, Finding
 
 CHECK = "litellm"
@@ -31,41 +30,24 @@ print(json.dumps({"python": sys.version.split()[0], "packages": {n: look(n) for 
 """
 
 
-def resolve_python(python: str) -> str | None:
-    """The interpreter's path: as given when it is an executable file, else looked up on PATH."""
-    if os.sep in python:
-        return python if os.path.isfile(python) and os.access(python, os.X_OK) else None
-    return shutil.which(python)
-
-
 def ask_job_python(python: str, env: Mapping[str, str]) -> Started:
     """The interpreter started now, looking up its packages while the other checks run."""
     return Started([python, "-c", _LOOK_UP_PACKAGES], env, JOB_PYTHON_TIMEOUT)
 
 
-def _ask(python: str, asked: Started) -> tuple[dict[str, str], str, str]:
-    """(package -> version, "" when unknown; absent: not installed), the interpreter's version, and why it could not be asked."""
-    done = asked.collect()
-    if isinstance(done, str):
-        return {}, "", done
-    code, out, err = done
-    try:
-        data = json.loads(out.strip().splitlines()[-1]) if out.strip() else None
-    except ValueError:
-        data = None
-    if code != 0 or not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
-        return {}, "", f"{python} -c ... failed ({last_words(code, err)})"
-    return {str(n): v for n, v in data["packages"].items() if isinstance(v, str)}, str(data.get("python", "")), ""
-
-
 def job_findings(python: str | None, asked: Started | None) -> tuple[list[Finding], bool | None]:
     """litellm and tenacity as the training job's interpreter (``--python``) has them; and whether it has tenacity (None: unknown)."""
-    packages, version, error = _ask(python, asked) if python is not None and asked is not None else ({}, "", "")
-    if python is None or error:
+    done, data = asked.collect() if asked is not None else "", None
+    if not isinstance(done, str) and done[0] == 0 and done[1].strip():
+        with contextlib.suppress(ValueError):
+            data = json.loads(done[1].strip().splitlines()[-1])
+    if not isinstance(data, dict) or not isinstance(data.get("packages"), dict):
+        error = done if isinstance(done, str) else f"{python} -c ... failed ({last_words(done[0], done[2])})"
         why = f": {error}" if error else " (litellm version, tenacity): llmfix's own virtualenv says nothing about it"
         fix = "run again with --python /path/to/the/training/job's/python (e.g. its virtualenv's bin/python)"
         return [_finding(WARN, f"could not examine the training job's Python environment{why}", fix, "training-env-unknown")], None
-    where, litellm, tenacity = f"{python} (Python {version})", packages.get("litellm"), packages.get("tenacity")
+    packages = {str(n): v for n, v in data["packages"].items() if isinstance(v, str)}
+    where, litellm, tenacity = f"{python} (Python {data.get('python', '')})", packages.get("litellm"), packages.get("tenacity")
     if litellm is not None:
         out = [_finding(OK, f"litellm {litellm or '(version unknown)'} installed for {where}")]
     else:
@@ -83,13 +65,48 @@ def _finding(status: str, summary: str, fix: str = "", cause: str = "") -> Findi
 
 def cost_map_findings(env: Mapping[str, str]) -> list[Finding]:
     """Does importing litellm fetch the remote cost map?"""
-    local = next((n for n in ("LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_OFFLINE_MODE") if proxyenv.env_true(env.get(n))), None)
+    local = next((n for n in ("LITELLM_LOCAL_MODEL_COST_MAP", "LITELLM_OFFLINE_MODE") if env_true(env.get(n))), None)
     if local:
         return [_finding(OK, f"{local}=True: importing litellm does not fetch the remote cost map")]
-    proxied = any(proxyenv.getproxies(env).get(s) for s in ("https", "all"))
+    proxied = any(getproxies(env).get(s) for s in ("https", "all"))
     summary = "LITELLM_LOCAL_MODEL_COST_MAP is not set: every `import litellm` fetches a cost map from the internet"
     summary += "; behind a proxy that drops it this adds a 5 s timeout" if proxied else ""
     return [_finding(WARN, summary, "export LITELLM_LOCAL_MODEL_COST_MAP=True", "cost-map-remote")]
+
+
+class Fallback(NamedTuple):
+    model: str
+    api_base: str | None = None
+
+
+def _number(env: Mapping[str, str], name: str, problems: list[tuple[str, str]]) -> float | None:
+    """The variable's value when the patched code accepts it (the support module's own LIMITS), else a problem."""
+    raw, (kind, low, high) = env.get(name, "").strip(), LIMITS[name]
+    try:
+        if not raw or low <= (value := kind(raw)) <= high:  # NaN fails
+            return value if raw else None
+    except ValueError:
+        pass
+    expected = f"{'an integer' if kind is int else 'a number'} in {low:g}..{high:g}"
+    problems.append((name, f"{name}={env[name]!r} is not {expected}: the patched helpers raise ValueError"))
+    return None
+
+
+def parse_fallbacks(raw: str) -> tuple[tuple[Fallback, ...], str | None]:
+    """LITELLM_FALLBACK_MODELS: a JSON list (strings or {model, api_base, ...}) or a comma list."""
+    text = raw.strip()
+    if not text.startswith("["):
+        return tuple(Fallback(p.strip()) for p in text.split(",") if p.strip()), None
+    try:
+        items = json.loads(text)
+    except ValueError as exc:
+        return (), f"LITELLM_FALLBACK_MODELS looks like JSON but does not parse: {exc.msg}"
+    out = []
+    for item in items:
+        if not isinstance(item, str) and not (isinstance(item, dict) and isinstance(item.get("model"), str)):
+            return tuple(out), f"LITELLM_FALLBACK_MODELS item {item!r} is neither a name nor an object with 'model'"
+        out.append(Fallback(item) if isinstance(item, str) else Fallback(item["model"], item.get("api_base") or None))
+    return tuple(out), None
 
 
 class Budget(NamedTuple):
@@ -114,19 +131,18 @@ def human(seconds: float) -> str:
 
 def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = "environment", tenacity: bool | None = None) -> list[Finding]:
     """The worst case one helper call can take with the settings in ``env``; ``tenacity``: whether the job has it (None: unknown)."""
-    settings = retry_settings(env)
+    problems: list[tuple[str, str]] = []  # (variable, message)
+    values = {name: _number(env, name, problems) for name in ("LITELLM_NUM_RETRIES", "LITELLM_DEFAULT_TIMEOUT", "LITELLM_PRECHECK_TIMEOUT")}
+    fallbacks, problem = parse_fallbacks(env["LITELLM_FALLBACK_MODELS"]) if "LITELLM_FALLBACK_MODELS" in env else ((), None)
+    problems += [("LITELLM_FALLBACK_MODELS", problem)] if problem else []
     fix = "export {}=<a valid value>  (or unset it)"
-    findings = [Finding(CHECK, FAIL, message, fix.format(var), "bad-setting", source, LAYER["config"]) for var, message in settings.problems]
-    timeout = facts.DEFAULT_TIMEOUT if settings.timeout is None else settings.timeout
-    timeout_src = f"timeout {timeout:g} s (default)" if settings.timeout is None else f"LITELLM_DEFAULT_TIMEOUT={timeout:g}"
-    retries = facts.DEFAULT_RETRIES if settings.retries is None else settings.retries
-    retries_src = f"{retries} retries (llmfix default)" if settings.retries is None else f"LITELLM_NUM_RETRIES={retries}"
-    fallbacks = settings.fallbacks or ()
-    fb_src = (
-        f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)"
-        if settings.fallbacks is not None
-        else "no fallback (each helper's own default, unchanged by llmfix)"
-    )
+    findings = [Finding(CHECK, FAIL, message, fix.format(var), "bad-setting", source, LAYER["config"]) for var, message in problems]
+    timeout = facts.DEFAULT_TIMEOUT if values["LITELLM_DEFAULT_TIMEOUT"] is None else values["LITELLM_DEFAULT_TIMEOUT"]
+    timeout_src = f"timeout {timeout:g} s (default)" if values["LITELLM_DEFAULT_TIMEOUT"] is None else f"LITELLM_DEFAULT_TIMEOUT={timeout:g}"
+    retries = facts.DEFAULT_RETRIES if values["LITELLM_NUM_RETRIES"] is None else int(values["LITELLM_NUM_RETRIES"])
+    retries_src = f"{retries} retries (llmfix default)" if values["LITELLM_NUM_RETRIES"] is None else f"LITELLM_NUM_RETRIES={retries}"
+    fb_src = "no fallback (each helper's own default, unchanged by llmfix)"
+    fb_src = f"LITELLM_FALLBACK_MODELS: {len(fallbacks)} fallback(s)" if "LITELLM_FALLBACK_MODELS" in env else fb_src
     mine, theirs, sync = budget(retries, timeout, len(fallbacks)), budget(UNPATCHED_RETRIES, timeout), budget(retries, timeout, len(fallbacks), True)
     detail = [
         f"patched helper: {retries_src}, {timeout_src}, {fb_src} -> {mine.attempts} attempts, worst case {human(mine.seconds)} per call; "
@@ -141,10 +157,10 @@ def budget_findings(env: Mapping[str, str], patched: bool | None, source: str = 
     bare = [model for model, api_base in fallbacks if not api_base]
     if bare:
         detail.append(f"fallbacks without their own api_base ({', '.join(bare)}) go to the same base URL and proxy: no help when either is down")
-    pre = facts.DEFAULT_PRECHECK_TIMEOUT if settings.precheck_timeout is None else settings.precheck_timeout
-    pre_src = " (default)" if settings.precheck_timeout is None else " (from LITELLM_PRECHECK_TIMEOUT)"
-    detail.append(f"patched precheck before training: LITELLM_PRECHECK={settings.precheck or 'on'}, timeout {pre:g} s{pre_src}")
-    if (settings.precheck or "").strip() == "0":
+    pre, precheck = values["LITELLM_PRECHECK_TIMEOUT"], env.get("LITELLM_PRECHECK")
+    pre_src = f"{facts.DEFAULT_PRECHECK_TIMEOUT:g} s (default)" if pre is None else f"{pre:g} s (from LITELLM_PRECHECK_TIMEOUT)"
+    detail.append(f"patched precheck before training: LITELLM_PRECHECK={precheck or 'on'}, timeout {pre_src}")
+    if (precheck or "").strip() == "0":
         detail.append("LITELLM_PRECHECK=0: a dead endpoint is only noticed after training starts")
     which, r, fb = ("patched", retries, len(fallbacks)) if patched is not False else ("unpatched", UNPATCHED_RETRIES, 0)
     worst = budget(r, timeout, fb)

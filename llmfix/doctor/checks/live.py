@@ -1,7 +1,5 @@
-"""Check 7: the live probe, one ``litellm.acompletion(max_tokens=1, num_retries=0, timeout=T)`` made the
-way the patched helper makes it, in a worker thread (the litellm import takes seconds) with ``os.environ``
-swapped for the doctor's env mapping; the root cause is named from the exception chain under LiteLLM's
-"Connection error." (a dead proxy, a refused port, DNS, TLS, ...)."""
+"""Check 7: one ``litellm.acompletion(max_tokens=1, num_retries=0, timeout=T)`` in a worker thread, with ``os.environ``
+swapped for the job's; the root cause is named from the exception chain under LiteLLM's "Connection error."."""
 
 from __future__ import annotations
 
@@ -31,12 +29,10 @@ _LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy", "litellm", "httpx", "o
 
 @dataclass
 class ProbeResult:
-    model: str
-    ok: bool = False
     seconds: float = 0.0
     import_seconds: float = 0.0
     chain: list[dict[str, Any]] = field(default_factory=list)  # the exception chain, outermost first
-    error: str = ""  # the probe itself could not run (litellm missing, did not finish)
+    error: str = ""  # the probe itself could not run (litellm missing, crashed)
     phase: str = "starting"  # starting, importing litellm, calling, done
 
 
@@ -86,22 +82,21 @@ async def _call(litellm: Any, model: str, timeout: float) -> Any:
 
 
 class LiveProbe:
-    """The probe, started at once in its own thread; collect it with ``result(deadline, say)``."""
+    """The probe in ``view``'s environment, started at once in its own thread; ``finding(...)`` collects it."""
 
-    def __init__(self, env: Mapping[str, str], model: str, timeout: float = PROBE_TIMEOUT) -> None:
-        self.model, self._result, self._started = model, ProbeResult(model), time.monotonic()
-        self._thread = threading.Thread(target=self._target, args=(dict(env), timeout), name="doctor-live-probe", daemon=True)
+    def __init__(self, view: EnvView, timeout: float = PROBE_TIMEOUT) -> None:
+        self.view, self.timeout, self.result, self._started = view, timeout, ProbeResult(), time.monotonic()
+        self._thread = threading.Thread(target=self._target, args=(dict(view.env),), name="doctor-live-probe", daemon=True)
         self._thread.start()
 
-    def _target(self, env: dict[str, str], timeout: float) -> None:
+    def _target(self, env: dict[str, str]) -> None:
         try:
             with _as_the_job(env):
-                self._run(timeout)
+                self._run(self.result)
         except BaseException as exc:  # noqa: BLE001 - never let the thread die silently
-            self._result.error = f"probe crashed: {type(exc).__name__}: {redact_url(str(exc))}"
+            self.result.error = f"probe crashed: {type(exc).__name__}: {redact_url(str(exc))}"
 
-    def _run(self, timeout: float) -> None:
-        result = self._result
+    def _run(self, result: ProbeResult) -> None:
         start, result.phase = time.monotonic(), "importing litellm"
         try:
             import litellm  # seconds to import: only the live probe needs it, in its own thread
@@ -120,45 +115,60 @@ class LiveProbe:
             litellm.in_memory_llm_clients_cache.flush_cache()
         start, result.phase = time.monotonic(), "calling"
         try:
-            asyncio.run(_call(litellm, self.model, timeout))
+            asyncio.run(_call(litellm, self.view.probe_model, self.timeout))
         except Exception as exc:  # noqa: BLE001 - whatever the call raised is the finding
             result.chain = exception_chain(exc)
         finally:
             for n, v in saved.items():
                 setattr(litellm, n, v)
-        result.ok, result.seconds, result.phase = not result.chain, time.monotonic() - start, "done"
+        result.seconds, result.phase = time.monotonic() - start, "done"
 
-    def result(self, deadline: float, say: Callable[[str], None]) -> ProbeResult:
-        """The probe's result by ``deadline`` (``time.monotonic()``), telling ``say`` what it is doing meanwhile."""
+    def finding(self, deadline: float, say: Callable[[str], None], failed_checks: set[str]) -> Finding:
+        """The probe's verdict by ``deadline`` (``time.monotonic()``), telling ``say`` what it does meanwhile;
+        ``failed_checks``: the checks that FAIL in the probe's environment."""
+        result, view, model = self.result, self.view, self.view.probe_model
         while self._thread.is_alive() and time.monotonic() < deadline:
-            say(f"live probe ({self.model}): {self._result.phase}")
+            say(f"live probe ({model}): {result.phase}")
             self._thread.join(min(0.25, max(deadline - time.monotonic(), 0.0)))
-        if not self._thread.is_alive():
-            return self._result
-        took, phase = time.monotonic() - self._started, self._result.phase
-        why = (
-            f"still importing litellm after {took:.0f} s (a slow or busy machine)"
-            if phase == "importing litellm"
-            else f"no answer within {took:.0f} s ({phase})"
-        )
-        return ProbeResult(self.model, error=f"the probe did not finish: {why}")
+        error, took = result.error, time.monotonic() - self._started
+        if self._thread.is_alive():
+            why = f"still importing litellm after {took:.0f} s (a slow or busy machine)" if result.phase == "importing litellm" else ""
+            error = f"the probe did not finish: {why or f'no answer within {took:.0f} s ({result.phase})'}"
+        if error:
+            fix = "pip install litellm" if "cannot be imported" in error else "run again; or skip the probe with --offline"
+            return Finding(CHECK, WARN, f"live probe not run: {error}", fix, "probe-unavailable", view.source, LAYER["probe"])
+        if not result.chain:
+            summary = f"one-token completion with {model} answered in {result.seconds:.2f} s (litellm import {result.import_seconds:.1f} s)"
+            return Finding(CHECK, OK, summary, source=view.source, layer=LAYER["probe"])
+        cause = classify(result.chain)
+        known, lines = causes.CAUSES[cause], [(str(item["message"]).splitlines() or [""])[0] for item in result.chain]
+        detail = [f"{i * '  '}{item['type']}: {line[:160]}" for i, (item, line) in enumerate(zip(result.chain, lines))]
+        call = f"acompletion({model}, max_tokens=1, num_retries=0, timeout={self.timeout:g})"
+        summary = f"{call} failed after {result.seconds:.1f} s: {known.words} [LiteLLM said: {lines[0][:120] if lines and lines[0] else '?'}]"
+        owner = causes.OWNER.get(known.where, "endpoint")
+        caused_by = owner if owner in failed_checks else ""
+        return Finding(CHECK, FAIL, summary, causes.fix(cause, view), cause, view.source, known.layer + 0.5, detail, caused_by)
 
 
 CHECK = "live-probe"
 Chain = list[dict[str, Any]]
 
-# Without a proxy error: (cause, exception type names, message texts); the first that matches names the cause.
-_TRANSPORT = (
-    ("tls-verify", ("SSLCertVerificationError", "ClientConnectorCertificateError"), ("CERTIFICATE_VERIFY_FAILED",)),
-    ("tls-error", ("ssl.SSLError", "ClientSSLError", "ClientConnectorSSLError"), ()),
-    ("dns", ("gaierror", "ClientConnectorDNSError"), ()),
-    ("connect-refused", ("ConnectionRefusedError",), ()),  # or errno 111 anywhere
-    ("connect-timeout", ("ConnectTimeout", "ConnectionTimeoutError"), ()),
-    ("timeout", ("Timeout",), ()),
-    ("connection-reset", ("ConnectionResetError", "ServerDisconnectedError", "RemoteProtocolError", "ClientOSError"), ()),
-    ("key-missing", (), ("Missing credentials", "api_key client option must be set", "OPENAI_API_KEY environment variable")),
-    ("provider-unknown", (), ("LLM Provider NOT provided",)),
-    ("connection-reset", ("APIConnectionError",), ()),
+# Without a proxy error: (cause, exception type names, message texts, HTTP statuses); the first that matches names it.
+_CHAIN_CAUSES = (
+    ("tls-verify", ("SSLCertVerificationError", "ClientConnectorCertificateError"), ("CERTIFICATE_VERIFY_FAILED",), ()),
+    ("tls-error", ("ssl.SSLError", "ClientSSLError", "ClientConnectorSSLError"), (), ()),
+    ("dns", ("gaierror", "ClientConnectorDNSError"), (), ()),
+    ("connect-refused", ("ConnectionRefusedError",), (), ()),  # or errno 111 anywhere
+    ("connect-timeout", ("ConnectTimeout", "ConnectionTimeoutError"), (), ()),
+    ("timeout", ("Timeout",), (), ()),
+    ("connection-reset", ("ConnectionResetError", "ServerDisconnectedError", "RemoteProtocolError", "ClientOSError"), (), ()),
+    ("key-missing", (), ("Missing credentials", "api_key client option must be set", "OPENAI_API_KEY environment variable"), ()),
+    ("provider-unknown", (), ("LLM Provider NOT provided",), ()),
+    ("connection-reset", ("APIConnectionError",), (), ()),
+    ("auth", ("AuthenticationError", "PermissionDeniedError"), (), (401, 403)),  # the endpoint answered
+    ("model-unknown", ("NotFoundError",), (), (404,)),
+    ("bad-request", ("BadRequestError",), (), (400,)),
+    ("rate-limited", ("RateLimitError",), (), (429,)),
 )
 _STATUS_IN_TEXT = re.compile(r"(?:^|[ ,:=(])(40[0-9]|50[0-9])(?:$|[ ,:;)])")
 
@@ -187,45 +197,15 @@ def _proxy_cause(chain: Chain, proxy_item: dict[str, Any]) -> str:
     return "proxy-error" if not status else "proxy-auth" if status == 407 else "proxy-upstream" if status >= 500 else "proxy-rejected"
 
 
-def _http_cause(chain: Chain) -> str:
-    """The endpoint answered: what its status (or LiteLLM's exception type) says."""
-    status = next((s for s in (item.get("status_code") for item in chain) if isinstance(s, int) and 100 <= s < 600), None)
-    if status in (401, 403) or _typed(chain, "AuthenticationError", "PermissionDeniedError"):
-        return "auth"
-    if status == 404 or _typed(chain, "NotFoundError"):
-        return "model-unknown"
-    if status == 400 or _typed(chain, "BadRequestError"):
-        unknown = _says(chain, "not a valid model", "model_not_found", "does not exist", "invalid model") and _says(chain, "model")
-        return "model-unknown" if unknown else "bad-request"
-    if status == 429 or _typed(chain, "RateLimitError"):
-        return "rate-limited"
-    return "server-error" if status is not None and status >= 500 else "unknown"
-
-
 def classify(chain: Chain) -> str:
     """The root cause of a failed LiteLLM call, from its exception chain (pure)."""
     proxy_item = _typed(chain, "ProxyConnectionError", "ProxyError")
     if proxy_item:
         return _proxy_cause(chain, proxy_item)
     refused = any(item.get("errno") == 111 for item in chain)
-    for cause, types, texts in _TRANSPORT:
-        if _typed(chain, *types) or _says(chain, *texts) or (cause == "connect-refused" and refused):
-            return cause
-    return _http_cause(chain)
-
-
-def finding(result: ProbeResult, timeout: float, failed_checks: set[str], view: EnvView) -> Finding:
-    """The probe's verdict in the environment it ran with (``view``); ``failed_checks``: the checks that FAIL there."""
-    if result.error:
-        fix = "pip install litellm" if "cannot be imported" in result.error else "run again; or skip the probe with --offline"
-        return Finding(CHECK, WARN, f"live probe not run: {result.error}", fix, "probe-unavailable", view.source, LAYER["probe"])
-    if result.ok:
-        summary = f"one-token completion with {result.model} answered in {result.seconds:.2f} s (litellm import {result.import_seconds:.1f} s)"
-        return Finding(CHECK, OK, summary, source=view.source, layer=LAYER["probe"])
-    cause = classify(result.chain)
-    known, lines = causes.CAUSES[cause], [(str(item["message"]).splitlines() or [""])[0] for item in result.chain]
-    detail = [f"{i * '  '}{item['type']}: {line[:160]}" for i, (item, line) in enumerate(zip(result.chain, lines))]
-    call = f"acompletion({result.model}, max_tokens=1, num_retries=0, timeout={timeout:g})"
-    summary = f"{call} failed after {result.seconds:.1f} s: {known.words} [LiteLLM said: {lines[0][:120] if lines and lines[0] else '?'}]"
-    caused_by = known.owner if known.owner in failed_checks else ""
-    return Finding(CHECK, FAIL, summary, causes.fix(cause, view), cause, view.source, known.layer + 0.5, detail, caused_by)
+    status = next((s for s in (item.get("status_code") for item in chain) if isinstance(s, int) and 100 <= s < 600), None)
+    for cause, types, texts, statuses in _CHAIN_CAUSES:
+        if _typed(chain, *types) or _says(chain, *texts) or status in statuses or (cause == "connect-refused" and refused):
+            unknown = _says(chain, "not a valid model", "model_not_found", "does not exist", "invalid model") and _says(chain, "model")
+            return "model-unknown" if cause == "bad-request" and unknown else cause
+    return "server-error" if status is not None and status >= 500 else "unknown"
