@@ -36,10 +36,8 @@ def json_lines(text: str) -> list[Any]:
     """The JSON values of the lines of ``text`` that parse (a line being written does not)."""
     found = []
     for line in text.splitlines():
-        try:
+        with contextlib.suppress(ValueError):
             found.append(json.loads(line))
-        except ValueError:
-            continue
     return found
 
 
