@@ -88,7 +88,7 @@ def persistent_error(sc: Scenario) -> list[Case]:
                     + counted(obs, step) + expect.within(obs, step, bound, "judge", why))
 
         return sc.case("j", "500 on every attempt (a judge)", "score 0.0, counted failed by health()", steps, each(steps, check),
-                         bound + 4, endpoint=Endpoint(then="500"), report=True)
+                       bound + 4, endpoint=Endpoint(then="500"), report=True)
 
     def alarm(steps: list[Step]) -> Case:
         def check(obs: Observation, step: Step) -> list[Problem]:
@@ -103,12 +103,12 @@ def persistent_error(sc: Scenario) -> list[Case]:
             return problems
 
         return sc.case("k", f"500 on every attempt, {health.MAX_RATE} set (a judge)", f"raises {health.DEGRADED}", steps, each(steps, check),
-                         bound + 4, env={health.MAX_RATE: f"{s.max_failure_rate:g}", health.WINDOW: "1"}, endpoint=Endpoint(then="500"))
+                       bound + 4, env={health.MAX_RATE: f"{s.max_failure_rate:g}", health.WINDOW: "1"}, endpoint=Endpoint(then="500"))
 
     evaluate = each(steps, lambda obs, step: failed_call(obs, step, s, why, ERROR_WORDS, 0.0, "retries", what))
     expected = f">= {s.retries + 1} attempts; " + ", ".join(outcome_word(step) for step in steps)
     return [sc.case("", "500 on every attempt", expected, steps, evaluate, s.failing_call_bound(False) + 10, env=NO_PRECHECK,
-                      endpoint=Endpoint(then="500")),
+                    endpoint=Endpoint(then="500")),
             *sc.judge_case("j", silent), *sc.judge_case("k", alarm)]
 
 
@@ -167,7 +167,7 @@ def hang(sc: Scenario) -> list[Case]:
             return expect.fails(obs, step, "timeout", why, HANG_WORDS) + expect.within(obs, step, judge_bound, "timeout", what)
 
         return sc.case("j", f"no answer, timeout {s.hang_timeout:g}s (a judge)", f"score 0.0 or raises within {judge_bound:.1f}s",
-                         steps, each(steps, check), judge_bound + 4, env=env, endpoint=Endpoint(then="hang"))
+                       steps, each(steps, check), judge_bound + 4, env=env, endpoint=Endpoint(then="hang"))
 
     def check(obs: Observation, step: Step) -> list[Problem]:
         if obs.result(step).outcome == "unfinished":
@@ -179,7 +179,7 @@ def hang(sc: Scenario) -> list[Case]:
     bound = s.failing_call_bound(False, s.hang_timeout)
     expected = ", ".join(outcome_word(step) for step in steps) + f" within {bound:.1f}s"
     return [sc.case("", f"no answer, timeout {s.hang_timeout:g}s", expected, steps, each(steps, check), bound + 10, env=env,
-                      endpoint=Endpoint(then="hang")),
+                    endpoint=Endpoint(then="hang")),
             *sc.judge_case("j", judged)]
 
 
@@ -190,5 +190,5 @@ def empty(sc: Scenario) -> list[Case]:
         steps = sc.callers(letter)
         evaluate = each(steps, lambda obs, step, why=why: expect.empty(obs, step, "guards", why))
         cases.append(sc.case(letter, why, sc.outcomes(steps, '""', "None + 1 warning"), steps, evaluate, sc.settings.passing_limit,
-                               env=NO_PRECHECK, endpoint=Endpoint(then=behaviour)))
+                             env=NO_PRECHECK, endpoint=Endpoint(then=behaviour)))
     return cases

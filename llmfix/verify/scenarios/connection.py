@@ -32,7 +32,7 @@ def precheck(sc: Scenario) -> list[Case]:
         return problems
 
     cases = [sc.case("a", "refused endpoint", "raises; names endpoint, proxy, model", steps, each(steps, refused),
-                       s.failing_call_bound(False) + s.precheck_timeout + 4, env={"OPENAI_API_BASE": "$dead_base", **s.short_precheck})]
+                     s.failing_call_bound(False) + s.precheck_timeout + 4, env={"OPENAI_API_BASE": "$dead_base", **s.short_precheck})]
     first, again = sc.generators("b"), sc.generators("b", "-again")
 
     def once(obs: Observation) -> list[Problem]:
@@ -52,9 +52,9 @@ def precheck(sc: Scenario) -> list[Case]:
     hanging = sc.generators("d")
     why = f"a hanging endpoint with LITELLM_PRECHECK_TIMEOUT={s.precheck_timeout:g}"
     cases.append(sc.case("d", "hanging endpoint", f"raises within {s.precheck_timeout:g}s + slack", hanging,
-                           each(hanging, lambda obs, step: expect.raises_connection_error(obs, step, "a hanging endpoint")
-                                + expect.within(obs, step, bound, "precheck", why)),
-                           bound + 5, env=s.short_precheck, endpoint=Endpoint(then="hang")))
+                         each(hanging, lambda obs, step: expect.raises_connection_error(obs, step, "a hanging endpoint")
+                              + expect.within(obs, step, bound, "precheck", why)),
+                         bound + 5, env=s.short_precheck, endpoint=Endpoint(then="hang")))
     return [needs_generator(case) for case in cases]
 
 
@@ -139,5 +139,5 @@ def precheck_recheck(sc: Scenario) -> list[Case]:
         return problems
 
     return [needs_generator(sc.case("", "404 once, then ok; called 3 times", "raises, raises (cached), rubric after the recheck",
-                                      [*first, *cached, *after], evaluate, s.recheck + s.precheck_timeout_passing * 2 + s.slack + 5,
-                                      env={"LITELLM_PRECHECK_RECHECK": f"{s.recheck:g}"}, endpoint=Endpoint(("404",)), concurrent=False))]
+                                    [*first, *cached, *after], evaluate, s.recheck + s.precheck_timeout_passing * 2 + s.slack + 5,
+                                    env={"LITELLM_PRECHECK_RECHECK": f"{s.recheck:g}"}, endpoint=Endpoint(("404",)), concurrent=False))]

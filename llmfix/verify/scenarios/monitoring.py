@@ -63,8 +63,8 @@ def health_unset(sc: Scenario) -> list[Case]:
         return per_step(obs) + health.lane_summaries(obs, "WARNING", s.health_interval, cause=True)
 
     return [sc.case("", f"3 of 5 calls 500, {health.MAX_RATE} unset", "WARNING lines naming the cause; never raises", steps, evaluate,
-                      s.calls_limit(len(plan), s.health_interval), env=health.env(s, failing=True, rate=False, interval=True),
-                      endpoint=Endpoint(plan), keep_lines=health.LINE_PREFIX, report=True)]
+                    s.calls_limit(len(plan), s.health_interval), env=health.env(s, failing=True, rate=False, interval=True),
+                    endpoint=Endpoint(plan), keep_lines=health.LINE_PREFIX, report=True)]
 
 
 @unit(15, "health-recovery", ("health",),
