@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 from llmfix.errors import LlmfixError
 from llmfix.verify.analysis import JUDGE, Checkout
 from llmfix.verify.cases import BASICS, Case, CaseOutcome, Observation, Process, Progress, RunResult, Settings, Step, StepResult, tally
-from llmfix.verify.endpoints import DUMMY_KEY, PLACEHOLDERS, Endpoints, base_env, remove, resolve_env
+from llmfix.verify.endpoints import DUMMY_KEY, PLACEHOLDERS, Endpoints, base_env, resolve_env
 from llmfix.verify.reaper import Reaper
 from llmfix.verify.scenarios import Scenario
 
@@ -111,7 +112,7 @@ class Child:
         try:
             self.stop()
         finally:
-            remove(str(self.out))
+            shutil.rmtree(self.out, ignore_errors=True)
             self.reaper.close()
 
 
