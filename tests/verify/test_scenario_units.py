@@ -10,9 +10,9 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from llmfix.codemods import TRANSFORM_NAMES
 from verify_support import GROUPS, MUTANTS, RUNS, SHAPES, analyse, group_of
 
+from llmfix.codemods import TRANSFORM_NAMES
 from llmfix.verify import report, scenarios
 from llmfix.verify.scenarios import BASICS
 
