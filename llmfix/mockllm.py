@@ -1,12 +1,7 @@
-"""A fault-injecting, OpenAI-compatible endpoint on 127.0.0.1 (``POST /v1/chat/completions``, ``GET /v1/models``).
-
-A chat request's key (its ``x-mock-key`` header, else its ``model``) takes the next behaviour
-planned for it, else ``default``::
-
-    with MockLLM() as server:
-        server.plan("model-a", ["drop", "drop", "ok"])
-        litellm.completion(model="openai/model-a", api_base=server.base_url, ...)
-        assert server.attempts("model-a") == 3
+"""A fault-injecting, OpenAI-compatible endpoint on 127.0.0.1 (``POST /v1/chat/completions``, ``GET /v1/models``)
+in a daemon thread. A chat request's key (its ``x-mock-key`` header, else its ``model``) takes the next behaviour
+``plan()``-ned for it, else ``default``; ``scope("a")`` (at ``/scope/a/v1``) has plans, contents, counts, ``default``,
+``content`` and ``each`` (the plan every new key there starts with) of its own. Behaviours:
 
 ``ok``         200 with the content of ``set_content()`` (default "pong")
 ``drop``       read the request, then reset the connection (SO_LINGER 0, no response)
@@ -15,9 +10,6 @@ planned for it, else ``default``::
 ``empty``      200, content ``""``;  ``null``: content ``null``;  ``nochoices``: ``choices: []``
 ``hang``       never answer (until the client leaves or the server stops)
 ``slow:N``     answer ``ok`` after N seconds
-
-``server.scope("a")`` (at ``/scope/a/v1``) has plans, contents, counts, ``default`` and ``content`` of
-its own, and ``each``: the plan every new key there starts with. The server runs in a daemon thread.
 """
 
 from __future__ import annotations
@@ -39,7 +31,6 @@ from aiohttp import web
 
 __all__ = ["BEHAVIOURS", "MockLLM", "MockScope", "parse_behaviour"]
 
-#: Behaviour names without an argument (``slow:N`` is the only parametrised one).
 BEHAVIOURS = ("ok", "drop", "500", "429", "401", "404", "empty", "null", "nochoices", "hang")
 
 DEFAULT_CONTENT = "pong"
@@ -59,11 +50,6 @@ def parse_behaviour(behaviour: str) -> tuple[str, float]:
         if name == "slow" and sep and float(arg) >= 0:
             return "slow", float(arg)
     raise ValueError(f"unknown mock behaviour {behaviour!r}; expected one of {BEHAVIOURS} or 'slow:N'")
-
-
-def _checked(behaviours: Iterable[str]) -> list[str]:
-    """The behaviours as a new list, each checked by ``parse_behaviour``."""
-    return [step for step in behaviours if parse_behaviour(step)]
 
 
 def _json(status: int, body: Any, **headers: str) -> web.Response:
@@ -114,11 +100,8 @@ def _scope_of(path: str) -> str | None:
 
 
 class MockScope:
-    """Plans, contents and counts of one scope, reached at ``base_url``; a :class:`MockLLM` is its own unscoped one.
-
-    ``default`` is the behaviour after a key's plan and of unplanned keys, ``each`` the plan a key starts with
-    the first time it is seen (unless it has its own), ``content`` the answer of ``ok`` without ``set_content``.
-    """
+    """Plans, contents and counts of one scope, at ``base_url`` (a :class:`MockLLM` is its own unscoped one); ``default``:
+    the behaviour once a key's plan is used up, ``each``: the plan a new key starts with, ``content``: ``ok``'s answer."""
 
     def __init__(self, server: MockLLM, name: str | None) -> None:
         self.server, self.name = server, name
@@ -130,15 +113,14 @@ class MockScope:
         self._contents: dict[str, str | None] = {}
         self._attempts: Counter[str] = Counter()
 
-    def __setattr__(self, name: str, value: Any) -> None:
-        """Check ``default`` and ``each`` as they are set (``each`` is copied)."""
+    def __setattr__(self, name: str, value: Any) -> None:  # checks default and each (copied) as they are set
         if name == "default":
             parse_behaviour(value)
-        super().__setattr__(name, _checked(value) if name == "each" else value)
+        super().__setattr__(name, [b for b in value if parse_behaviour(b)] if name == "each" else value)
 
     def plan(self, key: str, behaviours: Iterable[str]) -> None:
         """Set the behaviours of the next attempts with ``key`` (replaces any old plan)."""
-        self._plans[key] = deque(_checked(behaviours))
+        self._plans[key] = deque(b for b in behaviours if parse_behaviour(b))
 
     def set_content(self, key: str, content: str | None) -> None:
         self._contents[key] = content
@@ -173,12 +155,9 @@ class MockScope:
 
 
 class MockLLM(MockScope):
-    """The endpoint, from any thread or loop; its own plans and counts are the unscoped ``/v1`` routes'.
-
-    Chat checks, in order: POST (405), ``require_key`` (401), a JSON body with a model (400), no
-    ``stream`` (400), ``models`` (404), then the behaviour; a rejected request is counted but uses up
-    no behaviour. ``/models`` uses no plan but follows ``default`` for drop, hang, slow:N, 500, 429, 401.
-    """
+    """The endpoint, usable from any thread. Chat checks, in order: POST (405), ``require_key`` (401), a JSON body with a
+    model (400), no ``stream`` (400), ``models`` (404), then the behaviour (a rejected request is counted, uses none up);
+    ``/models`` uses no plan but follows ``default`` for drop, hang, slow:N, 500, 429, 401."""
 
     def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         super().__init__(self, None)
@@ -231,8 +210,6 @@ class MockLLM(MockScope):
             for scope in (self, *self._scopes.values()):
                 scope._clear()
             self._requests.clear()
-
-    # ----------------------------------------------------------------- lifecycle
 
     def start(self) -> None:
         """Start the event-loop thread and listen on a free loopback port."""
@@ -299,8 +276,6 @@ class MockLLM(MockScope):
             _reset(connection.transport)
         for _ in range(3):  # let connection_lost callbacks close the sockets and cancel the handlers
             await asyncio.sleep(0)
-
-    # ----------------------------------------------------------------- requests
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         """Route and record a request, act out its behaviour, answer."""

@@ -161,20 +161,17 @@ class StepResult:
     error: dict[str, str] | None = None
     seconds: float | None = None
     warnings: list[dict[str, Any]] = field(default_factory=list)
-    model: str | None = None
     calls: list[StepResult] = field(default_factory=list)  # each call of a repeated step, in order; the fields above are the last's
     printed: list[str] = field(default_factory=list)  # what the step printed on stdout
 
     @classmethod
     def from_event(cls, event: dict[str, Any], step: Step | None = None) -> StepResult:
         """The result of ``step`` (None: of ``health()``) from the child's event."""
-        label, op, function, model = (step.label, step.op, step.name, step.model) if step else ("report", "report", "health", None)
-
-        def one(label: str, data: dict[str, Any], **more: Any) -> StepResult:
-            return cls(label, op, function, data["outcome"], data.get("value"), data.get("type"), data.get("error"), data.get("seconds"), model=model, **more)
-
-        calls = [one(f"{label}#{number}", call) for number, call in enumerate(event.get("calls") or [], 1)]
-        return one(label, event, warnings=event.get("warnings", []), calls=calls, printed=event.get("printed", []))
+        label, op, function = (step.label, step.op, step.name) if step else ("report", "report", "health")
+        calls = [cls(f"{label}#{n}", op, function, c["outcome"], c.get("value"), c.get("type"), c.get("error"), c.get("seconds"))
+                 for n, c in enumerate(event.get("calls") or [], 1)]
+        return cls(label, op, function, event["outcome"], event.get("value"), event.get("type"), event.get("error"), event.get("seconds"),
+                   event.get("warnings", []), calls, event.get("printed", []))
 
     @property
     def each(self) -> list[StepResult]:
@@ -240,7 +237,7 @@ class Observation:
     probes: dict[str, int] = field(default_factory=dict)  # per step label: its connection checks (one-token requests)
 
     def result(self, step: Step) -> StepResult:
-        return self.steps.get(step.label) or StepResult(step.label, step.op, step.name, "unfinished", model=step.model)
+        return self.steps.get(step.label) or StepResult(step.label, step.op, step.name, "unfinished")
 
     def models_of(self, step: Step) -> list[str]:
         """The models this step sent (as the endpoint saw them), else the one known beforehand."""

@@ -132,8 +132,12 @@ class Missing(Exception):
     """What a step calls is not there."""
 
 
-def _callable(modules: dict[str, Any], call: dict[str, Any]) -> tuple[Any, list[Any], dict[str, Any]]:
-    """(the function a call names, bound to an instance for a judge method; its arguments)."""
+def _function(modules: dict[str, Any], support: Any, step: dict[str, Any]) -> Any:
+    """What to call for a step: a function of no arguments (returning a value or an awaitable). Raises Uncallable or Missing."""
+    ensure = step["op"] == "ensure"
+    if ensure and support is None:
+        raise Missing(f"{NO_SUPPORT}; the connection check is missing")
+    call = step["helper"] if ensure else step
     module = modules[call["module"]]
     name, args, kwargs = call["name"], call.get("args") or [], call.get("kwargs") or {}
     if "." in name:
@@ -143,18 +147,7 @@ def _callable(modules: dict[str, Any], call: dict[str, Any]) -> tuple[Any, list[
     else:
         function = getattr(module, name)
     loader.check_arguments(function, name, args, kwargs)
-    return function, args, kwargs
-
-
-def _function(modules: dict[str, Any], support: Any, step: dict[str, Any]) -> Any:
-    """What to call for a step: a function of no arguments (returning a value or an awaitable). Raises Uncallable or Missing."""
-    if step["op"] != "ensure":
-        function, args, kwargs = _callable(modules, step)
-        return lambda: function(*args, **kwargs)
-    if support is None:
-        raise Missing(f"{NO_SUPPORT}; the connection check is missing")
-    helper, args, kwargs = _callable(modules, step["helper"])
-    return lambda: support.ensure_connection(helper, *args, **kwargs)
+    return (lambda: support.ensure_connection(function, *args, **kwargs)) if ensure else (lambda: function(*args, **kwargs))
 
 
 async def _call_once(make: Any, sync: bool) -> dict[str, Any]:

@@ -159,30 +159,24 @@ class Progress:
 
     def __init__(self, as_json: bool) -> None:
         self.err, self.started = as_json, time.monotonic()
-        self.pending: dict[tuple[int, str], int] = {}
-        self.done: dict[tuple[int, str], list[runner.CaseOutcome]] = {}
-        self.prefixes: dict[int, str] = {}
-        self.numbers: dict[str, int] = {}
+        self.scenarios: dict[tuple[int, str], tuple[str, int, list[runner.CaseOutcome]]] = {}  # (prefix + number, cases, outcomes so far)
 
     def line(self, text: str) -> None:
         click.echo(text, err=self.err)
         (sys.stderr if self.err else sys.stdout).flush()
 
     def expect(self, index: int, prefix: str, checkout: object, chosen: list[scenarios.Scenario]) -> None:
-        self.prefixes[index] = prefix
-        for scenario in chosen:
-            self.pending[(index, scenario.NAME)] = len(scenario.cases)
-            self.numbers[scenario.NAME] = scenario.NUMBER
+        self.scenarios.update(((index, s.NAME), (f"{prefix}{s.NUMBER:>2}", len(s.cases), [])) for s in chosen)
         functions = [t.name for t in checkout.targets]  # type: ignore[attr-defined]
         self.line(f"  {prefix}{len(functions)} function{'s' if len(functions) != 1 else ''} ({', '.join(functions)}), "
                   f"{sum(len(s.cases) for s in chosen)} cases")
 
     def __call__(self, index: int, outcome: runner.CaseOutcome) -> None:
-        key = (index, outcome.case.scenario)
-        self.done.setdefault(key, []).append(outcome)
-        if len(self.done[key]) != self.pending.get(key):
+        shown, cases, done = self.scenarios[(index, outcome.case.scenario)]
+        done.append(outcome)
+        if len(done) != cases:
             return
-        counts = runner.tally(self.done[key])
-        status = "FAIL" if counts["fail"] else "skip" if counts["skip"] == len(self.done[key]) else "pass"
+        counts = runner.tally(done)
+        status = "FAIL" if counts["fail"] else "skip" if counts["skip"] == len(done) else "pass"
         detail = ", ".join(f"{n} {word}" for word, n in (("passed", counts["pass"]), ("failed", counts["fail"]), ("skipped", counts["skip"])) if n)
-        self.line(f"  {self.prefixes[index]}{self.numbers[key[1]]:>2} {key[1]:<17} {status:<4}  {detail}  [{time.monotonic() - self.started:5.1f}s]")
+        self.line(f"  {shown} {outcome.case.scenario:<17} {status:<4}  {detail}  [{time.monotonic() - self.started:5.1f}s]")

@@ -76,7 +76,7 @@ class Endpoints:
         ca.issue_cert("127.0.0.1", "localhost").configure_cert(context)
         folder = tempfile.mkdtemp(prefix="llmfix-verify-ca-")
         reaper.watch_folder(folder)
-        stack.callback(remove, folder)
+        stack.callback(shutil.rmtree, folder, ignore_errors=True)
         ca.cert_pem.write_to_path(os.path.join(folder, "ca.pem"))
         self.proxied = stack.enter_context(MockLLM(tls=context))
         self.fixed["proxied_ca"] = os.path.join(folder, "ca.pem")
@@ -111,7 +111,3 @@ class Endpoints:
                 models[step.label] = [key] if key in seen else []
                 probes[step.label] = checks.count(key) if key else 0
         return attempts, models, probes
-
-
-def remove(folder: str) -> None:
-    shutil.rmtree(folder, ignore_errors=True)

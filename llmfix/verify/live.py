@@ -9,7 +9,7 @@ from llmfix.doctor.redact import redact_key, redact_url
 from llmfix.verify.analysis import GENERATOR, HELPER, Checkout
 from llmfix.verify.binding import VAR_KEYWORD
 from llmfix.verify.cases import CALL, ENSURE
-from llmfix.verify.scenarios import Case, Observation, Problem, Scenario, Step
+from llmfix.verify.scenarios import Case, Observation, Problem, Scenario, Settings, Step, Unit
 
 LIVE_LIMIT = 120.0
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY")
@@ -41,12 +41,10 @@ def model_name(env: dict[str, str]) -> str:
     return env.get("RUBRIC_GENERATION_MODEL") or "gpt-4.1"
 
 
-class LiveScenario(Scenario, register=False):
-    """One of the three live calls (not a fault scenario: it is not in the registry)."""
-
-    def __init__(self, number: int, name: str, title: str, expected: str, step: Step) -> None:
-        self.NUMBER, self.NAME = number, name  # type: ignore[misc]  # this instance's own
-        super().__init__(cases=[Case(f"L{number}", name, title, expected, [step], _no_raise, LIVE_LIMIT)])
+def _live(number: int, name: str, title: str, expected: str, step: Step) -> Scenario:
+    """One of the three live calls (not a fault scenario: it is not registered)."""
+    case = Case(f"L{number}", name, title, expected, [step], _no_raise, LIVE_LIMIT)
+    return Scenario(Unit(number, name, (), title, lambda sc: [case]), Settings())
 
 
 def _no_raise(obs: Observation) -> list[Problem]:
@@ -72,12 +70,12 @@ def scenarios(env: dict[str, str], checkout: Checkout) -> list[Scenario]:
     found = []
     if helpers and helpers[0].is_async:
         step = Step("precheck", ENSURE, helpers[0], model if helpers[0].controls_model else None)
-        found.append(LiveScenario(1, "precheck", f"ensure_connection through {helpers[0].name}", "passes", step))
+        found.append(_live(1, "precheck", f"ensure_connection through {helpers[0].name}", "passes", step))
     if helpers:
         extra = {"max_tokens": 5} if any(p.name == "max_tokens" or p.kind == VAR_KEYWORD for p in helpers[0].parameters) else {}
         step = Step("completion", CALL, helpers[0], model if helpers[0].controls_model else None, extra=extra)
-        found.append(LiveScenario(2, "completion", f"{helpers[0].name}{', max_tokens 5' if extra else ''}", "non-empty text", step))
+        found.append(_live(2, "completion", f"{helpers[0].name}{', max_tokens 5' if extra else ''}", "non-empty text", step))
     if generator is not None:
         step = Step("rubric", CALL, generator, model if generator.controls_model else None)
-        found.append(LiveScenario(3, "rubric", "generator, two-response example", "a rubric dict", step))
+        found.append(_live(3, "rubric", "generator, two-response example", "a rubric dict", step))
     return found

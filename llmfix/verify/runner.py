@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -19,7 +20,7 @@ from typing import Any
 from llmfix.errors import LlmfixError
 from llmfix.verify.analysis import JUDGE, Checkout
 from llmfix.verify.cases import BASICS, Case, CaseOutcome, Observation, Process, Progress, RunResult, Settings, Step, StepResult, tally
-from llmfix.verify.endpoints import DUMMY_KEY, PLACEHOLDERS, Endpoints, base_env, remove, resolve_env
+from llmfix.verify.endpoints import DUMMY_KEY, PLACEHOLDERS, Endpoints, base_env, resolve_env
 from llmfix.verify.reaper import Reaper
 from llmfix.verify.scenarios import Scenario
 
@@ -36,10 +37,8 @@ def json_lines(text: str) -> list[Any]:
     """The JSON values of the lines of ``text`` that parse (a line being written does not)."""
     found = []
     for line in text.splitlines():
-        try:
+        with contextlib.suppress(ValueError):
             found.append(json.loads(line))
-        except ValueError:
-            continue
     return found
 
 
@@ -113,7 +112,7 @@ class Child:
         try:
             self.stop()
         finally:
-            remove(str(self.out))
+            shutil.rmtree(self.out, ignore_errors=True)
             self.reaper.close()
 
 

@@ -84,7 +84,7 @@ def observe(case: Case, *, degraded: dict[str, list[int]] | None = None, lines: 
         calls = [_call(step, n, answer, n in degraded.get(step.label, [])) for n, answer in enumerate(plan, 1)]
         last = calls[-1]
         steps[step.label] = StepResult(step.label, "call", step.name, last.outcome, last.value, last.type, last.error,
-                                       seconds=0.1 + step.pause, model=step.model, calls=calls)
+                                       seconds=0.1 + step.pause, calls=calls)
         for function, model in ((step.name, step.model), *((("run_litellm_async", step.model),) if step.is_generator else ())):
             figures.setdefault(function, {})[model] = _entry(plan)
             cause = f" ({health.CAUSE}: Error code: 500)" if level == "WARNING" else ""

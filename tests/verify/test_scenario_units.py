@@ -10,9 +10,9 @@ import pkgutil
 from pathlib import Path
 
 import pytest
-from llmfix.codemods import TRANSFORM_NAMES
 from verify_support import GROUPS, MUTANTS, RUNS, SHAPES, analyse, group_of
 
+from llmfix.codemods import TRANSFORM_NAMES
 from llmfix.verify import report, scenarios
 from llmfix.verify.scenarios import BASICS
 
@@ -24,7 +24,7 @@ JUDGE_CASE_UNITS = {"healthy", "transient", "persistent-500", "rate-limit", "fal
 
 def test_every_module_holds_units_each_with_a_unique_number_and_name():
     modules = {info.name for info in pkgutil.iter_modules(scenarios.__path__)}
-    assert {unit.__module__.rsplit(".", 1)[1] for unit in UNITS} == modules
+    assert {unit.build.__module__.rsplit(".", 1)[1] for unit in UNITS} == modules
     assert len({u.NUMBER for u in UNITS}) == len({u.NAME for u in UNITS}) == len(UNITS) == 15
     assert [u.NUMBER for u in UNITS] == list(range(1, 16))
     assert all(unit.SUMMARY and unit.NAME == unit.NAME.strip().lower() for unit in UNITS)
@@ -46,7 +46,7 @@ def test_the_reports_fix_order_is_the_transforms_order():
 @pytest.mark.parametrize("unit", UNITS, ids=[u.NAME for u in UNITS])
 def test_cases_carry_the_units_number_and_name(unit):
     checkout = analyse(Path(__file__).resolve().parents[2] / "fixtures" / "drtulu-canonical")
-    cases = unit(scenarios.Context(scenarios.Settings(), checkout)).cases
+    cases = scenarios.Scenario(unit, scenarios.Settings(), checkout).cases
     assert cases
     assert all(case.scenario == unit.NAME and case.id.startswith(str(unit.NUMBER)) for case in cases)
     assert len({case.id for case in cases}) == len(cases)

@@ -6,43 +6,33 @@ import json
 
 from llmfix.verify import expect, health
 from llmfix.verify.analysis import EITHER, RAISES
-from llmfix.verify.scenarios import BASICS, Case, Context, Endpoint, Observation, Problem, Scenario, Settings, Step, each
+from llmfix.verify.scenarios import BASICS, Case, Endpoint, Observation, Problem, Scenario, Settings, Step, each, unit
 
 NO_PRECHECK = {"LITELLM_PRECHECK": "off"}
 
 
-class Healthy(Scenario):
-    NUMBER, NAME = 1, "healthy"
-    SUMMARY = "the helpers return the text; the generators return the parsed rubric; the judges score the answer"
-
-    def build(self, context: Context) -> list[Case]:
-        def case(case_id: str, steps: list[Step]) -> Case:
-            return Case(case_id, self.NAME, "healthy endpoint", context.outcomes(steps, "text", "rubric dict"), steps,
-                        each(steps, lambda obs, step: expect.answers(obs, step, BASICS, "a healthy endpoint")), limit=context.settings.passing_limit)
-
-        return self.with_judge(context, case)
+@unit(1, "healthy", (), "the helpers return the text; the generators return the parsed rubric; the judges score the answer")
+def healthy(sc: Scenario) -> list[Case]:
+    return sc.with_judge(lambda letter, steps: sc.case(letter, "healthy endpoint", sc.outcomes(steps, "text", "rubric dict"), steps,
+                                                       each(steps, lambda obs, step: expect.answers(obs, step, BASICS, "a healthy endpoint")),
+                                                       sc.settings.passing_limit))
 
 
-def _retried(unit: Scenario, context: Context, title: str, expected: str, why: str, attempts: int, endpoint: Endpoint) -> list[Case]:
+def _retried(sc: Scenario, title: str, expected: str, why: str, attempts: int, endpoint: Endpoint) -> list[Case]:
     """A blip the calls must retry past: each succeeds after ``attempts`` (a judge's too)."""
 
-    def case(case_id: str, steps: list[Step]) -> Case:
+    def case(letter: str, steps: list[Step]) -> Case:
         evaluate = each(steps, lambda obs, step: expect.answers(obs, step, "retries", why),
                         lambda obs, step: expect.exact_attempts(obs, step, attempts, "retries"))
-        return Case(case_id, unit.NAME, title, expected, steps, evaluate, limit=context.settings.passing_limit, env=NO_PRECHECK, endpoint=endpoint)
+        return sc.case(letter, title, expected, steps, evaluate, sc.settings.passing_limit, env=NO_PRECHECK, endpoint=endpoint)
 
-    return unit.with_judge(context, case)
+    return sc.with_judge(case)
 
 
-class Transient(Scenario):
-    NUMBER, NAME = 2, "transient"
-    SUMMARY = "the first LITELLM_NUM_RETRIES attempts are reset: retried, succeeds"
-    FIXES = ("retries", "judge")
-
-    def build(self, context: Context) -> list[Case]:
-        k = context.settings.retries
-        return _retried(self, context, f"{k} connection resets, then ok", f"succeeds; {k + 1} attempts each", f"{k} dropped connection(s)",
-                        k + 1, Endpoint(("drop",) * k))
+@unit(2, "transient", ("retries", "judge"), "the first LITELLM_NUM_RETRIES attempts are reset: retried, succeeds")
+def transient(sc: Scenario) -> list[Case]:
+    k = sc.settings.retries
+    return _retried(sc, f"{k} connection resets, then ok", f"succeeds; {k + 1} attempts each", f"{k} dropped connection(s)", k + 1, Endpoint(("drop",) * k))
 
 
 ERROR_WORDS = ["InternalServerError", "500"]
@@ -83,82 +73,71 @@ def counted(obs: Observation, step: Step) -> list[Problem]:
     return []
 
 
-class PersistentError(Scenario):
-    NUMBER, NAME = 3, "persistent-500"
-    SUMMARY = 'every attempt 500: retried, then each function fails as its contract says (raises, or "" / None and a log line); a judge\'s 0.0 is counted'
-    FIXES = ("retries", "guards", "judge")
+@unit(3, "persistent-500", ("retries", "guards", "judge"),
+      'every attempt 500: retried, then each function fails as its contract says (raises, or "" / None and a log line); a judge\'s 0.0 is counted')
+def persistent_error(sc: Scenario) -> list[Case]:
+    s = sc.settings
+    steps = sc.callers()
+    why = "a persistent 500"
+    what = f"{why} with LITELLM_NUM_RETRIES={s.retries}"
+    bound = sc.judge_bound()
 
-    def build(self, context: Context) -> list[Case]:
-        s = context.settings
-        steps = context.callers(self.case_id())
-        why = "a persistent 500"
-        what = f"{why} with LITELLM_NUM_RETRIES={s.retries}"
-        bound = context.judge_bound()
+    def silent(steps: list[Step]) -> Case:
+        def check(obs: Observation, step: Step) -> list[Problem]:
+            return (expect.fails(obs, step, "judge", why, ERROR_WORDS) + health.never_degraded(obs, step, f"with {health.MAX_RATE} unset")
+                    + counted(obs, step) + expect.within(obs, step, bound, "judge", why))
 
-        def silent(steps: list[Step]) -> Case:
-            def check(obs: Observation, step: Step) -> list[Problem]:
-                return (expect.fails(obs, step, "judge", why, ERROR_WORDS) + health.never_degraded(obs, step, f"with {health.MAX_RATE} unset")
-                        + counted(obs, step) + expect.within(obs, step, bound, "judge", why))
+        return sc.case("j", "500 on every attempt (a judge)", "score 0.0, counted failed by health()", steps, each(steps, check),
+                       bound + 4, endpoint=Endpoint(then="500"), report=True)
 
-            return self.case("j", "500 on every attempt (a judge)", "score 0.0, counted failed by health()", steps, each(steps, check),
-                             bound + 4, endpoint=Endpoint(then="500"), report=True)
+    def alarm(steps: list[Step]) -> Case:
+        def check(obs: Observation, step: Step) -> list[Problem]:
+            result = obs.result(step)
+            problems = expect.unfinished(obs, step, "judge")
+            if result.finished and result.raised != health.DEGRADED:
+                did = f"raised {result.raised}" if result.raised else f"returned {result.describe()}"
+                problems.append((health.FIX, (f"{result.name} {did} on {why} with {health.MAX_RATE}={s.max_failure_rate:g} and "
+                                              f"{health.WINDOW}=1 (expected {health.DEGRADED})")))
+            elif result.finished:
+                problems += health.names_cause_and_route(obs, step, result)
+            return problems
 
-        def alarm(steps: list[Step]) -> Case:
-            def check(obs: Observation, step: Step) -> list[Problem]:
-                result = obs.result(step)
-                problems = expect.unfinished(obs, step, "judge")
-                if result.finished and result.raised != health.DEGRADED:
-                    did = f"raised {result.raised}" if result.raised else f"returned {result.describe()}"
-                    problems.append((health.FIX, (f"{result.name} {did} on {why} with {health.MAX_RATE}={s.max_failure_rate:g} and "
-                                                  f"{health.WINDOW}=1 (expected {health.DEGRADED})")))
-                elif result.finished:
-                    problems += health.names_cause_and_route(obs, step, result)
-                return problems
+        return sc.case("k", f"500 on every attempt, {health.MAX_RATE} set (a judge)", f"raises {health.DEGRADED}", steps, each(steps, check),
+                       bound + 4, env={health.MAX_RATE: f"{s.max_failure_rate:g}", health.WINDOW: "1"}, endpoint=Endpoint(then="500"))
 
-            return self.case("k", f"500 on every attempt, {health.MAX_RATE} set (a judge)", f"raises {health.DEGRADED}", steps, each(steps, check),
-                             bound + 4, env={health.MAX_RATE: f"{s.max_failure_rate:g}", health.WINDOW: "1"}, endpoint=Endpoint(then="500"))
-
-        evaluate = each(steps, lambda obs, step: failed_call(obs, step, s, why, ERROR_WORDS, 0.0, "retries", what))
-        expected = f">= {s.retries + 1} attempts; " + ", ".join(outcome_word(step) for step in steps)
-        return [self.case("", "500 on every attempt", expected, steps, evaluate, s.failing_call_bound(False) + 10, env=NO_PRECHECK,
-                          endpoint=Endpoint(then="500")),
-                *context.judge_case(self.case_id("j"), silent), *context.judge_case(self.case_id("k"), alarm)]
+    evaluate = each(steps, lambda obs, step: failed_call(obs, step, s, why, ERROR_WORDS, 0.0, "retries", what))
+    expected = f">= {s.retries + 1} attempts; " + ", ".join(outcome_word(step) for step in steps)
+    return [sc.case("", "500 on every attempt", expected, steps, evaluate, s.failing_call_bound(False) + 10, env=NO_PRECHECK,
+                    endpoint=Endpoint(then="500")),
+            *sc.judge_case("j", silent), *sc.judge_case("k", alarm)]
 
 
-class RateLimit(Scenario):
-    NUMBER, NAME = 4, "rate-limit"
-    SUMMARY = "one 429 with Retry-After: retried, succeeds"
-    FIXES = ("retries", "judge")
-
-    def build(self, context: Context) -> list[Case]:
-        title = f"429, Retry-After {context.settings.retry_after:g}s, then ok"
-        return _retried(self, context, title, "succeeds; 2 attempts each", "a 429 with Retry-After", 2, Endpoint(("429",)))
+@unit(4, "rate-limit", ("retries", "judge"), "one 429 with Retry-After: retried, succeeds")
+def rate_limit(sc: Scenario) -> list[Case]:
+    title = f"429, Retry-After {sc.settings.retry_after:g}s, then ok"
+    return _retried(sc, title, "succeeds; 2 attempts each", "a 429 with Retry-After", 2, Endpoint(("429",)))
 
 
 FALLBACK_KEY = "sk-llmfix-verify-fallback"
 
 
-class Fallback(Scenario):
-    NUMBER, NAME = 5, "fallback"
-    SUMMARY = "dead primary; a LITELLM_FALLBACK_MODELS object with its own api_base answers (a judge's call too)"
-    FIXES = ("fallbacks", "judge")
+@unit(5, "fallback", ("fallbacks", "judge"), "dead primary; a LITELLM_FALLBACK_MODELS object with its own api_base answers (a judge's call too)")
+def fallback(sc: Scenario) -> list[Case]:
+    s = sc.settings
 
-    def build(self, context: Context) -> list[Case]:
-        s = context.settings
+    def case(letter: str, steps: list[Step]) -> Case:
+        fallbacks = json.dumps([{"model": sc.model(sc.id(letter), "fallback"), "api_base": "$fallback", "api_key": FALLBACK_KEY}])
+        answered = each(steps, lambda obs, step: expect.answers(obs, step, "fallbacks", "a dead primary with LITELLM_FALLBACK_MODELS set", fallback=True))
 
-        def case(case_id: str, steps: list[Step]) -> Case:
-            fallbacks = json.dumps([{"model": context.model(case_id, "fallback"), "api_base": "$fallback", "api_key": FALLBACK_KEY}])
-            answered = each(steps, lambda obs, step: expect.answers(obs, step, "fallbacks", "a dead primary with LITELLM_FALLBACK_MODELS set", fallback=True))
+        def evaluate(obs: Observation) -> list[Problem]:
+            unused = steps and not obs.extra_attempts.get("fallback")
+            return answered(obs) + ([("fallbacks", "the fallback endpoint saw no request (LITELLM_FALLBACK_MODELS not used)")] if unused else [])
 
-            def evaluate(obs: Observation) -> list[Problem]:
-                unused = steps and not obs.extra_attempts.get("fallback")
-                return answered(obs) + ([("fallbacks", "the fallback endpoint saw no request (LITELLM_FALLBACK_MODELS not used)")] if unused else [])
+        limit = s.passing_limit + 2 * s.failing_call_bound(False) + (sc.judge_bound() if sc.judges and letter == "j" else 0)
+        return sc.case(letter, "primary refused, fallback up", sc.outcomes(steps, "fallback text", "dict", "fallback's score"),
+                       steps, evaluate, limit, env={"OPENAI_API_BASE": "$dead_base", "LITELLM_FALLBACK_MODELS": fallbacks})
 
-            limit = s.passing_limit + 2 * s.failing_call_bound(False) + (context.judge_bound() if context.judges and case_id.endswith("j") else 0)
-            return Case(case_id, self.NAME, "primary refused, fallback up", context.outcomes(steps, "fallback text", "dict", "fallback's score"),
-                        steps, evaluate, limit=limit, env={"OPENAI_API_BASE": "$dead_base", "LITELLM_FALLBACK_MODELS": fallbacks})
-
-        return self.with_judge(context, case)
+    return sc.with_judge(case)
 
 
 HANG_WORDS = ["timeout", "timed out"]
@@ -172,51 +151,44 @@ def hung(obs: Observation, step: Step) -> list[Problem]:
     return expect.unfinished(obs, step, "timeout")
 
 
-class Hang(Scenario):
-    NUMBER, NAME = 6, "hang"
-    SUMMARY = "the endpoint never answers; each attempt ends at LITELLM_DEFAULT_TIMEOUT, then the call fails as its contract says"
-    FIXES = ("timeout", "retries", "guards", "judge")
+@unit(6, "hang", ("timeout", "retries", "guards", "judge"),
+      "the endpoint never answers; each attempt ends at LITELLM_DEFAULT_TIMEOUT, then the call fails as its contract says")
+def hang(sc: Scenario) -> list[Case]:
+    s = sc.settings
+    steps = sc.callers()
+    why, what = "a hanging endpoint", f"a hang with LITELLM_DEFAULT_TIMEOUT={s.hang_timeout:g}"
+    env = {**NO_PRECHECK, "LITELLM_DEFAULT_TIMEOUT": f"{s.hang_timeout:g}"}
+    judge_bound = sc.judge_bound(s.hang_timeout)
 
-    def build(self, context: Context) -> list[Case]:
-        s = context.settings
-        steps = context.callers(self.case_id())
-        why, what = "a hanging endpoint", f"a hang with LITELLM_DEFAULT_TIMEOUT={s.hang_timeout:g}"
-        env = {**NO_PRECHECK, "LITELLM_DEFAULT_TIMEOUT": f"{s.hang_timeout:g}"}
-        judge_bound = context.judge_bound(s.hang_timeout)
-
-        def judged(steps: list[Step]) -> Case:
-            def check(obs: Observation, step: Step) -> list[Problem]:
-                if obs.result(step).outcome == "unfinished":
-                    return hung(obs, step)
-                return expect.fails(obs, step, "timeout", why, HANG_WORDS) + expect.within(obs, step, judge_bound, "timeout", what)
-
-            return self.case("j", f"no answer, timeout {s.hang_timeout:g}s (a judge)", f"score 0.0 or raises within {judge_bound:.1f}s",
-                             steps, each(steps, check), judge_bound + 4, env=env, endpoint=Endpoint(then="hang"))
-
+    def judged(steps: list[Step]) -> Case:
         def check(obs: Observation, step: Step) -> list[Problem]:
             if obs.result(step).outcome == "unfinished":
                 return hung(obs, step)
-            # no lower bound on the attempts: under load the mock may not read a request before the client's timeout
-            # gives up on it; that retries happen is transient's and persistent-500's to show, the time bound is hang's
-            return failed_call(obs, step, s, why, HANG_WORDS, s.hang_timeout, "timeout", what, least=0)
+            return expect.fails(obs, step, "timeout", why, HANG_WORDS) + expect.within(obs, step, judge_bound, "timeout", what)
 
-        bound = s.failing_call_bound(False, s.hang_timeout)
-        expected = ", ".join(outcome_word(step) for step in steps) + f" within {bound:.1f}s"
-        return [self.case("", f"no answer, timeout {s.hang_timeout:g}s", expected, steps, each(steps, check), bound + 10, env=env,
-                          endpoint=Endpoint(then="hang")),
-                *context.judge_case(self.case_id("j"), judged)]
+        return sc.case("j", f"no answer, timeout {s.hang_timeout:g}s (a judge)", f"score 0.0 or raises within {judge_bound:.1f}s",
+                       steps, each(steps, check), judge_bound + 4, env=env, endpoint=Endpoint(then="hang"))
+
+    def check(obs: Observation, step: Step) -> list[Problem]:
+        if obs.result(step).outcome == "unfinished":
+            return hung(obs, step)
+        # no lower bound on the attempts: under load the mock may not read a request before the client's timeout
+        # gives up on it; that retries happen is transient's and persistent-500's to show, the time bound is hang's
+        return failed_call(obs, step, s, why, HANG_WORDS, s.hang_timeout, "timeout", what, least=0)
+
+    bound = s.failing_call_bound(False, s.hang_timeout)
+    expected = ", ".join(outcome_word(step) for step in steps) + f" within {bound:.1f}s"
+    return [sc.case("", f"no answer, timeout {s.hang_timeout:g}s", expected, steps, each(steps, check), bound + 10, env=env,
+                    endpoint=Endpoint(then="hang")),
+            *sc.judge_case("j", judged)]
 
 
-class Empty(Scenario):
-    NUMBER, NAME = 7, "empty"
-    SUMMARY = 'empty content, null content, no choices: "" / None with a warning, nothing raises'
-    FIXES = ("guards",)
-
-    def build(self, context: Context) -> list[Case]:
-        cases = []
-        for letter, behaviour, why in (("a", "empty", 'content ""'), ("b", "null", "content: null"), ("c", "nochoices", "choices: []")):
-            steps = context.callers(self.case_id(letter))
-            evaluate = each(steps, lambda obs, step, why=why: expect.empty(obs, step, "guards", why))
-            cases.append(self.case(letter, why, context.outcomes(steps, '""', "None + 1 warning"), steps, evaluate, context.settings.passing_limit,
-                                   env=NO_PRECHECK, endpoint=Endpoint(then=behaviour)))
-        return cases
+@unit(7, "empty", ("guards",), 'empty content, null content, no choices: "" / None with a warning, nothing raises')
+def empty(sc: Scenario) -> list[Case]:
+    cases = []
+    for letter, behaviour, why in (("a", "empty", 'content ""'), ("b", "null", "content: null"), ("c", "nochoices", "choices: []")):
+        steps = sc.callers(letter)
+        evaluate = each(steps, lambda obs, step, why=why: expect.empty(obs, step, "guards", why))
+        cases.append(sc.case(letter, why, sc.outcomes(steps, '""', "None + 1 warning"), steps, evaluate, sc.settings.passing_limit,
+                             env=NO_PRECHECK, endpoint=Endpoint(then=behaviour)))
+    return cases

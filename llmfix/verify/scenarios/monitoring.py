@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from llmfix.verify import expect, health
-from llmfix.verify.scenarios import BASICS, Case, Context, Endpoint, Observation, Problem, Scenario, Step, each
+from llmfix.verify.scenarios import BASICS, Case, Endpoint, Observation, Problem, Scenario, Step, each, unit
 
 WHY = "a healthy endpoint"
 
@@ -14,75 +14,62 @@ def answered(obs: Observation, step: Step) -> list[Problem]:
     return problems + (health.figures(obs, step, (health.OK, health.OK)) if not gone else [])
 
 
-class HealthHealthy(Scenario):
-    NUMBER, NAME = 12, "health-healthy"
-    SUMMARY = "a healthy endpoint: one INFO 'LiteLLM health' line per function and model each LITELLM_HEALTH_INTERVAL; no alarm"
-    FIXES = ("health", "judge")
+@unit(12, "health-healthy", ("health", "judge"),
+      "a healthy endpoint: one INFO 'LiteLLM health' line per function and model each LITELLM_HEALTH_INTERVAL; no alarm")
+def health_healthy(sc: Scenario) -> list[Case]:
+    s = sc.settings
+    plan = (health.OK, health.OK)
 
-    def build(self, context: Context) -> list[Case]:
-        s = context.settings
-        plan = (health.OK, health.OK)
-
-        def case(case_id: str, calls: list[Step]) -> Case:
-            steps = health.repeated(calls, plan, pause=s.health_interval + health.PAUSE_SLACK)
-            per_step = each(steps, answered)
-
-            def evaluate(obs: Observation) -> list[Problem]:
-                return per_step(obs) + health.lane_summaries(obs, "INFO", s.health_interval, cause=False)
-
-            return Case(case_id, self.NAME, f"healthy, {health.INTERVAL}={s.health_interval:g}s", "1 INFO line per function+model; no alarm",
-                        steps, evaluate, limit=s.calls_limit(len(plan), s.health_interval), env=health.env(s, failing=False, rate=True, interval=True),
-                        keep_lines=health.LINE_PREFIX, report=True)
-
-        return self.with_judge(context, case)
-
-
-def alarm_case(unit: Scenario, context: Context, plan: tuple[str, ...], title: str, expected: str) -> Case:
-    """The calls answered as ``plan`` says, the rate set: the generator raises on the calls due (``{due}`` in ``expected``)."""
-    s = context.settings
-    steps = health.repeated(context.callers(unit.case_id()), plan)
-    due = health.describe_alarms(health.alarms_due(plan, s.failure_window, s.max_failure_rate))
-    return unit.case("", title, expected.format(due=due), steps, lambda obs: health.alarm_problems(obs, steps, plan), s.calls_limit(len(plan)),
-                     env=health.env(s, failing=True, rate=True, interval=False), endpoint=Endpoint(plan), report=True)
-
-
-class HealthAlarm(Scenario):
-    NUMBER, NAME = 13, "health-alarm"
-    SUMMARY = "60% of calls fail: past LITELLM_MAX_FAILURE_RATE over LITELLM_FAILURE_WINDOW calls, the generator raises LiteLLMDegradedError on a failed call"
-    FIXES = ("health",)
-
-    def build(self, context: Context) -> list[Case]:
-        s = context.settings
-        title = f"3 of 5 calls 500, window {s.failure_window}, rate {s.max_failure_rate:g}"
-        return [alarm_case(self, context, health.intermittent(s.failure_window + 3), title, "generator raises on {due}; helpers never")]
-
-
-class HealthUnset(Scenario):
-    NUMBER, NAME = 14, "health-unset"
-    SUMMARY = "60% of calls fail, LITELLM_MAX_FAILURE_RATE unset: WARNING 'LiteLLM health' lines naming the cause, never an alarm"
-    FIXES = ("health",)
-
-    def build(self, context: Context) -> list[Case]:
-        s = context.settings
-        plan = health.intermittent(s.failure_window + 3)
-        steps = health.repeated(context.callers(self.case_id()), plan, pause=s.health_interval + health.PAUSE_SLACK)
-        per_step = each(steps, health.unfinished, lambda obs, step: health.never_degraded(obs, step, f"with {health.MAX_RATE} unset (it must only log)"),
-                        lambda obs, step: health.figures(obs, step, plan))
+    def case(letter: str, calls: list[Step]) -> Case:
+        steps = health.repeated(calls, plan, pause=s.health_interval + health.PAUSE_SLACK)
+        per_step = each(steps, answered)
 
         def evaluate(obs: Observation) -> list[Problem]:
-            return per_step(obs) + health.lane_summaries(obs, "WARNING", s.health_interval, cause=True)
+            return per_step(obs) + health.lane_summaries(obs, "INFO", s.health_interval, cause=False)
 
-        return [self.case("", f"3 of 5 calls 500, {health.MAX_RATE} unset", "WARNING lines naming the cause; never raises", steps, evaluate,
-                          s.calls_limit(len(plan), s.health_interval), env=health.env(s, failing=True, rate=False, interval=True),
-                          endpoint=Endpoint(plan), keep_lines=health.LINE_PREFIX, report=True)]
+        return sc.case(letter, f"healthy, {health.INTERVAL}={s.health_interval:g}s", "1 INFO line per function+model; no alarm", steps, evaluate,
+                       s.calls_limit(len(plan), s.health_interval), env=health.env(s, failing=False, rate=True, interval=True),
+                       keep_lines=health.LINE_PREFIX, report=True)
+
+    return sc.with_judge(case)
 
 
-class HealthRecovery(Scenario):
-    NUMBER, NAME = 15, "health-recovery"
-    SUMMARY = "an outage, then recovery: LiteLLMDegradedError on failures while the window's failure rate is too high, none once it falls"
-    FIXES = ("health",)
+def alarm_case(sc: Scenario, plan: tuple[str, ...], title: str, expected: str) -> Case:
+    """The calls answered as ``plan`` says, the rate set: the generator raises on the calls due (``{due}`` in ``expected``)."""
+    s = sc.settings
+    steps = health.repeated(sc.callers(), plan)
+    due = health.describe_alarms(health.alarms_due(plan, s.failure_window, s.max_failure_rate))
+    return sc.case("", title, expected.format(due=due), steps, lambda obs: health.alarm_problems(obs, steps, plan), s.calls_limit(len(plan)),
+                   env=health.env(s, failing=True, rate=True, interval=False), endpoint=Endpoint(plan), report=True)
 
-    def build(self, context: Context) -> list[Case]:
-        window = context.settings.failure_window
-        plan = health.outage_then_recovery(window)
-        return [alarm_case(self, context, plan, f"{window} calls 500, ok, 500, {window - 1} ok, 500", f"generator raises on {{due}}, not on call {len(plan)}")]
+
+@unit(13, "health-alarm", ("health",),
+      "60% of calls fail: past LITELLM_MAX_FAILURE_RATE over LITELLM_FAILURE_WINDOW calls, the generator raises LiteLLMDegradedError on a failed call")
+def health_alarm(sc: Scenario) -> list[Case]:
+    s = sc.settings
+    title = f"3 of 5 calls 500, window {s.failure_window}, rate {s.max_failure_rate:g}"
+    return [alarm_case(sc, health.intermittent(s.failure_window + 3), title, "generator raises on {due}; helpers never")]
+
+
+@unit(14, "health-unset", ("health",), "60% of calls fail, LITELLM_MAX_FAILURE_RATE unset: WARNING 'LiteLLM health' lines naming the cause, never an alarm")
+def health_unset(sc: Scenario) -> list[Case]:
+    s = sc.settings
+    plan = health.intermittent(s.failure_window + 3)
+    steps = health.repeated(sc.callers(), plan, pause=s.health_interval + health.PAUSE_SLACK)
+    per_step = each(steps, health.unfinished, lambda obs, step: health.never_degraded(obs, step, f"with {health.MAX_RATE} unset (it must only log)"),
+                    lambda obs, step: health.figures(obs, step, plan))
+
+    def evaluate(obs: Observation) -> list[Problem]:
+        return per_step(obs) + health.lane_summaries(obs, "WARNING", s.health_interval, cause=True)
+
+    return [sc.case("", f"3 of 5 calls 500, {health.MAX_RATE} unset", "WARNING lines naming the cause; never raises", steps, evaluate,
+                    s.calls_limit(len(plan), s.health_interval), env=health.env(s, failing=True, rate=False, interval=True),
+                    endpoint=Endpoint(plan), keep_lines=health.LINE_PREFIX, report=True)]
+
+
+@unit(15, "health-recovery", ("health",),
+      "an outage, then recovery: LiteLLMDegradedError on failures while the window's failure rate is too high, none once it falls")
+def health_recovery(sc: Scenario) -> list[Case]:
+    window = sc.settings.failure_window
+    plan = health.outage_then_recovery(window)
+    return [alarm_case(sc, plan, f"{window} calls 500, ok, 500, {window - 1} ok, 500", f"generator raises on {{due}}, not on call {len(plan)}")]
