@@ -26,25 +26,9 @@ from llmfix.planning import FilePlan
 from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writable, digest, ensure_state_dir, recover, remove_state_dir, write_group
 
 
-@dataclass
-class Source:
-    """A target as read once: its bytes (a batch keeps only their digest once planned) and their text."""
-
-    target: Target
-    data: bytes | None
-    text: str
-    digest: str | None = None
-
-    def release(self) -> None:
-        self.digest, self.data = digest(self.data or b""), None
-
-    def matches(self, data: bytes) -> bool:
-        return data == self.data if self.data is not None else digest(data) == self.digest
-
-
-def _read(target: Target) -> Source:
+def _read(target: Target) -> tuple[bytes, str]:
     data = sourcetext.read_source_bytes(target.path)
-    return Source(target, data, sourcetext.decode(data, target.path))
+    return data, sourcetext.decode(data, target.path)
 
 
 def by_checkout(targets: Sequence[Target]) -> dict[Path, list[Target]]:
@@ -54,13 +38,13 @@ def by_checkout(targets: Sequence[Target]) -> dict[Path, list[Target]]:
     return grouped
 
 
-def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolved: list[str]) -> list[tuple[Source, object]]:
-    """Each target's source and tree; unresolved conflicts are collected (one line a file), not raised."""
+def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolved: list[str]) -> list[tuple[Target, str, str, object]]:
+    """Each target, the digest of its bytes, its text and tree; unresolved conflicts are collected (one line a file), not raised."""
     read = []
     for target in group:
         try:
-            source = _read(target)
-            tree = planning.parse(target.path, source.text)
+            data, text = _read(target)
+            tree = planning.parse(target.path, text)
         except BadInput as error:
             if "unresolved merge conflict" in str(error):  # its line number beats git's unmerged status
                 unresolved.append(str(error))
@@ -72,14 +56,14 @@ def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolve
         if target.path in unmerged:
             unresolved.append(unmerged[target.path])
         else:
-            read.append((source, tree))
+            read.append((target, digest(data), text, tree))
     return read
 
 
 def _plan(
     targets: Sequence[Target], options: CommandSettings, force: bool = False, release: bool = False
-) -> list[tuple[Path, record.Record, dict[Target, Source], list[FilePlan]]]:
-    """Each checkout's record, sources and plans (files, then support module); raise on conflicts or drift.
+) -> list[tuple[Path, record.Record, dict[Target, str], list[FilePlan]]]:
+    """Each checkout's record, the digests of the files' bytes, and plans (files, then support module); raise on conflicts or drift.
     ``release`` lets each checkout's trees go once it is planned (apply needs only the texts)."""
     unresolved: list[str] = []
     planned = []
@@ -88,16 +72,16 @@ def _plan(
         if unresolved or not read:
             continue
         known = record.load(checkout)
-        settings = settings_for(options, read[0][0].target.path.parent)
+        settings = settings_for(options, read[0][0].path.parent)
         try:
-            plans = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
+            plans = planning.plan_checkout([(t, text) for t, _, text, _ in read], settings, known, [tree for *_, tree in read], force)  # type: ignore[misc]
         except RecursionError:
             raise BadInput(f"{checkout}: code nested too deeply for llmfix's analysis; nothing written") from None
         if release:
-            for item in (*plans, *(s for s, _ in read)):
-                item.release()
+            for plan in plans:
+                plan.release()
             forget_trees()
-        planned.append((checkout, known, {s.target: s for s, _ in read}, plans))
+        planned.append((checkout, known, {t: planned_from for t, planned_from, *_ in read}, plans))
     if unresolved:
         if len(unresolved) == 1:
             raise BadInput(f"{unresolved[0]}; nothing written")
@@ -144,15 +128,15 @@ def finish_interrupted_writes(paths: Sequence[str | Path]) -> None:
         pass
 
 
-def _current(source: Source) -> bytes:
-    """The target's bytes now, checked to be the ones planned from."""
+def _current(target: Target, planned_from: str) -> bytes:
+    """The target's bytes now, checked to be the ones planned from (their digest)."""
     try:
-        data = source.target.path.read_bytes()
+        data = target.path.read_bytes()
     except OSError as error:
-        raise BadInput(f"{source.target.path}: cannot read: {error.strerror}") from None
-    if not source.matches(data):
+        raise BadInput(f"{target.path}: cannot read: {error.strerror}") from None
+    if digest(data) != planned_from:
         raise ChangedMeanwhile(
-            f"{source.target.relpath} changed while llmfix was working (saved by an editor or another program?); nothing was changed: run the command again"
+            f"{target.relpath} changed while llmfix was working (saved by an editor or another program?); nothing was changed: run the command again"
         )
     return data
 
@@ -172,7 +156,7 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
             return all_plans
         if not force:
             refuse_foreign_changes([p for p in changed if not p.support], options)
-        for checkout, known, sources, plans in planned:
+        for checkout, known, digests, plans in planned:
             writes = []
             for plan in plans:
                 if plan.support:
@@ -187,7 +171,7 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
                 for name, notes in plan.notes().items():
                     known.add_notes(plan.target.record_path, name, notes)
                 if plan.changed:
-                    data = _current(sources[plan.target])
+                    data = _current(plan.target, digests[plan.target])
                     writes.append(PendingWrite(plan.target.path, data, sourcetext.encode(plan.patched, data)))
             if writes:
                 _write_with_record(checkout, known, writes, "apply")
@@ -244,22 +228,22 @@ def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bo
 def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> tuple[record.Record, list[PendingWrite]]:
     known = record.load(checkout)
     sources = {t: _read(t) for t in group}
-    reverted, blocked = planning.plan_undo([(t, s.text) for t, s in sources.items()], known)
+    reverted, blocked = planning.plan_undo([(t, text) for t, (_, text) in sources.items()], known)
     writes = []
     for target in group:
         if target in blocked:
             report.blocked[target] = blocked[target]
             continue
         known.forget(known.key_for(target.record_path) or target.record_path)
-        source = sources[target]
-        if reverted[target] == source.text:  # nothing of llmfix's in it
+        data, text = sources[target]
+        if reverted[target] == text:  # nothing of llmfix's in it
             continue
-        writes.append(PendingWrite(target.path, source.data, sourcetext.encode(reverted[target], source.data)))
+        writes.append(PendingWrite(target.path, data, sourcetext.encode(reverted[target], data)))
         report.reverted.append(target)
     if blocked:
         return known, writes
     home = planning.support_target(group)
-    for path in sorted(_support_paths(checkout, group, (s.text for s in sources.values()))):
+    for path in sorted(_support_paths(checkout, group, (text for _, text in sources.values()))):
         place = Target(path, home.root)
         if planning.llmfix_copy(path, known) is not None:
             writes.append(PendingWrite(path, path.read_bytes(), None))
