@@ -9,6 +9,7 @@ import functools
 import gc
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -231,7 +232,7 @@ def list_command(paths, as_json: bool) -> int:
 
         sites = call_sites(paths)
         if as_json:
-            click.echo(json.dumps({"command": "list", "call_sites": [s.to_json() for s in sites]}, indent=2))
+            click.echo(json.dumps({"command": "list", "call_sites": [asdict(s) for s in sites]}, indent=2))
         for site in sites if not as_json else ():
             click.echo(f"{site.path}:{site.line} {site.function or '(a reference)'} [{site.kind}]: {site.action}")
     elif as_json:
