@@ -17,6 +17,7 @@ import libcst as cst
 from llmfix import sourcetext
 from llmfix.codemods import support
 from llmfix.codemods.analysis.scopes import module_bindings
+from llmfix.codemods.analysis.tree import walk
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import EditConflict, Edits, apply_edits
 from llmfix.codemods.notes import BadNote
@@ -203,15 +204,9 @@ def plan_file(
 
 def _calls_support_unbound(module: cst.Module) -> bool:
     """True when the module calls the support module without binding its name."""
-    if support.NAME in module_bindings(module):
-        return False
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == support.NAME:
-            return True
-        stack.extend(node.children)
-    return False
+    return support.NAME not in module_bindings(module) and any(
+        isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == support.NAME for n in walk(module)
+    )
 
 
 def _support_plan(targets: Sequence[Target], plans: Sequence[FilePlan], record: Record, force: bool) -> FilePlan | None:
