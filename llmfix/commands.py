@@ -18,6 +18,7 @@ import click
 from llmfix import exit_codes
 from llmfix.cli import paths_argument
 from llmfix.codemods import registry
+from llmfix.codemods.settings import Settings, SettingsError
 from llmfix.codemods.transform import Option
 from llmfix.config import CommandSettings
 from llmfix.errors import BadInput, LlmfixError
@@ -77,9 +78,11 @@ def command_settings(kwargs: dict[str, Any]) -> CommandSettings:
         value = kwargs.pop(name, None)
         if value not in (None, (), []):
             flags[name] = list(value) if isinstance(value, tuple) else value
-    settings = CommandSettings(flags)
-    settings.check()
-    return settings
+    try:
+        Settings.build(flags=flags)  # the flags alone, before any file is read
+    except SettingsError as error:
+        raise BadInput(str(error)) from None
+    return CommandSettings(flags)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
@@ -197,7 +200,7 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
     version back; the other files are reverted. Exit 0 all reverted (or nothing to
     revert), 1 some files left patched, 2 nothing could be reverted.
     """
-    report = _workflow().revert_files(paths, dry_run=dry_run, partial=True)
+    report = _workflow().revert_files(paths, dry_run=dry_run)
     code = (exit_codes.PENDING if report.reverted else exit_codes.ERROR) if report.blocked else exit_codes.OK
     verb = "would revert" if dry_run else "reverted"
     if as_json:

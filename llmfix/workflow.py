@@ -208,15 +208,15 @@ class RevertReport:
         return [f"{t.relpath}: can't revert: {problem}" for t in targets or self.blocked for problem in self.blocked.get(t, [])]
 
 
-def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bool = True) -> RevertReport:
+def revert_files(paths: Sequence[str | Path], dry_run: bool = False) -> RevertReport:
     """Take llmfix's change out, each file whole or not at all, and remove the support module. A file it can't be
-    taken out of is reported; ``partial`` reverts the others still. ``dry_run`` writes and locks nothing."""
+    taken out of is reported, the others reverted still. ``dry_run`` writes and locks nothing."""
     targets = discover(list(paths))
     report = RevertReport(targets)
     context = contextlib.nullcontext(by_checkout(targets)) if dry_run else _working_on(targets, undo_apply=True)
     with context as grouped:
         planned = [(checkout, *_plan_revert(checkout, group, report)) for checkout, group in grouped.items()]
-        if (report.blocked and not partial) or dry_run:
+        if dry_run:
             return report
         for checkout, known, writes in planned:
             if writes or known.to_bytes() != known.raw:
