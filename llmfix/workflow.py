@@ -102,21 +102,18 @@ def _support_paths(checkout: Path, group: Sequence[Target], texts: Iterable[str]
     return {planning.support_target(group).path} | {planning.module_path(checkout, m) for text in texts if (m := planning.imported_support(text))}
 
 
-def _support_copies(checkout: Path, group: Sequence[Target]) -> set[str]:
-    """The support module's places llmfix may create or delete (relative to the checkout), found before planning."""
-    texts = []
-    for target in group:
-        with contextlib.suppress(OSError):
-            texts.append(target.path.read_text(encoding="utf-8", errors="replace"))
-    return {path.relative_to(checkout).as_posix() for path in _support_paths(checkout, group, texts)}
-
-
 @contextlib.contextmanager
 def _working_on(targets: Sequence[Target], undo_apply: bool) -> Iterator[dict[Path, list[Target]]]:
+    """The targets by checkout, each checkout locked and what a killed apply or revert left half-written finished first
+    (the support module's places, read before planning, are the files beside the targets it may create or delete)."""
     grouped = by_checkout(targets)
     with checkout_locks(grouped):
         for checkout, group in grouped.items():
-            copies = _support_copies(checkout, group)
+            texts = []
+            for target in group:
+                with contextlib.suppress(OSError):
+                    texts.append(target.path.read_text(encoding="utf-8", errors="replace"))
+            copies = {path.relative_to(checkout).as_posix() for path in _support_paths(checkout, group, texts)}
             allowed = {t.record_path for t in group} | copies | {f"{STATE_DIR}/{record.RECORD_FILE}"}
             recover(checkout, allowed, undo_apply=undo_apply, creatable=copies)
         yield grouped
