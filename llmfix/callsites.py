@@ -28,9 +28,6 @@ class CallSite:
     kind: str  # helper, judge, probe, unresolved
     action: str  # what llmfix does to it, or why it leaves it alone
 
-    def to_json(self) -> dict[str, object]:
-        return {"path": self.path, "line": self.line, "function": self.function, "kind": self.kind, "action": self.action}
-
 
 ACTIONS = {
     "helper": "retries, fallbacks and timeout from the environment, empty-answer guard, health (and its callers' precheck)",

@@ -9,6 +9,7 @@ import functools
 import gc
 import json
 from collections.abc import Callable
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ import click
 from llmfix import exit_codes
 from llmfix.cli import paths_argument
 from llmfix.codemods import registry
+from llmfix.codemods.settings import Settings, SettingsError
 from llmfix.codemods.transform import Option
 from llmfix.config import CommandSettings
 from llmfix.errors import BadInput, LlmfixError
@@ -76,9 +78,11 @@ def command_settings(kwargs: dict[str, Any]) -> CommandSettings:
         value = kwargs.pop(name, None)
         if value not in (None, (), []):
             flags[name] = list(value) if isinstance(value, tuple) else value
-    settings = CommandSettings(flags)
-    settings.check()
-    return settings
+    try:
+        Settings.build(flags=flags)  # the flags alone, before any file is read
+    except SettingsError as error:
+        raise BadInput(str(error)) from None
+    return CommandSettings(flags)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object instead of text.")
@@ -100,12 +104,7 @@ def _workflow():
 def _print_report(command: str, plans: list, code: int, as_json: bool, quiet: bool, verbose: bool, dry_run: bool = False) -> None:
     from llmfix import report  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
-    if as_json:
-        click.echo(report.to_json(command, plans, code, dry_run=dry_run))
-    elif quiet:
-        click.echo(report.to_text(command, plans, dry_run=dry_run).splitlines()[-1])
-    else:
-        click.echo(report.to_text(command, plans, verbose=verbose, dry_run=dry_run))
+    click.echo(report.to_json(command, plans, code, dry_run) if as_json else report.to_text(command, plans, verbose, dry_run, quiet))
 
 
 @click.command("apply")
@@ -166,24 +165,14 @@ def _output_folder(ctx: click.Context, param: click.Parameter, value: str | None
 @one_line_errors
 def diff_command(paths, output, stat, markdown, exit_code, as_json, **flags) -> int:
     """Show, as a git-style unified diff, what apply would do. Writes nothing unless --output."""
-    from llmfix import diffing  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
+    from llmfix import report  # libcst's import (1/4 s) stays off `llmfix list`, `explain` and --help
 
-    workflow = _workflow()
     if sum((stat, markdown, as_json)) > 1:
         raise BadInput("--stat, --markdown and --json are views of the same diff; choose one")
-    plans = workflow.plan_paths(paths, command_settings(flags))
-    changed = any(p.changed for p in plans)
-    if markdown:
-        from llmfix.markdown import render_markdown  # the callers scan and unidiff only for --markdown
-
-        text, suffix = render_markdown(plans), "md"
-    elif stat:
-        text, suffix = diffing.render_stat(plans), "stat"
-    elif as_json:
-        text, suffix = json.dumps({"command": "diff", "changed": changed, "files": [diffing.file_json(p) for p in plans]}, indent=2) + "\n", "json"
-    else:
-        text, suffix = diffing.plan_diff(plans), "diff"
-    code = exit_codes.PENDING if exit_code and changed else exit_codes.OK
+    plans = _workflow().plan_paths(paths, command_settings(flags))
+    suffix = "md" if markdown else "stat" if stat else "json" if as_json else "diff"
+    text = report.diff_view(plans, suffix)
+    code = exit_codes.PENDING if exit_code and any(p.changed for p in plans) else exit_codes.OK
     if output is None:
         click.echo(text, nl=False)
         return code
@@ -210,7 +199,7 @@ def revert_command(paths, dry_run, as_json, quiet, verbose) -> int:
     version back; the other files are reverted. Exit 0 all reverted (or nothing to
     revert), 1 some files left patched, 2 nothing could be reverted.
     """
-    report = _workflow().revert_files(paths, dry_run=dry_run, partial=True)
+    report = _workflow().revert_files(paths, dry_run=dry_run)
     code = (exit_codes.PENDING if report.reverted else exit_codes.ERROR) if report.blocked else exit_codes.OK
     verb = "would revert" if dry_run else "reverted"
     if as_json:
@@ -245,7 +234,7 @@ def list_command(paths, as_json: bool) -> int:
 
         sites = call_sites(paths)
         if as_json:
-            click.echo(json.dumps({"command": "list", "call_sites": [s.to_json() for s in sites]}, indent=2))
+            click.echo(json.dumps({"command": "list", "call_sites": [asdict(s) for s in sites]}, indent=2))
         for site in sites if not as_json else ():
             click.echo(f"{site.path}:{site.line} {site.function or '(a reference)'} [{site.kind}]: {site.action}")
     elif as_json:
@@ -265,12 +254,21 @@ def _transform_json(transform) -> dict[str, Any]:
 @click.argument("name")
 @one_line_errors
 def explain_command(name: str) -> int:
-    """Say what a transform does and why, with its before/after examples."""
-    from llmfix.explain import render  # only `explain` needs it
+    """Say what a transform does and why, with its before/after examples (the ones the tests run)."""
+    import difflib  # only `explain` needs it
 
     try:
         transform = registry.get(name)
     except KeyError:
         raise BadInput(f"unknown transform {name!r}; choose from {', '.join(registry.names())}") from None
-    click.echo(render(transform))
+    lines = [f"{transform.NAME}: {transform.SUMMARY}", "", transform.documentation(), ""]
+    lines += [f"option {option.flag} {option.metavar}: {option.help}" for option in transform.OPTIONS] + ([""] if transform.OPTIONS else [])
+    for number, example in enumerate(transform.EXAMPLES, 1):
+        flags = " ".join(f"--{k} {v}" for k, v in example.options.items())
+        shown = example.before
+        if example.after is not None:  # a no-op example shows the unchanged code
+            shown = "".join(difflib.unified_diff(example.before.splitlines(True), example.after.splitlines(True), "before", "after", n=2))
+        lines += [f"Example {number}: {example.title} ({example.status}{', ' + flags if flags else ''})", ""]
+        lines += ["    " + line if line else "" for line in shown.splitlines()] + [""]
+    click.echo("\n".join(lines).rstrip() + "\n")
     return exit_codes.OK

@@ -16,28 +16,20 @@ from llmfix.errors import BadInput
 
 @dataclass(frozen=True)
 class CommandSettings:
-    """The flags of one command; :meth:`for_folder` gives the Settings for a checkout."""
+    """The flags of one command; :func:`settings_for` gives the Settings for a checkout."""
 
     flags: Mapping[str, Any] = field(default_factory=dict)
 
-    def for_folder(self, folder: Path) -> Settings:
-        try:
-            repo = repo_style(folder.resolve())
-            return Settings.build(config=repo.llmfix, flags=self.flags, config_name=repo.llmfix_source or "[tool.llmfix]")
-        except (SettingsError, ConfigError) as error:
-            raise BadInput(str(error)) from None
-
-    def check(self) -> None:
-        """Validate the flags alone (before any file is read)."""
-        try:
-            Settings.build(flags=self.flags)
-        except SettingsError as error:
-            raise BadInput(str(error)) from None
-
 
 def settings_for(options: Settings | CommandSettings, folder: Path) -> Settings:
-    """The Settings for files in ``folder``: ``options`` itself, or its flags with that checkout's config."""
-    return options.for_folder(folder) if isinstance(options, CommandSettings) else options
+    """The Settings for files in ``folder``: ``options`` itself, or its flags over that checkout's config."""
+    if not isinstance(options, CommandSettings):
+        return options
+    try:
+        repo = repo_style(folder.resolve())
+        return Settings.build(config=repo.llmfix, flags=options.flags, config_name=repo.llmfix_source or "[tool.llmfix]")
+    except (SettingsError, ConfigError) as error:
+        raise BadInput(str(error)) from None
 
 
 def configured_python(folder: Path) -> str | None:

@@ -1,4 +1,4 @@
-"""Git-style unified diffs of planned changes, and their line counts.
+"""Git-style unified diffs of two texts, and their line counts.
 
 The edit script is a shortest one (Myers, git's default), so the counts are ``git diff``'s. Lines on
 one side only are set aside first; a region needing more than :data:`MAX_COST` edits is cut at the
@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Sequence
-from dataclasses import dataclass
-
-from llmfix.planning import FilePlan
 
 EQUAL = "equal"
 MAX_COST = 256  # git's XDL_MAX_COST_MIN
@@ -132,49 +129,7 @@ def unified_diff(relpath: str, old: str, new: str, context: int = 3, created: bo
     return "".join(out)
 
 
-def file_diff(plan: FilePlan) -> str:
-    return unified_diff(plan.target.relpath, plan.original, plan.patched, created=not plan.exists, deleted=plan.delete)
-
-
-def plan_diff(plans: Sequence[FilePlan]) -> str:
-    return "".join(file_diff(p) for p in plans)
-
-
-@dataclass(frozen=True)
-class LineCount:
-    name: str
-    added: int
-    removed: int
-    hunks: int = 0
-
-
-def count(name: str, old: str, new: str) -> LineCount:
-    """Added and removed lines and hunks of the diff from ``old`` to ``new``."""
+def count(old: str, new: str) -> tuple[int, int, int]:
+    """(added, removed, hunks) of the diff from ``old`` to ``new``, as git counts them."""
     a, b = split_lines(old), split_lines(new)
-    return LineCount(name, *count_changes(a, b), len(_hunks(a, b)))
-
-
-def plan_count(plan: FilePlan) -> LineCount:
-    return count(plan.target.relpath, plan.original, plan.patched)
-
-
-def render_stat(plans: Sequence[FilePlan]) -> str:
-    """A ``--stat`` summary: per file, then per transform."""
-    rows = []
-    counts = [plan_count(p) for p in plans if p.changed]
-    for plan, c in zip([p for p in plans if p.changed], counts):
-        if not plan.exists or plan.delete:
-            what = "removed (llmfix's old copy)" if plan.delete else "a new file (the support the patched code calls)"
-            rows.append(f" {c.name} | +{c.added} -{c.removed}, {what}")
-            continue
-        rows.append(f" {c.name} | +{c.added} -{c.removed}, {c.hunks} hunk{'s' if c.hunks != 1 else ''}, {c.removed} upstream line(s) touched")
-        steps = [count(name, before, after) for name, before, after in plan.step_texts()]
-        rows.extend(f"     {step.name:<10} +{step.added} -{step.removed}" for step in steps)
-    rows.append(f" {len(counts)} file(s) changed, {sum(c.added for c in counts)} insertion(s)(+), {sum(c.removed for c in counts)} deletion(s)(-)")
-    return "\n".join(rows) + "\n"
-
-
-def file_json(plan: FilePlan) -> dict:
-    """One file of ``diff --json``: its diff, counts and outcomes."""
-    c = plan_count(plan)
-    return {**plan.to_json(), "added": c.added, "removed": c.removed, "hunks": c.hunks, "diff": file_diff(plan)}
+    return (*count_changes(a, b), len(_hunks(a, b)))

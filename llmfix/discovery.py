@@ -47,10 +47,7 @@ class Target:
     @cached_property
     def checkout(self) -> Path:
         """The folder holding the file's ``open_instruct`` package, whatever PATH named it: the record, journal and lock live there."""
-        for parent in self.path.parents:
-            if parent.name == PACKAGE_DIR:
-                return parent.parent
-        return self.path.parent
+        return _nearest_checkout(self.path.parent) or self.path.parent
 
     @property
     def record_path(self) -> str:
@@ -58,17 +55,9 @@ class Target:
         return self.path.relative_to(self.checkout).as_posix()
 
 
-def _is_target(path: Path, markers: tuple[bytes, ...] = MARKERS) -> bool:
-    """True when a file named like a target holds one of the markers; a symlink is taken (and refused by :func:`discover`)."""
-    if path.is_symlink():
-        return True  # never read through it: discover refuses it with one line
-    try:
-        head = sourcetext.read_source_bytes(path)
-    except TooLarge:
-        raise
-    except BadInput:
-        return False  # unreadable, or not a regular file: not a file llmfix could patch
-    return any(marker in head for marker in markers)
+def _nearest_checkout(folder: Path) -> Path | None:
+    """The folder holding the nearest ``open_instruct`` at or above ``folder``; None outside one."""
+    return next((parent.parent for parent in (folder, *folder.parents) if parent.name == PACKAGE_DIR), None)
 
 
 def _check_inside(target: Target) -> None:
@@ -78,10 +67,19 @@ def _check_inside(target: Target) -> None:
 
 
 def _target_if_one(path: Path, root: Path, markers: tuple[bytes, ...] = MARKERS) -> Target | None:
-    """``path`` as a Target when it holds a marker; BadInput when it lies outside its checkout or is too large."""
+    """``path`` as a Target when it holds a marker or is a symlink (never read through: :func:`discover` refuses it);
+    BadInput when it lies outside its checkout (checked before a byte of it is read) or is too large."""
     target = Target(path, root)
-    _check_inside(target)  # before a byte of it is read
-    return target if _is_target(path, markers) else None
+    _check_inside(target)
+    if path.is_symlink():
+        return target
+    try:
+        head = sourcetext.read_source_bytes(path)
+    except TooLarge:
+        raise
+    except BadInput:
+        return None  # unreadable, or not a regular file: not a file llmfix could patch
+    return target if any(marker in head for marker in markers) else None
 
 
 def _check_path(path: Path) -> None:
@@ -91,21 +89,17 @@ def _check_path(path: Path) -> None:
         raise BadInput(f"{path}: is a symbolic link; name the real file")
 
 
-def _judge(package: Path, root: Path) -> list[Target]:
-    """The package's ground_truth_utils.py, when it mentions litellm (its LLM judge may call it directly)."""
-    path = package / JUDGE_FILE
-    found = _target_if_one(path, root, (b"litellm",)) if path.is_file() else None
-    return [found] if found is not None else []
-
-
 def _targets_in_package(package: Path, root: Path) -> list[Target]:
-    for layout in KNOWN_LAYOUTS:
-        folder = package / layout
-        candidates = [folder / name for name in TARGET_NAMES if (folder / name).is_file()]
-        found = [t for t in (_target_if_one(p, root) for p in candidates) if t is not None]
-        if found:
-            return found + _judge(package, root)
-    return _judge(package, root)
+    """The targets of the first known layout holding any, then ground_truth_utils.py when it mentions litellm (its LLM
+    judge may call it directly)."""
+    found: list[Target | None] = []
+    for folder in (package / layout for layout in KNOWN_LAYOUTS):
+        found = [_target_if_one(folder / name, root) for name in TARGET_NAMES if (folder / name).is_file()]
+        if any(found):
+            break
+    judge = package / JUDGE_FILE
+    found.append(_target_if_one(judge, root, (b"litellm",)) if judge.is_file() else None)
+    return [t for t in found if t is not None]
 
 
 def _walk_for_packages(top: Path) -> list[Path]:
@@ -159,10 +153,8 @@ def targets_in_directory(directory: Path) -> list[Target]:
 
 def _enclosing_checkout(folder: Path) -> list[Target]:
     """The targets of the checkout ``folder`` lies in (a folder inside ``open_instruct/``), else none."""
-    for parent in (folder, *folder.parents):
-        if parent.name == PACKAGE_DIR:
-            return targets_in_directory(parent.parent)
-    return []
+    checkout = _nearest_checkout(folder)
+    return targets_in_directory(checkout) if checkout is not None else []
 
 
 def package_root(path: Path) -> Path | None:

@@ -6,8 +6,6 @@ from __future__ import annotations
 class LlmfixError(Exception):
     """Any failure that ends a command with exit 2 and no file changed."""
 
-    exit_code = 2
-
 
 class BadInput(LlmfixError):
     """A path, flag or file llmfix can't work with."""

@@ -18,6 +18,7 @@ import libcst as cst
 from llmfix import sourcetext
 from llmfix.codemods import support
 from llmfix.codemods.analysis.scopes import module_bindings
+from llmfix.codemods.analysis.tree import walk
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import EditConflict, Edits, apply_edits
 from llmfix.codemods.notes import BadNote
@@ -39,53 +40,44 @@ _SUPPORT_IMPORT = re.compile(rf"^from ([A-Za-z_][\w.]*) import [^\n]*\b{support.
 
 @dataclass
 class FilePlan:
-    """One file: its text before, after each transform, and the outcomes. The support module is a plan too:
-    ``whole`` is the text llmfix writes (None: none), ``original`` is ``""`` when the file does not exist yet."""
+    """One file: its text before and after the selected transforms, their outcomes and (until released) the tree and
+    each transform's edits. The support module is a plan too: ``original`` is ``""`` when the file does not exist yet."""
 
     target: Target
     original: str
     outcomes: dict[str, Outcome] = field(default_factory=dict)
     context: FileContext | None = field(default=None, repr=False)
     parts: list[tuple[str, Edits]] = field(default_factory=list, repr=False)  # (transform, its edits)
-    whole: str | None = field(default=None, repr=False)
+    final: str | None = field(default=None, repr=False)  # the text apply writes; None: the original
     exists: bool = True
     support: bool = False  # the support module's plan
     delete: bool = False  # a support module's plan: llmfix's copy goes (the patched files import another)
     moved_from: str | None = None  # the record's key of the notes the file was patched with, when not its own path
-    _texts: dict[int, str] = field(default_factory=dict, repr=False)
     _notes: dict[str, dict[str, object]] | None = field(default=None, repr=False)
 
     @property
     def steps(self) -> list[str]:
-        """The transforms that change the file, in order."""
-        if self.context is None:
-            return [SUPPORT] if self.delete or (self.whole is not None and self.whole != self.original) else []
+        """The transforms that change the file, in order (none once released)."""
+        if self.support:
+            return [SUPPORT] if self.changed else []
         return [name for name, edits in self.parts if edits]
 
     def release(self) -> None:
         """Keep the result (text, notes, outcomes) and let the trees go: a large batch holds one tree at a time."""
         if self.context is not None:
-            self._notes, self.whole = self.notes(), self.patched
-            self.context, self.parts, self._texts = None, [], {}
-
-    def text_after(self, index: int) -> str:
-        """The text after the first ``index + 1`` changing transforms (rendered once, on demand)."""
-        if index < 0:
-            return self.original
-        if self.context is None:
-            return "" if self.delete else self.whole if self.whole is not None else self.original
-        if index not in self._texts:
-            changing = [edits for _, edits in self.parts if edits][: index + 1]
-            self._texts[index] = apply_edits(self.context, changing).code
-        return self._texts[index]
+            self._notes = self.notes()
+            self.context, self.parts = None, []
 
     def step_texts(self) -> list[tuple[str, str, str]]:
         """(transform, text before, text after) for each transform that changed the file."""
-        return [(name, self.text_after(i - 1), self.text_after(i)) for i, name in enumerate(self.steps)]
+        steps, changing = self.steps, [edits for _, edits in self.parts if edits]
+        middle = [apply_edits(self.context, changing[: i + 1]).code for i in range(len(steps) - 1)]  # type: ignore[arg-type]
+        texts = [self.original, *middle, self.patched]
+        return [(name, texts[i], texts[i + 1]) for i, name in enumerate(steps)]
 
     @property
     def patched(self) -> str:
-        return self.text_after(len(self.steps) - 1)
+        return self.original if self.final is None else self.final
 
     @property
     def changed(self) -> bool:
@@ -113,15 +105,6 @@ class FilePlan:
     def to_json(self) -> dict:
         transforms = {name: o.to_json() for name, o in self.outcomes.items()}
         return {"path": self.target.relpath, "root": str(self.target.root), "changed": self.changed, "transforms": transforms}
-
-
-def read_source(path: Path) -> str:
-    """The file's text, exactly (newlines untouched, a byte-order mark set aside); BadInput when it isn't Python text."""
-    try:
-        data = path.read_bytes()
-    except OSError as error:
-        raise BadInput(f"{path}: cannot read: {error.strerror}") from None
-    return sourcetext.decode(data, path)
 
 
 def parse(path: Path, source: str) -> cst.Module:
@@ -173,8 +156,8 @@ def module_path(checkout: Path, module: str) -> Path:
 def llmfix_copy(path: Path, record: Record) -> str | None:
     """The text of the support module at ``path`` when it is a copy llmfix wrote (this version's or the record's)."""
     try:
-        text = read_source(path) if path.is_file() and not path.is_symlink() else None
-    except BadInput:
+        text = sourcetext.decode(path.read_bytes(), path) if path.is_file() and not path.is_symlink() else None
+    except (OSError, BadInput):
         return None
     return text if text is not None and support.digest(text) in (record.support, support.digest(support.text())) else None
 
@@ -205,7 +188,7 @@ def _finish(plan: FilePlan) -> FilePlan:
     if tree is not None and f"{support.NAME}." not in text and f"{support.NAME}." in plan.original:  # all taken off
         blank = plan.context.noted.get(SUPPORT, {}).get("blank", 0)  # type: ignore[union-attr]
         text = remove_import(plan.context, tree, blank if blank in (0, 1, 2) else 0).code  # type: ignore[arg-type]
-    plan._texts[len(plan.steps) - 1] = text
+    plan.final = text if plan.steps else None
     if plan.changed:
         _check_compiles(plan.target.path, plan.patched)
     return plan
@@ -232,15 +215,9 @@ def plan_file(
 
 def _calls_support_unbound(module: cst.Module) -> bool:
     """True when the module calls the support module without binding its name."""
-    if support.NAME in module_bindings(module):
-        return False
-    stack: list[cst.CSTNode] = [module]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == support.NAME:
-            return True
-        stack.extend(node.children)
-    return False
+    return support.NAME not in module_bindings(module) and any(
+        isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == support.NAME for n in walk(module)
+    )
 
 
 def _support_plan(targets: Sequence[Target], plans: Sequence[FilePlan], record: Record, force: bool) -> FilePlan | None:
@@ -248,13 +225,13 @@ def _support_plan(targets: Sequence[Target], plans: Sequence[FilePlan], record: 
     home = support_target(targets)
     calls = any(p.uses_support for p in plans) or any(support.NAME in p.original for p in plans)
     try:
-        current = read_source(home.path) if home.path.exists() else None
-    except BadInput:
+        current = sourcetext.decode(home.path.read_bytes(), home.path) if home.path.exists() else None
+    except (OSError, BadInput):
         current = None if not home.path.exists() else ""
     if not calls and current is None:
         return None
     wanted = support.text()
-    plan = FilePlan(home, current or "", whole=wanted, exists=current is not None, support=True)
+    plan = FilePlan(home, current or "", final=wanted, exists=current is not None, support=True)
     if current == wanted:
         plan.outcomes[SUPPORT] = Outcome(ALREADY_PRESENT, f"{support.FILE_NAME} is llmfix's current copy")
     elif current is None:
@@ -262,7 +239,7 @@ def _support_plan(targets: Sequence[Target], plans: Sequence[FilePlan], record: 
     elif force or support.digest(current) == record.support:
         plan.outcomes[SUPPORT] = Outcome(APPLIED, f"{support.FILE_NAME} rewritten: llmfix's copy changed")
     else:
-        plan.whole = current
+        plan.final = current
         plan.outcomes[SUPPORT] = Outcome(EDITED, f"{support.FILE_NAME} was edited since llmfix wrote it; kept (`llmfix apply --force` rewrites it)")
     return plan
 
@@ -298,7 +275,7 @@ def _old_copies(beside: Target, modules: set[str | None], record: Record) -> lis
         path = module_path(beside.checkout, module)
         text = llmfix_copy(path, record)
         if text is not None:
-            plan = FilePlan(Target(path, beside.root), text, support=True, delete=True)
+            plan = FilePlan(Target(path, beside.root), text, final="", support=True, delete=True)
             plan.outcomes[SUPPORT] = Outcome(APPLIED, f"llmfix's copy removed: the patched files import {module} no more")
             plans.append(plan)
     return plans

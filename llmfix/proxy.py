@@ -8,6 +8,7 @@ nothing listening: a "dead proxy".
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -42,27 +43,15 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _accepts(port: int) -> bool:
-    try:
-        socket.create_connection((_HOST, port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
-
-
 class Tinyproxy:
-    """A tinyproxy process on 127.0.0.1 at a free port; a context manager (``ProxyUnavailable`` if it can't start)."""
+    """A tinyproxy process on 127.0.0.1 at a free port; a context manager (``ProxyUnavailable`` if it can't start).
+    ``folder`` holds its config and log while it runs."""
 
     def __init__(self, startup_timeout: float = 5.0) -> None:
         self.startup_timeout, self.port = startup_timeout, 0
-        self._folder: Path | None = None
+        self.folder: Path | None = None
         self._process: subprocess.Popen[bytes] | None = None
         self._final_log = ""
-
-    @property
-    def folder(self) -> Path | None:
-        """Where tinyproxy's config and log live while it runs (None before ``start()``)."""
-        return self._folder
 
     @property
     def url(self) -> str:
@@ -70,10 +59,8 @@ class Tinyproxy:
 
     def log_text(self) -> str:
         """Everything tinyproxy has logged so far (after ``stop()``: its final log)."""
-        if self._folder is None:
-            return self._final_log
         try:
-            return (self._folder / "tinyproxy.log").read_text(errors="replace")
+            return (self.folder / "tinyproxy.log").read_text(errors="replace") if self.folder else self._final_log
         except FileNotFoundError:
             return ""
 
@@ -104,7 +91,7 @@ class Tinyproxy:
 
     def _launch(self, binary: str) -> str | None:
         """Start one tinyproxy and wait until it serves (None), or exits (why, in words)."""
-        self._folder = folder = Path(tempfile.mkdtemp(prefix="llmfix-tinyproxy-"))
+        self.folder = folder = Path(tempfile.mkdtemp(prefix="llmfix-tinyproxy-"))
         self.port = closed_port()
         config = [f"Port {self.port}", f"Listen {_HOST}", "Timeout 600", f'LogFile "{folder / "tinyproxy.log"}"', "LogLevel Info",
                   f'PidFile "{folder / "tinyproxy.pid"}"', "MaxClients 512", f"Allow {_HOST}", "DisableViaHeader Yes", ""]
@@ -116,15 +103,16 @@ class Tinyproxy:
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
                 return f"tinyproxy exited with {self._process.returncode}: {self._diagnostics()}"
-            if _READY_MARK in self.log_text() and _accepts(self.port):
-                return None
+            with contextlib.suppress(OSError):  # serving once it says so and a connection is accepted
+                if _READY_MARK in self.log_text():
+                    socket.create_connection((_HOST, self.port), timeout=0.2).close()
+                    return None
             time.sleep(0.02)
         raise ProxyUnavailable(f"tinyproxy did not start on port {self.port} within {self.startup_timeout}s: {self._diagnostics()}")
 
     def _diagnostics(self) -> str:
         """The last lines of stderr and the log, for error messages."""
-        assert self._folder is not None
-        tail = ((self._folder / "stderr.txt").read_text(errors="replace") + self.log_text()).strip().splitlines()[-5:]
+        tail = ((self.folder / "stderr.txt").read_text(errors="replace") + self.log_text()).strip().splitlines()[-5:]  # type: ignore[operator]
         return " | ".join(tail) or "(no output)"
 
     def stop(self) -> None:
@@ -137,7 +125,7 @@ class Tinyproxy:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-        if self._folder is not None:
+        if self.folder is not None:
             self._final_log = self.log_text()
-            shutil.rmtree(self._folder, ignore_errors=True)
-            self._folder = None
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None

@@ -26,25 +26,9 @@ from llmfix.planning import FilePlan
 from llmfix.writing import STATE_DIR, ChangedMeanwhile, PendingWrite, check_writable, digest, ensure_state_dir, recover, remove_state_dir, write_group
 
 
-@dataclass
-class Source:
-    """A target as read once: its bytes (a batch keeps only their digest once planned) and their text."""
-
-    target: Target
-    data: bytes | None
-    text: str
-    digest: str | None = None
-
-    def release(self) -> None:
-        self.digest, self.data = digest(self.data or b""), None
-
-    def matches(self, data: bytes) -> bool:
-        return data == self.data if self.data is not None else digest(data) == self.digest
-
-
-def _read(target: Target) -> Source:
+def _read(target: Target) -> tuple[bytes, str]:
     data = sourcetext.read_source_bytes(target.path)
-    return Source(target, data, sourcetext.decode(data, target.path))
+    return data, sourcetext.decode(data, target.path)
 
 
 def by_checkout(targets: Sequence[Target]) -> dict[Path, list[Target]]:
@@ -54,13 +38,13 @@ def by_checkout(targets: Sequence[Target]) -> dict[Path, list[Target]]:
     return grouped
 
 
-def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolved: list[str]) -> list[tuple[Source, object]]:
-    """Each target's source and tree; unresolved conflicts are collected (one line a file), not raised."""
+def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolved: list[str]) -> list[tuple[Target, str, str, object]]:
+    """Each target, the digest of its bytes, its text and tree; unresolved conflicts are collected (one line a file), not raised."""
     read = []
     for target in group:
         try:
-            source = _read(target)
-            tree = planning.parse(target.path, source.text)
+            data, text = _read(target)
+            tree = planning.parse(target.path, text)
         except BadInput as error:
             if "unresolved merge conflict" in str(error):  # its line number beats git's unmerged status
                 unresolved.append(str(error))
@@ -72,14 +56,14 @@ def _read_checkout(group: Sequence[Target], unmerged: dict[Path, str], unresolve
         if target.path in unmerged:
             unresolved.append(unmerged[target.path])
         else:
-            read.append((source, tree))
+            read.append((target, digest(data), text, tree))
     return read
 
 
 def _plan(
     targets: Sequence[Target], options: CommandSettings, force: bool = False, release: bool = False
-) -> list[tuple[Path, record.Record, dict[Target, Source], list[FilePlan]]]:
-    """Each checkout's record, sources and plans (files, then support module); raise on conflicts or drift.
+) -> list[tuple[Path, record.Record, dict[Target, str], list[FilePlan]]]:
+    """Each checkout's record, the digests of the files' bytes, and plans (files, then support module); raise on conflicts or drift.
     ``release`` lets each checkout's trees go once it is planned (apply needs only the texts)."""
     unresolved: list[str] = []
     planned = []
@@ -88,13 +72,13 @@ def _plan(
         if unresolved or not read:
             continue
         known = record.load(checkout)
-        settings = settings_for(options, read[0][0].target.path.parent)
-        plans = planning.plan_checkout([(s.target, s.text) for s, _ in read], settings, known, [t for _, t in read], force)  # type: ignore[misc]
+        settings = settings_for(options, read[0][0].path.parent)
+        plans = planning.plan_checkout([(t, text) for t, _, text, _ in read], settings, known, [tree for *_, tree in read], force)  # type: ignore[misc]
         if release:
-            for item in (*plans, *(s for s, _ in read)):
-                item.release()
+            for plan in plans:
+                plan.release()
             forget_trees()
-        planned.append((checkout, known, {s.target: s for s, _ in read}, plans))
+        planned.append((checkout, known, {t: planned_from for t, planned_from, *_ in read}, plans))
     if unresolved:
         if len(unresolved) == 1:
             raise BadInput(f"{unresolved[0]}; nothing written")
@@ -115,21 +99,18 @@ def _support_paths(checkout: Path, group: Sequence[Target], texts: Iterable[str]
     return {planning.support_target(group).path} | {planning.module_path(checkout, m) for text in texts if (m := planning.imported_support(text))}
 
 
-def _support_copies(checkout: Path, group: Sequence[Target]) -> set[str]:
-    """The support module's places llmfix may create or delete (relative to the checkout), found before planning."""
-    texts = []
-    for target in group:
-        with contextlib.suppress(OSError):
-            texts.append(target.path.read_text(encoding="utf-8", errors="replace"))
-    return {path.relative_to(checkout).as_posix() for path in _support_paths(checkout, group, texts)}
-
-
 @contextlib.contextmanager
 def _working_on(targets: Sequence[Target], undo_apply: bool) -> Iterator[dict[Path, list[Target]]]:
+    """The targets by checkout, each checkout locked and what a killed apply or revert left half-written finished first
+    (the support module's places, read before planning, are the files beside the targets it may create or delete)."""
     grouped = by_checkout(targets)
     with checkout_locks(grouped):
         for checkout, group in grouped.items():
-            copies = _support_copies(checkout, group)
+            texts = []
+            for target in group:
+                with contextlib.suppress(OSError):
+                    texts.append(target.path.read_text(encoding="utf-8", errors="replace"))
+            copies = {path.relative_to(checkout).as_posix() for path in _support_paths(checkout, group, texts)}
             allowed = {t.record_path for t in group} | copies | {f"{STATE_DIR}/{record.RECORD_FILE}"}
             recover(checkout, allowed, undo_apply=undo_apply, creatable=copies)
         yield grouped
@@ -141,15 +122,15 @@ def finish_interrupted_writes(paths: Sequence[str | Path]) -> None:
         pass
 
 
-def _current(source: Source) -> bytes:
-    """The target's bytes now, checked to be the ones planned from."""
+def _current(target: Target, planned_from: str) -> bytes:
+    """The target's bytes now, checked to be the ones planned from (their digest)."""
     try:
-        data = source.target.path.read_bytes()
+        data = target.path.read_bytes()
     except OSError as error:
-        raise BadInput(f"{source.target.path}: cannot read: {error.strerror}") from None
-    if not source.matches(data):
+        raise BadInput(f"{target.path}: cannot read: {error.strerror}") from None
+    if digest(data) != planned_from:
         raise ChangedMeanwhile(
-            f"{source.target.relpath} changed while llmfix was working (saved by an editor or another program?); nothing was changed: run the command again"
+            f"{target.relpath} changed while llmfix was working (saved by an editor or another program?); nothing was changed: run the command again"
         )
     return data
 
@@ -169,7 +150,7 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
             return all_plans
         if not force:
             refuse_foreign_changes([p for p in changed if not p.support], options)
-        for checkout, known, sources, plans in planned:
+        for checkout, known, digests, plans in planned:
             writes = []
             for plan in plans:
                 if plan.support:
@@ -184,7 +165,7 @@ def apply(paths: Sequence[str | Path], options: CommandSettings, dry_run: bool =
                 for name, notes in plan.notes().items():
                     known.add_notes(plan.target.record_path, name, notes)
                 if plan.changed:
-                    data = _current(sources[plan.target])
+                    data = _current(plan.target, digests[plan.target])
                     writes.append(PendingWrite(plan.target.path, data, sourcetext.encode(plan.patched, data)))
             if writes:
                 _write_with_record(checkout, known, writes, "apply")
@@ -221,15 +202,15 @@ class RevertReport:
         return [f"{t.relpath}: can't revert: {problem}" for t in targets or self.blocked for problem in self.blocked.get(t, [])]
 
 
-def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bool = True) -> RevertReport:
+def revert_files(paths: Sequence[str | Path], dry_run: bool = False) -> RevertReport:
     """Take llmfix's change out, each file whole or not at all, and remove the support module. A file it can't be
-    taken out of is reported; ``partial`` reverts the others still. ``dry_run`` writes and locks nothing."""
+    taken out of is reported, the others reverted still. ``dry_run`` writes and locks nothing."""
     targets = discover(list(paths))
     report = RevertReport(targets)
     context = contextlib.nullcontext(by_checkout(targets)) if dry_run else _working_on(targets, undo_apply=True)
     with context as grouped:
         planned = [(checkout, *_plan_revert(checkout, group, report)) for checkout, group in grouped.items()]
-        if (report.blocked and not partial) or dry_run:
+        if dry_run:
             return report
         for checkout, known, writes in planned:
             if writes or known.to_bytes() != known.raw:
@@ -241,22 +222,22 @@ def revert_files(paths: Sequence[str | Path], dry_run: bool = False, partial: bo
 def _plan_revert(checkout: Path, group: list[Target], report: RevertReport) -> tuple[record.Record, list[PendingWrite]]:
     known = record.load(checkout)
     sources = {t: _read(t) for t in group}
-    reverted, blocked = planning.plan_undo([(t, s.text) for t, s in sources.items()], known)
+    reverted, blocked = planning.plan_undo([(t, text) for t, (_, text) in sources.items()], known)
     writes = []
     for target in group:
         if target in blocked:
             report.blocked[target] = blocked[target]
             continue
         known.forget(known.key_for(target.record_path) or target.record_path)
-        source = sources[target]
-        if reverted[target] == source.text:  # nothing of llmfix's in it
+        data, text = sources[target]
+        if reverted[target] == text:  # nothing of llmfix's in it
             continue
-        writes.append(PendingWrite(target.path, source.data, sourcetext.encode(reverted[target], source.data)))
+        writes.append(PendingWrite(target.path, data, sourcetext.encode(reverted[target], data)))
         report.reverted.append(target)
     if blocked:
         return known, writes
     home = planning.support_target(group)
-    for path in sorted(_support_paths(checkout, group, (s.text for s in sources.values()))):
+    for path in sorted(_support_paths(checkout, group, (text for _, text in sources.values()))):
         place = Target(path, home.root)
         if planning.llmfix_copy(path, known) is not None:
             writes.append(PendingWrite(path, path.read_bytes(), None))

@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from llmfix import diffing
-from llmfix.diffing import plan_diff
+from llmfix.report import diff_view
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from support import ALL_FIXTURES, CATALOG, copy_fixture, invoke
@@ -77,12 +77,12 @@ def test_counts_equal_git_numstat_and_the_diff_applies(name, tmp_path):
     plans = [p for p in plan_paths([root], Options()) if p.changed]
     assert plans
     for plan in plans:
-        count = diffing.plan_count(plan)
-        assert (count.added, count.removed) == git_numstat(plan.original, plan.patched, tmp_path), plan.target.relpath
+        added, removed, _ = diffing.count(plan.original, plan.patched)
+        assert (added, removed) == git_numstat(plan.original, plan.patched, tmp_path), plan.target.relpath
     repo = copy_fixture(name, tmp_path / "apply")
     git(repo, "init", "-q")
-    git(repo, "apply", "--check", "-", input=plan_diff(plans).encode("utf-8"))
-    git(repo, "apply", "-", input=plan_diff(plans).encode("utf-8"))
+    git(repo, "apply", "--check", "-", input=diff_view(plans, "diff").encode("utf-8"))
+    git(repo, "apply", "-", input=diff_view(plans, "diff").encode("utf-8"))
     for plan in plans:
         assert (repo / plan.target.relpath).read_bytes() == plan.patched.encode("utf-8")
 
