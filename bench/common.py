@@ -36,7 +36,7 @@ class Goal:
     text: str  # as the table shows it
 
     def status(self, figure: float) -> str:
-        """"met" or "MISSED" (a figure that could not be measured, NaN, never meets a goal)."""
+        """ "met" or "MISSED" (a figure that could not be measured, NaN, never meets a goal)."""
         if figure != figure:
             return "MISSED"
         return "met" if (figure <= self.value if self.kind == "max" else figure >= self.value) else "MISSED"
@@ -81,16 +81,46 @@ class Profile:
 
 
 QUICK = Profile(
-    "quick", reps_1a=3, reps_1b=2, big_files=5000, batch_files=20, reps_1c=1, outage_calls=3, outage_real_defaults=False,
-    rubric_generations=60, blackhole_timeouts=(1.0,), precheck_timeout=2.0, upstream_fixtures=("upstream-main-split",),
-    footprint_fixtures=(CANONICAL, "upstream-main-split", "upstream-jun2025"), health_healthy=60, health_outage=150,
-    judge_calls=150, health_limit=60.0, overhead_quick=True, sample_1c=20,
+    "quick",
+    reps_1a=3,
+    reps_1b=2,
+    big_files=5000,
+    batch_files=20,
+    reps_1c=1,
+    outage_calls=3,
+    outage_real_defaults=False,
+    rubric_generations=60,
+    blackhole_timeouts=(1.0,),
+    precheck_timeout=2.0,
+    upstream_fixtures=("upstream-main-split",),
+    footprint_fixtures=(CANONICAL, "upstream-main-split", "upstream-jun2025"),
+    health_healthy=60,
+    health_outage=150,
+    judge_calls=150,
+    health_limit=60.0,
+    overhead_quick=True,
+    sample_1c=20,
 )
 FULL = Profile(
-    "full", reps_1a=9, reps_1b=5, big_files=5000, batch_files=500, reps_1c=3, outage_calls=4, outage_real_defaults=True,
-    rubric_generations=500, blackhole_timeouts=(1.0, 2.0), precheck_timeout=30.0, upstream_fixtures=None,
-    footprint_fixtures=None, health_healthy=150, health_outage=400, judge_calls=400, health_limit=200.0,
-    overhead_quick=False, sample_1c=40,
+    "full",
+    reps_1a=9,
+    reps_1b=5,
+    big_files=5000,
+    batch_files=500,
+    reps_1c=3,
+    outage_calls=4,
+    outage_real_defaults=True,
+    rubric_generations=500,
+    blackhole_timeouts=(1.0, 2.0),
+    precheck_timeout=30.0,
+    upstream_fixtures=None,
+    footprint_fixtures=None,
+    health_healthy=150,
+    health_outage=400,
+    judge_calls=400,
+    health_limit=200.0,
+    overhead_quick=False,
+    sample_1c=40,
 )
 
 
@@ -197,7 +227,7 @@ def old_behaviour(report: str) -> dict[str, str]:
     for line in report.splitlines():
         line = line.strip()
         if line.startswith(OLD_BEHAVIOUR):
-            words = shlex.split(line[len(OLD_BEHAVIOUR):])
+            words = shlex.split(line[len(OLD_BEHAVIOUR) :])
             # the assignments come first; a note on the helpers they can't restore may follow
             assignments = itertools.takewhile(lambda word: re.fullmatch(r"[A-Z_][A-Z0-9_]*=.*", word), words)
             return dict(word.split("=", 1) for word in assignments)
@@ -209,7 +239,7 @@ def pinned_tests(report: str) -> list[str]:
     lines = report.splitlines()
     for index, line in enumerate(lines):
         if line.startswith(PINNED_HEADER):
-            return [entry.strip() for entry in lines[index + 1:] if entry.startswith("  ") and "::" in entry]
+            return [entry.strip() for entry in lines[index + 1 :] if entry.startswith("  ") and "::" in entry]
     return []
 
 
@@ -256,7 +286,11 @@ def run_measured(cmd: Sequence[str], cwd: Path | None = None, env: dict | None =
     try:
         done = subprocess.run(
             [sys.executable, "-c", _WRAPPER, err_path, *map(str, cmd)],
-            cwd=cwd, env=env or clean_env(), capture_output=True, text=True, timeout=timeout,
+            cwd=cwd,
+            env=env or clean_env(),
+            capture_output=True,
+            text=True,
+            timeout=timeout,
         )
         if done.returncode != 0:
             raise RuntimeError(f"measuring wrapper failed: {done.stderr.strip()[-500:]}")

@@ -109,7 +109,15 @@ async def schedule(server, one, spec) -> dict:
     calls = []
     for tag, (outcome, seconds, error) in zip(tags, results):
         attempts = [r for r in chat_requests(server, t0) if tag in prompt_of(r)]
-        calls.append({"outcome": outcome, "seconds": seconds, "attempts": [round(r["t"] - t0, 4) for r in attempts], "models": [r["key"] for r in attempts], "error": error})
+        calls.append(
+            {
+                "outcome": outcome,
+                "seconds": seconds,
+                "attempts": [round(r["t"] - t0, 4) for r in attempts],
+                "models": [r["key"] for r in attempts],
+                "error": error,
+            }
+        )
     return {"calls": calls}
 
 
@@ -230,7 +238,15 @@ def warm_up() -> float:
 
     start = time.monotonic()
     with MockLLM() as server:
-        request = {"model": "gpt-4.1", "api_base": server.base_url, "api_key": "sk-warm-up", "messages": [{"role": "user", "content": "ping"}], "max_tokens": 1, "num_retries": 0, "timeout": 10}
+        request = {
+            "model": "gpt-4.1",
+            "api_base": server.base_url,
+            "api_key": "sk-warm-up",
+            "messages": [{"role": "user", "content": "ping"}],
+            "max_tokens": 1,
+            "num_retries": 0,
+            "timeout": 10,
+        }
 
         async def calls() -> None:
             await litellm.acompletion(**request)

@@ -21,10 +21,9 @@ import sys
 import time
 from pathlib import Path
 
-from llmfix.codemods.litellm_facts import DEFAULT_RETRIES, backoff, outage_ridden_out
-
 from bench import judge_module
 from bench.common import BENCH, CANONICAL, CATALOG, Profile, Row, Scratch, apply_report, clean_env, fmt_s, median, old_behaviour, percentile
+from llmfix.codemods.litellm_facts import DEFAULT_RETRIES, backoff, outage_ridden_out
 
 MEAN_JITTER = 0.875  # 1 - 0.25 * E[random()]
 UNPATCHED_RETRIES = 5  # the fixture's hard-coded num_retries
@@ -90,12 +89,23 @@ def jobs(profile: Profile, checkouts: dict, dead_proxy: str) -> dict[str, dict]:
         for width in OUTAGES[variant] if not short else ():
             found[f"2a-outage-{variant}-{width}"] = {**checkout, "kind": "outage", "width": width, "env": {}, "limit": width + 150}
         found[f"2b-{variant}"] = {
-            **checkout, "kind": "yield", "drop": DROP, "empty": 0.05, "seed": 2026, "generations": profile.rubric_generations,
-            "concurrency": 32, "env": {}, "limit": 400,
+            **checkout,
+            "kind": "yield",
+            "drop": DROP,
+            "empty": 0.05,
+            "seed": 2026,
+            "generations": profile.rubric_generations,
+            "concurrency": 32,
+            "env": {},
+            "limit": 400,
         }
     for timeout in profile.blackhole_timeouts:
         found[f"2c-blackhole-unpatched-T{timeout:g}"] = {
-            **checkouts["unpatched"], "kind": "failure", "fault": "blackhole", "env": {"LITELLM_DEFAULT_TIMEOUT": str(timeout)}, "limit": 200,
+            **checkouts["unpatched"],
+            "kind": "failure",
+            "fault": "blackhole",
+            "env": {"LITELLM_DEFAULT_TIMEOUT": str(timeout)},
+            "limit": 200,
         }
     precheck = {"LITELLM_PRECHECK_TIMEOUT": str(profile.precheck_timeout)}
     found["2c-blackhole-patched"] = {**checkouts["patched"], "kind": "failure", "fault": "blackhole", "env": precheck, "limit": 200}
@@ -126,7 +136,9 @@ def summarise_2a(profile: Profile, results: dict) -> dict:
         extra = sum(backoff(k) for k in range(QUICK_RETRIES, DEFAULT_RETRIES)) * MEAN_JITTER * models
         out["patched"]["w"] += extra
         out["patched"]["method"] = f"extrapolated from LITELLM_NUM_RETRIES={QUICK_RETRIES} (+{extra:.1f} s)"
-    out["outages"] = {name[len("2a-outage-"):]: {k: r.get(k) for k in ("width", "outcome", "seconds")} for name, r in results.items() if name.startswith("2a-outage-")}
+    out["outages"] = {
+        name[len("2a-outage-") :]: {k: r.get(k) for k in ("width", "outcome", "seconds")} for name, r in results.items() if name.startswith("2a-outage-")
+    }
     return out
 
 
@@ -134,7 +146,9 @@ def rows_2a(s: dict) -> list[Row]:
     u, p = s["unpatched"]["w"], s["patched"]["w"]
     models = s["patched"].get("models") or ["?"]
     confirmed = "; ".join(f"{k}: {v['width']:g} s {'kept' if v['outcome'] == 'rubric' else 'lost'}" for k, v in s["outages"].items())
-    expected = f"expected ~{outage_ridden_out(UNPATCHED_RETRIES) * MEAN_JITTER:.0f} s vs ~{outage_ridden_out(DEFAULT_RETRIES) * MEAN_JITTER * len(models):.0f} s"
+    expected = (
+        f"expected ~{outage_ridden_out(UNPATCHED_RETRIES) * MEAN_JITTER:.0f} s vs ~{outage_ridden_out(DEFAULT_RETRIES) * MEAN_JITTER * len(models):.0f} s"
+    )
     measure = f"longest connection-refused outage a rubric call survives (models tried: {', '.join(models)}; {expected})"
     rows = [Row("2a", measure, fmt_s(u), fmt_s(p), f"{p / u:.1f}x", "-", "-")]
     if confirmed:
@@ -171,10 +185,23 @@ def rows_2b(s: dict) -> list[Row]:
     return [
         Row(
             "2b",
-            f"{u['n']} rubric generations, {DROP:.0%} of attempts dropped, 5% of answers empty: rubrics returned (expected {u['expected']:.1%} / {p['expected']:.1%})",
-            f"{u['yield']:.1%}", f"{p['yield']:.1%}", f"{(p['yield'] - u['yield']) * 100:+.1f} pt", "-", "-",
+            f"{u['n']} rubric generations, {DROP:.0%} of attempts dropped, 5% of answers empty"
+            f": rubrics returned (expected {u['expected']:.1%} / {p['expected']:.1%})",
+            f"{u['yield']:.1%}",
+            f"{p['yield']:.1%}",
+            f"{(p['yield'] - u['yield']) * 100:+.1f} pt",
+            "-",
+            "-",
         ),
-        Row("2b", "same, latency per generation p50 / p95", f"{fmt_s(u['p50'])} / {fmt_s(u['p95'])}", f"{fmt_s(p['p50'])} / {fmt_s(p['p95'])}", f"{p['p95'] / u['p95']:.2f}x (p95)", "-", "-"),
+        Row(
+            "2b",
+            "same, latency per generation p50 / p95",
+            f"{fmt_s(u['p50'])} / {fmt_s(u['p95'])}",
+            f"{fmt_s(p['p50'])} / {fmt_s(p['p95'])}",
+            f"{p['p95'] / u['p95']:.2f}x (p95)",
+            "-",
+            "-",
+        ),
     ]
 
 
@@ -184,7 +211,15 @@ def summarise_2c(profile: Profile, results: dict) -> dict:
         r = results.get(f"2c-blackhole-unpatched-T{timeout:g}", {})
         if "seconds" in r:
             attempts = len(r["attempts"])
-            out["blackhole_unpatched"].append({"timeout": timeout, "seconds": r["seconds"], "attempts": attempts, "projected": r["seconds"] + attempts * (600 - timeout), "outcome": r["outcome"]})
+            out["blackhole_unpatched"].append(
+                {
+                    "timeout": timeout,
+                    "seconds": r["seconds"],
+                    "attempts": attempts,
+                    "projected": r["seconds"] + attempts * (600 - timeout),
+                    "outcome": r["outcome"],
+                }
+            )
     for key in ("blackhole-patched", "deadproxy-unpatched", "deadproxy-patched"):
         r = results.get(f"2c-{key}", {})
         out[key] = {"seconds": r.get("seconds"), "outcome": r.get("outcome"), "attempts": r.get("attempts"), "error": (r.get("error") or "").splitlines()[:3]}
@@ -209,11 +244,31 @@ def rows_2c(s: dict) -> list[Row]:
     last = s["blackhole_unpatched"][-1] if s["blackhole_unpatched"] else None
     baseline = f"{last['projected'] / 60:.0f} min projected ({fmt_s(last['seconds'])} at timeout {last['timeout']:g} s)" if last else "n/a"
     ratio = f"{last['projected'] / seconds:.0f}x faster" if last and seconds == seconds else "n/a"
-    rows = [Row("2c", f"blackholed endpoint: time to a clear failure (LITELLM_PRECHECK_TIMEOUT={s['precheck_timeout']:g})", baseline, _outcome(s["blackhole-patched"]), ratio, f"<= {limit:g} s", met)]
+    rows = [
+        Row(
+            "2c",
+            f"blackholed endpoint: time to a clear failure (LITELLM_PRECHECK_TIMEOUT={s['precheck_timeout']:g})",
+            baseline,
+            _outcome(s["blackhole-patched"]),
+            ratio,
+            f"<= {limit:g} s",
+            met,
+        )
+    ]
     u, p = s["deadproxy-unpatched"], s["deadproxy-patched"]
     seconds, met = status(p)
     ratio = f"{u['seconds'] / p['seconds']:.0f}x faster" if u["seconds"] and p["seconds"] else "n/a"
-    rows.append(Row("2c", "dead proxy (closed port): time to a clear failure (no timeout involved: measured = worst case)", _outcome(u), _outcome(p), ratio, f"<= {limit:g} s", met))
+    rows.append(
+        Row(
+            "2c",
+            "dead proxy (closed port): time to a clear failure (no timeout involved: measured = worst case)",
+            _outcome(u),
+            _outcome(p),
+            ratio,
+            f"<= {limit:g} s",
+            met,
+        )
+    )
     return rows
 
 

@@ -188,7 +188,7 @@ def _add_comments(text: str, rng: random.Random, count: int) -> tuple[str, int]:
             out.append(f"{indent}# {rng.choice(COMMENTS)}{nl}")
         if number in chosen_after:
             body = line.rstrip("\r\n")
-            ending = line[len(body):]
+            ending = line[len(body) :]
             line = f"{body.rstrip()}  # {rng.choice(COMMENTS)}{ending}"
         out.append(line)
     return "".join(out), len(chosen_before) + len(chosen_after)

@@ -38,9 +38,16 @@ def jobs(profile: Profile, checkouts: dict) -> dict[str, dict]:
     def job(variant: str, judge: bool) -> dict:
         checkout = checkouts[variant]
         return {
-            **checkout, "judge": checkout["judge_file"] if judge else None, "kind": "degradation", "drop": DOWN, "seed": 606,
-            "healthy": profile.health_healthy, "outage": profile.judge_calls if judge else profile.health_outage,
-            "concurrency": CONCURRENCY, "deadline": profile.health_limit, "limit": profile.health_limit + 120,
+            **checkout,
+            "judge": checkout["judge_file"] if judge else None,
+            "kind": "degradation",
+            "drop": DOWN,
+            "seed": 606,
+            "healthy": profile.health_healthy,
+            "outage": profile.judge_calls if judge else profile.health_outage,
+            "concurrency": CONCURRENCY,
+            "deadline": profile.health_limit,
+            "limit": profile.health_limit + 120,
             "env": {"LITELLM_MAX_FAILURE_RATE": RATE} if variant == "patched" else {},
         }
 
@@ -49,8 +56,13 @@ def jobs(profile: Profile, checkouts: dict) -> dict[str, dict]:
         found[f"6a-{variant}"] = job(variant, judge=False)
         found[f"6c-{variant}"] = job(variant, judge=True)
         found[f"6c-dead-{variant}"] = {
-            **checkouts[variant], "judge": checkouts[variant]["judge_file"], "kind": "failure", "fault": "drop",
-            "calls": DEAD_CALLS, "env": {}, "limit": 200,
+            **checkouts[variant],
+            "judge": checkouts[variant]["judge_file"],
+            "kind": "failure",
+            "fault": "drop",
+            "calls": DEAD_CALLS,
+            "env": {},
+            "limit": 200,
         }
     return found
 
@@ -106,7 +118,17 @@ def rows_6(r: dict) -> list[Row]:
     u, p = sc.get("6c-dead-unpatched"), sc.get("6c-dead-patched")
     if u and p:
         text = lambda s: f"{'/'.join(map(str, s['requests']))} requests, {fmt_s(sum(s['seconds']) / len(s['seconds']))} per call"  # noqa: E731
-        rows.append(Row("6c", "judge endpoint resetting every connection: requests per judge call (hand loop 3 attempts x SDK 3 requests = 9)", text(u), text(p), "-", "-", "-"))
+        rows.append(
+            Row(
+                "6c",
+                "judge endpoint resetting every connection: requests per judge call (hand loop 3 attempts x SDK 3 requests = 9)",
+                text(u),
+                text(p),
+                "-",
+                "-",
+                "-",
+            )
+        )
     rows += [Row(k[:2], f"CRASH {k}", "-", "-", "-", "-", "-") for k in r["crashes"]]
     return rows
 
@@ -116,7 +138,10 @@ def overhead(profile: Profile) -> dict:
     log("6b: the health decorator's cost per call")
     done = subprocess.run(
         [sys.executable, str(BENCH / "health_overhead.py"), "--json", *(["--quick"] if profile.overhead_quick else [])],
-        capture_output=True, text=True, env=clean_env(), timeout=900,
+        capture_output=True,
+        text=True,
+        env=clean_env(),
+        timeout=900,
     )
     if done.returncode != 0:
         return {"error": done.stderr.strip()[-500:]}

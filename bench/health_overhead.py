@@ -35,6 +35,7 @@ if sys.path and Path(sys.path[0] or ".").resolve() == Path(__file__).resolve().p
     del sys.path[0]
 
 import litellm  # noqa: E402
+
 from llmfix.codemods.runtime import litellm_utils  # noqa: E402
 
 MESSAGES = [{"role": "user", "content": "Write rubrics for this answer."}]
@@ -101,7 +102,7 @@ def rounds_of(measure, variants: dict, calls: int, rounds: int) -> dict[str, lis
     ``detached`` runs with the health callback out of LiteLLM's lists; ``attached`` with it in."""
     names, out = list(variants), {name: [] for name in variants}
     for r in range(rounds):
-        for name in names[r % len(names):] + names[: r % len(names)]:
+        for name in names[r % len(names) :] + names[: r % len(names)]:
             if name == "detached":
                 detach()
             elif name == "attached":

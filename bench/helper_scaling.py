@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.common import checked, llmfix_command, median, run_measured  # noqa: E402
 
 GOAL_SECONDS = 5.0  # 1,000 helpers, CPU
-HELPER = '''
+HELPER = """
 def run_litellm_{i}(model_name, user_prompt, **chat_kwargs):
     chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
     chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", [])
@@ -32,7 +32,7 @@ def run_litellm_{i}(model_name, user_prompt, **chat_kwargs):
         return ""
     return response.choices[0].message.content
 
-'''
+"""
 FLOOR = "import libcst, sys; libcst.parse_module(open(sys.argv[1]).read()).code"
 
 
@@ -66,8 +66,10 @@ def main() -> int:
                 applies.append(checked(run_measured([*llmfix_command(), "apply", "-q", str(copy)]), "llmfix apply").cpu)
             apply_cpu, floor_cpu = median(applies), median(floors)
             per_helper[size] = apply_cpu / size
-            print(f"{size:>5} helpers: apply {apply_cpu:.2f} s CPU, floor {floor_cpu:.2f} s ({apply_cpu / floor_cpu:.1f}x), "
-                  f"{1000 * per_helper[size]:.1f} ms per helper (medians of {args.runs})")
+            print(
+                f"{size:>5} helpers: apply {apply_cpu:.2f} s CPU, floor {floor_cpu:.2f} s ({apply_cpu / floor_cpu:.1f}x), "
+                f"{1000 * per_helper[size]:.1f} ms per helper (medians of {args.runs})"
+            )
     if len(sizes) > 1:
         small, large = min(sizes), max(sizes)
         print(f"per helper at {large} / at {small}: {per_helper[large] / per_helper[small]:.2f} (1.0: linear)")

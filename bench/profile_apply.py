@@ -38,7 +38,7 @@ OURS = re.compile(r"/(llmfix|codemods)/")
 def _short(filename: str) -> str:
     match = OURS.search(filename)
     if match:
-        return filename[match.start() + 1:]
+        return filename[match.start() + 1 :]
     for marker in ("site-packages/", "/lib/python3"):
         if marker in filename:
             return filename.split(marker, 1)[1]

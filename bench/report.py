@@ -53,7 +53,8 @@ def _cprofile_lines(cp: dict, files: str) -> list[str]:
         f"- cProfile of `llmfix apply` on {files}, in one process, imports included: {fmt_s(cp['seconds'])} under the profiler "
         "(the profiler slows libcst's many small calls: read shares, not seconds).",
         "- llmfix's functions by cumulative time (below the CLI's own 90%+ chain): "
-        + "; ".join(f"{name} {share:.0%}" for name, _, _, share in [e for e in cp["cumulative_llmfix"] if e[3] < 0.9][:14]) + ".",
+        + "; ".join(f"{name} {share:.0%}" for name, _, _, share in [e for e in cp["cumulative_llmfix"] if e[3] < 0.9][:14])
+        + ".",
         "- top functions by self time: " + "; ".join(f"{name} {calls:,} calls {share:.0%}" for name, calls, _, share in cp["self_top"][:10]) + ".",
     ]
     return lines
@@ -65,9 +66,11 @@ def _imports_lines(im: dict) -> list[str]:
     return [
         f"- `-X importtime`: apply spends {fmt_s(im['apply_total'])} importing (the floor {fmt_s(im['floor_total'])}); "
         f"llmfix's own modules {fmt_s(im['llmfix_total'])} (self time). Beyond the floor, by package: "
-        + ", ".join(f"{name} {fmt_s(sec)}" for name, sec in im["beyond_floor"]) + ".",
+        + ", ".join(f"{name} {fmt_s(sec)}" for name, sec in im["beyond_floor"])
+        + ".",
         "- llmfix's modules by self import time (cumulative in brackets): "
-        + ", ".join(f"{name} {fmt_s(own)} ({fmt_s(cum)})" for name, own, cum in im["llmfix_modules"]) + ".",
+        + ", ".join(f"{name} {fmt_s(own)} ({fmt_s(cum)})" for name, own, cum in im["llmfix_modules"])
+        + ".",
     ]
 
 
@@ -78,8 +81,10 @@ def profile_sections(results: dict, profiles: dict) -> list[str]:
         out += ["## Profile: `llmfix apply` on the fixture (1a/1b missed)", ""]
         if r:
             out.append(
-                f"Whole process: apply {fmt_s(r['apply']['cpu'])} CPU vs the floor's {fmt_s(r['floor']['cpu'])} (+{fmt_s(r['apply']['cpu'] - r['floor']['cpu'])}); "
-                f"`llmfix --help` alone costs {fmt_s(r['help']['cpu'])} CPU. The goal ({GOALS['1a'].text}) allows {fmt_s(r['floor']['cpu'] * GOALS['1a'].value)} CPU here."
+                f"Whole process: apply {fmt_s(r['apply']['cpu'])} CPU vs the floor's {fmt_s(r['floor']['cpu'])} "
+                f"(+{fmt_s(r['apply']['cpu'] - r['floor']['cpu'])}); "
+                f"`llmfix --help` alone costs {fmt_s(r['help']['cpu'])} CPU. "
+                f"The goal ({GOALS['1a'].text}) allows {fmt_s(r['floor']['cpu'] * GOALS['1a'].value)} CPU here."
             )
             out.append("")
         out += _cprofile_lines(profiles["1a"]["cprofile"], CANONICAL) + _imports_lines(profiles["1a"]["imports"]) + [""]
@@ -88,7 +93,8 @@ def profile_sections(results: dict, profiles: dict) -> list[str]:
         per_apply, per_floor = r["apply"]["cpu"] / r["files"] * 1000, r["floor"]["cpu"] / r["files"] * 1000
         out += ["## Profile: `llmfix apply` on the batch (1c missed)", ""]
         out.append(
-            f"Whole process, {r['files']} files: apply {fmt_s(r['apply']['cpu'])} CPU vs the floor's {fmt_s(r['floor']['cpu'])} ({per_apply:.0f} vs {per_floor:.0f} ms "
+            f"Whole process, {r['files']} files: apply {fmt_s(r['apply']['cpu'])} CPU vs the floor's {fmt_s(r['floor']['cpu'])} "
+            f"({per_apply:.0f} vs {per_floor:.0f} ms "
             f"per file); {GOALS['1c'].text} the floor's files/s needs apply under about {per_floor / GOALS['1c'].value:.0f} ms per file."
         )
         out += [""] + _cprofile_lines(p["cprofile"], f"{p['files']} files of the batch, generated the same way") + [""]
@@ -129,30 +135,52 @@ def details(results: dict) -> list[str]:
         if key in results:
             r = results[key]
             parts = {k: v for k, v in r.items() if isinstance(v, dict) and "wall" in v}
-            out.append(f"- {key}: " + "; ".join(f"{k} {fmt_s(v['wall'])} wall ({fmt_s(v['wall_min'])}-{fmt_s(v['wall_max'])}), {fmt_s(v['cpu'])} CPU, {v['rss']:.0f} MiB, n={v['n']}" for k, v in parts.items()))
+            out.append(
+                f"- {key}: "
+                + "; ".join(
+                    f"{k} {fmt_s(v['wall'])} wall ({fmt_s(v['wall_min'])}-{fmt_s(v['wall_max'])}), {fmt_s(v['cpu'])} CPU, {v['rss']:.0f} MiB, n={v['n']}"
+                    for k, v in parts.items()
+                )
+            )
     if "2" in results:
         a, b = results["2"]["2a"], results["2"]["2b"]
         for variant in ("unpatched", "patched"):
-            out.append(f"- 2a {variant}: attempts at {', '.join(f'{t:.2f}' for t in a[variant]['schedule'])} s" + (f"; {a[variant]['method']}" if a[variant].get("method") else ""))
+            out.append(
+                f"- 2a {variant}: attempts at {', '.join(f'{t:.2f}' for t in a[variant]['schedule'])} s"
+                + (f"; {a[variant]['method']}" if a[variant].get("method") else "")
+            )
             if variant in b:
                 s = b[variant]
-                out.append(f"- 2b {variant}: {s['attempts']} attempts at the mock (drop/empty/ok {s['behaviours']}), {s['raised']} raised, wall {fmt_s(s['wall'])}")
+                out.append(
+                    f"- 2b {variant}: {s['attempts']} attempts at the mock (drop/empty/ok {s['behaviours']}), {s['raised']} raised, wall {fmt_s(s['wall'])}"
+                )
         c = results["2"]["2c"]
         for key in ("blackhole-patched", "deadproxy-unpatched", "deadproxy-patched"):
-            out.append(f"- 2c {key}: {c[key]['outcome']} after {fmt_s(c[key]['seconds'])}, {len(c[key]['attempts'] or [])} request(s) at the mock" + (f"; `{c[key]['error'][0][:240]}`" if c[key]["error"] else ""))
+            out.append(
+                f"- 2c {key}: {c[key]['outcome']} after {fmt_s(c[key]['seconds'])}, {len(c[key]['attempts'] or [])} request(s) at the mock"
+                + (f"; `{c[key]['error'][0][:240]}`" if c[key]["error"] else "")
+            )
         for crash in a["crashes"] + b["crashes"] + c["crashes"]:
             out.append(f"- CRASH {crash}")
         out.append(f"- fault phases: {json.dumps(results['2'].get('phases', {}), default=str)}")
     if "6" in results and "alarms" in results["6"]:
         for name, s in results["6"]["alarms"]["scenarios"].items():
             if "counts" in s:
-                out.append(f"- {name}: healthy phase {s['healthy']}; outage outcomes {s['counts']}" + (f"; alarm: `{s['alarm_error'][:200]}`" if s.get("alarm_error") else ""))
+                out.append(
+                    f"- {name}: healthy phase {s['healthy']}; outage outcomes {s['counts']}"
+                    + (f"; alarm: `{s['alarm_error'][:200]}`" if s.get("alarm_error") else "")
+                )
     if "6" in results and "runs" in next(iter(results["6"].get("6b", {}).get("helpers", {}).values()), {}):
         for label, h in results["6"]["6b"]["helpers"].items():
             diffs = sorted((t - d) * 1e6 for t, d in zip(h["runs"]["tracked"], h["runs"]["detached"]))
-            out.append(f"- 6b {label}: decorated - detached per round, sorted: {', '.join(f'{x:+.0f}' for x in diffs)} us (mocked call {h['mocked_call'] * 1e6:.0f} us)")
+            out.append(
+                f"- 6b {label}: decorated - detached per round, sorted: {', '.join(f'{x:+.0f}' for x in diffs)} us "
+                f"(mocked call {h['mocked_call'] * 1e6:.0f} us)"
+            )
     if "4" in results:
-        out.append(f"- 4: {results['4']['network']}; old-behaviour variables: " + "; ".join(f"{n}: {f['old_behaviour']}" for n, f in results["4"]["fixtures"].items()))
+        out.append(
+            f"- 4: {results['4']['network']}; old-behaviour variables: " + "; ".join(f"{n}: {f['old_behaviour']}" for n, f in results["4"]["fixtures"].items())
+        )
     return out + [""]
 
 

@@ -33,8 +33,14 @@ if "bench" not in sys.modules:  # bench as a package, without putting this check
     sys.modules["bench"] = importlib.util.module_from_spec(_spec)
     _spec.loader.exec_module(sys.modules["bench"])
 
-from bench import faults, health, report, speed, upstream_tests  # noqa: E402
-from bench import footprint  # noqa: E402
+from bench import (  # noqa: E402
+    faults,
+    footprint,  # noqa: E402
+    health,
+    report,
+    speed,
+    upstream_tests,
+)
 from bench.common import FULL, QUICK, LoadSampler, Profile, Scratch, compile_llmfix, load_average, log, machine  # noqa: E402
 from bench.profile_apply import profile_misses  # noqa: E402
 from bench.report import ALL  # noqa: E402
@@ -127,10 +133,15 @@ def main(argv: list[str] | None = None) -> int:
         f"{info['nproc']} CPUs ({info['cpu']}), Python {info['python']}, {info['platform']}; "
         + ", ".join(f"{k} {v}" for k, v in info["versions"].items())
         + f"; load average (1, 5, 15 min) at start {', '.join(f'{x:.2f}' for x in info['load_start'])}, at end {', '.join(f'{x:.2f}' for x in load_end)}; "
-        f"1-min load during the run (sampled every 15 s, {during['samples']} samples): median {during['median']:.1f}, min {during['min']:.1f}, max {during['max']:.1f}"
+        f"1-min load during the run (sampled every 15 s, {during['samples']} samples)"
+        f": median {during['median']:.1f}, min {during['min']:.1f}, max {during['max']:.1f}"
     )
     header = {
-        "command": command, "date": date, "profile": profile.name, "run_minutes": minutes, "machine_line": machine_line,
+        "command": command,
+        "date": date,
+        "profile": profile.name,
+        "run_minutes": minutes,
+        "machine_line": machine_line,
         "results_file": f"{date}{'' if profile is FULL else '-quick'}{'' if selected == list(ALL) else '-only-' + '-'.join(selected)}.md",
         "revision": _revision(),
     }

@@ -71,7 +71,7 @@ def bench_1a(profile: Profile, scratch: Scratch) -> dict:
     for kind in kinds:  # warm-up: page cache, .pyc files
         one(kind, -1)
     for i in range(profile.reps_1a):
-        for kind in kinds[i % len(kinds):] + kinds[: i % len(kinds)]:
+        for kind in kinds[i % len(kinds) :] + kinds[: i % len(kinds)]:
             runs[kind].append(one(kind, i))
     result = {kind: stats(r) for kind, r in runs.items()}
     result["files"] = len(targets)
@@ -86,8 +86,24 @@ def rows_1a(r: dict) -> list[Row]:
     a, f = r["apply"], r["floor"]
     what = f"`llmfix apply` on {CANONICAL} vs the floor ({r['files']} files)"
     return [
-        goal_row("1a", "1a", f"{what}, wall (`llmfix --help` alone: {fmt_s(r['help']['wall'])})", fmt_s(f["wall"]), fmt_s(a["wall"]), f"{r['ratio']:.2f}x", r["ratio"]),
-        goal_row("1a", "1a", f"{what}, CPU (`llmfix --help` alone: {fmt_s(r['help']['cpu'])})", fmt_s(f["cpu"]), fmt_s(a["cpu"]), f"{r['ratio_cpu']:.2f}x", r["ratio_cpu"]),
+        goal_row(
+            "1a",
+            "1a",
+            f"{what}, wall (`llmfix --help` alone: {fmt_s(r['help']['wall'])})",
+            fmt_s(f["wall"]),
+            fmt_s(a["wall"]),
+            f"{r['ratio']:.2f}x",
+            r["ratio"],
+        ),
+        goal_row(
+            "1a",
+            "1a",
+            f"{what}, CPU (`llmfix --help` alone: {fmt_s(r['help']['cpu'])})",
+            fmt_s(f["cpu"]),
+            fmt_s(a["cpu"]),
+            f"{r['ratio_cpu']:.2f}x",
+            r["ratio_cpu"],
+        ),
     ]
 
 
@@ -172,14 +188,26 @@ def rows_1c(r: dict) -> list[Row]:
     what = f"{r['files']} files ({r['checkouts']['checkouts']} checkouts) in one `llmfix apply` vs the floor"
     return [
         goal_row("1c", "1c", f"{what}: files/s, wall", f"{f['files_per_s']:.1f}/s", f"{a['files_per_s']:.1f}/s", f"{r['vs_floor']:.2f}x", r["vs_floor"]),
-        goal_row("1c", "1c", f"{what}: files/s, CPU", f"{f['files_per_cpu_s']:.1f}/s", f"{a['files_per_cpu_s']:.1f}/s", f"{r['vs_floor_cpu']:.2f}x", r["vs_floor_cpu"]),
+        goal_row(
+            "1c",
+            "1c",
+            f"{what}: files/s, CPU",
+            f"{f['files_per_cpu_s']:.1f}/s",
+            f"{a['files_per_cpu_s']:.1f}/s",
+            f"{r['vs_floor_cpu']:.2f}x",
+            r["vs_floor_cpu"],
+        ),
         goal_row("1c", "1c-rss", f"{what}: peak RSS", f"{f['rss']:.0f} MiB", f"{a['rss']:.0f} MiB", f"{r['rss_ratio']:.2f}x", r["rss_ratio"]),
     ]
 
 
 def run(selected: list[str], profile: Profile, scratch: Scratch) -> dict:
     out = {}
-    for key, bench, what in (("1a", bench_1a, "apply / floor on the fixture"), ("1b", bench_1b, "apply on a 5,000-file tree"), ("1c", bench_1c, f"{profile.batch_files} files: apply vs floor")):
+    for key, bench, what in (
+        ("1a", bench_1a, "apply / floor on the fixture"),
+        ("1b", bench_1b, "apply on a 5,000-file tree"),
+        ("1c", bench_1c, f"{profile.batch_files} files: apply vs floor"),
+    ):
         if key in selected:
             log(f"{key}: {what}")
             started = time.perf_counter()

@@ -36,8 +36,9 @@ def main() -> int:
         runs, firsts = [], []
         for index in range(args.runs):
             start = time.monotonic()
-            child = subprocess.Popen([sys.executable, "-m", "llmfix", "verify", str(checkout), "--json"], stdout=subprocess.PIPE,
-                                     stderr=subprocess.PIPE, text=True, cwd=tmp)
+            child = subprocess.Popen(
+                [sys.executable, "-m", "llmfix", "verify", str(checkout), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp
+            )
             first_line = child.stderr.readline()  # the progress lines go to stderr with --json
             first = time.monotonic() - start
             stdout, stderr = child.communicate()
@@ -50,15 +51,19 @@ def main() -> int:
             slowest = max(report["cases"], key=lambda c: c["seconds"] or 0)
             runs.append((wall, report["startup_seconds"], slowest))
             firsts.append(first)
-            print(f"run {index + 1}: {wall:.1f}s wall, first line at {first:.2f}s, litellm import + warm-up {report['startup_seconds']:.1f}s, "
-                  f"slowest case {slowest['id']} {slowest['scenario']} ({slowest['case']}) {slowest['seconds']:.1f}s")
+            print(
+                f"run {index + 1}: {wall:.1f}s wall, first line at {first:.2f}s, litellm import + warm-up {report['startup_seconds']:.1f}s, "
+                f"slowest case {slowest['id']} {slowest['scenario']} ({slowest['case']}) {slowest['seconds']:.1f}s"
+            )
     median = statistics.median(w for w, _, _ in runs)
     slowest = max((r[2] for r in runs), key=lambda c: c["seconds"])
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     first = statistics.median(firsts)
     print(f"first line: median {first:.2f}s (goal < {FIRST_LINE_GOAL:.0f}s: {'met' if first < FIRST_LINE_GOAL else 'NOT met'})")
-    print(f"median {median:.1f}s over {len(runs)} runs (goal < {GOAL:.0f}s: {'met' if median < GOAL else 'NOT met'}); "
-          f"slowest scenario: {slowest['scenario']} [{slowest['id']}] {slowest['seconds']:.1f}s; load average {load:.1f} on {os.cpu_count()} CPUs")
+    print(
+        f"median {median:.1f}s over {len(runs)} runs (goal < {GOAL:.0f}s: {'met' if median < GOAL else 'NOT met'}); "
+        f"slowest scenario: {slowest['scenario']} [{slowest['id']}] {slowest['seconds']:.1f}s; load average {load:.1f} on {os.cpu_count()} CPUs"
+    )
     return 0
 
 
