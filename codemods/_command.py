@@ -1,16 +1,5 @@
-"""Each transform as a libcst ``VisitorBasedCodemodCommand``, for ``python -m libcst.tool codemod``.
-
-llmfix itself never imports ``libcst.codemod`` (it costs most of a second); the
-command class of a transform is built on first access, from the transform's
-declaration: its description, and one argument per declared option::
-
-    python -m libcst.tool codemod -x llmfix.codemods.retries.RetriesCommand --retries 12 path/to/run_utils.py
-
-Alone, a transform sees one file: the new code imports the support module from beside
-the file, and writing that module (``litellm_utils.py``) is ``llmfix apply``'s work, so a
-file whose new code would call it while it is missing is skipped (saying so), never
-left importing a module that isn't there.
-"""
+"""Each transform as a libcst ``VisitorBasedCodemodCommand``, built on first access (``libcst.codemod`` is slow to
+import). Alone, a transform sees one file: one whose new code needs the support module while it is missing is skipped."""
 
 from __future__ import annotations
 

@@ -1,17 +1,7 @@
-"""What retries, fallbacks and timeout share: make one LiteLLM option's default env-driven.
+"""What retries, fallbacks and timeout share: make one LiteLLM option's default env-driven in every defaults group.
 
-In every :class:`~llmfix.codemods.analysis.defaults.DefaultsGroup` (where the options
-that reach one LiteLLM call get their defaults), the key's default line gets an
-env-driven default from the support module, or is inserted when missing, unless it
-already reads the transform's environment variable. A default written by hand inside an
-``if "key" not in d:`` is the same fix: its literal is made env-driven, or it is
-reported as present. An option given on the command line or in ``[tool.llmfix]``
-that differs from what a patched file bakes in is updated.
-
-Each replaced default is noted (its literal and its statement's digest, keyed by the
-function), an inserted one as ``None``; :meth:`KeyDefaultTransform.undo` puts the literal
-back, or removes the inserted line.
-"""
+A replaced default is noted (its literal and its statement's digest), an inserted one as ``None``, so undo can put
+the literal back or remove the line."""
 
 from __future__ import annotations
 

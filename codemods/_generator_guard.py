@@ -1,9 +1,4 @@
-"""The rubric generator's part of the ``guards`` transform (and of its undo).
-
-Before parsing, an empty answer returns None with a warning naming the model; the
-awaited result is bound before the generator's try (its handler prints it); a handler
-that swallows the failure without a word logs it with the model.
-"""
+"""The rubric generator's part of the ``guards`` transform (and of its undo)."""
 
 from __future__ import annotations
 

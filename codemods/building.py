@@ -1,11 +1,5 @@
-"""Build new code safely: fixed templates whose holes are filled with libcst nodes.
-
-A template is llmfix's own text with holes written as ``__name__``; values that come
-from the user or the target (a fallback model name, a retry count, a helper's name)
-become literal nodes (:func:`string`, :func:`integer`, :func:`number`) and are put in
-the holes after parsing, so no value is ever parsed as code. Templates are written
-with four-space indentation and ``\\n``; they come out in the module's own.
-"""
+"""Build new code from fixed templates whose ``__name__`` holes are filled with libcst nodes, so no value from the user
+or the target is ever parsed as code; templates use four-space indentation and come out in the module's own."""
 
 from __future__ import annotations
 

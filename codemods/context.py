@@ -1,11 +1,5 @@
-"""One analysed file, shared by every transform that plans on it.
-
-:class:`FileContext` holds the single parse of a file, its style (line length, quotes,
-logger, import sections: :mod:`llmfix.codemods.style`), where the support module is
-imported from, and the facts transforms hand to later ones (``facts``). The analyses in
-:mod:`llmfix.codemods.analysis` are cached per tree, and every transform plans on this same
-tree, so each is computed once per file.
-"""
+"""One analysed file, shared by every transform that plans on it: its one parse, its style, the support module's
+dotted name, and the facts transforms hand to later ones."""
 
 from __future__ import annotations
 

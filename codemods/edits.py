@@ -1,15 +1,6 @@
-"""The edits a transform plans, keyed by the nodes of the one analysed tree.
+"""The edits a transform plans, keyed by the nodes of the one analysed tree, and their application in one rebuild.
 
-Every transform plans on the same parse, so edits from several transforms are merged
-and applied in one rebuild (:func:`apply_edits`): nodes replaced, statements inserted
-before or after a statement, decorators added, then the imports the new code needs
-(placed in their isort section), the support module's among them (see
-:mod:`llmfix.codemods.support`).
-
-Besides the edits, a transform leaves *notes*: what its edits replaced that the code
-can't tell afterwards (an upstream default literal), which llmfix's record keeps so that
-revert can put it back (see :meth:`~llmfix.codemods.transform.Transform.undo`).
-"""
+Besides edits, a transform leaves *notes*: what revert needs that the patched code can't tell."""
 
 from __future__ import annotations
 

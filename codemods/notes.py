@@ -1,12 +1,5 @@
-"""What a transform notes for revert, and how revert turns a note back into code.
-
-A note holds only what the patched code can't tell: an upstream default's literal value
-and a short digest of the statement it sat in. Revert never pastes text from llmfix's
-record: a note is validated (a number, a string, or a list of model names) and its value
-becomes code through llmfix's own literal builders; the digest only chooses between the
-layouts llmfix can produce (the statement as it stands, or joined back onto one line, in
-either quote style), so the restored bytes are upstream's exactly.
-"""
+"""What a transform notes for revert (an upstream literal and its statement's digest), and how revert turns a note
+back into code: validated, built by llmfix's own literal builders, never pasted from the record."""
 
 from __future__ import annotations
 

@@ -1,10 +1,5 @@
-"""One settings object that flows to every transform: which ones run, and their option values.
-
-Values come, lowest first, from each option's declared default, the target repo's
-``[tool.llmfix]`` table, then the command line. Every value is validated by the
-declaring option's ``parse`` whatever its source, so a config file can't smuggle in
-what a flag would refuse.
-"""
+"""The option values and transform selection every transform reads: declared defaults, then ``[tool.llmfix]``,
+then flags, each validated by its option's ``parse``."""
 
 from __future__ import annotations
 

@@ -1,19 +1,9 @@
 """What every llmfix transform declares, once, and what it reports.
 
-A transform is a class with a ``NAME`` in a module of its own. Its declaration is the
-one place its facts live: ``SUMMARY`` (one line for ``llmfix list``), the module
-docstring (what and why: ``llmfix explain``, ``diff --markdown``), ``OPTIONS`` (from
-which the click flags, the libcst command's arguments, ``[tool.llmfix]`` keys and the
-:class:`~llmfix.codemods.settings.Settings` fields are all derived), ``ORDER`` and
-``AFTER`` (where it runs), and ``EXAMPLES`` (before/after pairs that the tests run and
-``llmfix explain`` shows). Defining such a class registers it.
-
-A transform never edits a tree itself: :meth:`Transform.plan` reads the analysed file
-and returns an :class:`Outcome` plus the :class:`~llmfix.codemods.edits.Edits` it wants
-(and the notes revert will need); :meth:`Transform.undo` plans the edits that take its
-change out again. All transforms plan on the same parse (one analysis per file); the
-edits are applied together afterwards.
-"""
+A transform is a class with a ``NAME`` in a module of its own; defining it registers it. Its module docstring is
+its ``explain`` text; ``OPTIONS`` give its flags, libcst arguments and ``[tool.llmfix]`` keys; ``EXAMPLES`` are run
+by the tests. :meth:`Transform.plan` never edits the tree: it returns an :class:`Outcome` and fills
+:class:`~llmfix.codemods.edits.Edits`, applied with every other transform's on the same parse."""
 
 from __future__ import annotations
 

@@ -1,9 +1,5 @@
-"""Default lines: ``d["key"] = d.get("key", default)`` / ``d.setdefault("key", default)``.
-
-A :class:`DefaultsGroup` is where the options that reach one LiteLLM call get their
-defaults: the helper itself, a defaults function it calls (``_apply_async_chat_defaults``),
-or the callers that hand it their ``**kwargs``.
-"""
+"""Default lines (``d["key"] = d.get("key", default)`` / ``d.setdefault(...)``) and the groups of them that reach a
+LiteLLM call: in the helper, a defaults function it calls, or the callers that hand it their ``**kwargs``."""
 
 from __future__ import annotations
 

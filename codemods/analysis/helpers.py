@@ -1,10 +1,5 @@
-"""LiteLLM call helpers: functions that call ``litellm.completion``/``acompletion`` with a ``**kwargs`` splat.
-
-Anchored on structure, never on names: the call may go through an alias
-(``import litellm as ll``, ``from litellm import acompletion as ac``) or a lazily bound
-litellm (``litellm = _get_litellm()``), and a function that calls such a helper and reads the
-content (the split shape's ``run_litellm_async``) is a helper too.
-"""
+"""LiteLLM call helpers: functions that call ``litellm.(a)completion`` with a ``**kwargs`` splat, found through any
+binding of litellm (aliases, ``from`` imports, lazy loaders), and the functions that call such a helper."""
 
 from __future__ import annotations
 

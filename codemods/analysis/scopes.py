@@ -1,11 +1,5 @@
-"""Which names a module or a function binds, so generated code never means the wrong thing.
-
-A patch that writes ``os.environ`` inside a helper that says ``os = kwargs.pop(...)``
-would turn every call into AttributeError. These walks answer "is this name bound
-here, and to what" without libcst's (slow) scope metadata: module level (imports,
-definitions, assignments) and one function's own scope (parameters, assignments,
-loop and ``with`` targets, ``except ... as``, local imports; not nested functions).
-"""
+"""Which names a module or a function binds, without libcst's slow scope metadata, so generated code never means the
+wrong thing (``os.environ`` in a helper that binds ``os`` itself)."""
 
 from __future__ import annotations
 

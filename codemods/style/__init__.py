@@ -1,10 +1,5 @@
-"""Write new code the way the target file already reads.
-
-:class:`Style` combines what the repo's settings say (line length, quote style,
-isort sections: :mod:`.config`) with what the file itself shows (its indentation,
-newline, dominant quote, its logger, and, where no settings give one, its line length). :mod:`.imports` places imports in their
-isort section; :mod:`.wrap` splits a generated line the way black and ruff would.
-"""
+"""Write new code the way the target file already reads: the repo's settings (:mod:`.config`) combined with what the
+file shows (indentation, newline, quotes, logger, and, without settings, its line length)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""The target repo's own style settings, read from where its tools keep them.
-
-Walking up from a target file's folder to the repository root (the first folder
-holding ``.git``), the nearest settings win, in the order the tools themselves use:
-``[tool.ruff]`` (pyproject.toml, ruff.toml, .ruff.toml), ``[tool.black]``, a
-Makefile's ``black --line-length N`` / ``-l N``, then ``[isort]``/``[flake8]`` in
-setup.cfg, tox.ini or .flake8 for what they say. ``[tool.llmfix]`` is read from the
-nearest pyproject.toml that has one. No line length found: the file's own (see :func:`..style.shown_line_length`).
-"""
+"""The target repo's own style settings, nearest first up to the ``.git`` folder: ``[tool.ruff]``, ``[tool.black]``, a
+Makefile's ``black -l N``, then ``[isort]``/``[flake8]`` in setup.cfg, tox.ini or .flake8; and ``[tool.llmfix]``."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""Add the imports new code needs, where isort (and ruff's ``I`` rules) would put them.
-
-Sections in order: ``__future__``, standard library, third party, first party (the
-file's own top-level package and ``known-first-party``), local (relative). Within a
-section plain ``import x`` lines come first, then ``from x import y``, each sorted by
-module name (case-insensitively unless the repo says otherwise). A name wanted from a
-module the file already imports from is added to that import, sorted, re-wrapped in
-parentheses when the line grows past the line length.
-"""
+"""Add (and remove) the support module's import where isort and ruff's ``I`` rules would put it: in its section
+(future, stdlib, third party, first party, local), or into an existing ``from`` import of its package."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""Split a generated line the way black and ``ruff format`` would, when it is too long.
-
-Only llmfix's own generated statements go through here, so the shapes are simple: an
-assignment, expression, ``return`` or decorator ending in a bracketed call. As black
-does, the last bracket pair is split first (its contents on one line of their own,
-one indent deeper); contents that still don't fit go one item per line with a trailing
-comma; an item that doesn't fit is split the same way. A trailing comment stays on the
-closing bracket's line.
-"""
+"""Split a generated line the way black and ``ruff format`` would: the last bracket pair first, then one item per line
+with a trailing comma, recursively; a trailing comment stays on the closing bracket's line."""
 
 from __future__ import annotations
 
