@@ -97,21 +97,13 @@ def fit(statement: cst.BaseStatement, module: cst.Module, indent: str, limit: in
     """``statement`` (a one-line simple statement, at ``indent``) wrapped to ``limit`` columns."""
     if not isinstance(statement, cst.SimpleStatementLine):
         return statement
-    text = cst.Module([], default_indent=module.default_indent).code_for_node(statement.with_changes(leading_lines=()))
-    lines = text.rstrip("\r\n").split("\n")
-    if len(lines) != 1 or len(indent + lines[0]) <= limit:
+    line = cst.Module([]).code_for_node(statement.with_changes(leading_lines=())).rstrip("\r\n")
+    if "\n" in line or len(wrap_line(indent + line, module.default_indent, limit)) == 1:
         return statement
-    wrapped = wrap_line(indent + lines[0], module.default_indent, limit)
-    if len(wrapped) == 1:
-        return statement
-    newline = module.default_newline
-    # libcst keeps continuation lines relative to the statement's own indentation
-    source = newline.join(line[len(indent):] if line.startswith(indent) else line for line in wrapped) + newline
     try:
-        parsed = statement_of(source, module)
+        return wrapped(module, line, indent, limit).with_changes(leading_lines=statement.leading_lines)
     except cst.ParserSyntaxError:
         return statement
-    return parsed.with_changes(leading_lines=statement.leading_lines)
 
 
 def wrapped(module: cst.Module, text: str, indent: str, limit: int, built: cst.BaseStatement | None = None) -> cst.BaseStatement:
