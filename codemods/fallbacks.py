@@ -13,14 +13,6 @@ set but empty means no fallbacks; an entry equal to the primary model is dropped
 run time. No model is ever added behind a reviewer's back: ``--fallback MODEL``
 (repeatable, or ``a,b``; ``fallbacks = [...]`` in ``[tool.llmfix]``) bakes one in.
 
-Before::
-
-    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
-
-After::
-
-    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
-
 A default written by hand inside ``if "fallbacks" not in chat_kwargs:`` gets the same
 env-driven value in place.
 """

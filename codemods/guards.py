@@ -10,24 +10,9 @@ Each helper keeps its error contract: one that lets a failed call raise still ra
 (after its retries and fallbacks); one that swallows it still returns ``""`` and now
 logs the root cause through the module's own logger.
 
-Helper, before::
-
-    return response.choices[0].message.content
-
-after (``response_text`` returns ``""`` with one warning for no choices, no message or
-null content)::
-
-    return litellm_utils.response_text(response)
-
-A handler that swallows the failure without saying anything, before / after (a handler
-that already prints or logs the error is left alone: never two lines for one failure)::
-
-    except:
-        return ""
-
-    except:
-        litellm_utils.log_failure("run_litellm")
-        return ""
+A helper's content read becomes ``litellm_utils.response_text(response)`` (``""`` with one warning for no
+choices, no message or null content); a handler that swallows the failure without a word first calls
+``litellm_utils.log_failure("run_litellm")`` (one that already prints or logs is left alone).
 
 The rubric generator, before::
 

@@ -22,16 +22,7 @@ Unset, it only logs.
 Every call to LiteLLM in the process is also counted, through LiteLLM's own callbacks
 (requests sent and failed, per model), so a call site llmfix did not edit still shows up.
 
-Before::
-
-    async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-
-After::
-
-    @litellm_utils.track_calls
-    async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-
-and the generator gets ``@litellm_utils.track_calls(raise_on_degraded=True)``.
+Helpers get ``@litellm_utils.track_calls``, the generator ``@litellm_utils.track_calls(raise_on_degraded=True)``.
 """
 
 from __future__ import annotations

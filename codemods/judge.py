@@ -7,14 +7,8 @@ timeout (LiteLLM's own is 6000 s per request) and no fallbacks.
 
 Each call is found by what its name means in the module (``from litellm import
 acompletion``, ``import litellm as ll``, an import inside the function, a lazily loaded
-litellm). Its own arguments win; llmfix adds what it lacks::
-
-    response = await acompletion(
-        model=self.verifier_config.llm_judge_model,
-        messages=[{"role": "user", "content": prompt}],
-        timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),
-        fallbacks=litellm_utils.fallback_models([], self.verifier_config.llm_judge_model),
-    )
+litellm). Its own arguments win; llmfix adds what it lacks: ``timeout=litellm_utils.from_env(...)`` and
+``fallbacks=litellm_utils.fallback_models([], <its model>)``.
 
 Retries are added only where no retry layer exists: inside a hand-written retry loop or
 a tenacity-decorated function the number of requests stays what it was (each attempt is

@@ -14,19 +14,6 @@ seconds (60), and concurrent callers share one check. When nothing answers withi
 LITELLM_PRECHECK_TIMEOUT (30 s) it raises ``LiteLLMConnectionError`` naming the model,
 the helper, the root cause, the endpoint and its proxy (credentials redacted).
 ``LITELLM_PRECHECK=off`` skips the check; ``warn`` logs the failure and goes on.
-
-The rubric generator, before::
-
-    resp = None
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
-
-after (outside the try, so the failure is not swallowed)::
-
-    resp = None
-    await litellm_utils.ensure_connection(run_litellm_async, model_name=model_name, user_prompt=prompt)
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
 """
 
 from __future__ import annotations

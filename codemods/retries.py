@@ -5,14 +5,6 @@ Why: LiteLLM hands ``num_retries`` to the OpenAI SDK, which spaces attempts
 outage; ten ride out about a minute. The env var lets a launcher (or a test suite)
 choose without another edit, and a caller's explicit ``num_retries`` still wins.
 
-Before::
-
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-
-After::
-
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
-
 A larger existing literal is kept as the new default (never lowered); a helper with
 no ``num_retries`` line gets one after its other defaults, or before the call when it
 has none. ``--retries N`` (or ``retries = N`` in ``[tool.llmfix]``) bakes in N, and

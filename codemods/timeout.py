@@ -4,17 +4,6 @@ Why: the sync helper usually has no timeout at all (a hung endpoint holds the ca
 forever), and a literal timeout can't be tuned per launch. LiteLLM's timeout is per
 attempt and an idle timeout, so retries times timeout bounds one call.
 
-Before::
-
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
-
-After::
-
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-    chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
-    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
-
 A helper that already reads the variable (``float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600"))``)
 is left alone: the support module checks the value wherever it is read. A helper's own timeout literal (``"120"`` in some versions) stays its default; a helper
 without one gets 600 s, or ``--timeout SECONDS`` (``timeout = ...`` in ``[tool.llmfix]``).
