@@ -17,7 +17,7 @@ from llmfix.codemods.analysis.tree import indent_of, rebuild
 from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.style.wrap import wrapped
+from llmfix.codemods.style.wrap import fit, wrapped
 from llmfix.codemods.transform import Change, Outcome, Sites, Transform
 
 
@@ -33,10 +33,6 @@ class Site:
     line: DefaultLine | None
     default: cst.BaseExpression | None  # the current default expression (a line's, or a hand-written assignment's)
     statement: cst.SimpleStatementLine | None
-
-    @property
-    def where(self) -> str:
-        return self.group.describe()
 
 
 class KeyDefaultTransform(Transform):
@@ -120,7 +116,7 @@ class KeyDefaultTransform(Transform):
         return sites.outcome("")
 
     def _sites_of(self, file: FileContext, group: DefaultsGroup, functions, sites: Sites):
-        where = group.describe()
+        where = group.where
         skip_hint = f"; apply the rest with `--skip {self.NAME}`"
         if any(self.KEY in call.explicit_keys for call in group.calls if call.function is group.function):
             sites.missing.append(f"{where}: `{self.KEY}=` is passed to the LiteLLM call as a keyword, so no default can reach it{skip_hint}")
@@ -156,7 +152,7 @@ class KeyDefaultTransform(Transform):
         yield site, "replace" if line is not None else "insert"
 
     def _hand_written(self, file: FileContext, group: DefaultsGroup, assignments: list[KeyAssignment], functions, sites: Sites):
-        where = group.describe()
+        where = group.where
         for assignment in assignments:
             site = Site(group, None, assignment.value, assignment.statement)
             if self.reads_variable(file, assignment.value, functions):
@@ -178,15 +174,12 @@ class KeyDefaultTransform(Transform):
         noted = file.noted.get(self.NAME, {}).get(self._note_key(file, group, statement), ())
         if noted is not None:  # a replaced default: only when upstream had the statement on one line
             try:
-                literal, expected = noted  # type: ignore[misc]
-                upstream = rebuild(statement, {id(default): notes.literal_node(literal, file.style.quote)}, {}, {})
-            except (TypeError, ValueError):
+                upstream, expected = _upstream(statement, default, noted, file.style.quote)
+            except ValueError:
                 return None
             if notes.digest(notes.joined(upstream) or upstream) != expected:
                 return None
-        one_line = notes.joined(statement) or statement
-        text = notes.statement_code(one_line).rstrip("\r\n")
-        line = wrapped(file.module, text, indent_of(file.module, statement) or "", file.style.line_length, one_line)
+        line = fit(notes.joined(statement) or statement, file.module, indent_of(file.module, statement) or "", file.style.line_length)
         if notes.statement_code(line) == notes.statement_code(statement):
             return None
         return line.with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]
@@ -194,19 +187,17 @@ class KeyDefaultTransform(Transform):
     def _patch(self, file: FileContext, site: Site, action: str, edits: Edits, sites: Sites) -> None:
         if action == "rewrap":
             edits.replace_node(site.statement, self._rewrapped(file, site.group, site))  # type: ignore[arg-type]
-            sites.applied.append(f"{site.where} {self.KEY} line wrapped to the line length ({file.style.line_length})")
+            sites.applied.append(f"{site.group.where} {self.KEY} line wrapped to the line length ({file.style.line_length})")
             return
         new = self.new_default(file, site)
         if self.SUPPORT is not None:
             edits.need_support()
-        where = site.where
+        where = site.group.where
         if action == "insert":
-            d, key = site.group.dict_name, string(self.KEY, file.style.quote)
-            anchor = site.group.anchor
+            d, key, anchor = site.group.dict_name, string(self.KEY, file.style.quote), site.group.anchor
             target = cst.Subscript(cst.Name(d), [cst.SubscriptElement(cst.Index(key))])
             built = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call(f"{d}.get", key, new))])
-            text = f"{d}[{key.value}] = {d}.get({key.value}, {notes.statement_code(new)})"
-            line = wrapped(file.module, text, indent_of(file.module, anchor) or "", file.style.line_length, built)
+            line = fit(built, file.module, indent_of(file.module, anchor) or "", file.style.line_length)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
             edits.note(self._note_key(file, site.group), None)
             sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
@@ -257,12 +248,10 @@ class KeyDefaultTransform(Transform):
                     edits.remove(stmt)
                 else:
                     try:
-                        literal, expected = noted[key]  # type: ignore[misc]
-                        notes.literal_node(literal, file.style.quote)
-                        notes.check_digest(expected)
-                    except (TypeError, ValueError) as error:
+                        expected = _upstream(stmt, default, noted[key], file.style.quote)[1]
+                    except ValueError as error:
                         raise notes.BadNote(f"{key}: {self.KEY}: {error}") from None
-                    build = lambda quote, stmt=stmt, default=default, literal=literal: rebuild(stmt, {id(default): notes.literal_node(literal, quote)}, {}, {})  # noqa: E731
+                    build = lambda quote, stmt=stmt, default=default, note=noted[key]: _upstream(stmt, default, note, quote)[0]  # noqa: E731
                     edits.replace_node(stmt, notes.restored(stmt, build, expected, file.style.quote))
         return problems
 
@@ -279,6 +268,15 @@ class KeyDefaultTransform(Transform):
             text = notes.statement_code(built).rstrip("\r\n")
         line = wrapped(file.module, text, indent_of(file.module, stmt) or "", file.style.line_length, built)
         return line.with_changes(leading_lines=stmt.leading_lines)  # type: ignore[return-value]
+
+
+def _upstream(statement: cst.BaseStatement, default: cst.BaseExpression, noted: object, quote: str) -> tuple[cst.BaseStatement, str]:
+    """The statement with the noted literal back in place of llmfix's ``default``, and the noted digest (ValueError: not a note llmfix writes)."""
+    try:
+        literal, expected = noted  # type: ignore[misc]
+    except TypeError as error:
+        raise notes.BadNote(str(error)) from None
+    return rebuild(statement, {id(default): notes.literal_node(literal, quote)}, {}, {}), notes.check_digest(expected)  # type: ignore[return-value]
 
 
 def _shown(value: object) -> str:

@@ -183,10 +183,10 @@ class FallbacksTransform(KeyDefaultTransform):
         before: tuple[str, ...] | list[str] | None = self.before(file, site)  # type: ignore[assignment]
         shown = ", ".join(after) or "none"
         if before is None or tuple(before) == tuple(after):
-            return Change(f"{site.where}: fallbacks can be set with {self.ENV_VAR} (default unchanged: {shown})")
+            return Change(f"{site.group.where}: fallbacks can be set with {self.ENV_VAR} (default unchanged: {shown})")
         old = ",".join(before)
         return Change(
-            f"{site.where}: default fallbacks {shown} instead of {', '.join(before) or 'none'} (answers may come from "
+            f"{site.group.where}: default fallbacks {shown} instead of {', '.join(before) or 'none'} (answers may come from "
             f"another model); {self.ENV_VAR}={old!r} restores them",
             ((self.ENV_VAR, old),),
             self.KEY,

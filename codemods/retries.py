@@ -142,7 +142,7 @@ class RetriesTransform(KeyDefaultTransform):
         was += f" (rides out {litellm_facts.describe_outage(before if before is not None else sdk)})"  # type: ignore[arg-type]
         old = str(before if before is not None else sdk)
         return Change(
-            f"{site.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "
+            f"{site.group.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "
             f"endpoint; before: {was}; {self.ENV_VAR}={old} restores it",
             ((self.ENV_VAR, old),),
             self.KEY,

@@ -122,12 +122,12 @@ class TimeoutTransform(KeyDefaultTransform):
             return None
         if before is None:
             return Change(
-                f"{site.where}: each attempt now times out after {format_number(after or 0)} s (before: LiteLLM's own "
+                f"{site.group.where}: each attempt now times out after {format_number(after or 0)} s (before: LiteLLM's own "
                 f"request timeout, {format_number(litellm_facts.LITELLM_REQUEST_TIMEOUT)} s unless REQUEST_TIMEOUT is set); "
                 f"{self.ENV_VAR} sets it"
             )  # no restoring value: other helpers may read the same variable with defaults of their own
         return Change(
-            f"{site.where}: per-attempt timeout {format_number(after or 0)} s instead of {format_number(before)} s; "
+            f"{site.group.where}: per-attempt timeout {format_number(after or 0)} s instead of {format_number(before)} s; "
             f"{self.ENV_VAR}={format_number(before)} restores it",
             ((self.ENV_VAR, format_number(before)),),
             self.KEY,

@@ -68,7 +68,8 @@ class DefaultsGroup:
                 return call.model
         return None
 
-    def describe(self) -> str:
+    @property
+    def where(self) -> str:
         return f"{self.function.name.value}()"
 
 
