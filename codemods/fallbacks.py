@@ -82,51 +82,35 @@ class FallbacksTransform(KeyDefaultTransform):
         ),
     )
     EXAMPLES = (
-        Example(
+        Example.change(
             "the helper's own list, now overridable from the environment",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **kwargs):
-                kwargs["fallbacks"] = kwargs.get("fallbacks", ["gpt-4.1-mini"])
-                return litellm.completion(model=model_name, **kwargs)
-            """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, **kwargs):
-                kwargs["fallbacks"] = kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
-                return litellm.completion(model=model_name, **kwargs)
+             def run_litellm(model_name, **kwargs):
+            -    kwargs["fallbacks"] = kwargs.get("fallbacks", ["gpt-4.1-mini"])
+            +    kwargs["fallbacks"] = kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
+                 return litellm.completion(model=model_name, **kwargs)
             """,
             APPLIED,
         ),
-        Example(
+        Example.change(
             "a default written by hand inside a condition is the same fix, made env-driven",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                if "fallbacks" not in chat_kwargs:
-                    if model_name != "gpt-4.1-mini":
-                        chat_kwargs["fallbacks"] = ["gpt-4.1-mini"]
-                return litellm.completion(model=model_name, **chat_kwargs)
-            """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, **chat_kwargs):
-                if "fallbacks" not in chat_kwargs:
-                    if model_name != "gpt-4.1-mini":
-                        chat_kwargs["fallbacks"] = litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)
-                return litellm.completion(model=model_name, **chat_kwargs)
+             def run_litellm(model_name, **chat_kwargs):
+                 if "fallbacks" not in chat_kwargs:
+                     if model_name != "gpt-4.1-mini":
+            -            chat_kwargs["fallbacks"] = ["gpt-4.1-mini"]
+            +            chat_kwargs["fallbacks"] = litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)
+                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             APPLIED,
         ),

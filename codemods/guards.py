@@ -88,72 +88,47 @@ class GuardsTransform(Transform):
     SUMMARY = 'empty responses: helpers return "" with a warning, the generator None; swallowed errors logged'
     ORDER = 40
     EXAMPLES = (
-        Example(
+        Example.change(
             "a helper that swallows errors silently: the content read is guarded, the failure logged",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                except:
-                    return ""
-                return response.choices[0].message.content
-            """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                except:
-                    litellm_utils.log_failure("run_litellm")
-                    return ""
-                return litellm_utils.response_text(response)
+             def run_litellm(model_name, user_prompt=None, **chat_kwargs):
+                 try:
+                     response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
+                 except:
+            +        litellm_utils.log_failure("run_litellm")
+                     return ""
+            -    return response.choices[0].message.content
+            +    return litellm_utils.response_text(response)
             """,
             APPLIED,
         ),
-        Example(
+        Example.change(
             "a helper that already prints its error gets no second line; a raising helper keeps raising",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                except Exception as e:
-                    print(f"Error in run_litellm_async: {e}")
-                    return ""
-                return response.choices[0].message.content
+             async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
+                 try:
+                     response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
+                 except Exception as e:
+                     print(f"Error in run_litellm_async: {e}")
+                     return ""
+            -    return response.choices[0].message.content
+            +    return litellm_utils.response_text(response)
 
 
-            def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
-                resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                return resp.choices[0].message.content
-            """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                except Exception as e:
-                    print(f"Error in run_litellm_async: {e}")
-                    return ""
-                return litellm_utils.response_text(response)
-
-
-            def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
-                resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                return litellm_utils.response_text(resp)
+             def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
+                 resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
+            -    return resp.choices[0].message.content
+            +    return litellm_utils.response_text(resp)
             """,
             APPLIED,
         ),

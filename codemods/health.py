@@ -62,48 +62,32 @@ class HealthTransform(Transform):
     ORDER = 60
     AFTER = ("guards",)
     EXAMPLES = (
-        Example(
+        Example.change(
             "a helper counts the outcome of every call",
             """
-            import litellm
+             import litellm
 
+            +from open_instruct.rubrics import litellm_utils
 
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                return response.choices[0].message.content
-            """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            @litellm_utils.track_calls
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                return response.choices[0].message.content
+            +
+            +@litellm_utils.track_calls
+             async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
+                 response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
+                 return response.choices[0].message.content
             """,
             APPLIED,
         ),
-        Example(
+        Example.change(
             "the generator can stop the run when the failure rate is too high",
             """
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+            +from open_instruct.rubrics import litellm_utils
+             from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
 
 
-            async def generate(question, model_name="gpt-4.1"):
-                resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                return extract_json_from_response(resp)
-            """,
-            """
-            from open_instruct.rubrics import litellm_utils
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
-
-
-            @litellm_utils.track_calls(raise_on_degraded=True)
-            async def generate(question, model_name="gpt-4.1"):
-                resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                return extract_json_from_response(resp)
+            +@litellm_utils.track_calls(raise_on_degraded=True)
+             async def generate(question, model_name="gpt-4.1"):
+                 resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+                 return extract_json_from_response(resp)
             """,
             APPLIED,
         ),

@@ -130,47 +130,32 @@ class JudgeTransform(Transform):
     ORDER = 70
     AFTER = ("health",)
     EXAMPLES = (
-        Example(
+        Example.change(
             "the judge's call in a hand retry loop: a timeout and fallbacks, no extra retries; its outcomes counted",
             """
-            from litellm import acompletion
+             from litellm import acompletion
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            class LMJudgeVerifier:
-                async def async_call(self, prompt):
-                    max_retries = 3
-                    for attempt in range(max_retries):
-                        try:
-                            response = await acompletion(model=self.model, messages=[{"role": "user", "content": prompt}])
-                            return float(response.choices[0].message.content)
-                        except Exception as e:
-                            if attempt == max_retries - 1:
-                                return 0.0
-                    return 0.0
-            """,
-            """
-            from litellm import acompletion
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            class LMJudgeVerifier:
-                @litellm_utils.track_calls(raise_on_degraded=True)
-                async def async_call(self, prompt):
-                    max_retries = 3
-                    for attempt in range(max_retries):
-                        try:
-                            response = await acompletion(
-                                model=self.model,
-                                messages=[{"role": "user", "content": prompt}],
-                                timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),
-                                fallbacks=litellm_utils.fallback_models([], self.model),
-                            )
-                            return float(response.choices[0].message.content)
-                        except Exception as e:
-                            if attempt == max_retries - 1:
-                                return 0.0
-                    return 0.0
+             class LMJudgeVerifier:
+            +    @litellm_utils.track_calls(raise_on_degraded=True)
+                 async def async_call(self, prompt):
+                     max_retries = 3
+                     for attempt in range(max_retries):
+                         try:
+            -                response = await acompletion(model=self.model, messages=[{"role": "user", "content": prompt}])
+            +                response = await acompletion(
+            +                    model=self.model,
+            +                    messages=[{"role": "user", "content": prompt}],
+            +                    timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),
+            +                    fallbacks=litellm_utils.fallback_models([], self.model),
+            +                )
+                             return float(response.choices[0].message.content)
+                         except Exception as e:
+                             if attempt == max_retries - 1:
+                                 return 0.0
+                     return 0.0
             """,
             APPLIED,
         ),

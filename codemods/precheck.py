@@ -67,35 +67,22 @@ class PrecheckTransform(Transform):
     ORDER = 50
     AFTER = ("fallbacks",)
     EXAMPLES = (
-        Example(
+        Example.change(
             "the generator checks the path its call takes, outside its try",
             """
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+            +from open_instruct.rubrics import litellm_utils
+             from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
 
 
-            async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
-                resp = None
-                try:
-                    resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                    obj = extract_json_from_response(resp)
-                except Exception:
-                    return None
-                return obj
-            """,
-            """
-            from open_instruct.rubrics import litellm_utils
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
-
-
-            async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
-                resp = None
-                await litellm_utils.ensure_connection(run_litellm_async, model_name=model_name, user_prompt=question)
-                try:
-                    resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                    obj = extract_json_from_response(resp)
-                except Exception:
-                    return None
-                return obj
+             async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
+                 resp = None
+            +    await litellm_utils.ensure_connection(run_litellm_async, model_name=model_name, user_prompt=question)
+                 try:
+                     resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+                     obj = extract_json_from_response(resp)
+                 except Exception:
+                     return None
+                 return obj
             """,
             APPLIED,
         ),

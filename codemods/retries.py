@@ -51,47 +51,33 @@ class RetriesTransform(KeyDefaultTransform):
         ),
     )
     EXAMPLES = (
-        Example(
+        Example.change(
             "a literal default becomes env-driven",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-                return litellm.completion(model=model_name, **chat_kwargs)
-            """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
-                return litellm.completion(model=model_name, **chat_kwargs)
+             def run_litellm(model_name, **chat_kwargs):
+            -    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+            +    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             APPLIED,
         ),
-        Example(
+        Example.change(
             "a larger literal is kept; --retries sets the baked-in value",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            async def run(model, **kw):
-                kw["num_retries"] = kw.get("num_retries", 20)
-                return await litellm.acompletion(model=model, **kw)
-            """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            async def run(model, **kw):
-                kw["num_retries"] = kw.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 20))
-                return await litellm.acompletion(model=model, **kw)
+             async def run(model, **kw):
+            -    kw["num_retries"] = kw.get("num_retries", 20)
+            +    kw["num_retries"] = kw.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 20))
+                 return await litellm.acompletion(model=model, **kw)
             """,
             APPLIED,
             {"retries": "12"},

@@ -56,26 +56,18 @@ class TimeoutTransform(KeyDefaultTransform):
         ),
     )
     EXAMPLES = (
-        Example(
+        Example.change(
             "a helper without a timeout gets one after its defaults",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-                return litellm.completion(model=model_name, **chat_kwargs)
-            """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-                chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
-                return litellm.completion(model=model_name, **chat_kwargs)
+             def run_litellm(model_name, **chat_kwargs):
+                 chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+            +    chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
+                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
             APPLIED,
         ),

@@ -123,6 +123,13 @@ class Example:
         if self.after is not None:
             object.__setattr__(self, "after", textwrap.dedent(self.after).lstrip("\n"))
 
+    @classmethod
+    def change(cls, title: str, diff: str, status: str, options: Mapping[str, Any] | None = None) -> Example:
+        """An example written as one diff: each line's first column is `` `` (both), ``-`` (before) or ``+`` (after)."""
+        lines = textwrap.dedent(diff).lstrip("\n").splitlines()
+        before = "".join(line[1:] + "\n" for line in lines if line[:1] != "+")
+        return cls(title, before, "".join(line[1:] + "\n" for line in lines if line[:1] != "-"), status, options or {})
+
 
 class Transform:
     """Base class: subclasses declare themselves and implement :meth:`plan`."""
