@@ -203,10 +203,9 @@ class KeyDefaultTransform(Transform):
             sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
         else:
             assert site.default is not None and site.statement is not None
-            code = notes.statement_code(site.statement)
-            edits.replace_node(site.statement, self._refit(file, site.statement, code, site.default, new))
+            edits.replace_node(site.statement, self._refit(file, site.statement, site.default, new))
             if action != "update":
-                edits.note(self._note_key(file, site.group, site.statement), [notes.literal_value(site.default), notes.digest_text(code)])
+                edits.note(self._note_key(file, site.group, site.statement), [notes.literal_value(site.default), notes.digest(site.statement)])
             hand = " (hand-written, when absent)" if site.line is None else ""
             if action == "update":
                 source = "[tool.llmfix]" if self.settings.sources.get(self.OPTION) == "config" else "the command line"
@@ -256,9 +255,10 @@ class KeyDefaultTransform(Transform):
         return problems
 
     @staticmethod
-    def _refit(file: FileContext, stmt: cst.SimpleStatementLine, original: str, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
+    def _refit(file: FileContext, stmt: cst.SimpleStatementLine, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
         """``stmt`` with ``old`` replaced by ``new``; a statement the file wrapped keeps its wrapping, a one-line one is now
         llmfix's line, wrapped like one even when upstream's was already long (else ``_rewrapped`` would ask to wrap it)."""
+        original = notes.statement_code(stmt)
         if "\n" in original.strip("\r\n"):
             return rebuild(stmt, {id(old): new}, {}, {})  # type: ignore[return-value]  # the file's own wrapping: keep it
         old_text, built = notes.statement_code(old), rebuild(stmt, {id(old): new}, {}, {})

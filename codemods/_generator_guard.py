@@ -7,7 +7,6 @@ import libcst as cst
 from llmfix.codemods import support
 from llmfix.codemods.analysis.generator import GeneratorSite
 from llmfix.codemods.analysis.nodes import (
-    block_of,
     callee_name,
     is_broad_handler,
     is_name,
@@ -17,7 +16,7 @@ from llmfix.codemods.analysis.nodes import (
     string_value,
     swallowing_try,
 )
-from llmfix.codemods.analysis.tree import find_all, indent_of
+from llmfix.codemods.analysis.tree import find_all, indent_of, module_walk
 from llmfix.codemods.building import expression, statement, statements, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
@@ -44,9 +43,10 @@ def guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
     return [stmt for stmt in iter_statements(func.body) if isinstance(stmt, cst.If) and tests_name(stmt) and find_all(stmt.body, cst.Return)]
 
 
-def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
-    ids = [id(s) for s in getattr(block, "body", [])]
-    return id(first) in ids and id(second) in ids and ids.index(id(first)) < ids.index(id(second))
+def _precedes(module: cst.Module, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """True when ``first`` comes before ``second`` in the same block."""
+    walked = module_walk(module)
+    return walked.parents.get(id(first)) == walked.parents.get(id(second)) and walked.position[id(first)] < walked.position[id(second)]
 
 
 def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
@@ -55,7 +55,7 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
     key = qualname(file.module, site.function)
     name = site.result_name
     done = []
-    guarded = any(_precedes(block_of(site.function, g) or site.function.body, site.await_line, g) for g in guard_tests(site.function, name))
+    guarded = any(_precedes(file.module, site.await_line, g) for g in guard_tests(site.function, name))
     if not guarded:
         guard = statements(
             "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n",

@@ -41,7 +41,7 @@ import libcst as cst
 from llmfix.codemods import support
 from llmfix.codemods._generator_guard import _is_empty_guard, _is_failure_warning, binding_before, guard_tests, plan_generator, reports_error
 from llmfix.codemods.analysis.generator import find_generators
-from llmfix.codemods.analysis.helpers import SWALLOWS, error_contract, helper_functions, llm_call_of
+from llmfix.codemods.analysis.helpers import helper_functions, llm_call_of
 from llmfix.codemods.analysis.nodes import (
     all_functions,
     is_attribute,
@@ -191,8 +191,6 @@ class GuardsTransform(Transform):
 
     def _log_failures(self, file: FileContext, func: cst.FunctionDef, edits: Edits, done: list[str], sites: Sites) -> None:
         """A swallowing helper's broad handlers that say nothing log the root cause first (its contract is kept)."""
-        if error_contract(file.module, func) != SWALLOWS:
-            return
         llm_call = llm_call_of(file.module, func)
         handling = swallowing_try(func, llm_call) if llm_call is not None else None
         if handling is None:

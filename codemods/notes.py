@@ -30,12 +30,8 @@ def statement_code(statement: cst.CSTNode) -> str:
 
 
 def digest(statement: cst.CSTNode) -> str:
-    return digest_text(statement_code(statement))
-
-
-def digest_text(code: str) -> str:
     """The note's digest of a statement's own code (see :func:`statement_code`)."""
-    return digest_bytes(code.encode("utf-8"))[:8]
+    return digest_bytes(statement_code(statement).encode("utf-8"))[:8]
 
 
 def literal_value(node: cst.BaseExpression | None) -> object:

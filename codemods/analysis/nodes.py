@@ -169,18 +169,6 @@ def top_statement(func: cst.FunctionDef, target: cst.CSTNode) -> cst.BaseStateme
     return None
 
 
-def block_of(root: cst.CSTNode, stmt: cst.BaseStatement) -> cst.CSTNode | None:
-    """The node (IndentedBlock or Module) whose body lists ``stmt`` directly."""
-    body = getattr(root, "body", None)
-    if isinstance(body, (list, tuple)) and any(s is stmt for s in body):
-        return root
-    for child in root.children:
-        found = block_of(child, stmt)
-        if found is not None:
-            return found
-    return None
-
-
 def statement_of(func: cst.FunctionDef, target: cst.CSTNode) -> cst.SimpleStatementLine | None:
     """The simple statement line inside ``func`` that holds ``target``."""
     for stmt in iter_statements(func.body):
