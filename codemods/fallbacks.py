@@ -29,7 +29,7 @@ from llmfix.codemods.analysis.nodes import string_value
 from llmfix.codemods.analysis.scopes import binds_name
 from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
+from llmfix.codemods.transform import Change, Example, Option
 
 PARSER = f"{support.NAME}.fallback_models"
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+\-]*")
@@ -95,7 +95,6 @@ class FallbacksTransform(KeyDefaultTransform):
             +    kwargs["fallbacks"] = kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
                  return litellm.completion(model=model_name, **kwargs)
             """,
-            APPLIED,
         ),
         Example.change(
             "a default written by hand inside a condition is the same fix, made env-driven",
@@ -112,7 +111,6 @@ class FallbacksTransform(KeyDefaultTransform):
             +            chat_kwargs["fallbacks"] = litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)
                  return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            APPLIED,
         ),
         Example(
             "already env-driven: left alone",
@@ -126,8 +124,6 @@ class FallbacksTransform(KeyDefaultTransform):
                 chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models([], model_name))
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 

@@ -57,7 +57,7 @@ from llmfix.codemods.analysis.tree import find_all
 from llmfix.codemods.building import call, expression, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Example, Outcome, Sites, Transform
 
 
 def _is_content_read(node: cst.CSTNode) -> bool:
@@ -105,7 +105,6 @@ class GuardsTransform(Transform):
             -    return response.choices[0].message.content
             +    return litellm_utils.response_text(response)
             """,
-            APPLIED,
         ),
         Example.change(
             "a helper that already prints its error gets no second line; a raising helper keeps raising",
@@ -130,7 +129,6 @@ class GuardsTransform(Transform):
             -    return resp.choices[0].message.content
             +    return litellm_utils.response_text(resp)
             """,
-            APPLIED,
         ),
         Example(
             "a helper that already guards empty responses is left alone",
@@ -144,8 +142,6 @@ class GuardsTransform(Transform):
                     return ""
                 return response.choices[0].message.content
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 

@@ -36,7 +36,7 @@ from llmfix.codemods.analysis.nodes import all_functions, dotted_name
 from llmfix.codemods.building import expression
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Example, Outcome, Sites, Transform
 
 TRACK = f"{support.NAME}.track_calls"
 
@@ -75,7 +75,6 @@ class HealthTransform(Transform):
                  response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
                  return response.choices[0].message.content
             """,
-            APPLIED,
         ),
         Example.change(
             "the generator can stop the run when the failure rate is too high",
@@ -89,24 +88,9 @@ class HealthTransform(Transform):
                  resp = await run_litellm_async(model_name=model_name, user_prompt=question)
                  return extract_json_from_response(resp)
             """,
-            APPLIED,
-        ),
-        Example(
-            "already tracked: left alone",
-            """
-            from open_instruct.rubrics import litellm_utils
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
-
-
-            @litellm_utils.track_calls(raise_on_degraded=True)
-            async def generate(question, model_name="gpt-4.1"):
-                resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                return extract_json_from_response(resp)
-            """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
+    EXAMPLES += (EXAMPLES[1].unchanged("already tracked: left alone"),)
 
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()

@@ -35,7 +35,7 @@ from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.health import decorator, is_tracking, tracked
 from llmfix.codemods.style.wrap import wrapped
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Example, Outcome, Sites, Transform
 
 ADDED = {  # keyword: the default llmfix adds (``__model__``: the call's model)
     "timeout": f'{support.NAME}.from_env("LITELLM_DEFAULT_TIMEOUT", {format_number(litellm_facts.DEFAULT_TIMEOUT)})',
@@ -157,7 +157,6 @@ class JudgeTransform(Transform):
                                  return 0.0
                      return 0.0
             """,
-            APPLIED,
         ),
         Example(
             "a call that routes through the patched helper needs nothing",
@@ -170,8 +169,7 @@ class JudgeTransform(Transform):
                     response = await run_litellm_async_raw(model_name=self.model, user_prompt=prompt)
                     return float(response.choices[0].message.content)
             """,
-            None,
-            "not-applicable",
+            status="not-applicable",
         ),
     )
 
@@ -291,6 +289,3 @@ def _take_off(file: FileContext, func: cst.FunctionDef, call: cst.Call, number: 
     build = lambda quote: rebuild(statement, {id(call): _without_arguments(call)}, {}, {})  # noqa: E731
     as_black = lambda built: wrapped(file.module, notes.unwrapped(notes.statement_code(built)), indent, limit)  # noqa: E731
     edits.replace_node(statement, notes.restored(statement, build, expected, file.style.quote, (as_black,)))
-
-
-__all__ = ["ALREADY_PRESENT", "JudgeTransform"]

@@ -30,7 +30,7 @@ from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.notes import unwrapped
 from llmfix.codemods.style.wrap import fit
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Example, Outcome, Sites, Transform
 
 ENSURE = "ensure_connection"
 
@@ -84,7 +84,6 @@ class PrecheckTransform(Transform):
                      return None
                  return obj
             """,
-            APPLIED,
         ),
         Example(
             "a check that still makes the call the generator makes is left alone",
@@ -98,8 +97,6 @@ class PrecheckTransform(Transform):
                 resp = await run_litellm_async(model_name=model_name, user_prompt=question)
                 return extract_json_from_response(resp)
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 

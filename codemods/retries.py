@@ -19,7 +19,7 @@ from llmfix.codemods import litellm_facts, support
 from llmfix.codemods._defaults import KeyDefaultTransform, Site
 from llmfix.codemods.building import call, integer, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
+from llmfix.codemods.transform import Change, Example, Option
 
 
 def parse_retries(text: str) -> int:
@@ -64,7 +64,6 @@ class RetriesTransform(KeyDefaultTransform):
             +    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
                  return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            APPLIED,
         ),
         Example.change(
             "a larger literal is kept; --retries sets the baked-in value",
@@ -79,8 +78,7 @@ class RetriesTransform(KeyDefaultTransform):
             +    kw["num_retries"] = kw.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 20))
                  return await litellm.acompletion(model=model, **kw)
             """,
-            APPLIED,
-            {"retries": "12"},
+            options={"retries": "12"},
         ),
         Example(
             "already env-driven: left alone",
@@ -94,8 +92,6 @@ class RetriesTransform(KeyDefaultTransform):
                 chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "12")))
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 

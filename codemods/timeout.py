@@ -22,7 +22,7 @@ from llmfix.codemods._defaults import KeyDefaultTransform, Site
 from llmfix.codemods.analysis.nodes import number_literal
 from llmfix.codemods.building import call, format_number, number, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
+from llmfix.codemods.transform import Change, Example, Option
 
 MIN_TIMEOUT = 0.001
 MAX_TIMEOUT = 7 * 24 * 3600.0
@@ -69,7 +69,6 @@ class TimeoutTransform(KeyDefaultTransform):
             +    chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
                  return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            APPLIED,
         ),
         Example(
             "already env-driven: left alone",
@@ -83,8 +82,6 @@ class TimeoutTransform(KeyDefaultTransform):
                 kw["timeout"] = kw.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "120")))
                 return await litellm.acompletion(model=model, **kw)
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 

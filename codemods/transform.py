@@ -114,8 +114,8 @@ class Example:
 
     title: str
     before: str
-    after: str | None
-    status: str
+    after: str | None = None
+    status: str = ALREADY_PRESENT
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -124,11 +124,15 @@ class Example:
             object.__setattr__(self, "after", textwrap.dedent(self.after).lstrip("\n"))
 
     @classmethod
-    def change(cls, title: str, diff: str, status: str, options: Mapping[str, Any] | None = None) -> Example:
+    def change(cls, title: str, diff: str, status: str = APPLIED, options: Mapping[str, Any] | None = None) -> Example:
         """An example written as one diff: each line's first column is `` `` (both), ``-`` (before) or ``+`` (after)."""
         lines = textwrap.dedent(diff).lstrip("\n").splitlines()
         before = "".join(line[1:] + "\n" for line in lines if line[:1] != "+")
         return cls(title, before, "".join(line[1:] + "\n" for line in lines if line[:1] != "-"), status, options or {})
+
+    def unchanged(self, title: str) -> Example:
+        """This example's result, as an example where nothing changes."""
+        return Example(title, self.after or self.before)
 
 
 class Transform:
