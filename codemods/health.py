@@ -4,23 +4,11 @@ Why: retries, fallbacks and the precheck make each call sturdier, but a mid-run
 outage or a slowly failing proxy still turns into thousands of empty rubrics and
 zero-scored judgements, one warning line at a time, which nobody reads.
 
-Every LiteLLM helper and the rubric generator records each call's outcome (ok, empty
-answer, failed with its root cause, answered by a fallback) in one small per-process
-structure: thread- and event-loop-safe, constant memory. Every
-LITELLM_HEALTH_INTERVAL seconds (300) with activity, one summary line per function
-and model goes to the module's logger, e.g. (one line, wrapped here)::
-
-    LiteLLM health, last 300 s: generate_instance_wise_adaptive_rubrics gpt-4.1: 812 ok, 37 failed
-      (4.4%, InternalServerError: Connection error via proxy http://proxy:8888), 12 answered by fallback gpt-4.1-mini
-
-``litellm_health()`` returns the same figures as a dict, for a trainer's metrics. With
-LITELLM_MAX_FAILURE_RATE set (say 0.2) and at least LITELLM_FAILURE_WINDOW calls (100)
-seen, the rubric generator raises ``LiteLLMDegradedError`` once the failure rate over
-the window exceeds it, naming the rate, the dominant error, the endpoint and the proxy.
-Unset, it only logs.
-
-Every call to LiteLLM in the process is also counted, through LiteLLM's own callbacks
-(requests sent and failed, per model), so a call site llmfix did not edit still shows up.
+Every LiteLLM helper and the rubric generator counts its calls' outcomes (ok, failed with
+its root cause, empty); every LITELLM_HEALTH_INTERVAL seconds one line per function and
+model goes to the log, ``litellm_utils.health()`` returns the figures, and with
+LITELLM_MAX_FAILURE_RATE set the generator raises ``LiteLLMDegradedError`` once the failure
+rate over the window exceeds it (docs/environment.md, "Knowing when the reward degrades").
 
 Helpers get ``@litellm_utils.track_calls``, the generator ``@litellm_utils.track_calls(raise_on_degraded=True)``.
 """

@@ -4,16 +4,10 @@ Why: a dead proxy or endpoint makes every rubric call swallow its error and retu
 None, and training runs on for hours with a degraded reward. One tiny request before
 the first real one tells a dead endpoint apart in seconds.
 
-The check goes through the very helper the generator awaits, with the same arguments
-(plus ``max_tokens=1`` and 2 retries): the same proxy, model and fallbacks as the real
-requests, so it proves the real path, and whatever a test mocks answers the check too
-(the patched code never looks for a test runner). Its outcome is read from LiteLLM's
-own failure events, so a helper that swallows errors can't hide a failed check. Success
-is kept for the process; a failure is checked again after LITELLM_PRECHECK_RECHECK
-seconds (60), and concurrent callers share one check. When nothing answers within
-LITELLM_PRECHECK_TIMEOUT (30 s) it raises ``LiteLLMConnectionError`` naming the model,
-the helper, the root cause, the endpoint and its proxy (credentials redacted).
-``LITELLM_PRECHECK=off`` skips the check; ``warn`` logs the failure and goes on.
+The check goes through the very helper the generator awaits, with the same arguments, so
+it proves the real path; when nothing answers within LITELLM_PRECHECK_TIMEOUT (30 s) it
+raises ``LiteLLMConnectionError`` naming the cause, the endpoint and the proxy.
+``LITELLM_PRECHECK=off`` skips it, ``warn`` only logs (docs/environment.md, "The connection check").
 """
 
 from __future__ import annotations
