@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,6 @@ from llmfix.codemods.settings import Settings
 from llmfix.codemods.style import Style
 from llmfix.codemods.transform import ANCHOR_MISSING, Transform
 
-_COMMANDS: dict[type, type] = {}
-
 
 def _dotted_name(path: Path) -> str | None:
     """How the checkout imports ``path``: from the parent of its topmost ``open_instruct`` folder."""
@@ -27,11 +26,9 @@ def _dotted_name(path: Path) -> str | None:
     return ".".join(parts[parts.index("open_instruct") :]) if "open_instruct" in parts else None
 
 
+@functools.cache
 def command_for(transform: type[Transform]) -> type:
     """The ``VisitorBasedCodemodCommand`` subclass that runs ``transform``."""
-    if transform in _COMMANDS:
-        return _COMMANDS[transform]
-
     class Command(VisitorBasedCodemodCommand):
         DESCRIPTION = transform.description()
 
@@ -62,6 +59,5 @@ def command_for(transform: type[Transform]) -> type:
 
     Command.__name__ = Command.__qualname__ = transform.__name__.replace("Transform", "Command")
     Command.__module__ = transform.__module__
-    _COMMANDS[transform] = Command
     return Command
 

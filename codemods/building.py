@@ -95,14 +95,15 @@ def statement(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.Bas
     return single
 
 
-def call(function: str, *args: cst.BaseExpression) -> cst.Call:
+def call(function: str, *args: cst.BaseExpression | cst.Arg) -> cst.Call:
     """``a.b(arg, ...)`` built directly (no template to parse or fill: patching a thousand helpers stays cheap)."""
     head, *rest = function.split(".")
     callee: cst.BaseExpression = cst.Name(head)
     for part in rest:
         callee = cst.Attribute(callee, cst.Name(part))
     spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return cst.Call(callee, [cst.Arg(arg, comma=spaced if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT) for i, arg in enumerate(args)])
+    built = [arg if isinstance(arg, cst.Arg) else cst.Arg(arg) for arg in args]
+    return cst.Call(callee, [arg.with_changes(comma=spaced if i < len(built) - 1 else cst.MaybeSentinel.DEFAULT) for i, arg in enumerate(built)])
 
 
 def expression(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.BaseExpression:

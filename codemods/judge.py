@@ -116,7 +116,7 @@ def _innermost(function: cst.FunctionDef, call: cst.Call) -> cst.FunctionDef:
 def _without_arguments(call: cst.Call) -> cst.Call:
     """``call`` without the arguments llmfix added (their layout handed back to the last one left)."""
     args = list(call.args)
-    kept = [a for a in args if not (a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value))]
+    kept = [a for a in args if not _added(a)]
     if len(kept) == len(args) or not kept:
         return call
     final = args[-1]
@@ -204,14 +204,13 @@ class JudgeTransform(Transform):
             key = qualname(file.module, site.function)
             numbered[key] = numbered.get(key, -1) + 1 if missing else numbered.get(key, -1)
             note = key if numbered[key] <= 0 else f"{key}#{numbered[key]}"
-            self._patch(file, site, function, statement, missing, decorate, layer, note, edits, sites)  # type: ignore[arg-type]
+            self._patch(file, site, function, where, statement, missing, decorate, layer, note, edits, sites)  # type: ignore[arg-type]
         return sites.outcome("no LiteLLM call with explicit arguments outside the helpers")
 
     def _patch(
-        self, file: FileContext, site: LiteLLMCall, function: cst.FunctionDef, statement: cst.SimpleStatementLine, missing: list[str], decorate: bool, layer,
-        note: str, edits: Edits, sites: Sites,
+        self, file: FileContext, site: LiteLLMCall, function: cst.FunctionDef, where: str, statement: cst.SimpleStatementLine, missing: list[str],
+        decorate: bool, layer, note: str, edits: Edits, sites: Sites,
     ) -> None:
-        where = f"{function.name.value}()" if function is not site.function else f"{qualname(file.module, function)}()"
         if missing:
             no_space = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
             holes = lambda key: {"model": site.model.deep_clone()} if "__model__" in ADDED[key] else {}  # type: ignore[union-attr]  # noqa: E731
@@ -269,13 +268,16 @@ class JudgeTransform(Transform):
                 for decorated in func.decorators:
                     if is_tracking(decorated) and isinstance(decorated.decorator, cst.Call):
                         edits.remove(decorated)
-                where = f"{qualname(file.module, func)}()"
-                sites.applied.append(f"{where} no longer calls LiteLLM itself: llmfix's timeout, fallbacks and health taken off it")
+                sites.applied.append(f"{qualname(file.module, func)}() no longer calls LiteLLM itself: llmfix's timeout, fallbacks and health taken off it")
+
+
+def _added(arg: cst.Arg) -> bool:
+    """True for an argument llmfix added (a keyword of ADDED set by the support module)."""
+    return arg.keyword is not None and arg.keyword.value in ADDED and support.is_call(arg.value)
 
 
 def _ours(call: cst.Call) -> bool:
-    """True when ``call`` carries an argument llmfix added (a keyword of ADDED set by the support module)."""
-    return any(a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value) for a in call.args)
+    return any(map(_added, call.args))
 
 
 def _take_off(file: FileContext, func: cst.FunctionDef, call: cst.Call, number: int, noted: dict[str, object], edits: Edits) -> None:

@@ -19,7 +19,7 @@ from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.nodes import iter_statements, single_small
 from llmfix.codemods.analysis.scopes import binds_name, parameters, statement_bindings
 from llmfix.codemods.analysis.tree import find_all, indent_of
-from llmfix.codemods.building import expression, statement
+from llmfix.codemods.building import call, expression, statement
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.notes import unwrapped
@@ -102,7 +102,6 @@ class PrecheckTransform(Transform):
 
     def _plan_generator(self, file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
         where = f"{site.function.name.value}()"
-        skip = "; apply the rest with `--skip precheck`"
         wanted = self._check(file, site)
         existing = find_all(site.function, cst.Call, lambda c: support.is_call(c, ENSURE))
         if existing:
@@ -116,7 +115,7 @@ class PrecheckTransform(Transform):
         unbound = [a for a in site.helper_call.args if _bound_before(site, _names_read(a.value)) and not _probe_value(a)]
         if clash or unbound:
             why = clash or f"the awaited call's argument `{file.code(unbound[0]).strip().rstrip(',')}` is computed after where the check must go"
-            sites.missing.append(f"{where}: {why}{skip}")
+            sites.missing.append(f"{where}: {why}; apply the rest with `--skip precheck`")
             return
         line = statement("await __check__\n", file, check=wanted)
         line = fit(line, file.module, indent_of(file.module, site.top) or "", file.style.line_length)
@@ -141,9 +140,7 @@ class PrecheckTransform(Transform):
             probe = _probe_value(arg) if _bound_before(site, _names_read(arg.value)) else None
             arg = arg.deep_clone() if probe is None else arg.with_changes(value=expression(probe, file))
             args.append(arg.with_changes(whitespace_after_arg=cst.SimpleWhitespace("")))
-        spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        args = [a.with_changes(comma=spaced if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT) for i, a in enumerate(args)]
-        return cst.Call(expression(f"{support.NAME}.{ENSURE}", file), args=args)
+        return call(f"{support.NAME}.{ENSURE}", *args)
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
         for stmt in iter_statements(file.module):
