@@ -3,15 +3,9 @@
 Why: when the primary model keeps failing, LiteLLM tries each fallback with its own
 retry budget. A bare model name goes to the same endpoint (no help when the endpoint
 or the proxy is down); only an object with its own ``api_base`` and ``api_key``
-survives a dead primary endpoint. The env var takes either form::
-
-    LITELLM_FALLBACK_MODELS="gpt-4.1-mini,gpt-4o-mini"
-    LITELLM_FALLBACK_MODELS='[{"model": "openai/gpt-4o-mini", "api_base": "https://...", "api_key": "sk-..."}]'
-
-Unset means the file's own default, unchanged (a helper that had none keeps none);
-set but empty means no fallbacks; an entry equal to the primary model is dropped at
-run time. No model is ever added behind a reviewer's back: ``--fallback MODEL``
-(repeatable, or ``a,b``; ``fallbacks = [...]`` in ``[tool.llmfix]``) bakes one in.
+survives a dead primary endpoint. The env var takes a list of names or of such objects,
+and unset means the file's own default, unchanged (docs/environment.md has its forms). No model
+is ever added behind a reviewer's back: ``--fallback MODEL`` (repeatable, or ``a,b``) bakes one in.
 
 A default written by hand inside ``if "fallbacks" not in chat_kwargs:`` gets the same
 env-driven value in place.

@@ -14,21 +14,8 @@ A helper's content read becomes ``litellm_utils.response_text(response)`` (``""`
 choices, no message or null content); a handler that swallows the failure without a word first calls
 ``litellm_utils.log_failure("run_litellm")`` (one that already prints or logs is left alone).
 
-The rubric generator, before::
-
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
-        obj = extract_json_from_response(resp)
-
-after::
-
-    resp = None
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
-        if not resp:
-            logger.warning("Empty rubric response from model %s", model_name)
-            return None
-        obj = extract_json_from_response(resp)
+The rubric generator binds its result before its ``try`` (``resp = None``) and, right after
+the awaited call, returns None with a warning naming the model when the answer is empty.
 
 An existing guard (``if not response.choices ...: return ""``) is recognised; one that
 lets a null content through gets ``or ""`` on its return.

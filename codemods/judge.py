@@ -10,14 +10,11 @@ acompletion``, ``import litellm as ll``, an import inside the function, a lazily
 litellm). Its own arguments win; llmfix adds what it lacks: ``timeout=litellm_utils.from_env(...)`` and
 ``fallbacks=litellm_utils.fallback_models([], <its model>)``.
 
-Retries are added only where no retry layer exists: inside a hand-written retry loop or
-a tenacity-decorated function the number of requests stays what it was (each attempt is
-one call, which the OpenAI SDK retries twice), and the report says how many requests a
-dead endpoint gets before the default is returned. The function holding the call counts
-its outcomes (``@litellm_utils.track_calls(raise_on_degraded=True)``): a call that ends
-after a failed request returned its default (the zero score), so it counts as failed,
-and past LITELLM_MAX_FAILURE_RATE it raises LiteLLMDegradedError. Its failure is already
-logged by its own warning: no second line.
+Retries are added only where no retry layer exists (a hand loop, a tenacity ``@retry``): there the
+number of requests stays what it was, and the report says how many a dead endpoint gets.
+The function holding the call counts its outcomes (``@litellm_utils.track_calls(raise_on_degraded=True)``):
+a call that returned its default (the zero score) after a failed request counts as failed, and
+past LITELLM_MAX_FAILURE_RATE it raises LiteLLMDegradedError (its own warning already logs it).
 """
 
 from __future__ import annotations
