@@ -96,15 +96,12 @@ class Option:
 
     def coerce(self, value: Any) -> Any:
         """A value from a flag or a config file, validated; a tuple for ``multiple``."""
-        if self.multiple:
-            items = value if isinstance(value, (list, tuple)) else [value]
-            return tuple(part for item in items for part in self._one(item))
-        return self._one(value)
-
-    def _one(self, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValueError(f"{self.flag}: expected a {self.metavar.lower()}, got {value!r}")
-        return self.parse(str(value))
+        items = value if self.multiple and isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise ValueError(f"{self.flag}: expected a {self.metavar.lower()}, got {item!r}")
+        parsed = [self.parse(str(item)) for item in items]
+        return tuple(part for one in parsed for part in one) if self.multiple else parsed[0]
 
 
 @dataclass(frozen=True)

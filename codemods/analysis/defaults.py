@@ -3,7 +3,7 @@ LiteLLM call: in the helper, a defaults function it calls, or the callers that h
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -169,32 +169,27 @@ def _assignment_to(stmt: cst.BaseStatement, dict_name: str, key: str) -> cst.Ass
     return small if any(_item(t.target) == (dict_name, key) for t in small.targets) else None
 
 
+def _statements(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    """The statements of ``node``'s body (a suite's, or a module's)."""
+    body = getattr(node, "body", None)
+    body = body.body if isinstance(body, cst.BaseSuite) else body
+    return body if isinstance(body, (list, tuple)) else ()
+
+
 def key_assignments(func: cst.FunctionDef, dict_name: str, key: str) -> list[KeyAssignment]:
     """Every plain assignment of ``dict_name[key]`` in ``func``, with whether it is guarded."""
     found: list[KeyAssignment] = []
 
-    def visit(block: cst.CSTNode, guarded: bool) -> None:
-        body = getattr(block, "body", None)
-        if isinstance(body, cst.BaseSuite):
-            body = body.body
-        for stmt in body if isinstance(body, (list, tuple)) else ():
+    def visit(statements: Sequence[cst.CSTNode], guarded: bool) -> None:
+        for stmt in statements:
             assign = _assignment_to(stmt, dict_name, key) if isinstance(stmt, cst.SimpleStatementLine) else None
             if assign is not None:
                 found.append(KeyAssignment(stmt, assign.value, guarded))  # type: ignore[arg-type]
-            elif isinstance(stmt, cst.If):
-                visit_if(stmt, guarded)
             elif isinstance(stmt, cst.BaseCompoundStatement) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                visit(stmt, guarded)
+                visit(_statements(stmt), guarded or (isinstance(stmt, cst.If) and _tests_absence(stmt.test, dict_name, key)))
                 for part in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None), *getattr(stmt, "handlers", ())):
                     if part is not None:
-                        visit(part, guarded)
+                        visit([part] if isinstance(part, cst.If) else _statements(part), guarded)  # an elif: its own test
 
-    def visit_if(stmt: cst.If, guarded: bool) -> None:
-        visit(stmt, guarded or _tests_absence(stmt.test, dict_name, key))
-        if isinstance(stmt.orelse, cst.If):
-            visit_if(stmt.orelse, guarded)
-        elif stmt.orelse is not None:
-            visit(stmt.orelse, guarded)
-
-    visit(func.body, False)
+    visit(_statements(func), False)
     return found

@@ -21,7 +21,6 @@ class _Line:
     section: int
     is_from: bool
     module: str
-    node: cst.Import | cst.ImportFrom
 
 
 def _is_import_line(statement: cst.BaseStatement) -> bool:
@@ -64,7 +63,7 @@ def _head(tree: cst.Module, file: FileContext) -> tuple[list[_Line], int]:
             module, level = dotted_name(node.names[0].name) or "", 0
         else:
             module, level = dotted_name(node.module) or "", len(node.relative)
-        lines.append(_Line(index, section_of(module, level, file), isinstance(node, cst.ImportFrom), module, node))  # type: ignore[arg-type]
+        lines.append(_Line(index, section_of(module, level, file), isinstance(node, cst.ImportFrom), module))
     return lines, start
 
 
