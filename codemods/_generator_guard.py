@@ -51,18 +51,10 @@ def _precedes(module: cst.Module, first: cst.CSTNode, second: cst.CSTNode) -> bo
 
 def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
     """The generator's guard before parsing, its result bound before its try, its silent handler made to speak."""
-    where = f"{site.function.name.value}()"
-    key = qualname(file.module, site.function)
-    name = site.result_name
-    done = []
-    guarded = any(_precedes(file.module, site.await_line, g) for g in guard_tests(site.function, name))
-    if not guarded:
-        guard = statements(
-            "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n",
-            file,
-            resp=cst.Name(name),
-            **_warning(file, site, edits, EMPTY_WARNING),
-        )
+    where, name, done = f"{site.function.name.value}()", site.result_name, []
+    if not any(_precedes(file.module, site.await_line, g) for g in guard_tests(site.function, name)):
+        template = "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n"
+        guard = statements(template, file, resp=cst.Name(name), **_warning(file, site, edits, EMPTY_WARNING))
         indent = (indent_of(file.module, site.await_line) or "") + file.module.default_indent
         body = guard[0].body  # type: ignore[attr-defined]
         body = body.with_changes(body=[fit(s, file.module, indent, file.style.line_length) for s in body.body])
@@ -71,7 +63,7 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
         sites.changes.append(Change(f"{where}: an empty answer returns None with a warning naming the model, before parsing"))
     if isinstance(site.top, cst.Try) and binding_before(site) is None:
         edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
-        edits.note(f"{key}:bound", True)
+        edits.note(f"{qualname(file.module, site.function)}:bound", True)
         done.append(f"`{name}` bound before the try")
     _log_generator_failure(file, site, edits, done, sites)
     _update_stale_models(file, site, edits, done)
@@ -81,8 +73,7 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
         sites.present.append(f"{where} guards an empty response")
 
 def _warning(file: FileContext, site: GeneratorSite, edits: Edits, message: str) -> dict[str, cst.CSTNode]:
-    """The holes of a warning naming the generator's model: the module's logger (the support module's when the
-    file has none), ``message`` and the model."""
+    """The holes of a warning naming the generator's model: the module's logger (else the support module's), ``message``, the model."""
     model = site.model if site.model is not None else string("unknown", file.style.quote)
     if file.style.logger:
         logger: cst.BaseExpression = cst.Name(file.style.logger)

@@ -212,8 +212,7 @@ class GuardsTransform(Transform):
     # -- revert ----------------------------------------------------------------
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
-        module, problems = file.module, []
-        restored_handlers: set[int] = set()
+        module, problems, restored_handlers = file.module, [], set()
         for func in all_functions(module):
             key = qualname(module, func)
             handler_note = noted.get(f"{key}:handler")
@@ -225,13 +224,12 @@ class GuardsTransform(Transform):
                     edits.replace_node(handler, handler.with_changes(type=kind, name=None, whitespace_after_except=space, body=body))
                     restored_handlers.update(id(s) for s in handler.body.body)
             if noted.get(f"{key}:or-empty") is True:
-                or_empty = find_all(
-                    func, cst.BooleanOperation, lambda b: isinstance(b.operator, cst.Or) and string_value(b.right) == "" and _is_content_read(b.left)
-                )
-                for node in or_empty:
+                or_empty = lambda b: isinstance(b.operator, cst.Or) and string_value(b.right) == "" and _is_content_read(b.left)  # noqa: E731
+                for node in find_all(func, cst.BooleanOperation, or_empty):
                     edits.replace_node(node, node.left)
-            site = next((g for g in find_generators(module) if g.function is func), None)
-            binding = binding_before(site, to_none=True) if site is not None and isinstance(site.top, cst.Try) else None
+        for site in find_generators(module):
+            key = qualname(module, site.function)
+            binding = binding_before(site, to_none=True) if isinstance(site.top, cst.Try) else None
             if binding is not None and noted.get(f"{key}:bound") is True:
                 edits.remove(binding)
             elif binding is not None and f"{key}:bound" not in noted and not file.recorded:
@@ -239,11 +237,7 @@ class GuardsTransform(Transform):
         for read in find_all(module, cst.Call, lambda c: support.is_call(c, "response_text") and len(c.args) == 1):
             edits.replace_node(read, expression("__response__.choices[0].message.content", file, response=read.args[0].value.deep_clone()))
         for stmt in iter_statements(module):
-            small = single_small(stmt)
-            if id(stmt) in restored_handlers:
-                continue
-            logs = isinstance(small, cst.Expr) and support.is_call(small.value, "log_failure")
-            if logs or _is_failure_warning(stmt) or (isinstance(stmt, cst.If) and _is_empty_guard(stmt)):
+            logs = isinstance(small := single_small(stmt), cst.Expr) and support.is_call(small.value, "log_failure")
+            if id(stmt) not in restored_handlers and (logs or _is_failure_warning(stmt) or (isinstance(stmt, cst.If) and _is_empty_guard(stmt))):
                 edits.remove(stmt)
         return problems
-
