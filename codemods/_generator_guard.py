@@ -98,24 +98,20 @@ def _log_generator_failure(file: FileContext, site: GeneratorSite, edits: Edits,
     handling = swallowing_try(site.function, site.await_line)
     if handling is None:
         return
-    where = f"{site.function.name.value}()"
     for handler in handling.handlers:
         if not is_broad_handler(handler) or find_all(handler.body, cst.Raise) or reports_error(handler):
             continue
         named = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
         bound = named or "error"
-        line = statement(
-            "__logger__.warning(__message__, __model__, __error__)\n", file, error=cst.Name(bound), **_warning(file, site, edits, FAILURE_WARNING)
-        )
-        indent = (indent_of(file.module, handler.body.body[0]) or "")
-        line = fit(line, file.module, indent, file.style.line_length)
+        line = statement("__logger__.warning(__message__, __model__, __error__)\n", file, error=cst.Name(bound), **_warning(file, site, edits, FAILURE_WARNING))
+        line = fit(line, file.module, indent_of(file.module, handler.body.body[0]) or "", file.style.line_length)
         if named is not None:
             edits.insert_before(handler.body.body[0], [line])
         else:  # bind the exception it catches: `except Exception:` -> `except Exception as error:`
             edits.replace_node(handler, _handler_with(handler, bound, line))
             edits.note(f"{qualname(file.module, site.function)}:handler", "bare" if handler.type is None else "unnamed")
         done.append("its swallowed failure logged with the model")
-        sites.changes.append(Change(f"{where}: a failed call still returns None, and now logs a warning naming the model and the error"))
+        sites.changes.append(Change(f"{site.function.name.value}(): a failed call still returns None, and now logs a warning naming the model and the error"))
 
 def _handler_with(handler: cst.ExceptHandler, bound: str, line: cst.BaseStatement) -> cst.ExceptHandler:
     kind = handler.type if handler.type is not None else cst.Name("BaseException")

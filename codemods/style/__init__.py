@@ -87,14 +87,8 @@ def dominant_quote(module: cst.Module) -> str:
 def module_logger(module: cst.Module) -> str | None:
     """The module-level name bound to ``logging.getLogger(...)`` / ``*.setup_logger(__name__)``."""
     for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if (
-                isinstance(small, (cst.Assign, cst.AnnAssign))
-                and isinstance(small.value, cst.Call)
-                and callee_name(small.value) in LOGGER_FACTORIES
-            ):
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call) and callee_name(small.value) in LOGGER_FACTORIES:
                 target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
                 if isinstance(target, cst.Name):
                     return target.value

@@ -166,8 +166,4 @@ def _repo_style(folder: Path, signature: tuple) -> RepoStyle:
             _from_ini(parser, settings)
         if (current / ".git").exists():
             break
-    return RepoStyle(
-        llmfix=dict(llmfix[0]) if llmfix else {},
-        llmfix_source=llmfix[1] if llmfix else None,
-        **settings,
-    )
+    return RepoStyle(llmfix=dict(llmfix[0]) if llmfix else {}, llmfix_source=llmfix[1] if llmfix else None, **settings)
