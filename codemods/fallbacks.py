@@ -140,17 +140,12 @@ class FallbacksTransform(KeyDefaultTransform):
         return list_literal(expression_)
 
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
+        """``fallback_models([...], model)``: the primary model's name passed when it is in scope where the defaults are set."""
         models = cst.List([cst.Element(string(name, file.style.quote)) for name in self.wanted(file, site)])
-        model = self._primary(site)
-        return call(PARSER, models) if model is None else call(PARSER, models, model)
-
-    @staticmethod
-    def _primary(site: Site) -> cst.BaseExpression | None:
-        """The primary model's name, when the defaults are set where the call's model is in scope."""
         model = site.group.model
-        if isinstance(model, cst.Name) and (binds_name(site.group.function, model.value)):
-            return cst.Name(model.value)
-        return None
+        if isinstance(model, cst.Name) and binds_name(site.group.function, model.value):
+            return call(PARSER, models, cst.Name(model.value))
+        return call(PARSER, models)
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new) or ()

@@ -82,8 +82,7 @@ class HealthTransform(Transform):
 
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
-        direct = {id(c.function): c.function for c in find_litellm_calls(file.module)}
-        helpers = {**direct, **{id(f): f for f in content_helpers(file.module)}}
+        helpers = {id(f): f for f in [*(c.function for c in find_litellm_calls(file.module)), *content_helpers(file.module)]}
         wanted = [(f, False) for f in helpers.values()] + [(site.function, True) for site in find_generators(file.module)]
         clash = file.support_clash()
         added = []

@@ -19,8 +19,6 @@ past LITELLM_MAX_FAILURE_RATE it raises LiteLLMDegradedError (its own warning al
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 
 from llmfix.codemods import litellm_facts, notes, support
@@ -213,11 +211,8 @@ class JudgeTransform(Transform):
             holes = lambda key: {"model": site.model.deep_clone()} if "__model__" in ADDED[key] else {}  # type: ignore[union-attr]  # noqa: E731
             added = [cst.Arg(expression(ADDED[k], file, **holes(k)), keyword=cst.Name(k), equal=no_space) for k in missing]
             new = rebuild(statement, {id(site.call): _with_arguments(site.call, added)}, {}, {})
-            indent = indent_of(file.module, statement) or ""
             if not _one_per_line(site.call):  # laid out again, as black would
-                code = notes.statement_code(new)
-                comment = re.search(r"(\s*#[^\n]*)\r?\n?$", code)
-                text = notes.unwrapped(code) + (comment.group(1) if comment and "#" not in notes.unwrapped(code) else "")
+                text, indent = notes.one_line(notes.statement_code(new)), indent_of(file.module, statement) or ""
                 new = wrapped(file.module, text, indent, file.style.line_length).with_changes(leading_lines=statement.leading_lines)
             edits.replace_node(statement, new)
             edits.note(note, notes.digest(statement))

@@ -75,14 +75,17 @@ def joined(statement: cst.BaseStatement) -> cst.BaseStatement | None:
     code = statement_code(statement)
     if "\n" not in code.rstrip("\r\n"):
         return None
-    newline = "\r\n" if code.endswith("\r\n") else "\n"
-    comment = re.search(r"(\s*#[^\n]*)\r?\n?$", code)
-    body = unwrapped(code)
-    text = body + (comment.group(1) if comment and "#" not in body else "") + newline
     try:
-        return cst.parse_statement(text)
+        return cst.parse_statement(one_line(code) + ("\r\n" if code.endswith("\r\n") else "\n"))
     except cst.ParserSyntaxError:
         return None
+
+
+def one_line(code: str) -> str:
+    """A statement's code on one line: :func:`unwrapped`, its trailing comment kept."""
+    comment = re.search(r"(\s*#[^\n]*)\r?\n?$", code)
+    body = unwrapped(code)
+    return body + (comment.group(1) if comment and "#" not in body else "")
 
 
 def unwrapped(code: str) -> str:
