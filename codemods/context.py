@@ -23,7 +23,6 @@ class FileContext:
     facts: dict[str, Any] = field(default_factory=dict)
     noted: dict[str, dict[str, object]] = field(default_factory=dict)  # llmfix's record of the file: transform -> notes
     recorded: bool = True  # False: revert has no record of the checkout, only the code, to go by
-    _binders: dict[cst.FunctionDef, bool] = field(default_factory=dict, repr=False)  # function -> binds the support name
 
     def __post_init__(self) -> None:
         module_walk(self.module)  # walked first, so every analysis's walk of a function is a slice of it
@@ -33,9 +32,7 @@ class FileContext:
 
     def support_clash(self, function: cst.FunctionDef | None = None) -> str | None:
         """Why the file (or ``function``) can't call the support module by its name (it binds the name otherwise), else None."""
-        if function is not None and function not in self._binders:  # once per function: every transform asks
-            self._binders[function] = binds_name(function, support.NAME)
-        if function is not None and self._binders[function]:
+        if function is not None and binds_name(function, support.NAME):
             return f"{function.name.value}() binds `{support.NAME}` itself, the name of llmfix's support module"
         how = module_bindings(self.module).get(support.NAME)
         package, _, name = self.support_module.rpartition(".")

@@ -28,12 +28,7 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)  # option -> "default" | "config" | "flag"
 
     @classmethod
-    def build(
-        cls,
-        config: Mapping[str, Any] | None = None,
-        flags: Mapping[str, Any] | None = None,
-        config_name: str = "[tool.llmfix]",
-    ) -> Settings:
+    def build(cls, config: Mapping[str, Any] | None = None, flags: Mapping[str, Any] | None = None, config_name: str = "[tool.llmfix]") -> Settings:
         """Defaults, then ``config`` (a ``[tool.llmfix]`` table), then ``flags`` (only those given)."""
         declared = {option.name: option for _, option in registry.options()}
         values = {name: option.default for name, option in declared.items()}
