@@ -75,8 +75,7 @@ def first_positional(call: cst.Call) -> cst.BaseExpression | None:
     return None
 
 
-def mentions_string(node: cst.CSTNode, text: str) -> bool:
-    """True when a string literal inside ``node`` equals ``text``."""
+def _mentions_string(node: cst.CSTNode, text: str) -> bool:
     return any(isinstance(n, cst.SimpleString) and string_value(n) == text for n in walk(node))
 
 
@@ -111,13 +110,8 @@ def qualname(module: cst.Module, func: cst.FunctionDef) -> str:
 
 def reads_env(node: cst.CSTNode, variable: str, functions: dict[str, cst.FunctionDef]) -> bool:
     """True when ``node`` reads env ``variable``, directly or through a module function it calls."""
-    if mentions_string(node, variable):
-        return True
-    for call in find_all(node, cst.Call, lambda c: isinstance(c.func, cst.Name)):
-        helper = functions.get(call.func.value)  # type: ignore[attr-defined]
-        if helper is not None and mentions_string(helper, variable):
-            return True
-    return False
+    calls = find_all(node, cst.Call, lambda c: isinstance(c.func, cst.Name) and c.func.value in functions)
+    return _mentions_string(node, variable) or any(_mentions_string(functions[c.func.value], variable) for c in calls)  # type: ignore[attr-defined]
 
 
 def number_literal(node: cst.CSTNode | None) -> float | None:
@@ -183,7 +177,7 @@ def single_small(stmt: cst.BaseStatement) -> cst.BaseSmallStatement | None:
     return None
 
 
-BROAD_EXCEPTIONS = ("Exception", "BaseException")
+BROAD_EXCEPTIONS = ("Exception", "BaseException", "builtins.Exception")
 
 
 def is_broad_handler(handler: cst.ExceptHandler) -> bool:
@@ -192,7 +186,7 @@ def is_broad_handler(handler: cst.ExceptHandler) -> bool:
     if kind is None:
         return True
     names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-    return any(dotted_name(n) in BROAD_EXCEPTIONS or dotted_name(n) == "builtins.Exception" for n in names)
+    return any(dotted_name(n) in BROAD_EXCEPTIONS for n in names)
 
 
 def swallowing_try(func: cst.FunctionDef, target: cst.CSTNode) -> cst.Try | None:

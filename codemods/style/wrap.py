@@ -41,15 +41,12 @@ def _operators(code: str) -> list[tuple[str, int]] | None:
 def _last_pair(code: str) -> tuple[int, int] | None:
     """Columns of the last closing bracket and its opener."""
     brackets = [op for op in _operators(code) or () if op[0] in OPENING + CLOSING]
-    for position in range(len(brackets) - 1, -1, -1):
-        if brackets[position][0] in CLOSING:
-            depth = 0
-            for back in range(position, -1, -1):
-                char, column = brackets[back]
-                depth += 1 if char in CLOSING else -1
-                if depth == 0:
-                    return column, brackets[position][1]
-            return None
+    last = next((i for i in range(len(brackets) - 1, -1, -1) if brackets[i][0] in CLOSING), None)
+    depth = 0
+    for char, column in reversed(brackets[: last + 1] if last is not None else []):
+        depth += 1 if char in CLOSING else -1
+        if depth == 0:
+            return column, brackets[last][1]  # type: ignore[index]
     return None
 
 
