@@ -94,18 +94,10 @@ class KeyDefaultTransform(Transform):
 
     # -- the shared plan ------------------------------------------------------
 
-    @property
-    def explicit(self) -> bool:
-        """True when the option comes from a flag or ``[tool.llmfix]``, not its default."""
-        return self.settings.sources.get(self.OPTION, "default") != "default"
-
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
-        pending: list[tuple[Site, str]] = []
         functions = module_functions(file.module)
-        for group in defaults_groups(file.module):
-            for site, action in self._sites_of(file, group, functions, sites):
-                pending.append((site, action))
+        pending = [found for group in defaults_groups(file.module) for found in self._sites_of(file, group, functions, sites)]
         clashes = {file.support_clash(site.group.function) for site, action in pending if action != "update"} - {None}
         for clash in sorted(clashes):  # type: ignore[type-var]
             sites.missing.append(f"{clash}; apply the rest with `--skip {self.NAME}`")
@@ -137,7 +129,8 @@ class KeyDefaultTransform(Transform):
         site = Site(group, line, line.default if line else None, line.statement if line else None)
         if line is not None and self.reads_variable(file, line.default, functions):
             baked = self.baked(file, line.default)
-            if self.explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
+            explicit = self.settings.sources.get(self.OPTION, "default") != "default"  # a flag or [tool.llmfix] asks
+            if explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
                 yield site, "update"
             elif file.noted and self._rewrapped(file, group, site) is not None:
                 yield site, "rewrap"
