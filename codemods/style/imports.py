@@ -133,11 +133,8 @@ def _extend_from(tree: cst.Module, index: int, new_name: str, file: FileContext)
     aliases = [_alias_text(a) for a in node.names]
     names = _imported_names(node)
     keys = [_name_key(n, file) for n in names]
-    if keys == sorted(keys):
-        position = next((i for i, key in enumerate(keys) if key > _name_key(new_name, file)), len(names))
-    else:
-        position = len(names)
-    aliases.insert(position, new_name)
+    in_order = keys == sorted(keys)  # else the new name goes last
+    aliases.insert(next((i for i, key in enumerate(keys) if in_order and key > _name_key(new_name, file)), len(names)), new_name)
     # isort keeps an import written one name per line with a trailing comma that way (unless told not to)
     exploded = (
         file.style.repo.split_on_trailing_comma and isinstance(node.rpar, cst.RightParen) and bool(node.names) and isinstance(node.names[-1].comma, cst.Comma)
@@ -147,10 +144,6 @@ def _extend_from(tree: cst.Module, index: int, new_name: str, file: FileContext)
     body = list(tree.body)
     body[index] = new
     return tree.with_changes(body=body)
-
-
-def _blank() -> tuple[cst.EmptyLine, ...]:
-    return (cst.EmptyLine(),)
 
 
 def _insert(tree: cst.Module, package: str, name: str, file: FileContext) -> cst.Module:
@@ -177,7 +170,7 @@ def _insert(tree: cst.Module, package: str, name: str, file: FileContext) -> cst
         return tree.with_changes(body=body)
     before = [line for line in lines if line.section < section]
     if before:
-        body.insert(before[-1].index + 1, new.with_changes(leading_lines=_blank()))
+        body.insert(before[-1].index + 1, new.with_changes(leading_lines=(cst.EmptyLine(),)))
         return tree.with_changes(body=body)
     after = [line for line in lines if line.section > section]
     position = after[0].index if after else start
@@ -188,8 +181,8 @@ def _insert(tree: cst.Module, package: str, name: str, file: FileContext) -> cst
         wanted = 1 if after or isinstance(following, cst.SimpleStatementLine) else 2
         if blank < wanted:
             file.facts["blank lines after the support import"] = wanted - blank
-            body[position] = following.with_changes(leading_lines=_blank() * (wanted - blank) + leading)  # type: ignore[union-attr]
-    body.insert(position, new.with_changes(leading_lines=_blank() if position > 0 else ()))
+            body[position] = following.with_changes(leading_lines=(cst.EmptyLine(),) * (wanted - blank) + leading)  # type: ignore[union-attr]
+    body.insert(position, new.with_changes(leading_lines=(cst.EmptyLine(),) if position > 0 else ()))
     return tree.with_changes(body=body)
 
 
