@@ -73,9 +73,7 @@ def _parsed_statements(template: str, indent: str, newline: str) -> cst.Module:
     return cst.parse_module(template.replace("\n", newline), config=cst.PartialParserConfig(default_indent=indent, default_newline=newline))
 
 
-@lru_cache(maxsize=512)
-def _parsed_expression(template: str) -> cst.BaseExpression:
-    return cst.parse_expression(template)
+_parsed_expression = lru_cache(maxsize=512)(cst.parse_expression)
 
 
 def names(**values: str) -> dict[str, cst.CSTNode]:

@@ -23,7 +23,7 @@ import libcst as cst
 
 from llmfix.codemods import litellm_facts, notes, support
 from llmfix.codemods.analysis.helpers import LiteLLMCall, direct_calls
-from llmfix.codemods.analysis.nodes import all_functions, dotted_name, iter_statements, number_literal, qualname, single_small, statement_of
+from llmfix.codemods.analysis.nodes import all_functions, dotted_name, iter_statements, keyword_arg, number_literal, qualname, single_small, statement_of
 from llmfix.codemods.analysis.tree import contains, find_all, indent_of, rebuild
 from llmfix.codemods.building import expression, format_number
 from llmfix.codemods.context import FileContext
@@ -224,11 +224,11 @@ class JudgeTransform(Transform):
 
     @staticmethod
     def _describe(file: FileContext, site: LiteLLMCall, missing: list[str], layer, decorate: bool) -> str:
-        retries = number_literal(next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "num_retries"), None))
+        retries = number_literal(keyword_arg(site.call, "num_retries"))
         before = _requests(layer, retries)
         after = _requests(layer, retries if "num_retries" not in missing else litellm_facts.DEFAULT_RETRIES)
         count = f"{after}, as before (llmfix adds no retries inside a retry layer)" if before == after else f"{after} instead of {before}"
-        timeout = next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "timeout"), None)
+        timeout = keyword_arg(site.call, "timeout")
         if timeout is None:
             waits = f"each request now waits at most {format_number(litellm_facts.DEFAULT_TIMEOUT)} s (LITELLM_DEFAULT_TIMEOUT) instead of LiteLLM's own 6000 s"
         else:

@@ -121,12 +121,10 @@ def number_literal(node: cst.CSTNode | None) -> float | None:
     if isinstance(node, cst.Float):
         return float(node.value.replace("_", ""))
     text = string_value(node)
-    if text is not None:
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return None
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def env_default_literal(node: cst.CSTNode, variable: str) -> float | None:
