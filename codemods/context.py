@@ -47,9 +47,7 @@ class FileContext:
         """The name generated code uses for stdlib module ``stdlib`` (in ``function``, or at module level): its own,
         unless the file binds that name otherwise (``os = ...``); then an alias the import step adds (``import os as _os``)."""
         bound = module_bindings(self.module)
-        kind = bound.get(stdlib)
-        clean_global = kind in (None, f"import {stdlib}")
-        if clean_global and (function is None or not binds_name(function, stdlib)):
+        if bound.get(stdlib) in (None, f"import {stdlib}") and (function is None or not binds_name(function, stdlib)):
             return stdlib
         for name, how in bound.items():
             if how == f"import {stdlib}" and name != stdlib and (function is None or not binds_name(function, name)):

@@ -35,12 +35,8 @@ def _names_read(node: cst.CSTNode) -> set[str]:
 
 def _bound_before(site: GeneratorSite, names: set[str]) -> set[str]:
     """The ``names`` that are not bound yet where the check goes (module globals count as bound)."""
-    params = parameters(site.function)
-    assigned: set[str] = set()
-    for stmt in site.function.body.body:
-        if stmt is site.top:
-            break
-        assigned.update(name for name, _ in statement_bindings(stmt))
+    params, body = parameters(site.function), site.function.body.body
+    assigned = {name for stmt in body[: body.index(site.top)] for name, _ in statement_bindings(stmt)}
     return {n for n in names if binds_name(site.function, n) and n not in params and n not in assigned}
 
 
