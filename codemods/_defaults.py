@@ -145,16 +145,15 @@ class KeyDefaultTransform(Transform):
         yield site, "replace" if line is not None else "insert"
 
     def _hand_written(self, file: FileContext, group: DefaultsGroup, assignments: list[KeyAssignment], functions, sites: Sites):
-        where = group.where
         for assignment in assignments:
             site = Site(group, None, assignment.value, assignment.statement)
             if self.reads_variable(file, assignment.value, functions):
-                sites.present.append(f"{where} sets `{self.KEY}` by hand when absent, from {self.ENV_VAR}")
+                sites.present.append(f"{group.where} sets `{self.KEY}` by hand when absent, from {self.ENV_VAR}")
                 continue
             try:
                 self.new_default(file, site)
             except Unpatchable:
-                sites.present.append(f"{where} sets `{self.KEY}` by hand when absent (kept as written)")
+                sites.present.append(f"{group.where} sets `{self.KEY}` by hand when absent (kept as written)")
                 continue
             yield site, "replace"
 

@@ -44,15 +44,8 @@ def parse_fallbacks(text: str) -> list[str]:
 
 def list_literal(node: cst.BaseExpression | None) -> list[str] | None:
     """The strings of a list/tuple literal of plain strings, else None."""
-    if not isinstance(node, (cst.List, cst.Tuple)):
-        return None
-    values = []
-    for element in node.elements:
-        value = string_value(element.value)
-        if value is None:
-            return None
-        values.append(value)
-    return values
+    values = [string_value(element.value) for element in node.elements] if isinstance(node, (cst.List, cst.Tuple)) else [None]
+    return None if None in values else values  # type: ignore[return-value]
 
 
 class FallbacksTransform(KeyDefaultTransform):
