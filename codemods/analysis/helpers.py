@@ -160,12 +160,9 @@ SWALLOWS = "swallows"
 def llm_call_of(module: cst.Module, func: cst.FunctionDef) -> cst.Call | None:
     """The LiteLLM call in a helper, or (in a wrapper such as the split shape's) its call to a helper."""
     calls = find_litellm_calls(module)
-    own = [c.call for c in calls if c.function is func]
-    if own:
-        return own[0]
     names = {c.function.name.value for c in calls}
-    wrapped = [n for n in walk(func.body) if type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names]
-    return wrapped[0] if wrapped else None
+    wrapped = (n for n in walk(func.body) if type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names)
+    return next((c.call for c in calls if c.function is func), None) or next(wrapped, None)
 
 
 def error_contract(module: cst.Module, func: cst.FunctionDef) -> str:

@@ -62,17 +62,11 @@ def callee_name(call: cst.Call) -> str | None:
 
 def keyword_arg(call: cst.Call, *names: str) -> cst.BaseExpression | None:
     """The value of the first keyword argument named in ``names``."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in names:
-            return arg.value
-    return None
+    return next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value in names), None)
 
 
 def first_positional(call: cst.Call) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is None and not arg.star:
-            return arg.value
-    return None
+    return next((arg.value for arg in call.args if arg.keyword is None and not arg.star), None)
 
 
 def _mentions_string(node: cst.CSTNode, text: str) -> bool:
@@ -155,18 +149,12 @@ def iter_statements(block: cst.CSTNode) -> Iterator[cst.BaseStatement]:
 
 def top_statement(func: cst.FunctionDef, target: cst.CSTNode) -> cst.BaseStatement | None:
     """The statement directly in ``func``'s body that holds ``target``."""
-    for stmt in func.body.body:
-        if contains(stmt, target):
-            return stmt
-    return None
+    return next((stmt for stmt in func.body.body if contains(stmt, target)), None)
 
 
 def statement_of(func: cst.FunctionDef, target: cst.CSTNode) -> cst.SimpleStatementLine | None:
     """The simple statement line inside ``func`` that holds ``target``."""
-    for stmt in iter_statements(func.body):
-        if isinstance(stmt, cst.SimpleStatementLine) and contains(stmt, target):
-            return stmt
-    return None
+    return next((stmt for stmt in iter_statements(func.body) if isinstance(stmt, cst.SimpleStatementLine) and contains(stmt, target)), None)
 
 
 def single_small(stmt: cst.BaseStatement) -> cst.BaseSmallStatement | None:
