@@ -57,16 +57,12 @@ class DefaultsGroup:
     calls: list[LiteLLMCall] = field(default_factory=list)
 
     def line_for(self, key: str) -> DefaultLine | None:
-        matches = [line for line in self.lines if line.key == key]
-        return matches[-1] if matches else None
+        return next((line for line in reversed(self.lines) if line.key == key), None)
 
     @property
     def model(self) -> cst.BaseExpression | None:
         """The primary model's expression, when the call sits in this function."""
-        for call in self.calls:
-            if call.function is self.function and call.model is not None:
-                return call.model
-        return None
+        return next((call.model for call in self.calls if call.function is self.function and call.model is not None), None)
 
     @property
     def where(self) -> str:

@@ -178,10 +178,5 @@ def is_broad_handler(handler: cst.ExceptHandler) -> bool:
 def swallowing_try(func: cst.FunctionDef, target: cst.CSTNode) -> cst.Try | None:
     """The ``try`` in ``func`` whose body holds ``target`` and whose broad handler does not re-raise: where an exception
     ``target`` raises ends (the function swallows it, usually returning a fallback value)."""
-    for stmt in iter_statements(func.body):
-        if not isinstance(stmt, cst.Try) or not contains(stmt.body, target):
-            continue
-        for handler in stmt.handlers:
-            if is_broad_handler(handler) and not find_all(handler.body, cst.Raise):
-                return stmt
-    return None
+    tries = (stmt for stmt in iter_statements(func.body) if isinstance(stmt, cst.Try) and contains(stmt.body, target))
+    return next((t for t in tries if any(is_broad_handler(h) and not find_all(h.body, cst.Raise) for h in t.handlers)), None)
