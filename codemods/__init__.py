@@ -1,11 +1,5 @@
-"""llmfix's transforms: one per module, each declared once (see :mod:`.transform`).
-
-llmfix plans every selected transform on one parse of each file and applies their
-edits together. Each transform also runs alone as a libcst codemod, its command class
-derived from the same declaration::
-
-    python -m libcst.tool codemod -x llmfix.codemods.retries.RetriesCommand --retries 12 path/to/run_utils.py
-"""
+"""llmfix's transforms: one per module, each declared once (see :mod:`.transform`); each also runs alone as a libcst
+codemod (``python -m libcst.tool codemod -x llmfix.codemods.retries.RetriesCommand path/to/run_utils.py``)."""
 
 from __future__ import annotations
 

@@ -1,21 +1,11 @@
-"""Each transform as a libcst ``VisitorBasedCodemodCommand``, for ``python -m libcst.tool codemod``.
-
-llmfix itself never imports ``libcst.codemod`` (it costs most of a second); the
-command class of a transform is built on first access, from the transform's
-declaration: its description, and one argument per declared option::
-
-    python -m libcst.tool codemod -x llmfix.codemods.retries.RetriesCommand --retries 12 path/to/run_utils.py
-
-Alone, a transform sees one file: the new code imports the support module from beside
-the file, and writing that module (``litellm_utils.py``) is ``llmfix apply``'s work, so a
-file whose new code would call it while it is missing is skipped (saying so), never
-left importing a module that isn't there.
-"""
+"""Each transform as a libcst ``VisitorBasedCodemodCommand``, built on first access (``libcst.codemod`` is slow to
+import). Alone, a transform sees one file: one whose new code needs the support module while it is missing is skipped."""
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +19,6 @@ from llmfix.codemods.settings import Settings
 from llmfix.codemods.style import Style
 from llmfix.codemods.transform import ANCHOR_MISSING, Transform
 
-_COMMANDS: dict[type, type] = {}
-
 
 def _dotted_name(path: Path) -> str | None:
     """How the checkout imports ``path``: from the parent of its topmost ``open_instruct`` folder."""
@@ -38,11 +26,9 @@ def _dotted_name(path: Path) -> str | None:
     return ".".join(parts[parts.index("open_instruct") :]) if "open_instruct" in parts else None
 
 
+@functools.cache
 def command_for(transform: type[Transform]) -> type:
     """The ``VisitorBasedCodemodCommand`` subclass that runs ``transform``."""
-    if transform in _COMMANDS:
-        return _COMMANDS[transform]
-
     class Command(VisitorBasedCodemodCommand):
         DESCRIPTION = transform.description()
 
@@ -73,6 +59,5 @@ def command_for(transform: type[Transform]) -> type:
 
     Command.__name__ = Command.__qualname__ = transform.__name__.replace("Transform", "Command")
     Command.__module__ = transform.__module__
-    _COMMANDS[transform] = Command
     return Command
 

@@ -1,17 +1,7 @@
-"""What retries, fallbacks and timeout share: make one LiteLLM option's default env-driven.
+"""What retries, fallbacks and timeout share: make one LiteLLM option's default env-driven in every defaults group.
 
-In every :class:`~llmfix.codemods.analysis.defaults.DefaultsGroup` (where the options
-that reach one LiteLLM call get their defaults), the key's default line gets an
-env-driven default from the support module, or is inserted when missing, unless it
-already reads the transform's environment variable. A default written by hand inside an
-``if "key" not in d:`` is the same fix: its literal is made env-driven, or it is
-reported as present. An option given on the command line or in ``[tool.llmfix]``
-that differs from what a patched file bakes in is updated.
-
-Each replaced default is noted (its literal and its statement's digest, keyed by the
-function), an inserted one as ``None``; :meth:`KeyDefaultTransform.undo` puts the literal
-back, or removes the inserted line.
-"""
+A replaced default is noted (its literal and its statement's digest), an inserted one as ``None``, so undo can put
+the literal back or remove the line."""
 
 from __future__ import annotations
 
@@ -27,7 +17,7 @@ from llmfix.codemods.analysis.tree import indent_of, rebuild
 from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.style.wrap import wrapped
+from llmfix.codemods.style.wrap import fit, wrapped
 from llmfix.codemods.transform import Change, Outcome, Sites, Transform
 
 
@@ -43,10 +33,6 @@ class Site:
     line: DefaultLine | None
     default: cst.BaseExpression | None  # the current default expression (a line's, or a hand-written assignment's)
     statement: cst.SimpleStatementLine | None
-
-    @property
-    def where(self) -> str:
-        return self.group.describe()
 
 
 class KeyDefaultTransform(Transform):
@@ -108,18 +94,10 @@ class KeyDefaultTransform(Transform):
 
     # -- the shared plan ------------------------------------------------------
 
-    @property
-    def explicit(self) -> bool:
-        """True when the option comes from a flag or ``[tool.llmfix]``, not its default."""
-        return self.settings.sources.get(self.OPTION, "default") != "default"
-
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
-        pending: list[tuple[Site, str]] = []
         functions = module_functions(file.module)
-        for group in defaults_groups(file.module):
-            for site, action in self._sites_of(file, group, functions, sites):
-                pending.append((site, action))
+        pending = [found for group in defaults_groups(file.module) for found in self._sites_of(file, group, functions, sites)]
         clashes = {file.support_clash(site.group.function) for site, action in pending if action != "update"} - {None}
         for clash in sorted(clashes):  # type: ignore[type-var]
             sites.missing.append(f"{clash}; apply the rest with `--skip {self.NAME}`")
@@ -130,7 +108,7 @@ class KeyDefaultTransform(Transform):
         return sites.outcome("")
 
     def _sites_of(self, file: FileContext, group: DefaultsGroup, functions, sites: Sites):
-        where = group.describe()
+        where = group.where
         skip_hint = f"; apply the rest with `--skip {self.NAME}`"
         if any(self.KEY in call.explicit_keys for call in group.calls if call.function is group.function):
             sites.missing.append(f"{where}: `{self.KEY}=` is passed to the LiteLLM call as a keyword, so no default can reach it{skip_hint}")
@@ -151,7 +129,8 @@ class KeyDefaultTransform(Transform):
         site = Site(group, line, line.default if line else None, line.statement if line else None)
         if line is not None and self.reads_variable(file, line.default, functions):
             baked = self.baked(file, line.default)
-            if self.explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
+            explicit = self.settings.sources.get(self.OPTION, "default") != "default"  # a flag or [tool.llmfix] asks
+            if explicit and baked is not None and self.outdated(baked, self.wanted(file, site)):
                 yield site, "update"
             elif file.noted and self._rewrapped(file, group, site) is not None:
                 yield site, "rewrap"
@@ -166,16 +145,15 @@ class KeyDefaultTransform(Transform):
         yield site, "replace" if line is not None else "insert"
 
     def _hand_written(self, file: FileContext, group: DefaultsGroup, assignments: list[KeyAssignment], functions, sites: Sites):
-        where = group.describe()
         for assignment in assignments:
             site = Site(group, None, assignment.value, assignment.statement)
             if self.reads_variable(file, assignment.value, functions):
-                sites.present.append(f"{where} sets `{self.KEY}` by hand when absent, from {self.ENV_VAR}")
+                sites.present.append(f"{group.where} sets `{self.KEY}` by hand when absent, from {self.ENV_VAR}")
                 continue
             try:
                 self.new_default(file, site)
             except Unpatchable:
-                sites.present.append(f"{where} sets `{self.KEY}` by hand when absent (kept as written)")
+                sites.present.append(f"{group.where} sets `{self.KEY}` by hand when absent (kept as written)")
                 continue
             yield site, "replace"
 
@@ -188,15 +166,12 @@ class KeyDefaultTransform(Transform):
         noted = file.noted.get(self.NAME, {}).get(self._note_key(file, group, statement), ())
         if noted is not None:  # a replaced default: only when upstream had the statement on one line
             try:
-                literal, expected = noted  # type: ignore[misc]
-                upstream = rebuild(statement, {id(default): notes.literal_node(literal, file.style.quote)}, {}, {})
-            except (TypeError, ValueError):
+                upstream, expected = _upstream(statement, default, noted, file.style.quote)
+            except ValueError:
                 return None
             if notes.digest(notes.joined(upstream) or upstream) != expected:
                 return None
-        one_line = notes.joined(statement) or statement
-        text = notes.statement_code(one_line).rstrip("\r\n")
-        line = wrapped(file.module, text, indent_of(file.module, statement) or "", file.style.line_length, one_line)
+        line = fit(notes.joined(statement) or statement, file.module, indent_of(file.module, statement) or "", file.style.line_length)
         if notes.statement_code(line) == notes.statement_code(statement):
             return None
         return line.with_changes(leading_lines=statement.leading_lines)  # type: ignore[union-attr]
@@ -204,28 +179,25 @@ class KeyDefaultTransform(Transform):
     def _patch(self, file: FileContext, site: Site, action: str, edits: Edits, sites: Sites) -> None:
         if action == "rewrap":
             edits.replace_node(site.statement, self._rewrapped(file, site.group, site))  # type: ignore[arg-type]
-            sites.applied.append(f"{site.where} {self.KEY} line wrapped to the line length ({file.style.line_length})")
+            sites.applied.append(f"{site.group.where} {self.KEY} line wrapped to the line length ({file.style.line_length})")
             return
         new = self.new_default(file, site)
         if self.SUPPORT is not None:
             edits.need_support()
-        where = site.where
+        where = site.group.where
         if action == "insert":
-            d, key = site.group.dict_name, string(self.KEY, file.style.quote)
-            anchor = site.group.anchor
+            d, key, anchor = site.group.dict_name, string(self.KEY, file.style.quote), site.group.anchor
             target = cst.Subscript(cst.Name(d), [cst.SubscriptElement(cst.Index(key))])
             built = cst.SimpleStatementLine([cst.Assign([cst.AssignTarget(target)], call(f"{d}.get", key, new))])
-            text = f"{d}[{key.value}] = {d}.get({key.value}, {notes.statement_code(new)})"
-            line = wrapped(file.module, text, indent_of(file.module, anchor) or "", file.style.line_length, built)
+            line = fit(built, file.module, indent_of(file.module, anchor) or "", file.style.line_length)
             (edits.insert_after if site.group.insert_after else edits.insert_before)(anchor, [line])
             edits.note(self._note_key(file, site.group), None)
             sites.applied.append(f"{where} {self.KEY} default added: {self.ENV_VAR}")
         else:
             assert site.default is not None and site.statement is not None
-            code = notes.statement_code(site.statement)
-            edits.replace_node(site.statement, self._refit(file, site.statement, code, site.default, new))
+            edits.replace_node(site.statement, self._refit(file, site.statement, site.default, new))
             if action != "update":
-                edits.note(self._note_key(file, site.group, site.statement), [notes.literal_value(site.default), notes.digest_text(code)])
+                edits.note(self._note_key(file, site.group, site.statement), [notes.literal_value(site.default), notes.digest(site.statement)])
             hand = " (hand-written, when absent)" if site.line is None else ""
             if action == "update":
                 source = "[tool.llmfix]" if self.settings.sources.get(self.OPTION) == "config" else "the command line"
@@ -267,19 +239,18 @@ class KeyDefaultTransform(Transform):
                     edits.remove(stmt)
                 else:
                     try:
-                        literal, expected = noted[key]  # type: ignore[misc]
-                        notes.literal_node(literal, file.style.quote)
-                        notes.check_digest(expected)
-                    except (TypeError, ValueError) as error:
+                        expected = _upstream(stmt, default, noted[key], file.style.quote)[1]
+                    except ValueError as error:
                         raise notes.BadNote(f"{key}: {self.KEY}: {error}") from None
-                    build = lambda quote, stmt=stmt, default=default, literal=literal: rebuild(stmt, {id(default): notes.literal_node(literal, quote)}, {}, {})  # noqa: E731
+                    build = lambda quote, stmt=stmt, default=default, note=noted[key]: _upstream(stmt, default, note, quote)[0]  # noqa: E731
                     edits.replace_node(stmt, notes.restored(stmt, build, expected, file.style.quote))
         return problems
 
     @staticmethod
-    def _refit(file: FileContext, stmt: cst.SimpleStatementLine, original: str, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
+    def _refit(file: FileContext, stmt: cst.SimpleStatementLine, old: cst.BaseExpression, new: cst.BaseExpression) -> cst.SimpleStatementLine:
         """``stmt`` with ``old`` replaced by ``new``; a statement the file wrapped keeps its wrapping, a one-line one is now
         llmfix's line, wrapped like one even when upstream's was already long (else ``_rewrapped`` would ask to wrap it)."""
+        original = notes.statement_code(stmt)
         if "\n" in original.strip("\r\n"):
             return rebuild(stmt, {id(old): new}, {}, {})  # type: ignore[return-value]  # the file's own wrapping: keep it
         old_text, built = notes.statement_code(old), rebuild(stmt, {id(old): new}, {}, {})
@@ -289,6 +260,15 @@ class KeyDefaultTransform(Transform):
             text = notes.statement_code(built).rstrip("\r\n")
         line = wrapped(file.module, text, indent_of(file.module, stmt) or "", file.style.line_length, built)
         return line.with_changes(leading_lines=stmt.leading_lines)  # type: ignore[return-value]
+
+
+def _upstream(statement: cst.BaseStatement, default: cst.BaseExpression, noted: object, quote: str) -> tuple[cst.BaseStatement, str]:
+    """The statement with the noted literal back in place of llmfix's ``default``, and the noted digest (ValueError: not a note llmfix writes)."""
+    try:
+        literal, expected = noted  # type: ignore[misc]
+    except TypeError as error:
+        raise notes.BadNote(str(error)) from None
+    return rebuild(statement, {id(default): notes.literal_node(literal, quote)}, {}, {}), notes.check_digest(expected)  # type: ignore[return-value]
 
 
 def _shown(value: object) -> str:

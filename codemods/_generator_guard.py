@@ -1,9 +1,4 @@
-"""The rubric generator's part of the ``guards`` transform (and of its undo).
-
-Before parsing, an empty answer returns None with a warning naming the model; the
-awaited result is bound before the generator's try (its handler prints it); a handler
-that swallows the failure without a word logs it with the model.
-"""
+"""The rubric generator's part of the ``guards`` transform (and of its undo)."""
 
 from __future__ import annotations
 
@@ -12,7 +7,6 @@ import libcst as cst
 from llmfix.codemods import support
 from llmfix.codemods.analysis.generator import GeneratorSite
 from llmfix.codemods.analysis.nodes import (
-    block_of,
     callee_name,
     is_broad_handler,
     is_name,
@@ -22,7 +16,7 @@ from llmfix.codemods.analysis.nodes import (
     string_value,
     swallowing_try,
 )
-from llmfix.codemods.analysis.tree import find_all, indent_of
+from llmfix.codemods.analysis.tree import find_all, indent_of, module_walk
 from llmfix.codemods.building import expression, statement, statements, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
@@ -49,25 +43,18 @@ def guard_tests(func: cst.FunctionDef, name: str) -> list[cst.If]:
     return [stmt for stmt in iter_statements(func.body) if isinstance(stmt, cst.If) and tests_name(stmt) and find_all(stmt.body, cst.Return)]
 
 
-def _precedes(block: cst.CSTNode, first: cst.CSTNode, second: cst.CSTNode) -> bool:
-    ids = [id(s) for s in getattr(block, "body", [])]
-    return id(first) in ids and id(second) in ids and ids.index(id(first)) < ids.index(id(second))
+def _precedes(module: cst.Module, first: cst.CSTNode, second: cst.CSTNode) -> bool:
+    """True when ``first`` comes before ``second`` in the same block."""
+    walked = module_walk(module)
+    return walked.parents.get(id(first)) == walked.parents.get(id(second)) and walked.position[id(first)] < walked.position[id(second)]
 
 
 def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
     """The generator's guard before parsing, its result bound before its try, its silent handler made to speak."""
-    where = f"{site.function.name.value}()"
-    key = qualname(file.module, site.function)
-    name = site.result_name
-    done = []
-    guarded = any(_precedes(block_of(site.function, g) or site.function.body, site.await_line, g) for g in guard_tests(site.function, name))
-    if not guarded:
-        guard = statements(
-            "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n",
-            file,
-            resp=cst.Name(name),
-            **_warning(file, site, edits, EMPTY_WARNING),
-        )
+    where, name, done = f"{site.function.name.value}()", site.result_name, []
+    if not any(_precedes(file.module, site.await_line, g) for g in guard_tests(site.function, name)):
+        template = "if not __resp__:\n    __logger__.warning(__message__, __model__)\n    return None\n"
+        guard = statements(template, file, resp=cst.Name(name), **_warning(file, site, edits, EMPTY_WARNING))
         indent = (indent_of(file.module, site.await_line) or "") + file.module.default_indent
         body = guard[0].body  # type: ignore[attr-defined]
         body = body.with_changes(body=[fit(s, file.module, indent, file.style.line_length) for s in body.body])
@@ -76,7 +63,7 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
         sites.changes.append(Change(f"{where}: an empty answer returns None with a warning naming the model, before parsing"))
     if isinstance(site.top, cst.Try) and binding_before(site) is None:
         edits.insert_before(site.top, [statement(f"{name} = None\n", file)])
-        edits.note(f"{key}:bound", True)
+        edits.note(f"{qualname(file.module, site.function)}:bound", True)
         done.append(f"`{name}` bound before the try")
     _log_generator_failure(file, site, edits, done, sites)
     _update_stale_models(file, site, edits, done)
@@ -86,8 +73,7 @@ def plan_generator(file: FileContext, site: GeneratorSite, edits: Edits, sites: 
         sites.present.append(f"{where} guards an empty response")
 
 def _warning(file: FileContext, site: GeneratorSite, edits: Edits, message: str) -> dict[str, cst.CSTNode]:
-    """The holes of a warning naming the generator's model: the module's logger (the support module's when the
-    file has none), ``message`` and the model."""
+    """The holes of a warning naming the generator's model: the module's logger (else the support module's), ``message``, the model."""
     model = site.model if site.model is not None else string("unknown", file.style.quote)
     if file.style.logger:
         logger: cst.BaseExpression = cst.Name(file.style.logger)
@@ -112,24 +98,20 @@ def _log_generator_failure(file: FileContext, site: GeneratorSite, edits: Edits,
     handling = swallowing_try(site.function, site.await_line)
     if handling is None:
         return
-    where = f"{site.function.name.value}()"
     for handler in handling.handlers:
         if not is_broad_handler(handler) or find_all(handler.body, cst.Raise) or reports_error(handler):
             continue
         named = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
         bound = named or "error"
-        line = statement(
-            "__logger__.warning(__message__, __model__, __error__)\n", file, error=cst.Name(bound), **_warning(file, site, edits, FAILURE_WARNING)
-        )
-        indent = (indent_of(file.module, handler.body.body[0]) or "")
-        line = fit(line, file.module, indent, file.style.line_length)
+        line = statement("__logger__.warning(__message__, __model__, __error__)\n", file, error=cst.Name(bound), **_warning(file, site, edits, FAILURE_WARNING))
+        line = fit(line, file.module, indent_of(file.module, handler.body.body[0]) or "", file.style.line_length)
         if named is not None:
             edits.insert_before(handler.body.body[0], [line])
         else:  # bind the exception it catches: `except Exception:` -> `except Exception as error:`
             edits.replace_node(handler, _handler_with(handler, bound, line))
             edits.note(f"{qualname(file.module, site.function)}:handler", "bare" if handler.type is None else "unnamed")
         done.append("its swallowed failure logged with the model")
-        sites.changes.append(Change(f"{where}: a failed call still returns None, and now logs a warning naming the model and the error"))
+        sites.changes.append(Change(f"{site.function.name.value}(): a failed call still returns None, and now logs a warning naming the model and the error"))
 
 def _handler_with(handler: cst.ExceptHandler, bound: str, line: cst.BaseStatement) -> cst.ExceptHandler:
     kind = handler.type if handler.type is not None else cst.Name("BaseException")

@@ -1,11 +1,5 @@
-"""Build new code safely: fixed templates whose holes are filled with libcst nodes.
-
-A template is llmfix's own text with holes written as ``__name__``; values that come
-from the user or the target (a fallback model name, a retry count, a helper's name)
-become literal nodes (:func:`string`, :func:`integer`, :func:`number`) and are put in
-the holes after parsing, so no value is ever parsed as code. Templates are written
-with four-space indentation and ``\\n``; they come out in the module's own.
-"""
+"""Build new code from fixed templates whose ``__name__`` holes are filled with libcst nodes, so no value from the user
+or the target is ever parsed as code; templates use four-space indentation and come out in the module's own."""
 
 from __future__ import annotations
 
@@ -79,9 +73,7 @@ def _parsed_statements(template: str, indent: str, newline: str) -> cst.Module:
     return cst.parse_module(template.replace("\n", newline), config=cst.PartialParserConfig(default_indent=indent, default_newline=newline))
 
 
-@lru_cache(maxsize=512)
-def _parsed_expression(template: str) -> cst.BaseExpression:
-    return cst.parse_expression(template)
+_parsed_expression = lru_cache(maxsize=512)(cst.parse_expression)
 
 
 def names(**values: str) -> dict[str, cst.CSTNode]:
@@ -101,14 +93,15 @@ def statement(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.Bas
     return single
 
 
-def call(function: str, *args: cst.BaseExpression) -> cst.Call:
+def call(function: str, *args: cst.BaseExpression | cst.Arg) -> cst.Call:
     """``a.b(arg, ...)`` built directly (no template to parse or fill: patching a thousand helpers stays cheap)."""
     head, *rest = function.split(".")
     callee: cst.BaseExpression = cst.Name(head)
     for part in rest:
         callee = cst.Attribute(callee, cst.Name(part))
     spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-    return cst.Call(callee, [cst.Arg(arg, comma=spaced if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT) for i, arg in enumerate(args)])
+    built = [arg if isinstance(arg, cst.Arg) else cst.Arg(arg) for arg in args]
+    return cst.Call(callee, [arg.with_changes(comma=spaced if i < len(built) - 1 else cst.MaybeSentinel.DEFAULT) for i, arg in enumerate(built)])
 
 
 def expression(template: str, file: FileContext, **nodes: cst.CSTNode) -> cst.BaseExpression:

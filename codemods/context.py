@@ -1,11 +1,5 @@
-"""One analysed file, shared by every transform that plans on it.
-
-:class:`FileContext` holds the single parse of a file, its style (line length, quotes,
-logger, import sections: :mod:`llmfix.codemods.style`), where the support module is
-imported from, and the facts transforms hand to later ones (``facts``). The analyses in
-:mod:`llmfix.codemods.analysis` are cached per tree, and every transform plans on this same
-tree, so each is computed once per file.
-"""
+"""One analysed file, shared by every transform that plans on it: its one parse, its style, the support module's
+dotted name, and the facts transforms hand to later ones."""
 
 from __future__ import annotations
 
@@ -29,7 +23,6 @@ class FileContext:
     facts: dict[str, Any] = field(default_factory=dict)
     noted: dict[str, dict[str, object]] = field(default_factory=dict)  # llmfix's record of the file: transform -> notes
     recorded: bool = True  # False: revert has no record of the checkout, only the code, to go by
-    _binders: dict[cst.FunctionDef, bool] = field(default_factory=dict, repr=False)  # function -> binds the support name
 
     def __post_init__(self) -> None:
         module_walk(self.module)  # walked first, so every analysis's walk of a function is a slice of it
@@ -39,9 +32,7 @@ class FileContext:
 
     def support_clash(self, function: cst.FunctionDef | None = None) -> str | None:
         """Why the file (or ``function``) can't call the support module by its name (it binds the name otherwise), else None."""
-        if function is not None and function not in self._binders:  # once per function: every transform asks
-            self._binders[function] = binds_name(function, support.NAME)
-        if function is not None and self._binders[function]:
+        if function is not None and binds_name(function, support.NAME):
             return f"{function.name.value}() binds `{support.NAME}` itself, the name of llmfix's support module"
         how = module_bindings(self.module).get(support.NAME)
         package, _, name = self.support_module.rpartition(".")
@@ -56,9 +47,7 @@ class FileContext:
         """The name generated code uses for stdlib module ``stdlib`` (in ``function``, or at module level): its own,
         unless the file binds that name otherwise (``os = ...``); then an alias the import step adds (``import os as _os``)."""
         bound = module_bindings(self.module)
-        kind = bound.get(stdlib)
-        clean_global = kind in (None, f"import {stdlib}")
-        if clean_global and (function is None or not binds_name(function, stdlib)):
+        if bound.get(stdlib) in (None, f"import {stdlib}") and (function is None or not binds_name(function, stdlib)):
             return stdlib
         for name, how in bound.items():
             if how == f"import {stdlib}" and name != stdlib and (function is None or not binds_name(function, name)):

@@ -1,15 +1,6 @@
-"""The edits a transform plans, keyed by the nodes of the one analysed tree.
+"""The edits a transform plans, keyed by the nodes of the one analysed tree, and their application in one rebuild.
 
-Every transform plans on the same parse, so edits from several transforms are merged
-and applied in one rebuild (:func:`apply_edits`): nodes replaced, statements inserted
-before or after a statement, decorators added, then the imports the new code needs
-(placed in their isort section), the support module's among them (see
-:mod:`llmfix.codemods.support`).
-
-Besides the edits, a transform leaves *notes*: what its edits replaced that the code
-can't tell afterwards (an upstream default literal), which llmfix's record keeps so that
-revert can put it back (see :meth:`~llmfix.codemods.transform.Transform.undo`).
-"""
+Besides edits, a transform leaves *notes*: what revert needs that the patched code can't tell."""
 
 from __future__ import annotations
 
@@ -20,8 +11,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from llmfix.codemods.analysis.tree import module_walk, rebuild
-from llmfix.codemods.style import imports
-from llmfix.codemods.style.imports import ImportNeed
+from llmfix.codemods.style.imports import add_support_import
 
 if TYPE_CHECKING:
     from llmfix.codemods.context import FileContext
@@ -37,7 +27,6 @@ class Edits:
     before: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
     after: dict[int, list[cst.BaseStatement]] = field(default_factory=dict)
     decorate: dict[int, list[cst.Decorator]] = field(default_factory=dict)
-    imports: list[ImportNeed] = field(default_factory=list)
     support: bool = False  # the new code calls the support module
     notes: dict[str, object] = field(default_factory=dict)  # what revert needs and the code can't tell
     removals: list[cst.CSTNode] = field(default_factory=list)  # statements to drop (revert)
@@ -59,11 +48,6 @@ class Edits:
         self._anchors[id(function)] = function
         self.decorate.setdefault(id(function), []).append(decorator)
 
-    def need_import(self, module: str, name: str | None = None, level: int = 0, asname: str | None = None) -> None:
-        need = ImportNeed(module, name, level, asname)
-        if need not in self.imports:
-            self.imports.append(need)
-
     def need_support(self) -> None:
         self.support = True
 
@@ -75,7 +59,7 @@ class Edits:
         self.removals.append(statement)
 
     def __bool__(self) -> bool:
-        return bool(self.replace or self.before or self.after or self.decorate or self.imports or self.support or self.removals)
+        return bool(self.replace or self.before or self.after or self.decorate or self.support or self.removals)
 
     @classmethod
     def merged(cls, parts: Sequence[Edits], module: cst.Module) -> Edits:
@@ -91,8 +75,6 @@ class Edits:
                 for key, items in source.items():
                     target.setdefault(key, []).extend(items)
             total._anchors.update(part._anchors)
-            for need in part.imports:
-                total.need_import(need.module, need.name, need.level, need.asname)
             total.support = total.support or part.support
             total.removals.extend(part.removals)
         replaced = set(total.replace) | {id(node) for node in total.removals}
@@ -114,8 +96,4 @@ def apply_edits(file: FileContext, parts: Sequence[Edits]) -> cst.Module:
     replace = {**edits.replace, **{id(node): cst.RemovalSentinel.REMOVE for node in edits.removals}}
     tree = rebuild(file.module, replace, edits.before, edits.after, edits.decorate)
     assert isinstance(tree, cst.Module)
-    needed = list(edits.imports)
-    if edits.support:
-        package, _, name = file.support_module.rpartition(".")
-        needed.append(ImportNeed(package, name) if package else ImportNeed(name))
-    return imports.ensure(file, tree, needed)
+    return add_support_import(file, tree) if edits.support else tree

@@ -3,23 +3,9 @@
 Why: when the primary model keeps failing, LiteLLM tries each fallback with its own
 retry budget. A bare model name goes to the same endpoint (no help when the endpoint
 or the proxy is down); only an object with its own ``api_base`` and ``api_key``
-survives a dead primary endpoint. The env var takes either form::
-
-    LITELLM_FALLBACK_MODELS="gpt-4.1-mini,gpt-4o-mini"
-    LITELLM_FALLBACK_MODELS='[{"model": "openai/gpt-4o-mini", "api_base": "https://...", "api_key": "sk-..."}]'
-
-Unset means the file's own default, unchanged (a helper that had none keeps none);
-set but empty means no fallbacks; an entry equal to the primary model is dropped at
-run time. No model is ever added behind a reviewer's back: ``--fallback MODEL``
-(repeatable, or ``a,b``; ``fallbacks = [...]`` in ``[tool.llmfix]``) bakes one in.
-
-Before::
-
-    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", ["gpt-4.1-mini"])
-
-After::
-
-    chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
+survives a dead primary endpoint. The env var takes a list of names or of such objects,
+and unset means the file's own default, unchanged (docs/environment.md has its forms). No model
+is ever added behind a reviewer's back: ``--fallback MODEL`` (repeatable, or ``a,b``) bakes one in.
 
 A default written by hand inside ``if "fallbacks" not in chat_kwargs:`` gets the same
 env-driven value in place.
@@ -37,7 +23,7 @@ from llmfix.codemods.analysis.nodes import string_value
 from llmfix.codemods.analysis.scopes import binds_name
 from llmfix.codemods.building import call, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
+from llmfix.codemods.transform import Change, Example, Option
 
 PARSER = f"{support.NAME}.fallback_models"
 _MODEL_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/@+\-]*")
@@ -58,15 +44,8 @@ def parse_fallbacks(text: str) -> list[str]:
 
 def list_literal(node: cst.BaseExpression | None) -> list[str] | None:
     """The strings of a list/tuple literal of plain strings, else None."""
-    if not isinstance(node, (cst.List, cst.Tuple)):
-        return None
-    values = []
-    for element in node.elements:
-        value = string_value(element.value)
-        if value is None:
-            return None
-        values.append(value)
-    return values
+    values = [string_value(element.value) for element in node.elements] if isinstance(node, (cst.List, cst.Tuple)) else [None]
+    return None if None in values else values  # type: ignore[return-value]
 
 
 class FallbacksTransform(KeyDefaultTransform):
@@ -90,53 +69,35 @@ class FallbacksTransform(KeyDefaultTransform):
         ),
     )
     EXAMPLES = (
-        Example(
+        Example.change(
             "the helper's own list, now overridable from the environment",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **kwargs):
-                kwargs["fallbacks"] = kwargs.get("fallbacks", ["gpt-4.1-mini"])
-                return litellm.completion(model=model_name, **kwargs)
+             def run_litellm(model_name, **kwargs):
+            -    kwargs["fallbacks"] = kwargs.get("fallbacks", ["gpt-4.1-mini"])
+            +    kwargs["fallbacks"] = kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
+                 return litellm.completion(model=model_name, **kwargs)
             """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, **kwargs):
-                kwargs["fallbacks"] = kwargs.get("fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name))
-                return litellm.completion(model=model_name, **kwargs)
-            """,
-            APPLIED,
         ),
-        Example(
+        Example.change(
             "a default written by hand inside a condition is the same fix, made env-driven",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                if "fallbacks" not in chat_kwargs:
-                    if model_name != "gpt-4.1-mini":
-                        chat_kwargs["fallbacks"] = ["gpt-4.1-mini"]
-                return litellm.completion(model=model_name, **chat_kwargs)
+             def run_litellm(model_name, **chat_kwargs):
+                 if "fallbacks" not in chat_kwargs:
+                     if model_name != "gpt-4.1-mini":
+            -            chat_kwargs["fallbacks"] = ["gpt-4.1-mini"]
+            +            chat_kwargs["fallbacks"] = litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)
+                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, **chat_kwargs):
-                if "fallbacks" not in chat_kwargs:
-                    if model_name != "gpt-4.1-mini":
-                        chat_kwargs["fallbacks"] = litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)
-                return litellm.completion(model=model_name, **chat_kwargs)
-            """,
-            APPLIED,
         ),
         Example(
             "already env-driven: left alone",
@@ -150,8 +111,6 @@ class FallbacksTransform(KeyDefaultTransform):
                 chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", litellm_utils.fallback_models([], model_name))
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 
@@ -174,27 +133,22 @@ class FallbacksTransform(KeyDefaultTransform):
         return list_literal(expression_)
 
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
+        """``fallback_models([...], model)``: the primary model's name passed when it is in scope where the defaults are set."""
         models = cst.List([cst.Element(string(name, file.style.quote)) for name in self.wanted(file, site)])
-        model = self._primary(site)
-        return call(PARSER, models) if model is None else call(PARSER, models, model)
-
-    @staticmethod
-    def _primary(site: Site) -> cst.BaseExpression | None:
-        """The primary model's name, when the defaults are set where the call's model is in scope."""
         model = site.group.model
-        if isinstance(model, cst.Name) and (binds_name(site.group.function, model.value)):
-            return cst.Name(model.value)
-        return None
+        if isinstance(model, cst.Name) and binds_name(site.group.function, model.value):
+            return call(PARSER, models, cst.Name(model.value))
+        return call(PARSER, models)
 
     def change(self, file: FileContext, site: Site, new: cst.BaseExpression) -> Change | None:
         after = self.baked(file, new) or ()
         before: tuple[str, ...] | list[str] | None = self.before(file, site)  # type: ignore[assignment]
         shown = ", ".join(after) or "none"
         if before is None or tuple(before) == tuple(after):
-            return Change(f"{site.where}: fallbacks can be set with {self.ENV_VAR} (default unchanged: {shown})")
+            return Change(f"{site.group.where}: fallbacks can be set with {self.ENV_VAR} (default unchanged: {shown})")
         old = ",".join(before)
         return Change(
-            f"{site.where}: default fallbacks {shown} instead of {', '.join(before) or 'none'} (answers may come from "
+            f"{site.group.where}: default fallbacks {shown} instead of {', '.join(before) or 'none'} (answers may come from "
             f"another model); {self.ENV_VAR}={old!r} restores them",
             ((self.ENV_VAR, old),),
             self.KEY,

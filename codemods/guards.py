@@ -10,40 +10,12 @@ Each helper keeps its error contract: one that lets a failed call raise still ra
 (after its retries and fallbacks); one that swallows it still returns ``""`` and now
 logs the root cause through the module's own logger.
 
-Helper, before::
+A helper's content read becomes ``litellm_utils.response_text(response)`` (``""`` with one warning for no
+choices, no message or null content); a handler that swallows the failure without a word first calls
+``litellm_utils.log_failure("run_litellm")`` (one that already prints or logs is left alone).
 
-    return response.choices[0].message.content
-
-after (``response_text`` returns ``""`` with one warning for no choices, no message or
-null content)::
-
-    return litellm_utils.response_text(response)
-
-A handler that swallows the failure without saying anything, before / after (a handler
-that already prints or logs the error is left alone: never two lines for one failure)::
-
-    except:
-        return ""
-
-    except:
-        litellm_utils.log_failure("run_litellm")
-        return ""
-
-The rubric generator, before::
-
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
-        obj = extract_json_from_response(resp)
-
-after::
-
-    resp = None
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
-        if not resp:
-            logger.warning("Empty rubric response from model %s", model_name)
-            return None
-        obj = extract_json_from_response(resp)
+The rubric generator binds its result before its ``try`` (``resp = None``) and, right after
+the awaited call, returns None with a warning naming the model when the answer is empty.
 
 An existing guard (``if not response.choices ...: return ""``) is recognised; one that
 lets a null content through gets ``or ""`` on its return.
@@ -56,7 +28,7 @@ import libcst as cst
 from llmfix.codemods import support
 from llmfix.codemods._generator_guard import _is_empty_guard, _is_failure_warning, binding_before, guard_tests, plan_generator, reports_error
 from llmfix.codemods.analysis.generator import find_generators
-from llmfix.codemods.analysis.helpers import SWALLOWS, error_contract, helper_functions, llm_call_of
+from llmfix.codemods.analysis.helpers import helper_functions, llm_call_of
 from llmfix.codemods.analysis.nodes import (
     all_functions,
     is_attribute,
@@ -72,7 +44,7 @@ from llmfix.codemods.analysis.tree import find_all
 from llmfix.codemods.building import call, expression, string
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Example, Outcome, Sites, Transform
 
 
 def _is_content_read(node: cst.CSTNode) -> bool:
@@ -103,74 +75,47 @@ class GuardsTransform(Transform):
     SUMMARY = 'empty responses: helpers return "" with a warning, the generator None; swallowed errors logged'
     ORDER = 40
     EXAMPLES = (
-        Example(
+        Example.change(
             "a helper that swallows errors silently: the content read is guarded, the failure logged",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                except:
-                    return ""
-                return response.choices[0].message.content
+             def run_litellm(model_name, user_prompt=None, **chat_kwargs):
+                 try:
+                     response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
+                 except:
+            +        litellm_utils.log_failure("run_litellm")
+                     return ""
+            -    return response.choices[0].message.content
+            +    return litellm_utils.response_text(response)
             """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                except:
-                    litellm_utils.log_failure("run_litellm")
-                    return ""
-                return litellm_utils.response_text(response)
-            """,
-            APPLIED,
         ),
-        Example(
+        Example.change(
             "a helper that already prints its error gets no second line; a raising helper keeps raising",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                except Exception as e:
-                    print(f"Error in run_litellm_async: {e}")
-                    return ""
-                return response.choices[0].message.content
+             async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
+                 try:
+                     response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
+                 except Exception as e:
+                     print(f"Error in run_litellm_async: {e}")
+                     return ""
+            -    return response.choices[0].message.content
+            +    return litellm_utils.response_text(response)
 
 
-            def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
-                resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                return resp.choices[0].message.content
+             def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
+                 resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
+            -    return resp.choices[0].message.content
+            +    return litellm_utils.response_text(resp)
             """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                try:
-                    response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                except Exception as e:
-                    print(f"Error in run_litellm_async: {e}")
-                    return ""
-                return litellm_utils.response_text(response)
-
-
-            def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
-                resp = litellm.completion(model=model_name, messages=[], **chat_kwargs)
-                return litellm_utils.response_text(resp)
-            """,
-            APPLIED,
         ),
         Example(
             "a helper that already guards empty responses is left alone",
@@ -184,8 +129,6 @@ class GuardsTransform(Transform):
                     return ""
                 return response.choices[0].message.content
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 
@@ -231,8 +174,6 @@ class GuardsTransform(Transform):
 
     def _log_failures(self, file: FileContext, func: cst.FunctionDef, edits: Edits, done: list[str], sites: Sites) -> None:
         """A swallowing helper's broad handlers that say nothing log the root cause first (its contract is kept)."""
-        if error_contract(file.module, func) != SWALLOWS:
-            return
         llm_call = llm_call_of(file.module, func)
         handling = swallowing_try(func, llm_call) if llm_call is not None else None
         if handling is None:
@@ -271,8 +212,7 @@ class GuardsTransform(Transform):
     # -- revert ----------------------------------------------------------------
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
-        module, problems = file.module, []
-        restored_handlers: set[int] = set()
+        module, problems, restored_handlers = file.module, [], set()
         for func in all_functions(module):
             key = qualname(module, func)
             handler_note = noted.get(f"{key}:handler")
@@ -284,13 +224,12 @@ class GuardsTransform(Transform):
                     edits.replace_node(handler, handler.with_changes(type=kind, name=None, whitespace_after_except=space, body=body))
                     restored_handlers.update(id(s) for s in handler.body.body)
             if noted.get(f"{key}:or-empty") is True:
-                or_empty = find_all(
-                    func, cst.BooleanOperation, lambda b: isinstance(b.operator, cst.Or) and string_value(b.right) == "" and _is_content_read(b.left)
-                )
-                for node in or_empty:
+                or_empty = lambda b: isinstance(b.operator, cst.Or) and string_value(b.right) == "" and _is_content_read(b.left)  # noqa: E731
+                for node in find_all(func, cst.BooleanOperation, or_empty):
                     edits.replace_node(node, node.left)
-            site = next((g for g in find_generators(module) if g.function is func), None)
-            binding = binding_before(site, to_none=True) if site is not None and isinstance(site.top, cst.Try) else None
+        for site in find_generators(module):
+            key = qualname(module, site.function)
+            binding = binding_before(site, to_none=True) if isinstance(site.top, cst.Try) else None
             if binding is not None and noted.get(f"{key}:bound") is True:
                 edits.remove(binding)
             elif binding is not None and f"{key}:bound" not in noted and not file.recorded:
@@ -298,11 +237,7 @@ class GuardsTransform(Transform):
         for read in find_all(module, cst.Call, lambda c: support.is_call(c, "response_text") and len(c.args) == 1):
             edits.replace_node(read, expression("__response__.choices[0].message.content", file, response=read.args[0].value.deep_clone()))
         for stmt in iter_statements(module):
-            small = single_small(stmt)
-            if id(stmt) in restored_handlers:
-                continue
-            logs = isinstance(small, cst.Expr) and support.is_call(small.value, "log_failure")
-            if logs or _is_failure_warning(stmt) or (isinstance(stmt, cst.If) and _is_empty_guard(stmt)):
+            logs = isinstance(small := single_small(stmt), cst.Expr) and support.is_call(small.value, "log_failure")
+            if id(stmt) not in restored_handlers and (logs or _is_failure_warning(stmt) or (isinstance(stmt, cst.If) and _is_empty_guard(stmt))):
                 edits.remove(stmt)
         return problems
-

@@ -4,34 +4,13 @@ Why: retries, fallbacks and the precheck make each call sturdier, but a mid-run
 outage or a slowly failing proxy still turns into thousands of empty rubrics and
 zero-scored judgements, one warning line at a time, which nobody reads.
 
-Every LiteLLM helper and the rubric generator records each call's outcome (ok, empty
-answer, failed with its root cause, answered by a fallback) in one small per-process
-structure: thread- and event-loop-safe, constant memory. Every
-LITELLM_HEALTH_INTERVAL seconds (300) with activity, one summary line per function
-and model goes to the module's logger, e.g. (one line, wrapped here)::
+Every LiteLLM helper and the rubric generator counts its calls' outcomes (ok, failed with
+its root cause, empty); every LITELLM_HEALTH_INTERVAL seconds one line per function and
+model goes to the log, ``litellm_utils.health()`` returns the figures, and with
+LITELLM_MAX_FAILURE_RATE set the generator raises ``LiteLLMDegradedError`` once the failure
+rate over the window exceeds it (docs/environment.md, "Knowing when the reward degrades").
 
-    LiteLLM health, last 300 s: generate_instance_wise_adaptive_rubrics gpt-4.1: 812 ok, 37 failed
-      (4.4%, InternalServerError: Connection error via proxy http://proxy:8888), 12 answered by fallback gpt-4.1-mini
-
-``litellm_health()`` returns the same figures as a dict, for a trainer's metrics. With
-LITELLM_MAX_FAILURE_RATE set (say 0.2) and at least LITELLM_FAILURE_WINDOW calls (100)
-seen, the rubric generator raises ``LiteLLMDegradedError`` once the failure rate over
-the window exceeds it, naming the rate, the dominant error, the endpoint and the proxy.
-Unset, it only logs.
-
-Every call to LiteLLM in the process is also counted, through LiteLLM's own callbacks
-(requests sent and failed, per model), so a call site llmfix did not edit still shows up.
-
-Before::
-
-    async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-
-After::
-
-    @litellm_utils.track_calls
-    async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-
-and the generator gets ``@litellm_utils.track_calls(raise_on_degraded=True)``.
+Helpers get ``@litellm_utils.track_calls``, the generator ``@litellm_utils.track_calls(raise_on_degraded=True)``.
 """
 
 from __future__ import annotations
@@ -45,7 +24,7 @@ from llmfix.codemods.analysis.nodes import all_functions, dotted_name
 from llmfix.codemods.building import expression
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Example, Outcome, Sites, Transform
 
 TRACK = f"{support.NAME}.track_calls"
 
@@ -71,72 +50,39 @@ class HealthTransform(Transform):
     ORDER = 60
     AFTER = ("guards",)
     EXAMPLES = (
-        Example(
+        Example.change(
             "a helper counts the outcome of every call",
             """
-            import litellm
+             import litellm
 
+            +from open_instruct.rubrics import litellm_utils
 
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                return response.choices[0].message.content
+            +
+            +@litellm_utils.track_calls
+             async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
+                 response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
+                 return response.choices[0].message.content
             """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            @litellm_utils.track_calls
-            async def run_litellm_async(model_name, user_prompt=None, **chat_kwargs):
-                response = await litellm.acompletion(model=model_name, messages=[], **chat_kwargs)
-                return response.choices[0].message.content
-            """,
-            APPLIED,
         ),
-        Example(
+        Example.change(
             "the generator can stop the run when the failure rate is too high",
             """
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+            +from open_instruct.rubrics import litellm_utils
+             from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
 
 
-            async def generate(question, model_name="gpt-4.1"):
-                resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                return extract_json_from_response(resp)
+            +@litellm_utils.track_calls(raise_on_degraded=True)
+             async def generate(question, model_name="gpt-4.1"):
+                 resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+                 return extract_json_from_response(resp)
             """,
-            """
-            from open_instruct.rubrics import litellm_utils
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
-
-
-            @litellm_utils.track_calls(raise_on_degraded=True)
-            async def generate(question, model_name="gpt-4.1"):
-                resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                return extract_json_from_response(resp)
-            """,
-            APPLIED,
-        ),
-        Example(
-            "already tracked: left alone",
-            """
-            from open_instruct.rubrics import litellm_utils
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
-
-
-            @litellm_utils.track_calls(raise_on_degraded=True)
-            async def generate(question, model_name="gpt-4.1"):
-                resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                return extract_json_from_response(resp)
-            """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
+    EXAMPLES += (EXAMPLES[1].unchanged("already tracked: left alone"),)
 
     def plan(self, file: FileContext, edits: Edits) -> Outcome:
         sites = Sites()
-        direct = {id(c.function): c.function for c in find_litellm_calls(file.module)}
-        helpers = {**direct, **{id(f): f for f in content_helpers(file.module)}}
+        helpers = {id(f): f for f in [*(c.function for c in find_litellm_calls(file.module)), *content_helpers(file.module)]}
         wanted = [(f, False) for f in helpers.values()] + [(site.function, True) for site in find_generators(file.module)]
         clash = file.support_clash()
         added = []

@@ -7,41 +7,30 @@ timeout (LiteLLM's own is 6000 s per request) and no fallbacks.
 
 Each call is found by what its name means in the module (``from litellm import
 acompletion``, ``import litellm as ll``, an import inside the function, a lazily loaded
-litellm). Its own arguments win; llmfix adds what it lacks::
+litellm). Its own arguments win; llmfix adds what it lacks: ``timeout=litellm_utils.from_env(...)`` and
+``fallbacks=litellm_utils.fallback_models([], <its model>)``.
 
-    response = await acompletion(
-        model=self.verifier_config.llm_judge_model,
-        messages=[{"role": "user", "content": prompt}],
-        timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),
-        fallbacks=litellm_utils.fallback_models([], self.verifier_config.llm_judge_model),
-    )
-
-Retries are added only where no retry layer exists: inside a hand-written retry loop or
-a tenacity-decorated function the number of requests stays what it was (each attempt is
-one call, which the OpenAI SDK retries twice), and the report says how many requests a
-dead endpoint gets before the default is returned. The function holding the call counts
-its outcomes (``@litellm_utils.track_calls(raise_on_degraded=True)``): a call that ends
-after a failed request returned its default (the zero score), so it counts as failed,
-and past LITELLM_MAX_FAILURE_RATE it raises LiteLLMDegradedError. Its failure is already
-logged by its own warning: no second line.
+Retries are added only where no retry layer exists (a hand loop, a tenacity ``@retry``): there the
+number of requests stays what it was, and the report says how many a dead endpoint gets.
+The function holding the call counts its outcomes (``@litellm_utils.track_calls(raise_on_degraded=True)``):
+a call that returned its default (the zero score) after a failed request counts as failed, and
+past LITELLM_MAX_FAILURE_RATE it raises LiteLLMDegradedError (its own warning already logs it).
 """
 
 from __future__ import annotations
-
-import re
 
 import libcst as cst
 
 from llmfix.codemods import litellm_facts, notes, support
 from llmfix.codemods.analysis.helpers import LiteLLMCall, direct_calls
-from llmfix.codemods.analysis.nodes import all_functions, dotted_name, iter_statements, number_literal, qualname, single_small, statement_of
+from llmfix.codemods.analysis.nodes import all_functions, dotted_name, iter_statements, keyword_arg, number_literal, qualname, single_small, statement_of
 from llmfix.codemods.analysis.tree import contains, find_all, indent_of, rebuild
 from llmfix.codemods.building import expression, format_number
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.health import decorator, is_tracking, tracked
 from llmfix.codemods.style.wrap import wrapped
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Example, Outcome, Sites, Transform
 
 ADDED = {  # keyword: the default llmfix adds (``__model__``: the call's model)
     "timeout": f'{support.NAME}.from_env("LITELLM_DEFAULT_TIMEOUT", {format_number(litellm_facts.DEFAULT_TIMEOUT)})',
@@ -122,7 +111,7 @@ def _innermost(function: cst.FunctionDef, call: cst.Call) -> cst.FunctionDef:
 def _without_arguments(call: cst.Call) -> cst.Call:
     """``call`` without the arguments llmfix added (their layout handed back to the last one left)."""
     args = list(call.args)
-    kept = [a for a in args if not (a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value))]
+    kept = [a for a in args if not _added(a)]
     if len(kept) == len(args) or not kept:
         return call
     final = args[-1]
@@ -136,49 +125,33 @@ class JudgeTransform(Transform):
     ORDER = 70
     AFTER = ("health",)
     EXAMPLES = (
-        Example(
+        Example.change(
             "the judge's call in a hand retry loop: a timeout and fallbacks, no extra retries; its outcomes counted",
             """
-            from litellm import acompletion
+             from litellm import acompletion
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            class LMJudgeVerifier:
-                async def async_call(self, prompt):
-                    max_retries = 3
-                    for attempt in range(max_retries):
-                        try:
-                            response = await acompletion(model=self.model, messages=[{"role": "user", "content": prompt}])
-                            return float(response.choices[0].message.content)
-                        except Exception as e:
-                            if attempt == max_retries - 1:
-                                return 0.0
-                    return 0.0
+             class LMJudgeVerifier:
+            +    @litellm_utils.track_calls(raise_on_degraded=True)
+                 async def async_call(self, prompt):
+                     max_retries = 3
+                     for attempt in range(max_retries):
+                         try:
+            -                response = await acompletion(model=self.model, messages=[{"role": "user", "content": prompt}])
+            +                response = await acompletion(
+            +                    model=self.model,
+            +                    messages=[{"role": "user", "content": prompt}],
+            +                    timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),
+            +                    fallbacks=litellm_utils.fallback_models([], self.model),
+            +                )
+                             return float(response.choices[0].message.content)
+                         except Exception as e:
+                             if attempt == max_retries - 1:
+                                 return 0.0
+                     return 0.0
             """,
-            """
-            from litellm import acompletion
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            class LMJudgeVerifier:
-                @litellm_utils.track_calls(raise_on_degraded=True)
-                async def async_call(self, prompt):
-                    max_retries = 3
-                    for attempt in range(max_retries):
-                        try:
-                            response = await acompletion(
-                                model=self.model,
-                                messages=[{"role": "user", "content": prompt}],
-                                timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),
-                                fallbacks=litellm_utils.fallback_models([], self.model),
-                            )
-                            return float(response.choices[0].message.content)
-                        except Exception as e:
-                            if attempt == max_retries - 1:
-                                return 0.0
-                    return 0.0
-            """,
-            APPLIED,
         ),
         Example(
             "a call that routes through the patched helper needs nothing",
@@ -191,8 +164,7 @@ class JudgeTransform(Transform):
                     response = await run_litellm_async_raw(model_name=self.model, user_prompt=prompt)
                     return float(response.choices[0].message.content)
             """,
-            None,
-            "not-applicable",
+            status="not-applicable",
         ),
     )
 
@@ -227,24 +199,20 @@ class JudgeTransform(Transform):
             key = qualname(file.module, site.function)
             numbered[key] = numbered.get(key, -1) + 1 if missing else numbered.get(key, -1)
             note = key if numbered[key] <= 0 else f"{key}#{numbered[key]}"
-            self._patch(file, site, function, statement, missing, decorate, layer, note, edits, sites)  # type: ignore[arg-type]
+            self._patch(file, site, function, where, statement, missing, decorate, layer, note, edits, sites)  # type: ignore[arg-type]
         return sites.outcome("no LiteLLM call with explicit arguments outside the helpers")
 
     def _patch(
-        self, file: FileContext, site: LiteLLMCall, function: cst.FunctionDef, statement: cst.SimpleStatementLine, missing: list[str], decorate: bool, layer,
-        note: str, edits: Edits, sites: Sites,
+        self, file: FileContext, site: LiteLLMCall, function: cst.FunctionDef, where: str, statement: cst.SimpleStatementLine, missing: list[str],
+        decorate: bool, layer, note: str, edits: Edits, sites: Sites,
     ) -> None:
-        where = f"{function.name.value}()" if function is not site.function else f"{qualname(file.module, function)}()"
         if missing:
             no_space = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
             holes = lambda key: {"model": site.model.deep_clone()} if "__model__" in ADDED[key] else {}  # type: ignore[union-attr]  # noqa: E731
             added = [cst.Arg(expression(ADDED[k], file, **holes(k)), keyword=cst.Name(k), equal=no_space) for k in missing]
             new = rebuild(statement, {id(site.call): _with_arguments(site.call, added)}, {}, {})
-            indent = indent_of(file.module, statement) or ""
             if not _one_per_line(site.call):  # laid out again, as black would
-                code = notes.statement_code(new)
-                comment = re.search(r"(\s*#[^\n]*)\r?\n?$", code)
-                text = notes.unwrapped(code) + (comment.group(1) if comment and "#" not in notes.unwrapped(code) else "")
+                text, indent = notes.one_line(notes.statement_code(new)), indent_of(file.module, statement) or ""
                 new = wrapped(file.module, text, indent, file.style.line_length).with_changes(leading_lines=statement.leading_lines)
             edits.replace_node(statement, new)
             edits.note(note, notes.digest(statement))
@@ -256,11 +224,11 @@ class JudgeTransform(Transform):
 
     @staticmethod
     def _describe(file: FileContext, site: LiteLLMCall, missing: list[str], layer, decorate: bool) -> str:
-        retries = number_literal(next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "num_retries"), None))
+        retries = number_literal(keyword_arg(site.call, "num_retries"))
         before = _requests(layer, retries)
         after = _requests(layer, retries if "num_retries" not in missing else litellm_facts.DEFAULT_RETRIES)
         count = f"{after}, as before (llmfix adds no retries inside a retry layer)" if before == after else f"{after} instead of {before}"
-        timeout = next((a.value for a in site.call.args if a.keyword is not None and a.keyword.value == "timeout"), None)
+        timeout = keyword_arg(site.call, "timeout")
         if timeout is None:
             waits = f"each request now waits at most {format_number(litellm_facts.DEFAULT_TIMEOUT)} s (LITELLM_DEFAULT_TIMEOUT) instead of LiteLLM's own 6000 s"
         else:
@@ -292,13 +260,16 @@ class JudgeTransform(Transform):
                 for decorated in func.decorators:
                     if is_tracking(decorated) and isinstance(decorated.decorator, cst.Call):
                         edits.remove(decorated)
-                where = f"{qualname(file.module, func)}()"
-                sites.applied.append(f"{where} no longer calls LiteLLM itself: llmfix's timeout, fallbacks and health taken off it")
+                sites.applied.append(f"{qualname(file.module, func)}() no longer calls LiteLLM itself: llmfix's timeout, fallbacks and health taken off it")
+
+
+def _added(arg: cst.Arg) -> bool:
+    """True for an argument llmfix added (a keyword of ADDED set by the support module)."""
+    return arg.keyword is not None and arg.keyword.value in ADDED and support.is_call(arg.value)
 
 
 def _ours(call: cst.Call) -> bool:
-    """True when ``call`` carries an argument llmfix added (a keyword of ADDED set by the support module)."""
-    return any(a.keyword is not None and a.keyword.value in ADDED and support.is_call(a.value) for a in call.args)
+    return any(map(_added, call.args))
 
 
 def _take_off(file: FileContext, func: cst.FunctionDef, call: cst.Call, number: int, noted: dict[str, object], edits: Edits) -> None:
@@ -312,6 +283,3 @@ def _take_off(file: FileContext, func: cst.FunctionDef, call: cst.Call, number: 
     build = lambda quote: rebuild(statement, {id(call): _without_arguments(call)}, {}, {})  # noqa: E731
     as_black = lambda built: wrapped(file.module, notes.unwrapped(notes.statement_code(built)), indent, limit)  # noqa: E731
     edits.replace_node(statement, notes.restored(statement, build, expected, file.style.quote, (as_black,)))
-
-
-__all__ = ["ALREADY_PRESENT", "JudgeTransform"]

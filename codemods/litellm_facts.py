@@ -1,10 +1,5 @@
-"""Facts about LiteLLM and the patched code that more than one part of llmfix states.
-
-The environment variables the patched code reads, llmfix's defaults, and the openai
-SDK's retry schedule (``num_retries`` is handed to the SDK, which sleeps about
-0.5 * 2**k seconds, capped at 8 s, before retry k+1). The transforms, ``verify`` and
-``doctor`` all take them from here.
-"""
+"""Facts about LiteLLM and the patched code shared by the transforms, ``verify`` and ``doctor``: the environment
+variables, llmfix's defaults, and the openai SDK's retry schedule (about 0.5 * 2**k s, capped at 8 s)."""
 
 from __future__ import annotations
 

@@ -1,12 +1,5 @@
-"""What a transform notes for revert, and how revert turns a note back into code.
-
-A note holds only what the patched code can't tell: an upstream default's literal value
-and a short digest of the statement it sat in. Revert never pastes text from llmfix's
-record: a note is validated (a number, a string, or a list of model names) and its value
-becomes code through llmfix's own literal builders; the digest only chooses between the
-layouts llmfix can produce (the statement as it stands, or joined back onto one line, in
-either quote style), so the restored bytes are upstream's exactly.
-"""
+"""What a transform notes for revert (an upstream literal and its statement's digest), and how revert turns a note
+back into code: validated, built by llmfix's own literal builders, never pasted from the record."""
 
 from __future__ import annotations
 
@@ -37,12 +30,8 @@ def statement_code(statement: cst.CSTNode) -> str:
 
 
 def digest(statement: cst.CSTNode) -> str:
-    return digest_text(statement_code(statement))
-
-
-def digest_text(code: str) -> str:
     """The note's digest of a statement's own code (see :func:`statement_code`)."""
-    return digest_bytes(code.encode("utf-8"))[:8]
+    return digest_bytes(statement_code(statement).encode("utf-8"))[:8]
 
 
 def literal_value(node: cst.BaseExpression | None) -> object:
@@ -86,14 +75,17 @@ def joined(statement: cst.BaseStatement) -> cst.BaseStatement | None:
     code = statement_code(statement)
     if "\n" not in code.rstrip("\r\n"):
         return None
-    newline = "\r\n" if code.endswith("\r\n") else "\n"
-    comment = re.search(r"(\s*#[^\n]*)\r?\n?$", code)
-    body = unwrapped(code)
-    text = body + (comment.group(1) if comment and "#" not in body else "") + newline
     try:
-        return cst.parse_statement(text)
+        return cst.parse_statement(one_line(code) + ("\r\n" if code.endswith("\r\n") else "\n"))
     except cst.ParserSyntaxError:
         return None
+
+
+def one_line(code: str) -> str:
+    """A statement's code on one line: :func:`unwrapped`, its trailing comment kept."""
+    comment = re.search(r"(\s*#[^\n]*)\r?\n?$", code)
+    body = unwrapped(code)
+    return body + (comment.group(1) if comment and "#" not in body else "")
 
 
 def unwrapped(code: str) -> str:

@@ -4,29 +4,10 @@ Why: a dead proxy or endpoint makes every rubric call swallow its error and retu
 None, and training runs on for hours with a degraded reward. One tiny request before
 the first real one tells a dead endpoint apart in seconds.
 
-The check goes through the very helper the generator awaits, with the same arguments
-(plus ``max_tokens=1`` and 2 retries): the same proxy, model and fallbacks as the real
-requests, so it proves the real path, and whatever a test mocks answers the check too
-(the patched code never looks for a test runner). Its outcome is read from LiteLLM's
-own failure events, so a helper that swallows errors can't hide a failed check. Success
-is kept for the process; a failure is checked again after LITELLM_PRECHECK_RECHECK
-seconds (60), and concurrent callers share one check. When nothing answers within
-LITELLM_PRECHECK_TIMEOUT (30 s) it raises ``LiteLLMConnectionError`` naming the model,
-the helper, the root cause, the endpoint and its proxy (credentials redacted).
-``LITELLM_PRECHECK=off`` skips the check; ``warn`` logs the failure and goes on.
-
-The rubric generator, before::
-
-    resp = None
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
-
-after (outside the try, so the failure is not swallowed)::
-
-    resp = None
-    await litellm_utils.ensure_connection(run_litellm_async, model_name=model_name, user_prompt=prompt)
-    try:
-        resp = await run_litellm_async(model_name=model_name, user_prompt=prompt)
+The check goes through the very helper the generator awaits, with the same arguments, so
+it proves the real path; when nothing answers within LITELLM_PRECHECK_TIMEOUT (30 s) it
+raises ``LiteLLMConnectionError`` naming the cause, the endpoint and the proxy.
+``LITELLM_PRECHECK=off`` skips it, ``warn`` only logs (docs/environment.md, "The connection check").
 """
 
 from __future__ import annotations
@@ -38,12 +19,12 @@ from llmfix.codemods.analysis.generator import GeneratorSite, find_generators
 from llmfix.codemods.analysis.nodes import iter_statements, single_small
 from llmfix.codemods.analysis.scopes import binds_name, parameters, statement_bindings
 from llmfix.codemods.analysis.tree import find_all, indent_of
-from llmfix.codemods.building import expression, statement
+from llmfix.codemods.building import call, expression, statement
 from llmfix.codemods.context import FileContext
 from llmfix.codemods.edits import Edits
 from llmfix.codemods.notes import unwrapped
 from llmfix.codemods.style.wrap import fit
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Outcome, Sites, Transform
+from llmfix.codemods.transform import Change, Example, Outcome, Sites, Transform
 
 ENSURE = "ensure_connection"
 
@@ -54,12 +35,8 @@ def _names_read(node: cst.CSTNode) -> set[str]:
 
 def _bound_before(site: GeneratorSite, names: set[str]) -> set[str]:
     """The ``names`` that are not bound yet where the check goes (module globals count as bound)."""
-    params = parameters(site.function)
-    assigned: set[str] = set()
-    for stmt in site.function.body.body:
-        if stmt is site.top:
-            break
-        assigned.update(name for name, _ in statement_bindings(stmt))
+    params, body = parameters(site.function), site.function.body.body
+    assigned = {name for stmt in body[: body.index(site.top)] for name, _ in statement_bindings(stmt)}
     return {n for n in names if binds_name(site.function, n) and n not in params and n not in assigned}
 
 
@@ -80,37 +57,23 @@ class PrecheckTransform(Transform):
     ORDER = 50
     AFTER = ("fallbacks",)
     EXAMPLES = (
-        Example(
+        Example.change(
             "the generator checks the path its call takes, outside its try",
             """
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
+            +from open_instruct.rubrics import litellm_utils
+             from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
 
 
-            async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
-                resp = None
-                try:
-                    resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                    obj = extract_json_from_response(resp)
-                except Exception:
-                    return None
-                return obj
+             async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
+                 resp = None
+            +    await litellm_utils.ensure_connection(run_litellm_async, model_name=model_name, user_prompt=question)
+                 try:
+                     resp = await run_litellm_async(model_name=model_name, user_prompt=question)
+                     obj = extract_json_from_response(resp)
+                 except Exception:
+                     return None
+                 return obj
             """,
-            """
-            from open_instruct.rubrics import litellm_utils
-            from open_instruct.rubrics.run_utils import extract_json_from_response, run_litellm_async
-
-
-            async def generate_instance_wise_adaptive_rubrics(question, response_list, model_name="gpt-4.1"):
-                resp = None
-                await litellm_utils.ensure_connection(run_litellm_async, model_name=model_name, user_prompt=question)
-                try:
-                    resp = await run_litellm_async(model_name=model_name, user_prompt=question)
-                    obj = extract_json_from_response(resp)
-                except Exception:
-                    return None
-                return obj
-            """,
-            APPLIED,
         ),
         Example(
             "a check that still makes the call the generator makes is left alone",
@@ -124,8 +87,6 @@ class PrecheckTransform(Transform):
                 resp = await run_litellm_async(model_name=model_name, user_prompt=question)
                 return extract_json_from_response(resp)
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 
@@ -137,7 +98,6 @@ class PrecheckTransform(Transform):
 
     def _plan_generator(self, file: FileContext, site: GeneratorSite, edits: Edits, sites: Sites) -> None:
         where = f"{site.function.name.value}()"
-        skip = "; apply the rest with `--skip precheck`"
         wanted = self._check(file, site)
         existing = find_all(site.function, cst.Call, lambda c: support.is_call(c, ENSURE))
         if existing:
@@ -151,7 +111,7 @@ class PrecheckTransform(Transform):
         unbound = [a for a in site.helper_call.args if _bound_before(site, _names_read(a.value)) and not _probe_value(a)]
         if clash or unbound:
             why = clash or f"the awaited call's argument `{file.code(unbound[0]).strip().rstrip(',')}` is computed after where the check must go"
-            sites.missing.append(f"{where}: {why}{skip}")
+            sites.missing.append(f"{where}: {why}; apply the rest with `--skip precheck`")
             return
         line = statement("await __check__\n", file, check=wanted)
         line = fit(line, file.module, indent_of(file.module, site.top) or "", file.style.line_length)
@@ -176,9 +136,7 @@ class PrecheckTransform(Transform):
             probe = _probe_value(arg) if _bound_before(site, _names_read(arg.value)) else None
             arg = arg.deep_clone() if probe is None else arg.with_changes(value=expression(probe, file))
             args.append(arg.with_changes(whitespace_after_arg=cst.SimpleWhitespace("")))
-        spaced = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-        args = [a.with_changes(comma=spaced if i < len(args) - 1 else cst.MaybeSentinel.DEFAULT) for i, a in enumerate(args)]
-        return cst.Call(expression(f"{support.NAME}.{ENSURE}", file), args=args)
+        return call(f"{support.NAME}.{ENSURE}", *args)
 
     def undo(self, file: FileContext, edits: Edits, noted: dict[str, object]) -> list[str]:
         for stmt in iter_statements(file.module):

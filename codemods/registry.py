@@ -1,10 +1,5 @@
-"""The transforms llmfix knows: every module of this package that defines one registers it.
-
-Built-in transforms are found by importing each public module of the package (no list
-to keep in sync); a plugin registers by being imported, for instance through
-``LLMFIX_PLUGINS=package.module,...``. The order is each transform's ``ORDER``, and a
-transform's ``AFTER`` names must come earlier.
-"""
+"""The transforms llmfix knows: each public module of this package, plus ``LLMFIX_PLUGINS=package.module,...``,
+in ``ORDER`` (a transform's ``AFTER`` names must come earlier)."""
 
 from __future__ import annotations
 

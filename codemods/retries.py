@@ -5,14 +5,6 @@ Why: LiteLLM hands ``num_retries`` to the OpenAI SDK, which spaces attempts
 outage; ten ride out about a minute. The env var lets a launcher (or a test suite)
 choose without another edit, and a caller's explicit ``num_retries`` still wins.
 
-Before::
-
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-
-After::
-
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
-
 A larger existing literal is kept as the new default (never lowered); a helper with
 no ``num_retries`` line gets one after its other defaults, or before the call when it
 has none. ``--retries N`` (or ``retries = N`` in ``[tool.llmfix]``) bakes in N, and
@@ -27,7 +19,7 @@ from llmfix.codemods import litellm_facts, support
 from llmfix.codemods._defaults import KeyDefaultTransform, Site
 from llmfix.codemods.building import call, integer, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
+from llmfix.codemods.transform import Change, Example, Option
 
 
 def parse_retries(text: str) -> int:
@@ -59,50 +51,34 @@ class RetriesTransform(KeyDefaultTransform):
         ),
     )
     EXAMPLES = (
-        Example(
+        Example.change(
             "a literal default becomes env-driven",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-                return litellm.completion(model=model_name, **chat_kwargs)
+             def run_litellm(model_name, **chat_kwargs):
+            -    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+            +    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
-                return litellm.completion(model=model_name, **chat_kwargs)
-            """,
-            APPLIED,
         ),
-        Example(
+        Example.change(
             "a larger literal is kept; --retries sets the baked-in value",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            async def run(model, **kw):
-                kw["num_retries"] = kw.get("num_retries", 20)
-                return await litellm.acompletion(model=model, **kw)
+             async def run(model, **kw):
+            -    kw["num_retries"] = kw.get("num_retries", 20)
+            +    kw["num_retries"] = kw.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 20))
+                 return await litellm.acompletion(model=model, **kw)
             """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            async def run(model, **kw):
-                kw["num_retries"] = kw.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 20))
-                return await litellm.acompletion(model=model, **kw)
-            """,
-            APPLIED,
-            {"retries": "12"},
+            options={"retries": "12"},
         ),
         Example(
             "already env-driven: left alone",
@@ -116,8 +92,6 @@ class RetriesTransform(KeyDefaultTransform):
                 chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", int(os.environ.get("LITELLM_NUM_RETRIES", "12")))
                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 
@@ -150,7 +124,7 @@ class RetriesTransform(KeyDefaultTransform):
         was += f" (rides out {litellm_facts.describe_outage(before if before is not None else sdk)})"  # type: ignore[arg-type]
         old = str(before if before is not None else sdk)
         return Change(
-            f"{site.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "
+            f"{site.group.where}: {after} retries by default, riding out {litellm_facts.describe_outage(after)} of a failing "
             f"endpoint; before: {was}; {self.ENV_VAR}={old} restores it",
             ((self.ENV_VAR, old),),
             self.KEY,

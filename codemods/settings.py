@@ -1,10 +1,5 @@
-"""One settings object that flows to every transform: which ones run, and their option values.
-
-Values come, lowest first, from each option's declared default, the target repo's
-``[tool.llmfix]`` table, then the command line. Every value is validated by the
-declaring option's ``parse`` whatever its source, so a config file can't smuggle in
-what a flag would refuse.
-"""
+"""The option values and transform selection every transform reads: declared defaults, then ``[tool.llmfix]``,
+then flags, each validated by its option's ``parse``."""
 
 from __future__ import annotations
 
@@ -33,12 +28,7 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict)  # option -> "default" | "config" | "flag"
 
     @classmethod
-    def build(
-        cls,
-        config: Mapping[str, Any] | None = None,
-        flags: Mapping[str, Any] | None = None,
-        config_name: str = "[tool.llmfix]",
-    ) -> Settings:
+    def build(cls, config: Mapping[str, Any] | None = None, flags: Mapping[str, Any] | None = None, config_name: str = "[tool.llmfix]") -> Settings:
         """Defaults, then ``config`` (a ``[tool.llmfix]`` table), then ``flags`` (only those given)."""
         declared = {option.name: option for _, option in registry.options()}
         values = {name: option.default for name, option in declared.items()}

@@ -1,10 +1,4 @@
-"""The support module: llmfix's runtime, copied whole beside the patched files.
-
-The patched code calls its functions through the module's name (``litellm_utils.from_env(...)``),
-so a reviewer sees where each comes from and the upstream files gain one import line each. The
-module's text is :mod:`llmfix.codemods.runtime.litellm_utils` (the file llmfix's own tests
-import) under a short header naming the llmfix that wrote it.
-"""
+"""The support module (llmfix's runtime) that is written whole beside the patched files, under a header naming its llmfix."""
 
 from __future__ import annotations
 

@@ -4,17 +4,6 @@ Why: the sync helper usually has no timeout at all (a hung endpoint holds the ca
 forever), and a literal timeout can't be tuned per launch. LiteLLM's timeout is per
 attempt and an idle timeout, so retries times timeout bounds one call.
 
-Before::
-
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
-
-After::
-
-    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-    chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
-    response = litellm.completion(messages=msgs, model=model_name, **chat_kwargs)
-
 A helper that already reads the variable (``float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "600"))``)
 is left alone: the support module checks the value wherever it is read. A helper's own timeout literal (``"120"`` in some versions) stays its default; a helper
 without one gets 600 s, or ``--timeout SECONDS`` (``timeout = ...`` in ``[tool.llmfix]``).
@@ -33,7 +22,7 @@ from llmfix.codemods._defaults import KeyDefaultTransform, Site
 from llmfix.codemods.analysis.nodes import number_literal
 from llmfix.codemods.building import call, format_number, number, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Change, Example, Option
+from llmfix.codemods.transform import Change, Example, Option
 
 MIN_TIMEOUT = 0.001
 MAX_TIMEOUT = 7 * 24 * 3600.0
@@ -67,28 +56,19 @@ class TimeoutTransform(KeyDefaultTransform):
         ),
     )
     EXAMPLES = (
-        Example(
+        Example.change(
             "a helper without a timeout gets one after its defaults",
             """
-            import litellm
+             import litellm
+            +
+            +from open_instruct.rubrics import litellm_utils
 
 
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-                return litellm.completion(model=model_name, **chat_kwargs)
+             def run_litellm(model_name, **chat_kwargs):
+                 chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
+            +    chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
+                 return litellm.completion(model=model_name, **chat_kwargs)
             """,
-            """
-            import litellm
-
-            from open_instruct.rubrics import litellm_utils
-
-
-            def run_litellm(model_name, **chat_kwargs):
-                chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", 5)
-                chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
-                return litellm.completion(model=model_name, **chat_kwargs)
-            """,
-            APPLIED,
         ),
         Example(
             "already env-driven: left alone",
@@ -102,8 +82,6 @@ class TimeoutTransform(KeyDefaultTransform):
                 kw["timeout"] = kw.get("timeout", float(os.environ.get("LITELLM_DEFAULT_TIMEOUT", "120")))
                 return await litellm.acompletion(model=model, **kw)
             """,
-            None,
-            ALREADY_PRESENT,
         ),
     )
 
@@ -133,12 +111,12 @@ class TimeoutTransform(KeyDefaultTransform):
             return None
         if before is None:
             return Change(
-                f"{site.where}: each attempt now times out after {format_number(after or 0)} s (before: LiteLLM's own "
+                f"{site.group.where}: each attempt now times out after {format_number(after or 0)} s (before: LiteLLM's own "
                 f"request timeout, {format_number(litellm_facts.LITELLM_REQUEST_TIMEOUT)} s unless REQUEST_TIMEOUT is set); "
                 f"{self.ENV_VAR} sets it"
             )  # no restoring value: other helpers may read the same variable with defaults of their own
         return Change(
-            f"{site.where}: per-attempt timeout {format_number(after or 0)} s instead of {format_number(before)} s; "
+            f"{site.group.where}: per-attempt timeout {format_number(after or 0)} s instead of {format_number(before)} s; "
             f"{self.ENV_VAR}={format_number(before)} restores it",
             ((self.ENV_VAR, format_number(before)),),
             self.KEY,

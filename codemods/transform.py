@@ -1,19 +1,9 @@
 """What every llmfix transform declares, once, and what it reports.
 
-A transform is a class with a ``NAME`` in a module of its own. Its declaration is the
-one place its facts live: ``SUMMARY`` (one line for ``llmfix list``), the module
-docstring (what and why: ``llmfix explain``, ``diff --markdown``), ``OPTIONS`` (from
-which the click flags, the libcst command's arguments, ``[tool.llmfix]`` keys and the
-:class:`~llmfix.codemods.settings.Settings` fields are all derived), ``ORDER`` and
-``AFTER`` (where it runs), and ``EXAMPLES`` (before/after pairs that the tests run and
-``llmfix explain`` shows). Defining such a class registers it.
-
-A transform never edits a tree itself: :meth:`Transform.plan` reads the analysed file
-and returns an :class:`Outcome` plus the :class:`~llmfix.codemods.edits.Edits` it wants
-(and the notes revert will need); :meth:`Transform.undo` plans the edits that take its
-change out again. All transforms plan on the same parse (one analysis per file); the
-edits are applied together afterwards.
-"""
+A transform is a class with a ``NAME`` in a module of its own; defining it registers it. Its module docstring is
+its ``explain`` text; ``OPTIONS`` give its flags, libcst arguments and ``[tool.llmfix]`` keys; ``EXAMPLES`` are run
+by the tests. :meth:`Transform.plan` never edits the tree: it returns an :class:`Outcome` and fills
+:class:`~llmfix.codemods.edits.Edits`, applied with every other transform's on the same parse."""
 
 from __future__ import annotations
 
@@ -106,15 +96,12 @@ class Option:
 
     def coerce(self, value: Any) -> Any:
         """A value from a flag or a config file, validated; a tuple for ``multiple``."""
-        if self.multiple:
-            items = value if isinstance(value, (list, tuple)) else [value]
-            return tuple(part for item in items for part in self._one(item))
-        return self._one(value)
-
-    def _one(self, value: Any) -> Any:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValueError(f"{self.flag}: expected a {self.metavar.lower()}, got {value!r}")
-        return self.parse(str(value))
+        items = value if self.multiple and isinstance(value, (list, tuple)) else [value]
+        for item in items:
+            if isinstance(item, bool) or not isinstance(item, (str, int, float)):
+                raise ValueError(f"{self.flag}: expected a {self.metavar.lower()}, got {item!r}")
+        parsed = [self.parse(str(item)) for item in items]
+        return tuple(part for one in parsed for part in one) if self.multiple else parsed[0]
 
 
 @dataclass(frozen=True)
@@ -124,14 +111,25 @@ class Example:
 
     title: str
     before: str
-    after: str | None
-    status: str
+    after: str | None = None
+    status: str = ALREADY_PRESENT
     options: Mapping[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "before", textwrap.dedent(self.before).lstrip("\n"))
         if self.after is not None:
             object.__setattr__(self, "after", textwrap.dedent(self.after).lstrip("\n"))
+
+    @classmethod
+    def change(cls, title: str, diff: str, status: str = APPLIED, options: Mapping[str, Any] | None = None) -> Example:
+        """An example written as one diff: each line's first column is `` `` (both), ``-`` (before) or ``+`` (after)."""
+        lines = textwrap.dedent(diff).lstrip("\n").splitlines()
+        before = "".join(line[1:] + "\n" for line in lines if line[:1] != "+")
+        return cls(title, before, "".join(line[1:] + "\n" for line in lines if line[:1] != "-"), status, options or {})
+
+    def unchanged(self, title: str) -> Example:
+        """This example's result, as an example where nothing changes."""
+        return Example(title, self.after or self.before)
 
 
 class Transform:

@@ -1,13 +1,9 @@
-"""Default lines: ``d["key"] = d.get("key", default)`` / ``d.setdefault("key", default)``.
-
-A :class:`DefaultsGroup` is where the options that reach one LiteLLM call get their
-defaults: the helper itself, a defaults function it calls (``_apply_async_chat_defaults``),
-or the callers that hand it their ``**kwargs``.
-"""
+"""Default lines (``d["key"] = d.get("key", default)`` / ``d.setdefault(...)``) and the groups of them that reach a
+LiteLLM call: in the helper, a defaults function it calls, or the callers that hand it their ``**kwargs``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 import libcst as cst
@@ -61,18 +57,15 @@ class DefaultsGroup:
     calls: list[LiteLLMCall] = field(default_factory=list)
 
     def line_for(self, key: str) -> DefaultLine | None:
-        matches = [line for line in self.lines if line.key == key]
-        return matches[-1] if matches else None
+        return next((line for line in reversed(self.lines) if line.key == key), None)
 
     @property
     def model(self) -> cst.BaseExpression | None:
         """The primary model's expression, when the call sits in this function."""
-        for call in self.calls:
-            if call.function is self.function and call.model is not None:
-                return call.model
-        return None
+        return next((call.model for call in self.calls if call.function is self.function and call.model is not None), None)
 
-    def describe(self) -> str:
+    @property
+    def where(self) -> str:
         return f"{self.function.name.value}()"
 
 
@@ -172,32 +165,27 @@ def _assignment_to(stmt: cst.BaseStatement, dict_name: str, key: str) -> cst.Ass
     return small if any(_item(t.target) == (dict_name, key) for t in small.targets) else None
 
 
+def _statements(node: cst.CSTNode) -> Sequence[cst.CSTNode]:
+    """The statements of ``node``'s body (a suite's, or a module's)."""
+    body = getattr(node, "body", None)
+    body = body.body if isinstance(body, cst.BaseSuite) else body
+    return body if isinstance(body, (list, tuple)) else ()
+
+
 def key_assignments(func: cst.FunctionDef, dict_name: str, key: str) -> list[KeyAssignment]:
     """Every plain assignment of ``dict_name[key]`` in ``func``, with whether it is guarded."""
     found: list[KeyAssignment] = []
 
-    def visit(block: cst.CSTNode, guarded: bool) -> None:
-        body = getattr(block, "body", None)
-        if isinstance(body, cst.BaseSuite):
-            body = body.body
-        for stmt in body if isinstance(body, (list, tuple)) else ():
+    def visit(statements: Sequence[cst.CSTNode], guarded: bool) -> None:
+        for stmt in statements:
             assign = _assignment_to(stmt, dict_name, key) if isinstance(stmt, cst.SimpleStatementLine) else None
             if assign is not None:
                 found.append(KeyAssignment(stmt, assign.value, guarded))  # type: ignore[arg-type]
-            elif isinstance(stmt, cst.If):
-                visit_if(stmt, guarded)
             elif isinstance(stmt, cst.BaseCompoundStatement) and not isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
-                visit(stmt, guarded)
+                visit(_statements(stmt), guarded or (isinstance(stmt, cst.If) and _tests_absence(stmt.test, dict_name, key)))
                 for part in (getattr(stmt, "orelse", None), getattr(stmt, "finalbody", None), *getattr(stmt, "handlers", ())):
                     if part is not None:
-                        visit(part, guarded)
+                        visit([part] if isinstance(part, cst.If) else _statements(part), guarded)  # an elif: its own test
 
-    def visit_if(stmt: cst.If, guarded: bool) -> None:
-        visit(stmt, guarded or _tests_absence(stmt.test, dict_name, key))
-        if isinstance(stmt.orelse, cst.If):
-            visit_if(stmt.orelse, guarded)
-        elif stmt.orelse is not None:
-            visit(stmt.orelse, guarded)
-
-    visit(func.body, False)
+    visit(_statements(func), False)
     return found

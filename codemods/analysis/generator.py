@@ -54,15 +54,8 @@ def _returns_parsed(func: cst.FunctionDef, result_name: str) -> bool:
         small = single_small(stmt)
         if isinstance(small, cst.Assign) and _is_json_parse_of(small.value, result_name):
             parsed_names.update(t.target.value for t in small.targets if isinstance(t.target, cst.Name))
-    for ret in find_all(func.body, cst.Return):
-        value = ret.value
-        if value is None:
-            continue
-        if _is_json_parse_of(value, result_name):
-            return True
-        if isinstance(value, cst.Name) and value.value in parsed_names:
-            return True
-    return False
+    returned = [ret.value for ret in find_all(func.body, cst.Return) if ret.value is not None]
+    return any(_is_json_parse_of(value, result_name) or (isinstance(value, cst.Name) and value.value in parsed_names) for value in returned)
 
 
 @per_module

@@ -1,10 +1,5 @@
-"""LiteLLM call helpers: functions that call ``litellm.completion``/``acompletion`` with a ``**kwargs`` splat.
-
-Anchored on structure, never on names: the call may go through an alias
-(``import litellm as ll``, ``from litellm import acompletion as ac``) or a lazily bound
-litellm (``litellm = _get_litellm()``), and a function that calls such a helper and reads the
-content (the split shape's ``run_litellm_async``) is a helper too.
-"""
+"""LiteLLM call helpers: functions that call ``litellm.(a)completion`` with a ``**kwargs`` splat, found through any
+binding of litellm (aliases, ``from`` imports, lazy loaders), and the functions that call such a helper."""
 
 from __future__ import annotations
 
@@ -165,12 +160,9 @@ SWALLOWS = "swallows"
 def llm_call_of(module: cst.Module, func: cst.FunctionDef) -> cst.Call | None:
     """The LiteLLM call in a helper, or (in a wrapper such as the split shape's) its call to a helper."""
     calls = find_litellm_calls(module)
-    own = [c.call for c in calls if c.function is func]
-    if own:
-        return own[0]
     names = {c.function.name.value for c in calls}
-    wrapped = [n for n in walk(func.body) if type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names]
-    return wrapped[0] if wrapped else None
+    wrapped = (n for n in walk(func.body) if type(n) is cst.Call and isinstance(n.func, cst.Name) and n.func.value in names)
+    return next((c.call for c in calls if c.function is func), None) or next(wrapped, None)
 
 
 def error_contract(module: cst.Module, func: cst.FunctionDef) -> str:

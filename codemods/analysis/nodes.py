@@ -62,21 +62,14 @@ def callee_name(call: cst.Call) -> str | None:
 
 def keyword_arg(call: cst.Call, *names: str) -> cst.BaseExpression | None:
     """The value of the first keyword argument named in ``names``."""
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value in names:
-            return arg.value
-    return None
+    return next((arg.value for arg in call.args if arg.keyword is not None and arg.keyword.value in names), None)
 
 
 def first_positional(call: cst.Call) -> cst.BaseExpression | None:
-    for arg in call.args:
-        if arg.keyword is None and not arg.star:
-            return arg.value
-    return None
+    return next((arg.value for arg in call.args if arg.keyword is None and not arg.star), None)
 
 
-def mentions_string(node: cst.CSTNode, text: str) -> bool:
-    """True when a string literal inside ``node`` equals ``text``."""
+def _mentions_string(node: cst.CSTNode, text: str) -> bool:
     return any(isinstance(n, cst.SimpleString) and string_value(n) == text for n in walk(node))
 
 
@@ -111,13 +104,8 @@ def qualname(module: cst.Module, func: cst.FunctionDef) -> str:
 
 def reads_env(node: cst.CSTNode, variable: str, functions: dict[str, cst.FunctionDef]) -> bool:
     """True when ``node`` reads env ``variable``, directly or through a module function it calls."""
-    if mentions_string(node, variable):
-        return True
-    for call in find_all(node, cst.Call, lambda c: isinstance(c.func, cst.Name)):
-        helper = functions.get(call.func.value)  # type: ignore[attr-defined]
-        if helper is not None and mentions_string(helper, variable):
-            return True
-    return False
+    calls = find_all(node, cst.Call, lambda c: isinstance(c.func, cst.Name) and c.func.value in functions)
+    return _mentions_string(node, variable) or any(_mentions_string(functions[c.func.value], variable) for c in calls)  # type: ignore[attr-defined]
 
 
 def number_literal(node: cst.CSTNode | None) -> float | None:
@@ -127,12 +115,10 @@ def number_literal(node: cst.CSTNode | None) -> float | None:
     if isinstance(node, cst.Float):
         return float(node.value.replace("_", ""))
     text = string_value(node)
-    if text is not None:
-        try:
-            return float(text)
-        except ValueError:
-            return None
-    return None
+    try:
+        return float(text) if text is not None else None
+    except ValueError:
+        return None
 
 
 def env_default_literal(node: cst.CSTNode, variable: str) -> float | None:
@@ -163,30 +149,12 @@ def iter_statements(block: cst.CSTNode) -> Iterator[cst.BaseStatement]:
 
 def top_statement(func: cst.FunctionDef, target: cst.CSTNode) -> cst.BaseStatement | None:
     """The statement directly in ``func``'s body that holds ``target``."""
-    for stmt in func.body.body:
-        if contains(stmt, target):
-            return stmt
-    return None
-
-
-def block_of(root: cst.CSTNode, stmt: cst.BaseStatement) -> cst.CSTNode | None:
-    """The node (IndentedBlock or Module) whose body lists ``stmt`` directly."""
-    body = getattr(root, "body", None)
-    if isinstance(body, (list, tuple)) and any(s is stmt for s in body):
-        return root
-    for child in root.children:
-        found = block_of(child, stmt)
-        if found is not None:
-            return found
-    return None
+    return next((stmt for stmt in func.body.body if contains(stmt, target)), None)
 
 
 def statement_of(func: cst.FunctionDef, target: cst.CSTNode) -> cst.SimpleStatementLine | None:
     """The simple statement line inside ``func`` that holds ``target``."""
-    for stmt in iter_statements(func.body):
-        if isinstance(stmt, cst.SimpleStatementLine) and contains(stmt, target):
-            return stmt
-    return None
+    return next((stmt for stmt in iter_statements(func.body) if isinstance(stmt, cst.SimpleStatementLine) and contains(stmt, target)), None)
 
 
 def single_small(stmt: cst.BaseStatement) -> cst.BaseSmallStatement | None:
@@ -195,7 +163,7 @@ def single_small(stmt: cst.BaseStatement) -> cst.BaseSmallStatement | None:
     return None
 
 
-BROAD_EXCEPTIONS = ("Exception", "BaseException")
+BROAD_EXCEPTIONS = ("Exception", "BaseException", "builtins.Exception")
 
 
 def is_broad_handler(handler: cst.ExceptHandler) -> bool:
@@ -204,16 +172,11 @@ def is_broad_handler(handler: cst.ExceptHandler) -> bool:
     if kind is None:
         return True
     names = [e.value for e in kind.elements] if isinstance(kind, cst.Tuple) else [kind]
-    return any(dotted_name(n) in BROAD_EXCEPTIONS or dotted_name(n) == "builtins.Exception" for n in names)
+    return any(dotted_name(n) in BROAD_EXCEPTIONS for n in names)
 
 
 def swallowing_try(func: cst.FunctionDef, target: cst.CSTNode) -> cst.Try | None:
     """The ``try`` in ``func`` whose body holds ``target`` and whose broad handler does not re-raise: where an exception
     ``target`` raises ends (the function swallows it, usually returning a fallback value)."""
-    for stmt in iter_statements(func.body):
-        if not isinstance(stmt, cst.Try) or not contains(stmt.body, target):
-            continue
-        for handler in stmt.handlers:
-            if is_broad_handler(handler) and not find_all(handler.body, cst.Raise):
-                return stmt
-    return None
+    tries = (stmt for stmt in iter_statements(func.body) if isinstance(stmt, cst.Try) and contains(stmt.body, target))
+    return next((t for t in tries if any(is_broad_handler(h) and not find_all(h.body, cst.Raise) for h in t.handlers)), None)

@@ -1,11 +1,5 @@
-"""Which names a module or a function binds, so generated code never means the wrong thing.
-
-A patch that writes ``os.environ`` inside a helper that says ``os = kwargs.pop(...)``
-would turn every call into AttributeError. These walks answer "is this name bound
-here, and to what" without libcst's (slow) scope metadata: module level (imports,
-definitions, assignments) and one function's own scope (parameters, assignments,
-loop and ``with`` targets, ``except ... as``, local imports; not nested functions).
-"""
+"""Which names a module or a function binds, without libcst's slow scope metadata, so generated code never means the
+wrong thing (``os.environ`` in a helper that binds ``os`` itself)."""
 
 from __future__ import annotations
 
@@ -71,6 +65,8 @@ def statement_bindings(node: cst.CSTNode, top: bool = False) -> Iterator[tuple[s
         yield from ((n, "assign") for n in _target_names(node.name.name))  # type: ignore[attr-defined]
     elif kind is cst.Param:
         yield node.name.value, "param"  # type: ignore[attr-defined]
+    elif kind is cst.Global or kind is cst.Nonlocal:
+        yield from ((item.name.value, "global") for item in node.names)  # type: ignore[attr-defined]
     for child in iter_children(node):
         if kind is cst.FunctionDef and top and child is node.name:  # type: ignore[attr-defined]
             continue
@@ -83,8 +79,7 @@ def module_bindings(module: cst.Module) -> dict[str, str]:
     ``from m import n``, ``def``, ``class`` or ``assign``."""
     found: dict[str, str] = {}
     for statement in module.body:
-        for name, how in statement_bindings(statement):
-            found[name] = how
+        found.update((name, how) for name, how in statement_bindings(statement) if how != "global")
     return found
 
 
@@ -92,7 +87,8 @@ def binds_name(function: cst.FunctionDef, name: str) -> bool:
     """True when ``name`` is a local of ``function`` (a parameter or bound in its body)."""
     if name in parameters(function):  # the common case, without walking the body
         return True
-    return name in _locals(function) and name not in _globals(function)
+    bound, declared = _scope(function)
+    return name in bound and name not in declared
 
 
 def parameters(function: cst.FunctionDef) -> set[str]:
@@ -103,26 +99,11 @@ def parameters(function: cst.FunctionDef) -> set[str]:
 
 
 @lru_cache(maxsize=256)
-def _locals(function: cst.FunctionDef) -> frozenset[str]:
-    """The names ``function`` binds in its own scope (cached per node: libcst nodes hash by identity)."""
-    return frozenset(bound for bound, _ in statement_bindings(function, True))
+def _scope(function: cst.FunctionDef) -> tuple[frozenset[str], frozenset[str]]:
+    """The names ``function`` binds in its own scope, and those it declares ``global`` or ``nonlocal`` there
+    (cached per node: libcst nodes hash by identity)."""
+    found = list(statement_bindings(function, True))
+    return frozenset(n for n, how in found if how != "global"), frozenset(n for n, how in found if how == "global")
 
 
-forgets(_locals.cache_clear)
-
-
-@lru_cache(maxsize=256)
-def _globals(function: cst.FunctionDef) -> frozenset[str]:
-    """The names ``function`` declares ``global`` or ``nonlocal`` in its own scope."""
-    names: set[str] = set()
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        node = stack.pop()
-        if type(node) is cst.Global or type(node) is cst.Nonlocal:
-            names.update(n.name.value for n in node.names)
-        if type(node) not in _NEW_SCOPES:
-            stack.extend(iter_children(node))
-    return frozenset(names)
-
-
-forgets(_globals.cache_clear)
+forgets(_scope.cache_clear)

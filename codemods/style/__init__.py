@@ -1,10 +1,5 @@
-"""Write new code the way the target file already reads.
-
-:class:`Style` combines what the repo's settings say (line length, quote style,
-isort sections: :mod:`.config`) with what the file itself shows (its indentation,
-newline, dominant quote, its logger, and, where no settings give one, its line length). :mod:`.imports` places imports in their
-isort section; :mod:`.wrap` splits a generated line the way black and ruff would.
-"""
+"""Write new code the way the target file already reads: the repo's settings (:mod:`.config`) combined with what the
+file shows (indentation, newline, quotes, logger, and, without settings, its line length)."""
 
 from __future__ import annotations
 
@@ -92,14 +87,8 @@ def dominant_quote(module: cst.Module) -> str:
 def module_logger(module: cst.Module) -> str | None:
     """The module-level name bound to ``logging.getLogger(...)`` / ``*.setup_logger(__name__)``."""
     for statement in module.body:
-        if not isinstance(statement, cst.SimpleStatementLine):
-            continue
-        for small in statement.body:
-            if (
-                isinstance(small, (cst.Assign, cst.AnnAssign))
-                and isinstance(small.value, cst.Call)
-                and callee_name(small.value) in LOGGER_FACTORIES
-            ):
+        for small in statement.body if isinstance(statement, cst.SimpleStatementLine) else ():
+            if isinstance(small, (cst.Assign, cst.AnnAssign)) and isinstance(small.value, cst.Call) and callee_name(small.value) in LOGGER_FACTORIES:
                 target = small.targets[0].target if isinstance(small, cst.Assign) else small.target
                 if isinstance(target, cst.Name):
                     return target.value

@@ -1,12 +1,5 @@
-"""The target repo's own style settings, read from where its tools keep them.
-
-Walking up from a target file's folder to the repository root (the first folder
-holding ``.git``), the nearest settings win, in the order the tools themselves use:
-``[tool.ruff]`` (pyproject.toml, ruff.toml, .ruff.toml), ``[tool.black]``, a
-Makefile's ``black --line-length N`` / ``-l N``, then ``[isort]``/``[flake8]`` in
-setup.cfg, tox.ini or .flake8 for what they say. ``[tool.llmfix]`` is read from the
-nearest pyproject.toml that has one. No line length found: the file's own (see :func:`..style.shown_line_length`).
-"""
+"""The target repo's own style settings, nearest first up to the ``.git`` folder: ``[tool.ruff]``, ``[tool.black]``, a
+Makefile's ``black -l N``, then ``[isort]``/``[flake8]`` in setup.cfg, tox.ini or .flake8; and ``[tool.llmfix]``."""
 
 from __future__ import annotations
 
@@ -64,18 +57,6 @@ def _ruff_table(folder: Path, tool: dict[str, Any]) -> dict[str, Any] | None:
     return table if isinstance(table, dict) else None
 
 
-def _ini(folder: Path) -> configparser.ConfigParser | None:
-    found = [str(folder / n) for n in ("setup.cfg", "tox.ini", ".flake8", ".isort.cfg") if (folder / n).is_file()]
-    if not found:
-        return None
-    parser = configparser.ConfigParser(interpolation=None)
-    try:
-        parser.read(found, encoding="utf-8")
-    except (configparser.Error, UnicodeDecodeError):
-        return None
-    return parser
-
-
 def _from_ruff(table: dict[str, Any], settings: dict[str, Any]) -> None:
     if "line-length" in table:
         settings.setdefault("line_length", int(table["line-length"]))
@@ -99,25 +80,27 @@ def _from_black(table: dict[str, Any], settings: dict[str, Any]) -> None:
 
 
 def _from_makefile(folder: Path, settings: dict[str, Any]) -> None:
-    makefile = folder / "Makefile"
-    if not makefile.is_file():
-        return
     try:
-        text = makefile.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+        found = _MAKEFILE_BLACK.search((folder / "Makefile").read_text(encoding="utf-8", errors="replace"))
+    except OSError:  # none (or not a readable file)
         return
-    found = _MAKEFILE_BLACK.search(text)
     if found:
         settings.setdefault("line_length", int(found.group(1)))
         settings.setdefault("quote_style", "double")
 
 
-def _from_ini(parser: configparser.ConfigParser, settings: dict[str, Any]) -> None:
+def _from_ini(folder: Path, settings: dict[str, Any]) -> None:
+    """``[isort]`` and ``[flake8]`` of setup.cfg, tox.ini, .flake8 and .isort.cfg in ``folder`` (unreadable ones say nothing)."""
+    found = [str(folder / n) for n in ("setup.cfg", "tox.ini", ".flake8", ".isort.cfg") if (folder / n).is_file()]
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        parser.read(found, encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError):
+        return
     if parser.has_section("isort"):
         section = parser["isort"]
         if "known_first_party" in section:
-            names = [n.strip() for n in re.split(r"[,\n]", section["known_first_party"]) if n.strip()]
-            settings.setdefault("known_first_party", tuple(names))
+            settings.setdefault("known_first_party", tuple(n.strip() for n in re.split(r"[,\n]", section["known_first_party"]) if n.strip()))
         if section.get("profile", "").strip() == "black":
             settings.setdefault("quote_style", "double")
         if "line_length" in section and section["line_length"].strip().isdigit():
@@ -168,13 +151,7 @@ def _repo_style(folder: Path, signature: tuple) -> RepoStyle:
             if llmfix is None and isinstance(tool.get("llmfix"), dict):
                 llmfix = (tool["llmfix"], f"{pyproject} [tool.llmfix]")
         _from_makefile(current, settings)
-        parser = _ini(current)
-        if parser is not None:
-            _from_ini(parser, settings)
+        _from_ini(current, settings)
         if (current / ".git").exists():
             break
-    return RepoStyle(
-        llmfix=dict(llmfix[0]) if llmfix else {},
-        llmfix_source=llmfix[1] if llmfix else None,
-        **settings,
-    )
+    return RepoStyle(llmfix=dict(llmfix[0]) if llmfix else {}, llmfix_source=llmfix[1] if llmfix else None, **settings)

@@ -1,17 +1,9 @@
-"""Add the imports new code needs, where isort (and ruff's ``I`` rules) would put them.
-
-Sections in order: ``__future__``, standard library, third party, first party (the
-file's own top-level package and ``known-first-party``), local (relative). Within a
-section plain ``import x`` lines come first, then ``from x import y``, each sorted by
-module name (case-insensitively unless the repo says otherwise). A name wanted from a
-module the file already imports from is added to that import, sorted, re-wrapped in
-parentheses when the line grows past the line length.
-"""
+"""Add (and remove) the support module's import where isort and ruff's ``I`` rules would put it: in its section
+(future, stdlib, third party, first party, local), or into an existing ``from`` import of its package."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import libcst as cst
@@ -24,22 +16,11 @@ SECTIONS = ("future", "stdlib", "third-party", "first-party", "local")
 
 
 @dataclass(frozen=True)
-class ImportNeed:
-    """``import module [as asname]`` (``name`` None) or ``from module import name``."""
-
-    module: str
-    name: str | None = None
-    level: int = 0  # leading dots of a relative import
-    asname: str | None = None
-
-
-@dataclass(frozen=True)
 class _Line:
     index: int  # in module.body
     section: int
     is_from: bool
     module: str
-    node: cst.Import | cst.ImportFrom
 
 
 def _is_import_line(statement: cst.BaseStatement) -> bool:
@@ -82,7 +63,7 @@ def _head(tree: cst.Module, file: FileContext) -> tuple[list[_Line], int]:
             module, level = dotted_name(node.names[0].name) or "", 0
         else:
             module, level = dotted_name(node.module) or "", len(node.relative)
-        lines.append(_Line(index, section_of(module, level, file), isinstance(node, cst.ImportFrom), module, node))  # type: ignore[arg-type]
+        lines.append(_Line(index, section_of(module, level, file), isinstance(node, cst.ImportFrom), module))
     return lines, start
 
 
@@ -90,26 +71,21 @@ def _asname(alias: cst.ImportAlias) -> str | None:
     return alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else None
 
 
-def _has_plain_import(tree: cst.Module, need: ImportNeed) -> bool:
+def _has_plain_import(tree: cst.Module, module: str) -> bool:
     return any(
-        isinstance(small, cst.Import) and any(dotted_name(a.name) == need.module and _asname(a) == need.asname for a in small.names)
+        isinstance(small, cst.Import) and any(dotted_name(a.name) == module and _asname(a) is None for a in small.names)
         for statement in tree.body
         if isinstance(statement, cst.SimpleStatementLine)
         for small in statement.body
     )
 
 
-def _existing_from(tree: cst.Module, need: ImportNeed) -> int | None:
+def _existing_from(tree: cst.Module, package: str) -> int | None:
     for index, statement in enumerate(tree.body):
         if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
             continue
         small = statement.body[0]
-        if (
-            isinstance(small, cst.ImportFrom)
-            and not isinstance(small.names, cst.ImportStar)
-            and len(small.relative) == need.level
-            and (dotted_name(small.module) or "") == need.module
-        ):
+        if isinstance(small, cst.ImportFrom) and not isinstance(small.names, cst.ImportStar) and not small.relative and dotted_name(small.module) == package:
             return index
     return None
 
@@ -132,8 +108,8 @@ def _parsed(text: str, file: FileContext) -> cst.SimpleStatementLine:
     return parsed
 
 
-def _from_import(module: str, level: int, aliases: Sequence[str], file: FileContext, exploded: bool = False) -> cst.SimpleStatementLine:
-    head = f"from {'.' * level}{module} import "
+def _from_import(module: str, aliases: list[str], file: FileContext, exploded: bool = False) -> cst.SimpleStatementLine:
+    head = f"from {module} import "
     one_line = head + ", ".join(aliases)
     if not exploded and fits(one_line, file.style.line_length):
         return _parsed(one_line + "\n", file)
@@ -146,8 +122,8 @@ def _alias_text(alias: cst.ImportAlias) -> str:
     return (dotted_name(alias.name) or "") + (f" as {asname}" if asname else "")
 
 
-def _extend_from(tree: cst.Module, index: int, need: ImportNeed, file: FileContext) -> cst.Module | None:
-    """``tree`` with ``need.name`` added to the ``from`` import at ``index``; None if it has comments."""
+def _extend_from(tree: cst.Module, index: int, new_name: str, file: FileContext) -> cst.Module | None:
+    """``tree`` with ``new_name`` added to the ``from`` import at ``index``; None if it has comments."""
     statement = tree.body[index]
     assert isinstance(statement, cst.SimpleStatementLine)
     node = statement.body[0]
@@ -156,39 +132,27 @@ def _extend_from(tree: cst.Module, index: int, need: ImportNeed, file: FileConte
         return None
     aliases = [_alias_text(a) for a in node.names]
     names = _imported_names(node)
-    new_name = need.name or ""
     keys = [_name_key(n, file) for n in names]
-    if keys == sorted(keys):
-        position = next((i for i, key in enumerate(keys) if key > _name_key(new_name, file)), len(names))
-    else:
-        position = len(names)
-    aliases.insert(position, new_name)
+    in_order = keys == sorted(keys)  # else the new name goes last
+    aliases.insert(next((i for i, key in enumerate(keys) if in_order and key > _name_key(new_name, file)), len(names)), new_name)
     # isort keeps an import written one name per line with a trailing comma that way (unless told not to)
     exploded = (
         file.style.repo.split_on_trailing_comma and isinstance(node.rpar, cst.RightParen) and bool(node.names) and isinstance(node.names[-1].comma, cst.Comma)
     )
-    new = _from_import(dotted_name(node.module) or "", len(node.relative), aliases, file, exploded)
+    new = _from_import(dotted_name(node.module) or "", aliases, file, exploded)
     new = new.with_changes(leading_lines=statement.leading_lines, trailing_whitespace=statement.trailing_whitespace)
     body = list(tree.body)
     body[index] = new
     return tree.with_changes(body=body)
 
 
-def _new_line(need: ImportNeed, file: FileContext) -> cst.SimpleStatementLine:
-    if need.name is not None:
-        return _from_import(need.module, need.level, [need.name], file)
-    return _parsed(f"import {need.module}" + (f" as {need.asname}" if need.asname else "") + "\n", file)
-
-
-def _blank() -> tuple[cst.EmptyLine, ...]:
-    return (cst.EmptyLine(),)
-
-
-def _insert(tree: cst.Module, need: ImportNeed, file: FileContext) -> cst.Module:
+def _insert(tree: cst.Module, package: str, name: str, file: FileContext) -> cst.Module:
+    """``tree`` with ``from package import name`` (``import name`` when no package) in its section."""
+    module = package or name
     lines, start = _head(tree, file)
-    section = section_of(need.module, need.level, file)
-    key = (need.name is not None, *_sort_key(need.module, file))
-    new = _new_line(need, file)
+    section = section_of(module, 0, file)
+    key = (bool(package), *_sort_key(module, file))
+    new = _from_import(package, [name], file) if package else _parsed(f"import {name}\n", file)
     body = list(tree.body)
     same = [line for line in lines if line.section == section]
     if same:
@@ -206,7 +170,7 @@ def _insert(tree: cst.Module, need: ImportNeed, file: FileContext) -> cst.Module
         return tree.with_changes(body=body)
     before = [line for line in lines if line.section < section]
     if before:
-        body.insert(before[-1].index + 1, new.with_changes(leading_lines=_blank()))
+        body.insert(before[-1].index + 1, new.with_changes(leading_lines=(cst.EmptyLine(),)))
         return tree.with_changes(body=body)
     after = [line for line in lines if line.section > section]
     position = after[0].index if after else start
@@ -217,29 +181,24 @@ def _insert(tree: cst.Module, need: ImportNeed, file: FileContext) -> cst.Module
         wanted = 1 if after or isinstance(following, cst.SimpleStatementLine) else 2
         if blank < wanted:
             file.facts["blank lines after the support import"] = wanted - blank
-            body[position] = following.with_changes(leading_lines=_blank() * (wanted - blank) + leading)  # type: ignore[union-attr]
-    body.insert(position, new.with_changes(leading_lines=_blank() if position > 0 else ()))
+            body[position] = following.with_changes(leading_lines=(cst.EmptyLine(),) * (wanted - blank) + leading)  # type: ignore[union-attr]
+    body.insert(position, new.with_changes(leading_lines=(cst.EmptyLine(),) if position > 0 else ()))
     return tree.with_changes(body=body)
 
 
-def ensure(file: FileContext, tree: cst.Module, needs: Sequence[ImportNeed]) -> cst.Module:
-    """``tree`` with every import of ``needs`` present, each in its place."""
-    for need in needs:
-        if need.name is None:
-            if not _has_plain_import(tree, need):
-                tree = _insert(tree, need, file)
-            continue
-        index = _existing_from(tree, need)
-        if index is not None:
-            node = tree.body[index].body[0]  # type: ignore[union-attr]
-            if need.name in _imported_names(node):
-                continue
-            extended = _extend_from(tree, index, need, file)
-            if extended is not None:
-                tree = extended
-                continue
-        tree = _insert(tree, need, file)
-    return tree
+def add_support_import(file: FileContext, tree: cst.Module) -> cst.Module:
+    """``tree`` importing the support module: added to an existing ``from`` import of its package, else a line of its own."""
+    package, _, name = file.support_module.rpartition(".")
+    if not package:
+        return tree if _has_plain_import(tree, name) else _insert(tree, package, name, file)
+    index = _existing_from(tree, package)
+    if index is not None:
+        if name in _imported_names(tree.body[index].body[0]):  # type: ignore[union-attr]
+            return tree
+        extended = _extend_from(tree, index, name, file)
+        if extended is not None:
+            return extended
+    return _insert(tree, package, name, file)
 
 
 def remove_import(file: FileContext, tree: cst.Module, added_blank: int = 0) -> cst.Module:
@@ -268,7 +227,7 @@ def remove_import(file: FileContext, tree: cst.Module, added_blank: int = 0) -> 
                 body[index + 1] = following.with_changes(leading_lines=following.leading_lines[added_blank:])  # type: ignore[union-attr]
             del body[index]
         else:
-            replacement = _from_import(package, 0, [_alias_text(a) for a in kept], file, exploded="\n" in file.code(node))
+            replacement = _from_import(package, [_alias_text(a) for a in kept], file, exploded="\n" in file.code(node))
             body[index] = replacement.with_changes(leading_lines=statement.leading_lines)
         return tree.with_changes(body=body)
     return tree

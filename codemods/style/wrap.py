@@ -1,12 +1,5 @@
-"""Split a generated line the way black and ``ruff format`` would, when it is too long.
-
-Only llmfix's own generated statements go through here, so the shapes are simple: an
-assignment, expression, ``return`` or decorator ending in a bracketed call. As black
-does, the last bracket pair is split first (its contents on one line of their own,
-one indent deeper); contents that still don't fit go one item per line with a trailing
-comma; an item that doesn't fit is split the same way. A trailing comment stays on the
-closing bracket's line.
-"""
+"""Split a generated line the way black and ``ruff format`` would: the last bracket pair first, then one item per line
+with a trailing comma, recursively; a trailing comment stays on the closing bracket's line."""
 
 from __future__ import annotations
 
@@ -48,15 +41,12 @@ def _operators(code: str) -> list[tuple[str, int]] | None:
 def _last_pair(code: str) -> tuple[int, int] | None:
     """Columns of the last closing bracket and its opener."""
     brackets = [op for op in _operators(code) or () if op[0] in OPENING + CLOSING]
-    for position in range(len(brackets) - 1, -1, -1):
-        if brackets[position][0] in CLOSING:
-            depth = 0
-            for back in range(position, -1, -1):
-                char, column = brackets[back]
-                depth += 1 if char in CLOSING else -1
-                if depth == 0:
-                    return column, brackets[position][1]
-            return None
+    last = next((i for i in range(len(brackets) - 1, -1, -1) if brackets[i][0] in CLOSING), None)
+    depth = 0
+    for char, column in reversed(brackets[: last + 1] if last is not None else []):
+        depth += 1 if char in CLOSING else -1
+        if depth == 0:
+            return column, brackets[last][1]  # type: ignore[index]
     return None
 
 
@@ -104,21 +94,13 @@ def fit(statement: cst.BaseStatement, module: cst.Module, indent: str, limit: in
     """``statement`` (a one-line simple statement, at ``indent``) wrapped to ``limit`` columns."""
     if not isinstance(statement, cst.SimpleStatementLine):
         return statement
-    text = cst.Module([], default_indent=module.default_indent).code_for_node(statement.with_changes(leading_lines=()))
-    lines = text.rstrip("\r\n").split("\n")
-    if len(lines) != 1 or len(indent + lines[0]) <= limit:
+    line = cst.Module([]).code_for_node(statement.with_changes(leading_lines=())).rstrip("\r\n")
+    if "\n" in line or len(wrap_line(indent + line, module.default_indent, limit)) == 1:
         return statement
-    wrapped = wrap_line(indent + lines[0], module.default_indent, limit)
-    if len(wrapped) == 1:
-        return statement
-    newline = module.default_newline
-    # libcst keeps continuation lines relative to the statement's own indentation
-    source = newline.join(line[len(indent):] if line.startswith(indent) else line for line in wrapped) + newline
     try:
-        parsed = statement_of(source, module)
+        return wrapped(module, line, indent, limit).with_changes(leading_lines=statement.leading_lines)
     except cst.ParserSyntaxError:
         return statement
-    return parsed.with_changes(leading_lines=statement.leading_lines)
 
 
 def wrapped(module: cst.Module, text: str, indent: str, limit: int, built: cst.BaseStatement | None = None) -> cst.BaseStatement:
