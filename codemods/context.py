@@ -43,13 +43,3 @@ class FileContext:
     def code(self, node: cst.CSTNode) -> str:
         return self.module.code_for_node(node)
 
-    def module_name(self, stdlib: str, function: cst.FunctionDef | None = None) -> str:
-        """The name generated code uses for stdlib module ``stdlib`` (in ``function``, or at module level): its own,
-        unless the file binds that name otherwise (``os = ...``); then an alias the import step adds (``import os as _os``)."""
-        bound = module_bindings(self.module)
-        if bound.get(stdlib) in (None, f"import {stdlib}") and (function is None or not binds_name(function, stdlib)):
-            return stdlib
-        for name, how in bound.items():
-            if how == f"import {stdlib}" and name != stdlib and (function is None or not binds_name(function, name)):
-                return name
-        return f"_{stdlib}"

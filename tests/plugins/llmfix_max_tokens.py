@@ -20,9 +20,10 @@ import libcst as cst
 
 from llmfix.codemods._defaults import KeyDefaultTransform, Site, Unpatchable
 from llmfix.codemods.analysis.nodes import env_default_literal
-from llmfix.codemods.building import expression, names, string
+from llmfix.codemods.analysis.scopes import binds_name, module_bindings
+from llmfix.codemods.building import expression, string
 from llmfix.codemods.context import FileContext
-from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Example, Option
+from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, Example, Option
 
 
 def parse_tokens(text: str) -> int:
@@ -79,6 +80,19 @@ class MaxTokensTransform(KeyDefaultTransform):
             None,
             ALREADY_PRESENT,
         ),
+        Example(
+            "no `import os` in the file: refused (llmfix adds no import but its support module's)",
+            """
+            import litellm
+
+
+            def run_litellm(model_name, **chat_kwargs):
+                chat_kwargs["max_tokens"] = chat_kwargs.get("max_tokens", 800)
+                return litellm.completion(model=model_name, **chat_kwargs)
+            """,
+            None,
+            ANCHOR_MISSING,
+        ),
     )
 
     def baked(self, file: FileContext, expression_: cst.BaseExpression) -> int | None:
@@ -96,10 +110,11 @@ class MaxTokensTransform(KeyDefaultTransform):
         raise Unpatchable("no max_tokens literal to keep; give --max-tokens")
 
     def new_default(self, file: FileContext, site: Site) -> cst.BaseExpression:
+        if module_bindings(file.module).get("os") != "import os" or binds_name(site.group.function, "os"):
+            raise Unpatchable("the new default reads `os.environ`, and `os` is not the os module there (add `import os`)")
         return expression(
-            "int(__os__.environ.get(__var__, __value__))",
+            "int(os.environ.get(__var__, __value__))",
             file,
-            **names(os=file.module_name("os", site.group.function)),
             var=string(self.ENV_VAR, file.style.quote),
             value=string(str(self.wanted(file, site)), file.style.quote),
         )
