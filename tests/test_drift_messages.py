@@ -4,7 +4,6 @@ found, where (transform, file, function), and how to apply the rest."""
 from __future__ import annotations
 
 import pytest
-
 from support import copy_fixture, invoke, snapshot, target_file
 
 HELPER = '''import litellm

@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, PATCHABLE, SUMMARY, snapshot
 
 NAMES = [name for name in sorted(CATALOG) if CATALOG[name]["upstream_tests"]]

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, PATCHABLE, RECORD, SUMMARY, checkout_root, copy_fixture, git, git_init, invoke
 
 UPSTREAM_GOAL = 40

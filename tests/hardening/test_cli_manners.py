@@ -3,18 +3,18 @@ click's shell completion."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
 import sys
-import json
 import threading
 
 import pytest
+from support import REPO, copy_fixture, invoke, support_module
 
 from llmfix import __version__
 from llmfix.codemods import TRANSFORM_NAMES, registry
-from support import REPO, copy_fixture, invoke, support_module
 
 LLMFIX = [sys.executable, "-c", "import sys; sys.argv[0] = 'llmfix'; from llmfix.cli import run; run()"]
 

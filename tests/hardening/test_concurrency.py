@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
+from paused import PausedLlmfix
+from support import RECORD, copy_fixture, run_cli, snapshot, support_module, target_files
 
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
-from paused import PausedLlmfix
-from support import RECORD, copy_fixture, run_cli, snapshot, support_module, target_files
 
 FIXTURE = "drtulu-canonical"
 WAIT = 0.5  # seconds a second llmfix waits for the lock here (LLMFIX_LOCK_WAIT; 5 by default)

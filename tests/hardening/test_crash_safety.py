@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support import RECORD, REPO, copy_fixture, invoke, snapshot, support_module, target_files
 
 from llmfix import workflow, writing
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from llmfix.writing import TEMP_SUFFIX
-from support import REPO, RECORD, copy_fixture, invoke, snapshot, support_module, target_files
 
 FIXTURE = "drtulu-canonical"
 SERVER = '''

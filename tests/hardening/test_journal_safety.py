@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from support import copy_fixture, run_cli, snapshot, target_files
 
 FIXTURE = "upstream-main-split"  # checkout root == fixture root

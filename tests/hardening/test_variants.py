@@ -22,7 +22,6 @@ from functools import lru_cache
 import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
-
 from hypothesis_profiles import active_profile
 from support import CATALOG, FIXTURES
 from variant_checks import check, plan
@@ -70,7 +69,6 @@ def test_variants_patch_correctly_or_not_at_all(name, kind, data):
 def test_variant_checkouts_through_the_cli(name, tmp_path_factory):
     """A few whole checkouts (both files drifted) through apply, check, a second apply and revert."""
     from hypothesis import settings
-
     from support import invoke
 
     sources = {kind: base(name, kind)[0] for kind in ("run_utils", "rubric_utils")}
