@@ -152,7 +152,14 @@ def runs(checkouts, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str,
                 }
             )
     process = subprocess.run(
-        [sys.executable, "-c", DRIVER, json.dumps(jobs)], cwd=reports, env=_offline_env({}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900, check=False
+        [sys.executable, "-c", DRIVER, json.dumps(jobs)],
+        cwd=reports,
+        env=_offline_env({}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=900,
+        check=False,
     )
     output = process.stdout
     codes = json.loads(output.rsplit("=== codes ", 1)[1]) if "=== codes " in output else {}

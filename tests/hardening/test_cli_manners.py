@@ -126,7 +126,15 @@ def test_the_file_commands_print_no_colour_codes_even_on_a_terminal(tmp_path, no
     env.pop("NO_COLOR", None)
     if no_color:
         env["NO_COLOR"] = no_color
-    commands = (["check", str(root)], ["diff", str(root)], ["diff", "--stat", str(root)], ["apply", str(root)], ["revert", str(root)], ["list"], ["explain", "guards"])
+    commands = (
+        ["check", str(root)],
+        ["diff", str(root)],
+        ["diff", "--stat", str(root)],
+        ["apply", str(root)],
+        ["revert", str(root)],
+        ["list"],
+        ["explain", "guards"],
+    )
     for args in commands:
         output = _on_a_terminal([*LLMFIX, *args], env)
         assert output.strip(), args
