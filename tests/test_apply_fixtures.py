@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support import ALL_FIXTURES, CATALOG, PATCHABLE, PATCHES, RECORD, checkout_root, copy_fixture, git, invoke, snapshot, support_module, unbound_support_uses
 
 RECORD_FOLDER = {".llmfix/record.json", ".llmfix/.gitignore"}

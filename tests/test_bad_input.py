@@ -11,7 +11,6 @@ import shutil
 import stat
 
 import pytest
-
 from support import RECORD, checkout_root, copy_fixture, invoke, run_cli, snapshot, target_file
 
 NAME = "drtulu-canonical"

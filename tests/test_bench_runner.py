@@ -12,10 +12,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bench import footprint, report, run_all
-from bench.common import GOALS, Goal, Scratch, apply_report, old_behaviour, pinned_tests
-from bench.generate import batch
-from bench.speed import checkout_pairs
+from bench import footprint, report, run_all  # noqa: E402  (bench/ imports only after the sys.path line above)
+from bench.common import GOALS, Goal, Scratch, apply_report, old_behaviour, pinned_tests  # noqa: E402  (bench/ imports only after the sys.path line above)
+from bench.generate import batch  # noqa: E402  (bench/ imports only after the sys.path line above)
+from bench.speed import checkout_pairs  # noqa: E402  (bench/ imports only after the sys.path line above)
 
 
 @pytest.fixture

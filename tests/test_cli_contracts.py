@@ -12,11 +12,10 @@ import re
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
-
+import tomllib
 from support import CATALOG, FIXTURES, REPO, copy_fixture, invoke, snapshot, support_module, target_file
 
 from llmfix.codemods import TRANSFORM_NAMES as TRANSFORMS

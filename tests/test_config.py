@@ -7,7 +7,6 @@ and updated by ``apply``; a bad key or value is one line, exit 2.
 from __future__ import annotations
 
 import pytest
-
 from support import copy_fixture, invoke, snapshot, target_file
 
 NAME = "upstream-main-split"

@@ -4,7 +4,6 @@ found, where (transform, file, function), and how to apply the rest."""
 from __future__ import annotations
 
 import pytest
-
 from support import copy_fixture, invoke, snapshot, target_file
 
 HELPER = '''import litellm
@@ -21,9 +20,19 @@ def run_litellm(model_name, user_prompt, **chat_kwargs):
     ("line", "keyword", "transform", "said"),
     [
         ('chat_kwargs["fallbacks"] = ["gpt-4.1-mini"]', "", "fallbacks", "sets `fallbacks` whatever the caller passed (not a default)"),
-        ('chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", RETRIES)', "", "retries", "the num_retries default is `RETRIES`; expected an integer literal"),
+        (
+            'chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", RETRIES)',
+            "",
+            "retries",
+            "the num_retries default is `RETRIES`; expected an integer literal",
+        ),
         ("pass", "timeout=30, ", "timeout", "`timeout=` is passed to the LiteLLM call as a keyword"),
-        ('chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", pick_fallbacks())', "", "fallbacks", "the fallbacks default is `pick_fallbacks()`; expected a list of model names"),
+        (
+            'chat_kwargs["fallbacks"] = chat_kwargs.get("fallbacks", pick_fallbacks())',
+            "",
+            "fallbacks",
+            "the fallbacks default is `pick_fallbacks()`; expected a list of model names",
+        ),
     ],
     ids=["fallbacks-forced", "retries-name", "timeout-keyword", "fallbacks-call"],
 )

@@ -21,7 +21,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, FIXTURES, PATCHABLE
 
 NAMES = sorted(CATALOG)
@@ -61,7 +60,8 @@ def probe_checkout(root, modules, support=None):
     if support:
         module = sys.modules.get(support)
         report["support"] = getattr(module, "__file__", None)
-        report["support_api"] = sorted(n for n in ("from_env", "fallback_models", "response_text", "log_failure", "track_calls", "health", "ensure_connection") if callable(getattr(module, n, None)))
+        api = ("from_env", "fallback_models", "response_text", "log_failure", "track_calls", "health", "ensure_connection")
+        report["support_api"] = sorted(n for n in api if callable(getattr(module, n, None)))
     forget({"open_instruct"})
     return report
 

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, FIXTURES, PATCHABLE
 
 NAMES = sorted(CATALOG)

@@ -17,7 +17,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, FIXTURES, style_report
 
 STYLED = sorted(n for n in CATALOG if CATALOG[n]["style"]["tool"] is not None)

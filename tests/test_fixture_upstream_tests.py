@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, PATCHABLE, SUMMARY, snapshot
 
 NAMES = [name for name in sorted(CATALOG) if CATALOG[name]["upstream_tests"]]
@@ -153,7 +152,14 @@ def runs(checkouts, tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str,
                 }
             )
     process = subprocess.run(
-        [sys.executable, "-c", DRIVER, json.dumps(jobs)], cwd=reports, env=_offline_env({}), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=900, check=False
+        [sys.executable, "-c", DRIVER, json.dumps(jobs)],
+        cwd=reports,
+        env=_offline_env({}),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        timeout=900,
+        check=False,
     )
     output = process.stdout
     codes = json.loads(output.rsplit("=== codes ", 1)[1]) if "=== codes " in output else {}

@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 
 import pytest
-
 from support import copy_fixture, invoke, run_entry, snapshot, target_file
 
 

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, PATCHABLE, RECORD, SUMMARY, checkout_root, copy_fixture, git, git_init, invoke
 
 UPSTREAM_GOAL = 40
@@ -43,7 +42,9 @@ class Footprint:
     llmfix_stat: dict[str, int]  # what `llmfix diff --stat` counts per file
 
     def line(self, name: str) -> str:
-        others = sum(v for k, v in self.added.items() if Path(k).name not in ("run_utils.py", "rubric_utils.py", "litellm_utils.py") and "/.llmfix/" not in f"/{k}")
+        others = sum(
+            v for k, v in self.added.items() if Path(k).name not in ("run_utils.py", "rubric_utils.py", "litellm_utils.py") and "/.llmfix/" not in f"/{k}"
+        )
         support = sum(v for k, v in self.added.items() if Path(k).name == "litellm_utils.py")
         folder = sum(v for k, v in self.added.items() if "/.llmfix/" in f"/{k}")
         return (

@@ -205,7 +205,11 @@ def _edit_a_line_upstream_changes(repo: Path, older: str, newer: str) -> dict[st
         changes = upstream_changes(older, newer, kind)
         for tag, i1, i2, j1, j2 in sorted(changes, key=lambda op: op[0] != "replace"):
             if tag == "replace":
-                found = [(n, line, new[j1 + k]) for k, line in enumerate(old[i1 : min(i2, i1 + j2 - j1)]) if len(line.strip()) >= 12 and not line.strip().startswith(("#", '"', "'")) and not line.endswith("\\") and (n := unique(line)) is not None]
+                found = [
+                    (n, line, new[j1 + k])
+                    for k, line in enumerate(old[i1 : min(i2, i1 + j2 - j1)])
+                    if len(line.strip()) >= 12 and not line.strip().startswith(("#", '"', "'")) and not line.endswith("\\") and (n := unique(line)) is not None
+                ]
                 if not found:
                     continue
                 number, line, replacement = found[0]

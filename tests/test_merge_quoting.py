@@ -66,7 +66,9 @@ def pwned(tmp_path: Path) -> list[Path]:
     return [p for p in (*tmp_path.rglob("PWNED*"), *Path.cwd().glob("PWNED*"), *Path(os.sep, "tmp").glob("PWNED*"))]
 
 
-@pytest.mark.parametrize(("top", "sub", "branch"), list(zip(TOPS, FOLDERS, BRANCHES)) + [(TOPS[0], FOLDERS[1], BRANCHES[3]), (TOPS[2], FOLDERS[0], BRANCHES[4])])
+@pytest.mark.parametrize(
+    ("top", "sub", "branch"), list(zip(TOPS, FOLDERS, BRANCHES)) + [(TOPS[0], FOLDERS[1], BRANCHES[3]), (TOPS[2], FOLDERS[0], BRANCHES[4])]
+)
 def test_llmfix_merge_runs_nothing_from_names_and_stays_clean(tmp_path, top, sub, branch):
     repo = tmp_path / top
     checkout = build(repo, sub, branch)

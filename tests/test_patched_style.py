@@ -17,7 +17,6 @@ formatter accepted before it still accepts (the new module: accepted).
 from __future__ import annotations
 
 import pytest
-
 from support import CATALOG, PATCHABLE, python_files, snapshot, style_report, support_module
 
 

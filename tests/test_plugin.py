@@ -16,7 +16,6 @@ import subprocess
 import sys
 
 import pytest
-
 from support import CATALOG, REPO, copy_fixture, support_module, target_file
 
 PLUGINS = REPO / "tests" / "plugins"
@@ -100,9 +99,9 @@ def test_a_transform_that_needs_no_support_writes_no_support_module(cli):
 @pytest.fixture
 def registered(monkeypatch):
     monkeypatch.syspath_prepend(str(PLUGINS))
-    from llmfix.codemods import registry
-
     import llmfix_max_tokens  # noqa: F401  (registers itself)
+
+    from llmfix.codemods import registry
 
     yield registry.get("max_tokens")
     registry.unregister("max_tokens")

@@ -27,10 +27,10 @@ from typing import Any
 import httpx
 import litellm
 import pytest
+from support import exception_chain
 
 from llmfix import proxy as proxy_module
 from llmfix.mockllm import MockLLM
-from support import exception_chain
 from llmfix.proxy import ProxyUnavailable, Tinyproxy, closed_port, tinyproxy_path
 
 MESSAGES = [{"role": "user", "content": "ping"}]

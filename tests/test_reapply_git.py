@@ -14,7 +14,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, FIXTURES, invoke
 
 from llmfix.codemods import support

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from support import copy_fixture, run_cli, snapshot
 
 FIXTURE = "drtulu-canonical"

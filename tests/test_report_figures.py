@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from support import PATCHABLE, copy_fixture, invoke
 
 FILE_LINE = re.compile(r"^ (?P<path>\S+) \| \+(?P<added>\d+) -(?P<removed>\d+)")

@@ -13,7 +13,6 @@ import shutil
 import stat
 
 import pytest
-
 from support import RECORD, checkout_root, copy_fixture, invoke, snapshot, support_module, target_file
 
 NAME = "drtulu-canonical"

@@ -16,7 +16,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from support import copy_fixture, run_cli, snapshot, target_files
 
 FIXTURE = "upstream-sep2025"  # open_instruct/search_rewards/utils/{run_utils,rubric_utils}.py at the fixture root

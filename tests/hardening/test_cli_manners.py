@@ -3,18 +3,18 @@ click's shell completion."""
 
 from __future__ import annotations
 
+import json
 import os
 import pty
 import subprocess
 import sys
-import json
 import threading
 
 import pytest
+from support import REPO, copy_fixture, invoke, support_module
 
 from llmfix import __version__
 from llmfix.codemods import TRANSFORM_NAMES, registry
-from support import REPO, copy_fixture, invoke, support_module
 
 LLMFIX = [sys.executable, "-c", "import sys; sys.argv[0] = 'llmfix'; from llmfix.cli import run; run()"]
 
@@ -126,7 +126,15 @@ def test_the_file_commands_print_no_colour_codes_even_on_a_terminal(tmp_path, no
     env.pop("NO_COLOR", None)
     if no_color:
         env["NO_COLOR"] = no_color
-    commands = (["check", str(root)], ["diff", str(root)], ["diff", "--stat", str(root)], ["apply", str(root)], ["revert", str(root)], ["list"], ["explain", "guards"])
+    commands = (
+        ["check", str(root)],
+        ["diff", str(root)],
+        ["diff", "--stat", str(root)],
+        ["apply", str(root)],
+        ["revert", str(root)],
+        ["list"],
+        ["explain", "guards"],
+    )
     for args in commands:
         output = _on_a_terminal([*LLMFIX, *args], env)
         assert output.strip(), args

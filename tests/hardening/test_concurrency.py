@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
+from paused import PausedLlmfix
+from support import RECORD, copy_fixture, run_cli, snapshot, support_module, target_files
 
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
-from paused import PausedLlmfix
-from support import RECORD, copy_fixture, run_cli, snapshot, support_module, target_files
 
 FIXTURE = "drtulu-canonical"
 WAIT = 0.5  # seconds a second llmfix waits for the lock here (LLMFIX_LOCK_WAIT; 5 by default)
@@ -187,7 +187,9 @@ def test_concurrent_applies_leave_one_record_and_revert_works(tmp_path):
     for round_ in range(4):
         root = copy_fixture(FIXTURE, tmp_path / f"round-{round_}")
         originals = {p: p.read_bytes() for p in target_files(FIXTURE, root)}
-        runs = [subprocess.Popen([sys.executable, "-m", "llmfix", "apply", str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]
+        runs = [
+            subprocess.Popen([sys.executable, "-m", "llmfix", "apply", str(root)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)
+        ]
         results = [(r.wait(timeout=120), r.communicate()) for r in runs]
         codes = sorted(code for code, _ in results)
         assert codes in ([0, 0], [0, 2]), results

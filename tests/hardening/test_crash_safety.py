@@ -25,12 +25,12 @@ import time
 from pathlib import Path
 
 import pytest
+from support import RECORD, REPO, copy_fixture, invoke, snapshot, support_module, target_files
 
 from llmfix import workflow, writing
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
 from llmfix.writing import TEMP_SUFFIX
-from support import REPO, RECORD, copy_fixture, invoke, snapshot, support_module, target_files
 
 FIXTURE = "drtulu-canonical"
 SERVER = '''
@@ -463,7 +463,15 @@ def test_a_checkout_moved_after_a_kill_is_recovered_where_it_is(checkout, tmp_pa
 @pytest.mark.parametrize("git_checkout", [False, True], ids=["as-left", "after-git-checkout"])
 def test_revert_after_an_interrupted_apply_puts_back_the_originals_and_writes_no_patch(checkout, tmp_path, git_checkout):
     root, originals, expected = checkout
-    env = {**os.environ, "GIT_CONFIG_NOSYSTEM": "1", "HOME": str(tmp_path), "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@x.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@x.invalid"}
+    env = {
+        **os.environ,
+        "GIT_CONFIG_NOSYSTEM": "1",
+        "HOME": str(tmp_path),
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@x.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@x.invalid",
+    }
     subprocess.run(["git", "init", "-q"], cwd=root, check=True, env=env)
     subprocess.run(["git", "add", "-A"], cwd=root, check=True, env=env)
     subprocess.run(["git", "commit", "-q", "-m", "upstream"], cwd=root, check=True, env=env)

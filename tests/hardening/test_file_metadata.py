@@ -9,7 +9,6 @@ import stat
 import subprocess
 
 import pytest
-
 from support import CATALOG, copy_fixture, invoke, target_files
 
 UNUSED_UID, UNUSED_GID = 54321, 54322

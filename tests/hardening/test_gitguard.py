@@ -7,9 +7,9 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import CATALOG, copy_fixture, invoke, snapshot, target_files
 
 from llmfix import gitguard
-from support import CATALOG, copy_fixture, invoke, snapshot, target_files
 
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid",

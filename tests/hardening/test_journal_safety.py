@@ -14,7 +14,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from support import copy_fixture, run_cli, snapshot, target_files
 
 FIXTURE = "upstream-main-split"  # checkout root == fixture root
@@ -82,7 +81,9 @@ def test_a_journal_naming_anything_but_a_target_is_refused(world, path):
 def test_a_journal_with_a_crafted_run_id_is_refused(world):
     root, outside = world
     target = target_files(FIXTURE, root)[0]
-    write_journal(root, {"version": 2, "command": "apply", "run": "../../x", "writes": [{"path": target.relative_to(root).as_posix(), "old": None, "new": None}]})
+    write_journal(
+        root, {"version": 2, "command": "apply", "run": "../../x", "writes": [{"path": target.relative_to(root).as_posix(), "old": None, "new": None}]}
+    )
     before = everything(root, outside)
     assert_refused(run_cli("apply", root), before, root, outside, "bad run id")
 
@@ -92,7 +93,10 @@ def test_a_valid_journal_only_ever_deletes_its_own_temp_names(world):
     root, _ = world
     target = target_files(FIXTURE, root)[0]
     data = target.read_bytes()
-    write_journal(root, {"version": 2, "command": "apply", "run": "00112233", "writes": [{"path": target.relative_to(root).as_posix(), "old": sha(data), "new": sha(b"x")}]})
+    write_journal(
+        root,
+        {"version": 2, "command": "apply", "run": "00112233", "writes": [{"path": target.relative_to(root).as_posix(), "old": sha(data), "new": sha(b"x")}]},
+    )
     result = run_cli("apply", root, "--dry-run")
     assert result.returncode == 0
     result = run_cli("check", root)
@@ -177,7 +181,9 @@ def test_the_record_removal_llmfix_journals_is_still_finished(world):
     root, _ = world
     assert run_cli("apply", root).returncode == 0
     record = root / ".llmfix" / "record.json"
-    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(record.read_bytes()), "new": None}]})
+    write_journal(
+        root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(record.read_bytes()), "new": None}]}
+    )
     result = run_cli("apply", root, "--dry-run")
     assert result.returncode == 0
     assert record.exists()  # a dry run finishes nothing
@@ -191,7 +197,9 @@ def test_a_record_removal_over_a_changed_record_deletes_nothing(world):
     root, _ = world
     assert run_cli("apply", root).returncode == 0
     record = root / ".llmfix" / "record.json"
-    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(b"something else"), "new": None}]})
+    write_journal(
+        root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(b"something else"), "new": None}]}
+    )
     kept = record.read_bytes()
     assert run_cli("apply", root).returncode == 0
     assert record.read_bytes() == kept
@@ -214,7 +222,9 @@ def test_a_group_write_never_overwrites_a_pending_journal(world):
     root, outside = world
     assert run_cli("apply", root).returncode == 0
     path = root / ".llmfix" / "record.json"
-    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(path.read_bytes()), "new": None}]})
+    write_journal(
+        root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(path.read_bytes()), "new": None}]}
+    )
     before = everything(root, outside)
     known = record.load(root)
     known.forget(next(iter(known.notes)))

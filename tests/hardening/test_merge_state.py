@@ -11,12 +11,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from support import copy_fixture, invoke, run_cli, snapshot, target_files
 
 from llmfix import workflow
 from llmfix.errors import BadInput
-from support import copy_fixture, invoke, run_cli, snapshot, target_files
 
-GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+}
 FIXTURE = "upstream-main-split"
 
 

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from support import REPO, copy_fixture, target_files
 
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.workflow import plan_paths
-from support import REPO, copy_fixture, target_files
 
 NAME = "upstream-main-split"
 MANIFEST = REPO / ".pre-commit-hooks.yaml"

@@ -12,11 +12,17 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-from llmfix import workflow
 from support import CATALOG, FIXTURES, copy_fixture, invoke, run_cli, snapshot, support_module, target_files
 
-GIT_ENV = {"GIT_CONFIG_NOSYSTEM": "1", "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.invalid", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.invalid"}
+from llmfix import workflow
+
+GIT_ENV = {
+    "GIT_CONFIG_NOSYSTEM": "1",
+    "GIT_AUTHOR_NAME": "t",
+    "GIT_AUTHOR_EMAIL": "t@example.invalid",
+    "GIT_COMMITTER_NAME": "t",
+    "GIT_COMMITTER_EMAIL": "t@example.invalid",
+}
 FIXTURE = "drtulu-canonical"
 
 

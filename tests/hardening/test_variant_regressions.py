@@ -11,7 +11,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from support import CATALOG, FIXTURES
 from variant_checks import check, plan
 

@@ -22,7 +22,6 @@ from functools import lru_cache
 import pytest
 from hypothesis import event, given, note
 from hypothesis import strategies as st
-
 from hypothesis_profiles import active_profile
 from support import CATALOG, FIXTURES
 from variant_checks import check, plan
@@ -70,7 +69,6 @@ def test_variants_patch_correctly_or_not_at_all(name, kind, data):
 def test_variant_checkouts_through_the_cli(name, tmp_path_factory):
     """A few whole checkouts (both files drifted) through apply, check, a second apply and revert."""
     from hypothesis import settings
-
     from support import invoke
 
     sources = {kind: base(name, kind)[0] for kind in ("run_utils", "rubric_utils")}
@@ -132,20 +130,72 @@ SABOTAGE = [
     ("retries", "run_utils", _last('"LITELLM_NUM_RETRIES", 10)', '"LITELLM_NUM_RETRIES", 5)'), "baked as 5.0, expected max(10, the literal 5.0)"),
     ("retries", "run_utils", lambda t: t.replace('from_env("LITELLM_NUM_RETRIES"', 'from_env("RETRIES"', 1), "does not read LITELLM_NUM_RETRIES"),
     ("retries", "run_utils", lambda t: t.replace('litellm_utils.from_env("LITELLM_NUM_RETRIES", 10)', "10", 1), "does not read LITELLM_NUM_RETRIES"),
-    ("fallbacks", "run_utils", lambda t: t.replace(NEW_FALLBACKS, '"fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)', 1), "no model may be added unasked"),
-    ("fallbacks", "run_utils", lambda t: t.replace(NEW_FALLBACKS, '"fallbacks", litellm_utils.fallback_models([], "gpt-4.1")', 1), "not a local of the function"),
-    ("fallbacks", "run_utils", lambda t: t.replace('fallback_models(["gpt-4.1-mini"], model_name)', "fallback_models([], model_name)", 1), "expected the site's own list ['gpt-4.1-mini']"),
+    (
+        "fallbacks",
+        "run_utils",
+        lambda t: t.replace(NEW_FALLBACKS, '"fallbacks", litellm_utils.fallback_models(["gpt-4.1-mini"], model_name)', 1),
+        "no model may be added unasked",
+    ),
+    (
+        "fallbacks",
+        "run_utils",
+        lambda t: t.replace(NEW_FALLBACKS, '"fallbacks", litellm_utils.fallback_models([], "gpt-4.1")', 1),
+        "not a local of the function",
+    ),
+    (
+        "fallbacks",
+        "run_utils",
+        lambda t: t.replace('fallback_models(["gpt-4.1-mini"], model_name)', "fallback_models([], model_name)", 1),
+        "expected the site's own list ['gpt-4.1-mini']",
+    ),
     ("timeout", "run_utils", lambda t: t.replace('"LITELLM_DEFAULT_TIMEOUT", 600)', '"LITELLM_DEFAULT_TIMEOUT", 60)', 1), "expected 600.0"),
-    ("guards", "run_utils", lambda t: t.replace('        litellm_utils.log_failure("run_litellm")\n', "", 1), "does not start with litellm_utils.log_failure('run_litellm')"),
+    (
+        "guards",
+        "run_utils",
+        lambda t: t.replace('        litellm_utils.log_failure("run_litellm")\n', "", 1),
+        "does not start with litellm_utils.log_failure('run_litellm')",
+    ),
     ("guards", "run_utils", lambda t: t.replace("litellm_utils.response_text(response)", "response.choices[0].message.content", 1), "with no guard"),
-    ("guards", "run_utils", lambda t: t.replace("litellm_utils.response_text(response)", 'litellm_utils.response_text(response, "run")', 1), "does not pass just the response"),
+    (
+        "guards",
+        "run_utils",
+        lambda t: t.replace("litellm_utils.response_text(response)", 'litellm_utils.response_text(response, "run")', 1),
+        "does not pass just the response",
+    ),
     ("guards", "run_utils", _try_around(RUN_CALL), "a try was added or removed"),
-    ("guards", "run_utils", lambda t: t.replace('print(f"Error in run_litellm_async: {e}")', 'litellm_utils.log_failure("run_litellm_async")\n        print(f"Error in run_litellm_async: {e}")', 1), "logs it twice"),
-    ("guards", "rubric_utils", lambda t: t.replace('"Empty rubric response from model %s", model_name', '"Empty rubric response from model %s", "gpt-4.1"', 1), "naming the model the call uses"),
+    (
+        "guards",
+        "run_utils",
+        lambda t: t.replace(
+            'print(f"Error in run_litellm_async: {e}")', 'litellm_utils.log_failure("run_litellm_async")\n        print(f"Error in run_litellm_async: {e}")', 1
+        ),
+        "logs it twice",
+    ),
+    (
+        "guards",
+        "rubric_utils",
+        lambda t: t.replace('"Empty rubric response from model %s", model_name', '"Empty rubric response from model %s", "gpt-4.1"', 1),
+        "naming the model the call uses",
+    ),
     ("guards", "rubric_utils", lambda t: t.replace("    resp = None\n", "", 1), "not bound before the try"),
-    ("precheck", "rubric_utils", lambda t: t.replace("ensure_connection(run_litellm_async, model_name=model_name", 'ensure_connection(run_litellm_async, model_name="gpt-4.1"', 1), "does not make the call the generator makes (`model_name=`)"),
-    ("precheck", "rubric_utils", lambda t: t.replace("ensure_connection(run_litellm_async,", "ensure_connection(run_litellm,", 1), "does not check through the helper the generator awaits"),
-    ("precheck", "rubric_utils", lambda t: t.replace("    await litellm_utils.ensure_connection(", "    litellm_utils.ensure_connection(", 1), "does not await litellm_utils.ensure_connection()"),
+    (
+        "precheck",
+        "rubric_utils",
+        lambda t: t.replace("ensure_connection(run_litellm_async, model_name=model_name", 'ensure_connection(run_litellm_async, model_name="gpt-4.1"', 1),
+        "does not make the call the generator makes (`model_name=`)",
+    ),
+    (
+        "precheck",
+        "rubric_utils",
+        lambda t: t.replace("ensure_connection(run_litellm_async,", "ensure_connection(run_litellm,", 1),
+        "does not check through the helper the generator awaits",
+    ),
+    (
+        "precheck",
+        "rubric_utils",
+        lambda t: t.replace("    await litellm_utils.ensure_connection(", "    litellm_utils.ensure_connection(", 1),
+        "does not await litellm_utils.ensure_connection()",
+    ),
     ("precheck", "rubric_utils", _check_inside_try, "(it is inside the try)"),
     ("health", "run_utils", lambda t: t.replace("@litellm_utils.track_calls\ndef run_litellm(", "def run_litellm(", 1), "run_litellm() is not decorated"),
     ("health", "rubric_utils", lambda t: t.replace("track_calls(raise_on_degraded=True)", "track_calls", 1), "raise_on_degraded=True"),

@@ -729,7 +729,8 @@ def check_precheck(module: Module, name: str) -> list[str]:
     ]
     if not awaited:
         inside = any(_support_calls(s, "ensure_connection") for s in site.function.body[index:])
-        return [f"precheck: {name}() does not await {SUPPORT}.ensure_connection() in its body before the request" + (" (it is inside the try)" if inside else "")]
+        where = " (it is inside the try)" if inside else ""
+        return [f"precheck: {name}() does not await {SUPPORT}.ensure_connection() in its body before the request{where}"]
     check, call = awaited[0], site.call
     problems = []
     if not check.args or not _same(check.args[0], call.func):
@@ -757,7 +758,8 @@ def check_health(original: Module, module: Module, generator: str | None) -> lis
     if site is not None:
         found = _decorators(site.function)
         call = found[0] if len(found) == 1 else None
-        if not (isinstance(call, ast.Call) and not call.args and [(k.arg, getattr(k.value, "value", None)) for k in call.keywords] == [("raise_on_degraded", True)]):
+        keywords = [(k.arg, getattr(k.value, "value", None)) for k in getattr(call, "keywords", ())]
+        if not (isinstance(call, ast.Call) and not call.args and keywords == [("raise_on_degraded", True)]):
             problems.append(f"health: {generator}() is not decorated with @{SUPPORT}.track_calls(raise_on_degraded=True) exactly once")
     return problems
 

@@ -36,9 +36,10 @@ from collections.abc import Callable
 import libcst as cst
 from hypothesis import note, reject
 from hypothesis import strategies as st
+
+from llmfix.codemods import support
 from llmfix.codemods.analysis.defaults import default_line
 from llmfix.codemods.analysis.tree import find_all, iter_children, rebuild, walk
-from llmfix.codemods import support
 
 # Names the transforms bring into a module (the support module's, a logger's); a rename must never
 # produce one. (A helper's local named like the support module is a known product bug, kept as a

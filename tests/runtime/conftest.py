@@ -12,10 +12,9 @@ import time
 from typing import Iterator
 
 import pytest
+from runtime_support import TEST_KEY
 
 from llmfix.codemods.runtime import litellm_utils
-
-from runtime_support import TEST_KEY
 
 # everything the module reads from the environment, and what LiteLLM reads besides
 MODULE_VARIABLES = (

@@ -13,10 +13,6 @@ import re
 import sys
 
 import pytest
-
-from llmfix.codemods.runtime import litellm_utils
-from llmfix.codemods.runtime.litellm_utils import LiteLLMDegradedError, health, track_calls
-
 from runtime_support import (
     PASSWORD,
     RUBRICS,
@@ -30,6 +26,9 @@ from runtime_support import (
     run_litellm_async,
     run_litellm_async_raw,
 )
+
+from llmfix.codemods.runtime import litellm_utils
+from llmfix.codemods.runtime.litellm_utils import LiteLLMDegradedError, health, track_calls
 
 MODEL = "openai/m"  # MockLLM's key, and LiteLLM's own name for it: "m"
 SERVER_ERROR = "InternalServerError: Error code: 500 - The server had an error while processing your request."

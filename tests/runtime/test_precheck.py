@@ -14,10 +14,6 @@ import time
 from unittest.mock import AsyncMock
 
 import pytest
-
-from llmfix.codemods.runtime.litellm_utils import LiteLLMConnectionError, ensure_connection, route
-from llmfix.proxy import closed_port
-
 from runtime_support import (
     PASSWORD,
     PROBE,
@@ -27,6 +23,9 @@ from runtime_support import (
     run,
     run_litellm_async,
 )
+
+from llmfix.codemods.runtime.litellm_utils import LiteLLMConnectionError, ensure_connection, route
+from llmfix.proxy import closed_port
 
 MODEL = "openai/m"
 

@@ -10,11 +10,10 @@ import sys
 import time
 
 import pytest
+from runtime_support import PASSWORD
 
 from llmfix.codemods.runtime import litellm_utils
 from llmfix.codemods.runtime.litellm_utils import redact
-
-from runtime_support import PASSWORD
 
 SECRET = "sk-or-v1-0123456789abcdef0123456789abcdef"
 

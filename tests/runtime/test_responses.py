@@ -6,10 +6,9 @@ import logging
 from types import SimpleNamespace
 
 import pytest
+from runtime_support import TEST_KEY, module_records, run
 
 from llmfix.codemods.runtime.litellm_utils import response_text
-
-from runtime_support import TEST_KEY, module_records, run
 
 
 def answer(mock_llm, behaviour: str, is_async: bool):

@@ -14,11 +14,10 @@ import socket
 import httpx
 import openai
 import pytest
+from runtime_support import PASSWORD, TEST_KEY, run
 
 from llmfix.codemods.runtime.litellm_utils import root_cause
 from llmfix.proxy import closed_port
-
-from runtime_support import PASSWORD, TEST_KEY, run
 
 MESSAGES = [{"role": "user", "content": "Reply with OK."}]
 

@@ -18,12 +18,11 @@ import openai
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from runtime_support import TEST_KEY
 
 from llmfix.codemods.runtime import litellm_utils
 from llmfix.codemods.runtime.litellm_utils import _LIMITS
 from llmfix.mockllm import MockLLM
-
-from runtime_support import TEST_KEY
 
 NUMERIC = tuple(_LIMITS)
 ROUTE = ("OPENAI_BASE_URL", "OPENAI_API_BASE") + tuple(

@@ -130,7 +130,8 @@ def test_a_generator_awaiting_an_unknown_helper_accepts_either_outcome(tmp_path)
     [
         ((Parameter("model_name", POSITIONAL), Parameter("messages", POSITIONAL)), {"model_name": MODEL, "messages": binding.MESSAGES_ROLE.value}),
         ((Parameter("model_name", POSITIONAL), Parameter("messages", POSITIONAL, "None")), {"model_name": MODEL, "messages": binding.MESSAGES_ROLE.value}),
-        ((Parameter("model", POSITIONAL), Parameter("prompt", POSITIONAL), Parameter("temperature", POSITIONAL, "0")), {"model": MODEL, "prompt": binding.PROMPT}),
+        ((Parameter("model", POSITIONAL), Parameter("prompt", POSITIONAL), Parameter("temperature", POSITIONAL, "0")),
+         {"model": MODEL, "prompt": binding.PROMPT}),
         ((Parameter("question", POSITIONAL), Parameter("response_list", POSITIONAL), Parameter("existing_rubrics", POSITIONAL)),
          {"question": binding.QUESTION, "response_list": binding.RESPONSES, "existing_rubrics": []}),
         ((Parameter("model_name", POSITIONAL), Parameter("user_prompt", POSITIONAL), Parameter("json_mode", POSITIONAL)),

@@ -150,7 +150,9 @@ def test_the_first_line_comes_at_once_then_a_line_per_scenario_as_it_ends(cli_ru
     assert run.returncode == 0, run.stdout + run.stderr
     first_at, first = run.lines[0]
     assert first.startswith("verifying ") and "against the scenarios chosen (healthy,empty,precheck)" in first, first
-    progress = [(at, line) for at, line in run.lines if line.startswith("   ") and len(line.split()) > 2 and line.split()[1] in ("healthy", "empty", "precheck")]
+    progress = [
+        (at, line) for at, line in run.lines if line.startswith("   ") and len(line.split()) > 2 and line.split()[1] in ("healthy", "empty", "precheck")
+    ]
     assert progress and first_at < progress[0][0] / 2, run.lines[:3]  # long before the first scenario ends
     assert sorted(line.split()[1] for _, line in progress) == ["empty", "healthy", "precheck"], run.lines
     table_at = next(at for at, line in run.lines if line.startswith("ID "))

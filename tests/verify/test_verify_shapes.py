@@ -170,8 +170,12 @@ def test_a_swallowed_failure_without_a_trace_is_a_missing_fix(verify_runs):
 def test_a_helper_verify_cannot_call_is_not_exercised_never_a_missing_fix(verify_runs):
     result = verify_runs["uncallable"]
     assert not result.failed, _explain(result)
-    assert result.not_exercised == [("run_litellm_for_rubric",
-                                     "cannot call run_litellm_for_rubric(model_name, user_prompt, rubric_id, **chat_kwargs): no value for required parameter 'rubric_id'")]
+    assert result.not_exercised == [
+        (
+            "run_litellm_for_rubric",
+            "cannot call run_litellm_for_rubric(model_name, user_prompt, rubric_id, **chat_kwargs): no value for required parameter 'rubric_id'",
+        )
+    ]
     assert not result.ok
     text = report.to_text(result, [])
     assert "not exercised: run_litellm_for_rubric: cannot call" in text and "missing fixes" not in text

@@ -91,17 +91,20 @@ MUTANTS = (
            ("persistent-500", "health-healthy", "healthy"), ("persistent-500", "health-healthy")),
     Mutant("judge-without-timeout", "judge", ((GROUND_TRUTH, '                    timeout=litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600),\n', ""),),
            ("hang",), ("hang",)),
-    Mutant("judge-without-fallbacks", "judge", ((GROUND_TRUTH, "                    fallbacks=litellm_utils.fallback_models([], self.verifier_config.llm_judge_model),\n", ""),),
+    Mutant("judge-without-fallbacks", "judge",
+           ((GROUND_TRUTH, "                    fallbacks=litellm_utils.fallback_models([], self.verifier_config.llm_judge_model),\n", ""),),
            ("fallback",), ("fallback",)),
 )
 
 # the judge's other shapes in the wild, edits of checkouts/judge/unpatched (patched afterwards by llmfix when patched)
 JUDGE_LAZY = ((GROUND_TRUTH, "from litellm import acompletion\n", ""),
-              (GROUND_TRUTH, "        prompt = self.prompt_template.format(", "        from litellm import acompletion\n\n        prompt = self.prompt_template.format("))
+              (GROUND_TRUTH, "        prompt = self.prompt_template.format(",
+               "        from litellm import acompletion\n\n        prompt = self.prompt_template.format("))
 JUDGE_TIMEOUT = ((GROUND_TRUTH, "    seed: int\n", "    seed: int\n    llm_judge_timeout: int = 600\n"),
                  (GROUND_TRUTH, "                    seed=self.verifier_config.seed,\n",
                   "                    seed=self.verifier_config.seed,\n                    timeout=self.verifier_config.llm_judge_timeout,\n"))
-JUDGE_BROKEN_IMPORT = ((GROUND_TRUTH, "from open_instruct.judge_utils import", "from open_instruct.utils import hf_whoami  # noqa: F401\nfrom open_instruct.judge_utils import"),)
+JUDGE_BROKEN_IMPORT = ((GROUND_TRUTH, "from open_instruct.judge_utils import",
+                        "from open_instruct.utils import hf_whoami  # noqa: F401\nfrom open_instruct.judge_utils import"),)
 JUDGE_UNBUILDABLE = ((GROUND_TRUTH, "    seed: int\n", "    seed: int\n    judge_rubric_source: str\n"),)
 
 UNCALLABLE_HELPER = '''
