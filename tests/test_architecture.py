@@ -148,8 +148,9 @@ def test_module_and_function_sizes():
 
 
 def test_own_code_passes_its_own_ruff_settings():
-    """llmfix/ and codemods/ pass ``ruff check`` with pyproject's [tool.ruff] (run from the repo root so they apply)."""
-    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", "llmfix", "codemods"], cwd=REPO, capture_output=True, text=True, timeout=120)
+    """The whole project (llmfix, codemods, tests, bench) passes ``ruff check`` with pyproject's [tool.ruff], run from
+    the repo root as a contributor would; fixtures and regression inputs are target-repo code, excluded there."""
+    done = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache"], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -37,10 +37,10 @@ from llmfix.codemods.settings import Settings
 from llmfix.codemods.style import Style
 from llmfix.codemods.style.config import RepoStyle
 from llmfix.codemods.style.imports import remove_import
+from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, NOT_APPLICABLE, Outcome
 from llmfix.planning import BLANK_FACT
 
 BLANK_NOTE = "blank lines the support import added (the record keeps them as llmfix's own support note)"
-from llmfix.codemods.transform import ALREADY_PRESENT, ANCHOR_MISSING, NOT_APPLICABLE, Outcome
 
 DOTTED_NAME = "open_instruct.rubrics.run_utils"
 LINE_LENGTH = 119  # upstream open-instruct's, and the one EXAMPLES are shown at
@@ -124,7 +124,14 @@ def shadowed_support_reads(source: str) -> dict[str, int]:
 
 
 def check(
-    transform_class, source: str, expected: str | None, status: str, line_length: int | None = None, dotted_name: str = DOTTED_NAME, patched: bool = False, **options
+    transform_class,
+    source: str,
+    expected: str | None,
+    status: str,
+    line_length: int | None = None,
+    dotted_name: str = DOTTED_NAME,
+    patched: bool = False,
+    **options,
 ) -> Run:
     """Properties (a) to (d) for one case; ``expected`` None: the output is the input; ``patched``: the
     source holds llmfix's code already (no revert to check). Returns the first run."""

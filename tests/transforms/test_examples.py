@@ -7,8 +7,8 @@ An example is "a before/after pair for one transform run alone", at upstream's l
 from __future__ import annotations
 
 import pytest
-
 from harness import check
+
 from llmfix.codemods import registry
 from llmfix.codemods.transform import APPLIED, Example
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 import pytest
-
 from harness import check, shadowed_support_reads, undefined_names
+
 from llmfix.codemods import registry
 from llmfix.codemods.building import statement
 from llmfix.codemods.transform import ALREADY_PRESENT, APPLIED, Outcome, Transform

@@ -11,8 +11,8 @@ import importlib
 import sys
 
 import pytest
-
 from harness import run_transform
+
 from llmfix.codemods import support
 from llmfix.codemods.retries import RetriesTransform
 

@@ -7,10 +7,7 @@ only ``--fallback`` changes it, with the old list as the restoring setting. What
 """
 
 import pytest
-
 from harness import Says, row
-from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
-from llmfix.codemods.fallbacks import FallbacksTransform
 from shapes import (
     G_NONE,
     R_ALIASED,
@@ -26,6 +23,8 @@ from shapes import (
     R_SPLIT,
 )
 
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.fallbacks import FallbacksTransform
 
 TWO_HELPERS = """\
 import litellm

@@ -7,10 +7,7 @@ still returns "" and now logs why (unless its handler already prints or logs). W
 """
 
 import pytest
-
 from harness import Says, row
-from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
-from llmfix.codemods.guards import GuardsTransform
 from shapes import (
     G_CANONICAL,
     G_NONE,
@@ -28,6 +25,8 @@ from shapes import (
     R_SPLIT,
 )
 
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.guards import GuardsTransform
 
 RERAISING = """\
 import litellm
@@ -215,8 +214,10 @@ async def run_litellm_async(model_name, user_prompt=None, system_prompt=None, me
         reason="run_litellm_async() reports swallowed errors",
         changes=[
             Says("run_litellm(): a failed call still returns its fallback value, and now logs the root cause as a warning", restore=()),
-            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
-            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
+            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
         ],
     ),
     row(
@@ -243,8 +244,10 @@ async def run_litellm_async(model_name, user_prompt=None, system_prompt=None, **
 """,
         APPLIED,
         changes=[
-            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
-            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
+            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
         ],
     ),
     row(
@@ -278,9 +281,11 @@ async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
         APPLIED,
         changes=[
             Says("run_litellm(): a failed call still returns its fallback value, and now logs the root cause as a warning", restore=()),
-            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
             Says("run_litellm_async(): a failed call still returns its fallback value, and now logs the root cause as a warning", restore=()),
-            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
         ],
     ),
     row(
@@ -328,8 +333,10 @@ async def run_litellm_async(model_name: str, user_prompt: str | None = None, **c
         APPLIED,
         reason="run_litellm() reports swallowed errors; run_litellm_async() reports swallowed errors",
         changes=[
-            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
-            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
+            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
         ],
     ),
     row(
@@ -376,7 +383,8 @@ async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
 """,
         APPLIED,
         changes=[
-            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
         ],
     ),
     row(
@@ -462,7 +470,8 @@ def run_azure_openai(model_name, system_prompt, user_prompt, **chat_kwargs):
 """,
         APPLIED,
         changes=[
-            Says('run_chatopenai(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_chatopenai(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
         ],
     ),
     row(
@@ -488,8 +497,10 @@ async def run_litellm_async(model_name, user_prompt, **chat_kwargs):
 """,
         APPLIED,
         changes=[
-            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
-            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
+            Says('run_litellm_async(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
         ],
     ),
     row(
@@ -510,7 +521,8 @@ def run_litellm(model_name, **chat_kwargs):
 """,
         APPLIED,
         changes=[
-            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning None', restore=()),
+            Says('run_litellm(): an empty response (no choices, no message, null content) returns "" with a warning instead of raising or returning '
+                'None', restore=()),
         ],
     ),
     row(
@@ -727,7 +739,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, model
         APPLIED,
         changes=[
             Says("generate_instance_wise_adaptive_rubrics(): an empty answer returns None with a warning naming the model, before parsing", restore=()),
-            Says("generate_instance_wise_adaptive_rubrics(): a failed call still returns None, and now logs a warning naming the model and the error", restore=()),
+            Says("generate_instance_wise_adaptive_rubrics(): a failed call still returns None, and now logs a warning naming the model and the "
+                "error", restore=()),
         ],
     ),
     row(
@@ -758,7 +771,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, model
         APPLIED,
         changes=[
             Says("generate_instance_wise_adaptive_rubrics(): an empty answer returns None with a warning naming the model, before parsing", restore=()),
-            Says("generate_instance_wise_adaptive_rubrics(): a failed call still returns None, and now logs a warning naming the model and the error", restore=()),
+            Says("generate_instance_wise_adaptive_rubrics(): a failed call still returns None, and now logs a warning naming the model and the "
+                "error", restore=()),
         ],
     ),
     row(
@@ -787,7 +801,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, model
         APPLIED,
         changes=[
             Says("generate_instance_wise_adaptive_rubrics(): an empty answer returns None with a warning naming the model, before parsing", restore=()),
-            Says("generate_instance_wise_adaptive_rubrics(): a failed call still returns None, and now logs a warning naming the model and the error", restore=()),
+            Says("generate_instance_wise_adaptive_rubrics(): a failed call still returns None, and now logs a warning naming the model and the "
+                "error", restore=()),
         ],
     ),
     row(

@@ -7,10 +7,7 @@ it raises is tested on the support module itself.
 """
 
 import pytest
-
 from harness import Says, row
-from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
-from llmfix.codemods.health import HealthTransform
 from shapes import (
     G_CANONICAL,
     G_NONE,
@@ -29,6 +26,8 @@ from shapes import (
     R_SPLIT,
 )
 
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.health import HealthTransform
 
 TRACKED = """\
 from open_instruct.rubrics import litellm_utils
@@ -447,7 +446,8 @@ async def generate_instance_wise_adaptive_rubrics(
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL "
+                "seconds (300)", restore=()),
         ],
     ),
     row(
@@ -467,7 +467,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, exist
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL "
+                "seconds (300)", restore=()),
         ],
     ),
     row(
@@ -491,7 +492,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, exist
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL "
+                "seconds (300)", restore=()),
         ],
     ),
     row(
@@ -525,7 +527,8 @@ async def generate_instance_wise_adaptive_rubrics(
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL "
+                "seconds (300)", restore=()),
         ],
     ),
     row(
@@ -562,7 +565,8 @@ async def _generate_instance_wise_evolving_rubrics(questions, responses):
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_evolving_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+            Says("generate_instance_wise_evolving_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL "
+                "seconds (300)", restore=()),
         ],
     ),
     row(
@@ -599,7 +603,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, model
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL seconds (300)", restore=()),
+            Says("generate_instance_wise_adaptive_rubrics(): rubric generations are counted and a health line is logged every LITELLM_HEALTH_INTERVAL "
+                "seconds (300)", restore=()),
         ],
     ),
     row(

@@ -9,11 +9,11 @@ requests a dead endpoint gets, before and after.
 """
 
 import pytest
-
 from harness import Says, row
+from shapes import J_ALIAS, J_BARE, J_LAZY, J_LOOP, J_NESTED, J_RAW, J_TENACITY, J_TIMEOUT, R_CANONICAL
+
 from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
 from llmfix.codemods.judge import JudgeTransform
-from shapes import J_ALIAS, J_BARE, J_LAZY, J_LOOP, J_NESTED, J_RAW, J_TENACITY, J_TIMEOUT, R_CANONICAL
 
 WITH_HEALTH = ["judge", "health"]  # what `llmfix apply` selects
 
@@ -108,7 +108,8 @@ class LMJudgeVerifier:
 """,
         APPLIED,
         changes=[
-            Says("LMJudgeVerifier.async_call(): a dead endpoint gets 9 requests (3 attempts of its own retry loop x 3), as before (llmfix adds no retries inside a retry layer) before the call gives up", restore=()),
+            Says("LMJudgeVerifier.async_call(): a dead endpoint gets 9 requests (3 attempts of its own retry loop x 3), as before (llmfix adds no retries "
+                "inside a retry layer) before the call gives up", restore=()),
         ],
     ),
     row(
@@ -161,7 +162,8 @@ class LMJudgeVerifier:
 """,
         APPLIED,
         changes=[
-            Says("LMJudgeVerifier.async_call(): a dead endpoint gets 9 requests (3 attempts of its own retry loop x 3), as before (llmfix adds no retries inside a retry layer) before the call gives up", restore=()),
+            Says("LMJudgeVerifier.async_call(): a dead endpoint gets 9 requests (3 attempts of its own retry loop x 3), as before (llmfix adds no retries "
+                "inside a retry layer) before the call gives up", restore=()),
         ],
         only=WITH_HEALTH,
     ),
@@ -244,7 +246,8 @@ async def get_judgement(model, prompt):
 """,
         APPLIED,
         changes=[
-            Says("get_judgement(): a dead endpoint gets 12 requests (4 attempts of its tenacity retry x 3), as before (llmfix adds no retries inside a retry layer) before the call gives up", restore=()),
+            Says("get_judgement(): a dead endpoint gets 12 requests (4 attempts of its tenacity retry x 3), as before (llmfix adds no retries inside a "
+                "retry layer) before the call gives up", restore=()),
         ],
         only=WITH_HEALTH,
     ),
@@ -345,7 +348,8 @@ class LMJudgeVerifier:
 """,
         APPLIED,
         changes=[
-            Says("a dead endpoint gets 9 requests (3 attempts of its own retry loop x 3), as before", absent="instead of `self.verifier_config.llm_judge_timeout`"),
+            Says("a dead endpoint gets 9 requests (3 attempts of its own retry loop x 3), as "
+                "before", absent="instead of `self.verifier_config.llm_judge_timeout`"),
         ],
         only=WITH_HEALTH,
     ),

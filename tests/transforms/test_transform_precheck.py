@@ -8,12 +8,11 @@ is tested on the support module itself.
 """
 
 import pytest
-
 from harness import Says, row
-from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
-from llmfix.codemods.precheck import PrecheckTransform
 from shapes import G_CANONICAL, G_NONE, G_OLD, G_OLD_TRY, G_RENAMED, G_TYPED, R_CANONICAL
 
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.precheck import PrecheckTransform
 
 CHECKED = """\
 from open_instruct.rubrics import litellm_utils
@@ -153,7 +152,8 @@ async def generate_instance_wise_adaptive_rubrics(
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the "
+                "endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
     row(
@@ -173,7 +173,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, exist
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the "
+                "endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
     row(
@@ -197,7 +198,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, exist
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the "
+                "endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
     row(
@@ -231,7 +233,8 @@ async def generate_instance_wise_adaptive_rubrics(
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the "
+                "endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
     row(
@@ -268,7 +271,8 @@ async def _generate_instance_wise_evolving_rubrics(questions, responses):
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_evolving_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_evolving_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the "
+                "endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
     row(
@@ -306,7 +310,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, model
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the "
+                "endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
     row(
@@ -323,7 +328,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, model
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_utils.run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_utils.run_litellm_async "
+                "checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
     row(
@@ -353,7 +359,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, model
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the "
+                "endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
     row(
@@ -415,7 +422,8 @@ async def generate_instance_wise_adaptive_rubrics(question, response_list, exist
 """,
         APPLIED,
         changes=[
-            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
+            Says("generate_instance_wise_adaptive_rubrics(): before the first request for a model, one tiny request through run_litellm_async checks the "
+                "endpoint and raises LiteLLMConnectionError when nothing answers", restore=(("LITELLM_PRECHECK", "off"),)),
         ],
     ),
 ]

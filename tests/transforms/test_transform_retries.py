@@ -7,10 +7,7 @@ name. The Change texts carry the facts a PR summary lists: the new count, the ol
 """
 
 import pytest
-
 from harness import Says, row
-from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
-from llmfix.codemods.retries import RetriesTransform
 from shapes import (
     G_NONE,
     R_ALIASED,
@@ -26,6 +23,8 @@ from shapes import (
     R_SPLIT,
 )
 
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.retries import RetriesTransform
 
 LARGER = """\
 import litellm

@@ -7,10 +7,7 @@ one without a timeout gets 600 s (it waited LiteLLM's own 6000 s before: no rest
 """
 
 import pytest
-
 from harness import Says, row
-from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
-from llmfix.codemods.timeout import TimeoutTransform
 from shapes import (
     G_NONE,
     R_ALIASED,
@@ -26,6 +23,8 @@ from shapes import (
     R_SPLIT,
 )
 
+from llmfix.codemods import ALREADY_PRESENT, ANCHOR_MISSING, APPLIED, NOT_APPLICABLE
+from llmfix.codemods.timeout import TimeoutTransform
 
 LITERAL = """\
 import litellm

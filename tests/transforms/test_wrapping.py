@@ -12,15 +12,15 @@ import subprocess
 import sys
 
 import pytest
-
 from harness import check
+from shapes import J_ALIAS, J_LOOP
+
 from llmfix.codemods.fallbacks import FallbacksTransform
 from llmfix.codemods.guards import GuardsTransform
 from llmfix.codemods.judge import JudgeTransform
 from llmfix.codemods.precheck import PrecheckTransform
 from llmfix.codemods.retries import RetriesTransform
 from llmfix.codemods.timeout import TimeoutTransform
-from shapes import J_ALIAS, J_LOOP
 
 WITH_HEALTH = ["judge", "health"]
 
