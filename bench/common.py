@@ -103,7 +103,7 @@ QUICK = Profile(
 )
 FULL = Profile(
     "full",
-    reps_1a=9,
+    reps_1a=21,
     reps_1b=5,
     big_files=5000,
     batch_files=500,

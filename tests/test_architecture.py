@@ -20,7 +20,7 @@ PACKAGES = {"llmfix": REPO / "llmfix", "llmfix.codemods": REPO / "codemods"}
 MAX_MODULE_LINES = 400
 MAX_FUNCTION_LINES = 60
 MAX_PRODUCT_LINES = 12_000  # the goal
-PRODUCT_LINES_NOW = 15_350  # the ceiling while the goal is not met (15,324 at this writing)
+PRODUCT_LINES_NOW = 14_150  # the ceiling while the goal is not met (14,102 at this writing)
 LONG_BECAUSE = "long because"  # how a function over the limit says why, in its docstring
 
 
