@@ -8,7 +8,7 @@ import subprocess
 from collections import Counter
 
 import pytest
-from support import CATALOG, PATCHABLE, copy_fixture, invoke, support_module, target_files
+from support import CATALOG, GIT_ENV, PATCHABLE, copy_fixture, invoke, support_module, target_files
 
 from llmfix.codemods import TRANSFORM_NAMES
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
@@ -19,13 +19,6 @@ ROW = re.compile(r"^\| `([^`]+)` \| \+(\d+) -(\d+) \|$", re.M)
 NEW_ROW = re.compile(r"^\| `([^`]+)` \| new, (\d+) lines: llmfix's support module", re.M)
 RECORD_ROW = re.compile(r"^\| `([^`]+)` \| what `llmfix revert` needs", re.M)
 BEHAVIOUR = "### What changes, per function"
-GIT_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
 
 
 def git(root, *args: str) -> str:

@@ -12,20 +12,13 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from support import ALL_FIXTURES, CATALOG, copy_fixture, invoke
+from support import ALL_FIXTURES, CATALOG, GIT_ENV, copy_fixture, invoke
 
 from llmfix import diffing
 from llmfix.config import CommandSettings as Options  # planning.Options became config.CommandSettings
 from llmfix.report import diff_view
 from llmfix.workflow import plan_paths
 
-GIT_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
 
 
 def git(repo: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:

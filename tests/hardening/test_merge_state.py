@@ -11,18 +11,11 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import copy_fixture, invoke, run_cli, snapshot, target_files
+from support import GIT_ENV, copy_fixture, invoke, run_cli, snapshot, target_files
 
 from llmfix import workflow
 from llmfix.errors import BadInput
 
-GIT_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
 FIXTURE = "upstream-main-split"
 
 

@@ -12,17 +12,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from support import CATALOG, FIXTURES, copy_fixture, invoke, run_cli, snapshot, support_module, target_files
+from support import CATALOG, FIXTURES, GIT_ENV, copy_fixture, invoke, run_cli, snapshot, support_module, target_files
 
 from llmfix import workflow
 
-GIT_ENV = {
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_AUTHOR_NAME": "t",
-    "GIT_AUTHOR_EMAIL": "t@example.invalid",
-    "GIT_COMMITTER_NAME": "t",
-    "GIT_COMMITTER_EMAIL": "t@example.invalid",
-}
 FIXTURE = "drtulu-canonical"
 
 
