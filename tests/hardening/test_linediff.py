@@ -20,7 +20,6 @@ from llmfix.report import diff_view
 from llmfix.workflow import plan_paths
 
 
-
 def git(repo: Path, *args: str, input: bytes | None = None) -> subprocess.CompletedProcess:
     return subprocess.run(
         ["git", "-c", "core.autocrlf=false", *args], cwd=repo, capture_output=True, check=True, timeout=60, input=input,
