@@ -10,7 +10,7 @@ import libcst as cst
 
 from llmfix.codemods.analysis.helpers import LiteLLMCall, find_litellm_calls
 from llmfix.codemods.analysis.nodes import is_method_call, is_name, iter_statements, module_functions, single_small, string_value, top_statement
-from llmfix.codemods.analysis.tree import find_all, per_module
+from llmfix.codemods.analysis.tree import contains, find_all, module_walk, per_module
 
 
 @dataclass
@@ -47,7 +47,8 @@ def default_line(stmt: cst.BaseStatement) -> DefaultLine | None:
 @dataclass
 class DefaultsGroup:
     """The default lines of one dict in one function: where LiteLLM's options are set. ``anchor`` is where a missing
-    key's line goes: after the last default line, or (with none) before the statement holding the call."""
+    key's line goes: after the last default line (after the ``if`` around it when the call is not in that ``if``: a
+    default for some models only must not take a new key with it), or (with none) before the statement holding the call."""
 
     function: cst.FunctionDef
     dict_name: str
@@ -127,6 +128,15 @@ def defaults_groups(module: cst.Module) -> list[DefaultsGroup]:
     for llm_call in find_litellm_calls(module):
         for group in _groups_for(llm_call.function, llm_call.splat, llm_call.call, functions):  # type: ignore[arg-type]
             groups.setdefault((id(group.function), group.dict_name), group).calls.append(llm_call)
+    walked = module_walk(module)
+    for group in groups.values():
+        calls = [c.call for c in group.calls if c.function is group.function]
+        node = id(group.anchor) if group.insert_after else id(group.function)
+        while node != id(group.function) and node in walked.parents:
+            node = walked.parents[node]
+            above = walked.order[walked.position[node]]
+            if type(above) is cst.If and not any(contains(above, call) for call in calls):
+                group.anchor = above
     return list(groups.values())
 
 

@@ -780,6 +780,62 @@ async def run_litellm_async_raw(model_name, messages, **chat_kwargs):
             Says("run_litellm_async_raw(): 10 retries by default", restore=(("LITELLM_NUM_RETRIES", "2"),), old=None),
         ],
     ),
+    row(
+        "defaults-for-some-models-only: the new line goes after the if",
+        """\
+import litellm
+
+
+def run_litellm(model_name, **chat_kwargs):
+    if "o1" in model_name:
+        chat_kwargs["temperature"] = chat_kwargs.get("temperature", 1.0)
+    elif model_name.startswith("gpt-5"):
+        chat_kwargs["reasoning_effort"] = chat_kwargs.get("reasoning_effort", "low")
+    return litellm.completion(model=model_name, **chat_kwargs)
+""",
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, **chat_kwargs):
+    if "o1" in model_name:
+        chat_kwargs["temperature"] = chat_kwargs.get("temperature", 1.0)
+    elif model_name.startswith("gpt-5"):
+        chat_kwargs["reasoning_effort"] = chat_kwargs.get("reasoning_effort", "low")
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    return litellm.completion(model=model_name, **chat_kwargs)
+""",
+        APPLIED,
+    ),
+    row(
+        "the-call-inside-the-if: the new line stays beside the defaults",
+        """\
+import litellm
+
+
+def run_litellm(model_name, **chat_kwargs):
+    if model_name.startswith("litellm/"):
+        chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+        return litellm.completion(model=model_name[8:], **chat_kwargs)
+    return None
+""",
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, **chat_kwargs):
+    if model_name.startswith("litellm/"):
+        chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+        chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+        return litellm.completion(model=model_name[8:], **chat_kwargs)
+    return None
+""",
+        APPLIED,
+    ),
 ]
 
 
