@@ -123,6 +123,8 @@ class KeyDefaultTransform(Transform):
             )
             return
         line = group.line_for(self.KEY)
+        if line is not None and id(line.statement) in group.in_branch and not self.reads_variable(file, line.default, functions):
+            line = None  # set for some models only: that branch keeps its own, a new line after the ``if`` covers the rest
         if line is None and assignments:
             yield from self._hand_written(file, group, assignments, functions, sites)
             return

@@ -56,9 +56,12 @@ class DefaultsGroup:
     anchor: cst.BaseStatement
     insert_after: bool
     calls: list[LiteLLMCall] = field(default_factory=list)
+    in_branch: set[int] = field(default_factory=set)  # id() of the lines inside an ``if`` the call is not in
 
     def line_for(self, key: str) -> DefaultLine | None:
-        return next((line for line in reversed(self.lines) if line.key == key), None)
+        """The key's last default line outside such an ``if``, else its last one."""
+        lines = [line for line in self.lines if line.key == key]
+        return next((line for line in reversed(lines) if id(line.statement) not in self.in_branch), lines[-1] if lines else None)
 
     @property
     def model(self) -> cst.BaseExpression | None:
@@ -131,12 +134,17 @@ def defaults_groups(module: cst.Module) -> list[DefaultsGroup]:
     walked = module_walk(module)
     for group in groups.values():
         calls = [c.call for c in group.calls if c.function is group.function]
-        node = id(group.anchor) if group.insert_after else id(group.function)
-        while node != id(group.function) and node in walked.parents:
-            node = walked.parents[node]
-            above = walked.order[walked.position[node]]
-            if type(above) is cst.If and not any(contains(above, call) for call in calls):
-                group.anchor = above
+        for line in group.lines:
+            node, branch = id(line.statement), None
+            while node != id(group.function) and node in walked.parents:
+                node = walked.parents[node]
+                above = walked.order[walked.position[node]]
+                if type(above) is cst.If and not any(contains(above, call) for call in calls):
+                    branch = above  # the outermost such ``if``
+            if branch is not None:
+                group.in_branch.add(id(line.statement))
+                if line.statement is group.anchor:
+                    group.anchor = branch
     return list(groups.values())
 
 

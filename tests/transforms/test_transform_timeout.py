@@ -563,6 +563,51 @@ def run_litellm(model_name, **chat_kwargs):
         None,
         NOT_APPLICABLE,
     ),
+    row(
+        "set-for-some-models-only: that branch keeps its own, a line after the if covers the rest",
+        """\
+import litellm
+
+
+def run_litellm(model_name, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    if model_name.startswith("o1"):
+        chat_kwargs["timeout"] = chat_kwargs.get("timeout", 300)
+    return litellm.completion(model=model_name, **chat_kwargs)
+""",
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, **chat_kwargs):
+    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)
+    if model_name.startswith("o1"):
+        chat_kwargs["timeout"] = chat_kwargs.get("timeout", 300)
+    chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 600))
+    return litellm.completion(model=model_name, **chat_kwargs)
+""",
+        APPLIED,
+        reason="timeout default added",
+    ),
+    row(
+        "set-for-some-models-only-and-env-driven-there: left alone (as an earlier llmfix patched it)",
+        """\
+import litellm
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_litellm(model_name, **chat_kwargs):
+    if model_name.startswith("o1"):
+        chat_kwargs["timeout"] = chat_kwargs.get("timeout", litellm_utils.from_env("LITELLM_DEFAULT_TIMEOUT", 300))
+    return litellm.completion(model=model_name, **chat_kwargs)
+""",
+        None,
+        ALREADY_PRESENT,
+        patched=True,
+    ),
 ]
 
 
