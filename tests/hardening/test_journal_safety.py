@@ -176,14 +176,17 @@ def test_an_old_style_journal_undoing_a_target_creation_is_refused(world):
     assert target.exists()
 
 
+def journal_record_removal(root, old: bytes) -> None:
+    """The journal a revert killed mid-group leaves when it was removing a record whose bytes were ``old``."""
+    write_journal(root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(old), "new": None}]})
+
+
 def test_the_record_removal_llmfix_journals_is_still_finished(world):
     """A revert that emptied the record journals its removal; after a kill that removal is finished."""
     root, _ = world
     assert run_cli("apply", root).returncode == 0
     record = root / ".llmfix" / "record.json"
-    write_journal(
-        root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(record.read_bytes()), "new": None}]}
-    )
+    journal_record_removal(root, record.read_bytes())
     result = run_cli("apply", root, "--dry-run")
     assert result.returncode == 0
     assert record.exists()  # a dry run finishes nothing
@@ -197,9 +200,7 @@ def test_a_record_removal_over_a_changed_record_deletes_nothing(world):
     root, _ = world
     assert run_cli("apply", root).returncode == 0
     record = root / ".llmfix" / "record.json"
-    write_journal(
-        root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(b"something else"), "new": None}]}
-    )
+    journal_record_removal(root, b"something else")
     kept = record.read_bytes()
     assert run_cli("apply", root).returncode == 0
     assert record.read_bytes() == kept
@@ -222,9 +223,7 @@ def test_a_group_write_never_overwrites_a_pending_journal(world):
     root, outside = world
     assert run_cli("apply", root).returncode == 0
     path = root / ".llmfix" / "record.json"
-    write_journal(
-        root, {"version": 2, "command": "revert", "run": "00112233", "writes": [{"path": ".llmfix/record.json", "old": sha(path.read_bytes()), "new": None}]}
-    )
+    journal_record_removal(root, path.read_bytes())
     before = everything(root, outside)
     known = record.load(root)
     known.forget(next(iter(known.notes)))
