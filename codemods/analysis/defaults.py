@@ -56,7 +56,7 @@ class DefaultsGroup:
     anchor: cst.BaseStatement
     insert_after: bool
     calls: list[LiteLLMCall] = field(default_factory=list)
-    in_branch: set[int] = field(default_factory=set)  # id() of the lines inside an ``if`` the call is not in
+    in_branch: set[int] = field(default_factory=set)  # id() of the lines inside an ``if`` the call is not in (not a guard)
 
     def line_for(self, key: str) -> DefaultLine | None:
         """The key's last default line outside such an ``if``, else its last one."""
@@ -139,8 +139,8 @@ def defaults_groups(module: cst.Module) -> list[DefaultsGroup]:
             while node != id(group.function) and node in walked.parents:
                 node = walked.parents[node]
                 above = walked.order[walked.position[node]]
-                if type(above) is cst.If and not any(contains(above, call) for call in calls):
-                    branch = above  # the outermost such ``if``
+                if type(above) is cst.If and not _tests_absence(above.test, group.dict_name, line.key) and not any(contains(above, c) for c in calls):
+                    branch = above  # the outermost such ``if`` (one that only tests the key's absence guards a default)
             if branch is not None:
                 group.in_branch.add(id(line.statement))
                 if line.statement is group.anchor:

@@ -270,6 +270,13 @@ def run_azure_openai(model_name, system_prompt, user_prompt, **chat_kwargs):
     return resp.choices[0].message.content
 '''
 
+# R-chatopenai in a fork that special-cases o1 (it takes no other temperature): its one default line sits in a
+# model-specific if, the call outside it.
+R_CHATOPENAI_O1 = R_CHATOPENAI.replace(
+    '    chat_kwargs["temperature"] = chat_kwargs.get("temperature", 0)\n',
+    '    if model_name.startswith("o1"):  # o1 takes no other temperature\n        chat_kwargs["temperature"] = chat_kwargs.get("temperature", 1)\n',
+)
+
 # A fork's hand fix: the fallbacks default set only when absent, per model.
 R_HAND_FALLBACKS = '''\
 import litellm

@@ -14,6 +14,7 @@ from shapes import (
     R_BARE_EXCEPT,
     R_CANONICAL,
     R_CHATOPENAI,
+    R_CHATOPENAI_O1,
     R_GUARDED,
     R_HAND_FALLBACKS,
     R_LAZY,
@@ -833,6 +834,35 @@ def run_litellm(model_name, **chat_kwargs):
         chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
         return litellm.completion(model=model_name[8:], **chat_kwargs)
     return None
+""",
+        APPLIED,
+    ),
+    row(
+        "R-chatopenai-o1: its default line in a model-specific if, the new one after it",
+        R_CHATOPENAI_O1,
+        """\
+import litellm
+from openai import AzureOpenAI
+
+from open_instruct.rubrics import litellm_utils
+
+
+def run_chatopenai(model_name, system_prompt, user_prompt, json_mode=False, **chat_kwargs):
+    if model_name.startswith("o1"):  # o1 takes no other temperature
+        chat_kwargs["temperature"] = chat_kwargs.get("temperature", 1)
+    chat_kwargs["num_retries"] = chat_kwargs.get("num_retries", litellm_utils.from_env("LITELLM_NUM_RETRIES", 10))
+    if json_mode:
+        chat_kwargs["response_format"] = {"type": "json_object"}
+    msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
+    resp = litellm.completion(model=model_name, messages=msgs, **chat_kwargs)
+    return resp.choices[0].message.content
+
+
+def run_azure_openai(model_name, system_prompt, user_prompt, **chat_kwargs):
+    client = AzureOpenAI()
+    msgs = [{"role": "system", "content": system_prompt}, {"role": "user", "content": user_prompt}]
+    resp = client.chat.completions.create(model=model_name, messages=msgs, **chat_kwargs)
+    return resp.choices[0].message.content
 """,
         APPLIED,
     ),
